@@ -1,0 +1,100 @@
+//! The optional online source: Team Cymru's IP-to-ASN service over DNS.
+//!
+//! `4.3.2.1.origin.asn.cymru.com TXT "13335 | 1.1.1.0/24 | AU | apnic | 2011-08-11"` gives the
+//! AS and prefix (nibbles under `origin6.asn.cymru.com` for IPv6), and
+//! `AS13335.asn.cymru.com TXT "13335 | US | arin | 2010-07-14 | CLOUDFLARENET - Cloudflare, Inc., US"`
+//! the AS name. Queries go through the run's resolver (in tests, the simulator's DNS).
+
+use std::net::IpAddr;
+
+use ipnetwork::IpNetwork;
+
+use super::{cover, AsnHit};
+use crate::dns::Dns;
+use crate::error::{Error, Result};
+
+/// Named in every attribution made this way.
+pub const SOURCE: &str = "Team Cymru IP-to-ASN (DNS, origin.asn.cymru.com)";
+
+/// The origin query name for an address.
+pub fn origin_name(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.{}.origin.asn.cymru.com", o[3], o[2], o[1], o[0])
+        }
+        IpAddr::V6(v6) => {
+            let hex: String = v6.octets().iter().map(|b| format!("{b:02x}")).collect();
+            let nibbles: Vec<String> = hex.chars().rev().map(String::from).collect();
+            format!("{}.origin6.asn.cymru.com", nibbles.join("."))
+        }
+    }
+}
+
+fn fields(txt: &str) -> Vec<String> {
+    txt.split('|').map(|f| f.trim().to_string()).collect()
+}
+
+/// Ask Team Cymru about `ip`.
+///
+/// # Errors
+/// [`Error::Dns`] when the service does not answer or answers nonsense.
+pub async fn lookup(dns: &Dns, ip: IpAddr) -> Result<AsnHit> {
+    let bad = |m: String| Error::Dns {
+        host: origin_name(ip),
+        message: m,
+    };
+    let origin = dns.txt(&origin_name(ip)).await?;
+    let first = origin.first().ok_or_else(|| bad("no TXT record".into()))?;
+    let f = fields(first);
+    // Several ASes can originate a prefix: "13335 15169 | ..."; take the first.
+    let asn: u32 = f
+        .first()
+        .and_then(|a| a.split_whitespace().next())
+        .and_then(|a| a.parse().ok())
+        .ok_or_else(|| bad(format!("unreadable answer {first:?}")))?;
+    let prefix: IpNetwork = f
+        .get(1)
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| bad(format!("unreadable prefix in {first:?}")))?;
+    let country = f.get(2).filter(|c| !c.is_empty()).cloned();
+    let name = match dns.txt(&format!("AS{asn}.asn.cymru.com")).await {
+        Ok(t) => t
+            .first()
+            .and_then(|t| fields(t).get(4).cloned())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let (start, end) = match prefix {
+        IpNetwork::V4(n) => (IpAddr::V4(n.network()), IpAddr::V4(n.broadcast())),
+        IpNetwork::V6(n) => (IpAddr::V6(n.network()), IpAddr::V6(n.broadcast())),
+    };
+    Ok(AsnHit {
+        asn,
+        name,
+        country,
+        range_start: start,
+        range_end: end,
+        cidr: prefix,
+        cover: cover(ip),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_names() {
+        assert_eq!(
+            origin_name("1.2.3.4".parse().unwrap()),
+            "4.3.2.1.origin.asn.cymru.com"
+        );
+        let v6 = origin_name("2001:db8::1".parse().unwrap());
+        assert!(v6.starts_with("1.0.0.0.0.0.0.0"), "{v6}");
+        assert!(
+            v6.ends_with("8.b.d.0.1.0.0.2.origin6.asn.cymru.com"),
+            "{v6}"
+        );
+    }
+}

@@ -1,0 +1,435 @@
+//! Reading IP-to-ASN databases in the formats people have.
+//!
+//! Detected from the content, gzip or not:
+//! - ip-location-db CSV, `start,end,asn,organisation`, with addresses (`1.0.0.0`) or their
+//!   integer values (the `-num` variants), IPv4 and IPv6;
+//! - iptoasn TSV, `start end asn country description` (`ip2asn-combined.tsv.gz`), where AS 0
+//!   marks unrouted space;
+//! - MaxMind / DB-IP ASN `.mmdb`.
+//!
+//! A bad line stops the load with the file and line, or under `lenient` is skipped and counted.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::IpAddr;
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+
+use super::{AsInfo, AsnDb, DbInfo, Row};
+use crate::error::{Error, Result};
+
+/// The credit line the ip-location-db data asks for.
+pub const IPLOCATION_CREDIT: &str = "CC BY 4.0: RouteViews, DB-IP.com and NRO (via ip-location-db)";
+/// iptoasn's data is public domain.
+pub const IPTOASN_CREDIT: &str = "public domain (iptoasn.com; RouteViews, RIRs)";
+
+const MMDB_MARKER: &[u8] = b"\xab\xcd\xefMaxMind.com";
+
+#[derive(Default)]
+struct Builder {
+    v4: Vec<Row>,
+    v6: Vec<Row>,
+    names: Vec<AsInfo>,
+    index: HashMap<(u32, String, Option<String>), u32>,
+    skipped: u64,
+}
+
+impl Builder {
+    fn intern(&mut self, asn: u32, name: &str, country: Option<&str>) -> u32 {
+        let key = (asn, name.to_string(), country.map(str::to_string));
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(AsInfo {
+            asn,
+            name: key.1.clone(),
+            country: key.2.clone(),
+        });
+        self.index.insert(key, i);
+        i
+    }
+
+    fn push(&mut self, start: IpAddr, end: IpAddr, info: u32) -> std::result::Result<(), String> {
+        match (start, end) {
+            (IpAddr::V4(s), IpAddr::V4(e)) => self.push_int(
+                u128::from(u32::from(s)),
+                u128::from(u32::from(e)),
+                false,
+                info,
+            ),
+            (IpAddr::V6(s), IpAddr::V6(e)) => {
+                self.push_int(u128::from(s), u128::from(e), true, info)
+            }
+            _ => Err("start and end are of different address families".into()),
+        }
+    }
+
+    fn push_int(
+        &mut self,
+        start: u128,
+        end: u128,
+        v6: bool,
+        info: u32,
+    ) -> std::result::Result<(), String> {
+        if start > end {
+            return Err("range start is after its end".into());
+        }
+        let row = Row { start, end, info };
+        if v6 {
+            self.v6.push(row);
+        } else if end > u128::from(u32::MAX) {
+            return Err("IPv4 value out of range".into());
+        } else {
+            self.v4.push(row);
+        }
+        Ok(())
+    }
+}
+
+/// Read `path` (format detected) into a database.
+///
+/// # Errors
+/// [`Error::Io`] when unreadable, [`Error::AsnLine`] for a bad line (unless `lenient`),
+/// [`Error::AsnDb`] for an unknown format or an empty result.
+pub fn load(path: &Path, lenient: bool) -> Result<AsnDb> {
+    let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let sha256 = format!("{:x}", Sha256::digest(&raw));
+    let data = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(raw.len() * 4);
+        MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| Error::AsnDb {
+                path: path.to_path_buf(),
+                message: format!("gzip: {e}"),
+            })?;
+        out
+    } else {
+        raw
+    };
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let modified = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+        .unwrap_or_default();
+    let (builder, format, licence, date) = if is_mmdb(&data) {
+        let (b, date) = read_mmdb(path, data)?;
+        (
+            b,
+            "mmdb",
+            "see the database's own licence".to_string(),
+            date,
+        )
+    } else {
+        let text = String::from_utf8_lossy(&data);
+        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        if first.contains('\t') {
+            (
+                read_tsv(path, &text, lenient)?,
+                "iptoasn-tsv",
+                IPTOASN_CREDIT.to_string(),
+                modified,
+            )
+        } else if first.contains(',') {
+            let v6_hint = file.contains("v6");
+            (
+                read_csv(path, &data, lenient, v6_hint)?,
+                "ip-location-db-csv",
+                IPLOCATION_CREDIT.to_string(),
+                modified,
+            )
+        } else {
+            return Err(Error::AsnDb {
+                path: path.to_path_buf(),
+                message: "not a known format (expected ip-location-db CSV, iptoasn TSV or .mmdb)"
+                    .into(),
+            });
+        }
+    };
+    if builder.v4.is_empty() && builder.v6.is_empty() {
+        return Err(Error::AsnDb {
+            path: path.to_path_buf(),
+            message: "no usable ranges".into(),
+        });
+    }
+    let info = DbInfo {
+        file,
+        format: format.into(),
+        sha256,
+        date,
+        ranges_v4: 0,
+        ranges_v6: 0,
+        skipped_lines: builder.skipped,
+        licence,
+    };
+    Ok(AsnDb::from_rows(
+        &builder.v4,
+        &builder.v6,
+        builder.names,
+        info,
+    ))
+}
+
+fn is_mmdb(data: &[u8]) -> bool {
+    let tail = &data[data.len().saturating_sub(128 * 1024)..];
+    tail.windows(MMDB_MARKER.len()).any(|w| w == MMDB_MARKER)
+}
+
+fn bad_line(path: &Path, line: u64, message: impl Into<String>) -> Error {
+    Error::AsnLine {
+        path: path.to_path_buf(),
+        line,
+        message: message.into(),
+    }
+}
+
+fn parse_bound(field: &str, v6_hint: bool) -> std::result::Result<(u128, bool), String> {
+    if let Ok(ip) = field.parse::<IpAddr>() {
+        return Ok(match ip {
+            IpAddr::V4(v4) => (u128::from(u32::from(v4)), false),
+            IpAddr::V6(v6) => (u128::from(v6), true),
+        });
+    }
+    field
+        .parse::<u128>()
+        .map(|n| (n, v6_hint || n > u128::from(u32::MAX)))
+        .map_err(|_| format!("{field:?} is neither an address nor an integer"))
+}
+
+fn read_csv(path: &Path, data: &[u8], lenient: bool, v6_hint: bool) -> Result<Builder> {
+    let mut b = Builder::default();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(data);
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) if lenient => {
+                let _ = e;
+                b.skipped += 1;
+                continue;
+            }
+            Err(e) => return Err(bad_line(path, line, e.to_string())),
+        }
+        if let Err(msg) = csv_row(&mut b, &record, v6_hint) {
+            if !lenient {
+                return Err(bad_line(path, line, msg));
+            }
+            b.skipped += 1;
+        }
+    }
+    Ok(b)
+}
+
+fn csv_row(
+    b: &mut Builder,
+    r: &csv::StringRecord,
+    v6_hint: bool,
+) -> std::result::Result<(), String> {
+    if r.len() < 3 {
+        return Err(format!(
+            "expected start,end,asn,organisation; found {} fields",
+            r.len()
+        ));
+    }
+    let (start, s6) = parse_bound(r[0].trim(), v6_hint)?;
+    let (end, e6) = parse_bound(r[1].trim(), v6_hint)?;
+    if s6 != e6 {
+        return Err("start and end are of different address families".into());
+    }
+    let asn = parse_asn(&r[2])?;
+    if asn == 0 {
+        return Ok(());
+    }
+    let name = r.get(3).unwrap_or("").trim();
+    let info = b.intern(asn, name, None);
+    b.push_int(start, end, s6, info)
+}
+
+fn parse_asn(field: &str) -> std::result::Result<u32, String> {
+    let f = field.trim();
+    f.trim_start_matches("AS")
+        .parse::<u32>()
+        .map_err(|_| format!("AS number {f:?} is not a number"))
+}
+
+fn read_tsv(path: &Path, text: &str, lenient: bool) -> Result<Builder> {
+    let mut b = Builder::default();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Err(msg) = tsv_row(&mut b, line) {
+            if !lenient {
+                return Err(bad_line(path, n as u64 + 1, msg));
+            }
+            b.skipped += 1;
+        }
+    }
+    Ok(b)
+}
+
+fn tsv_row(b: &mut Builder, line: &str) -> std::result::Result<(), String> {
+    let f: Vec<&str> = line.split('\t').collect();
+    if f.len() < 5 {
+        return Err(format!(
+            "expected 5 tab-separated fields, found {}",
+            f.len()
+        ));
+    }
+    let start: IpAddr = f[0]
+        .parse()
+        .map_err(|_| format!("{:?} is not an address", f[0]))?;
+    let end: IpAddr = f[1]
+        .parse()
+        .map_err(|_| format!("{:?} is not an address", f[1]))?;
+    let asn = parse_asn(f[2])?;
+    if asn == 0 {
+        return Ok(());
+    }
+    let country = Some(f[3].trim()).filter(|c| !c.is_empty() && *c != "None");
+    let info = b.intern(asn, f[4].trim(), country);
+    b.push(start, end, info)
+}
+
+#[derive(serde::Deserialize)]
+struct MmdbAsn<'a> {
+    autonomous_system_number: Option<u32>,
+    autonomous_system_organization: Option<&'a str>,
+}
+
+fn read_mmdb(path: &Path, data: Vec<u8>) -> Result<(Builder, String)> {
+    let err = |e: maxminddb::MaxMindDbError| Error::AsnDb {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let reader = maxminddb::Reader::from_source(data).map_err(err)?;
+    let date = humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(reader.metadata().build_epoch),
+    )
+    .to_string();
+    let mut b = Builder::default();
+    for item in reader.networks(Default::default()).map_err(err)? {
+        let item = item.map_err(err)?;
+        let net = item.network().map_err(err)?;
+        let Some(rec) = item.decode::<MmdbAsn>().map_err(err)? else {
+            continue;
+        };
+        let Some(asn) = rec.autonomous_system_number.filter(|a| *a != 0) else {
+            continue;
+        };
+        let info = b.intern(asn, rec.autonomous_system_organization.unwrap_or(""), None);
+        let (start, end) = match net {
+            ipnetwork::IpNetwork::V4(n) => (IpAddr::V4(n.network()), IpAddr::V4(n.broadcast())),
+            ipnetwork::IpNetwork::V6(n) => (IpAddr::V6(n.network()), IpAddr::V6(n.broadcast())),
+        };
+        b.push(start, end, info).map_err(|m| Error::AsnDb {
+            path: path.to_path_buf(),
+            message: m,
+        })?;
+    }
+    Ok((b, date))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(name: &str, body: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(name);
+        std::fs::File::create(&p).unwrap().write_all(body).unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn reads_quoted_names_and_numeric_rows() {
+        let (_d, p) = write(
+            "asn.csv",
+            b"1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n5.8.0.0,5.8.7.255,41009,\"LLC \"\"SPUTNIK\"\"\"\n",
+        );
+        let db = load(&p, false).unwrap();
+        assert_eq!(
+            db.lookup("1.0.0.7".parse().unwrap()).unwrap().name,
+            "Cloudflare, Inc."
+        );
+        assert_eq!(
+            db.lookup("5.8.1.1".parse().unwrap()).unwrap().name,
+            "LLC \"SPUTNIK\""
+        );
+        let (_d, p) = write("asn-ipv4-num.csv", b"16777216,16777471,13335,Cloudflare\n");
+        assert_eq!(
+            load(&p, false)
+                .unwrap()
+                .lookup("1.0.0.1".parse().unwrap())
+                .unwrap()
+                .asn,
+            13335
+        );
+    }
+
+    #[test]
+    fn reads_iptoasn_tsv_and_skips_unrouted() {
+        let (_d, p) = write(
+            "ip2asn-combined.tsv",
+            b"1.0.0.0\t1.0.0.255\t13335\tUS\tCLOUDFLARENET - Cloudflare, Inc.\n1.0.1.0\t1.0.3.255\t0\tNone\tNot routed\n2a01:4f8::\t2a01:4f8:ffff:ffff:ffff:ffff:ffff:ffff\t24940\tDE\tHETZNER-AS\n",
+        );
+        let db = load(&p, false).unwrap();
+        let hit = db.lookup("1.0.0.1".parse().unwrap()).unwrap();
+        assert_eq!((hit.asn, hit.country.as_deref()), (13335, Some("US")));
+        assert_eq!(db.lookup("1.0.2.1".parse().unwrap()), None);
+        assert_eq!(
+            db.lookup("2a01:4f8:1::1".parse().unwrap()).unwrap().asn,
+            24940
+        );
+        assert_eq!(
+            (
+                db.info.format.as_str(),
+                db.info.ranges_v4,
+                db.info.ranges_v6
+            ),
+            ("iptoasn-tsv", 1, 1)
+        );
+    }
+
+    #[test]
+    fn bad_line_names_file_and_line_unless_lenient() {
+        let (_d, p) = write(
+            "x.csv",
+            b"1.0.0.0,1.0.0.255,13335,A\n1.0.1.0,nope,5,B\n1.0.2.0,1.0.2.255,7,C\n",
+        );
+        let err = load(&p, false).unwrap_err().to_string();
+        assert!(
+            err.ends_with("x.csv:2: \"nope\" is neither an address nor an integer"),
+            "{err}"
+        );
+        let db = load(&p, true).unwrap();
+        assert_eq!((db.info.skipped_lines, db.info.ranges_v4), (1, 2));
+    }
+
+    #[test]
+    fn gzip_is_read_directly() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"8.8.8.0,8.8.8.255,15169,Google LLC\n")
+            .unwrap();
+        let (_d, p) = write("asn.csv.gz", &gz.finish().unwrap());
+        assert_eq!(
+            load(&p, false)
+                .unwrap()
+                .lookup("8.8.8.8".parse().unwrap())
+                .unwrap()
+                .asn,
+            15169
+        );
+    }
+}

@@ -1,0 +1,444 @@
+//! IP address → autonomous system, offline and fast.
+//!
+//! # Architecture
+//! Every supported format ([`load`]) is turned into rows `(start, end, AS)`; overlapping rows
+//! are flattened once at load time so lookups are a single search: the narrowest row wins on
+//! the overlap, and between rows of equal size the one earlier in the file (deterministic, and
+//! what a brute-force scan with the same rule returns). IPv4 and IPv6 each get a [`Table`] of
+//! sorted starts, ends and AS indices, with a 65 536-bucket index on the top 16 bits, so a
+//! lookup touches one bucket's few entries. AS 0 ("Not routed") rows are left out: no AS.
+
+pub mod cymru;
+pub mod load;
+pub mod store;
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnetwork::IpNetwork;
+use serde::{Deserialize, Serialize};
+
+/// An autonomous system as the database names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AsInfo {
+    pub asn: u32,
+    pub name: String,
+    pub country: Option<String>,
+}
+
+/// What the database says about one address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AsnHit {
+    pub asn: u32,
+    pub name: String,
+    pub country: Option<String>,
+    /// The database range holding the address (inclusive).
+    pub range_start: IpAddr,
+    pub range_end: IpAddr,
+    /// The largest CIDR block inside the range that holds the address.
+    pub cidr: IpNetwork,
+    /// The covering /24 (IPv4) or /48 (IPv6).
+    pub cover: IpNetwork,
+}
+
+/// Where a database came from, recorded with every attribution.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DbInfo {
+    pub file: String,
+    pub format: String,
+    pub sha256: String,
+    /// Build or download date (RFC 3339).
+    pub date: String,
+    pub ranges_v4: usize,
+    pub ranges_v6: usize,
+    /// Lines skipped under `--lenient`.
+    pub skipped_lines: u64,
+    pub licence: String,
+}
+
+/// One input row before flattening.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    pub start: u128,
+    pub end: u128,
+    pub info: u32,
+}
+
+/// A sorted, non-overlapping range table for one address family.
+#[derive(Debug, Default)]
+pub struct Table<T> {
+    starts: Vec<T>,
+    ends: Vec<T>,
+    info: Vec<u32>,
+    /// Original bounds of rows that an overlapping row cut (segment index → row bounds).
+    cut: HashMap<u32, (T, T)>,
+    /// `bucket[b]..bucket[b + 1]` are the entries whose start has top-16 bits `b`.
+    bucket: Vec<u32>,
+}
+
+/// Address-family integers the table works on.
+pub trait Key: Copy + Ord + Default + TryFrom<u128> + Into<u128> {
+    /// Bits above the bucket index.
+    const SHIFT: u32;
+    fn top16(self) -> usize {
+        (self.into() >> Self::SHIFT) as usize
+    }
+}
+impl Key for u32 {
+    const SHIFT: u32 = 16;
+}
+impl Key for u128 {
+    const SHIFT: u32 = 112;
+}
+
+impl<T: Key> Table<T> {
+    fn build(segments: Vec<(u128, u128, u32, Option<(u128, u128)>)>) -> Self {
+        let conv = |v: u128| {
+            T::try_from(v)
+                .unwrap_or_else(|_| unreachable!("rows are split by family before building"))
+        };
+        let mut t = Table {
+            starts: Vec::with_capacity(segments.len()),
+            ends: Vec::with_capacity(segments.len()),
+            info: Vec::with_capacity(segments.len()),
+            cut: HashMap::new(),
+            bucket: vec![0; 65_537],
+        };
+        for (i, (s, e, info, orig)) in segments.into_iter().enumerate() {
+            t.starts.push(conv(s));
+            t.ends.push(conv(e));
+            t.info.push(info);
+            if let Some((os, oe)) = orig {
+                t.cut.insert(i as u32, (conv(os), conv(oe)));
+            }
+        }
+        let mut next = 0usize;
+        for b in 0..65_536usize {
+            t.bucket[b] = next as u32;
+            while next < t.starts.len() && t.starts[next].top16() == b {
+                next += 1;
+            }
+        }
+        t.bucket[65_536] = t.starts.len() as u32;
+        t
+    }
+
+    /// The entry holding `ip`.
+    #[inline]
+    pub fn find(&self, ip: T) -> Option<usize> {
+        let b = ip.top16();
+        let (lo, hi) = (self.bucket[b] as usize, self.bucket[b + 1] as usize);
+        let i = lo + self.starts[lo..hi].partition_point(|s| *s <= ip);
+        let j = i.checked_sub(1)?;
+        (ip <= self.ends[j]).then_some(j)
+    }
+
+    /// The AS index of the entry holding `ip`.
+    #[inline]
+    pub fn lookup(&self, ip: T) -> Option<u32> {
+        self.find(ip).map(|j| self.info[j])
+    }
+
+    /// The database row bounds of entry `j`.
+    pub fn bounds(&self, j: usize) -> (T, T) {
+        self.cut
+            .get(&(j as u32))
+            .copied()
+            .unwrap_or((self.starts[j], self.ends[j]))
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+}
+
+/// Flatten rows so no two overlap: on an overlap the narrowest row wins, then the earliest.
+/// Returns segments `(start, end, info, original bounds if cut)`, sorted.
+pub fn flatten(rows: &[Row]) -> Vec<(u128, u128, u32, Option<(u128, u128)>)> {
+    let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+    order.sort_by_key(|&i| (rows[i as usize].start, i));
+    let disjoint = order
+        .windows(2)
+        .all(|w| rows[w[0] as usize].end < rows[w[1] as usize].start);
+    if disjoint {
+        return order
+            .iter()
+            .map(|&i| {
+                let r = rows[i as usize];
+                (r.start, r.end, r.info, None)
+            })
+            .collect();
+    }
+    sweep(rows)
+}
+
+fn sweep(rows: &[Row]) -> Vec<(u128, u128, u32, Option<(u128, u128)>)> {
+    // Events: (point, is_add, row). Removals sort before additions at the same point.
+    let mut events: Vec<(u128, bool, u32)> = Vec::with_capacity(rows.len() * 2);
+    for (i, r) in rows.iter().enumerate() {
+        events.push((r.start, true, i as u32));
+        if let Some(after) = r.end.checked_add(1) {
+            events.push((after, false, i as u32));
+        }
+    }
+    events.sort_unstable();
+    let mut active: BTreeSet<(u128, u32)> = BTreeSet::new();
+    let mut out: Vec<(u128, u128, u32, Option<(u128, u128)>)> = vec![];
+    let mut winners: Vec<u32> = vec![];
+    let mut k = 0;
+    while k < events.len() {
+        let point = events[k].0;
+        while k < events.len() && events[k].0 == point {
+            let (_, add, i) = events[k];
+            let r = rows[i as usize];
+            let key = (r.end - r.start, i);
+            if add {
+                active.insert(key);
+            } else {
+                active.remove(&key);
+            }
+            k += 1;
+        }
+        let Some(&(_, win)) = active.first() else {
+            continue;
+        };
+        let end = if k < events.len() {
+            events[k].0 - 1
+        } else {
+            rows[win as usize].end
+        };
+        let r = rows[win as usize];
+        if winners.last() == Some(&win)
+            && out
+                .last()
+                .is_some_and(|s| s.1.checked_add(1) == Some(point))
+        {
+            out.last_mut().expect("checked above").1 = end;
+        } else {
+            out.push((point, end, r.info, None));
+            winners.push(win);
+        }
+    }
+    for (seg, win) in out.iter_mut().zip(&winners) {
+        let r = rows[*win as usize];
+        if (seg.0, seg.1) != (r.start, r.end) {
+            seg.3 = Some((r.start, r.end));
+        }
+    }
+    out
+}
+
+/// A loaded database.
+#[derive(Debug, Default)]
+pub struct AsnDb {
+    pub v4: Table<u32>,
+    pub v6: Table<u128>,
+    pub names: Vec<AsInfo>,
+    pub info: DbInfo,
+}
+
+impl AsnDb {
+    /// Build from rows already split by family; `names[row.info]` names each row's AS.
+    pub fn from_rows(v4: &[Row], v6: &[Row], names: Vec<AsInfo>, info: DbInfo) -> Self {
+        let mut db = AsnDb {
+            v4: Table::build(flatten(v4)),
+            v6: Table::build(flatten(v6)),
+            names,
+            info,
+        };
+        db.info.ranges_v4 = db.v4.len();
+        db.info.ranges_v6 = db.v6.len();
+        db
+    }
+
+    /// Look an address up. IPv4-mapped IPv6 addresses are looked up as IPv4.
+    pub fn lookup(&self, ip: IpAddr) -> Option<AsnHit> {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        let (j, info, start, end) = match ip {
+            IpAddr::V4(v4) => {
+                let j = self.v4.find(u32::from(v4))?;
+                let (s, e) = self.v4.bounds(j);
+                (
+                    j,
+                    self.v4.info[j],
+                    IpAddr::V4(Ipv4Addr::from(s)),
+                    IpAddr::V4(Ipv4Addr::from(e)),
+                )
+            }
+            IpAddr::V6(v6) => {
+                let j = self.v6.find(u128::from(v6))?;
+                let (s, e) = self.v6.bounds(j);
+                (
+                    j,
+                    self.v6.info[j],
+                    IpAddr::V6(Ipv6Addr::from(s)),
+                    IpAddr::V6(Ipv6Addr::from(e)),
+                )
+            }
+        };
+        let _ = j;
+        let as_info = &self.names[info as usize];
+        Some(AsnHit {
+            asn: as_info.asn,
+            name: as_info.name.clone(),
+            country: as_info.country.clone(),
+            range_start: start,
+            range_end: end,
+            cidr: cidr_within(start, end, ip),
+            cover: cover(ip),
+        })
+    }
+}
+
+/// The covering /24 (IPv4) or /48 (IPv6) of an address.
+pub fn cover(ip: IpAddr) -> IpNetwork {
+    let prefix = if ip.is_ipv4() { 24 } else { 48 };
+    let net = IpNetwork::new(ip, prefix).expect("24 and 48 are valid prefixes");
+    IpNetwork::new(net.network(), prefix).expect("same prefix")
+}
+
+/// The largest CIDR block that lies inside `start..=end` and holds `ip`.
+pub fn cidr_within(start: IpAddr, end: IpAddr, ip: IpAddr) -> IpNetwork {
+    let (bits, s, e, x) = match (start, end, ip) {
+        (IpAddr::V4(s), IpAddr::V4(e), IpAddr::V4(x)) => (
+            32u32,
+            u128::from(u32::from(s)),
+            u128::from(u32::from(e)),
+            u128::from(u32::from(x)),
+        ),
+        (IpAddr::V6(s), IpAddr::V6(e), IpAddr::V6(x)) => {
+            (128, u128::from(s), u128::from(e), u128::from(x))
+        }
+        _ => return IpNetwork::new(ip, if ip.is_ipv4() { 32 } else { 128 }).expect("host prefix"),
+    };
+    let mut prefix = bits;
+    while prefix > 0 {
+        let size_bits = bits - prefix + 1;
+        let mask = if size_bits >= 128 {
+            0
+        } else {
+            !((1u128 << size_bits) - 1)
+        };
+        let net = x & mask;
+        let last = net
+            | !mask
+                & if bits == 32 {
+                    u128::from(u32::MAX)
+                } else {
+                    u128::MAX
+                };
+        if net < s || last > e {
+            break;
+        }
+        prefix -= 1;
+    }
+    let addr = match ip {
+        IpAddr::V4(_) => {
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - prefix)
+            };
+            IpAddr::V4(Ipv4Addr::from(x as u32 & mask))
+        }
+        IpAddr::V6(_) => {
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - prefix)
+            };
+            IpAddr::V6(Ipv6Addr::from(x & mask))
+        }
+    };
+    IpNetwork::new(addr, prefix as u8).expect("prefix within family width")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(s: &str) -> u128 {
+        u128::from(u32::from(s.parse::<Ipv4Addr>().unwrap()))
+    }
+
+    #[test]
+    fn narrowest_row_wins_on_overlap() {
+        // The real quirk: 214.95.0.0–215.0.255.255 AS749 vs 215.0.0.0–215.1.3.255 AS721.
+        let rows = [
+            Row {
+                start: v4("214.95.0.0"),
+                end: v4("215.0.255.255"),
+                info: 0,
+            },
+            Row {
+                start: v4("215.0.0.0"),
+                end: v4("215.1.3.255"),
+                info: 1,
+            },
+        ];
+        let names = vec![
+            AsInfo {
+                asn: 749,
+                name: "DoD".into(),
+                country: None,
+            },
+            AsInfo {
+                asn: 721,
+                name: "DoD NIC".into(),
+                country: None,
+            },
+        ];
+        let db = AsnDb::from_rows(&rows, &[], names, DbInfo::default());
+        assert_eq!(db.lookup("214.200.0.1".parse().unwrap()).unwrap().asn, 749);
+        let hit = db.lookup("215.0.5.5".parse().unwrap()).unwrap();
+        assert_eq!(hit.asn, 721);
+        assert_eq!(hit.range_start.to_string(), "215.0.0.0");
+        let cut = db.lookup("214.95.0.9".parse().unwrap()).unwrap();
+        assert_eq!(
+            (cut.range_start.to_string(), cut.range_end.to_string()),
+            ("214.95.0.0".into(), "215.0.255.255".into())
+        );
+        assert_eq!(db.lookup("215.1.4.0".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn nested_rows_split_the_outer_one() {
+        let rows = [
+            Row {
+                start: 100,
+                end: 200,
+                info: 0,
+            },
+            Row {
+                start: 120,
+                end: 130,
+                info: 1,
+            },
+        ];
+        let segs: Vec<(u128, u128, u32)> = flatten(&rows)
+            .into_iter()
+            .map(|s| (s.0, s.1, s.2))
+            .collect();
+        assert_eq!(segs, vec![(100, 119, 0), (120, 130, 1), (131, 200, 0)]);
+    }
+
+    #[test]
+    fn cidr_and_cover() {
+        let s = "104.16.0.0".parse().unwrap();
+        let e = "104.21.127.255".parse().unwrap();
+        let ip = "104.18.3.4".parse().unwrap();
+        assert_eq!(cidr_within(s, e, ip).to_string(), "104.16.0.0/13");
+        assert_eq!(cover(ip).to_string(), "104.18.3.0/24");
+        let ip6: IpAddr = "2a01:4f8:1:2::3".parse().unwrap();
+        assert_eq!(cover(ip6).to_string(), "2a01:4f8:1::/48");
+    }
+}

@@ -1,0 +1,260 @@
+//! Attribution: who hosts a host.
+//!
+//! # Architecture
+//! A host is resolved by the run's [`Dns`] (the same answers the HTTP client connected to),
+//! each address is looked up in the offline [`AsnDb`] (or, without one, Team Cymru's DNS
+//! service), mapped to an organisation by [`Orgs`], and flagged when it is a CDN edge. The
+//! host's weight is then shared out according to the [`AddressPolicy`]; a CDN-fronted host is
+//! credited to a "behind CDN X" bucket, never to the CDN as its hosting provider.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use ipnetwork::IpNetwork;
+use serde::{Deserialize, Serialize};
+
+use crate::asn::{cymru, AsnDb, AsnHit, DbInfo};
+use crate::config::AddressPolicy;
+use crate::dns::Dns;
+use crate::org::Orgs;
+
+/// Bucket for hosts whose name did not resolve.
+pub const UNRESOLVED: &str = "(unresolved)";
+/// Bucket for addresses no source could place in an AS.
+pub const NO_AS: &str = "(no AS found)";
+
+/// One address, attributed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddressAttribution {
+    pub ip: IpAddr,
+    pub asn: Option<u32>,
+    pub as_name: Option<String>,
+    pub organisation: String,
+    /// The CDN this address belongs to, when it is a CDN edge.
+    pub cdn: Option<String>,
+    pub range_start: Option<IpAddr>,
+    pub range_end: Option<IpAddr>,
+    pub cidr: Option<IpNetwork>,
+    pub cover: IpNetwork,
+    pub country: Option<String>,
+    /// Which database (or service) said so.
+    pub source: String,
+}
+
+impl AddressAttribution {
+    /// The bucket this address is credited to in reports.
+    pub fn bucket(&self) -> String {
+        match &self.cdn {
+            Some(cdn) => format!("behind CDN {cdn}, origin unknown"),
+            None => self.organisation.clone(),
+        }
+    }
+}
+
+/// One host, attributed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostAttribution {
+    pub host: String,
+    pub cnames: Vec<String>,
+    pub dns_error: Option<String>,
+    pub addresses: Vec<AddressAttribution>,
+    /// The address the crawler connected to, when it did.
+    pub connected: Option<IpAddr>,
+    /// A managed hosting service named in the CNAME chain.
+    pub hosting_service: Option<String>,
+    /// The host's weight per bucket under the policy; sums to 1.
+    pub shares: BTreeMap<String, f64>,
+}
+
+/// What produced the attributions, stated in every report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributionSource {
+    pub database: Option<DbInfo>,
+    pub online_fallback: bool,
+    pub address_policy: AddressPolicy,
+}
+
+/// Turns hosts and addresses into organisations.
+pub struct Attributor {
+    db: Option<Arc<AsnDb>>,
+    orgs: Orgs,
+    dns: Arc<Dns>,
+    policy: AddressPolicy,
+    online: bool,
+}
+
+impl Attributor {
+    /// An attributor over `db` (or the online fallback when `db` is `None` and `online`).
+    pub fn new(
+        db: Option<Arc<AsnDb>>,
+        orgs: Orgs,
+        dns: Arc<Dns>,
+        policy: AddressPolicy,
+        online: bool,
+    ) -> Self {
+        Attributor {
+            db,
+            orgs,
+            dns,
+            policy,
+            online,
+        }
+    }
+
+    /// What this attributor uses.
+    pub fn source(&self) -> AttributionSource {
+        AttributionSource {
+            database: self.db.as_ref().map(|d| d.info.clone()),
+            online_fallback: self.db.is_none() && self.online,
+            address_policy: self.policy,
+        }
+    }
+
+    async fn hit(&self, ip: IpAddr) -> (Option<AsnHit>, String) {
+        match &self.db {
+            Some(db) => (
+                db.lookup(ip),
+                format!("{} ({})", db.info.file, db.info.format),
+            ),
+            None if self.online => (
+                cymru::lookup(&self.dns, ip).await.ok(),
+                cymru::SOURCE.to_string(),
+            ),
+            None => (None, "no database".to_string()),
+        }
+    }
+
+    /// Attribute one address; `cdn_hint` is a CDN already named by the CNAME chain.
+    pub async fn address(&self, ip: IpAddr, cdn_hint: Option<&str>) -> AddressAttribution {
+        let (hit, source) = self.hit(ip).await;
+        let org = hit.as_ref().map(|h| self.orgs.of(h.asn, &h.name));
+        let cdn = match (cdn_hint, &org) {
+            (Some(c), _) => Some(c.to_string()),
+            (None, Some(o)) if o.cdn => Some(o.name.clone()),
+            _ => None,
+        };
+        AddressAttribution {
+            ip,
+            asn: hit.as_ref().map(|h| h.asn),
+            as_name: hit.as_ref().map(|h| h.name.clone()),
+            organisation: org.map(|o| o.name).unwrap_or_else(|| NO_AS.to_string()),
+            cdn,
+            range_start: hit.as_ref().map(|h| h.range_start),
+            range_end: hit.as_ref().map(|h| h.range_end),
+            cidr: hit.as_ref().map(|h| h.cidr),
+            cover: crate::asn::cover(ip),
+            country: hit.and_then(|h| h.country),
+            source,
+        }
+    }
+
+    /// Attribute a host name; `connected` is the address the crawler used, if any.
+    pub async fn host(&self, host: &str, connected: Option<IpAddr>) -> HostAttribution {
+        let res = self.dns.resolve(host).await;
+        let cdn_hint = self.orgs.cdn_in(&res.cnames);
+        let mut addresses = vec![];
+        for ip in &res.addresses {
+            addresses.push(self.address(*ip, cdn_hint.as_deref()).await);
+        }
+        let shares = shares(self.policy, &addresses, connected);
+        HostAttribution {
+            host: res.host,
+            hosting_service: self.orgs.hosting_in(&res.cnames),
+            cnames: res.cnames,
+            dns_error: res.error,
+            addresses,
+            connected,
+            shares,
+        }
+    }
+}
+
+/// Share one host's weight between buckets under `policy`.
+pub fn shares(
+    policy: AddressPolicy,
+    addresses: &[AddressAttribution],
+    connected: Option<IpAddr>,
+) -> BTreeMap<String, f64> {
+    let chosen: Vec<&AddressAttribution> = match policy {
+        AddressPolicy::Split => addresses.iter().collect(),
+        AddressPolicy::Ipv4 => {
+            let v4: Vec<_> = addresses.iter().filter(|a| a.ip.is_ipv4()).collect();
+            if v4.is_empty() {
+                addresses.iter().collect()
+            } else {
+                v4
+            }
+        }
+        AddressPolicy::First => connected
+            .and_then(|c| addresses.iter().find(|a| a.ip == c))
+            .or(addresses.first())
+            .into_iter()
+            .collect(),
+    };
+    let mut buckets: Vec<String> = chosen.iter().map(|a| a.bucket()).collect();
+    buckets.sort();
+    buckets.dedup();
+    if buckets.is_empty() {
+        return BTreeMap::from([(UNRESOLVED.to_string(), 1.0)]);
+    }
+    let each = 1.0 / buckets.len() as f64;
+    buckets.into_iter().map(|b| (b, each)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(ip: &str, org: &str, cdn: Option<&str>) -> AddressAttribution {
+        let ip: IpAddr = ip.parse().unwrap();
+        AddressAttribution {
+            ip,
+            asn: Some(1),
+            as_name: None,
+            organisation: org.into(),
+            cdn: cdn.map(str::to_string),
+            range_start: None,
+            range_end: None,
+            cidr: None,
+            cover: crate::asn::cover(ip),
+            country: None,
+            source: "test".into(),
+        }
+    }
+
+    #[test]
+    fn policies_share_weight_as_documented() {
+        let a = vec![
+            addr("192.0.2.1", "Hetzner", None),
+            addr("192.0.2.2", "Hetzner", None),
+            addr("2001:db8::1", "OVH", None),
+        ];
+        let split = shares(AddressPolicy::Split, &a, None);
+        assert_eq!(
+            split,
+            BTreeMap::from([("Hetzner".into(), 0.5), ("OVH".into(), 0.5)])
+        );
+        let v4 = shares(AddressPolicy::Ipv4, &a, None);
+        assert_eq!(v4, BTreeMap::from([("Hetzner".into(), 1.0)]));
+        let first = shares(
+            AddressPolicy::First,
+            &a,
+            Some("2001:db8::1".parse().unwrap()),
+        );
+        assert_eq!(first, BTreeMap::from([("OVH".into(), 1.0)]));
+        assert_eq!(
+            shares(AddressPolicy::Split, &[], None),
+            BTreeMap::from([(UNRESOLVED.into(), 1.0)])
+        );
+    }
+
+    #[test]
+    fn cdn_addresses_go_to_a_cdn_bucket() {
+        let a = vec![addr("192.0.2.1", "Cloudflare", Some("Cloudflare"))];
+        assert_eq!(
+            shares(AddressPolicy::Split, &a, None),
+            BTreeMap::from([("behind CDN Cloudflare, origin unknown".into(), 1.0)])
+        );
+    }
+}

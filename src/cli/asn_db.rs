@@ -1,0 +1,88 @@
+//! `whohosts asn-db update|info`: the offline IP-to-ASN database.
+
+use clap::Subcommand;
+use url::Url;
+
+use super::{print, Context};
+use crate::asn::{load, store};
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+/// `asn-db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Download the database (iptoasn combined, public domain) into the data directory
+    Update {
+        /// Where to download from
+        #[arg(long, default_value = store::DEFAULT_URL)]
+        url: String,
+    },
+    /// Show the database in use: source, date, ranges, licence
+    Info,
+}
+
+/// Run `asn-db`.
+///
+/// # Errors
+/// Download, parse or file errors, each naming its input.
+pub async fn run(mut config: Config, cmd: Command) -> Result<i32> {
+    match cmd {
+        Command::Update { url } => {
+            let url =
+                Url::parse(&url).map_err(|e| Error::ConfigValue(format!("--url {url:?}: {e}")))?;
+            config.network.max_body_bytes =
+                config.network.max_body_bytes.max(store::MAX_DOWNLOAD_BYTES);
+            config.network.request_timeout_secs = config.network.request_timeout_secs.max(300.0);
+            let data_dir = config.data_dir();
+            let ctx = Context::new(config)?;
+            let s = store::update(&ctx.fetcher, &data_dir, &url).await?;
+            print(&format!(
+                "Updated {}: {} IPv4 and {} IPv6 ranges from {} ({}).\n",
+                store::dir(&data_dir).join(store::DB_FILE).display(),
+                s.ranges_v4,
+                s.ranges_v6,
+                s.url,
+                s.licence
+            ))?;
+            Ok(0)
+        }
+        Command::Info => info(&config),
+    }
+}
+
+fn info(config: &Config) -> Result<i32> {
+    let data_dir = config.data_dir();
+    let path = if config.attribution.asn_database.is_empty() {
+        store::current(&data_dir)
+    } else {
+        Some(std::path::PathBuf::from(&config.attribution.asn_database))
+    };
+    let Some(path) = path else {
+        print(&format!(
+            "No IP-to-ASN database in {}. Run `whohosts asn-db update`, or set attribution.asn_database.\n",
+            store::dir(&data_dir).display()
+        ))?;
+        return Ok(1);
+    };
+    let db = load::load(&path, config.attribution.lenient)?;
+    let source = store::source(&data_dir).filter(|s| s.sha256 == db.info.sha256);
+    let mut out = format!(
+        "file: {}\nformat: {}\nsha256: {}\n",
+        path.display(),
+        db.info.format,
+        db.info.sha256
+    );
+    match &source {
+        Some(s) => out.push_str(&format!(
+            "source: {}\ndownloaded: {}\n",
+            s.url, s.downloaded_at
+        )),
+        None => out.push_str(&format!("date: {}\n", db.info.date)),
+    }
+    out.push_str(&format!(
+        "ranges: {} IPv4, {} IPv6 (after merging overlaps)\nskipped lines: {}\nlicence: {}\n",
+        db.info.ranges_v4, db.info.ranges_v6, db.info.skipped_lines, db.info.licence
+    ));
+    print(&out)?;
+    Ok(0)
+}

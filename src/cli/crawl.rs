@@ -1,0 +1,150 @@
+//! `whohosts crawl HANDLE...`: crawl, attribute, report.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::{print, AttributionArgs, Context, Format};
+use crate::attribution::Attributor;
+use crate::config::Config;
+use crate::crawl::{self, CrawlOptions, Frontier, MemoryFrontier, Task};
+use crate::error::{Error, Result};
+use crate::handle::Handle;
+use crate::progress::Progress;
+use crate::report::Snapshot;
+
+/// Hosts attributed at once.
+const ATTRIBUTION_CONCURRENCY: usize = 16;
+
+/// `crawl` arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Handles: @user@domain, user@domain, acct:user@domain or https://host/@user
+    #[arg(required = true, value_name = "HANDLE")]
+    pub handles: Vec<String>,
+    /// Walk followers as well as follows
+    #[arg(long)]
+    pub followers: bool,
+    /// Your own access token, to list your own follows even when hidden (sent only to your server)
+    #[arg(long, env = "WHOHOSTS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Also write the full result as JSON to FILE
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Rows shown per grouping in the text report
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    #[command(flatten)]
+    pub attribution: AttributionArgs,
+}
+
+/// Crawl `seeds` and attribute every instance met.
+pub async fn snapshot(
+    ctx: &Context,
+    attributor: &Arc<Attributor>,
+    seeds: &[String],
+    options: &CrawlOptions,
+    quiet: bool,
+) -> Snapshot {
+    let progress = Progress::new(seeds.len() as u64, quiet);
+    let mut frontier = MemoryFrontier::default();
+    for s in seeds {
+        frontier.push(Task::Seed(s.clone()));
+    }
+    let report = crawl::run(ctx.fetcher.clone(), &mut frontier, options, &progress).await;
+    progress.note("attributing hosts");
+    let hosts = attribute_all(attributor, &report, &progress).await;
+    progress.finish();
+    Snapshot {
+        crawl: report,
+        attribution: attributor.source(),
+        hosts,
+    }
+}
+
+async fn attribute_all(
+    attributor: &Arc<Attributor>,
+    report: &crawl::CrawlReport,
+    progress: &Progress,
+) -> BTreeMap<String, crate::attribution::HostAttribution> {
+    let limit = Arc::new(Semaphore::new(ATTRIBUTION_CONCURRENCY));
+    let mut set = JoinSet::new();
+    progress.add_work(report.instances.len() as u64);
+    for (host, r) in &report.instances {
+        let permit = limit.clone().acquire_owned().await.expect("never closed");
+        let (a, host, connected) = (attributor.clone(), host.to_string(), r.connected_address);
+        set.spawn(async move {
+            let _permit = permit;
+            a.host(&host, connected).await
+        });
+    }
+    let mut out = BTreeMap::new();
+    while let Some(done) = set.join_next().await {
+        let h = done.expect("attribution tasks do not panic");
+        progress.work_done(1);
+        out.insert(h.host.clone(), h);
+    }
+    out
+}
+
+/// Write the snapshot as JSON to `path`.
+///
+/// # Errors
+/// [`Error::Io`].
+pub fn write_json(snapshot: &Snapshot, path: &std::path::Path) -> Result<()> {
+    let json = serde_json::to_vec_pretty(snapshot).expect("snapshots serialise");
+    std::fs::write(path, json).map_err(|e| Error::io(path, e))
+}
+
+/// Run `crawl`.
+///
+/// # Errors
+/// Config, database or output errors. Failures of individual seeds are reported in the
+/// output and make the exit code 1, but never stop the other seeds.
+pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
+    config.crawl.followers |= args.followers;
+    args.attribution.apply(&mut config)?;
+    // Malformed handles are reported as failed seeds; when none is valid, stop here.
+    let mut errors: Vec<Error> = args
+        .handles
+        .iter()
+        .filter_map(|h| h.parse::<Handle>().err())
+        .collect();
+    if errors.len() == args.handles.len() {
+        let last = errors
+            .pop()
+            .expect("at least one handle is required by clap");
+        for e in errors {
+            eprintln!("whohosts: {e}");
+        }
+        return Err(last);
+    }
+    let ctx = Context::new(config)?;
+    let attributor = Arc::new(ctx.attributor(quiet)?);
+    let options = CrawlOptions {
+        token: args.token.clone(),
+    };
+    let snap = snapshot(&ctx, &attributor, &args.handles, &options, quiet).await;
+    if let Some(path) = &args.output {
+        write_json(&snap, path)?;
+    }
+    match args.format {
+        Format::Json => {
+            print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?
+        }
+        _ => print(&snap.render(args.top))?,
+    }
+    let failed = snap
+        .crawl
+        .seeds
+        .iter()
+        .filter(|s| s.error.is_some())
+        .count();
+    Ok(if failed > 0 { 1 } else { 0 })
+}

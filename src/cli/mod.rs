@@ -1,0 +1,210 @@
+//! The command line: argument definitions and one module per subcommand, each with a `run`.
+//!
+//! `main.rs` parses [`Cli`], sets up logging and calls [`run`]; everything else is here, so
+//! the binary holds no logic. Flags override the config file; `WHOHOSTS_TOKEN` and
+//! `WHOHOSTS_CONFIG` come from the environment.
+
+pub mod asn_db;
+pub mod crawl;
+pub mod demo;
+pub mod lookup;
+pub mod sim;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::asn::{self, AsnDb};
+use crate::attribution::Attributor;
+use crate::config::{AddressPolicy, Config};
+use crate::dns::{AddressGate, Dns};
+use crate::error::{Error, Result};
+use crate::http::Fetcher;
+use crate::org::Orgs;
+
+/// whohosts: how concentrated is your social graph, by instance and by who hosts it?
+#[derive(Debug, Parser)]
+#[command(name = "whohosts", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Configuration file [default: $WHOHOSTS_CONFIG, then $XDG_CONFIG_HOME/whohosts/config.toml]
+    #[arg(long, global = true, env = "WHOHOSTS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// No progress bar, only results and errors
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// More log output (-v info, -vv debug)
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Crawl the follow lists of HANDLEs and report who hosts them
+    Crawl(crawl::Args),
+    /// Run the whole pipeline offline against a simulated fediverse
+    Demo(demo::Args),
+    /// Show DNS, AS, range and organisation of hosts or addresses
+    Lookup(lookup::Args),
+    /// Manage the offline IP-to-ASN database
+    #[command(name = "asn-db", subcommand)]
+    AsnDb(asn_db::Command),
+    /// Serve a simulated fediverse on loopback until interrupted
+    Sim(sim::Args),
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Tsv,
+}
+
+/// Attribution flags shared by `crawl` and `lookup`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AttributionArgs {
+    /// IP-to-ASN database file (ip-location-db CSV, iptoasn TSV or .mmdb, gzip or not)
+    #[arg(long, value_name = "FILE")]
+    pub asn_db: Option<PathBuf>,
+    /// Skip and count bad database lines instead of failing
+    #[arg(long)]
+    pub lenient: bool,
+    /// Which addresses of a host count [config: split]
+    #[arg(long, value_name = "POLICY", value_parser = ["split", "ipv4", "first"])]
+    pub address_policy: Option<String>,
+    /// Nameserver to use instead of the system's (ip or ip:port; repeatable)
+    #[arg(long, value_name = "ADDR")]
+    pub nameserver: Vec<String>,
+}
+
+impl AttributionArgs {
+    /// Apply these flags over the config.
+    ///
+    /// # Errors
+    /// [`Error::ConfigValue`] for a bad value.
+    pub fn apply(&self, config: &mut Config) -> Result<()> {
+        if let Some(p) = &self.asn_db {
+            config.attribution.asn_database = p.to_string_lossy().into_owned();
+        }
+        config.attribution.lenient |= self.lenient;
+        if let Some(p) = &self.address_policy {
+            config.attribution.address_policy = p.parse::<AddressPolicy>()?;
+        }
+        if !self.nameserver.is_empty() {
+            config.dns.nameservers = self.nameserver.clone();
+        }
+        config.validate()
+    }
+}
+
+/// Load the configuration named by `--config`, `$WHOHOSTS_CONFIG` or the XDG location.
+///
+/// # Errors
+/// [`Error::Io`] or [`Error::Config`].
+pub fn load_config(explicit: Option<&Path>) -> Result<Config> {
+    if let Some(p) = explicit {
+        return Config::load(p);
+    }
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    match xdg
+        .map(|d| d.join("whohosts/config.toml"))
+        .filter(|p| p.is_file())
+    {
+        Some(p) => Config::load(&p),
+        None => Ok(Config::default()),
+    }
+}
+
+/// The network stack of a run.
+pub struct Context {
+    pub config: Arc<Config>,
+    pub dns: Arc<Dns>,
+    pub fetcher: Arc<Fetcher>,
+}
+
+impl Context {
+    /// Build resolver and client from `config`.
+    ///
+    /// # Errors
+    /// Resolver or client construction errors.
+    pub fn new(config: Config) -> Result<Self> {
+        let config = Arc::new(config);
+        let gate = AddressGate::new(config.network.allow_private_addresses.clone());
+        let dns = Arc::new(Dns::new(&config.dns, gate)?);
+        let fetcher = Arc::new(Fetcher::new(config.clone(), dns.clone())?);
+        Ok(Context {
+            config,
+            dns,
+            fetcher,
+        })
+    }
+
+    /// The attributor the config asks for. Says once on stderr when no database is found.
+    ///
+    /// # Errors
+    /// Database load errors.
+    pub fn attributor(&self, quiet: bool) -> Result<Attributor> {
+        let a = &self.config.attribution;
+        let path = if a.asn_database.is_empty() {
+            asn::store::current(&self.config.data_dir())
+        } else {
+            Some(PathBuf::from(&a.asn_database))
+        };
+        let db = match path {
+            Some(p) => Some(Arc::new(asn::load::load(&p, a.lenient)?)),
+            None => {
+                if !quiet {
+                    let fallback = if a.online_fallback {
+                        "asking Team Cymru's DNS service instead"
+                    } else {
+                        "hosts will not be attributed (attribution.online_fallback = false)"
+                    };
+                    eprintln!("whohosts: no IP-to-ASN database (run `whohosts asn-db update` or pass --asn-db); {fallback}");
+                }
+                None
+            }
+        };
+        Ok(Attributor::new(
+            db.map(|d: Arc<AsnDb>| d),
+            Orgs::new(&a.organisations),
+            self.dns.clone(),
+            a.address_policy,
+            a.online_fallback,
+        ))
+    }
+}
+
+/// Write to stdout; a closed pipe is not an error the user needs to see.
+///
+/// # Errors
+/// [`Error::Io`] for write errors other than a broken pipe.
+pub fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Error::io("<stdout>", e)),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// Run the parsed command; returns the process exit code.
+///
+/// # Errors
+/// Whatever the subcommand fails with; `main` prints it on one line.
+pub async fn run(cli: Cli) -> Result<i32> {
+    let config = load_config(cli.config.as_deref())?;
+    match cli.command {
+        Command::Crawl(args) => crawl::run(config, args, cli.quiet).await,
+        Command::Demo(args) => demo::run(config, args, cli.quiet).await,
+        Command::Lookup(args) => lookup::run(config, args, cli.quiet).await,
+        Command::AsnDb(cmd) => asn_db::run(config, cmd).await,
+        Command::Sim(args) => sim::run(args).await,
+    }
+}

@@ -1,0 +1,56 @@
+//! `whohosts sim`: serve a simulated fediverse on loopback until interrupted, and print the
+//! config that points whohosts at it. For trying things by hand and for benchmarks.
+
+use super::print;
+use crate::error::{Error, Result};
+use crate::sim::{self, world};
+
+/// `sim` arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Seed of the generated world
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Number of instances in the generated world
+    #[arg(long, default_value_t = 80)]
+    pub size: usize,
+    /// A world file instead of a generated world
+    #[arg(long, value_name = "FILE")]
+    pub world: Option<std::path::PathBuf>,
+    /// Write the config for the simulated world to FILE (and its ASN fixture beside it)
+    #[arg(long, value_name = "FILE")]
+    pub write_config: Option<std::path::PathBuf>,
+}
+
+/// Run `sim` until Ctrl-C.
+///
+/// # Errors
+/// World, bind or file errors.
+pub async fn run(args: Args) -> Result<i32> {
+    let w = match &args.world {
+        Some(p) => {
+            world::World::from_toml(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?)?
+        }
+        None => world::generate(args.seed, args.size),
+    };
+    let running = sim::start(w.layout()).await?;
+    let mut config = running.client_config();
+    if let Some(path) = &args.write_config {
+        let fixture = path.with_extension("asn.csv");
+        running.write_asn_fixture(&fixture)?;
+        config.attribution.asn_database = fixture.to_string_lossy().into_owned();
+        let text = toml::to_string(&config).map_err(|e| Error::ConfigValue(e.to_string()))?;
+        std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
+    }
+    print(&format!(
+        "Serving {} instances: DNS {} , HTTP port {}.\nTry: whohosts --config {} crawl @demo@flagship.example\nCtrl-C stops.\n",
+        running.sim.layout.world.instances.len(),
+        running.dns_addr,
+        running.http_port,
+        args.write_config.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<file written with --write-config>".into())
+    ))?;
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| Error::io("<signal>", e))?;
+    Ok(0)
+}

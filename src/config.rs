@@ -1,0 +1,503 @@
+//! Configuration: the `config.toml` file, merged under command-line flags and `WHOHOSTS_*`
+//! environment variables.
+//!
+//! Every key has a `DEFAULT_*` constant here and the same value in the shipped `config.toml`
+//! (a test checks the two agree). Production defaults are the safe ones: https only, public
+//! addresses only, bounded bodies and timeouts. Tests loosen them through this file, never
+//! through `cfg(test)` code.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use ipnetwork::IpNetwork;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Contact URL put into the User-Agent unless configured.
+pub const DEFAULT_CONTACT_URL: &str = "https://github.com/whohosts/whohosts";
+/// Largest response body accepted, in bytes.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
+/// Redirects followed per request, each re-checked.
+pub const DEFAULT_MAX_REDIRECTS: usize = 5;
+/// Seconds to establish a connection.
+pub const DEFAULT_CONNECT_TIMEOUT_SECS: f64 = 10.0;
+/// Seconds for a whole request, body included.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: f64 = 30.0;
+/// Retries of a request answered 429, 502 or 503, or failing in transport.
+pub const DEFAULT_MAX_RETRIES: u32 = 4;
+/// First retry delay, doubled at each attempt (plus jitter).
+pub const DEFAULT_RETRY_BASE_SECS: f64 = 1.0;
+/// Longest wait for one host's rate-limit reset before giving up on that request.
+pub const DEFAULT_MAX_WAIT_SECS: f64 = 900.0;
+/// Requests in flight across all hosts.
+pub const DEFAULT_GLOBAL_CONCURRENCY: usize = 32;
+/// Requests in flight to one host.
+pub const DEFAULT_HOST_CONCURRENCY: usize = 2;
+/// Mastodon's unauthenticated limit: 300 requests per 5 minutes per IP.
+pub const DEFAULT_REQUESTS: u32 = 300;
+/// The window of [`DEFAULT_REQUESTS`], in seconds.
+pub const DEFAULT_PERIOD_SECS: f64 = 300.0;
+/// Mastodon's limit for paged requests (`max_id`, `min_id`, `since_id`, `page`): 300 / 15 min.
+pub const DEFAULT_PAGED_REQUESTS: u32 = 300;
+/// The window of [`DEFAULT_PAGED_REQUESTS`], in seconds.
+pub const DEFAULT_PAGED_PERIOD_SECS: f64 = 900.0;
+/// Requests a host may receive back to back before the steady rate applies.
+pub const DEFAULT_BURST: u32 = 10;
+/// Seconds per DNS query attempt.
+pub const DEFAULT_DNS_TIMEOUT_SECS: f64 = 5.0;
+/// DNS attempts per query.
+pub const DEFAULT_DNS_ATTEMPTS: usize = 2;
+/// Upper bound on accounts listed per follow list (a safety net against endless paging).
+pub const DEFAULT_MAX_ACCOUNTS: usize = 100_000;
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Contact URL in the User-Agent: `whohosts/VERSION (+CONTACT_URL)`.
+    pub contact_url: String,
+    /// Where downloaded databases live; empty = `$XDG_DATA_HOME/whohosts`.
+    pub data_dir: String,
+    /// HTTP client safety and politeness.
+    pub network: Network,
+    /// Default per-host request budget.
+    pub rate_limit: RateLimit,
+    /// Per-host overrides, `[hosts."mastodon.social"]`.
+    pub hosts: BTreeMap<String, HostOverride>,
+    /// Name resolution.
+    pub dns: Dns,
+    /// What a crawl fetches.
+    pub crawl: Crawl,
+    /// How hosts are turned into organisations.
+    pub attribution: Attribution,
+}
+
+/// HTTP client settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Network {
+    /// Accept `http://` URLs, and build URLs from bare domains with `http://` (test worlds only).
+    pub allow_http: bool,
+    /// `false` (default), `true`, or a list of networks such as `["127.0.0.0/8"]` that may be
+    /// reached although private, loopback or link-local.
+    pub allow_private_addresses: PrivateAddresses,
+    /// Port used when a URL is built from a bare domain; 0 = the scheme's default.
+    pub port: u16,
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    pub connect_timeout_secs: f64,
+    pub request_timeout_secs: f64,
+    pub max_retries: u32,
+    pub retry_base_secs: f64,
+    pub max_wait_secs: f64,
+    pub global_concurrency: usize,
+    pub host_concurrency: usize,
+}
+
+/// Which non-public addresses the client may connect to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PrivateAddresses {
+    /// `true`: every address; `false`: public addresses only.
+    All(bool),
+    /// Only these networks, besides public addresses.
+    Networks(Vec<IpNetwork>),
+}
+
+/// A host's request budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub period_secs: f64,
+    pub paged_requests: u32,
+    pub paged_period_secs: f64,
+    pub burst: u32,
+}
+
+/// `[hosts."name"]`: any key left out keeps the global value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HostOverride {
+    pub requests: Option<u32>,
+    pub period_secs: Option<f64>,
+    pub paged_requests: Option<u32>,
+    pub paged_period_secs: Option<f64>,
+    pub burst: Option<u32>,
+    pub concurrency: Option<usize>,
+}
+
+/// DNS settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Dns {
+    /// `ip` or `ip:port`; empty = the system's resolvers (`/etc/resolv.conf`).
+    pub nameservers: Vec<String>,
+    pub timeout_secs: f64,
+    pub attempts: usize,
+}
+
+/// Crawl settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Crawl {
+    /// Walk followers as well as follows.
+    pub followers: bool,
+    /// Fetch the actor of every account an ActivityPub collection lists only by URI.
+    pub fetch_actors: bool,
+    /// Stop listing a follow list after this many accounts.
+    pub max_accounts: usize,
+}
+
+/// Attribution settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Attribution {
+    /// `split` (default), `ipv4` or `first`: which addresses of a host count.
+    pub address_policy: AddressPolicy,
+    /// IP-to-ASN database file; empty = the one `whohosts asn-db update` downloaded.
+    pub asn_database: String,
+    /// Skip bad database lines (and count them) instead of failing.
+    pub lenient: bool,
+    /// Without a database, ask Team Cymru's DNS service (through the configured resolver).
+    pub online_fallback: bool,
+    /// `"AS number" = "Organisation"` entries added to, or replacing, the shipped mapping.
+    pub organisations: BTreeMap<String, String>,
+}
+
+/// Which of a host's addresses are credited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AddressPolicy {
+    /// All addresses; the host's weight is split evenly between their distinct organisations.
+    #[default]
+    Split,
+    /// IPv4 addresses only (IPv6 when a host has none).
+    Ipv4,
+    /// Only the address connected to (or the first one resolved).
+    First,
+}
+
+impl std::str::FromStr for AddressPolicy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "split" => Ok(AddressPolicy::Split),
+            "ipv4" => Ok(AddressPolicy::Ipv4),
+            "first" => Ok(AddressPolicy::First),
+            _ => Err(Error::ConfigValue(format!(
+                "address policy {s:?}: expected split, ipv4 or first"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for AddressPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AddressPolicy::Split => {
+                "split: all addresses, weight split between their organisations"
+            }
+            AddressPolicy::Ipv4 => "ipv4: IPv4 addresses only",
+            AddressPolicy::First => "first: the address connected to",
+        })
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            contact_url: DEFAULT_CONTACT_URL.into(),
+            data_dir: String::new(),
+            network: Network::default(),
+            rate_limit: RateLimit::default(),
+            hosts: BTreeMap::new(),
+            dns: Dns::default(),
+            crawl: Crawl::default(),
+            attribution: Attribution::default(),
+        }
+    }
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            allow_http: false,
+            allow_private_addresses: PrivateAddresses::All(false),
+            port: 0,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            connect_timeout_secs: DEFAULT_CONNECT_TIMEOUT_SECS,
+            request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
+            max_retries: DEFAULT_MAX_RETRIES,
+            retry_base_secs: DEFAULT_RETRY_BASE_SECS,
+            max_wait_secs: DEFAULT_MAX_WAIT_SECS,
+            global_concurrency: DEFAULT_GLOBAL_CONCURRENCY,
+            host_concurrency: DEFAULT_HOST_CONCURRENCY,
+        }
+    }
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            requests: DEFAULT_REQUESTS,
+            period_secs: DEFAULT_PERIOD_SECS,
+            paged_requests: DEFAULT_PAGED_REQUESTS,
+            paged_period_secs: DEFAULT_PAGED_PERIOD_SECS,
+            burst: DEFAULT_BURST,
+        }
+    }
+}
+
+impl Default for Dns {
+    fn default() -> Self {
+        Dns {
+            nameservers: Vec::new(),
+            timeout_secs: DEFAULT_DNS_TIMEOUT_SECS,
+            attempts: DEFAULT_DNS_ATTEMPTS,
+        }
+    }
+}
+
+impl Default for Crawl {
+    fn default() -> Self {
+        Crawl {
+            followers: false,
+            fetch_actors: true,
+            max_accounts: DEFAULT_MAX_ACCOUNTS,
+        }
+    }
+}
+
+impl Default for Attribution {
+    fn default() -> Self {
+        Attribution {
+            address_policy: AddressPolicy::Split,
+            asn_database: String::new(),
+            lenient: false,
+            online_fallback: true,
+            organisations: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Parse a configuration from TOML text; `path` only names the source in errors.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the file, line and key when the text is not valid.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
+        let config: Config = toml::from_str(text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: one_line(&e.to_string()),
+        })?;
+        config.validate().map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Ok(config)
+    }
+
+    /// Read and parse a configuration file.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read, [`Error::Config`] when it does not parse.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Config::from_toml(&text, path)
+    }
+
+    /// Check values that parse but make no sense.
+    ///
+    /// # Errors
+    /// [`Error::ConfigValue`] naming the key.
+    pub fn validate(&self) -> Result<()> {
+        let positive = [
+            (
+                "network.request_timeout_secs",
+                self.network.request_timeout_secs,
+            ),
+            (
+                "network.connect_timeout_secs",
+                self.network.connect_timeout_secs,
+            ),
+            ("rate_limit.period_secs", self.rate_limit.period_secs),
+            (
+                "rate_limit.paged_period_secs",
+                self.rate_limit.paged_period_secs,
+            ),
+            ("dns.timeout_secs", self.dns.timeout_secs),
+        ];
+        for (key, v) in positive {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::ConfigValue(format!(
+                    "{key} must be a positive number, not {v}"
+                )));
+            }
+        }
+        let counts = [
+            ("rate_limit.requests", self.rate_limit.requests as usize),
+            (
+                "rate_limit.paged_requests",
+                self.rate_limit.paged_requests as usize,
+            ),
+            ("rate_limit.burst", self.rate_limit.burst as usize),
+            (
+                "network.global_concurrency",
+                self.network.global_concurrency,
+            ),
+            ("network.host_concurrency", self.network.host_concurrency),
+        ];
+        for (key, v) in counts {
+            if v == 0 {
+                return Err(Error::ConfigValue(format!("{key} must be at least 1")));
+            }
+        }
+        for ns in &self.dns.nameservers {
+            parse_nameserver(ns)?;
+        }
+        for asn in self.attribution.organisations.keys() {
+            asn.trim_start_matches("AS").parse::<u32>().map_err(|_| {
+                Error::ConfigValue(format!(
+                    "attribution.organisations key {asn:?} is not an AS number"
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The User-Agent header value.
+    pub fn user_agent(&self) -> String {
+        format!(
+            "whohosts/{} (+{})",
+            env!("CARGO_PKG_VERSION"),
+            self.contact_url
+        )
+    }
+
+    /// The data directory, resolved.
+    pub fn data_dir(&self) -> PathBuf {
+        if !self.data_dir.is_empty() {
+            return PathBuf::from(&self.data_dir);
+        }
+        if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+            return PathBuf::from(dir).join("whohosts");
+        }
+        match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(".local/share/whohosts"),
+            None => PathBuf::from(".whohosts"),
+        }
+    }
+
+    /// The effective budget of one host: the global one with its `[hosts]` override applied.
+    pub fn host_budget(&self, host: &str) -> (RateLimit, usize) {
+        let base = &self.rate_limit;
+        match self.hosts.get(host) {
+            None => (base.clone(), self.network.host_concurrency),
+            Some(o) => (
+                RateLimit {
+                    requests: o.requests.unwrap_or(base.requests),
+                    period_secs: o.period_secs.unwrap_or(base.period_secs),
+                    paged_requests: o.paged_requests.unwrap_or(base.paged_requests),
+                    paged_period_secs: o.paged_period_secs.unwrap_or(base.paged_period_secs),
+                    burst: o.burst.unwrap_or(base.burst),
+                },
+                o.concurrency.unwrap_or(self.network.host_concurrency),
+            ),
+        }
+    }
+
+    /// The origin (`scheme://host[:port]`) used for URLs built from a bare host name.
+    pub fn origin_for(&self, host: &str) -> String {
+        let scheme = if self.network.allow_http {
+            "http"
+        } else {
+            "https"
+        };
+        if self.network.port == 0 || host.contains(':') {
+            format!("{scheme}://{host}")
+        } else {
+            format!("{scheme}://{host}:{}", self.network.port)
+        }
+    }
+}
+
+/// Parse `ip` or `ip:port` (port 53 by default).
+///
+/// # Errors
+/// [`Error::ConfigValue`] naming the bad entry.
+pub fn parse_nameserver(s: &str) -> Result<SocketAddr> {
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        return Ok(sa);
+    }
+    s.parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| {
+            Error::ConfigValue(format!("dns.nameservers entry {s:?} is not ip or ip:port"))
+        })
+}
+
+fn one_line(s: &str) -> String {
+    s.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '|' || c == '^' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_is_the_defaults() {
+        let text = include_str!("../config.toml");
+        let parsed = Config::from_toml(text, Path::new("config.toml")).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn bad_lines_name_the_file_and_key() {
+        let err = Config::from_toml("[network]\nallow_htp = true\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("config c.toml: "), "{err}");
+        assert!(err.contains("allow_htp"), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+        let err = Config::from_toml("[rate_limit]\nrequests = 0\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "config c.toml: config: rate_limit.requests must be at least 1"
+        );
+    }
+
+    #[test]
+    fn host_override_keeps_unset_keys() {
+        let c = Config::from_toml(
+            "[hosts.\"big.example\"]\nrequests = 50\nconcurrency = 4\n",
+            Path::new("c"),
+        )
+        .unwrap();
+        let (rl, conc) = c.host_budget("big.example");
+        assert_eq!((rl.requests, rl.period_secs, conc), (50, 300.0, 4));
+        assert_eq!(c.host_budget("other.example").0.requests, 300);
+    }
+
+    #[test]
+    fn private_addresses_accepts_bool_or_networks() {
+        let c = Config::from_toml(
+            "[network]\nallow_private_addresses = [\"127.0.0.0/8\"]\n",
+            Path::new("c"),
+        )
+        .unwrap();
+        assert_eq!(
+            c.network.allow_private_addresses,
+            PrivateAddresses::Networks(vec!["127.0.0.0/8".parse().unwrap()])
+        );
+    }
+}

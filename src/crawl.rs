@@ -1,0 +1,429 @@
+//! The crawl: from seed handles to follow lists and the instances they live on.
+//!
+//! # Architecture
+//! Work items ([`Task`]) sit in a [`Frontier`]; today's [`MemoryFrontier`] holds the seeds, and
+//! a persistent frontier (depth-N crawls) can implement the same trait. Each seed is resolved
+//! (WebFinger), listed through the Mastodon API when its server offers it, else through
+//! ActivityPub, and accounts listed only by URI get their actor fetched. Every instance met
+//! then has its NodeInfo read. Seeds, actor fetches and NodeInfo run concurrently, bounded by
+//! semaphores; every request still passes its host's gate in [`crate::http`]. Every fact
+//! fetched is kept as data in [`CrawlReport`], failures included, so one bad host never
+//! stops the others.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::account::{Account, Direction, FollowList, ListStatus};
+use crate::activitypub;
+use crate::error::{Error, Result};
+use crate::handle::{Handle, InstanceHost};
+use crate::http::Fetcher;
+use crate::mastodon;
+use crate::nodeinfo::{self, NodeInfo};
+use crate::progress::Progress;
+use crate::webfinger;
+
+/// Seeds crawled at once.
+pub const SEED_CONCURRENCY: usize = 4;
+/// Actor or NodeInfo fetches in flight at once (each still limited per host).
+pub const FETCH_CONCURRENCY: usize = 16;
+
+/// A unit of crawl work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Task {
+    /// A handle as the user typed it.
+    Seed(String),
+}
+
+/// Where pending work waits. A persistent implementation lets a crawl resume.
+pub trait Frontier: Send {
+    fn push(&mut self, task: Task);
+    fn pop(&mut self) -> Option<Task>;
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A frontier in memory.
+#[derive(Debug, Default)]
+pub struct MemoryFrontier(VecDeque<Task>);
+
+impl Frontier for MemoryFrontier {
+    fn push(&mut self, task: Task) {
+        self.0.push_back(task);
+    }
+    fn pop(&mut self) -> Option<Task> {
+        self.0.pop_front()
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// A failure kept with the data it concerns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    pub kind: String,
+    pub message: String,
+}
+
+impl From<&Error> for Failure {
+    fn from(e: &Error) -> Self {
+        Failure {
+            kind: e.kind().to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What became of one seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedReport {
+    pub input: String,
+    pub handle: Option<String>,
+    pub server: Option<InstanceHost>,
+    pub actor_uri: Option<String>,
+    pub account: Option<Account>,
+    pub following: Option<FollowList>,
+    pub followers: Option<FollowList>,
+    pub error: Option<Failure>,
+}
+
+/// What was learnt about one instance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstanceReport {
+    /// Accounts listed on this instance, over all seeds and lists.
+    pub accounts: u64,
+    pub nodeinfo: Option<NodeInfo>,
+    pub nodeinfo_error: Option<Failure>,
+    /// An address the crawler connected to, when it connected.
+    pub connected_address: Option<IpAddr>,
+}
+
+/// Everything a crawl fetched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrawlReport {
+    pub tool: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub seeds: Vec<SeedReport>,
+    pub instances: BTreeMap<InstanceHost, InstanceReport>,
+    pub requests: u64,
+    pub retries: u64,
+}
+
+/// What the user asked for beyond the config.
+#[derive(Debug, Clone, Default)]
+pub struct CrawlOptions {
+    /// The user's own access token, sent only to their own server.
+    pub token: Option<String>,
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// Crawl every seed in `frontier`.
+pub async fn run(
+    fetcher: Arc<Fetcher>,
+    frontier: &mut dyn Frontier,
+    options: &CrawlOptions,
+    progress: &Progress,
+) -> CrawlReport {
+    let started_at = now_rfc3339();
+    let mut seeds = vec![];
+    let limit = Arc::new(Semaphore::new(SEED_CONCURRENCY));
+    let mut set = JoinSet::new();
+    let mut index = 0usize;
+    while let Some(Task::Seed(input)) = frontier.pop() {
+        let permit = limit.clone().acquire_owned().await.expect("never closed");
+        let (f, opts, p) = (fetcher.clone(), options.clone(), progress.clone());
+        set.spawn(async move {
+            let _permit = permit;
+            (index, crawl_seed(&f, &input, &opts, &p).await)
+        });
+        index += 1;
+    }
+    while let Some(done) = set.join_next().await {
+        seeds.push(done.expect("seed tasks do not panic"));
+    }
+    seeds.sort_by_key(|(i, _)| *i);
+    let seeds: Vec<SeedReport> = seeds.into_iter().map(|(_, s)| s).collect();
+    let instances = describe_instances(&fetcher, &seeds, progress).await;
+    let (requests, retries) = fetcher.totals();
+    CrawlReport {
+        tool: format!("whohosts {}", env!("CARGO_PKG_VERSION")),
+        started_at,
+        finished_at: now_rfc3339(),
+        seeds,
+        instances,
+        requests,
+        retries,
+    }
+}
+
+/// The origin (`scheme://host:port/`) of a URL.
+fn origin_of(url: &Url) -> Url {
+    Url::parse(&url.origin().ascii_serialization()).expect("an origin is a URL")
+}
+
+async fn crawl_seed(
+    f: &Arc<Fetcher>,
+    input: &str,
+    opts: &CrawlOptions,
+    progress: &Progress,
+) -> SeedReport {
+    let mut report = SeedReport {
+        input: input.to_string(),
+        handle: None,
+        server: None,
+        actor_uri: None,
+        account: None,
+        following: None,
+        followers: None,
+        error: None,
+    };
+    progress.note(&format!("resolving {input}"));
+    let result = async {
+        let handle: Handle = input.parse()?;
+        let resolved = webfinger::resolve(f, &handle).await?;
+        report.handle = Some(resolved.handle.to_string());
+        report.server = Some(resolved.server.clone());
+        report.actor_uri = Some(resolved.actor_uri.to_string());
+        list_seed(f, &resolved, opts, &mut report, progress).await
+    }
+    .await;
+    if let Err(e) = result {
+        progress.warn(&format!("{input}: {e}"));
+        report.error = Some(Failure::from(&e));
+    }
+    progress.seed_done();
+    report
+}
+
+async fn list_seed(
+    f: &Arc<Fetcher>,
+    resolved: &webfinger::Resolved,
+    opts: &CrawlOptions,
+    report: &mut SeedReport,
+    progress: &Progress,
+) -> Result<()> {
+    let origin = origin_of(&resolved.actor_uri);
+    let local = resolved.handle.domain.clone();
+    let mut directions = vec![Direction::Following];
+    if f.config().crawl.followers {
+        directions.push(Direction::Followers);
+    }
+    let rest = rest_account(f, &origin, &resolved.handle, opts).await;
+    let mut lists = vec![];
+    match rest {
+        Ok((account, token)) => {
+            report.account = Some(account.clone().into_account(&local));
+            for d in &directions {
+                progress.note(&format!("listing {} of {}", d.segment(), resolved.handle));
+                lists.push(
+                    mastodon::list(f, &origin, &account, *d, token.as_deref(), &local).await?,
+                );
+            }
+        }
+        Err(e)
+            if matches!(e.status(), Some(401 | 403 | 404 | 410))
+                || matches!(e, Error::Malformed { .. }) =>
+        {
+            lists = activitypub_lists(f, resolved, &directions, report, progress).await?;
+        }
+        Err(e) => return Err(e),
+    }
+    for mut list in lists {
+        enrich(f, &mut list, progress).await;
+        match list.direction {
+            Direction::Following => report.following = Some(list),
+            Direction::Followers => report.followers = Some(list),
+        }
+    }
+    Ok(())
+}
+
+/// The seed's REST account, and the token to send if it is the token owner's.
+async fn rest_account(
+    f: &Fetcher,
+    origin: &Url,
+    handle: &Handle,
+    opts: &CrawlOptions,
+) -> Result<(mastodon::RestAccount, Option<String>)> {
+    if let Some(token) = &opts.token {
+        let me = mastodon::verify_credentials(f, origin, token).await?;
+        if me.username.eq_ignore_ascii_case(&handle.user) {
+            return Ok((me, Some(token.clone())));
+        }
+    }
+    Ok((mastodon::lookup(f, origin, &handle.user).await?, None))
+}
+
+async fn activitypub_lists(
+    f: &Fetcher,
+    resolved: &webfinger::Resolved,
+    directions: &[Direction],
+    report: &mut SeedReport,
+    progress: &Progress,
+) -> Result<Vec<FollowList>> {
+    let page = f
+        .get(
+            &resolved.actor_uri,
+            crate::http::Request::accept(crate::http::ACCEPT_ACTIVITY),
+        )
+        .await?;
+    if page.status == 401 {
+        return Ok(directions
+            .iter()
+            .map(|d| {
+                FollowList::empty(
+                    *d,
+                    "activitypub",
+                    None,
+                    ListStatus::Refused {
+                        reason: activitypub::SIGNED_ONLY.into(),
+                    },
+                )
+            })
+            .collect());
+    }
+    let actor: serde_json::Value = page.success()?.json()?;
+    report.account = Some(activitypub::account_from_actor(&actor));
+    let mut lists = vec![];
+    for d in directions {
+        let Some(href) = actor.get(d.segment()).and_then(|v| v.as_str()) else {
+            lists.push(FollowList::empty(
+                *d,
+                "activitypub",
+                None,
+                ListStatus::Hidden { unseen: None },
+            ));
+            continue;
+        };
+        let url = resolved
+            .actor_uri
+            .join(href)
+            .map_err(|e| Error::Malformed {
+                url: resolved.actor_uri.to_string(),
+                message: format!("bad {} link {href:?}: {e}", d.segment()),
+            })?;
+        progress.note(&format!(
+            "listing {} of {} (ActivityPub)",
+            d.segment(),
+            resolved.handle
+        ));
+        lists.push(activitypub::list(f, &url, *d).await?);
+    }
+    Ok(lists)
+}
+
+/// Fetch the actors of accounts known only by URI (when `crawl.fetch_actors`).
+async fn enrich(f: &Arc<Fetcher>, list: &mut FollowList, progress: &Progress) {
+    if !f.config().crawl.fetch_actors {
+        return;
+    }
+    let todo: Vec<usize> = (0..list.accounts.len())
+        .filter(|i| list.accounts[*i].handle.is_none() && list.accounts[*i].actor_uri.is_some())
+        .collect();
+    progress.add_work(todo.len() as u64);
+    let limit = Arc::new(Semaphore::new(FETCH_CONCURRENCY));
+    let mut set = JoinSet::new();
+    for i in todo {
+        let uri = list.accounts[i]
+            .actor_uri
+            .clone()
+            .expect("filtered on Some");
+        let permit = limit.clone().acquire_owned().await.expect("never closed");
+        let f = f.clone();
+        set.spawn(async move {
+            let _permit = permit;
+            let fetched = match Url::parse(&uri) {
+                Ok(u) => activitypub::fetch_actor(&f, &u)
+                    .await
+                    .map(|v| activitypub::account_from_actor(&v)),
+                Err(e) => Err(Error::Malformed {
+                    url: uri.clone(),
+                    message: e.to_string(),
+                }),
+            };
+            (i, fetched)
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        let (i, fetched) = done.expect("actor tasks do not panic");
+        progress.work_done(1);
+        let slot = &mut list.accounts[i];
+        match fetched {
+            Ok(mut a) => {
+                a.server = a.server.or(slot.server.take());
+                a.actor_uri = a.actor_uri.or(slot.actor_uri.take());
+                *slot = a;
+            }
+            Err(e) => slot.fetch_error = Some(e.to_string()),
+        }
+    }
+}
+
+/// Count accounts per instance and read each instance's NodeInfo.
+async fn describe_instances(
+    f: &Arc<Fetcher>,
+    seeds: &[SeedReport],
+    progress: &Progress,
+) -> BTreeMap<InstanceHost, InstanceReport> {
+    let mut instances: BTreeMap<InstanceHost, InstanceReport> = BTreeMap::new();
+    let mut origins: BTreeMap<InstanceHost, Url> = BTreeMap::new();
+    for seed in seeds {
+        if let (Some(server), Some(uri)) = (&seed.server, &seed.actor_uri) {
+            instances.entry(server.clone()).or_default();
+            if let Ok(u) = Url::parse(uri) {
+                origins
+                    .entry(server.clone())
+                    .or_insert_with(|| origin_of(&u));
+            }
+        }
+        for list in [&seed.following, &seed.followers].into_iter().flatten() {
+            for a in &list.accounts {
+                let Some(server) = &a.server else { continue };
+                instances.entry(server.clone()).or_default().accounts += 1;
+                if let Some(u) = a.actor_uri.as_deref().and_then(|u| Url::parse(u).ok()) {
+                    origins
+                        .entry(server.clone())
+                        .or_insert_with(|| origin_of(&u));
+                }
+            }
+        }
+    }
+    progress.add_work(instances.len() as u64);
+    let limit = Arc::new(Semaphore::new(FETCH_CONCURRENCY));
+    let mut set = JoinSet::new();
+    for host in instances.keys().cloned() {
+        let origin = origins.get(&host).cloned().unwrap_or_else(|| {
+            Url::parse(&f.config().origin_for(host.as_str())).expect("origin from a host name")
+        });
+        let permit = limit.clone().acquire_owned().await.expect("never closed");
+        let f = f.clone();
+        set.spawn(async move {
+            let _permit = permit;
+            (host, nodeinfo::fetch(&f, &origin).await)
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        let (host, result) = done.expect("nodeinfo tasks do not panic");
+        progress.work_done(1);
+        let entry = instances.get_mut(&host).expect("keys come from this map");
+        entry.connected_address = f.connected(host.as_str());
+        match result {
+            Ok(n) => entry.nodeinfo = n,
+            Err(e) => entry.nodeinfo_error = Some(Failure::from(&e)),
+        }
+    }
+    instances
+}

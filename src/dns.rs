@@ -1,0 +1,441 @@
+//! Name resolution shared by the HTTP client and attribution.
+//!
+//! # Architecture
+//! One [`Dns`] wraps one hickory resolver and a cache of [`Resolution`]s for the run (kept for
+//! the records' TTL). The HTTP client resolves through [`Dns`] (it implements reqwest's
+//! `Resolve`), so the address attributed to an instance is one the crawler could connect to,
+//! and the address policy ([`AddressGate`]) is enforced at the only place addresses enter the
+//! client. CNAME chains are kept because they reveal managed hosting and CDNs.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::NetError;
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{RData, RecordType};
+use hickory_resolver::TokioResolver;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{self, PrivateAddresses};
+use crate::error::{Error, Result};
+
+/// What DNS said about one host name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resolution {
+    /// The name asked for, lower-cased, without trailing dot.
+    pub host: String,
+    /// CNAME targets in the order they were followed.
+    pub cnames: Vec<String>,
+    /// IPv4 then IPv6 addresses, in the order the server gave them.
+    pub addresses: Vec<IpAddr>,
+    /// Smallest TTL seen, seconds.
+    pub ttl: u32,
+    /// `NXDOMAIN`, `SERVFAIL`, `timeout`, `no address records`, or another failure.
+    pub error: Option<String>,
+}
+
+/// Which addresses may be connected to.
+#[derive(Debug, Clone)]
+pub struct AddressGate {
+    allow: PrivateAddresses,
+}
+
+impl AddressGate {
+    /// A gate following `network.allow_private_addresses`.
+    pub fn new(allow: PrivateAddresses) -> Self {
+        AddressGate { allow }
+    }
+
+    /// `None` when `ip` may be connected to, else why not.
+    pub fn check(&self, ip: IpAddr) -> Option<&'static str> {
+        let why = non_public(ip)?;
+        match &self.allow {
+            PrivateAddresses::All(true) => None,
+            PrivateAddresses::All(false) => Some(why),
+            PrivateAddresses::Networks(nets) if nets.iter().any(|n| n.contains(ip)) => None,
+            PrivateAddresses::Networks(_) => Some(why),
+        }
+    }
+}
+
+/// Why an address is not a public unicast address, if it is not.
+pub fn non_public(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => non_public_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return non_public_v4(v4);
+            }
+            let seg0 = v6.segments()[0];
+            if v6.is_loopback() {
+                Some("loopback")
+            } else if v6.is_unspecified() {
+                Some("unspecified")
+            } else if seg0 & 0xfe00 == 0xfc00 {
+                Some("private (unique local)")
+            } else if seg0 & 0xffc0 == 0xfe80 {
+                Some("link-local")
+            } else if v6.is_multicast() {
+                Some("multicast")
+            } else if seg0 == 0x2001 && v6.segments()[1] == 0x0db8 {
+                Some("documentation")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+fn non_public_v4(v4: Ipv4Addr) -> Option<&'static str> {
+    let o = v4.octets();
+    if v4.is_loopback() {
+        Some("loopback")
+    } else if v4.is_private() {
+        Some("private")
+    } else if v4.is_link_local() {
+        Some("link-local")
+    } else if v4.is_unspecified() || o[0] == 0 {
+        Some("unspecified")
+    } else if v4.is_broadcast() || v4.is_multicast() || o[0] >= 240 {
+        Some("multicast or reserved")
+    } else if o[0] == 100 && (64..128).contains(&o[1]) {
+        Some("shared (carrier-grade NAT)")
+    } else if v4.is_documentation() || (o[0] == 198 && (o[1] == 18 || o[1] == 19)) {
+        Some("documentation or benchmarking")
+    } else {
+        None
+    }
+}
+
+struct Cached {
+    resolution: Resolution,
+    expires: Instant,
+}
+
+/// The run's resolver.
+pub struct Dns {
+    resolver: TokioResolver,
+    cache: Mutex<HashMap<String, Cached>>,
+    gate: AddressGate,
+}
+
+impl Dns {
+    /// Build the resolver from `[dns]` (system nameservers when the list is empty).
+    ///
+    /// # Errors
+    /// [`Error::Dns`] when the system configuration cannot be read, [`Error::ConfigValue`] for
+    /// a bad nameserver entry.
+    pub fn new(cfg: &config::Dns, gate: AddressGate) -> Result<Self> {
+        let provider = TokioRuntimeProvider::default();
+        let mut builder = if cfg.nameservers.is_empty() {
+            TokioResolver::builder(provider).map_err(|e| Error::Dns {
+                host: "/etc/resolv.conf".into(),
+                message: e.to_string(),
+            })?
+        } else {
+            let mut rc = ResolverConfig::default();
+            for ns in &cfg.nameservers {
+                let sa = config::parse_nameserver(ns)?;
+                let mut ns = NameServerConfig::udp_and_tcp(sa.ip());
+                for c in &mut ns.connections {
+                    c.port = sa.port();
+                }
+                rc.add_name_server(ns);
+            }
+            let mut b = TokioResolver::builder_with_config(rc, provider);
+            b.options_mut().use_hosts_file = ResolveHosts::Never;
+            b
+        };
+        let opts = builder.options_mut();
+        opts.timeout = Duration::from_secs_f64(cfg.timeout_secs);
+        opts.attempts = cfg.attempts.max(1);
+        opts.preserve_intermediates = true;
+        opts.ndots = 0;
+        let resolver = builder.build().map_err(|e| Error::Dns {
+            host: "resolver".into(),
+            message: e.to_string(),
+        })?;
+        Ok(Dns {
+            resolver,
+            cache: Mutex::new(HashMap::new()),
+            gate,
+        })
+    }
+
+    /// The address policy this resolver enforces for connections.
+    pub fn gate(&self) -> &AddressGate {
+        &self.gate
+    }
+
+    /// A and AAAA records of `host`, following CNAMEs; cached for the records' TTL.
+    pub async fn resolve(&self, host: &str) -> Resolution {
+        let key = host.trim_end_matches('.').to_ascii_lowercase();
+        if let Ok(ip) = key.trim_matches(['[', ']']).parse::<IpAddr>() {
+            return Resolution {
+                host: key,
+                cnames: vec![],
+                addresses: vec![ip],
+                ttl: u32::MAX,
+                error: None,
+            };
+        }
+        if let Some(hit) = self.cached(&key) {
+            return hit;
+        }
+        let resolution = self.query_addresses(&key).await;
+        let ttl = Duration::from_secs(u64::from(resolution.ttl.clamp(1, 86_400)));
+        let mut cache = self
+            .cache
+            .lock()
+            .expect("DNS cache lock is never poisoned: no panics while held");
+        cache.insert(
+            key,
+            Cached {
+                resolution: resolution.clone(),
+                expires: Instant::now() + ttl,
+            },
+        );
+        resolution
+    }
+
+    fn cached(&self, key: &str) -> Option<Resolution> {
+        let cache = self
+            .cache
+            .lock()
+            .expect("DNS cache lock is never poisoned: no panics while held");
+        cache
+            .get(key)
+            .filter(|c| c.expires > Instant::now())
+            .map(|c| c.resolution.clone())
+    }
+
+    async fn query_addresses(&self, host: &str) -> Resolution {
+        let fqdn = format!("{host}.");
+        let (a, aaaa) = tokio::join!(
+            self.resolver.lookup(fqdn.as_str(), RecordType::A),
+            self.resolver.lookup(fqdn.as_str(), RecordType::AAAA)
+        );
+        let mut res = Resolution {
+            host: host.to_string(),
+            cnames: vec![],
+            addresses: vec![],
+            ttl: u32::MAX,
+            error: None,
+        };
+        let mut errors = vec![];
+        for lookup in [a, aaaa] {
+            match lookup {
+                Ok(l) => {
+                    for r in l.answers() {
+                        res.ttl = res.ttl.min(r.ttl);
+                        match &r.data {
+                            RData::A(a) => res.addresses.push(IpAddr::V4(a.0)),
+                            RData::AAAA(a) => res.addresses.push(IpAddr::V6(a.0)),
+                            RData::CNAME(c) => {
+                                let target =
+                                    c.0.to_ascii().trim_end_matches('.').to_ascii_lowercase();
+                                if !res.cnames.contains(&target) {
+                                    res.cnames.push(target);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Err(e) => errors.push(classify(&e)),
+            }
+        }
+        if res.addresses.is_empty() {
+            res.error = Some(pick_error(&errors));
+            res.ttl = res.ttl.min(60);
+        }
+        res
+    }
+
+    /// TXT records of `name`, each record's strings joined.
+    ///
+    /// # Errors
+    /// [`Error::Dns`] with the classified failure.
+    pub async fn txt(&self, name: &str) -> Result<Vec<String>> {
+        let lookup = self
+            .resolver
+            .lookup(format!("{}.", name.trim_end_matches('.')), RecordType::TXT)
+            .await
+            .map_err(|e| Error::Dns {
+                host: name.to_string(),
+                message: classify(&e),
+            })?;
+        Ok(lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::TXT(t) => Some(
+                    t.txt_data
+                        .iter()
+                        .map(|s| String::from_utf8_lossy(s).into_owned())
+                        .collect::<String>(),
+                ),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// MX records of `name` as (preference, exchange host), lowest preference first.
+    ///
+    /// # Errors
+    /// [`Error::Dns`] with the classified failure.
+    pub async fn mx(&self, name: &str) -> Result<Vec<(u16, String)>> {
+        let lookup = self
+            .resolver
+            .lookup(format!("{}.", name.trim_end_matches('.')), RecordType::MX)
+            .await
+            .map_err(|e| Error::Dns {
+                host: name.to_string(),
+                message: classify(&e),
+            })?;
+        let mut out: Vec<(u16, String)> = lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::MX(mx) => Some((
+                    mx.preference,
+                    mx.exchange
+                        .to_ascii()
+                        .trim_end_matches('.')
+                        .to_ascii_lowercase(),
+                )),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// Addresses of `host` that the gate lets the client connect to.
+    ///
+    /// # Errors
+    /// [`Error::Dns`] when resolution failed, [`Error::Refused`] when every address is barred.
+    pub async fn connectable(&self, host: &str) -> Result<Vec<IpAddr>> {
+        let res = self.resolve(host).await;
+        if let Some(e) = res.error {
+            return Err(Error::Dns {
+                host: host.to_string(),
+                message: e,
+            });
+        }
+        let mut refused = vec![];
+        let ok: Vec<IpAddr> = res
+            .addresses
+            .iter()
+            .copied()
+            .filter(|ip| match self.gate.check(*ip) {
+                None => true,
+                Some(why) => {
+                    refused.push(format!("{ip} is {why}"));
+                    false
+                }
+            })
+            .collect();
+        if ok.is_empty() {
+            return Err(Error::Refused {
+                url: host.to_string(),
+                reason: format!(
+                    "{} (network.allow_private_addresses does not allow it)",
+                    refused.join(", ")
+                ),
+            });
+        }
+        Ok(ok)
+    }
+}
+
+fn classify(e: &NetError) -> String {
+    if e.is_nx_domain() {
+        return "NXDOMAIN".into();
+    }
+    if e.is_no_records_found() {
+        return "no address records".into();
+    }
+    match e {
+        NetError::Timeout => "timeout".into(),
+        NetError::Dns(hickory_resolver::net::DnsError::ResponseCode(ResponseCode::ServFail)) => {
+            "SERVFAIL".into()
+        }
+        NetError::Dns(hickory_resolver::net::DnsError::ResponseCode(rc)) => rc.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn pick_error(errors: &[String]) -> String {
+    for preferred in ["NXDOMAIN", "SERVFAIL", "timeout"] {
+        if errors.iter().any(|e| e == preferred) {
+            return preferred.into();
+        }
+    }
+    errors
+        .iter()
+        .find(|e| e.as_str() != "no address records")
+        .or(errors.first())
+        .cloned()
+        .unwrap_or_else(|| "no address records".into())
+}
+
+/// The resolver as reqwest sees it: every connection's addresses pass the gate.
+#[derive(Clone)]
+pub struct ClientResolver(pub Arc<Dns>);
+
+impl reqwest::dns::Resolve for ClientResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let dns = self.0.clone();
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let ips = dns.connectable(&host).await?;
+            // reqwest puts the URL's port on each address.
+            let addrs: reqwest::dns::Addrs =
+                Box::new(ips.into_iter().map(|ip| SocketAddr::new(ip, 0)));
+            Ok(addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_public_ranges_are_named() {
+        let cases = [
+            ("127.0.0.1", Some("loopback")),
+            ("10.1.2.3", Some("private")),
+            ("172.16.0.1", Some("private")),
+            ("192.168.1.1", Some("private")),
+            ("169.254.169.254", Some("link-local")),
+            ("100.64.0.1", Some("shared (carrier-grade NAT)")),
+            ("::1", Some("loopback")),
+            ("fd00::1", Some("private (unique local)")),
+            ("fe80::1", Some("link-local")),
+            ("::ffff:10.0.0.1", Some("private")),
+            ("1.1.1.1", None),
+            ("2606:4700::1111", None),
+        ];
+        for (ip, want) in cases {
+            assert_eq!(non_public(ip.parse().unwrap()), want, "{ip}");
+        }
+    }
+
+    #[test]
+    fn gate_allows_listed_networks_only() {
+        let gate = AddressGate::new(PrivateAddresses::Networks(vec!["127.0.0.0/8"
+            .parse()
+            .unwrap()]));
+        assert_eq!(gate.check("127.3.0.9".parse().unwrap()), None);
+        assert_eq!(gate.check("10.0.0.1".parse().unwrap()), Some("private"));
+        assert_eq!(gate.check("8.8.8.8".parse().unwrap()), None);
+        let strict = AddressGate::new(PrivateAddresses::All(false));
+        assert_eq!(strict.check("127.0.0.1".parse().unwrap()), Some("loopback"));
+    }
+}

@@ -1,0 +1,126 @@
+//! The library's error type.
+//!
+//! One `#[non_exhaustive]` enum whose variants carry the input they are about, so that every
+//! message printed to a user is a single line naming what was wrong and where. `anyhow` is
+//! only used by `main.rs`.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong inside whohosts.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A handle that is not `@user@domain`, `user@domain`, `acct:user@domain` or `https://host/@user`.
+    #[error("invalid handle {input:?}: {reason}")]
+    Handle { input: String, reason: &'static str },
+
+    /// A configuration file that cannot be read or parsed.
+    #[error("config {path}: {message}")]
+    Config { path: PathBuf, message: String },
+
+    /// A configuration value that is out of range or inconsistent.
+    #[error("config: {0}")]
+    ConfigValue(String),
+
+    /// A file that cannot be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A URL that the safe client refuses to fetch (scheme, address, redirect count).
+    #[error("refused {url}: {reason}")]
+    Refused { url: String, reason: String },
+
+    /// A path that the host's robots.txt disallows for us.
+    #[error("robots.txt of {host} disallows {path}")]
+    RobotsDisallowed { host: String, path: String },
+
+    /// An HTTP status that ends the request.
+    #[error("{url}: HTTP {status}")]
+    Status { url: String, status: u16 },
+
+    /// A transport problem: connection refused, timeout, TLS failure.
+    #[error("{url}: {message}")]
+    Transport { url: String, message: String },
+
+    /// A body larger than the configured limit.
+    #[error("{url}: response larger than {limit} bytes")]
+    TooLarge { url: String, limit: u64 },
+
+    /// A body that does not parse as what the protocol says it should be.
+    #[error("{url}: malformed response: {message}")]
+    Malformed { url: String, message: String },
+
+    /// A server that keeps answering 429/5xx past the retry budget.
+    #[error("{url}: gave up after {attempts} attempts (last: HTTP {status})")]
+    RetriesExhausted {
+        url: String,
+        attempts: u32,
+        status: u16,
+    },
+
+    /// A DNS failure for a host.
+    #[error("DNS {host}: {message}")]
+    Dns { host: String, message: String },
+
+    /// A line of an IP-to-ASN database that does not parse.
+    #[error("{path}:{line}: {message}")]
+    AsnLine {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+
+    /// An IP-to-ASN database that cannot be used as a whole.
+    #[error("ASN database {path}: {message}")]
+    AsnDb { path: PathBuf, message: String },
+
+    /// A simulated world file that does not describe a usable world.
+    #[error("world {0}")]
+    World(String),
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A short machine-friendly word for the kind of failure, stored with crawl results.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Handle { .. } => "bad-handle",
+            Error::Config { .. } | Error::ConfigValue(_) => "config",
+            Error::Io { .. } => "io",
+            Error::Refused { .. } => "refused-by-policy",
+            Error::RobotsDisallowed { .. } => "robots",
+            Error::Status { status: 401, .. } | Error::Status { status: 403, .. } => "unauthorized",
+            Error::Status { status: 404, .. } | Error::Status { status: 410, .. } => "not-found",
+            Error::Status { .. } => "http-status",
+            Error::Transport { .. } => "transport",
+            Error::TooLarge { .. } => "too-large",
+            Error::Malformed { .. } => "malformed",
+            Error::RetriesExhausted { .. } => "rate-limited",
+            Error::Dns { .. } => "dns",
+            Error::AsnLine { .. } | Error::AsnDb { .. } => "asn-db",
+            Error::World(_) => "world",
+        }
+    }
+
+    /// The HTTP status behind this error, if it is one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}

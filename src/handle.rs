@@ -1,0 +1,222 @@
+//! Validated account handles and instance host names.
+//!
+//! `Handle` accepts the four spellings people paste (`@user@domain`, `user@domain`,
+//! `acct:user@domain`, `https://host/@user`) and keeps one canonical form; `InstanceHost`
+//! is a host name lower-cased once, the key everything is grouped by.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// A fediverse account handle: a user name and the domain of the handle.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Handle {
+    /// The local part, as given (servers compare it case-insensitively).
+    pub user: String,
+    /// The handle's domain, lower-cased. It may differ from the server that hosts the account.
+    pub domain: String,
+}
+
+impl Handle {
+    /// Build a handle from parts that came from a server (already split).
+    pub fn new(user: impl Into<String>, domain: &str) -> Self {
+        Handle {
+            user: user.into(),
+            domain: domain.trim_end_matches('.').to_ascii_lowercase(),
+        }
+    }
+
+    /// The `acct:` URI used as WebFinger resource.
+    pub fn acct_uri(&self) -> String {
+        format!("acct:{}@{}", self.user, self.domain)
+    }
+}
+
+impl fmt::Display for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "@{}@{}", self.user, self.domain)
+    }
+}
+
+fn bad(input: &str, reason: &'static str) -> Error {
+    Error::Handle {
+        input: input.to_string(),
+        reason,
+    }
+}
+
+fn valid_user(user: &str) -> bool {
+    !user.is_empty()
+        && user
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '+'))
+}
+
+/// Whether `domain` is a syntactically plausible DNS name (with an optional `:port`).
+pub fn valid_domain(domain: &str) -> bool {
+    let (name, port) = match domain.rsplit_once(':') {
+        Some((n, p)) => (n, Some(p)),
+        None => (domain, None),
+    };
+    if let Some(p) = port {
+        if p.parse::<u16>().is_err() {
+            return false;
+        }
+    }
+    !name.is_empty()
+        && name.len() <= 253
+        && name.contains('.')
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+}
+
+impl FromStr for Handle {
+    type Err = Error;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(bad(input, "empty"));
+        }
+        if s.starts_with("https://") || s.starts_with("http://") {
+            return from_profile_url(input, s);
+        }
+        let rest = s.strip_prefix("acct:").unwrap_or(s);
+        let rest = rest.strip_prefix('@').unwrap_or(rest);
+        let (user, domain) = rest
+            .split_once('@')
+            .ok_or_else(|| bad(input, "expected user@domain"))?;
+        if domain.contains('@') {
+            return Err(bad(input, "more than one @ after the user name"));
+        }
+        if !valid_user(user) {
+            return Err(bad(
+                input,
+                "user name is empty or has characters a handle cannot have",
+            ));
+        }
+        if !valid_domain(domain) {
+            return Err(bad(input, "domain is not a valid host name"));
+        }
+        Ok(Handle::new(user, domain))
+    }
+}
+
+fn from_profile_url(input: &str, s: &str) -> Result<Handle, Error> {
+    let url = url::Url::parse(s).map_err(|_| bad(input, "not a valid URL"))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| bad(input, "URL has no host"))?;
+    let mut segments = url
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty());
+    let first = segments
+        .next()
+        .ok_or_else(|| bad(input, "URL has no /@user path"))?;
+    if segments.next().is_some() {
+        return Err(bad(input, "profile URL must be https://host/@user"));
+    }
+    let user = first
+        .strip_prefix('@')
+        .ok_or_else(|| bad(input, "profile URL must be https://host/@user"))?;
+    let (user, domain) = match user.split_once('@') {
+        Some((u, d)) => (u, d.to_string()),
+        None => (
+            user,
+            match url.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            },
+        ),
+    };
+    if !valid_user(user) {
+        return Err(bad(
+            input,
+            "user name is empty or has characters a handle cannot have",
+        ));
+    }
+    if !valid_domain(&domain) {
+        return Err(bad(input, "domain is not a valid host name"));
+    }
+    Ok(Handle::new(user, &domain))
+}
+
+/// The host name of an instance (the server that answers for its accounts), lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct InstanceHost(String);
+
+impl InstanceHost {
+    /// Lower-case and strip a trailing dot.
+    pub fn new(host: &str) -> Self {
+        InstanceHost(host.trim_end_matches('.').to_ascii_lowercase())
+    }
+
+    /// The host of a URL, if it has one.
+    pub fn of_url(url: &url::Url) -> Option<Self> {
+        url.host_str().map(InstanceHost::new)
+    }
+
+    /// The name as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for InstanceHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_four_spellings() {
+        for s in [
+            "@alice@Example.ORG",
+            "alice@example.org",
+            "acct:alice@example.org",
+            "https://example.org/@alice",
+        ] {
+            let h: Handle = s.parse().unwrap();
+            assert_eq!(h, Handle::new("alice", "example.org"), "{s}");
+        }
+        let h: Handle = "https://a.example/@bob@b.example".parse().unwrap();
+        assert_eq!(h.to_string(), "@bob@b.example");
+    }
+
+    #[test]
+    fn rejects_malformed_handles_with_a_reason() {
+        let cases = [
+            ("", "empty"),
+            ("alice", "expected user@domain"),
+            ("@alice@", "domain is not a valid host name"),
+            ("al ice@example.org", "user name is empty"),
+            ("alice@exa_mple.org", "domain is not a valid host name"),
+            ("alice@localhost", "domain is not a valid host name"),
+            ("a@b@c.org", "more than one @"),
+            ("https://example.org/users/alice", "profile URL must be"),
+        ];
+        for (input, reason) in cases {
+            let err = input.parse::<Handle>().unwrap_err().to_string();
+            assert!(err.contains(reason), "{input:?}: {err}");
+            assert!(
+                err.starts_with(&format!("invalid handle {input:?}")),
+                "{err}"
+            );
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! The safe, polite HTTP client every fetch goes through.
+//!
+//! # Architecture
+//! [`Fetcher::get`] checks the URL (https only unless `allow_http`; literal addresses through
+//! the [`AddressGate`](crate::dns::AddressGate)), asks the host's robots.txt, passes the host's
+//! gate ([`HostPool`]), sends, and reads at most `max_body_bytes`. Redirects are followed by
+//! hand so each hop is checked, gated and robots-checked again (at most `max_redirects`).
+//! 429, 502 and 503 are retried a bounded number of times, waiting for whatever the server
+//! announced or an exponential back-off with jitter, whichever is longer. Host names are
+//! resolved by the shared [`Dns`], so the address policy holds for every connection.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, LOCATION};
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::config::Config;
+use crate::dns::{ClientResolver, Dns};
+use crate::error::{Error, Result};
+use crate::ratelimit::{announced_wait, HostGate, HostPool};
+
+/// `Accept` for ActivityPub objects.
+pub const ACCEPT_ACTIVITY: &str =
+    "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
+/// `Accept` for WebFinger.
+pub const ACCEPT_JRD: &str = "application/jrd+json, application/json";
+/// `Accept` for JSON APIs.
+pub const ACCEPT_JSON: &str = "application/json";
+/// `Accept` for host-meta.
+pub const ACCEPT_XRD: &str = "application/xrd+xml, application/xml, text/xml";
+
+/// The product token robots.txt rules are matched against.
+pub const ROBOTS_AGENT: &str = "whohosts";
+
+/// A response, read in full (within the size limit).
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The URL that answered (after redirects).
+    pub url: Url,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    /// The address connected to.
+    pub remote: Option<SocketAddr>,
+}
+
+impl Page {
+    /// Whether the status is 2xx.
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body as JSON.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] naming the URL.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| Error::Malformed {
+            url: self.url.to_string(),
+            message: format!("invalid JSON: {e}"),
+        })
+    }
+
+    /// Turn a non-2xx page into [`Error::Status`].
+    ///
+    /// # Errors
+    /// [`Error::Status`] when the status is not 2xx.
+    pub fn success(self) -> Result<Self> {
+        if self.ok() {
+            Ok(self)
+        } else {
+            Err(Error::Status {
+                url: self.url.to_string(),
+                status: self.status,
+            })
+        }
+    }
+}
+
+/// Options of one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub accept: &'a str,
+    /// Sent only to the URL's own host, never across redirects to another host.
+    pub bearer: Option<&'a str>,
+    /// Counts against the stricter paged-request budget.
+    pub paged: bool,
+}
+
+impl<'a> Request<'a> {
+    /// A plain request with this `Accept`.
+    pub fn accept(accept: &'a str) -> Self {
+        Request {
+            accept,
+            bearer: None,
+            paged: false,
+        }
+    }
+}
+
+enum Robots {
+    Rules(texting_robots::Robot),
+    AllowAll,
+    Unavailable(String),
+}
+
+/// The client.
+pub struct Fetcher {
+    client: reqwest::Client,
+    config: Arc<Config>,
+    dns: Arc<Dns>,
+    pool: HostPool,
+    robots: Mutex<HashMap<String, Arc<OnceCell<Arc<Robots>>>>>,
+    connected: Mutex<HashMap<String, IpAddr>>,
+}
+
+impl Fetcher {
+    /// Build the client from the config; names resolve through `dns`.
+    ///
+    /// # Errors
+    /// [`Error::ConfigValue`] when the TLS client cannot be built.
+    pub fn new(config: Arc<Config>, dns: Arc<Dns>) -> Result<Self> {
+        // Installing twice is harmless: the first provider stays.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let net = &config.network;
+        let client = reqwest::Client::builder()
+            .user_agent(config.user_agent())
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs_f64(net.connect_timeout_secs))
+            .timeout(Duration::from_secs_f64(net.request_timeout_secs))
+            .no_proxy()
+            .dns_resolver(ClientResolver(dns.clone()))
+            .build()
+            .map_err(|e| Error::ConfigValue(format!("HTTP client: {e}")))?;
+        Ok(Fetcher {
+            client,
+            pool: HostPool::new(config.clone()),
+            config,
+            dns,
+            robots: Mutex::new(HashMap::new()),
+            connected: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    /// The shared resolver.
+    pub fn dns(&self) -> &Arc<Dns> {
+        &self.dns
+    }
+
+    /// Requests sent and retries made so far, over all hosts.
+    pub fn totals(&self) -> (u64, u64) {
+        self.pool.totals()
+    }
+
+    /// The address last connected to for `host`, if any request reached it.
+    pub fn connected(&self, host: &str) -> Option<IpAddr> {
+        let map = self
+            .connected
+            .lock()
+            .expect("connected map lock is never poisoned");
+        map.get(&host.to_ascii_lowercase()).copied()
+    }
+
+    /// Whether the client may fetch `url` at all (scheme, literal address).
+    ///
+    /// # Errors
+    /// [`Error::Refused`] saying why.
+    pub fn check_url(&self, url: &Url) -> Result<()> {
+        let refuse = |reason: String| Error::Refused {
+            url: url.to_string(),
+            reason,
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" if self.config.network.allow_http => {}
+            "http" => {
+                return Err(refuse(
+                    "plain http is not allowed (network.allow_http = false)".into(),
+                ))
+            }
+            other => return Err(refuse(format!("scheme {other:?} is not fetched"))),
+        }
+        let host = url.host_str().ok_or_else(|| refuse("no host".into()))?;
+        if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() {
+            if let Some(why) = self.dns.gate().check(ip) {
+                return Err(refuse(format!(
+                    "{ip} is {why} (network.allow_private_addresses does not allow it)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// GET `url`, obeying robots.txt, following redirects, retrying 429/502/503.
+    /// Any other status is returned as a [`Page`] for the caller to judge.
+    ///
+    /// # Errors
+    /// [`Error::Refused`], [`Error::RobotsDisallowed`], [`Error::Transport`],
+    /// [`Error::TooLarge`], [`Error::RetriesExhausted`].
+    pub async fn get(&self, url: &Url, req: Request<'_>) -> Result<Page> {
+        self.fetch(url, req, true).await
+    }
+
+    async fn fetch(&self, url: &Url, req: Request<'_>, robots: bool) -> Result<Page> {
+        let mut current = url.clone();
+        let origin_host = url.host_str().map(str::to_string);
+        for _hop in 0..=self.config.network.max_redirects {
+            self.check_url(&current)?;
+            if robots {
+                self.obey_robots(&current).await?;
+            }
+            let same_host = current.host_str().map(str::to_string) == origin_host;
+            let hop_req = Request {
+                bearer: req.bearer.filter(|_| same_host),
+                ..req
+            };
+            let page = self.with_retries(&current, hop_req).await?;
+            match redirect_target(&page) {
+                Some(next) => current = next,
+                None => return Ok(page),
+            }
+        }
+        Err(Error::Refused {
+            url: url.to_string(),
+            reason: format!("more than {} redirects", self.config.network.max_redirects),
+        })
+    }
+
+    /// GET and require 2xx.
+    ///
+    /// # Errors
+    /// As [`Fetcher::get`], plus [`Error::Status`] for a non-2xx answer.
+    pub async fn get_ok(&self, url: &Url, req: Request<'_>) -> Result<Page> {
+        self.get(url, req).await?.success()
+    }
+
+    async fn with_retries(&self, url: &Url, req: Request<'_>) -> Result<Page> {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let gate = self.pool.gate(&host);
+        let net = &self.config.network;
+        let mut attempt = 0;
+        loop {
+            let pass = self.pool.enter(&gate, req.paged).await;
+            let sent = self.send_once(url, req).await;
+            drop(pass);
+            let page = sent?;
+            let announced = announced_wait(page.status, &page.headers, SystemTime::now());
+            let retryable = matches!(page.status, 429 | 502 | 503);
+            if let Some(wait) =
+                announced.filter(|w| *w <= Duration::from_secs_f64(net.max_wait_secs))
+            {
+                gate.pause_until(Instant::now() + wait);
+            }
+            if !retryable {
+                return Ok(page);
+            }
+            let too_long =
+                announced.is_some_and(|w| w > Duration::from_secs_f64(net.max_wait_secs));
+            if attempt >= net.max_retries || too_long {
+                return Err(Error::RetriesExhausted {
+                    url: url.to_string(),
+                    attempts: attempt + 1,
+                    status: page.status,
+                });
+            }
+            self.back_off(&gate, attempt);
+            attempt += 1;
+        }
+    }
+
+    fn back_off(&self, gate: &HostGate, attempt: u32) {
+        gate.retries
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let base = self.config.network.retry_base_secs * 2f64.powi(attempt.min(16) as i32);
+        let jittered = base * (1.0 + fastrand::f64() * 0.5);
+        gate.pause_until(Instant::now() + Duration::from_secs_f64(jittered));
+    }
+
+    async fn send_once(&self, url: &Url, req: Request<'_>) -> Result<Page> {
+        if let Some(host) = url
+            .host_str()
+            .filter(|h| h.parse::<IpAddr>().is_err() && !h.starts_with('['))
+        {
+            // Resolve first so a barred address gives a clean one-line refusal.
+            self.dns.connectable(host).await?;
+        }
+        let mut builder = self.client.get(url.clone()).header(ACCEPT, req.accept);
+        if let Some(token) = req.bearer {
+            builder = builder.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let mut resp = builder.send().await.map_err(|e| transport(url, &e))?;
+        let limit = self.config.network.max_body_bytes;
+        let too_large = || Error::TooLarge {
+            url: url.to_string(),
+            limit,
+        };
+        if resp.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| transport(url, &e))? {
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if let (Some(addr), Some(host)) = (resp.remote_addr(), url.host_str()) {
+            let mut map = self
+                .connected
+                .lock()
+                .expect("connected map lock is never poisoned");
+            map.insert(host.to_ascii_lowercase(), addr.ip());
+        }
+        Ok(Page {
+            url: url.clone(),
+            status: resp.status().as_u16(),
+            remote: resp.remote_addr(),
+            headers: resp.headers().clone(),
+            body,
+        })
+    }
+
+    /// Boxed with an explicit `Send`: robots.txt is fetched through [`Fetcher::fetch`] itself.
+    fn obey_robots<'a>(
+        &'a self,
+        url: &'a Url,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
+        Box::pin(async move {
+            let origin = url.origin().ascii_serialization();
+            let cell = {
+                let mut map = self
+                    .robots
+                    .lock()
+                    .expect("robots map lock is never poisoned");
+                map.entry(origin.clone()).or_default().clone()
+            };
+            let robots = cell
+                .get_or_init(|| async {
+                    let robots_url = Url::parse(&format!("{origin}/robots.txt"))
+                        .expect("origin + path is a URL");
+                    Arc::new(
+                        match self
+                            .fetch(&robots_url, Request::accept("text/plain"), false)
+                            .await
+                        {
+                            Ok(p) if p.ok() => texting_robots::Robot::new(ROBOTS_AGENT, &p.body)
+                                .map(Robots::Rules)
+                                .unwrap_or(Robots::AllowAll),
+                            Ok(p) if (400..500).contains(&p.status) => Robots::AllowAll,
+                            Ok(p) => Robots::Unavailable(format!("HTTP {}", p.status)),
+                            Err(e) => Robots::Unavailable(e.to_string()),
+                        },
+                    )
+                })
+                .await;
+            let host = url.host_str().unwrap_or_default().to_string();
+            match robots.as_ref() {
+                Robots::AllowAll => Ok(()),
+                Robots::Rules(r) if r.allowed(url.as_str()) => Ok(()),
+                Robots::Rules(_) => Err(Error::RobotsDisallowed {
+                    host,
+                    path: path_and_query(url),
+                }),
+                Robots::Unavailable(why) => Err(Error::Refused {
+                    url: url.to_string(),
+                    reason: format!(
+                        "robots.txt unavailable ({why}), so the host is not crawled (RFC 9309)"
+                    ),
+                }),
+            }
+        })
+    }
+}
+
+fn path_and_query(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+fn redirect_target(page: &Page) -> Option<Url> {
+    if !matches!(page.status, 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = page.headers.get(LOCATION)?.to_str().ok()?;
+    page.url.join(location).ok()
+}
+
+fn transport(url: &Url, e: &reqwest::Error) -> Error {
+    let message = if e.is_timeout() {
+        "timed out".to_string()
+    } else {
+        let mut parts = vec![];
+        let mut source: Option<&dyn std::error::Error> = Some(e);
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !parts.iter().any(|p: &String| p.contains(&text)) {
+                parts.push(text);
+            }
+            source = s.source();
+        }
+        parts.join(": ")
+    };
+    Error::Transport {
+        url: url.to_string(),
+        message,
+    }
+}

@@ -1,0 +1,38 @@
+//! whohosts: how concentrated is a social graph?
+//!
+//! Give it fediverse handles; it walks their follow lists (WebFinger, Mastodon REST,
+//! ActivityPub), groups the accounts by instance, then by who hosts each instance (autonomous
+//! system, IP range, organisation, CDN).
+//!
+//! # Architecture
+//! - [`handle`], [`config`], [`error`]: the edges: validated input, configuration, errors.
+//! - [`dns`], [`ratelimit`], [`http`]: the safe, polite network layer every request uses.
+//! - [`webfinger`], [`mastodon`], [`activitypub`], [`nodeinfo`]: one module per protocol.
+//! - [`crawl`]: the crawl over a [`crawl::Frontier`] of work, producing a [`crawl::CrawlReport`].
+//! - [`asn`], [`org`], [`attribution`]: from host to addresses, AS, range and organisation.
+//! - [`report`]: the printed and JSON summaries.
+//! - [`cli`]: the subcommands, one file each; `main.rs` only wires them up.
+//! - [`sim`]: the simulated fediverse (HTTP + DNS on loopback) used by tests, benchmarks and
+//!   `whohosts demo`.
+
+pub mod account;
+pub mod activitypub;
+pub mod asn;
+pub mod attribution;
+pub mod cli;
+pub mod config;
+pub mod crawl;
+pub mod dns;
+pub mod error;
+pub mod handle;
+pub mod http;
+pub mod mastodon;
+pub mod nodeinfo;
+pub mod org;
+pub mod progress;
+pub mod ratelimit;
+pub mod report;
+pub mod sim;
+pub mod webfinger;
+
+pub use error::{Error, Result};

@@ -1,0 +1,107 @@
+//! NodeInfo: which software an instance runs and how many users it has.
+//!
+//! `/.well-known/nodeinfo` lists schema links; the highest `schema/2.x` one is read for
+//! `software.name`, `software.version`, `usage.users.total` and `usage.users.activeMonth`.
+//! A 404 means the server publishes none.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::http::{Fetcher, Request, ACCEPT_JSON};
+
+/// What an instance says about itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    pub schema: String,
+    pub software: Option<String>,
+    pub version: Option<String>,
+    pub users_total: Option<u64>,
+    pub users_active_month: Option<u64>,
+}
+
+const SCHEMA_PREFIX: &str = "http://nodeinfo.diaspora.software/ns/schema/";
+
+/// The href of the highest 2.x schema in a discovery document.
+pub fn best_link(discovery: &Value) -> Option<(String, String)> {
+    let links = discovery.get("links")?.as_array()?;
+    links
+        .iter()
+        .filter_map(|l| {
+            let rel = l.get("rel")?.as_str()?;
+            let version = rel.strip_prefix(SCHEMA_PREFIX)?.trim_end_matches('/');
+            let href = l.get("href")?.as_str()?;
+            version
+                .starts_with("2.")
+                .then(|| (version.to_string(), href.to_string()))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))
+}
+
+/// Read a NodeInfo document.
+pub fn parse(schema: &str, doc: &Value) -> NodeInfo {
+    let users = doc.pointer("/usage/users");
+    NodeInfo {
+        schema: schema.to_string(),
+        software: doc
+            .pointer("/software/name")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase),
+        version: doc
+            .pointer("/software/version")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        users_total: users.and_then(|u| u.get("total")).and_then(Value::as_u64),
+        users_active_month: users
+            .and_then(|u| u.get("activeMonth"))
+            .and_then(Value::as_u64),
+    }
+}
+
+/// Fetch the NodeInfo of `origin`; `Ok(None)` when the server publishes none.
+///
+/// # Errors
+/// Fetch errors other than 404, [`Error::Malformed`] for unreadable documents.
+pub async fn fetch(f: &Fetcher, origin: &Url) -> Result<Option<NodeInfo>> {
+    let discovery_url = origin
+        .join("/.well-known/nodeinfo")
+        .expect("a path joins onto an origin");
+    let page = f.get(&discovery_url, Request::accept(ACCEPT_JSON)).await?;
+    if matches!(page.status, 404 | 410) {
+        return Ok(None);
+    }
+    let discovery: Value = page.success()?.json()?;
+    let Some((schema, href)) = best_link(&discovery) else {
+        return Ok(None);
+    };
+    let url = discovery_url.join(&href).map_err(|e| Error::Malformed {
+        url: discovery_url.to_string(),
+        message: format!("bad nodeinfo href {href:?}: {e}"),
+    })?;
+    let doc: Value = f.get_ok(&url, Request::accept(ACCEPT_JSON)).await?.json()?;
+    Ok(Some(parse(&schema, &doc)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_highest_2x_schema() {
+        let d = serde_json::json!({"links": [
+            {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": "https://x/nodeinfo/2.0"},
+            {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": "https://x/nodeinfo/2.1"},
+            {"rel": "http://nodeinfo.diaspora.software/ns/schema/1.0", "href": "https://x/nodeinfo/1.0"}]});
+        assert_eq!(
+            best_link(&d),
+            Some(("2.1".into(), "https://x/nodeinfo/2.1".into()))
+        );
+        let doc = serde_json::json!({"software": {"name": "Mastodon", "version": "4.4.0"}, "usage": {"users": {"total": 2521598, "activeMonth": 303515}}});
+        let n = parse("2.0", &doc);
+        assert_eq!(
+            (n.software.as_deref(), n.users_total, n.users_active_month),
+            (Some("mastodon"), Some(2521598), Some(303515))
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! The simulator's DNS server: UDP on loopback, answering from a zone built from the world.
+//!
+//! A and AAAA per instance, CNAME chains (managed hosting), MX and TXT records, Team Cymru's
+//! `origin.asn.cymru.com` / `ASn.asn.cymru.com` TXT answers for the world's providers, NXDOMAIN
+//! for unknown names and SERVFAIL for names listed as failing.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, TXT};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use tokio::net::UdpSocket;
+
+use super::world::Layout;
+
+/// TTL of every simulated record.
+pub const TTL: u32 = 300;
+
+/// A record's data, before it becomes a hickory record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Data {
+    Addr(IpAddr),
+    Cname(String),
+    Mx(u16, String),
+    Txt(String),
+}
+
+/// The zone: names (lower-case, no trailing dot) to records.
+#[derive(Debug, Default, Clone)]
+pub struct Zone {
+    pub records: HashMap<String, Vec<Data>>,
+    pub servfail: HashSet<String>,
+    /// Answer Team Cymru queries for these providers: (second octet, asn, name, country).
+    pub cymru: Vec<(u8, u32, String, String)>,
+}
+
+impl Zone {
+    /// The zone of a laid-out world.
+    pub fn of(layout: &Layout) -> Self {
+        let mut z = Zone::default();
+        for i in &layout.world.instances {
+            let (v4, v6) = layout.addresses[&i.domain];
+            let target = match &i.cname {
+                Some(c) => {
+                    z.add(&i.domain, Data::Cname(c.clone()));
+                    c.clone()
+                }
+                None => i.domain.clone(),
+            };
+            z.add(&target, Data::Addr(IpAddr::V4(v4)));
+            if let Some(v6) = v6 {
+                z.add(&target, Data::Addr(IpAddr::V6(v6)));
+            }
+            for alias in [&i.handle_domain, &i.redirect_from].into_iter().flatten() {
+                // Aliases get their own address next to the instance's: same provider.
+                let o = v4.octets();
+                z.add(
+                    alias,
+                    Data::Addr(IpAddr::V4(Ipv4Addr::new(127, o[1], 200 + o[2], o[3]))),
+                );
+            }
+        }
+        z.cymru = layout
+            .world
+            .providers
+            .iter()
+            .map(|p| (p.octet, p.asn, p.as_name.clone(), p.country.clone()))
+            .collect();
+        z
+    }
+
+    /// Add a record.
+    pub fn add(&mut self, name: &str, data: Data) {
+        self.records
+            .entry(name.to_ascii_lowercase())
+            .or_default()
+            .push(data);
+    }
+
+    /// Every IPv4 address the zone hands out (the HTTP server listens on these).
+    pub fn v4_addresses(&self) -> Vec<Ipv4Addr> {
+        let mut v: Vec<Ipv4Addr> = self
+            .records
+            .values()
+            .flatten()
+            .filter_map(|d| match d {
+                Data::Addr(IpAddr::V4(a)) => Some(*a),
+                _ => None,
+            })
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    fn cymru_txt(&self, name: &str) -> Option<String> {
+        if let Some(rev) = name.strip_suffix(".origin.asn.cymru.com") {
+            let o: Vec<&str> = rev.split('.').collect();
+            if o.len() != 4 || o[3] != "127" {
+                return None;
+            }
+            let octet: u8 = o[2].parse().ok()?;
+            let (_, asn, _, cc) = self.cymru.iter().find(|p| p.0 == octet)?;
+            return Some(format!(
+                "{asn} | 127.{octet}.0.0/16 | {cc} | ripencc | 2000-01-01"
+            ));
+        }
+        let asn: u32 = name
+            .strip_prefix("as")?
+            .strip_suffix(".asn.cymru.com")?
+            .parse()
+            .ok()?;
+        let (_, _, as_name, cc) = self.cymru.iter().find(|p| p.1 == asn)?;
+        Some(format!("{asn} | {cc} | ripencc | 2000-01-01 | {as_name}"))
+    }
+
+    /// Answer one question: (response code, records).
+    pub fn answer(&self, qname: &str, qtype: RecordType) -> (ResponseCode, Vec<(String, Data)>) {
+        let mut name = qname.trim_end_matches('.').to_ascii_lowercase();
+        if self.servfail.contains(&name) {
+            return (ResponseCode::ServFail, vec![]);
+        }
+        if qtype == RecordType::TXT {
+            if let Some(t) = self.cymru_txt(&name) {
+                return (ResponseCode::NoError, vec![(name, Data::Txt(t))]);
+            }
+        }
+        let mut out = vec![];
+        for _ in 0..8 {
+            let Some(records) = self.records.get(&name) else {
+                return if out.is_empty() {
+                    (ResponseCode::NXDomain, out)
+                } else {
+                    (ResponseCode::NoError, out)
+                };
+            };
+            if let Some(Data::Cname(target)) = records.iter().find(|d| matches!(d, Data::Cname(_)))
+            {
+                if qtype != RecordType::CNAME {
+                    out.push((name.clone(), Data::Cname(target.clone())));
+                    name = target.clone();
+                    continue;
+                }
+            }
+            for d in records {
+                let matches = matches!(
+                    (d, qtype),
+                    (Data::Addr(IpAddr::V4(_)), RecordType::A)
+                        | (Data::Addr(IpAddr::V6(_)), RecordType::AAAA)
+                        | (Data::Cname(_), RecordType::CNAME)
+                        | (Data::Mx(..), RecordType::MX)
+                        | (Data::Txt(_), RecordType::TXT)
+                );
+                if matches {
+                    out.push((name.clone(), d.clone()));
+                }
+            }
+            break;
+        }
+        (ResponseCode::NoError, out)
+    }
+}
+
+fn record(name: &str, data: &Data) -> Option<Record> {
+    let owner = Name::from_ascii(format!("{name}.")).ok()?;
+    let rdata = match data {
+        Data::Addr(IpAddr::V4(a)) => RData::A(A(*a)),
+        Data::Addr(IpAddr::V6(a)) => RData::AAAA(AAAA(*a)),
+        Data::Cname(t) => RData::CNAME(CNAME(Name::from_ascii(format!("{t}.")).ok()?)),
+        Data::Mx(p, h) => RData::MX(MX::new(*p, Name::from_ascii(format!("{h}.")).ok()?)),
+        Data::Txt(t) => RData::TXT(TXT::new(vec![t.clone()])),
+    };
+    Some(Record::from_rdata(owner, TTL, rdata))
+}
+
+/// Build the reply to a raw query.
+pub fn reply(zone: &Zone, packet: &[u8]) -> Option<Vec<u8>> {
+    let query = Message::from_vec(packet).ok()?;
+    let mut resp = Message::new(query.metadata.id, MessageType::Response, OpCode::Query);
+    resp.metadata.recursion_desired = query.metadata.recursion_desired;
+    resp.metadata.recursion_available = true;
+    resp.metadata.authoritative = true;
+    let Some(q) = query.queries.first().cloned() else {
+        resp.metadata.response_code = ResponseCode::FormErr;
+        return resp.to_vec().ok();
+    };
+    let (code, answers) = zone.answer(&q.name.to_ascii(), q.query_type);
+    resp.metadata.response_code = code;
+    resp.add_query(q);
+    for (name, data) in &answers {
+        if let Some(r) = record(name, data) {
+            resp.add_answer(r);
+        }
+    }
+    resp.to_vec().ok()
+}
+
+/// Serve `zone` on `socket` until the task is dropped.
+pub async fn serve(socket: UdpSocket, zone: Arc<Zone>) {
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let Ok((n, peer)) = socket.recv_from(&mut buf).await else {
+            continue;
+        };
+        if let Some(out) = reply(&zone, &buf[..n]) {
+            let _ = socket.send_to(&out, peer).await;
+        }
+    }
+}
+
+/// Bind a UDP socket on 127.0.0.1 (any free port).
+///
+/// # Errors
+/// The bind error.
+pub async fn bind() -> std::io::Result<(UdpSocket, SocketAddr)> {
+    let s = UdpSocket::bind("127.0.0.1:0").await?;
+    let a = s.local_addr()?;
+    Ok((s, a))
+}

@@ -1,0 +1,165 @@
+//! The simulated fediverse: many virtual instances on loopback, their own DNS server, and an
+//! ASN fixture for their address ranges. It drives the integration tests, the benchmarks and
+//! `whohosts demo`; nothing in it ever reaches beyond 127.0.0.0/8.
+//!
+//! # Architecture
+//! [`world`] describes or generates a world and lays out addresses; [`dns`] serves its zone
+//! over UDP on 127.0.0.1; [`server`] serves every instance over HTTP on its own 127.x.y.z
+//! (one port for all), answering per software in [`routes`]. [`start`] runs it on the current
+//! tokio runtime; [`Background`] runs it on a thread of its own for blocking callers (tests
+//! that drive the real binary).
+
+pub mod dns;
+pub mod routes;
+pub mod server;
+pub mod world;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+
+use crate::config::{Config, PrivateAddresses};
+use crate::error::{Error, Result};
+use server::Sim;
+use world::Layout;
+
+/// A running simulator. Dropping it stops every server task.
+pub struct Running {
+    pub sim: Arc<Sim>,
+    pub dns_addr: SocketAddr,
+    pub http_port: u16,
+    tasks: JoinSet<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.tasks.abort_all();
+    }
+}
+
+/// Start serving `layout` on the current runtime.
+///
+/// # Errors
+/// [`Error::World`] when a socket cannot be bound.
+pub async fn start(layout: Layout) -> Result<Running> {
+    let zone = dns::Zone::of(&layout);
+    let addresses = zone.v4_addresses();
+    let (port, listeners) = server::bind_all(&addresses)
+        .await
+        .map_err(|e| Error::World(format!("cannot bind simulator addresses: {e}")))?;
+    let (udp, dns_addr) = dns::bind()
+        .await
+        .map_err(|e| Error::World(format!("cannot bind simulator DNS: {e}")))?;
+    let sim = Arc::new(Sim::new(layout, port));
+    let mut tasks = JoinSet::new();
+    tasks.spawn(dns::serve(udp, Arc::new(zone)));
+    for l in listeners {
+        tasks.spawn(server::serve(l, sim.clone()));
+    }
+    Ok(Running {
+        sim,
+        dns_addr,
+        http_port: port,
+        tasks,
+    })
+}
+
+impl Running {
+    /// The client settings that point whohosts at this simulator: its DNS server, plain http
+    /// on its port, loopback allowed (and nothing else private), a short timeout.
+    pub fn client_config(&self) -> Config {
+        let mut c = Config::default();
+        c.network.allow_http = true;
+        c.network.port = self.http_port;
+        c.network.allow_private_addresses =
+            PrivateAddresses::Networks(vec!["127.0.0.0/8".parse().expect("a valid network")]);
+        c.network.request_timeout_secs = 5.0;
+        c.network.retry_base_secs = 0.05;
+        c.dns.nameservers = vec![self.dns_addr.to_string()];
+        c.dns.timeout_secs = 2.0;
+        c
+    }
+
+    /// Write the ASN fixture of this world to `path` (ip-location-db CSV).
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn write_asn_fixture(&self, path: &Path) -> Result<()> {
+        std::fs::write(path, self.sim.layout.asn_csv()).map_err(|e| Error::io(path, e))
+    }
+}
+
+/// A simulator on a thread of its own, for callers that block (tests driving the binary).
+pub struct Background {
+    pub dns_addr: SocketAddr,
+    pub http_port: u16,
+    pub sim: Arc<Sim>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    config: Config,
+}
+
+impl Background {
+    /// Start `layout` on a new thread with its own runtime.
+    ///
+    /// # Errors
+    /// [`Error::World`] when the simulator cannot start.
+    pub fn start(layout: Layout) -> Result<Self> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime can be built");
+            rt.block_on(async move {
+                match start(layout).await {
+                    Ok(running) => {
+                        let info = (
+                            running.dns_addr,
+                            running.http_port,
+                            running.sim.clone(),
+                            running.client_config(),
+                        );
+                        let _ = ready_tx.send(Ok(info));
+                        let _ = stop_rx.await;
+                        drop(running);
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+        });
+        let (dns_addr, http_port, sim, config) = ready_rx
+            .recv()
+            .map_err(|_| Error::World("simulator thread ended before starting".into()))??;
+        Ok(Background {
+            dns_addr,
+            http_port,
+            sim,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+            config,
+        })
+    }
+
+    /// See [`Running::client_config`].
+    pub fn client_config(&self) -> Config {
+        self.config.clone()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! The simulator's HTTP server: one hyper server per instance address, all on one port,
+//! answering by `Host` header.
+//!
+//! # Architecture
+//! [`Sim`] owns the laid-out world, indexes of accounts and follows, the rate-limit windows
+//! and the request log ([`Stats`]). Each request goes: alias handling (redirecting and
+//! delegated domains) → latency → robots.txt → server-side rate limit (Mastodon's headers,
+//! 429s) → faults → the protocol routes in [`super::routes`].
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE, HOST, LOCATION};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use super::world::{Fault, Instance, Layout};
+
+/// A response body.
+pub type Body = Full<Bytes>;
+
+/// One logged request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    pub host: String,
+    pub path: String,
+    pub status: u16,
+    pub authorization: bool,
+}
+
+/// What the simulator saw.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub requests: Vec<Logged>,
+    /// 429 answers sent.
+    pub too_many: u64,
+    /// Requests that arrived after a 429 but before the reset it announced.
+    pub early_retries: u64,
+}
+
+#[derive(Debug, Default)]
+struct Window {
+    start: Option<Instant>,
+    count: u32,
+    /// After a 429: the announced reset.
+    blocked_until: Option<Instant>,
+    storm_counter: u64,
+}
+
+/// The world being served.
+pub struct Sim {
+    pub layout: Layout,
+    pub port: u16,
+    /// `user@instance-domain` (lower-case) → account index.
+    pub by_handle: HashMap<String, usize>,
+    /// account index → indices it follows / is followed by.
+    pub follows: Vec<Vec<usize>>,
+    pub followers: Vec<Vec<usize>>,
+    stats: Mutex<Stats>,
+    windows: Mutex<HashMap<String, Window>>,
+}
+
+/// Build a response.
+pub fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = StatusCode::from_u16(status).expect("simulator statuses are valid");
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(content_type).expect("valid content type"),
+    );
+    r
+}
+
+/// A JSON response.
+pub fn json(status: u16, content_type: &str, v: &serde_json::Value) -> Response<Body> {
+    respond(
+        status,
+        content_type,
+        serde_json::to_vec(v).expect("JSON values serialise"),
+    )
+}
+
+/// A redirect.
+pub fn redirect(status: u16, to: &str) -> Response<Body> {
+    let mut r = respond(status, "text/plain", "");
+    r.headers_mut()
+        .insert(LOCATION, HeaderValue::from_str(to).expect("valid location"));
+    r
+}
+
+impl Sim {
+    /// Index a laid-out world served on `port`.
+    pub fn new(layout: Layout, port: u16) -> Self {
+        let accounts = &layout.world.accounts;
+        let by_handle: HashMap<String, usize> = accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.handle.to_ascii_lowercase(), i))
+            .collect();
+        let mut follows = vec![vec![]; accounts.len()];
+        let mut followers = vec![vec![]; accounts.len()];
+        for (i, a) in accounts.iter().enumerate() {
+            for f in &a.follows {
+                if let Some(&j) = by_handle.get(&f.to_ascii_lowercase()) {
+                    follows[i].push(j);
+                    followers[j].push(i);
+                }
+            }
+        }
+        Sim {
+            layout,
+            port,
+            by_handle,
+            follows,
+            followers,
+            stats: Mutex::new(Stats::default()),
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `http://domain:port`.
+    pub fn base(&self, domain: &str) -> String {
+        format!("http://{domain}:{}", self.port)
+    }
+
+    /// A copy of the request log.
+    pub fn stats(&self) -> Stats {
+        self.stats.lock().expect("stats lock").clone()
+    }
+
+    fn log(&self, host: &str, path: &str, status: u16, authorization: bool) {
+        self.stats
+            .lock()
+            .expect("stats lock")
+            .requests
+            .push(Logged {
+                host: host.into(),
+                path: path.into(),
+                status,
+                authorization,
+            });
+    }
+
+    /// Apply the instance's server-side rate limit; `Err` is the 429 to send.
+    fn rate_limit(&self, inst: &Instance) -> Result<Vec<(&'static str, String)>, Response<Body>> {
+        let storm = inst.fault == Fault::Storm;
+        let Some(spec) = inst
+            .rate_limit
+            .or(storm.then_some(super::world::RateLimitSpec {
+                limit: 1_000_000,
+                window_secs: 0.3,
+            }))
+        else {
+            return Ok(vec![]);
+        };
+        let now = Instant::now();
+        let period = Duration::from_secs_f64(spec.window_secs);
+        let mut windows = self.windows.lock().expect("windows lock");
+        let w = windows.entry(inst.domain.clone()).or_default();
+        if w.blocked_until.is_some_and(|t| now < t) {
+            self.stats.lock().expect("stats lock").early_retries += 1;
+        }
+        if w.start.is_none_or(|s| now >= s + period) {
+            w.start = Some(now);
+            w.count = 0;
+        }
+        w.count += 1;
+        w.storm_counter += 1;
+        let reset_in = period.saturating_sub(now - w.start.expect("set above"));
+        let reset = SystemTime::now() + reset_in;
+        let remaining = spec.limit.saturating_sub(w.count);
+        let over = w.count > spec.limit || (storm && w.storm_counter % 3 == 1);
+        let headers = vec![
+            ("x-ratelimit-limit", spec.limit.to_string()),
+            (
+                "x-ratelimit-remaining",
+                if over {
+                    "0".into()
+                } else {
+                    remaining.to_string()
+                },
+            ),
+            (
+                "x-ratelimit-reset",
+                humantime::format_rfc3339_micros(reset).to_string(),
+            ),
+        ];
+        if !over {
+            return Ok(headers);
+        }
+        w.blocked_until = Some(now + reset_in);
+        self.stats.lock().expect("stats lock").too_many += 1;
+        let mut r = json(
+            429,
+            "application/json",
+            &serde_json::json!({"error": "Too many requests"}),
+        );
+        for (k, v) in headers {
+            r.headers_mut().insert(
+                k,
+                HeaderValue::from_str(&v).expect("header values are ASCII"),
+            );
+        }
+        Err(r)
+    }
+
+    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
+        let host = req
+            .headers()
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(|h| {
+                h.rsplit_once(':')
+                    .map(|(n, _)| n)
+                    .unwrap_or(h)
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        let path = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        let authorization = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string);
+        let resp = self.dispatch(&host, &path, authorization.as_deref()).await;
+        self.log(
+            &host,
+            &path,
+            resp.status().as_u16(),
+            authorization.is_some(),
+        );
+        resp
+    }
+
+    async fn dispatch(&self, host: &str, path: &str, auth: Option<&str>) -> Response<Body> {
+        let Some(inst) = self.layout.instance(host) else {
+            return respond(404, "text/plain", "no such site");
+        };
+        if inst.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(inst.latency_ms)).await;
+        }
+        if path == "/robots.txt" {
+            return self.robots(inst);
+        }
+        if inst.redirect_from.as_deref() == Some(host) {
+            return match path.starts_with("/.well-known/webfinger") {
+                true => redirect(301, &format!("{}{path}", self.base(&inst.domain))),
+                false => respond(404, "text/plain", "not found"),
+            };
+        }
+        let headers = match self.rate_limit(inst) {
+            Ok(h) => h,
+            Err(r) => return r,
+        };
+        let mut resp = match self.fault(inst, path).await {
+            Some(r) => r,
+            None => super::routes::route(self, inst, host, path, auth),
+        };
+        for (k, v) in headers {
+            resp.headers_mut().insert(
+                k,
+                HeaderValue::from_str(&v).expect("header values are ASCII"),
+            );
+        }
+        resp
+    }
+
+    fn robots(&self, inst: &Instance) -> Response<Body> {
+        if inst.robots_disallow.is_empty() {
+            return respond(404, "text/plain", "not found");
+        }
+        let mut body = String::from("User-agent: *\n");
+        for d in &inst.robots_disallow {
+            body.push_str(&format!("Disallow: {d}\n"));
+        }
+        respond(200, "text/plain", body)
+    }
+
+    async fn fault(&self, inst: &Instance, path: &str) -> Option<Response<Body>> {
+        match inst.fault {
+            Fault::Error500 => Some(respond(500, "text/html", "<h1>Internal Server Error</h1>")),
+            Fault::Stall => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Some(respond(504, "text/plain", "stalled"))
+            }
+            Fault::MalformedJson => {
+                Some(respond(200, "application/json", "{\"links\": [ {\"rel\": "))
+            }
+            Fault::Oversized => Some(respond(
+                200,
+                "application/json",
+                vec![b' '; 5 * 1024 * 1024],
+            )),
+            Fault::RedirectPrivate if path.starts_with("/.well-known/webfinger") => {
+                Some(redirect(302, "http://169.254.169.254/latest/meta-data/"))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Bind every IPv4 address in `addresses` on one shared port.
+///
+/// # Errors
+/// The bind error when no port works for all addresses after a few tries.
+pub async fn bind_all(
+    addresses: &[std::net::Ipv4Addr],
+) -> std::io::Result<(u16, Vec<TcpListener>)> {
+    let mut last_err = None;
+    for _ in 0..8 {
+        let probe = TcpListener::bind("127.0.0.1:0").await?;
+        let port = probe.local_addr()?.port();
+        drop(probe);
+        let mut listeners = vec![];
+        let mut failed = false;
+        for a in addresses {
+            match TcpListener::bind(SocketAddr::new(IpAddr::V4(*a), port)).await {
+                Ok(l) => listeners.push(l),
+                Err(e) => {
+                    last_err = Some(e);
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if !failed {
+            return Ok((port, listeners));
+        }
+    }
+    Err(last_err.unwrap_or_else(|| std::io::Error::other("no free port")))
+}
+
+/// Accept connections on `listener` forever, serving `sim`.
+pub async fn serve(listener: TcpListener, sim: Arc<Sim>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let sim = sim.clone();
+                async move { Ok::<_, Infallible>(sim.handle(req).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
