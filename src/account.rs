@@ -101,12 +101,7 @@ pub struct FollowList {
 
 impl FollowList {
     /// An empty list in `status`.
-    pub fn empty(
-        direction: Direction,
-        source: &str,
-        declared: Option<u64>,
-        status: ListStatus,
-    ) -> Self {
+    pub fn empty(direction: Direction, source: &str, declared: Option<u64>, status: ListStatus) -> Self {
         FollowList {
             direction,
             source: source.to_string(),

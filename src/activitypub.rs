@@ -25,9 +25,7 @@ pub const SIGNED_ONLY: &str = "the server answers only signed requests (authoriz
 /// # Errors
 /// [`Error::Status`], transport errors, [`Error::Malformed`] for non-JSON.
 pub async fn fetch_actor(f: &Fetcher, uri: &Url) -> Result<Value> {
-    f.get_ok(uri, Request::accept(ACCEPT_ACTIVITY))
-        .await?
-        .json()
+    f.get_ok(uri, Request::accept(ACCEPT_ACTIVITY)).await?.json()
 }
 
 fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -54,9 +52,7 @@ pub fn account_from_actor(v: &Value) -> Account {
         handle,
         server,
         actor_uri: id,
-        display_name: str_field(v, "name")
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
+        display_name: str_field(v, "name").filter(|s| !s.is_empty()).map(str::to_string),
         bot: kind.map(|k| k == "Service" || k == "Application"),
         moved_to: str_field(v, "movedTo").map(str::to_string),
         discoverable: v.get("discoverable").and_then(Value::as_bool),
@@ -133,9 +129,7 @@ impl Walk {
             (Some(401), true) => ListStatus::Refused {
                 reason: SIGNED_ONLY.into(),
             },
-            _ => ListStatus::Partial {
-                reason: e.to_string(),
-            },
+            _ => ListStatus::Partial { reason: e.to_string() },
         };
     }
 }
@@ -255,9 +249,6 @@ mod tests {
         assert_eq!(got[1].bot, Some(true));
         assert!(got[1].nobot_tag);
         let unordered: Value = serde_json::json!({"items": ["https://c.example/u/z"]});
-        assert_eq!(
-            items(&unordered)[0].actor_uri.as_deref(),
-            Some("https://c.example/u/z")
-        );
+        assert_eq!(items(&unordered)[0].actor_uri.as_deref(), Some("https://c.example/u/z"));
     }
 }

@@ -86,13 +86,7 @@ pub struct Attributor {
 
 impl Attributor {
     /// An attributor over `db` (or the online fallback when `db` is `None` and `online`).
-    pub fn new(
-        db: Option<Arc<AsnDb>>,
-        orgs: Orgs,
-        dns: Arc<Dns>,
-        policy: AddressPolicy,
-        online: bool,
-    ) -> Self {
+    pub fn new(db: Option<Arc<AsnDb>>, orgs: Orgs, dns: Arc<Dns>, policy: AddressPolicy, online: bool) -> Self {
         Attributor {
             db,
             orgs,
@@ -113,14 +107,8 @@ impl Attributor {
 
     async fn hit(&self, ip: IpAddr) -> (Option<AsnHit>, String) {
         match &self.db {
-            Some(db) => (
-                db.lookup(ip),
-                format!("{} ({})", db.info.file, db.info.format),
-            ),
-            None if self.online => (
-                cymru::lookup(&self.dns, ip).await.ok(),
-                cymru::SOURCE.to_string(),
-            ),
+            Some(db) => (db.lookup(ip), format!("{} ({})", db.info.file, db.info.format)),
+            None if self.online => (cymru::lookup(&self.dns, ip).await.ok(), cymru::SOURCE.to_string()),
             None => (None, "no database".to_string()),
         }
     }
@@ -231,17 +219,10 @@ mod tests {
             addr("2001:db8::1", "OVH", None),
         ];
         let split = shares(AddressPolicy::Split, &a, None);
-        assert_eq!(
-            split,
-            BTreeMap::from([("Hetzner".into(), 0.5), ("OVH".into(), 0.5)])
-        );
+        assert_eq!(split, BTreeMap::from([("Hetzner".into(), 0.5), ("OVH".into(), 0.5)]));
         let v4 = shares(AddressPolicy::Ipv4, &a, None);
         assert_eq!(v4, BTreeMap::from([("Hetzner".into(), 1.0)]));
-        let first = shares(
-            AddressPolicy::First,
-            &a,
-            Some("2001:db8::1".parse().unwrap()),
-        );
+        let first = shares(AddressPolicy::First, &a, Some("2001:db8::1".parse().unwrap()));
         assert_eq!(first, BTreeMap::from([("OVH".into(), 1.0)]));
         assert_eq!(
             shares(AddressPolicy::Split, &[], None),

@@ -197,9 +197,7 @@ impl std::str::FromStr for AddressPolicy {
 impl std::fmt::Display for AddressPolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            AddressPolicy::Split => {
-                "split: all addresses, weight split between their organisations"
-            }
+            AddressPolicy::Split => "split: all addresses, weight split between their organisations",
             AddressPolicy::Ipv4 => "ipv4: IPv4 addresses only",
             AddressPolicy::First => "first: the address connected to",
         })
@@ -316,39 +314,22 @@ impl Config {
     /// [`Error::ConfigValue`] naming the key.
     pub fn validate(&self) -> Result<()> {
         let positive = [
-            (
-                "network.request_timeout_secs",
-                self.network.request_timeout_secs,
-            ),
-            (
-                "network.connect_timeout_secs",
-                self.network.connect_timeout_secs,
-            ),
+            ("network.request_timeout_secs", self.network.request_timeout_secs),
+            ("network.connect_timeout_secs", self.network.connect_timeout_secs),
             ("rate_limit.period_secs", self.rate_limit.period_secs),
-            (
-                "rate_limit.paged_period_secs",
-                self.rate_limit.paged_period_secs,
-            ),
+            ("rate_limit.paged_period_secs", self.rate_limit.paged_period_secs),
             ("dns.timeout_secs", self.dns.timeout_secs),
         ];
         for (key, v) in positive {
             if !(v.is_finite() && v > 0.0) {
-                return Err(Error::ConfigValue(format!(
-                    "{key} must be a positive number, not {v}"
-                )));
+                return Err(Error::ConfigValue(format!("{key} must be a positive number, not {v}")));
             }
         }
         let counts = [
             ("rate_limit.requests", self.rate_limit.requests as usize),
-            (
-                "rate_limit.paged_requests",
-                self.rate_limit.paged_requests as usize,
-            ),
+            ("rate_limit.paged_requests", self.rate_limit.paged_requests as usize),
             ("rate_limit.burst", self.rate_limit.burst as usize),
-            (
-                "network.global_concurrency",
-                self.network.global_concurrency,
-            ),
+            ("network.global_concurrency", self.network.global_concurrency),
             ("network.host_concurrency", self.network.host_concurrency),
         ];
         for (key, v) in counts {
@@ -361,9 +342,7 @@ impl Config {
         }
         for asn in self.attribution.organisations.keys() {
             asn.trim_start_matches("AS").parse::<u32>().map_err(|_| {
-                Error::ConfigValue(format!(
-                    "attribution.organisations key {asn:?} is not an AS number"
-                ))
+                Error::ConfigValue(format!("attribution.organisations key {asn:?} is not an AS number"))
             })?;
         }
         Ok(())
@@ -371,11 +350,7 @@ impl Config {
 
     /// The User-Agent header value.
     pub fn user_agent(&self) -> String {
-        format!(
-            "whohosts/{} (+{})",
-            env!("CARGO_PKG_VERSION"),
-            self.contact_url
-        )
+        format!("whohosts/{} (+{})", env!("CARGO_PKG_VERSION"), self.contact_url)
     }
 
     /// The data directory, resolved.
@@ -412,11 +387,7 @@ impl Config {
 
     /// The origin (`scheme://host[:port]`) used for URLs built from a bare host name.
     pub fn origin_for(&self, host: &str) -> String {
-        let scheme = if self.network.allow_http {
-            "http"
-        } else {
-            "https"
-        };
+        let scheme = if self.network.allow_http { "http" } else { "https" };
         if self.network.port == 0 || host.contains(':') {
             format!("{scheme}://{host}")
         } else {
@@ -435,9 +406,7 @@ pub fn parse_nameserver(s: &str) -> Result<SocketAddr> {
     }
     s.parse::<IpAddr>()
         .map(|ip| SocketAddr::new(ip, 53))
-        .map_err(|_| {
-            Error::ConfigValue(format!("dns.nameservers entry {s:?} is not ip or ip:port"))
-        })
+        .map_err(|_| Error::ConfigValue(format!("dns.nameservers entry {s:?} is not ip or ip:port")))
 }
 
 fn one_line(s: &str) -> String {
@@ -470,10 +439,7 @@ mod tests {
         let err = Config::from_toml("[rate_limit]\nrequests = 0\n", Path::new("c.toml"))
             .unwrap_err()
             .to_string();
-        assert_eq!(
-            err,
-            "config c.toml: config: rate_limit.requests must be at least 1"
-        );
+        assert_eq!(err, "config c.toml: config: rate_limit.requests must be at least 1");
     }
 
     #[test]

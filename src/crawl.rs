@@ -174,12 +174,7 @@ fn origin_of(url: &Url) -> Url {
     Url::parse(&url.origin().ascii_serialization()).expect("an origin is a URL")
 }
 
-async fn crawl_seed(
-    f: &Arc<Fetcher>,
-    input: &str,
-    opts: &CrawlOptions,
-    progress: &Progress,
-) -> SeedReport {
+async fn crawl_seed(f: &Arc<Fetcher>, input: &str, opts: &CrawlOptions, progress: &Progress) -> SeedReport {
     let mut report = SeedReport {
         input: input.to_string(),
         handle: None,
@@ -228,15 +223,11 @@ async fn list_seed(
             report.account = Some(account.clone().into_account(&local));
             for d in &directions {
                 progress.note(&format!("listing {} of {}", d.segment(), resolved.handle));
-                lists.push(
-                    mastodon::list(f, &origin, &account, *d, token.as_deref(), &local).await?,
-                );
+                lists.push(mastodon::list(f, &origin, &account, *d, token.as_deref(), &local).await?);
             }
         }
-        Err(e)
-            if matches!(e.status(), Some(401 | 403 | 404 | 410))
-                || matches!(e, Error::Malformed { .. }) =>
-        {
+        // REST refused, absent, not Mastodon, or barred by robots.txt: ActivityPub instead.
+        Err(e) if rest_unavailable(&e) => {
             lists = activitypub_lists(f, resolved, &directions, report, progress).await?;
         }
         Err(e) => return Err(e),
@@ -249,6 +240,11 @@ async fn list_seed(
         }
     }
     Ok(())
+}
+
+fn rest_unavailable(e: &Error) -> bool {
+    matches!(e.status(), Some(401 | 403 | 404 | 410))
+        || matches!(e, Error::Malformed { .. } | Error::RobotsDisallowed { .. })
 }
 
 /// The seed's REST account, and the token to send if it is the token owner's.
@@ -308,18 +304,11 @@ async fn activitypub_lists(
             ));
             continue;
         };
-        let url = resolved
-            .actor_uri
-            .join(href)
-            .map_err(|e| Error::Malformed {
-                url: resolved.actor_uri.to_string(),
-                message: format!("bad {} link {href:?}: {e}", d.segment()),
-            })?;
-        progress.note(&format!(
-            "listing {} of {} (ActivityPub)",
-            d.segment(),
-            resolved.handle
-        ));
+        let url = resolved.actor_uri.join(href).map_err(|e| Error::Malformed {
+            url: resolved.actor_uri.to_string(),
+            message: format!("bad {} link {href:?}: {e}", d.segment()),
+        })?;
+        progress.note(&format!("listing {} of {} (ActivityPub)", d.segment(), resolved.handle));
         lists.push(activitypub::list(f, &url, *d).await?);
     }
     Ok(lists)
@@ -337,10 +326,7 @@ async fn enrich(f: &Arc<Fetcher>, list: &mut FollowList, progress: &Progress) {
     let limit = Arc::new(Semaphore::new(FETCH_CONCURRENCY));
     let mut set = JoinSet::new();
     for i in todo {
-        let uri = list.accounts[i]
-            .actor_uri
-            .clone()
-            .expect("filtered on Some");
+        let uri = list.accounts[i].actor_uri.clone().expect("filtered on Some");
         let permit = limit.clone().acquire_owned().await.expect("never closed");
         let f = f.clone();
         set.spawn(async move {
@@ -384,9 +370,7 @@ async fn describe_instances(
         if let (Some(server), Some(uri)) = (&seed.server, &seed.actor_uri) {
             instances.entry(server.clone()).or_default();
             if let Ok(u) = Url::parse(uri) {
-                origins
-                    .entry(server.clone())
-                    .or_insert_with(|| origin_of(&u));
+                origins.entry(server.clone()).or_insert_with(|| origin_of(&u));
             }
         }
         for list in [&seed.following, &seed.followers].into_iter().flatten() {
@@ -394,9 +378,7 @@ async fn describe_instances(
                 let Some(server) = &a.server else { continue };
                 instances.entry(server.clone()).or_default().accounts += 1;
                 if let Some(u) = a.actor_uri.as_deref().and_then(|u| Url::parse(u).ok()) {
-                    origins
-                        .entry(server.clone())
-                        .or_insert_with(|| origin_of(&u));
+                    origins.entry(server.clone()).or_insert_with(|| origin_of(&u));
                 }
             }
         }
@@ -405,9 +387,10 @@ async fn describe_instances(
     let limit = Arc::new(Semaphore::new(FETCH_CONCURRENCY));
     let mut set = JoinSet::new();
     for host in instances.keys().cloned() {
-        let origin = origins.get(&host).cloned().unwrap_or_else(|| {
-            Url::parse(&f.config().origin_for(host.as_str())).expect("origin from a host name")
-        });
+        let origin = origins
+            .get(&host)
+            .cloned()
+            .unwrap_or_else(|| Url::parse(&f.config().origin_for(host.as_str())).expect("origin from a host name"));
         let permit = limit.clone().acquire_owned().await.expect("never closed");
         let f = f.clone();
         set.spawn(async move {

@@ -236,8 +236,7 @@ impl Dns {
                             RData::A(a) => res.addresses.push(IpAddr::V4(a.0)),
                             RData::AAAA(a) => res.addresses.push(IpAddr::V6(a.0)),
                             RData::CNAME(c) => {
-                                let target =
-                                    c.0.to_ascii().trim_end_matches('.').to_ascii_lowercase();
+                                let target = c.0.to_ascii().trim_end_matches('.').to_ascii_lowercase();
                                 if !res.cnames.contains(&target) {
                                     res.cnames.push(target);
                                 }
@@ -303,10 +302,7 @@ impl Dns {
             .filter_map(|r| match &r.data {
                 RData::MX(mx) => Some((
                     mx.preference,
-                    mx.exchange
-                        .to_ascii()
-                        .trim_end_matches('.')
-                        .to_ascii_lowercase(),
+                    mx.exchange.to_ascii().trim_end_matches('.').to_ascii_lowercase(),
                 )),
                 _ => None,
             })
@@ -362,9 +358,7 @@ fn classify(e: &NetError) -> String {
     }
     match e {
         NetError::Timeout => "timeout".into(),
-        NetError::Dns(hickory_resolver::net::DnsError::ResponseCode(ResponseCode::ServFail)) => {
-            "SERVFAIL".into()
-        }
+        NetError::Dns(hickory_resolver::net::DnsError::ResponseCode(ResponseCode::ServFail)) => "SERVFAIL".into(),
         NetError::Dns(hickory_resolver::net::DnsError::ResponseCode(rc)) => rc.to_string(),
         other => other.to_string(),
     }
@@ -395,8 +389,7 @@ impl reqwest::dns::Resolve for ClientResolver {
         Box::pin(async move {
             let ips = dns.connectable(&host).await?;
             // reqwest puts the URL's port on each address.
-            let addrs: reqwest::dns::Addrs =
-                Box::new(ips.into_iter().map(|ip| SocketAddr::new(ip, 0)));
+            let addrs: reqwest::dns::Addrs = Box::new(ips.into_iter().map(|ip| SocketAddr::new(ip, 0)));
             Ok(addrs)
         })
     }
@@ -429,9 +422,7 @@ mod tests {
 
     #[test]
     fn gate_allows_listed_networks_only() {
-        let gate = AddressGate::new(PrivateAddresses::Networks(vec!["127.0.0.0/8"
-            .parse()
-            .unwrap()]));
+        let gate = AddressGate::new(PrivateAddresses::Networks(vec!["127.0.0.0/8".parse().unwrap()]));
         assert_eq!(gate.check("127.3.0.9".parse().unwrap()), None);
         assert_eq!(gate.check("10.0.0.1".parse().unwrap()), Some("private"));
         assert_eq!(gate.check("8.8.8.8".parse().unwrap()), None);

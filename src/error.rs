@@ -56,11 +56,7 @@ pub enum Error {
 
     /// A server that keeps answering 429/5xx past the retry budget.
     #[error("{url}: gave up after {attempts} attempts (last: HTTP {status})")]
-    RetriesExhausted {
-        url: String,
-        attempts: u32,
-        status: u16,
-    },
+    RetriesExhausted { url: String, attempts: u32, status: u16 },
 
     /// A DNS failure for a host.
     #[error("DNS {host}: {message}")]
@@ -68,11 +64,7 @@ pub enum Error {
 
     /// A line of an IP-to-ASN database that does not parse.
     #[error("{path}:{line}: {message}")]
-    AsnLine {
-        path: PathBuf,
-        line: u64,
-        message: String,
-    },
+    AsnLine { path: PathBuf, line: u64, message: String },
 
     /// An IP-to-ASN database that cannot be used as a whole.
     #[error("ASN database {path}: {message}")]
@@ -81,6 +73,10 @@ pub enum Error {
     /// A simulated world file that does not describe a usable world.
     #[error("world {0}")]
     World(String),
+
+    /// An earlier failure for the same host, remembered (e.g. its robots.txt was unreachable).
+    #[error("{0}")]
+    Again(std::sync::Arc<Error>),
 }
 
 /// The library's result type.
@@ -113,6 +109,7 @@ impl Error {
             Error::Dns { .. } => "dns",
             Error::AsnLine { .. } | Error::AsnDb { .. } => "asn-db",
             Error::World(_) => "world",
+            Error::Again(e) => e.kind(),
         }
     }
 
@@ -120,6 +117,7 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Status { status, .. } => Some(*status),
+            Error::Again(e) => e.status(),
             _ => None,
         }
     }

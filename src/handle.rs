@@ -91,17 +91,12 @@ impl FromStr for Handle {
         }
         let rest = s.strip_prefix("acct:").unwrap_or(s);
         let rest = rest.strip_prefix('@').unwrap_or(rest);
-        let (user, domain) = rest
-            .split_once('@')
-            .ok_or_else(|| bad(input, "expected user@domain"))?;
+        let (user, domain) = rest.split_once('@').ok_or_else(|| bad(input, "expected user@domain"))?;
         if domain.contains('@') {
             return Err(bad(input, "more than one @ after the user name"));
         }
         if !valid_user(user) {
-            return Err(bad(
-                input,
-                "user name is empty or has characters a handle cannot have",
-            ));
+            return Err(bad(input, "user name is empty or has characters a handle cannot have"));
         }
         if !valid_domain(domain) {
             return Err(bad(input, "domain is not a valid host name"));
@@ -112,17 +107,9 @@ impl FromStr for Handle {
 
 fn from_profile_url(input: &str, s: &str) -> Result<Handle, Error> {
     let url = url::Url::parse(s).map_err(|_| bad(input, "not a valid URL"))?;
-    let host = url
-        .host_str()
-        .ok_or_else(|| bad(input, "URL has no host"))?;
-    let mut segments = url
-        .path_segments()
-        .into_iter()
-        .flatten()
-        .filter(|p| !p.is_empty());
-    let first = segments
-        .next()
-        .ok_or_else(|| bad(input, "URL has no /@user path"))?;
+    let host = url.host_str().ok_or_else(|| bad(input, "URL has no host"))?;
+    let mut segments = url.path_segments().into_iter().flatten().filter(|p| !p.is_empty());
+    let first = segments.next().ok_or_else(|| bad(input, "URL has no /@user path"))?;
     if segments.next().is_some() {
         return Err(bad(input, "profile URL must be https://host/@user"));
     }
@@ -140,10 +127,7 @@ fn from_profile_url(input: &str, s: &str) -> Result<Handle, Error> {
         ),
     };
     if !valid_user(user) {
-        return Err(bad(
-            input,
-            "user name is empty or has characters a handle cannot have",
-        ));
+        return Err(bad(input, "user name is empty or has characters a handle cannot have"));
     }
     if !valid_domain(&domain) {
         return Err(bad(input, "domain is not a valid host name"));
@@ -213,10 +197,7 @@ mod tests {
         for (input, reason) in cases {
             let err = input.parse::<Handle>().unwrap_err().to_string();
             assert!(err.contains(reason), "{input:?}: {err}");
-            assert!(
-                err.starts_with(&format!("invalid handle {input:?}")),
-                "{err}"
-            );
+            assert!(err.starts_with(&format!("invalid handle {input:?}")), "{err}");
         }
     }
 }

@@ -106,6 +106,8 @@ enum Robots {
     Rules(texting_robots::Robot),
     AllowAll,
     Unavailable(String),
+    /// The host could not be reached at all: its requests fail with this.
+    Unreachable(Arc<Error>),
 }
 
 /// The client.
@@ -163,10 +165,7 @@ impl Fetcher {
 
     /// The address last connected to for `host`, if any request reached it.
     pub fn connected(&self, host: &str) -> Option<IpAddr> {
-        let map = self
-            .connected
-            .lock()
-            .expect("connected map lock is never poisoned");
+        let map = self.connected.lock().expect("connected map lock is never poisoned");
         map.get(&host.to_ascii_lowercase()).copied()
     }
 
@@ -182,11 +181,7 @@ impl Fetcher {
         match url.scheme() {
             "https" => {}
             "http" if self.config.network.allow_http => {}
-            "http" => {
-                return Err(refuse(
-                    "plain http is not allowed (network.allow_http = false)".into(),
-                ))
-            }
+            "http" => return Err(refuse("plain http is not allowed (network.allow_http = false)".into())),
             other => return Err(refuse(format!("scheme {other:?} is not fetched"))),
         }
         let host = url.host_str().ok_or_else(|| refuse("no host".into()))?;
@@ -255,16 +250,13 @@ impl Fetcher {
             let page = sent?;
             let announced = announced_wait(page.status, &page.headers, SystemTime::now());
             let retryable = matches!(page.status, 429 | 502 | 503);
-            if let Some(wait) =
-                announced.filter(|w| *w <= Duration::from_secs_f64(net.max_wait_secs))
-            {
+            if let Some(wait) = announced.filter(|w| *w <= Duration::from_secs_f64(net.max_wait_secs)) {
                 gate.pause_until(Instant::now() + wait);
             }
             if !retryable {
                 return Ok(page);
             }
-            let too_long =
-                announced.is_some_and(|w| w > Duration::from_secs_f64(net.max_wait_secs));
+            let too_long = announced.is_some_and(|w| w > Duration::from_secs_f64(net.max_wait_secs));
             if attempt >= net.max_retries || too_long {
                 return Err(Error::RetriesExhausted {
                     url: url.to_string(),
@@ -278,8 +270,7 @@ impl Fetcher {
     }
 
     fn back_off(&self, gate: &HostGate, attempt: u32) {
-        gate.retries
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        gate.retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let base = self.config.network.retry_base_secs * 2f64.powi(attempt.min(16) as i32);
         let jittered = base * (1.0 + fastrand::f64() * 0.5);
         gate.pause_until(Instant::now() + Duration::from_secs_f64(jittered));
@@ -314,10 +305,7 @@ impl Fetcher {
             body.extend_from_slice(&chunk);
         }
         if let (Some(addr), Some(host)) = (resp.remote_addr(), url.host_str()) {
-            let mut map = self
-                .connected
-                .lock()
-                .expect("connected map lock is never poisoned");
+            let mut map = self.connected.lock().expect("connected map lock is never poisoned");
             map.insert(host.to_ascii_lowercase(), addr.ip());
         }
         Ok(Page {
@@ -337,27 +325,20 @@ impl Fetcher {
         Box::pin(async move {
             let origin = url.origin().ascii_serialization();
             let cell = {
-                let mut map = self
-                    .robots
-                    .lock()
-                    .expect("robots map lock is never poisoned");
+                let mut map = self.robots.lock().expect("robots map lock is never poisoned");
                 map.entry(origin.clone()).or_default().clone()
             };
             let robots = cell
                 .get_or_init(|| async {
-                    let robots_url = Url::parse(&format!("{origin}/robots.txt"))
-                        .expect("origin + path is a URL");
+                    let robots_url = Url::parse(&format!("{origin}/robots.txt")).expect("origin + path is a URL");
                     Arc::new(
-                        match self
-                            .fetch(&robots_url, Request::accept("text/plain"), false)
-                            .await
-                        {
+                        match self.fetch(&robots_url, Request::accept("text/plain"), false).await {
                             Ok(p) if p.ok() => texting_robots::Robot::new(ROBOTS_AGENT, &p.body)
                                 .map(Robots::Rules)
                                 .unwrap_or(Robots::AllowAll),
                             Ok(p) if (400..500).contains(&p.status) => Robots::AllowAll,
                             Ok(p) => Robots::Unavailable(format!("HTTP {}", p.status)),
-                            Err(e) => Robots::Unavailable(e.to_string()),
+                            Err(e) => Robots::Unreachable(Arc::new(e)),
                         },
                     )
                 })
@@ -370,11 +351,10 @@ impl Fetcher {
                     host,
                     path: path_and_query(url),
                 }),
+                Robots::Unreachable(e) => Err(Error::Again(e.clone())),
                 Robots::Unavailable(why) => Err(Error::Refused {
                     url: url.to_string(),
-                    reason: format!(
-                        "robots.txt unavailable ({why}), so the host is not crawled (RFC 9309)"
-                    ),
+                    reason: format!("robots.txt unavailable ({why}), so the host is not crawled (RFC 9309)"),
                 }),
             }
         })

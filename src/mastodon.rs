@@ -122,19 +122,10 @@ pub async fn verify_credentials(f: &Fetcher, origin: &Url, token: &str) -> Resul
 pub fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
-        let is_next = params.split(';').any(|p| {
-            matches!(
-                p.trim().replace(' ', "").as_str(),
-                "rel=\"next\"" | "rel=next"
-            )
-        });
-        is_next.then(|| {
-            target
-                .trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_string()
-        })
+        let is_next = params
+            .split(';')
+            .any(|p| matches!(p.trim().replace(' ', "").as_str(), "rel=\"next\"" | "rel=next"));
+        is_next.then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_string())
     })
 }
 
@@ -158,8 +149,7 @@ pub async fn list(
         origin,
         &format!("/api/v1/accounts/{}/{}", account.id, direction.segment()),
     );
-    url.query_pairs_mut()
-        .append_pair("limit", &PAGE_LIMIT.to_string());
+    url.query_pairs_mut().append_pair("limit", &PAGE_LIMIT.to_string());
     let mut out = FollowList::empty(direction, "mastodon-api", declared, ListStatus::Complete);
     let mut seen_pages = HashSet::new();
     let mut seen_accounts = HashSet::new();
@@ -184,9 +174,7 @@ pub async fn list(
             Ok(p) => p,
             Err(e) if out.pages == 0 => return Err(e),
             Err(e) => {
-                out.status = ListStatus::Partial {
-                    reason: e.to_string(),
-                };
+                out.status = ListStatus::Partial { reason: e.to_string() };
                 break;
             }
         };

@@ -53,9 +53,7 @@ pub fn parse(schema: &str, doc: &Value) -> NodeInfo {
             .and_then(Value::as_str)
             .map(str::to_string),
         users_total: users.and_then(|u| u.get("total")).and_then(Value::as_u64),
-        users_active_month: users
-            .and_then(|u| u.get("activeMonth"))
-            .and_then(Value::as_u64),
+        users_active_month: users.and_then(|u| u.get("activeMonth")).and_then(Value::as_u64),
     }
 }
 
@@ -93,10 +91,7 @@ mod tests {
             {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": "https://x/nodeinfo/2.0"},
             {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": "https://x/nodeinfo/2.1"},
             {"rel": "http://nodeinfo.diaspora.software/ns/schema/1.0", "href": "https://x/nodeinfo/1.0"}]});
-        assert_eq!(
-            best_link(&d),
-            Some(("2.1".into(), "https://x/nodeinfo/2.1".into()))
-        );
+        assert_eq!(best_link(&d), Some(("2.1".into(), "https://x/nodeinfo/2.1".into())));
         let doc = serde_json::json!({"software": {"name": "Mastodon", "version": "4.4.0"}, "usage": {"users": {"total": 2521598, "activeMonth": 303515}}});
         let n = parse("2.0", &doc);
         assert_eq!(

@@ -54,8 +54,7 @@ pub struct Orgs {
 impl Orgs {
     /// The shipped mapping plus `overrides` ("AS number" → organisation name).
     pub fn new(overrides: &BTreeMap<String, String>) -> Self {
-        let file: File =
-            toml::from_str(SHIPPED).expect("the shipped organisations.toml parses (tested)");
+        let file: File = toml::from_str(SHIPPED).expect("the shipped organisations.toml parses (tested)");
         let mut by_asn = HashMap::new();
         for o in file.organisation {
             for asn in &o.asns {
@@ -159,23 +158,14 @@ mod tests {
         assert_eq!(o.of(396982, "x").name, "Google");
         assert!(o.of(13335, "x").cdn);
         assert!(!o.of(63949, "x").cdn, "Linode hosting is not a CDN edge");
-        assert_eq!(
-            o.of(64500, "TEST-AS - Tiny Host e.V., DE").name,
-            "Tiny Host e.V."
-        );
+        assert_eq!(o.of(64500, "TEST-AS - Tiny Host e.V., DE").name, "Tiny Host e.V.");
     }
 
     #[test]
     fn overrides_and_cnames() {
-        let o = Orgs::new(&BTreeMap::from([(
-            "64512".to_string(),
-            "Our Association".to_string(),
-        )]));
+        let o = Orgs::new(&BTreeMap::from([("64512".to_string(), "Our Association".to_string())]));
         assert_eq!(o.of(64512, "whatever").name, "Our Association");
-        let chain = vec![
-            "social.example.org".to_string(),
-            "example.masto.host".to_string(),
-        ];
+        let chain = vec!["social.example.org".to_string(), "example.masto.host".to_string()];
         assert_eq!(o.hosting_in(&chain).as_deref(), Some("Masto.host"));
         assert_eq!(
             o.cdn_in(&["d1.cloudfront.net".to_string()]).as_deref(),

@@ -39,8 +39,7 @@ pub struct Pass {
 
 fn quota(requests: u32, period_secs: f64, burst: u32) -> Quota {
     let requests = requests.max(1);
-    let per_request =
-        Duration::from_secs_f64(period_secs / f64::from(requests)).max(Duration::from_nanos(1));
+    let per_request = Duration::from_secs_f64(period_secs / f64::from(requests)).max(Duration::from_nanos(1));
     let burst = NonZeroU32::new(burst.clamp(1, requests)).expect("clamped to at least 1");
     Quota::with_period(per_request)
         .expect("period is at least one nanosecond")
@@ -51,11 +50,7 @@ impl HostGate {
     fn new(budget: &RateLimit, concurrency: usize) -> Self {
         HostGate {
             general: RateLimiter::direct(quota(budget.requests, budget.period_secs, budget.burst)),
-            paged: RateLimiter::direct(quota(
-                budget.paged_requests,
-                budget.paged_period_secs,
-                budget.burst,
-            )),
+            paged: RateLimiter::direct(quota(budget.paged_requests, budget.paged_period_secs, budget.burst)),
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
             resume_at: Mutex::new(None),
             requests: AtomicU64::new(0),
@@ -155,14 +150,8 @@ impl HostPool {
 /// only when the matching `Remaining` is 0 or the status is 429; `Retry-After` (seconds or an
 /// HTTP date) always counts.
 pub fn announced_wait(status: u16, headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    let exhausted =
-        |name: &str| status == 429 || text(name).and_then(|v| v.parse::<f64>().ok()) == Some(0.0);
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let exhausted = |name: &str| status == 429 || text(name).and_then(|v| v.parse::<f64>().ok()) == Some(0.0);
     let mut waits = vec![];
     if let Some(v) = text("retry-after") {
         if let Ok(secs) = v.parse::<f64>() {
@@ -237,25 +226,13 @@ mod tests {
             ("x-ratelimit-reset", "2026-11-21T12:00:42Z"),
         ]);
         assert_eq!(announced_wait(200, &not_exhausted, now), None);
-        assert_eq!(
-            announced_wait(429, &not_exhausted, now),
-            Some(Duration::from_secs(42))
-        );
+        assert_eq!(announced_wait(429, &not_exhausted, now), Some(Duration::from_secs(42)));
         let ietf = headers(&[("ratelimit-remaining", "0"), ("ratelimit-reset", "7")]);
-        assert_eq!(
-            announced_wait(200, &ietf, now),
-            Some(Duration::from_secs(7))
-        );
+        assert_eq!(announced_wait(200, &ietf, now), Some(Duration::from_secs(7)));
         let retry = headers(&[("retry-after", "Sat, 21 Nov 2026 12:01:00 GMT")]);
-        assert_eq!(
-            announced_wait(503, &retry, now),
-            Some(Duration::from_secs(60))
-        );
+        assert_eq!(announced_wait(503, &retry, now), Some(Duration::from_secs(60)));
         let retry_secs = headers(&[("retry-after", "3")]);
-        assert_eq!(
-            announced_wait(429, &retry_secs, now),
-            Some(Duration::from_secs(3))
-        );
+        assert_eq!(announced_wait(429, &retry_secs, now), Some(Duration::from_secs(3)));
     }
 
     #[test]

@@ -55,11 +55,7 @@ pub fn ranked(weights: &BTreeMap<String, f64>) -> Vec<Share> {
             share: if total > 0.0 { w / total } else { 0.0 },
         })
         .collect();
-    v.sort_by(|a, b| {
-        b.weight
-            .total_cmp(&a.weight)
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    v.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.name.cmp(&b.name)));
     v
 }
 
@@ -116,8 +112,7 @@ impl Snapshot {
             }
             for l in [&s.following, &s.followers].into_iter().flatten() {
                 p.accounts_listed += l.accounts.len();
-                p.accounts_without_server +=
-                    l.accounts.iter().filter(|a| a.server.is_none()).count();
+                p.accounts_without_server += l.accounts.iter().filter(|a| a.server.is_none()).count();
                 match &l.status {
                     ListStatus::Hidden { unseen } => {
                         p.hidden_lists += 1;
@@ -129,11 +124,7 @@ impl Snapshot {
                 }
             }
         }
-        p.unresolved_instances = self
-            .hosts
-            .values()
-            .filter(|h| h.dns_error.is_some())
-            .count();
+        p.unresolved_instances = self.hosts.values().filter(|h| h.dns_error.is_some()).count();
         p
     }
 
@@ -162,18 +153,9 @@ impl Snapshot {
             None if src.online_fallback => crate::asn::cymru::SOURCE.to_string(),
             None => "none: no AS attribution".to_string(),
         };
-        let _ = writeln!(
-            out,
-            "Attribution: {db}; address policy {}.",
-            src.address_policy
-        );
+        let _ = writeln!(out, "Attribution: {db}; address policy {}.", src.address_policy);
         section(&mut out, "instances", &ranked(&self.by_instance()), top);
-        section(
-            &mut out,
-            "hosting organisations",
-            &ranked(&self.by_organisation()),
-            top,
-        );
+        section(&mut out, "hosting organisations", &ranked(&self.by_organisation()), top);
         out
     }
 }
@@ -218,13 +200,7 @@ fn section(out: &mut String, title: &str, shares: &[Share], top: usize) {
         k_to_reach(shares, 0.75)
     );
     for s in shares.iter().take(top) {
-        let _ = writeln!(
-            out,
-            "  {:>6.1} %  {:>8.1}  {}",
-            s.share * 100.0,
-            s.weight,
-            s.name
-        );
+        let _ = writeln!(out, "  {:>6.1} %  {:>8.1}  {}", s.share * 100.0, s.weight, s.name);
     }
     if shares.len() > top {
         let rest: f64 = shares[top..].iter().map(|s| s.share).sum();
@@ -249,10 +225,7 @@ mod tests {
             ("c".to_string(), 25.0),
         ]);
         let r = ranked(&w);
-        assert_eq!(
-            r.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
-            ["a", "c", "b"]
-        );
+        assert_eq!(r.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["a", "c", "b"]);
         assert_eq!(k_to_reach(&r, 0.5), 1);
         assert_eq!(k_to_reach(&r, 0.75), 2);
         assert_eq!(k_to_reach(&r, 0.79), 3);

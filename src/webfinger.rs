@@ -49,8 +49,7 @@ pub struct Descriptor {
 fn is_activity_type(t: &str) -> bool {
     let t = t.to_ascii_lowercase().replace(' ', "");
     t == "application/activity+json"
-        || t.starts_with("application/ld+json")
-            && t.contains("https://www.w3.org/ns/activitystreams")
+        || t.starts_with("application/ld+json") && t.contains("https://www.w3.org/ns/activitystreams")
 }
 
 /// Parse a JRD (JSON) or XRD (XML) WebFinger document.
@@ -64,8 +63,7 @@ pub fn parse_descriptor(url: &Url, body: &[u8]) -> Result<Descriptor> {
         let self_href = xml_links(&text)
             .into_iter()
             .find(|l| {
-                l.get("rel").map(String::as_str) == Some("self")
-                    && l.get("type").is_some_and(|t| is_activity_type(t))
+                l.get("rel").map(String::as_str) == Some("self") && l.get("type").is_some_and(|t| is_activity_type(t))
             })
             .and_then(|l| l.get("href").cloned());
         return Ok(Descriptor { subject, self_href });
@@ -77,9 +75,7 @@ pub fn parse_descriptor(url: &Url, body: &[u8]) -> Result<Descriptor> {
     let self_href = jrd
         .links
         .iter()
-        .find(|l| {
-            l.rel.as_deref() == Some("self") && l.kind.as_deref().is_some_and(is_activity_type)
-        })
+        .find(|l| l.rel.as_deref() == Some("self") && l.kind.as_deref().is_some_and(is_activity_type))
         .and_then(|l| l.href.clone());
     Ok(Descriptor {
         subject: jrd.subject,
@@ -176,11 +172,10 @@ async fn query(f: &Fetcher, handle: &Handle) -> Result<(Page, bool)> {
             },
             other => other,
         })?;
-    let template =
-        lrdd_template(&String::from_utf8_lossy(&hm.body)).ok_or_else(|| Error::Malformed {
-            url: hm.url.to_string(),
-            message: "host-meta has no lrdd template".into(),
-        })?;
+    let template = lrdd_template(&String::from_utf8_lossy(&hm.body)).ok_or_else(|| Error::Malformed {
+        url: hm.url.to_string(),
+        message: "host-meta has no lrdd template".into(),
+    })?;
     let target = parse_url(&template.replace("{uri}", &encode_component(&handle.acct_uri())))?;
     let page = f.get_ok(&target, Request::accept(ACCEPT_JRD)).await?;
     Ok((page, true))
@@ -217,17 +212,13 @@ pub async fn resolve(f: &Fetcher, handle: &Handle) -> Result<Resolved> {
     })?;
     let mut canonical = handle.clone();
     if let Some(subject) = d.subject.as_deref().and_then(|s| s.parse::<Handle>().ok()) {
-        let same =
-            subject.user.eq_ignore_ascii_case(&handle.user) && subject.domain == handle.domain;
+        let same = subject.user.eq_ignore_ascii_case(&handle.user) && subject.domain == handle.domain;
         if !same {
             let (_, confirm, _) = descriptor(f, &subject).await?;
             if confirm.self_href.as_deref() != Some(href.as_str()) {
                 return Err(Error::Malformed {
                     url: url.to_string(),
-                    message: format!(
-                        "subject {} does not confirm self link {href}",
-                        subject.acct_uri()
-                    ),
+                    message: format!("subject {} does not confirm self link {href}", subject.acct_uri()),
                 });
             }
             canonical = subject;
@@ -263,10 +254,7 @@ mod tests {
           <Subject>acct:foo@a.example</Subject>
           <Link rel="self" type="application/activity+json" href="https://web.a.example/users/foo"/></XRD>"#;
         let d = parse_descriptor(&url, xrd.as_bytes()).unwrap();
-        assert_eq!(
-            d.self_href.as_deref(),
-            Some("https://web.a.example/users/foo")
-        );
+        assert_eq!(d.self_href.as_deref(), Some("https://web.a.example/users/foo"));
         let hm = r#"<XRD><Link rel="lrdd" type="application/xrd+xml" template="https://a.example/x?uri={uri}"/>
           <Link rel="lrdd" type="application/jrd+json" template="https://a.example/.well-known/webfinger?resource={uri}"/></XRD>"#;
         assert_eq!(

@@ -59,10 +59,7 @@ pub async fn lookup(dns: &Dns, ip: IpAddr) -> Result<AsnHit> {
         .ok_or_else(|| bad(format!("unreadable prefix in {first:?}")))?;
     let country = f.get(2).filter(|c| !c.is_empty()).cloned();
     let name = match dns.txt(&format!("AS{asn}.asn.cymru.com")).await {
-        Ok(t) => t
-            .first()
-            .and_then(|t| fields(t).get(4).cloned())
-            .unwrap_or_default(),
+        Ok(t) => t.first().and_then(|t| fields(t).get(4).cloned()).unwrap_or_default(),
         Err(_) => String::new(),
     };
     let (start, end) = match prefix {
@@ -86,15 +83,9 @@ mod tests {
 
     #[test]
     fn query_names() {
-        assert_eq!(
-            origin_name("1.2.3.4".parse().unwrap()),
-            "4.3.2.1.origin.asn.cymru.com"
-        );
+        assert_eq!(origin_name("1.2.3.4".parse().unwrap()), "4.3.2.1.origin.asn.cymru.com");
         let v6 = origin_name("2001:db8::1".parse().unwrap());
         assert!(v6.starts_with("1.0.0.0.0.0.0.0"), "{v6}");
-        assert!(
-            v6.ends_with("8.b.d.0.1.0.0.2.origin6.asn.cymru.com"),
-            "{v6}"
-        );
+        assert!(v6.ends_with("8.b.d.0.1.0.0.2.origin6.asn.cymru.com"), "{v6}");
     }
 }

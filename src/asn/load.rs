@@ -54,26 +54,15 @@ impl Builder {
 
     fn push(&mut self, start: IpAddr, end: IpAddr, info: u32) -> std::result::Result<(), String> {
         match (start, end) {
-            (IpAddr::V4(s), IpAddr::V4(e)) => self.push_int(
-                u128::from(u32::from(s)),
-                u128::from(u32::from(e)),
-                false,
-                info,
-            ),
-            (IpAddr::V6(s), IpAddr::V6(e)) => {
-                self.push_int(u128::from(s), u128::from(e), true, info)
+            (IpAddr::V4(s), IpAddr::V4(e)) => {
+                self.push_int(u128::from(u32::from(s)), u128::from(u32::from(e)), false, info)
             }
+            (IpAddr::V6(s), IpAddr::V6(e)) => self.push_int(u128::from(s), u128::from(e), true, info),
             _ => Err("start and end are of different address families".into()),
         }
     }
 
-    fn push_int(
-        &mut self,
-        start: u128,
-        end: u128,
-        v6: bool,
-        info: u32,
-    ) -> std::result::Result<(), String> {
+    fn push_int(&mut self, start: u128, end: u128, v6: bool, info: u32) -> std::result::Result<(), String> {
         if start > end {
             return Err("range start is after its end".into());
         }
@@ -119,12 +108,7 @@ pub fn load(path: &Path, lenient: bool) -> Result<AsnDb> {
         .unwrap_or_default();
     let (builder, format, licence, date) = if is_mmdb(&data) {
         let (b, date) = read_mmdb(path, data)?;
-        (
-            b,
-            "mmdb",
-            "see the database's own licence".to_string(),
-            date,
-        )
+        (b, "mmdb", "see the database's own licence".to_string(), date)
     } else {
         let text = String::from_utf8_lossy(&data);
         let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
@@ -146,8 +130,7 @@ pub fn load(path: &Path, lenient: bool) -> Result<AsnDb> {
         } else {
             return Err(Error::AsnDb {
                 path: path.to_path_buf(),
-                message: "not a known format (expected ip-location-db CSV, iptoasn TSV or .mmdb)"
-                    .into(),
+                message: "not a known format (expected ip-location-db CSV, iptoasn TSV or .mmdb)".into(),
             });
         }
     };
@@ -167,12 +150,7 @@ pub fn load(path: &Path, lenient: bool) -> Result<AsnDb> {
         skipped_lines: builder.skipped,
         licence,
     };
-    Ok(AsnDb::from_rows(
-        &builder.v4,
-        &builder.v6,
-        builder.names,
-        info,
-    ))
+    Ok(AsnDb::from_rows(&builder.v4, &builder.v6, builder.names, info))
 }
 
 fn is_mmdb(data: &[u8]) -> bool {
@@ -230,16 +208,9 @@ fn read_csv(path: &Path, data: &[u8], lenient: bool, v6_hint: bool) -> Result<Bu
     Ok(b)
 }
 
-fn csv_row(
-    b: &mut Builder,
-    r: &csv::StringRecord,
-    v6_hint: bool,
-) -> std::result::Result<(), String> {
+fn csv_row(b: &mut Builder, r: &csv::StringRecord, v6_hint: bool) -> std::result::Result<(), String> {
     if r.len() < 3 {
-        return Err(format!(
-            "expected start,end,asn,organisation; found {} fields",
-            r.len()
-        ));
+        return Err(format!("expected start,end,asn,organisation; found {} fields", r.len()));
     }
     let (start, s6) = parse_bound(r[0].trim(), v6_hint)?;
     let (end, e6) = parse_bound(r[1].trim(), v6_hint)?;
@@ -281,17 +252,10 @@ fn read_tsv(path: &Path, text: &str, lenient: bool) -> Result<Builder> {
 fn tsv_row(b: &mut Builder, line: &str) -> std::result::Result<(), String> {
     let f: Vec<&str> = line.split('\t').collect();
     if f.len() < 5 {
-        return Err(format!(
-            "expected 5 tab-separated fields, found {}",
-            f.len()
-        ));
+        return Err(format!("expected 5 tab-separated fields, found {}", f.len()));
     }
-    let start: IpAddr = f[0]
-        .parse()
-        .map_err(|_| format!("{:?} is not an address", f[0]))?;
-    let end: IpAddr = f[1]
-        .parse()
-        .map_err(|_| format!("{:?} is not an address", f[1]))?;
+    let start: IpAddr = f[0].parse().map_err(|_| format!("{:?} is not an address", f[0]))?;
+    let end: IpAddr = f[1].parse().map_err(|_| format!("{:?} is not an address", f[1]))?;
     let asn = parse_asn(f[2])?;
     if asn == 0 {
         return Ok(());
@@ -303,8 +267,31 @@ fn tsv_row(b: &mut Builder, line: &str) -> std::result::Result<(), String> {
 
 #[derive(serde::Deserialize)]
 struct MmdbAsn<'a> {
+    #[serde(default, deserialize_with = "any_unsigned")]
     autonomous_system_number: Option<u32>,
     autonomous_system_organization: Option<&'a str>,
+}
+
+/// AS numbers stored as any unsigned width (writers pick the smallest that fits).
+fn any_unsigned<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<u32>, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = Option<u32>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an unsigned AS number")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Self::Value, E> {
+            u32::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom(format!("AS number {v} out of range")))
+        }
+        fn visit_u128<E: serde::de::Error>(self, v: u128) -> std::result::Result<Self::Value, E> {
+            u32::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom(format!("AS number {v} out of range")))
+        }
+    }
+    d.deserialize_any(V)
 }
 
 fn read_mmdb(path: &Path, data: Vec<u8>) -> Result<(Builder, String)> {
@@ -330,6 +317,11 @@ fn read_mmdb(path: &Path, data: Vec<u8>) -> Result<(Builder, String)> {
         let info = b.intern(asn, rec.autonomous_system_organization.unwrap_or(""), None);
         let (start, end) = match net {
             ipnetwork::IpNetwork::V4(n) => (IpAddr::V4(n.network()), IpAddr::V4(n.broadcast())),
+            // IPv4 data in an IPv6 tree lives at ::/96 (IPv4-compatible addresses).
+            ipnetwork::IpNetwork::V6(n) if n.prefix() >= 96 && u128::from(n.network()) >> 32 == 0 => (
+                IpAddr::V4((u128::from(n.network()) as u32).into()),
+                IpAddr::V4((u128::from(n.broadcast()) as u32).into()),
+            ),
             ipnetwork::IpNetwork::V6(n) => (IpAddr::V6(n.network()), IpAddr::V6(n.broadcast())),
         };
         b.push(start, end, info).map_err(|m| Error::AsnDb {
@@ -359,21 +351,11 @@ mod tests {
             b"1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n5.8.0.0,5.8.7.255,41009,\"LLC \"\"SPUTNIK\"\"\"\n",
         );
         let db = load(&p, false).unwrap();
-        assert_eq!(
-            db.lookup("1.0.0.7".parse().unwrap()).unwrap().name,
-            "Cloudflare, Inc."
-        );
-        assert_eq!(
-            db.lookup("5.8.1.1".parse().unwrap()).unwrap().name,
-            "LLC \"SPUTNIK\""
-        );
+        assert_eq!(db.lookup("1.0.0.7".parse().unwrap()).unwrap().name, "Cloudflare, Inc.");
+        assert_eq!(db.lookup("5.8.1.1".parse().unwrap()).unwrap().name, "LLC \"SPUTNIK\"");
         let (_d, p) = write("asn-ipv4-num.csv", b"16777216,16777471,13335,Cloudflare\n");
         assert_eq!(
-            load(&p, false)
-                .unwrap()
-                .lookup("1.0.0.1".parse().unwrap())
-                .unwrap()
-                .asn,
+            load(&p, false).unwrap().lookup("1.0.0.1".parse().unwrap()).unwrap().asn,
             13335
         );
     }
@@ -388,16 +370,9 @@ mod tests {
         let hit = db.lookup("1.0.0.1".parse().unwrap()).unwrap();
         assert_eq!((hit.asn, hit.country.as_deref()), (13335, Some("US")));
         assert_eq!(db.lookup("1.0.2.1".parse().unwrap()), None);
+        assert_eq!(db.lookup("2a01:4f8:1::1".parse().unwrap()).unwrap().asn, 24940);
         assert_eq!(
-            db.lookup("2a01:4f8:1::1".parse().unwrap()).unwrap().asn,
-            24940
-        );
-        assert_eq!(
-            (
-                db.info.format.as_str(),
-                db.info.ranges_v4,
-                db.info.ranges_v6
-            ),
+            (db.info.format.as_str(), db.info.ranges_v4, db.info.ranges_v6),
             ("iptoasn-tsv", 1, 1)
         );
     }
@@ -420,15 +395,10 @@ mod tests {
     #[test]
     fn gzip_is_read_directly() {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(b"8.8.8.0,8.8.8.255,15169,Google LLC\n")
-            .unwrap();
+        gz.write_all(b"8.8.8.0,8.8.8.255,15169,Google LLC\n").unwrap();
         let (_d, p) = write("asn.csv.gz", &gz.finish().unwrap());
         assert_eq!(
-            load(&p, false)
-                .unwrap()
-                .lookup("8.8.8.8".parse().unwrap())
-                .unwrap()
-                .asn,
+            load(&p, false).unwrap().lookup("8.8.8.8".parse().unwrap()).unwrap().asn,
             15169
         );
     }

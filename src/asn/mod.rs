@@ -93,10 +93,8 @@ impl Key for u128 {
 
 impl<T: Key> Table<T> {
     fn build(segments: Vec<(u128, u128, u32, Option<(u128, u128)>)>) -> Self {
-        let conv = |v: u128| {
-            T::try_from(v)
-                .unwrap_or_else(|_| unreachable!("rows are split by family before building"))
-        };
+        let conv =
+            |v: u128| T::try_from(v).unwrap_or_else(|_| unreachable!("rows are split by family before building"));
         let mut t = Table {
             starts: Vec::with_capacity(segments.len()),
             ends: Vec::with_capacity(segments.len()),
@@ -214,11 +212,7 @@ fn sweep(rows: &[Row]) -> Vec<(u128, u128, u32, Option<(u128, u128)>)> {
             rows[win as usize].end
         };
         let r = rows[win as usize];
-        if winners.last() == Some(&win)
-            && out
-                .last()
-                .is_some_and(|s| s.1.checked_add(1) == Some(point))
-        {
+        if winners.last() == Some(&win) && out.last().is_some_and(|s| s.1.checked_add(1) == Some(point)) {
             out.last_mut().expect("checked above").1 = end;
         } else {
             out.push((point, end, r.info, None));
@@ -315,9 +309,7 @@ pub fn cidr_within(start: IpAddr, end: IpAddr, ip: IpAddr) -> IpNetwork {
             u128::from(u32::from(e)),
             u128::from(u32::from(x)),
         ),
-        (IpAddr::V6(s), IpAddr::V6(e), IpAddr::V6(x)) => {
-            (128, u128::from(s), u128::from(e), u128::from(x))
-        }
+        (IpAddr::V6(s), IpAddr::V6(e), IpAddr::V6(x)) => (128, u128::from(s), u128::from(e), u128::from(x)),
         _ => return IpNetwork::new(ip, if ip.is_ipv4() { 32 } else { 128 }).expect("host prefix"),
     };
     let mut prefix = bits;
@@ -329,13 +321,7 @@ pub fn cidr_within(start: IpAddr, end: IpAddr, ip: IpAddr) -> IpNetwork {
             !((1u128 << size_bits) - 1)
         };
         let net = x & mask;
-        let last = net
-            | !mask
-                & if bits == 32 {
-                    u128::from(u32::MAX)
-                } else {
-                    u128::MAX
-                };
+        let last = net | !mask & if bits == 32 { u128::from(u32::MAX) } else { u128::MAX };
         if net < s || last > e {
             break;
         }
@@ -343,19 +329,11 @@ pub fn cidr_within(start: IpAddr, end: IpAddr, ip: IpAddr) -> IpNetwork {
     }
     let addr = match ip {
         IpAddr::V4(_) => {
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u32::MAX << (32 - prefix)
-            };
+            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
             IpAddr::V4(Ipv4Addr::from(x as u32 & mask))
         }
         IpAddr::V6(_) => {
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u128::MAX << (128 - prefix)
-            };
+            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
             IpAddr::V6(Ipv6Addr::from(x & mask))
         }
     };
@@ -424,10 +402,7 @@ mod tests {
                 info: 1,
             },
         ];
-        let segs: Vec<(u128, u128, u32)> = flatten(&rows)
-            .into_iter()
-            .map(|s| (s.0, s.1, s.2))
-            .collect();
+        let segs: Vec<(u128, u128, u32)> = flatten(&rows).into_iter().map(|s| (s.0, s.1, s.2)).collect();
         assert_eq!(segs, vec![(100, 119, 0), (120, 130, 1), (131, 200, 0)]);
     }
 
@@ -436,7 +411,9 @@ mod tests {
         let s = "104.16.0.0".parse().unwrap();
         let e = "104.21.127.255".parse().unwrap();
         let ip = "104.18.3.4".parse().unwrap();
-        assert_eq!(cidr_within(s, e, ip).to_string(), "104.16.0.0/13");
+        assert_eq!(cidr_within(s, e, ip).to_string(), "104.16.0.0/14");
+        let tail = "104.21.100.1".parse().unwrap();
+        assert_eq!(cidr_within(s, e, tail).to_string(), "104.21.0.0/17");
         assert_eq!(cover(ip).to_string(), "104.18.3.0/24");
         let ip6: IpAddr = "2a01:4f8:1:2::3".parse().unwrap();
         assert_eq!(cover(ip6).to_string(), "2a01:4f8:1::/48");

@@ -59,9 +59,7 @@ pub async fn update(f: &Fetcher, data_dir: &Path, url: &Url) -> Result<Source> {
             let _ = std::fs::remove_file(&part);
             return Err(Error::AsnDb {
                 path: part,
-                message: format!(
-                    "download from {url} is not a usable database, previous one kept: {e}"
-                ),
+                message: format!("download from {url} is not a usable database, previous one kept: {e}"),
             });
         }
     };

@@ -28,10 +28,8 @@ pub enum Command {
 pub async fn run(mut config: Config, cmd: Command) -> Result<i32> {
     match cmd {
         Command::Update { url } => {
-            let url =
-                Url::parse(&url).map_err(|e| Error::ConfigValue(format!("--url {url:?}: {e}")))?;
-            config.network.max_body_bytes =
-                config.network.max_body_bytes.max(store::MAX_DOWNLOAD_BYTES);
+            let url = Url::parse(&url).map_err(|e| Error::ConfigValue(format!("--url {url:?}: {e}")))?;
+            config.network.max_body_bytes = config.network.max_body_bytes.max(store::MAX_DOWNLOAD_BYTES);
             config.network.request_timeout_secs = config.network.request_timeout_secs.max(300.0);
             let data_dir = config.data_dir();
             let ctx = Context::new(config)?;
@@ -73,10 +71,7 @@ fn info(config: &Config) -> Result<i32> {
         db.info.sha256
     );
     match &source {
-        Some(s) => out.push_str(&format!(
-            "source: {}\ndownloaded: {}\n",
-            s.url, s.downloaded_at
-        )),
+        Some(s) => out.push_str(&format!("source: {}\ndownloaded: {}\n", s.url, s.downloaded_at)),
         None => out.push_str(&format!("date: {}\n", db.info.date)),
     }
     out.push_str(&format!(

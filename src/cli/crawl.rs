@@ -111,15 +111,9 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     config.crawl.followers |= args.followers;
     args.attribution.apply(&mut config)?;
     // Malformed handles are reported as failed seeds; when none is valid, stop here.
-    let mut errors: Vec<Error> = args
-        .handles
-        .iter()
-        .filter_map(|h| h.parse::<Handle>().err())
-        .collect();
+    let mut errors: Vec<Error> = args.handles.iter().filter_map(|h| h.parse::<Handle>().err()).collect();
     if errors.len() == args.handles.len() {
-        let last = errors
-            .pop()
-            .expect("at least one handle is required by clap");
+        let last = errors.pop().expect("at least one handle is required by clap");
         for e in errors {
             eprintln!("whohosts: {e}");
         }
@@ -135,16 +129,9 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
         write_json(&snap, path)?;
     }
     match args.format {
-        Format::Json => {
-            print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?
-        }
+        Format::Json => print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?,
         _ => print(&snap.render(args.top))?,
     }
-    let failed = snap
-        .crawl
-        .seeds
-        .iter()
-        .filter(|s| s.error.is_some())
-        .count();
+    let failed = snap.crawl.seeds.iter().filter(|s| s.error.is_some()).count();
     Ok(if failed > 0 { 1 } else { 0 })
 }

@@ -39,9 +39,7 @@ pub struct Args {
 /// Simulator start-up or output errors.
 pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
     let w = match &args.world {
-        Some(p) => {
-            world::World::from_toml(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?)?
-        }
+        Some(p) => world::World::from_toml(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?)?,
         None => world::generate(args.seed, args.size),
     };
     let (instances, accounts) = (w.instances.len(), w.accounts.len());
@@ -66,13 +64,10 @@ pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
             running.dns_addr, running.http_port
         ))?;
     }
-    let snap =
-        super::crawl::snapshot(&ctx, &attributor, &seeds, &CrawlOptions::default(), quiet).await;
+    let snap = super::crawl::snapshot(&ctx, &attributor, &seeds, &CrawlOptions::default(), quiet).await;
     let _ = std::fs::remove_dir_all(&dir);
     match args.format {
-        Format::Json => {
-            print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?
-        }
+        Format::Json => print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?,
         _ => print(&snap.render(args.top))?,
     }
     Ok(0)

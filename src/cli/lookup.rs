@@ -26,7 +26,8 @@ pub struct Args {
 }
 
 /// Column names of the TSV output.
-pub const TSV_HEADER: &str = "target\taddress\tasn\tas_name\torganisation\tcdn\trange\tcidr\tcover\tcountry\tcnames\thosting\tsource\terror";
+pub const TSV_HEADER: &str =
+    "target\taddress\tasn\tas_name\torganisation\tcdn\trange\tcidr\tcover\tcountry\tcnames\thosting\tsource\terror";
 
 /// Run `lookup`; exit code 1 when any target could not be resolved or attributed.
 ///
@@ -37,9 +38,7 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     let ctx = Context::new(config)?;
     let attributor = Arc::new(ctx.attributor(quiet)?);
     let stdin = args.targets.iter().any(|t| t == "-");
-    let format = args
-        .format
-        .unwrap_or(if stdin { Format::Tsv } else { Format::Text });
+    let format = args.format.unwrap_or(if stdin { Format::Tsv } else { Format::Text });
     if format == Format::Tsv {
         print(&format!("{TSV_HEADER}\n"))?;
     }
@@ -161,10 +160,7 @@ fn text(target: &str, h: &HostAttribution) -> String {
                 opt(&a.cidr),
                 a.cover.prefix(),
                 a.cover,
-                a.country
-                    .as_ref()
-                    .map(|c| format!("  country {c}"))
-                    .unwrap_or_default(),
+                a.country.as_ref().map(|c| format!("  country {c}")).unwrap_or_default(),
                 a.source
             )),
             None => out.push_str(&format!("  {}  no AS found ({})\n", a.ip, a.source)),

@@ -113,10 +113,7 @@ pub fn load_config(explicit: Option<&Path>) -> Result<Config> {
     let xdg = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
-    match xdg
-        .map(|d| d.join("whohosts/config.toml"))
-        .filter(|p| p.is_file())
-    {
+    match xdg.map(|d| d.join("whohosts/config.toml")).filter(|p| p.is_file()) {
         Some(p) => Config::load(&p),
         None => Ok(Config::default()),
     }
@@ -139,11 +136,7 @@ impl Context {
         let gate = AddressGate::new(config.network.allow_private_addresses.clone());
         let dns = Arc::new(Dns::new(&config.dns, gate)?);
         let fetcher = Arc::new(Fetcher::new(config.clone(), dns.clone())?);
-        Ok(Context {
-            config,
-            dns,
-            fetcher,
-        })
+        Ok(Context { config, dns, fetcher })
     }
 
     /// The attributor the config asks for. Says once on stderr when no database is found.
@@ -166,7 +159,9 @@ impl Context {
                     } else {
                         "hosts will not be attributed (attribution.online_fallback = false)"
                     };
-                    eprintln!("whohosts: no IP-to-ASN database (run `whohosts asn-db update` or pass --asn-db); {fallback}");
+                    eprintln!(
+                        "whohosts: no IP-to-ASN database (run `whohosts asn-db update` or pass --asn-db); {fallback}"
+                    );
                 }
                 None
             }

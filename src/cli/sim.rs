@@ -28,9 +28,7 @@ pub struct Args {
 /// World, bind or file errors.
 pub async fn run(args: Args) -> Result<i32> {
     let w = match &args.world {
-        Some(p) => {
-            world::World::from_toml(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?)?
-        }
+        Some(p) => world::World::from_toml(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?)?,
         None => world::generate(args.seed, args.size),
     };
     let running = sim::start(w.layout()).await?;
@@ -49,8 +47,6 @@ pub async fn run(args: Args) -> Result<i32> {
         running.http_port,
         args.write_config.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<file written with --write-config>".into())
     ))?;
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| Error::io("<signal>", e))?;
+    tokio::signal::ctrl_c().await.map_err(|e| Error::io("<signal>", e))?;
     Ok(0)
 }

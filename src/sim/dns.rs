@@ -73,10 +73,7 @@ impl Zone {
 
     /// Add a record.
     pub fn add(&mut self, name: &str, data: Data) {
-        self.records
-            .entry(name.to_ascii_lowercase())
-            .or_default()
-            .push(data);
+        self.records.entry(name.to_ascii_lowercase()).or_default().push(data);
     }
 
     /// Every IPv4 address the zone hands out (the HTTP server listens on these).
@@ -103,15 +100,9 @@ impl Zone {
             }
             let octet: u8 = o[2].parse().ok()?;
             let (_, asn, _, cc) = self.cymru.iter().find(|p| p.0 == octet)?;
-            return Some(format!(
-                "{asn} | 127.{octet}.0.0/16 | {cc} | ripencc | 2000-01-01"
-            ));
+            return Some(format!("{asn} | 127.{octet}.0.0/16 | {cc} | ripencc | 2000-01-01"));
         }
-        let asn: u32 = name
-            .strip_prefix("as")?
-            .strip_suffix(".asn.cymru.com")?
-            .parse()
-            .ok()?;
+        let asn: u32 = name.strip_prefix("as")?.strip_suffix(".asn.cymru.com")?.parse().ok()?;
         let (_, _, as_name, cc) = self.cymru.iter().find(|p| p.1 == asn)?;
         Some(format!("{asn} | {cc} | ripencc | 2000-01-01 | {as_name}"))
     }
@@ -136,8 +127,7 @@ impl Zone {
                     (ResponseCode::NoError, out)
                 };
             };
-            if let Some(Data::Cname(target)) = records.iter().find(|d| matches!(d, Data::Cname(_)))
-            {
+            if let Some(Data::Cname(target)) = records.iter().find(|d| matches!(d, Data::Cname(_))) {
                 if qtype != RecordType::CNAME {
                     out.push((name.clone(), Data::Cname(target.clone())));
                     name = target.clone();

@@ -77,6 +77,13 @@ impl Running {
             PrivateAddresses::Networks(vec!["127.0.0.0/8".parse().expect("a valid network")]);
         c.network.request_timeout_secs = 5.0;
         c.network.retry_base_secs = 0.05;
+        // The simulator is ours: a generous budget (its own rate limits still apply).
+        c.rate_limit.requests = 10_000;
+        c.rate_limit.period_secs = 1.0;
+        c.rate_limit.paged_requests = 10_000;
+        c.rate_limit.paged_period_secs = 1.0;
+        c.rate_limit.burst = 100;
+        c.network.host_concurrency = 4;
         c.dns.nameservers = vec![self.dns_addr.to_string()];
         c.dns.timeout_secs = 2.0;
         c

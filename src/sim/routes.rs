@@ -27,13 +27,7 @@ fn query_param(path: &str, key: &str) -> Option<String> {
 }
 
 /// Route one request to an instance (or one of its alias domains).
-pub fn route(
-    sim: &Sim,
-    inst: &Instance,
-    host: &str,
-    path: &str,
-    auth: Option<&str>,
-) -> Response<Body> {
+pub fn route(sim: &Sim, inst: &Instance, host: &str, path: &str, auth: Option<&str>) -> Response<Body> {
     let bare = path.split('?').next().unwrap_or(path);
     match bare {
         "/.well-known/webfinger" if inst.host_meta_only => respond(404, "text/plain", ""),
@@ -69,8 +63,13 @@ fn home<'a>(sim: &'a Sim, i: usize) -> &'a Instance {
         .expect("accounts live on known instances (checked on load)")
 }
 
+/// The domain in the instance's handles (`LOCAL_DOMAIN`): a delegated or redirecting domain
+/// when it has one.
 fn handle_domain(inst: &Instance) -> &str {
-    inst.handle_domain.as_deref().unwrap_or(&inst.domain)
+    inst.handle_domain
+        .as_deref()
+        .or(inst.redirect_from.as_deref())
+        .unwrap_or(&inst.domain)
 }
 
 /// The actor URI of account `i`.
@@ -92,9 +91,7 @@ fn webfinger(sim: &Sim, inst: &Instance, host: &str, path: &str) -> Response<Bod
         return respond(404, "text/plain", "");
     };
     let domain = domain.to_ascii_lowercase();
-    if domain != inst.domain && Some(domain.as_str()) != inst.handle_domain.as_deref()
-        || host != inst.domain && host != domain
-    {
+    if domain != inst.domain && domain != handle_domain(inst) || host != inst.domain && host != domain {
         return respond(404, "text/plain", "");
     }
     let Some(i) = local_index(sim, inst, user) else {
@@ -241,11 +238,7 @@ fn api(sim: &Sim, inst: &Instance, bare: &str, path: &str, auth: Option<&str>) -
     if bare == "/api/v1/accounts/verify_credentials" {
         return match token_owner {
             Some(i) => json_resp(200, API_JSON, &rest_account(sim, inst, i, true)),
-            None => json_resp(
-                401,
-                API_JSON,
-                &json!({"error": "The access token is invalid"}),
-            ),
+            None => json_resp(401, API_JSON, &json!({"error": "The access token is invalid"})),
         };
     }
     if bare == "/api/v1/accounts/lookup" {
@@ -256,10 +249,7 @@ fn api(sim: &Sim, inst: &Instance, bare: &str, path: &str, auth: Option<&str>) -
             None => not_found(),
         };
     }
-    let parts: Vec<&str> = bare
-        .trim_start_matches("/api/v1/accounts/")
-        .split('/')
-        .collect();
+    let parts: Vec<&str> = bare.trim_start_matches("/api/v1/accounts/").split('/').collect();
     let (Some(id), Some(which)) = (parts.first(), parts.get(1)) else {
         return not_found();
     };
@@ -285,33 +275,17 @@ fn api(sim: &Sim, inst: &Instance, bare: &str, path: &str, auth: Option<&str>) -
 
 /// One page of a REST list. Follow k has id 1_000_000 - k (newest first); `max_id` is a
 /// follow id, not an account id, as in Mastodon.
-fn rest_page(
-    sim: &Sim,
-    inst: &Instance,
-    owner: usize,
-    which: &str,
-    list: &[usize],
-    path: &str,
-) -> Response<Body> {
+fn rest_page(sim: &Sim, inst: &Instance, owner: usize, which: &str, list: &[usize], path: &str) -> Response<Body> {
     let limit = query_param(path, "limit")
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(40)
         .clamp(1, 80);
     let max_id = query_param(path, "max_id").and_then(|m| m.parse::<usize>().ok());
-    let start = max_id
-        .map(|m| 1_000_000usize.saturating_sub(m) + 1)
-        .unwrap_or(0);
+    let start = max_id.map(|m| 1_000_000usize.saturating_sub(m) + 1).unwrap_or(0);
     let page: Vec<usize> = list.iter().copied().skip(start).take(limit).collect();
-    let body: Vec<Value> = page
-        .iter()
-        .map(|&j| rest_account(sim, inst, j, true))
-        .collect();
+    let body: Vec<Value> = page.iter().map(|&j| rest_account(sim, inst, j, true)).collect();
     let mut resp = json_resp(200, API_JSON, &Value::Array(body));
-    let base = format!(
-        "{}/api/v1/accounts/{}/{which}",
-        sim.base(&inst.domain),
-        100_000 + owner
-    );
+    let base = format!("{}/api/v1/accounts/{}/{which}", sim.base(&inst.domain), 100_000 + owner);
     let end = start + page.len();
     let next = if inst.fault == Fault::LoopNext && start > 0 {
         Some(format!("{base}?limit={limit}"))
@@ -454,14 +428,7 @@ fn page_offset(inst: &Instance, path: &str, list: &[usize]) -> Option<usize> {
     }
 }
 
-fn collection(
-    sim: &Sim,
-    inst: &Instance,
-    owner: usize,
-    list: &[usize],
-    which: &str,
-    path: &str,
-) -> Response<Body> {
+fn collection(sim: &Sim, inst: &Instance, owner: usize, list: &[usize], which: &str, path: &str) -> Response<Body> {
     let id = format!("{}/{which}", actor_uri(sim, owner));
     let hidden = sim.layout.world.accounts[owner].hide_collections;
     let generic = inst.software == Software::Generic;
@@ -475,14 +442,9 @@ fn collection(
         if hidden || inst.software == Software::Pixelfed {
             return json_resp(403, API_JSON, &json!({"error": "Forbidden"}));
         }
-        return json_resp(
-            200,
-            ACTIVITY_JSON,
-            &page(sim, inst, &id, list, offset, page_kind),
-        );
+        return json_resp(200, ACTIVITY_JSON, &page(sim, inst, &id, list, offset, page_kind));
     }
-    let mut root =
-        json!({"@context": AS_CONTEXT, "id": id, "type": kind, "totalItems": list.len()});
+    let mut root = json!({"@context": AS_CONTEXT, "id": id, "type": kind, "totalItems": list.len()});
     if hidden || inst.software == Software::Pixelfed {
         return json_resp(200, ACTIVITY_JSON, &root);
     }

@@ -33,6 +33,7 @@ pub struct Logged {
     pub path: String,
     pub status: u16,
     pub authorization: bool,
+    pub user_agent: String,
 }
 
 /// What the simulator saw.
@@ -135,29 +136,17 @@ impl Sim {
         self.stats.lock().expect("stats lock").clone()
     }
 
-    fn log(&self, host: &str, path: &str, status: u16, authorization: bool) {
-        self.stats
-            .lock()
-            .expect("stats lock")
-            .requests
-            .push(Logged {
-                host: host.into(),
-                path: path.into(),
-                status,
-                authorization,
-            });
+    fn log(&self, entry: Logged) {
+        self.stats.lock().expect("stats lock").requests.push(entry);
     }
 
     /// Apply the instance's server-side rate limit; `Err` is the 429 to send.
     fn rate_limit(&self, inst: &Instance) -> Result<Vec<(&'static str, String)>, Response<Body>> {
         let storm = inst.fault == Fault::Storm;
-        let Some(spec) = inst
-            .rate_limit
-            .or(storm.then_some(super::world::RateLimitSpec {
-                limit: 1_000_000,
-                window_secs: 0.3,
-            }))
-        else {
+        let Some(spec) = inst.rate_limit.or(storm.then_some(super::world::RateLimitSpec {
+            limit: 1_000_000,
+            window_secs: 0.3,
+        })) else {
             return Ok(vec![]);
         };
         let now = Instant::now();
@@ -181,16 +170,9 @@ impl Sim {
             ("x-ratelimit-limit", spec.limit.to_string()),
             (
                 "x-ratelimit-remaining",
-                if over {
-                    "0".into()
-                } else {
-                    remaining.to_string()
-                },
+                if over { "0".into() } else { remaining.to_string() },
             ),
-            (
-                "x-ratelimit-reset",
-                humantime::format_rfc3339_micros(reset).to_string(),
-            ),
+            ("x-ratelimit-reset", humantime::format_rfc3339_micros(reset).to_string()),
         ];
         if !over {
             return Ok(headers);
@@ -203,10 +185,8 @@ impl Sim {
             &serde_json::json!({"error": "Too many requests"}),
         );
         for (k, v) in headers {
-            r.headers_mut().insert(
-                k,
-                HeaderValue::from_str(&v).expect("header values are ASCII"),
-            );
+            r.headers_mut()
+                .insert(k, HeaderValue::from_str(&v).expect("header values are ASCII"));
         }
         Err(r)
     }
@@ -216,30 +196,28 @@ impl Sim {
             .headers()
             .get(HOST)
             .and_then(|h| h.to_str().ok())
-            .map(|h| {
-                h.rsplit_once(':')
-                    .map(|(n, _)| n)
-                    .unwrap_or(h)
-                    .to_ascii_lowercase()
-            })
+            .map(|h| h.rsplit_once(':').map(|(n, _)| n).unwrap_or(h).to_ascii_lowercase())
             .unwrap_or_default();
-        let path = req
-            .uri()
-            .path_and_query()
-            .map(|p| p.to_string())
-            .unwrap_or_default();
+        let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
         let authorization = req
             .headers()
             .get(hyper::header::AUTHORIZATION)
             .and_then(|h| h.to_str().ok())
             .map(str::to_string);
+        let user_agent = req
+            .headers()
+            .get(hyper::header::USER_AGENT)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
         let resp = self.dispatch(&host, &path, authorization.as_deref()).await;
-        self.log(
-            &host,
-            &path,
-            resp.status().as_u16(),
-            authorization.is_some(),
-        );
+        self.log(Logged {
+            status: resp.status().as_u16(),
+            authorization: authorization.is_some(),
+            host,
+            path,
+            user_agent,
+        });
         resp
     }
 
@@ -252,6 +230,9 @@ impl Sim {
         }
         if path == "/robots.txt" {
             return self.robots(inst);
+        }
+        if let Some(file) = path.strip_prefix("/data/") {
+            return self.download(file);
         }
         if inst.redirect_from.as_deref() == Some(host) {
             return match path.starts_with("/.well-known/webfinger") {
@@ -268,10 +249,8 @@ impl Sim {
             None => super::routes::route(self, inst, host, path, auth),
         };
         for (k, v) in headers {
-            resp.headers_mut().insert(
-                k,
-                HeaderValue::from_str(&v).expect("header values are ASCII"),
-            );
+            resp.headers_mut()
+                .insert(k, HeaderValue::from_str(&v).expect("header values are ASCII"));
         }
         resp
     }
@@ -287,6 +266,23 @@ impl Sim {
         respond(200, "text/plain", body)
     }
 
+    /// Files for `asn-db update`: the world's ASN data as iptoasn TSV (gzip), or a broken one.
+    fn download(&self, file: &str) -> Response<Body> {
+        use std::io::Write as _;
+        let text = match file {
+            "ip2asn-combined.tsv.gz" => self.layout.asn_tsv(),
+            "broken.tsv.gz" => "this is not\ta database\n".to_string(),
+            _ => return respond(404, "text/plain", "not found"),
+        };
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).expect("writing to memory cannot fail");
+        respond(
+            200,
+            "application/gzip",
+            gz.finish().expect("finishing in memory cannot fail"),
+        )
+    }
+
     async fn fault(&self, inst: &Instance, path: &str) -> Option<Response<Body>> {
         match inst.fault {
             Fault::Error500 => Some(respond(500, "text/html", "<h1>Internal Server Error</h1>")),
@@ -294,14 +290,8 @@ impl Sim {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 Some(respond(504, "text/plain", "stalled"))
             }
-            Fault::MalformedJson => {
-                Some(respond(200, "application/json", "{\"links\": [ {\"rel\": "))
-            }
-            Fault::Oversized => Some(respond(
-                200,
-                "application/json",
-                vec![b' '; 5 * 1024 * 1024],
-            )),
+            Fault::MalformedJson => Some(respond(200, "application/json", "{\"links\": [ {\"rel\": ")),
+            Fault::Oversized => Some(respond(200, "application/json", vec![b' '; 5 * 1024 * 1024])),
             Fault::RedirectPrivate if path.starts_with("/.well-known/webfinger") => {
                 Some(redirect(302, "http://169.254.169.254/latest/meta-data/"))
             }
@@ -314,9 +304,7 @@ impl Sim {
 ///
 /// # Errors
 /// The bind error when no port works for all addresses after a few tries.
-pub async fn bind_all(
-    addresses: &[std::net::Ipv4Addr],
-) -> std::io::Result<(u16, Vec<TcpListener>)> {
+pub async fn bind_all(addresses: &[std::net::Ipv4Addr]) -> std::io::Result<(u16, Vec<TcpListener>)> {
     let mut last_err = None;
     for _ in 0..8 {
         let probe = TcpListener::bind("127.0.0.1:0").await?;

@@ -186,13 +186,7 @@ pub fn default_providers() -> Vec<Provider> {
             12,
             "DE",
         ),
-        provider(
-            "home",
-            64501,
-            "HOMENET - Residential Broadband AG, CH",
-            13,
-            "CH",
-        ),
+        provider("home", 64501, "HOMENET - Residential Broadband AG, CH", 13, "CH"),
     ]
 }
 
@@ -231,8 +225,7 @@ impl Instance {
 
     /// Whether ActivityPub needs signatures (GoToSocial by default).
     pub fn signed_only(&self) -> bool {
-        self.signed_only
-            .unwrap_or(self.software == Software::Gotosocial)
+        self.signed_only.unwrap_or(self.software == Software::Gotosocial)
     }
 }
 
@@ -252,18 +245,13 @@ impl World {
     /// # Errors
     /// [`Error::World`] naming the problem.
     pub fn from_toml(text: &str) -> Result<Self> {
-        let w: World =
-            toml::from_str(text).map_err(|e| Error::World(e.to_string().replace('\n', " ")))?;
+        let w: World = toml::from_str(text).map_err(|e| Error::World(e.to_string().replace('\n', " ")))?;
         w.check()?;
         Ok(w)
     }
 
     fn check(&self) -> Result<()> {
-        let providers: HashMap<&str, &Provider> = self
-            .providers
-            .iter()
-            .map(|p| (p.name.as_str(), p))
-            .collect();
+        let providers: HashMap<&str, &Provider> = self.providers.iter().map(|p| (p.name.as_str(), p)).collect();
         let mut domains = HashMap::new();
         for i in &self.instances {
             if !providers.contains_key(i.provider.as_str()) {
@@ -273,21 +261,16 @@ impl World {
                 )));
             }
             if domains.insert(i.domain.as_str(), ()).is_some() {
-                return Err(Error::World(format!(
-                    "instance {} is listed twice",
-                    i.domain
-                )));
+                return Err(Error::World(format!("instance {} is listed twice", i.domain)));
             }
         }
         for a in &self.accounts {
-            let (_, d) = a.handle.split_once('@').ok_or_else(|| {
-                Error::World(format!("account {:?} is not user@domain", a.handle))
-            })?;
+            let (_, d) = a
+                .handle
+                .split_once('@')
+                .ok_or_else(|| Error::World(format!("account {:?} is not user@domain", a.handle)))?;
             if !domains.contains_key(d) {
-                return Err(Error::World(format!(
-                    "account {}: no instance {d}",
-                    a.handle
-                )));
+                return Err(Error::World(format!("account {}: no instance {d}", a.handle)));
             }
         }
         Ok(())
@@ -298,11 +281,7 @@ impl World {
         let mut next: HashMap<String, u32> = HashMap::new();
         let mut addresses = BTreeMap::new();
         let mut aliases = BTreeMap::new();
-        let octets: HashMap<&str, u8> = self
-            .providers
-            .iter()
-            .map(|p| (p.name.as_str(), p.octet))
-            .collect();
+        let octets: HashMap<&str, u8> = self.providers.iter().map(|p| (p.name.as_str(), p.octet)).collect();
         for i in &self.instances {
             let n = next.entry(i.provider.clone()).or_insert(0);
             let octet = octets[i.provider.as_str()];
@@ -312,10 +291,7 @@ impl World {
                 .then(|| Ipv6Addr::new(0xfd00, u16::from(octet), 0, 0, 0, 0, 0, (*n + 2) as u16));
             *n += 1;
             addresses.insert(i.domain.clone(), (v4, v6));
-            for alias in [&i.handle_domain, &i.redirect_from, &i.cname]
-                .into_iter()
-                .flatten()
-            {
+            for alias in [&i.handle_domain, &i.redirect_from, &i.cname].into_iter().flatten() {
                 aliases.insert(alias.clone(), i.domain.clone());
             }
         }
@@ -337,16 +313,32 @@ impl Layout {
             } else {
                 p.as_name.clone()
             };
-            out.push_str(&format!(
-                "127.{0}.0.0,127.{0}.255.255,{1},{name}\n",
-                p.octet, p.asn
-            ));
+            out.push_str(&format!("127.{0}.0.0,127.{0}.255.255,{1},{name}\n", p.octet, p.asn));
         }
         for p in &self.world.providers {
             let name = format!("\"{}\"", p.as_name.replace('"', "\"\""));
             out.push_str(&format!(
                 "fd00:{0:x}::,fd00:{0:x}:ffff:ffff:ffff:ffff:ffff:ffff,{1},{name}\n",
                 p.octet, p.asn
+            ));
+        }
+        out
+    }
+
+    /// The ASN data of this world as iptoasn TSV (what `asn-db update` downloads in tests).
+    pub fn asn_tsv(&self) -> String {
+        let mut out = String::new();
+        for p in &self.world.providers {
+            out.push_str(&format!(
+                "127.{0}.0.0\t127.{0}.255.255\t{1}\t{2}\t{3}\n",
+                p.octet, p.asn, p.country, p.as_name
+            ));
+        }
+        out.push_str("127.250.0.0\t127.250.255.255\t0\tNone\tNot routed\n");
+        for p in &self.world.providers {
+            out.push_str(&format!(
+                "fd00:{0:x}::\tfd00:{0:x}:ffff:ffff:ffff:ffff:ffff:ffff\t{1}\t{2}\t{3}\n",
+                p.octet, p.asn, p.country, p.as_name
             ));
         }
         out
@@ -364,11 +356,7 @@ impl Layout {
 
     /// The instance serving `domain` (itself or through an alias).
     pub fn instance(&self, domain: &str) -> Option<&Instance> {
-        let target = self
-            .aliases
-            .get(domain)
-            .map(String::as_str)
-            .unwrap_or(domain);
+        let target = self.aliases.get(domain).map(String::as_str).unwrap_or(domain);
         self.world.instances.iter().find(|i| i.domain == target)
     }
 }
@@ -418,10 +406,7 @@ pub fn generate(seed: u64, size: usize) -> World {
             i.provider = "hetzner".into();
         }
         if n % 17 == 5 {
-            i.cname = Some(format!(
-                "{}.masto.host",
-                domain.trim_end_matches(".example")
-            ));
+            i.cname = Some(format!("{}.masto.host", domain.trim_end_matches(".example")));
             i.software = Software::Mastodon;
         }
         i.ipv6 = n % 3 == 0;
@@ -435,9 +420,7 @@ pub fn generate(seed: u64, size: usize) -> World {
     let rest = total_accounts - per_instance[0];
     let harmonic: f64 = (1..size).map(|k| 1.0 / (k as f64).powf(1.1)).sum();
     for (k, slot) in per_instance.iter_mut().enumerate().skip(1) {
-        *slot = ((rest as f64) / (k as f64).powf(1.1) / harmonic)
-            .round()
-            .max(1.0) as usize;
+        *slot = ((rest as f64) / (k as f64).powf(1.1) / harmonic).round().max(1.0) as usize;
     }
     for (k, count) in per_instance.iter().enumerate() {
         for u in 0..*count {
@@ -497,10 +480,7 @@ mod tests {
             .iter()
             .filter(|x| x.handle.ends_with("@flagship.example"))
             .count() as f64;
-        assert!(
-            (0.25..0.35).contains(&(flagship / total)),
-            "{flagship}/{total}"
-        );
+        assert!((0.25..0.35).contains(&(flagship / total)), "{flagship}/{total}");
         let singles = a
             .instances
             .iter()

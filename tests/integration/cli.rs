@@ -1,0 +1,136 @@
+//! The command line itself: help text in the README, config errors, the demo.
+
+use assert_cmd::Command;
+
+use crate::common::*;
+
+fn whohosts() -> Command {
+    let mut c = Command::cargo_bin("whohosts").unwrap();
+    c.env_remove("WHOHOSTS_CONFIG")
+        .env_remove("WHOHOSTS_TOKEN")
+        .env("HOME", "/nonexistent")
+        .env_remove("XDG_CONFIG_HOME");
+    c.timeout(std::time::Duration::from_secs(120));
+    c
+}
+
+/// The README shows `whohosts --help` and `whohosts crawl --help` exactly as printed.
+#[test]
+fn readme_help_blocks_match_the_binary() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for args in [vec!["--help"], vec!["crawl", "--help"]] {
+        let out = whohosts().args(&args).output().unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        let marker = format!("$ whohosts {}\n", args.join(" "));
+        let start = readme
+            .find(&marker)
+            .unwrap_or_else(|| panic!("README lacks `{}`", marker.trim()))
+            + marker.len();
+        let block = &readme[start..start + readme[start..].find("```").unwrap()];
+        assert_eq!(
+            block,
+            help,
+            "README block for `whohosts {}` is out of date",
+            args.join(" ")
+        );
+    }
+}
+
+#[test]
+fn a_bad_config_line_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, "[network]\nallow_htp = true\n").unwrap();
+    let out = whohosts()
+        .arg("--config")
+        .arg(&path)
+        .args(["crawl", "a@b.example"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "whohosts: config {}: TOML parse error at line 2, column 1",
+            path.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("unknown field `allow_htp`"), "{err}");
+    let out = whohosts()
+        .args(["--config", "/nonexistent/c.toml", "demo"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "whohosts: /nonexistent/c.toml: No such file or directory (os error 2)\n"
+    );
+}
+
+#[test]
+fn only_malformed_handles_stop_before_any_traffic() {
+    let out = whohosts().args(["crawl", "alice", "@bob@"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "whohosts: invalid handle \"alice\": expected user@domain\nwhohosts: invalid handle \"@bob@\": domain is not a valid host name\n"
+    );
+}
+
+#[test]
+fn demo_runs_the_whole_pipeline_offline() {
+    let out = whohosts()
+        .args(["demo", "--size", "40", "--seed", "3"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("Simulated fediverse: 40 instances, "), "{text}");
+    assert!(text.contains("@demo@flagship.example (on flagship.example): 240 following listed via mastodon-api, 240 declared; complete"), "{text}");
+    assert!(text.contains("\nBy instances: "), "{text}");
+    assert!(text.contains("\nBy hosting organisations: "), "{text}");
+    assert!(text.contains("Hetzner"), "{text}");
+    let json = whohosts()
+        .args(["demo", "--size", "40", "--seed", "3", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        v["crawl"]["seeds"][0]["following"]["accounts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        240
+    );
+}
+
+#[test]
+fn the_shipped_example_world_runs() {
+    let world = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/worlds/variants.toml");
+    let out = whohosts()
+        .args(["demo", "--world", world, "@alice@masto.example", "@pix@pixel.example"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "@alice@masto.example (on masto.example): 6 following listed via mastodon-api, 6 declared; complete"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("@pix@pixel.example (on pixel.example): 0 following listed via activitypub, 2 declared; hidden by its owner (2 not visible)"), "{text}");
+}
+
+#[test]
+fn json_output_file_and_broken_pipe() {
+    let env = Env::start(world(
+        vec![inst("a.example", whohosts::sim::world::Software::Mastodon, "hetzner")],
+        vec![acct("u@a.example", &[])],
+    ));
+    let file = env.dir.path().join("out.json");
+    let out = env.run(&["crawl", "-o", file.to_str().unwrap(), "u@a.example"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(v["crawl"]["seeds"][0]["server"], "a.example");
+}

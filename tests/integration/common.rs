@@ -1,0 +1,142 @@
+//! The test harness: build a world, serve it on loopback, point the binary at it.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use whohosts::config::Config;
+use whohosts::sim::world::{AccountSpec, Instance, Software, World};
+use whohosts::sim::Background;
+
+/// A running world plus a temp dir holding its config and ASN fixture.
+pub struct Env {
+    pub sim: Background,
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+}
+
+pub fn inst(domain: &str, software: Software, provider: &str) -> Instance {
+    Instance::new(domain, software, provider)
+}
+
+pub fn acct(handle: &str, follows: &[String]) -> AccountSpec {
+    AccountSpec {
+        handle: handle.into(),
+        follows: follows.to_vec(),
+        ..AccountSpec::default()
+    }
+}
+
+/// `user0@domain` … `user{n-1}@domain`.
+pub fn crowd(domain: &str, n: usize) -> Vec<AccountSpec> {
+    (0..n).map(|i| acct(&format!("user{i}@{domain}"), &[])).collect()
+}
+
+pub fn handles_of(accounts: &[AccountSpec]) -> Vec<String> {
+    accounts.iter().map(|a| a.handle.clone()).collect()
+}
+
+pub fn world(instances: Vec<Instance>, accounts: Vec<AccountSpec>) -> World {
+    World {
+        providers: whohosts::sim::world::default_providers(),
+        instances,
+        accounts,
+    }
+}
+
+impl Env {
+    /// Serve `world` and write a config pointing at it (with its ASN fixture).
+    pub fn start(world: World) -> Env {
+        let sim = Background::start(world.layout()).expect("simulator starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fixture = dir.path().join("sim-asn.csv");
+        std::fs::write(&fixture, sim.sim.layout.asn_csv()).unwrap();
+        let mut config = sim.client_config();
+        config.attribution.asn_database = fixture.to_string_lossy().into_owned();
+        config.data_dir = dir.path().join("data").to_string_lossy().into_owned();
+        config.network.request_timeout_secs = 3.0;
+        let env = Env { sim, dir, config };
+        env.write_config();
+        env
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    /// Write `self.config` (after a test changed it).
+    pub fn write_config(&self) {
+        std::fs::write(self.config_path(), toml::to_string(&self.config).unwrap()).unwrap();
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("whohosts").unwrap();
+        c.arg("--config").arg(self.config_path()).arg("--quiet");
+        c.env_remove("WHOHOSTS_TOKEN").env_remove("WHOHOSTS_CONFIG");
+        c.timeout(std::time::Duration::from_secs(120));
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// `crawl --format json ARGS`: the snapshot and the exit code.
+    pub fn crawl(&self, args: &[&str]) -> (Value, i32) {
+        let out = self
+            .cmd()
+            .arg("crawl")
+            .arg("--format")
+            .arg("json")
+            .args(args)
+            .output()
+            .unwrap();
+        let code = out.status.code().unwrap_or(-1);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "no JSON ({e}); exit {code}; stderr: {}; stdout: {}",
+                String::from_utf8_lossy(&out.stderr),
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
+        (v, code)
+    }
+
+    /// Paths requested from `host`.
+    pub fn paths(&self, host: &str) -> Vec<String> {
+        self.sim
+            .sim
+            .stats()
+            .requests
+            .iter()
+            .filter(|r| r.host == host)
+            .map(|r| r.path.clone())
+            .collect()
+    }
+}
+
+/// The seed report for `input`.
+pub fn seed<'a>(snap: &'a Value, input: &str) -> &'a Value {
+    snap["crawl"]["seeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["input"] == input)
+        .unwrap_or_else(|| panic!("no seed {input}"))
+}
+
+/// Handles in a list (accounts without a handle appear by actor URI).
+pub fn listed(list: &Value) -> BTreeSet<String> {
+    list["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["handle"].as_str().or(a["actor_uri"].as_str()).unwrap().to_string())
+        .collect()
+}
+
+pub fn expected(handles: &[String]) -> BTreeSet<String> {
+    handles.iter().map(|h| format!("@{h}")).collect()
+}

@@ -1,0 +1,320 @@
+//! Follow lists: exact account sets for every instance kind and paging variant.
+
+use serde_json::Value;
+use whohosts::sim::world::{Api, Software};
+
+use crate::common::*;
+
+#[test]
+fn rest_api_pages_along_the_link_header() {
+    let mut accounts = crowd("crowd.example", 100);
+    accounts.extend(crowd("other.example", 3));
+    let follows = handles_of(&accounts);
+    accounts.push(acct("alice@masto.example", &follows));
+    let env = Env::start(world(
+        vec![
+            inst("masto.example", Software::Mastodon, "hetzner"),
+            inst("crowd.example", Software::Mastodon, "ovh"),
+            inst("other.example", Software::Mastodon, "netcup"),
+        ],
+        accounts,
+    ));
+    let (snap, code) = env.crawl(&["@alice@masto.example"]);
+    assert_eq!(code, 0);
+    let s = seed(&snap, "@alice@masto.example");
+    let list = &s["following"];
+    assert_eq!(list["source"], "mastodon-api");
+    assert_eq!(list["status"]["state"], "complete");
+    assert_eq!(list["pages"], 2);
+    assert_eq!(list["declared"], 103);
+    assert_eq!(listed(list), expected(&follows));
+    // The second page came from the Link header's max_id (a follow id, not an account id).
+    let pages: Vec<String> = env
+        .paths("masto.example")
+        .into_iter()
+        .filter(|p| p.contains("/following"))
+        .collect();
+    assert_eq!(
+        pages,
+        [
+            "/api/v1/accounts/100103/following?limit=80",
+            "/api/v1/accounts/100103/following?limit=80&max_id=999921"
+        ]
+    );
+    assert_eq!(snap["crawl"]["instances"]["crowd.example"]["accounts"], 100);
+    assert_eq!(snap["crawl"]["instances"]["other.example"]["accounts"], 3);
+}
+
+/// A seed whose list is read through ActivityPub, following `n` accounts on `target`.
+fn ap_world(seed_inst: whohosts::sim::world::Instance, n: usize) -> (whohosts::sim::world::World, Vec<String>) {
+    let mut accounts = crowd("far.example", n);
+    let follows = handles_of(&accounts);
+    accounts.push(acct(&format!("seed@{}", seed_inst.domain), &follows));
+    let w = world(
+        vec![seed_inst, inst("far.example", Software::Mastodon, "hetzner")],
+        accounts,
+    );
+    (w, follows)
+}
+
+fn crawl_ap(seed_inst: whohosts::sim::world::Instance, n: usize) -> (Value, Env, Vec<String>) {
+    let domain = seed_inst.domain.clone();
+    let (w, follows) = ap_world(seed_inst, n);
+    let env = Env::start(w);
+    let (snap, code) = env.crawl(&[&format!("seed@{domain}")]);
+    assert_eq!(code, 0, "{snap}");
+    (snap, env, follows)
+}
+
+#[test]
+fn activitypub_variants_give_exact_sets() {
+    // (instance, accounts, pages expected)
+    let mut mastodon_ap = inst("m.example", Software::Mastodon, "ovh");
+    mastodon_ap.api = Some(Api::None);
+    let mut pleroma = inst("p.example", Software::Pleroma, "ovh");
+    pleroma.api = Some(Api::Closed);
+    let mut pleroma_embedded = inst("pe.example", Software::Pleroma, "ovh");
+    pleroma_embedded.api = Some(Api::Closed);
+    pleroma_embedded.embed_items = true;
+    let mut gts = inst("g.example", Software::Gotosocial, "ovh");
+    gts.signed_only = Some(false);
+    let cases = [
+        (mastodon_ap, 25, 3),
+        (pleroma, 25, 3),
+        (pleroma_embedded, 25, 3),
+        (inst("mk.example", Software::Misskey, "ovh"), 25, 3),
+        (gts, 45, 2),
+        (inst("x.example", Software::Generic, "ovh"), 45, 3),
+    ];
+    for (i, n, pages) in cases {
+        let domain = i.domain.clone();
+        let (snap, env, follows) = crawl_ap(i, n);
+        let list = &seed(&snap, &format!("seed@{domain}"))["following"];
+        assert_eq!(list["source"], "activitypub", "{domain}");
+        assert_eq!(list["status"]["state"], "complete", "{domain}: {list}");
+        assert_eq!(list["declared"], n, "{domain}");
+        assert_eq!(list["pages"], pages, "{domain}");
+        assert_eq!(listed(list), expected(&follows), "{domain}");
+        let embedded = domain == "pe.example";
+        let actor_fetches = env
+            .paths("far.example")
+            .iter()
+            .filter(|p| p.starts_with("/users/user"))
+            .count();
+        assert_eq!(
+            actor_fetches,
+            if embedded { 0 } else { n },
+            "{domain}: actors fetched only when not embedded"
+        );
+    }
+}
+
+#[test]
+fn hidden_lists_are_reported_with_the_unseen_count() {
+    let mut accounts = crowd("far.example", 7);
+    let follows = handles_of(&accounts);
+    for h in ["rest@masto.example", "ap@apm.example", "pix@pixel.example"] {
+        let mut a = acct(h, &follows);
+        a.hide_collections = !h.starts_with("pix");
+        accounts.push(a);
+    }
+    let mut apm = inst("apm.example", Software::Mastodon, "ovh");
+    apm.api = Some(Api::None);
+    let env = Env::start(world(
+        vec![
+            inst("masto.example", Software::Mastodon, "hetzner"),
+            apm,
+            inst("pixel.example", Software::Pixelfed, "ovh"),
+            inst("far.example", Software::Mastodon, "hetzner"),
+        ],
+        accounts,
+    ));
+    let (snap, _) = env.crawl(&["rest@masto.example", "ap@apm.example", "pix@pixel.example"]);
+    for input in ["rest@masto.example", "ap@apm.example", "pix@pixel.example"] {
+        let list = &seed(&snap, input)["following"];
+        assert_eq!(
+            list["status"],
+            serde_json::json!({"state": "hidden", "unseen": 7}),
+            "{input}"
+        );
+        assert_eq!(list["accounts"].as_array().unwrap().len(), 0, "{input}");
+    }
+    let text = String::from_utf8(env.run(&["crawl", "rest@masto.example"]).stdout).unwrap();
+    assert!(
+        text.contains("0 following listed via mastodon-api, 7 declared; hidden by its owner (7 not visible)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn own_token_lists_own_hidden_follows_and_stays_home() {
+    let mut accounts = crowd("far.example", 5);
+    let follows = handles_of(&accounts);
+    let mut me = acct("me@masto.example", &follows);
+    me.hide_collections = true;
+    accounts.push(me);
+    let env = Env::start(world(
+        vec![
+            inst("masto.example", Software::Mastodon, "hetzner"),
+            inst("far.example", Software::Mastodon, "ovh"),
+        ],
+        accounts,
+    ));
+    let out = env
+        .cmd()
+        .env("WHOHOSTS_TOKEN", "sim-token-me")
+        .args(["crawl", "--format", "json", "me@masto.example"])
+        .output()
+        .unwrap();
+    let snap: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = &seed(&snap, "me@masto.example")["following"];
+    assert_eq!(list["status"]["state"], "complete");
+    assert_eq!(listed(list), expected(&follows));
+    let stats = env.sim.sim.stats();
+    let with_token: Vec<_> = stats.requests.iter().filter(|r| r.authorization).collect();
+    assert!(!with_token.is_empty());
+    assert!(
+        with_token.iter().all(|r| r.host == "masto.example"),
+        "token leaked: {with_token:?}"
+    );
+}
+
+#[test]
+fn followers_are_walked_on_request() {
+    let mut accounts = crowd("far.example", 9);
+    let fans = handles_of(&accounts);
+    for a in &mut accounts {
+        a.follows = vec!["star@masto.example".into()];
+    }
+    accounts.push(acct("star@masto.example", &[]));
+    let env = Env::start(world(
+        vec![
+            inst("masto.example", Software::Mastodon, "hetzner"),
+            inst("far.example", Software::Mastodon, "ovh"),
+        ],
+        accounts,
+    ));
+    let (snap, _) = env.crawl(&["--followers", "star@masto.example"]);
+    let s = seed(&snap, "star@masto.example");
+    assert_eq!(s["following"]["accounts"].as_array().unwrap().len(), 0);
+    assert_eq!(listed(&s["followers"]), expected(&fans));
+}
+
+#[test]
+fn delegated_redirected_and_host_meta_handles_reach_their_server() {
+    let mut delegated = inst("social.example.com", Software::Mastodon, "hetzner");
+    delegated.handle_domain = Some("example.com".into());
+    let mut moved = inst("new.example", Software::Mastodon, "ovh");
+    moved.redirect_from = Some("old.example".into());
+    let mut hm = inst("hm.example", Software::Mastodon, "netcup");
+    hm.host_meta_only = true;
+    let accounts = vec![
+        acct("ann@social.example.com", &["bob@new.example".into()]),
+        acct("bob@new.example", &["cat@hm.example".into()]),
+        acct("cat@hm.example", &["ann@social.example.com".into()]),
+    ];
+    let env = Env::start(world(vec![delegated, moved, hm], accounts));
+    let (snap, code) = env.crawl(&["@ann@example.com", "bob@old.example", "acct:cat@hm.example"]);
+    assert_eq!(code, 0, "{snap}");
+    let ann = seed(&snap, "@ann@example.com");
+    assert_eq!(
+        (ann["handle"].as_str(), ann["server"].as_str()),
+        (Some("@ann@example.com"), Some("social.example.com"))
+    );
+    // bob's handle domain is the redirecting domain; his server is where it redirects.
+    assert_eq!(listed(&ann["following"]), expected(&["bob@old.example".into()]));
+    let bob = seed(&snap, "bob@old.example");
+    assert_eq!(
+        (bob["handle"].as_str(), bob["server"].as_str()),
+        (Some("@bob@old.example"), Some("new.example"))
+    );
+    assert_eq!(seed(&snap, "acct:cat@hm.example")["server"], "hm.example");
+    // Local accounts of the delegated server keep the handle domain.
+    let cat = seed(&snap, "acct:cat@hm.example");
+    assert_eq!(listed(&cat["following"]), expected(&["ann@example.com".into()]));
+    assert!(env
+        .paths("old.example")
+        .iter()
+        .any(|p| p.starts_with("/.well-known/webfinger")));
+    assert!(env
+        .paths("hm.example")
+        .iter()
+        .any(|p| p.starts_with("/.well-known/lrdd")));
+}
+
+#[test]
+fn nodeinfo_is_read_for_every_instance_met() {
+    let mut accounts = vec![];
+    let mut follows = vec![];
+    let kinds = [
+        ("a.example", Software::Mastodon),
+        ("b.example", Software::Pleroma),
+        ("c.example", Software::Misskey),
+        ("d.example", Software::Gotosocial),
+    ];
+    let mut instances = vec![inst("home.example", Software::Mastodon, "hetzner")];
+    for (d, sw) in kinds {
+        let mut i = inst(d, sw, "ovh");
+        i.users_total = Some(1234);
+        instances.push(i);
+        accounts.push(acct(&format!("u@{d}"), &[]));
+        follows.push(format!("u@{d}"));
+    }
+    let mut silent = inst("e.example", Software::Mastodon, "ovh");
+    silent.no_nodeinfo = true;
+    instances.push(silent);
+    accounts.push(acct("u@e.example", &[]));
+    follows.push("u@e.example".into());
+    accounts.push(acct("me@home.example", &follows));
+    let env = Env::start(world(instances, accounts));
+    let (snap, _) = env.crawl(&["me@home.example"]);
+    let inst = &snap["crawl"]["instances"];
+    for (d, name) in [
+        ("a.example", "mastodon"),
+        ("b.example", "pleroma"),
+        ("c.example", "misskey"),
+        ("d.example", "gotosocial"),
+    ] {
+        assert_eq!(inst[d]["nodeinfo"]["software"], name, "{d}");
+        assert_eq!(inst[d]["nodeinfo"]["users_total"], 1234, "{d}");
+        assert_eq!(inst[d]["nodeinfo"]["users_active_month"], 412, "{d}");
+    }
+    assert_eq!(inst["a.example"]["nodeinfo"]["schema"], "2.0");
+    assert_eq!(inst["b.example"]["nodeinfo"]["schema"], "2.1");
+    assert_eq!(inst["e.example"]["nodeinfo"], Value::Null);
+    assert_eq!(inst["e.example"]["nodeinfo_error"], Value::Null);
+    assert_eq!(inst["home.example"]["nodeinfo"]["users_total"], 1);
+}
+
+#[test]
+fn account_fields_are_kept() {
+    let mut bot = acct("bot@far.example", &[]);
+    bot.bot = true;
+    bot.noindex = true;
+    bot.bio = "I post weather. #nobot".into();
+    bot.moved_to = Some("new@far.example".into());
+    let mut accounts = vec![bot, acct("new@far.example", &[])];
+    accounts.push(acct("me@home.example", &["bot@far.example".into()]));
+    let env = Env::start(world(
+        vec![
+            inst("home.example", Software::Mastodon, "hetzner"),
+            inst("far.example", Software::Mastodon, "ovh"),
+        ],
+        accounts,
+    ));
+    let (snap, _) = env.crawl(&["me@home.example"]);
+    let a = &seed(&snap, "me@home.example")["following"]["accounts"][0];
+    assert_eq!(a["handle"], "@bot@far.example");
+    assert_eq!(a["server"], "far.example");
+    assert_eq!(a["bot"], true);
+    assert_eq!(a["noindex"], true);
+    assert_eq!(a["indexable"], false);
+    assert_eq!(a["nobot_tag"], true);
+    assert_eq!(a["moved_to"], "@new@far.example");
+    assert_eq!(a["following_count"], 0);
+    let uri = a["actor_uri"].as_str().unwrap();
+    assert!(
+        uri.starts_with("http://far.example:") && uri.ends_with("/users/bot"),
+        "{uri}"
+    );
+}

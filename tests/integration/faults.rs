@@ -1,0 +1,151 @@
+//! Bad input and lying or stalling servers: one clear line each, the rest of the crawl goes on.
+
+use whohosts::sim::world::{Fault, Software};
+
+use crate::common::*;
+
+fn faulty(domain: &str, fault: Fault) -> whohosts::sim::world::Instance {
+    let mut i = inst(domain, Software::Mastodon, "ovh");
+    i.fault = fault;
+    i
+}
+
+#[test]
+fn each_fault_fails_its_own_seed_and_the_crawl_goes_on() {
+    let mut accounts = crowd("far.example", 6);
+    let follows = handles_of(&accounts);
+    accounts.push(acct("good@home.example", &follows));
+    for d in [
+        "err.example",
+        "stall.example",
+        "bad.example",
+        "huge.example",
+        "ssrf.example",
+    ] {
+        accounts.push(acct(&format!("x@{d}"), &[]));
+    }
+    let mut env = Env::start(world(
+        vec![
+            inst("home.example", Software::Mastodon, "hetzner"),
+            inst("far.example", Software::Mastodon, "ovh"),
+            faulty("err.example", Fault::Error500),
+            faulty("stall.example", Fault::Stall),
+            faulty("bad.example", Fault::MalformedJson),
+            faulty("huge.example", Fault::Oversized),
+            faulty("ssrf.example", Fault::RedirectPrivate),
+        ],
+        accounts,
+    ));
+    env.config.network.request_timeout_secs = 1.0;
+    env.config.network.max_retries = 1;
+    env.write_config();
+    let inputs = [
+        "good@home.example",
+        "x@err.example",
+        "x@stall.example",
+        "x@bad.example",
+        "x@huge.example",
+        "x@ssrf.example",
+        "nobody@unknown.example",
+        "not a handle",
+    ];
+    let (snap, code) = env.crawl(&inputs);
+    assert_eq!(code, 1, "failed seeds make the exit code 1");
+    assert_eq!(
+        listed(&seed(&snap, "good@home.example")["following"]),
+        expected(&follows)
+    );
+    let port = env.sim.http_port;
+    let wf = |d: &str| format!("http://{d}:{port}/.well-known/webfinger?resource=acct%3Ax%40{d}");
+    let cases = [
+        ("x@err.example", "http-status", format!("{}: HTTP 500", wf("err.example"))),
+        ("x@stall.example", "transport", format!("{}: timed out", wf("stall.example"))),
+        (
+            "x@bad.example",
+            "malformed",
+            format!("{}: malformed response: invalid WebFinger JSON: EOF while parsing a value at line 1 column 20", wf("bad.example")),
+        ),
+        ("x@huge.example", "too-large", format!("{}: response larger than 4194304 bytes", wf("huge.example"))),
+        (
+            "x@ssrf.example",
+            "refused-by-policy",
+            "refused http://169.254.169.254/latest/meta-data/: 169.254.169.254 is link-local (network.allow_private_addresses does not allow it)".to_string(),
+        ),
+        ("nobody@unknown.example", "dns", "DNS unknown.example: NXDOMAIN".to_string()),
+        ("not a handle", "bad-handle", "invalid handle \"not a handle\": expected user@domain".to_string()),
+    ];
+    for (input, kind, message) in cases {
+        let e = &seed(&snap, input)["error"];
+        assert_eq!(e["kind"], kind, "{input}: {e}");
+        assert_eq!(e["message"], message.as_str(), "{input}");
+    }
+}
+
+#[test]
+fn paging_loops_stop_with_what_was_read() {
+    let mut rest = inst("loop.example", Software::Mastodon, "hetzner");
+    rest.fault = Fault::LoopNext;
+    let mut ap = inst("aploop.example", Software::Mastodon, "hetzner");
+    ap.fault = Fault::LoopNext;
+    ap.api = Some(whohosts::sim::world::Api::None);
+    let mut accounts = crowd("far.example", 100);
+    let follows = handles_of(&accounts);
+    accounts.push(acct("a@loop.example", &follows));
+    accounts.push(acct("b@aploop.example", &follows[..30]));
+    let env = Env::start(world(
+        vec![rest, ap, inst("far.example", Software::Mastodon, "ovh")],
+        accounts,
+    ));
+    let (snap, _) = env.crawl(&["a@loop.example", "b@aploop.example"]);
+    let a = &seed(&snap, "a@loop.example")["following"];
+    assert_eq!(a["status"]["state"], "partial");
+    assert!(
+        a["status"]["reason"].as_str().unwrap().starts_with("paging loop: "),
+        "{a}"
+    );
+    assert_eq!(listed(a), expected(&follows));
+    let b = &seed(&snap, "b@aploop.example")["following"];
+    assert_eq!(b["status"]["state"], "partial");
+    assert!(
+        b["status"]["reason"].as_str().unwrap().starts_with("paging loop: "),
+        "{b}"
+    );
+    assert_eq!(listed(b), expected(&follows[..24]));
+}
+
+#[test]
+fn private_addresses_are_refused_by_default() {
+    let accounts = vec![acct("a@home.example", &[])];
+    let mut env = Env::start(world(
+        vec![inst("home.example", Software::Mastodon, "hetzner")],
+        accounts,
+    ));
+    env.config.network.allow_private_addresses = whohosts::config::PrivateAddresses::All(false);
+    env.write_config();
+    let (snap, code) = env.crawl(&["a@home.example"]);
+    assert_eq!(code, 1);
+    let msg = seed(&snap, "a@home.example")["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        msg,
+        "refused home.example: 127.1.0.2 is loopback (network.allow_private_addresses does not allow it)"
+    );
+    assert!(env.sim.sim.stats().requests.is_empty(), "nothing was sent");
+}
+
+#[test]
+fn plain_http_is_refused_by_default() {
+    let accounts = vec![acct("a@home.example", &[])];
+    let mut env = Env::start(world(
+        vec![inst("home.example", Software::Mastodon, "hetzner")],
+        accounts,
+    ));
+    env.config.network.allow_http = false;
+    env.write_config();
+    let (snap, _) = env.crawl(&["a@home.example"]);
+    // Without allow_http the WebFinger URL is https, which the plain-http simulator cannot answer.
+    assert_eq!(seed(&snap, "a@home.example")["error"]["kind"], "transport");
+    assert!(env.sim.sim.stats().requests.is_empty());
+}
