@@ -157,14 +157,46 @@ pub struct Crawl {
 pub struct Attribution {
     /// `split` (default), `ipv4` or `first`: which addresses of a host count.
     pub address_policy: AddressPolicy,
-    /// IP-to-ASN database file; empty = the one `whohosts asn-db update` downloaded.
-    pub asn_database: String,
+    /// IP-to-ASN database file, or a list of files read as one (say separate IPv4 and IPv6
+    /// files); empty = the one `whohosts asn-db update` downloaded.
+    pub asn_database: Paths,
     /// Skip bad database lines (and count them) instead of failing.
     pub lenient: bool,
     /// Without a database, ask Team Cymru's DNS service (through the configured resolver).
     pub online_fallback: bool,
     /// `"AS number" = "Organisation"` entries added to, or replacing, the shipped mapping.
     pub organisations: BTreeMap<String, String>,
+}
+
+/// One path or a list of paths.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Paths {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths::One(String::new())
+    }
+}
+
+impl Paths {
+    /// The non-empty paths.
+    pub fn list(&self) -> Vec<PathBuf> {
+        let all: Vec<&String> = match self {
+            Paths::One(p) => vec![p],
+            Paths::Many(v) => v.iter().collect(),
+        };
+        all.into_iter().filter(|p| !p.is_empty()).map(PathBuf::from).collect()
+    }
+}
+
+impl From<&Path> for Paths {
+    fn from(p: &Path) -> Self {
+        Paths::One(p.to_string_lossy().into_owned())
+    }
 }
 
 /// Which of a host's addresses are credited.
@@ -274,7 +306,7 @@ impl Default for Attribution {
     fn default() -> Self {
         Attribution {
             address_policy: AddressPolicy::Split,
-            asn_database: String::new(),
+            asn_database: Paths::default(),
             lenient: false,
             online_fallback: true,
             organisations: BTreeMap::new(),

@@ -84,20 +84,63 @@ impl Builder {
 /// [`Error::Io`] when unreadable, [`Error::AsnLine`] for a bad line (unless `lenient`),
 /// [`Error::AsnDb`] for an unknown format or an empty result.
 pub fn load(path: &Path, lenient: bool) -> Result<AsnDb> {
+    load_all(&[path.to_path_buf()], lenient)
+}
+
+/// Read several files (say ip-location-db's separate IPv4 and IPv6 files) into one database.
+///
+/// # Errors
+/// As [`load`], for the first file that fails.
+pub fn load_all(paths: &[std::path::PathBuf], lenient: bool) -> Result<AsnDb> {
+    let mut b = Builder::default();
+    let mut infos = vec![];
+    for path in paths {
+        let before = (b.v4.len(), b.v6.len());
+        infos.push(read_one(path, lenient, &mut b)?);
+        if (b.v4.len(), b.v6.len()) == before {
+            return Err(Error::AsnDb {
+                path: path.clone(),
+                message: "no usable ranges".into(),
+            });
+        }
+    }
+    let join = |f: fn(&DbInfo) -> &str| {
+        let mut v: Vec<&str> = infos.iter().map(f).collect();
+        v.dedup();
+        v.join(" + ")
+    };
+    let info = DbInfo {
+        file: join(|i| &i.file),
+        format: join(|i| &i.format),
+        sha256: join(|i| &i.sha256),
+        date: join(|i| &i.date),
+        ranges_v4: 0,
+        ranges_v6: 0,
+        skipped_lines: b.skipped,
+        licence: join(|i| &i.licence),
+    };
+    Ok(AsnDb::from_rows(&b.v4, &b.v6, b.names, info))
+}
+
+fn gunzip(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len() * 4);
+    MultiGzDecoder::new(&raw[..])
+        .read_to_end(&mut out)
+        .map_err(|e| Error::AsnDb {
+            path: path.to_path_buf(),
+            message: format!("gzip: {e}"),
+        })?;
+    Ok(out)
+}
+
+/// Add one file's rows to `b`; its description (ranges not yet counted).
+fn read_one(path: &Path, lenient: bool, b: &mut Builder) -> Result<DbInfo> {
     let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let sha256 = format!("{:x}", Sha256::digest(&raw));
-    let data = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| Error::AsnDb {
-                path: path.to_path_buf(),
-                message: format!("gzip: {e}"),
-            })?;
-        out
-    } else {
-        raw
-    };
+    let data = gunzip(path, raw)?;
     let file = path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -106,27 +149,18 @@ pub fn load(path: &Path, lenient: bool) -> Result<AsnDb> {
         .and_then(|m| m.modified())
         .map(|t| humantime::format_rfc3339_seconds(t).to_string())
         .unwrap_or_default();
-    let (builder, format, licence, date) = if is_mmdb(&data) {
-        let (b, date) = read_mmdb(path, data)?;
-        (b, "mmdb", "see the database's own licence".to_string(), date)
+    let (format, licence, date) = if is_mmdb(&data) {
+        let date = read_mmdb(path, data, b)?;
+        ("mmdb", "see the database's own licence", date)
     } else {
         let text = String::from_utf8_lossy(&data);
         let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         if first.contains('\t') {
-            (
-                read_tsv(path, &text, lenient)?,
-                "iptoasn-tsv",
-                IPTOASN_CREDIT.to_string(),
-                modified,
-            )
+            read_tsv(path, &text, lenient, b)?;
+            ("iptoasn-tsv", IPTOASN_CREDIT, modified)
         } else if first.contains(',') {
-            let v6_hint = file.contains("v6");
-            (
-                read_csv(path, &data, lenient, v6_hint)?,
-                "ip-location-db-csv",
-                IPLOCATION_CREDIT.to_string(),
-                modified,
-            )
+            read_csv(path, &data, lenient, file.contains("v6"), b)?;
+            ("ip-location-db-csv", IPLOCATION_CREDIT, modified)
         } else {
             return Err(Error::AsnDb {
                 path: path.to_path_buf(),
@@ -134,23 +168,14 @@ pub fn load(path: &Path, lenient: bool) -> Result<AsnDb> {
             });
         }
     };
-    if builder.v4.is_empty() && builder.v6.is_empty() {
-        return Err(Error::AsnDb {
-            path: path.to_path_buf(),
-            message: "no usable ranges".into(),
-        });
-    }
-    let info = DbInfo {
+    Ok(DbInfo {
         file,
         format: format.into(),
         sha256,
         date,
-        ranges_v4: 0,
-        ranges_v6: 0,
-        skipped_lines: builder.skipped,
-        licence,
-    };
-    Ok(AsnDb::from_rows(&builder.v4, &builder.v6, builder.names, info))
+        licence: licence.into(),
+        ..DbInfo::default()
+    })
 }
 
 fn is_mmdb(data: &[u8]) -> bool {
@@ -179,8 +204,7 @@ fn parse_bound(field: &str, v6_hint: bool) -> std::result::Result<(u128, bool), 
         .map_err(|_| format!("{field:?} is neither an address nor an integer"))
 }
 
-fn read_csv(path: &Path, data: &[u8], lenient: bool, v6_hint: bool) -> Result<Builder> {
-    let mut b = Builder::default();
+fn read_csv(path: &Path, data: &[u8], lenient: bool, v6_hint: bool, b: &mut Builder) -> Result<()> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -198,14 +222,14 @@ fn read_csv(path: &Path, data: &[u8], lenient: bool, v6_hint: bool) -> Result<Bu
             }
             Err(e) => return Err(bad_line(path, line, e.to_string())),
         }
-        if let Err(msg) = csv_row(&mut b, &record, v6_hint) {
+        if let Err(msg) = csv_row(b, &record, v6_hint) {
             if !lenient {
                 return Err(bad_line(path, line, msg));
             }
             b.skipped += 1;
         }
     }
-    Ok(b)
+    Ok(())
 }
 
 fn csv_row(b: &mut Builder, r: &csv::StringRecord, v6_hint: bool) -> std::result::Result<(), String> {
@@ -233,20 +257,19 @@ fn parse_asn(field: &str) -> std::result::Result<u32, String> {
         .map_err(|_| format!("AS number {f:?} is not a number"))
 }
 
-fn read_tsv(path: &Path, text: &str, lenient: bool) -> Result<Builder> {
-    let mut b = Builder::default();
+fn read_tsv(path: &Path, text: &str, lenient: bool, b: &mut Builder) -> Result<()> {
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        if let Err(msg) = tsv_row(&mut b, line) {
+        if let Err(msg) = tsv_row(b, line) {
             if !lenient {
                 return Err(bad_line(path, n as u64 + 1, msg));
             }
             b.skipped += 1;
         }
     }
-    Ok(b)
+    Ok(())
 }
 
 fn tsv_row(b: &mut Builder, line: &str) -> std::result::Result<(), String> {
@@ -294,7 +317,7 @@ fn any_unsigned<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<O
     d.deserialize_any(V)
 }
 
-fn read_mmdb(path: &Path, data: Vec<u8>) -> Result<(Builder, String)> {
+fn read_mmdb(path: &Path, data: Vec<u8>, b: &mut Builder) -> Result<String> {
     let err = |e: maxminddb::MaxMindDbError| Error::AsnDb {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -304,7 +327,6 @@ fn read_mmdb(path: &Path, data: Vec<u8>) -> Result<(Builder, String)> {
         std::time::UNIX_EPOCH + std::time::Duration::from_secs(reader.metadata().build_epoch),
     )
     .to_string();
-    let mut b = Builder::default();
     for item in reader.networks(Default::default()).map_err(err)? {
         let item = item.map_err(err)?;
         let net = item.network().map_err(err)?;
@@ -329,7 +351,7 @@ fn read_mmdb(path: &Path, data: Vec<u8>) -> Result<(Builder, String)> {
             message: m,
         })?;
     }
-    Ok((b, date))
+    Ok(date)
 }
 
 #[cfg(test)]

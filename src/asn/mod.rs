@@ -5,8 +5,8 @@
 //! are flattened once at load time so lookups are a single search: the narrowest row wins on
 //! the overlap, and between rows of equal size the one earlier in the file (deterministic, and
 //! what a brute-force scan with the same rule returns). IPv4 and IPv6 each get a [`Table`] of
-//! sorted starts, ends and AS indices, with a 65 536-bucket index on the top 16 bits, so a
-//! lookup touches one bucket's few entries. AS 0 ("Not routed") rows are left out: no AS.
+//! sorted starts, ends and AS indices, with a bucket index on the leading bits (16 for IPv4,
+//! 20 for IPv6), so a lookup searches one bucket's few entries. AS 0 ("Not routed") rows are left out: no AS.
 
 pub mod cymru;
 pub mod load;
@@ -64,69 +64,115 @@ pub struct Row {
     pub info: u32,
 }
 
+/// A piece of the flattened table: `start..=end` belongs to AS index `info`; `cut` holds the
+/// database row's own bounds when an overlapping row cut it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub start: u128,
+    pub end: u128,
+    pub info: u32,
+    pub cut: Option<(u128, u128)>,
+}
+
 /// A sorted, non-overlapping range table for one address family.
-#[derive(Debug, Default)]
-pub struct Table<T> {
+#[derive(Debug)]
+pub struct Table<T: Key> {
     starts: Vec<T>,
+    /// `starts[i].short()`, the search keys.
+    shorts: Vec<T::Short>,
     ends: Vec<T>,
     info: Vec<u32>,
     /// Original bounds of rows that an overlapping row cut (segment index → row bounds).
     cut: HashMap<u32, (T, T)>,
-    /// `bucket[b]..bucket[b + 1]` are the entries whose start has top-16 bits `b`.
+    /// `bucket[b]..bucket[b + 1]` are the entries whose start has leading bits `b`.
     bucket: Vec<u32>,
 }
 
 /// Address-family integers the table works on.
 pub trait Key: Copy + Ord + Default + TryFrom<u128> + Into<u128> {
-    /// Bits above the bucket index.
-    const SHIFT: u32;
-    fn top16(self) -> usize {
-        (self.into() >> Self::SHIFT) as usize
+    /// Leading bits that index the buckets: 16 for IPv4 (65 536 buckets); 20 for IPv6, whose
+    /// rows crowd into a few /16s (2a01::/16, 2a02::/16 …), so a finer index pays (4 MB).
+    const BITS: u32;
+    /// Width of the integer.
+    const WIDTH: u32;
+    /// What the binary search compares: the value itself (IPv4) or its top 64 bits (IPv6,
+    /// where `u64` comparisons over half the memory beat `u128` ones).
+    type Short: Copy + Ord + Default;
+    fn short(self) -> Self::Short;
+    fn top(self) -> usize {
+        (self.into() >> (Self::WIDTH - Self::BITS)) as usize
     }
 }
 impl Key for u32 {
-    const SHIFT: u32 = 16;
+    const BITS: u32 = 16;
+    const WIDTH: u32 = 32;
+    type Short = u32;
+    fn short(self) -> u32 {
+        self
+    }
 }
 impl Key for u128 {
-    const SHIFT: u32 = 112;
+    const BITS: u32 = 20;
+    const WIDTH: u32 = 128;
+    type Short = u64;
+    fn short(self) -> u64 {
+        (self >> 64) as u64
+    }
 }
 
 impl<T: Key> Table<T> {
-    fn build(segments: Vec<(u128, u128, u32, Option<(u128, u128)>)>) -> Self {
+    fn build(segments: Vec<Segment>) -> Self {
         let conv =
             |v: u128| T::try_from(v).unwrap_or_else(|_| unreachable!("rows are split by family before building"));
         let mut t = Table {
             starts: Vec::with_capacity(segments.len()),
+            shorts: Vec::with_capacity(segments.len()),
             ends: Vec::with_capacity(segments.len()),
             info: Vec::with_capacity(segments.len()),
             cut: HashMap::new(),
-            bucket: vec![0; 65_537],
+            bucket: vec![0; (1 << T::BITS) + 1],
         };
-        for (i, (s, e, info, orig)) in segments.into_iter().enumerate() {
+        for (
+            i,
+            Segment {
+                start: s,
+                end: e,
+                info,
+                cut: orig,
+            },
+        ) in segments.into_iter().enumerate()
+        {
             t.starts.push(conv(s));
+            t.shorts.push(conv(s).short());
             t.ends.push(conv(e));
             t.info.push(info);
             if let Some((os, oe)) = orig {
                 t.cut.insert(i as u32, (conv(os), conv(oe)));
             }
         }
+        let buckets = 1usize << T::BITS;
         let mut next = 0usize;
-        for b in 0..65_536usize {
+        for b in 0..buckets {
             t.bucket[b] = next as u32;
-            while next < t.starts.len() && t.starts[next].top16() == b {
+            while next < t.starts.len() && t.starts[next].top() == b {
                 next += 1;
             }
         }
-        t.bucket[65_536] = t.starts.len() as u32;
+        t.bucket[buckets] = t.starts.len() as u32;
         t
     }
 
     /// The entry holding `ip`.
     #[inline]
     pub fn find(&self, ip: T) -> Option<usize> {
-        let b = ip.top16();
+        let b = ip.top();
         let (lo, hi) = (self.bucket[b] as usize, self.bucket[b + 1] as usize);
-        let i = lo + self.starts[lo..hi].partition_point(|s| *s <= ip);
+        let key = ip.short();
+        let mut i = lo + self.shorts[lo..hi].partition_point(|s| *s <= key);
+        // Entries sharing `key` may still start after `ip`: step back over them.
+        while i > 0 && self.starts[i - 1] > ip {
+            i -= 1;
+        }
         let j = i.checked_sub(1)?;
         (ip <= self.ends[j]).then_some(j)
     }
@@ -158,7 +204,7 @@ impl<T: Key> Table<T> {
 
 /// Flatten rows so no two overlap: on an overlap the narrowest row wins, then the earliest.
 /// Returns segments `(start, end, info, original bounds if cut)`, sorted.
-pub fn flatten(rows: &[Row]) -> Vec<(u128, u128, u32, Option<(u128, u128)>)> {
+pub fn flatten(rows: &[Row]) -> Vec<Segment> {
     let mut order: Vec<u32> = (0..rows.len() as u32).collect();
     order.sort_by_key(|&i| (rows[i as usize].start, i));
     let disjoint = order
@@ -169,14 +215,19 @@ pub fn flatten(rows: &[Row]) -> Vec<(u128, u128, u32, Option<(u128, u128)>)> {
             .iter()
             .map(|&i| {
                 let r = rows[i as usize];
-                (r.start, r.end, r.info, None)
+                Segment {
+                    start: r.start,
+                    end: r.end,
+                    info: r.info,
+                    cut: None,
+                }
             })
             .collect();
     }
     sweep(rows)
 }
 
-fn sweep(rows: &[Row]) -> Vec<(u128, u128, u32, Option<(u128, u128)>)> {
+fn sweep(rows: &[Row]) -> Vec<Segment> {
     // Events: (point, is_add, row). Removals sort before additions at the same point.
     let mut events: Vec<(u128, bool, u32)> = Vec::with_capacity(rows.len() * 2);
     for (i, r) in rows.iter().enumerate() {
@@ -187,7 +238,7 @@ fn sweep(rows: &[Row]) -> Vec<(u128, u128, u32, Option<(u128, u128)>)> {
     }
     events.sort_unstable();
     let mut active: BTreeSet<(u128, u32)> = BTreeSet::new();
-    let mut out: Vec<(u128, u128, u32, Option<(u128, u128)>)> = vec![];
+    let mut out: Vec<Segment> = vec![];
     let mut winners: Vec<u32> = vec![];
     let mut k = 0;
     while k < events.len() {
@@ -212,24 +263,29 @@ fn sweep(rows: &[Row]) -> Vec<(u128, u128, u32, Option<(u128, u128)>)> {
             rows[win as usize].end
         };
         let r = rows[win as usize];
-        if winners.last() == Some(&win) && out.last().is_some_and(|s| s.1.checked_add(1) == Some(point)) {
-            out.last_mut().expect("checked above").1 = end;
+        if winners.last() == Some(&win) && out.last().is_some_and(|s| s.end.checked_add(1) == Some(point)) {
+            out.last_mut().expect("checked above").end = end;
         } else {
-            out.push((point, end, r.info, None));
+            out.push(Segment {
+                start: point,
+                end,
+                info: r.info,
+                cut: None,
+            });
             winners.push(win);
         }
     }
     for (seg, win) in out.iter_mut().zip(&winners) {
         let r = rows[*win as usize];
-        if (seg.0, seg.1) != (r.start, r.end) {
-            seg.3 = Some((r.start, r.end));
+        if (seg.start, seg.end) != (r.start, r.end) {
+            seg.cut = Some((r.start, r.end));
         }
     }
     out
 }
 
 /// A loaded database.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AsnDb {
     pub v4: Table<u32>,
     pub v6: Table<u128>,
@@ -402,7 +458,7 @@ mod tests {
                 info: 1,
             },
         ];
-        let segs: Vec<(u128, u128, u32)> = flatten(&rows).into_iter().map(|s| (s.0, s.1, s.2)).collect();
+        let segs: Vec<(u128, u128, u32)> = flatten(&rows).into_iter().map(|s| (s.start, s.end, s.info)).collect();
         assert_eq!(segs, vec![(100, 119, 0), (120, 130, 1), (131, 200, 0)]);
     }
 

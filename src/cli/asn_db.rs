@@ -50,23 +50,19 @@ pub async fn run(mut config: Config, cmd: Command) -> Result<i32> {
 
 fn info(config: &Config) -> Result<i32> {
     let data_dir = config.data_dir();
-    let path = if config.attribution.asn_database.is_empty() {
-        store::current(&data_dir)
-    } else {
-        Some(std::path::PathBuf::from(&config.attribution.asn_database))
-    };
-    let Some(path) = path else {
+    let Some(files) = super::database_files(config) else {
         print(&format!(
             "No IP-to-ASN database in {}. Run `whohosts asn-db update`, or set attribution.asn_database.\n",
             store::dir(&data_dir).display()
         ))?;
         return Ok(1);
     };
-    let db = load::load(&path, config.attribution.lenient)?;
+    let db = load::load_all(&files, config.attribution.lenient)?;
+    let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     let source = store::source(&data_dir).filter(|s| s.sha256 == db.info.sha256);
     let mut out = format!(
         "file: {}\nformat: {}\nsha256: {}\n",
-        path.display(),
+        shown.join(" + "),
         db.info.format,
         db.info.sha256
     );

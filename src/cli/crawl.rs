@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{print, AttributionArgs, Context, Format};
+use super::{print, AttributionArgs, Context, ReportFormat};
 use crate::attribution::Attributor;
 use crate::config::Config;
 use crate::crawl::{self, CrawlOptions, Frontier, MemoryFrontier, Task};
@@ -33,7 +33,7 @@ pub struct Args {
     pub token: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: ReportFormat,
     /// Also write the full result as JSON to FILE
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -129,8 +129,8 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
         write_json(&snap, path)?;
     }
     match args.format {
-        Format::Json => print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?,
-        _ => print(&snap.render(args.top))?,
+        ReportFormat::Json => print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?,
+        ReportFormat::Text => print(&snap.render(args.top))?,
     }
     let failed = snap.crawl.seeds.iter().filter(|s| s.error.is_some()).count();
     Ok(if failed > 0 { 1 } else { 0 })

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{print, Context, Format};
+use super::{print, Context, ReportFormat};
 use crate::config::Config;
 use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result};
@@ -18,7 +18,7 @@ pub struct Args {
     /// Number of instances in the generated world
     #[arg(long, default_value_t = 80)]
     pub size: usize,
-    /// A world file instead of a generated world (TOML, see tests/fixtures/worlds)
+    /// A world file instead of a generated world (TOML or JSON, see tests/fixtures/worlds)
     #[arg(long, value_name = "FILE")]
     pub world: Option<std::path::PathBuf>,
     /// Handles to crawl [default: @demo@flagship.example]
@@ -26,7 +26,7 @@ pub struct Args {
     pub handles: Vec<String>,
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: ReportFormat,
     /// Rows shown per grouping
     #[arg(long, default_value_t = 10)]
     pub top: usize,
@@ -39,7 +39,7 @@ pub struct Args {
 /// Simulator start-up or output errors.
 pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
     let w = match &args.world {
-        Some(p) => world::World::from_toml(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?)?,
+        Some(p) => world::World::load(p)?,
         None => world::generate(args.seed, args.size),
     };
     let (instances, accounts) = (w.instances.len(), w.accounts.len());
@@ -49,7 +49,7 @@ pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
     running.write_asn_fixture(&fixture)?;
     let mut config = running.client_config();
     config.contact_url = user_config.contact_url;
-    config.attribution.asn_database = fixture.to_string_lossy().into_owned();
+    config.attribution.asn_database = fixture.as_path().into();
     config.attribution.organisations = user_config.attribution.organisations;
     let ctx = Context::new(config)?;
     let attributor = Arc::new(ctx.attributor(quiet)?);
@@ -58,7 +58,7 @@ pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
     } else {
         args.handles.clone()
     };
-    if args.format == Format::Text {
+    if args.format == ReportFormat::Text {
         print(&format!(
             "Simulated fediverse: {instances} instances, {accounts} accounts on 127.0.0.0/8 (DNS at {}, HTTP port {}).\n\n",
             running.dns_addr, running.http_port
@@ -67,8 +67,8 @@ pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
     let snap = super::crawl::snapshot(&ctx, &attributor, &seeds, &CrawlOptions::default(), quiet).await;
     let _ = std::fs::remove_dir_all(&dir);
     match args.format {
-        Format::Json => print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?,
-        _ => print(&snap.render(args.top))?,
+        ReportFormat::Json => print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?,
+        ReportFormat::Text => print(&snap.render(args.top))?,
     }
     Ok(0)
 }

@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::asn::{self, AsnDb};
 use crate::attribution::Attributor;
-use crate::config::{AddressPolicy, Config};
+use crate::config::{AddressPolicy, Config, Paths};
 use crate::dns::{AddressGate, Dns};
 use crate::error::{Error, Result};
 use crate::http::Fetcher;
@@ -26,10 +26,16 @@ use crate::org::Orgs;
 
 /// whohosts: how concentrated is your social graph, by instance and by who hosts it?
 #[derive(Debug, Parser)]
-#[command(name = "whohosts", version, about, max_term_width = 100)]
+#[command(name = "whohosts", version, about, term_width = 100)]
 pub struct Cli {
     /// Configuration file [default: $WHOHOSTS_CONFIG, then $XDG_CONFIG_HOME/whohosts/config.toml]
-    #[arg(long, global = true, env = "WHOHOSTS_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "WHOHOSTS_CONFIG",
+        hide_env_values = true,
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
     /// No progress bar, only results and errors
     #[arg(long, short, global = true)]
@@ -57,7 +63,7 @@ pub enum Command {
     Sim(sim::Args),
 }
 
-/// Output formats.
+/// Output formats of `lookup`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
@@ -65,12 +71,20 @@ pub enum Format {
     Tsv,
 }
 
+/// Output formats of reports (`crawl`, `demo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
 /// Attribution flags shared by `crawl` and `lookup`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct AttributionArgs {
-    /// IP-to-ASN database file (ip-location-db CSV, iptoasn TSV or .mmdb, gzip or not)
+    /// IP-to-ASN database file (ip-location-db CSV, iptoasn TSV or .mmdb, gzip or not);
+    /// repeat it to read several files as one, such as separate IPv4 and IPv6 files
     #[arg(long, value_name = "FILE")]
-    pub asn_db: Option<PathBuf>,
+    pub asn_db: Vec<PathBuf>,
     /// Skip and count bad database lines instead of failing
     #[arg(long)]
     pub lenient: bool,
@@ -88,8 +102,9 @@ impl AttributionArgs {
     /// # Errors
     /// [`Error::ConfigValue`] for a bad value.
     pub fn apply(&self, config: &mut Config) -> Result<()> {
-        if let Some(p) = &self.asn_db {
-            config.attribution.asn_database = p.to_string_lossy().into_owned();
+        if !self.asn_db.is_empty() {
+            config.attribution.asn_database =
+                Paths::Many(self.asn_db.iter().map(|p| p.to_string_lossy().into_owned()).collect());
         }
         config.attribution.lenient |= self.lenient;
         if let Some(p) = &self.address_policy {
@@ -145,13 +160,8 @@ impl Context {
     /// Database load errors.
     pub fn attributor(&self, quiet: bool) -> Result<Attributor> {
         let a = &self.config.attribution;
-        let path = if a.asn_database.is_empty() {
-            asn::store::current(&self.config.data_dir())
-        } else {
-            Some(PathBuf::from(&a.asn_database))
-        };
-        let db = match path {
-            Some(p) => Some(Arc::new(asn::load::load(&p, a.lenient)?)),
+        let db = match database_files(&self.config) {
+            Some(files) => Some(Arc::new(asn::load::load_all(&files, a.lenient)?)),
             None => {
                 if !quiet {
                     let fallback = if a.online_fallback {
@@ -174,6 +184,15 @@ impl Context {
             a.online_fallback,
         ))
     }
+}
+
+/// The database files the config names, or the downloaded one, if any.
+pub fn database_files(config: &Config) -> Option<Vec<PathBuf>> {
+    let files = config.attribution.asn_database.list();
+    if !files.is_empty() {
+        return Some(files);
+    }
+    asn::store::current(&config.data_dir()).map(|p| vec![p])
 }
 
 /// Write to stdout; a closed pipe is not an error the user needs to see.

@@ -14,7 +14,7 @@ pub struct Args {
     /// Number of instances in the generated world
     #[arg(long, default_value_t = 80)]
     pub size: usize,
-    /// A world file instead of a generated world
+    /// A world file instead of a generated world (TOML or JSON)
     #[arg(long, value_name = "FILE")]
     pub world: Option<std::path::PathBuf>,
     /// Write the config for the simulated world to FILE (and its ASN fixture beside it)
@@ -28,7 +28,7 @@ pub struct Args {
 /// World, bind or file errors.
 pub async fn run(args: Args) -> Result<i32> {
     let w = match &args.world {
-        Some(p) => world::World::from_toml(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?)?,
+        Some(p) => world::World::load(p)?,
         None => world::generate(args.seed, args.size),
     };
     let running = sim::start(w.layout()).await?;
@@ -36,7 +36,7 @@ pub async fn run(args: Args) -> Result<i32> {
     if let Some(path) = &args.write_config {
         let fixture = path.with_extension("asn.csv");
         running.write_asn_fixture(&fixture)?;
-        config.attribution.asn_database = fixture.to_string_lossy().into_owned();
+        config.attribution.asn_database = fixture.as_path().into();
         let text = toml::to_string(&config).map_err(|e| Error::ConfigValue(e.to_string()))?;
         std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
     }

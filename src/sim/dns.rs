@@ -13,7 +13,7 @@ use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::net::UdpSocket;
 
-use super::world::Layout;
+use super::world::{DnsFault, Layout};
 
 /// TTL of every simulated record.
 pub const TTL: u32 = 300;
@@ -32,6 +32,8 @@ pub enum Data {
 pub struct Zone {
     pub records: HashMap<String, Vec<Data>>,
     pub servfail: HashSet<String>,
+    /// Names whose queries get no answer at all.
+    pub silent: HashSet<String>,
     /// Answer Team Cymru queries for these providers: (second octet, asn, name, country).
     pub cymru: Vec<(u8, u32, String, String)>,
 }
@@ -41,6 +43,11 @@ impl Zone {
     pub fn of(layout: &Layout) -> Self {
         let mut z = Zone::default();
         for i in &layout.world.instances {
+            match i.dns_fault {
+                DnsFault::Servfail => drop(z.servfail.insert(i.domain.clone())),
+                DnsFault::Timeout => drop(z.silent.insert(i.domain.clone())),
+                DnsFault::None => {}
+            }
             let (v4, v6) = layout.addresses[&i.domain];
             let target = match &i.cname {
                 Some(c) => {
@@ -176,6 +183,9 @@ pub fn reply(zone: &Zone, packet: &[u8]) -> Option<Vec<u8>> {
         resp.metadata.response_code = ResponseCode::FormErr;
         return resp.to_vec().ok();
     };
+    if zone.silent.contains(q.name.to_ascii().trim_end_matches('.')) {
+        return None;
+    }
     let (code, answers) = zone.answer(&q.name.to_ascii(), q.query_type);
     resp.metadata.response_code = code;
     resp.add_query(q);

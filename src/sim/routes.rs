@@ -56,7 +56,7 @@ fn split_handle(a: &AccountSpec) -> (&str, &str) {
 }
 
 /// The instance of account `i`.
-fn home<'a>(sim: &'a Sim, i: usize) -> &'a Instance {
+fn home(sim: &Sim, i: usize) -> &Instance {
     let (_, d) = split_handle(&sim.layout.world.accounts[i]);
     sim.layout
         .instance(d)

@@ -141,7 +141,7 @@ impl Sim {
     }
 
     /// Apply the instance's server-side rate limit; `Err` is the 429 to send.
-    fn rate_limit(&self, inst: &Instance) -> Result<Vec<(&'static str, String)>, Response<Body>> {
+    fn rate_limit(&self, inst: &Instance) -> Result<Vec<(&'static str, String)>, Box<Response<Body>>> {
         let storm = inst.fault == Fault::Storm;
         let Some(spec) = inst.rate_limit.or(storm.then_some(super::world::RateLimitSpec {
             limit: 1_000_000,
@@ -188,7 +188,7 @@ impl Sim {
             r.headers_mut()
                 .insert(k, HeaderValue::from_str(&v).expect("header values are ASCII"));
         }
-        Err(r)
+        Err(Box::new(r))
     }
 
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
@@ -242,7 +242,7 @@ impl Sim {
         }
         let headers = match self.rate_limit(inst) {
             Ok(h) => h,
-            Err(r) => return r,
+            Err(r) => return *r,
         };
         let mut resp = match self.fault(inst, path).await {
             Some(r) => r,
@@ -292,6 +292,9 @@ impl Sim {
             }
             Fault::MalformedJson => Some(respond(200, "application/json", "{\"links\": [ {\"rel\": ")),
             Fault::Oversized => Some(respond(200, "application/json", vec![b' '; 5 * 1024 * 1024])),
+            Fault::RedirectLoop if path.starts_with("/.well-known/webfinger") => {
+                Some(redirect(302, &format!("{}{path}", self.base(&inst.domain))))
+            }
             Fault::RedirectPrivate if path.starts_with("/.well-known/webfinger") => {
                 Some(redirect(302, "http://169.254.169.254/latest/meta-data/"))
             }

@@ -58,6 +58,20 @@ pub enum Fault {
     RedirectPrivate,
     /// Every third request is answered 429 without warning (reset 0.3 s later).
     Storm,
+    /// WebFinger redirects to itself, forever.
+    RedirectLoop,
+}
+
+/// How the instance's name fails in DNS, on demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsFault {
+    #[default]
+    None,
+    /// SERVFAIL for every query.
+    Servfail,
+    /// No answer at all (the resolver times out).
+    Timeout,
 }
 
 /// A server-enforced rate limit (fixed windows, Mastodon's headers).
@@ -116,6 +130,8 @@ pub struct Instance {
     pub latency_ms: u64,
     #[serde(default)]
     pub fault: Fault,
+    #[serde(default)]
+    pub dns_fault: DnsFault,
     pub users_total: Option<u64>,
     /// No NodeInfo (404).
     #[serde(default)]
@@ -209,6 +225,7 @@ impl Instance {
             rate_limit: None,
             latency_ms: 0,
             fault: Fault::None,
+            dns_fault: DnsFault::None,
             users_total: None,
             no_nodeinfo: false,
         }
@@ -240,7 +257,7 @@ pub struct Layout {
 }
 
 impl World {
-    /// Parse a world file.
+    /// Parse a world from TOML.
     ///
     /// # Errors
     /// [`Error::World`] naming the problem.
@@ -248,6 +265,28 @@ impl World {
         let w: World = toml::from_str(text).map_err(|e| Error::World(e.to_string().replace('\n', " ")))?;
         w.check()?;
         Ok(w)
+    }
+
+    /// Read a world file: JSON when it ends in `.json`, TOML otherwise.
+    ///
+    /// # Errors
+    /// [`Error::Io`] or [`Error::World`], naming the file.
+    pub fn load(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let parsed = if path.extension().is_some_and(|e| e == "json") {
+            serde_json::from_str::<World>(&text)
+                .map_err(|e| Error::World(e.to_string()))
+                .and_then(|w| w.check().map(|_| w))
+        } else {
+            World::from_toml(&text)
+        };
+        parsed.map_err(|e| {
+            Error::World(format!(
+                "{}: {}",
+                path.display(),
+                e.to_string().trim_start_matches("world ")
+            ))
+        })
     }
 
     fn check(&self) -> Result<()> {

@@ -180,7 +180,7 @@ fn address_policy_is_configurable() {
 #[test]
 fn without_a_database_team_cymru_dns_answers() {
     let mut env = hosting_world();
-    env.config.attribution.asn_database = String::new();
+    env.config.attribution.asn_database = Default::default();
     env.write_config();
     let out = env.run(&["lookup", "dual.example"]);
     let stderr = String::from_utf8(out.stderr).unwrap();
@@ -216,7 +216,7 @@ fn without_a_database_team_cymru_dns_answers() {
 #[test]
 fn asn_db_update_keeps_the_old_database_until_the_new_one_is_whole() {
     let mut env = hosting_world();
-    env.config.attribution.asn_database = String::new();
+    env.config.attribution.asn_database = Default::default();
     env.write_config();
     let port = env.sim.http_port;
     let out = env.run(&["asn-db", "info"]);

@@ -123,6 +123,43 @@ fn the_shipped_example_world_runs() {
 }
 
 #[test]
+fn worlds_can_be_json() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/worlds/variants.toml"
+    ))
+    .unwrap();
+    let w = whohosts::sim::world::World::from_toml(&text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.json");
+    std::fs::write(&path, serde_json::to_string(&w).unwrap()).unwrap();
+    let out = whohosts()
+        .args(["demo", "--world", path.to_str().unwrap(), "carol@misskey.example"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "@carol@misskey.example (on misskey.example): 1 following listed via activitypub, 1 declared; complete"
+        ),
+        "{text}"
+    );
+    std::fs::write(&path, "{\"instance\": 3}").unwrap();
+    let out = whohosts()
+        .args(["demo", "--world", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with(&format!(
+            "whohosts: world {}: invalid type: integer `3`",
+            path.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn json_output_file_and_broken_pipe() {
     let env = Env::start(world(
         vec![inst("a.example", whohosts::sim::world::Software::Mastodon, "hetzner")],
@@ -133,4 +170,17 @@ fn json_output_file_and_broken_pipe() {
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(v["crawl"]["seeds"][0]["server"], "a.example");
+    // `whohosts … | head` ends quietly when head stops reading.
+    let bin = assert_cmd::cargo::cargo_bin("whohosts");
+    let script = format!(
+        "set -o pipefail; {} demo --size 300 --format json | head -c 100 >/dev/null",
+        bin.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .env("HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }

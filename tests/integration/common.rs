@@ -54,7 +54,7 @@ impl Env {
         let fixture = dir.path().join("sim-asn.csv");
         std::fs::write(&fixture, sim.sim.layout.asn_csv()).unwrap();
         let mut config = sim.client_config();
-        config.attribution.asn_database = fixture.to_string_lossy().into_owned();
+        config.attribution.asn_database = fixture.as_path().into();
         config.data_dir = dir.path().join("data").to_string_lossy().into_owned();
         config.network.request_timeout_secs = 3.0;
         let env = Env { sim, dir, config };

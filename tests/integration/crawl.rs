@@ -214,7 +214,12 @@ fn delegated_redirected_and_host_meta_handles_reach_their_server() {
         acct("cat@hm.example", &["ann@social.example.com".into()]),
     ];
     let env = Env::start(world(vec![delegated, moved, hm], accounts));
-    let (snap, code) = env.crawl(&["@ann@example.com", "bob@old.example", "acct:cat@hm.example"]);
+    let (snap, code) = env.crawl(&[
+        "@ann@example.com",
+        "bob@old.example",
+        "acct:cat@hm.example",
+        "ann@social.example.com",
+    ]);
     assert_eq!(code, 0, "{snap}");
     let ann = seed(&snap, "@ann@example.com");
     assert_eq!(

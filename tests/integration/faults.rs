@@ -149,3 +149,77 @@ fn plain_http_is_refused_by_default() {
     assert_eq!(seed(&snap, "a@home.example")["error"]["kind"], "transport");
     assert!(env.sim.sim.stats().requests.is_empty());
 }
+
+#[test]
+fn redirects_are_capped_at_five() {
+    let accounts = vec![acct("a@loopy.example", &[])];
+    let env = Env::start(world(vec![faulty("loopy.example", Fault::RedirectLoop)], accounts));
+    let (snap, _) = env.crawl(&["a@loopy.example"]);
+    let port = env.sim.http_port;
+    assert_eq!(
+        seed(&snap, "a@loopy.example")["error"]["message"],
+        format!("refused http://loopy.example:{port}/.well-known/webfinger?resource=acct%3Aa%40loopy.example: more than 5 redirects")
+    );
+    let hops = env
+        .paths("loopy.example")
+        .iter()
+        .filter(|p| p.starts_with("/.well-known/webfinger"))
+        .count();
+    assert_eq!(hops, 6, "the first request and five redirects");
+}
+
+#[test]
+fn dns_failures_are_recorded_per_host() {
+    use whohosts::sim::world::DnsFault;
+    let mut sf = inst("servfail.example", Software::Mastodon, "ovh");
+    sf.dns_fault = DnsFault::Servfail;
+    let mut slow = inst("silent.example", Software::Mastodon, "ovh");
+    slow.dns_fault = DnsFault::Timeout;
+    let mut env = Env::start(world(
+        vec![sf, slow, inst("ok.example", Software::Mastodon, "ovh")],
+        vec![],
+    ));
+    env.config.dns.timeout_secs = 0.3;
+    env.config.dns.attempts = 1;
+    env.write_config();
+    let out = env.run(&[
+        "lookup",
+        "servfail.example",
+        "silent.example",
+        "ok.example",
+        "gone.example",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "servfail.example: cannot resolve: SERVFAIL");
+    assert_eq!(lines[1], "silent.example: cannot resolve: timeout");
+    assert_eq!(lines[2], "ok.example");
+    assert_eq!(lines[4], "gone.example: cannot resolve: NXDOMAIN");
+}
+
+#[test]
+fn plain_http_urls_are_refused_without_allow_http() {
+    let mut config = whohosts::config::Config::default();
+    config.network.allow_http = false;
+    let config = std::sync::Arc::new(config);
+    let dns = whohosts::dns::Dns::new(
+        &config.dns,
+        whohosts::dns::AddressGate::new(config.network.allow_private_addresses.clone()),
+    );
+    let Ok(dns) = dns else { return }; // no system resolver configuration on this machine
+    let f = whohosts::http::Fetcher::new(config, std::sync::Arc::new(dns)).unwrap();
+    let err = f
+        .check_url(&"http://mastodon.example/users/a".parse().unwrap())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "refused http://mastodon.example/users/a: plain http is not allowed (network.allow_http = false)"
+    );
+    let err = f.check_url(&"https://10.0.0.7/x".parse().unwrap()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "refused https://10.0.0.7/x: 10.0.0.7 is private (network.allow_private_addresses does not allow it)"
+    );
+    assert!(f.check_url(&"https://mastodon.example/x".parse().unwrap()).is_ok());
+}
