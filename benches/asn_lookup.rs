@@ -83,8 +83,20 @@ fn exhaustive(rows: &[Row], queries: &[u128]) -> Vec<Option<u32>> {
     out
 }
 
-fn rate(n: usize, secs: f64) -> String {
-    format!("{:.1} M/s", n as f64 / secs / 1e6)
+/// Time `lookup` over `inputs` on one core and print the rate and the share found.
+fn measure<T: Copy, R>(label: &str, inputs: &[T], lookup: impl Fn(T) -> Option<R>) {
+    let t = Instant::now();
+    let hits = inputs
+        .iter()
+        .filter(|&&x| black_box(lookup(black_box(x))).is_some())
+        .count();
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "{:<42} {:>6.1} M/s ({:.2} % found)",
+        format!("{label}:"),
+        inputs.len() as f64 / secs / 1e6,
+        hits as f64 * 100.0 / inputs.len() as f64
+    );
 }
 
 fn main() {
@@ -113,30 +125,9 @@ fn main() {
     let v4: Vec<u32> = (0..N).map(|_| rng.u32(..)).collect();
     let v6_any: Vec<u128> = (0..N).map(|_| rng.u128(..)).collect();
     let v6_global: Vec<u128> = (0..N).map(|_| (0x2u128 << 124) | rng.u128(..(1u128 << 124))).collect();
-    let t = Instant::now();
-    let hits = v4.iter().filter(|&&x| black_box(db.v4.lookup(x)).is_some()).count();
-    println!(
-        "IPv4 random:                 {} ({:.0} % found)",
-        rate(N, t.elapsed().as_secs_f64()),
-        hits as f64 * 100.0 / N as f64
-    );
-    let t = Instant::now();
-    let hits = v6_any.iter().filter(|&&x| black_box(db.v6.lookup(x)).is_some()).count();
-    println!(
-        "IPv6 random (whole space):   {} ({:.2} % found)",
-        rate(N, t.elapsed().as_secs_f64()),
-        hits as f64 * 100.0 / N as f64
-    );
-    let t = Instant::now();
-    let hits = v6_global
-        .iter()
-        .filter(|&&x| black_box(db.v6.lookup(x)).is_some())
-        .count();
-    println!(
-        "IPv6 random in 2000::/4:     {} ({:.1} % found)",
-        rate(N, t.elapsed().as_secs_f64()),
-        hits as f64 * 100.0 / N as f64
-    );
+    measure("IPv4 random", &v4, |x| db.v4.lookup(x));
+    measure("IPv6 random (whole space)", &v6_any, |x| db.v6.lookup(x));
+    measure("IPv6 random in 2000::/4", &v6_global, |x| db.v6.lookup(x));
     let (raw4, raw6) = raw_rows(&files);
     let inside = |rows: &[Row], rng: &mut fastrand::Rng| -> Vec<u128> {
         (0..N)
@@ -148,20 +139,8 @@ fn main() {
     };
     let in4: Vec<u32> = inside(&raw4, &mut rng).into_iter().map(|x| x as u32).collect();
     let in6 = inside(&raw6, &mut rng);
-    let t = Instant::now();
-    let hits = in4.iter().filter(|&&x| black_box(db.v4.lookup(x)).is_some()).count();
-    println!(
-        "IPv4 inside random ranges:   {} ({:.0} % found)",
-        rate(N, t.elapsed().as_secs_f64()),
-        hits as f64 * 100.0 / N as f64
-    );
-    let t = Instant::now();
-    let hits = in6.iter().filter(|&&x| black_box(db.v6.lookup(x)).is_some()).count();
-    println!(
-        "IPv6 inside random ranges:   {} ({:.0} % found)",
-        rate(N, t.elapsed().as_secs_f64()),
-        hits as f64 * 100.0 / N as f64
-    );
+    measure("IPv4 inside random ranges", &in4, |x| db.v4.lookup(x));
+    measure("IPv6 inside random ranges", &in6, |x| db.v6.lookup(x));
     let ips: Vec<IpAddr> = (0..1_000_000)
         .map(|i| {
             if i % 2 == 0 {
@@ -171,12 +150,7 @@ fn main() {
             }
         })
         .collect();
-    let t = Instant::now();
-    let hits = ips.iter().filter(|ip| black_box(db.lookup(**ip)).is_some()).count();
-    println!(
-        "full AsnHit (names, ranges, CIDR), mixed: {} ({hits} found)",
-        rate(ips.len(), t.elapsed().as_secs_f64())
-    );
+    measure("full AsnHit (names, ranges, CIDR), mixed", &ips, |ip| db.lookup(ip));
 
     let t = Instant::now();
     let mut mismatches = 0;

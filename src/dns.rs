@@ -255,29 +255,30 @@ impl Dns {
         res
     }
 
-    /// TXT records of `name`, each record's strings joined.
-    ///
-    /// # Errors
-    /// [`Error::Dns`] with the classified failure.
-    pub async fn txt(&self, name: &str) -> Result<Vec<String>> {
+    /// The answer records of one query, as record data.
+    async fn records(&self, name: &str, kind: RecordType) -> Result<Vec<RData>> {
+        let fqdn = format!("{}.", name.trim_end_matches('.'));
         let lookup = self
             .resolver
-            .lookup(format!("{}.", name.trim_end_matches('.')), RecordType::TXT)
+            .lookup(fqdn.as_str(), kind)
             .await
             .map_err(|e| Error::Dns {
                 host: name.to_string(),
                 message: classify(&e),
             })?;
-        Ok(lookup
-            .answers()
+        Ok(lookup.answers().iter().map(|r| r.data.clone()).collect())
+    }
+
+    /// TXT records of `name`, each record's strings joined.
+    ///
+    /// # Errors
+    /// [`Error::Dns`] with the classified failure.
+    pub async fn txt(&self, name: &str) -> Result<Vec<String>> {
+        let records = self.records(name, RecordType::TXT).await?;
+        Ok(records
             .iter()
-            .filter_map(|r| match &r.data {
-                RData::TXT(t) => Some(
-                    t.txt_data
-                        .iter()
-                        .map(|s| String::from_utf8_lossy(s).into_owned())
-                        .collect::<String>(),
-                ),
+            .filter_map(|d| match d {
+                RData::TXT(t) => Some(t.txt_data.iter().map(|s| String::from_utf8_lossy(s)).collect()),
                 _ => None,
             })
             .collect())
@@ -288,18 +289,10 @@ impl Dns {
     /// # Errors
     /// [`Error::Dns`] with the classified failure.
     pub async fn mx(&self, name: &str) -> Result<Vec<(u16, String)>> {
-        let lookup = self
-            .resolver
-            .lookup(format!("{}.", name.trim_end_matches('.')), RecordType::MX)
-            .await
-            .map_err(|e| Error::Dns {
-                host: name.to_string(),
-                message: classify(&e),
-            })?;
-        let mut out: Vec<(u16, String)> = lookup
-            .answers()
+        let records = self.records(name, RecordType::MX).await?;
+        let mut out: Vec<(u16, String)> = records
             .iter()
-            .filter_map(|r| match &r.data {
+            .filter_map(|d| match d {
                 RData::MX(mx) => Some((
                     mx.preference,
                     mx.exchange.to_ascii().trim_end_matches('.').to_ascii_lowercase(),

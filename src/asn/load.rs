@@ -119,7 +119,11 @@ pub fn load_all(paths: &[std::path::PathBuf], lenient: bool) -> Result<AsnDb> {
         skipped_lines: b.skipped,
         licence: join(|i| &i.licence),
     };
-    Ok(AsnDb::from_rows(&b.v4, &b.v6, b.names, info))
+    let Builder {
+        v4, v6, names, index, ..
+    } = b;
+    drop(index);
+    Ok(AsnDb::from_rows(&v4, &v6, names, info))
 }
 
 fn gunzip(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {

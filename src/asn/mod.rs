@@ -121,14 +121,14 @@ impl Key for u128 {
 }
 
 impl<T: Key> Table<T> {
-    fn build(segments: Vec<Segment>) -> Self {
+    fn build(segments: impl Iterator<Item = Segment>, capacity: usize) -> Self {
         let conv =
             |v: u128| T::try_from(v).unwrap_or_else(|_| unreachable!("rows are split by family before building"));
         let mut t = Table {
-            starts: Vec::with_capacity(segments.len()),
-            shorts: Vec::with_capacity(segments.len()),
-            ends: Vec::with_capacity(segments.len()),
-            info: Vec::with_capacity(segments.len()),
+            starts: Vec::with_capacity(capacity),
+            shorts: Vec::with_capacity(capacity),
+            ends: Vec::with_capacity(capacity),
+            info: Vec::with_capacity(capacity),
             cut: HashMap::new(),
             bucket: vec![0; (1 << T::BITS) + 1],
         };
@@ -203,28 +203,26 @@ impl<T: Key> Table<T> {
 }
 
 /// Flatten rows so no two overlap: on an overlap the narrowest row wins, then the earliest.
-/// Returns segments `(start, end, info, original bounds if cut)`, sorted.
-pub fn flatten(rows: &[Row]) -> Vec<Segment> {
+/// Returns the segments in address order, lazily when no rows overlap (the usual case), so
+/// no second copy of the table is held while building it.
+pub fn flatten(rows: &[Row]) -> Box<dyn Iterator<Item = Segment> + '_> {
     let mut order: Vec<u32> = (0..rows.len() as u32).collect();
     order.sort_by_key(|&i| (rows[i as usize].start, i));
     let disjoint = order
         .windows(2)
         .all(|w| rows[w[0] as usize].end < rows[w[1] as usize].start);
     if disjoint {
-        return order
-            .iter()
-            .map(|&i| {
-                let r = rows[i as usize];
-                Segment {
-                    start: r.start,
-                    end: r.end,
-                    info: r.info,
-                    cut: None,
-                }
-            })
-            .collect();
+        return Box::new(order.into_iter().map(move |i| {
+            let r = rows[i as usize];
+            Segment {
+                start: r.start,
+                end: r.end,
+                info: r.info,
+                cut: None,
+            }
+        }));
     }
-    sweep(rows)
+    Box::new(sweep(rows).into_iter())
 }
 
 fn sweep(rows: &[Row]) -> Vec<Segment> {
@@ -297,8 +295,8 @@ impl AsnDb {
     /// Build from rows already split by family; `names[row.info]` names each row's AS.
     pub fn from_rows(v4: &[Row], v6: &[Row], names: Vec<AsInfo>, info: DbInfo) -> Self {
         let mut db = AsnDb {
-            v4: Table::build(flatten(v4)),
-            v6: Table::build(flatten(v6)),
+            v4: Table::build(flatten(v4), v4.len()),
+            v6: Table::build(flatten(v6), v6.len()),
             names,
             info,
         };
@@ -458,7 +456,7 @@ mod tests {
                 info: 1,
             },
         ];
-        let segs: Vec<(u128, u128, u32)> = flatten(&rows).into_iter().map(|s| (s.start, s.end, s.info)).collect();
+        let segs: Vec<(u128, u128, u32)> = flatten(&rows).map(|s| (s.start, s.end, s.info)).collect();
         assert_eq!(segs, vec![(100, 119, 0), (120, 130, 1), (131, 200, 0)]);
     }
 

@@ -7,20 +7,13 @@ use super::{print, Context, ReportFormat};
 use crate::config::Config;
 use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result};
-use crate::sim::{self, world};
+use crate::sim;
 
 /// `demo` arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Seed of the generated world
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Number of instances in the generated world
-    #[arg(long, default_value_t = 80)]
-    pub size: usize,
-    /// A world file instead of a generated world (TOML or JSON, see tests/fixtures/worlds)
-    #[arg(long, value_name = "FILE")]
-    pub world: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub world: super::WorldArgs,
     /// Handles to crawl [default: @demo@flagship.example]
     #[arg(value_name = "HANDLE")]
     pub handles: Vec<String>,
@@ -38,10 +31,7 @@ pub struct Args {
 /// # Errors
 /// Simulator start-up or output errors.
 pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
-    let w = match &args.world {
-        Some(p) => world::World::load(p)?,
-        None => world::generate(args.seed, args.size),
-    };
+    let w = args.world.world()?;
     let (instances, accounts) = (w.instances.len(), w.accounts.len());
     let running = sim::start(w.layout()).await?;
     let dir = tempfile_dir()?;

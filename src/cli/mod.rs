@@ -78,6 +78,33 @@ pub enum ReportFormat {
     Json,
 }
 
+/// Which simulated world to serve (`demo`, `sim`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct WorldArgs {
+    /// Seed of the generated world
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Number of instances in the generated world
+    #[arg(long, default_value_t = 80)]
+    pub size: usize,
+    /// A world file instead of a generated world (TOML or JSON, see tests/fixtures/worlds)
+    #[arg(long, value_name = "FILE")]
+    pub world: Option<PathBuf>,
+}
+
+impl WorldArgs {
+    /// The world file's world, or a generated one.
+    ///
+    /// # Errors
+    /// [`Error::Io`] or [`Error::World`] naming the file.
+    pub fn world(&self) -> Result<crate::sim::world::World> {
+        match &self.world {
+            Some(p) => crate::sim::world::World::load(p),
+            None => Ok(crate::sim::world::generate(self.seed, self.size)),
+        }
+    }
+}
+
 /// Attribution flags shared by `crawl` and `lookup`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct AttributionArgs {

@@ -3,20 +3,13 @@
 
 use super::print;
 use crate::error::{Error, Result};
-use crate::sim::{self, world};
+use crate::sim;
 
 /// `sim` arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Seed of the generated world
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Number of instances in the generated world
-    #[arg(long, default_value_t = 80)]
-    pub size: usize,
-    /// A world file instead of a generated world (TOML or JSON)
-    #[arg(long, value_name = "FILE")]
-    pub world: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub world: super::WorldArgs,
     /// Write the config for the simulated world to FILE (and its ASN fixture beside it)
     #[arg(long, value_name = "FILE")]
     pub write_config: Option<std::path::PathBuf>,
@@ -27,10 +20,7 @@ pub struct Args {
 /// # Errors
 /// World, bind or file errors.
 pub async fn run(args: Args) -> Result<i32> {
-    let w = match &args.world {
-        Some(p) => world::World::load(p)?,
-        None => world::generate(args.seed, args.size),
-    };
+    let w = args.world.world()?;
     let running = sim::start(w.layout()).await?;
     let mut config = running.client_config();
     if let Some(path) = &args.write_config {
