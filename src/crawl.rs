@@ -323,6 +323,9 @@ async fn enrich(f: &Arc<Fetcher>, list: &mut FollowList, progress: &Progress) {
         .filter(|i| list.accounts[*i].handle.is_none() && list.accounts[*i].actor_uri.is_some())
         .collect();
     progress.add_work(todo.len() as u64);
+    if !todo.is_empty() {
+        progress.note(&format!("fetching {} actors", todo.len()));
+    }
     let limit = Arc::new(Semaphore::new(FETCH_CONCURRENCY));
     let mut set = JoinSet::new();
     for i in todo {
@@ -384,6 +387,7 @@ async fn describe_instances(
         }
     }
     progress.add_work(instances.len() as u64);
+    progress.note(&format!("reading NodeInfo of {} instances", instances.len()));
     let limit = Arc::new(Semaphore::new(FETCH_CONCURRENCY));
     let mut set = JoinSet::new();
     for host in instances.keys().cloned() {

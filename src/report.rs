@@ -137,8 +137,15 @@ impl Snapshot {
         let p = self.population();
         let _ = writeln!(
             out,
-            "\nPopulation: {} accounts listed on {} instances ({} seeds, {} failed; {} lists hidden with {} accounts unseen, {} refused, {} partial).",
-            p.accounts_listed, p.instances, p.seeds, p.seeds_failed, p.hidden_lists, p.hidden_accounts, p.refused_lists, p.partial_lists
+            "\nPopulation: {} listed on {} ({}, {} failed; {} hidden with {} unseen, {} refused, {} partial).",
+            plural(p.accounts_listed as u64, "account"),
+            plural(p.instances as u64, "instance"),
+            plural(p.seeds as u64, "seed"),
+            p.seeds_failed,
+            plural(p.hidden_lists as u64, "list"),
+            plural(p.hidden_accounts, "account"),
+            p.refused_lists,
+            p.partial_lists
         );
         let src = &self.attribution;
         let db = match &src.database {
@@ -157,6 +164,14 @@ impl Snapshot {
         section(&mut out, "instances", &ranked(&self.by_instance()), top);
         section(&mut out, "hosting organisations", &ranked(&self.by_organisation()), top);
         out
+    }
+}
+
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }
 

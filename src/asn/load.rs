@@ -24,6 +24,19 @@ use crate::error::{Error, Result};
 pub const IPLOCATION_CREDIT: &str = "CC BY 4.0: RouteViews, DB-IP.com and NRO (via ip-location-db)";
 /// iptoasn's data is public domain.
 pub const IPTOASN_CREDIT: &str = "public domain (iptoasn.com; RouteViews, RIRs)";
+/// What is said of a file whose source cannot be told from its name.
+pub const UNKNOWN_LICENCE: &str = "unknown: check the data's source";
+
+/// The licence of a file, told from its format and its publisher's file naming
+/// (ip-location-db: `asn-ipv4.csv`, `asn-ipv6-num.csv` …; iptoasn: `ip2asn-*.tsv`).
+fn licence_of(file: &str, format: &str) -> &'static str {
+    match format {
+        "ip-location-db-csv" if file.starts_with("asn") => IPLOCATION_CREDIT,
+        "iptoasn-tsv" if file.starts_with("ip2asn") => IPTOASN_CREDIT,
+        "mmdb" => "see the database's own licence (GeoLite2: MaxMind EULA; DB-IP Lite: CC BY 4.0)",
+        _ => UNKNOWN_LICENCE,
+    }
+}
 
 const MMDB_MARKER: &[u8] = b"\xab\xcd\xefMaxMind.com";
 
@@ -155,16 +168,16 @@ fn read_one(path: &Path, lenient: bool, b: &mut Builder) -> Result<DbInfo> {
         .unwrap_or_default();
     let (format, licence, date) = if is_mmdb(&data) {
         let date = read_mmdb(path, data, b)?;
-        ("mmdb", "see the database's own licence", date)
+        ("mmdb", licence_of(&file, "mmdb"), date)
     } else {
         let text = String::from_utf8_lossy(&data);
         let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         if first.contains('\t') {
             read_tsv(path, &text, lenient, b)?;
-            ("iptoasn-tsv", IPTOASN_CREDIT, modified)
+            ("iptoasn-tsv", licence_of(&file, "iptoasn-tsv"), modified)
         } else if first.contains(',') {
             read_csv(path, &data, lenient, file.contains("v6"), b)?;
-            ("ip-location-db-csv", IPLOCATION_CREDIT, modified)
+            ("ip-location-db-csv", licence_of(&file, "ip-location-db-csv"), modified)
         } else {
             return Err(Error::AsnDb {
                 path: path.to_path_buf(),

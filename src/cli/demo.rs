@@ -7,14 +7,14 @@ use super::{print, Context, ReportFormat};
 use crate::config::Config;
 use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result};
-use crate::sim;
+use crate::sim::{self, world};
 
 /// `demo` arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub world: super::WorldArgs,
-    /// Handles to crawl [default: @demo@flagship.example]
+    /// Handles to crawl [default: the world's demo accounts]
     #[arg(value_name = "HANDLE")]
     pub handles: Vec<String>,
     /// Output format
@@ -32,6 +32,14 @@ pub struct Args {
 /// Simulator start-up or output errors.
 pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
     let w = args.world.world()?;
+    let seeds = if args.handles.is_empty() {
+        world::demo_seeds(&w)
+    } else {
+        args.handles.clone()
+    };
+    if seeds.is_empty() {
+        return Err(Error::World("has no demo accounts: name the handles to crawl".into()));
+    }
     let (instances, accounts) = (w.instances.len(), w.accounts.len());
     let running = sim::start(w.layout()).await?;
     let dir = tempfile_dir()?;
@@ -43,11 +51,6 @@ pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
     config.attribution.organisations = user_config.attribution.organisations;
     let ctx = Context::new(config)?;
     let attributor = Arc::new(ctx.attributor(quiet)?);
-    let seeds = if args.handles.is_empty() {
-        vec!["@demo@flagship.example".to_string()]
-    } else {
-        args.handles.clone()
-    };
     if args.format == ReportFormat::Text {
         print(&format!(
             "Simulated fediverse: {instances} instances, {accounts} accounts on 127.0.0.0/8 (DNS at {}, HTTP port {}).\n\n",

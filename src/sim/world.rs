@@ -486,10 +486,45 @@ pub fn generate(seed: u64, size: usize) -> World {
         display_name: Some("Demo User".into()),
         ..AccountSpec::default()
     });
+    add_variety_seeds(&mut rng, &instances, &mut accounts);
     World {
         providers: default_providers(),
         instances,
         accounts,
+    }
+}
+
+/// The handles `whohosts demo` crawls: accounts named `demo` or `demo-*`.
+pub fn demo_seeds(world: &World) -> Vec<String> {
+    world
+        .accounts
+        .iter()
+        .filter(|a| a.handle.starts_with("demo@") || a.handle.starts_with("demo-"))
+        .map(|a| format!("@{}", a.handle))
+        .collect()
+}
+
+/// Seeds that show the other paths: ActivityPub (Misskey), a hidden list, authorized fetch.
+fn add_variety_seeds(rng: &mut fastrand::Rng, instances: &[Instance], accounts: &mut Vec<AccountSpec>) {
+    let pool: Vec<String> = accounts.iter().map(|a| a.handle.clone()).collect();
+    let first = |sw: Software| instances.iter().skip(1).find(|i| i.software == sw && i.cname.is_none());
+    let variants = [
+        ("demo-misskey", first(Software::Misskey), false),
+        ("demo-hidden", first(Software::Mastodon), true),
+        ("demo-gts", first(Software::Gotosocial), false),
+    ];
+    for (user, inst, hidden) in variants {
+        let Some(inst) = inst else { continue };
+        let mut shuffled = pool.clone();
+        rng.shuffle(&mut shuffled);
+        shuffled.truncate(40);
+        let follows = shuffled;
+        accounts.push(AccountSpec {
+            handle: format!("{user}@{}", inst.domain),
+            follows,
+            hide_collections: hidden,
+            ..AccountSpec::default()
+        });
     }
 }
 

@@ -273,3 +273,29 @@ fn bad_database_lines_name_file_and_line_or_are_skipped() {
     let out = env.run(&["lookup", "--lenient", "--asn-db", bad.to_str().unwrap(), "127.1.0.9"]);
     assert!(out.status.success());
 }
+
+#[test]
+fn a_corrupt_database_file_is_one_clear_line() {
+    let env = hosting_world();
+    let bad = env.dir.path().join("asn-ipv4.csv.gz");
+    std::fs::write(&bad, [0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef]).unwrap();
+    let out = env.run(&["lookup", "--asn-db", bad.to_str().unwrap(), "127.1.0.9"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with(&format!("whohosts: ASN database {}: gzip: ", bad.display())),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let empty = env.dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let out = env.run(&["lookup", "--asn-db", empty.to_str().unwrap(), "127.1.0.9"]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        err,
+        format!(
+            "whohosts: ASN database {}: not a known format (expected ip-location-db CSV, iptoasn TSV or .mmdb)\n",
+            empty.display()
+        )
+    );
+}
