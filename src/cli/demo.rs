@@ -7,7 +7,7 @@ use super::{print, Context, ReportFormat};
 use crate::config::Config;
 use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result};
-use crate::sim::{self, world};
+use crate::sim::{self, generate};
 
 /// `demo` arguments.
 #[derive(Debug, clap::Args)]
@@ -33,7 +33,7 @@ pub struct Args {
 pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
     let w = args.world.world()?;
     let seeds = if args.handles.is_empty() {
-        world::demo_seeds(&w)
+        generate::demo_seeds(&w)
     } else {
         args.handles.clone()
     };

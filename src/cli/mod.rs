@@ -100,7 +100,7 @@ impl WorldArgs {
     pub fn world(&self) -> Result<crate::sim::world::World> {
         match &self.world {
             Some(p) => crate::sim::world::World::load(p),
-            None => Ok(crate::sim::world::generate(self.seed, self.size)),
+            None => Ok(crate::sim::generate::generate(self.seed, self.size)),
         }
     }
 }

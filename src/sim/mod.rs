@@ -3,13 +3,14 @@
 //! `whohosts demo`; nothing in it ever reaches beyond 127.0.0.0/8.
 //!
 //! # Architecture
-//! [`world`] describes or generates a world and lays out addresses; [`dns`] serves its zone
+//! [`world`] describes a world and lays out addresses, [`generate`] makes one from a seed; [`dns`] serves its zone
 //! over UDP on 127.0.0.1; [`server`] serves every instance over HTTP on its own 127.x.y.z
 //! (one port for all), answering per software in [`routes`]. [`start`] runs it on the current
 //! tokio runtime; [`Background`] runs it on a thread of its own for blocking callers (tests
 //! that drive the real binary).
 
 pub mod dns;
+pub mod generate;
 pub mod routes;
 pub mod server;
 pub mod world;
