@@ -25,7 +25,7 @@ pub const DEFAULT_MAX_REDIRECTS: usize = 5;
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: f64 = 10.0;
 /// Seconds for a whole request, body included.
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: f64 = 30.0;
-/// Retries of a request answered 429, 502 or 503, or failing in transport.
+/// Retries of a request answered 429, 502 or 503 (not transport failures).
 pub const DEFAULT_MAX_RETRIES: u32 = 4;
 /// First retry delay, doubled at each attempt (plus jitter).
 pub const DEFAULT_RETRY_BASE_SECS: f64 = 1.0;

@@ -216,22 +216,24 @@ async fn list_seed(
     if f.config().crawl.followers {
         directions.push(Direction::Followers);
     }
-    let rest = rest_account(f, &origin, &resolved.handle, opts).await;
-    let mut lists = vec![];
-    match rest {
-        Ok((account, token)) => {
-            report.account = Some(account.clone().into_account(&local));
-            for d in &directions {
-                progress.note(&format!("listing {} of {}", d.segment(), resolved.handle));
-                lists.push(mastodon::list(f, &origin, &account, *d, token.as_deref(), &local).await?);
-            }
+    let rest = async {
+        let (account, token) = rest_account(f, &origin, &resolved.handle, opts).await?;
+        report.account = Some(account.clone().into_account(&local));
+        let mut lists = vec![];
+        for d in &directions {
+            progress.note(&format!("listing {} of {}", d.segment(), resolved.handle));
+            lists.push(mastodon::list(f, &origin, &account, *d, token.as_deref(), &local).await?);
         }
-        // REST refused, absent, not Mastodon, or barred by robots.txt: ActivityPub instead.
-        Err(e) if rest_unavailable(&e) => {
-            lists = activitypub_lists(f, resolved, &directions, report, progress).await?;
-        }
-        Err(e) => return Err(e),
+        Ok(lists)
     }
+    .await;
+    let lists = match rest {
+        Ok(lists) => lists,
+        // REST refused (lookup or list), absent, not Mastodon, or barred by robots.txt:
+        // ActivityPub instead.
+        Err(e) if rest_unavailable(&e) => activitypub_lists(f, resolved, &directions, report, progress).await?,
+        Err(e) => return Err(e),
+    };
     for mut list in lists {
         enrich(f, &mut list, progress).await;
         match list.direction {
@@ -255,7 +257,15 @@ async fn rest_account(
     opts: &CrawlOptions,
 ) -> Result<(mastodon::RestAccount, Option<String>)> {
     if let Some(token) = &opts.token {
-        let me = mastodon::verify_credentials(f, origin, token).await?;
+        let me = mastodon::verify_credentials(f, origin, token)
+            .await
+            .map_err(|e| match e.status() {
+                Some(401 | 403) => Error::Refused {
+                    url: origin.to_string(),
+                    reason: "the access token was rejected (check WHOHOSTS_TOKEN / --token)".into(),
+                },
+                _ => e,
+            })?;
         if me.username.eq_ignore_ascii_case(&handle.user) {
             return Ok((me, Some(token.clone())));
         }

@@ -27,7 +27,7 @@ pub struct HostGate {
     resume_at: Mutex<Option<Instant>>,
     /// Requests sent to this host.
     pub requests: AtomicU64,
-    /// Requests that had to be retried (429/5xx/transport).
+    /// Requests that had to be retried (429, 502, 503).
     pub retries: AtomicU64,
 }
 

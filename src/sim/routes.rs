@@ -230,7 +230,7 @@ fn api(sim: &Sim, inst: &Instance, bare: &str, path: &str, auth: Option<&str>) -
                 &json!({"error": "This API requires an authenticated user"}),
             )
         }
-        Api::Open => {}
+        Api::Open | Api::LookupOnly => {}
     }
     let token_owner = auth
         .and_then(|a| a.strip_prefix("Bearer sim-token-"))
@@ -267,6 +267,13 @@ fn api(sim: &Sim, inst: &Instance, bare: &str, path: &str, auth: Option<&str>) -
         _ => return not_found(),
     };
     let owner_asks = token_owner == Some(i);
+    if inst.api() == Api::LookupOnly && !owner_asks {
+        return json_resp(
+            401,
+            API_JSON,
+            &json!({"error": "This method requires an authenticated user"}),
+        );
+    }
     if sim.layout.world.accounts[i].hide_collections && !owner_asks {
         return json_resp(200, API_JSON, &json!([]));
     }

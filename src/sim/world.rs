@@ -35,6 +35,8 @@ pub enum Api {
     Closed,
     /// 404: not Mastodon-compatible.
     None,
+    /// Account lookup answers, the follow lists answer 401 (lists restricted to users).
+    LookupOnly,
 }
 
 /// A fault an instance shows on demand.

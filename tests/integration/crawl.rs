@@ -323,3 +323,43 @@ fn account_fields_are_kept() {
         "{uri}"
     );
 }
+
+#[test]
+fn lists_closed_to_the_public_fall_back_to_activitypub() {
+    let mut home = inst("home.example", Software::Mastodon, "hetzner");
+    home.api = Some(Api::LookupOnly);
+    let mut accounts = crowd("far.example", 5);
+    let follows = handles_of(&accounts);
+    accounts.push(acct("me@home.example", &follows));
+    let env = Env::start(world(
+        vec![home, inst("far.example", Software::Mastodon, "ovh")],
+        accounts,
+    ));
+    let (snap, code) = env.crawl(&["me@home.example"]);
+    assert_eq!(code, 0, "{snap}");
+    let list = &seed(&snap, "me@home.example")["following"];
+    assert_eq!(list["source"], "activitypub");
+    assert_eq!(listed(list), expected(&follows));
+}
+
+#[test]
+fn a_rejected_token_fails_the_seed_clearly() {
+    let accounts = vec![acct("me@masto.example", &[])];
+    let env = Env::start(world(
+        vec![inst("masto.example", Software::Mastodon, "hetzner")],
+        accounts,
+    ));
+    let out = env
+        .cmd()
+        .env("WHOHOSTS_TOKEN", "wrong")
+        .args(["crawl", "--format", "json", "me@masto.example"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let snap: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let port = env.sim.http_port;
+    assert_eq!(
+        seed(&snap, "me@masto.example")["error"]["message"],
+        format!("refused http://masto.example:{port}/: the access token was rejected (check WHOHOSTS_TOKEN / --token)")
+    );
+}
