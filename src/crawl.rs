@@ -218,7 +218,12 @@ async fn list_seed(
     }
     let rest = async {
         let (account, token) = rest_account(f, &origin, &resolved.handle, opts).await?;
-        report.account = Some(account.clone().into_account(&local));
+        let seed_account = account.clone().into_account(&local);
+        let opted_out = !seed_account.may_expand() && token.is_none();
+        report.account = Some(seed_account);
+        if opted_out {
+            return Ok(opted_out_lists(&directions, "mastodon-api"));
+        }
         let mut lists = vec![];
         for d in &directions {
             progress.note(&format!("listing {} of {}", d.segment(), resolved.handle));
@@ -242,6 +247,27 @@ async fn list_seed(
         }
     }
     Ok(())
+}
+
+/// Why the follows of an account that opted out are not listed.
+pub const OPTED_OUT: &str =
+    "the account opts out of crawlers (noindex, not indexable or discoverable, or #nobot); with your own token you can crawl your own account";
+
+/// Lists recorded as refused because their owner opted out (DESIGN §6).
+fn opted_out_lists(directions: &[Direction], source: &str) -> Vec<FollowList> {
+    directions
+        .iter()
+        .map(|d| {
+            FollowList::empty(
+                *d,
+                source,
+                None,
+                ListStatus::Refused {
+                    reason: OPTED_OUT.into(),
+                },
+            )
+        })
+        .collect()
 }
 
 fn rest_unavailable(e: &Error) -> bool {
@@ -302,7 +328,12 @@ async fn activitypub_lists(
             .collect());
     }
     let actor: serde_json::Value = page.success()?.json()?;
-    report.account = Some(activitypub::account_from_actor(&actor));
+    let seed_account = activitypub::account_from_actor(&actor);
+    let opted_out = !seed_account.may_expand();
+    report.account = Some(seed_account);
+    if opted_out {
+        return Ok(opted_out_lists(directions, "activitypub"));
+    }
     let mut lists = vec![];
     for d in directions {
         let Some(href) = actor.get(d.segment()).and_then(|v| v.as_str()) else {

@@ -363,3 +363,45 @@ fn a_rejected_token_fails_the_seed_clearly() {
         format!("refused http://masto.example:{port}/: the access token was rejected (check WHOHOSTS_TOKEN / --token)")
     );
 }
+
+#[test]
+fn seeds_that_opt_out_are_not_crawled_without_their_token() {
+    let mut accounts = crowd("far.example", 3);
+    let follows = handles_of(&accounts);
+    let mut quiet = acct("quiet@masto.example", &follows);
+    quiet.noindex = true;
+    let mut nobot = acct("nobot@apm.example", &follows);
+    nobot.bio = "Please no crawling. #NoBot".into();
+    accounts.push(quiet);
+    accounts.push(nobot);
+    let mut apm = inst("apm.example", Software::Mastodon, "ovh");
+    apm.api = Some(Api::None);
+    let env = Env::start(world(
+        vec![
+            inst("masto.example", Software::Mastodon, "hetzner"),
+            apm,
+            inst("far.example", Software::Mastodon, "ovh"),
+        ],
+        accounts,
+    ));
+    let (snap, _) = env.crawl(&["quiet@masto.example", "nobot@apm.example"]);
+    for input in ["quiet@masto.example", "nobot@apm.example"] {
+        let list = &seed(&snap, input)["following"];
+        assert_eq!(list["status"]["state"], "refused", "{input}");
+        assert_eq!(list["status"]["reason"], whohosts::crawl::OPTED_OUT, "{input}");
+    }
+    assert!(env.paths("masto.example").iter().all(|p| !p.contains("/following")));
+    assert!(env.paths("apm.example").iter().all(|p| !p.contains("/following")));
+    // The owner, proving it with their token, can crawl their own account.
+    let out = env
+        .cmd()
+        .env("WHOHOSTS_TOKEN", "sim-token-quiet")
+        .args(["crawl", "--format", "json", "quiet@masto.example"])
+        .output()
+        .unwrap();
+    let snap: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        listed(&seed(&snap, "quiet@masto.example")["following"]),
+        expected(&follows)
+    );
+}
