@@ -58,6 +58,8 @@ pub struct HostAttribution {
     pub host: String,
     pub cnames: Vec<String>,
     pub dns_error: Option<String>,
+    /// Smallest TTL of the answers, seconds (how long they are reused within the run).
+    pub dns_ttl: u32,
     pub addresses: Vec<AddressAttribution>,
     /// The address the crawler connected to, when it did.
     pub connected: Option<IpAddr>,
@@ -151,6 +153,7 @@ impl Attributor {
             hosting_service: self.orgs.hosting_in(&res.cnames),
             cnames: res.cnames,
             dns_error: res.error,
+            dns_ttl: res.ttl,
             addresses,
             connected,
             shares,

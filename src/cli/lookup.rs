@@ -67,6 +67,7 @@ async fn answer(a: &Attributor, target: &str, format: Format) -> Result<bool> {
             host: target.to_string(),
             cnames: vec![],
             dns_error: None,
+            dns_ttl: 0,
             addresses: vec![a.address(ip, None).await],
             connected: None,
             hosting_service: None,

@@ -100,6 +100,16 @@ impl Zone {
     }
 
     fn cymru_txt(&self, name: &str) -> Option<String> {
+        if let Some(rev) = name.strip_suffix(".origin6.asn.cymru.com") {
+            // fd00:<octet>::/32 → nibbles reversed; the first eight nibbles name the prefix.
+            let nibbles: String = rev.split('.').rev().collect();
+            if nibbles.len() != 32 || !nibbles.starts_with("fd00") {
+                return None;
+            }
+            let octet = u8::from_str_radix(&nibbles[4..8], 16).ok()?;
+            let (_, asn, _, cc) = self.cymru.iter().find(|p| p.0 == octet)?;
+            return Some(format!("{asn} | fd00:{octet:x}::/32 | {cc} | ripencc | 2000-01-01"));
+        }
         if let Some(rev) = name.strip_suffix(".origin.asn.cymru.com") {
             let o: Vec<&str> = rev.split('.').collect();
             if o.len() != 4 || o[3] != "127" {

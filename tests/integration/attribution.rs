@@ -46,6 +46,7 @@ fn instances_are_grouped_by_organisation_with_cdn_and_hosting_labels() {
     let dual = &hosts["dual.example"];
     assert_eq!(dual["addresses"].as_array().unwrap().len(), 2, "A and AAAA");
     assert_eq!(dual["shares"], serde_json::json!({"Hetzner": 1.0}));
+    assert_eq!(dual["dns_ttl"], 300, "the simulator's TTL");
     assert_eq!(dual["connected"], "127.1.0.2");
     assert_eq!(dual["addresses"][0]["asn"], 24940);
     assert_eq!(dual["addresses"][0]["range_start"], "127.1.0.0");
