@@ -93,13 +93,21 @@ async fn attribute_all(
     out
 }
 
-/// Write the snapshot as JSON to `path`.
+/// Write the snapshot as JSON to `path`, atomically: a temporary file beside it is renamed
+/// over it, so an earlier file is never left half-overwritten.
 ///
 /// # Errors
 /// [`Error::Io`].
 pub fn write_json(snapshot: &Snapshot, path: &std::path::Path) -> Result<()> {
     let json = serde_json::to_vec_pretty(snapshot).expect("snapshots serialise");
-    std::fs::write(path, json).map_err(|e| Error::io(path, e))
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".part");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, json).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
 }
 
 /// Run `crawl`.
@@ -125,12 +133,13 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
         token: args.token.clone(),
     };
     let snap = snapshot(&ctx, &attributor, &args.handles, &options, quiet).await;
-    if let Some(path) = &args.output {
-        write_json(&snap, path)?;
-    }
+    // Print first: if the file cannot be written, the crawl is still on stdout.
     match args.format {
         ReportFormat::Json => print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?,
         ReportFormat::Text => print(&snap.render(args.top))?,
+    }
+    if let Some(path) = &args.output {
+        write_json(&snap, path)?;
     }
     let failed = snap.crawl.seeds.iter().filter(|s| s.error.is_some()).count();
     Ok(if failed > 0 { 1 } else { 0 })

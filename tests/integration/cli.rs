@@ -170,6 +170,17 @@ fn json_output_file_and_broken_pipe() {
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(v["crawl"]["seeds"][0]["server"], "a.example");
+    assert!(!env.dir.path().join("out.json.part").exists());
+    // An unwritable destination is one line, and stdout still has the report.
+    let out = env.run(&["crawl", "-o", "/nonexistent/dir/out.json", "u@a.example"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "whohosts: /nonexistent/dir/out.json.part: No such file or directory (os error 2)\n"
+    );
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("@u@a.example (on a.example)"));
     // `whohosts … | head` ends quietly when head stops reading.
     let bin = assert_cmd::cargo::cargo_bin("whohosts");
     let script = format!(
