@@ -10,7 +10,7 @@
 //! A bad line stops the load with the file and line, or under `lenient` is skipped and counted.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -139,17 +139,33 @@ pub fn load_all(paths: &[std::path::PathBuf], lenient: bool) -> Result<AsnDb> {
     Ok(AsnDb::from_rows(&v4, &v6, names, info))
 }
 
-fn gunzip(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
-    if !raw.starts_with(&[0x1f, 0x8b]) {
-        return Ok(raw);
+fn is_gzip(raw: &[u8]) -> bool {
+    raw.starts_with(&[0x1f, 0x8b])
+}
+
+fn gzip_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::AsnDb {
+        path: path.to_path_buf(),
+        message: format!("gzip: {e}"),
     }
-    let mut out = Vec::with_capacity(raw.len() * 4);
-    MultiGzDecoder::new(&raw[..])
+}
+
+/// The content as a stream, decompressed on the fly when gzip: the text is never held whole.
+fn stream(raw: &[u8]) -> Box<dyn BufRead + '_> {
+    if is_gzip(raw) {
+        Box::new(std::io::BufReader::with_capacity(1 << 16, MultiGzDecoder::new(raw)))
+    } else {
+        Box::new(raw)
+    }
+}
+
+/// The first 64 KiB of the content, to tell the format.
+fn head(path: &Path, raw: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    stream(raw)
+        .take(1 << 16)
         .read_to_end(&mut out)
-        .map_err(|e| Error::AsnDb {
-            path: path.to_path_buf(),
-            message: format!("gzip: {e}"),
-        })?;
+        .map_err(|e| gzip_error(path, e))?;
     Ok(out)
 }
 
@@ -157,7 +173,6 @@ fn gunzip(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
 fn read_one(path: &Path, lenient: bool, b: &mut Builder) -> Result<DbInfo> {
     let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let sha256 = format!("{:x}", Sha256::digest(&raw));
-    let data = gunzip(path, raw)?;
     let file = path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -166,17 +181,26 @@ fn read_one(path: &Path, lenient: bool, b: &mut Builder) -> Result<DbInfo> {
         .and_then(|m| m.modified())
         .map(|t| humantime::format_rfc3339_seconds(t).to_string())
         .unwrap_or_default();
-    let (format, licence, date) = if is_mmdb(&data) {
+    let head = head(path, &raw)?;
+    let binary = head.contains(&0);
+    let (format, licence, date) = if binary || is_mmdb(&raw) {
+        let data = if is_gzip(&raw) {
+            let mut out = Vec::new();
+            stream(&raw).read_to_end(&mut out).map_err(|e| gzip_error(path, e))?;
+            out
+        } else {
+            raw
+        };
         let date = read_mmdb(path, data, b)?;
         ("mmdb", licence_of(&file, "mmdb"), date)
     } else {
-        let text = String::from_utf8_lossy(&data);
+        let text = String::from_utf8_lossy(&head);
         let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         if first.contains('\t') {
-            read_tsv(path, &text, lenient, b)?;
+            read_tsv(path, stream(&raw), lenient, b)?;
             ("iptoasn-tsv", licence_of(&file, "iptoasn-tsv"), modified)
         } else if first.contains(',') {
-            read_csv(path, &data, lenient, file.contains("v6"), b)?;
+            read_csv(path, stream(&raw), lenient, file.contains("v6"), b)?;
             ("ip-location-db-csv", licence_of(&file, "ip-location-db-csv"), modified)
         } else {
             return Err(Error::AsnDb {
@@ -221,7 +245,7 @@ fn parse_bound(field: &str, v6_hint: bool) -> std::result::Result<(u128, bool), 
         .map_err(|_| format!("{field:?} is neither an address nor an integer"))
 }
 
-fn read_csv(path: &Path, data: &[u8], lenient: bool, v6_hint: bool, b: &mut Builder) -> Result<()> {
+fn read_csv(path: &Path, data: impl Read, lenient: bool, v6_hint: bool, b: &mut Builder) -> Result<()> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -232,8 +256,9 @@ fn read_csv(path: &Path, data: &[u8], lenient: bool, v6_hint: bool, b: &mut Buil
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) if lenient => {
-                let _ = e;
+            // A broken stream is not a bad line: never skip it.
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => return Err(gzip_error(path, e)),
+            Err(_) if lenient => {
                 b.skipped += 1;
                 continue;
             }
@@ -274,19 +299,27 @@ fn parse_asn(field: &str) -> std::result::Result<u32, String> {
         .map_err(|_| format!("AS number {f:?} is not a number"))
 }
 
-fn read_tsv(path: &Path, text: &str, lenient: bool, b: &mut Builder) -> Result<()> {
-    for (n, line) in text.lines().enumerate() {
+fn read_tsv(path: &Path, mut data: impl BufRead, lenient: bool, b: &mut Builder) -> Result<()> {
+    let mut buf = Vec::new();
+    let mut n = 0u64;
+    loop {
+        buf.clear();
+        if data.read_until(b'\n', &mut buf).map_err(|e| gzip_error(path, e))? == 0 {
+            return Ok(());
+        }
+        n += 1;
+        let line = String::from_utf8_lossy(&buf);
+        let line = line.trim_end_matches(['\n', '\r']);
         if line.trim().is_empty() {
             continue;
         }
         if let Err(msg) = tsv_row(b, line) {
             if !lenient {
-                return Err(bad_line(path, n as u64 + 1, msg));
+                return Err(bad_line(path, n, msg));
             }
             b.skipped += 1;
         }
     }
-    Ok(())
 }
 
 fn tsv_row(b: &mut Builder, line: &str) -> std::result::Result<(), String> {

@@ -203,35 +203,49 @@ impl<T: Key> Table<T> {
 }
 
 /// Flatten rows so no two overlap: on an overlap the narrowest row wins, then the earliest.
-/// Returns the segments in address order, lazily when no rows overlap (the usual case), so
-/// no second copy of the table is held while building it.
+/// Segments come out lazily in address order. Only clusters of rows that overlap each other
+/// are swept; every other row passes straight through, so flattening holds no second copy
+/// of the table.
 pub fn flatten(rows: &[Row]) -> Box<dyn Iterator<Item = Segment> + '_> {
     let mut order: Vec<u32> = (0..rows.len() as u32).collect();
     order.sort_by_key(|&i| (rows[i as usize].start, i));
-    let disjoint = order
-        .windows(2)
-        .all(|w| rows[w[0] as usize].end < rows[w[1] as usize].start);
-    if disjoint {
-        return Box::new(order.into_iter().map(move |i| {
-            let r = rows[i as usize];
-            Segment {
+    let mut k = 0;
+    let mut pending = std::collections::VecDeque::new();
+    Box::new(std::iter::from_fn(move || loop {
+        if let Some(seg) = pending.pop_front() {
+            return Some(seg);
+        }
+        let first = *order.get(k)? as usize;
+        let mut m = k + 1;
+        let mut reach = rows[first].end;
+        while m < order.len() && rows[order[m] as usize].start <= reach {
+            reach = reach.max(rows[order[m] as usize].end);
+            m += 1;
+        }
+        let cluster = &order[k..m];
+        k = m;
+        if let [only] = cluster {
+            let r = rows[*only as usize];
+            return Some(Segment {
                 start: r.start,
                 end: r.end,
                 info: r.info,
                 cut: None,
-            }
-        }));
-    }
-    Box::new(sweep(rows).into_iter())
+            });
+        }
+        pending.extend(sweep(rows, cluster));
+    }))
 }
 
-fn sweep(rows: &[Row]) -> Vec<Segment> {
+/// Flatten one cluster of overlapping rows (`members` index `rows`, whose order breaks ties).
+fn sweep(rows: &[Row], members: &[u32]) -> Vec<Segment> {
     // Events: (point, is_add, row). Removals sort before additions at the same point.
-    let mut events: Vec<(u128, bool, u32)> = Vec::with_capacity(rows.len() * 2);
-    for (i, r) in rows.iter().enumerate() {
-        events.push((r.start, true, i as u32));
+    let mut events: Vec<(u128, bool, u32)> = Vec::with_capacity(members.len() * 2);
+    for &i in members {
+        let r = rows[i as usize];
+        events.push((r.start, true, i));
         if let Some(after) = r.end.checked_add(1) {
-            events.push((after, false, i as u32));
+            events.push((after, false, i));
         }
     }
     events.sort_unstable();
