@@ -487,6 +487,22 @@ mod tests {
     }
 
     #[test]
+    fn asn_database_takes_one_path_or_a_list() {
+        let one = Config::from_toml("[attribution]\nasn_database = \"a.csv\"\n", Path::new("c")).unwrap();
+        assert_eq!(one.attribution.asn_database.list(), vec![PathBuf::from("a.csv")]);
+        let many = Config::from_toml(
+            "[attribution]\nasn_database = [\"v4.csv.gz\", \"v6.csv.gz\"]\n",
+            Path::new("c"),
+        )
+        .unwrap();
+        assert_eq!(
+            many.attribution.asn_database.list(),
+            vec![PathBuf::from("v4.csv.gz"), PathBuf::from("v6.csv.gz")]
+        );
+        assert!(Config::default().attribution.asn_database.list().is_empty());
+    }
+
+    #[test]
     fn private_addresses_accepts_bool_or_networks() {
         let c = Config::from_toml(
             "[network]\nallow_private_addresses = [\"127.0.0.0/8\"]\n",
