@@ -21,6 +21,13 @@ pub fn inst(domain: &str, software: Software, provider: &str) -> Instance {
     Instance::new(domain, software, provider)
 }
 
+/// A Mastodon instance whose REST API answers 404, so lists are read through ActivityPub.
+pub fn ap_only(domain: &str, provider: &str) -> Instance {
+    let mut i = Instance::new(domain, Software::Mastodon, provider);
+    i.api = Some(whohosts::sim::world::Api::None);
+    i
+}
+
 pub fn acct(handle: &str, follows: &[String]) -> AccountSpec {
     AccountSpec {
         handle: handle.into(),

@@ -69,8 +69,7 @@ fn crawl_ap(seed_inst: whohosts::sim::world::Instance, n: usize) -> (Value, Env,
 #[test]
 fn activitypub_variants_give_exact_sets() {
     // (instance, accounts, pages expected)
-    let mut mastodon_ap = inst("m.example", Software::Mastodon, "ovh");
-    mastodon_ap.api = Some(Api::None);
+    let mastodon_ap = ap_only("m.example", "ovh");
     let mut pleroma = inst("p.example", Software::Pleroma, "ovh");
     pleroma.api = Some(Api::Closed);
     let mut pleroma_embedded = inst("pe.example", Software::Pleroma, "ovh");
@@ -118,8 +117,7 @@ fn hidden_lists_are_reported_with_the_unseen_count() {
         a.hide_collections = !h.starts_with("pix");
         accounts.push(a);
     }
-    let mut apm = inst("apm.example", Software::Mastodon, "ovh");
-    apm.api = Some(Api::None);
+    let apm = ap_only("apm.example", "ovh");
     let env = Env::start(world(
         vec![
             inst("masto.example", Software::Mastodon, "hetzner"),
@@ -374,8 +372,7 @@ fn seeds_that_opt_out_are_not_crawled_without_their_token() {
     nobot.bio = "Please no crawling. #NoBot".into();
     accounts.push(quiet);
     accounts.push(nobot);
-    let mut apm = inst("apm.example", Software::Mastodon, "ovh");
-    apm.api = Some(Api::None);
+    let apm = ap_only("apm.example", "ovh");
     let env = Env::start(world(
         vec![
             inst("masto.example", Software::Mastodon, "hetzner"),

@@ -1,6 +1,6 @@
 //! Politeness: rate limits, 429 storms, robots.txt, User-Agent, authorized fetch.
 
-use whohosts::sim::world::{Api, Fault, RateLimitSpec, Software};
+use whohosts::sim::world::{Fault, RateLimitSpec, Software};
 
 use crate::common::*;
 
@@ -11,8 +11,7 @@ fn actor_heavy(far: whohosts::sim::world::Instance, n: usize) -> (Env, Vec<Strin
     let mut accounts = crowd(&far_domain, n);
     let follows = handles_of(&accounts);
     accounts.push(acct("seed@home.example", &follows));
-    let mut home = inst("home.example", Software::Mastodon, "hetzner");
-    home.api = Some(Api::None);
+    let home = ap_only("home.example", "hetzner");
     (Env::start(world(vec![home, far], accounts)), follows)
 }
 
