@@ -122,7 +122,8 @@ pub struct CrawlReport {
 /// What the user asked for beyond the config.
 #[derive(Debug, Clone, Default)]
 pub struct CrawlOptions {
-    /// The user's own access token, sent only to their own server.
+    /// The user's own access token. It belongs to the first seed and is only ever sent to
+    /// that seed's server: other seeds never see it.
     pub token: Option<String>,
 }
 
@@ -144,7 +145,11 @@ pub async fn run(
     let mut index = 0usize;
     while let Some(Task::Seed(input)) = frontier.pop() {
         let permit = limit.clone().acquire_owned().await.expect("never closed");
-        let (f, opts, p) = (fetcher.clone(), options.clone(), progress.clone());
+        let mut opts = options.clone();
+        if index > 0 {
+            opts.token = None;
+        }
+        let (f, p) = (fetcher.clone(), progress.clone());
         set.spawn(async move {
             let _permit = permit;
             (index, crawl_seed(&f, &input, &opts, &p).await)

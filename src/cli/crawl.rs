@@ -28,7 +28,8 @@ pub struct Args {
     /// Walk followers as well as follows
     #[arg(long)]
     pub followers: bool,
-    /// Your own access token, to list your own follows even when hidden (sent only to your server)
+    /// Your own access token, for the first HANDLE (yours): lists your follows even when hidden;
+    /// sent only to that handle's server
     #[arg(long, env = "WHOHOSTS_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// Output format
