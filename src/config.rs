@@ -85,6 +85,9 @@ pub struct Network {
     pub allow_private_addresses: PrivateAddresses,
     /// Port used when a URL is built from a bare domain; 0 = the scheme's default.
     pub port: u16,
+    /// PEM files of extra certificate authorities to trust besides the system's (a private
+    /// CA, or a test world's).
+    pub extra_root_certificates: Vec<String>,
     pub max_body_bytes: u64,
     pub max_redirects: usize,
     pub connect_timeout_secs: f64,
@@ -257,6 +260,7 @@ impl Default for Network {
             allow_http: false,
             allow_private_addresses: PrivateAddresses::All(false),
             port: 0,
+            extra_root_certificates: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_redirects: DEFAULT_MAX_REDIRECTS,
             connect_timeout_secs: DEFAULT_CONNECT_TIMEOUT_SECS,

@@ -124,12 +124,22 @@ impl Fetcher {
     /// Build the client from the config; names resolve through `dns`.
     ///
     /// # Errors
-    /// [`Error::ConfigValue`] when the TLS client cannot be built.
+    /// [`Error::ConfigValue`] when the TLS client cannot be built; [`Error::Io`] or
+    /// [`Error::Config`] for an unreadable extra root certificate.
     pub fn new(config: Arc<Config>, dns: Arc<Dns>) -> Result<Self> {
         // Installing twice is harmless: the first provider stays.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let net = &config.network;
+        let mut roots = vec![];
+        for path in &net.extra_root_certificates {
+            let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            roots.extend(reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::Config {
+                path: path.into(),
+                message: format!("network.extra_root_certificates: not PEM certificates: {e}"),
+            })?);
+        }
         let client = reqwest::Client::builder()
+            .tls_certs_merge(roots)
             .user_agent(config.user_agent())
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs_f64(net.connect_timeout_secs))

@@ -16,7 +16,7 @@ pub mod server;
 pub mod world;
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
@@ -32,6 +32,7 @@ pub struct Running {
     pub dns_addr: SocketAddr,
     pub http_port: u16,
     tasks: JoinSet<()>,
+    tls: Option<Tls>,
 }
 
 impl Drop for Running {
@@ -40,11 +41,47 @@ impl Drop for Running {
     }
 }
 
-/// Start serving `layout` on the current runtime.
+/// Certificate files for serving the simulator over TLS.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    /// The server certificate chain (PEM), valid for the world's domains.
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// The CA that signed it, for the client to trust.
+    pub ca: PathBuf,
+}
+
+fn acceptor(tls: &Tls) -> Result<tokio_rustls::TlsAcceptor> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &std::path::Path, e: String| Error::World(format!("TLS {}: {e}", what.display()));
+    let certs = CertificateDer::pem_file_iter(&tls.cert)
+        .and_then(|i| i.collect::<std::result::Result<Vec<_>, _>>())
+        .map_err(|e| bad(&tls.cert, e.to_string()))?;
+    let key = PrivateKeyDer::from_pem_file(&tls.key).map_err(|e| bad(&tls.key, e.to_string()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| bad(&tls.cert, e.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Start serving `layout` over plain http on the current runtime.
 ///
 /// # Errors
 /// [`Error::World`] when a socket cannot be bound.
 pub async fn start(layout: Layout) -> Result<Running> {
+    start_with(layout, None).await
+}
+
+/// Start serving `layout`, over TLS when `tls` is given.
+///
+/// # Errors
+/// [`Error::World`] when a socket cannot be bound or the certificates cannot be read.
+pub async fn start_with(layout: Layout, tls: Option<Tls>) -> Result<Running> {
+    let acceptor = tls.as_ref().map(acceptor).transpose()?;
     let zone = dns::Zone::of(&layout);
     let addresses = zone.v4_addresses();
     let (port, listeners) = server::bind_all(&addresses)
@@ -53,26 +90,33 @@ pub async fn start(layout: Layout) -> Result<Running> {
     let (udp, dns_addr) = dns::bind()
         .await
         .map_err(|e| Error::World(format!("cannot bind simulator DNS: {e}")))?;
-    let sim = Arc::new(Sim::new(layout, port));
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
+    let sim = Arc::new(Sim::new(layout, port, scheme));
     let mut tasks = JoinSet::new();
     tasks.spawn(dns::serve(udp, Arc::new(zone)));
     for l in listeners {
-        tasks.spawn(server::serve(l, sim.clone()));
+        tasks.spawn(server::serve(l, sim.clone(), acceptor.clone()));
     }
     Ok(Running {
         sim,
         dns_addr,
         http_port: port,
         tasks,
+        tls,
     })
 }
 
 impl Running {
-    /// The client settings that point whohosts at this simulator: its DNS server, plain http
-    /// on its port, loopback allowed (and nothing else private), a short timeout.
+    /// The client settings that point whohosts at this simulator: its DNS server, its port,
+    /// plain http allowed (or, over TLS, its CA trusted), loopback allowed (and nothing else
+    /// private), a short timeout.
     pub fn client_config(&self) -> Config {
         let mut c = Config::default();
-        c.network.allow_http = true;
+        match &self.tls {
+            // Over TLS the client stays https-only and trusts the world's CA.
+            Some(tls) => c.network.extra_root_certificates = vec![tls.ca.to_string_lossy().into_owned()],
+            None => c.network.allow_http = true,
+        }
         c.network.port = self.http_port;
         c.network.allow_private_addresses =
             PrivateAddresses::Networks(vec!["127.0.0.0/8".parse().expect("a valid network")]);
@@ -115,6 +159,14 @@ impl Background {
     /// # Errors
     /// [`Error::World`] when the simulator cannot start.
     pub fn start(layout: Layout) -> Result<Self> {
+        Background::start_with(layout, None)
+    }
+
+    /// Start `layout` on a new thread, over TLS when `tls` is given.
+    ///
+    /// # Errors
+    /// [`Error::World`] when the simulator cannot start.
+    pub fn start_with(layout: Layout, tls: Option<Tls>) -> Result<Self> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -124,7 +176,7 @@ impl Background {
                 .build()
                 .expect("a runtime can be built");
             rt.block_on(async move {
-                match start(layout).await {
+                match start_with(layout, tls).await {
                     Ok(running) => {
                         let info = (
                             running.dns_addr,

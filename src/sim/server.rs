@@ -59,6 +59,8 @@ struct Window {
 pub struct Sim {
     pub layout: Layout,
     pub port: u16,
+    /// `http`, or `https` when the simulator serves TLS.
+    pub scheme: &'static str,
     /// `user@instance-domain` (lower-case) → account index.
     pub by_handle: HashMap<String, usize>,
     /// account index → indices it follows / is followed by.
@@ -98,7 +100,7 @@ pub fn redirect(status: u16, to: &str) -> Response<Body> {
 
 impl Sim {
     /// Index a laid-out world served on `port`.
-    pub fn new(layout: Layout, port: u16) -> Self {
+    pub fn new(layout: Layout, port: u16, scheme: &'static str) -> Self {
         let accounts = &layout.world.accounts;
         let by_handle: HashMap<String, usize> = accounts
             .iter()
@@ -118,6 +120,7 @@ impl Sim {
         Sim {
             layout,
             port,
+            scheme,
             by_handle,
             follows,
             followers,
@@ -126,9 +129,9 @@ impl Sim {
         }
     }
 
-    /// `http://domain:port`.
+    /// `http://domain:port` (or https).
     pub fn base(&self, domain: &str) -> String {
-        format!("http://{domain}:{}", self.port)
+        format!("{}://{domain}:{}", self.scheme, self.port)
     }
 
     /// A copy of the request log.
@@ -332,21 +335,35 @@ pub async fn bind_all(addresses: &[std::net::Ipv4Addr]) -> std::io::Result<(u16,
     Err(last_err.unwrap_or_else(|| std::io::Error::other("no free port")))
 }
 
-/// Accept connections on `listener` forever, serving `sim`.
-pub async fn serve(listener: TcpListener, sim: Arc<Sim>) {
+/// Accept connections on `listener` forever, serving `sim` (over TLS with `tls`).
+pub async fn serve(listener: TcpListener, sim: Arc<Sim>, tls: Option<tokio_rustls::TlsAcceptor>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let sim = sim.clone();
+        let (sim, tls) = (sim.clone(), tls.clone());
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let sim = sim.clone();
-                async move { Ok::<_, Infallible>(sim.handle(req).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            match tls {
+                Some(acceptor) => {
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        serve_connection(stream, sim).await;
+                    }
+                }
+                None => serve_connection(stream, sim).await,
+            }
         });
     }
+}
+
+async fn serve_connection<S>(stream: S, sim: Arc<Sim>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let sim = sim.clone();
+        async move { Ok::<_, Infallible>(sim.handle(req).await) }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }

@@ -56,7 +56,22 @@ pub fn world(instances: Vec<Instance>, accounts: Vec<AccountSpec>) -> World {
 impl Env {
     /// Serve `world` and write a config pointing at it (with its ASN fixture).
     pub fn start(world: World) -> Env {
-        let sim = Background::start(world.layout()).expect("simulator starts");
+        Env::start_with(world, None)
+    }
+
+    /// Serve `world` over TLS with the test certificates in tests/fixtures/tls.
+    pub fn start_tls(world: World) -> Env {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+        let tls = whohosts::sim::Tls {
+            cert: dir.join("server.pem"),
+            key: dir.join("server.key"),
+            ca: dir.join("ca.pem"),
+        };
+        Env::start_with(world, Some(tls))
+    }
+
+    fn start_with(world: World, tls: Option<whohosts::sim::Tls>) -> Env {
+        let sim = Background::start_with(world.layout(), tls).expect("simulator starts");
         let dir = tempfile::tempdir().expect("temp dir");
         let fixture = dir.path().join("sim-asn.csv");
         std::fs::write(&fixture, sim.sim.layout.asn_csv()).unwrap();

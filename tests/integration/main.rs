@@ -8,3 +8,4 @@ mod common;
 mod crawl;
 mod faults;
 mod politeness;
+mod tls;
