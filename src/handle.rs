@@ -21,11 +21,13 @@ pub struct Handle {
 }
 
 impl Handle {
-    /// Build a handle from parts that came from a server (already split).
+    /// Build a handle from parts that came from a server (already split). The domain is
+    /// lower-cased and, when internationalised, put in its ASCII (punycode) form, the form host
+    /// names take in URLs, so handles and instance hosts compare equal.
     pub fn new(user: impl Into<String>, domain: &str) -> Self {
         Handle {
             user: user.into(),
-            domain: domain.trim_end_matches('.').to_ascii_lowercase(),
+            domain: ascii_domain(domain),
         }
     }
 
@@ -38,6 +40,23 @@ impl Handle {
 impl fmt::Display for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "@{}@{}", self.user, self.domain)
+    }
+}
+
+/// `domain` (with an optional `:port`) lower-cased, without a trailing dot, IDNs in punycode.
+fn ascii_domain(domain: &str) -> String {
+    let d = domain.trim_end_matches('.').to_lowercase();
+    let (name, port) = match d.rsplit_once(':') {
+        Some((n, p)) if p.chars().all(|c| c.is_ascii_digit()) => (n.to_string(), Some(p.to_string())),
+        _ => (d.clone(), None),
+    };
+    let name = match url::Host::parse(&name) {
+        Ok(url::Host::Domain(ascii)) => ascii,
+        _ => name,
+    };
+    match port {
+        Some(p) => format!("{name}:{p}"),
+        None => name,
     }
 }
 
@@ -141,9 +160,9 @@ fn from_profile_url(input: &str, s: &str) -> Result<Handle, Error> {
 pub struct InstanceHost(String);
 
 impl InstanceHost {
-    /// Lower-case and strip a trailing dot.
+    /// Lower-case, strip a trailing dot, IDNs in punycode (as in URLs).
     pub fn new(host: &str) -> Self {
-        InstanceHost(host.trim_end_matches('.').to_ascii_lowercase())
+        InstanceHost(ascii_domain(host))
     }
 
     /// The host of a URL, if it has one.
@@ -180,6 +199,15 @@ mod tests {
         }
         let h: Handle = "https://a.example/@bob@b.example".parse().unwrap();
         assert_eq!(h.to_string(), "@bob@b.example");
+    }
+
+    #[test]
+    fn internationalised_domains_use_their_ascii_form() {
+        let h: Handle = "@anna@Bücher.example".parse().unwrap();
+        assert_eq!(h.domain, "xn--bcher-kva.example");
+        let url = url::Url::parse("https://bücher.example/users/anna").unwrap();
+        assert_eq!(InstanceHost::of_url(&url).unwrap().as_str(), h.domain);
+        assert_eq!(InstanceHost::new("Social.Example:8443").as_str(), "social.example:8443");
     }
 
     #[test]

@@ -163,6 +163,33 @@ impl Snapshot {
         let _ = writeln!(out, "Attribution: {db}; address policy {}.", src.address_policy);
         section(&mut out, "instances", &ranked(&self.by_instance()), top);
         section(&mut out, "hosting organisations", &ranked(&self.by_organisation()), top);
+        let services = self.hosting_services();
+        if !services.is_empty() {
+            let list: Vec<String> = services
+                .iter()
+                .map(|(name, (instances, accounts))| {
+                    format!(
+                        "{name} ({}, {})",
+                        plural(*instances, "instance"),
+                        plural(*accounts, "account")
+                    )
+                })
+                .collect();
+            let _ = writeln!(out, "\nManaged hosting seen in DNS: {}.", list.join("; "));
+        }
+        out
+    }
+
+    /// Managed hosting services named in CNAME chains: instances and accounts on each.
+    pub fn hosting_services(&self) -> BTreeMap<String, (u64, u64)> {
+        let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for (host, r) in self.crawl.instances.iter().filter(|(_, r)| r.accounts > 0) {
+            if let Some(service) = self.hosts.get(host.as_str()).and_then(|h| h.hosting_service.clone()) {
+                let e = out.entry(service).or_default();
+                e.0 += 1;
+                e.1 += r.accounts;
+            }
+        }
         out
     }
 }
