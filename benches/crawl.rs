@@ -40,10 +40,9 @@ fn main() {
         let running = sim::start(world.layout()).await.expect("the simulator starts");
         let dir = std::env::temp_dir().join(format!("whohosts-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let fixture = dir.join("sim-asn.csv");
-        running.write_asn_fixture(&fixture).expect("fixture written");
-        let mut config = running.client_config();
-        config.attribution.asn_database = fixture.as_path().into();
+        let config = running
+            .config_with_fixture(&dir.join("sim-asn.csv"))
+            .expect("fixture written");
         let ctx = Context::new(config).expect("context");
         let attributor = Arc::new(ctx.attributor(true).expect("attributor"));
         let t = Instant::now();

@@ -43,11 +43,8 @@ pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
     let (instances, accounts) = (w.instances.len(), w.accounts.len());
     let running = sim::start(w.layout()).await?;
     let dir = tempfile_dir()?;
-    let fixture = dir.join("sim-asn.csv");
-    running.write_asn_fixture(&fixture)?;
-    let mut config = running.client_config();
+    let mut config = running.config_with_fixture(&dir.join("sim-asn.csv"))?;
     config.contact_url = user_config.contact_url;
-    config.attribution.asn_database = fixture.as_path().into();
     config.attribution.organisations = user_config.attribution.organisations;
     let ctx = Context::new(config)?;
     let attributor = Arc::new(ctx.attributor(quiet)?);

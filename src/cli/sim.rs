@@ -22,11 +22,8 @@ pub struct Args {
 pub async fn run(args: Args) -> Result<i32> {
     let w = args.world.world()?;
     let running = sim::start(w.layout()).await?;
-    let mut config = running.client_config();
     if let Some(path) = &args.write_config {
-        let fixture = path.with_extension("asn.csv");
-        running.write_asn_fixture(&fixture)?;
-        config.attribution.asn_database = fixture.as_path().into();
+        let config = running.config_with_fixture(&path.with_extension("asn.csv"))?;
         let text = toml::to_string(&config).map_err(|e| Error::ConfigValue(e.to_string()))?;
         std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
     }

@@ -134,13 +134,21 @@ impl Running {
         c
     }
 
-    /// Write the ASN fixture of this world to `path` (ip-location-db CSV).
+    /// [`Running::client_config`] with attribution from this world's ASN fixture, written to
+    /// `fixture` (ip-location-db CSV).
     ///
     /// # Errors
     /// [`Error::Io`].
-    pub fn write_asn_fixture(&self, path: &Path) -> Result<()> {
-        std::fs::write(path, self.sim.layout.asn_csv()).map_err(|e| Error::io(path, e))
+    pub fn config_with_fixture(&self, fixture: &Path) -> Result<Config> {
+        with_fixture(&self.sim, self.client_config(), fixture)
     }
+}
+
+/// Write `sim`'s ASN fixture to `fixture` and point `config`'s attribution at it.
+fn with_fixture(sim: &Sim, mut config: Config, fixture: &Path) -> Result<Config> {
+    std::fs::write(fixture, sim.layout.asn_csv()).map_err(|e| Error::io(fixture, e))?;
+    config.attribution.asn_database = fixture.into();
+    Ok(config)
 }
 
 /// A simulator on a thread of its own, for callers that block (tests driving the binary).
@@ -210,6 +218,14 @@ impl Background {
     /// See [`Running::client_config`].
     pub fn client_config(&self) -> Config {
         self.config.clone()
+    }
+
+    /// See [`Running::config_with_fixture`].
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn config_with_fixture(&self, fixture: &Path) -> Result<Config> {
+        with_fixture(&self.sim, self.client_config(), fixture)
     }
 }
 

@@ -73,10 +73,7 @@ impl Env {
     fn start_with(world: World, tls: Option<whohosts::sim::Tls>) -> Env {
         let sim = Background::start_with(world.layout(), tls).expect("simulator starts");
         let dir = tempfile::tempdir().expect("temp dir");
-        let fixture = dir.path().join("sim-asn.csv");
-        std::fs::write(&fixture, sim.sim.layout.asn_csv()).unwrap();
-        let mut config = sim.client_config();
-        config.attribution.asn_database = fixture.as_path().into();
+        let mut config = sim.config_with_fixture(&dir.path().join("sim-asn.csv")).unwrap();
         config.data_dir = dir.path().join("data").to_string_lossy().into_owned();
         config.network.request_timeout_secs = 3.0;
         let env = Env { sim, dir, config };
