@@ -163,11 +163,6 @@ impl Fetcher {
         &self.config
     }
 
-    /// The shared resolver.
-    pub fn dns(&self) -> &Arc<Dns> {
-        &self.dns
-    }
-
     /// Requests sent and retries made so far, over all hosts.
     pub fn totals(&self) -> (u64, u64) {
         self.pool.totals()

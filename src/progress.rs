@@ -32,13 +32,6 @@ impl Progress {
         Progress { bar: Arc::new(bar) }
     }
 
-    /// A bar that never draws.
-    pub fn hidden() -> Self {
-        Progress {
-            bar: Arc::new(ProgressBar::hidden()),
-        }
-    }
-
     /// Say what is being done now.
     pub fn note(&self, msg: &str) {
         self.bar.set_message(msg.to_string());
