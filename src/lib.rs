@@ -10,6 +10,7 @@
 //! - [`webfinger`], [`mastodon`], [`activitypub`], [`nodeinfo`]: one module per protocol.
 //! - [`crawl`]: the crawl over a [`crawl::Frontier`] of work, producing a [`crawl::CrawlReport`].
 //! - [`asn`], [`org`], [`attribution`]: from host to addresses, AS, range and organisation.
+//! - [`metrics`]: the concentration metrics of every level and weight (one implementation).
 //! - [`report`]: the printed and JSON summaries.
 //! - [`cli`]: the subcommands, one file each; `main.rs` only wires them up.
 //! - [`sim`]: the simulated fediverse (HTTP + DNS on loopback) used by tests, benchmarks and
@@ -27,6 +28,7 @@ pub mod error;
 pub mod handle;
 pub mod http;
 pub mod mastodon;
+pub mod metrics;
 pub mod nodeinfo;
 pub mod org;
 pub mod progress;
