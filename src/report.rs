@@ -199,6 +199,14 @@ fn plural(n: u64, word: &str) -> String {
 
 fn render_seed(out: &mut String, s: &crate::crawl::SeedReport) {
     let who = s.handle.as_deref().unwrap_or(&s.input);
+    if let Some(first) = &s.duplicate_of {
+        let _ = writeln!(
+            out,
+            "{}: duplicate of {first} (the same account, {who}), crawled once",
+            s.input
+        );
+        return;
+    }
     if let Some(e) = &s.error {
         let _ = writeln!(out, "{who}: failed: {}", e.message);
         return;

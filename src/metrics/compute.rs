@@ -309,6 +309,8 @@ fn population(snapshot: &Snapshot, g: &Graph) -> Population {
         let lists: Vec<_> = [&s.following, &s.followers].into_iter().flatten().collect();
         if s.error.is_some() {
             p.seeds_failed += 1;
+        } else if s.duplicate_of.is_some() {
+            p.seeds_duplicate += 1;
         } else if lists.iter().all(|l| l.status == ListStatus::Complete) {
             p.seeds_complete += 1;
         }

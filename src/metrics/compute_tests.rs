@@ -2,7 +2,7 @@
 //!
 //! Seeds: s1 follows a, b, c, d and is followed by a; s2 follows a (by handle only), e and f
 //! and hides its followers (7 unseen); s3 is s1 given a second time (same actor, same list);
-//! s4 failed. Instances: big.example (Hetzner IPv4 + OVH IPv6, 1000 users), cdn.example
+//! s4 failed; s5 is s2 again, recorded as its duplicate (not listed). Instances: big.example (Hetzner IPv4 + OVH IPv6, 1000 users), cdn.example
 //! (behind Cloudflare, NodeInfo without a user count), dual.example (Hetzner, Masto.host,
 //! 50 users), gone.example (unresolved, no NodeInfo); f has no server.
 
@@ -46,6 +46,7 @@ fn seed(input: &str, user: &str, following: Option<FollowList>, followers: Optio
         following,
         followers,
         error: None,
+        duplicate_of: None,
     }
 }
 
@@ -95,6 +96,10 @@ fn seeds() -> Vec<SeedReport> {
                 message: "DNS nowhere.example: no such host".into(),
             }),
             ..seed("@x@nowhere.example", "x", None, None)
+        },
+        SeedReport {
+            duplicate_of: Some("s2@home.example".into()),
+            ..seed("acct:s2@home.example", "s2", None, None)
         },
     ]
 }
@@ -299,10 +304,10 @@ fn users_and_activity_count_the_unknown_apart() {
 fn population_counts_everything_once() {
     let p = compute(&snapshot(AddressPolicy::Split)).population;
     let expected = Population {
-        seeds: 4,
+        seeds: 5,
         seeds_complete: 2,
         seeds_failed: 1,
-        seeds_duplicate: 0,
+        seeds_duplicate: 1,
         seeds_opted_out: 0,
         lists: 5,
         lists_complete: 4,
