@@ -7,7 +7,8 @@
 //! `https://x/@demo`) are listed once and the others recorded as duplicates of it. Each
 //! distinct seed is listed through the Mastodon API when its server offers it, else through
 //! ActivityPub, and accounts listed only by URI get their actor fetched, once per run
-//! ([`ActorCache`], shared by every seed and direction). Every instance met then has its
+//! ([`ActorCache`], shared by every seed and direction, and by the seeds' own actors read
+//! for their ActivityPub collections). Every instance met then has its
 //! NodeInfo read. Seeds, actor fetches and NodeInfo run concurrently through
 //! [`crate::fanout`] (bounded; a panicking task is recorded as that item's `internal`
 //! failure); every request still passes its host's gate in [`crate::http`]. Every fact
@@ -271,7 +272,7 @@ async fn list_seed(
         Ok(lists) => lists,
         // REST refused (lookup or list), absent, not Mastodon, or barred by robots.txt:
         // ActivityPub instead.
-        Err(e) if rest_unavailable(&e) => activitypub_lists(f, resolved, &directions, report, progress).await?,
+        Err(e) if rest_unavailable(&e) => activitypub_lists(shared, resolved, &directions, report).await?,
         Err(e) => return Err(e),
     };
     for mut list in lists {
@@ -335,19 +336,14 @@ async fn rest_account(
 }
 
 async fn activitypub_lists(
-    f: &Fetcher,
+    shared: &Shared,
     resolved: &webfinger::Resolved,
     directions: &[Direction],
     report: &mut SeedReport,
-    progress: &Progress,
 ) -> Result<Vec<FollowList>> {
-    let page = f
-        .get(
-            &resolved.actor_uri,
-            crate::http::Request::accept(crate::http::ACCEPT_ACTIVITY),
-        )
-        .await?;
-    if page.status == 401 {
+    let (f, progress) = (&*shared.fetcher, &shared.progress);
+    let actor = shared.actors.actor(f, &resolved.actor_uri).await;
+    if actor.as_ref().err().and_then(Error::status) == Some(401) {
         return Ok(directions
             .iter()
             .map(|d| {
@@ -362,7 +358,7 @@ async fn activitypub_lists(
             })
             .collect());
     }
-    let actor: serde_json::Value = page.success()?.json()?;
+    let actor = actor?;
     let seed_account = activitypub::account_from_actor(&actor);
     let opted_out = !seed_account.may_expand();
     report.account = Some(seed_account);
@@ -412,7 +408,7 @@ async fn enrich(shared: &Arc<Shared>, list: &mut FollowList) {
     let fetched = fanout::run(uris, FETCH_CONCURRENCY, |uri| {
         let shared = shared.clone();
         async move {
-            let fetched = shared.actors.get(&shared.fetcher, &uri).await;
+            let fetched = shared.actors.account(&shared.fetcher, &uri).await;
             shared.progress.work_done(1);
             fetched
         }

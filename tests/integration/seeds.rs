@@ -72,7 +72,13 @@ fn an_actor_listed_by_two_seeds_and_both_directions_is_fetched_once() {
         a.follows = vec!["s1@a.example".into()];
     }
     accounts.push(acct("s1@a.example", &follows));
-    accounts.push(acct("s2@b.example", &follows));
+    // s2 follows the crowd and s1: each seed's actor is read for its own lists and is also
+    // listed by the other (s1 in s2's follows, s2 among s1's followers).
+    let mut s2_follows = follows.clone();
+    s2_follows.push("s1@a.example".into());
+    let mut s1_fans = follows.clone();
+    s1_fans.push("s2@b.example".into());
+    accounts.push(acct("s2@b.example", &s2_follows));
     let env = Env::start(world(
         vec![
             ap_only("a.example", "hetzner"),
@@ -83,14 +89,22 @@ fn an_actor_listed_by_two_seeds_and_both_directions_is_fetched_once() {
     ));
     let (snap, code) = env.crawl(&["--followers", "s1@a.example", "s2@b.example"]);
     assert_eq!(code, 0, "{snap}");
-    for (input, list) in [
-        ("s1@a.example", "following"),
-        ("s1@a.example", "followers"),
-        ("s2@b.example", "following"),
-    ] {
+    let lists = [
+        ("s1@a.example", "following", &follows),
+        ("s1@a.example", "followers", &s1_fans),
+        ("s2@b.example", "following", &s2_follows),
+    ];
+    for (input, list, want) in lists {
         let l = &seed(&snap, input)[list];
         assert_eq!(l["source"], "activitypub", "{input} {list}");
-        assert_eq!(listed(l), expected(&follows), "{input} {list}: every actor filled in");
+        assert_eq!(listed(l), expected(want), "{input} {list}: every actor filled in");
+    }
+    for (host, path) in [("a.example", "/users/s1"), ("b.example", "/users/s2")] {
+        let fetches = env.paths(host).iter().filter(|p| *p == path).count();
+        assert_eq!(
+            fetches, 1,
+            "{host}{path}: read once for its own lists, reused in the other's"
+        );
     }
     let mut actor_fetches: Vec<String> = env
         .paths("far.example")
