@@ -2,14 +2,14 @@
 //!
 //! # Architecture
 //! [`concentration`] turns a list of bucket weights into every figure of §5 (top-k shares,
-//! k50/k75, HHI and its band, entropy and effective number, Gini). [`compute`] builds, from a
+//! k50/k75, HHI and its band, entropy and effective number, Gini). [`compute()`] builds, from a
 //! [`crate::report::Snapshot`], the buckets of every [`Level`] under every [`Weight`] and what
 //! could not be attributed at that level ([`LevelMetrics::apart`]), plus the [`Population`]
 //! statement. Stores, reports and exports read these values; none re-derives them.
 //!
 //! # Definitions
 //! - Only finite, positive weights are buckets; zero, negative and non-finite weights are
-//!   ignored by [`concentration`] (and [`compute`] never lists a zero-weight bucket).
+//!   ignored by [`concentration`] (and [`compute()`] never lists a zero-weight bucket).
 //! - Shares `s_i = w_i / W`, ranked largest first. `topK` is the sum of the K largest shares
 //!   (all of them when there are fewer than K buckets).
 //! - `k50`/`k75`: the smallest k whose cumulative share *reaches* 50 % / 75 %, where
