@@ -40,8 +40,9 @@ struct Graph {
     accounts: Vec<Distinct>,
     by_uri: HashMap<String, usize>,
     by_handle: HashMap<String, usize>,
-    /// (seed, direction, account) of each distinct edge.
-    edges: BTreeSet<(String, &'static str, usize)>,
+    /// (seed, direction, account) of each distinct edge; seeds numbered by `seeds`.
+    edges: BTreeSet<(usize, &'static str, usize)>,
+    seeds: HashMap<String, usize>,
     entries: usize,
 }
 
@@ -49,16 +50,14 @@ impl Graph {
     fn of(snapshot: &Snapshot) -> Graph {
         let mut g = Graph::default();
         for seed in &snapshot.crawl.seeds {
-            let seed_key = seed
-                .actor_uri
-                .clone()
-                .or(seed.handle.clone())
-                .unwrap_or(seed.input.clone());
+            let key = seed.actor_uri.as_ref().or(seed.handle.as_ref()).unwrap_or(&seed.input);
+            let next = g.seeds.len();
+            let seed_id = *g.seeds.entry(key.clone()).or_insert(next);
             for list in [&seed.following, &seed.followers].into_iter().flatten() {
                 for a in &list.accounts {
                     g.entries += 1;
                     let id = g.account(a);
-                    g.edges.insert((seed_key.clone(), list.direction.segment(), id));
+                    g.edges.insert((seed_id, list.direction.segment(), id));
                 }
             }
         }
