@@ -56,9 +56,14 @@ impl Zone {
                 }
                 None => i.domain.clone(),
             };
-            z.add(&target, Data::Addr(IpAddr::V4(v4)));
+            if i.ipv4.unwrap_or(true) {
+                z.add(&target, Data::Addr(IpAddr::V4(v4)));
+            }
             if let Some(v6) = v6 {
                 z.add(&target, Data::Addr(IpAddr::V6(v6)));
+            }
+            for ip in layout.extra.get(&i.domain).into_iter().flatten() {
+                z.add(&target, Data::Addr(*ip));
             }
             for alias in [&i.handle_domain, &i.redirect_from].into_iter().flatten() {
                 // Aliases get their own address next to the instance's: same provider.
@@ -83,14 +88,15 @@ impl Zone {
         self.records.entry(name.to_ascii_lowercase()).or_default().push(data);
     }
 
-    /// Every IPv4 address the zone hands out (the HTTP server listens on these).
-    pub fn v4_addresses(&self) -> Vec<Ipv4Addr> {
-        let mut v: Vec<Ipv4Addr> = self
+    /// Every loopback address the zone hands out: its 127.x.y.z and `::1` (the HTTP server
+    /// listens on these; the fd00::/8 addresses are never connected to).
+    pub fn listen_addresses(&self) -> Vec<IpAddr> {
+        let mut v: Vec<IpAddr> = self
             .records
             .values()
             .flatten()
             .filter_map(|d| match d {
-                Data::Addr(IpAddr::V4(a)) => Some(*a),
+                Data::Addr(a) if a.is_loopback() => Some(*a),
                 _ => None,
             })
             .collect();
