@@ -188,13 +188,7 @@ fn address_policy_is_configurable() {
     };
     let split = crawl("split");
     let multi = &split["hosts"]["multi.example"];
-    let ips: Vec<&str> = multi["addresses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["ip"].as_str().unwrap())
-        .collect();
-    assert_eq!(ips, ["127.1.0.2", "127.4.0.2", "fd00:7::2"]);
+    assert_eq!(ips(multi), ["127.1.0.2", "127.4.0.2", "fd00:7::2"]);
     let third = 1.0 / 3.0;
     assert_eq!(
         multi["shares"],

@@ -193,6 +193,28 @@ pub fn listed(list: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// Assert that `list` holds exactly `handles`, every account fetched without error.
+pub fn assert_fetched_in_full(list: &Value, handles: &[String]) {
+    assert_eq!(listed(list), expected(handles));
+    let errors: Vec<&Value> = list["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| !a["fetch_error"].is_null())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+/// The addresses of a host in a snapshot's `hosts`, in order.
+pub fn ips(host: &Value) -> Vec<&str> {
+    host["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["ip"].as_str().unwrap())
+        .collect()
+}
+
 pub fn expected(handles: &[String]) -> BTreeSet<String> {
     handles.iter().map(|h| format!("@{h}")).collect()
 }
