@@ -226,4 +226,9 @@ fn plain_http_urls_are_refused_without_allow_http() {
         "refused https://10.0.0.7/x: 10.0.0.7 is private (network.allow_private_addresses does not allow it)"
     );
     assert!(f.check_url(&"https://mastodon.example/x".parse().unwrap()).is_ok());
+    let err = f.check_url(&"http://mastodon.example/x".parse().unwrap()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "refused http://mastodon.example/x: plain http is not allowed (network.allow_http = false)"
+    );
 }
