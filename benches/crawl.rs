@@ -25,6 +25,7 @@ use whohosts::cli::Context;
 use whohosts::config::{Config, RateLimit, DEFAULT_HOST_CONCURRENCY};
 use whohosts::crawl::CrawlOptions;
 use whohosts::sim::server::Logged;
+use whohosts::sim::world::World;
 use whohosts::sim::{self, generate};
 
 fn env_num(name: &str, default: u64) -> u64 {
@@ -108,7 +109,7 @@ fn report_bound(config: &Config, log: &[Logged], secs: f64) {
 
 /// Make `demo-misskey` follow `n` accounts taken at even steps through the world's accounts
 /// (which are grouped by instance, so the heavy tail is kept); 0 keeps the generated list.
-fn widen_ap_seed(world: &mut whohosts::sim::world::World, n: usize) {
+fn widen_ap_seed(world: &mut World, n: usize) {
     let pool: Vec<String> = world
         .accounts
         .iter()
@@ -129,18 +130,38 @@ fn widen_ap_seed(world: &mut whohosts::sim::world::World, n: usize) {
     }
 }
 
+/// The generated world: seed 11, `size` instances, `latency` ms per response, the
+/// ActivityPub seed widened to `ap_follows` (0: as generated).
+fn bench_world(size: usize, latency: u64, ap_follows: usize) -> World {
+    let mut world = generate::generate(11, size);
+    for i in &mut world.instances {
+        i.latency_ms = latency;
+    }
+    widen_ap_seed(&mut world, ap_follows);
+    world
+}
+
+/// What the run's limits are, from the config in force.
+fn mode_line(config: &Config, polite: bool) -> String {
+    let r = &config.rate_limit;
+    let limits = format!(
+        "{} requests / {} s, {} paged / {} s, burst {}, {} at a time per host",
+        r.requests, r.period_secs, r.paged_requests, r.paged_period_secs, r.burst, config.network.host_concurrency
+    );
+    match polite {
+        true => format!("mode: polite (the shipped rate limits: {limits})"),
+        false => format!("mode: latency only, NOT polite ({limits})"),
+    }
+}
+
 fn main() {
     let polite = std::env::var("WHOHOSTS_BENCH_MODE").map_or(true, |m| m != "latency");
     let size = env_num("WHOHOSTS_BENCH_SIZE", if polite { 1000 } else { 2000 }) as usize;
     let latency = env_num("WHOHOSTS_BENCH_LATENCY_MS", 20);
+    let ap_follows = env_num("WHOHOSTS_BENCH_AP_FOLLOWS", if polite { 300 } else { 0 }) as usize;
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     rt.block_on(async {
-        let mut world = generate::generate(11, size);
-        for i in &mut world.instances {
-            i.latency_ms = latency;
-        }
-        let ap_follows = env_num("WHOHOSTS_BENCH_AP_FOLLOWS", if polite { 300 } else { 0 }) as usize;
-        widen_ap_seed(&mut world, ap_follows);
+        let world = bench_world(size, latency, ap_follows);
         let seeds = generate::demo_seeds(&world);
         let accounts = world.accounts.len();
         let running = sim::start(world.layout()).await.expect("the simulator starts");
@@ -159,16 +180,12 @@ fn main() {
         let t = Instant::now();
         let snap = snapshot(&ctx, &attributor, &seeds, &CrawlOptions::default(), true).await;
         let secs = t.elapsed().as_secs_f64();
-        let p = snap.population();
-        match polite {
-            true => println!("mode: polite (shipped rate limits: 300 requests / 300 s, 300 paged / 900 s, burst 10, {DEFAULT_HOST_CONCURRENCY} at a time per host)"),
-            false => println!("mode: latency only, NOT polite (10,000 requests/s per host, 4 at a time)"),
-        }
+        println!("{}", mode_line(&config, polite));
         println!("world: {size} instances, {accounts} accounts, {latency} ms latency per response");
         println!(
             "seeds: {} ({} accounts listed on {} instances)",
             seeds.len(),
-            p.accounts_listed,
+            snap.population().accounts_listed,
             snap.crawl.instances.len()
         );
         println!(
