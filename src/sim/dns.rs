@@ -56,9 +56,14 @@ impl Zone {
                 }
                 None => i.domain.clone(),
             };
-            z.add(&target, Data::Addr(IpAddr::V4(v4)));
+            if i.ipv4.unwrap_or(true) {
+                z.add(&target, Data::Addr(IpAddr::V4(v4)));
+            }
             if let Some(v6) = v6 {
                 z.add(&target, Data::Addr(IpAddr::V6(v6)));
+            }
+            for ip in layout.extra.get(&i.domain).into_iter().flatten() {
+                z.add(&target, Data::Addr(*ip));
             }
             for alias in [&i.handle_domain, &i.redirect_from].into_iter().flatten() {
                 // Aliases get their own address next to the instance's: same provider.
@@ -83,14 +88,15 @@ impl Zone {
         self.records.entry(name.to_ascii_lowercase()).or_default().push(data);
     }
 
-    /// Every IPv4 address the zone hands out (the HTTP server listens on these).
-    pub fn v4_addresses(&self) -> Vec<Ipv4Addr> {
-        let mut v: Vec<Ipv4Addr> = self
+    /// Every loopback address the zone hands out: its 127.x.y.z and `::1` (the HTTP server
+    /// listens on these; the fd00::/8 addresses are never connected to).
+    pub fn listen_addresses(&self) -> Vec<IpAddr> {
+        let mut v: Vec<IpAddr> = self
             .records
             .values()
             .flatten()
             .filter_map(|d| match d {
-                Data::Addr(IpAddr::V4(a)) => Some(*a),
+                Data::Addr(a) if a.is_loopback() => Some(*a),
                 _ => None,
             })
             .collect();
@@ -228,4 +234,47 @@ pub async fn bind() -> std::io::Result<(UdpSocket, SocketAddr)> {
     let s = UdpSocket::bind("127.0.0.1:0").await?;
     let a = s.local_addr()?;
     Ok((s, a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::world::{Instance, Software, World};
+
+    #[test]
+    fn ipv6_only_dual_stack_and_multi_homed_instances() {
+        let mut v6 = Instance::new("v6.example", Software::Mastodon, "hetzner");
+        v6.ipv4 = Some(false);
+        v6.ipv6_loopback = true;
+        let mut multi = Instance::new("multi.example", Software::Mastodon, "hetzner");
+        multi.extra_ipv4 = vec!["ovh".into()];
+        multi.ipv6 = true;
+        multi.ipv6_provider = Some("digitalocean".into());
+        let world = World {
+            providers: crate::sim::world::default_providers(),
+            instances: vec![v6, multi, Instance::new("ovh.example", Software::Mastodon, "ovh")],
+            accounts: vec![],
+        };
+        let zone = Zone::of(&world.layout());
+        let ips = |name: &str, t: RecordType| -> Vec<String> {
+            let (code, answers) = zone.answer(name, t);
+            assert_eq!(code, ResponseCode::NoError);
+            answers.iter().map(|(_, d)| format!("{d:?}")).collect()
+        };
+        assert!(ips("v6.example", RecordType::A).is_empty(), "no A record");
+        assert_eq!(ips("v6.example", RecordType::AAAA), ["Addr(::1)"]);
+        // The extra OVH address comes after ovh.example's own, which keeps 127.4.0.2.
+        assert_eq!(
+            ips("multi.example", RecordType::A),
+            ["Addr(127.1.0.3)", "Addr(127.4.0.3)"]
+        );
+        assert_eq!(ips("ovh.example", RecordType::A), ["Addr(127.4.0.2)"]);
+        assert_eq!(ips("multi.example", RecordType::AAAA), ["Addr(fd00:7::3)"]);
+        let listen = zone.listen_addresses();
+        assert!(
+            listen.contains(&IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)),
+            "{listen:?}"
+        );
+        assert!(!listen.iter().any(|a| a.to_string().starts_with("fd00")), "{listen:?}");
+    }
 }

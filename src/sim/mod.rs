@@ -83,7 +83,7 @@ pub async fn start(layout: Layout) -> Result<Running> {
 pub async fn start_with(layout: Layout, tls: Option<Tls>) -> Result<Running> {
     let acceptor = tls.as_ref().map(acceptor).transpose()?;
     let zone = dns::Zone::of(&layout);
-    let addresses = zone.v4_addresses();
+    let addresses = zone.listen_addresses();
     let (port, listeners) = server::bind_all(&addresses)
         .await
         .map_err(|e| Error::World(format!("cannot bind simulator addresses: {e}")))?;
@@ -108,7 +108,7 @@ pub async fn start_with(layout: Layout, tls: Option<Tls>) -> Result<Running> {
 
 impl Running {
     /// The client settings that point whohosts at this simulator: its DNS server, its port,
-    /// plain http allowed (or, over TLS, its CA trusted), loopback allowed (and nothing else
+    /// plain http allowed (or, over TLS, its CA trusted), loopback allowed (127.0.0.0/8 and ::1, nothing else
     /// private), a short timeout.
     pub fn client_config(&self) -> Config {
         let mut c = Config::default();
@@ -118,8 +118,10 @@ impl Running {
             None => c.network.allow_http = true,
         }
         c.network.port = self.http_port;
-        c.network.allow_private_addresses =
-            PrivateAddresses::Networks(vec!["127.0.0.0/8".parse().expect("a valid network")]);
+        c.network.allow_private_addresses = PrivateAddresses::Networks(vec![
+            "127.0.0.0/8".parse().expect("a valid network"),
+            "::1/128".parse().expect("a valid network"),
+        ]);
         c.network.request_timeout_secs = 5.0;
         c.network.retry_base_secs = 0.05;
         // The simulator is ours: a generous budget (its own rate limits still apply).

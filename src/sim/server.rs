@@ -7,7 +7,7 @@
 //! delegated domains) → latency → robots.txt → server-side rate limit (Mastodon's headers,
 //! 429s) → faults → the protocol routes in [`super::routes`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -34,7 +34,16 @@ pub struct Logged {
     pub status: u16,
     pub authorization: bool,
     pub user_agent: String,
+    /// When the request arrived.
+    pub at: SystemTime,
+    /// The pause this answer announced (`Retry-After`, `RateLimit-*`): no request to the host
+    /// should come before it.
+    pub announced_until: Option<SystemTime>,
 }
+
+/// Response extension carrying the end of an announced pause into the log.
+#[derive(Debug, Clone, Copy)]
+struct AnnouncedUntil(SystemTime);
 
 /// What the simulator saw.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +77,10 @@ pub struct Sim {
     pub followers: Vec<Vec<usize>>,
     stats: Mutex<Stats>,
     windows: Mutex<HashMap<String, Window>>,
+    /// Domains whose links to themselves say `http://` (`plain_http_links`).
+    plain_http: HashSet<String>,
+    /// Requests counted per instance for `announce`.
+    announce_counts: Mutex<HashMap<String, u32>>,
 }
 
 /// Build a response.
@@ -117,7 +130,16 @@ impl Sim {
                 }
             }
         }
+        let plain_http = layout
+            .world
+            .instances
+            .iter()
+            .filter(|i| i.plain_http_links)
+            .map(|i| i.domain.clone())
+            .collect();
         Sim {
+            plain_http,
+            announce_counts: Mutex::new(HashMap::new()),
             layout,
             port,
             scheme,
@@ -129,9 +151,13 @@ impl Sim {
         }
     }
 
-    /// `http://domain:port` (or https).
+    /// `http://domain:port` (or https; always http for `plain_http_links` instances).
     pub fn base(&self, domain: &str) -> String {
-        format!("{}://{domain}:{}", self.scheme, self.port)
+        let scheme = match self.plain_http.contains(domain) {
+            true => "http",
+            false => self.scheme,
+        };
+        format!("{scheme}://{domain}:{}", self.port)
     }
 
     /// A copy of the request log.
@@ -182,19 +208,13 @@ impl Sim {
         }
         w.blocked_until = Some(now + reset_in);
         self.stats.lock().expect("stats lock").too_many += 1;
-        let mut r = json(
-            429,
-            "application/json",
-            &serde_json::json!({"error": "Too many requests"}),
-        );
-        for (k, v) in headers {
-            r.headers_mut()
-                .insert(k, HeaderValue::from_str(&v).expect("header values are ASCII"));
-        }
+        let mut r = too_many();
+        set_headers(&mut r, headers);
         Err(Box::new(r))
     }
 
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
+        let at = SystemTime::now();
         let host = req
             .headers()
             .get(HOST)
@@ -215,6 +235,8 @@ impl Sim {
             .to_string();
         let resp = self.dispatch(&host, &path, authorization.as_deref()).await;
         self.log(Logged {
+            at,
+            announced_until: resp.extensions().get::<AnnouncedUntil>().map(|a| a.0),
             status: resp.status().as_u16(),
             authorization: authorization.is_some(),
             host,
@@ -232,7 +254,7 @@ impl Sim {
             tokio::time::sleep(Duration::from_millis(inst.latency_ms)).await;
         }
         if path == "/robots.txt" {
-            return self.robots(inst);
+            return robots(inst);
         }
         if let Some(file) = path.strip_prefix("/data/") {
             return self.download(file);
@@ -247,26 +269,51 @@ impl Sim {
             Ok(h) => h,
             Err(r) => return *r,
         };
-        let mut resp = match self.fault(inst, path).await {
-            Some(r) => r,
-            None => super::routes::route(self, inst, host, path, auth),
+        let announced = self.announce(inst);
+        let mut resp = match &announced {
+            Some(a) if a.refuse => too_many(),
+            _ => match self.fault(inst, path).await {
+                Some(r) => r,
+                None => super::routes::route(self, inst, host, path, auth),
+            },
         };
-        for (k, v) in headers {
-            resp.headers_mut()
-                .insert(k, HeaderValue::from_str(&v).expect("header values are ASCII"));
+        if let Some(a) = announced {
+            resp.extensions_mut().insert(AnnouncedUntil(a.until));
+            set_headers(&mut resp, a.headers);
         }
+        set_headers(&mut resp, headers);
         resp
     }
 
-    fn robots(&self, inst: &Instance) -> Response<Body> {
-        if inst.robots_disallow.is_empty() {
-            return respond(404, "text/plain", "not found");
+    /// The instance's `announce`, when this request is one that carries it.
+    fn announce(&self, inst: &Instance) -> Option<Announcement> {
+        use super::world::AnnounceStyle as S;
+        let a = inst.announce?;
+        let mut counts = self.announce_counts.lock().expect("announce lock");
+        let n = counts.entry(inst.domain.clone()).or_insert(0);
+        *n += 1;
+        if *n % a.every.max(1) != 0 {
+            return None;
         }
-        let mut body = String::from("User-agent: *\n");
-        for d in &inst.robots_disallow {
-            body.push_str(&format!("Disallow: {d}\n"));
-        }
-        respond(200, "text/plain", body)
+        let now = SystemTime::now();
+        let secs = Duration::from_secs(u64::from(a.secs));
+        let draft = vec![
+            ("ratelimit-limit", a.every.to_string()),
+            ("ratelimit-remaining", "0".to_string()),
+            ("ratelimit-reset", a.secs.to_string()),
+        ];
+        let (refuse, headers, until) = match a.style {
+            S::RetryAfterSeconds => (true, vec![("retry-after", a.secs.to_string())], now + secs),
+            S::RetryAfterDate => {
+                // An HTTP date has whole seconds: announce the next whole second after now + secs.
+                let whole = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs();
+                let until = SystemTime::UNIX_EPOCH + Duration::from_secs(whole + 1) + secs;
+                (true, vec![("retry-after", httpdate::fmt_http_date(until))], until)
+            }
+            S::RatelimitOn429 => (true, draft, now + secs),
+            S::RatelimitExhausted => (false, draft, now + secs),
+        };
+        Some(Announcement { refuse, headers, until })
     }
 
     /// Files for `asn-db update`: the world's ASN data as iptoasn TSV (gzip), or a broken one.
@@ -306,11 +353,53 @@ impl Sim {
     }
 }
 
-/// Bind every IPv4 address in `addresses` on one shared port.
+/// A pause announced on one answer.
+struct Announcement {
+    /// Answer 429 instead of the page.
+    refuse: bool,
+    headers: Vec<(&'static str, String)>,
+    until: SystemTime,
+}
+
+fn too_many() -> Response<Body> {
+    json(
+        429,
+        "application/json",
+        &serde_json::json!({"error": "Too many requests"}),
+    )
+}
+
+fn set_headers(resp: &mut Response<Body>, headers: Vec<(&'static str, String)>) {
+    for (k, v) in headers {
+        resp.headers_mut()
+            .insert(k, HeaderValue::from_str(&v).expect("header values are ASCII"));
+    }
+}
+
+/// robots.txt: the instance's status or file, else its `robots_disallow` for every agent,
+/// else 404.
+fn robots(inst: &Instance) -> Response<Body> {
+    if let Some(status) = inst.robots_status {
+        return respond(status, "text/html", format!("<h1>HTTP {status}</h1>"));
+    }
+    if let Some(text) = &inst.robots_txt {
+        return respond(200, "text/plain", text.clone());
+    }
+    if inst.robots_disallow.is_empty() {
+        return respond(404, "text/plain", "not found");
+    }
+    let mut body = String::from("User-agent: *\n");
+    for d in &inst.robots_disallow {
+        body.push_str(&format!("Disallow: {d}\n"));
+    }
+    respond(200, "text/plain", body)
+}
+
+/// Bind every address in `addresses` (127.x.y.z and `::1`) on one shared port.
 ///
 /// # Errors
 /// The bind error when no port works for all addresses after a few tries.
-pub async fn bind_all(addresses: &[std::net::Ipv4Addr]) -> std::io::Result<(u16, Vec<TcpListener>)> {
+pub async fn bind_all(addresses: &[IpAddr]) -> std::io::Result<(u16, Vec<TcpListener>)> {
     let mut last_err = None;
     for _ in 0..8 {
         let probe = TcpListener::bind("127.0.0.1:0").await?;
@@ -319,7 +408,7 @@ pub async fn bind_all(addresses: &[std::net::Ipv4Addr]) -> std::io::Result<(u16,
         let mut listeners = vec![];
         let mut failed = false;
         for a in addresses {
-            match TcpListener::bind(SocketAddr::new(IpAddr::V4(*a), port)).await {
+            match TcpListener::bind(SocketAddr::new(*a, port)).await {
                 Ok(l) => listeners.push(l),
                 Err(e) => {
                     last_err = Some(e);

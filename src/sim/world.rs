@@ -137,6 +137,49 @@ pub struct Instance {
     /// No NodeInfo (404).
     #[serde(default)]
     pub no_nodeinfo: bool,
+    /// robots.txt served verbatim (real rules: groups, `Allow`, wildcards, `Crawl-delay`);
+    /// replaces `robots_disallow`.
+    pub robots_txt: Option<String>,
+    /// robots.txt answers this status instead (5xx: do not crawl; 4xx: no rules).
+    pub robots_status: Option<u16>,
+    /// Every link the instance gives to itself says `http://`, even when served over TLS.
+    #[serde(default)]
+    pub plain_http_links: bool,
+    /// The AAAA record (with `ipv6`) lies in this provider's range instead of the instance's.
+    pub ipv6_provider: Option<String>,
+    /// Further A records, one in each of these providers' ranges (served like the first).
+    #[serde(default)]
+    pub extra_ipv4: Vec<String>,
+    /// Also publish AAAA `::1`, where the simulator listens too: a reachable IPv6 address.
+    #[serde(default)]
+    pub ipv6_loopback: bool,
+    /// Publish the A record (default true); `false` with `ipv6_loopback` is an IPv6-only host.
+    pub ipv4: Option<bool>,
+    /// Pauses the server announces every few requests (`Retry-After`, `RateLimit-*`).
+    pub announce: Option<Announce>,
+}
+
+/// How a server announces a pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnnounceStyle {
+    /// 429 with `Retry-After: <seconds>`.
+    RetryAfterSeconds,
+    /// 429 with `Retry-After: <HTTP date>` (whole seconds, so the pause ends on a second).
+    RetryAfterDate,
+    /// 429 with `RateLimit-Limit`, `RateLimit-Remaining: 0`, `RateLimit-Reset: <seconds>`.
+    RatelimitOn429,
+    /// A normal 200 carrying `RateLimit-Remaining: 0` and `RateLimit-Reset: <seconds>`.
+    RatelimitExhausted,
+}
+
+/// A pause announced on every `every`-th request to the instance (robots.txt not counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Announce {
+    pub style: AnnounceStyle,
+    pub every: u32,
+    pub secs: u32,
 }
 
 /// One account.
@@ -229,6 +272,14 @@ impl Instance {
             dns_fault: DnsFault::None,
             users_total: None,
             no_nodeinfo: false,
+            robots_txt: None,
+            robots_status: None,
+            plain_http_links: false,
+            ipv6_provider: None,
+            extra_ipv4: vec![],
+            ipv6_loopback: false,
+            ipv4: None,
+            announce: None,
         }
     }
 
@@ -255,6 +306,8 @@ pub struct Layout {
     pub addresses: BTreeMap<String, (Ipv4Addr, Option<Ipv6Addr>)>,
     /// Extra names (handle domains, redirecting domains, CNAME targets) → the instance they lead to.
     pub aliases: BTreeMap<String, String>,
+    /// Instance domain → further addresses (`extra_ipv4`, `ipv6_loopback`).
+    pub extra: BTreeMap<String, Vec<IpAddr>>,
 }
 
 impl World {
@@ -300,6 +353,11 @@ impl World {
                     i.domain, i.provider
                 )));
             }
+            for p in i.ipv6_provider.iter().chain(&i.extra_ipv4) {
+                if !providers.contains_key(p.as_str()) {
+                    return Err(Error::World(format!("instance {}: unknown provider {p:?}", i.domain)));
+                }
+            }
             if domains.insert(i.domain.as_str(), ()).is_some() {
                 return Err(Error::World(format!("instance {} is listed twice", i.domain)));
             }
@@ -326,20 +384,50 @@ impl World {
             let n = next.entry(i.provider.clone()).or_insert(0);
             let octet = octets[i.provider.as_str()];
             let v4 = Ipv4Addr::new(127, octet, (*n / 250) as u8, (*n % 250 + 2) as u8);
+            let v6_octet = i.ipv6_provider.as_ref().map_or(octet, |p| octets[p.as_str()]);
             let v6 = i
                 .ipv6
-                .then(|| Ipv6Addr::new(0xfd00, u16::from(octet), 0, 0, 0, 0, 0, (*n + 2) as u16));
+                .then(|| Ipv6Addr::new(0xfd00, u16::from(v6_octet), 0, 0, 0, 0, 0, (*n + 2) as u16));
             *n += 1;
             addresses.insert(i.domain.clone(), (v4, v6));
             for alias in [&i.handle_domain, &i.redirect_from, &i.cname].into_iter().flatten() {
                 aliases.insert(alias.clone(), i.domain.clone());
             }
         }
+        let extra = self.extra_addresses(&mut next, &octets);
         Layout {
             world: self,
             addresses,
             aliases,
+            extra,
         }
+    }
+
+    /// Addresses beyond each instance's first: `extra_ipv4` take the next free address of
+    /// their provider (after every instance's own, so other addresses do not move), and
+    /// `ipv6_loopback` adds `::1`.
+    fn extra_addresses(
+        &self,
+        next: &mut HashMap<String, u32>,
+        octets: &HashMap<&str, u8>,
+    ) -> BTreeMap<String, Vec<IpAddr>> {
+        let mut extra = BTreeMap::new();
+        for i in &self.instances {
+            let mut more = vec![];
+            for p in &i.extra_ipv4 {
+                let n = next.entry(p.clone()).or_insert(0);
+                let v4 = Ipv4Addr::new(127, octets[p.as_str()], (*n / 250) as u8, (*n % 250 + 2) as u8);
+                *n += 1;
+                more.push(IpAddr::V4(v4));
+            }
+            if i.ipv6_loopback {
+                more.push(IpAddr::V6(Ipv6Addr::LOCALHOST));
+            }
+            if !more.is_empty() {
+                extra.insert(i.domain.clone(), more);
+            }
+        }
+        extra
     }
 }
 

@@ -160,22 +160,86 @@ fn lookup_streams_tsv_and_json_from_stdin() {
     );
 }
 
+/// `multi.example` has two IPv4 addresses (Hetzner, OVH) and an IPv6 address
+/// (DigitalOcean); its 3 accounts plus 1 on `solo.example` (netcup) are followed.
+fn multi_homed_world() -> Env {
+    let mut multi = inst("multi.example", Software::Mastodon, "hetzner");
+    multi.extra_ipv4 = vec!["ovh".into()];
+    multi.ipv6 = true;
+    multi.ipv6_provider = Some("digitalocean".into());
+    let mut accounts = crowd("multi.example", 3);
+    accounts.extend(crowd("solo.example", 1));
+    let follows = handles_of(&accounts);
+    accounts.push(acct("me@solo.example", &follows));
+    Env::start(world(
+        vec![multi, inst("solo.example", Software::Mastodon, "netcup")],
+        accounts,
+    ))
+}
+
 #[test]
 fn address_policy_is_configurable() {
-    let env = hosting_world();
-    let out = env.run(&[
-        "crawl",
-        "--format",
-        "json",
-        "--address-policy",
-        "first",
-        "me@dual.example",
-    ]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["attribution"]["address_policy"], "first");
-    let out = env.run(&["crawl", "--address-policy", "ipv4", "me@dual.example"]);
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("address policy ipv4: IPv4 addresses only"), "{text}");
+    let env = multi_homed_world();
+    let crawl = |policy: &str| {
+        let (v, code) = env.crawl(&["--address-policy", policy, "me@solo.example"]);
+        assert_eq!(code, 0);
+        assert_eq!(v["attribution"]["address_policy"], policy);
+        v
+    };
+    let split = crawl("split");
+    let multi = &split["hosts"]["multi.example"];
+    assert_eq!(ips(multi), ["127.1.0.2", "127.4.0.2", "fd00:7::2"]);
+    let third = 1.0 / 3.0;
+    assert_eq!(
+        multi["shares"],
+        serde_json::json!({"Hetzner": third, "OVH": third, "DigitalOcean": third})
+    );
+    let ipv4 = crawl("ipv4");
+    assert_eq!(
+        ipv4["hosts"]["multi.example"]["shares"],
+        serde_json::json!({"Hetzner": 0.5, "OVH": 0.5})
+    );
+    let first = crawl("first");
+    let connected = first["hosts"]["multi.example"]["connected"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let org = match connected.as_str() {
+        "127.1.0.2" => "Hetzner",
+        "127.4.0.2" => "OVH",
+        other => panic!("connected to {other}"),
+    };
+    assert_eq!(
+        first["hosts"]["multi.example"]["shares"],
+        serde_json::json!({ org: 1.0 })
+    );
+    // The report's organisation grouping (3 accounts on multi.example, 1 on solo.example).
+    let orgs = |snap: &Value| -> Vec<(String, f64)> {
+        let text = env.run(&[
+            "crawl",
+            "--address-policy",
+            snap["attribution"]["address_policy"].as_str().unwrap(),
+            "me@solo.example",
+        ]);
+        String::from_utf8(text.stdout)
+            .unwrap()
+            .lines()
+            .skip_while(|l| !l.starts_with("By hosting organisations"))
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                (w[3..].join(" "), w[2].parse().unwrap())
+            })
+            .collect()
+    };
+    let named = |v: &[(&str, f64)]| v.iter().map(|(n, w)| (n.to_string(), *w)).collect::<Vec<_>>();
+    assert_eq!(
+        orgs(&split),
+        named(&[("DigitalOcean", 1.0), ("Hetzner", 1.0), ("OVH", 1.0), ("netcup", 1.0)])
+    );
+    assert_eq!(orgs(&ipv4), named(&[("Hetzner", 1.5), ("OVH", 1.5), ("netcup", 1.0)]));
+    assert_eq!(orgs(&first), named(&[(org, 3.0), ("netcup", 1.0)]));
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::process::Output;
 use assert_cmd::Command;
 use serde_json::Value;
 use whohosts::config::Config;
+use whohosts::sim::server::Logged;
 use whohosts::sim::world::{AccountSpec, Instance, Software, World};
 use whohosts::sim::Background;
 
@@ -123,6 +124,42 @@ impl Env {
         (v, code)
     }
 
+    /// Requests to `host`, in the order they arrived.
+    pub fn log(&self, host: &str) -> Vec<Logged> {
+        let mut log: Vec<Logged> = self
+            .sim
+            .sim
+            .stats()
+            .requests
+            .into_iter()
+            .filter(|r| r.host == host)
+            .collect();
+        log.sort_by_key(|r| r.at);
+        log
+    }
+
+    /// Check from the simulator's log that no request to `host` arrived before a pause the
+    /// host announced had ended; returns how many announced pauses a later request followed.
+    pub fn pauses_waited_out(&self, host: &str) -> usize {
+        let log = self.log(host);
+        let mut followed = 0;
+        for (k, r) in log.iter().enumerate() {
+            let Some(until) = r.announced_until else { continue };
+            if let Some(next) = log.get(k + 1) {
+                assert!(
+                    next.at >= until,
+                    "{host}: {} came {:?} before the pause announced by {} ({}) ended",
+                    next.path,
+                    until.duration_since(next.at).unwrap_or_default(),
+                    r.path,
+                    r.status
+                );
+                followed += 1;
+            }
+        }
+        followed
+    }
+
     /// Paths requested from `host`.
     pub fn paths(&self, host: &str) -> Vec<String> {
         self.sim
@@ -153,6 +190,28 @@ pub fn listed(list: &Value) -> BTreeSet<String> {
         .unwrap()
         .iter()
         .map(|a| a["handle"].as_str().or(a["actor_uri"].as_str()).unwrap().to_string())
+        .collect()
+}
+
+/// Assert that `list` holds exactly `handles`, every account fetched without error.
+pub fn assert_fetched_in_full(list: &Value, handles: &[String]) {
+    assert_eq!(listed(list), expected(handles));
+    let errors: Vec<&Value> = list["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| !a["fetch_error"].is_null())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+/// The addresses of a host in a snapshot's `hosts`, in order.
+pub fn ips(host: &Value) -> Vec<&str> {
+    host["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["ip"].as_str().unwrap())
         .collect()
 }
 

@@ -402,3 +402,60 @@ fn seeds_that_opt_out_are_not_crawled_without_their_token() {
         expected(&follows)
     );
 }
+
+/// An IPv6-only instance (AAAA ::1, no A) and a dual-stack one (A and AAAA ::1).
+fn ipv6_world() -> (Env, Vec<String>, Vec<String>) {
+    let mut v6 = inst("v6only.example", Software::Mastodon, "hetzner");
+    v6.ipv4 = Some(false);
+    v6.ipv6_loopback = true;
+    let mut dual = ap_only("dual.example", "ovh");
+    dual.ipv6_loopback = true;
+    let on_v6 = handles_of(&crowd("v6only.example", 5));
+    let on_dual = handles_of(&crowd("dual.example", 4));
+    let mut accounts = crowd("v6only.example", 5);
+    accounts.extend(crowd("dual.example", 4));
+    accounts.push(acct("seed@v6only.example", &on_dual));
+    accounts.push(acct("seed@dual.example", &on_v6));
+    (Env::start(world(vec![v6, dual], accounts)), on_v6, on_dual)
+}
+
+#[test]
+fn crawls_connect_over_ipv6() {
+    let (env, on_v6, on_dual) = ipv6_world();
+    let (snap, code) = env.crawl(&["seed@v6only.example", "seed@dual.example"]);
+    assert_eq!(code, 0, "{snap}");
+    let rest = &seed(&snap, "seed@v6only.example")["following"];
+    assert_eq!(rest["source"], "mastodon-api");
+    assert_eq!(listed(rest), expected(&on_dual));
+    let ap = &seed(&snap, "seed@dual.example")["following"];
+    assert_eq!(ap["source"], "activitypub");
+    assert_fetched_in_full(ap, &on_v6);
+    let v6 = &snap["hosts"]["v6only.example"];
+    assert_eq!(v6["connected"], "::1", "an IPv6-only host is reached over IPv6");
+    assert_eq!(v6["addresses"].as_array().unwrap().len(), 1);
+    let dual = &snap["hosts"]["dual.example"];
+    assert_eq!(ips(dual), ["127.4.0.2", "::1"]);
+    assert_eq!(
+        dual["connected"], "127.4.0.2",
+        "A before AAAA, as the resolver orders them"
+    );
+    assert!(
+        env.log("v6only.example").len() >= 8,
+        "the actor fetches all arrived over [::1]"
+    );
+}
+
+#[test]
+fn ipv6_loopback_is_allowed_only_through_config() {
+    let (mut env, _, _) = ipv6_world();
+    env.config.network.allow_private_addresses =
+        whohosts::config::PrivateAddresses::Networks(vec!["127.0.0.0/8".parse().unwrap()]);
+    env.write_config();
+    let (snap, code) = env.crawl(&["seed@v6only.example"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        seed(&snap, "seed@v6only.example")["error"]["message"],
+        "refused v6only.example: ::1 is loopback (network.allow_private_addresses does not allow it)"
+    );
+    assert!(env.log("v6only.example").is_empty());
+}

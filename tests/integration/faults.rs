@@ -137,17 +137,29 @@ fn private_addresses_are_refused_by_default() {
 
 #[test]
 fn plain_http_is_refused_by_default() {
-    let accounts = vec![acct("a@home.example", &[])];
-    let mut env = Env::start(world(
-        vec![inst("home.example", Software::Mastodon, "hetzner")],
-        accounts,
-    ));
-    env.config.network.allow_http = false;
-    env.write_config();
-    let (snap, _) = env.crawl(&["a@home.example"]);
-    // Without allow_http the WebFinger URL is https, which the plain-http simulator cannot answer.
-    assert_eq!(seed(&snap, "a@home.example")["error"]["kind"], "transport");
-    assert!(env.sim.sim.stats().requests.is_empty());
+    // TLS works (the WebFinger request is answered over https), but the instance's WebFinger
+    // points at its actor with http://: the https-only client refuses it by scheme, without
+    // connecting.
+    let mut home = inst("home.example", Software::Mastodon, "hetzner");
+    home.plain_http_links = true;
+    let env = Env::start_tls(world(vec![home], vec![acct("a@home.example", &[])]));
+    assert!(!env.config.network.allow_http, "https only, as in production");
+    let (snap, code) = env.crawl(&["a@home.example"]);
+    assert_eq!(code, 1);
+    let e = &seed(&snap, "a@home.example")["error"];
+    assert_eq!(e["kind"], "refused-by-policy", "{e}");
+    assert_eq!(
+        e["message"],
+        format!(
+            "refused http://home.example:{}/api/v1/accounts/lookup?acct=a: plain http is not allowed (network.allow_http = false)",
+            env.sim.http_port
+        )
+    );
+    assert_eq!(
+        env.paths("home.example"),
+        ["/robots.txt", "/.well-known/webfinger?resource=acct%3Aa%40home.example"],
+        "only the https requests arrived"
+    );
 }
 
 #[test]
@@ -214,4 +226,9 @@ fn plain_http_urls_are_refused_without_allow_http() {
         "refused https://10.0.0.7/x: 10.0.0.7 is private (network.allow_private_addresses does not allow it)"
     );
     assert!(f.check_url(&"https://mastodon.example/x".parse().unwrap()).is_ok());
+    let err = f.check_url(&"http://mastodon.example/x".parse().unwrap()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "refused http://mastodon.example/x: plain http is not allowed (network.allow_http = false)"
+    );
 }
