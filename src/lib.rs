@@ -7,7 +7,8 @@
 //! # Architecture
 //! - [`handle`], [`config`], [`error`]: the edges: validated input, configuration, errors.
 //! - [`dns`], [`ratelimit`], [`http`]: the safe, polite network layer every request uses.
-//! - [`webfinger`], [`mastodon`], [`activitypub`], [`nodeinfo`]: one module per protocol.
+//! - [`webfinger`], [`mastodon`], [`activitypub`], [`nodeinfo`]: one module per protocol;
+//!   [`pager`] walks the paged lists of both; [`bio`] reads bios as text for opt-outs.
 //! - [`crawl`]: the crawl over a [`crawl::Frontier`] of work, producing a [`crawl::CrawlReport`].
 //! - [`asn`], [`org`], [`attribution`]: from host to addresses, AS, range and organisation.
 //! - [`report`]: the printed and JSON summaries.
@@ -19,6 +20,7 @@ pub mod account;
 pub mod activitypub;
 pub mod asn;
 pub mod attribution;
+pub mod bio;
 pub mod cli;
 pub mod config;
 pub mod crawl;
@@ -29,6 +31,7 @@ pub mod http;
 pub mod mastodon;
 pub mod nodeinfo;
 pub mod org;
+pub mod pager;
 pub mod progress;
 pub mod ratelimit;
 pub mod report;

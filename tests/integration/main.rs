@@ -7,5 +7,6 @@ mod cli;
 mod common;
 mod crawl;
 mod faults;
+mod hostile_lists;
 mod politeness;
 mod tls;
