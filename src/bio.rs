@@ -13,26 +13,25 @@ pub fn text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(i) = rest.find(['<', '&']) {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        rest = if tail.starts_with('<') {
-            tag(tail, &mut out)
-        } else {
-            entity(tail, &mut out)
+        let (before, tail) = rest.split_at(i);
+        out.push_str(before);
+        rest = match tail.strip_prefix('<') {
+            Some(inside) => tag(inside, &mut out),
+            None => entity(tail.strip_prefix('&').unwrap_or(tail), &mut out),
         };
     }
     out.push_str(rest);
     out
 }
 
-/// Consume one tag at the start of `s` (which starts with `<`); a line break for `<br>` and
-/// block boundaries.
+/// Consume one tag after its `<`; a line break for `<br>` and block boundaries.
 fn tag<'a>(s: &'a str, out: &mut String) -> &'a str {
-    let Some(end) = s.find('>') else {
+    let Some((inside, after)) = s.split_once('>') else {
+        out.push('<');
         out.push_str(s);
         return "";
     };
-    let name: String = s[1..end]
+    let name = inside
         .trim_start_matches('/')
         .chars()
         .take_while(char::is_ascii_alphanumeric)
@@ -44,21 +43,22 @@ fn tag<'a>(s: &'a str, out: &mut String) -> &'a str {
     ) {
         out.push('\n');
     }
-    &s[end + 1..]
+    after
 }
 
-/// Consume one entity at the start of `s` (which starts with `&`).
+/// Consume one entity after its `&` (names are short: the search for `;` is bounded, so a
+/// body of lone `&`s stays linear).
 fn entity<'a>(s: &'a str, out: &mut String) -> &'a str {
-    let end = s.char_indices().take(12).find(|(_, c)| *c == ';').map(|(i, _)| i);
-    let decoded = end.and_then(|e| decode(&s[1..e]));
-    match (end, decoded) {
-        (Some(e), Some(c)) => {
+    let semicolon = s.char_indices().take(12).find(|(_, c)| *c == ';').map(|(i, _)| i);
+    let parts = semicolon.map(|i| s.split_at(i));
+    match parts.and_then(|(name, tail)| Some((decode(name)?, tail))) {
+        Some((c, tail)) => {
             out.push(c);
-            &s[e + 1..]
+            tail.strip_prefix(';').unwrap_or(tail)
         }
-        _ => {
+        None => {
             out.push('&');
-            &s[1..]
+            s
         }
     }
 }
@@ -73,8 +73,10 @@ fn decode(name: &str) -> Option<char> {
         "apos" => Some('\''),
         "nbsp" => Some(' '),
         _ => match name.strip_prefix('#') {
-            Some(hex) if hex.starts_with(['x', 'X']) => numeric(&hex[1..], 16),
-            Some(dec) => numeric(dec, 10),
+            Some(n) => match n.strip_prefix(['x', 'X']) {
+                Some(hex) => numeric(hex, 16),
+                None => numeric(n, 10),
+            },
             None => None,
         },
     }
@@ -99,12 +101,12 @@ pub fn hashtags(text: &str) -> Vec<String> {
         if !starts {
             continue;
         }
-        let rest = &text[i + 1..];
-        let len = rest
+        let rest = text.get(i + 1..).unwrap_or_default();
+        let end = rest
             .char_indices()
             .find(|(_, c)| !(is_word(*c) || is_separator(*c)))
             .map_or(rest.len(), |(j, _)| j);
-        let name = rest[..len].trim_end_matches(is_separator);
+        let name = rest.split_at(end).0.trim_end_matches(is_separator);
         if name.chars().any(char::is_alphabetic) {
             tags.push(name.to_lowercase());
         }

@@ -196,12 +196,9 @@ fn seed_account(page: crate::http::Page) -> Result<RestAccount> {
 /// The `rel="next"` target of a `Link` header, as written (it may be relative).
 pub fn next_link(header: &str) -> Option<String> {
     let mut rest = header;
-    while let Some(open) = rest.find('<') {
-        let after = &rest[open + 1..];
-        let close = after.find('>')?;
-        let target = &after[..close];
-        let params = &after[close + 1..];
-        let params = &params[..params.find('<').unwrap_or(params.len())];
+    while let Some((_, after)) = rest.split_once('<') {
+        let (target, tail) = after.split_once('>')?;
+        let params = tail.split('<').next().unwrap_or_default();
         let is_next = params.split([';', ',']).any(|p| {
             let p = p.replace('"', "").to_ascii_lowercase();
             let p = p.trim().replace(" =", "=").replace("= ", "=");
@@ -211,7 +208,7 @@ pub fn next_link(header: &str) -> Option<String> {
         if is_next {
             return Some(target.trim().to_string());
         }
-        rest = &after[close + 1..];
+        rest = tail;
     }
     None
 }
