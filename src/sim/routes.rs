@@ -185,7 +185,7 @@ fn nodeinfo(sim: &Sim, inst: &Instance) -> Response<Body> {
 
 /// A bio rendered as Mastodon renders it: HTML-escaped, in a paragraph, line breaks as
 /// `<br />`, and each hashtag a link `#<span>tag</span>` to the instance's tag page.
-fn bio_html(sim: &Sim, inst: &Instance, bio: &str) -> String {
+fn bio_html(base: &str, bio: &str) -> String {
     if bio.is_empty() {
         return String::new();
     }
@@ -202,8 +202,7 @@ fn bio_html(sim: &Sim, inst: &Instance, bio: &str) -> String {
                 let tag: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
                 let after = &rest[tag.len()..];
                 format!(
-                    "<a href=\"{}/tags/{tag}\" class=\"mention hashtag\" rel=\"tag\">#<span>{tag}</span></a>{after}",
-                    sim.base(&inst.domain)
+                    "<a href=\"{base}/tags/{tag}\" class=\"mention hashtag\" rel=\"tag\">#<span>{tag}</span></a>{after}"
                 )
             }
             None => w.to_string(),
@@ -239,7 +238,7 @@ fn rest_account(sim: &Sim, viewer: &Instance, i: usize, with_moved: bool) -> Val
         "indexable": !spec.noindex,
         "noindex": spec.noindex,
         "hide_collections": spec.hide_collections,
-        "note": bio_html(sim, inst, &spec.bio),
+        "note": bio_html(&sim.base(&inst.domain), &spec.bio),
         "url": format!("{}/@{user}", sim.base(&inst.domain)),
         "uri": actor_uri(sim, i),
         "followers_count": sim.followers[i].len(),
@@ -422,7 +421,7 @@ pub fn actor(sim: &Sim, i: usize) -> Value {
         "type": if spec.bot { "Service" } else { "Person" },
         "preferredUsername": user,
         "name": spec.display_name.clone().unwrap_or_else(|| user.to_string()),
-        "summary": bio_html(sim, inst, &spec.bio),
+        "summary": bio_html(&sim.base(&inst.domain), &spec.bio),
         "url": format!("{}/@{user}", sim.base(&inst.domain)),
         "inbox": format!("{id}/inbox"),
         "outbox": format!("{id}/outbox"),
@@ -586,4 +585,16 @@ fn page(sim: &Sim, inst: &Instance, id: &str, list: &[usize], offset: usize, kin
         Next::None => {}
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bios_are_served_as_mastodon_renders_them() {
+        assert_eq!(
+            super::bio_html("https://m.example", "Artist & <b>\nno crawlers: #NoBot, thanks"),
+            "<p>Artist &amp; &lt;b&gt;<br />no crawlers: <a href=\"https://m.example/tags/NoBot\" class=\"mention hashtag\" rel=\"tag\">#<span>NoBot</span></a>, thanks</p>"
+        );
+        assert_eq!(super::bio_html("https://m.example", ""), "");
+    }
 }
