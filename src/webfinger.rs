@@ -25,19 +25,13 @@ pub struct Resolved {
     pub via_host_meta: bool,
 }
 
+/// A JRD. Links are read one by one: a link with fields of the wrong type is ignored, not
+/// fatal to the document.
 #[derive(Debug, Deserialize)]
 struct Jrd {
     subject: Option<String>,
     #[serde(default)]
-    links: Vec<JrdLink>,
-}
-
-#[derive(Debug, Deserialize)]
-struct JrdLink {
-    rel: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    href: Option<String>,
+    links: serde_json::Value,
 }
 
 /// A parsed WebFinger answer: subject and the ActivityPub `self` href.
@@ -75,11 +69,14 @@ pub fn parse_descriptor(url: &Url, body: &[u8]) -> Result<Descriptor> {
         url: url.to_string(),
         message: format!("invalid WebFinger JSON: {e}"),
     })?;
+    let field = |l: &serde_json::Value, k: &str| l.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
     let self_href = jrd
         .links
-        .iter()
-        .find(|l| l.rel.as_deref() == Some("self") && l.kind.as_deref().is_some_and(is_activity_type))
-        .and_then(|l| l.href.clone());
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| field(l, "rel").as_deref() == Some("self") && field(l, "type").is_some_and(|t| is_activity_type(&t)))
+        .and_then(|l| field(l, "href"));
     Ok(Descriptor {
         subject: jrd.subject,
         self_href,
@@ -344,5 +341,37 @@ mod tests {
         assert_eq!(lrdd_template(&body).as_deref(), Some("https://a.example/{uri}"));
         let unclosed = format!("<XRD>{}", "<Link rel=\"lrdd\" ".repeat(4 * 1024 * 1024 / 17));
         assert_eq!(lrdd_template(&unclosed), None);
+    }
+
+    #[test]
+    fn a_bad_link_does_not_spoil_the_document() {
+        let url = Url::parse("https://a.example/.well-known/webfinger").unwrap();
+        let body = br#"{"subject":"acct:a@a.example","links":[{"rel":"self","type":7,"href":null},{"rel":"self","type":"application/activity+json","href":"https://a.example/u/a"}]}"#;
+        let d = parse_descriptor(&url, body).unwrap();
+        assert_eq!(d.self_href.as_deref(), Some("https://a.example/u/a"));
+        let d = parse_descriptor(&url, br#"{"subject":"acct:a@a.example","links":"x"}"#).unwrap();
+        assert_eq!(d.self_href, None);
+    }
+
+    /// Recorded answers give http(s) self links, the only kind `resolve` accepts: a
+    /// `javascript://host/x` href has a host but an opaque origin, which crashed the crawl.
+    #[test]
+    fn recorded_webfingers_give_http_self_links() {
+        for f in [
+            "fedidevs/webfinger/mastodon.json",
+            "fedidevs/webfinger/lemmy.json",
+            "peertube/peertube-webfinger.json",
+        ] {
+            let path = format!("{}/../shared/fixtures/real/{f}", env!("CARGO_MANIFEST_DIR"));
+            let body =
+                std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e} (../shared must sit beside the crate)"));
+            let url = Url::parse("https://x.example/.well-known/webfinger").unwrap();
+            let href = parse_descriptor(&url, &body)
+                .unwrap()
+                .self_href
+                .unwrap_or_else(|| panic!("{f}: no self link"));
+            assert!(http_url(&href).is_some(), "{f}: {href}");
+        }
+        assert_eq!(http_url("javascript://evil.example/x"), None);
     }
 }
