@@ -65,10 +65,19 @@ pub fn parse_descriptor(url: &Url, body: &[u8]) -> Result<Descriptor> {
             self_href,
         });
     }
-    let jrd: Jrd = serde_json::from_slice(body).map_err(|e| Error::Malformed {
+    let malformed = |message: String| Error::Malformed {
         url: url.to_string(),
-        message: format!("invalid WebFinger JSON: {e}"),
-    })?;
+        message,
+    };
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| malformed(format!("invalid WebFinger JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(malformed(format!(
+            "WebFinger JSON is {}, not an object",
+            crate::pager::describe(&v)
+        )));
+    }
+    let jrd: Jrd = serde_json::from_value(v).map_err(|e| malformed(format!("invalid WebFinger JSON: {e}")))?;
     let field = |l: &serde_json::Value, k: &str| l.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
     let self_href = jrd
         .links
@@ -373,5 +382,17 @@ mod tests {
             assert!(http_url(&href).is_some(), "{f}: {href}");
         }
         assert_eq!(http_url("javascript://evil.example/x"), None);
+    }
+
+    /// Found by fuzzing (webfinger_jrd): serde reads a struct from a JSON array by position,
+    /// so `["acct:x"]` passed as a JRD whose subject was `acct:x`.
+    #[test]
+    fn fuzz_a_jrd_that_is_an_array_is_malformed() {
+        let url = Url::parse("https://a.example/.well-known/webfinger").unwrap();
+        let e = parse_descriptor(&url, b"\r[\"\\\\]b+\"]").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "https://a.example/.well-known/webfinger: malformed response: WebFinger JSON is an array, not an object"
+        );
     }
 }
