@@ -3,9 +3,12 @@
 //! A collection is an `OrderedCollection` with `totalItems` and `first` (a URL, or an embedded
 //! page as Pleroma does); pages carry `next` and items in `orderedItems` or `items`, each a URI
 //! or an embedded object. Paging styles differ (Mastodon `page=N`, Misskey `cursor=`,
-//! GoToSocial `max_id=`) but all are followed through `next` as given. A collection showing
-//! only `totalItems`, or pages answering 403, is hidden; 401 means the server wants signed
-//! requests (authorized fetch) and is recorded as refused, never worked around.
+//! GoToSocial `max_id=`) but all are followed through `next` as given, by the shared
+//! [`crate::pager`]. A collection showing only `totalItems` (Mastodon's hidden collections,
+//! Pixelfed) does not expose its items; pages answering 403 mean hidden; 401 means the server
+//! wants signed requests (authorized fetch) and is recorded as refused, never worked around.
+//! An item that is not an account (no `id`, not an http(s) URI, `null`, a number) is skipped
+//! and counted; the rest of its page is kept.
 
 use serde_json::Value;
 use url::Url;

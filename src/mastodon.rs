@@ -3,7 +3,9 @@
 //! `GET /api/v1/accounts/lookup?acct=user` on the home server, then
 //! `GET /api/v1/accounts/:id/following?limit=80` along the `Link: <…>; rel="next"` header
 //! (whose `max_id` is a follow id, so it is followed as given, never rebuilt). A first page of
-//! `[]` while `following_count` > 0 means the owner hides the list.
+//! `[]` while `following_count` > 0 means the owner hides the list. Pages are walked by the
+//! shared [`crate::pager`]; each account of a page is read on its own, leniently, and one that
+//! names no server is skipped and counted without costing its page.
 
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
