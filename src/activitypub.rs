@@ -315,4 +315,35 @@ mod tests {
         felix["summary"] = Value::String(nobots);
         assert!(!account_from_actor(&felix).nobot_tag, "{}", felix["summary"]);
     }
+
+    #[test]
+    fn a_failing_page_before_any_account_says_why() {
+        let l = FollowList::empty(Direction::Following, "activitypub", Some(9), ListStatus::Complete);
+        let status = |status| Error::Status {
+            url: "https://a.example/f?page=1".into(),
+            status,
+        };
+        assert_eq!(
+            on_error(status(403), &l).unwrap(),
+            ListStatus::Hidden { unseen: Some(9) }
+        );
+        assert_eq!(
+            on_error(status(401), &l).unwrap(),
+            ListStatus::refused(Cause::AuthorizedFetch, SIGNED_ONLY)
+        );
+        let robots = Error::RobotsDisallowed {
+            host: "a.example".into(),
+            path: "/f".into(),
+        };
+        assert_eq!(
+            on_error(robots, &l).unwrap(),
+            ListStatus::refused(Cause::Robots, "robots.txt of a.example disallows /f")
+        );
+        let mut some = l.clone();
+        some.accounts.push(Account::default());
+        assert_eq!(
+            on_error(status(403), &some).unwrap(),
+            ListStatus::partial(Cause::PageFailed, "https://a.example/f?page=1: HTTP 403")
+        );
+    }
 }
