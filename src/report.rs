@@ -244,9 +244,13 @@ fn render_seed(out: &mut String, s: &crate::crawl::SeedReport) {
             ListStatus::Refused { reason, .. } => format!("refused: {reason}"),
             ListStatus::Partial { reason, .. } => format!("partial: {reason}"),
         };
+        let skipped = match l.skipped_total() {
+            0 => String::new(),
+            n => format!("; {} skipped", plural(n, "unreadable item")),
+        };
         let _ = writeln!(
             out,
-            "{who} (on {server}): {} {} listed via {}, {} declared; {status}",
+            "{who} (on {server}): {} {} listed via {}, {} declared; {status}{skipped}",
             l.accounts.len(),
             l.direction.segment(),
             l.source,

@@ -158,6 +158,10 @@ fn items_that_are_not_accounts_are_skipped_counted_and_their_pages_kept() {
     )
     .unwrap();
     assert!(text.contains("; 20 unreadable items skipped)."), "{text}");
+    assert!(
+        text.contains("15 following listed via activitypub, 15 declared; complete; 16 unreadable items skipped\n"),
+        "{text}"
+    );
 }
 
 #[test]
