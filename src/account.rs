@@ -1,9 +1,13 @@
 //! What the crawl keeps about an account and about a follow list.
 //!
 //! Both come from two sources (Mastodon's REST API and ActivityPub) and end up in one shape,
-//! so everything downstream (grouping, attribution, later snapshots) reads one type.
+//! so everything downstream (grouping, attribution, later snapshots) reads one type. A list
+//! that could not be read whole says why in a [`ListStatus`] whose refusals and partial walks
+//! carry a machine-readable [`Cause`]; items a server sent that are not accounts are counted
+//! in [`FollowList::skipped`], never allowed to drop their page.
 
 use serde::{Deserialize, Serialize};
+use url::Url;
 
 use crate::handle::InstanceHost;
 
@@ -46,15 +50,22 @@ impl Account {
     }
 }
 
-/// Whether a bio opts out of bots with `#nobot` or `#noindex`.
+/// Whether a bio opts out of bots with the hashtag `#nobot` or `#noindex`.
+///
+/// The bio is read as text first ([`crate::bio::text`]): Mastodon renders it as HTML, with
+/// hashtags as `<a …>#<span>nobot</span></a>`. Tags are matched as Mastodon parses them
+/// ([`crate::bio::hashtags`]), so `#nobots` or `#NoBotany` are other tags.
 pub fn bio_opts_out(bio: &str) -> bool {
-    let lower = bio.to_lowercase();
-    ["#nobot", "#noindex"].iter().any(|tag| {
-        lower.match_indices(tag).any(|(i, _)| {
-            let after = lower[i + tag.len()..].chars().next();
-            !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
-        })
-    })
+    crate::bio::hashtags(&crate::bio::text(bio))
+        .iter()
+        .any(|t| t == "nobot" || t == "noindex")
+}
+
+/// `s` as an actor URL when it is an absolute http(s) URL with a host; `None` otherwise
+/// (`javascript:`, `data:`, `mailto:`, relative or broken references).
+pub fn http_url(s: &str) -> Option<Url> {
+    let u = Url::parse(s).ok()?;
+    (matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())).then_some(u)
 }
 
 /// Which list of an account.
@@ -75,6 +86,31 @@ impl Direction {
     }
 }
 
+/// Why a list was refused or only partly read: a machine-readable kind, stored and grouped
+/// on, beside the human reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// robots.txt disallows the path.
+    Robots,
+    /// The account opts out of crawlers (noindex, not indexable/discoverable, #nobot).
+    OptedOut,
+    /// The server answers only signed requests.
+    AuthorizedFetch,
+    /// The walk reached `crawl.max_pages`.
+    PageCap,
+    /// The walk reached `crawl.max_accounts`.
+    AccountCap,
+    /// A `next` link led back to a page already read.
+    Loop,
+    /// A page brought no account not seen before, yet pointed to another.
+    NoProgress,
+    /// A `next` link that is not an http(s) URL.
+    BadNext,
+    /// A later page failed (status, transport, malformed body).
+    PageFailed,
+}
+
 /// How completely a follow list could be seen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
@@ -83,10 +119,52 @@ pub enum ListStatus {
     Complete,
     /// The owner hides the list; `unseen` accounts are declared but not listed.
     Hidden { unseen: Option<u64> },
-    /// The server refused us (authorized fetch, robots.txt, API closed to the public).
-    Refused { reason: String },
+    /// The server declares a count but exposes no items (Pixelfed, Lemmy, Friendica, or a
+    /// first page that is empty with nothing after it): `unseen` accounts are not listed.
+    NotExposed { unseen: Option<u64> },
+    /// The server refused us (authorized fetch, robots.txt, the owner opted out).
+    Refused { kind: Cause, reason: String },
     /// Some pages were read, then something stopped the walk.
-    Partial { reason: String },
+    Partial { kind: Cause, reason: String },
+}
+
+impl ListStatus {
+    /// A refusal.
+    pub fn refused(kind: Cause, reason: impl Into<String>) -> Self {
+        ListStatus::Refused {
+            kind,
+            reason: reason.into(),
+        }
+    }
+
+    /// A partial walk.
+    pub fn partial(kind: Cause, reason: impl Into<String>) -> Self {
+        ListStatus::Partial {
+            kind,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// What was wrong with an item a server listed that is not an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipKind {
+    /// JSON that is not an account at all (a number, `null`, an array, fields of the wrong type).
+    NotAnAccount,
+    /// An object without an `id` (ActivityPub) or an account without a usable handle or URI.
+    NoIdentity,
+    /// An id that is not an http(s) URL (`javascript:`, `data:`, `mailto:`, relative).
+    NotHttp,
+}
+
+/// Items of one kind skipped in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub kind: SkipKind,
+    pub count: u64,
+    /// The first such item's problem, in words.
+    pub reason: String,
 }
 
 /// A follow list as far as it could be read.
@@ -101,6 +179,9 @@ pub struct FollowList {
     pub accounts: Vec<Account>,
     /// Pages fetched.
     pub pages: u32,
+    /// Items the server listed that are not accounts, counted per kind.
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
 }
 
 impl FollowList {
@@ -113,7 +194,25 @@ impl FollowList {
             status,
             accounts: vec![],
             pages: 0,
+            skipped: vec![],
         }
+    }
+
+    /// Count one skipped item.
+    pub fn skip(&mut self, kind: SkipKind, reason: &str) {
+        match self.skipped.iter_mut().find(|s| s.kind == kind) {
+            Some(s) => s.count = s.count.saturating_add(1),
+            None => self.skipped.push(Skipped {
+                kind,
+                count: 1,
+                reason: reason.chars().take(200).collect(),
+            }),
+        }
+    }
+
+    /// Items skipped, all kinds.
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.iter().map(|s| s.count).fold(0, u64::saturating_add)
     }
 }
 
@@ -126,7 +225,46 @@ mod tests {
         assert!(bio_opts_out("<p>Artist. #NoBot please</p>"));
         assert!(bio_opts_out("#noindex"));
         assert!(!bio_opts_out("#nobotany fan"));
+        assert!(!bio_opts_out("#nobots"));
         assert!(!bio_opts_out("bots welcome"));
+    }
+
+    #[test]
+    fn mastodon_hashtag_links_opt_out() {
+        let html = r#"<p>Artist.</p><p><a href="https://x.example/tags/nobot" class="mention hashtag" rel="tag">#<span>nobot</span></a></p>"#;
+        assert!(bio_opts_out(html));
+        assert!(bio_opts_out("<p>a<br>#<span>NoIndex</span>&nbsp;b</p>"));
+        assert!(!bio_opts_out(
+            r#"<a href="https://x.example/tags/nobotany">#<span>nobotany</span></a>"#
+        ));
+    }
+
+    #[test]
+    fn only_http_urls_are_actor_urls() {
+        for bad in [
+            "javascript:alert(1)",
+            "javascript://evil.example/x",
+            "data:text/html,x",
+            "mailto:a@b.example",
+            "/users/x",
+            "https://",
+            "",
+        ] {
+            assert_eq!(http_url(bad), None, "{bad}");
+        }
+        assert!(http_url("https://a.example/users/x").is_some());
+    }
+
+    #[test]
+    fn skipped_items_are_counted_per_kind() {
+        let mut l = FollowList::empty(Direction::Following, "activitypub", None, ListStatus::Complete);
+        l.skip(SkipKind::NotHttp, "javascript:x");
+        l.skip(SkipKind::NotHttp, "data:y");
+        l.skip(SkipKind::NoIdentity, "object without id");
+        assert_eq!(l.skipped_total(), 3);
+        assert_eq!((l.skipped[0].count, l.skipped[0].reason.as_str()), (2, "javascript:x"));
+        let json = serde_json::to_value(&l).unwrap();
+        assert_eq!(json["skipped"][1]["kind"], "no_identity");
     }
 
     #[test]

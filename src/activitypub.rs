@@ -3,19 +3,21 @@
 //! A collection is an `OrderedCollection` with `totalItems` and `first` (a URL, or an embedded
 //! page as Pleroma does); pages carry `next` and items in `orderedItems` or `items`, each a URI
 //! or an embedded object. Paging styles differ (Mastodon `page=N`, Misskey `cursor=`,
-//! GoToSocial `max_id=`) but all are followed through `next` as given. A collection showing
-//! only `totalItems`, or pages answering 403, is hidden; 401 means the server wants signed
-//! requests (authorized fetch) and is recorded as refused, never worked around.
-
-use std::collections::HashSet;
+//! GoToSocial `max_id=`) but all are followed through `next` as given, by the shared
+//! [`crate::pager`]. A collection showing only `totalItems` (Mastodon's hidden collections,
+//! Pixelfed) does not expose its items; pages answering 403 mean hidden; 401 means the server
+//! wants signed requests (authorized fetch) and is recorded as refused, never worked around.
+//! An item that is not an account (no `id`, not an http(s) URI, `null`, a number) is skipped
+//! and counted; the rest of its page is kept.
 
 use serde_json::Value;
 use url::Url;
 
-use crate::account::{bio_opts_out, Account, Direction, FollowList, ListStatus};
+use crate::account::{bio_opts_out, http_url, Account, Cause, Direction, FollowList, ListStatus, SkipKind};
 use crate::error::{Error, Result};
-use crate::handle::InstanceHost;
+use crate::handle::{Handle, InstanceHost};
 use crate::http::{Fetcher, Request, ACCEPT_ACTIVITY};
+use crate::pager::{self, describe, Fetched, Skip, Walk};
 
 /// Why a 401 is not worked around.
 pub const SIGNED_ONLY: &str = "the server answers only signed requests (authorized fetch)";
@@ -28,6 +30,7 @@ pub async fn fetch_actor(f: &Fetcher, uri: &Url) -> Result<Value> {
     f.get_ok(uri, Request::accept(ACCEPT_ACTIVITY)).await?.json()
 }
 
+/// A string field, or the `id` of an embedded object.
 fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     match v.get(key)? {
         Value::String(s) => Some(s),
@@ -36,205 +39,160 @@ fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     }
 }
 
-/// An [`Account`] from an actor object.
+/// An [`Account`] from an actor object. Only an http(s) `id` is kept as the actor URI (and
+/// gives the server); the handle is kept only when it is a valid `user@host`.
 pub fn account_from_actor(v: &Value) -> Account {
-    let id = str_field(v, "id").map(str::to_string);
-    let server = id
-        .as_deref()
-        .and_then(|i| Url::parse(i).ok())
-        .and_then(|u| InstanceHost::of_url(&u));
+    let id = str_field(v, "id").and_then(http_url);
+    let server = id.as_ref().and_then(InstanceHost::of_url);
     let handle = match (str_field(v, "preferredUsername"), &server) {
-        (Some(user), Some(host)) => Some(format!("@{user}@{host}")),
+        (Some(user), Some(host)) => format!("{user}@{host}").parse::<Handle>().ok().map(|h| h.to_string()),
         _ => None,
     };
-    let kind = str_field(v, "type");
+    let kind = v.get("type").and_then(Value::as_str);
     Account {
         handle,
         server,
-        actor_uri: id,
-        display_name: str_field(v, "name").filter(|s| !s.is_empty()).map(str::to_string),
+        actor_uri: id.map(String::from),
+        display_name: v
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
         bot: kind.map(|k| k == "Service" || k == "Application"),
-        moved_to: str_field(v, "movedTo").map(str::to_string),
+        moved_to: str_field(v, "movedTo").and_then(http_url).map(String::from),
         discoverable: v.get("discoverable").and_then(Value::as_bool),
         indexable: v.get("indexable").and_then(Value::as_bool),
         noindex: v.get("noindex").and_then(Value::as_bool),
         hide_collections: None,
         followers_count: None,
         following_count: None,
-        nobot_tag: str_field(v, "summary").is_some_and(bio_opts_out),
+        nobot_tag: v.get("summary").and_then(Value::as_str).is_some_and(bio_opts_out),
         last_status_at: None,
         fetch_error: None,
     }
 }
 
-/// An account known only by its URI.
-pub fn account_from_uri(uri: &str) -> Account {
-    Account {
-        server: Url::parse(uri).ok().and_then(|u| InstanceHost::of_url(&u)),
-        actor_uri: Some(uri.to_string()),
+/// An account known only by its URI, when that is an http(s) URL.
+///
+/// # Errors
+/// A [`Skip`] for any other reference.
+pub fn account_from_uri(uri: &str) -> std::result::Result<Account, Skip> {
+    let url =
+        http_url(uri).ok_or_else(|| Skip::new(SkipKind::NotHttp, format!("item {uri:?} is not an http(s) URL")))?;
+    Ok(Account {
+        server: InstanceHost::of_url(&url),
+        actor_uri: Some(url.into()),
         ..Account::default()
+    })
+}
+
+/// One collection item: a URI or an embedded object with an http(s) `id`.
+///
+/// # Errors
+/// A [`Skip`] saying why the item is not an account.
+pub fn item(v: &Value) -> std::result::Result<Account, Skip> {
+    match v {
+        Value::String(uri) => account_from_uri(uri),
+        Value::Object(_) => match str_field(v, "id") {
+            None => Err(Skip::new(SkipKind::NoIdentity, "an object without an id")),
+            Some(id) if http_url(id).is_none() => account_from_uri(id),
+            Some(_) => Ok(account_from_actor(v)),
+        },
+        other => Err(Skip::new(
+            SkipKind::NotAnAccount,
+            format!("an item that is {}", describe(other)),
+        )),
     }
 }
 
-fn items(page: &Value) -> Vec<Account> {
-    let list = page
-        .get("orderedItems")
-        .or_else(|| page.get("items"))
-        .and_then(Value::as_array);
-    list.into_iter()
-        .flatten()
-        .filter_map(|item| match item {
-            Value::String(uri) => Some(account_from_uri(uri)),
-            Value::Object(_) => Some(account_from_actor(item)),
-            _ => None,
-        })
-        .collect()
+/// The items and `next` of a collection page (or of a collection holding its items).
+/// `orderedItems` or `items` may be an array or a single item.
+pub fn page_of(page: &Value) -> Fetched {
+    let items = match page.get("orderedItems").or_else(|| page.get("items")) {
+        Some(Value::Array(list)) => list.iter().map(item).collect(),
+        Some(Value::Null) | None => vec![],
+        Some(one) => vec![item(one)],
+    };
+    Fetched {
+        items,
+        next: str_field(page, "next").map(str::to_string),
+    }
 }
 
-fn total(v: &Value) -> Option<u64> {
+/// The declared size of a collection (`totalItems`), when it is a count.
+pub fn total(v: &Value) -> Option<u64> {
     v.get("totalItems").and_then(Value::as_u64)
 }
 
-struct Walk {
-    out: FollowList,
-    seen_pages: HashSet<String>,
-    seen_accounts: HashSet<String>,
-    max: usize,
+/// What a failed page means: before any account, 403 hides the list, 401 and robots.txt
+/// refuse it; otherwise the walk is partial.
+fn on_error(e: Error, l: &FollowList) -> Result<ListStatus> {
+    if !l.accounts.is_empty() {
+        return Ok(pager::partial_on_error(e));
+    }
+    Ok(match e.status() {
+        Some(403) => ListStatus::Hidden { unseen: l.declared },
+        Some(401) => ListStatus::refused(Cause::AuthorizedFetch, SIGNED_ONLY),
+        _ if e.kind() == "robots" => ListStatus::refused(Cause::Robots, e.to_string()),
+        _ => pager::partial_on_error(e),
+    })
 }
 
-impl Walk {
-    /// Take a page's items; `false` when the walk must stop.
-    fn take(&mut self, page: &Value) -> bool {
-        self.out.pages += 1;
-        for a in items(page) {
-            let key = a.actor_uri.clone().unwrap_or_default();
-            if self.seen_accounts.insert(key) {
-                self.out.accounts.push(a);
-            }
-        }
-        if self.out.accounts.len() >= self.max {
-            self.out.accounts.truncate(self.max);
-            self.out.status = ListStatus::Partial {
-                reason: format!("stopped at crawl.max_accounts = {}", self.max),
-            };
-            return false;
-        }
-        true
-    }
-
-    fn stop_on_error(&mut self, e: Error) {
-        self.out.status = match (e.status(), self.out.accounts.is_empty()) {
-            (Some(403), true) => ListStatus::Hidden {
-                unseen: self.out.declared,
-            },
-            (Some(401), true) => ListStatus::Refused {
-                reason: SIGNED_ONLY.into(),
-            },
-            _ => ListStatus::Partial { reason: e.to_string() },
-        };
+/// A page body as JSON that is an object.
+fn json_object(p: &crate::http::Page) -> Result<Value> {
+    let v: Value = p.json()?;
+    match v.is_object() {
+        true => Ok(v),
+        false => Err(Error::Malformed {
+            url: p.url.to_string(),
+            message: format!("expected an ActivityPub object, got {}", describe(&v)),
+        }),
     }
 }
 
-/// Read a whole collection.
+/// Read a whole collection (see [`crate::pager`] for every way a walk ends).
 ///
 /// # Errors
 /// Only for the collection root: 401 and 403 come back as `Refused`/`Hidden` lists, other
 /// failures as errors.
 pub async fn list(f: &Fetcher, collection: &Url, direction: Direction) -> Result<FollowList> {
     let root_page = f.get(collection, Request::accept(ACCEPT_ACTIVITY)).await?;
+    let empty = |status| FollowList::empty(direction, "activitypub", None, status);
     match root_page.status {
-        401 => {
-            return Ok(FollowList::empty(
-                direction,
-                "activitypub",
-                None,
-                ListStatus::Refused {
-                    reason: SIGNED_ONLY.into(),
-                },
-            ))
-        }
-        403 => {
-            return Ok(FollowList::empty(
-                direction,
-                "activitypub",
-                None,
-                ListStatus::Hidden { unseen: None },
-            ))
-        }
+        401 => return Ok(empty(ListStatus::refused(Cause::AuthorizedFetch, SIGNED_ONLY))),
+        403 => return Ok(empty(ListStatus::Hidden { unseen: None })),
         _ => {}
     }
-    let root: Value = root_page.success()?.json()?;
-    let declared = total(&root);
-    let mut walk = Walk {
-        out: FollowList::empty(direction, "activitypub", declared, ListStatus::Complete),
-        seen_pages: HashSet::from([collection.to_string()]),
-        seen_accounts: HashSet::new(),
-        max: f.config().crawl.max_accounts,
+    let root = json_object(&root_page.success()?)?;
+    let base = collection.clone();
+    let mut walk = Walk::new(
+        FollowList::empty(direction, "activitypub", total(&root), ListStatus::Complete),
+        &f.config().crawl,
+    );
+    walk.mark_read(collection);
+    let start = match root.get("first") {
+        Some(first @ Value::Object(_)) => walk.take(&base, page_of(first)),
+        Some(Value::String(s)) => walk.follow(&base, s),
+        _ => walk.take(&base, page_of(&root)),
     };
-    if !walk.take(&root) {
-        return Ok(walk.out);
-    }
-    walk.out.pages = 0;
-    let mut next = match root.get("first") {
-        Some(Value::Object(_)) => {
-            let first = &root["first"];
-            if !walk.take(first) {
-                return Ok(walk.out);
-            }
-            str_field(first, "next").map(str::to_string)
-        }
-        Some(Value::String(s)) => Some(s.clone()),
-        _ => None,
-    };
-    if root.get("first").is_none() && walk.out.accounts.is_empty() && declared.unwrap_or(0) > 0 {
-        walk.out.status = ListStatus::Hidden { unseen: declared };
-        return Ok(walk.out);
-    }
-    while let Some(n) = next.take() {
-        let url = match collection.join(&n) {
-            Ok(u) => u,
-            Err(e) => {
-                walk.out.status = ListStatus::Partial {
-                    reason: format!("bad next link {n:?}: {e}"),
-                };
-                break;
-            }
-        };
-        if !walk.seen_pages.insert(url.to_string()) {
-            walk.out.status = ListStatus::Partial {
-                reason: format!("paging loop: {url} was already read"),
-            };
-            break;
-        }
+    let fetch = |url: Url, _| async move {
         let req = Request {
             paged: true,
             ..Request::accept(ACCEPT_ACTIVITY)
         };
-        let page: Value = match f.get_ok(&url, req).await.and_then(|p| p.json()) {
-            Ok(p) => p,
-            Err(e) => {
-                walk.stop_on_error(e);
-                break;
-            }
-        };
-        let before = walk.out.accounts.len();
-        if !walk.take(&page) {
-            break;
-        }
-        if walk.out.accounts.len() == before && items(&page).is_empty() {
-            break;
-        }
-        next = str_field(&page, "next").map(str::to_string);
-    }
-    if walk.out.pages == 0 && walk.out.accounts.is_empty() && declared.unwrap_or(0) > 0 {
-        walk.out.status = ListStatus::Hidden { unseen: declared };
-    }
-    Ok(walk.out)
+        let p = f.get_ok(&url, req).await?;
+        Ok((p.url.clone(), page_of(&json_object(&p)?)))
+    };
+    pager::walk(walk, start, fetch, on_error).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn accounts(page: &Value) -> Vec<Account> {
+        page_of(page).items.into_iter().flatten().collect()
+    }
 
     #[test]
     fn items_take_uris_and_objects_from_either_key() {
@@ -242,14 +200,151 @@ mod tests {
             "type": "OrderedCollectionPage",
             "orderedItems": ["https://a.example/users/x", {"id": "https://b.example/users/y", "type": "Service", "preferredUsername": "y", "summary": "#nobot"}]
         });
-        let got = items(&page);
+        let got = accounts(&page);
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].server, Some(InstanceHost::new("a.example")));
         assert_eq!(got[0].handle, None);
         assert_eq!(got[1].handle.as_deref(), Some("@y@b.example"));
         assert_eq!(got[1].bot, Some(true));
         assert!(got[1].nobot_tag);
-        let unordered: Value = serde_json::json!({"items": ["https://c.example/u/z"]});
-        assert_eq!(items(&unordered)[0].actor_uri.as_deref(), Some("https://c.example/u/z"));
+        let unordered: Value = serde_json::json!({"items": "https://c.example/u/z"});
+        assert_eq!(
+            accounts(&unordered)[0].actor_uri.as_deref(),
+            Some("https://c.example/u/z")
+        );
+    }
+
+    /// Regression: a `javascript:`/`data:`/`mailto:` item crashed the crawl (an opaque
+    /// origin); every hostile item is now skipped, counted, and its page kept.
+    #[test]
+    fn hostile_items_are_skipped_and_the_page_kept() {
+        let page: Value = serde_json::json!({"orderedItems": [
+            "javascript:alert(1)", "javascript://evil.example/x", "data:text/html,hi", "mailto:a@b.example",
+            null, 12, 1e308, -1, [["https://nested.example/u/a"]], {"type": "Person"}, {"id": 5},
+            {"id": "javascript://evil.example/u"}, "https://ok.example/users/a",
+            {"id": "https://other.example/users/b", "preferredUsername": "b c", "name": ["x"], "summary": {"a": 1}, "movedTo": "data:,x"}
+        ], "next": ["not", "a", "link"]});
+        let f = page_of(&page);
+        let kinds: Vec<SkipKind> = f
+            .items
+            .iter()
+            .filter_map(|i| i.as_ref().err().map(|s| s.kind))
+            .collect();
+        use SkipKind::*;
+        assert_eq!(
+            kinds,
+            [
+                NotHttp,
+                NotHttp,
+                NotHttp,
+                NotHttp,
+                NotAnAccount,
+                NotAnAccount,
+                NotAnAccount,
+                NotAnAccount,
+                NotAnAccount,
+                NoIdentity,
+                NoIdentity,
+                NotHttp
+            ]
+        );
+        let ok: Vec<Account> = f.items.into_iter().flatten().collect();
+        assert_eq!(ok.len(), 2);
+        assert_eq!(ok[1].actor_uri.as_deref(), Some("https://other.example/users/b"));
+        assert_eq!(
+            (
+                ok[1].handle.as_deref(),
+                ok[1].moved_to.as_deref(),
+                ok[1].display_name.as_deref()
+            ),
+            (None, None, None)
+        );
+        assert_eq!(f.next, None);
+    }
+
+    #[test]
+    fn counts_that_are_not_counts_are_unknown() {
+        for v in [
+            serde_json::json!({"totalItems": -3}),
+            serde_json::json!({"totalItems": "7"}),
+            serde_json::json!({"totalItems": 1e300}),
+        ] {
+            assert_eq!(total(&v), None, "{v}");
+        }
+        assert_eq!(total(&serde_json::json!({"totalItems": 152})), Some(152));
+    }
+
+    fn real(path: &str) -> Value {
+        let full = format!("{}/../shared/fixtures/real/{path}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&full)
+            .unwrap_or_else(|e| panic!("{full}: {e} (the shared fixtures must sit beside the crate as ../shared)"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{full}: {e}"))
+    }
+
+    #[test]
+    fn recorded_pages_and_roots_read_as_real_servers_send_them() {
+        let page = page_of(&real("mastodon/collections/masto_closed_following_page.json"));
+        assert_eq!(page.items.iter().filter(|i| i.is_ok()).count(), 12);
+        assert!(
+            page.next.as_deref().is_some_and(|n| n.contains("page=2")),
+            "{:?}",
+            page.next
+        );
+        let pleroma = real("pleroma/collections/pleroma_following.json");
+        assert_eq!(total(&pleroma), Some(267));
+        let first = page_of(&pleroma["first"]);
+        assert!(first.items.is_empty() && first.next.is_some(), "{first:?}");
+    }
+
+    /// Mastodon's bios are HTML with hashtag links: read from recorded actors.
+    #[test]
+    fn recorded_html_bios_are_read_as_text() {
+        let emelie = real("mastodon/emelie_actor.json");
+        let bio = crate::bio::text(emelie["summary"].as_str().unwrap());
+        assert_eq!(
+            crate::bio::hashtags(&bio),
+            ["sweden", "artist", "equestrian", "gamedev"]
+        );
+        assert!(bio.contains("If I ain't spending time"), "{bio}");
+        assert!(!account_from_actor(&emelie).nobot_tag);
+        let mut felix = real("lemmy-assets/mastodon/objects/person.json");
+        assert!(!account_from_actor(&felix).nobot_tag);
+        let summary = felix["summary"].as_str().unwrap().replace("Lemmy", "nobot");
+        felix["summary"] = Value::String(summary);
+        assert!(account_from_actor(&felix).nobot_tag, "{}", felix["summary"]);
+        let nobots = felix["summary"].as_str().unwrap().replace("nobot", "NoBots");
+        felix["summary"] = Value::String(nobots);
+        assert!(!account_from_actor(&felix).nobot_tag, "{}", felix["summary"]);
+    }
+
+    #[test]
+    fn a_failing_page_before_any_account_says_why() {
+        let l = FollowList::empty(Direction::Following, "activitypub", Some(9), ListStatus::Complete);
+        let status = |status| Error::Status {
+            url: "https://a.example/f?page=1".into(),
+            status,
+        };
+        assert_eq!(
+            on_error(status(403), &l).unwrap(),
+            ListStatus::Hidden { unseen: Some(9) }
+        );
+        assert_eq!(
+            on_error(status(401), &l).unwrap(),
+            ListStatus::refused(Cause::AuthorizedFetch, SIGNED_ONLY)
+        );
+        let robots = Error::RobotsDisallowed {
+            host: "a.example".into(),
+            path: "/f".into(),
+        };
+        assert_eq!(
+            on_error(robots, &l).unwrap(),
+            ListStatus::refused(Cause::Robots, "robots.txt of a.example disallows /f")
+        );
+        let mut some = l.clone();
+        some.accounts.push(Account::default());
+        assert_eq!(
+            on_error(status(403), &some).unwrap(),
+            ListStatus::partial(Cause::PageFailed, "https://a.example/f?page=1: HTTP 403")
+        );
     }
 }

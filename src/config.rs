@@ -51,6 +51,9 @@ pub const DEFAULT_DNS_TIMEOUT_SECS: f64 = 5.0;
 pub const DEFAULT_DNS_ATTEMPTS: usize = 2;
 /// Upper bound on accounts listed per follow list (a safety net against endless paging).
 pub const DEFAULT_MAX_ACCOUNTS: usize = 100_000;
+/// Upper bound on pages read per follow list (80 accounts a REST page, 10–40 an ActivityPub
+/// page): a server cannot keep a walk going for ever.
+pub const DEFAULT_MAX_PAGES: u32 = 2_000;
 
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,6 +155,8 @@ pub struct Crawl {
     pub fetch_actors: bool,
     /// Stop listing a follow list after this many accounts.
     pub max_accounts: usize,
+    /// Stop listing a follow list after this many pages.
+    pub max_pages: u32,
 }
 
 /// Attribution settings.
@@ -302,6 +307,7 @@ impl Default for Crawl {
             followers: false,
             fetch_actors: true,
             max_accounts: DEFAULT_MAX_ACCOUNTS,
+            max_pages: DEFAULT_MAX_PAGES,
         }
     }
 }
@@ -367,6 +373,8 @@ impl Config {
             ("rate_limit.burst", self.rate_limit.burst as usize),
             ("network.global_concurrency", self.network.global_concurrency),
             ("network.host_concurrency", self.network.host_concurrency),
+            ("crawl.max_accounts", self.crawl.max_accounts),
+            ("crawl.max_pages", self.crawl.max_pages as usize),
         ];
         for (key, v) in counts {
             if v == 0 {
@@ -476,6 +484,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(err, "config c.toml: config: rate_limit.requests must be at least 1");
+        let err = Config::from_toml("[crawl]\nmax_pages = 0\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "config c.toml: config: crawl.max_pages must be at least 1");
+        let err = Config::from_toml("[crawl]\nmax_pages = -1\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_pages"), "{err}");
     }
 
     #[test]

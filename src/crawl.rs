@@ -25,7 +25,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::account::{Account, Direction, FollowList, ListStatus};
+use crate::account::{Account, Cause, Direction, FollowList, ListStatus};
 use crate::activitypub;
 use crate::error::{Error, Result};
 use crate::fanout::{self, Panicked};
@@ -293,16 +293,7 @@ pub const OPTED_OUT: &str =
 fn opted_out_lists(directions: &[Direction], source: &str) -> Vec<FollowList> {
     directions
         .iter()
-        .map(|d| {
-            FollowList::empty(
-                *d,
-                source,
-                None,
-                ListStatus::Refused {
-                    reason: OPTED_OUT.into(),
-                },
-            )
-        })
+        .map(|d| FollowList::empty(*d, source, None, ListStatus::refused(Cause::OptedOut, OPTED_OUT)))
         .collect()
 }
 
@@ -351,9 +342,7 @@ async fn activitypub_lists(
                     *d,
                     "activitypub",
                     None,
-                    ListStatus::Refused {
-                        reason: activitypub::SIGNED_ONLY.into(),
-                    },
+                    ListStatus::refused(Cause::AuthorizedFetch, activitypub::SIGNED_ONLY),
                 )
             })
             .collect());
@@ -368,11 +357,12 @@ async fn activitypub_lists(
     let mut lists = vec![];
     for d in directions {
         let Some(href) = actor.get(d.segment()).and_then(|v| v.as_str()) else {
+            // No collection at all (Lemmy users): the list is not exposed.
             lists.push(FollowList::empty(
                 *d,
                 "activitypub",
                 None,
-                ListStatus::Hidden { unseen: None },
+                ListStatus::NotExposed { unseen: None },
             ));
             continue;
         };

@@ -7,7 +7,8 @@
 //! # Architecture
 //! - [`handle`], [`config`], [`error`]: the edges: validated input, configuration, errors.
 //! - [`dns`], [`ratelimit`], [`http`]: the safe, polite network layer every request uses.
-//! - [`webfinger`], [`mastodon`], [`activitypub`], [`nodeinfo`]: one module per protocol.
+//! - [`webfinger`], [`mastodon`], [`activitypub`], [`nodeinfo`]: one module per protocol;
+//!   [`pager`] walks the paged lists of both; [`bio`] reads bios as text for opt-outs.
 //! - [`fanout`]: the bounded, panic-proof fan-out every concurrent stage uses.
 //! - [`crawl`]: the crawl over a [`crawl::Frontier`] of work, producing a [`crawl::CrawlReport`].
 //! - [`asn`], [`org`], [`attribution`]: from host to addresses, AS, range and organisation.
@@ -21,6 +22,7 @@ pub mod account;
 pub mod activitypub;
 pub mod asn;
 pub mod attribution;
+pub mod bio;
 pub mod cli;
 pub mod config;
 pub mod crawl;
@@ -33,6 +35,7 @@ pub mod mastodon;
 pub mod metrics;
 pub mod nodeinfo;
 pub mod org;
+pub mod pager;
 pub mod progress;
 pub mod ratelimit;
 pub mod report;

@@ -3,51 +3,74 @@
 //! `GET /api/v1/accounts/lookup?acct=user` on the home server, then
 //! `GET /api/v1/accounts/:id/following?limit=80` along the `Link: <…>; rel="next"` header
 //! (whose `max_id` is a follow id, so it is followed as given, never rebuilt). A first page of
-//! `[]` while `following_count` > 0 means the owner hides the list.
+//! `[]` while `following_count` > 0 means the owner hides the list. Pages are walked by the
+//! shared [`crate::pager`]; each account of a page is read on its own, leniently, and one that
+//! names no server is skipped and counted without costing its page.
 
-use std::collections::HashSet;
-
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 use url::Url;
 
-use crate::account::{bio_opts_out, Account, Direction, FollowList, ListStatus};
-use crate::error::Result;
-use crate::handle::InstanceHost;
+use crate::account::{bio_opts_out, http_url, Account, Direction, FollowList, ListStatus, SkipKind};
+use crate::error::{Error, Result};
+use crate::handle::{Handle, InstanceHost};
 use crate::http::{Fetcher, Request, ACCEPT_JSON};
+use crate::pager::{self, Fetched, Skip, Walk};
 
 /// Page size asked for (Mastodon's maximum).
 pub const PAGE_LIMIT: u32 = 80;
 
-/// The fields of Mastodon's Account entity that whohosts keeps.
-#[derive(Debug, Clone, Deserialize)]
+/// Any value of the wrong type (a string for a count, a negative or huge number, an object
+/// for a flag) reads as the default instead of failing the whole account.
+fn lenient<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned + Default>(d: D) -> Result<T, D::Error> {
+    let v = Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
+}
+
+/// An id as a string, whether the server sent a string or a number.
+fn lenient_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => s,
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    })
+}
+
+/// The fields of Mastodon's Account entity that whohosts keeps. Every field is optional and
+/// read leniently: a field of the wrong type is treated as absent.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct RestAccount {
+    #[serde(deserialize_with = "lenient_id")]
     pub id: String,
+    #[serde(deserialize_with = "lenient")]
     pub username: String,
+    #[serde(deserialize_with = "lenient")]
     pub acct: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "lenient")]
     pub display_name: Option<String>,
-    #[serde(default)]
+    #[serde(deserialize_with = "lenient")]
     pub note: Option<String>,
-    #[serde(default)]
+    #[serde(deserialize_with = "lenient")]
     pub bot: Option<bool>,
-    #[serde(default)]
+    #[serde(deserialize_with = "lenient")]
     pub moved: Option<Box<RestAccount>>,
-    #[serde(default)]
+    #[serde(deserialize_with = "lenient")]
     pub discoverable: Option<bool>,
-    #[serde(default)]
+    #[serde(deserialize_with = "lenient")]
     pub indexable: Option<bool>,
-    #[serde(default)]
+    #[serde(deserialize_with = "lenient")]
     pub noindex: Option<bool>,
-    #[serde(default)]
+    #[serde(deserialize_with = "lenient")]
     pub hide_collections: Option<bool>,
-    #[serde(default)]
+    #[serde(deserialize_with = "lenient")]
     pub followers_count: Option<u64>,
-    #[serde(default)]
+    #[serde(deserialize_with = "lenient")]
     pub following_count: Option<u64>,
     /// The actor URI (Mastodon 4.2 and later).
-    #[serde(default)]
+    #[serde(deserialize_with = "lenient")]
     pub uri: Option<String>,
-    #[serde(default)]
+    #[serde(deserialize_with = "lenient")]
     pub url: Option<String>,
     /// The day of the last post (`YYYY-MM-DD`), or null.
     #[serde(default)]
@@ -55,32 +78,34 @@ pub struct RestAccount {
 }
 
 impl RestAccount {
-    /// The full `@user@domain` handle; local accounts (`acct` without `@`) get `local_domain`.
-    pub fn handle(&self, local_domain: &str) -> String {
-        if self.acct.contains('@') {
-            format!("@{}", self.acct)
-        } else {
-            format!("@{}@{local_domain}", self.acct)
-        }
+    /// The full handle; local accounts (`acct` without `@`) get `local_domain`. `None` when
+    /// `acct` is not a valid `user@domain`.
+    pub fn handle(&self, local_domain: &str) -> Option<Handle> {
+        let full = match self.acct.contains('@') {
+            true => self.acct.clone(),
+            false => format!("{}@{local_domain}", self.acct),
+        };
+        full.parse().ok()
     }
 
-    /// Into the common [`Account`] shape.
+    /// Into the common [`Account`] shape. The actor URI is kept only when it is an http(s)
+    /// URL; the server is the host of the actor URI, else of the profile URL, else of the
+    /// handle, else unknown.
     pub fn into_account(self, local_domain: &str) -> Account {
-        let server = self
-            .uri
-            .as_deref()
-            .or(self.url.as_deref())
-            .and_then(|u| Url::parse(u).ok())
-            .and_then(|u| InstanceHost::of_url(&u))
-            .or_else(|| self.acct.split_once('@').map(|(_, d)| InstanceHost::new(d)))
-            .or_else(|| Some(InstanceHost::new(local_domain)));
+        let handle = self.handle(local_domain);
+        let uri = self.uri.as_deref().and_then(http_url);
+        let server = uri
+            .as_ref()
+            .or(self.url.as_deref().and_then(http_url).as_ref())
+            .and_then(InstanceHost::of_url)
+            .or_else(|| handle.as_ref().map(|h| InstanceHost::new(&h.domain)));
         Account {
-            handle: Some(self.handle(local_domain)),
+            handle: handle.map(|h| h.to_string()),
             server,
-            actor_uri: self.uri.clone(),
-            display_name: self.display_name.clone().filter(|s| !s.is_empty()),
+            actor_uri: uri.map(String::from),
+            display_name: self.display_name.filter(|s| !s.is_empty()),
             bot: self.bot,
-            moved_to: self.moved.as_ref().map(|m| m.handle(local_domain)),
+            moved_to: self.moved.and_then(|m| m.handle(local_domain)).map(|h| h.to_string()),
             discoverable: self.discoverable,
             indexable: self.indexable,
             noindex: self.noindex,
@@ -94,8 +119,47 @@ impl RestAccount {
     }
 }
 
-fn api_url(origin: &Url, path: &str) -> Url {
-    origin.join(path).expect("an API path joins onto an origin")
+/// One item of a REST page: an account, or why it is skipped.
+///
+/// # Errors
+/// A [`Skip`] when the item is not an object, or names no server (no valid `acct` host and
+/// no http(s) `uri`/`url`).
+pub fn listed_account(v: Value, local_domain: &str) -> std::result::Result<Account, Skip> {
+    if !v.is_object() {
+        return Err(Skip::new(
+            SkipKind::NotAnAccount,
+            format!("an item that is {}", pager::describe(&v)),
+        ));
+    }
+    let raw: RestAccount = serde_json::from_value(v).map_err(|e| Skip::new(SkipKind::NotAnAccount, e.to_string()))?;
+    let acct = raw.acct.clone();
+    let a = raw.into_account(local_domain);
+    match (&a.server, &a.handle, &a.actor_uri) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Ok(a),
+        _ => Err(Skip::new(
+            SkipKind::NoIdentity,
+            format!("account {acct:?} has no valid handle and no http(s) uri"),
+        )),
+    }
+}
+
+/// A REST page body: a JSON array of accounts, each read on its own.
+///
+/// # Errors
+/// [`Error::Malformed`] when the body is not a JSON array.
+pub fn parse_page(url: &Url, body: &[u8], local_domain: &str) -> Result<Vec<std::result::Result<Account, Skip>>> {
+    let values: Vec<Value> = serde_json::from_slice(body).map_err(|e| Error::Malformed {
+        url: url.to_string(),
+        message: format!("expected a JSON array of accounts: {e}"),
+    })?;
+    Ok(values.into_iter().map(|v| listed_account(v, local_domain)).collect())
+}
+
+fn api_url(origin: &Url, path: &str) -> Result<Url> {
+    origin.join(path).map_err(|e| Error::Malformed {
+        url: origin.to_string(),
+        message: format!("cannot build {path}: {e}"),
+    })
 }
 
 /// Look `user` up on its home server.
@@ -104,9 +168,9 @@ fn api_url(origin: &Url, path: &str) -> Url {
 /// [`Error::Status`] (401 when the API is closed to the public, 404 when unknown or not
 /// Mastodon-compatible), [`Error::Malformed`] when the answer is not an account.
 pub async fn lookup(f: &Fetcher, origin: &Url, user: &str) -> Result<RestAccount> {
-    let mut url = api_url(origin, "/api/v1/accounts/lookup");
+    let mut url = api_url(origin, "/api/v1/accounts/lookup")?;
     url.query_pairs_mut().append_pair("acct", user);
-    f.get_ok(&url, Request::accept(ACCEPT_JSON)).await?.json()
+    seed_account(f.get_ok(&url, Request::accept(ACCEPT_JSON)).await?)
 }
 
 /// The account that owns `token`.
@@ -114,26 +178,56 @@ pub async fn lookup(f: &Fetcher, origin: &Url, user: &str) -> Result<RestAccount
 /// # Errors
 /// As [`lookup`].
 pub async fn verify_credentials(f: &Fetcher, origin: &Url, token: &str) -> Result<RestAccount> {
-    let url = api_url(origin, "/api/v1/accounts/verify_credentials");
+    let url = api_url(origin, "/api/v1/accounts/verify_credentials")?;
     let req = Request {
         bearer: Some(token),
         ..Request::accept(ACCEPT_JSON)
     };
-    f.get_ok(&url, req).await?.json()
+    seed_account(f.get_ok(&url, req).await?)
 }
 
-/// The `rel="next"` target of a `Link` header.
-pub fn next_link(header: &str) -> Option<String> {
-    header.split(',').find_map(|part| {
-        let (target, params) = part.split_once(';')?;
-        let is_next = params
-            .split(';')
-            .any(|p| matches!(p.trim().replace(' ', "").as_str(), "rel=\"next\"" | "rel=next"));
-        is_next.then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+/// A seed's account: an object whose id can name its lists.
+fn seed_account(page: crate::http::Page) -> Result<RestAccount> {
+    let v: Value = page.json()?;
+    let a: Option<RestAccount> = v.is_object().then(|| serde_json::from_value(v).ok()).flatten();
+    let valid_id = |id: &str| {
+        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    a.filter(|a| valid_id(&a.id)).ok_or_else(|| Error::Malformed {
+        url: page.url.to_string(),
+        message: "not an account with a valid id".into(),
     })
 }
 
-/// Walk one list of `account` to its end (or `max` accounts).
+/// The `rel="next"` target of a `Link` header, as written (it may be relative).
+pub fn next_link(header: &str) -> Option<String> {
+    let mut rest = header;
+    while let Some((_, after)) = rest.split_once('<') {
+        let (target, tail) = after.split_once('>')?;
+        let params = tail.split('<').next().unwrap_or_default();
+        let is_next = params.split([';', ',']).any(|p| {
+            let p = p.replace('"', "").to_ascii_lowercase();
+            let p = p.trim().replace(" =", "=").replace("= ", "=");
+            p.strip_prefix("rel=")
+                .is_some_and(|v| v.split_whitespace().any(|r| r == "next"))
+        });
+        if is_next {
+            return Some(target.trim().to_string());
+        }
+        rest = tail;
+    }
+    None
+}
+
+fn page_next(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get_all(reqwest::header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(next_link)
+}
+
+/// Walk one list of `account` to its end (see [`crate::pager`] for every way a walk ends).
 ///
 /// # Errors
 /// Only when the very first page fails; later failures end the list as `Partial`.
@@ -152,74 +246,38 @@ pub async fn list(
     let mut url = api_url(
         origin,
         &format!("/api/v1/accounts/{}/{}", account.id, direction.segment()),
-    );
+    )?;
     url.query_pairs_mut().append_pair("limit", &PAGE_LIMIT.to_string());
-    let mut out = FollowList::empty(direction, "mastodon-api", declared, ListStatus::Complete);
-    let mut seen_pages = HashSet::new();
-    let mut seen_accounts = HashSet::new();
-    let max = f.config().crawl.max_accounts;
-    loop {
-        if !seen_pages.insert(url.to_string()) {
-            out.status = ListStatus::Partial {
-                reason: format!("paging loop: {url} was already read"),
-            };
-            break;
-        }
+    let walk = Walk::new(
+        FollowList::empty(direction, "mastodon-api", declared, ListStatus::Complete),
+        &f.config().crawl,
+    );
+    let fetch = |url: Url, pages: u32| async move {
         let req = Request {
             bearer: token,
-            paged: out.pages > 0,
+            paged: pages > 0,
             ..Request::accept(ACCEPT_JSON)
         };
-        let page = match f
-            .get_ok(&url, req)
-            .await
-            .and_then(|p| Ok((p.json::<Vec<RestAccount>>()?, p)))
-        {
-            Ok(p) => p,
-            Err(e) if out.pages == 0 => return Err(e),
-            Err(e) => {
-                out.status = ListStatus::Partial { reason: e.to_string() };
-                break;
-            }
-        };
-        let (accounts, page) = page;
-        out.pages += 1;
-        if out.pages == 1 && accounts.is_empty() && declared.unwrap_or(0) > 0 {
-            out.status = ListStatus::Hidden { unseen: declared };
-            break;
-        }
-        let mut fresh = 0;
-        for a in accounts {
-            if seen_accounts.insert(a.id.clone()) {
-                out.accounts.push(a.into_account(local_domain));
-                fresh += 1;
-            }
-        }
-        if out.accounts.len() >= max {
-            out.accounts.truncate(max);
-            out.status = ListStatus::Partial {
-                reason: format!("stopped at crawl.max_accounts = {max}"),
-            };
-            break;
-        }
-        let next = page
-            .headers
-            .get_all(reqwest::header::LINK)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(next_link);
-        match next.and_then(|n| page.url.join(&n).ok()) {
-            Some(n) if fresh > 0 => url = n,
-            Some(n) => {
-                out.status = ListStatus::Partial {
-                    reason: format!("page {n} repeats accounts already listed"),
-                };
-                break;
-            }
-            None => break,
-        }
+        let p = f.get_ok(&url, req).await?;
+        let items = parse_page(&p.url, &p.body, local_domain)?;
+        Ok((
+            p.url.clone(),
+            Fetched {
+                items,
+                next: page_next(&p.headers),
+            },
+        ))
+    };
+    let on_error = |e, l: &FollowList| match l.pages {
+        0 => Err(e),
+        _ => Ok(pager::partial_on_error(e)),
+    };
+    let mut list = pager::walk(walk, Some(url), fetch, on_error).await?;
+    // Mastodon answers a hidden network with `[]` while the count is positive.
+    if let ListStatus::NotExposed { unseen } = list.status {
+        list.status = ListStatus::Hidden { unseen };
     }
-    Ok(out)
+    Ok(list)
 }
 
 #[cfg(test)]
@@ -234,6 +292,12 @@ mod tests {
             Some("https://m.example/api/v1/accounts/1/following?limit=80&max_id=77")
         );
         assert_eq!(next_link(r#"<https://x/?since_id=1>; rel="prev""#), None);
+        assert_eq!(
+            next_link(r#"<https://x/?a=1,2>; rel="prev next""#).as_deref(),
+            Some("https://x/?a=1,2")
+        );
+        assert_eq!(next_link("<https://x/"), None);
+        assert_eq!(next_link("rel=next"), None);
     }
 
     #[test]
@@ -247,5 +311,57 @@ mod tests {
         assert_eq!(acc.server, Some(InstanceHost::new("social.example.com")));
         assert!(acc.nobot_tag);
         assert_eq!(acc.last_status_at.as_deref(), Some("2022-12-01"));
+    }
+
+    /// Regression: an account whose `acct` has no valid host and no `uri`/`url` crashed the
+    /// crawl. It is now skipped and counted; the rest of the page is kept.
+    #[test]
+    fn a_bad_account_is_skipped_and_its_page_kept() {
+        let url = Url::parse("https://m.example/api/v1/accounts/1/following").unwrap();
+        let body = br#"[
+            {"id":"1","acct":"a@b c"},
+            {"id":"2","acct":"ok@far.example","followers_count":-5,"following_count":1e300,"bot":"yes","note":{"x":1},"uri":"javascript://evil.example/u"},
+            "not an account", null, [1,2], {"acct": 7},
+            {"id":"4","acct":"y@","url":"https://far.example/@y"},
+            {"id":"3","acct":"x@far.example","moved":{"acct":"new@new.example"}}
+        ]"#;
+        let items = parse_page(&url, body, "m.example").unwrap();
+        let skips: Vec<SkipKind> = items.iter().filter_map(|i| i.as_ref().err().map(|s| s.kind)).collect();
+        assert_eq!(
+            skips,
+            [
+                SkipKind::NoIdentity,
+                SkipKind::NotAnAccount,
+                SkipKind::NotAnAccount,
+                SkipKind::NotAnAccount,
+                SkipKind::NoIdentity,
+                SkipKind::NoIdentity
+            ]
+        );
+        let ok: Vec<Account> = items.into_iter().flatten().collect();
+        assert_eq!(ok.len(), 2);
+        assert_eq!(
+            (ok[0].handle.as_deref(), ok[0].actor_uri.as_deref()),
+            (Some("@ok@far.example"), None)
+        );
+        assert_eq!(
+            (ok[0].followers_count, ok[0].following_count, ok[0].bot),
+            (None, None, None)
+        );
+        assert_eq!(ok[0].server, Some(InstanceHost::new("far.example")));
+        assert_eq!(
+            (ok[1].handle.as_deref(), ok[1].server.as_ref().map(|s| s.as_str())),
+            (Some("@x@far.example"), Some("far.example"))
+        );
+        assert_eq!(ok[1].moved_to.as_deref(), Some("@new@new.example"));
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_array_fails_the_page() {
+        let url = Url::parse("https://m.example/x").unwrap();
+        for body in [&b"<html>hi</html>"[..], br#"{"error":"x"}"#, b""] {
+            let e = parse_page(&url, body, "m.example").unwrap_err();
+            assert_eq!(e.kind(), "malformed", "{e}");
+        }
     }
 }

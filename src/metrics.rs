@@ -187,13 +187,12 @@ pub struct Population {
     pub lists_complete: usize,
     /// Lists hidden by their owner.
     pub lists_hidden: usize,
-    /// Accounts hidden lists declare but do not show.
+    /// Accounts hidden or not-exposed lists declare but do not show.
     pub accounts_unseen: u64,
     /// Lists refused (authorized fetch, robots.txt, opted-out owner …).
     pub lists_refused: usize,
     pub lists_partial: usize,
-    /// Lists whose server publishes no items at all (Pixelfed, Lemmy). Today the crawl
-    /// records these as hidden; this count is 0 until it tells them apart.
+    /// Lists whose server declares a count but publishes no items (Pixelfed, Lemmy).
     pub lists_not_exposed: usize,
     /// Accounts listed, counting every appearance in every list.
     pub list_entries: usize,

@@ -40,6 +40,14 @@ pub struct Population {
     pub hidden_accounts: u64,
     pub refused_lists: usize,
     pub partial_lists: usize,
+    /// Lists whose server declares a count but exposes no items.
+    #[serde(default)]
+    pub not_exposed_lists: usize,
+    #[serde(default)]
+    pub not_exposed_accounts: u64,
+    /// Items servers listed that were not accounts (skipped, their pages kept).
+    #[serde(default)]
+    pub skipped_items: u64,
     pub instances: usize,
     pub unresolved_instances: usize,
 }
@@ -108,10 +116,15 @@ impl Snapshot {
             for l in [&s.following, &s.followers].into_iter().flatten() {
                 p.accounts_listed += l.accounts.len();
                 p.accounts_without_server += l.accounts.iter().filter(|a| a.server.is_none()).count();
+                p.skipped_items = p.skipped_items.saturating_add(l.skipped_total());
                 match &l.status {
                     ListStatus::Hidden { unseen } => {
                         p.hidden_lists += 1;
                         p.hidden_accounts += unseen.unwrap_or(0);
+                    }
+                    ListStatus::NotExposed { unseen } => {
+                        p.not_exposed_lists += 1;
+                        p.not_exposed_accounts += unseen.unwrap_or(0);
                     }
                     ListStatus::Refused { .. } => p.refused_lists += 1,
                     ListStatus::Partial { .. } => p.partial_lists += 1,
@@ -132,7 +145,7 @@ impl Snapshot {
         let p = self.population();
         let _ = writeln!(
             out,
-            "\nPopulation: {} listed on {} ({}, {} failed; {} hidden with {} unseen, {} refused, {} partial).",
+            "\nPopulation: {} listed on {} ({}, {} failed; {} hidden with {} unseen, {} refused, {} partial{}{}).",
             plural(p.accounts_listed as u64, "account"),
             plural(p.instances as u64, "instance"),
             plural(p.seeds as u64, "seed"),
@@ -140,7 +153,15 @@ impl Snapshot {
             plural(p.hidden_lists as u64, "list"),
             plural(p.hidden_accounts, "account"),
             p.refused_lists,
-            p.partial_lists
+            p.partial_lists,
+            match p.not_exposed_lists {
+                0 => String::new(),
+                n => format!(", {n} not exposing items ({} unseen)", p.not_exposed_accounts),
+            },
+            match p.skipped_items {
+                0 => String::new(),
+                n => format!("; {} skipped", plural(n, "unreadable item")),
+            }
         );
         let src = &self.attribution;
         let db = match &src.database {
@@ -219,12 +240,20 @@ fn render_seed(out: &mut String, s: &crate::crawl::SeedReport) {
                 "hidden by its owner ({} not visible)",
                 unseen.map_or("count unknown".into(), |n| n.to_string())
             ),
-            ListStatus::Refused { reason } => format!("refused: {reason}"),
-            ListStatus::Partial { reason } => format!("partial: {reason}"),
+            ListStatus::NotExposed { unseen } => format!(
+                "items not exposed by the server ({} not visible)",
+                unseen.map_or("count unknown".into(), |n| n.to_string())
+            ),
+            ListStatus::Refused { reason, .. } => format!("refused: {reason}"),
+            ListStatus::Partial { reason, .. } => format!("partial: {reason}"),
+        };
+        let skipped = match l.skipped_total() {
+            0 => String::new(),
+            n => format!("; {} skipped", plural(n, "unreadable item")),
         };
         let _ = writeln!(
             out,
-            "{who} (on {server}): {} {} listed via {}, {} declared; {status}",
+            "{who} (on {server}): {} {} listed via {}, {} declared; {status}{skipped}",
             l.accounts.len(),
             l.direction.segment(),
             l.source,

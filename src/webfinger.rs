@@ -8,6 +8,7 @@
 use serde::Deserialize;
 use url::Url;
 
+use crate::account::http_url;
 use crate::error::{Error, Result};
 use crate::handle::{Handle, InstanceHost};
 use crate::http::{Fetcher, Page, Request, ACCEPT_JRD, ACCEPT_XRD};
@@ -24,19 +25,13 @@ pub struct Resolved {
     pub via_host_meta: bool,
 }
 
+/// A JRD. Links are read one by one: a link with fields of the wrong type is ignored, not
+/// fatal to the document.
 #[derive(Debug, Deserialize)]
 struct Jrd {
     subject: Option<String>,
     #[serde(default)]
-    links: Vec<JrdLink>,
-}
-
-#[derive(Debug, Deserialize)]
-struct JrdLink {
-    rel: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    href: Option<String>,
+    links: serde_json::Value,
 }
 
 /// A parsed WebFinger answer: subject and the ActivityPub `self` href.
@@ -59,86 +54,140 @@ fn is_activity_type(t: &str) -> bool {
 pub fn parse_descriptor(url: &Url, body: &[u8]) -> Result<Descriptor> {
     let text = String::from_utf8_lossy(body);
     if text.trim_start().starts_with('<') {
-        let subject = xml_element_text(&text, "Subject");
-        let self_href = xml_links(&text)
+        let xrd = parse_xrd(&text);
+        let self_href = xrd
+            .links
             .into_iter()
-            .find(|l| {
-                l.get("rel").map(String::as_str) == Some("self") && l.get("type").is_some_and(|t| is_activity_type(t))
-            })
-            .and_then(|l| l.get("href").cloned());
-        return Ok(Descriptor { subject, self_href });
+            .find(|l| l.rel.as_deref() == Some("self") && l.kind.as_deref().is_some_and(is_activity_type))
+            .and_then(|l| l.href);
+        return Ok(Descriptor {
+            subject: xrd.subject,
+            self_href,
+        });
     }
-    let jrd: Jrd = serde_json::from_slice(body).map_err(|e| Error::Malformed {
+    let malformed = |message: String| Error::Malformed {
         url: url.to_string(),
-        message: format!("invalid WebFinger JSON: {e}"),
-    })?;
+        message,
+    };
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| malformed(format!("invalid WebFinger JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(malformed(format!(
+            "WebFinger JSON is {}, not an object",
+            crate::pager::describe(&v)
+        )));
+    }
+    let jrd: Jrd = serde_json::from_value(v).map_err(|e| malformed(format!("invalid WebFinger JSON: {e}")))?;
+    let field = |l: &serde_json::Value, k: &str| l.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
     let self_href = jrd
         .links
-        .iter()
-        .find(|l| l.rel.as_deref() == Some("self") && l.kind.as_deref().is_some_and(is_activity_type))
-        .and_then(|l| l.href.clone());
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| field(l, "rel").as_deref() == Some("self") && field(l, "type").is_some_and(|t| is_activity_type(&t)))
+        .and_then(|l| field(l, "href"));
     Ok(Descriptor {
         subject: jrd.subject,
         self_href,
     })
 }
 
-type Attrs = std::collections::HashMap<String, String>;
-
-/// The attributes of every `<Link .../>` element in an XRD document.
-fn xml_links(text: &str) -> Vec<Attrs> {
-    text.match_indices("<Link")
-        .map(|(i, _)| {
-            let rest = &text[i + 5..];
-            let end = rest.find('>').unwrap_or(rest.len());
-            xml_attrs(&rest[..end])
-        })
-        .collect()
+/// The attributes of an XRD `<Link>` that whohosts reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct XrdLink {
+    rel: Option<String>,
+    kind: Option<String>,
+    href: Option<String>,
+    template: Option<String>,
 }
 
-fn xml_attrs(tag: &str) -> Attrs {
-    let mut attrs = Attrs::new();
-    let mut rest = tag;
-    while let Some(eq) = rest.find('=') {
-        let name = rest[..eq].trim().trim_start_matches('/').trim().to_string();
-        let after = rest[eq + 1..].trim_start();
-        let Some(quote) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else {
-            break;
-        };
-        let Some(close) = after[1..].find(quote) else {
-            break;
-        };
-        attrs.insert(name, unescape_xml(&after[1..1 + close]));
-        rest = &after[close + 2..];
+/// What an XRD document says: its `Subject` and its `Link`s.
+#[derive(Debug, Default)]
+struct Xrd {
+    subject: Option<String>,
+    links: Vec<XrdLink>,
+}
+
+/// `self` and `lrdd` links kept per document: real ones have a handful.
+const MAX_XRD_LINKS: usize = 1000;
+
+/// Parse an XRD in one pass (quick-xml; element names matched without their namespace
+/// prefix). A document that stops being well-formed keeps what was read before.
+fn parse_xrd(text: &str) -> Xrd {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut xrd = Xrd::default();
+    let mut subject: Option<String> = None;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) if e.local_name().as_ref() == b"Subject" => subject = Some(String::new()),
+            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == b"Link" => {
+                let link = xrd_link(&e);
+                let wanted = matches!(link.rel.as_deref(), Some("self" | "lrdd"));
+                if wanted && xrd.links.len() < MAX_XRD_LINKS {
+                    xrd.links.push(link);
+                }
+            }
+            Ok(Event::Text(t)) => {
+                if let (Some(s), Ok(c)) = (subject.as_mut(), t.xml10_content()) {
+                    s.push_str(&c);
+                }
+            }
+            Ok(Event::GeneralRef(r)) => {
+                if let (Some(s), Some(c)) = (subject.as_mut(), entity(&r)) {
+                    s.push_str(&c);
+                }
+            }
+            Ok(Event::End(e)) if e.local_name().as_ref() == b"Subject" => {
+                if let Some(s) = subject.take() {
+                    xrd.subject.get_or_insert_with(|| s.trim().to_string());
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
     }
-    attrs
+    xrd
 }
 
-fn xml_element_text(text: &str, name: &str) -> Option<String> {
-    let start = text.find(&format!("<{name}>"))? + name.len() + 2;
-    let end = text[start..].find(&format!("</{name}>"))? + start;
-    Some(unescape_xml(text[start..end].trim()))
+fn entity(r: &quick_xml::events::BytesRef<'_>) -> Option<String> {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return Some(c.to_string());
+    }
+    let name = r.decode().ok()?;
+    quick_xml::escape::resolve_predefined_entity(&name).map(str::to_string)
 }
 
-fn unescape_xml(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+fn xrd_link(e: &quick_xml::events::BytesStart<'_>) -> XrdLink {
+    let mut link = XrdLink::default();
+    for a in e.attributes().flatten() {
+        let Ok(value) = a.normalized_value(quick_xml::XmlVersion::Implicit1_0) else {
+            continue;
+        };
+        let slot = match a.key.local_name().as_ref() {
+            b"rel" => &mut link.rel,
+            b"type" => &mut link.kind,
+            b"href" => &mut link.href,
+            b"template" => &mut link.template,
+            _ => continue,
+        };
+        *slot = Some(value.into_owned());
+    }
+    link
 }
 
 /// The LRDD template of a host-meta document (preferring the JRD one).
 pub fn lrdd_template(text: &str) -> Option<String> {
-    let links: Vec<Attrs> = xml_links(text)
+    let links: Vec<XrdLink> = parse_xrd(text)
+        .links
         .into_iter()
-        .filter(|l| l.get("rel").map(String::as_str) == Some("lrdd") && l.contains_key("template"))
+        .filter(|l| l.rel.as_deref() == Some("lrdd") && l.template.is_some())
         .collect();
     links
         .iter()
-        .find(|l| l.get("type").is_some_and(|t| t.contains("jrd")))
+        .find(|l| l.kind.as_deref().is_some_and(|t| t.contains("jrd")))
         .or(links.first())
-        .and_then(|l| l.get("template").cloned())
+        .and_then(|l| l.template.clone())
 }
 
 fn encode_component(s: &str) -> String {
@@ -205,7 +254,10 @@ pub async fn resolve(f: &Fetcher, handle: &Handle) -> Result<Resolved> {
         url: url.to_string(),
         message: "no ActivityPub self link".into(),
     })?;
-    let actor_uri = parse_url(&href)?;
+    let actor_uri = http_url(&href).ok_or_else(|| Error::Malformed {
+        url: url.to_string(),
+        message: format!("self link {href:?} is not an http(s) URL"),
+    })?;
     let server = InstanceHost::of_url(&actor_uri).ok_or_else(|| Error::Malformed {
         url: url.to_string(),
         message: format!("self link {href} has no host"),
@@ -260,6 +312,87 @@ mod tests {
         assert_eq!(
             lrdd_template(hm).as_deref(),
             Some("https://a.example/.well-known/webfinger?resource={uri}")
+        );
+    }
+
+    #[test]
+    fn namespaced_xrd_is_read() {
+        let hm = r#"<?xml version="1.0"?><xrd:XRD xmlns:xrd="http://docs.oasis-open.org/ns/xri/xrd-1.0">
+          <xrd:Link rel="lrdd" template="https://a.example/wf?r={uri}&amp;x=1"></xrd:Link></xrd:XRD>"#;
+        assert_eq!(lrdd_template(hm).as_deref(), Some("https://a.example/wf?r={uri}&x=1"));
+        let url = Url::parse("https://a.example/x").unwrap();
+        let d = parse_descriptor(&url, b"<XRD><Subject>acct:a&#64;b.example</Subject></XRD>").unwrap();
+        assert_eq!(d.subject.as_deref(), Some("acct:a@b.example"));
+    }
+
+    #[test]
+    fn the_recorded_host_meta_is_read() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/fixtures/real/peertube/framatube.org_host_meta.xml"
+        );
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("{path}: {e} (the shared fixtures must sit beside the crate as ../shared)"));
+        assert_eq!(
+            lrdd_template(&text).as_deref(),
+            Some("http://framatube.org/main/xrd?uri={uri}")
+        );
+    }
+
+    /// Regression: the hand-written parser rescanned the rest of the body for every `<Link`
+    /// (a 2 MiB body cost a minute of CPU). 4 MiB bodies, hostile in two ways, are read in
+    /// one pass.
+    #[test]
+    fn four_mib_hostile_xrd_is_read_in_one_pass() {
+        let filler = r#"<Link rel="x" href="y"/>"#.repeat(4 * 1024 * 1024 / 24);
+        let body = format!(r#"<XRD>{filler}<Link rel="lrdd" template="https://a.example/{{uri}}"/></XRD>"#);
+        assert!(body.len() >= 4 * 1024 * 1024);
+        assert_eq!(lrdd_template(&body).as_deref(), Some("https://a.example/{uri}"));
+        let unclosed = format!("<XRD>{}", "<Link rel=\"lrdd\" ".repeat(4 * 1024 * 1024 / 17));
+        assert_eq!(lrdd_template(&unclosed), None);
+    }
+
+    #[test]
+    fn a_bad_link_does_not_spoil_the_document() {
+        let url = Url::parse("https://a.example/.well-known/webfinger").unwrap();
+        let body = br#"{"subject":"acct:a@a.example","links":[{"rel":"self","type":7,"href":null},{"rel":"self","type":"application/activity+json","href":"https://a.example/u/a"}]}"#;
+        let d = parse_descriptor(&url, body).unwrap();
+        assert_eq!(d.self_href.as_deref(), Some("https://a.example/u/a"));
+        let d = parse_descriptor(&url, br#"{"subject":"acct:a@a.example","links":"x"}"#).unwrap();
+        assert_eq!(d.self_href, None);
+    }
+
+    /// Recorded answers give http(s) self links, the only kind `resolve` accepts: a
+    /// `javascript://host/x` href has a host but an opaque origin, which crashed the crawl.
+    #[test]
+    fn recorded_webfingers_give_http_self_links() {
+        for f in [
+            "fedidevs/webfinger/mastodon.json",
+            "fedidevs/webfinger/lemmy.json",
+            "peertube/peertube-webfinger.json",
+        ] {
+            let path = format!("{}/../shared/fixtures/real/{f}", env!("CARGO_MANIFEST_DIR"));
+            let body =
+                std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e} (../shared must sit beside the crate)"));
+            let url = Url::parse("https://x.example/.well-known/webfinger").unwrap();
+            let href = parse_descriptor(&url, &body)
+                .unwrap()
+                .self_href
+                .unwrap_or_else(|| panic!("{f}: no self link"));
+            assert!(http_url(&href).is_some(), "{f}: {href}");
+        }
+        assert_eq!(http_url("javascript://evil.example/x"), None);
+    }
+
+    /// Found by fuzzing (webfinger_jrd): serde reads a struct from a JSON array by position,
+    /// so `["acct:x"]` passed as a JRD whose subject was `acct:x`.
+    #[test]
+    fn fuzz_a_jrd_that_is_an_array_is_malformed() {
+        let url = Url::parse("https://a.example/.well-known/webfinger").unwrap();
+        let e = parse_descriptor(&url, b"\r[\"\\\\]b+\"]").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "https://a.example/.well-known/webfinger: malformed response: WebFinger JSON is an array, not an object"
         );
     }
 }

@@ -9,9 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{concentration, Bucket, Level, LevelMetrics, Population, SnapshotMetrics, Weight, ACTIVE_DAYS};
-use crate::account::{Account, ListStatus};
+use crate::account::{Account, Cause, ListStatus};
 use crate::attribution::{split_by, AddressAttribution, HostAttribution};
-use crate::crawl::OPTED_OUT;
 use crate::report::Snapshot;
 
 /// Reasons weight is counted apart.
@@ -313,7 +312,15 @@ fn population(snapshot: &Snapshot, g: &Graph) -> Population {
         } else if lists.iter().all(|l| l.status == ListStatus::Complete) {
             p.seeds_complete += 1;
         }
-        let opted_out = |l: &&crate::account::FollowList| matches!(&l.status, ListStatus::Refused { reason } if reason == OPTED_OUT);
+        let opted_out = |l: &&crate::account::FollowList| {
+            matches!(
+                &l.status,
+                ListStatus::Refused {
+                    kind: Cause::OptedOut,
+                    ..
+                }
+            )
+        };
         if lists.iter().any(opted_out) {
             p.seeds_opted_out += 1;
         }
@@ -323,6 +330,10 @@ fn population(snapshot: &Snapshot, g: &Graph) -> Population {
                 ListStatus::Complete => p.lists_complete += 1,
                 ListStatus::Hidden { unseen } => {
                     p.lists_hidden += 1;
+                    p.accounts_unseen += unseen.unwrap_or(0);
+                }
+                ListStatus::NotExposed { unseen } => {
+                    p.lists_not_exposed += 1;
                     p.accounts_unseen += unseen.unwrap_or(0);
                 }
                 ListStatus::Refused { .. } => p.lists_refused += 1,

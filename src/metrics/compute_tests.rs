@@ -362,3 +362,30 @@ fn empty_snapshot_has_empty_levels() {
     let json = serde_json::to_string(&m).unwrap();
     assert_eq!(serde_json::from_str::<SnapshotMetrics>(&json).unwrap(), m);
 }
+
+#[test]
+fn not_exposed_and_refused_lists_are_counted_apart() {
+    use crate::account::{Cause, ListStatus};
+    let mut s = snapshot(AddressPolicy::Split);
+    let base = compute(&s).population;
+    let lists: Vec<&mut crate::account::FollowList> = s
+        .crawl
+        .seeds
+        .iter_mut()
+        .flat_map(|seed| [seed.following.as_mut(), seed.followers.as_mut()])
+        .flatten()
+        .filter(|l| l.status == ListStatus::Complete)
+        .collect();
+    let mut lists = lists.into_iter();
+    lists.next().expect("a complete list").status = ListStatus::NotExposed { unseen: Some(5) };
+    lists.next().expect("a second complete list").status = ListStatus::Refused {
+        kind: Cause::OptedOut,
+        reason: "opted out".into(),
+    };
+    let p = compute(&s).population;
+    assert_eq!(p.lists_not_exposed, 1);
+    assert_eq!(p.lists_refused, 1);
+    assert_eq!(p.lists_complete, base.lists_complete - 2);
+    assert_eq!(p.accounts_unseen, base.accounts_unseen + 5);
+    assert_eq!(p.seeds_opted_out, 1);
+}

@@ -183,6 +183,34 @@ fn nodeinfo(sim: &Sim, inst: &Instance) -> Response<Body> {
     )
 }
 
+/// A bio rendered as Mastodon renders it: HTML-escaped, in a paragraph, line breaks as
+/// `<br />`, and each hashtag a link `#<span>tag</span>` to the instance's tag page.
+fn bio_html(base: &str, bio: &str) -> String {
+    if bio.is_empty() {
+        return String::new();
+    }
+    let escaped = bio
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    let words: Vec<String> = escaped
+        .split(' ')
+        .map(|w| match w.strip_prefix('#') {
+            Some(rest) => {
+                let tag: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                let after = &rest[tag.len()..];
+                format!(
+                    "<a href=\"{base}/tags/{tag}\" class=\"mention hashtag\" rel=\"tag\">#<span>{tag}</span></a>{after}"
+                )
+            }
+            None => w.to_string(),
+        })
+        .collect();
+    format!("<p>{}</p>", words.join(" ").replace('\n', "<br />"))
+}
+
 /// Mastodon's Account entity for account `i` as seen from `viewer`.
 fn rest_account(sim: &Sim, viewer: &Instance, i: usize, with_moved: bool) -> Value {
     let spec = &sim.layout.world.accounts[i];
@@ -210,7 +238,7 @@ fn rest_account(sim: &Sim, viewer: &Instance, i: usize, with_moved: bool) -> Val
         "indexable": !spec.noindex,
         "noindex": spec.noindex,
         "hide_collections": spec.hide_collections,
-        "note": spec.bio,
+        "note": bio_html(&sim.base(&inst.domain), &spec.bio),
         "url": format!("{}/@{user}", sim.base(&inst.domain)),
         "uri": actor_uri(sim, i),
         "followers_count": sim.followers[i].len(),
@@ -289,15 +317,24 @@ fn rest_page(sim: &Sim, inst: &Instance, owner: usize, which: &str, list: &[usiz
         .clamp(1, 80);
     let max_id = query_param(path, "max_id").and_then(|m| m.parse::<usize>().ok());
     let start = max_id.map(|m| 1_000_000usize.saturating_sub(m) + 1).unwrap_or(0);
-    let page: Vec<usize> = list.iter().copied().skip(start).take(limit).collect();
-    let body: Vec<Value> = page.iter().map(|&j| rest_account(sim, inst, j, true)).collect();
+    let page = page_items(inst, list, start, limit);
+    let mut body: Vec<Value> = page.iter().map(|&j| rest_account(sim, inst, j, true)).collect();
+    if inst.fault == Fault::HostileItems {
+        body.splice(0..0, hostile_rest_items());
+    }
     let mut resp = json_resp(200, API_JSON, &Value::Array(body));
     let base = format!("{}/api/v1/accounts/{}/{which}", sim.base(&inst.domain), 100_000 + owner);
-    let end = start + page.len();
-    let next = if inst.fault == Fault::LoopNext && start > 0 {
-        Some(format!("{base}?limit={limit}"))
-    } else {
-        (end < list.len()).then(|| format!("{base}?limit={limit}&max_id={}", 1_000_000 - (end - 1)))
+    let at = |end: usize| {
+        format!(
+            "{base}?limit={limit}&max_id={}",
+            1_000_000usize.saturating_sub(end.saturating_sub(1))
+        )
+    };
+    let next = match next_offset(inst, start, page.len(), limit, list.len()) {
+        Next::First => Some(format!("{base}?limit={limit}")),
+        Next::Same => Some(format!("{}{path}", sim.base(&inst.domain))),
+        Next::At(end) => Some(at(end)),
+        Next::None => None,
     };
     let mut link = vec![];
     if let Some(n) = next {
@@ -316,6 +353,62 @@ fn rest_page(sim: &Sim, inst: &Instance, owner: usize, which: &str, list: &[usiz
     resp
 }
 
+/// The accounts of the page starting at `start`, as the instance's fault shapes them.
+fn page_items(inst: &Instance, list: &[usize], start: usize, size: usize) -> Vec<usize> {
+    let shown = match inst.fault {
+        Fault::RepeatPages => 0,
+        Fault::EmptyPages if start > 0 => return vec![],
+        _ => start,
+    };
+    list.iter().copied().skip(shown).take(size).collect()
+}
+
+/// Where a page's `next` points.
+enum Next {
+    None,
+    /// The first page (a loop back).
+    First,
+    /// The page itself.
+    Same,
+    /// The page starting at this offset.
+    At(usize),
+}
+
+fn next_offset(inst: &Instance, start: usize, shown: usize, size: usize, len: usize) -> Next {
+    match inst.fault {
+        Fault::LoopNext if start > 0 => Next::First,
+        Fault::SelfNext => Next::Same,
+        // Forever: fresh links to pages that bring nothing new.
+        Fault::RepeatPages | Fault::EmptyPages => Next::At(start + size),
+        _ if start + shown < len => Next::At(start + shown),
+        _ => Next::None,
+    }
+}
+
+/// REST items that are not usable accounts (shapes hostile servers send).
+fn hostile_rest_items() -> Vec<Value> {
+    vec![
+        json!({"id": "1", "username": "x", "acct": "x@bad host"}),
+        json!("not an account"),
+        Value::Null,
+        json!({"id": "2", "acct": "y@", "uri": "data:text/html,hi", "url": "javascript:alert(1)", "followers_count": -1, "following_count": 1e300}),
+    ]
+}
+
+/// ActivityPub items that are not accounts.
+fn hostile_ap_items() -> Vec<Value> {
+    vec![
+        json!("javascript:alert(1)"),
+        json!("javascript://evil.example/users/x"),
+        json!("data:text/html,hi"),
+        json!("mailto:a@b.example"),
+        Value::Null,
+        json!(12),
+        json!([["https://nested.example/users/a"]]),
+        json!({"type": "Person", "preferredUsername": "noid"}),
+    ]
+}
+
 /// The actor document of account `i`.
 pub fn actor(sim: &Sim, i: usize) -> Value {
     let spec = &sim.layout.world.accounts[i];
@@ -328,7 +421,7 @@ pub fn actor(sim: &Sim, i: usize) -> Value {
         "type": if spec.bot { "Service" } else { "Person" },
         "preferredUsername": user,
         "name": spec.display_name.clone().unwrap_or_else(|| user.to_string()),
-        "summary": spec.bio,
+        "summary": bio_html(&sim.base(&inst.domain), &spec.bio),
         "url": format!("{}/@{user}", sim.base(&inst.domain)),
         "inbox": format!("{id}/inbox"),
         "outbox": format!("{id}/outbox"),
@@ -399,7 +492,10 @@ fn page_url(id: &str, inst: &Instance, offset: usize, list: &[usize]) -> String 
     match style {
         "page" => format!("{id}?page={}", offset / size + 1),
         "cursor" if offset == 0 => format!("{id}?page=true"),
-        "cursor" => format!("{id}?page=true&cursor=c{:x}", list[offset - 1] + 0x1000),
+        "cursor" => format!(
+            "{id}?page=true&cursor=c{:x}",
+            list.get(offset - 1).map_or(offset, |j| j + 0x1000)
+        ),
         "max_id" if offset == 0 => format!("{id}?limit={size}"),
         "max_id" => format!("{id}?limit={size}&max_id=01HSIM{:08}", offset),
         _ => format!("{id}?p={}", offset / size + 1),
@@ -464,12 +560,11 @@ fn collection(sim: &Sim, inst: &Instance, owner: usize, list: &[usize], which: &
 
 fn page(sim: &Sim, inst: &Instance, id: &str, list: &[usize], offset: usize, kind: &str) -> Value {
     let (size, _) = paging(inst);
-    let items: Vec<Value> = list
-        .iter()
-        .skip(offset)
-        .take(size)
-        .map(|&j| item(sim, inst, j))
-        .collect();
+    let shown = page_items(inst, list, offset, size);
+    let mut items: Vec<Value> = shown.iter().map(|&j| item(sim, inst, j)).collect();
+    if inst.fault == Fault::HostileItems {
+        items.splice(0..0, hostile_ap_items());
+    }
     let key = if inst.software == Software::Generic {
         "items"
     } else {
@@ -483,11 +578,23 @@ fn page(sim: &Sim, inst: &Instance, id: &str, list: &[usize], offset: usize, kin
         "partOf": id,
         key: items,
     });
-    let end = offset + size;
-    if inst.fault == Fault::LoopNext && offset > 0 {
-        p["next"] = json!(page_url(id, inst, 0, list));
-    } else if end < list.len() {
-        p["next"] = json!(page_url(id, inst, end, list));
+    match next_offset(inst, offset, size, size, list.len()) {
+        Next::First => p["next"] = json!(page_url(id, inst, 0, list)),
+        Next::Same => p["next"] = json!(page_url(id, inst, offset, list)),
+        Next::At(end) => p["next"] = json!(page_url(id, inst, end, list)),
+        Next::None => {}
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bios_are_served_as_mastodon_renders_them() {
+        assert_eq!(
+            super::bio_html("https://m.example", "Artist & <b>\nno crawlers: #NoBot, thanks"),
+            "<p>Artist &amp; &lt;b&gt;<br />no crawlers: <a href=\"https://m.example/tags/NoBot\" class=\"mention hashtag\" rel=\"tag\">#<span>NoBot</span></a>, thanks</p>"
+        );
+        assert_eq!(super::bio_html("https://m.example", ""), "");
+    }
 }

@@ -61,6 +61,15 @@ pub enum Fault {
     Storm,
     /// WebFinger redirects to itself, forever.
     RedirectLoop,
+    /// List pages that repeat the first page's items with a fresh `next` link, forever.
+    RepeatPages,
+    /// List pages whose `next` is the page itself.
+    SelfNext,
+    /// After the first page, an endless sequence of new, empty pages.
+    EmptyPages,
+    /// Pages that mix items that are not accounts (`javascript:` and `data:` URIs, `null`,
+    /// numbers, objects without `id`, REST accounts without a valid host) among the real ones.
+    HostileItems,
 }
 
 /// How the instance's name fails in DNS, on demand.

@@ -119,7 +119,7 @@ fn the_shipped_example_world_runs() {
         ),
         "{text}"
     );
-    assert!(text.contains("@pix@pixel.example (on pixel.example): 0 following listed via activitypub, 2 declared; hidden by its owner (2 not visible)"), "{text}");
+    assert!(text.contains("@pix@pixel.example (on pixel.example): 0 following listed via activitypub, 2 declared; items not exposed by the server (2 not visible)"), "{text}");
 }
 
 #[test]

@@ -128,11 +128,17 @@ fn hidden_lists_are_reported_with_the_unseen_count() {
         accounts,
     ));
     let (snap, _) = env.crawl(&["rest@masto.example", "ap@apm.example", "pix@pixel.example"]);
-    for input in ["rest@masto.example", "ap@apm.example", "pix@pixel.example"] {
+    // REST `[]` with a positive count is hidden; an ActivityPub collection that shows only
+    // `totalItems` (Mastodon's hidden collections, Pixelfed) does not expose its items.
+    for (input, state) in [
+        ("rest@masto.example", "hidden"),
+        ("ap@apm.example", "not-exposed"),
+        ("pix@pixel.example", "not-exposed"),
+    ] {
         let list = &seed(&snap, input)["following"];
         assert_eq!(
             list["status"],
-            serde_json::json!({"state": "hidden", "unseen": 7}),
+            serde_json::json!({"state": state, "unseen": 7}),
             "{input}"
         );
         assert_eq!(list["accounts"].as_array().unwrap().len(), 0, "{input}");

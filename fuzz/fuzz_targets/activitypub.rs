@@ -1,0 +1,29 @@
+//! Fuzz ActivityPub reading: an actor, a collection and a page. Every account has an http(s)
+//! actor URI or none; the walker's next page, when it gives one, is an http(s) URL.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use whohosts::account::{Direction, FollowList, ListStatus};
+
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    common::check_account(&whohosts::activitypub::account_from_actor(&v));
+    let _ = whohosts::activitypub::total(&v);
+    let page = whohosts::activitypub::page_of(&v);
+    for a in page.items.iter().flatten() {
+        common::check_account(a);
+        assert!(a.actor_uri.is_some(), "a listed item has an actor URI");
+    }
+    let list = FollowList::empty(Direction::Following, "activitypub", None, ListStatus::Complete);
+    let mut walk = whohosts::pager::Walk::new(list, &whohosts::config::Crawl::default());
+    let base = url::Url::parse("https://a.example/users/x/following?page=1").expect("a valid URL");
+    walk.mark_read(&base);
+    if let Some(next) = walk.take(&base, page) {
+        assert!(whohosts::account::http_url(next.as_str()).is_some(), "{next}");
+        assert_ne!(next, base);
+    }
+});

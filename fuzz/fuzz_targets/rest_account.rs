@@ -1,0 +1,25 @@
+//! Fuzz Mastodon REST reading: a page of accounts (and each item on its own). Every account
+//! kept has an http(s) actor URI or none, a server that is a host, and a handle that parses.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    let url = url::Url::parse("https://m.example/api/v1/accounts/1/following").expect("a valid URL");
+    if let Ok(items) = whohosts::mastodon::parse_page(&url, data, "m.example") {
+        for a in items.iter().flatten() {
+            common::check_account(a);
+            assert!(a.server.is_some(), "a listed account has a server");
+        }
+    }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
+        if let Ok(a) = whohosts::mastodon::listed_account(v.clone(), "m.example") {
+            common::check_account(&a);
+        }
+        if let Ok(raw) = serde_json::from_value::<whohosts::mastodon::RestAccount>(v) {
+            common::check_account(&raw.into_account("m.example"));
+        }
+    }
+});

@@ -1,0 +1,321 @@
+//! The one walker for paged lists: Mastodon REST pages linked by `Link: rel="next"` and
+//! ActivityPub collection pages linked by `next`.
+//!
+//! # Architecture
+//! A protocol module turns each response into a [`Fetched`] page (items, each an account or
+//! a [`Skip`], and the raw `next` reference) and hands [`walk`] a function that fetches one
+//! URL. The walker owns every rule about when a walk ends, so both protocols end alike:
+//! - no `next`: the list is complete;
+//! - a `next` that is not an http(s) URL: partial ([`Cause::BadNext`]);
+//! - a `next` already read (a loop, or a page pointing at itself): partial ([`Cause::Loop`]);
+//! - a page after the first that adds no account not seen before (the same items with fresh
+//!   `next` links, or endless empty pages): partial ([`Cause::NoProgress`]); the first page
+//!   may be empty, as Pleroma's embedded first page is;
+//! - `crawl.max_pages` pages or `crawl.max_accounts` accounts read: partial
+//!   ([`Cause::PageCap`], [`Cause::AccountCap`]);
+//! - a failing page: whatever the protocol's `on_error` says (the REST walk fails outright on
+//!   its first page so the crawl can fall back to ActivityPub; later pages end it as partial).
+
+use std::collections::HashSet;
+use std::future::Future;
+
+use url::Url;
+
+use crate::account::{http_url, Account, Cause, FollowList, ListStatus, SkipKind};
+use crate::config::Crawl;
+use crate::error::{Error, Result};
+
+/// An item that is not an account, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    pub kind: SkipKind,
+    pub reason: String,
+}
+
+impl Skip {
+    /// A skip of `kind`, its reason cut short.
+    pub fn new(kind: SkipKind, reason: impl AsRef<str>) -> Self {
+        Skip {
+            kind,
+            reason: reason.as_ref().chars().take(120).collect(),
+        }
+    }
+}
+
+/// One page as the protocol module read it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fetched {
+    pub items: Vec<std::result::Result<Account, Skip>>,
+    /// The `next` reference as given (relative or absolute), if any.
+    pub next: Option<String>,
+}
+
+/// The state of one walk: the list being filled and what was already read.
+#[derive(Debug)]
+pub struct Walk {
+    pub list: FollowList,
+    seen_pages: HashSet<String>,
+    seen_items: HashSet<String>,
+    max_pages: u32,
+    max_accounts: usize,
+}
+
+impl Walk {
+    /// Start a walk filling `list`, within the caps of `crawl`.
+    pub fn new(list: FollowList, crawl: &Crawl) -> Self {
+        Walk {
+            list,
+            seen_pages: HashSet::new(),
+            seen_items: HashSet::new(),
+            max_pages: crawl.max_pages,
+            max_accounts: crawl.max_accounts,
+        }
+    }
+
+    /// Mark `url` as read (a collection root that holds its first page).
+    pub fn mark_read(&mut self, url: &Url) {
+        self.seen_pages.insert(url.to_string());
+    }
+
+    /// Take one page read from `base`; the next URL to read, or `None` when the walk ends
+    /// (its status then says why, unless it is complete).
+    pub fn take(&mut self, base: &Url, page: Fetched) -> Option<Url> {
+        self.list.pages = self.list.pages.saturating_add(1);
+        let fresh = self.add(page.items);
+        if self.list.accounts.len() >= self.max_accounts {
+            self.list.accounts.truncate(self.max_accounts);
+            let why = format!("stopped at crawl.max_accounts = {}", self.max_accounts);
+            return self.end(Cause::AccountCap, why);
+        }
+        let next = self.follow(base, &page.next?)?;
+        if fresh == 0 && self.list.pages > 1 {
+            let why = format!("page {base} added no new account but links to {next}");
+            return self.end(Cause::NoProgress, why);
+        }
+        if self.list.pages >= self.max_pages {
+            let why = format!("stopped at crawl.max_pages = {} (next: {next})", self.max_pages);
+            return self.end(Cause::PageCap, why);
+        }
+        self.seen_pages.insert(next.to_string());
+        Some(next)
+    }
+
+    /// Resolve a `next` (or `first`) reference read on `base`; `None` ends the walk when it is
+    /// not an http(s) URL or was already read.
+    pub fn follow(&mut self, base: &Url, raw: &str) -> Option<Url> {
+        let Some(next) = base.join(raw).ok().and_then(|u| http_url(u.as_str())) else {
+            let shown: String = raw.chars().take(80).collect();
+            return self.end(Cause::BadNext, format!("next link {shown:?} is not an http(s) URL"));
+        };
+        if self.seen_pages.contains(next.as_str()) {
+            return self.end(Cause::Loop, format!("paging loop: {next} was already read"));
+        }
+        Some(next)
+    }
+
+    /// Add a page's items; the number of accounts not seen before.
+    fn add(&mut self, items: Vec<std::result::Result<Account, Skip>>) -> usize {
+        let mut fresh = 0;
+        for item in items {
+            match item {
+                Ok(a) => {
+                    let key = a.actor_uri.clone().or_else(|| a.handle.clone()).unwrap_or_default();
+                    if self.seen_items.insert(key) {
+                        self.list.accounts.push(a);
+                        fresh += 1;
+                    }
+                }
+                Err(s) => self.list.skip(s.kind, &s.reason),
+            }
+        }
+        fresh
+    }
+
+    fn end(&mut self, kind: Cause, reason: String) -> Option<Url> {
+        self.list.status = ListStatus::partial(kind, reason);
+        None
+    }
+
+    /// The list, with a walk that listed nothing of a declared count marked "not exposed".
+    pub fn finish(mut self) -> FollowList {
+        let l = &mut self.list;
+        let declared = l.declared.filter(|d| *d > 0);
+        if l.status == ListStatus::Complete && l.accounts.is_empty() && l.skipped.is_empty() && declared.is_some() {
+            l.status = ListStatus::NotExposed { unseen: declared };
+        }
+        self.list
+    }
+}
+
+/// Walk from `start`: `fetch` reads one page, `on_error` says what a failed page means for
+/// the list (`Err` fails the whole list).
+///
+/// # Errors
+/// Whatever `on_error` returns as an error.
+pub async fn walk<F, Fut>(
+    mut w: Walk,
+    start: Option<Url>,
+    mut fetch: F,
+    on_error: impl Fn(Error, &FollowList) -> Result<ListStatus>,
+) -> Result<FollowList>
+where
+    F: FnMut(Url, u32) -> Fut,
+    Fut: Future<Output = Result<(Url, Fetched)>>,
+{
+    let mut next = start;
+    if let Some(u) = &next {
+        w.mark_read(u);
+    }
+    while let Some(url) = next.take() {
+        match fetch(url, w.list.pages).await {
+            Ok((base, page)) => next = w.take(&base, page),
+            Err(e) => w.list.status = on_error(e, &w.list)?,
+        }
+    }
+    Ok(w.finish())
+}
+
+/// What a JSON value is, in a few words (for skip reasons and errors, never the value itself).
+pub fn describe(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The usual meaning of a failed page: the walk ends as partial.
+pub fn partial_on_error(e: Error) -> ListStatus {
+    ListStatus::partial(Cause::PageFailed, e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::Direction;
+
+    fn acc(uri: &str) -> std::result::Result<Account, Skip> {
+        Ok(Account {
+            actor_uri: Some(uri.into()),
+            ..Account::default()
+        })
+    }
+
+    fn walk_of(max_pages: u32, max_accounts: usize, declared: Option<u64>) -> Walk {
+        let crawl = Crawl {
+            max_pages,
+            max_accounts,
+            ..Crawl::default()
+        };
+        Walk::new(
+            FollowList::empty(Direction::Following, "activitypub", declared, ListStatus::Complete),
+            &crawl,
+        )
+    }
+
+    fn page(items: &[&str], next: Option<&str>) -> Fetched {
+        Fetched {
+            items: items.iter().map(|u| acc(u)).collect(),
+            next: next.map(str::to_string),
+        }
+    }
+
+    fn kind(w: &Walk) -> Option<Cause> {
+        match &w.list.status {
+            ListStatus::Partial { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
+    fn base(n: u32) -> Url {
+        Url::parse(&format!("https://a.example/f?page={n}")).unwrap()
+    }
+
+    #[test]
+    fn a_page_that_repeats_its_items_with_a_fresh_next_ends_the_walk() {
+        let mut w = walk_of(100, 1000, None);
+        assert_eq!(w.take(&base(1), page(&["https://b/1"], Some("?page=2"))), Some(base(2)));
+        assert_eq!(w.take(&base(2), page(&["https://b/1"], Some("?page=3"))), None);
+        assert_eq!(kind(&w), Some(Cause::NoProgress));
+        assert_eq!(w.list.accounts.len(), 1);
+    }
+
+    #[test]
+    fn empty_pages_end_after_the_first() {
+        let mut w = walk_of(100, 1000, Some(5));
+        assert_eq!(w.take(&base(1), page(&[], Some("?page=2"))), Some(base(2)));
+        assert_eq!(w.take(&base(2), page(&[], Some("?page=3"))), None);
+        assert_eq!(kind(&w), Some(Cause::NoProgress));
+    }
+
+    #[test]
+    fn loops_and_self_links_end_the_walk() {
+        let mut w = walk_of(100, 1000, None);
+        w.mark_read(&base(1));
+        assert_eq!(w.take(&base(1), page(&["https://b/1"], Some("?page=1"))), None);
+        assert_eq!(kind(&w), Some(Cause::Loop));
+        let mut w = walk_of(100, 1000, None);
+        w.mark_read(&base(1));
+        assert!(w.take(&base(1), page(&["https://b/1"], Some("?page=2"))).is_some());
+        assert_eq!(w.take(&base(2), page(&["https://b/2"], Some("/f?page=1"))), None);
+        assert_eq!(kind(&w), Some(Cause::Loop));
+    }
+
+    #[test]
+    fn the_page_cap_ends_the_walk() {
+        let mut w = walk_of(2, 1000, None);
+        assert!(w.take(&base(1), page(&["https://b/1"], Some("?page=2"))).is_some());
+        assert_eq!(w.take(&base(2), page(&["https://b/2"], Some("?page=3"))), None);
+        assert_eq!(kind(&w), Some(Cause::PageCap));
+        assert_eq!(w.list.accounts.len(), 2);
+    }
+
+    #[test]
+    fn the_account_cap_truncates() {
+        let mut w = walk_of(100, 2, None);
+        assert_eq!(
+            w.take(
+                &base(1),
+                page(&["https://b/1", "https://b/2", "https://b/3"], Some("?page=2"))
+            ),
+            None
+        );
+        assert_eq!((kind(&w), w.list.accounts.len()), (Some(Cause::AccountCap), 2));
+    }
+
+    #[test]
+    fn a_next_that_is_not_http_ends_the_walk() {
+        for bad in ["javascript:alert(1)", "data:,x", "mailto:a@b.example"] {
+            let mut w = walk_of(100, 1000, None);
+            assert_eq!(w.take(&base(1), page(&["https://b/1"], Some(bad))), None, "{bad}");
+            assert_eq!(kind(&w), Some(Cause::BadNext));
+        }
+    }
+
+    #[test]
+    fn skips_are_counted_and_the_page_kept() {
+        let mut w = walk_of(100, 1000, None);
+        let mut p = page(&["https://b/1", "https://b/2"], None);
+        p.items.insert(1, Err(Skip::new(SkipKind::NotHttp, "javascript:x")));
+        assert_eq!(w.take(&base(1), p), None);
+        let l = w.finish();
+        assert_eq!(
+            (l.accounts.len(), l.skipped_total(), l.status),
+            (2, 1, ListStatus::Complete)
+        );
+    }
+
+    #[test]
+    fn nothing_listed_of_a_declared_count_is_not_exposed() {
+        let mut w = walk_of(100, 1000, Some(152));
+        assert_eq!(w.take(&base(1), page(&[], None)), None);
+        assert_eq!(w.finish().status, ListStatus::NotExposed { unseen: Some(152) });
+        let mut w = walk_of(100, 1000, Some(0));
+        w.take(&base(1), page(&[], None));
+        assert_eq!(w.finish().status, ListStatus::Complete);
+    }
+}
