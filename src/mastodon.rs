@@ -13,7 +13,7 @@ use url::Url;
 use crate::account::{bio_opts_out, Account, Direction, FollowList, ListStatus};
 use crate::error::Result;
 use crate::handle::InstanceHost;
-use crate::http::{Fetcher, Request, ACCEPT_JSON};
+use crate::http::{Bearer, Fetcher, Request, ACCEPT_JSON};
 
 /// Page size asked for (Mastodon's maximum).
 pub const PAGE_LIMIT: u32 = 80;
@@ -109,7 +109,7 @@ pub async fn lookup(f: &Fetcher, origin: &Url, user: &str) -> Result<RestAccount
 ///
 /// # Errors
 /// As [`lookup`].
-pub async fn verify_credentials(f: &Fetcher, origin: &Url, token: &str) -> Result<RestAccount> {
+pub async fn verify_credentials(f: &Fetcher, origin: &Url, token: &Bearer) -> Result<RestAccount> {
     let url = api_url(origin, "/api/v1/accounts/verify_credentials");
     let req = Request {
         bearer: Some(token),
@@ -138,7 +138,7 @@ pub async fn list(
     origin: &Url,
     account: &RestAccount,
     direction: Direction,
-    token: Option<&str>,
+    token: Option<&Bearer>,
     local_domain: &str,
 ) -> Result<FollowList> {
     let declared = match direction {
