@@ -301,9 +301,34 @@ impl Sim {
             Fault::RedirectPrivate if path.starts_with("/.well-known/webfinger") => {
                 Some(redirect(302, "http://169.254.169.254/latest/meta-data/"))
             }
+            Fault::RetryAfter(secs) => Some(too_many(&[("retry-after", secs.to_string().as_str())])),
+            Fault::HostileRateLimit => Some(too_many(HOSTILE_RATE_LIMIT)),
+            Fault::RedirectPort(port) if path.starts_with("/api/v1/accounts/") && path.contains("/follow") => {
+                Some(redirect(307, &format!("{}://{}:{port}{path}", self.scheme, inst.domain)))
+            }
             _ => None,
         }
     }
+}
+
+/// Rate-limit headers no honest server sends: huge, infinite, far-future, garbage.
+const HOSTILE_RATE_LIMIT: &[(&str, &str)] = &[
+    ("retry-after", "1e300"),
+    ("x-ratelimit-remaining", "0"),
+    ("x-ratelimit-reset", "9999-12-31T23:59:59.999999Z"),
+    ("ratelimit-remaining", "0"),
+    ("ratelimit-reset", "inf"),
+];
+
+/// A 429 with these headers.
+fn too_many(headers: &[(&str, &str)]) -> Response<Body> {
+    let mut r = respond(429, "application/json", "{\"error\": \"Too many requests\"}");
+    for (k, v) in headers {
+        if let (Ok(k), Ok(v)) = (hyper::header::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+            r.headers_mut().insert(k, v);
+        }
+    }
+    r
 }
 
 /// Bind every IPv4 address in `addresses` on one shared port.
