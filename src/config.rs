@@ -608,19 +608,29 @@ mod tests {
                 let err = refusal(&format!("{key} = {bad}\n"));
                 let name = key.replace("]\n", ".").replace('[', "");
                 assert!(err.starts_with("config c.toml: "), "{key} = {bad}: {err}");
-                assert!(err.contains(&format!("{name} must be a number of seconds")), "{key} = {bad}: {err}");
+                assert!(
+                    err.contains(&format!("{name} must be a number of seconds")),
+                    "{key} = {bad}: {err}"
+                );
             }
         }
-        for zero_is_bad in ["[rate_limit]\nperiod_secs", "[hosts.\"big.example\"]\nperiod_secs", "[dns]\ntimeout_secs"] {
-            assert!(refusal(&format!("{zero_is_bad} = 0.0\n")).contains("above 0"), "{zero_is_bad}");
+        for zero_is_bad in [
+            "[rate_limit]\nperiod_secs",
+            "[hosts.\"big.example\"]\nperiod_secs",
+            "[dns]\ntimeout_secs",
+        ] {
+            assert!(
+                refusal(&format!("{zero_is_bad} = 0.0\n")).contains("above 0"),
+                "{zero_is_bad}"
+            );
         }
         assert_ends(
             &refusal("[hosts.\"big.example\"]\nperiod_secs = 0.0\n"),
-            "hosts.\"big.example\".period_secs must be a number of seconds, above 0 and at most 604800, not 0"
+            "hosts.\"big.example\".period_secs must be a number of seconds, above 0 and at most 604800, not 0",
         );
         assert_ends(
             &refusal("[hosts.\"big.example\"]\nrequests = 0\n"),
-            "hosts.\"big.example\".requests must be at least 1"
+            "hosts.\"big.example\".requests must be at least 1",
         );
         assert!(refusal("[hosts.\"big.example\"]\nconcurrency = 0\n").contains("concurrency must be at least 1"));
         assert!(refusal("[network]\nmax_wait_secs = 0.0\nretry_base_secs = 0.0\n").starts_with("accepted"));
@@ -637,7 +647,7 @@ mod tests {
         assert_eq!(c.host_budget("xn--bcher-kva.example").0.burst, 2);
         assert_ends(
             &refusal("[hosts.\"a.example\"]\nburst = 1\n[hosts.\"A.example\"]\nburst = 2\n"),
-            "hosts keys \"A.example\" and \"a.example\" both name a.example"
+            "hosts keys \"A.example\" and \"a.example\" both name a.example",
         );
         for bad in ["https://a.example", "a.example:8443", "a.example/x", ""] {
             let err = refusal(&format!("[hosts.\"{bad}\"]\nburst = 1\n"));

@@ -352,19 +352,35 @@ mod tests {
             ("retry-after", "-inf", |w| w == ServerWait::None),
             ("retry-after", "NaN", |w| w == ServerWait::None),
             ("retry-after", "soon", |w| w == ServerWait::None),
-            ("retry-after", "Mon, 01 Jan 1900 00:00:00 GMT", |w| w == ServerWait::None),
-            ("retry-after", "899.5", |w| w == ServerWait::Pause(Duration::from_millis(899_500))),
+            ("retry-after", "Mon, 01 Jan 1900 00:00:00 GMT", |w| {
+                w == ServerWait::None
+            }),
+            ("retry-after", "899.5", |w| {
+                w == ServerWait::Pause(Duration::from_millis(899_500))
+            }),
             ("ratelimit-reset", "1e400", too_long),
             ("ratelimit-reset", "NaN", |w| w == ServerWait::None),
-            ("ratelimit-reset", "30", |w| w == ServerWait::Pause(Duration::from_secs(30))),
+            ("ratelimit-reset", "30", |w| {
+                w == ServerWait::Pause(Duration::from_secs(30))
+            }),
             ("x-ratelimit-reset", "9999-12-31T23:59:59.999999Z", too_long),
             ("x-ratelimit-reset", "18446744073709551615", |w| w == ServerWait::None),
-            ("x-ratelimit-reset", "99999-12-31T00:00:00.000000Z", |w| w == ServerWait::None),
+            ("x-ratelimit-reset", "99999-12-31T00:00:00.000000Z", |w| {
+                w == ServerWait::None
+            }),
             ("x-ratelimit-reset", "2026-11-21T12:00:42.123456+99:00", capped),
-            ("x-ratelimit-reset", "2026-11-21T12:00:42+9999999999999999999:00", capped),
-            ("x-ratelimit-reset", "2026-11-21T12:00:42.123456-\u{e9}", |w| w == ServerWait::None),
+            (
+                "x-ratelimit-reset",
+                "2026-11-21T12:00:42+9999999999999999999:00",
+                capped,
+            ),
+            ("x-ratelimit-reset", "2026-11-21T12:00:42.123456-\u{e9}", |w| {
+                w == ServerWait::None
+            }),
             ("x-ratelimit-reset", "-1", |w| w == ServerWait::None),
-            ("x-ratelimit-reset", "2026-11-21T12:05:00.000001Z", |w| w == ServerWait::Pause(Duration::from_micros(300_000_001))),
+            ("x-ratelimit-reset", "2026-11-21T12:05:00.000001Z", |w| {
+                w == ServerWait::Pause(Duration::from_micros(300_000_001))
+            }),
         ];
         for (name, value, ok) in cases {
             let Ok(v) = reqwest::header::HeaderValue::from_bytes(value.as_bytes()) else {

@@ -292,7 +292,11 @@ fn rest_page(sim: &Sim, inst: &Instance, owner: usize, which: &str, list: &[usiz
     let page: Vec<usize> = list.iter().copied().skip(start).take(limit).collect();
     let body: Vec<Value> = page.iter().map(|&j| rest_account(sim, inst, j, true)).collect();
     let mut resp = json_resp(200, API_JSON, &Value::Array(body));
-    let base = format!("{}/api/v1/accounts/{}/{which}", sim.base(&pages_host(inst)), 100_000 + owner);
+    let base = format!(
+        "{}/api/v1/accounts/{}/{which}",
+        sim.base(&pages_host(inst)),
+        100_000 + owner
+    );
     let end = start + page.len();
     let next = if inst.fault == Fault::LoopNext && start > 0 {
         Some(format!("{base}?limit={limit}"))
@@ -455,11 +459,8 @@ fn collection(sim: &Sim, inst: &Instance, owner: usize, list: &[usize], which: &
     if hidden || inst.software == Software::Pixelfed {
         return json_resp(200, ACTIVITY_JSON, &root);
     }
-    let pages_id = format!("{}/{which}", actor_uri(sim, owner)).replacen(
-        &sim.base(&inst.domain),
-        &sim.base(&pages_host(inst)),
-        1,
-    );
+    let pages_id =
+        format!("{}/{which}", actor_uri(sim, owner)).replacen(&sim.base(&inst.domain), &sim.base(&pages_host(inst)), 1);
     root["first"] = match inst.software {
         Software::Pleroma => page(sim, inst, &id, list, 0, page_kind),
         _ => json!(page_url(&pages_id, inst, 0, list)),

@@ -303,9 +303,9 @@ impl Sim {
             }
             Fault::RetryAfter(secs) => Some(too_many(&[("retry-after", secs.to_string().as_str())])),
             Fault::HostileRateLimit => Some(too_many(HOSTILE_RATE_LIMIT)),
-            Fault::RedirectPort(port) if path.starts_with("/api/v1/accounts/") && path.contains("/follow") => {
-                Some(redirect(307, &format!("{}://{}:{port}{path}", self.scheme, inst.domain)))
-            }
+            Fault::RedirectPort(port) if path.starts_with("/api/v1/accounts/") && path.contains("/follow") => Some(
+                redirect(307, &format!("{}://{}:{port}{path}", self.scheme, inst.domain)),
+            ),
             _ => None,
         }
     }
@@ -324,7 +324,10 @@ const HOSTILE_RATE_LIMIT: &[(&str, &str)] = &[
 fn too_many(headers: &[(&str, &str)]) -> Response<Body> {
     let mut r = respond(429, "application/json", "{\"error\": \"Too many requests\"}");
     for (k, v) in headers {
-        if let (Ok(k), Ok(v)) = (hyper::header::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+        if let (Ok(k), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
             r.headers_mut().insert(k, v);
         }
     }
