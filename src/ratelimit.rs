@@ -340,9 +340,10 @@ mod tests {
         let now = humantime::parse_rfc3339("2026-11-21T12:00:00Z").unwrap();
         const MAX: Duration = Duration::from_secs(900);
         let max = MAX;
-        let too_long: fn(ServerWait) -> bool = |w| matches!(w, ServerWait::TooLong(d) if d > MAX);
-        let capped: fn(ServerWait) -> bool = |w| !matches!(w, ServerWait::Pause(d) if d > MAX);
-        let cases: &[(&'static str, &str, fn(ServerWait) -> bool)] = &[
+        let too_long: Verdict = |w| matches!(w, ServerWait::TooLong(d) if d > MAX);
+        let capped: Verdict = |w| !matches!(w, ServerWait::Pause(d) if d > MAX);
+        type Verdict = fn(ServerWait) -> bool;
+        let cases: &[(&'static str, &str, Verdict)] = &[
             ("retry-after", "1e300", too_long),
             ("retry-after", "inf", too_long),
             ("retry-after", "18446744073709551616", too_long),
