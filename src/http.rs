@@ -394,9 +394,7 @@ impl Fetcher {
                     robots_url.set_fragment(None);
                     Arc::new(
                         match self.fetch(&robots_url, Request::accept("text/plain"), false).await {
-                            Ok(p) if p.ok() => texting_robots::Robot::new(ROBOTS_AGENT, &p.body)
-                                .map(Robots::Rules)
-                                .unwrap_or(Robots::AllowAll),
+                            Ok(p) if p.ok() => parse_robots(&p.body).map_or(Robots::AllowAll, Robots::Rules),
                             Ok(p) if (400..500).contains(&p.status) => Robots::AllowAll,
                             Ok(p) => Robots::Unavailable(format!("HTTP {}", p.status)),
                             Err(e) => Robots::Unreachable(Arc::new(e)),
@@ -423,6 +421,12 @@ impl Fetcher {
             }
         })
     }
+}
+
+/// The rules of a robots.txt `body` for [`ROBOTS_AGENT`]; `None` (allow everything) when the
+/// body is not a robots.txt at all.
+pub fn parse_robots(body: &[u8]) -> Option<texting_robots::Robot> {
+    texting_robots::Robot::new(ROBOTS_AGENT, body).ok()
 }
 
 /// An [`Error::Refused`] for `url`, logged (info) with its host.
