@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
@@ -451,6 +452,12 @@ impl RateLimit {
         check_count(&format!("{table}.paged_requests"), self.paged_requests as usize)?;
         check_count(&format!("{table}.burst"), self.burst as usize)
     }
+}
+
+/// A `*_secs` value as a [`Duration`], never a panic: values [`Config::validate`] would refuse
+/// (only in a config that skipped it) are clamped into `0..=MAX_SECS`, NaN is zero.
+pub fn seconds(v: f64) -> Duration {
+    Duration::try_from_secs_f64(v.clamp(0.0, MAX_SECS)).unwrap_or(Duration::ZERO)
 }
 
 /// The smallest value a `*_secs` key may hold.

@@ -219,7 +219,7 @@ impl Dns {
             b
         };
         let opts = builder.options_mut();
-        opts.timeout = Duration::from_secs_f64(cfg.timeout_secs);
+        opts.timeout = config::seconds(cfg.timeout_secs);
         opts.attempts = cfg.attempts.max(1);
         opts.preserve_intermediates = true;
         opts.ndots = 0;

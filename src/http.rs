@@ -23,7 +23,7 @@ use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, LOCATION};
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::dns::{ClientResolver, Dns};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -158,9 +158,10 @@ impl Fetcher {
     /// Build the client from the config; names resolve through `dns`.
     ///
     /// # Errors
-    /// [`Error::ConfigValue`] when the TLS client cannot be built; [`Error::Io`] or
-    /// [`Error::Config`] for an unreadable extra root certificate.
+    /// [`Error::ConfigValue`] for a config that does not validate or when the TLS client cannot
+    /// be built; [`Error::Io`] or [`Error::Config`] for an unreadable extra root certificate.
     pub fn new(config: Arc<Config>, dns: Arc<Dns>) -> Result<Self> {
+        config.validate()?;
         // Installing twice is harmless: the first provider stays.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let net = &config.network;
@@ -176,8 +177,8 @@ impl Fetcher {
             .tls_certs_merge(roots)
             .user_agent(config.user_agent())
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs_f64(net.connect_timeout_secs))
-            .timeout(Duration::from_secs_f64(net.request_timeout_secs))
+            .connect_timeout(config::seconds(net.connect_timeout_secs))
+            .timeout(config::seconds(net.request_timeout_secs))
             .no_proxy()
             .dns_resolver(ClientResolver(dns.clone()))
             .build()
@@ -303,9 +304,9 @@ impl Fetcher {
         }
     }
 
-    /// `network.max_wait_secs` (validated at load: finite, not negative, bounded).
+    /// `network.max_wait_secs`.
     fn max_wait(&self) -> Duration {
-        Duration::try_from_secs_f64(self.config.network.max_wait_secs).unwrap_or(Duration::ZERO)
+        config::seconds(self.config.network.max_wait_secs)
     }
 
     fn wait_too_long(&self, url: &Url, host: &str, wait: Duration) -> Error {
@@ -324,9 +325,7 @@ impl Fetcher {
         gate.retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let base = self.config.network.retry_base_secs * 2f64.powi(attempt.min(16) as i32);
         let jittered = base * (1.0 + fastrand::f64() * 0.5);
-        let wait = Duration::try_from_secs_f64(jittered)
-            .unwrap_or(Duration::MAX)
-            .min(self.max_wait());
+        let wait = config::seconds(jittered).min(self.max_wait());
         tracing::info!(host = %gate.host(), url = %url, status, attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
         gate.pause_for(wait, REASON_BACKOFF);
     }

@@ -56,9 +56,7 @@ pub struct Pass {
 /// zero, bounded), with a burst of at most `requests`.
 fn quota(requests: u32, period_secs: f64, burst: u32) -> Quota {
     let requests = requests.max(1);
-    let per_request = Duration::try_from_secs_f64(period_secs / f64::from(requests))
-        .unwrap_or(Duration::from_secs(1))
-        .max(Duration::from_nanos(1));
+    let per_request = crate::config::seconds(period_secs / f64::from(requests)).max(Duration::from_nanos(1));
     let burst = NonZeroU32::new(burst.clamp(1, requests)).unwrap_or(NonZeroU32::MIN);
     Quota::with_period(per_request)
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
