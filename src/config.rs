@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
@@ -49,6 +50,9 @@ pub const DEFAULT_BURST: u32 = 10;
 pub const DEFAULT_DNS_TIMEOUT_SECS: f64 = 5.0;
 /// DNS attempts per query.
 pub const DEFAULT_DNS_ATTEMPTS: usize = 2;
+/// The largest value any `*_secs` key may hold (one week): beyond it no timeout, period or
+/// wait makes sense, and every value stays far inside what a `Duration` or `Instant` can hold.
+pub const MAX_SECS: f64 = 604_800.0;
 /// Upper bound on accounts listed per follow list (a safety net against endless paging).
 pub const DEFAULT_MAX_ACCOUNTS: usize = 100_000;
 /// Upper bound on pages read per follow list (80 accounts a REST page, 10–40 an ActivityPub
@@ -330,14 +334,16 @@ impl Config {
     /// # Errors
     /// [`Error::Config`] naming the file, line and key when the text is not valid.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
-        let config: Config = toml::from_str(text).map_err(|e| Error::Config {
+        let mut config: Config = toml::from_str(text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
             message: one_line(&e.to_string()),
         })?;
-        config.validate().map_err(|e| Error::Config {
+        let in_file = |e: Error| Error::Config {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })?;
+        };
+        config.hosts = normalised_hosts(std::mem::take(&mut config.hosts)).map_err(in_file)?;
+        config.validate().map_err(in_file)?;
         Ok(config)
     }
 
@@ -355,30 +361,31 @@ impl Config {
     /// # Errors
     /// [`Error::ConfigValue`] naming the key.
     pub fn validate(&self) -> Result<()> {
-        let positive = [
-            ("network.request_timeout_secs", self.network.request_timeout_secs),
-            ("network.connect_timeout_secs", self.network.connect_timeout_secs),
-            ("rate_limit.period_secs", self.rate_limit.period_secs),
-            ("rate_limit.paged_period_secs", self.rate_limit.paged_period_secs),
-            ("dns.timeout_secs", self.dns.timeout_secs),
-        ];
-        for (key, v) in positive {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(Error::ConfigValue(format!("{key} must be a positive number, not {v}")));
-            }
-        }
-        let counts = [
-            ("rate_limit.requests", self.rate_limit.requests as usize),
-            ("rate_limit.paged_requests", self.rate_limit.paged_requests as usize),
-            ("rate_limit.burst", self.rate_limit.burst as usize),
-            ("network.global_concurrency", self.network.global_concurrency),
-            ("network.host_concurrency", self.network.host_concurrency),
-            ("crawl.max_accounts", self.crawl.max_accounts),
-            ("crawl.max_pages", self.crawl.max_pages as usize),
-        ];
-        for (key, v) in counts {
-            if v == 0 {
-                return Err(Error::ConfigValue(format!("{key} must be at least 1")));
+        let net = &self.network;
+        check_secs(
+            "network.request_timeout_secs",
+            net.request_timeout_secs,
+            Floor::AboveZero,
+        )?;
+        check_secs(
+            "network.connect_timeout_secs",
+            net.connect_timeout_secs,
+            Floor::AboveZero,
+        )?;
+        check_secs("network.retry_base_secs", net.retry_base_secs, Floor::Zero)?;
+        check_secs("network.max_wait_secs", net.max_wait_secs, Floor::Zero)?;
+        check_secs("dns.timeout_secs", self.dns.timeout_secs, Floor::AboveZero)?;
+        check_count("network.global_concurrency", net.global_concurrency)?;
+        check_count("network.host_concurrency", net.host_concurrency)?;
+        check_count("crawl.max_accounts", self.crawl.max_accounts)?;
+        check_count("crawl.max_pages", self.crawl.max_pages as usize)?;
+        self.rate_limit.validate("rate_limit")?;
+        for (host, o) in &self.hosts {
+            check_host_key(host)?;
+            let (budget, concurrency) = self.host_budget(host);
+            budget.validate(&format!("hosts.{host:?}"))?;
+            if o.concurrency.is_some() {
+                check_count(&format!("hosts.{host:?}.concurrency"), concurrency)?;
             }
         }
         for ns in &self.dns.nameservers {
@@ -438,6 +445,90 @@ impl Config {
             format!("{scheme}://{host}:{}", self.network.port)
         }
     }
+}
+
+impl RateLimit {
+    /// Check a budget; `table` names it in errors (`rate_limit`, `hosts."name"`).
+    fn validate(&self, table: &str) -> Result<()> {
+        check_secs(&format!("{table}.period_secs"), self.period_secs, Floor::AboveZero)?;
+        check_secs(
+            &format!("{table}.paged_period_secs"),
+            self.paged_period_secs,
+            Floor::AboveZero,
+        )?;
+        check_count(&format!("{table}.requests"), self.requests as usize)?;
+        check_count(&format!("{table}.paged_requests"), self.paged_requests as usize)?;
+        check_count(&format!("{table}.burst"), self.burst as usize)
+    }
+}
+
+/// A `*_secs` value as a [`Duration`], never a panic: values [`Config::validate`] would refuse
+/// (only in a config that skipped it) are clamped into `0..=MAX_SECS`, NaN is zero.
+pub fn seconds(v: f64) -> Duration {
+    Duration::try_from_secs_f64(v.clamp(0.0, MAX_SECS)).unwrap_or(Duration::ZERO)
+}
+
+/// The smallest value a `*_secs` key may hold.
+#[derive(Clone, Copy)]
+enum Floor {
+    Zero,
+    AboveZero,
+}
+
+/// A number of seconds: finite, at least the floor, at most [`MAX_SECS`].
+fn check_secs(key: &str, v: f64, floor: Floor) -> Result<()> {
+    let (low_ok, low) = match floor {
+        Floor::Zero => (v >= 0.0, "0 or more"),
+        Floor::AboveZero => (v > 0.0, "above 0"),
+    };
+    if v.is_finite() && low_ok && v <= MAX_SECS {
+        return Ok(());
+    }
+    Err(Error::ConfigValue(format!(
+        "{key} must be a number of seconds, {low} and at most {MAX_SECS}, not {v}"
+    )))
+}
+
+fn check_count(key: &str, v: usize) -> Result<()> {
+    match v {
+        0 => Err(Error::ConfigValue(format!("{key} must be at least 1"))),
+        _ => Ok(()),
+    }
+}
+
+/// A `[hosts]` key in the form instance hosts take: lower-case, no trailing dot, IDNs in
+/// punycode, no port.
+fn normalised_host_key(key: &str) -> Result<String> {
+    let norm = crate::handle::InstanceHost::new(key).as_str().to_string();
+    match url::Host::parse(&norm) {
+        Ok(_) if !norm.is_empty() => Ok(norm),
+        _ => Err(Error::ConfigValue(format!(
+            "hosts key {key:?} is not a host name (write [hosts.\"mastodon.example\"], no scheme, port or path)"
+        ))),
+    }
+}
+
+fn check_host_key(key: &str) -> Result<()> {
+    match normalised_host_key(key)? == key {
+        true => Ok(()),
+        false => Err(Error::ConfigValue(format!("hosts key {key:?} is not normalised"))),
+    }
+}
+
+/// `[hosts]` with every key normalised; two keys naming the same host are refused.
+fn normalised_hosts(hosts: BTreeMap<String, HostOverride>) -> Result<BTreeMap<String, HostOverride>> {
+    let mut out = BTreeMap::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (key, o) in hosts {
+        let norm = normalised_host_key(&key)?;
+        if let Some(first) = seen.insert(norm.clone(), key.clone()) {
+            return Err(Error::ConfigValue(format!(
+                "hosts keys {first:?} and {key:?} both name {norm}"
+            )));
+        }
+        out.insert(norm, o);
+    }
+    Ok(out)
 }
 
 /// Parse `ip` or `ip:port` (port 53 by default).
@@ -504,6 +595,87 @@ mod tests {
         let (rl, conc) = c.host_budget("big.example");
         assert_eq!((rl.requests, rl.period_secs, conc), (50, 300.0, 4));
         assert_eq!(c.host_budget("other.example").0.requests, 300);
+    }
+
+    /// The error for `text`, or "accepted"; the message is checked to name the file.
+    fn refusal(text: &str) -> String {
+        match Config::from_toml(text, Path::new("c.toml")) {
+            Ok(_) => format!("accepted: {text}"),
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.starts_with("config c.toml: "), "{e}");
+                e
+            }
+        }
+    }
+
+    fn assert_ends(err: &str, message: &str) {
+        assert!(err.ends_with(&format!(": {message}")), "{err}");
+    }
+
+    #[test]
+    fn every_duration_is_validated_at_load() {
+        let keys = [
+            "[network]\nrequest_timeout_secs",
+            "[network]\nconnect_timeout_secs",
+            "[network]\nretry_base_secs",
+            "[network]\nmax_wait_secs",
+            "[dns]\ntimeout_secs",
+            "[rate_limit]\nperiod_secs",
+            "[rate_limit]\npaged_period_secs",
+            "[hosts.\"big.example\"]\nperiod_secs",
+            "[hosts.\"big.example\"]\npaged_period_secs",
+        ];
+        for key in keys {
+            for bad in ["-1.0", "nan", "inf", "-inf", "1e300", "604801.0"] {
+                let err = refusal(&format!("{key} = {bad}\n"));
+                let name = key.replace("]\n", ".").replace('[', "");
+                assert!(err.starts_with("config c.toml: "), "{key} = {bad}: {err}");
+                assert!(
+                    err.contains(&format!("{name} must be a number of seconds")),
+                    "{key} = {bad}: {err}"
+                );
+            }
+        }
+        for zero_is_bad in [
+            "[rate_limit]\nperiod_secs",
+            "[hosts.\"big.example\"]\nperiod_secs",
+            "[dns]\ntimeout_secs",
+        ] {
+            assert!(
+                refusal(&format!("{zero_is_bad} = 0.0\n")).contains("above 0"),
+                "{zero_is_bad}"
+            );
+        }
+        assert_ends(
+            &refusal("[hosts.\"big.example\"]\nperiod_secs = 0.0\n"),
+            "hosts.\"big.example\".period_secs must be a number of seconds, above 0 and at most 604800, not 0",
+        );
+        assert_ends(
+            &refusal("[hosts.\"big.example\"]\nrequests = 0\n"),
+            "hosts.\"big.example\".requests must be at least 1",
+        );
+        assert!(refusal("[hosts.\"big.example\"]\nconcurrency = 0\n").contains("concurrency must be at least 1"));
+        assert!(refusal("[network]\nmax_wait_secs = 0.0\nretry_base_secs = 0.0\n").starts_with("accepted"));
+    }
+
+    #[test]
+    fn host_keys_are_normalised_like_instance_hosts() {
+        let c = Config::from_toml(
+            "[hosts.\"Big.Example.\"]\nrequests = 50\n[hosts.\"bücher.example\"]\nburst = 2\n",
+            Path::new("c"),
+        )
+        .unwrap();
+        assert_eq!(c.host_budget("big.example").0.requests, 50);
+        assert_eq!(c.host_budget("xn--bcher-kva.example").0.burst, 2);
+        assert_ends(
+            &refusal("[hosts.\"a.example\"]\nburst = 1\n[hosts.\"A.example\"]\nburst = 2\n"),
+            "hosts keys \"A.example\" and \"a.example\" both name a.example",
+        );
+        for bad in ["https://a.example", "a.example:8443", "a.example/x", ""] {
+            let err = refusal(&format!("[hosts.\"{bad}\"]\nburst = 1\n"));
+            assert!(err.contains(&format!("hosts key {bad:?} is not a host name")), "{err}");
+        }
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::activitypub;
 use crate::error::{Error, Result};
 use crate::fanout::{self, Panicked};
 use crate::handle::{Handle, InstanceHost};
-use crate::http::Fetcher;
+use crate::http::{Bearer, Fetcher};
 use crate::mastodon;
 use crate::nodeinfo::{self, NodeInfo};
 use crate::progress::Progress;
@@ -263,7 +263,7 @@ async fn list_seed(
         let mut lists = vec![];
         for d in &directions {
             progress.note(&format!("listing {} of {}", d.segment(), resolved.handle));
-            lists.push(mastodon::list(f, &origin, &account, *d, token.as_deref(), &local).await?);
+            lists.push(mastodon::list(f, &origin, &account, *d, token.as_ref(), &local).await?);
         }
         Ok(lists)
     }
@@ -308,9 +308,10 @@ async fn rest_account(
     origin: &Url,
     handle: &Handle,
     opts: &CrawlOptions,
-) -> Result<(mastodon::RestAccount, Option<String>)> {
+) -> Result<(mastodon::RestAccount, Option<Bearer>)> {
     if let Some(token) = &opts.token {
-        let me = mastodon::verify_credentials(f, origin, token)
+        let token = Bearer::new(token, origin);
+        let me = mastodon::verify_credentials(f, origin, &token)
             .await
             .map_err(|e| match e.status() {
                 Some(401 | 403) => Error::Refused {
@@ -320,7 +321,7 @@ async fn rest_account(
                 _ => e,
             })?;
         if me.username.eq_ignore_ascii_case(&handle.user) {
-            return Ok((me, Some(token.clone())));
+            return Ok((me, Some(token)));
         }
     }
     Ok((mastodon::lookup(f, origin, &handle.user).await?, None))

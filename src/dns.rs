@@ -8,7 +8,7 @@
 //! client. CNAME chains are kept because they reveal managed hosting and CDNs.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -62,53 +62,121 @@ impl AddressGate {
     }
 }
 
-/// Why an address is not a public unicast address, if it is not.
+/// IPv4 blocks that are not public unicast, most specific first: every block of the IANA IPv4
+/// Special-Purpose Address Registry (RFC 6890; registry as updated in 2025), plus multicast.
+/// Blocks the registry marks globally reachable (AS112, AMT, anycast relays) are refused too:
+/// no fediverse server lives there.
+const V4_BLOCKS: &[(u32, u8, &str)] = &[
+    (0x0000_0000, 8, "\"this\" network"),
+    (0x0a00_0000, 8, "private"),
+    (0x6440_0000, 10, "shared (carrier-grade NAT)"),
+    (0x7f00_0000, 8, "loopback"),
+    (0xa9fe_0000, 16, "link-local"),
+    (0xac10_0000, 12, "private"),
+    (0xc000_0000, 24, "reserved for IETF protocol assignments"),
+    (0xc000_0200, 24, "documentation"),
+    (0xc01f_c400, 24, "AS112 anycast"),
+    (0xc034_c100, 24, "AMT anycast"),
+    (0xc058_6300, 24, "6to4 relay anycast (deprecated)"),
+    (0xc0a8_0000, 16, "private"),
+    (0xc0af_3000, 24, "AS112 anycast"),
+    (0xc612_0000, 15, "benchmarking"),
+    (0xc633_6400, 24, "documentation"),
+    (0xcb00_7100, 24, "documentation"),
+    (0xe000_0000, 4, "multicast"),
+    (0xffff_ffff, 32, "broadcast"),
+    (0xf000_0000, 4, "reserved"),
+];
+
+/// IPv6 blocks that are not public unicast, most specific first: every block of the IANA IPv6
+/// Special-Purpose Address Registry (RFC 6890; registry as updated 2025-10-09) except the
+/// three that embed an IPv4 address (`::ffff:0:0/96`, `64:ff9b::/96`, `2002::/16`), which are
+/// judged by that address; plus deprecated forms (IPv4-compatible, site-local) and multicast.
+/// Anything outside global unicast `2000::/3` is refused as well.
+const V6_BLOCKS: &[(u128, u8, &str)] = &[
+    (0x0000_0000_0000_0000_0000_0000_0000_0001, 128, "loopback"),
+    (0, 128, "unspecified"),
+    (0, 96, "IPv4-compatible (deprecated)"),
+    (0x0064_ff9b_0001 << 80, 48, "NAT64 local-use"),
+    (0x0100 << 112, 64, "discard-only"),
+    (0x0100_0000_0000_0001 << 64, 64, "dummy prefix"),
+    (0x2001 << 112, 32, "Teredo"),
+    (0x2001_0002_0000 << 80, 48, "benchmarking"),
+    (0x2001_0003 << 96, 32, "AMT anycast"),
+    (0x2001_0004_0112 << 80, 48, "AS112 anycast"),
+    (0x2001_0010 << 96, 28, "ORCHID (deprecated)"),
+    (0x2001_0020 << 96, 28, "ORCHIDv2"),
+    (0x2001_0030 << 96, 28, "drone remote ID tags"),
+    (0x2001 << 112, 23, "reserved for IETF protocol assignments"),
+    (0x2001_0db8 << 96, 32, "documentation"),
+    (0x2620_004f_8000 << 80, 48, "AS112 anycast"),
+    (0x3fff << 112, 20, "documentation"),
+    (0x5f00 << 112, 16, "segment routing (SRv6)"),
+    (0xfc00 << 112, 7, "private (unique local)"),
+    (0xfe80 << 112, 10, "link-local"),
+    (0xfec0 << 112, 10, "site-local (deprecated)"),
+    (0xff00 << 112, 8, "multicast"),
+];
+
+/// Whether `addr` lies in `net/len`.
+fn in_block<T: PrefixMask>(addr: T, net: T, len: u8) -> bool {
+    addr & T::prefix_mask(len) == net
+}
+
+/// Address integers and their prefix masks.
+trait PrefixMask: Copy + PartialEq + std::ops::BitAnd<Output = Self> {
+    /// Ones in the first `len` bits, zeros after (no overflow for any `len`).
+    fn prefix_mask(len: u8) -> Self;
+}
+
+impl PrefixMask for u32 {
+    fn prefix_mask(len: u8) -> Self {
+        !u32::MAX.checked_shr(u32::from(len)).unwrap_or(0)
+    }
+}
+
+impl PrefixMask for u128 {
+    fn prefix_mask(len: u8) -> Self {
+        !u128::MAX.checked_shr(u32::from(len)).unwrap_or(0)
+    }
+}
+
+/// Why an address is not a public unicast address, if it is not. Forms embedding an IPv4
+/// address (IPv4-mapped, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`) are judged by that address.
 pub fn non_public(ip: IpAddr) -> Option<&'static str> {
     match ip {
         IpAddr::V4(v4) => non_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return non_public_v4(v4);
-            }
-            let seg0 = v6.segments()[0];
-            if v6.is_loopback() {
-                Some("loopback")
-            } else if v6.is_unspecified() {
-                Some("unspecified")
-            } else if seg0 & 0xfe00 == 0xfc00 {
-                Some("private (unique local)")
-            } else if seg0 & 0xffc0 == 0xfe80 {
-                Some("link-local")
-            } else if v6.is_multicast() {
-                Some("multicast")
-            } else if seg0 == 0x2001 && v6.segments()[1] == 0x0db8 {
-                Some("documentation")
-            } else {
-                None
-            }
-        }
+        IpAddr::V6(v6) => non_public_v6(v6),
     }
 }
 
 fn non_public_v4(v4: Ipv4Addr) -> Option<&'static str> {
-    let o = v4.octets();
-    if v4.is_loopback() {
-        Some("loopback")
-    } else if v4.is_private() {
-        Some("private")
-    } else if v4.is_link_local() {
-        Some("link-local")
-    } else if v4.is_unspecified() || o[0] == 0 {
-        Some("unspecified")
-    } else if v4.is_broadcast() || v4.is_multicast() || o[0] >= 240 {
-        Some("multicast or reserved")
-    } else if o[0] == 100 && (64..128).contains(&o[1]) {
-        Some("shared (carrier-grade NAT)")
-    } else if v4.is_documentation() || (o[0] == 198 && (o[1] == 18 || o[1] == 19)) {
-        Some("documentation or benchmarking")
-    } else {
-        None
+    let a = u32::from(v4);
+    V4_BLOCKS
+        .iter()
+        .find(|(net, len, _)| in_block(a, *net, *len))
+        .map(|b| b.2)
+}
+
+fn non_public_v6(v6: Ipv6Addr) -> Option<&'static str> {
+    if let Some(v4) = embedded_v4(v6) {
+        return non_public_v4(v4);
     }
+    let a = u128::from(v6);
+    if let Some(b) = V6_BLOCKS.iter().find(|(net, len, _)| in_block(a, *net, *len)) {
+        return Some(b.2);
+    }
+    (!in_block(a, 0x2000 << 112, 3)).then_some("reserved (not global unicast)")
+}
+
+/// The IPv4 address inside an IPv4-mapped, NAT64 (`64:ff9b::/96`) or 6to4 address.
+fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let a = u128::from(v6);
+    let low32 = Ipv4Addr::from((a & 0xffff_ffff) as u32);
+    if in_block(a, 0xffff << 32, 96) || in_block(a, 0x0064_ff9b << 96, 96) {
+        return Some(low32);
+    }
+    in_block(a, 0x2002 << 112, 16).then(|| Ipv4Addr::from(((a >> 80) & 0xffff_ffff) as u32))
 }
 
 struct Cached {
@@ -151,7 +219,7 @@ impl Dns {
             b
         };
         let opts = builder.options_mut();
-        opts.timeout = Duration::from_secs_f64(cfg.timeout_secs);
+        opts.timeout = config::seconds(cfg.timeout_secs);
         opts.attempts = cfg.attempts.max(1);
         opts.preserve_intermediates = true;
         opts.ndots = 0;
@@ -392,24 +460,101 @@ impl reqwest::dns::Resolve for ClientResolver {
 mod tests {
     use super::*;
 
+    /// Every block of the IANA IPv4 and IPv6 Special-Purpose Address Registries (IPv4 registry
+    /// as updated in 2025, IPv6 registry as updated 2025-10-09), one sample address each, and
+    /// the verdict; then the forms outside the registries (multicast, deprecated, embedded
+    /// IPv4) and public addresses that must stay allowed.
+    const VERDICTS: &[(&str, Option<&str>)] = &[
+        // IPv4 Special-Purpose Address Registry.
+        ("0.0.0.0", Some("\"this\" network")),
+        ("0.1.2.3", Some("\"this\" network")),
+        ("10.1.2.3", Some("private")),
+        ("100.64.0.1", Some("shared (carrier-grade NAT)")),
+        ("100.127.255.254", Some("shared (carrier-grade NAT)")),
+        ("127.0.0.1", Some("loopback")),
+        ("169.254.169.254", Some("link-local")),
+        ("172.16.0.1", Some("private")),
+        ("172.31.255.1", Some("private")),
+        ("192.0.0.1", Some("reserved for IETF protocol assignments")),
+        ("192.0.0.8", Some("reserved for IETF protocol assignments")),
+        ("192.0.0.9", Some("reserved for IETF protocol assignments")),
+        ("192.0.0.10", Some("reserved for IETF protocol assignments")),
+        ("192.0.0.170", Some("reserved for IETF protocol assignments")),
+        ("192.0.0.171", Some("reserved for IETF protocol assignments")),
+        ("192.0.2.1", Some("documentation")),
+        ("192.31.196.1", Some("AS112 anycast")),
+        ("192.52.193.1", Some("AMT anycast")),
+        ("192.88.99.1", Some("6to4 relay anycast (deprecated)")),
+        ("192.88.99.2", Some("6to4 relay anycast (deprecated)")),
+        ("192.168.1.1", Some("private")),
+        ("192.175.48.1", Some("AS112 anycast")),
+        ("198.18.0.1", Some("benchmarking")),
+        ("198.19.255.1", Some("benchmarking")),
+        ("198.51.100.7", Some("documentation")),
+        ("203.0.113.7", Some("documentation")),
+        ("240.0.0.1", Some("reserved")),
+        ("255.255.255.254", Some("reserved")),
+        ("255.255.255.255", Some("broadcast")),
+        ("224.0.0.1", Some("multicast")),
+        ("239.255.255.250", Some("multicast")),
+        // IPv6 Special-Purpose Address Registry.
+        ("::1", Some("loopback")),
+        ("::", Some("unspecified")),
+        ("::ffff:10.0.0.1", Some("private")),
+        ("::ffff:127.0.0.1", Some("loopback")),
+        ("64:ff9b::10.0.0.1", Some("private")),
+        ("64:ff9b::169.254.169.254", Some("link-local")),
+        ("64:ff9b:1::a00:1", Some("NAT64 local-use")),
+        ("64:ff9b:1:ffff::1", Some("NAT64 local-use")),
+        ("100::1", Some("discard-only")),
+        ("100:0:0:1::1", Some("dummy prefix")),
+        ("2001::1", Some("Teredo")),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", Some("Teredo")),
+        ("2001:1::1", Some("reserved for IETF protocol assignments")),
+        ("2001:1::2", Some("reserved for IETF protocol assignments")),
+        ("2001:1::3", Some("reserved for IETF protocol assignments")),
+        ("2001:2::1", Some("benchmarking")),
+        ("2001:3::1", Some("AMT anycast")),
+        ("2001:4:112::1", Some("AS112 anycast")),
+        ("2001:10::1", Some("ORCHID (deprecated)")),
+        ("2001:20::1", Some("ORCHIDv2")),
+        ("2001:30::1", Some("drone remote ID tags")),
+        ("2001:1ff::1", Some("reserved for IETF protocol assignments")),
+        ("2001:db8::1", Some("documentation")),
+        ("2002:a00:1::1", Some("private")),
+        ("2002:7f00:1::1", Some("loopback")),
+        ("2620:4f:8000::1", Some("AS112 anycast")),
+        ("3fff::1", Some("documentation")),
+        ("3fff:fff::1", Some("documentation")),
+        ("5f00::1", Some("segment routing (SRv6)")),
+        ("fc00::1", Some("private (unique local)")),
+        ("fd00::1", Some("private (unique local)")),
+        ("fe80::1", Some("link-local")),
+        // Outside the registries: deprecated forms, multicast, unassigned space.
+        ("::1.2.3.4", Some("IPv4-compatible (deprecated)")),
+        ("::127.0.0.1", Some("IPv4-compatible (deprecated)")),
+        ("::ffff:0:a00:1", Some("reserved (not global unicast)")),
+        ("fec0::1", Some("site-local (deprecated)")),
+        ("ff02::1", Some("multicast")),
+        ("4000::1", Some("reserved (not global unicast)")),
+        // Public addresses stay allowed.
+        ("1.1.1.1", None),
+        ("8.8.8.8", None),
+        ("192.0.1.1", None),
+        ("100.128.0.1", None),
+        ("2606:4700::1111", None),
+        ("2001:200::1", None),
+        ("3fff:1000::1", None),
+        ("2002:101:101::1", None),
+        ("64:ff9b::1.1.1.1", None),
+        ("::ffff:1.1.1.1", None),
+    ];
+
     #[test]
-    fn non_public_ranges_are_named() {
-        let cases = [
-            ("127.0.0.1", Some("loopback")),
-            ("10.1.2.3", Some("private")),
-            ("172.16.0.1", Some("private")),
-            ("192.168.1.1", Some("private")),
-            ("169.254.169.254", Some("link-local")),
-            ("100.64.0.1", Some("shared (carrier-grade NAT)")),
-            ("::1", Some("loopback")),
-            ("fd00::1", Some("private (unique local)")),
-            ("fe80::1", Some("link-local")),
-            ("::ffff:10.0.0.1", Some("private")),
-            ("1.1.1.1", None),
-            ("2606:4700::1111", None),
-        ];
-        for (ip, want) in cases {
-            assert_eq!(non_public(ip.parse().unwrap()), want, "{ip}");
+    fn every_special_purpose_block_is_refused() {
+        for (ip, want) in VERDICTS {
+            let addr: IpAddr = ip.parse().unwrap();
+            assert_eq!(non_public(addr), *want, "{ip}");
         }
     }
 

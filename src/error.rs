@@ -58,6 +58,17 @@ pub enum Error {
     #[error("{url}: gave up after {attempts} attempts (last: HTTP {status})")]
     RetriesExhausted { url: String, attempts: u32, status: u16 },
 
+    /// The server asked for a longer pause than `network.max_wait_secs`.
+    #[error(
+        "{url}: {host} asks to wait {wait_secs} s, more than network.max_wait_secs ({max_secs} s); request given up"
+    )]
+    WaitTooLong {
+        url: String,
+        host: String,
+        wait_secs: u64,
+        max_secs: f64,
+    },
+
     /// A DNS failure for a host.
     #[error("DNS {host}: {message}")]
     Dns { host: String, message: String },
@@ -105,7 +116,7 @@ impl Error {
             Error::Transport { .. } => "transport",
             Error::TooLarge { .. } => "too-large",
             Error::Malformed { .. } => "malformed",
-            Error::RetriesExhausted { .. } => "rate-limited",
+            Error::RetriesExhausted { .. } | Error::WaitTooLong { .. } => "rate-limited",
             Error::Dns { .. } => "dns",
             Error::AsnLine { .. } | Error::AsnDb { .. } => "asn-db",
             Error::World(_) => "world",

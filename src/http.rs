@@ -6,22 +6,28 @@
 //! gate ([`HostPool`]), sends, and reads at most `max_body_bytes`. Redirects are followed by
 //! hand so each hop is checked, gated and robots-checked again (at most `max_redirects`).
 //! 429, 502 and 503 are retried a bounded number of times, waiting for whatever the server
-//! announced or an exponential back-off with jitter, whichever is longer. Host names are
-//! resolved by the shared [`Dns`], so the address policy holds for every connection.
+//! announced or an exponential back-off with jitter, whichever is longer; a server asking for
+//! more than `network.max_wait_secs` fails the request instead. Host names are resolved by the
+//! shared [`Dns`], so the address policy holds for every connection.
+//!
+//! Userinfo (`user:pass@`) is stripped from every URL before it is used. The user's token
+//! ([`Bearer`]) is attached in one place, [`Fetcher`]'s single send, and only when that very
+//! request goes to the token's home origin (scheme, host and port), whatever led there.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, LOCATION};
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::dns::{ClientResolver, Dns};
 use crate::error::{Error, Result};
-use crate::ratelimit::{announced_wait, HostGate, HostPool};
+use crate::progress::Progress;
+use crate::ratelimit::{server_wait, HostGate, HostPool, ServerWait, REASON_BACKOFF, REASON_SERVER};
 
 /// `Accept` for ActivityPub objects.
 pub const ACCEPT_ACTIVITY: &str =
@@ -81,12 +87,40 @@ impl Page {
     }
 }
 
+/// The user's access token and the one origin it may ever be sent to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Bearer {
+    token: String,
+    home: url::Origin,
+}
+
+impl Bearer {
+    /// `token`, to be sent only to the origin (scheme, host, port) of `home`.
+    pub fn new(token: &str, home: &Url) -> Self {
+        Bearer {
+            token: token.to_string(),
+            home: home.origin(),
+        }
+    }
+
+    /// The token, if `url` is on its home origin.
+    fn for_url(&self, url: &Url) -> Option<&str> {
+        (url.origin() == self.home).then_some(self.token.as_str())
+    }
+}
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bearer(for {})", self.home.ascii_serialization())
+    }
+}
+
 /// Options of one request.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     pub accept: &'a str,
-    /// Sent only to the URL's own host, never across redirects to another host.
-    pub bearer: Option<&'a str>,
+    /// Attached only to requests to the token's home origin, checked at every hop.
+    pub bearer: Option<&'a Bearer>,
     /// Counts against the stricter paged-request budget.
     pub paged: bool,
 }
@@ -124,9 +158,10 @@ impl Fetcher {
     /// Build the client from the config; names resolve through `dns`.
     ///
     /// # Errors
-    /// [`Error::ConfigValue`] when the TLS client cannot be built; [`Error::Io`] or
-    /// [`Error::Config`] for an unreadable extra root certificate.
+    /// [`Error::ConfigValue`] for a config that does not validate or when the TLS client cannot
+    /// be built; [`Error::Io`] or [`Error::Config`] for an unreadable extra root certificate.
     pub fn new(config: Arc<Config>, dns: Arc<Dns>) -> Result<Self> {
+        config.validate()?;
         // Installing twice is harmless: the first provider stays.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let net = &config.network;
@@ -142,8 +177,8 @@ impl Fetcher {
             .tls_certs_merge(roots)
             .user_agent(config.user_agent())
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs_f64(net.connect_timeout_secs))
-            .timeout(Duration::from_secs_f64(net.request_timeout_secs))
+            .connect_timeout(config::seconds(net.connect_timeout_secs))
+            .timeout(config::seconds(net.request_timeout_secs))
             .no_proxy()
             .dns_resolver(ClientResolver(dns.clone()))
             .build()
@@ -163,6 +198,11 @@ impl Fetcher {
         &self.config
     }
 
+    /// Show waits for a host ("waiting 12 s for HOST (rate limit)") on this progress line.
+    pub fn show_waits(&self, progress: &Progress) {
+        self.pool.show_waits(progress.clone());
+    }
+
     /// Requests sent and retries made so far, over all hosts.
     pub fn totals(&self) -> (u64, u64) {
         self.pool.totals()
@@ -179,10 +219,7 @@ impl Fetcher {
     /// # Errors
     /// [`Error::Refused`] saying why.
     pub fn check_url(&self, url: &Url) -> Result<()> {
-        let refuse = |reason: String| Error::Refused {
-            url: url.to_string(),
-            reason,
-        };
+        let refuse = |reason: String| refusal(url, reason);
         match url.scheme() {
             "https" => {}
             "http" if self.config.network.allow_http => {}
@@ -211,28 +248,20 @@ impl Fetcher {
     }
 
     async fn fetch(&self, url: &Url, req: Request<'_>, robots: bool) -> Result<Page> {
-        let mut current = url.clone();
-        let origin_host = url.host_str().map(str::to_string);
+        let mut current = without_userinfo(url);
         for _hop in 0..=self.config.network.max_redirects {
             self.check_url(&current)?;
             if robots {
                 self.obey_robots(&current).await?;
             }
-            let same_host = current.host_str().map(str::to_string) == origin_host;
-            let hop_req = Request {
-                bearer: req.bearer.filter(|_| same_host),
-                ..req
-            };
-            let page = self.with_retries(&current, hop_req).await?;
+            let page = self.with_retries(&current, req).await?;
             match redirect_target(&page) {
-                Some(next) => current = next,
+                Some(next) => current = without_userinfo(&next),
                 None => return Ok(page),
             }
         }
-        Err(Error::Refused {
-            url: url.to_string(),
-            reason: format!("more than {} redirects", self.config.network.max_redirects),
-        })
+        let max = self.config.network.max_redirects;
+        Err(refusal(&without_userinfo(url), format!("more than {max} redirects")))
     }
 
     /// GET and require 2xx.
@@ -247,38 +276,58 @@ impl Fetcher {
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let gate = self.pool.gate(&host);
         let net = &self.config.network;
+        let max_wait = self.max_wait();
         let mut attempt = 0;
         loop {
             let pass = self.pool.enter(&gate, req.paged).await;
             let sent = self.send_once(url, req).await;
             drop(pass);
             let page = sent?;
-            let announced = announced_wait(page.status, &page.headers, SystemTime::now());
             let retryable = matches!(page.status, 429 | 502 | 503);
-            if let Some(wait) = announced.filter(|w| *w <= Duration::from_secs_f64(net.max_wait_secs)) {
-                gate.pause_until(Instant::now() + wait);
+            match server_wait(page.status, &page.headers, SystemTime::now(), max_wait) {
+                ServerWait::Pause(wait) => gate.pause_for(wait, REASON_SERVER),
+                ServerWait::TooLong(wait) if retryable => return Err(self.wait_too_long(url, &host, wait)),
+                ServerWait::TooLong(_) | ServerWait::None => {}
             }
             if !retryable {
                 return Ok(page);
             }
-            let too_long = announced.is_some_and(|w| w > Duration::from_secs_f64(net.max_wait_secs));
-            if attempt >= net.max_retries || too_long {
+            if attempt >= net.max_retries {
                 return Err(Error::RetriesExhausted {
                     url: url.to_string(),
-                    attempts: attempt + 1,
+                    attempts: attempt.saturating_add(1),
                     status: page.status,
                 });
             }
-            self.back_off(&gate, attempt);
+            self.back_off(&gate, url, attempt, page.status);
             attempt += 1;
         }
     }
 
-    fn back_off(&self, gate: &HostGate, attempt: u32) {
+    /// `network.max_wait_secs`.
+    fn max_wait(&self) -> Duration {
+        config::seconds(self.config.network.max_wait_secs)
+    }
+
+    fn wait_too_long(&self, url: &Url, host: &str, wait: Duration) -> Error {
+        let err = Error::WaitTooLong {
+            url: url.to_string(),
+            host: host.to_string(),
+            wait_secs: wait.as_secs(),
+            max_secs: self.config.network.max_wait_secs,
+        };
+        tracing::info!(host = %host, url = %url, wait_secs = wait.as_secs(), "refused: {err}");
+        err
+    }
+
+    /// Pause the host for an exponential back-off with jitter, never above `max_wait_secs`.
+    fn back_off(&self, gate: &HostGate, url: &Url, attempt: u32, status: u16) {
         gate.retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let base = self.config.network.retry_base_secs * 2f64.powi(attempt.min(16) as i32);
         let jittered = base * (1.0 + fastrand::f64() * 0.5);
-        gate.pause_until(Instant::now() + Duration::from_secs_f64(jittered));
+        let wait = config::seconds(jittered).min(self.max_wait());
+        tracing::info!(host = %gate.host(), url = %url, status, attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
+        gate.pause_for(wait, REASON_BACKOFF);
     }
 
     async fn send_once(&self, url: &Url, req: Request<'_>) -> Result<Page> {
@@ -289,11 +338,14 @@ impl Fetcher {
             // Resolve first so a barred address gives a clean one-line refusal.
             self.dns.connectable(host).await?;
         }
-        let mut builder = self.client.get(url.clone()).header(ACCEPT, req.accept);
-        if let Some(token) = req.bearer {
+        let mut builder = self.client.get(without_userinfo(url)).header(ACCEPT, req.accept);
+        if let Some(token) = req.bearer.and_then(|b| b.for_url(url)) {
             builder = builder.header(AUTHORIZATION, format!("Bearer {token}"));
         }
+        let host = url.host_str().unwrap_or_default();
+        tracing::debug!(host = %host, url = %url, "request");
         let mut resp = builder.send().await.map_err(|e| transport(url, &e))?;
+        tracing::debug!(host = %host, url = %url, status = resp.status().as_u16(), "response");
         let limit = self.config.network.max_body_bytes;
         let too_large = || Error::TooLarge {
             url: url.to_string(),
@@ -335,12 +387,13 @@ impl Fetcher {
             };
             let robots = cell
                 .get_or_init(|| async {
-                    let robots_url = Url::parse(&format!("{origin}/robots.txt")).expect("origin + path is a URL");
+                    let mut robots_url = url.clone();
+                    robots_url.set_path("/robots.txt");
+                    robots_url.set_query(None);
+                    robots_url.set_fragment(None);
                     Arc::new(
                         match self.fetch(&robots_url, Request::accept("text/plain"), false).await {
-                            Ok(p) if p.ok() => texting_robots::Robot::new(ROBOTS_AGENT, &p.body)
-                                .map(Robots::Rules)
-                                .unwrap_or(Robots::AllowAll),
+                            Ok(p) if p.ok() => parse_robots(&p.body).map_or(Robots::AllowAll, Robots::Rules),
                             Ok(p) if (400..500).contains(&p.status) => Robots::AllowAll,
                             Ok(p) => Robots::Unavailable(format!("HTTP {}", p.status)),
                             Err(e) => Robots::Unreachable(Arc::new(e)),
@@ -352,18 +405,46 @@ impl Fetcher {
             match robots.as_ref() {
                 Robots::AllowAll => Ok(()),
                 Robots::Rules(r) if r.allowed(url.as_str()) => Ok(()),
-                Robots::Rules(_) => Err(Error::RobotsDisallowed {
-                    host,
-                    path: path_and_query(url),
-                }),
+                Robots::Rules(_) => {
+                    tracing::info!(host = %host, url = %url, "refused: robots.txt disallows it");
+                    Err(Error::RobotsDisallowed {
+                        host,
+                        path: path_and_query(url),
+                    })
+                }
                 Robots::Unreachable(e) => Err(Error::Again(e.clone())),
-                Robots::Unavailable(why) => Err(Error::Refused {
-                    url: url.to_string(),
-                    reason: format!("robots.txt unavailable ({why}), so the host is not crawled (RFC 9309)"),
-                }),
+                Robots::Unavailable(why) => Err(refusal(
+                    url,
+                    format!("robots.txt unavailable ({why}), so the host is not crawled (RFC 9309)"),
+                )),
             }
         })
     }
+}
+
+/// The rules of a robots.txt `body` for [`ROBOTS_AGENT`]; `None` (allow everything) when the
+/// body is not a robots.txt at all.
+pub fn parse_robots(body: &[u8]) -> Option<texting_robots::Robot> {
+    texting_robots::Robot::new(ROBOTS_AGENT, body).ok()
+}
+
+/// An [`Error::Refused`] for `url`, logged (info) with its host.
+fn refusal(url: &Url, reason: String) -> Error {
+    tracing::info!(host = %url.host_str().unwrap_or_default(), url = %url, "refused: {reason}");
+    Error::Refused {
+        url: url.to_string(),
+        reason,
+    }
+}
+
+/// `url` without `user:pass@`: userinfo is never sent (reqwest would turn it into a Basic
+/// `Authorization` header).
+pub fn without_userinfo(url: &Url) -> Url {
+    let mut clean = url.clone();
+    // Both fail only for URLs that cannot have userinfo at all (no host), which have none.
+    let _ = clean.set_username("");
+    let _ = clean.set_password(None);
+    clean
 }
 
 fn path_and_query(url: &Url) -> String {

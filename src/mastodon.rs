@@ -14,7 +14,7 @@ use url::Url;
 use crate::account::{bio_opts_out, http_url, Account, Direction, FollowList, ListStatus, SkipKind};
 use crate::error::{Error, Result};
 use crate::handle::{Handle, InstanceHost};
-use crate::http::{Fetcher, Request, ACCEPT_JSON};
+use crate::http::{Bearer, Fetcher, Request, ACCEPT_JSON};
 use crate::pager::{self, Fetched, Skip, Walk};
 
 /// Page size asked for (Mastodon's maximum).
@@ -177,7 +177,7 @@ pub async fn lookup(f: &Fetcher, origin: &Url, user: &str) -> Result<RestAccount
 ///
 /// # Errors
 /// As [`lookup`].
-pub async fn verify_credentials(f: &Fetcher, origin: &Url, token: &str) -> Result<RestAccount> {
+pub async fn verify_credentials(f: &Fetcher, origin: &Url, token: &Bearer) -> Result<RestAccount> {
     let url = api_url(origin, "/api/v1/accounts/verify_credentials")?;
     let req = Request {
         bearer: Some(token),
@@ -236,7 +236,7 @@ pub async fn list(
     origin: &Url,
     account: &RestAccount,
     direction: Direction,
-    token: Option<&str>,
+    token: Option<&Bearer>,
     local_domain: &str,
 ) -> Result<FollowList> {
     let declared = match direction {

@@ -37,6 +37,18 @@ impl Progress {
         self.bar.set_message(msg.to_string());
     }
 
+    /// Say that the crawl waits for `host`, so a long pause does not look like a hang:
+    /// `waiting 12 s for HOST (rate limit)` (whole seconds, rounded up).
+    pub fn waiting(&self, host: &str, wait: Duration, reason: &str) {
+        let secs = wait.as_secs_f64().ceil();
+        self.note(&format!("waiting {secs} s for {host} ({reason})"));
+    }
+
+    /// The message shown now.
+    pub fn message(&self) -> String {
+        self.bar.message()
+    }
+
     /// Report a problem without breaking the bar.
     pub fn warn(&self, msg: &str) {
         self.bar.suspend(|| tracing::warn!("{msg}"));

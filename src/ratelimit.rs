@@ -4,27 +4,42 @@
 //! [`HostPool`] lazily creates one [`HostGate`] per host name. A gate owns two governor
 //! limiters (all requests, and Mastodon's stricter budget for paged requests), a semaphore
 //! capping requests in flight to that host, and a "resume at" instant that grows when the
-//! server says to slow down (`X-RateLimit-*`, `RateLimit-*`, `Retry-After`). A request takes
-//! the host permit, then a global permit, waits out the pause, then the limiter(s).
+//! server says to slow down (`X-RateLimit-*`, `RateLimit-*`, `Retry-After`) or a retry backs
+//! off. A request takes the host permit, waits out the pause and the limiter(s), and only then
+//! takes a global permit: a host that waits never holds a slot other hosts could use.
+//!
+//! Announced waits are read by [`server_wait`], which never panics on any header value and
+//! sorts each wait into one the crawl sits out (at most `network.max_wait_secs`) or one it
+//! refuses to sit out. Every wait is logged (`tracing`, info) and shown on the progress line.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::HeaderMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::{Config, RateLimit};
+use crate::progress::Progress;
+
+/// Why a host is paused: shown in the progress line and logs.
+pub const REASON_SERVER: &str = "rate limit";
+/// A retry's back-off.
+pub const REASON_BACKOFF: &str = "back-off";
+/// Our own per-host budget.
+pub const REASON_OWN: &str = "own rate limit";
 
 /// One host's limiters, slots and pause.
 pub struct HostGate {
+    host: String,
     general: DefaultDirectRateLimiter,
     paged: DefaultDirectRateLimiter,
     slots: Arc<Semaphore>,
-    resume_at: Mutex<Option<Instant>>,
+    resume_at: Mutex<Option<(Instant, &'static str)>>,
     /// Requests sent to this host.
     pub requests: AtomicU64,
     /// Requests that had to be retried (429, 502, 503).
@@ -37,18 +52,21 @@ pub struct Pass {
     _global: OwnedSemaphorePermit,
 }
 
+/// A quota of `requests` per `period_secs` (validated by [`Config::validate`]: finite, above
+/// zero, bounded), with a burst of at most `requests`.
 fn quota(requests: u32, period_secs: f64, burst: u32) -> Quota {
     let requests = requests.max(1);
-    let per_request = Duration::from_secs_f64(period_secs / f64::from(requests)).max(Duration::from_nanos(1));
-    let burst = NonZeroU32::new(burst.clamp(1, requests)).expect("clamped to at least 1");
+    let per_request = crate::config::seconds(period_secs / f64::from(requests)).max(Duration::from_nanos(1));
+    let burst = NonZeroU32::new(burst.clamp(1, requests)).unwrap_or(NonZeroU32::MIN);
     Quota::with_period(per_request)
-        .expect("period is at least one nanosecond")
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(burst)
 }
 
 impl HostGate {
-    fn new(budget: &RateLimit, concurrency: usize) -> Self {
+    fn new(host: &str, budget: &RateLimit, concurrency: usize) -> Self {
         HostGate {
+            host: host.to_string(),
             general: RateLimiter::direct(quota(budget.requests, budget.period_secs, budget.burst)),
             paged: RateLimiter::direct(quota(budget.paged_requests, budget.paged_period_secs, budget.burst)),
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
@@ -58,16 +76,29 @@ impl HostGate {
         }
     }
 
-    /// Do not send to this host before `when`.
-    pub fn pause_until(&self, when: Instant) {
+    /// The host this gate guards.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Do not send to this host for `wait` from now. Callers pass waits already capped at
+    /// `network.max_wait_secs`; an instant past the clock's range is ignored.
+    pub fn pause_for(&self, wait: Duration, reason: &'static str) {
+        let Some(when) = Instant::now().checked_add(wait) else {
+            return;
+        };
         let mut r = self.resume_at.lock().expect("pause lock is never poisoned");
-        if r.is_none_or(|t| t < when) {
-            *r = Some(when);
+        if r.is_none_or(|(t, _)| t < when) {
+            *r = Some((when, reason));
         }
     }
 
-    fn resume_at(&self) -> Option<Instant> {
-        *self.resume_at.lock().expect("pause lock is never poisoned")
+    /// The pause still ahead, if any.
+    fn pending_pause(&self) -> Option<(Duration, &'static str)> {
+        let r = *self.resume_at.lock().expect("pause lock is never poisoned");
+        let (t, reason) = r?;
+        let left = t.checked_duration_since(Instant::now())?;
+        (!left.is_zero()).then_some((left, reason))
     }
 }
 
@@ -76,6 +107,7 @@ pub struct HostPool {
     config: Arc<Config>,
     gates: Mutex<HashMap<String, Arc<HostGate>>>,
     global: Arc<Semaphore>,
+    progress: OnceLock<Progress>,
 }
 
 impl HostPool {
@@ -86,7 +118,13 @@ impl HostPool {
             config,
             gates: Mutex::new(HashMap::new()),
             global,
+            progress: OnceLock::new(),
         }
+    }
+
+    /// Show waits on this progress line from now on (the first call wins).
+    pub fn show_waits(&self, progress: Progress) {
+        let _ = self.progress.set(progress);
     }
 
     /// The gate of `host`, created on first use.
@@ -96,12 +134,13 @@ impl HostPool {
             .entry(host.to_string())
             .or_insert_with(|| {
                 let (budget, conc) = self.config.host_budget(host);
-                Arc::new(HostGate::new(&budget, conc))
+                Arc::new(HostGate::new(host, &budget, conc))
             })
             .clone()
     }
 
-    /// Wait until a request to `host` may be sent.
+    /// Wait until a request to the gate's host may be sent. Pauses and limiters are waited
+    /// out before the global permit is taken, so a waiting host never blocks the others.
     pub async fn enter(&self, gate: &HostGate, paged: bool) -> Pass {
         let host = gate
             .slots
@@ -109,26 +148,53 @@ impl HostPool {
             .acquire_owned()
             .await
             .expect("host semaphores are never closed");
-        let global = self
-            .global
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the global semaphore is never closed");
-        while let Some(t) = gate.resume_at() {
-            if t <= Instant::now() {
-                break;
-            }
-            tokio::time::sleep_until(t.into()).await;
-        }
-        gate.general.until_ready().await;
+        self.sit_out_pause(gate).await;
+        self.wait_for(gate, &gate.general).await;
         if paged {
-            gate.paged.until_ready().await;
+            self.wait_for(gate, &gate.paged).await;
         }
-        gate.requests.fetch_add(1, Ordering::Relaxed);
-        Pass {
-            _host: host,
-            _global: global,
+        loop {
+            let global = self
+                .global
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("the global semaphore is never closed");
+            if gate.pending_pause().is_none() {
+                gate.requests.fetch_add(1, Ordering::Relaxed);
+                return Pass {
+                    _host: host,
+                    _global: global,
+                };
+            }
+            // Paused while queueing for the permit: give it back while waiting.
+            drop(global);
+            self.sit_out_pause(gate).await;
+        }
+    }
+
+    async fn sit_out_pause(&self, gate: &HostGate) {
+        while let Some((left, reason)) = gate.pending_pause() {
+            self.notice(gate, left, reason);
+            tokio::time::sleep(left).await;
+        }
+    }
+
+    async fn wait_for(&self, gate: &HostGate, limiter: &DefaultDirectRateLimiter) {
+        if let Err(not_until) = limiter.check() {
+            let left = not_until.wait_time_from(DefaultClock::default().now());
+            if left >= Duration::from_secs(1) {
+                self.notice(gate, left, REASON_OWN);
+            }
+            limiter.until_ready().await;
+        }
+    }
+
+    /// Log a wait and show it on the progress line.
+    fn notice(&self, gate: &HostGate, left: Duration, reason: &'static str) {
+        tracing::info!(host = %gate.host, wait_secs = left.as_secs_f64(), reason, "waiting");
+        if let Some(p) = self.progress.get() {
+            p.waiting(&gate.host, left, reason);
         }
     }
 
@@ -137,14 +203,38 @@ impl HostPool {
         let gates = self.gates.lock().expect("gate map lock is never poisoned");
         gates.values().fold((0, 0), |(r, t), g| {
             (
-                r + g.requests.load(Ordering::Relaxed),
-                t + g.retries.load(Ordering::Relaxed),
+                r.saturating_add(g.requests.load(Ordering::Relaxed)),
+                t.saturating_add(g.retries.load(Ordering::Relaxed)),
             )
         })
     }
 }
 
-/// How long the server asks us to wait, from any of the three header families.
+/// What the server's rate-limit headers ask for, judged against the configured maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerWait {
+    /// No wait announced (or one already over).
+    None,
+    /// Sit out this wait: never above the maximum.
+    Pause(Duration),
+    /// The server asks for longer than the maximum: give the request up.
+    TooLong(Duration),
+}
+
+/// The wait the server announced, as a [`ServerWait`] against `max`.
+pub fn server_wait(status: u16, headers: &HeaderMap, now: SystemTime, max: Duration) -> ServerWait {
+    match announced_wait(status, headers, now) {
+        None => ServerWait::None,
+        Some(w) if w.is_zero() => ServerWait::None,
+        Some(w) if w <= max => ServerWait::Pause(w),
+        Some(w) => ServerWait::TooLong(w),
+    }
+}
+
+/// How long the server asks us to wait, from any of the three header families; the longest
+/// one wins. Values that are not numbers or dates (garbage, NaN) are ignored, negative ones
+/// and past instants count as no wait, and values too large for a [`Duration`] (huge,
+/// infinite) become [`Duration::MAX`], which every cap refuses.
 ///
 /// `X-RateLimit-Reset` (Mastodon, an ISO-8601 instant) and `RateLimit-Reset` (seconds) count
 /// only when the matching `Remaining` is 0 or the status is 429; `Retry-After` (seconds or an
@@ -154,41 +244,48 @@ pub fn announced_wait(status: u16, headers: &HeaderMap, now: SystemTime) -> Opti
     let exhausted = |name: &str| status == 429 || text(name).and_then(|v| v.parse::<f64>().ok()) == Some(0.0);
     let mut waits = vec![];
     if let Some(v) = text("retry-after") {
-        if let Ok(secs) = v.parse::<f64>() {
-            waits.push(Duration::from_secs_f64(secs.max(0.0)));
-        } else if let Ok(t) = httpdate::parse_http_date(v) {
-            waits.push(t.duration_since(now).unwrap_or_default());
-        }
+        let date = || httpdate::parse_http_date(v).ok().map(|t| until(t, now));
+        waits.extend(seconds(v).or_else(date));
     }
     if exhausted("x-ratelimit-remaining") {
-        if let Some(t) = text("x-ratelimit-reset").and_then(parse_instant) {
-            waits.push(t.duration_since(now).unwrap_or_default());
-        }
+        waits.extend(text("x-ratelimit-reset").and_then(parse_instant).map(|t| until(t, now)));
     }
     if exhausted("ratelimit-remaining") {
-        if let Some(secs) = text("ratelimit-reset").and_then(|v| v.parse::<f64>().ok()) {
-            waits.push(Duration::from_secs_f64(secs.max(0.0)));
-        }
+        waits.extend(text("ratelimit-reset").and_then(seconds));
     }
     waits.into_iter().max()
 }
 
+/// A number of seconds: `None` unless a number; negative is zero; too large is the maximum.
+fn seconds(v: &str) -> Option<Duration> {
+    let secs = v.parse::<f64>().ok().filter(|s| !s.is_nan())?;
+    if secs <= 0.0 {
+        return Some(Duration::ZERO);
+    }
+    Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
+}
+
+fn until(t: SystemTime, now: SystemTime) -> Duration {
+    t.duration_since(now).unwrap_or_default()
+}
+
 /// An ISO-8601 / RFC 3339 instant (`2026-11-21T13:40:00.123456Z`, offsets allowed), or
-/// Unix seconds, as some servers send.
+/// Unix seconds, as some servers send. `None` for anything else or out of range.
 pub fn parse_instant(v: &str) -> Option<SystemTime> {
     if let Ok(secs) = v.parse::<u64>() {
-        return Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+        return SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs));
     }
     if let Ok(t) = humantime::parse_rfc3339_weak(v) {
         return Some(t);
     }
     // An explicit offset such as +01:00: humantime only takes Z.
-    let (base, sign, off) = match v.rfind(['+', '-']) {
-        Some(i) if i > 10 => (&v[..i], &v[i..i + 1], &v[i + 1..]),
-        _ => return None,
-    };
-    let (h, m) = off.split_once(':')?;
-    let offset = Duration::from_secs(h.parse::<u64>().ok()? * 3600 + m.parse::<u64>().ok()? * 60);
+    let at = v.rfind(['+', '-']).filter(|i| *i > 10)?;
+    let (base, offset) = v.split_at_checked(at)?;
+    let (sign, hh_mm) = offset.split_at_checked(1)?;
+    let (h, m) = hh_mm.split_once(':')?;
+    let h = h.parse::<u64>().ok().filter(|h| *h <= 23)?;
+    let m = m.parse::<u64>().ok().filter(|m| *m <= 59)?;
+    let offset = Duration::from_secs(h * 3600 + m * 60);
     let t = humantime::parse_rfc3339_weak(base).ok()?;
     if sign == "+" {
         t.checked_sub(offset)
@@ -233,6 +330,76 @@ mod tests {
         assert_eq!(announced_wait(503, &retry, now), Some(Duration::from_secs(60)));
         let retry_secs = headers(&[("retry-after", "3")]);
         assert_eq!(announced_wait(429, &retry_secs, now), Some(Duration::from_secs(3)));
+    }
+
+    /// Hostile values of all three families: never a panic, never a pause above the cap.
+    #[test]
+    fn hostile_rate_limit_headers_are_capped() {
+        let now = humantime::parse_rfc3339("2026-11-21T12:00:00Z").unwrap();
+        const MAX: Duration = Duration::from_secs(900);
+        let max = MAX;
+        let too_long: Verdict = |w| matches!(w, ServerWait::TooLong(d) if d > MAX);
+        let capped: Verdict = |w| !matches!(w, ServerWait::Pause(d) if d > MAX);
+        type Verdict = fn(ServerWait) -> bool;
+        let cases: &[(&'static str, &str, Verdict)] = &[
+            ("retry-after", "1e300", too_long),
+            ("retry-after", "inf", too_long),
+            ("retry-after", "18446744073709551616", too_long),
+            ("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT", too_long),
+            ("retry-after", "901", too_long),
+            ("retry-after", "-5", |w| w == ServerWait::None),
+            ("retry-after", "-inf", |w| w == ServerWait::None),
+            ("retry-after", "NaN", |w| w == ServerWait::None),
+            ("retry-after", "soon", |w| w == ServerWait::None),
+            ("retry-after", "Mon, 01 Jan 1900 00:00:00 GMT", |w| {
+                w == ServerWait::None
+            }),
+            ("retry-after", "899.5", |w| {
+                w == ServerWait::Pause(Duration::from_millis(899_500))
+            }),
+            ("ratelimit-reset", "1e400", too_long),
+            ("ratelimit-reset", "NaN", |w| w == ServerWait::None),
+            ("ratelimit-reset", "30", |w| {
+                w == ServerWait::Pause(Duration::from_secs(30))
+            }),
+            ("x-ratelimit-reset", "9999-12-31T23:59:59.999999Z", too_long),
+            ("x-ratelimit-reset", "18446744073709551615", |w| w == ServerWait::None),
+            ("x-ratelimit-reset", "99999-12-31T00:00:00.000000Z", |w| {
+                w == ServerWait::None
+            }),
+            ("x-ratelimit-reset", "2026-11-21T12:00:42.123456+99:00", capped),
+            (
+                "x-ratelimit-reset",
+                "2026-11-21T12:00:42+9999999999999999999:00",
+                capped,
+            ),
+            ("x-ratelimit-reset", "2026-11-21T12:00:42.123456-\u{e9}", |w| {
+                w == ServerWait::None
+            }),
+            ("x-ratelimit-reset", "-1", |w| w == ServerWait::None),
+            ("x-ratelimit-reset", "2026-11-21T12:05:00.000001Z", |w| {
+                w == ServerWait::Pause(Duration::from_micros(300_000_001))
+            }),
+        ];
+        for (name, value, ok) in cases {
+            let Ok(v) = reqwest::header::HeaderValue::from_bytes(value.as_bytes()) else {
+                continue;
+            };
+            let mut h = HeaderMap::new();
+            h.insert(*name, v);
+            let got = server_wait(429, &h, now, max);
+            assert!(ok(got), "{name}: {value} gave {got:?}");
+        }
+    }
+
+    #[test]
+    fn a_wait_is_shown_on_the_progress_line() {
+        let pool = HostPool::new(Arc::new(Config::default()));
+        let progress = Progress::new(1, true);
+        pool.show_waits(progress.clone());
+        let gate = pool.gate("slow.example");
+        pool.notice(&gate, Duration::from_millis(11_200), REASON_SERVER);
+        assert_eq!(progress.message(), "waiting 12 s for slow.example (rate limit)");
     }
 
     #[test]

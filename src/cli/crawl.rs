@@ -52,6 +52,7 @@ pub async fn snapshot(
     quiet: bool,
 ) -> Snapshot {
     let progress = Progress::new(seeds.len() as u64, quiet);
+    ctx.fetcher.show_waits(&progress);
     let mut frontier = MemoryFrontier::default();
     for s in seeds {
         frontier.push(Task::Seed(s.clone()));

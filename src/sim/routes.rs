@@ -323,7 +323,11 @@ fn rest_page(sim: &Sim, inst: &Instance, owner: usize, which: &str, list: &[usiz
         body.splice(0..0, hostile_rest_items());
     }
     let mut resp = json_resp(200, API_JSON, &Value::Array(body));
-    let base = format!("{}/api/v1/accounts/{}/{which}", sim.base(&inst.domain), 100_000 + owner);
+    let base = format!(
+        "{}/api/v1/accounts/{}/{which}",
+        sim.base(&pages_host(inst)),
+        100_000 + owner
+    );
     let at = |end: usize| {
         format!(
             "{base}?limit={limit}&max_id={}",
@@ -551,11 +555,22 @@ fn collection(sim: &Sim, inst: &Instance, owner: usize, list: &[usize], which: &
     if hidden || inst.software == Software::Pixelfed {
         return json_resp(200, ACTIVITY_JSON, &root);
     }
+    let pages_id =
+        format!("{}/{which}", actor_uri(sim, owner)).replacen(&sim.base(&inst.domain), &sim.base(&pages_host(inst)), 1);
     root["first"] = match inst.software {
         Software::Pleroma => page(sim, inst, &id, list, 0, page_kind),
-        _ => json!(page_url(&id, inst, 0, list)),
+        _ => json!(page_url(&pages_id, inst, 0, list)),
     };
     json_resp(200, ACTIVITY_JSON, &root)
+}
+
+/// The host that serves the instance's list pages: itself, or `mirror.DOMAIN` under
+/// [`Fault::ForeignPages`].
+fn pages_host(inst: &Instance) -> String {
+    match inst.fault {
+        Fault::ForeignPages => format!("mirror.{}", inst.domain),
+        _ => inst.domain.clone(),
+    }
 }
 
 fn page(sim: &Sim, inst: &Instance, id: &str, list: &[usize], offset: usize, kind: &str) -> Value {

@@ -208,7 +208,7 @@ impl Sim {
         }
         w.blocked_until = Some(now + reset_in);
         self.stats.lock().expect("stats lock").too_many += 1;
-        let mut r = too_many();
+        let mut r = too_many(&[]);
         set_headers(&mut r, headers);
         Err(Box::new(r))
     }
@@ -271,7 +271,7 @@ impl Sim {
         };
         let announced = self.announce(inst);
         let mut resp = match &announced {
-            Some(a) if a.refuse => too_many(),
+            Some(a) if a.refuse => too_many(&[]),
             _ => match self.fault(inst, path).await {
                 Some(r) => r,
                 None => super::routes::route(self, inst, host, path, auth),
@@ -348,6 +348,11 @@ impl Sim {
             Fault::RedirectPrivate if path.starts_with("/.well-known/webfinger") => {
                 Some(redirect(302, "http://169.254.169.254/latest/meta-data/"))
             }
+            Fault::RetryAfter(secs) => Some(too_many(&[("retry-after", secs.to_string().as_str())])),
+            Fault::HostileRateLimit => Some(too_many(HOSTILE_RATE_LIMIT)),
+            Fault::RedirectPort(port) if path.starts_with("/api/v1/accounts/") && path.contains("/follow") => Some(
+                redirect(307, &format!("{}://{}:{port}{path}", self.scheme, inst.domain)),
+            ),
             _ => None,
         }
     }
@@ -359,14 +364,6 @@ struct Announcement {
     refuse: bool,
     headers: Vec<(&'static str, String)>,
     until: SystemTime,
-}
-
-fn too_many() -> Response<Body> {
-    json(
-        429,
-        "application/json",
-        &serde_json::json!({"error": "Too many requests"}),
-    )
 }
 
 fn set_headers(resp: &mut Response<Body>, headers: Vec<(&'static str, String)>) {
@@ -393,6 +390,29 @@ fn robots(inst: &Instance) -> Response<Body> {
         body.push_str(&format!("Disallow: {d}\n"));
     }
     respond(200, "text/plain", body)
+}
+
+/// Rate-limit headers no honest server sends: huge, infinite, far-future, garbage.
+const HOSTILE_RATE_LIMIT: &[(&str, &str)] = &[
+    ("retry-after", "1e300"),
+    ("x-ratelimit-remaining", "0"),
+    ("x-ratelimit-reset", "9999-12-31T23:59:59.999999Z"),
+    ("ratelimit-remaining", "0"),
+    ("ratelimit-reset", "inf"),
+];
+
+/// A 429 with these headers.
+fn too_many(headers: &[(&str, &str)]) -> Response<Body> {
+    let mut r = respond(429, "application/json", "{\"error\": \"Too many requests\"}");
+    for (k, v) in headers {
+        if let (Ok(k), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            r.headers_mut().insert(k, v);
+        }
+    }
+    r
 }
 
 /// Bind every address in `addresses` (127.x.y.z and `::1`) on one shared port.

@@ -70,6 +70,16 @@ pub enum Fault {
     /// Pages that mix items that are not accounts (`javascript:` and `data:` URIs, `null`,
     /// numbers, objects without `id`, REST accounts without a valid host) among the real ones.
     HostileItems,
+    /// Everything but robots.txt is answered 429 with `Retry-After: N` (seconds).
+    RetryAfter(u32),
+    /// Everything but robots.txt is answered 429 with absurd values in all three rate-limit
+    /// header families (`Retry-After: 1e300`, an `X-RateLimit-Reset` in year 9999, …).
+    HostileRateLimit,
+    /// REST `Link: rel="next"` and ActivityPub `first` links point to the same path on
+    /// `mirror.DOMAIN` (another host: serve an instance of that name to see what it receives).
+    ForeignPages,
+    /// REST follow-list requests are redirected (307) to the same host on port N.
+    RedirectPort(u16),
 }
 
 /// How the instance's name fails in DNS, on demand.

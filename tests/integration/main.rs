@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod crawl;
 mod faults;
+mod hostile;
 mod hostile_lists;
 mod politeness;
 mod seeds;
