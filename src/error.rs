@@ -18,6 +18,10 @@ pub enum Error {
     #[error("config {path}: {message}")]
     Config { path: PathBuf, message: String },
 
+    /// An output file (`-o`) that cannot be written; `path` is the one the user gave.
+    #[error("cannot write {path}: {reason}")]
+    Output { path: PathBuf, reason: String },
+
     /// A configuration value that is out of range or inconsistent.
     #[error("config: {0}")]
     ConfigValue(String),
@@ -96,7 +100,7 @@ impl Error {
         match self {
             Error::Handle { .. } => "bad-handle",
             Error::Config { .. } | Error::ConfigValue(_) => "config",
-            Error::Io { .. } => "io",
+            Error::Io { .. } | Error::Output { .. } => "io",
             Error::Refused { .. } => "refused-by-policy",
             Error::RobotsDisallowed { .. } => "robots",
             Error::Status { status: 401, .. } | Error::Status { status: 403, .. } => "unauthorized",

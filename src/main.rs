@@ -3,21 +3,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
-use whohosts::cli::{self, Cli};
+use whohosts::cli::{self, logging, Cli};
 
 fn main() -> ExitCode {
     let args = Cli::parse();
-    let level = match args.verbose {
-        0 => "error",
-        1 => "info",
-        _ => "debug",
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level)))
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    logging::init(args.verbose, args.quiet, args.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

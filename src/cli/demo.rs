@@ -57,7 +57,7 @@ pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
     let snap = super::crawl::snapshot(&ctx, &attributor, &seeds, &CrawlOptions::default(), quiet).await;
     let _ = std::fs::remove_dir_all(&dir);
     match args.format {
-        ReportFormat::Json => print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?,
+        ReportFormat::Json => print(&snap.to_json())?,
         ReportFormat::Text => print(&snap.render(args.top))?,
     }
     Ok(0)

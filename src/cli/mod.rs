@@ -7,7 +7,9 @@
 pub mod asn_db;
 pub mod crawl;
 pub mod demo;
+pub mod logging;
 pub mod lookup;
+pub mod output;
 pub mod sim;
 
 use std::io::Write;
@@ -43,6 +45,9 @@ pub struct Cli {
     /// More log output (-v info, -vv debug)
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Log lines on stderr as text or as one JSON object per line
+    #[arg(long, global = true, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub log_format: logging::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
