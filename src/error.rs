@@ -22,6 +22,23 @@ pub enum Error {
     #[error("cannot write {path}: {reason}")]
     Output { path: PathBuf, reason: String },
 
+    /// A configuration file whose TOML does not parse, at a line and column.
+    #[error("config {}:{line}:{column}: {message}", path.display())]
+    ConfigSyntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    /// A command-line flag with a bad value.
+    #[error("{flag} {value:?}: {message}")]
+    Flag {
+        flag: &'static str,
+        value: String,
+        message: String,
+    },
+
     /// A configuration value that is out of range or inconsistent.
     #[error("config: {0}")]
     ConfigValue(String),
@@ -99,7 +116,8 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Handle { .. } => "bad-handle",
-            Error::Config { .. } | Error::ConfigValue(_) => "config",
+            Error::Config { .. } | Error::ConfigSyntax { .. } | Error::ConfigValue(_) => "config",
+            Error::Flag { .. } => "flag",
             Error::Io { .. } | Error::Output { .. } => "io",
             Error::Refused { .. } => "refused-by-policy",
             Error::RobotsDisallowed { .. } => "robots",
