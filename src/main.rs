@@ -11,14 +11,14 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("whohosts: cannot start the async runtime: {e}");
+            logging::error_line(&format!("cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(cli::run(args)) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
-            eprintln!("whohosts: {}", anyhow::Error::from(e));
+            logging::error_line(&anyhow::Error::from(e).to_string());
             ExitCode::FAILURE
         }
     }

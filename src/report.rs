@@ -321,7 +321,7 @@ impl Grouping {
         let rows = ranked(weights);
         Grouping {
             level: level.to_string(),
-            total: weights.values().sum(),
+            total: weights.values().fold(0.0, |a, b| a + b),
             k50: k_to_reach(&rows, 0.5),
             k75: k_to_reach(&rows, 0.75),
             rows,
@@ -339,7 +339,8 @@ fn trailing_status(message: &str) -> Option<&str> {
 /// What went wrong with a failed seed, in one sentence that names it, as said on stderr
 /// and in the report: "no such account @x@y (the server answered 404)".
 pub fn failure_sentence(s: &crate::crawl::SeedReport) -> String {
-    let who = s.handle.as_deref().unwrap_or(&s.input);
+    let parsed = s.input.parse::<crate::handle::Handle>().ok().map(|h| h.to_string());
+    let who = s.handle.as_deref().or(parsed.as_deref()).unwrap_or(&s.input);
     let Some(e) = &s.error else {
         return format!("{who}: no failure");
     };
@@ -348,7 +349,7 @@ pub fn failure_sentence(s: &crate::crawl::SeedReport) -> String {
         "bad-handle" => e.message.clone(),
         "not-found" => format!("no such account {who}{answered}"),
         "unauthorized" => format!("{who}: the server refused to show the account{answered}"),
-        "dns" => format!("{who}: cannot find its server: {}", e.message),
+        "dns" => format!("{who}: its domain does not resolve ({})", e.message),
         _ => format!("{who}: {}", e.message),
     }
 }

@@ -270,7 +270,7 @@ pub async fn resolve_url(f: &Fetcher, given: &Url) -> Result<Resolved> {
     resolve(f, &handle).await
 }
 
-/// `preferredUsername@host of id` of the actor at `url`.
+/// `preferredUsername@host` (the host of its `id`) of the actor at `url`.
 async fn handle_of_actor(f: &Fetcher, url: &Url) -> Result<Handle> {
     let actor: serde_json::Value = f
         .get_ok(url, Request::accept(crate::http::ACCEPT_ACTIVITY))
@@ -281,12 +281,9 @@ async fn handle_of_actor(f: &Fetcher, url: &Url) -> Result<Handle> {
         .get("id")
         .and_then(|v| v.as_str())
         .and_then(|i| Url::parse(i).ok());
-    let host = id.as_ref().and_then(|u| {
-        u.host_str().map(|h| match u.port() {
-            Some(p) => format!("{h}:{p}"),
-            None => h.to_string(),
-        })
-    });
+    // A handle's domain is a host name; the port, if any, comes from the config as for
+    // every handle.
+    let host = id.as_ref().and_then(|u| u.host_str().map(str::to_string));
     match (user, host) {
         (Some(user), Some(host)) => format!("{user}@{host}").parse(),
         _ => Err(Error::Malformed {

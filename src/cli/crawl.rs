@@ -169,7 +169,7 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     if errors.len() == args.handles.len() {
         let last = errors.pop().expect("at least one handle is required by clap");
         for e in errors {
-            eprintln!("whohosts: {e}");
+            super::logging::error_line(&e.to_string());
         }
         return Err(last);
     }
@@ -189,7 +189,7 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     snap.crawl.seeds = merge(prepared, &args.handles, std::mem::take(&mut snap.crawl.seeds));
     let failed: Vec<&SeedReport> = snap.crawl.seeds.iter().filter(|s| s.error.is_some()).collect();
     for s in &failed {
-        eprintln!("whohosts: {}", report::failure_sentence(s));
+        super::logging::error_line(&report::failure_sentence(s));
     }
     tracing::info!(
         seeds = snap.crawl.seeds.len(),

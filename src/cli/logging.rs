@@ -5,6 +5,7 @@
 //! and `NO_COLOR` is unset, so cron mail and pipes never carry escape codes.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
 use tracing_subscriber::EnvFilter;
@@ -17,6 +18,29 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line (for cron, journald and log collectors).
     Json,
+}
+
+/// Set once the subscriber writes JSON: error lines then go through it too.
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// Say an error on stderr: `whohosts: LINE` as text, or an ERROR event in JSON mode, so
+/// every stderr line stays one JSON object. Shown even under `--quiet`.
+pub fn error_line(line: &str) {
+    if JSON.load(Ordering::Relaxed) {
+        tracing::error!("{line}");
+    } else {
+        eprintln!("whohosts: {line}");
+    }
+}
+
+/// Say a notice on stderr (`whohosts: LINE`, or a WARN event in JSON mode); callers skip it
+/// under `--quiet`.
+pub fn notice_line(line: &str) {
+    if JSON.load(Ordering::Relaxed) {
+        tracing::warn!("{line}");
+    } else {
+        eprintln!("whohosts: {line}");
+    }
 }
 
 /// The filter directives for `-q` / `-v` counts, when `RUST_LOG` is not set.
@@ -52,7 +76,10 @@ pub fn init(verbose: u8, quiet: bool, format: LogFormat) {
         .with_target(false);
     match format {
         LogFormat::Text => builder.with_ansi(colour()).init(),
-        LogFormat::Json => builder.json().with_ansi(false).flatten_event(true).init(),
+        LogFormat::Json => {
+            JSON.store(true, Ordering::Relaxed);
+            builder.json().with_ansi(false).flatten_event(true).init();
+        }
     }
 }
 

@@ -217,9 +217,9 @@ impl Context {
                     } else {
                         "hosts will not be attributed (attribution.online_fallback = false)"
                     };
-                    eprintln!(
-                        "whohosts: no IP-to-ASN database (run `whohosts asn-db update` or pass --asn-db); {fallback}"
-                    );
+                    logging::notice_line(&format!(
+                        "no IP-to-ASN database (run `whohosts asn-db update` or pass --asn-db); {fallback}"
+                    ));
                 }
                 None
             }

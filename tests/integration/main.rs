@@ -7,5 +7,6 @@ mod cli;
 mod common;
 mod crawl;
 mod faults;
+mod newuser;
 mod politeness;
 mod tls;

@@ -1,0 +1,178 @@
+//! What a new user meets: `-o` that never destroys a file, failures on stderr, logs, the
+//! JSON document, the simulator's config and suggestions, and the small words of the report.
+
+use std::os::unix::fs::FileTypeExt;
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use whohosts::sim::world::Software;
+
+use crate::common::*;
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// One Mastodon instance, `u` following two accounts and `v` following one of them.
+fn small() -> Env {
+    Env::start(world(
+        vec![
+            inst("a.example", Software::Mastodon, "hetzner"),
+            inst("b.example", Software::Mastodon, "ovh"),
+        ],
+        vec![
+            acct("u@a.example", &["w@b.example".into(), "x@a.example".into()]),
+            acct("v@a.example", &["w@b.example".into()]),
+            acct("w@b.example", &[]),
+            acct("x@a.example", &[]),
+            acct("lonely@a.example", &[]),
+        ],
+    ))
+}
+
+/// The binary on `env`'s config, without `--quiet`.
+fn loud(env: &Env) -> Command {
+    let mut c = Command::cargo_bin("whohosts").unwrap();
+    c.arg("--config").arg(env.config_path());
+    c.env_remove("WHOHOSTS_TOKEN")
+        .env_remove("WHOHOSTS_CONFIG")
+        .env_remove("RUST_LOG")
+        .env_remove("NO_COLOR");
+    c.timeout(std::time::Duration::from_secs(120));
+    c
+}
+
+#[test]
+fn output_through_a_symlink_updates_the_target_and_keeps_the_link() {
+    let env = small();
+    let real = env.dir.path().join("real.json");
+    let link = env.dir.path().join("link.json");
+    std::fs::write(&real, "old").unwrap();
+    std::os::unix::fs::symlink("real.json", &link).unwrap();
+    let out = env.run(&["crawl", "-o", link.to_str().unwrap(), "u@a.example"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    let v: Value = serde_json::from_slice(&std::fs::read(&real).unwrap()).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert!(!env.dir.path().join("real.json.part").exists());
+    assert!(!env.dir.path().join("link.json.part").exists());
+}
+
+#[test]
+fn output_to_a_fifo_is_written_through_not_replaced() {
+    let env = small();
+    let fifo = env.dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let out = env.run(&["crawl", "-o", fifo.to_str().unwrap(), "u@a.example"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(),
+        "the FIFO was replaced"
+    );
+    let v: Value = serde_json::from_slice(&reader.join().unwrap()).unwrap();
+    assert_eq!(v["crawl"]["seeds"][0]["handle"], "@u@a.example");
+}
+
+#[test]
+fn output_into_a_missing_directory_fails_before_any_request() {
+    let env = small();
+    let out = env.run(&["crawl", "-o", "/nonexistent/dir/out.json", "u@a.example"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "whohosts: cannot write /nonexistent/dir/out.json: directory /nonexistent/dir does not exist\n"
+    );
+    assert_eq!(stdout(&out), "");
+    assert!(env.sim.sim.stats().requests.is_empty(), "the crawl ran");
+}
+
+#[test]
+fn output_into_a_read_only_directory_fails_before_any_request() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = small();
+    let ro = env.dir.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    // root writes anywhere; sysfs refuses new files even to root.
+    let dir = if std::fs::write(ro.join("probe"), "").is_ok() {
+        Path::new("/sys").to_path_buf()
+    } else {
+        ro
+    };
+    let path = dir.join("out.json");
+    let out = env.run(&["crawl", "-o", path.to_str().unwrap(), "u@a.example"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: cannot write {}: Permission denied (os error 13)\n",
+            path.display()
+        )
+    );
+    assert!(env.sim.sim.stats().requests.is_empty(), "the crawl ran");
+}
+
+#[test]
+fn every_failed_seed_has_one_line_on_stderr_even_when_quiet() {
+    let env = small();
+    let out = env.run(&["crawl", "u@a.example", "nobody@a.example", "x@nowhere.example", ""]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "whohosts: no such account @nobody@a.example (the server answered 404)\n\
+         whohosts: @x@nowhere.example: its domain does not resolve (DNS nowhere.example: NXDOMAIN)\n\
+         whohosts: invalid handle \"\": empty\n"
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("failed: no such account @nobody@a.example (the server answered 404)\n"),
+        "{text}"
+    );
+    assert!(text.contains("failed: invalid handle \"\": empty\n"), "{text}");
+    assert!(
+        text.contains("@u@a.example (on a.example): 2 following listed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_bad_handle_says_the_same_alone_and_among_good_ones() {
+    let env = small();
+    let alone = env.run(&["crawl", "al ice@a.example"]);
+    let mixed = env.run(&["crawl", "al ice@a.example", "u@a.example"]);
+    let line = "whohosts: invalid handle \"al ice@a.example\": user name is empty, longer than 128 bytes or has characters a handle cannot have\n";
+    assert_eq!(stderr(&alone), line);
+    assert_eq!(stderr(&mixed), line);
+}
+
+#[test]
+fn actor_urls_are_seeds_too() {
+    let env = small();
+    let port = env.sim.http_port;
+    let url = format!("http://a.example:{port}/users/u");
+    let (snap, code) = env.crawl(&[&url]);
+    assert_eq!(code, 0, "{snap}");
+    let s = seed(&snap, &url);
+    assert_eq!(s["handle"], "@u@a.example");
+    assert_eq!(s["following"]["accounts"].as_array().unwrap().len(), 2);
+    // A URL without a port is fetched on the configured origin, as a bare domain is.
+    let (snap, code) = env.crawl(&["https://b.example/users/w"]);
+    assert_eq!(code, 0, "{snap}");
+    assert_eq!(seed(&snap, "https://b.example/users/w")["handle"], "@w@b.example");
+    let out = env.run(&["crawl", "https://a.example/users/nobody"]);
+    assert_eq!(
+        stderr(&out),
+        "whohosts: no such account https://a.example/users/nobody (the server answered 404)\n"
+    );
+}
