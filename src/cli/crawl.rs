@@ -121,6 +121,7 @@ fn failed_seed(input: &str, e: &Error) -> SeedReport {
 async fn prepare(ctx: &Context, inputs: &[String]) -> Prepared {
     let mut out = Vec::with_capacity(inputs.len());
     for input in inputs {
+        tracing::debug!(input = input.as_str(), "seed");
         out.push(match input.parse::<AccountRef>() {
             Ok(AccountRef::Handle(h)) => Ok(h.to_string()),
             Ok(AccountRef::Url(url)) => match webfinger::resolve_url(&ctx.fetcher, &url).await {

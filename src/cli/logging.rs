@@ -73,7 +73,7 @@ pub fn init(verbose: u8, quiet: bool, format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false);
+        .with_target(true);
     match format {
         LogFormat::Text => builder.with_ansi(colour()).init(),
         LogFormat::Json => {

@@ -176,3 +176,202 @@ fn actor_urls_are_seeds_too() {
         "whohosts: no such account https://a.example/users/nobody (the server answered 404)\n"
     );
 }
+
+#[test]
+fn logs_in_a_pipe_carry_no_colour_even_from_dependencies() {
+    let env = small();
+    let out = loud(&env)
+        .env("RUST_LOG", "debug")
+        .args(["crawl", "u@a.example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(" DEBUG hickory"), "{err}");
+    assert!(!err.contains("\x1b["), "ANSI codes in a pipe: {err}");
+}
+
+#[test]
+fn verbose_shows_whohosts_events_and_the_default_does_not() {
+    let env = small();
+    let quiet = loud(&env).args(["crawl", "u@a.example"]).output().unwrap();
+    assert_eq!(stderr(&quiet), "");
+    let out = loud(&env).args(["-v", "crawl", "u@a.example"]).output().unwrap();
+    let err = stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.contains("crawled 1 seeds, 0 failed, in "))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains(" INFO "), "{line}");
+    // Dependencies stay at warn: nothing from hickory or hyper on a clean crawl.
+    let out = loud(&env).args(["-vv", "crawl", "u@a.example"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(err.contains(" DEBUG whohosts"), "{err}");
+    assert!(!err.contains("hickory") && !err.contains("hyper"), "{err}");
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let env = small();
+    let out = loud(&env)
+        .args(["-v", "--log-format", "json", "crawl", "u@a.example", "nobody@a.example"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    let lines: Vec<Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let failed = lines
+        .iter()
+        .find(|v| v["level"] == "ERROR")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(
+        failed["message"],
+        "no such account @nobody@a.example (the server answered 404)"
+    );
+    let info = lines
+        .iter()
+        .find(|v| v["level"] == "INFO")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(info["seeds"], 2);
+    assert_eq!(info["failed"], 1);
+}
+
+#[test]
+fn quiet_shows_only_errors() {
+    let env = small();
+    let out = loud(&env)
+        .args(["-q", "-v", "crawl", "u@a.example", "nobody@a.example"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stderr(&out),
+        "whohosts: no such account @nobody@a.example (the server answered 404)\n"
+    );
+}
+
+#[test]
+fn counts_say_list_entries_and_distinct_accounts() {
+    let env = small();
+    let out = env.run(&["crawl", "u@a.example", "v@a.example"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("\nPopulation: 3 list entries (2 distinct accounts) on 2 instances (2 seeds, 0 failed;"),
+        "{text}"
+    );
+    assert!(!text.contains("Nothing to attribute"), "{text}");
+    let out = env.run(&["crawl", "lonely@a.example"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("\nPopulation: 0 list entries (0 distinct accounts) on 0 instances (1 seed, 0 failed;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nNothing to attribute: no follow list gave any account.\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn singular_words_and_top_zero_means_all() {
+    let env = Env::start(world(
+        vec![
+            inst("a.example", Software::Mastodon, "hetzner"),
+            inst("b.example", Software::Mastodon, "ovh"),
+        ],
+        vec![
+            acct(
+                "u@a.example",
+                &["w@b.example".into(), "x@a.example".into(), "y@a.example".into()],
+            ),
+            acct("w@b.example", &["u@a.example".into()]),
+            acct("x@a.example", &[]),
+            acct("y@a.example", &[]),
+        ],
+    ));
+    let out = env.run(&["crawl", "--followers", "--top", "0", "w@b.example"]);
+    let text = stdout(&out);
+    assert!(text.contains("(on b.example): 1 following listed"), "{text}");
+    assert!(text.contains("(on b.example): 1 follower listed"), "{text}");
+    assert!(
+        text.contains("By instances: 1 in all; 1 reaches 50 %, 1 reaches 75 %."),
+        "{text}"
+    );
+    let out = env.run(&["crawl", "--top", "0", "u@a.example"]);
+    let text = stdout(&out);
+    assert!(text.contains("By instances: 2 in all; 1 reaches 50 %, 2 reach 75 %.\n    66.7 %       2.0  a.example\n    33.3 %       1.0  b.example\n"), "{text}");
+    assert!(!text.contains("more)"), "{text}");
+    let out = env.run(&["crawl", "--top", "1", "u@a.example"]);
+    assert!(
+        stdout(&out).contains("    33.3 %            (1 more)\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn json_has_a_schema_version_and_the_summary() {
+    let env = small();
+    let (v, code) = env.crawl(&["u@a.example", "v@a.example"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["schema_version"], 1);
+    let s = &v["summary"];
+    assert_eq!(s["weight"], "list entries");
+    assert_eq!(s["population"]["accounts_listed"], 3);
+    assert_eq!(s["population"]["distinct_accounts"], 2);
+    let inst = &s["groupings"][0];
+    assert_eq!(inst["level"], "instances");
+    assert_eq!(
+        (inst["total"].as_f64(), inst["k50"].as_u64(), inst["k75"].as_u64()),
+        (Some(3.0), Some(1), Some(2))
+    );
+    assert_eq!(inst["rows"][0]["name"], "b.example");
+    assert!((inst["rows"][0]["share"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!(s["groupings"][1]["level"], "hosting organisations");
+    assert_eq!(s["groupings"][1]["rows"][0]["name"], "OVH");
+}
+
+#[test]
+fn opted_out_accounts_appear_in_no_row_level_output() {
+    let mut quiet = acct("shy@b.example", &[]);
+    quiet.noindex = true;
+    let mut tagged = acct("tagged@b.example", &[]);
+    tagged.bio = "<p>Please, no crawlers. #nobot</p>".into();
+    tagged.display_name = Some("Tagged Person".into());
+    let mut hidden = acct("undiscoverable@a.example", &[]);
+    hidden.discoverable = Some(false);
+    let env = Env::start(world(
+        vec![
+            inst("a.example", Software::Mastodon, "hetzner"),
+            ap_only("b.example", "ovh"),
+        ],
+        vec![
+            acct(
+                "u@a.example",
+                &[
+                    "shy@b.example".into(),
+                    "tagged@b.example".into(),
+                    "undiscoverable@a.example".into(),
+                    "w@b.example".into(),
+                ],
+            ),
+            acct("w@b.example", &[]),
+            quiet,
+            tagged,
+            hidden,
+        ],
+    ));
+    let file = env.dir.path().join("out.json");
+    let json = env.run(&["crawl", "--format", "json", "-o", file.to_str().unwrap(), "u@a.example"]);
+    let text = env.run(&["crawl", "u@a.example"]);
+    let written = std::fs::read_to_string(&file).unwrap();
+    for output in [stdout(&json), stdout(&text), written.clone()] {
+        for secret in ["shy", "tagged", "Tagged Person", "undiscoverable"] {
+            assert!(!output.contains(secret), "{secret} leaked: {output}");
+        }
+    }
+    let v: Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(v["summary"]["population"]["accounts_listed"], 4);
+    assert!(stdout(&json).contains("@w@b.example"));
+}
