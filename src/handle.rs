@@ -285,6 +285,69 @@ mod tests {
     }
 
     #[test]
+    fn absurd_inputs_are_refused_with_a_short_echo() {
+        let long_user = format!("{}@example.org", "a".repeat(100_000));
+        let err = long_user.parse::<Handle>().unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!("invalid handle \"{}…\": longer than 1024 characters", "a".repeat(60))
+        );
+        let err = format!("{}@example.org", "a".repeat(129))
+            .parse::<Handle>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("longer than 128 bytes"), "{err}");
+        assert!(format!("{}@example.org", "a".repeat(128)).parse::<Handle>().is_ok());
+        let label = "b".repeat(64);
+        assert!(format!("u@{label}.example").parse::<Handle>().is_err());
+        assert!(format!("u@{}.example", &label[1..]).parse::<Handle>().is_ok());
+        let long_domain = vec!["c".repeat(63); 4].join(".");
+        assert_eq!(long_domain.len(), 255);
+        assert!(format!("u@{long_domain}").parse::<Handle>().is_err());
+    }
+
+    /// Fuzz find (`/tmp/handle-crash-roundtrip.bin`): an IDN label whose punycode form is
+    /// longer than 63 characters parsed, but its printed form did not parse again.
+    #[test]
+    fn regression_idn_label_too_long_in_punycode() {
+        let input = "\nP@p.uuPZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZuuuuuu\u{435}pp.uuu.ppppp0.pppp0z2";
+        let err = input.parse::<Handle>().unwrap_err().to_string();
+        assert!(err.starts_with("invalid handle \"\\nP@p.uuPZZZ"), "{err}");
+        assert!(
+            err.ends_with("…\": domain is too long in its ASCII (punycode) form"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn profile_and_actor_urls_are_account_refs() {
+        for (input, path) in [
+            ("https://example.org/users/alice", "/users/alice"),
+            ("https://example.org/u/alice", "/u/alice"),
+            ("https://example.org/profile/alice", "/profile/alice"),
+        ] {
+            match input.parse::<AccountRef>().unwrap() {
+                AccountRef::Url(u) => assert_eq!(u.path(), path),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(
+            "https://example.org/@alice".parse::<AccountRef>().unwrap(),
+            AccountRef::Handle(Handle::new("alice", "example.org"))
+        );
+        for (input, reason) in [
+            ("https://1.2.3.4/users/a", "not an IP address"),
+            ("https://[::1]/users/a", "not an IP address"),
+            ("https://example.org/", "no profile path"),
+            ("https://me:pw@example.org/users/a", "user name or password"),
+            ("https://localhost/users/a", "not a valid host name"),
+        ] {
+            let err = input.parse::<AccountRef>().unwrap_err().to_string();
+            assert!(err.contains(reason), "{input}: {err}");
+        }
+    }
+
+    #[test]
     fn internationalised_domains_use_their_ascii_form() {
         let h: Handle = "@anna@Bücher.example".parse().unwrap();
         assert_eq!(h.domain, "xn--bcher-kva.example");
@@ -304,6 +367,9 @@ mod tests {
             ("alice@localhost", "domain is not a valid host name"),
             ("a@b@c.org", "more than one @"),
             ("https://example.org/users/alice", "profile URL must be"),
+            ("u@1.2.3.4", "domain is not a valid host name"),
+            ("u@[::1]", "domain is not a valid host name"),
+            ("https://1.2.3.4/@u", "domain is not a valid host name"),
         ];
         for (input, reason) in cases {
             let err = input.parse::<Handle>().unwrap_err().to_string();

@@ -13,10 +13,10 @@ use tracing_subscriber::EnvFilter;
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
-    /// One readable line per event.
+    // One readable line per event.
     #[default]
     Text,
-    /// One JSON object per line (for cron, journald and log collectors).
+    // One JSON object per line (for cron, journald and log collectors).
     Json,
 }
 
