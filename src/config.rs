@@ -344,7 +344,36 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut config = Config::from_toml(&text, path)?;
         config.resolve_paths(path.parent().unwrap_or(Path::new("")));
+        config.check_files(path)?;
         Ok(config)
+    }
+
+    /// Check that the files a config names exist, so a wrong path is reported with its key
+    /// and the config file, not later as a bare file name.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the file, the key and the path it resolved to.
+    fn check_files(&self, path: &Path) -> Result<()> {
+        let certs = self.network.extra_root_certificates.iter().map(PathBuf::from);
+        let named = certs.map(|p| ("network.extra_root_certificates", p)).chain(
+            self.attribution
+                .asn_database
+                .list()
+                .into_iter()
+                .map(|p| ("attribution.asn_database", p)),
+        );
+        for (key, file) in named {
+            if !file.is_file() {
+                return Err(Error::Config {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "{key}: no file {} (relative paths are relative to the config file)",
+                        file.display()
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Make every relative path key (`data_dir`, `network.extra_root_certificates`,
@@ -529,13 +558,36 @@ mod tests {
             "data_dir = \"data\"\n[network]\nextra_root_certificates = [\"ca.pem\", \"/etc/abs.pem\"]\n[attribution]\nasn_database = [\"v4.csv\", \"sub/v6.csv\"]\n",
         )
         .unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "config {}: network.extra_root_certificates: no file {} (relative paths are relative to the config file)",
+                path.display(),
+                dir.path().join("ca.pem").display()
+            )
+        );
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        for f in ["ca.pem", "v4.csv", "sub/v6.csv"] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains(": network.extra_root_certificates: no file /etc/abs.pem "),
+            "{err}"
+        );
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("/etc/abs.pem", "abs.pem");
+        std::fs::write(&path, text).unwrap();
+        std::fs::write(dir.path().join("abs.pem"), "").unwrap();
         let c = Config::load(&path).unwrap();
         assert_eq!(c.data_dir(), dir.path().join("data"));
         assert_eq!(
             c.network.extra_root_certificates,
             [
                 dir.path().join("ca.pem").to_string_lossy().into_owned(),
-                "/etc/abs.pem".into()
+                dir.path().join("abs.pem").to_string_lossy().into_owned()
             ]
         );
         assert_eq!(

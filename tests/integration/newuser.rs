@@ -385,6 +385,14 @@ fn sim_config_works_from_anywhere_and_suggests_real_handles() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
+    /// Stops the simulator even when an assertion fails first.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
         .args(["sim", "--world", VARIANTS, "--write-config", "sim.toml"])
         .current_dir(dir.path())
@@ -393,7 +401,9 @@ fn sim_config_works_from_anywhere_and_suggests_real_handles() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let stdout_pipe = child.stdout.take().unwrap();
+    let _stop = Stop(child);
+    let mut lines = std::io::BufReader::new(stdout_pipe).lines();
     let serving = lines.next().unwrap().unwrap();
     let try_line = lines.next().unwrap().unwrap();
     assert!(serving.starts_with("Serving 8 instances: DNS 127.0.0.1:"), "{serving}");
@@ -415,8 +425,6 @@ fn sim_config_works_from_anywhere_and_suggests_real_handles() {
         .timeout(std::time::Duration::from_secs(60))
         .output()
         .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
     assert!(
