@@ -91,6 +91,11 @@ fn demo_runs_the_whole_pipeline_offline() {
     assert!(text.contains("\nBy instances: "), "{text}");
     assert!(text.contains("\nBy hosting organisations: "), "{text}");
     assert!(text.contains("Hetzner"), "{text}");
+    // The demo's table is its own: it says so, rather than a warning about its source.
+    assert!(
+        text.contains(", the simulator's own table of made-up ranges); address policy"),
+        "{text}"
+    );
     let json = whohosts()
         .args(["demo", "--size", "40", "--seed", "3", "--format", "json"])
         .output()
