@@ -9,4 +9,5 @@ mod crawl;
 mod faults;
 mod newuser;
 mod politeness;
+mod setup;
 mod tls;
