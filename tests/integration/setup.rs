@@ -7,6 +7,16 @@ use whohosts::sim::world::Software;
 
 use crate::newuser::{stderr, stdout};
 
+/// The binary, with no config of the user's in reach.
+fn whohosts() -> Command {
+    let mut c = Command::cargo_bin("whohosts").unwrap();
+    c.env("HOME", "/nonexistent")
+        .env_remove("WHOHOSTS_CONFIG")
+        .env_remove("XDG_CONFIG_HOME");
+    c.timeout(std::time::Duration::from_secs(120));
+    c
+}
+
 const VARIANTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/worlds/variants.toml");
 
 /// `sim --write-config` in one directory, the crawl from another: the ASN table is found,
@@ -45,11 +55,8 @@ fn sim_config_works_from_anywhere_and_suggests_real_handles() {
     );
     let config = std::fs::read_to_string(dir.path().join("sim.toml")).unwrap();
     assert!(config.contains("asn_database = \"sim.asn.csv\""), "{config}");
-    let out = Command::cargo_bin("whohosts")
-        .unwrap()
+    let out = whohosts()
         .current_dir(elsewhere.path())
-        .env("HOME", "/nonexistent")
-        .env_remove("WHOHOSTS_CONFIG")
         .arg("--config")
         .arg(dir.path().join("sim.toml"))
         .args(["crawl", "@alice@masto.example"])
@@ -67,24 +74,14 @@ fn sim_config_works_from_anywhere_and_suggests_real_handles() {
 
 #[test]
 fn demo_lists_handles_of_a_world_without_demo_accounts_and_checks_sizes() {
-    let out = Command::cargo_bin("whohosts")
-        .unwrap()
-        .env("HOME", "/nonexistent")
-        .args(["demo", "--world", VARIANTS])
-        .output()
-        .unwrap();
+    let out = whohosts().args(["demo", "--world", VARIANTS]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
         format!("whohosts: world {VARIANTS} has no demo account: name handles to crawl, such as @alice@masto.example @bob@pleroma.example @pix@pixel.example @quinn@quirky.example @carol@misskey.example\n")
     );
     for size in ["0", "2"] {
-        let out = Command::cargo_bin("whohosts")
-            .unwrap()
-            .env("HOME", "/nonexistent")
-            .args(["demo", "--size", size])
-            .output()
-            .unwrap();
+        let out = whohosts().args(["demo", "--size", size]).output().unwrap();
         assert_eq!(out.status.code(), Some(1));
         assert_eq!(
             stderr(&out),
@@ -126,10 +123,7 @@ fn the_example_world_shows_every_knob() {
 
 #[test]
 fn flag_errors_name_the_flag() {
-    let out = Command::cargo_bin("whohosts")
-        .unwrap()
-        .env("HOME", "/nonexistent")
-        .env_remove("WHOHOSTS_CONFIG")
+    let out = whohosts()
         .args(["crawl", "--nameserver", "foo", "a@b.example"])
         .output()
         .unwrap();
@@ -145,9 +139,7 @@ fn config_value_errors_have_one_prefix() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.toml");
     std::fs::write(&path, "[rate_limit]\nrequests = 0\n").unwrap();
-    let out = Command::cargo_bin("whohosts")
-        .unwrap()
-        .env("HOME", "/nonexistent")
+    let out = whohosts()
         .arg("--config")
         .arg(&path)
         .args(["crawl", "a@b.example"])
