@@ -4,7 +4,8 @@ use assert_cmd::Command;
 
 use crate::common::*;
 
-fn whohosts() -> Command {
+/// The binary, with no config of the user's in reach.
+pub fn whohosts() -> Command {
     let mut c = Command::cargo_bin("whohosts").unwrap();
     c.env_remove("WHOHOSTS_CONFIG")
         .env_remove("WHOHOSTS_TOKEN")

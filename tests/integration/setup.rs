@@ -1,21 +1,11 @@
 //! What a new user meets around the crawl: the simulator's config and suggestions, flag and
 //! config errors, and metadata that must stay true (the example world, `rust-version`).
 
-use assert_cmd::Command;
 use serde_json::Value;
 use whohosts::sim::world::Software;
 
+use crate::cli::whohosts;
 use crate::newuser::{stderr, stdout};
-
-/// The binary, with no config of the user's in reach.
-fn whohosts() -> Command {
-    let mut c = Command::cargo_bin("whohosts").unwrap();
-    c.env("HOME", "/nonexistent")
-        .env_remove("WHOHOSTS_CONFIG")
-        .env_remove("XDG_CONFIG_HOME");
-    c.timeout(std::time::Duration::from_secs(120));
-    c
-}
 
 const VARIANTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/worlds/variants.toml");
 
