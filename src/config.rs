@@ -334,26 +334,76 @@ impl Config {
     /// # Errors
     /// [`Error::Config`] naming the file, line and key when the text is not valid.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
-        let mut config: Config = toml::from_str(text).map_err(|e| Error::Config {
-            path: path.to_path_buf(),
-            message: one_line(&e.to_string()),
-        })?;
+        let mut config: Config = toml::from_str(text).map_err(|e| syntax_error(text, path, &e))?;
         let in_file = |e: Error| Error::Config {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message: match e {
+                Error::ConfigValue(m) => m,
+                other => other.to_string(),
+            },
         };
         config.hosts = normalised_hosts(std::mem::take(&mut config.hosts)).map_err(in_file)?;
         config.validate().map_err(in_file)?;
         Ok(config)
     }
 
-    /// Read and parse a configuration file.
+    /// Read and parse a configuration file. Relative paths in it are relative to the file's
+    /// directory, wherever whohosts is run from.
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be read, [`Error::Config`] when it does not parse.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Config::from_toml(&text, path)
+        let mut config = Config::from_toml(&text, path)?;
+        config.resolve_paths(path.parent().unwrap_or(Path::new("")));
+        config.check_files(path)?;
+        Ok(config)
+    }
+
+    /// Check that the files a config names exist, so a wrong path is reported with its key
+    /// and the config file, not later as a bare file name.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the file, the key and the path it resolved to.
+    fn check_files(&self, path: &Path) -> Result<()> {
+        let certs = self.network.extra_root_certificates.iter().map(PathBuf::from);
+        let named = certs.map(|p| ("network.extra_root_certificates", p)).chain(
+            self.attribution
+                .asn_database
+                .list()
+                .into_iter()
+                .map(|p| ("attribution.asn_database", p)),
+        );
+        for (key, file) in named {
+            if !file.is_file() {
+                return Err(Error::Config {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "{key}: no file {} (relative paths are relative to the config file)",
+                        file.display()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Make every relative path key (`data_dir`, `network.extra_root_certificates`,
+    /// `attribution.asn_database`) relative to `base`.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        let under = |p: &String| -> String {
+            if p.is_empty() || Path::new(p).is_absolute() {
+                p.clone()
+            } else {
+                base.join(p).to_string_lossy().into_owned()
+            }
+        };
+        self.data_dir = under(&self.data_dir);
+        self.network.extra_root_certificates = self.network.extra_root_certificates.iter().map(under).collect();
+        self.attribution.asn_database = match &self.attribution.asn_database {
+            Paths::One(p) => Paths::One(under(p)),
+            Paths::Many(v) => Paths::Many(v.iter().map(under).collect()),
+        };
     }
 
     /// Check values that parse but make no sense.
@@ -544,12 +594,26 @@ pub fn parse_nameserver(s: &str) -> Result<SocketAddr> {
         .map_err(|_| Error::ConfigValue(format!("dns.nameservers entry {s:?} is not ip or ip:port")))
 }
 
-fn one_line(s: &str) -> String {
-    s.split('\n')
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '|' || c == '^' || c == ' '))
-        .collect::<Vec<_>>()
-        .join(" ")
+/// A TOML error as one precise line: `FILE:LINE:COLUMN: message (in `the line`)`.
+fn syntax_error(text: &str, path: &Path, e: &toml::de::Error) -> Error {
+    let start = e.span().map_or(0, |s| s.start).min(text.len());
+    let before = text.get(..start).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |l| l.chars().count()) + 1;
+    let source_line = text.lines().nth(line - 1).unwrap_or("").trim();
+    let shown: String = source_line.chars().take(80).collect();
+    let message = e.message().trim().replace('\n', " ");
+    Error::ConfigSyntax {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message: if shown.is_empty() {
+            message
+        } else {
+            format!("{message} (in `{shown}`)")
+        },
+    }
 }
 
 #[cfg(test)]
@@ -568,21 +632,75 @@ mod tests {
         let err = Config::from_toml("[network]\nallow_htp = true\n", Path::new("c.toml"))
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("config c.toml: "), "{err}");
-        assert!(err.contains("allow_htp"), "{err}");
+        assert!(err.starts_with("config c.toml:2:1: unknown field `allow_htp`"), "{err}");
+        assert!(err.ends_with(" (in `allow_htp = true`)"), "{err}");
         assert!(!err.contains('\n'), "{err}");
+        let err = Config::from_toml("[network]\n\nport = \"x\"\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("config c.toml:3:8: invalid type: string \"x\""),
+            "{err}"
+        );
         let err = Config::from_toml("[rate_limit]\nrequests = 0\n", Path::new("c.toml"))
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "config c.toml: config: rate_limit.requests must be at least 1");
+        assert_eq!(err, "config c.toml: rate_limit.requests must be at least 1");
         let err = Config::from_toml("[crawl]\nmax_pages = 0\n", Path::new("c.toml"))
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "config c.toml: config: crawl.max_pages must be at least 1");
+        assert_eq!(err, "config c.toml: crawl.max_pages must be at least 1");
         let err = Config::from_toml("[crawl]\nmax_pages = -1\n", Path::new("c.toml"))
             .unwrap_err()
             .to_string();
         assert!(err.contains("max_pages"), "{err}");
+    }
+
+    #[test]
+    fn paths_in_a_file_are_relative_to_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "data_dir = \"data\"\n[network]\nextra_root_certificates = [\"ca.pem\", \"/etc/abs.pem\"]\n[attribution]\nasn_database = [\"v4.csv\", \"sub/v6.csv\"]\n",
+        )
+        .unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "config {}: network.extra_root_certificates: no file {} (relative paths are relative to the config file)",
+                path.display(),
+                dir.path().join("ca.pem").display()
+            )
+        );
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        for f in ["ca.pem", "v4.csv", "sub/v6.csv"] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains(": network.extra_root_certificates: no file /etc/abs.pem "),
+            "{err}"
+        );
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("/etc/abs.pem", "abs.pem");
+        std::fs::write(&path, text).unwrap();
+        std::fs::write(dir.path().join("abs.pem"), "").unwrap();
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.data_dir(), dir.path().join("data"));
+        assert_eq!(
+            c.network.extra_root_certificates,
+            [
+                dir.path().join("ca.pem").to_string_lossy().into_owned(),
+                dir.path().join("abs.pem").to_string_lossy().into_owned()
+            ]
+        );
+        assert_eq!(
+            c.attribution.asn_database.list(),
+            [dir.path().join("v4.csv"), dir.path().join("sub/v6.csv")]
+        );
     }
 
     #[test]

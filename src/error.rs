@@ -18,6 +18,27 @@ pub enum Error {
     #[error("config {path}: {message}")]
     Config { path: PathBuf, message: String },
 
+    /// An output file (`-o`) that cannot be written; `path` is the one the user gave.
+    #[error("cannot write {path}: {reason}")]
+    Output { path: PathBuf, reason: String },
+
+    /// A configuration file whose TOML does not parse, at a line and column.
+    #[error("config {}:{line}:{column}: {message}", path.display())]
+    ConfigSyntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    /// A command-line flag with a bad value.
+    #[error("{flag} {value:?}: {message}")]
+    Flag {
+        flag: &'static str,
+        value: String,
+        message: String,
+    },
+
     /// A configuration value that is out of range or inconsistent.
     #[error("config: {0}")]
     ConfigValue(String),
@@ -106,8 +127,9 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Handle { .. } => "bad-handle",
-            Error::Config { .. } | Error::ConfigValue(_) => "config",
-            Error::Io { .. } => "io",
+            Error::Config { .. } | Error::ConfigSyntax { .. } | Error::ConfigValue(_) => "config",
+            Error::Flag { .. } => "flag",
+            Error::Io { .. } | Error::Output { .. } => "io",
             Error::Refused { .. } => "refused-by-policy",
             Error::RobotsDisallowed { .. } => "robots",
             Error::Status { status: 401, .. } | Error::Status { status: 403, .. } => "unauthorized",

@@ -1,8 +1,17 @@
 //! Validated account handles and instance host names.
 //!
 //! `Handle` accepts the four spellings people paste (`@user@domain`, `user@domain`,
-//! `acct:user@domain`, `https://host/@user`) and keeps one canonical form; `InstanceHost`
-//! is a host name lower-cased once, the key everything is grouped by.
+//! `acct:user@domain`, `https://host/@user`) and keeps one canonical form; [`AccountRef`]
+//! also takes any other profile or actor URL (`https://host/users/name`, `/u/name`,
+//! `/profile/name` …), which WebFinger or the actor itself turns into a handle.
+//! `InstanceHost` is a host name lower-cased once, the key everything is grouped by.
+//!
+//! Absurd inputs are refused before any request: at most [`MAX_INPUT`] characters in all,
+//! [`MAX_USER`] in the user name, and a domain within RFC 1035's limits (253 characters,
+//! 63 per label) in its ASCII (punycode) form, so a parsed handle always prints as a handle
+//! that parses again. IP literals are refused in every form (`u@1.2.3.4`, `u@[::1]`,
+//! `https://1.2.3.4/@u`): a handle names an account by domain, and an instance without a
+//! name has no handle domain to group by. Errors echo at most [`ECHOED`] characters.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,6 +19,13 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+
+/// Longest input accepted, in characters (a URL included).
+pub const MAX_INPUT: usize = 1024;
+/// Longest user name accepted, in bytes.
+pub const MAX_USER: usize = 128;
+/// Characters of a refused input repeated in its error message.
+pub const ECHOED: usize = 60;
 
 /// A fediverse account handle: a user name and the domain of the handle.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -60,15 +76,24 @@ fn ascii_domain(domain: &str) -> String {
     }
 }
 
+/// `input`, cut to [`ECHOED`] characters with `…` when longer.
+pub fn echo(input: &str) -> String {
+    match input.char_indices().nth(ECHOED) {
+        Some((i, _)) => format!("{}…", &input[..i]),
+        None => input.to_string(),
+    }
+}
+
 fn bad(input: &str, reason: &'static str) -> Error {
     Error::Handle {
-        input: input.to_string(),
+        input: echo(input),
         reason,
     }
 }
 
 fn valid_user(user: &str) -> bool {
     !user.is_empty()
+        && user.len() <= MAX_USER
         && user
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '+'))
@@ -85,9 +110,14 @@ pub fn valid_domain(domain: &str) -> bool {
             return false;
         }
     }
+    let numeric_tld = name
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()));
     !name.is_empty()
         && name.len() <= 253
         && name.contains('.')
+        && !numeric_tld
         && name.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
@@ -105,6 +135,9 @@ impl FromStr for Handle {
         if s.is_empty() {
             return Err(bad(input, "empty"));
         }
+        if s.chars().count() > MAX_INPUT {
+            return Err(bad(input, "longer than 1024 characters"));
+        }
         if s.starts_with("https://") || s.starts_with("http://") {
             return from_profile_url(input, s);
         }
@@ -114,14 +147,27 @@ impl FromStr for Handle {
         if domain.contains('@') {
             return Err(bad(input, "more than one @ after the user name"));
         }
-        if !valid_user(user) {
-            return Err(bad(input, "user name is empty or has characters a handle cannot have"));
-        }
-        if !valid_domain(domain) {
-            return Err(bad(input, "domain is not a valid host name"));
-        }
-        Ok(Handle::new(user, domain))
+        checked(input, user, domain)
     }
+}
+
+/// A handle from its parts, refused unless both are valid and the domain's ASCII form is
+/// still a valid host name (an IDN label can grow past 63 characters in punycode).
+fn checked(input: &str, user: &str, domain: &str) -> Result<Handle, Error> {
+    if !valid_user(user) {
+        return Err(bad(
+            input,
+            "user name is empty, longer than 128 bytes or has characters a handle cannot have",
+        ));
+    }
+    if !valid_domain(domain) {
+        return Err(bad(input, "domain is not a valid host name"));
+    }
+    let handle = Handle::new(user, domain);
+    if !valid_domain(&handle.domain) {
+        return Err(bad(input, "domain is too long in its ASCII (punycode) form"));
+    }
+    Ok(handle)
 }
 
 fn from_profile_url(input: &str, s: &str) -> Result<Handle, Error> {
@@ -145,13 +191,50 @@ fn from_profile_url(input: &str, s: &str) -> Result<Handle, Error> {
             },
         ),
     };
-    if !valid_user(user) {
-        return Err(bad(input, "user name is empty or has characters a handle cannot have"));
+    checked(input, user, &domain)
+}
+
+/// What a user may name as a seed: a handle, or a profile or actor URL that is not of the
+/// `https://host/@user` form (`/users/name`, `/u/name`, `/profile/name` …), resolved through
+/// WebFinger with the URL as `resource`, or through the actor it points to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountRef {
+    Handle(Handle),
+    Url(url::Url),
+}
+
+impl FromStr for AccountRef {
+    type Err = Error;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let s = input.trim();
+        match s.parse::<Handle>() {
+            Ok(h) => Ok(AccountRef::Handle(h)),
+            Err(e) if !(s.starts_with("https://") || s.starts_with("http://")) => Err(e),
+            Err(_) => account_url(input, s).map(AccountRef::Url),
+        }
     }
-    if !valid_domain(&domain) {
+}
+
+/// A profile or actor URL: a valid domain as host (no IP literal), no credentials, a path.
+fn account_url(input: &str, s: &str) -> Result<url::Url, Error> {
+    if s.chars().count() > MAX_INPUT {
+        return Err(bad(input, "longer than 1024 characters"));
+    }
+    let url = url::Url::parse(s).map_err(|_| bad(input, "not a valid URL"))?;
+    let Some(url::Host::Domain(host)) = url.host() else {
+        return Err(bad(input, "URL host must be a domain name, not an IP address"));
+    };
+    if !valid_domain(host) {
         return Err(bad(input, "domain is not a valid host name"));
     }
-    Ok(Handle::new(user, &domain))
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(input, "URL must not carry a user name or password"));
+    }
+    if url.path_segments().into_iter().flatten().all(str::is_empty) {
+        return Err(bad(input, "URL has no profile path (such as /@user or /users/user)"));
+    }
+    Ok(url)
 }
 
 /// The host name of an instance (the server that answers for its accounts), lower-cased.
@@ -202,6 +285,69 @@ mod tests {
     }
 
     #[test]
+    fn absurd_inputs_are_refused_with_a_short_echo() {
+        let long_user = format!("{}@example.org", "a".repeat(100_000));
+        let err = long_user.parse::<Handle>().unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!("invalid handle \"{}…\": longer than 1024 characters", "a".repeat(60))
+        );
+        let err = format!("{}@example.org", "a".repeat(129))
+            .parse::<Handle>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("longer than 128 bytes"), "{err}");
+        assert!(format!("{}@example.org", "a".repeat(128)).parse::<Handle>().is_ok());
+        let label = "b".repeat(64);
+        assert!(format!("u@{label}.example").parse::<Handle>().is_err());
+        assert!(format!("u@{}.example", &label[1..]).parse::<Handle>().is_ok());
+        let long_domain = vec!["c".repeat(63); 4].join(".");
+        assert_eq!(long_domain.len(), 255);
+        assert!(format!("u@{long_domain}").parse::<Handle>().is_err());
+    }
+
+    /// Fuzz find (`/tmp/handle-crash-roundtrip.bin`): an IDN label whose punycode form is
+    /// longer than 63 characters parsed, but its printed form did not parse again.
+    #[test]
+    fn regression_idn_label_too_long_in_punycode() {
+        let input = "\nP@p.uuPZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZuuuuuu\u{435}pp.uuu.ppppp0.pppp0z2";
+        let err = input.parse::<Handle>().unwrap_err().to_string();
+        assert!(err.starts_with("invalid handle \"\\nP@p.uuPZZZ"), "{err}");
+        assert!(
+            err.ends_with("…\": domain is too long in its ASCII (punycode) form"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn profile_and_actor_urls_are_account_refs() {
+        for (input, path) in [
+            ("https://example.org/users/alice", "/users/alice"),
+            ("https://example.org/u/alice", "/u/alice"),
+            ("https://example.org/profile/alice", "/profile/alice"),
+        ] {
+            match input.parse::<AccountRef>().unwrap() {
+                AccountRef::Url(u) => assert_eq!(u.path(), path),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(
+            "https://example.org/@alice".parse::<AccountRef>().unwrap(),
+            AccountRef::Handle(Handle::new("alice", "example.org"))
+        );
+        for (input, reason) in [
+            ("https://1.2.3.4/users/a", "not an IP address"),
+            ("https://[::1]/users/a", "not an IP address"),
+            ("https://example.org/", "no profile path"),
+            ("https://me:pw@example.org/users/a", "user name or password"),
+            ("https://localhost/users/a", "not a valid host name"),
+        ] {
+            let err = input.parse::<AccountRef>().unwrap_err().to_string();
+            assert!(err.contains(reason), "{input}: {err}");
+        }
+    }
+
+    #[test]
     fn internationalised_domains_use_their_ascii_form() {
         let h: Handle = "@anna@Bücher.example".parse().unwrap();
         assert_eq!(h.domain, "xn--bcher-kva.example");
@@ -221,6 +367,9 @@ mod tests {
             ("alice@localhost", "domain is not a valid host name"),
             ("a@b@c.org", "more than one @"),
             ("https://example.org/users/alice", "profile URL must be"),
+            ("u@1.2.3.4", "domain is not a valid host name"),
+            ("u@[::1]", "domain is not a valid host name"),
+            ("https://1.2.3.4/@u", "domain is not a valid host name"),
         ];
         for (input, reason) in cases {
             let err = input.parse::<Handle>().unwrap_err().to_string();

@@ -21,6 +21,28 @@ pub struct Snapshot {
     pub hosts: BTreeMap<String, HostAttribution>,
 }
 
+/// Version of the JSON document (`crawl --format json`, `-o`); raised on any change that
+/// renames, removes or re-means a field.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The JSON document: version, the summary the text report shows, then the snapshot.
+#[derive(Debug, Serialize)]
+pub struct Document {
+    pub schema_version: u32,
+    pub summary: Summary,
+    #[serde(flatten)]
+    pub snapshot: Snapshot,
+}
+
+/// The numbers behind the text report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// What one unit of weight is: `list entries`.
+    pub weight: String,
+    pub population: Population,
+    pub groupings: Vec<Grouping>,
+}
+
 /// One row of a grouping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Share {
@@ -34,7 +56,10 @@ pub struct Share {
 pub struct Population {
     pub seeds: usize,
     pub seeds_failed: usize,
+    /// List entries: an account listed by two seeds, or in both directions, counts twice.
     pub accounts_listed: usize,
+    /// Distinct accounts among the list entries (by handle, else actor URI).
+    pub distinct_accounts: usize,
     pub accounts_without_server: usize,
     pub hidden_lists: usize,
     pub hidden_accounts: u64,
@@ -132,11 +157,81 @@ impl Snapshot {
                 }
             }
         }
+        p.distinct_accounts = self.distinct_accounts();
         p.unresolved_instances = self.hosts.values().filter(|h| h.dns_error.is_some()).count();
         p
     }
 
-    /// The text report.
+    /// The JSON document of this snapshot, with opted-out accounts redacted.
+    pub fn document(&self) -> Document {
+        Document {
+            schema_version: SCHEMA_VERSION,
+            summary: Summary {
+                weight: "list entries".into(),
+                population: self.population(),
+                groupings: self.groupings(),
+            },
+            snapshot: self.redacted(),
+        }
+    }
+
+    /// The document as pretty JSON, with a final newline.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&self.document()).expect("a document serialises: string keys, finite numbers")
+            + "\n"
+    }
+
+    /// This snapshot with every listed account that opted out of crawlers (DESIGN §6) reduced
+    /// to its instance and flags: no handle, display name or actor URI. Aggregates still
+    /// count it.
+    pub fn redacted(&self) -> Snapshot {
+        let mut s = self.clone();
+        for seed in &mut s.crawl.seeds {
+            for l in [&mut seed.following, &mut seed.followers].into_iter().flatten() {
+                for a in l.accounts.iter_mut().filter(|a| !a.may_expand()) {
+                    a.handle = None;
+                    a.display_name = None;
+                    a.actor_uri = None;
+                    a.moved_to = None;
+                    a.fetch_error = None;
+                }
+            }
+        }
+        s
+    }
+
+    /// Distinct accounts over every list (by handle, else actor URI; an account with
+    /// neither counts once per entry).
+    fn distinct_accounts(&self) -> usize {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut anonymous = 0;
+        for s in &self.crawl.seeds {
+            for l in [&s.following, &s.followers].into_iter().flatten() {
+                for a in &l.accounts {
+                    match a.handle.as_deref().or(a.actor_uri.as_deref()) {
+                        Some(key) => {
+                            seen.insert(key.to_lowercase());
+                        }
+                        None => anonymous += 1,
+                    }
+                }
+            }
+        }
+        seen.len() + anonymous
+    }
+
+    /// The groupings the report shows, each with its shares and k50/k75.
+    pub fn groupings(&self) -> Vec<Grouping> {
+        [
+            ("instances", self.by_instance()),
+            ("hosting organisations", self.by_organisation()),
+        ]
+        .into_iter()
+        .map(|(level, weights)| Grouping::new(level, &weights))
+        .collect()
+    }
+
+    /// The text report; `top` rows per grouping, 0 meaning all of them.
     pub fn render(&self, top: usize) -> String {
         let mut out = String::new();
         for s in &self.crawl.seeds {
@@ -145,8 +240,9 @@ impl Snapshot {
         let p = self.population();
         let _ = writeln!(
             out,
-            "\nPopulation: {} listed on {} ({}, {} failed; {} hidden with {} unseen, {} refused, {} partial{}{}).",
-            plural(p.accounts_listed as u64, "account"),
+            "\nPopulation: {} ({}) on {} ({}, {} failed; {} hidden with {} unseen, {} refused, {} partial{}{}).",
+            plural(p.accounts_listed as u64, "list entry"),
+            plural(p.distinct_accounts as u64, "distinct account"),
             plural(p.instances as u64, "instance"),
             plural(p.seeds as u64, "seed"),
             p.seeds_failed,
@@ -177,8 +273,12 @@ impl Snapshot {
             None => "none: no AS attribution".to_string(),
         };
         let _ = writeln!(out, "Attribution: {db}; address policy {}.", src.address_policy);
-        section(&mut out, "instances", &ranked(&self.by_instance()), top);
-        section(&mut out, "hosting organisations", &ranked(&self.by_organisation()), top);
+        if p.accounts_listed == 0 {
+            let _ = writeln!(out, "\nNothing to attribute: no follow list gave any account.");
+        }
+        for g in self.groupings() {
+            section(&mut out, &g, top);
+        }
         let services = self.hosting_services();
         if !services.is_empty() {
             let list: Vec<String> = services
@@ -210,11 +310,63 @@ impl Snapshot {
     }
 }
 
-fn plural(n: u64, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
+/// `1 account`, `2 accounts`, `2 list entries`.
+pub fn plural(n: u64, word: &str) -> String {
+    match (n, word.strip_suffix('y')) {
+        (1, _) => format!("1 {word}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        _ => format!("{n} {word}s"),
+    }
+}
+
+/// One grouping of the summary: its rows and how few of them reach half and three quarters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grouping {
+    /// `instances` or `hosting organisations`.
+    pub level: String,
+    /// Sum of the weights (list entries).
+    pub total: f64,
+    pub k50: usize,
+    pub k75: usize,
+    /// Every row, largest first.
+    pub rows: Vec<Share>,
+}
+
+impl Grouping {
+    fn new(level: &str, weights: &BTreeMap<String, f64>) -> Self {
+        let rows = ranked(weights);
+        Grouping {
+            level: level.to_string(),
+            total: weights.values().fold(0.0, |a, b| a + b),
+            k50: k_to_reach(&rows, 0.5),
+            k75: k_to_reach(&rows, 0.75),
+            rows,
+        }
+    }
+}
+
+/// The HTTP status at the end of a failure message (`…: HTTP 404`), if there is one.
+fn trailing_status(message: &str) -> Option<&str> {
+    let (_, status) = message.rsplit_once("HTTP ")?;
+    let status = status.trim_end_matches(')');
+    (status.len() == 3 && status.chars().all(|c| c.is_ascii_digit())).then_some(status)
+}
+
+/// What went wrong with a failed seed, in one sentence that names it, as said on stderr
+/// and in the report: "no such account @x@y (the server answered 404)".
+pub fn failure_sentence(s: &crate::crawl::SeedReport) -> String {
+    let parsed = s.input.parse::<crate::handle::Handle>().ok().map(|h| h.to_string());
+    let who = s.handle.as_deref().or(parsed.as_deref()).unwrap_or(&s.input);
+    let Some(e) = &s.error else {
+        return format!("{who}: no failure");
+    };
+    let answered = trailing_status(&e.message).map_or(String::new(), |st| format!(" (the server answered {st})"));
+    match e.kind.as_str() {
+        "bad-handle" => e.message.clone(),
+        "not-found" => format!("no such account {who}{answered}"),
+        "unauthorized" => format!("{who}: the server refused to show the account{answered}"),
+        "dns" => format!("{who}: its domain does not resolve ({})", e.message),
+        _ => format!("{who}: {}", e.message),
     }
 }
 
@@ -228,8 +380,8 @@ fn render_seed(out: &mut String, s: &crate::crawl::SeedReport) {
         );
         return;
     }
-    if let Some(e) = &s.error {
-        let _ = writeln!(out, "{who}: failed: {}", e.message);
+    if s.error.is_some() {
+        let _ = writeln!(out, "failed: {}", failure_sentence(s));
         return;
     }
     let server = s.server.as_ref().map(|h| h.to_string()).unwrap_or_default();
@@ -251,39 +403,48 @@ fn render_seed(out: &mut String, s: &crate::crawl::SeedReport) {
             0 => String::new(),
             n => format!("; {} skipped", plural(n, "unreadable item")),
         };
+        let listed = match l.direction {
+            crate::account::Direction::Followers => plural(l.accounts.len() as u64, "follower"),
+            crate::account::Direction::Following => format!("{} following", l.accounts.len()),
+        };
         let _ = writeln!(
             out,
-            "{who} (on {server}): {} {} listed via {}, {} declared; {status}{skipped}",
-            l.accounts.len(),
-            l.direction.segment(),
+            "{who} (on {server}): {listed} listed via {}, {} declared; {status}{skipped}",
             l.source,
             l.declared.map_or("none".into(), |d| d.to_string()),
         );
     }
 }
 
-fn section(out: &mut String, title: &str, shares: &[Share], top: usize) {
-    if shares.is_empty() {
+/// `1 reaches`, `3 reach`.
+fn reach(k: usize) -> String {
+    if k == 1 {
+        "1 reaches".into()
+    } else {
+        format!("{k} reach")
+    }
+}
+
+fn section(out: &mut String, g: &Grouping, top: usize) {
+    if g.rows.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
-        "\nBy {title}: {} in all; {} reach 50 %, {} reach 75 %.",
-        shares.len(),
-        k_to_reach(shares, 0.5),
-        k_to_reach(shares, 0.75)
+        "\nBy {}: {} in all; {} 50 %, {} 75 %.",
+        g.level,
+        g.rows.len(),
+        reach(g.k50),
+        reach(g.k75)
     );
-    for s in shares.iter().take(top) {
+    let shown = if top == 0 { g.rows.len() } else { top.min(g.rows.len()) };
+    let (head, rest) = g.rows.split_at(shown);
+    for s in head {
         let _ = writeln!(out, "  {:>6.1} %  {:>8.1}  {}", s.share * 100.0, s.weight, s.name);
     }
-    if shares.len() > top {
-        let rest: f64 = shares[top..].iter().map(|s| s.share).sum();
-        let _ = writeln!(
-            out,
-            "  {:>6.1} %            ({} more)",
-            rest * 100.0,
-            shares.len() - top
-        );
+    if !rest.is_empty() {
+        let share: f64 = rest.iter().map(|s| s.share).sum();
+        let _ = writeln!(out, "  {:>6.1} %            ({} more)", share * 100.0, rest.len());
     }
 }
 

@@ -284,6 +284,67 @@ pub async fn resolve(f: &Fetcher, handle: &Handle) -> Result<Resolved> {
     })
 }
 
+/// Resolve a profile or actor URL other than `https://host/@user`: WebFinger with the URL
+/// itself as `resource`, else (the server refuses or names no account) the actor document
+/// the URL points to. The handle learnt is then resolved like any handle, so both paths end
+/// in the same checks. The URL is fetched from the origin the config gives its host (https
+/// unless `allow_http`), not from the scheme the user typed.
+///
+/// # Errors
+/// Fetch errors of the actor or of the handle's resolution; [`Error::Malformed`] when the
+/// actor names no account.
+pub async fn resolve_url(f: &Fetcher, given: &Url) -> Result<Resolved> {
+    let host = given.host_str().unwrap_or_default();
+    let host = match given.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let origin = f.config().origin_for(&host);
+    let wf = parse_url(&format!(
+        "{origin}/.well-known/webfinger?resource={}",
+        encode_component(given.as_str())
+    ))?;
+    let subject = match f.get(&wf, Request::accept(ACCEPT_JRD)).await {
+        Ok(page) if page.ok() => parse_descriptor(&page.url, &page.body)
+            .ok()
+            .and_then(|d| d.subject)
+            .and_then(|s| s.parse::<Handle>().ok()),
+        _ => None,
+    };
+    let handle = match subject {
+        Some(h) => h,
+        None => {
+            let mut actor = parse_url(&format!("{origin}{}", given.path()))?;
+            actor.set_query(given.query());
+            handle_of_actor(f, &actor).await?
+        }
+    };
+    resolve(f, &handle).await
+}
+
+/// `preferredUsername@host` (the host of its `id`) of the actor at `url`.
+async fn handle_of_actor(f: &Fetcher, url: &Url) -> Result<Handle> {
+    let actor: serde_json::Value = f
+        .get_ok(url, Request::accept(crate::http::ACCEPT_ACTIVITY))
+        .await?
+        .json()?;
+    let user = actor.get("preferredUsername").and_then(|v| v.as_str());
+    let id = actor
+        .get("id")
+        .and_then(|v| v.as_str())
+        .and_then(|i| Url::parse(i).ok());
+    // A handle's domain is a host name; the port, if any, comes from the config as for
+    // every handle.
+    let host = id.as_ref().and_then(|u| u.host_str().map(str::to_string));
+    match (user, host) {
+        (Some(user), Some(host)) => format!("{user}@{host}").parse(),
+        _ => Err(Error::Malformed {
+            url: url.to_string(),
+            message: "not an account: no preferredUsername and id".into(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,15 +4,17 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::output::Output;
 use super::{print, AttributionArgs, Context, ReportFormat};
 use crate::attribution::Attributor;
 use crate::config::Config;
-use crate::crawl::{self, CrawlOptions, Frontier, MemoryFrontier, Task};
+use crate::crawl::{self, CrawlOptions, Failure, Frontier, MemoryFrontier, SeedReport, Task};
 use crate::error::{Error, Result};
 use crate::fanout;
-use crate::handle::Handle;
+use crate::handle::AccountRef;
 use crate::progress::Progress;
-use crate::report::Snapshot;
+use crate::report::{self, Snapshot};
+use crate::webfinger;
 
 /// Hosts attributed at once.
 const ATTRIBUTION_CONCURRENCY: usize = 16;
@@ -20,7 +22,8 @@ const ATTRIBUTION_CONCURRENCY: usize = 16;
 /// `crawl` arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Handles: @user@domain, user@domain, acct:user@domain or https://host/@user
+    /// Handles: @user@domain, user@domain, acct:user@domain, or a profile or actor URL
+    /// (https://host/@user, https://host/users/user …)
     #[arg(required = true, value_name = "HANDLE")]
     pub handles: Vec<String>,
     /// Walk followers as well as follows
@@ -36,7 +39,7 @@ pub struct Args {
     /// Also write the full result as JSON to FILE
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Rows shown per grouping in the text report
+    /// Rows shown per grouping in the text report (0: all)
     #[arg(long, default_value_t = 10)]
     pub top: usize,
     #[command(flatten)]
@@ -105,54 +108,112 @@ async fn attribute_all(
     out
 }
 
-/// Write the snapshot as JSON to `path`, atomically: a temporary file beside it is renamed
-/// over it, so an earlier file is never left half-overwritten.
-///
-/// # Errors
-/// [`Error::Io`].
-pub fn write_json(snapshot: &Snapshot, path: &std::path::Path) -> Result<()> {
-    let json = serde_json::to_vec_pretty(snapshot).expect("snapshots serialise");
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".part");
-    let tmp = std::path::PathBuf::from(tmp);
-    std::fs::write(&tmp, json).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+/// What became of the user's inputs before the crawl: handles to crawl, and the reports of
+/// inputs that failed already (malformed, or a URL that names no account).
+struct Prepared {
+    /// Per input, in order: the handle to crawl, or the failed report.
+    inputs: Vec<std::result::Result<String, SeedReport>>,
+}
+
+fn failed_seed(input: &str, e: &Error) -> SeedReport {
+    SeedReport {
+        error: Some(Failure::from(e)),
+        ..SeedReport::new(input)
+    }
+}
+
+/// Parse every input; turn profile and actor URLs into handles (WebFinger or the actor).
+async fn prepare(ctx: &Context, inputs: &[String]) -> Prepared {
+    let mut out = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        tracing::debug!(input = input.as_str(), "seed");
+        out.push(match input.parse::<AccountRef>() {
+            Ok(AccountRef::Handle(h)) => Ok(h.to_string()),
+            Ok(AccountRef::Url(url)) => match webfinger::resolve_url(&ctx.fetcher, &url).await {
+                Ok(r) => Ok(r.handle.to_string()),
+                Err(e) => Err(failed_seed(input, &e)),
+            },
+            Err(e) => Err(failed_seed(input, &e)),
+        });
+    }
+    Prepared { inputs: out }
+}
+
+/// Put the pre-crawl failures back among the crawled seeds, in the user's order, each
+/// under the input the user typed.
+fn merge(prepared: Prepared, user_inputs: &[String], crawled: Vec<SeedReport>) -> Vec<SeedReport> {
+    let mut crawled = crawled.into_iter();
+    prepared
+        .inputs
+        .into_iter()
+        .zip(user_inputs)
+        .filter_map(|(p, typed)| match p {
+            Ok(_) => crawled.next().map(|mut s| {
+                s.input = typed.clone();
+                s
+            }),
+            Err(failed) => Some(failed),
+        })
+        .collect()
 }
 
 /// Run `crawl`.
 ///
 /// # Errors
-/// Config, database or output errors. Failures of individual seeds are reported in the
-/// output and make the exit code 1, but never stop the other seeds.
+/// Config, database or output errors, before any request. Failures of individual seeds get
+/// one line each on stderr (even with `--quiet`), appear in the report and make the exit
+/// code 1, but never stop the other seeds.
 pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     config.crawl.followers |= args.followers;
     args.attribution.apply(&mut config)?;
-    // Malformed handles are reported as failed seeds; when none is valid, stop here.
-    let mut errors: Vec<Error> = args.handles.iter().filter_map(|h| h.parse::<Handle>().err()).collect();
+    // When no input is valid, stop here, before any request.
+    let mut errors: Vec<Error> = args
+        .handles
+        .iter()
+        .filter_map(|h| h.parse::<AccountRef>().err())
+        .collect();
     if errors.len() == args.handles.len() {
         let last = errors.pop().expect("at least one handle is required by clap");
         for e in errors {
-            eprintln!("whohosts: {e}");
+            super::logging::error_line(&e.to_string());
         }
         return Err(last);
     }
+    let output = args.output.as_deref().map(Output::check).transpose()?;
     let ctx = Context::new(config)?;
     let attributor = Arc::new(ctx.attributor(quiet)?);
     let options = CrawlOptions {
         token: args.token.clone(),
     };
-    let snap = snapshot(&ctx, &attributor, &args.handles, &options, quiet).await;
+    let prepared = prepare(&ctx, &args.handles).await;
+    let seeds: Vec<String> = prepared
+        .inputs
+        .iter()
+        .filter_map(|p| p.as_ref().ok().cloned())
+        .collect();
+    let mut snap = snapshot(&ctx, &attributor, &seeds, &options, quiet).await;
+    snap.crawl.seeds = merge(prepared, &args.handles, std::mem::take(&mut snap.crawl.seeds));
+    let failed: Vec<&SeedReport> = snap.crawl.seeds.iter().filter(|s| s.error.is_some()).collect();
+    for s in &failed {
+        super::logging::error_line(&report::failure_sentence(s));
+    }
+    tracing::info!(
+        seeds = snap.crawl.seeds.len(),
+        failed = failed.len(),
+        requests = snap.crawl.requests,
+        "crawled {} seeds, {} failed, in {} requests",
+        snap.crawl.seeds.len(),
+        failed.len(),
+        snap.crawl.requests
+    );
+    let code = if failed.is_empty() { 0 } else { 1 };
     // Print first: if the file cannot be written, the crawl is still on stdout.
     match args.format {
-        ReportFormat::Json => print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?,
+        ReportFormat::Json => print(&snap.to_json())?,
         ReportFormat::Text => print(&snap.render(args.top))?,
     }
-    if let Some(path) = &args.output {
-        write_json(&snap, path)?;
+    if let Some(out) = output {
+        out.write(snap.to_json().as_bytes())?;
     }
-    let failed = snap.crawl.seeds.iter().filter(|s| s.error.is_some()).count();
-    Ok(if failed > 0 { 1 } else { 0 })
+    Ok(code)
 }

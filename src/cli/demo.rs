@@ -9,6 +9,9 @@ use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result};
 use crate::sim::{self, generate};
 
+/// What the demo's attribution line says of its ASN table, which the simulator made up.
+pub const SIMULATED_DATA: &str = "the simulator's own table of made-up ranges";
+
 /// `demo` arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -20,7 +23,7 @@ pub struct Args {
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
-    /// Rows shown per grouping
+    /// Rows shown per grouping (0: all)
     #[arg(long, default_value_t = 10)]
     pub top: usize,
 }
@@ -38,7 +41,20 @@ pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
         args.handles.clone()
     };
     if seeds.is_empty() {
-        return Err(Error::World("has no demo accounts: name the handles to crawl".into()));
+        let name = args
+            .world
+            .world
+            .as_deref()
+            .map_or("generated".into(), |p| p.display().to_string());
+        let some = generate::suggested_seeds(&w, 5);
+        return Err(Error::World(if some.is_empty() {
+            format!("{name} has no account that follows anyone: nothing to crawl")
+        } else {
+            format!(
+                "{name} has no demo account: name handles to crawl, such as {}",
+                some.join(" ")
+            )
+        }));
     }
     let (instances, accounts) = (w.instances.len(), w.accounts.len());
     let running = sim::start(w.layout()).await?;
@@ -54,10 +70,13 @@ pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
             running.dns_addr, running.http_port
         ))?;
     }
-    let snap = super::crawl::snapshot(&ctx, &attributor, &seeds, &CrawlOptions::default(), quiet).await;
+    let mut snap = super::crawl::snapshot(&ctx, &attributor, &seeds, &CrawlOptions::default(), quiet).await;
+    if let Some(db) = &mut snap.attribution.database {
+        db.licence = SIMULATED_DATA.into();
+    }
     let _ = std::fs::remove_dir_all(&dir);
     match args.format {
-        ReportFormat::Json => print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?,
+        ReportFormat::Json => print(&snap.to_json())?,
         ReportFormat::Text => print(&snap.render(args.top))?,
     }
     Ok(0)

@@ -7,7 +7,9 @@
 pub mod asn_db;
 pub mod crawl;
 pub mod demo;
+pub mod logging;
 pub mod lookup;
+pub mod output;
 pub mod sim;
 
 use std::io::Write;
@@ -43,6 +45,9 @@ pub struct Cli {
     /// More log output (-v info, -vv debug)
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Log lines on stderr as text or as one JSON object per line
+    #[arg(long, global = true, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub log_format: logging::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -78,13 +83,16 @@ pub enum ReportFormat {
     Json,
 }
 
+/// Smallest generated world (the generator needs a large instance and a tail).
+pub const MIN_WORLD_SIZE: usize = 3;
+
 /// Which simulated world to serve (`demo`, `sim`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct WorldArgs {
     /// Seed of the generated world
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Number of instances in the generated world
+    /// Number of instances in the generated world (at least 3)
     #[arg(long, default_value_t = 80)]
     pub size: usize,
     /// A world file instead of a generated world (TOML or JSON, see tests/fixtures/worlds)
@@ -96,10 +104,16 @@ impl WorldArgs {
     /// The world file's world, or a generated one.
     ///
     /// # Errors
-    /// [`Error::Io`] or [`Error::World`] naming the file.
+    /// [`Error::Io`] or [`Error::World`] naming the file; [`Error::Flag`] for a `--size`
+    /// under [`MIN_WORLD_SIZE`].
     pub fn world(&self) -> Result<crate::sim::world::World> {
         match &self.world {
             Some(p) => crate::sim::world::World::load(p),
+            None if self.size < MIN_WORLD_SIZE => Err(Error::Flag {
+                flag: "--size",
+                value: self.size.to_string(),
+                message: format!("a generated world has at least {MIN_WORLD_SIZE} instances"),
+            }),
             None => Ok(crate::sim::generate::generate(self.seed, self.size)),
         }
     }
@@ -127,8 +141,15 @@ impl AttributionArgs {
     /// Apply these flags over the config.
     ///
     /// # Errors
-    /// [`Error::ConfigValue`] for a bad value.
+    /// [`Error::Flag`] naming the flag with a bad value.
     pub fn apply(&self, config: &mut Config) -> Result<()> {
+        for ns in &self.nameserver {
+            crate::config::parse_nameserver(ns).map_err(|_| Error::Flag {
+                flag: "--nameserver",
+                value: ns.clone(),
+                message: "expected an IP address, or ip:port".into(),
+            })?;
+        }
         if !self.asn_db.is_empty() {
             config.attribution.asn_database =
                 Paths::Many(self.asn_db.iter().map(|p| p.to_string_lossy().into_owned()).collect());
@@ -196,9 +217,9 @@ impl Context {
                     } else {
                         "hosts will not be attributed (attribution.online_fallback = false)"
                     };
-                    eprintln!(
-                        "whohosts: no IP-to-ASN database (run `whohosts asn-db update` or pass --asn-db); {fallback}"
-                    );
+                    logging::notice_line(&format!(
+                        "no IP-to-ASN database (run `whohosts asn-db update` or pass --asn-db); {fallback}"
+                    ));
                 }
                 None
             }

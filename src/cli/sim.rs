@@ -1,9 +1,24 @@
 //! `whohosts sim`: serve a simulated fediverse on loopback until interrupted, and print the
 //! config that points whohosts at it. For trying things by hand and for benchmarks.
 
+use std::path::Path;
+
 use super::print;
+use crate::config::Paths;
 use crate::error::{Error, Result};
-use crate::sim;
+use crate::sim::{self, generate};
+
+/// Write the config for `running` to `path` and its ASN fixture beside it (`NAME.asn.csv`),
+/// named relative to the config, so the pair works from any directory.
+fn write_config(running: &sim::Running, path: &Path) -> Result<()> {
+    let fixture = path.with_extension("asn.csv");
+    let mut config = running.config_with_fixture(&fixture)?;
+    if let Some(name) = fixture.file_name() {
+        config.attribution.asn_database = Paths::One(name.to_string_lossy().into_owned());
+    }
+    let text = toml::to_string(&config).map_err(|e| Error::io(path, std::io::Error::other(e)))?;
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}
 
 /// `sim` arguments.
 #[derive(Debug, clap::Args)]
@@ -21,18 +36,20 @@ pub struct Args {
 /// World, bind or file errors.
 pub async fn run(args: Args) -> Result<i32> {
     let w = args.world.world()?;
+    let suggested = generate::suggested_seeds(&w, 3).join(" ");
     let running = sim::start(w.layout()).await?;
     if let Some(path) = &args.write_config {
-        let config = running.config_with_fixture(&path.with_extension("asn.csv"))?;
-        let text = toml::to_string(&config).map_err(|e| Error::ConfigValue(e.to_string()))?;
-        std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
+        write_config(&running, path)?;
     }
     print(&format!(
-        "Serving {} instances: DNS {} , HTTP port {}.\nTry: whohosts --config {} crawl @demo@flagship.example\nCtrl-C stops.\n",
+        "Serving {} instances: DNS {}, HTTP port {}.\nTry: whohosts --config {} crawl {suggested}\nCtrl-C stops.\n",
         running.sim.layout.world.instances.len(),
         running.dns_addr,
         running.http_port,
-        args.write_config.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<file written with --write-config>".into())
+        args.write_config
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "<file written with --write-config>".into())
     ))?;
     tokio::signal::ctrl_c().await.map_err(|e| Error::io("<signal>", e))?;
     Ok(0)

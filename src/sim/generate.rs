@@ -108,6 +108,23 @@ pub fn demo_seeds(world: &World) -> Vec<String> {
         .collect()
 }
 
+/// Handles worth crawling first in any world: its demo accounts, else the accounts that
+/// follow someone (most follows first), at most `n`.
+pub fn suggested_seeds(world: &World, n: usize) -> Vec<String> {
+    let demo = demo_seeds(world);
+    if !demo.is_empty() {
+        return demo.into_iter().take(n).collect();
+    }
+    let mut followers: Vec<&super::world::AccountSpec> =
+        world.accounts.iter().filter(|a| !a.follows.is_empty()).collect();
+    followers.sort_by_key(|a| std::cmp::Reverse(a.follows.len()));
+    followers
+        .into_iter()
+        .take(n)
+        .map(|a| format!("@{}", a.handle))
+        .collect()
+}
+
 /// Seeds that show the other paths: ActivityPub (Misskey), a hidden list, authorized fetch.
 fn add_variety_seeds(rng: &mut fastrand::Rng, instances: &[Instance], accounts: &mut Vec<AccountSpec>) {
     let pool: Vec<String> = accounts.iter().map(|a| a.handle.clone()).collect();

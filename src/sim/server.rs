@@ -292,7 +292,7 @@ impl Sim {
         let mut counts = self.announce_counts.lock().expect("announce lock");
         let n = counts.entry(inst.domain.clone()).or_insert(0);
         *n += 1;
-        if *n % a.every.max(1) != 0 {
+        if !(*n).is_multiple_of(a.every.max(1)) {
             return None;
         }
         let now = SystemTime::now();

@@ -80,7 +80,7 @@ fn instances_are_grouped_by_organisation_with_cdn_and_hosting_labels() {
         .collect();
     assert_eq!(
         org_lines[0],
-        "By hosting organisations: 3 in all; 1 reach 50 %, 2 reach 75 %."
+        "By hosting organisations: 3 in all; 1 reaches 50 %, 2 reach 75 %."
     );
     assert_eq!(
         org_lines[1].split_whitespace().collect::<Vec<_>>(),

@@ -283,13 +283,18 @@ fn userinfo_is_stripped_and_never_sent() {
 fn requests_waits_retries_and_refusals_are_logged_with_host_and_url() {
     let mut slow = inst("slow.example", Software::Mastodon, "ovh");
     slow.fault = Fault::RetryAfter(1);
-    let mut env = Env::start(world(vec![slow], vec![acct("a@slow.example", &[])]));
+    let mut ssrf = inst("ssrf.example", Software::Mastodon, "ovh");
+    ssrf.fault = Fault::RedirectPrivate;
+    let mut env = Env::start(world(
+        vec![slow, ssrf],
+        vec![acct("a@slow.example", &[]), acct("b@ssrf.example", &[])],
+    ));
     env.config.network.max_retries = 1;
     env.write_config();
     let out = env
         .cmd()
         .env("RUST_LOG", "whohosts=debug")
-        .args(["crawl", "a@slow.example", "ssrf@10.0.0.1"])
+        .args(["crawl", "a@slow.example", "b@ssrf.example"])
         .output()
         .unwrap();
     let log = without_ansi(&String::from_utf8_lossy(&out.stderr));
@@ -303,7 +308,7 @@ fn requests_waits_retries_and_refusals_are_logged_with_host_and_url() {
         format!("retrying host=slow.example {url} status=429 attempt=1"),
         "waiting host=slow.example wait_secs=".to_string(),
         "reason=\"rate limit\"".to_string(),
-        "refused: 10.0.0.1 is private (network.allow_private_addresses does not allow it) host=10.0.0.1 url=http://10.0.0.1".to_string(),
+        "refused: 169.254.169.254 is link-local (network.allow_private_addresses does not allow it) host=169.254.169.254 url=http://169.254.169.254/latest/meta-data/".to_string(),
     ] {
         assert!(log.contains(&want), "no {want:?} in the log:\n{log}");
     }

@@ -9,6 +9,8 @@ mod crawl;
 mod faults;
 mod hostile;
 mod hostile_lists;
+mod newuser;
 mod politeness;
 mod seeds;
+mod setup;
 mod tls;

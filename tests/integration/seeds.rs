@@ -59,7 +59,10 @@ fn one_seed_written_four_ways_is_crawled_and_counted_once() {
         stdout.contains("https://masto.example/@demo: duplicate of @demo@masto.example"),
         "{stdout}"
     );
-    assert!(stdout.contains("Population: 7 accounts listed"), "{stdout}");
+    assert!(
+        stdout.contains("Population: 7 list entries (7 distinct accounts) on 1 instance (3 seeds, 0 failed;"),
+        "{stdout}"
+    );
 }
 
 #[test]

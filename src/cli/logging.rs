@@ -1,0 +1,97 @@
+//! Log output on stderr: which events show, in colour or not, as text or JSON lines.
+//!
+//! whohosts's own events follow `-q`/`-v`; dependencies (hickory, hyper, reqwest, rustls)
+//! stay at warnings unless `RUST_LOG` asks for more. Colour only when stderr is a terminal
+//! and `NO_COLOR` is unset, so cron mail and pipes never carry escape codes.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::ValueEnum;
+use tracing_subscriber::EnvFilter;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    // One readable line per event.
+    #[default]
+    Text,
+    // One JSON object per line (for cron, journald and log collectors).
+    Json,
+}
+
+/// Set once the subscriber writes JSON: error lines then go through it too.
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// Say an error on stderr: `whohosts: LINE` as text, or an ERROR event in JSON mode, so
+/// every stderr line stays one JSON object. Shown even under `--quiet`.
+pub fn error_line(line: &str) {
+    if JSON.load(Ordering::Relaxed) {
+        tracing::error!("{line}");
+    } else {
+        eprintln!("whohosts: {line}");
+    }
+}
+
+/// Say a notice on stderr (`whohosts: LINE`, or a WARN event in JSON mode); callers skip it
+/// under `--quiet`.
+pub fn notice_line(line: &str) {
+    if JSON.load(Ordering::Relaxed) {
+        tracing::warn!("{line}");
+    } else {
+        eprintln!("whohosts: {line}");
+    }
+}
+
+/// The filter directives for `-q` / `-v` counts, when `RUST_LOG` is not set.
+///
+/// Failed seeds are printed once by `crawl` itself, so the crawl's progress warnings for them
+/// (target `whohosts::progress`) are not repeated.
+pub fn directives(verbose: u8, quiet: bool) -> String {
+    let own = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let deps = if quiet { "error" } else { "warn" };
+    format!("{deps},whohosts={own},whohosts::progress=off")
+}
+
+/// Whether log lines may carry ANSI colour: stderr is a terminal and `NO_COLOR` is unset
+/// (or empty, as <https://no-color.org> says).
+pub fn colour() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Install the global subscriber on stderr.
+pub fn init(verbose: u8, quiet: bool, format: LogFormat) {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(s) if !s.trim().is_empty() => EnvFilter::new(s),
+        _ => EnvFilter::new(directives(verbose, quiet)),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(true);
+    match format {
+        LogFormat::Text => builder.with_ansi(colour()).init(),
+        LogFormat::Json => {
+            JSON.store(true, Ordering::Relaxed);
+            builder.json().with_ansi(false).flatten_event(true).init();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependencies_stay_at_warn_while_whohosts_follows_the_flags() {
+        assert_eq!(directives(0, false), "warn,whohosts=warn,whohosts::progress=off");
+        assert_eq!(directives(1, false), "warn,whohosts=info,whohosts::progress=off");
+        assert_eq!(directives(3, false), "warn,whohosts=debug,whohosts::progress=off");
+        assert_eq!(directives(2, true), "error,whohosts=error,whohosts::progress=off");
+    }
+}

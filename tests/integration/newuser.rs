@@ -1,0 +1,377 @@
+//! What a new user meets in a crawl: `-o` that never destroys a file, failures on stderr,
+//! logs, the JSON document and the small words of the report.
+
+use std::os::unix::fs::FileTypeExt;
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use whohosts::sim::world::Software;
+
+use crate::common::*;
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// One Mastodon instance, `u` following two accounts and `v` following one of them.
+fn small() -> Env {
+    Env::start(world(
+        vec![
+            inst("a.example", Software::Mastodon, "hetzner"),
+            inst("b.example", Software::Mastodon, "ovh"),
+        ],
+        vec![
+            acct("u@a.example", &["w@b.example".into(), "x@a.example".into()]),
+            acct("v@a.example", &["w@b.example".into()]),
+            acct("w@b.example", &[]),
+            acct("x@a.example", &[]),
+            acct("lonely@a.example", &[]),
+        ],
+    ))
+}
+
+/// The binary on `env`'s config, without `--quiet`.
+fn loud(env: &Env) -> Command {
+    let mut c = Command::cargo_bin("whohosts").unwrap();
+    c.arg("--config").arg(env.config_path());
+    c.env_remove("WHOHOSTS_TOKEN")
+        .env_remove("WHOHOSTS_CONFIG")
+        .env_remove("RUST_LOG")
+        .env_remove("NO_COLOR");
+    c.timeout(std::time::Duration::from_secs(120));
+    c
+}
+
+#[test]
+fn output_through_a_symlink_updates_the_target_and_keeps_the_link() {
+    let env = small();
+    let real = env.dir.path().join("real.json");
+    let link = env.dir.path().join("link.json");
+    std::fs::write(&real, "old").unwrap();
+    std::os::unix::fs::symlink("real.json", &link).unwrap();
+    let out = env.run(&["crawl", "-o", link.to_str().unwrap(), "u@a.example"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    let v: Value = serde_json::from_slice(&std::fs::read(&real).unwrap()).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert!(!env.dir.path().join("real.json.part").exists());
+    assert!(!env.dir.path().join("link.json.part").exists());
+}
+
+#[test]
+fn output_to_a_fifo_is_written_through_not_replaced() {
+    let env = small();
+    let fifo = env.dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let out = env.run(&["crawl", "-o", fifo.to_str().unwrap(), "u@a.example"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(),
+        "the FIFO was replaced"
+    );
+    let v: Value = serde_json::from_slice(&reader.join().unwrap()).unwrap();
+    assert_eq!(v["crawl"]["seeds"][0]["handle"], "@u@a.example");
+}
+
+#[test]
+fn output_into_a_missing_directory_fails_before_any_request() {
+    let env = small();
+    let out = env.run(&["crawl", "-o", "/nonexistent/dir/out.json", "u@a.example"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "whohosts: cannot write /nonexistent/dir/out.json: directory /nonexistent/dir does not exist\n"
+    );
+    assert_eq!(stdout(&out), "");
+    assert!(env.sim.sim.stats().requests.is_empty(), "the crawl ran");
+}
+
+#[test]
+fn output_into_a_read_only_directory_fails_before_any_request() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = small();
+    let ro = env.dir.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    // root writes anywhere; sysfs refuses new files even to root.
+    let dir = if std::fs::write(ro.join("probe"), "").is_ok() {
+        Path::new("/sys").to_path_buf()
+    } else {
+        ro
+    };
+    let path = dir.join("out.json");
+    let out = env.run(&["crawl", "-o", path.to_str().unwrap(), "u@a.example"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: cannot write {}: Permission denied (os error 13)\n",
+            path.display()
+        )
+    );
+    assert!(env.sim.sim.stats().requests.is_empty(), "the crawl ran");
+}
+
+#[test]
+fn every_failed_seed_has_one_line_on_stderr_even_when_quiet() {
+    let env = small();
+    let out = env.run(&["crawl", "u@a.example", "nobody@a.example", "x@nowhere.example", ""]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "whohosts: no such account @nobody@a.example (the server answered 404)\n\
+         whohosts: @x@nowhere.example: its domain does not resolve (DNS nowhere.example: NXDOMAIN)\n\
+         whohosts: invalid handle \"\": empty\n"
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("failed: no such account @nobody@a.example (the server answered 404)\n"),
+        "{text}"
+    );
+    assert!(text.contains("failed: invalid handle \"\": empty\n"), "{text}");
+    assert!(
+        text.contains("@u@a.example (on a.example): 2 following listed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_bad_handle_says_the_same_alone_and_among_good_ones() {
+    let env = small();
+    let alone = env.run(&["crawl", "al ice@a.example"]);
+    let mixed = env.run(&["crawl", "al ice@a.example", "u@a.example"]);
+    let line = "whohosts: invalid handle \"al ice@a.example\": user name is empty, longer than 128 bytes or has characters a handle cannot have\n";
+    assert_eq!(stderr(&alone), line);
+    assert_eq!(stderr(&mixed), line);
+}
+
+#[test]
+fn actor_urls_are_seeds_too() {
+    let env = small();
+    let port = env.sim.http_port;
+    let url = format!("http://a.example:{port}/users/u");
+    let (snap, code) = env.crawl(&[&url]);
+    assert_eq!(code, 0, "{snap}");
+    let s = seed(&snap, &url);
+    assert_eq!(s["handle"], "@u@a.example");
+    assert_eq!(s["following"]["accounts"].as_array().unwrap().len(), 2);
+    // A URL without a port is fetched on the configured origin, as a bare domain is.
+    let (snap, code) = env.crawl(&["https://b.example/users/w"]);
+    assert_eq!(code, 0, "{snap}");
+    assert_eq!(seed(&snap, "https://b.example/users/w")["handle"], "@w@b.example");
+    let out = env.run(&["crawl", "https://a.example/users/nobody"]);
+    assert_eq!(
+        stderr(&out),
+        "whohosts: no such account https://a.example/users/nobody (the server answered 404)\n"
+    );
+}
+
+#[test]
+fn logs_in_a_pipe_carry_no_colour_even_from_dependencies() {
+    let env = small();
+    let out = loud(&env)
+        .env("RUST_LOG", "debug")
+        .args(["crawl", "u@a.example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(" DEBUG hickory"), "{err}");
+    assert!(!err.contains("\x1b["), "ANSI codes in a pipe: {err}");
+}
+
+#[test]
+fn verbose_shows_whohosts_events_and_the_default_does_not() {
+    let env = small();
+    let quiet = loud(&env).args(["crawl", "u@a.example"]).output().unwrap();
+    assert_eq!(stderr(&quiet), "");
+    let out = loud(&env).args(["-v", "crawl", "u@a.example"]).output().unwrap();
+    let err = stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.contains("crawled 1 seeds, 0 failed, in "))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains(" INFO "), "{line}");
+    // Dependencies stay at warn: nothing from hickory or hyper on a clean crawl.
+    let out = loud(&env).args(["-vv", "crawl", "u@a.example"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(err.contains(" DEBUG whohosts"), "{err}");
+    assert!(!err.contains("hickory") && !err.contains("hyper"), "{err}");
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let env = small();
+    let out = loud(&env)
+        .args(["-v", "--log-format", "json", "crawl", "u@a.example", "nobody@a.example"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    let lines: Vec<Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let failed = lines
+        .iter()
+        .find(|v| v["level"] == "ERROR")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(
+        failed["message"],
+        "no such account @nobody@a.example (the server answered 404)"
+    );
+    let info = lines
+        .iter()
+        .find(|v| v["level"] == "INFO")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(info["seeds"], 2);
+    assert_eq!(info["failed"], 1);
+}
+
+#[test]
+fn quiet_shows_only_errors() {
+    let env = small();
+    let out = loud(&env)
+        .args(["-q", "-v", "crawl", "u@a.example", "nobody@a.example"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stderr(&out),
+        "whohosts: no such account @nobody@a.example (the server answered 404)\n"
+    );
+}
+
+#[test]
+fn counts_say_list_entries_and_distinct_accounts() {
+    let env = small();
+    let out = env.run(&["crawl", "u@a.example", "v@a.example"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("\nPopulation: 3 list entries (2 distinct accounts) on 2 instances (2 seeds, 0 failed;"),
+        "{text}"
+    );
+    assert!(!text.contains("Nothing to attribute"), "{text}");
+    let out = env.run(&["crawl", "lonely@a.example"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("\nPopulation: 0 list entries (0 distinct accounts) on 0 instances (1 seed, 0 failed;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nNothing to attribute: no follow list gave any account.\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn singular_words_and_top_zero_means_all() {
+    let env = Env::start(world(
+        vec![
+            inst("a.example", Software::Mastodon, "hetzner"),
+            inst("b.example", Software::Mastodon, "ovh"),
+        ],
+        vec![
+            acct(
+                "u@a.example",
+                &["w@b.example".into(), "x@a.example".into(), "y@a.example".into()],
+            ),
+            acct("w@b.example", &["u@a.example".into()]),
+            acct("x@a.example", &[]),
+            acct("y@a.example", &[]),
+        ],
+    ));
+    let out = env.run(&["crawl", "--followers", "--top", "0", "w@b.example"]);
+    let text = stdout(&out);
+    assert!(text.contains("(on b.example): 1 following listed"), "{text}");
+    assert!(text.contains("(on b.example): 1 follower listed"), "{text}");
+    assert!(
+        text.contains("By instances: 1 in all; 1 reaches 50 %, 1 reaches 75 %."),
+        "{text}"
+    );
+    let out = env.run(&["crawl", "--top", "0", "u@a.example"]);
+    let text = stdout(&out);
+    assert!(text.contains("By instances: 2 in all; 1 reaches 50 %, 2 reach 75 %.\n    66.7 %       2.0  a.example\n    33.3 %       1.0  b.example\n"), "{text}");
+    assert!(!text.contains("more)"), "{text}");
+    let out = env.run(&["crawl", "--top", "1", "u@a.example"]);
+    assert!(
+        stdout(&out).contains("    33.3 %            (1 more)\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn json_has_a_schema_version_and_the_summary() {
+    let env = small();
+    let (v, code) = env.crawl(&["u@a.example", "v@a.example"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["schema_version"], 1);
+    let s = &v["summary"];
+    assert_eq!(s["weight"], "list entries");
+    assert_eq!(s["population"]["accounts_listed"], 3);
+    assert_eq!(s["population"]["distinct_accounts"], 2);
+    let inst = &s["groupings"][0];
+    assert_eq!(inst["level"], "instances");
+    assert_eq!(
+        (inst["total"].as_f64(), inst["k50"].as_u64(), inst["k75"].as_u64()),
+        (Some(3.0), Some(1), Some(2))
+    );
+    assert_eq!(inst["rows"][0]["name"], "b.example");
+    assert!((inst["rows"][0]["share"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!(s["groupings"][1]["level"], "hosting organisations");
+    assert_eq!(s["groupings"][1]["rows"][0]["name"], "OVH");
+}
+
+#[test]
+fn opted_out_accounts_appear_in_no_row_level_output() {
+    let mut quiet = acct("shy@b.example", &[]);
+    quiet.noindex = true;
+    let mut tagged = acct("tagged@b.example", &[]);
+    tagged.bio = "<p>Please, no crawlers. #nobot</p>".into();
+    tagged.display_name = Some("Tagged Person".into());
+    let mut hidden = acct("undiscoverable@a.example", &[]);
+    hidden.discoverable = Some(false);
+    let env = Env::start(world(
+        vec![
+            inst("a.example", Software::Mastodon, "hetzner"),
+            ap_only("b.example", "ovh"),
+        ],
+        vec![
+            acct(
+                "u@a.example",
+                &[
+                    "shy@b.example".into(),
+                    "tagged@b.example".into(),
+                    "undiscoverable@a.example".into(),
+                    "w@b.example".into(),
+                ],
+            ),
+            acct("w@b.example", &[]),
+            quiet,
+            tagged,
+            hidden,
+        ],
+    ));
+    let file = env.dir.path().join("out.json");
+    let json = env.run(&["crawl", "--format", "json", "-o", file.to_str().unwrap(), "u@a.example"]);
+    let text = env.run(&["crawl", "u@a.example"]);
+    let written = std::fs::read_to_string(&file).unwrap();
+    for output in [stdout(&json), stdout(&text), written.clone()] {
+        for secret in ["shy", "tagged", "Tagged Person", "undiscoverable"] {
+            assert!(!output.contains(secret), "{secret} leaked: {output}");
+        }
+    }
+    let v: Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(v["summary"]["population"]["accounts_listed"], 4);
+    assert!(stdout(&json).contains("@w@b.example"));
+}
