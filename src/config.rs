@@ -165,8 +165,8 @@ pub struct Attribution {
     pub asn_database: Paths,
     /// Skip bad database lines (and count them) instead of failing.
     pub lenient: bool,
-    /// The licence of `asn_database` as the user knows it; reports say "not stated" without it
-    /// (or a sidecar from `asn-db update`).
+    /// The licence of `asn_database` as the user knows it (not applied to the downloaded
+    /// database, whose sidecar states its own); reports say "not stated" without either.
     pub asn_licence: Option<String>,
     /// Without a database, ask Team Cymru's DNS service (through the configured resolver).
     pub online_fallback: bool,

@@ -222,8 +222,8 @@ pub fn database_files(config: &Config) -> Option<Vec<PathBuf>> {
     asn::store::current(&config.data_dir()).map(|p| vec![p])
 }
 
-/// The database the config names (or the downloaded one), with the licence the config states,
-/// if any; says on stderr how many lines `--lenient` skipped in each file.
+/// The database the config names (with the licence the config states, if any) or the
+/// downloaded one; says on stderr how many lines `--lenient` skipped in each file.
 ///
 /// # Errors
 /// Database load errors.
@@ -233,7 +233,9 @@ pub fn load_database(config: &Config) -> Result<Option<AsnDb>> {
     };
     let a = &config.attribution;
     let mut db = asn::load::load_all(&files, a.lenient)?;
-    if let Some(l) = a.asn_licence.as_ref().filter(|l| !l.trim().is_empty()) {
+    // The stated licence is that of the configured files, not of a downloaded one.
+    let configured = !a.asn_database.list().is_empty();
+    if let Some(l) = a.asn_licence.as_ref().filter(|l| configured && !l.trim().is_empty()) {
         db.info.licence = l.trim().to_string();
     }
     for (file, n) in &db.info.skipped_by_file {

@@ -1,11 +1,17 @@
 //! The offline IP → AS table on a committed cut of the real data: reference answers, quirks,
-//! and equality with a brute-force scan on 1,000,000 random addresses.
+//! and equality with a brute-force scan on 1,000,000 random addresses; and what `lookup` and
+//! `asn-db` say of it through the real binary: bad lines, licences, plausible downloads,
+//! targets, streaming, Team Cymru timeouts.
 
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
 use whohosts::asn::load::load;
+use whohosts::sim::world::Software;
+
+use crate::common::*;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -137,4 +143,132 @@ fn mmdb_files_are_read() {
     assert_eq!(db.lookup("2a01:4f8:1::1".parse().unwrap()).unwrap().asn, 24940);
     assert_eq!(db.lookup("1.1.1.1".parse().unwrap()).unwrap().asn, 13335);
     assert_eq!(db.lookup("9.9.9.9".parse().unwrap()), None);
+}
+
+/// A world with one dual-stack Hetzner instance (127.1.0.2 and fd00:1::2).
+fn one_host() -> Env {
+    let mut dual = inst("dual.example", Software::Mastodon, "hetzner");
+    dual.ipv6 = true;
+    Env::start(world(vec![dual], vec![acct("me@dual.example", &[])]))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).unwrap()
+}
+
+#[test]
+fn an_unclosed_quote_names_its_line_or_is_skipped_and_said() {
+    let env = one_host();
+    let bad = fixture("unclosed-quote.csv");
+    let db = bad.to_str().unwrap();
+    let out = env.run(&["lookup", "--asn-db", db, "127.3.0.1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!("whohosts: {db}:2: quote opened in field 4 is not closed on this line\n")
+    );
+    let out = env.run(&[
+        "lookup",
+        "--lenient",
+        "--asn-db",
+        db,
+        "--format",
+        "json",
+        "127.3.0.1",
+        "127.4.0.1",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "whohosts: skipped 1 bad line in ASN database unclosed-quote.csv (--lenient)\n"
+    );
+    let rows: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0]["addresses"][0]["asn"], 13335,
+        "the row after the bad one is read"
+    );
+    assert_eq!(rows[0]["addresses"][0]["as_name"], "Cloudflare, Inc.");
+    assert_eq!(rows[1]["addresses"][0]["asn"], 16276);
+    assert_eq!(
+        rows[0]["database_skipped_lines"],
+        serde_json::json!({"unclosed-quote.csv": 1})
+    );
+}
+
+#[test]
+fn the_licence_is_what_config_or_sidecar_states_else_not_stated() {
+    let mut env = one_host();
+    let out = text(&env.run(&["asn-db", "info"]).stdout);
+    assert!(
+        out.contains("\nlicence: synthetic data of the whohosts simulator\n"),
+        "{out}"
+    );
+    env.config.attribution.asn_licence = None;
+    env.write_config();
+    let out = text(&env.run(&["asn-db", "info"]).stdout);
+    assert!(out.ends_with("\nlicence: not stated\n"), "{out}");
+    env.config.attribution.asn_licence = Some("CC0 (our own table)".into());
+    env.write_config();
+    let (snap, _) = env.crawl(&["me@dual.example"]);
+    assert_eq!(snap["attribution"]["database"]["licence"], "CC0 (our own table)");
+    // The committed cut states its licence through a sidecar, whatever the file is named.
+    env.config.attribution.asn_licence = None;
+    env.write_config();
+    let dir = env.dir.path();
+    for name in ["asn-ipv4-cut.csv.gz", "asn-ipv4-cut.csv.gz.source.json"] {
+        std::fs::copy(fixture(name), dir.join(name.replace("asn-ipv4-cut", "mine"))).unwrap();
+    }
+    env.config.attribution.asn_database = dir.join("mine.csv.gz").as_path().into();
+    env.write_config();
+    let out = text(&env.run(&["asn-db", "info"]).stdout);
+    assert!(
+        out.ends_with("\nlicence: CC BY 4.0: RouteViews, DB-IP.com and NRO (via ip-location-db)\n"),
+        "{out}"
+    );
+    std::fs::remove_file(dir.join("mine.csv.gz.source.json")).unwrap();
+    let out = text(&env.run(&["asn-db", "info"]).stdout);
+    assert!(out.ends_with("\nlicence: not stated\n"), "{out}");
+}
+
+#[test]
+fn asn_db_update_refuses_an_implausibly_small_table() {
+    let mut env = one_host();
+    env.config.attribution.asn_database = Default::default();
+    env.write_config();
+    let port = env.sim.http_port;
+    let url = format!("http://dual.example:{port}/data/ip2asn-combined.tsv.gz");
+    let out = env.run(&["asn-db", "update", "--url", &url, "--min-ranges", "10"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with(&format!("ranges from {url} (licence: not stated).\n")));
+    let before = text(&env.run(&["asn-db", "info"]).stdout);
+    assert!(before.contains("licence: not stated\n"), "{before}");
+    let out = env.run(&["asn-db", "update", "--url", &url]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.ends_with(&format!(
+            "download from {url} is not a usable database, previous one kept: ASN database {}: it has 13 IPv4 and 13 IPv6 ranges, and a table needs at least 10000 of each (--min-ranges)\n",
+            env.dir.path().join("data/asn/ip2asn-combined.tsv.gz.part").display()
+        )),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(text(&env.run(&["asn-db", "info"]).stdout), before, "old database kept");
+    let out = env.run(&[
+        "asn-db",
+        "update",
+        "--url",
+        &url,
+        "--min-ranges",
+        "2",
+        "--licence",
+        "CC0",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let after = text(&env.run(&["asn-db", "info"]).stdout);
+    assert!(after.ends_with("licence: CC0\n"), "{after}");
 }
