@@ -272,3 +272,145 @@ fn asn_db_update_refuses_an_implausibly_small_table() {
     let after = text(&env.run(&["asn-db", "info"]).stdout);
     assert!(after.ends_with("licence: CC0\n"), "{after}");
 }
+
+#[test]
+fn lookup_takes_urls_and_host_port_and_refuses_the_rest_in_one_sentence() {
+    let env = one_host();
+    let out = env.run(&[
+        "lookup",
+        "--format",
+        "tsv",
+        "http://dual.example",
+        "https://dual.example:8443/path",
+        "dual.example:443",
+        "[fd00:1::2]:443",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let rows: Vec<Vec<&str>> = stdout.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    let firsts: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[0], r[1], r[2])).collect();
+    assert_eq!(
+        firsts,
+        [
+            ("http://dual.example", "127.1.0.2", "24940"),
+            ("http://dual.example", "fd00:1::2", "24940"),
+            ("https://dual.example:8443/path", "127.1.0.2", "24940"),
+            ("https://dual.example:8443/path", "fd00:1::2", "24940"),
+            ("dual.example:443", "127.1.0.2", "24940"),
+            ("dual.example:443", "fd00:1::2", "24940"),
+            ("[fd00:1::2]:443", "fd00:1::2", "24940"),
+        ]
+    );
+    let long = "a".repeat(300);
+    let out = env.run(&["lookup", "", "a b", "bad\u{1b}[31m", &long, "dual.example", "--", "-x"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let tail = "; give a host name, an IP address or a URL";
+    let want = [
+        format!("whohosts: lookup \"\" is empty{tail}"),
+        format!("whohosts: lookup \"a b\" contains a space{tail}"),
+        format!("whohosts: lookup \"bad\\u{{1b}}[31m\" contains a control character{tail}"),
+        format!(
+            "whohosts: lookup \"{}…\" is not a valid host name{tail}",
+            "a".repeat(60)
+        ),
+        format!("whohosts: lookup \"-x\" is not a valid host name{tail}"),
+    ];
+    assert_eq!(err.lines().collect::<Vec<_>>(), want);
+    assert!(
+        text(&out.stdout).starts_with("dual.example\n  127.1.0.2  AS24940"),
+        "the good one is answered"
+    );
+}
+
+#[test]
+fn lookup_stream_gives_one_line_per_address_starting_with_the_input() {
+    let env = one_host();
+    let out = env
+        .cmd()
+        .args(["lookup", "-"])
+        .write_stdin("https://dual.example/@me\n127.1.0.9\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "header, two addresses of the first input, one of the second"
+    );
+    assert!(
+        lines[1].starts_with("https://dual.example/@me\t127.1.0.2\t24940\t"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("https://dual.example/@me\tfd00:1::2\t24940\t"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[3].starts_with("127.1.0.9\t127.1.0.9\t24940\t"), "{}", lines[3]);
+}
+
+#[test]
+fn lookup_stream_into_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, Write};
+    let env = one_host();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+        .arg("--config")
+        .arg(env.config_path())
+        .args(["--quiet", "lookup", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        for i in 0..200_000u32 {
+            let ip = std::net::Ipv4Addr::from(0x7f01_0000 | (i & 0xffff));
+            if writeln!(stdin, "{ip}").is_err() {
+                break;
+            }
+        }
+    });
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("target\taddress"), "{first}");
+    // The reader is gone: the next write the binary makes meets a broken pipe.
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!((out.status.code(), text(&out.stderr)), (Some(0), String::new()));
+}
+
+#[test]
+fn a_team_cymru_timeout_is_not_reported_as_no_as() {
+    let mut env = one_host();
+    // A nameserver on loopback that never answers.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    env.config.attribution.asn_database = Default::default();
+    env.config.dns.nameservers = vec![silent.local_addr().unwrap().to_string()];
+    env.config.dns.timeout_secs = 0.3;
+    env.config.dns.attempts = 1;
+    env.write_config();
+    let out = env.run(&["lookup", "127.1.0.9"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "127.1.0.9\n  127.1.0.9  AS unknown: Team Cymru query timed out (Team Cymru IP-to-ASN (DNS, origin.asn.cymru.com))\n"
+    );
+    let out = env.run(&["lookup", "--format", "json", "127.1.0.9"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["addresses"][0]["lookup_error"], "Team Cymru query timed out");
+    assert_eq!(v["addresses"][0]["organisation"], "(AS look-up failed)");
+    // The simulator's DNS answers NXDOMAIN for an address outside its ranges: no AS.
+    env.config.dns.nameservers = vec![env.sim.dns_addr.to_string()];
+    env.write_config();
+    let out = env.run(&["lookup", "--format", "json", "127.250.0.1"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["addresses"][0]["organisation"], "(no AS found)");
+    assert_eq!(v["addresses"][0].get("lookup_error"), None);
+}
