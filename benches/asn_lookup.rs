@@ -154,7 +154,12 @@ fn stream_seconds(files: &[PathBuf], lines: &[String]) -> f64 {
     let mut stdin = child.stdin.take().expect("piped");
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let mut out = Vec::new();
-    child.stdout.take().expect("piped").read_to_end(&mut out).expect("reading the output");
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_end(&mut out)
+        .expect("reading the output");
     let status = child.wait().expect("whohosts ends");
     let secs = t.elapsed().as_secs_f64();
     writer.join().expect("writer thread").expect("writing the input");
@@ -173,9 +178,7 @@ fn main() {
     let rss1 = status_kb("VmRSS:");
     println!(
         "data: {} ({} IPv4 + {} IPv6 ranges after merging)",
-        shown,
-        db.info.ranges_v4,
-        db.info.ranges_v6
+        shown, db.info.ranges_v4, db.info.ranges_v6
     );
     println!(
         "load: {load:.3} s; resident memory after load: +{:.1} MB (process {:.1} MB, peak {:.1} MB)",

@@ -170,6 +170,25 @@ fn head(path: &Path, raw: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Read database content that did not come from a file (fuzzing, tests): `name` stands for the
+/// file name in messages and format hints (`v6` in it marks integer bounds as IPv6).
+///
+/// # Errors
+/// As [`load`].
+pub fn load_bytes(name: &str, raw: Vec<u8>, lenient: bool) -> Result<AsnDb> {
+    let mut b = Builder::default();
+    let path = Path::new(name);
+    let (format, _) = read_content(path, name, raw, lenient, &mut b)?;
+    let info = DbInfo {
+        file: name.into(),
+        format: format.into(),
+        skipped_lines: b.skipped,
+        licence: LICENCE_NOT_STATED.into(),
+        ..DbInfo::default()
+    };
+    Ok(AsnDb::from_rows(&b.v4, &b.v6, b.names, info))
+}
+
 /// Add one file's rows to `b`; its description (ranges not yet counted).
 fn read_one(path: &Path, lenient: bool, b: &mut Builder) -> Result<DbInfo> {
     let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
@@ -178,46 +197,14 @@ fn read_one(path: &Path, lenient: bool, b: &mut Builder) -> Result<DbInfo> {
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let modified = std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .map(|t| humantime::format_rfc3339_seconds(t).to_string())
-        .unwrap_or_default();
-    let head = head(path, &raw)?;
-    if head.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::AsnDb {
-            path: path.to_path_buf(),
-            message: "the file is empty".into(),
-        });
-    }
     let skipped_before = b.skipped;
-    let (format, date) = if head.contains(&0) || is_mmdb(&raw) {
-        let data = if is_gzip(&raw) {
-            let mut out = Vec::new();
-            stream(&raw).read_to_end(&mut out).map_err(|e| gzip_error(path, e))?;
-            out
-        } else {
-            raw
-        };
-        ("mmdb", read_mmdb(path, data, b)?)
-    } else {
-        let text = String::from_utf8_lossy(&head);
-        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        if first.contains('\t') {
-            read_lines(path, stream(&raw), lenient, b, tsv_row)?;
-            ("iptoasn-tsv", modified)
-        } else if first.contains(',') {
-            let v6_hint = file.contains("v6");
-            read_lines(path, stream(&raw), lenient, b, |b, line, first| {
-                csv_row(b, line, first, v6_hint)
-            })?;
-            ("ip-location-db-csv", modified)
-        } else {
-            return Err(Error::AsnDb {
-                path: path.to_path_buf(),
-                message: "not a known format (expected ip-location-db CSV, iptoasn TSV or .mmdb)".into(),
-            });
-        }
-    };
+    let (format, date) = read_content(path, &file, raw, lenient, b)?;
+    let date = date.unwrap_or_else(|| {
+        std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+            .unwrap_or_default()
+    });
     let stated = store::sidecar(path, &sha256);
     let skipped = b.skipped - skipped_before;
     Ok(DbInfo {
@@ -229,6 +216,51 @@ fn read_one(path: &Path, lenient: bool, b: &mut Builder) -> Result<DbInfo> {
         licence: stated.map(|s| s.licence).unwrap_or_else(|| LICENCE_NOT_STATED.into()),
         ..DbInfo::default()
     })
+}
+
+/// Add the rows of `raw` (format detected) to `b`: the format, and the build date when the
+/// content holds one (.mmdb).
+fn read_content(
+    path: &Path,
+    file: &str,
+    raw: Vec<u8>,
+    lenient: bool,
+    b: &mut Builder,
+) -> Result<(&'static str, Option<String>)> {
+    let head = head(path, &raw)?;
+    if head.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::AsnDb {
+            path: path.to_path_buf(),
+            message: "the file is empty".into(),
+        });
+    }
+    if head.contains(&0) || is_mmdb(&raw) {
+        let data = if is_gzip(&raw) {
+            let mut out = Vec::new();
+            stream(&raw).read_to_end(&mut out).map_err(|e| gzip_error(path, e))?;
+            out
+        } else {
+            raw
+        };
+        return Ok(("mmdb", Some(read_mmdb(path, data, b)?)));
+    }
+    let text = String::from_utf8_lossy(&head);
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    if first.contains('\t') {
+        read_lines(path, stream(&raw), lenient, b, tsv_row)?;
+        Ok(("iptoasn-tsv", None))
+    } else if first.contains(',') {
+        let v6_hint = file.contains("v6");
+        read_lines(path, stream(&raw), lenient, b, |b, line, first| {
+            csv_row(b, line, first, v6_hint)
+        })?;
+        Ok(("ip-location-db-csv", None))
+    } else {
+        Err(Error::AsnDb {
+            path: path.to_path_buf(),
+            message: "not a known format (expected ip-location-db CSV, iptoasn TSV or .mmdb)".into(),
+        })
+    }
 }
 
 fn is_mmdb(data: &[u8]) -> bool {
