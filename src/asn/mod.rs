@@ -90,7 +90,8 @@ pub struct Table<T: Key> {
     info: Vec<u32>,
     /// Original bounds of rows that an overlapping row cut (segment index → row bounds).
     cut: HashMap<u32, (T, T)>,
-    /// `bucket[b]..bucket[b + 1]` are the entries whose start has leading bits `b`.
+    /// `bucket[b]..bucket[b + 1]` are the entries whose start has leading bits `b`; empty
+    /// when the table is.
     bucket: Vec<u32>,
 }
 
@@ -136,7 +137,7 @@ impl<T: Key> Table<T> {
             ends: Vec::with_capacity(capacity),
             info: Vec::with_capacity(capacity),
             cut: HashMap::new(),
-            bucket: vec![0; (1 << T::BITS) + 1],
+            bucket: vec![],
         };
         for (
             i,
@@ -156,7 +157,12 @@ impl<T: Key> Table<T> {
                 t.cut.insert(i as u32, (conv(os), conv(oe)));
             }
         }
+        if t.starts.is_empty() {
+            // No index for an empty family (a v4-only file need not pay 4 MB for IPv6).
+            return t;
+        }
         let buckets = 1usize << T::BITS;
+        t.bucket = vec![0; buckets + 1];
         let mut next = 0usize;
         for b in 0..buckets {
             t.bucket[b] = next as u32;
@@ -171,6 +177,9 @@ impl<T: Key> Table<T> {
     /// The entry holding `ip`.
     #[inline]
     pub fn find(&self, ip: T) -> Option<usize> {
+        if self.bucket.is_empty() {
+            return None;
+        }
         let b = ip.top();
         let (lo, hi) = (self.bucket[b] as usize, self.bucket[b + 1] as usize);
         let key = ip.short();
