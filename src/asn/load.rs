@@ -366,10 +366,15 @@ pub fn csv_fields(line: &str) -> std::result::Result<Vec<Cow<'_, str>>, String> 
     }
 }
 
-/// Whether the first line of a file is a column header (`start,end,asn,org` or similar):
-/// neither its start nor its AS field reads as a value.
+/// Whether the first line of a file is a column header (`start,end,asn,org`,
+/// `range_start\trange_end\tAS_number…`): its start and AS fields are words (letters and
+/// `_`), not values. A damaged first row is still a bad line.
 fn is_header(start: &str, asn: &str) -> bool {
-    parse_bound(start.trim(), false).is_err() && parse_asn(asn).is_err()
+    let word = |f: &str| {
+        let f = f.trim();
+        !f.is_empty() && f.chars().all(|c| c.is_ascii_alphabetic() || c == '_' || c == ' ')
+    };
+    word(start) && word(asn) && parse_bound(start.trim(), false).is_err()
 }
 
 fn csv_row(b: &mut Builder, line: &str, first: bool, v6_hint: bool) -> std::result::Result<(), String> {
@@ -614,6 +619,12 @@ mod tests {
             b"range_start\trange_end\tAS_number\tcountry_code\tAS_description\n1.0.0.0\t1.0.0.255\t13335\tUS\tCF\n",
         );
         assert_eq!(load(&p, false).unwrap().info.ranges_v4, 1);
+        // A damaged first row is not a header.
+        let (_d, p) = write("x.csv", b"1.0.0.x,1.0.0.255,1x,Cloudflare\n1.0.1.0,1.0.1.255,2,B\n");
+        assert!(load(&p, false)
+            .unwrap_err()
+            .to_string()
+            .ends_with("x.csv:1: \"1.0.0.x\" is neither an address nor an integer"));
         // Only the first line may be a header.
         let (_d, p) = write("x.csv", b"1.0.0.0,1.0.0.255,13335,Cloudflare\nstart,end,asn,org\n");
         assert!(load(&p, false)
