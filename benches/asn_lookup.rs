@@ -1,6 +1,10 @@
-//! ASN table benchmark on the real ip-location-db data (../shared/data/asn, or
-//! $WHOHOSTS_ASN_DATA): load time, resident memory, lookups per second on one core, and a
-//! full correctness check of 1,000,000 random addresses against an exhaustive per-row scan.
+//! ASN table benchmark on the real ip-location-db data: load time, resident memory, lookups
+//! per second on one core, `whohosts lookup -` throughput on 150,000 addresses, and a full
+//! correctness check of 1,000,000 random addresses against an exhaustive per-row scan.
+//!
+//! Data: `$WHOHOSTS_ASN_DATA` (a directory holding `asn-ipv4.csv.gz` and `asn-ipv6.csv.gz`),
+//! else `../shared/data/asn` beside the clone, else the committed cut in `tests/fixtures/asn`
+//! (with a note: the figures then describe a 2,000-range table, not the real one).
 //!
 //! Run: `cargo bench --bench asn_lookup` (prints figures; results kept in bench/RESULTS.md).
 
@@ -99,9 +103,74 @@ fn measure<T: Copy, R>(label: &str, inputs: &[T], lookup: impl Fn(T) -> Option<R
     );
 }
 
+/// The data to measure: `$WHOHOSTS_ASN_DATA`, `../shared/data/asn`, or the committed cut.
+fn data_files() -> (String, Vec<PathBuf>) {
+    let full = |dir: &std::path::Path| vec![dir.join("asn-ipv4.csv.gz"), dir.join("asn-ipv6.csv.gz")];
+    if let Some(dir) = std::env::var_os("WHOHOSTS_ASN_DATA").map(PathBuf::from) {
+        let files = full(&dir);
+        if let Some(missing) = files.iter().find(|f| !f.is_file()) {
+            eprintln!(
+                "asn_lookup: WHOHOSTS_ASN_DATA={}: {} is missing",
+                dir.display(),
+                missing.display()
+            );
+            std::process::exit(1);
+        }
+        return (dir.display().to_string(), files);
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/data/asn");
+    if full(&shared).iter().all(|f| f.is_file()) {
+        return ("../shared/data/asn".into(), full(&shared));
+    }
+    let cut = root.join("tests/fixtures/asn");
+    println!(
+        "note: no real data ({} not found, WHOHOSTS_ASN_DATA not set): measuring the committed cut \
+         in tests/fixtures/asn; set WHOHOSTS_ASN_DATA=DIR for the full figures",
+        shared.display()
+    );
+    let files = vec![cut.join("asn-ipv4-cut.csv.gz"), cut.join("asn-ipv6-cut.csv.gz")];
+    ("tests/fixtures/asn (committed cut)".into(), files)
+}
+
+/// Seconds `whohosts lookup -` takes to answer `lines` (all output read from a pipe).
+fn stream_seconds(files: &[PathBuf], lines: &[String]) -> f64 {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("config.toml");
+    let list: Vec<String> = files.iter().map(|f| format!("{:?}", f.display().to_string())).collect();
+    let toml = format!("[attribution]\nasn_database = [{}]\n", list.join(", "));
+    std::fs::write(&config, toml).expect("writing the temp config");
+    let input = lines.join("\n") + "\n";
+    let t = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_whohosts"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--quiet", "lookup", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("whohosts starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let mut out = Vec::new();
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_end(&mut out)
+        .expect("reading the output");
+    let status = child.wait().expect("whohosts ends");
+    let secs = t.elapsed().as_secs_f64();
+    writer.join().expect("writer thread").expect("writing the input");
+    assert!(status.success() || status.code() == Some(1), "{status}");
+    let answered = out.iter().filter(|b| **b == b'\n').count();
+    assert_eq!(answered, lines.len() + 1, "one line per address plus the header");
+    secs
+}
+
 fn main() {
-    let dir = PathBuf::from(std::env::var("WHOHOSTS_ASN_DATA").unwrap_or_else(|_| "../shared/data/asn".into()));
-    let files = vec![dir.join("asn-ipv4.csv.gz"), dir.join("asn-ipv6.csv.gz")];
+    let (shown, files) = data_files();
     let rss0 = status_kb("VmRSS:");
     let t = Instant::now();
     let db = load_all(&files, false).expect("the real data loads");
@@ -109,9 +178,7 @@ fn main() {
     let rss1 = status_kb("VmRSS:");
     println!(
         "data: {} ({} IPv4 + {} IPv6 ranges after merging)",
-        dir.display(),
-        db.info.ranges_v4,
-        db.info.ranges_v6
+        shown, db.info.ranges_v4, db.info.ranges_v6
     );
     println!(
         "load: {load:.3} s; resident memory after load: +{:.1} MB (process {:.1} MB, peak {:.1} MB)",
@@ -151,6 +218,26 @@ fn main() {
         })
         .collect();
     measure("full AsnHit (names, ranges, CIDR), mixed", &ips, |ip| db.lookup(ip));
+
+    // `lookup -` end to end: start, load, then 150,000 addresses (half IPv4, half IPv6,
+    // inside real rows) streamed through stdin and out as TSV; the run with no input gives
+    // the start-up and load time, the difference the streaming rate.
+    let stream: Vec<String> = (0..150_000)
+        .map(|i| {
+            if i % 2 == 0 {
+                Ipv4Addr::from(in4[i]).to_string()
+            } else {
+                Ipv6Addr::from(in6[i]).to_string()
+            }
+        })
+        .collect();
+    let start = stream_seconds(&files, &[]);
+    let total = stream_seconds(&files, &stream);
+    println!(
+        "lookup - (150000 addresses): {total:.2} s in all, {start:.2} s of it start and load; {:.0} k lines/s streaming, {:.0} k lines/s overall",
+        stream.len() as f64 / (total - start) / 1e3,
+        stream.len() as f64 / total / 1e3
+    );
 
     let t = Instant::now();
     let mut mismatches = 0;

@@ -23,6 +23,9 @@ use crate::org::Orgs;
 pub const UNRESOLVED: &str = "(unresolved)";
 /// Bucket for addresses no source could place in an AS.
 pub const NO_AS: &str = "(no AS found)";
+/// Bucket for addresses whose AS look-up failed (say a Team Cymru query timed out): unknown,
+/// not "no AS".
+pub const LOOKUP_FAILED: &str = "(AS look-up failed)";
 
 /// One address, attributed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +43,9 @@ pub struct AddressAttribution {
     pub country: Option<String>,
     /// Which database (or service) said so.
     pub source: String,
+    /// Why the look-up gave no answer when that is not "no AS found" (a timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup_error: Option<String>,
 }
 
 impl AddressAttribution {
@@ -107,17 +113,21 @@ impl Attributor {
         }
     }
 
-    async fn hit(&self, ip: IpAddr) -> (Option<AsnHit>, String) {
+    /// The answer for `ip`, its source, and why there is none when that is not "no AS".
+    async fn hit(&self, ip: IpAddr) -> (Option<AsnHit>, String, Option<String>) {
         match &self.db {
-            Some(db) => (db.lookup(ip), format!("{} ({})", db.info.file, db.info.format)),
-            None if self.online => (cymru::lookup(&self.dns, ip).await.ok(), cymru::SOURCE.to_string()),
-            None => (None, "no database".to_string()),
+            Some(db) => (db.lookup(ip), format!("{} ({})", db.info.file, db.info.format), None),
+            None if self.online => match cymru::lookup(&self.dns, ip).await {
+                Ok(hit) => (Some(hit), cymru::SOURCE.to_string(), None),
+                Err(e) => (None, cymru::SOURCE.to_string(), cymru::failure(&e)),
+            },
+            None => (None, "no database".to_string(), None),
         }
     }
 
     /// Attribute one address; `cdn_hint` is a CDN already named by the CNAME chain.
     pub async fn address(&self, ip: IpAddr, cdn_hint: Option<&str>) -> AddressAttribution {
-        let (hit, source) = self.hit(ip).await;
+        let (hit, source, lookup_error) = self.hit(ip).await;
         let org = hit.as_ref().map(|h| self.orgs.of(h.asn, &h.name));
         let cdn = match (cdn_hint, &org) {
             (Some(c), _) => Some(c.to_string()),
@@ -128,7 +138,11 @@ impl Attributor {
             ip,
             asn: hit.as_ref().map(|h| h.asn),
             as_name: hit.as_ref().map(|h| h.name.clone()),
-            organisation: org.map(|o| o.name).unwrap_or_else(|| NO_AS.to_string()),
+            organisation: match (org, &lookup_error) {
+                (Some(o), _) => o.name,
+                (None, Some(_)) => LOOKUP_FAILED.to_string(),
+                (None, None) => NO_AS.to_string(),
+            },
             cdn,
             range_start: hit.as_ref().map(|h| h.range_start),
             range_end: hit.as_ref().map(|h| h.range_end),
@@ -136,6 +150,7 @@ impl Attributor {
             cover: crate::asn::cover(ip),
             country: hit.and_then(|h| h.country),
             source,
+            lookup_error,
         }
     }
 
@@ -244,6 +259,7 @@ mod tests {
             cover: crate::asn::cover(ip),
             country: None,
             source: "test".into(),
+            lookup_error: None,
         }
     }
 

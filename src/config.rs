@@ -174,6 +174,9 @@ pub struct Attribution {
     pub asn_database: Paths,
     /// Skip bad database lines (and count them) instead of failing.
     pub lenient: bool,
+    /// The licence of `asn_database` as the user knows it (not applied to the downloaded
+    /// database, whose sidecar states its own); reports say "not stated" without either.
+    pub asn_licence: Option<String>,
     /// Without a database, ask Team Cymru's DNS service (through the configured resolver).
     pub online_fallback: bool,
     /// `"AS number" = "Organisation"` entries added to, or replacing, the shipped mapping.
@@ -322,6 +325,7 @@ impl Default for Attribution {
             address_policy: AddressPolicy::Split,
             asn_database: Paths::default(),
             lenient: false,
+            asn_licence: None,
             online_fallback: true,
             organisations: BTreeMap::new(),
         }

@@ -262,7 +262,7 @@ impl Snapshot {
         let src = &self.attribution;
         let db = match &src.database {
             Some(d) => format!(
-                "{} ({}, {}, sha256 {}…, {})",
+                "{} ({}, {}, sha256 {}…, licence: {})",
                 d.file,
                 d.format,
                 d.date,

@@ -77,9 +77,37 @@ pub async fn lookup(dns: &Dns, ip: IpAddr) -> Result<AsnHit> {
     })
 }
 
+/// What to say when [`lookup`] failed, if not "no AS found": a timeout or a failing service
+/// says nothing about the address, so it is not reported as an address without an AS.
+/// NXDOMAIN and an empty answer are Team Cymru's way of saying "no AS": `None`.
+pub fn failure(e: &Error) -> Option<String> {
+    match e {
+        Error::Dns { message, .. } if message == "NXDOMAIN" || message == "no address records" => None,
+        Error::Dns { message, .. } if message == "no TXT record" => None,
+        Error::Dns { message, .. } if message == "timeout" => Some("Team Cymru query timed out".into()),
+        Error::Dns { message, .. } => Some(format!("Team Cymru query failed: {message}")),
+        other => Some(format!("Team Cymru query failed: {other}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeout_is_not_reported_as_no_as() {
+        let dns = |m: &str| Error::Dns {
+            host: "4.3.2.1.origin.asn.cymru.com".into(),
+            message: m.into(),
+        };
+        assert_eq!(failure(&dns("timeout")).as_deref(), Some("Team Cymru query timed out"));
+        assert_eq!(failure(&dns("NXDOMAIN")), None);
+        assert_eq!(failure(&dns("no TXT record")), None);
+        assert_eq!(
+            failure(&dns("SERVFAIL")).as_deref(),
+            Some("Team Cymru query failed: SERVFAIL")
+        );
+    }
 
     #[test]
     fn query_names() {

@@ -12,7 +12,7 @@ pub mod cymru;
 pub mod load;
 pub mod store;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnetwork::IpNetwork;
@@ -35,7 +35,8 @@ pub struct AsnHit {
     /// The database range holding the address (inclusive).
     pub range_start: IpAddr,
     pub range_end: IpAddr,
-    /// The largest CIDR block inside the range that holds the address.
+    /// The largest CIDR block around the address inside its range that holds no address
+    /// another (overlapping) row answers for.
     pub cidr: IpNetwork,
     /// The covering /24 (IPv4) or /48 (IPv6).
     pub cover: IpNetwork,
@@ -53,6 +54,11 @@ pub struct DbInfo {
     pub ranges_v6: usize,
     /// Lines skipped under `--lenient`.
     pub skipped_lines: u64,
+    /// The same, per file that had any.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped_by_file: BTreeMap<String, u64>,
+    /// As stated by a sidecar from `asn-db update` or by `attribution.asn_licence`, else
+    /// [`load::LICENCE_NOT_STATED`].
     pub licence: String,
 }
 
@@ -84,7 +90,8 @@ pub struct Table<T: Key> {
     info: Vec<u32>,
     /// Original bounds of rows that an overlapping row cut (segment index → row bounds).
     cut: HashMap<u32, (T, T)>,
-    /// `bucket[b]..bucket[b + 1]` are the entries whose start has leading bits `b`.
+    /// `bucket[b]..bucket[b + 1]` are the entries whose start has leading bits `b`; empty
+    /// when the table is.
     bucket: Vec<u32>,
 }
 
@@ -130,7 +137,7 @@ impl<T: Key> Table<T> {
             ends: Vec::with_capacity(capacity),
             info: Vec::with_capacity(capacity),
             cut: HashMap::new(),
-            bucket: vec![0; (1 << T::BITS) + 1],
+            bucket: vec![],
         };
         for (
             i,
@@ -150,7 +157,12 @@ impl<T: Key> Table<T> {
                 t.cut.insert(i as u32, (conv(os), conv(oe)));
             }
         }
+        if t.starts.is_empty() {
+            // No index for an empty family (a v4-only file need not pay 4 MB for IPv6).
+            return t;
+        }
         let buckets = 1usize << T::BITS;
+        t.bucket = vec![0; buckets + 1];
         let mut next = 0usize;
         for b in 0..buckets {
             t.bucket[b] = next as u32;
@@ -165,6 +177,9 @@ impl<T: Key> Table<T> {
     /// The entry holding `ip`.
     #[inline]
     pub fn find(&self, ip: T) -> Option<usize> {
+        if self.bucket.is_empty() {
+            return None;
+        }
         let b = ip.top();
         let (lo, hi) = (self.bucket[b] as usize, self.bucket[b + 1] as usize);
         let key = ip.short();
@@ -189,6 +204,11 @@ impl<T: Key> Table<T> {
             .get(&(j as u32))
             .copied()
             .unwrap_or((self.starts[j], self.ends[j]))
+    }
+
+    /// The bounds of entry `j` itself: the part of its row no other row overlaps.
+    pub fn piece(&self, j: usize) -> (T, T) {
+        (self.starts[j], self.ends[j])
     }
 
     /// Number of entries.
@@ -325,29 +345,21 @@ impl AsnDb {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
             v4 => v4,
         };
-        let (j, info, start, end) = match ip {
+        // The row's bounds, and the piece of it that answers for `ip` (the whole row unless
+        // another row overlaps it): the CIDR is taken inside the piece, so it never holds
+        // addresses another row answers for.
+        let ((start, end), (piece_start, piece_end), info) = match ip {
             IpAddr::V4(v4) => {
                 let j = self.v4.find(u32::from(v4))?;
-                let (s, e) = self.v4.bounds(j);
-                (
-                    j,
-                    self.v4.info[j],
-                    IpAddr::V4(Ipv4Addr::from(s)),
-                    IpAddr::V4(Ipv4Addr::from(e)),
-                )
+                let v4 = |(s, e): (u32, u32)| (IpAddr::V4(s.into()), IpAddr::V4(e.into()));
+                (v4(self.v4.bounds(j)), v4(self.v4.piece(j)), self.v4.info[j])
             }
             IpAddr::V6(v6) => {
                 let j = self.v6.find(u128::from(v6))?;
-                let (s, e) = self.v6.bounds(j);
-                (
-                    j,
-                    self.v6.info[j],
-                    IpAddr::V6(Ipv6Addr::from(s)),
-                    IpAddr::V6(Ipv6Addr::from(e)),
-                )
+                let v6 = |(s, e): (u128, u128)| (IpAddr::V6(s.into()), IpAddr::V6(e.into()));
+                (v6(self.v6.bounds(j)), v6(self.v6.piece(j)), self.v6.info[j])
             }
         };
-        let _ = j;
         let as_info = &self.names[info as usize];
         Some(AsnHit {
             asn: as_info.asn,
@@ -355,7 +367,7 @@ impl AsnDb {
             country: as_info.country.clone(),
             range_start: start,
             range_end: end,
-            cidr: cidr_within(start, end, ip),
+            cidr: cidr_within(piece_start, piece_end, ip),
             cover: cover(ip),
         })
     }
@@ -485,5 +497,59 @@ mod tests {
         assert_eq!(cover(ip).to_string(), "104.18.3.0/24");
         let ip6: IpAddr = "2a01:4f8:1:2::3".parse().unwrap();
         assert_eq!(cover(ip6).to_string(), "2a01:4f8:1::/48");
+    }
+
+    fn db_of(rows: &[(&str, &str, u32)]) -> AsnDb {
+        let int = |s: &str| match s.parse::<IpAddr>().unwrap() {
+            IpAddr::V4(a) => u128::from(u32::from(a)),
+            IpAddr::V6(a) => u128::from(a),
+        };
+        let rows: Vec<Row> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (s, e, _))| Row {
+                start: int(s),
+                end: int(e),
+                info: i as u32,
+            })
+            .collect();
+        let names = (1..=rows.len() as u32)
+            .map(|asn| AsInfo {
+                asn,
+                name: format!("AS{asn}"),
+                country: None,
+            })
+            .collect();
+        let (v6, v4): (Vec<Row>, Vec<Row>) = rows.iter().partition(|r| r.end > u128::from(u32::MAX));
+        AsnDb::from_rows(&v4, &v6, names, DbInfo::default())
+    }
+
+    #[test]
+    fn the_cidr_of_an_outer_row_holds_no_address_of_a_nested_one() {
+        let db = db_of(&[
+            ("10.0.0.0", "10.0.255.255", 1),
+            ("10.0.128.0", "10.0.128.255", 2),
+            ("2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 3),
+            ("2001:db8:1::", "2001:db8:1:ffff:ffff:ffff:ffff:ffff", 4),
+        ]);
+        for (ip, asn, cidr) in [
+            ("10.0.0.1", 1, "10.0.0.0/17"),
+            ("10.0.129.5", 1, "10.0.129.0/24"),
+            ("10.0.200.1", 1, "10.0.192.0/18"),
+            ("10.0.128.7", 2, "10.0.128.0/24"),
+            ("2001:db8::1", 3, "2001:db8::/48"),
+            ("2001:db8:2::1", 3, "2001:db8:2::/47"),
+            ("2001:db8:ff00::1", 3, "2001:db8:8000::/33"),
+            ("2001:db8:1:2::3", 4, "2001:db8:1::/48"),
+        ] {
+            let hit = db.lookup(ip.parse().unwrap()).unwrap();
+            assert_eq!((hit.asn, hit.cidr.to_string().as_str()), (asn, cidr), "{ip}");
+        }
+        // The range is still the database row's.
+        let hit = db.lookup("10.0.129.5".parse().unwrap()).unwrap();
+        assert_eq!(
+            (hit.range_start.to_string(), hit.range_end.to_string()),
+            ("10.0.0.0".into(), "10.0.255.255".into())
+        );
     }
 }

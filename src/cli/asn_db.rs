@@ -16,6 +16,14 @@ pub enum Command {
         /// Where to download from
         #[arg(long, default_value = store::DEFAULT_URL)]
         url: String,
+        /// Fewest ranges of each family (IPv4, IPv6) the download must hold to replace the
+        /// current database
+        #[arg(long, value_name = "N", default_value_t = store::DEFAULT_MIN_RANGES)]
+        min_ranges: usize,
+        /// The data's licence, recorded beside it [default: the default source's; other URLs:
+        /// not stated]
+        #[arg(long, value_name = "TEXT")]
+        licence: Option<String>,
     },
     /// Show the database in use: source, date, ranges, licence
     Info,
@@ -27,15 +35,29 @@ pub enum Command {
 /// Download, parse or file errors, each naming its input.
 pub async fn run(mut config: Config, cmd: Command) -> Result<i32> {
     match cmd {
-        Command::Update { url } => {
+        Command::Update {
+            url,
+            min_ranges,
+            licence,
+        } => {
             let url = Url::parse(&url).map_err(|e| Error::ConfigValue(format!("--url {url:?}: {e}")))?;
+            let licence = licence.unwrap_or_else(|| {
+                let default = url.as_str() == store::DEFAULT_URL;
+                (if default {
+                    store::DEFAULT_LICENCE
+                } else {
+                    load::LICENCE_NOT_STATED
+                })
+                .to_string()
+            });
+            let checks = store::Plausible::for_url(&url, min_ranges);
             config.network.max_body_bytes = config.network.max_body_bytes.max(store::MAX_DOWNLOAD_BYTES);
             config.network.request_timeout_secs = config.network.request_timeout_secs.max(300.0);
             let data_dir = config.data_dir();
             let ctx = Context::new(config)?;
-            let s = store::update(&ctx.fetcher, &data_dir, &url).await?;
+            let s = store::update(&ctx.fetcher, &data_dir, &url, &checks, &licence).await?;
             print(&format!(
-                "Updated {}: {} IPv4 and {} IPv6 ranges from {} ({}).\n",
+                "Updated {}: {} IPv4 and {} IPv6 ranges from {} (licence: {}).\n",
                 store::dir(&data_dir).join(store::DB_FILE).display(),
                 s.ranges_v4,
                 s.ranges_v6,
@@ -50,14 +72,14 @@ pub async fn run(mut config: Config, cmd: Command) -> Result<i32> {
 
 fn info(config: &Config) -> Result<i32> {
     let data_dir = config.data_dir();
-    let Some(files) = super::database_files(config) else {
+    let Some(db) = super::load_database(config)? else {
         print(&format!(
             "No IP-to-ASN database in {}. Run `whohosts asn-db update`, or set attribution.asn_database.\n",
             store::dir(&data_dir).display()
         ))?;
         return Ok(1);
     };
-    let db = load::load_all(&files, config.attribution.lenient)?;
+    let files = super::database_files(config).unwrap_or_default();
     let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     let source = store::source(&data_dir).filter(|s| s.sha256 == db.info.sha256);
     let mut out = format!(

@@ -9,9 +9,6 @@ use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result};
 use crate::sim::{self, generate};
 
-/// What the demo's attribution line says of its ASN table, which the simulator made up.
-pub const SIMULATED_DATA: &str = "the simulator's own table of made-up ranges";
-
 /// `demo` arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -70,10 +67,7 @@ pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
             running.dns_addr, running.http_port
         ))?;
     }
-    let mut snap = super::crawl::snapshot(&ctx, &attributor, &seeds, &CrawlOptions::default(), quiet).await;
-    if let Some(db) = &mut snap.attribution.database {
-        db.licence = SIMULATED_DATA.into();
-    }
+    let snap = super::crawl::snapshot(&ctx, &attributor, &seeds, &CrawlOptions::default(), quiet).await;
     let _ = std::fs::remove_dir_all(&dir);
     match args.format {
         ReportFormat::Json => print(&snap.to_json())?,

@@ -1,13 +1,16 @@
-//! `whohosts lookup HOST|IP...`: the attribution chain of hosts or addresses.
+//! `whohosts lookup HOST|IP|URL...`: the attribution chain of hosts or addresses.
 //!
-//! With `-` it reads one target a line from stdin and streams one answer line each
-//! (TSV by default, or JSON lines), for scripts.
+//! A target is a host name, an IP address, a URL or `host:port` / `[v6]:port` (the host is
+//! taken); anything else is refused with one line on stderr before any DNS query. With `-` it
+//! reads one target a line from stdin and streams the answers (TSV by default: one line per
+//! address, each starting with the target as given; or one JSON object per target), through
+//! one buffered writer flushed at the end.
 
-use std::io::BufRead;
+use std::io::{BufRead, BufWriter, Write};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::{print, AttributionArgs, Context, Format};
+use super::{stdout_result, AttributionArgs, Context, Format};
 use crate::attribution::{AddressAttribution, Attributor, HostAttribution};
 use crate::config::Config;
 use crate::error::Result;
@@ -15,7 +18,7 @@ use crate::error::Result;
 /// `lookup` arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Host names or IP addresses; `-` reads them from stdin, one a line
+    /// Host names, IP addresses, URLs or host:port; `-` reads them from stdin, one a line
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
     /// Output format [default: text for arguments, tsv for stdin]
@@ -29,6 +32,96 @@ pub struct Args {
 pub const TSV_HEADER: &str =
     "target\taddress\tasn\tas_name\torganisation\tcdn\trange\tcidr\tcover\tcountry\tcnames\thosting\tsource\terror";
 
+/// Longest target accepted (a DNS name is at most 253 characters; a URL may carry a path).
+const MAX_TARGET: usize = 2048;
+
+/// What a target names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Ip(IpAddr),
+    Host(String),
+}
+
+/// Read a target: an address, a host name (IDNs in punycode), a URL or `host:port`.
+///
+/// # Errors
+/// Why it is none of these, as the end of a sentence about the input.
+pub fn parse_target(input: &str) -> std::result::Result<Target, &'static str> {
+    if input.is_empty() {
+        return Err("is empty");
+    }
+    if input.len() > MAX_TARGET {
+        return Err("is too long to be a host name, an IP address or a URL");
+    }
+    if input.chars().any(char::is_control) {
+        return Err("contains a control character");
+    }
+    if input.chars().any(char::is_whitespace) {
+        return Err("contains a space");
+    }
+    if let Ok(ip) = input.parse::<IpAddr>() {
+        return Ok(Target::Ip(ip));
+    }
+    let host = if input.contains("://") {
+        let url = url::Url::parse(input).map_err(|_| "is not a valid URL")?;
+        match url.host() {
+            Some(url::Host::Ipv4(a)) => return Ok(Target::Ip(a.into())),
+            Some(url::Host::Ipv6(a)) => return Ok(Target::Ip(a.into())),
+            Some(url::Host::Domain(d)) => d.to_string(),
+            None => return Err("is a URL without a host"),
+        }
+    } else {
+        strip_port(input)?
+    };
+    if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        return Ok(Target::Ip(ip));
+    }
+    let name = match url::Host::parse(host.trim_end_matches('.')) {
+        Ok(url::Host::Domain(ascii)) => ascii,
+        _ => return Err("is not a valid host name"),
+    };
+    // One dot-free label (`localhost`) is a name too.
+    if !crate::handle::valid_domain(&format!("{name}.x")) || name.contains(':') {
+        return Err("is not a valid host name");
+    }
+    Ok(Target::Host(name))
+}
+
+/// The host of `host`, `host:port`, `[v6]` or `[v6]:port`.
+fn strip_port(input: &str) -> std::result::Result<String, &'static str> {
+    let (host, port) = match input.strip_prefix('[') {
+        Some(rest) => {
+            let (inner, after) = rest.split_once(']').ok_or("has an unclosed '['")?;
+            (
+                inner,
+                after
+                    .strip_prefix(':')
+                    .map(Some)
+                    .unwrap_or(Some(after))
+                    .filter(|p| !p.is_empty()),
+            )
+        }
+        None => match input.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (input, None),
+        },
+    };
+    if port.is_some_and(|p| p.parse::<u16>().is_err()) {
+        return Err("has a port that is not a number from 0 to 65535");
+    }
+    Ok(host.to_string())
+}
+
+/// The input as shown in a message: at most 60 characters.
+fn shown(input: &str) -> String {
+    let cut: String = input.chars().take(60).collect();
+    if cut.len() < input.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
 /// Run `lookup`; exit code 1 when any target could not be resolved or attributed.
 ///
 /// # Errors
@@ -39,31 +132,50 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     let attributor = Arc::new(ctx.attributor(quiet)?);
     let stdin = args.targets.iter().any(|t| t == "-");
     let format = args.format.unwrap_or(if stdin { Format::Tsv } else { Format::Text });
+    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout());
+    let result = answer_all(&attributor, &args.targets, stdin, format, &mut out).await;
+    stdout_result(out.flush())?;
+    result
+}
+
+async fn answer_all(
+    a: &Attributor,
+    targets: &[String],
+    stdin: bool,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<i32> {
     if format == Format::Tsv {
-        print(&format!("{TSV_HEADER}\n"))?;
+        stdout_result(writeln!(out, "{TSV_HEADER}"))?;
     }
     let mut failed = false;
-    for t in args.targets.iter().filter(|t| *t != "-") {
-        failed |= !answer(&attributor, t.trim(), format).await?;
+    for t in targets.iter().filter(|t| *t != "-") {
+        failed |= !answer(a, t.trim(), format, out).await?;
     }
     if stdin {
-        let lines = std::io::stdin().lock().lines();
-        for line in lines {
+        for line in std::io::stdin().lock().lines() {
             let line = line.map_err(|e| crate::error::Error::io("<stdin>", e))?;
             let t = line.trim();
             if t.is_empty() || t.starts_with('#') {
                 continue;
             }
-            failed |= !answer(&attributor, t, format).await?;
+            failed |= !answer(a, t, format, out).await?;
         }
     }
     Ok(i32::from(failed))
 }
 
 /// Print one target's answer; `false` when it failed.
-async fn answer(a: &Attributor, target: &str, format: Format) -> Result<bool> {
-    let host = match target.parse::<IpAddr>() {
-        Ok(ip) => HostAttribution {
+async fn answer(a: &Attributor, target: &str, format: Format, out: &mut impl Write) -> Result<bool> {
+    let host = match parse_target(target) {
+        Err(why) => {
+            eprintln!(
+                "whohosts: lookup {:?} {why}; give a host name, an IP address or a URL",
+                shown(target)
+            );
+            return Ok(false);
+        }
+        Ok(Target::Ip(ip)) => HostAttribution {
             host: target.to_string(),
             cnames: vec![],
             dns_error: None,
@@ -73,16 +185,38 @@ async fn answer(a: &Attributor, target: &str, format: Format) -> Result<bool> {
             hosting_service: None,
             shares: Default::default(),
         },
-        Err(_) => a.host(target, None).await,
+        Ok(Target::Host(name)) => a.host(&name, None).await,
     };
     let ok = host.dns_error.is_none() && host.addresses.iter().all(|x| x.asn.is_some());
     let text = match format {
-        Format::Json => serde_json::to_string(&host).expect("attributions serialise") + "\n",
+        Format::Json => json(a, &host) + "\n",
         Format::Tsv => tsv(target, &host),
         Format::Text => text(target, &host),
     };
-    print(&text)?;
+    stdout_result(out.write_all(text.as_bytes()))?;
     Ok(ok)
+}
+
+/// One JSON object; with `database_skipped_lines` (per file) when `--lenient` skipped any.
+fn json(a: &Attributor, host: &HostAttribution) -> String {
+    let mut v = serde_json::to_value(host).expect("attributions serialise");
+    if let (Some(db), Some(obj)) = (a.source().database, v.as_object_mut()) {
+        if !db.skipped_by_file.is_empty() {
+            obj.insert(
+                "database_skipped_lines".into(),
+                serde_json::to_value(&db.skipped_by_file).expect("a map of counts serialises"),
+            );
+        }
+    }
+    v.to_string()
+}
+
+/// What the error column and text output say of an address without an AS.
+fn no_as(a: &AddressAttribution) -> String {
+    match &a.lookup_error {
+        Some(e) => format!("AS unknown: {e}"),
+        None => "no AS found".into(),
+    }
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
@@ -122,11 +256,7 @@ fn tsv(target: &str, h: &HostAttribution) -> String {
                 h.cnames.join(","),
                 opt(&h.hosting_service),
                 clean(a.source.clone()),
-                if a.asn.is_none() {
-                    "no AS found".into()
-                } else {
-                    String::new()
-                },
+                if a.asn.is_none() { no_as(a) } else { String::new() },
             ];
             fields.join("\t") + "\n"
         })
@@ -164,8 +294,43 @@ fn text(target: &str, h: &HostAttribution) -> String {
                 a.country.as_ref().map(|c| format!("  country {c}")).unwrap_or_default(),
                 a.source
             )),
-            None => out.push_str(&format!("  {}  no AS found ({})\n", a.ip, a.source)),
+            None => out.push_str(&format!("  {}  {} ({})\n", a.ip, no_as(a), a.source)),
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_ports_give_their_host_and_the_rest_is_refused() {
+        let host = |h: &str| Ok(Target::Host(h.into()));
+        let ip = |a: &str| Ok(Target::Ip(a.parse().unwrap()));
+        assert_eq!(parse_target("http://mastodon.social"), host("mastodon.social"));
+        assert_eq!(parse_target("https://Host.Example:8443/path?q"), host("host.example"));
+        assert_eq!(parse_target("mastodon.social:443"), host("mastodon.social"));
+        assert_eq!(parse_target("localhost"), host("localhost"));
+        assert_eq!(parse_target("bücher.example."), host("xn--bcher-kva.example"));
+        assert_eq!(parse_target("[2001:db8::1]:443"), ip("2001:db8::1"));
+        assert_eq!(parse_target("[2001:db8::1]"), ip("2001:db8::1"));
+        assert_eq!(parse_target("https://[2001:db8::1]:8443/"), ip("2001:db8::1"));
+        assert_eq!(parse_target("192.0.2.1:80"), ip("192.0.2.1"));
+        assert_eq!(parse_target("2001:db8::1"), ip("2001:db8::1"));
+        assert_eq!(parse_target(""), Err("is empty"));
+        assert_eq!(parse_target("a b"), Err("contains a space"));
+        assert_eq!(parse_target("a\u{7}b"), Err("contains a control character"));
+        assert_eq!(parse_target("-x"), Err("is not a valid host name"));
+        assert_eq!(parse_target(&"a".repeat(300)), Err("is not a valid host name"));
+        assert_eq!(
+            parse_target("host:99999"),
+            Err("has a port that is not a number from 0 to 65535")
+        );
+        assert_eq!(
+            parse_target("mailto:x@y"),
+            Err("has a port that is not a number from 0 to 65535")
+        );
+        assert_eq!(parse_target("file:///etc/passwd"), Err("is a URL without a host"));
+    }
 }

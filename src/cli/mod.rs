@@ -208,8 +208,8 @@ impl Context {
     /// Database load errors.
     pub fn attributor(&self, quiet: bool) -> Result<Attributor> {
         let a = &self.config.attribution;
-        let db = match database_files(&self.config) {
-            Some(files) => Some(Arc::new(asn::load::load_all(&files, a.lenient)?)),
+        let db = match load_database(&self.config)? {
+            Some(db) => Some(Arc::new(db)),
             None => {
                 if !quiet {
                     let fallback = if a.online_fallback {
@@ -243,13 +243,45 @@ pub fn database_files(config: &Config) -> Option<Vec<PathBuf>> {
     asn::store::current(&config.data_dir()).map(|p| vec![p])
 }
 
+/// The database the config names (with the licence the config states, if any) or the
+/// downloaded one; says on stderr how many lines `--lenient` skipped in each file.
+///
+/// # Errors
+/// Database load errors.
+pub fn load_database(config: &Config) -> Result<Option<AsnDb>> {
+    let Some(files) = database_files(config) else {
+        return Ok(None);
+    };
+    let a = &config.attribution;
+    let mut db = asn::load::load_all(&files, a.lenient)?;
+    // The stated licence is that of the configured files, not of a downloaded one.
+    let configured = !a.asn_database.list().is_empty();
+    if let Some(l) = a.asn_licence.as_ref().filter(|l| configured && !l.trim().is_empty()) {
+        db.info.licence = l.trim().to_string();
+    }
+    for (file, n) in &db.info.skipped_by_file {
+        let s = if *n == 1 { "" } else { "s" };
+        eprintln!("whohosts: skipped {n} bad line{s} in ASN database {file} (--lenient)");
+    }
+    Ok(Some(db))
+}
+
 /// Write to stdout; a closed pipe is not an error the user needs to see.
 ///
 /// # Errors
 /// [`Error::Io`] for write errors other than a broken pipe.
 pub fn print(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+    stdout_result(out.write_all(text.as_bytes()).and_then(|_| out.flush()))
+}
+
+/// The outcome of a write to stdout: a closed pipe ends the process quietly (exit 0), as
+/// `whohosts lookup - | head` expects.
+///
+/// # Errors
+/// [`Error::Io`] for write errors other than a broken pipe.
+pub fn stdout_result(r: std::io::Result<()>) -> Result<()> {
+    match r {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => Err(Error::io("<stdout>", e)),
         Ok(()) => Ok(()),

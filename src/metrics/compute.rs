@@ -21,6 +21,8 @@ pub const NO_USER_COUNT: &str = "no user count";
 pub const NOT_ATTRIBUTED: &str = "not attributed";
 pub const UNRESOLVED: &str = "unresolved";
 pub const NO_AS: &str = "no AS";
+/// The AS look-up itself failed (e.g. Team Cymru timed out): not known to have no AS.
+pub const AS_LOOKUP_FAILED: &str = "AS look-up failed";
 pub const NO_COUNTRY: &str = "no country";
 pub const NOT_MANAGED: &str = "not managed";
 
@@ -201,6 +203,9 @@ fn address_slot(level: Level, a: &AddressAttribution) -> (Slot, String) {
     };
     match level {
         Level::Organisation if a.cdn.is_some() => (Slot::Bucket(a.bucket()), a.bucket()),
+        Level::Organisation | Level::As | Level::Range if a.asn.is_none() && a.lookup_error.is_some() => {
+            (Slot::Apart(AS_LOOKUP_FAILED), String::new())
+        }
         Level::Organisation | Level::As if a.asn.is_none() => (Slot::Apart(NO_AS), String::new()),
         Level::Organisation => (Slot::Bucket(a.organisation.clone()), a.organisation.clone()),
         Level::As => (Slot::Bucket(format!("AS{}", a.asn.unwrap_or_default())), as_label()),

@@ -119,6 +119,7 @@ fn addr(ip: &str, asn: u32, org: &str, cdn: Option<&str>, country: Option<&str>)
         cover,
         country: country.map(str::to_string),
         source: "test".into(),
+        lookup_error: None,
     }
 }
 
@@ -388,4 +389,17 @@ fn not_exposed_and_refused_lists_are_counted_apart() {
     assert_eq!(p.lists_complete, base.lists_complete - 2);
     assert_eq!(p.accounts_unseen, base.accounts_unseen + 5);
     assert_eq!(p.seeds_opted_out, 1);
+}
+
+#[test]
+fn a_failed_as_lookup_is_counted_apart_from_no_as() {
+    let mut a = addr("127.9.0.1", 1, "x", None, None);
+    a.asn = None;
+    a.range_start = None;
+    a.range_end = None;
+    assert_eq!(address_slot(Level::As, &a).0, Slot::Apart(NO_AS));
+    a.lookup_error = Some("Team Cymru query timed out".into());
+    for level in [Level::Organisation, Level::As, Level::Range] {
+        assert_eq!(address_slot(level, &a).0, Slot::Apart(AS_LOOKUP_FAILED), "{level}");
+    }
 }

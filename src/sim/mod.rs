@@ -146,10 +146,14 @@ impl Running {
     }
 }
 
+/// The licence the simulator's ASN fixture states: its ranges are made up on 127.0.0.0/8.
+pub const FIXTURE_LICENCE: &str = "the simulator's own table of made-up ranges";
+
 /// Write `sim`'s ASN fixture to `fixture` and point `config`'s attribution at it.
 fn with_fixture(sim: &Sim, mut config: Config, fixture: &Path) -> Result<Config> {
     std::fs::write(fixture, sim.layout.asn_csv()).map_err(|e| Error::io(fixture, e))?;
     config.attribution.asn_database = fixture.into();
+    config.attribution.asn_licence = Some(FIXTURE_LICENCE.into());
     Ok(config)
 }
 

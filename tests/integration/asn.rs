@@ -1,11 +1,17 @@
 //! The offline IP → AS table on a committed cut of the real data: reference answers, quirks,
-//! and equality with a brute-force scan on 1,000,000 random addresses.
+//! and equality with a brute-force scan on 1,000,000 random addresses; and what `lookup` and
+//! `asn-db` say of it through the real binary: bad lines, licences, plausible downloads,
+//! targets, streaming, Team Cymru timeouts.
 
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
 use whohosts::asn::load::load;
+use whohosts::sim::world::Software;
+
+use crate::common::*;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -137,4 +143,274 @@ fn mmdb_files_are_read() {
     assert_eq!(db.lookup("2a01:4f8:1::1".parse().unwrap()).unwrap().asn, 24940);
     assert_eq!(db.lookup("1.1.1.1".parse().unwrap()).unwrap().asn, 13335);
     assert_eq!(db.lookup("9.9.9.9".parse().unwrap()), None);
+}
+
+/// A world with one dual-stack Hetzner instance (127.1.0.2 and fd00:1::2).
+fn one_host() -> Env {
+    let mut dual = inst("dual.example", Software::Mastodon, "hetzner");
+    dual.ipv6 = true;
+    Env::start(world(vec![dual], vec![acct("me@dual.example", &[])]))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).unwrap()
+}
+
+#[test]
+fn an_unclosed_quote_names_its_line_or_is_skipped_and_said() {
+    let env = one_host();
+    let bad = fixture("unclosed-quote.csv");
+    let db = bad.to_str().unwrap();
+    let out = env.run(&["lookup", "--asn-db", db, "127.3.0.1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!("whohosts: {db}:2: quote opened in field 4 is not closed on this line\n")
+    );
+    let out = env.run(&[
+        "lookup",
+        "--lenient",
+        "--asn-db",
+        db,
+        "--format",
+        "json",
+        "127.3.0.1",
+        "127.4.0.1",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "whohosts: skipped 1 bad line in ASN database unclosed-quote.csv (--lenient)\n"
+    );
+    let rows: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0]["addresses"][0]["asn"], 13335,
+        "the row after the bad one is read"
+    );
+    assert_eq!(rows[0]["addresses"][0]["as_name"], "Cloudflare, Inc.");
+    assert_eq!(rows[1]["addresses"][0]["asn"], 16276);
+    assert_eq!(
+        rows[0]["database_skipped_lines"],
+        serde_json::json!({"unclosed-quote.csv": 1})
+    );
+}
+
+#[test]
+fn the_licence_is_what_config_or_sidecar_states_else_not_stated() {
+    let mut env = one_host();
+    let out = text(&env.run(&["asn-db", "info"]).stdout);
+    assert!(
+        out.contains("\nlicence: the simulator's own table of made-up ranges\n"),
+        "{out}"
+    );
+    env.config.attribution.asn_licence = None;
+    env.write_config();
+    let out = text(&env.run(&["asn-db", "info"]).stdout);
+    assert!(out.ends_with("\nlicence: not stated\n"), "{out}");
+    env.config.attribution.asn_licence = Some("CC0 (our own table)".into());
+    env.write_config();
+    let (snap, _) = env.crawl(&["me@dual.example"]);
+    assert_eq!(snap["attribution"]["database"]["licence"], "CC0 (our own table)");
+    // The committed cut states its licence through a sidecar, whatever the file is named.
+    env.config.attribution.asn_licence = None;
+    env.write_config();
+    let dir = env.dir.path();
+    for name in ["asn-ipv4-cut.csv.gz", "asn-ipv4-cut.csv.gz.source.json"] {
+        std::fs::copy(fixture(name), dir.join(name.replace("asn-ipv4-cut", "mine"))).unwrap();
+    }
+    env.config.attribution.asn_database = dir.join("mine.csv.gz").as_path().into();
+    env.write_config();
+    let out = text(&env.run(&["asn-db", "info"]).stdout);
+    assert!(
+        out.ends_with("\nlicence: CC BY 4.0: RouteViews, DB-IP.com and NRO (via ip-location-db)\n"),
+        "{out}"
+    );
+    std::fs::remove_file(dir.join("mine.csv.gz.source.json")).unwrap();
+    let out = text(&env.run(&["asn-db", "info"]).stdout);
+    assert!(out.ends_with("\nlicence: not stated\n"), "{out}");
+}
+
+#[test]
+fn asn_db_update_refuses_an_implausibly_small_table() {
+    let mut env = one_host();
+    env.config.attribution.asn_database = Default::default();
+    env.write_config();
+    let port = env.sim.http_port;
+    let url = format!("http://dual.example:{port}/data/ip2asn-combined.tsv.gz");
+    let out = env.run(&["asn-db", "update", "--url", &url, "--min-ranges", "10"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with(&format!("ranges from {url} (licence: not stated).\n")));
+    let before = text(&env.run(&["asn-db", "info"]).stdout);
+    assert!(before.contains("licence: not stated\n"), "{before}");
+    let out = env.run(&["asn-db", "update", "--url", &url]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.ends_with(&format!(
+            "download from {url} is not a usable database, previous one kept: ASN database {}: it has 13 IPv4 and 13 IPv6 ranges, and a table needs at least 10000 of each (--min-ranges)\n",
+            env.dir.path().join("data/asn/ip2asn-combined.tsv.gz.part").display()
+        )),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(text(&env.run(&["asn-db", "info"]).stdout), before, "old database kept");
+    let out = env.run(&[
+        "asn-db",
+        "update",
+        "--url",
+        &url,
+        "--min-ranges",
+        "2",
+        "--licence",
+        "CC0",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let after = text(&env.run(&["asn-db", "info"]).stdout);
+    assert!(after.ends_with("licence: CC0\n"), "{after}");
+}
+
+#[test]
+fn lookup_takes_urls_and_host_port_and_refuses_the_rest_in_one_sentence() {
+    let env = one_host();
+    let out = env.run(&[
+        "lookup",
+        "--format",
+        "tsv",
+        "http://dual.example",
+        "https://dual.example:8443/path",
+        "dual.example:443",
+        "[fd00:1::2]:443",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let rows: Vec<Vec<&str>> = stdout.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    let firsts: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[0], r[1], r[2])).collect();
+    assert_eq!(
+        firsts,
+        [
+            ("http://dual.example", "127.1.0.2", "24940"),
+            ("http://dual.example", "fd00:1::2", "24940"),
+            ("https://dual.example:8443/path", "127.1.0.2", "24940"),
+            ("https://dual.example:8443/path", "fd00:1::2", "24940"),
+            ("dual.example:443", "127.1.0.2", "24940"),
+            ("dual.example:443", "fd00:1::2", "24940"),
+            ("[fd00:1::2]:443", "fd00:1::2", "24940"),
+        ]
+    );
+    let long = "a".repeat(300);
+    let out = env.run(&["lookup", "", "a b", "bad\u{1b}[31m", &long, "dual.example", "--", "-x"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let tail = "; give a host name, an IP address or a URL";
+    let want = [
+        format!("whohosts: lookup \"\" is empty{tail}"),
+        format!("whohosts: lookup \"a b\" contains a space{tail}"),
+        format!("whohosts: lookup \"bad\\u{{1b}}[31m\" contains a control character{tail}"),
+        format!(
+            "whohosts: lookup \"{}…\" is not a valid host name{tail}",
+            "a".repeat(60)
+        ),
+        format!("whohosts: lookup \"-x\" is not a valid host name{tail}"),
+    ];
+    assert_eq!(err.lines().collect::<Vec<_>>(), want);
+    assert!(
+        text(&out.stdout).starts_with("dual.example\n  127.1.0.2  AS24940"),
+        "the good one is answered"
+    );
+}
+
+#[test]
+fn lookup_stream_gives_one_line_per_address_starting_with_the_input() {
+    let env = one_host();
+    let out = env
+        .cmd()
+        .args(["lookup", "-"])
+        .write_stdin("https://dual.example/@me\n127.1.0.9\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "header, two addresses of the first input, one of the second"
+    );
+    assert!(
+        lines[1].starts_with("https://dual.example/@me\t127.1.0.2\t24940\t"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("https://dual.example/@me\tfd00:1::2\t24940\t"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[3].starts_with("127.1.0.9\t127.1.0.9\t24940\t"), "{}", lines[3]);
+}
+
+#[test]
+fn lookup_stream_into_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, Write};
+    let env = one_host();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+        .arg("--config")
+        .arg(env.config_path())
+        .args(["--quiet", "lookup", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        for i in 0..200_000u32 {
+            let ip = std::net::Ipv4Addr::from(0x7f01_0000 | (i & 0xffff));
+            if writeln!(stdin, "{ip}").is_err() {
+                break;
+            }
+        }
+    });
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("target\taddress"), "{first}");
+    // The reader is gone: the next write the binary makes meets a broken pipe.
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!((out.status.code(), text(&out.stderr)), (Some(0), String::new()));
+}
+
+#[test]
+fn a_team_cymru_timeout_is_not_reported_as_no_as() {
+    let mut env = one_host();
+    // A nameserver on loopback that never answers.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    env.config.attribution.asn_database = Default::default();
+    env.config.dns.nameservers = vec![silent.local_addr().unwrap().to_string()];
+    env.config.dns.timeout_secs = 0.3;
+    env.config.dns.attempts = 1;
+    env.write_config();
+    let out = env.run(&["lookup", "127.1.0.9"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "127.1.0.9\n  127.1.0.9  AS unknown: Team Cymru query timed out (Team Cymru IP-to-ASN (DNS, origin.asn.cymru.com))\n"
+    );
+    let out = env.run(&["lookup", "--format", "json", "127.1.0.9"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["addresses"][0]["lookup_error"], "Team Cymru query timed out");
+    assert_eq!(v["addresses"][0]["organisation"], "(AS look-up failed)");
+    // The simulator's DNS answers NXDOMAIN for an address outside its ranges: no AS.
+    env.config.dns.nameservers = vec![env.sim.dns_addr.to_string()];
+    env.write_config();
+    let out = env.run(&["lookup", "--format", "json", "127.250.0.1"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["addresses"][0]["organisation"], "(no AS found)");
+    assert_eq!(v["addresses"][0].get("lookup_error"), None);
 }

@@ -94,7 +94,7 @@ fn demo_runs_the_whole_pipeline_offline() {
     assert!(text.contains("Hetzner"), "{text}");
     // The demo's table is its own: it says so, rather than a warning about its source.
     assert!(
-        text.contains(", the simulator's own table of made-up ranges); address policy"),
+        text.contains(", licence: the simulator's own table of made-up ranges); address policy"),
         "{text}"
     );
     let json = whohosts()
