@@ -391,14 +391,22 @@ impl Fetcher {
                     robots_url.set_path("/robots.txt");
                     robots_url.set_query(None);
                     robots_url.set_fragment(None);
-                    Arc::new(
+                    let robots = Arc::new(
                         match self.fetch(&robots_url, Request::accept("text/plain"), false).await {
                             Ok(p) if p.ok() => parse_robots(&p.body).map_or(Robots::AllowAll, Robots::Rules),
                             Ok(p) if (400..500).contains(&p.status) => Robots::AllowAll,
                             Ok(p) => Robots::Unavailable(format!("HTTP {}", p.status)),
+                            // 502/503 retried to the end are still "unavailable" (RFC 9309).
+                            Err(Error::RetriesExhausted { status, attempts, .. }) if status >= 500 => {
+                                Robots::Unavailable(format!("HTTP {status} after {attempts} attempts"))
+                            }
                             Err(e) => Robots::Unreachable(Arc::new(e)),
                         },
-                    )
+                    );
+                    if let Robots::Rules(rules) = robots.as_ref() {
+                        self.space_requests(url, rules.delay);
+                    }
+                    robots
                 })
                 .await;
             let host = url.host_str().unwrap_or_default().to_string();
@@ -419,6 +427,20 @@ impl Fetcher {
                 )),
             }
         })
+    }
+}
+
+impl Fetcher {
+    /// Space requests to `url`'s host by its robots.txt `Crawl-delay` (seconds), capped at
+    /// `network.max_wait_secs`; a delay that is not a positive finite number is ignored.
+    fn space_requests(&self, url: &Url, delay: Option<f32>) {
+        let Some(secs) = delay.map(f64::from).filter(|d| d.is_finite() && *d > 0.0) else {
+            return;
+        };
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let wait = config::seconds(secs).min(self.max_wait());
+        tracing::info!(host = %host, delay_secs = wait.as_secs_f64(), "robots.txt Crawl-delay");
+        self.pool.gate(&host).set_crawl_delay(wait);
     }
 }
 

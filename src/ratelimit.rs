@@ -5,8 +5,9 @@
 //! limiters (all requests, and Mastodon's stricter budget for paged requests), a semaphore
 //! capping requests in flight to that host, and a "resume at" instant that grows when the
 //! server says to slow down (`X-RateLimit-*`, `RateLimit-*`, `Retry-After`) or a retry backs
-//! off. A request takes the host permit, waits out the pause and the limiter(s), and only then
-//! takes a global permit: a host that waits never holds a slot other hosts could use.
+//! off. A robots.txt `Crawl-delay` spaces requests to its host at least that far apart. A
+//! request takes the host permit, waits out the pause, the limiter(s) and the spacing, and only
+//! then takes a global permit: a host that waits never holds a slot other hosts could use.
 //!
 //! Announced waits are read by [`server_wait`], which never panics on any header value and
 //! sorts each wait into one the crawl sits out (at most `network.max_wait_secs`) or one it
@@ -32,6 +33,8 @@ pub const REASON_SERVER: &str = "rate limit";
 pub const REASON_BACKOFF: &str = "back-off";
 /// Our own per-host budget.
 pub const REASON_OWN: &str = "own rate limit";
+/// The host's robots.txt `Crawl-delay`.
+pub const REASON_CRAWL_DELAY: &str = "crawl-delay";
 
 /// One host's limiters, slots and pause.
 pub struct HostGate {
@@ -40,10 +43,19 @@ pub struct HostGate {
     paged: DefaultDirectRateLimiter,
     slots: Arc<Semaphore>,
     resume_at: Mutex<Option<(Instant, &'static str)>>,
+    spacing: Mutex<Spacing>,
     /// Requests sent to this host.
     pub requests: AtomicU64,
     /// Requests that had to be retried (429, 502, 503).
     pub retries: AtomicU64,
+}
+
+/// The least time between two requests to a host (robots.txt `Crawl-delay`), and when the
+/// last one was let through.
+#[derive(Debug, Default)]
+struct Spacing {
+    delay: Option<Duration>,
+    last: Option<Instant>,
 }
 
 /// Held while a request is in flight.
@@ -71,6 +83,7 @@ impl HostGate {
             paged: RateLimiter::direct(quota(budget.paged_requests, budget.paged_period_secs, budget.burst)),
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
             resume_at: Mutex::new(None),
+            spacing: Mutex::new(Spacing::default()),
             requests: AtomicU64::new(0),
             retries: AtomicU64::new(0),
         }
@@ -91,6 +104,25 @@ impl HostGate {
         if r.is_none_or(|(t, _)| t < when) {
             *r = Some((when, reason));
         }
+    }
+
+    /// Space requests to this host at least `delay` apart from now on (robots.txt
+    /// `Crawl-delay`; callers cap it at `network.max_wait_secs`).
+    pub fn set_crawl_delay(&self, delay: Duration) {
+        self.spacing.lock().expect("spacing lock is never poisoned").delay = Some(delay);
+    }
+
+    /// Reserve the next send slot: how long to wait before sending (zero when the host has
+    /// no `Crawl-delay` or the last request was long enough ago).
+    fn reserve_slot(&self) -> Duration {
+        let now = Instant::now();
+        let mut s = self.spacing.lock().expect("spacing lock is never poisoned");
+        let start = match (s.delay, s.last) {
+            (Some(d), Some(last)) => last.checked_add(d).map_or(now, |t| t.max(now)),
+            _ => now,
+        };
+        s.last = Some(start);
+        start.saturating_duration_since(now)
     }
 
     /// The pause still ahead, if any.
@@ -152,6 +184,11 @@ impl HostPool {
         self.wait_for(gate, &gate.general).await;
         if paged {
             self.wait_for(gate, &gate.paged).await;
+        }
+        let spaced = gate.reserve_slot();
+        if !spaced.is_zero() {
+            self.notice(gate, spaced, REASON_CRAWL_DELAY);
+            tokio::time::sleep(spaced).await;
         }
         loop {
             let global = self

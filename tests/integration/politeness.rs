@@ -231,8 +231,8 @@ fn robots_txt_answering_5xx_means_the_host_is_not_crawled() {
         ["/robots.txt"],
         "nothing but robots.txt, once"
     );
-    // The seed's own server answering 503: retried like any 503, then the seed is given up
-    // before anything but robots.txt was asked.
+    // The seed's own server answering 503: retried like any 503, then treated as RFC 9309
+    // says (unavailable: do not crawl), and nothing but robots.txt was asked.
     let mut home = inst("home.example", Software::Mastodon, "hetzner");
     home.robots_status = Some(503);
     let env = Env::start(world(vec![home], vec![acct("me@home.example", &[])]));
@@ -242,7 +242,7 @@ fn robots_txt_answering_5xx_means_the_host_is_not_crawled() {
     assert_eq!(
         e["message"],
         format!(
-            "http://home.example:{}/robots.txt: gave up after 5 attempts (last: HTTP 503)",
+            "refused http://home.example:{}/.well-known/webfinger?resource=acct%3Ame%40home.example: robots.txt unavailable (HTTP 503 after 5 attempts), so the host is not crawled (RFC 9309)",
             env.sim.http_port
         )
     );
@@ -336,7 +336,6 @@ fn robots_txt_rules_for_whohosts_are_obeyed() {
 }
 
 #[test]
-#[ignore = "production gap: src/http.rs obeys robots.txt rules but not Crawl-delay (/users/user0 came 0.8 ms after /robots.txt under `Crawl-delay: 1`)"]
 fn robots_crawl_delay_spaces_requests() {
     let mut far = inst("far.example", Software::Mastodon, "ovh");
     far.robots_txt = Some("User-agent: *\nCrawl-delay: 1\n".into());
