@@ -218,9 +218,10 @@ pub async fn run(
     }
 }
 
-/// The origin (`scheme://host:port/`) of a URL.
-fn origin_of(url: &Url) -> Url {
-    Url::parse(&url.origin().ascii_serialization()).expect("an origin is a URL")
+/// The origin (`scheme://host:port/`) of a URL; `None` for a URL without one (`data:`,
+/// `javascript:` …: an opaque origin serialises as "null").
+fn origin_of(url: &Url) -> Option<Url> {
+    Url::parse(&url.origin().ascii_serialization()).ok()
 }
 
 /// List the seed resolved to `resolved`.
@@ -246,7 +247,10 @@ async fn list_seed(
     report: &mut SeedReport,
 ) -> Result<()> {
     let (f, progress) = (&shared.fetcher, &shared.progress);
-    let origin = origin_of(&resolved.actor_uri);
+    let origin = origin_of(&resolved.actor_uri).ok_or_else(|| Error::Malformed {
+        url: resolved.actor_uri.to_string(),
+        message: "the actor URI has no origin (not an http(s) URL)".into(),
+    })?;
     let local = resolved.handle.domain.clone();
     let mut directions = vec![Direction::Following];
     if f.config().crawl.followers {
@@ -433,8 +437,8 @@ async fn describe_instances(
     for seed in seeds {
         if let (Some(server), Some(uri)) = (&seed.server, &seed.actor_uri) {
             instances.entry(server.clone()).or_default();
-            if let Ok(u) = Url::parse(uri) {
-                origins.entry(server.clone()).or_insert_with(|| origin_of(&u));
+            if let Some(o) = Url::parse(uri).ok().as_ref().and_then(origin_of) {
+                origins.entry(server.clone()).or_insert(o);
             }
         }
         for list in [&seed.following, &seed.followers].into_iter().flatten() {
@@ -442,21 +446,25 @@ async fn describe_instances(
                 let Some(server) = &a.server else { continue };
                 instances.entry(server.clone()).or_default().accounts += 1;
                 if let Some(u) = a.actor_uri.as_deref().and_then(|u| Url::parse(u).ok()) {
-                    origins.entry(server.clone()).or_insert_with(|| origin_of(&u));
+                    if let Some(o) = origin_of(&u) {
+                        origins.entry(server.clone()).or_insert(o);
+                    }
                 }
             }
         }
     }
     progress.add_work(instances.len() as u64);
     progress.note(&format!("reading NodeInfo of {} instances", instances.len()));
+    // An instance host is a host name (InstanceHost), so a URL built from it parses; one that
+    // does not is skipped and reads as "no NodeInfo".
     let jobs: Vec<(InstanceHost, Url)> = instances
         .keys()
-        .map(|host| {
+        .filter_map(|host| {
             let origin = origins
                 .get(host)
                 .cloned()
-                .unwrap_or_else(|| Url::parse(&f.config().origin_for(host.as_str())).expect("origin from a host name"));
-            (host.clone(), origin)
+                .or_else(|| Url::parse(&f.config().origin_for(host.as_str())).ok())?;
+            Some((host.clone(), origin))
         })
         .collect();
     let hosts: Vec<InstanceHost> = jobs.iter().map(|(h, _)| h.clone()).collect();
@@ -482,4 +490,21 @@ async fn describe_instances(
         }
     }
     instances
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::*;
+
+    #[test]
+    fn urls_without_an_origin_have_none() {
+        let u = |s: &str| Url::parse(s).expect("test URLs parse");
+        assert_eq!(
+            origin_of(&u("https://a.example:8443/users/x")),
+            Some(u("https://a.example:8443/"))
+        );
+        for opaque in ["javascript://evil.example/x", "data:text/html,hi", "mailto:a@b.example"] {
+            assert_eq!(origin_of(&u(opaque)), None, "{opaque}");
+        }
+    }
 }

@@ -62,9 +62,10 @@ pub fn parse(schema: &str, doc: &Value) -> NodeInfo {
 /// # Errors
 /// Fetch errors other than 404, [`Error::Malformed`] for unreadable documents.
 pub async fn fetch(f: &Fetcher, origin: &Url) -> Result<Option<NodeInfo>> {
-    let discovery_url = origin
-        .join("/.well-known/nodeinfo")
-        .expect("a path joins onto an origin");
+    let discovery_url = origin.join("/.well-known/nodeinfo").map_err(|e| Error::Malformed {
+        url: origin.to_string(),
+        message: format!("no NodeInfo URL under this origin: {e}"),
+    })?;
     let page = f.get(&discovery_url, Request::accept(ACCEPT_JSON)).await?;
     if matches!(page.status, 404 | 410) {
         return Ok(None);
