@@ -182,10 +182,15 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     let output = args.output.as_deref().map(Output::check).transpose()?;
     let ctx = Context::new(config)?;
     let attributor = Arc::new(ctx.attributor(quiet)?);
-    let options = CrawlOptions {
+    let mut options = CrawlOptions {
         token: args.token.clone(),
     };
     let prepared = prepare(&ctx, &args.handles).await;
+    // The token belongs to the first input as typed: when that one failed before the crawl,
+    // no other seed may inherit it (the crawl gives it to its first seed).
+    if prepared.inputs.first().is_some_and(|p| p.is_err()) {
+        options.token = None;
+    }
     let seeds: Vec<String> = prepared
         .inputs
         .iter()

@@ -183,6 +183,38 @@ fn own_token_lists_own_hidden_follows_and_stays_home() {
     );
 }
 
+/// Regression: the token went to the next seed's server when the first input, the token
+/// owner's handle, was mistyped (found by a newcomer trying the README).
+#[test]
+fn the_token_of_a_mistyped_first_handle_goes_to_no_one() {
+    let mut accounts = crowd("far.example", 5);
+    let follows = handles_of(&accounts);
+    let mut me = acct("me@masto.example", &follows);
+    me.hide_collections = true;
+    accounts.push(me);
+    let env = Env::start(world(
+        vec![
+            inst("masto.example", Software::Mastodon, "hetzner"),
+            inst("far.example", Software::Mastodon, "ovh"),
+        ],
+        accounts,
+    ));
+    for first in ["notahandle", "https://nowhere.example/users/me"] {
+        let out = env
+            .cmd()
+            .env("WHOHOSTS_TOKEN", "sim-token-me")
+            .args(["crawl", "--format", "json", first, "me@masto.example"])
+            .output()
+            .unwrap();
+        let snap: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let list = &seed(&snap, "me@masto.example")["following"];
+        assert_eq!(list["status"]["state"], "hidden", "{first}");
+        let stats = env.sim.sim.stats();
+        let with_token: Vec<_> = stats.requests.iter().filter(|r| r.authorization).collect();
+        assert!(with_token.is_empty(), "{first}: token sent: {with_token:?}");
+    }
+}
+
 #[test]
 fn followers_are_walked_on_request() {
     let mut accounts = crowd("far.example", 9);
