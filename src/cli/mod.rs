@@ -90,6 +90,10 @@ pub struct WorldArgs {
     /// A world file instead of a generated world (TOML or JSON, see tests/fixtures/worlds)
     #[arg(long, value_name = "FILE")]
     pub world: Option<PathBuf>,
+    /// Weeks of changes added to the generated world (accounts move, instances migrate, die,
+    /// appear) [default: 0]
+    #[arg(long, value_name = "N")]
+    pub weeks: Option<u32>,
 }
 
 impl WorldArgs {
@@ -100,7 +104,11 @@ impl WorldArgs {
     pub fn world(&self) -> Result<crate::sim::world::World> {
         match &self.world {
             Some(p) => crate::sim::world::World::load(p),
-            None => Ok(crate::sim::generate::generate(self.seed, self.size)),
+            None => {
+                let mut w = crate::sim::generate::generate(self.seed, self.size);
+                crate::sim::generate::add_weeks(&mut w, self.seed, self.weeks.unwrap_or(0));
+                Ok(w)
+            }
         }
     }
 }

@@ -8,4 +8,5 @@ mod common;
 mod crawl;
 mod faults;
 mod politeness;
+mod timeline;
 mod tls;
