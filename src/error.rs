@@ -77,6 +77,11 @@ pub enum Error {
     /// An earlier failure for the same host, remembered (e.g. its robots.txt was unreachable).
     #[error("{0}")]
     Again(std::sync::Arc<Error>),
+
+    /// A trend query that cannot run as asked (unknown query or parameter, a write attempt,
+    /// an SQL error), naming the query or file.
+    #[error("query {name}: {message}")]
+    Query { name: String, message: String },
 }
 
 /// The library's result type.
@@ -109,6 +114,7 @@ impl Error {
             Error::Dns { .. } => "dns",
             Error::AsnLine { .. } | Error::AsnDb { .. } => "asn-db",
             Error::World(_) => "world",
+            Error::Query { .. } => "query",
             Error::Again(e) => e.kind(),
         }
     }

@@ -30,6 +30,7 @@ pub mod mastodon;
 pub mod nodeinfo;
 pub mod org;
 pub mod progress;
+pub mod query;
 pub mod ratelimit;
 pub mod report;
 pub mod sim;
