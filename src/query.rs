@@ -33,32 +33,21 @@ pub struct Query {
     pub sql: &'static str,
 }
 
+/// A shipped query: `queries/NAME.sql`, compiled in.
+macro_rules! shipped {
+    ($($name:literal),* $(,)?) => {
+        &[$(Query { name: $name, sql: include_str!(concat!("../queries/", $name, ".sql")) }),*]
+    };
+}
+
 /// The shipped queries, in the order `query --list` shows them.
-pub const SHIPPED: &[Query] = &[
-    Query {
-        name: "summary",
-        sql: include_str!("../queries/summary.sql"),
-    },
-    Query {
-        name: "concentration",
-        sql: include_str!("../queries/concentration.sql"),
-    },
-    Query {
-        name: "share",
-        sql: include_str!("../queries/share.sql"),
-    },
-    Query {
-        name: "host-changes",
-        sql: include_str!("../queries/host-changes.sql"),
-    },
-    Query {
-        name: "instance-changes",
-        sql: include_str!("../queries/instance-changes.sql"),
-    },
-    Query {
-        name: "moved-accounts",
-        sql: include_str!("../queries/moved-accounts.sql"),
-    },
+pub const SHIPPED: &[Query] = shipped![
+    "summary",
+    "concentration",
+    "share",
+    "host-changes",
+    "instance-changes",
+    "moved-accounts",
 ];
 
 /// A parameter a query takes.

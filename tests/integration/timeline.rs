@@ -93,6 +93,8 @@ fn week_2_refuses_connections_and_fronts_by_cname() {
     let cdn2 = &w2["hosts"]["cdn2.example"];
     assert_eq!(cdn2["cnames"], serde_json::json!(["cdn2.global.fastly.net"]));
     assert_eq!(hosted(&w2, "cdn2.example").2, "behind CDN Fastly, origin unknown");
+    // alice unfollowed cy: cdn.example is no longer met at all.
+    assert!(w2["crawl"]["instances"].get("cdn.example").is_none());
     // Going back to week 0 serves the old world again.
     env.sim.set_week(0).unwrap();
     let (w0, _) = env.crawl(&SEEDS[..1]);
