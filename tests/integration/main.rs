@@ -8,4 +8,6 @@ mod common;
 mod crawl;
 mod faults;
 mod politeness;
+mod resume;
+mod store;
 mod tls;
