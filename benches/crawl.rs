@@ -8,9 +8,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use whohosts::cli::crawl::snapshot;
 use whohosts::cli::Context;
 use whohosts::crawl::CrawlOptions;
+use whohosts::pipeline::snapshot;
 use whohosts::sim::{self, generate};
 
 fn env_num(name: &str, default: u64) -> u64 {

@@ -11,6 +11,9 @@
 //! - [`crawl`]: the crawl over a [`crawl::Frontier`] of work, producing a [`crawl::CrawlReport`].
 //! - [`asn`], [`org`], [`attribution`]: from host to addresses, AS, range and organisation.
 //! - [`report`]: the printed and JSON summaries.
+//! - [`store`]: every crawl kept as a snapshot in SQLite (one writer, resumable, locked);
+//!   [`pipeline`]: crawl → attribute → store, the one path `crawl`, `demo`, benchmarks and
+//!   tests take.
 //! - [`cli`]: the subcommands, one file each; `main.rs` only wires them up.
 //! - [`sim`]: the simulated fediverse (HTTP + DNS on loopback) used by tests, benchmarks and
 //!   `whohosts demo`.
@@ -29,11 +32,13 @@ pub mod http;
 pub mod mastodon;
 pub mod nodeinfo;
 pub mod org;
+pub mod pipeline;
 pub mod progress;
 pub mod query;
 pub mod ratelimit;
 pub mod report;
 pub mod sim;
+pub mod store;
 pub mod webfinger;
 
 pub use error::{Error, Result};

@@ -1,13 +1,16 @@
 //! `whohosts demo`: the whole pipeline, offline, against a simulated fediverse started
-//! in-process on loopback (its own DNS server and its own ASN fixture).
+//! in-process on loopback (its own DNS server and its own ASN fixture), stored in a
+//! temporary database unless `--db` names one.
 
-use std::sync::Arc;
+use std::path::Path;
 
-use super::{print, Context, ReportFormat};
+use super::{print, ReportFormat};
 use crate::config::Config;
 use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result};
+use crate::pipeline::Job;
 use crate::sim::{self, generate};
+use crate::store::Resume;
 
 /// `demo` arguments.
 #[derive(Debug, clap::Args)]
@@ -29,8 +32,8 @@ pub struct Args {
 /// (contact URL, budgets); the network settings point at the simulator.
 ///
 /// # Errors
-/// Simulator start-up or output errors.
-pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
+/// Simulator start-up, database or output errors.
+pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool) -> Result<i32> {
     let w = args.world.world()?;
     let seeds = if args.handles.is_empty() {
         generate::demo_seeds(&w)
@@ -46,21 +49,22 @@ pub async fn run(user_config: Config, args: Args, quiet: bool) -> Result<i32> {
     let mut config = running.config_with_fixture(&dir.join("sim-asn.csv"))?;
     config.contact_url = user_config.contact_url;
     config.attribution.organisations = user_config.attribution.organisations;
-    let ctx = Context::new(config)?;
-    let attributor = Arc::new(ctx.attributor(quiet)?);
     if args.format == ReportFormat::Text {
         print(&format!(
             "Simulated fediverse: {instances} instances, {accounts} accounts on 127.0.0.0/8 (DNS at {}, HTTP port {}).\n\n",
             running.dns_addr, running.http_port
         ))?;
     }
-    let snap = super::crawl::snapshot(&ctx, &attributor, &seeds, &CrawlOptions::default(), quiet).await;
+    let db = db.map_or_else(|| dir.join("demo.db"), Path::to_path_buf);
+    let job = Job {
+        seeds,
+        options: CrawlOptions::default(),
+        resume: Resume::Never,
+        quiet,
+    };
+    let result = super::crawl::crawl_and_report(config, &job, &db, args.format, args.top).await;
     let _ = std::fs::remove_dir_all(&dir);
-    match args.format {
-        ReportFormat::Json => print(&(serde_json::to_string_pretty(&snap).expect("snapshots serialise") + "\n"))?,
-        ReportFormat::Text => print(&snap.render(args.top))?,
-    }
-    Ok(0)
+    Ok(result?.0)
 }
 
 fn tempfile_dir() -> Result<std::path::PathBuf> {

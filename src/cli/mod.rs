@@ -8,7 +8,10 @@ pub mod asn_db;
 pub mod crawl;
 pub mod demo;
 pub mod lookup;
+pub mod prune;
+pub mod report;
 pub mod sim;
+pub mod snapshots;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,6 +40,15 @@ pub struct Cli {
         value_name = "FILE"
     )]
     pub config: Option<PathBuf>,
+    /// Snapshot database [default: `database` in config, then $XDG_DATA_HOME/whohosts/whohosts.db]
+    #[arg(
+        long,
+        global = true,
+        env = "WHOHOSTS_DB",
+        hide_env_values = true,
+        value_name = "FILE"
+    )]
+    pub db: Option<PathBuf>,
     /// No progress bar, only results and errors
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -61,6 +73,12 @@ pub enum Command {
     AsnDb(asn_db::Command),
     /// Serve a simulated fediverse on loopback until interrupted
     Sim(sim::Args),
+    /// List the stored snapshots
+    Snapshots(snapshots::Args),
+    /// Print the stored report of a snapshot (default: the latest complete one)
+    Report(report::Args),
+    /// Delete old snapshots and what only they referenced
+    Prune(prune::Args),
 }
 
 /// Output formats of `lookup`.
@@ -182,11 +200,26 @@ impl Context {
     /// # Errors
     /// Resolver or client construction errors.
     pub fn new(config: Config) -> Result<Self> {
+        Context::with_journal(config, None)
+    }
+
+    /// As [`Context::new`], with every response recorded in (and replayed from) `journal`.
+    ///
+    /// # Errors
+    /// Resolver or client construction errors.
+    pub fn with_journal(config: Config, journal: Option<Arc<dyn crate::http::Journal>>) -> Result<Self> {
         let config = Arc::new(config);
         let gate = AddressGate::new(config.network.allow_private_addresses.clone());
         let dns = Arc::new(Dns::new(&config.dns, gate)?);
-        let fetcher = Arc::new(Fetcher::new(config.clone(), dns.clone())?);
-        Ok(Context { config, dns, fetcher })
+        let mut fetcher = Fetcher::new(config.clone(), dns.clone())?;
+        if let Some(j) = journal {
+            fetcher = fetcher.with_journal(j);
+        }
+        Ok(Context {
+            config,
+            dns,
+            fetcher: Arc::new(fetcher),
+        })
     }
 
     /// The attributor the config asks for. Says once on stderr when no database is found.
@@ -249,9 +282,13 @@ pub fn print(text: &str) -> Result<()> {
 /// Whatever the subcommand fails with; `main` prints it on one line.
 pub async fn run(cli: Cli) -> Result<i32> {
     let config = load_config(cli.config.as_deref())?;
+    let db = cli.db.as_deref();
     match cli.command {
-        Command::Crawl(args) => crawl::run(config, args, cli.quiet).await,
-        Command::Demo(args) => demo::run(config, args, cli.quiet).await,
+        Command::Crawl(args) => crawl::run(config, args, db, cli.quiet).await,
+        Command::Demo(args) => demo::run(config, args, db, cli.quiet).await,
+        Command::Snapshots(args) => snapshots::run(&config, args, db),
+        Command::Report(args) => report::run(&config, args, db),
+        Command::Prune(args) => prune::run(&config, args, db).await,
         Command::Lookup(args) => lookup::run(config, args, cli.quiet).await,
         Command::AsnDb(cmd) => asn_db::run(config, cmd).await,
         Command::Sim(args) => sim::run(args).await,

@@ -8,5 +8,7 @@ mod common;
 mod crawl;
 mod faults;
 mod politeness;
+mod resume;
+mod store;
 mod timeline;
 mod tls;

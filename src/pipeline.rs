@@ -1,0 +1,162 @@
+//! The pipeline: crawl → attribute → store. `crawl`, `demo`, the benchmarks and the tests
+//! all go through here.
+//!
+//! # Architecture
+//! [`begin`] opens (or continues) a snapshot through the store's [`Writer`]; [`crawl_into`]
+//! builds the network stack with the snapshot's response journal (so a resumed crawl replays
+//! what it already fetched), crawls the seeds ([`snapshot`]), attributes every instance met
+//! and hands the result to the writer, which stores it and marks the snapshot complete.
+//! [`run`] is both in one call.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::attribution::Attributor;
+use crate::cli::Context;
+use crate::config::Config;
+use crate::crawl::{self, CrawlOptions, Frontier, MemoryFrontier, Task};
+use crate::error::Result;
+use crate::progress::Progress;
+use crate::report::Snapshot;
+use crate::store::journal::StoreJournal;
+use crate::store::{Begin, Begun, Resume, Status, Writer};
+
+/// Hosts attributed at once.
+const ATTRIBUTION_CONCURRENCY: usize = 16;
+
+/// Crawl `seeds` and attribute every instance met.
+pub async fn snapshot(
+    ctx: &Context,
+    attributor: &Arc<Attributor>,
+    seeds: &[String],
+    options: &CrawlOptions,
+    quiet: bool,
+) -> Snapshot {
+    let progress = Progress::new(seeds.len() as u64, quiet);
+    let mut frontier = MemoryFrontier::default();
+    for s in seeds {
+        frontier.push(Task::Seed(s.clone()));
+    }
+    let report = crawl::run(ctx.fetcher.clone(), &mut frontier, options, &progress).await;
+    progress.note("attributing hosts");
+    let hosts = attribute_all(attributor, &report, &progress).await;
+    progress.finish();
+    Snapshot {
+        crawl: report,
+        attribution: attributor.source(),
+        hosts,
+    }
+}
+
+async fn attribute_all(
+    attributor: &Arc<Attributor>,
+    report: &crawl::CrawlReport,
+    progress: &Progress,
+) -> BTreeMap<String, crate::attribution::HostAttribution> {
+    let limit = Arc::new(Semaphore::new(ATTRIBUTION_CONCURRENCY));
+    let mut set = JoinSet::new();
+    progress.add_work(report.instances.len() as u64);
+    for (host, r) in &report.instances {
+        let permit = limit.clone().acquire_owned().await.expect("never closed");
+        let (a, host, connected) = (attributor.clone(), host.to_string(), r.connected_address);
+        set.spawn(async move {
+            let _permit = permit;
+            a.host(&host, connected).await
+        });
+    }
+    let mut out = BTreeMap::new();
+    while let Some(done) = set.join_next().await {
+        let h = done.expect("attribution tasks do not panic");
+        progress.work_done(1);
+        out.insert(h.host.clone(), h);
+    }
+    out
+}
+
+/// A crawl to store.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub seeds: Vec<String>,
+    pub options: CrawlOptions,
+    pub resume: Resume,
+    pub quiet: bool,
+}
+
+/// What identifies "the same command": the same seeds with the same crawl options.
+#[derive(Serialize)]
+struct Request<'a> {
+    kind: &'a str,
+    seeds: &'a [String],
+    followers: bool,
+    fetch_actors: bool,
+    max_accounts: usize,
+    token: bool,
+}
+
+impl Job {
+    /// The request JSON stored with the snapshot (never the token, only whether one is used).
+    pub fn request(&self, config: &Config) -> String {
+        let r = Request {
+            kind: "follows",
+            seeds: &self.seeds,
+            followers: config.crawl.followers,
+            fetch_actors: config.crawl.fetch_actors,
+            max_accounts: config.crawl.max_accounts,
+            token: self.options.token.is_some(),
+        };
+        serde_json::to_string(&r).expect("plain fields serialise")
+    }
+}
+
+/// Start `job`'s snapshot, or continue the unfinished one of the same command.
+///
+/// # Errors
+/// Store errors.
+pub async fn begin(writer: &Writer, config: &Config, job: &Job) -> Result<Begun> {
+    writer
+        .begin(Begin {
+            kind: "follows",
+            request: job.request(config),
+            configuration: serde_json::to_string(config).expect("the configuration serialises"),
+            tool: format!("whohosts {}", env!("CARGO_PKG_VERSION")),
+            started_at: crawl::now_rfc3339(),
+            resume: job.resume,
+        })
+        .await
+}
+
+/// Crawl `job` into the snapshot `begun` and complete it.
+///
+/// # Errors
+/// Network-stack construction, ASN database and store errors (the snapshot is then marked
+/// failed). Failures of seeds are part of the snapshot, not errors.
+pub async fn crawl_into(writer: &Writer, config: Config, begun: Begun, job: &Job) -> Result<()> {
+    let id = begun.id;
+    let result = async {
+        let journal = Arc::new(StoreJournal::new(id, writer, begun.journal));
+        let ctx = Context::with_journal(config, Some(journal))?;
+        let attributor = Arc::new(ctx.attributor(job.quiet)?);
+        let snap = snapshot(&ctx, &attributor, &job.seeds, &job.options, job.quiet).await;
+        writer.complete(id, snap).await
+    }
+    .await;
+    if result.is_err() {
+        let _ = writer.set_status(id, Status::Failed).await;
+    }
+    result
+}
+
+/// [`begin`] and [`crawl_into`]: the id of the complete snapshot.
+///
+/// # Errors
+/// As both.
+pub async fn run(writer: &Writer, config: Config, job: &Job) -> Result<i64> {
+    let begun = begin(writer, &config, job).await?;
+    let id = begun.id;
+    crawl_into(writer, config, begun, job).await?;
+    Ok(id)
+}

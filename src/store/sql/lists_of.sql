@@ -1,0 +1,3 @@
+SELECT id, seed_position, direction, source, declared, status, unseen, reason, pages
+  FROM follow_list WHERE snapshot_id = ?1
+ ORDER BY seed_position, id
