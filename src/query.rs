@@ -107,6 +107,12 @@ impl Header {
                     h.about = format!("{} {part}", h.about).trim().to_string();
                 }
                 _ if section == Section::Params && text.starts_with(':') => h.params.push(param(text)),
+                // A parameter's description may continue on the next lines.
+                _ if section == Section::Params => {
+                    if let Some(p) = h.params.last_mut() {
+                        p.about = format!("{} {text}", p.about);
+                    }
+                }
                 _ if section == Section::Columns => {
                     let (name, about) = first_word(text);
                     h.columns.push(Column {

@@ -9,6 +9,7 @@ pub mod crawl;
 pub mod demo;
 pub mod lookup;
 pub mod prune;
+pub mod query;
 pub mod report;
 pub mod sim;
 pub mod snapshots;
@@ -79,6 +80,8 @@ pub enum Command {
     Report(report::Args),
     /// Delete old snapshots and what only they referenced
     Prune(prune::Args),
+    /// Run a trend query over the stored snapshots (see --list)
+    Query(query::Args),
 }
 
 /// Output formats of `lookup`.
@@ -289,6 +292,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Snapshots(args) => snapshots::run(&config, args, db),
         Command::Report(args) => report::run(&config, args, db),
         Command::Prune(args) => prune::run(&config, args, db).await,
+        Command::Query(args) => query::run(&config, args, db),
         Command::Lookup(args) => lookup::run(config, args, cli.quiet).await,
         Command::AsnDb(cmd) => asn_db::run(config, cmd).await,
         Command::Sim(args) => sim::run(args).await,

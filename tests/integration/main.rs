@@ -8,6 +8,7 @@ mod common;
 mod crawl;
 mod faults;
 mod politeness;
+mod queries;
 mod resume;
 mod store;
 mod timeline;
