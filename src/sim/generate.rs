@@ -205,7 +205,7 @@ fn plan_week(rng: &mut fastrand::Rng, w: &World, n: u32) -> Week {
             cname: None,
         });
     }
-    if let Some(i) = spare.next().filter(|_| n % 2 == 0) {
+    if let Some(i) = spare.next().filter(|_| n.is_multiple_of(2)) {
         let (provider, cname) = match n % 4 {
             0 => ("fastly", Some(format!("{}.global.fastly.net", label(&i.domain)))),
             _ => ("cloudflare", None),
