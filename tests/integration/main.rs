@@ -9,5 +9,6 @@ mod crawl;
 mod faults;
 mod politeness;
 mod resume;
+mod seeds;
 mod store;
 mod tls;
