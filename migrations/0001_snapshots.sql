@@ -68,6 +68,7 @@ CREATE TABLE account_state (
     followers_count  INTEGER,
     following_count  INTEGER,
     nobot_tag        INTEGER NOT NULL,
+    last_status_at   TEXT,
     fetch_error      TEXT,
     fetch_failure_kind TEXT,
     UNIQUE (account_id, digest)
@@ -82,6 +83,7 @@ CREATE TABLE seed (
     instance_id      INTEGER REFERENCES instance (id),
     actor_uri        TEXT,
     account_state_id INTEGER REFERENCES account_state (id),
+    duplicate_of     TEXT,
     failure_kind     TEXT,
     failure_class    TEXT,
     failure_message  TEXT,
@@ -206,7 +208,7 @@ CREATE VIEW follow_edge AS
 SELECT l.snapshot_id, sd.handle AS seed_handle, sd.input AS seed_input, l.direction, f.position,
        a.id AS account_id, a.handle, a.actor_uri, i.host AS instance,
        st.display_name, st.bot, st.moved_to, st.discoverable, st.indexable, st.noindex,
-       st.hide_collections, st.followers_count, st.following_count, st.nobot_tag
+       st.hide_collections, st.followers_count, st.following_count, st.nobot_tag, st.last_status_at
   FROM follow f
   JOIN follow_list l ON l.id = f.list_id
   JOIN seed sd ON sd.snapshot_id = l.snapshot_id AND sd.position = l.seed_position

@@ -5,7 +5,7 @@
 CREATE TABLE metric_population (
     snapshot_id INTEGER NOT NULL REFERENCES snapshot (id),
     name        TEXT NOT NULL,
-    value       REAL NOT NULL,
+    value       NUMERIC NOT NULL,
     PRIMARY KEY (snapshot_id, name)
 ) WITHOUT ROWID;
 

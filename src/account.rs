@@ -27,6 +27,10 @@ pub struct Account {
     pub following_count: Option<u64>,
     /// The bio carries `#nobot` or `#noindex`.
     pub nobot_tag: bool,
+    /// When the account last posted, as the server says (Mastodon REST `last_status_at`, a
+    /// `YYYY-MM-DD` date; some servers send a full timestamp). `None` when the server does not say.
+    #[serde(default)]
+    pub last_status_at: Option<String>,
     /// Why the account's own details could not be fetched, when they could not.
     pub fetch_error: Option<String>,
 }

@@ -62,6 +62,7 @@ pub fn account_from_actor(v: &Value) -> Account {
         followers_count: None,
         following_count: None,
         nobot_tag: str_field(v, "summary").is_some_and(bio_opts_out),
+        last_status_at: None,
         fetch_error: None,
     }
 }

@@ -161,13 +161,14 @@ impl Attributor {
     }
 }
 
-/// Share one host's weight between buckets under `policy`.
-pub fn shares(
+/// The addresses of a host that count under `policy`: all of them (`split`), the IPv4 ones
+/// when there are any (`ipv4`), or the one connected to, else the first (`first`).
+pub fn counted_addresses(
     policy: AddressPolicy,
     addresses: &[AddressAttribution],
     connected: Option<IpAddr>,
-) -> BTreeMap<String, f64> {
-    let chosen: Vec<&AddressAttribution> = match policy {
+) -> Vec<&AddressAttribution> {
+    match policy {
         AddressPolicy::Split => addresses.iter().collect(),
         AddressPolicy::Ipv4 => {
             let v4: Vec<_> = addresses.iter().filter(|a| a.ip.is_ipv4()).collect();
@@ -182,15 +183,47 @@ pub fn shares(
             .or(addresses.first())
             .into_iter()
             .collect(),
-    };
-    let mut buckets: Vec<String> = chosen.iter().map(|a| a.bucket()).collect();
-    buckets.sort();
-    buckets.dedup();
-    if buckets.is_empty() {
-        return BTreeMap::from([(UNRESOLVED.to_string(), 1.0)]);
     }
-    let each = 1.0 / buckets.len() as f64;
-    buckets.into_iter().map(|b| (b, each)).collect()
+}
+
+/// Share one host's weight (1) evenly between the distinct values `key` gives its counted
+/// addresses under `policy`. No counted address at all gives `{empty: 1}`.
+///
+/// This is the one implementation of the address policy: [`shares`] (organisations) and the
+/// metrics of every address level ([`crate::metrics`]) go through it.
+pub fn split_by<K: Ord + Clone>(
+    policy: AddressPolicy,
+    addresses: &[AddressAttribution],
+    connected: Option<IpAddr>,
+    empty: K,
+    key: impl Fn(&AddressAttribution) -> K,
+) -> BTreeMap<K, f64> {
+    let mut keys: Vec<K> = counted_addresses(policy, addresses, connected)
+        .into_iter()
+        .map(key)
+        .collect();
+    keys.sort();
+    keys.dedup();
+    if keys.is_empty() {
+        return BTreeMap::from([(empty, 1.0)]);
+    }
+    let each = 1.0 / keys.len() as f64;
+    keys.into_iter().map(|k| (k, each)).collect()
+}
+
+/// Share one host's weight between organisation buckets under `policy`.
+pub fn shares(
+    policy: AddressPolicy,
+    addresses: &[AddressAttribution],
+    connected: Option<IpAddr>,
+) -> BTreeMap<String, f64> {
+    split_by(
+        policy,
+        addresses,
+        connected,
+        UNRESOLVED.to_string(),
+        AddressAttribution::bucket,
+    )
 }
 
 #[cfg(test)]

@@ -3,31 +3,39 @@
 //! # Architecture
 //! Work items ([`Task`]) sit in a [`Frontier`]; today's [`MemoryFrontier`] holds the seeds, and
 //! a persistent frontier (depth-N crawls) can implement the same trait. Each seed is resolved
-//! (WebFinger), listed through the Mastodon API when its server offers it, else through
-//! ActivityPub, and accounts listed only by URI get their actor fetched. Every instance met
-//! then has its NodeInfo read. Seeds, actor fetches and NodeInfo run concurrently, bounded by
-//! semaphores; every request still passes its host's gate in [`crate::http`]. Every fact
+//! (WebFinger) first; seeds that name the same actor (`@demo@x`, `acct:demo@x`,
+//! `https://x/@demo`) are listed once and the others recorded as duplicates of it. Each
+//! distinct seed is listed through the Mastodon API when its server offers it, else through
+//! ActivityPub, and accounts listed only by URI get their actor fetched, once per run
+//! ([`ActorCache`], shared by every seed and direction). Every instance met then has its
+//! NodeInfo read. Seeds, actor fetches and NodeInfo run concurrently through
+//! [`crate::fanout`] (bounded; a panicking task is recorded as that item's `internal`
+//! failure); every request still passes its host's gate in [`crate::http`]. Every fact
 //! fetched is kept as data in [`CrawlReport`], failures included, so one bad host never
 //! stops the others.
+
+mod actors;
+mod seeds;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 use url::Url;
 
 use crate::account::{Account, Direction, FollowList, ListStatus};
 use crate::activitypub;
 use crate::error::{Error, Result};
+use crate::fanout::{self, Panicked};
 use crate::handle::{Handle, InstanceHost};
 use crate::http::Fetcher;
 use crate::mastodon;
 use crate::nodeinfo::{self, NodeInfo};
 use crate::progress::Progress;
 use crate::webfinger;
+
+pub use actors::ActorCache;
 
 /// Seeds crawled at once.
 pub const SEED_CONCURRENCY: usize = 4;
@@ -74,6 +82,16 @@ pub struct Failure {
     pub message: String,
 }
 
+impl Failure {
+    /// The failure of an item whose task panicked (kind `internal`).
+    pub fn internal(p: &Panicked) -> Failure {
+        Failure {
+            kind: Panicked::KIND.to_string(),
+            message: p.to_string(),
+        }
+    }
+}
+
 impl From<&Error> for Failure {
     fn from(e: &Error) -> Self {
         Failure {
@@ -94,6 +112,36 @@ pub struct SeedReport {
     pub following: Option<FollowList>,
     pub followers: Option<FollowList>,
     pub error: Option<Failure>,
+    /// The input of an earlier seed naming the same actor: this one was not crawled again.
+    #[serde(default)]
+    pub duplicate_of: Option<String>,
+}
+
+impl SeedReport {
+    /// A seed about which nothing is known yet.
+    pub fn new(input: &str) -> SeedReport {
+        SeedReport {
+            input: input.to_string(),
+            handle: None,
+            server: None,
+            actor_uri: None,
+            account: None,
+            following: None,
+            followers: None,
+            error: None,
+            duplicate_of: None,
+        }
+    }
+
+    /// A seed resolved to `r`, not listed yet.
+    pub fn resolved(input: &str, r: &webfinger::Resolved) -> SeedReport {
+        SeedReport {
+            handle: Some(r.handle.to_string()),
+            server: Some(r.server.clone()),
+            actor_uri: Some(r.actor_uri.to_string()),
+            ..SeedReport::new(input)
+        }
+    }
 }
 
 /// What was learnt about one instance.
@@ -132,6 +180,13 @@ pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
+/// What every task of one run shares.
+struct Shared {
+    fetcher: Arc<Fetcher>,
+    actors: ActorCache,
+    progress: Progress,
+}
+
 /// Crawl every seed in `frontier`.
 pub async fn run(
     fetcher: Arc<Fetcher>,
@@ -140,28 +195,16 @@ pub async fn run(
     progress: &Progress,
 ) -> CrawlReport {
     let started_at = now_rfc3339();
-    let mut seeds = vec![];
-    let limit = Arc::new(Semaphore::new(SEED_CONCURRENCY));
-    let mut set = JoinSet::new();
-    let mut index = 0usize;
+    let mut inputs = vec![];
     while let Some(Task::Seed(input)) = frontier.pop() {
-        let permit = limit.clone().acquire_owned().await.expect("never closed");
-        let mut opts = options.clone();
-        if index > 0 {
-            opts.token = None;
-        }
-        let (f, p) = (fetcher.clone(), progress.clone());
-        set.spawn(async move {
-            let _permit = permit;
-            (index, crawl_seed(&f, &input, &opts, &p).await)
-        });
-        index += 1;
+        inputs.push(input);
     }
-    while let Some(done) = set.join_next().await {
-        seeds.push(done.expect("seed tasks do not panic"));
-    }
-    seeds.sort_by_key(|(i, _)| *i);
-    let seeds: Vec<SeedReport> = seeds.into_iter().map(|(_, s)| s).collect();
+    let shared = Arc::new(Shared {
+        fetcher: fetcher.clone(),
+        actors: ActorCache::default(),
+        progress: progress.clone(),
+    });
+    let seeds = seeds::crawl_all(&shared, &inputs, options).await;
     let instances = describe_instances(&fetcher, &seeds, progress).await;
     let (requests, retries) = fetcher.totals();
     CrawlReport {
@@ -180,42 +223,29 @@ fn origin_of(url: &Url) -> Url {
     Url::parse(&url.origin().ascii_serialization()).expect("an origin is a URL")
 }
 
-async fn crawl_seed(f: &Arc<Fetcher>, input: &str, opts: &CrawlOptions, progress: &Progress) -> SeedReport {
-    let mut report = SeedReport {
-        input: input.to_string(),
-        handle: None,
-        server: None,
-        actor_uri: None,
-        account: None,
-        following: None,
-        followers: None,
-        error: None,
-    };
-    progress.note(&format!("resolving {input}"));
-    let result = async {
-        let handle: Handle = input.parse()?;
-        let resolved = webfinger::resolve(f, &handle).await?;
-        report.handle = Some(resolved.handle.to_string());
-        report.server = Some(resolved.server.clone());
-        report.actor_uri = Some(resolved.actor_uri.to_string());
-        list_seed(f, &resolved, opts, &mut report, progress).await
-    }
-    .await;
-    if let Err(e) = result {
-        progress.warn(&format!("{input}: {e}"));
+/// List the seed resolved to `resolved`.
+async fn list_resolved(
+    shared: &Arc<Shared>,
+    input: &str,
+    resolved: &webfinger::Resolved,
+    opts: &CrawlOptions,
+) -> SeedReport {
+    let mut report = SeedReport::resolved(input, resolved);
+    if let Err(e) = list_seed(shared, resolved, opts, &mut report).await {
+        shared.progress.warn(&format!("{input}: {e}"));
         report.error = Some(Failure::from(&e));
     }
-    progress.seed_done();
+    shared.progress.seed_done();
     report
 }
 
 async fn list_seed(
-    f: &Arc<Fetcher>,
+    shared: &Arc<Shared>,
     resolved: &webfinger::Resolved,
     opts: &CrawlOptions,
     report: &mut SeedReport,
-    progress: &Progress,
 ) -> Result<()> {
+    let (f, progress) = (&shared.fetcher, &shared.progress);
     let origin = origin_of(&resolved.actor_uri);
     let local = resolved.handle.domain.clone();
     let mut directions = vec![Direction::Following];
@@ -246,7 +276,7 @@ async fn list_seed(
         Err(e) => return Err(e),
     };
     for mut list in lists {
-        enrich(f, &mut list, progress).await;
+        enrich(shared, &mut list).await;
         match list.direction {
             Direction::Following => report.following = Some(list),
             Direction::Followers => report.followers = Some(list),
@@ -361,49 +391,47 @@ async fn activitypub_lists(
     Ok(lists)
 }
 
-/// Fetch the actors of accounts known only by URI (when `crawl.fetch_actors`).
-async fn enrich(f: &Arc<Fetcher>, list: &mut FollowList, progress: &Progress) {
-    if !f.config().crawl.fetch_actors {
+/// Fetch the actors of accounts known only by URI (when `crawl.fetch_actors`), each URI
+/// at most once per run.
+async fn enrich(shared: &Arc<Shared>, list: &mut FollowList) {
+    if !shared.fetcher.config().crawl.fetch_actors {
         return;
     }
-    let todo: Vec<usize> = (0..list.accounts.len())
-        .filter(|i| list.accounts[*i].handle.is_none() && list.accounts[*i].actor_uri.is_some())
+    let todo: Vec<(usize, String)> = list
+        .accounts
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.handle.is_none())
+        .filter_map(|(i, a)| Some((i, a.actor_uri.clone()?)))
         .collect();
+    let progress = &shared.progress;
     progress.add_work(todo.len() as u64);
     if !todo.is_empty() {
         progress.note(&format!("fetching {} actors", todo.len()));
     }
-    let limit = Arc::new(Semaphore::new(FETCH_CONCURRENCY));
-    let mut set = JoinSet::new();
-    for i in todo {
-        let uri = list.accounts[i].actor_uri.clone().expect("filtered on Some");
-        let permit = limit.clone().acquire_owned().await.expect("never closed");
-        let f = f.clone();
-        set.spawn(async move {
-            let _permit = permit;
-            let fetched = match Url::parse(&uri) {
-                Ok(u) => activitypub::fetch_actor(&f, &u)
-                    .await
-                    .map(|v| activitypub::account_from_actor(&v)),
-                Err(e) => Err(Error::Malformed {
-                    url: uri.clone(),
-                    message: e.to_string(),
-                }),
-            };
-            (i, fetched)
-        });
-    }
-    while let Some(done) = set.join_next().await {
-        let (i, fetched) = done.expect("actor tasks do not panic");
-        progress.work_done(1);
-        let slot = &mut list.accounts[i];
+    let uris: Vec<String> = todo.iter().map(|(_, uri)| uri.clone()).collect();
+    let fetched = fanout::run(uris, FETCH_CONCURRENCY, |uri| {
+        let shared = shared.clone();
+        async move {
+            let fetched = shared.actors.get(&shared.fetcher, &uri).await;
+            shared.progress.work_done(1);
+            fetched
+        }
+    })
+    .await;
+    for ((i, _), fetched) in todo.into_iter().zip(fetched) {
+        let Some(slot) = list.accounts.get_mut(i) else { continue };
         match fetched {
-            Ok(mut a) => {
+            Ok(Ok(mut a)) => {
                 a.server = a.server.or(slot.server.take());
                 a.actor_uri = a.actor_uri.or(slot.actor_uri.take());
                 *slot = a;
             }
-            Err(e) => slot.fetch_error = Some(e.to_string()),
+            Ok(Err(message)) => slot.fetch_error = Some(message),
+            Err(p) => {
+                progress.work_done(1);
+                slot.fetch_error = Some(p.to_string());
+            }
         }
     }
 }
@@ -435,28 +463,36 @@ async fn describe_instances(
     }
     progress.add_work(instances.len() as u64);
     progress.note(&format!("reading NodeInfo of {} instances", instances.len()));
-    let limit = Arc::new(Semaphore::new(FETCH_CONCURRENCY));
-    let mut set = JoinSet::new();
-    for host in instances.keys().cloned() {
-        let origin = origins
-            .get(&host)
-            .cloned()
-            .unwrap_or_else(|| Url::parse(&f.config().origin_for(host.as_str())).expect("origin from a host name"));
-        let permit = limit.clone().acquire_owned().await.expect("never closed");
-        let f = f.clone();
-        set.spawn(async move {
-            let _permit = permit;
-            (host, nodeinfo::fetch(&f, &origin).await)
-        });
-    }
-    while let Some(done) = set.join_next().await {
-        let (host, result) = done.expect("nodeinfo tasks do not panic");
-        progress.work_done(1);
-        let entry = instances.get_mut(&host).expect("keys come from this map");
+    let jobs: Vec<(InstanceHost, Url)> = instances
+        .keys()
+        .map(|host| {
+            let origin = origins
+                .get(host)
+                .cloned()
+                .unwrap_or_else(|| Url::parse(&f.config().origin_for(host.as_str())).expect("origin from a host name"));
+            (host.clone(), origin)
+        })
+        .collect();
+    let hosts: Vec<InstanceHost> = jobs.iter().map(|(h, _)| h.clone()).collect();
+    let results = fanout::run(jobs, FETCH_CONCURRENCY, |(_, origin)| {
+        let (f, progress) = (f.clone(), progress.clone());
+        async move {
+            let result = nodeinfo::fetch(&f, &origin).await;
+            progress.work_done(1);
+            result
+        }
+    })
+    .await;
+    for (host, result) in hosts.into_iter().zip(results) {
+        let entry = instances.entry(host.clone()).or_default();
         entry.connected_address = f.connected(host.as_str());
         match result {
-            Ok(n) => entry.nodeinfo = n,
-            Err(e) => entry.nodeinfo_error = Some(Failure::from(&e)),
+            Ok(Ok(n)) => entry.nodeinfo = n,
+            Ok(Err(e)) => entry.nodeinfo_error = Some(Failure::from(&e)),
+            Err(p) => {
+                progress.work_done(1);
+                entry.nodeinfo_error = Some(Failure::internal(&p));
+            }
         }
     }
     instances

@@ -8,8 +8,10 @@
 //! - [`handle`], [`config`], [`error`]: the edges: validated input, configuration, errors.
 //! - [`dns`], [`ratelimit`], [`http`]: the safe, polite network layer every request uses.
 //! - [`webfinger`], [`mastodon`], [`activitypub`], [`nodeinfo`]: one module per protocol.
+//! - [`fanout`]: the bounded, panic-proof fan-out every concurrent stage uses.
 //! - [`crawl`]: the crawl over a [`crawl::Frontier`] of work, producing a [`crawl::CrawlReport`].
 //! - [`asn`], [`org`], [`attribution`]: from host to addresses, AS, range and organisation.
+//! - [`metrics`]: the concentration metrics of every level and weight (one implementation).
 //! - [`report`]: the printed and JSON summaries.
 //! - [`store`]: every crawl kept as a snapshot in SQLite (one writer, resumable, locked);
 //!   [`pipeline`]: crawl → attribute → store, the one path `crawl`, `demo`, benchmarks and
@@ -27,9 +29,11 @@ pub mod config;
 pub mod crawl;
 pub mod dns;
 pub mod error;
+pub mod fanout;
 pub mod handle;
 pub mod http;
 pub mod mastodon;
+pub mod metrics;
 pub mod nodeinfo;
 pub mod org;
 pub mod pipeline;

@@ -49,6 +49,9 @@ pub struct RestAccount {
     pub uri: Option<String>,
     #[serde(default)]
     pub url: Option<String>,
+    /// The day of the last post (`YYYY-MM-DD`), or null.
+    #[serde(default)]
+    pub last_status_at: Option<String>,
 }
 
 impl RestAccount {
@@ -85,6 +88,7 @@ impl RestAccount {
             followers_count: self.followers_count,
             following_count: self.following_count,
             nobot_tag: self.note.as_deref().is_some_and(bio_opts_out),
+            last_status_at: self.last_status_at.clone(),
             fetch_error: None,
         }
     }
@@ -235,12 +239,13 @@ mod tests {
     #[test]
     fn local_accounts_get_the_local_domain() {
         let a: RestAccount = serde_json::from_str(
-            r##"{"id":"1","username":"ann","acct":"ann","uri":"https://social.example.com/users/ann","note":"#nobot"}"##,
+            r##"{"id":"1","username":"ann","acct":"ann","uri":"https://social.example.com/users/ann","note":"#nobot","last_status_at":"2022-12-01"}"##,
         )
         .unwrap();
         let acc = a.into_account("example.com");
         assert_eq!(acc.handle.as_deref(), Some("@ann@example.com"));
         assert_eq!(acc.server, Some(InstanceHost::new("social.example.com")));
         assert!(acc.nobot_tag);
+        assert_eq!(acc.last_status_at.as_deref(), Some("2022-12-01"));
     }
 }

@@ -12,14 +12,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use crate::attribution::Attributor;
 use crate::cli::Context;
 use crate::config::Config;
 use crate::crawl::{self, CrawlOptions, Frontier, MemoryFrontier, Task};
 use crate::error::Result;
+use crate::fanout;
 use crate::progress::Progress;
 use crate::report::Snapshot;
 use crate::store::journal::StoreJournal;
@@ -57,22 +56,34 @@ async fn attribute_all(
     report: &crawl::CrawlReport,
     progress: &Progress,
 ) -> BTreeMap<String, crate::attribution::HostAttribution> {
-    let limit = Arc::new(Semaphore::new(ATTRIBUTION_CONCURRENCY));
-    let mut set = JoinSet::new();
     progress.add_work(report.instances.len() as u64);
-    for (host, r) in &report.instances {
-        let permit = limit.clone().acquire_owned().await.expect("never closed");
-        let (a, host, connected) = (attributor.clone(), host.to_string(), r.connected_address);
-        set.spawn(async move {
-            let _permit = permit;
-            a.host(&host, connected).await
-        });
-    }
+    let jobs: Vec<_> = report
+        .instances
+        .iter()
+        .map(|(host, r)| (host.to_string(), r.connected_address))
+        .collect();
+    let hosts: Vec<String> = jobs.iter().map(|(h, _)| h.clone()).collect();
+    let results = fanout::run(jobs, ATTRIBUTION_CONCURRENCY, |(host, connected)| {
+        let (a, progress) = (attributor.clone(), progress.clone());
+        async move {
+            let h = a.host(&host, connected).await;
+            progress.work_done(1);
+            h
+        }
+    })
+    .await;
     let mut out = BTreeMap::new();
-    while let Some(done) = set.join_next().await {
-        let h = done.expect("attribution tasks do not panic");
-        progress.work_done(1);
-        out.insert(h.host.clone(), h);
+    for (host, result) in hosts.into_iter().zip(results) {
+        match result {
+            Ok(h) => {
+                out.insert(h.host.clone(), h);
+            }
+            // Left unattributed: the metrics count it apart as "not attributed".
+            Err(p) => {
+                progress.work_done(1);
+                progress.warn(&format!("attributing {host}: {p}"));
+            }
+        }
     }
     out
 }

@@ -59,16 +59,11 @@ pub fn ranked(weights: &BTreeMap<String, f64>) -> Vec<Share> {
     v
 }
 
-/// The smallest number of rows whose shares reach `target` (0–1).
+/// The smallest number of rows whose shares reach `target` (0–1), as
+/// [`crate::metrics::k_to_reach`] counts it.
 pub fn k_to_reach(shares: &[Share], target: f64) -> usize {
-    let mut sum = 0.0;
-    for (i, s) in shares.iter().enumerate() {
-        sum += s.share;
-        if sum + 1e-9 >= target {
-            return i + 1;
-        }
-    }
-    shares.len()
+    let shares: Vec<f64> = shares.iter().map(|s| s.share).collect();
+    crate::metrics::k_to_reach(&shares, target)
 }
 
 impl Snapshot {
@@ -204,6 +199,14 @@ fn plural(n: u64, word: &str) -> String {
 
 fn render_seed(out: &mut String, s: &crate::crawl::SeedReport) {
     let who = s.handle.as_deref().unwrap_or(&s.input);
+    if let Some(first) = &s.duplicate_of {
+        let _ = writeln!(
+            out,
+            "{}: duplicate of {first} (the same account, {who}), crawled once",
+            s.input
+        );
+        return;
+    }
     if let Some(e) = &s.error {
         let _ = writeln!(out, "{who}: failed: {}", e.message);
         return;

@@ -39,9 +39,15 @@ const RULES: &[(&str, &str, &str)] = &[
     ("*", "repeats accounts already listed", "paging_loop"),
     ("*", "crawl.max_accounts", "max_accounts"),
     ("*", "timed out", "timeout"),
+    ("*", "robots.txt of", "robots"),
+    ("*", "malformed response", "malformed"),
+    ("*", "gave up after", "rate_limited"),
+    ("*", "response larger than", "too_large"),
+    ("*", ": HTTP ", "http_status"),
 ];
 
-/// The fine kind of a failure of class `class` (the crawl's `Error::kind`) with `message`.
+/// The fine kind of a failure of class `class` (the crawl's `Error::kind`, or for failures
+/// known only by their message the kind to fall back on) with `message`.
 pub fn failure_kind(class: &str, message: &str) -> String {
     RULES
         .iter()
@@ -53,14 +59,8 @@ pub fn failure_kind(class: &str, message: &str) -> String {
 /// The fine kind of a list status that is a failure (refused or partial); `None` otherwise.
 pub fn list_kind(status: &ListStatus) -> Option<String> {
     match status {
-        ListStatus::Refused { reason } => Some(match failure_kind("*", reason) {
-            k if k == "*" => "refused".to_string(),
-            k => k,
-        }),
-        ListStatus::Partial { reason } => Some(match failure_kind("*", reason) {
-            k if k == "*" => "partial".to_string(),
-            k => k,
-        }),
+        ListStatus::Refused { reason } => Some(failure_kind("refused", reason)),
+        ListStatus::Partial { reason } => Some(failure_kind("partial", reason)),
         ListStatus::Complete | ListStatus::Hidden { .. } => None,
     }
 }

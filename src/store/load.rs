@@ -28,7 +28,7 @@ fn parsed<T: std::str::FromStr>(v: Option<String>, what: &str) -> rusqlite::Resu
     v.map(|s| s.parse::<T>().map_err(|_| corrupt(what))).transpose()
 }
 
-/// An account from 14 columns starting at `at`: actor_uri, handle, host, then the state.
+/// An account from 15 columns starting at `at`: actor_uri, handle, host, then the state.
 fn account_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Account> {
     Ok(Account {
         actor_uri: r.get(at)?,
@@ -45,6 +45,7 @@ fn account_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Account> {
         following_count: u64_of(r.get(at + 11)?),
         nobot_tag: r.get(at + 12)?,
         fetch_error: r.get(at + 13)?,
+        last_status_at: r.get(at + 14)?,
     })
 }
 
@@ -112,7 +113,7 @@ fn seeds(conn: &Connection, id: i64) -> rusqlite::Result<Vec<SeedReport>> {
     let mut stmt = conn.prepare_cached(sql::SEEDS_OF)?;
     let mut seeds: Vec<SeedReport> = stmt
         .query_map([id], |r| {
-            let has_account = r.get::<_, Option<i64>>(21)?.is_some();
+            let has_account = r.get::<_, Option<i64>>(22)?.is_some();
             Ok(SeedReport {
                 input: r.get(1)?,
                 handle: r.get(2)?,
@@ -122,6 +123,7 @@ fn seeds(conn: &Connection, id: i64) -> rusqlite::Result<Vec<SeedReport>> {
                 following: None,
                 followers: None,
                 error: failure(r.get(5)?, r.get(6)?),
+                duplicate_of: r.get(23)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -13,7 +13,9 @@
 //! - [`load`] reads a snapshot back into the [`Snapshot`](crate::report::Snapshot) the crawl
 //!   produced: `crawl`, `report` and `demo` all print from the store.
 //! - [`lock`]: one crawl per database (an advisory lock that dies with its process);
-//!   [`prune`] deletes old snapshots; [`kinds`] names one failure kind per cause.
+//!   [`prune`] deletes old snapshots; [`kinds`] names one failure kind per cause;
+//!   [`metrics`] stores the snapshot's concentration metrics, computed once by
+//!   [`crate::metrics::compute`] in the transaction that completes it.
 //!
 //! The schema (tables and views) is documented in `migrations/*.sql` and in the README.
 
@@ -21,6 +23,7 @@ pub mod journal;
 pub mod kinds;
 pub mod load;
 pub mod lock;
+pub mod metrics;
 pub mod prune;
 pub mod save;
 pub mod schema;
@@ -133,6 +136,14 @@ impl Store {
         load::snapshot(&self.conn, id)
             .map_err(|e| self.sqlite(e))?
             .ok_or_else(|| Error::Store(format!("no snapshot {id} in {}", self.path.display())))
+    }
+
+    /// The stored concentration metrics of snapshot `id` (empty for a snapshot not complete).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn metrics(&self, id: i64) -> Result<crate::metrics::SnapshotMetrics> {
+        metrics::load(&self.conn, id).map_err(|e| self.sqlite(e))
     }
 
     /// The newest complete snapshot, if any.

@@ -109,7 +109,7 @@ impl<'t> Keys<'t> {
         let id = match found {
             Some(id) => id,
             None => {
-                let fetch_kind = a.fetch_error.as_deref().map(|m| kinds::failure_kind("*", m));
+                let fetch_kind = a.fetch_error.as_deref().map(|m| kinds::failure_kind("actor_fetch", m));
                 self.tx.prepare_cached(sql::STATE_PUT)?.execute(params![
                     account,
                     digest,
@@ -124,7 +124,8 @@ impl<'t> Keys<'t> {
                     a.following_count.map(u64_sql),
                     a.nobot_tag,
                     a.fetch_error,
-                    fetch_kind.map(|k| if k == "*" { "actor_fetch".to_string() } else { k }),
+                    fetch_kind,
+                    a.last_status_at,
                 ])?;
                 self.tx.last_insert_rowid()
             }
@@ -144,6 +145,7 @@ fn state_digest(a: &Account) -> i64 {
         (a.followers_count, a.following_count),
         a.nobot_tag,
         &a.fetch_error,
+        &a.last_status_at,
     );
     let bytes = serde_json::to_vec(&fields).expect("plain fields serialise");
     let hash = Sha256::digest(&bytes);
@@ -194,7 +196,8 @@ fn seed_rows(keys: &mut Keys<'_>, id: i64, position: i64, s: &SeedReport) -> rus
         state,
         kind,
         class,
-        message
+        message,
+        s.duplicate_of
     ])?;
     for list in [&s.following, &s.followers].into_iter().flatten() {
         list_rows(keys, id, position, list)?;
@@ -266,7 +269,6 @@ fn host_rows(keys: &mut Keys<'_>, id: i64, h: &HostAttribution) -> rusqlite::Res
         h.hosting_service
     ])?;
     for (position, a) in h.addresses.iter().enumerate() {
-        let text = |v: Option<String>| v;
         keys.tx.prepare_cached(sql::ADDRESS_PUT)?.execute(params![
             id,
             instance,
@@ -276,9 +278,9 @@ fn host_rows(keys: &mut Keys<'_>, id: i64, h: &HostAttribution) -> rusqlite::Res
             a.as_name,
             a.organisation,
             a.cdn,
-            text(a.range_start.map(|x| x.to_string())),
-            text(a.range_end.map(|x| x.to_string())),
-            text(a.cidr.map(|x| x.to_string())),
+            a.range_start.map(|x| x.to_string()),
+            a.range_end.map(|x| x.to_string()),
+            a.cidr.map(|x| x.to_string()),
             a.cover.to_string(),
             a.country,
             a.source

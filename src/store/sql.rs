@@ -72,3 +72,19 @@ pub const SNAPSHOT_STATUS: &str = include_str!("sql/snapshot_status.sql");
 pub const STATE_GET: &str = include_str!("sql/state_get.sql");
 /// `src/store/sql/state_put.sql`
 pub const STATE_PUT: &str = include_str!("sql/state_put.sql");
+/// `src/store/sql/metric_population_put.sql`
+pub const METRIC_POPULATION_PUT: &str = include_str!("sql/metric_population_put.sql");
+/// `src/store/sql/metric_summary_put.sql`
+pub const METRIC_SUMMARY_PUT: &str = include_str!("sql/metric_summary_put.sql");
+/// `src/store/sql/metric_bucket_put.sql`
+pub const METRIC_BUCKET_PUT: &str = include_str!("sql/metric_bucket_put.sql");
+/// `src/store/sql/metric_apart_put.sql`
+pub const METRIC_APART_PUT: &str = include_str!("sql/metric_apart_put.sql");
+/// `src/store/sql/metric_population_of.sql`
+pub const METRIC_POPULATION_OF: &str = include_str!("sql/metric_population_of.sql");
+/// `src/store/sql/metric_summary_of.sql`
+pub const METRIC_SUMMARY_OF: &str = include_str!("sql/metric_summary_of.sql");
+/// `src/store/sql/metric_bucket_of.sql`
+pub const METRIC_BUCKET_OF: &str = include_str!("sql/metric_bucket_of.sql");
+/// `src/store/sql/metric_apart_of.sql`
+pub const METRIC_APART_OF: &str = include_str!("sql/metric_apart_of.sql");

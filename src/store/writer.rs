@@ -261,6 +261,7 @@ fn complete(conn: &Connection, id: i64, snap: &Snapshot) -> std::result::Result<
         if changed != 1 {
             return Err(Failed::Store(format!("snapshot {id} is not running: not completed")));
         }
+        super::metrics::save(&tx, id, &crate::metrics::compute(snap))?;
         tx.execute(sql::JOURNAL_DELETE, [id])?;
     }
     tx.commit()?;

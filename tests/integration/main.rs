@@ -10,6 +10,7 @@ mod faults;
 mod politeness;
 mod queries;
 mod resume;
+mod seeds;
 mod store;
 mod timeline;
 mod tls;

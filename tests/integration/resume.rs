@@ -82,6 +82,13 @@ fn rows(db: &Path, id: i64) -> Vec<String> {
            JOIN instance i ON i.id = d.instance_id WHERE d.snapshot_id = ?1 ORDER BY i.host",
         "SELECT i.host, h.bucket, h.share FROM host_share h
            JOIN instance i ON i.id = h.instance_id WHERE h.snapshot_id = ?1 ORDER BY i.host, h.bucket",
+        "SELECT name, value FROM metric_population WHERE snapshot_id = ?1 ORDER BY name",
+        "SELECT level, weight, total, buckets, top1, top3, top5, top10, k50, k75, hhi, band, entropy,
+                effective, gini
+           FROM metric_summary WHERE snapshot_id = ?1 ORDER BY level, weight",
+        "SELECT level, weight, rank, key, label, amount, share FROM metric_bucket
+          WHERE snapshot_id = ?1 ORDER BY level, weight, rank",
+        "SELECT level, weight, what, amount FROM metric_apart WHERE snapshot_id = ?1 ORDER BY level, weight, what",
     ];
     let mut out = vec![];
     for q in queries {

@@ -70,6 +70,12 @@ fn a_stored_snapshot_reads_back_exactly() {
     // The stored snapshot starts when it was begun; everything else is as crawled.
     back.crawl.started_at = snap.crawl.started_at.clone();
     assert_eq!(back, snap);
+    // The metrics are stored once, as computed from the crawl.
+    let mut computed = whohosts::metrics::compute(&snap);
+    computed.levels.sort_by_key(|l| (l.level, l.weight));
+    let stored = store.metrics(1).unwrap();
+    assert!(stored.levels.len() >= 30, "{}", stored.levels.len());
+    assert_eq!(stored, computed);
     let listed: usize = snap.population().accounts_listed;
     assert!(listed > 50, "{listed}");
     let conn = store.connection();

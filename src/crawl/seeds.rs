@@ -1,0 +1,216 @@
+//! The seed flow: resolve every seed, then list each distinct actor once.
+//!
+//! All seeds are resolved (WebFinger) before any is listed, so seeds that turn out to name
+//! the same actor however they were written (`@demo@x`, `demo@x`, `acct:demo@x`,
+//! `https://x/@demo`) are listed once: the first as given is crawled, the others are recorded
+//! with `duplicate_of` naming it. Both stages fan out through [`crate::fanout`]; a seed
+//! whose task panics is recorded as failed (kind `internal`) and the others go on.
+
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{list_resolved, CrawlOptions, Failure, SeedReport, Shared, SEED_CONCURRENCY};
+use crate::fanout::{self, Panicked};
+use crate::handle::Handle;
+use crate::progress::Progress;
+use crate::webfinger::{self, Resolved};
+
+/// What becomes of one seed once all are resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Plan {
+    /// It could not be resolved.
+    Failed(Failure),
+    /// It names the same actor as seed number `of`, which is crawled instead.
+    Duplicate { of: usize, resolved: Resolved },
+    /// The first seed naming this actor: list it.
+    Crawl(Resolved),
+}
+
+/// Resolve, deduplicate and list the seeds `inputs`, reported in input order.
+pub(super) async fn crawl_all(shared: &Arc<Shared>, inputs: &[String], options: &CrawlOptions) -> Vec<SeedReport> {
+    let plans = plan(resolve_all(shared, inputs).await);
+    let jobs: Vec<(usize, String, Resolved)> = plans
+        .iter()
+        .zip(inputs)
+        .enumerate()
+        .filter_map(|(i, (p, input))| match p {
+            Plan::Crawl(r) => Some((i, input.clone(), r.clone())),
+            _ => None,
+        })
+        .collect();
+    let listed = fanout::run(jobs, SEED_CONCURRENCY, |(i, input, resolved)| {
+        let shared = shared.clone();
+        let mut opts = options.clone();
+        // The token belongs to the first seed as given, and to no other.
+        if i > 0 {
+            opts.token = None;
+        }
+        async move { list_resolved(&shared, &input, &resolved, &opts).await }
+    })
+    .await;
+    assemble(inputs, plans, listed, &shared.progress)
+}
+
+/// WebFinger every seed.
+async fn resolve_all(shared: &Arc<Shared>, inputs: &[String]) -> Vec<Result<Resolved, Failure>> {
+    let results = fanout::run(inputs.to_vec(), SEED_CONCURRENCY, |input| {
+        let shared = shared.clone();
+        async move {
+            shared.progress.note(&format!("resolving {input}"));
+            let handle: Handle = input.parse()?;
+            webfinger::resolve(&shared.fetcher, &handle).await
+        }
+    })
+    .await;
+    results
+        .into_iter()
+        .map(|r| match r {
+            Ok(Ok(resolved)) => Ok(resolved),
+            Ok(Err(e)) => Err(Failure::from(&e)),
+            Err(p) => Err(Failure::internal(&p)),
+        })
+        .collect()
+}
+
+/// The plan of each seed: the first to name an actor is crawled, later ones are duplicates.
+pub(super) fn plan(resolved: Vec<Result<Resolved, Failure>>) -> Vec<Plan> {
+    let mut first: HashMap<String, usize> = HashMap::new();
+    resolved
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| match r {
+            Err(f) => Plan::Failed(f),
+            Ok(r) => match first.entry(r.actor_uri.to_string()) {
+                Entry::Occupied(e) => Plan::Duplicate {
+                    of: *e.get(),
+                    resolved: r,
+                },
+                Entry::Vacant(e) => {
+                    e.insert(i);
+                    Plan::Crawl(r)
+                }
+            },
+        })
+        .collect()
+}
+
+/// One report per input, in input order: `listed` holds the results of the `Crawl` plans,
+/// in order; a listing that panicked becomes an `internal` failure of its seed.
+pub(super) fn assemble(
+    inputs: &[String],
+    plans: Vec<Plan>,
+    listed: Vec<Result<SeedReport, Panicked>>,
+    progress: &Progress,
+) -> Vec<SeedReport> {
+    let mut listed = listed.into_iter();
+    let failed = |input: &str, f: Failure, known: SeedReport| {
+        progress.warn(&format!("{input}: {}", f.message));
+        progress.seed_done();
+        SeedReport {
+            error: Some(f),
+            ..known
+        }
+    };
+    let mut out = vec![];
+    for (input, plan) in inputs.iter().zip(plans) {
+        let report = match plan {
+            Plan::Failed(f) => failed(input, f, SeedReport::new(input)),
+            Plan::Duplicate { of, resolved } => {
+                progress.seed_done();
+                SeedReport {
+                    duplicate_of: inputs.get(of).cloned(),
+                    ..SeedReport::resolved(input, &resolved)
+                }
+            }
+            Plan::Crawl(resolved) => match listed.next() {
+                Some(Ok(report)) => report,
+                Some(Err(p)) => failed(input, Failure::internal(&p), SeedReport::resolved(input, &resolved)),
+                None => failed(
+                    input,
+                    Failure::internal(&Panicked("the seed was never listed".into())),
+                    SeedReport::resolved(input, &resolved),
+                ),
+            },
+        };
+        out.push(report);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolved(user: &str) -> Resolved {
+        Resolved {
+            handle: format!("@{user}@x.example").parse().unwrap(),
+            actor_uri: format!("https://x.example/users/{user}").parse().unwrap(),
+            server: crate::handle::InstanceHost::new("x.example"),
+            via_host_meta: false,
+        }
+    }
+
+    #[test]
+    fn later_seeds_naming_the_same_actor_are_duplicates() {
+        let bad = Failure {
+            kind: "dns".into(),
+            message: "DNS y.example: no such host".into(),
+        };
+        let plans = plan(vec![
+            Ok(resolved("demo")),
+            Err(bad.clone()),
+            Ok(resolved("demo")),
+            Ok(resolved("other")),
+            Ok(resolved("demo")),
+        ]);
+        assert_eq!(
+            plans,
+            vec![
+                Plan::Crawl(resolved("demo")),
+                Plan::Failed(bad),
+                Plan::Duplicate {
+                    of: 0,
+                    resolved: resolved("demo")
+                },
+                Plan::Crawl(resolved("other")),
+                Plan::Duplicate {
+                    of: 0,
+                    resolved: resolved("demo")
+                },
+            ]
+        );
+    }
+
+    /// The crawl-level mapping of a panic: the seed whose listing panicked is failed with kind
+    /// `internal` and the panic's text; the seeds around it keep their reports.
+    #[tokio::test]
+    async fn a_panicking_seed_is_an_internal_failure_of_that_seed_only() {
+        let inputs: Vec<String> = ["@demo@x.example", "acct:demo@x.example", "@other@x.example"]
+            .map(String::from)
+            .to_vec();
+        let plans = plan(vec![Ok(resolved("demo")), Ok(resolved("demo")), Ok(resolved("other"))]);
+        // The listing jobs, run through the real fan-out: the second one panics.
+        let listed = fanout::run(["@demo@x.example", "@other@x.example"], 2, |input| async move {
+            if input.contains("other") {
+                panic!("listing {input} hit a bug");
+            }
+            SeedReport::resolved(input, &resolved("demo"))
+        })
+        .await;
+        let progress = Progress::new(3, true);
+        let seeds = assemble(&inputs, plans, listed, &progress);
+        assert_eq!(seeds.len(), 3);
+        assert_eq!(seeds[0], SeedReport::resolved("@demo@x.example", &resolved("demo")));
+        assert_eq!(seeds[1].duplicate_of.as_deref(), Some("@demo@x.example"));
+        assert_eq!(seeds[1].actor_uri.as_deref(), Some("https://x.example/users/demo"));
+        assert_eq!(seeds[1].error, None);
+        let err = seeds[2].error.as_ref().expect("the panicking seed failed");
+        assert_eq!(err.kind, "internal");
+        assert_eq!(
+            err.message,
+            "internal error (a bug in whohosts, please report it): listing @other@x.example hit a bug"
+        );
+        assert_eq!(seeds[2].handle.as_deref(), Some("@other@x.example"));
+    }
+}

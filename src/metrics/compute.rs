@@ -1,0 +1,376 @@
+//! From a [`Snapshot`] to the buckets of every level under every weight.
+//!
+//! First the listed accounts are made distinct (one key per actor URI, else per handle; an
+//! account seen under both is merged) and the follow edges counted; then each weight is a
+//! weight per instance host plus what is counted apart; then each level shares every host's
+//! weight between its buckets, with the address policy of the snapshot
+//! ([`crate::attribution::split_by`], the one implementation of it).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::{concentration, Bucket, Level, LevelMetrics, Population, SnapshotMetrics, Weight, ACTIVE_DAYS};
+use crate::account::{Account, ListStatus};
+use crate::attribution::{split_by, AddressAttribution, HostAttribution};
+use crate::crawl::OPTED_OUT;
+use crate::report::Snapshot;
+
+/// Reasons weight is counted apart.
+pub const NO_SERVER: &str = "no server";
+pub const ACTIVITY_UNKNOWN: &str = "activity unknown";
+pub const NO_NODEINFO: &str = "no nodeinfo";
+pub const NO_USER_COUNT: &str = "no user count";
+pub const NOT_ATTRIBUTED: &str = "not attributed";
+pub const UNRESOLVED: &str = "unresolved";
+pub const NO_AS: &str = "no AS";
+pub const NO_COUNTRY: &str = "no country";
+pub const NOT_MANAGED: &str = "not managed";
+
+/// One distinct account, merged over its appearances.
+#[derive(Debug, Default)]
+struct Distinct {
+    server: Option<String>,
+    last_status_at: Option<String>,
+    opted_out: bool,
+    fetch_failed: bool,
+}
+
+/// The accounts and edges of a snapshot, made distinct.
+#[derive(Debug, Default)]
+struct Graph {
+    accounts: Vec<Distinct>,
+    by_uri: HashMap<String, usize>,
+    by_handle: HashMap<String, usize>,
+    /// (seed, direction, account) of each distinct edge.
+    edges: BTreeSet<(String, &'static str, usize)>,
+    entries: usize,
+}
+
+impl Graph {
+    fn of(snapshot: &Snapshot) -> Graph {
+        let mut g = Graph::default();
+        for seed in &snapshot.crawl.seeds {
+            let seed_key = seed
+                .actor_uri
+                .clone()
+                .or(seed.handle.clone())
+                .unwrap_or(seed.input.clone());
+            for list in [&seed.following, &seed.followers].into_iter().flatten() {
+                for a in &list.accounts {
+                    g.entries += 1;
+                    let id = g.account(a);
+                    g.edges.insert((seed_key.clone(), list.direction.segment(), id));
+                }
+            }
+        }
+        g
+    }
+
+    /// The distinct account `a` is, merging what this appearance adds.
+    fn account(&mut self, a: &Account) -> usize {
+        let uri = a.actor_uri.clone();
+        let handle = a.handle.as_deref().map(|h| h.trim_start_matches('@').to_lowercase());
+        let known = uri
+            .as_ref()
+            .and_then(|u| self.by_uri.get(u))
+            .or_else(|| handle.as_ref().and_then(|h| self.by_handle.get(h)))
+            .copied();
+        let id = known.unwrap_or_else(|| {
+            self.accounts.push(Distinct::default());
+            self.accounts.len() - 1
+        });
+        if let Some(u) = uri {
+            self.by_uri.entry(u).or_insert(id);
+        }
+        if let Some(h) = handle {
+            self.by_handle.entry(h).or_insert(id);
+        }
+        let d = &mut self.accounts[id];
+        d.server = d.server.take().or_else(|| a.server.as_ref().map(|s| s.to_string()));
+        d.last_status_at = d.last_status_at.take().or_else(|| a.last_status_at.clone());
+        d.opted_out |= !a.may_expand();
+        d.fetch_failed |= a.fetch_error.is_some();
+        id
+    }
+}
+
+/// A weight per instance host, and the weight counted apart.
+#[derive(Debug, Default)]
+struct HostWeights {
+    hosts: BTreeMap<String, f64>,
+    apart: BTreeMap<String, f64>,
+}
+
+impl HostWeights {
+    fn add(&mut self, server: Option<&String>, w: f64) {
+        match server {
+            Some(s) => *self.hosts.entry(s.clone()).or_default() += w,
+            None => *self.apart.entry(NO_SERVER.into()).or_default() += w,
+        }
+    }
+
+    fn apart(&mut self, reason: &str) {
+        *self.apart.entry(reason.into()).or_default() += 1.0;
+    }
+}
+
+/// Days since 1970-01-01 of the `YYYY-MM-DD` that starts `s` (a date or an RFC 3339 time).
+fn day_number(s: &str) -> Option<i64> {
+    let d = s.get(..10)?;
+    let mut parts = d.split('-');
+    let (y, m, day): (i64, i64, i64) = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || !(0..=9999).contains(&y) {
+        return None;
+    }
+    // Days from civil (proleptic Gregorian), after Howard Hinnant's algorithm.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Whether a last post on `last` is within [`ACTIVE_DAYS`] of `end`; `None` when unknown.
+fn is_active(last: Option<&str>, end: Option<i64>) -> Option<bool> {
+    let (last, end) = (day_number(last?)?, end?);
+    Some(end - last <= ACTIVE_DAYS)
+}
+
+fn host_weights(snapshot: &Snapshot, g: &Graph, weight: Weight) -> HostWeights {
+    let mut hw = HostWeights::default();
+    let end = day_number(&snapshot.crawl.finished_at);
+    match weight {
+        Weight::Accounts => g.accounts.iter().for_each(|a| hw.add(a.server.as_ref(), 1.0)),
+        Weight::Edges => g
+            .edges
+            .iter()
+            .for_each(|(_, _, id)| hw.add(g.accounts[*id].server.as_ref(), 1.0)),
+        Weight::Active => {
+            for a in &g.accounts {
+                match is_active(a.last_status_at.as_deref(), end) {
+                    Some(true) => hw.add(a.server.as_ref(), 1.0),
+                    Some(false) => {}
+                    None => hw.apart(ACTIVITY_UNKNOWN),
+                }
+            }
+        }
+        Weight::Instances | Weight::Users => {
+            for host in instances(g) {
+                if weight == Weight::Instances {
+                    hw.add(Some(&host), 1.0);
+                    continue;
+                }
+                match nodeinfo(snapshot, &host).map(|n| n.users_total) {
+                    Some(Some(users)) => hw.add(Some(&host), users as f64),
+                    Some(None) => hw.apart(NO_USER_COUNT),
+                    None => hw.apart(NO_NODEINFO),
+                }
+            }
+        }
+    }
+    hw
+}
+
+/// The NodeInfo of instance `host`, when it published one.
+fn nodeinfo<'a>(snapshot: &'a Snapshot, host: &str) -> Option<&'a crate::nodeinfo::NodeInfo> {
+    let report = snapshot.crawl.instances.get(&crate::handle::InstanceHost::new(host))?;
+    report.nodeinfo.as_ref()
+}
+
+/// The instance hosts holding at least one counted account.
+fn instances(g: &Graph) -> BTreeSet<String> {
+    g.accounts.iter().filter_map(|a| a.server.clone()).collect()
+}
+
+/// Where one address goes at an address level: a bucket key, or a reason to count it apart.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Slot {
+    Bucket(String),
+    Apart(&'static str),
+}
+
+/// The slot and the bucket label of an address at `level`.
+fn address_slot(level: Level, a: &AddressAttribution) -> (Slot, String) {
+    let as_label = || match (a.asn, &a.as_name) {
+        (Some(n), Some(name)) => format!("AS{n} {name}"),
+        (Some(n), None) => format!("AS{n}"),
+        _ => String::new(),
+    };
+    match level {
+        Level::Organisation if a.cdn.is_some() => (Slot::Bucket(a.bucket()), a.bucket()),
+        Level::Organisation | Level::As if a.asn.is_none() => (Slot::Apart(NO_AS), String::new()),
+        Level::Organisation => (Slot::Bucket(a.organisation.clone()), a.organisation.clone()),
+        Level::As => (Slot::Bucket(format!("AS{}", a.asn.unwrap_or_default())), as_label()),
+        Level::Range => match (a.range_start, a.range_end) {
+            (Some(s), Some(e)) => (Slot::Bucket(format!("{s}-{e}")), format!("{s}-{e} ({})", as_label())),
+            _ => (Slot::Apart(NO_AS), String::new()),
+        },
+        Level::Block => (Slot::Bucket(a.cover.to_string()), a.cover.to_string()),
+        Level::Country => match &a.country {
+            Some(c) => (Slot::Bucket(c.to_uppercase()), c.to_uppercase()),
+            None => (Slot::Apart(NO_COUNTRY), String::new()),
+        },
+        Level::Instance | Level::Hosting => (Slot::Apart(NOT_ATTRIBUTED), String::new()),
+    }
+}
+
+/// How one host's weight (1) is shared between the slots of `level`; labels of new bucket
+/// keys go into `labels`.
+fn host_split(
+    snapshot: &Snapshot,
+    level: Level,
+    host: &str,
+    labels: &mut BTreeMap<String, String>,
+) -> BTreeMap<Slot, f64> {
+    let attribution: Option<&HostAttribution> = snapshot.hosts.get(host);
+    let one = |slot: Slot| BTreeMap::from([(slot, 1.0)]);
+    match (level, attribution) {
+        (Level::Instance, _) => {
+            labels.entry(host.to_string()).or_insert_with(|| host.to_string());
+            one(Slot::Bucket(host.to_string()))
+        }
+        (_, None) => one(Slot::Apart(NOT_ATTRIBUTED)),
+        (Level::Hosting, Some(h)) => match &h.hosting_service {
+            Some(s) => {
+                labels.entry(s.clone()).or_insert_with(|| s.clone());
+                one(Slot::Bucket(s.clone()))
+            }
+            None if h.addresses.is_empty() => one(Slot::Apart(UNRESOLVED)),
+            None => one(Slot::Apart(NOT_MANAGED)),
+        },
+        (_, Some(h)) => {
+            let policy = snapshot.attribution.address_policy;
+            for a in &h.addresses {
+                if let (Slot::Bucket(k), label) = address_slot(level, a) {
+                    labels.entry(k).or_insert(label);
+                }
+            }
+            split_by(policy, &h.addresses, h.connected, Slot::Apart(UNRESOLVED), |a| {
+                address_slot(level, a).0
+            })
+        }
+    }
+}
+
+fn level_metrics(snapshot: &Snapshot, level: Level, weight: Weight, hw: &HostWeights) -> LevelMetrics {
+    let mut labels = BTreeMap::new();
+    let mut sums: BTreeMap<String, f64> = BTreeMap::new();
+    let mut apart = hw.apart.clone();
+    for (host, w) in &hw.hosts {
+        for (slot, part) in host_split(snapshot, level, host, &mut labels) {
+            let target = match slot {
+                Slot::Bucket(k) => sums.entry(k),
+                Slot::Apart(reason) => apart.entry(reason.to_string()),
+            };
+            *target.or_default() += w * part;
+        }
+    }
+    let weights: Vec<f64> = sums.values().copied().collect();
+    let summary = concentration(&weights);
+    let mut buckets: Vec<Bucket> = sums
+        .into_iter()
+        .filter(|(_, w)| *w > 0.0)
+        .map(|(key, weight)| Bucket {
+            label: labels.get(&key).cloned().unwrap_or_else(|| key.clone()),
+            share: if summary.total > 0.0 {
+                weight / summary.total
+            } else {
+                0.0
+            },
+            key,
+            weight,
+        })
+        .collect();
+    buckets.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.key.cmp(&b.key)));
+    apart.retain(|_, w| *w > 0.0);
+    LevelMetrics {
+        level,
+        weight,
+        buckets,
+        summary,
+        apart,
+    }
+}
+
+fn population(snapshot: &Snapshot, g: &Graph) -> Population {
+    let mut p = Population {
+        seeds: snapshot.crawl.seeds.len(),
+        list_entries: g.entries,
+        edges: g.edges.len(),
+        accounts: g.accounts.len(),
+        ..Population::default()
+    };
+    for s in &snapshot.crawl.seeds {
+        let lists: Vec<_> = [&s.following, &s.followers].into_iter().flatten().collect();
+        if s.error.is_some() {
+            p.seeds_failed += 1;
+        } else if s.duplicate_of.is_some() {
+            p.seeds_duplicate += 1;
+        } else if lists.iter().all(|l| l.status == ListStatus::Complete) {
+            p.seeds_complete += 1;
+        }
+        let opted_out = |l: &&crate::account::FollowList| matches!(&l.status, ListStatus::Refused { reason } if reason == OPTED_OUT);
+        if lists.iter().any(opted_out) {
+            p.seeds_opted_out += 1;
+        }
+        for l in lists {
+            p.lists += 1;
+            match &l.status {
+                ListStatus::Complete => p.lists_complete += 1,
+                ListStatus::Hidden { unseen } => {
+                    p.lists_hidden += 1;
+                    p.accounts_unseen += unseen.unwrap_or(0);
+                }
+                ListStatus::Refused { .. } => p.lists_refused += 1,
+                ListStatus::Partial { .. } => p.lists_partial += 1,
+            }
+        }
+    }
+    let end = day_number(&snapshot.crawl.finished_at);
+    for a in &g.accounts {
+        p.accounts_without_server += usize::from(a.server.is_none());
+        p.accounts_opted_out += usize::from(a.opted_out);
+        p.accounts_fetch_failed += usize::from(a.fetch_failed);
+        match is_active(a.last_status_at.as_deref(), end) {
+            Some(true) => p.accounts_active += 1,
+            Some(false) => p.accounts_inactive += 1,
+            None => p.accounts_activity_unknown += 1,
+        }
+    }
+    for host in instances(g) {
+        p.instances += 1;
+        p.instances_without_nodeinfo += usize::from(nodeinfo(snapshot, &host).is_none());
+        match snapshot.hosts.get(&host) {
+            None => p.instances_not_attributed += 1,
+            Some(h) if h.addresses.is_empty() => p.instances_unresolved += 1,
+            Some(_) => {}
+        }
+    }
+    p
+}
+
+/// Every level under every weight, and the population, of `snapshot`.
+pub fn compute(snapshot: &Snapshot) -> SnapshotMetrics {
+    let g = Graph::of(snapshot);
+    let mut levels = vec![];
+    for weight in Weight::ALL {
+        let hw = host_weights(snapshot, &g, *weight);
+        for level in Level::ALL {
+            levels.push(level_metrics(snapshot, *level, *weight, &hw));
+        }
+    }
+    levels.sort_by_key(|l| (l.level, l.weight));
+    SnapshotMetrics {
+        population: population(snapshot, &g),
+        levels,
+    }
+}
+
+#[cfg(test)]
+#[path = "compute_tests.rs"]
+mod tests;

@@ -1,0 +1,105 @@
+//! The seed flow: one seed written several ways is crawled once; an actor listed by several
+//! seeds or directions is fetched once.
+
+use whohosts::sim::world::Software;
+
+use crate::common::*;
+
+const SPELLINGS: [&str; 4] = [
+    "@demo@masto.example",
+    "demo@masto.example",
+    "acct:demo@masto.example",
+    "https://masto.example/@demo",
+];
+
+fn demo_world() -> (Env, Vec<String>) {
+    let mut accounts = crowd("far.example", 7);
+    let follows = handles_of(&accounts);
+    accounts.push(acct("demo@masto.example", &follows));
+    let env = Env::start(world(
+        vec![
+            inst("masto.example", Software::Mastodon, "hetzner"),
+            inst("far.example", Software::Mastodon, "ovh"),
+        ],
+        accounts,
+    ));
+    (env, follows)
+}
+
+#[test]
+fn one_seed_written_four_ways_is_crawled_and_counted_once() {
+    let (env, follows) = demo_world();
+    let (snap, code) = env.crawl(&SPELLINGS);
+    assert_eq!(code, 0, "{snap}");
+    let list_requests = env
+        .paths("masto.example")
+        .iter()
+        .filter(|p| p.contains("/following"))
+        .count();
+    assert_eq!(list_requests, 1, "the list is fetched once");
+    let first = seed(&snap, SPELLINGS[0]);
+    assert_eq!(listed(&first["following"]), expected(&follows));
+    assert!(first["duplicate_of"].is_null());
+    for dup in &SPELLINGS[1..] {
+        let s = seed(&snap, dup);
+        assert_eq!(s["duplicate_of"], SPELLINGS[0], "{dup}");
+        assert!(s["following"].is_null(), "{dup} is not listed again");
+        assert_eq!(s["actor_uri"], first["actor_uri"], "{dup}");
+    }
+    assert_eq!(snap["crawl"]["instances"]["far.example"]["accounts"], 7, "counted once");
+    let text = env.run(&["crawl", SPELLINGS[0], SPELLINGS[2], SPELLINGS[3]]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains(
+            "acct:demo@masto.example: duplicate of @demo@masto.example (the same account, @demo@masto.example), crawled once"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("https://masto.example/@demo: duplicate of @demo@masto.example"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Population: 7 accounts listed"), "{stdout}");
+}
+
+#[test]
+fn an_actor_listed_by_two_seeds_and_both_directions_is_fetched_once() {
+    let n = 15;
+    let mut accounts = crowd("far.example", n);
+    let follows = handles_of(&accounts);
+    // Every crowd account follows s1 back, so s1's followers repeat its follows.
+    for a in &mut accounts {
+        a.follows = vec!["s1@a.example".into()];
+    }
+    accounts.push(acct("s1@a.example", &follows));
+    accounts.push(acct("s2@b.example", &follows));
+    let env = Env::start(world(
+        vec![
+            ap_only("a.example", "hetzner"),
+            ap_only("b.example", "ovh"),
+            inst("far.example", Software::Mastodon, "netcup"),
+        ],
+        accounts,
+    ));
+    let (snap, code) = env.crawl(&["--followers", "s1@a.example", "s2@b.example"]);
+    assert_eq!(code, 0, "{snap}");
+    for (input, list) in [
+        ("s1@a.example", "following"),
+        ("s1@a.example", "followers"),
+        ("s2@b.example", "following"),
+    ] {
+        let l = &seed(&snap, input)[list];
+        assert_eq!(l["source"], "activitypub", "{input} {list}");
+        assert_eq!(listed(l), expected(&follows), "{input} {list}: every actor filled in");
+    }
+    let mut actor_fetches: Vec<String> = env
+        .paths("far.example")
+        .into_iter()
+        .filter(|p| p.starts_with("/users/user") && !p.contains("/follow"))
+        .collect();
+    actor_fetches.sort();
+    let mut distinct = actor_fetches.clone();
+    distinct.dedup();
+    assert_eq!(distinct.len(), n);
+    assert_eq!(actor_fetches, distinct, "each actor URI is requested exactly once");
+}
