@@ -123,10 +123,114 @@ fn summary_has_one_line_per_snapshot() {
             r
         })
         .collect();
-    let line = |id: i64, hidden: i64, accounts: i64, follows: i64, instances: i64| {
+    // Week 0: 8 accounts (alice's 8; carol's and dan's are among them), 11 follows, OVH
+    // 2 of 8. Week 1: bob@b.example and eve join, bob@a.example stays in carol's list,
+    // dan's list is hidden; gus's instance is unresolved, so OVH holds 3 (ann, bob@a, mo)
+    // of the 9 attributed. Week 2: cy is gone, OVH 3 of 8.
+    let line = |id: i64, hidden: i64, counts: [i64; 3], share: f64, hhi: f64| {
         json!({"snapshot_id": id, "status": "complete", "seeds": 3, "failed_seeds": 0, "hidden_lists": hidden,
-               "accounts": accounts, "follows": follows, "instances": instances,
-               "organisations": null, "top_organisation": null, "top_share": null, "hhi": null})
+               "accounts": counts[0], "follows": counts[1], "instances": counts[2],
+               "organisations": 6, "top_organisation": "OVH", "top_share": share, "hhi": hhi})
     };
-    assert_eq!(got, [line(1, 0, 8, 11, 7), line(2, 1, 10, 10, 9), line(3, 1, 9, 9, 8)]);
+    assert_eq!(
+        got,
+        [
+            line(1, 0, [8, 11, 7], 0.25, 1875.0),
+            line(2, 1, [10, 10, 9], 3.0 / 9.0, 2098.765432098766),
+            line(3, 1, [9, 9, 8], 0.375, 2187.5)
+        ]
+    );
+}
+
+/// Rows without `started_at` (a time), each cut to `keys`.
+fn cut(rows: Vec<Value>, keys: &[&str]) -> Vec<Value> {
+    rows.into_iter()
+        .map(|r| keys.iter().map(|k| (k.to_string(), r[*k].clone())).collect())
+        .collect()
+}
+
+#[test]
+fn concentration_over_time_reads_the_stored_metrics() {
+    let (_env, db) = timeline_db();
+    let keys = [
+        "snapshot_id",
+        "buckets",
+        "top1",
+        "top3",
+        "k50",
+        "k75",
+        "hhi",
+        "band",
+        "gini",
+    ];
+    let row = |id: i64, top1: f64, top3: f64, hhi: f64, gini: f64| {
+        json!({"snapshot_id": id, "buckets": 6, "top1": top1, "top3": top3, "k50": 2, "k75": 4,
+               "hhi": hhi, "band": "high", "gini": gini})
+    };
+    // Organisations by accounts: 2,2,1,1,1,1 of 8; then 3,2,1,1,1,1 of 9; then 3,1,1,1,1,1 of 8.
+    assert_eq!(
+        cut(rows(&db, "concentration", &[]), &keys),
+        [
+            row(1, 0.25, 0.625, 1875.0, 1.0 / 6.0),
+            row(
+                2,
+                3.0 / 9.0,
+                3.0 / 9.0 + 2.0 / 9.0 + 1.0 / 9.0,
+                2098.765432098766,
+                0.24074074074074073
+            ),
+            row(3, 0.375, 0.625, 2187.5, 0.20833333333333337),
+        ]
+    );
+    let effective = rows(&db, "concentration", &[])[0]["effective"].as_f64().unwrap();
+    assert!(
+        (effective - 4.0 * 2f64.sqrt()).abs() < 1e-9,
+        "e^H of (1/4, 1/4, 1/8 x 4) is 4 sqrt 2"
+    );
+    // Instances by instances: every instance once, 7 then 9 then 8.
+    let by_instance = rows(&db, "concentration", &[("level", "instance"), ("weight", "instances")]);
+    let got: Vec<(i64, f64)> = by_instance
+        .iter()
+        .map(|r| (r["buckets"].as_i64().unwrap(), r["hhi"].as_f64().unwrap()))
+        .collect();
+    for ((buckets, hhi), n) in got.iter().zip([7, 9, 8]) {
+        assert_eq!(*buckets, n);
+        assert!(
+            (hhi - 10_000.0 / n as f64).abs() < 1e-9,
+            "{hhi} for {n} equal instances"
+        );
+    }
+    assert_eq!(got.len(), 3);
+}
+
+#[test]
+fn one_organisation_or_as_share_over_time() {
+    let (_env, db) = timeline_db();
+    let keys = ["snapshot_id", "rank", "amount", "share"];
+    let row = |id: i64, rank: Value, amount: f64, share: f64| json!({"snapshot_id": id, "rank": rank, "amount": amount, "share": share});
+    assert_eq!(
+        cut(rows(&db, "share", &[("name", "OVH")]), &keys),
+        [
+            row(1, json!(1), 2.0, 0.25),
+            row(2, json!(1), 3.0, 3.0 / 9.0),
+            row(3, json!(1), 3.0, 0.375)
+        ]
+    );
+    // Absent weeks count 0; the CDN bucket exists only in week 1.
+    assert_eq!(
+        cut(
+            rows(&db, "share", &[("name", "behind CDN Cloudflare, origin unknown")]),
+            &keys
+        ),
+        [
+            row(1, Value::Null, 0.0, 0.0),
+            row(2, json!(5), 1.0, 1.0 / 9.0),
+            row(3, Value::Null, 0.0, 0.0)
+        ]
+    );
+    // An AS by its key; DigitalOcean's AS left with mig.example.
+    assert_eq!(
+        cut(rows(&db, "share", &[("level", "as"), ("name", "AS14061")]), &["amount"]),
+        [json!({"amount": 1.0}), json!({"amount": 0.0}), json!({"amount": 0.0})]
+    );
 }
