@@ -234,3 +234,128 @@ fn one_organisation_or_as_share_over_time() {
         [json!({"amount": 1.0}), json!({"amount": 0.0}), json!({"amount": 0.0})]
     );
 }
+
+/// `whohosts --db DB query ARGS`: (exit code, stdout, stderr).
+fn cli(env: &Env, db: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = env.cmd().arg("--db").arg(db).arg("query").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_query_command_lists_runs_and_formats() {
+    let (env, db) = timeline_db();
+    let (code, list, _) = cli(&env, &db, &["--list"]);
+    assert_eq!(code, 0);
+    for q in whohosts::query::SHIPPED {
+        assert!(
+            list.contains(&format!("\n{}\n", q.name)) || list.starts_with(q.name),
+            "{} missing",
+            q.name
+        );
+    }
+    assert!(
+        list.contains("    --param name=… (required): the bucket, as reports name it"),
+        "{list}"
+    );
+    assert!(
+        list.contains("    --param level=… (default organisation): instance, organisation"),
+        "{list}"
+    );
+    let (code, csv, err) = cli(
+        &env,
+        &db,
+        &["host-changes", "--param", "from=1", "-p", "to=2", "--format", "csv"],
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        csv,
+        "instance,from_snapshot,to_snapshot,from_asn,to_asn,from_hosting,to_hosting\n\
+         cdn.example,1,2,51167,13335,Contabo,\"behind CDN Cloudflare, origin unknown\"\n\
+         mig.example,1,2,14061,16276,DigitalOcean,OVH\n"
+    );
+    let (_, table, _) = cli(&env, &db, &["share", "-p", "name=OVH"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["snapshot_id", "started_at", "rank", "amount", "share"]
+    );
+    assert!(lines[4].ends_with("     1       3   0.375"), "{table}");
+}
+
+#[test]
+fn query_mistakes_are_one_clear_line() {
+    let (env, db) = timeline_db();
+    let cases: [(&[&str], String); 4] = [
+        (
+            &["host-changes", "-p", "form=1"],
+            "whohosts: query host-changes: unknown parameter \"form\" (it takes to, from)\n".into(),
+        ),
+        (
+            &["share"],
+            "whohosts: query share: missing parameter \"name\": add --param name=VALUE\n".into(),
+        ),
+        (
+            &["trend"],
+            "whohosts: query trend: no such query (there are: summary, concentration, share, host-changes, instance-changes, moved-accounts; see `whohosts query --list`)\n".into(),
+        ),
+        (
+            &["summary", "-p", "oops"],
+            "".into(),
+        ),
+    ];
+    for (args, want) in &cases[..3] {
+        let (code, out, err) = cli(&env, &db, args);
+        assert_eq!((code, out.as_str(), &err), (1, "", want));
+    }
+    let (code, _, err) = cli(&env, &db, cases[3].0);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"oops\" is not NAME=VALUE"), "{err}");
+    let missing = env.dir.path().join("none.db");
+    let (code, _, err) = cli(&env, &missing, &["summary"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!(
+            "whohosts: query {}: no database here (crawl first, or name one with --db)\n",
+            missing.display()
+        )
+    );
+    assert!(!missing.exists(), "a query never creates a database");
+}
+
+#[test]
+fn own_sql_runs_read_only() {
+    let (env, db) = timeline_db();
+    let mine = env.dir.path().join("mine.sql");
+    std::fs::write(
+        &mine,
+        "-- mine: unreachable instances\nSELECT instance, unreachable FROM instance_hosting\n WHERE snapshot_id = :s AND unreachable IS NOT NULL ORDER BY instance",
+    )
+    .unwrap();
+    let sql = mine.to_str().unwrap();
+    let (code, json, _) = cli(&env, &db, &["--sql", sql, "-p", "s=3", "--format", "json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<Value>(&json).unwrap(),
+        json!([{"instance": "dead.example", "unreachable": "connection"}, {"instance": "gone.example", "unreachable": "dns_nxdomain"}])
+    );
+    let before = std::fs::read(&db).unwrap();
+    for write in [
+        "DELETE FROM snapshot",
+        "UPDATE instance SET host = 'x'",
+        "DROP VIEW snapshot_step",
+    ] {
+        std::fs::write(&mine, write).unwrap();
+        let (code, _, err) = cli(&env, &db, &["--sql", sql]);
+        assert_eq!(code, 1);
+        assert_eq!(
+            err,
+            format!("whohosts: query {sql}: it would change the database; queries are read-only\n")
+        );
+    }
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the database is untouched");
+}
