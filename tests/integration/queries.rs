@@ -359,3 +359,55 @@ fn own_sql_runs_read_only() {
     }
     assert_eq!(std::fs::read(&db).unwrap(), before, "the database is untouched");
 }
+
+#[test]
+fn demo_crawls_several_weeks_and_ends_with_the_stored_trend() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let bin = || {
+        let mut c = assert_cmd::Command::cargo_bin("whohosts").unwrap();
+        c.env_remove("WHOHOSTS_CONFIG")
+            .env_remove("WHOHOSTS_DB")
+            .arg("--quiet")
+            .arg("--db")
+            .arg(&db);
+        c.timeout(std::time::Duration::from_secs(120));
+        c
+    };
+    let out = bin().args(["demo", "--size", "40", "--seed", "3"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("), changing over 3 weeks.\n\nWeek 0:\n@demo@flagship.example"),
+        "{text}"
+    );
+    let trend = text.split("Trend, one snapshot a week").nth(1).expect("a trend");
+    let out = bin()
+        .args(["query", "concentration", "--format", "json"])
+        .output()
+        .unwrap();
+    let stored: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stored.len(), 4, "weeks 0 to 3 stored");
+    for (week, row) in stored.iter().enumerate() {
+        let line = format!(
+            "  {week:>4}  {:>13}  {:>5.1} %  {:>4.1} %  {:>3}  {:>4.0}  {}\n",
+            row["buckets"].as_i64().unwrap(),
+            100.0 * row["top1"].as_f64().unwrap(),
+            100.0 * row["top3"].as_f64().unwrap(),
+            row["k50"].as_i64().unwrap(),
+            row["hhi"].as_f64().unwrap(),
+            row["band"].as_str().unwrap()
+        );
+        assert!(trend.contains(&line), "{line:?} not in {trend}");
+    }
+    let changed = bin()
+        .args(["query", "host-changes", "-p", "from=1", "-p", "to=4", "--format", "csv"])
+        .output()
+        .unwrap();
+    let hosts = String::from_utf8(changed.stdout).unwrap().lines().count() - 1;
+    assert!(
+        trend.contains(&format!("\nSince week 0: {hosts} instances changed host, ")),
+        "{trend}"
+    );
+    assert!(hosts > 0, "the generated weeks migrate instances");
+}
