@@ -319,10 +319,12 @@ fn demo_stores_into_the_database_it_is_given() {
         .output()
         .unwrap();
     assert_eq!(demo.status.code(), Some(0), "{}", String::from_utf8_lossy(&demo.stderr));
-    let report = bare().arg("--db").arg(&db).arg("report").output().unwrap();
+    let report = bare().arg("--db").arg(&db).args(["report", "1"]).output().unwrap();
     let demo_text = String::from_utf8(demo.stdout).unwrap();
-    // The demo prints a line about the simulator and a blank line, then the stored report.
-    let body = demo_text.splitn(3, '\n').nth(2).unwrap();
+    // The demo prints a line about the simulator, a blank line and "Week 0:", then the
+    // stored report of snapshot 1 (week 0), then the trend over the later weeks.
+    let body = demo_text.split("Week 0:\n").nth(1).unwrap();
+    let body = body.split("\nTrend, one snapshot a week").next().unwrap();
     assert!(body.contains("By hosting organisations"), "{body}");
     assert_eq!(String::from_utf8(report.stdout).unwrap(), body);
 }
