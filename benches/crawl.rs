@@ -20,10 +20,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use whohosts::cli::crawl::snapshot;
 use whohosts::cli::Context;
 use whohosts::config::{Config, RateLimit, DEFAULT_HOST_CONCURRENCY};
 use whohosts::crawl::CrawlOptions;
+use whohosts::pipeline::snapshot;
 use whohosts::sim::server::Logged;
 use whohosts::sim::world::World;
 use whohosts::sim::{self, generate};

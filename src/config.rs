@@ -67,6 +67,8 @@ pub struct Config {
     pub contact_url: String,
     /// Where downloaded databases live; empty = `$XDG_DATA_HOME/whohosts`.
     pub data_dir: String,
+    /// The snapshot database; empty = `whohosts.db` in the data directory.
+    pub database: String,
     /// HTTP client safety and politeness.
     pub network: Network,
     /// Default per-host request budget.
@@ -256,6 +258,7 @@ impl Default for Config {
         Config {
             contact_url: DEFAULT_CONTACT_URL.into(),
             data_dir: String::new(),
+            database: String::new(),
             network: Network::default(),
             rate_limit: RateLimit::default(),
             hosts: BTreeMap::new(),

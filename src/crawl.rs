@@ -176,7 +176,8 @@ pub struct CrawlOptions {
     pub token: Option<String>,
 }
 
-fn now_rfc3339() -> String {
+/// The current time, RFC 3339, to the second.
+pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 

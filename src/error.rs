@@ -109,7 +109,42 @@ pub enum Error {
     /// An earlier failure for the same host, remembered (e.g. its robots.txt was unreachable).
     #[error("{0}")]
     Again(std::sync::Arc<Error>),
+
+    /// A trend query that cannot run as asked (unknown query or parameter, a write attempt,
+    /// an SQL error), naming the query or file.
+    #[error("query {name}: {message}")]
+    Query { name: String, message: String },
+    /// An SQLite error on the snapshot database.
+    #[error("database {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// A file that is not a whohosts database; it is left untouched.
+    #[error("{path} is not a whohosts database ({reason}); it was left untouched: pass --db to use another file")]
+    NotOurDatabase { path: PathBuf, reason: String },
+
+    /// A database written by a newer whohosts.
+    #[error("{path} was written by a newer whohosts (schema version {found}; this one knows up to {known}): upgrade whohosts to use it")]
+    NewerDatabase { path: PathBuf, found: i64, known: i64 },
+
+    /// Another whohosts process holds the database.
+    #[error("{path} is in use by another whohosts ({holder}); try again when it has finished")]
+    Locked { path: PathBuf, holder: String },
+
+    /// A snapshot-store request that cannot be met (no such snapshot, the writer stopped).
+    #[error("{0}")]
+    Store(String),
 }
+
+/// Exit code: another whohosts holds the database.
+pub const EXIT_LOCKED: u8 = 3;
+/// Exit code: the crawl was interrupted (SIGINT, SIGTERM); run the same command to continue.
+pub const EXIT_INTERRUPTED: u8 = 4;
+/// Exit code: the database file is not whohosts', or is from a newer whohosts.
+pub const EXIT_DATABASE_REFUSED: u8 = 5;
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -142,7 +177,30 @@ impl Error {
             Error::Dns { .. } => "dns",
             Error::AsnLine { .. } | Error::AsnDb { .. } => "asn-db",
             Error::World(_) => "world",
+            Error::Query { .. } => "query",
+            Error::Sqlite { .. } | Error::NotOurDatabase { .. } | Error::NewerDatabase { .. } => "database",
+            Error::Locked { .. } => "locked",
+            Error::Store(_) => "store",
             Error::Again(e) => e.kind(),
+        }
+    }
+
+    /// The process exit code for this error when it ends a command (see the README's table):
+    /// 3 when another process holds the database, 5 when the database file is refused,
+    /// 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Locked { .. } => EXIT_LOCKED,
+            Error::NotOurDatabase { .. } | Error::NewerDatabase { .. } => EXIT_DATABASE_REFUSED,
+            _ => 1,
+        }
+    }
+
+    /// An [`Error::Sqlite`] for `path`.
+    pub fn sqlite(path: impl Into<PathBuf>, source: rusqlite::Error) -> Self {
+        Error::Sqlite {
+            path: path.into(),
+            source,
         }
     }
 

@@ -136,6 +136,22 @@ impl<'a> Request<'a> {
     }
 }
 
+/// Where a crawl's responses are recorded, and answered from when the crawl resumes
+/// (implemented by the snapshot store's journal). Keyed by URL, `Accept` and whether a token
+/// was sent; never given the token.
+pub trait Journal: Send + Sync {
+    /// The response recorded earlier for this request, if any.
+    fn replay(&self, url: &Url, accept: &str, authenticated: bool) -> Option<Page>;
+    /// Record a response (waits while the recorder is behind).
+    fn record<'a>(
+        &'a self,
+        url: &'a Url,
+        accept: &'a str,
+        authenticated: bool,
+        page: &'a Page,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+}
+
 enum Robots {
     Rules(texting_robots::Robot),
     AllowAll,
@@ -152,6 +168,7 @@ pub struct Fetcher {
     pool: HostPool,
     robots: Mutex<HashMap<String, Arc<OnceCell<Arc<Robots>>>>>,
     connected: Mutex<HashMap<String, IpAddr>>,
+    journal: Option<Arc<dyn Journal>>,
 }
 
 impl Fetcher {
@@ -190,7 +207,15 @@ impl Fetcher {
             dns,
             robots: Mutex::new(HashMap::new()),
             connected: Mutex::new(HashMap::new()),
+            journal: None,
         })
+    }
+
+    /// Record every response [`Fetcher::get`] returns in `journal`, and answer from it the
+    /// requests it already holds.
+    pub fn with_journal(mut self, journal: Arc<dyn Journal>) -> Self {
+        self.journal = Some(journal);
+        self
     }
 
     /// The configuration in force.
@@ -244,7 +269,24 @@ impl Fetcher {
     /// [`Error::Refused`], [`Error::RobotsDisallowed`], [`Error::Transport`],
     /// [`Error::TooLarge`], [`Error::RetriesExhausted`].
     pub async fn get(&self, url: &Url, req: Request<'_>) -> Result<Page> {
-        self.fetch(url, req, true).await
+        let Some(journal) = &self.journal else {
+            return self.fetch(url, req, true).await;
+        };
+        let authenticated = req.bearer.is_some();
+        if let Some(page) = journal.replay(url, req.accept, authenticated) {
+            if let (Some(addr), Some(host)) = (page.remote, page.url.host_str()) {
+                self.note_connected(host, addr.ip());
+            }
+            return Ok(page);
+        }
+        let page = self.fetch(url, req, true).await?;
+        journal.record(url, req.accept, authenticated, &page).await;
+        Ok(page)
+    }
+
+    fn note_connected(&self, host: &str, ip: IpAddr) {
+        let mut map = self.connected.lock().expect("connected map lock is never poisoned");
+        map.insert(host.to_ascii_lowercase(), ip);
     }
 
     async fn fetch(&self, url: &Url, req: Request<'_>, robots: bool) -> Result<Page> {
@@ -362,8 +404,7 @@ impl Fetcher {
             body.extend_from_slice(&chunk);
         }
         if let (Some(addr), Some(host)) = (resp.remote_addr(), url.host_str()) {
-            let mut map = self.connected.lock().expect("connected map lock is never poisoned");
-            map.insert(host.to_ascii_lowercase(), addr.ip());
+            self.note_connected(host, addr.ip());
         }
         Ok(Page {
             url: url.clone(),

@@ -14,6 +14,9 @@
 //! - [`asn`], [`org`], [`attribution`]: from host to addresses, AS, range and organisation.
 //! - [`metrics`]: the concentration metrics of every level and weight (one implementation).
 //! - [`report`]: the printed and JSON summaries.
+//! - [`store`]: every crawl kept as a snapshot in SQLite (one writer, resumable, locked);
+//!   [`pipeline`]: crawl → attribute → store, the one path `crawl`, `demo`, benchmarks and
+//!   tests take.
 //! - [`cli`]: the subcommands, one file each; `main.rs` only wires them up.
 //! - [`sim`]: the simulated fediverse (HTTP + DNS on loopback) used by tests, benchmarks and
 //!   `whohosts demo`.
@@ -36,10 +39,13 @@ pub mod metrics;
 pub mod nodeinfo;
 pub mod org;
 pub mod pager;
+pub mod pipeline;
 pub mod progress;
+pub mod query;
 pub mod ratelimit;
 pub mod report;
 pub mod sim;
+pub mod store;
 pub mod webfinger;
 
 pub use error::{Error, Result};

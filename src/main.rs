@@ -18,8 +18,9 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(args)) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
+            let code = e.exit_code();
             logging::error_line(&anyhow::Error::from(e).to_string());
-            ExitCode::FAILURE
+            ExitCode::from(code)
         }
     }
 }

@@ -10,7 +10,11 @@ pub mod demo;
 pub mod logging;
 pub mod lookup;
 pub mod output;
+pub mod prune;
+pub mod query;
+pub mod report;
 pub mod sim;
+pub mod snapshots;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -39,6 +43,15 @@ pub struct Cli {
         value_name = "FILE"
     )]
     pub config: Option<PathBuf>,
+    /// Snapshot database [default: `database` in config, then $XDG_DATA_HOME/whohosts/whohosts.db]
+    #[arg(
+        long,
+        global = true,
+        env = "WHOHOSTS_DB",
+        hide_env_values = true,
+        value_name = "FILE"
+    )]
+    pub db: Option<PathBuf>,
     /// No progress bar, only results and errors
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -66,6 +79,14 @@ pub enum Command {
     AsnDb(asn_db::Command),
     /// Serve a simulated fediverse on loopback until interrupted
     Sim(sim::Args),
+    /// List the stored snapshots
+    Snapshots(snapshots::Args),
+    /// Print the stored report of a snapshot (default: the latest complete one)
+    Report(report::Args),
+    /// Delete old snapshots and what only they referenced
+    Prune(prune::Args),
+    /// Run a trend query over the stored snapshots (see --list)
+    Query(query::Args),
 }
 
 /// Output formats of `lookup`.
@@ -86,6 +107,9 @@ pub enum ReportFormat {
 /// Smallest generated world (the generator needs a large instance and a tail).
 pub const MIN_WORLD_SIZE: usize = 3;
 
+/// The most weeks of changes `--weeks` generates.
+pub const MAX_WEEKS: u32 = 520;
+
 /// Which simulated world to serve (`demo`, `sim`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct WorldArgs {
@@ -98,6 +122,10 @@ pub struct WorldArgs {
     /// A world file instead of a generated world (TOML or JSON, see tests/fixtures/worlds)
     #[arg(long, value_name = "FILE")]
     pub world: Option<PathBuf>,
+    /// Weeks of changes added to the generated world (accounts move, instances migrate, die,
+    /// appear) [default: sim 0, demo 3]
+    #[arg(long, value_name = "N")]
+    pub weeks: Option<u32>,
 }
 
 impl WorldArgs {
@@ -114,7 +142,19 @@ impl WorldArgs {
                 value: self.size.to_string(),
                 message: format!("a generated world has at least {MIN_WORLD_SIZE} instances"),
             }),
-            None => Ok(crate::sim::generate::generate(self.seed, self.size)),
+            None => {
+                let weeks = self.weeks.unwrap_or(0);
+                if weeks > MAX_WEEKS {
+                    return Err(Error::Flag {
+                        flag: "--weeks",
+                        value: weeks.to_string(),
+                        message: format!("at most {MAX_WEEKS} weeks (ten years) are generated"),
+                    });
+                }
+                let mut w = crate::sim::generate::generate(self.seed, self.size);
+                crate::sim::generate::add_weeks(&mut w, self.seed, weeks);
+                Ok(w)
+            }
         }
     }
 }
@@ -195,11 +235,26 @@ impl Context {
     /// # Errors
     /// Resolver or client construction errors.
     pub fn new(config: Config) -> Result<Self> {
+        Context::with_journal(config, None)
+    }
+
+    /// As [`Context::new`], with every response recorded in (and replayed from) `journal`.
+    ///
+    /// # Errors
+    /// Resolver or client construction errors.
+    pub fn with_journal(config: Config, journal: Option<Arc<dyn crate::http::Journal>>) -> Result<Self> {
         let config = Arc::new(config);
         let gate = AddressGate::new(config.network.allow_private_addresses.clone());
         let dns = Arc::new(Dns::new(&config.dns, gate)?);
-        let fetcher = Arc::new(Fetcher::new(config.clone(), dns.clone())?);
-        Ok(Context { config, dns, fetcher })
+        let mut fetcher = Fetcher::new(config.clone(), dns.clone())?;
+        if let Some(j) = journal {
+            fetcher = fetcher.with_journal(j);
+        }
+        Ok(Context {
+            config,
+            dns,
+            fetcher: Arc::new(fetcher),
+        })
     }
 
     /// The attributor the config asks for. Says once on stderr when no database is found.
@@ -294,9 +349,14 @@ pub fn stdout_result(r: std::io::Result<()>) -> Result<()> {
 /// Whatever the subcommand fails with; `main` prints it on one line.
 pub async fn run(cli: Cli) -> Result<i32> {
     let config = load_config(cli.config.as_deref())?;
+    let db = cli.db.as_deref();
     match cli.command {
-        Command::Crawl(args) => crawl::run(config, args, cli.quiet).await,
-        Command::Demo(args) => demo::run(config, args, cli.quiet).await,
+        Command::Crawl(args) => crawl::run(config, args, db, cli.quiet).await,
+        Command::Demo(args) => demo::run(config, args, db, cli.quiet).await,
+        Command::Snapshots(args) => snapshots::run(&config, args, db),
+        Command::Report(args) => report::run(&config, args, db),
+        Command::Prune(args) => prune::run(&config, args, db).await,
+        Command::Query(args) => query::run(&config, args, db),
         Command::Lookup(args) => lookup::run(config, args, cli.quiet).await,
         Command::AsnDb(cmd) => asn_db::run(config, cmd).await,
         Command::Sim(args) => sim::run(args).await,

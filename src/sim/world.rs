@@ -80,6 +80,9 @@ pub enum Fault {
     ForeignPages,
     /// REST follow-list requests are redirected (307) to the same host on port N.
     RedirectPort(u16),
+    /// Nothing listens on the instance's address: connections are refused (a dead server
+    /// whose name still resolves).
+    Refused,
 }
 
 /// How the instance's name fails in DNS, on demand.
@@ -92,6 +95,8 @@ pub enum DnsFault {
     Servfail,
     /// No answer at all (the resolver times out).
     Timeout,
+    /// The name does not exist (NXDOMAIN): a dead instance whose domain lapsed.
+    Nxdomain,
 }
 
 /// A server-enforced rate limit (fixed windows, Mastodon's headers).
@@ -232,6 +237,9 @@ pub struct World {
     pub instances: Vec<Instance>,
     #[serde(default, rename = "account")]
     pub accounts: Vec<AccountSpec>,
+    /// The changes of later weeks (see [`super::timeline`]); the lists above are week 0.
+    #[serde(default, rename = "week", skip_serializing_if = "Vec::is_empty")]
+    pub weeks: Vec<super::timeline::Week>,
 }
 
 fn provider(name: &str, asn: u32, as_name: &str, octet: u8, country: &str) -> Provider {
@@ -362,7 +370,7 @@ impl World {
         })
     }
 
-    fn check(&self) -> Result<()> {
+    pub(super) fn check(&self) -> Result<()> {
         let providers: HashMap<&str, &Provider> = self.providers.iter().map(|p| (p.name.as_str(), p)).collect();
         let mut domains = HashMap::new();
         for i in &self.instances {
@@ -390,30 +398,29 @@ impl World {
                 return Err(Error::World(format!("account {}: no instance {d}", a.handle)));
             }
         }
-        Ok(())
+        self.check_timeline()
     }
 
     /// Assign addresses: instance n of a provider gets 127.<octet>.<n / 250>.<n % 250 + 2>.
     pub fn layout(self) -> Layout {
-        let mut next: HashMap<String, u32> = HashMap::new();
+        self.layout_with(&mut Addresses::default())
+    }
+
+    /// [`World::layout`] with addresses from `given`, which keeps the address of every
+    /// (instance, provider) pair it has handed out: the weeks of a timeline share one.
+    pub(super) fn layout_with(self, given: &mut Addresses) -> Layout {
         let mut addresses = BTreeMap::new();
         let mut aliases = BTreeMap::new();
         let octets: HashMap<&str, u8> = self.providers.iter().map(|p| (p.name.as_str(), p.octet)).collect();
         for i in &self.instances {
-            let n = next.entry(i.provider.clone()).or_insert(0);
             let octet = octets[i.provider.as_str()];
-            let v4 = Ipv4Addr::new(127, octet, (*n / 250) as u8, (*n % 250 + 2) as u8);
             let v6_octet = i.ipv6_provider.as_ref().map_or(octet, |p| octets[p.as_str()]);
-            let v6 = i
-                .ipv6
-                .then(|| Ipv6Addr::new(0xfd00, u16::from(v6_octet), 0, 0, 0, 0, 0, (*n + 2) as u16));
-            *n += 1;
-            addresses.insert(i.domain.clone(), (v4, v6));
+            addresses.insert(i.domain.clone(), given.of(i, octet, v6_octet));
             for alias in [&i.handle_domain, &i.redirect_from, &i.cname].into_iter().flatten() {
                 aliases.insert(alias.clone(), i.domain.clone());
             }
         }
-        let extra = self.extra_addresses(&mut next, &octets);
+        let extra = self.extra_addresses(given, &octets);
         Layout {
             world: self,
             addresses,
@@ -425,18 +432,13 @@ impl World {
     /// Addresses beyond each instance's first: `extra_ipv4` take the next free address of
     /// their provider (after every instance's own, so other addresses do not move), and
     /// `ipv6_loopback` adds `::1`.
-    fn extra_addresses(
-        &self,
-        next: &mut HashMap<String, u32>,
-        octets: &HashMap<&str, u8>,
-    ) -> BTreeMap<String, Vec<IpAddr>> {
+    fn extra_addresses(&self, given: &mut Addresses, octets: &HashMap<&str, u8>) -> BTreeMap<String, Vec<IpAddr>> {
         let mut extra = BTreeMap::new();
         for i in &self.instances {
             let mut more = vec![];
-            for p in &i.extra_ipv4 {
-                let n = next.entry(p.clone()).or_insert(0);
-                let v4 = Ipv4Addr::new(127, octets[p.as_str()], (*n / 250) as u8, (*n % 250 + 2) as u8);
-                *n += 1;
+            for (k, p) in i.extra_ipv4.iter().enumerate() {
+                let n = given.number(&format!("{}#extra{k}", i.domain), p, false);
+                let v4 = Ipv4Addr::new(127, octets[p.as_str()], (n / 250) as u8, (n % 250 + 2) as u8);
                 more.push(IpAddr::V4(v4));
             }
             if i.ipv6_loopback {
@@ -447,6 +449,41 @@ impl World {
             }
         }
         extra
+    }
+}
+
+/// Addresses handed out to instances, per provider. A refused instance (nothing listens)
+/// gets an address from a separate pool, 127.<octet>.<250 + k / 250>.<k % 250 + 2>, that the
+/// simulator never binds.
+#[derive(Debug, Default)]
+pub struct Addresses {
+    next: HashMap<(String, bool), u32>,
+    given: HashMap<(String, String, bool), u32>,
+}
+
+impl Addresses {
+    /// The number of `name`'s address in `provider`'s pool (live or dead), handed out once.
+    fn number(&mut self, name: &str, provider: &str, dead: bool) -> u32 {
+        let key = (name.to_string(), provider.to_string(), dead);
+        if let Some(n) = self.given.get(&key) {
+            return *n;
+        }
+        let next = self.next.entry((provider.to_string(), dead)).or_insert(0);
+        let n = *next;
+        *next += 1;
+        self.given.insert(key, n);
+        n
+    }
+
+    fn of(&mut self, i: &Instance, octet: u8, v6_octet: u8) -> (Ipv4Addr, Option<Ipv6Addr>) {
+        let dead = i.fault == Fault::Refused;
+        let n = self.number(&i.domain, &i.provider, dead);
+        let third = if dead { 250 + n / 250 } else { n / 250 };
+        let v4 = Ipv4Addr::new(127, octet, third as u8, (n % 250 + 2) as u8);
+        let v6 = i
+            .ipv6
+            .then(|| Ipv6Addr::new(0xfd00, u16::from(v6_octet), 0, 0, 0, 0, u16::from(dead), (n + 2) as u16));
+        (v4, v6)
     }
 }
 

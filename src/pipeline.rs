@@ -1,0 +1,230 @@
+//! The pipeline: crawl → attribute → store. `crawl`, `demo`, the benchmarks and the tests
+//! all go through here.
+//!
+//! # Architecture
+//! [`begin`] opens (or continues) a snapshot through the store's [`Writer`]; [`crawl_into`]
+//! builds the network stack with the snapshot's response journal (so a resumed crawl replays
+//! what it already fetched), crawls the seeds ([`snapshot`]), attributes every instance met
+//! and hands the result to the writer, which stores it and marks the snapshot complete.
+//! [`run`] is both in one call.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::attribution::Attributor;
+use crate::cli::Context;
+use crate::config::Config;
+use crate::crawl::{self, CrawlOptions, Failure, Frontier, MemoryFrontier, SeedReport, Task};
+use crate::error::{Error, Result};
+use crate::fanout;
+use crate::handle::AccountRef;
+use crate::progress::Progress;
+use crate::report::Snapshot;
+use crate::store::journal::StoreJournal;
+use crate::store::{Begin, Begun, Resume, Status, Writer};
+use crate::webfinger;
+
+/// Hosts attributed at once.
+const ATTRIBUTION_CONCURRENCY: usize = 16;
+
+/// Crawl the user's `inputs` (handles, profile or actor URLs) and attribute every instance
+/// met. Inputs that fail before the crawl (malformed, a URL naming no account) are reported
+/// as failed seeds in the user's order; the token stays with the first input as typed.
+pub async fn snapshot(
+    ctx: &Context,
+    attributor: &Arc<Attributor>,
+    inputs: &[String],
+    options: &CrawlOptions,
+    quiet: bool,
+) -> Snapshot {
+    let progress = Progress::new(inputs.len() as u64, quiet);
+    ctx.fetcher.show_waits(&progress);
+    let prepared = prepare(ctx, inputs).await;
+    let mut options = options.clone();
+    // When the token owner's input failed before the crawl, no other seed may inherit the
+    // token (the crawl gives it to its first seed).
+    if prepared.first().is_some_and(|p| p.is_err()) {
+        options.token = None;
+    }
+    let mut frontier = MemoryFrontier::default();
+    for s in prepared.iter().filter_map(|p| p.as_ref().ok()) {
+        frontier.push(Task::Seed(s.clone()));
+    }
+    let mut report = crawl::run(ctx.fetcher.clone(), &mut frontier, &options, &progress).await;
+    report.seeds = merge(prepared, inputs, std::mem::take(&mut report.seeds));
+    progress.note("attributing hosts");
+    let hosts = attribute_all(attributor, &report, &progress).await;
+    progress.finish();
+    Snapshot {
+        crawl: report,
+        attribution: attributor.source(),
+        hosts,
+    }
+}
+
+/// Per input, in order: the handle to crawl, or the report of an input that failed already.
+type Prepared = Vec<std::result::Result<String, SeedReport>>;
+
+fn failed_seed(input: &str, e: &Error) -> SeedReport {
+    SeedReport {
+        error: Some(Failure::from(e)),
+        ..SeedReport::new(input)
+    }
+}
+
+/// Parse every input; turn profile and actor URLs into handles (WebFinger or the actor).
+async fn prepare(ctx: &Context, inputs: &[String]) -> Prepared {
+    let mut out = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        tracing::debug!(input = input.as_str(), "seed");
+        out.push(match input.parse::<AccountRef>() {
+            Ok(AccountRef::Handle(h)) => Ok(h.to_string()),
+            Ok(AccountRef::Url(url)) => match webfinger::resolve_url(&ctx.fetcher, &url).await {
+                Ok(r) => Ok(r.handle.to_string()),
+                Err(e) => Err(failed_seed(input, &e)),
+            },
+            Err(e) => Err(failed_seed(input, &e)),
+        });
+    }
+    out
+}
+
+/// Put the pre-crawl failures back among the crawled seeds, in the user's order, each
+/// under the input the user typed.
+fn merge(prepared: Prepared, inputs: &[String], crawled: Vec<SeedReport>) -> Vec<SeedReport> {
+    let mut crawled = crawled.into_iter();
+    prepared
+        .into_iter()
+        .zip(inputs)
+        .filter_map(|(p, typed)| match p {
+            Ok(_) => crawled.next().map(|mut s| {
+                s.input = typed.clone();
+                s
+            }),
+            Err(failed) => Some(failed),
+        })
+        .collect()
+}
+
+async fn attribute_all(
+    attributor: &Arc<Attributor>,
+    report: &crawl::CrawlReport,
+    progress: &Progress,
+) -> BTreeMap<String, crate::attribution::HostAttribution> {
+    progress.add_work(report.instances.len() as u64);
+    let jobs: Vec<_> = report
+        .instances
+        .iter()
+        .map(|(host, r)| (host.to_string(), r.connected_address))
+        .collect();
+    let hosts: Vec<String> = jobs.iter().map(|(h, _)| h.clone()).collect();
+    let results = fanout::run(jobs, ATTRIBUTION_CONCURRENCY, |(host, connected)| {
+        let (a, progress) = (attributor.clone(), progress.clone());
+        async move {
+            let h = a.host(&host, connected).await;
+            progress.work_done(1);
+            h
+        }
+    })
+    .await;
+    let mut out = BTreeMap::new();
+    for (host, result) in hosts.into_iter().zip(results) {
+        match result {
+            Ok(h) => {
+                out.insert(h.host.clone(), h);
+            }
+            // Left unattributed: the metrics count it apart as "not attributed".
+            Err(p) => {
+                progress.work_done(1);
+                progress.warn(&format!("attributing {host}: {p}"));
+            }
+        }
+    }
+    out
+}
+
+/// A crawl to store.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub seeds: Vec<String>,
+    pub options: CrawlOptions,
+    pub resume: Resume,
+    pub quiet: bool,
+}
+
+/// What identifies "the same command": the same seeds with the same crawl options.
+#[derive(Serialize)]
+struct Request<'a> {
+    kind: &'a str,
+    seeds: &'a [String],
+    followers: bool,
+    fetch_actors: bool,
+    max_accounts: usize,
+    token: bool,
+}
+
+impl Job {
+    /// The request JSON stored with the snapshot (never the token, only whether one is used).
+    pub fn request(&self, config: &Config) -> String {
+        let r = Request {
+            kind: "follows",
+            seeds: &self.seeds,
+            followers: config.crawl.followers,
+            fetch_actors: config.crawl.fetch_actors,
+            max_accounts: config.crawl.max_accounts,
+            token: self.options.token.is_some(),
+        };
+        serde_json::to_string(&r).expect("plain fields serialise")
+    }
+}
+
+/// Start `job`'s snapshot, or continue the unfinished one of the same command.
+///
+/// # Errors
+/// Store errors.
+pub async fn begin(writer: &Writer, config: &Config, job: &Job) -> Result<Begun> {
+    writer
+        .begin(Begin {
+            kind: "follows",
+            request: job.request(config),
+            configuration: serde_json::to_string(config).expect("the configuration serialises"),
+            tool: format!("whohosts {}", env!("CARGO_PKG_VERSION")),
+            started_at: crawl::now_rfc3339(),
+            resume: job.resume,
+        })
+        .await
+}
+
+/// Crawl `job` into the snapshot `begun` and complete it.
+///
+/// # Errors
+/// Network-stack construction, ASN database and store errors (the snapshot is then marked
+/// failed). Failures of seeds are part of the snapshot, not errors.
+pub async fn crawl_into(writer: &Writer, config: Config, begun: Begun, job: &Job) -> Result<()> {
+    let id = begun.id;
+    let result = async {
+        let journal = Arc::new(StoreJournal::new(id, writer, begun.journal));
+        let ctx = Context::with_journal(config, Some(journal))?;
+        let attributor = Arc::new(ctx.attributor(job.quiet)?);
+        let snap = snapshot(&ctx, &attributor, &job.seeds, &job.options, job.quiet).await;
+        writer.complete(id, snap).await
+    }
+    .await;
+    if result.is_err() {
+        let _ = writer.set_status(id, Status::Failed).await;
+    }
+    result
+}
+
+/// [`begin`] and [`crawl_into`]: the id of the complete snapshot.
+///
+/// # Errors
+/// As both.
+pub async fn run(writer: &Writer, config: Config, job: &Job) -> Result<i64> {
+    let begun = begin(writer, &config, job).await?;
+    let id = begun.id;
+    crawl_into(writer, config, begun, job).await?;
+    Ok(id)
+}

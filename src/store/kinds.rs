@@ -1,0 +1,169 @@
+//! One failure kind per cause, for `GROUP BY kind`.
+//!
+//! The crawl reports failures as a coarse class (`Error::kind`, such as `refused-by-policy`)
+//! with a message, and list statuses as a reason. The store keeps those as they are and adds
+//! one fine kind per cause (`robots`, `opted_out`, `authorized_fetch`, `token_rejected`,
+//! `redirect_cap`, `address_refused`, `dns`, `timeout`, `http_status`, …). Each mapping is one
+//! table of rules: to add a cause, add a row.
+
+use crate::account::{Cause, ListStatus};
+
+/// A kind recognised from the crawl's class and the message it carried: the first rule whose
+/// class matches (`*` for any) and whose needle occurs in the message wins.
+const RULES: &[(&str, &str, &str)] = &[
+    ("robots", "", "robots"),
+    ("refused-by-policy", "robots.txt unavailable", "robots_unavailable"),
+    ("refused-by-policy", "access token was rejected", "token_rejected"),
+    ("refused-by-policy", "redirects", "redirect_cap"),
+    (
+        "refused-by-policy",
+        "network.allow_private_addresses",
+        "address_refused",
+    ),
+    ("refused-by-policy", "plain http is not allowed", "scheme_refused"),
+    ("refused-by-policy", "scheme", "scheme_refused"),
+    ("transport", "timed out", "timeout"),
+    ("transport", "", "connection"),
+    ("dns", "timeout", "dns_timeout"),
+    ("dns", "", "dns"),
+    ("unauthorized", "", "http_unauthorized"),
+    ("not-found", "", "not_found"),
+    ("http-status", "", "http_status"),
+    ("rate-limited", "", "rate_limited"),
+    ("too-large", "", "too_large"),
+    ("malformed", "", "malformed"),
+    ("bad-handle", "", "bad_handle"),
+    ("*", "opts out of crawlers", "opted_out"),
+    ("*", "only signed requests", "authorized_fetch"),
+    ("*", "paging loop", "paging_loop"),
+    ("*", "repeats accounts already listed", "paging_loop"),
+    ("*", "crawl.max_accounts", "max_accounts"),
+    ("*", "timed out", "timeout"),
+    ("*", "robots.txt of", "robots"),
+    ("*", "malformed response", "malformed"),
+    ("*", "gave up after", "rate_limited"),
+    ("*", "response larger than", "too_large"),
+    ("*", ": HTTP ", "http_status"),
+];
+
+/// The fine kind of a failure of class `class` (the crawl's `Error::kind`, or for failures
+/// known only by their message the kind to fall back on) with `message`.
+pub fn failure_kind(class: &str, message: &str) -> String {
+    RULES
+        .iter()
+        .find(|(c, needle, _)| (*c == class || *c == "*") && message.contains(needle))
+        .map(|(_, _, kind)| (*kind).to_string())
+        .unwrap_or_else(|| class.replace('-', "_"))
+}
+
+/// The kind of a list status that is a failure (refused or partial): its cause, as the crawl
+/// named it (`robots`, `opted_out`, `authorized_fetch`, `page_cap`, `loop` …); `None`
+/// otherwise.
+pub fn list_kind(status: &ListStatus) -> Option<String> {
+    match status {
+        ListStatus::Refused { kind, .. } | ListStatus::Partial { kind, .. } => Some(cause_name(*kind)),
+        ListStatus::Complete | ListStatus::Hidden { .. } | ListStatus::NotExposed { .. } => None,
+    }
+}
+
+/// The snake_case name of a cause (its serde name).
+pub fn cause_name(cause: Cause) -> String {
+    match serde_json::to_value(cause) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => format!("{cause:?}"),
+    }
+}
+
+/// The cause named `name` (see [`cause_name`]).
+pub fn cause_of(name: &str) -> Option<Cause> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+}
+
+/// The fine kind of a DNS error message (as `dns::Resolution::error` words it).
+pub fn dns_kind(message: &str) -> String {
+    match message {
+        "NXDOMAIN" => "dns_nxdomain",
+        "SERVFAIL" => "dns_servfail",
+        "timeout" => "dns_timeout",
+        "no address records" => "dns_no_records",
+        _ => "dns",
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    fn kind_of(e: &Error) -> String {
+        failure_kind(e.kind(), &e.to_string())
+    }
+
+    #[test]
+    fn one_kind_per_cause() {
+        let refused = |reason: &str| Error::Refused {
+            url: "https://a.example/".into(),
+            reason: reason.into(),
+        };
+        assert_eq!(kind_of(&refused("more than 5 redirects")), "redirect_cap");
+        assert_eq!(
+            kind_of(&refused(
+                "127.0.0.1 is loopback (network.allow_private_addresses does not allow it)"
+            )),
+            "address_refused"
+        );
+        assert_eq!(
+            kind_of(&refused(
+                "the access token was rejected (check WHOHOSTS_TOKEN / --token)"
+            )),
+            "token_rejected"
+        );
+        assert_eq!(
+            kind_of(&refused(
+                "robots.txt unavailable (HTTP 503), so the host is not crawled (RFC 9309)"
+            )),
+            "robots_unavailable"
+        );
+        let robots = Error::RobotsDisallowed {
+            host: "a.example".into(),
+            path: "/api".into(),
+        };
+        assert_eq!(kind_of(&robots), "robots");
+        let timeout = Error::Transport {
+            url: "https://a.example/".into(),
+            message: "timed out".into(),
+        };
+        assert_eq!(kind_of(&timeout), "timeout");
+        let status = Error::Status {
+            url: "https://a.example/".into(),
+            status: 500,
+        };
+        assert_eq!(kind_of(&status), "http_status");
+    }
+
+    #[test]
+    fn list_statuses_name_their_cause() {
+        use crate::account::Cause;
+        let refused = |kind| ListStatus::Refused {
+            kind,
+            reason: "words".into(),
+        };
+        assert_eq!(list_kind(&refused(Cause::OptedOut)).as_deref(), Some("opted_out"));
+        assert_eq!(
+            list_kind(&refused(Cause::AuthorizedFetch)).as_deref(),
+            Some("authorized_fetch")
+        );
+        let partial = ListStatus::Partial {
+            kind: Cause::Loop,
+            reason: "paging loop: https://a.example/p was already read".into(),
+        };
+        assert_eq!(list_kind(&partial).as_deref(), Some("loop"));
+        assert_eq!(list_kind(&ListStatus::Hidden { unseen: Some(3) }), None);
+        assert_eq!(list_kind(&ListStatus::NotExposed { unseen: Some(3) }), None);
+        for cause in [Cause::Robots, Cause::PageCap, Cause::NoProgress, Cause::BadNext] {
+            assert_eq!(cause_of(&cause_name(cause)), Some(cause), "{cause:?}");
+        }
+        assert_eq!(dns_kind("NXDOMAIN"), "dns_nxdomain");
+    }
+}

@@ -1,0 +1,301 @@
+//! Reading a stored snapshot back into the [`Snapshot`] the crawl produced, so that every
+//! report (`crawl`, `report`, `demo`) is printed from what the store holds.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use rusqlite::{Connection, OptionalExtension, Row};
+
+use super::{kinds, sql};
+use crate::account::{Account, Direction, FollowList, ListStatus};
+use crate::asn::DbInfo;
+use crate::attribution::{AddressAttribution, AttributionSource, HostAttribution};
+use crate::crawl::{CrawlReport, Failure, InstanceReport, SeedReport};
+use crate::handle::InstanceHost;
+use crate::nodeinfo::NodeInfo;
+use crate::report::Snapshot;
+
+/// A value read back that the store could not have written; the database was edited.
+fn corrupt(what: &str) -> rusqlite::Error {
+    rusqlite::Error::InvalidColumnType(0, what.to_string(), rusqlite::types::Type::Text)
+}
+
+fn u64_of(v: Option<i64>) -> Option<u64> {
+    v.map(|n| n as u64)
+}
+
+fn parsed<T: std::str::FromStr>(v: Option<String>, what: &str) -> rusqlite::Result<Option<T>> {
+    v.map(|s| s.parse::<T>().map_err(|_| corrupt(what))).transpose()
+}
+
+/// An account from 15 columns starting at `at`: actor_uri, handle, host, then the state.
+fn account_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Account> {
+    Ok(Account {
+        actor_uri: r.get(at)?,
+        handle: r.get(at + 1)?,
+        server: r.get::<_, Option<String>>(at + 2)?.map(|h| InstanceHost::new(&h)),
+        display_name: r.get(at + 3)?,
+        bot: r.get(at + 4)?,
+        moved_to: r.get(at + 5)?,
+        discoverable: r.get(at + 6)?,
+        indexable: r.get(at + 7)?,
+        noindex: r.get(at + 8)?,
+        hide_collections: r.get(at + 9)?,
+        followers_count: u64_of(r.get(at + 10)?),
+        following_count: u64_of(r.get(at + 11)?),
+        nobot_tag: r.get(at + 12)?,
+        fetch_error: r.get(at + 13)?,
+        last_status_at: r.get(at + 14)?,
+    })
+}
+
+fn failure(class: Option<String>, message: Option<String>) -> Option<Failure> {
+    Some(Failure {
+        kind: class?,
+        message: message.unwrap_or_default(),
+    })
+}
+
+/// A snapshot's own row: the crawl report without seeds and instances, and its attribution.
+fn head(r: &Row<'_>) -> rusqlite::Result<(CrawlReport, AttributionSource)> {
+    let policy: Option<String> = r.get(3)?;
+    let database = match r.get::<_, Option<String>>(7)? {
+        Some(file) => Some(DbInfo {
+            file,
+            format: r.get(8)?,
+            sha256: r.get(9)?,
+            date: r.get(10)?,
+            ranges_v4: r.get::<_, i64>(11)? as usize,
+            ranges_v6: r.get::<_, i64>(12)? as usize,
+            skipped_lines: r.get::<_, i64>(13)? as u64,
+            licence: r.get(14)?,
+            skipped_by_file: serde_json::from_str(&r.get::<_, Option<String>>(15)?.unwrap_or_default())
+                .unwrap_or_default(),
+        }),
+        None => None,
+    };
+    let source = AttributionSource {
+        database,
+        online_fallback: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
+        address_policy: serde_json::from_value(serde_json::Value::String(policy.unwrap_or_default()))
+            .unwrap_or_default(),
+    };
+    let crawl = CrawlReport {
+        tool: r.get(2)?,
+        started_at: r.get(0)?,
+        finished_at: r.get(1)?,
+        seeds: vec![],
+        instances: BTreeMap::new(),
+        requests: r.get::<_, i64>(5)? as u64,
+        retries: r.get::<_, i64>(6)? as u64,
+    };
+    Ok((crawl, source))
+}
+
+/// The snapshot `id` as the crawl produced it; `None` when there is no such snapshot.
+///
+/// # Errors
+/// SQLite errors, or a value the store could not have written.
+pub fn snapshot(conn: &Connection, id: i64) -> rusqlite::Result<Option<Snapshot>> {
+    let head = conn
+        .prepare_cached(sql::SNAPSHOT_GET)?
+        .query_row([id], head)
+        .optional()?;
+    let Some((mut crawl, attribution)) = head else {
+        return Ok(None);
+    };
+    crawl.seeds = seeds(conn, id)?;
+    crawl.instances = instances(conn, id)?;
+    let hosts = hosts(conn, id)?;
+    Ok(Some(Snapshot {
+        crawl,
+        attribution,
+        hosts,
+    }))
+}
+
+fn seeds(conn: &Connection, id: i64) -> rusqlite::Result<Vec<SeedReport>> {
+    let mut stmt = conn.prepare_cached(sql::SEEDS_OF)?;
+    let mut seeds: Vec<SeedReport> = stmt
+        .query_map([id], |r| {
+            let has_account = r.get::<_, Option<i64>>(22)?.is_some();
+            Ok(SeedReport {
+                input: r.get(1)?,
+                handle: r.get(2)?,
+                server: r.get::<_, Option<String>>(3)?.map(|h| InstanceHost::new(&h)),
+                actor_uri: r.get(4)?,
+                account: if has_account { Some(account_at(r, 7)?) } else { None },
+                following: None,
+                followers: None,
+                error: failure(r.get(5)?, r.get(6)?),
+                duplicate_of: r.get(23)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut lists = lists(conn, id)?;
+    for (seed, list) in lists.drain(..) {
+        let slot = usize::try_from(seed)
+            .ok()
+            .and_then(|i| seeds.get_mut(i))
+            .ok_or_else(|| corrupt("follow_list.seed_position"))?;
+        match list.direction {
+            Direction::Following => slot.following = Some(list),
+            Direction::Followers => slot.followers = Some(list),
+        }
+    }
+    Ok(seeds)
+}
+
+fn status_of(
+    status: &str,
+    unseen: Option<i64>,
+    reason: Option<String>,
+    kind: Option<String>,
+) -> rusqlite::Result<ListStatus> {
+    let cause = || {
+        kind.as_deref()
+            .and_then(kinds::cause_of)
+            .ok_or_else(|| corrupt("follow_list.failure_kind"))
+    };
+    Ok(match status {
+        "complete" => ListStatus::Complete,
+        "hidden" => ListStatus::Hidden { unseen: u64_of(unseen) },
+        "not-exposed" => ListStatus::NotExposed { unseen: u64_of(unseen) },
+        "refused" => ListStatus::Refused {
+            kind: cause()?,
+            reason: reason.unwrap_or_default(),
+        },
+        "partial" => ListStatus::Partial {
+            kind: cause()?,
+            reason: reason.unwrap_or_default(),
+        },
+        _ => return Err(corrupt("follow_list.status")),
+    })
+}
+
+/// The lists of a snapshot with their accounts, as (seed position, list).
+fn lists(conn: &Connection, id: i64) -> rusqlite::Result<Vec<(i64, FollowList)>> {
+    let mut stmt = conn.prepare_cached(sql::LISTS_OF)?;
+    let mut by_id: BTreeMap<i64, (i64, FollowList)> = BTreeMap::new();
+    let rows = stmt.query_map([id], |r| {
+        let direction = match r.get::<_, String>(2)?.as_str() {
+            "following" => Direction::Following,
+            "followers" => Direction::Followers,
+            _ => return Err(corrupt("follow_list.direction")),
+        };
+        let status = status_of(&r.get::<_, String>(5)?, r.get(6)?, r.get(7)?, r.get(9)?)?;
+        let skipped = match r.get::<_, Option<String>>(10)? {
+            Some(json) => serde_json::from_str(&json).map_err(|_| corrupt("follow_list.skipped"))?,
+            None => vec![],
+        };
+        let list = FollowList {
+            direction,
+            source: r.get(3)?,
+            declared: u64_of(r.get(4)?),
+            status,
+            accounts: vec![],
+            pages: r.get(8)?,
+            skipped,
+        };
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, list))
+    })?;
+    for row in rows {
+        let (list_id, seed, list) = row?;
+        by_id.insert(list_id, (seed, list));
+    }
+    let mut stmt = conn.prepare_cached(sql::FOLLOWS_OF)?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        let list_id: i64 = r.get(0)?;
+        let account = account_at(r, 1)?;
+        let (_, list) = by_id.get_mut(&list_id).ok_or_else(|| corrupt("follow.list_id"))?;
+        list.accounts.push(account);
+    }
+    Ok(by_id.into_values().collect())
+}
+
+fn instances(conn: &Connection, id: i64) -> rusqlite::Result<BTreeMap<InstanceHost, InstanceReport>> {
+    let mut stmt = conn.prepare_cached(sql::INSTANCE_STATES_OF)?;
+    let rows = stmt.query_map([id], |r| {
+        let schema: Option<String> = r.get(3)?;
+        let nodeinfo = match schema {
+            Some(schema) => Some(NodeInfo {
+                schema,
+                software: r.get(4)?,
+                version: r.get(5)?,
+                users_total: u64_of(r.get(6)?),
+                users_active_month: u64_of(r.get(7)?),
+            }),
+            None => None,
+        };
+        let report = InstanceReport {
+            accounts: r.get::<_, i64>(1)? as u64,
+            nodeinfo,
+            nodeinfo_error: failure(r.get(8)?, r.get(9)?),
+            connected_address: parsed::<IpAddr>(r.get(2)?, "instance_state.connected_address")?,
+        };
+        Ok((InstanceHost::new(&r.get::<_, String>(0)?), report))
+    })?;
+    rows.collect()
+}
+
+fn hosts(conn: &Connection, id: i64) -> rusqlite::Result<BTreeMap<String, HostAttribution>> {
+    let mut by_instance: BTreeMap<i64, HostAttribution> = BTreeMap::new();
+    let mut stmt = conn.prepare_cached(sql::DNS_ANSWERS_OF)?;
+    let rows = stmt.query_map([id], |r| {
+        let chain: String = r.get(2)?;
+        let host = HostAttribution {
+            host: r.get(1)?,
+            cnames: serde_json::from_str(&chain).map_err(|_| corrupt("dns_answer.cname_chain"))?,
+            dns_error: r.get(4)?,
+            dns_ttl: r.get(3)?,
+            addresses: vec![],
+            connected: parsed::<IpAddr>(r.get(5)?, "dns_answer.connected_address")?,
+            hosting_service: r.get(6)?,
+            shares: BTreeMap::new(),
+        };
+        Ok((r.get::<_, i64>(0)?, host))
+    })?;
+    for row in rows {
+        let (instance, host) = row?;
+        by_instance.insert(instance, host);
+    }
+    addresses(conn, id, &mut by_instance)?;
+    let mut stmt = conn.prepare_cached(sql::HOST_SHARES_OF)?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        let host = by_instance
+            .get_mut(&r.get::<_, i64>(0)?)
+            .ok_or_else(|| corrupt("host_share.instance_id"))?;
+        host.shares.insert(r.get(1)?, r.get(2)?);
+    }
+    Ok(by_instance.into_values().map(|h| (h.host.clone(), h)).collect())
+}
+
+fn addresses(conn: &Connection, id: i64, hosts: &mut BTreeMap<i64, HostAttribution>) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(sql::ADDRESSES_OF)?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        let ip = parsed::<IpAddr>(r.get(1)?, "address.ip")?.ok_or_else(|| corrupt("address.ip"))?;
+        let cover = parsed(r.get(9)?, "address.block")?.ok_or_else(|| corrupt("address.block"))?;
+        let a = AddressAttribution {
+            ip,
+            asn: r.get(2)?,
+            as_name: r.get(3)?,
+            organisation: r.get(4)?,
+            cdn: r.get(5)?,
+            range_start: parsed(r.get(6)?, "address.range_start")?,
+            range_end: parsed(r.get(7)?, "address.range_end")?,
+            cidr: parsed(r.get(8)?, "address.cidr")?,
+            cover,
+            country: r.get(10)?,
+            source: r.get(11)?,
+            lookup_error: r.get(12)?,
+        };
+        let host = hosts
+            .get_mut(&r.get::<_, i64>(0)?)
+            .ok_or_else(|| corrupt("address.instance_id"))?;
+        host.addresses.push(a);
+    }
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! The snapshot store: every crawl kept as a snapshot in one SQLite database.
+//!
+//! # Architecture
+//! - [`schema`] opens a database file: it recognises whohosts databases by
+//!   `PRAGMA application_id`, refuses anything else (and databases of a newer whohosts)
+//!   without writing a byte, and applies the numbered migrations of `migrations/` in order.
+//! - [`Writer`] is the one writer: a thread owning its own connection, fed by a bounded
+//!   channel. Journal entries are batched into transactions; a finished crawl's rows are
+//!   written ([`save`]), its journal dropped and the snapshot marked complete in one
+//!   transaction. WAL mode lets readers ([`Store`]) read while it writes.
+//! - [`journal`]: every response of a running snapshot is recorded as it arrives, so a
+//!   killed crawl resumes by replaying them instead of fetching them again.
+//! - [`load`] reads a snapshot back into the [`Snapshot`](crate::report::Snapshot) the crawl
+//!   produced: `crawl`, `report` and `demo` all print from the store.
+//! - [`lock`]: one crawl per database (an advisory lock that dies with its process);
+//!   [`prune`] deletes old snapshots; [`kinds`] names one failure kind per cause;
+//!   [`metrics`] stores the snapshot's concentration metrics, computed once by
+//!   [`crate::metrics::compute`] in the transaction that completes it.
+//!
+//! The schema (tables and views) is documented in `migrations/*.sql` and in the README.
+
+pub mod journal;
+pub mod kinds;
+pub mod load;
+pub mod lock;
+pub mod metrics;
+pub mod prune;
+pub mod save;
+pub mod schema;
+mod sql;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension};
+
+pub use writer::{Begin, Begun, Resume, Writer};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::report::Snapshot;
+
+/// The database file name inside the data directory.
+pub const DEFAULT_FILE: &str = "whohosts.db";
+
+/// Where a snapshot stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Running,
+    Complete,
+    Interrupted,
+    Failed,
+}
+
+impl Status {
+    /// The word stored in `snapshot.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Complete => "complete",
+            Status::Interrupted => "interrupted",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// The database to use: `--db` (or `WHOHOSTS_DB`, which clap folds into the flag), else
+/// `database` in config, else `whohosts.db` in the data directory.
+pub fn database_path(flag: Option<&Path>, config: &Config) -> PathBuf {
+    match flag {
+        Some(p) => p.to_path_buf(),
+        None if !config.database.is_empty() => PathBuf::from(&config.database),
+        None => config.data_dir().join(DEFAULT_FILE),
+    }
+}
+
+/// One line of `whohosts snapshots`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    pub started_at: String,
+    pub finished_at: String,
+    /// The seeds as the command named them.
+    pub seeds: Vec<String>,
+    pub accounts: i64,
+    pub instances: i64,
+}
+
+/// A reading connection to the database (writes go through a [`Writer`]).
+pub struct Store {
+    path: PathBuf,
+    conn: Connection,
+}
+
+impl Store {
+    /// Open (creating, upgrading) the database at `path`.
+    ///
+    /// # Errors
+    /// As [`schema::open`].
+    pub fn open(path: &Path) -> Result<Store> {
+        Ok(Store {
+            conn: schema::open(path)?,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection, for reading (queries, tests).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Start the writer on this database.
+    ///
+    /// # Errors
+    /// As [`Writer::spawn`].
+    pub fn writer(&self) -> Result<Writer> {
+        Writer::spawn(&self.path)
+    }
+
+    fn sqlite(&self, e: rusqlite::Error) -> Error {
+        Error::sqlite(&self.path, e)
+    }
+
+    /// Snapshot `id` as the crawl produced it.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when there is no such snapshot or it is not complete; SQLite errors.
+    pub fn load(&self, id: i64) -> Result<Snapshot> {
+        let status: Option<String> = self
+            .conn
+            .query_row(sql::SNAPSHOT_STATUS_OF, [id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sqlite(e))?;
+        match status.as_deref() {
+            None | Some("complete") => {}
+            Some(other) => {
+                return Err(Error::Store(format!(
+                    "snapshot {id} is {other}: its report is stored when it completes (run the same crawl again to continue it)"
+                )))
+            }
+        }
+        load::snapshot(&self.conn, id)
+            .map_err(|e| self.sqlite(e))?
+            .ok_or_else(|| Error::Store(format!("no snapshot {id} in {}", self.path.display())))
+    }
+
+    /// The stored concentration metrics of snapshot `id` (empty for a snapshot not complete).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn metrics(&self, id: i64) -> Result<crate::metrics::SnapshotMetrics> {
+        metrics::load(&self.conn, id).map_err(|e| self.sqlite(e))
+    }
+
+    /// The newest complete snapshot, if any.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn latest_complete(&self) -> Result<Option<i64>> {
+        self.conn
+            .query_row(sql::SNAPSHOT_LATEST_COMPLETE, [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// Every snapshot, oldest first.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn list(&self) -> Result<Vec<SnapshotInfo>> {
+        let mut stmt = self.conn.prepare(sql::SNAPSHOT_LIST).map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let request: String = r.get(5)?;
+                let seeds = serde_json::from_str::<serde_json::Value>(&request)
+                    .ok()
+                    .and_then(|v| serde_json::from_value(v["seeds"].clone()).ok())
+                    .unwrap_or_default();
+                Ok(SnapshotInfo {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    status: r.get(2)?,
+                    started_at: r.get(3)?,
+                    finished_at: r.get(4)?,
+                    seeds,
+                    accounts: r.get(7)?,
+                    instances: r.get(8)?,
+                })
+            })
+            .map_err(|e| self.sqlite(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.sqlite(e))
+    }
+}

@@ -1,0 +1,174 @@
+//! Opening a database file: recognise it, refuse what is not ours, migrate what is older.
+//!
+//! A whohosts database carries [`APPLICATION_ID`] in its header (`PRAGMA application_id`) and
+//! its schema version in `PRAGMA user_version`: migration `N` (the file
+//! `migrations/000N_*.sql`) brings version `N-1` to `N`, each in its own transaction.
+//! Everything that could refuse a file is checked by reading only, so a refused file is left
+//! byte-for-byte untouched.
+
+use std::io::Read;
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{Error, Result};
+
+/// `PRAGMA application_id` of whohosts databases ("whoh").
+pub const APPLICATION_ID: i32 = 0x7768_6f68;
+
+/// The migrations, in order: index `i` brings the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_snapshots.sql"),
+    include_str!("../../migrations/0002_metrics.sql"),
+    include_str!("../../migrations/0003_trend_views.sql"),
+];
+
+/// The schema version this whohosts writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Open (creating it if absent) the database at `path` and bring its schema to [`LATEST`].
+///
+/// # Errors
+/// [`Error::NotOurDatabase`] for a file that is not SQLite or not whohosts';
+/// [`Error::NewerDatabase`] for one written by a newer whohosts; [`Error::Sqlite`] otherwise.
+pub fn open(path: &Path) -> Result<Connection> {
+    check_header(path)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| Error::sqlite(path, e))?;
+    let version = recognise(&conn, path)?;
+    configure(&conn).map_err(|e| Error::sqlite(path, e))?;
+    migrate(&conn, version).map_err(|e| Error::sqlite(path, e))?;
+    Ok(conn)
+}
+
+/// Refuse a non-empty file that does not start with SQLite's header.
+fn check_header(path: &Path) -> Result<()> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let mut head = Vec::with_capacity(16);
+    file.by_ref()
+        .take(16)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(path, e))?;
+    if head.is_empty() || head == SQLITE_MAGIC {
+        return Ok(());
+    }
+    Err(Error::NotOurDatabase {
+        path: path.into(),
+        reason: "not an SQLite database".into(),
+    })
+}
+
+/// The schema version of a whohosts database (0 for a new, empty file), reading only.
+fn recognise(conn: &Connection, path: &Path) -> Result<i64> {
+    let read = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+    let not_ours = |reason: &str| Error::NotOurDatabase {
+        path: path.into(),
+        reason: reason.into(),
+    };
+    let id = read("PRAGMA application_id").map_err(|_| not_ours("not an SQLite database"))?;
+    let version = read("PRAGMA user_version").map_err(|e| Error::sqlite(path, e))?;
+    let tables = read("SELECT count(*) FROM sqlite_schema").map_err(|e| Error::sqlite(path, e))?;
+    if id == 0 && version == 0 && tables == 0 {
+        return Ok(0);
+    }
+    if id != i64::from(APPLICATION_ID) {
+        return Err(not_ours("an SQLite database of another program"));
+    }
+    if version > LATEST {
+        return Err(Error::NewerDatabase {
+            path: path.into(),
+            found: version,
+            known: LATEST,
+        });
+    }
+    Ok(version)
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Up to 64 MiB of page cache, so a large snapshot's transaction does not spill to disk.
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    Ok(())
+}
+
+fn migrate(conn: &Connection, from: i64) -> rusqlite::Result<()> {
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(from).unwrap_or(0)) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The schema version of an open database.
+///
+/// # Errors
+/// [`rusqlite::Error`] when it cannot be read.
+pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database as an older whohosts left it: migrations up to `target` only.
+    fn at_version(path: &Path, target: usize) {
+        let conn = Connection::open(path).unwrap();
+        for (index, sql) in MIGRATIONS.iter().enumerate().take(target) {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+            conn.pragma_update(None, "user_version", index as i64 + 1).unwrap();
+        }
+    }
+
+    #[test]
+    fn an_older_schema_upgrades_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        at_version(&path, 1);
+        let old = Connection::open(&path).unwrap();
+        old.execute("INSERT INTO instance (host) VALUES ('kept.example')", [])
+            .unwrap();
+        drop(old);
+        let conn = open(&path).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST);
+        let host: String = conn.query_row("SELECT host FROM instance", [], |r| r.get(0)).unwrap();
+        assert_eq!(host, "kept.example");
+        let metrics: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'metric_summary'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(metrics, 1);
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_new_file_gets_the_whole_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join("sub/new.db")).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST);
+        let id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
+        assert_eq!(id, APPLICATION_ID);
+    }
+}

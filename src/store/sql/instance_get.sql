@@ -1,0 +1,1 @@
+SELECT id FROM instance WHERE host = ?1

@@ -1,0 +1,1 @@
+INSERT INTO instance (host) VALUES (?1)

@@ -1,0 +1,1 @@
+DELETE FROM journal WHERE snapshot_id = ?1

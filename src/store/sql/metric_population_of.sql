@@ -1,0 +1,1 @@
+SELECT name, value FROM metric_population WHERE snapshot_id = ?1

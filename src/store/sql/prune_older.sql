@@ -1,0 +1,1 @@
+SELECT id FROM snapshot WHERE status <> 'running' AND started_at < ?1

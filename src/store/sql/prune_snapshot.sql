@@ -1,0 +1,13 @@
+DELETE FROM follow WHERE list_id IN (SELECT id FROM follow_list WHERE snapshot_id = ?1);
+DELETE FROM follow_list WHERE snapshot_id = ?1;
+DELETE FROM seed WHERE snapshot_id = ?1;
+DELETE FROM instance_state WHERE snapshot_id = ?1;
+DELETE FROM dns_answer WHERE snapshot_id = ?1;
+DELETE FROM address WHERE snapshot_id = ?1;
+DELETE FROM host_share WHERE snapshot_id = ?1;
+DELETE FROM journal WHERE snapshot_id = ?1;
+DELETE FROM metric_population WHERE snapshot_id = ?1;
+DELETE FROM metric_summary WHERE snapshot_id = ?1;
+DELETE FROM metric_bucket WHERE snapshot_id = ?1;
+DELETE FROM metric_apart WHERE snapshot_id = ?1;
+DELETE FROM snapshot WHERE id = ?1;

@@ -1,0 +1,1 @@
+SELECT id FROM snapshot WHERE status = 'complete' ORDER BY id DESC LIMIT 1

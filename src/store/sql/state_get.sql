@@ -1,0 +1,1 @@
+SELECT id FROM account_state WHERE account_id = ?1 AND digest = ?2

@@ -1,0 +1,283 @@
+//! The one writer: a thread that owns the database connection, fed by a bounded channel.
+//!
+//! [`Writer`] is the handle (`Handle { tx }` shape): every write of the program is a
+//! [`Command`] sent to the thread, which applies commands in the order they were sent.
+//! Journal entries arriving together are written in one transaction; a snapshot's rows are
+//! written, its metrics stored, its journal deleted and it is marked complete in one
+//! transaction.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{journal, prune, save, schema, sql, Status};
+use crate::error::{Error, Result};
+use crate::report::Snapshot;
+
+/// Commands waiting for the writer at most; senders wait when it is behind.
+const CHANNEL: usize = 256;
+/// Journal entries written per transaction at most.
+const BATCH: usize = 256;
+
+/// How to treat an earlier, unfinished snapshot of the same command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// Continue it if there is one, else start a new snapshot.
+    Auto,
+    /// Continue it; fail when there is none.
+    Required,
+    /// Always start a new snapshot.
+    Never,
+}
+
+/// What a new (or continued) snapshot is.
+#[derive(Debug, Clone)]
+pub struct Begin {
+    /// `follows` (or, later, `contacts`).
+    pub kind: &'static str,
+    /// The command that makes it (seeds and options), JSON: equal requests continue each other.
+    pub request: String,
+    /// The effective configuration, JSON.
+    pub configuration: String,
+    pub tool: String,
+    pub started_at: String,
+    pub resume: Resume,
+}
+
+/// A snapshot ready to be crawled into.
+#[derive(Debug)]
+pub struct Begun {
+    pub id: i64,
+    /// Whether an unfinished snapshot is continued.
+    pub resumed: bool,
+    /// Responses recorded by the earlier run(s).
+    pub journal: Vec<journal::Entry>,
+}
+
+/// What a [`Writer`] can be asked to do.
+pub(super) enum Command {
+    Begin(Box<Begin>, oneshot::Sender<Result<Begun>>),
+    Journal(Box<journal::Entry>),
+    Complete(i64, Box<Snapshot>, oneshot::Sender<Result<()>>),
+    Status(i64, Status, String, oneshot::Sender<Result<bool>>),
+    Prune(prune::Rule, oneshot::Sender<Result<prune::Pruned>>),
+    Close(oneshot::Sender<()>),
+}
+
+/// The handle to the writer thread.
+#[derive(Clone)]
+pub struct Writer {
+    pub(super) tx: mpsc::Sender<Command>,
+}
+
+impl Writer {
+    /// Start the writer thread on its own connection to `path`.
+    ///
+    /// # Errors
+    /// As [`schema::open`]; [`Error::Io`] when the thread cannot start.
+    pub fn spawn(path: &Path) -> Result<Writer> {
+        let conn = schema::open(path)?;
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let path = path.to_path_buf();
+        std::thread::Builder::new()
+            .name("whohosts-writer".into())
+            .spawn(move || run(conn, path, rx))
+            .map_err(|e| Error::io("<writer thread>", e))?;
+        Ok(Writer { tx })
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T> {
+        let (reply, answer) = oneshot::channel();
+        let gone = || Error::Store("the database writer stopped".into());
+        self.tx.send(make(reply)).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())
+    }
+
+    /// Start a snapshot, or continue the unfinished one of the same request.
+    ///
+    /// # Errors
+    /// SQLite errors; [`Error::Store`] when `Resume::Required` finds nothing to continue.
+    pub async fn begin(&self, begin: Begin) -> Result<Begun> {
+        self.ask(|r| Command::Begin(Box::new(begin), r)).await?
+    }
+
+    /// Write `snapshot`'s rows into snapshot `id`, drop its journal and mark it complete.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub async fn complete(&self, id: i64, snapshot: Snapshot) -> Result<()> {
+        self.ask(|r| Command::Complete(id, Box::new(snapshot), r)).await?
+    }
+
+    /// Mark snapshot `id` interrupted or failed (after every write sent before), if it is
+    /// still running; `false` when it was not (it completed first).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub async fn set_status(&self, id: i64, status: Status) -> Result<bool> {
+        let now = crate::crawl::now_rfc3339();
+        self.ask(|r| Command::Status(id, status, now, r)).await?
+    }
+
+    /// Delete old snapshots and whatever only they referenced.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub async fn prune(&self, rule: prune::Rule) -> Result<prune::Pruned> {
+        self.ask(|r| Command::Prune(rule, r)).await?
+    }
+
+    /// Write everything sent so far, then stop the thread.
+    pub async fn close(self) {
+        let _ = self.ask(Command::Close).await;
+    }
+}
+
+/// `first` and the journal entries queued right behind it (up to [`BATCH`]), and the first
+/// other command met, which must run after them.
+fn journal_batch(first: journal::Entry, rx: &mut mpsc::Receiver<Command>) -> (Vec<journal::Entry>, Option<Command>) {
+    let mut batch = vec![first];
+    while batch.len() < BATCH {
+        match rx.try_recv() {
+            Ok(Command::Journal(e)) => batch.push(*e),
+            Ok(other) => return (batch, Some(other)),
+            Err(_) => break,
+        }
+    }
+    (batch, None)
+}
+
+fn run(conn: Connection, path: PathBuf, mut rx: mpsc::Receiver<Command>) {
+    let mut next: Option<Command> = None;
+    loop {
+        let Some(cmd) = next.take().or_else(|| rx.blocking_recv()) else {
+            return;
+        };
+        match cmd {
+            Command::Journal(entry) => {
+                let (batch, after) = journal_batch(*entry, &mut rx);
+                next = after;
+                if let Err(e) = journal::write(&conn, &batch) {
+                    tracing::warn!("journal not written ({}): {e}", path.display());
+                }
+            }
+            Command::Begin(b, reply) => {
+                let _ = reply.send(begin(&conn, &b).map_err(|e| wrap(&path, e)));
+            }
+            Command::Complete(id, snap, reply) => {
+                let _ = reply.send(complete(&conn, id, &snap).map_err(|e| wrap(&path, e)));
+            }
+            Command::Status(id, status, now, reply) => {
+                let done = conn.execute(sql::SNAPSHOT_STATUS, params![id, status.as_str(), now]);
+                let _ = reply.send(done.map(|n| n == 1).map_err(|e| Error::sqlite(&path, e)));
+            }
+            Command::Prune(rule, reply) => {
+                let _ = reply.send(prune::run(&conn, &rule).map_err(|e| Error::sqlite(&path, e)));
+            }
+            Command::Close(reply) => {
+                let _ = reply.send(());
+                return;
+            }
+        }
+    }
+}
+
+/// A writer-side failure: SQLite's, or a store rule's.
+enum Failed {
+    Sqlite(rusqlite::Error),
+    Store(String),
+}
+
+impl From<rusqlite::Error> for Failed {
+    fn from(e: rusqlite::Error) -> Self {
+        Failed::Sqlite(e)
+    }
+}
+
+fn wrap(path: &Path, e: Failed) -> Error {
+    match e {
+        Failed::Sqlite(e) => Error::sqlite(path, e),
+        Failed::Store(m) => Error::Store(m),
+    }
+}
+
+fn begin(conn: &Connection, b: &Begin) -> std::result::Result<Begun, Failed> {
+    let earlier: Option<i64> = match b.resume {
+        Resume::Never => None,
+        Resume::Auto | Resume::Required => conn
+            .prepare_cached(sql::SNAPSHOT_RESUMABLE)?
+            .query_row([&b.request], |r| r.get(0))
+            .optional()?,
+    };
+    match (earlier, b.resume) {
+        (Some(id), _) => {
+            conn.execute(sql::SNAPSHOT_RESUME, [id])?;
+            Ok(Begun {
+                id,
+                resumed: true,
+                journal: journal::read(conn, id)?,
+            })
+        }
+        (None, Resume::Required) => Err(Failed::Store(
+            "--resume: no interrupted snapshot of this command (same handles and options) to continue".into(),
+        )),
+        (None, _) => {
+            conn.execute(
+                sql::SNAPSHOT_NEW,
+                params![b.kind, b.request, b.started_at, b.tool, b.configuration],
+            )?;
+            Ok(Begun {
+                id: conn.last_insert_rowid(),
+                resumed: false,
+                journal: vec![],
+            })
+        }
+    }
+}
+
+fn complete(conn: &Connection, id: i64, snap: &Snapshot) -> std::result::Result<(), Failed> {
+    // The metrics are computed on a second core while the rows are written.
+    std::thread::scope(|scope| {
+        let metrics = scope.spawn(|| crate::metrics::compute(snap));
+        let tx = conn.unchecked_transaction()?;
+        write_complete(&tx, id, snap)?;
+        let metrics = metrics
+            .join()
+            .map_err(|_| Failed::Store(format!("snapshot {id}: computing its metrics failed")))?;
+        super::metrics::save(&tx, id, &metrics)?;
+        tx.execute(sql::JOURNAL_DELETE, [id])?;
+        tx.commit()?;
+        Ok(())
+    })
+}
+
+/// The rows of `snap` and the snapshot's completion, inside `tx`.
+fn write_complete(tx: &rusqlite::Transaction<'_>, id: i64, snap: &Snapshot) -> std::result::Result<(), Failed> {
+    let mut keys = save::Keys::new(tx);
+    save::snapshot_rows(&mut keys, id, snap)?;
+    let source = &snap.attribution;
+    let database = source
+        .database
+        .as_ref()
+        .map(|d| save::asn_database(tx, d))
+        .transpose()?;
+    let policy = serde_json::to_value(source.address_policy).ok();
+    let changed = tx.execute(
+        sql::SNAPSHOT_COMPLETE,
+        params![
+            id,
+            snap.crawl.finished_at,
+            snap.crawl.tool,
+            policy.as_ref().and_then(|v| v.as_str()),
+            source.online_fallback,
+            database,
+            save::u64_sql(snap.crawl.requests),
+            save::u64_sql(snap.crawl.retries)
+        ],
+    )?;
+    if changed != 1 {
+        return Err(Failed::Store(format!("snapshot {id} is not running: not completed")));
+    }
+    Ok(())
+}

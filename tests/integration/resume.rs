@@ -1,0 +1,255 @@
+//! Cron safety: a crawl killed at any moment resumes to the same rows without fetching again
+//! what it had fetched; SIGTERM marks the snapshot interrupted; one crawl per database.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::common::*;
+use crate::store::{count, crawl_db, db_in, generated};
+
+/// A generated world slow enough (latency per response) to be killed mid-crawl.
+fn slow_env() -> (Env, Vec<String>) {
+    let (mut w, seeds) = generated(9, 60);
+    for i in &mut w.instances {
+        i.latency_ms = 15;
+    }
+    (Env::start(w), seeds)
+}
+
+fn spawn_crawl(env: &Env, db: &Path, seeds: &[String]) -> Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+        .arg("--config")
+        .arg(env.config_path())
+        .arg("--quiet")
+        .arg("--db")
+        .arg(db)
+        .arg("crawl")
+        .args(seeds)
+        .env_remove("WHOHOSTS_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn reader(db: &Path) -> Option<Connection> {
+    Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()
+}
+
+fn journal_rows(db: &Path) -> i64 {
+    reader(db)
+        .and_then(|c| c.query_row("SELECT count(*) FROM journal", [], |r| r.get(0)).ok())
+        .unwrap_or(0)
+}
+
+/// Wait until the running crawl has journaled `k` responses; panics if it ends first.
+fn wait_for_rows(child: &mut Child, db: &Path, k: i64) {
+    let start = Instant::now();
+    while journal_rows(db) < k {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the crawl ended before {k} journal rows"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no {k} journal rows after 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Every row of snapshot `id` that a crawl of the world decides, without ids or timestamps.
+fn rows(db: &Path, id: i64) -> Vec<String> {
+    let conn = reader(db).unwrap();
+    let queries = [
+        "SELECT s.position, s.input, s.handle, i.host, s.actor_uri, s.failure_kind, s.failure_message
+           FROM seed s LEFT JOIN instance i ON i.id = s.instance_id WHERE s.snapshot_id = ?1 ORDER BY s.position",
+        "SELECT seed_position, direction, source, declared, status, unseen, failure_kind, reason, pages
+           FROM follow_list WHERE snapshot_id = ?1 ORDER BY seed_position, direction",
+        "SELECT seed_input, direction, position, handle, actor_uri, instance, display_name, bot, moved_to,
+                discoverable, indexable, noindex, hide_collections, followers_count, following_count, nobot_tag
+           FROM follow_edge WHERE snapshot_id = ?1 ORDER BY seed_input, direction, position",
+        "SELECT i.host, s.accounts, s.connected_address, s.nodeinfo_schema, s.software, s.version,
+                s.users_total, s.users_active_month, s.nodeinfo_failure_kind
+           FROM instance_state s JOIN instance i ON i.id = s.instance_id WHERE s.snapshot_id = ?1 ORDER BY i.host",
+        "SELECT instance, ip, asn, as_name, organisation, cdn, range_start, range_end, cidr, block, country,
+                cname_chain, hosting_service
+           FROM instance_address WHERE snapshot_id = ?1 ORDER BY instance, ip",
+        "SELECT i.host, d.ttl, d.failure_kind, d.connected_address FROM dns_answer d
+           JOIN instance i ON i.id = d.instance_id WHERE d.snapshot_id = ?1 ORDER BY i.host",
+        "SELECT i.host, h.bucket, h.share FROM host_share h
+           JOIN instance i ON i.id = h.instance_id WHERE h.snapshot_id = ?1 ORDER BY i.host, h.bucket",
+        "SELECT name, value FROM metric_population WHERE snapshot_id = ?1 ORDER BY name",
+        "SELECT level, weight, total, buckets, top1, top3, top5, top10, k50, k75, hhi, band, entropy,
+                effective, gini
+           FROM metric_summary WHERE snapshot_id = ?1 ORDER BY level, weight",
+        "SELECT level, weight, rank, key, label, amount, share FROM metric_bucket
+          WHERE snapshot_id = ?1 ORDER BY level, weight, rank",
+        "SELECT level, weight, what, amount FROM metric_apart WHERE snapshot_id = ?1 ORDER BY level, weight, what",
+    ];
+    let mut out = vec![];
+    for q in queries {
+        let mut stmt = conn.prepare(q).unwrap();
+        let n = stmt.column_count();
+        let mut r = stmt.query([id]).unwrap();
+        while let Some(row) = r.next().unwrap() {
+            let cells: Vec<String> = (0..n)
+                .map(|i| format!("{:?}", row.get::<_, rusqlite::types::Value>(i).unwrap()))
+                .collect();
+            out.push(cells.join("|"));
+        }
+    }
+    out
+}
+
+/// (host, path and query) of every journaled request of the database.
+fn journaled(db: &Path) -> Vec<(String, String)> {
+    let conn = reader(db).unwrap();
+    let mut stmt = conn.prepare("SELECT url FROM journal").unwrap();
+    let urls: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    urls.iter()
+        .map(|u| {
+            let u = url::Url::parse(u).unwrap();
+            let pq = match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_string(),
+            };
+            (u.host_str().unwrap().to_string(), pq)
+        })
+        .collect()
+}
+
+fn requests_since(env: &Env, from: usize) -> Vec<(String, String)> {
+    let log = env.sim.sim.stats().requests;
+    log[from.min(log.len())..]
+        .iter()
+        .map(|r| (r.host.clone(), r.path.clone()))
+        .collect()
+}
+
+#[test]
+fn a_crawl_killed_at_any_moment_resumes_to_the_same_rows() {
+    let (env, seeds) = slow_env();
+    let base = db_in(&env, "base.db");
+    let before = env.sim.sim.stats().requests.len();
+    assert_eq!(crawl_db(&env, &base, &seeds, &[]).status.code(), Some(0));
+    let total = requests_since(&env, before)
+        .iter()
+        .filter(|(_, path)| path != "/robots.txt")
+        .count() as i64;
+    let expected = rows(&base, 1);
+    assert!(
+        expected.len() > 300 && total > 100,
+        "{} rows, {total} requests",
+        expected.len()
+    );
+    for k in [1, total / 8, total / 4, total / 2, total * 2 / 3, total * 5 / 6] {
+        let db: PathBuf = db_in(&env, &format!("killed-{k}.db"));
+        let mut child = spawn_crawl(&env, &db, &seeds);
+        wait_for_rows(&mut child, &db, k);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let fetched = journaled(&db);
+        assert!(fetched.len() as i64 >= k);
+        let status: String = reader(&db)
+            .unwrap()
+            .query_row("SELECT status FROM snapshot", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(status, "running");
+        let mark = env.sim.sim.stats().requests.len();
+        let out = crawl_db(&env, &db, &seeds, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let again: Vec<_> = requests_since(&env, mark)
+            .into_iter()
+            .filter(|r| fetched.contains(r))
+            .collect();
+        assert!(again.is_empty(), "killed after {k} rows, fetched again: {again:?}");
+        let conn = reader(&db).unwrap();
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM snapshot"),
+            1,
+            "resumed, not restarted"
+        );
+        assert_eq!(count(&conn, "SELECT count(*) FROM journal"), 0);
+        assert_eq!(rows(&db, 1), expected, "killed after {k} journal rows");
+    }
+}
+
+#[test]
+fn sigterm_marks_the_snapshot_interrupted_and_the_same_command_continues_it() {
+    let (env, seeds) = slow_env();
+    let db = db_in(&env, "term.db");
+    let mut child = spawn_crawl(&env, &db, &seeds);
+    wait_for_rows(&mut child, &db, 10);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: interrupted; snapshot 1 kept: run the same command again to continue it\n"
+    );
+    let conn = reader(&db).unwrap();
+    let status: String = conn.query_row("SELECT status FROM snapshot", [], |r| r.get(0)).unwrap();
+    assert_eq!(status, "interrupted");
+    assert!(count(&conn, "SELECT count(*) FROM journal") >= 10);
+    let report = env.cmd().arg("--db").arg(&db).args(["report", "1"]).output().unwrap();
+    assert_eq!(report.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&report.stderr),
+        "whohosts: snapshot 1 is interrupted: its report is stored when it completes (run the same crawl again to continue it)\n"
+    );
+    // --fresh would start over; --resume continues it.
+    let out = crawl_db(&env, &db, &seeds, &["--resume"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM snapshot WHERE status = 'complete'"),
+        1
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM snapshot"), 1);
+    let out = crawl_db(&env, &db, &seeds, &["--resume"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: --resume: no interrupted snapshot of this command (same handles and options) to continue\n"
+    );
+}
+
+#[test]
+fn one_crawl_per_database_and_a_dead_holder_never_blocks() {
+    let (env, seeds) = slow_env();
+    let db = db_in(&env, "locked.db");
+    let mut first = spawn_crawl(&env, &db, &seeds);
+    wait_for_rows(&mut first, &db, 1);
+    let started = Instant::now();
+    let second = crawl_db(&env, &db, &seeds, &[]);
+    assert!(started.elapsed() < Duration::from_secs(5), "the second crawl waited");
+    assert_eq!(second.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&second.stderr),
+        format!(
+            "whohosts: {} is in use by another whohosts (pid {} (whohosts crawl)); try again when it has finished\n",
+            db.display(),
+            first.id()
+        )
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // The lock file is still there, with the dead process's pid: it does not block.
+    assert!(std::fs::read_to_string(whohosts::store::lock::lock_path(&db))
+        .unwrap()
+        .contains(&format!("pid {}", first.id())));
+    let third = crawl_db(&env, &db, &seeds, &[]);
+    assert_eq!(
+        third.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&third.stderr)
+    );
+}

@@ -1,0 +1,330 @@
+//! The snapshot store: what a crawl stores reads back exactly, `report` prints what `crawl`
+//! printed, foreign and newer files are refused untouched, prune deletes what only old
+//! snapshots referenced.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+use whohosts::crawl::CrawlOptions;
+use whohosts::pipeline::{self, Job};
+use whohosts::sim::generate;
+use whohosts::store::{Resume, Store};
+
+use crate::common::*;
+
+/// A generated world of `size` instances and its demo seeds.
+pub fn generated(seed: u64, size: usize) -> (whohosts::sim::world::World, Vec<String>) {
+    let w = generate::generate(seed, size);
+    let seeds = generate::demo_seeds(&w);
+    (w, seeds)
+}
+
+pub fn db_in(env: &Env, name: &str) -> PathBuf {
+    env.dir.path().join(name)
+}
+
+/// `--db DB crawl SEEDS` with extra args; the output.
+pub fn crawl_db(env: &Env, db: &Path, seeds: &[String], extra: &[&str]) -> std::process::Output {
+    env.cmd()
+        .arg("--db")
+        .arg(db)
+        .arg("crawl")
+        .args(extra)
+        .args(seeds)
+        .output()
+        .unwrap()
+}
+
+pub fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn sha(path: &Path) -> Vec<u8> {
+    Sha256::digest(std::fs::read(path).unwrap()).to_vec()
+}
+
+#[test]
+fn a_stored_snapshot_reads_back_exactly() {
+    let (w, seeds) = generated(7, 30);
+    let env = Env::start(w);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = db_in(&env, "round.db");
+    let store = Store::open(&db).unwrap();
+    let writer = store.writer().unwrap();
+    let job = Job {
+        seeds: seeds.clone(),
+        options: CrawlOptions::default(),
+        resume: Resume::Never,
+        quiet: true,
+    };
+    let snap = rt.block_on(async {
+        let ctx = whohosts::cli::Context::new(env.config.clone()).unwrap();
+        let attributor = std::sync::Arc::new(ctx.attributor(true).unwrap());
+        let snap = pipeline::snapshot(&ctx, &attributor, &seeds, &job.options, true).await;
+        let begun = pipeline::begin(&writer, &env.config, &job).await.unwrap();
+        writer.complete(begun.id, snap.clone()).await.unwrap();
+        snap
+    });
+    let mut back = store.load(1).unwrap();
+    // The stored snapshot starts when it was begun; everything else is as crawled.
+    back.crawl.started_at = snap.crawl.started_at.clone();
+    assert_eq!(back, snap);
+    // The metrics are stored once, as computed from the crawl.
+    let mut computed = whohosts::metrics::compute(&snap);
+    computed.levels.sort_by_key(|l| (l.level, l.weight));
+    let stored = store.metrics(1).unwrap();
+    assert!(stored.levels.len() >= 30, "{}", stored.levels.len());
+    assert_eq!(stored, computed);
+    let listed: usize = snap.population().accounts_listed;
+    assert!(listed > 50, "{listed}");
+    let conn = store.connection();
+    assert_eq!(count(conn, "SELECT count(*) FROM follow") as usize, listed);
+    assert_eq!(count(conn, "SELECT follows FROM snapshot_summary"), listed as i64);
+    assert_eq!(count(conn, "SELECT count(*) FROM journal"), 0);
+    assert_eq!(
+        count(conn, "SELECT count(*) FROM instance_state WHERE snapshot_id = 1") as usize,
+        snap.crawl.instances.len()
+    );
+    // The refused GoToSocial seed is stored with its own kind.
+    let kind: String = conn
+        .query_row("SELECT kind FROM failure WHERE subject = 'list'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kind, "authorized_fetch");
+}
+
+#[test]
+fn report_prints_byte_for_byte_what_crawl_printed() {
+    let (w, seeds) = generated(3, 25);
+    let env = Env::start(w);
+    let db = db_in(&env, "r.db");
+    for format in ["text", "json"] {
+        let crawled = crawl_db(&env, &db, &seeds, &["--format", format]);
+        assert_eq!(
+            crawled.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&crawled.stderr)
+        );
+        let reported = env
+            .cmd()
+            .arg("--db")
+            .arg(&db)
+            .args(["report", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(reported.status.code(), Some(0));
+        assert!(crawled.stdout.len() > 500);
+        assert_eq!(
+            String::from_utf8_lossy(&reported.stdout),
+            String::from_utf8_lossy(&crawled.stdout)
+        );
+    }
+    let listing = env.cmd().arg("--db").arg(&db).arg("snapshots").output().unwrap();
+    let text = String::from_utf8(listing.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[1].starts_with("1\tfollows\tcomplete\t"), "{text}");
+    assert!(lines[2].starts_with("2\tfollows\tcomplete\t"), "{text}");
+    assert!(lines[2].ends_with(&seeds.join(" ")), "{text}");
+}
+
+fn refused(env: &Env, db: &Path) -> (i32, String) {
+    let out = env.cmd().arg("--db").arg(db).arg("snapshots").output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn foreign_files_are_refused_and_left_untouched() {
+    let env = Env::start(world(
+        vec![inst("a.example", whohosts::sim::world::Software::Mastodon, "hetzner")],
+        vec![],
+    ));
+    let noise = db_in(&env, "noise.db");
+    let bytes: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&noise, &bytes).unwrap();
+    let before = sha(&noise);
+    let (code, err) = refused(&env, &noise);
+    assert_eq!(code, 5, "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "whohosts: {} is not a whohosts database (not an SQLite database); it was left untouched: pass --db to use another file\n",
+            noise.display()
+        )
+    );
+    assert_eq!(sha(&noise), before);
+
+    let foreign = db_in(&env, "foreign.db");
+    let c = Connection::open(&foreign).unwrap();
+    c.execute_batch(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine');",
+    )
+    .unwrap();
+    drop(c);
+    let before = sha(&foreign);
+    let (code, err) = refused(&env, &foreign);
+    assert_eq!(code, 5, "{err}");
+    assert!(
+        err.contains("(an SQLite database of another program); it was left untouched"),
+        "{err}"
+    );
+    assert_eq!(sha(&foreign), before);
+}
+
+#[test]
+fn a_database_of_a_newer_whohosts_is_refused() {
+    let env = Env::start(world(
+        vec![inst("a.example", whohosts::sim::world::Software::Mastodon, "hetzner")],
+        vec![],
+    ));
+    let db = db_in(&env, "new.db");
+    drop(Store::open(&db).unwrap());
+    let c = Connection::open(&db).unwrap();
+    c.pragma_update(None, "user_version", 99).unwrap();
+    drop(c);
+    let before = sha(&db);
+    let (code, err) = refused(&env, &db);
+    assert_eq!(code, 5, "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "whohosts: {} was written by a newer whohosts (schema version 99; this one knows up to {}): upgrade whohosts to use it\n",
+            db.display(),
+            whohosts::store::schema::LATEST
+        )
+    );
+    assert_eq!(sha(&db), before);
+}
+
+#[test]
+fn prune_deletes_old_snapshots_and_keeps_shared_accounts() {
+    let (w, seeds) = generated(5, 20);
+    let env = Env::start(w);
+    let db = db_in(&env, "p.db");
+    assert_eq!(crawl_db(&env, &db, &seeds, &[]).status.code(), Some(0));
+    let conn = Connection::open(&db).unwrap();
+    let (accounts, states) = (
+        count(&conn, "SELECT count(*) FROM account"),
+        count(&conn, "SELECT count(*) FROM account_state"),
+    );
+    // An unchanged repeat stores no new account or account state; then one seed only.
+    assert_eq!(crawl_db(&env, &db, &seeds, &[]).status.code(), Some(0));
+    assert_eq!(count(&conn, "SELECT count(*) FROM account"), accounts);
+    assert_eq!(count(&conn, "SELECT count(*) FROM account_state"), states);
+    assert_eq!(crawl_db(&env, &db, &seeds[..1], &[]).status.code(), Some(0));
+    let kept = count(
+        &conn,
+        "SELECT count(*) FROM (SELECT account_id FROM follow_edge WHERE snapshot_id = 3
+          UNION SELECT st.account_id FROM seed JOIN account_state st ON st.id = seed.account_state_id
+           WHERE seed.snapshot_id = 3)",
+    );
+    assert!(accounts > kept && kept > 10, "{accounts} {kept}");
+    let out = env
+        .cmd()
+        .arg("--db")
+        .arg(&db)
+        .args(["prune", "--keep", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Deleted 1 snapshots, 0 accounts and 0 instances no longer referenced.\n"
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM snapshot"), 2);
+    assert_eq!(count(&conn, "SELECT count(*) FROM account"), accounts);
+    let out = env
+        .cmd()
+        .arg("--db")
+        .arg(&db)
+        .args(["prune", "--keep", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(count(&conn, "SELECT count(*) FROM snapshot"), 1);
+    assert_eq!(count(&conn, "SELECT min(id) FROM snapshot"), 3);
+    // Accounts only the pruned snapshots listed are gone; those snapshot 3 lists survive.
+    assert_eq!(count(&conn, "SELECT count(*) FROM account"), kept);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM follow_edge WHERE snapshot_id = 3"),
+        count(&conn, "SELECT count(*) FROM follow")
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM seed"), 1);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM instance_state WHERE snapshot_id <> 3"),
+        0
+    );
+    let report = env.cmd().arg("--db").arg(&db).arg("report").output().unwrap();
+    assert_eq!(report.status.code(), Some(0));
+}
+
+fn bare() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("whohosts").unwrap();
+    c.env_remove("WHOHOSTS_CONFIG")
+        .env_remove("WHOHOSTS_DB")
+        .env_remove("WHOHOSTS_TOKEN")
+        .env("HOME", "/nonexistent")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME");
+    c.timeout(std::time::Duration::from_secs(120));
+    c
+}
+
+#[test]
+fn the_database_is_the_flag_then_the_environment_then_config_then_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let with_db = d.join("with.toml");
+    let data = d.join("data");
+    std::fs::write(
+        &with_db,
+        format!("data_dir = {:?}\ndatabase = {:?}\n", data, d.join("config.db")),
+    )
+    .unwrap();
+    let without_db = d.join("without.toml");
+    std::fs::write(&without_db, format!("data_dir = {:?}\n", data)).unwrap();
+    let run = |config: &Path, env: Option<&str>, flag: Option<&str>| {
+        let mut c = bare();
+        c.arg("--config").arg(config);
+        if let Some(e) = env {
+            c.env("WHOHOSTS_DB", d.join(e));
+        }
+        if let Some(f) = flag {
+            c.arg("--db").arg(d.join(f));
+        }
+        assert_eq!(c.arg("snapshots").output().unwrap().status.code(), Some(0));
+    };
+    run(&without_db, None, None);
+    assert!(data.join("whohosts.db").is_file());
+    run(&with_db, None, None);
+    assert!(d.join("config.db").is_file());
+    run(&with_db, Some("env.db"), None);
+    assert!(d.join("env.db").is_file());
+    run(&with_db, Some("env2.db"), Some("flag.db"));
+    assert!(d.join("flag.db").is_file());
+    assert!(!d.join("env2.db").exists());
+}
+
+#[test]
+fn demo_stores_into_the_database_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let demo = bare()
+        .arg("--db")
+        .arg(&db)
+        .args(["--quiet", "demo", "--size", "15"])
+        .output()
+        .unwrap();
+    assert_eq!(demo.status.code(), Some(0), "{}", String::from_utf8_lossy(&demo.stderr));
+    let report = bare().arg("--db").arg(&db).args(["report", "1"]).output().unwrap();
+    let demo_text = String::from_utf8(demo.stdout).unwrap();
+    // The demo prints a line about the simulator, a blank line and "Week 0:", then the
+    // stored report of snapshot 1 (week 0), then the trend over the later weeks.
+    let body = demo_text.split("Week 0:\n").nth(1).unwrap();
+    let body = body.split("\nTrend, one snapshot a week").next().unwrap();
+    assert!(body.contains("By hosting organisations"), "{body}");
+    assert_eq!(String::from_utf8(report.stdout).unwrap(), body);
+}
