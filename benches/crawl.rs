@@ -48,12 +48,12 @@ fn main() {
         let t = Instant::now();
         let snap = snapshot(&ctx, &attributor, &seeds, &CrawlOptions::default(), true).await;
         let secs = t.elapsed().as_secs_f64();
-        let p = snap.population();
+        let p = whohosts::metrics::compute(&snap).population;
         println!("world: {size} instances, {accounts} accounts, {latency} ms latency per response");
         println!(
             "seeds: {} ({} accounts listed on {} instances)",
             seeds.len(),
-            p.accounts_listed,
+            p.list_entries,
             snap.crawl.instances.len()
         );
         println!(

@@ -12,7 +12,7 @@ use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result, EXIT_INTERRUPTED};
 use crate::handle::Handle;
 use crate::pipeline::{self, Job};
-use crate::report::Snapshot;
+use crate::report::Report;
 use crate::store::{self, lock::DbLock, Resume, Status, Store};
 
 /// `crawl` arguments.
@@ -28,15 +28,11 @@ pub struct Args {
     /// sent only to that handle's server
     #[arg(long, env = "WHOHOSTS_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-    /// Output format
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: ReportFormat,
-    /// Also write the full result as JSON to FILE
+    #[command(flatten)]
+    pub view: report::View,
+    /// Also write the full report as JSON to FILE (replaced atomically)
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
-    /// Rows shown per grouping in the text report
-    #[arg(long, default_value_t = 10)]
-    pub top: usize,
     /// Continue the interrupted snapshot of this same command (fail if there is none)
     #[arg(long, conflicts_with = "fresh")]
     pub resume: bool,
@@ -45,23 +41,6 @@ pub struct Args {
     pub fresh: bool,
     #[command(flatten)]
     pub attribution: AttributionArgs,
-}
-
-/// Write the snapshot as JSON to `path`, atomically: a temporary file beside it is renamed
-/// over it, so an earlier file is never left half-overwritten.
-///
-/// # Errors
-/// [`Error::Io`].
-pub fn write_json(snapshot: &Snapshot, path: &Path) -> Result<()> {
-    let json = serde_json::to_vec_pretty(snapshot).expect("snapshots serialise");
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".part");
-    let tmp = std::path::PathBuf::from(tmp);
-    std::fs::write(&tmp, json).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
 }
 
 /// Resolves when the process is asked to stop (SIGINT or SIGTERM); never, if the signals
@@ -108,9 +87,8 @@ pub async fn crawl_and_report(
     config: Config,
     job: &Job,
     path: &Path,
-    format: ReportFormat,
-    top: usize,
-) -> Result<(i32, Option<Snapshot>)> {
+    view: &report::View,
+) -> Result<(i32, Option<Report>)> {
     let _lock = DbLock::acquire(path, "crawl")?;
     let store = Store::open(path)?;
     let writer = store.writer()?;
@@ -134,9 +112,9 @@ pub async fn crawl_and_report(
     };
     writer.close().await;
     done?;
-    let snap = report::print_stored(&store, id, format, top)?;
-    let failed = snap.crawl.seeds.iter().filter(|s| s.error.is_some()).count();
-    Ok((if failed > 0 { 1 } else { 0 }, Some(snap)))
+    let r = report::print_stored(&store, id, view)?;
+    let failed = r.data.crawl.seeds.iter().filter(|s| s.error.is_some()).count();
+    Ok((if failed > 0 { 1 } else { 0 }, Some(r)))
 }
 
 /// Run `crawl`.
@@ -161,9 +139,9 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         quiet,
     };
     let path = store::database_path(db, &config);
-    let (code, snap) = crawl_and_report(config, &job, &path, args.format, args.top).await?;
-    if let (Some(out), Some(snap)) = (&args.output, &snap) {
-        write_json(snap, out)?;
+    let (code, r) = crawl_and_report(config, &job, &path, &args.view).await?;
+    if let (Some(out), Some(r)) = (&args.output, &r) {
+        report::write_atomic(out, crate::report::render(r, ReportFormat::Json, 0, false).as_bytes())?;
     }
     Ok(code)
 }

@@ -20,12 +20,8 @@ pub struct Args {
     /// Handles to crawl [default: the world's demo accounts]
     #[arg(value_name = "HANDLE")]
     pub handles: Vec<String>,
-    /// Output format
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: ReportFormat,
-    /// Rows shown per grouping
-    #[arg(long, default_value_t = 10)]
-    pub top: usize,
+    #[command(flatten)]
+    pub view: super::report::View,
 }
 
 /// Run `demo`. The user's config only contributes politeness settings it does not override
@@ -49,12 +45,6 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
     let mut config = running.config_with_fixture(&dir.join("sim-asn.csv"))?;
     config.contact_url = user_config.contact_url;
     config.attribution.organisations = user_config.attribution.organisations;
-    if args.format == ReportFormat::Text {
-        print(&format!(
-            "Simulated fediverse: {instances} instances, {accounts} accounts on 127.0.0.0/8 (DNS at {}, HTTP port {}).\n\n",
-            running.dns_addr, running.http_port
-        ))?;
-    }
     let db = db.map_or_else(|| dir.join("demo.db"), Path::to_path_buf);
     let job = Job {
         seeds,
@@ -62,7 +52,14 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
         resume: Resume::Never,
         quiet,
     };
-    let result = super::crawl::crawl_and_report(config, &job, &db, args.format, args.top).await;
+    let result = super::crawl::crawl_and_report(config, &job, &db, &args.view).await;
+    if args.view.format == ReportFormat::Text && result.is_ok() {
+        let about = format!(
+            "(A simulated fediverse: {instances} instances, {accounts} accounts on 127.0.0.0/8; DNS at {}, HTTP port {}.)",
+            running.dns_addr, running.http_port
+        );
+        print(&format!("\n{}", crate::report::text::wrap(&about, "", " ")))?;
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(result?.0)
 }

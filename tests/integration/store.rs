@@ -76,7 +76,7 @@ fn a_stored_snapshot_reads_back_exactly() {
     let stored = store.metrics(1).unwrap();
     assert!(stored.levels.len() >= 30, "{}", stored.levels.len());
     assert_eq!(stored, computed);
-    let listed: usize = snap.population().accounts_listed;
+    let listed: usize = computed.population.list_entries;
     assert!(listed > 50, "{listed}");
     let conn = store.connection();
     assert_eq!(count(conn, "SELECT count(*) FROM follow") as usize, listed);

@@ -1,0 +1,121 @@
+//! The trend of a report: the complete snapshots of the same seeds up to the reported one,
+//! each with its stored metrics at the report's levels and the changes since the one before
+//! (from [`super::diff`]).
+
+use serde::Serialize;
+
+use super::diff::Diff;
+use super::text::{percent, wrap};
+use super::{Options, Report};
+use crate::error::Result;
+use crate::metrics::Level;
+use crate::store::{Status, Store};
+
+/// Sentences of changes kept per step (the rest are counted).
+pub const CHANGES_SHOWN: usize = 6;
+
+/// One level's headline figures in one snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Point {
+    pub level: Level,
+    pub top3: f64,
+    pub k50: usize,
+    pub hhi: f64,
+}
+
+/// One snapshot of a trend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    pub snapshot: i64,
+    pub finished_at: String,
+    pub points: Vec<Point>,
+    /// What changed since the step before, in plain words (empty for the first step); at
+    /// most [`CHANGES_SHOWN`], then "and N more changes".
+    pub changes: Vec<String>,
+}
+
+/// The trend ending at snapshot `id` (whose seeds are `seeds`); empty when no earlier
+/// complete snapshot has the same seeds.
+///
+/// # Errors
+/// SQLite and query errors.
+pub fn steps(store: &Store, id: i64, seeds: &[String], options: &Options) -> Result<Vec<Step>> {
+    let ids: Vec<i64> = store
+        .list()?
+        .into_iter()
+        .filter(|s| s.id <= id && s.status == Status::Complete.as_str() && s.seeds == seeds)
+        .map(|s| s.id)
+        .collect();
+    let ids = &ids[ids.len().saturating_sub(options.trend_depth)..];
+    if ids.len() < 2 {
+        return Ok(vec![]);
+    }
+    let infos = store.list()?;
+    let mut out: Vec<Step> = Vec::with_capacity(ids.len());
+    for (i, snap) in ids.iter().enumerate() {
+        let metrics = store.metrics(*snap)?;
+        let points = options
+            .levels
+            .iter()
+            .filter_map(|l| metrics.get(*l, options.weight))
+            .map(|m| Point {
+                level: m.level,
+                top3: m.summary.top3,
+                k50: m.summary.k50,
+                hhi: m.summary.hhi,
+            })
+            .collect();
+        let mut changes = match i.checked_sub(1).and_then(|p| ids.get(p)) {
+            Some(prev) => Diff::between(store, *prev, *snap, &[], options.weight)?.sentences(),
+            None => vec![],
+        };
+        if changes.len() > CHANGES_SHOWN {
+            let more = changes.len() - CHANGES_SHOWN;
+            changes.truncate(CHANGES_SHOWN);
+            changes.push(format!("and {} more", super::plural(more as u64, "change")));
+        }
+        let finished_at = infos.iter().find(|s| s.id == *snap).map(|s| s.finished_at.clone());
+        out.push(Step {
+            snapshot: *snap,
+            finished_at: finished_at.unwrap_or_default(),
+            points,
+            changes,
+        });
+    }
+    Ok(out)
+}
+
+/// The level a text trend follows: organisations when shown, else the first level.
+pub fn text_level(r: &Report) -> Option<Level> {
+    let first = r.trend.first()?.points.first()?.level;
+    let has_org = r.trend[0].points.iter().any(|p| p.level == Level::Organisation);
+    Some(if has_org { Level::Organisation } else { first })
+}
+
+/// The trend as text: one line per snapshot, the changes under it; empty without a trend.
+pub fn render_text(r: &Report) -> String {
+    let Some(level) = text_level(r) else {
+        return String::new();
+    };
+    let mut out = format!(
+        "\nTrend by {} over {} snapshots of these seeds:\n",
+        super::text::level_title(level),
+        r.trend.len()
+    );
+    for s in &r.trend {
+        if let Some(p) = s.points.iter().find(|p| p.level == level) {
+            out += &format!(
+                "  snapshot {:<3} {:<20}  top-3 {:>7}  k50 {:>3}  HHI {:>5.0}\n",
+                s.snapshot,
+                s.finished_at,
+                percent(p.top3),
+                p.k50,
+                p.hhi
+            );
+        }
+        if !s.changes.is_empty() {
+            out += &wrap(&format!("{}.", s.changes.join("; ")), "      ", "      ");
+        }
+    }
+    out
+}
