@@ -169,15 +169,14 @@ impl Diff {
 
 fn host_sentence(h: &HostChange) -> String {
     let side = |hosting: &Option<String>, asn: &Option<String>| {
-        let asn = asn.as_deref().unwrap_or("?").replace(',', ", AS");
-        format!("{} (AS{asn})", hosting.as_deref().unwrap_or("unknown"))
+        let hosting = hosting.as_deref().unwrap_or("unknown").replace(", origin unknown", "");
+        format!("{hosting} (AS{})", asn.as_deref().unwrap_or("?").replace(',', ", AS"))
     };
-    format!(
-        "{} moved from {} to {}",
-        h.instance,
-        side(&h.from_hosting, &h.from_asn),
-        side(&h.to_hosting, &h.to_asn)
-    )
+    let (from, to) = (side(&h.from_hosting, &h.from_asn), side(&h.to_hosting, &h.to_asn));
+    match to.strip_prefix("behind ") {
+        Some(cdn) => format!("{} went behind {cdn}, from {from}", h.instance),
+        None => format!("{} moved from {from} to {to}", h.instance),
+    }
 }
 
 fn instance_sentence(i: &InstanceChange) -> String {
@@ -250,20 +249,19 @@ pub fn render_text(d: &Diff) -> String {
 }
 
 fn metric_line(m: &MetricChange) -> String {
-    let (a, b, c) = (&m.from, &m.to, &m.change);
-    let hhi = |x: f64| format!("{x:.0}");
+    let (a, b) = (&m.from, &m.to);
+    let pct = |x: f64| format!("{:.1}", x * 100.0);
+    let (ha, hb) = (a.hhi.round(), b.hhi.round());
     format!(
-        "  {:<12} top-3 {}→{} ({})  k50 {}→{}  k75 {}→{}  HHI {}→{} ({})\n",
+        "  {:<12} top-3 {}→{} % ({})  k50 {}→{}  k75 {}→{}  HHI {ha}→{hb} ({})\n",
         m.level.as_str(),
-        percent(a.top3),
-        percent(b.top3),
-        signed(c.top3, format!("{:.1}", c.top3 * 100.0)),
+        pct(a.top3),
+        pct(b.top3),
+        signed(m.change.top3, pct(m.change.top3)),
         a.k50,
         b.k50,
         a.k75,
         b.k75,
-        hhi(a.hhi),
-        hhi(b.hhi),
-        signed(c.hhi, amount(c.hhi.round())),
+        signed(hb - ha, amount(hb - ha)),
     )
 }

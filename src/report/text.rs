@@ -47,6 +47,11 @@ pub fn amount(x: f64) -> String {
     }
 }
 
+/// An HHI as a whole number (half up, as everywhere in the reports).
+pub fn hhi(x: f64) -> String {
+    format!("{}", x.round())
+}
+
 /// A share (0–1) as `32.0 %`.
 pub fn percent(share: f64) -> String {
     format!("{:.1} %", share * 100.0)
@@ -152,14 +157,14 @@ pub fn headline(r: &Report) -> String {
     };
     let mut s = format!(
         "Of the {} {}{known}, {:.0} % are hosted by {} ({names}); {} cover 75 %. Hosting is {} \
-         (HHI {:.0}).",
+         (HHI {}).",
         amount(h.total + h.apart),
         unit(r.weight, h.followers),
         h.k50_share * 100.0,
         orgs(h.k50),
         orgs(h.k75),
         band_words(h.band),
-        h.hhi
+        hhi(h.hhi)
     );
     if let Some(top) = &h.top_instance {
         let _ = write!(
@@ -279,11 +284,11 @@ fn level(l: &LevelMetrics, top: usize, paint: Paint) -> String {
     }
     let band = band_words(s.band);
     let line = format!(
-        "top-3 {}, k50 {}, k75 {}, HHI {:.0} ({band}), effective number {:.1}, Gini {:.2}.",
+        "top-3 {}, k50 {}, k75 {}, HHI {} ({band}), effective number {:.1}, Gini {:.2}.",
         percent(s.top3),
         s.k50,
         s.k75,
-        s.hhi,
+        hhi(s.hhi),
         s.effective,
         s.gini
     );

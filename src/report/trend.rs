@@ -72,7 +72,7 @@ pub fn steps(store: &Store, id: i64, seeds: &[String], options: &Options) -> Res
         if changes.len() > CHANGES_SHOWN {
             let more = changes.len() - CHANGES_SHOWN;
             changes.truncate(CHANGES_SHOWN);
-            changes.push(format!("and {} more", super::plural(more as u64, "change")));
+            changes.push(format!("and {more} more"));
         }
         let finished_at = infos.iter().find(|s| s.id == *snap).map(|s| s.finished_at.clone());
         out.push(Step {
@@ -105,12 +105,12 @@ pub fn render_text(r: &Report) -> String {
     for s in &r.trend {
         if let Some(p) = s.points.iter().find(|p| p.level == level) {
             out += &format!(
-                "  snapshot {:<3} {:<20}  top-3 {:>7}  k50 {:>3}  HHI {:>5.0}\n",
+                "  snapshot {:<3} {:<20}  top-3 {:>7}  k50 {:>3}  HHI {:>5}\n",
                 s.snapshot,
                 s.finished_at,
                 percent(p.top3),
                 p.k50,
-                p.hhi
+                super::text::hhi(p.hhi)
             );
         }
         if !s.changes.is_empty() {

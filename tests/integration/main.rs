@@ -9,6 +9,7 @@ mod crawl;
 mod faults;
 mod politeness;
 mod queries;
+mod report;
 mod resume;
 mod seeds;
 mod store;
