@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::text::{amount, percent, wrap};
+use super::text::{amount, wrap};
 use crate::error::{Error, Result};
 use crate::metrics::{Concentration, Level, Weight};
 use crate::query;

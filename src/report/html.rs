@@ -1,7 +1,219 @@
-//! The HTML report (stub).
-use super::Report;
+//! The HTML report: one self-contained page (no script, no external font, style sheet or
+//! image; nothing is fetched) with the headline, the trend charts when there is a trend, a
+//! bar chart and a table per level, the population and the credits. Charts are inline SVG
+//! ([`super::svg`]) with text alternatives; a print style sheet keeps it readable on paper.
 
-/// `r` as HTML.
-pub fn render(_r: &Report, _top: usize) -> String {
-    String::new()
+use std::fmt::Write as _;
+
+use super::svg::{self, escape, Bar, Line};
+use super::text::{self, amount, hhi, percent};
+use super::Report;
+use crate::metrics::LevelMetrics;
+
+const STYLE: &str = "\
+:root { color-scheme: light; }
+body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1a1a1a;
+  background: #fff; max-width: 62rem; margin: 0 auto; padding: 1rem 1.5rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: .3rem; }
+h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 2px solid #ddd; }
+.headline { font-size: 1.2rem; font-weight: 600; }
+.muted { color: #555; }
+svg { max-width: 100%; height: auto; font-size: 13px; display: block; margin: .5rem 0; }
+svg text:not([fill]) { fill: #1a1a1a; }
+table { border-collapse: collapse; margin: .5rem 0; }
+th, td { padding: .2rem .6rem; border-bottom: 1px solid #ccc; text-align: left; vertical-align: top; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+caption { text-align: left; font-weight: 600; padding: .3rem 0; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  section { break-inside: avoid; }
+  h2 { break-after: avoid; }
+  svg { max-width: 17cm; }
+}
+";
+
+/// `r` as one HTML page; `top` buckets per level in charts and tables (the rest summed).
+pub fn render(r: &Report, top: usize) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>whohosts: who hosts the accounts of snapshot {}</title>\n<style>\n{STYLE}</style>\n</head>\n\
+         <body>\n<main>\n<h1>Who hosts them: snapshot {}</h1>\n",
+        r.snapshot.id, r.snapshot.id
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"headline\" id=\"headline\">{}</p>",
+        escape(&text::headline(r))
+    );
+    let _ = writeln!(
+        out,
+        "<p>Weight: <strong id=\"weight\">{}</strong> — {}. Seeds: {}. Crawled {} to {}.</p>",
+        r.weight,
+        escape(text::weight_about(r.weight)),
+        escape(&r.snapshot.seeds.join(", ")),
+        escape(&r.snapshot.started_at),
+        escape(&r.snapshot.finished_at)
+    );
+    out += &trend(r);
+    for l in &r.levels {
+        out += &level(l, top);
+    }
+    out += &footer(r);
+    out + "</main>\n</body>\n</html>\n"
+}
+
+/// The buckets shown (the first `top`) and, when there are more, one "(N more)" bar.
+fn shown(l: &LevelMetrics, top: usize) -> Vec<(String, String, f64, f64)> {
+    let mut rows: Vec<(String, String, f64, f64)> = l
+        .buckets
+        .iter()
+        .take(top)
+        .enumerate()
+        .map(|(i, b)| ((i + 1).to_string(), b.label.clone(), b.weight, b.share))
+        .collect();
+    if let Some(rest) = l.buckets.get(top..).filter(|r| !r.is_empty()) {
+        let (w, s) = rest.iter().fold((0.0, 0.0), |(w, s), b| (w + b.weight, s + b.share));
+        rows.push((String::new(), format!("({} more)", rest.len()), w, s));
+    }
+    rows
+}
+
+fn level(l: &LevelMetrics, top: usize) -> String {
+    let name = l.level.as_str();
+    let title = format!(
+        "By {} ({}: {} in all)",
+        text::level_title(l.level),
+        l.weight,
+        l.summary.buckets
+    );
+    let rows = shown(l, top);
+    let mut out = format!("<section id=\"level-{name}\">\n<h2>{}</h2>\n", escape(&title));
+    let bars: Vec<Bar> = rows
+        .iter()
+        .map(|(_, label, _, share)| Bar {
+            label: label.clone(),
+            share: *share,
+        })
+        .collect();
+    out += &svg::bars(&format!("chart-{name}"), &title, svg::colour(l.level), &bars);
+    let _ = write!(
+        out,
+        "<table id=\"table-{name}\">\n<caption>{}</caption>\n<thead><tr><th class=\"n\">rank</th><th>{}</th>\
+         <th class=\"n\">{}</th><th class=\"n\">share</th></tr></thead>\n<tbody>\n",
+        escape(&title),
+        escape(text::level_title(l.level)),
+        l.weight
+    );
+    for (rank, label, weight, share) in &rows {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"n\">{rank}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(label),
+            amount(*weight),
+            percent(*share)
+        );
+    }
+    let s = &l.summary;
+    let _ = writeln!(
+        out,
+        "</tbody>\n</table>\n<p class=\"metrics\">Top-3 {}, k50 {}, k75 {}, HHI {} ({}), effective number {:.1}, Gini {:.2}.</p>",
+        percent(s.top3),
+        s.k50,
+        s.k75,
+        hhi(s.hhi),
+        text::band_words(s.band),
+        s.effective,
+        s.gini
+    );
+    if !l.apart.is_empty() {
+        let apart: Vec<String> = l
+            .apart
+            .iter()
+            .map(|(what, n)| format!("{} {what}", amount(*n)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<p class=\"muted\">Counted apart: {}.</p>",
+            escape(&apart.join(", "))
+        );
+    }
+    out + "</section>\n"
+}
+
+/// Trend charts (top-3 share, k50, HHI: one line per level) and the table of changes.
+fn trend(r: &Report) -> String {
+    let Some(first) = r.trend.first() else {
+        return String::new();
+    };
+    let xs: Vec<String> = r.trend.iter().map(|s| format!("#{}", s.snapshot)).collect();
+    let series = |f: fn(&super::trend::Point) -> f64| -> Vec<Line> {
+        first
+            .points
+            .iter()
+            .map(|p0| Line {
+                name: text::level_title(p0.level).to_string(),
+                colour: svg::colour(p0.level),
+                values: r
+                    .trend
+                    .iter()
+                    .map(|s| s.points.iter().find(|p| p.level == p0.level).map_or(0.0, f))
+                    .collect(),
+            })
+            .collect()
+    };
+    let mut out = format!(
+        "<section id=\"trend\">\n<h2>Trend over {} snapshots of the same seeds</h2>\n",
+        r.trend.len()
+    );
+    out += &svg::lines(
+        "trend-top3",
+        "Top-3 share over time",
+        &xs,
+        &series(|p| p.top3),
+        1.0,
+        |v| format!("{:.0} %", v * 100.0),
+    );
+    out += &svg::lines("trend-k50", "k50 over time", &xs, &series(|p| p.k50 as f64), 1.0, |v| {
+        format!("{v:.0}")
+    });
+    out += &svg::lines("trend-hhi", "HHI over time", &xs, &series(|p| p.hhi), 1800.0, hhi);
+    out += "<table id=\"table-trend\">\n<caption>The same figures, and what changed</caption>\n<thead><tr><th>snapshot</th>";
+    for p in &first.points {
+        let _ = write!(out, "<th>{}: top-3, k50, HHI</th>", escape(text::level_title(p.level)));
+    }
+    out += "<th>changes since the one before</th></tr></thead>\n<tbody>\n";
+    for s in &r.trend {
+        let _ = write!(out, "<tr><td>#{} {}</td>", s.snapshot, escape(&s.finished_at));
+        for p in &s.points {
+            let _ = write!(
+                out,
+                "<td class=\"n\">{}, {}, {}</td>",
+                percent(p.top3),
+                p.k50,
+                hhi(p.hhi)
+            );
+        }
+        let _ = writeln!(out, "<td>{}</td></tr>", escape(&s.changes.join("; ")));
+    }
+    out + "</tbody>\n</table>\n</section>\n"
+}
+
+fn footer(r: &Report) -> String {
+    let mut out = format!(
+        "<section id=\"population\">\n<h2>Who was counted</h2>\n<p>{}</p>\n<ul>\n",
+        escape(&text::population(&r.population))
+    );
+    for s in &r.data.crawl.seeds {
+        let _ = writeln!(out, "<li>{}</li>", escape(&text::seed_line(s)));
+    }
+    let _ = write!(
+        out,
+        "</ul>\n</section>\n<section id=\"credits\">\n<h2>Data</h2>\n<p>{}</p>\n\
+         <p class=\"muted\">Made by whohosts {} from the stored snapshot {}.</p>\n</section>\n",
+        escape(&text::credits(r)),
+        env!("CARGO_PKG_VERSION"),
+        r.snapshot.id
+    );
+    out
 }

@@ -197,7 +197,8 @@ pub fn render(r: &Report, top: usize, color: bool) -> String {
     out
 }
 
-fn seed_line(s: &SeedReport) -> String {
+/// What became of a seed, in one sentence.
+pub fn seed_line(s: &SeedReport) -> String {
     let who = s.handle.as_deref().unwrap_or(&s.input);
     if let Some(first) = &s.duplicate_of {
         return format!(

@@ -13,7 +13,12 @@ pub fn run(env: &Env, db: &std::path::Path, args: &[&str]) -> String {
 }
 
 fn level<'a>(v: &'a Value, level: &str) -> &'a Value {
-    v["metrics"].as_array().unwrap().iter().find(|m| m["level"] == level).unwrap()
+    v["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["level"] == level)
+        .unwrap()
 }
 
 const DIFF_1_2: &str = "\
@@ -64,19 +69,31 @@ fn diff_of_two_weeks_lists_what_changed() {
         ])
     );
     let org = level(&v, "organisation");
-    assert_eq!((org["from"]["hhi"].as_f64(), org["from"]["k50"].as_u64()), (Some(1875.0), Some(2)));
-    assert!((org["to"]["hhi"].as_f64().unwrap() - 170_000.0 / 81.0).abs() < 1e-9, "{org}");
+    assert_eq!(
+        (org["from"]["hhi"].as_f64(), org["from"]["k50"].as_u64()),
+        (Some(1875.0), Some(2))
+    );
+    assert!(
+        (org["to"]["hhi"].as_f64().unwrap() - 170_000.0 / 81.0).abs() < 1e-9,
+        "{org}"
+    );
     assert!((org["change"]["top3"].as_f64().unwrap() - (6.0 / 9.0 - 5.0 / 8.0)).abs() < 1e-12);
     assert_eq!(level(&v, "instance")["change"]["k50"], 1);
     // Week 1 to week 2: cy is unfollowed (cdn.example leaves the lists), cdn2.example goes
     // behind Fastly, dead.example stops answering.
-    let v: Value = serde_json::from_str(&run(&env, &db, &["diff", "2", "3", "--format", "json", "--by", "hosting"])).unwrap();
-    assert_eq!(v["accounts"], json!([acct("@cy@cdn.example", "removed", "cdn.example", Value::Null)]));
+    let v: Value = serde_json::from_str(&run(
+        &env,
+        &db,
+        &["diff", "2", "3", "--format", "json", "--by", "hosting"],
+    ))
+    .unwrap();
+    assert_eq!(
+        v["accounts"],
+        json!([acct("@cy@cdn.example", "removed", "cdn.example", Value::Null)])
+    );
     assert_eq!(v["hosts"][0]["instance"], "cdn2.example");
     assert_eq!(v["hosts"][0]["to_hosting"], "behind CDN Fastly, origin unknown");
-    let inst = |i: &str, c: &str, f: Value, t: Value, why: Value| {
-        json!({"instance": i, "change": c, "from_accounts": f, "to_accounts": t, "failure": why})
-    };
+    let inst = |i: &str, c: &str, f: Value, t: Value, why: Value| json!({"instance": i, "change": c, "from_accounts": f, "to_accounts": t, "failure": why});
     assert_eq!(
         v["instances"],
         json!([
@@ -91,7 +108,13 @@ fn diff_of_two_weeks_lists_what_changed() {
 #[test]
 fn diff_names_a_missing_snapshot() {
     let (env, db) = timeline_db();
-    let out = env.cmd().arg("--db").arg(&db).args(["diff", "1", "9"]).output().unwrap();
+    let out = env
+        .cmd()
+        .arg("--db")
+        .arg(&db)
+        .args(["diff", "1", "9"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
