@@ -1,5 +1,5 @@
 -- 0003: views for trend questions. queries/*.sql read them; so can you, in sqlite3, DuckDB
--- or Datasette.
+-- or Datasette. (Kept to SQL that older sqlite3 shells parse: no ORDER BY inside aggregates.)
 
 -- Each instance met in a snapshot: accounts listed on it, who hosted it (its AS numbers,
 -- comma-separated, and its hosting buckets, organisations or "behind CDN X", separated by
@@ -7,11 +7,14 @@
 -- kind, such as dns_nxdomain) or it did not answer (connection, timeout).
 CREATE VIEW instance_hosting AS
 SELECT s.snapshot_id, s.instance_id, i.host AS instance, s.accounts,
-       (SELECT group_concat(asn, ',' ORDER BY asn)
+       (SELECT group_concat(asn, ',')
           FROM (SELECT DISTINCT a.asn FROM address a
-                 WHERE a.snapshot_id = s.snapshot_id AND a.instance_id = s.instance_id)) AS asns,
-       (SELECT group_concat(h.bucket, '; ' ORDER BY h.bucket) FROM host_share h
-         WHERE h.snapshot_id = s.snapshot_id AND h.instance_id = s.instance_id) AS hosting,
+                 WHERE a.snapshot_id = s.snapshot_id AND a.instance_id = s.instance_id
+                 ORDER BY a.asn)) AS asns,
+       (SELECT group_concat(bucket, '; ')
+          FROM (SELECT h.bucket FROM host_share h
+                 WHERE h.snapshot_id = s.snapshot_id AND h.instance_id = s.instance_id
+                 ORDER BY h.bucket)) AS hosting,
        coalesce(d.failure_kind,
                 CASE WHEN s.nodeinfo_failure_kind IN ('dns', 'dns_timeout', 'connection', 'timeout')
                      THEN s.nodeinfo_failure_kind END) AS unreachable

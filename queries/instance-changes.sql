@@ -17,7 +17,8 @@ WITH pair AS (
                            WHERE snapshot_id = coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step))))
            AS from_id
 ), seen AS (
-  SELECT h.* FROM instance_hosting h, pair
+  SELECT h.snapshot_id, h.instance_id, h.instance, h.accounts, h.unreachable
+    FROM instance_hosting h, pair
    WHERE h.snapshot_id IN (pair.from_id, pair.to_id) AND h.accounts > 0
 ), joined AS (
   SELECT ids.instance, f.accounts AS from_accounts, t.accounts AS to_accounts,

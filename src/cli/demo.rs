@@ -1,6 +1,8 @@
 //! `whohosts demo`: the whole pipeline, offline, against a simulated fediverse started
 //! in-process on loopback (its own DNS server and its own ASN fixture), stored in a
-//! temporary database unless `--db` names one.
+//! temporary database unless `--db` names one. The world changes over a few weeks; each week
+//! is crawled into the database; the demo prints the report of the last week, which leads with
+//! the headline and the trend of all weeks (from the stored metrics).
 
 use std::path::Path;
 
@@ -8,9 +10,14 @@ use super::{print, ReportFormat};
 use crate::config::Config;
 use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result};
-use crate::pipeline::Job;
+use crate::pipeline::{self, Job};
+use crate::sim::timeline::Timeline;
 use crate::sim::{self, generate};
-use crate::store::Resume;
+use crate::store::lock::DbLock;
+use crate::store::{Resume, Store};
+
+/// Weeks of changes in the demo's generated world (snapshots: one more).
+pub const DEFAULT_WEEKS: u32 = 3;
 
 /// `demo` arguments.
 #[derive(Debug, clap::Args)]
@@ -30,7 +37,9 @@ pub struct Args {
 /// # Errors
 /// Simulator start-up, database or output errors.
 pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool) -> Result<i32> {
-    let w = args.world.world()?;
+    let mut world = args.world.clone();
+    world.weeks.get_or_insert(DEFAULT_WEEKS);
+    let w = world.world()?;
     let seeds = if args.handles.is_empty() {
         generate::demo_seeds(&w)
     } else {
@@ -39,8 +48,8 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
     if seeds.is_empty() {
         return Err(Error::World("has no demo accounts: name the handles to crawl".into()));
     }
-    let (instances, accounts) = (w.instances.len(), w.accounts.len());
-    let running = sim::start(w.layout()).await?;
+    let (instances, accounts, weeks) = (w.instances.len(), w.accounts.len(), w.last_week());
+    let running = sim::start_timeline(Timeline::new(w)?, None).await?;
     let dir = tempfile_dir()?;
     let mut config = running.config_with_fixture(&dir.join("sim-asn.csv"))?;
     config.contact_url = user_config.contact_url;
@@ -52,16 +61,38 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
         resume: Resume::Never,
         quiet,
     };
-    let result = super::crawl::crawl_and_report(config, &job, &db, &args.view).await;
-    if args.view.format == ReportFormat::Text && result.is_ok() {
-        let about = format!(
-            "(A simulated fediverse: {instances} instances, {accounts} accounts on 127.0.0.0/8; DNS at {}, HTTP port {}.)",
-            running.dns_addr, running.http_port
-        );
-        print(&format!("\n{}", crate::report::text::wrap(&about, "", " ")))?;
+    let result = async {
+        earlier_weeks(&running, config.clone(), &job, &db).await?;
+        running.set_week(weeks)?;
+        let (code, _) = super::crawl::crawl_and_report(config, &job, &db, &args.view).await?;
+        if args.view.format == ReportFormat::Text {
+            let about = format!(
+                "(A simulated fediverse: {instances} instances, {accounts} accounts on 127.0.0.0/8, DNS at {}, \
+                 HTTP port {}, changing over {weeks} weeks: one snapshot a week. Keep them with --db FILE, \
+                 then try `whohosts --db FILE report --format html -o report.html`, `diff 1 2` or \
+                 `query --list`.)",
+                running.dns_addr, running.http_port
+            );
+            print(&format!("\n{}", crate::report::text::wrap(&about, "", "")))?;
+        }
+        Ok(code)
     }
+    .await;
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(result?.0)
+    result
+}
+
+/// Crawl weeks 0 to the one before the last into `db`, one snapshot each (the last week is
+/// crawled by `crawl_and_report`, which prints the report with the trend of them all).
+async fn earlier_weeks(running: &sim::Running, config: Config, job: &Job, db: &Path) -> Result<()> {
+    let _lock = DbLock::acquire(db, "demo")?;
+    let writer = Store::open(db)?.writer()?;
+    for week in 0..running.stage.last_week() {
+        running.set_week(week)?;
+        pipeline::run(&writer, config.clone(), job).await?;
+    }
+    writer.close().await;
+    Ok(())
 }
 
 fn tempfile_dir() -> Result<std::path::PathBuf> {

@@ -111,7 +111,7 @@ pub struct WorldArgs {
     #[arg(long, value_name = "FILE")]
     pub world: Option<PathBuf>,
     /// Weeks of changes added to the generated world (accounts move, instances migrate, die,
-    /// appear) [default: 0]
+    /// appear) [default: sim 0, demo 3]
     #[arg(long, value_name = "N")]
     pub weeks: Option<u32>,
 }

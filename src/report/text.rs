@@ -62,7 +62,18 @@ pub fn wrap(text: &str, first: &str, rest: &str) -> String {
     let mut out = String::new();
     let mut line = first.to_string();
     let mut empty = true;
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
+    // A lone "%" stays with its number.
+    let mut words: Vec<String> = vec![];
+    for w in text.split(' ').filter(|w| !w.is_empty()) {
+        match words.last_mut() {
+            Some(last) if w.starts_with('%') => {
+                last.push(' ');
+                last.push_str(w);
+            }
+            _ => words.push(w.to_string()),
+        }
+    }
+    for word in &words {
         if !empty && line.chars().count() + 1 + word.chars().count() > WIDTH {
             out += line.trim_end();
             out.push('\n');

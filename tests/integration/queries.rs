@@ -123,10 +123,306 @@ fn summary_has_one_line_per_snapshot() {
             r
         })
         .collect();
-    let line = |id: i64, hidden: i64, accounts: i64, follows: i64, instances: i64| {
+    // Week 0: 8 accounts (alice's 8; carol's and dan's are among them), 11 follows, OVH
+    // 2 of 8. Week 1: bob@b.example and eve join, bob@a.example stays in carol's list,
+    // dan's list is hidden; gus's instance is unresolved, so OVH holds 3 (ann, bob@a, mo)
+    // of the 9 attributed. Week 2: cy is gone, OVH 3 of 8.
+    let line = |id: i64, hidden: i64, counts: [i64; 3], share: f64, hhi: f64| {
         json!({"snapshot_id": id, "status": "complete", "seeds": 3, "failed_seeds": 0, "hidden_lists": hidden,
-               "accounts": accounts, "follows": follows, "instances": instances,
-               "organisations": null, "top_organisation": null, "top_share": null, "hhi": null})
+               "accounts": counts[0], "follows": counts[1], "instances": counts[2],
+               "organisations": 6, "top_organisation": "OVH", "top_share": share, "hhi": hhi})
     };
-    assert_eq!(got, [line(1, 0, 8, 11, 7), line(2, 1, 10, 10, 9), line(3, 1, 9, 9, 8)]);
+    assert_eq!(
+        got,
+        [
+            line(1, 0, [8, 11, 7], 0.25, 1875.0),
+            line(2, 1, [10, 10, 9], 3.0 / 9.0, 2098.765432098766),
+            line(3, 1, [9, 9, 8], 0.375, 2187.5)
+        ]
+    );
+}
+
+/// Rows without `started_at` (a time), each cut to `keys`.
+fn cut(rows: Vec<Value>, keys: &[&str]) -> Vec<Value> {
+    rows.into_iter()
+        .map(|r| keys.iter().map(|k| (k.to_string(), r[*k].clone())).collect())
+        .collect()
+}
+
+#[test]
+fn concentration_over_time_reads_the_stored_metrics() {
+    let (_env, db) = timeline_db();
+    let keys = [
+        "snapshot_id",
+        "buckets",
+        "top1",
+        "top3",
+        "k50",
+        "k75",
+        "hhi",
+        "band",
+        "gini",
+    ];
+    let row = |id: i64, top1: f64, top3: f64, hhi: f64, gini: f64| {
+        json!({"snapshot_id": id, "buckets": 6, "top1": top1, "top3": top3, "k50": 2, "k75": 4,
+               "hhi": hhi, "band": "high", "gini": gini})
+    };
+    // Organisations by accounts: 2,2,1,1,1,1 of 8; then 3,2,1,1,1,1 of 9; then 3,1,1,1,1,1 of 8.
+    assert_eq!(
+        cut(rows(&db, "concentration", &[]), &keys),
+        [
+            row(1, 0.25, 0.625, 1875.0, 1.0 / 6.0),
+            row(
+                2,
+                3.0 / 9.0,
+                3.0 / 9.0 + 2.0 / 9.0 + 1.0 / 9.0,
+                2098.765432098766,
+                0.24074074074074073
+            ),
+            row(3, 0.375, 0.625, 2187.5, 0.20833333333333337),
+        ]
+    );
+    let effective = rows(&db, "concentration", &[])[0]["effective"].as_f64().unwrap();
+    assert!(
+        (effective - 4.0 * 2f64.sqrt()).abs() < 1e-9,
+        "e^H of (1/4, 1/4, 1/8 x 4) is 4 sqrt 2"
+    );
+    // Instances by instances: every instance once, 7 then 9 then 8.
+    let by_instance = rows(&db, "concentration", &[("level", "instance"), ("weight", "instances")]);
+    let got: Vec<(i64, f64)> = by_instance
+        .iter()
+        .map(|r| (r["buckets"].as_i64().unwrap(), r["hhi"].as_f64().unwrap()))
+        .collect();
+    for ((buckets, hhi), n) in got.iter().zip([7, 9, 8]) {
+        assert_eq!(*buckets, n);
+        assert!(
+            (hhi - 10_000.0 / n as f64).abs() < 1e-9,
+            "{hhi} for {n} equal instances"
+        );
+    }
+    assert_eq!(got.len(), 3);
+}
+
+#[test]
+fn one_organisation_or_as_share_over_time() {
+    let (_env, db) = timeline_db();
+    let keys = ["snapshot_id", "rank", "amount", "share"];
+    let row = |id: i64, rank: Value, amount: f64, share: f64| json!({"snapshot_id": id, "rank": rank, "amount": amount, "share": share});
+    assert_eq!(
+        cut(rows(&db, "share", &[("name", "OVH")]), &keys),
+        [
+            row(1, json!(1), 2.0, 0.25),
+            row(2, json!(1), 3.0, 3.0 / 9.0),
+            row(3, json!(1), 3.0, 0.375)
+        ]
+    );
+    // Absent weeks count 0; the CDN bucket exists only in week 1.
+    assert_eq!(
+        cut(
+            rows(&db, "share", &[("name", "behind CDN Cloudflare, origin unknown")]),
+            &keys
+        ),
+        [
+            row(1, Value::Null, 0.0, 0.0),
+            row(2, json!(5), 1.0, 1.0 / 9.0),
+            row(3, Value::Null, 0.0, 0.0)
+        ]
+    );
+    // An AS by its key; DigitalOcean's AS left with mig.example.
+    assert_eq!(
+        cut(rows(&db, "share", &[("level", "as"), ("name", "AS14061")]), &["amount"]),
+        [json!({"amount": 1.0}), json!({"amount": 0.0}), json!({"amount": 0.0})]
+    );
+}
+
+/// `whohosts --db DB query ARGS`: (exit code, stdout, stderr).
+fn cli(env: &Env, db: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = env.cmd().arg("--db").arg(db).arg("query").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_query_command_lists_runs_and_formats() {
+    let (env, db) = timeline_db();
+    let (code, list, _) = cli(&env, &db, &["--list"]);
+    assert_eq!(code, 0);
+    for q in whohosts::query::SHIPPED {
+        assert!(
+            list.contains(&format!("\n{}\n", q.name)) || list.starts_with(q.name),
+            "{} missing",
+            q.name
+        );
+    }
+    assert!(
+        list.contains("    --param name=… (required): the bucket, as reports name it"),
+        "{list}"
+    );
+    assert!(
+        list.contains("    --param level=… (default organisation): instance, organisation"),
+        "{list}"
+    );
+    let (code, csv, err) = cli(
+        &env,
+        &db,
+        &["host-changes", "--param", "from=1", "-p", "to=2", "--format", "csv"],
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        csv,
+        "instance,from_snapshot,to_snapshot,from_asn,to_asn,from_hosting,to_hosting\n\
+         cdn.example,1,2,51167,13335,Contabo,\"behind CDN Cloudflare, origin unknown\"\n\
+         mig.example,1,2,14061,16276,DigitalOcean,OVH\n"
+    );
+    let (_, table, _) = cli(&env, &db, &["share", "-p", "name=OVH"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["snapshot_id", "started_at", "rank", "amount", "share"]
+    );
+    assert!(lines[4].ends_with("     1       3   0.375"), "{table}");
+}
+
+#[test]
+fn query_mistakes_are_one_clear_line() {
+    let (env, db) = timeline_db();
+    let cases: [(&[&str], String); 4] = [
+        (
+            &["host-changes", "-p", "form=1"],
+            "whohosts: query host-changes: unknown parameter \"form\" (it takes to, from)\n".into(),
+        ),
+        (
+            &["share"],
+            "whohosts: query share: missing parameter \"name\": add --param name=VALUE\n".into(),
+        ),
+        (
+            &["trend"],
+            "whohosts: query trend: no such query (there are: summary, concentration, share, host-changes, instance-changes, moved-accounts; see `whohosts query --list`)\n".into(),
+        ),
+        (
+            &["summary", "-p", "oops"],
+            "".into(),
+        ),
+    ];
+    for (args, want) in &cases[..3] {
+        let (code, out, err) = cli(&env, &db, args);
+        assert_eq!((code, out.as_str(), &err), (1, "", want));
+    }
+    let (code, _, err) = cli(&env, &db, cases[3].0);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"oops\" is not NAME=VALUE"), "{err}");
+    let missing = env.dir.path().join("none.db");
+    let (code, _, err) = cli(&env, &missing, &["summary"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!(
+            "whohosts: query {}: no database here (crawl first, or name one with --db)\n",
+            missing.display()
+        )
+    );
+    assert!(!missing.exists(), "a query never creates a database");
+}
+
+#[test]
+fn own_sql_runs_read_only() {
+    let (env, db) = timeline_db();
+    let mine = env.dir.path().join("mine.sql");
+    std::fs::write(
+        &mine,
+        "-- mine: unreachable instances\nSELECT instance, unreachable FROM instance_hosting\n WHERE snapshot_id = :s AND unreachable IS NOT NULL ORDER BY instance",
+    )
+    .unwrap();
+    let sql = mine.to_str().unwrap();
+    let (code, json, _) = cli(&env, &db, &["--sql", sql, "-p", "s=3", "--format", "json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<Value>(&json).unwrap(),
+        json!([{"instance": "dead.example", "unreachable": "connection"}, {"instance": "gone.example", "unreachable": "dns_nxdomain"}])
+    );
+    let before = std::fs::read(&db).unwrap();
+    for write in [
+        "DELETE FROM snapshot",
+        "UPDATE instance SET host = 'x'",
+        "DROP VIEW snapshot_step",
+    ] {
+        std::fs::write(&mine, write).unwrap();
+        let (code, _, err) = cli(&env, &db, &["--sql", sql]);
+        assert_eq!(code, 1);
+        assert_eq!(
+            err,
+            format!("whohosts: query {sql}: it would change the database; queries are read-only\n")
+        );
+    }
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the database is untouched");
+}
+
+#[test]
+fn demo_crawls_several_weeks_and_leads_with_the_stored_trend() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let bin = || {
+        let mut c = assert_cmd::Command::cargo_bin("whohosts").unwrap();
+        c.env_remove("WHOHOSTS_CONFIG")
+            .env_remove("WHOHOSTS_DB")
+            .arg("--quiet")
+            .arg("--db")
+            .arg(&db);
+        c.timeout(std::time::Duration::from_secs(120));
+        c
+    };
+    let out = bin().args(["demo", "--size", "40", "--seed", "3"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("Of the "), "the headline comes first: {text}");
+    assert!(text.contains(", changing over 3 weeks: one snapshot a week."), "{text}");
+    let trend = text
+        .split("Trend by hosting organisation over 4 snapshots")
+        .nth(1)
+        .expect("a trend");
+    let trend = trend.split("\n\n").next().unwrap();
+    let out = bin()
+        .args(["query", "concentration", "--format", "json"])
+        .output()
+        .unwrap();
+    let stored: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stored.len(), 4, "weeks 0 to 3 stored");
+    for row in &stored {
+        let start = format!("  snapshot {:<3} ", row["snapshot_id"].as_i64().unwrap());
+        let end = format!(
+            "  top-3 {:>5.1} %  k50 {:>3}  HHI {:>5}",
+            100.0 * row["top3"].as_f64().unwrap(),
+            row["k50"].as_i64().unwrap(),
+            row["hhi"].as_f64().unwrap().round(),
+        );
+        assert!(
+            trend.lines().any(|l| l.starts_with(&start) && l.ends_with(&end)),
+            "{start:?}…{end:?} not in {trend}"
+        );
+    }
+    let changed = bin()
+        .args([
+            "query",
+            "host-changes",
+            "-p",
+            "from=1",
+            "-p",
+            "to=2",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let hosts: Vec<Value> = serde_json::from_slice(&changed.stdout).unwrap();
+    assert!(!hosts.is_empty(), "the generated weeks migrate instances");
+    for h in &hosts {
+        let instance = h["instance"].as_str().unwrap();
+        assert!(
+            trend.contains(&format!("{instance} moved from ")) || trend.contains(&format!("{instance} went behind ")),
+            "{instance} in {trend}"
+        );
+    }
 }
