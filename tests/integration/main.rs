@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod crawl;
 mod faults;
+mod html;
 mod politeness;
 mod queries;
 mod report;
