@@ -16,6 +16,7 @@ body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; co
   background: #fff; max-width: 62rem; margin: 0 auto; padding: 1rem 1.5rem; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: .3rem; }
 h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 2px solid #ddd; }
+h3 { font-size: 1rem; margin: 1rem 0 0; }
 .headline { font-size: 1.2rem; font-weight: 600; }
 .muted { color: #555; }
 svg { max-width: 100%; height: auto; font-size: 13px; display: block; margin: .5rem 0; }
@@ -166,6 +167,7 @@ fn trend(r: &Report) -> String {
         "<section id=\"trend\">\n<h2>Trend over {} snapshots of the same seeds</h2>\n",
         r.trend.len()
     );
+    out += "<h3>Share of the three largest</h3>\n";
     out += &svg::lines(
         "trend-top3",
         "Top-3 share over time",
@@ -174,9 +176,11 @@ fn trend(r: &Report) -> String {
         1.0,
         |v| format!("{:.0} %", v * 100.0),
     );
+    out += "<h3>k50: fewest that hold half</h3>\n";
     out += &svg::lines("trend-k50", "k50 over time", &xs, &series(|p| p.k50 as f64), 1.0, |v| {
         format!("{v:.0}")
     });
+    out += "<h3>HHI (over 1,800: highly concentrated)</h3>\n";
     out += &svg::lines("trend-hhi", "HHI over time", &xs, &series(|p| p.hhi), 1800.0, hhi);
     out += "<table id=\"table-trend\">\n<caption>The same figures, and what changed</caption>\n<thead><tr><th>snapshot</th>";
     for p in &first.points {
