@@ -14,26 +14,36 @@ const CHART_COLOURS: [(&str, [u8; 3]); 3] = [
     ("as", [0x2e, 0x7d, 0x32]),
 ];
 
-/// `demo --db` into `dir`, then `report --format html -o page.html`: the page's path.
-pub fn demo_page(dir: &Path) -> PathBuf {
+/// `whohosts --quiet --db DB ARGS`, which must succeed: its stdout.
+pub fn with_db(db: &Path, args: &[&str]) -> String {
+    let out = assert_cmd::Command::cargo_bin("whohosts")
+        .unwrap()
+        .env_remove("WHOHOSTS_CONFIG")
+        .env_remove("NO_COLOR")
+        .arg("--quiet")
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The demo (40 instances, seed 3, four weeks) crawled into `dir/demo.db`: the database and
+/// what the demo printed.
+pub fn demo_db(dir: &Path) -> (PathBuf, String) {
     let db = dir.join("demo.db");
+    let printed = with_db(&db, &["demo", "--size", "40", "--seed", "3"]);
+    (db, printed)
+}
+
+/// The demo's database and its HTML report, `dir/page.html`.
+pub fn demo_page(dir: &Path) -> PathBuf {
+    let (db, _) = demo_db(dir);
     let page = dir.join("page.html");
-    for args in [
-        vec!["demo", "--size", "40", "--seed", "3"],
-        vec!["report", "--format", "html", "-o", page.to_str().unwrap()],
-    ] {
-        let out = assert_cmd::Command::cargo_bin("whohosts")
-            .unwrap()
-            .env_remove("WHOHOSTS_CONFIG")
-            .arg("--quiet")
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .timeout(std::time::Duration::from_secs(120))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
+    with_db(&db, &["report", "--format", "html", "-o", page.to_str().unwrap()]);
     page
 }
 

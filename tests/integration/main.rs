@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod crawl;
 mod faults;
+mod formats;
 mod html;
 mod politeness;
 mod queries;
