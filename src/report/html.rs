@@ -16,7 +16,10 @@ body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; co
   background: #fff; max-width: 62rem; margin: 0 auto; padding: 1rem 1.5rem; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: .3rem; }
 h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 2px solid #ddd; }
-h3 { font-size: 1rem; margin: 1rem 0 0; }
+figure { margin: 0; }
+figcaption { font-weight: 600; }
+.charts { display: flex; flex-wrap: wrap; gap: 1rem; }
+.legend span { margin-right: 1rem; font-weight: 600; }
 .headline { font-size: 1.2rem; font-weight: 600; }
 .muted { color: #555; }
 svg { max-width: 100%; height: auto; font-size: 13px; display: block; margin: .5rem 0; }
@@ -92,9 +95,10 @@ fn level(l: &LevelMetrics, top: usize) -> String {
     let mut out = format!("<section id=\"level-{name}\">\n<h2>{}</h2>\n", escape(&title));
     let bars: Vec<Bar> = rows
         .iter()
-        .map(|(_, label, _, share)| Bar {
+        .map(|(rank, label, _, share)| Bar {
             label: label.clone(),
             share: *share,
+            rest: rank.is_empty(),
         })
         .collect();
     out += &svg::bars(&format!("chart-{name}"), &title, svg::colour(l.level), &bars);
@@ -167,21 +171,37 @@ fn trend(r: &Report) -> String {
         "<section id=\"trend\">\n<h2>Trend over {} snapshots of the same seeds</h2>\n",
         r.trend.len()
     );
-    out += "<h3>Share of the three largest</h3>\n";
-    out += &svg::lines(
-        "trend-top3",
-        "Top-3 share over time",
-        &xs,
-        &series(|p| p.top3),
-        1.0,
-        |v| format!("{:.0} %", v * 100.0),
+    let legend: Vec<String> = first
+        .points
+        .iter()
+        .map(|p| {
+            let (c, name) = (svg::colour(p.level), text::level_title(p.level));
+            format!("<span style=\"color:{c}\">&#9632; {}</span>", escape(name))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "<p class=\"legend\">{}</p>\n<div class=\"charts\">",
+        legend.join(" ")
     );
-    out += "<h3>k50: fewest that hold half</h3>\n";
-    out += &svg::lines("trend-k50", "k50 over time", &xs, &series(|p| p.k50 as f64), 1.0, |v| {
-        format!("{v:.0}")
-    });
-    out += "<h3>HHI (over 1,800: highly concentrated)</h3>\n";
-    out += &svg::lines("trend-hhi", "HHI over time", &xs, &series(|p| p.hhi), 1800.0, hhi);
+    let pct: fn(f64) -> String = |v| format!("{:.0} %", v * 100.0);
+    let charts: [(&str, &str, Vec<Line>, f64, fn(f64) -> String); 3] = [
+        ("trend-top3", "Share of the three largest", series(|p| p.top3), 1.0, pct),
+        (
+            "trend-k50",
+            "k50: fewest that hold half",
+            series(|p| p.k50 as f64),
+            1.0,
+            |v| format!("{v:.0}"),
+        ),
+        ("trend-hhi", "HHI (over 1,800: high)", series(|p| p.hhi), 1800.0, hhi),
+    ];
+    for (id, title, lines, y_max, fmt) in charts {
+        let _ = write!(out, "<figure>\n<figcaption>{}</figcaption>\n", escape(title));
+        out += &svg::lines(id, title, &xs, &lines, y_max, fmt);
+        out += "</figure>\n";
+    }
+    out += "</div>\n";
     out += "<table id=\"table-trend\">\n<caption>The same figures, and what changed</caption>\n<thead><tr><th>snapshot</th>";
     for p in &first.points {
         let _ = write!(out, "<th>{}: top-3, k50, HHI</th>", escape(text::level_title(p.level)));

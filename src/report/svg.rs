@@ -42,9 +42,13 @@ pub fn escape(s: &str) -> String {
 }
 
 fn open(id: &str, height: f64, title: &str, desc: &str) -> String {
+    open_sized(id, WIDTH, height, title, desc)
+}
+
+fn open_sized(id: &str, width: f64, height: f64, title: &str, desc: &str) -> String {
     format!(
-        "<svg role=\"img\" aria-labelledby=\"{id}-t {id}-d\" viewBox=\"0 0 {WIDTH} {height}\" \
-         width=\"{WIDTH}\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\" id=\"{id}\">\n\
+        "<svg role=\"img\" aria-labelledby=\"{id}-t {id}-d\" viewBox=\"0 0 {width} {height}\" \
+         width=\"{width}\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\" id=\"{id}\">\n\
          <title id=\"{id}-t\">{}</title>\n<desc id=\"{id}-d\">{}</desc>\n",
         escape(title),
         escape(desc)
@@ -55,6 +59,8 @@ fn open(id: &str, height: f64, title: &str, desc: &str) -> String {
 pub struct Bar {
     pub label: String,
     pub share: f64,
+    /// The sum of the buckets not shown: drawn in grey.
+    pub rest: bool,
 }
 
 /// A horizontal bar chart of `bars` (shares 0–1), bars scaled to the largest.
@@ -71,6 +77,7 @@ pub fn bars(id: &str, title: &str, fill: &str, bars: &[Bar]) -> String {
         let y = 4.0 + ROW * i as f64;
         let w = (b.share / max * span).max(1.0);
         let label: String = b.label.chars().take(40).collect();
+        let fill = if b.rest { "#767676" } else { fill };
         let _ = writeln!(
             out,
             "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
@@ -96,10 +103,13 @@ pub struct Line {
     pub values: Vec<f64>,
 }
 
-/// A line chart over `xs` (the x labels) of `lines`, y from 0 to the largest value (or
-/// `y_max` when larger); `fmt` writes a value.
+/// Width of a line chart: three fit side by side.
+const LINE_WIDTH: f64 = 260.0;
+
+/// A small line chart over `xs` (the x labels) of `lines`, y from 0 to the largest value
+/// (or `y_max` when larger); `fmt` writes a value. The legend is the page's, not the chart's.
 pub fn lines(id: &str, title: &str, xs: &[String], lines: &[Line], y_max: f64, fmt: fn(f64) -> String) -> String {
-    let (height, left, bottom, top) = (220.0, 70.0, 30.0, 14.0);
+    let (height, left, right, bottom, top) = (180.0, 48.0, 12.0, 26.0, 12.0);
     let max = lines
         .iter()
         .flat_map(|l| l.values.iter().copied())
@@ -116,8 +126,8 @@ pub fn lines(id: &str, title: &str, xs: &[String], lines: &[Line], y_max: f64, f
             format!("{}: {}", l.name, points.join(", "))
         })
         .collect();
-    let mut out = open(id, height, title, &desc.join("; "));
-    let plot_w = WIDTH - left - 150.0;
+    let mut out = open_sized(id, LINE_WIDTH, height, title, &desc.join("; "));
+    let plot_w = LINE_WIDTH - left - right;
     let x = |i: usize| left + plot_w * i as f64 / (xs.len().max(2) - 1) as f64;
     let y = |v: f64| top + (height - top - bottom) * (1.0 - v / max);
     let _ = writeln!(
@@ -140,11 +150,11 @@ pub fn lines(id: &str, title: &str, xs: &[String], lines: &[Line], y_max: f64, f
             out,
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
             x(i),
-            height - 8.0,
+            height - 6.0,
             escape(label)
         );
     }
-    for (n, l) in lines.iter().enumerate() {
+    for l in lines {
         let points: Vec<String> = l
             .values
             .iter()
@@ -153,13 +163,9 @@ pub fn lines(id: &str, title: &str, xs: &[String], lines: &[Line], y_max: f64, f
             .collect();
         let _ = writeln!(
             out,
-            "\n<polyline points=\"{}\" fill=\"none\" stroke=\"{c}\" stroke-width=\"3\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" fill=\"{c}\">{}</text>",
+            "\n<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"3\"/>",
             points.join(" "),
-            left + plot_w + 12.0,
-            top + 12.0 + 20.0 * n as f64,
-            escape(&l.name),
-            c = l.colour
+            l.colour
         );
         for (i, v) in l.values.iter().enumerate() {
             let _ = write!(

@@ -179,7 +179,7 @@ fn the_demo_page_is_self_contained_and_renders_every_chart_in_chromium() {
         &page,
         &[
             format!("--screenshot={}", top.display()),
-            "--window-size=900,1250".into(),
+            "--window-size=900,900".into(),
         ],
     );
     assert!(top.is_file());
