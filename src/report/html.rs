@@ -146,6 +146,9 @@ fn level(l: &LevelMetrics, top: usize) -> String {
     out + "</section>\n"
 }
 
+/// A trend chart: id, title, lines, least y maximum, how a value is written.
+type TrendChart = (&'static str, &'static str, Vec<Line>, f64, fn(f64) -> String);
+
 /// Trend charts (top-3 share, k50, HHI: one line per level) and the table of changes.
 fn trend(r: &Report) -> String {
     let Some(first) = r.trend.first() else {
@@ -185,7 +188,7 @@ fn trend(r: &Report) -> String {
         legend.join(" ")
     );
     let pct: fn(f64) -> String = |v| format!("{:.0} %", v * 100.0);
-    let charts: [(&str, &str, Vec<Line>, f64, fn(f64) -> String); 3] = [
+    let charts: [TrendChart; 3] = [
         ("trend-top3", "Share of the three largest", series(|p| p.top3), 1.0, pct),
         (
             "trend-k50",
