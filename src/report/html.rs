@@ -228,9 +228,14 @@ fn trend(r: &Report) -> String {
 
 fn footer(r: &Report) -> String {
     let mut out = format!(
-        "<section id=\"population\">\n<h2>Who was counted</h2>\n<p>{}</p>\n<ul>\n",
+        "<section id=\"population\">\n<h2>Who was counted</h2>\n<p>{}</p>\n",
         escape(&text::population(&r.population))
     );
+    let managed = text::managed(r);
+    if !managed.is_empty() {
+        let _ = writeln!(out, "<p>{}</p>", escape(&managed.replace("\n ", "")));
+    }
+    out += "<ul>\n";
     for s in &r.data.crawl.seeds {
         let _ = writeln!(out, "<li>{}</li>", escape(&text::seed_line(s)));
     }

@@ -71,6 +71,34 @@ pub struct Headline {
     pub top_instance_share: f64,
 }
 
+/// A managed-hosting service named in CNAME chains (the `hosting` level).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Managed {
+    pub service: String,
+    pub instances: f64,
+    /// Its amount under the report's weight.
+    pub amount: f64,
+}
+
+/// The services of the stored `hosting` level, with their instances.
+fn managed(metrics: &SnapshotMetrics, weight: Weight) -> Vec<Managed> {
+    let Some(level) = metrics.get(Level::Hosting, weight) else {
+        return vec![];
+    };
+    let instances = metrics.get(Level::Hosting, Weight::Instances);
+    level
+        .buckets
+        .iter()
+        .map(|b| Managed {
+            service: b.label.clone(),
+            instances: instances
+                .and_then(|i| i.buckets.iter().find(|x| x.key == b.key))
+                .map_or(0.0, |x| x.weight),
+            amount: b.weight,
+        })
+        .collect()
+}
+
 /// A report: one snapshot, one weight, the chosen levels.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
@@ -81,6 +109,8 @@ pub struct Report {
     /// The chosen levels under `weight`, as stored (buckets ranked, summary, apart).
     pub levels: Vec<LevelMetrics>,
     pub population: Population,
+    /// Managed-hosting services seen in DNS (the `hosting` level in brief).
+    pub managed: Vec<Managed>,
     /// Earlier snapshots of the same seeds and this one, oldest first (empty: no earlier one).
     pub trend: Vec<trend::Step>,
     /// The crawl as stored: seeds, lists, accounts, instances, and each host's attribution.
@@ -149,6 +179,7 @@ impl Report {
             },
             weight: options.weight,
             levels,
+            managed: managed(&metrics, options.weight),
             population: metrics.population,
             trend: trend::steps(store, id, &info.seeds, options)?,
             data,

@@ -203,6 +203,7 @@ pub fn render(r: &Report, top: usize, color: bool) -> String {
         out += &level(l, top, paint);
     }
     out.push('\n');
+    out += &managed(r);
     out += &wrap(&population(&r.population), "", "  ");
     out += &wrap(&credits(r), "", "  ");
     out
@@ -319,6 +320,27 @@ fn level(l: &LevelMetrics, top: usize, paint: Paint) -> String {
         out += &wrap(&format!("Counted apart: {}.", apart.join(", ")), "  ", "  ");
     }
     out
+}
+
+/// Managed hosting seen in DNS, one line (empty when none).
+pub fn managed(r: &Report) -> String {
+    if r.managed.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = r
+        .managed
+        .iter()
+        .map(|m| {
+            format!(
+                "{} ({} instances, {} {})",
+                m.service,
+                amount(m.instances),
+                amount(m.amount),
+                r.weight
+            )
+        })
+        .collect();
+    wrap(&format!("Managed hosting seen in DNS: {}.", list.join("; ")), "", "  ")
 }
 
 /// The population line.
