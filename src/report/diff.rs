@@ -197,7 +197,9 @@ fn instance_sentence(i: &InstanceChange) -> String {
 
 /// A signed change, with the unit after it.
 fn signed(x: f64, text: String) -> String {
-    if x > 0.0 {
+    if text.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+        "±0".to_string()
+    } else if x > 0.0 {
         format!("+{text}")
     } else if x < 0.0 {
         format!("−{}", text.trim_start_matches('-'))
