@@ -45,7 +45,12 @@ impl View {
             ..Options::default()
         };
         if !self.by.is_empty() {
-            o.levels = self.by.clone();
+            o.levels = vec![];
+            for l in &self.by {
+                if !o.levels.contains(l) {
+                    o.levels.push(*l);
+                }
+            }
         }
         o
     }

@@ -11,6 +11,9 @@ use crate::error::Result;
 use crate::metrics::Level;
 use crate::store::{Status, Store};
 
+/// Snapshots the text trend shows (the last ones; JSON and HTML show the whole trend).
+pub const TEXT_STEPS: usize = 6;
+
 /// Sentences of changes kept per step (the rest are counted).
 pub const CHANGES_SHOWN: usize = 6;
 
@@ -40,20 +43,19 @@ pub struct Step {
 /// # Errors
 /// SQLite and query errors.
 pub fn steps(store: &Store, id: i64, seeds: &[String], options: &Options) -> Result<Vec<Step>> {
-    let ids: Vec<i64> = store
+    let infos: Vec<_> = store
         .list()?
         .into_iter()
         .filter(|s| s.id <= id && s.status == Status::Complete.as_str() && s.seeds == seeds)
-        .map(|s| s.id)
         .collect();
-    let ids = &ids[ids.len().saturating_sub(options.trend_depth)..];
-    if ids.len() < 2 {
+    let infos = &infos[infos.len().saturating_sub(options.trend_depth)..];
+    if infos.len() < 2 {
         return Ok(vec![]);
     }
-    let infos = store.list()?;
-    let mut out: Vec<Step> = Vec::with_capacity(ids.len());
-    for (i, snap) in ids.iter().enumerate() {
-        let metrics = store.metrics(*snap)?;
+    let mut out: Vec<Step> = Vec::with_capacity(infos.len());
+    let mut previous: Option<i64> = None;
+    for info in infos {
+        let metrics = store.metrics(info.id)?;
         let points = options
             .levels
             .iter()
@@ -65,24 +67,29 @@ pub fn steps(store: &Store, id: i64, seeds: &[String], options: &Options) -> Res
                 hhi: m.summary.hhi,
             })
             .collect();
-        let mut changes = match i.checked_sub(1).and_then(|p| ids.get(p)) {
-            Some(prev) => Diff::between(store, *prev, *snap, &[], options.weight)?.sentences(),
+        let changes = match previous {
+            Some(prev) => shortened(Diff::between(store, prev, info.id, &[], options.weight)?.sentences()),
             None => vec![],
         };
-        if changes.len() > CHANGES_SHOWN {
-            let more = changes.len() - CHANGES_SHOWN;
-            changes.truncate(CHANGES_SHOWN);
-            changes.push(format!("and {more} more"));
-        }
-        let finished_at = infos.iter().find(|s| s.id == *snap).map(|s| s.finished_at.clone());
         out.push(Step {
-            snapshot: *snap,
-            finished_at: finished_at.unwrap_or_default(),
+            snapshot: info.id,
+            finished_at: info.finished_at.clone(),
             points,
             changes,
         });
+        previous = Some(info.id);
     }
     Ok(out)
+}
+
+/// The first [`CHANGES_SHOWN`] sentences, then "and N more".
+fn shortened(mut changes: Vec<String>) -> Vec<String> {
+    if changes.len() > CHANGES_SHOWN {
+        let more = changes.len() - CHANGES_SHOWN;
+        changes.truncate(CHANGES_SHOWN);
+        changes.push(format!("and {more} more"));
+    }
+    changes
 }
 
 /// The level a text trend follows: organisations when shown, else the first level.
@@ -100,9 +107,9 @@ pub fn render_text(r: &Report) -> String {
     let mut out = format!(
         "\nTrend by {} over {} snapshots of these seeds:\n",
         super::text::level_title(level),
-        r.trend.len()
+        r.trend.len().min(TEXT_STEPS)
     );
-    for s in &r.trend {
+    for s in &r.trend[r.trend.len().saturating_sub(TEXT_STEPS)..] {
         if let Some(p) = s.points.iter().find(|p| p.level == level) {
             out += &format!(
                 "  snapshot {:<3} {:<20}  top-3 {:>7}  k50 {:>3}  HHI {:>5}\n",
