@@ -119,29 +119,14 @@ fn level(l: &LevelMetrics, top: usize) -> String {
             percent(*share)
         );
     }
-    let s = &l.summary;
+    let line = text::metrics_line(&l.summary);
     let _ = writeln!(
         out,
-        "</tbody>\n</table>\n<p class=\"metrics\">Top-3 {}, k50 {}, k75 {}, HHI {} ({}), effective number {:.1}, Gini {:.2}.</p>",
-        percent(s.top3),
-        s.k50,
-        s.k75,
-        hhi(s.hhi),
-        text::band_words(s.band),
-        s.effective,
-        s.gini
+        "</tbody>\n</table>\n<p class=\"metrics\">T{}</p>",
+        escape(line.strip_prefix('t').unwrap_or(&line))
     );
-    if !l.apart.is_empty() {
-        let apart: Vec<String> = l
-            .apart
-            .iter()
-            .map(|(what, n)| format!("{} {what}", amount(*n)))
-            .collect();
-        let _ = writeln!(
-            out,
-            "<p class=\"muted\">Counted apart: {}.</p>",
-            escape(&apart.join(", "))
-        );
+    if let Some(apart) = text::apart(l) {
+        let _ = writeln!(out, "<p class=\"muted\">{}</p>", escape(&apart));
     }
     out + "</section>\n"
 }

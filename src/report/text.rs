@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use super::{plural, Report};
 use crate::account::ListStatus;
 use crate::crawl::SeedReport;
-use crate::metrics::{Band, Level, LevelMetrics, Population, Weight};
+use crate::metrics::{Band, Concentration, Level, LevelMetrics, Population, Weight};
 
 /// Columns the text report fits.
 pub const WIDTH: usize = 80;
@@ -296,28 +296,15 @@ fn level(l: &LevelMetrics, top: usize, paint: Paint) -> String {
         );
     }
     let band = band_words(s.band);
-    let line = format!(
-        "top-3 {}, k50 {}, k75 {}, HHI {} ({band}), effective number {:.1}, Gini {:.2}.",
-        percent(s.top3),
-        s.k50,
-        s.k75,
-        hhi(s.hhi),
-        s.effective,
-        s.gini
-    );
+    let line = metrics_line(s);
     let colour = match s.band {
         Band::High => "31",
         Band::Moderate => "33",
         Band::Unconcentrated => "32",
     };
     out += &wrap(&line, "  ", "  ").replacen(band, &paint.code(colour, band), 1);
-    if !l.apart.is_empty() {
-        let apart: Vec<String> = l
-            .apart
-            .iter()
-            .map(|(what, n)| format!("{} {what}", amount(*n)))
-            .collect();
-        out += &wrap(&format!("Counted apart: {}.", apart.join(", ")), "  ", "  ");
+    if let Some(apart) = apart(l) {
+        out += &wrap(&apart, "  ", "  ");
     }
     out
 }
@@ -341,6 +328,33 @@ pub fn managed(r: &Report) -> String {
         })
         .collect();
     wrap(&format!("Managed hosting seen in DNS: {}.", list.join("; ")), "", "  ")
+}
+
+/// A level's figures in one sentence: top-3, k50, k75, HHI and band, effective number, Gini.
+pub fn metrics_line(s: &Concentration) -> String {
+    format!(
+        "top-3 {}, k50 {}, k75 {}, HHI {} ({}), effective number {:.1}, Gini {:.2}.",
+        percent(s.top3),
+        s.k50,
+        s.k75,
+        hhi(s.hhi),
+        band_words(s.band),
+        s.effective,
+        s.gini
+    )
+}
+
+/// What a level counted apart, in one sentence; `None` when nothing was.
+pub fn apart(l: &LevelMetrics) -> Option<String> {
+    if l.apart.is_empty() {
+        return None;
+    }
+    let apart: Vec<String> = l
+        .apart
+        .iter()
+        .map(|(what, n)| format!("{} {what}", amount(*n)))
+        .collect();
+    Some(format!("Counted apart: {}.", apart.join(", ")))
 }
 
 /// The population line.
