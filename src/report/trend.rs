@@ -94,8 +94,9 @@ fn shortened(mut changes: Vec<String>) -> Vec<String> {
 
 /// The level a text trend follows: organisations when shown, else the first level.
 pub fn text_level(r: &Report) -> Option<Level> {
-    let first = r.trend.first()?.points.first()?.level;
-    let has_org = r.trend[0].points.iter().any(|p| p.level == Level::Organisation);
+    let points = &r.trend.first()?.points;
+    let first = points.first()?.level;
+    let has_org = points.iter().any(|p| p.level == Level::Organisation);
     Some(if has_org { Level::Organisation } else { first })
 }
 
