@@ -139,22 +139,6 @@ fn trend(r: &Report) -> String {
     let Some(first) = r.trend.first() else {
         return String::new();
     };
-    let xs: Vec<String> = r.trend.iter().map(|s| format!("#{}", s.snapshot)).collect();
-    let series = |f: fn(&super::trend::Point) -> f64| -> Vec<Line> {
-        first
-            .points
-            .iter()
-            .map(|p0| Line {
-                name: text::level_title(p0.level).to_string(),
-                colour: svg::colour(p0.level),
-                values: r
-                    .trend
-                    .iter()
-                    .map(|s| s.points.iter().find(|p| p.level == p0.level).map_or(0.0, f))
-                    .collect(),
-            })
-            .collect()
-    };
     let mut out = format!(
         "<section id=\"trend\">\n<h2>Trend over {} snapshots of the same seeds</h2>\n",
         r.trend.len()
@@ -167,12 +151,31 @@ fn trend(r: &Report) -> String {
             format!("<span style=\"color:{c}\">&#9632; {}</span>", escape(name))
         })
         .collect();
-    let _ = writeln!(
-        out,
-        "<p class=\"legend\">{}</p>\n<div class=\"charts\">",
-        legend.join(" ")
-    );
+    let _ = writeln!(out, "<p class=\"legend\">{}</p>", legend.join(" "));
+    out += &trend_charts(r, &first.points);
+    out += &trend_table(r, &first.points);
+    out + "</section>\n"
+}
+
+/// One line chart per figure (top-3 share, k50, HHI), one line per level of `levels`.
+fn trend_charts(r: &Report, levels: &[super::trend::Point]) -> String {
+    let xs: Vec<String> = r.trend.iter().map(|s| format!("#{}", s.snapshot)).collect();
+    let series = |f: fn(&super::trend::Point) -> f64| -> Vec<Line> {
+        levels
+            .iter()
+            .map(|p0| Line {
+                name: text::level_title(p0.level).to_string(),
+                colour: svg::colour(p0.level),
+                values: r
+                    .trend
+                    .iter()
+                    .map(|s| s.points.iter().find(|p| p.level == p0.level).map_or(0.0, f))
+                    .collect(),
+            })
+            .collect()
+    };
     let pct: fn(f64) -> String = |v| format!("{:.0} %", v * 100.0);
+    let count: fn(f64) -> String = |v| format!("{v:.0}");
     let charts: [TrendChart; 3] = [
         ("trend-top3", "Share of the three largest", series(|p| p.top3), 1.0, pct),
         (
@@ -180,18 +183,25 @@ fn trend(r: &Report) -> String {
             "k50: fewest that hold half",
             series(|p| p.k50 as f64),
             1.0,
-            |v| format!("{v:.0}"),
+            count,
         ),
         ("trend-hhi", "HHI (over 1,800: high)", series(|p| p.hhi), 1800.0, hhi),
     ];
+    let mut out = String::from("<div class=\"charts\">\n");
     for (id, title, lines, y_max, fmt) in charts {
         let _ = write!(out, "<figure>\n<figcaption>{}</figcaption>\n", escape(title));
         out += &svg::lines(id, title, &xs, &lines, y_max, fmt);
         out += "</figure>\n";
     }
-    out += "</div>\n";
-    out += "<table id=\"table-trend\">\n<caption>The same figures, and what changed</caption>\n<thead><tr><th>snapshot</th>";
-    for p in &first.points {
+    out + "</div>\n"
+}
+
+/// The trend's figures and changes as a table.
+fn trend_table(r: &Report, levels: &[super::trend::Point]) -> String {
+    let mut out = String::from(
+        "<table id=\"table-trend\">\n<caption>The same figures, and what changed</caption>\n<thead><tr><th>snapshot</th>",
+    );
+    for p in levels {
         let _ = write!(out, "<th>{}: top-3, k50, HHI</th>", escape(text::level_title(p.level)));
     }
     out += "<th>changes since the one before</th></tr></thead>\n<tbody>\n";
@@ -208,7 +218,7 @@ fn trend(r: &Report) -> String {
         }
         let _ = writeln!(out, "<td>{}</td></tr>", escape(&s.changes.join("; ")));
     }
-    out + "</tbody>\n</table>\n</section>\n"
+    out + "</tbody>\n</table>\n"
 }
 
 fn footer(r: &Report) -> String {

@@ -105,10 +105,13 @@ pub fn render_text(r: &Report) -> String {
     let Some(level) = text_level(r) else {
         return String::new();
     };
+    let span = match r.trend.len() {
+        n if n > TEXT_STEPS => format!("the last {TEXT_STEPS} of {n} snapshots"),
+        n => format!("{n} snapshots"),
+    };
     let mut out = format!(
-        "\nTrend by {} over {} snapshots of these seeds:\n",
-        super::text::level_title(level),
-        r.trend.len().min(TEXT_STEPS)
+        "\nTrend by {} over {span} of these seeds:\n",
+        super::text::level_title(level)
     );
     for s in &r.trend[r.trend.len().saturating_sub(TEXT_STEPS)..] {
         if let Some(p) = s.points.iter().find(|p| p.level == level) {
