@@ -2,14 +2,10 @@
 
 use std::path::Path;
 
-use clap::builder::{PossibleValuesParser, TypedValueParser};
-
 use super::print;
 use crate::config::Config;
 use crate::error::Result;
-use crate::metrics::{Level, Weight};
 use crate::report::diff::{self, Diff};
-use crate::report::model::DEFAULT_LEVELS;
 use crate::store::{self, Store};
 
 /// Output formats of `diff`.
@@ -28,14 +24,8 @@ pub struct Args {
     /// The later snapshot
     #[arg(value_name = "B")]
     pub to: i64,
-    /// Level whose metrics are compared; repeat for several [default: instance, organisation, as]
-    #[arg(long = "by", value_name = "LEVEL",
-          value_parser = PossibleValuesParser::new(Level::ALL.iter().map(|l| l.as_str())).try_map(|s| s.parse::<Level>()))]
-    pub by: Vec<Level>,
-    /// What each bucket weighs in the metrics compared
-    #[arg(long, value_name = "W", default_value = "accounts",
-          value_parser = PossibleValuesParser::new(Weight::ALL.iter().map(|w| w.as_str())).try_map(|s| s.parse::<Weight>()))]
-    pub weight: Weight,
+    #[command(flatten)]
+    pub scope: super::report::Scope,
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -47,12 +37,7 @@ pub struct Args {
 /// [`crate::error::Error::Store`] when a snapshot does not exist; database errors.
 pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     let store = Store::open(&store::database_path(db, config))?;
-    let levels = if args.by.is_empty() {
-        DEFAULT_LEVELS.to_vec()
-    } else {
-        args.by
-    };
-    let d = Diff::between(&store, args.from, args.to, &levels, args.weight)?;
+    let d = Diff::between(&store, args.from, args.to, &args.scope.levels(), args.scope.weight)?;
     print(&match args.format {
         Format::Text => diff::render_text(&d),
         Format::Json => serde_json::to_string_pretty(&d).expect("diffs serialise: string keys") + "\n",

@@ -11,6 +11,7 @@ use super::{print, ReportFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::metrics::{Level, Weight};
+use crate::report::model::DEFAULT_LEVELS;
 use crate::report::{self, text, Options, Report};
 use crate::store::{self, Store};
 
@@ -18,9 +19,9 @@ fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
     all.iter().map(|v| name(*v)).collect()
 }
 
-/// What a report shows and how: shared by `crawl`, `demo` and `report`.
+/// Which levels and weight: shared by `crawl`, `demo`, `report` and `diff`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct View {
+pub struct Scope {
     /// Level to show; repeat for several [default: instance, organisation, as]
     #[arg(long = "by", value_name = "LEVEL",
           value_parser = PossibleValuesParser::new(names(Level::ALL, Level::as_str)).try_map(|s| s.parse::<Level>()))]
@@ -29,6 +30,29 @@ pub struct View {
     #[arg(long, value_name = "W", default_value = "accounts",
           value_parser = PossibleValuesParser::new(names(Weight::ALL, Weight::as_str)).try_map(|s| s.parse::<Weight>()))]
     pub weight: Weight,
+}
+
+impl Scope {
+    /// The levels asked for, each once, in the order given; the default ones when none.
+    pub fn levels(&self) -> Vec<Level> {
+        let mut levels: Vec<Level> = vec![];
+        for l in &self.by {
+            if !levels.contains(l) {
+                levels.push(*l);
+            }
+        }
+        if levels.is_empty() {
+            levels = DEFAULT_LEVELS.to_vec();
+        }
+        levels
+    }
+}
+
+/// What a report shows and how: shared by `crawl`, `demo` and `report`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct View {
+    #[command(flatten)]
+    pub scope: Scope,
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
@@ -40,19 +64,11 @@ pub struct View {
 impl View {
     /// The report options these flags ask for.
     pub fn options(&self) -> Options {
-        let mut o = Options {
-            weight: self.weight,
+        Options {
+            levels: self.scope.levels(),
+            weight: self.scope.weight,
             ..Options::default()
-        };
-        if !self.by.is_empty() {
-            o.levels = vec![];
-            for l in &self.by {
-                if !o.levels.contains(l) {
-                    o.levels.push(*l);
-                }
-            }
         }
-        o
     }
 }
 
