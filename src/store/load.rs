@@ -56,6 +56,40 @@ fn failure(class: Option<String>, message: Option<String>) -> Option<Failure> {
     })
 }
 
+/// A snapshot's own row: the crawl report without seeds and instances, and its attribution.
+fn head(r: &Row<'_>) -> rusqlite::Result<(CrawlReport, AttributionSource)> {
+    let policy: Option<String> = r.get(3)?;
+    let database = match r.get::<_, Option<String>>(7)? {
+        Some(file) => Some(DbInfo {
+            file,
+            format: r.get(8)?,
+            sha256: r.get(9)?,
+            date: r.get(10)?,
+            ranges_v4: r.get::<_, i64>(11)? as usize,
+            ranges_v6: r.get::<_, i64>(12)? as usize,
+            skipped_lines: r.get::<_, i64>(13)? as u64,
+            licence: r.get(14)?,
+        }),
+        None => None,
+    };
+    let source = AttributionSource {
+        database,
+        online_fallback: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
+        address_policy: serde_json::from_value(serde_json::Value::String(policy.unwrap_or_default()))
+            .unwrap_or_default(),
+    };
+    let crawl = CrawlReport {
+        tool: r.get(2)?,
+        started_at: r.get(0)?,
+        finished_at: r.get(1)?,
+        seeds: vec![],
+        instances: BTreeMap::new(),
+        requests: r.get::<_, i64>(5)? as u64,
+        retries: r.get::<_, i64>(6)? as u64,
+    };
+    Ok((crawl, source))
+}
+
 /// The snapshot `id` as the crawl produced it; `None` when there is no such snapshot.
 ///
 /// # Errors
@@ -63,38 +97,7 @@ fn failure(class: Option<String>, message: Option<String>) -> Option<Failure> {
 pub fn snapshot(conn: &Connection, id: i64) -> rusqlite::Result<Option<Snapshot>> {
     let head = conn
         .prepare_cached(sql::SNAPSHOT_GET)?
-        .query_row([id], |r| {
-            let policy: Option<String> = r.get(3)?;
-            let database = match r.get::<_, Option<String>>(7)? {
-                Some(file) => Some(DbInfo {
-                    file,
-                    format: r.get(8)?,
-                    sha256: r.get(9)?,
-                    date: r.get(10)?,
-                    ranges_v4: r.get::<_, i64>(11)? as usize,
-                    ranges_v6: r.get::<_, i64>(12)? as usize,
-                    skipped_lines: r.get::<_, i64>(13)? as u64,
-                    licence: r.get(14)?,
-                }),
-                None => None,
-            };
-            let source = AttributionSource {
-                database,
-                online_fallback: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
-                address_policy: serde_json::from_value(serde_json::Value::String(policy.unwrap_or_default()))
-                    .unwrap_or_default(),
-            };
-            let crawl = CrawlReport {
-                tool: r.get(2)?,
-                started_at: r.get(0)?,
-                finished_at: r.get(1)?,
-                seeds: vec![],
-                instances: BTreeMap::new(),
-                requests: r.get::<_, i64>(5)? as u64,
-                retries: r.get::<_, i64>(6)? as u64,
-            };
-            Ok((crawl, source))
-        })
+        .query_row([id], head)
         .optional()?;
     let Some((mut crawl, attribution)) = head else {
         return Ok(None);

@@ -131,8 +131,21 @@ impl Store {
     /// Snapshot `id` as the crawl produced it.
     ///
     /// # Errors
-    /// [`Error::Store`] when there is no such snapshot; SQLite errors.
+    /// [`Error::Store`] when there is no such snapshot or it is not complete; SQLite errors.
     pub fn load(&self, id: i64) -> Result<Snapshot> {
+        let status: Option<String> = self
+            .conn
+            .query_row(sql::SNAPSHOT_STATUS_OF, [id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sqlite(e))?;
+        match status.as_deref() {
+            None | Some("complete") => {}
+            Some(other) => {
+                return Err(Error::Store(format!(
+                    "snapshot {id} is {other}: its report is stored when it completes (run the same crawl again to continue it)"
+                )))
+            }
+        }
         load::snapshot(&self.conn, id)
             .map_err(|e| self.sqlite(e))?
             .ok_or_else(|| Error::Store(format!("no snapshot {id} in {}", self.path.display())))

@@ -90,3 +90,5 @@ pub const METRIC_BUCKET_OF: &str = include_str!("sql/metric_bucket_of.sql");
 pub const METRIC_APART_OF: &str = include_str!("sql/metric_apart_of.sql");
 /// `src/store/sql/snapshot_resume.sql`
 pub const SNAPSHOT_RESUME: &str = include_str!("sql/snapshot_resume.sql");
+/// `src/store/sql/snapshot_status_of.sql`
+pub const SNAPSHOT_STATUS_OF: &str = include_str!("sql/snapshot_status_of.sql");

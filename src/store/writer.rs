@@ -134,6 +134,20 @@ impl Writer {
     }
 }
 
+/// `first` and the journal entries queued right behind it (up to [`BATCH`]), and the first
+/// other command met, which must run after them.
+fn journal_batch(first: journal::Entry, rx: &mut mpsc::Receiver<Command>) -> (Vec<journal::Entry>, Option<Command>) {
+    let mut batch = vec![first];
+    while batch.len() < BATCH {
+        match rx.try_recv() {
+            Ok(Command::Journal(e)) => batch.push(*e),
+            Ok(other) => return (batch, Some(other)),
+            Err(_) => break,
+        }
+    }
+    (batch, None)
+}
+
 fn run(conn: Connection, path: PathBuf, mut rx: mpsc::Receiver<Command>) {
     let mut next: Option<Command> = None;
     loop {
@@ -142,17 +156,8 @@ fn run(conn: Connection, path: PathBuf, mut rx: mpsc::Receiver<Command>) {
         };
         match cmd {
             Command::Journal(entry) => {
-                let mut batch = vec![*entry];
-                while batch.len() < BATCH {
-                    match rx.try_recv() {
-                        Ok(Command::Journal(e)) => batch.push(*e),
-                        Ok(other) => {
-                            next = Some(other);
-                            break;
-                        }
-                        Err(_) => break,
-                    }
-                }
+                let (batch, after) = journal_batch(*entry, &mut rx);
+                next = after;
                 if let Err(e) = journal::write(&conn, &batch) {
                     tracing::warn!("journal not written ({}): {e}", path.display());
                 }

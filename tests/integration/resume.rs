@@ -199,6 +199,12 @@ fn sigterm_marks_the_snapshot_interrupted_and_the_same_command_continues_it() {
     let status: String = conn.query_row("SELECT status FROM snapshot", [], |r| r.get(0)).unwrap();
     assert_eq!(status, "interrupted");
     assert!(count(&conn, "SELECT count(*) FROM journal") >= 10);
+    let report = env.cmd().arg("--db").arg(&db).args(["report", "1"]).output().unwrap();
+    assert_eq!(report.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&report.stderr),
+        "whohosts: snapshot 1 is interrupted: its report is stored when it completes (run the same crawl again to continue it)\n"
+    );
     // --fresh would start over; --resume continues it.
     let out = crawl_db(&env, &db, &seeds, &["--resume"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));

@@ -1,0 +1,1 @@
+SELECT status FROM snapshot WHERE id = ?1
