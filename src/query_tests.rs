@@ -164,3 +164,36 @@ fn unknown_queries_name_the_ones_there_are() {
         "query nope: no such query (there are: summary, concentration, share, host-changes, instance-changes, moved-accounts, account-changes; see `whohosts query --list`)"
     );
 }
+
+#[test]
+fn every_shipped_query_declares_exactly_the_parameters_it_uses_and_the_columns_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::Store::open(&dir.path().join("empty.db")).unwrap();
+    for q in SHIPPED {
+        let stmt = store.connection().prepare(q.sql).unwrap();
+        assert!(stmt.readonly(), "{} writes", q.name);
+        let mut used: Vec<String> = (1..=stmt.parameter_count())
+            .filter_map(|i| stmt.parameter_name(i).map(|n| n.trim_start_matches(':').to_string()))
+            .collect();
+        let h = Header::parse(q.sql);
+        let mut declared: Vec<String> = h.params.iter().map(|p| p.name.clone()).collect();
+        used.sort();
+        declared.sort();
+        assert_eq!(used, declared, "{}: parameters", q.name);
+        let columns: Vec<&str> = h.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(stmt.column_names().collect::<Vec<_>>(), columns, "{}: columns", q.name);
+        // Every parameter with a default runs as it is; the rest say what is missing.
+        let missing = run(store.connection(), q.name, q.sql, &[]);
+        match h.params.iter().find(|p| p.default.is_none()) {
+            Some(p) => assert!(missing
+                .unwrap_err()
+                .to_string()
+                .contains(&format!("missing parameter \"{}\"", p.name))),
+            None => assert!(
+                missing.unwrap().rows.is_empty(),
+                "{}: rows in an empty database",
+                q.name
+            ),
+        }
+    }
+}

@@ -130,3 +130,69 @@ fn sim_refuses_a_week_the_world_does_not_have() {
         "whohosts: world --weeks 600: at most 520 weeks (ten years) are generated\n"
     );
 }
+
+/// Read `child`'s stdout up to a line starting with `prefix`.
+fn read_until(out: &mut impl std::io::BufRead, prefix: &str) -> String {
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "sim ended before {prefix:?}: {seen}"
+        );
+        seen.push_str(&line);
+        if line.starts_with(prefix) {
+            return seen;
+        }
+    }
+}
+
+/// Kills the simulator it holds when the test ends, even by a panic.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn sim_serves_the_week_asked_for_and_switches_on_stdin() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sim.toml");
+    let world = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worlds/timeline.toml");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+        .args(["sim", "--week", "1", "--world"])
+        .arg(&world)
+        .arg("--write-config")
+        .arg(&config)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut stdin = child.stdin.take().unwrap();
+    let _child = KillOnDrop(child);
+    assert!(read_until(&mut out, "Serving week 1 of 0–2").contains("Serving week 1 of 0–2: 9 instances"));
+    let dan = || {
+        let out = assert_cmd::Command::cargo_bin("whohosts")
+            .unwrap()
+            .arg("--config")
+            .arg(&config)
+            .arg("--db")
+            .arg(dir.path().join("x.db"))
+            .args(["--quiet", "crawl", "--format", "json", "@dan@hub.example"])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        seed(&v, "@dan@hub.example")["following"]["status"]["state"].clone()
+    };
+    assert_eq!(dan(), "hidden");
+    stdin.write_all(b"0\n").unwrap();
+    stdin.flush().unwrap();
+    read_until(&mut out, "Serving week 0.");
+    assert_eq!(dan(), "complete");
+}
