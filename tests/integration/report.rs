@@ -120,3 +120,62 @@ fn diff_names_a_missing_snapshot() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("no snapshot 9 in "), "{err}");
 }
+
+#[test]
+fn the_report_leads_with_the_headline_and_the_trend_of_the_weeks() {
+    let (env, db) = timeline_db();
+    let text = run(&env, &db, &["report"]);
+    // The crawl time in trend lines (columns 15 to 35) varies: replaced by "…".
+    let norm = |l: &str| match l.strip_prefix("  snapshot ") {
+        Some(_) => format!("{}…{}", &l[..15], &l[35..]),
+        None => l.to_string(),
+    };
+    let head: Vec<String> = text.lines().take(17).map(norm).collect();
+    // Week 2: OVH holds a.example (2 accounts) and mig.example (1); hub, b, new, cdn2 and
+    // dead one each (8 attributed); gone.example does not resolve (1 apart).
+    // HHI = 37.5² + 5 × 12.5² = 2187.5.
+    assert_eq!(
+        head,
+        [
+            "Of the 9 accounts followed (8 with a known host), 50 % are hosted by 2",
+            "organisations (OVH, Hetzner); 4 organisations cover 75 %. Hosting is highly",
+            "concentrated (HHI 2188). Instances: 8; the largest, a.example, holds 22 %.",
+            "Weight: accounts — distinct accounts (one followed by two seeds counts once).",
+            "",
+            "Trend by hosting organisation over 3 snapshots of these seeds:",
+            "  snapshot 1   …  top-3  62.5 %  k50   2  HHI  1875",
+            "  snapshot 2   …  top-3  66.7 %  k50   2  HHI  2099",
+            "      cdn.example went behind CDN Cloudflare (AS13335), from Contabo (AS51167);",
+            "      mig.example moved from DigitalOcean (AS14061) to OVH (AS16276); b.example",
+            "      appeared (1 account); new.example appeared (1 account); gone.example",
+            "      became unreachable (dns_nxdomain); @bob@a.example moved to @bob@b.example;",
+            "      and 1 more.",
+            "  snapshot 3   …  top-3  62.5 %  k50   2  HHI  2188",
+            "      cdn2.example went behind CDN Fastly (AS54113), from Scaleway (AS12876);",
+            "      cdn.example left the lists; dead.example became unreachable (connection);",
+            "      0 accounts added, 1 removed.",
+        ]
+    );
+    // The report of an earlier snapshot has the trend up to it, as it had then.
+    let v: Value = serde_json::from_str(&run(&env, &db, &["report", "2", "--format", "json"])).unwrap();
+    let steps: Vec<i64> = v["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["snapshot"].as_i64().unwrap())
+        .collect();
+    assert_eq!(steps, [1, 2]);
+    assert_eq!(
+        v["trend"][1]["changes"].as_array().unwrap().len(),
+        7,
+        "6 sentences and 'and 1 more'"
+    );
+    assert_eq!(v["trend"][1]["changes"][6], "and 1 more");
+    // Week 1: OVH 3 of 9 attributed (a.example 2, mig.example 1), Scaleway 2 (cdn2, dead).
+    assert_eq!(v["headline"]["k50_names"], json!(["OVH", "Scaleway"]));
+    assert!((v["headline"]["k50_share"].as_f64().unwrap() - 5.0 / 9.0).abs() < 1e-12);
+    assert_eq!(
+        (v["headline"]["total"].as_f64(), v["headline"]["apart"].as_f64()),
+        (Some(9.0), Some(1.0))
+    );
+}
