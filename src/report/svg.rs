@@ -130,30 +130,7 @@ pub fn lines(id: &str, title: &str, xs: &[String], lines: &[Line], y_max: f64, f
     let plot_w = LINE_WIDTH - left - right;
     let x = |i: usize| left + plot_w * i as f64 / (xs.len().max(2) - 1) as f64;
     let y = |v: f64| top + (height - top - bottom) * (1.0 - v / max);
-    let _ = writeln!(
-        out,
-        "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>\
-         <text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
-         <text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-        y(0.0),
-        left + plot_w,
-        y(0.0),
-        left - 6.0,
-        y(0.0) + 5.0,
-        fmt(0.0),
-        left - 6.0,
-        y(max) + 5.0,
-        fmt(max)
-    );
-    for (i, label) in xs.iter().enumerate() {
-        let _ = write!(
-            out,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            x(i),
-            height - 6.0,
-            escape(label)
-        );
-    }
+    out += &axes(xs, left, plot_w, height, [y(0.0), y(max)], [fmt(0.0), fmt(max)], &x);
     for l in lines {
         let points: Vec<String> = l
             .values
@@ -178,4 +155,41 @@ pub fn lines(id: &str, title: &str, xs: &[String], lines: &[Line], y_max: f64, f
         }
     }
     out + "\n</svg>\n"
+}
+
+/// The x axis with its labels and the two y labels (`ys` at heights `at`) of a line chart.
+fn axes(
+    xs: &[String],
+    left: f64,
+    plot_w: f64,
+    height: f64,
+    at: [f64; 2],
+    ys: [String; 2],
+    x: &dyn Fn(usize) -> f64,
+) -> String {
+    let mut out = format!(
+        "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>",
+        at[0],
+        left + plot_w,
+        at[0]
+    );
+    for (y, label) in at.iter().zip(&ys) {
+        let _ = write!(
+            out,
+            "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            left - 6.0,
+            y + 5.0,
+            escape(label)
+        );
+    }
+    for (i, label) in xs.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            x(i),
+            height - 6.0,
+            escape(label)
+        );
+    }
+    out + "\n"
 }
