@@ -26,6 +26,7 @@ svg { max-width: 100%; height: auto; font-size: 13px; display: block; margin: .5
 svg text:not([fill]) { fill: #1a1a1a; }
 table { border-collapse: collapse; margin: .5rem 0; }
 th, td { padding: .2rem .6rem; border-bottom: 1px solid #ccc; text-align: left; vertical-align: top; }
+td.changes { overflow-wrap: anywhere; width: 45%; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 @media print {
@@ -216,7 +217,7 @@ fn trend_table(r: &Report, levels: &[super::trend::Point]) -> String {
                 hhi(p.hhi)
             );
         }
-        let _ = writeln!(out, "<td>{}</td></tr>", escape(&s.changes.join("; ")));
+        let _ = writeln!(out, "<td class=\"changes\">{}</td></tr>", escape(&s.changes.join("; ")));
     }
     out + "</tbody>\n</table>\n"
 }
