@@ -222,6 +222,16 @@ fn prune_deletes_old_snapshots_and_keeps_shared_accounts() {
            WHERE seed.snapshot_id = 3)",
     );
     assert!(accounts > kept && kept > 10, "{accounts} {kept}");
+    let prune = |args: &[&str]| env.cmd().arg("--db").arg(&db).arg("prune").args(args).output().unwrap();
+    let out = prune(&["--older-than", "1000d"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Deleted 0 snapshots, 0 accounts and 0 instances no longer referenced.\n"
+    );
+    let out = prune(&["--older-than", "soon"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.starts_with("whohosts: config: --older-than \"soon\": "), "{err}");
     let out = env
         .cmd()
         .arg("--db")
