@@ -172,20 +172,7 @@ fn label(domain: &str) -> &str {
 }
 
 fn plan_week(rng: &mut fastrand::Rng, w: &World, n: u32) -> Week {
-    let seed_homes: HashSet<&str> = w
-        .accounts
-        .iter()
-        .filter(|a| a.handle.starts_with("demo"))
-        .filter_map(|a| a.handle.split_once('@').map(|(_, d)| d))
-        .collect();
-    let mut spare: Vec<&Instance> = w
-        .instances
-        .iter()
-        .filter(|i| i.fault != Fault::Refused && i.dns_fault != DnsFault::Nxdomain)
-        .filter(|i| !seed_homes.contains(i.domain.as_str()) && i.cname.is_none())
-        .filter(|i| HOSTS.contains(&i.provider.as_str()))
-        .collect();
-    rng.shuffle(&mut spare);
+    let spare = spare(rng, w);
     let mut week = Week {
         week: n,
         moves: plan_moves(rng, w),
@@ -197,33 +184,10 @@ fn plan_week(rng: &mut fastrand::Rng, w: &World, n: u32) -> Week {
         .filter_map(|m| m.to.split_once('@'))
         .map(|(_, d)| d)
         .collect();
-    let mut spare = spare.into_iter().filter(|i| !targets.contains(i.domain.as_str()));
-    if let Some(i) = spare.next() {
-        let others: Vec<&str> = HOSTS.iter().copied().filter(|p| *p != i.provider).collect();
-        week.migrate.push(Migrate {
-            instance: i.domain.clone(),
-            provider: others[rng.usize(0..others.len())].to_string(),
-            cname: None,
-        });
-    }
-    if let Some(i) = spare.next().filter(|_| n.is_multiple_of(2)) {
-        let (provider, cname) = match n % 4 {
-            0 => ("fastly", Some(format!("{}.global.fastly.net", label(&i.domain)))),
-            _ => ("cloudflare", None),
-        };
-        week.migrate.push(Migrate {
-            instance: i.domain.clone(),
-            provider: provider.into(),
-            cname,
-        });
-    }
-    if let Some(i) = spare.next() {
-        let how = if n % 2 == 1 { Death::Nxdomain } else { Death::Refused };
-        week.die.push(Die {
-            instance: i.domain.clone(),
-            how,
-        });
-    }
+    let spare = spare.into_iter().filter(|i| !targets.contains(i.domain.as_str()));
+    let (migrate, die) = plan_hosting(rng, spare, n);
+    week.migrate = migrate;
+    week.die = die;
     appear(rng, &mut week, n);
     if n == 3 {
         week.hide.extend(
@@ -234,6 +198,65 @@ fn plan_week(rng: &mut fastrand::Rng, w: &World, n: u32) -> Week {
         );
     }
     week
+}
+
+/// Live instances that may migrate or die: not the flagship, no seed's home, no CNAME, no
+/// CDN; shuffled.
+fn spare<'w>(rng: &mut fastrand::Rng, w: &'w World) -> Vec<&'w Instance> {
+    let seed_homes: HashSet<&str> = w
+        .accounts
+        .iter()
+        .filter(|a| a.handle.starts_with("demo"))
+        .filter_map(|a| a.handle.split_once('@').map(|(_, d)| d))
+        .collect();
+    let mut spare: Vec<&Instance> = w
+        .instances
+        .iter()
+        .filter(|i| i.fault != Fault::Refused && i.dns_fault != DnsFault::Nxdomain)
+        .filter(|i| !seed_homes.contains(i.domain.as_str()))
+        .filter(|i| i.cname.is_none() && HOSTS.contains(&i.provider.as_str()))
+        .collect();
+    rng.shuffle(&mut spare);
+    spare
+}
+
+/// From `spare` instances: one migration to another provider, in even weeks one move behind
+/// a CDN, one death.
+fn plan_hosting<'w>(
+    rng: &mut fastrand::Rng,
+    mut spare: impl Iterator<Item = &'w Instance>,
+    n: u32,
+) -> (Vec<Migrate>, Vec<Die>) {
+    let mut migrate = vec![];
+    if let Some(i) = spare.next() {
+        let others: Vec<&str> = HOSTS.iter().copied().filter(|p| *p != i.provider).collect();
+        migrate.push(Migrate {
+            instance: i.domain.clone(),
+            provider: others[rng.usize(0..others.len())].to_string(),
+            cname: None,
+        });
+    }
+    if let Some(i) = spare.next().filter(|_| n.is_multiple_of(2)) {
+        let (provider, cname) = match n % 4 {
+            0 => ("fastly", Some(format!("{}.global.fastly.net", label(&i.domain)))),
+            _ => ("cloudflare", None),
+        };
+        migrate.push(Migrate {
+            instance: i.domain.clone(),
+            provider: provider.into(),
+            cname,
+        });
+    }
+    let how = if n % 2 == 1 { Death::Nxdomain } else { Death::Refused };
+    let die = spare
+        .next()
+        .map(|i| Die {
+            instance: i.domain.clone(),
+            how,
+        })
+        .into_iter()
+        .collect();
+    (migrate, die)
 }
 
 /// One or two accounts `demo` follows move: to the flagship, or to another instance.

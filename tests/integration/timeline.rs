@@ -105,30 +105,28 @@ fn week_2_refuses_connections_and_fronts_by_cname() {
 #[test]
 fn sim_refuses_a_week_the_world_does_not_have() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worlds/timeline.toml");
-    let out = assert_cmd::Command::cargo_bin("whohosts")
-        .unwrap()
-        .args(["sim", "--world"])
-        .arg(&path)
-        .args(["--week", "9"])
-        .timeout(std::time::Duration::from_secs(30))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "whohosts: world has weeks 0 to 2, not week 9\n"
-    );
-    let out = assert_cmd::Command::cargo_bin("whohosts")
-        .unwrap()
-        .args(["sim", "--weeks", "600"])
-        .timeout(std::time::Duration::from_secs(30))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "whohosts: world --weeks 600: at most 520 weeks (ten years) are generated\n"
-    );
+    let world = path.to_str().unwrap();
+    let cases: [(&[&str], &str); 2] = [
+        (
+            &["--world", world, "--week", "9"],
+            "whohosts: world has weeks 0 to 2, not week 9\n",
+        ),
+        (
+            &["--weeks", "600"],
+            "whohosts: world --weeks 600: at most 520 weeks (ten years) are generated\n",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = assert_cmd::Command::cargo_bin("whohosts")
+            .unwrap()
+            .arg("sim")
+            .args(args)
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(String::from_utf8_lossy(&out.stderr), want);
+    }
 }
 
 /// Read `child`'s stdout up to a line starting with `prefix`.
