@@ -181,11 +181,12 @@ fn main() {
         let snap = snapshot(&ctx, &attributor, &seeds, &CrawlOptions::default(), true).await;
         let secs = t.elapsed().as_secs_f64();
         println!("{}", mode_line(&config, polite));
+        let p = whohosts::metrics::compute(&snap).population;
         println!("world: {size} instances, {accounts} accounts, {latency} ms latency per response");
         println!(
             "seeds: {} ({} accounts listed on {} instances)",
             seeds.len(),
-            snap.population().accounts_listed,
+            p.list_entries,
             snap.crawl.instances.len()
         );
         println!(

@@ -131,7 +131,7 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     let t = Instant::now();
     let (base, config) = rt.block_on(base_crawl(accounts, &dir));
-    let listed = base.population().accounts_listed;
+    let listed = whohosts::metrics::compute(&base).population.list_entries;
     println!(
         "base crawl: {listed} accounts on {} instances in {:.1} s",
         base.crawl.instances.len(),

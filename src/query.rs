@@ -48,6 +48,7 @@ pub const SHIPPED: &[Query] = shipped![
     "host-changes",
     "instance-changes",
     "moved-accounts",
+    "account-changes",
 ];
 
 /// A parameter a query takes.

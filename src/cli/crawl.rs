@@ -13,7 +13,7 @@ use crate::crawl::{CrawlOptions, SeedReport};
 use crate::error::{Error, Result, EXIT_INTERRUPTED};
 use crate::handle::AccountRef;
 use crate::pipeline::{self, Job};
-use crate::report::Snapshot;
+use crate::report::Report;
 use crate::store::{self, lock::DbLock, Resume, Status, Store};
 
 /// `crawl` arguments.
@@ -30,15 +30,11 @@ pub struct Args {
     /// sent only to that handle's server
     #[arg(long, env = "WHOHOSTS_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-    /// Output format
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: ReportFormat,
-    /// Also write the full result as JSON to FILE
+    #[command(flatten)]
+    pub view: report::View,
+    /// Also write the full report as JSON to FILE (replaced atomically)
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
-    /// Rows shown per grouping in the text report (0: all)
-    #[arg(long, default_value_t = 10)]
-    pub top: usize,
     /// Continue the interrupted snapshot of this same command (fail if there is none)
     #[arg(long, conflicts_with = "fresh")]
     pub resume: bool,
@@ -94,9 +90,8 @@ pub async fn crawl_and_report(
     config: Config,
     job: &Job,
     path: &Path,
-    format: ReportFormat,
-    top: usize,
-) -> Result<(i32, Option<Snapshot>)> {
+    view: &report::View,
+) -> Result<(i32, Option<Report>)> {
     let _lock = DbLock::acquire(path, "crawl")?;
     let store = Store::open(path)?;
     let writer = store.writer()?;
@@ -126,20 +121,20 @@ pub async fn crawl_and_report(
     };
     writer.close().await;
     done?;
-    let snap = report::print_stored(&store, id, format, top)?;
-    let failed: Vec<&SeedReport> = snap.crawl.seeds.iter().filter(|s| s.error.is_some()).collect();
+    let r = report::print_stored(&store, id, view)?;
+    let failed: Vec<&SeedReport> = r.data.crawl.seeds.iter().filter(|s| s.error.is_some()).collect();
     for s in &failed {
         super::logging::error_line(&crate::report::failure_sentence(s));
     }
-    let seeds = snap.crawl.seeds.len();
+    let seeds = r.data.crawl.seeds.len();
     tracing::info!(
         seeds,
         failed = failed.len(),
-        requests = snap.crawl.requests,
+        requests = r.data.crawl.requests,
         "crawl finished"
     );
     let code = if failed.is_empty() { 0 } else { 1 };
-    Ok((code, Some(snap)))
+    Ok((code, Some(r)))
 }
 
 /// Run `crawl`.
@@ -166,9 +161,9 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         quiet,
     };
     let path = store::database_path(db, &config);
-    let (code, snap) = crawl_and_report(config, &job, &path, args.format, args.top).await?;
-    if let (Some(out), Some(snap)) = (output, &snap) {
-        out.write(snap.to_json().as_bytes())?;
+    let (code, r) = crawl_and_report(config, &job, &path, &args.view).await?;
+    if let (Some(out), Some(r)) = (output, &r) {
+        out.write(crate::report::render(r, ReportFormat::Json, 0, false).as_bytes())?;
     }
     Ok(code)
 }

@@ -7,6 +7,7 @@
 pub mod asn_db;
 pub mod crawl;
 pub mod demo;
+pub mod diff;
 pub mod logging;
 pub mod lookup;
 pub mod output;
@@ -81,8 +82,10 @@ pub enum Command {
     Sim(sim::Args),
     /// List the stored snapshots
     Snapshots(snapshots::Args),
-    /// Print the stored report of a snapshot (default: the latest complete one)
+    /// Report a stored snapshot (default: the latest complete one) as text, JSON, CSV or HTML
     Report(report::Args),
+    /// Compare two snapshots: accounts, instances and hosts that changed, and the metrics
+    Diff(diff::Args),
     /// Delete old snapshots and what only they referenced
     Prune(prune::Args),
     /// Run a trend query over the stored snapshots (see --list)
@@ -97,12 +100,8 @@ pub enum Format {
     Tsv,
 }
 
-/// Output formats of reports (`crawl`, `demo`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Text,
-    Json,
-}
+/// Output formats of reports (`crawl`, `demo`, `report`).
+pub use crate::report::Format as ReportFormat;
 
 /// Smallest generated world (the generator needs a large instance and a tail).
 pub const MIN_WORLD_SIZE: usize = 3;
@@ -355,6 +354,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Demo(args) => demo::run(config, args, db, cli.quiet).await,
         Command::Snapshots(args) => snapshots::run(&config, args, db),
         Command::Report(args) => report::run(&config, args, db),
+        Command::Diff(args) => diff::run(&config, args, db),
         Command::Prune(args) => prune::run(&config, args, db).await,
         Command::Query(args) => query::run(&config, args, db),
         Command::Lookup(args) => lookup::run(config, args, cli.quiet).await,

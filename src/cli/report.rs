@@ -1,13 +1,76 @@
-//! `whohosts report [SNAPSHOT]`: print a stored snapshot's report. `crawl` and `demo` print
-//! through [`print_stored`] too, so the report of a snapshot is the same whenever it is asked.
+//! `whohosts report [SNAPSHOT]`: a stored snapshot's report, in text, JSON, CSV or HTML.
+//! `crawl` and `demo` print through [`print_stored`] too, so the report of a snapshot is the
+//! same whenever it is asked.
 
-use std::path::Path;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 
 use super::{print, ReportFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::report::Snapshot;
+use crate::metrics::{Level, Weight};
+use crate::report::model::DEFAULT_LEVELS;
+use crate::report::{self, text, Options, Report};
 use crate::store::{self, Store};
+
+fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|v| name(*v)).collect()
+}
+
+/// Which levels and weight: shared by `crawl`, `demo`, `report` and `diff`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Scope {
+    /// Level to show; repeat for several [default: instance, organisation, as]
+    #[arg(long = "by", value_name = "LEVEL",
+          value_parser = PossibleValuesParser::new(names(Level::ALL, Level::as_str)).try_map(|s| s.parse::<Level>()))]
+    pub by: Vec<Level>,
+    /// What each bucket weighs (stated in every output)
+    #[arg(long, value_name = "W", default_value = "accounts",
+          value_parser = PossibleValuesParser::new(names(Weight::ALL, Weight::as_str)).try_map(|s| s.parse::<Weight>()))]
+    pub weight: Weight,
+}
+
+impl Scope {
+    /// The levels asked for, each once, in the order given; the default ones when none.
+    pub fn levels(&self) -> Vec<Level> {
+        let mut levels: Vec<Level> = vec![];
+        for l in &self.by {
+            if !levels.contains(l) {
+                levels.push(*l);
+            }
+        }
+        if levels.is_empty() {
+            levels = DEFAULT_LEVELS.to_vec();
+        }
+        levels
+    }
+}
+
+/// What a report shows and how: shared by `crawl`, `demo` and `report`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct View {
+    #[command(flatten)]
+    pub scope: Scope,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    /// Rows shown per level in the text and HTML reports
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+}
+
+impl View {
+    /// The report options these flags ask for.
+    pub fn options(&self) -> Options {
+        Options {
+            levels: self.scope.levels(),
+            weight: self.scope.weight,
+            ..Options::default()
+        }
+    }
+}
 
 /// `report` arguments.
 #[derive(Debug, clap::Args)]
@@ -15,30 +78,52 @@ pub struct Args {
     /// Snapshot id (see `whohosts snapshots`) [default: the latest complete one]
     #[arg(value_name = "SNAPSHOT")]
     pub snapshot: Option<i64>,
-    /// Output format
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: ReportFormat,
-    /// Rows shown per grouping in the text report
-    #[arg(long, default_value_t = 10)]
-    pub top: usize,
+    #[command(flatten)]
+    pub view: View,
+    /// Write the report to FILE instead of stdout (replaced atomically)
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
-/// The report of `snap` in `format`.
-pub fn render(snap: &Snapshot, format: ReportFormat, top: usize) -> String {
-    match format {
-        ReportFormat::Json => serde_json::to_string_pretty(snap).expect("snapshots serialise") + "\n",
-        ReportFormat::Text => snap.render(top),
-    }
+/// Write `bytes` to `path` atomically: a temporary file beside it is renamed over it, so an
+/// earlier file is never left half-overwritten.
+///
+/// # Errors
+/// [`Error::Io`].
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".part");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
 }
 
-/// Load snapshot `id` from `store` and print its report; returns what was printed from.
+/// Build the report of snapshot `id` and print it (coloured on a terminal without
+/// `NO_COLOR`); returns the report.
 ///
 /// # Errors
 /// Store errors; [`Error::Io`] for stdout.
-pub fn print_stored(store: &Store, id: i64, format: ReportFormat, top: usize) -> Result<Snapshot> {
-    let snap = store.load(id)?;
-    print(&render(&snap, format, top))?;
-    Ok(snap)
+pub fn print_stored(store: &Store, id: i64, view: &View) -> Result<Report> {
+    let r = Report::build(store, id, &view.options())?;
+    let color = text::color_wanted(std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR").as_deref());
+    print(&report::render(&r, view.format, view.top, color))?;
+    Ok(r)
+}
+
+/// The snapshot `asked`, else the latest complete one.
+///
+/// # Errors
+/// [`Error::Store`] when there is no complete snapshot.
+pub fn pick(store: &Store, asked: Option<i64>) -> Result<i64> {
+    match asked {
+        Some(id) => Ok(id),
+        None => store
+            .latest_complete()?
+            .ok_or_else(|| Error::Store(format!("no complete snapshot in {} yet", store.path().display()))),
+    }
 }
 
 /// Run `report`.
@@ -46,14 +131,19 @@ pub fn print_stored(store: &Store, id: i64, format: ReportFormat, top: usize) ->
 /// # Errors
 /// [`Error::Store`] when there is no such (or no complete) snapshot; database errors.
 pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
-    let path = store::database_path(db, config);
-    let store = Store::open(&path)?;
-    let id = match args.snapshot {
-        Some(id) => id,
-        None => store
-            .latest_complete()?
-            .ok_or_else(|| Error::Store(format!("no complete snapshot in {} yet", path.display())))?,
-    };
-    print_stored(&store, id, args.format, args.top)?;
+    let store = Store::open(&store::database_path(db, config))?;
+    let id = pick(&store, args.snapshot)?;
+    match &args.output {
+        None => {
+            print_stored(&store, id, &args.view)?;
+        }
+        Some(path) => {
+            let r = Report::build(&store, id, &args.view.options())?;
+            write_atomic(
+                path,
+                report::render(&r, args.view.format, args.view.top, false).as_bytes(),
+            )?;
+        }
+    }
     Ok(0)
 }

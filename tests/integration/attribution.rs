@@ -76,20 +76,20 @@ fn instances_are_grouped_by_organisation_with_cdn_and_hosting_labels() {
     let text = String::from_utf8(env.run(&["crawl", "me@dual.example"]).stdout).unwrap();
     let org_lines: Vec<&str> = text
         .lines()
-        .skip_while(|l| !l.starts_with("By hosting organisations"))
+        .skip_while(|l| !l.starts_with("By hosting organisation"))
         .collect();
-    assert_eq!(
-        org_lines[0],
-        "By hosting organisations: 3 in all; 1 reaches 50 %, 2 reach 75 %."
-    );
+    assert_eq!(org_lines[0], "By hosting organisation (accounts: 3 in all)");
     assert_eq!(
         org_lines[1].split_whitespace().collect::<Vec<_>>(),
-        ["60.0", "%", "6.0", "Hetzner"]
+        ["1", "Hetzner", "6", "60.0", "%", "█████████"]
     );
-    assert!(
-        org_lines[2].ends_with("behind CDN Cloudflare, origin unknown"),
-        "{}",
+    assert_eq!(
         org_lines[2]
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect::<Vec<_>>(),
+        ["2", "behind CDN Cloudflare, origin unknown", "3", "30.0 %", "████▌"]
     );
 }
 
@@ -240,6 +240,20 @@ fn address_policy_is_configurable() {
     );
     assert_eq!(orgs(&ipv4), named(&[("Hetzner", 1.5), ("OVH", 1.5), ("netcup", 1.0)]));
     assert_eq!(orgs(&first), named(&[(org, 3.0), ("netcup", 1.0)]));
+    let env = hosting_world();
+    let out = env.run(&[
+        "crawl",
+        "--format",
+        "json",
+        "--address-policy",
+        "first",
+        "me@dual.example",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["attribution"]["address_policy"], "first");
+    let out = env.run(&["crawl", "--address-policy", "ipv4", "me@dual.example"]);
+    let text = unwrapped(&String::from_utf8(out.stdout).unwrap());
+    assert!(text.contains("address policy ipv4: IPv4 addresses only"), "{text}");
 }
 
 #[test]

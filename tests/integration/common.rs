@@ -228,3 +228,24 @@ pub fn ips(host: &Value) -> Vec<&str> {
 pub fn expected(handles: &[String]) -> BTreeSet<String> {
     handles.iter().map(|h| format!("@{h}")).collect()
 }
+
+/// A text report with its wrapped lines joined again: a line that starts with exactly two
+/// spaces continues the one before (seed lines, the population and the credits wrap so).
+pub fn unwrapped(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.strip_prefix("  ") {
+            Some(rest) if !out.is_empty() && !rest.starts_with(' ') => {
+                out.push(' ');
+                out.push_str(rest);
+            }
+            _ => {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(line);
+            }
+        }
+    }
+    out
+}

@@ -143,7 +143,7 @@ fn hidden_lists_are_reported_with_the_unseen_count() {
         );
         assert_eq!(list["accounts"].as_array().unwrap().len(), 0, "{input}");
     }
-    let text = String::from_utf8(env.run(&["crawl", "rest@masto.example"]).stdout).unwrap();
+    let text = unwrapped(&String::from_utf8(env.run(&["crawl", "rest@masto.example"]).stdout).unwrap());
     assert!(
         text.contains("0 following listed via mastodon-api, 7 declared; hidden by its owner (7 not visible)"),
         "{text}"

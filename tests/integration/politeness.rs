@@ -180,7 +180,7 @@ fn authorized_fetch_is_recorded_as_refused() {
         "no attempt past the 401: {paths:?}"
     );
     let text = String::from_utf8(env.run(&["crawl", "gts@gts.example"]).stdout).unwrap();
-    assert!(text.contains("1 refused"), "{text}");
+    assert!(text.contains("Refused: 1 list."), "{text}");
 }
 
 #[test]

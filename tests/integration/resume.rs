@@ -205,14 +205,17 @@ fn sigterm_marks_the_snapshot_interrupted_and_the_same_command_continues_it() {
         String::from_utf8_lossy(&report.stderr),
         "whohosts: snapshot 1 is interrupted: its report is stored when it completes (run the same crawl again to continue it)\n"
     );
-    // --fresh would start over; --resume continues it.
+    // --fresh starts over in a new snapshot; --resume continues the interrupted one.
+    let out = crawl_db(&env, &db, &seeds, &["--fresh"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let statuses = |conn: &Connection| -> Vec<String> {
+        let mut stmt = conn.prepare("SELECT status FROM snapshot ORDER BY id").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(statuses(&conn), ["interrupted", "complete"]);
     let out = crawl_db(&env, &db, &seeds, &["--resume"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(
-        count(&conn, "SELECT count(*) FROM snapshot WHERE status = 'complete'"),
-        1
-    );
-    assert_eq!(count(&conn, "SELECT count(*) FROM snapshot"), 1);
+    assert_eq!(statuses(&conn), ["complete", "complete"]);
     let out = crawl_db(&env, &db, &seeds, &["--resume"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(

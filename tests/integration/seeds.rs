@@ -48,7 +48,7 @@ fn one_seed_written_four_ways_is_crawled_and_counted_once() {
     }
     assert_eq!(snap["crawl"]["instances"]["far.example"]["accounts"], 7, "counted once");
     let text = env.run(&["crawl", SPELLINGS[0], SPELLINGS[2], SPELLINGS[3]]);
-    let stdout = String::from_utf8_lossy(&text.stdout);
+    let stdout = unwrapped(&String::from_utf8_lossy(&text.stdout));
     assert!(
         stdout.contains(
             "acct:demo@masto.example: duplicate of @demo@masto.example (the same account, @demo@masto.example), crawled once"

@@ -1,0 +1,37 @@
+-- account-changes: accounts that entered or left the follow lists between two snapshots, and
+-- accounts that moved (Mastodon `moved`, ActivityPub `movedTo`) since the earlier one.
+--
+-- Parameters:
+--   :to = null    the later snapshot (default: the latest complete one)
+--   :from = null  the earlier snapshot (default: the complete one before :to)
+-- Columns:
+--   account   the account's handle (or actor URI)
+--   change    added, removed or moved
+--   instance  the instance that serves it
+--   moved_to  where it moved to (moved only)
+WITH pair AS (
+  SELECT coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step)) AS to_id,
+         coalesce(:from, (SELECT previous_id FROM snapshot_step
+                           WHERE snapshot_id = coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step))))
+           AS from_id
+), before AS (
+  SELECT DISTINCT e.account_id, coalesce(e.handle, e.actor_uri) AS account, e.instance, e.moved_to
+    FROM follow_edge e JOIN pair ON e.snapshot_id = pair.from_id
+), after AS (
+  SELECT DISTINCT e.account_id, coalesce(e.handle, e.actor_uri) AS account, e.instance, e.moved_to
+    FROM follow_edge e JOIN pair ON e.snapshot_id = pair.to_id
+)
+SELECT account, change, instance, moved_to FROM (
+  SELECT account, 'added' AS change, instance, NULL AS moved_to
+    FROM after WHERE account_id NOT IN (SELECT account_id FROM before)
+  UNION
+  SELECT account, 'removed', instance, NULL
+    FROM before WHERE account_id NOT IN (SELECT account_id FROM after)
+  UNION
+  SELECT account, 'moved', instance, moved_to
+    FROM after
+   WHERE moved_to IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM before b
+                      WHERE b.account_id = after.account_id AND b.moved_to IS after.moved_to)
+)
+ ORDER BY change, account;

@@ -1,0 +1,247 @@
+//! The HTML report: one self-contained page (no script, no external font, style sheet or
+//! image; nothing is fetched) with the headline, the trend charts when there is a trend, a
+//! bar chart and a table per level, the population and the credits. Charts are inline SVG
+//! ([`super::svg`]) with text alternatives; a print style sheet keeps it readable on paper.
+
+use std::fmt::Write as _;
+
+use super::svg::{self, escape, Bar, Line};
+use super::text::{self, amount, hhi, percent};
+use super::Report;
+use crate::metrics::LevelMetrics;
+
+const STYLE: &str = "\
+:root { color-scheme: light; }
+body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1a1a1a;
+  background: #fff; max-width: 62rem; margin: 0 auto; padding: 1rem 1.5rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: .3rem; }
+h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 2px solid #ddd; }
+figure { margin: 0; }
+figcaption { font-weight: 600; }
+.charts { display: flex; flex-wrap: wrap; gap: 1rem; }
+.legend span { margin-right: 1rem; font-weight: 600; }
+.headline { font-size: 1.2rem; font-weight: 600; }
+.muted { color: #555; }
+svg { max-width: 100%; height: auto; font-size: 13px; display: block; margin: .5rem 0; }
+svg text:not([fill]) { fill: #1a1a1a; }
+table { border-collapse: collapse; margin: .5rem 0; }
+th, td { padding: .2rem .6rem; border-bottom: 1px solid #ccc; text-align: left; vertical-align: top; }
+td.changes { overflow-wrap: anywhere; width: 45%; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+caption { text-align: left; font-weight: 600; padding: .3rem 0; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  section { break-inside: avoid; }
+  h2 { break-after: avoid; }
+  svg { max-width: 17cm; }
+}
+";
+
+/// `r` as one HTML page; `top` buckets per level in charts and tables (the rest summed).
+pub fn render(r: &Report, top: usize) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>whohosts: who hosts the accounts of snapshot {}</title>\n<style>\n{STYLE}</style>\n</head>\n\
+         <body>\n<main>\n<h1>Who hosts them: snapshot {}</h1>\n",
+        r.snapshot.id, r.snapshot.id
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"headline\" id=\"headline\">{}</p>",
+        escape(&text::headline(r))
+    );
+    let _ = writeln!(
+        out,
+        "<p>Weight: <strong id=\"weight\">{}</strong> — {}. Seeds: {}. Crawled {} to {}.</p>",
+        r.weight,
+        escape(text::weight_about(r.weight)),
+        escape(&r.snapshot.seeds.join(", ")),
+        escape(&r.snapshot.started_at),
+        escape(&r.snapshot.finished_at)
+    );
+    out += &trend(r);
+    for l in &r.levels {
+        out += &level(l, top);
+    }
+    out += &footer(r);
+    out + "</main>\n</body>\n</html>\n"
+}
+
+/// The buckets shown (the first `top`) and, when there are more, one "(N more)" bar.
+fn shown(l: &LevelMetrics, top: usize) -> Vec<(String, String, f64, f64)> {
+    let mut rows: Vec<(String, String, f64, f64)> = l
+        .buckets
+        .iter()
+        .take(top)
+        .enumerate()
+        .map(|(i, b)| ((i + 1).to_string(), b.label.clone(), b.weight, b.share))
+        .collect();
+    if let Some(rest) = l.buckets.get(top..).filter(|r| !r.is_empty()) {
+        let (w, s) = rest.iter().fold((0.0, 0.0), |(w, s), b| (w + b.weight, s + b.share));
+        rows.push((String::new(), format!("({} more)", rest.len()), w, s));
+    }
+    rows
+}
+
+fn level(l: &LevelMetrics, top: usize) -> String {
+    let name = l.level.as_str();
+    let title = format!(
+        "By {} ({}: {} in all)",
+        text::level_title(l.level),
+        l.weight,
+        l.summary.buckets
+    );
+    let rows = shown(l, top);
+    let mut out = format!("<section id=\"level-{name}\">\n<h2>{}</h2>\n", escape(&title));
+    let bars: Vec<Bar> = rows
+        .iter()
+        .map(|(rank, label, _, share)| Bar {
+            label: label.clone(),
+            share: *share,
+            rest: rank.is_empty(),
+        })
+        .collect();
+    out += &svg::bars(&format!("chart-{name}"), &title, svg::colour(l.level), &bars);
+    let _ = write!(
+        out,
+        "<table id=\"table-{name}\">\n<caption>{}</caption>\n<thead><tr><th class=\"n\">rank</th><th>{}</th>\
+         <th class=\"n\">{}</th><th class=\"n\">share</th></tr></thead>\n<tbody>\n",
+        escape(&title),
+        escape(text::level_title(l.level)),
+        l.weight
+    );
+    for (rank, label, weight, share) in &rows {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"n\">{rank}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(label),
+            amount(*weight),
+            percent(*share)
+        );
+    }
+    let line = text::metrics_line(&l.summary);
+    let _ = writeln!(
+        out,
+        "</tbody>\n</table>\n<p class=\"metrics\">T{}</p>",
+        escape(line.strip_prefix('t').unwrap_or(&line))
+    );
+    if let Some(apart) = text::apart(l) {
+        let _ = writeln!(out, "<p class=\"muted\">{}</p>", escape(&apart));
+    }
+    out + "</section>\n"
+}
+
+/// A trend chart: id, title, lines, least y maximum, how a value is written.
+type TrendChart = (&'static str, &'static str, Vec<Line>, f64, fn(f64) -> String);
+
+/// Trend charts (top-3 share, k50, HHI: one line per level) and the table of changes.
+fn trend(r: &Report) -> String {
+    let Some(first) = r.trend.first() else {
+        return String::new();
+    };
+    let mut out = format!(
+        "<section id=\"trend\">\n<h2>Trend over {} snapshots of the same seeds</h2>\n",
+        r.trend.len()
+    );
+    let legend: Vec<String> = first
+        .points
+        .iter()
+        .map(|p| {
+            let (c, name) = (svg::colour(p.level), text::level_title(p.level));
+            format!("<span style=\"color:{c}\">&#9632; {}</span>", escape(name))
+        })
+        .collect();
+    let _ = writeln!(out, "<p class=\"legend\">{}</p>", legend.join(" "));
+    out += &trend_charts(r, &first.points);
+    out += &trend_table(r, &first.points);
+    out + "</section>\n"
+}
+
+/// One line chart per figure (top-3 share, k50, HHI), one line per level of `levels`.
+fn trend_charts(r: &Report, levels: &[super::trend::Point]) -> String {
+    let xs: Vec<String> = r.trend.iter().map(|s| format!("#{}", s.snapshot)).collect();
+    let series = |f: fn(&super::trend::Point) -> f64| -> Vec<Line> {
+        levels
+            .iter()
+            .map(|p0| Line {
+                name: text::level_title(p0.level).to_string(),
+                colour: svg::colour(p0.level),
+                values: r
+                    .trend
+                    .iter()
+                    .map(|s| s.points.iter().find(|p| p.level == p0.level).map_or(0.0, f))
+                    .collect(),
+            })
+            .collect()
+    };
+    let pct: fn(f64) -> String = |v| format!("{:.0} %", v * 100.0);
+    let count: fn(f64) -> String = |v| format!("{v:.0}");
+    let charts: [TrendChart; 3] = [
+        ("trend-top3", "Share of the three largest", series(|p| p.top3), 1.0, pct),
+        (
+            "trend-k50",
+            "k50: fewest that hold half",
+            series(|p| p.k50 as f64),
+            1.0,
+            count,
+        ),
+        ("trend-hhi", "HHI (over 1,800: high)", series(|p| p.hhi), 1800.0, hhi),
+    ];
+    let mut out = String::from("<div class=\"charts\">\n");
+    for (id, title, lines, y_max, fmt) in charts {
+        let _ = write!(out, "<figure>\n<figcaption>{}</figcaption>\n", escape(title));
+        out += &svg::lines(id, title, &xs, &lines, y_max, fmt);
+        out += "</figure>\n";
+    }
+    out + "</div>\n"
+}
+
+/// The trend's figures and changes as a table.
+fn trend_table(r: &Report, levels: &[super::trend::Point]) -> String {
+    let mut out = String::from(
+        "<table id=\"table-trend\">\n<caption>The same figures, and what changed</caption>\n<thead><tr><th>snapshot</th>",
+    );
+    for p in levels {
+        let _ = write!(out, "<th>{}: top-3, k50, HHI</th>", escape(text::level_title(p.level)));
+    }
+    out += "<th>changes since the one before</th></tr></thead>\n<tbody>\n";
+    for s in &r.trend {
+        let _ = write!(out, "<tr><td>#{} {}</td>", s.snapshot, escape(&s.finished_at));
+        for p in &s.points {
+            let _ = write!(
+                out,
+                "<td class=\"n\">{}, {}, {}</td>",
+                percent(p.top3),
+                p.k50,
+                hhi(p.hhi)
+            );
+        }
+        let _ = writeln!(out, "<td class=\"changes\">{}</td></tr>", escape(&s.changes.join("; ")));
+    }
+    out + "</tbody>\n</table>\n"
+}
+
+fn footer(r: &Report) -> String {
+    let mut out = format!(
+        "<section id=\"population\">\n<h2>Who was counted</h2>\n<p>{}</p>\n",
+        escape(&text::population(&r.population))
+    );
+    let managed = text::managed(r);
+    if !managed.is_empty() {
+        let _ = writeln!(out, "<p>{}</p>", escape(&managed.replace("\n ", "")));
+    }
+    out += "<ul>\n";
+    for s in &r.data.crawl.seeds {
+        let _ = writeln!(out, "<li>{}</li>", escape(&text::seed_line(s)));
+    }
+    let _ = write!(
+        out,
+        "</ul>\n</section>\n<section id=\"credits\">\n<h2>Data</h2>\n<p>{}</p>\n\
+         <p class=\"muted\">Made by whohosts {} from the stored snapshot {}.</p>\n</section>\n",
+        escape(&text::credits(r)),
+        env!("CARGO_PKG_VERSION"),
+        r.snapshot.id
+    );
+    out
+}

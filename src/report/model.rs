@@ -1,0 +1,190 @@
+//! The [`Report`]: everything any format shows, gathered once from the store. Its JSON form is
+//! the documented schema (README, "JSON report"); text, CSV and HTML render from it.
+
+use serde::Serialize;
+
+use super::{trend, Snapshot};
+use crate::attribution::AttributionSource;
+use crate::error::{Error, Result};
+use crate::metrics::{Level, LevelMetrics, Population, SnapshotMetrics, Weight};
+use crate::store::Store;
+
+/// Version of the JSON report schema; raised when a field changes meaning or goes away.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Levels shown when none is asked for.
+pub const DEFAULT_LEVELS: [Level; 3] = [Level::Instance, Level::Organisation, Level::As];
+
+/// Snapshots a trend covers at most (the chosen one and those before it).
+pub const DEFAULT_TREND_DEPTH: usize = 12;
+
+/// What a report shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub levels: Vec<Level>,
+    pub weight: Weight,
+    /// Snapshots of the same seeds the trend covers at most (0: no trend).
+    pub trend_depth: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            levels: DEFAULT_LEVELS.to_vec(),
+            weight: Weight::Accounts,
+            trend_depth: DEFAULT_TREND_DEPTH,
+        }
+    }
+}
+
+/// Which snapshot a report is about.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnapshotRef {
+    pub id: i64,
+    pub started_at: String,
+    pub finished_at: String,
+    /// The seeds as the command named them.
+    pub seeds: Vec<String>,
+}
+
+/// The figures of the headline: organisations reaching half and three quarters of the
+/// weight, and the largest instance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Headline {
+    /// Weight attributed to an organisation (the organisation level's total).
+    pub total: f64,
+    /// Weight the organisation level counted apart (unresolved, not attributed …).
+    pub apart: f64,
+    /// Whether any list read was of followers (then "listed", not "followed").
+    pub followers: bool,
+    pub organisations: usize,
+    pub k50: usize,
+    /// Share held by the `k50` largest organisations together.
+    pub k50_share: f64,
+    /// Labels of the `k50` largest organisations.
+    pub k50_names: Vec<String>,
+    pub k75: usize,
+    pub hhi: f64,
+    pub band: crate::metrics::Band,
+    pub instances: usize,
+    pub top_instance: Option<String>,
+    pub top_instance_share: f64,
+}
+
+/// A managed-hosting service named in CNAME chains (the `hosting` level).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Managed {
+    pub service: String,
+    pub instances: f64,
+    /// Its amount under the report's weight.
+    pub amount: f64,
+}
+
+/// The services of the stored `hosting` level, with their instances.
+fn managed(metrics: &SnapshotMetrics, weight: Weight) -> Vec<Managed> {
+    let Some(level) = metrics.get(Level::Hosting, weight) else {
+        return vec![];
+    };
+    let instances = metrics.get(Level::Hosting, Weight::Instances);
+    level
+        .buckets
+        .iter()
+        .map(|b| Managed {
+            service: b.label.clone(),
+            instances: instances
+                .and_then(|i| i.buckets.iter().find(|x| x.key == b.key))
+                .map_or(0.0, |x| x.weight),
+            amount: b.weight,
+        })
+        .collect()
+}
+
+/// A report: one snapshot, one weight, the chosen levels.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub snapshot: SnapshotRef,
+    pub weight: Weight,
+    pub headline: Headline,
+    /// The chosen levels under `weight`, as stored (buckets ranked, summary, apart).
+    pub levels: Vec<LevelMetrics>,
+    pub population: Population,
+    /// Managed-hosting services seen in DNS (the `hosting` level in brief).
+    pub managed: Vec<Managed>,
+    /// Earlier snapshots of the same seeds and this one, oldest first (empty: no earlier one).
+    pub trend: Vec<trend::Step>,
+    /// The crawl as stored: seeds, lists, accounts, instances, and each host's attribution;
+    /// accounts that opted out of crawlers keep only their instance and flags.
+    #[serde(flatten)]
+    pub data: Snapshot,
+}
+
+pub type Credits = AttributionSource;
+
+impl Headline {
+    fn of(metrics: &SnapshotMetrics, weight: Weight, data: &Snapshot) -> Headline {
+        let empty = LevelMetrics {
+            level: Level::Organisation,
+            weight,
+            buckets: vec![],
+            summary: crate::metrics::Concentration::EMPTY,
+            apart: Default::default(),
+        };
+        let org = metrics.get(Level::Organisation, weight).unwrap_or(&empty);
+        let inst = metrics.get(Level::Instance, weight).unwrap_or(&empty);
+        let leaders = org.buckets.iter().take(org.summary.k50);
+        Headline {
+            total: org.summary.total,
+            apart: org.apart.values().sum(),
+            followers: data.crawl.seeds.iter().any(|s| s.followers.is_some()),
+            organisations: org.summary.buckets,
+            k50: org.summary.k50,
+            k50_share: leaders.clone().map(|b| b.share).sum(),
+            k50_names: leaders.map(|b| b.label.clone()).collect(),
+            k75: org.summary.k75,
+            hhi: org.summary.hhi,
+            band: org.summary.band,
+            instances: inst.summary.buckets,
+            top_instance: inst.buckets.first().map(|b| b.label.clone()),
+            top_instance_share: inst.summary.top1,
+        }
+    }
+}
+
+impl Report {
+    /// The report of snapshot `id` in `store`, from its stored metrics.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when there is no such snapshot; SQLite errors.
+    pub fn build(store: &Store, id: i64, options: &Options) -> Result<Report> {
+        let data = store.load(id)?;
+        let metrics = store.metrics(id)?;
+        let info = store
+            .list()?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| Error::Store(format!("no snapshot {id} in {}", store.path().display())))?;
+        let levels = options
+            .levels
+            .iter()
+            .filter_map(|l| metrics.get(*l, options.weight).cloned())
+            .collect();
+        Ok(Report {
+            schema_version: SCHEMA_VERSION,
+            headline: Headline::of(&metrics, options.weight, &data),
+            snapshot: SnapshotRef {
+                id,
+                started_at: info.started_at,
+                finished_at: info.finished_at,
+                seeds: info.seeds.clone(),
+            },
+            weight: options.weight,
+            levels,
+            managed: managed(&metrics, options.weight),
+            population: metrics.population,
+            trend: trend::steps(store, id, &info.seeds, options)?,
+            // Row-level data never shows an account that opted out (DESIGN §6).
+            data: data.redacted(),
+        })
+    }
+}

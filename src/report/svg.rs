@@ -1,0 +1,195 @@
+//! Inline SVG charts for the HTML report, written by hand: a horizontal bar chart per level
+//! and a line chart per trend figure. Each chart is an `<svg role="img">` with a `<title>`
+//! and a `<desc>` that says the same numbers in words (the page shows them in a table too).
+//! Text uses the reader's own sans-serif font: nothing is fetched.
+
+use std::fmt::Write as _;
+
+use crate::metrics::Level;
+
+/// Width of every chart, in SVG units (the page scales it).
+const WIDTH: f64 = 720.0;
+const ROW: f64 = 24.0;
+const LABEL: f64 = 300.0;
+
+/// A colour per level, dark enough for 4.5:1 or more against white.
+pub fn colour(level: Level) -> &'static str {
+    match level {
+        Level::Instance => "#1f5fa8",
+        Level::Organisation => "#b3401b",
+        Level::As => "#2e7d32",
+        Level::Range => "#6a3d9a",
+        Level::Block => "#7a5f00",
+        Level::Country => "#00695c",
+        Level::Hosting => "#ad1457",
+    }
+}
+
+/// `s` escaped for XML and HTML text and attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn open(id: &str, height: f64, title: &str, desc: &str) -> String {
+    open_sized(id, WIDTH, height, title, desc)
+}
+
+fn open_sized(id: &str, width: f64, height: f64, title: &str, desc: &str) -> String {
+    format!(
+        "<svg role=\"img\" aria-labelledby=\"{id}-t {id}-d\" viewBox=\"0 0 {width} {height}\" \
+         width=\"{width}\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\" id=\"{id}\">\n\
+         <title id=\"{id}-t\">{}</title>\n<desc id=\"{id}-d\">{}</desc>\n",
+        escape(title),
+        escape(desc)
+    )
+}
+
+/// One bar of a bar chart.
+pub struct Bar {
+    pub label: String,
+    pub share: f64,
+    /// The sum of the buckets not shown: drawn in grey.
+    pub rest: bool,
+}
+
+/// A horizontal bar chart of `bars` (shares 0–1), bars scaled to the largest.
+pub fn bars(id: &str, title: &str, fill: &str, bars: &[Bar]) -> String {
+    let height = ROW * bars.len().max(1) as f64 + 8.0;
+    let desc: Vec<String> = bars
+        .iter()
+        .map(|b| format!("{} {:.1} %", b.label, b.share * 100.0))
+        .collect();
+    let mut out = open(id, height, title, &desc.join("; "));
+    let max = bars.iter().map(|b| b.share).fold(0.0, f64::max).max(1e-9);
+    let span = WIDTH - LABEL - 70.0;
+    for (i, b) in bars.iter().enumerate() {
+        let y = 4.0 + ROW * i as f64;
+        let w = (b.share / max * span).max(1.0);
+        let label: String = b.label.chars().take(40).collect();
+        let fill = if b.rest { "#767676" } else { fill };
+        let _ = writeln!(
+            out,
+            "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{LABEL}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.0}\" fill=\"{fill}\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\">{:.1} %</text>",
+            LABEL - 8.0,
+            y + 16.0,
+            escape(&label),
+            y + 3.0,
+            ROW - 6.0,
+            LABEL + w + 6.0,
+            y + 16.0,
+            b.share * 100.0
+        );
+    }
+    out + "</svg>\n"
+}
+
+/// One line of a line chart: a level's values over the snapshots.
+pub struct Line {
+    pub name: String,
+    pub colour: &'static str,
+    pub values: Vec<f64>,
+}
+
+/// Width of a line chart: three fit side by side.
+const LINE_WIDTH: f64 = 260.0;
+
+/// A small line chart over `xs` (the x labels) of `lines`, y from 0 to the largest value
+/// (or `y_max` when larger); `fmt` writes a value. The legend is the page's, not the chart's.
+pub fn lines(id: &str, title: &str, xs: &[String], lines: &[Line], y_max: f64, fmt: fn(f64) -> String) -> String {
+    let (height, left, right, bottom, top) = (180.0, 48.0, 12.0, 26.0, 12.0);
+    let max = lines
+        .iter()
+        .flat_map(|l| l.values.iter().copied())
+        .fold(y_max, f64::max)
+        .max(1e-9);
+    let desc: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let points: Vec<String> = xs
+                .iter()
+                .zip(&l.values)
+                .map(|(x, v)| format!("{x} {}", fmt(*v)))
+                .collect();
+            format!("{}: {}", l.name, points.join(", "))
+        })
+        .collect();
+    let mut out = open_sized(id, LINE_WIDTH, height, title, &desc.join("; "));
+    let plot_w = LINE_WIDTH - left - right;
+    let x = |i: usize| left + plot_w * i as f64 / (xs.len().max(2) - 1) as f64;
+    let y = |v: f64| top + (height - top - bottom) * (1.0 - v / max);
+    out += &axes(xs, left, plot_w, height, [y(0.0), y(max)], [fmt(0.0), fmt(max)], &x);
+    for l in lines {
+        let points: Vec<String> = l
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"3\"/>",
+            points.join(" "),
+            l.colour
+        );
+        for (i, v) in l.values.iter().enumerate() {
+            let _ = write!(
+                out,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{}\"/>",
+                x(i),
+                y(*v),
+                l.colour
+            );
+        }
+    }
+    out + "\n</svg>\n"
+}
+
+/// The x axis with its labels and the two y labels (`ys` at heights `at`) of a line chart.
+fn axes(
+    xs: &[String],
+    left: f64,
+    plot_w: f64,
+    height: f64,
+    at: [f64; 2],
+    ys: [String; 2],
+    x: &dyn Fn(usize) -> f64,
+) -> String {
+    let mut out = format!(
+        "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>",
+        at[0],
+        left + plot_w,
+        at[0]
+    );
+    for (y, label) in at.iter().zip(&ys) {
+        let _ = write!(
+            out,
+            "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            left - 6.0,
+            y + 5.0,
+            escape(label)
+        );
+    }
+    for (i, label) in xs.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            x(i),
+            height - 6.0,
+            escape(label)
+        );
+    }
+    out + "\n"
+}

@@ -1,0 +1,65 @@
+//! Unit tests of the report's building blocks: bars, wrapping, numbers, colour choice,
+//! escaping.
+
+use std::ffi::OsStr;
+
+use super::svg::escape;
+use super::text::{amount, bar, color_wanted, hhi, percent, wrap, WIDTH};
+
+#[test]
+fn bars_are_drawn_in_eighths_of_a_cell() {
+    assert_eq!(bar(1.0, 10), "██████████");
+    assert_eq!(bar(0.5, 10), "█████");
+    assert_eq!(bar(0.0125, 10), "▏", "1/8 of a cell");
+    assert_eq!(bar(0.3125, 4), "█▎", "1.25 cells");
+    assert_eq!(bar(0.0, 10), "");
+    assert_eq!(bar(7.0, 3), "███", "never wider than the width");
+    assert_eq!(bar(f64::NAN, 3), "", "NaN draws nothing");
+}
+
+#[test]
+fn wrapping_keeps_words_and_percent_signs_within_the_width() {
+    let text = "Of the 412 accounts followed, 59 % are hosted by 2 organisations (Hetzner, Contabo); 4 organisations cover 75 %. Hosting is highly concentrated.";
+    let wrapped = wrap(text, "", "  ");
+    assert!(wrapped.lines().all(|l| l.chars().count() <= WIDTH), "{wrapped}");
+    assert_eq!(wrapped.replace("\n  ", " ").trim_end(), text);
+    assert!(wrapped.lines().all(|l| !l.trim_start().starts_with('%')), "{wrapped}");
+    let narrow = wrap(&format!("{} 31 %.", "x".repeat(76)), "", "");
+    assert_eq!(narrow, format!("{}\n31 %.\n", "x".repeat(76)));
+    assert_eq!(wrap("", "  ", "  "), "\n");
+    let long = "y".repeat(100);
+    assert_eq!(
+        wrap(&long, "", ""),
+        format!("{long}\n"),
+        "a word longer than a line stays whole"
+    );
+}
+
+#[test]
+fn numbers_read_as_people_write_them() {
+    assert_eq!(amount(127.0), "127");
+    assert_eq!(amount(18.5), "18.5");
+    assert_eq!(amount(0.333_333), "0.3");
+    assert_eq!(percent(0.308_252), "30.8 %");
+    assert_eq!(hhi(1562.5), "1563", "half up");
+    assert_eq!(hhi(2384.179), "2384");
+}
+
+#[test]
+fn colour_only_on_a_terminal_without_no_color() {
+    assert!(color_wanted(true, None));
+    assert!(!color_wanted(false, None));
+    assert!(!color_wanted(true, Some(OsStr::new("1"))));
+    assert!(
+        color_wanted(true, Some(OsStr::new(""))),
+        "an empty NO_COLOR does not count"
+    );
+}
+
+#[test]
+fn svg_text_is_escaped() {
+    assert_eq!(
+        escape("LLC \"SPUTNIK\" <a&b> 'x'"),
+        "LLC &quot;SPUTNIK&quot; &lt;a&amp;b&gt; &#39;x&#39;"
+    );
+}

@@ -1,0 +1,357 @@
+//! The text report (what `crawl`, `demo` and `report` print): a headline in plain words, the
+//! trend when there is one, then each seed, each level as a ranked table with bars, the
+//! population and the data credits. Every line fits [`WIDTH`] columns; colour (ANSI) only
+//! when the caller asks for it ([`color_wanted`]).
+
+use std::fmt::Write as _;
+
+use super::{plural, Report};
+use crate::metrics::{Band, Concentration, Level, LevelMetrics, Population, Weight};
+
+/// Columns the text report fits.
+pub const WIDTH: usize = 80;
+
+/// Longest bucket label shown in a table (longer ones end in "…").
+const LABEL_MAX: usize = 37;
+
+const EIGHTHS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+
+/// Colour for a terminal that wants it: stdout is a terminal and `NO_COLOR` is unset or
+/// empty (<https://no-color.org>).
+pub fn color_wanted(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// ANSI styling, or none.
+#[derive(Debug, Clone, Copy)]
+struct Paint(bool);
+
+impl Paint {
+    fn code(self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// A weight as a whole number when it is one, else to one decimal.
+pub fn amount(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{:.0}", x.round())
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// An HHI as a whole number (half up, as everywhere in the reports).
+pub fn hhi(x: f64) -> String {
+    format!("{}", x.round())
+}
+
+/// A share (0–1) as `32.0 %`.
+pub fn percent(share: f64) -> String {
+    format!("{:.1} %", share * 100.0)
+}
+
+/// `text` word-wrapped to [`WIDTH`]: the first line after `first`, the others after `rest`.
+pub fn wrap(text: &str, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    // A lone "%" stays with its number.
+    let mut words: Vec<String> = vec![];
+    for w in text.split(' ').filter(|w| !w.is_empty()) {
+        match words.last_mut() {
+            Some(last) if w.starts_with('%') => {
+                last.push(' ');
+                last.push_str(w);
+            }
+            _ => words.push(w.to_string()),
+        }
+    }
+    for word in &words {
+        if !empty && line.chars().count() + 1 + word.chars().count() > WIDTH {
+            out += line.trim_end();
+            out.push('\n');
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line += word;
+        empty = false;
+    }
+    out += line.trim_end();
+    out.push('\n');
+    out
+}
+
+/// A horizontal bar of `share` (0–1) on `width` cells, in eighths of a cell.
+pub fn bar(share: f64, width: usize) -> String {
+    let eighths = (share.clamp(0.0, 1.0) * width as f64 * 8.0).round() as usize;
+    "█".repeat(eighths / 8) + EIGHTHS[eighths % 8]
+}
+
+/// What a level is called in a title.
+pub fn level_title(l: Level) -> &'static str {
+    match l {
+        Level::Instance => "instance",
+        Level::Organisation => "hosting organisation",
+        Level::As => "autonomous system",
+        Level::Range => "address range",
+        Level::Block => "/24 or /48 block",
+        Level::Country => "country",
+        Level::Hosting => "managed-hosting service",
+    }
+}
+
+/// What a weight counts, in words.
+pub fn weight_about(w: Weight) -> &'static str {
+    match w {
+        Weight::Accounts => "distinct accounts (one followed by two seeds counts once)",
+        Weight::Edges => "follow edges (seed to account, per direction)",
+        Weight::Instances => "instances (each counts once)",
+        Weight::Users => "the users each instance declares (NodeInfo)",
+        Weight::Active => "accounts that posted within the last 90 days",
+    }
+}
+
+/// The band in words.
+pub fn band_words(b: Band) -> &'static str {
+    match b {
+        Band::Unconcentrated => "unconcentrated",
+        Band::Moderate => "moderately concentrated",
+        Band::High => "highly concentrated",
+    }
+}
+
+fn unit(w: Weight, followers: bool) -> &'static str {
+    match (w, followers) {
+        (Weight::Accounts, false) => "accounts followed",
+        (Weight::Accounts, true) => "accounts listed",
+        (Weight::Edges, _) => "follow edges",
+        (Weight::Instances, _) => "instances",
+        (Weight::Users, _) => "users of these instances",
+        (Weight::Active, _) => "active accounts",
+    }
+}
+
+/// The headline in plain words (shared by the text and HTML reports).
+pub fn headline(r: &Report) -> String {
+    let h = &r.headline;
+    if h.total <= 0.0 {
+        return format!(
+            "No {} could be attributed to a hosting organisation.",
+            unit(r.weight, h.followers)
+        );
+    }
+    let known = if h.apart > 0.0 {
+        format!(" ({} with a known host)", amount(h.total))
+    } else {
+        String::new()
+    };
+    let mut names = h.k50_names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    if h.k50 > 3 {
+        names += ", …";
+    }
+    let orgs = |n: usize| {
+        if n == 1 {
+            "1 organisation".to_string()
+        } else {
+            format!("{n} organisations")
+        }
+    };
+    let mut s = format!(
+        "Of the {} {}{known}, {:.0} % are hosted by {} ({names}); {} cover 75 %. Hosting is {} \
+         (HHI {}).",
+        amount(h.total + h.apart),
+        unit(r.weight, h.followers),
+        h.k50_share * 100.0,
+        orgs(h.k50),
+        orgs(h.k75),
+        band_words(h.band),
+        hhi(h.hhi)
+    );
+    if let Some(top) = &h.top_instance {
+        let _ = write!(
+            s,
+            " Instances: {}; the largest, {top}, holds {:.0} %.",
+            h.instances,
+            h.top_instance_share * 100.0
+        );
+    }
+    s
+}
+
+/// The text report; `top` rows per level, ANSI colours when `color`.
+pub fn render(r: &Report, top: usize, color: bool) -> String {
+    let paint = Paint(color);
+    let mut out = paint.code("1", wrap(&headline(r), "", "").trim_end()) + "\n";
+    out += &wrap(&format!("Weight: {} — {}.", r.weight, weight_about(r.weight)), "", "  ");
+    out += &super::trend::render_text(r);
+    out.push('\n');
+    for s in &r.data.crawl.seeds {
+        out += &wrap(&seed_line(s), "", "  ");
+    }
+    for l in &r.levels {
+        out.push('\n');
+        out += &level(l, top, paint);
+    }
+    out.push('\n');
+    out += &managed(r);
+    out += &wrap(&population(&r.population), "", "  ");
+    out += &wrap(&credits(r), "", "  ");
+    out
+}
+
+pub use super::seeds::seed_line;
+
+fn cut(label: &str, width: usize) -> String {
+    if label.chars().count() <= width {
+        label.to_string()
+    } else {
+        label.chars().take(width - 1).collect::<String>() + "…"
+    }
+}
+
+/// One level: title, ranked rows with bars, metrics line, what was counted apart.
+fn level(l: &LevelMetrics, top: usize, paint: Paint) -> String {
+    let s = &l.summary;
+    let mut out = paint.code(
+        "1",
+        &format!("By {} ({}: {} in all)", level_title(l.level), l.weight, s.buckets),
+    ) + "\n";
+    let shown = &l.buckets[..top.min(l.buckets.len())];
+    let label_w = shown
+        .iter()
+        .map(|b| b.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(12, LABEL_MAX);
+    let bar_w = WIDTH - 28 - label_w;
+    for (i, b) in shown.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {:>3}  {:<label_w$}  {:>8}  {:>7}  {}",
+            i + 1,
+            cut(&b.label, label_w),
+            amount(b.weight),
+            percent(b.share),
+            paint.code("36", &bar(b.share, bar_w))
+        );
+    }
+    if let Some(rest) = l.buckets.get(top..).filter(|r| !r.is_empty()) {
+        let share: f64 = rest.iter().map(|b| b.share).sum();
+        let weight: f64 = rest.iter().map(|b| b.weight).sum();
+        let more = format!("({} more)", rest.len());
+        let _ = writeln!(
+            out,
+            "  {:>3}  {:<label_w$}  {:>8}  {:>7}  {}",
+            "",
+            more,
+            amount(weight),
+            percent(share),
+            paint.code("2", &bar(share, bar_w))
+        );
+    }
+    let band = band_words(s.band);
+    let line = metrics_line(s);
+    let colour = match s.band {
+        Band::High => "31",
+        Band::Moderate => "33",
+        Band::Unconcentrated => "32",
+    };
+    out += &wrap(&line, "  ", "  ").replacen(band, &paint.code(colour, band), 1);
+    if let Some(apart) = apart(l) {
+        out += &wrap(&apart, "  ", "  ");
+    }
+    out
+}
+
+/// Managed hosting seen in DNS, one line (empty when none).
+pub fn managed(r: &Report) -> String {
+    if r.managed.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = r
+        .managed
+        .iter()
+        .map(|m| {
+            format!(
+                "{} ({} instances, {} {})",
+                m.service,
+                amount(m.instances),
+                amount(m.amount),
+                r.weight
+            )
+        })
+        .collect();
+    wrap(&format!("Managed hosting seen in DNS: {}.", list.join("; ")), "", "  ")
+}
+
+/// A level's figures in one sentence: top-3, k50, k75, HHI and band, effective number, Gini.
+pub fn metrics_line(s: &Concentration) -> String {
+    format!(
+        "top-3 {}, k50 {}, k75 {}, HHI {} ({}), effective number {:.1}, Gini {:.2}.",
+        percent(s.top3),
+        s.k50,
+        s.k75,
+        hhi(s.hhi),
+        band_words(s.band),
+        s.effective,
+        s.gini
+    )
+}
+
+/// What a level counted apart, in one sentence; `None` when nothing was.
+pub fn apart(l: &LevelMetrics) -> Option<String> {
+    if l.apart.is_empty() {
+        return None;
+    }
+    let apart: Vec<String> = l
+        .apart
+        .iter()
+        .map(|(what, n)| format!("{} {what}", amount(*n)))
+        .collect();
+    Some(format!("Counted apart: {}.", apart.join(", ")))
+}
+
+/// The population line.
+pub fn population(p: &Population) -> String {
+    format!(
+        "Population: {} listed ({}) on {}, from {} ({} failed). Hidden: {} ({} unseen). \
+         Refused: {}. Partial: {}. Unresolved: {}. Opted out: {}.",
+        plural(p.accounts as u64, "account"),
+        plural(p.edges as u64, "follow edge"),
+        plural(p.instances as u64, "instance"),
+        plural(p.seeds as u64, "seed"),
+        p.seeds_failed,
+        plural(p.lists_hidden as u64, "list"),
+        plural(p.accounts_unseen, "account"),
+        plural(p.lists_refused as u64, "list"),
+        plural(p.lists_partial as u64, "list"),
+        plural(p.instances_unresolved as u64, "instance"),
+        plural(p.accounts_opted_out as u64, "account"),
+    )
+}
+
+/// The data credits: which ASN database (date, licence) and the address policy.
+pub fn credits(r: &Report) -> String {
+    let src = &r.data.attribution;
+    let db = match &src.database {
+        Some(d) => format!(
+            "{} ({}, dated {}, sha256 {}…), licence: {}",
+            d.file,
+            d.format,
+            d.date,
+            d.sha256.get(..12).unwrap_or(&d.sha256),
+            d.licence
+        ),
+        None if src.online_fallback => crate::asn::cymru::SOURCE.to_string(),
+        None => "none: no AS attribution".to_string(),
+    };
+    format!("Data: IP-to-AS {db}; address policy {}.", src.address_policy)
+}

@@ -1,0 +1,228 @@
+//! The four report formats of the demo world say the same thing: every figure comes from the
+//! same stored metrics. Also: the text fits 80 columns, colour only on a terminal and never
+//! with NO_COLOR, every output states its weight.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::html::{demo_db, with_db};
+
+/// Rows compared per level.
+const TOP: usize = 5;
+
+/// (label, amount, share as printed) of the first TOP buckets of each level, from JSON.
+type Rows = BTreeMap<String, Vec<(String, String, String)>>;
+
+fn amount(x: f64) -> String {
+    whohosts::report::text::amount(x)
+}
+
+fn from_json(v: &Value) -> Rows {
+    v["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let rows = l["buckets"].as_array().unwrap().iter().take(TOP).map(|b| {
+                let share = format!("{:.1} %", b["share"].as_f64().unwrap() * 100.0);
+                (
+                    b["label"].as_str().unwrap().to_string(),
+                    amount(b["weight"].as_f64().unwrap()),
+                    share,
+                )
+            });
+            (l["level"].as_str().unwrap().to_string(), rows.collect())
+        })
+        .collect()
+}
+
+/// The same rows from the text tables ("By instance (accounts: …)" then ranked rows).
+fn from_text(text: &str) -> Rows {
+    let titles = [
+        ("By instance ", "instance"),
+        ("By hosting organisation ", "organisation"),
+        ("By autonomous system ", "as"),
+    ];
+    let mut out = Rows::new();
+    for (title, level) in titles {
+        let section = text
+            .split(title)
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {title} in {text}"));
+        let rows = section.lines().skip(1).take(TOP).map(|l| {
+            let cells: Vec<&str> = l.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
+            (cells[1].to_string(), cells[2].to_string(), cells[3].to_string())
+        });
+        out.insert(level.to_string(), rows.collect());
+    }
+    out
+}
+
+fn from_csv(csv: &str) -> Rows {
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(
+        r.headers().unwrap().iter().collect::<Vec<_>>(),
+        whohosts::report::csv::COLUMNS
+    );
+    let mut out = Rows::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        assert_eq!(&rec[2], "accounts");
+        let rows = out.entry(rec[1].to_string()).or_default();
+        if rows.len() < TOP {
+            let share = format!("{:.1} %", rec[7].parse::<f64>().unwrap() * 100.0);
+            rows.push((rec[5].to_string(), amount(rec[6].parse().unwrap()), share));
+        }
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The text between `<tag…>` and `</tag>` after `from`.
+fn inner<'a>(html: &'a str, from: &str, end: &str) -> &'a str {
+    let at = html.find(from).unwrap_or_else(|| panic!("no {from}"));
+    let rest = &html[at..];
+    let start = rest.find('>').unwrap() + 1;
+    &rest[start..rest.find(end).unwrap()]
+}
+
+fn from_html(html: &str) -> Rows {
+    let mut out = Rows::new();
+    for level in ["instance", "organisation", "as"] {
+        let body = inner(html, &format!("<table id=\"table-{level}\""), "</tbody>");
+        let rows = body.lines().filter(|l| l.starts_with("<tr><td")).take(TOP).map(|l| {
+            let cells: Vec<String> = l
+                .split("<td")
+                .skip(1)
+                .map(|c| unescape(&c[c.find('>').unwrap() + 1..c.find("</td>").unwrap()]))
+                .collect();
+            (cells[1].clone(), cells[2].clone(), cells[3].clone())
+        });
+        out.insert(level.to_string(), rows.collect());
+    }
+    out
+}
+
+fn report(db: &Path, format: &str) -> String {
+    with_db(db, &["report", "--format", format])
+}
+
+#[test]
+fn text_json_csv_and_html_agree_on_the_demo_world() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, printed) = demo_db(dir.path());
+    let text = report(&db, "text");
+    assert!(printed.starts_with(&text), "the demo prints the stored report first");
+    let v: Value = serde_json::from_str(&report(&db, "json")).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["weight"], "accounts");
+    let rows = from_json(&v);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows["organisation"][0].0, v["headline"]["k50_names"][0]);
+    assert_eq!(from_text(&text), rows);
+    assert_eq!(from_csv(&report(&db, "csv")), rows);
+    let html = report(&db, "html");
+    assert_eq!(from_html(&html), rows);
+    // The headline: the same sentence in text and HTML, its figures those of the JSON.
+    let h = &v["headline"];
+    let headline = text.split("\nWeight:").next().unwrap().replace('\n', " ");
+    assert_eq!(unescape(inner(&html, "<p class=\"headline\"", "</p>")), headline);
+    let names: Vec<&str> = h["k50_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    let expected = format!(
+        "% are hosted by {} organisations ({}); {} organisations cover 75 %. Hosting is {} concentrated (HHI {}).",
+        h["k50"],
+        names.join(", "),
+        h["k75"],
+        if h["band"] == "high" { "highly" } else { "moderately" },
+        h["hhi"].as_f64().unwrap().round()
+    );
+    assert!(headline.contains(&expected), "{expected:?} not in {headline:?}");
+    let share = format!("{:.0} % are hosted", h["k50_share"].as_f64().unwrap() * 100.0);
+    assert!(headline.contains(&share), "{share} not in {headline}");
+    let org = v["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["level"] == "organisation")
+        .unwrap();
+    assert_eq!(org["summary"]["k50"], h["k50"]);
+    let metrics = format!(
+        "top-3 {:.1} %, k50 {}, k75 {}, HHI {} ",
+        org["summary"]["top3"].as_f64().unwrap() * 100.0,
+        org["summary"]["k50"],
+        org["summary"]["k75"],
+        org["summary"]["hhi"].as_f64().unwrap().round()
+    );
+    assert!(text.contains(&format!("  {metrics}")), "{metrics} not in {text}");
+    assert!(
+        html.contains(&format!("Top-3{}", &metrics[5..])),
+        "{metrics} not in the HTML"
+    );
+}
+
+#[test]
+fn text_fits_80_columns_and_every_format_states_its_weight() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, printed) = demo_db(dir.path());
+    for text in [&printed, &report(&db, "text")] {
+        let wide: Vec<&str> = text.lines().filter(|l| l.chars().count() > 80).collect();
+        assert_eq!(wide, Vec::<&str>::new());
+    }
+    let edges = |format: &str| {
+        with_db(
+            &db,
+            &["report", "--weight", "edges", "--by", "country", "--format", format],
+        )
+    };
+    assert!(edges("text").contains("\nWeight: edges — follow edges"));
+    assert!(edges("text").contains("\nBy country (edges: "));
+    assert_eq!(
+        serde_json::from_str::<Value>(&edges("json")).unwrap()["levels"][0]["weight"],
+        "edges"
+    );
+    assert!(edges("csv")
+        .lines()
+        .skip(1)
+        .all(|l| l.split(',').nth(2) == Some("edges")));
+    assert!(edges("html").contains("Weight: <strong id=\"weight\">edges</strong>"));
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, printed) = demo_db(dir.path());
+    assert!(!printed.contains('\u{1b}'), "no escape codes in a pipe");
+    // `script` gives the report a terminal.
+    let on_terminal = |no_color: Option<&str>| {
+        let bin = assert_cmd::cargo::cargo_bin("whohosts");
+        let cmd = format!("{} --quiet --db {} report", bin.display(), db.display());
+        let mut c = std::process::Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"]).env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        let out = c.output().expect("script(1) runs");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let coloured = on_terminal(None);
+    assert!(coloured.contains("\u{1b}[1mOf the "), "{coloured:.200}");
+    assert!(coloured.contains("\u{1b}[36m█"), "bars in colour");
+    assert!(!on_terminal(Some("1")).contains('\u{1b}'));
+    // An empty NO_COLOR does not count (no-color.org).
+    assert!(on_terminal(Some("")).contains('\u{1b}'));
+}
