@@ -46,8 +46,10 @@ pub enum Format {
     Html,
 }
 
-/// `report` in `format`. `color` only affects text (ANSI colours for a terminal).
+/// `report` in `format`, `top` rows per level (0: all). `color` only affects text (ANSI colours for a terminal).
 pub fn render(report: &Report, format: Format, top: usize, color: bool) -> String {
+    // `--top 0` means every row.
+    let top = if top == 0 { usize::MAX } else { top };
     match format {
         Format::Text => text::render(report, top, color),
         Format::Json => {
@@ -58,10 +60,12 @@ pub fn render(report: &Report, format: Format, top: usize, color: bool) -> Strin
     }
 }
 
-/// `n word` or `n words`.
+/// `n word` or `n words` (`entry` → `entries`).
 pub fn plural(n: u64, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
+    } else if let Some(stem) = word.strip_suffix("ry") {
+        format!("{n} {stem}ries")
     } else {
         format!("{n} {word}s")
     }

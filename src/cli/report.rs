@@ -56,7 +56,7 @@ pub struct View {
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
-    /// Rows shown per level in the text and HTML reports
+    /// Rows shown per level in the text and HTML reports (0: all)
     #[arg(long, default_value_t = 10)]
     pub top: usize,
 }

@@ -129,7 +129,18 @@ pub fn band_words(b: Band) -> &'static str {
 }
 
 fn unit(w: Weight, followers: bool) -> &'static str {
+    units(w, followers, false)
+}
+
+/// What one unit of weight is, in the plural or (`one`) the singular.
+fn units(w: Weight, followers: bool, one: bool) -> &'static str {
     match (w, followers) {
+        (Weight::Accounts, false) if one => "account followed",
+        (Weight::Accounts, true) if one => "account listed",
+        (Weight::Edges, _) if one => "follow edge",
+        (Weight::Instances, _) if one => "instance",
+        (Weight::Users, _) if one => "user of these instances",
+        (Weight::Active, _) if one => "active account",
         (Weight::Accounts, false) => "accounts followed",
         (Weight::Accounts, true) => "accounts listed",
         (Weight::Edges, _) => "follow edges",
@@ -164,11 +175,13 @@ pub fn headline(r: &Report) -> String {
             format!("{n} organisations")
         }
     };
+    let all = h.total + h.apart;
+    let cover = if h.k75 == 1 { "covers" } else { "cover" };
     let mut s = format!(
-        "Of the {} {}{known}, {:.0} % are hosted by {} ({names}); {} cover 75 %. Hosting is {} \
+        "Of the {} {}{known}, {:.0} % are hosted by {} ({names}); {} {cover} 75 %. Hosting is {} \
          (HHI {}).",
-        amount(h.total + h.apart),
-        unit(r.weight, h.followers),
+        amount(all),
+        units(r.weight, h.followers, (all - 1.0).abs() < 1e-9),
         h.k50_share * 100.0,
         orgs(h.k50),
         orgs(h.k75),
@@ -321,16 +334,22 @@ pub fn apart(l: &LevelMetrics) -> Option<String> {
 
 /// The population line.
 pub fn population(p: &Population) -> String {
+    let duplicates = match p.seeds_duplicate {
+        0 => String::new(),
+        n => format!(", {n} duplicate"),
+    };
     format!(
-        "Population: {} listed ({}) on {}, from {} ({} failed). Hidden: {} ({} unseen). \
-         Refused: {}. Partial: {}. Unresolved: {}. Opted out: {}.",
-        plural(p.accounts as u64, "account"),
+        "Population: {} ({}, {}) on {}, from {} ({} failed{duplicates}). Hidden: {} ({} unseen). \
+         Not exposed: {}. Refused: {}. Partial: {}. Unresolved: {}. Opted out: {}.",
+        plural(p.accounts as u64, "distinct account"),
+        plural(p.list_entries as u64, "list entry"),
         plural(p.edges as u64, "follow edge"),
         plural(p.instances as u64, "instance"),
         plural(p.seeds as u64, "seed"),
         p.seeds_failed,
         plural(p.lists_hidden as u64, "list"),
         plural(p.accounts_unseen, "account"),
+        plural(p.lists_not_exposed as u64, "list"),
         plural(p.lists_refused as u64, "list"),
         plural(p.lists_partial as u64, "list"),
         plural(p.instances_unresolved as u64, "instance"),
@@ -343,11 +362,15 @@ pub fn credits(r: &Report) -> String {
     let src = &r.data.attribution;
     let db = match &src.database {
         Some(d) => format!(
-            "{} ({}, dated {}, sha256 {}…), licence: {}",
+            "{} ({}, dated {}, sha256 {}…{}), licence: {}",
             d.file,
             d.format,
             d.date,
             d.sha256.get(..12).unwrap_or(&d.sha256),
+            match d.skipped_lines {
+                0 => String::new(),
+                n => format!(", {} skipped under --lenient", plural(n, "bad line")),
+            },
             d.licence
         ),
         None if src.online_fallback => crate::asn::cymru::SOURCE.to_string(),

@@ -224,12 +224,13 @@ fn address_policy_is_configurable() {
         String::from_utf8(text.stdout)
             .unwrap()
             .lines()
-            .skip_while(|l| !l.starts_with("By hosting organisations"))
+            .skip_while(|l| !l.starts_with("By hosting organisation "))
             .skip(1)
-            .take_while(|l| !l.is_empty())
+            .take_while(|l| !l.trim_start().starts_with("top-3"))
             .map(|l| {
-                let w: Vec<&str> = l.split_whitespace().collect();
-                (w[3..].join(" "), w[2].parse().unwrap())
+                // rank, organisation, weight, share, bar: columns apart by two spaces or more
+                let cells: Vec<&str> = l.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
+                (cells[1].to_string(), cells[2].parse().unwrap())
             })
             .collect()
     };

@@ -4,12 +4,16 @@ use assert_cmd::Command;
 
 use crate::common::*;
 
-/// The binary, with no config of the user's in reach.
+/// The binary, with no config of the user's in reach, and a data directory of its own (a
+/// fresh temporary one: tests running at once never share a snapshot database).
 pub fn whohosts() -> Command {
     let mut c = Command::cargo_bin("whohosts").unwrap();
+    let data = tempfile::tempdir().expect("a temporary directory").keep();
     c.env_remove("WHOHOSTS_CONFIG")
         .env_remove("WHOHOSTS_TOKEN")
+        .env_remove("WHOHOSTS_DB")
         .env("HOME", "/nonexistent")
+        .env("XDG_DATA_HOME", data)
         .env_remove("XDG_CONFIG_HOME");
     c.timeout(std::time::Duration::from_secs(120));
     c
@@ -96,7 +100,7 @@ fn demo_runs_the_whole_pipeline_offline() {
     assert!(text.contains("Hetzner"), "{text}");
     // The demo's table is its own: it says so, rather than a warning about its source.
     assert!(
-        text.contains(", licence: the simulator's own table of made-up ranges); address policy"),
+        text.contains(", licence: the simulator's own table of made-up ranges; address policy"),
         "{text}"
     );
     let json = whohosts()

@@ -60,7 +60,7 @@ fn one_seed_written_four_ways_is_crawled_and_counted_once() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("Population: 7 list entries (7 distinct accounts) on 1 instance (3 seeds, 0 failed;"),
+        unwrapped(&stdout).contains("Population: 7 distinct accounts (7 list entries, 7 follow edges) on 1 instance, from 3 seeds (0 failed, 2 duplicate)."),
         "{stdout}"
     );
 }

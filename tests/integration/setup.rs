@@ -28,6 +28,7 @@ fn sim_config_works_from_anywhere_and_suggests_real_handles() {
         .args(["sim", "--world", VARIANTS, "--write-config", "sim.toml"])
         .current_dir(dir.path())
         .env("HOME", "/nonexistent")
+        .env("XDG_DATA_HOME", dir.path().join("data"))
         .env_remove("WHOHOSTS_CONFIG")
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -37,7 +38,10 @@ fn sim_config_works_from_anywhere_and_suggests_real_handles() {
     let mut lines = std::io::BufReader::new(stdout_pipe).lines();
     let serving = lines.next().unwrap().unwrap();
     let try_line = lines.next().unwrap().unwrap();
-    assert!(serving.starts_with("Serving 9 instances: DNS 127.0.0.1:"), "{serving}");
+    assert!(
+        serving.starts_with("Serving week 0 of 0–0: 9 instances: DNS 127.0.0.1:"),
+        "{serving}"
+    );
     assert!(serving.contains(", HTTP port ") && !serving.contains(" ,"), "{serving}");
     assert_eq!(
         try_line,
@@ -56,7 +60,7 @@ fn sim_config_works_from_anywhere_and_suggests_real_handles() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
     assert!(
-        stdout(&out).contains("\nAttribution: sim.asn.csv (ip-location-db-csv"),
+        stdout(&out).contains("\nData: IP-to-AS sim.asn.csv (ip-location-db-csv"),
         "{}",
         stdout(&out)
     );

@@ -113,7 +113,7 @@ fn sim_refuses_a_week_the_world_does_not_have() {
         ),
         (
             &["--weeks", "600"],
-            "whohosts: world --weeks 600: at most 520 weeks (ten years) are generated\n",
+            "whohosts: --weeks \"600\": at most 520 weeks (ten years) are generated\n",
         ),
     ];
     for (args, want) in cases {
