@@ -59,16 +59,6 @@ impl StoreJournal {
             earlier,
         }
     }
-
-    /// Responses available for replay.
-    pub fn len(&self) -> usize {
-        self.earlier.len()
-    }
-
-    /// Whether there is nothing to replay.
-    pub fn is_empty(&self) -> bool {
-        self.earlier.is_empty()
-    }
 }
 
 impl Journal for StoreJournal {
