@@ -74,6 +74,28 @@ pub struct Config {
     pub crawl: Crawl,
     /// How hosts are turned into organisations.
     pub attribution: Attribution,
+    /// Research exports.
+    pub export: Export,
+}
+
+/// Research export settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Export {
+    /// Instances with fewer NodeInfo users than this (or no known size) are generalised to
+    /// "small instance in ASn" in exports.
+    pub min_instance_users: u64,
+}
+
+/// Default of `export.min_instance_users`.
+pub const DEFAULT_MIN_INSTANCE_USERS: u64 = 10;
+
+impl Default for Export {
+    fn default() -> Self {
+        Export {
+            min_instance_users: DEFAULT_MIN_INSTANCE_USERS,
+        }
+    }
 }
 
 /// HTTP client settings.
@@ -253,6 +275,7 @@ impl Default for Config {
             dns: Dns::default(),
             crawl: Crawl::default(),
             attribution: Attribution::default(),
+            export: Export::default(),
         }
     }
 }
@@ -370,6 +393,10 @@ impl Config {
             ("rate_limit.burst", self.rate_limit.burst as usize),
             ("network.global_concurrency", self.network.global_concurrency),
             ("network.host_concurrency", self.network.host_concurrency),
+            (
+                "export.min_instance_users",
+                usize::try_from(self.export.min_instance_users).unwrap_or(usize::MAX),
+            ),
         ];
         for (key, v) in counts {
             if v == 0 {

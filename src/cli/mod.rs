@@ -7,6 +7,7 @@
 pub mod asn_db;
 pub mod crawl;
 pub mod demo;
+pub mod export;
 pub mod lookup;
 pub mod prune;
 pub mod report;
@@ -79,6 +80,8 @@ pub enum Command {
     Report(report::Args),
     /// Delete old snapshots and what only they referenced
     Prune(prune::Args),
+    /// Export snapshots as pseudonymised research files (CSV or Parquet, with datapackage.json)
+    Export(export::Args),
 }
 
 /// Output formats of `lookup`.
@@ -281,6 +284,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Snapshots(args) => snapshots::run(&config, args, db),
         Command::Report(args) => report::run(&config, args, db),
         Command::Prune(args) => prune::run(&config, args, db).await,
+        Command::Export(args) => export::run(&config, args, db, cli.quiet),
         Command::Lookup(args) => lookup::run(config, args, cli.quiet).await,
         Command::AsnDb(cmd) => asn_db::run(config, cmd).await,
         Command::Sim(args) => sim::run(args).await,

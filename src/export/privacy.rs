@@ -1,0 +1,131 @@
+//! What an export may show of a snapshot: pseudonyms instead of identities, small instances
+//! generalised to their AS, opted-out accounts only in counts.
+
+use std::collections::BTreeMap;
+
+use super::pseudonym::Pseudonymiser;
+use super::table::Value;
+use crate::account::Account;
+use crate::report::Snapshot;
+
+/// Bucket of small instances whose AS is unknown.
+pub const SMALL_UNKNOWN_AS: &str = "small instance, AS unknown";
+
+/// The bucket of a small instance in AS `asn`.
+pub fn small_in(asn: u32) -> String {
+    format!("small instance in AS{asn}")
+}
+
+/// How one snapshot is shown.
+pub struct Privacy<'a> {
+    keys: &'a Pseudonymiser,
+    include_handles: bool,
+    /// Small instance host → its generalised name.
+    small: BTreeMap<String, String>,
+}
+
+impl<'a> Privacy<'a> {
+    /// The view of `snapshot`: instances with fewer than `min_users` NodeInfo users, or of
+    /// unknown size, are small.
+    pub fn new(keys: &'a Pseudonymiser, include_handles: bool, min_users: u64, snapshot: &Snapshot) -> Privacy<'a> {
+        let mut hosts: Vec<String> = snapshot.crawl.instances.keys().map(|h| h.to_string()).collect();
+        hosts.extend(snapshot.hosts.keys().cloned());
+        let small = hosts
+            .into_iter()
+            .filter(|h| {
+                let users = snapshot
+                    .crawl
+                    .instances
+                    .get(&crate::handle::InstanceHost::new(h))
+                    .and_then(|r| r.nodeinfo.as_ref())
+                    .and_then(|n| n.users_total);
+                users.is_none_or(|u| u < min_users)
+            })
+            .map(|h| {
+                let bucket = as_of(snapshot, &h).map_or_else(|| SMALL_UNKNOWN_AS.to_string(), small_in);
+                (h, bucket)
+            })
+            .collect();
+        Privacy {
+            keys,
+            include_handles,
+            small,
+        }
+    }
+
+    /// How `host` appears: itself, or its generalised bucket when small (unknown hosts are
+    /// small: their size is unknown).
+    pub fn instance(&self, host: &str) -> String {
+        match self.small.get(host) {
+            Some(bucket) => bucket.clone(),
+            None => host.to_string(),
+        }
+    }
+
+    /// Whether `host` is generalised.
+    pub fn is_small(&self, host: &str) -> bool {
+        self.small.contains_key(host)
+    }
+
+    /// Small hosts (the names an export must never contain).
+    pub fn small_hosts(&self) -> impl Iterator<Item = &String> {
+        self.small.keys()
+    }
+
+    /// The pseudonym of an account identity (actor URI, else handle).
+    pub fn account(&self, identity: &str) -> String {
+        self.keys.pseudonym("account", identity)
+    }
+
+    /// `value` itself with --include-handles, else its pseudonym in `domain`.
+    pub fn identifying(&self, domain: &str, value: Option<&str>) -> Value {
+        match value {
+            None => Value::Null,
+            Some(v) if self.include_handles => Value::Text(v.to_string()),
+            Some(v) => Value::Text(self.keys.pseudonym(domain, v)),
+        }
+    }
+
+    /// An account reference (`moved_to`, a seed): the text with --include-handles, else the
+    /// account pseudonym, so it joins `accounts.account`.
+    pub fn account_ref(&self, value: Option<&str>) -> Value {
+        match value {
+            None => Value::Null,
+            Some(v) if self.include_handles => Value::Text(v.to_string()),
+            Some(v) => Value::Text(self.account(v)),
+        }
+    }
+
+    /// Free text that may name accounts or hosts (error messages): only with --include-handles.
+    pub fn free_text(&self, value: Option<&str>) -> Value {
+        match value {
+            Some(v) if self.include_handles => Value::Text(v.to_string()),
+            _ => Value::Null,
+        }
+    }
+
+    /// An order of the members of a generalised instance that says nothing about their names.
+    pub fn member_order(&self, host: &str) -> String {
+        self.keys.pseudonym("member", host)
+    }
+}
+
+/// The identity of an account: its actor URI, else its handle (lower case, no leading `@`),
+/// as the metrics count distinct accounts.
+pub fn identity(a: &Account) -> Option<String> {
+    a.actor_uri
+        .clone()
+        .or_else(|| a.handle.as_deref().map(|h| h.trim_start_matches('@').to_lowercase()))
+}
+
+/// The AS a host is generalised under: that of the address connected to, else of the first
+/// address with one.
+fn as_of(snapshot: &Snapshot, host: &str) -> Option<u32> {
+    let h = snapshot.hosts.get(host)?;
+    let connected = h
+        .addresses
+        .iter()
+        .find(|a| Some(a.ip) == h.connected)
+        .and_then(|a| a.asn);
+    connected.or_else(|| h.addresses.iter().find_map(|a| a.asn))
+}
