@@ -78,6 +78,10 @@ pub enum Error {
     #[error("{0}")]
     Again(std::sync::Arc<Error>),
 
+    /// A trend query that cannot run as asked (unknown query or parameter, a write attempt,
+    /// an SQL error), naming the query or file.
+    #[error("query {name}: {message}")]
+    Query { name: String, message: String },
     /// An SQLite error on the snapshot database.
     #[error("database {path}: {source}")]
     Sqlite {
@@ -144,6 +148,7 @@ impl Error {
             Error::Dns { .. } => "dns",
             Error::AsnLine { .. } | Error::AsnDb { .. } => "asn-db",
             Error::World(_) => "world",
+            Error::Query { .. } => "query",
             Error::Sqlite { .. } | Error::NotOurDatabase { .. } | Error::NewerDatabase { .. } => "database",
             Error::Locked { .. } => "locked",
             Error::Store(_) => "store",

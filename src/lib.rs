@@ -40,6 +40,7 @@ pub mod nodeinfo;
 pub mod org;
 pub mod pipeline;
 pub mod progress;
+pub mod query;
 pub mod ratelimit;
 pub mod report;
 pub mod sim;

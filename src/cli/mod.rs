@@ -10,6 +10,7 @@ pub mod demo;
 pub mod export;
 pub mod lookup;
 pub mod prune;
+pub mod query;
 pub mod report;
 pub mod sim;
 pub mod snapshots;
@@ -80,6 +81,8 @@ pub enum Command {
     Report(report::Args),
     /// Delete old snapshots and what only they referenced
     Prune(prune::Args),
+    /// Run a trend query over the stored snapshots (see --list)
+    Query(query::Args),
     /// Export snapshots as pseudonymised research files (CSV or Parquet, with datapackage.json)
     Export(export::Args),
 }
@@ -111,6 +114,10 @@ pub struct WorldArgs {
     /// A world file instead of a generated world (TOML or JSON, see tests/fixtures/worlds)
     #[arg(long, value_name = "FILE")]
     pub world: Option<PathBuf>,
+    /// Weeks of changes added to the generated world (accounts move, instances migrate, die,
+    /// appear) [default: sim 0, demo 3]
+    #[arg(long, value_name = "N")]
+    pub weeks: Option<u32>,
 }
 
 impl WorldArgs {
@@ -121,7 +128,11 @@ impl WorldArgs {
     pub fn world(&self) -> Result<crate::sim::world::World> {
         match &self.world {
             Some(p) => crate::sim::world::World::load(p),
-            None => Ok(crate::sim::generate::generate(self.seed, self.size)),
+            None => {
+                let mut w = crate::sim::generate::generate(self.seed, self.size);
+                crate::sim::generate::add_weeks(&mut w, self.seed, self.weeks.unwrap_or(0));
+                Ok(w)
+            }
         }
     }
 }
@@ -284,6 +295,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Snapshots(args) => snapshots::run(&config, args, db),
         Command::Report(args) => report::run(&config, args, db),
         Command::Prune(args) => prune::run(&config, args, db).await,
+        Command::Query(args) => query::run(&config, args, db),
         Command::Export(args) => export::run(&config, args, db, cli.quiet),
         Command::Lookup(args) => lookup::run(config, args, cli.quiet).await,
         Command::AsnDb(cmd) => asn_db::run(config, cmd).await,

@@ -13,6 +13,7 @@ use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::net::UdpSocket;
 
+use super::timeline::Current;
 use super::world::{DnsFault, Layout};
 
 /// TTL of every simulated record.
@@ -46,6 +47,8 @@ impl Zone {
             match i.dns_fault {
                 DnsFault::Servfail => drop(z.servfail.insert(i.domain.clone())),
                 DnsFault::Timeout => drop(z.silent.insert(i.domain.clone())),
+                // A lapsed domain: no records at all, for it or its aliases.
+                DnsFault::Nxdomain => continue,
                 DnsFault::None => {}
             }
             let (v4, v6) = layout.addresses[&i.domain];
@@ -207,14 +210,14 @@ pub fn reply(zone: &Zone, packet: &[u8]) -> Option<Vec<u8>> {
     resp.to_vec().ok()
 }
 
-/// Serve `zone` on `socket` until the task is dropped.
-pub async fn serve(socket: UdpSocket, zone: Arc<Zone>) {
+/// Serve the current week's `zone` on `socket` until the task is dropped.
+pub async fn serve(socket: UdpSocket, zone: Arc<Current<Zone>>) {
     let mut buf = vec![0u8; 4096];
     loop {
         let Ok((n, peer)) = socket.recv_from(&mut buf).await else {
             continue;
         };
-        if let Some(out) = reply(&zone, &buf[..n]) {
+        if let Some(out) = reply(&zone.get(), &buf[..n]) {
             let _ = socket.send_to(&out, peer).await;
         }
     }

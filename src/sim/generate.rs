@@ -2,7 +2,22 @@
 //! long tail of single-user ones) across the default providers and server kinds, with demo
 //! accounts that exercise the REST, ActivityPub, hidden and refused paths.
 
-use super::world::{default_providers, AccountSpec, Instance, Software, World};
+use std::collections::HashSet;
+
+use super::timeline::{Death, Die, Follow, Migrate, Move, Week};
+use super::world::{default_providers, AccountSpec, DnsFault, Fault, Instance, Software, World};
+
+/// Providers an instance may migrate to in generated timelines (no CDNs).
+const HOSTS: [&str; 8] = [
+    "hetzner",
+    "hetzner-cloud",
+    "ovh",
+    "amazon",
+    "digitalocean",
+    "contabo",
+    "netcup",
+    "scaleway",
+];
 
 /// Generate a heavy-tailed world of `size` instances from `seed`. The account
 /// `demo@<largest instance>` follows a few hundred accounts across it.
@@ -95,6 +110,7 @@ pub fn generate(seed: u64, size: usize) -> World {
         providers: default_providers(),
         instances,
         accounts,
+        weeks: vec![],
     }
 }
 
@@ -130,6 +146,151 @@ fn add_variety_seeds(rng: &mut fastrand::Rng, instances: &[Instance], accounts: 
             ..AccountSpec::default()
         });
     }
+}
+
+/// Add `weeks` weeks of plausible changes to a generated world, the same for the same
+/// `seed`. Each week one or two accounts `demo` follows move (mostly to the flagship), one
+/// instance migrates to another provider, one dies (NXDOMAIN in odd weeks, connection refused
+/// in even ones) and one appears with a few accounts `demo` starts following; in even weeks an
+/// instance moves behind a CDN (Cloudflare, or Fastly by CNAME); in week 3 the Misskey seed
+/// hides its list. The flagship and the seeds' instances never migrate or die.
+pub fn add_weeks(world: &mut World, seed: u64, weeks: u32) {
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x7173_e11e);
+    let mut state = world.at_week(world.last_week()).unwrap_or_else(|_| world.clone());
+    let first = world.last_week() + 1;
+    for n in first..first.saturating_add(weeks) {
+        let week = plan_week(&mut rng, &state, n);
+        if week.apply(&mut state).is_ok() {
+            world.weeks.push(week);
+        }
+    }
+}
+
+fn label(domain: &str) -> &str {
+    domain.split('.').next().unwrap_or(domain)
+}
+
+fn plan_week(rng: &mut fastrand::Rng, w: &World, n: u32) -> Week {
+    let seed_homes: HashSet<&str> = w
+        .accounts
+        .iter()
+        .filter(|a| a.handle.starts_with("demo"))
+        .filter_map(|a| a.handle.split_once('@').map(|(_, d)| d))
+        .collect();
+    let mut spare: Vec<&Instance> = w
+        .instances
+        .iter()
+        .filter(|i| i.fault != Fault::Refused && i.dns_fault != DnsFault::Nxdomain)
+        .filter(|i| !seed_homes.contains(i.domain.as_str()) && i.cname.is_none())
+        .filter(|i| HOSTS.contains(&i.provider.as_str()))
+        .collect();
+    rng.shuffle(&mut spare);
+    let mut week = Week {
+        week: n,
+        moves: plan_moves(rng, w),
+        ..Week::default()
+    };
+    let targets: HashSet<&str> = week
+        .moves
+        .iter()
+        .filter_map(|m| m.to.split_once('@'))
+        .map(|(_, d)| d)
+        .collect();
+    let mut spare = spare.into_iter().filter(|i| !targets.contains(i.domain.as_str()));
+    if let Some(i) = spare.next() {
+        let others: Vec<&str> = HOSTS.iter().copied().filter(|p| *p != i.provider).collect();
+        week.migrate.push(Migrate {
+            instance: i.domain.clone(),
+            provider: others[rng.usize(0..others.len())].to_string(),
+            cname: None,
+        });
+    }
+    if let Some(i) = spare.next().filter(|_| n.is_multiple_of(2)) {
+        let (provider, cname) = match n % 4 {
+            0 => ("fastly", Some(format!("{}.global.fastly.net", label(&i.domain)))),
+            _ => ("cloudflare", None),
+        };
+        week.migrate.push(Migrate {
+            instance: i.domain.clone(),
+            provider: provider.into(),
+            cname,
+        });
+    }
+    if let Some(i) = spare.next() {
+        let how = if n % 2 == 1 { Death::Nxdomain } else { Death::Refused };
+        week.die.push(Die {
+            instance: i.domain.clone(),
+            how,
+        });
+    }
+    appear(rng, &mut week, n);
+    if n == 3 {
+        week.hide.extend(
+            w.accounts
+                .iter()
+                .filter(|a| a.handle.starts_with("demo-misskey@"))
+                .map(|a| a.handle.clone()),
+        );
+    }
+    week
+}
+
+/// One or two accounts `demo` follows move: to the flagship, or to another instance.
+fn plan_moves(rng: &mut fastrand::Rng, w: &World) -> Vec<Move> {
+    let Some(demo) = w.accounts.iter().find(|a| a.handle == "demo@flagship.example") else {
+        return vec![];
+    };
+    let live: Vec<&Instance> = w
+        .instances
+        .iter()
+        .filter(|i| i.fault == Fault::None && i.dns_fault == DnsFault::None)
+        .collect();
+    let movable: Vec<&AccountSpec> = demo
+        .follows
+        .iter()
+        .filter_map(|h| w.accounts.iter().find(|a| &a.handle == h))
+        .filter(|a| a.moved_to.is_none() && !a.handle.ends_with("@flagship.example"))
+        .filter(|a| live.iter().any(|i| a.handle.ends_with(&format!("@{}", i.domain))))
+        .collect();
+    let mut moves: Vec<Move> = vec![];
+    for _ in 0..1 + rng.usize(0..2) {
+        let Some(a) = movable.get(rng.usize(0..movable.len().max(1))) else {
+            break;
+        };
+        let Some((user, from)) = a.handle.split_once('@') else {
+            continue;
+        };
+        let target = match live.get(rng.usize(0..live.len().max(1))) {
+            Some(i) if rng.u8(0..10) >= 6 && i.domain != from => i.domain.as_str(),
+            _ => "flagship.example",
+        };
+        if moves.iter().all(|m| m.account != a.handle) {
+            moves.push(Move {
+                account: a.handle.clone(),
+                to: format!("{user}_{}@{target}", label(from)),
+                stay: vec![],
+            });
+        }
+    }
+    moves
+}
+
+/// A new instance with a few accounts, all followed by `demo`.
+fn appear(rng: &mut fastrand::Rng, week: &mut Week, n: u32) {
+    let domain = format!("new{n}.example");
+    let provider = HOSTS[rng.usize(0..HOSTS.len())];
+    week.instances
+        .push(Instance::new(&domain, Software::Mastodon, provider));
+    let handles: Vec<String> = (0..2 + rng.usize(0..3)).map(|u| format!("user{u}@{domain}")).collect();
+    week.accounts.extend(handles.iter().map(|h| AccountSpec {
+        handle: h.clone(),
+        ..AccountSpec::default()
+    }));
+    week.follow.push(Follow {
+        account: "demo@flagship.example".into(),
+        add: handles,
+        remove: vec![],
+    });
 }
 
 fn pick<T: Copy>(rng: &mut fastrand::Rng, weights: &[(T, u32)]) -> T {
@@ -172,5 +333,39 @@ mod tests {
             .count();
         assert!(singles >= 10, "{singles} single-user instances");
         assert!(World::from_toml(&toml::to_string(&a).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn generated_weeks_are_deterministic_valid_and_varied() {
+        let weeks = |seed| {
+            let mut w = generate(seed, 60);
+            add_weeks(&mut w, seed, 4);
+            w
+        };
+        let w = weeks(3);
+        assert_eq!(w, weeks(3));
+        assert_ne!(w.weeks, weeks(4).weeks);
+        assert_eq!(w.weeks.iter().map(|x| x.week).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        let t = crate::sim::timeline::Timeline::new(w.clone()).expect("generated changes are valid");
+        assert_eq!(t.last_week(), 4);
+        assert!(w
+            .weeks
+            .iter()
+            .all(|x| !x.moves.is_empty() && x.die.len() == 1 && x.instances.len() == 1));
+        let cdn = |x: &Week| {
+            x.migrate
+                .iter()
+                .any(|m| m.provider == "cloudflare" || m.provider == "fastly")
+        };
+        assert_eq!(w.weeks.iter().map(cdn).collect::<Vec<_>>(), [false, true, false, true]);
+        assert_eq!(w.weeks[2].hide.len(), 1);
+        let last = w.at_week(4).unwrap();
+        let demo = last
+            .accounts
+            .iter()
+            .find(|a| a.handle == "demo@flagship.example")
+            .unwrap();
+        assert!(demo.follows.iter().any(|h| h == "user0@new4.example"));
+        assert!(World::from_toml(&toml::to_string(&w).unwrap()).is_ok());
     }
 }

@@ -3,7 +3,9 @@
 //! `whohosts demo`; nothing in it ever reaches beyond 127.0.0.0/8.
 //!
 //! # Architecture
-//! [`world`] describes a world and lays out addresses, [`generate`] makes one from a seed; [`dns`] serves its zone
+//! [`world`] describes a world and lays out addresses, [`generate`] makes one from a seed;
+//! [`timeline`] adds the changes of later weeks and lets a running simulator step through
+//! them ([`Running::set_week`]); [`dns`] serves its zone
 //! over UDP on 127.0.0.1; [`server`] serves every instance over HTTP on its own 127.x.y.z
 //! (one port for all), answering per software in [`routes`]. [`start`] runs it on the current
 //! tokio runtime; [`Background`] runs it on a thread of its own for blocking callers (tests
@@ -13,6 +15,7 @@ pub mod dns;
 pub mod generate;
 pub mod routes;
 pub mod server;
+pub mod timeline;
 pub mod world;
 
 use std::net::SocketAddr;
@@ -24,11 +27,15 @@ use tokio::task::JoinSet;
 use crate::config::{Config, PrivateAddresses};
 use crate::error::{Error, Result};
 use server::Sim;
+use timeline::{Stage, Timeline};
 use world::Layout;
 
 /// A running simulator. Dropping it stops every server task.
 pub struct Running {
+    /// The world of the week it started with; its request log covers every week.
     pub sim: Arc<Sim>,
+    /// The week being served, and the means to change it.
+    pub stage: Arc<Stage>,
     pub dns_addr: SocketAddr,
     pub http_port: u16,
     tasks: JoinSet<()>,
@@ -81,9 +88,17 @@ pub async fn start(layout: Layout) -> Result<Running> {
 /// # Errors
 /// [`Error::World`] when a socket cannot be bound or the certificates cannot be read.
 pub async fn start_with(layout: Layout, tls: Option<Tls>) -> Result<Running> {
+    start_timeline(Timeline::single(layout), tls).await
+}
+
+/// Start serving week 0 of `timeline`, over TLS when `tls` is given. The server listens on
+/// the addresses of every week, so [`Running::set_week`] needs no new sockets.
+///
+/// # Errors
+/// [`Error::World`] when a socket cannot be bound or the certificates cannot be read.
+pub async fn start_timeline(timeline: Timeline, tls: Option<Tls>) -> Result<Running> {
     let acceptor = tls.as_ref().map(acceptor).transpose()?;
-    let zone = dns::Zone::of(&layout);
-    let addresses = zone.v4_addresses();
+    let addresses = timeline.listen_addresses();
     let (port, listeners) = server::bind_all(&addresses)
         .await
         .map_err(|e| Error::World(format!("cannot bind simulator addresses: {e}")))?;
@@ -91,14 +106,15 @@ pub async fn start_with(layout: Layout, tls: Option<Tls>) -> Result<Running> {
         .await
         .map_err(|e| Error::World(format!("cannot bind simulator DNS: {e}")))?;
     let scheme = if acceptor.is_some() { "https" } else { "http" };
-    let sim = Arc::new(Sim::new(layout, port, scheme));
+    let stage = Arc::new(Stage::new(timeline, port, scheme));
     let mut tasks = JoinSet::new();
-    tasks.spawn(dns::serve(udp, Arc::new(zone)));
+    tasks.spawn(dns::serve(udp, stage.zone.clone()));
     for l in listeners {
-        tasks.spawn(server::serve(l, sim.clone(), acceptor.clone()));
+        tasks.spawn(server::serve(l, stage.sim.clone(), acceptor.clone()));
     }
     Ok(Running {
-        sim,
+        sim: stage.sim(),
+        stage,
         dns_addr,
         http_port: port,
         tasks,
@@ -107,6 +123,14 @@ pub async fn start_with(layout: Layout, tls: Option<Tls>) -> Result<Running> {
 }
 
 impl Running {
+    /// Serve week `n` of the timeline from now on (see [`Stage::set_week`]).
+    ///
+    /// # Errors
+    /// [`Error::World`] when the timeline has no week `n`.
+    pub fn set_week(&self, n: u32) -> Result<()> {
+        self.stage.set_week(n)
+    }
+
     /// The client settings that point whohosts at this simulator: its DNS server, its port,
     /// plain http allowed (or, over TLS, its CA trusted), loopback allowed (and nothing else
     /// private), a short timeout.
@@ -155,7 +179,10 @@ fn with_fixture(sim: &Sim, mut config: Config, fixture: &Path) -> Result<Config>
 pub struct Background {
     pub dns_addr: SocketAddr,
     pub http_port: u16,
+    /// The world of the week it started with; its request log covers every week.
     pub sim: Arc<Sim>,
+    /// The week being served, and the means to change it.
+    pub stage: Arc<Stage>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     config: Config,
@@ -175,6 +202,14 @@ impl Background {
     /// # Errors
     /// [`Error::World`] when the simulator cannot start.
     pub fn start_with(layout: Layout, tls: Option<Tls>) -> Result<Self> {
+        Background::start_timeline(Timeline::single(layout), tls)
+    }
+
+    /// Start week 0 of `timeline` on a new thread, over TLS when `tls` is given.
+    ///
+    /// # Errors
+    /// [`Error::World`] when the simulator cannot start.
+    pub fn start_timeline(timeline: Timeline, tls: Option<Tls>) -> Result<Self> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -184,12 +219,12 @@ impl Background {
                 .build()
                 .expect("a runtime can be built");
             rt.block_on(async move {
-                match start_with(layout, tls).await {
+                match start_timeline(timeline, tls).await {
                     Ok(running) => {
                         let info = (
                             running.dns_addr,
                             running.http_port,
-                            running.sim.clone(),
+                            running.stage.clone(),
                             running.client_config(),
                         );
                         let _ = ready_tx.send(Ok(info));
@@ -202,17 +237,26 @@ impl Background {
                 }
             });
         });
-        let (dns_addr, http_port, sim, config) = ready_rx
+        let (dns_addr, http_port, stage, config) = ready_rx
             .recv()
             .map_err(|_| Error::World("simulator thread ended before starting".into()))??;
         Ok(Background {
             dns_addr,
             http_port,
-            sim,
+            sim: stage.sim(),
+            stage,
             stop: Some(stop_tx),
             thread: Some(thread),
             config,
         })
+    }
+
+    /// See [`Running::set_week`].
+    ///
+    /// # Errors
+    /// [`Error::World`] when the timeline has no week `n`.
+    pub fn set_week(&self, n: u32) -> Result<()> {
+        self.stage.set_week(n)
     }
 
     /// See [`Running::client_config`].

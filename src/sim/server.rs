@@ -21,6 +21,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use super::timeline::Current;
 use super::world::{Fault, Instance, Layout};
 
 /// A response body.
@@ -66,7 +67,8 @@ pub struct Sim {
     /// account index → indices it follows / is followed by.
     pub follows: Vec<Vec<usize>>,
     pub followers: Vec<Vec<usize>>,
-    stats: Mutex<Stats>,
+    /// Shared by every week a [`super::timeline::Stage`] serves.
+    stats: Arc<Mutex<Stats>>,
     windows: Mutex<HashMap<String, Window>>,
 }
 
@@ -101,6 +103,11 @@ pub fn redirect(status: u16, to: &str) -> Response<Body> {
 impl Sim {
     /// Index a laid-out world served on `port`.
     pub fn new(layout: Layout, port: u16, scheme: &'static str) -> Self {
+        Sim::with_stats(layout, port, scheme, Arc::default())
+    }
+
+    /// [`Sim::new`], logging requests into `stats` (shared across the weeks of a timeline).
+    pub fn with_stats(layout: Layout, port: u16, scheme: &'static str, stats: Arc<Mutex<Stats>>) -> Self {
         let accounts = &layout.world.accounts;
         let by_handle: HashMap<String, usize> = accounts
             .iter()
@@ -124,7 +131,7 @@ impl Sim {
             by_handle,
             follows,
             followers,
-            stats: Mutex::new(Stats::default()),
+            stats,
             windows: Mutex::new(HashMap::new()),
         }
     }
@@ -335,8 +342,9 @@ pub async fn bind_all(addresses: &[std::net::Ipv4Addr]) -> std::io::Result<(u16,
     Err(last_err.unwrap_or_else(|| std::io::Error::other("no free port")))
 }
 
-/// Accept connections on `listener` forever, serving `sim` (over TLS with `tls`).
-pub async fn serve(listener: TcpListener, sim: Arc<Sim>, tls: Option<tokio_rustls::TlsAcceptor>) {
+/// Accept connections on `listener` forever, serving the current week of `sim` (over TLS
+/// with `tls`).
+pub async fn serve(listener: TcpListener, sim: Arc<Current<Sim>>, tls: Option<tokio_rustls::TlsAcceptor>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
@@ -355,12 +363,12 @@ pub async fn serve(listener: TcpListener, sim: Arc<Sim>, tls: Option<tokio_rustl
     }
 }
 
-async fn serve_connection<S>(stream: S, sim: Arc<Sim>)
+async fn serve_connection<S>(stream: S, sim: Arc<Current<Sim>>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |req| {
-        let sim = sim.clone();
+        let sim = sim.get();
         async move { Ok::<_, Infallible>(sim.handle(req).await) }
     });
     let _ = hyper::server::conn::http1::Builder::new()

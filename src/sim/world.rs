@@ -61,6 +61,9 @@ pub enum Fault {
     Storm,
     /// WebFinger redirects to itself, forever.
     RedirectLoop,
+    /// Nothing listens on the instance's address: connections are refused (a dead server
+    /// whose name still resolves).
+    Refused,
 }
 
 /// How the instance's name fails in DNS, on demand.
@@ -73,6 +76,8 @@ pub enum DnsFault {
     Servfail,
     /// No answer at all (the resolver times out).
     Timeout,
+    /// The name does not exist (NXDOMAIN): a dead instance whose domain lapsed.
+    Nxdomain,
 }
 
 /// A server-enforced rate limit (fixed windows, Mastodon's headers).
@@ -170,6 +175,9 @@ pub struct World {
     pub instances: Vec<Instance>,
     #[serde(default, rename = "account")]
     pub accounts: Vec<AccountSpec>,
+    /// The changes of later weeks (see [`super::timeline`]); the lists above are week 0.
+    #[serde(default, rename = "week", skip_serializing_if = "Vec::is_empty")]
+    pub weeks: Vec<super::timeline::Week>,
 }
 
 fn provider(name: &str, asn: u32, as_name: &str, octet: u8, country: &str) -> Provider {
@@ -290,7 +298,7 @@ impl World {
         })
     }
 
-    fn check(&self) -> Result<()> {
+    pub(super) fn check(&self) -> Result<()> {
         let providers: HashMap<&str, &Provider> = self.providers.iter().map(|p| (p.name.as_str(), p)).collect();
         let mut domains = HashMap::new();
         for i in &self.instances {
@@ -313,24 +321,23 @@ impl World {
                 return Err(Error::World(format!("account {}: no instance {d}", a.handle)));
             }
         }
-        Ok(())
+        self.check_timeline()
     }
 
     /// Assign addresses: instance n of a provider gets 127.<octet>.<n / 250>.<n % 250 + 2>.
     pub fn layout(self) -> Layout {
-        let mut next: HashMap<String, u32> = HashMap::new();
+        self.layout_with(&mut Addresses::default())
+    }
+
+    /// [`World::layout`] with addresses from `given`, which keeps the address of every
+    /// (instance, provider) pair it has handed out: the weeks of a timeline share one.
+    pub(super) fn layout_with(self, given: &mut Addresses) -> Layout {
         let mut addresses = BTreeMap::new();
         let mut aliases = BTreeMap::new();
         let octets: HashMap<&str, u8> = self.providers.iter().map(|p| (p.name.as_str(), p.octet)).collect();
         for i in &self.instances {
-            let n = next.entry(i.provider.clone()).or_insert(0);
             let octet = octets[i.provider.as_str()];
-            let v4 = Ipv4Addr::new(127, octet, (*n / 250) as u8, (*n % 250 + 2) as u8);
-            let v6 = i
-                .ipv6
-                .then(|| Ipv6Addr::new(0xfd00, u16::from(octet), 0, 0, 0, 0, 0, (*n + 2) as u16));
-            *n += 1;
-            addresses.insert(i.domain.clone(), (v4, v6));
+            addresses.insert(i.domain.clone(), given.of(i, octet));
             for alias in [&i.handle_domain, &i.redirect_from, &i.cname].into_iter().flatten() {
                 aliases.insert(alias.clone(), i.domain.clone());
             }
@@ -340,6 +347,38 @@ impl World {
             addresses,
             aliases,
         }
+    }
+}
+
+/// Addresses handed out to instances, per provider. A refused instance (nothing listens)
+/// gets an address from a separate pool, 127.<octet>.<250 + k / 250>.<k % 250 + 2>, that the
+/// simulator never binds.
+#[derive(Debug, Default)]
+pub struct Addresses {
+    next: HashMap<(String, bool), u32>,
+    given: HashMap<(String, String, bool), u32>,
+}
+
+impl Addresses {
+    fn of(&mut self, i: &Instance, octet: u8) -> (Ipv4Addr, Option<Ipv6Addr>) {
+        let dead = i.fault == Fault::Refused;
+        let key = (i.domain.clone(), i.provider.clone(), dead);
+        let n = match self.given.get(&key) {
+            Some(n) => *n,
+            None => {
+                let next = self.next.entry((i.provider.clone(), dead)).or_insert(0);
+                let n = *next;
+                *next += 1;
+                self.given.insert(key, n);
+                n
+            }
+        };
+        let third = if dead { 250 + n / 250 } else { n / 250 };
+        let v4 = Ipv4Addr::new(127, octet, third as u8, (n % 250 + 2) as u8);
+        let v6 = i
+            .ipv6
+            .then(|| Ipv6Addr::new(0xfd00, u16::from(octet), 0, 0, 0, 0, u16::from(dead), (n + 2) as u16));
+        (v4, v6)
     }
 }
 

@@ -20,6 +20,7 @@ pub const APPLICATION_ID: i32 = 0x7768_6f68;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_snapshots.sql"),
     include_str!("../../migrations/0002_metrics.sql"),
+    include_str!("../../migrations/0003_trend_views.sql"),
 ];
 
 /// The schema version this whohosts writes.

@@ -50,6 +50,7 @@ pub fn world(instances: Vec<Instance>, accounts: Vec<AccountSpec>) -> World {
         providers: whohosts::sim::world::default_providers(),
         instances,
         accounts,
+        weeks: vec![],
     }
 }
 
@@ -70,8 +71,17 @@ impl Env {
         Env::start_with(world, Some(tls))
     }
 
+    /// Serve week 0 of a world with a timeline; `env.sim.set_week(n)` moves on.
+    pub fn start_timeline(world: World) -> Env {
+        let timeline = whohosts::sim::timeline::Timeline::new(world).expect("a valid timeline");
+        Env::serve(Background::start_timeline(timeline, None).expect("simulator starts"))
+    }
+
     fn start_with(world: World, tls: Option<whohosts::sim::Tls>) -> Env {
-        let sim = Background::start_with(world.layout(), tls).expect("simulator starts");
+        Env::serve(Background::start_with(world.layout(), tls).expect("simulator starts"))
+    }
+
+    fn serve(sim: Background) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = sim.config_with_fixture(&dir.path().join("sim-asn.csv")).unwrap();
         config.data_dir = dir.path().join("data").to_string_lossy().into_owned();

@@ -1,0 +1,23 @@
+-- concentration: how concentrated the accounts are, snapshot by snapshot, at one level under
+-- one weight, as computed when each snapshot was stored (never re-derived here). Complete
+-- snapshots only.
+--
+-- Parameters:
+--   :level = organisation  instance, organisation, as, range, block, country or hosting
+--   :weight = accounts     accounts, edges, instances, users or active
+-- Columns:
+--   snapshot_id  the snapshot
+--   started_at   when its crawl started (UTC)
+--   buckets      how many instances, organisations, ASes … hold the weight
+--   top1         share of the largest (0 to 1)
+--   top3         share of the three largest
+--   k50          fewest buckets that hold half the weight (the Nakamoto coefficient)
+--   k75          fewest buckets that hold three quarters
+--   hhi          Herfindahl-Hirschman index (0 to 10,000)
+--   band         unconcentrated (under 1,000), moderate (to 1,800) or high
+--   effective    effective number of buckets (e to the Shannon entropy)
+--   gini         Gini coefficient (0 even, 1 one bucket holds all)
+SELECT snapshot_id, started_at, buckets, top1, top3, k50, k75, hhi, band, effective, gini
+  FROM concentration
+ WHERE level = :level AND weight = :weight
+ ORDER BY snapshot_id;

@@ -1,0 +1,95 @@
+//! `whohosts query`: run a trend query (one of `queries/*.sql`, or the user's own SQL file)
+//! over the snapshot database, read-only, and print its rows.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::print;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::query::{self, Format, Header};
+use crate::store;
+
+/// `query` arguments.
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["name", "list", "sql"]))]
+pub struct Args {
+    /// The query to run (see --list)
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// List the shipped queries with their parameters and columns
+    #[arg(long)]
+    pub list: bool,
+    /// Run your own SQL from FILE instead (one statement; read-only)
+    #[arg(long, value_name = "FILE", conflicts_with = "name")]
+    pub sql: Option<PathBuf>,
+    /// A parameter of the query, as name=value (repeatable)
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+fn parse_param(text: &str) -> std::result::Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("{text:?} is not NAME=VALUE")),
+    }
+}
+
+/// What `query --list` prints: each query, what it answers, its parameters and columns.
+pub fn listing() -> String {
+    let mut out = String::new();
+    for q in query::SHIPPED {
+        let h = Header::parse(q.sql);
+        let _ = writeln!(out, "{}\n    {}", q.name, h.about);
+        for p in &h.params {
+            let default = match p.default.as_deref() {
+                None => " (required)".to_string(),
+                Some("null") => String::new(),
+                Some(d) => format!(" (default {d})"),
+            };
+            let _ = writeln!(out, "    --param {}=…{default}: {}", p.name, p.about);
+        }
+        let columns: Vec<&str> = h.columns.iter().map(|c| c.name.as_str()).collect();
+        let _ = writeln!(out, "    columns: {}\n", columns.join(", "));
+    }
+    out.push_str("Their SQL is in queries/*.sql; `whohosts query --sql FILE` runs your own.\n");
+    out
+}
+
+/// Open the database read-only, after the store has checked (and, if older, upgraded) it.
+fn open(path: &Path) -> Result<rusqlite::Connection> {
+    if path.is_file() {
+        drop(store::Store::open(path)?);
+    }
+    query::open_read_only(path)
+}
+
+/// Run `query`.
+///
+/// # Errors
+/// An unknown query or parameter, an unreadable `--sql` file, a statement that would write,
+/// database errors.
+pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
+    if args.list {
+        print(&listing())?;
+        return Ok(0);
+    }
+    let (origin, sql) = match (&args.sql, args.name.as_deref()) {
+        (Some(file), _) => {
+            let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+            (file.display().to_string(), text)
+        }
+        // clap requires one of NAME, --list and --sql.
+        (None, name) => {
+            let name = name.unwrap_or_default();
+            (name.to_string(), query::find(name)?.sql.to_string())
+        }
+    };
+    let conn = open(&store::database_path(db, config))?;
+    let table = query::run(&conn, &origin, &sql, &args.params)?;
+    print(&table.render(args.format))?;
+    Ok(0)
+}

@@ -1,0 +1,375 @@
+//! Trend queries: the SQL files of `queries/`, compiled in, run read-only over the snapshot
+//! database with named parameters.
+//!
+//! # Architecture
+//! Each shipped file ([`SHIPPED`]) starts with a comment block that [`Header::parse`] reads:
+//!
+//! ```text
+//! -- NAME: what it answers (may continue on further lines)
+//! --
+//! -- Parameters:
+//! --   :level = organisation  what it is (`= value` gives a default; `= null` binds NULL)
+//! -- Columns:
+//! --   snapshot_id  what it holds
+//! ```
+//!
+//! [`run`] prepares one statement, refuses it unless SQLite says it is read-only, binds every
+//! named parameter from the caller's values or the header's defaults (a value is bound as an
+//! integer or a real when it reads as one, as text otherwise; never pasted into the SQL), and
+//! collects a [`Table`], which renders as an aligned table, CSV or JSON.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{Error, Result};
+
+/// A query shipped with whohosts.
+#[derive(Debug, Clone, Copy)]
+pub struct Query {
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// A shipped query: `queries/NAME.sql`, compiled in.
+macro_rules! shipped {
+    ($($name:literal),* $(,)?) => {
+        &[$(Query { name: $name, sql: include_str!(concat!("../queries/", $name, ".sql")) }),*]
+    };
+}
+
+/// The shipped queries, in the order `query --list` shows them.
+pub const SHIPPED: &[Query] = shipped![
+    "summary",
+    "concentration",
+    "share",
+    "host-changes",
+    "instance-changes",
+    "moved-accounts",
+];
+
+/// A parameter a query takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: String,
+    /// Bound when the caller gives none (`null` binds NULL).
+    pub default: Option<String>,
+    pub about: String,
+}
+
+/// A column a query returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub about: String,
+}
+
+/// The comment block at the top of a query file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Header {
+    pub about: String,
+    pub params: Vec<Param>,
+    pub columns: Vec<Column>,
+}
+
+#[derive(PartialEq)]
+enum Section {
+    About,
+    Params,
+    Columns,
+}
+
+/// Split `text` at its first run of whitespace.
+fn first_word(text: &str) -> (&str, &str) {
+    let text = text.trim();
+    match text.split_once(char::is_whitespace) {
+        Some((w, rest)) => (w, rest.trim()),
+        None => (text, ""),
+    }
+}
+
+impl Header {
+    /// Read the leading `--` comment block of `sql` (an empty header when there is none).
+    pub fn parse(sql: &str) -> Header {
+        let mut h = Header::default();
+        let mut section = Section::About;
+        for line in sql.lines().map(str::trim).take_while(|l| l.starts_with("--")) {
+            let text = line.trim_start_matches('-').trim();
+            match text {
+                "Parameters:" => section = Section::Params,
+                "Columns:" => section = Section::Columns,
+                "" => {}
+                _ if section == Section::About => {
+                    let sentence = text.split_once(": ").map_or(text, |(_, about)| about);
+                    let part = if h.about.is_empty() { sentence } else { text };
+                    h.about = format!("{} {part}", h.about).trim().to_string();
+                }
+                _ if section == Section::Params && text.starts_with(':') => h.params.push(param(text)),
+                // A parameter's description may continue on the next lines.
+                _ if section == Section::Params => {
+                    if let Some(p) = h.params.last_mut() {
+                        p.about = format!("{} {text}", p.about);
+                    }
+                }
+                _ if section == Section::Columns => {
+                    let (name, about) = first_word(text);
+                    h.columns.push(Column {
+                        name: name.into(),
+                        about: about.into(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        h
+    }
+}
+
+/// `:name [= default] about`.
+fn param(text: &str) -> Param {
+    let (name, rest) = first_word(text.trim_start_matches(':'));
+    let (default, about) = match rest.strip_prefix('=') {
+        Some(after) => {
+            let (d, about) = first_word(after);
+            (Some(d.to_string()), about)
+        }
+        None => (None, rest),
+    };
+    Param {
+        name: name.into(),
+        default,
+        about: about.into(),
+    }
+}
+
+/// The shipped query called `name`.
+///
+/// # Errors
+/// [`Error::Query`] naming the queries there are.
+pub fn find(name: &str) -> Result<&'static Query> {
+    SHIPPED.iter().find(|q| q.name == name).ok_or_else(|| Error::Query {
+        name: name.into(),
+        message: format!(
+            "no such query (there are: {}; see `whohosts query --list`)",
+            SHIPPED.iter().map(|q| q.name).collect::<Vec<_>>().join(", ")
+        ),
+    })
+}
+
+/// Open the database at `path` for reading only: SQLite's read-only mode and
+/// `PRAGMA query_only`, so no statement can change it.
+///
+/// # Errors
+/// [`Error::Query`] when the file is missing or cannot be opened.
+pub fn open_read_only(path: &Path) -> Result<Connection> {
+    let fail = |message: String| Error::Query {
+        name: path.display().to_string(),
+        message,
+    };
+    if !path.is_file() {
+        return Err(fail("no database here (crawl first, or name one with --db)".into()));
+    }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| fail(e.to_string()))?;
+    conn.pragma_update(None, "query_only", true)
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(conn)
+}
+
+/// A value from the command line: an integer or a real when it reads as one, else text;
+/// `null` (for defaults) is NULL.
+fn value_of(text: &str) -> Value {
+    if text == "null" {
+        Value::Null
+    } else if let Ok(i) = text.parse::<i64>() {
+        Value::Integer(i)
+    } else if let Some(f) = text.parse::<f64>().ok().filter(|f| f.is_finite()) {
+        Value::Real(f)
+    } else {
+        Value::Text(text.to_string())
+    }
+}
+
+/// The rows a query returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// Run `sql` (named `origin` in errors) on `conn` with the caller's `given` parameters.
+///
+/// # Errors
+/// [`Error::Query`]: a statement that would write, more than one statement, a positional
+/// parameter, an unknown or missing parameter, or an SQL error.
+pub fn run(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)]) -> Result<Table> {
+    let fail = |message: String| Error::Query {
+        name: origin.into(),
+        message,
+    };
+    let mut stmt = conn.prepare(sql).map_err(|e| match e {
+        rusqlite::Error::MultipleStatement => fail("holds more than one statement; give one SELECT".into()),
+        e => fail(e.to_string()),
+    })?;
+    if !stmt.readonly() {
+        return Err(fail("it would change the database; queries are read-only".into()));
+    }
+    bind(&mut stmt, &Header::parse(sql), given).map_err(fail)?;
+    let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
+    let width = columns.len();
+    let mut rows = vec![];
+    let mut cursor = stmt.raw_query();
+    while let Some(row) = cursor.next().map_err(|e| fail(e.to_string()))? {
+        let values = (0..width)
+            .map(|i| row.get::<_, Value>(i))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| fail(e.to_string()))?;
+        rows.push(values);
+    }
+    Ok(Table { columns, rows })
+}
+
+/// Bind every parameter of `stmt`; the message names what is wrong.
+fn bind(stmt: &mut rusqlite::Statement<'_>, header: &Header, given: &[(String, String)]) -> Result<(), String> {
+    let names: Vec<String> = (1..=stmt.parameter_count())
+        .map(|i| stmt.parameter_name(i).unwrap_or("?").to_string())
+        .collect();
+    let takes = || {
+        let list: Vec<&str> = names.iter().map(|n| n.trim_start_matches([':', '@', '$'])).collect();
+        if list.is_empty() {
+            "it takes none".to_string()
+        } else {
+            format!("it takes {}", list.join(", "))
+        }
+    };
+    if let Some((k, _)) = given
+        .iter()
+        .find(|(k, _)| !names.iter().any(|n| n.trim_start_matches([':', '@', '$']) == k))
+    {
+        return Err(format!("unknown parameter {k:?} ({})", takes()));
+    }
+    for (i, full) in names.iter().enumerate() {
+        if !full.starts_with([':', '@', '$']) {
+            return Err("uses a positional parameter (?); name it, as in :snapshot".into());
+        }
+        let name = &full[1..];
+        let value = match given.iter().rev().find(|(k, _)| k == name) {
+            Some((_, v)) => value_of(v),
+            None => match header
+                .params
+                .iter()
+                .find(|p| p.name == name)
+                .and_then(|p| p.default.as_deref())
+            {
+                Some(d) => value_of(d),
+                None => return Err(format!("missing parameter {name:?}: add --param {name}=VALUE")),
+            },
+        };
+        stmt.raw_bind_parameter(i + 1, value).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// How a [`Table`] is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+fn text(v: &Value, round: bool) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(f) if round => {
+            let s = format!("{f:.4}");
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+        Value::Real(f) => f.to_string(),
+        Value::Text(t) => t.clone(),
+        Value::Blob(b) => format!("<{} bytes>", b.len()),
+    }
+}
+
+fn json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Integer(i) => (*i).into(),
+        Value::Real(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+        Value::Text(t) => t.clone().into(),
+        Value::Blob(b) => b.iter().map(|x| format!("{x:02x}")).collect::<String>().into(),
+    }
+}
+
+impl Table {
+    /// The table in `format`, ending with a newline.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Table => self.aligned(),
+            Format::Csv => self.csv(),
+            Format::Json => {
+                let rows: Vec<serde_json::Value> = self
+                    .rows
+                    .iter()
+                    .map(|r| self.columns.iter().cloned().zip(r.iter().map(json)).collect())
+                    .collect();
+                serde_json::to_string_pretty(&rows).expect("JSON values serialise") + "\n"
+            }
+        }
+    }
+
+    /// Columns padded to their widest cell; numbers to the right, shown to 4 decimals.
+    fn aligned(&self) -> String {
+        let cells: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|v| text(v, true)).collect())
+            .collect();
+        let widths: Vec<usize> = (0..self.columns.len())
+            .map(|i| {
+                let widest = cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+                widest.max(self.columns[i].chars().count())
+            })
+            .collect();
+        let numeric = |i: usize| {
+            self.rows
+                .iter()
+                .all(|r| matches!(r[i], Value::Integer(_) | Value::Real(_) | Value::Null))
+        };
+        let mut out = String::new();
+        let line = |out: &mut String, row: &[String]| {
+            let padded: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(i, c)| match numeric(i) {
+                    true => format!("{c:>w$}", w = widths[i]),
+                    false => format!("{c:<w$}", w = widths[i]),
+                })
+                .collect();
+            let _ = writeln!(out, "{}", padded.join("  ").trim_end());
+        };
+        line(&mut out, &self.columns);
+        line(&mut out, &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>());
+        for r in &cells {
+            line(&mut out, r);
+        }
+        out
+    }
+
+    fn csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(vec![]);
+        let _ = w.write_record(&self.columns);
+        for r in &self.rows {
+            let _ = w.write_record(r.iter().map(|v| text(v, false)));
+        }
+        let bytes = w.into_inner().unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+#[cfg(test)]
+#[path = "query_tests.rs"]
+mod tests;

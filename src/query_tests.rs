@@ -1,0 +1,166 @@
+//! Tests of the query runner on a small hand-made database (the shipped queries are tested
+//! on crawled worlds in the integration suite).
+
+use super::*;
+
+fn db() -> Connection {
+    let c = Connection::open_in_memory().unwrap();
+    c.execute_batch(
+        "CREATE TABLE t (id INTEGER, name TEXT, share REAL);
+         INSERT INTO t VALUES (1, 'Hetzner', 0.5), (2, 'OVH, SAS', 0.25), (3, NULL, 0.125);",
+    )
+    .unwrap();
+    c
+}
+
+const SQL: &str = "-- pick: rows of t from an id on,
+-- and more words.
+--
+-- Parameters:
+--   :from = 1     the first id
+--   :name = null  a name to keep (default: all)
+-- Columns:
+--   id     the id
+--   name   the name
+SELECT id, name, share FROM t WHERE id >= :from AND (:name IS NULL OR name = :name) ORDER BY id";
+
+fn given(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn err(sql: &str, pairs: &[(&str, &str)]) -> String {
+    run(&db(), "pick", sql, &given(pairs)).unwrap_err().to_string()
+}
+
+#[test]
+fn the_header_gives_what_it_answers_its_parameters_and_columns() {
+    let h = Header::parse(SQL);
+    assert_eq!(h.about, "rows of t from an id on, and more words.");
+    assert_eq!(
+        h.params,
+        [
+            Param {
+                name: "from".into(),
+                default: Some("1".into()),
+                about: "the first id".into()
+            },
+            Param {
+                name: "name".into(),
+                default: Some("null".into()),
+                about: "a name to keep (default: all)".into()
+            },
+        ]
+    );
+    assert_eq!(
+        h.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["id", "name"]
+    );
+}
+
+#[test]
+fn every_shipped_query_documents_itself() {
+    for q in SHIPPED {
+        let h = Header::parse(q.sql);
+        assert!(!h.about.is_empty(), "{}: no description", q.name);
+        assert!(h.columns.len() >= 3, "{}: columns not documented", q.name);
+        assert!(
+            q.sql.starts_with(&format!("-- {}: ", q.name)),
+            "{}: header names another query",
+            q.name
+        );
+    }
+}
+
+#[test]
+fn parameters_are_bound_by_name_with_defaults() {
+    let all = run(&db(), "pick", SQL, &[]).unwrap();
+    assert_eq!(all.rows.len(), 3);
+    let some = run(&db(), "pick", SQL, &given(&[("from", "2")])).unwrap();
+    assert_eq!(some.rows[0][0], Value::Integer(2));
+    // A value is data, never SQL.
+    let quoted = run(&db(), "pick", SQL, &given(&[("name", "x' OR 1=1 --")])).unwrap();
+    assert!(quoted.rows.is_empty());
+    let named = run(&db(), "pick", SQL, &given(&[("name", "OVH, SAS")])).unwrap();
+    assert_eq!(named.rows.len(), 1);
+}
+
+#[test]
+fn unknown_missing_and_positional_parameters_are_one_clear_error() {
+    assert_eq!(
+        err(SQL, &[("form", "2")]),
+        "query pick: unknown parameter \"form\" (it takes from, name)"
+    );
+    assert_eq!(
+        err("SELECT * FROM t WHERE id = :id", &[]),
+        "query pick: missing parameter \"id\": add --param id=VALUE"
+    );
+    assert_eq!(
+        err("SELECT * FROM t WHERE id = ?", &[]),
+        "query pick: uses a positional parameter (?); name it, as in :snapshot"
+    );
+    assert_eq!(
+        err("SELECT * FROM t", &[("x", "1")]),
+        "query pick: unknown parameter \"x\" (it takes none)"
+    );
+}
+
+#[test]
+fn writes_and_several_statements_are_refused() {
+    assert_eq!(
+        err("DELETE FROM t", &[]),
+        "query pick: it would change the database; queries are read-only"
+    );
+    assert_eq!(
+        err("SELECT 1; DROP TABLE t", &[]),
+        "query pick: holds more than one statement; give one SELECT"
+    );
+    let e = err("SELECT missing FROM t", &[]);
+    assert!(
+        e.starts_with("query pick: ") && e.contains("no such column: missing"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_read_only_database_refuses_writes_even_past_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (id INTEGER)")
+        .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let c = open_read_only(&path).unwrap();
+    let e = c.execute("INSERT INTO t VALUES (1)", []).unwrap_err().to_string();
+    assert!(e.contains("readonly"), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let missing = open_read_only(&dir.path().join("nope.db")).unwrap_err().to_string();
+    assert!(
+        missing.ends_with("nope.db: no database here (crawl first, or name one with --db)"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn tables_render_aligned_as_csv_and_as_json() {
+    let t = run(&db(), "pick", SQL, &[]).unwrap();
+    assert_eq!(
+        t.render(Format::Table),
+        "id  name      share\n--  --------  -----\n 1  Hetzner     0.5\n 2  OVH, SAS   0.25\n 3            0.125\n"
+    );
+    assert_eq!(
+        t.render(Format::Csv),
+        "id,name,share\n1,Hetzner,0.5\n2,\"OVH, SAS\",0.25\n3,,0.125\n"
+    );
+    let json: serde_json::Value = serde_json::from_str(&t.render(Format::Json)).unwrap();
+    assert_eq!(json[1], serde_json::json!({"id": 2, "name": "OVH, SAS", "share": 0.25}));
+    assert_eq!(json[2]["name"], serde_json::Value::Null);
+}
+
+#[test]
+fn unknown_queries_name_the_ones_there_are() {
+    assert_eq!(
+        find("nope").unwrap_err().to_string(),
+        "query nope: no such query (there are: summary, concentration, share, host-changes, instance-changes, moved-accounts; see `whohosts query --list`)"
+    );
+}

@@ -1,0 +1,121 @@
+//! Worlds that change over time: crawl week 0, advance the running simulator, crawl week 1,
+//! and see exactly what changed.
+
+use serde_json::Value;
+use whohosts::sim::world::World;
+
+use crate::common::{listed, seed, Env};
+
+const SEEDS: [&str; 3] = ["@alice@hub.example", "@carol@hub.example", "@dan@hub.example"];
+
+fn timeline_world() -> World {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worlds/timeline.toml");
+    World::load(&path).expect("the timeline fixture loads")
+}
+
+/// (AS number, organisation, bucket) of a host's first address.
+fn hosted(snap: &Value, host: &str) -> (u64, String, String) {
+    let h = &snap["hosts"][host];
+    let a = &h["addresses"][0];
+    let bucket = h["shares"].as_object().unwrap().keys().next().unwrap().clone();
+    (
+        a["asn"].as_u64().unwrap(),
+        a["organisation"].as_str().unwrap().to_string(),
+        bucket,
+    )
+}
+
+fn moved_to(snap: &Value, input: &str, handle: &str) -> Value {
+    seed(snap, input)["following"]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["handle"] == handle)
+        .unwrap_or_else(|| panic!("{input} does not list {handle}"))["moved_to"]
+        .clone()
+}
+
+#[test]
+fn crawling_week_0_then_week_1_sees_every_change() {
+    let env = Env::start_timeline(timeline_world());
+    let (w0, c0) = env.crawl(&SEEDS);
+    env.sim.set_week(1).unwrap();
+    let (w1, c1) = env.crawl(&SEEDS);
+    assert_eq!((c0, c1), (0, 0));
+    // bob moved: alice's follow now points at the new account; carol still follows the old
+    // one, which says where it went.
+    let alice0 = listed(&seed(&w0, SEEDS[0])["following"]);
+    let alice1 = listed(&seed(&w1, SEEDS[0])["following"]);
+    let gained: Vec<&String> = alice1.difference(&alice0).collect();
+    let lost: Vec<&String> = alice0.difference(&alice1).collect();
+    assert_eq!(gained, ["@bob@b.example", "@eve@new.example"]);
+    assert_eq!(lost, ["@bob@a.example"]);
+    assert_eq!(moved_to(&w0, SEEDS[1], "@bob@a.example"), Value::Null);
+    assert_eq!(moved_to(&w1, SEEDS[1], "@bob@a.example"), "@bob@b.example");
+    // mig.example migrated from DigitalOcean to OVH: a new address in OVH's range.
+    assert_eq!(hosted(&w0, "mig.example").0, 14061);
+    assert_eq!(hosted(&w1, "mig.example").1, "OVH");
+    assert_eq!(hosted(&w1, "mig.example").0, 16276);
+    assert_eq!(w1["hosts"]["mig.example"]["addresses"][0]["ip"], "127.4.0.3");
+    // cdn.example moved behind Cloudflare: its own bucket, not "hosted by Cloudflare".
+    assert_eq!(hosted(&w0, "cdn.example").2, "Contabo");
+    assert_eq!(hosted(&w1, "cdn.example").2, "behind CDN Cloudflare, origin unknown");
+    // gone.example vanished from DNS; new.example appeared.
+    assert_eq!(w0["hosts"]["gone.example"]["dns_error"], Value::Null);
+    assert_eq!(w1["hosts"]["gone.example"]["dns_error"], "NXDOMAIN");
+    assert_eq!(
+        w1["crawl"]["instances"]["gone.example"]["nodeinfo_error"]["kind"],
+        "dns"
+    );
+    assert!(w0["hosts"].get("new.example").is_none());
+    assert_eq!(hosted(&w1, "new.example").0, 64500);
+    // dan's list became hidden.
+    assert_eq!(seed(&w0, SEEDS[2])["following"]["status"]["state"], "complete");
+    assert_eq!(seed(&w1, SEEDS[2])["following"]["status"]["state"], "hidden");
+    assert_eq!(seed(&w1, SEEDS[2])["following"]["status"]["unseen"], 2);
+    // Unchanged hosts keep their address.
+    assert_eq!(w0["hosts"]["hub.example"], w1["hosts"]["hub.example"]);
+}
+
+#[test]
+fn week_2_refuses_connections_and_fronts_by_cname() {
+    let env = Env::start_timeline(timeline_world());
+    env.sim.set_week(2).unwrap();
+    let (w2, _) = env.crawl(&SEEDS);
+    let dead = &w2["crawl"]["instances"]["dead.example"]["nodeinfo_error"];
+    assert_eq!(dead["kind"], "transport");
+    assert!(
+        dead["message"].as_str().unwrap().contains("Connection refused"),
+        "{dead}"
+    );
+    // Its name still resolves, in its provider's range.
+    assert_eq!(hosted(&w2, "dead.example").1, "Scaleway");
+    let cdn2 = &w2["hosts"]["cdn2.example"];
+    assert_eq!(cdn2["cnames"], serde_json::json!(["cdn2.global.fastly.net"]));
+    assert_eq!(hosted(&w2, "cdn2.example").2, "behind CDN Fastly, origin unknown");
+    // alice unfollowed cy: cdn.example is no longer met at all.
+    assert!(w2["crawl"]["instances"].get("cdn.example").is_none());
+    // Going back to week 0 serves the old world again.
+    env.sim.set_week(0).unwrap();
+    let (w0, _) = env.crawl(&SEEDS[..1]);
+    assert_eq!(w0["crawl"]["instances"]["dead.example"]["nodeinfo_error"], Value::Null);
+    assert_eq!(hosted(&w0, "cdn2.example").2, "Scaleway");
+}
+
+#[test]
+fn sim_refuses_a_week_the_world_does_not_have() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worlds/timeline.toml");
+    let out = assert_cmd::Command::cargo_bin("whohosts")
+        .unwrap()
+        .args(["sim", "--world"])
+        .arg(&path)
+        .args(["--week", "9"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: world has weeks 0 to 2, not week 9\n"
+    );
+}
