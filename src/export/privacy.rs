@@ -62,6 +62,11 @@ impl<'a> Privacy<'a> {
         }
     }
 
+    /// Whether handles are shown (`--include-handles`).
+    pub fn includes_handles(&self) -> bool {
+        self.include_handles
+    }
+
     /// Whether `host` is generalised.
     pub fn is_small(&self, host: &str) -> bool {
         self.small.contains_key(host)

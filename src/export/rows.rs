@@ -37,6 +37,25 @@ impl<'s> Accounts<'s> {
         Accounts(map)
     }
 
+    /// The identity `reference` (an actor URI or a handle, as `moved_to` holds) names:
+    /// that of the account with this URI or handle when the snapshot has it.
+    fn resolve(&self, reference: &str) -> String {
+        let handle = reference.trim_start_matches('@').to_lowercase();
+        let found = self.0.iter().find(|(id, s)| {
+            *id == reference
+                || s.first
+                    .handle
+                    .as_deref()
+                    .map(|h| h.trim_start_matches('@').to_lowercase())
+                    == Some(handle.clone())
+        });
+        match found {
+            Some((id, _)) => id.clone(),
+            None if reference.contains("://") => reference.to_string(),
+            None => handle,
+        }
+    }
+
     fn opted_out(&self, a: &Account) -> bool {
         identity(a).and_then(|id| self.0.get(&id)).is_some_and(|s| s.opted_out)
     }
@@ -92,7 +111,8 @@ fn seeds(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'_>) 
             .clone()
             .or_else(|| s.handle.as_deref().map(|h| h.trim_start_matches('@').to_lowercase()));
         let seed = match &who {
-            Some(w) => view.account_ref(Some(w)),
+            _ if view.includes_handles() => Value::Text(s.handle.clone().unwrap_or_else(|| s.input.clone())),
+            Some(w) => view.account(w).into(),
             None => view.identifying("input", Some(&s.input)),
         };
         let outcome = match (&s.error, &s.duplicate_of) {
@@ -234,7 +254,7 @@ fn account_rows(tables: &mut Tables, id: i64, view: &Privacy<'_>, accounts: &Acc
             view.identifying("name", a.display_name.as_deref()),
             seen.server.as_deref().map(|h| view.instance(h)).into(),
             a.bot.into(),
-            view.account_ref(a.moved_to.as_deref()),
+            view.account_ref(a.moved_to.as_deref().map(|m| accounts.resolve(m)).as_deref()),
             a.hide_collections.into(),
             opt_count(a.followers_count),
             opt_count(a.following_count),
