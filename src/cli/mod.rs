@@ -83,7 +83,7 @@ pub enum Command {
     Prune(prune::Args),
     /// Run a trend query over the stored snapshots (see --list)
     Query(query::Args),
-    /// Export snapshots as pseudonymised research files (CSV or Parquet, with datapackage.json)
+    /// Export snapshots as pseudonymised research files (CSV or Parquet + Data Package)
     Export(export::Args),
 }
 

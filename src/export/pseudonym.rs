@@ -50,8 +50,9 @@ impl Pseudonymiser {
         read(&path).map(|key| Pseudonymiser { key })
     }
 
-    /// The pseudonym of `value` in `domain` (`account`, `handle`, `name` …): the first
-    /// [`PSEUDONYM_HEX`] hex digits of HMAC-SHA256(key, domain ‖ 0 ‖ value), after `prefix`.
+    /// The pseudonym of `value` in `domain` (`account`, `handle`, `uri`, `name` …): the
+    /// domain's first letter and `-`, then the first [`PSEUDONYM_HEX`] hex digits of
+    /// HMAC-SHA256(key, domain ‖ 0 ‖ value).
     pub fn pseudonym(&self, domain: &str, value: &str) -> String {
         // HMAC takes keys of any length: this cannot fail.
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC accepts any key length");
