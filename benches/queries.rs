@@ -159,8 +159,13 @@ fn main() {
         size as f64 / 1e6
     );
     let conn = query::open_read_only(&db).expect("read-only connection");
-    let top = query::run(&conn, "top", "SELECT label FROM metric_bucket WHERE rank = 1 AND level = 'organisation' AND weight = 'accounts' LIMIT 1", &[])
-        .expect("a top organisation");
+    let top = query::run(
+        &conn,
+        "top",
+        "SELECT label FROM metric_bucket WHERE rank = 1 AND level = 'organisation' AND weight = 'accounts' LIMIT 1",
+        &[],
+    )
+    .expect("a top organisation");
     let top_name = match top.rows.first().and_then(|r| r.first()) {
         Some(rusqlite::types::Value::Text(t)) => t.clone(),
         _ => "Hetzner".into(),
@@ -168,7 +173,10 @@ fn main() {
     let runs: Vec<(&str, Vec<(String, String)>)> = vec![
         ("summary", vec![]),
         ("concentration", vec![]),
-        ("concentration", vec![("level".into(), "as".into()), ("weight".into(), "edges".into())]),
+        (
+            "concentration",
+            vec![("level".into(), "as".into()), ("weight".into(), "edges".into())],
+        ),
         ("share", vec![("name".into(), top_name)]),
         ("host-changes", vec![]),
         ("host-changes", vec![("from".into(), "1".into())]),
@@ -176,7 +184,10 @@ fn main() {
         ("instance-changes", vec![("from".into(), "1".into())]),
         ("moved-accounts", vec![]),
     ];
-    println!("{:<44} {:>6} {:>10} {:>10}", "query (5 runs)", "rows", "median ms", "max ms");
+    println!(
+        "{:<44} {:>6} {:>10} {:>10}",
+        "query (5 runs)", "rows", "median ms", "max ms"
+    );
     let mut worst = Duration::ZERO;
     for (name, params) in runs {
         let sql = query::find(name).expect("shipped").sql;
@@ -184,14 +195,21 @@ fn main() {
         let mut rows = 0;
         for _ in 0..5 {
             let t = Instant::now();
-            rows = query::run(&conn, name, sql, &params).expect("the query runs").rows.len();
+            rows = query::run(&conn, name, sql, &params)
+                .expect("the query runs")
+                .rows
+                .len();
             times.push(t.elapsed());
         }
         times.sort();
         worst = worst.max(times[4]);
         let label = format!(
             "{name} {}",
-            params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+            params
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         );
         println!(
             "{label:<44} {rows:>6} {:>10.1} {:>10.1}",
@@ -199,6 +217,9 @@ fn main() {
             times[4].as_secs_f64() * 1e3
         );
     }
-    println!("slowest run of any query: {:.1} ms (target: 100 ms)", worst.as_secs_f64() * 1e3);
+    println!(
+        "slowest run of any query: {:.1} ms (target: 100 ms)",
+        worst.as_secs_f64() * 1e3
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

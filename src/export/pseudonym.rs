@@ -171,7 +171,7 @@ mod tests {
             assert_eq!(
                 err,
                 format!(
-                    "pseudonym key {}: readable by others (mode 644); run `chmod 600 {}` first",
+                    "export: pseudonym key {}: readable by others (mode 644); run `chmod 600 {}` first",
                     key.display(),
                     key.display()
                 )
