@@ -118,9 +118,17 @@ impl<'a> Privacy<'a> {
 /// The identity of an account: its actor URI, else its handle (lower case, no leading `@`),
 /// as the metrics count distinct accounts.
 pub fn identity(a: &Account) -> Option<String> {
-    a.actor_uri
-        .clone()
-        .or_else(|| a.handle.as_deref().map(|h| h.trim_start_matches('@').to_lowercase()))
+    identity_of(a.actor_uri.as_deref(), a.handle.as_deref())
+}
+
+/// The identity of an actor URI and handle, as [`identity`].
+pub fn identity_of(actor_uri: Option<&str>, handle: Option<&str>) -> Option<String> {
+    actor_uri.map(str::to_string).or_else(|| handle.map(normal_handle))
+}
+
+/// A handle as identities hold it: lower case, no leading `@`.
+pub fn normal_handle(handle: &str) -> String {
+    handle.trim_start_matches('@').to_lowercase()
 }
 
 /// The AS a host is generalised under: that of the address connected to, else of the first

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::privacy::{identity, Privacy};
+use super::privacy::{identity, identity_of, normal_handle, Privacy};
 use super::table::{count, opt_count, Value};
 use super::Tables;
 use crate::account::{Account, FollowList, ListStatus};
@@ -40,15 +40,11 @@ impl<'s> Accounts<'s> {
     /// The identity `reference` (an actor URI or a handle, as `moved_to` holds) names:
     /// that of the account with this URI or handle when the snapshot has it.
     fn resolve(&self, reference: &str) -> String {
-        let handle = reference.trim_start_matches('@').to_lowercase();
-        let found = self.0.iter().find(|(id, s)| {
-            *id == reference
-                || s.first
-                    .handle
-                    .as_deref()
-                    .map(|h| h.trim_start_matches('@').to_lowercase())
-                    == Some(handle.clone())
-        });
+        let handle = normal_handle(reference);
+        let found = self
+            .0
+            .iter()
+            .find(|(id, s)| *id == reference || s.first.handle.as_deref().map(normal_handle).as_ref() == Some(&handle));
         match found {
             Some((id, _)) => id.clone(),
             None if reference.contains("://") => reference.to_string(),
@@ -106,10 +102,7 @@ fn seeds(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'_>) 
             omitted += 1;
             continue;
         }
-        let who = s
-            .actor_uri
-            .clone()
-            .or_else(|| s.handle.as_deref().map(|h| h.trim_start_matches('@').to_lowercase()));
+        let who = identity_of(s.actor_uri.as_deref(), s.handle.as_deref());
         let seed = match &who {
             _ if view.includes_handles() => Value::Text(s.handle.clone().unwrap_or_else(|| s.input.clone())),
             Some(w) => view.account(w).into(),
