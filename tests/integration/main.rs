@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod crawl;
 mod export;
+mod export_output;
 mod export_privacy;
 mod export_tools;
 mod faults;
