@@ -126,11 +126,15 @@ pub async fn crawl_and_report(
         done = pipeline::crawl_into(&writer, config, begun, job) => Some(done),
         () = stop_requested() => None,
     };
-    let Some(done) = outcome else {
-        writer.set_status(id, Status::Interrupted).await?;
-        writer.close().await;
-        eprintln!("whohosts: interrupted; snapshot {id} kept: run the same command again to continue it");
-        return Ok((i32::from(EXIT_INTERRUPTED), None));
+    let done = match outcome {
+        Some(done) => done,
+        // Stopped while the snapshot was being completed: it is complete, report it.
+        None if !writer.set_status(id, Status::Interrupted).await? => Ok(()),
+        None => {
+            writer.close().await;
+            eprintln!("whohosts: interrupted; snapshot {id} kept: run the same command again to continue it");
+            return Ok((i32::from(EXIT_INTERRUPTED), None));
+        }
     };
     writer.close().await;
     done?;

@@ -65,7 +65,7 @@ pub fn run(conn: &Connection, rule: &Rule) -> rusqlite::Result<Pruned> {
     tx.commit()?;
     Ok(Pruned {
         snapshots: ids.len(),
-        accounts: before.0 - after.0,
-        instances: before.1 - after.1,
+        accounts: before.0.saturating_sub(after.0),
+        instances: before.1.saturating_sub(after.1),
     })
 }

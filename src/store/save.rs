@@ -5,7 +5,9 @@
 //! of the snapshot), and an account's state is stored once per distinct content: a repeat
 //! snapshot of an unchanged world adds only its edges, lists, seeds and per-instance rows.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 use rusqlite::{params, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
@@ -27,7 +29,9 @@ pub struct Keys<'t> {
     tx: &'t Transaction<'t>,
     instances: HashMap<String, i64>,
     accounts: HashMap<(String, String, i64), i64>,
-    states: HashMap<(i64, i64), i64>,
+    /// Account states met so far, by a (keyed, in-memory) hash of identity and state.
+    seen: HashMap<u64, i64>,
+    hasher: RandomState,
 }
 
 impl<'t> Keys<'t> {
@@ -36,7 +40,8 @@ impl<'t> Keys<'t> {
             tx,
             instances: HashMap::new(),
             accounts: HashMap::new(),
-            states: HashMap::new(),
+            seen: HashMap::new(),
+            hasher: RandomState::new(),
         }
     }
 
@@ -96,11 +101,24 @@ impl<'t> Keys<'t> {
 
     /// The key of `account` as seen now (identity and state), inserting what is new.
     pub fn state(&mut self, a: &Account) -> rusqlite::Result<i64> {
-        let account = self.account(a)?;
-        let digest = state_digest(a);
-        if let Some(id) = self.states.get(&(account, digest)) {
+        let whole = self.hasher.hash_one((
+            (&a.actor_uri, &a.handle, a.server.as_ref().map(|s| s.as_str())),
+            (&a.display_name, &a.moved_to, &a.fetch_error, &a.last_status_at),
+            (
+                a.bot,
+                a.discoverable,
+                a.indexable,
+                a.noindex,
+                a.hide_collections,
+                a.nobot_tag,
+            ),
+            (a.followers_count, a.following_count),
+        ));
+        if let Some(id) = self.seen.get(&whole) {
             return Ok(*id);
         }
+        let account = self.account(a)?;
+        let digest = state_digest(a);
         let found = self
             .tx
             .prepare_cached(sql::STATE_GET)?
@@ -130,25 +148,53 @@ impl<'t> Keys<'t> {
                 self.tx.last_insert_rowid()
             }
         };
-        self.states.insert((account, digest), id);
+        self.seen.insert(whole, id);
         Ok(id)
     }
 }
 
-/// A hash of everything an account state holds, to store each distinct state once.
+fn put_str(h: &mut Sha256, v: Option<&str>) {
+    match v {
+        None => h.update([0]),
+        Some(s) => {
+            h.update([1]);
+            h.update((s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
+        }
+    }
+}
+
+fn put_num(h: &mut Sha256, v: Option<u64>) {
+    match v {
+        None => h.update([0]),
+        Some(n) => {
+            h.update([1]);
+            h.update(n.to_le_bytes());
+        }
+    }
+}
+
+/// A hash of everything an account state holds, to store each distinct state once. The
+/// encoding is fixed: states stored by earlier runs are found again.
 fn state_digest(a: &Account) -> i64 {
-    let fields = (
-        &a.display_name,
+    let mut h = Sha256::new();
+    put_str(&mut h, a.display_name.as_deref());
+    put_str(&mut h, a.moved_to.as_deref());
+    put_str(&mut h, a.fetch_error.as_deref());
+    put_str(&mut h, a.last_status_at.as_deref());
+    for flag in [
         a.bot,
-        &a.moved_to,
-        (a.discoverable, a.indexable, a.noindex, a.hide_collections),
-        (a.followers_count, a.following_count),
-        a.nobot_tag,
-        &a.fetch_error,
-        &a.last_status_at,
-    );
-    let bytes = serde_json::to_vec(&fields).expect("plain fields serialise");
-    let hash = Sha256::digest(&bytes);
+        a.discoverable,
+        a.indexable,
+        a.noindex,
+        a.hide_collections,
+        Some(a.nobot_tag),
+    ] {
+        put_num(&mut h, flag.map(u64::from));
+    }
+    put_num(&mut h, a.followers_count);
+    put_num(&mut h, a.following_count);
+    let hash = h.finalize();
     let mut first = [0u8; 8];
     first.copy_from_slice(&hash[..8]);
     i64::from_le_bytes(first)
@@ -225,11 +271,11 @@ fn list_rows(keys: &mut Keys<'_>, id: i64, seed: i64, l: &FollowList) -> rusqlit
         l.pages
     ])?;
     let list = keys.tx.last_insert_rowid();
+    let tx = keys.tx;
+    let mut put = tx.prepare_cached(sql::FOLLOW_PUT)?;
     for (position, a) in l.accounts.iter().enumerate() {
         let state = keys.state(a)?;
-        keys.tx
-            .prepare_cached(sql::FOLLOW_PUT)?
-            .execute(params![list, position as i64, state])?;
+        put.execute(params![list, position as i64, state])?;
     }
     Ok(())
 }

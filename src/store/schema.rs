@@ -100,6 +100,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Up to 64 MiB of page cache, so a large snapshot's transaction does not spill to disk.
+    conn.pragma_update(None, "cache_size", -65_536)?;
     Ok(())
 }
 

@@ -88,3 +88,5 @@ pub const METRIC_SUMMARY_OF: &str = include_str!("sql/metric_summary_of.sql");
 pub const METRIC_BUCKET_OF: &str = include_str!("sql/metric_bucket_of.sql");
 /// `src/store/sql/metric_apart_of.sql`
 pub const METRIC_APART_OF: &str = include_str!("sql/metric_apart_of.sql");
+/// `src/store/sql/snapshot_resume.sql`
+pub const SNAPSHOT_RESUME: &str = include_str!("sql/snapshot_resume.sql");

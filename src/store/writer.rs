@@ -60,7 +60,7 @@ pub(super) enum Command {
     Begin(Box<Begin>, oneshot::Sender<Result<Begun>>),
     Journal(Box<journal::Entry>),
     Complete(i64, Box<Snapshot>, oneshot::Sender<Result<()>>),
-    Status(i64, Status, String, oneshot::Sender<Result<()>>),
+    Status(i64, Status, String, oneshot::Sender<Result<bool>>),
     Prune(prune::Rule, oneshot::Sender<Result<prune::Pruned>>),
     Close(oneshot::Sender<()>),
 }
@@ -110,11 +110,12 @@ impl Writer {
         self.ask(|r| Command::Complete(id, Box::new(snapshot), r)).await?
     }
 
-    /// Mark snapshot `id` interrupted or failed (after every write sent before).
+    /// Mark snapshot `id` interrupted or failed (after every write sent before), if it is
+    /// still running; `false` when it was not (it completed first).
     ///
     /// # Errors
     /// SQLite errors.
-    pub async fn set_status(&self, id: i64, status: Status) -> Result<()> {
+    pub async fn set_status(&self, id: i64, status: Status) -> Result<bool> {
         let now = crate::crawl::now_rfc3339();
         self.ask(|r| Command::Status(id, status, now, r)).await?
     }
@@ -164,7 +165,7 @@ fn run(conn: Connection, path: PathBuf, mut rx: mpsc::Receiver<Command>) {
             }
             Command::Status(id, status, now, reply) => {
                 let done = conn.execute(sql::SNAPSHOT_STATUS, params![id, status.as_str(), now]);
-                let _ = reply.send(done.map(|_| ()).map_err(|e| Error::sqlite(&path, e)));
+                let _ = reply.send(done.map(|n| n == 1).map_err(|e| Error::sqlite(&path, e)));
             }
             Command::Prune(rule, reply) => {
                 let _ = reply.send(prune::run(&conn, &rule).map_err(|e| Error::sqlite(&path, e)));
@@ -206,10 +207,7 @@ fn begin(conn: &Connection, b: &Begin) -> std::result::Result<Begun, Failed> {
     };
     match (earlier, b.resume) {
         (Some(id), _) => {
-            conn.execute(
-                sql::SNAPSHOT_STATUS,
-                params![id, Status::Running.as_str(), None::<String>],
-            )?;
+            conn.execute(sql::SNAPSHOT_RESUME, [id])?;
             Ok(Begun {
                 id,
                 resumed: true,
@@ -234,36 +232,47 @@ fn begin(conn: &Connection, b: &Begin) -> std::result::Result<Begun, Failed> {
 }
 
 fn complete(conn: &Connection, id: i64, snap: &Snapshot) -> std::result::Result<(), Failed> {
-    let tx = conn.unchecked_transaction()?;
-    {
-        let mut keys = save::Keys::new(&tx);
-        save::snapshot_rows(&mut keys, id, snap)?;
-        let database = snap
-            .attribution
-            .database
-            .as_ref()
-            .map(|d| save::asn_database(&tx, d))
-            .transpose()?;
-        let policy = serde_json::to_value(snap.attribution.address_policy).ok();
-        let changed = tx.execute(
-            sql::SNAPSHOT_COMPLETE,
-            params![
-                id,
-                snap.crawl.finished_at,
-                snap.crawl.tool,
-                policy.as_ref().and_then(|v| v.as_str()),
-                snap.attribution.online_fallback,
-                database,
-                save::u64_sql(snap.crawl.requests),
-                save::u64_sql(snap.crawl.retries)
-            ],
-        )?;
-        if changed != 1 {
-            return Err(Failed::Store(format!("snapshot {id} is not running: not completed")));
-        }
-        super::metrics::save(&tx, id, &crate::metrics::compute(snap))?;
+    // The metrics are computed on a second core while the rows are written.
+    std::thread::scope(|scope| {
+        let metrics = scope.spawn(|| crate::metrics::compute(snap));
+        let tx = conn.unchecked_transaction()?;
+        write_complete(&tx, id, snap)?;
+        let metrics = metrics
+            .join()
+            .map_err(|_| Failed::Store(format!("snapshot {id}: computing its metrics failed")))?;
+        super::metrics::save(&tx, id, &metrics)?;
         tx.execute(sql::JOURNAL_DELETE, [id])?;
+        tx.commit()?;
+        Ok(())
+    })
+}
+
+/// The rows of `snap` and the snapshot's completion, inside `tx`.
+fn write_complete(tx: &rusqlite::Transaction<'_>, id: i64, snap: &Snapshot) -> std::result::Result<(), Failed> {
+    let mut keys = save::Keys::new(tx);
+    save::snapshot_rows(&mut keys, id, snap)?;
+    let source = &snap.attribution;
+    let database = source
+        .database
+        .as_ref()
+        .map(|d| save::asn_database(tx, d))
+        .transpose()?;
+    let policy = serde_json::to_value(source.address_policy).ok();
+    let changed = tx.execute(
+        sql::SNAPSHOT_COMPLETE,
+        params![
+            id,
+            snap.crawl.finished_at,
+            snap.crawl.tool,
+            policy.as_ref().and_then(|v| v.as_str()),
+            source.online_fallback,
+            database,
+            save::u64_sql(snap.crawl.requests),
+            save::u64_sql(snap.crawl.retries)
+        ],
+    )?;
+    if changed != 1 {
+        return Err(Failed::Store(format!("snapshot {id} is not running: not completed")));
     }
-    tx.commit()?;
     Ok(())
 }

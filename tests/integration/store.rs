@@ -260,3 +260,69 @@ fn prune_deletes_old_snapshots_and_keeps_shared_accounts() {
     let report = env.cmd().arg("--db").arg(&db).arg("report").output().unwrap();
     assert_eq!(report.status.code(), Some(0));
 }
+
+fn bare() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("whohosts").unwrap();
+    c.env_remove("WHOHOSTS_CONFIG")
+        .env_remove("WHOHOSTS_DB")
+        .env_remove("WHOHOSTS_TOKEN")
+        .env("HOME", "/nonexistent")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME");
+    c.timeout(std::time::Duration::from_secs(120));
+    c
+}
+
+#[test]
+fn the_database_is_the_flag_then_the_environment_then_config_then_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let with_db = d.join("with.toml");
+    let data = d.join("data");
+    std::fs::write(
+        &with_db,
+        format!("data_dir = {:?}\ndatabase = {:?}\n", data, d.join("config.db")),
+    )
+    .unwrap();
+    let without_db = d.join("without.toml");
+    std::fs::write(&without_db, format!("data_dir = {:?}\n", data)).unwrap();
+    let run = |config: &Path, env: Option<&str>, flag: Option<&str>| {
+        let mut c = bare();
+        c.arg("--config").arg(config);
+        if let Some(e) = env {
+            c.env("WHOHOSTS_DB", d.join(e));
+        }
+        if let Some(f) = flag {
+            c.arg("--db").arg(d.join(f));
+        }
+        assert_eq!(c.arg("snapshots").output().unwrap().status.code(), Some(0));
+    };
+    run(&without_db, None, None);
+    assert!(data.join("whohosts.db").is_file());
+    run(&with_db, None, None);
+    assert!(d.join("config.db").is_file());
+    run(&with_db, Some("env.db"), None);
+    assert!(d.join("env.db").is_file());
+    run(&with_db, Some("env2.db"), Some("flag.db"));
+    assert!(d.join("flag.db").is_file());
+    assert!(!d.join("env2.db").exists());
+}
+
+#[test]
+fn demo_stores_into_the_database_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let demo = bare()
+        .arg("--db")
+        .arg(&db)
+        .args(["--quiet", "demo", "--size", "15"])
+        .output()
+        .unwrap();
+    assert_eq!(demo.status.code(), Some(0), "{}", String::from_utf8_lossy(&demo.stderr));
+    let report = bare().arg("--db").arg(&db).arg("report").output().unwrap();
+    let demo_text = String::from_utf8(demo.stdout).unwrap();
+    // The demo prints a line about the simulator and a blank line, then the stored report.
+    let body = demo_text.splitn(3, '\n').nth(2).unwrap();
+    assert!(body.contains("By hosting organisations"), "{body}");
+    assert_eq!(String::from_utf8(report.stdout).unwrap(), body);
+}

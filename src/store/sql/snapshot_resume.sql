@@ -1,0 +1,1 @@
+UPDATE snapshot SET status = 'running', finished_at = NULL WHERE id = ?1
