@@ -102,6 +102,9 @@ pub enum ReportFormat {
     Json,
 }
 
+/// The most weeks of changes `--weeks` generates.
+pub const MAX_WEEKS: u32 = 520;
+
 /// Which simulated world to serve (`demo`, `sim`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct WorldArgs {
@@ -129,8 +132,14 @@ impl WorldArgs {
         match &self.world {
             Some(p) => crate::sim::world::World::load(p),
             None => {
+                let weeks = self.weeks.unwrap_or(0);
+                if weeks > MAX_WEEKS {
+                    return Err(Error::World(format!(
+                        "--weeks {weeks}: at most {MAX_WEEKS} weeks (ten years) are generated"
+                    )));
+                }
                 let mut w = crate::sim::generate::generate(self.seed, self.size);
-                crate::sim::generate::add_weeks(&mut w, self.seed, self.weeks.unwrap_or(0));
+                crate::sim::generate::add_weeks(&mut w, self.seed, weeks);
                 Ok(w)
             }
         }

@@ -149,7 +149,8 @@ fn add_variety_seeds(rng: &mut fastrand::Rng, instances: &[Instance], accounts: 
 }
 
 /// Add `weeks` weeks of plausible changes to a generated world, the same for the same
-/// `seed`. Each week one or two accounts `demo` follows move (mostly to the flagship), one
+/// `seed`. Each week one or two accounts `demo` follows move (mostly to the flagship; the
+/// other seeds that follow them keep following the old account, which shows `moved`), one
 /// instance migrates to another provider, one dies (NXDOMAIN in odd weeks, connection refused
 /// in even ones) and one appears with a few accounts `demo` starts following; in even weeks an
 /// instance moves behind a CDN (Cloudflare, or Fastly by CNAME); in week 3 the Misskey seed
@@ -252,9 +253,34 @@ fn plan_moves(rng: &mut fastrand::Rng, w: &World) -> Vec<Move> {
         .filter(|a| a.moved_to.is_none() && !a.handle.ends_with("@flagship.example"))
         .filter(|a| live.iter().any(|i| a.handle.ends_with(&format!("@{}", i.domain))))
         .collect();
+    // Other seeds with visible lists: their servers ignore Moves, so they keep following the
+    // old account, which then shows where it went. The first move prefers an account one
+    // of them follows.
+    let others: Vec<&AccountSpec> = w
+        .accounts
+        .iter()
+        .filter(|a| a.handle.starts_with("demo-") && !a.hide_collections)
+        .collect();
+    let stay = |h: &str| -> Vec<String> {
+        others
+            .iter()
+            .filter(|o| o.follows.iter().any(|f| f == h))
+            .map(|o| o.handle.clone())
+            .collect()
+    };
+    let shared: Vec<&AccountSpec> = movable
+        .iter()
+        .copied()
+        .filter(|a| !stay(&a.handle).is_empty())
+        .collect();
     let mut moves: Vec<Move> = vec![];
-    for _ in 0..1 + rng.usize(0..2) {
-        let Some(a) = movable.get(rng.usize(0..movable.len().max(1))) else {
+    for n in 0..1 + rng.usize(0..2) {
+        let from_pool = if n == 0 && !shared.is_empty() {
+            &shared
+        } else {
+            &movable
+        };
+        let Some(a) = from_pool.get(rng.usize(0..from_pool.len().max(1))) else {
             break;
         };
         let Some((user, from)) = a.handle.split_once('@') else {
@@ -268,7 +294,7 @@ fn plan_moves(rng: &mut fastrand::Rng, w: &World) -> Vec<Move> {
             moves.push(Move {
                 account: a.handle.clone(),
                 to: format!("{user}_{}@{target}", label(from)),
-                stay: vec![],
+                stay: stay(&a.handle),
             });
         }
     }

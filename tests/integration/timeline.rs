@@ -118,4 +118,15 @@ fn sim_refuses_a_week_the_world_does_not_have() {
         String::from_utf8_lossy(&out.stderr),
         "whohosts: world has weeks 0 to 2, not week 9\n"
     );
+    let out = assert_cmd::Command::cargo_bin("whohosts")
+        .unwrap()
+        .args(["sim", "--weeks", "600"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: world --weeks 600: at most 520 weeks (ten years) are generated\n"
+    );
 }
