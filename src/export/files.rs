@@ -217,3 +217,87 @@ fn write_column(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::table::{field, required};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    fn sample() -> Table {
+        let mut t = Table::new(
+            "t",
+            "test",
+            vec![
+                required("id", Kind::Integer, ""),
+                field("text", Kind::String, ""),
+                field("x", Kind::Number, ""),
+                field("ok", Kind::Boolean, ""),
+                field("at", Kind::Datetime, ""),
+            ],
+            &["id"],
+        );
+        let hostile = "a \"quoted\", line\nbreak, é ✓ and a trailing space ";
+        t.push(vec![
+            1.into(),
+            hostile.into(),
+            0.1.into(),
+            true.into(),
+            "2026-11-22T00:22:02Z".into(),
+        ]);
+        t.push(vec![2.into(), Value::Null, Value::Null, Value::Null, Value::Null]);
+        t.push(vec![3.into(), "=1+1".into(), 2e-7.into(), false.into(), Value::Null]);
+        t
+    }
+
+    #[test]
+    fn csv_round_trips_hostile_text_and_exact_floats() {
+        let mut bytes = vec![];
+        write_csv(&sample(), &mut bytes).unwrap();
+        let mut r = csv::Reader::from_reader(&bytes[..]);
+        assert_eq!(r.headers().unwrap(), vec!["id", "text", "x", "ok", "at"]);
+        let rows: Vec<Vec<String>> = r
+            .records()
+            .map(|x| x.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        assert_eq!(rows[0][1], "a \"quoted\", line\nbreak, é ✓ and a trailing space ");
+        assert_eq!(rows[0][2].parse::<f64>().unwrap(), 0.1);
+        assert_eq!(rows[1], ["2", "", "", "", ""]);
+        assert_eq!(rows[2][2], "0.0000002", "no exponent notation");
+        assert_eq!((rows[0][3].as_str(), rows[2][3].as_str()), ("true", "false"));
+    }
+
+    #[test]
+    fn parquet_round_trips_types_and_nulls() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        parquet_file(&sample(), &path).unwrap();
+        let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let rows: Vec<String> = reader
+            .get_row_iter(None)
+            .unwrap()
+            .map(|r| r.unwrap().to_string())
+            .collect();
+        assert_eq!(rows.len(), 3);
+        assert!(
+            rows[0].contains("id: 1") && rows[0].contains("x: 0.1") && rows[0].contains("ok: true"),
+            "{}",
+            rows[0]
+        );
+        assert!(rows[0].contains("2026-11-22 00:22:02"), "{}", rows[0]);
+        assert_eq!(rows[1], "{id: 2, text: null, x: null, ok: null, at: null}");
+    }
+
+    #[test]
+    fn a_null_in_a_required_column_is_refused() {
+        let mut t = sample();
+        t.push(vec![Value::Null, Value::Null, Value::Null, Value::Null, Value::Null]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let err = parquet_file(&t, &path).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!("export: cannot write {}: null in required column t.id", path.display())
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! What an export may show of a snapshot: pseudonyms instead of identities, small instances
 //! generalised to their AS, opted-out accounts only in counts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::pseudonym::Pseudonymiser;
 use super::table::Value;
@@ -20,7 +20,9 @@ pub fn small_in(asn: u32) -> String {
 pub struct Privacy<'a> {
     keys: &'a Pseudonymiser,
     include_handles: bool,
-    /// Small instance host → its generalised name.
+    /// Hosts with at least the minimum of NodeInfo users: shown as they are.
+    large: BTreeSet<String>,
+    /// Every other host the snapshot attributed → its generalised name.
     small: BTreeMap<String, String>,
 }
 
@@ -28,37 +30,44 @@ impl<'a> Privacy<'a> {
     /// The view of `snapshot`: instances with fewer than `min_users` NodeInfo users, or of
     /// unknown size, are small.
     pub fn new(keys: &'a Pseudonymiser, include_handles: bool, min_users: u64, snapshot: &Snapshot) -> Privacy<'a> {
-        let mut hosts: Vec<String> = snapshot.crawl.instances.keys().map(|h| h.to_string()).collect();
-        hosts.extend(snapshot.hosts.keys().cloned());
-        let small = hosts
-            .into_iter()
-            .filter(|h| {
-                let users = snapshot
-                    .crawl
-                    .instances
-                    .get(&crate::handle::InstanceHost::new(h))
-                    .and_then(|r| r.nodeinfo.as_ref())
-                    .and_then(|n| n.users_total);
-                users.is_none_or(|u| u < min_users)
+        let large = snapshot
+            .crawl
+            .instances
+            .iter()
+            .filter(|(_, r)| {
+                r.nodeinfo
+                    .as_ref()
+                    .and_then(|n| n.users_total)
+                    .is_some_and(|u| u >= min_users)
             })
+            .map(|(h, _)| h.to_string())
+            .collect::<BTreeSet<String>>();
+        let small = snapshot
+            .hosts
+            .keys()
+            .filter(|h| !large.contains(*h))
             .map(|h| {
-                let bucket = as_of(snapshot, &h).map_or_else(|| SMALL_UNKNOWN_AS.to_string(), small_in);
-                (h, bucket)
+                let bucket = as_of(snapshot, h).map_or_else(|| SMALL_UNKNOWN_AS.to_string(), small_in);
+                (h.clone(), bucket)
             })
             .collect();
         Privacy {
             keys,
             include_handles,
+            large,
             small,
         }
     }
 
-    /// How `host` appears: itself, or its generalised bucket when small (unknown hosts are
-    /// small: their size is unknown).
+    /// How `host` appears: itself when large, else its generalised bucket (a host of unknown
+    /// size or AS is `small instance, AS unknown`).
     pub fn instance(&self, host: &str) -> String {
+        if self.large.contains(host) {
+            return host.to_string();
+        }
         match self.small.get(host) {
             Some(bucket) => bucket.clone(),
-            None => host.to_string(),
+            None => SMALL_UNKNOWN_AS.to_string(),
         }
     }
 
@@ -69,12 +78,7 @@ impl<'a> Privacy<'a> {
 
     /// Whether `host` is generalised.
     pub fn is_small(&self, host: &str) -> bool {
-        self.small.contains_key(host)
-    }
-
-    /// Small hosts (the names an export must never contain).
-    pub fn small_hosts(&self) -> impl Iterator<Item = &String> {
-        self.small.keys()
+        !self.large.contains(host)
     }
 
     /// The pseudonym of an account identity (actor URI, else handle).
