@@ -18,8 +18,8 @@ struct Seen<'s> {
     opted_out: bool,
 }
 
-/// The distinct accounts of a snapshot, by identity.
-struct Accounts<'s>(BTreeMap<String, Seen<'s>>);
+/// The distinct accounts of a snapshot, by identity (`.0`), and identity by handle (`.1`).
+struct Accounts<'s>(BTreeMap<String, Seen<'s>>, BTreeMap<String, String>);
 
 impl<'s> Accounts<'s> {
     fn of(snapshot: &'s Snapshot) -> Accounts<'s> {
@@ -34,19 +34,22 @@ impl<'s> Accounts<'s> {
             seen.server = seen.server.take().or_else(|| a.server.as_ref().map(|s| s.to_string()));
             seen.opted_out |= !a.may_expand();
         }
-        Accounts(map)
+        let by_handle = map
+            .iter()
+            .filter_map(|(id, s)| Some((normal_handle(s.first.handle.as_deref()?), id.clone())))
+            .collect();
+        Accounts(map, by_handle)
     }
 
     /// The identity `reference` (an actor URI or a handle, as `moved_to` holds) names:
     /// that of the account with this URI or handle when the snapshot has it.
     fn resolve(&self, reference: &str) -> String {
+        if self.0.contains_key(reference) {
+            return reference.to_string();
+        }
         let handle = normal_handle(reference);
-        let found = self
-            .0
-            .iter()
-            .find(|(id, s)| *id == reference || s.first.handle.as_deref().map(normal_handle).as_ref() == Some(&handle));
-        match found {
-            Some((id, _)) => id.clone(),
+        match self.1.get(&handle) {
+            Some(id) => id.clone(),
             None if reference.contains("://") => reference.to_string(),
             None => handle,
         }
