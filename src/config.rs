@@ -81,6 +81,28 @@ pub struct Config {
     pub crawl: Crawl,
     /// How hosts are turned into organisations.
     pub attribution: Attribution,
+    /// Research exports.
+    pub export: Export,
+}
+
+/// Research export settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Export {
+    /// Instances with fewer NodeInfo users than this (or no known size) are generalised to
+    /// "small instance in ASn" in exports.
+    pub min_instance_users: u64,
+}
+
+/// Default of `export.min_instance_users`.
+pub const DEFAULT_MIN_INSTANCE_USERS: u64 = 10;
+
+impl Default for Export {
+    fn default() -> Self {
+        Export {
+            min_instance_users: DEFAULT_MIN_INSTANCE_USERS,
+        }
+    }
 }
 
 /// HTTP client settings.
@@ -265,6 +287,7 @@ impl Default for Config {
             dns: Dns::default(),
             crawl: Crawl::default(),
             attribution: Attribution::default(),
+            export: Export::default(),
         }
     }
 }
@@ -436,6 +459,10 @@ impl Config {
         check_count("network.host_concurrency", net.host_concurrency)?;
         check_count("crawl.max_accounts", self.crawl.max_accounts)?;
         check_count("crawl.max_pages", self.crawl.max_pages as usize)?;
+        check_count(
+            "export.min_instance_users",
+            usize::try_from(self.export.min_instance_users).unwrap_or(usize::MAX),
+        )?;
         self.rate_limit.validate("rate_limit")?;
         for (host, o) in &self.hosts {
             check_host_key(host)?;

@@ -137,6 +137,10 @@ pub enum Error {
     /// A snapshot-store request that cannot be met (no such snapshot, the writer stopped).
     #[error("{0}")]
     Store(String),
+
+    /// An export that cannot be made as asked (unknown snapshot, output in the way, bad key).
+    #[error("export: {0}")]
+    Export(String),
 }
 
 /// Exit code: another whohosts holds the database.
@@ -181,6 +185,7 @@ impl Error {
             Error::Sqlite { .. } | Error::NotOurDatabase { .. } | Error::NewerDatabase { .. } => "database",
             Error::Locked { .. } => "locked",
             Error::Store(_) => "store",
+            Error::Export(_) => "export",
             Error::Again(e) => e.kind(),
         }
     }

@@ -17,6 +17,7 @@
 //! - [`store`]: every crawl kept as a snapshot in SQLite (one writer, resumable, locked);
 //!   [`pipeline`]: crawl → attribute → store, the one path `crawl`, `demo`, benchmarks and
 //!   tests take.
+//! - [`export`]: stored snapshots as pseudonymised research files (CSV/Parquet + Data Package).
 //! - [`cli`]: the subcommands, one file each; `main.rs` only wires them up.
 //! - [`sim`]: the simulated fediverse (HTTP + DNS on loopback) used by tests, benchmarks and
 //!   `whohosts demo`.
@@ -31,6 +32,7 @@ pub mod config;
 pub mod crawl;
 pub mod dns;
 pub mod error;
+pub mod export;
 pub mod fanout;
 pub mod handle;
 pub mod http;

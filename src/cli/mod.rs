@@ -8,6 +8,7 @@ pub mod asn_db;
 pub mod crawl;
 pub mod demo;
 pub mod diff;
+pub mod export;
 pub mod logging;
 pub mod lookup;
 pub mod output;
@@ -90,6 +91,8 @@ pub enum Command {
     Prune(prune::Args),
     /// Run a trend query over the stored snapshots (see --list)
     Query(query::Args),
+    /// Export snapshots as pseudonymised research files (CSV or Parquet + Data Package)
+    Export(export::Args),
 }
 
 /// Output formats of `lookup`.
@@ -357,6 +360,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Diff(args) => diff::run(&config, args, db),
         Command::Prune(args) => prune::run(&config, args, db).await,
         Command::Query(args) => query::run(&config, args, db),
+        Command::Export(args) => export::run(&config, args, db, cli.quiet),
         Command::Lookup(args) => lookup::run(config, args, cli.quiet).await,
         Command::AsnDb(cmd) => asn_db::run(config, cmd).await,
         Command::Sim(args) => sim::run(args).await,

@@ -1,0 +1,82 @@
+//! `whohosts export`: stored snapshots as a research export (see [`crate::export`]).
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::export::{self, pseudonym::Pseudonymiser, Format, Options};
+use crate::store::{self, Store};
+
+/// `export` arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Snapshot ids to export [default: every complete snapshot]
+    #[arg(value_name = "SNAPSHOT")]
+    pub snapshots: Vec<i64>,
+    /// Output directory, or a file ending in .tar.gz
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// File format of the tables
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
+    /// Only snapshots started on or after this day (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Gzip the CSV files (.csv.gz)
+    #[arg(long)]
+    pub gzip: bool,
+    /// Replace an existing output directory or .tar.gz
+    #[arg(long)]
+    pub force: bool,
+    /// Export handles, actor URIs and display names instead of pseudonyms (identifies people)
+    #[arg(long)]
+    pub include_handles: bool,
+}
+
+/// Run `export`; prints one line saying what was written.
+///
+/// # Errors
+/// [`crate::Error::Export`] for bad input; database and I/O errors.
+pub fn run(config: &Config, args: Args, db: Option<&Path>, quiet: bool) -> Result<i32> {
+    let since = args.since.as_deref().map(export::parse_since).transpose()?;
+    let path = store::database_path(db, config);
+    if !path.exists() {
+        return Err(crate::Error::Export(format!(
+            "no database at {}: crawl something first",
+            path.display()
+        )));
+    }
+    let store = Store::open(&path)?;
+    let keys = Pseudonymiser::of_data_dir(&config.data_dir())?;
+    let options = Options {
+        snapshots: args.snapshots,
+        since,
+        format: args.format,
+        gzip: args.gzip,
+        force: args.force,
+        include_handles: args.include_handles,
+        min_instance_users: config.export.min_instance_users,
+        out: args.out,
+    };
+    let m = export::export(&store, &keys, &options)?;
+    if !quiet {
+        let ids: Vec<String> = m.snapshots.iter().map(|i| i.to_string()).collect();
+        let who = if m.include_handles {
+            "handles included".to_string()
+        } else {
+            format!("pseudonymised ({}-bit HMAC-SHA256)", export::pseudonym::PSEUDONYM_BITS)
+        };
+        super::print(&format!(
+            "Exported snapshot{} {} to {} ({}, {who}).\n",
+            if ids.len() == 1 { "" } else { "s" },
+            ids.join(", "),
+            options.out.display(),
+            match (m.format, m.gzip) {
+                (Format::Csv, false) => "CSV",
+                (Format::Csv, true) => "gzipped CSV",
+                (Format::Parquet, _) => "Parquet",
+            }
+        ))?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,261 @@
+//! Research exports: stored snapshots as pseudonymised, documented files that DuckDB,
+//! pandas, R or Spark read as they are.
+//!
+//! # Architecture
+//! - [`tables`] is the data dictionary (every table, field, type, description and key);
+//!   [`table`] the shape every writer reads.
+//! - [`privacy`] decides what a snapshot may show: [`pseudonym`] keyed HMAC pseudonyms, small
+//!   instances generalised to their AS, opted-out accounts only in counts.
+//! - [`rows`] fills the tables from a stored [`Snapshot`]; [`measures`] adds its stored
+//!   metrics (the instance level re-bucketed after generalisation).
+//! - [`files`] writes CSV (gzip or not) or Parquet; [`package`] and [`describe`] write
+//!   `datapackage.json` and the README.md data dictionary; [`output`] puts it all in place
+//!   atomically (a directory or a `.tar.gz`).
+
+pub mod describe;
+pub mod files;
+pub mod measures;
+pub mod output;
+pub mod package;
+pub mod privacy;
+pub mod pseudonym;
+pub mod rows;
+pub mod table;
+pub mod tables;
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::report::Snapshot;
+use crate::store::{SnapshotInfo, Store};
+use privacy::Privacy;
+use pseudonym::Pseudonymiser;
+use table::{count, Table, Value};
+
+/// File format of the tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+/// What to export, and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Snapshot ids; empty = every complete snapshot.
+    pub snapshots: Vec<i64>,
+    /// Only snapshots started on or after this day (`YYYY-MM-DD`).
+    pub since: Option<String>,
+    pub format: Format,
+    /// Gzip the CSV files.
+    pub gzip: bool,
+    /// Replace an existing output.
+    pub force: bool,
+    pub include_handles: bool,
+    pub min_instance_users: u64,
+    /// A directory, or a `.tar.gz`.
+    pub out: PathBuf,
+}
+
+/// What the package says about itself.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub tool: String,
+    pub created: String,
+    pub snapshots: Vec<i64>,
+    pub format: Format,
+    pub gzip: bool,
+    pub include_handles: bool,
+    pub min_instance_users: u64,
+    /// The ASN databases used, for `sources`.
+    pub sources: Vec<String>,
+    pub method: String,
+    pub population: String,
+}
+
+/// The tables being filled.
+pub struct Tables(Vec<Table>);
+
+impl Tables {
+    /// Table `name` (one of [`tables::all`]).
+    pub fn get(&mut self, name: &str) -> &mut Table {
+        let i = self.0.iter().position(|t| t.name == name);
+        // Names are the constants of tables.rs, all present: a miss is a bug in this module.
+        let i = i.expect("every table name used is one of tables::all()");
+        &mut self.0[i]
+    }
+
+    /// The filled tables.
+    pub fn into_vec(self) -> Vec<Table> {
+        self.0
+    }
+}
+
+/// The last path component of `text` (a database path must not reveal the exporter's home).
+pub fn file_name_only(text: &str) -> String {
+    text.rsplit('/').next().unwrap_or(text).to_string()
+}
+
+/// Check a `--since` value: a `YYYY-MM-DD` day.
+///
+/// # Errors
+/// [`Error::Export`] naming the value.
+pub fn parse_since(text: &str) -> Result<String> {
+    let ok = text.len() == 10 && humantime::parse_rfc3339(&format!("{text}T00:00:00Z")).is_ok();
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(Error::Export(format!("--since {text:?} is not a date (YYYY-MM-DD)")))
+    }
+}
+
+/// The snapshots `options` asks for, oldest first.
+///
+/// # Errors
+/// [`Error::Export`] for an unknown or incomplete snapshot, or when none is left.
+pub fn select(store: &Store, options: &Options) -> Result<Vec<SnapshotInfo>> {
+    let all = store.list()?;
+    for id in &options.snapshots {
+        match all.iter().find(|s| s.id == *id) {
+            None => return Err(Error::Export(format!("no snapshot {id} in {}", store.path().display()))),
+            Some(s) if s.status != "complete" => {
+                return Err(Error::Export(format!(
+                    "snapshot {id} is {}, not complete: only complete snapshots are exported",
+                    s.status
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    let chosen: Vec<SnapshotInfo> = all
+        .into_iter()
+        .filter(|s| s.status == "complete")
+        .filter(|s| options.snapshots.is_empty() || options.snapshots.contains(&s.id))
+        .filter(|s| {
+            options
+                .since
+                .as_ref()
+                .is_none_or(|d| s.started_at.as_str() >= d.as_str())
+        })
+        .collect();
+    if chosen.is_empty() {
+        let since = options
+            .since
+            .as_ref()
+            .map(|d| format!(" started on or after {d}"))
+            .unwrap_or_default();
+        return Err(Error::Export(format!(
+            "no complete snapshot{since} in {}",
+            store.path().display()
+        )));
+    }
+    Ok(chosen)
+}
+
+fn snapshot_row(id: i64, info: &SnapshotInfo, snap: &Snapshot, omitted: usize) -> Vec<Value> {
+    let db = snap.attribution.database.as_ref();
+    vec![
+        id.into(),
+        info.kind.as_str().into(),
+        info.status.as_str().into(),
+        snap.crawl.started_at.as_str().into(),
+        snap.crawl.finished_at.as_str().into(),
+        snap.crawl.tool.as_str().into(),
+        serde_json::to_value(snap.attribution.address_policy)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .into(),
+        snap.attribution.online_fallback.into(),
+        db.map(|d| file_name_only(&d.file)).into(),
+        db.map(|d| d.format.clone()).into(),
+        db.map(|d| d.sha256.clone()).into(),
+        db.map(|d| d.date.clone()).into(),
+        db.map(|d| describe::licence(Some(&d.licence))).into(),
+        db.map_or(Value::Null, |d| count(d.ranges_v4)),
+        db.map_or(Value::Null, |d| count(d.ranges_v6)),
+        count(snap.crawl.requests),
+        count(snap.crawl.retries),
+        count(omitted),
+    ]
+}
+
+/// Build the tables and the manifest of `chosen`.
+///
+/// # Errors
+/// Store errors.
+pub fn build(
+    store: &Store,
+    keys: &Pseudonymiser,
+    options: &Options,
+    chosen: &[SnapshotInfo],
+) -> Result<(Vec<Table>, Manifest)> {
+    let mut tables = Tables(tables::all());
+    let mut loaded = vec![];
+    for info in chosen {
+        let snap = store.load(info.id)?;
+        let metrics = store.metrics(info.id)?;
+        let view = Privacy::new(keys, options.include_handles, options.min_instance_users, &snap);
+        let omitted = rows::add(&mut tables, info.id, &snap, &view);
+        measures::add(&mut tables, info.id, &metrics, &view);
+        tables
+            .get("snapshots")
+            .push(snapshot_row(info.id, info, &snap, omitted));
+        loaded.push((info.id, snap, metrics.population));
+    }
+    let snaps: Vec<(i64, &Snapshot)> = loaded.iter().map(|(i, s, _)| (*i, s)).collect();
+    let pops: Vec<(i64, &crate::metrics::Population)> = loaded.iter().map(|(i, _, p)| (*i, p)).collect();
+    let mut sources: Vec<String> = snaps
+        .iter()
+        .filter_map(|(_, s)| s.attribution.database.as_ref())
+        .map(|d| format!("{} ({}, sha256 {})", file_name_only(&d.file), d.format, d.sha256))
+        .collect();
+    sources.dedup();
+    let manifest = Manifest {
+        tool: format!("whohosts {}", env!("CARGO_PKG_VERSION")),
+        created: crate::crawl::now_rfc3339(),
+        snapshots: chosen.iter().map(|s| s.id).collect(),
+        format: options.format,
+        gzip: options.gzip && options.format == Format::Csv,
+        include_handles: options.include_handles,
+        min_instance_users: options.min_instance_users,
+        sources,
+        method: describe::method(&snaps),
+        population: describe::population(&pops),
+    };
+    Ok((tables.into_vec(), manifest))
+}
+
+/// Write `tables` and their description into `staging`.
+///
+/// # Errors
+/// [`Error::Io`] or [`Error::Export`] naming the file.
+pub fn write(staging: &output::Staging, tables: &[Table], m: &Manifest) -> Result<()> {
+    for t in tables {
+        let path = staging.path(&package::file_name(t, m.format, m.gzip));
+        match m.format {
+            Format::Csv => files::csv_file(t, &path, m.gzip)?,
+            Format::Parquet => files::parquet_file(t, &path)?,
+        }
+    }
+    let json =
+        serde_json::to_string_pretty(&package::datapackage(tables, m)).map_err(|e| Error::Export(e.to_string()))?;
+    let put = |name: &str, text: &str| {
+        let p = staging.path(name);
+        std::fs::write(&p, text).map_err(|e| Error::io(p, e))
+    };
+    put("datapackage.json", &json)?;
+    put("README.md", &package::readme(tables, m))
+}
+
+/// Export from `store` as `options` say: select, check the target, build, write, put in place.
+///
+/// # Errors
+/// [`Error::Export`] for bad input (one line); I/O and store errors. Nothing is left behind.
+pub fn export(store: &Store, keys: &Pseudonymiser, options: &Options) -> Result<Manifest> {
+    let chosen = select(store, options)?;
+    let staging = output::Staging::prepare(&options.out, options.force)?;
+    let (tables, manifest) = build(store, keys, options, &chosen)?;
+    write(&staging, &tables, &manifest)?;
+    staging.commit()?;
+    Ok(manifest)
+}

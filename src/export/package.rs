@@ -1,0 +1,170 @@
+//! The description beside the data: `datapackage.json` (Frictionless Data Package v2, valid
+//! as v1 too) and a README.md data dictionary for people.
+
+use serde_json::{json, Value as Json};
+
+use super::pseudonym::PSEUDONYM_BITS;
+use super::table::Table;
+use super::{Format, Manifest};
+
+/// The file name of `table` in an export of `format`.
+pub fn file_name(table: &Table, format: Format, gzip: bool) -> String {
+    match (format, gzip) {
+        (Format::Parquet, _) => format!("{}.parquet", table.name),
+        (Format::Csv, false) => format!("{}.csv", table.name),
+        (Format::Csv, true) => format!("{}.csv.gz", table.name),
+    }
+}
+
+/// Values read as missing. Frictionless reads Parquet through pandas, which turns a null
+/// integer into NaN: `nan` is declared missing there (so a text cell `nan` would read as
+/// missing in frictionless only; DuckDB and pandas read the Parquet types).
+fn missing_values(format: Format) -> Json {
+    match format {
+        Format::Csv => json!([""]),
+        Format::Parquet => json!(["", "nan"]),
+    }
+}
+
+fn schema(t: &Table, format: Format) -> Json {
+    let fields: Vec<Json> = t
+        .fields
+        .iter()
+        .map(|f| {
+            let mut field = json!({
+                "name": f.name,
+                "type": f.kind.schema_name(),
+                "description": f.description,
+            });
+            if f.required {
+                field["constraints"] = json!({ "required": true });
+            }
+            field
+        })
+        .collect();
+    let foreign: Vec<Json> = t
+        .foreign_keys
+        .iter()
+        .map(|k| json!({ "fields": k.fields, "reference": { "resource": k.resource, "fields": k.reference } }))
+        .collect();
+    json!({
+        "fields": fields,
+        "missingValues": missing_values(format),
+        "primaryKey": t.primary_key,
+        "foreignKeys": foreign,
+    })
+}
+
+fn resource(t: &Table, m: &Manifest) -> Json {
+    let path = file_name(t, m.format, m.gzip);
+    let mut r = json!({
+        "name": t.name,
+        "type": "table",
+        "profile": "tabular-data-resource",
+        "path": path,
+        "description": t.description,
+        "schema": schema(t, m.format),
+    });
+    match m.format {
+        Format::Csv => {
+            r["format"] = json!("csv");
+            r["mediatype"] = json!("text/csv");
+            r["encoding"] = json!("utf-8");
+            r["dialect"] = json!({ "delimiter": ",", "header": true, "quoteChar": "\"", "doubleQuote": true });
+            if m.gzip {
+                r["compression"] = json!("gz");
+            }
+        }
+        Format::Parquet => {
+            r["format"] = json!("parquet");
+            r["mediatype"] = json!("application/vnd.apache.parquet");
+        }
+    }
+    r
+}
+
+/// The `datapackage.json` of an export.
+pub fn datapackage(tables: &[Table], m: &Manifest) -> Json {
+    json!({
+        "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
+        "profile": "tabular-data-package",
+        "name": "whohosts-export",
+        "title": "whohosts snapshots: who hosts the accounts a social graph follows",
+        "description": "Follow-list snapshots crawled by whohosts, pseudonymised; see README.md for the population and method.",
+        "version": "1.0.0",
+        "created": m.created,
+        "contributors": [{ "title": m.tool, "roles": ["creator"] }],
+        "sources": m.sources.iter().map(|s| json!({ "title": s })).collect::<Vec<_>>(),
+        "resources": tables.iter().map(|t| resource(t, m)).collect::<Vec<_>>(),
+        "whohosts": {
+            "tool": m.tool,
+            "snapshots": m.snapshots,
+            "include_handles": m.include_handles,
+            "pseudonyms": if m.include_handles { "none: handles, actor URIs and display names are included" } else { "HMAC-SHA256 under a key kept on the exporting machine" },
+            "pseudonym_bits": PSEUDONYM_BITS,
+            "min_instance_users": m.min_instance_users,
+        },
+    })
+}
+
+/// The README.md data dictionary of an export.
+pub fn readme(tables: &[Table], m: &Manifest) -> String {
+    let mut s = String::new();
+    s.push_str("# whohosts export\n\n");
+    s.push_str(&format!(
+        "Made by {} on {} from snapshots {}. Each snapshot keeps its id from the source database.\n\n",
+        m.tool,
+        m.created,
+        m.snapshots.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+    ));
+    s.push_str(&privacy_text(m));
+    s.push_str(&m.method);
+    s.push_str(&m.population);
+    s.push_str("## Tables\n\n");
+    for t in tables {
+        s.push_str(&format!(
+            "### `{}` ({})\n\n{}\n\nPrimary key: {}.\n\n| field | type | description |\n| --- | --- | --- |\n",
+            t.name,
+            file_name(t, m.format, m.gzip),
+            t.description,
+            t.primary_key.join(", ")
+        ));
+        for f in &t.fields {
+            let req = if f.required { "" } else { " (may be null)" };
+            s.push_str(&format!(
+                "| `{}` | {}{} | {} |\n",
+                f.name,
+                f.kind.schema_name(),
+                req,
+                f.description
+            ));
+        }
+        for k in &t.foreign_keys {
+            s.push_str(&format!(
+                "\n({}) refers to `{}` ({}).\n",
+                k.fields.join(", "),
+                k.resource,
+                k.reference.join(", ")
+            ));
+        }
+        s.push('\n');
+    }
+    s.push_str(FORMATS);
+    s
+}
+
+const FORMATS: &str = "## Reading it\n\nCSV: UTF-8, a header line, RFC 4180 quoting; null is an empty field; booleans `true`/`false`; times ISO 8601 in UTC. Parquet: INT64, DOUBLE, BOOLEAN, UTF-8 strings, times as TIMESTAMP (UTC, microseconds). `datapackage.json` describes every field (Frictionless Data Package), with primary and foreign keys.\n\n```sql\n-- DuckDB: top organisations by distinct accounts in each snapshot\nSELECT snapshot_id, key AS organisation, round(100 * share, 1) AS pct\n  FROM 'metric_buckets.*' WHERE level = 'organisation' AND weight = 'accounts' AND rank <= 3\n ORDER BY snapshot_id, rank;\n```\n";
+
+fn privacy_text(m: &Manifest) -> String {
+    let who = if m.include_handles {
+        "**Handles, actor URIs and display names are included** (`--include-handles` was given): this export identifies people.".to_string()
+    } else {
+        format!(
+            "Handles, actor URIs and display names are replaced by pseudonyms: the first {PSEUDONYM_BITS} bits (hex) of HMAC-SHA256 under a secret key kept on the exporting machine and never exported. The same account has the same pseudonym in every snapshot and every export of one database; `moved_to` holds the target's account pseudonym. Error messages, which name hosts and accounts, are left out."
+        )
+    };
+    format!(
+        "## Privacy\n\n{who}\n\nInstances with fewer than {} NodeInfo users, or of unknown size, are generalised to one bucket per AS (`small instance in AS24940`; `small instance, AS unknown`) everywhere: `instances` (one row per bucket, `members` counting them), the `instance` column of every table, `dns_answers` and `addresses` (without the CNAME chain, address, CIDR and /24 or /48 that would name the host), `host_shares` (the members' shares weighted by their accounts) and the instance level of the metrics, whose buckets are merged and whose figures are recomputed (`metric_summary.rebucketed`). Accounts that opted out of crawlers (noindex, indexable false, discoverable false, `#nobot`/`#noindex`) are never rows: they are counted in `opted_out`, `lists.opted_out`, `population` and every metric; seeds that opted out are counted in `snapshots.seeds_omitted`.\n\n",
+        m.min_instance_users
+    )
+}

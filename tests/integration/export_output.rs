@@ -1,0 +1,158 @@
+//! `whohosts export` refusing bad input and failing mid-way: one clear line on stderr, exit
+//! code 1, and nothing half-written left behind.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Output;
+
+use crate::export::{column, csv_rows, Fixture};
+
+/// The one line an export refused with, and its exit code.
+fn refused(o: &Output) -> (Option<i32>, String) {
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(o.stdout.is_empty());
+    (o.status.code(), err.trim_end().to_string())
+}
+
+/// Names in `dir` (hidden temporaries included).
+fn listing(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn bad_input_is_refused_in_one_line_and_leaves_nothing() {
+    let f = Fixture::new();
+    let db = f.db();
+    let before = listing(f.dir.path());
+    let (code, err) = refused(&f.try_export("out", &["99"]));
+    assert_eq!(
+        (code, err),
+        (Some(1), format!("whohosts: export: no snapshot 99 in {}", db.display()))
+    );
+    let (code, err) = refused(&f.try_export("out", &["--since", "yesterday"]));
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            Some(1),
+            "whohosts: export: --since \"yesterday\" is not a date (YYYY-MM-DD)"
+        )
+    );
+    let (_, err) = refused(&f.try_export("out", &["--since", "2999-01-01"]));
+    assert_eq!(
+        err,
+        format!(
+            "whohosts: export: no complete snapshot started on or after 2999-01-01 in {}",
+            db.display()
+        )
+    );
+    std::fs::write(f.path("file"), "x").unwrap();
+    let (code, err) = refused(&f.try_export("file/out", &[]));
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with(&format!(
+            "whohosts: export: cannot write {}: ",
+            f.path("file/out").display()
+        )),
+        "{err}"
+    );
+    let new: Vec<String> = listing(f.dir.path()).difference(&before).cloned().collect();
+    assert_eq!(new, ["data", "file"], "only the key's directory and our file are new");
+
+    // An existing non-empty directory: refused, untouched; replaced with --force.
+    std::fs::create_dir(f.path("full")).unwrap();
+    std::fs::write(f.path("full/keep.txt"), "mine").unwrap();
+    let (code, err) = refused(&f.try_export("full", &[]));
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        err,
+        format!(
+            "whohosts: export: {} exists and is not an empty directory: choose another path or pass --force to replace it",
+            f.path("full").display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(f.path("full/keep.txt")).unwrap(), "mine");
+    f.export("full", &["--force"]);
+    assert!(!f.path("full/keep.txt").exists() && f.path("full/datapackage.json").exists());
+    // An empty directory is fine.
+    std::fs::create_dir(f.path("empty")).unwrap();
+    f.export("empty", &["--since", "2000-01-01"]);
+    assert_eq!(
+        column(&csv_rows(&f.path("empty/snapshots.csv")), "snapshot_id").len(),
+        4
+    );
+
+    // A .tar.gz that exists: refused unless --force.
+    let tgz = f.export("x.tar.gz", &["--gzip"]);
+    let first = std::fs::read(&tgz).unwrap();
+    let (_, err) = refused(&f.try_export("x.tar.gz", &[]));
+    assert_eq!(
+        err,
+        format!(
+            "whohosts: export: {} already exists: remove it or pass --force to replace it",
+            tgz.display()
+        )
+    );
+    assert_eq!(std::fs::read(&tgz).unwrap(), first);
+    f.export("x.tar.gz", &["--force", "1"]);
+    assert_ne!(std::fs::read(&tgz).unwrap(), first);
+    // No temporary sibling anywhere.
+    assert!(
+        listing(f.dir.path()).iter().all(|n| !n.contains("partial")),
+        "{:?}",
+        listing(f.dir.path())
+    );
+}
+
+/// Run an export whose writes fail once files pass `kib` KiB (RLIMIT_FSIZE, SIGXFSZ ignored
+/// so the write returns EFBIG): a failure in the middle of writing.
+fn export_with_file_limit(f: &Fixture, out: &str, kib: u32, args: &[&str]) -> Output {
+    let bin = assert_cmd::cargo::cargo_bin("whohosts");
+    let script = format!("trap '' XFSZ; ulimit -f {kib}; exec \"$0\" \"$@\"");
+    std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .arg(bin)
+        .arg("--config")
+        .arg(f.path("config.toml"))
+        .arg("--db")
+        .arg(f.db())
+        .arg("--quiet")
+        .arg("export")
+        .arg("--out")
+        .arg(f.path(out))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_failure_mid_way_leaves_nothing_half_written() {
+    let f = Fixture::new();
+    let parent = f.path("exports");
+    std::fs::create_dir(&parent).unwrap();
+    for (out, args) in [
+        ("exports/dir", &[][..]),
+        ("exports/x.tar.gz", &["--gzip"][..]),
+        ("exports/pq", &["--format", "parquet"][..]),
+    ] {
+        let o = export_with_file_limit(&f, out, 40, args);
+        let (code, err) = refused(&o);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("File too large"), "{err}");
+        assert!(listing(&parent).is_empty(), "{out}: left {:?}", listing(&parent));
+    }
+    // A failed --force over an existing export leaves the old one as it was.
+    let old = f.export("exports/dir", &[]);
+    let before = std::fs::read(old.join("accounts.csv")).unwrap();
+    let o = export_with_file_limit(&f, "exports/dir", 40, &["--force", "--include-handles"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read(old.join("accounts.csv")).unwrap(), before);
+    assert_eq!(listing(&parent), BTreeSet::from(["dir".to_string()]));
+    // Without the limit the same command succeeds.
+    let o = export_with_file_limit(&f, "exports/dir", 1 << 20, &["--force", "--include-handles"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
