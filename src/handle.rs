@@ -248,9 +248,17 @@ impl InstanceHost {
         InstanceHost(ascii_domain(host))
     }
 
-    /// The host of a URL, if it has one.
+    /// `host` normalised, if it is a usable host: not empty (`"."` normalises to nothing) and
+    /// a host a URL can be built on (an IDN that has no ASCII form is not).
+    pub fn parse(host: &str) -> Option<Self> {
+        let h = InstanceHost::new(host);
+        let usable = !h.0.is_empty() && url::Url::parse(&format!("https://{}/", h.0)).is_ok();
+        usable.then_some(h)
+    }
+
+    /// The host of a URL, if it has a usable one (see [`InstanceHost::parse`]).
     pub fn of_url(url: &url::Url) -> Option<Self> {
-        url.host_str().map(InstanceHost::new)
+        url.host_str().and_then(InstanceHost::parse)
     }
 
     /// The name as a string slice.
@@ -376,5 +384,20 @@ mod tests {
             assert!(err.contains(reason), "{input:?}: {err}");
             assert!(err.starts_with(&format!("invalid handle {input:?}")), "{err}");
         }
+    }
+
+    /// Regressions found by the `activitypub` and `rest_account` fuzz targets: a server host
+    /// that is empty (`https:.//…` parses with host ".") or has no ASCII form.
+    #[test]
+    fn fuzz_unusable_hosts_are_no_instance_host() {
+        assert_eq!(InstanceHost::parse("."), None);
+        assert_eq!(InstanceHost::parse(""), None);
+        assert_eq!(InstanceHost::parse("n1\u{751}n.nn2"), None);
+        assert_eq!(
+            InstanceHost::parse("Social.Example."),
+            Some(InstanceHost::new("social.example"))
+        );
+        let url = url::Url::parse("https:.//a.exampel/users/x").expect("the url crate accepts it");
+        assert_eq!(InstanceHost::of_url(&url), None, "{url}");
     }
 }

@@ -98,7 +98,7 @@ impl RestAccount {
             .as_ref()
             .or(self.url.as_deref().and_then(http_url).as_ref())
             .and_then(InstanceHost::of_url)
-            .or_else(|| handle.as_ref().map(|h| InstanceHost::new(&h.domain)));
+            .or_else(|| handle.as_ref().and_then(|h| InstanceHost::parse(&h.domain)));
         Account {
             handle: handle.map(|h| h.to_string()),
             server,
