@@ -10,6 +10,7 @@ mod faults;
 mod hostile;
 mod hostile_lists;
 mod newuser;
+mod polish;
 mod politeness;
 mod seeds;
 mod setup;
