@@ -261,7 +261,7 @@ pub fn load_database(config: &Config) -> Result<Option<AsnDb>> {
     }
     for (file, n) in &db.info.skipped_by_file {
         let s = if *n == 1 { "" } else { "s" };
-        eprintln!("whohosts: skipped {n} bad line{s} in ASN database {file} (--lenient)");
+        logging::notice_line(&format!("skipped {n} bad line{s} in ASN database {file} (--lenient)"));
     }
     Ok(Some(db))
 }

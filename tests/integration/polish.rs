@@ -78,3 +78,120 @@ fn output_file_keeps_its_mode() {
         assert!(std::fs::read_to_string(&file).unwrap().contains("a.example"));
     }
 }
+
+/// A database of one range, and one with a bad line that only `--lenient` reads.
+fn small_dbs(dir: &std::path::Path) -> (String, String) {
+    let good = dir.join("good.csv");
+    std::fs::write(&good, "1.0.0.0,1.0.0.255,13335,Cloudflare\n").unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "1.0.0.0,1.0.0.255,13335,Cloudflare\nnot,a,line\n").unwrap();
+    (good.display().to_string(), bad.display().to_string())
+}
+
+/// A failed `lookup` target says so on stderr, one line each, also under `--quiet`, while
+/// stdout (thrown away by cron) keeps its output.
+#[test]
+fn lookup_failures_reach_stderr() {
+    let env = one_account();
+    let out = env.run(&["lookup", "a.example", "nowhere.example", "9.9.9.9"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("whohosts: lookup nowhere.example: cannot resolve: "),
+        "{err}"
+    );
+    assert!(lines[0].contains("NXDOMAIN"), "{err}");
+    assert_eq!(lines[1], "whohosts: lookup 9.9.9.9: 9.9.9.9: no AS found");
+    assert!(text(&out.stdout).contains("nowhere.example: cannot resolve"));
+}
+
+/// `asn-db info` without any database says so on stderr, not on stdout.
+#[test]
+fn asn_db_info_without_database_says_so_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "data_dir = \"data\"\n").unwrap();
+    let out = crate::cli::whohosts()
+        .arg("--config")
+        .arg(&config)
+        .args(["asn-db", "info"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "whohosts: no IP-to-ASN database in {}; run `whohosts asn-db update`, or set attribution.asn_database\n",
+            dir.path().join("data/asn").display()
+        )
+    );
+}
+
+/// Under `--log-format json` every stderr line is one JSON object: the `--lenient` count and
+/// a refused lookup input included.
+#[test]
+fn json_logs_cover_every_stderr_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, bad) = small_dbs(dir.path());
+    let out = crate::cli::whohosts()
+        .args([
+            "--log-format",
+            "json",
+            "lookup",
+            "--lenient",
+            "--asn-db",
+            &bad,
+            "a b",
+            "1.0.0.1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let messages: Vec<String> = err
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            v["message"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "skipped 1 bad line in ASN database bad.csv (--lenient)".to_string(),
+            "lookup \"a b\" contains a space; give a host name, an IP address or a URL".into(),
+        ]
+    );
+}
+
+/// JSON objects carry the target as given; in `lookup -` a refused line still has its row.
+#[test]
+fn lookup_rows_name_their_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, _) = small_dbs(dir.path());
+    let out = crate::cli::whohosts()
+        .args(["lookup", "--format", "json", "--asn-db", &good, "https://1.0.0.1/x"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["target"], "https://1.0.0.1/x");
+    assert_eq!(v["addresses"][0]["asn"], 13335);
+    let out = crate::cli::whohosts()
+        .args(["lookup", "--asn-db", &good, "-"])
+        .write_stdin("  1.0.0.1  \na b\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let rows: Vec<Vec<&str>> = stdout.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert_eq!(rows[0][0..3], ["1.0.0.1", "1.0.0.1", "13335"]);
+    let refusal = "lookup \"a b\" contains a space; give a host name, an IP address or a URL";
+    assert_eq!(rows[1][0], "a b");
+    assert_eq!(rows[1].len(), 14);
+    assert_eq!(rows[1][13], refusal);
+    assert_eq!(text(&out.stderr), format!("whohosts: {refusal}\n"));
+}
