@@ -153,6 +153,8 @@ impl AttributionArgs {
         if !self.asn_db.is_empty() {
             config.attribution.asn_database =
                 Paths::Many(self.asn_db.iter().map(|p| p.to_string_lossy().into_owned()).collect());
+            // The configured licence was stated for the configured files, not for these.
+            config.attribution.asn_licence = None;
         }
         config.attribution.lenient |= self.lenient;
         if let Some(p) = &self.address_policy {

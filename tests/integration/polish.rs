@@ -195,3 +195,18 @@ fn lookup_rows_name_their_target() {
     assert_eq!(rows[1][13], refusal);
     assert_eq!(text(&out.stderr), format!("whohosts: {refusal}\n"));
 }
+
+/// `attribution.asn_licence` credits the configured files only: a file given with
+/// `--asn-db` (no sidecar) has no stated licence.
+#[test]
+fn configured_licence_is_not_given_to_a_command_line_database() {
+    let env = one_account();
+    assert!(env.config.attribution.asn_licence.is_some());
+    let (good, _) = small_dbs(env.dir.path());
+    let (snap, _) = env.crawl(&["u@a.example"]);
+    let licence = &snap["attribution"]["database"]["licence"];
+    assert_eq!(licence.as_str(), env.config.attribution.asn_licence.as_deref());
+    let (snap, _) = env.crawl(&["--asn-db", &good, "u@a.example"]);
+    assert_eq!(snap["attribution"]["database"]["file"], "good.csv");
+    assert_eq!(snap["attribution"]["database"]["licence"], "not stated");
+}
