@@ -336,7 +336,11 @@ impl Fetcher {
             .filter(|h| h.parse::<IpAddr>().is_err() && !h.starts_with('['))
         {
             // Resolve first so a barred address gives a clean one-line refusal.
-            self.dns.connectable(host).await?;
+            self.dns.connectable(host).await.inspect_err(|e| {
+                if let Error::Refused { reason, .. } = e {
+                    tracing::info!(host = %host, url = %url, "refused: {reason}");
+                }
+            })?;
         }
         let mut builder = self.client.get(without_userinfo(url)).header(ACCEPT, req.accept);
         if let Some(token) = req.bearer.and_then(|b| b.for_url(url)) {

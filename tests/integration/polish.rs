@@ -210,3 +210,34 @@ fn configured_licence_is_not_given_to_a_command_line_database() {
     assert_eq!(snap["attribution"]["database"]["file"], "good.csv");
     assert_eq!(snap["attribution"]["database"]["licence"], "not stated");
 }
+
+/// `-v` shows refusals with host and URL: here a server that answers only signed requests.
+#[test]
+fn verbose_shows_an_authorized_fetch_refusal() {
+    let env = Env::start(world(
+        vec![inst("gts.example", Software::Gotosocial, "hetzner")],
+        vec![acct("u@gts.example", &[])],
+    ));
+    let run = |verbose: &[&str]| {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+            .arg("--config")
+            .arg(env.config_path())
+            .args(verbose)
+            .args(["crawl", "u@gts.example"])
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        text(&out.stderr)
+    };
+    let err = run(&["-v"]);
+    let line = err
+        .lines()
+        .find(|l| l.contains("refused: authorized fetch"))
+        .unwrap_or_else(|| panic!("no refusal line in:\n{err}"));
+    assert!(line.contains("host=\"gts.example\""), "{line}");
+    assert!(line.contains("url=\"http://gts.example:"), "{line}");
+    assert!(line.contains("/users/u"), "{line}");
+    assert!(!err.contains(" request "), "requests are debug:\n{err}");
+    assert!(!run(&[]).contains("refused: authorized fetch"));
+    assert!(run(&["-vv"]).contains("request"));
+}
