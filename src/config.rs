@@ -357,7 +357,7 @@ impl Config {
     /// # Errors
     /// [`Error::Io`] when the file cannot be read, [`Error::Config`] when it does not parse.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::file("config file", path, e))?;
         let mut config = Config::from_toml(&text, path)?;
         config.resolve_paths(path.parent().unwrap_or(Path::new("")));
         config.check_files(path)?;

@@ -43,6 +43,17 @@ pub enum Error {
     #[error("config: {0}")]
     ConfigValue(String),
 
+    /// A file with a role (config file, world file, ASN database) that cannot be read;
+    /// `note` says where its name came from (such as ` (from $WHOHOSTS_CONFIG)`) or is empty.
+    #[error("{what} {}{note}: {}", path.display(), io_reason(source))]
+    File {
+        what: &'static str,
+        path: PathBuf,
+        note: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A file that cannot be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -123,13 +134,23 @@ impl Error {
         }
     }
 
+    /// An [`Error::File`]: `what` (such as "config file") at `path` cannot be read.
+    pub fn file(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::File {
+            what,
+            path: path.into(),
+            note: "",
+            source,
+        }
+    }
+
     /// A short machine-friendly word for the kind of failure, stored with crawl results.
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Handle { .. } => "bad-handle",
             Error::Config { .. } | Error::ConfigSyntax { .. } | Error::ConfigValue(_) => "config",
             Error::Flag { .. } => "flag",
-            Error::Io { .. } | Error::Output { .. } => "io",
+            Error::Io { .. } | Error::File { .. } | Error::Output { .. } => "io",
             Error::Refused { .. } => "refused-by-policy",
             Error::RobotsDisallowed { .. } => "robots",
             Error::Status { status: 401, .. } | Error::Status { status: 403, .. } => "unauthorized",
@@ -153,5 +174,16 @@ impl Error {
             Error::Again(e) => e.status(),
             _ => None,
         }
+    }
+}
+
+/// What went wrong with a file, in a few words: "not found", "permission denied", "is a
+/// directory", else the system's own message.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "not found".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "is a directory".into(),
+        _ => e.to_string(),
     }
 }

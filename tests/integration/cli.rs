@@ -65,7 +65,7 @@ fn a_bad_config_line_is_one_clear_line() {
         .unwrap();
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
-        "whohosts: /nonexistent/c.toml: No such file or directory (os error 2)\n"
+        "whohosts: config file /nonexistent/c.toml: not found\n"
     );
 }
 

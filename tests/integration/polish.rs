@@ -241,3 +241,68 @@ fn verbose_shows_an_authorized_fetch_refusal() {
     assert!(!run(&[]).contains("refused: authorized fetch"));
     assert!(run(&["-vv"]).contains("request"));
 }
+
+/// `sim --write-config` never replaces a file silently: `--force` is needed.
+#[test]
+fn sim_write_config_refuses_an_existing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prod.toml");
+    std::fs::write(&path, "contact_url = \"https://me.example\"\n").unwrap();
+    let out = crate::cli::whohosts()
+        .args(["sim", "--size", "3", "--write-config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "whohosts: --write-config {:?}: the file exists; pass --force to replace it\n",
+            path.display().to_string()
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "contact_url = \"https://me.example\"\n"
+    );
+    let out = crate::cli::whohosts()
+        .args(["sim", "--write-config", "/nonexistent/x.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&out.stderr),
+        "whohosts: --write-config \"/nonexistent/x.toml\": directory /nonexistent does not exist\n"
+    );
+}
+
+/// A file that cannot be read is named with its role.
+#[test]
+fn missing_files_name_their_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = |args: &[&str], env: Option<&str>| {
+        let mut c = crate::cli::whohosts();
+        c.current_dir(dir.path()).args(args);
+        if let Some(v) = env {
+            c.env("WHOHOSTS_CONFIG", v);
+        }
+        let out = c.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        text(&out.stderr)
+    };
+    assert_eq!(
+        err(&["--config", "missing.toml", "lookup", "1.1.1.1"], None),
+        "whohosts: config file missing.toml: not found\n"
+    );
+    assert_eq!(
+        err(&["lookup", "1.1.1.1"], Some("missing.toml")),
+        "whohosts: config file missing.toml (from $WHOHOSTS_CONFIG): not found\n"
+    );
+    assert_eq!(
+        err(&["demo", "--world", "nonexist.toml"], None),
+        "whohosts: world file nonexist.toml: not found\n"
+    );
+    assert_eq!(
+        err(&["lookup", "--asn-db", "nothere.csv", "1.1.1.1"], None),
+        "whohosts: ASN database nothere.csv: not found\n"
+    );
+}
