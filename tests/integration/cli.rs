@@ -75,7 +75,7 @@ fn only_malformed_handles_stop_before_any_traffic() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
-        "whohosts: invalid handle \"alice\": expected user@domain\nwhohosts: invalid handle \"@bob@\": domain is not a valid host name\n"
+        "whohosts: invalid handle \"alice\": expected user@domain\nwhohosts: invalid handle \"@bob@\": domain is empty\n"
     );
 }
 
