@@ -306,3 +306,38 @@ fn missing_files_name_their_role() {
         "whohosts: ASN database nothere.csv: not found\n"
     );
 }
+
+/// A DNS server that does not answer is not "does not resolve"; a refused connection is one
+/// short cause, not reqwest's chain.
+#[test]
+fn network_failures_say_what_happened_in_a_few_words() {
+    let mut env = one_account();
+    env.config.dns.timeout_secs = 0.3;
+    env.config.dns.attempts = 1;
+    env.write_config();
+    let out = env.run(&["crawl", "--nameserver", "127.0.0.1:9", "u@a.example"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "whohosts: @u@a.example: DNS did not answer for a.example (timeout)\n"
+    );
+    let (snap, _) = env.crawl(&["--nameserver", "127.0.0.1:9", "u@a.example"]);
+    assert_eq!(seed(&snap, "u@a.example")["error"]["kind"], "dns-no-answer");
+    let (snap, _) = env.crawl(&["nobody@unknown.example"]);
+    assert_eq!(seed(&snap, "nobody@unknown.example")["error"]["kind"], "dns");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    env.config.network.port = closed;
+    env.write_config();
+    let out = env.run(&["crawl", "u@a.example"]);
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "whohosts: @u@a.example: http://a.example:{closed}/robots.txt: connection refused by a.example:{closed}\n"
+        )
+    );
+}
