@@ -114,6 +114,11 @@ pub enum Error {
     #[error("ASN database {path}: {message}")]
     AsnDb { path: PathBuf, message: String },
 
+    /// A downloaded IP-to-ASN table that `asn-db update` refused; `kept` when a previous
+    /// database exists and stays in use.
+    #[error("download from {url} is not a usable database ({reason}){}", if *kept { "; kept the previous database" } else { "" })]
+    AsnUpdate { url: String, reason: String, kept: bool },
+
     /// A simulated world file that does not describe a usable world.
     #[error("world {0}")]
     World(String),
@@ -192,7 +197,7 @@ impl Error {
             Error::RetriesExhausted { .. } | Error::WaitTooLong { .. } => "rate-limited",
             Error::Dns { message, .. } if dns_unanswered(message) => "dns-no-answer",
             Error::Dns { .. } => "dns",
-            Error::AsnLine { .. } | Error::AsnDb { .. } => "asn-db",
+            Error::AsnLine { .. } | Error::AsnDb { .. } | Error::AsnUpdate { .. } => "asn-db",
             Error::World(_) => "world",
             Error::Again(e) => e.kind(),
         }

@@ -305,7 +305,8 @@ fn asn_db_update_keeps_the_old_database_until_the_new_one_is_whole() {
     let out = env.run(&[&["asn-db", "update", "--url", &broken][..], &small].concat());
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("is not a usable database, previous one kept"), "{err}");
+    assert!(err.contains("is not a usable database ("), "{err}");
+    assert!(err.ends_with("); kept the previous database\n"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     let again = String::from_utf8(env.run(&["asn-db", "info"]).stdout).unwrap();
     assert_eq!(again, info, "the previous database is still in use");
