@@ -341,3 +341,34 @@ fn network_failures_say_what_happened_in_a_few_words() {
         )
     );
 }
+
+/// The README's JSON table lists every field of `summary.population` and of a list, as a
+/// demo crawl writes them.
+#[test]
+fn readme_json_table_lists_every_population_and_list_field() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let row = |field: &str| -> std::collections::BTreeSet<String> {
+        let line = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{field}` |")))
+            .unwrap_or_else(|| panic!("README has no row for {field}"));
+        line.split('`').skip(3).step_by(2).map(str::to_string).collect()
+    };
+    let out = crate::cli::whohosts()
+        .args(["demo", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys = |o: &serde_json::Value| -> Vec<String> { o.as_object().unwrap().keys().cloned().collect() };
+    let documented = row("summary.population");
+    for k in keys(&v["summary"]["population"]) {
+        assert!(documented.contains(&k), "summary.population.{k} is not in the README");
+    }
+    let crawl = row("crawl");
+    for k in keys(&v["crawl"]["seeds"][0]["following"]) {
+        assert!(crawl.contains(&k), "a list's {k} is not in the README");
+    }
+    for k in keys(&v["crawl"]["seeds"][0]) {
+        assert!(crawl.contains(&k), "a seed's {k} is not in the README");
+    }
+}
