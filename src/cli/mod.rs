@@ -35,7 +35,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// No progress bar, only results and errors
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// More log output (-v info, -vv debug)
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]

@@ -242,7 +242,7 @@ fn json_logs_are_one_object_per_line() {
 fn quiet_shows_only_errors() {
     let env = small();
     let out = loud(&env)
-        .args(["-q", "-v", "crawl", "u@a.example", "nobody@a.example"])
+        .args(["-q", "crawl", "u@a.example", "nobody@a.example"])
         .output()
         .unwrap();
     assert_eq!(

@@ -372,3 +372,18 @@ fn readme_json_table_lists_every_population_and_list_field() {
         assert!(crawl.contains(&k), "a seed's {k} is not in the README");
     }
 }
+
+/// `-q` and `-v` contradict each other: a usage error, not a silent choice.
+#[test]
+fn quiet_and_verbose_together_are_a_usage_error() {
+    let out = crate::cli::whohosts()
+        .args(["-q", "-v", "lookup", "1.1.1.1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("error: the argument '--quiet' cannot be used with '--verbose...'"),
+        "{err}"
+    );
+}
