@@ -31,11 +31,15 @@ fn output_to_dev_stdout_through_a_pipe() {
         .args(["-c", &script])
         .output()
         .unwrap();
-    let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let json_at = stdout.find("{\n").expect("JSON on stdout");
-    assert!(stdout[..json_at].contains("Population:"), "{stdout}");
-    let v: serde_json::Value = serde_json::from_str(&stdout[json_at..]).unwrap();
+    assert_report_then_json(&text(&out.stdout));
+}
+
+/// `out` holds the text report, then the JSON document of the one-account crawl.
+fn assert_report_then_json(out: &str) {
+    let json_at = out.find("{\n").expect("JSON after the report");
+    assert!(out[..json_at].contains("Population:"), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out[json_at..]).unwrap();
     assert_eq!(v["crawl"]["seeds"][0]["server"], "a.example");
 }
 
@@ -56,11 +60,8 @@ fn output_to_dev_stdout_appended_to_a_file() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let all = std::fs::read_to_string(&log).unwrap();
-    assert!(all.starts_with("earlier run\n"), "{all}");
-    let json_at = all.find("{\n").expect("JSON appended");
-    assert!(all[..json_at].contains("Population:"), "{all}");
-    let v: serde_json::Value = serde_json::from_str(&all[json_at..]).unwrap();
-    assert_eq!(v["crawl"]["seeds"][0]["server"], "a.example");
+    let rest = all.strip_prefix("earlier run\n").unwrap_or_else(|| panic!("{all}"));
+    assert_report_then_json(rest);
 }
 
 /// `-o FILE` keeps the mode of the file it replaces; a new file gets the umask's.
