@@ -64,6 +64,30 @@ fn output_to_dev_stdout_appended_to_a_file() {
     assert_report_then_json(rest);
 }
 
+/// `-o /dev/fd/3` writes to descriptor 3 as the shell opened it (appending), not to a
+/// reopened or replaced file.
+#[test]
+fn output_to_another_open_descriptor_appends() {
+    let env = one_account();
+    let log = env.dir.path().join("fd3.txt");
+    std::fs::write(&log, "earlier run\n").unwrap();
+    let script = format!(
+        "exec 3>>{}; {} --quiet --config {} crawl -o /dev/fd/3 u@a.example > /dev/null",
+        log.display(),
+        assert_cmd::cargo::cargo_bin("whohosts").display(),
+        env.config_path().display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let all = std::fs::read_to_string(&log).unwrap();
+    let json = all.strip_prefix("earlier run\n").unwrap_or_else(|| panic!("{all}"));
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(v["crawl"]["seeds"][0]["server"], "a.example");
+}
+
 /// `-o FILE` keeps the mode of the file it replaces; a new file gets the umask's.
 #[test]
 fn output_file_keeps_its_mode() {
