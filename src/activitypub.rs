@@ -22,6 +22,14 @@ use crate::pager::{self, describe, Fetched, Skip, Walk};
 /// Why a 401 is not worked around.
 pub const SIGNED_ONLY: &str = "the server answers only signed requests (authorized fetch)";
 
+/// The refused status of a list whose server answered `url` only to signed requests,
+/// logged (info, shown with `-v`) with its host and URL.
+pub fn signed_only(url: &str) -> ListStatus {
+    let host = Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned));
+    tracing::info!(host = host.unwrap_or_default(), url, "refused: authorized fetch");
+    ListStatus::refused(Cause::AuthorizedFetch, SIGNED_ONLY)
+}
+
 /// Fetch an actor document.
 ///
 /// # Errors
@@ -132,7 +140,10 @@ fn on_error(e: Error, l: &FollowList) -> Result<ListStatus> {
     }
     Ok(match e.status() {
         Some(403) => ListStatus::Hidden { unseen: l.declared },
-        Some(401) => ListStatus::refused(Cause::AuthorizedFetch, SIGNED_ONLY),
+        Some(401) => signed_only(match &e {
+            Error::Status { url, .. } => url,
+            _ => "",
+        }),
         _ if e.kind() == "robots" => ListStatus::refused(Cause::Robots, e.to_string()),
         _ => pager::partial_on_error(e),
     })
@@ -159,7 +170,7 @@ pub async fn list(f: &Fetcher, collection: &Url, direction: Direction) -> Result
     let root_page = f.get(collection, Request::accept(ACCEPT_ACTIVITY)).await?;
     let empty = |status| FollowList::empty(direction, "activitypub", None, status);
     match root_page.status {
-        401 => return Ok(empty(ListStatus::refused(Cause::AuthorizedFetch, SIGNED_ONLY))),
+        401 => return Ok(empty(signed_only(root_page.url.as_str()))),
         403 => return Ok(empty(ListStatus::Hidden { unseen: None })),
         _ => {}
     }

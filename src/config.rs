@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod de;
+
 /// Contact URL put into the User-Agent unless configured.
 pub const DEFAULT_CONTACT_URL: &str = "https://github.com/whohosts/whohosts";
 /// Largest response body accepted, in bytes.
@@ -121,17 +123,21 @@ pub struct Network {
     pub extra_root_certificates: Vec<String>,
     pub max_body_bytes: u64,
     pub max_redirects: usize,
+    #[serde(deserialize_with = "de::seconds")]
     pub connect_timeout_secs: f64,
+    #[serde(deserialize_with = "de::seconds")]
     pub request_timeout_secs: f64,
     pub max_retries: u32,
+    #[serde(deserialize_with = "de::seconds")]
     pub retry_base_secs: f64,
+    #[serde(deserialize_with = "de::seconds")]
     pub max_wait_secs: f64,
     pub global_concurrency: usize,
     pub host_concurrency: usize,
 }
 
 /// Which non-public addresses the client may connect to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum PrivateAddresses {
     /// `true`: every address; `false`: public addresses only.
@@ -145,8 +151,10 @@ pub enum PrivateAddresses {
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimit {
     pub requests: u32,
+    #[serde(deserialize_with = "de::seconds")]
     pub period_secs: f64,
     pub paged_requests: u32,
+    #[serde(deserialize_with = "de::seconds")]
     pub paged_period_secs: f64,
     pub burst: u32,
 }
@@ -156,8 +164,10 @@ pub struct RateLimit {
 #[serde(default, deny_unknown_fields)]
 pub struct HostOverride {
     pub requests: Option<u32>,
+    #[serde(deserialize_with = "de::opt_seconds")]
     pub period_secs: Option<f64>,
     pub paged_requests: Option<u32>,
+    #[serde(deserialize_with = "de::opt_seconds")]
     pub paged_period_secs: Option<f64>,
     pub burst: Option<u32>,
     pub concurrency: Option<usize>,
@@ -169,6 +179,7 @@ pub struct HostOverride {
 pub struct Dns {
     /// `ip` or `ip:port`; empty = the system's resolvers (`/etc/resolv.conf`).
     pub nameservers: Vec<String>,
+    #[serde(deserialize_with = "de::seconds")]
     pub timeout_secs: f64,
     pub attempts: usize,
 }
@@ -383,7 +394,7 @@ impl Config {
     /// # Errors
     /// [`Error::Io`] when the file cannot be read, [`Error::Config`] when it does not parse.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::file("config file", path, e))?;
         let mut config = Config::from_toml(&text, path)?;
         config.resolve_paths(path.parent().unwrap_or(Path::new("")));
         config.check_files(path)?;

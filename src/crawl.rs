@@ -263,7 +263,7 @@ async fn list_seed(
         let opted_out = !seed_account.may_expand() && token.is_none();
         report.account = Some(seed_account);
         if opted_out {
-            return Ok(opted_out_lists(&directions, "mastodon-api"));
+            return Ok(opted_out_lists(&directions, "mastodon-api", &resolved.handle));
         }
         let mut lists = vec![];
         for d in &directions {
@@ -295,7 +295,8 @@ pub const OPTED_OUT: &str =
     "the account opts out of crawlers (noindex, not indexable or discoverable, or #nobot); with your own token you can crawl your own account";
 
 /// Lists recorded as refused because their owner opted out (DESIGN §6).
-fn opted_out_lists(directions: &[Direction], source: &str) -> Vec<FollowList> {
+fn opted_out_lists(directions: &[Direction], source: &str, who: &Handle) -> Vec<FollowList> {
+    tracing::info!(host = %who.domain, handle = %who, "refused: the account opted out");
     directions
         .iter()
         .map(|d| FollowList::empty(*d, source, None, ListStatus::refused(Cause::OptedOut, OPTED_OUT)))
@@ -319,10 +320,14 @@ async fn rest_account(
         let me = mastodon::verify_credentials(f, origin, &token)
             .await
             .map_err(|e| match e.status() {
-                Some(401 | 403) => Error::Refused {
-                    url: origin.to_string(),
-                    reason: "the access token was rejected (check WHOHOSTS_TOKEN / --token)".into(),
-                },
+                Some(401 | 403) => {
+                    let host = origin.host_str().unwrap_or_default();
+                    tracing::info!(host, url = %origin, "refused: the access token was rejected");
+                    Error::Refused {
+                        url: origin.to_string(),
+                        reason: "the access token was rejected (check WHOHOSTS_TOKEN / --token)".into(),
+                    }
+                }
                 _ => e,
             })?;
         if me.username.eq_ignore_ascii_case(&handle.user) {
@@ -348,7 +353,7 @@ async fn activitypub_lists(
                     *d,
                     "activitypub",
                     None,
-                    ListStatus::refused(Cause::AuthorizedFetch, activitypub::SIGNED_ONLY),
+                    activitypub::signed_only(resolved.actor_uri.as_str()),
                 )
             })
             .collect());
@@ -358,7 +363,7 @@ async fn activitypub_lists(
     let opted_out = !seed_account.may_expand();
     report.account = Some(seed_account);
     if opted_out {
-        return Ok(opted_out_lists(directions, "activitypub"));
+        return Ok(opted_out_lists(directions, "activitypub", &resolved.handle));
     }
     let mut lists = vec![];
     for d in directions {

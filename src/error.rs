@@ -43,6 +43,17 @@ pub enum Error {
     #[error("config: {0}")]
     ConfigValue(String),
 
+    /// A file with a role (config file, world file, ASN database) that cannot be read;
+    /// `note` says where its name came from (such as ` (from $WHOHOSTS_CONFIG)`) or is empty.
+    #[error("{what} {}{note}: {}", path.display(), io_reason(source))]
+    File {
+        what: &'static str,
+        path: PathBuf,
+        note: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A file that cannot be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -90,8 +101,9 @@ pub enum Error {
         max_secs: f64,
     },
 
-    /// A DNS failure for a host.
-    #[error("DNS {host}: {message}")]
+    /// A DNS failure for a host: `NXDOMAIN` and the like say it does not resolve; `timeout`
+    /// and `SERVFAIL` say DNS did not answer (the name may well exist).
+    #[error("{}", dns_sentence(host, message))]
     Dns { host: String, message: String },
 
     /// A line of an IP-to-ASN database that does not parse.
@@ -101,6 +113,11 @@ pub enum Error {
     /// An IP-to-ASN database that cannot be used as a whole.
     #[error("ASN database {path}: {message}")]
     AsnDb { path: PathBuf, message: String },
+
+    /// A downloaded IP-to-ASN table that `asn-db update` refused; `kept` when a previous
+    /// database exists and stays in use.
+    #[error("download from {url} is not a usable database ({reason}){}", if *kept { "; kept the previous database" } else { "" })]
+    AsnUpdate { url: String, reason: String, kept: bool },
 
     /// A simulated world file that does not describe a usable world.
     #[error("world {0}")]
@@ -162,13 +179,52 @@ impl Error {
         }
     }
 
+    /// An [`Error::File`]: `what` (such as "config file") at `path` cannot be read.
+    pub fn file(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::File {
+            what,
+            path: path.into(),
+            note: "",
+            source,
+        }
+    }
+
+    /// An [`Error::Transport`] in a few words: "connection refused by HOST:PORT", "timed out
+    /// after N s" (`limit_secs`), "TLS: …", else the innermost cause; the whole chain is for
+    /// debug logs ([`chain`]).
+    pub fn transport(url: &url::Url, e: &reqwest::Error, limit_secs: f64) -> Self {
+        let causes = || std::iter::successors(Some(e as &dyn std::error::Error), |s| s.source());
+        let io_kind = causes().find_map(|s| s.downcast_ref::<std::io::Error>().map(|io| io.kind()));
+        let tls = causes().find_map(|s| s.downcast_ref::<rustls::Error>());
+        let place = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        );
+        let message = if e.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
+            format!("timed out after {limit_secs} s")
+        } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
+            format!("connection refused by {place}")
+        } else if io_kind == Some(std::io::ErrorKind::ConnectionReset) {
+            format!("connection reset by {place}")
+        } else if let Some(t) = tls {
+            format!("TLS: {t}")
+        } else {
+            causes().last().map_or_else(|| e.to_string(), |s| s.to_string())
+        };
+        Error::Transport {
+            url: url.to_string(),
+            message,
+        }
+    }
+
     /// A short machine-friendly word for the kind of failure, stored with crawl results.
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Handle { .. } => "bad-handle",
             Error::Config { .. } | Error::ConfigSyntax { .. } | Error::ConfigValue(_) => "config",
             Error::Flag { .. } => "flag",
-            Error::Io { .. } | Error::Output { .. } => "io",
+            Error::Io { .. } | Error::File { .. } | Error::Output { .. } => "io",
             Error::Refused { .. } => "refused-by-policy",
             Error::RobotsDisallowed { .. } => "robots",
             Error::Status { status: 401, .. } | Error::Status { status: 403, .. } => "unauthorized",
@@ -178,8 +234,9 @@ impl Error {
             Error::TooLarge { .. } => "too-large",
             Error::Malformed { .. } => "malformed",
             Error::RetriesExhausted { .. } | Error::WaitTooLong { .. } => "rate-limited",
+            Error::Dns { message, .. } if dns_unanswered(message) => "dns-no-answer",
             Error::Dns { .. } => "dns",
-            Error::AsnLine { .. } | Error::AsnDb { .. } => "asn-db",
+            Error::AsnLine { .. } | Error::AsnDb { .. } | Error::AsnUpdate { .. } => "asn-db",
             Error::World(_) => "world",
             Error::Query { .. } => "query",
             Error::Sqlite { .. } | Error::NotOurDatabase { .. } | Error::NewerDatabase { .. } => "database",
@@ -217,4 +274,42 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// What went wrong with a file, in a few words: "not found", "permission denied", "is a
+/// directory", else the system's own message.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "not found".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "is a directory".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Whether a DNS failure means no answer came (so the name may exist), not "no such name".
+fn dns_unanswered(message: &str) -> bool {
+    matches!(message, "timeout" | "SERVFAIL")
+}
+
+fn dns_sentence(host: &str, message: &str) -> String {
+    if dns_unanswered(message) {
+        format!("DNS did not answer for {host} ({message})")
+    } else {
+        format!("DNS {host}: {message}")
+    }
+}
+
+/// Every message in an error's chain, joined with `: ` (repeats left out), for debug logs.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![];
+    let mut source = Some(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
 }

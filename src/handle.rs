@@ -91,40 +91,70 @@ fn bad(input: &str, reason: &'static str) -> Error {
     }
 }
 
-fn valid_user(user: &str) -> bool {
-    !user.is_empty()
-        && user.len() <= MAX_USER
-        && user
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '+'))
+/// Why `user` cannot be a handle's user name, if it cannot.
+fn user_problem(user: &str) -> Option<&'static str> {
+    if user.is_empty() {
+        Some("user name is empty")
+    } else if user.len() > MAX_USER {
+        Some("user name is longer than 128 bytes")
+    } else if !user
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '+'))
+    {
+        Some("user name has a character a handle cannot have (letters, digits, _ . - + only)")
+    } else {
+        None
+    }
+}
+
+/// Said of an IP literal where a handle's domain belongs, in every form it is written.
+pub const IP_REFUSED: &str = "IP addresses are not accepted as handle domains";
+
+/// Why `domain` (with an optional `:port`) is not a syntactically plausible DNS name, if it
+/// is not.
+pub fn domain_problem(domain: &str) -> Option<&'static str> {
+    let (name, port) = match domain.rsplit_once(':') {
+        Some((n, _)) if !n.ends_with(']') && n.contains(':') => (domain, None),
+        Some((n, p)) => (n, Some(p)),
+        None => (domain, None),
+    };
+    let bare = name.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok() {
+        return Some(IP_REFUSED);
+    }
+    if port.is_some_and(|p| p.parse::<u16>().is_err()) {
+        return Some("port is not a number from 0 to 65535");
+    }
+    let labels = || name.split('.');
+    let problem = if name.is_empty() {
+        "domain is empty"
+    } else if name.len() > 253 {
+        "domain is longer than 253 characters"
+    } else if !name.contains('.') {
+        "domain has no dot (a handle's domain is a full name such as example.social)"
+    } else if labels().any(str::is_empty) {
+        "domain has an empty label (two dots in a row, or a leading dot)"
+    } else if labels().any(|l| l.len() > 63) {
+        "domain has a label longer than 63 characters"
+    } else if labels().any(|l| l.starts_with('-') || l.ends_with('-')) {
+        "domain has a label that starts or ends with '-'"
+    } else if !labels().all(|l| l.chars().all(|c| c.is_alphanumeric() || c == '-')) {
+        "domain has a character a host name cannot have"
+    } else if name
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+    {
+        "domain ends in a numeric label"
+    } else {
+        return None;
+    };
+    Some(problem)
 }
 
 /// Whether `domain` is a syntactically plausible DNS name (with an optional `:port`).
 pub fn valid_domain(domain: &str) -> bool {
-    let (name, port) = match domain.rsplit_once(':') {
-        Some((n, p)) => (n, Some(p)),
-        None => (domain, None),
-    };
-    if let Some(p) = port {
-        if p.parse::<u16>().is_err() {
-            return false;
-        }
-    }
-    let numeric_tld = name
-        .rsplit('.')
-        .next()
-        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()));
-    !name.is_empty()
-        && name.len() <= 253
-        && name.contains('.')
-        && !numeric_tld
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-        })
+    domain_problem(domain).is_none()
 }
 
 impl FromStr for Handle {
@@ -141,6 +171,9 @@ impl FromStr for Handle {
         if s.starts_with("https://") || s.starts_with("http://") {
             return from_profile_url(input, s);
         }
+        if s.contains("://") {
+            return Err(bad(input, "URL scheme is not http or https"));
+        }
         let rest = s.strip_prefix("acct:").unwrap_or(s);
         let rest = rest.strip_prefix('@').unwrap_or(rest);
         let (user, domain) = rest.split_once('@').ok_or_else(|| bad(input, "expected user@domain"))?;
@@ -154,14 +187,13 @@ impl FromStr for Handle {
 /// A handle from its parts, refused unless both are valid and the domain's ASCII form is
 /// still a valid host name (an IDN label can grow past 63 characters in punycode).
 fn checked(input: &str, user: &str, domain: &str) -> Result<Handle, Error> {
-    if !valid_user(user) {
-        return Err(bad(
-            input,
-            "user name is empty, longer than 128 bytes or has characters a handle cannot have",
-        ));
+    if let Some(why) = user_problem(user) {
+        return Err(bad(input, why));
     }
-    if !valid_domain(domain) {
-        return Err(bad(input, "domain is not a valid host name"));
+    // A fully qualified name (`example.social.`) is the same name.
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    if let Some(why) = domain_problem(domain) {
+        return Err(bad(input, why));
     }
     let handle = Handle::new(user, domain);
     if !valid_domain(&handle.domain) {
@@ -223,10 +255,10 @@ fn account_url(input: &str, s: &str) -> Result<url::Url, Error> {
     }
     let url = url::Url::parse(s).map_err(|_| bad(input, "not a valid URL"))?;
     let Some(url::Host::Domain(host)) = url.host() else {
-        return Err(bad(input, "URL host must be a domain name, not an IP address"));
+        return Err(bad(input, IP_REFUSED));
     };
-    if !valid_domain(host) {
-        return Err(bad(input, "domain is not a valid host name"));
+    if let Some(why) = domain_problem(host) {
+        return Err(bad(input, why));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(bad(input, "URL must not carry a user name or password"));
@@ -344,11 +376,11 @@ mod tests {
             AccountRef::Handle(Handle::new("alice", "example.org"))
         );
         for (input, reason) in [
-            ("https://1.2.3.4/users/a", "not an IP address"),
-            ("https://[::1]/users/a", "not an IP address"),
+            ("https://1.2.3.4/users/a", IP_REFUSED),
+            ("https://[::1]/users/a", IP_REFUSED),
             ("https://example.org/", "no profile path"),
             ("https://me:pw@example.org/users/a", "user name or password"),
-            ("https://localhost/users/a", "not a valid host name"),
+            ("https://localhost/users/a", "domain has no dot"),
         ] {
             let err = input.parse::<AccountRef>().unwrap_err().to_string();
             assert!(err.contains(reason), "{input}: {err}");
@@ -365,24 +397,42 @@ mod tests {
     }
 
     #[test]
+    fn trailing_dots_and_ports_are_part_of_a_handle() {
+        let h: Handle = "@Demo@FLAGSHIP.EXAMPLE.".parse().unwrap();
+        assert_eq!(h, Handle::new("Demo", "flagship.example"));
+        assert_eq!(h.to_string().parse::<Handle>().unwrap(), h);
+        let h: Handle = "@u@Host.Example:8443".parse().unwrap();
+        assert_eq!(h.domain, "host.example:8443");
+        assert_eq!(h.to_string(), "@u@host.example:8443");
+    }
+
+    #[test]
     fn rejects_malformed_handles_with_a_reason() {
+        let long_label = format!("u@{}.example", "a".repeat(64));
         let cases = [
             ("", "empty"),
             ("alice", "expected user@domain"),
-            ("@alice@", "domain is not a valid host name"),
-            ("al ice@example.org", "user name is empty"),
-            ("alice@exa_mple.org", "domain is not a valid host name"),
-            ("alice@localhost", "domain is not a valid host name"),
+            ("@alice@", "domain is empty"),
+            ("@@x", "user name is empty"),
+            ("al ice@example.org", "user name has a character a handle cannot have"),
+            ("alice@exa_mple.org", "domain has a character a host name cannot have"),
+            ("alice@localhost", "domain has no dot"),
             ("a@b@c.org", "more than one @"),
             ("https://example.org/users/alice", "profile URL must be"),
-            ("u@1.2.3.4", "domain is not a valid host name"),
-            ("u@[::1]", "domain is not a valid host name"),
-            ("https://1.2.3.4/@u", "domain is not a valid host name"),
+            ("ftp://host/@u", "URL scheme is not http or https"),
+            ("u@1.2.3.4", IP_REFUSED),
+            ("u@[::1]", IP_REFUSED),
+            ("u@[::1]:443", IP_REFUSED),
+            ("u@1.2.3.4:443", IP_REFUSED),
+            ("https://1.2.3.4/@u", IP_REFUSED),
+            (long_label.as_str(), "domain has a label longer than 63 characters"),
+            ("u@a..example", "domain has an empty label"),
+            ("u@host.example:99999", "port is not a number from 0 to 65535"),
         ];
         for (input, reason) in cases {
             let err = input.parse::<Handle>().unwrap_err().to_string();
             assert!(err.contains(reason), "{input:?}: {err}");
-            assert!(err.starts_with(&format!("invalid handle {input:?}")), "{err}");
+            assert!(err.starts_with(&format!("invalid handle {:?}", echo(input))), "{err}");
         }
     }
 

@@ -346,6 +346,18 @@ impl Fetcher {
         }
     }
 
+    /// A transport error in a few words (see [`Error::transport`]), the whole chain at debug.
+    fn transport(&self, url: &Url, e: &reqwest::Error) -> Error {
+        tracing::debug!(url = %url, detail = %crate::error::chain(e), "transport error");
+        let net = &self.config.network;
+        let limit = if e.is_connect() {
+            net.connect_timeout_secs
+        } else {
+            net.request_timeout_secs
+        };
+        Error::transport(url, e, limit)
+    }
+
     /// `network.max_wait_secs`.
     fn max_wait(&self) -> Duration {
         config::seconds(self.config.network.max_wait_secs)
@@ -378,7 +390,11 @@ impl Fetcher {
             .filter(|h| h.parse::<IpAddr>().is_err() && !h.starts_with('['))
         {
             // Resolve first so a barred address gives a clean one-line refusal.
-            self.dns.connectable(host).await?;
+            self.dns.connectable(host).await.inspect_err(|e| {
+                if let Error::Refused { reason, .. } = e {
+                    tracing::info!(host = %host, url = %url, "refused: {reason}");
+                }
+            })?;
         }
         let mut builder = self.client.get(without_userinfo(url)).header(ACCEPT, req.accept);
         if let Some(token) = req.bearer.and_then(|b| b.for_url(url)) {
@@ -386,7 +402,7 @@ impl Fetcher {
         }
         let host = url.host_str().unwrap_or_default();
         tracing::debug!(host = %host, url = %url, "request");
-        let mut resp = builder.send().await.map_err(|e| transport(url, &e))?;
+        let mut resp = builder.send().await.map_err(|e| self.transport(url, &e))?;
         tracing::debug!(host = %host, url = %url, status = resp.status().as_u16(), "response");
         let limit = self.config.network.max_body_bytes;
         let too_large = || Error::TooLarge {
@@ -397,7 +413,7 @@ impl Fetcher {
             return Err(too_large());
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| transport(url, &e))? {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(url, &e))? {
             if body.len() as u64 + chunk.len() as u64 > limit {
                 return Err(too_large());
             }
@@ -523,25 +539,4 @@ fn redirect_target(page: &Page) -> Option<Url> {
     }
     let location = page.headers.get(LOCATION)?.to_str().ok()?;
     page.url.join(location).ok()
-}
-
-fn transport(url: &Url, e: &reqwest::Error) -> Error {
-    let message = if e.is_timeout() {
-        "timed out".to_string()
-    } else {
-        let mut parts = vec![];
-        let mut source: Option<&dyn std::error::Error> = Some(e);
-        while let Some(s) = source {
-            let text = s.to_string();
-            if !parts.iter().any(|p: &String| p.contains(&text)) {
-                parts.push(text);
-            }
-            source = s.source();
-        }
-        parts.join(": ")
-    };
-    Error::Transport {
-        url: url.to_string(),
-        message,
-    }
 }

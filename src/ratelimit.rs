@@ -112,17 +112,22 @@ impl HostGate {
         self.spacing.lock().expect("spacing lock is never poisoned").delay = Some(delay);
     }
 
-    /// Reserve the next send slot: how long to wait before sending (zero when the host has
-    /// no `Crawl-delay` or the last request was long enough ago).
-    fn reserve_slot(&self) -> Duration {
+    /// Claim the right to send now: `None` when the host has no `Crawl-delay` or the last
+    /// request left long enough ago (and this one is recorded as sent now), else how long to
+    /// wait first. Check and record are one step, so concurrent requests never both pass.
+    fn claim_send(&self) -> Option<Duration> {
         let now = Instant::now();
         let mut s = self.spacing.lock().expect("spacing lock is never poisoned");
-        let start = match (s.delay, s.last) {
-            (Some(d), Some(last)) => last.checked_add(d).map_or(now, |t| t.max(now)),
-            _ => now,
-        };
-        s.last = Some(start);
-        start.saturating_duration_since(now)
+        if let (Some(d), Some(last)) = (s.delay, s.last) {
+            let wait = last
+                .checked_add(d)
+                .map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
+            if !wait.is_zero() {
+                return Some(wait);
+            }
+        }
+        s.last = Some(now);
+        None
     }
 
     /// The pause still ahead, if any.
@@ -185,11 +190,6 @@ impl HostPool {
         if paged {
             self.wait_for(gate, &gate.paged).await;
         }
-        let spaced = gate.reserve_slot();
-        if !spaced.is_zero() {
-            self.notice(gate, spaced, REASON_CRAWL_DELAY);
-            tokio::time::sleep(spaced).await;
-        }
         loop {
             let global = self
                 .global
@@ -197,16 +197,27 @@ impl HostPool {
                 .acquire_owned()
                 .await
                 .expect("the global semaphore is never closed");
-            if gate.pending_pause().is_none() {
-                gate.requests.fetch_add(1, Ordering::Relaxed);
-                return Pass {
-                    _host: host,
-                    _global: global,
-                };
+            if gate.pending_pause().is_some() {
+                // Paused while queueing for the permit: give it back while waiting.
+                drop(global);
+                self.sit_out_pause(gate).await;
+                continue;
             }
-            // Paused while queueing for the permit: give it back while waiting.
-            drop(global);
-            self.sit_out_pause(gate).await;
+            match gate.claim_send() {
+                None => {
+                    gate.requests.fetch_add(1, Ordering::Relaxed);
+                    return Pass {
+                        _host: host,
+                        _global: global,
+                    };
+                }
+                // Too soon after the last request (Crawl-delay): wait without the permit.
+                Some(wait) => {
+                    drop(global);
+                    self.notice(gate, wait, REASON_CRAWL_DELAY);
+                    tokio::time::sleep(wait).await;
+                }
+            }
         }
     }
 

@@ -191,7 +191,7 @@ pub fn load_bytes(name: &str, raw: Vec<u8>, lenient: bool) -> Result<AsnDb> {
 
 /// Add one file's rows to `b`; its description (ranges not yet counted).
 fn read_one(path: &Path, lenient: bool, b: &mut Builder) -> Result<DbInfo> {
-    let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let raw = std::fs::read(path).map_err(|e| Error::file("ASN database", path, e))?;
     let sha256: String = Sha256::digest(&raw).iter().map(|b| format!("{b:02x}")).collect();
     let file = path
         .file_name()

@@ -98,8 +98,8 @@ pub fn current(data_dir: &Path) -> Option<PathBuf> {
 /// with a sidecar stating `licence`.
 ///
 /// # Errors
-/// Fetch errors; [`Error::AsnDb`] when the download does not parse or is not plausible (the
-/// previous database is kept); [`Error::Io`] when the data directory cannot be written.
+/// Fetch errors; [`Error::AsnUpdate`] when the download does not parse or is not plausible
+/// (the previous database, if any, is kept); [`Error::Io`] when the data directory cannot be written.
 pub async fn update(f: &Fetcher, data_dir: &Path, url: &Url, checks: &Plausible, licence: &str) -> Result<Source> {
     let page = f.get_ok(url, Request::accept("*/*")).await?;
     let dir = dir(data_dir);
@@ -116,9 +116,14 @@ pub async fn update(f: &Fetcher, data_dir: &Path, url: &Url, checks: &Plausible,
         Ok(db) => db,
         Err(e) => {
             let _ = std::fs::remove_file(&part);
-            return Err(Error::AsnDb {
-                path: part,
-                message: format!("download from {url} is not a usable database, previous one kept: {e}"),
+            return Err(Error::AsnUpdate {
+                url: url.to_string(),
+                reason: match e {
+                    Error::AsnDb { message, .. } => message,
+                    Error::AsnLine { line, message, .. } => format!("line {line}: {message}"),
+                    other => other.to_string(),
+                },
+                kept: current(data_dir).is_some(),
             });
         }
     };

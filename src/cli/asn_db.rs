@@ -73,10 +73,10 @@ pub async fn run(mut config: Config, cmd: Command) -> Result<i32> {
 fn info(config: &Config) -> Result<i32> {
     let data_dir = config.data_dir();
     let Some(db) = super::load_database(config)? else {
-        print(&format!(
-            "No IP-to-ASN database in {}. Run `whohosts asn-db update`, or set attribution.asn_database.\n",
+        super::logging::error_line(&format!(
+            "no IP-to-ASN database in {}; run `whohosts asn-db update`, or set attribution.asn_database",
             store::dir(&data_dir).display()
-        ))?;
+        ));
         return Ok(1);
     };
     let files = super::database_files(config).unwrap_or_default();

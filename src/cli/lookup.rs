@@ -10,7 +10,7 @@ use std::io::{BufRead, BufWriter, Write};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::{stdout_result, AttributionArgs, Context, Format};
+use super::{logging, stdout_result, AttributionArgs, Context, Format};
 use crate::attribution::{AddressAttribution, Attributor, HostAttribution};
 use crate::config::Config;
 use crate::error::Result;
@@ -165,14 +165,22 @@ async fn answer_all(
     Ok(i32::from(failed))
 }
 
-/// Print one target's answer; `false` when it failed.
+/// Print one target's answer; `false` when it failed. A failure also gets one line on
+/// stderr (even under `--quiet`), so cron mails it while stdout keeps its rows.
 async fn answer(a: &Attributor, target: &str, format: Format, out: &mut impl Write) -> Result<bool> {
     let host = match parse_target(target) {
         Err(why) => {
-            eprintln!(
-                "whohosts: lookup {:?} {why}; give a host name, an IP address or a URL",
+            let line = format!(
+                "lookup {:?} {why}; give a host name, an IP address or a URL",
                 shown(target)
             );
+            logging::error_line(&line);
+            let text = match format {
+                Format::Json => serde_json::json!({ "target": target, "error": line }).to_string() + "\n",
+                Format::Tsv => format!("{}\t\t\t\t\t\t\t\t\t\t\t\t\t{line}\n", clean(target.into())),
+                Format::Text => String::new(),
+            };
+            stdout_result(out.write_all(text.as_bytes()))?;
             return Ok(false);
         }
         Ok(Target::Ip(ip)) => HostAttribution {
@@ -187,19 +195,40 @@ async fn answer(a: &Attributor, target: &str, format: Format, out: &mut impl Wri
         },
         Ok(Target::Host(name)) => a.host(&name, None).await,
     };
-    let ok = host.dns_error.is_none() && host.addresses.iter().all(|x| x.asn.is_some());
+    let failure = failure(&host);
+    if let Some(why) = &failure {
+        logging::error_line(&format!("lookup {}: {why}", shown(target)));
+    }
     let text = match format {
-        Format::Json => json(a, &host) + "\n",
+        Format::Json => json(a, target, &host) + "\n",
         Format::Tsv => tsv(target, &host),
         Format::Text => text(target, &host),
     };
     stdout_result(out.write_all(text.as_bytes()))?;
-    Ok(ok)
+    Ok(failure.is_none())
 }
 
-/// One JSON object; with `database_skipped_lines` (per file) when `--lenient` skipped any.
-fn json(a: &Attributor, host: &HostAttribution) -> String {
+/// Why a looked-up host counts as failed: its DNS error, or its first address without an AS.
+fn failure(h: &HostAttribution) -> Option<String> {
+    if let Some(e) = &h.dns_error {
+        return Some(format!("cannot resolve: {e}"));
+    }
+    let a = h.addresses.iter().find(|x| x.asn.is_none())?;
+    Some(format!("{}: {}", a.ip, no_as(a)))
+}
+
+/// A TSV field: tabs and line breaks become spaces.
+fn clean(s: String) -> String {
+    s.replace(['\t', '\n'], " ")
+}
+
+/// One JSON object, with `target` (the input as given) and `database_skipped_lines` (per
+/// file) when `--lenient` skipped any.
+fn json(a: &Attributor, target: &str, host: &HostAttribution) -> String {
     let mut v = serde_json::to_value(host).expect("attributions serialise");
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("target".into(), target.into());
+    }
     if let (Some(db), Some(obj)) = (a.source().database, v.as_object_mut()) {
         if !db.skipped_by_file.is_empty() {
             obj.insert(
@@ -231,7 +260,6 @@ fn range(a: &AddressAttribution) -> String {
 }
 
 fn tsv(target: &str, h: &HostAttribution) -> String {
-    let clean = |s: String| s.replace(['\t', '\n'], " ");
     if let Some(e) = &h.dns_error {
         return format!(
             "{target}\t\t\t\t\t\t\t\t\t\t{}\t\t\t{}\n",

@@ -36,14 +36,9 @@ use crate::org::Orgs;
 #[derive(Debug, Parser)]
 #[command(name = "whohosts", version, about, term_width = 100)]
 pub struct Cli {
-    /// Configuration file [default: $WHOHOSTS_CONFIG, then $XDG_CONFIG_HOME/whohosts/config.toml]
-    #[arg(
-        long,
-        global = true,
-        env = "WHOHOSTS_CONFIG",
-        hide_env_values = true,
-        value_name = "FILE"
-    )]
+    /// Configuration file [default: $WHOHOSTS_CONFIG, else $XDG_CONFIG_HOME/whohosts/config.toml
+    /// or ~/.config/whohosts/config.toml if it exists, else the built-in defaults]
+    #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Snapshot database [default: `database` in config, then $XDG_DATA_HOME/whohosts/whohosts.db]
     #[arg(
@@ -55,7 +50,7 @@ pub struct Cli {
     )]
     pub db: Option<PathBuf>,
     /// No progress bar, only results and errors
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// More log output (-v info, -vv debug)
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
@@ -195,6 +190,8 @@ impl AttributionArgs {
         if !self.asn_db.is_empty() {
             config.attribution.asn_database =
                 Paths::Many(self.asn_db.iter().map(|p| p.to_string_lossy().into_owned()).collect());
+            // The configured licence was stated for the configured files, not for these.
+            config.attribution.asn_licence = None;
         }
         config.attribution.lenient |= self.lenient;
         if let Some(p) = &self.address_policy {
@@ -207,13 +204,26 @@ impl AttributionArgs {
     }
 }
 
-/// Load the configuration named by `--config`, `$WHOHOSTS_CONFIG` or the XDG location.
+/// Load the configuration named by `--config`, else `$WHOHOSTS_CONFIG` (when not empty), else
+/// the XDG location if that file exists, else the defaults.
 ///
 /// # Errors
-/// [`Error::Io`] or [`Error::Config`].
+/// [`Error::File`] naming the config file (and `$WHOHOSTS_CONFIG` when it came from there),
+/// or [`Error::Config`].
 pub fn load_config(explicit: Option<&Path>) -> Result<Config> {
     if let Some(p) = explicit {
         return Config::load(p);
+    }
+    if let Some(p) = std::env::var_os("WHOHOSTS_CONFIG").filter(|p| !p.is_empty()) {
+        return Config::load(Path::new(&p)).map_err(|e| match e {
+            Error::File { what, path, source, .. } => Error::File {
+                what,
+                path,
+                note: " (from $WHOHOSTS_CONFIG)",
+                source,
+            },
+            e => e,
+        });
     }
     let xdg = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
@@ -318,7 +328,7 @@ pub fn load_database(config: &Config) -> Result<Option<AsnDb>> {
     }
     for (file, n) in &db.info.skipped_by_file {
         let s = if *n == 1 { "" } else { "s" };
-        eprintln!("whohosts: skipped {n} bad line{s} in ASN database {file} (--lenient)");
+        logging::notice_line(&format!("skipped {n} bad line{s} in ASN database {file} (--lenient)"));
     }
     Ok(Some(db))
 }

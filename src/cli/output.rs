@@ -1,11 +1,15 @@
 //! `-o FILE`: where the JSON result goes, checked before any crawling.
 //!
-//! A regular file (or a path that does not exist yet) is replaced atomically: the result is
-//! written to `FILE.part` beside it and renamed over it, so an earlier file is never left
-//! half-written. A symlink is followed and its target replaced; the link stays. Anything
-//! else (`/dev/null`, `/dev/stdout`, a FIFO, a terminal) is written through, never replaced.
+//! Only a path that is, after resolving symlinks, a regular file (or one that does not exist
+//! yet) is replaced atomically: the result is written to `FILE.part` beside it, given the
+//! old file's mode (and owner and group, when allowed), and renamed over it, so an earlier
+//! file is never left half-written. A symlink is followed and its target replaced; the link
+//! stays. `/dev/stdout`, `/dev/stderr`, `/dev/fd/N` and `/proc/self/fd/N` are written to the
+//! already open descriptor itself (so `>> log` keeps appending after the report). Anything
+//! else (`/dev/null`, a FIFO, a socket, a terminal) is opened and written through.
 
 use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -18,8 +22,11 @@ const MAX_LINKS: usize = 40;
 pub enum Output {
     /// A regular file, or one to create: written beside `target` and renamed over it.
     Replace { given: PathBuf, target: PathBuf },
-    /// A device, FIFO or socket: written to as it is.
+    /// A device, FIFO or socket: opened and written to as it is.
     Stream { given: PathBuf },
+    /// One of this process's open descriptors (`/dev/stdout`, `/proc/self/fd/N`): written to
+    /// that descriptor itself, never reopened.
+    Descriptor { given: PathBuf, fd: i32 },
 }
 
 fn cannot(given: &Path, reason: impl std::fmt::Display) -> Error {
@@ -29,10 +36,33 @@ fn cannot(given: &Path, reason: impl std::fmt::Display) -> Error {
     }
 }
 
-/// The file a chain of symlinks ends at (which may not exist yet).
-fn follow_links(given: &Path) -> Result<PathBuf> {
+/// The descriptor a path names directly: `/dev/stdout`, `/dev/stderr`, `/dev/fd/N`,
+/// `/proc/self/fd/N`, `/proc/thread-self/fd/N` or `/proc/PID/fd/N` with our own PID.
+fn descriptor_of(path: &Path) -> Option<i32> {
+    let s = path.to_str()?;
+    match s {
+        "/dev/stdin" => return Some(0),
+        "/dev/stdout" => return Some(1),
+        "/dev/stderr" => return Some(2),
+        _ => {}
+    }
+    let pid = std::process::id().to_string();
+    let rest = s.strip_prefix("/dev/fd/").or_else(|| {
+        let proc = s.strip_prefix("/proc/")?;
+        let (who, fd) = proc.split_once("/fd/")?;
+        (who == "self" || who == "thread-self" || who == pid).then_some(fd)
+    })?;
+    rest.parse().ok()
+}
+
+/// Where a chain of symlinks ends (which may not exist yet), or the open descriptor of
+/// ours that one of its links names.
+fn follow_links(given: &Path) -> Result<std::result::Result<PathBuf, i32>> {
     let mut p = given.to_path_buf();
     for _ in 0..MAX_LINKS {
+        if let Some(fd) = descriptor_of(&p) {
+            return Ok(Err(fd));
+        }
         match std::fs::symlink_metadata(&p) {
             Ok(m) if m.file_type().is_symlink() => {
                 let next = std::fs::read_link(&p).map_err(|e| cannot(given, e))?;
@@ -41,7 +71,7 @@ fn follow_links(given: &Path) -> Result<PathBuf> {
                     _ => next,
                 };
             }
-            _ => return Ok(p),
+            _ => return Ok(Ok(p)),
         }
     }
     Err(cannot(given, "too many levels of symbolic links"))
@@ -54,15 +84,60 @@ fn part_of(target: &Path) -> PathBuf {
     PathBuf::from(tmp)
 }
 
+/// Give `part` the mode, owner and group of the file it will replace (owner and group only
+/// where the system allows; a new file keeps the umask's mode).
+fn copy_permissions(target: &Path, part: &Path) -> std::io::Result<()> {
+    let Ok(old) = std::fs::metadata(target) else {
+        return Ok(());
+    };
+    // Not allowed to give the file away (EPERM): it stays ours, with the old mode.
+    let _ = std::os::unix::fs::chown(part, Some(old.uid()), Some(old.gid()));
+    std::fs::set_permissions(part, old.permissions())
+}
+
+/// Write `bytes` to one of our open descriptors without reopening or closing it.
+fn write_descriptor(given: &Path, fd: i32, bytes: &[u8]) -> Result<()> {
+    let done = match fd {
+        1 => {
+            let mut out = std::io::stdout().lock();
+            return super::stdout_result(out.write_all(bytes).and_then(|_| out.flush()));
+        }
+        2 => {
+            let mut err = std::io::stderr().lock();
+            err.write_all(bytes).and_then(|_| err.flush())
+        }
+        _ => {
+            // SAFETY: `check` saw this descriptor open in /proc/self/fd, and whohosts never
+            // closes descriptors it did not open; the borrow only lives for the `dup`.
+            let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+            borrowed
+                .try_clone_to_owned()
+                .map(std::fs::File::from)
+                .and_then(|mut f| f.write_all(bytes).and_then(|_| f.flush()))
+        }
+    };
+    done.map_err(|e| cannot(given, e))
+}
+
 impl Output {
     /// Check that `given` can be written, before any work is done.
     ///
     /// # Errors
     /// [`Error::Output`] naming `given`: a missing or read-only directory, a directory as
-    /// the output, a symlink loop.
+    /// the output, a symlink loop, a descriptor that is not open.
     pub fn check(given: &Path) -> Result<Self> {
-        let target = follow_links(given)?;
-        match std::fs::metadata(&target) {
+        let target = match follow_links(given)? {
+            Ok(target) => target,
+            Err(fd) if Path::new(&format!("/proc/self/fd/{fd}")).exists() => {
+                return Ok(Output::Descriptor {
+                    given: given.to_path_buf(),
+                    fd,
+                })
+            }
+            Err(_) => return Err(cannot(given, "that descriptor is not open")),
+        };
+        // `metadata` follows the kernel's own links too (`/proc/PID/fd/N` to a pipe).
+        match std::fs::metadata(given).or_else(|_| std::fs::metadata(&target)) {
             Ok(m) if m.is_dir() => return Err(cannot(given, "is a directory")),
             Ok(m) if !m.is_file() => {
                 return Ok(Output::Stream {
@@ -91,6 +166,7 @@ impl Output {
     /// [`Error::Output`] naming the path the user gave.
     pub fn write(&self, bytes: &[u8]) -> Result<()> {
         match self {
+            Output::Descriptor { given, fd } => write_descriptor(given, *fd, bytes),
             Output::Stream { given } => std::fs::OpenOptions::new()
                 .write(true)
                 .open(given)
@@ -98,11 +174,13 @@ impl Output {
                 .map_err(|e| cannot(given, e)),
             Output::Replace { given, target } => {
                 let part = part_of(target);
-                std::fs::write(&part, bytes).map_err(|e| cannot(given, e))?;
-                std::fs::rename(&part, target).map_err(|e| {
-                    let _ = std::fs::remove_file(&part);
-                    cannot(given, e)
-                })
+                std::fs::write(&part, bytes)
+                    .and_then(|_| copy_permissions(target, &part))
+                    .and_then(|_| std::fs::rename(&part, target))
+                    .map_err(|e| {
+                        let _ = std::fs::remove_file(&part);
+                        cannot(given, e)
+                    })
             }
         }
     }

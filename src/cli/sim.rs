@@ -28,12 +28,43 @@ fn write_config(running: &sim::Running, path: &Path) -> Result<()> {
 pub struct Args {
     #[command(flatten)]
     pub world: super::WorldArgs,
-    /// Write the config for the simulated world to FILE (and its ASN fixture beside it)
+    /// Write the config for the simulated world to FILE (and its ASN fixture beside it);
+    /// an existing FILE is refused unless --force
     #[arg(long, value_name = "FILE")]
     pub write_config: Option<std::path::PathBuf>,
     /// Serve this week of the world's timeline (0 is the world as first written)
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub week: u32,
+    /// Let --write-config replace an existing file
+    #[arg(long, requires = "write_config")]
+    pub force: bool,
+}
+
+/// Claim `path` for the config before the simulator starts: refuse an existing file unless
+/// `force` (a production config must not silently become the simulator's, which allows
+/// plain http and private addresses), and name the path as given when it cannot be written.
+fn claim(path: &Path, force: bool) -> Result<()> {
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true);
+    if force {
+        open.create(true).truncate(true);
+    } else {
+        open.create_new(true);
+    }
+    open.open(path).map(drop).map_err(|e| {
+        let message = match (e.kind(), path.parent()) {
+            (std::io::ErrorKind::AlreadyExists, _) => "the file exists; pass --force to replace it".into(),
+            (_, Some(dir)) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+                format!("directory {} does not exist", dir.display())
+            }
+            _ => crate::error::io_reason(&e),
+        };
+        Error::Flag {
+            flag: "--write-config",
+            value: path.display().to_string(),
+            message,
+        }
+    })
 }
 
 /// Run `sim` until Ctrl-C.
@@ -42,6 +73,9 @@ pub struct Args {
 /// World, bind or file errors; a `--week` the world does not have.
 pub async fn run(args: Args) -> Result<i32> {
     let w = args.world.world()?;
+    if let Some(path) = &args.write_config {
+        claim(path, args.force)?;
+    }
     let suggested = generate::suggested_seeds(&w, 3).join(" ");
     let timeline = Timeline::new(w)?;
     let running = sim::start_timeline(timeline, None).await?;

@@ -353,7 +353,7 @@ impl World {
     /// # Errors
     /// [`Error::Io`] or [`Error::World`], naming the file.
     pub fn load(path: &std::path::Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::file("world file", path, e))?;
         let parsed = if path.extension().is_some_and(|e| e == "json") {
             serde_json::from_str::<World>(&text)
                 .map_err(|e| Error::World(e.to_string()))

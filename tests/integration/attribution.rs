@@ -301,9 +301,9 @@ fn asn_db_update_keeps_the_old_database_until_the_new_one_is_whole() {
     let port = env.sim.http_port;
     let out = env.run(&["asn-db", "info"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8(out.stdout)
+    assert!(String::from_utf8(out.stderr)
         .unwrap()
-        .starts_with("No IP-to-ASN database in "));
+        .starts_with("whohosts: no IP-to-ASN database in "));
     let url = format!("http://dual.example:{port}/data/ip2asn-combined.tsv.gz");
     let small = ["--min-ranges", "10", "--licence", "public domain (iptoasn.com)"];
     let out = env.run(&[&["asn-db", "update", "--url", &url][..], &small].concat());
@@ -320,7 +320,8 @@ fn asn_db_update_keeps_the_old_database_until_the_new_one_is_whole() {
     let out = env.run(&[&["asn-db", "update", "--url", &broken][..], &small].concat());
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("is not a usable database, previous one kept"), "{err}");
+    assert!(err.contains("is not a usable database ("), "{err}");
+    assert!(err.ends_with("); kept the previous database\n"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     let again = String::from_utf8(env.run(&["asn-db", "info"]).stdout).unwrap();
     assert_eq!(again, info, "the previous database is still in use");

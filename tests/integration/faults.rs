@@ -59,7 +59,7 @@ fn each_fault_fails_its_own_seed_and_the_crawl_goes_on() {
     let wf = |d: &str| format!("http://{d}:{port}/.well-known/webfinger?resource=acct%3Ax%40{d}");
     let cases = [
         ("x@err.example", "http-status", format!("{}: HTTP 500", wf("err.example"))),
-        ("x@stall.example", "transport", format!("{}: timed out", wf("stall.example"))),
+        ("x@stall.example", "transport", format!("{}: timed out after 1 s", wf("stall.example"))),
         (
             "x@bad.example",
             "malformed",

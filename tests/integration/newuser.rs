@@ -151,7 +151,7 @@ fn a_bad_handle_says_the_same_alone_and_among_good_ones() {
     let env = small();
     let alone = env.run(&["crawl", "al ice@a.example"]);
     let mixed = env.run(&["crawl", "al ice@a.example", "u@a.example"]);
-    let line = "whohosts: invalid handle \"al ice@a.example\": user name is empty, longer than 128 bytes or has characters a handle cannot have\n";
+    let line = "whohosts: invalid handle \"al ice@a.example\": user name has a character a handle cannot have (letters, digits, _ . - + only)\n";
     assert_eq!(stderr(&alone), line);
     assert_eq!(stderr(&mixed), line);
 }
@@ -242,7 +242,7 @@ fn json_logs_are_one_object_per_line() {
 fn quiet_shows_only_errors() {
     let env = small();
     let out = loud(&env)
-        .args(["-q", "-v", "crawl", "u@a.example", "nobody@a.example"])
+        .args(["-q", "crawl", "u@a.example", "nobody@a.example"])
         .output()
         .unwrap();
     assert_eq!(

@@ -349,7 +349,8 @@ fn robots_crawl_delay_spaces_requests() {
     for pair in log.windows(2) {
         let gap = pair[1].at.duration_since(pair[0].at).unwrap_or_default();
         assert!(
-            gap >= std::time::Duration::from_millis(990),
+            // 1 s apart when sent; arrival may differ by a few ms under load.
+            gap >= std::time::Duration::from_millis(950),
             "{} came {gap:?} after {}",
             pair[1].path,
             pair[0].path

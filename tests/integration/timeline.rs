@@ -85,7 +85,10 @@ fn week_2_refuses_connections_and_fronts_by_cname() {
     let dead = &w2["crawl"]["instances"]["dead.example"]["nodeinfo_error"];
     assert_eq!(dead["kind"], "transport");
     assert!(
-        dead["message"].as_str().unwrap().contains("Connection refused"),
+        dead["message"]
+            .as_str()
+            .unwrap()
+            .contains("connection refused by dead.example:"),
         "{dead}"
     );
     // Its name still resolves, in its provider's range.
