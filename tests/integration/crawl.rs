@@ -150,8 +150,8 @@ fn hidden_lists_are_reported_with_the_unseen_count() {
     );
 }
 
-#[test]
-fn own_token_lists_own_hidden_follows_and_stays_home() {
+/// `me@masto.example` hides its 5 follows on far.example; its token is `sim-token-me`.
+fn hidden_follows_world() -> (Env, Vec<String>) {
     let mut accounts = crowd("far.example", 5);
     let follows = handles_of(&accounts);
     let mut me = acct("me@masto.example", &follows);
@@ -164,6 +164,12 @@ fn own_token_lists_own_hidden_follows_and_stays_home() {
         ],
         accounts,
     ));
+    (env, follows)
+}
+
+#[test]
+fn own_token_lists_own_hidden_follows_and_stays_home() {
+    let (env, follows) = hidden_follows_world();
     let out = env
         .cmd()
         .env("WHOHOSTS_TOKEN", "sim-token-me")
@@ -187,18 +193,7 @@ fn own_token_lists_own_hidden_follows_and_stays_home() {
 /// owner's handle, was mistyped (found by a newcomer trying the README).
 #[test]
 fn the_token_of_a_mistyped_first_handle_goes_to_no_one() {
-    let mut accounts = crowd("far.example", 5);
-    let follows = handles_of(&accounts);
-    let mut me = acct("me@masto.example", &follows);
-    me.hide_collections = true;
-    accounts.push(me);
-    let env = Env::start(world(
-        vec![
-            inst("masto.example", Software::Mastodon, "hetzner"),
-            inst("far.example", Software::Mastodon, "ovh"),
-        ],
-        accounts,
-    ));
+    let (env, _) = hidden_follows_world();
     for first in ["notahandle", "https://nowhere.example/users/me"] {
         let out = env
             .cmd()
