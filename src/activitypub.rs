@@ -150,7 +150,8 @@ fn json_object(p: &crate::http::Page) -> Result<Value> {
     }
 }
 
-/// Read a whole collection (see [`crate::pager`] for every way a walk ends).
+/// Read a whole collection (see [`crate::pager`] for every way a walk ends), only on the
+/// origin of `collection` (which the caller checks is the actor's).
 ///
 /// # Errors
 /// Only for the collection root: 401 and 403 come back as `Refused`/`Hidden` lists, other
@@ -163,14 +164,17 @@ pub async fn list(f: &Fetcher, collection: &Url, direction: Direction) -> Result
         403 => return Ok(empty(ListStatus::Hidden { unseen: None })),
         _ => {}
     }
+    let base = root_page.url.clone();
     let root = json_object(&root_page.success()?)?;
-    let base = collection.clone();
     let mut walk = Walk::new(
         FollowList::empty(direction, "activitypub", total(&root), ListStatus::Complete),
         &f.config().crawl,
+        collection,
     );
     walk.mark_read(collection);
     let start = match root.get("first") {
+        // The collection itself redirected to another origin: none of it is read.
+        _ if !walk.on_origin(&base) => walk.foreign(format!("the collection was redirected to {base}")),
         Some(first @ Value::Object(_)) => walk.take(&base, page_of(first)),
         Some(Value::String(s)) => walk.follow(&base, s),
         _ => walk.take(&base, page_of(&root)),

@@ -376,10 +376,28 @@ async fn activitypub_lists(
             url: resolved.actor_uri.to_string(),
             message: format!("bad {} link {href:?}: {e}", d.segment()),
         })?;
+        if let Some(refused) = foreign_collection(&resolved.actor_uri, &url, *d) {
+            lists.push(refused);
+            continue;
+        }
         progress.note(&format!("listing {} of {} (ActivityPub)", d.segment(), resolved.handle));
         lists.push(activitypub::list(f, &url, *d).await?);
     }
     Ok(lists)
+}
+
+/// A collection on another origin than its actor's is not read (DESIGN §6): a server may
+/// only list its own accounts' follows.
+fn foreign_collection(actor: &Url, collection: &Url, d: Direction) -> Option<FollowList> {
+    if collection.origin() == actor.origin() {
+        return None;
+    }
+    let why = format!(
+        "the {} collection {collection} is on another origin than the actor {actor}: not read",
+        d.segment()
+    );
+    let status = ListStatus::refused(Cause::ForeignPage, why);
+    Some(FollowList::empty(d, "activitypub", None, status))
 }
 
 /// Fetch the actors of accounts known only by URI (when `crawl.fetch_actors`), each URI

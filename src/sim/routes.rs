@@ -435,8 +435,16 @@ pub fn actor(sim: &Sim, i: usize) -> Value {
         "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n"}
     });
     if inst.software != Software::Generic || !spec.follows.is_empty() {
-        a["following"] = json!(format!("{id}/following"));
-        a["followers"] = json!(format!("{id}/followers"));
+        let lists = match inst.fault {
+            Fault::ForeignCollections => id.replacen(
+                &sim.base(&inst.domain),
+                &sim.base(&format!("mirror.{}", inst.domain)),
+                1,
+            ),
+            _ => id.clone(),
+        };
+        a["following"] = json!(format!("{lists}/following"));
+        a["followers"] = json!(format!("{lists}/followers"));
     }
     if let Some(m) = spec
         .moved_to

@@ -360,6 +360,9 @@ impl Sim {
             Fault::RedirectPort(port) if path.starts_with("/api/v1/accounts/") && path.contains("/follow") => Some(
                 redirect(307, &format!("{}://{}:{port}{path}", self.scheme, inst.domain)),
             ),
+            Fault::RedirectPagesForeign if path.contains("/following") || path.contains("/followers") => Some(
+                redirect(307, &format!("{}{path}", self.base(&format!("mirror.{}", inst.domain)))),
+            ),
             _ => None,
         }
     }

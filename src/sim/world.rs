@@ -78,6 +78,13 @@ pub enum Fault {
     /// REST `Link: rel="next"` and ActivityPub `first` links point to the same path on
     /// `mirror.DOMAIN` (another host: serve an instance of that name to see what it receives).
     ForeignPages,
+    /// Actors' `following`/`followers` links name the same path on `mirror.DOMAIN` (another
+    /// host: serve an instance of that name with an account of the same name to see whether
+    /// its list is read and credited to this one).
+    ForeignCollections,
+    /// REST follow-list and ActivityPub collection requests are redirected (307) to the same
+    /// path on `mirror.DOMAIN`.
+    RedirectPagesForeign,
     /// REST follow-list requests are redirected (307) to the same host on port N.
     RedirectPort(u16),
     /// Nothing listens on the instance's address: connections are refused (a dead server

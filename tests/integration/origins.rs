@@ -1,0 +1,80 @@
+//! The origin rule (DESIGN §6): a follow list is read only on the origin of its account's
+//! actor. A hostile seed server must not make whohosts read, and credit to its seed, the list
+//! of an account on another server (one that may have opted out).
+
+use serde_json::Value;
+use whohosts::sim::world::{Fault, Instance, Software};
+
+use crate::common::*;
+
+/// `me@home.example` (with `fault`, REST or ActivityPub only) follows one account;
+/// `me@mirror.home.example` follows five others: the list a hostile home would steal.
+fn env(fault: Fault, rest: bool) -> Env {
+    let mut home = match rest {
+        true => inst("home.example", Software::Mastodon, "hetzner"),
+        false => ap_only("home.example", "hetzner"),
+    };
+    home.fault = fault;
+    let mirror: Instance = inst("mirror.home.example", Software::Mastodon, "ovh");
+    let mut accounts = crowd("far.example", 6);
+    let follows = handles_of(&accounts);
+    accounts.push(acct("me@home.example", &follows[..1]));
+    accounts.push(acct("me@mirror.home.example", &follows[1..]));
+    let far = inst("far.example", Software::Mastodon, "amazon");
+    Env::start(world(vec![home, mirror, far], accounts))
+}
+
+fn following(env: &Env) -> Value {
+    let (snap, code) = env.crawl(&["me@home.example"]);
+    assert_eq!(code, 0, "{snap}");
+    seed(&snap, "me@home.example")["following"].clone()
+}
+
+fn assert_refused_foreign(list: &Value, reason: &str) {
+    assert_eq!(list["status"]["state"], "refused", "{list}");
+    assert_eq!(list["status"]["kind"], "foreign_page", "{list}");
+    assert_eq!(list["accounts"], serde_json::json!([]), "{list}");
+    let got = list["status"]["reason"].as_str().unwrap_or_default();
+    assert!(got.contains(reason), "{got}");
+}
+
+#[test]
+fn an_actor_collection_on_another_origin_is_not_read() {
+    let env = env(Fault::ForeignCollections, false);
+    let list = following(&env);
+    let port = env.sim.http_port;
+    assert_refused_foreign(
+        &list,
+        &format!(
+            "the following collection http://mirror.home.example:{port}/users/me/following is on another origin than the actor http://home.example:{port}/users/me: not read"
+        ),
+    );
+    let asked = env.paths("mirror.home.example");
+    assert!(!asked.iter().any(|p| p.contains("/following")), "{asked:?}");
+}
+
+#[test]
+fn a_rest_list_page_redirected_to_another_origin_is_not_read() {
+    let env = env(Fault::RedirectPagesForeign, true);
+    let list = following(&env);
+    assert_eq!(list["source"], "mastodon-api", "{list}");
+    let port = env.sim.http_port;
+    assert_refused_foreign(
+        &list,
+        &format!("the list page was redirected to http://mirror.home.example:{port}/api/v1/accounts/"),
+    );
+}
+
+#[test]
+fn an_activitypub_collection_redirected_to_another_origin_is_not_read() {
+    let env = env(Fault::RedirectPagesForeign, false);
+    let list = following(&env);
+    assert_eq!(list["source"], "activitypub", "{list}");
+    let port = env.sim.http_port;
+    assert_refused_foreign(
+        &list,
+        &format!(
+            "the collection was redirected to http://mirror.home.example:{port}/users/me/following, on another origin than the account's (http://home.example:{port}): not read"
+        ),
+    );
+}
