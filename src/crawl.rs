@@ -259,6 +259,7 @@ async fn list_seed(
     }
     let rest = async {
         let (account, token) = rest_account(f, &origin, &resolved.handle, opts).await?;
+        same_actor(&account, resolved)?;
         let seed_account = account.clone().into_account(&local);
         let opted_out = !seed_account.may_expand() && token.is_none();
         report.account = Some(seed_account);
@@ -305,6 +306,26 @@ fn opted_out_lists(directions: &[Direction], source: &str) -> Vec<FollowList> {
 fn rest_unavailable(e: &Error) -> bool {
     matches!(e.status(), Some(401 | 403 | 404 | 410))
         || matches!(e, Error::Malformed { .. } | Error::RobotsDisallowed { .. })
+}
+
+/// The REST account must be the resolved actor (when it says its `uri`): a lookup by user
+/// name on the actor's server can find another local account than the one WebFinger named.
+/// A mismatch makes REST unusable for this seed (it falls back to ActivityPub).
+fn same_actor(account: &mastodon::RestAccount, resolved: &webfinger::Resolved) -> Result<()> {
+    let Some(uri) = account.uri.as_deref() else {
+        return Ok(());
+    };
+    if crate::account::http_url(uri).as_ref() == Some(&resolved.actor_uri) {
+        return Ok(());
+    }
+    let shown: String = uri.chars().take(200).collect();
+    Err(Error::Malformed {
+        url: resolved.actor_uri.to_string(),
+        message: format!(
+            "the REST account found for {} is {shown}, not this actor",
+            resolved.handle
+        ),
+    })
 }
 
 /// The seed's REST account, and the token to send if it is the token owner's.
@@ -514,6 +535,28 @@ async fn describe_instances(
 #[cfg(test)]
 mod origin_tests {
     use super::*;
+
+    #[test]
+    fn a_rest_account_of_another_actor_is_refused() {
+        let resolved = webfinger::Resolved {
+            handle: "@seed@wfx.example".parse().expect("a valid handle"),
+            actor_uri: Url::parse("https://victim.example/users/bob").expect("a valid URL"),
+            server: InstanceHost::new("victim.example"),
+            via_host_meta: false,
+        };
+        let account = |uri: Option<&str>| mastodon::RestAccount {
+            uri: uri.map(str::to_string),
+            ..mastodon::RestAccount::default()
+        };
+        assert!(same_actor(&account(None), &resolved).is_ok());
+        assert!(same_actor(&account(Some("https://victim.example/users/bob")), &resolved).is_ok());
+        let e = same_actor(&account(Some("https://victim.example/users/seed")), &resolved).unwrap_err();
+        assert!(rest_unavailable(&e), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "https://victim.example/users/bob: malformed response: the REST account found for @seed@wfx.example is https://victim.example/users/seed, not this actor"
+        );
+    }
 
     #[test]
     fn urls_without_an_origin_have_none() {

@@ -91,6 +91,11 @@ fn webfinger(sim: &Sim, inst: &Instance, host: &str, path: &str) -> Response<Bod
         return respond(404, "text/plain", "");
     };
     let domain = domain.to_ascii_lowercase();
+    if let Some(j) = claimed(sim, inst, &domain) {
+        let subject = format!("acct:{user}@{domain}");
+        let links = json!([{"rel": "self", "type": "application/activity+json", "href": actor_uri(sim, j)}]);
+        return json_resp(200, JRD, &json!({"subject": subject, "links": links}));
+    }
     if domain != inst.domain && domain != handle_domain(inst) || host != inst.domain && host != domain {
         return respond(404, "text/plain", "");
     }
@@ -111,6 +116,13 @@ fn webfinger(sim: &Sim, inst: &Instance, host: &str, path: &str) -> Response<Bod
             ]
         }),
     )
+}
+
+/// The account whose actor a hostile instance claims for every handle of `domain`
+/// ([`Instance::webfinger_claims`]).
+fn claimed(sim: &Sim, inst: &Instance, domain: &str) -> Option<usize> {
+    let target = inst.webfinger_claims.as_deref()?;
+    (domain == inst.domain).then(|| sim.by_handle.get(&target.to_ascii_lowercase()).copied())?
 }
 
 fn host_meta(sim: &Sim, inst: &Instance, host: &str) -> Response<Body> {

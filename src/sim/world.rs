@@ -188,6 +188,10 @@ pub struct Instance {
     pub ipv4: Option<bool>,
     /// Pauses the server announces every few requests (`Retry-After`, `RateLimit-*`).
     pub announce: Option<Announce>,
+    /// A hostile WebFinger: every handle of this domain is answered with the actor of this
+    /// account (`user@domain` of another instance) as `self`, and the asked handle as
+    /// `subject` (a claim the other instance does not confirm).
+    pub webfinger_claims: Option<String>,
 }
 
 /// How a server announces a pause.
@@ -314,6 +318,7 @@ impl Instance {
             ipv6_loopback: false,
             ipv4: None,
             announce: None,
+            webfinger_claims: None,
         }
     }
 

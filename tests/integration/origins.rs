@@ -78,3 +78,35 @@ fn an_activitypub_collection_redirected_to_another_origin_is_not_read() {
         ),
     );
 }
+
+/// wfx.example's WebFinger answers `@seed@wfx.example` with victim.example's `bob` as `self`
+/// and the asked handle as `subject`; victim.example also has a local `seed`.
+#[test]
+fn a_webfinger_claim_on_another_server_is_refused_and_shadows_nothing() {
+    let mut wfx = inst("wfx.example", Software::Mastodon, "ovh");
+    wfx.webfinger_claims = Some("bob@victim.example".into());
+    let victim = inst("victim.example", Software::Mastodon, "hetzner");
+    let mut accounts = crowd("far.example", 6);
+    let far = handles_of(&accounts);
+    accounts.push(acct("bob@victim.example", &far[..2]));
+    accounts.push(acct("seed@victim.example", &far[2..]));
+    let far_inst = inst("far.example", Software::Mastodon, "amazon");
+    let env = Env::start(world(vec![wfx, victim, far_inst], accounts));
+    let (snap, code) = env.crawl(&["seed@wfx.example", "bob@victim.example"]);
+    assert_eq!(code, 1, "{snap}");
+    let port = env.sim.http_port;
+    let claim = seed(&snap, "seed@wfx.example");
+    assert_eq!(claim["error"]["kind"], "refused-by-policy", "{claim}");
+    assert_eq!(
+        claim["error"]["message"],
+        format!(
+            "refused http://victim.example:{port}/.well-known/webfinger?resource=acct%3Abob%40victim.example: \
+             @seed@wfx.example names the actor http://victim.example:{port}/users/bob, but victim.example \
+             names it @bob@victim.example: not crawled"
+        )
+    );
+    assert_eq!(claim["following"], Value::Null, "{claim}");
+    let bob = seed(&snap, "bob@victim.example");
+    assert_eq!(bob["duplicate_of"], Value::Null, "{bob}");
+    assert_eq!(listed(&bob["following"]), expected(&far[..2]));
+}
