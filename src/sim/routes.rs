@@ -465,6 +465,13 @@ pub fn actor(sim: &Sim, i: usize) -> Value {
     {
         a["movedTo"] = json!(actor_uri(sim, *m));
     }
+    if inst.fault == Fault::ForeignActorIds {
+        a["id"] = json!(id.replacen(
+            &sim.base(&inst.domain),
+            &sim.base(&format!("mirror.{}", inst.domain)),
+            1
+        ));
+    }
     a
 }
 
@@ -493,10 +500,15 @@ fn activitypub(sim: &Sim, inst: &Instance, bare: &str, path: &str) -> Response<B
 }
 
 fn item(sim: &Sim, inst: &Instance, j: usize) -> Value {
-    if inst.embed_items {
-        actor(sim, j)
-    } else {
-        json!(actor_uri(sim, j))
+    match (inst.embed_items, inst.fault) {
+        (true, Fault::ForgedEmbeds) => {
+            let mut a = actor(sim, j);
+            a["preferredUsername"] = json!(format!("forged{j}"));
+            a["name"] = json!("Forged");
+            a
+        }
+        (true, _) => actor(sim, j),
+        (false, _) => json!(actor_uri(sim, j)),
     }
 }
 

@@ -82,6 +82,11 @@ pub enum Fault {
     /// host: serve an instance of that name with an account of the same name to see whether
     /// its list is read and credited to this one).
     ForeignCollections,
+    /// Actor documents claim to be on `mirror.DOMAIN` (their `id` names that host).
+    ForeignActorIds,
+    /// Embedded collection items (with `embed_items`) carry a forged `preferredUsername`
+    /// (`forgedN`) and `name` ("Forged"), whatever server the actor is on.
+    ForgedEmbeds,
     /// REST follow-list and ActivityPub collection requests are redirected (307) to the same
     /// path on `mirror.DOMAIN`.
     RedirectPagesForeign,

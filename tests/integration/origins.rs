@@ -110,3 +110,87 @@ fn a_webfinger_claim_on_another_server_is_refused_and_shadows_nothing() {
     assert_eq!(bob["duplicate_of"], Value::Null, "{bob}");
     assert_eq!(listed(&bob["following"]), expected(&far[..2]));
 }
+
+/// `seed@honest.example` follows three accounts of liar.example, whose actor documents claim
+/// to be on mirror.liar.example.
+#[test]
+fn an_actor_claiming_another_origin_is_counted_where_it_was_fetched() {
+    let mut liar = ap_only("liar.example", "ovh");
+    liar.fault = Fault::ForeignActorIds;
+    let mut accounts = crowd("liar.example", 3);
+    let follows = handles_of(&accounts);
+    accounts.push(acct("seed@honest.example", &follows));
+    let honest = ap_only("honest.example", "hetzner");
+    let env = Env::start(world(vec![honest, liar], accounts));
+    let (snap, code) = env.crawl(&["seed@honest.example"]);
+    assert_eq!(code, 0, "{snap}");
+    let port = env.sim.http_port;
+    let list = &seed(&snap, "seed@honest.example")["following"];
+    let got = list["accounts"].as_array().unwrap();
+    assert_eq!(got.len(), 3, "{list}");
+    for (i, a) in got.iter().enumerate() {
+        let uri = format!("http://liar.example:{port}/users/user{i}");
+        assert_eq!(
+            (a["actor_uri"].as_str(), a["server"].as_str()),
+            (Some(uri.as_str()), Some("liar.example"))
+        );
+        assert_eq!(a["handle"], Value::Null, "{a}");
+        assert_eq!(
+            a["fetch_error"],
+            format!(
+                "{uri}: malformed response: the document claims another origin (id http://mirror.liar.example:{port}/users/user{i})"
+            )
+        );
+    }
+    let instances = &snap["crawl"]["instances"];
+    assert_eq!(instances["liar.example"]["accounts"], 3, "{instances}");
+    assert_eq!(instances["mirror.liar.example"], Value::Null, "{instances}");
+}
+
+/// seed@pe.example's collection embeds far.example's actors with forged names: only their
+/// URIs are kept, and their real details read from far.example.
+#[test]
+fn embedded_actors_of_another_origin_are_read_from_their_own_server() {
+    let mut pe = inst("pe.example", Software::Pleroma, "ovh");
+    pe.api = Some(whohosts::sim::world::Api::Closed);
+    pe.embed_items = true;
+    pe.fault = Fault::ForgedEmbeds;
+    let mut accounts = crowd("far.example", 3);
+    let follows = handles_of(&accounts);
+    accounts.push(acct("local@pe.example", &[]));
+    let mut all = follows.clone();
+    all.push("local@pe.example".into());
+    accounts.push(acct("seed@pe.example", &all));
+    let far = inst("far.example", Software::Mastodon, "amazon");
+    let env = Env::start(world(vec![pe, far], accounts));
+    let (snap, code) = env.crawl(&["seed@pe.example"]);
+    assert_eq!(code, 0, "{snap}");
+    let list = &seed(&snap, "seed@pe.example")["following"];
+    let names: Vec<(&str, &str)> = list["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["handle"].as_str().unwrap_or("-"),
+                a["display_name"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    // The instance's own (embedded) account is taken as it is, forged or not: it speaks for itself.
+    assert_eq!(
+        names,
+        [
+            ("@user0@far.example", "user0"),
+            ("@user1@far.example", "user1"),
+            ("@user2@far.example", "user2"),
+            ("@forged3@pe.example", "Forged")
+        ]
+    );
+    let fetched = env
+        .paths("far.example")
+        .iter()
+        .filter(|p| p.starts_with("/users/user"))
+        .count();
+    assert_eq!(fetched, 3);
+}
