@@ -278,7 +278,10 @@ async fn list_seed(
         Ok(lists) => lists,
         // REST refused (lookup or list), absent, not Mastodon, or barred by robots.txt:
         // ActivityPub instead.
-        Err(e) if rest_unavailable(&e) => activitypub_lists(shared, resolved, &directions, report).await?,
+        Err(e) if rest_unavailable(&e) => match activitypub_lists(shared, resolved, &directions, report).await {
+            Ok(lists) => lists,
+            Err(ap) => return Err(fallback_failed(e, ap)),
+        },
         Err(e) => return Err(e),
     };
     for mut list in lists {
@@ -301,6 +304,19 @@ fn opted_out_lists(directions: &[Direction], source: &str) -> Vec<FollowList> {
         .iter()
         .map(|d| FollowList::empty(*d, source, None, ListStatus::refused(Cause::OptedOut, OPTED_OUT)))
         .collect()
+}
+
+/// The error of a seed whose REST listing failed and whose ActivityPub fallback failed too:
+/// a REST answer that was there but broken is the real fault, so it is kept, with the
+/// fallback's error beside it; a REST API that is absent or closed gives way to the fallback's.
+fn fallback_failed(rest: Error, ap: Error) -> Error {
+    match rest {
+        Error::Malformed { url, message } => Error::Malformed {
+            url,
+            message: format!("{message} (the ActivityPub fallback failed too: {ap})"),
+        },
+        _ => ap,
+    }
 }
 
 fn rest_unavailable(e: &Error) -> bool {

@@ -87,6 +87,9 @@ pub enum Fault {
     /// Embedded collection items (with `embed_items`) carry a forged `preferredUsername`
     /// (`forgedN`) and `name` ("Forged"), whatever server the actor is on.
     ForgedEmbeds,
+    /// REST follow-list pages are broken JSON, and ActivityPub actors answer 404 (a broken
+    /// API whose fallback fails too).
+    MalformedRestLists,
     /// REST follow-list and ActivityPub collection requests are redirected (307) to the same
     /// path on `mirror.DOMAIN`.
     RedirectPagesForeign,

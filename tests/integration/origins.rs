@@ -194,3 +194,27 @@ fn embedded_actors_of_another_origin_are_read_from_their_own_server() {
         .count();
     assert_eq!(fetched, 3);
 }
+
+/// A broken first REST page, then an actor answering 404: the seed fails with the REST error
+/// (the real fault), the fallback's beside it, not "no such account".
+#[test]
+fn a_broken_rest_page_is_reported_when_the_fallback_fails_too() {
+    let mut broken = inst("broken.example", Software::Mastodon, "ovh");
+    broken.fault = Fault::MalformedRestLists;
+    let mut accounts = crowd("far.example", 2);
+    let follows = handles_of(&accounts);
+    accounts.push(acct("seed@broken.example", &follows));
+    let far = inst("far.example", Software::Mastodon, "amazon");
+    let env = Env::start(world(vec![broken, far], accounts));
+    let (snap, code) = env.crawl(&["seed@broken.example"]);
+    assert_eq!(code, 1, "{snap}");
+    let port = env.sim.http_port;
+    let e = &seed(&snap, "seed@broken.example")["error"];
+    assert_eq!(e["kind"], "malformed", "{e}");
+    let message = e["message"].as_str().unwrap_or_default();
+    let rest = format!(
+        "http://broken.example:{port}/api/v1/accounts/100002/following?limit=80: malformed response: expected a JSON array of accounts: "
+    );
+    let ap = format!(" (the ActivityPub fallback failed too: http://broken.example:{port}/users/seed: HTTP 404)");
+    assert!(message.starts_with(&rest) && message.ends_with(&ap), "{message}");
+}
