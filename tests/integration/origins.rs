@@ -54,29 +54,26 @@ fn an_actor_collection_on_another_origin_is_not_read() {
 }
 
 #[test]
-fn a_rest_list_page_redirected_to_another_origin_is_not_read() {
-    let env = env(Fault::RedirectPagesForeign, true);
-    let list = following(&env);
-    assert_eq!(list["source"], "mastodon-api", "{list}");
-    let port = env.sim.http_port;
-    assert_refused_foreign(
-        &list,
-        &format!("the list page was redirected to http://mirror.home.example:{port}/api/v1/accounts/"),
-    );
-}
-
-#[test]
-fn an_activitypub_collection_redirected_to_another_origin_is_not_read() {
-    let env = env(Fault::RedirectPagesForeign, false);
-    let list = following(&env);
-    assert_eq!(list["source"], "activitypub", "{list}");
-    let port = env.sim.http_port;
-    assert_refused_foreign(
-        &list,
-        &format!(
-            "the collection was redirected to http://mirror.home.example:{port}/users/me/following, on another origin than the account's (http://home.example:{port}): not read"
-        ),
-    );
+fn a_list_redirected_to_another_origin_is_not_read() {
+    for (rest, source, what) in [
+        (true, "mastodon-api", "the list page was redirected to"),
+        (false, "activitypub", "the collection was redirected to"),
+    ] {
+        let env = env(Fault::RedirectPagesForeign, rest);
+        let list = following(&env);
+        assert_eq!(list["source"], source, "{list}");
+        let port = env.sim.http_port;
+        let to = match rest {
+            true => "/api/v1/accounts/100006/following?limit=80",
+            false => "/users/me/following",
+        };
+        assert_refused_foreign(
+            &list,
+            &format!(
+                "{what} http://mirror.home.example:{port}{to}, on another origin than the account's (http://home.example:{port}): not read"
+            ),
+        );
+    }
 }
 
 /// wfx.example's WebFinger answers `@seed@wfx.example` with victim.example's `bob` as `self`
