@@ -109,6 +109,9 @@ pub enum Cause {
     BadNext,
     /// A later page failed (status, transport, malformed body).
     PageFailed,
+    /// A collection, `first`/`next` link or redirected list page on another origin than the
+    /// account's actor: not read (a server may only list its own accounts' follows).
+    ForeignPage,
 }
 
 /// How completely a follow list could be seen.

@@ -34,8 +34,21 @@ pub fn signed_only(url: &str) -> ListStatus {
 ///
 /// # Errors
 /// [`Error::Status`], transport errors, [`Error::Malformed`] for non-JSON.
+/// [`Error::Malformed`] too when the document's `id` is on another origin than the URL that
+/// answered (after redirects): a server may only speak for its own actors.
 pub async fn fetch_actor(f: &Fetcher, uri: &Url) -> Result<Value> {
-    f.get_ok(uri, Request::accept(ACCEPT_ACTIVITY)).await?.json()
+    let page = f.get_ok(uri, Request::accept(ACCEPT_ACTIVITY)).await?;
+    let v: Value = page.json()?;
+    match str_field(&v, "id").and_then(http_url) {
+        Some(id) if id.origin() != page.url.origin() => {
+            let shown: String = id.as_str().chars().take(200).collect();
+            Err(Error::Malformed {
+                url: page.url.to_string(),
+                message: format!("the document claims another origin (id {shown})"),
+            })
+        }
+        _ => Ok(v),
+    }
 }
 
 /// A string field, or the `id` of an embedded object.
@@ -94,16 +107,18 @@ pub fn account_from_uri(uri: &str) -> std::result::Result<Account, Skip> {
     })
 }
 
-/// One collection item: a URI or an embedded object with an http(s) `id`.
+/// One collection item: a URI or an embedded object with an http(s) `id`. An embedded
+/// object is believed only when its `id` is on `origin` (the page's): of another server's
+/// actor only the URI is kept, so its details come from that server or not at all.
 ///
 /// # Errors
 /// A [`Skip`] saying why the item is not an account.
-pub fn item(v: &Value) -> std::result::Result<Account, Skip> {
+pub fn item(v: &Value, origin: &url::Origin) -> std::result::Result<Account, Skip> {
     match v {
         Value::String(uri) => account_from_uri(uri),
         Value::Object(_) => match str_field(v, "id") {
             None => Err(Skip::new(SkipKind::NoIdentity, "an object without an id")),
-            Some(id) if http_url(id).is_none() => account_from_uri(id),
+            Some(id) if http_url(id).is_none_or(|u| u.origin() != *origin) => account_from_uri(id),
             Some(_) => Ok(account_from_actor(v)),
         },
         other => Err(Skip::new(
@@ -113,13 +128,14 @@ pub fn item(v: &Value) -> std::result::Result<Account, Skip> {
     }
 }
 
-/// The items and `next` of a collection page (or of a collection holding its items).
-/// `orderedItems` or `items` may be an array or a single item.
-pub fn page_of(page: &Value) -> Fetched {
+/// The items and `next` of a collection page (or of a collection holding its items) read
+/// from `base`. `orderedItems` or `items` may be an array or a single item.
+pub fn page_of(page: &Value, base: &Url) -> Fetched {
+    let origin = base.origin();
     let items = match page.get("orderedItems").or_else(|| page.get("items")) {
-        Some(Value::Array(list)) => list.iter().map(item).collect(),
+        Some(Value::Array(list)) => list.iter().map(|v| item(v, &origin)).collect(),
         Some(Value::Null) | None => vec![],
-        Some(one) => vec![item(one)],
+        Some(one) => vec![item(one, &origin)],
     };
     Fetched {
         items,
@@ -161,7 +177,8 @@ fn json_object(p: &crate::http::Page) -> Result<Value> {
     }
 }
 
-/// Read a whole collection (see [`crate::pager`] for every way a walk ends).
+/// Read a whole collection (see [`crate::pager`] for every way a walk ends), only on the
+/// origin of `collection` (which the caller checks is the actor's).
 ///
 /// # Errors
 /// Only for the collection root: 401 and 403 come back as `Refused`/`Hidden` lists, other
@@ -174,17 +191,20 @@ pub async fn list(f: &Fetcher, collection: &Url, direction: Direction) -> Result
         403 => return Ok(empty(ListStatus::Hidden { unseen: None })),
         _ => {}
     }
+    let base = root_page.url.clone();
     let root = json_object(&root_page.success()?)?;
-    let base = collection.clone();
     let mut walk = Walk::new(
         FollowList::empty(direction, "activitypub", total(&root), ListStatus::Complete),
         &f.config().crawl,
+        collection,
     );
     walk.mark_read(collection);
     let start = match root.get("first") {
-        Some(first @ Value::Object(_)) => walk.take(&base, page_of(first)),
+        // The collection itself redirected to another origin: none of it is read.
+        _ if !walk.on_origin(&base) => walk.foreign(format!("the collection was redirected to {base}")),
+        Some(first @ Value::Object(_)) => walk.take(&base, page_of(first, &base)),
         Some(Value::String(s)) => walk.follow(&base, s),
-        _ => walk.take(&base, page_of(&root)),
+        _ => walk.take(&base, page_of(&root, &base)),
     };
     let fetch = |url: Url, _| async move {
         let req = Request {
@@ -192,7 +212,7 @@ pub async fn list(f: &Fetcher, collection: &Url, direction: Direction) -> Result
             ..Request::accept(ACCEPT_ACTIVITY)
         };
         let p = f.get_ok(&url, req).await?;
-        Ok((p.url.clone(), page_of(&json_object(&p)?)))
+        Ok((p.url.clone(), page_of(&json_object(&p)?, &p.url)))
     };
     pager::walk(walk, start, fetch, on_error).await
 }
@@ -201,8 +221,17 @@ pub async fn list(f: &Fetcher, collection: &Url, direction: Direction) -> Result
 mod tests {
     use super::*;
 
+    /// The page's accounts as read from b.example.
     fn accounts(page: &Value) -> Vec<Account> {
-        page_of(page).items.into_iter().flatten().collect()
+        page_of(page, &at("https://b.example/f"))
+            .items
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    fn at(url: &str) -> Url {
+        Url::parse(url).expect("test URLs parse")
     }
 
     #[test]
@@ -235,7 +264,7 @@ mod tests {
             {"id": "javascript://evil.example/u"}, "https://ok.example/users/a",
             {"id": "https://other.example/users/b", "preferredUsername": "b c", "name": ["x"], "summary": {"a": 1}, "movedTo": "data:,x"}
         ], "next": ["not", "a", "link"]});
-        let f = page_of(&page);
+        let f = page_of(&page, &at("https://other.example/f"));
         let kinds: Vec<SkipKind> = f
             .items
             .iter()
@@ -273,6 +302,30 @@ mod tests {
         assert_eq!(f.next, None);
     }
 
+    /// Embedded actors are believed only on the page's own origin; of another server's actor
+    /// only the URI is kept (its details come from that server).
+    #[test]
+    fn embedded_actors_of_another_origin_keep_only_their_uri() {
+        let page: Value = serde_json::json!({"orderedItems": [
+            {"id": "https://b.example/users/own", "preferredUsername": "own", "name": "Own"},
+            {"id": "https://mastodon.social/users/fake", "preferredUsername": "fake", "name": "Forged", "type": "Service"},
+            {"id": "https://b.example:8443/users/port", "preferredUsername": "port"}
+        ]});
+        let got = accounts(&page);
+        assert_eq!(got[0].handle.as_deref(), Some("@own@b.example"));
+        assert_eq!(got[0].display_name.as_deref(), Some("Own"));
+        let uri_only = |uri: &str, server: &str| Account {
+            actor_uri: Some(uri.into()),
+            server: Some(InstanceHost::new(server)),
+            ..Account::default()
+        };
+        assert_eq!(
+            got[1],
+            uri_only("https://mastodon.social/users/fake", "mastodon.social")
+        );
+        assert_eq!(got[2], uri_only("https://b.example:8443/users/port", "b.example"));
+    }
+
     #[test]
     fn counts_that_are_not_counts_are_unknown() {
         for v in [
@@ -294,7 +347,8 @@ mod tests {
 
     #[test]
     fn recorded_pages_and_roots_read_as_real_servers_send_them() {
-        let page = page_of(&real("mastodon/collections/masto_closed_following_page.json"));
+        let base = at("https://mastodon.social/users/x/following?page=1");
+        let page = page_of(&real("mastodon/collections/masto_closed_following_page.json"), &base);
         assert_eq!(page.items.iter().filter(|i| i.is_ok()).count(), 12);
         assert!(
             page.next.as_deref().is_some_and(|n| n.contains("page=2")),
@@ -303,7 +357,7 @@ mod tests {
         );
         let pleroma = real("pleroma/collections/pleroma_following.json");
         assert_eq!(total(&pleroma), Some(267));
-        let first = page_of(&pleroma["first"]);
+        let first = page_of(&pleroma["first"], &base);
         assert!(first.items.is_empty() && first.next.is_some(), "{first:?}");
     }
 

@@ -16,6 +16,7 @@
 //! stops the others.
 
 mod actors;
+mod checks;
 mod seeds;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -37,6 +38,7 @@ use crate::progress::Progress;
 use crate::webfinger;
 
 pub use actors::ActorCache;
+use checks::{fallback_failed, foreign_collection, same_actor};
 
 /// Seeds crawled at once.
 pub const SEED_CONCURRENCY: usize = 4;
@@ -259,6 +261,7 @@ async fn list_seed(
     }
     let rest = async {
         let (account, token) = rest_account(f, &origin, &resolved.handle, opts).await?;
+        same_actor(&account, resolved)?;
         let seed_account = account.clone().into_account(&local);
         let opted_out = !seed_account.may_expand() && token.is_none();
         report.account = Some(seed_account);
@@ -277,7 +280,10 @@ async fn list_seed(
         Ok(lists) => lists,
         // REST refused (lookup or list), absent, not Mastodon, or barred by robots.txt:
         // ActivityPub instead.
-        Err(e) if rest_unavailable(&e) => activitypub_lists(shared, resolved, &directions, report).await?,
+        Err(e) if rest_unavailable(&e) => match activitypub_lists(shared, resolved, &directions, report).await {
+            Ok(lists) => lists,
+            Err(ap) => return Err(fallback_failed(e, ap)),
+        },
         Err(e) => return Err(e),
     };
     for mut list in lists {
@@ -381,6 +387,10 @@ async fn activitypub_lists(
             url: resolved.actor_uri.to_string(),
             message: format!("bad {} link {href:?}: {e}", d.segment()),
         })?;
+        if let Some(refused) = foreign_collection(&resolved.actor_uri, &url, *d) {
+            lists.push(refused);
+            continue;
+        }
         progress.note(&format!("listing {} of {} (ActivityPub)", d.segment(), resolved.handle));
         lists.push(activitypub::list(f, &url, *d).await?);
     }

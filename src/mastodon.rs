@@ -251,6 +251,7 @@ pub async fn list(
     let walk = Walk::new(
         FollowList::empty(direction, "mastodon-api", declared, ListStatus::Complete),
         &f.config().crawl,
+        origin,
     );
     let fetch = |url: Url, pages: u32| async move {
         let req = Request {

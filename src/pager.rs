@@ -7,6 +7,10 @@
 //! URL. The walker owns every rule about when a walk ends, so both protocols end alike:
 //! - no `next`: the list is complete;
 //! - a `next` that is not an http(s) URL: partial ([`Cause::BadNext`]);
+//! - a `first`/`next` link, or a page redirected, to another origin (scheme, host, port) than
+//!   the account's actor: partial, or refused when no account was read yet
+//!   ([`Cause::ForeignPage`]; DESIGN §6: a hostile server must not make whohosts list, and
+//!   credit to its seed, the follows of an account on another server);
 //! - a `next` already read (a loop, or a page pointing at itself): partial ([`Cause::Loop`]);
 //! - a page after the first that adds no account not seen before (the same items with fresh
 //!   `next` links, or endless empty pages): partial ([`Cause::NoProgress`]); the first page
@@ -58,12 +62,16 @@ pub struct Walk {
     seen_items: HashSet<String>,
     max_pages: u32,
     max_accounts: usize,
+    /// The origin of the account's actor: the only origin pages are read from.
+    origin: url::Origin,
 }
 
 impl Walk {
-    /// Start a walk filling `list`, within the caps of `crawl`.
-    pub fn new(list: FollowList, crawl: &Crawl) -> Self {
+    /// Start a walk filling `list`, within the caps of `crawl`, reading pages only on the
+    /// origin of `origin` (the account's actor URI or its origin).
+    pub fn new(list: FollowList, crawl: &Crawl, origin: &Url) -> Self {
         Walk {
+            origin: origin.origin(),
             list,
             seen_pages: HashSet::new(),
             seen_items: HashSet::new(),
@@ -80,6 +88,9 @@ impl Walk {
     /// Take one page read from `base`; the next URL to read, or `None` when the walk ends
     /// (its status then says why, unless it is complete).
     pub fn take(&mut self, base: &Url, page: Fetched) -> Option<Url> {
+        if !self.on_origin(base) {
+            return self.foreign(format!("the list page was redirected to {base}"));
+        }
         self.list.pages = self.list.pages.saturating_add(1);
         let fresh = self.add(page.items);
         if self.list.accounts.len() >= self.max_accounts {
@@ -107,6 +118,9 @@ impl Walk {
             let shown: String = raw.chars().take(80).collect();
             return self.end(Cause::BadNext, format!("next link {shown:?} is not an http(s) URL"));
         };
+        if !self.on_origin(&next) {
+            return self.foreign(format!("the list links to {next}"));
+        }
         if self.seen_pages.contains(next.as_str()) {
             return self.end(Cause::Loop, format!("paging loop: {next} was already read"));
         }
@@ -129,6 +143,25 @@ impl Walk {
             }
         }
         fresh
+    }
+
+    /// Whether `url` is on the account's origin.
+    pub fn on_origin(&self, url: &Url) -> bool {
+        url.origin() == self.origin
+    }
+
+    /// End the walk at a page on another origin: refused when no account was read yet,
+    /// else partial.
+    pub fn foreign(&mut self, what: String) -> Option<Url> {
+        let why = format!(
+            "{what}, on another origin than the account's ({}): not read",
+            self.origin.ascii_serialization()
+        );
+        self.list.status = match self.list.accounts.is_empty() {
+            true => ListStatus::refused(Cause::ForeignPage, why),
+            false => ListStatus::partial(Cause::ForeignPage, why),
+        };
+        None
     }
 
     fn end(&mut self, kind: Cause, reason: String) -> Option<Url> {
@@ -214,6 +247,7 @@ mod tests {
         Walk::new(
             FollowList::empty(Direction::Following, "activitypub", declared, ListStatus::Complete),
             &crawl,
+            &base(1),
         )
     }
 
@@ -294,6 +328,42 @@ mod tests {
             assert_eq!(w.take(&base(1), page(&["https://b/1"], Some(bad))), None, "{bad}");
             assert_eq!(kind(&w), Some(Cause::BadNext));
         }
+    }
+
+    #[test]
+    fn pages_on_another_origin_end_the_walk() {
+        // A `next` on another host (or port) before any account: refused.
+        for other in [
+            "https://b.example/f?page=2",
+            "https://a.example:8443/f?page=2",
+            "http://a.example/f",
+        ] {
+            let mut w = walk_of(100, 1000, None);
+            assert_eq!(w.take(&base(1), page(&[], Some(other))), None, "{other}");
+            assert!(
+                matches!(
+                    w.list.status,
+                    ListStatus::Refused {
+                        kind: Cause::ForeignPage,
+                        ..
+                    }
+                ),
+                "{other}"
+            );
+        }
+        // After accounts were read: partial, the accounts kept.
+        let mut w = walk_of(100, 1000, None);
+        assert_eq!(
+            w.take(&base(1), page(&["https://b/1"], Some("https://b.example/f"))),
+            None
+        );
+        assert_eq!((kind(&w), w.list.accounts.len()), (Some(Cause::ForeignPage), 1));
+        // A page that answered from another origin (a redirect): its items are not taken.
+        let mut w = walk_of(100, 1000, None);
+        assert!(w.take(&base(1), page(&["https://b/1"], Some("?page=2"))).is_some());
+        let moved = Url::parse("https://victim.example/f?page=2").unwrap();
+        assert_eq!(w.take(&moved, page(&["https://b/2"], None)), None);
+        assert_eq!((kind(&w), w.list.accounts.len()), (Some(Cause::ForeignPage), 1));
     }
 
     #[test]

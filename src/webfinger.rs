@@ -25,6 +25,14 @@ pub struct Resolved {
     pub via_host_meta: bool,
 }
 
+impl Resolved {
+    /// Whether the actor lives on another host than the handle's domain (a delegated domain,
+    /// or a claim to confirm).
+    pub fn delegated(&self) -> bool {
+        !self.server.as_str().eq_ignore_ascii_case(&self.handle.domain)
+    }
+}
+
 /// A JRD. Links are read one by one: a link with fields of the wrong type is ignored, not
 /// fatal to the document.
 #[derive(Debug, Deserialize)]
@@ -282,6 +290,53 @@ pub async fn resolve(f: &Fetcher, handle: &Handle) -> Result<Resolved> {
         server,
         via_host_meta,
     })
+}
+
+/// Confirm a handle whose actor lives on another host (a delegated domain: `ann@example.com`
+/// served by social.example.com) as Mastodon does: the actor's server, asked by WebFinger for
+/// `acct:USER@ACTORHOST` (USER: the actor's `preferredUsername`, else the handle's user),
+/// must name the same actor as `self` and the handle as `subject`. Without this, any domain
+/// could claim another server's account, and have it listed (and credited) under its own
+/// handle.
+///
+/// # Errors
+/// [`Error::Refused`] when the actor's server does not confirm; fetch errors of its WebFinger.
+pub async fn confirm_delegation(f: &Fetcher, resolved: &Resolved, username: Option<&str>) -> Result<()> {
+    let (handle, actor) = (&resolved.handle, &resolved.actor_uri);
+    if !resolved.delegated() {
+        return Ok(());
+    }
+    let user = username.filter(|u| !u.is_empty()).unwrap_or(&handle.user);
+    let resource = format!("acct:{user}@{}", resolved.server);
+    let origin = actor.origin().ascii_serialization();
+    let url = parse_url(&format!(
+        "{origin}/.well-known/webfinger?resource={}",
+        encode_component(&resource)
+    ))?;
+    let refused = |why: String| Error::Refused {
+        url: url.to_string(),
+        reason: format!(
+            "{handle} names the actor {actor}, but {} {why}: not crawled",
+            resolved.server
+        ),
+    };
+    let page = f.get(&url, Request::accept(ACCEPT_JRD)).await?;
+    if !page.ok() {
+        return Err(refused(format!("does not know {resource} (HTTP {})", page.status)));
+    }
+    let d = parse_descriptor(&page.url, &page.body)?;
+    if d.self_href.as_deref().and_then(http_url).as_ref() != Some(actor) {
+        return Err(refused(format!("gives {resource} another actor")));
+    }
+    let subject = d.subject.as_deref().and_then(|s| s.parse::<Handle>().ok());
+    let same = subject
+        .as_ref()
+        .is_some_and(|s| s.user.eq_ignore_ascii_case(&handle.user) && s.domain == handle.domain);
+    if !same {
+        let named = subject.map_or_else(|| "no valid subject".to_string(), |s| s.to_string());
+        return Err(refused(format!("names it {named}")));
+    }
+    Ok(())
 }
 
 /// Resolve a profile or actor URL other than `https://host/@user`: WebFinger with the URL

@@ -59,7 +59,9 @@ async fn resolve_all(shared: &Arc<Shared>, inputs: &[String]) -> Vec<Result<Reso
         async move {
             shared.progress.note(&format!("resolving {input}"));
             let handle: Handle = input.parse()?;
-            webfinger::resolve(&shared.fetcher, &handle).await
+            let resolved = webfinger::resolve(&shared.fetcher, &handle).await?;
+            confirm(&shared, &resolved).await?;
+            Ok::<_, crate::error::Error>(resolved)
         }
     })
     .await;
@@ -71,6 +73,22 @@ async fn resolve_all(shared: &Arc<Shared>, inputs: &[String]) -> Vec<Result<Reso
             Err(p) => Err(Failure::internal(&p)),
         })
         .collect()
+}
+
+/// Confirm a seed whose actor lives on another host than its handle's domain (see
+/// [`webfinger::confirm_delegation`]), so an unconfirmed claim is never crawled nor shadows
+/// the real seed of that actor. The actor is read through the run's cache (its lists need it
+/// anyway); when it cannot be read, the handle's user is asked for.
+async fn confirm(shared: &Shared, resolved: &Resolved) -> crate::error::Result<()> {
+    if !resolved.delegated() {
+        return Ok(());
+    }
+    let actor = shared.actors.actor(&shared.fetcher, &resolved.actor_uri).await.ok();
+    let user = actor
+        .as_deref()
+        .and_then(|a| a.get("preferredUsername"))
+        .and_then(serde_json::Value::as_str);
+    webfinger::confirm_delegation(&shared.fetcher, resolved, user).await
 }
 
 /// The plan of each seed: the first to name an actor is crawled, later ones are duplicates.

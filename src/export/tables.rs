@@ -95,7 +95,7 @@ pub fn lists() -> Table {
         required("source", String, "`mastodon-api` or `activitypub`."),
         field("declared", Integer, "How many accounts the server declares."),
         required("status", String, "`complete`, `hidden` (by its owner), `not-exposed` (the server declares a count but lists no items), `refused` (authorized fetch, robots.txt, opted-out owner …) or `partial`."),
-        field("failure_kind", String, "For refused and partial lists, the cause: robots, opted_out, authorized_fetch, page_cap, account_cap, loop, no_progress, bad_next, page_failed."),
+        field("failure_kind", String, "For refused and partial lists, the cause: robots, opted_out, authorized_fetch, page_cap, account_cap, loop, no_progress, bad_next, page_failed, foreign_page."),
         field("unseen", Integer, "Accounts a hidden or not-exposed list declares but does not show."),
         field("reason", String, "Why it was refused or partial (only with --include-handles)."),
         required("pages", Integer, "Pages fetched."),

@@ -91,6 +91,11 @@ fn webfinger(sim: &Sim, inst: &Instance, host: &str, path: &str) -> Response<Bod
         return respond(404, "text/plain", "");
     };
     let domain = domain.to_ascii_lowercase();
+    if let Some(j) = claimed(sim, inst, &domain) {
+        let subject = format!("acct:{user}@{domain}");
+        let links = json!([{"rel": "self", "type": "application/activity+json", "href": actor_uri(sim, j)}]);
+        return json_resp(200, JRD, &json!({"subject": subject, "links": links}));
+    }
     if domain != inst.domain && domain != handle_domain(inst) || host != inst.domain && host != domain {
         return respond(404, "text/plain", "");
     }
@@ -111,6 +116,13 @@ fn webfinger(sim: &Sim, inst: &Instance, host: &str, path: &str) -> Response<Bod
             ]
         }),
     )
+}
+
+/// The account whose actor a hostile instance claims for every handle of `domain`
+/// ([`Instance::webfinger_claims`]).
+fn claimed(sim: &Sim, inst: &Instance, domain: &str) -> Option<usize> {
+    let target = inst.webfinger_claims.as_deref()?;
+    (domain == inst.domain).then(|| sim.by_handle.get(&target.to_ascii_lowercase()).copied())?
 }
 
 fn host_meta(sim: &Sim, inst: &Instance, host: &str) -> Response<Body> {
@@ -435,8 +447,16 @@ pub fn actor(sim: &Sim, i: usize) -> Value {
         "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n"}
     });
     if inst.software != Software::Generic || !spec.follows.is_empty() {
-        a["following"] = json!(format!("{id}/following"));
-        a["followers"] = json!(format!("{id}/followers"));
+        let lists = match inst.fault {
+            Fault::ForeignCollections => id.replacen(
+                &sim.base(&inst.domain),
+                &sim.base(&format!("mirror.{}", inst.domain)),
+                1,
+            ),
+            _ => id.clone(),
+        };
+        a["following"] = json!(format!("{lists}/following"));
+        a["followers"] = json!(format!("{lists}/followers"));
     }
     if let Some(m) = spec
         .moved_to
@@ -444,6 +464,13 @@ pub fn actor(sim: &Sim, i: usize) -> Value {
         .and_then(|m| sim.by_handle.get(&m.to_ascii_lowercase()))
     {
         a["movedTo"] = json!(actor_uri(sim, *m));
+    }
+    if inst.fault == Fault::ForeignActorIds {
+        a["id"] = json!(id.replacen(
+            &sim.base(&inst.domain),
+            &sim.base(&format!("mirror.{}", inst.domain)),
+            1
+        ));
     }
     a
 }
@@ -473,10 +500,15 @@ fn activitypub(sim: &Sim, inst: &Instance, bare: &str, path: &str) -> Response<B
 }
 
 fn item(sim: &Sim, inst: &Instance, j: usize) -> Value {
-    if inst.embed_items {
-        actor(sim, j)
-    } else {
-        json!(actor_uri(sim, j))
+    match (inst.embed_items, inst.fault) {
+        (true, Fault::ForgedEmbeds) => {
+            let mut a = actor(sim, j);
+            a["preferredUsername"] = json!(format!("forged{j}"));
+            a["name"] = json!("Forged");
+            a
+        }
+        (true, _) => actor(sim, j),
+        (false, _) => json!(actor_uri(sim, j)),
     }
 }
 

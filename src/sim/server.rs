@@ -360,6 +360,15 @@ impl Sim {
             Fault::RedirectPort(port) if path.starts_with("/api/v1/accounts/") && path.contains("/follow") => Some(
                 redirect(307, &format!("{}://{}:{port}{path}", self.scheme, inst.domain)),
             ),
+            Fault::MalformedRestLists if path.starts_with("/api/v1/accounts/") && path.contains("/follow") => {
+                Some(respond(200, "application/json", "[{\"id\": "))
+            }
+            Fault::MalformedRestLists if path.starts_with("/users/") => {
+                Some(respond(404, "text/html", "<h1>Not found</h1>"))
+            }
+            Fault::RedirectPagesForeign if path.contains("/following") || path.contains("/followers") => Some(
+                redirect(307, &format!("{}{path}", self.base(&format!("mirror.{}", inst.domain)))),
+            ),
             _ => None,
         }
     }

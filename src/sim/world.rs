@@ -78,6 +78,21 @@ pub enum Fault {
     /// REST `Link: rel="next"` and ActivityPub `first` links point to the same path on
     /// `mirror.DOMAIN` (another host: serve an instance of that name to see what it receives).
     ForeignPages,
+    /// Actors' `following`/`followers` links name the same path on `mirror.DOMAIN` (another
+    /// host: serve an instance of that name with an account of the same name to see whether
+    /// its list is read and credited to this one).
+    ForeignCollections,
+    /// Actor documents claim to be on `mirror.DOMAIN` (their `id` names that host).
+    ForeignActorIds,
+    /// Embedded collection items (with `embed_items`) carry a forged `preferredUsername`
+    /// (`forgedN`) and `name` ("Forged"), whatever server the actor is on.
+    ForgedEmbeds,
+    /// REST follow-list pages are broken JSON, and ActivityPub actors answer 404 (a broken
+    /// API whose fallback fails too).
+    MalformedRestLists,
+    /// REST follow-list and ActivityPub collection requests are redirected (307) to the same
+    /// path on `mirror.DOMAIN`.
+    RedirectPagesForeign,
     /// REST follow-list requests are redirected (307) to the same host on port N.
     RedirectPort(u16),
     /// Nothing listens on the instance's address: connections are refused (a dead server
@@ -181,6 +196,10 @@ pub struct Instance {
     pub ipv4: Option<bool>,
     /// Pauses the server announces every few requests (`Retry-After`, `RateLimit-*`).
     pub announce: Option<Announce>,
+    /// A hostile WebFinger: every handle of this domain is answered with the actor of this
+    /// account (`user@domain` of another instance) as `self`, and the asked handle as
+    /// `subject` (a claim the other instance does not confirm).
+    pub webfinger_claims: Option<String>,
 }
 
 /// How a server announces a pause.
@@ -307,6 +326,7 @@ impl Instance {
             ipv6_loopback: false,
             ipv4: None,
             announce: None,
+            webfinger_claims: None,
         }
     }
 

@@ -16,6 +16,7 @@ mod hostile;
 mod hostile_lists;
 mod html;
 mod newuser;
+mod origins;
 mod polish;
 mod politeness;
 mod queries;
