@@ -13,7 +13,9 @@
 use serde_json::Value;
 use url::Url;
 
-use crate::account::{bio_opts_out, http_url, Account, Cause, Direction, FollowList, ListStatus, SkipKind};
+use crate::account::{
+    bio_opts_out, http_url, opt_out_flag, Account, Cause, Direction, FollowList, ListStatus, SkipKind,
+};
 use crate::error::{Error, Result};
 use crate::handle::{Handle, InstanceHost};
 use crate::http::{Fetcher, Request, ACCEPT_ACTIVITY};
@@ -60,9 +62,9 @@ pub fn account_from_actor(v: &Value) -> Account {
             .map(str::to_string),
         bot: kind.map(|k| k == "Service" || k == "Application"),
         moved_to: str_field(v, "movedTo").and_then(http_url).map(String::from),
-        discoverable: v.get("discoverable").and_then(Value::as_bool),
-        indexable: v.get("indexable").and_then(Value::as_bool),
-        noindex: v.get("noindex").and_then(Value::as_bool),
+        discoverable: v.get("discoverable").and_then(|f| opt_out_flag(f, false)),
+        indexable: v.get("indexable").and_then(|f| opt_out_flag(f, false)),
+        noindex: v.get("noindex").and_then(|f| opt_out_flag(f, true)),
         hide_collections: None,
         followers_count: None,
         following_count: None,

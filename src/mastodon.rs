@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use url::Url;
 
-use crate::account::{bio_opts_out, http_url, Account, Direction, FollowList, ListStatus, SkipKind};
+use crate::account::{bio_opts_out, http_url, opt_out_flag, Account, Direction, FollowList, ListStatus, SkipKind};
 use crate::error::{Error, Result};
 use crate::handle::{Handle, InstanceHost};
 use crate::http::{Bearer, Fetcher, Request, ACCEPT_JSON};
@@ -27,6 +27,16 @@ fn lenient<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned + Default>(
     Ok(serde_json::from_value(v).unwrap_or_default())
 }
 
+/// `noindex`, failing closed ([`opt_out_flag`]).
+fn noindex_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(opt_out_flag(&Value::deserialize(d)?, true))
+}
+
+/// `indexable` or `discoverable`, failing closed ([`opt_out_flag`]).
+fn consent_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(opt_out_flag(&Value::deserialize(d)?, false))
+}
+
 /// An id as a string, whether the server sent a string or a number.
 fn lenient_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(match Value::deserialize(d)? {
@@ -37,7 +47,8 @@ fn lenient_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 }
 
 /// The fields of Mastodon's Account entity that whohosts keeps. Every field is optional and
-/// read leniently: a field of the wrong type is treated as absent.
+/// read leniently: a field of the wrong type is treated as absent, except the opt-out flags,
+/// which fail closed ([`opt_out_flag`]).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct RestAccount {
@@ -55,11 +66,11 @@ pub struct RestAccount {
     pub bot: Option<bool>,
     #[serde(deserialize_with = "lenient")]
     pub moved: Option<Box<RestAccount>>,
-    #[serde(deserialize_with = "lenient")]
+    #[serde(deserialize_with = "consent_flag")]
     pub discoverable: Option<bool>,
-    #[serde(deserialize_with = "lenient")]
+    #[serde(deserialize_with = "consent_flag")]
     pub indexable: Option<bool>,
-    #[serde(deserialize_with = "lenient")]
+    #[serde(deserialize_with = "noindex_flag")]
     pub noindex: Option<bool>,
     #[serde(deserialize_with = "lenient")]
     pub hide_collections: Option<bool>,

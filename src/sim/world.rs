@@ -224,6 +224,12 @@ pub struct AccountSpec {
     pub moved_to: Option<String>,
     #[serde(default)]
     pub bio: String,
+    /// The bio as served, verbatim (HTML a hostile server writes), instead of `bio` rendered.
+    pub bio_html: Option<String>,
+    /// Send `noindex`, `indexable` and `discoverable` as strings (`"true"`), as a hostile or
+    /// broken server might.
+    #[serde(default)]
+    pub flags_as_strings: bool,
     pub display_name: Option<String>,
 }
 
