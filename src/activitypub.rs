@@ -24,12 +24,16 @@ use crate::pager::{self, describe, Fetched, Skip, Walk};
 /// Why a 401 is not worked around.
 pub const SIGNED_ONLY: &str = "the server answers only signed requests (authorized fetch)";
 
-/// Fetch an actor document.
+/// Fetch an actor document, at most `crawl.max_actor_bytes` long.
 ///
 /// # Errors
-/// [`Error::Status`], transport errors, [`Error::Malformed`] for non-JSON.
+/// [`Error::Status`], transport errors, [`Error::TooLarge`], [`Error::Malformed`] for non-JSON.
 pub async fn fetch_actor(f: &Fetcher, uri: &Url) -> Result<Value> {
-    f.get_ok(uri, Request::accept(ACCEPT_ACTIVITY)).await?.json()
+    let req = Request {
+        max_body: Some(f.config().crawl.max_actor_bytes),
+        ..Request::accept(ACCEPT_ACTIVITY)
+    };
+    f.get_ok(uri, req).await?.json()
 }
 
 /// A string field, or the `id` of an embedded object.

@@ -58,6 +58,8 @@ pub const DEFAULT_MAX_ACCOUNTS: usize = 100_000;
 /// Upper bound on pages read per follow list (80 accounts a REST page, 10–40 an ActivityPub
 /// page): a server cannot keep a walk going for ever.
 pub const DEFAULT_MAX_PAGES: u32 = 2_000;
+/// Default `crawl.max_actor_bytes` (256 KiB).
+pub const DEFAULT_MAX_ACTOR_BYTES: u64 = 256 * 1024;
 
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,6 +187,9 @@ pub struct Crawl {
     pub max_accounts: usize,
     /// Stop listing a follow list after this many pages.
     pub max_pages: u32,
+    /// Largest actor document read (real ones are a few KiB); a larger one is a fetch error
+    /// for that account. Never above `network.max_body_bytes`, which applies too.
+    pub max_actor_bytes: u64,
 }
 
 /// Attribution settings.
@@ -341,6 +346,7 @@ impl Default for Crawl {
             fetch_actors: true,
             max_accounts: DEFAULT_MAX_ACCOUNTS,
             max_pages: DEFAULT_MAX_PAGES,
+            max_actor_bytes: DEFAULT_MAX_ACTOR_BYTES,
         }
     }
 }
@@ -459,6 +465,10 @@ impl Config {
         check_count("network.host_concurrency", net.host_concurrency)?;
         check_count("crawl.max_accounts", self.crawl.max_accounts)?;
         check_count("crawl.max_pages", self.crawl.max_pages as usize)?;
+        check_count(
+            "crawl.max_actor_bytes",
+            usize::try_from(self.crawl.max_actor_bytes).unwrap_or(usize::MAX),
+        )?;
         check_count(
             "export.min_instance_users",
             usize::try_from(self.export.min_instance_users).unwrap_or(usize::MAX),
@@ -680,6 +690,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(err, "config c.toml: rate_limit.requests must be at least 1");
+        let err = Config::from_toml("[crawl]\nmax_actor_bytes = 0\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "config c.toml: crawl.max_actor_bytes must be at least 1");
         let err = Config::from_toml("[crawl]\nmax_pages = 0\n", Path::new("c.toml"))
             .unwrap_err()
             .to_string();

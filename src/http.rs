@@ -123,6 +123,8 @@ pub struct Request<'a> {
     pub bearer: Option<&'a Bearer>,
     /// Counts against the stricter paged-request budget.
     pub paged: bool,
+    /// A body limit tighter than `network.max_body_bytes` for this request (actors).
+    pub max_body: Option<u64>,
 }
 
 impl<'a> Request<'a> {
@@ -132,6 +134,7 @@ impl<'a> Request<'a> {
             accept,
             bearer: None,
             paged: false,
+            max_body: None,
         }
     }
 }
@@ -388,7 +391,9 @@ impl Fetcher {
         tracing::debug!(host = %host, url = %url, "request");
         let mut resp = builder.send().await.map_err(|e| transport(url, &e))?;
         tracing::debug!(host = %host, url = %url, status = resp.status().as_u16(), "response");
-        let limit = self.config.network.max_body_bytes;
+        let limit = req.max_body.map_or(self.config.network.max_body_bytes, |m| {
+            m.min(self.config.network.max_body_bytes)
+        });
         let too_large = || Error::TooLarge {
             url: url.to_string(),
             limit,

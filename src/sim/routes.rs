@@ -451,6 +451,9 @@ pub fn actor(sim: &Sim, i: usize) -> Value {
         "manuallyApprovesFollowers": false,
         "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n"}
     });
+    if spec.actor_padding > 0 {
+        a["padding"] = json!("x".repeat(spec.actor_padding));
+    }
     if inst.software != Software::Generic || !spec.follows.is_empty() {
         a["following"] = json!(format!("{id}/following"));
         a["followers"] = json!(format!("{id}/followers"));

@@ -230,6 +230,9 @@ pub struct AccountSpec {
     /// broken server might.
     #[serde(default)]
     pub flags_as_strings: bool,
+    /// Pad the actor document with a field of this many bytes (a hostile server's fat actor).
+    #[serde(default)]
+    pub actor_padding: usize,
     pub display_name: Option<String>,
 }
 
