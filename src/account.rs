@@ -171,6 +171,8 @@ pub enum SkipKind {
     NoIdentity,
     /// An id that is not an http(s) URL (`javascript:`, `data:`, `mailto:`, relative).
     NotHttp,
+    /// An item beyond the first `pager::MAX_PAGE_ITEMS` of a page, not read.
+    PageOverflow,
 }
 
 /// Items of one kind skipped in a list.
@@ -215,11 +217,16 @@ impl FollowList {
 
     /// Count one skipped item.
     pub fn skip(&mut self, kind: SkipKind, reason: &str) {
+        self.skip_many(kind, reason, 1);
+    }
+
+    /// Count `count` skipped items of one kind (`reason` is kept for the first of a kind).
+    pub fn skip_many(&mut self, kind: SkipKind, reason: &str, count: u64) {
         match self.skipped.iter_mut().find(|s| s.kind == kind) {
-            Some(s) => s.count = s.count.saturating_add(1),
+            Some(s) => s.count = s.count.saturating_add(count),
             None => self.skipped.push(Skipped {
                 kind,
-                count: 1,
+                count,
                 reason: reason.chars().take(200).collect(),
             }),
         }
