@@ -32,6 +32,8 @@ pub const DEFAULT_MAX_RETRIES: u32 = 4;
 pub const DEFAULT_RETRY_BASE_SECS: f64 = 1.0;
 /// Longest wait for one host's rate-limit reset before giving up on that request.
 pub const DEFAULT_MAX_WAIT_SECS: f64 = 900.0;
+/// Default `network.max_host_wait_secs` (an hour).
+pub const DEFAULT_MAX_HOST_WAIT_SECS: f64 = 3600.0;
 /// Requests in flight across all hosts.
 pub const DEFAULT_GLOBAL_CONCURRENCY: usize = 32;
 /// Requests in flight to one host.
@@ -128,6 +130,9 @@ pub struct Network {
     pub max_retries: u32,
     pub retry_base_secs: f64,
     pub max_wait_secs: f64,
+    /// Longest a host may make the crawl wait in all (announced pauses and back-offs); past
+    /// it, every further request to the host fails at once.
+    pub max_host_wait_secs: f64,
     pub global_concurrency: usize,
     pub host_concurrency: usize,
 }
@@ -311,6 +316,7 @@ impl Default for Network {
             max_retries: DEFAULT_MAX_RETRIES,
             retry_base_secs: DEFAULT_RETRY_BASE_SECS,
             max_wait_secs: DEFAULT_MAX_WAIT_SECS,
+            max_host_wait_secs: DEFAULT_MAX_HOST_WAIT_SECS,
             global_concurrency: DEFAULT_GLOBAL_CONCURRENCY,
             host_concurrency: DEFAULT_HOST_CONCURRENCY,
         }
@@ -460,6 +466,7 @@ impl Config {
         )?;
         check_secs("network.retry_base_secs", net.retry_base_secs, Floor::Zero)?;
         check_secs("network.max_wait_secs", net.max_wait_secs, Floor::Zero)?;
+        check_secs("network.max_host_wait_secs", net.max_host_wait_secs, Floor::Zero)?;
         check_secs("dns.timeout_secs", self.dns.timeout_secs, Floor::AboveZero)?;
         check_count("network.global_concurrency", net.global_concurrency)?;
         check_count("network.host_concurrency", net.host_concurrency)?;
@@ -786,6 +793,7 @@ mod tests {
             "[network]\nconnect_timeout_secs",
             "[network]\nretry_base_secs",
             "[network]\nmax_wait_secs",
+            "[network]\nmax_host_wait_secs",
             "[dns]\ntimeout_secs",
             "[rate_limit]\nperiod_secs",
             "[rate_limit]\npaged_period_secs",

@@ -90,6 +90,16 @@ pub enum Error {
         max_secs: f64,
     },
 
+    /// A host that has already made the crawl wait longer than its budget in all.
+    #[error(
+        "{url}: {host} has made the crawl wait more than network.max_host_wait_secs ({budget_secs} s) in all; request given up"
+    )]
+    HostWaitBudget {
+        url: String,
+        host: String,
+        budget_secs: f64,
+    },
+
     /// A DNS failure for a host.
     #[error("DNS {host}: {message}")]
     Dns { host: String, message: String },
@@ -177,7 +187,7 @@ impl Error {
             Error::Transport { .. } => "transport",
             Error::TooLarge { .. } => "too-large",
             Error::Malformed { .. } => "malformed",
-            Error::RetriesExhausted { .. } | Error::WaitTooLong { .. } => "rate-limited",
+            Error::RetriesExhausted { .. } | Error::WaitTooLong { .. } | Error::HostWaitBudget { .. } => "rate-limited",
             Error::Dns { .. } => "dns",
             Error::AsnLine { .. } | Error::AsnDb { .. } => "asn-db",
             Error::World(_) => "world",

@@ -324,7 +324,9 @@ impl Fetcher {
         let max_wait = self.max_wait();
         let mut attempt = 0;
         loop {
-            let pass = self.pool.enter(&gate, req.paged).await;
+            let Some(pass) = self.pool.enter(&gate, req.paged).await else {
+                return Err(self.over_wait_budget(&gate, url));
+            };
             let sent = self.send_once(url, req).await;
             drop(pass);
             let page = sent?;
@@ -352,6 +354,18 @@ impl Fetcher {
     /// `network.max_wait_secs`.
     fn max_wait(&self) -> Duration {
         config::seconds(self.config.network.max_wait_secs)
+    }
+
+    /// Why a request to a host over its wait budget is refused.
+    fn over_wait_budget(&self, gate: &HostGate, url: &Url) -> Error {
+        let budget_secs = self.config.network.max_host_wait_secs;
+        let err = Error::HostWaitBudget {
+            url: url.to_string(),
+            host: gate.host().to_string(),
+            budget_secs,
+        };
+        tracing::info!(host = %gate.host(), url = %url, "refused: {err}");
+        err
     }
 
     fn wait_too_long(&self, url: &Url, host: &str, wait: Duration) -> Error {

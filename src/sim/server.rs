@@ -319,6 +319,15 @@ impl Sim {
             }
             S::RatelimitOn429 => (true, draft, now + secs),
             S::RatelimitExhausted => (false, draft, now + secs),
+            // Not a pause a client should keep to: nothing is announced in the log.
+            S::RetryAfterOn200 => {
+                let headers = vec![("retry-after", a.secs.to_string())];
+                return Some(Announcement {
+                    refuse: false,
+                    headers,
+                    until: now,
+                });
+            }
         };
         Some(Announcement { refuse, headers, until })
     }

@@ -195,6 +195,8 @@ pub enum AnnounceStyle {
     RatelimitOn429,
     /// A normal 200 carrying `RateLimit-Remaining: 0` and `RateLimit-Reset: <seconds>`.
     RatelimitExhausted,
+    /// A normal 200 carrying `Retry-After: <seconds>` (meaningless on a success: not waited).
+    RetryAfterOn200,
 }
 
 /// A pause announced on every `every`-th request to the instance (robots.txt not counted).
