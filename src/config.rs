@@ -519,10 +519,11 @@ impl Config {
         }
     }
 
-    /// The effective budget of one host: the global one with its `[hosts]` override applied.
+    /// The effective budget of one host: the global one with its `[hosts]` override applied
+    /// (`host` is normalised as the keys are, so `Big.example.` finds `big.example`).
     pub fn host_budget(&self, host: &str) -> (RateLimit, usize) {
         let base = &self.rate_limit;
-        match self.hosts.get(host) {
+        match self.hosts.get(crate::handle::InstanceHost::new(host).as_str()) {
             None => (base.clone(), self.network.host_concurrency),
             Some(o) => (
                 RateLimit {
@@ -842,6 +843,8 @@ mod tests {
         .unwrap();
         assert_eq!(c.host_budget("big.example").0.requests, 50);
         assert_eq!(c.host_budget("xn--bcher-kva.example").0.burst, 2);
+        assert_eq!(c.host_budget("big.example.").0.requests, 50);
+        assert_eq!(c.host_budget("BÜCHER.example.").0.burst, 2);
         assert_ends(
             &refusal("[hosts.\"a.example\"]\nburst = 1\n[hosts.\"A.example\"]\nburst = 2\n"),
             "hosts keys \"A.example\" and \"a.example\" both name a.example",

@@ -26,6 +26,7 @@ use url::Url;
 use crate::config::{self, Config};
 use crate::dns::{ClientResolver, Dns};
 use crate::error::{Error, Result};
+use crate::handle::InstanceHost;
 use crate::progress::Progress;
 use crate::ratelimit::{server_wait, HostGate, HostPool, ServerWait, REASON_BACKOFF, REASON_SERVER};
 
@@ -318,8 +319,8 @@ impl Fetcher {
     }
 
     async fn with_retries(&self, url: &Url, req: Request<'_>) -> Result<Page> {
-        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        let gate = self.pool.gate(&host);
+        let gate = self.pool.gate(url.host_str().unwrap_or_default());
+        let host = gate.host().to_string();
         let net = &self.config.network;
         let max_wait = self.max_wait();
         let mut attempt = 0;
@@ -440,7 +441,14 @@ impl Fetcher {
         url: &'a Url,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
         Box::pin(async move {
-            let origin = url.origin().ascii_serialization();
+            // One robots.txt per origin, the host normalised as instance hosts are (no
+            // trailing dot): `host.` and `host` share one.
+            let origin = format!(
+                "{}://{}:{}",
+                url.scheme(),
+                InstanceHost::new(url.host_str().unwrap_or_default()),
+                url.port_or_known_default().unwrap_or_default()
+            );
             let cell = {
                 let mut map = self.robots.lock().expect("robots map lock is never poisoned");
                 map.entry(origin.clone()).or_default().clone()

@@ -25,6 +25,7 @@ use reqwest::header::HeaderMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::{Config, RateLimit};
+use crate::handle::InstanceHost;
 use crate::progress::Progress;
 
 /// Why a host is paused: shown in the progress line and logs.
@@ -175,14 +176,17 @@ impl HostPool {
         let _ = self.progress.set(progress);
     }
 
-    /// The gate of `host`, created on first use.
+    /// The gate of `host`, created on first use. Hosts are normalised as instance hosts are
+    /// (lower case, no trailing dot, IDNs in punycode): `Host.example.` shares the gate of
+    /// `host.example`.
     pub fn gate(&self, host: &str) -> Arc<HostGate> {
+        let host = InstanceHost::new(host);
         let mut gates = self.gates.lock().expect("gate map lock is never poisoned");
         gates
-            .entry(host.to_string())
+            .entry(host.as_str().to_string())
             .or_insert_with(|| {
-                let (budget, conc) = self.config.host_budget(host);
-                Arc::new(HostGate::new(host, &budget, conc))
+                let (budget, conc) = self.config.host_budget(host.as_str());
+                Arc::new(HostGate::new(host.as_str(), &budget, conc))
             })
             .clone()
     }
