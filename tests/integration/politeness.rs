@@ -357,15 +357,16 @@ fn robots_crawl_delay_spaces_requests() {
     }
 }
 
+/// far.example announcing a pause of `secs` in `style` on every `every`-th request.
+fn far_announcing(style: whohosts::sim::world::AnnounceStyle, every: u32, secs: u32) -> whohosts::sim::world::Instance {
+    let mut far = inst("far.example", Software::Mastodon, "ovh");
+    far.announce = Some(whohosts::sim::world::Announce { style, every, secs });
+    far
+}
+
 /// A far host announcing a 1 s pause on every third request, crawled one request at a time.
 fn announcing(style: whohosts::sim::world::AnnounceStyle) -> (Env, Vec<String>) {
-    let mut far = inst("far.example", Software::Mastodon, "ovh");
-    far.announce = Some(whohosts::sim::world::Announce {
-        style,
-        every: 3,
-        secs: 1,
-    });
-    let (env, follows) = actor_heavy(far, 8);
+    let (env, follows) = actor_heavy(far_announcing(style, 3, 1), 8);
     one_at_a_time(&env, "far.example");
     (env, follows)
 }
@@ -411,12 +412,7 @@ fn ratelimit_remaining_zero_on_a_200_is_waited_out() {
 
 #[test]
 fn retry_after_on_a_success_is_not_waited() {
-    let mut far = inst("far.example", Software::Mastodon, "ovh");
-    far.announce = Some(whohosts::sim::world::Announce {
-        style: whohosts::sim::world::AnnounceStyle::RetryAfterOn200,
-        every: 1,
-        secs: 30,
-    });
+    let far = far_announcing(whohosts::sim::world::AnnounceStyle::RetryAfterOn200, 1, 30);
     let (env, follows) = actor_heavy(far, 3);
     let started = std::time::Instant::now();
     let (snap, code) = env.crawl(&["seed@home.example"]);
@@ -431,12 +427,7 @@ fn retry_after_on_a_success_is_not_waited() {
 
 #[test]
 fn a_host_that_keeps_pausing_the_crawl_is_given_up_past_its_budget() {
-    let mut far = inst("far.example", Software::Mastodon, "ovh");
-    far.announce = Some(whohosts::sim::world::Announce {
-        style: whohosts::sim::world::AnnounceStyle::RatelimitExhausted,
-        every: 1,
-        secs: 1,
-    });
+    let far = far_announcing(whohosts::sim::world::AnnounceStyle::RatelimitExhausted, 1, 1);
     let (mut env, follows) = actor_heavy(far, 8);
     env.config.network.max_host_wait_secs = 2.0;
     one_at_a_time(&env, "far.example");
