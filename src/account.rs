@@ -50,6 +50,21 @@ impl Account {
     }
 }
 
+/// An opt-out flag (`noindex`, `indexable`, `discoverable`) read so that it fails closed:
+/// a boolean, or the string `"true"`/`"false"`, is that boolean; `null` is unknown; any
+/// other value reads as `opted_out` (the value that keeps the account from being expanded),
+/// so a server cannot turn an opt-out into "unknown" by sending it in another type.
+pub fn opt_out_flag(v: &serde_json::Value, opted_out: bool) -> Option<bool> {
+    use serde_json::Value;
+    match v {
+        Value::Null => None,
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+        _ => Some(opted_out),
+    }
+}
+
 /// Whether a bio opts out of bots with the hashtag `#nobot` or `#noindex`.
 ///
 /// The bio is read as text first ([`crate::bio::text`]): Mastodon renders it as HTML, with
@@ -159,6 +174,8 @@ pub enum SkipKind {
     NoIdentity,
     /// An id that is not an http(s) URL (`javascript:`, `data:`, `mailto:`, relative).
     NotHttp,
+    /// An item beyond the first `pager::MAX_PAGE_ITEMS` of a page, not read.
+    PageOverflow,
 }
 
 /// Items of one kind skipped in a list.
@@ -203,11 +220,16 @@ impl FollowList {
 
     /// Count one skipped item.
     pub fn skip(&mut self, kind: SkipKind, reason: &str) {
+        self.skip_many(kind, reason, 1);
+    }
+
+    /// Count `count` skipped items of one kind (`reason` is kept for the first of a kind).
+    pub fn skip_many(&mut self, kind: SkipKind, reason: &str, count: u64) {
         match self.skipped.iter_mut().find(|s| s.kind == kind) {
-            Some(s) => s.count = s.count.saturating_add(1),
+            Some(s) => s.count = s.count.saturating_add(count),
             None => self.skipped.push(Skipped {
                 kind,
-                count: 1,
+                count,
                 reason: reason.chars().take(200).collect(),
             }),
         }
@@ -294,5 +316,41 @@ mod tests {
         ] {
             assert!(!a.may_expand(), "{a:?}");
         }
+    }
+
+    #[test]
+    fn opt_out_flags_sent_as_strings_or_junk_fail_closed() {
+        use serde_json::json;
+        let rest = |flags: serde_json::Value| {
+            let mut v = json!({"acct": "a@x.example", "uri": "https://x.example/users/a"});
+            v.as_object_mut().unwrap().extend(flags.as_object().unwrap().clone());
+            let via_rest = crate::mastodon::listed_account(v.clone(), "x.example").unwrap();
+            v["id"] = v["uri"].clone();
+            let via_ap = crate::activitypub::account_from_actor(&v);
+            assert_eq!(
+                (via_rest.noindex, via_rest.indexable, via_rest.discoverable),
+                (via_ap.noindex, via_ap.indexable, via_ap.discoverable)
+            );
+            via_rest
+        };
+        for opted_out in [
+            json!({"noindex": "true"}),
+            json!({"noindex": " TRUE "}),
+            json!({"noindex": "yes"}),
+            json!({"noindex": 1}),
+            json!({"noindex": {}}),
+            json!({"indexable": "false"}),
+            json!({"indexable": 0}),
+            json!({"discoverable": "false"}),
+            json!({"discoverable": ["x"]}),
+        ] {
+            assert!(!rest(opted_out.clone()).may_expand(), "{opted_out}");
+        }
+        let open = rest(json!({"noindex": "false", "indexable": "true", "discoverable": null}));
+        assert_eq!(
+            (open.noindex, open.indexable, open.discoverable),
+            (Some(false), Some(true), None)
+        );
+        assert!(open.may_expand());
     }
 }

@@ -13,7 +13,9 @@
 use serde_json::Value;
 use url::Url;
 
-use crate::account::{bio_opts_out, http_url, Account, Cause, Direction, FollowList, ListStatus, SkipKind};
+use crate::account::{
+    bio_opts_out, http_url, opt_out_flag, Account, Cause, Direction, FollowList, ListStatus, SkipKind,
+};
 use crate::error::{Error, Result};
 use crate::handle::{Handle, InstanceHost};
 use crate::http::{Fetcher, Request, ACCEPT_ACTIVITY};
@@ -30,14 +32,18 @@ pub fn signed_only(url: &str) -> ListStatus {
     ListStatus::refused(Cause::AuthorizedFetch, SIGNED_ONLY)
 }
 
-/// Fetch an actor document.
+/// Fetch an actor document, at most `crawl.max_actor_bytes` long.
 ///
 /// # Errors
-/// [`Error::Status`], transport errors, [`Error::Malformed`] for non-JSON.
+/// [`Error::Status`], transport errors, [`Error::TooLarge`], [`Error::Malformed`] for non-JSON.
 /// [`Error::Malformed`] too when the document's `id` is on another origin than the URL that
 /// answered (after redirects): a server may only speak for its own actors.
 pub async fn fetch_actor(f: &Fetcher, uri: &Url) -> Result<Value> {
-    let page = f.get_ok(uri, Request::accept(ACCEPT_ACTIVITY)).await?;
+    let req = Request {
+        max_body: Some(f.config().crawl.max_actor_bytes),
+        ..Request::accept(ACCEPT_ACTIVITY)
+    };
+    let page = f.get_ok(uri, req).await?;
     let v: Value = page.json()?;
     match str_field(&v, "id").and_then(http_url) {
         Some(id) if id.origin() != page.url.origin() => {
@@ -81,9 +87,9 @@ pub fn account_from_actor(v: &Value) -> Account {
             .map(str::to_string),
         bot: kind.map(|k| k == "Service" || k == "Application"),
         moved_to: str_field(v, "movedTo").and_then(http_url).map(String::from),
-        discoverable: v.get("discoverable").and_then(Value::as_bool),
-        indexable: v.get("indexable").and_then(Value::as_bool),
-        noindex: v.get("noindex").and_then(Value::as_bool),
+        discoverable: v.get("discoverable").and_then(|f| opt_out_flag(f, false)),
+        indexable: v.get("indexable").and_then(|f| opt_out_flag(f, false)),
+        noindex: v.get("noindex").and_then(|f| opt_out_flag(f, true)),
         hide_collections: None,
         followers_count: None,
         following_count: None,
@@ -129,16 +135,25 @@ pub fn item(v: &Value, origin: &url::Origin) -> std::result::Result<Account, Ski
 }
 
 /// The items and `next` of a collection page (or of a collection holding its items) read
-/// from `base`. `orderedItems` or `items` may be an array or a single item.
+/// from `base`. `orderedItems` or `items` may be an array or a single item; at most
+/// [`pager::MAX_PAGE_ITEMS`] are read, the rest counted.
 pub fn page_of(page: &Value, base: &Url) -> Fetched {
     let origin = base.origin();
-    let items = match page.get("orderedItems").or_else(|| page.get("items")) {
-        Some(Value::Array(list)) => list.iter().map(|v| item(v, &origin)).collect(),
-        Some(Value::Null) | None => vec![],
-        Some(one) => vec![item(one, &origin)],
-    };
+    let mut items = pager::PageItems::default();
+    match page.get("orderedItems").or_else(|| page.get("items")) {
+        Some(Value::Array(list)) => {
+            for v in list {
+                match items.is_full() {
+                    false => items.push(item(v, &origin)),
+                    true => items.pass_over(),
+                }
+            }
+        }
+        Some(Value::Null) | None => {}
+        Some(one) => items.push(item(one, &origin)),
+    }
     Fetched {
-        items,
+        items: items.finish(),
         next: str_field(page, "next").map(str::to_string),
     }
 }
@@ -265,29 +280,13 @@ mod tests {
             {"id": "https://other.example/users/b", "preferredUsername": "b c", "name": ["x"], "summary": {"a": 1}, "movedTo": "data:,x"}
         ], "next": ["not", "a", "link"]});
         let f = page_of(&page, &at("https://other.example/f"));
-        let kinds: Vec<SkipKind> = f
+        let kinds: Vec<(SkipKind, u64)> = f
             .items
             .iter()
-            .filter_map(|i| i.as_ref().err().map(|s| s.kind))
+            .filter_map(|i| i.as_ref().err().map(|s| (s.kind, s.count)))
             .collect();
         use SkipKind::*;
-        assert_eq!(
-            kinds,
-            [
-                NotHttp,
-                NotHttp,
-                NotHttp,
-                NotHttp,
-                NotAnAccount,
-                NotAnAccount,
-                NotAnAccount,
-                NotAnAccount,
-                NotAnAccount,
-                NoIdentity,
-                NoIdentity,
-                NotHttp
-            ]
-        );
+        assert_eq!(kinds, [(NotHttp, 5), (NotAnAccount, 5), (NoIdentity, 2)]);
         let ok: Vec<Account> = f.items.into_iter().flatten().collect();
         assert_eq!(ok.len(), 2);
         assert_eq!(ok[1].actor_uri.as_deref(), Some("https://other.example/users/b"));

@@ -3,9 +3,14 @@
 //! Mastodon sends a bio (REST `note`, ActivityPub `summary`) as HTML: paragraphs, `<br>`,
 //! entities, and hashtags as `<a href="…/tags/nobot" class="mention hashtag" rel="tag">#<span>nobot</span></a>`.
 //! [`text`] strips the tags and decodes the entities in one linear pass; [`hashtags`] then
-//! applies Mastodon's rule for what a hashtag is (`Tag::HASHTAG_RE`): a `#` at the start or
-//! after a character that is not a word character, `/` or `)`, followed by word characters
-//! (`_`, `·` and ZWNJ allowed inside). Tags are compared lower-cased.
+//! applies Mastodon's rule for what a hashtag is (`Tag::HASHTAG_RE`): a `#` or fullwidth `＃`
+//! at the start or after a character that is not a word character, `=`, `/` or `)`, followed
+//! by word characters (`_`, `·`, `・` and ZWNJ allowed inside). Tags are compared lower-cased.
+//!
+//! Entities are decoded as a browser shows them, so an opt-out cannot hide behind an
+//! encoding: numeric references with or without the closing `;` (`&#35nobot` reads
+//! `#nobot`), and the named entities for the characters a hashtag is made of (`&num;`,
+//! `&lowbar;`, `&middot;`, `&zwnj;` …) besides the usual ones.
 
 /// The visible text of an HTML fragment: tags removed (`<br>` and block ends become line
 /// breaks), entities decoded, unknown entities kept as written.
@@ -46,12 +51,18 @@ fn tag<'a>(s: &'a str, out: &mut String) -> &'a str {
     after
 }
 
-/// Consume one entity after its `&` (names are short: the search for `;` is bounded, so a
-/// body of lone `&`s stays linear).
+/// Consume one entity after its `&`. A numeric reference ends at its last digit, `;` or not
+/// (as browsers read it); a named one needs its `;` and a name from [`named`]. Names are
+/// short, so the search for `;` is bounded and a body of lone `&`s stays linear.
 fn entity<'a>(s: &'a str, out: &mut String) -> &'a str {
-    let semicolon = s.char_indices().take(12).find(|(_, c)| *c == ';').map(|(i, _)| i);
-    let parts = semicolon.map(|i| s.split_at(i));
-    match parts.and_then(|(name, tail)| Some((decode(name)?, tail))) {
+    let decoded = match s.strip_prefix('#') {
+        Some(n) => numeric(n),
+        None => {
+            let semicolon = s.char_indices().take(32).find(|(_, c)| *c == ';').map(|(i, _)| i);
+            semicolon.and_then(|i| Some((named(s.get(..i)?)?, s.get(i..)?)))
+        }
+    };
+    match decoded {
         Some((c, tail)) => {
             out.push(c);
             tail.strip_prefix(';').unwrap_or(tail)
@@ -63,23 +74,61 @@ fn entity<'a>(s: &'a str, out: &mut String) -> &'a str {
     }
 }
 
-fn decode(name: &str) -> Option<char> {
-    let numeric = |digits: &str, radix| u32::from_str_radix(digits, radix).ok().and_then(char::from_u32);
-    match name {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        "nbsp" => Some(' '),
-        _ => match name.strip_prefix('#') {
-            Some(n) => match n.strip_prefix(['x', 'X']) {
-                Some(hex) => numeric(hex, 16),
-                None => numeric(n, 10),
-            },
-            None => None,
-        },
+/// A numeric reference after `&#`: its character (U+FFFD for zero, surrogates and values
+/// past U+10FFFF, as browsers show them) and the text after its digits.
+fn numeric(n: &str) -> Option<(char, &str)> {
+    let (radix, digits) = match n.strip_prefix(['x', 'X']) {
+        Some(hex) => (16, hex),
+        None => (10, n),
+    };
+    let end = digits.find(|c: char| !c.is_digit(radix)).unwrap_or(digits.len());
+    let (number, tail) = digits.split_at(end);
+    if number.is_empty() {
+        return None;
     }
+    let value = number
+        .chars()
+        .try_fold(0u32, |acc, d| acc.checked_mul(radix)?.checked_add(d.to_digit(radix)?));
+    let c = value.filter(|v| *v != 0).and_then(char::from_u32).unwrap_or('\u{fffd}');
+    Some((c, tail))
+}
+
+/// The named entities decoded: the usual ones and every HTML5 name for a character that can
+/// start, make up or separate a hashtag (HTML5 names are case-sensitive).
+fn named(name: &str) -> Option<char> {
+    Some(match name {
+        "amp" | "AMP" => '&',
+        "lt" | "LT" => '<',
+        "gt" | "GT" => '>',
+        "quot" | "QUOT" => '"',
+        "apos" => '\'',
+        "nbsp" | "NonBreakingSpace" => ' ',
+        "num" => '#',
+        "NewLine" => '\n',
+        "Tab" => '\t',
+        "lowbar" | "UnderBar" => '_',
+        "middot" | "centerdot" | "CenterDot" => '\u{b7}',
+        "zwnj" => '\u{200c}',
+        "zwj" => '\u{200d}',
+        "sol" => '/',
+        "rpar" => ')',
+        "lpar" => '(',
+        "equals" => '=',
+        "period" => '.',
+        "comma" => ',',
+        "colon" => ':',
+        "semi" => ';',
+        "excl" => '!',
+        "quest" => '?',
+        "commat" => '@',
+        "shy" => '\u{ad}',
+        "ZeroWidthSpace"
+        | "NegativeVeryThinSpace"
+        | "NegativeThinSpace"
+        | "NegativeMediumSpace"
+        | "NegativeThickSpace" => '\u{200b}',
+        _ => return None,
+    })
 }
 
 fn is_word(c: char) -> bool {
@@ -88,7 +137,12 @@ fn is_word(c: char) -> bool {
 
 /// Characters Mastodon allows inside (not at the end of) a hashtag besides word characters.
 fn is_separator(c: char) -> bool {
-    c == '\u{00b7}' || c == '\u{200c}'
+    matches!(c, '\u{00b7}' | '\u{30fb}' | '\u{200c}')
+}
+
+/// The hash signs Mastodon reads as starting a hashtag: `#` and fullwidth `＃` (U+FF03).
+fn is_hash(c: char) -> bool {
+    c == '#' || c == '\u{ff03}'
 }
 
 /// The hashtags of a plain text, lower-cased, in order.
@@ -96,12 +150,12 @@ pub fn hashtags(text: &str) -> Vec<String> {
     let mut tags = vec![];
     let mut prev: Option<char> = None;
     for (i, c) in text.char_indices() {
-        let starts = c == '#' && !prev.is_some_and(|p| is_word(p) || p == '/' || p == ')');
+        let starts = is_hash(c) && !prev.is_some_and(|p| is_word(p) || matches!(p, '=' | '/' | ')'));
         prev = Some(c);
         if !starts {
             continue;
         }
-        let rest = text.get(i + 1..).unwrap_or_default();
+        let rest = text.get(i + c.len_utf8()..).unwrap_or_default();
         let end = rest
             .char_indices()
             .find(|(_, c)| !(is_word(*c) || is_separator(*c)))
@@ -133,5 +187,37 @@ mod tests {
             hashtags("#NoBot, #nobots #no_bot x#nobot /#a (#b) #123 #b·c· #"),
             ["nobot", "nobots", "no_bot", "b", "b·c"]
         );
+    }
+
+    #[test]
+    fn encoded_hash_signs_still_make_hashtags() {
+        for bio in [
+            "&num;nobot",
+            "&#35nobot",
+            "&#35;nobot",
+            "&#x23nobot",
+            "&#X23;nobot",
+            "&#0035nobot",
+            "<p>x&NewLine;&num;NoBot</p>",
+            "x&Tab;&#35nobot",
+            "a&nbsp;#nobot",
+            "\u{ff03}nobot",
+            "&#65283;nobot",
+            "#&#110;obot",
+            "#no&lowbar;bot",
+        ] {
+            let tags = hashtags(&text(bio));
+            let expected = if bio.contains("lowbar") { "no_bot" } else { "nobot" };
+            assert_eq!(tags, [expected], "{bio:?}");
+        }
+    }
+
+    #[test]
+    fn broken_references_read_as_browsers_show_them() {
+        assert_eq!(
+            text("&#;x &#xZ &#0; &#99999999999 &num &bogus; &Num;"),
+            "&#;x &#xZ \u{fffd} \u{fffd} &num &bogus; &Num;"
+        );
+        assert_eq!(hashtags("a=#b x\u{ff03}c #d\u{30fb}e\u{30fb}"), ["d\u{30fb}e"]);
     }
 }

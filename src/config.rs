@@ -34,6 +34,8 @@ pub const DEFAULT_MAX_RETRIES: u32 = 4;
 pub const DEFAULT_RETRY_BASE_SECS: f64 = 1.0;
 /// Longest wait for one host's rate-limit reset before giving up on that request.
 pub const DEFAULT_MAX_WAIT_SECS: f64 = 900.0;
+/// Default `network.max_host_wait_secs` (an hour).
+pub const DEFAULT_MAX_HOST_WAIT_SECS: f64 = 3600.0;
 /// Requests in flight across all hosts.
 pub const DEFAULT_GLOBAL_CONCURRENCY: usize = 32;
 /// Requests in flight to one host.
@@ -60,6 +62,8 @@ pub const DEFAULT_MAX_ACCOUNTS: usize = 100_000;
 /// Upper bound on pages read per follow list (80 accounts a REST page, 10–40 an ActivityPub
 /// page): a server cannot keep a walk going for ever.
 pub const DEFAULT_MAX_PAGES: u32 = 2_000;
+/// Default `crawl.max_actor_bytes` (256 KiB).
+pub const DEFAULT_MAX_ACTOR_BYTES: u64 = 256 * 1024;
 
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,6 +136,9 @@ pub struct Network {
     pub retry_base_secs: f64,
     #[serde(deserialize_with = "de::seconds")]
     pub max_wait_secs: f64,
+    /// Longest a host may make the crawl wait in all (announced pauses and back-offs); past
+    /// it, every further request to the host fails at once.
+    pub max_host_wait_secs: f64,
     pub global_concurrency: usize,
     pub host_concurrency: usize,
 }
@@ -196,6 +203,9 @@ pub struct Crawl {
     pub max_accounts: usize,
     /// Stop listing a follow list after this many pages.
     pub max_pages: u32,
+    /// Largest actor document read (real ones are a few KiB); a larger one is a fetch error
+    /// for that account. Never above `network.max_body_bytes`, which applies too.
+    pub max_actor_bytes: u64,
 }
 
 /// Attribution settings.
@@ -317,6 +327,7 @@ impl Default for Network {
             max_retries: DEFAULT_MAX_RETRIES,
             retry_base_secs: DEFAULT_RETRY_BASE_SECS,
             max_wait_secs: DEFAULT_MAX_WAIT_SECS,
+            max_host_wait_secs: DEFAULT_MAX_HOST_WAIT_SECS,
             global_concurrency: DEFAULT_GLOBAL_CONCURRENCY,
             host_concurrency: DEFAULT_HOST_CONCURRENCY,
         }
@@ -352,6 +363,7 @@ impl Default for Crawl {
             fetch_actors: true,
             max_accounts: DEFAULT_MAX_ACCOUNTS,
             max_pages: DEFAULT_MAX_PAGES,
+            max_actor_bytes: DEFAULT_MAX_ACTOR_BYTES,
         }
     }
 }
@@ -465,11 +477,16 @@ impl Config {
         )?;
         check_secs("network.retry_base_secs", net.retry_base_secs, Floor::Zero)?;
         check_secs("network.max_wait_secs", net.max_wait_secs, Floor::Zero)?;
+        check_secs("network.max_host_wait_secs", net.max_host_wait_secs, Floor::Zero)?;
         check_secs("dns.timeout_secs", self.dns.timeout_secs, Floor::AboveZero)?;
         check_count("network.global_concurrency", net.global_concurrency)?;
         check_count("network.host_concurrency", net.host_concurrency)?;
         check_count("crawl.max_accounts", self.crawl.max_accounts)?;
         check_count("crawl.max_pages", self.crawl.max_pages as usize)?;
+        check_count(
+            "crawl.max_actor_bytes",
+            usize::try_from(self.crawl.max_actor_bytes).unwrap_or(usize::MAX),
+        )?;
         check_count(
             "export.min_instance_users",
             usize::try_from(self.export.min_instance_users).unwrap_or(usize::MAX),
@@ -513,10 +530,11 @@ impl Config {
         }
     }
 
-    /// The effective budget of one host: the global one with its `[hosts]` override applied.
+    /// The effective budget of one host: the global one with its `[hosts]` override applied
+    /// (`host` is normalised as the keys are, so `Big.example.` finds `big.example`).
     pub fn host_budget(&self, host: &str) -> (RateLimit, usize) {
         let base = &self.rate_limit;
-        match self.hosts.get(host) {
+        match self.hosts.get(crate::handle::InstanceHost::new(host).as_str()) {
             None => (base.clone(), self.network.host_concurrency),
             Some(o) => (
                 RateLimit {
@@ -691,6 +709,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(err, "config c.toml: rate_limit.requests must be at least 1");
+        let err = Config::from_toml("[crawl]\nmax_actor_bytes = 0\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "config c.toml: crawl.max_actor_bytes must be at least 1");
         let err = Config::from_toml("[crawl]\nmax_pages = 0\n", Path::new("c.toml"))
             .unwrap_err()
             .to_string();
@@ -783,6 +805,7 @@ mod tests {
             "[network]\nconnect_timeout_secs",
             "[network]\nretry_base_secs",
             "[network]\nmax_wait_secs",
+            "[network]\nmax_host_wait_secs",
             "[dns]\ntimeout_secs",
             "[rate_limit]\nperiod_secs",
             "[rate_limit]\npaged_period_secs",
@@ -831,6 +854,8 @@ mod tests {
         .unwrap();
         assert_eq!(c.host_budget("big.example").0.requests, 50);
         assert_eq!(c.host_budget("xn--bcher-kva.example").0.burst, 2);
+        assert_eq!(c.host_budget("big.example.").0.requests, 50);
+        assert_eq!(c.host_budget("BÜCHER.example.").0.burst, 2);
         assert_ends(
             &refusal("[hosts.\"a.example\"]\nburst = 1\n[hosts.\"A.example\"]\nburst = 2\n"),
             "hosts keys \"A.example\" and \"a.example\" both name a.example",

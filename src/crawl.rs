@@ -365,7 +365,7 @@ async fn activitypub_lists(
             .collect());
     }
     let actor = actor?;
-    let seed_account = activitypub::account_from_actor(&actor);
+    let seed_account = actor.account.clone();
     let opted_out = !seed_account.may_expand();
     report.account = Some(seed_account);
     if opted_out {
@@ -373,7 +373,7 @@ async fn activitypub_lists(
     }
     let mut lists = vec![];
     for d in directions {
-        let Some(href) = actor.get(d.segment()).and_then(|v| v.as_str()) else {
+        let Some(href) = actor.collection(*d) else {
             // No collection at all (Lemmy users): the list is not exposed.
             lists.push(FollowList::empty(
                 *d,

@@ -101,6 +101,16 @@ pub enum Error {
         max_secs: f64,
     },
 
+    /// A host that has already made the crawl wait longer than its budget in all.
+    #[error(
+        "{url}: {host} has made the crawl wait more than network.max_host_wait_secs ({budget_secs} s) in all; request given up"
+    )]
+    HostWaitBudget {
+        url: String,
+        host: String,
+        budget_secs: f64,
+    },
+
     /// A DNS failure for a host: `NXDOMAIN` and the like say it does not resolve; `timeout`
     /// and `SERVFAIL` say DNS did not answer (the name may well exist).
     #[error("{}", dns_sentence(host, message))]
@@ -233,7 +243,7 @@ impl Error {
             Error::Transport { .. } => "transport",
             Error::TooLarge { .. } => "too-large",
             Error::Malformed { .. } => "malformed",
-            Error::RetriesExhausted { .. } | Error::WaitTooLong { .. } => "rate-limited",
+            Error::RetriesExhausted { .. } | Error::WaitTooLong { .. } | Error::HostWaitBudget { .. } => "rate-limited",
             Error::Dns { message, .. } if dns_unanswered(message) => "dns-no-answer",
             Error::Dns { .. } => "dns",
             Error::AsnLine { .. } | Error::AsnDb { .. } | Error::AsnUpdate { .. } => "asn-db",

@@ -140,11 +140,12 @@ pub fn domain_problem(domain: &str) -> Option<&'static str> {
         "domain has a label that starts or ends with '-'"
     } else if !labels().all(|l| l.chars().all(|c| c.is_alphanumeric() || c == '-')) {
         "domain has a character a host name cannot have"
-    } else if name
-        .rsplit('.')
-        .next()
-        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
-    {
+    } else if name.rsplit('.').next().is_some_and(|tld| {
+        // A last label URLs read as a number (`1`, `0x1f`: WHATWG "ends in a number") makes
+        // the name an IPv4 address to a URL parser, so it is no host name.
+        let hex = tld.strip_prefix("0x").or_else(|| tld.strip_prefix("0X"));
+        tld.chars().all(|c| c.is_ascii_digit()) || hex.is_some_and(|h| h.chars().all(|c| c.is_ascii_hexdigit()))
+    }) {
         "domain ends in a numeric label"
     } else {
         return None;
@@ -196,6 +197,9 @@ fn checked(input: &str, user: &str, domain: &str) -> Result<Handle, Error> {
         return Err(bad(input, why));
     }
     let handle = Handle::new(user, domain);
+    if !handle.domain.is_ascii() {
+        return Err(bad(input, "domain has no ASCII (punycode) form (IDNA refuses it)"));
+    }
     if !valid_domain(&handle.domain) {
         return Err(bad(input, "domain is too long in its ASCII (punycode) form"));
     }
@@ -344,6 +348,32 @@ mod tests {
         let long_domain = vec!["c".repeat(63); 4].join(".");
         assert_eq!(long_domain.len(), 255);
         assert!(format!("u@{long_domain}").parse::<Handle>().is_err());
+    }
+
+    /// Fuzz find (rest_account, `crash-5e7a0b6a…`): a last label `0X1` reads as a number to
+    /// URL parsers (the name becomes an invalid IPv4 address), yet passed as a domain.
+    #[test]
+    fn regression_hex_last_label_is_not_a_domain() {
+        for input in ["222@88888229.0X1", "a@b.0x1f", "a@b.0x"] {
+            let err = input.parse::<Handle>().unwrap_err().to_string();
+            assert!(err.ends_with("domain ends in a numeric label"), "{err}");
+        }
+        assert!("a@b.0xg".parse::<Handle>().is_ok());
+    }
+
+    /// Fuzz find (rest_account, `crash-5bac6628…`): a domain IDNA refuses (a right-to-left
+    /// letter among digits and CJK) parsed as a handle kept in Unicode, so the account's
+    /// server was not a host a URL can be built from.
+    #[test]
+    fn regression_idna_refused_domain_is_not_a_handle() {
+        let input = "222@628\u{844}\u{8888}888887r\u{9558}.80122h11";
+        let err = input.parse::<Handle>().unwrap_err().to_string();
+        assert!(
+            err.ends_with("domain has no ASCII (punycode) form (IDNA refuses it)"),
+            "{err}"
+        );
+        let v = serde_json::json!({"acct": input});
+        assert!(crate::mastodon::listed_account(v, "m.example").is_err());
     }
 
     /// Fuzz find (`/tmp/handle-crash-roundtrip.bin`): an IDN label whose punycode form is

@@ -26,6 +26,7 @@ use url::Url;
 use crate::config::{self, Config};
 use crate::dns::{ClientResolver, Dns};
 use crate::error::{Error, Result};
+use crate::handle::InstanceHost;
 use crate::progress::Progress;
 use crate::ratelimit::{server_wait, HostGate, HostPool, ServerWait, REASON_BACKOFF, REASON_SERVER};
 
@@ -123,6 +124,8 @@ pub struct Request<'a> {
     pub bearer: Option<&'a Bearer>,
     /// Counts against the stricter paged-request budget.
     pub paged: bool,
+    /// A body limit tighter than `network.max_body_bytes` for this request (actors).
+    pub max_body: Option<u64>,
 }
 
 impl<'a> Request<'a> {
@@ -132,6 +135,7 @@ impl<'a> Request<'a> {
             accept,
             bearer: None,
             paged: false,
+            max_body: None,
         }
     }
 }
@@ -315,13 +319,15 @@ impl Fetcher {
     }
 
     async fn with_retries(&self, url: &Url, req: Request<'_>) -> Result<Page> {
-        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        let gate = self.pool.gate(&host);
+        let gate = self.pool.gate(url.host_str().unwrap_or_default());
+        let host = gate.host().to_string();
         let net = &self.config.network;
         let max_wait = self.max_wait();
         let mut attempt = 0;
         loop {
-            let pass = self.pool.enter(&gate, req.paged).await;
+            let Some(pass) = self.pool.enter(&gate, req.paged).await else {
+                return Err(self.over_wait_budget(&gate, url));
+            };
             let sent = self.send_once(url, req).await;
             drop(pass);
             let page = sent?;
@@ -361,6 +367,18 @@ impl Fetcher {
     /// `network.max_wait_secs`.
     fn max_wait(&self) -> Duration {
         config::seconds(self.config.network.max_wait_secs)
+    }
+
+    /// Why a request to a host over its wait budget is refused.
+    fn over_wait_budget(&self, gate: &HostGate, url: &Url) -> Error {
+        let budget_secs = self.config.network.max_host_wait_secs;
+        let err = Error::HostWaitBudget {
+            url: url.to_string(),
+            host: gate.host().to_string(),
+            budget_secs,
+        };
+        tracing::info!(host = %gate.host(), url = %url, "refused: {err}");
+        err
     }
 
     fn wait_too_long(&self, url: &Url, host: &str, wait: Duration) -> Error {
@@ -404,7 +422,9 @@ impl Fetcher {
         tracing::debug!(host = %host, url = %url, "request");
         let mut resp = builder.send().await.map_err(|e| self.transport(url, &e))?;
         tracing::debug!(host = %host, url = %url, status = resp.status().as_u16(), "response");
-        let limit = self.config.network.max_body_bytes;
+        let limit = req.max_body.map_or(self.config.network.max_body_bytes, |m| {
+            m.min(self.config.network.max_body_bytes)
+        });
         let too_large = || Error::TooLarge {
             url: url.to_string(),
             limit,
@@ -437,7 +457,14 @@ impl Fetcher {
         url: &'a Url,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
         Box::pin(async move {
-            let origin = url.origin().ascii_serialization();
+            // One robots.txt per origin, the host normalised as instance hosts are (no
+            // trailing dot): `host.` and `host` share one.
+            let origin = format!(
+                "{}://{}:{}",
+                url.scheme(),
+                InstanceHost::new(url.host_str().unwrap_or_default()),
+                url.port_or_known_default().unwrap_or_default()
+            );
             let cell = {
                 let mut map = self.robots.lock().expect("robots map lock is never poisoned");
                 map.entry(origin.clone()).or_default().clone()

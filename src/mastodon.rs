@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use url::Url;
 
-use crate::account::{bio_opts_out, http_url, Account, Direction, FollowList, ListStatus, SkipKind};
+use crate::account::{bio_opts_out, http_url, opt_out_flag, Account, Direction, FollowList, ListStatus, SkipKind};
 use crate::error::{Error, Result};
 use crate::handle::{Handle, InstanceHost};
 use crate::http::{Bearer, Fetcher, Request, ACCEPT_JSON};
@@ -27,6 +27,16 @@ fn lenient<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned + Default>(
     Ok(serde_json::from_value(v).unwrap_or_default())
 }
 
+/// `noindex`, failing closed ([`opt_out_flag`]).
+fn noindex_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(opt_out_flag(&Value::deserialize(d)?, true))
+}
+
+/// `indexable` or `discoverable`, failing closed ([`opt_out_flag`]).
+fn consent_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(opt_out_flag(&Value::deserialize(d)?, false))
+}
+
 /// An id as a string, whether the server sent a string or a number.
 fn lenient_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(match Value::deserialize(d)? {
@@ -37,7 +47,8 @@ fn lenient_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 }
 
 /// The fields of Mastodon's Account entity that whohosts keeps. Every field is optional and
-/// read leniently: a field of the wrong type is treated as absent.
+/// read leniently: a field of the wrong type is treated as absent, except the opt-out flags,
+/// which fail closed ([`opt_out_flag`]).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct RestAccount {
@@ -55,11 +66,11 @@ pub struct RestAccount {
     pub bot: Option<bool>,
     #[serde(deserialize_with = "lenient")]
     pub moved: Option<Box<RestAccount>>,
-    #[serde(deserialize_with = "lenient")]
+    #[serde(deserialize_with = "consent_flag")]
     pub discoverable: Option<bool>,
-    #[serde(deserialize_with = "lenient")]
+    #[serde(deserialize_with = "consent_flag")]
     pub indexable: Option<bool>,
-    #[serde(deserialize_with = "lenient")]
+    #[serde(deserialize_with = "noindex_flag")]
     pub noindex: Option<bool>,
     #[serde(deserialize_with = "lenient")]
     pub hide_collections: Option<bool>,
@@ -148,11 +159,40 @@ pub fn listed_account(v: Value, local_domain: &str) -> std::result::Result<Accou
 /// # Errors
 /// [`Error::Malformed`] when the body is not a JSON array.
 pub fn parse_page(url: &Url, body: &[u8], local_domain: &str) -> Result<Vec<std::result::Result<Account, Skip>>> {
-    let values: Vec<Value> = serde_json::from_slice(body).map_err(|e| Error::Malformed {
+    let malformed = |e: serde_json::Error| Error::Malformed {
         url: url.to_string(),
         message: format!("expected a JSON array of accounts: {e}"),
-    })?;
-    Ok(values.into_iter().map(|v| listed_account(v, local_domain)).collect())
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let items = de.deserialize_seq(PageVisitor(local_domain)).map_err(malformed)?;
+    de.end().map_err(malformed)?;
+    Ok(items.finish())
+}
+
+/// Reads a REST page's array one account at a time, the first [`pager::MAX_PAGE_ITEMS`]
+/// in full and the rest only counted, so a huge junk page never sits in memory as values.
+struct PageVisitor<'a>(&'a str);
+
+impl<'de> serde::de::Visitor<'de> for PageVisitor<'_> {
+    type Value = pager::PageItems;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = pager::PageItems::default();
+        while !items.is_full() {
+            match seq.next_element::<Value>()? {
+                Some(v) => items.push(listed_account(v, self.0)),
+                None => return Ok(items),
+            }
+        }
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            items.pass_over();
+        }
+        Ok(items)
+    }
 }
 
 fn api_url(origin: &Url, path: &str) -> Result<Url> {
@@ -327,18 +367,11 @@ mod tests {
             {"id":"3","acct":"x@far.example","moved":{"acct":"new@new.example"}}
         ]"#;
         let items = parse_page(&url, body, "m.example").unwrap();
-        let skips: Vec<SkipKind> = items.iter().filter_map(|i| i.as_ref().err().map(|s| s.kind)).collect();
-        assert_eq!(
-            skips,
-            [
-                SkipKind::NoIdentity,
-                SkipKind::NotAnAccount,
-                SkipKind::NotAnAccount,
-                SkipKind::NotAnAccount,
-                SkipKind::NoIdentity,
-                SkipKind::NoIdentity
-            ]
-        );
+        let skips: Vec<(SkipKind, u64)> = items
+            .iter()
+            .filter_map(|i| i.as_ref().err().map(|s| (s.kind, s.count)))
+            .collect();
+        assert_eq!(skips, [(SkipKind::NoIdentity, 3), (SkipKind::NotAnAccount, 3)]);
         let ok: Vec<Account> = items.into_iter().flatten().collect();
         assert_eq!(ok.len(), 2);
         assert_eq!(
@@ -355,6 +388,30 @@ mod tests {
             (Some("@x@far.example"), Some("far.example"))
         );
         assert_eq!(ok[1].moved_to.as_deref(), Some("@new@new.example"));
+    }
+
+    #[test]
+    fn a_huge_junk_page_is_read_up_to_the_cap_and_counted() {
+        let url = Url::parse("https://m.example/x").unwrap();
+        let mut body = String::from(r#"[{"acct":"a@far.example"},"#);
+        body.push_str(&"0,".repeat(100_000));
+        body.push_str(r#"{"acct":"b@far.example"}]"#);
+        let items = parse_page(&url, body.as_bytes(), "m.example").unwrap();
+        let skips: Vec<(SkipKind, u64, &str)> = items
+            .iter()
+            .filter_map(|i| i.as_ref().err().map(|s| (s.kind, s.count, s.reason.as_str())))
+            .collect();
+        assert_eq!(
+            skips,
+            [
+                (SkipKind::NotAnAccount, 999, "an item that is a number"),
+                (SkipKind::PageOverflow, 99_002, "items beyond the first 1000 of a page")
+            ]
+        );
+        let ok: Vec<Option<String>> = items.into_iter().flatten().map(|a| a.handle).collect();
+        assert_eq!(ok, [Some("@a@far.example".to_string())]);
+        let e = parse_page(&url, b"[1,2] x", "m.example").unwrap_err();
+        assert_eq!(e.kind(), "malformed", "{e}");
     }
 
     #[test]

@@ -29,20 +29,76 @@ use crate::account::{http_url, Account, Cause, FollowList, ListStatus, SkipKind}
 use crate::config::Crawl;
 use crate::error::{Error, Result};
 
-/// An item that is not an account, and why.
+/// Items read from one page at most (real servers send up to 80 REST accounts and about 100
+/// ActivityPub items); the rest are counted as [`SkipKind::PageOverflow`], never read.
+pub const MAX_PAGE_ITEMS: usize = 1000;
+
+/// Items of a page that are not accounts: how many of one kind, and why (the first one's
+/// reason).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skip {
     pub kind: SkipKind,
     pub reason: String,
+    pub count: u64,
 }
 
 impl Skip {
-    /// A skip of `kind`, its reason cut short.
+    /// One skipped item of `kind`, its reason cut short.
     pub fn new(kind: SkipKind, reason: impl AsRef<str>) -> Self {
         Skip {
             kind,
             reason: reason.as_ref().chars().take(120).collect(),
+            count: 1,
         }
+    }
+}
+
+/// The items of one page as they are read: at most [`MAX_PAGE_ITEMS`], skips merged into one
+/// [`Skip`] per kind (one reason string each, whatever the page holds).
+#[derive(Debug, Default)]
+pub struct PageItems {
+    items: Vec<std::result::Result<Account, Skip>>,
+    read: usize,
+    overflow: u64,
+}
+
+impl PageItems {
+    /// Whether [`MAX_PAGE_ITEMS`] items were read: the rest go to [`PageItems::pass_over`].
+    pub fn is_full(&self) -> bool {
+        self.read >= MAX_PAGE_ITEMS
+    }
+
+    /// Add one item read from the page.
+    pub fn push(&mut self, item: std::result::Result<Account, Skip>) {
+        self.read = self.read.saturating_add(1);
+        match item {
+            Err(s) => match self
+                .items
+                .iter_mut()
+                .find_map(|i| i.as_mut().err().filter(|o| o.kind == s.kind))
+            {
+                Some(same) => same.count = same.count.saturating_add(s.count),
+                None => self.items.push(Err(s)),
+            },
+            ok => self.items.push(ok),
+        }
+    }
+
+    /// Count one item beyond [`MAX_PAGE_ITEMS`], unread.
+    pub fn pass_over(&mut self) {
+        self.overflow = self.overflow.saturating_add(1);
+    }
+
+    /// The page's items, with one [`SkipKind::PageOverflow`] entry counting those passed over.
+    pub fn finish(mut self) -> Vec<std::result::Result<Account, Skip>> {
+        if self.overflow > 0 {
+            let reason = format!("items beyond the first {MAX_PAGE_ITEMS} of a page");
+            self.items.push(Err(Skip {
+                count: self.overflow,
+                ..Skip::new(SkipKind::PageOverflow, reason)
+            }));
+        }
+        self.items
     }
 }
 
@@ -139,7 +195,7 @@ impl Walk {
                         fresh += 1;
                     }
                 }
-                Err(s) => self.list.skip(s.kind, &s.reason),
+                Err(s) => self.list.skip_many(s.kind, &s.reason, s.count),
             }
         }
         fresh

@@ -25,6 +25,7 @@ use reqwest::header::HeaderMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::{Config, RateLimit};
+use crate::handle::InstanceHost;
 use crate::progress::Progress;
 
 /// Why a host is paused: shown in the progress line and logs.
@@ -48,6 +49,8 @@ pub struct HostGate {
     pub requests: AtomicU64,
     /// Requests that had to be retried (429, 502, 503).
     pub retries: AtomicU64,
+    /// Milliseconds this host has paused the crawl in all (announced pauses, back-offs).
+    paused_ms: AtomicU64,
 }
 
 /// The least time between two requests to a host (robots.txt `Crawl-delay`), and when the
@@ -86,6 +89,7 @@ impl HostGate {
             spacing: Mutex::new(Spacing::default()),
             requests: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            paused_ms: AtomicU64::new(0),
         }
     }
 
@@ -95,15 +99,28 @@ impl HostGate {
     }
 
     /// Do not send to this host for `wait` from now. Callers pass waits already capped at
-    /// `network.max_wait_secs`; an instant past the clock's range is ignored.
+    /// `network.max_wait_secs`; an instant past the clock's range is ignored. The time added
+    /// to the host's pause counts towards [`HostGate::paused_total`].
     pub fn pause_for(&self, wait: Duration, reason: &'static str) {
-        let Some(when) = Instant::now().checked_add(wait) else {
+        let now = Instant::now();
+        let Some(when) = now.checked_add(wait) else {
             return;
         };
         let mut r = self.resume_at.lock().expect("pause lock is never poisoned");
-        if r.is_none_or(|(t, _)| t < when) {
+        let paused_until = r.map_or(now, |(t, _)| t.max(now));
+        if when > paused_until {
+            let added = u64::try_from(when.duration_since(paused_until).as_millis()).unwrap_or(u64::MAX);
+            let _ = self.paused_ms.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |ms| {
+                Some(ms.saturating_add(added))
+            });
             *r = Some((when, reason));
         }
+    }
+
+    /// How long this host has paused the crawl in all (announced pauses and back-offs; our
+    /// own rate limit and `Crawl-delay` do not count).
+    pub fn paused_total(&self) -> Duration {
+        Duration::from_millis(self.paused_ms.load(Ordering::Relaxed))
     }
 
     /// Space requests to this host at least `delay` apart from now on (robots.txt
@@ -164,27 +181,40 @@ impl HostPool {
         let _ = self.progress.set(progress);
     }
 
-    /// The gate of `host`, created on first use.
+    /// The gate of `host`, created on first use. Hosts are normalised as instance hosts are
+    /// (lower case, no trailing dot, IDNs in punycode): `Host.example.` shares the gate of
+    /// `host.example`.
     pub fn gate(&self, host: &str) -> Arc<HostGate> {
+        let host = InstanceHost::new(host);
         let mut gates = self.gates.lock().expect("gate map lock is never poisoned");
         gates
-            .entry(host.to_string())
+            .entry(host.as_str().to_string())
             .or_insert_with(|| {
-                let (budget, conc) = self.config.host_budget(host);
-                Arc::new(HostGate::new(host, &budget, conc))
+                let (budget, conc) = self.config.host_budget(host.as_str());
+                Arc::new(HostGate::new(host.as_str(), &budget, conc))
             })
             .clone()
     }
 
+    /// Whether the host has paused the crawl longer than `network.max_host_wait_secs`.
+    pub fn over_wait_budget(&self, gate: &HostGate) -> bool {
+        gate.paused_total() > crate::config::seconds(self.config.network.max_host_wait_secs)
+    }
+
     /// Wait until a request to the gate's host may be sent. Pauses and limiters are waited
     /// out before the global permit is taken, so a waiting host never blocks the others.
-    pub async fn enter(&self, gate: &HostGate, paged: bool) -> Pass {
+    /// `None` when the host is (or, while this request queued, became) over its wait budget
+    /// ([`HostPool::over_wait_budget`]): its pauses are then no longer sat out.
+    pub async fn enter(&self, gate: &HostGate, paged: bool) -> Option<Pass> {
         let host = gate
             .slots
             .clone()
             .acquire_owned()
             .await
             .expect("host semaphores are never closed");
+        if self.over_wait_budget(gate) {
+            return None;
+        }
         self.sit_out_pause(gate).await;
         self.wait_for(gate, &gate.general).await;
         if paged {
@@ -200,16 +230,19 @@ impl HostPool {
             if gate.pending_pause().is_some() {
                 // Paused while queueing for the permit: give it back while waiting.
                 drop(global);
+                if self.over_wait_budget(gate) {
+                    return None;
+                }
                 self.sit_out_pause(gate).await;
                 continue;
             }
             match gate.claim_send() {
                 None => {
                     gate.requests.fetch_add(1, Ordering::Relaxed);
-                    return Pass {
+                    return Some(Pass {
                         _host: host,
                         _global: global,
-                    };
+                    });
                 }
                 // Too soon after the last request (Crawl-delay): wait without the permit.
                 Some(wait) => {
@@ -286,12 +319,13 @@ pub fn server_wait(status: u16, headers: &HeaderMap, now: SystemTime, max: Durat
 ///
 /// `X-RateLimit-Reset` (Mastodon, an ISO-8601 instant) and `RateLimit-Reset` (seconds) count
 /// only when the matching `Remaining` is 0 or the status is 429; `Retry-After` (seconds or an
-/// HTTP date) always counts.
+/// HTTP date) counts on any answer but a 2xx (RFC 9110 gives it meaning on 3xx, 429 and 503
+/// only; on a success it would let a server stall a list page after page).
 pub fn announced_wait(status: u16, headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     let exhausted = |name: &str| status == 429 || text(name).and_then(|v| v.parse::<f64>().ok()) == Some(0.0);
     let mut waits = vec![];
-    if let Some(v) = text("retry-after") {
+    if let Some(v) = text("retry-after").filter(|_| !(200..300).contains(&status)) {
         let date = || httpdate::parse_http_date(v).ok().map(|t| until(t, now));
         waits.extend(seconds(v).or_else(date));
     }
@@ -378,6 +412,43 @@ mod tests {
         assert_eq!(announced_wait(503, &retry, now), Some(Duration::from_secs(60)));
         let retry_secs = headers(&[("retry-after", "3")]);
         assert_eq!(announced_wait(429, &retry_secs, now), Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn retry_after_on_a_success_is_ignored() {
+        let now = humantime::parse_rfc3339("2026-11-21T12:00:00Z").unwrap();
+        let retry = headers(&[("retry-after", "3600")]);
+        for ok in [200, 204, 206, 299] {
+            assert_eq!(announced_wait(ok, &retry, now), None, "{ok}");
+        }
+        for other in [301, 429, 503] {
+            assert_eq!(
+                announced_wait(other, &retry, now),
+                Some(Duration::from_secs(3600)),
+                "{other}"
+            );
+        }
+        let both = headers(&[
+            ("retry-after", "3600"),
+            ("ratelimit-remaining", "0"),
+            ("ratelimit-reset", "7"),
+        ]);
+        assert_eq!(announced_wait(200, &both, now), Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn a_hosts_pauses_add_up_without_counting_overlaps() {
+        let config = Config::default();
+        let gate = HostGate::new("h.example", &config.rate_limit, 1);
+        assert_eq!(gate.paused_total(), Duration::ZERO);
+        gate.pause_for(Duration::from_secs(100), REASON_SERVER);
+        gate.pause_for(Duration::from_secs(40), REASON_SERVER);
+        gate.pause_for(Duration::from_secs(130), REASON_BACKOFF);
+        let total = gate.paused_total();
+        assert!(
+            total >= Duration::from_secs(129) && total <= Duration::from_secs(130),
+            "{total:?}"
+        );
     }
 
     /// Hostile values of all three families: never a panic, never a pause above the cap.

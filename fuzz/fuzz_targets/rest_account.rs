@@ -1,5 +1,6 @@
 //! Fuzz Mastodon REST reading: a page of accounts (and each item on its own). Every account
-//! kept has an http(s) actor URI or none, a server that is a host, and a handle that parses.
+//! kept has an http(s) actor URI or none, a server that is a host, and a handle that parses;
+//! a page holds at most `MAX_PAGE_ITEMS` items plus one overflow entry, one skip per kind.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,6 +14,10 @@ fuzz_target!(|data: &[u8]| {
             common::check_account(a);
             assert!(a.server.is_some(), "a listed account has a server");
         }
+        assert!(items.len() <= whohosts::pager::MAX_PAGE_ITEMS + 1, "at most the cap and one overflow entry");
+        let kinds: Vec<_> = items.iter().filter_map(|i| i.as_ref().err().map(|s| s.kind)).collect();
+        let distinct: std::collections::BTreeSet<_> = kinds.iter().collect();
+        assert_eq!(kinds.len(), distinct.len(), "one skip entry per kind");
     }
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
         if let Ok(a) = whohosts::mastodon::listed_account(v.clone(), "m.example") {

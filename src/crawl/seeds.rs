@@ -84,10 +84,7 @@ async fn confirm(shared: &Shared, resolved: &Resolved) -> crate::error::Result<(
         return Ok(());
     }
     let actor = shared.actors.actor(&shared.fetcher, &resolved.actor_uri).await.ok();
-    let user = actor
-        .as_deref()
-        .and_then(|a| a.get("preferredUsername"))
-        .and_then(serde_json::Value::as_str);
+    let user = actor.as_deref().and_then(|a| a.username.as_deref());
     webfinger::confirm_delegation(&shared.fetcher, resolved, user).await
 }
 

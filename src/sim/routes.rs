@@ -195,6 +195,23 @@ fn nodeinfo(sim: &Sim, inst: &Instance) -> Response<Body> {
     )
 }
 
+/// An opt-out flag as the account's server sends it: a boolean, or a string when
+/// `flags_as_strings`.
+fn flag(spec: &AccountSpec, value: bool) -> Value {
+    match spec.flags_as_strings {
+        true => json!(value.to_string()),
+        false => json!(value),
+    }
+}
+
+/// The bio as served: `bio_html` verbatim, else `bio` rendered.
+fn served_bio(sim: &Sim, inst: &Instance, spec: &AccountSpec) -> String {
+    match &spec.bio_html {
+        Some(html) => html.clone(),
+        None => bio_html(&sim.base(&inst.domain), &spec.bio),
+    }
+}
+
 /// A bio rendered as Mastodon renders it: HTML-escaped, in a paragraph, line breaks as
 /// `<br />`, and each hashtag a link `#<span>tag</span>` to the instance's tag page.
 fn bio_html(base: &str, bio: &str) -> String {
@@ -246,11 +263,11 @@ fn rest_account(sim: &Sim, viewer: &Instance, i: usize, with_moved: bool) -> Val
         "display_name": spec.display_name.clone().unwrap_or_else(|| user.to_string()),
         "locked": false,
         "bot": spec.bot,
-        "discoverable": spec.discoverable.unwrap_or(!spec.noindex),
-        "indexable": !spec.noindex,
-        "noindex": spec.noindex,
+        "discoverable": flag(spec, spec.discoverable.unwrap_or(!spec.noindex)),
+        "indexable": flag(spec, !spec.noindex),
+        "noindex": flag(spec, spec.noindex),
         "hide_collections": spec.hide_collections,
-        "note": bio_html(&sim.base(&inst.domain), &spec.bio),
+        "note": served_bio(sim, inst, spec),
         "url": format!("{}/@{user}", sim.base(&inst.domain)),
         "uri": actor_uri(sim, i),
         "followers_count": sim.followers[i].len(),
@@ -437,15 +454,18 @@ pub fn actor(sim: &Sim, i: usize) -> Value {
         "type": if spec.bot { "Service" } else { "Person" },
         "preferredUsername": user,
         "name": spec.display_name.clone().unwrap_or_else(|| user.to_string()),
-        "summary": bio_html(&sim.base(&inst.domain), &spec.bio),
+        "summary": served_bio(sim, inst, spec),
         "url": format!("{}/@{user}", sim.base(&inst.domain)),
         "inbox": format!("{id}/inbox"),
         "outbox": format!("{id}/outbox"),
-        "discoverable": spec.discoverable.unwrap_or(!spec.noindex),
-        "indexable": !spec.noindex,
+        "discoverable": flag(spec, spec.discoverable.unwrap_or(!spec.noindex)),
+        "indexable": flag(spec, !spec.noindex),
         "manuallyApprovesFollowers": false,
         "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n"}
     });
+    if spec.actor_padding > 0 {
+        a["padding"] = json!("x".repeat(spec.actor_padding));
+    }
     if inst.software != Software::Generic || !spec.follows.is_empty() {
         let lists = match inst.fault {
             Fault::ForeignCollections => id.replacen(

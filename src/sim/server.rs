@@ -226,7 +226,14 @@ impl Sim {
             .headers()
             .get(HOST)
             .and_then(|h| h.to_str().ok())
-            .map(|h| h.rsplit_once(':').map(|(n, _)| n).unwrap_or(h).to_ascii_lowercase())
+            // A name with a trailing dot (`host.example.`) is the same site, as on the web.
+            .map(|h| {
+                h.rsplit_once(':')
+                    .map(|(n, _)| n)
+                    .unwrap_or(h)
+                    .trim_end_matches('.')
+                    .to_ascii_lowercase()
+            })
             .unwrap_or_default();
         let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
         let authorization = req
@@ -319,6 +326,15 @@ impl Sim {
             }
             S::RatelimitOn429 => (true, draft, now + secs),
             S::RatelimitExhausted => (false, draft, now + secs),
+            // Not a pause a client should keep to: nothing is announced in the log.
+            S::RetryAfterOn200 => {
+                let headers = vec![("retry-after", a.secs.to_string())];
+                return Some(Announcement {
+                    refuse: false,
+                    headers,
+                    until: now,
+                });
+            }
         };
         Some(Announcement { refuse, headers, until })
     }

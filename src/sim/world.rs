@@ -214,6 +214,8 @@ pub enum AnnounceStyle {
     RatelimitOn429,
     /// A normal 200 carrying `RateLimit-Remaining: 0` and `RateLimit-Reset: <seconds>`.
     RatelimitExhausted,
+    /// A normal 200 carrying `Retry-After: <seconds>` (meaningless on a success: not waited).
+    RetryAfterOn200,
 }
 
 /// A pause announced on every `every`-th request to the instance (robots.txt not counted).
@@ -243,6 +245,15 @@ pub struct AccountSpec {
     pub moved_to: Option<String>,
     #[serde(default)]
     pub bio: String,
+    /// The bio as served, verbatim (HTML a hostile server writes), instead of `bio` rendered.
+    pub bio_html: Option<String>,
+    /// Send `noindex`, `indexable` and `discoverable` as strings (`"true"`), as a hostile or
+    /// broken server might.
+    #[serde(default)]
+    pub flags_as_strings: bool,
+    /// Pad the actor document with a field of this many bytes (a hostile server's fat actor).
+    #[serde(default)]
+    pub actor_padding: usize,
     pub display_name: Option<String>,
 }
 

@@ -390,6 +390,43 @@ fn a_rejected_token_fails_the_seed_clearly() {
 }
 
 #[test]
+fn hidden_opt_outs_refuse_the_seed() {
+    let mut accounts = crowd("far.example", 2);
+    let follows = handles_of(&accounts);
+    let hidden = [
+        ("num@masto.example", Some("<p>Artist. &num;nobot</p>"), false),
+        ("bare@masto.example", Some("<p>&#35nobot please</p>"), false),
+        ("wide@apm.example", Some("<p>\u{ff03}NoBot</p>"), false),
+        ("strflags@masto.example", None, true),
+        ("strflags@apm.example", None, true),
+    ];
+    for (handle, bio, as_strings) in hidden {
+        let mut a = acct(handle, &follows);
+        a.bio_html = bio.map(str::to_string);
+        a.noindex = as_strings;
+        a.flags_as_strings = as_strings;
+        accounts.push(a);
+    }
+    let env = Env::start(world(
+        vec![
+            inst("masto.example", Software::Mastodon, "hetzner"),
+            ap_only("apm.example", "ovh"),
+            inst("far.example", Software::Mastodon, "ovh"),
+        ],
+        accounts,
+    ));
+    let seeds: Vec<&str> = hidden.iter().map(|(h, _, _)| *h).collect();
+    let (snap, _) = env.crawl(&seeds);
+    for input in seeds {
+        let list = &seed(&snap, input)["following"];
+        assert_eq!(list["status"]["state"], "refused", "{input}");
+        assert_eq!(list["status"]["reason"], whohosts::crawl::OPTED_OUT, "{input}");
+    }
+    assert!(env.paths("masto.example").iter().all(|p| !p.contains("/following")));
+    assert!(env.paths("apm.example").iter().all(|p| !p.contains("/following")));
+}
+
+#[test]
 fn seeds_that_opt_out_are_not_crawled_without_their_token() {
     let mut accounts = crowd("far.example", 3);
     let follows = handles_of(&accounts);

@@ -328,3 +328,40 @@ fn without_ansi(text: &str) -> String {
     }
     out
 }
+
+#[test]
+fn a_trailing_dot_shares_the_hosts_gate_robots_and_override() {
+    let env = Env::start(world(
+        vec![inst("dot.example", Software::Mastodon, "ovh")],
+        vec![acct("a@dot.example", &[])],
+    ));
+    let mut config = env.config.clone();
+    let slow = whohosts::config::HostOverride {
+        requests: Some(1),
+        period_secs: Some(0.4),
+        burst: Some(1),
+        ..Default::default()
+    };
+    config.hosts.insert("dot.example".into(), slow);
+    let f = fetcher(&config);
+    let port = env.sim.http_port;
+    let hosts = runtime().block_on(async {
+        let mut hosts = vec![];
+        for i in 0..6 {
+            let host = if i % 2 == 0 { "dot.example" } else { "Dot.Example." };
+            let url = format!("http://{host}:{port}/.well-known/nodeinfo").parse().unwrap();
+            let page = f.get_ok(&url, Request::accept(ACCEPT_JSON)).await.unwrap();
+            hosts.push(page.url.host_str().unwrap().to_string());
+        }
+        hosts
+    });
+    assert_eq!(hosts[..2], ["dot.example", "dot.example."]);
+    let log = env.log("dot.example");
+    assert_eq!(log.iter().filter(|r| r.path == "/robots.txt").count(), 1, "{log:?}");
+    let pages: Vec<_> = log.iter().filter(|r| r.path != "/robots.txt").collect();
+    assert_eq!(pages.len(), 6);
+    for pair in pages.windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at).unwrap_or_default();
+        assert!(gap >= Duration::from_millis(380), "requests {gap:?} apart");
+    }
+}

@@ -181,3 +181,40 @@ fn refusals_carry_a_machine_readable_kind() {
     // The simulator sends this bio as Mastodon does, as HTML with a hashtag link.
     assert_eq!(nobot["account"]["nobot_tag"], true);
 }
+
+#[test]
+fn fat_actors_are_cut_off_at_max_actor_bytes() {
+    let mut fat = acct("fat@far.example", &[]);
+    fat.actor_padding = 300 * 1024;
+    let mut plump = acct("plump@far.example", &[]);
+    plump.actor_padding = 200 * 1024;
+    plump.display_name = Some("Plump".into());
+    let follows = handles_of(&[fat.clone(), plump.clone()]);
+    let env = Env::start(world(
+        vec![ap_only("home.example", "hetzner"), ap_only("far.example", "ovh")],
+        vec![fat, plump, acct("me@home.example", &follows)],
+    ));
+    let (snap, code) = env.crawl(&["me@home.example"]);
+    assert_eq!(code, 0);
+    let list = &seed(&snap, "me@home.example")["following"];
+    assert_eq!(list["status"]["state"], "complete");
+    let port = env.sim.http_port;
+    let by_user = |user: &str| {
+        let uri = format!("http://far.example:{port}/users/{user}");
+        list["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["actor_uri"] == uri.as_str())
+            .unwrap_or_else(|| panic!("{uri} not listed: {list}"))
+            .clone()
+    };
+    let fat = by_user("fat");
+    assert_eq!(
+        fat["fetch_error"],
+        format!("http://far.example:{port}/users/fat: response larger than 262144 bytes")
+    );
+    let plump = by_user("plump");
+    assert_eq!(plump["fetch_error"], serde_json::Value::Null);
+    assert_eq!(plump["display_name"], "Plump");
+}

@@ -358,15 +358,16 @@ fn robots_crawl_delay_spaces_requests() {
     }
 }
 
+/// far.example announcing a pause of `secs` in `style` on every `every`-th request.
+fn far_announcing(style: whohosts::sim::world::AnnounceStyle, every: u32, secs: u32) -> whohosts::sim::world::Instance {
+    let mut far = inst("far.example", Software::Mastodon, "ovh");
+    far.announce = Some(whohosts::sim::world::Announce { style, every, secs });
+    far
+}
+
 /// A far host announcing a 1 s pause on every third request, crawled one request at a time.
 fn announcing(style: whohosts::sim::world::AnnounceStyle) -> (Env, Vec<String>) {
-    let mut far = inst("far.example", Software::Mastodon, "ovh");
-    far.announce = Some(whohosts::sim::world::Announce {
-        style,
-        every: 3,
-        secs: 1,
-    });
-    let (env, follows) = actor_heavy(far, 8);
+    let (env, follows) = actor_heavy(far_announcing(style, 3, 1), 8);
     one_at_a_time(&env, "far.example");
     (env, follows)
 }
@@ -408,4 +409,54 @@ fn ratelimit_headers_on_a_429_are_waited_out() {
 #[test]
 fn ratelimit_remaining_zero_on_a_200_is_waited_out() {
     pauses_are_waited_out(whohosts::sim::world::AnnounceStyle::RatelimitExhausted, false);
+}
+
+#[test]
+fn retry_after_on_a_success_is_not_waited() {
+    let far = far_announcing(whohosts::sim::world::AnnounceStyle::RetryAfterOn200, 1, 30);
+    let (env, follows) = actor_heavy(far, 3);
+    let started = std::time::Instant::now();
+    let (snap, code) = env.crawl(&["seed@home.example"]);
+    assert_eq!(code, 0);
+    assert_fetched_in_full(&seed(&snap, "seed@home.example")["following"], &follows);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "a Retry-After on a 200 was waited: {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_host_that_keeps_pausing_the_crawl_is_given_up_past_its_budget() {
+    let far = far_announcing(whohosts::sim::world::AnnounceStyle::RatelimitExhausted, 1, 1);
+    let (mut env, follows) = actor_heavy(far, 8);
+    env.config.network.max_host_wait_secs = 2.0;
+    one_at_a_time(&env, "far.example");
+    let (snap, code) = env.crawl(&["seed@home.example"]);
+    assert_eq!(code, 0);
+    let list = &seed(&snap, "seed@home.example")["following"];
+    assert_eq!(list["status"]["state"], "complete");
+    assert_eq!(list["accounts"].as_array().unwrap().len(), follows.len());
+    let port = env.sim.http_port;
+    let errors: Vec<&str> = list["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["fetch_error"].as_str())
+        .collect();
+    assert!(errors.len() >= 4, "{errors:?}");
+    for e in &errors {
+        let (url, why) = e.split_once(": ").unwrap();
+        assert!(url.starts_with(&format!("http://far.example:{port}/users/")), "{e}");
+        assert_eq!(
+            why,
+            "far.example has made the crawl wait more than network.max_host_wait_secs (2 s) in all; request given up"
+        );
+    }
+    let far_requests = env.log("far.example").len();
+    assert_eq!(
+        far_requests + errors.len(),
+        1 + 8,
+        "robots.txt plus one request per account"
+    );
 }
