@@ -339,8 +339,9 @@ pub fn population(p: &Population) -> String {
         n => format!(", {n} duplicate"),
     };
     format!(
-        "Population: {} ({}, {}) on {}, from {} ({} failed{duplicates}). Hidden: {} ({} unseen). \
-         Not exposed: {}. Refused: {}. Partial: {}. Unresolved: {}. Opted out: {}.",
+        "Population: {} ({}, {}) on {}, from {} ({} failed{duplicates}). Hidden: {}. Not \
+         exposed: {} ({} declared but unseen in hidden and not-exposed lists). Refused: {}. \
+         Partial: {}. Unresolved: {}. Opted out: {}.",
         plural(p.accounts as u64, "distinct account"),
         plural(p.list_entries as u64, "list entry"),
         plural(p.edges as u64, "follow edge"),
@@ -348,8 +349,8 @@ pub fn population(p: &Population) -> String {
         plural(p.seeds as u64, "seed"),
         p.seeds_failed,
         plural(p.lists_hidden as u64, "list"),
-        plural(p.accounts_unseen, "account"),
         plural(p.lists_not_exposed as u64, "list"),
+        plural(p.accounts_unseen, "account"),
         plural(p.lists_refused as u64, "list"),
         plural(p.lists_partial as u64, "list"),
         plural(p.instances_unresolved as u64, "instance"),
