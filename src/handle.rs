@@ -63,7 +63,11 @@ impl fmt::Display for Handle {
 fn ascii_domain(domain: &str) -> String {
     let d = domain.trim_end_matches('.').to_lowercase();
     let (name, port) = match d.rsplit_once(':') {
-        Some((n, p)) if p.chars().all(|c| c.is_ascii_digit()) => (n.to_string(), Some(p.to_string())),
+        // A port in its shortest form (`:0443` is `:443`), so a handle prints as it parses.
+        Some((n, p)) if p.chars().all(|c| c.is_ascii_digit()) => (
+            n.to_string(),
+            Some(p.parse::<u16>().map_or_else(|_| p.to_string(), |n| n.to_string())),
+        ),
         _ => (d.clone(), None),
     };
     let name = match url::Host::parse(&name) {
@@ -479,5 +483,19 @@ mod tests {
         );
         let url = url::Url::parse("https:.//a.exampel/users/x").expect("the url crate accepts it");
         assert_eq!(InstanceHost::of_url(&url), None, "{url}");
+    }
+
+    /// Fuzz find (`handle`, 35 M runs): `i@0.m:000…0`, 1024 characters, parsed, but its printed
+    /// form (with `@`) was 1025 characters and no longer parsed. A port is kept in its
+    /// shortest form.
+    #[test]
+    fn fuzz_a_port_with_leading_zeros_prints_short() {
+        let input = format!("i@0.m:{}", "0".repeat(1018));
+        assert_eq!(input.len(), 1024);
+        let h: Handle = input.parse().expect("a 1024-character handle is accepted");
+        assert_eq!(h.to_string(), "@i@0.m:0");
+        assert_eq!(h.to_string().parse::<Handle>().expect("its printed form parses"), h);
+        let h: Handle = "u@host.example:0443".parse().expect("a port with a leading zero");
+        assert_eq!(h.domain, "host.example:443");
     }
 }
