@@ -419,6 +419,15 @@ impl World {
             if domains.insert(i.domain.as_str(), ()).is_some() {
                 return Err(Error::World(format!("instance {} is listed twice", i.domain)));
             }
+            if let Some(r) = i.rate_limit {
+                // The simulator turns the window into a Duration: it must be one.
+                if !(r.window_secs.is_finite() && r.window_secs > 0.0 && r.window_secs <= 604_800.0) || r.limit == 0 {
+                    return Err(Error::World(format!(
+                        "instance {}: rate_limit needs limit >= 1 and window_secs above 0 and at most 604800",
+                        i.domain
+                    )));
+                }
+            }
         }
         for a in &self.accounts {
             let (_, d) = a
@@ -589,5 +598,26 @@ mod tests {
             let inst = l.instance(domain).unwrap();
             assert_eq!(l.provider_of(IpAddr::V4(*v4)).unwrap().name, inst.provider);
         }
+    }
+
+    /// A world file's rate-limit window becomes a `Duration` in the simulator: a negative,
+    /// NaN or huge window (or a zero limit) is refused on load instead of panicking a server task.
+    #[test]
+    fn a_rate_limit_that_is_no_duration_is_refused() {
+        for (limit, window_secs) in [(1, -1.0), (1, f64::NAN), (1, 1e300), (0, 1.0), (1, 0.0)] {
+            let mut w = crate::sim::generate::generate(1, 5);
+            w.instances[0].rate_limit = Some(RateLimitSpec { limit, window_secs });
+            let err = w.check().expect_err("refused").to_string();
+            assert!(
+                err.contains("rate_limit needs limit >= 1 and window_secs above 0"),
+                "{err}"
+            );
+        }
+        let mut w = crate::sim::generate::generate(1, 5);
+        w.instances[0].rate_limit = Some(RateLimitSpec {
+            limit: 300,
+            window_secs: 300.0,
+        });
+        assert!(w.check().is_ok());
     }
 }
