@@ -85,22 +85,6 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-/// Write `bytes` to `path` atomically: a temporary file beside it is renamed over it, so an
-/// earlier file is never left half-overwritten.
-///
-/// # Errors
-/// [`Error::Io`].
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".part");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
-}
-
 /// Build the report of snapshot `id` and print it (coloured on a terminal without
 /// `NO_COLOR`); returns the report.
 ///
@@ -138,11 +122,11 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
             print_stored(&store, id, &args.view)?;
         }
         Some(path) => {
+            // The one `-o` of the tool: a regular file is replaced atomically, anything else
+            // (a device, a FIFO, /dev/stdout) written through; checked before the work.
+            let out = super::output::Output::check(path)?;
             let r = Report::build(&store, id, &args.view.options())?;
-            write_atomic(
-                path,
-                report::render(&r, args.view.format, args.view.top, false).as_bytes(),
-            )?;
+            out.write(report::render(&r, args.view.format, args.view.top, false).as_bytes())?;
         }
     }
     Ok(0)
