@@ -14,11 +14,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use whohosts::account::Account;
+use whohosts::model::account::Account;
 use whohosts::attribution::HostAttribution;
 use whohosts::cli::Context;
 use whohosts::crawl::{CrawlOptions, Failure};
-use whohosts::handle::InstanceHost;
+use whohosts::model::handle::InstanceHost;
 use whohosts::pipeline::{self, Job};
 use whohosts::query;
 use whohosts::report::Snapshot;

@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
 
-use whohosts::account::{Account, Direction, FollowList, ListStatus};
+use whohosts::model::account::{Account, Direction, FollowList, ListStatus};
 use whohosts::attribution::{self, AddressAttribution, AttributionSource, HostAttribution};
 use whohosts::config::AddressPolicy;
 use whohosts::crawl::{CrawlReport, InstanceReport, SeedReport};
-use whohosts::handle::InstanceHost;
-use whohosts::nodeinfo::NodeInfo;
+use whohosts::model::handle::InstanceHost;
+use whohosts::protocol::nodeinfo::NodeInfo;
 use whohosts::report::Snapshot;
 use whohosts::store::{Begin, Resume, Store};
 
@@ -80,7 +80,7 @@ fn attributed(i: usize) -> HostAttribution {
         range_start: None,
         range_end: None,
         cidr: None,
-        cover: whohosts::asn::cover(ip),
+        cover: whohosts::attribution::asn::cover(ip),
         country: Some("DE".into()),
         source: "bench".into(),
         lookup_error: None,

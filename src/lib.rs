@@ -22,32 +22,20 @@
 //! - [`sim`]: the simulated fediverse (HTTP + DNS on loopback) used by tests, benchmarks and
 //!   `whohosts demo`.
 
-pub mod account;
-pub mod activitypub;
-pub mod asn;
 pub mod attribution;
-pub mod bio;
 pub mod cli;
 pub mod config;
 pub mod crawl;
-pub mod dns;
 pub mod error;
 pub mod export;
-pub mod fanout;
-pub mod handle;
-pub mod http;
-pub mod mastodon;
 pub mod metrics;
-pub mod nodeinfo;
-pub mod org;
-pub mod pager;
+pub mod model;
+pub mod net;
 pub mod pipeline;
-pub mod progress;
+pub mod protocol;
 pub mod query;
-pub mod ratelimit;
 pub mod report;
 pub mod sim;
 pub mod store;
-pub mod webfinger;
 
 pub use error::{Error, Result};

@@ -18,13 +18,13 @@ use crate::cli::Context;
 use crate::config::Config;
 use crate::crawl::{self, CrawlOptions, Failure, Frontier, MemoryFrontier, SeedReport, Task};
 use crate::error::{Error, Result};
-use crate::fanout;
-use crate::handle::AccountRef;
-use crate::progress::Progress;
+use crate::net::fanout;
+use crate::model::handle::AccountRef;
+use crate::net::progress::Progress;
 use crate::report::Snapshot;
 use crate::store::journal::StoreJournal;
 use crate::store::{Begin, Begun, Resume, Status, Writer};
-use crate::webfinger;
+use crate::protocol::webfinger;
 
 /// Hosts attributed at once.
 const ATTRIBUTION_CONCURRENCY: usize = 16;

@@ -7,8 +7,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use libfuzzer_sys::fuzz_target;
-use whohosts::asn::load::load_bytes;
-use whohosts::asn::AsnDb;
+use whohosts::attribution::asn::load::load_bytes;
+use whohosts::attribution::asn::AsnDb;
 
 const FORMATS: [(&str, &str); 4] = [
     ("asn-ipv4.csv", "1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n"),

@@ -1,7 +1,7 @@
 //! Properties every account read from the network must have, shared by the fuzz targets.
 
-use whohosts::account::{http_url, Account};
-use whohosts::handle::Handle;
+use whohosts::model::account::{http_url, Account};
+use whohosts::model::handle::Handle;
 
 /// An account's actor URI is an http(s) URL or absent; its server is a host a URL can be
 /// built from; its handle, when present, parses back.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use whohosts::config::{Config, MAX_SECS};
-use whohosts::ratelimit::HostPool;
+use whohosts::net::ratelimit::HostPool;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use libfuzzer_sys::fuzz_target;
 use reqwest::header::{HeaderMap, HeaderValue};
-use whohosts::ratelimit::{server_wait, ServerWait};
+use whohosts::net::ratelimit::{server_wait, ServerWait};
 
 const NAMES: [&str; 5] = [
     "retry-after",

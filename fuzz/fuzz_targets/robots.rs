@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use whohosts::http::parse_robots;
+use whohosts::net::http::parse_robots;
 
 fuzz_target!(|data: &[u8]| {
     let (path, body) = match data.iter().position(|b| *b == 0) {

@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let url = url::Url::parse("https://a.example/.well-known/webfinger").expect("a valid URL");
-    let Ok(d) = whohosts::webfinger::parse_descriptor(&url, data) else {
+    let Ok(d) = whohosts::protocol::webfinger::parse_descriptor(&url, data) else {
         return;
     };
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {

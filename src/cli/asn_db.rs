@@ -4,7 +4,7 @@ use clap::Subcommand;
 use url::Url;
 
 use super::{print, Context};
-use crate::asn::{load, store};
+use crate::attribution::asn::{load, store};
 use crate::config::Config;
 use crate::error::{Error, Result};
 

@@ -11,7 +11,7 @@ use super::{report, AttributionArgs, ReportFormat};
 use crate::config::Config;
 use crate::crawl::{CrawlOptions, SeedReport};
 use crate::error::{Error, Result, EXIT_INTERRUPTED};
-use crate::handle::AccountRef;
+use crate::model::handle::AccountRef;
 use crate::pipeline::{self, Job};
 use crate::report::Report;
 use crate::store::{self, lock::DbLock, Resume, Status, Store};

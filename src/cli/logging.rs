@@ -46,7 +46,7 @@ pub fn notice_line(line: &str) {
 /// The filter directives for `-q` / `-v` counts, when `RUST_LOG` is not set.
 ///
 /// Failed seeds are printed once by `crawl` itself, so the crawl's progress warnings for them
-/// (target `whohosts::progress`) are not repeated.
+/// (target `whohosts::net::progress`) are not repeated.
 pub fn directives(verbose: u8, quiet: bool) -> String {
     let own = match (quiet, verbose) {
         (true, _) => "error",
@@ -55,7 +55,7 @@ pub fn directives(verbose: u8, quiet: bool) -> String {
         (false, _) => "debug",
     };
     let deps = if quiet { "error" } else { "warn" };
-    format!("{deps},whohosts={own},whohosts::progress=off")
+    format!("{deps},whohosts={own},whohosts::net::progress=off")
 }
 
 /// Whether log lines may carry ANSI colour: stderr is a terminal and `NO_COLOR` is unset
@@ -89,9 +89,9 @@ mod tests {
 
     #[test]
     fn dependencies_stay_at_warn_while_whohosts_follows_the_flags() {
-        assert_eq!(directives(0, false), "warn,whohosts=warn,whohosts::progress=off");
-        assert_eq!(directives(1, false), "warn,whohosts=info,whohosts::progress=off");
-        assert_eq!(directives(3, false), "warn,whohosts=debug,whohosts::progress=off");
-        assert_eq!(directives(2, true), "error,whohosts=error,whohosts::progress=off");
+        assert_eq!(directives(0, false), "warn,whohosts=warn,whohosts::net::progress=off");
+        assert_eq!(directives(1, false), "warn,whohosts=info,whohosts::net::progress=off");
+        assert_eq!(directives(3, false), "warn,whohosts=debug,whohosts::net::progress=off");
+        assert_eq!(directives(2, true), "error,whohosts=error,whohosts::net::progress=off");
     }
 }

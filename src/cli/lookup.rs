@@ -81,7 +81,7 @@ pub fn parse_target(input: &str) -> std::result::Result<Target, &'static str> {
         _ => return Err("is not a valid host name"),
     };
     // One dot-free label (`localhost`) is a name too.
-    if !crate::handle::valid_domain(&format!("{name}.x")) || name.contains(':') {
+    if !crate::model::handle::valid_domain(&format!("{name}.x")) || name.contains(':') {
         return Err("is not a valid host name");
     }
     Ok(Target::Host(name))

@@ -24,13 +24,13 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::asn::{self, AsnDb};
+use crate::attribution::asn::{self, AsnDb};
 use crate::attribution::Attributor;
 use crate::config::{AddressPolicy, Config, Paths};
-use crate::dns::{AddressGate, Dns};
+use crate::net::dns::{AddressGate, Dns};
 use crate::error::{Error, Result};
-use crate::http::Fetcher;
-use crate::org::Orgs;
+use crate::net::http::Fetcher;
+use crate::attribution::org::Orgs;
 
 /// whohosts: how concentrated is your social graph, by instance and by who hosts it?
 #[derive(Debug, Parser)]
@@ -254,7 +254,7 @@ impl Context {
     ///
     /// # Errors
     /// Resolver or client construction errors.
-    pub fn with_journal(config: Config, journal: Option<Arc<dyn crate::http::Journal>>) -> Result<Self> {
+    pub fn with_journal(config: Config, journal: Option<Arc<dyn crate::net::http::Journal>>) -> Result<Self> {
         let config = Arc::new(config);
         let gate = AddressGate::new(config.network.allow_private_addresses.clone());
         let dns = Arc::new(Dns::new(&config.dns, gate)?);

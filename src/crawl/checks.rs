@@ -4,10 +4,10 @@
 
 use url::Url;
 
-use crate::account::{http_url, Cause, Direction, FollowList, ListStatus};
+use crate::model::account::{http_url, Cause, Direction, FollowList, ListStatus};
 use crate::error::{Error, Result};
-use crate::mastodon;
-use crate::webfinger;
+use crate::protocol::mastodon;
+use crate::protocol::webfinger;
 
 /// The error of a seed whose REST listing failed and whose ActivityPub fallback failed too:
 /// a REST answer that was there but broken is the real fault, so it is kept, with the
@@ -59,7 +59,7 @@ pub(super) fn foreign_collection(actor: &Url, collection: &Url, d: Direction) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::handle::InstanceHost;
+    use crate::model::handle::InstanceHost;
 
     #[test]
     fn a_rest_account_of_another_actor_is_refused() {

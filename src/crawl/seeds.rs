@@ -3,7 +3,7 @@
 //! All seeds are resolved (WebFinger) before any is listed, so seeds that turn out to name
 //! the same actor however they were written (`@demo@x`, `demo@x`, `acct:demo@x`,
 //! `https://x/@demo`) are listed once: the first as given is crawled, the others are recorded
-//! with `duplicate_of` naming it. Both stages fan out through [`crate::fanout`]; a seed
+//! with `duplicate_of` naming it. Both stages fan out through [`crate::net::fanout`]; a seed
 //! whose task panics is recorded as failed (kind `internal`) and the others go on.
 
 use std::collections::hash_map::Entry;
@@ -11,10 +11,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{list_resolved, CrawlOptions, Failure, SeedReport, Shared, SEED_CONCURRENCY};
-use crate::fanout::{self, Panicked};
-use crate::handle::Handle;
-use crate::progress::Progress;
-use crate::webfinger::{self, Resolved};
+use crate::net::fanout::{self, Panicked};
+use crate::model::handle::Handle;
+use crate::net::progress::Progress;
+use crate::protocol::webfinger::{self, Resolved};
 
 /// What becomes of one seed once all are resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,7 +161,7 @@ mod tests {
         Resolved {
             handle: format!("@{user}@x.example").parse().unwrap(),
             actor_uri: format!("https://x.example/users/{user}").parse().unwrap(),
-            server: crate::handle::InstanceHost::new("x.example"),
+            server: crate::model::handle::InstanceHost::new("x.example"),
             via_host_meta: false,
         }
     }

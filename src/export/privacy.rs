@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::pseudonym::Pseudonymiser;
 use super::table::Value;
-use crate::account::Account;
+use crate::model::account::Account;
 use crate::report::Snapshot;
 
 /// Bucket of small instances whose AS is unknown.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::privacy::{identity, identity_of, normal_handle, Privacy};
 use super::table::{count, opt_count, Value};
 use super::Tables;
-use crate::account::{Account, FollowList, ListStatus};
+use crate::model::account::{Account, FollowList, ListStatus};
 use crate::attribution::HostAttribution;
 use crate::crawl::SeedReport;
 use crate::report::Snapshot;
@@ -221,7 +221,7 @@ fn instances(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'
         let report = members
             .first()
             .filter(|_| !generalised)
-            .and_then(|h| snapshot.crawl.instances.get(&crate::handle::InstanceHost::new(h)));
+            .and_then(|h| snapshot.crawl.instances.get(&crate::model::handle::InstanceHost::new(h)));
         let nodeinfo = report.and_then(|r| r.nodeinfo.as_ref());
         tables.get("instances").push(vec![
             id.into(),

@@ -3,7 +3,7 @@
 //! applied to every row-level output.
 
 use super::{plural, Snapshot};
-use crate::account::ListStatus;
+use crate::model::account::ListStatus;
 
 impl Snapshot {
     /// This snapshot with every listed account that opted out of crawlers (DESIGN §6) reduced
@@ -36,7 +36,7 @@ fn trailing_status(message: &str) -> Option<&str> {
 /// What went wrong with a failed seed, in one sentence that names it, as said on stderr
 /// and in the report: "no such account @x@y (the server answered 404)".
 pub fn failure_sentence(s: &crate::crawl::SeedReport) -> String {
-    let parsed = s.input.parse::<crate::handle::Handle>().ok().map(|h| h.to_string());
+    let parsed = s.input.parse::<crate::model::handle::Handle>().ok().map(|h| h.to_string());
     let who = s.handle.as_deref().or(parsed.as_deref()).unwrap_or(&s.input);
     let Some(e) = &s.error else {
         return format!("{who}: no failure");
@@ -74,7 +74,7 @@ pub fn seed_line(s: &crate::crawl::SeedReport) -> String {
 }
 
 /// One list: how many listed, from where, and how completely.
-fn list_words(l: &crate::account::FollowList) -> String {
+fn list_words(l: &crate::model::account::FollowList) -> String {
     let unseen = |u: &Option<u64>| u.map_or("count unknown".into(), |n| n.to_string());
     let status = match &l.status {
         ListStatus::Complete => "complete".to_string(),
@@ -90,8 +90,8 @@ fn list_words(l: &crate::account::FollowList) -> String {
         n => format!("; {} skipped", plural(n, "unreadable item")),
     };
     let listed = match l.direction {
-        crate::account::Direction::Followers => plural(l.accounts.len() as u64, "follower"),
-        crate::account::Direction::Following => format!("{} following", l.accounts.len()),
+        crate::model::account::Direction::Followers => plural(l.accounts.len() as u64, "follower"),
+        crate::model::account::Direction::Following => format!("{} following", l.accounts.len()),
     };
     let declared = l.declared.map_or("none".into(), |d| d.to_string());
     format!(

@@ -374,7 +374,7 @@ pub fn credits(r: &Report) -> String {
             },
             d.licence
         ),
-        None if src.online_fallback => crate::asn::cymru::SOURCE.to_string(),
+        None if src.online_fallback => crate::attribution::asn::cymru::SOURCE.to_string(),
         None => "none: no AS attribution".to_string(),
     };
     format!("Data: IP-to-AS {db}; address policy {}.", src.address_policy)

@@ -17,7 +17,7 @@ use url::Url;
 
 use super::sql;
 use super::writer::Command;
-use crate::http::{Journal, Page};
+use crate::net::http::{Journal, Page};
 
 /// One recorded response.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@
 //! `redirect_cap`, `address_refused`, `dns`, `timeout`, `http_status`, …). Each mapping is one
 //! table of rules: to add a cause, add a row.
 
-use crate::account::{Cause, ListStatus};
+use crate::model::account::{Cause, ListStatus};
 
 /// A kind recognised from the crawl's class and the message it carried: the first rule whose
 /// class matches (`*` for any) and whose needle occurs in the message wins.
@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn list_statuses_name_their_cause() {
-        use crate::account::Cause;
+        use crate::model::account::Cause;
         let refused = |kind| ListStatus::Refused {
             kind,
             reason: "words".into(),

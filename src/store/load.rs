@@ -7,12 +7,12 @@ use std::net::IpAddr;
 use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::{kinds, sql};
-use crate::account::{Account, Direction, FollowList, ListStatus};
-use crate::asn::DbInfo;
+use crate::model::account::{Account, Direction, FollowList, ListStatus};
+use crate::attribution::asn::DbInfo;
 use crate::attribution::{AddressAttribution, AttributionSource, HostAttribution};
 use crate::crawl::{CrawlReport, Failure, InstanceReport, SeedReport};
-use crate::handle::InstanceHost;
-use crate::nodeinfo::NodeInfo;
+use crate::model::handle::InstanceHost;
+use crate::protocol::nodeinfo::NodeInfo;
 use crate::report::Snapshot;
 
 /// A value read back that the store could not have written; the database was edited.

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::kinds;
 use super::sql;
-use crate::account::{Account, FollowList, ListStatus};
+use crate::model::account::{Account, FollowList, ListStatus};
 use crate::attribution::HostAttribution;
 use crate::crawl::{Failure, InstanceReport, SeedReport};
 use crate::report::Snapshot;
@@ -348,7 +348,7 @@ fn host_rows(keys: &mut Keys<'_>, id: i64, h: &HostAttribution) -> rusqlite::Res
 ///
 /// # Errors
 /// SQLite errors.
-pub fn asn_database(tx: &Transaction<'_>, d: &crate::asn::DbInfo) -> rusqlite::Result<i64> {
+pub fn asn_database(tx: &Transaction<'_>, d: &crate::attribution::asn::DbInfo) -> rusqlite::Result<i64> {
     let values = params![
         d.sha256,
         d.file,

@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use whohosts::asn::load::load;
+use whohosts::attribution::asn::load::load;
 use whohosts::sim::world::Software;
 
 use crate::common::*;

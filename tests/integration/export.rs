@@ -130,7 +130,7 @@ pub fn small_hosts(snap: &Snapshot, min: u64) -> BTreeSet<String> {
             let users = snap
                 .crawl
                 .instances
-                .get(&whohosts::handle::InstanceHost::new(h))
+                .get(&whohosts::model::handle::InstanceHost::new(h))
                 .and_then(|r| r.nodeinfo.as_ref())
                 .and_then(|n| n.users_total);
             users.is_none_or(|u| u < min)

@@ -217,9 +217,9 @@ fn plain_http_urls_are_refused_without_allow_http() {
     // check_url never resolves; a fixed nameserver keeps the test independent of the machine.
     config.dns.nameservers = vec!["127.0.0.1:9".into()];
     let config = std::sync::Arc::new(config);
-    let gate = whohosts::dns::AddressGate::new(config.network.allow_private_addresses.clone());
-    let dns = whohosts::dns::Dns::new(&config.dns, gate).unwrap();
-    let f = whohosts::http::Fetcher::new(config, std::sync::Arc::new(dns)).unwrap();
+    let gate = whohosts::net::dns::AddressGate::new(config.network.allow_private_addresses.clone());
+    let dns = whohosts::net::dns::Dns::new(&config.dns, gate).unwrap();
+    let f = whohosts::net::http::Fetcher::new(config, std::sync::Arc::new(dns)).unwrap();
     let err = f.check_url(&"https://10.0.0.7/x".parse().unwrap()).unwrap_err();
     assert_eq!(
         err.to_string(),

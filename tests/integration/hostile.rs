@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use whohosts::config::Config;
-use whohosts::dns::{AddressGate, Dns};
-use whohosts::http::{Bearer, Fetcher, Request, ACCEPT_JSON};
+use whohosts::net::dns::{AddressGate, Dns};
+use whohosts::net::http::{Bearer, Fetcher, Request, ACCEPT_JSON};
 use whohosts::sim::world::{Api, Fault, Software};
 
 use crate::common::*;

@@ -4,18 +4,18 @@
 //! `GET /api/v1/accounts/:id/following?limit=80` along the `Link: <…>; rel="next"` header
 //! (whose `max_id` is a follow id, so it is followed as given, never rebuilt). A first page of
 //! `[]` while `following_count` > 0 means the owner hides the list. Pages are walked by the
-//! shared [`crate::pager`]; each account of a page is read on its own, leniently, and one that
+//! shared [`crate::protocol::pager`]; each account of a page is read on its own, leniently, and one that
 //! names no server is skipped and counted without costing its page.
 
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use url::Url;
 
-use crate::account::{bio_opts_out, http_url, opt_out_flag, Account, Direction, FollowList, ListStatus, SkipKind};
+use crate::model::account::{bio_opts_out, http_url, opt_out_flag, Account, Direction, FollowList, ListStatus, SkipKind};
 use crate::error::{Error, Result};
-use crate::handle::{Handle, InstanceHost};
-use crate::http::{Bearer, Fetcher, Request, ACCEPT_JSON};
-use crate::pager::{self, Fetched, Skip, Walk};
+use crate::model::handle::{Handle, InstanceHost};
+use crate::net::http::{Bearer, Fetcher, Request, ACCEPT_JSON};
+use crate::protocol::pager::{self, Fetched, Skip, Walk};
 
 /// Page size asked for (Mastodon's maximum).
 pub const PAGE_LIMIT: u32 = 80;
@@ -227,7 +227,7 @@ pub async fn verify_credentials(f: &Fetcher, origin: &Url, token: &Bearer) -> Re
 }
 
 /// A seed's account: an object whose id can name its lists.
-fn seed_account(page: crate::http::Page) -> Result<RestAccount> {
+fn seed_account(page: crate::net::http::Page) -> Result<RestAccount> {
     let v: Value = page.json()?;
     let a: Option<RestAccount> = v.is_object().then(|| serde_json::from_value(v).ok()).flatten();
     let valid_id = |id: &str| {
@@ -267,7 +267,7 @@ fn page_next(headers: &reqwest::header::HeaderMap) -> Option<String> {
         .find_map(next_link)
 }
 
-/// Walk one list of `account` to its end (see [`crate::pager`] for every way a walk ends).
+/// Walk one list of `account` to its end (see [`crate::protocol::pager`] for every way a walk ends).
 ///
 /// # Errors
 /// Only when the very first page fails; later failures end the list as `Partial`.

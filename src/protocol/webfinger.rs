@@ -8,10 +8,10 @@
 use serde::Deserialize;
 use url::Url;
 
-use crate::account::http_url;
+use crate::model::account::http_url;
 use crate::error::{Error, Result};
-use crate::handle::{Handle, InstanceHost};
-use crate::http::{Fetcher, Page, Request, ACCEPT_JRD, ACCEPT_XRD};
+use crate::model::handle::{Handle, InstanceHost};
+use crate::net::http::{Fetcher, Page, Request, ACCEPT_JRD, ACCEPT_XRD};
 
 /// Where a handle lives.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +82,7 @@ pub fn parse_descriptor(url: &Url, body: &[u8]) -> Result<Descriptor> {
     if !v.is_object() {
         return Err(malformed(format!(
             "WebFinger JSON is {}, not an object",
-            crate::pager::describe(&v)
+            crate::protocol::pager::describe(&v)
         )));
     }
     let jrd: Jrd = serde_json::from_value(v).map_err(|e| malformed(format!("invalid WebFinger JSON: {e}")))?;
@@ -380,7 +380,7 @@ pub async fn resolve_url(f: &Fetcher, given: &Url) -> Result<Resolved> {
 /// `preferredUsername@host` (the host of its `id`) of the actor at `url`.
 async fn handle_of_actor(f: &Fetcher, url: &Url) -> Result<Handle> {
     let actor: serde_json::Value = f
-        .get_ok(url, Request::accept(crate::http::ACCEPT_ACTIVITY))
+        .get_ok(url, Request::accept(crate::net::http::ACCEPT_ACTIVITY))
         .await?
         .json()?;
     let user = actor.get("preferredUsername").and_then(|v| v.as_str());

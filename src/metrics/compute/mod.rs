@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{concentration, Bucket, Level, LevelMetrics, Population, SnapshotMetrics, Weight, ACTIVE_DAYS};
-use crate::account::{Account, Cause, ListStatus};
+use crate::model::account::{Account, Cause, ListStatus};
 use crate::attribution::{split_by, AddressAttribution, HostAttribution};
 use crate::report::Snapshot;
 
@@ -177,8 +177,8 @@ fn host_weights(snapshot: &Snapshot, g: &Graph, weight: Weight) -> HostWeights {
 }
 
 /// The NodeInfo of instance `host`, when it published one.
-fn nodeinfo<'a>(snapshot: &'a Snapshot, host: &str) -> Option<&'a crate::nodeinfo::NodeInfo> {
-    let report = snapshot.crawl.instances.get(&crate::handle::InstanceHost::new(host))?;
+fn nodeinfo<'a>(snapshot: &'a Snapshot, host: &str) -> Option<&'a crate::protocol::nodeinfo::NodeInfo> {
+    let report = snapshot.crawl.instances.get(&crate::model::handle::InstanceHost::new(host))?;
     report.nodeinfo.as_ref()
 }
 
@@ -317,7 +317,7 @@ fn population(snapshot: &Snapshot, g: &Graph) -> Population {
         } else if lists.iter().all(|l| l.status == ListStatus::Complete) {
             p.seeds_complete += 1;
         }
-        let opted_out = |l: &&crate::account::FollowList| {
+        let opted_out = |l: &&crate::model::account::FollowList| {
             matches!(
                 &l.status,
                 ListStatus::Refused {
@@ -387,5 +387,4 @@ pub fn compute(snapshot: &Snapshot) -> SnapshotMetrics {
 }
 
 #[cfg(test)]
-#[path = "compute_tests.rs"]
 mod tests;

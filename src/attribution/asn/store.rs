@@ -13,7 +13,7 @@ use url::Url;
 
 use super::load;
 use crate::error::{Error, Result};
-use crate::http::{Fetcher, Request};
+use crate::net::http::{Fetcher, Request};
 
 /// iptoasn's combined IPv4+IPv6 table (public domain).
 pub const DEFAULT_URL: &str = "https://iptoasn.com/data/ip2asn-combined.tsv.gz";

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::handle::InstanceHost;
+use crate::model::handle::InstanceHost;
 
 /// One account met in a follow list (or a seed account).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -67,11 +67,11 @@ pub fn opt_out_flag(v: &serde_json::Value, opted_out: bool) -> Option<bool> {
 
 /// Whether a bio opts out of bots with the hashtag `#nobot` or `#noindex`.
 ///
-/// The bio is read as text first ([`crate::bio::text`]): Mastodon renders it as HTML, with
+/// The bio is read as text first ([`crate::protocol::bio::text`]): Mastodon renders it as HTML, with
 /// hashtags as `<a …>#<span>nobot</span></a>`. Tags are matched as Mastodon parses them
-/// ([`crate::bio::hashtags`]), so `#nobots` or `#NoBotany` are other tags.
+/// ([`crate::protocol::bio::hashtags`]), so `#nobots` or `#NoBotany` are other tags.
 pub fn bio_opts_out(bio: &str) -> bool {
-    crate::bio::hashtags(&crate::bio::text(bio))
+    crate::protocol::bio::hashtags(&crate::protocol::bio::text(bio))
         .iter()
         .any(|t| t == "nobot" || t == "noindex")
 }
@@ -324,9 +324,9 @@ mod tests {
         let rest = |flags: serde_json::Value| {
             let mut v = json!({"acct": "a@x.example", "uri": "https://x.example/users/a"});
             v.as_object_mut().unwrap().extend(flags.as_object().unwrap().clone());
-            let via_rest = crate::mastodon::listed_account(v.clone(), "x.example").unwrap();
+            let via_rest = crate::protocol::mastodon::listed_account(v.clone(), "x.example").unwrap();
             v["id"] = v["uri"].clone();
-            let via_ap = crate::activitypub::account_from_actor(&v);
+            let via_ap = crate::protocol::activitypub::account_from_actor(&v);
             assert_eq!(
                 (via_rest.noindex, via_rest.indexable, via_rest.discoverable),
                 (via_ap.noindex, via_ap.indexable, via_ap.discoverable)

@@ -25,7 +25,7 @@ use std::future::Future;
 
 use url::Url;
 
-use crate::account::{http_url, Account, Cause, FollowList, ListStatus, SkipKind};
+use crate::model::account::{http_url, Account, Cause, FollowList, ListStatus, SkipKind};
 use crate::config::Crawl;
 use crate::error::{Error, Result};
 
@@ -285,7 +285,7 @@ pub fn partial_on_error(e: Error) -> ListStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::Direction;
+    use crate::model::account::Direction;
 
     fn acc(uri: &str) -> std::result::Result<Account, Skip> {
         Ok(Account {

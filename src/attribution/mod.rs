@@ -7,6 +7,9 @@
 //! host's weight is then shared out according to the [`AddressPolicy`]; a CDN-fronted host is
 //! credited to a "behind CDN X" bucket, never to the CDN as its hosting provider.
 
+pub mod asn;
+pub mod org;
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -14,10 +17,10 @@ use std::sync::Arc;
 use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
 
-use crate::asn::{cymru, AsnDb, AsnHit, DbInfo};
+use crate::attribution::asn::{cymru, AsnDb, AsnHit, DbInfo};
 use crate::config::AddressPolicy;
-use crate::dns::Dns;
-use crate::org::Orgs;
+use crate::net::dns::Dns;
+use crate::attribution::org::Orgs;
 
 /// Bucket for hosts whose name did not resolve.
 pub const UNRESOLVED: &str = "(unresolved)";
@@ -147,7 +150,7 @@ impl Attributor {
             range_start: hit.as_ref().map(|h| h.range_start),
             range_end: hit.as_ref().map(|h| h.range_end),
             cidr: hit.as_ref().map(|h| h.cidr),
-            cover: crate::asn::cover(ip),
+            cover: crate::attribution::asn::cover(ip),
             country: hit.and_then(|h| h.country),
             source,
             lookup_error,
@@ -256,7 +259,7 @@ mod tests {
             range_start: None,
             range_end: None,
             cidr: None,
-            cover: crate::asn::cover(ip),
+            cover: crate::attribution::asn::cover(ip),
             country: None,
             source: "test".into(),
             lookup_error: None,

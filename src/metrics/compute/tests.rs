@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::*;
-use crate::account::{Account, Direction, FollowList, ListStatus};
+use crate::model::account::{Account, Direction, FollowList, ListStatus};
 use crate::attribution::{AddressAttribution, AttributionSource, HostAttribution};
 use crate::config::AddressPolicy;
 use crate::crawl::{CrawlReport, Failure, InstanceReport, SeedReport};
-use crate::handle::InstanceHost;
+use crate::model::handle::InstanceHost;
 use crate::metrics::{Band, Level, Weight};
-use crate::nodeinfo::NodeInfo;
+use crate::protocol::nodeinfo::NodeInfo;
 use crate::report::Snapshot;
 
 fn account(user: &str, host: &str, last: Option<&str>) -> Account {
@@ -106,7 +106,7 @@ fn seeds() -> Vec<SeedReport> {
 
 fn addr(ip: &str, asn: u32, org: &str, cdn: Option<&str>, country: Option<&str>) -> AddressAttribution {
     let ip: IpAddr = ip.parse().unwrap();
-    let cover = crate::asn::cover(ip);
+    let cover = crate::attribution::asn::cover(ip);
     AddressAttribution {
         ip,
         asn: Some(asn),
@@ -366,10 +366,10 @@ fn empty_snapshot_has_empty_levels() {
 
 #[test]
 fn not_exposed_and_refused_lists_are_counted_apart() {
-    use crate::account::{Cause, ListStatus};
+    use crate::model::account::{Cause, ListStatus};
     let mut s = snapshot(AddressPolicy::Split);
     let base = compute(&s).population;
-    let lists: Vec<&mut crate::account::FollowList> = s
+    let lists: Vec<&mut crate::model::account::FollowList> = s
         .crawl
         .seeds
         .iter_mut()

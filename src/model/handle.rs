@@ -377,7 +377,7 @@ mod tests {
             "{err}"
         );
         let v = serde_json::json!({"acct": input});
-        assert!(crate::mastodon::listed_account(v, "m.example").is_err());
+        assert!(crate::protocol::mastodon::listed_account(v, "m.example").is_err());
     }
 
     /// Fuzz find (`/tmp/handle-crash-roundtrip.bin`): an IDN label whose punycode form is

@@ -4,7 +4,7 @@
 //! page as Pleroma does); pages carry `next` and items in `orderedItems` or `items`, each a URI
 //! or an embedded object. Paging styles differ (Mastodon `page=N`, Misskey `cursor=`,
 //! GoToSocial `max_id=`) but all are followed through `next` as given, by the shared
-//! [`crate::pager`]. A collection showing only `totalItems` (Mastodon's hidden collections,
+//! [`crate::protocol::pager`]. A collection showing only `totalItems` (Mastodon's hidden collections,
 //! Pixelfed) does not expose its items; pages answering 403 mean hidden; 401 means the server
 //! wants signed requests (authorized fetch) and is recorded as refused, never worked around.
 //! An item that is not an account (no `id`, not an http(s) URI, `null`, a number) is skipped
@@ -13,13 +13,13 @@
 use serde_json::Value;
 use url::Url;
 
-use crate::account::{
+use crate::model::account::{
     bio_opts_out, http_url, opt_out_flag, Account, Cause, Direction, FollowList, ListStatus, SkipKind,
 };
 use crate::error::{Error, Result};
-use crate::handle::{Handle, InstanceHost};
-use crate::http::{Fetcher, Request, ACCEPT_ACTIVITY};
-use crate::pager::{self, describe, Fetched, Skip, Walk};
+use crate::model::handle::{Handle, InstanceHost};
+use crate::net::http::{Fetcher, Request, ACCEPT_ACTIVITY};
+use crate::protocol::pager::{self, describe, Fetched, Skip, Walk};
 
 /// Why a 401 is not worked around.
 pub const SIGNED_ONLY: &str = "the server answers only signed requests (authorized fetch)";
@@ -181,7 +181,7 @@ fn on_error(e: Error, l: &FollowList) -> Result<ListStatus> {
 }
 
 /// A page body as JSON that is an object.
-fn json_object(p: &crate::http::Page) -> Result<Value> {
+fn json_object(p: &crate::net::http::Page) -> Result<Value> {
     let v: Value = p.json()?;
     match v.is_object() {
         true => Ok(v),
@@ -192,7 +192,7 @@ fn json_object(p: &crate::http::Page) -> Result<Value> {
     }
 }
 
-/// Read a whole collection (see [`crate::pager`] for every way a walk ends), only on the
+/// Read a whole collection (see [`crate::protocol::pager`] for every way a walk ends), only on the
 /// origin of `collection` (which the caller checks is the actor's).
 ///
 /// # Errors
@@ -364,9 +364,9 @@ mod tests {
     #[test]
     fn recorded_html_bios_are_read_as_text() {
         let emelie = real("mastodon/emelie_actor.json");
-        let bio = crate::bio::text(emelie["summary"].as_str().unwrap());
+        let bio = crate::protocol::bio::text(emelie["summary"].as_str().unwrap());
         assert_eq!(
-            crate::bio::hashtags(&bio),
+            crate::protocol::bio::hashtags(&bio),
             ["sweden", "artist", "equestrian", "gamedev"]
         );
         assert!(bio.contains("If I ain't spending time"), "{bio}");

@@ -534,7 +534,7 @@ impl Config {
     /// (`host` is normalised as the keys are, so `Big.example.` finds `big.example`).
     pub fn host_budget(&self, host: &str) -> (RateLimit, usize) {
         let base = &self.rate_limit;
-        match self.hosts.get(crate::handle::InstanceHost::new(host).as_str()) {
+        match self.hosts.get(crate::model::handle::InstanceHost::new(host).as_str()) {
             None => (base.clone(), self.network.host_concurrency),
             Some(o) => (
                 RateLimit {
@@ -612,7 +612,7 @@ fn check_count(key: &str, v: usize) -> Result<()> {
 /// A `[hosts]` key in the form instance hosts take: lower-case, no trailing dot, IDNs in
 /// punycode, no port.
 fn normalised_host_key(key: &str) -> Result<String> {
-    let norm = crate::handle::InstanceHost::new(key).as_str().to_string();
+    let norm = crate::model::handle::InstanceHost::new(key).as_str().to_string();
     match url::Host::parse(&norm) {
         Ok(_) if !norm.is_empty() => Ok(norm),
         _ => Err(Error::ConfigValue(format!(
@@ -685,7 +685,7 @@ mod tests {
 
     #[test]
     fn shipped_config_is_the_defaults() {
-        let text = include_str!("../config.toml");
+        let text = include_str!("../../config.toml");
         let parsed = Config::from_toml(text, Path::new("config.toml")).unwrap();
         assert_eq!(parsed, Config::default());
     }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::http::{Fetcher, Request, ACCEPT_JSON};
+use crate::net::http::{Fetcher, Request, ACCEPT_JSON};
 
 /// What an instance says about itself.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

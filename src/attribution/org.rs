@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 
 /// The shipped mapping.
-pub const SHIPPED: &str = include_str!("../data/organisations.toml");
+pub const SHIPPED: &str = include_str!("../../data/organisations.toml");
 
 #[derive(Debug, Deserialize)]
 struct File {

@@ -10,8 +10,8 @@
 //! ([`ActorCache`], shared by every seed and direction, and by the seeds' own actors read
 //! for their ActivityPub collections). Every instance met then has its
 //! NodeInfo read. Seeds, actor fetches and NodeInfo run concurrently through
-//! [`crate::fanout`] (bounded; a panicking task is recorded as that item's `internal`
-//! failure); every request still passes its host's gate in [`crate::http`]. Every fact
+//! [`crate::net::fanout`] (bounded; a panicking task is recorded as that item's `internal`
+//! failure); every request still passes its host's gate in [`crate::net::http`]. Every fact
 //! fetched is kept as data in [`CrawlReport`], failures included, so one bad host never
 //! stops the others.
 
@@ -26,16 +26,16 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::account::{Account, Cause, Direction, FollowList, ListStatus};
-use crate::activitypub;
+use crate::model::account::{Account, Cause, Direction, FollowList, ListStatus};
+use crate::protocol::activitypub;
 use crate::error::{Error, Result};
-use crate::fanout::{self, Panicked};
-use crate::handle::{Handle, InstanceHost};
-use crate::http::{Bearer, Fetcher};
-use crate::mastodon;
-use crate::nodeinfo::{self, NodeInfo};
-use crate::progress::Progress;
-use crate::webfinger;
+use crate::net::fanout::{self, Panicked};
+use crate::model::handle::{Handle, InstanceHost};
+use crate::net::http::{Bearer, Fetcher};
+use crate::protocol::mastodon;
+use crate::protocol::nodeinfo::{self, NodeInfo};
+use crate::net::progress::Progress;
+use crate::protocol::webfinger;
 
 pub use actors::ActorCache;
 use checks::{fallback_failed, foreign_collection, same_actor};

@@ -25,8 +25,8 @@ use reqwest::header::HeaderMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::{Config, RateLimit};
-use crate::handle::InstanceHost;
-use crate::progress::Progress;
+use crate::model::handle::InstanceHost;
+use crate::net::progress::Progress;
 
 /// Why a host is paused: shown in the progress line and logs.
 pub const REASON_SERVER: &str = "rate limit";

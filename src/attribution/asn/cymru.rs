@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use ipnetwork::IpNetwork;
 
 use super::{cover, AsnHit};
-use crate::dns::Dns;
+use crate::net::dns::Dns;
 use crate::error::{Error, Result};
 
 /// Named in every attribution made this way.

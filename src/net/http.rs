@@ -2,7 +2,7 @@
 //!
 //! # Architecture
 //! [`Fetcher::get`] checks the URL (https only unless `allow_http`; literal addresses through
-//! the [`AddressGate`](crate::dns::AddressGate)), asks the host's robots.txt, passes the host's
+//! the [`AddressGate`](crate::net::dns::AddressGate)), asks the host's robots.txt, passes the host's
 //! gate ([`HostPool`]), sends, and reads at most `max_body_bytes`. Redirects are followed by
 //! hand so each hop is checked, gated and robots-checked again (at most `max_redirects`).
 //! 429, 502 and 503 are retried a bounded number of times, waiting for whatever the server
@@ -24,11 +24,11 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::config::{self, Config};
-use crate::dns::{ClientResolver, Dns};
+use crate::net::dns::{ClientResolver, Dns};
 use crate::error::{Error, Result};
-use crate::handle::InstanceHost;
-use crate::progress::Progress;
-use crate::ratelimit::{server_wait, HostGate, HostPool, ServerWait, REASON_BACKOFF, REASON_SERVER};
+use crate::model::handle::InstanceHost;
+use crate::net::progress::Progress;
+use crate::net::ratelimit::{server_wait, HostGate, HostPool, ServerWait, REASON_BACKOFF, REASON_SERVER};
 
 /// `Accept` for ActivityPub objects.
 pub const ACCEPT_ACTIVITY: &str =

@@ -36,7 +36,7 @@ pub struct Query {
 /// A shipped query: `queries/NAME.sql`, compiled in.
 macro_rules! shipped {
     ($($name:literal),* $(,)?) => {
-        &[$(Query { name: $name, sql: include_str!(concat!("../queries/", $name, ".sql")) }),*]
+        &[$(Query { name: $name, sql: include_str!(concat!("../../queries/", $name, ".sql")) }),*]
     };
 }
 
@@ -372,5 +372,4 @@ impl Table {
 }
 
 #[cfg(test)]
-#[path = "query_tests.rs"]
 mod tests;
