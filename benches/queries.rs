@@ -14,14 +14,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use whohosts::model::account::Account;
-use whohosts::attribution::HostAttribution;
 use whohosts::cli::Context;
-use whohosts::crawl::{CrawlOptions, Failure};
+use whohosts::crawl::CrawlOptions;
+use whohosts::model::account::Account;
+use whohosts::model::attribution::HostAttribution;
 use whohosts::model::handle::InstanceHost;
+use whohosts::model::snapshot::Failure;
+use whohosts::model::snapshot::Snapshot;
 use whohosts::pipeline::{self, Job};
 use whohosts::query;
-use whohosts::report::Snapshot;
 use whohosts::sim::{self, generate};
 use whohosts::store::{Resume, Store};
 
@@ -73,7 +74,7 @@ fn week(base: &Snapshot, w: usize) -> Snapshot {
         if let Some(a) = s.hosts.get_mut(&h) {
             a.dns_error = Some("NXDOMAIN".into());
             a.addresses.clear();
-            a.shares = BTreeMap::from([(whohosts::attribution::UNRESOLVED.to_string(), 1.0)]);
+            a.shares = BTreeMap::from([(whohosts::model::attribution::UNRESOLVED.to_string(), 1.0)]);
         }
         if let Some(r) = s.crawl.instances.get_mut(&InstanceHost::new(&h)) {
             r.nodeinfo = None;

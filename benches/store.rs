@@ -10,13 +10,14 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
 
+use whohosts::attribution;
 use whohosts::model::account::{Account, Direction, FollowList, ListStatus};
-use whohosts::attribution::{self, AddressAttribution, AttributionSource, HostAttribution};
-use whohosts::config::AddressPolicy;
-use whohosts::crawl::{CrawlReport, InstanceReport, SeedReport};
+use whohosts::model::attribution::AddressPolicy;
+use whohosts::model::attribution::{AddressAttribution, AttributionSource, HostAttribution};
 use whohosts::model::handle::InstanceHost;
-use whohosts::protocol::nodeinfo::NodeInfo;
-use whohosts::report::Snapshot;
+use whohosts::model::snapshot::NodeInfo;
+use whohosts::model::snapshot::Snapshot;
+use whohosts::model::snapshot::{CrawlReport, InstanceReport, SeedReport};
 use whohosts::store::{Begin, Resume, Store};
 
 fn env_num(name: &str, default: usize) -> usize {

@@ -16,15 +16,17 @@ use serde::Serialize;
 use crate::attribution::Attributor;
 use crate::cli::Context;
 use crate::config::Config;
-use crate::crawl::{self, CrawlOptions, Failure, Frontier, MemoryFrontier, SeedReport, Task};
+use crate::crawl::{self, CrawlOptions, Frontier, MemoryFrontier, Task};
 use crate::error::{Error, Result};
-use crate::net::fanout;
 use crate::model::handle::AccountRef;
+use crate::model::snapshot::CrawlReport;
+use crate::model::snapshot::Snapshot;
+use crate::model::snapshot::{Failure, SeedReport};
+use crate::net::fanout;
 use crate::net::progress::Progress;
-use crate::report::Snapshot;
+use crate::protocol::webfinger;
 use crate::store::journal::StoreJournal;
 use crate::store::{Begin, Begun, Resume, Status, Writer};
-use crate::protocol::webfinger;
 
 /// Hosts attributed at once.
 const ATTRIBUTION_CONCURRENCY: usize = 16;
@@ -110,9 +112,9 @@ fn merge(prepared: Prepared, inputs: &[String], crawled: Vec<SeedReport>) -> Vec
 
 async fn attribute_all(
     attributor: &Arc<Attributor>,
-    report: &crawl::CrawlReport,
+    report: &CrawlReport,
     progress: &Progress,
-) -> BTreeMap<String, crate::attribution::HostAttribution> {
+) -> BTreeMap<String, crate::model::attribution::HostAttribution> {
     progress.add_work(report.instances.len() as u64);
     let jobs: Vec<_> = report
         .instances
@@ -191,7 +193,7 @@ pub async fn begin(writer: &Writer, config: &Config, job: &Job) -> Result<Begun>
             request: job.request(config),
             configuration: serde_json::to_string(config).expect("the configuration serialises"),
             tool: format!("whohosts {}", env!("CARGO_PKG_VERSION")),
-            started_at: crawl::now_rfc3339(),
+            started_at: crate::model::time::now(),
             resume: job.resume,
         })
         .await

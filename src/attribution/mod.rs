@@ -14,77 +14,12 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use ipnetwork::IpNetwork;
-use serde::{Deserialize, Serialize};
-
-use crate::attribution::asn::{cymru, AsnDb, AsnHit, DbInfo};
-use crate::config::AddressPolicy;
-use crate::net::dns::Dns;
+use crate::attribution::asn::{cymru, AsnDb, AsnHit};
 use crate::attribution::org::Orgs;
-
-/// Bucket for hosts whose name did not resolve.
-pub const UNRESOLVED: &str = "(unresolved)";
-/// Bucket for addresses no source could place in an AS.
-pub const NO_AS: &str = "(no AS found)";
-/// Bucket for addresses whose AS look-up failed (say a Team Cymru query timed out): unknown,
-/// not "no AS".
-pub const LOOKUP_FAILED: &str = "(AS look-up failed)";
-
-/// One address, attributed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AddressAttribution {
-    pub ip: IpAddr,
-    pub asn: Option<u32>,
-    pub as_name: Option<String>,
-    pub organisation: String,
-    /// The CDN this address belongs to, when it is a CDN edge.
-    pub cdn: Option<String>,
-    pub range_start: Option<IpAddr>,
-    pub range_end: Option<IpAddr>,
-    pub cidr: Option<IpNetwork>,
-    pub cover: IpNetwork,
-    pub country: Option<String>,
-    /// Which database (or service) said so.
-    pub source: String,
-    /// Why the look-up gave no answer when that is not "no AS found" (a timeout).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lookup_error: Option<String>,
-}
-
-impl AddressAttribution {
-    /// The bucket this address is credited to in reports.
-    pub fn bucket(&self) -> String {
-        match &self.cdn {
-            Some(cdn) => format!("behind CDN {cdn}, origin unknown"),
-            None => self.organisation.clone(),
-        }
-    }
-}
-
-/// One host, attributed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HostAttribution {
-    pub host: String,
-    pub cnames: Vec<String>,
-    pub dns_error: Option<String>,
-    /// Smallest TTL of the answers, seconds (how long they are reused within the run).
-    pub dns_ttl: u32,
-    pub addresses: Vec<AddressAttribution>,
-    /// The address the crawler connected to, when it did.
-    pub connected: Option<IpAddr>,
-    /// A managed hosting service named in the CNAME chain.
-    pub hosting_service: Option<String>,
-    /// The host's weight per bucket under the policy; sums to 1.
-    pub shares: BTreeMap<String, f64>,
-}
-
-/// What produced the attributions, stated in every report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttributionSource {
-    pub database: Option<DbInfo>,
-    pub online_fallback: bool,
-    pub address_policy: AddressPolicy,
-}
+use crate::model::attribution::{
+    AddressAttribution, AddressPolicy, AttributionSource, HostAttribution, LOOKUP_FAILED, NO_AS, UNRESOLVED,
+};
+use crate::net::dns::Dns;
 
 /// Turns hosts and addresses into organisations.
 pub struct Attributor {

@@ -11,9 +11,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::{logging, stdout_result, AttributionArgs, Context, Format};
-use crate::attribution::{AddressAttribution, Attributor, HostAttribution};
+use crate::attribution::Attributor;
 use crate::config::Config;
 use crate::error::Result;
+use crate::model::attribution::{AddressAttribution, HostAttribution};
 
 /// `lookup` arguments.
 #[derive(Debug, clap::Args)]

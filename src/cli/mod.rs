@@ -25,12 +25,13 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::attribution::asn::{self, AsnDb};
-use crate::attribution::Attributor;
-use crate::config::{AddressPolicy, Config, Paths};
-use crate::net::dns::{AddressGate, Dns};
-use crate::error::{Error, Result};
-use crate::net::http::Fetcher;
 use crate::attribution::org::Orgs;
+use crate::attribution::Attributor;
+use crate::config::{Config, Paths};
+use crate::error::{Error, Result};
+use crate::model::attribution::AddressPolicy;
+use crate::net::dns::{AddressGate, Dns};
+use crate::net::http::Fetcher;
 
 /// whohosts: how concentrated is your social graph, by instance and by who hosts it?
 #[derive(Debug, Parser)]

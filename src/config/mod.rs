@@ -15,6 +15,7 @@ use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+pub use crate::model::attribution::AddressPolicy;
 
 mod de;
 
@@ -256,43 +257,6 @@ impl Paths {
 impl From<&Path> for Paths {
     fn from(p: &Path) -> Self {
         Paths::One(p.to_string_lossy().into_owned())
-    }
-}
-
-/// Which of a host's addresses are credited.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AddressPolicy {
-    /// All addresses; the host's weight is split evenly between their distinct organisations.
-    #[default]
-    Split,
-    /// IPv4 addresses only (IPv6 when a host has none).
-    Ipv4,
-    /// Only the address connected to (or the first one resolved).
-    First,
-}
-
-impl std::str::FromStr for AddressPolicy {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "split" => Ok(AddressPolicy::Split),
-            "ipv4" => Ok(AddressPolicy::Ipv4),
-            "first" => Ok(AddressPolicy::First),
-            _ => Err(Error::ConfigValue(format!(
-                "address policy {s:?}: expected split, ipv4 or first"
-            ))),
-        }
-    }
-}
-
-impl std::fmt::Display for AddressPolicy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            AddressPolicy::Split => "split: all addresses, weight split between their organisations",
-            AddressPolicy::Ipv4 => "ipv4: IPv4 addresses only",
-            AddressPolicy::First => "first: the address connected to",
-        })
     }
 }
 

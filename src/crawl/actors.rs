@@ -18,10 +18,10 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::model::account::{Account, Direction};
-use crate::protocol::activitypub;
 use crate::error::{Error, Result};
+use crate::model::account::{Account, Direction};
 use crate::net::http::Fetcher;
+use crate::protocol::activitypub;
 
 /// What the crawl keeps of an actor document.
 #[derive(Debug, Clone, PartialEq)]

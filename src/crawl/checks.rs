@@ -4,8 +4,8 @@
 
 use url::Url;
 
-use crate::model::account::{http_url, Cause, Direction, FollowList, ListStatus};
 use crate::error::{Error, Result};
+use crate::model::account::{http_url, Cause, Direction, FollowList, ListStatus};
 use crate::protocol::mastodon;
 use crate::protocol::webfinger;
 

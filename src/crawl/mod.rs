@@ -20,23 +20,23 @@ mod checks;
 mod seeds;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::model::account::{Account, Cause, Direction, FollowList, ListStatus};
-use crate::protocol::activitypub;
 use crate::error::{Error, Result};
-use crate::net::fanout::{self, Panicked};
+use crate::model::account::{Cause, Direction, FollowList, ListStatus};
 use crate::model::handle::{Handle, InstanceHost};
+use crate::net::fanout::{self};
 use crate::net::http::{Bearer, Fetcher};
-use crate::protocol::mastodon;
-use crate::protocol::nodeinfo::{self, NodeInfo};
 use crate::net::progress::Progress;
+use crate::protocol::activitypub;
+use crate::protocol::mastodon;
+use crate::protocol::nodeinfo;
 use crate::protocol::webfinger;
 
+use crate::model::snapshot::{CrawlReport, Failure, InstanceReport, SeedReport};
 pub use actors::ActorCache;
 use checks::{fallback_failed, foreign_collection, same_actor};
 
@@ -78,98 +78,6 @@ impl Frontier for MemoryFrontier {
     }
 }
 
-/// A failure kept with the data it concerns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Failure {
-    pub kind: String,
-    pub message: String,
-}
-
-impl Failure {
-    /// The failure of an item whose task panicked (kind `internal`).
-    pub fn internal(p: &Panicked) -> Failure {
-        Failure {
-            kind: Panicked::KIND.to_string(),
-            message: p.to_string(),
-        }
-    }
-}
-
-impl From<&Error> for Failure {
-    fn from(e: &Error) -> Self {
-        Failure {
-            kind: e.kind().to_string(),
-            message: e.to_string(),
-        }
-    }
-}
-
-/// What became of one seed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SeedReport {
-    pub input: String,
-    pub handle: Option<String>,
-    pub server: Option<InstanceHost>,
-    pub actor_uri: Option<String>,
-    pub account: Option<Account>,
-    pub following: Option<FollowList>,
-    pub followers: Option<FollowList>,
-    pub error: Option<Failure>,
-    /// The input of an earlier seed naming the same actor: this one was not crawled again.
-    #[serde(default)]
-    pub duplicate_of: Option<String>,
-}
-
-impl SeedReport {
-    /// A seed about which nothing is known yet.
-    pub fn new(input: &str) -> SeedReport {
-        SeedReport {
-            input: input.to_string(),
-            handle: None,
-            server: None,
-            actor_uri: None,
-            account: None,
-            following: None,
-            followers: None,
-            error: None,
-            duplicate_of: None,
-        }
-    }
-
-    /// A seed resolved to `r`, not listed yet.
-    pub fn resolved(input: &str, r: &webfinger::Resolved) -> SeedReport {
-        SeedReport {
-            handle: Some(r.handle.to_string()),
-            server: Some(r.server.clone()),
-            actor_uri: Some(r.actor_uri.to_string()),
-            ..SeedReport::new(input)
-        }
-    }
-}
-
-/// What was learnt about one instance.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct InstanceReport {
-    /// Accounts listed on this instance, over all seeds and lists.
-    pub accounts: u64,
-    pub nodeinfo: Option<NodeInfo>,
-    pub nodeinfo_error: Option<Failure>,
-    /// An address the crawler connected to, when it connected.
-    pub connected_address: Option<IpAddr>,
-}
-
-/// Everything a crawl fetched.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CrawlReport {
-    pub tool: String,
-    pub started_at: String,
-    pub finished_at: String,
-    pub seeds: Vec<SeedReport>,
-    pub instances: BTreeMap<InstanceHost, InstanceReport>,
-    pub requests: u64,
-    pub retries: u64,
-}
-
 /// What the user asked for beyond the config.
 #[derive(Debug, Clone, Default)]
 pub struct CrawlOptions {
@@ -178,9 +86,14 @@ pub struct CrawlOptions {
     pub token: Option<String>,
 }
 
-/// The current time, RFC 3339, to the second.
-pub fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+/// A seed resolved to `r`, not listed yet.
+pub fn resolved_seed(input: &str, r: &webfinger::Resolved) -> SeedReport {
+    SeedReport {
+        handle: Some(r.handle.to_string()),
+        server: Some(r.server.clone()),
+        actor_uri: Some(r.actor_uri.to_string()),
+        ..SeedReport::new(input)
+    }
 }
 
 /// What every task of one run shares.
@@ -197,7 +110,7 @@ pub async fn run(
     options: &CrawlOptions,
     progress: &Progress,
 ) -> CrawlReport {
-    let started_at = now_rfc3339();
+    let started_at = crate::model::time::now();
     let mut inputs = vec![];
     while let Some(Task::Seed(input)) = frontier.pop() {
         inputs.push(input);
@@ -213,7 +126,7 @@ pub async fn run(
     CrawlReport {
         tool: format!("whohosts {}", env!("CARGO_PKG_VERSION")),
         started_at,
-        finished_at: now_rfc3339(),
+        finished_at: crate::model::time::now(),
         seeds,
         instances,
         requests,
@@ -234,7 +147,7 @@ async fn list_resolved(
     resolved: &webfinger::Resolved,
     opts: &CrawlOptions,
 ) -> SeedReport {
-    let mut report = SeedReport::resolved(input, resolved);
+    let mut report = resolved_seed(input, resolved);
     if let Err(e) = list_seed(shared, resolved, opts, &mut report).await {
         shared.progress.warn(&format!("{input}: {e}"));
         report.error = Some(Failure::from(&e));
@@ -501,7 +414,7 @@ async fn describe_instances(
             Ok(Err(e)) => entry.nodeinfo_error = Some(Failure::from(&e)),
             Err(p) => {
                 progress.work_done(1);
-                entry.nodeinfo_error = Some(Failure::internal(&p));
+                entry.nodeinfo_error = Some(Failure::from(&p));
             }
         }
     }

@@ -10,9 +10,10 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{list_resolved, CrawlOptions, Failure, SeedReport, Shared, SEED_CONCURRENCY};
-use crate::net::fanout::{self, Panicked};
+use super::{list_resolved, CrawlOptions, Shared, SEED_CONCURRENCY};
 use crate::model::handle::Handle;
+use crate::model::snapshot::{Failure, SeedReport};
+use crate::net::fanout::{self, Panicked};
 use crate::net::progress::Progress;
 use crate::protocol::webfinger::{self, Resolved};
 
@@ -70,7 +71,7 @@ async fn resolve_all(shared: &Arc<Shared>, inputs: &[String]) -> Vec<Result<Reso
         .map(|r| match r {
             Ok(Ok(resolved)) => Ok(resolved),
             Ok(Err(e)) => Err(Failure::from(&e)),
-            Err(p) => Err(Failure::internal(&p)),
+            Err(p) => Err(Failure::from(&p)),
         })
         .collect()
 }
@@ -135,16 +136,16 @@ pub(super) fn assemble(
                 progress.seed_done();
                 SeedReport {
                     duplicate_of: inputs.get(of).cloned(),
-                    ..SeedReport::resolved(input, &resolved)
+                    ..super::resolved_seed(input, &resolved)
                 }
             }
             Plan::Crawl(resolved) => match listed.next() {
                 Some(Ok(report)) => report,
-                Some(Err(p)) => failed(input, Failure::internal(&p), SeedReport::resolved(input, &resolved)),
+                Some(Err(p)) => failed(input, Failure::from(&p), super::resolved_seed(input, &resolved)),
                 None => failed(
                     input,
-                    Failure::internal(&Panicked("the seed was never listed".into())),
-                    SeedReport::resolved(input, &resolved),
+                    Failure::from(&Panicked("the seed was never listed".into())),
+                    super::resolved_seed(input, &resolved),
                 ),
             },
         };
@@ -210,13 +211,16 @@ mod tests {
             if input.contains("other") {
                 panic!("listing {input} hit a bug");
             }
-            SeedReport::resolved(input, &resolved("demo"))
+            crate::crawl::resolved_seed(input, &resolved("demo"))
         })
         .await;
         let progress = Progress::new(3, true);
         let seeds = assemble(&inputs, plans, listed, &progress);
         assert_eq!(seeds.len(), 3);
-        assert_eq!(seeds[0], SeedReport::resolved("@demo@x.example", &resolved("demo")));
+        assert_eq!(
+            seeds[0],
+            crate::crawl::resolved_seed("@demo@x.example", &resolved("demo"))
+        );
         assert_eq!(seeds[1].duplicate_of.as_deref(), Some("@demo@x.example"));
         assert_eq!(seeds[1].actor_uri.as_deref(), Some("https://x.example/users/demo"));
         assert_eq!(seeds[1].error, None);

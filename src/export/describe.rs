@@ -1,7 +1,7 @@
 //! The population and method sections of an export's README.md, per snapshot.
 
 use crate::metrics::Population;
-use crate::report::Snapshot;
+use crate::model::snapshot::Snapshot;
 
 /// The licence of the ASN data as stored, or "not stated".
 pub fn licence(stored: Option<&str>) -> String {

@@ -26,7 +26,7 @@ pub mod tables;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::report::Snapshot;
+use crate::model::snapshot::Snapshot;
 use crate::store::{SnapshotInfo, Store};
 use privacy::Privacy;
 use pseudonym::Pseudonymiser;
@@ -212,7 +212,7 @@ pub fn build(
     sources.dedup();
     let manifest = Manifest {
         tool: format!("whohosts {}", env!("CARGO_PKG_VERSION")),
-        created: crate::crawl::now_rfc3339(),
+        created: crate::model::time::now(),
         snapshots: chosen.iter().map(|s| s.id).collect(),
         format: options.format,
         gzip: options.gzip && options.format == Format::Csv,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::pseudonym::Pseudonymiser;
 use super::table::Value;
 use crate::model::account::Account;
-use crate::report::Snapshot;
+use crate::model::snapshot::Snapshot;
 
 /// Bucket of small instances whose AS is unknown.
 pub const SMALL_UNKNOWN_AS: &str = "small instance, AS unknown";

@@ -7,9 +7,9 @@ use super::privacy::{identity, identity_of, normal_handle, Privacy};
 use super::table::{count, opt_count, Value};
 use super::Tables;
 use crate::model::account::{Account, FollowList, ListStatus};
-use crate::attribution::HostAttribution;
-use crate::crawl::SeedReport;
-use crate::report::Snapshot;
+use crate::model::attribution::HostAttribution;
+use crate::model::snapshot::SeedReport;
+use crate::model::snapshot::Snapshot;
 
 /// One distinct account of a snapshot, merged over its appearances (as the metrics count it).
 struct Seen<'s> {
@@ -218,10 +218,12 @@ fn instances(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'
             .iter()
             .map(|h| per_host.get(h.as_str()).copied().unwrap_or(0))
             .sum();
-        let report = members
-            .first()
-            .filter(|_| !generalised)
-            .and_then(|h| snapshot.crawl.instances.get(&crate::model::handle::InstanceHost::new(h)));
+        let report = members.first().filter(|_| !generalised).and_then(|h| {
+            snapshot
+                .crawl
+                .instances
+                .get(&crate::model::handle::InstanceHost::new(h))
+        });
         let nodeinfo = report.and_then(|r| r.nodeinfo.as_ref());
         tables.get("instances").push(vec![
             id.into(),

@@ -3,7 +3,7 @@
 //! # Architecture
 //! [`concentration`] turns a list of bucket weights into every figure of §5 (top-k shares,
 //! k50/k75, HHI and its band, entropy and effective number, Gini). [`compute()`] builds, from a
-//! [`crate::report::Snapshot`], the buckets of every [`Level`] under every [`Weight`] and what
+//! [`crate::model::snapshot::Snapshot`], the buckets of every [`Level`] under every [`Weight`] and what
 //! could not be attributed at that level ([`LevelMetrics::apart`]), plus the [`Population`]
 //! statement. Stores, reports and exports read these values; none re-derives them.
 //!

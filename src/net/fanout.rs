@@ -5,6 +5,7 @@
 //! that panics is caught at its task boundary (tokio's `JoinError::is_panic`) and comes back
 //! as that item's [`Panicked`], while the other jobs go on.
 
+use crate::model::snapshot::Failure;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -88,6 +89,16 @@ impl<R: Send + 'static> Running<R> {
         };
         if let Some(slot) = self.index_of.remove(&id).and_then(|i| self.out.get_mut(i)) {
             *slot = Some(result);
+        }
+    }
+}
+
+impl From<&Panicked> for Failure {
+    /// The failure of an item whose task panicked (kind `internal`).
+    fn from(p: &Panicked) -> Failure {
+        Failure {
+            kind: Panicked::KIND.to_string(),
+            message: p.to_string(),
         }
     }
 }

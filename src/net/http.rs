@@ -24,9 +24,9 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::config::{self, Config};
-use crate::net::dns::{ClientResolver, Dns};
 use crate::error::{Error, Result};
 use crate::model::handle::InstanceHost;
+use crate::net::dns::{ClientResolver, Dns};
 use crate::net::progress::Progress;
 use crate::net::ratelimit::{server_wait, HostGate, HostPool, ServerWait, REASON_BACKOFF, REASON_SERVER};
 

@@ -13,12 +13,11 @@
 use serde_json::Value;
 use url::Url;
 
-use crate::model::account::{
-    bio_opts_out, http_url, opt_out_flag, Account, Cause, Direction, FollowList, ListStatus, SkipKind,
-};
 use crate::error::{Error, Result};
+use crate::model::account::{http_url, Account, Cause, Direction, FollowList, ListStatus, SkipKind};
 use crate::model::handle::{Handle, InstanceHost};
 use crate::net::http::{Fetcher, Request, ACCEPT_ACTIVITY};
+use crate::protocol::bio::{bio_opts_out, opt_out_flag};
 use crate::protocol::pager::{self, describe, Fetched, Skip, Walk};
 
 /// Why a 401 is not worked around.

@@ -168,6 +168,30 @@ pub fn hashtags(text: &str) -> Vec<String> {
     tags
 }
 
+/// An opt-out flag (`noindex`, `indexable`, `discoverable`) read so that it fails closed:
+/// a boolean, or the string `"true"`/`"false"`, is that boolean; `null` is unknown; any
+/// other value reads as `opted_out` (the value that keeps the account from being expanded),
+/// so a server cannot turn an opt-out into "unknown" by sending it in another type.
+pub fn opt_out_flag(v: &serde_json::Value, opted_out: bool) -> Option<bool> {
+    use serde_json::Value;
+    match v {
+        Value::Null => None,
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+        _ => Some(opted_out),
+    }
+}
+
+/// Whether a bio opts out of bots with the hashtag `#nobot` or `#noindex`.
+///
+/// The bio is read as text first ([`text`]): Mastodon renders it as HTML, with
+/// hashtags as `<a …>#<span>nobot</span></a>`. Tags are matched as Mastodon parses them
+/// ([`hashtags`]), so `#nobots` or `#NoBotany` are other tags.
+pub fn bio_opts_out(bio: &str) -> bool {
+    hashtags(&text(bio)).iter().any(|t| t == "nobot" || t == "noindex")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +243,60 @@ mod tests {
             "&#;x &#xZ \u{fffd} \u{fffd} &num &bogus; &Num;"
         );
         assert_eq!(hashtags("a=#b x\u{ff03}c #d\u{30fb}e\u{30fb}"), ["d\u{30fb}e"]);
+    }
+
+    #[test]
+    fn nobot_tags_are_whole_words() {
+        assert!(bio_opts_out("<p>Artist. #NoBot please</p>"));
+        assert!(bio_opts_out("#noindex"));
+        assert!(!bio_opts_out("#nobotany fan"));
+        assert!(!bio_opts_out("#nobots"));
+        assert!(!bio_opts_out("bots welcome"));
+    }
+
+    #[test]
+    fn mastodon_hashtag_links_opt_out() {
+        let html = r#"<p>Artist.</p><p><a href="https://x.example/tags/nobot" class="mention hashtag" rel="tag">#<span>nobot</span></a></p>"#;
+        assert!(bio_opts_out(html));
+        assert!(bio_opts_out("<p>a<br>#<span>NoIndex</span>&nbsp;b</p>"));
+        assert!(!bio_opts_out(
+            r#"<a href="https://x.example/tags/nobotany">#<span>nobotany</span></a>"#
+        ));
+    }
+
+    #[test]
+    fn opt_out_flags_sent_as_strings_or_junk_fail_closed() {
+        use serde_json::json;
+        let rest = |flags: serde_json::Value| {
+            let mut v = json!({"acct": "a@x.example", "uri": "https://x.example/users/a"});
+            v.as_object_mut().unwrap().extend(flags.as_object().unwrap().clone());
+            let via_rest = crate::protocol::mastodon::listed_account(v.clone(), "x.example").unwrap();
+            v["id"] = v["uri"].clone();
+            let via_ap = crate::protocol::activitypub::account_from_actor(&v);
+            assert_eq!(
+                (via_rest.noindex, via_rest.indexable, via_rest.discoverable),
+                (via_ap.noindex, via_ap.indexable, via_ap.discoverable)
+            );
+            via_rest
+        };
+        for opted_out in [
+            json!({"noindex": "true"}),
+            json!({"noindex": " TRUE "}),
+            json!({"noindex": "yes"}),
+            json!({"noindex": 1}),
+            json!({"noindex": {}}),
+            json!({"indexable": "false"}),
+            json!({"indexable": 0}),
+            json!({"discoverable": "false"}),
+            json!({"discoverable": ["x"]}),
+        ] {
+            assert!(!rest(opted_out.clone()).may_expand(), "{opted_out}");
+        }
+        let open = rest(json!({"noindex": "false", "indexable": "true", "discoverable": null}));
+        assert_eq!(
+            (open.noindex, open.indexable, open.discoverable),
+            (Some(false), Some(true), None)
+        );
+        assert!(open.may_expand());
     }
 }

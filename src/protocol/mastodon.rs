@@ -11,10 +11,11 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use url::Url;
 
-use crate::model::account::{bio_opts_out, http_url, opt_out_flag, Account, Direction, FollowList, ListStatus, SkipKind};
 use crate::error::{Error, Result};
+use crate::model::account::{http_url, Account, Direction, FollowList, ListStatus, SkipKind};
 use crate::model::handle::{Handle, InstanceHost};
 use crate::net::http::{Bearer, Fetcher, Request, ACCEPT_JSON};
+use crate::protocol::bio::{bio_opts_out, opt_out_flag};
 use crate::protocol::pager::{self, Fetched, Skip, Walk};
 
 /// Page size asked for (Mastodon's maximum).
@@ -421,5 +422,12 @@ mod tests {
             let e = parse_page(&url, body, "m.example").unwrap_err();
             assert_eq!(e.kind(), "malformed", "{e}");
         }
+    }
+
+    /// Fuzz find (rest_account): an account whose server IDNA refuses is no account.
+    #[test]
+    fn regression_idna_refused_domain_is_no_account() {
+        let v = serde_json::json!({"acct": "222@628\u{844}\u{8888}888887r\u{9558}.80122h11"});
+        assert!(listed_account(v, "m.example").is_err());
     }
 }

@@ -4,22 +4,12 @@
 //! `software.name`, `software.version`, `usage.users.total` and `usage.users.activeMonth`.
 //! A 404 means the server publishes none.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::model::snapshot::NodeInfo;
 use crate::net::http::{Fetcher, Request, ACCEPT_JSON};
-
-/// What an instance says about itself.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct NodeInfo {
-    pub schema: String,
-    pub software: Option<String>,
-    pub version: Option<String>,
-    pub users_total: Option<u64>,
-    pub users_active_month: Option<u64>,
-}
 
 const SCHEMA_PREFIX: &str = "http://nodeinfo.diaspora.software/ns/schema/";
 

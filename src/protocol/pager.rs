@@ -25,9 +25,9 @@ use std::future::Future;
 
 use url::Url;
 
-use crate::model::account::{http_url, Account, Cause, FollowList, ListStatus, SkipKind};
 use crate::config::Crawl;
 use crate::error::{Error, Result};
+use crate::model::account::{http_url, Account, Cause, FollowList, ListStatus, SkipKind};
 
 /// Items read from one page at most (real servers send up to 80 REST accounts and about 100
 /// ActivityPub items); the rest are counted as [`SkipKind::PageOverflow`], never read.

@@ -8,8 +8,8 @@
 use serde::Deserialize;
 use url::Url;
 
-use crate::model::account::http_url;
 use crate::error::{Error, Result};
+use crate::model::account::http_url;
 use crate::model::handle::{Handle, InstanceHost};
 use crate::net::http::{Fetcher, Page, Request, ACCEPT_JRD, ACCEPT_XRD};
 

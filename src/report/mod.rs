@@ -19,23 +19,8 @@ pub mod svg;
 pub mod text;
 pub mod trend;
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
-
-use crate::attribution::{AttributionSource, HostAttribution};
-use crate::crawl::CrawlReport;
-
 pub use model::{Credits, Headline, Options, Report, SnapshotRef, SCHEMA_VERSION};
 pub use seeds::failure_sentence;
-
-/// A crawl with the attribution of every instance met.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub crawl: CrawlReport,
-    pub attribution: AttributionSource,
-    pub hosts: BTreeMap<String, HostAttribution>,
-}
 
 /// Output formats of reports (`crawl`, `demo`, `report`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -3,10 +3,11 @@
 
 use serde::Serialize;
 
-use super::{trend, Snapshot};
-use crate::attribution::AttributionSource;
+use super::trend;
 use crate::error::{Error, Result};
 use crate::metrics::{Level, LevelMetrics, Population, SnapshotMetrics, Weight};
+use crate::model::attribution::AttributionSource;
+use crate::model::snapshot::Snapshot;
 use crate::store::Store;
 
 /// Version of the JSON report schema; raised when a field changes meaning or goes away.

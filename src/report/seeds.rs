@@ -2,8 +2,9 @@
 //! lines on stderr), and the redaction of accounts that opted out of crawlers (DESIGN §6),
 //! applied to every row-level output.
 
-use super::{plural, Snapshot};
+use super::plural;
 use crate::model::account::ListStatus;
+use crate::model::snapshot::Snapshot;
 
 impl Snapshot {
     /// This snapshot with every listed account that opted out of crawlers (DESIGN §6) reduced
@@ -35,8 +36,12 @@ fn trailing_status(message: &str) -> Option<&str> {
 
 /// What went wrong with a failed seed, in one sentence that names it, as said on stderr
 /// and in the report: "no such account @x@y (the server answered 404)".
-pub fn failure_sentence(s: &crate::crawl::SeedReport) -> String {
-    let parsed = s.input.parse::<crate::model::handle::Handle>().ok().map(|h| h.to_string());
+pub fn failure_sentence(s: &crate::model::snapshot::SeedReport) -> String {
+    let parsed = s
+        .input
+        .parse::<crate::model::handle::Handle>()
+        .ok()
+        .map(|h| h.to_string());
     let who = s.handle.as_deref().or(parsed.as_deref()).unwrap_or(&s.input);
     let Some(e) = &s.error else {
         return format!("{who}: no failure");
@@ -53,7 +58,7 @@ pub fn failure_sentence(s: &crate::crawl::SeedReport) -> String {
 
 /// What became of a seed, in one sentence: its lists with their status, or why it failed, or
 /// which earlier seed it duplicates.
-pub fn seed_line(s: &crate::crawl::SeedReport) -> String {
+pub fn seed_line(s: &crate::model::snapshot::SeedReport) -> String {
     let who = s.handle.as_deref().unwrap_or(&s.input);
     if let Some(first) = &s.duplicate_of {
         return format!(

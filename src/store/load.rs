@@ -8,12 +8,12 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::{kinds, sql};
 use crate::model::account::{Account, Direction, FollowList, ListStatus};
-use crate::attribution::asn::DbInfo;
-use crate::attribution::{AddressAttribution, AttributionSource, HostAttribution};
-use crate::crawl::{CrawlReport, Failure, InstanceReport, SeedReport};
+use crate::model::attribution::DbInfo;
+use crate::model::attribution::{AddressAttribution, AttributionSource, HostAttribution};
 use crate::model::handle::InstanceHost;
-use crate::protocol::nodeinfo::NodeInfo;
-use crate::report::Snapshot;
+use crate::model::snapshot::NodeInfo;
+use crate::model::snapshot::Snapshot;
+use crate::model::snapshot::{CrawlReport, Failure, InstanceReport, SeedReport};
 
 /// A value read back that the store could not have written; the database was edited.
 fn corrupt(what: &str) -> rusqlite::Error {

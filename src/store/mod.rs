@@ -10,7 +10,7 @@
 //!   transaction. WAL mode lets readers ([`Store`]) read while it writes.
 //! - [`journal`]: every response of a running snapshot is recorded as it arrives, so a
 //!   killed crawl resumes by replaying them instead of fetching them again.
-//! - [`load`] reads a snapshot back into the [`Snapshot`](crate::report::Snapshot) the crawl
+//! - [`load`] reads a snapshot back into the [`Snapshot`](crate::model::snapshot::Snapshot) the crawl
 //!   produced: `crawl`, `report` and `demo` all print from the store.
 //! - [`lock`]: one crawl per database (an advisory lock that dies with its process);
 //!   [`prune`] deletes old snapshots; [`kinds`] names one failure kind per cause;
@@ -38,7 +38,7 @@ pub use writer::{Begin, Begun, Resume, Writer};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::report::Snapshot;
+use crate::model::snapshot::Snapshot;
 
 /// The database file name inside the data directory.
 pub const DEFAULT_FILE: &str = "whohosts.db";

@@ -15,9 +15,9 @@ use sha2::{Digest, Sha256};
 use super::kinds;
 use super::sql;
 use crate::model::account::{Account, FollowList, ListStatus};
-use crate::attribution::HostAttribution;
-use crate::crawl::{Failure, InstanceReport, SeedReport};
-use crate::report::Snapshot;
+use crate::model::attribution::HostAttribution;
+use crate::model::snapshot::Snapshot;
+use crate::model::snapshot::{Failure, InstanceReport, SeedReport};
 
 /// A `u64` as SQLite's signed integer (bit for bit; values past `i64::MAX` read back exactly).
 pub fn u64_sql(n: u64) -> i64 {
@@ -348,7 +348,7 @@ fn host_rows(keys: &mut Keys<'_>, id: i64, h: &HostAttribution) -> rusqlite::Res
 ///
 /// # Errors
 /// SQLite errors.
-pub fn asn_database(tx: &Transaction<'_>, d: &crate::attribution::asn::DbInfo) -> rusqlite::Result<i64> {
+pub fn asn_database(tx: &Transaction<'_>, d: &crate::model::attribution::DbInfo) -> rusqlite::Result<i64> {
     let values = params![
         d.sha256,
         d.file,

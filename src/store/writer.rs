@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{journal, prune, save, schema, sql, Status};
 use crate::error::{Error, Result};
-use crate::report::Snapshot;
+use crate::model::snapshot::Snapshot;
 
 /// Commands waiting for the writer at most; senders wait when it is behind.
 const CHANNEL: usize = 256;
@@ -116,7 +116,7 @@ impl Writer {
     /// # Errors
     /// SQLite errors.
     pub async fn set_status(&self, id: i64, status: Status) -> Result<bool> {
-        let now = crate::crawl::now_rfc3339();
+        let now = crate::model::time::now();
         self.ask(|r| Command::Status(id, status, now, r)).await?
     }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
-use whohosts::report::Snapshot;
+use whohosts::model::snapshot::Snapshot;
 use whohosts::store::Store;
 
 /// A database crawled by `demo` and a config whose data directory holds the export key.

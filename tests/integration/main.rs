@@ -15,6 +15,7 @@ mod formats;
 mod hostile;
 mod hostile_lists;
 mod html;
+mod layers;
 mod newuser;
 mod origins;
 mod polish;

@@ -10,8 +10,8 @@ use std::net::IpAddr;
 use ipnetwork::IpNetwork;
 
 use super::{cover, AsnHit};
-use crate::net::dns::Dns;
 use crate::error::{Error, Result};
+use crate::net::dns::Dns;
 
 /// Named in every attribution made this way.
 pub const SOURCE: &str = "Team Cymru IP-to-ASN (DNS, origin.asn.cymru.com)";

@@ -18,8 +18,9 @@ use std::path::Path;
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 
-use super::{store, AsInfo, AsnDb, DbInfo, Row};
+use super::{store, AsInfo, AsnDb, Row};
 use crate::error::{Error, Result};
+use crate::model::attribution::DbInfo;
 
 /// What is said of a database whose licence nobody stated: neither a sidecar written by
 /// `asn-db update` nor `attribution.asn_licence` in the config. File names are not evidence.

@@ -12,9 +12,10 @@ pub mod cymru;
 pub mod load;
 pub mod store;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::model::attribution::DbInfo;
 use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
 
@@ -40,26 +41,6 @@ pub struct AsnHit {
     pub cidr: IpNetwork,
     /// The covering /24 (IPv4) or /48 (IPv6).
     pub cover: IpNetwork,
-}
-
-/// Where a database came from, recorded with every attribution.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DbInfo {
-    pub file: String,
-    pub format: String,
-    pub sha256: String,
-    /// Build or download date (RFC 3339).
-    pub date: String,
-    pub ranges_v4: usize,
-    pub ranges_v6: usize,
-    /// Lines skipped under `--lenient`.
-    pub skipped_lines: u64,
-    /// The same, per file that had any.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub skipped_by_file: BTreeMap<String, u64>,
-    /// As stated by a sidecar from `asn-db update` or by `attribution.asn_licence`, else
-    /// [`load::LICENCE_NOT_STATED`].
-    pub licence: String,
 }
 
 /// One input row before flattening.

@@ -9,9 +9,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{concentration, Bucket, Level, LevelMetrics, Population, SnapshotMetrics, Weight, ACTIVE_DAYS};
+use crate::attribution::split_by;
 use crate::model::account::{Account, Cause, ListStatus};
-use crate::attribution::{split_by, AddressAttribution, HostAttribution};
-use crate::report::Snapshot;
+use crate::model::attribution::{AddressAttribution, HostAttribution};
+use crate::model::snapshot::Snapshot;
 
 /// Reasons weight is counted apart.
 pub const NO_SERVER: &str = "no server";
@@ -177,8 +178,11 @@ fn host_weights(snapshot: &Snapshot, g: &Graph, weight: Weight) -> HostWeights {
 }
 
 /// The NodeInfo of instance `host`, when it published one.
-fn nodeinfo<'a>(snapshot: &'a Snapshot, host: &str) -> Option<&'a crate::protocol::nodeinfo::NodeInfo> {
-    let report = snapshot.crawl.instances.get(&crate::model::handle::InstanceHost::new(host))?;
+fn nodeinfo<'a>(snapshot: &'a Snapshot, host: &str) -> Option<&'a crate::model::snapshot::NodeInfo> {
+    let report = snapshot
+        .crawl
+        .instances
+        .get(&crate::model::handle::InstanceHost::new(host))?;
     report.nodeinfo.as_ref()
 }
 

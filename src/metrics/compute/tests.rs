@@ -10,14 +10,14 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::*;
-use crate::model::account::{Account, Direction, FollowList, ListStatus};
-use crate::attribution::{AddressAttribution, AttributionSource, HostAttribution};
-use crate::config::AddressPolicy;
-use crate::crawl::{CrawlReport, Failure, InstanceReport, SeedReport};
-use crate::model::handle::InstanceHost;
 use crate::metrics::{Band, Level, Weight};
-use crate::protocol::nodeinfo::NodeInfo;
-use crate::report::Snapshot;
+use crate::model::account::{Account, Direction, FollowList, ListStatus};
+use crate::model::attribution::AddressPolicy;
+use crate::model::attribution::{AddressAttribution, AttributionSource, HostAttribution};
+use crate::model::handle::InstanceHost;
+use crate::model::snapshot::NodeInfo;
+use crate::model::snapshot::Snapshot;
+use crate::model::snapshot::{CrawlReport, Failure, InstanceReport, SeedReport};
 
 fn account(user: &str, host: &str, last: Option<&str>) -> Account {
     Account {
