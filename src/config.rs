@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 mod de;
+mod loopback;
 
 /// Contact URL put into the User-Agent unless configured.
 pub const DEFAULT_CONTACT_URL: &str = "https://github.com/whohosts/whohosts";
