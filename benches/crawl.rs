@@ -24,9 +24,9 @@ use whohosts::cli::Context;
 use whohosts::config::{Config, RateLimit, DEFAULT_HOST_CONCURRENCY};
 use whohosts::crawl::CrawlOptions;
 use whohosts::pipeline::snapshot;
-use whohosts::sim::server::Logged;
-use whohosts::sim::world::World;
-use whohosts::sim::{self, generate};
+use whohosts_sim::server::Logged;
+use whohosts_sim::world::World;
+use whohosts_sim::{self as sim, generate};
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -167,9 +167,10 @@ fn main() {
         let running = sim::start(world.layout()).await.expect("the simulator starts");
         let dir = std::env::temp_dir().join(format!("whohosts-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let mut config = running
-            .config_with_fixture(&dir.join("sim-asn.csv"))
-            .expect("fixture written");
+        let fixture = dir.join("sim-asn.csv");
+        running.write_asn_fixture(&fixture).expect("fixture written");
+        let mut config = Config::loopback(running.dns_addr, running.http_port, running.ca())
+            .with_asn_fixture(&fixture, sim::FIXTURE_LICENCE);
         if polite {
             // The shipped defaults, not the simulator's generous budget.
             config.rate_limit = RateLimit::default();

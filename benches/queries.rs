@@ -23,8 +23,8 @@ use whohosts::model::snapshot::Failure;
 use whohosts::model::snapshot::Snapshot;
 use whohosts::pipeline::{self, Job};
 use whohosts::query;
-use whohosts::sim::{self, generate};
 use whohosts::store::{Resume, Store};
+use whohosts_sim::{self as sim, generate};
 
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -47,7 +47,10 @@ async fn base_crawl(accounts: usize, dir: &std::path::Path) -> (Snapshot, whohos
         .expect("generated worlds have a demo account");
     demo.follows = pool;
     let running = sim::start(world.layout()).await.expect("the simulator starts");
-    let config = running.config_with_fixture(&dir.join("sim-asn.csv")).expect("fixture");
+    let fixture = dir.join("sim-asn.csv");
+    running.write_asn_fixture(&fixture).expect("fixture");
+    let config = whohosts::config::Config::loopback(running.dns_addr, running.http_port, running.ca())
+        .with_asn_fixture(&fixture, sim::FIXTURE_LICENCE);
     let ctx = Context::new(config.clone()).expect("context");
     let attributor = Arc::new(ctx.attributor(true).expect("attributor"));
     let seeds = ["@demo@flagship.example".to_string()];

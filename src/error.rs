@@ -129,9 +129,10 @@ pub enum Error {
     #[error("download from {url} is not a usable database ({reason}){}", if *kept { "; kept the previous database" } else { "" })]
     AsnUpdate { url: String, reason: String, kept: bool },
 
-    /// A simulated world file that does not describe a usable world.
-    #[error("world {0}")]
-    World(String),
+    /// Input that cannot be used as given, the whole message (such as a simulated world
+    /// file that does not describe a usable world).
+    #[error("{0}")]
+    Input(String),
 
     /// An earlier failure for the same host, remembered (e.g. its robots.txt was unreachable).
     #[error("{0}")]
@@ -247,7 +248,7 @@ impl Error {
             Error::Dns { message, .. } if dns_unanswered(message) => "dns-no-answer",
             Error::Dns { .. } => "dns",
             Error::AsnLine { .. } | Error::AsnDb { .. } | Error::AsnUpdate { .. } => "asn-db",
-            Error::World(_) => "world",
+            Error::Input(_) => "input",
             Error::Query { .. } => "query",
             Error::Sqlite { .. } | Error::NotOurDatabase { .. } | Error::NewerDatabase { .. } => "database",
             Error::Locked { .. } => "locked",

@@ -19,8 +19,10 @@
 //!   tests take.
 //! - [`export`]: stored snapshots as pseudonymised research files (CSV/Parquet + Data Package).
 //! - [`cli`]: the subcommands, one file each; `main.rs` only wires them up.
-//! - [`sim`]: the simulated fediverse (HTTP + DNS on loopback) used by tests, benchmarks and
-//!   `whohosts demo`.
+//!
+//! The simulated fediverse (HTTP + DNS on loopback) used by tests, benchmarks, `whohosts demo`
+//! and `whohosts sim` is a crate of its own, `whohosts-sim` (the `sim` feature, on by default);
+//! [`config::Config::loopback`] points the client at it.
 
 pub mod attribution;
 pub mod cli;
@@ -35,7 +37,6 @@ pub mod pipeline;
 pub mod protocol;
 pub mod query;
 pub mod report;
-pub mod sim;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -11,10 +11,10 @@ use crate::config::Config;
 use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result};
 use crate::pipeline::{self, Job};
-use crate::sim::timeline::Timeline;
-use crate::sim::{self, generate};
 use crate::store::lock::DbLock;
 use crate::store::{Resume, Store};
+use whohosts_sim::timeline::Timeline;
+use whohosts_sim::{self as sim, generate};
 
 /// Weeks of changes in the demo's generated world (snapshots: one more).
 pub const DEFAULT_WEEKS: u32 = 3;
@@ -52,11 +52,11 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
             .as_deref()
             .map_or("generated".into(), |p| p.display().to_string());
         let some = generate::suggested_seeds(&w, 5);
-        return Err(Error::World(if some.is_empty() {
-            format!("{name} has no account that follows anyone: nothing to crawl")
+        return Err(Error::Input(if some.is_empty() {
+            format!("world {name} has no account that follows anyone: nothing to crawl")
         } else {
             format!(
-                "{name} has no demo account: name handles to crawl, such as {}",
+                "world {name} has no demo account: name handles to crawl, such as {}",
                 some.join(" ")
             )
         }));
@@ -64,7 +64,7 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
     let (instances, accounts, weeks) = (w.instances.len(), w.accounts.len(), w.last_week());
     let running = sim::start_timeline(Timeline::new(w)?, None).await?;
     let dir = tempfile_dir()?;
-    let mut config = running.config_with_fixture(&dir.join("sim-asn.csv"))?;
+    let mut config = super::sim::client_config(&running, &dir.join("sim-asn.csv"))?;
     config.contact_url = user_config.contact_url;
     config.attribution.organisations = user_config.attribution.organisations;
     let db = db.map_or_else(|| dir.join("demo.db"), Path::to_path_buf);

@@ -6,6 +6,7 @@
 
 pub mod asn_db;
 pub mod crawl;
+#[cfg(feature = "sim")]
 pub mod demo;
 pub mod diff;
 pub mod export;
@@ -15,6 +16,7 @@ pub mod output;
 pub mod prune;
 pub mod query;
 pub mod report;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod snapshots;
 
@@ -69,6 +71,7 @@ pub enum Command {
     /// Crawl the follow lists of HANDLEs and report who hosts them
     Crawl(crawl::Args),
     /// Run the whole pipeline offline against a simulated fediverse
+    #[cfg(feature = "sim")]
     Demo(demo::Args),
     /// Show DNS, AS, range and organisation of hosts or addresses
     Lookup(lookup::Args),
@@ -76,6 +79,7 @@ pub enum Command {
     #[command(name = "asn-db", subcommand)]
     AsnDb(asn_db::Command),
     /// Serve a simulated fediverse on loopback until interrupted
+    #[cfg(feature = "sim")]
     Sim(sim::Args),
     /// List the stored snapshots
     Snapshots(snapshots::Args),
@@ -103,12 +107,15 @@ pub enum Format {
 pub use crate::report::Format as ReportFormat;
 
 /// Smallest generated world (the generator needs a large instance and a tail).
+#[cfg(feature = "sim")]
 pub const MIN_WORLD_SIZE: usize = 3;
 
 /// The most weeks of changes `--weeks` generates.
+#[cfg(feature = "sim")]
 pub const MAX_WEEKS: u32 = 520;
 
 /// Which simulated world to serve (`demo`, `sim`).
+#[cfg(feature = "sim")]
 #[derive(Debug, Clone, clap::Args)]
 pub struct WorldArgs {
     /// Seed of the generated world
@@ -126,15 +133,16 @@ pub struct WorldArgs {
     pub weeks: Option<u32>,
 }
 
+#[cfg(feature = "sim")]
 impl WorldArgs {
     /// The world file's world, or a generated one.
     ///
     /// # Errors
-    /// [`Error::Io`] or [`Error::World`] naming the file; [`Error::Flag`] for a `--size`
+    /// [`Error::File`] or [`Error::Input`] naming the file; [`Error::Flag`] for a `--size`
     /// under [`MIN_WORLD_SIZE`].
-    pub fn world(&self) -> Result<crate::sim::world::World> {
+    pub fn world(&self) -> Result<whohosts_sim::world::World> {
         match &self.world {
-            Some(p) => crate::sim::world::World::load(p),
+            Some(p) => Ok(whohosts_sim::world::World::load(p)?),
             None if self.size < MIN_WORLD_SIZE => Err(Error::Flag {
                 flag: "--size",
                 value: self.size.to_string(),
@@ -149,10 +157,28 @@ impl WorldArgs {
                         message: format!("at most {MAX_WEEKS} weeks (ten years) are generated"),
                     });
                 }
-                let mut w = crate::sim::generate::generate(self.seed, self.size);
-                crate::sim::generate::add_weeks(&mut w, self.seed, weeks);
+                let mut w = whohosts_sim::generate::generate(self.seed, self.size);
+                whohosts_sim::generate::add_weeks(&mut w, self.seed, weeks);
                 Ok(w)
             }
+        }
+    }
+}
+
+/// The simulator's errors as the CLI reports them, with the same words: a world that cannot
+/// be used or served is [`Error::Input`], a file keeps its own variant.
+#[cfg(feature = "sim")]
+impl From<whohosts_sim::Error> for Error {
+    fn from(e: whohosts_sim::Error) -> Self {
+        match e {
+            whohosts_sim::Error::File { what, path, source } => Error::File {
+                what,
+                path,
+                note: "",
+                source,
+            },
+            whohosts_sim::Error::Io { path, source } => Error::Io { path, source },
+            e => Error::Input(e.to_string()),
         }
     }
 }
@@ -365,6 +391,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
     let db = cli.db.as_deref();
     match cli.command {
         Command::Crawl(args) => crawl::run(config, args, db, cli.quiet).await,
+        #[cfg(feature = "sim")]
         Command::Demo(args) => demo::run(config, args, db, cli.quiet).await,
         Command::Snapshots(args) => snapshots::run(&config, args, db),
         Command::Report(args) => report::run(&config, args, db),
@@ -374,6 +401,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Export(args) => export::run(&config, args, db, cli.quiet),
         Command::Lookup(args) => lookup::run(config, args, cli.quiet).await,
         Command::AsnDb(cmd) => asn_db::run(config, cmd).await,
+        #[cfg(feature = "sim")]
         Command::Sim(args) => sim::run(args).await,
     }
 }

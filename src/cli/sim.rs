@@ -7,15 +7,26 @@ use tokio::io::AsyncBufReadExt;
 use std::path::Path;
 
 use super::print;
-use crate::config::Paths;
+use crate::config::{Config, Paths};
 use crate::error::{Error, Result};
-use crate::sim::{self, generate, timeline::Timeline};
+use whohosts_sim::{self as sim, generate, timeline::Timeline};
+
+/// The client settings that point whohosts at `running`, with attribution from its ASN
+/// fixture, written to `fixture` (ip-location-db CSV).
+///
+/// # Errors
+/// [`Error::Io`] when the fixture cannot be written.
+pub fn client_config(running: &sim::Running, fixture: &Path) -> Result<Config> {
+    running.write_asn_fixture(fixture)?;
+    Ok(Config::loopback(running.dns_addr, running.http_port, running.ca())
+        .with_asn_fixture(fixture, sim::FIXTURE_LICENCE))
+}
 
 /// Write the config for `running` to `path` and its ASN fixture beside it (`NAME.asn.csv`),
 /// named relative to the config, so the pair works from any directory.
 fn write_config(running: &sim::Running, path: &Path) -> Result<()> {
     let fixture = path.with_extension("asn.csv");
-    let mut config = running.config_with_fixture(&fixture)?;
+    let mut config = client_config(running, &fixture)?;
     if let Some(name) = fixture.file_name() {
         config.attribution.asn_database = Paths::One(name.to_string_lossy().into_owned());
     }

@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 pub use crate::model::attribution::AddressPolicy;
 
 mod de;
+mod loopback;
 
 /// Contact URL put into the User-Agent unless configured.
 pub const DEFAULT_CONTACT_URL: &str = "https://github.com/whohosts/whohosts";

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use whohosts::attribution::asn::load::load;
-use whohosts::sim::world::Software;
+use whohosts_sim::world::Software;
 
 use crate::common::*;
 

@@ -2,7 +2,7 @@
 //! address policy, `lookup`, the Team Cymru fallback and `asn-db update|info`.
 
 use serde_json::Value;
-use whohosts::sim::world::Software;
+use whohosts_sim::world::Software;
 
 use crate::common::*;
 

@@ -141,7 +141,7 @@ fn worlds_can_be_json() {
         "/tests/fixtures/worlds/variants.toml"
     ))
     .unwrap();
-    let w = whohosts::sim::world::World::from_toml(&text).unwrap();
+    let w = whohosts_sim::world::World::from_toml(&text).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.json");
     std::fs::write(&path, serde_json::to_string(&w).unwrap()).unwrap();
@@ -174,7 +174,7 @@ fn worlds_can_be_json() {
 #[test]
 fn json_output_file_and_broken_pipe() {
     let env = Env::start(world(
-        vec![inst("a.example", whohosts::sim::world::Software::Mastodon, "hetzner")],
+        vec![inst("a.example", whohosts_sim::world::Software::Mastodon, "hetzner")],
         vec![acct("u@a.example", &[])],
     ));
     let file = env.dir.path().join("out.json");

@@ -7,9 +7,9 @@ use std::process::Output;
 use assert_cmd::Command;
 use serde_json::Value;
 use whohosts::config::Config;
-use whohosts::sim::server::Logged;
-use whohosts::sim::world::{AccountSpec, Instance, Software, World};
-use whohosts::sim::Background;
+use whohosts_sim::server::Logged;
+use whohosts_sim::world::{AccountSpec, Instance, Software, World};
+use whohosts_sim::Background;
 
 /// A running world plus a temp dir holding its config and ASN fixture.
 pub struct Env {
@@ -25,7 +25,7 @@ pub fn inst(domain: &str, software: Software, provider: &str) -> Instance {
 /// A Mastodon instance whose REST API answers 404, so lists are read through ActivityPub.
 pub fn ap_only(domain: &str, provider: &str) -> Instance {
     let mut i = Instance::new(domain, Software::Mastodon, provider);
-    i.api = Some(whohosts::sim::world::Api::None);
+    i.api = Some(whohosts_sim::world::Api::None);
     i
 }
 
@@ -48,11 +48,18 @@ pub fn handles_of(accounts: &[AccountSpec]) -> Vec<String> {
 
 pub fn world(instances: Vec<Instance>, accounts: Vec<AccountSpec>) -> World {
     World {
-        providers: whohosts::sim::world::default_providers(),
+        providers: whohosts_sim::world::default_providers(),
         instances,
         accounts,
         weeks: vec![],
     }
+}
+
+/// The client settings that point whohosts at `sim`, with attribution from its ASN fixture,
+/// written to `fixture`.
+pub fn config_with_fixture(sim: &Background, fixture: &std::path::Path) -> Config {
+    sim.write_asn_fixture(fixture).expect("fixture written");
+    Config::loopback(sim.dns_addr, sim.http_port, sim.ca()).with_asn_fixture(fixture, whohosts_sim::FIXTURE_LICENCE)
 }
 
 impl Env {
@@ -64,7 +71,7 @@ impl Env {
     /// Serve `world` over TLS with the test certificates in tests/fixtures/tls.
     pub fn start_tls(world: World) -> Env {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
-        let tls = whohosts::sim::Tls {
+        let tls = whohosts_sim::Tls {
             cert: dir.join("server.pem"),
             key: dir.join("server.key"),
             ca: dir.join("ca.pem"),
@@ -74,17 +81,17 @@ impl Env {
 
     /// Serve week 0 of a world with a timeline; `env.sim.set_week(n)` moves on.
     pub fn start_timeline(world: World) -> Env {
-        let timeline = whohosts::sim::timeline::Timeline::new(world).expect("a valid timeline");
+        let timeline = whohosts_sim::timeline::Timeline::new(world).expect("a valid timeline");
         Env::serve(Background::start_timeline(timeline, None).expect("simulator starts"))
     }
 
-    fn start_with(world: World, tls: Option<whohosts::sim::Tls>) -> Env {
+    fn start_with(world: World, tls: Option<whohosts_sim::Tls>) -> Env {
         Env::serve(Background::start_with(world.layout(), tls).expect("simulator starts"))
     }
 
     fn serve(sim: Background) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = sim.config_with_fixture(&dir.path().join("sim-asn.csv")).unwrap();
+        let mut config = config_with_fixture(&sim, &dir.path().join("sim-asn.csv"));
         config.data_dir = dir.path().join("data").to_string_lossy().into_owned();
         config.network.request_timeout_secs = 3.0;
         let env = Env { sim, dir, config };

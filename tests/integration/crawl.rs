@@ -1,7 +1,7 @@
 //! Follow lists: exact account sets for every instance kind and paging variant.
 
 use serde_json::Value;
-use whohosts::sim::world::{Api, Software};
+use whohosts_sim::world::{Api, Software};
 
 use crate::common::*;
 
@@ -46,7 +46,7 @@ fn rest_api_pages_along_the_link_header() {
 }
 
 /// A seed whose list is read through ActivityPub, following `n` accounts on `target`.
-fn ap_world(seed_inst: whohosts::sim::world::Instance, n: usize) -> (whohosts::sim::world::World, Vec<String>) {
+fn ap_world(seed_inst: whohosts_sim::world::Instance, n: usize) -> (whohosts_sim::world::World, Vec<String>) {
     let mut accounts = crowd("far.example", n);
     let follows = handles_of(&accounts);
     accounts.push(acct(&format!("seed@{}", seed_inst.domain), &follows));
@@ -57,7 +57,7 @@ fn ap_world(seed_inst: whohosts::sim::world::Instance, n: usize) -> (whohosts::s
     (w, follows)
 }
 
-fn crawl_ap(seed_inst: whohosts::sim::world::Instance, n: usize) -> (Value, Env, Vec<String>) {
+fn crawl_ap(seed_inst: whohosts_sim::world::Instance, n: usize) -> (Value, Env, Vec<String>) {
     let domain = seed_inst.domain.clone();
     let (w, follows) = ap_world(seed_inst, n);
     let env = Env::start(w);

@@ -1,10 +1,10 @@
 //! Bad input and lying or stalling servers: one clear line each, the rest of the crawl goes on.
 
-use whohosts::sim::world::{Fault, Software};
+use whohosts_sim::world::{Fault, Software};
 
 use crate::common::*;
 
-fn faulty(domain: &str, fault: Fault) -> whohosts::sim::world::Instance {
+fn faulty(domain: &str, fault: Fault) -> whohosts_sim::world::Instance {
     let mut i = inst(domain, Software::Mastodon, "ovh");
     i.fault = fault;
     i
@@ -87,7 +87,7 @@ fn paging_loops_stop_with_what_was_read() {
     rest.fault = Fault::LoopNext;
     let mut ap = inst("aploop.example", Software::Mastodon, "hetzner");
     ap.fault = Fault::LoopNext;
-    ap.api = Some(whohosts::sim::world::Api::None);
+    ap.api = Some(whohosts_sim::world::Api::None);
     let mut accounts = crowd("far.example", 100);
     let follows = handles_of(&accounts);
     accounts.push(acct("a@loop.example", &follows));
@@ -182,7 +182,7 @@ fn redirects_are_capped_at_five() {
 
 #[test]
 fn dns_failures_are_recorded_per_host() {
-    use whohosts::sim::world::DnsFault;
+    use whohosts_sim::world::DnsFault;
     let mut sf = inst("servfail.example", Software::Mastodon, "ovh");
     sf.dns_fault = DnsFault::Servfail;
     let mut slow = inst("silent.example", Software::Mastodon, "ovh");

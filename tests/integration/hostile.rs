@@ -9,7 +9,7 @@ use std::time::Duration;
 use whohosts::config::Config;
 use whohosts::net::dns::{AddressGate, Dns};
 use whohosts::net::http::{Bearer, Fetcher, Request, ACCEPT_JSON};
-use whohosts::sim::world::{Api, Fault, Software};
+use whohosts_sim::world::{Api, Fault, Software};
 
 use crate::common::*;
 

@@ -3,7 +3,7 @@
 //! its good items.
 
 use serde_json::Value;
-use whohosts::sim::world::{Fault, Instance, Software};
+use whohosts_sim::world::{Fault, Instance, Software};
 
 use crate::common::*;
 
@@ -28,7 +28,7 @@ fn world_following(instances: Vec<Instance>, n: usize) -> (Env, Vec<String>) {
 fn world_following_with(
     instances: Vec<Instance>,
     n: usize,
-    edit: impl Fn(&mut whohosts::sim::world::AccountSpec),
+    edit: impl Fn(&mut whohosts_sim::world::AccountSpec),
 ) -> (Env, Vec<String>) {
     let mut accounts = crowd("far.example", n);
     let follows = handles_of(&accounts);

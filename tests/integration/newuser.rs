@@ -7,7 +7,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use serde_json::Value;
-use whohosts::sim::world::Software;
+use whohosts_sim::world::Software;
 
 use crate::common::*;
 

@@ -3,7 +3,7 @@
 //! of an account on another server (one that may have opted out).
 
 use serde_json::Value;
-use whohosts::sim::world::{Fault, Instance, Software};
+use whohosts_sim::world::{Fault, Instance, Software};
 
 use crate::common::*;
 
@@ -149,7 +149,7 @@ fn an_actor_claiming_another_origin_is_counted_where_it_was_fetched() {
 #[test]
 fn embedded_actors_of_another_origin_are_read_from_their_own_server() {
     let mut pe = inst("pe.example", Software::Pleroma, "ovh");
-    pe.api = Some(whohosts::sim::world::Api::Closed);
+    pe.api = Some(whohosts_sim::world::Api::Closed);
     pe.embed_items = true;
     pe.fault = Fault::ForgedEmbeds;
     let mut accounts = crowd("far.example", 3);

@@ -4,7 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 
 use crate::common::*;
-use whohosts::sim::world::Software;
+use whohosts_sim::world::Software;
 
 fn one_account() -> Env {
     Env::start(world(

@@ -1,12 +1,12 @@
 //! Politeness: rate limits, 429 storms, robots.txt, User-Agent, authorized fetch.
 
-use whohosts::sim::world::{Fault, RateLimitSpec, Software};
+use whohosts_sim::world::{Fault, RateLimitSpec, Software};
 
 use crate::common::*;
 
 /// A seed on an ActivityPub-only server following `n` accounts on `far`, so every account
 /// costs one actor fetch on `far`.
-fn actor_heavy(far: whohosts::sim::world::Instance, n: usize) -> (Env, Vec<String>) {
+fn actor_heavy(far: whohosts_sim::world::Instance, n: usize) -> (Env, Vec<String>) {
     let far_domain = far.domain.clone();
     let mut accounts = crowd(&far_domain, n);
     let follows = handles_of(&accounts);
@@ -359,21 +359,21 @@ fn robots_crawl_delay_spaces_requests() {
 }
 
 /// far.example announcing a pause of `secs` in `style` on every `every`-th request.
-fn far_announcing(style: whohosts::sim::world::AnnounceStyle, every: u32, secs: u32) -> whohosts::sim::world::Instance {
+fn far_announcing(style: whohosts_sim::world::AnnounceStyle, every: u32, secs: u32) -> whohosts_sim::world::Instance {
     let mut far = inst("far.example", Software::Mastodon, "ovh");
-    far.announce = Some(whohosts::sim::world::Announce { style, every, secs });
+    far.announce = Some(whohosts_sim::world::Announce { style, every, secs });
     far
 }
 
 /// A far host announcing a 1 s pause on every third request, crawled one request at a time.
-fn announcing(style: whohosts::sim::world::AnnounceStyle) -> (Env, Vec<String>) {
+fn announcing(style: whohosts_sim::world::AnnounceStyle) -> (Env, Vec<String>) {
     let (env, follows) = actor_heavy(far_announcing(style, 3, 1), 8);
     one_at_a_time(&env, "far.example");
     (env, follows)
 }
 
 /// The crawl waits out every announced pause and still lists everyone.
-fn pauses_are_waited_out(style: whohosts::sim::world::AnnounceStyle, refused: bool) {
+fn pauses_are_waited_out(style: whohosts_sim::world::AnnounceStyle, refused: bool) {
     let (env, follows) = announcing(style);
     let (snap, code) = env.crawl(&["seed@home.example"]);
     assert_eq!(code, 0);
@@ -393,27 +393,27 @@ fn pauses_are_waited_out(style: whohosts::sim::world::AnnounceStyle, refused: bo
 
 #[test]
 fn retry_after_in_seconds_is_waited_out() {
-    pauses_are_waited_out(whohosts::sim::world::AnnounceStyle::RetryAfterSeconds, true);
+    pauses_are_waited_out(whohosts_sim::world::AnnounceStyle::RetryAfterSeconds, true);
 }
 
 #[test]
 fn retry_after_as_an_http_date_is_waited_out() {
-    pauses_are_waited_out(whohosts::sim::world::AnnounceStyle::RetryAfterDate, true);
+    pauses_are_waited_out(whohosts_sim::world::AnnounceStyle::RetryAfterDate, true);
 }
 
 #[test]
 fn ratelimit_headers_on_a_429_are_waited_out() {
-    pauses_are_waited_out(whohosts::sim::world::AnnounceStyle::RatelimitOn429, true);
+    pauses_are_waited_out(whohosts_sim::world::AnnounceStyle::RatelimitOn429, true);
 }
 
 #[test]
 fn ratelimit_remaining_zero_on_a_200_is_waited_out() {
-    pauses_are_waited_out(whohosts::sim::world::AnnounceStyle::RatelimitExhausted, false);
+    pauses_are_waited_out(whohosts_sim::world::AnnounceStyle::RatelimitExhausted, false);
 }
 
 #[test]
 fn retry_after_on_a_success_is_not_waited() {
-    let far = far_announcing(whohosts::sim::world::AnnounceStyle::RetryAfterOn200, 1, 30);
+    let far = far_announcing(whohosts_sim::world::AnnounceStyle::RetryAfterOn200, 1, 30);
     let (env, follows) = actor_heavy(far, 3);
     let started = std::time::Instant::now();
     let (snap, code) = env.crawl(&["seed@home.example"]);
@@ -428,7 +428,7 @@ fn retry_after_on_a_success_is_not_waited() {
 
 #[test]
 fn a_host_that_keeps_pausing_the_crawl_is_given_up_past_its_budget() {
-    let far = far_announcing(whohosts::sim::world::AnnounceStyle::RatelimitExhausted, 1, 1);
+    let far = far_announcing(whohosts_sim::world::AnnounceStyle::RatelimitExhausted, 1, 1);
     let (mut env, follows) = actor_heavy(far, 8);
     env.config.network.max_host_wait_secs = 2.0;
     one_at_a_time(&env, "far.example");

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use whohosts::crawl::CrawlOptions;
 use whohosts::pipeline::{self, Job};
 use whohosts::query::{self, Format};
-use whohosts::sim::world::World;
 use whohosts::store::{Resume, Store};
+use whohosts_sim::world::World;
 
 use crate::common::Env;
 

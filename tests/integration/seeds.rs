@@ -1,7 +1,7 @@
 //! The seed flow: one seed written several ways is crawled once; an actor listed by several
 //! seeds or directions is fetched once.
 
-use whohosts::sim::world::Software;
+use whohosts_sim::world::Software;
 
 use crate::common::*;
 

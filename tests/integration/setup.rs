@@ -2,7 +2,7 @@
 //! config errors, and metadata that must stay true (the example world, `rust-version`).
 
 use serde_json::Value;
-use whohosts::sim::world::Software;
+use whohosts_sim::world::Software;
 
 use crate::cli::whohosts;
 use crate::newuser::{stderr, stdout};
@@ -89,7 +89,7 @@ fn demo_lists_handles_of_a_world_without_demo_accounts_and_checks_sizes() {
 /// account appears in it at least once (so a new knob must be added there too).
 #[test]
 fn the_example_world_shows_every_knob() {
-    use whohosts::sim::world::{AccountSpec, Instance, World};
+    use whohosts_sim::world::{AccountSpec, Instance, World};
     let text = std::fs::read_to_string(VARIANTS).unwrap();
     World::from_toml(&text).unwrap();
     let file: toml::Table = text.parse().unwrap();

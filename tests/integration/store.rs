@@ -8,13 +8,13 @@ use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use whohosts::crawl::CrawlOptions;
 use whohosts::pipeline::{self, Job};
-use whohosts::sim::generate;
 use whohosts::store::{Resume, Store};
+use whohosts_sim::generate;
 
 use crate::common::*;
 
 /// A generated world of `size` instances and its demo seeds.
-pub fn generated(seed: u64, size: usize) -> (whohosts::sim::world::World, Vec<String>) {
+pub fn generated(seed: u64, size: usize) -> (whohosts_sim::world::World, Vec<String>) {
     let w = generate::generate(seed, size);
     let seeds = generate::demo_seeds(&w);
     (w, seeds)
@@ -137,7 +137,7 @@ fn refused(env: &Env, db: &Path) -> (i32, String) {
 #[test]
 fn foreign_files_are_refused_and_left_untouched() {
     let env = Env::start(world(
-        vec![inst("a.example", whohosts::sim::world::Software::Mastodon, "hetzner")],
+        vec![inst("a.example", whohosts_sim::world::Software::Mastodon, "hetzner")],
         vec![],
     ));
     let noise = db_in(&env, "noise.db");
@@ -177,7 +177,7 @@ fn foreign_files_are_refused_and_left_untouched() {
 #[test]
 fn a_database_of_a_newer_whohosts_is_refused() {
     let env = Env::start(world(
-        vec![inst("a.example", whohosts::sim::world::Software::Mastodon, "hetzner")],
+        vec![inst("a.example", whohosts_sim::world::Software::Mastodon, "hetzner")],
         vec![],
     ));
     let db = db_in(&env, "new.db");

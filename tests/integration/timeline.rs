@@ -2,7 +2,7 @@
 //! and see exactly what changed.
 
 use serde_json::Value;
-use whohosts::sim::world::World;
+use whohosts_sim::world::World;
 
 use crate::common::{listed, seed, Env};
 

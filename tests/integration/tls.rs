@@ -1,11 +1,11 @@
 //! The production path: https only, certificates verified. The simulator serves TLS with a
 //! throw-away CA (tests/fixtures/tls) that the client trusts through config.
 
-use whohosts::sim::world::Software;
+use whohosts_sim::world::Software;
 
 use crate::common::*;
 
-fn tls_world() -> whohosts::sim::world::World {
+fn tls_world() -> whohosts_sim::world::World {
     let mut accounts = crowd("far.example", 6);
     let follows = handles_of(&accounts);
     accounts.push(acct("me@home.example", &follows));

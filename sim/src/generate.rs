@@ -412,7 +412,7 @@ mod tests {
         assert_eq!(w, weeks(3));
         assert_ne!(w.weeks, weeks(4).weeks);
         assert_eq!(w.weeks.iter().map(|x| x.week).collect::<Vec<_>>(), [1, 2, 3, 4]);
-        let t = crate::sim::timeline::Timeline::new(w.clone()).expect("generated changes are valid");
+        let t = crate::timeline::Timeline::new(w.clone()).expect("generated changes are valid");
         assert_eq!(t.last_week(), 4);
         assert!(w
             .weeks

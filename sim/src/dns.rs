@@ -242,7 +242,7 @@ pub async fn bind() -> std::io::Result<(UdpSocket, SocketAddr)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::world::{Instance, Software, World};
+    use crate::world::{Instance, Software, World};
 
     #[test]
     fn ipv6_only_dual_stack_and_multi_homed_instances() {
@@ -254,7 +254,7 @@ mod tests {
         multi.ipv6 = true;
         multi.ipv6_provider = Some("digitalocean".into());
         let world = World {
-            providers: crate::sim::world::default_providers(),
+            providers: crate::world::default_providers(),
             instances: vec![v6, multi, Instance::new("ovh.example", Software::Mastodon, "ovh")],
             accounts: vec![],
             weeks: vec![],

@@ -1,6 +1,11 @@
 //! The simulated fediverse: many virtual instances on loopback, their own DNS server, and an
-//! ASN fixture for their address ranges. It drives the integration tests, the benchmarks and
+//! ASN fixture for their address ranges. It drives whohosts' integration tests, benchmarks and
 //! `whohosts demo`; nothing in it ever reaches beyond 127.0.0.0/8.
+//!
+//! It knows nothing of whohosts: it says where it listens ([`Running::dns_addr`],
+//! [`Running::http_port`], [`Running::ca`]) and writes its ASN fixture where it is asked
+//! ([`Running::write_asn_fixture`], licence [`FIXTURE_LICENCE`]); the client builds its own
+//! settings from those.
 //!
 //! # Architecture
 //! [`world`] describes a world and lays out addresses, [`generate`] makes one from a seed;
@@ -9,9 +14,10 @@
 //! over UDP on 127.0.0.1; [`server`] serves every instance over HTTP on its own 127.x.y.z
 //! (one port for all), answering per software in [`routes`]. [`start`] runs it on the current
 //! tokio runtime; [`Background`] runs it on a thread of its own for blocking callers (tests
-//! that drive the real binary).
+//! that drive the real binary). Failures are [`Error`]s.
 
 pub mod dns;
+pub mod error;
 pub mod generate;
 pub mod routes;
 pub mod server;
@@ -24,8 +30,7 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use crate::config::{Config, PrivateAddresses};
-use crate::error::{Error, Result};
+pub use error::{Error, Result};
 use server::Sim;
 use timeline::{Stage, Timeline};
 use world::Layout;
@@ -36,7 +41,9 @@ pub struct Running {
     pub sim: Arc<Sim>,
     /// The week being served, and the means to change it.
     pub stage: Arc<Stage>,
+    /// Where its DNS server answers (UDP on 127.0.0.1): the client's only nameserver.
     pub dns_addr: SocketAddr,
+    /// The one port every instance serves on (http, or https with [`Running::ca`]).
     pub http_port: u16,
     tasks: JoinSet<()>,
     tls: Option<Tls>,
@@ -131,59 +138,35 @@ impl Running {
         self.stage.set_week(n)
     }
 
-    /// The client settings that point whohosts at this simulator: its DNS server, its port,
-    /// plain http allowed (or, over TLS, its CA trusted), loopback allowed (127.0.0.0/8 and ::1, nothing else
-    /// private), a short timeout.
-    pub fn client_config(&self) -> Config {
-        let mut c = Config::default();
-        match &self.tls {
-            // Over TLS the client stays https-only and trusts the world's CA.
-            Some(tls) => c.network.extra_root_certificates = vec![tls.ca.to_string_lossy().into_owned()],
-            None => c.network.allow_http = true,
-        }
-        c.network.port = self.http_port;
-        c.network.allow_private_addresses = PrivateAddresses::Networks(vec![
-            "127.0.0.0/8".parse().expect("a valid network"),
-            "::1/128".parse().expect("a valid network"),
-        ]);
-        c.network.request_timeout_secs = 5.0;
-        c.network.retry_base_secs = 0.05;
-        // The simulator is ours: a generous budget (its own rate limits still apply).
-        c.rate_limit.requests = 10_000;
-        c.rate_limit.period_secs = 1.0;
-        c.rate_limit.paged_requests = 10_000;
-        c.rate_limit.paged_period_secs = 1.0;
-        c.rate_limit.burst = 100;
-        c.network.host_concurrency = 4;
-        c.dns.nameservers = vec![self.dns_addr.to_string()];
-        c.dns.timeout_secs = 2.0;
-        c
+    /// The CA that signed the server certificate, when serving over TLS: the client trusts
+    /// it (and stays https-only); without TLS the simulator speaks plain http.
+    pub fn ca(&self) -> Option<&Path> {
+        self.tls.as_ref().map(|t| t.ca.as_path())
     }
 
-    /// [`Running::client_config`] with attribution from this world's ASN fixture, written to
-    /// `fixture` (ip-location-db CSV).
+    /// Write this world's ASN fixture (ip-location-db CSV, licence [`FIXTURE_LICENCE`]) to
+    /// `path`.
     ///
     /// # Errors
     /// [`Error::Io`].
-    pub fn config_with_fixture(&self, fixture: &Path) -> Result<Config> {
-        with_fixture(&self.sim, self.client_config(), fixture)
+    pub fn write_asn_fixture(&self, path: &Path) -> Result<()> {
+        write_fixture(&self.sim, path)
     }
 }
 
 /// The licence the simulator's ASN fixture states: its ranges are made up on 127.0.0.0/8.
 pub const FIXTURE_LICENCE: &str = "the simulator's own table of made-up ranges";
 
-/// Write `sim`'s ASN fixture to `fixture` and point `config`'s attribution at it.
-fn with_fixture(sim: &Sim, mut config: Config, fixture: &Path) -> Result<Config> {
-    std::fs::write(fixture, sim.layout.asn_csv()).map_err(|e| Error::io(fixture, e))?;
-    config.attribution.asn_database = fixture.into();
-    config.attribution.asn_licence = Some(FIXTURE_LICENCE.into());
-    Ok(config)
+/// Write `sim`'s ASN fixture to `path`.
+fn write_fixture(sim: &Sim, path: &Path) -> Result<()> {
+    std::fs::write(path, sim.layout.asn_csv()).map_err(|e| Error::io(path, e))
 }
 
 /// A simulator on a thread of its own, for callers that block (tests driving the binary).
 pub struct Background {
+    /// See [`Running::dns_addr`].
     pub dns_addr: SocketAddr,
+    /// See [`Running::http_port`].
     pub http_port: u16,
     /// The world of the week it started with; its request log covers every week.
     pub sim: Arc<Sim>,
@@ -191,7 +174,7 @@ pub struct Background {
     pub stage: Arc<Stage>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
-    config: Config,
+    ca: Option<PathBuf>,
 }
 
 impl Background {
@@ -231,7 +214,7 @@ impl Background {
                             running.dns_addr,
                             running.http_port,
                             running.stage.clone(),
-                            running.client_config(),
+                            running.ca().map(Path::to_path_buf),
                         );
                         let _ = ready_tx.send(Ok(info));
                         let _ = stop_rx.await;
@@ -243,7 +226,7 @@ impl Background {
                 }
             });
         });
-        let (dns_addr, http_port, stage, config) = ready_rx
+        let (dns_addr, http_port, stage, ca) = ready_rx
             .recv()
             .map_err(|_| Error::World("simulator thread ended before starting".into()))??;
         Ok(Background {
@@ -253,7 +236,7 @@ impl Background {
             stage,
             stop: Some(stop_tx),
             thread: Some(thread),
-            config,
+            ca,
         })
     }
 
@@ -265,17 +248,17 @@ impl Background {
         self.stage.set_week(n)
     }
 
-    /// See [`Running::client_config`].
-    pub fn client_config(&self) -> Config {
-        self.config.clone()
+    /// See [`Running::ca`].
+    pub fn ca(&self) -> Option<&Path> {
+        self.ca.as_deref()
     }
 
-    /// See [`Running::config_with_fixture`].
+    /// See [`Running::write_asn_fixture`].
     ///
     /// # Errors
     /// [`Error::Io`].
-    pub fn config_with_fixture(&self, fixture: &Path) -> Result<Config> {
-        with_fixture(&self.sim, self.client_config(), fixture)
+    pub fn write_asn_fixture(&self, path: &Path) -> Result<()> {
+        write_fixture(&self.sim, path)
     }
 }
 

@@ -371,9 +371,13 @@ impl Stage {
 mod tests {
     use super::*;
 
+    /// The world files live with whohosts' tests, one level up.
+    fn fixture_path() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/worlds/timeline.toml")
+    }
+
     fn fixture() -> World {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worlds/timeline.toml");
-        World::load(&path).expect("the timeline fixture loads")
+        World::load(&fixture_path()).expect("the timeline fixture loads")
     }
 
     fn account<'a>(w: &'a World, handle: &str) -> &'a AccountSpec {
@@ -399,10 +403,7 @@ mod tests {
 
     #[test]
     fn bad_changes_name_the_week_and_what_is_missing() {
-        let text = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worlds/timeline.toml"),
-        )
-        .unwrap();
+        let text = std::fs::read_to_string(fixture_path()).unwrap();
         let err = |from: &str, to: &str| World::from_toml(&text.replacen(from, to, 1)).unwrap_err().to_string();
         assert_eq!(
             err("account = \"bob@a.example\"", "account = \"nobody@a.example\""),
