@@ -20,10 +20,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use whohosts::cli::Context;
 use whohosts::config::{Config, RateLimit, DEFAULT_HOST_CONCURRENCY};
 use whohosts::crawl::CrawlOptions;
 use whohosts::pipeline::snapshot;
+use whohosts::pipeline::Context;
 use whohosts_sim::server::Logged;
 use whohosts_sim::world::World;
 use whohosts_sim::{self as sim, generate};

@@ -14,13 +14,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use whohosts::cli::Context;
 use whohosts::crawl::CrawlOptions;
 use whohosts::model::account::Account;
 use whohosts::model::attribution::HostAttribution;
 use whohosts::model::handle::InstanceHost;
 use whohosts::model::snapshot::Failure;
 use whohosts::model::snapshot::Snapshot;
+use whohosts::pipeline::Context;
 use whohosts::pipeline::{self, Job};
 use whohosts::query;
 use whohosts::store::{Resume, Store};

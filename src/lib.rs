@@ -5,24 +5,32 @@
 //! system, IP range, organisation, CDN).
 //!
 //! # Architecture
-//! - [`handle`], [`config`], [`error`]: the edges: validated input, configuration, errors.
-//! - [`dns`], [`ratelimit`], [`http`]: the safe, polite network layer every request uses.
-//! - [`webfinger`], [`mastodon`], [`activitypub`], [`nodeinfo`]: one module per protocol;
-//!   [`pager`] walks the paged lists of both; [`bio`] reads bios as text for opt-outs.
-//! - [`fanout`]: the bounded, panic-proof fan-out every concurrent stage uses.
-//! - [`crawl`]: the crawl over a [`crawl::Frontier`] of work, producing a [`crawl::CrawlReport`].
-//! - [`asn`], [`org`], [`attribution`]: from host to addresses, AS, range and organisation.
-//! - [`metrics`]: the concentration metrics of every level and weight (one implementation).
-//! - [`report`]: the printed and JSON summaries.
-//! - [`store`]: every crawl kept as a snapshot in SQLite (one writer, resumable, locked);
-//!   [`pipeline`]: crawl → attribute → store, the one path `crawl`, `demo`, benchmarks and
-//!   tests take.
-//! - [`export`]: stored snapshots as pseudonymised research files (CSV/Parquet + Data Package).
-//! - [`cli`]: the subcommands, one file each; `main.rs` only wires them up.
+//! One folder per stage of the pipeline, each a layer. A module imports only layers below
+//! its own, never a peer on its line (`tests/integration/layers.rs` reads the sources and
+//! fails on an import that points upward). Lowest first:
 //!
-//! The simulated fediverse (HTTP + DNS on loopback) used by tests, benchmarks, `whohosts demo`
-//! and `whohosts sim` is a crate of its own, `whohosts-sim` (the `sim` feature, on by default);
-//! [`config::Config::loopback`] points the client at it.
+//! 1. [`error`]: the one error type. Imports nothing of the crate.
+//! 2. [`model`]: pure data (handles, accounts, follow lists, the snapshot, attribution records,
+//!    the clock). Imports only `error`; no I/O.
+//! 3. [`config`]: the configuration and its defaults.
+//! 4. [`net`]: DNS, the safe polite HTTP client, per-host limits, the one bounded fan-out,
+//!    progress as a trait the caller shows.
+//! 5. [`protocol`]: WebFinger, Mastodon REST, ActivityPub, NodeInfo, the one pager, bios.
+//! 6. [`crawl`] and [`attribution`] (peers): from seeds to follow lists; from hosts to AS,
+//!    range, organisation and CDN.
+//! 7. [`metrics`]: the concentration metrics of every level and weight (one implementation).
+//! 8. [`store`]: snapshots in SQLite (one writer, resumable, locked).
+//! 9. [`query`]: the shipped and ad-hoc SQL over a database the store wrote.
+//! 10. [`report`] and [`export`] (peers): what a person reads; what a researcher receives.
+//! 11. [`pipeline`]: crawl → attribute → store, built from a [`config::Config`]; the one path
+//!     `crawl`, `demo`, benchmarks and tests take.
+//! 12. [`cli`]: the subcommands, one file each; `main.rs` only wires them up.
+//!
+//! Invariants the test holds: `model` imports nothing of the crate but `error`; nothing below
+//! `cli` knows about the terminal or the command line (no clap, no indicatif, no printing:
+//! progress and notices go through [`net::progress`], which the CLI installs). The simulated
+//! fediverse is the workspace crate `whohosts-sim`, which knows nothing of whohosts; whohosts
+//! drives it for `demo`, `sim`, the tests and the benches (cargo feature `sim`, on by default).
 
 pub mod attribution;
 pub mod cli;

@@ -8,6 +8,7 @@ use whohosts::cli::{self, logging, Cli};
 fn main() -> ExitCode {
     let args = Cli::parse();
     logging::init(args.verbose, args.quiet, args.log_format);
+    cli::progress::install();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -3,10 +3,11 @@
 use clap::Subcommand;
 use url::Url;
 
-use super::{print, Context};
+use super::print;
 use crate::attribution::asn::{load, store};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::pipeline::Context;
 
 /// `asn-db` subcommands.
 #[derive(Debug, Subcommand)]
@@ -72,14 +73,14 @@ pub async fn run(mut config: Config, cmd: Command) -> Result<i32> {
 
 fn info(config: &Config) -> Result<i32> {
     let data_dir = config.data_dir();
-    let Some(db) = super::load_database(config)? else {
+    let Some(db) = crate::pipeline::load_database(config)? else {
         super::logging::error_line(&format!(
             "no IP-to-ASN database in {}; run `whohosts asn-db update`, or set attribution.asn_database",
             store::dir(&data_dir).display()
         ));
         return Ok(1);
     };
-    let files = super::database_files(config).unwrap_or_default();
+    let files = crate::pipeline::database_files(config).unwrap_or_default();
     let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     let source = store::source(&data_dir).filter(|s| s.sha256 == db.info.sha256);
     let mut out = format!(

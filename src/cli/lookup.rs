@@ -10,11 +10,12 @@ use std::io::{BufRead, BufWriter, Write};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::{logging, stdout_result, AttributionArgs, Context, Format};
+use super::{logging, stdout_result, AttributionArgs, Format};
 use crate::attribution::Attributor;
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::attribution::{AddressAttribution, HostAttribution};
+use crate::pipeline::Context;
 
 /// `lookup` arguments.
 #[derive(Debug, clap::Args)]

@@ -10,9 +10,11 @@ pub mod crawl;
 pub mod demo;
 pub mod diff;
 pub mod export;
+pub mod formats;
 pub mod logging;
 pub mod lookup;
 pub mod output;
+pub mod progress;
 pub mod prune;
 pub mod query;
 pub mod report;
@@ -22,18 +24,12 @@ pub mod snapshots;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::attribution::asn::{self, AsnDb};
-use crate::attribution::org::Orgs;
-use crate::attribution::Attributor;
 use crate::config::{Config, Paths};
 use crate::error::{Error, Result};
 use crate::model::attribution::AddressPolicy;
-use crate::net::dns::{AddressGate, Dns};
-use crate::net::http::Fetcher;
 
 /// whohosts: how concentrated is your social graph, by instance and by who hosts it?
 #[derive(Debug, Parser)]
@@ -259,105 +255,6 @@ pub fn load_config(explicit: Option<&Path>) -> Result<Config> {
         Some(p) => Config::load(&p),
         None => Ok(Config::default()),
     }
-}
-
-/// The network stack of a run.
-pub struct Context {
-    pub config: Arc<Config>,
-    pub dns: Arc<Dns>,
-    pub fetcher: Arc<Fetcher>,
-}
-
-impl Context {
-    /// Build resolver and client from `config`.
-    ///
-    /// # Errors
-    /// Resolver or client construction errors.
-    pub fn new(config: Config) -> Result<Self> {
-        Context::with_journal(config, None)
-    }
-
-    /// As [`Context::new`], with every response recorded in (and replayed from) `journal`.
-    ///
-    /// # Errors
-    /// Resolver or client construction errors.
-    pub fn with_journal(config: Config, journal: Option<Arc<dyn crate::net::http::Journal>>) -> Result<Self> {
-        let config = Arc::new(config);
-        let gate = AddressGate::new(config.network.allow_private_addresses.clone());
-        let dns = Arc::new(Dns::new(&config.dns, gate)?);
-        let mut fetcher = Fetcher::new(config.clone(), dns.clone())?;
-        if let Some(j) = journal {
-            fetcher = fetcher.with_journal(j);
-        }
-        Ok(Context {
-            config,
-            dns,
-            fetcher: Arc::new(fetcher),
-        })
-    }
-
-    /// The attributor the config asks for. Says once on stderr when no database is found.
-    ///
-    /// # Errors
-    /// Database load errors.
-    pub fn attributor(&self, quiet: bool) -> Result<Attributor> {
-        let a = &self.config.attribution;
-        let db = match load_database(&self.config)? {
-            Some(db) => Some(Arc::new(db)),
-            None => {
-                if !quiet {
-                    let fallback = if a.online_fallback {
-                        "asking Team Cymru's DNS service instead"
-                    } else {
-                        "hosts will not be attributed (attribution.online_fallback = false)"
-                    };
-                    logging::notice_line(&format!(
-                        "no IP-to-ASN database (run `whohosts asn-db update` or pass --asn-db); {fallback}"
-                    ));
-                }
-                None
-            }
-        };
-        Ok(Attributor::new(
-            db.map(|d: Arc<AsnDb>| d),
-            Orgs::new(&a.organisations),
-            self.dns.clone(),
-            a.address_policy,
-            a.online_fallback,
-        ))
-    }
-}
-
-/// The database files the config names, or the downloaded one, if any.
-pub fn database_files(config: &Config) -> Option<Vec<PathBuf>> {
-    let files = config.attribution.asn_database.list();
-    if !files.is_empty() {
-        return Some(files);
-    }
-    asn::store::current(&config.data_dir()).map(|p| vec![p])
-}
-
-/// The database the config names (with the licence the config states, if any) or the
-/// downloaded one; says on stderr how many lines `--lenient` skipped in each file.
-///
-/// # Errors
-/// Database load errors.
-pub fn load_database(config: &Config) -> Result<Option<AsnDb>> {
-    let Some(files) = database_files(config) else {
-        return Ok(None);
-    };
-    let a = &config.attribution;
-    let mut db = asn::load::load_all(&files, a.lenient)?;
-    // The stated licence is that of the configured files, not of a downloaded one.
-    let configured = !a.asn_database.list().is_empty();
-    if let Some(l) = a.asn_licence.as_ref().filter(|l| configured && !l.trim().is_empty()) {
-        db.info.licence = l.trim().to_string();
-    }
-    for (file, n) in &db.info.skipped_by_file {
-        let s = if *n == 1 { "" } else { "s" };
-        logging::notice_line(&format!("skipped {n} bad line{s} in ASN database {file} (--lenient)"));
-    }
-    Ok(Some(db))
 }
 
 /// Write to stdout; a closed pipe is not an error the user needs to see.

@@ -33,7 +33,7 @@ use pseudonym::Pseudonymiser;
 use table::{count, Table, Value};
 
 /// File format of the tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,
     Parquet,

@@ -274,7 +274,7 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, header: &Header, given: &[(String, S
 }
 
 /// How a [`Table`] is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Csv,

@@ -23,7 +23,7 @@ pub use model::{Credits, Headline, Options, Report, SnapshotRef, SCHEMA_VERSION}
 pub use seeds::failure_sentence;
 
 /// Output formats of reports (`crawl`, `demo`, `report`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,

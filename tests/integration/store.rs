@@ -59,7 +59,7 @@ fn a_stored_snapshot_reads_back_exactly() {
         quiet: true,
     };
     let snap = rt.block_on(async {
-        let ctx = whohosts::cli::Context::new(env.config.clone()).unwrap();
+        let ctx = whohosts::pipeline::Context::new(env.config.clone()).unwrap();
         let attributor = std::sync::Arc::new(ctx.attributor(true).unwrap());
         let snap = pipeline::snapshot(&ctx, &attributor, &seeds, &job.options, true).await;
         let begun = pipeline::begin(&writer, &env.config, &job).await.unwrap();
