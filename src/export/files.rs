@@ -7,6 +7,7 @@
 //! fields are REQUIRED columns, others OPTIONAL. No compression codec is built in (the build
 //! stays lean); gzip the CSV instead when size matters.
 
+use crate::model::time;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -86,13 +87,6 @@ fn column_type(f: &Field) -> parquet::errors::Result<Arc<Type>> {
             .with_logical_type(logical)
             .build()?,
     ))
-}
-
-/// Microseconds since 1970 of an RFC 3339 time.
-fn micros(text: &str) -> Option<i64> {
-    let t = humantime::parse_rfc3339_weak(text.trim_end_matches('Z')).ok()?;
-    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
-    i64::try_from(d.as_micros()).ok()
 }
 
 /// One column's values and definition levels (1 = present, 0 = null).
@@ -212,7 +206,7 @@ fn write_column(
         ),
         Kind::Datetime => put::<Int64Type>(
             col,
-            column(t, i, f, |v| if let Value::Text(s) = v { micros(s) } else { None })?,
+            column(t, i, f, |v| if let Value::Text(s) = v { time::micros(s) } else { None })?,
             req,
         ),
     }

@@ -47,7 +47,7 @@ pub fn run(conn: &Connection, rule: &Rule) -> rusqlite::Result<Pruned> {
         }
         Rule::OlderThan(age) => {
             let cutoff = SystemTime::now().checked_sub(*age).unwrap_or(SystemTime::UNIX_EPOCH);
-            let cutoff = humantime::format_rfc3339_seconds(cutoff).to_string();
+            let cutoff = crate::model::time::rfc3339(cutoff);
             let mut stmt = tx.prepare(sql::PRUNE_OLDER)?;
             let rows = stmt.query_map([cutoff], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?

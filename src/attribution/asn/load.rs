@@ -203,7 +203,7 @@ fn read_one(path: &Path, lenient: bool, b: &mut Builder) -> Result<DbInfo> {
     let date = date.unwrap_or_else(|| {
         std::fs::metadata(path)
             .and_then(|m| m.modified())
-            .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+            .map(crate::model::time::rfc3339)
             .unwrap_or_default()
     });
     let stated = store::sidecar(path, &sha256);
@@ -461,10 +461,10 @@ fn read_mmdb(path: &Path, data: Vec<u8>, b: &mut Builder) -> Result<String> {
         message: e.to_string(),
     };
     let reader = maxminddb::Reader::from_source(data).map_err(err)?;
-    let date = humantime::format_rfc3339_seconds(
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(reader.metadata().build_epoch),
-    )
-    .to_string();
+    // A build date past what a clock holds (the file says so) is no date, not a panic.
+    let date = crate::model::time::from_unix(reader.metadata().build_epoch)
+        .map(crate::model::time::rfc3339)
+        .unwrap_or_default();
     for item in reader.networks(Default::default()).map_err(err)? {
         let item = item.map_err(err)?;
         let net = item.network().map_err(err)?;

@@ -129,7 +129,7 @@ pub async fn update(f: &Fetcher, data_dir: &Path, url: &Url, checks: &Plausible,
     };
     let source = Source {
         url: url.to_string(),
-        downloaded_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        downloaded_at: crate::model::time::now(),
         sha256: db.info.sha256.clone(),
         ranges_v4: db.info.ranges_v4,
         ranges_v6: db.info.ranges_v6,
