@@ -10,8 +10,9 @@
 //! fails on an import that points upward). Lowest first:
 //!
 //! 1. [`error`]: the one error type. Imports nothing of the crate.
-//! 2. [`model`]: pure data (handles, accounts, follow lists, the snapshot, attribution records,
-//!    the clock). Imports only `error`; no I/O.
+//! 2. [`model`] and [`files`] (peers): pure data (handles, accounts, follow lists, the
+//!    snapshot, attribution records, the clock), importing only `error`, no I/O; and the one
+//!    atomic writer every file whohosts replaces goes through.
 //! 3. [`config`]: the configuration and its defaults.
 //! 4. [`net`]: DNS, the safe polite HTTP client, per-host limits, the one bounded fan-out,
 //!    progress as a trait the caller shows.
@@ -38,6 +39,7 @@ pub mod config;
 pub mod crawl;
 pub mod error;
 pub mod export;
+pub mod files;
 pub mod metrics;
 pub mod model;
 pub mod net;

@@ -1,18 +1,18 @@
 //! `-o FILE`: where the JSON result goes, checked before any crawling.
 //!
 //! Only a path that is, after resolving symlinks, a regular file (or one that does not exist
-//! yet) is replaced atomically: the result is written to `FILE.part` beside it, given the
-//! old file's mode (and owner and group, when allowed), and renamed over it, so an earlier
-//! file is never left half-written. A symlink is followed and its target replaced; the link
+//! yet) is replaced atomically, through [`crate::files`]: written beside it under an
+//! unpredictable name, given the old file's mode (and owner and group, when allowed), and
+//! renamed over it, so an earlier file is never left half-written. A symlink is followed and its target replaced; the link
 //! stays. `/dev/stdout`, `/dev/stderr`, `/dev/fd/N` and `/proc/self/fd/N` are written to the
 //! already open descriptor itself (so `>> log` keeps appending after the report). Anything
 //! else (`/dev/null`, a FIFO, a socket, a terminal) is opened and written through.
 
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::files;
 
 /// Symlinks followed before giving up (as the kernel's ELOOP limit).
 const MAX_LINKS: usize = 40;
@@ -77,24 +77,6 @@ fn follow_links(given: &Path) -> Result<std::result::Result<PathBuf, i32>> {
     Err(cannot(given, "too many levels of symbolic links"))
 }
 
-/// The `.part` file written before the rename.
-fn part_of(target: &Path) -> PathBuf {
-    let mut tmp = target.as_os_str().to_owned();
-    tmp.push(".part");
-    PathBuf::from(tmp)
-}
-
-/// Give `part` the mode, owner and group of the file it will replace (owner and group only
-/// where the system allows; a new file keeps the umask's mode).
-fn copy_permissions(target: &Path, part: &Path) -> std::io::Result<()> {
-    let Ok(old) = std::fs::metadata(target) else {
-        return Ok(());
-    };
-    // Not allowed to give the file away (EPERM): it stays ours, with the old mode.
-    let _ = std::os::unix::fs::chown(part, Some(old.uid()), Some(old.gid()));
-    std::fs::set_permissions(part, old.permissions())
-}
-
 /// Write `bytes` to one of our open descriptors without reopening or closing it.
 fn write_descriptor(given: &Path, fd: i32, bytes: &[u8]) -> Result<()> {
     let done = match fd {
@@ -146,14 +128,13 @@ impl Output {
             }
             _ => {}
         }
-        let part = part_of(&target);
-        std::fs::File::create(&part).map_err(|e| match target.parent() {
+        // A temporary sibling made and dropped: the directory exists and can be written.
+        files::AtomicFile::create(&target, files::PUBLIC).map_err(|e| match target.parent() {
             Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
                 cannot(given, format_args!("directory {} does not exist", dir.display()))
             }
             _ => cannot(given, e),
         })?;
-        let _ = std::fs::remove_file(&part);
         Ok(Output::Replace {
             given: given.to_path_buf(),
             target,
@@ -173,14 +154,7 @@ impl Output {
                 .and_then(|mut f| f.write_all(bytes).and_then(|_| f.flush()))
                 .map_err(|e| cannot(given, e)),
             Output::Replace { given, target } => {
-                let part = part_of(target);
-                std::fs::write(&part, bytes)
-                    .and_then(|_| copy_permissions(target, &part))
-                    .and_then(|_| std::fs::rename(&part, target))
-                    .map_err(|e| {
-                        let _ = std::fs::remove_file(&part);
-                        cannot(given, e)
-                    })
+                files::write(target, bytes, files::PUBLIC).map_err(|e| cannot(given, e))
             }
         }
     }

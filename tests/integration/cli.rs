@@ -182,7 +182,12 @@ fn json_output_file_and_broken_pipe() {
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(v["crawl"]["seeds"][0]["server"], "a.example");
-    assert!(!env.dir.path().join("out.json.part").exists());
+    let left: Vec<String> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".out.json") || n.ends_with(".part"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new(), "no temporary sibling is left");
     // (An unwritable destination: see newuser.rs, it fails before the crawl.)
     // `whohosts … | head` ends quietly when head stops reading.
     let bin = assert_cmd::cargo::cargo_bin("whohosts");

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// other. `main` is the binary.
 const LAYERS: &[&[&str]] = &[
     &["error"],
-    &["model"],
+    &["model", "files"],
     &["config"],
     &["net"],
     &["protocol"],

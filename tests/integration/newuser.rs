@@ -60,8 +60,13 @@ fn output_through_a_symlink_updates_the_target_and_keeps_the_link() {
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     let v: Value = serde_json::from_slice(&std::fs::read(&real).unwrap()).unwrap();
     assert_eq!(v["schema_version"], 1);
-    assert!(!env.dir.path().join("real.json.part").exists());
-    assert!(!env.dir.path().join("link.json.part").exists());
+    // No temporary sibling (`.real.json.XXXXXX.part`) is left beside the file.
+    let left: Vec<String> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".part"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! The downloaded database in the data directory: `asn-db update` and `asn-db info`.
 //!
-//! The download is written to a `.part` file, parsed in full, and only then renamed over the
-//! current one, so a failed, partial or implausible download (too few ranges, a family missing,
+//! The download is written to a temporary sibling ([`crate::files::AtomicFile`]), parsed in
+//! full, and only then renamed over the current one, so a failed, partial or implausible download (too few ranges, a family missing,
 //! well-known addresses wrong) never replaces a working database. A sidecar
 //! `<file>.source.json` beside it records where and when it came from and its licence; the
 //! loader reads the licence from it while the file's checksum still matches.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ use url::Url;
 
 use super::load;
 use crate::error::{Error, Result};
+use crate::files;
 use crate::net::http::{Fetcher, Request};
 
 /// iptoasn's combined IPv4+IPv6 table (public domain).
@@ -104,18 +106,21 @@ pub async fn update(f: &Fetcher, data_dir: &Path, url: &Url, checks: &Plausible,
     let page = f.get_ok(url, Request::accept("*/*")).await?;
     let dir = dir(data_dir);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let part = dir.join(format!("{DB_FILE}.part"));
-    std::fs::write(&part, &page.body).map_err(|e| Error::io(&part, e))?;
-    let db = match load::load(&part, false).and_then(|db| {
+    let final_path = dir.join(DB_FILE);
+    let mut part = files::AtomicFile::create(&final_path, files::PUBLIC).map_err(|e| Error::io(&dir, e))?;
+    part.write_all(&page.body)
+        .and_then(|()| part.flush())
+        .map_err(|e| Error::io(part.path(), e))?;
+    // Parsed from the temporary file before it replaces anything (dropped, it is removed).
+    let db = match load::load(part.path(), false).and_then(|db| {
         checks.check(&db).map_err(|m| Error::AsnDb {
-            path: part.clone(),
+            path: part.path().to_path_buf(),
             message: m,
         })?;
         Ok(db)
     }) {
         Ok(db) => db,
         Err(e) => {
-            let _ = std::fs::remove_file(&part);
             return Err(Error::AsnUpdate {
                 url: url.to_string(),
                 reason: match e {
@@ -135,13 +140,12 @@ pub async fn update(f: &Fetcher, data_dir: &Path, url: &Url, checks: &Plausible,
         ranges_v6: db.info.ranges_v6,
         licence: licence.to_string(),
     };
-    let final_path = dir.join(DB_FILE);
     let meta = sidecar_path(&final_path);
     // The old sidecar goes first: never a new file described by the old one's licence.
     let _ = std::fs::remove_file(&meta);
-    std::fs::rename(&part, &final_path).map_err(|e| Error::io(&final_path, e))?;
+    part.commit().map_err(|e| Error::io(&final_path, e))?;
     let json = serde_json::to_vec_pretty(&source).expect("Source serialises");
-    std::fs::write(&meta, json).map_err(|e| Error::io(&meta, e))?;
+    files::write(&meta, &json, files::PUBLIC).map_err(|e| Error::io(&meta, e))?;
     Ok(source)
 }
 
