@@ -12,21 +12,25 @@
 //! Announced waits are read by [`server_wait`], which never panics on any header value and
 //! sorts each wait into one the crawl sits out (at most `network.max_wait_secs`) or one it
 //! refuses to sit out. Every wait is logged (`tracing`, info) and shown on the progress line.
+//! The header reading lives in `headers`, re-exported here.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::header::HeaderMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::{Config, RateLimit};
 use crate::model::handle::InstanceHost;
 use crate::net::progress::Progress;
+
+mod headers;
+
+pub use headers::{announced_wait, parse_instant, server_wait, ServerWait};
 
 /// Why a host is paused: shown in the progress line and logs.
 pub const REASON_SERVER: &str = "rate limit";
@@ -291,240 +295,5 @@ impl HostPool {
     }
 }
 
-/// What the server's rate-limit headers ask for, judged against the configured maximum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServerWait {
-    /// No wait announced (or one already over).
-    None,
-    /// Sit out this wait: never above the maximum.
-    Pause(Duration),
-    /// The server asks for longer than the maximum: give the request up.
-    TooLong(Duration),
-}
-
-/// The wait the server announced, as a [`ServerWait`] against `max`.
-pub fn server_wait(status: u16, headers: &HeaderMap, now: SystemTime, max: Duration) -> ServerWait {
-    match announced_wait(status, headers, now) {
-        None => ServerWait::None,
-        Some(w) if w.is_zero() => ServerWait::None,
-        Some(w) if w <= max => ServerWait::Pause(w),
-        Some(w) => ServerWait::TooLong(w),
-    }
-}
-
-/// How long the server asks us to wait, from any of the three header families; the longest
-/// one wins. Values that are not numbers or dates (garbage, NaN) are ignored, negative ones
-/// and past instants count as no wait, and values too large for a [`Duration`] (huge,
-/// infinite) become [`Duration::MAX`], which every cap refuses.
-///
-/// `X-RateLimit-Reset` (Mastodon, an ISO-8601 instant) and `RateLimit-Reset` (seconds) count
-/// only when the matching `Remaining` is 0 or the status is 429; `Retry-After` (seconds or an
-/// HTTP date) counts on any answer but a 2xx (RFC 9110 gives it meaning on 3xx, 429 and 503
-/// only; on a success it would let a server stall a list page after page).
-pub fn announced_wait(status: u16, headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    let exhausted = |name: &str| status == 429 || text(name).and_then(|v| v.parse::<f64>().ok()) == Some(0.0);
-    let mut waits = vec![];
-    if let Some(v) = text("retry-after").filter(|_| !(200..300).contains(&status)) {
-        let date = || httpdate::parse_http_date(v).ok().map(|t| until(t, now));
-        waits.extend(seconds(v).or_else(date));
-    }
-    if exhausted("x-ratelimit-remaining") {
-        waits.extend(text("x-ratelimit-reset").and_then(parse_instant).map(|t| until(t, now)));
-    }
-    if exhausted("ratelimit-remaining") {
-        waits.extend(text("ratelimit-reset").and_then(seconds));
-    }
-    waits.into_iter().max()
-}
-
-/// A number of seconds: `None` unless a number; negative is zero; too large is the maximum.
-fn seconds(v: &str) -> Option<Duration> {
-    let secs = v.parse::<f64>().ok().filter(|s| !s.is_nan())?;
-    if secs <= 0.0 {
-        return Some(Duration::ZERO);
-    }
-    Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
-}
-
-fn until(t: SystemTime, now: SystemTime) -> Duration {
-    t.duration_since(now).unwrap_or_default()
-}
-
-/// An ISO-8601 / RFC 3339 instant (`2026-11-21T13:40:00.123456Z`, offsets allowed), or
-/// Unix seconds, as some servers send. `None` for anything else or out of range.
-pub fn parse_instant(v: &str) -> Option<SystemTime> {
-    if let Ok(secs) = v.parse::<u64>() {
-        return SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs));
-    }
-    if let Ok(t) = humantime::parse_rfc3339_weak(v) {
-        return Some(t);
-    }
-    // An explicit offset such as +01:00: humantime only takes Z.
-    let at = v.rfind(['+', '-']).filter(|i| *i > 10)?;
-    let (base, offset) = v.split_at_checked(at)?;
-    let (sign, hh_mm) = offset.split_at_checked(1)?;
-    let (h, m) = hh_mm.split_once(':')?;
-    let h = h.parse::<u64>().ok().filter(|h| *h <= 23)?;
-    let m = m.parse::<u64>().ok().filter(|m| *m <= 59)?;
-    let offset = Duration::from_secs(h * 3600 + m * 60);
-    let t = humantime::parse_rfc3339_weak(base).ok()?;
-    if sign == "+" {
-        t.checked_sub(offset)
-    } else {
-        t.checked_add(offset)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, v.parse().unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn reads_all_three_header_families() {
-        let now = humantime::parse_rfc3339("2026-11-21T12:00:00Z").unwrap();
-        let mastodon = headers(&[
-            ("x-ratelimit-limit", "300"),
-            ("x-ratelimit-remaining", "0"),
-            ("x-ratelimit-reset", "2026-11-21T12:00:42.123456Z"),
-        ]);
-        assert_eq!(
-            announced_wait(200, &mastodon, now),
-            Some(Duration::from_millis(42_123) + Duration::from_micros(456))
-        );
-        let not_exhausted = headers(&[
-            ("x-ratelimit-remaining", "5"),
-            ("x-ratelimit-reset", "2026-11-21T12:00:42Z"),
-        ]);
-        assert_eq!(announced_wait(200, &not_exhausted, now), None);
-        assert_eq!(announced_wait(429, &not_exhausted, now), Some(Duration::from_secs(42)));
-        let ietf = headers(&[("ratelimit-remaining", "0"), ("ratelimit-reset", "7")]);
-        assert_eq!(announced_wait(200, &ietf, now), Some(Duration::from_secs(7)));
-        let retry = headers(&[("retry-after", "Sat, 21 Nov 2026 12:01:00 GMT")]);
-        assert_eq!(announced_wait(503, &retry, now), Some(Duration::from_secs(60)));
-        let retry_secs = headers(&[("retry-after", "3")]);
-        assert_eq!(announced_wait(429, &retry_secs, now), Some(Duration::from_secs(3)));
-    }
-
-    #[test]
-    fn retry_after_on_a_success_is_ignored() {
-        let now = humantime::parse_rfc3339("2026-11-21T12:00:00Z").unwrap();
-        let retry = headers(&[("retry-after", "3600")]);
-        for ok in [200, 204, 206, 299] {
-            assert_eq!(announced_wait(ok, &retry, now), None, "{ok}");
-        }
-        for other in [301, 429, 503] {
-            assert_eq!(
-                announced_wait(other, &retry, now),
-                Some(Duration::from_secs(3600)),
-                "{other}"
-            );
-        }
-        let both = headers(&[
-            ("retry-after", "3600"),
-            ("ratelimit-remaining", "0"),
-            ("ratelimit-reset", "7"),
-        ]);
-        assert_eq!(announced_wait(200, &both, now), Some(Duration::from_secs(7)));
-    }
-
-    #[test]
-    fn a_hosts_pauses_add_up_without_counting_overlaps() {
-        let config = Config::default();
-        let gate = HostGate::new("h.example", &config.rate_limit, 1);
-        assert_eq!(gate.paused_total(), Duration::ZERO);
-        gate.pause_for(Duration::from_secs(100), REASON_SERVER);
-        gate.pause_for(Duration::from_secs(40), REASON_SERVER);
-        gate.pause_for(Duration::from_secs(130), REASON_BACKOFF);
-        let total = gate.paused_total();
-        assert!(
-            total >= Duration::from_secs(129) && total <= Duration::from_secs(130),
-            "{total:?}"
-        );
-    }
-
-    /// Hostile values of all three families: never a panic, never a pause above the cap.
-    #[test]
-    fn hostile_rate_limit_headers_are_capped() {
-        let now = humantime::parse_rfc3339("2026-11-21T12:00:00Z").unwrap();
-        const MAX: Duration = Duration::from_secs(900);
-        let max = MAX;
-        let too_long: Verdict = |w| matches!(w, ServerWait::TooLong(d) if d > MAX);
-        let capped: Verdict = |w| !matches!(w, ServerWait::Pause(d) if d > MAX);
-        type Verdict = fn(ServerWait) -> bool;
-        let cases: &[(&'static str, &str, Verdict)] = &[
-            ("retry-after", "1e300", too_long),
-            ("retry-after", "inf", too_long),
-            ("retry-after", "18446744073709551616", too_long),
-            ("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT", too_long),
-            ("retry-after", "901", too_long),
-            ("retry-after", "-5", |w| w == ServerWait::None),
-            ("retry-after", "-inf", |w| w == ServerWait::None),
-            ("retry-after", "NaN", |w| w == ServerWait::None),
-            ("retry-after", "soon", |w| w == ServerWait::None),
-            ("retry-after", "Mon, 01 Jan 1900 00:00:00 GMT", |w| {
-                w == ServerWait::None
-            }),
-            ("retry-after", "899.5", |w| {
-                w == ServerWait::Pause(Duration::from_millis(899_500))
-            }),
-            ("ratelimit-reset", "1e400", too_long),
-            ("ratelimit-reset", "NaN", |w| w == ServerWait::None),
-            ("ratelimit-reset", "30", |w| {
-                w == ServerWait::Pause(Duration::from_secs(30))
-            }),
-            ("x-ratelimit-reset", "9999-12-31T23:59:59.999999Z", too_long),
-            ("x-ratelimit-reset", "18446744073709551615", |w| w == ServerWait::None),
-            ("x-ratelimit-reset", "99999-12-31T00:00:00.000000Z", |w| {
-                w == ServerWait::None
-            }),
-            ("x-ratelimit-reset", "2026-11-21T12:00:42.123456+99:00", capped),
-            (
-                "x-ratelimit-reset",
-                "2026-11-21T12:00:42+9999999999999999999:00",
-                capped,
-            ),
-            ("x-ratelimit-reset", "2026-11-21T12:00:42.123456-\u{e9}", |w| {
-                w == ServerWait::None
-            }),
-            ("x-ratelimit-reset", "-1", |w| w == ServerWait::None),
-            ("x-ratelimit-reset", "2026-11-21T12:05:00.000001Z", |w| {
-                w == ServerWait::Pause(Duration::from_micros(300_000_001))
-            }),
-        ];
-        for (name, value, ok) in cases {
-            let Ok(v) = reqwest::header::HeaderValue::from_bytes(value.as_bytes()) else {
-                continue;
-            };
-            let mut h = HeaderMap::new();
-            h.insert(*name, v);
-            let got = server_wait(429, &h, now, max);
-            assert!(ok(got), "{name}: {value} gave {got:?}");
-        }
-    }
-
-    #[test]
-    fn a_wait_is_shown_on_the_progress_line() {
-        let pool = HostPool::new(Arc::new(Config::default()));
-        let progress = Progress::new(1, true);
-        pool.show_waits(progress.clone());
-        let gate = pool.gate("slow.example");
-        pool.notice(&gate, Duration::from_millis(11_200), REASON_SERVER);
-        assert_eq!(progress.message(), "waiting 12 s for slow.example (rate limit)");
-    }
-
-    #[test]
-    fn parses_offsets() {
-        let a = parse_instant("2026-11-21T13:00:00+01:00").unwrap();
-        let b = parse_instant("2026-11-21T12:00:00Z").unwrap();
-        assert_eq!(a, b);
-    }
-}
+mod tests;

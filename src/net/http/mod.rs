@@ -13,22 +13,31 @@
 //! Userinfo (`user:pass@`) is stripped from every URL before it is used. The user's token
 //! ([`Bearer`]) is attached in one place, [`Fetcher`]'s single send, and only when that very
 //! request goes to the token's home origin (scheme, host and port), whatever led there.
+//!
+//! The request and response types are in `request` (re-exported here), the retry loop and its
+//! waits in `retry`, robots.txt in `robots`.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
 
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, LOCATION};
+use reqwest::header::{ACCEPT, AUTHORIZATION, LOCATION};
 use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
-use crate::model::handle::InstanceHost;
 use crate::net::dns::{ClientResolver, Dns};
 use crate::net::progress::Progress;
-use crate::net::ratelimit::{server_wait, HostGate, HostPool, ServerWait, REASON_BACKOFF, REASON_SERVER};
+use crate::net::ratelimit::HostPool;
+
+mod request;
+mod retry;
+mod robots;
+
+pub use request::{Bearer, Journal, Page, Request};
+use robots::Robots;
+pub use robots::{parse_robots, ROBOTS_AGENT};
 
 /// `Accept` for ActivityPub objects.
 pub const ACCEPT_ACTIVITY: &str =
@@ -39,130 +48,6 @@ pub const ACCEPT_JRD: &str = "application/jrd+json, application/json";
 pub const ACCEPT_JSON: &str = "application/json";
 /// `Accept` for host-meta.
 pub const ACCEPT_XRD: &str = "application/xrd+xml, application/xml, text/xml";
-
-/// The product token robots.txt rules are matched against.
-pub const ROBOTS_AGENT: &str = "whohosts";
-
-/// A response, read in full (within the size limit).
-#[derive(Debug, Clone)]
-pub struct Page {
-    /// The URL that answered (after redirects).
-    pub url: Url,
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-    /// The address connected to.
-    pub remote: Option<SocketAddr>,
-}
-
-impl Page {
-    /// Whether the status is 2xx.
-    pub fn ok(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    /// The body as JSON.
-    ///
-    /// # Errors
-    /// [`Error::Malformed`] naming the URL.
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|e| Error::Malformed {
-            url: self.url.to_string(),
-            message: format!("invalid JSON: {e}"),
-        })
-    }
-
-    /// Turn a non-2xx page into [`Error::Status`].
-    ///
-    /// # Errors
-    /// [`Error::Status`] when the status is not 2xx.
-    pub fn success(self) -> Result<Self> {
-        if self.ok() {
-            Ok(self)
-        } else {
-            Err(Error::Status {
-                url: self.url.to_string(),
-                status: self.status,
-            })
-        }
-    }
-}
-
-/// The user's access token and the one origin it may ever be sent to.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Bearer {
-    token: String,
-    home: url::Origin,
-}
-
-impl Bearer {
-    /// `token`, to be sent only to the origin (scheme, host, port) of `home`.
-    pub fn new(token: &str, home: &Url) -> Self {
-        Bearer {
-            token: token.to_string(),
-            home: home.origin(),
-        }
-    }
-
-    /// The token, if `url` is on its home origin.
-    fn for_url(&self, url: &Url) -> Option<&str> {
-        (url.origin() == self.home).then_some(self.token.as_str())
-    }
-}
-
-impl std::fmt::Debug for Bearer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Bearer(for {})", self.home.ascii_serialization())
-    }
-}
-
-/// Options of one request.
-#[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
-    pub accept: &'a str,
-    /// Attached only to requests to the token's home origin, checked at every hop.
-    pub bearer: Option<&'a Bearer>,
-    /// Counts against the stricter paged-request budget.
-    pub paged: bool,
-    /// A body limit tighter than `network.max_body_bytes` for this request (actors).
-    pub max_body: Option<u64>,
-}
-
-impl<'a> Request<'a> {
-    /// A plain request with this `Accept`.
-    pub fn accept(accept: &'a str) -> Self {
-        Request {
-            accept,
-            bearer: None,
-            paged: false,
-            max_body: None,
-        }
-    }
-}
-
-/// Where a crawl's responses are recorded, and answered from when the crawl resumes
-/// (implemented by the snapshot store's journal). Keyed by URL, `Accept` and whether a token
-/// was sent; never given the token.
-pub trait Journal: Send + Sync {
-    /// The response recorded earlier for this request, if any.
-    fn replay(&self, url: &Url, accept: &str, authenticated: bool) -> Option<Page>;
-    /// Record a response (waits while the recorder is behind).
-    fn record<'a>(
-        &'a self,
-        url: &'a Url,
-        accept: &'a str,
-        authenticated: bool,
-        page: &'a Page,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
-}
-
-enum Robots {
-    Rules(texting_robots::Robot),
-    AllowAll,
-    Unavailable(String),
-    /// The host could not be reached at all: its requests fail with this.
-    Unreachable(Arc<Error>),
-}
 
 /// The client.
 pub struct Fetcher {
@@ -318,40 +203,6 @@ impl Fetcher {
         self.get(url, req).await?.success()
     }
 
-    async fn with_retries(&self, url: &Url, req: Request<'_>) -> Result<Page> {
-        let gate = self.pool.gate(url.host_str().unwrap_or_default());
-        let host = gate.host().to_string();
-        let net = &self.config.network;
-        let max_wait = self.max_wait();
-        let mut attempt = 0;
-        loop {
-            let Some(pass) = self.pool.enter(&gate, req.paged).await else {
-                return Err(self.over_wait_budget(&gate, url));
-            };
-            let sent = self.send_once(url, req).await;
-            drop(pass);
-            let page = sent?;
-            let retryable = matches!(page.status, 429 | 502 | 503);
-            match server_wait(page.status, &page.headers, SystemTime::now(), max_wait) {
-                ServerWait::Pause(wait) => gate.pause_for(wait, REASON_SERVER),
-                ServerWait::TooLong(wait) if retryable => return Err(self.wait_too_long(url, &host, wait)),
-                ServerWait::TooLong(_) | ServerWait::None => {}
-            }
-            if !retryable {
-                return Ok(page);
-            }
-            if attempt >= net.max_retries {
-                return Err(Error::RetriesExhausted {
-                    url: url.to_string(),
-                    attempts: attempt.saturating_add(1),
-                    status: page.status,
-                });
-            }
-            self.back_off(&gate, url, attempt, page.status);
-            attempt += 1;
-        }
-    }
-
     /// A transport error in a few words (see [`Error::transport`]), the whole chain at debug.
     fn transport(&self, url: &Url, e: &reqwest::Error) -> Error {
         tracing::debug!(url = %url, detail = %crate::error::chain(e), "transport error");
@@ -362,44 +213,6 @@ impl Fetcher {
             net.request_timeout_secs
         };
         Error::transport(url, e, limit)
-    }
-
-    /// `network.max_wait_secs`.
-    fn max_wait(&self) -> Duration {
-        config::seconds(self.config.network.max_wait_secs)
-    }
-
-    /// Why a request to a host over its wait budget is refused.
-    fn over_wait_budget(&self, gate: &HostGate, url: &Url) -> Error {
-        let budget_secs = self.config.network.max_host_wait_secs;
-        let err = Error::HostWaitBudget {
-            url: url.to_string(),
-            host: gate.host().to_string(),
-            budget_secs,
-        };
-        tracing::info!(host = %gate.host(), url = %url, "refused: {err}");
-        err
-    }
-
-    fn wait_too_long(&self, url: &Url, host: &str, wait: Duration) -> Error {
-        let err = Error::WaitTooLong {
-            url: url.to_string(),
-            host: host.to_string(),
-            wait_secs: wait.as_secs(),
-            max_secs: self.config.network.max_wait_secs,
-        };
-        tracing::info!(host = %host, url = %url, wait_secs = wait.as_secs(), "refused: {err}");
-        err
-    }
-
-    /// Pause the host for an exponential back-off with jitter, never above `max_wait_secs`.
-    fn back_off(&self, gate: &HostGate, url: &Url, attempt: u32, status: u16) {
-        gate.retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let base = self.config.network.retry_base_secs * 2f64.powi(attempt.min(16) as i32);
-        let jittered = base * (1.0 + fastrand::f64() * 0.5);
-        let wait = config::seconds(jittered).min(self.max_wait());
-        tracing::info!(host = %gate.host(), url = %url, status, attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
-        gate.pause_for(wait, REASON_BACKOFF);
     }
 
     async fn send_once(&self, url: &Url, req: Request<'_>) -> Result<Page> {
@@ -450,88 +263,6 @@ impl Fetcher {
             body,
         })
     }
-
-    /// Boxed with an explicit `Send`: robots.txt is fetched through [`Fetcher::fetch`] itself.
-    fn obey_robots<'a>(
-        &'a self,
-        url: &'a Url,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
-        Box::pin(async move {
-            // One robots.txt per origin, the host normalised as instance hosts are (no
-            // trailing dot): `host.` and `host` share one.
-            let origin = format!(
-                "{}://{}:{}",
-                url.scheme(),
-                InstanceHost::new(url.host_str().unwrap_or_default()),
-                url.port_or_known_default().unwrap_or_default()
-            );
-            let cell = {
-                let mut map = self.robots.lock().expect("robots map lock is never poisoned");
-                map.entry(origin.clone()).or_default().clone()
-            };
-            let robots = cell
-                .get_or_init(|| async {
-                    let mut robots_url = url.clone();
-                    robots_url.set_path("/robots.txt");
-                    robots_url.set_query(None);
-                    robots_url.set_fragment(None);
-                    let robots = Arc::new(
-                        match self.fetch(&robots_url, Request::accept("text/plain"), false).await {
-                            Ok(p) if p.ok() => parse_robots(&p.body).map_or(Robots::AllowAll, Robots::Rules),
-                            Ok(p) if (400..500).contains(&p.status) => Robots::AllowAll,
-                            Ok(p) => Robots::Unavailable(format!("HTTP {}", p.status)),
-                            // 502/503 retried to the end are still "unavailable" (RFC 9309).
-                            Err(Error::RetriesExhausted { status, attempts, .. }) if status >= 500 => {
-                                Robots::Unavailable(format!("HTTP {status} after {attempts} attempts"))
-                            }
-                            Err(e) => Robots::Unreachable(Arc::new(e)),
-                        },
-                    );
-                    if let Robots::Rules(rules) = robots.as_ref() {
-                        self.space_requests(url, rules.delay);
-                    }
-                    robots
-                })
-                .await;
-            let host = url.host_str().unwrap_or_default().to_string();
-            match robots.as_ref() {
-                Robots::AllowAll => Ok(()),
-                Robots::Rules(r) if r.allowed(url.as_str()) => Ok(()),
-                Robots::Rules(_) => {
-                    tracing::info!(host = %host, url = %url, "refused: robots.txt disallows it");
-                    Err(Error::RobotsDisallowed {
-                        host,
-                        path: path_and_query(url),
-                    })
-                }
-                Robots::Unreachable(e) => Err(Error::Again(e.clone())),
-                Robots::Unavailable(why) => Err(refusal(
-                    url,
-                    format!("robots.txt unavailable ({why}), so the host is not crawled (RFC 9309)"),
-                )),
-            }
-        })
-    }
-}
-
-impl Fetcher {
-    /// Space requests to `url`'s host by its robots.txt `Crawl-delay` (seconds), capped at
-    /// `network.max_wait_secs`; a delay that is not a positive finite number is ignored.
-    fn space_requests(&self, url: &Url, delay: Option<f32>) {
-        let Some(secs) = delay.map(f64::from).filter(|d| d.is_finite() && *d > 0.0) else {
-            return;
-        };
-        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        let wait = config::seconds(secs).min(self.max_wait());
-        tracing::info!(host = %host, delay_secs = wait.as_secs_f64(), "robots.txt Crawl-delay");
-        self.pool.gate(&host).set_crawl_delay(wait);
-    }
-}
-
-/// The rules of a robots.txt `body` for [`ROBOTS_AGENT`]; `None` (allow everything) when the
-/// body is not a robots.txt at all.
-pub fn parse_robots(body: &[u8]) -> Option<texting_robots::Robot> {
-    texting_robots::Robot::new(ROBOTS_AGENT, body).ok()
 }
 
 /// An [`Error::Refused`] for `url`, logged (info) with its host.
@@ -551,13 +282,6 @@ pub fn without_userinfo(url: &Url) -> Url {
     let _ = clean.set_username("");
     let _ = clean.set_password(None);
     clean
-}
-
-fn path_and_query(url: &Url) -> String {
-    match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    }
 }
 
 fn redirect_target(page: &Page) -> Option<Url> {

@@ -1,0 +1,258 @@
+//! The range table: input rows flattened so no two overlap, then sorted per address family
+//! with a bucket index on the leading bits.
+
+use std::collections::{BTreeSet, HashMap};
+
+/// One input row before flattening.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    pub start: u128,
+    pub end: u128,
+    pub info: u32,
+}
+
+/// A piece of the flattened table: `start..=end` belongs to AS index `info`; `cut` holds the
+/// database row's own bounds when an overlapping row cut it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub start: u128,
+    pub end: u128,
+    pub info: u32,
+    pub cut: Option<(u128, u128)>,
+}
+
+/// A sorted, non-overlapping range table for one address family.
+#[derive(Debug)]
+pub struct Table<T: Key> {
+    starts: Vec<T>,
+    /// `starts[i].short()`, the search keys.
+    shorts: Vec<T::Short>,
+    ends: Vec<T>,
+    pub(super) info: Vec<u32>,
+    /// Original bounds of rows that an overlapping row cut (segment index → row bounds).
+    cut: HashMap<u32, (T, T)>,
+    /// `bucket[b]..bucket[b + 1]` are the entries whose start has leading bits `b`; empty
+    /// when the table is.
+    bucket: Vec<u32>,
+}
+
+/// Address-family integers the table works on.
+pub trait Key: Copy + Ord + Default + TryFrom<u128> + Into<u128> {
+    /// Leading bits that index the buckets: 16 for IPv4 (65 536 buckets); 20 for IPv6, whose
+    /// rows crowd into a few /16s (2a01::/16, 2a02::/16 …), so a finer index pays (4 MB).
+    const BITS: u32;
+    /// Width of the integer.
+    const WIDTH: u32;
+    /// What the binary search compares: the value itself (IPv4) or its top 64 bits (IPv6,
+    /// where `u64` comparisons over half the memory beat `u128` ones).
+    type Short: Copy + Ord + Default;
+    fn short(self) -> Self::Short;
+    fn top(self) -> usize {
+        (self.into() >> (Self::WIDTH - Self::BITS)) as usize
+    }
+}
+impl Key for u32 {
+    const BITS: u32 = 16;
+    const WIDTH: u32 = 32;
+    type Short = u32;
+    fn short(self) -> u32 {
+        self
+    }
+}
+impl Key for u128 {
+    const BITS: u32 = 20;
+    const WIDTH: u32 = 128;
+    type Short = u64;
+    fn short(self) -> u64 {
+        (self >> 64) as u64
+    }
+}
+
+impl<T: Key> Table<T> {
+    pub(super) fn build(segments: impl Iterator<Item = Segment>, capacity: usize) -> Self {
+        let conv =
+            |v: u128| T::try_from(v).unwrap_or_else(|_| unreachable!("rows are split by family before building"));
+        let mut t = Table {
+            starts: Vec::with_capacity(capacity),
+            shorts: Vec::with_capacity(capacity),
+            ends: Vec::with_capacity(capacity),
+            info: Vec::with_capacity(capacity),
+            cut: HashMap::new(),
+            bucket: vec![],
+        };
+        for (
+            i,
+            Segment {
+                start: s,
+                end: e,
+                info,
+                cut: orig,
+            },
+        ) in segments.into_iter().enumerate()
+        {
+            t.starts.push(conv(s));
+            t.shorts.push(conv(s).short());
+            t.ends.push(conv(e));
+            t.info.push(info);
+            if let Some((os, oe)) = orig {
+                t.cut.insert(i as u32, (conv(os), conv(oe)));
+            }
+        }
+        if t.starts.is_empty() {
+            // No index for an empty family (a v4-only file need not pay 4 MB for IPv6).
+            return t;
+        }
+        let buckets = 1usize << T::BITS;
+        t.bucket = vec![0; buckets + 1];
+        let mut next = 0usize;
+        for b in 0..buckets {
+            t.bucket[b] = next as u32;
+            while next < t.starts.len() && t.starts[next].top() == b {
+                next += 1;
+            }
+        }
+        t.bucket[buckets] = t.starts.len() as u32;
+        t
+    }
+
+    /// The entry holding `ip`.
+    #[inline]
+    pub fn find(&self, ip: T) -> Option<usize> {
+        if self.bucket.is_empty() {
+            return None;
+        }
+        let b = ip.top();
+        let (lo, hi) = (self.bucket[b] as usize, self.bucket[b + 1] as usize);
+        let key = ip.short();
+        let mut i = lo + self.shorts[lo..hi].partition_point(|s| *s <= key);
+        // Entries sharing `key` may still start after `ip`: step back over them.
+        while i > 0 && self.starts[i - 1] > ip {
+            i -= 1;
+        }
+        let j = i.checked_sub(1)?;
+        (ip <= self.ends[j]).then_some(j)
+    }
+
+    /// The AS index of the entry holding `ip`.
+    #[inline]
+    pub fn lookup(&self, ip: T) -> Option<u32> {
+        self.find(ip).map(|j| self.info[j])
+    }
+
+    /// The database row bounds of entry `j`.
+    pub fn bounds(&self, j: usize) -> (T, T) {
+        self.cut
+            .get(&(j as u32))
+            .copied()
+            .unwrap_or((self.starts[j], self.ends[j]))
+    }
+
+    /// The bounds of entry `j` itself: the part of its row no other row overlaps.
+    pub fn piece(&self, j: usize) -> (T, T) {
+        (self.starts[j], self.ends[j])
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+}
+
+/// Flatten rows so no two overlap: on an overlap the narrowest row wins, then the earliest.
+/// Segments come out lazily in address order. Only clusters of rows that overlap each other
+/// are swept; every other row passes straight through, so flattening holds no second copy
+/// of the table.
+pub fn flatten(rows: &[Row]) -> Box<dyn Iterator<Item = Segment> + '_> {
+    let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+    order.sort_by_key(|&i| (rows[i as usize].start, i));
+    let mut k = 0;
+    let mut pending = std::collections::VecDeque::new();
+    Box::new(std::iter::from_fn(move || loop {
+        if let Some(seg) = pending.pop_front() {
+            return Some(seg);
+        }
+        let first = *order.get(k)? as usize;
+        let mut m = k + 1;
+        let mut reach = rows[first].end;
+        while m < order.len() && rows[order[m] as usize].start <= reach {
+            reach = reach.max(rows[order[m] as usize].end);
+            m += 1;
+        }
+        let cluster = &order[k..m];
+        k = m;
+        if let [only] = cluster {
+            let r = rows[*only as usize];
+            return Some(Segment {
+                start: r.start,
+                end: r.end,
+                info: r.info,
+                cut: None,
+            });
+        }
+        pending.extend(sweep(rows, cluster));
+    }))
+}
+
+/// Flatten one cluster of overlapping rows (`members` index `rows`, whose order breaks ties).
+fn sweep(rows: &[Row], members: &[u32]) -> Vec<Segment> {
+    // Events: (point, is_add, row). Removals sort before additions at the same point.
+    let mut events: Vec<(u128, bool, u32)> = Vec::with_capacity(members.len() * 2);
+    for &i in members {
+        let r = rows[i as usize];
+        events.push((r.start, true, i));
+        if let Some(after) = r.end.checked_add(1) {
+            events.push((after, false, i));
+        }
+    }
+    events.sort_unstable();
+    let mut active: BTreeSet<(u128, u32)> = BTreeSet::new();
+    let mut out: Vec<Segment> = vec![];
+    let mut winners: Vec<u32> = vec![];
+    let mut k = 0;
+    while k < events.len() {
+        let point = events[k].0;
+        while k < events.len() && events[k].0 == point {
+            let (_, add, i) = events[k];
+            let r = rows[i as usize];
+            let key = (r.end - r.start, i);
+            if add {
+                active.insert(key);
+            } else {
+                active.remove(&key);
+            }
+            k += 1;
+        }
+        let Some(&(_, win)) = active.first() else {
+            continue;
+        };
+        let end = if k < events.len() {
+            events[k].0 - 1
+        } else {
+            rows[win as usize].end
+        };
+        let r = rows[win as usize];
+        if winners.last() == Some(&win) && out.last().is_some_and(|s| s.end.checked_add(1) == Some(point)) {
+            out.last_mut().expect("checked above").end = end;
+        } else {
+            out.push(Segment {
+                start: point,
+                end,
+                info: r.info,
+                cut: None,
+            });
+            winners.push(win);
+        }
+    }
+    for (seg, win) in out.iter_mut().zip(&winners) {
+        let r = rows[*win as usize];
+        if (seg.start, seg.end) != (r.start, r.end) {
+            seg.cut = Some((r.start, r.end));
+        }
+    }
+    out
+}
