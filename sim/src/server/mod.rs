@@ -1,0 +1,274 @@
+//! The simulator's HTTP server: one hyper server per instance address, all on one port,
+//! answering by `Host` header.
+//!
+//! # Architecture
+//! [`Sim`] owns the laid-out world, indexes of accounts and follows, the rate-limit windows
+//! and the request log ([`Stats`]). Each request goes: alias handling (redirecting and
+//! delegated domains) → latency → robots.txt → server-side rate limit (Mastodon's headers,
+//! 429s) → faults → the protocol routes in [`super::routes`].
+//!
+//! The rate limits and announced pauses are in `limits`, the faults, robots.txt and the
+//! ASN downloads in `faults`, the sockets and connections in `listen`.
+
+mod faults;
+mod limits;
+mod listen;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE, HOST, LOCATION};
+use hyper::{Request, Response, StatusCode};
+
+use super::world::Layout;
+use faults::robots;
+use limits::Window;
+pub use listen::{bind_all, serve};
+
+/// A response body.
+pub type Body = Full<Bytes>;
+
+/// One logged request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    pub host: String,
+    pub path: String,
+    pub status: u16,
+    pub authorization: bool,
+    pub user_agent: String,
+    /// When the request arrived.
+    pub at: SystemTime,
+    /// The pause this answer announced (`Retry-After`, `RateLimit-*`): no request to the host
+    /// should come before it.
+    pub announced_until: Option<SystemTime>,
+}
+
+/// Response extension carrying the end of an announced pause into the log.
+#[derive(Debug, Clone, Copy)]
+struct AnnouncedUntil(SystemTime);
+
+/// What the simulator saw.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub requests: Vec<Logged>,
+    /// 429 answers sent.
+    pub too_many: u64,
+    /// Requests that arrived after a 429 but before the reset it announced.
+    pub early_retries: u64,
+}
+
+/// The world being served.
+pub struct Sim {
+    pub layout: Layout,
+    pub port: u16,
+    /// `http`, or `https` when the simulator serves TLS.
+    pub scheme: &'static str,
+    /// `user@instance-domain` (lower-case) → account index.
+    pub by_handle: HashMap<String, usize>,
+    /// account index → indices it follows / is followed by.
+    pub follows: Vec<Vec<usize>>,
+    pub followers: Vec<Vec<usize>>,
+    /// Shared by every week a [`super::timeline::Stage`] serves.
+    stats: Arc<Mutex<Stats>>,
+    windows: Mutex<HashMap<String, Window>>,
+    /// Domains whose links to themselves say `http://` (`plain_http_links`).
+    plain_http: HashSet<String>,
+    /// Requests counted per instance for `announce`.
+    announce_counts: Mutex<HashMap<String, u32>>,
+}
+
+/// Build a response.
+pub fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = StatusCode::from_u16(status).expect("simulator statuses are valid");
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(content_type).expect("valid content type"),
+    );
+    r
+}
+
+/// A JSON response.
+pub fn json(status: u16, content_type: &str, v: &serde_json::Value) -> Response<Body> {
+    respond(
+        status,
+        content_type,
+        serde_json::to_vec(v).expect("JSON values serialise"),
+    )
+}
+
+/// A redirect.
+pub fn redirect(status: u16, to: &str) -> Response<Body> {
+    let mut r = respond(status, "text/plain", "");
+    r.headers_mut()
+        .insert(LOCATION, HeaderValue::from_str(to).expect("valid location"));
+    r
+}
+
+impl Sim {
+    /// Index a laid-out world served on `port`.
+    pub fn new(layout: Layout, port: u16, scheme: &'static str) -> Self {
+        Sim::with_stats(layout, port, scheme, Arc::default())
+    }
+
+    /// [`Sim::new`], logging requests into `stats` (shared across the weeks of a timeline).
+    pub fn with_stats(layout: Layout, port: u16, scheme: &'static str, stats: Arc<Mutex<Stats>>) -> Self {
+        let accounts = &layout.world.accounts;
+        let by_handle: HashMap<String, usize> = accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.handle.to_ascii_lowercase(), i))
+            .collect();
+        let mut follows = vec![vec![]; accounts.len()];
+        let mut followers = vec![vec![]; accounts.len()];
+        for (i, a) in accounts.iter().enumerate() {
+            for f in &a.follows {
+                if let Some(&j) = by_handle.get(&f.to_ascii_lowercase()) {
+                    follows[i].push(j);
+                    followers[j].push(i);
+                }
+            }
+        }
+        let plain_http = layout
+            .world
+            .instances
+            .iter()
+            .filter(|i| i.plain_http_links)
+            .map(|i| i.domain.clone())
+            .collect();
+        Sim {
+            plain_http,
+            announce_counts: Mutex::new(HashMap::new()),
+            layout,
+            port,
+            scheme,
+            by_handle,
+            follows,
+            followers,
+            stats,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `http://domain:port` (or https; always http for `plain_http_links` instances).
+    pub fn base(&self, domain: &str) -> String {
+        let scheme = match self.plain_http.contains(domain) {
+            true => "http",
+            false => self.scheme,
+        };
+        format!("{scheme}://{domain}:{}", self.port)
+    }
+
+    /// A copy of the request log.
+    pub fn stats(&self) -> Stats {
+        self.stats.lock().expect("stats lock").clone()
+    }
+
+    fn log(&self, entry: Logged) {
+        self.stats.lock().expect("stats lock").requests.push(entry);
+    }
+
+    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
+        let at = SystemTime::now();
+        let host = req
+            .headers()
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            // A name with a trailing dot (`host.example.`) is the same site, as on the web.
+            .map(|h| {
+                h.rsplit_once(':')
+                    .map(|(n, _)| n)
+                    .unwrap_or(h)
+                    .trim_end_matches('.')
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+        let authorization = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string);
+        let user_agent = req
+            .headers()
+            .get(hyper::header::USER_AGENT)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let resp = self.dispatch(&host, &path, authorization.as_deref()).await;
+        self.log(Logged {
+            at,
+            announced_until: resp.extensions().get::<AnnouncedUntil>().map(|a| a.0),
+            status: resp.status().as_u16(),
+            authorization: authorization.is_some(),
+            host,
+            path,
+            user_agent,
+        });
+        resp
+    }
+
+    async fn dispatch(&self, host: &str, path: &str, auth: Option<&str>) -> Response<Body> {
+        let Some(inst) = self.layout.instance(host) else {
+            return respond(404, "text/plain", "no such site");
+        };
+        if inst.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(inst.latency_ms)).await;
+        }
+        if path == "/robots.txt" {
+            return robots(inst);
+        }
+        if let Some(file) = path.strip_prefix("/data/") {
+            return self.download(file);
+        }
+        if inst.redirect_from.as_deref() == Some(host) {
+            return match path.starts_with("/.well-known/webfinger") {
+                true => redirect(301, &format!("{}{path}", self.base(&inst.domain))),
+                false => respond(404, "text/plain", "not found"),
+            };
+        }
+        let headers = match self.rate_limit(inst) {
+            Ok(h) => h,
+            Err(r) => return *r,
+        };
+        let announced = self.announce(inst);
+        let mut resp = match &announced {
+            Some(a) if a.refuse => too_many(&[]),
+            _ => match self.fault(inst, path).await {
+                Some(r) => r,
+                None => super::routes::route(self, inst, host, path, auth),
+            },
+        };
+        if let Some(a) = announced {
+            resp.extensions_mut().insert(AnnouncedUntil(a.until));
+            set_headers(&mut resp, a.headers);
+        }
+        set_headers(&mut resp, headers);
+        resp
+    }
+}
+
+fn set_headers(resp: &mut Response<Body>, headers: Vec<(&'static str, String)>) {
+    for (k, v) in headers {
+        resp.headers_mut()
+            .insert(k, HeaderValue::from_str(&v).expect("header values are ASCII"));
+    }
+}
+
+/// A 429 with these headers.
+fn too_many(headers: &[(&str, &str)]) -> Response<Body> {
+    let mut r = respond(429, "application/json", "{\"error\": \"Too many requests\"}");
+    for (k, v) in headers {
+        if let (Ok(k), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            r.headers_mut().insert(k, v);
+        }
+    }
+    r
+}
