@@ -145,14 +145,14 @@ fn a_read_only_database_refuses_writes_even_past_the_check() {
 fn tables_render_aligned_as_csv_and_as_json() {
     let t = run(&db(), "pick", SQL, &[]).unwrap();
     assert_eq!(
-        t.render(Format::Table),
+        t.render(Format::Text).unwrap(),
         "id  name      share\n--  --------  -----\n 1  Hetzner     0.5\n 2  OVH, SAS   0.25\n 3            0.125\n"
     );
     assert_eq!(
-        t.render(Format::Csv),
+        t.render(Format::Csv).unwrap(),
         "id,name,share\n1,Hetzner,0.5\n2,\"OVH, SAS\",0.25\n3,,0.125\n"
     );
-    let json: serde_json::Value = serde_json::from_str(&t.render(Format::Json)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&t.render(Format::Json).unwrap()).unwrap();
     assert_eq!(json[1], serde_json::json!({"id": 2, "name": "OVH, SAS", "share": 0.25}));
     assert_eq!(json[2]["name"], serde_json::Value::Null);
 }
@@ -196,4 +196,14 @@ fn every_shipped_query_declares_exactly_the_parameters_it_uses_and_the_columns_i
             ),
         }
     }
+}
+
+#[test]
+fn a_table_is_not_written_as_tsv_or_html() {
+    let t = run(&db(), "pick", SQL, &[]).unwrap();
+    assert_eq!(
+        t.render(Format::Tsv).unwrap_err().to_string(),
+        "a query's table is not written as tsv (only as text, csv, json)"
+    );
+    assert!(t.render(Format::Html).is_err());
 }
