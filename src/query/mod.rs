@@ -16,7 +16,10 @@
 //! [`run`] prepares one statement, refuses it unless SQLite says it is read-only, binds every
 //! named parameter from the caller's values or the header's defaults (a value is bound as an
 //! integer or a real when it reads as one, as text otherwise; never pasted into the SQL), and
-//! collects a [`Table`], which renders as an aligned table, CSV or JSON ([`FORMATS`]).
+//! collects a [`Table`], which renders as an aligned table, CSV or JSON ([`FORMATS`]) and
+//! reads as typed records ([`Table::records`]).
+
+mod records;
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -207,3 +207,79 @@ fn a_table_is_not_written_as_tsv_or_html() {
     );
     assert!(t.render(Format::Html).is_err());
 }
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct Pick {
+    id: i64,
+    name: Option<String>,
+    share: f64,
+}
+
+#[test]
+fn rows_read_as_typed_records() {
+    let t = run(&db(), "pick", SQL, &given(&[("from", "2")])).unwrap();
+    assert_eq!(
+        t.records::<Pick>().unwrap(),
+        [
+            Pick {
+                id: 2,
+                name: Some("OVH, SAS".into()),
+                share: 0.25
+            },
+            Pick {
+                id: 3,
+                name: None,
+                share: 0.125
+            },
+        ]
+    );
+}
+
+#[test]
+fn records_read_every_value_as_the_json_rendering_does() {
+    let sql = "SELECT 1 AS i, 2.5 AS r, 'a,b' AS t, NULL AS n, x'00ff10' AS b, 1e999 AS inf, \
+               -1e999 AS ninf, 'again' AS t";
+    let t = run(&db(), "all", sql, &[]).unwrap();
+    let json: Vec<serde_json::Value> = serde_json::from_str(&t.render(Format::Json).unwrap()).unwrap();
+    let records: Vec<serde_json::Value> = t.records().unwrap();
+    assert_eq!(records, json);
+    assert_eq!(
+        records[0],
+        serde_json::json!({"i": 1, "r": 2.5, "t": "again", "n": null, "b": "00ff10", "inf": null, "ninf": null})
+    );
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Optional {
+        n: Option<i64>,
+        inf: Option<f64>,
+        b: Option<String>,
+    }
+    assert_eq!(
+        t.records::<Optional>().unwrap(),
+        [Optional {
+            n: None,
+            inf: None,
+            b: Some("00ff10".into())
+        }]
+    );
+}
+
+#[test]
+fn records_that_do_not_fit_name_the_row_and_the_field() {
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)] // read only to fail
+    struct Missing {
+        id: i64,
+        owner: String,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)] // read only to fail
+    struct Wrong {
+        name: String,
+    }
+    let t = run(&db(), "pick", SQL, &[]).unwrap();
+    assert_eq!(t.records::<Missing>().unwrap_err(), "row 1: missing field `owner`");
+    assert_eq!(
+        t.records::<Wrong>().unwrap_err(),
+        "row 3: invalid type: unit value, expected a string"
+    );
+}

@@ -4,7 +4,8 @@
 //!
 //! The rows come from the shipped comparing queries (`queries/account-changes.sql`,
 //! `host-changes.sql`, `instance-changes.sql`: one implementation, the same answers as
-//! `whohosts query`), the metrics from each snapshot's stored metrics.
+//! `whohosts query`), read from the query's table as records, the metrics from each
+//! snapshot's stored metrics.
 
 use std::fmt::Write as _;
 
@@ -91,7 +92,7 @@ fn rows<T: DeserializeOwned>(store: &Store, name: &str, from: i64, to: i64) -> R
         ("to".to_string(), to.to_string()),
     ];
     let table = query::run(store.connection(), name, q.sql, &given)?;
-    serde_json::from_str(&table.render(Format::Json)?).map_err(|e| Error::Query {
+    table.records().map_err(|e| Error::Query {
         name: name.into(),
         message: format!("unexpected columns: {e}"),
     })
