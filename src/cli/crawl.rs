@@ -7,10 +7,11 @@
 use std::path::Path;
 
 use super::output::Output;
-use super::{report, AttributionArgs, ReportFormat};
+use super::{report, AttributionArgs};
 use crate::config::Config;
 use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result, EXIT_INTERRUPTED};
+use crate::model::format::Format;
 use crate::model::handle::AccountRef;
 use crate::model::snapshot::SeedReport;
 use crate::pipeline::{self, Job};
@@ -164,7 +165,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     let path = store::database_path(db, &config);
     let (code, r) = crawl_and_report(config, &job, &path, &args.view).await?;
     if let (Some(out), Some(r)) = (output, &r) {
-        out.write(crate::report::render(r, ReportFormat::Json, 0, false).as_bytes())?;
+        out.write(crate::report::render(r, Format::Json, 0, false)?.as_bytes())?;
     }
     Ok(code)
 }

@@ -6,10 +6,11 @@
 
 use std::path::Path;
 
-use super::{print, ReportFormat};
+use super::print;
 use crate::config::Config;
 use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result};
+use crate::model::format::Format;
 use crate::pipeline::{self, Job};
 use crate::store::lock::DbLock;
 use crate::store::{Resume, Store};
@@ -78,7 +79,7 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
         earlier_weeks(&running, config.clone(), &job, &db).await?;
         running.set_week(weeks)?;
         let (code, _) = super::crawl::crawl_and_report(config, &job, &db, &args.view).await?;
-        if args.view.format == ReportFormat::Text {
+        if args.view.format == Format::Text {
             let about = format!(
                 "(A simulated fediverse: {instances} instances, {accounts} accounts on 127.0.0.0/8, DNS at {}, \
                  HTTP port {}, changing over {weeks} weeks: one snapshot a week. Keep them with --db FILE, \

@@ -5,15 +5,9 @@ use std::path::Path;
 use super::print;
 use crate::config::Config;
 use crate::error::Result;
+use crate::model::format::Format;
 use crate::report::diff::{self, Diff};
 use crate::store::{self, Store};
-
-/// Output formats of `diff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
 
 /// `diff` arguments.
 #[derive(Debug, clap::Args)]
@@ -27,7 +21,7 @@ pub struct Args {
     #[command(flatten)]
     pub scope: super::report::Scope,
     /// Output format
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, value_parser = super::formats::diff(), default_value = "text")]
     pub format: Format,
 }
 
@@ -38,9 +32,6 @@ pub struct Args {
 pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     let store = Store::open(&store::database_path(db, config))?;
     let d = Diff::between(&store, args.from, args.to, &args.scope.levels(), args.scope.weight)?;
-    print(&match args.format {
-        Format::Text => diff::render_text(&d),
-        Format::Json => serde_json::to_string_pretty(&d).expect("diffs serialise: string keys") + "\n",
-    })?;
+    print(&diff::render(&d, args.format)?)?;
     Ok(0)
 }

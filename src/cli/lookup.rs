@@ -10,11 +10,12 @@ use std::io::{BufRead, BufWriter, Write};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::{logging, stdout_result, AttributionArgs, Format};
+use super::{logging, stdout_result, AttributionArgs};
 use crate::attribution::Attributor;
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::attribution::{AddressAttribution, HostAttribution};
+use crate::model::format::Format;
 use crate::pipeline::Context;
 
 /// `lookup` arguments.
@@ -24,11 +25,14 @@ pub struct Args {
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
     /// Output format [default: text for arguments, tsv for stdin]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::formats::lookup())]
     pub format: Option<Format>,
     #[command(flatten)]
     pub attribution: AttributionArgs,
 }
+
+/// The formats `lookup` writes.
+pub const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Tsv];
 
 /// Column names of the TSV output.
 pub const TSV_HEADER: &str =
@@ -176,12 +180,13 @@ async fn answer(a: &Attributor, target: &str, format: Format, out: &mut impl Wri
                 "lookup {:?} {why}; give a host name, an IP address or a URL",
                 shown(target)
             );
-            logging::error_line(&line);
             let text = match format {
                 Format::Json => serde_json::json!({ "target": target, "error": line }).to_string() + "\n",
                 Format::Tsv => format!("{}\t\t\t\t\t\t\t\t\t\t\t\t\t{line}\n", clean(target.into())),
                 Format::Text => String::new(),
+                Format::Csv | Format::Html => return Err(format.not_offered("a lookup", FORMATS)),
             };
+            logging::error_line(&line);
             stdout_result(out.write_all(text.as_bytes()))?;
             return Ok(false);
         }
@@ -197,15 +202,16 @@ async fn answer(a: &Attributor, target: &str, format: Format, out: &mut impl Wri
         },
         Ok(Target::Host(name)) => a.host(&name, None).await,
     };
-    let failure = failure(&host);
-    if let Some(why) = &failure {
-        logging::error_line(&format!("lookup {}: {why}", shown(target)));
-    }
     let text = match format {
         Format::Json => json(a, target, &host) + "\n",
         Format::Tsv => tsv(target, &host),
         Format::Text => text(target, &host),
+        Format::Csv | Format::Html => return Err(format.not_offered("a lookup", FORMATS)),
     };
+    let failure = failure(&host);
+    if let Some(why) = &failure {
+        logging::error_line(&format!("lookup {}: {why}", shown(target)));
+    }
     stdout_result(out.write_all(text.as_bytes()))?;
     Ok(failure.is_none())
 }

@@ -25,7 +25,7 @@ pub mod snapshots;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use crate::config::{Config, Paths};
 use crate::error::{Error, Result};
@@ -90,17 +90,6 @@ pub enum Command {
     /// Export snapshots as pseudonymised research files (CSV or Parquet + Data Package)
     Export(export::Args),
 }
-
-/// Output formats of `lookup`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    Tsv,
-}
-
-/// Output formats of reports (`crawl`, `demo`, `report`).
-pub use crate::report::Format as ReportFormat;
 
 /// Smallest generated world (the generator needs a large instance and a tail).
 #[cfg(feature = "sim")]

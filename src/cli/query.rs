@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use super::print;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::query::{self, Format, Header};
+use crate::model::format::Format;
+use crate::query::{self, Header};
 use crate::store;
 
 /// `query` arguments.
@@ -27,7 +28,7 @@ pub struct Args {
     #[arg(long = "param", short = 'p', value_name = "NAME=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
     /// Output format
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(long, value_parser = super::formats::query(), default_value = "table")]
     pub format: Format,
 }
 
@@ -90,6 +91,6 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     };
     let conn = open(&store::database_path(db, config))?;
     let table = query::run(&conn, &origin, &sql, &args.params)?;
-    print(&table.render(args.format))?;
+    print(&table.render(args.format)?)?;
     Ok(0)
 }

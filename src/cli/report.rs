@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 
-use super::{print, ReportFormat};
+use super::print;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::metrics::{Level, Weight};
+use crate::model::format::Format;
 use crate::report::model::DEFAULT_LEVELS;
 use crate::report::{self, text, Options, Report};
 use crate::store::{self, Store};
@@ -54,8 +55,8 @@ pub struct View {
     #[command(flatten)]
     pub scope: Scope,
     /// Output format
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: ReportFormat,
+    #[arg(long, value_parser = super::formats::report(), default_value = "text")]
+    pub format: Format,
     /// Rows shown per level in the text and HTML reports (0: all)
     #[arg(long, default_value_t = 10)]
     pub top: usize,
@@ -93,7 +94,7 @@ pub struct Args {
 pub fn print_stored(store: &Store, id: i64, view: &View) -> Result<Report> {
     let r = Report::build(store, id, &view.options())?;
     let color = text::color_wanted(std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR").as_deref());
-    print(&report::render(&r, view.format, view.top, color))?;
+    print(&report::render(&r, view.format, view.top, color)?)?;
     Ok(r)
 }
 
@@ -126,7 +127,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
             // (a device, a FIFO, /dev/stdout) written through; checked before the work.
             let out = super::output::Output::check(path)?;
             let r = Report::build(&store, id, &args.view.options())?;
-            out.write(report::render(&r, args.view.format, args.view.top, false).as_bytes())?;
+            out.write(report::render(&r, args.view.format, args.view.top, false)?.as_bytes())?;
         }
     }
     Ok(0)

@@ -32,7 +32,10 @@ use privacy::Privacy;
 use pseudonym::Pseudonymiser;
 use table::{count, Table, Value};
 
-/// File format of the tables.
+/// File format of the tables. Not [`crate::model::format::Format`], the formats a report, a
+/// query, a diff or a lookup is written in: this one is how a set of tables is stored for
+/// other tools to load (Parquet is no rendering of an answer, and an export's CSV is one file
+/// per table), and `export --format` offers only these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,

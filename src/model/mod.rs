@@ -4,12 +4,13 @@
 //! [`handle`] holds the validated inputs (handles, account references, instance hosts);
 //! [`account`] what the crawl keeps about an account and a follow list; [`snapshot`] a crawl
 //! as stored (seeds, lists, instances) with [`attribution`]'s records of who hosts each host;
-//! [`time`] is the one clock. `model` imports
-//! nothing of the crate but [`crate::error`]: every layer above may use it, and it knows of
-//! none of them.
+//! [`time`] is the one clock; [`format`](mod@format) names the output formats answers are
+//! written in. `model` imports nothing of the crate but [`crate::error`]: every layer above
+//! may use it, and it knows of none of them.
 
 pub mod account;
 pub mod attribution;
+pub mod format;
 pub mod handle;
 pub mod snapshot;
 pub mod time;

@@ -16,7 +16,10 @@
 //! [`run`] prepares one statement, refuses it unless SQLite says it is read-only, binds every
 //! named parameter from the caller's values or the header's defaults (a value is bound as an
 //! integer or a real when it reads as one, as text otherwise; never pasted into the SQL), and
-//! collects a [`Table`], which renders as an aligned table, CSV or JSON.
+//! collects a [`Table`], which renders as an aligned table, CSV or JSON ([`FORMATS`]) and
+//! reads as typed records ([`Table::records`]).
+
+mod records;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -25,6 +28,8 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
+/// The output formats; a table is written in [`FORMATS`].
+pub use crate::model::format::Format;
 
 /// A query shipped with whohosts.
 #[derive(Debug, Clone, Copy)]
@@ -273,13 +278,9 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, header: &Header, given: &[(String, S
     Ok(())
 }
 
-/// How a [`Table`] is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Csv,
-    Json,
-}
+/// The formats a [`Table`] is written in: [`Format::Text`] (columns aligned; `table` on the
+/// command line), CSV and JSON.
+pub const FORMATS: &[Format] = &[Format::Text, Format::Csv, Format::Json];
 
 fn text(v: &Value, round: bool) -> String {
     match v {
@@ -306,10 +307,13 @@ fn json(v: &Value) -> serde_json::Value {
 }
 
 impl Table {
-    /// The table in `format`, ending with a newline.
-    pub fn render(&self, format: Format) -> String {
-        match format {
-            Format::Table => self.aligned(),
+    /// The table in `format` (one of [`FORMATS`]), ending with a newline.
+    ///
+    /// # Errors
+    /// [`Error::Input`] for a format not in [`FORMATS`].
+    pub fn render(&self, format: Format) -> Result<String> {
+        Ok(match format {
+            Format::Text => self.aligned(),
             Format::Csv => self.csv(),
             Format::Json => {
                 let rows: Vec<serde_json::Value> = self
@@ -319,7 +323,8 @@ impl Table {
                     .collect();
                 serde_json::to_string_pretty(&rows).expect("JSON values serialise") + "\n"
             }
-        }
+            Format::Tsv | Format::Html => return Err(format.not_offered("a query's table", FORMATS)),
+        })
     }
 
     /// Columns padded to their widest cell; numbers to the right, shown to 4 decimals.

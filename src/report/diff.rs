@@ -4,7 +4,8 @@
 //!
 //! The rows come from the shipped comparing queries (`queries/account-changes.sql`,
 //! `host-changes.sql`, `instance-changes.sql`: one implementation, the same answers as
-//! `whohosts query`), the metrics from each snapshot's stored metrics.
+//! `whohosts query`), read from the query's table as records, the metrics from each
+//! snapshot's stored metrics.
 
 use std::fmt::Write as _;
 
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::text::{amount, wrap};
 use crate::error::{Error, Result};
 use crate::metrics::{Concentration, Level, Weight};
+use crate::model::format::Format;
 use crate::query;
 use crate::store::Store;
 
@@ -90,7 +92,7 @@ fn rows<T: DeserializeOwned>(store: &Store, name: &str, from: i64, to: i64) -> R
         ("to".to_string(), to.to_string()),
     ];
     let table = query::run(store.connection(), name, q.sql, &given)?;
-    serde_json::from_str(&table.render(query::Format::Json)).map_err(|e| Error::Query {
+    table.records().map_err(|e| Error::Query {
         name: name.into(),
         message: format!("unexpected columns: {e}"),
     })
@@ -205,6 +207,21 @@ fn signed(x: f64, text: String) -> String {
         format!("−{}", text.trim_start_matches('-'))
     } else {
         "±0".to_string()
+    }
+}
+
+/// The formats a diff is written in.
+pub const FORMATS: &[Format] = &[Format::Text, Format::Json];
+
+/// `d` in `format` (one of [`FORMATS`]): [`render_text`], or the [`Diff`] serialised.
+///
+/// # Errors
+/// [`Error::Input`] for a format not in [`FORMATS`].
+pub fn render(d: &Diff, format: Format) -> Result<String> {
+    match format {
+        Format::Text => Ok(render_text(d)),
+        Format::Json => Ok(serde_json::to_string_pretty(d).expect("diffs serialise: string keys") + "\n"),
+        Format::Csv | Format::Tsv | Format::Html => Err(format.not_offered("a diff", FORMATS)),
     }
 }
 

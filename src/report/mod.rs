@@ -19,30 +19,32 @@ pub mod svg;
 pub mod text;
 pub mod trend;
 
+use crate::error::Result;
+/// The output formats; a report is written in [`FORMATS`].
+pub use crate::model::format::Format;
 pub use model::{Credits, Headline, Options, Report, SnapshotRef, SCHEMA_VERSION};
 pub use seeds::failure_sentence;
 
-/// Output formats of reports (`crawl`, `demo`, `report`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-    Csv,
-    Html,
-}
+/// The formats a report is written in (`crawl`, `demo`, `report`).
+pub const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Csv, Format::Html];
 
-/// `report` in `format`, `top` rows per level (0: all). `color` only affects text (ANSI colours for a terminal).
-pub fn render(report: &Report, format: Format, top: usize, color: bool) -> String {
+/// `report` in `format` (one of [`FORMATS`]), `top` rows per level (0: all). `color` only
+/// affects text (ANSI colours for a terminal).
+///
+/// # Errors
+/// [`crate::error::Error::Input`] for a format not in [`FORMATS`].
+pub fn render(report: &Report, format: Format, top: usize, color: bool) -> Result<String> {
     // `--top 0` means every row.
     let top = if top == 0 { usize::MAX } else { top };
-    match format {
+    Ok(match format {
         Format::Text => text::render(report, top, color),
         Format::Json => {
             serde_json::to_string_pretty(report).expect("reports serialise: string keys, finite numbers") + "\n"
         }
         Format::Csv => csv::render(report),
         Format::Html => html::render(report, top),
-    }
+        Format::Tsv => return Err(format.not_offered("a report", FORMATS)),
+    })
 }
 
 /// `n word` or `n words` (`entry` → `entries`).

@@ -1,5 +1,5 @@
 //! Unit tests of the report's building blocks: bars, wrapping, numbers, colour choice,
-//! escaping.
+//! escaping, and the formats a diff is written in.
 
 use std::ffi::OsStr;
 
@@ -62,4 +62,37 @@ fn svg_text_is_escaped() {
         escape("LLC \"SPUTNIK\" <a&b> 'x'"),
         "LLC &quot;SPUTNIK&quot; &lt;a&amp;b&gt; &#39;x&#39;"
     );
+}
+
+fn empty_diff() -> super::diff::Diff {
+    super::diff::Diff {
+        schema_version: super::SCHEMA_VERSION,
+        from: 1,
+        to: 2,
+        weight: crate::metrics::Weight::Accounts,
+        accounts: vec![],
+        hosts: vec![],
+        instances: vec![],
+        metrics: vec![],
+    }
+}
+
+#[test]
+fn a_diff_is_written_as_text_or_json_only() {
+    use super::diff::{render, render_text};
+    use super::Format;
+    let d = empty_diff();
+    assert_eq!(render(&d, Format::Text).unwrap(), render_text(&d));
+    assert!(render(&d, Format::Text)
+        .unwrap()
+        .starts_with("Changes from snapshot 1 to snapshot 2 (weight: accounts).\n"));
+    let json: serde_json::Value = serde_json::from_str(&render(&d, Format::Json).unwrap()).unwrap();
+    assert_eq!(json["from"], 1);
+    assert_eq!(json["weight"], "accounts");
+    assert_eq!(
+        render(&d, Format::Csv).unwrap_err().to_string(),
+        "a diff is not written as csv (only as text, json)"
+    );
+    assert!(render(&d, Format::Html).is_err());
+    assert!(render(&d, Format::Tsv).is_err());
 }

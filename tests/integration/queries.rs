@@ -47,7 +47,7 @@ fn rows(db: &std::path::Path, name: &str, params: &[(&str, &str)]) -> Vec<Value>
     let conn = query::open_read_only(db).unwrap();
     let given: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let table = query::run(&conn, name, query::find(name).unwrap().sql, &given).unwrap();
-    serde_json::from_str::<Vec<Value>>(&table.render(Format::Json)).unwrap()
+    serde_json::from_str::<Vec<Value>>(&table.render(Format::Json).unwrap()).unwrap()
 }
 
 #[test]
