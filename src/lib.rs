@@ -11,8 +11,8 @@
 //!
 //! 1. [`error`]: the one error type. Imports nothing of the crate.
 //! 2. [`model`] and [`files`] (peers): pure data (handles, accounts, follow lists, the
-//!    snapshot, attribution records, the clock), importing only `error`, no I/O; and the one
-//!    atomic writer every file whohosts replaces goes through.
+//!    snapshot, attribution records, the clock, the one output-format type), importing only
+//!    `error`, no I/O; and the one atomic writer every file whohosts replaces goes through.
 //! 3. [`config`]: the configuration and its defaults.
 //! 4. [`net`]: DNS, the safe polite HTTP client, per-host limits, the one bounded fan-out,
 //!    progress as a trait the caller shows.
