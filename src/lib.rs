@@ -17,8 +17,9 @@
 //! 4. [`net`]: DNS, the safe polite HTTP client, per-host limits, the one bounded fan-out,
 //!    progress as a trait the caller shows.
 //! 5. [`protocol`]: WebFinger, Mastodon REST, ActivityPub, NodeInfo, the one pager, bios.
-//! 6. [`crawl`] and [`attribution`] (peers): from seeds to follow lists; from hosts to AS,
-//!    range, organisation and CDN.
+//! 6. [`crawl`], [`contacts`] and [`attribution`] (peers): from seeds to follow lists; from
+//!    address books and mailboxes to contact addresses; from hosts to AS, range, organisation
+//!    and CDN.
 //! 7. [`metrics`]: the concentration metrics of every level and weight (one implementation).
 //! 8. [`store`]: snapshots in SQLite (one writer, resumable, locked).
 //! 9. [`query`]: the shipped and ad-hoc SQL over a database the store wrote.
@@ -36,6 +37,7 @@
 pub mod attribution;
 pub mod cli;
 pub mod config;
+pub mod contacts;
 pub mod crawl;
 pub mod error;
 pub mod export;

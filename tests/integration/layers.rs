@@ -12,7 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["config"],
     &["net"],
     &["protocol"],
-    &["crawl", "attribution"],
+    &["crawl", "contacts", "attribution"],
     &["metrics"],
     &["store"],
     &["query"],

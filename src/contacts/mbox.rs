@@ -1,0 +1,133 @@
+//! Mailboxes: mbox files (and single `.eml` messages) streamed line by line, and Maildir
+//! folders message by message, for the `messages` weight: every address in a message's
+//! `From`, `To` and `Cc` counts that message once. Only headers are parsed; bodies are
+//! skipped as they stream past, so memory does not grow with the mailbox.
+
+use std::collections::BTreeSet;
+use std::io::BufRead;
+use std::path::Path;
+
+use super::{mailbox, unreadable, Book};
+use crate::model::contact::Address;
+use crate::Result;
+
+/// The longest header kept (a `To:` of thousands of recipients is cut there).
+const MAX_HEADER: usize = 64 * 1024;
+
+/// The headers of one message being read.
+#[derive(Default)]
+struct Message {
+    /// Unfolded `From`, `To`, `Cc` headers and the line each starts on.
+    headers: Vec<(bool, u64, String)>,
+    /// Whether the last header kept is one of those (a continuation line extends it).
+    open: bool,
+}
+
+impl Message {
+    /// One header line (`line` 1-based).
+    fn header(&mut self, line: u64, text: &str) {
+        if text.starts_with([' ', '\t']) {
+            if self.open {
+                if let Some((_, _, h)) = self.headers.last_mut() {
+                    if h.len() < MAX_HEADER {
+                        h.push(' ');
+                        h.push_str(text.trim());
+                    }
+                }
+            }
+            return;
+        }
+        let (name, value) = text.split_once(':').unwrap_or((text, ""));
+        let name = name.trim().to_ascii_lowercase();
+        self.open = matches!(name.as_str(), "from" | "to" | "cc");
+        if self.open {
+            self.headers.push((name == "from", line, value.trim().to_string()));
+        }
+    }
+
+    /// Count the message for every address it names.
+    fn finish(self, path: &Path, book: &mut Book) {
+        if self.headers.is_empty() {
+            return;
+        }
+        book.messages += 1;
+        let mut named = BTreeSet::new();
+        for (from, line, value) in self.headers {
+            for raw in mailbox::addresses(&value) {
+                match Address::classify(&raw) {
+                    Ok(a) => {
+                        if from {
+                            book.add(a.clone()).sent += 1;
+                        }
+                        named.insert(a);
+                    }
+                    Err(_) => book.entry(path, line, &raw, Address::classify),
+                }
+            }
+        }
+        for a in named {
+            book.add(a).messages += 1;
+        }
+    }
+}
+
+/// Read the mbox (or single message) at `path` into `book`.
+pub fn read_mbox(path: &Path, book: &mut Book) -> Result<()> {
+    let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
+    read_stream(path, std::io::BufReader::with_capacity(1 << 16, file), true, book)
+}
+
+/// Read every message of the Maildir at `path` (`cur/` and `new/`) into `book`.
+pub fn read_maildir(path: &Path, book: &mut Book) -> Result<()> {
+    for sub in ["cur", "new"] {
+        let dir = path.join(sub);
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let mut files: Vec<_> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for f in files {
+            let file = std::fs::File::open(&f).map_err(|e| unreadable(&f, e))?;
+            read_stream(&f, std::io::BufReader::new(file), false, book)?;
+        }
+    }
+    Ok(())
+}
+
+/// Read messages from `reader`; in an mbox, a `From ` line after a blank line (or first)
+/// starts the next message.
+fn read_stream(path: &Path, mut reader: impl BufRead, mbox: bool, book: &mut Book) -> Result<()> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut message = Message::default();
+    let mut in_headers = true;
+    let mut after_blank = true;
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(|e| unreadable(path, e))?;
+        if n == 0 {
+            break;
+        }
+        line += 1;
+        if mbox && after_blank && buf.starts_with(b"From ") {
+            std::mem::take(&mut message).finish(path, book);
+            in_headers = true;
+            after_blank = false;
+            continue;
+        }
+        let blank = buf.iter().all(u8::is_ascii_whitespace);
+        after_blank = blank;
+        if !in_headers {
+            continue;
+        }
+        if blank {
+            in_headers = false;
+            continue;
+        }
+        message.header(line, String::from_utf8_lossy(&buf).trim_end_matches(['\r', '\n']));
+    }
+    message.finish(path, book);
+    Ok(())
+}

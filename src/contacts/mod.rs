@@ -1,0 +1,156 @@
+//! Contacts beyond the fediverse, the input side: address books and mailboxes read into
+//! normalised addresses ([`crate::model::contact::Address`]) with their weights.
+//!
+//! # Architecture
+//! [`read`] tells each file's kind from its content, never its name ([`detect`]), and hands
+//! it to its reader: [`vcard`] (vCard 3 and 4, folded lines, several EMAIL and IMPP per
+//! card), [`table`] (CSV exports of Google Contacts, Outlook, Thunderbird: any column whose
+//! header names an e-mail, XMPP or Matrix address), [`text`] (one address a line, or
+//! `Name <addr>`), [`mbox`] (mbox files and Maildir folders, streamed, for the `messages`
+//! weight). Every reader turns the text it finds into addresses through the one
+//! address-list parser ([`mailbox::addresses`]) and [`Address::classify`], so an address
+//! spelled twice is one contact. A malformed entry is counted and kept with its file and
+//! line, never fatal; a file that is no contact source at all (binary, empty, a CSV with no
+//! address column) is one error naming it.
+//!
+//! This is the first part of the contacts stage (issue 16): resolving who serves each
+//! address (MX, SRV, Matrix discovery), provider rules and the `contacts` snapshot kind are
+//! not written yet.
+
+pub mod detect;
+pub mod mailbox;
+pub mod mbox;
+pub mod table;
+pub mod text;
+pub mod vcard;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::model::contact::Address;
+use crate::model::handle::echo;
+use crate::{Error, Result};
+
+pub use detect::Kind;
+
+/// How much one address weighs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Weight {
+    /// Messages exchanged with the address (each message once, however many of its headers
+    /// name it); 0 when only address books name it.
+    pub messages: u64,
+    /// Messages the address sent (to find the mailbox owner when `--me` is not given).
+    pub sent: u64,
+}
+
+/// An entry that names no usable address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// The file it is in.
+    pub file: PathBuf,
+    /// Its line (1-based; in a Maildir, the message file's line).
+    pub line: u64,
+    /// The entry as written, cut to a short echo.
+    pub text: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+/// Everything read from the contact sources.
+#[derive(Debug, Default)]
+pub struct Book {
+    /// Each distinct address once, with its weight.
+    pub addresses: BTreeMap<Address, Weight>,
+    /// Entries that name no usable address, in the order met.
+    pub malformed: Vec<Malformed>,
+    /// How many messages the mailboxes held.
+    pub messages: u64,
+    /// The kind each source was read as.
+    pub sources: Vec<(PathBuf, Kind)>,
+}
+
+impl Book {
+    /// Note an address met in an address book (or a header, with `message` set).
+    fn add(&mut self, addr: Address) -> &mut Weight {
+        self.addresses.entry(addr).or_default()
+    }
+
+    /// Note `raw` from `file:line`: its address, or a malformed entry.
+    fn entry(
+        &mut self,
+        file: &Path,
+        line: u64,
+        raw: &str,
+        parse: impl Fn(&str) -> std::result::Result<Address, &'static str>,
+    ) {
+        match parse(raw) {
+            Ok(a) => {
+                self.add(a);
+            }
+            Err(reason) => self.malformed.push(Malformed {
+                file: file.to_path_buf(),
+                line,
+                text: echo(raw),
+                reason,
+            }),
+        }
+    }
+
+    /// The owner's addresses: those given, else the most frequent sender of the mailboxes
+    /// read (none when no mailbox was read).
+    pub fn owner(&self, given: &[Address]) -> Vec<Address> {
+        if !given.is_empty() {
+            return given.to_vec();
+        }
+        let top = self
+            .addresses
+            .iter()
+            .filter(|(_, w)| w.sent > 0)
+            .max_by_key(|(a, w)| (w.sent, std::cmp::Reverse(*a)));
+        top.map(|(a, _)| vec![a.clone()]).unwrap_or_default()
+    }
+
+    /// Remove the owner's own addresses: they are not contacts.
+    pub fn without(mut self, owner: &[Address]) -> Book {
+        for a in owner {
+            self.addresses.remove(a);
+        }
+        self
+    }
+}
+
+/// Read every source into one book. A source that is no contact source at all stops the
+/// read with one error naming it; malformed entries inside a source do not.
+pub fn read(paths: &[PathBuf]) -> Result<Book> {
+    let mut book = Book::default();
+    for path in paths {
+        let kind = detect::kind(path)?;
+        match kind {
+            Kind::VCard => vcard::read(path, &mut book)?,
+            Kind::Csv => table::read(path, &mut book)?,
+            Kind::Text => text::read(path, &mut book)?,
+            Kind::Mbox | Kind::Message => mbox::read_mbox(path, &mut book)?,
+            Kind::Maildir => mbox::read_maildir(path, &mut book)?,
+        }
+        book.sources.push((path.clone(), kind));
+    }
+    Ok(book)
+}
+
+/// The error for a file that cannot be read.
+fn unreadable(path: &Path, e: std::io::Error) -> Error {
+    Error::File {
+        what: "contacts file",
+        path: path.to_path_buf(),
+        note: "",
+        source: e,
+    }
+}
+
+/// The error for a file that is no contact source.
+fn not_contacts(path: &Path, what: &str) -> Error {
+    Error::Input(format!("contacts file {}: {what}", path.display()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,223 @@
+use std::path::PathBuf;
+
+use super::*;
+use crate::model::contact::Protocol;
+
+fn file(dir: &tempfile::TempDir, name: &str, body: &[u8]) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+/// The book's addresses as `protocol address messages`.
+fn listed(book: &Book) -> Vec<String> {
+    book.addresses
+        .iter()
+        .map(|(a, w)| format!("{} {a} {}", a.protocol().name(), w.messages))
+        .collect()
+}
+
+fn problems(book: &Book) -> Vec<String> {
+    book.malformed
+        .iter()
+        .map(|m| {
+            format!(
+                "{}:{}: {} ({})",
+                m.file.file_name().unwrap().to_string_lossy(),
+                m.line,
+                m.text,
+                m.reason
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_vcard_with_folds_groups_and_several_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ann Lee\r\nEMAIL;TYPE=work:ann@Work.Example\r\n\
+        item1.EMAIL:ann.lee@ho\r\n me.example\r\nIMPP:xmpp:ann@chat.example\r\nIMPP:matrix:u/ann:m.example\r\n\
+        IMPP:sip:ann@voip.example\r\nNOTE:a line\r\nbroken fold without its space\r\nEND:VCARD\r\n\
+        BEGIN:VCARD\r\nVERSION:3.0\r\nEMAIL;type=INTERNET:ANN@work.example\r\nX-JABBER:bob@chat.example\r\nEND:VCARD\r\n";
+    let p = file(&dir, "book.txt", card.as_bytes());
+    assert_eq!(detect::kind(&p).unwrap(), Kind::VCard);
+    let book = read(&[p]).unwrap();
+    assert_eq!(
+        listed(&book),
+        [
+            "email ann@work.example 0",
+            "email ann.lee@home.example 0",
+            "xmpp ann@chat.example 0",
+            "xmpp bob@chat.example 0",
+            "matrix @ann:m.example 0",
+        ]
+    );
+    assert_eq!(
+        problems(&book),
+        [
+            "book.txt:9: sip:ann@voip.example (an IMPP address of a network whohosts does not measure)",
+            "book.txt:11: broken fold without its space (neither a property nor a folded line (a fold without its leading space?))",
+        ]
+    );
+}
+
+#[test]
+fn csv_exports_are_read_by_their_address_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let google = "Name,Given Name,E-mail 1 - Label,E-mail 1 - Value,IM 1 - Service,IM 1 - Value\n\
+        Ann,Ann,* Home,ann@a.example ::: ann2@b.example,Jabber,ann@chat.example\n\
+        Bob,Bob,* Work,not-an-address,,\n\
+        \"Lee, Carl\",Carl,,carl@c.example,,\n";
+    let p = file(&dir, "google.csv", google.as_bytes());
+    assert_eq!(detect::kind(&p).unwrap(), Kind::Csv);
+    let book = read(&[p]).unwrap();
+    assert_eq!(
+        listed(&book),
+        [
+            "email ann@a.example 0",
+            "email ann2@b.example 0",
+            "email carl@c.example 0",
+            "xmpp ann@chat.example 0"
+        ]
+    );
+    assert_eq!(
+        problems(&book),
+        ["google.csv:3: not-an-address (no '@' in the address)"]
+    );
+
+    let outlook = "First Name;Last Name;E-mail Address;E-mail Display Name;E-mail 2 Address\nDan;X;dan@d.example;Dan X;dan@e.example\n";
+    let book = read(&[file(&dir, "outlook.csv", outlook.as_bytes())]).unwrap();
+    assert_eq!(listed(&book), ["email dan@d.example 0", "email dan@e.example 0"]);
+}
+
+#[test]
+fn a_table_without_an_address_column_is_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = file(&dir, "t.csv", b"Name,Phone\nAnn,123\n");
+    let e = read(std::slice::from_ref(&p)).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "contacts file {}: has no column of e-mail, XMPP or Matrix addresses (header: Name,Phone)",
+            p.display()
+        )
+    );
+}
+
+#[test]
+fn plain_text_lists_dedupe_and_list_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "# my contacts\nAnn Lee <Ann@Example.org>\nann@example.org.\n\nbob@b.example, carol@c.example\n@eve:m.example\nnobody\n@dan@social.example\n";
+    let p = file(&dir, "list", text.as_bytes());
+    assert_eq!(detect::kind(&p).unwrap(), Kind::Text);
+    let book = read(&[p]).unwrap();
+    assert_eq!(
+        listed(&book),
+        [
+            "email ann@example.org 0",
+            "email bob@b.example 0",
+            "email carol@c.example 0",
+            "matrix @eve:m.example 0",
+            "fediverse @dan@social.example 0"
+        ]
+    );
+    assert_eq!(problems(&book), ["list:7: nobody (no '@' in the address)"]);
+}
+
+#[test]
+fn an_mbox_counts_each_message_once_per_address_and_finds_its_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = "From me@home.example Mon Jan  1 00:00:00 2026\nFrom: Me <me@home.example>\nTo: ann@a.example,\n  bob@b.example\n\
+        Cc: ann@a.example\nSubject: hi\n\nbody\nFrom: not a header\n\n\
+        From ann@a.example Tue Jan  2 00:00:00 2026\nFrom: ann@a.example\nTo: me@home.example\n\n>From the body\n\n\
+        From me@home.example Wed Jan  3 00:00:00 2026\nFrom: me@home.example\nTo: \"Lee, Carl\" <carl@c.example>\n\n";
+    let p = file(&dir, "mail.mbox", mbox.as_bytes());
+    assert_eq!(detect::kind(&p).unwrap(), Kind::Mbox);
+    let book = read(&[p]).unwrap();
+    assert_eq!(book.messages, 3);
+    let owner = book.owner(&[]);
+    assert_eq!(
+        owner.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["me@home.example"]
+    );
+    let book = book.without(&owner);
+    assert_eq!(
+        listed(&book),
+        [
+            "email ann@a.example 2",
+            "email bob@b.example 1",
+            "email carl@c.example 1"
+        ]
+    );
+    assert!(book.addresses.keys().all(|a| a.protocol() == Protocol::Email));
+}
+
+#[test]
+fn a_maildir_is_read_message_by_message() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("cur/1:2,S"),
+        "From: ann@a.example\nTo: me@home.example\n\nFrom: x@y.example\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("new/2"),
+        "Return-Path: <b@b.example>\nFrom: bob@b.example\nTo: me@home.example\n\n",
+    )
+    .unwrap();
+    let book = read(&[dir.path().to_path_buf()]).unwrap();
+    assert_eq!(book.sources[0].1, Kind::Maildir);
+    assert_eq!(book.messages, 2);
+    let me = Address::email("me@home.example").unwrap();
+    assert_eq!(
+        listed(&book.without(&[me])),
+        ["email ann@a.example 1", "email bob@b.example 1"]
+    );
+}
+
+#[test]
+fn sources_that_are_no_contacts_are_one_clear_error_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = file(&dir, "empty.vcf", b"\n \n");
+    let binary = file(&dir, "photo.vcf", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+    let folder = dir.path().join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    let missing = dir.path().join("missing.csv");
+    let err = |p: &PathBuf| read(std::slice::from_ref(p)).unwrap_err().to_string();
+    assert_eq!(err(&empty), format!("contacts file {}: is empty", empty.display()));
+    assert_eq!(
+        err(&binary),
+        format!(
+            "contacts file {}: is not text (binary data); expected vCard, CSV, plain text, mbox or Maildir",
+            binary.display()
+        )
+    );
+    assert_eq!(
+        err(&folder),
+        format!(
+            "contacts file {}: is a folder but not a Maildir (no cur/ or new/ inside)",
+            folder.display()
+        )
+    );
+    assert!(
+        err(&missing).starts_with(&format!("contacts file {}: ", missing.display())),
+        "{}",
+        err(&missing)
+    );
+}
+
+#[test]
+fn garbage_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = fastrand::Rng::with_seed(7);
+    let alphabet = b"BEGIN:VCARD\r\n\t ,;:<>\"()@.-From ::: xmpp:matrix:@\\EMAIL IMPP a";
+    for i in 0..300 {
+        let len = rng.usize(0..400);
+        let body: Vec<u8> = (0..len).map(|_| alphabet[rng.usize(0..alphabet.len())]).collect();
+        let p = file(&dir, &format!("g{i}"), &body);
+        let _ = read(&[p]);
+    }
+}
