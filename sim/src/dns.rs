@@ -1,6 +1,7 @@
 //! The simulator's DNS server: UDP on loopback, answering from a zone built from the world.
 //!
-//! A and AAAA per instance, CNAME chains (managed hosting), MX and TXT records, Team Cymru's
+//! A and AAAA per instance, CNAME chains (managed hosting), MX, TXT and SRV records (the
+//! `[[dns]]` names of a world: contact domains and their mail, XMPP and Matrix servers), Team Cymru's
 //! `origin.asn.cymru.com` / `ASn.asn.cymru.com` TXT answers for the world's providers, NXDOMAIN
 //! for unknown names and SERVFAIL for names listed as failing.
 
@@ -9,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
-use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, TXT};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, SRV, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::net::UdpSocket;
 
@@ -26,6 +27,8 @@ pub enum Data {
     Cname(String),
     Mx(u16, String),
     Txt(String),
+    /// (priority, weight, port, target).
+    Srv(u16, u16, u16, String),
 }
 
 /// The zone: names (lower-case, no trailing dot) to records.
@@ -76,6 +79,27 @@ impl Zone {
                     Data::Addr(IpAddr::V4(Ipv4Addr::new(127, o[1], 200 + o[2], o[3]))),
                 );
             }
+        }
+        for n in &layout.world.names {
+            match n.dns_fault {
+                DnsFault::Servfail => drop(z.servfail.insert(n.name.clone())),
+                DnsFault::Timeout => drop(z.silent.insert(n.name.clone())),
+                DnsFault::Nxdomain => continue,
+                DnsFault::None => {}
+            }
+            let mut records: Vec<Data> = n.cname.iter().map(|c| Data::Cname(c.clone())).collect();
+            if let Some((v4, _)) = layout.addresses.get(&n.name).filter(|_| n.provider.is_some()) {
+                records.push(Data::Addr(IpAddr::V4(*v4)));
+            }
+            records.extend(
+                n.mx.iter()
+                    .map(|(p, h)| Data::Mx(*p, h.trim_end_matches('.').to_string())),
+            );
+            records.extend(n.txt.iter().map(|t| Data::Txt(t.clone())));
+            records.extend(n.srv.iter().map(|(p, w, port, t)| Data::Srv(*p, *w, *port, t.clone())));
+            // A name with no record at all still exists (NOERROR, no answers), unlike one
+            // not listed (NXDOMAIN).
+            z.records.entry(n.name.clone()).or_default().extend(records);
         }
         z.cymru = layout
             .world
@@ -168,6 +192,7 @@ impl Zone {
                         | (Data::Cname(_), RecordType::CNAME)
                         | (Data::Mx(..), RecordType::MX)
                         | (Data::Txt(_), RecordType::TXT)
+                        | (Data::Srv(..), RecordType::SRV)
                 );
                 if matches {
                     out.push((name.clone(), d.clone()));
@@ -185,7 +210,14 @@ fn record(name: &str, data: &Data) -> Option<Record> {
         Data::Addr(IpAddr::V4(a)) => RData::A(A(*a)),
         Data::Addr(IpAddr::V6(a)) => RData::AAAA(AAAA(*a)),
         Data::Cname(t) => RData::CNAME(CNAME(Name::from_ascii(format!("{t}.")).ok()?)),
+        // The null MX's exchange is the root, `.`.
+        Data::Mx(p, h) if h.is_empty() => RData::MX(MX::new(*p, Name::root())),
         Data::Mx(p, h) => RData::MX(MX::new(*p, Name::from_ascii(format!("{h}.")).ok()?)),
+        // A target of `.` (RFC 2782: no service) is the root.
+        Data::Srv(p, w, port, t) if t.trim_end_matches('.').is_empty() => {
+            RData::SRV(SRV::new(*p, *w, *port, Name::root()))
+        }
+        Data::Srv(p, w, port, t) => RData::SRV(SRV::new(*p, *w, *port, Name::from_ascii(format!("{t}.")).ok()?)),
         Data::Txt(t) => RData::TXT(TXT::new(vec![t.clone()])),
     };
     Some(Record::from_rdata(owner, TTL, rdata))
@@ -258,6 +290,7 @@ mod tests {
             instances: vec![v6, multi, Instance::new("ovh.example", Software::Mastodon, "ovh")],
             accounts: vec![],
             weeks: vec![],
+            names: vec![],
         };
         let zone = Zone::of(&world.layout());
         let ips = |name: &str, t: RecordType| -> Vec<String> {

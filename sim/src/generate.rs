@@ -111,6 +111,7 @@ pub fn generate(seed: u64, size: usize) -> World {
         instances,
         accounts,
         weeks: vec![],
+        names: vec![],
     }
 }
 

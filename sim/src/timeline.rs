@@ -125,6 +125,7 @@ impl World {
             instances: self.instances.clone(),
             accounts: self.accounts.clone(),
             weeks: vec![],
+            names: self.names.clone(),
         };
         for week in self.weeks.iter().take_while(|w| w.week <= n) {
             week.apply(&mut state)?;

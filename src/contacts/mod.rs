@@ -20,6 +20,7 @@
 pub mod detect;
 pub mod mailbox;
 pub mod mbox;
+pub mod serve;
 pub mod table;
 pub mod text;
 pub mod vcard;

@@ -52,6 +52,7 @@ pub fn world(instances: Vec<Instance>, accounts: Vec<AccountSpec>) -> World {
         instances,
         accounts,
         weeks: vec![],
+        names: vec![],
     }
 }
 

@@ -5,6 +5,7 @@ mod asn;
 mod attribution;
 mod cli;
 mod common;
+mod contacts;
 mod crawl;
 mod export;
 mod export_output;

@@ -10,7 +10,7 @@ use super::{Fault, Instance, Provider, World};
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub world: World,
-    /// Instance domain → (IPv4, optional IPv6).
+    /// Instance domain (or `[[dns]]` name with a provider) → (IPv4, optional IPv6).
     pub addresses: BTreeMap<String, (Ipv4Addr, Option<Ipv6Addr>)>,
     /// Extra names (handle domains, redirecting domains, CNAME targets) → the instance they lead to.
     pub aliases: BTreeMap<String, String>,
@@ -39,6 +39,20 @@ impl World {
             }
         }
         let extra = self.extra_addresses(given, &octets);
+        // Names beyond the instances take their provider's next free address after every
+        // instance's, so adding a name moves no instance.
+        for n in &self.names {
+            if let Some(p) = &n.provider {
+                let k = given.number(&format!("dns#{}", n.name), p, false);
+                addresses.insert(
+                    n.name.clone(),
+                    (
+                        Ipv4Addr::new(127, octets[p.as_str()], (k / 250) as u8, (k % 250 + 2) as u8),
+                        None,
+                    ),
+                );
+            }
+        }
         Layout {
             world: self,
             addresses,

@@ -13,6 +13,7 @@
 
 mod instance;
 mod layout;
+mod names;
 #[cfg(test)]
 mod tests;
 
@@ -24,6 +25,7 @@ use crate::error::{Error, Result};
 
 pub use instance::{Announce, AnnounceStyle, Api, DnsFault, Fault, Instance, RateLimitSpec, Software};
 pub use layout::{Addresses, Layout};
+pub use names::NameSpec;
 
 /// A hosting provider: an AS owning a loopback /16 (and an IPv6 /32 never connected to).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +86,9 @@ pub struct World {
     /// The changes of later weeks (see [`super::timeline`]); the lists above are week 0.
     #[serde(default, rename = "week", skip_serializing_if = "Vec::is_empty")]
     pub weeks: Vec<super::timeline::Week>,
+    /// Names beyond the instances: contact domains, mail, XMPP and Matrix servers.
+    #[serde(default, rename = "dns", skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<NameSpec>,
 }
 
 fn provider(name: &str, asn: u32, as_name: &str, octet: u8, country: &str) -> Provider {
@@ -189,6 +194,20 @@ impl World {
                 .ok_or_else(|| Error::World(format!("account {:?} is not user@domain", a.handle)))?;
             if !domains.contains_key(d) {
                 return Err(Error::World(format!("account {}: no instance {d}", a.handle)));
+            }
+        }
+        for n in &self.names {
+            if n.provider.as_ref().is_some_and(|p| !providers.contains_key(p.as_str())) {
+                return Err(Error::World(format!(
+                    "dns {}: unknown provider {:?}",
+                    n.name, n.provider
+                )));
+            }
+            if domains.insert(n.name.as_str(), ()).is_some() {
+                return Err(Error::World(format!(
+                    "dns {} is listed twice (or is an instance)",
+                    n.name
+                )));
             }
         }
         self.check_timeline()

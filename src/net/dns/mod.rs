@@ -237,6 +237,31 @@ impl Dns {
         Ok(out)
     }
 
+    /// SRV records of `name` as (priority, weight, port, target), lowest priority first and
+    /// the heavier first within a priority (a deterministic order, not RFC 2782's weighted
+    /// draw: whohosts asks who serves a name, not which server to try now). A target of `.`
+    /// ("no service", RFC 2782) is kept as an empty target.
+    ///
+    /// # Errors
+    /// [`Error::Dns`] with the classified failure.
+    pub async fn srv(&self, name: &str) -> Result<Vec<(u16, u16, u16, String)>> {
+        let records = self.records(name, RecordType::SRV).await?;
+        let mut out: Vec<(u16, u16, u16, String)> = records
+            .iter()
+            .filter_map(|d| match d {
+                RData::SRV(s) => Some((
+                    s.priority,
+                    s.weight,
+                    s.port,
+                    s.target.to_ascii().trim_end_matches('.').to_ascii_lowercase(),
+                )),
+                _ => None,
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.3.cmp(&b.3)));
+        Ok(out)
+    }
+
     /// Addresses of `host` that the gate lets the client connect to.
     ///
     /// # Errors
