@@ -25,7 +25,8 @@
 //! 9. [`query`]: the shipped and ad-hoc SQL over a database the store wrote.
 //! 10. [`report`] and [`export`] (peers): what a person reads; what a researcher receives.
 //! 11. [`pipeline`]: crawl → attribute → store, built from a [`config::Config`]; the one path
-//!     `crawl`, `demo`, benchmarks and tests take.
+//!     `crawl`, `demo`, benchmarks and tests take; and contacts measured (served, attributed,
+//!     weighed).
 //! 12. [`cli`]: the subcommands, one file each; `main.rs` only wires them up.
 //!
 //! Invariants the test holds: `model` imports nothing of the crate but `error`; nothing below

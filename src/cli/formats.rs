@@ -97,6 +97,11 @@ pub fn diff() -> Offered {
     offered(crate::report::diff::FORMATS)
 }
 
+/// `contacts`: text, json.
+pub fn contacts() -> Offered {
+    offered(crate::report::contacts::FORMATS)
+}
+
 /// `lookup`: text, json, tsv.
 pub fn lookup() -> Offered {
     offered(super::lookup::FORMATS)

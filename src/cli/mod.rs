@@ -5,6 +5,7 @@
 //! `WHOHOSTS_CONFIG` come from the environment.
 
 pub mod asn_db;
+pub mod contacts;
 pub mod crawl;
 #[cfg(feature = "sim")]
 pub mod demo;
@@ -71,6 +72,8 @@ pub enum Command {
     Demo(demo::Args),
     /// Show DNS, AS, range and organisation of hosts or addresses
     Lookup(lookup::Args),
+    /// Who serves your contacts' mail, XMPP and Matrix: read address books and mailboxes
+    Contacts(contacts::Args),
     /// Manage the offline IP-to-ASN database
     #[command(name = "asn-db", subcommand)]
     AsnDb(asn_db::Command),
@@ -286,6 +289,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Query(args) => query::run(&config, args, db),
         Command::Export(args) => export::run(&config, args, db, cli.quiet),
         Command::Lookup(args) => lookup::run(config, args, cli.quiet).await,
+        Command::Contacts(args) => contacts::run(config, args, cli.quiet).await,
         Command::AsnDb(cmd) => asn_db::run(config, cmd).await,
         #[cfg(feature = "sim")]
         Command::Sim(args) => sim::run(args).await,

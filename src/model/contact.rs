@@ -8,7 +8,10 @@
 //! `Ann` from `ann`, yet no provider whohosts measures does, and a contact book that holds
 //! both spellings means one person.
 
+use std::collections::BTreeMap;
 use std::fmt;
+
+use serde::Serialize;
 
 use super::handle::{domain_problem, Handle, InstanceHost, IP_REFUSED};
 
@@ -202,6 +205,43 @@ impl fmt::Display for Address {
             Protocol::Fediverse => write!(f, "@{}@{}", self.local, self.domain),
         }
     }
+}
+
+/// How contacts are weighed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactWeight {
+    /// Each distinct address once.
+    Contacts,
+    /// Messages exchanged with the address (from the mailboxes read).
+    Messages,
+}
+
+impl ContactWeight {
+    /// The name reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ContactWeight::Contacts => "contacts",
+            ContactWeight::Messages => "messages",
+        }
+    }
+}
+
+/// A contacts measurement: who serves the addresses read, grouped at every level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Measurement {
+    /// `contacts` or `messages`.
+    pub weight: &'static str,
+    /// Distinct addresses measured (after removing the owner's own).
+    pub addresses: usize,
+    /// Their total weight.
+    pub total: f64,
+    /// Entries of the sources that named no usable address.
+    pub malformed: usize,
+    /// Level name (`protocol`, `domain`, `server`, `organisation`, `as`) → bucket → weight,
+    /// over the addresses whose server was found.
+    pub levels: Vec<(String, BTreeMap<String, f64>)>,
+    /// Weight whose server was not found, by why (`receives no mail (null MX)`, …).
+    pub apart: BTreeMap<String, f64>,
 }
 
 #[cfg(test)]

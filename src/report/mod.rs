@@ -10,6 +10,7 @@
 //! [`Report`] serialised, schema [`SCHEMA_VERSION`]), [`csv`] and [`html`] (self-contained,
 //! charts in inline SVG from [`svg`]). [`diff`] compares two snapshots; the trend reuses it.
 
+pub mod contacts;
 pub mod csv;
 pub mod diff;
 pub mod html;

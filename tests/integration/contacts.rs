@@ -168,3 +168,147 @@ fn who_serves_xmpp_and_matrix() {
     assert_eq!(m("plain.example:8008").outcome, host("plain.example", Some(8008)));
     assert_eq!(m("plain.example:8008").steps, ["explicit port 8008"]);
 }
+
+/// A contact book modelled on the measurement that started the project: 150 contacts, 53 %
+/// of them with Google or Microsoft, six organisations reaching 75 %.
+fn first_measurement() -> (World, String) {
+    let mut w = world(vec![], vec![]);
+    for (name, asn, as_name, octet) in [
+        ("google", 15169, "GOOGLE", 40),
+        ("microsoft", 8075, "MICROSOFT-CORP-MSN-AS-BLOCK", 41),
+        ("infomaniak", 29222, "INFOMANIAK-AS", 42),
+        ("mailo", 64510, "MAILO-AS - Mailo SAS, FR", 43),
+    ] {
+        w.providers.push(whohosts_sim::world::Provider {
+            name: name.into(),
+            asn,
+            as_name: as_name.into(),
+            octet,
+            country: "US".into(),
+        });
+    }
+    // (mail domain, provider of its MX, contacts)
+    let plan = [
+        ("gmail.example", "google", 50),
+        ("outlook.example", "microsoft", 30),
+        ("ovhmail.example", "ovh", 10),
+        ("hetzmail.example", "hetzner", 9),
+        ("awsmail.example", "amazon", 8),
+        ("scwmail.example", "scaleway", 7),
+        ("domail.example", "digitalocean", 6),
+        ("contabomail.example", "contabo", 6),
+        ("netcupmail.example", "netcup", 6),
+        ("assomail.example", "association", 6),
+        ("infomail.example", "infomaniak", 6),
+        ("selfhosted.example", "mailo", 6),
+    ];
+    let mut book = String::from("# contacts\n");
+    for (domain, provider, n) in plan {
+        if domain == "selfhosted.example" {
+            // No MX: the domain's own address receives its mail.
+            w.names.push(at(domain, provider));
+        } else {
+            let mx = format!("mx.{domain}");
+            w.names.push(at(&mx, provider));
+            w.names.push(mail(domain, &[(10, &mx)]));
+        }
+        for i in 0..n {
+            book.push_str(&format!("Contact {i} <c{i}@{domain}>\n"));
+        }
+    }
+    // Duplicates in other spellings, and lines that are no address.
+    book.push_str("C0@GMAIL.EXAMPLE.\nc1@gmail.example\nnot an address\n@@\n");
+    (w, book)
+}
+
+#[test]
+fn the_first_measurement_is_reproduced() {
+    let (w, book) = first_measurement();
+    let env = Env::start(w);
+    let file = env.dir.path().join("contacts.txt");
+    std::fs::write(&file, book).unwrap();
+    let out = env.run(&["contacts", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let first = text.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "Of your 150 contacts, 53 % are served by 2 organisations (Google, Microsoft); 6 organisations cover 75 %."
+    );
+    assert!(
+        text.contains("150 distinct addresses, weighed by contacts; 2 malformed entries skipped."),
+        "{text}"
+    );
+    assert!(text.contains("\nBy organisation (12 organisations, 150 contacts)\n   33.3 %       50  Google\n   20.0 %       30  Microsoft\n"), "{text}");
+
+    let out = env.run(&["contacts", "--format", "json", file.to_str().unwrap()]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let orgs = doc["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["level"] == "organisation")
+        .unwrap();
+    assert_eq!(orgs["metrics"]["k50"], 2);
+    assert_eq!(orgs["metrics"]["k75"], 6);
+    assert_eq!(orgs["buckets"][0]["key"], "Google");
+    let servers = doc["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["level"] == "server")
+        .unwrap();
+    assert_eq!(servers["buckets"][0]["key"], "mx.gmail.example");
+}
+
+#[test]
+fn a_mailbox_weighs_contacts_by_the_messages_exchanged() {
+    let (w, _) = first_measurement();
+    let env = Env::start(w);
+    let mbox = env.dir.path().join("mail.mbox");
+    // The owner writes three times to a contact at OVH, once to Google; Google writes back once.
+    let mut m = String::new();
+    for (to, n) in [("c0@ovhmail.example", 3), ("c0@gmail.example", 1)] {
+        for _ in 0..n {
+            m.push_str(&format!("From me@selfhosted.example Mon Jan  1 00:00:00 2026\nFrom: me@selfhosted.example\nTo: {to}\n\nhello\n\n"));
+        }
+    }
+    m.push_str(
+        "From c0@gmail.example Mon Jan  1 00:00:00 2026\nFrom: c0@gmail.example\nTo: me@selfhosted.example\n\nhi\n\n",
+    );
+    std::fs::write(&mbox, m).unwrap();
+    let out = env
+        .cmd()
+        .args(["contacts", "--weight", "messages", "--format", "json"])
+        .arg(&mbox)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["total"], 5.0, "the owner's own address is no contact");
+    let orgs = doc["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["level"] == "organisation")
+        .unwrap();
+    assert_eq!(orgs["buckets"][0]["key"], "OVH");
+    assert_eq!(orgs["buckets"][0]["weight"], 3.0);
+    assert_eq!(orgs["buckets"][1]["key"], "Google");
+    assert_eq!(orgs["buckets"][1]["weight"], 2.0);
+
+    // Without a mailbox, the messages weight is a usage error naming the flag.
+    let list = env.dir.path().join("list.txt");
+    std::fs::write(&list, "a@gmail.example\n").unwrap();
+    let out = env
+        .cmd()
+        .args(["contacts", "--weight", "messages"])
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: --weight \"messages\": needs a mailbox (mbox or Maildir) among the files: none holds a message\n"
+    );
+}

@@ -6,7 +6,10 @@
 //! builds the network stack with the snapshot's response journal (so a resumed crawl replays
 //! what it already fetched), crawls the seeds ([`snapshot`]), attributes every instance met
 //! and hands the result to the writer, which stores it and marks the snapshot complete.
-//! [`run`] is both in one call.
+//! [`run`] is both in one call. [`contacts`] measures address books and mailboxes: who
+//! serves each address, attributed like instances.
+
+pub mod contacts;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

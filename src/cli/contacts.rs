@@ -1,0 +1,102 @@
+//! `whohosts contacts FILE...`: read address books (vCard, CSV exports, text lists) and
+//! mailboxes (mbox, Maildir), find who serves each address (MX, XMPP SRV, Matrix
+//! discovery), attribute those servers like instances and print the concentration report.
+//!
+//! Not stored yet: the measurement is printed, not kept as a snapshot (see the README's
+//! "Not yet").
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{print, AttributionArgs};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::contact::{Address, ContactWeight};
+use crate::model::format::Format;
+use crate::pipeline::Context;
+
+/// `contacts` arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address books and mailboxes: vCard, CSV, text (one address a line), mbox, Maildir;
+    /// the kind is told from the content
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Weigh each address once (`contacts`) or by the messages exchanged with it (`messages`,
+    /// counted from the mailboxes given)
+    #[arg(long, value_name = "WEIGHT", value_parser = ["contacts", "messages"], default_value = "contacts")]
+    pub weight: String,
+    /// Your own address (not a contact; repeatable); by default the most frequent sender of
+    /// the mailboxes given
+    #[arg(long, value_name = "ADDR")]
+    pub me: Vec<String>,
+    /// Output format
+    #[arg(long, value_parser = super::formats::contacts(), default_value = "text")]
+    pub format: Format,
+    /// List the entries that name no usable address, with file and line, on stderr
+    #[arg(long)]
+    pub show_malformed: bool,
+    #[command(flatten)]
+    pub attribution: AttributionArgs,
+}
+
+/// Run `contacts`.
+///
+/// # Errors
+/// A source that is no contact source, a bad `--me`, resolver or database errors.
+pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
+    args.attribution.apply(&mut config)?;
+    let me: Vec<Address> = args
+        .me
+        .iter()
+        .map(|m| {
+            Address::classify(m).map_err(|why| Error::Flag {
+                flag: "--me",
+                value: m.clone(),
+                message: why.to_string(),
+            })
+        })
+        .collect::<Result<_>>()?;
+    let weight = if args.weight == "messages" {
+        ContactWeight::Messages
+    } else {
+        ContactWeight::Contacts
+    };
+    let book = crate::contacts::read(&args.files)?;
+    if weight == ContactWeight::Messages && book.messages == 0 {
+        return Err(Error::Flag {
+            flag: "--weight",
+            value: args.weight.clone(),
+            message: "needs a mailbox (mbox or Maildir) among the files: none holds a message".into(),
+        });
+    }
+    let owner = book.owner(&me);
+    if !quiet {
+        if args.show_malformed {
+            for m in &book.malformed {
+                eprintln!("whohosts: {}:{}: {:?}: {}", m.file.display(), m.line, m.text, m.reason);
+            }
+        } else if !book.malformed.is_empty() {
+            eprintln!(
+                "whohosts: {} entries name no usable address (--show-malformed lists them)",
+                book.malformed.len()
+            );
+        }
+        if me.is_empty() && !owner.is_empty() {
+            let names: Vec<String> = owner.iter().map(ToString::to_string).collect();
+            eprintln!(
+                "whohosts: taking {} as your own address (the most frequent sender; --me to say otherwise)",
+                names.join(", ")
+            );
+        }
+    }
+    let book = book.without(&owner);
+    let ctx = Context::new(config)?;
+    let attributor = Arc::new(ctx.attributor(quiet)?);
+    let m = crate::pipeline::contacts::measure(&ctx, attributor, &book, weight).await;
+    print(&match args.format {
+        Format::Json => crate::report::contacts::json(&m),
+        _ => crate::report::contacts::text(&m),
+    })?;
+    Ok(0)
+}

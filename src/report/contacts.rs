@@ -1,0 +1,162 @@
+//! The contacts report (text and JSON): who serves the addresses of an address book or a
+//! mailbox, at every level, with the same figures as the follows report (top-k shares,
+//! k50/k75, HHI and its band, effective number), from the one implementation in
+//! [`crate::metrics::concentration`].
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::metrics::concentration;
+use crate::model::contact::Measurement;
+use crate::model::format::Format;
+
+/// The formats the contacts report is written in.
+pub const FORMATS: &[Format] = &[Format::Text, Format::Json];
+
+/// Buckets listed per level in text.
+const LISTED: usize = 10;
+
+/// A level's buckets, largest first (ties by name).
+fn ranked(buckets: &std::collections::BTreeMap<String, f64>) -> Vec<(&str, f64)> {
+    let mut v: Vec<(&str, f64)> = buckets
+        .iter()
+        .map(|(k, w)| (k.as_str(), *w))
+        .filter(|(_, w)| *w > 0.0)
+        .collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    v
+}
+
+/// What a weight counts, for sentences (`contacts`, `messages`).
+fn unit(m: &Measurement) -> &'static str {
+    m.weight
+}
+
+/// The headline: the share the fewest organisations reaching half carry, and how many
+/// reach 75 %.
+pub fn headline(m: &Measurement) -> String {
+    let Some((_, orgs)) = m.levels.iter().find(|(l, _)| l == "organisation") else {
+        return String::new();
+    };
+    let r = ranked(orgs);
+    let c = concentration(&r.iter().map(|b| b.1).collect::<Vec<_>>());
+    if c.total <= 0.0 {
+        return format!(
+            "Of your {} {}, none has a server that was found: nothing to attribute.",
+            fmt_w(m.total),
+            unit(m)
+        );
+    }
+    let top: Vec<&str> = r.iter().take(c.k50).map(|b| b.0).collect();
+    let share: f64 = r.iter().take(c.k50).map(|b| b.1).sum::<f64>() / c.total;
+    let found = if (c.total - m.total).abs() > 1e-9 {
+        format!(" whose server was found (of {} in all)", fmt_w(m.total))
+    } else {
+        String::new()
+    };
+    format!(
+        "Of your {} {}{found}, {:.0} % are served by {} {} ({}); {} {} cover 75 %.",
+        fmt_w(c.total),
+        unit(m),
+        share * 100.0,
+        c.k50,
+        plural(c.k50, "organisation"),
+        top.join(", "),
+        c.k75,
+        plural(c.k75, "organisation"),
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_string()
+    } else {
+        format!("{word}s")
+    }
+}
+
+/// A weight as a person reads it: whole numbers without decimals.
+fn fmt_w(w: f64) -> String {
+    if (w - w.round()).abs() < 1e-9 {
+        format!("{}", w.round() as i64)
+    } else {
+        format!("{w:.2}")
+    }
+}
+
+/// The text report.
+pub fn text(m: &Measurement) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", headline(m));
+    let _ = writeln!(
+        out,
+        "{} distinct addresses, weighed by {}; {} malformed entries skipped.",
+        m.addresses, m.weight, m.malformed
+    );
+    if !m.apart.is_empty() {
+        let parts: Vec<String> = m.apart.iter().map(|(why, w)| format!("{} {why}", fmt_w(*w))).collect();
+        let _ = writeln!(out, "Server not found: {}.", parts.join("; "));
+    }
+    for (level, buckets) in &m.levels {
+        let r = ranked(buckets);
+        let c = concentration(&r.iter().map(|b| b.1).collect::<Vec<_>>());
+        let _ = writeln!(
+            out,
+            "\nBy {level} ({} {}s, {} {})",
+            r.len(),
+            level,
+            fmt_w(c.total),
+            unit(m)
+        );
+        if c.total <= 0.0 {
+            let _ = writeln!(out, "  nothing to attribute");
+            continue;
+        }
+        for (name, w) in r.iter().take(LISTED) {
+            let _ = writeln!(out, "  {:>5.1} %  {:>7}  {name}", 100.0 * w / c.total, fmt_w(*w));
+        }
+        if r.len() > LISTED {
+            let _ = writeln!(out, "  … {} more", r.len() - LISTED);
+        }
+        let _ = writeln!(
+            out,
+            "  top-3 {:.1} %, k50 {}, k75 {}, HHI {:.0} ({}), effective number {:.1}",
+            c.top3 * 100.0,
+            c.k50,
+            c.k75,
+            c.hhi,
+            c.band.as_str(),
+            c.effective
+        );
+    }
+    out
+}
+
+/// The JSON report.
+pub fn json(m: &Measurement) -> String {
+    let levels: Vec<serde_json::Value> = m
+        .levels
+        .iter()
+        .map(|(level, buckets)| {
+            let r = ranked(buckets);
+            let c = concentration(&r.iter().map(|b| b.1).collect::<Vec<_>>());
+            json!({
+                "level": level,
+                "metrics": c,
+                "buckets": r.iter().map(|(k, w)| json!({"key": k, "weight": w, "share": if c.total > 0.0 { w / c.total } else { 0.0 }})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let doc = json!({
+        "kind": "contacts",
+        "headline": headline(m),
+        "weight": m.weight,
+        "addresses": m.addresses,
+        "total": m.total,
+        "malformed": m.malformed,
+        "not_found": m.apart,
+        "levels": levels,
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
