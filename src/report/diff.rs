@@ -29,6 +29,21 @@ pub struct AccountChange {
     pub moved_to: Option<String>,
 }
 
+impl AccountChange {
+    /// The account in words: its handle, or for one that opted out of crawlers (stored as a
+    /// keyed hash, `store::optout`) "an opted-out account on HOST".
+    pub fn who(&self) -> String {
+        if self.account.starts_with(crate::store::optout::PREFIX) {
+            match &self.instance {
+                Some(host) => format!("an opted-out account on {host}"),
+                None => "an opted-out account".to_string(),
+            }
+        } else {
+            self.account.clone()
+        }
+    }
+}
+
 /// An instance whose AS numbers or hosting buckets changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HostChange {
@@ -154,11 +169,7 @@ impl Diff {
         let mut out: Vec<String> = self.hosts.iter().map(host_sentence).collect();
         out.extend(self.instances.iter().map(instance_sentence));
         for a in self.accounts.iter().filter(|a| a.change == "moved") {
-            out.push(format!(
-                "{} moved to {}",
-                a.account,
-                a.moved_to.as_deref().unwrap_or("?")
-            ));
+            out.push(format!("{} moved to {}", a.who(), a.moved_to.as_deref().unwrap_or("?")));
         }
         let count = |c: &str| self.accounts.iter().filter(|a| a.change == c).count() as u64;
         let (added, removed) = (count("added"), count("removed"));
@@ -246,7 +257,7 @@ pub fn render_text(d: &Diff) -> String {
             .as_deref()
             .map(|m| format!(" moved to {m}"))
             .unwrap_or_default();
-        out += &wrap(&format!("{mark} {}{to}", a.account), "  ", "    ");
+        out += &wrap(&format!("{mark} {}{to}", a.who()), "  ", "    ");
     }
     let _ = writeln!(out, "\nInstances that changed host: {}.", d.hosts.len());
     for h in &d.hosts {

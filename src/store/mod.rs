@@ -24,6 +24,7 @@ pub mod kinds;
 pub mod load;
 pub mod lock;
 pub mod metrics;
+pub mod optout;
 pub mod prune;
 pub mod save;
 pub mod schema;

@@ -32,11 +32,14 @@ pub struct Keys<'t> {
     /// Account states met so far, by a (keyed, in-memory) hash of identity and state.
     seen: HashMap<u64, i64>,
     hasher: RandomState,
+    /// Accounts that opted out are stored through this ([`super::optout`]).
+    opt_out: &'t super::optout::OptOut,
 }
 
 impl<'t> Keys<'t> {
-    pub fn new(tx: &'t Transaction<'t>) -> Self {
+    pub fn new(tx: &'t Transaction<'t>, opt_out: &'t super::optout::OptOut) -> Self {
         Keys {
+            opt_out,
             tx,
             instances: HashMap::new(),
             accounts: HashMap::new(),
@@ -100,7 +103,10 @@ impl<'t> Keys<'t> {
     }
 
     /// The key of `account` as seen now (identity and state), inserting what is new.
+    /// An account that opted out is stored as [`super::optout::OptOut::redact`] leaves it.
     pub fn state(&mut self, a: &Account) -> rusqlite::Result<i64> {
+        let opt_out = self.opt_out;
+        let a = &*opt_out.redact(a);
         let whole = self.hasher.hash_one((
             (&a.actor_uri, &a.handle, a.server.as_ref().map(|s| s.as_str())),
             (&a.display_name, &a.moved_to, &a.fetch_error, &a.last_status_at),

@@ -100,6 +100,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Deleted rows (a completed snapshot's journal of raw responses, pruned snapshots) are
+    // zeroed, not left readable in free pages.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     // Up to 64 MiB of page cache, so a large snapshot's transaction does not spill to disk.
     conn.pragma_update(None, "cache_size", -65_536)?;
     Ok(())

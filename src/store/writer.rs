@@ -78,11 +78,12 @@ impl Writer {
     /// As [`schema::open`]; [`Error::Io`] when the thread cannot start.
     pub fn spawn(path: &Path) -> Result<Writer> {
         let conn = schema::open(path)?;
+        let opt_out = super::optout::OptOut::of_database(path)?;
         let (tx, rx) = mpsc::channel(CHANNEL);
         let path = path.to_path_buf();
         std::thread::Builder::new()
             .name("whohosts-writer".into())
-            .spawn(move || run(conn, path, rx))
+            .spawn(move || run(conn, path, &opt_out, rx))
             .map_err(|e| Error::io("<writer thread>", e))?;
         Ok(Writer { tx })
     }
@@ -148,7 +149,7 @@ fn journal_batch(first: journal::Entry, rx: &mut mpsc::Receiver<Command>) -> (Ve
     (batch, None)
 }
 
-fn run(conn: Connection, path: PathBuf, mut rx: mpsc::Receiver<Command>) {
+fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx: mpsc::Receiver<Command>) {
     let mut next: Option<Command> = None;
     loop {
         let Some(cmd) = next.take().or_else(|| rx.blocking_recv()) else {
@@ -166,7 +167,7 @@ fn run(conn: Connection, path: PathBuf, mut rx: mpsc::Receiver<Command>) {
                 let _ = reply.send(begin(&conn, &b).map_err(|e| wrap(&path, e)));
             }
             Command::Complete(id, snap, reply) => {
-                let _ = reply.send(complete(&conn, id, &snap).map_err(|e| wrap(&path, e)));
+                let _ = reply.send(complete(&conn, id, &snap, opt_out).map_err(|e| wrap(&path, e)));
             }
             Command::Status(id, status, now, reply) => {
                 let done = conn.execute(sql::SNAPSHOT_STATUS, params![id, status.as_str(), now]);
@@ -236,25 +237,39 @@ fn begin(conn: &Connection, b: &Begin) -> std::result::Result<Begun, Failed> {
     }
 }
 
-fn complete(conn: &Connection, id: i64, snap: &Snapshot) -> std::result::Result<(), Failed> {
+fn complete(
+    conn: &Connection,
+    id: i64,
+    snap: &Snapshot,
+    opt_out: &super::optout::OptOut,
+) -> std::result::Result<(), Failed> {
     // The metrics are computed on a second core while the rows are written.
     std::thread::scope(|scope| {
         let metrics = scope.spawn(|| crate::metrics::compute(snap));
         let tx = conn.unchecked_transaction()?;
-        write_complete(&tx, id, snap)?;
+        write_complete(&tx, id, snap, opt_out)?;
         let metrics = metrics
             .join()
             .map_err(|_| Failed::Store(format!("snapshot {id}: computing its metrics failed")))?;
         super::metrics::save(&tx, id, &metrics)?;
         tx.execute(sql::JOURNAL_DELETE, [id])?;
         tx.commit()?;
+        // The journal held the raw responses, opted-out accounts' included: secure_delete
+        // zeroed its pages; copy them back into the file and empty the WAL, so no frame of
+        // it stays readable beside the database.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     })
 }
 
 /// The rows of `snap` and the snapshot's completion, inside `tx`.
-fn write_complete(tx: &rusqlite::Transaction<'_>, id: i64, snap: &Snapshot) -> std::result::Result<(), Failed> {
-    let mut keys = save::Keys::new(tx);
+fn write_complete(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    snap: &Snapshot,
+    opt_out: &super::optout::OptOut,
+) -> std::result::Result<(), Failed> {
+    let mut keys = save::Keys::new(tx, opt_out);
     save::snapshot_rows(&mut keys, id, snap)?;
     let source = &snap.attribution;
     let database = source

@@ -18,6 +18,7 @@ mod hostile_lists;
 mod html;
 mod layers;
 mod newuser;
+mod opted_out;
 mod origins;
 mod polish;
 mod politeness;

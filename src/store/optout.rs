@@ -1,0 +1,167 @@
+//! Accounts that opted out of crawlers (DESIGN §6) are stored as counts, never by name.
+//!
+//! Before an account that opted out (`noindex`, `indexable: false`, `discoverable: false`,
+//! `#nobot`/`#noindex`) is written, [`OptOut::redact`] replaces its handle, actor URI and display
+//! name by one keyed hash, `opted-out:` and 24 hex digits of HMAC-SHA256 over its identity, and
+//! its `moved_to` by the target's instance only (`an opted-out account on HOST`). Its instance
+//! and flags stay, so it is counted once across seeds and snapshots and every aggregate is exact;
+//! every query, view, diff and trend line reads it as that hash, which names no one.
+//!
+//! The key (32 random bytes, hex) sits in a file beside the database, `DB.optout-key`, mode
+//! 0600, made with the database's first snapshot. It is not in the database on purpose: someone
+//! given only the database file cannot hash a list of candidate handles to confirm one. Losing
+//! the key file costs continuity only: an opted-out account seen again then gets a new hash, so
+//! a diff across the loss counts it as removed and added (aggregates of each snapshot stay right).
+
+use std::path::{Path, PathBuf};
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::error::{Error, Result};
+use crate::model::account::{http_url, Account};
+
+/// What an opted-out account's identity is stored as: this prefix, then the hash.
+pub const PREFIX: &str = "opted-out:";
+/// Hex digits kept of each hash (96 bits).
+const HASH_HEX: usize = 24;
+
+/// The key that keeps opted-out accounts distinct without naming them.
+pub struct OptOut {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for OptOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OptOut(key hidden)")
+    }
+}
+
+/// The key file of the database at `db`.
+pub fn key_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".optout-key");
+    PathBuf::from(name)
+}
+
+impl OptOut {
+    /// The key of the database at `db`, created (0600) when there is none.
+    ///
+    /// # Errors
+    /// [`Error::Store`] for a key file that is not a key; [`Error::Io`].
+    pub fn of_database(db: &Path) -> Result<OptOut> {
+        let path = key_path(db);
+        if !path.exists() {
+            let mut key = [0u8; 32];
+            getrandom::fill(&mut key).map_err(|e| Error::Store(format!("{}: no randomness: {e}", path.display())))?;
+            let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+            crate::files::write(&path, format!("{hex}\n").as_bytes(), 0o600).map_err(|e| Error::io(&path, e))?;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let bad = || {
+            Error::Store(format!(
+                "{}: not a whohosts key (64 hex digits expected)",
+                path.display()
+            ))
+        };
+        let hex = text.trim();
+        if hex.len() != 64 || !hex.is_ascii() {
+            return Err(bad());
+        }
+        let mut key = [0u8; 32];
+        for (i, b) in key.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+        }
+        Ok(OptOut { key })
+    }
+
+    /// A key given as is (tests).
+    pub fn with_key(key: [u8; 32]) -> OptOut {
+        OptOut { key }
+    }
+
+    fn hash(&self, identity: &str) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+        mac.update(identity.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let mut out = String::from(PREFIX);
+        for b in digest.iter().take(HASH_HEX / 2) {
+            out.push_str(&format!("{b:02x}"));
+        }
+        out
+    }
+
+    /// `a` as it may be stored: itself when it lets crawlers in, else its hash, instance,
+    /// flags and counts only.
+    pub fn redact<'a>(&self, a: &'a Account) -> std::borrow::Cow<'a, Account> {
+        if a.may_expand() {
+            return std::borrow::Cow::Borrowed(a);
+        }
+        let identity = match (&a.actor_uri, &a.handle) {
+            (Some(uri), _) => uri.clone(),
+            (None, Some(h)) => h.trim_start_matches('@').to_lowercase(),
+            (None, None) => String::new(),
+        };
+        let mut r = a.clone();
+        r.actor_uri = Some(self.hash(&identity));
+        r.handle = None;
+        r.display_name = None;
+        r.moved_to = a.moved_to.as_deref().map(|m| match target_host(m) {
+            Some(host) => format!("an opted-out account on {host}"),
+            None => "an opted-out account".to_string(),
+        });
+        std::borrow::Cow::Owned(r)
+    }
+}
+
+/// The instance of a move target (an actor URI or a handle), lower-cased.
+fn target_host(m: &str) -> Option<String> {
+    if let Some(u) = http_url(m) {
+        return u.host_str().map(str::to_lowercase);
+    }
+    let host = m.trim_start_matches('@').rsplit_once('@')?.1;
+    let ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == ':');
+    ok.then(|| host.to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nb(handle: &str, uri: &str) -> Account {
+        Account {
+            handle: Some(handle.into()),
+            actor_uri: Some(uri.into()),
+            display_name: Some("Nobody".into()),
+            moved_to: Some("@nb2@eq.example".into()),
+            noindex: Some(true),
+            ..Account::default()
+        }
+    }
+
+    #[test]
+    fn opted_out_accounts_keep_a_hash_and_their_instance_only() {
+        let keys = OptOut::with_key([7; 32]);
+        let a = nb("@nb2@hub.example", "https://hub.example/users/nb2");
+        let r = keys.redact(&a);
+        let text = format!("{r:?}");
+        assert!(!text.contains("nb2"), "{text}");
+        assert!(!text.contains("Nobody"), "{text}");
+        assert_eq!(r.moved_to.as_deref(), Some("an opted-out account on eq.example"));
+        assert_eq!(r.actor_uri.as_deref().map(str::len), Some(PREFIX.len() + HASH_HEX));
+        // The same account hashes alike; another account and another key do not.
+        assert_eq!(keys.redact(&a).actor_uri, r.actor_uri);
+        let other = nb("@nb3@hub.example", "https://hub.example/users/nb3");
+        assert_ne!(keys.redact(&other).actor_uri, r.actor_uri);
+        assert_ne!(OptOut::with_key([8; 32]).redact(&a).actor_uri, r.actor_uri);
+        // An account that lets crawlers in is stored as is.
+        let open = Account {
+            noindex: None,
+            ..a.clone()
+        };
+        assert_eq!(*keys.redact(&open), open);
+    }
+}

@@ -1,0 +1,208 @@
+//! Accounts that opted out of crawlers are counts, everywhere: a world where they join, move
+//! and leave over three weeks is crawled week by week, then every command's every output, its
+//! stderr, and the database file's bytes are searched for their names: none.
+
+use std::process::Output;
+
+use serde_json::Value;
+use whohosts_sim::world::World;
+
+use crate::common::Env;
+
+const SEEDS: [&str; 2] = ["@alice@hub.example", "@carol@hub.example"];
+/// What would name an opted-out account: usernames (in handles, `user@host`, and actor URIs
+/// `…/users/nbN`) and display names.
+const NAMES: [&str; 8] = [
+    "nb1",
+    "nb2",
+    "nb3",
+    "nb4",
+    "nb5",
+    "Nora Hidden",
+    "Nils Hidden",
+    "Nina Hidden",
+];
+
+fn world() -> World {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worlds/opted-out.toml");
+    World::load(&path).expect("the opted-out fixture loads")
+}
+
+/// Every name found in `bytes`, for the failure message.
+fn named(bytes: &[u8]) -> Vec<&'static str> {
+    NAMES
+        .iter()
+        .filter(|n| bytes.windows(n.len()).any(|w| w == n.as_bytes()))
+        .copied()
+        .collect()
+}
+
+struct Seen {
+    outputs: Vec<(String, Vec<u8>)>,
+}
+
+impl Seen {
+    fn add(&mut self, what: &str, o: &Output) -> String {
+        assert!(o.status.success(), "{what}: {}", String::from_utf8_lossy(&o.stderr));
+        self.outputs.push((format!("{what} (stdout)"), o.stdout.clone()));
+        self.outputs.push((format!("{what} (stderr)"), o.stderr.clone()));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn file(&mut self, what: &str, path: &std::path::Path) {
+        self.outputs.push((what.to_string(), std::fs::read(path).unwrap()));
+    }
+}
+
+fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn opted_out_accounts_are_named_in_no_output_and_not_in_the_database() {
+    let env = Env::start_timeline(world());
+    let mut seen = Seen { outputs: vec![] };
+    let crawl = |fmt: &str| {
+        let mut args = vec!["crawl", "--format", fmt];
+        args.extend(SEEDS);
+        env.run(&args)
+    };
+    let week0 = crawl("text");
+    seen.add("crawl week 0", &week0);
+    env.sim.set_week(1).unwrap();
+    let week1 = crawl("json");
+    let w1: Value = serde_json::from_str(&seen.add("crawl week 1", &week1)).unwrap();
+    env.sim.set_week(2).unwrap();
+    seen.add("crawl week 2", &crawl("html"));
+
+    // The counts stay exact: nb1 (in both lists) once; both old and new accounts of the movers.
+    let population = &w1["population"];
+    assert_eq!(population["accounts"], 8, "{population}");
+    assert_eq!(population["accounts_opted_out"], 7, "{population}");
+
+    for fmt in ["text", "json", "csv", "html"] {
+        for snapshot in ["1", "2", "3"] {
+            seen.add(
+                &format!("report {snapshot} --format {fmt}"),
+                &env.run(&["report", snapshot, "--format", fmt]),
+            );
+        }
+    }
+    let diff = seen.add("diff 1 2", &env.run(&["diff", "1", "2"]));
+    assert!(diff.contains("Accounts: 3 added, 0 removed, 2 moved."), "{diff}");
+    assert!(
+        diff.replace("\n    ", " ")
+            .contains("an opted-out account on hub.example moved to an opted-out account on eq.example"),
+        "{diff}"
+    );
+    let json: Value =
+        serde_json::from_str(&seen.add("diff 1 2 json", &env.run(&["diff", "1", "2", "--format", "json"]))).unwrap();
+    let moved: Vec<&Value> = json["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["change"] == "moved")
+        .collect();
+    assert_eq!(moved.len(), 2, "{json}");
+    let diff = seen.add("diff 2 3", &env.run(&["diff", "2", "3"]));
+    assert!(diff.contains("Accounts: 0 added, 1 removed, 0 moved."), "{diff}");
+
+    let list = seen.add("query --list", &env.run(&["query", "--list"]));
+    let queries: Vec<String> = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries"))
+        .unwrap()
+        .filter_map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_str()?
+                .strip_suffix(".sql")
+                .map(str::to_string)
+        })
+        .collect();
+    assert!(queries.len() >= 7, "{queries:?}");
+    for q in &queries {
+        assert!(list.contains(q.as_str()), "{q} not in {list}");
+        for fmt in ["table", "csv", "json"] {
+            let mut args = vec!["query", q.as_str(), "--format", fmt];
+            if q == "share" {
+                args.extend(["-p", "name=OVH"]);
+            }
+            seen.add(&format!("query {q}"), &env.run(&args));
+        }
+    }
+    let moved = seen.add(
+        "query moved-accounts -p snapshot=2",
+        &env.run(&["query", "moved-accounts", "-p", "snapshot=2", "--format", "json"]),
+    );
+    let moved: Value = serde_json::from_str(&moved).unwrap();
+    assert_eq!(moved.as_array().map(Vec::len), Some(2), "{moved}");
+    for table in [
+        "account",
+        "account_state",
+        "follow_edge",
+        "seed",
+        "follow_list",
+        "journal",
+    ] {
+        let sql = env.dir.path().join(format!("{table}.sql"));
+        std::fs::write(&sql, format!("SELECT * FROM {table}")).unwrap();
+        let o = env.run(&["query", "--sql", sql.to_str().unwrap(), "--format", "csv"]);
+        if table != "journal" || o.status.success() {
+            seen.add(&format!("query --sql {table}"), &o);
+        }
+    }
+    seen.add("snapshots", &env.run(&["snapshots"]));
+
+    for (name, args) in [
+        ("csv", vec![]),
+        ("gz.tar.gz", vec!["--gzip"]),
+        ("parquet", vec!["--format", "parquet"]),
+        ("handles", vec!["--include-handles"]),
+    ] {
+        let out = env.dir.path().join(format!("export-{name}"));
+        let mut a = vec!["export", "--out", out.to_str().unwrap()];
+        a.extend(args);
+        seen.add(&format!("export {name}"), &env.run(&a));
+        let mut files = vec![];
+        if out.is_dir() {
+            files_under(&out, &mut files);
+        } else {
+            files.push(out.clone());
+        }
+        for f in files {
+            seen.file(&format!("export file {}", f.display()), &f);
+        }
+    }
+
+    // The database and whatever lies beside it (WAL, key, lock).
+    let mut data = vec![];
+    files_under(&env.dir.path().join("data"), &mut data);
+    assert!(
+        data.iter().any(|p| p.extension().is_some_and(|e| e == "db")),
+        "{data:?}"
+    );
+    for f in &data {
+        seen.file(&format!("data file {}", f.display()), f);
+    }
+
+    let found: Vec<String> = seen
+        .outputs
+        .iter()
+        .filter_map(|(what, bytes)| {
+            let n = named(bytes);
+            (!n.is_empty()).then(|| format!("{what}: {n:?}"))
+        })
+        .collect();
+    assert!(found.is_empty(), "opted-out accounts named in:\n{}", found.join("\n"));
+    // bob, who did not opt out, is there by name: the search would have found them.
+    assert!(seen
+        .outputs
+        .iter()
+        .any(|(_, b)| b.windows(13).any(|w| w == b"bob@a.example")));
+}
