@@ -11,9 +11,11 @@
 //! charts in inline SVG from [`svg`]). [`diff`] compares two snapshots; the trend reuses it.
 
 pub mod csv;
+pub mod degraded;
 pub mod diff;
 pub mod html;
 pub mod model;
+pub mod prometheus;
 pub mod seeds;
 pub mod svg;
 pub mod text;
