@@ -148,6 +148,7 @@ fn main() {
         options: CrawlOptions::default(),
         resume: Resume::Never,
         quiet: true,
+        clock_offset_secs: 0,
     };
     rt.block_on(async {
         for w in 0..weeks {

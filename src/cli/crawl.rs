@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use super::output::Output;
-use super::{report, AttributionArgs};
+use super::{alerts, report, AttributionArgs};
 use crate::config::Config;
 use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result, EXIT_INTERRUPTED};
@@ -45,6 +45,8 @@ pub struct Args {
     pub fresh: bool,
     #[command(flatten)]
     pub attribution: AttributionArgs,
+    #[command(flatten)]
+    pub alerts: alerts::Args,
 }
 
 /// Resolves when the process is asked to stop (SIGINT or SIGTERM); never, if the signals
@@ -150,6 +152,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     args.attribution.apply(&mut config)?;
     check_handles(&args.handles)?;
     let output = args.output.as_deref().map(Output::check).transpose()?;
+    let alerts = args.alerts.clone().check(&config)?;
     let job = Job {
         seeds: args.handles.clone(),
         options: CrawlOptions {
@@ -161,11 +164,18 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
             _ => Resume::Auto,
         },
         quiet,
+        clock_offset_secs: 0,
     };
     let path = store::database_path(db, &config);
     let (code, r) = crawl_and_report(config, &job, &path, &args.view).await?;
-    if let (Some(out), Some(r)) = (output, &r) {
-        out.write(crate::report::render(r, Format::Json, 0, false)?.as_bytes())?;
+    let Some(r) = r else {
+        return Ok(code);
+    };
+    if let Some(out) = output {
+        out.write(crate::report::render(&r, Format::Json, 0, false)?.as_bytes())?;
     }
-    Ok(code)
+    // A run failure's code (failed seeds) wins; the rules' lines are on stderr either way.
+    let store = Store::open(&path)?;
+    let rules = alerts.finish(&store, r.snapshot.id, r.weight)?;
+    Ok(if code != 0 { code } else { rules })
 }

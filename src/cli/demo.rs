@@ -74,6 +74,7 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
         options: CrawlOptions::default(),
         resume: Resume::Never,
         quiet,
+        clock_offset_secs: 0,
     };
     let result = async {
         earlier_weeks(&running, config.clone(), &job, &db).await?;
@@ -96,14 +97,23 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
     result
 }
 
+/// A simulated week, in seconds.
+const WEEK_SECS: i64 = 7 * 86_400;
+
 /// Crawl weeks 0 to the one before the last into `db`, one snapshot each (the last week is
 /// crawled by `crawl_and_report`, which prints the report with the trend of them all).
 async fn earlier_weeks(running: &sim::Running, config: Config, job: &Job, db: &Path) -> Result<()> {
     let _lock = DbLock::acquire(db, "demo")?;
     let writer = Store::open(db)?.writer()?;
-    for week in 0..running.stage.last_week() {
+    let last = running.stage.last_week();
+    for week in 0..last {
         running.set_week(week)?;
-        pipeline::run(&writer, config.clone(), job).await?;
+        // Simulated dates one week apart, the last week's snapshot dated now.
+        let job = Job {
+            clock_offset_secs: -i64::from(last - week) * WEEK_SECS,
+            ..job.clone()
+        };
+        pipeline::run(&writer, config.clone(), &job).await?;
     }
     writer.close().await;
     Ok(())

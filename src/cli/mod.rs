@@ -4,6 +4,7 @@
 //! the binary holds no logic. Flags override the config file; `WHOHOSTS_TOKEN` and
 //! `WHOHOSTS_CONFIG` come from the environment.
 
+pub mod alerts;
 pub mod asn_db;
 pub mod contacts;
 pub mod crawl;

@@ -84,6 +84,8 @@ pub struct Args {
     /// Write the report to FILE instead of stdout (replaced atomically)
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub alerts: super::alerts::Args,
 }
 
 /// Build the report of snapshot `id` and print it (coloured on a terminal without
@@ -118,17 +120,17 @@ pub fn pick(store: &Store, asked: Option<i64>) -> Result<i64> {
 pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     let store = Store::open(&store::database_path(db, config))?;
     let id = pick(&store, args.snapshot)?;
-    match &args.output {
-        None => {
-            print_stored(&store, id, &args.view)?;
-        }
+    let alerts = args.alerts.clone().check(config)?;
+    let r = match &args.output {
+        None => print_stored(&store, id, &args.view)?,
         Some(path) => {
             // The one `-o` of the tool: a regular file is replaced atomically, anything else
             // (a device, a FIFO, /dev/stdout) written through; checked before the work.
             let out = super::output::Output::check(path)?;
             let r = Report::build(&store, id, &args.view.options())?;
             out.write(report::render(&r, args.view.format, args.view.top, false)?.as_bytes())?;
+            r
         }
-    }
-    Ok(0)
+    };
+    alerts.finish(&store, id, r.weight)
 }

@@ -7,7 +7,7 @@
 //! through `cfg(test)` code.
 //!
 //! One file per table (`network`, `rate_limit` with `[hosts]`, `dns`, `crawl`, `attribution`,
-//! `export`), re-exported here; `load` reads text and files, `validate` checks the values,
+//! `export`, `report`), re-exported here; `load` reads text and files, `validate` checks the values,
 //! `de` explains values serde would refuse in its own terms.
 
 use std::collections::BTreeMap;
@@ -27,6 +27,7 @@ mod load;
 mod loopback;
 mod network;
 mod rate_limit;
+mod report;
 mod validate;
 
 pub use attribution::{Attribution, Paths};
@@ -35,6 +36,7 @@ pub use dns::{parse_nameserver, Dns};
 pub use export::Export;
 pub use network::{Network, PrivateAddresses};
 pub use rate_limit::{HostOverride, RateLimit};
+pub use report::Report;
 
 /// Contact URL put into the User-Agent unless configured.
 pub const DEFAULT_CONTACT_URL: &str = "https://github.com/whohosts/whohosts";
@@ -85,6 +87,9 @@ pub const DEFAULT_MAX_ACTOR_BYTES: u64 = 256 * 1024;
 
 /// Default of `export.min_instance_users`.
 pub const DEFAULT_MIN_INSTANCE_USERS: u64 = 10;
+/// Default of `report.max_unseen_share`: warn when lists hide more than a quarter of the
+/// accounts they declare.
+pub const DEFAULT_MAX_UNSEEN_SHARE: f64 = 0.25;
 
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,6 +115,8 @@ pub struct Config {
     pub attribution: Attribution,
     /// Research exports.
     pub export: Export,
+    /// When a report calls its data degraded.
+    pub report: Report,
 }
 
 impl Default for Config {
@@ -125,6 +132,7 @@ impl Default for Config {
             crawl: Crawl::default(),
             attribution: Attribution::default(),
             export: Export::default(),
+            report: Report::default(),
         }
     }
 }

@@ -39,6 +39,12 @@ impl Config {
             "export.min_instance_users",
             usize::try_from(self.export.min_instance_users).unwrap_or(usize::MAX),
         )?;
+        let unseen = self.report.max_unseen_share;
+        if !(0.0..=1.0).contains(&unseen) {
+            return Err(Error::ConfigValue(format!(
+                "report.max_unseen_share = {unseen}: expected a share from 0 to 1"
+            )));
+        }
         self.rate_limit.validate("rate_limit")?;
         for (host, o) in &self.hosts {
             check_host_key(host)?;

@@ -26,6 +26,7 @@
 
 mod compute;
 mod names;
+pub mod rules;
 
 use std::collections::BTreeMap;
 
@@ -215,6 +216,19 @@ pub struct Population {
     pub instances_unresolved: usize,
     /// Instances with no attribution at all in the snapshot.
     pub instances_not_attributed: usize,
+}
+
+impl Population {
+    /// The share of accounts that hidden or not-exposed lists declare but do not show:
+    /// `accounts_unseen / (accounts_unseen + accounts)`, 0 when both are 0.
+    pub fn unseen_share(&self) -> f64 {
+        let all = self.accounts_unseen as f64 + self.accounts as f64;
+        if all > 0.0 {
+            self.accounts_unseen as f64 / all
+        } else {
+            0.0
+        }
+    }
 }
 
 /// All metrics of one snapshot.

@@ -260,6 +260,9 @@ pub struct Job {
     pub options: CrawlOptions,
     pub resume: Resume,
     pub quiet: bool,
+    /// Seconds added to the clock for this snapshot's times (0 for a real crawl; `demo` dates
+    /// its weeks one week apart, ending now).
+    pub clock_offset_secs: i64,
 }
 
 /// What identifies "the same command": the same seeds with the same crawl options.
@@ -299,7 +302,7 @@ pub async fn begin(writer: &Writer, config: &Config, job: &Job) -> Result<Begun>
             request: job.request(config),
             configuration: serde_json::to_string(config).expect("the configuration serialises"),
             tool: format!("whohosts {}", env!("CARGO_PKG_VERSION")),
-            started_at: crate::model::time::now(),
+            started_at: crate::model::time::now_shifted(job.clock_offset_secs),
             resume: job.resume,
         })
         .await
@@ -316,7 +319,11 @@ pub async fn crawl_into(writer: &Writer, config: Config, begun: Begun, job: &Job
         let journal = Arc::new(StoreJournal::new(id, writer, begun.journal));
         let ctx = Context::with_journal(config, Some(journal))?;
         let attributor = Arc::new(ctx.attributor(job.quiet)?);
-        let snap = snapshot(&ctx, &attributor, &job.seeds, &job.options, job.quiet).await;
+        let mut snap = snapshot(&ctx, &attributor, &job.seeds, &job.options, job.quiet).await;
+        if job.clock_offset_secs != 0 {
+            snap.crawl.started_at = crate::model::time::now_shifted(job.clock_offset_secs);
+            snap.crawl.finished_at = crate::model::time::now_shifted(job.clock_offset_secs);
+        }
         writer.complete(id, snap).await
     }
     .await;

@@ -123,8 +123,9 @@ fn level(l: &LevelMetrics, top: usize) -> String {
     let line = text::metrics_line(&l.summary);
     let _ = writeln!(
         out,
-        "</tbody>\n</table>\n<p class=\"metrics\">T{}</p>",
-        escape(line.strip_prefix('t').unwrap_or(&line))
+        "</tbody>\n</table>\n<p class=\"metrics\">{}{}</p>",
+        line[..1].to_uppercase(),
+        escape(&line[1..])
     );
     if let Some(apart) = text::apart(l) {
         let _ = writeln!(out, "<p class=\"muted\">{}</p>", escape(&apart));
@@ -207,7 +208,12 @@ fn trend_table(r: &Report, levels: &[super::trend::Point]) -> String {
     }
     out += "<th>changes since the one before</th></tr></thead>\n<tbody>\n";
     for s in &r.trend {
-        let _ = write!(out, "<tr><td>#{} {}</td>", s.snapshot, escape(&s.finished_at));
+        let _ = write!(
+            out,
+            "<tr><td>#{} {}</td>",
+            s.snapshot,
+            escape(crate::model::time::date(&s.finished_at))
+        );
         for p in &s.points {
             let _ = write!(
                 out,

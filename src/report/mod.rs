@@ -12,9 +12,11 @@
 
 pub mod contacts;
 pub mod csv;
+pub mod degraded;
 pub mod diff;
 pub mod html;
 pub mod model;
+pub mod prometheus;
 pub mod seeds;
 pub mod svg;
 pub mod text;

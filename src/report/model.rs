@@ -114,6 +114,9 @@ pub struct Report {
     pub managed: Vec<Managed>,
     /// Earlier snapshots of the same seeds and this one, oldest first (empty: no earlier one).
     pub trend: Vec<trend::Step>,
+    /// When this snapshot's seeds differ from the previous complete snapshot's, so that a new
+    /// series (and trend) starts here: the sentence saying so.
+    pub new_series: Option<String>,
     /// The crawl as stored: seeds, lists, accounts, instances, and each host's attribution;
     /// accounts that opted out of crawlers keep only their instance and flags.
     #[serde(flatten)]
@@ -183,7 +186,8 @@ impl Report {
             levels,
             managed: managed(&metrics, options.weight),
             population: metrics.population,
-            trend: trend::steps(store, id, &info.seeds, options)?,
+            trend: trend::steps(store, id, options)?,
+            new_series: trend::new_series(store, id)?,
             // Row-level data never shows an account that opted out (DESIGN §6).
             data: data.redacted(),
         })

@@ -155,7 +155,7 @@ pub fn headline(r: &Report) -> String {
     let h = &r.headline;
     if h.total <= 0.0 {
         return format!(
-            "No {} could be attributed to a hosting organisation.",
+            "Nothing to attribute: no {} could be attributed to a hosting organisation.",
             unit(r.weight, h.followers)
         );
     }
@@ -277,7 +277,11 @@ fn level(l: &LevelMetrics, top: usize, paint: Paint) -> String {
         Band::Moderate => "33",
         Band::Unconcentrated => "32",
     };
-    out += &wrap(&line, "  ", "  ").replacen(band, &paint.code(colour, band), 1);
+    out += &if s.buckets == 0 {
+        wrap(&line, "  ", "  ")
+    } else {
+        wrap(&line, "  ", "  ").replacen(band, &paint.code(colour, band), 1)
+    };
     if let Some(apart) = apart(l) {
         out += &wrap(&apart, "  ", "  ");
     }
@@ -305,8 +309,12 @@ pub fn managed(r: &Report) -> String {
     wrap(&format!("Managed hosting seen in DNS: {}.", list.join("; ")), "", "  ")
 }
 
-/// A level's figures in one sentence: top-3, k50, k75, HHI and band, effective number, Gini.
+/// A level's figures in one sentence: top-3, k50, k75, HHI and band, effective number, Gini;
+/// a level with no bucket is not rated ("nothing to attribute").
 pub fn metrics_line(s: &Concentration) -> String {
+    if s.buckets == 0 {
+        return "nothing to attribute at this level: not rated.".into();
+    }
     format!(
         "top-3 {}, k50 {}, k75 {}, HHI {} ({}), effective number {:.1}, Gini {:.2}.",
         percent(s.top3),

@@ -37,17 +37,73 @@ pub struct Step {
     pub changes: Vec<String>,
 }
 
-/// The trend ending at snapshot `id` (whose seeds are `seeds`); empty when no earlier
-/// complete snapshot has the same seeds.
+/// The complete snapshots of the series that snapshot `id` belongs to, up to and including
+/// `id`, oldest first: those that crawled the same seed accounts ([`Store::seed_accounts`]),
+/// whatever order and spelling the command gave them.
+///
+/// # Errors
+/// SQLite errors.
+pub fn series(store: &Store, id: i64) -> Result<Vec<crate::store::SnapshotInfo>> {
+    let seeds = store.seed_accounts(id)?;
+    let mut out = vec![];
+    for info in store.list()? {
+        if info.id <= id && info.status == Status::Complete.as_str() && store.seed_accounts(info.id)? == seeds {
+            out.push(info);
+        }
+    }
+    Ok(out)
+}
+
+/// The complete snapshot of the same series just before `id`, if any.
+///
+/// # Errors
+/// SQLite errors.
+pub fn previous(store: &Store, id: i64) -> Result<Option<i64>> {
+    Ok(series(store, id)?.iter().rev().map(|s| s.id).find(|s| *s < id))
+}
+
+/// When snapshot `id` starts a new series although an earlier complete snapshot exists (the
+/// seeds changed), a sentence saying so and how.
+///
+/// # Errors
+/// SQLite errors.
+pub fn new_series(store: &Store, id: i64) -> Result<Option<String>> {
+    let Some(before) = store
+        .list()?
+        .into_iter()
+        .rfind(|s| s.id < id && s.status == Status::Complete.as_str())
+    else {
+        return Ok(None);
+    };
+    if previous(store, id)?.is_some() {
+        return Ok(None);
+    }
+    let (now, then) = (store.seed_accounts(id)?, store.seed_accounts(before.id)?);
+    let list = |v: Vec<&String>| v.into_iter().cloned().collect::<Vec<_>>().join(", ");
+    let mut how = vec![];
+    let added = list(now.difference(&then).collect());
+    let dropped = list(then.difference(&now).collect());
+    if !added.is_empty() {
+        how.push(format!("added {added}"));
+    }
+    if !dropped.is_empty() {
+        how.push(format!("dropped {dropped}"));
+    }
+    Ok(Some(format!(
+        "Snapshot {id} starts a new series: its seeds differ from those of snapshot {} ({}), so \
+         no trend is drawn across them.",
+        before.id,
+        how.join("; ")
+    )))
+}
+
+/// The trend ending at snapshot `id`; empty when no earlier complete snapshot has the same
+/// seed accounts.
 ///
 /// # Errors
 /// SQLite and query errors.
-pub fn steps(store: &Store, id: i64, seeds: &[String], options: &Options) -> Result<Vec<Step>> {
-    let infos: Vec<_> = store
-        .list()?
-        .into_iter()
-        .filter(|s| s.id <= id && s.status == Status::Complete.as_str() && s.seeds == seeds)
-        .collect();
+pub fn steps(store: &Store, id: i64, options: &Options) -> Result<Vec<Step>> {
+    let infos = series(store, id)?;
     let infos = &infos[infos.len().saturating_sub(options.trend_depth)..];
     if infos.len() < 2 {
         return Ok(vec![]);
@@ -103,7 +159,10 @@ pub fn text_level(r: &Report) -> Option<Level> {
 /// The trend as text: one line per snapshot, the changes under it; empty without a trend.
 pub fn render_text(r: &Report) -> String {
     let Some(level) = text_level(r) else {
-        return String::new();
+        return match &r.new_series {
+            Some(note) => format!("\n{}", wrap(note, "", "  ")),
+            None => String::new(),
+        };
     };
     let span = match r.trend.len() {
         n if n > TEXT_STEPS => format!("the last {TEXT_STEPS} of {n} snapshots"),
@@ -116,9 +175,9 @@ pub fn render_text(r: &Report) -> String {
     for s in &r.trend[r.trend.len().saturating_sub(TEXT_STEPS)..] {
         if let Some(p) = s.points.iter().find(|p| p.level == level) {
             out += &format!(
-                "  snapshot {:<3} {:<20}  top-3 {:>7}  k50 {:>3}  HHI {:>5}\n",
+                "  snapshot {:<3} {:<10}  top-3 {:>7}  k50 {:>3}  HHI {:>5}\n",
                 s.snapshot,
-                s.finished_at,
+                crate::model::time::date(&s.finished_at),
                 percent(p.top3),
                 p.k50,
                 super::text::hhi(p.hhi)

@@ -160,6 +160,18 @@ impl Store {
         metrics::load(&self.conn, id).map_err(|e| self.sqlite(e))
     }
 
+    /// The accounts snapshot `id` crawled as seeds, each once, however the command spelled
+    /// them (`demo@x`, `@demo@x`, `acct:demo@x` resolve to one handle); a seed that never
+    /// resolved counts as its input. What makes two snapshots one series.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn seed_accounts(&self, id: i64) -> Result<std::collections::BTreeSet<String>> {
+        let mut stmt = self.conn.prepare(sql::SEED_ACCOUNTS_OF).map_err(|e| self.sqlite(e))?;
+        let rows = stmt.query_map([id], |r| r.get(0)).map_err(|e| self.sqlite(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.sqlite(e))
+    }
+
     /// The newest complete snapshot, if any.
     ///
     /// # Errors

@@ -1,6 +1,7 @@
 //! Integration tests: the real `whohosts` binary against the simulated fediverse.
 //! One test binary (faster to build and link), one module per area.
 
+mod alerts;
 mod asn;
 mod attribution;
 mod cli;
@@ -26,6 +27,7 @@ mod queries;
 mod report;
 mod resume;
 mod seeds;
+mod series;
 mod setup;
 mod store;
 mod timeline;

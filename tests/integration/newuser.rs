@@ -272,7 +272,9 @@ fn counts_say_list_entries_and_distinct_accounts() {
         "{text}"
     );
     assert!(
-        text.starts_with("No accounts followed could be attributed to a hosting organisation.\n"),
+        text.starts_with(
+            "Nothing to attribute: no accounts followed could be attributed to a hosting\norganisation.\n"
+        ),
         "{text}"
     );
 }

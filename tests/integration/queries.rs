@@ -26,6 +26,7 @@ pub fn crawl_weeks(world: World, seeds: &[&str]) -> (Env, PathBuf) {
         options: CrawlOptions::default(),
         resume: Resume::Never,
         quiet: true,
+        clock_offset_secs: 0,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     for week in 0..=last {
@@ -390,8 +391,20 @@ fn demo_crawls_several_weeks_and_leads_with_the_stored_trend() {
         .unwrap();
     let stored: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(stored.len(), 4, "weeks 0 to 3 stored");
+    // Simulated dates one week apart, the last week dated now; the trend shows the dates.
+    let micros = |v: &Value| whohosts::model::time::micros(v["started_at"].as_str().unwrap()).unwrap();
+    for (i, row) in stored.iter().enumerate() {
+        let weeks_before = 3 - i as i64;
+        let gap = micros(&stored[3]) - micros(row) - weeks_before * 7 * 86_400_000_000;
+        assert!(gap.abs() <= 60_000_000, "snapshot {i}: {gap} µs off a week apart");
+    }
     for row in &stored {
-        let start = format!("  snapshot {:<3} ", row["snapshot_id"].as_i64().unwrap());
+        let started = row["started_at"].as_str().unwrap();
+        let start = format!(
+            "  snapshot {:<3} {}  ",
+            row["snapshot_id"].as_i64().unwrap(),
+            whohosts::model::time::date(started)
+        );
         let end = format!(
             "  top-3 {:>5.1} %  k50 {:>3}  HHI {:>5}",
             100.0 * row["top3"].as_f64().unwrap(),

@@ -57,6 +57,7 @@ fn a_stored_snapshot_reads_back_exactly() {
         options: CrawlOptions::default(),
         resume: Resume::Never,
         quiet: true,
+        clock_offset_secs: 0,
     };
     let snap = rt.block_on(async {
         let ctx = whohosts::pipeline::Context::new(env.config.clone()).unwrap();

@@ -52,6 +52,8 @@ pub const PRUNE_ORPHANS: &str = include_str!("prune_orphans.sql");
 pub const PRUNE_SNAPSHOT: &str = include_str!("prune_snapshot.sql");
 /// `src/store/sql/seed_put.sql`
 pub const SEED_PUT: &str = include_str!("seed_put.sql");
+/// `src/store/sql/seed_accounts_of.sql`
+pub const SEED_ACCOUNTS_OF: &str = include_str!("seed_accounts_of.sql");
 /// `src/store/sql/seeds_of.sql`
 pub const SEEDS_OF: &str = include_str!("seeds_of.sql");
 /// `src/store/sql/snapshot_complete.sql`
