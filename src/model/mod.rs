@@ -4,7 +4,7 @@
 //! [`handle`] holds the validated inputs (handles, account references, instance hosts);
 //! [`account`] what the crawl keeps about an account and a follow list; [`snapshot`] a crawl
 //! as stored (seeds, lists, instances) with [`attribution`]'s records of who hosts each host;
-//! [`time`] is the one clock; [`format`](mod@format) names the output formats answers are
+//! [`time`] is the one clock; [`text`] the one sanitiser of outside text for a terminal; [`format`](mod@format) names the output formats answers are
 //! written in. `model` imports nothing of the crate but [`crate::error`]: every layer above
 //! may use it, and it knows of none of them.
 
@@ -13,4 +13,5 @@ pub mod attribution;
 pub mod format;
 pub mod handle;
 pub mod snapshot;
+pub mod text;
 pub mod time;

@@ -26,5 +26,6 @@ mod resume;
 mod seeds;
 mod setup;
 mod store;
+mod terminal;
 mod timeline;
 mod tls;
