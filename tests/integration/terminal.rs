@@ -93,3 +93,50 @@ fn no_control_character_from_servers_or_data_files_reaches_the_terminal() {
     // An error line naming a hostile input.
     assert_clean("lookup error", &env.run(&["lookup", &format!("bad{HOSTILE}/x y")]));
 }
+
+#[test]
+fn report_csv_cells_from_outside_cannot_run_in_a_spreadsheet() {
+    let env = Env::start(world(
+        vec![inst("calc.example", Software::Mastodon, "association")],
+        vec![
+            acct("a@calc.example", &["b@calc.example".to_string()]),
+            acct("b@calc.example", &[]),
+        ],
+    ));
+    let fixture = env.dir.path().join("sim-asn.csv");
+    let table = std::fs::read_to_string(&fixture).unwrap();
+    let table = table.replace(
+        "\"TINYHOST - Tiny Association Hosting e.V., DE\"",
+        "\"=HYPERLINK(\"\"http://x\"\")\"",
+    );
+    std::fs::write(&fixture, table).unwrap();
+    let db = env.dir.path().join("t.db");
+    let db = db.to_str().unwrap();
+    let out = env.run(&["--db", db, "crawl", "a@calc.example"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = env.run(&[
+        "--db",
+        db,
+        "report",
+        "--format",
+        "csv",
+        "--by",
+        "as",
+        "--by",
+        "organisation",
+    ]);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let org = csv.lines().find(|l| l.contains(",organisation,")).unwrap();
+    assert_eq!(
+        org, "1,organisation,accounts,1,\"'=HYPERLINK(\"\"http://x\"\")\",\"'=HYPERLINK(\"\"http://x\"\")\",1,1",
+        "{csv}"
+    );
+    for line in csv.lines() {
+        for cell in line.split(',') {
+            assert!(
+                !cell.trim_start_matches('"').starts_with(['=', '+', '-', '@']),
+                "{line}"
+            );
+        }
+    }
+}
