@@ -2,13 +2,41 @@
 //!
 //! whohosts's own events follow `-q`/`-v`; dependencies (hickory, hyper, reqwest, rustls)
 //! stay at warnings unless `RUST_LOG` asks for more. Colour only when stderr is a terminal
-//! and `NO_COLOR` is unset, so cron mail and pipes never carry escape codes.
+//! and `NO_COLOR` is unset, so cron mail and pipes never carry escape codes; every line goes
+//! through [`crate::model::text`], so no server-supplied text carries one either.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
 use tracing_subscriber::EnvFilter;
+
+use crate::model::text::{terminal, terminal_with_colour};
+
+/// stderr for log events, made safe for a terminal: a host name or server message in an
+/// event cannot carry a control sequence (the colour whohosts itself adds is kept).
+struct SafeStderr {
+    colour: bool,
+    json: bool,
+}
+
+impl std::io::Write for SafeStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let safe = if self.json {
+            crate::model::text::json(&text)
+        } else if self.colour {
+            terminal_with_colour(&text)
+        } else {
+            terminal(&text)
+        };
+        std::io::stderr().lock().write_all(safe.as_bytes())?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -26,6 +54,7 @@ static JSON: AtomicBool = AtomicBool::new(false);
 /// Say an error on stderr: `whohosts: LINE` as text, or an ERROR event in JSON mode, so
 /// every stderr line stays one JSON object. Shown even under `--quiet`.
 pub fn error_line(line: &str) {
+    let line = terminal(line);
     if JSON.load(Ordering::Relaxed) {
         tracing::error!("{line}");
     } else {
@@ -36,6 +65,7 @@ pub fn error_line(line: &str) {
 /// Say a notice on stderr (`whohosts: LINE`, or a WARN event in JSON mode); callers skip it
 /// under `--quiet`.
 pub fn notice_line(line: &str) {
+    let line = terminal(line);
     if JSON.load(Ordering::Relaxed) {
         tracing::warn!("{line}");
     } else {
@@ -70,12 +100,14 @@ pub fn init(verbose: u8, quiet: bool, format: LogFormat) {
         Ok(s) if !s.trim().is_empty() => EnvFilter::new(s),
         _ => EnvFilter::new(directives(verbose, quiet)),
     };
+    let ansi = format == LogFormat::Text && colour();
+    let json = format == LogFormat::Json;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(move || SafeStderr { colour: ansi, json })
         .with_target(true);
     match format {
-        LogFormat::Text => builder.with_ansi(colour()).init(),
+        LogFormat::Text => builder.with_ansi(ansi).init(),
         LogFormat::Json => {
             JSON.store(true, Ordering::Relaxed);
             builder.json().with_ansi(false).flatten_event(true).init();

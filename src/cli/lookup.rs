@@ -187,7 +187,7 @@ async fn answer(a: &Attributor, target: &str, format: Format, out: &mut impl Wri
                 Format::Csv | Format::Html => return Err(format.not_offered("a lookup", FORMATS)),
             };
             logging::error_line(&line);
-            stdout_result(out.write_all(text.as_bytes()))?;
+            stdout_result(out.write_all(format.safe(text, false).as_bytes()))?;
             return Ok(false);
         }
         Ok(Target::Ip(ip)) => HostAttribution {
@@ -212,7 +212,7 @@ async fn answer(a: &Attributor, target: &str, format: Format, out: &mut impl Wri
     if let Some(why) = &failure {
         logging::error_line(&format!("lookup {}: {why}", shown(target)));
     }
-    stdout_result(out.write_all(text.as_bytes()))?;
+    stdout_result(out.write_all(format.safe(text, false).as_bytes()))?;
     Ok(failure.is_none())
 }
 

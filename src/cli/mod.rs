@@ -250,11 +250,14 @@ pub fn load_config(explicit: Option<&Path>) -> Result<Config> {
     }
 }
 
-/// Write to stdout; a closed pipe is not an error the user needs to see.
+/// Write a message to stdout, safe for a terminal ([`crate::model::text::terminal`]; rendered
+/// answers have been made safe in their format already); a closed pipe is not an error the
+/// user needs to see.
 ///
 /// # Errors
 /// [`Error::Io`] for write errors other than a broken pipe.
 pub fn print(text: &str) -> Result<()> {
+    let text = crate::model::text::terminal_with_colour(text);
     let mut out = std::io::stdout().lock();
     stdout_result(out.write_all(text.as_bytes()).and_then(|_| out.flush()))
 }

@@ -15,7 +15,7 @@ struct Indicatif(ProgressBar);
 
 impl Bar for Indicatif {
     fn set_message(&self, msg: String) {
-        self.0.set_message(msg);
+        self.0.set_message(crate::model::text::terminal(&msg).into_owned());
     }
     fn suspend(&self, f: &mut dyn FnMut()) {
         self.0.suspend(f);

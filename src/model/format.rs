@@ -36,6 +36,23 @@ impl Format {
         }
     }
 
+    /// `rendered`, an answer written in this format, made safe for a terminal (see
+    /// [`crate::model::text`]): JSON keeps its value (raw controls become `\uXXXX`), every
+    /// other format shows them as `\u{1b}`. `colour`: keep whohosts's own colour sequences.
+    /// Every rendered report, diff, query table and lookup goes through here.
+    pub fn safe(self, rendered: String, colour: bool) -> String {
+        use crate::model::text;
+        let safe = match self {
+            Format::Json => text::json(&rendered),
+            _ if colour => text::terminal_with_colour(&rendered),
+            _ => text::terminal(&rendered),
+        };
+        match safe {
+            std::borrow::Cow::Borrowed(_) => rendered,
+            std::borrow::Cow::Owned(s) => s,
+        }
+    }
+
     /// The error for asking `what` in this format when it is written only in `offered`.
     pub fn not_offered(self, what: &str, offered: &[Format]) -> Error {
         let names: Vec<&str> = offered.iter().map(|f| f.as_str()).collect();

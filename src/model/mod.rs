@@ -5,7 +5,8 @@
 //! [`account`] what the crawl keeps about an account and a follow list; [`snapshot`] a crawl
 //! as stored (seeds, lists, instances) with [`attribution`]'s records of who hosts each host;
 //! [`contact`] an address on any network (e-mail, XMPP, Matrix, fediverse);
-//! [`time`] is the one clock; [`format`](mod@format) names the output formats answers are
+//! [`time`] is the one clock; [`text`] the one sanitiser of outside text for a terminal;
+//! [`format`](mod@format) names the output formats answers are
 //! written in. `model` imports nothing of the crate but [`crate::error`]: every layer above
 //! may use it, and it knows of none of them.
 
@@ -15,4 +16,5 @@ pub mod contact;
 pub mod format;
 pub mod handle;
 pub mod snapshot;
+pub mod text;
 pub mod time;

@@ -9,7 +9,11 @@ use url::Url;
 
 use crate::error::{Error, Result};
 use crate::model::snapshot::NodeInfo;
+use crate::model::text::cleaned;
 use crate::net::http::{Fetcher, Request, ACCEPT_JSON};
+
+/// The longest software name or version kept, in characters (real ones are a few words).
+const MAX_NAME: usize = 256;
 
 const SCHEMA_PREFIX: &str = "http://nodeinfo.diaspora.software/ns/schema/";
 
@@ -29,7 +33,8 @@ pub fn best_link(discovery: &Value) -> Option<(String, String)> {
         .max_by(|a, b| a.0.cmp(&b.0))
 }
 
-/// Read a NodeInfo document.
+/// Read a NodeInfo document. Software name and version are one line of at most
+/// [`MAX_NAME`] characters, control characters shown as `\u{1b}` ([`cleaned`]).
 pub fn parse(schema: &str, doc: &Value) -> NodeInfo {
     let users = doc.pointer("/usage/users");
     NodeInfo {
@@ -37,11 +42,11 @@ pub fn parse(schema: &str, doc: &Value) -> NodeInfo {
         software: doc
             .pointer("/software/name")
             .and_then(Value::as_str)
-            .map(str::to_ascii_lowercase),
+            .map(|s| cleaned(&s.to_ascii_lowercase(), MAX_NAME)),
         version: doc
             .pointer("/software/version")
             .and_then(Value::as_str)
-            .map(str::to_string),
+            .map(|s| cleaned(s, MAX_NAME)),
         users_total: users.and_then(|u| u.get("total")).and_then(Value::as_u64),
         users_active_month: users.and_then(|u| u.get("activeMonth")).and_then(Value::as_u64),
     }

@@ -312,7 +312,7 @@ impl Table {
     /// # Errors
     /// [`Error::Input`] for a format not in [`FORMATS`].
     pub fn render(&self, format: Format) -> Result<String> {
-        Ok(match format {
+        let rendered = match format {
             Format::Text => self.aligned(),
             Format::Csv => self.csv(),
             Format::Json => {
@@ -324,7 +324,8 @@ impl Table {
                 serde_json::to_string_pretty(&rows).expect("JSON values serialise") + "\n"
             }
             Format::Tsv | Format::Html => return Err(format.not_offered("a query's table", FORMATS)),
-        })
+        };
+        Ok(format.safe(rendered, false))
     }
 
     /// Columns padded to their widest cell; numbers to the right, shown to 4 decimals.
@@ -332,7 +333,11 @@ impl Table {
         let cells: Vec<Vec<String>> = self
             .rows
             .iter()
-            .map(|r| r.iter().map(|v| text(v, true)).collect())
+            .map(|r| {
+                r.iter()
+                    .map(|v| crate::model::text::terminal(&text(v, true)).into_owned())
+                    .collect()
+            })
             .collect();
         let widths: Vec<usize> = (0..self.columns.len())
             .map(|i| {

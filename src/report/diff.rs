@@ -230,8 +230,11 @@ pub const FORMATS: &[Format] = &[Format::Text, Format::Json];
 /// [`Error::Input`] for a format not in [`FORMATS`].
 pub fn render(d: &Diff, format: Format) -> Result<String> {
     match format {
-        Format::Text => Ok(render_text(d)),
-        Format::Json => Ok(serde_json::to_string_pretty(d).expect("diffs serialise: string keys") + "\n"),
+        Format::Text => Ok(format.safe(render_text(d), false)),
+        Format::Json => Ok(format.safe(
+            serde_json::to_string_pretty(d).expect("diffs serialise: string keys") + "\n",
+            false,
+        )),
         Format::Csv | Format::Tsv | Format::Html => Err(format.not_offered("a diff", FORMATS)),
     }
 }

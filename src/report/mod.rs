@@ -39,7 +39,7 @@ pub const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Csv, Format
 pub fn render(report: &Report, format: Format, top: usize, color: bool) -> Result<String> {
     // `--top 0` means every row.
     let top = if top == 0 { usize::MAX } else { top };
-    Ok(match format {
+    let rendered = match format {
         Format::Text => text::render(report, top, color),
         Format::Json => {
             serde_json::to_string_pretty(report).expect("reports serialise: string keys, finite numbers") + "\n"
@@ -47,7 +47,8 @@ pub fn render(report: &Report, format: Format, top: usize, color: bool) -> Resul
         Format::Csv => csv::render(report),
         Format::Html => html::render(report, top),
         Format::Tsv => return Err(format.not_offered("a report", FORMATS)),
-    })
+    };
+    Ok(format.safe(rendered, color && format == Format::Text))
 }
 
 /// `n word` or `n words` (`entry` → `entries`).

@@ -30,5 +30,6 @@ mod seeds;
 mod series;
 mod setup;
 mod store;
+mod terminal;
 mod timeline;
 mod tls;

@@ -111,7 +111,7 @@ pub(super) fn nodeinfo(sim: &Sim, inst: &Instance) -> Response<Body> {
         API_JSON,
         &json!({
             "version": schema(inst),
-            "software": {"name": software_name(inst.software), "version": "4.3.2-sim"},
+            "software": {"name": inst.software_name.as_deref().unwrap_or(software_name(inst.software)), "version": "4.3.2-sim"},
             "protocols": ["activitypub"],
             "services": {"outbound": [], "inbound": []},
             "usage": {"users": {"total": total, "activeMonth": total.div_ceil(3), "activeHalfyear": total.div_ceil(2)}, "localPosts": total * 40},

@@ -148,6 +148,9 @@ pub struct Instance {
     #[serde(default)]
     pub dns_fault: DnsFault,
     pub users_total: Option<u64>,
+    /// NodeInfo `software.name` served verbatim instead of the software's own (a hostile
+    /// server's string).
+    pub software_name: Option<String>,
     /// No NodeInfo (404).
     #[serde(default)]
     pub no_nodeinfo: bool,
@@ -223,6 +226,7 @@ impl Instance {
             fault: Fault::None,
             dns_fault: DnsFault::None,
             users_total: None,
+            software_name: None,
             no_nodeinfo: false,
             robots_txt: None,
             robots_status: None,

@@ -50,7 +50,8 @@ struct Builder {
 
 impl Builder {
     /// The index of this AS and name, added when new; a name longer than [`MAX_NAME_BYTES`] is
-    /// refused.
+    /// refused, control characters in a name (or country) are shown as `\u{1b}`
+    /// ([`crate::model::text::cleaned`]): a registry's name cannot drive a terminal.
     fn intern(&mut self, asn: u32, name: &str, country: Option<&str>) -> std::result::Result<u32, String> {
         if name.len() > MAX_NAME_BYTES {
             return Err(format!(
@@ -58,7 +59,8 @@ impl Builder {
                 name.len()
             ));
         }
-        let key = (asn, name.to_string(), country.map(str::to_string));
+        let visible = |s: &str| crate::model::text::cleaned(s, MAX_NAME_BYTES);
+        let key = (asn, visible(name), country.map(visible));
         if let Some(&i) = self.index.get(&key) {
             return Ok(i);
         }

@@ -1,0 +1,152 @@
+//! Text from outside (servers, data files) made safe for a terminal, a JSON reader and a
+//! spreadsheet.
+//!
+//! # Architecture
+//! One sanitiser for every text a terminal shows: [`terminal`] makes C0 and C1 control
+//! characters, DEL and the bidirectional overrides and isolates visible as `\u{1b}`, so a name
+//! an AS registry, a NodeInfo document or a WebFinger server chose cannot set the window
+//! title, clear the screen or reverse a line. [`crate::model::format::Format::safe`] applies
+//! it to every rendered answer (report, diff, query table, lookup), the CLI to every error,
+//! notice, log and progress line. [`json`] is the same for a JSON document: the characters
+//! JSON leaves raw become `\uXXXX` escapes, so the value is unchanged. Data read in is
+//! [`cleaned`] (NodeInfo strings) or refused ([`has_control`], ASN files) before it is kept.
+
+use std::borrow::Cow;
+
+/// Whether `c` must not reach a terminal raw: C0 controls but newline and tab, DEL, C1
+/// controls, the bidirectional embeddings, overrides, isolates and marks.
+pub fn is_unsafe(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether `s` holds a character [`is_unsafe`], or a newline or tab (a name has neither).
+pub fn has_control(s: &str) -> bool {
+    s.chars().any(|c| is_unsafe(c) || c == '\n' || c == '\t' || c == '\r')
+}
+
+/// `s` for a terminal: every unsafe character written visibly as `\u{XX}`. Newlines and tabs
+/// stay (they are the layout of the program's own output).
+pub fn terminal(s: &str) -> Cow<'_, str> {
+    escape(s, false)
+}
+
+/// As [`terminal`], but the colour sequences whohosts writes itself (`ESC [ digits;… m`, SGR:
+/// they change colour and nothing else) are kept. Only for output the program painted.
+pub fn terminal_with_colour(s: &str) -> Cow<'_, str> {
+    escape(s, true)
+}
+
+fn escape(s: &str, keep_colour: bool) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        if keep_colour && c == '\u{1b}' {
+            if let Some(n) = colour_len(rest) {
+                out.push_str(&rest[..n]);
+                rest = &rest[n..];
+                continue;
+            }
+        }
+        if is_unsafe(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    Cow::Owned(out)
+}
+
+/// The length of an SGR sequence at the start of `s` (`ESC [`, digits and `;`, `m`).
+fn colour_len(s: &str) -> Option<usize> {
+    let body = s.strip_prefix("\u{1b}[")?;
+    let end = body.find(|c: char| !(c.is_ascii_digit() || c == ';'))?;
+    (body[end..].starts_with('m') && end <= 16).then_some(2 + end + 1)
+}
+
+/// A JSON document for a terminal: the characters [`is_unsafe`] that JSON leaves raw (DEL, C1,
+/// bidirectional controls; C0 are always escaped) written as `\uXXXX`. They can only stand
+/// inside strings, so the document means exactly what it meant.
+pub fn json(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if is_unsafe(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A name read from a server or a data file, cleaned before it is kept: at most `max`
+/// characters, then unsafe characters, newlines and tabs written visibly as `\u{1b}` (a name
+/// is one line; what was there stays readable).
+pub fn cleaned(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in s.chars().take(max) {
+        if is_unsafe(c) || matches!(c, '\n' | '\t' | '\r') {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `s` cut to at most `max` characters (strings from servers are bounded where they are
+/// exported).
+pub fn bounded(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => Cow::Owned(s[..i].to_string()),
+        None => Cow::Borrowed(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_clear_screen_and_bidi_are_made_visible() {
+        assert_eq!(
+            terminal("AS\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}x\u{202e}y\u{7f}\n\tok"),
+            "AS\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{9b}x\\u{202e}y\\u{7f}\n\tok"
+        );
+        assert!(matches!(terminal("plain Ünïcode"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn own_colour_is_kept_and_nothing_else() {
+        assert_eq!(
+            terminal_with_colour("\u{1b}[1;32mok\u{1b}[0m \u{1b}[2J \u{1b}]0;t\u{7}"),
+            "\u{1b}[1;32mok\u{1b}[0m \\u{1b}[2J \\u{1b}]0;t\\u{7}"
+        );
+    }
+
+    #[test]
+    fn json_keeps_its_value() {
+        let doc = serde_json::json!({"name": "a\u{1b}b\u{9b}c\u{202e}d"}).to_string();
+        let safe = json(&doc);
+        assert!(!safe.chars().any(is_unsafe));
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["name"], "a\u{1b}b\u{9b}c\u{202e}d");
+    }
+
+    #[test]
+    fn names_are_cleaned_and_bounded() {
+        assert_eq!(cleaned("Mast\u{1b}[2Jodon\n", 256), "Mast\\u{1b}[2Jodon\\u{a}");
+        assert_eq!(cleaned("abcdef", 3), "abc");
+        assert_eq!(bounded("äbcdef", 2), "äb");
+        assert!(has_control("a\u{202e}b") && has_control("a\nb") && !has_control("a b"));
+    }
+}
