@@ -156,28 +156,38 @@ async fn answer_all(
     }
     let mut failed = false;
     for t in targets.iter().filter(|t| *t != "-") {
-        failed |= !answer(a, t.trim(), format, out).await?;
+        failed |= !answer(a, t.trim(), format, None, out).await?;
     }
     if stdin {
-        for line in std::io::stdin().lock().lines() {
+        for (n, line) in std::io::stdin().lock().lines().enumerate() {
             let line = line.map_err(|e| crate::error::Error::io("<stdin>", e))?;
             let t = line.trim();
             if t.is_empty() || t.starts_with('#') {
                 continue;
             }
-            failed |= !answer(a, t, format, out).await?;
+            failed |= !answer(a, t, format, Some(n + 1), out).await?;
         }
     }
     Ok(i32::from(failed))
 }
 
 /// Print one target's answer; `false` when it failed. A failure also gets one line on
-/// stderr (even under `--quiet`), so cron mails it while stdout keeps its rows.
-async fn answer(a: &Attributor, target: &str, format: Format, out: &mut impl Write) -> Result<bool> {
+/// stderr (even under `--quiet`), so cron mails it while stdout keeps its rows. In a
+/// stream (`line`: the target's line number on stdin), an address in no range is a result,
+/// not a failure: its row says so.
+async fn answer(
+    a: &Attributor,
+    target: &str,
+    format: Format,
+    line: Option<usize>,
+    out: &mut impl Write,
+) -> Result<bool> {
+    let stream = line.is_some();
     let host = match parse_target(target) {
         Err(why) => {
+            let at = line.map(|n| format!(" (stdin line {n})")).unwrap_or_default();
             let line = format!(
-                "lookup {:?} {why}; give a host name, an IP address or a URL",
+                "lookup {:?}{at} {why}; give a host name, an IP address or a URL",
                 shown(target)
             );
             let text = match format {
@@ -208,7 +218,7 @@ async fn answer(a: &Attributor, target: &str, format: Format, out: &mut impl Wri
         Format::Text => text(target, &host),
         Format::Csv | Format::Html => return Err(format.not_offered("a lookup", FORMATS)),
     };
-    let failure = failure(&host);
+    let failure = failure(&host, stream);
     if let Some(why) = &failure {
         logging::error_line(&format!("lookup {}: {why}", shown(target)));
     }
@@ -216,12 +226,16 @@ async fn answer(a: &Attributor, target: &str, format: Format, out: &mut impl Wri
     Ok(failure.is_none())
 }
 
-/// Why a looked-up host counts as failed: its DNS error, or its first address without an AS.
-fn failure(h: &HostAttribution) -> Option<String> {
+/// Why a looked-up host counts as failed: its DNS error, or its first address without an AS
+/// (in a `stream`, only one whose look-up itself failed: no AS found is an answer there).
+fn failure(h: &HostAttribution, stream: bool) -> Option<String> {
     if let Some(e) = &h.dns_error {
         return Some(format!("cannot resolve: {e}"));
     }
-    let a = h.addresses.iter().find(|x| x.asn.is_none())?;
+    let a = h
+        .addresses
+        .iter()
+        .find(|x| x.asn.is_none() && !(stream && x.lookup_error.is_none()))?;
     Some(format!("{}: {}", a.ip, no_as(a)))
 }
 

@@ -124,7 +124,9 @@ pub fn load_database(config: &Config) -> Result<Option<AsnDb>> {
         return Ok(None);
     };
     let a = &config.attribution;
-    let mut db = asn::load::load_all(&files, a.lenient)?;
+    // Through the compiled index in the data directory, rebuilt whenever a source changed.
+    let cache = asn::cache::path(&config.data_dir());
+    let (mut db, _) = asn::cache::load_cached(&files, a.lenient, &cache)?;
     // The stated licence is that of the configured files, not of a downloaded one.
     let configured = !a.asn_database.list().is_empty();
     if let Some(l) = a.asn_licence.as_ref().filter(|l| configured && !l.trim().is_empty()) {

@@ -360,6 +360,43 @@ fn lookup_stream_gives_one_line_per_address_starting_with_the_input() {
     assert!(lines[3].starts_with("127.1.0.9\t127.1.0.9\t24940\t"), "{}", lines[3]);
 }
 
+/// In a stream an address in no range is an answer (its row says "no AS found", nothing on
+/// stderr, exit 0); a malformed line stays an error, one line naming its line number, exit 1.
+#[test]
+fn lookup_stream_answers_an_address_in_no_range_and_names_bad_lines() {
+    let env = one_host();
+    let out = env
+        .cmd()
+        .args(["lookup", "-"])
+        .write_stdin("9.9.9.9\n2001:db8::1\n127.1.0.9\n")
+        .output()
+        .unwrap();
+    assert_eq!((out.status.code(), text(&out.stderr)), (Some(0), String::new()));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert_eq!(
+        lines[1],
+        "9.9.9.9\t9.9.9.9\t\t\t(no AS found)\t\t\t\t9.9.9.0/24\t\t\t\tsim-asn.csv (ip-location-db-csv)\tno AS found"
+    );
+    assert!(lines[2].starts_with("2001:db8::1\t2001:db8::1\t\t"), "{}", lines[2]);
+    assert!(lines[2].ends_with("\tno AS found"), "{}", lines[2]);
+    assert!(lines[3].starts_with("127.1.0.9\t127.1.0.9\t24940\t"), "{}", lines[3]);
+
+    let out = env
+        .cmd()
+        .args(["lookup", "-"])
+        .write_stdin("9.9.9.9\n\na b\n127.1.0.9\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "whohosts: lookup \"a b\" (stdin line 3) contains a space; give a host name, an IP address or a URL\n"
+    );
+    assert_eq!(text(&out.stdout).lines().count(), 4, "every line answered");
+}
+
 #[test]
 fn lookup_stream_into_a_closed_pipe_ends_quietly() {
     use std::io::{BufRead, Write};

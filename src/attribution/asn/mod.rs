@@ -7,7 +7,9 @@
 //! what a brute-force scan with the same rule returns). IPv4 and IPv6 each get a [`Table`] of
 //! sorted starts, ends and AS indices, with a bucket index on the leading bits (16 for IPv4,
 //! 20 for IPv6), so a lookup searches one bucket's few entries. AS 0 ("Not routed") rows are left out: no AS.
+//! The flattened tables are cached in the data directory ([`cache`]), keyed by the sources.
 
+pub mod cache;
 pub mod cymru;
 pub mod load;
 pub mod store;

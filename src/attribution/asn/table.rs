@@ -152,6 +152,16 @@ impl<T: Key> Table<T> {
         (self.starts[j], self.ends[j])
     }
 
+    /// The entries as segments, in address order (what [`Table::build`] takes back).
+    pub(super) fn segments(&self) -> impl Iterator<Item = Segment> + '_ {
+        (0..self.starts.len()).map(|j| Segment {
+            start: self.starts[j].into(),
+            end: self.ends[j].into(),
+            info: self.info[j],
+            cut: self.cut.get(&(j as u32)).map(|&(s, e)| (s.into(), e.into())),
+        })
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.starts.len()

@@ -1,0 +1,299 @@
+//! The compiled index: the flattened tables of an ASN database, cached in the data directory
+//! so a run reads one file instead of parsing the CSV or TSV sources again.
+//!
+//! The sources stay the truth. The cache is keyed by the SHA-256 of a format version, the
+//! `lenient` flag and, per source file in order, the SHA-256 of its content, its sidecar and
+//! its modification time (what [`super::load`] reads into the description); a cache whose key
+//! differs is rebuilt from the sources. It is read in one go and validated before use (magic,
+//! version, every length, the file size, the order and bounds of every range, every name
+//! index): a truncated, corrupt or other-version cache is rebuilt, never trusted, and never a
+//! panic. It is written through [`crate::files::AtomicFile`], so a reader sees the old one or
+//! the new one.
+//!
+//! # Layout (little-endian)
+//! ```text
+//! magic "WHASNIX\0" | version u32 | 0 u32 | key [32]
+//! n4 u64 | n6 u64 | cut4 u64 | cut6 u64 | names u64 | names_bytes u64 | info_bytes u64
+//! n4 × (start u32, end u32, as u32)        n6 × (start u128, end u128, as u32)
+//! cut4 × (entry u32, start u32, end u32)   cut6 × (entry u32, start u128, end u128)
+//! names_bytes: names × (asn u32, name_len u32, country_len u32 or u32::MAX for none, bytes)
+//! info_bytes: the database description as JSON
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{load, AsInfo, AsnDb, Segment, Table};
+use crate::files;
+use crate::model::attribution::DbInfo;
+
+/// Start of every cache file.
+pub const MAGIC: &[u8; 8] = b"WHASNIX\0";
+/// Version of the layout and of what the key covers; another version is rebuilt.
+pub const VERSION: u32 = 1;
+/// File name of the cache inside `<data_dir>/asn/`.
+pub const CACHE_FILE: &str = "compiled-index.bin";
+const HEADER: usize = 8 + 4 + 4 + 32 + 7 * 8;
+
+/// `<data_dir>/asn/compiled-index.bin`.
+pub fn path(data_dir: &Path) -> PathBuf {
+    super::store::dir(data_dir).join(CACHE_FILE)
+}
+
+/// What happened to the cache on a load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Read from the cache.
+    Hit,
+    /// Built from the sources and written (`why`: no cache, another source, or what was wrong).
+    Rebuilt(String),
+    /// Built from the sources; the cache could not be written (`why`).
+    NotWritten(String),
+}
+
+/// The key of `paths` read with `lenient`.
+///
+/// # Errors
+/// [`crate::Error`] when a source cannot be read (as the loader would say).
+pub fn key(paths: &[PathBuf], lenient: bool) -> crate::Result<[u8; 32]> {
+    let mut h = Sha256::new();
+    h.update(MAGIC);
+    h.update(VERSION.to_le_bytes());
+    h.update([u8::from(lenient)]);
+    for p in paths {
+        let raw = std::fs::read(p).map_err(|e| crate::Error::file("ASN database", p, e))?;
+        h.update(Sha256::digest(&raw));
+        let side = std::fs::read(super::store::sidecar_path(p)).unwrap_or_default();
+        h.update((side.len() as u64).to_le_bytes());
+        h.update(&side);
+        let mtime = std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        h.update(mtime.to_le_bytes());
+    }
+    Ok(h.finalize().into())
+}
+
+/// Load `paths` through the cache at `cache`: read it when its key matches, otherwise build
+/// from the sources and write it. A cache that cannot be written is no error.
+///
+/// # Errors
+/// As [`load::load_all`]: the sources decide.
+pub fn load_cached(paths: &[PathBuf], lenient: bool, cache: &Path) -> crate::Result<(AsnDb, Outcome)> {
+    let want = key(paths, lenient)?;
+    let why = match std::fs::read(cache) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no cache yet".to_string(),
+        Err(e) => format!("unreadable: {e}"),
+        Ok(bytes) => match decode(&bytes) {
+            Ok((k, db)) if k == want => return Ok((db, Outcome::Hit)),
+            Ok(_) => "built from other sources".to_string(),
+            Err(e) => e,
+        },
+    };
+    let db = load::load_all(paths, lenient)?;
+    let outcome = match write(cache, &want, &db) {
+        Ok(()) => Outcome::Rebuilt(why),
+        Err(e) => Outcome::NotWritten(format!("{}: {e}", cache.display())),
+    };
+    Ok((db, outcome))
+}
+
+fn write(cache: &Path, key: &[u8; 32], db: &AsnDb) -> std::io::Result<()> {
+    if let Some(dir) = cache.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let bytes = encode(key, db);
+    let mut f = files::AtomicFile::create(cache, files::PUBLIC)?;
+    f.write_all(&bytes)?;
+    f.commit()
+}
+
+/// The cache bytes of `db` under `key`.
+pub fn encode(key: &[u8; 32], db: &AsnDb) -> Vec<u8> {
+    let mut names = Vec::new();
+    for n in &db.names {
+        names.extend_from_slice(&n.asn.to_le_bytes());
+        names.extend_from_slice(&(n.name.len() as u32).to_le_bytes());
+        let clen = n.country.as_ref().map_or(u32::MAX, |c| c.len() as u32);
+        names.extend_from_slice(&clen.to_le_bytes());
+        names.extend_from_slice(n.name.as_bytes());
+        names.extend_from_slice(n.country.as_deref().unwrap_or("").as_bytes());
+    }
+    let info = serde_json::to_vec(&db.info).expect("DbInfo serialises");
+    let segs4: Vec<Segment> = db.v4.segments().collect();
+    let segs6: Vec<Segment> = db.v6.segments().collect();
+    let cut = |s: &[Segment]| s.iter().filter(|g| g.cut.is_some()).count() as u64;
+    let mut out = Vec::with_capacity(HEADER + segs4.len() * 12 + segs6.len() * 36 + names.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(key);
+    for n in [
+        segs4.len() as u64,
+        segs6.len() as u64,
+        cut(&segs4),
+        cut(&segs6),
+        db.names.len() as u64,
+        names.len() as u64,
+        info.len() as u64,
+    ] {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    for (segs, w) in [(&segs4, 4), (&segs6, 16)] {
+        for s in segs.iter() {
+            out.extend_from_slice(&s.start.to_le_bytes()[..w]);
+            out.extend_from_slice(&s.end.to_le_bytes()[..w]);
+            out.extend_from_slice(&s.info.to_le_bytes());
+        }
+    }
+    for (segs, w) in [(&segs4, 4), (&segs6, 16)] {
+        for (j, s) in segs.iter().enumerate() {
+            if let Some((cs, ce)) = s.cut {
+                out.extend_from_slice(&(j as u32).to_le_bytes());
+                out.extend_from_slice(&cs.to_le_bytes()[..w]);
+                out.extend_from_slice(&ce.to_le_bytes()[..w]);
+            }
+        }
+    }
+    out.extend_from_slice(&names);
+    out.extend_from_slice(&info);
+    out
+}
+
+/// A cursor over the cache bytes that refuses to read past their end.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).filter(|e| *e <= self.bytes.len());
+        let end = end.ok_or_else(|| format!("truncated at byte {}", self.bytes.len()))?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+    fn int(&mut self, w: usize) -> Result<u128, String> {
+        let mut b = [0u8; 16];
+        b[..w].copy_from_slice(self.take(w)?);
+        Ok(u128::from_le_bytes(b))
+    }
+}
+
+/// Read cache bytes: their key and the database, or what is wrong with them.
+///
+/// # Errors
+/// A sentence saying why the bytes are not a valid cache of this version.
+pub fn decode(bytes: &[u8]) -> Result<([u8; 32], AsnDb), String> {
+    let mut r = Reader { bytes, at: 0 };
+    if r.take(8).ok() != Some(&MAGIC[..]) {
+        return Err("not a whohosts ASN index".into());
+    }
+    let version = r.u32()?;
+    if version != VERSION {
+        return Err(format!("format version {version}, not {VERSION}"));
+    }
+    r.u32()?;
+    let key: [u8; 32] = r.take(32)?.try_into().expect("32 bytes");
+    let mut n = [0u64; 7];
+    for v in &mut n {
+        *v = r.u64()?;
+    }
+    let [n4, n6, c4, c6, nn, names_len, info_len] = n;
+    // The exact size the lengths imply, checked before anything is allocated from them.
+    let size = [(n4, 12), (n6, 36), (c4, 12), (c6, 36), (names_len, 1), (info_len, 1)]
+        .iter()
+        .try_fold(HEADER as u64, |acc, &(k, w)| k.checked_mul(w)?.checked_add(acc));
+    if size != Some(bytes.len() as u64) || n4 > u64::from(u32::MAX) || n6 > u64::from(u32::MAX) {
+        return Err(format!("{} bytes, not what its lengths say", bytes.len()));
+    }
+    let mut segs4 = rows(&mut r, n4 as usize, 4, u128::from(u32::MAX))?;
+    let mut segs6 = rows(&mut r, n6 as usize, 16, u128::MAX)?;
+    cuts(&mut r, &mut segs4, c4 as usize, 4, u128::from(u32::MAX))?;
+    cuts(&mut r, &mut segs6, c6 as usize, 16, u128::MAX)?;
+    let names = names_of(&mut r, nn, names_len as usize)?;
+    if let Some(s) = segs4.iter().chain(&segs6).find(|s| s.info as usize >= names.len()) {
+        return Err(format!("a range names AS entry {} of {}", s.info, names.len()));
+    }
+    let info: DbInfo = serde_json::from_slice(r.take(info_len as usize)?).map_err(|e| format!("description: {e}"))?;
+    let (l4, l6) = (segs4.len(), segs6.len());
+    let db = AsnDb {
+        v4: Table::build(segs4.into_iter(), l4),
+        v6: Table::build(segs6.into_iter(), l6),
+        names,
+        info,
+    };
+    Ok((key, db))
+}
+
+/// `n` ranges of width `w` bytes: each within `max`, start ≤ end, in order without overlap.
+fn rows(r: &mut Reader, n: usize, w: usize, max: u128) -> Result<Vec<Segment>, String> {
+    let mut out: Vec<Segment> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (start, end, info) = (r.int(w)?, r.int(w)?, r.u32()?);
+        if start > end || end > max || out.last().is_some_and(|p| p.end >= start) {
+            return Err(format!("range {} is out of order", out.len()));
+        }
+        out.push(Segment {
+            start,
+            end,
+            info,
+            cut: None,
+        });
+    }
+    Ok(out)
+}
+
+/// `n` original bounds of cut entries: each names an entry, once, and holds it.
+fn cuts(r: &mut Reader, segs: &mut [Segment], n: usize, w: usize, max: u128) -> Result<(), String> {
+    for _ in 0..n {
+        let (j, s, e) = (r.u32()? as usize, r.int(w)?, r.int(w)?);
+        let seg = segs.get_mut(j).ok_or_else(|| format!("a cut names entry {j}"))?;
+        if seg.cut.is_some() || s > seg.start || e < seg.end || e > max {
+            return Err(format!("the cut of entry {j} is not valid"));
+        }
+        seg.cut = Some((s, e));
+    }
+    Ok(())
+}
+
+/// `n` AS names in `len` bytes.
+fn names_of(r: &mut Reader, n: u64, len: usize) -> Result<Vec<AsInfo>, String> {
+    let mut sub = Reader {
+        bytes: r.take(len)?,
+        at: 0,
+    };
+    // Each name takes at least 12 bytes: a count beyond that is a lie, not an allocation.
+    if n > (len / 12) as u64 {
+        return Err(format!("{n} names in {len} bytes"));
+    }
+    let text = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| "a name is not UTF-8".to_string());
+    let mut out = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let (asn, nl, cl) = (sub.u32()?, sub.u32()?, sub.u32()?);
+        let name = text(sub.take(nl as usize)?)?;
+        let country = match cl {
+            u32::MAX => None,
+            cl => Some(text(sub.take(cl as usize)?)?),
+        };
+        out.push(AsInfo { asn, name, country });
+    }
+    if sub.at != len {
+        return Err("bytes left after the names".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

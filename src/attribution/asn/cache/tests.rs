@@ -1,0 +1,112 @@
+use std::net::IpAddr;
+
+use super::*;
+
+const CSV: &str = "1.0.0.0,1.0.0.255,13335,Cloudflare\n1.0.0.0,1.0.0.15,64500,Inner\n8.8.8.0,8.8.8.255,15169,Google\n2606:4700::,2606:4700::ffff,13335,Cloudflare\n";
+
+fn answers(db: &AsnDb) -> Vec<Option<(u32, String, String)>> {
+    [
+        "1.0.0.1",
+        "1.0.0.200",
+        "8.8.8.8",
+        "9.9.9.9",
+        "2606:4700::1",
+        "2001:db8::1",
+    ]
+    .iter()
+    .map(|a| {
+        db.lookup(a.parse::<IpAddr>().unwrap())
+            .map(|h| (h.asn, format!("{}-{}", h.range_start, h.range_end), h.cidr.to_string()))
+    })
+    .collect()
+}
+
+fn small() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("asn.csv");
+    std::fs::write(&src, CSV).unwrap();
+    let db = load::load(&src, false).unwrap();
+    let bytes = encode(&[7; 32], &db);
+    (dir, src, bytes)
+}
+
+#[test]
+fn a_cache_reads_back_the_same_answers() {
+    let (_dir, src, bytes) = small();
+    let db = load::load(&src, false).unwrap();
+    let (key, back) = decode(&bytes).unwrap();
+    assert_eq!(key, [7; 32]);
+    assert_eq!(answers(&back), answers(&db));
+    assert_eq!(back.info, db.info);
+    assert_eq!(back.names, db.names);
+    assert_eq!(
+        answers(&back)[0],
+        Some((64500, "1.0.0.0-1.0.0.15".into(), "1.0.0.0/28".into()))
+    );
+    assert_eq!(
+        answers(&back)[1],
+        Some((13335, "1.0.0.0-1.0.0.255".into(), "1.0.0.128/25".into()))
+    );
+    assert_eq!(answers(&back)[3], None);
+}
+
+#[test]
+fn every_truncation_is_refused_not_trusted() {
+    let (_dir, _src, bytes) = small();
+    for len in 0..bytes.len() {
+        assert!(decode(&bytes[..len]).is_err(), "truncated to {len} bytes");
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(decode(&longer).is_err());
+}
+
+#[test]
+fn flipped_bytes_never_panic_and_other_versions_are_refused() {
+    let (_dir, _src, bytes) = small();
+    let mut other = bytes.clone();
+    other[8] = 2;
+    assert_eq!(decode(&other).err(), Some("format version 2, not 1".into()));
+    for i in 0..bytes.len() {
+        for v in [0u8, 0xff, bytes[i] ^ 1] {
+            let mut b = bytes.clone();
+            b[i] = v;
+            if let Ok((_, db)) = decode(&b) {
+                let _ = answers(&db);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_changed_source_rebuilds_and_a_corrupt_cache_is_rebuilt_right() {
+    let (dir, src, _) = small();
+    let cache = dir.path().join("asn").join(CACHE_FILE);
+    let srcs = vec![src.clone()];
+    let (db, o) = load_cached(&srcs, false, &cache).unwrap();
+    assert_eq!(o, Outcome::Rebuilt("no cache yet".into()));
+    let want = answers(&db);
+    let (db, o) = load_cached(&srcs, false, &cache).unwrap();
+    assert_eq!((o, answers(&db)), (Outcome::Hit, want.clone()));
+    // Another source: the cache of the old one is not used.
+    std::fs::write(&src, "8.8.8.0,8.8.8.255,64511,Other\n").unwrap();
+    let (db, o) = load_cached(&srcs, false, &cache).unwrap();
+    assert_eq!(o, Outcome::Rebuilt("built from other sources".into()));
+    assert_eq!(db.lookup("8.8.8.8".parse().unwrap()).map(|h| h.asn), Some(64511));
+    assert_eq!(db.lookup("1.0.0.1".parse().unwrap()).map(|h| h.asn), None);
+    // A corrupt cache is rebuilt, with the source's answers.
+    std::fs::write(&src, CSV).unwrap();
+    load_cached(&srcs, false, &cache).unwrap();
+    let mut bytes = std::fs::read(&cache).unwrap();
+    let n = bytes.len();
+    bytes.truncate(n - 3);
+    std::fs::write(&cache, &bytes).unwrap();
+    let (db, o) = load_cached(&srcs, false, &cache).unwrap();
+    assert_eq!(
+        o,
+        Outcome::Rebuilt(format!("{} bytes, not what its lengths say", n - 3))
+    );
+    assert_eq!(answers(&db), want);
+    let (_, o) = load_cached(&srcs, false, &cache).unwrap();
+    assert_eq!(o, Outcome::Hit);
+}
