@@ -14,6 +14,7 @@ mod faults;
 mod formats;
 mod hostile;
 mod hostile_lists;
+mod keepalive;
 mod html;
 mod layers;
 mod newuser;
