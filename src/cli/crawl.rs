@@ -163,6 +163,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         quiet,
     };
     let path = store::database_path(db, &config);
+    store::create_data_dir(db, &config)?;
     let (code, r) = crawl_and_report(config, &job, &path, &args.view).await?;
     if let (Some(out), Some(r)) = (output, &r) {
         out.write(crate::report::render(r, Format::Json, 0, false)?.as_bytes())?;

@@ -18,7 +18,11 @@ fn crawl_far(fault: Fault) -> (std::collections::BTreeSet<String>, u64, Vec<Stri
     let (snap, code) = env.crawl(&["seed@home.example"]);
     assert_eq!(code, 0, "{snap}");
     let list = listed(&seed(&snap, "seed@home.example")["following"]);
-    assert_eq!(list, expected(&follows), "every account kept its handle under {fault:?}");
+    assert_eq!(
+        list,
+        expected(&follows),
+        "every account kept its handle under {fault:?}"
+    );
     let retries = snap["crawl"]["retries"].as_u64().unwrap();
     (list, retries, env.paths("far.example"))
 }
@@ -30,7 +34,11 @@ fn reset_and_closed_keep_alive_connections_are_retried_and_lose_no_account() {
     assert_eq!(clean_retries, 0);
     for fault in [Fault::ResetKeepAlive(2), Fault::CloseKeepAlive(2)] {
         let (list, retries, _) = crawl_far(fault);
-        assert_eq!(list.len(), clean.len(), "{fault:?}: as many accounts as without the fault");
+        assert_eq!(
+            list.len(),
+            clean.len(),
+            "{fault:?}: as many accounts as without the fault"
+        );
         assert!(retries > 0, "{fault:?}: the dropped requests were retried ({retries})");
     }
 }
