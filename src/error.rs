@@ -154,6 +154,20 @@ pub enum Error {
     #[error("{path} is not a whohosts database ({reason}); it was left untouched: pass --db to use another file")]
     NotOurDatabase { path: PathBuf, reason: String },
 
+    /// A read command pointed at a database file that does not exist (nothing is created).
+    #[error("no database at {}: crawl first, or name one with --db", path.display())]
+    NoDatabase { path: PathBuf },
+
+    /// A database of an older schema seen by a command that only reads (and so never
+    /// upgrades it).
+    #[error("{} has schema version {found}, older than this whohosts ({known}): run a command that writes (crawl or prune) on it once to upgrade it; read commands never change it", path.display())]
+    OlderDatabase { path: PathBuf, found: i64, known: i64 },
+
+    /// A database to create in a directory that does not exist (only the default data
+    /// directory is created).
+    #[error("cannot create database {}: no directory {}", path.display(), dir.display())]
+    NoDirectory { path: PathBuf, dir: PathBuf },
+
     /// A database written by a newer whohosts.
     #[error("{path} was written by a newer whohosts (schema version {found}; this one knows up to {known}): upgrade whohosts to use it")]
     NewerDatabase { path: PathBuf, found: i64, known: i64 },
@@ -175,7 +189,8 @@ pub enum Error {
 pub const EXIT_LOCKED: u8 = 3;
 /// Exit code: the crawl was interrupted (SIGINT, SIGTERM); run the same command to continue.
 pub const EXIT_INTERRUPTED: u8 = 4;
-/// Exit code: the database file is not whohosts', or is from a newer whohosts.
+/// Exit code: the database file is not whohosts', is from a newer whohosts, or (for a read
+/// command) from an older one.
 pub const EXIT_DATABASE_REFUSED: u8 = 5;
 
 /// The library's result type.
@@ -250,7 +265,12 @@ impl Error {
             Error::AsnLine { .. } | Error::AsnDb { .. } | Error::AsnUpdate { .. } => "asn-db",
             Error::Input(_) => "input",
             Error::Query { .. } => "query",
-            Error::Sqlite { .. } | Error::NotOurDatabase { .. } | Error::NewerDatabase { .. } => "database",
+            Error::Sqlite { .. }
+            | Error::NotOurDatabase { .. }
+            | Error::NewerDatabase { .. }
+            | Error::OlderDatabase { .. }
+            | Error::NoDatabase { .. }
+            | Error::NoDirectory { .. } => "database",
             Error::Locked { .. } => "locked",
             Error::Store(_) => "store",
             Error::Export(_) => "export",
@@ -264,7 +284,9 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Locked { .. } => EXIT_LOCKED,
-            Error::NotOurDatabase { .. } | Error::NewerDatabase { .. } => EXIT_DATABASE_REFUSED,
+            Error::NotOurDatabase { .. } | Error::NewerDatabase { .. } | Error::OlderDatabase { .. } => {
+                EXIT_DATABASE_REFUSED
+            }
             _ => 1,
         }
     }

@@ -167,6 +167,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         clock_offset_secs: 0,
     };
     let path = store::database_path(db, &config);
+    store::create_data_dir(db, &config)?;
     let (code, r) = crawl_and_report(config, &job, &path, &args.view).await?;
     let Some(r) = r else {
         return Ok(code);

@@ -30,7 +30,7 @@ pub struct Args {
 /// # Errors
 /// [`crate::error::Error::Store`] when a snapshot does not exist; database errors.
 pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
-    let store = Store::open(&store::database_path(db, config))?;
+    let store = Store::open_read_only(&store::database_path(db, config))?;
     let d = Diff::between(&store, args.from, args.to, &args.scope.levels(), args.scope.weight)?;
     print(&diff::render(&d, args.format)?)?;
     Ok(0)

@@ -46,7 +46,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>, quiet: bool) -> Resul
             path.display()
         )));
     }
-    let store = Store::open(&path)?;
+    let store = Store::open_read_only(&path)?;
     let keys = Pseudonymiser::of_data_dir(&config.data_dir())?;
     let options = Options {
         snapshots: args.snapshots,

@@ -60,11 +60,8 @@ pub fn listing() -> String {
     out
 }
 
-/// Open the database read-only, after the store has checked (and, if older, upgraded) it.
+/// Open the database read-only (see [`store::schema::open_read_only`]).
 fn open(path: &Path) -> Result<rusqlite::Connection> {
-    if path.is_file() {
-        drop(store::Store::open(path)?);
-    }
     query::open_read_only(path)
 }
 

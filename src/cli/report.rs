@@ -118,7 +118,7 @@ pub fn pick(store: &Store, asked: Option<i64>) -> Result<i64> {
 /// # Errors
 /// [`Error::Store`] when there is no such (or no complete) snapshot; database errors.
 pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
-    let store = Store::open(&store::database_path(db, config))?;
+    let store = Store::open_read_only(&store::database_path(db, config))?;
     let id = pick(&store, args.snapshot)?;
     let alerts = args.alerts.clone().check(config)?;
     let r = match &args.output {

@@ -37,7 +37,7 @@ pub fn table(list: &[SnapshotInfo]) -> String {
 /// # Errors
 /// Database errors.
 pub fn run(config: &Config, _args: Args, db: Option<&Path>) -> Result<i32> {
-    let store = Store::open(&store::database_path(db, config))?;
+    let store = Store::open_read_only(&store::database_path(db, config))?;
     print(&table(&store.list()?))?;
     Ok(0)
 }

@@ -74,6 +74,52 @@ fn create_sibling<T>(
     Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists))
 }
 
+/// Create directory `dir` and any missing parents, each new one private (0700 before the
+/// umask); directories that exist keep their mode.
+///
+/// # Errors
+/// A parent cannot be created.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+/// Open `path` for reading and writing, creating it with `mode` when absent. The last
+/// component is never followed when it is a symbolic link (`O_NOFOLLOW`), so a link planted
+/// at a predictable name (a lock file) cannot redirect the write; an existing file keeps its
+/// mode.
+///
+/// # Errors
+/// The file cannot be opened or created; `ELOOP` for a symbolic link.
+pub fn open_no_follow(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// Create `path` as a new empty file with `mode` if nothing is there (never following a
+/// link planted at the name); leave an existing file as its owner set it.
+///
+/// # Errors
+/// The directory does not exist or cannot be written.
+pub fn create_if_absent(path: &Path, mode: u32) -> std::io::Result<()> {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// A file being written beside its target; see the module docs.
 #[derive(Debug)]
 pub struct AtomicFile {

@@ -25,7 +25,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 /// The output formats; a table is written in [`FORMATS`].
@@ -165,23 +165,12 @@ pub fn find(name: &str) -> Result<&'static Query> {
 }
 
 /// Open the database at `path` for reading only: SQLite's read-only mode and
-/// `PRAGMA query_only`, so no statement can change it.
+/// `PRAGMA query_only`, so no statement can change it; nothing is created or upgraded.
 ///
 /// # Errors
-/// [`Error::Query`] when the file is missing or cannot be opened.
+/// As [`crate::store::schema::open_read_only`].
 pub fn open_read_only(path: &Path) -> Result<Connection> {
-    let fail = |message: String| Error::Query {
-        name: path.display().to_string(),
-        message,
-    };
-    if !path.is_file() {
-        return Err(fail("no database here (crawl first, or name one with --db)".into()));
-    }
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(|e| fail(e.to_string()))?;
-    conn.pragma_update(None, "query_only", true)
-        .map_err(|e| fail(e.to_string()))?;
-    Ok(conn)
+    crate::store::schema::open_read_only(path)
 }
 
 /// A value from the command line: an integer or a real when it reads as one, else text;

@@ -1,10 +1,13 @@
-//! One crawl per database: an OS advisory lock on `DB.lock` beside the database.
+//! One crawl per database: an OS advisory lock on `DB.lock` beside the database file itself.
 //!
-//! The lock dies with its process (SIGKILL, power loss), so a killed crawl never blocks the
-//! next one. The holder writes its pid and command into the file, so a second process can
-//! say who holds the database.
+//! `DB` is the canonical path of the database (symbolic links resolved), so a second name for
+//! the same file (a link to it, `./x/../db`) finds the same lock. The lock file is created
+//! private (0600) and opened without following a symbolic link planted at its name. The
+//! lock dies with its process (SIGKILL, power loss), so a killed crawl never blocks the next
+//! one. The holder writes its pid and command into the file, so a second process can say who
+//! holds the database.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -19,11 +22,25 @@ pub struct DbLock {
     pub path: PathBuf,
 }
 
-/// The lock file of database `db`.
-pub fn lock_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
+/// The lock file of database `db`: beside the file `db` names once links are resolved.
+///
+/// # Errors
+/// [`Error::NoDirectory`] when the database's directory does not exist; [`Error::Io`] when a
+/// path cannot be resolved.
+pub fn lock_path(db: &Path) -> Result<PathBuf> {
+    let real = match std::fs::canonicalize(db) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let dir = crate::store::schema::directory_of(db)?;
+            let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
+            // A dangling link names no file yet: lock beside the link's own name.
+            dir.join(db.file_name().unwrap_or(db.as_os_str()))
+        }
+        Err(e) => return Err(Error::io(db, e)),
+    };
+    let mut name = real.into_os_string();
     name.push(".lock");
-    PathBuf::from(name)
+    Ok(PathBuf::from(name))
 }
 
 /// What the lock file says about this process: `pid N (whohosts COMMAND)`. Arguments are
@@ -40,17 +57,8 @@ impl DbLock {
     /// [`Error::Locked`] when another process holds it; [`Error::Io`] when the lock file
     /// cannot be created.
     pub fn acquire(db: &Path, command: &str) -> Result<DbLock> {
-        let path = lock_path(db);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
+        let path = lock_path(db)?;
+        let mut file = crate::files::open_no_follow(&path, crate::files::PRIVATE).map_err(|e| Error::io(&path, e))?;
         match fs4::FileExt::try_lock(&file) {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

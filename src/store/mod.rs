@@ -75,6 +75,19 @@ pub fn database_path(flag: Option<&Path>, config: &Config) -> PathBuf {
     }
 }
 
+/// Create the default data directory (private, 0700) when the database is the default one
+/// in it; a database named by `--db` or `database` must be in a directory that exists.
+///
+/// # Errors
+/// [`Error::Io`] when the data directory cannot be created.
+pub fn create_data_dir(flag: Option<&Path>, config: &Config) -> Result<()> {
+    if flag.is_some() || !config.database.is_empty() {
+        return Ok(());
+    }
+    let dir = config.data_dir();
+    crate::files::private_dir(&dir).map_err(|e| Error::io(&dir, e))
+}
+
 /// One line of `whohosts snapshots`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotInfo {
@@ -96,13 +109,25 @@ pub struct Store {
 }
 
 impl Store {
-    /// Open (creating, upgrading) the database at `path`.
+    /// Open (creating, upgrading) the database at `path`, for a command that writes.
     ///
     /// # Errors
     /// As [`schema::open`].
     pub fn open(path: &Path) -> Result<Store> {
         Ok(Store {
             conn: schema::open(path)?,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Open the database at `path` for a command that only reads: nothing created, upgraded
+    /// or changed (see [`schema::open_read_only`]). Its [`Store::writer`] must not be used.
+    ///
+    /// # Errors
+    /// As [`schema::open_read_only`].
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        Ok(Store {
+            conn: schema::open_read_only(path)?,
             path: path.to_path_buf(),
         })
     }

@@ -5,13 +5,22 @@
 //! `migrations/000N_*.sql`) brings version `N-1` to `N`, each in its own transaction.
 //! Everything that could refuse a file is checked by reading only, so a refused file is left
 //! byte-for-byte untouched.
+//!
+//! [`open`] is for the commands that write: it creates a missing database file private
+//! (0600; SQLite gives its `-wal` and `-shm` the same mode) in a directory that must exist,
+//! and migrates. [`open_read_only`] is for the commands that only read: SQLite's read-only
+//! mode, never a migration or a journal-mode change, and nothing created — when no `-wal`
+//! file is beside the database (no writer has it open) it is opened `immutable`, so a
+//! database in a directory the reader cannot write is read, and one the reader could write is
+//! left byte-identical with no `-wal`/`-shm` of the reader's beside it.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use crate::error::{Error, Result};
+use crate::files;
 
 /// `PRAGMA application_id` of whohosts databases ("whoh").
 pub const APPLICATION_ID: i32 = 0x7768_6f68;
@@ -35,18 +44,96 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 /// [`Error::NewerDatabase`] for one written by a newer whohosts; [`Error::Sqlite`] otherwise.
 pub fn open(path: &Path) -> Result<Connection> {
     check_header(path)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
+    directory_of(path)?;
+    files::create_if_absent(path, files::PRIVATE).map_err(|e| Error::io(path, e))?;
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| Error::sqlite(path, e))?;
     let version = recognise(&conn, path)?;
     configure(&conn).map_err(|e| Error::sqlite(path, e))?;
     migrate(&conn, version).map_err(|e| Error::sqlite(path, e))?;
     Ok(conn)
+}
+
+/// The directory a database at `path` lives in, which must exist (it is not created).
+///
+/// # Errors
+/// [`Error::NoDirectory`].
+pub fn directory_of(path: &Path) -> Result<PathBuf> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match dir.is_dir() {
+        true => Ok(dir.to_path_buf()),
+        false => Err(Error::NoDirectory {
+            path: path.into(),
+            dir: dir.into(),
+        }),
+    }
+}
+
+/// Open the database at `path` for reading only (see the module docs): nothing is created,
+/// migrated or changed, and every statement is refused a write (`PRAGMA query_only`).
+///
+/// # Errors
+/// [`Error::NoDatabase`] when there is no file (or an empty one); [`Error::Io`] when it cannot
+/// be read (permission denied); [`Error::NotOurDatabase`], [`Error::NewerDatabase`],
+/// [`Error::OlderDatabase`]; [`Error::Sqlite`] for a damaged file ("database disk image is
+/// malformed").
+pub fn open_read_only(path: &Path) -> Result<Connection> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NoDatabase { path: path.into() }),
+        Err(e) => return Err(Error::io(path, e)),
+        Ok(m) if m.is_dir() => {
+            return Err(Error::NotOurDatabase {
+                path: path.into(),
+                reason: "a directory".into(),
+            })
+        }
+        Ok(m) if m.len() == 0 => return Err(Error::NoDatabase { path: path.into() }),
+        Ok(_) => {}
+    }
+    check_header(path)?;
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let immutable = !Path::new(&wal).exists();
+    let uri = format!(
+        "file:{}?mode=ro{}",
+        uri_path(path),
+        if immutable { "&immutable=1" } else { "" }
+    );
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(uri, flags).map_err(|e| Error::sqlite(path, e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(|e| Error::sqlite(path, e))?;
+    let version = recognise(&conn, path)?;
+    if version < LATEST {
+        return Err(Error::OlderDatabase {
+            path: path.into(),
+            found: version,
+            known: LATEST,
+        });
+    }
+    conn.pragma_update(None, "query_only", true)
+        .map_err(|e| Error::sqlite(path, e))?;
+    Ok(conn)
+}
+
+/// `path` for an SQLite `file:` URI: `%`, `?` and `#` escaped.
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Refuse a non-empty file that does not start with SQLite's header.
@@ -77,7 +164,10 @@ fn recognise(conn: &Connection, path: &Path) -> Result<i64> {
         path: path.into(),
         reason: reason.into(),
     };
-    let id = read("PRAGMA application_id").map_err(|_| not_ours("not an SQLite database"))?;
+    let id = read("PRAGMA application_id").map_err(|e| match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => not_ours("not an SQLite database"),
+        _ => Error::sqlite(path, e),
+    })?;
     let version = read("PRAGMA user_version").map_err(|e| Error::sqlite(path, e))?;
     let tables = read("SELECT count(*) FROM sqlite_schema").map_err(|e| Error::sqlite(path, e))?;
     if id == 0 && version == 0 && tables == 0 {
@@ -98,6 +188,9 @@ fn recognise(conn: &Connection, path: &Path) -> Result<i64> {
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Deleted rows (a pruned snapshot, a dropped response journal) are overwritten, not left
+    // readable in free pages.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Deleted rows (a completed snapshot's journal of raw responses, pruned snapshots) are

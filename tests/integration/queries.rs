@@ -321,7 +321,7 @@ fn query_mistakes_are_one_clear_line() {
     assert_eq!(
         err,
         format!(
-            "whohosts: query {}: no database here (crawl first, or name one with --db)\n",
+            "whohosts: no database at {}: crawl first, or name one with --db\n",
             missing.display()
         )
     );

@@ -245,7 +245,7 @@ fn one_crawl_per_database_and_a_dead_holder_never_blocks() {
     first.kill().unwrap();
     first.wait().unwrap();
     // The lock file is still there, with the dead process's pid: it does not block.
-    assert!(std::fs::read_to_string(whohosts::store::lock::lock_path(&db))
+    assert!(std::fs::read_to_string(whohosts::store::lock::lock_path(&db).unwrap())
         .unwrap()
         .contains(&format!("pid {}", first.id())));
     let third = crawl_db(&env, &db, &seeds, &[]);

@@ -1,6 +1,8 @@
-//! What an instance answers instead of its pages: its faults on demand, its robots.txt, and
-//! the ASN data files `asn-db update` downloads.
+//! What an instance answers instead of its pages: its faults on demand (per request, and per
+//! connection for the keep-alive faults), its robots.txt, and the ASN data files
+//! `asn-db update` downloads.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use hyper::Response;
@@ -8,7 +10,35 @@ use hyper::Response;
 use super::{redirect, respond, too_many, Body, Sim};
 use crate::world::{Fault, Instance};
 
+/// How a connection picked by a keep-alive fault ends when its second request arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doom {
+    /// A TCP reset (`SO_LINGER` 0, then close).
+    Reset,
+    /// An orderly close (FIN) without an answer.
+    Close,
+}
+
 impl Sim {
+    /// Whether the connection just accepted on `local` (an instance's address) is one the
+    /// instance's keep-alive fault picks (every Nth), and how it ends.
+    pub fn doom_connection(&self, local: IpAddr) -> Option<Doom> {
+        let (domain, inst) = self.layout.addresses.iter().find_map(|(domain, (v4, v6))| {
+            let mine = IpAddr::V4(*v4) == local || v6.map(IpAddr::V6) == Some(local);
+            mine.then(|| self.layout.instance(domain).map(|i| (domain, i)))
+                .flatten()
+        })?;
+        let (every, doom) = match inst.fault {
+            Fault::ResetKeepAlive(n) => (n, Doom::Reset),
+            Fault::CloseKeepAlive(n) => (n, Doom::Close),
+            _ => return None,
+        };
+        let mut counts = self.connection_counts.lock().expect("connection count lock");
+        let seen = counts.entry(domain.clone()).or_default();
+        *seen += 1;
+        (every > 0 && seen.is_multiple_of(every)).then_some(doom)
+    }
+
     /// Files for `asn-db update`: the world's ASN data as iptoasn TSV (gzip), or a broken one.
     pub(super) fn download(&self, file: &str) -> Response<Body> {
         use std::io::Write as _;

@@ -1,14 +1,14 @@
 //! The simulator's sockets: every instance address bound on one shared port, and each
 //! connection served by hyper (over TLS when asked).
 
-use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use super::Sim;
+use super::{Doom, Sim};
 use crate::timeline::Current;
 
 /// Bind every address in `addresses` (127.x.y.z and `::1`) on one shared port.
@@ -47,27 +47,42 @@ pub async fn serve(listener: TcpListener, sim: Arc<Current<Sim>>, tls: Option<to
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        let doom = stream.local_addr().ok().and_then(|a| sim.get().doom_connection(a.ip()));
+        if doom == Some(Doom::Reset) {
+            // Closing with a zero linger sends RST instead of FIN.
+            #[allow(deprecated)]
+            let _ = stream.set_linger(Some(std::time::Duration::ZERO));
+        }
         let (sim, tls) = (sim.clone(), tls.clone());
         tokio::spawn(async move {
             match tls {
                 Some(acceptor) => {
                     if let Ok(stream) = acceptor.accept(stream).await {
-                        serve_connection(stream, sim).await;
+                        serve_connection(stream, sim, doom.is_some()).await;
                     }
                 }
-                None => serve_connection(stream, sim).await,
+                None => serve_connection(stream, sim, doom.is_some()).await,
             }
         });
     }
 }
 
-async fn serve_connection<S>(stream: S, sim: Arc<Current<Sim>>)
+/// Serve one connection; a `doomed` one ends (reset or closed, as set up at accept) when its
+/// second request arrives, unanswered.
+async fn serve_connection<S>(stream: S, sim: Arc<Current<Sim>>, doomed: bool)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let served = Arc::new(AtomicU32::new(0));
     let service = hyper::service::service_fn(move |req| {
         let sim = sim.get();
-        async move { Ok::<_, Infallible>(sim.handle(req).await) }
+        let cut = doomed && served.fetch_add(1, Ordering::Relaxed) >= 1;
+        async move {
+            match cut {
+                true => Err(std::io::Error::other("keep-alive fault: connection dropped")),
+                false => Ok(sim.handle(req).await),
+            }
+        }
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .serve_connection(TokioIo::new(stream), service)

@@ -26,6 +26,7 @@ use hyper::{Request, Response, StatusCode};
 
 use super::world::Layout;
 use faults::robots;
+pub use faults::Doom;
 use limits::Window;
 pub use listen::{bind_all, serve};
 
@@ -79,6 +80,8 @@ pub struct Sim {
     plain_http: HashSet<String>,
     /// Requests counted per instance for `announce`.
     announce_counts: Mutex<HashMap<String, u32>>,
+    /// Connections accepted per instance, for the keep-alive faults.
+    connection_counts: Mutex<HashMap<String, u32>>,
 }
 
 /// Build a response.
@@ -143,6 +146,7 @@ impl Sim {
         Sim {
             plain_http,
             announce_counts: Mutex::new(HashMap::new()),
+            connection_counts: Mutex::new(HashMap::new()),
             layout,
             port,
             scheme,

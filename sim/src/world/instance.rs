@@ -89,6 +89,13 @@ pub enum Fault {
     /// Nothing listens on the instance's address: connections are refused (a dead server
     /// whose name still resolves).
     Refused,
+    /// Every Nth connection to the instance is reset (TCP RST) when its second request
+    /// arrives, after a complete first response: a keep-alive connection the server dropped
+    /// (Node, nginx). The request sent on it gets no answer.
+    ResetKeepAlive(u32),
+    /// Every Nth connection to the instance is closed (FIN) when its second request arrives,
+    /// before any answer: "connection closed before message completed".
+    CloseKeepAlive(u32),
 }
 
 /// How the instance's name fails in DNS, on demand.

@@ -7,7 +7,9 @@
 //! hand so each hop is checked, gated and robots-checked again (at most `max_redirects`).
 //! 429, 502 and 503 are retried a bounded number of times, waiting for whatever the server
 //! announced or an exponential back-off with jitter, whichever is longer; a server asking for
-//! more than `network.max_wait_secs` fails the request instead. Host names are resolved by the
+//! more than `network.max_wait_secs` fails the request instead. A connection reset or closed
+//! before the whole response arrived, and a timeout, are retried the same way (every request
+//! is an idempotent GET); a refused connection and a DNS failure are not. Host names are resolved by the
 //! shared [`Dns`], so the address policy holds for every connection.
 //!
 //! Userinfo (`user:pass@`) is stripped from every URL before it is used. The user's token
@@ -36,6 +38,7 @@ mod retry;
 mod robots;
 
 pub use request::{Bearer, Journal, Page, Request};
+use retry::Failure;
 use robots::Robots;
 pub use robots::{parse_robots, ROBOTS_AGENT};
 
@@ -203,8 +206,9 @@ impl Fetcher {
         self.get(url, req).await?.success()
     }
 
-    /// A transport error in a few words (see [`Error::transport`]), the whole chain at debug.
-    fn transport(&self, url: &Url, e: &reqwest::Error) -> Error {
+    /// A transport error in a few words (see [`Error::transport`]), the whole chain at debug;
+    /// transient when [`retry::transient`] says a new attempt may succeed.
+    fn transport(&self, url: &Url, e: &reqwest::Error) -> Failure {
         tracing::debug!(url = %url, detail = %crate::error::chain(e), "transport error");
         let net = &self.config.network;
         let limit = if e.is_connect() {
@@ -212,10 +216,13 @@ impl Fetcher {
         } else {
             net.request_timeout_secs
         };
-        Error::transport(url, e, limit)
+        Failure {
+            error: Error::transport(url, e, limit),
+            transient: retry::transient(e),
+        }
     }
 
-    async fn send_once(&self, url: &Url, req: Request<'_>) -> Result<Page> {
+    async fn send_once(&self, url: &Url, req: Request<'_>) -> std::result::Result<Page, Failure> {
         if let Some(host) = url
             .host_str()
             .filter(|h| h.parse::<IpAddr>().is_err() && !h.starts_with('['))
@@ -243,12 +250,12 @@ impl Fetcher {
             limit,
         };
         if resp.content_length().is_some_and(|n| n > limit) {
-            return Err(too_large());
+            return Err(too_large().into());
         }
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(url, &e))? {
             if body.len() as u64 + chunk.len() as u64 > limit {
-                return Err(too_large());
+                return Err(too_large().into());
             }
             body.extend_from_slice(&chunk);
         }

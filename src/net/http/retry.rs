@@ -1,6 +1,7 @@
-//! Retrying 429, 502 and 503: the host's gate entered for every attempt, announced waits sat
-//! out up to `network.max_wait_secs` (longer ones refused), back-off with jitter between
-//! attempts, and a host over its wait budget refused at once.
+//! Retrying 429, 502 and 503, and transient transport failures (a connection reset or closed
+//! before the response was whole, a timeout): the host's gate entered for every attempt,
+//! announced waits sat out up to `network.max_wait_secs` (longer ones refused), back-off with
+//! jitter between attempts, and a host over its wait budget refused at once.
 
 use std::time::{Duration, SystemTime};
 
@@ -10,6 +11,46 @@ use super::{Fetcher, Page, Request};
 use crate::config;
 use crate::error::{Error, Result};
 use crate::net::ratelimit::{server_wait, HostGate, ServerWait, REASON_BACKOFF, REASON_SERVER};
+
+/// A failed attempt: the error, and whether another attempt may succeed.
+pub(super) struct Failure {
+    pub(super) error: Error,
+    pub(super) transient: bool,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure {
+            error,
+            transient: false,
+        }
+    }
+}
+
+/// Whether a transport error is worth another attempt of the same GET: a timeout, or a
+/// connection reset, aborted or closed before the whole response came (a keep-alive
+/// connection the server dropped). Not a refused connection, not a DNS failure (the resolver's
+/// own errors, which reqwest wraps).
+pub(super) fn transient(e: &reqwest::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, TimedOut, UnexpectedEof};
+    let causes = || std::iter::successors(Some(e as &dyn std::error::Error), |s| s.source());
+    if causes().any(|s| s.is::<Error>()) {
+        return false;
+    }
+    if e.is_timeout() {
+        return true;
+    }
+    causes().any(
+        |s| match (s.downcast_ref::<std::io::Error>(), s.downcast_ref::<hyper::Error>()) {
+            (Some(io), _) => matches!(
+                io.kind(),
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | TimedOut
+            ),
+            (_, Some(h)) => h.is_incomplete_message() || h.is_canceled(),
+            _ => false,
+        },
+    )
+}
 
 impl Fetcher {
     pub(super) async fn with_retries(&self, url: &Url, req: Request<'_>) -> Result<Page> {
@@ -24,7 +65,16 @@ impl Fetcher {
             };
             let sent = self.send_once(url, req).await;
             drop(pass);
-            let page = sent?;
+            let page = match sent {
+                Ok(page) => page,
+                Err(Failure { error, transient: true }) if attempt < net.max_retries => {
+                    let wait = self.back_off(&gate, attempt);
+                    tracing::info!(host = %gate.host(), url = %url, error = %error, attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
+                    attempt += 1;
+                    continue;
+                }
+                Err(failure) => return Err(failure.error),
+            };
             let retryable = matches!(page.status, 429 | 502 | 503);
             match server_wait(page.status, &page.headers, SystemTime::now(), max_wait) {
                 ServerWait::Pause(wait) => gate.pause_for(wait, REASON_SERVER),
@@ -41,7 +91,9 @@ impl Fetcher {
                     status: page.status,
                 });
             }
-            self.back_off(&gate, url, attempt, page.status);
+            let wait = self.back_off(&gate, attempt);
+            let status = page.status;
+            tracing::info!(host = %gate.host(), url = %url, status, attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
             attempt += 1;
         }
     }
@@ -74,13 +126,14 @@ impl Fetcher {
         err
     }
 
-    /// Pause the host for an exponential back-off with jitter, never above `max_wait_secs`.
-    fn back_off(&self, gate: &HostGate, url: &Url, attempt: u32, status: u16) {
+    /// Pause the host for an exponential back-off with jitter, never above `max_wait_secs`,
+    /// and count the retry; the pause chosen.
+    fn back_off(&self, gate: &HostGate, attempt: u32) -> Duration {
         gate.retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let base = self.config.network.retry_base_secs * 2f64.powi(attempt.min(16) as i32);
         let jittered = base * (1.0 + fastrand::f64() * 0.5);
         let wait = config::seconds(jittered).min(self.max_wait());
-        tracing::info!(host = %gate.host(), url = %url, status, attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
         gate.pause_for(wait, REASON_BACKOFF);
+        wait
     }
 }

@@ -1,0 +1,157 @@
+//! A database only its owner can write, that others can read: private modes, read commands
+//! that create and change nothing, errors that name the true cause, one lock per file.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use whohosts_sim::world::Software;
+
+use crate::common::*;
+
+/// A small world crawled once into the default database: the env and the database path.
+fn crawled() -> (Env, PathBuf) {
+    let mut accounts = crowd("far.example", 3);
+    let follows = handles_of(&accounts);
+    accounts.push(acct("seed@home.example", &follows));
+    let env = Env::start(world(
+        vec![
+            inst("home.example", Software::Mastodon, "hetzner"),
+            inst("far.example", Software::Mastodon, "ovh"),
+        ],
+        accounts,
+    ));
+    let (_, code) = env.crawl(&["seed@home.example"]);
+    assert_eq!(code, 0);
+    let db = env.dir.path().join("data/whohosts.db");
+    (env, db)
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut n: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    n.sort();
+    n
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn the_database_its_lock_and_the_data_directory_are_private() {
+    let (_env, db) = crawled();
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(mode(db.parent().unwrap()), 0o700);
+    let lock = whohosts::store::lock::lock_path(&db).unwrap();
+    assert_eq!(mode(&lock), 0o600);
+}
+
+/// A researcher reads the cron user's database in a directory they cannot write: every read
+/// command works, and the file is byte-identical afterwards with nothing created beside it
+/// (meaningful as root too, where the modes do not bind).
+#[test]
+fn read_commands_read_a_database_in_a_read_only_directory_and_change_nothing() {
+    let (env, db) = crawled();
+    let dir = db.parent().unwrap().to_path_buf();
+    std::fs::remove_file(whohosts::store::lock::lock_path(&db).unwrap()).unwrap();
+    let before = std::fs::read(&db).unwrap();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let dbs = db.to_str().unwrap();
+    for args in [
+        vec!["snapshots", "--db", dbs],
+        vec!["report", "--db", dbs],
+        vec!["query", "--db", dbs, "concentration"],
+        vec!["diff", "--db", dbs, "1", "1"],
+    ] {
+        let out = env.run(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(std::fs::read(&db).unwrap(), before, "byte-identical");
+    assert_eq!(names(&dir), ["whohosts.db"], "no -wal, -shm or lock file created");
+}
+
+#[test]
+fn a_missing_database_is_named_and_nothing_is_created() {
+    let (env, _) = crawled();
+    let missing = env.dir.path().join("typo/whohosts.db");
+    for cmd in ["report", "snapshots"] {
+        let out = env.run(&[cmd, "--db", missing.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "whohosts: no database at {}: crawl first, or name one with --db\n",
+                missing.display()
+            )
+        );
+    }
+    let out = env.run(&["crawl", "--db", missing.to_str().unwrap(), "seed@home.example"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: cannot create database {}: no directory {}\n",
+            missing.display(),
+            missing.parent().unwrap().display()
+        )
+    );
+    assert!(!missing.parent().unwrap().exists(), "nothing created");
+}
+
+#[test]
+fn read_errors_name_the_true_cause() {
+    let (env, db) = crawled();
+    let dir = env.dir.path();
+    let truncated = dir.join("truncated.db");
+    let bytes = std::fs::read(&db).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
+    let other = dir.join("other.db");
+    let conn = rusqlite::Connection::open(&other).unwrap();
+    conn.execute_batch("CREATE TABLE notes (x)").unwrap();
+    drop(conn);
+    let old = dir.join("old.db");
+    let conn = rusqlite::Connection::open(&old).unwrap();
+    conn.execute_batch("CREATE TABLE t (x); PRAGMA application_id = 2003332968; PRAGMA user_version = 1")
+        .unwrap();
+    drop(conn);
+    let old_bytes = std::fs::read(&old).unwrap();
+    let cases = [
+        (&truncated, 1, format!("database {}: database disk image is malformed", truncated.display())),
+        (&other, 5, format!("{} is not a whohosts database (an SQLite database of another program); it was left untouched: pass --db to use another file", other.display())),
+        (&old, 5, format!("{} has schema version 1, older than this whohosts ({}): run a command that writes (crawl or prune) on it once to upgrade it; read commands never change it", old.display(), whohosts::store::schema::LATEST)),
+    ];
+    for (path, code, message) in cases {
+        let out = env.run(&["snapshots", "--db", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+        assert_eq!(stderr(&out), format!("whohosts: {message}\n"));
+    }
+    assert_eq!(
+        std::fs::read(&old).unwrap(),
+        old_bytes,
+        "the old database was not upgraded"
+    );
+}
+
+/// A second name for the database (a symbolic link) finds the same lock.
+#[test]
+fn a_link_to_a_locked_database_cannot_start_a_second_writer() {
+    let (env, db) = crawled();
+    let link = env.dir.path().join("link.db");
+    std::os::unix::fs::symlink(&db, &link).unwrap();
+    let _held = whohosts::store::lock::DbLock::acquire(&db, "crawl").unwrap();
+    let out = env.run(&["crawl", "--db", link.to_str().unwrap(), "seed@home.example"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is in use by another whohosts"),
+        "{}",
+        stderr(&out)
+    );
+}
