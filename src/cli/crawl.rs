@@ -34,9 +34,8 @@ pub struct Args {
     pub token: Option<String>,
     #[command(flatten)]
     pub view: report::View,
-    /// Also write the full report as JSON to FILE (replaced atomically)
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub destination: report::Destination,
     /// Continue the interrupted snapshot of this same command (fail if there is none)
     #[arg(long, conflicts_with = "fresh")]
     pub resume: bool,
@@ -93,6 +92,7 @@ pub async fn crawl_and_report(
     job: &Job,
     path: &Path,
     view: &report::View,
+    out: Option<&Output>,
 ) -> Result<(i32, Option<Report>)> {
     let _lock = DbLock::acquire(path, "crawl")?;
     let store = Store::open(path)?;
@@ -123,7 +123,7 @@ pub async fn crawl_and_report(
     };
     writer.close().await;
     done?;
-    let r = report::print_stored(&store, id, view)?;
+    let r = report::emit_stored(&store, id, view, out)?;
     let failed: Vec<&SeedReport> = r.data.crawl.seeds.iter().filter(|s| s.error.is_some()).collect();
     for s in &failed {
         super::logging::error_line(&crate::report::failure_sentence(s));
@@ -149,7 +149,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     config.crawl.followers |= args.followers;
     args.attribution.apply(&mut config)?;
     check_handles(&args.handles)?;
-    let output = args.output.as_deref().map(Output::check).transpose()?;
+    let (output, json_copy) = args.destination.check()?;
     let job = Job {
         seeds: args.handles.clone(),
         options: CrawlOptions {
@@ -163,8 +163,8 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         quiet,
     };
     let path = store::database_path(db, &config);
-    let (code, r) = crawl_and_report(config, &job, &path, &args.view).await?;
-    if let (Some(out), Some(r)) = (output, &r) {
+    let (code, r) = crawl_and_report(config, &job, &path, &args.view, output.as_ref()).await?;
+    if let (Some(out), Some(r)) = (json_copy, &r) {
         out.write(crate::report::render(r, Format::Json, 0, false)?.as_bytes())?;
     }
     Ok(code)
