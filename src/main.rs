@@ -6,7 +6,17 @@ use clap::Parser;
 use whohosts::cli::{self, logging, Cli};
 
 fn main() -> ExitCode {
-    let args = Cli::parse();
+    let args = match Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => match cli::usage::short(&e) {
+            // --help, --version: printed as clap prints them.
+            None => e.exit(),
+            Some(lines) => {
+                eprint!("{lines}");
+                return ExitCode::from(2);
+            }
+        },
+    };
     logging::init(args.verbose, args.quiet, args.log_format);
     cli::progress::install();
     let runtime = match tokio::runtime::Runtime::new() {

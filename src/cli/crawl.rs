@@ -34,9 +34,8 @@ pub struct Args {
     pub token: Option<String>,
     #[command(flatten)]
     pub view: report::View,
-    /// Also write the full report as JSON to FILE (replaced atomically)
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub destination: report::Destination,
     /// Continue the interrupted snapshot of this same command (fail if there is none)
     #[arg(long, conflicts_with = "fresh")]
     pub resume: bool,
@@ -95,6 +94,7 @@ pub async fn crawl_and_report(
     job: &Job,
     path: &Path,
     view: &report::View,
+    out: Option<&Output>,
 ) -> Result<(i32, Option<Report>)> {
     let _lock = DbLock::acquire(path, "crawl")?;
     let store = Store::open(path)?;
@@ -125,7 +125,7 @@ pub async fn crawl_and_report(
     };
     writer.close().await;
     done?;
-    let r = report::print_stored(&store, id, view)?;
+    let r = report::emit_stored(&store, id, view, out)?;
     let failed: Vec<&SeedReport> = r.data.crawl.seeds.iter().filter(|s| s.error.is_some()).collect();
     for s in &failed {
         super::logging::error_line(&crate::report::failure_sentence(s));
@@ -151,7 +151,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     config.crawl.followers |= args.followers;
     args.attribution.apply(&mut config)?;
     check_handles(&args.handles)?;
-    let output = args.output.as_deref().map(Output::check).transpose()?;
+    let (output, json_copy) = args.destination.check()?;
     let alerts = args.alerts.clone().check(&config)?;
     let job = Job {
         seeds: args.handles.clone(),
@@ -168,11 +168,11 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     };
     let path = store::database_path(db, &config);
     store::create_data_dir(db, &config)?;
-    let (code, r) = crawl_and_report(config, &job, &path, &args.view).await?;
+    let (code, r) = crawl_and_report(config, &job, &path, &args.view, output.as_ref()).await?;
     let Some(r) = r else {
         return Ok(code);
     };
-    if let Some(out) = output {
+    if let Some(out) = json_copy {
         out.write(crate::report::render(&r, Format::Json, 0, false)?.as_bytes())?;
     }
     // A run failure's code (failed seeds) wins; the rules' lines are on stderr either way.

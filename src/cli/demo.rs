@@ -30,6 +30,8 @@ pub struct Args {
     pub handles: Vec<String>,
     #[command(flatten)]
     pub view: super::report::View,
+    #[command(flatten)]
+    pub destination: super::report::Destination,
 }
 
 /// Run `demo`. The user's config only contributes politeness settings it does not override
@@ -62,6 +64,7 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
             )
         }));
     }
+    let (output, json_copy) = args.destination.check()?;
     let (instances, accounts, weeks) = (w.instances.len(), w.accounts.len(), w.last_week());
     let running = sim::start_timeline(Timeline::new(w)?, None).await?;
     let dir = tempfile_dir()?;
@@ -79,8 +82,11 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
     let result = async {
         earlier_weeks(&running, config.clone(), &job, &db).await?;
         running.set_week(weeks)?;
-        let (code, _) = super::crawl::crawl_and_report(config, &job, &db, &args.view).await?;
-        if args.view.format == Format::Text {
+        let (code, r) = super::crawl::crawl_and_report(config, &job, &db, &args.view, output.as_ref()).await?;
+        if let (Some(out), Some(r)) = (&json_copy, &r) {
+            out.write(crate::report::render(r, Format::Json, 0, false)?.as_bytes())?;
+        }
+        if args.view.format == Format::Text && output.is_none() {
             let about = format!(
                 "(A simulated fediverse: {instances} instances, {accounts} accounts on 127.0.0.0/8, DNS at {}, \
                  HTTP port {}, changing over {weeks} weeks: one snapshot a week. Keep them with --db FILE, \

@@ -13,7 +13,7 @@ pub struct Args {
     /// Snapshot ids to export [default: every complete snapshot]
     #[arg(value_name = "SNAPSHOT")]
     pub snapshots: Vec<i64>,
-    /// Output directory, or a file ending in .tar.gz
+    /// Output directory, or a file ending in .tar.gz (no other archive kind)
     #[arg(long, value_name = "PATH")]
     pub out: PathBuf,
     /// File format of the tables
@@ -22,7 +22,7 @@ pub struct Args {
     /// Only snapshots started on or after this day (YYYY-MM-DD)
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
-    /// Gzip the CSV files (.csv.gz)
+    /// Gzip the CSV files (.csv.gz; refused with --format parquet)
     #[arg(long)]
     pub gzip: bool,
     /// Replace an existing output directory or .tar.gz
@@ -38,6 +38,11 @@ pub struct Args {
 /// # Errors
 /// [`crate::Error::Export`] for bad input; database and I/O errors.
 pub fn run(config: &Config, args: Args, db: Option<&Path>, quiet: bool) -> Result<i32> {
+    if args.gzip && args.format == Format::Parquet {
+        return Err(crate::Error::Export(
+            "--gzip applies to CSV files only, not to Parquet: drop --gzip or use --format csv".into(),
+        ));
+    }
     let since = args.since.as_deref().map(export::parse_since).transpose()?;
     let path = store::database_path(db, config);
     if !path.exists() {

@@ -23,6 +23,7 @@ pub mod report;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod snapshots;
+pub mod usage;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

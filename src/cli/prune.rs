@@ -17,6 +17,32 @@ pub struct Args {
     /// Delete snapshots started longer ago than this (e.g. 90d, 12weeks)
     #[arg(long, value_name = "DURATION")]
     pub older_than: Option<String>,
+    /// Go ahead even when this deletes every complete snapshot (`--keep 0`, say)
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// Whether `rule` would delete every complete snapshot of `list` (snapshots still running
+/// are never pruned), as the store applies it.
+fn deletes_every_complete(list: &[store::SnapshotInfo], rule: &Rule) -> bool {
+    let done = |s: &&store::SnapshotInfo| s.status != "running";
+    let complete = list.iter().filter(|s| s.status == "complete").count();
+    let kept_complete = match rule {
+        Rule::Keep(n) => {
+            let mut newest: Vec<&store::SnapshotInfo> = list.iter().filter(done).collect();
+            newest.sort_by_key(|s| std::cmp::Reverse(s.id));
+            newest.iter().take(*n).filter(|s| s.status == "complete").count()
+        }
+        Rule::OlderThan(age) => {
+            let now = std::time::SystemTime::now();
+            let cutoff =
+                crate::model::time::rfc3339(now.checked_sub(*age).unwrap_or(std::time::SystemTime::UNIX_EPOCH));
+            list.iter()
+                .filter(|s| s.status == "complete" && s.started_at >= cutoff)
+                .count()
+        }
+    };
+    complete > 0 && kept_complete == 0
 }
 
 /// Run `prune`. Takes the database lock: it never runs beside a crawl.
@@ -39,6 +65,12 @@ pub async fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> 
     let path = store::database_path(db, config);
     let _lock = DbLock::acquire(&path, "prune")?;
     let store = Store::open(&path)?;
+    if !args.yes && deletes_every_complete(&store.list()?, &rule) {
+        return Err(Error::Input(format!(
+            "prune would delete every complete snapshot in {}; add --yes if that is what you want",
+            path.display()
+        )));
+    }
     let writer = store.writer()?;
     let pruned = writer.prune(rule).await;
     writer.close().await;

@@ -13,7 +13,7 @@ use crate::store;
 
 /// `query` arguments.
 #[derive(Debug, clap::Args)]
-#[command(group = clap::ArgGroup::new("what").required(true).args(["name", "list", "sql"]))]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["name", "list", "sql", "show"]))]
 pub struct Args {
     /// The query to run (see --list)
     #[arg(value_name = "NAME")]
@@ -21,6 +21,9 @@ pub struct Args {
     /// List the shipped queries with their parameters and columns
     #[arg(long)]
     pub list: bool,
+    /// Print the SQL of the shipped query NAME (what `query NAME` runs)
+    #[arg(long, value_name = "NAME")]
+    pub show: Option<String>,
     /// Run your own SQL from FILE instead (one statement; read-only)
     #[arg(long, value_name = "FILE", conflicts_with = "name")]
     pub sql: Option<PathBuf>,
@@ -56,7 +59,7 @@ pub fn listing() -> String {
         let columns: Vec<&str> = h.columns.iter().map(|c| c.name.as_str()).collect();
         let _ = writeln!(out, "    columns: {}\n", columns.join(", "));
     }
-    out.push_str("Their SQL is in queries/*.sql; `whohosts query --sql FILE` runs your own.\n");
+    out.push_str("`whohosts query --show NAME` prints a query's SQL; `whohosts query --sql FILE` runs your own.\n");
     out
 }
 
@@ -75,9 +78,19 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
         print(&listing())?;
         return Ok(0);
     }
+    if let Some(name) = &args.show {
+        print(query::find(name)?.sql)?;
+        return Ok(0);
+    }
     let (origin, sql) = match (&args.sql, args.name.as_deref()) {
         (Some(file), _) => {
             let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+            if text.trim().is_empty() {
+                return Err(Error::Query {
+                    name: file.display().to_string(),
+                    message: "the file is empty; give one SELECT statement".into(),
+                });
+            }
             (file.display().to_string(), text)
         }
         // clap requires one of NAME, --list and --sql.
@@ -88,6 +101,9 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     };
     let conn = open(&store::database_path(db, config))?;
     let table = query::run(&conn, &origin, &sql, &args.params)?;
+    if let Some(warning) = query::name_warning(&conn, &args.params) {
+        super::logging::notice_line(&format!("query {origin}: {warning}"));
+    }
     print(&table.render(args.format)?)?;
     Ok(0)
 }

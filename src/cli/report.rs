@@ -100,6 +100,47 @@ pub fn print_stored(store: &Store, id: i64, view: &View) -> Result<Report> {
     Ok(r)
 }
 
+/// Build the report of snapshot `id` and write it to `out` (`-o`, uncoloured), or print it
+/// when there is none; returns the report.
+///
+/// # Errors
+/// Store errors; [`Error::Io`] or [`Error::Output`] for where it goes.
+pub fn emit_stored(store: &Store, id: i64, view: &View, out: Option<&super::output::Output>) -> Result<Report> {
+    match out {
+        None => print_stored(store, id, view),
+        Some(out) => {
+            let r = Report::build(store, id, &view.options())?;
+            out.write(report::render(&r, view.format, view.top, false)?.as_bytes())?;
+            Ok(r)
+        }
+    }
+}
+
+/// `-o FILE` and `--json-copy FILE` of `crawl` and `demo`: where the report goes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Destination {
+    /// Write the report (in --format) to FILE instead of stdout (replaced atomically)
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write the full report as JSON to FILE (replaced atomically)
+    #[arg(long, value_name = "FILE")]
+    pub json_copy: Option<PathBuf>,
+}
+
+impl Destination {
+    /// Both destinations, checked before any work: (`-o`, `--json-copy`).
+    ///
+    /// # Errors
+    /// [`Error::Output`] naming the one that cannot be written.
+    pub fn check(&self) -> Result<(Option<super::output::Output>, Option<super::output::Output>)> {
+        use super::output::Output;
+        Ok((
+            self.output.as_deref().map(Output::check).transpose()?,
+            self.json_copy.as_deref().map(Output::check).transpose()?,
+        ))
+    }
+}
+
 /// The snapshot `asked`, else the latest complete one.
 ///
 /// # Errors
@@ -121,16 +162,9 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     let store = Store::open_read_only(&store::database_path(db, config))?;
     let id = pick(&store, args.snapshot)?;
     let alerts = args.alerts.clone().check(config)?;
-    let r = match &args.output {
-        None => print_stored(&store, id, &args.view)?,
-        Some(path) => {
-            // The one `-o` of the tool: a regular file is replaced atomically, anything else
-            // (a device, a FIFO, /dev/stdout) written through; checked before the work.
-            let out = super::output::Output::check(path)?;
-            let r = Report::build(&store, id, &args.view.options())?;
-            out.write(report::render(&r, args.view.format, args.view.top, false)?.as_bytes())?;
-            r
-        }
-    };
+    // The one `-o` of the tool: a regular file is replaced atomically, anything else (a
+    // device, a FIFO, /dev/stdout) written through; checked before the work.
+    let out = args.output.as_deref().map(super::output::Output::check).transpose()?;
+    let r = emit_stored(&store, id, &args.view, out.as_ref())?;
     alerts.finish(&store, id, r.weight)
 }

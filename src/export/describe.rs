@@ -62,9 +62,9 @@ pub fn population(snapshots: &[(i64, &Population)]) -> String {
     let mut s = String::from("## Population\n\n");
     for (id, p) in snapshots {
         s.push_str(&format!(
-            "- Snapshot {id}: {} seeds ({} complete, {} failed, {} duplicate, {} opted out); {} follow lists ({} complete, {} hidden by their owner with {} accounts declared but unseen, {} refused, {} partial); {} distinct accounts counted ({} opted out of crawlers: counted, never rows; {} without a known server; {} whose actor could not be fetched) over {} follow edges; {} instances ({} without NodeInfo, {} unresolved, {} not attributed).\n",
+            "- Snapshot {id}: {} seeds ({} complete, {} failed, {} duplicate, {} opted out); {} follow lists ({} complete, {} hidden by their owner, {} whose items the server does not expose, with {} accounts declared but unseen in those, {} refused, {} partial); {} distinct accounts counted ({} opted out of crawlers: counted, never rows; {} without a known server; {} whose actor could not be fetched) over {} follow edges; {} instances ({} without NodeInfo, {} unresolved, {} not attributed).\n",
             p.seeds, p.seeds_complete, p.seeds_failed, p.seeds_duplicate, p.seeds_opted_out,
-            p.lists, p.lists_complete, p.lists_hidden, p.accounts_unseen, p.lists_refused, p.lists_partial,
+            p.lists, p.lists_complete, p.lists_hidden, p.lists_not_exposed, p.accounts_unseen, p.lists_refused, p.lists_partial,
             p.accounts, p.accounts_opted_out, p.accounts_without_server, p.accounts_fetch_failed, p.edges,
             p.instances, p.instances_without_nodeinfo, p.instances_unresolved, p.instances_not_attributed
         ));

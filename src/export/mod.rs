@@ -259,6 +259,16 @@ pub fn export(store: &Store, keys: &Pseudonymiser, options: &Options) -> Result<
     let staging = output::Staging::prepare(&options.out, options.force)?;
     let (tables, manifest) = build(store, keys, options, &chosen)?;
     write(&staging, &tables, &manifest)?;
-    staging.commit()?;
+    // A tarball's entries carry the time of the latest snapshot exported, not the export's.
+    let latest = store
+        .list()?
+        .into_iter()
+        .filter(|s| manifest.snapshots.contains(&s.id))
+        .map(|s| s.finished_at)
+        .max()
+        .and_then(|t| crate::model::time::parse(&t))
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    staging.commit(latest)?;
     Ok(manifest)
 }

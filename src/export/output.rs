@@ -31,6 +31,29 @@ pub fn is_tarball(path: &Path) -> bool {
     path.to_string_lossy().ends_with(".tar.gz")
 }
 
+/// The kind of archive other than `.tar.gz` that `path`'s name suggests (`.zip`, `.tgz`,
+/// `.tar.xz` …): an export is a directory or a `.tar.gz`, never one of those.
+pub fn other_archive(path: &Path) -> Option<(&'static str, &'static str)> {
+    let name = path.file_name()?.to_string_lossy().to_lowercase();
+    if name.ends_with(".tar.gz") {
+        return None;
+    }
+    const KINDS: &[(&str, &str)] = &[
+        (".zip", "zip archive"),
+        (".tgz", "gzipped tar archive (.tgz)"),
+        (".tar", "tar archive"),
+        (".tar.bz2", "bzip2 tar archive"),
+        (".tbz2", "bzip2 tar archive"),
+        (".tar.xz", "xz tar archive"),
+        (".txz", "xz tar archive"),
+        (".tar.zst", "zstd tar archive"),
+        (".7z", "7-Zip archive"),
+        (".rar", "RAR archive"),
+        (".gz", "gzip file"),
+    ];
+    KINDS.iter().find(|(ext, _)| name.ends_with(ext)).copied()
+}
+
 impl Staging {
     /// Check that `target` may be written (replaced only with `force`) and make the
     /// temporary directory beside it.
@@ -40,6 +63,13 @@ impl Staging {
     pub fn prepare(target: &Path, force: bool) -> Result<Staging> {
         if target.file_name().is_none() {
             return Err(refuse(format!("{} names no file or directory", target.display())));
+        }
+        if let Some((ext, kind)) = other_archive(target) {
+            let shown = target.display().to_string();
+            let stem = &shown[..shown.len() - ext.len()];
+            return Err(refuse(format!(
+                "{shown} looks like a {kind}; an export is written as a directory or a .tar.gz (e.g. --out {stem}.tar.gz)"
+            )));
         }
         if target.exists() && !force {
             if is_tarball(target) {
@@ -79,19 +109,21 @@ impl Staging {
     ///
     /// # Errors
     /// [`Error::Export`] naming the target; the temporary files are removed.
-    pub fn commit(self) -> Result<()> {
+    /// A `.tar.gz`'s entries are dated `mtime` (seconds since 1970: the time of the latest
+    /// snapshot exported), the same for every entry.
+    pub fn commit(self, mtime: u64) -> Result<()> {
         let target = self.target.clone();
         if is_tarball(&target) {
             // The staged directory is dropped (removed) once packed.
-            self.pack().map_err(|e| cannot(&target, e))
+            self.pack(mtime).map_err(|e| cannot(&target, e))
         } else {
             self.staged.commit().map_err(|e| cannot(&target, e))
         }
     }
 
     /// Pack the directory as `STEM/…` (STEM: the target's name without `.tar.gz`), with
-    /// deterministic headers (no owner names, fixed times), into the target.
-    fn pack(&self) -> std::io::Result<()> {
+    /// deterministic headers (no owner names; every entry dated `mtime`), into the target.
+    fn pack(&self, mtime: u64) -> std::io::Result<()> {
         let stem = self
             .target
             .file_name()
@@ -100,12 +132,50 @@ impl Staging {
         let file = self.staged.sibling_file(files::PUBLIC)?;
         let gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::default());
         let mut tar = tar::Builder::new(gz);
-        tar.mode(tar::HeaderMode::Deterministic);
         tar.follow_symlinks(false);
-        tar.append_dir_all(&stem, self.staged.path())?;
+        append_dated(&mut tar, Path::new(&stem), self.staged.path(), mtime)?;
         let gz = tar.into_inner()?;
         let buf = gz.finish()?;
         let file = buf.into_inner().map_err(|e| e.into_error())?;
         file.commit()
     }
+}
+
+/// Append directory `dir` as `name` and everything in it (sorted by name), each entry with a
+/// fixed owner (0, no names), mode 0755 or 0644, and `mtime`.
+fn append_dated<W: std::io::Write>(
+    tar: &mut tar::Builder<W>,
+    name: &Path,
+    dir: &Path,
+    mtime: u64,
+) -> std::io::Result<()> {
+    let header = |kind: tar::EntryType, size: u64| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_size(size);
+        h.set_mode(if kind == tar::EntryType::Directory {
+            0o755
+        } else {
+            0o644
+        });
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(mtime);
+        h
+    };
+    tar.append_data(&mut header(tar::EntryType::Directory, 0), name, std::io::empty())?;
+    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for e in entries {
+        let path = name.join(e.file_name());
+        let kind = e.file_type()?;
+        if kind.is_dir() {
+            append_dated(tar, &path, &e.path(), mtime)?;
+        } else if kind.is_file() {
+            let file = std::fs::File::open(e.path())?;
+            let size = file.metadata()?.len();
+            tar.append_data(&mut header(tar::EntryType::Regular, size), &path, file)?;
+        }
+    }
+    Ok(())
 }

@@ -149,11 +149,26 @@ pub fn readme(tables: &[Table], m: &Manifest) -> String {
         }
         s.push('\n');
     }
-    s.push_str(FORMATS);
+    let buckets = tables
+        .iter()
+        .find(|t| t.name == "metric_buckets")
+        .map_or_else(|| "metric_buckets.csv".to_string(), |t| file_name(t, m.format, m.gzip));
+    s.push_str(&reading(&buckets));
     s
 }
 
-const FORMATS: &str = "## Reading it\n\nCSV: UTF-8, a header line, RFC 4180 quoting; null is an empty field; booleans `true`/`false`; times ISO 8601 in UTC. Parquet: INT64, DOUBLE, BOOLEAN, UTF-8 strings, times as TIMESTAMP (UTC, microseconds). `datapackage.json` describes every field (Frictionless Data Package), with primary and foreign keys.\n\n```sql\n-- DuckDB: top organisations by distinct accounts in each snapshot\nSELECT snapshot_id, key AS organisation, round(100 * share, 1) AS pct\n  FROM 'metric_buckets.*' WHERE level = 'organisation' AND weight = 'accounts' AND rank <= 3\n ORDER BY snapshot_id, rank;\n```\n";
+/// How to read the files, with an example query on `buckets` (the file as this export names
+/// it, so the example runs as written in DuckDB from the export's directory).
+fn reading(buckets: &str) -> String {
+    format!(
+        "## Reading it\n\nCSV: UTF-8, a header line, RFC 4180 quoting; null is an empty field; booleans `true`/`false`; \
+         times ISO 8601 in UTC. Parquet: INT64, DOUBLE, BOOLEAN, UTF-8 strings, times as TIMESTAMP (UTC, microseconds). \
+         `datapackage.json` describes every field (Frictionless Data Package), with primary and foreign keys.\n\n\
+         ```sql\n-- DuckDB, in this directory: top organisations by distinct accounts in each snapshot\n\
+         SELECT snapshot_id, key AS organisation, round(100 * share, 1) AS pct\n  FROM '{buckets}' \
+         WHERE level = 'organisation' AND weight = 'accounts' AND rank <= 3\n ORDER BY snapshot_id, rank;\n```\n"
+    )
+}
 
 fn privacy_text(m: &Manifest) -> String {
     let who = if m.include_handles {

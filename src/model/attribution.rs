@@ -40,11 +40,19 @@ pub struct AddressAttribution {
     pub lookup_error: Option<String>,
 }
 
+/// How the bucket of a CDN-fronted address begins ("behind CDN X, origin unknown").
+pub const CDN_BUCKET_PREFIX: &str = "behind CDN ";
+
+/// Whether a bucket label is a CDN bucket (one that hides the origin it fronts).
+pub fn is_cdn_bucket(label: &str) -> bool {
+    label.starts_with(CDN_BUCKET_PREFIX)
+}
+
 impl AddressAttribution {
     /// The bucket this address is credited to in reports.
     pub fn bucket(&self) -> String {
         match &self.cdn {
-            Some(cdn) => format!("behind CDN {cdn}, origin unknown"),
+            Some(cdn) => format!("{CDN_BUCKET_PREFIX}{cdn}, origin unknown"),
             None => self.organisation.clone(),
         }
     }

@@ -211,6 +211,7 @@ pub fn run(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)
     if !stmt.readonly() {
         return Err(fail("it would change the database; queries are read-only".into()));
     }
+    check_values(given).map_err(fail)?;
     bind(&mut stmt, &Header::parse(sql), given).map_err(fail)?;
     let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
     let width = columns.len();
@@ -224,6 +225,64 @@ pub fn run(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)
         rows.push(values);
     }
     Ok(Table { columns, rows })
+}
+
+/// Refuse a `level` or `weight` that names none: such a query could only return nothing.
+fn check_values(given: &[(String, String)]) -> Result<(), String> {
+    use crate::metrics::{Level, Weight};
+    for (k, v) in given {
+        let known: Option<Vec<&str>> = match k.as_str() {
+            "level" if v.parse::<Level>().is_err() => Some(Level::ALL.iter().map(|l| l.as_str()).collect()),
+            "weight" if v.parse::<Weight>().is_err() => Some(Weight::ALL.iter().map(|w| w.as_str()).collect()),
+            _ => None,
+        };
+        if let Some(known) = known {
+            return Err(format!("{k} must be one of {} (not {v:?})", known.join(", ")));
+        }
+    }
+    Ok(())
+}
+
+/// When the caller's `name` parameter names no bucket stored at its `level` (organisation
+/// by default), a warning that says so and suggests the closest stored name, e.g. "no
+/// organisation named 'hetzner'; did you mean 'Hetzner'?". `None` when it matches, or the
+/// query takes no name.
+pub fn name_warning(conn: &Connection, given: &[(String, String)]) -> Option<String> {
+    let get = |key: &str| given.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let name = get("name")?;
+    let level = get("level").unwrap_or("organisation");
+    let found: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM metric_bucket WHERE level = ?1 AND (label = ?2 OR key = ?2))",
+            (level, name),
+            |r| r.get(0),
+        )
+        .ok()?;
+    if found {
+        return None;
+    }
+    let near: Option<String> = conn
+        .query_row(
+            "SELECT label FROM metric_bucket WHERE level = ?1
+               AND (lower(label) = lower(?2) OR lower(key) = lower(?2)
+                    OR instr(lower(label), lower(?2)) > 0)
+             ORDER BY lower(label) = lower(?2) OR lower(key) = lower(?2) DESC, length(label), label
+             LIMIT 1",
+            (level, name),
+            |r| r.get(0),
+        )
+        .ok();
+    let what = match level {
+        "as" => "autonomous system",
+        "range" => "address range",
+        "hosting" => "managed-hosting service",
+        other => other,
+    };
+    let mut line = format!("no {what} named '{name}'");
+    if let Some(near) = near {
+        line += &format!("; did you mean '{near}'?");
+    }
+    Some(line)
 }
 
 /// Bind every parameter of `stmt`; the message names what is wrong.

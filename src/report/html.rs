@@ -11,9 +11,10 @@ use super::Report;
 use crate::metrics::LevelMetrics;
 
 const STYLE: &str = "\
-:root { color-scheme: light; }
+:root { color-scheme: light dark; }
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1a1a1a;
-  background: #fff; max-width: 62rem; margin: 0 auto; padding: 1rem 1.5rem; line-height: 1.45; }
+  background: #fff; max-width: 62rem; margin: 0 auto; padding: 1rem 1.5rem; line-height: 1.45;
+  overflow-wrap: anywhere; }
 h1 { font-size: 1.6rem; margin-bottom: .3rem; }
 h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 2px solid #ddd; }
 figure { margin: 0; }
@@ -24,9 +25,26 @@ figcaption { font-weight: 600; }
 .muted { color: #555; }
 svg { max-width: 100%; height: auto; font-size: 13px; display: block; margin: .5rem 0; }
 svg text:not([fill]) { fill: #1a1a1a; }
-table { border-collapse: collapse; margin: .5rem 0; }
+table { border-collapse: collapse; margin: .5rem 0; display: block; max-width: 100%; overflow-x: auto; }
+dl.glossary { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: .5rem 0; }
+dl.glossary dt { font-weight: 600; }
+dl.glossary dd { margin: 0; }
+svg.key { display: inline; vertical-align: middle; margin: 0 .2rem 0 0; }
+@media (max-width: 40rem) {
+  body { padding: .5rem .75rem; }
+  dl.glossary { grid-template-columns: 1fr; }
+  dl.glossary dd { margin: 0 0 .4rem 1rem; }
+}
+@media (prefers-color-scheme: dark) {
+  body { color: #e8e8e8; background: #121212; }
+  .muted { color: #b0b0b0; }
+  h2 { border-bottom-color: #444; }
+  th, td { border-bottom-color: #444; }
+  svg text:not([fill]) { fill: #e8e8e8; }
+}
 th, td { padding: .2rem .6rem; border-bottom: 1px solid #ccc; text-align: left; vertical-align: top; }
-td.changes { overflow-wrap: anywhere; width: 45%; }
+th, td { overflow-wrap: normal; }
+td.changes { overflow-wrap: anywhere; width: 45%; min-width: 12rem; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 @media print {
@@ -36,6 +54,18 @@ caption { text-align: left; font-weight: 600; padding: .3rem 0; }
   svg { max-width: 17cm; }
 }
 ";
+
+/// What the figures mean, in a few words, beside them.
+const GLOSSARY: &str = "<section id=\"glossary\">\n<h2>Reading the figures</h2>\n<dl class=\"glossary\">\n\
+<dt>top-3</dt><dd>The share of the weight the three largest hold together.</dd>\n\
+<dt>k50, k75</dt><dd>The fewest organisations (or instances, autonomous systems …) that hold half, or three \
+quarters, of the weight: how few would need to act to reach most people.</dd>\n\
+<dt>HHI</dt><dd>Herfindahl–Hirschman index: the sum of the squared percentage shares, 0 to 10,000. Under 1,000 \
+unconcentrated, 1,000 to 1,800 moderately, over 1,800 highly concentrated (the 2023 US merger guidelines; the \
+dotted lines of the HHI chart).</dd>\n\
+<dt>effective number</dt><dd>How many equal holders would be as diverse as these (e to the Shannon entropy).</dd>\n\
+<dt>Gini</dt><dd>0 when every holder holds the same, towards 1 when one holds nearly everything.</dd>\n\
+</dl>\n</section>\n";
 
 /// `r` as one HTML page; `top` buckets per level in charts and tables (the rest summed).
 pub fn render(r: &Report, top: usize) -> String {
@@ -61,6 +91,7 @@ pub fn render(r: &Report, top: usize) -> String {
         escape(&r.snapshot.finished_at)
     );
     out += &trend(r);
+    out += GLOSSARY;
     for l in &r.levels {
         out += &level(l, top);
     }
@@ -86,12 +117,7 @@ fn shown(l: &LevelMetrics, top: usize) -> Vec<(String, String, f64, f64)> {
 
 fn level(l: &LevelMetrics, top: usize) -> String {
     let name = l.level.as_str();
-    let title = format!(
-        "By {} ({}: {} in all)",
-        text::level_title(l.level),
-        l.weight,
-        l.summary.buckets
-    );
+    let title = text::level_heading(l);
     let rows = shown(l, top);
     let mut out = format!("<section id=\"level-{name}\">\n<h2>{}</h2>\n", escape(&title));
     let bars: Vec<Bar> = rows
@@ -134,7 +160,13 @@ fn level(l: &LevelMetrics, top: usize) -> String {
 }
 
 /// A trend chart: id, title, lines, least y maximum, how a value is written.
-type TrendChart = (&'static str, &'static str, Vec<Line>, f64, fn(f64) -> String);
+type TrendChart = (
+    &'static str,
+    &'static str,
+    Vec<Line>,
+    (f64, &'static [f64]),
+    fn(f64) -> String,
+);
 
 /// Trend charts (top-3 share, k50, HHI: one line per level) and the table of changes.
 fn trend(r: &Report) -> String {
@@ -148,9 +180,10 @@ fn trend(r: &Report) -> String {
     let legend: Vec<String> = first
         .points
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(n, p)| {
             let (c, name) = (svg::colour(p.level), text::level_title(p.level));
-            format!("<span style=\"color:{c}\">&#9632; {}</span>", escape(name))
+            format!("<span style=\"color:{c}\">{} {}</span>", svg::key(n, c), escape(name))
         })
         .collect();
     let _ = writeln!(out, "<p class=\"legend\">{}</p>", legend.join(" "));
@@ -179,20 +212,32 @@ fn trend_charts(r: &Report, levels: &[super::trend::Point]) -> String {
     let pct: fn(f64) -> String = |v| format!("{:.0} %", v * 100.0);
     let count: fn(f64) -> String = |v| format!("{v:.0}");
     let charts: [TrendChart; 3] = [
-        ("trend-top3", "Share of the three largest", series(|p| p.top3), 1.0, pct),
+        (
+            "trend-top3",
+            "Share of the three largest",
+            series(|p| p.top3),
+            (1.0, &[]),
+            pct,
+        ),
         (
             "trend-k50",
             "k50: fewest that hold half",
             series(|p| p.k50 as f64),
-            1.0,
+            (1.0, &[]),
             count,
         ),
-        ("trend-hhi", "HHI (over 1,800: high)", series(|p| p.hhi), 1800.0, hhi),
+        (
+            "trend-hhi",
+            "HHI (dotted: the 1,000 and 1,800 bands)",
+            series(|p| p.hhi),
+            (2000.0, &[1000.0, 1800.0]),
+            hhi,
+        ),
     ];
     let mut out = String::from("<div class=\"charts\">\n");
-    for (id, title, lines, y_max, fmt) in charts {
+    for (id, title, lines, y, fmt) in charts {
         let _ = write!(out, "<figure>\n<figcaption>{}</figcaption>\n", escape(title));
-        out += &svg::lines(id, title, &xs, &lines, y_max, fmt);
+        out += &svg::lines(id, title, &xs, &lines, y, fmt);
         out += "</figure>\n";
     }
     out + "</div>\n"
@@ -204,7 +249,10 @@ fn trend_table(r: &Report, levels: &[super::trend::Point]) -> String {
         "<table id=\"table-trend\">\n<caption>The same figures, and what changed</caption>\n<thead><tr><th>snapshot</th>",
     );
     for p in levels {
-        let _ = write!(out, "<th>{}: top-3, k50, HHI</th>", escape(text::level_title(p.level)));
+        let name = escape(text::level_title(p.level));
+        for figure in ["top-3", "k50", "HHI"] {
+            let _ = write!(out, "<th class=\"n\">{name}: {figure}</th>");
+        }
     }
     out += "<th>changes since the one before</th></tr></thead>\n<tbody>\n";
     for s in &r.trend {
@@ -217,7 +265,7 @@ fn trend_table(r: &Report, levels: &[super::trend::Point]) -> String {
         for p in &s.points {
             let _ = write!(
                 out,
-                "<td class=\"n\">{}, {}, {}</td>",
+                "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
                 percent(p.top3),
                 p.k50,
                 hhi(p.hhi)

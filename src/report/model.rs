@@ -65,6 +65,8 @@ pub struct Headline {
     /// Labels of the `k50` largest organisations.
     pub k50_names: Vec<String>,
     pub k75: usize,
+    /// How many of the `k75` largest organisations are CDN buckets (origin hidden).
+    pub k75_cdn: usize,
     pub hhi: f64,
     pub band: crate::metrics::Band,
     pub instances: usize,
@@ -146,6 +148,12 @@ impl Headline {
             k50_share: leaders.clone().map(|b| b.share).sum(),
             k50_names: leaders.map(|b| b.label.clone()).collect(),
             k75: org.summary.k75,
+            k75_cdn: org
+                .buckets
+                .iter()
+                .take(org.summary.k75)
+                .filter(|b| crate::model::attribution::is_cdn_bucket(&b.label))
+                .count(),
             hhi: org.summary.hhi,
             band: org.summary.band,
             instances: inst.summary.buckets,

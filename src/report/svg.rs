@@ -106,9 +106,64 @@ pub struct Line {
 /// Width of a line chart: three fit side by side.
 const LINE_WIDTH: f64 = 260.0;
 
+/// How the `n`th line of a chart is drawn, so lines that coincide never hide each other:
+/// (stroke width, dash pattern, marker). Earlier lines are wider and solid, later ones thinner
+/// and dashed on top of them; markers differ in shape (filled circle, hollow square, cross).
+fn line_style(n: usize) -> (f64, &'static str, Marker) {
+    match n % 3 {
+        0 => (5.0, "", Marker::Disc),
+        1 => (2.5, "7 4", Marker::Square),
+        _ => (1.5, "2 3", Marker::Cross),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Marker {
+    Disc,
+    Square,
+    Cross,
+}
+
+/// The legend key of the `n`th line of a chart in `colour`: a short stretch of it with its
+/// marker, as a small inline SVG (decorative: the legend's text names the level).
+pub fn key(n: usize, colour: &str) -> String {
+    let (width, dash, mark) = line_style(n);
+    format!(
+        "<svg class=\"key\" aria-hidden=\"true\" viewBox=\"0 0 40 12\" width=\"40\" height=\"12\" xmlns=\"http://www.w3.org/2000/svg\">\
+         <line x1=\"0\" y1=\"6\" x2=\"40\" y2=\"6\" stroke=\"{colour}\" stroke-width=\"{width}\" stroke-dasharray=\"{dash}\"/>{}</svg>",
+        marker(mark, 20.0, 6.0, colour)
+    )
+}
+
+/// A marker of `colour` centred at (`x`, `y`).
+fn marker(m: Marker, x: f64, y: f64, colour: &str) -> String {
+    match m {
+        Marker::Disc => format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5.5\" fill=\"{colour}\"/>"),
+        Marker::Square => format!(
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"8\" height=\"8\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+            x - 4.0,
+            y - 4.0
+        ),
+        Marker::Cross => format!(
+            "<path d=\"M{:.1} {:.1}l8 8m0 -8l-8 8\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+            x - 4.0,
+            y - 4.0
+        ),
+    }
+}
+
 /// A small line chart over `xs` (the x labels) of `lines`, y from 0 to the largest value
 /// (or `y_max` when larger); `fmt` writes a value. The legend is the page's, not the chart's.
-pub fn lines(id: &str, title: &str, xs: &[String], lines: &[Line], y_max: f64, fmt: fn(f64) -> String) -> String {
+///
+/// `bands` are reference values drawn as labelled dotted rules (the HHI's 1,000 and 1,800).
+pub fn lines(
+    id: &str,
+    title: &str,
+    xs: &[String],
+    lines: &[Line],
+    (y_max, bands): (f64, &[f64]),
+    fmt: fn(f64) -> String,
+) -> String {
     let (height, left, right, bottom, top) = (180.0, 48.0, 12.0, 26.0, 12.0);
     let max = lines
         .iter()
@@ -131,7 +186,26 @@ pub fn lines(id: &str, title: &str, xs: &[String], lines: &[Line], y_max: f64, f
     let x = |i: usize| left + plot_w * i as f64 / (xs.len().max(2) - 1) as f64;
     let y = |v: f64| top + (height - top - bottom) * (1.0 - v / max);
     out += &axes(xs, left, plot_w, height, [y(0.0), y(max)], [fmt(0.0), fmt(max)], &x);
-    for l in lines {
+    for band in bands.iter().filter(|b| **b <= max) {
+        let _ = write!(
+            out,
+            "<line class=\"band\" x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#767676\" stroke-dasharray=\"1 3\"/>\
+             <text class=\"band\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"11\">{}</text>",
+            y(*band),
+            left + plot_w,
+            y(*band),
+            left + plot_w,
+            y(*band) - 3.0,
+            escape(&fmt(*band))
+        );
+    }
+    for (n, l) in lines.iter().enumerate() {
+        let (width, dash, mark) = line_style(n);
+        let dash = if dash.is_empty() {
+            String::new()
+        } else {
+            format!(" stroke-dasharray=\"{dash}\"")
+        };
         let points: Vec<String> = l
             .values
             .iter()
@@ -140,18 +214,12 @@ pub fn lines(id: &str, title: &str, xs: &[String], lines: &[Line], y_max: f64, f
             .collect();
         let _ = writeln!(
             out,
-            "\n<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"3\"/>",
+            "\n<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{width}\"{dash}/>",
             points.join(" "),
             l.colour
         );
         for (i, v) in l.values.iter().enumerate() {
-            let _ = write!(
-                out,
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{}\"/>",
-                x(i),
-                y(*v),
-                l.colour
-            );
+            out += &marker(mark, x(i), y(*v), l.colour);
         }
     }
     out + "\n</svg>\n"

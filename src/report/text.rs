@@ -108,6 +108,47 @@ pub fn level_title(l: Level) -> &'static str {
     }
 }
 
+/// What one bucket of a level is, singular and plural.
+fn bucket_nouns(l: Level) -> (&'static str, &'static str) {
+    match l {
+        Level::Instance => ("instance", "instances"),
+        Level::Organisation => ("organisation", "organisations"),
+        Level::As => ("autonomous system", "autonomous systems"),
+        Level::Range => ("address range", "address ranges"),
+        Level::Block => ("block", "blocks"),
+        Level::Country => ("country", "countries"),
+        Level::Hosting => ("service", "services"),
+    }
+}
+
+/// What one unit of a weight is, singular and plural (as a level heading counts it).
+fn weight_nouns(w: Weight) -> (&'static str, &'static str) {
+    match w {
+        Weight::Accounts => ("account", "accounts"),
+        Weight::Edges => ("follow edge", "follow edges"),
+        Weight::Instances => ("instance", "instances"),
+        Weight::Users => ("user", "users"),
+        Weight::Active => ("active account", "active accounts"),
+    }
+}
+
+/// `n` and its noun, singular for exactly one.
+fn counted(n: f64, (one, many): (&str, &str)) -> String {
+    let noun = if (n - 1.0).abs() < 1e-9 { one } else { many };
+    format!("{} {noun}", amount(n))
+}
+
+/// A level's heading, counting what it names: "By hosting organisation (11 organisations,
+/// 408 accounts)" (the same in every format).
+pub fn level_heading(l: &LevelMetrics) -> String {
+    format!(
+        "By {} ({}, {})",
+        level_title(l.level),
+        counted(l.summary.buckets as f64, bucket_nouns(l.level)),
+        counted(l.summary.total, weight_nouns(l.weight))
+    )
+}
+
 /// What a weight counts, in words.
 pub fn weight_about(w: Weight) -> &'static str {
     match w {
@@ -177,9 +218,15 @@ pub fn headline(r: &Report) -> String {
     };
     let all = h.total + h.apart;
     let cover = if h.k75 == 1 { "covers" } else { "cover" };
+    let cdn = match (h.k75, h.k75_cdn) {
+        (_, 0) => String::new(),
+        (1, _) => ", a CDN that hides the origin".to_string(),
+        (_, 1) => ", one of them a CDN that hides the origin".to_string(),
+        (_, n) => format!(", {n} of them CDNs that hide the origin"),
+    };
     let mut s = format!(
-        "Of the {} {}{known}, {:.0} % are hosted by {} ({names}); {} {cover} 75 %. Hosting is {} \
-         (HHI {}).",
+        "Of the {} {}{known}, {:.0} % are hosted by {} ({names}); {} {cover} 75 %{cdn}. Hosting \
+         is {} (HHI {}).",
         amount(all),
         units(r.weight, h.followers, (all - 1.0).abs() < 1e-9),
         h.k50_share * 100.0,
@@ -233,10 +280,7 @@ fn cut(label: &str, width: usize) -> String {
 /// One level: title, ranked rows with bars, metrics line, what was counted apart.
 fn level(l: &LevelMetrics, top: usize, paint: Paint) -> String {
     let s = &l.summary;
-    let mut out = paint.code(
-        "1",
-        &format!("By {} ({}: {} in all)", level_title(l.level), l.weight, s.buckets),
-    ) + "\n";
+    let mut out = paint.code("1", &level_heading(l)) + "\n";
     let shown = &l.buckets[..top.min(l.buckets.len())];
     let label_w = shown
         .iter()

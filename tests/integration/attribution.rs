@@ -78,7 +78,7 @@ fn instances_are_grouped_by_organisation_with_cdn_and_hosting_labels() {
         .lines()
         .skip_while(|l| !l.starts_with("By hosting organisation"))
         .collect();
-    assert_eq!(org_lines[0], "By hosting organisation (accounts: 3 in all)");
+    assert_eq!(org_lines[0], "By hosting organisation (3 organisations, 10 accounts)");
     assert_eq!(
         org_lines[1].split_whitespace().collect::<Vec<_>>(),
         ["1", "Hetzner", "6", "60.0", "%", "█████████"]

@@ -95,8 +95,9 @@ fn demo_runs_the_whole_pipeline_offline() {
     assert!(text.contains("(A simulated fediverse: 40 instances, "), "{text}");
     // The report is of the last simulated week (week 3), when 249 are followed.
     assert!(text.contains("@demo@flagship.example (on flagship.example): 249 following listed via mastodon-api, 249 declared; complete"), "{text}");
-    assert!(text.contains("\nBy instance (accounts: "), "{text}");
-    assert!(text.contains("\nBy hosting organisation (accounts: "), "{text}");
+    assert!(text.contains("\nBy instance (43 instances, 249 accounts)\n"), "{text}");
+    assert!(text.contains("\nBy hosting organisation ("), "{text}");
+    assert!(text.contains(" organisations, 245 accounts)\n"), "{text}");
     assert!(text.contains("Hetzner"), "{text}");
     // The demo's table is its own: it says so, rather than a warning about its source.
     assert!(
@@ -178,7 +179,7 @@ fn json_output_file_and_broken_pipe() {
         vec![acct("u@a.example", &[])],
     ));
     let file = env.dir.path().join("out.json");
-    let out = env.run(&["crawl", "-o", file.to_str().unwrap(), "u@a.example"]);
+    let out = env.run(&["crawl", "--json-copy", file.to_str().unwrap(), "u@a.example"]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(v["crawl"]["seeds"][0]["server"], "a.example");
@@ -202,4 +203,51 @@ fn json_output_file_and_broken_pipe() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+/// `-o` means the same on every command: the report, in `--format`, goes to FILE instead of
+/// stdout; `--json-copy FILE` adds the JSON document.
+#[test]
+fn dash_o_writes_the_report_in_its_format_on_every_command() {
+    let env = Env::start(world(
+        vec![inst("a.example", whohosts_sim::world::Software::Mastodon, "hetzner")],
+        vec![acct("u@a.example", &[])],
+    ));
+    let page = env.dir.path().join("r.html");
+    let copy = env.dir.path().join("r.json");
+    let out = env.run(&[
+        "crawl",
+        "--format",
+        "html",
+        "-o",
+        page.to_str().unwrap(),
+        "--json-copy",
+        copy.to_str().unwrap(),
+        "u@a.example",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "", "the report went to -o");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>\n"), "{html}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&copy).unwrap()).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    let text = env.dir.path().join("r.txt");
+    let out = env.run(&["crawl", "-o", text.to_str().unwrap(), "u@a.example"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert!(std::fs::read_to_string(&text)
+        .unwrap()
+        .contains("\nWeight: accounts — "));
+    // `demo` takes the same flags.
+    let csv = env.dir.path().join("demo.csv");
+    let out = whohosts()
+        .args(["demo", "--size", "40", "--seed", "3", "--format", "csv", "-o"])
+        .arg(&csv)
+        .env("HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv.lines().next().unwrap().contains("level"), "{csv}");
 }

@@ -107,6 +107,67 @@ fn bad_input_is_refused_in_one_line_and_leaves_nothing() {
     );
 }
 
+#[test]
+fn other_archive_names_and_gzip_with_parquet_are_refused() {
+    let f = Fixture::new();
+    let before = listing(f.dir.path());
+    for (name, kind) in [
+        ("x.zip", "zip archive"),
+        ("x.tgz", "gzipped tar archive (.tgz)"),
+        ("x.tar.xz", "xz tar archive"),
+    ] {
+        let stem = &name[..name.find('.').unwrap()];
+        let (code, err) = refused(&f.try_export(name, &[]));
+        assert_eq!(
+            (code, err),
+            (
+                Some(1),
+                format!(
+                    "whohosts: export: {} looks like a {kind}; an export is written as a directory or a .tar.gz (e.g. --out {}.tar.gz)",
+                    f.path(name).display(),
+                    f.path(stem).display()
+                )
+            )
+        );
+    }
+    let (code, err) = refused(&f.try_export("pq", &["--format", "parquet", "--gzip"]));
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            Some(1),
+            "whohosts: export: --gzip applies to CSV files only, not to Parquet: drop --gzip or use --format csv"
+        )
+    );
+    let new: Vec<String> = listing(f.dir.path()).difference(&before).cloned().collect();
+    assert!(new.iter().all(|n| n == "data"), "nothing written: {new:?}");
+}
+
+/// A tarball's entries are dated at the latest exported snapshot's end, not at export time.
+#[test]
+fn tar_entries_are_dated_at_the_snapshot() {
+    let f = Fixture::new();
+    let store = whohosts::store::Store::open(&f.db()).unwrap();
+    let one = store.list().unwrap().into_iter().find(|s| s.id == 2).unwrap();
+    let want = whohosts::model::time::parse(&one.finished_at)
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let tgz = f.export("two.tar.gz", &["2"]);
+    let gz = flate2::read::GzDecoder::new(std::fs::File::open(&tgz).unwrap());
+    let mut tar = tar::Archive::new(gz);
+    let mut n = 0;
+    for entry in tar.entries().unwrap() {
+        let entry = entry.unwrap();
+        let h = entry.header();
+        assert_eq!(h.mtime().unwrap(), want, "{:?}", entry.path().unwrap());
+        assert_eq!((h.uid().unwrap(), h.gid().unwrap()), (0, 0));
+        assert!(entry.path().unwrap().starts_with("two"));
+        n += 1;
+    }
+    assert!(n >= 16, "{n} entries");
+}
+
 /// Run an export whose writes fail once files pass `kib` KiB (RLIMIT_FSIZE, SIGXFSZ ignored
 /// so the write returns EFBIG): a failure in the middle of writing.
 fn export_with_file_limit(f: &Fixture, out: &str, kib: u32, args: &[&str]) -> Output {

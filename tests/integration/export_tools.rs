@@ -110,3 +110,45 @@ fn duckdb_recomputes_the_headline_figures_from_the_rows() {
         }
     }
 }
+
+/// Every SQL example the export's README prints runs as written in DuckDB, from the export's
+/// directory, and returns rows.
+#[test]
+fn duckdb_runs_every_example_of_the_data_dictionary() {
+    if !python_has("duckdb") {
+        return;
+    }
+    let f = Fixture::new();
+    for (out, args) in [
+        ("csv", &[][..]),
+        ("gz", &["--gzip"][..]),
+        ("pq", &["--format", "parquet"][..]),
+    ] {
+        let dir = f.export(out, args);
+        let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+        let examples: Vec<&str> = readme
+            .split("```sql\n")
+            .skip(1)
+            .map(|rest| rest.split("```").next().unwrap())
+            .collect();
+        assert!(!examples.is_empty(), "{out}: no example in {readme}");
+        for sql in examples {
+            let o = Command::new("python3")
+                .args([
+                    "-c",
+                    "import duckdb, sys; print(len(duckdb.sql(sys.argv[1]).fetchall()))",
+                    sql,
+                ])
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert!(
+                o.status.success(),
+                "{out}: {sql}\n{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let rows: usize = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+            assert!(rows > 0, "{out}: {sql} returned no row");
+        }
+    }
+}

@@ -142,8 +142,10 @@ fn text_json_csv_and_html_agree_on_the_demo_world() {
         .iter()
         .map(|n| n.as_str().unwrap())
         .collect();
+    // The demo's leaders include a CDN bucket, and the headline says so.
+    assert_eq!(h["k75_cdn"], 1);
     let expected = format!(
-        "% are hosted by {} organisations ({}); {} organisations cover 75 %. Hosting is {} concentrated (HHI {}).",
+        "% are hosted by {} organisations ({}); {} organisations cover 75 %, one of them a CDN that hides the origin. Hosting is {} concentrated (HHI {}).",
         h["k50"],
         names.join(", "),
         h["k75"],
@@ -160,6 +162,29 @@ fn text_json_csv_and_html_agree_on_the_demo_world() {
         .find(|l| l["level"] == "organisation")
         .unwrap();
     assert_eq!(org["summary"]["k50"], h["k50"]);
+    // Each level's heading counts its buckets and their weight, the same in text and HTML.
+    for (level, title, noun) in [
+        ("instance", "instance", "instances"),
+        ("organisation", "hosting organisation", "organisations"),
+        ("as", "autonomous system", "autonomous systems"),
+    ] {
+        let l = v["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["level"] == level)
+            .unwrap();
+        let heading = format!(
+            "By {title} ({} {noun}, {} accounts)",
+            l["summary"]["buckets"],
+            l["summary"]["total"].as_f64().unwrap()
+        );
+        assert!(text.contains(&format!("\n{heading}\n")), "{heading} not in {text}");
+        assert!(
+            html.contains(&format!("<h2>{heading}</h2>")),
+            "{heading} not in the HTML"
+        );
+    }
     let metrics = format!(
         "top-3 {:.1} %, k50 {}, k75 {}, HHI {} ",
         org["summary"]["top3"].as_f64().unwrap() * 100.0,
@@ -189,11 +214,14 @@ fn text_fits_80_columns_and_every_format_states_its_weight() {
         )
     };
     assert!(edges("text").contains("\nWeight: edges — follow edges"));
-    assert!(edges("text").contains("\nBy country (edges: "));
-    assert_eq!(
-        serde_json::from_str::<Value>(&edges("json")).unwrap()["levels"][0]["weight"],
-        "edges"
+    let country = serde_json::from_str::<Value>(&edges("json")).unwrap()["levels"][0].clone();
+    assert_eq!(country["weight"], "edges");
+    let heading = format!(
+        "\nBy country ({} countries, {} follow edges)\n",
+        country["summary"]["buckets"],
+        country["summary"]["total"].as_f64().unwrap()
     );
+    assert!(edges("text").contains(&heading), "{heading} not in the text");
     assert!(edges("csv")
         .lines()
         .skip(1)

@@ -172,7 +172,8 @@ fn the_demo_page_is_self_contained_and_renders_every_chart_in_chromium() {
             "the {level} chart is not on the screenshot ({n} pixels of its colour)"
         );
     }
-    // The top of the page, for the README (docs/report.png is a copy of it).
+    // The top of the page at 900 px (the README shows docs/report-1280.png and docs/report-390.png,
+    // from the_page_fits_a_phone_and_a_desktop_without_sideways_scroll).
     let top = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-top.png");
     chromium(
         dir.path(),
@@ -183,4 +184,106 @@ fn the_demo_page_is_self_contained_and_renders_every_chart_in_chromium() {
         ],
     );
     assert!(top.is_file());
+}
+
+/// (page width, viewport width) of `page` laid out by chromium in a frame `width` px wide
+/// (headless windows are at least 500 px): a copy of the page with a measuring script (the
+/// page itself has none) writes them into the framing page, whose DOM is dumped.
+fn widths(dir: &Path, page: &Path, width: u32) -> (u32, u32) {
+    let html = std::fs::read_to_string(page).unwrap();
+    let probe = "<script>parent.document.body.insertAdjacentHTML('beforeend', '<pre>' + 'MEASURED ' + \
+                 document.documentElement.scrollWidth + ' ' + window.innerWidth + '</pre>');</script>\n</body>";
+    std::fs::write(dir.join("measured.html"), html.replace("</body>", probe)).unwrap();
+    let frame = dir.join(format!("frame-{width}.html"));
+    std::fs::write(
+        &frame,
+        format!(
+            "<!DOCTYPE html><html><body style=\"margin:0\"><iframe src=\"measured.html\" \
+             style=\"width:{width}px;height:900px;border:0\"></iframe></body></html>"
+        ),
+    )
+    .unwrap();
+    let (dom, _) = chromium(
+        dir,
+        &frame,
+        &[
+            "--dump-dom".into(),
+            "--allow-file-access-from-files".into(),
+            format!("--window-size={},900", width + 100),
+        ],
+    );
+    let measured = dom
+        .split("MEASURED ")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .unwrap_or_else(|| panic!("no measurement in {dom:.300}"));
+    let mut it = measured.split(' ').map(|n| n.parse::<u32>().unwrap());
+    (it.next().unwrap(), it.next().unwrap())
+}
+
+/// At a desktop and a phone width the page never scrolls sideways; it carries a glossary, the
+/// HHI band lines, a dark scheme and one figure per trend-table cell. Screenshots of both
+/// widths go to target/tmp for docs/.
+#[test]
+fn the_page_fits_a_phone_and_a_desktop_without_sideways_scroll() {
+    if !chromium_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let page = demo_page(dir.path());
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains("<script"));
+    assert!(html.contains("@media (prefers-color-scheme: dark)"));
+    assert!(
+        html.contains("<dt>k50, k75</dt><dd>The fewest organisations"),
+        "glossary"
+    );
+    assert_eq!(html.matches("<line class=\"band\"").count(), 2, "1,000 and 1,800 lines");
+    assert!(html.contains(">1800</text>") && html.contains(">1000</text>"));
+    // Each level's line is drawn differently: solid, dashed, dotted.
+    let hhi = html
+        .split("id=\"trend-hhi\"")
+        .nth(1)
+        .unwrap()
+        .split("</svg>")
+        .next()
+        .unwrap();
+    assert_eq!(hhi.matches("<polyline").count(), 3);
+    assert!(
+        hhi.contains("stroke-width=\"5\"/>")
+            && hhi.contains("stroke-dasharray=\"7 4\"")
+            && hhi.contains("stroke-dasharray=\"2 3\"")
+    );
+    let trend = html
+        .split("<table id=\"table-trend\">")
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert!(
+        trend.contains("<th class=\"n\">hosting organisation: HHI</th>"),
+        "{trend}"
+    );
+    let row = trend.split("<tbody>").nth(1).unwrap().lines().next().unwrap();
+    assert!(!row.contains(", "), "one figure per cell: {row}");
+    for width in [1280, 390] {
+        let (page_w, view_w) = widths(dir.path(), &page, width);
+        assert_eq!(view_w, width, "the window is {width} px wide");
+        assert!(
+            page_w <= view_w,
+            "at {width} px the page is {page_w} px wide: it scrolls sideways"
+        );
+        let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{width}.png"));
+        let height = if width < 500 { 1800 } else { 1100 };
+        chromium(
+            dir.path(),
+            &page,
+            &[
+                format!("--screenshot={}", shot.display()),
+                format!("--window-size={width},{height}"),
+            ],
+        );
+        assert!(shot.is_file());
+    }
 }

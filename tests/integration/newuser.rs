@@ -55,7 +55,7 @@ fn output_through_a_symlink_updates_the_target_and_keeps_the_link() {
     let link = env.dir.path().join("link.json");
     std::fs::write(&real, "old").unwrap();
     std::os::unix::fs::symlink("real.json", &link).unwrap();
-    let out = env.run(&["crawl", "-o", link.to_str().unwrap(), "u@a.example"]);
+    let out = env.run(&["crawl", "--json-copy", link.to_str().unwrap(), "u@a.example"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     let v: Value = serde_json::from_slice(&std::fs::read(&real).unwrap()).unwrap();
@@ -79,7 +79,7 @@ fn output_to_a_fifo_is_written_through_not_replaced() {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read(fifo).unwrap())
     };
-    let out = env.run(&["crawl", "-o", fifo.to_str().unwrap(), "u@a.example"]);
+    let out = env.run(&["crawl", "--json-copy", fifo.to_str().unwrap(), "u@a.example"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(),
@@ -375,7 +375,14 @@ fn opted_out_accounts_appear_in_no_row_level_output() {
         ],
     ));
     let file = env.dir.path().join("out.json");
-    let json = env.run(&["crawl", "--format", "json", "-o", file.to_str().unwrap(), "u@a.example"]);
+    let json = env.run(&[
+        "crawl",
+        "--format",
+        "json",
+        "--json-copy",
+        file.to_str().unwrap(),
+        "u@a.example",
+    ]);
     let text = env.run(&["crawl", "u@a.example"]);
     let written = std::fs::read_to_string(&file).unwrap();
     for output in [stdout(&json), stdout(&text), written.clone()] {

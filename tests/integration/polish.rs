@@ -17,13 +17,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// `-o /dev/stdout` into a pipe: the report, then the JSON, both on the pipe.
+/// `--json-copy /dev/stdout` into a pipe: the report, then the JSON, both on the pipe.
 #[test]
 fn output_to_dev_stdout_through_a_pipe() {
     let env = one_account();
     let bin = assert_cmd::cargo::cargo_bin("whohosts");
     let script = format!(
-        "set -o pipefail; {} --quiet --config {} crawl -o /dev/stdout u@a.example | cat",
+        "set -o pipefail; {} --quiet --config {} crawl --json-copy /dev/stdout u@a.example | cat",
         bin.display(),
         env.config_path().display()
     );
@@ -43,7 +43,7 @@ fn assert_report_then_json(out: &str) {
     assert_eq!(v["crawl"]["seeds"][0]["server"], "a.example");
 }
 
-/// `-o /dev/stdout` with stdout appended to a file (`>> log`): earlier content stays, the
+/// `--json-copy /dev/stdout` with stdout appended to a file (`>> log`): earlier content stays, the
 /// report and the JSON follow it.
 #[test]
 fn output_to_dev_stdout_appended_to_a_file() {
@@ -54,7 +54,7 @@ fn output_to_dev_stdout_appended_to_a_file() {
     let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
         .arg("--config")
         .arg(env.config_path())
-        .args(["--quiet", "crawl", "-o", "/dev/stdout", "u@a.example"])
+        .args(["--quiet", "crawl", "--json-copy", "/dev/stdout", "u@a.example"])
         .stdout(file)
         .output()
         .unwrap();
@@ -64,7 +64,7 @@ fn output_to_dev_stdout_appended_to_a_file() {
     assert_report_then_json(rest);
 }
 
-/// `-o /dev/fd/3` writes to descriptor 3 as the shell opened it (appending), not to a
+/// `--json-copy /dev/fd/3` writes to descriptor 3 as the shell opened it (appending), not to a
 /// reopened or replaced file.
 #[test]
 fn output_to_another_open_descriptor_appends() {
@@ -72,7 +72,7 @@ fn output_to_another_open_descriptor_appends() {
     let log = env.dir.path().join("fd3.txt");
     std::fs::write(&log, "earlier run\n").unwrap();
     let script = format!(
-        "exec 3>>{}; {} --quiet --config {} crawl -o /dev/fd/3 u@a.example > /dev/null",
+        "exec 3>>{}; {} --quiet --config {} crawl --json-copy /dev/fd/3 u@a.example > /dev/null",
         log.display(),
         assert_cmd::cargo::cargo_bin("whohosts").display(),
         env.config_path().display()
@@ -96,7 +96,7 @@ fn output_file_keeps_its_mode() {
         let file = env.dir.path().join(format!("out-{mode:o}.json"));
         std::fs::write(&file, "old").unwrap();
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
-        let out = env.run(&["crawl", "-o", file.to_str().unwrap(), "u@a.example"]);
+        let out = env.run(&["crawl", "--json-copy", file.to_str().unwrap(), "u@a.example"]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let meta = std::fs::metadata(&file).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, mode, "{}", file.display());
@@ -406,9 +406,36 @@ fn quiet_and_verbose_together_are_a_usage_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let err = text(&out.stderr);
-    assert!(
-        err.starts_with("error: the argument '--quiet' cannot be used with '--verbose...'"),
-        "{err}"
+    assert_eq!(
+        text(&out.stderr),
+        "whohosts: the argument '--quiet' cannot be used with '--verbose...'\n\
+         whohosts: see `whohosts --help`\n"
     );
+}
+
+/// A usage error is two lines (what is wrong, with clap's tip; where help is), not clap's
+/// usage block.
+#[test]
+fn usage_errors_are_two_lines() {
+    let out = crate::cli::whohosts()
+        .args(["report", "--fromat", "html"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "whohosts: unexpected argument '--fromat' found (tip: a similar argument exists: '--format')\n\
+         whohosts: see `whohosts report --help`\n"
+    );
+    let out = crate::cli::whohosts().args(["crawl"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "whohosts: the following required arguments were not provided: <HANDLE>...\n\
+         whohosts: see `whohosts crawl --help`\n"
+    );
+    // Help is still clap's, on stdout, exit 0.
+    let out = crate::cli::whohosts().args(["crawl", "--help"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("Usage: whohosts crawl"));
 }

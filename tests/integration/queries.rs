@@ -329,6 +329,58 @@ fn query_mistakes_are_one_clear_line() {
 }
 
 #[test]
+fn query_refuses_values_that_cannot_match_and_warns_on_unknown_names() {
+    let (env, db) = timeline_db();
+    let (code, out, err) = cli(&env, &db, &["share", "-p", "name=OVH", "-p", "level=galaxy"]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            1,
+            "",
+            "whohosts: query share: level must be one of instance, organisation, as, range, block, country, hosting (not \"galaxy\")\n"
+        )
+    );
+    let (code, _, err) = cli(&env, &db, &["concentration", "-p", "weight=people"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "whohosts: query concentration: weight must be one of accounts, edges, instances, users, active (not \"people\")\n"
+    );
+    // A name that matches nothing still runs (0 every week) but says so, with the near name.
+    let (code, out, err) = cli(&env, &db, &["share", "-p", "name=ovh"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 5, "{out}");
+    assert_eq!(
+        err,
+        "whohosts: query share: no organisation named 'ovh'; did you mean 'OVH'?\n"
+    );
+    let (_, _, err) = cli(&env, &db, &["share", "-p", "name=Nowhere Ltd"]);
+    assert_eq!(err, "whohosts: query share: no organisation named 'Nowhere Ltd'\n");
+    let (_, _, err) = cli(&env, &db, &["share", "-p", "name=OVH"]);
+    assert_eq!(err, "");
+    // The SQL of a shipped query, for a user who has only the binary.
+    let (code, out, err) = cli(&env, &db, &["--show", "share"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(out, query::find("share").unwrap().sql);
+    assert!(out.starts_with("-- share: one organisation's"), "{out}");
+    let (code, _, err) = cli(&env, &db, &["--show", "trend"]);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("whohosts: query trend: no such query"), "{err}");
+    // An empty SQL file is one line.
+    let empty = env.dir.path().join("empty.sql");
+    std::fs::write(&empty, "\n  \n").unwrap();
+    let (code, _, err) = cli(&env, &db, &["--sql", empty.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!(
+            "whohosts: query {}: the file is empty; give one SELECT statement\n",
+            empty.display()
+        )
+    );
+}
+
+#[test]
 fn own_sql_runs_read_only() {
     let (env, db) = timeline_db();
     let mine = env.dir.path().join("mine.sql");

@@ -268,8 +268,24 @@ fn prune_deletes_old_snapshots_and_keeps_shared_accounts() {
         count(&conn, "SELECT count(*) FROM instance_state WHERE snapshot_id <> 3"),
         0
     );
+    // A prune that would leave no complete snapshot asks for --yes, and deletes nothing.
+    for rule in [&["--keep", "0"][..]] {
+        let out = prune(rule);
+        assert_eq!(out.status.code(), Some(1), "{rule:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "whohosts: prune would delete every complete snapshot in {}; add --yes if that is what you want\n",
+                db.display()
+            )
+        );
+        assert_eq!(count(&conn, "SELECT count(*) FROM snapshot"), 1);
+    }
     let report = env.cmd().arg("--db").arg(&db).arg("report").output().unwrap();
     assert_eq!(report.status.code(), Some(0));
+    let out = prune(&["--keep", "0", "--yes"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(count(&conn, "SELECT count(*) FROM snapshot"), 0);
 }
 
 fn bare() -> assert_cmd::Command {
