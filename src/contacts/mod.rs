@@ -28,9 +28,9 @@ pub mod vcard;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::error::{Error, Result};
 use crate::model::contact::Address;
 use crate::model::handle::echo;
-use crate::{Error, Result};
 
 pub use detect::Kind;
 

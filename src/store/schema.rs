@@ -188,9 +188,6 @@ fn recognise(conn: &Connection, path: &Path) -> Result<i64> {
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    // Deleted rows (a pruned snapshot, a dropped response journal) are overwritten, not left
-    // readable in free pages.
-    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Deleted rows (a completed snapshot's journal of raw responses, pruned snapshots) are
@@ -262,7 +259,7 @@ mod tests {
     #[test]
     fn a_new_file_gets_the_whole_schema() {
         let dir = tempfile::tempdir().unwrap();
-        let conn = open(&dir.path().join("sub/new.db")).unwrap();
+        let conn = open(&dir.path().join("new.db")).unwrap();
         assert_eq!(version(&conn).unwrap(), LATEST);
         let id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
         assert_eq!(id, APPLICATION_ID);

@@ -214,7 +214,7 @@ fn lookup_rows_name_their_target() {
     let rows: Vec<Vec<&str>> = stdout.lines().skip(1).map(|l| l.split('\t').collect()).collect();
     assert_eq!(rows.len(), 2, "{stdout}");
     assert_eq!(rows[0][0..3], ["1.0.0.1", "1.0.0.1", "13335"]);
-    let refusal = "lookup \"a b\" contains a space; give a host name, an IP address or a URL";
+    let refusal = "lookup \"a b\" (stdin line 2) contains a space; give a host name, an IP address or a URL";
     assert_eq!(rows[1][0], "a b");
     assert_eq!(rows[1].len(), 14);
     assert_eq!(rows[1][13], refusal);
@@ -290,13 +290,21 @@ fn sim_write_config_refuses_an_existing_file() {
         std::fs::read_to_string(&path).unwrap(),
         "contact_url = \"https://me.example\"\n"
     );
+    // A missing directory (under the test's own directory: as root, /nonexistent could be
+    // created by another test running beside this one).
+    let missing = dir.path().join("missing").join("x.toml");
     let out = crate::cli::whohosts()
-        .args(["sim", "--write-config", "/nonexistent/x.toml"])
+        .args(["sim", "--write-config"])
+        .arg(&missing)
         .output()
         .unwrap();
     assert_eq!(
         text(&out.stderr),
-        "whohosts: --write-config \"/nonexistent/x.toml\": directory /nonexistent does not exist\n"
+        format!(
+            "whohosts: --write-config {:?}: directory {} does not exist\n",
+            missing.display().to_string(),
+            dir.path().join("missing").display()
+        )
     );
 }
 
