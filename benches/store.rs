@@ -127,6 +127,8 @@ fn synthetic(seeds: usize, per_seed: usize, accounts: usize, instances: usize) -
         instances: counts,
         requests: 0,
         retries: 0,
+        expanded: vec![],
+        depth: None,
     };
     Snapshot {
         crawl,

@@ -9,6 +9,7 @@ use std::path::Path;
 use super::output::Output;
 use super::{alerts, report, AttributionArgs};
 use crate::config::Config;
+use crate::crawl::depth::{DepthOptions, MAX_DEPTH};
 use crate::crawl::CrawlOptions;
 use crate::error::{Error, Result, EXIT_INTERRUPTED};
 use crate::model::format::Format;
@@ -36,6 +37,21 @@ pub struct Args {
     pub view: report::View,
     #[command(flatten)]
     pub destination: report::Destination,
+    /// How far to crawl: 1 lists the handles' follows; 2 also the follows of every account they
+    /// follow (each once), and so on (at most 4)
+    #[arg(long, default_value_t = 1, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_DEPTH)))]
+    pub depth: u32,
+    /// Beyond the handles, expand (read the lists of) N accounts at most [default with
+    /// --depth above 1: 10000]
+    #[arg(long, value_name = "N")]
+    pub max_accounts: Option<u64>,
+    /// Expand accounts of N distinct instances at most [default: no limit]
+    #[arg(long, value_name = "N")]
+    pub max_hosts: Option<u64>,
+    /// Stop expanding once the crawl has made N requests [default with --depth above 1: 200000]
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
     /// Continue the interrupted snapshot of this same command (fail if there is none)
     #[arg(long, conflicts_with = "fresh")]
     pub resume: bool,
@@ -157,6 +173,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         seeds: args.handles.clone(),
         options: CrawlOptions {
             token: args.token.clone(),
+            depth: DepthOptions::new(args.depth, args.max_accounts, args.max_hosts, args.max_requests),
         },
         resume: match (args.resume, args.fresh) {
             (true, _) => Resume::Required,

@@ -1,8 +1,9 @@
 //! The crawl: from seed handles to follow lists and the instances they live on.
 //!
 //! # Architecture
-//! Work items ([`Task`]) sit in a [`Frontier`]; today's [`MemoryFrontier`] holds the seeds, and
-//! a persistent frontier (depth-N crawls) can implement the same trait. Each seed is resolved
+//! Work items ([`Task`]) sit in a [`Frontier`]; the [`MemoryFrontier`] holds the seeds. A
+//! crawl deeper than one hop expands the accounts the seeds list through [`depth`], whose
+//! frontier is a [`depth::Queue`] the caller provides (the store's, so it persists). Each seed is resolved
 //! (WebFinger) first; seeds that name the same actor (`@demo@x`, `acct:demo@x`,
 //! `https://x/@demo`) are listed once and the others recorded as duplicates of it. Each
 //! distinct seed is listed through the Mastodon API when its server offers it, else through
@@ -17,6 +18,7 @@
 
 mod actors;
 mod checks;
+pub mod depth;
 mod seeds;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -84,6 +86,8 @@ pub struct CrawlOptions {
     /// The user's own access token. It belongs to the first seed and is only ever sent to
     /// that seed's server: other seeds never see it.
     pub token: Option<String>,
+    /// How deep to crawl and the budgets beyond the seeds ([`depth`]).
+    pub depth: depth::DepthOptions,
 }
 
 /// A seed resolved to `r`, not listed yet.
@@ -103,13 +107,29 @@ struct Shared {
     progress: Progress,
 }
 
-/// Crawl every seed in `frontier`.
+/// Crawl every seed in `frontier` (to `options.depth`, its frontier in memory).
 pub async fn run(
     fetcher: Arc<Fetcher>,
     frontier: &mut dyn Frontier,
     options: &CrawlOptions,
     progress: &Progress,
 ) -> CrawlReport {
+    // The memory queue never fails, so there is no error to hand on.
+    run_in(fetcher, frontier, options, progress, &depth::MemoryQueue::default())
+        .await
+        .0
+}
+
+/// Crawl every seed in `frontier`, and beyond them to `options.depth` with the frontier of
+/// the expansion in `queue`. When the queue fails (a store error), the report holds what was
+/// crawled before, and the error comes with it.
+pub async fn run_in(
+    fetcher: Arc<Fetcher>,
+    frontier: &mut dyn Frontier,
+    options: &CrawlOptions,
+    progress: &Progress,
+    queue: &dyn depth::Queue,
+) -> (CrawlReport, Option<Error>) {
     let started_at = crate::model::time::now();
     let mut inputs = vec![];
     while let Some(Task::Seed(input)) = frontier.pop() {
@@ -121,9 +141,16 @@ pub async fn run(
         progress: progress.clone(),
     });
     let seeds = seeds::crawl_all(&shared, &inputs, options).await;
-    let instances = describe_instances(&fetcher, &seeds, progress).await;
+    let (mut expanded, mut depth, mut failed) = (vec![], None, None);
+    if options.depth.depth > 1 {
+        match depth::expand(&shared, &seeds, options.depth, queue).await {
+            Ok((e, d)) => (expanded, depth) = (e, Some(d)),
+            Err(e) => failed = Some(e),
+        }
+    }
+    let instances = describe_instances(&fetcher, seeds.iter().chain(&expanded), progress).await;
     let (requests, retries) = fetcher.totals();
-    CrawlReport {
+    let report = CrawlReport {
         tool: format!("whohosts {}", env!("CARGO_PKG_VERSION")),
         started_at,
         finished_at: crate::model::time::now(),
@@ -131,7 +158,10 @@ pub async fn run(
         instances,
         requests,
         retries,
-    }
+        expanded,
+        depth,
+    };
+    (report, failed)
 }
 
 /// The origin (`scheme://host:port/`) of a URL; `None` for a URL without one (`data:`,
@@ -356,9 +386,9 @@ async fn enrich(shared: &Arc<Shared>, list: &mut FollowList) {
 }
 
 /// Count accounts per instance and read each instance's NodeInfo.
-async fn describe_instances(
+async fn describe_instances<'a>(
     f: &Arc<Fetcher>,
-    seeds: &[SeedReport],
+    seeds: impl Iterator<Item = &'a SeedReport>,
     progress: &Progress,
 ) -> BTreeMap<InstanceHost, InstanceReport> {
     let mut instances: BTreeMap<InstanceHost, InstanceReport> = BTreeMap::new();

@@ -43,6 +43,14 @@ pub struct SeedReport {
     /// The input of an earlier seed naming the same actor: this one was not crawled again.
     #[serde(default)]
     pub duplicate_of: Option<String>,
+    /// 0 for a seed; for an account expanded by a deeper crawl, how many lists away from a
+    /// seed it was first listed (1: in a seed's list).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub depth: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl SeedReport {
@@ -58,6 +66,7 @@ impl SeedReport {
             followers: None,
             error: None,
             duplicate_of: None,
+            depth: 0,
         }
     }
 }
@@ -83,6 +92,43 @@ pub struct CrawlReport {
     pub instances: BTreeMap<InstanceHost, InstanceReport>,
     pub requests: u64,
     pub retries: u64,
+    /// Accounts expanded beyond the seeds (a crawl deeper than 1): each account's lists read
+    /// once, in the order they were reached; `depth` says how far from a seed it was listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expanded: Vec<SeedReport>,
+    /// How deep the crawl went and what its budgets cut (`None` for a depth-1 crawl).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth: Option<DepthReport>,
+}
+
+/// What a crawl deeper than 1 did: its depth, its budgets and what they cut.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DepthReport {
+    /// `--depth`: 1 lists the seeds' follows, 2 also the follows of the accounts they list …
+    pub depth: u32,
+    /// `--max-accounts`: accounts expanded (lists read) beyond the seeds at most.
+    pub max_accounts: Option<u64>,
+    /// `--max-hosts`: distinct instances the expanded accounts live on at most.
+    pub max_hosts: Option<u64>,
+    /// `--max-requests`: requests of the whole crawl before expanding stops.
+    pub max_requests: Option<u64>,
+    /// Accounts expanded beyond the seeds.
+    pub expanded: u64,
+    /// Accounts left unexpanded because of each budget.
+    pub cut_by_accounts: u64,
+    pub cut_by_hosts: u64,
+    pub cut_by_requests: u64,
+    /// Accounts never expanded because they opted out of crawlers.
+    pub opted_out: u64,
+    /// Accounts not expanded because no handle is known for them (nothing to resolve).
+    pub no_handle: u64,
+}
+
+impl DepthReport {
+    /// Accounts left unexpanded because of any budget.
+    pub fn cut(&self) -> u64 {
+        self.cut_by_accounts + self.cut_by_hosts + self.cut_by_requests
+    }
 }
 
 /// What an instance says about itself.

@@ -21,6 +21,7 @@ use crate::attribution::asn::{self, AsnDb};
 use crate::attribution::org::Orgs;
 use crate::attribution::Attributor;
 use crate::config::Config;
+use crate::crawl::depth::{MemoryQueue, Queue};
 use crate::crawl::{self, CrawlOptions, Frontier, MemoryFrontier, Task};
 use crate::error::{Error, Result};
 use crate::model::handle::AccountRef;
@@ -32,6 +33,7 @@ use crate::net::fanout;
 use crate::net::http::Fetcher;
 use crate::net::progress::Progress;
 use crate::protocol::webfinger;
+use crate::store::frontier::StoreQueue;
 use crate::store::journal::StoreJournal;
 use crate::store::{Begin, Begun, Resume, Status, Writer};
 
@@ -149,6 +151,22 @@ pub async fn snapshot(
     options: &CrawlOptions,
     quiet: bool,
 ) -> Snapshot {
+    // The memory queue never fails: there is no error to hand on.
+    snapshot_in(ctx, attributor, inputs, options, quiet, &MemoryQueue::default())
+        .await
+        .0
+}
+
+/// As [`snapshot`], with a deeper crawl's frontier in `queue`; a queue error comes back beside
+/// the snapshot of what was crawled before it.
+pub async fn snapshot_in(
+    ctx: &Context,
+    attributor: &Arc<Attributor>,
+    inputs: &[String],
+    options: &CrawlOptions,
+    quiet: bool,
+    queue: &dyn Queue,
+) -> (Snapshot, Option<Error>) {
     let progress = Progress::new(inputs.len() as u64, quiet);
     ctx.fetcher.show_waits(&progress);
     let prepared = prepare(ctx, inputs).await;
@@ -162,16 +180,26 @@ pub async fn snapshot(
     for s in prepared.iter().filter_map(|p| p.as_ref().ok()) {
         frontier.push(Task::Seed(s.clone()));
     }
-    let mut report = crawl::run(ctx.fetcher.clone(), &mut frontier, &options, &progress).await;
+    let (mut report, failed) = crawl::run_in(ctx.fetcher.clone(), &mut frontier, &options, &progress, queue).await;
+    if failed.is_some() {
+        progress.finish();
+        let snap = Snapshot {
+            crawl: report,
+            attribution: attributor.source(),
+            hosts: BTreeMap::new(),
+        };
+        return (snap, failed);
+    }
     report.seeds = merge(prepared, inputs, std::mem::take(&mut report.seeds));
     progress.note("attributing hosts");
     let hosts = attribute_all(attributor, &report, &progress).await;
     progress.finish();
-    Snapshot {
+    let snap = Snapshot {
         crawl: report,
         attribution: attributor.source(),
         hosts,
-    }
+    };
+    (snap, None)
 }
 
 /// Per input, in order: the handle to crawl, or the report of an input that failed already.
@@ -276,11 +304,23 @@ struct Request<'a> {
     fetch_actors: bool,
     max_accounts: usize,
     token: bool,
+    /// A deeper crawl and its budgets (absent at depth 1, so a depth-1 request is as before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    depth: Option<DepthRequest>,
+}
+
+#[derive(Serialize)]
+struct DepthRequest {
+    depth: u32,
+    max_accounts: Option<u64>,
+    max_hosts: Option<u64>,
+    max_requests: Option<u64>,
 }
 
 impl Job {
     /// The request JSON stored with the snapshot (never the token, only whether one is used).
     pub fn request(&self, config: &Config) -> String {
+        let d = self.options.depth;
         let r = Request {
             kind: "follows",
             seeds: &self.seeds,
@@ -288,6 +328,12 @@ impl Job {
             fetch_actors: config.crawl.fetch_actors,
             max_accounts: config.crawl.max_accounts,
             token: self.options.token.is_some(),
+            depth: (d.depth > 1).then_some(DepthRequest {
+                depth: d.depth,
+                max_accounts: d.max_accounts,
+                max_hosts: d.max_hosts,
+                max_requests: d.max_requests,
+            }),
         };
         serde_json::to_string(&r).expect("plain fields serialise")
     }
@@ -321,7 +367,14 @@ pub async fn crawl_into(writer: &Writer, config: Config, begun: Begun, job: &Job
         let journal = Arc::new(StoreJournal::new(id, writer, begun.journal));
         let ctx = Context::with_journal(config, Some(journal))?;
         let attributor = Arc::new(ctx.attributor(job.quiet)?);
-        let mut snap = snapshot(&ctx, &attributor, &job.seeds, &job.options, job.quiet).await;
+        let queue = StoreQueue {
+            snapshot: id,
+            writer: writer.clone(),
+        };
+        let (mut snap, failed) = snapshot_in(&ctx, &attributor, &job.seeds, &job.options, job.quiet, &queue).await;
+        if let Some(e) = failed {
+            return Err(e);
+        }
         if job.clock_offset_secs != 0 {
             snap.crawl.started_at = crate::model::time::now_shifted(job.clock_offset_secs);
             snap.crawl.finished_at = crate::model::time::now_shifted(job.clock_offset_secs);

@@ -104,3 +104,25 @@ fn list_words(l: &crate::model::account::FollowList) -> String {
         l.source
     )
 }
+
+/// The line of a crawl deeper than 1: how deep, how many accounts were expanded beyond the
+/// seeds, and what was left unexpanded and why (opted out, no handle, each budget).
+pub fn depth_line(d: &crate::model::snapshot::DepthReport, seeds: usize) -> String {
+    let budget = |flag: &str, max: Option<u64>, cut: u64| match max {
+        Some(m) => format!("{flag} {m}: {}", plural(cut, "account")),
+        None => format!("{flag} (none): 0 accounts"),
+    };
+    format!(
+        "Depth {}: from {}, {} expanded (their lists read, each once); the population counts \
+         every account reached at any depth once. Not expanded: {} opted out, {} without a \
+         handle; cut by {}, {}, {}.",
+        d.depth,
+        plural(seeds as u64, "seed"),
+        plural(d.expanded, "account"),
+        d.opted_out,
+        d.no_handle,
+        budget("--max-accounts", d.max_accounts, d.cut_by_accounts),
+        budget("--max-hosts", d.max_hosts, d.cut_by_hosts),
+        budget("--max-requests", d.max_requests, d.cut_by_requests),
+    )
+}

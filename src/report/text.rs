@@ -256,6 +256,9 @@ pub fn render(r: &Report, top: usize, color: bool) -> String {
     for s in &r.data.crawl.seeds {
         out += &wrap(&seed_line(s), "", "  ");
     }
+    if let Some(d) = &r.data.crawl.depth {
+        out += &wrap(&super::seeds::depth_line(d, r.data.crawl.seeds.len()), "", "  ");
+    }
     for l in &r.levels {
         out.push('\n');
         out += &level(l, top, paint);

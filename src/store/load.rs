@@ -88,6 +88,8 @@ fn head(r: &Row<'_>) -> rusqlite::Result<(CrawlReport, AttributionSource)> {
         instances: BTreeMap::new(),
         requests: r.get::<_, i64>(5)? as u64,
         retries: r.get::<_, i64>(6)? as u64,
+        expanded: vec![],
+        depth: None,
     };
     Ok((crawl, source))
 }
@@ -104,7 +106,14 @@ pub fn snapshot(conn: &Connection, id: i64) -> rusqlite::Result<Option<Snapshot>
     let Some((mut crawl, attribution)) = head else {
         return Ok(None);
     };
-    crawl.seeds = seeds(conn, id)?;
+    let (seeds, expanded): (Vec<SeedReport>, Vec<SeedReport>) =
+        seeds(conn, id)?.into_iter().partition(|s| s.depth == 0);
+    crawl.seeds = seeds;
+    crawl.expanded = expanded;
+    let depth: Option<String> = conn.query_row("SELECT depth FROM snapshot WHERE id = ?1", [id], |r| r.get(0))?;
+    crawl.depth = depth
+        .map(|d| serde_json::from_str(&d).map_err(|_| corrupt("snapshot.depth")))
+        .transpose()?;
     crawl.instances = instances(conn, id)?;
     let hosts = hosts(conn, id)?;
     Ok(Some(Snapshot {
@@ -129,6 +138,7 @@ fn seeds(conn: &Connection, id: i64) -> rusqlite::Result<Vec<SeedReport>> {
                 followers: None,
                 error: failure(r.get(5)?, r.get(6)?),
                 duplicate_of: r.get(23)?,
+                depth: r.get(24)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -8,6 +8,8 @@
 //!   channel. Journal entries are batched into transactions; a finished crawl's rows are
 //!   written ([`save`]), its journal dropped and the snapshot marked complete in one
 //!   transaction. WAL mode lets readers ([`Store`]) read while it writes.
+//! - [`frontier`]: the frontier of a deeper crawl (`--depth`), the store's
+//!   [`crate::crawl::depth::Queue`], so a killed crawl continues it.
 //! - [`journal`]: every response of a running snapshot is recorded as it arrives, so a
 //!   killed crawl resumes by replaying them instead of fetching them again.
 //! - [`load`] reads a snapshot back into the [`Snapshot`](crate::model::snapshot::Snapshot) the crawl
@@ -19,6 +21,7 @@
 //!
 //! The schema (tables and views) is documented in `migrations/*.sql` and in the README.
 
+pub mod frontier;
 pub mod journal;
 pub mod kinds;
 pub mod load;

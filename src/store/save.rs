@@ -211,9 +211,17 @@ fn state_digest(a: &Account) -> i64 {
 /// # Errors
 /// SQLite errors.
 pub fn snapshot_rows(keys: &mut Keys<'_>, id: i64, snap: &Snapshot) -> rusqlite::Result<()> {
-    for (position, seed) in snap.crawl.seeds.iter().enumerate() {
+    // Accounts a deeper crawl expanded are stored as seeds after the command's own (with
+    // their depth), so their lists and follows are ordinary rows.
+    for (position, seed) in snap.crawl.seeds.iter().chain(&snap.crawl.expanded).enumerate() {
         seed_rows(keys, id, position as i64, seed)?;
     }
+    let depth = snap.crawl.depth.as_ref().map(serde_json::to_string).transpose();
+    let depth = depth.map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    keys.tx
+        .execute("UPDATE snapshot SET depth = ?2 WHERE id = ?1", params![id, depth])?;
+    // The frontier of a deeper crawl is done with (it named accounts opted out too).
+    keys.tx.execute("DELETE FROM frontier WHERE snapshot_id = ?1", [id])?;
     for (host, report) in &snap.crawl.instances {
         instance_state(keys, id, host.as_str(), report)?;
     }
@@ -249,7 +257,8 @@ fn seed_rows(keys: &mut Keys<'_>, id: i64, position: i64, s: &SeedReport) -> rus
         kind,
         class,
         message,
-        s.duplicate_of
+        s.duplicate_of,
+        s.depth
     ])?;
     for list in [&s.following, &s.followers].into_iter().flatten() {
         list_rows(keys, id, position, list)?;

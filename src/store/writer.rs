@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{journal, prune, save, schema, sql, Status};
+use super::{frontier, journal, prune, save, schema, sql, Status};
 use crate::error::{Error, Result};
 use crate::model::snapshot::Snapshot;
 
@@ -62,6 +62,7 @@ pub(super) enum Command {
     Complete(i64, Box<Snapshot>, oneshot::Sender<Result<()>>),
     Status(i64, Status, String, oneshot::Sender<Result<bool>>),
     Prune(prune::Rule, oneshot::Sender<Result<prune::Pruned>>),
+    Frontier(i64, frontier::Op, oneshot::Sender<Result<frontier::Reply>>),
     Close(oneshot::Sender<()>),
 }
 
@@ -129,6 +130,11 @@ impl Writer {
         self.ask(|r| Command::Prune(rule, r)).await?
     }
 
+    /// Apply `op` to snapshot `id`'s frontier (a deeper crawl's).
+    pub(super) async fn frontier(&self, id: i64, op: frontier::Op) -> Result<frontier::Reply> {
+        self.ask(|r| Command::Frontier(id, op, r)).await?
+    }
+
     /// Write everything sent so far, then stop the thread.
     pub async fn close(self) {
         let _ = self.ask(Command::Close).await;
@@ -175,6 +181,9 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
             }
             Command::Prune(rule, reply) => {
                 let _ = reply.send(prune::run(&conn, &rule).map_err(|e| Error::sqlite(&path, e)));
+            }
+            Command::Frontier(id, op, reply) => {
+                let _ = reply.send(frontier::apply(&conn, id, op).map_err(|e| Error::sqlite(&path, e)));
             }
             Command::Close(reply) => {
                 let _ = reply.send(());

@@ -35,18 +35,18 @@ fn spawn_crawl(env: &Env, db: &Path, seeds: &[String]) -> Child {
         .unwrap()
 }
 
-fn reader(db: &Path) -> Option<Connection> {
+pub fn reader(db: &Path) -> Option<Connection> {
     Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()
 }
 
-fn journal_rows(db: &Path) -> i64 {
+pub fn journal_rows(db: &Path) -> i64 {
     reader(db)
         .and_then(|c| c.query_row("SELECT count(*) FROM journal", [], |r| r.get(0)).ok())
         .unwrap_or(0)
 }
 
 /// Wait until the running crawl has journaled `k` responses; panics if it ends first.
-fn wait_for_rows(child: &mut Child, db: &Path, k: i64) {
+pub fn wait_for_rows(child: &mut Child, db: &Path, k: i64) {
     let start = Instant::now();
     while journal_rows(db) < k {
         assert!(
@@ -62,7 +62,7 @@ fn wait_for_rows(child: &mut Child, db: &Path, k: i64) {
 }
 
 /// Every row of snapshot `id` that a crawl of the world decides, without ids or timestamps.
-fn rows(db: &Path, id: i64) -> Vec<String> {
+pub fn rows(db: &Path, id: i64) -> Vec<String> {
     let conn = reader(db).unwrap();
     let queries = [
         "SELECT s.position, s.input, s.handle, i.host, s.actor_uri, s.failure_kind, s.failure_message

@@ -51,7 +51,9 @@ struct Graph {
 impl Graph {
     fn of(snapshot: &Snapshot) -> Graph {
         let mut g = Graph::default();
-        for seed in &snapshot.crawl.seeds {
+        // A deeper crawl's expanded accounts list accounts too: every account reached at any
+        // depth is one distinct account, as one followed by two seeds is.
+        for seed in snapshot.crawl.seeds.iter().chain(&snapshot.crawl.expanded) {
             let key = seed.actor_uri.as_ref().or(seed.handle.as_ref()).unwrap_or(&seed.input);
             let next = g.seeds.len();
             let seed_id = *g.seeds.entry(key.clone()).or_insert(next);

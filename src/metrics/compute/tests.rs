@@ -47,6 +47,7 @@ fn seed(input: &str, user: &str, following: Option<FollowList>, followers: Optio
         followers,
         error: None,
         duplicate_of: None,
+        depth: 0,
     }
 }
 
@@ -164,6 +165,8 @@ fn snapshot(policy: AddressPolicy) -> Snapshot {
             instances: instances.into_iter().map(|(h, r)| (InstanceHost::new(h), r)).collect(),
             requests: 0,
             retries: 0,
+            expanded: vec![],
+            depth: None,
         },
         attribution: AttributionSource {
             database: None,

@@ -61,6 +61,8 @@ pub struct Fetcher {
     robots: Mutex<HashMap<String, Arc<OnceCell<Arc<Robots>>>>>,
     connected: Mutex<HashMap<String, IpAddr>>,
     journal: Option<Arc<dyn Journal>>,
+    /// Requests asked for through [`Fetcher::get`], answered from the journal or the network.
+    asked: std::sync::atomic::AtomicU64,
 }
 
 impl Fetcher {
@@ -99,6 +101,7 @@ impl Fetcher {
             dns,
             robots: Mutex::new(HashMap::new()),
             connected: Mutex::new(HashMap::new()),
+            asked: std::sync::atomic::AtomicU64::new(0),
             journal: None,
         })
     }
@@ -123,6 +126,13 @@ impl Fetcher {
     /// Requests sent and retries made so far, over all hosts.
     pub fn totals(&self) -> (u64, u64) {
         self.pool.totals()
+    }
+
+    /// Requests the crawl asked for so far (each [`Fetcher::get`] once, whether the network or
+    /// the journal answered it; robots.txt and retries aside): the same figure in a run and in
+    /// its resumption, so a budget on it cuts at the same place.
+    pub fn asked(&self) -> u64 {
+        self.asked.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The address last connected to for `host`, if any request reached it.
@@ -161,6 +171,7 @@ impl Fetcher {
     /// [`Error::Refused`], [`Error::RobotsDisallowed`], [`Error::Transport`],
     /// [`Error::TooLarge`], [`Error::RetriesExhausted`].
     pub async fn get(&self, url: &Url, req: Request<'_>) -> Result<Page> {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let Some(journal) = &self.journal else {
             return self.fetch(url, req, true).await;
         };

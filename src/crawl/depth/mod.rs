@@ -1,0 +1,282 @@
+//! Depth: a crawl beyond one hop (`crawl --depth N`). The seeds' lists are depth 1; at depth
+//! 2 the accounts they list are expanded (their own lists read), and so on.
+//!
+//! # Architecture
+//! Level by level, in a fixed order (the seeds' order, then each list's): every account met
+//! in the lists of the level above is offered to the [`Queue`] once per snapshot (keyed by
+//! actor URI, else handle; an account met again by another path, or a seed, is not queued
+//! again), as pending, opted out (never expanded: DESIGN §6) or without handle. Candidates are
+//! then taken from the queue in order, a group of [`SEED_CONCURRENCY`] at a time; each is
+//! expanded unless a budget cuts it ([`Budget`]), through the seed flow (WebFinger, REST or
+//! ActivityPub, the account's own opt-out checked again before any list request). The crawl
+//! layer owns no storage: the pipeline hands in the store's queue, so the frontier lives in
+//! the database and a killed crawl continues it, replaying the journal's responses.
+//! The order is fixed and the budgets count the same in a run and in its resumption
+//! ([`crate::net::http::Fetcher::asked`]), so both end with the same rows.
+
+mod queue;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+pub use queue::{Item, MemoryQueue, Queue, State, Work};
+
+use super::{seeds, CrawlOptions, Shared, SEED_CONCURRENCY};
+use crate::error::Result;
+use crate::model::account::Account;
+use crate::model::snapshot::{DepthReport, SeedReport};
+
+/// The deepest crawl allowed.
+pub const MAX_DEPTH: u32 = 4;
+/// `--max-accounts` when `--depth` is above 1 and none is given.
+pub const DEFAULT_MAX_ACCOUNTS: u64 = 10_000;
+/// `--max-requests` when `--depth` is above 1 and none is given.
+pub const DEFAULT_MAX_REQUESTS: u64 = 200_000;
+
+/// How deep to crawl and the budgets of the expansion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DepthOptions {
+    pub depth: u32,
+    /// Accounts expanded beyond the seeds at most.
+    pub max_accounts: Option<u64>,
+    /// Distinct instances of the expanded accounts at most.
+    pub max_hosts: Option<u64>,
+    /// Requests of the whole crawl (seeds included) before expanding stops; checked before
+    /// each group of [`SEED_CONCURRENCY`] expansions, so a group under way may go past it.
+    pub max_requests: Option<u64>,
+}
+
+impl Default for DepthOptions {
+    fn default() -> Self {
+        DepthOptions {
+            depth: 1,
+            max_accounts: None,
+            max_hosts: None,
+            max_requests: None,
+        }
+    }
+}
+
+impl DepthOptions {
+    /// `depth` with the budgets given, the safe defaults filling those not given when the
+    /// crawl goes beyond one hop.
+    pub fn new(depth: u32, max_accounts: Option<u64>, max_hosts: Option<u64>, max_requests: Option<u64>) -> Self {
+        let deep = depth > 1;
+        DepthOptions {
+            depth,
+            max_accounts: max_accounts.or(deep.then_some(DEFAULT_MAX_ACCOUNTS)),
+            max_hosts,
+            max_requests: max_requests.or(deep.then_some(DEFAULT_MAX_REQUESTS)),
+        }
+    }
+}
+
+/// The budgets as spent so far.
+struct Budget {
+    options: DepthOptions,
+    expanded: u64,
+    hosts: BTreeSet<String>,
+}
+
+impl Budget {
+    /// Expand `item` (and count it) or say which budget cuts it; `spent` requests so far.
+    fn decide(&mut self, item: &Item, spent: u64) -> State {
+        let o = self.options;
+        let host = item.host.clone().unwrap_or_default();
+        if o.max_accounts.is_some_and(|m| self.expanded >= m) {
+            return State::CutAccounts;
+        }
+        if o.max_hosts
+            .is_some_and(|m| !self.hosts.contains(&host) && self.hosts.len() as u64 >= m)
+        {
+            return State::CutHosts;
+        }
+        if o.max_requests.is_some_and(|m| spent >= m) {
+            return State::CutRequests;
+        }
+        self.expanded += 1;
+        self.hosts.insert(host);
+        State::Expanded
+    }
+}
+
+/// The key of an account: its actor URI, else its handle in lower case.
+fn key_of(a: &Account) -> Option<String> {
+    a.actor_uri
+        .clone()
+        .or_else(|| a.handle.as_deref().map(|h| h.trim_start_matches('@').to_lowercase()))
+}
+
+/// The seeds, queued so that no path expands them again.
+fn seed_items(seeds: &[SeedReport]) -> Vec<Item> {
+    seeds
+        .iter()
+        .map(|s| Item {
+            key: s
+                .actor_uri
+                .clone()
+                .or_else(|| s.handle.as_deref().map(|h| h.trim_start_matches('@').to_lowercase()))
+                .unwrap_or_else(|| s.input.clone()),
+            depth: 0,
+            handle: s.handle.clone(),
+            host: s.server.as_ref().map(|h| h.to_string()),
+            state: State::Seed,
+        })
+        .collect()
+}
+
+/// Items offered to the queue at once at most (memory stays bounded however long the lists).
+const OFFER_CHUNK: usize = 1024;
+
+/// Offer every account listed by `listers` as a candidate of `depth`.
+async fn offer_listed<'a>(queue: &dyn Queue, listers: impl Iterator<Item = &'a SeedReport>, depth: u32) -> Result<()> {
+    let mut chunk = Vec::with_capacity(OFFER_CHUNK);
+    for s in listers {
+        for a in [&s.following, &s.followers]
+            .into_iter()
+            .flatten()
+            .flat_map(|l| &l.accounts)
+        {
+            let Some(key) = key_of(a) else { continue };
+            let state = match (a.may_expand(), &a.handle) {
+                (false, _) => State::OptedOut,
+                (true, None) => State::NoHandle,
+                (true, Some(_)) => State::Pending,
+            };
+            chunk.push(Item {
+                key,
+                depth,
+                handle: a.handle.clone(),
+                host: a.server.as_ref().map(|h| h.to_string()),
+                state,
+            });
+            if chunk.len() == OFFER_CHUNK {
+                queue.offer(std::mem::take(&mut chunk)).await?;
+            }
+        }
+    }
+    queue.offer(chunk).await
+}
+
+/// Expand the accounts the seeds' lists reach, level by level down to `options.depth`: the
+/// reports of the expanded accounts (each with its depth) and what the budgets did.
+///
+/// # Errors
+/// The queue's (a store error); failures of accounts are kept in their reports.
+pub(super) async fn expand(
+    shared: &Arc<Shared>,
+    seeds: &[SeedReport],
+    options: DepthOptions,
+    queue: &dyn Queue,
+) -> Result<(Vec<SeedReport>, DepthReport)> {
+    let mut out: Vec<SeedReport> = vec![];
+    queue.offer(seed_items(seeds)).await?;
+    let mut budget = Budget {
+        options,
+        expanded: 0,
+        hosts: BTreeSet::new(),
+    };
+    // Expanded accounts never send the user's token.
+    let no_token = CrawlOptions::default();
+    let mut above = 0..0;
+    for level in 1..options.depth {
+        match level {
+            1 => offer_listed(queue, seeds.iter(), level).await?,
+            _ => offer_listed(queue, out[above.clone()].iter(), level).await?,
+        }
+        let start = out.len();
+        let mut after = -1;
+        loop {
+            let group = queue.next(level, after, SEED_CONCURRENCY).await?;
+            let Some((last, _)) = group.last() else { break };
+            after = *last;
+            let spent = shared.fetcher.asked();
+            let mut marks = Vec::with_capacity(group.len());
+            let mut handles = vec![];
+            for (_, item) in group {
+                let state = budget.decide(&item, spent);
+                if let (State::Expanded, Some(h)) = (state, &item.handle) {
+                    handles.push(h.clone());
+                }
+                marks.push((item.key, state));
+            }
+            if !handles.is_empty() {
+                shared.progress.add_work(handles.len() as u64);
+                shared
+                    .progress
+                    .note(&format!("expanding {} accounts at depth {level}", handles.len()));
+                for mut r in seeds::crawl_all(shared, &handles, &no_token).await {
+                    r.depth = level;
+                    out.push(r);
+                }
+            }
+            queue.mark(marks).await?;
+        }
+        above = start..out.len();
+    }
+    let counts = queue.count().await?;
+    let n = |s: State| counts.get(&s).copied().unwrap_or(0);
+    let report = DepthReport {
+        depth: options.depth,
+        max_accounts: options.max_accounts,
+        max_hosts: options.max_hosts,
+        max_requests: options.max_requests,
+        expanded: n(State::Expanded),
+        cut_by_accounts: n(State::CutAccounts),
+        cut_by_hosts: n(State::CutHosts),
+        cut_by_requests: n(State::CutRequests),
+        opted_out: n(State::OptedOut),
+        no_handle: n(State::NoHandle),
+    };
+    Ok((out, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(host: &str) -> Item {
+        Item {
+            key: format!("k-{host}"),
+            depth: 1,
+            handle: Some(format!("@a@{host}")),
+            host: Some(host.into()),
+            state: State::Pending,
+        }
+    }
+
+    #[test]
+    fn budgets_cut_at_their_exact_number_each_under_its_name() {
+        let mut b = Budget {
+            options: DepthOptions::new(2, Some(3), Some(2), Some(100)),
+            expanded: 0,
+            hosts: BTreeSet::new(),
+        };
+        let decided: Vec<State> = ["a", "b", "c", "a", "b", "a"]
+            .into_iter()
+            .map(|h| b.decide(&item(h), 10))
+            .collect();
+        use State::*;
+        assert_eq!(
+            decided,
+            vec![Expanded, Expanded, CutHosts, Expanded, CutAccounts, CutAccounts]
+        );
+        let mut r = Budget {
+            options: DepthOptions::new(2, None, None, Some(100)),
+            expanded: 0,
+            hosts: BTreeSet::new(),
+        };
+        assert_eq!(r.decide(&item("a"), 99), Expanded);
+        assert_eq!(r.decide(&item("a"), 100), CutRequests);
+    }
+
+    #[test]
+    fn deeper_crawls_get_safe_budgets_unless_given() {
+        assert_eq!(DepthOptions::new(1, None, None, None), DepthOptions::default());
+        let d = DepthOptions::new(2, None, Some(5), None);
+        assert_eq!(d.max_accounts, Some(DEFAULT_MAX_ACCOUNTS));
+        assert_eq!(d.max_hosts, Some(5));
+        assert_eq!(d.max_requests, Some(DEFAULT_MAX_REQUESTS));
+        assert_eq!(DepthOptions::new(3, Some(7), None, None).max_accounts, Some(7));
+    }
+}

@@ -1,0 +1,214 @@
+//! `crawl --depth N`: accounts reached beyond the seeds, each expanded once, never an opted-out
+//! one; budgets that cut at their number and say so; a killed deeper crawl resumes to the same
+//! rows.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use serde_json::Value;
+use whohosts_sim::world::{AccountSpec, Software};
+
+use crate::common::*;
+use crate::resume::{reader, rows, wait_for_rows};
+use crate::store::{count, crawl_db, db_in, generated};
+
+fn follows(handle: &str, to: &[&str]) -> AccountSpec {
+    acct(handle, &to.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+}
+
+/// seed → x, y, shy (opted out); x → z, w, y; y → z, v; shy → q; z → x.
+fn small_world() -> Env {
+    let mut shy = follows("shy@b.example", &["q@c.example"]);
+    shy.noindex = true;
+    let accounts = vec![
+        follows("seed@a.example", &["x@a.example", "y@b.example", "shy@b.example"]),
+        follows("x@a.example", &["z@c.example", "w@c.example", "y@b.example"]),
+        follows("y@b.example", &["z@c.example", "v@a.example"]),
+        shy,
+        follows("z@c.example", &["x@a.example"]),
+        follows("w@c.example", &[]),
+        follows("v@a.example", &[]),
+        follows("q@c.example", &[]),
+    ];
+    Env::start(world(
+        vec![
+            inst("a.example", Software::Mastodon, "hetzner"),
+            inst("b.example", Software::Mastodon, "ovh"),
+            inst("c.example", Software::Mastodon, "netcup"),
+        ],
+        accounts,
+    ))
+}
+
+/// Requests for the following list of `user` on `host` (REST or ActivityPub).
+fn list_requests(env: &Env, host: &str, user: &str) -> usize {
+    let id = env
+        .paths(host)
+        .iter()
+        .filter(|p| p.contains("/following"))
+        .filter(|p| p.contains(user))
+        .count();
+    id
+}
+
+fn expanded(snap: &Value) -> Vec<(String, u64)> {
+    snap["crawl"]["expanded"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| (s["input"].as_str().unwrap().to_string(), s["depth"].as_u64().unwrap()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn depth_two_reaches_the_follows_of_follows_each_once_and_never_an_opted_out_account() {
+    let env = small_world();
+    let (snap, code) = env.crawl(&["--depth", "2", "seed@a.example"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        expanded(&snap),
+        vec![("@x@a.example".into(), 1), ("@y@b.example".into(), 1)]
+    );
+    let d = &snap["crawl"]["depth"];
+    assert_eq!(d["depth"], 2);
+    assert_eq!((d["expanded"].as_u64(), d["opted_out"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(d["max_accounts"], 10_000);
+    // x, y, shy at depth 1; z, w, v at depth 2 (y again: once). q only shy lists.
+    let population = &snap["population"];
+    assert_eq!(population["accounts"], 6, "{population}");
+    assert_eq!(population["seeds"], 1);
+    let instances = &snap["crawl"]["instances"];
+    assert_eq!(instances["c.example"]["accounts"], 3, "z twice (x and y list it), w");
+    assert!(instances.get("q.example").is_none());
+    // The opted-out account's list is never asked for, nor is it looked up.
+    let shy_requests: Vec<String> = env
+        .paths("b.example")
+        .into_iter()
+        .filter(|p| p.contains("shy"))
+        .collect();
+    assert!(shy_requests.is_empty(), "{shy_requests:?}");
+    // Depth 1 of the same world: no expansion, no depth in the report.
+    let (one, _) = env.crawl(&["--fresh", "seed@a.example"]);
+    assert!(one["crawl"].get("depth").is_none());
+    assert_eq!(one["population"]["accounts"], 3);
+}
+
+#[test]
+fn an_account_two_paths_reach_is_listed_once() {
+    let env = small_world();
+    let (snap, code) = env.crawl(&["--depth", "3", "seed@a.example"]);
+    assert_eq!(code, 0);
+    // z is listed by x and by y at depth 2, x by z at depth 3: each expanded once.
+    assert_eq!(
+        expanded(&snap),
+        vec![
+            ("@x@a.example".into(), 1),
+            ("@y@b.example".into(), 1),
+            ("@z@c.example".into(), 2),
+            ("@w@c.example".into(), 2),
+            ("@v@a.example".into(), 2),
+        ]
+    );
+    assert_eq!(list_requests(&env, "c.example", "z"), 1);
+    assert_eq!(list_requests(&env, "b.example", "y"), 1);
+    assert_eq!(snap["population"]["accounts"], 6);
+}
+
+#[test]
+fn budgets_cut_at_their_number_and_the_report_says_which() {
+    let env = small_world();
+    let (snap, _) = env.crawl(&["--depth", "2", "--max-accounts", "1", "seed@a.example"]);
+    assert_eq!(expanded(&snap), vec![("@x@a.example".into(), 1)]);
+    assert_eq!(snap["crawl"]["depth"]["cut_by_accounts"], 1);
+    assert_eq!(list_requests(&env, "b.example", "y"), 0);
+    let (snap, _) = env.crawl(&["--fresh", "--depth", "2", "--max-hosts", "1", "seed@a.example"]);
+    assert_eq!(expanded(&snap), vec![("@x@a.example".into(), 1)]);
+    assert_eq!(snap["crawl"]["depth"]["cut_by_hosts"], 1);
+    let (snap, _) = env.crawl(&["--fresh", "--depth", "2", "--max-requests", "1", "seed@a.example"]);
+    assert!(expanded(&snap).is_empty());
+    let d = &snap["crawl"]["depth"];
+    assert_eq!(
+        (d["cut_by_requests"].as_u64(), d["cut_by_accounts"].as_u64()),
+        (Some(2), Some(0))
+    );
+    // The text report states the depth and what each budget cut.
+    let out = env.run(&[
+        "crawl",
+        "--fresh",
+        "--depth",
+        "2",
+        "--max-accounts",
+        "1",
+        "seed@a.example",
+    ]);
+    let text = unwrapped(&String::from_utf8_lossy(&out.stdout));
+    assert!(
+        text.contains(
+            "Depth 2: from 1 seed, 1 account expanded (their lists read, each once); the population counts every account reached at any depth once. Not expanded: 1 opted out, 0 without a handle; cut by --max-accounts 1: 1 account, --max-hosts (none): 0 accounts, --max-requests 200000: 0 accounts."
+        ),
+        "{text}"
+    );
+    let bad = env.run(&["crawl", "--depth", "9", "seed@a.example"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn a_killed_depth_two_crawl_resumes_to_the_same_rows() {
+    let (mut w, seeds) = generated(9, 60);
+    for i in &mut w.instances {
+        i.latency_ms = 15;
+    }
+    let env = Env::start(w);
+    let seeds = &seeds[..1];
+    let args = ["--depth", "2", "--max-accounts", "12"];
+    let base = db_in(&env, "base.db");
+    assert_eq!(crawl_db(&env, &base, seeds, &args).status.code(), Some(0));
+    let expected = rows(&base, 1);
+    let depth_rows = |db: &PathBuf| {
+        let c = reader(db).unwrap();
+        (
+            count(&c, "SELECT count(*) FROM seed WHERE depth = 1"),
+            c.query_row("SELECT depth FROM snapshot", [], |r| r.get::<_, String>(0))
+                .unwrap(),
+        )
+    };
+    let (deep, report) = depth_rows(&base);
+    assert_eq!(deep, 12, "{report}");
+    for k in [40, 120] {
+        let db = db_in(&env, &format!("killed-{k}.db"));
+        std::fs::copy(
+            whohosts::store::optout::key_path(&base),
+            whohosts::store::optout::key_path(&db),
+        )
+        .unwrap();
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+            .arg("--config")
+            .arg(env.config_path())
+            .args(["--quiet", "--db"])
+            .arg(&db)
+            .arg("crawl")
+            .args(args)
+            .args(seeds)
+            .env_remove("WHOHOSTS_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_rows(&mut child, &db, k);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let out = crawl_db(&env, &db, seeds, &args);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let conn = reader(&db).unwrap();
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM snapshot"),
+            1,
+            "resumed, not restarted"
+        );
+        assert_eq!(count(&conn, "SELECT count(*) FROM frontier"), 0);
+        assert_eq!(rows(&db, 1), expected, "killed after {k} journal rows");
+        assert_eq!(depth_rows(&db), (deep, report.clone()));
+    }
+}
