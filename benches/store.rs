@@ -66,6 +66,7 @@ fn seed(s: usize, per_seed: usize, accounts: usize, instances: usize) -> SeedRep
         followers: None,
         error: None,
         duplicate_of: None,
+        depth: 0,
     }
 }
 
