@@ -25,6 +25,7 @@ mod origins;
 mod polish;
 mod politeness;
 mod queries;
+mod query_limits;
 mod readonly;
 mod report;
 mod resume;
