@@ -20,6 +20,7 @@ mod html;
 mod keepalive;
 mod layers;
 mod newuser;
+mod old_database;
 mod opted_out;
 mod origins;
 mod polish;
