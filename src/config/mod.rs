@@ -26,6 +26,7 @@ mod export;
 mod load;
 mod loopback;
 mod network;
+mod query;
 mod rate_limit;
 mod report;
 mod validate;
@@ -35,6 +36,7 @@ pub use crawl::Crawl;
 pub use dns::{parse_nameserver, Dns};
 pub use export::Export;
 pub use network::{Network, PrivateAddresses};
+pub use query::Query;
 pub use rate_limit::{HostOverride, RateLimit};
 pub use report::Report;
 
@@ -117,6 +119,8 @@ pub struct Config {
     pub export: Export,
     /// When a report calls its data degraded.
     pub report: Report,
+    /// How far a query may go.
+    pub query: Query,
 }
 
 impl Default for Config {
@@ -133,6 +137,7 @@ impl Default for Config {
             attribution: Attribution::default(),
             export: Export::default(),
             report: Report::default(),
+            query: Query::default(),
         }
     }
 }

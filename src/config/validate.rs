@@ -39,6 +39,14 @@ impl Config {
             "export.min_instance_users",
             usize::try_from(self.export.min_instance_users).unwrap_or(usize::MAX),
         )?;
+        check_count(
+            "query.time_limit_seconds",
+            usize::try_from(self.query.time_limit_seconds).unwrap_or(usize::MAX),
+        )?;
+        check_count(
+            "query.memory_limit_mb",
+            usize::try_from(self.query.memory_limit_mb).unwrap_or(usize::MAX),
+        )?;
         let unseen = self.report.max_unseen_share;
         if !(0.0..=1.0).contains(&unseen) {
             return Err(Error::ConfigValue(format!(

@@ -317,11 +317,14 @@ pub async fn begin(writer: &Writer, config: &Config, job: &Job) -> Result<Begun>
 /// failed). Failures of seeds are part of the snapshot, not errors.
 pub async fn crawl_into(writer: &Writer, config: Config, begun: Begun, job: &Job) -> Result<()> {
     let id = begun.id;
+    // Requests of earlier runs: each response they recorded (and this run replays).
+    let earlier_requests = begun.journal.len() as u64;
     let result = async {
         let journal = Arc::new(StoreJournal::new(id, writer, begun.journal));
         let ctx = Context::with_journal(config, Some(journal))?;
         let attributor = Arc::new(ctx.attributor(job.quiet)?);
         let mut snap = snapshot(&ctx, &attributor, &job.seeds, &job.options, job.quiet).await;
+        snap.crawl.requests = snap.crawl.requests.saturating_add(earlier_requests);
         if job.clock_offset_secs != 0 {
             snap.crawl.started_at = crate::model::time::now_shifted(job.clock_offset_secs);
             snap.crawl.finished_at = crate::model::time::now_shifted(job.clock_offset_secs);

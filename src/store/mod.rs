@@ -16,6 +16,7 @@
 //!   [`prune`] deletes old snapshots; [`kinds`] names one failure kind per cause;
 //!   [`metrics`] stores the snapshot's concentration metrics, computed once by
 //!   [`crate::metrics::compute`] in the transaction that completes it.
+//! - [`rehash`]: the migration that hashes the opted-out accounts an older whohosts named.
 //!
 //! The schema (tables and views) is documented in `migrations/*.sql` and in the README.
 
@@ -26,6 +27,7 @@ pub mod lock;
 pub mod metrics;
 pub mod optout;
 pub mod prune;
+pub mod rehash;
 pub mod save;
 pub mod schema;
 mod sql;

@@ -51,8 +51,8 @@ pub struct Begun {
     pub id: i64,
     /// Whether an unfinished snapshot is continued.
     pub resumed: bool,
-    /// Responses recorded by the earlier run(s).
-    pub journal: Vec<journal::Entry>,
+    /// Responses recorded by the earlier run(s), looked up one by one as they are replayed.
+    pub journal: journal::Earlier,
 }
 
 /// What a [`Writer`] can be asked to do.
@@ -164,7 +164,7 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
                 }
             }
             Command::Begin(b, reply) => {
-                let _ = reply.send(begin(&conn, &b).map_err(|e| wrap(&path, e)));
+                let _ = reply.send(begin(&conn, &path, &b).map_err(|e| wrap(&path, e)));
             }
             Command::Complete(id, snap, reply) => {
                 let _ = reply.send(complete(&conn, id, &snap, opt_out).map_err(|e| wrap(&path, e)));
@@ -203,7 +203,7 @@ fn wrap(path: &Path, e: Failed) -> Error {
     }
 }
 
-fn begin(conn: &Connection, b: &Begin) -> std::result::Result<Begun, Failed> {
+fn begin(conn: &Connection, path: &Path, b: &Begin) -> std::result::Result<Begun, Failed> {
     let earlier: Option<i64> = match b.resume {
         Resume::Never => None,
         Resume::Auto | Resume::Required => conn
@@ -217,7 +217,7 @@ fn begin(conn: &Connection, b: &Begin) -> std::result::Result<Begun, Failed> {
             Ok(Begun {
                 id,
                 resumed: true,
-                journal: journal::read(conn, id)?,
+                journal: journal::Earlier::new(path.to_path_buf(), journal::count(conn, id)?),
             })
         }
         (None, Resume::Required) => Err(Failed::Store(
@@ -231,7 +231,7 @@ fn begin(conn: &Connection, b: &Begin) -> std::result::Result<Begun, Failed> {
             Ok(Begun {
                 id: conn.last_insert_rowid(),
                 resumed: false,
-                journal: vec![],
+                journal: journal::Earlier::default(),
             })
         }
     }

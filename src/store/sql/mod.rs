@@ -34,8 +34,10 @@ pub const INSTANCE_STATE_PUT: &str = include_str!("instance_state_put.sql");
 pub const INSTANCE_STATES_OF: &str = include_str!("instance_states_of.sql");
 /// `src/store/sql/journal_delete.sql`
 pub const JOURNAL_DELETE: &str = include_str!("journal_delete.sql");
-/// `src/store/sql/journal_of.sql`
-pub const JOURNAL_OF: &str = include_str!("journal_of.sql");
+/// `src/store/sql/journal_count.sql`
+pub const JOURNAL_COUNT: &str = include_str!("journal_count.sql");
+/// `src/store/sql/journal_get.sql`
+pub const JOURNAL_GET: &str = include_str!("journal_get.sql");
 /// `src/store/sql/journal_put.sql`
 pub const JOURNAL_PUT: &str = include_str!("journal_put.sql");
 /// `src/store/sql/list_put.sql`
