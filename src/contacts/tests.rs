@@ -17,6 +17,14 @@ fn listed(book: &Book) -> Vec<String> {
         .collect()
 }
 
+/// The one error a source alone gives, after checking it is the only one and nothing was read.
+fn refusal(p: &PathBuf) -> String {
+    let book = read(std::slice::from_ref(p));
+    assert!(book.sources.is_empty() && book.addresses.is_empty(), "{book:?}");
+    assert_eq!(book.refused.len(), 1, "{book:?}");
+    book.refused[0].to_string()
+}
+
 fn problems(book: &Book) -> Vec<String> {
     book.malformed
         .iter()
@@ -41,7 +49,7 @@ fn a_vcard_with_folds_groups_and_several_addresses() {
         BEGIN:VCARD\r\nVERSION:3.0\r\nEMAIL;type=INTERNET:ANN@work.example\r\nX-JABBER:bob@chat.example\r\nEND:VCARD\r\n";
     let p = file(&dir, "book.txt", card.as_bytes());
     assert_eq!(detect::kind(&p).unwrap(), Kind::VCard);
-    let book = read(&[p]).unwrap();
+    let book = read(&[p]);
     assert_eq!(
         listed(&book),
         [
@@ -70,7 +78,7 @@ fn csv_exports_are_read_by_their_address_columns() {
         \"Lee, Carl\",Carl,,carl@c.example,,\n";
     let p = file(&dir, "google.csv", google.as_bytes());
     assert_eq!(detect::kind(&p).unwrap(), Kind::Csv);
-    let book = read(&[p]).unwrap();
+    let book = read(&[p]);
     assert_eq!(
         listed(&book),
         [
@@ -86,7 +94,7 @@ fn csv_exports_are_read_by_their_address_columns() {
     );
 
     let outlook = "First Name;Last Name;E-mail Address;E-mail Display Name;E-mail 2 Address\nDan;X;dan@d.example;Dan X;dan@e.example\n";
-    let book = read(&[file(&dir, "outlook.csv", outlook.as_bytes())]).unwrap();
+    let book = read(&[file(&dir, "outlook.csv", outlook.as_bytes())]);
     assert_eq!(listed(&book), ["email dan@d.example 0", "email dan@e.example 0"]);
 }
 
@@ -94,7 +102,7 @@ fn csv_exports_are_read_by_their_address_columns() {
 fn a_table_without_an_address_column_is_one_error() {
     let dir = tempfile::tempdir().unwrap();
     let p = file(&dir, "t.csv", b"Name,Phone\nAnn,123\n");
-    let e = read(std::slice::from_ref(&p)).unwrap_err().to_string();
+    let e = refusal(&p);
     assert_eq!(
         e,
         format!(
@@ -110,7 +118,7 @@ fn plain_text_lists_dedupe_and_list_bad_lines() {
     let text = "# my contacts\nAnn Lee <Ann@Example.org>\nann@example.org.\n\nbob@b.example, carol@c.example\n@eve:m.example\nnobody\n@dan@social.example\n";
     let p = file(&dir, "list", text.as_bytes());
     assert_eq!(detect::kind(&p).unwrap(), Kind::Text);
-    let book = read(&[p]).unwrap();
+    let book = read(&[p]);
     assert_eq!(
         listed(&book),
         [
@@ -133,7 +141,7 @@ fn an_mbox_counts_each_message_once_per_address_and_finds_its_owner() {
         From me@home.example Wed Jan  3 00:00:00 2026\nFrom: me@home.example\nTo: \"Lee, Carl\" <carl@c.example>\n\n";
     let p = file(&dir, "mail.mbox", mbox.as_bytes());
     assert_eq!(detect::kind(&p).unwrap(), Kind::Mbox);
-    let book = read(&[p]).unwrap();
+    let book = read(&[p]);
     assert_eq!(book.messages, 3);
     let owner = book.owner(&[]);
     assert_eq!(
@@ -168,7 +176,7 @@ fn a_maildir_is_read_message_by_message() {
         "Return-Path: <b@b.example>\nFrom: bob@b.example\nTo: me@home.example\n\n",
     )
     .unwrap();
-    let book = read(&[dir.path().to_path_buf()]).unwrap();
+    let book = read(&[dir.path().to_path_buf()]);
     assert_eq!(book.sources[0].1, Kind::Maildir);
     assert_eq!(book.messages, 2);
     let me = Address::email("me@home.example").unwrap();
@@ -186,7 +194,7 @@ fn sources_that_are_no_contacts_are_one_clear_error_each() {
     let folder = dir.path().join("folder");
     std::fs::create_dir(&folder).unwrap();
     let missing = dir.path().join("missing.csv");
-    let err = |p: &PathBuf| read(std::slice::from_ref(p)).unwrap_err().to_string();
+    let err = refusal;
     assert_eq!(err(&empty), format!("contacts file {}: is empty", empty.display()));
     assert_eq!(
         err(&binary),
@@ -220,4 +228,64 @@ fn garbage_never_panics() {
         let p = file(&dir, &format!("g{i}"), &body);
         let _ = read(&[p]);
     }
+}
+
+#[test]
+fn a_line_longer_than_the_bound_is_one_malformed_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = "x".repeat(200_000);
+    let text = file(
+        &dir,
+        "list.txt",
+        format!("a@a.example\n{huge}@b.example\nc@c.example\n").as_bytes(),
+    );
+    let vcf = format!(
+        "BEGIN:VCARD\nVERSION:3.0\nEMAIL:{huge}@d.example\nPHOTO:{huge}\n  {huge}\nEMAIL:e@e.example\nEND:VCARD\n"
+    );
+    let vcf = file(&dir, "c.vcf", vcf.as_bytes());
+    let csv = format!("Name,E-mail Address\nAnn,f@f.example\n{huge},g@g.example\nBo,k@k.example\n");
+    let csv = file(&dir, "t.csv", csv.as_bytes());
+    let mbox = format!("From x\nFrom: h@h.example\nTo: i@i.example\n\n{huge}\n\nFrom y\nFrom: j@j.example\n\nbody\n");
+    let mbox = file(&dir, "m.mbox", mbox.as_bytes());
+    let book = read(&[text, vcf, csv, mbox]);
+    assert!(book.refused.is_empty(), "{:?}", book.refused);
+    let emails: Vec<String> = book.addresses.keys().map(ToString::to_string).collect();
+    assert_eq!(
+        emails,
+        [
+            "a@a.example",
+            "c@c.example",
+            "e@e.example",
+            "f@f.example",
+            "h@h.example",
+            "i@i.example",
+            "j@j.example",
+            "k@k.example"
+        ]
+    );
+    let x = "x".repeat(60);
+    assert_eq!(
+        problems(&book),
+        [
+            format!("list.txt:2: {x}… (a line longer than 64 KiB, skipped)"),
+            format!("c.vcf:3: {x}… (a line longer than 64 KiB, skipped)"),
+            "t.csv:3:  (a line longer than 64 KiB, read up to there)".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn a_bad_source_is_refused_and_the_others_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = file(&dir, "good.txt", b"ann@a.example\n");
+    let empty = file(&dir, "empty.txt", b"");
+    let table = file(&dir, "phones.csv", b"Name,Phone\nAnn,123\n");
+    let late = file(&dir, "late.txt", b"bob@b.example\n");
+    let book = read(&[good.clone(), empty, table, late.clone()]);
+    let refused: Vec<String> = book.refused.iter().map(ToString::to_string).collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(refused[0].ends_with("empty.txt: is empty"), "{refused:?}");
+    assert!(refused[1].ends_with("phones.csv: has no column of e-mail, XMPP or Matrix addresses (header: Name,Phone)"));
+    assert_eq!(book.sources, [(good, Kind::Text), (late, Kind::Text)]);
+    assert_eq!(book.addresses.len(), 2);
 }
