@@ -289,3 +289,97 @@ fn a_bad_source_is_refused_and_the_others_are_read() {
     assert_eq!(book.sources, [(good, Kind::Text), (late, Kind::Text)]);
     assert_eq!(book.addresses.len(), 2);
 }
+
+/// Seed sources of every kind, for the mutation test.
+const SEEDS: [&str; 5] = [
+    "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ann\r\nitem1.EMAIL;TYPE=work:ann@a.example\r\nIMPP:xmpp:ann@chat.example\r\nEMAIL:Bo <bo@b.exa\r\n mple>\r\nX-MATRIX:@ann:m.example\r\nEND:VCARD\r\n",
+    "Name,E-mail 1 - Value,IM 1 - Value,Matrix\r\nAnn,ann@a.example ::: bo@b.example,ann@chat.example,@ann:m.example\r\n\"Lee, Bo\",\"\"\"Bo\"\" <bo@b.example>\",,\r\n",
+    "# list\nAnn Lee <Ann@A.example>\nbo@b.example, carol@c.example.\n@dan@social.example\nxmpp:eve@chat.example\n",
+    "From ann@a.example Mon Jan  1 00:00:00 2026\nFrom: Ann <ann@a.example>\nTo: bo@b.example,\n  \"Lee, C\" <c@c.example>\nCc: group: d@d.example;\n\nFrom the body\n\nFrom bo@b.example Mon Jan  1 00:00:00 2026\nFrom: bo@b.example\nTo: ann@a.example\n\nhi\n",
+    "Return-Path: <ann@a.example>\nFrom: ann@a.example\nTo: =?utf-8?q?B=C3=B6?= <bo@b.example>\n\nbody\n",
+];
+
+/// Bytes a mutation writes: the syntax the readers look at.
+const TOKENS: [&[u8]; 22] = [
+    b"\n",
+    b"\r\n",
+    b" ",
+    b"\t",
+    b",",
+    b";",
+    b":",
+    b"<",
+    b">",
+    b"\"",
+    b"(",
+    b")",
+    b"@",
+    b"\\",
+    b"From ",
+    b":::",
+    b"BEGIN:VCARD\n",
+    b"xmpp:",
+    b"matrix:",
+    b"\0",
+    b"\xff\xfe",
+    "ü.example".as_bytes(),
+];
+
+fn mutate(rng: &mut fastrand::Rng, seed: &[u8]) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    for _ in 0..rng.usize(1..6) {
+        let at = rng.usize(..=b.len());
+        match rng.u8(..5) {
+            0 if !b.is_empty() => {
+                let end = (at + rng.usize(1..16)).min(b.len());
+                b.drain(at.min(end)..end);
+            }
+            1 => {
+                let t = TOKENS[rng.usize(..TOKENS.len())];
+                b.splice(at..at, t.iter().copied());
+            }
+            2 if at < b.len() => b[at] = rng.u8(..),
+            3 if !b.is_empty() => {
+                // Repeat a piece: duplicates, long lines, deep nesting.
+                let start = rng.usize(..b.len());
+                let piece: Vec<u8> = b[start..(start + rng.usize(1..32)).min(b.len())].to_vec();
+                for _ in 0..rng.usize(1..50) {
+                    b.splice(at..at, piece.iter().copied());
+                }
+            }
+            _ => b.truncate(at),
+        }
+    }
+    b
+}
+
+/// The in-tree companion of the `contacts` fuzz target (which needs cargo-fuzz): thousands
+/// of mutated sources of every kind are read without a panic, every address kept is one its
+/// own printed form gives back, and every malformed entry names a line of its file.
+#[test]
+fn mutated_sources_never_panic_and_keep_only_sound_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = fastrand::Rng::with_seed(16);
+    let (mut read_ok, mut refused) = (0, 0);
+    for i in 0..3000 {
+        let body = mutate(&mut rng, SEEDS[i % SEEDS.len()].as_bytes());
+        let p = file(&dir, "source", &body);
+        let book = read(std::slice::from_ref(&p));
+        read_ok += book.sources.len();
+        refused += book.refused.len();
+        for a in book.addresses.keys() {
+            let again = match a.protocol() {
+                Protocol::Xmpp => crate::model::contact::Address::xmpp(&a.to_string()),
+                _ => crate::model::contact::Address::classify(&a.to_string()),
+            };
+            assert_eq!(again.as_ref(), Ok(a), "{a} from {:?}", String::from_utf8_lossy(&body));
+        }
+        let lines = body.split(|&b| b == b'\n').count() as u64;
+        for m in &book.malformed {
+            assert!(m.line >= 1 && m.line <= lines, "line {} of {lines}: {m:?}", m.line);
+            assert!(m.text.chars().count() <= crate::model::handle::ECHOED + 1, "{m:?}");
+        }
+    }
+    assert_eq!(read_ok + refused, 3000);
+    assert!(read_ok > 2000 && refused > 0, "{read_ok} read, {refused} refused");
+}
