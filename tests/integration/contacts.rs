@@ -395,3 +395,39 @@ fn bad_sources_are_one_line_each_and_the_good_ones_are_measured() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("2 distinct addresses"));
     }
 }
+
+#[test]
+fn the_demo_measures_a_contact_book_offline() {
+    let out = crate::cli::whohosts()
+        .args(["demo", "--size", "40", "--seed", "3", "--contacts"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "Of your 26 contacts whose server was found (of 27 in all), 65 % are served by 2 organisations (Google, Microsoft); 3 organisations cover 75 %.",
+        "{text}"
+    );
+    assert!(
+        text.contains("Server not found: 1 receives no mail (null MX).\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nBy organisation (7 organisations, 26 contacts)\n   34.6 %        9  Google\n   30.8 %        8  Microsoft\n   11.5 %        3  Hetzner\n"),
+        "{text}"
+    );
+    assert!(text.contains("    3.8 %        1  xmpp.jabber.example\n"), "{text}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: 1 entries name no usable address (--show-malformed lists them)\n"
+    );
+    assert!(
+        text.contains("27 distinct addresses, weighed by contacts; 1 malformed entries skipped."),
+        "{text}"
+    );
+    assert!(
+        text.contains("(A demo contact book, a vCard of 25 cards, measured in a simulated world"),
+        "{text}"
+    );
+}
