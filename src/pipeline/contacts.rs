@@ -19,7 +19,7 @@ use crate::model::contact::{Address, ContactWeight, Measurement, Protocol};
 use crate::net::fanout;
 
 /// Domains asked (and hosts attributed) at once.
-const CONCURRENCY: usize = 16;
+pub const CONCURRENCY: usize = 16;
 
 /// Why a server was not found, as a report says it.
 fn apart(protocol: Protocol, o: &Outcome) -> Option<String> {

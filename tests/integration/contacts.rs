@@ -312,3 +312,122 @@ fn a_mailbox_weighs_contacts_by_the_messages_exchanged() {
         "whohosts: --weight \"messages\": needs a mailbox (mbox or Maildir) among the files: none holds a message\n"
     );
 }
+
+#[test]
+fn bad_sources_are_one_line_each_and_the_good_ones_are_measured() {
+    let (w, _) = first_measurement();
+    let env = Env::start(w);
+    let dir = env.dir.path();
+    let write = |name: &str, body: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let good = write("good.txt", b"ann@gmail.example\nbob@outlook.example\nnot an address\n");
+    let binary = write("photo.vcf", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+    let empty = write("empty.txt", b"");
+    let phones = write("phones.csv", b"Name,Phone\nAnn,123\n");
+    let broken = write(
+        "broken.vcf",
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nEMAIL:cy@gmail.example\r\nNOTE:a note\r\nthat lost its fold\r\nEND:VCARD\r\n",
+    );
+    let folder = dir.join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    let folder = folder.to_str().unwrap().to_string();
+    let huge = write(
+        "huge.txt",
+        format!("{}\ndan@gmail.example\n", "y".repeat(100_000)).as_bytes(),
+    );
+    let files = [&good, &binary, &empty, &phones, &broken, &folder, &huge];
+    // Not --quiet, so the malformed entries are listed.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+        .arg("--config")
+        .arg(env.config_path())
+        .args(["contacts", "--show-malformed"])
+        .args(files)
+        .env_remove("WHOHOSTS_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let y = "y".repeat(60);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "whohosts: contacts file {binary}: is not text (binary data); expected vCard, CSV, plain text, mbox or Maildir\n\
+             whohosts: contacts file {empty}: is empty\n\
+             whohosts: contacts file {phones}: has no column of e-mail, XMPP or Matrix addresses (header: Name,Phone)\n\
+             whohosts: contacts file {folder}: is a folder but not a Maildir (no cur/ or new/ inside)\n\
+             whohosts: {good}:3: \"not an address\": no '@' in the address\n\
+             whohosts: {broken}:5: \"that lost its fold\": neither a property nor a folded line (a fold without its leading space?)\n\
+             whohosts: {huge}:1: \"{y}…\": a line longer than 64 KiB, skipped\n"
+        )
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("4 distinct addresses, weighed by contacts; 3 malformed entries skipped."),
+        "{text}"
+    );
+    assert!(
+        text.contains("   75.0 %        3  Google\n   25.0 %        1  Microsoft\n"),
+        "{text}"
+    );
+
+    // Every source refused: the lines, no report, exit code 1.
+    let out = env.run(&["contacts", &empty, &phones]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 2);
+
+    // A file that cannot be read: one line (as root the permission is no obstacle, so only
+    // a missing file is checked then).
+    let locked = write("locked.txt", b"eve@gmail.example\n");
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    let missing = dir.join("missing.txt").to_str().unwrap().to_string();
+    for p in [&locked, &missing] {
+        if p == &locked && std::fs::read(p).is_ok() {
+            continue;
+        }
+        let out = env.run(&["contacts", p, &good]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with(&format!("whohosts: contacts file {p}: ")), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("2 distinct addresses"));
+    }
+}
+
+#[test]
+fn the_demo_measures_a_contact_book_offline() {
+    let out = crate::cli::whohosts()
+        .args(["demo", "--size", "40", "--seed", "3", "--contacts"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "Of your 26 contacts whose server was found (of 27 in all), 65 % are served by 2 organisations (Google, Microsoft); 3 organisations cover 75 %.",
+        "{text}"
+    );
+    assert!(
+        text.contains("Server not found: 1 receives no mail (null MX).\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nBy organisation (7 organisations, 26 contacts)\n   34.6 %        9  Google\n   30.8 %        8  Microsoft\n   11.5 %        3  Hetzner\n"),
+        "{text}"
+    );
+    assert!(text.contains("    3.8 %        1  xmpp.jabber.example\n"), "{text}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: 1 entries name no usable address (--show-malformed lists them)\n"
+    );
+    assert!(
+        text.contains("27 distinct addresses, weighed by contacts; 1 malformed entries skipped."),
+        "{text}"
+    );
+    assert!(
+        text.contains("(A demo contact book, a vCard of 25 cards, measured in a simulated world"),
+        "{text}"
+    );
+}
