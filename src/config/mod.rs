@@ -23,6 +23,7 @@ mod crawl;
 mod de;
 mod dns;
 mod export;
+mod instances;
 mod load;
 mod loopback;
 mod network;
@@ -35,6 +36,7 @@ pub use attribution::{Attribution, Paths};
 pub use crawl::Crawl;
 pub use dns::{parse_nameserver, Dns};
 pub use export::Export;
+pub use instances::Instances;
 pub use network::{Network, PrivateAddresses};
 pub use query::Query;
 pub use rate_limit::{HostOverride, RateLimit};
@@ -89,6 +91,8 @@ pub const DEFAULT_MAX_ACTOR_BYTES: u64 = 256 * 1024;
 
 /// Default of `export.min_instance_users`.
 pub const DEFAULT_MIN_INSTANCE_USERS: u64 = 10;
+/// Default of `instances.max_users`: a NodeInfo user count above it is implausible.
+pub const DEFAULT_MAX_USERS: u64 = 50_000_000;
 /// Default of `report.max_unseen_share`: warn when lists hide more than a quarter of the
 /// accounts they declare.
 pub const DEFAULT_MAX_UNSEEN_SHARE: f64 = 0.25;
@@ -121,6 +125,8 @@ pub struct Config {
     pub report: Report,
     /// How far a query may go.
     pub query: Query,
+    /// How `whohosts instances` judges NodeInfo user counts.
+    pub instances: Instances,
 }
 
 impl Default for Config {
@@ -138,6 +144,7 @@ impl Default for Config {
             export: Export::default(),
             report: Report::default(),
             query: Query::default(),
+            instances: Instances::default(),
         }
     }
 }

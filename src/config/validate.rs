@@ -30,6 +30,10 @@ impl Config {
         check_count("network.global_concurrency", net.global_concurrency)?;
         check_count("network.host_concurrency", net.host_concurrency)?;
         check_count("crawl.max_accounts", self.crawl.max_accounts)?;
+        check_count(
+            "instances.max_users",
+            usize::try_from(self.instances.max_users).unwrap_or(usize::MAX),
+        )?;
         check_count("crawl.max_pages", self.crawl.max_pages as usize)?;
         check_count(
             "crawl.max_actor_bytes",

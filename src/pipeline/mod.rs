@@ -10,6 +10,7 @@
 //! serves each address, attributed like instances.
 
 pub mod contacts;
+pub mod instances;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -15,6 +15,7 @@ pub mod csv;
 pub mod degraded;
 pub mod diff;
 pub mod html;
+pub mod instances;
 pub mod model;
 pub mod prometheus;
 pub mod seeds;

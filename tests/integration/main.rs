@@ -17,6 +17,7 @@ mod formats;
 mod hostile;
 mod hostile_lists;
 mod html;
+mod instances;
 mod keepalive;
 mod layers;
 mod newuser;
