@@ -93,6 +93,8 @@ pub const DEFAULT_MAX_ACTOR_BYTES: u64 = 256 * 1024;
 pub const DEFAULT_MIN_INSTANCE_USERS: u64 = 10;
 /// Default of `instances.max_users`: a NodeInfo user count above it is implausible.
 pub const DEFAULT_MAX_USERS: u64 = 50_000_000;
+/// Default of `export.min_group_members`.
+pub const DEFAULT_MIN_GROUP_MEMBERS: u64 = 5;
 /// Default of `report.max_unseen_share`: warn when lists hide more than a quarter of the
 /// accounts they declare.
 pub const DEFAULT_MAX_UNSEEN_SHARE: f64 = 0.25;

@@ -51,6 +51,10 @@ impl Config {
             "query.memory_limit_mb",
             usize::try_from(self.query.memory_limit_mb).unwrap_or(usize::MAX),
         )?;
+        check_count(
+            "export.min_group_members",
+            usize::try_from(self.export.min_group_members).unwrap_or(usize::MAX),
+        )?;
         let unseen = self.report.max_unseen_share;
         if !(0.0..=1.0).contains(&unseen) {
             return Err(Error::ConfigValue(format!(

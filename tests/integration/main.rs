@@ -9,6 +9,7 @@ mod common;
 mod contacts;
 mod crawl;
 mod export;
+mod export_groups;
 mod export_output;
 mod export_privacy;
 mod export_tools;

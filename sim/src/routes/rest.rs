@@ -27,6 +27,10 @@ fn rest_account(sim: &Sim, viewer: &Instance, i: usize, with_moved: bool) -> Val
         .and_then(|m| sim.by_handle.get(&m.to_ascii_lowercase()))
         .filter(|_| with_moved)
         .map(|&j| rest_account(sim, viewer, j, false));
+    let followers = spec
+        .followers_count
+        .clone()
+        .unwrap_or_else(|| json!(sim.followers[i].len()));
     json!({
         "id": (100_000 + i).to_string(),
         "username": user,
@@ -41,7 +45,8 @@ fn rest_account(sim: &Sim, viewer: &Instance, i: usize, with_moved: bool) -> Val
         "note": served_bio(sim, inst, spec),
         "url": format!("{}/@{user}", sim.base(&inst.domain)),
         "uri": actor_uri(sim, i),
-        "followers_count": sim.followers[i].len(),
+        "followers_count": followers,
+        "last_status_at": spec.last_status_at,
         "following_count": sim.follows[i].len(),
         "statuses_count": 3,
         "moved": moved,
