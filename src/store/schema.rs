@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_snapshots.sql"),
     include_str!("../../migrations/0002_metrics.sql"),
     include_str!("../../migrations/0003_trend_views.sql"),
+    include_str!("../../migrations/0004_departures.sql"),
 ];
 
 /// The schema version this whohosts writes.

@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod contacts;
 mod crawl;
+mod diff_causes;
 mod export;
 mod export_output;
 mod export_privacy;

@@ -71,6 +71,10 @@ pub struct AccountSpec {
     #[serde(default)]
     pub actor_padding: usize,
     pub display_name: Option<String>,
+    /// The account was deleted (a timeline's `delete`): its actor and REST look-up answer
+    /// 410 Gone, and nobody's list holds it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 /// A whole world.
