@@ -127,6 +127,7 @@ fn synthetic(seeds: usize, per_seed: usize, accounts: usize, instances: usize) -
         instances: counts,
         requests: 0,
         retries: 0,
+        departures: vec![],
     };
     Snapshot {
         crawl,

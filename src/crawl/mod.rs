@@ -17,6 +17,7 @@
 
 mod actors;
 mod checks;
+pub mod departures;
 mod seeds;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -131,6 +132,7 @@ pub async fn run(
         instances,
         requests,
         retries,
+        departures: vec![],
     }
 }
 

@@ -83,6 +83,22 @@ pub struct CrawlReport {
     pub instances: BTreeMap<InstanceHost, InstanceReport>,
     pub requests: u64,
     pub retries: u64,
+    /// Why accounts left a seed's complete list since the previous snapshot of the same
+    /// seeds (each fetched once; at most `crawl.max_departure_checks`).
+    #[serde(default)]
+    pub departures: Vec<Departure>,
+}
+
+/// Why an account is no longer in a list that listed it in the previous snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Departure {
+    /// The account's identity as stored then (handle, actor URI, or an opted-out hash).
+    pub account: String,
+    /// `moved`, `deleted`, `suspended`, `unfollowed` or `unknown` (the fetch failed, or the
+    /// account opted out of crawlers and so is not fetched).
+    pub cause: String,
+    /// Where a moved account went.
+    pub moved_to: Option<String>,
 }
 
 /// What an instance says about itself.

@@ -4,12 +4,14 @@
 //! # Architecture
 //! [`begin`] opens (or continues) a snapshot through the store's [`Writer`]; [`crawl_into`]
 //! builds the network stack with the snapshot's response journal (so a resumed crawl replays
-//! what it already fetched), crawls the seeds ([`snapshot`]), attributes every instance met
+//! what it already fetched), crawls the seeds ([`snapshot`]), attributes every instance met,
+//! learns why accounts left since the previous snapshot of the same seeds ([`departures`])
 //! and hands the result to the writer, which stores it and marks the snapshot complete.
 //! [`run`] is both in one call. [`contacts`] measures address books and mailboxes: who
 //! serves each address, attributed like instances.
 
 pub mod contacts;
+pub mod departures;
 pub mod instances;
 
 use std::collections::BTreeMap;
@@ -326,6 +328,7 @@ pub async fn crawl_into(writer: &Writer, config: Config, begun: Begun, job: &Job
         let attributor = Arc::new(ctx.attributor(job.quiet)?);
         let mut snap = snapshot(&ctx, &attributor, &job.seeds, &job.options, job.quiet).await;
         snap.crawl.requests = snap.crawl.requests.saturating_add(earlier_requests);
+        snap.crawl.departures = departures::learn(&ctx, writer.path(), &snap, job.quiet).await?;
         if job.clock_offset_secs != 0 {
             snap.crawl.started_at = crate::model::time::now_shifted(job.clock_offset_secs);
             snap.crawl.finished_at = crate::model::time::now_shifted(job.clock_offset_secs);

@@ -14,6 +14,8 @@ pub mod contacts;
 pub mod csv;
 pub mod degraded;
 pub mod diff;
+pub mod diff_accounts;
+pub mod diff_lists;
 pub mod html;
 pub mod instances;
 pub mod model;

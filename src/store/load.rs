@@ -88,6 +88,7 @@ fn head(r: &Row<'_>) -> rusqlite::Result<(CrawlReport, AttributionSource)> {
         instances: BTreeMap::new(),
         requests: r.get::<_, i64>(5)? as u64,
         retries: r.get::<_, i64>(6)? as u64,
+        departures: vec![],
     };
     Ok((crawl, source))
 }

@@ -199,6 +199,25 @@ impl Store {
         rows.collect::<rusqlite::Result<_>>().map_err(|e| self.sqlite(e))
     }
 
+    /// Why accounts left the lists by snapshot `id`, as its crawl learnt
+    /// ([`crate::model::snapshot::Departure`]).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn departures(&self, id: i64) -> Result<Vec<crate::model::snapshot::Departure>> {
+        let mut stmt = self.conn.prepare(sql::DEPARTURES_OF).map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok(crate::model::snapshot::Departure {
+                    account: r.get(0)?,
+                    cause: r.get(1)?,
+                    moved_to: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.sqlite(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.sqlite(e))
+    }
+
     /// The newest complete snapshot, if any.
     ///
     /// # Errors

@@ -220,6 +220,11 @@ pub fn snapshot_rows(keys: &mut Keys<'_>, id: i64, snap: &Snapshot) -> rusqlite:
     for host in snap.hosts.values() {
         host_rows(keys, id, host)?;
     }
+    for d in &snap.crawl.departures {
+        keys.tx
+            .prepare_cached(sql::DEPARTURE_PUT)?
+            .execute(rusqlite::params![id, d.account, d.cause, d.moved_to])?;
+    }
     Ok(())
 }
 

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_metrics.sql"),
     include_str!("../../migrations/0003_trend_views.sql"),
     OPTED_OUT_HASHED,
+    include_str!("../../migrations/0005_departures.sql"),
 ];
 
 /// The migration that rewrites opted-out accounts named by an older whohosts

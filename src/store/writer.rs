@@ -69,6 +69,7 @@ pub(super) enum Command {
 #[derive(Clone)]
 pub struct Writer {
     pub(super) tx: mpsc::Sender<Command>,
+    path: PathBuf,
 }
 
 impl Writer {
@@ -81,11 +82,17 @@ impl Writer {
         let opt_out = super::optout::OptOut::of_database(path)?;
         let (tx, rx) = mpsc::channel(CHANNEL);
         let path = path.to_path_buf();
+        let own = path.clone();
         std::thread::Builder::new()
             .name("whohosts-writer".into())
             .spawn(move || run(conn, path, &opt_out, rx))
             .map_err(|e| Error::io("<writer thread>", e))?;
-        Ok(Writer { tx })
+        Ok(Writer { tx, path: own })
+    }
+
+    /// The database file this writer writes.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T> {

@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod contacts;
 mod crawl;
+mod diff_causes;
 mod export;
 mod export_groups;
 mod export_output;

@@ -78,6 +78,7 @@ pub(super) fn api(sim: &Sim, inst: &Instance, bare: &str, path: &str, auth: Opti
         let acct = query_param(path, "acct").unwrap_or_default();
         let user = acct.split('@').next().unwrap_or_default();
         return match local_index(sim, inst, user) {
+            Some(i) if sim.layout.world.accounts[i].deleted => json_resp(410, API_JSON, &json!({"error": "Gone"})),
             Some(i) => json_resp(200, API_JSON, &rest_account(sim, inst, i, true)),
             None => not_found(),
         };

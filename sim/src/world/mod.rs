@@ -76,6 +76,10 @@ pub struct AccountSpec {
     /// REST `followers_count` served verbatim instead of the real count (a hostile server's
     /// huge or negative number).
     pub followers_count: Option<serde_json::Value>,
+    /// The account was deleted (a timeline's `delete`): its actor and REST look-up answer
+    /// 410 Gone, and nobody's list holds it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 /// A whole world.

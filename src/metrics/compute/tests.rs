@@ -164,6 +164,7 @@ fn snapshot(policy: AddressPolicy) -> Snapshot {
             instances: instances.into_iter().map(|(h, r)| (InstanceHost::new(h), r)).collect(),
             requests: 0,
             retries: 0,
+            departures: vec![],
         },
         attribution: AttributionSource {
             database: None,

@@ -96,3 +96,10 @@ pub const METRIC_APART_OF: &str = include_str!("metric_apart_of.sql");
 pub const SNAPSHOT_RESUME: &str = include_str!("snapshot_resume.sql");
 /// `src/store/sql/snapshot_status_of.sql`
 pub const SNAPSHOT_STATUS_OF: &str = include_str!("snapshot_status_of.sql");
+
+/// A departure of a snapshot (see migration 0004).
+pub const DEPARTURE_PUT: &str =
+    "INSERT OR REPLACE INTO departure (snapshot_id, account, cause, moved_to) VALUES (?1, ?2, ?3, ?4)";
+/// The departures of a snapshot.
+pub const DEPARTURES_OF: &str =
+    "SELECT account, cause, moved_to FROM departure WHERE snapshot_id = ?1 ORDER BY account";
