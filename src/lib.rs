@@ -20,7 +20,7 @@
 //! 6. [`crawl`], [`contacts`], [`instances`] and [`attribution`] (peers): from seeds to
 //!    follow lists; from address books and mailboxes to contact addresses; from instance lists
 //!    to each instance's NodeInfo and judged user counts; from hosts to AS, range,
-//!    organisation and CDN.
+//!    organisation and CDN, and from mail and chat servers to their providers and gateways.
 //! 7. [`metrics`]: the concentration metrics of every level and weight (one implementation).
 //! 8. [`store`]: snapshots in SQLite (one writer, resumable, locked).
 //! 9. [`query`]: the shipped and ad-hoc SQL over a database the store wrote.

@@ -78,6 +78,24 @@ impl Config {
                 Error::ConfigValue(format!("attribution.organisations key {asn:?} is not an AS number"))
             })?;
         }
+        for (table, rules) in [
+            ("mail_providers", &self.attribution.mail_providers),
+            ("mail_gateways", &self.attribution.mail_gateways),
+        ] {
+            for (suffix, name) in rules {
+                if crate::model::handle::domain_problem(suffix.trim_end_matches('.')).is_some() || suffix.contains(':')
+                {
+                    return Err(Error::ConfigValue(format!(
+                        "attribution.{table} key {suffix:?} is not a host-name suffix"
+                    )));
+                }
+                if name.trim().is_empty() {
+                    return Err(Error::ConfigValue(format!(
+                        "attribution.{table}.{suffix:?} names no one"
+                    )));
+                }
+            }
+        }
         Ok(())
     }
 }

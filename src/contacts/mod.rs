@@ -13,15 +13,15 @@
 //! line, never fatal; a file that is no contact source at all (binary, empty, a CSV with no
 //! address column) is one error naming it.
 //!
-//! This is the first part of the contacts stage (issue 16): resolving who serves each
-//! address (MX, SRV, Matrix discovery), provider rules and the `contacts` snapshot kind are
-//! not written yet.
+//! Who serves each address is [`serve`] (MX, SRV, Matrix discovery) and, behind a filtering
+//! gateway, [`spf`]; the `contacts` snapshot kind is not written yet (issue 16).
 
 pub mod detect;
 pub mod lines;
 pub mod mailbox;
 pub mod mbox;
 pub mod serve;
+pub mod spf;
 pub mod table;
 pub mod text;
 pub mod vcard;
