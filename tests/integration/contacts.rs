@@ -422,20 +422,20 @@ fn bad_sources_are_one_line_each_and_the_good_ones_are_measured() {
         std::fs::write(&p, body).unwrap();
         p.to_str().unwrap().to_string()
     };
-    let good = write("good.txt", b"ann@gmail.example\nbob@outlook.example\nnot an address\n");
+    let good = write("good.txt", b"ann@gmail.com\nbob@outlook.com\nnot an address\n");
     let binary = write("photo.vcf", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
     let empty = write("empty.txt", b"");
     let phones = write("phones.csv", b"Name,Phone\nAnn,123\n");
     let broken = write(
         "broken.vcf",
-        b"BEGIN:VCARD\r\nVERSION:3.0\r\nEMAIL:cy@gmail.example\r\nNOTE:a note\r\nthat lost its fold\r\nEND:VCARD\r\n",
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nEMAIL:cy@gmail.com\r\nNOTE:a note\r\nthat lost its fold\r\nEND:VCARD\r\n",
     );
     let folder = dir.join("folder");
     std::fs::create_dir(&folder).unwrap();
     let folder = folder.to_str().unwrap().to_string();
     let huge = write(
         "huge.txt",
-        format!("{}\ndan@gmail.example\n", "y".repeat(100_000)).as_bytes(),
+        format!("{}\ndan@gmail.com\n", "y".repeat(100_000)).as_bytes(),
     );
     let files = [&good, &binary, &empty, &phones, &broken, &folder, &huge];
     // Not --quiet, so the malformed entries are listed.
@@ -479,7 +479,7 @@ fn bad_sources_are_one_line_each_and_the_good_ones_are_measured() {
 
     // A file that cannot be read: one line (as root the permission is no obstacle, so only
     // a missing file is checked then).
-    let locked = write("locked.txt", b"eve@gmail.example\n");
+    let locked = write("locked.txt", b"eve@gmail.com\n");
     std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
     let missing = dir.join("missing.txt").to_str().unwrap().to_string();
     for p in [&locked, &missing] {
@@ -505,7 +505,7 @@ fn the_demo_measures_a_contact_book_offline() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
         text.lines().next().unwrap(),
-        "Of your 26 contacts whose server was found (of 27 in all), 65 % are served by 2 organisations (Google, Microsoft); 3 organisations cover 75 %.",
+        "Of your 26 contacts whose server was found (of 27 in all), 65 % are served by 2 providers (Google, Microsoft); 3 providers cover 75 %.",
         "{text}"
     );
     assert!(
