@@ -130,6 +130,7 @@ fn synthetic(seeds: usize, per_seed: usize, accounts: usize, instances: usize) -
         retries: 0,
         expanded: vec![],
         depth: None,
+        departures: vec![],
     };
     Snapshot {
         crawl,

@@ -17,16 +17,17 @@
 //! 4. [`net`]: DNS, the safe polite HTTP client, per-host limits, the one bounded fan-out,
 //!    progress as a trait the caller shows.
 //! 5. [`protocol`]: WebFinger, Mastodon REST, ActivityPub, NodeInfo, the one pager, bios.
-//! 6. [`crawl`], [`contacts`] and [`attribution`] (peers): from seeds to follow lists; from
-//!    address books and mailboxes to contact addresses; from hosts to AS, range, organisation
-//!    and CDN.
+//! 6. [`crawl`], [`contacts`], [`instances`] and [`attribution`] (peers): from seeds to
+//!    follow lists; from address books and mailboxes to contact addresses; from instance lists
+//!    to each instance's NodeInfo and judged user counts; from hosts to AS, range,
+//!    organisation and CDN, and from mail and chat servers to their providers and gateways.
 //! 7. [`metrics`]: the concentration metrics of every level and weight (one implementation).
 //! 8. [`store`]: snapshots in SQLite (one writer, resumable, locked).
 //! 9. [`query`]: the shipped and ad-hoc SQL over a database the store wrote.
 //! 10. [`report`] and [`export`] (peers): what a person reads; what a researcher receives.
 //! 11. [`pipeline`]: crawl → attribute → store, built from a [`config::Config`]; the one path
-//!     `crawl`, `demo`, benchmarks and tests take; and contacts measured (served, attributed,
-//!     weighed).
+//!     `crawl`, `demo`, benchmarks and tests take; contacts measured (served, attributed,
+//!     weighed); instance lists surveyed (NodeInfo, attribution).
 //! 12. [`cli`]: the subcommands, one file each; `main.rs` only wires them up.
 //!
 //! Invariants the test holds: `model` imports nothing of the crate but `error`; nothing below
@@ -43,6 +44,7 @@ pub mod crawl;
 pub mod error;
 pub mod export;
 pub mod files;
+pub mod instances;
 pub mod metrics;
 pub mod model;
 pub mod net;

@@ -14,8 +14,10 @@
 //! over UDP on 127.0.0.1; [`server`] serves every instance over HTTP on its own 127.x.y.z
 //! (one port for all), answering per software in [`routes`]. [`start`] runs it on the current
 //! tokio runtime; [`Background`] runs it on a thread of its own for blocking callers (tests
-//! that drive the real binary). Failures are [`Error`]s.
+//! that drive the real binary). [`contact_book`] gives `whohosts demo --contacts` its address
+//! book and the `[[dns]]` names that serve it. Failures are [`Error`]s.
 
+pub mod contact_book;
 pub mod dns;
 pub mod error;
 pub mod generate;

@@ -48,6 +48,10 @@ pub struct Week {
     /// Accounts whose follow lists become hidden.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hide: Vec<String>,
+    /// Accounts deleted: their actor and REST look-up answer 410 Gone, and every follow of
+    /// them is dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delete: Vec<String>,
 }
 
 /// An account moving (Mastodon's Move): the old account gets `moved_to` (REST `moved`, AP
@@ -172,7 +176,7 @@ fn instance_mut<'a>(w: &'a mut World, week: u32, domain: &str) -> Result<&'a mut
 
 impl Week {
     /// Apply this week's changes to `w`: new instances and accounts first, then follows,
-    /// moves, migrations, deaths and hidden lists.
+    /// moves, migrations, deaths, hidden lists and deletions.
     pub(super) fn apply(&self, w: &mut World) -> Result<()> {
         w.instances.extend(self.instances.iter().cloned());
         w.accounts.extend(self.accounts.iter().cloned());
@@ -199,6 +203,14 @@ impl Week {
         }
         for h in &self.hide {
             account_mut(w, self.week, h)?.hide_collections = true;
+        }
+        for d in &self.delete {
+            let gone = account_mut(w, self.week, d)?;
+            gone.deleted = true;
+            gone.follows.clear();
+            for a in &mut w.accounts {
+                a.follows.retain(|f| !f.eq_ignore_ascii_case(d));
+            }
         }
         Ok(())
     }

@@ -9,6 +9,7 @@
 
 pub mod asn;
 pub mod org;
+pub mod provider;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::logging::{error_line, notice_line};
 use super::{print, AttributionArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -43,7 +44,8 @@ pub struct Args {
 /// Run `contacts`.
 ///
 /// # Errors
-/// A source that is no contact source, a bad `--me`, resolver or database errors.
+/// A bad `--me`, resolver or database errors. A source that is no contact source is one
+/// line on stderr and exit code 1; the other sources are still measured.
 pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     args.attribution.apply(&mut config)?;
     let me: Vec<Address> = args
@@ -62,7 +64,15 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     } else {
         ContactWeight::Contacts
     };
-    let book = crate::contacts::read(&args.files)?;
+    let book = crate::contacts::read(&args.files);
+    // Each source refused is one line; the others are still measured, and the exit code is 1.
+    for e in &book.refused {
+        error_line(&e.to_string());
+    }
+    if book.sources.is_empty() {
+        return Ok(1);
+    }
+    let code = i32::from(!book.refused.is_empty());
     if weight == ContactWeight::Messages && book.messages == 0 {
         return Err(Error::Flag {
             flag: "--weight",
@@ -74,29 +84,32 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     if !quiet {
         if args.show_malformed {
             for m in &book.malformed {
-                eprintln!("whohosts: {}:{}: {:?}: {}", m.file.display(), m.line, m.text, m.reason);
+                notice_line(&format!("{}:{}: {:?}: {}", m.file.display(), m.line, m.text, m.reason));
             }
         } else if !book.malformed.is_empty() {
-            eprintln!(
-                "whohosts: {} entries name no usable address (--show-malformed lists them)",
+            notice_line(&format!(
+                "{} entries name no usable address (--show-malformed lists them)",
                 book.malformed.len()
-            );
+            ));
         }
         if me.is_empty() && !owner.is_empty() {
             let names: Vec<String> = owner.iter().map(ToString::to_string).collect();
-            eprintln!(
-                "whohosts: taking {} as your own address (the most frequent sender; --me to say otherwise)",
+            notice_line(&format!(
+                "taking {} as your own address (the most frequent sender; --me to say otherwise)",
                 names.join(", ")
-            );
+            ));
         }
     }
     let book = book.without(&owner);
     let ctx = Context::new(config)?;
     let attributor = Arc::new(ctx.attributor(quiet)?);
     let m = crate::pipeline::contacts::measure(&ctx, attributor, &book, weight).await;
-    print(&match args.format {
+    // Names from files and servers (display names, AS names) reach the terminal through the
+    // one sanitiser.
+    let rendered = match args.format {
         Format::Json => crate::report::contacts::json(&m),
         _ => crate::report::contacts::text(&m),
-    })?;
-    Ok(0)
+    };
+    print(&args.format.safe(rendered, false))?;
+    Ok(code)
 }

@@ -2,7 +2,8 @@
 //! in-process on loopback (its own DNS server and its own ASN fixture), stored in a
 //! temporary database unless `--db` names one. The world changes over a few weeks; each week
 //! is crawled into the database; the demo prints the report of the last week, which leads with
-//! the headline and the trend of all weeks (from the stored metrics).
+//! the headline and the trend of all weeks (from the stored metrics). `demo --contacts`
+//! measures the simulator's demo contact book instead, as `whohosts contacts` would.
 
 use std::path::Path;
 
@@ -32,6 +33,10 @@ pub struct Args {
     pub view: super::report::View,
     #[command(flatten)]
     pub destination: super::report::Destination,
+    /// Measure a demo contact book instead (who serves its contacts' mail, XMPP and Matrix),
+    /// as `whohosts contacts` does
+    #[arg(long, conflicts_with = "handles")]
+    pub contacts: bool,
 }
 
 /// Run `demo`. The user's config only contributes politeness settings it does not override
@@ -43,6 +48,9 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
     let mut world = args.world.clone();
     world.weeks.get_or_insert(DEFAULT_WEEKS);
     let w = world.world()?;
+    if args.contacts {
+        return contacts(user_config, w, args.view.format, quiet).await;
+    }
     let seeds = if args.handles.is_empty() {
         generate::demo_seeds(&w)
     } else {
@@ -93,6 +101,47 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
                  then try `whohosts --db FILE report --format html -o report.html`, `diff 1 2` or \
                  `query --list`.)",
                 running.dns_addr, running.http_port
+            );
+            print(&format!("\n{}", crate::report::text::wrap(&about, "", "")))?;
+        }
+        Ok(code)
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// `demo --contacts`: the demo contact book measured against the world (week 0) with the
+/// names that serve it.
+async fn contacts(user_config: Config, mut w: whohosts_sim::world::World, format: Format, quiet: bool) -> Result<i32> {
+    let book = whohosts_sim::contact_book::demo_book(&mut w);
+    let running = sim::start(w.layout()).await?;
+    let dir = tempfile_dir()?;
+    let result = async {
+        let mut config = super::sim::client_config(&running, &dir.join("sim-asn.csv"))?;
+        config.contact_url = user_config.contact_url;
+        config.attribution.organisations = user_config.attribution.organisations;
+        let file = dir.join("contacts.vcf");
+        crate::files::write(&file, book.as_bytes(), 0o600).map_err(|e| Error::io(&file, e))?;
+        let args = super::contacts::Args {
+            files: vec![file],
+            weight: "contacts".into(),
+            me: vec![],
+            format: if format == Format::Json {
+                Format::Json
+            } else {
+                Format::Text
+            },
+            show_malformed: false,
+            attribution: super::AttributionArgs::default(),
+        };
+        let code = super::contacts::run(config, args, quiet).await?;
+        if format != Format::Json {
+            let about = format!(
+                "(A demo contact book, a vCard of {} cards, measured in a simulated world: DNS at {}. \
+                 Measure yours with `whohosts contacts FILE...`: vCard, CSV exports, text lists, mbox, Maildir.)",
+                book.matches("BEGIN:VCARD").count(),
+                running.dns_addr
             );
             print(&format!("\n{}", crate::report::text::wrap(&about, "", "")))?;
         }

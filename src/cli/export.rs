@@ -31,6 +31,12 @@ pub struct Args {
     /// Export handles, actor URIs and display names instead of pseudonyms (identifies people)
     #[arg(long)]
     pub include_handles: bool,
+    /// Derive the pseudonym key for this recipient: two recipients' exports cannot be joined
+    #[arg(long, value_name = "NAME")]
+    pub recipient: Option<String>,
+    /// Exact follower/following counts and day of last post instead of bands and ISO weeks
+    #[arg(long)]
+    pub precise: bool,
 }
 
 /// Run `export`; prints one line saying what was written.
@@ -52,7 +58,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>, quiet: bool) -> Resul
         )));
     }
     let store = Store::open_read_only(&path)?;
-    let keys = Pseudonymiser::of_data_dir(&config.data_dir())?;
+    let keys = Pseudonymiser::of_database(&path, args.recipient.as_deref())?;
     let options = Options {
         snapshots: args.snapshots,
         since,
@@ -60,7 +66,9 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>, quiet: bool) -> Resul
         gzip: args.gzip,
         force: args.force,
         include_handles: args.include_handles,
+        precise: args.precise,
         min_instance_users: config.export.min_instance_users,
+        min_group_members: config.export.min_group_members,
         out: args.out,
     };
     let m = export::export(&store, &keys, &options)?;

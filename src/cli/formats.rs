@@ -102,6 +102,11 @@ pub fn contacts() -> Offered {
     offered(crate::report::contacts::FORMATS)
 }
 
+/// `instances`: text, json, csv.
+pub fn instances() -> Offered {
+    offered(crate::report::instances::FORMATS)
+}
+
 /// `lookup`: text, json, tsv.
 pub fn lookup() -> Offered {
     offered(super::lookup::FORMATS)

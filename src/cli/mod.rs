@@ -13,6 +13,7 @@ pub mod demo;
 pub mod diff;
 pub mod export;
 pub mod formats;
+pub mod instances;
 pub mod logging;
 pub mod lookup;
 pub mod output;
@@ -76,6 +77,8 @@ pub enum Command {
     Lookup(lookup::Args),
     /// Who serves your contacts' mail, XMPP and Matrix: read address books and mailboxes
     Contacts(contacts::Args),
+    /// Who hosts a list of instances, weighted by NodeInfo users, active users or instances
+    Instances(instances::Args),
     /// Manage the offline IP-to-ASN database
     #[command(name = "asn-db", subcommand)]
     AsnDb(asn_db::Command),
@@ -295,6 +298,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Export(args) => export::run(&config, args, db, cli.quiet),
         Command::Lookup(args) => lookup::run(config, args, cli.quiet).await,
         Command::Contacts(args) => contacts::run(config, args, cli.quiet).await,
+        Command::Instances(args) => instances::run(config, args, cli.quiet).await,
         Command::AsnDb(cmd) => asn_db::run(config, cmd).await,
         #[cfg(feature = "sim")]
         Command::Sim(args) => sim::run(args).await,

@@ -100,7 +100,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
         }
     };
     let conn = open(&store::database_path(db, config))?;
-    let table = query::run(&conn, &origin, &sql, &args.params)?;
+    let table = query::run_within(&conn, &origin, &sql, &args.params, query::Limits::of(&config.query))?;
     if let Some(warning) = query::name_warning(&conn, &args.params) {
         super::logging::notice_line(&format!("query {origin}: {warning}"));
     }

@@ -25,6 +25,12 @@ pub struct Attribution {
     pub online_fallback: bool,
     /// `"AS number" = "Organisation"` entries added to, or replacing, the shipped mapping.
     pub organisations: BTreeMap<String, String>,
+    /// `"MX host suffix" = "Company"` (or `"Company / Service"`) mailbox-provider rules added
+    /// to, or replacing, the shipped `data/providers.toml`.
+    pub mail_providers: BTreeMap<String, String>,
+    /// `"MX host suffix" = "Gateway"` filtering-gateway rules added to, or replacing, the
+    /// shipped ones.
+    pub mail_gateways: BTreeMap<String, String>,
 }
 
 /// One path or a list of paths.
@@ -67,6 +73,8 @@ impl Default for Attribution {
             asn_licence: None,
             online_fallback: true,
             organisations: BTreeMap::new(),
+            mail_providers: BTreeMap::new(),
+            mail_gateways: BTreeMap::new(),
         }
     }
 }

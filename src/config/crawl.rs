@@ -19,7 +19,14 @@ pub struct Crawl {
     /// Largest actor document read (real ones are a few KiB); a larger one is a fetch error
     /// for that account. Never above `network.max_body_bytes`, which applies too.
     pub max_actor_bytes: u64,
+    /// Accounts that left a seed's complete list since the previous snapshot of the same
+    /// seeds are fetched once each to learn why (moved, deleted, unfollowed); at most this
+    /// many per crawl (0: never). The others count as "not checked", and the crawl says so.
+    pub max_departure_checks: usize,
 }
+
+/// Default `crawl.max_departure_checks`.
+pub const DEFAULT_MAX_DEPARTURE_CHECKS: usize = 200;
 
 impl Default for Crawl {
     fn default() -> Self {
@@ -29,6 +36,7 @@ impl Default for Crawl {
             max_accounts: DEFAULT_MAX_ACCOUNTS,
             max_pages: DEFAULT_MAX_PAGES,
             max_actor_bytes: DEFAULT_MAX_ACTOR_BYTES,
+            max_departure_checks: DEFAULT_MAX_DEPARTURE_CHECKS,
         }
     }
 }

@@ -23,9 +23,11 @@ mod crawl;
 mod de;
 mod dns;
 mod export;
+mod instances;
 mod load;
 mod loopback;
 mod network;
+mod query;
 mod rate_limit;
 mod report;
 mod validate;
@@ -34,7 +36,9 @@ pub use attribution::{Attribution, Paths};
 pub use crawl::Crawl;
 pub use dns::{parse_nameserver, Dns};
 pub use export::Export;
+pub use instances::Instances;
 pub use network::{Network, PrivateAddresses};
+pub use query::Query;
 pub use rate_limit::{HostOverride, RateLimit};
 pub use report::Report;
 
@@ -87,6 +91,10 @@ pub const DEFAULT_MAX_ACTOR_BYTES: u64 = 256 * 1024;
 
 /// Default of `export.min_instance_users`.
 pub const DEFAULT_MIN_INSTANCE_USERS: u64 = 10;
+/// Default of `instances.max_users`: a NodeInfo user count above it is implausible.
+pub const DEFAULT_MAX_USERS: u64 = 50_000_000;
+/// Default of `export.min_group_members`.
+pub const DEFAULT_MIN_GROUP_MEMBERS: u64 = 5;
 /// Default of `report.max_unseen_share`: warn when lists hide more than a quarter of the
 /// accounts they declare.
 pub const DEFAULT_MAX_UNSEEN_SHARE: f64 = 0.25;
@@ -117,6 +125,10 @@ pub struct Config {
     pub export: Export,
     /// When a report calls its data degraded.
     pub report: Report,
+    /// How far a query may go.
+    pub query: Query,
+    /// How `whohosts instances` judges NodeInfo user counts.
+    pub instances: Instances,
 }
 
 impl Default for Config {
@@ -133,6 +145,8 @@ impl Default for Config {
             attribution: Attribution::default(),
             export: Export::default(),
             report: Report::default(),
+            query: Query::default(),
+            instances: Instances::default(),
         }
     }
 }

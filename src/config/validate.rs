@@ -30,6 +30,10 @@ impl Config {
         check_count("network.global_concurrency", net.global_concurrency)?;
         check_count("network.host_concurrency", net.host_concurrency)?;
         check_count("crawl.max_accounts", self.crawl.max_accounts)?;
+        check_count(
+            "instances.max_users",
+            usize::try_from(self.instances.max_users).unwrap_or(usize::MAX),
+        )?;
         check_count("crawl.max_pages", self.crawl.max_pages as usize)?;
         check_count(
             "crawl.max_actor_bytes",
@@ -38,6 +42,18 @@ impl Config {
         check_count(
             "export.min_instance_users",
             usize::try_from(self.export.min_instance_users).unwrap_or(usize::MAX),
+        )?;
+        check_count(
+            "query.time_limit_seconds",
+            usize::try_from(self.query.time_limit_seconds).unwrap_or(usize::MAX),
+        )?;
+        check_count(
+            "query.memory_limit_mb",
+            usize::try_from(self.query.memory_limit_mb).unwrap_or(usize::MAX),
+        )?;
+        check_count(
+            "export.min_group_members",
+            usize::try_from(self.export.min_group_members).unwrap_or(usize::MAX),
         )?;
         let unseen = self.report.max_unseen_share;
         if !(0.0..=1.0).contains(&unseen) {
@@ -61,6 +77,24 @@ impl Config {
             asn.trim_start_matches("AS").parse::<u32>().map_err(|_| {
                 Error::ConfigValue(format!("attribution.organisations key {asn:?} is not an AS number"))
             })?;
+        }
+        for (table, rules) in [
+            ("mail_providers", &self.attribution.mail_providers),
+            ("mail_gateways", &self.attribution.mail_gateways),
+        ] {
+            for (suffix, name) in rules {
+                if crate::model::handle::domain_problem(suffix.trim_end_matches('.')).is_some() || suffix.contains(':')
+                {
+                    return Err(Error::ConfigValue(format!(
+                        "attribution.{table} key {suffix:?} is not a host-name suffix"
+                    )));
+                }
+                if name.trim().is_empty() {
+                    return Err(Error::ConfigValue(format!(
+                        "attribution.{table}.{suffix:?} names no one"
+                    )));
+                }
+            }
         }
         Ok(())
     }

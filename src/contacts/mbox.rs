@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::path::Path;
 
-use super::{mailbox, unreadable, Book};
+use super::{lines, mailbox, unreadable, Book};
 use crate::model::contact::Address;
 use crate::Result;
 
@@ -88,9 +88,14 @@ pub fn read_maildir(path: &Path, book: &mut Book) -> Result<()> {
             .filter(|p| p.is_file())
             .collect();
         files.sort();
+        // A message that cannot be read is refused on its own; the others are still read.
         for f in files {
-            let file = std::fs::File::open(&f).map_err(|e| unreadable(&f, e))?;
-            read_stream(&f, std::io::BufReader::new(file), false, book)?;
+            let read = std::fs::File::open(&f)
+                .map_err(|e| unreadable(&f, e))
+                .and_then(|file| read_stream(&f, std::io::BufReader::new(file), false, book));
+            if let Err(e) = read {
+                book.refused.push(e);
+            }
         }
     }
     Ok(())
@@ -104,12 +109,12 @@ fn read_stream(path: &Path, mut reader: impl BufRead, mbox: bool, book: &mut Boo
     let mut in_headers = true;
     let mut after_blank = true;
     let mut line = 0u64;
-    loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(|e| unreadable(path, e))?;
-        if n == 0 {
-            break;
-        }
+    // A body line longer than the bound is read past; a header line is cut (and a header
+    // is bounded by `MAX_HEADER` anyway).
+    while lines::next(&mut reader, &mut buf, lines::MAX_LINE)
+        .map_err(|e| unreadable(path, e))?
+        .is_some()
+    {
         line += 1;
         if mbox && after_blank && buf.starts_with(b"From ") {
             std::mem::take(&mut message).finish(path, book);
@@ -126,7 +131,7 @@ fn read_stream(path: &Path, mut reader: impl BufRead, mbox: bool, book: &mut Boo
             in_headers = false;
             continue;
         }
-        message.header(line, String::from_utf8_lossy(&buf).trim_end_matches(['\r', '\n']));
+        message.header(line, String::from_utf8_lossy(&buf).trim_end_matches('\r'));
     }
     message.finish(path, book);
     Ok(())

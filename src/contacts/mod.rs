@@ -13,14 +13,15 @@
 //! line, never fatal; a file that is no contact source at all (binary, empty, a CSV with no
 //! address column) is one error naming it.
 //!
-//! This is the first part of the contacts stage (issue 16): resolving who serves each
-//! address (MX, SRV, Matrix discovery), provider rules and the `contacts` snapshot kind are
-//! not written yet.
+//! Who serves each address is [`serve`] (MX, SRV, Matrix discovery) and, behind a filtering
+//! gateway, [`spf`]; the `contacts` snapshot kind is not written yet (issue 16).
 
 pub mod detect;
+pub mod lines;
 pub mod mailbox;
 pub mod mbox;
 pub mod serve;
+pub mod spf;
 pub mod table;
 pub mod text;
 pub mod vcard;
@@ -68,6 +69,9 @@ pub struct Book {
     pub messages: u64,
     /// The kind each source was read as.
     pub sources: Vec<(PathBuf, Kind)>,
+    /// The sources refused (binary, empty, no address column, unreadable), one error each
+    /// naming the file; what a source gave before a read error stays in the book.
+    pub refused: Vec<Error>,
 }
 
 impl Book {
@@ -120,22 +124,34 @@ impl Book {
     }
 }
 
-/// Read every source into one book. A source that is no contact source at all stops the
-/// read with one error naming it; malformed entries inside a source do not.
-pub fn read(paths: &[PathBuf]) -> Result<Book> {
+/// Read every source into one book. A source that is no contact source at all (or cannot be
+/// read) is one error in [`Book::refused`] naming it, and the other sources are still read;
+/// malformed entries inside a source are listed in [`Book::malformed`].
+pub fn read(paths: &[PathBuf]) -> Book {
     let mut book = Book::default();
     for path in paths {
-        let kind = detect::kind(path)?;
-        match kind {
-            Kind::VCard => vcard::read(path, &mut book)?,
-            Kind::Csv => table::read(path, &mut book)?,
-            Kind::Text => text::read(path, &mut book)?,
-            Kind::Mbox | Kind::Message => mbox::read_mbox(path, &mut book)?,
-            Kind::Maildir => mbox::read_maildir(path, &mut book)?,
+        match read_one(path, &mut book) {
+            Ok(kind) => book.sources.push((path.clone(), kind)),
+            Err(e) => book.refused.push(e),
         }
-        book.sources.push((path.clone(), kind));
     }
-    Ok(book)
+    book
+}
+
+/// Read the source at `path` into `book`.
+///
+/// # Errors
+/// A source that is no contact source, or a read error.
+pub fn read_one(path: &Path, book: &mut Book) -> Result<Kind> {
+    let kind = detect::kind(path)?;
+    match kind {
+        Kind::VCard => vcard::read(path, book)?,
+        Kind::Csv => table::read(path, book)?,
+        Kind::Text => text::read(path, book)?,
+        Kind::Mbox | Kind::Message => mbox::read_mbox(path, book)?,
+        Kind::Maildir => mbox::read_maildir(path, book)?,
+    }
+    Ok(kind)
 }
 
 /// The error for a file that cannot be read.

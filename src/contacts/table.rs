@@ -1,10 +1,11 @@
 //! CSV exports of address books (Google Contacts, Outlook, Thunderbird and the like): every
 //! column whose header names an e-mail, XMPP or Matrix address is read, whatever else the
-//! table holds. Google packs several values into one cell with ` ::: `.
+//! table holds. Google packs several values into one cell with ` ::: `. Lines are cut at
+//! [`lines::MAX_LINE`] bytes, each cut one malformed entry.
 
 use std::path::Path;
 
-use super::{mailbox, not_contacts, unreadable, Book};
+use super::{lines, mailbox, not_contacts, unreadable, Book};
 use crate::model::contact::Address;
 use crate::model::handle::echo;
 use crate::Result;
@@ -55,14 +56,16 @@ fn column(header: &str) -> Option<Column> {
 /// Read the table at `path` into `book`.
 pub fn read(path: &Path, book: &mut Book) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
-    let mut head = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(&file), &mut head).map_err(|e| unreadable(path, e))?;
+    let mut head = Vec::new();
+    lines::next(&mut std::io::BufReader::new(&file), &mut head, lines::MAX_LINE).map_err(|e| unreadable(path, e))?;
+    let head = String::from_utf8_lossy(&head);
     let delimiter = delimiter(head.trim_start_matches('\u{feff}')).unwrap_or(b',');
     let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
+    let capped = lines::Capped::new(std::io::BufReader::new(file), lines::MAX_LINE);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .from_reader(file);
+        .from_reader(capped);
     let headers = reader
         .byte_headers()
         .map_err(|e| not_contacts(path, &format!("unreadable header row: {e}")))?
@@ -117,6 +120,9 @@ pub fn read(path: &Path, book: &mut Book) -> Result<()> {
                 book.entry(path, line, &a, |v| parse(kind, v));
             }
         }
+    }
+    for &line in &reader.get_ref().cut {
+        book.entry(path, line, "", |_| Err(lines::CUT));
     }
     Ok(())
 }

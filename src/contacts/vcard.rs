@@ -1,45 +1,53 @@
 //! vCard 3.0 and 4.0 (RFC 2426, RFC 6350): folded lines joined, each `EMAIL` an e-mail
 //! address, each `IMPP` (and the older `X-JABBER`, `X-MATRIX`) told by its URI scheme.
 
-use std::io::BufRead;
 use std::path::Path;
 
-use super::{mailbox, unreadable, Book};
+use super::{lines, mailbox, unreadable, Book};
 use crate::model::contact::Address;
 use crate::Result;
 
 /// Read the vCards at `path` into `book`. A line that is neither a property (`NAME:value`)
 /// nor a folded continuation (leading space or tab) is malformed (a broken fold), as is an
-/// address property whose value names no usable address; other properties are skipped.
+/// address property whose value names no usable address or is longer than
+/// [`lines::MAX_LINE`]; other properties are skipped (a long one, such as a photo, unread past
+/// the bound).
 pub fn read(path: &Path, book: &mut Book) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
-    // The logical line being joined, and the physical line it started on.
-    let mut current: Option<(u64, String)> = None;
-    for (n, raw) in std::io::BufReader::new(file).split(b'\n').enumerate() {
-        let raw = raw.map_err(|e| unreadable(path, e))?;
-        let raw = String::from_utf8_lossy(&raw);
+    let mut reader = std::io::BufReader::new(file);
+    // The logical line being joined, the physical line it started on, and whether it was
+    // cut at `MAX_LINE`.
+    let mut current: Option<(u64, String, bool)> = None;
+    let (mut buf, mut n) = (Vec::new(), 0u64);
+    while let Some(cut) = lines::next(&mut reader, &mut buf, lines::MAX_LINE).map_err(|e| unreadable(path, e))? {
+        n += 1;
+        let raw = String::from_utf8_lossy(&buf);
         let raw = raw.trim_end_matches('\r');
         if let Some(rest) = raw.strip_prefix([' ', '\t']) {
-            if let Some((_, text)) = current.as_mut() {
-                text.push_str(rest);
+            if let Some((_, text, long)) = current.as_mut() {
+                // A long folded value (a photo) is kept up to the bound, and marked.
+                *long |= cut || text.len() + rest.len() > lines::MAX_LINE;
+                if !*long {
+                    text.push_str(rest);
+                }
                 continue;
             }
         }
-        if let Some((line, text)) = current.take() {
-            property(path, line, &text, book);
+        if let Some((line, text, long)) = current.take() {
+            property(path, line, &text, long, book);
         }
         if !raw.trim().is_empty() {
-            current = Some((n as u64 + 1, raw.trim_start_matches('\u{feff}').to_string()));
+            current = Some((n, raw.trim_start_matches('\u{feff}').to_string(), cut));
         }
     }
-    if let Some((line, text)) = current {
-        property(path, line, &text, book);
+    if let Some((line, text, long)) = current {
+        property(path, line, &text, long, book);
     }
     Ok(())
 }
 
-/// One unfolded content line.
-fn property(path: &Path, line: u64, text: &str, book: &mut Book) {
+/// One unfolded content line; `long` when it was longer than [`lines::MAX_LINE`].
+fn property(path: &Path, line: u64, text: &str, long: bool, book: &mut Book) {
     let Some((head, value)) = text.split_once(':') else {
         book.malformed.push(super::Malformed {
             file: path.to_path_buf(),
@@ -60,6 +68,10 @@ fn property(path: &Path, line: u64, text: &str, book: &mut Book) {
         "X-MATRIX" => Address::matrix,
         _ => return,
     };
+    if long {
+        book.entry(path, line, &value, |_| Err(lines::TOO_LONG));
+        return;
+    }
     // An EMAIL value may be written `Name <addr>`; an IMPP value is one URI.
     let found = if name == "EMAIL" {
         mailbox::addresses(&value)

@@ -18,6 +18,7 @@
 
 mod actors;
 mod checks;
+pub mod departures;
 pub mod depth;
 mod seeds;
 
@@ -160,6 +161,7 @@ pub async fn run_in(
         retries,
         expanded,
         depth,
+        departures: vec![],
     };
     (report, failed)
 }

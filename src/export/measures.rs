@@ -3,13 +3,21 @@
 //!
 //! Re-bucketing merges the weights of the instances that share a generalised name and
 //! recomputes the figures with [`crate::metrics::concentration`], the one implementation.
+//! Then, at every level, the minimum group size ([`MinGroup`]) holds: a bucket with fewer
+//! accounts (its amount under the `accounts` weight) or NodeInfo users (under `users`) than
+//! the minimum is merged, under every weight, into one [`SMALL_GROUPS`] bucket; when that
+//! bucket is itself under the minimum, its weight is counted apart (`metric_apart`, what
+//! `small groups`) rather than published, so bucket total plus apart stays the level's total.
 
 use std::collections::BTreeMap;
 
-use super::privacy::Privacy;
+use super::privacy::{MinGroup, Privacy, SMALL_GROUPS};
 use super::table::{count, Value};
 use super::Tables;
-use crate::metrics::{concentration, Bucket, Level, LevelMetrics, SnapshotMetrics};
+use crate::metrics::{concentration, Bucket, Level, LevelMetrics, SnapshotMetrics, Weight};
+
+/// What `metric_apart` calls the weight of a [`SMALL_GROUPS`] bucket under the minimum.
+pub const SMALL_GROUPS_APART: &str = "small groups";
 
 /// `l` with its buckets renamed by `rename` and merged; `None` when nothing changes.
 pub fn rebucket(l: &LevelMetrics, rename: impl Fn(&str) -> String) -> Option<LevelMetrics> {
@@ -53,13 +61,85 @@ pub fn add(tables: &mut Tables, id: i64, metrics: &SnapshotMetrics, view: &Priva
             tables.get("population").push(vec![id.into(), name.into(), value]);
         }
     }
-    for l in &metrics.levels {
-        let redone = match l.level {
-            Level::Instance => rebucket(l, |k| view.instance(k)),
-            _ => None,
+    let renamed: Vec<(LevelMetrics, bool)> = metrics
+        .levels
+        .iter()
+        .map(|l| {
+            let redone = match l.level {
+                Level::Instance => rebucket(l, |k| view.instance(k)),
+                _ => None,
+            };
+            match redone {
+                Some(r) => (r, true),
+                None => (l.clone(), false),
+            }
+        })
+        .collect();
+    let min = view.min_group();
+    for (l, redone) in &renamed {
+        let sizes = |weight: Weight| -> BTreeMap<String, f64> {
+            renamed
+                .iter()
+                .find(|(o, _)| o.level == l.level && o.weight == weight)
+                .map(|(o, _)| o.buckets.iter().map(|b| (b.key.clone(), b.weight)).collect())
+                .unwrap_or_default()
         };
-        level(tables, id, redone.as_ref().unwrap_or(l), redone.is_some());
+        let (members, users) = (sizes(Weight::Accounts), sizes(Weight::Users));
+        let (grouped, changed) = small_groups(l, min, &members, &users);
+        level(tables, id, &grouped, *redone || changed);
     }
+}
+
+/// `l` with every bucket under `min` (by its size in `members` and `users`, missing = 0)
+/// merged into [`SMALL_GROUPS`], and that bucket counted apart when it is under `min` too;
+/// whether anything changed.
+pub fn small_groups(
+    l: &LevelMetrics,
+    min: MinGroup,
+    members: &BTreeMap<String, f64>,
+    users: &BTreeMap<String, f64>,
+) -> (LevelMetrics, bool) {
+    let size = |k: &str| {
+        (
+            members.get(k).copied().unwrap_or(0.0),
+            users.get(k).copied().unwrap_or(0.0),
+        )
+    };
+    let small = |k: &str| {
+        let (m, u) = size(k);
+        k == SMALL_GROUPS || !min.admits(m, u)
+    };
+    let (mut merged_m, mut merged_u) = (0.0, 0.0);
+    for k in members.keys().chain(users.keys().filter(|k| !members.contains_key(*k))) {
+        if small(k) {
+            let (m, u) = size(k);
+            merged_m += m;
+            merged_u += u;
+        }
+    }
+    let mut changed = l.buckets.iter().any(|b| small(&b.key) && b.key != SMALL_GROUPS);
+    let mut out = rebucket(l, |k| {
+        if small(k) {
+            SMALL_GROUPS.to_string()
+        } else {
+            k.to_string()
+        }
+    })
+    .unwrap_or_else(|| l.clone());
+    if !min.admits(merged_m, merged_u) {
+        changed |= out.buckets.iter().any(|b| b.key == SMALL_GROUPS);
+        if let Some(i) = out.buckets.iter().position(|b| b.key == SMALL_GROUPS) {
+            let gone = out.buckets.remove(i);
+            *out.apart.entry(SMALL_GROUPS_APART.to_string()).or_default() += gone.weight;
+            let weights: Vec<f64> = out.buckets.iter().map(|b| b.weight).collect();
+            out.summary = concentration(&weights);
+            let total = out.summary.total;
+            for b in &mut out.buckets {
+                b.share = if total > 0.0 { b.weight / total } else { 0.0 };
+            }
+        }
+    }
+    (out, changed)
 }
 
 fn level(tables: &mut Tables, id: i64, l: &LevelMetrics, rebucketed: bool) {
@@ -143,5 +223,57 @@ mod tests {
         assert!((r.summary.hhi - 5200.0).abs() < 1e-9, "{}", r.summary.hhi);
         assert_eq!(r.apart, l.apart);
         assert!(rebucket(&l, |k| k.to_string()).is_none());
+    }
+
+    #[test]
+    fn groups_under_the_minimum_merge_or_are_counted_apart() {
+        let min = MinGroup { members: 5, users: 10 };
+        let l = LevelMetrics {
+            level: Level::As,
+            weight: Weight::Accounts,
+            buckets: vec![
+                bucket("AS1", 12.0),
+                bucket("AS2", 3.0),
+                bucket("AS3", 4.0),
+                bucket("AS4", 1.0),
+            ],
+            summary: Concentration::EMPTY,
+            apart: BTreeMap::new(),
+        };
+        let members: BTreeMap<String, f64> = l.buckets.iter().map(|b| (b.key.clone(), b.weight)).collect();
+        let users = BTreeMap::from([
+            ("AS1".to_string(), 500.0),
+            ("AS2".to_string(), 3.0),
+            ("AS3".to_string(), 40.0),
+        ]);
+        // AS2 (3 users), AS3 (4 accounts) and AS4 (users unknown) merge: 8 accounts, 43 users.
+        let (r, changed) = small_groups(&l, min, &members, &users);
+        let keys: Vec<_> = r.buckets.iter().map(|b| (b.key.as_str(), b.weight)).collect();
+        assert_eq!(keys, vec![("AS1", 12.0), (SMALL_GROUPS, 8.0)]);
+        assert!(changed && r.apart.is_empty());
+        assert!((r.summary.total - 20.0).abs() < 1e-9);
+        // Without AS3 the merged bucket (4 accounts) is itself too small: counted apart.
+        let members = BTreeMap::from([
+            ("AS1".to_string(), 12.0),
+            ("AS2".to_string(), 3.0),
+            ("AS4".to_string(), 1.0),
+        ]);
+        let l2 = LevelMetrics {
+            buckets: vec![bucket("AS1", 12.0), bucket("AS2", 3.0), bucket("AS4", 1.0)],
+            ..l.clone()
+        };
+        let (r, _) = small_groups(&l2, min, &members, &users);
+        let keys: Vec<_> = r.buckets.iter().map(|b| (b.key.as_str(), b.weight, b.share)).collect();
+        assert_eq!(keys, vec![("AS1", 12.0, 1.0)]);
+        assert_eq!(r.apart, BTreeMap::from([(SMALL_GROUPS_APART.to_string(), 4.0)]));
+        assert_eq!(r.summary.k50, 1);
+        // Nothing small: unchanged.
+        let big = BTreeMap::from([("AS1".to_string(), 12.0)]);
+        let users1 = BTreeMap::from([("AS1".to_string(), 500.0)]);
+        let l3 = LevelMetrics {
+            buckets: vec![bucket("AS1", 12.0)],
+            ..l.clone()
+        };
+        assert!(!small_groups(&l3, min, &big, &users1).1);
     }
 }

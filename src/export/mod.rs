@@ -55,7 +55,10 @@ pub struct Options {
     /// Replace an existing output.
     pub force: bool,
     pub include_handles: bool,
+    /// Exact per-account counts and days of last activity (`--precise`).
+    pub precise: bool,
     pub min_instance_users: u64,
+    pub min_group_members: u64,
     /// A directory, or a `.tar.gz`.
     pub out: PathBuf,
 }
@@ -69,7 +72,11 @@ pub struct Manifest {
     pub format: Format,
     pub gzip: bool,
     pub include_handles: bool,
+    pub precise: bool,
     pub min_instance_users: u64,
+    pub min_group_members: u64,
+    /// Which key made the pseudonyms ([`Pseudonymiser::kind`]).
+    pub key_kind: String,
     /// The ASN databases used, for `sources`.
     pub sources: Vec<String>,
     pub method: String,
@@ -197,7 +204,12 @@ pub fn build(
     for info in chosen {
         let snap = store.load(info.id)?;
         let metrics = store.metrics(info.id)?;
-        let view = Privacy::new(keys, options.include_handles, options.min_instance_users, &snap);
+        let min = privacy::MinGroup {
+            members: options.min_group_members,
+            users: options.min_instance_users,
+        };
+        let per_host = rows::accounts_per_host(&snap);
+        let view = Privacy::new(keys, options.include_handles, min, &snap, &per_host).with_precise(options.precise);
         let omitted = rows::add(&mut tables, info.id, &snap, &view);
         measures::add(&mut tables, info.id, &metrics, &view);
         tables
@@ -220,7 +232,10 @@ pub fn build(
         format: options.format,
         gzip: options.gzip && options.format == Format::Csv,
         include_handles: options.include_handles,
+        precise: options.precise,
         min_instance_users: options.min_instance_users,
+        min_group_members: options.min_group_members,
+        key_kind: keys.kind(),
         sources,
         method: describe::method(&snaps),
         population: describe::population(&pops),

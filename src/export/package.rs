@@ -100,9 +100,12 @@ pub fn datapackage(tables: &[Table], m: &Manifest) -> Json {
             "tool": m.tool,
             "snapshots": m.snapshots,
             "include_handles": m.include_handles,
-            "pseudonyms": if m.include_handles { "none: handles, actor URIs and display names are included" } else { "HMAC-SHA256 under a key kept on the exporting machine" },
+            "pseudonyms": if m.include_handles { "none: handles, actor URIs and display names are included".to_string() } else { m.key_kind.clone() },
+            "pseudonym_key": m.key_kind,
             "pseudonym_bits": PSEUDONYM_BITS,
+            "precise": m.precise,
             "min_instance_users": m.min_instance_users,
+            "min_group_members": m.min_group_members,
         },
     })
 }
@@ -175,11 +178,19 @@ fn privacy_text(m: &Manifest) -> String {
         "**Handles, actor URIs and display names are included** (`--include-handles` was given): this export identifies people.".to_string()
     } else {
         format!(
-            "Handles, actor URIs and display names are replaced by pseudonyms: the first {PSEUDONYM_BITS} bits (hex) of HMAC-SHA256 under a secret key kept on the exporting machine and never exported. The same account has the same pseudonym in every snapshot and every export of one database; `moved_to` holds the target's account pseudonym. Error messages, which name hosts and accounts, are left out."
+            "Handles, actor URIs and display names are replaced by pseudonyms: the first {PSEUDONYM_BITS} bits (hex) of HMAC-SHA256 under a secret key never exported. Key: {}. The same account has the same pseudonym in every snapshot and every export of one database made with the same key; exports of two databases share no pseudonym. `moved_to` holds the target's account pseudonym. Error messages, which name hosts and accounts, are left out.",
+            m.key_kind
         )
     };
+    let precise = if m.precise {
+        "**Exact per-account values** (`--precise` was given): `followers_count` and `following_count` are the counts the servers gave and `last_status_at` the day (or time) of the last post. Together with the instance and `bot` they can single out an account.".to_string()
+    } else {
+        "Per-account quasi-identifiers are coarsened: `followers_count` and `following_count` hold the lower bound of their band (0; 1 for 1–9; 10 for 10–99; 100 for 100–999; 1000 for 1000 or more) and `last_status_at` the ISO week of the last post (`2026-W47`).".to_string()
+    };
     format!(
-        "## Privacy\n\n{who}\n\nInstances with fewer than {} NodeInfo users, or of unknown size, are generalised to one bucket per AS (`small instance in AS24940`; `small instance, AS unknown`) everywhere: `instances` (one row per bucket, `members` counting them), the `instance` column of every table, `dns_answers` and `addresses` (without the CNAME chain, address, CIDR and /24 or /48 that would name the host), `host_shares` (the members' shares weighted by their accounts) and the instance level of the metrics, whose buckets are merged and whose figures are recomputed (`metric_summary.rebucketed`). Accounts that opted out of crawlers (noindex, indexable false, discoverable false, `#nobot`/`#noindex`) are never rows: they are counted in `opted_out`, `lists.opted_out`, `population` and every metric; seeds that opted out are counted in `snapshots.seeds_omitted`.\n\n",
+        "## Privacy\n\n{who}\n\n{precise}\n\nMinimum group size: every group published by name (an instance, a metric bucket at every level) holds at least {} distinct accounts and at least {} NodeInfo users (instances of unknown size count none). Instances under it are generalised to one bucket per AS (`small instance in AS24940`; `small instance, AS unknown`); such a bucket under the minimum again is merged into `(small groups)`, whose members' addresses are left out of `addresses` (they would name its AS). In `metric_buckets`, at every level (instance, organisation, AS, range, block, country, hosting) and under every weight, buckets under the minimum (by their `accounts` and `users` amounts) are merged into one `(small groups)` bucket, and the figures of `metric_summary` recomputed (`rebucketed`); when that merged bucket is itself under the minimum it is not published: its weight is in `metric_apart` as `small groups` (suppressed rather than shown, since a bucket that small could single out one instance or account), so buckets plus apart still add up to every total. Instances with fewer than {} NodeInfo users, or of unknown size, are generalised to one bucket per AS (`small instance in AS24940`; `small instance, AS unknown`) everywhere: `instances` (one row per bucket, `members` counting them), the `instance` column of every table, `dns_answers` and `addresses` (without the CNAME chain, address, CIDR and /24 or /48 that would name the host), `host_shares` (the members' shares weighted by their accounts) and the instance level of the metrics, whose buckets are merged and whose figures are recomputed (`metric_summary.rebucketed`). Accounts that opted out of crawlers (noindex, indexable false, discoverable false, `#nobot`/`#noindex`) are never rows: they are counted in `opted_out`, `lists.opted_out`, `population` and every metric; seeds that opted out are counted in `snapshots.seeds_omitted`.\n\n",
+        m.min_group_members,
+        m.min_instance_users,
         m.min_instance_users
     )
 }

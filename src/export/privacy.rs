@@ -1,5 +1,13 @@
 //! What an export may show of a snapshot: pseudonyms instead of identities, small instances
-//! generalised to their AS, opted-out accounts only in counts.
+//! generalised to their AS, groups under the minimum size merged, opted-out accounts only in
+//! counts.
+//!
+//! One minimum group size holds for every table and every level: a group is published under
+//! its own name only when it holds at least `min_members` distinct accounts and at least
+//! `min_users` NodeInfo users (instances of unknown size count none). An instance under it is
+//! generalised to its AS (`small instance in AS<n>`); such an AS group under it again is merged
+//! into [`SMALL_GROUPS`]. [`super::measures`] applies the same rule to the buckets of every
+//! level of the metrics.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,6 +19,27 @@ use crate::model::snapshot::Snapshot;
 /// Bucket of small instances whose AS is unknown.
 pub const SMALL_UNKNOWN_AS: &str = "small instance, AS unknown";
 
+/// The one bucket (per snapshot, per level) of every group under the minimum size.
+pub const SMALL_GROUPS: &str = "(small groups)";
+
+/// The minimum group size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinGroup {
+    /// Distinct accounts.
+    pub members: u64,
+    /// NodeInfo users.
+    pub users: u64,
+}
+
+impl MinGroup {
+    /// Whether a group of `members` accounts and `users` users may be published by name.
+    pub fn admits(self, members: f64, users: f64) -> bool {
+        // Weights may be split between buckets (address policy `split`): a fraction short of
+        // the minimum by rounding alone still counts.
+        members + 1e-9 >= self.members as f64 && users + 1e-9 >= self.users as f64
+    }
+}
+
 /// The bucket of a small instance in AS `asn`.
 pub fn small_in(asn: u32) -> String {
     format!("small instance in AS{asn}")
@@ -20,6 +49,8 @@ pub fn small_in(asn: u32) -> String {
 pub struct Privacy<'a> {
     keys: &'a Pseudonymiser,
     include_handles: bool,
+    precise: bool,
+    min: MinGroup,
     /// Hosts with at least the minimum of NodeInfo users: shown as they are.
     large: BTreeSet<String>,
     /// Every other host the snapshot attributed → its generalised name.
@@ -27,36 +58,109 @@ pub struct Privacy<'a> {
 }
 
 impl<'a> Privacy<'a> {
-    /// The view of `snapshot`: instances with fewer than `min_users` NodeInfo users, or of
-    /// unknown size, are small.
-    pub fn new(keys: &'a Pseudonymiser, include_handles: bool, min_users: u64, snapshot: &Snapshot) -> Privacy<'a> {
+    /// The view of `snapshot`, whose hosts serve `accounts` distinct accounts each: an
+    /// instance with fewer than `min.users` NodeInfo users (or of unknown size) or fewer than
+    /// `min.members` accounts is small, generalised to its AS; an AS group under the minimum
+    /// is merged into [`SMALL_GROUPS`].
+    pub fn new(
+        keys: &'a Pseudonymiser,
+        include_handles: bool,
+        min: MinGroup,
+        snapshot: &Snapshot,
+        accounts: &BTreeMap<String, u64>,
+    ) -> Privacy<'a> {
+        let users = |h: &str| -> u64 {
+            snapshot
+                .crawl
+                .instances
+                .get(&crate::model::handle::InstanceHost::new(h))
+                .and_then(|r| r.nodeinfo.as_ref())
+                .and_then(|n| n.users_total)
+                .unwrap_or(0)
+        };
+        let members = |h: &str| accounts.get(h).copied().unwrap_or(0);
         let large = snapshot
             .crawl
             .instances
-            .iter()
-            .filter(|(_, r)| {
-                r.nodeinfo
-                    .as_ref()
-                    .and_then(|n| n.users_total)
-                    .is_some_and(|u| u >= min_users)
-            })
-            .map(|(h, _)| h.to_string())
-            .collect::<BTreeSet<String>>();
-        let small = snapshot
-            .hosts
             .keys()
+            .map(|h| h.to_string())
+            .filter(|h| min.admits(members(h) as f64, users(h) as f64))
+            .collect::<BTreeSet<String>>();
+        let mut all: BTreeSet<&str> = snapshot.hosts.keys().map(String::as_str).collect();
+        all.extend(accounts.keys().map(String::as_str));
+        let reported: Vec<String> = snapshot.crawl.instances.keys().map(|h| h.to_string()).collect();
+        all.extend(reported.iter().map(String::as_str));
+        let mut small: BTreeMap<String, String> = all
+            .into_iter()
             .filter(|h| !large.contains(*h))
+            .map(str::to_string)
             .map(|h| {
-                let bucket = as_of(snapshot, h).map_or_else(|| SMALL_UNKNOWN_AS.to_string(), small_in);
-                (h.clone(), bucket)
+                let bucket = as_of(snapshot, &h).map_or_else(|| SMALL_UNKNOWN_AS.to_string(), small_in);
+                (h, bucket)
             })
             .collect();
+        let mut size: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for (h, bucket) in &small {
+            let s = size.entry(bucket.clone()).or_default();
+            s.0 = s.0.saturating_add(members(h));
+            s.1 = s.1.saturating_add(users(h));
+        }
+        for bucket in small.values_mut() {
+            let (m, u) = size[bucket.as_str()];
+            if !min.admits(m as f64, u as f64) {
+                *bucket = SMALL_GROUPS.to_string();
+            }
+        }
         Privacy {
             keys,
             include_handles,
+            precise: false,
+            min,
             large,
             small,
         }
+    }
+
+    /// This view with exact per-account counts and days (`--precise`).
+    pub fn with_precise(self, precise: bool) -> Privacy<'a> {
+        Privacy { precise, ..self }
+    }
+
+    /// A per-account count as exported: exact with `--precise`, else the lower bound of its
+    /// band (0; 1–9 → 1; 10–99 → 10; 100–999 → 100; 1000 or more → 1000).
+    pub fn account_count(&self, n: Option<u64>) -> Value {
+        let Some(n) = n else { return Value::Null };
+        let n = n.min(crate::model::account::MAX_COUNT);
+        let shown = if self.precise {
+            n
+        } else {
+            match n {
+                0 => 0,
+                1..=9 => 1,
+                10..=99 => 10,
+                100..=999 => 100,
+                _ => 1000,
+            }
+        };
+        Value::Int(i64::try_from(shown).unwrap_or(i64::MAX))
+    }
+
+    /// When an account last posted, as exported: the day (or time) with `--precise`, else its
+    /// ISO week (`2026-W47`); null when it is not a date.
+    pub fn last_active(&self, when: Option<&str>) -> Value {
+        let Some(t) = when.filter(|t| crate::model::time::is_date(t)) else {
+            return Value::Null;
+        };
+        if self.precise {
+            Value::Text(t.to_string())
+        } else {
+            crate::model::time::iso_week(t).into()
+        }
+    }
+
+    /// The minimum group size.
+    pub fn min_group(&self) -> MinGroup {
+        self.min
     }
 
     /// How `host` appears: itself when large, else its generalised bucket (a host of unknown
@@ -67,7 +171,8 @@ impl<'a> Privacy<'a> {
         }
         match self.small.get(host) {
             Some(bucket) => bucket.clone(),
-            None => SMALL_UNKNOWN_AS.to_string(),
+            // Not attributed (no address): no AS to group it under.
+            None => SMALL_GROUPS.to_string(),
         }
     }
 

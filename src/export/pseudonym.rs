@@ -1,29 +1,31 @@
-//! Keyed pseudonyms: HMAC-SHA256 under a secret key kept in the data directory.
+//! Keyed pseudonyms: HMAC-SHA256 under a secret key of the database being exported.
 //!
-//! The key (32 random bytes, hex, `export.key` in the data directory) is made on first use,
-//! mode 0600, created atomically (written to a private temporary file, then hard-linked into
-//! place, so two exports racing agree on one key), and never exported or printed. A key file
-//! that others may read is refused. The same input under the same key always gives the same
-//! pseudonym, so one database's exports agree with each other across snapshots and runs.
+//! The key is derived from the database's own key file (`DB.optout-key`, beside the database,
+//! mode 0600, made with its first snapshot: [`crate::store::optout`]), never exported or
+//! printed: exports of one database agree with each other across snapshots and runs, and
+//! exports of two databases share no pseudonym. With `--recipient NAME` the key is derived
+//! from the database key and the name, so two researchers given exports of one database cannot
+//! join their files. A key file that others may read is refused.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::error::{Error, Result};
+use crate::store::optout::{self, OptOut};
 
-/// The key file's name in the data directory.
-pub const KEY_FILE: &str = "export.key";
 /// Hex digits kept of each HMAC (96 bits).
 pub const PSEUDONYM_HEX: usize = 24;
 /// Bits of each pseudonym.
 pub const PSEUDONYM_BITS: usize = PSEUDONYM_HEX * 4;
+/// Longest `--recipient` name.
+pub const MAX_RECIPIENT: usize = 100;
 
-/// The HMAC key.
+/// The HMAC key, and which kind of key it is.
 pub struct Pseudonymiser {
     key: [u8; 32],
+    recipient: Option<String>,
 }
 
 impl std::fmt::Debug for Pseudonymiser {
@@ -35,19 +37,47 @@ impl std::fmt::Debug for Pseudonymiser {
 impl Pseudonymiser {
     /// A pseudonymiser with this key (tests, benchmarks).
     pub fn with_key(key: [u8; 32]) -> Pseudonymiser {
-        Pseudonymiser { key }
+        Pseudonymiser { key, recipient: None }
     }
 
-    /// The key of `data_dir`, created on first use.
+    /// The key of the database at `db` (its key file made when there is none), for
+    /// `recipient` when one is named.
     ///
     /// # Errors
-    /// [`Error::Export`] for a key file others can read or that is not a key; [`Error::Io`].
-    pub fn of_data_dir(data_dir: &Path) -> Result<Pseudonymiser> {
-        let path = data_dir.join(KEY_FILE);
-        if !path.exists() {
-            create(data_dir, &path)?;
+    /// [`Error::Export`] for a key file others can read, or a recipient name that is empty,
+    /// longer than [`MAX_RECIPIENT`] or holds control characters; store and I/O errors.
+    pub fn of_database(db: &Path, recipient: Option<&str>) -> Result<Pseudonymiser> {
+        if let Some(r) = recipient {
+            if r.trim().is_empty() || r.chars().count() > MAX_RECIPIENT || r.chars().any(char::is_control) {
+                return Err(Error::Export(format!(
+                    "--recipient {:?}: expected a name of 1 to {MAX_RECIPIENT} characters without control characters",
+                    crate::model::text::bounded(r, MAX_RECIPIENT + 1)
+                )));
+            }
         }
-        read(&path).map(|key| Pseudonymiser { key })
+        let path = optout::key_path(db);
+        if path.exists() {
+            check_private(&path)?;
+        }
+        let base = OptOut::of_database(db)?;
+        let purpose = match recipient {
+            None => "export pseudonyms".to_string(),
+            Some(r) => format!("export pseudonyms for recipient\0{r}"),
+        };
+        Ok(Pseudonymiser {
+            key: base.derive(purpose.as_bytes()),
+            recipient: recipient.map(str::to_string),
+        })
+    }
+
+    /// Which key made the pseudonyms, as the data package says (never the key itself).
+    pub fn kind(&self) -> String {
+        match &self.recipient {
+            None => "per database: HMAC-SHA256 under a key kept beside the exported database".to_string(),
+            Some(r) => format!(
+                "per recipient ({r}): HMAC-SHA256 under a key derived from the database's key and the recipient's name; exports for other recipients do not join"
+            ),
+        }
     }
 
     /// The pseudonym of `value` in `domain` (`account`, `handle`, `uri`, `name` …): the
@@ -70,25 +100,6 @@ impl Pseudonymiser {
     }
 }
 
-fn bad_key(path: &Path, what: &str) -> Error {
-    Error::Export(format!("pseudonym key {}: {what}", path.display()))
-}
-
-fn read(path: &Path) -> Result<[u8; 32]> {
-    check_private(path)?;
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let hex = text.trim();
-    let mut key = [0u8; 32];
-    if hex.len() != 64 || !hex.is_ascii() {
-        return Err(bad_key(path, "not a whohosts key (64 hex digits expected)"));
-    }
-    for (i, b) in key.iter_mut().enumerate() {
-        let pair = hex.get(2 * i..2 * i + 2).unwrap_or("");
-        *b = u8::from_str_radix(pair, 16).map_err(|_| bad_key(path, "not a whohosts key (64 hex digits expected)"))?;
-    }
-    Ok(key)
-}
-
 #[cfg(unix)]
 fn check_private(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -97,14 +108,12 @@ fn check_private(path: &Path) -> Result<()> {
         .permissions()
         .mode();
     if mode & 0o077 != 0 {
-        return Err(bad_key(
-            path,
-            &format!(
-                "readable by others (mode {:o}); run `chmod 600 {}` first",
-                mode & 0o777,
-                path.display()
-            ),
-        ));
+        return Err(Error::Export(format!(
+            "pseudonym key {}: readable by others (mode {:o}); run `chmod 600 {}` first",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )));
     }
     Ok(())
 }
@@ -114,60 +123,48 @@ fn check_private(_path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn create(data_dir: &Path, path: &Path) -> Result<()> {
-    std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key).map_err(|e| bad_key(path, &format!("no randomness: {e}")))?;
-    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    let tmp: PathBuf = data_dir.join(format!(".{KEY_FILE}.{}", std::process::id()));
-    let written = private_file(&tmp).and_then(|mut f| {
-        f.write_all(format!("{hex}\n").as_bytes())?;
-        f.sync_all()
-    });
-    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
-    let _ = std::fs::remove_file(&tmp);
-    match linked {
-        // Another export made the key first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(Error::io(path, e)),
-        Ok(()) => Ok(()),
-    }
-}
-
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn key_is_made_once_private_and_stable() {
+    fn keys_are_per_database_and_per_recipient() {
         let dir = tempfile::tempdir().unwrap();
-        let a = Pseudonymiser::of_data_dir(dir.path()).unwrap();
-        let b = Pseudonymiser::of_data_dir(dir.path()).unwrap();
-        let p = a.pseudonym("account", "https://x.example/users/alice");
-        assert_eq!(p, b.pseudonym("account", "https://x.example/users/alice"));
+        let (one, two) = (dir.path().join("one.db"), dir.path().join("two.db"));
+        let x = "https://x.example/users/alice";
+        let a = Pseudonymiser::of_database(&one, None).unwrap();
+        let p = a.pseudonym("account", x);
+        assert_eq!(
+            p,
+            Pseudonymiser::of_database(&one, None).unwrap().pseudonym("account", x)
+        );
         assert_eq!(p.len(), 2 + PSEUDONYM_HEX);
         assert!(p.starts_with("a-"), "{p}");
         assert_ne!(p, a.pseudonym("account", "https://x.example/users/bob"));
         assert_ne!(a.pseudonym("handle", "x"), a.pseudonym("account", "x"));
+        assert_ne!(
+            p,
+            Pseudonymiser::of_database(&two, None).unwrap().pseudonym("account", x)
+        );
+        let ra = Pseudonymiser::of_database(&one, Some("A")).unwrap();
+        let rb = Pseudonymiser::of_database(&one, Some("B")).unwrap();
+        assert_ne!(ra.pseudonym("account", x), rb.pseudonym("account", x));
+        assert_ne!(ra.pseudonym("account", x), p);
+        assert!(ra.kind().starts_with("per recipient (A)"), "{}", ra.kind());
+        assert!(a.kind().starts_with("per database"), "{}", a.kind());
+        let err = Pseudonymiser::of_database(&one, Some(" ")).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "export: --recipient \" \": expected a name of 1 to 100 characters without control characters"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let key = dir.path().join(KEY_FILE);
+            let key = optout::key_path(&one);
             let mode = std::fs::metadata(&key).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
             std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let err = Pseudonymiser::of_data_dir(dir.path()).unwrap_err().to_string();
+            let err = Pseudonymiser::of_database(&one, None).unwrap_err().to_string();
             assert_eq!(
                 err,
                 format!(
@@ -177,8 +174,6 @@ mod tests {
                 )
             );
         }
-        // The temporary file is gone: only the key remains.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

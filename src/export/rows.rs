@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::privacy::{identity, identity_of, normal_handle, Privacy};
+use super::privacy::{identity, identity_of, normal_handle, Privacy, SMALL_GROUPS};
 use super::table::{count, opt_count, Value};
 use super::Tables;
 use crate::model::account::{Account, FollowList, ListStatus};
@@ -69,6 +69,16 @@ impl<'s> Accounts<'s> {
         }
         out
     }
+}
+
+/// Distinct accounts (opted-out ones too) per server host of `snapshot`, as the instances
+/// table lists them: the group sizes [`Privacy`] decides by.
+pub fn accounts_per_host(snapshot: &Snapshot) -> BTreeMap<String, u64> {
+    Accounts::of(snapshot)
+        .per_host()
+        .into_iter()
+        .map(|(h, n)| (h.to_string(), n))
+        .collect()
 }
 
 /// Every list of every seed, with its seed's position.
@@ -256,9 +266,9 @@ fn account_rows(tables: &mut Tables, id: i64, view: &Privacy<'_>, accounts: &Acc
             a.bot.into(),
             view.account_ref(a.moved_to.as_deref().map(|m| accounts.resolve(m)).as_deref()),
             a.hide_collections.into(),
-            opt_count(a.followers_count),
-            opt_count(a.following_count),
-            a.last_status_at.clone().into(),
+            view.account_count(a.followers_count),
+            view.account_count(a.following_count),
+            view.last_active(a.last_status_at.as_deref()),
             a.fetch_error.is_some().into(),
         ]);
     }
@@ -300,7 +310,10 @@ fn hosts(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'_>, 
             let Some(h) = snapshot.hosts.get(host) else { continue };
             let small = view.is_small(host);
             dns_row(tables, id, &key, m + 1, h, small, view);
-            address_rows(tables, id, &key, m + 1, h, small);
+            // The addresses of a member of the small groups would name its AS: left out.
+            if key != SMALL_GROUPS {
+                address_rows(tables, id, &key, m + 1, h, small);
+            }
             let w = per_host.get(host.as_str()).copied().unwrap_or(0) as f64;
             let w = if members.len() == 1 { 1.0 } else { w };
             weight += w;

@@ -108,7 +108,7 @@ pub fn lists() -> Table {
 pub fn instances() -> Table {
     Table::new("instances", "Each instance of a snapshot; instances too small to be anonymous are merged into one row per AS.", vec![
         required("snapshot_id", Integer, "The snapshot."),
-        required("instance", String, "The instance host, or `small instance in AS<n>` / `small instance, AS unknown` for instances with fewer users than min_instance_users or of unknown size."),
+        required("instance", String, "The instance host, or `small instance in AS<n>` / `small instance, AS unknown` for instances under the minimum group size (fewer than min_group_members accounts or min_instance_users users, or of unknown size), or `(small groups)` for those whose AS group is under it too."),
         required("generalised", Boolean, "Whether this row merges small instances."),
         required("members", Integer, "Instances this row stands for (1 unless generalised)."),
         required("accounts", Integer, "Distinct accounts listed on it, opted-out ones included (the `accounts` weight)."),
@@ -132,9 +132,9 @@ pub fn accounts() -> Table {
         field("bot", Boolean, "The account says it is a bot."),
         field("moved_to", String, "Where it moved: the target's account pseudonym (its URI with --include-handles)."),
         field("hide_collections", Boolean, "It hides its own follow lists."),
-        field("followers_count", Integer, "Followers, as its server says."),
-        field("following_count", Integer, "Follows, as its server says."),
-        field("last_status_at", String, "Day (or time) of its last post, as its server says (ISO 8601)."),
+        field("followers_count", Integer, "Followers, as its server says (at most 2^63-1); by default the lower bound of its band (0, 1 for 1–9, 10, 100, 1000 for 1000 or more), exact with --precise (`whohosts.precise` in datapackage.json)."),
+        field("following_count", Integer, "Follows, as its server says; banded like `followers_count` unless --precise."),
+        field("last_status_at", String, "ISO week of its last post (`2026-W47`) by default; with --precise the day (or time) its server says (ISO 8601). Null when the server sent no date."),
         required("fetch_failed", Boolean, "Its actor could not be fetched."),
     ], &["snapshot_id", "account"])
     .references(&["snapshot_id", "instance"], "instances", &["snapshot_id", "instance"])
@@ -304,7 +304,7 @@ pub fn metric_buckets() -> Table {
         required("level", String, "The level."),
         required("weight", String, "The weight."),
         required("rank", Integer, "1 = largest (ties by key)."),
-        required("key", String, "The bucket: instance (generalised when small), organisation, `AS<n>`, range, block, country or service."),
+        required("key", String, "The bucket: instance (generalised when small), organisation, `AS<n>`, range, block, country or service; `(small groups)` merges every bucket under the minimum group size (see Privacy)."),
         required("label", String, "What a person reads."),
         required("amount", Number, "Its weight."),
         required("share", Number, "amount / total, 0–1."),
@@ -317,7 +317,7 @@ pub fn metric_apart() -> Table {
         required("snapshot_id", Integer, "The snapshot."),
         required("level", String, "The level."),
         required("weight", String, "The weight."),
-        required("what", String, "The reason."),
+        required("what", String, "The reason; `small groups`: the merged small buckets, themselves under the minimum group size, not published."),
         required("amount", Number, "Weight counted apart (instances for `no nodeinfo` / `no user count`)."),
     ], &["snapshot_id", "level", "weight", "what"])
     .references(LW, "metric_summary", LW)

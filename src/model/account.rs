@@ -39,7 +39,43 @@ pub struct Account {
     pub fetch_error: Option<String>,
 }
 
+/// Most characters kept of a display name from a server (see [`Account::bounded`]).
+pub const MAX_NAME_CHARS: usize = 256;
+/// Most characters kept of a URI or handle from a server; a longer one is dropped, not cut
+/// (a cut URI would name another account).
+pub const MAX_URI_CHARS: usize = 2048;
+/// Largest count kept: what SQLite's INTEGER (i64) holds, so the database, the JSON report and
+/// an export all hold the same value.
+pub const MAX_COUNT: u64 = i64::MAX as u64;
+
 impl Account {
+    /// The account as it is kept, whatever the server sent: a display name cut to
+    /// [`MAX_NAME_CHARS`] characters; a handle, actor URI or `moved_to` longer than
+    /// [`MAX_URI_CHARS`] dropped; counts clamped to [`MAX_COUNT`]; `last_status_at` kept only
+    /// when it is a date (`YYYY-MM-DD`) or an RFC 3339 time, else none. Every account built
+    /// from a response passes here once, so every output holds the same bounded value.
+    pub fn bounded(mut self) -> Account {
+        if let Some(n) = &self.display_name {
+            if n.chars().nth(MAX_NAME_CHARS).is_some() {
+                self.display_name = Some(crate::model::text::bounded(n, MAX_NAME_CHARS).into_owned());
+            }
+        }
+        let short = |s: &Option<String>| s.as_ref().is_none_or(|s| s.chars().nth(MAX_URI_CHARS).is_none());
+        if !short(&self.handle) {
+            self.handle = None;
+        }
+        if !short(&self.actor_uri) {
+            self.actor_uri = None;
+        }
+        if !short(&self.moved_to) {
+            self.moved_to = None;
+        }
+        self.followers_count = self.followers_count.map(|n| n.min(MAX_COUNT));
+        self.following_count = self.following_count.map(|n| n.min(MAX_COUNT));
+        self.last_status_at = self.last_status_at.filter(|t| crate::model::time::is_date(t));
+        self
+    }
+
     /// Whether the account's owner lets crawlers expand it (crawl its own follows).
     /// Accounts that opt out are still counted in aggregates.
     pub fn may_expand(&self) -> bool {
@@ -218,6 +254,33 @@ impl FollowList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_from_servers_are_bounded_once() {
+        let a = Account {
+            display_name: Some("é".repeat(10_000)),
+            actor_uri: Some(format!("https://x.example/{}", "u".repeat(5000))),
+            handle: Some("@a@x.example".into()),
+            followers_count: Some(u64::MAX),
+            following_count: Some(7),
+            last_status_at: Some("yesterday".into()),
+            ..Account::default()
+        }
+        .bounded();
+        assert_eq!(
+            a.display_name.as_deref().map(|n| n.chars().count()),
+            Some(MAX_NAME_CHARS)
+        );
+        assert_eq!((a.actor_uri, a.handle.as_deref()), (None, Some("@a@x.example")));
+        assert_eq!((a.followers_count, a.following_count), (Some(i64::MAX as u64), Some(7)));
+        assert_eq!(a.last_status_at, None);
+        let b = Account {
+            last_status_at: Some("2026-11-22".into()),
+            ..Account::default()
+        }
+        .bounded();
+        assert_eq!(b.last_status_at.as_deref(), Some("2026-11-22"));
+    }
 
     #[test]
     fn only_http_urls_are_actor_urls() {

@@ -237,9 +237,13 @@ pub struct Measurement {
     pub total: f64,
     /// Entries of the sources that named no usable address.
     pub malformed: usize,
-    /// Level name (`protocol`, `domain`, `server`, `organisation`, `as`) → bucket → weight,
-    /// over the addresses whose server was found.
+    /// Level name (`protocol`, `domain`, `server`, `provider`, `gateway`, `organisation`,
+    /// `as`, `country`: those the measurement has) → bucket → weight, over the addresses whose
+    /// server was found.
     pub levels: Vec<(String, BTreeMap<String, f64>)>,
+    /// Provider → service (`Gmail`, `Microsoft 365`, `Microsoft 365 (inferred from SPF)`) →
+    /// weight, for the providers a rule named.
+    pub services: BTreeMap<String, BTreeMap<String, f64>>,
     /// Weight whose server was not found, by why (`receives no mail (null MX)`, …).
     pub apart: BTreeMap<String, f64>,
 }

@@ -99,6 +99,10 @@ pub struct CrawlReport {
     /// How deep the crawl went and what its budgets cut (`None` for a depth-1 crawl).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth: Option<DepthReport>,
+    /// Why accounts left a seed's complete list since the previous snapshot of the same
+    /// seeds (each fetched once; at most `crawl.max_departure_checks`).
+    #[serde(default)]
+    pub departures: Vec<Departure>,
 }
 
 /// What a crawl deeper than 1 did: its depth, its budgets and what they cut.
@@ -129,6 +133,18 @@ impl DepthReport {
     pub fn cut(&self) -> u64 {
         self.cut_by_accounts + self.cut_by_hosts + self.cut_by_requests
     }
+}
+
+/// Why an account is no longer in a list that listed it in the previous snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Departure {
+    /// The account's identity as stored then (handle, actor URI, or an opted-out hash).
+    pub account: String,
+    /// `moved`, `deleted`, `suspended`, `unfollowed` or `unknown` (the fetch failed, or the
+    /// account opted out of crawlers and so is not fetched).
+    pub cause: String,
+    /// Where a moved account went.
+    pub moved_to: Option<String>,
 }
 
 /// What an instance says about itself.

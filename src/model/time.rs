@@ -48,6 +48,39 @@ pub fn micros(text: &str) -> Option<i64> {
     i64::try_from(d.as_micros()).ok()
 }
 
+/// Whether `text` is a day (`YYYY-MM-DD`) or an RFC 3339 time.
+pub fn is_date(text: &str) -> bool {
+    day_number(text).is_some()
+}
+
+/// Days since 1970-01-01 of a day (`YYYY-MM-DD`) or of an RFC 3339 time, or `None`.
+fn day_number(text: &str) -> Option<i64> {
+    let t = if text.len() == 10 {
+        parse(&format!("{text}T00:00:00Z"))?
+    } else {
+        parse(text)?
+    };
+    let secs = t.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    i64::try_from(secs / 86_400).ok()
+}
+
+/// The ISO 8601 week (`2026-W47`) of a day or RFC 3339 time, or `None` when it is neither.
+pub fn iso_week(text: &str) -> Option<String> {
+    let days = day_number(text)?;
+    // 1970-01-01 was a Thursday; Monday = 0.
+    let weekday = (days + 3).rem_euclid(7);
+    // The Thursday of this week decides the ISO year.
+    let thursday = days - weekday + 3;
+    let year_of = |d: i64| -> i64 {
+        let t = from_unix(u64::try_from(d * 86_400).unwrap_or(0)).unwrap_or(UNIX_EPOCH);
+        rfc3339(t)[..4].parse().unwrap_or(1970)
+    };
+    let year = year_of(thursday);
+    let jan1 = day_number(&format!("{year:04}-01-01"))?;
+    let week = (thursday - jan1) / 7 + 1;
+    Some(format!("{year:04}-W{week:02}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +96,18 @@ mod tests {
         let week = micros(&now_shifted(-7 * 86_400)).unwrap() - micros(&now()).unwrap();
         assert!((week + 7 * 86_400_000_000).abs() <= 1_000_000, "{week}");
         assert_eq!(parse("not a time"), None);
+    }
+
+    #[test]
+    fn dates_and_iso_weeks() {
+        assert!(is_date("2026-11-22") && is_date("2026-11-22T10:00:00Z") && is_date("2026-11-22T10:00:00.5Z"));
+        assert!(!is_date("yesterday") && !is_date("2026-13-01") && !is_date("") && !is_date("2026-11-22x"));
+        assert_eq!(iso_week("2026-11-22").as_deref(), Some("2026-W47"));
+        assert_eq!(iso_week("2026-11-23T01:00:00Z").as_deref(), Some("2026-W48"));
+        // ISO years: 1 Jan 2021 (a Friday) is in 2020's week 53; 29 Dec 2025 in 2026's week 1.
+        assert_eq!(iso_week("2021-01-01").as_deref(), Some("2020-W53"));
+        assert_eq!(iso_week("2025-12-29").as_deref(), Some("2026-W01"));
+        assert_eq!(iso_week("1970-01-01").as_deref(), Some("1970-W01"));
+        assert_eq!(iso_week("soon"), None);
     }
 }

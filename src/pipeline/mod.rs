@@ -4,12 +4,15 @@
 //! # Architecture
 //! [`begin`] opens (or continues) a snapshot through the store's [`Writer`]; [`crawl_into`]
 //! builds the network stack with the snapshot's response journal (so a resumed crawl replays
-//! what it already fetched), crawls the seeds ([`snapshot`]), attributes every instance met
+//! what it already fetched), crawls the seeds ([`snapshot`]), attributes every instance met,
+//! learns why accounts left since the previous snapshot of the same seeds ([`departures`])
 //! and hands the result to the writer, which stores it and marks the snapshot complete.
 //! [`run`] is both in one call. [`contacts`] measures address books and mailboxes: who
 //! serves each address, attributed like instances.
 
 pub mod contacts;
+pub mod departures;
+pub mod instances;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -363,6 +366,8 @@ pub async fn begin(writer: &Writer, config: &Config, job: &Job) -> Result<Begun>
 /// failed). Failures of seeds are part of the snapshot, not errors.
 pub async fn crawl_into(writer: &Writer, config: Config, begun: Begun, job: &Job) -> Result<()> {
     let id = begun.id;
+    // Requests of earlier runs: each response they recorded (and this run replays).
+    let earlier_requests = begun.journal.len() as u64;
     let result = async {
         let journal = Arc::new(StoreJournal::new(id, writer, begun.journal));
         let ctx = Context::with_journal(config, Some(journal))?;
@@ -375,6 +380,8 @@ pub async fn crawl_into(writer: &Writer, config: Config, begun: Begun, job: &Job
         if let Some(e) = failed {
             return Err(e);
         }
+        snap.crawl.requests = snap.crawl.requests.saturating_add(earlier_requests);
+        snap.crawl.departures = departures::learn(&ctx, writer.path(), &snap, job.quiet).await?;
         if job.clock_offset_secs != 0 {
             snap.crawl.started_at = crate::model::time::now_shifted(job.clock_offset_secs);
             snap.crawl.finished_at = crate::model::time::now_shifted(job.clock_offset_secs);

@@ -96,6 +96,7 @@ pub fn account_from_actor(v: &Value) -> Account {
         last_status_at: None,
         fetch_error: None,
     }
+    .bounded()
 }
 
 /// An account known only by its URI, when that is an http(s) URL.

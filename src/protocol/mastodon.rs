@@ -128,6 +128,7 @@ impl RestAccount {
             last_status_at: self.last_status_at.clone(),
             fetch_error: None,
         }
+        .bounded()
     }
 }
 

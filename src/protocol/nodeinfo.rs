@@ -57,6 +57,18 @@ pub fn parse(schema: &str, doc: &Value) -> NodeInfo {
 /// # Errors
 /// Fetch errors other than 404, [`Error::Malformed`] for unreadable documents.
 pub async fn fetch(f: &Fetcher, origin: &Url) -> Result<Option<NodeInfo>> {
+    Ok(fetch_document(f, origin)
+        .await?
+        .map(|(schema, doc)| parse(&schema, &doc)))
+}
+
+/// The one NodeInfo walk (discovery document, then the highest 2.x schema's document): the
+/// schema version and the document as served, for callers that judge its claims themselves;
+/// `Ok(None)` when the server publishes none.
+///
+/// # Errors
+/// As [`fetch`].
+pub async fn fetch_document(f: &Fetcher, origin: &Url) -> Result<Option<(String, Value)>> {
     let discovery_url = origin.join("/.well-known/nodeinfo").map_err(|e| Error::Malformed {
         url: origin.to_string(),
         message: format!("no NodeInfo URL under this origin: {e}"),
@@ -74,7 +86,7 @@ pub async fn fetch(f: &Fetcher, origin: &Url) -> Result<Option<NodeInfo>> {
         message: format!("bad nodeinfo href {href:?}: {e}"),
     })?;
     let doc: Value = f.get_ok(&url, Request::accept(ACCEPT_JSON)).await?.json()?;
-    Ok(Some(parse(&schema, &doc)))
+    Ok(Some((schema, doc)))
 }
 
 #[cfg(test)]

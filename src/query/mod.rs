@@ -194,12 +194,106 @@ pub struct Table {
     pub rows: Vec<Vec<Value>>,
 }
 
+/// How far a query may go before it is stopped: a time and a memory limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Stopped (SQLite interrupted) when it runs longer than this.
+    pub time: std::time::Duration,
+    /// Stopped when SQLite's heap (`PRAGMA hard_heap_limit`, for the whole process) or the
+    /// rows collected so far grow past this many bytes.
+    pub memory_bytes: u64,
+}
+
+impl Limits {
+    /// The limits `[query]` of the configuration sets.
+    pub fn of(config: &crate::config::Query) -> Limits {
+        Limits {
+            time: std::time::Duration::from_secs(config.time_limit_seconds),
+            memory_bytes: config.memory_limit_mb.saturating_mul(1 << 20),
+        }
+    }
+}
+
 /// Run `sql` (named `origin` in errors) on `conn` with the caller's `given` parameters.
 ///
 /// # Errors
 /// [`Error::Query`]: a statement that would write, more than one statement, a positional
 /// parameter, an unknown or missing parameter, or an SQL error.
 pub fn run(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)]) -> Result<Table> {
+    collect(conn, origin, sql, given, u64::MAX)
+}
+
+/// [`run`] within `limits`: past one, the query stops with one line naming the limit.
+///
+/// # Errors
+/// As [`run`]; [`Error::Query`] naming the limit that stopped it.
+pub fn run_within(
+    conn: &Connection,
+    origin: &str,
+    sql: &str,
+    given: &[(String, String)],
+    limits: Limits,
+) -> Result<Table> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let heap = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
+    conn.pragma_update(None, "hard_heap_limit", heap)
+        .map_err(|e| Error::Query {
+            name: origin.into(),
+            message: e.to_string(),
+        })?;
+    let fired = std::sync::Arc::new(AtomicBool::new(false));
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let interrupt = conn.get_interrupt_handle();
+    let timer = {
+        let fired = fired.clone();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(limits.time) {
+                fired.store(true, Ordering::SeqCst);
+                interrupt.interrupt();
+            }
+        })
+    };
+    let result = collect(conn, origin, sql, given, limits.memory_bytes);
+    drop(stop);
+    let _ = timer.join();
+    let out_of_memory = |e: &Error| matches!(e, Error::Query { message, .. } if message.contains("out of memory"));
+    match result {
+        Err(_) if fired.load(Ordering::SeqCst) => Err(Error::Query {
+            name: origin.into(),
+            message: format!(
+                "stopped after {} s, its time limit (query.time_limit_seconds in config)",
+                limits.time.as_secs()
+            ),
+        }),
+        Err(e) if out_of_memory(&e) => Err(memory_stop(origin, limits.memory_bytes)),
+        other => other,
+    }
+}
+
+fn memory_stop(origin: &str, bytes: u64) -> Error {
+    Error::Query {
+        name: origin.into(),
+        message: format!(
+            "stopped at {} MiB, its memory limit (query.memory_limit_mb in config)",
+            bytes >> 20
+        ),
+    }
+}
+
+/// What a row takes in memory, roughly: its values and the text or bytes they hold.
+fn row_bytes(values: &[Value]) -> u64 {
+    let held: usize = values
+        .iter()
+        .map(|v| match v {
+            Value::Text(t) => t.len(),
+            Value::Blob(b) => b.len(),
+            _ => 0,
+        })
+        .sum();
+    (std::mem::size_of_val(values) + held + std::mem::size_of::<Vec<Value>>()) as u64
+}
+
+fn collect(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)], max_bytes: u64) -> Result<Table> {
     let fail = |message: String| Error::Query {
         name: origin.into(),
         message,
@@ -216,12 +310,17 @@ pub fn run(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)
     let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
     let width = columns.len();
     let mut rows = vec![];
+    let mut held = 0u64;
     let mut cursor = stmt.raw_query();
     while let Some(row) = cursor.next().map_err(|e| fail(e.to_string()))? {
         let values = (0..width)
             .map(|i| row.get::<_, Value>(i))
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| fail(e.to_string()))?;
+        held = held.saturating_add(row_bytes(&values));
+        if held > max_bytes {
+            return Err(memory_stop(origin, max_bytes));
+        }
         rows.push(values);
     }
     Ok(Table { columns, rows })
@@ -393,17 +492,20 @@ impl Table {
                 widest.max(self.columns[i].chars().count())
             })
             .collect();
-        let numeric = |i: usize| {
-            self.rows
-                .iter()
-                .all(|r| matches!(r[i], Value::Integer(_) | Value::Real(_) | Value::Null))
-        };
+        // Worked out once per column: the table is rendered in time linear in its rows.
+        let numeric: Vec<bool> = (0..self.columns.len())
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .all(|r| matches!(r[i], Value::Integer(_) | Value::Real(_) | Value::Null))
+            })
+            .collect();
         let mut out = String::new();
         let line = |out: &mut String, row: &[String]| {
             let padded: Vec<String> = row
                 .iter()
                 .enumerate()
-                .map(|(i, c)| match numeric(i) {
+                .map(|(i, c)| match numeric[i] {
                     true => format!("{c:>w$}", w = widths[i]),
                     false => format!("{c:<w$}", w = widths[i]),
                 })

@@ -33,13 +33,17 @@ fn unit(m: &Measurement) -> &'static str {
     m.weight
 }
 
-/// The headline: the share the fewest organisations reaching half carry, and how many
-/// reach 75 %.
+/// The headline, over the `provider` level (the organisation level when a measurement has
+/// none): the share the fewest providers reaching half carry, and how many reach 75 %. "receive
+/// their mail through" when every address found is e-mail.
 pub fn headline(m: &Measurement) -> String {
-    let Some((_, orgs)) = m.levels.iter().find(|(l, _)| l == "organisation") else {
+    let Some((level, buckets)) = ["provider", "organisation"]
+        .iter()
+        .find_map(|want| m.levels.iter().find(|(l, _)| l == want))
+    else {
         return String::new();
     };
-    let r = ranked(orgs);
+    let r = ranked(buckets);
     let c = concentration(&r.iter().map(|b| b.1).collect::<Vec<_>>());
     if c.total <= 0.0 {
         return format!(
@@ -55,17 +59,39 @@ pub fn headline(m: &Measurement) -> String {
     } else {
         String::new()
     };
+    let all_mail = m
+        .levels
+        .iter()
+        .find(|(l, _)| l == "protocol")
+        .is_some_and(|(_, b)| b.iter().all(|(k, w)| k == "email" || *w <= 0.0));
+    let verb = match (all_mail, m.weight) {
+        (true, "contacts") => "receive their mail through",
+        (true, _) => "go through",
+        _ => "are served by",
+    };
+    let noun = if level == "provider" {
+        "provider"
+    } else {
+        "organisation"
+    };
     format!(
-        "Of your {} {}{found}, {:.0} % are served by {} {} ({}); {} {} cover 75 %.",
+        "Of your {} {}{found}, {:.0} % {verb} {} {} ({}); {} {} cover 75 %.",
         fmt_w(c.total),
         unit(m),
         share * 100.0,
         c.k50,
-        plural(c.k50, "organisation"),
+        plural(c.k50, noun),
         top.join(", "),
         c.k75,
-        plural(c.k75, "organisation"),
+        plural(c.k75, noun),
     )
+}
+
+/// The services of `provider`, largest first, as text: `Gmail 30, Google Workspace 20`.
+fn services(m: &Measurement, provider: &str) -> Option<String> {
+    let s = m.services.get(provider)?;
+    let parts: Vec<String> = ranked(s).iter().map(|(k, w)| format!("{k} {}", fmt_w(*w))).collect();
+    Some(parts.join(", "))
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -103,9 +129,12 @@ pub fn text(m: &Measurement) -> String {
         let c = concentration(&r.iter().map(|b| b.1).collect::<Vec<_>>());
         let _ = writeln!(
             out,
-            "\nBy {level} ({} {}s, {} {})",
+            "\nBy {level} ({} {}, {} {})",
             r.len(),
-            level,
+            match (level.as_str(), r.len()) {
+                ("country", n) if n != 1 => "countries".to_string(),
+                (l, n) => plural(n, l),
+            },
             fmt_w(c.total),
             unit(m)
         );
@@ -114,7 +143,16 @@ pub fn text(m: &Measurement) -> String {
             continue;
         }
         for (name, w) in r.iter().take(LISTED) {
-            let _ = writeln!(out, "  {:>5.1} %  {:>7}  {name}", 100.0 * w / c.total, fmt_w(*w));
+            let beside = match services(m, name) {
+                Some(s) if level == "provider" => format!(" ({s})"),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "  {:>5.1} %  {:>7}  {name}{beside}",
+                100.0 * w / c.total,
+                fmt_w(*w)
+            );
         }
         if r.len() > LISTED {
             let _ = writeln!(out, "  … {} more", r.len() - LISTED);
@@ -144,7 +182,13 @@ pub fn json(m: &Measurement) -> String {
             json!({
                 "level": level,
                 "metrics": c,
-                "buckets": r.iter().map(|(k, w)| json!({"key": k, "weight": w, "share": if c.total > 0.0 { w / c.total } else { 0.0 }})).collect::<Vec<_>>(),
+                "buckets": r.iter().map(|(k, w)| {
+                    let mut b = json!({"key": k, "weight": w, "share": if c.total > 0.0 { w / c.total } else { 0.0 }});
+                    if let (true, Some(s)) = (level == "provider", m.services.get(*k)) {
+                        b["services"] = json!(s);
+                    }
+                    b
+                }).collect::<Vec<_>>(),
             })
         })
         .collect();

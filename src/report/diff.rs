@@ -1,5 +1,6 @@
-//! `whohosts diff A B`: what changed between two snapshots — accounts added, removed and
-//! moved; instances that changed AS, organisation or CDN; instances that appeared, vanished or
+//! `whohosts diff A B`: what changed between two snapshots — follow lists whose status
+//! changed first ([`super::diff_lists`]), then accounts added, gone (with why, when the crawl
+//! learnt it), no longer visible and moved ([`super::diff_accounts`]); instances that changed AS, organisation or CDN; instances that appeared, vanished or
 //! became unreachable; and the change of each metric per level under one weight.
 //!
 //! The rows come from the shipped comparing queries (`queries/account-changes.sql`,
@@ -12,6 +13,8 @@ use std::fmt::Write as _;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::diff_accounts::{self as words, OptedOutCount};
+use super::diff_lists::{self, ListChange};
 use super::text::{amount, wrap};
 use crate::error::{Error, Result};
 use crate::metrics::{Concentration, Level, Weight};
@@ -23,25 +26,20 @@ use crate::store::Store;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountChange {
     pub account: String,
-    /// `added`, `removed` or `moved`.
+    /// `added`, `gone` (no longer listed by a list still read whole), `no-longer-visible`
+    /// (every list that listed it can no longer be read whole) or `moved` (still listed, now
+    /// says it moved).
     pub change: String,
     pub instance: Option<String>,
     pub moved_to: Option<String>,
-}
-
-impl AccountChange {
-    /// The account in words: its handle, or for one that opted out of crawlers (stored as a
-    /// keyed hash, `store::optout`) "an opted-out account on HOST".
-    pub fn who(&self) -> String {
-        if self.account.starts_with(crate::store::optout::PREFIX) {
-            match &self.instance {
-                Some(host) => format!("an opted-out account on {host}"),
-                None => "an opted-out account".to_string(),
-            }
-        } else {
-            self.account.clone()
-        }
-    }
+    /// Why a `no-longer-visible` account left the view ("the following list of @x became
+    /// hidden").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
+    /// Why a `gone` account left, as the crawl learnt by fetching it once: `moved`,
+    /// `deleted`, `suspended`, `unfollowed` or `unknown`; absent when it was not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 /// An instance whose AS numbers or hosting buckets changed.
@@ -93,7 +91,15 @@ pub struct Diff {
     pub from: i64,
     pub to: i64,
     pub weight: Weight,
+    /// Follow lists whose status changed (reported first: they explain what left the view).
+    pub lists: Vec<ListChange>,
+    /// Accounts by name (never one that opted out of crawlers).
     pub accounts: Vec<AccountChange>,
+    /// Accounts that opted out of crawlers, only counted.
+    pub opted_out: Vec<OptedOutCount>,
+    /// Every account row, opted-out ones included, for the counts (never written out).
+    #[serde(skip)]
+    pub counted: Vec<AccountChange>,
     pub hosts: Vec<HostChange>,
     pub instances: Vec<InstanceChange>,
     pub metrics: Vec<MetricChange>,
@@ -152,32 +158,89 @@ impl Diff {
                 })
             })
             .collect();
+        let (lists, accounts) = accounts(store, from, to)?;
+        let counted = accounts.clone();
+        let (accounts, opted_out) = words::split(accounts);
         Ok(Diff {
             schema_version: super::SCHEMA_VERSION,
             from,
             to,
             weight,
-            accounts: rows(store, "account-changes", from, to)?,
+            lists,
+            accounts,
+            opted_out,
+            counted,
             hosts: rows(store, "host-changes", from, to)?,
             instances: rows(store, "instance-changes", from, to)?,
             metrics,
         })
     }
 
-    /// The changes in plain words, one sentence each (hosts, instances, moves, then counts).
+    /// The changes in plain words, one sentence each: list status changes first, then
+    /// accounts no longer visible, hosts, instances, moves, opted-out counts, then counts.
     pub fn sentences(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.hosts.iter().map(host_sentence).collect();
+        let mut out: Vec<String> = self.lists.iter().map(ListChange::sentence).collect();
+        out.extend(words::unseen_sentence(&self.counted));
+        out.extend(self.hosts.iter().map(host_sentence));
         out.extend(self.instances.iter().map(instance_sentence));
         for a in self.accounts.iter().filter(|a| a.change == "moved") {
-            out.push(format!("{} moved to {}", a.who(), a.moved_to.as_deref().unwrap_or("?")));
+            out.push(format!(
+                "{} moved to {}",
+                a.account,
+                a.moved_to.as_deref().unwrap_or("?")
+            ));
         }
-        let count = |c: &str| self.accounts.iter().filter(|a| a.change == c).count() as u64;
-        let (added, removed) = (count("added"), count("removed"));
-        if added + removed > 0 {
-            out.push(format!("{} added, {removed} removed", super::plural(added, "account")));
+        out.extend(self.opted_out.iter().map(words::opted_out_sentence));
+        let added = self.counted.iter().filter(|a| a.change == "added").count() as u64;
+        let gone = words::gone_sentence(&self.counted);
+        match (added, gone) {
+            (0, None) => {}
+            (0, Some(g)) => out.push(g),
+            (n, None) => out.push(format!("{} added", super::plural(n, "account"))),
+            (n, Some(g)) => out.push(format!("{} added, {g}", super::plural(n, "account"))),
         }
         out
     }
+}
+
+/// The list status changes and the account rows of `from` → `to`: accounts that left are
+/// `no-longer-visible` when no list that listed them is still read whole, else `gone`.
+fn accounts(store: &Store, from: i64, to: i64) -> Result<(Vec<ListChange>, Vec<AccountChange>)> {
+    let mut rows: Vec<AccountChange> = rows(store, "account-changes", from, to)?;
+    let left = rows
+        .iter()
+        .filter(|r| r.change == "removed")
+        .map(|r| r.account.clone())
+        .collect();
+    let seen = diff_lists::compare(&store.load(from)?, &store.load(to)?, &left);
+    let causes: std::collections::BTreeMap<String, crate::model::snapshot::Departure> = store
+        .departures(to)?
+        .into_iter()
+        .map(|d| (d.account.clone(), d))
+        .collect();
+    for r in rows.iter_mut().filter(|r| r.change == "removed") {
+        match seen.unseen.get(&r.account) {
+            Some(why) => {
+                r.change = "no-longer-visible".into();
+                r.because = Some(why.clone());
+            }
+            None => {
+                r.change = "gone".into();
+                if let Some(d) = causes.get(&r.account) {
+                    r.cause = Some(d.cause.clone());
+                    r.moved_to = d.moved_to.clone();
+                }
+            }
+        }
+    }
+    // A move is one change: the new account is not also "added".
+    let targets: std::collections::BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r.change == "gone" && r.cause.as_deref() == Some("moved"))
+        .filter_map(|r| r.moved_to.clone())
+        .collect();
+    rows.retain(|r| !(r.change == "added" && targets.contains(&r.account)));
+    Ok((seen.changes, rows))
 }
 
 fn host_sentence(h: &HostChange) -> String {
@@ -245,22 +308,28 @@ pub fn render_text(d: &Diff) -> String {
         "Changes from snapshot {} to snapshot {} (weight: {}).\n",
         d.from, d.to, d.weight
     );
-    let (added, removed, moved) = ["added", "removed", "moved"]
-        .map(|c| d.accounts.iter().filter(|a| a.change == c).count())
-        .into();
-    let _ = writeln!(out, "\nAccounts: {added} added, {removed} removed, {moved} moved.");
+    if !d.lists.is_empty() {
+        let _ = writeln!(out, "\nLists whose status changed: {}.", d.lists.len());
+        for l in &d.lists {
+            out += &wrap(
+                &format!("{} {}: {} → {}", l.seed, l.direction, l.from, l.to),
+                "  ",
+                "    ",
+            );
+        }
+    }
+    let count = |c: &str| d.counted.iter().filter(|a| a.change == c).count();
+    let mut head = vec![format!("{} added", count("added"))];
+    head.push(words::gone_sentence(&d.counted).unwrap_or_else(|| "0 gone".into()));
+    head.push(words::unseen_sentence(&d.counted).unwrap_or_else(|| "0 no longer visible".into()));
+    head.push(format!("{} moved", count("moved")));
+    out += "\n";
+    out += &wrap(&format!("Accounts: {}.", head.join("; ")), "", "  ");
     for a in &d.accounts {
-        let mark = match a.change.as_str() {
-            "added" => "+",
-            "removed" => "-",
-            _ => ">",
-        };
-        let to = a
-            .moved_to
-            .as_deref()
-            .map(|m| format!(" moved to {m}"))
-            .unwrap_or_default();
-        out += &wrap(&format!("{mark} {}{to}", a.who()), "  ", "    ");
+        out += &wrap(&words::line(a), "  ", "    ");
+    }
+    for c in &d.opted_out {
+        out += &wrap(&format!("{}.", words::opted_out_sentence(c)), "  ", "    ");
     }
     let _ = writeln!(out, "\nInstances that changed host: {}.", d.hosts.len());
     for h in &d.hosts {

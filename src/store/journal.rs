@@ -3,15 +3,20 @@
 //! touching the network. The crawl then replays deterministically to the point it had
 //! reached and goes on from there. A snapshot's journal is deleted when it completes.
 //!
+//! A resume streams the journal: each request is one indexed look-up in the database (through
+//! a read-only connection of its own), so a resumed crawl holds no more of the journal in
+//! memory than the response it is replaying, however large the journal grew.
+//!
 //! Requests are keyed by URL, `Accept` and whether a token was sent; the token itself is
 //! never recorded.
 
-use std::collections::HashMap;
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Mutex;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use tokio::sync::mpsc;
 use url::Url;
 
@@ -34,37 +39,93 @@ pub struct Entry {
     pub remote: Option<String>,
 }
 
-type Key = (String, String, bool);
+/// What earlier runs of a snapshot recorded: where, and how many responses.
+#[derive(Debug, Clone, Default)]
+pub struct Earlier {
+    db: Option<PathBuf>,
+    responses: usize,
+}
+
+impl Earlier {
+    /// The `responses` recorded for a snapshot in the database at `db`.
+    pub fn new(db: PathBuf, responses: usize) -> Self {
+        Earlier {
+            db: Some(db),
+            responses,
+        }
+    }
+
+    /// How many responses earlier runs recorded.
+    pub fn len(&self) -> usize {
+        self.responses
+    }
+
+    /// Whether earlier runs recorded nothing.
+    pub fn is_empty(&self) -> bool {
+        self.responses == 0
+    }
+}
 
 /// The journal of one running snapshot.
 pub struct StoreJournal {
     snapshot: i64,
     tx: mpsc::Sender<Command>,
-    earlier: HashMap<Key, Page>,
+    /// A read-only connection to look earlier responses up, when there are any.
+    earlier: Option<Mutex<Connection>>,
 }
 
 impl StoreJournal {
-    /// A journal for `snapshot` that records through `writer` and replays `earlier`.
-    pub fn new(snapshot: i64, writer: &super::Writer, earlier: Vec<Entry>) -> Self {
-        let earlier = earlier
-            .into_iter()
-            .filter_map(|e| {
-                let page = page_of(&e)?;
-                Some(((e.url, e.accept, e.authenticated), page))
-            })
-            .collect();
+    /// A journal for `snapshot` that records through `writer` and replays what `earlier`
+    /// runs recorded. When the database cannot be opened to read them, nothing is replayed
+    /// (the requests are made again).
+    pub fn new(snapshot: i64, writer: &super::Writer, earlier: Earlier) -> Self {
+        let reader = match (&earlier.db, earlier.responses) {
+            (Some(db), 1..) => {
+                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                Connection::open_with_flags(db, flags)
+                    .and_then(|c| c.busy_timeout(std::time::Duration::from_secs(10)).map(|()| c))
+                    .map_err(|e| tracing::warn!("journal not replayed ({}): {e}", db.display()))
+                    .ok()
+            }
+            _ => None,
+        };
         StoreJournal {
             snapshot,
             tx: writer.tx.clone(),
-            earlier,
+            earlier: reader.map(Mutex::new),
         }
+    }
+
+    fn look_up(
+        &self,
+        conn: &Connection,
+        url: &Url,
+        accept: &str,
+        authenticated: bool,
+    ) -> rusqlite::Result<Option<Entry>> {
+        conn.prepare_cached(sql::JOURNAL_GET)?
+            .query_row(params![self.snapshot, url.as_str(), accept, authenticated], |r| {
+                Ok(Entry {
+                    snapshot: self.snapshot,
+                    url: url.to_string(),
+                    accept: accept.to_string(),
+                    authenticated,
+                    final_url: r.get(0)?,
+                    status: r.get(1)?,
+                    headers: r.get(2)?,
+                    body: r.get(3)?,
+                    remote: r.get(4)?,
+                })
+            })
+            .optional()
     }
 }
 
 impl Journal for StoreJournal {
     fn replay(&self, url: &Url, accept: &str, authenticated: bool) -> Option<Page> {
-        let key = (url.to_string(), accept.to_string(), authenticated);
-        self.earlier.get(&key).cloned()
+        let conn = self.earlier.as_ref()?.lock().ok()?;
+        let entry = self.look_up(&conn, url, accept, authenticated).ok()??;
+        page_of(entry)
     }
 
     fn record<'a>(
@@ -119,12 +180,12 @@ pub fn decode_headers(bytes: &[u8]) -> HeaderMap {
     out
 }
 
-fn page_of(e: &Entry) -> Option<Page> {
+fn page_of(e: Entry) -> Option<Page> {
     Some(Page {
         url: Url::parse(&e.final_url).ok()?,
         status: e.status,
         headers: decode_headers(&e.headers),
-        body: e.body.clone(),
+        body: e.body,
         remote: e.remote.as_deref().and_then(|r| r.parse().ok()),
     })
 }
@@ -154,26 +215,14 @@ pub fn write(conn: &Connection, batch: &[Entry]) -> rusqlite::Result<()> {
     tx.commit()
 }
 
-/// The journal of `snapshot`, oldest first.
+/// How many responses the journal of `snapshot` holds.
 ///
 /// # Errors
 /// SQLite errors.
-pub fn read(conn: &Connection, snapshot: i64) -> rusqlite::Result<Vec<Entry>> {
-    let mut stmt = conn.prepare_cached(sql::JOURNAL_OF)?;
-    let rows = stmt.query_map([snapshot], |r| {
-        Ok(Entry {
-            snapshot,
-            url: r.get(0)?,
-            accept: r.get(1)?,
-            authenticated: r.get(2)?,
-            final_url: r.get(3)?,
-            status: r.get(4)?,
-            headers: r.get(5)?,
-            body: r.get(6)?,
-            remote: r.get(7)?,
-        })
-    })?;
-    rows.collect()
+pub fn count(conn: &Connection, snapshot: i64) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql::JOURNAL_COUNT)?
+        .query_row([snapshot], |r| r.get::<_, i64>(0))
+        .map(|n| usize::try_from(n).unwrap_or(0))
 }
 
 #[cfg(test)]

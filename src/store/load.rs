@@ -29,7 +29,7 @@ fn parsed<T: std::str::FromStr>(v: Option<String>, what: &str) -> rusqlite::Resu
 }
 
 /// An account from 15 columns starting at `at`: actor_uri, handle, host, then the state.
-fn account_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Account> {
+pub(super) fn account_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Account> {
     Ok(Account {
         actor_uri: r.get(at)?,
         handle: r.get(at + 1)?,
@@ -90,6 +90,7 @@ fn head(r: &Row<'_>) -> rusqlite::Result<(CrawlReport, AttributionSource)> {
         retries: r.get::<_, i64>(6)? as u64,
         expanded: vec![],
         depth: None,
+        departures: vec![],
     };
     Ok((crawl, source))
 }

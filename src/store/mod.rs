@@ -18,6 +18,7 @@
 //!   [`prune`] deletes old snapshots; [`kinds`] names one failure kind per cause;
 //!   [`metrics`] stores the snapshot's concentration metrics, computed once by
 //!   [`crate::metrics::compute`] in the transaction that completes it.
+//! - [`rehash`]: the migration that hashes the opted-out accounts an older whohosts named.
 //!
 //! The schema (tables and views) is documented in `migrations/*.sql` and in the README.
 
@@ -29,6 +30,7 @@ pub mod lock;
 pub mod metrics;
 pub mod optout;
 pub mod prune;
+pub mod rehash;
 pub mod save;
 pub mod schema;
 mod sql;
@@ -197,6 +199,25 @@ impl Store {
     pub fn seed_accounts(&self, id: i64) -> Result<std::collections::BTreeSet<String>> {
         let mut stmt = self.conn.prepare(sql::SEED_ACCOUNTS_OF).map_err(|e| self.sqlite(e))?;
         let rows = stmt.query_map([id], |r| r.get(0)).map_err(|e| self.sqlite(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.sqlite(e))
+    }
+
+    /// Why accounts left the lists by snapshot `id`, as its crawl learnt
+    /// ([`crate::model::snapshot::Departure`]).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn departures(&self, id: i64) -> Result<Vec<crate::model::snapshot::Departure>> {
+        let mut stmt = self.conn.prepare(sql::DEPARTURES_OF).map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok(crate::model::snapshot::Departure {
+                    account: r.get(0)?,
+                    cause: r.get(1)?,
+                    moved_to: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.sqlite(e))?;
         rows.collect::<rusqlite::Result<_>>().map_err(|e| self.sqlite(e))
     }
 

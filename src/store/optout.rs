@@ -75,6 +75,16 @@ impl OptOut {
         Ok(OptOut { key })
     }
 
+    /// A key for another purpose, derived from this one (HMAC-SHA256 under it of `purpose`):
+    /// the export's pseudonym keys, so one key file per database serves both and neither
+    /// reveals the other.
+    pub fn derive(&self, purpose: &[u8]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+        mac.update(b"whohosts derived key\0");
+        mac.update(purpose);
+        mac.finalize().into_bytes().into()
+    }
+
     /// A key given as is (tests).
     pub fn with_key(key: [u8; 32]) -> OptOut {
         OptOut { key }

@@ -7,7 +7,8 @@ use rusqlite::Connection;
 
 use super::sql;
 
-/// Which snapshots go. A snapshot still running is never pruned.
+/// Which snapshots go. A snapshot still running is never pruned, unless it is abandoned: left
+/// running by a killed crawl, with a later snapshot complete (its crawl cannot be alive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
     /// Keep the newest `n`.
@@ -33,7 +34,23 @@ fn count(conn: &Connection, table: &str) -> rusqlite::Result<usize> {
     conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as usize)
 }
 
-/// Apply `rule` in one transaction.
+/// Vacuum when more than this share of the file's pages is free after a prune.
+const VACUUM_FREE_SHARE: f64 = 0.25;
+
+/// Leave nothing of the deleted rows readable: `secure_delete` zeroed them in place; when
+/// much was freed (over [`VACUUM_FREE_SHARE`] of the pages) the file is rebuilt smaller, and
+/// the WAL, which still holds pages as they were written, is checkpointed and truncated.
+fn compact(conn: &Connection) -> rusqlite::Result<()> {
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    let free: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+    if pages > 0 && free as f64 > VACUUM_FREE_SHARE * pages as f64 {
+        conn.execute_batch("VACUUM")?;
+    }
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+/// Apply `rule` in one transaction, then [`compact`] the file.
 ///
 /// # Errors
 /// SQLite errors.
@@ -63,9 +80,117 @@ pub fn run(conn: &Connection, rule: &Rule) -> rusqlite::Result<Pruned> {
     tx.execute_batch(sql::PRUNE_ORPHANS)?;
     let after = (count(&tx, "account")?, count(&tx, "instance")?);
     tx.commit()?;
+    if !ids.is_empty() {
+        compact(conn)?;
+    }
     Ok(Pruned {
         snapshots: ids.len(),
         accounts: before.0.saturating_sub(after.0),
         instances: before.1.saturating_sub(after.1),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contains(hay: &[u8], needle: &str) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
+    /// Two snapshots, each following its own account (with a long bio-like display name, so
+    /// the pruned one fills pages); the older is pruned.
+    #[test]
+    fn a_pruned_snapshots_accounts_are_not_left_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let conn = super::super::schema::open(&path).unwrap();
+        let padding = "x".repeat(2000);
+        conn.execute_batch(
+            "INSERT INTO instance (id, host) VALUES (1, 'hub.example');
+             INSERT INTO snapshot (id, kind, status, request, started_at, tool, configuration) VALUES
+                 (1, 'follows', 'complete', '{}', '2026-01-01T00:00:00Z', 'whohosts', '{}'),
+                 (2, 'follows', 'complete', '{}', '2026-01-08T00:00:00Z', 'whohosts', '{}');
+             INSERT INTO seed (snapshot_id, position, input) VALUES (1, 0, '@alice@hub.example'), (2, 0, '@alice@hub.example');
+             INSERT INTO follow_list (id, snapshot_id, seed_position, direction, source, status, pages) VALUES
+                 (1, 1, 0, 'following', 'activitypub', 'complete', 1),
+                 (2, 2, 0, 'following', 'activitypub', 'complete', 1);
+             INSERT INTO account (id, actor_uri, handle, instance_id) VALUES
+                 (2, 'https://hub.example/users/kept', '@kept@hub.example', 1);
+             INSERT INTO account_state (id, account_id, digest, display_name, nobot_tag) VALUES (2, 2, 2, 'Kept', 0);
+             INSERT INTO follow (list_id, position, account_state_id) VALUES (2, 0, 2);"
+        )
+        .unwrap();
+        for n in 0..200 {
+            conn.execute(
+                "INSERT INTO account (id, actor_uri, handle, instance_id) VALUES (?1, ?2, ?3, 1)",
+                rusqlite::params![
+                    100 + n,
+                    format!("https://hub.example/users/gone{n}"),
+                    format!("@gone{n}@hub.example")
+                ],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO account_state (id, account_id, digest, display_name, nobot_tag) VALUES (?1, ?1, 0, ?2, 0)",
+                rusqlite::params![100 + n, format!("Gone Person {n} {padding}")],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO follow (list_id, position, account_state_id) VALUES (1, ?1, ?2)",
+                rusqlite::params![n, 100 + n],
+            )
+            .unwrap();
+        }
+        let pruned = run(&conn, &Rule::Keep(1)).unwrap();
+        assert_eq!((pruned.snapshots, pruned.accounts), (1, 200));
+        let free: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0)).unwrap();
+        assert_eq!(free, 0, "much was freed: the file was vacuumed");
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend(std::fs::read(dir.path().join("w.db-wal")).unwrap_or_default());
+        for gone in ["gone1", "Gone Person"] {
+            assert!(!contains(&bytes, gone), "{gone} is still in the file");
+        }
+        assert!(contains(&bytes, "@kept@hub.example"));
+    }
+
+    #[test]
+    fn an_abandoned_running_snapshot_is_listed_and_pruned_like_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let conn = super::super::schema::open(&path).unwrap();
+        conn.execute_batch(
+            "INSERT INTO snapshot (id, kind, status, request, started_at, tool, configuration) VALUES
+                 (1, 'follows', 'running', '{\"seeds\":[\"@a@x.example\"]}', '2026-01-01T00:00:00Z', 'whohosts', '{}'),
+                 (2, 'follows', 'complete', '{\"seeds\":[\"@b@x.example\"]}', '2026-01-02T00:00:00Z', 'whohosts', '{}'),
+                 (3, 'follows', 'running', '{\"seeds\":[\"@c@x.example\"]}', '2026-01-03T00:00:00Z', 'whohosts', '{}');",
+        )
+        .unwrap();
+        drop(conn);
+        let store = super::super::Store::open(&path).unwrap();
+        let status: Vec<(i64, String)> = store.list().unwrap().into_iter().map(|s| (s.id, s.status)).collect();
+        assert_eq!(
+            status,
+            [
+                (1, "abandoned".to_string()),
+                (2, "complete".into()),
+                (3, "running".into())
+            ]
+        );
+        let conn = super::super::schema::open(&path).unwrap();
+        let pruned = run(&conn, &Rule::Keep(1)).unwrap();
+        assert_eq!(pruned.snapshots, 1);
+        let left: Vec<i64> = conn
+            .prepare("SELECT id FROM snapshot ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            left,
+            [2, 3],
+            "the abandoned one went; the newest running one may still continue"
+        );
+    }
 }

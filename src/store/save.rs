@@ -182,7 +182,7 @@ fn put_num(h: &mut Sha256, v: Option<u64>) {
 
 /// A hash of everything an account state holds, to store each distinct state once. The
 /// encoding is fixed: states stored by earlier runs are found again.
-fn state_digest(a: &Account) -> i64 {
+pub(super) fn state_digest(a: &Account) -> i64 {
     let mut h = Sha256::new();
     put_str(&mut h, a.display_name.as_deref());
     put_str(&mut h, a.moved_to.as_deref());
@@ -227,6 +227,11 @@ pub fn snapshot_rows(keys: &mut Keys<'_>, id: i64, snap: &Snapshot) -> rusqlite:
     }
     for host in snap.hosts.values() {
         host_rows(keys, id, host)?;
+    }
+    for d in &snap.crawl.departures {
+        keys.tx
+            .prepare_cached(sql::DEPARTURE_PUT)?
+            .execute(rusqlite::params![id, d.account, d.cause, d.moved_to])?;
     }
     Ok(())
 }

@@ -30,8 +30,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_snapshots.sql"),
     include_str!("../../migrations/0002_metrics.sql"),
     include_str!("../../migrations/0003_trend_views.sql"),
-    include_str!("../../migrations/0004_depth.sql"),
+    OPTED_OUT_HASHED,
+    include_str!("../../migrations/0005_departures.sql"),
+    include_str!("../../migrations/0006_depth.sql"),
 ];
+
+/// The migration that rewrites opted-out accounts named by an older whohosts
+/// ([`super::rehash`]); its SQL changes nothing, the rewrite is done in Rust.
+const OPTED_OUT_HASHED: &str = include_str!("../../migrations/0004_opted_out_hashed.sql");
 
 /// The schema version this whohosts writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -54,7 +60,12 @@ pub fn open(path: &Path) -> Result<Connection> {
     .map_err(|e| Error::sqlite(path, e))?;
     let version = recognise(&conn, path)?;
     configure(&conn).map_err(|e| Error::sqlite(path, e))?;
-    migrate(&conn, version).map_err(|e| Error::sqlite(path, e))?;
+    let rewritten = migrate(&conn, version, path)?;
+    if rewritten > 0 {
+        // The rewritten names must not stay readable in free pages or in the WAL.
+        conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(|e| Error::sqlite(path, e))?;
+    }
     Ok(conn)
 }
 
@@ -199,15 +210,24 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn migrate(conn: &Connection, from: i64) -> rusqlite::Result<()> {
+/// Apply the migrations after version `from`; how many opted-out account states were
+/// rewritten by the way (see [`super::rehash`]).
+fn migrate(conn: &Connection, from: i64, path: &Path) -> Result<usize> {
+    let sqlite = |e| Error::sqlite(path, e);
+    let mut rewritten = 0;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(from).unwrap_or(0)) {
-        let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)?;
-        tx.commit()?;
+        let tx = conn.unchecked_transaction().map_err(sqlite)?;
+        tx.execute_batch(sql).map_err(sqlite)?;
+        if *sql == OPTED_OUT_HASHED && from > 0 {
+            rewritten += super::rehash::opted_out_states(&tx, path)?;
+        }
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(sqlite)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)
+            .map_err(sqlite)?;
+        tx.commit().map_err(sqlite)?;
     }
-    Ok(())
+    Ok(rewritten)
 }
 
 /// The schema version of an open database.

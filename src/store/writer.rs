@@ -51,8 +51,8 @@ pub struct Begun {
     pub id: i64,
     /// Whether an unfinished snapshot is continued.
     pub resumed: bool,
-    /// Responses recorded by the earlier run(s).
-    pub journal: Vec<journal::Entry>,
+    /// Responses recorded by the earlier run(s), looked up one by one as they are replayed.
+    pub journal: journal::Earlier,
 }
 
 /// What a [`Writer`] can be asked to do.
@@ -70,6 +70,7 @@ pub(super) enum Command {
 #[derive(Clone)]
 pub struct Writer {
     pub(super) tx: mpsc::Sender<Command>,
+    path: PathBuf,
 }
 
 impl Writer {
@@ -82,11 +83,17 @@ impl Writer {
         let opt_out = super::optout::OptOut::of_database(path)?;
         let (tx, rx) = mpsc::channel(CHANNEL);
         let path = path.to_path_buf();
+        let own = path.clone();
         std::thread::Builder::new()
             .name("whohosts-writer".into())
             .spawn(move || run(conn, path, &opt_out, rx))
             .map_err(|e| Error::io("<writer thread>", e))?;
-        Ok(Writer { tx })
+        Ok(Writer { tx, path: own })
+    }
+
+    /// The database file this writer writes.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T> {
@@ -170,7 +177,7 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
                 }
             }
             Command::Begin(b, reply) => {
-                let _ = reply.send(begin(&conn, &b).map_err(|e| wrap(&path, e)));
+                let _ = reply.send(begin(&conn, &path, &b).map_err(|e| wrap(&path, e)));
             }
             Command::Complete(id, snap, reply) => {
                 let _ = reply.send(complete(&conn, id, &snap, opt_out).map_err(|e| wrap(&path, e)));
@@ -212,7 +219,7 @@ fn wrap(path: &Path, e: Failed) -> Error {
     }
 }
 
-fn begin(conn: &Connection, b: &Begin) -> std::result::Result<Begun, Failed> {
+fn begin(conn: &Connection, path: &Path, b: &Begin) -> std::result::Result<Begun, Failed> {
     let earlier: Option<i64> = match b.resume {
         Resume::Never => None,
         Resume::Auto | Resume::Required => conn
@@ -226,7 +233,7 @@ fn begin(conn: &Connection, b: &Begin) -> std::result::Result<Begun, Failed> {
             Ok(Begun {
                 id,
                 resumed: true,
-                journal: journal::read(conn, id)?,
+                journal: journal::Earlier::new(path.to_path_buf(), journal::count(conn, id)?),
             })
         }
         (None, Resume::Required) => Err(Failed::Store(
@@ -240,7 +247,7 @@ fn begin(conn: &Connection, b: &Begin) -> std::result::Result<Begun, Failed> {
             Ok(Begun {
                 id: conn.last_insert_rowid(),
                 resumed: false,
-                journal: vec![],
+                journal: journal::Earlier::default(),
             })
         }
     }

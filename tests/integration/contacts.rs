@@ -169,56 +169,129 @@ fn who_serves_xmpp_and_matrix() {
     assert_eq!(m("plain.example:8008").steps, ["explicit port 8008"]);
 }
 
-/// A contact book modelled on the measurement that started the project: 150 contacts, 53 %
-/// of them with Google or Microsoft, six organisations reaching 75 %.
+/// A contact book modelled on the measurement that started the project: 150 contacts over
+/// real-looking mail domains and MX hosts, 53 % of them with Google or Microsoft (the provider
+/// rules name them from the MX hosts), six providers reaching 75 %. One domain is behind
+/// Proofpoint with an SPF record naming Microsoft (inferred), one behind Mimecast with no SPF
+/// (stays "behind gateway Mimecast"), and one MX no rule names (its AS organisation, Hetzner).
 fn first_measurement() -> (World, String) {
+    type MailDomain<'a> = (&'a str, &'a [&'a str], &'a str, Option<&'a str>, usize);
     let mut w = world(vec![], vec![]);
-    for (name, asn, as_name, octet) in [
-        ("google", 15169, "GOOGLE", 40),
-        ("microsoft", 8075, "MICROSOFT-CORP-MSN-AS-BLOCK", 41),
-        ("infomaniak", 29222, "INFOMANIAK-AS", 42),
-        ("mailo", 64510, "MAILO-AS - Mailo SAS, FR", 43),
+    for (name, asn, as_name, octet, cc) in [
+        ("google", 15169, "GOOGLE", 40, "US"),
+        ("microsoft", 8075, "MICROSOFT-CORP-MSN-AS-BLOCK", 41, "US"),
+        ("infomaniak", 29222, "INFOMANIAK-AS", 42, "CH"),
+        ("mailo", 64510, "MAILO-AS - Mailo SAS, FR", 43, "FR"),
+        ("proofpoint", 64511, "PPOINT - Proofpoint Test Range, US", 44, "US"),
+        ("proton", 64512, "PROTON - Proton Test Range, CH", 45, "CH"),
+        ("mimecast", 64513, "MIMECAST - Mimecast Test Range, GB", 46, "GB"),
     ] {
         w.providers.push(whohosts_sim::world::Provider {
             name: name.into(),
             asn,
             as_name: as_name.into(),
             octet,
-            country: "US".into(),
+            country: cc.into(),
         });
     }
-    // (mail domain, provider of its MX, contacts)
-    let plan = [
-        ("gmail.example", "google", 50),
-        ("outlook.example", "microsoft", 30),
-        ("ovhmail.example", "ovh", 10),
-        ("hetzmail.example", "hetzner", 9),
-        ("awsmail.example", "amazon", 8),
-        ("scwmail.example", "scaleway", 7),
-        ("domail.example", "digitalocean", 6),
-        ("contabomail.example", "contabo", 6),
-        ("netcupmail.example", "netcup", 6),
-        ("assomail.example", "association", 6),
-        ("infomail.example", "infomaniak", 6),
-        ("selfhosted.example", "mailo", 6),
+    // (mail domain, its MX hosts, the sim provider they are on, SPF, contacts)
+    let plan: [MailDomain; 15] = [
+        ("gmail.com", &["gmail-smtp-in.l.google.com"], "google", None, 30),
+        (
+            "atelier-lumen.fr",
+            &["aspmx.l.google.com", "alt1.aspmx.l.google.com"],
+            "google",
+            None,
+            20,
+        ),
+        (
+            "outlook.com",
+            &["outlook-com.olc.protection.outlook.com"],
+            "microsoft",
+            None,
+            12,
+        ),
+        (
+            "hotmail.fr",
+            &["hotmail-fr.olc.protection.outlook.com"],
+            "microsoft",
+            None,
+            8,
+        ),
+        (
+            "cabinet-morel.fr",
+            &["cabinet-morel-fr.mail.protection.outlook.com"],
+            "microsoft",
+            None,
+            6,
+        ),
+        (
+            "univ-exemple.fr",
+            &["mx0a-00123401.pphosted.com"],
+            "proofpoint",
+            Some("v=spf1 include:spf.protection.outlook.com include:_spf.salesforce.com -all"),
+            4,
+        ),
+        (
+            "mairie-exemple.fr",
+            &["mx1.mail.ovh.net", "mx2.mail.ovh.net"],
+            "ovh",
+            None,
+            10,
+        ),
+        (
+            "proton.me",
+            &["mail.protonmail.ch", "mailsec.protonmail.ch"],
+            "proton",
+            None,
+            9,
+        ),
+        (
+            "chambers-law.co.uk",
+            &["eu-smtp-inbound-1.mimecast.com"],
+            "mimecast",
+            None,
+            8,
+        ),
+        ("ik.me", &["mta-gw.infomaniak.ch"], "infomaniak", None, 7),
+        ("verein-beispiel.de", &["mail.verein-beispiel.de"], "hetzner", None, 6),
+        ("mailbox.org", &["mxext1.mailbox.org"], "contabo", None, 6),
+        ("posteo.de", &["mx01.posteo.de"], "netcup", None, 6),
+        ("orange.fr", &["smtp-in.orange.fr"], "scaleway", None, 6),
+        ("free.fr", &["mx1.free.fr"], "digitalocean", None, 6),
     ];
     let mut book = String::from("# contacts\n");
-    for (domain, provider, n) in plan {
-        if domain == "selfhosted.example" {
-            // No MX: the domain's own address receives its mail.
-            w.names.push(at(domain, provider));
-        } else {
-            let mx = format!("mx.{domain}");
-            w.names.push(at(&mx, provider));
-            w.names.push(mail(domain, &[(10, &mx)]));
-        }
+    let mut add = |domain: &str, n: usize| {
         for i in 0..n {
             book.push_str(&format!("Contact {i} <c{i}@{domain}>\n"));
         }
+    };
+    for (domain, mx, provider, spf, n) in plan {
+        let records: Vec<(u16, &str)> = mx.iter().enumerate().map(|(i, h)| (10 * (i as u16 + 1), *h)).collect();
+        for h in mx {
+            w.names.push(at(h, provider));
+        }
+        w.names.push(NameSpec {
+            txt: spf.map(|s| vec![s.to_string()]).unwrap_or_default(),
+            ..mail(domain, &records)
+        });
+        add(domain, n);
     }
+    // Mailo's own domain has no MX: its own address receives its mail (RFC 5321 implicit MX).
+    w.names.push(at("mailo.com", "mailo"));
+    add("mailo.com", 6);
     // Duplicates in other spellings, and lines that are no address.
-    book.push_str("C0@GMAIL.EXAMPLE.\nc1@gmail.example\nnot an address\n@@\n");
+    book.push_str("C0@GMAIL.COM.\nc1@gmail.com\nnot an address\n@@\n");
     (w, book)
+}
+
+fn level<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["level"] == name)
+        .unwrap_or_else(|| panic!("no level {name}"))
 }
 
 #[test]
@@ -233,32 +306,58 @@ fn the_first_measurement_is_reproduced() {
     let first = text.lines().next().unwrap();
     assert_eq!(
         first,
-        "Of your 150 contacts, 53 % are served by 2 organisations (Google, Microsoft); 6 organisations cover 75 %."
+        "Of your 150 contacts, 53 % receive their mail through 2 providers (Google, Microsoft); 6 providers cover 75 %."
     );
     assert!(
         text.contains("150 distinct addresses, weighed by contacts; 2 malformed entries skipped."),
         "{text}"
     );
-    assert!(text.contains("\nBy organisation (12 organisations, 150 contacts)\n   33.3 %       50  Google\n   20.0 %       30  Microsoft\n"), "{text}");
+    assert!(
+        text.contains(
+            "\nBy provider (12 providers, 150 contacts)\n   33.3 %       50  Google (Gmail 30, Google Workspace 20)\n   20.0 %       30  Microsoft (Outlook.com 20, Microsoft 365 6, Microsoft 365 (inferred from SPF) 4)\n    6.7 %       10  OVH (OVHcloud Email 10)\n    6.0 %        9  Proton (Proton Mail 9)\n    5.3 %        8  behind gateway Mimecast\n"
+        ),
+        "{text}"
+    );
+    // No rule names mail.verein-beispiel.de: the provider is its AS organisation.
+    assert!(text.contains("    4.0 %        6  Hetzner\n"), "{text}");
+    assert!(
+        text.contains("\nBy gateway (3 gateways, 150 contacts)\n   92.0 %      138  no gateway\n    5.3 %        8  Mimecast\n    2.7 %        4  Proofpoint\n"),
+        "{text}"
+    );
 
     let out = env.run(&["contacts", "--format", "json", file.to_str().unwrap()]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let orgs = doc["levels"]
+    let providers = level(&doc, "provider");
+    assert_eq!(providers["metrics"]["k50"], 2);
+    assert_eq!(providers["metrics"]["k75"], 6);
+    assert_eq!(providers["buckets"][0]["key"], "Google");
+    assert_eq!(providers["buckets"][0]["services"]["Gmail"], 30.0);
+    assert_eq!(
+        providers["buckets"][1]["services"]["Microsoft 365 (inferred from SPF)"],
+        4.0
+    );
+    let levels: Vec<&str> = doc["levels"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|l| l["level"] == "organisation")
-        .unwrap();
-    assert_eq!(orgs["metrics"]["k50"], 2);
-    assert_eq!(orgs["metrics"]["k75"], 6);
+        .map(|l| l["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            "protocol",
+            "domain",
+            "server",
+            "provider",
+            "gateway",
+            "organisation",
+            "as"
+        ]
+    );
+    assert_eq!(level(&doc, "server")["buckets"][0]["key"], "gmail-smtp-in.l.google.com");
+    let orgs = level(&doc, "organisation");
     assert_eq!(orgs["buckets"][0]["key"], "Google");
-    let servers = doc["levels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["level"] == "server")
-        .unwrap();
-    assert_eq!(servers["buckets"][0]["key"], "mx.gmail.example");
+    assert_eq!(orgs["buckets"][0]["weight"], 50.0);
 }
 
 #[test]
@@ -268,14 +367,14 @@ fn a_mailbox_weighs_contacts_by_the_messages_exchanged() {
     let mbox = env.dir.path().join("mail.mbox");
     // The owner writes three times to a contact at OVH, once to Google; Google writes back once.
     let mut m = String::new();
-    for (to, n) in [("c0@ovhmail.example", 3), ("c0@gmail.example", 1)] {
+    for (to, n) in [("c0@mairie-exemple.fr", 3), ("c0@gmail.com", 1)] {
         for _ in 0..n {
-            m.push_str(&format!("From me@selfhosted.example Mon Jan  1 00:00:00 2026\nFrom: me@selfhosted.example\nTo: {to}\n\nhello\n\n"));
+            m.push_str(&format!(
+                "From me@mailo.com Mon Jan  1 00:00:00 2026\nFrom: me@mailo.com\nTo: {to}\n\nhello\n\n"
+            ));
         }
     }
-    m.push_str(
-        "From c0@gmail.example Mon Jan  1 00:00:00 2026\nFrom: c0@gmail.example\nTo: me@selfhosted.example\n\nhi\n\n",
-    );
+    m.push_str("From c0@gmail.com Mon Jan  1 00:00:00 2026\nFrom: c0@gmail.com\nTo: me@mailo.com\n\nhi\n\n");
     std::fs::write(&mbox, m).unwrap();
     let out = env
         .cmd()
@@ -299,7 +398,7 @@ fn a_mailbox_weighs_contacts_by_the_messages_exchanged() {
 
     // Without a mailbox, the messages weight is a usage error naming the flag.
     let list = env.dir.path().join("list.txt");
-    std::fs::write(&list, "a@gmail.example\n").unwrap();
+    std::fs::write(&list, "a@gmail.com\n").unwrap();
     let out = env
         .cmd()
         .args(["contacts", "--weight", "messages"])
@@ -310,5 +409,124 @@ fn a_mailbox_weighs_contacts_by_the_messages_exchanged() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "whohosts: --weight \"messages\": needs a mailbox (mbox or Maildir) among the files: none holds a message\n"
+    );
+}
+
+#[test]
+fn bad_sources_are_one_line_each_and_the_good_ones_are_measured() {
+    let (w, _) = first_measurement();
+    let env = Env::start(w);
+    let dir = env.dir.path();
+    let write = |name: &str, body: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let good = write("good.txt", b"ann@gmail.com\nbob@outlook.com\nnot an address\n");
+    let binary = write("photo.vcf", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+    let empty = write("empty.txt", b"");
+    let phones = write("phones.csv", b"Name,Phone\nAnn,123\n");
+    let broken = write(
+        "broken.vcf",
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nEMAIL:cy@gmail.com\r\nNOTE:a note\r\nthat lost its fold\r\nEND:VCARD\r\n",
+    );
+    let folder = dir.join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    let folder = folder.to_str().unwrap().to_string();
+    let huge = write(
+        "huge.txt",
+        format!("{}\ndan@gmail.com\n", "y".repeat(100_000)).as_bytes(),
+    );
+    let files = [&good, &binary, &empty, &phones, &broken, &folder, &huge];
+    // Not --quiet, so the malformed entries are listed.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+        .arg("--config")
+        .arg(env.config_path())
+        .args(["contacts", "--show-malformed"])
+        .args(files)
+        .env_remove("WHOHOSTS_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let y = "y".repeat(60);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "whohosts: contacts file {binary}: is not text (binary data); expected vCard, CSV, plain text, mbox or Maildir\n\
+             whohosts: contacts file {empty}: is empty\n\
+             whohosts: contacts file {phones}: has no column of e-mail, XMPP or Matrix addresses (header: Name,Phone)\n\
+             whohosts: contacts file {folder}: is a folder but not a Maildir (no cur/ or new/ inside)\n\
+             whohosts: {good}:3: \"not an address\": no '@' in the address\n\
+             whohosts: {broken}:5: \"that lost its fold\": neither a property nor a folded line (a fold without its leading space?)\n\
+             whohosts: {huge}:1: \"{y}…\": a line longer than 64 KiB, skipped\n"
+        )
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("4 distinct addresses, weighed by contacts; 3 malformed entries skipped."),
+        "{text}"
+    );
+    assert!(
+        text.contains("   75.0 %        3  Google\n   25.0 %        1  Microsoft\n"),
+        "{text}"
+    );
+
+    // Every source refused: the lines, no report, exit code 1.
+    let out = env.run(&["contacts", &empty, &phones]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 2);
+
+    // A file that cannot be read: one line (as root the permission is no obstacle, so only
+    // a missing file is checked then).
+    let locked = write("locked.txt", b"eve@gmail.com\n");
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    let missing = dir.join("missing.txt").to_str().unwrap().to_string();
+    for p in [&locked, &missing] {
+        if p == &locked && std::fs::read(p).is_ok() {
+            continue;
+        }
+        let out = env.run(&["contacts", p, &good]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with(&format!("whohosts: contacts file {p}: ")), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("2 distinct addresses"));
+    }
+}
+
+#[test]
+fn the_demo_measures_a_contact_book_offline() {
+    let out = crate::cli::whohosts()
+        .args(["demo", "--size", "40", "--seed", "3", "--contacts"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "Of your 26 contacts whose server was found (of 27 in all), 65 % are served by 2 providers (Google, Microsoft); 3 providers cover 75 %.",
+        "{text}"
+    );
+    assert!(
+        text.contains("Server not found: 1 receives no mail (null MX).\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nBy organisation (7 organisations, 26 contacts)\n   34.6 %        9  Google\n   30.8 %        8  Microsoft\n   11.5 %        3  Hetzner\n"),
+        "{text}"
+    );
+    assert!(text.contains("    3.8 %        1  xmpp.jabber.example\n"), "{text}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: 1 entries name no usable address (--show-malformed lists them)\n"
+    );
+    assert!(
+        text.contains("27 distinct addresses, weighed by contacts; 1 malformed entries skipped."),
+        "{text}"
+    );
+    assert!(
+        text.contains("(A demo contact book, a vCard of 25 cards, measured in a simulated world"),
+        "{text}"
     );
 }

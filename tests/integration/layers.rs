@@ -12,7 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["config"],
     &["net"],
     &["protocol"],
-    &["crawl", "contacts", "attribution"],
+    &["crawl", "contacts", "instances", "attribution"],
     &["metrics"],
     &["store"],
     &["query"],

@@ -24,7 +24,10 @@ fn level<'a>(v: &'a Value, level: &str) -> &'a Value {
 const DIFF_1_2: &str = "\
 Changes from snapshot 1 to snapshot 2 (weight: accounts).
 
-Accounts: 2 added, 0 removed, 1 moved.
+Lists whose status changed: 1.
+  @dan@hub.example following: complete → hidden
+
+Accounts: 2 added; 0 gone; 0 no longer visible; 1 moved.
   + @bob@b.example
   + @eve@new.example
   > @bob@a.example moved to @bob@b.example
@@ -89,7 +92,8 @@ fn diff_of_two_weeks_lists_what_changed() {
     .unwrap();
     assert_eq!(
         v["accounts"],
-        json!([acct("@cy@cdn.example", "removed", "cdn.example", Value::Null)])
+        json!([{"account": "@cy@cdn.example", "change": "gone", "instance": "cdn.example", "moved_to": null,
+                 "cause": "unfollowed"}])
     );
     assert_eq!(v["hosts"][0]["instance"], "cdn2.example");
     assert_eq!(v["hosts"][0]["to_hosting"], "behind CDN Fastly, origin unknown");
@@ -150,15 +154,15 @@ fn the_report_leads_with_the_headline_and_the_trend_of_the_weeks() {
             "Trend by hosting organisation over 3 snapshots of these seeds:",
             "  snapshot 1   …  top-3  62.5 %  k50   2  HHI  1875",
             "  snapshot 2   …  top-3  66.7 %  k50   2  HHI  2099",
-            "      cdn.example went behind CDN Cloudflare (AS13335), from Contabo (AS51167);",
-            "      mig.example moved from DigitalOcean (AS14061) to OVH (AS16276); b.example",
-            "      appeared (1 account); new.example appeared (1 account); gone.example",
-            "      became unreachable (dns_nxdomain); @bob@a.example moved to @bob@b.example;",
-            "      and 1 more.",
+            "      the following list of @dan@hub.example became hidden; cdn.example went",
+            "      behind CDN Cloudflare (AS13335), from Contabo (AS51167); mig.example moved",
+            "      from DigitalOcean (AS14061) to OVH (AS16276); b.example appeared (1",
+            "      account); new.example appeared (1 account); gone.example became",
+            "      unreachable (dns_nxdomain); and 2 more.",
             "  snapshot 3   …  top-3  62.5 %  k50   2  HHI  2188",
             "      cdn2.example went behind CDN Fastly (AS54113), from Scaleway (AS12876);",
             "      cdn.example left the lists; dead.example became unreachable (connection);",
-            "      0 accounts added, 1 removed.",
+            "      1 gone: 1 unfollowed.",
         ]
     );
     // The report of an earlier snapshot has the trend up to it, as it had then.
@@ -173,9 +177,9 @@ fn the_report_leads_with_the_headline_and_the_trend_of_the_weeks() {
     assert_eq!(
         v["trend"][1]["changes"].as_array().unwrap().len(),
         7,
-        "6 sentences and 'and 1 more'"
+        "6 sentences and 'and 2 more'"
     );
-    assert_eq!(v["trend"][1]["changes"][6], "and 1 more");
+    assert_eq!(v["trend"][1]["changes"][6], "and 2 more");
     // Week 1: OVH 3 of 9 attributed (a.example 2, mig.example 1), Scaleway 2 (cdn2, dead).
     assert_eq!(v["headline"]["k50_names"], json!(["OVH", "Scaleway"]));
     assert!((v["headline"]["k50_share"].as_f64().unwrap() - 5.0 / 9.0).abs() < 1e-12);

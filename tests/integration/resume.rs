@@ -181,6 +181,11 @@ fn a_crawl_killed_at_any_moment_resumes_to_the_same_rows() {
         );
         assert_eq!(count(&conn, "SELECT count(*) FROM journal"), 0);
         assert_eq!(rows(&db, 1), expected, "killed after {k} journal rows");
+        // `requests` counts every run: the responses the killed run recorded, and every
+        // request the completing run made (the simulator saw each).
+        let made = requests_since(&env, mark).len() as i64;
+        let requests = count(&conn, "SELECT requests FROM snapshot WHERE id = 1");
+        assert_eq!(requests, fetched.len() as i64 + made, "killed after {k} journal rows");
     }
 }
 

@@ -95,6 +95,9 @@ pub(super) fn activitypub(sim: &Sim, inst: &Instance, bare: &str, path: &str) ->
     let Some(i) = i else {
         return respond(404, "text/html", "<h1>Not found</h1>");
     };
+    if sim.layout.world.accounts[i].deleted {
+        return json_resp(410, API_JSON, &json!({"error": "Gone"}));
+    }
     match sub {
         "" => json_resp(200, ACTIVITY_JSON, &actor(sim, i)),
         "following" => collection(sim, inst, i, &sim.follows[i], "following", path),

@@ -27,6 +27,10 @@ fn rest_account(sim: &Sim, viewer: &Instance, i: usize, with_moved: bool) -> Val
         .and_then(|m| sim.by_handle.get(&m.to_ascii_lowercase()))
         .filter(|_| with_moved)
         .map(|&j| rest_account(sim, viewer, j, false));
+    let followers = spec
+        .followers_count
+        .clone()
+        .unwrap_or_else(|| json!(sim.followers[i].len()));
     json!({
         "id": (100_000 + i).to_string(),
         "username": user,
@@ -41,7 +45,8 @@ fn rest_account(sim: &Sim, viewer: &Instance, i: usize, with_moved: bool) -> Val
         "note": served_bio(sim, inst, spec),
         "url": format!("{}/@{user}", sim.base(&inst.domain)),
         "uri": actor_uri(sim, i),
-        "followers_count": sim.followers[i].len(),
+        "followers_count": followers,
+        "last_status_at": spec.last_status_at,
         "following_count": sim.follows[i].len(),
         "statuses_count": 3,
         "moved": moved,
@@ -73,6 +78,7 @@ pub(super) fn api(sim: &Sim, inst: &Instance, bare: &str, path: &str, auth: Opti
         let acct = query_param(path, "acct").unwrap_or_default();
         let user = acct.split('@').next().unwrap_or_default();
         return match local_index(sim, inst, user) {
+            Some(i) if sim.layout.world.accounts[i].deleted => json_resp(410, API_JSON, &json!({"error": "Gone"})),
             Some(i) => json_resp(200, API_JSON, &rest_account(sim, inst, i, true)),
             None => not_found(),
         };

@@ -71,6 +71,15 @@ pub struct AccountSpec {
     #[serde(default)]
     pub actor_padding: usize,
     pub display_name: Option<String>,
+    /// REST `last_status_at`, served verbatim (a day, or a hostile server's non-date).
+    pub last_status_at: Option<String>,
+    /// REST `followers_count` served verbatim instead of the real count (a hostile server's
+    /// huge or negative number).
+    pub followers_count: Option<serde_json::Value>,
+    /// The account was deleted (a timeline's `delete`): its actor and REST look-up answer
+    /// 410 Gone, and nobody's list holds it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 /// A whole world.

@@ -31,8 +31,9 @@ use crate::model::attribution::DbInfo;
 
 /// Start of every cache file.
 pub const MAGIC: &[u8; 8] = b"WHASNIX\0";
-/// Version of the layout and of what the key covers; another version is rebuilt.
-pub const VERSION: u32 = 1;
+/// Version of the layout and of what the key covers; another version is rebuilt (2: a date
+/// that is not the data's own is labelled "file date").
+pub const VERSION: u32 = 2;
 /// File name of the cache inside `<data_dir>/asn/`.
 pub const CACHE_FILE: &str = "compiled-index.bin";
 const HEADER: usize = 8 + 4 + 4 + 32 + 7 * 8;

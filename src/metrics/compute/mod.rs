@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::{concentration, Bucket, Level, LevelMetrics, Population, SnapshotMetrics, Weight, ACTIVE_DAYS};
 use crate::attribution::split_by;
 use crate::model::account::{Account, Cause, ListStatus};
-use crate::model::attribution::{AddressAttribution, HostAttribution};
+use crate::model::attribution::{AddressAttribution, AddressPolicy, HostAttribution};
 use crate::model::snapshot::Snapshot;
 
 /// Reasons weight is counted apart.
@@ -231,12 +231,13 @@ fn address_slot(level: Level, a: &AddressAttribution) -> (Slot, String) {
 /// How one host's weight (1) is shared between the slots of `level`; labels of new bucket
 /// keys go into `labels`.
 fn host_split(
-    snapshot: &Snapshot,
+    hosts: &BTreeMap<String, HostAttribution>,
+    policy: AddressPolicy,
     level: Level,
     host: &str,
     labels: &mut BTreeMap<String, String>,
 ) -> BTreeMap<Slot, f64> {
-    let attribution: Option<&HostAttribution> = snapshot.hosts.get(host);
+    let attribution: Option<&HostAttribution> = hosts.get(host);
     let one = |slot: Slot| BTreeMap::from([(slot, 1.0)]);
     match (level, attribution) {
         (Level::Instance, _) => {
@@ -253,7 +254,6 @@ fn host_split(
             None => one(Slot::Apart(NOT_MANAGED)),
         },
         (_, Some(h)) => {
-            let policy = snapshot.attribution.address_policy;
             for a in &h.addresses {
                 if let (Slot::Bucket(k), label) = address_slot(level, a) {
                     labels.entry(k).or_insert(label);
@@ -267,11 +267,37 @@ fn host_split(
 }
 
 fn level_metrics(snapshot: &Snapshot, level: Level, weight: Weight, hw: &HostWeights) -> LevelMetrics {
+    let attributed = Attributed {
+        hosts: &snapshot.hosts,
+        policy: snapshot.attribution.address_policy,
+    };
+    by_host(&attributed, level, weight, &hw.hosts, &hw.apart)
+}
+
+/// The attribution of a set of hosts and the address policy that shares a host between its
+/// addresses.
+#[derive(Debug, Clone, Copy)]
+pub struct Attributed<'a> {
+    pub hosts: &'a BTreeMap<String, HostAttribution>,
+    pub policy: AddressPolicy,
+}
+
+/// `level` under `weight` from a weight per host (`weights`) and the weight already counted
+/// apart (`apart`): each host's weight shared between its buckets as in [`compute()`]. The
+/// instance-list survey (`whohosts instances`) goes through here with NodeInfo users, active
+/// users or 1 per instance; the follow-graph metrics with their account weights.
+pub fn by_host(
+    attributed: &Attributed<'_>,
+    level: Level,
+    weight: Weight,
+    weights: &BTreeMap<String, f64>,
+    apart: &BTreeMap<String, f64>,
+) -> LevelMetrics {
     let mut labels = BTreeMap::new();
     let mut sums: BTreeMap<String, f64> = BTreeMap::new();
-    let mut apart = hw.apart.clone();
-    for (host, w) in &hw.hosts {
-        for (slot, part) in host_split(snapshot, level, host, &mut labels) {
+    let mut apart = apart.clone();
+    for (host, w) in weights {
+        for (slot, part) in host_split(attributed.hosts, attributed.policy, level, host, &mut labels) {
             let target = match slot {
                 Slot::Bucket(k) => sums.entry(k),
                 Slot::Apart(reason) => apart.entry(reason.to_string()),

@@ -167,6 +167,7 @@ fn snapshot(policy: AddressPolicy) -> Snapshot {
             retries: 0,
             expanded: vec![],
             depth: None,
+            departures: vec![],
         },
         attribution: AttributionSource {
             database: None,

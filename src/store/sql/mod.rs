@@ -34,8 +34,10 @@ pub const INSTANCE_STATE_PUT: &str = include_str!("instance_state_put.sql");
 pub const INSTANCE_STATES_OF: &str = include_str!("instance_states_of.sql");
 /// `src/store/sql/journal_delete.sql`
 pub const JOURNAL_DELETE: &str = include_str!("journal_delete.sql");
-/// `src/store/sql/journal_of.sql`
-pub const JOURNAL_OF: &str = include_str!("journal_of.sql");
+/// `src/store/sql/journal_count.sql`
+pub const JOURNAL_COUNT: &str = include_str!("journal_count.sql");
+/// `src/store/sql/journal_get.sql`
+pub const JOURNAL_GET: &str = include_str!("journal_get.sql");
 /// `src/store/sql/journal_put.sql`
 pub const JOURNAL_PUT: &str = include_str!("journal_put.sql");
 /// `src/store/sql/list_put.sql`
@@ -94,3 +96,10 @@ pub const METRIC_APART_OF: &str = include_str!("metric_apart_of.sql");
 pub const SNAPSHOT_RESUME: &str = include_str!("snapshot_resume.sql");
 /// `src/store/sql/snapshot_status_of.sql`
 pub const SNAPSHOT_STATUS_OF: &str = include_str!("snapshot_status_of.sql");
+
+/// A departure of a snapshot (see migration 0004).
+pub const DEPARTURE_PUT: &str =
+    "INSERT OR REPLACE INTO departure (snapshot_id, account, cause, moved_to) VALUES (?1, ?2, ?3, ?4)";
+/// The departures of a snapshot.
+pub const DEPARTURES_OF: &str =
+    "SELECT account, cause, moved_to FROM departure WHERE snapshot_id = ?1 ORDER BY account";

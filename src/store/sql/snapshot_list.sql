@@ -1,4 +1,9 @@
-SELECT s.id, s.kind, s.status, s.started_at, ifnull(s.finished_at, ''), s.request,
+-- A snapshot left 'running' by a killed crawl is 'abandoned' once a later snapshot completed:
+-- one crawl runs per database at a time, so its crawl can no longer be alive.
+SELECT s.id, s.kind,
+       CASE WHEN s.status = 'running'
+                 AND EXISTS (SELECT 1 FROM snapshot l WHERE l.id > s.id AND l.status = 'complete')
+            THEN 'abandoned' ELSE s.status END, s.started_at, ifnull(s.finished_at, ''), s.request,
        (SELECT count(*) FROM seed WHERE seed.snapshot_id = s.id),
        (SELECT count(DISTINCT st.account_id) FROM follow_list l
           JOIN follow f ON f.list_id = l.id

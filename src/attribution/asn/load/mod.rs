@@ -149,6 +149,9 @@ pub fn load_all(paths: &[std::path::PathBuf], lenient: bool) -> Result<AsnDb> {
     Ok(AsnDb::from_rows(&v4, &v6, names, info))
 }
 
+/// The label of an ASN database date that is the file's, not the data's own version.
+pub const FILE_DATE: &str = "file date";
+
 /// Read database content that did not come from a file (fuzzing, tests): `name` stands for the
 /// file name in messages and format hints (`v6` in it marks integer bounds as IPv6).
 ///
@@ -177,21 +180,26 @@ fn read_one(path: &Path, lenient: bool, b: &mut Builder) -> Result<DbInfo> {
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
     let skipped_before = b.skipped;
-    let (format, date) = read_content(path, &file, raw, lenient, b)?;
-    let date = date.unwrap_or_else(|| {
-        std::fs::metadata(path)
-            .and_then(|m| m.modified())
-            .map(crate::model::time::rfc3339)
-            .unwrap_or_default()
-    });
+    let (format, own_date) = read_content(path, &file, raw, lenient, b)?;
     let stated = store::sidecar(path, &sha256);
+    // The data's own version when it states one; else when the file was downloaded (or last
+    // changed), labelled so that no one takes the copy's time for the data's.
+    let date = own_date.unwrap_or_else(|| {
+        let when = stated.as_ref().map(|s| s.downloaded_at.clone()).unwrap_or_else(|| {
+            std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .map(crate::model::time::rfc3339)
+                .unwrap_or_default()
+        });
+        format!("{when} ({FILE_DATE})")
+    });
     let skipped = b.skipped - skipped_before;
     Ok(DbInfo {
         skipped_by_file: (skipped > 0).then(|| (file.clone(), skipped)).into_iter().collect(),
         file,
         format: format.into(),
         sha256,
-        date: stated.as_ref().map(|s| s.downloaded_at.clone()).unwrap_or(date),
+        date,
         licence: stated.map(|s| s.licence).unwrap_or_else(|| LICENCE_NOT_STATED.into()),
         ..DbInfo::default()
     })

@@ -167,7 +167,7 @@ fn the_licence_is_stated_by_a_sidecar_or_not_at_all() {
     let info = load(&p, false).unwrap().info;
     assert_eq!(
         (info.licence.as_str(), info.date.as_str()),
-        ("CC0", "2026-11-21T00:00:00Z")
+        ("CC0", "2026-11-21T00:00:00Z (file date)")
     );
     std::fs::write(&side, serde_json::to_vec(&source("other content")).unwrap()).unwrap();
     assert_eq!(

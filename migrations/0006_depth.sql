@@ -1,4 +1,4 @@
--- 0004: crawls deeper than one hop (`whohosts crawl --depth N`).
+-- 0006: crawls deeper than one hop (`whohosts crawl --depth N`).
 
 -- 0 for a seed the command named; for an account a deeper crawl expanded (its lists read),
 -- how many lists away from a seed it was first listed. Expanded accounts are stored as seeds

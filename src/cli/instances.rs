@@ -1,0 +1,66 @@
+//! `whohosts instances FILE`: survey a list of instances (one domain a line, or the JSON of
+//! instances.social or fediverse.observer) the way the published studies did: NodeInfo users
+//! and software of each, attribution, and the report weighted by users, active users and
+//! instances.
+//!
+//! Not stored: the survey is printed, not kept as a snapshot (see the README's "Not yet").
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{print, AttributionArgs};
+use crate::config::Config;
+use crate::error::Result;
+use crate::model::format::Format;
+use crate::pipeline::Context;
+use crate::report::instances::{render, InstancesReport, Options};
+
+/// `instances` arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The instance list: one domain (or URL, or handle) a line with `#` comments, or the
+    /// JSON list of instances.social or fediverse.observer; the kind is told from the content
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Only instances running this software (NodeInfo software.name, e.g. peertube)
+    #[arg(long, value_name = "NAME")]
+    pub software: Option<String>,
+    /// Output format
+    #[arg(long, value_parser = super::formats::instances(), default_value = "text")]
+    pub format: Format,
+    /// Rows per table in text (0: all)
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    #[command(flatten)]
+    pub attribution: AttributionArgs,
+}
+
+/// Run `instances`.
+///
+/// # Errors
+/// A file that cannot be read or is no instance list, resolver or database errors. Hosts
+/// that fail are part of the report, not errors.
+pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
+    args.attribution.apply(&mut config)?;
+    let list = crate::instances::list::read(&args.file)?;
+    if !quiet {
+        for b in &list.bad {
+            eprintln!(
+                "whohosts: {}:{}: {:?}: {}",
+                args.file.display(),
+                b.line,
+                crate::model::text::cleaned(&b.text, 200),
+                b.reason
+            );
+        }
+    }
+    let ctx = Context::new(config)?;
+    let attributor = Arc::new(ctx.attributor(quiet)?);
+    let (survey, source) = crate::pipeline::instances::survey(&ctx, attributor, list, quiet).await;
+    let options = Options {
+        software: args.software.clone(),
+    };
+    let report = InstancesReport::build(survey, source, &options);
+    print(&render(&report, args.format, args.top)?)?;
+    Ok(0)
+}

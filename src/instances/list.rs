@@ -1,0 +1,189 @@
+//! Reading an instance list: one domain a line, or the JSON lists instances.social
+//! (`{"instances": [{"name": …}]}`) and fediverse.observer (`[{"domain": …}]`) export, told
+//! apart by content. URLs and handles are reduced to their host; every host is normalised as
+//! instance hosts are elsewhere ([`InstanceHost`]). A bad entry is kept with its line (or its
+//! item number in JSON) and why; it never stops the read.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::model::handle::{domain_problem, echo, Handle, InstanceHost};
+
+/// The largest list read, in bytes (instances.social's full export is a few MB).
+pub const MAX_LIST_BYTES: u64 = 256 * 1024 * 1024;
+
+/// What kind of list a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// One domain, URL or handle a line; `#` starts a comment.
+    Lines,
+    /// instances.social: `{"instances": [{"name": "host", "users": …}, …]}`.
+    InstancesSocial,
+    /// fediverse.observer: `[{"domain": "host", …}, …]` (plain strings are read too).
+    FediverseObserver,
+}
+
+/// An entry that names no usable host.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BadEntry {
+    /// Line in a text list, item number (1-based) in a JSON list.
+    pub line: u64,
+    /// The entry as written, cut to a short echo.
+    pub text: String,
+    pub reason: String,
+}
+
+/// A list read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct List {
+    pub format: Format,
+    /// Each host once, in the order first met.
+    pub hosts: Vec<InstanceHost>,
+    /// Entries naming a host already listed.
+    pub duplicates: usize,
+    pub bad: Vec<BadEntry>,
+}
+
+/// Read the list in `path`.
+///
+/// # Errors
+/// [`Error::File`] when it cannot be read, [`Error::Input`] when it is too large, not UTF-8,
+/// or JSON of neither shape.
+pub fn read(path: &Path) -> Result<List> {
+    let file = |e| Error::File {
+        what: "instance list",
+        path: path.to_path_buf(),
+        note: "",
+        source: e,
+    };
+    let size = std::fs::metadata(path).map_err(file)?.len();
+    if size > MAX_LIST_BYTES {
+        return Err(Error::Input(format!(
+            "instance list {}: {size} bytes, more than the {MAX_LIST_BYTES} read",
+            path.display()
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(file)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::Input(format!("instance list {}: not UTF-8 text", path.display())))?;
+    parse(&text).map_err(|why| Error::Input(format!("instance list {}: {why}", path.display())))
+}
+
+/// Read a list from its text; `Err` says why the text is no instance list.
+pub fn parse(text: &str) -> std::result::Result<List, String> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let mut list = List {
+        format: Format::Lines,
+        hosts: vec![],
+        duplicates: 0,
+        bad: vec![],
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut add = |list: &mut List, line: u64, raw: &str| match host_of(raw) {
+        Ok(h) if seen.insert(h.clone()) => list.hosts.push(h),
+        Ok(_) => list.duplicates += 1,
+        Err(reason) => list.bad.push(BadEntry {
+            line,
+            text: echo(raw),
+            reason: reason.to_string(),
+        }),
+    };
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        for (i, line) in text.lines().enumerate() {
+            let entry = strip_comment(line).trim();
+            if !entry.is_empty() {
+                add(&mut list, i as u64 + 1, entry);
+            }
+        }
+        return Ok(list);
+    }
+    let doc: Value = serde_json::from_str(trimmed).map_err(|e| format!("not valid JSON ({e})"))?;
+    let (format, items, key) = match &doc {
+        Value::Object(o) => match o.get("instances").and_then(Value::as_array) {
+            Some(items) => (Format::InstancesSocial, items, "name"),
+            None => return Err("a JSON object without an \"instances\" array (instances.social's shape)".into()),
+        },
+        Value::Array(items) => (Format::FediverseObserver, items, "domain"),
+        _ => return Err("JSON that is neither an object nor an array".into()),
+    };
+    list.format = format;
+    for (i, item) in items.iter().enumerate() {
+        let line = i as u64 + 1;
+        match item.get(key).or(Some(item)).and_then(Value::as_str) {
+            Some(raw) => add(&mut list, line, raw),
+            None => list.bad.push(BadEntry {
+                line,
+                text: echo(&item.to_string()),
+                reason: format!("no \"{key}\" string"),
+            }),
+        }
+    }
+    Ok(list)
+}
+
+/// `line` without its comment: `#` at the start or after white space.
+fn strip_comment(line: &str) -> &str {
+    let mut prev_space = true;
+    for (i, c) in line.char_indices() {
+        if c == '#' && prev_space {
+            return &line[..i];
+        }
+        prev_space = c.is_whitespace();
+    }
+    line
+}
+
+/// The host an entry names: a domain, a URL's host, or a handle's domain.
+fn host_of(raw: &str) -> std::result::Result<InstanceHost, &'static str> {
+    let raw = raw.trim();
+    let domain = if raw.contains("://") {
+        let url = url::Url::parse(raw).map_err(|_| "not a URL a host can be read from")?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err("URL is not http or https");
+        }
+        return InstanceHost::of_url(&url).ok_or("URL has no usable host");
+    } else if raw.trim_start_matches('@').contains('@') {
+        raw.parse::<Handle>().map_err(|_| "not a handle user@domain")?.domain
+    } else {
+        raw.trim_end_matches('/').to_string()
+    };
+    // A trailing dot (the DNS root) is normalised away, as in every instance host.
+    let domain = domain.strip_suffix('.').unwrap_or(&domain).to_string();
+    if let Some(why) = domain_problem(&domain) {
+        return Err(why);
+    }
+    InstanceHost::parse(&domain).ok_or("not a usable host name")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_urls_handles_comments_and_bad_lines() {
+        let l = parse("# list\nMastodon.Social\nhttps://pixel.example/@a\n@bob@Chat.Example # a friend\n\nnot a host\nmastodon.social.\n").unwrap();
+        let hosts: Vec<&str> = l.hosts.iter().map(InstanceHost::as_str).collect();
+        assert_eq!(hosts, ["mastodon.social", "pixel.example", "chat.example"]);
+        assert_eq!(l.duplicates, 1);
+        assert_eq!(l.bad.len(), 1);
+        assert_eq!((l.bad[0].line, l.bad[0].text.as_str()), (6, "not a host"));
+    }
+
+    #[test]
+    fn both_json_shapes() {
+        let s = parse(r#"{"instances":[{"name":"a.example","users":5},{"users":3}]}"#).unwrap();
+        assert_eq!(
+            (s.format, s.hosts.len(), s.bad[0].line),
+            (Format::InstancesSocial, 1, 2)
+        );
+        let o = parse(r#"[{"domain":"b.example"},{"domain":"B.example"},"c.example"]"#).unwrap();
+        assert_eq!(
+            (o.format, o.hosts.len(), o.duplicates),
+            (Format::FediverseObserver, 2, 1)
+        );
+        assert!(parse("{\"x\": 1}").is_err());
+    }
+}

@@ -1,0 +1,379 @@
+//! The instance-list report (`whohosts instances`): the same levels and figures as the
+//! follows report, weighted by NodeInfo `users`, `active` users (`activeMonth`) and
+//! `instances` (each once), the method of Raman et al. (IMC 2019) and Polinski et al. (CCR
+//! 2024). The buckets come from [`crate::metrics::by_host`], the one implementation of the
+//! metrics; counts NodeInfo did not give, or gave implausibly, are counted apart, in
+//! instances.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::text::{amount, hhi, percent};
+use crate::instances::{BadEntry, Instance, Survey};
+use crate::metrics::{by_host, Attributed, Level, LevelMetrics, Weight};
+use crate::model::attribution::{AttributionSource, HostAttribution};
+use crate::model::format::Format;
+
+/// The formats the instance-list report is written in.
+pub const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Csv];
+
+/// The weights of an instance list, in the order shown.
+pub const WEIGHTS: [Weight; 3] = [Weight::Users, Weight::Active, Weight::Instances];
+
+/// Levels shown in text.
+const TEXT_LEVELS: [Level; 3] = [Level::As, Level::Organisation, Level::Instance];
+
+/// Counted apart: an implausible count; no count.
+pub const IMPLAUSIBLE: &str = "implausible count";
+pub const NO_USER_COUNT: &str = "no user count";
+
+/// What the report covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Only instances running this software (NodeInfo `software.name`, any case).
+    pub software: Option<String>,
+}
+
+/// Who was counted, and what could not be.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Population {
+    /// Distinct instances in the list.
+    pub listed: usize,
+    pub duplicates: usize,
+    pub bad_entries: usize,
+    /// Instances whose NodeInfo was read (after the software filter, if any).
+    pub nodeinfo_read: usize,
+    /// Instances whose NodeInfo could not be read, by failure kind (their software is unknown,
+    /// so a software filter leaves them out, but they are still counted here).
+    pub failed: BTreeMap<String, usize>,
+    /// Instances whose counts are implausible (counted apart, not trusted).
+    pub implausible: usize,
+    /// Instances of other software, left out by the filter.
+    pub other_software: usize,
+    /// Trusted totals.
+    pub users: u64,
+    pub active: u64,
+}
+
+/// One software's instances and trusted counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SoftwareRow {
+    pub software: String,
+    pub instances: usize,
+    pub users: u64,
+    pub active: u64,
+}
+
+/// Every level under one weight.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Weighted {
+    pub weight: Weight,
+    /// "Top 3 ASes host 62.0 % of users", as the studies state it.
+    pub headline: String,
+    pub levels: Vec<LevelMetrics>,
+}
+
+/// The report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstancesReport {
+    pub kind: &'static str,
+    pub software_filter: Option<String>,
+    pub started_at: String,
+    pub finished_at: String,
+    pub max_users: u64,
+    pub population: Population,
+    pub weights: Vec<Weighted>,
+    /// Every software met (before the filter), most instances first.
+    pub software: Vec<SoftwareRow>,
+    /// The instances counted, with their NodeInfo, claims and attribution.
+    pub instances: Vec<Instance>,
+    /// Instances whose NodeInfo could not be read: host, kind, message.
+    pub failures: Vec<(String, String, String)>,
+    pub bad: Vec<BadEntry>,
+    pub attribution: AttributionSource,
+}
+
+fn weight_of(i: &Instance, weight: Weight) -> Result<f64, &'static str> {
+    if !i.claims.implausible.is_empty() && weight != Weight::Instances {
+        return Err(IMPLAUSIBLE);
+    }
+    match weight {
+        Weight::Users => i.claims.users.map(|u| u as f64).ok_or(NO_USER_COUNT),
+        Weight::Active => i.claims.active.map(|u| u as f64).ok_or(NO_USER_COUNT),
+        _ => Ok(1.0),
+    }
+}
+
+fn software_table(s: &Survey) -> Vec<SoftwareRow> {
+    let mut by: BTreeMap<String, SoftwareRow> = BTreeMap::new();
+    for i in s.instances.iter().filter(|i| i.failure.is_none()) {
+        let name = i.software.clone().unwrap_or_else(|| "unknown".into());
+        let row = by.entry(name.clone()).or_insert(SoftwareRow {
+            software: name,
+            instances: 0,
+            users: 0,
+            active: 0,
+        });
+        row.instances += 1;
+        row.users += i.claims.users.unwrap_or(0);
+        row.active += i.claims.active.unwrap_or(0);
+    }
+    let mut rows: Vec<SoftwareRow> = by.into_values().collect();
+    rows.sort_by(|a, b| b.instances.cmp(&a.instances).then(b.users.cmp(&a.users)));
+    rows
+}
+
+fn headline(weight: Weight, as_level: &LevelMetrics) -> String {
+    let c = &as_level.summary;
+    let what = match weight {
+        Weight::Users => "users",
+        Weight::Active => "active users (NodeInfo activeMonth)",
+        _ => "instances",
+    };
+    if c.total <= 0.0 {
+        return format!("Weighted by {}: nothing attributed.", weight.as_str());
+    }
+    format!(
+        "Top 3 ASes host {} of {} {what}; {} {} half (HHI {}).",
+        percent(c.top3),
+        amount(c.total),
+        c.k50,
+        if c.k50 == 1 { "AS reaches" } else { "ASes reach" },
+        hhi(c.hhi)
+    )
+}
+
+impl InstancesReport {
+    /// The report of `survey` under `options`.
+    pub fn build(survey: Survey, attribution: AttributionSource, options: &Options) -> InstancesReport {
+        let filter = options.software.as_ref().map(|s| s.trim().to_ascii_lowercase());
+        let software = software_table(&survey);
+        let mut p = Population {
+            listed: survey.instances.len(),
+            duplicates: survey.duplicates,
+            bad_entries: survey.bad.len(),
+            ..Population::default()
+        };
+        let mut counted = vec![];
+        let mut failures = vec![];
+        for i in survey.instances {
+            if let Some(f) = &i.failure {
+                *p.failed.entry(f.kind.clone()).or_default() += 1;
+                failures.push((i.host.clone(), f.kind.clone(), f.message.clone()));
+                if filter.is_none() {
+                    counted.push(i);
+                }
+                continue;
+            }
+            if filter.as_ref().is_some_and(|f| i.software.as_ref() != Some(f)) {
+                p.other_software += 1;
+                continue;
+            }
+            p.nodeinfo_read += 1;
+            p.implausible += usize::from(!i.claims.implausible.is_empty());
+            p.users += i.claims.users.unwrap_or(0);
+            p.active += i.claims.active.unwrap_or(0);
+            counted.push(i);
+        }
+        let hosts: BTreeMap<String, HostAttribution> = counted
+            .iter()
+            .filter_map(|i| i.attribution.clone().map(|a| (i.host.clone(), a)))
+            .collect();
+        let attributed = Attributed {
+            hosts: &hosts,
+            policy: attribution.address_policy,
+        };
+        let weights = WEIGHTS
+            .iter()
+            .map(|&weight| {
+                let (mut w, mut apart) = (BTreeMap::new(), BTreeMap::new());
+                for i in &counted {
+                    let slot = match &i.failure {
+                        Some(f) => Err(f.kind.as_str()),
+                        None => weight_of(i, weight),
+                    };
+                    match slot {
+                        Ok(x) => *w.entry(i.host.clone()).or_insert(0.0) += x,
+                        Err(why) => *apart.entry(why.to_string()).or_insert(0.0) += 1.0,
+                    }
+                }
+                let levels: Vec<LevelMetrics> = Level::ALL
+                    .iter()
+                    .map(|&l| by_host(&attributed, l, weight, &w, &apart))
+                    .collect();
+                let as_level = levels.iter().find(|l| l.level == Level::As).expect("Level::ALL has As");
+                Weighted {
+                    weight,
+                    headline: headline(weight, as_level),
+                    levels,
+                }
+            })
+            .collect();
+        InstancesReport {
+            kind: "instances",
+            software_filter: filter,
+            started_at: survey.started_at,
+            finished_at: survey.finished_at,
+            max_users: survey.max_users,
+            population: p,
+            weights,
+            software,
+            instances: counted,
+            failures,
+            bad: survey.bad,
+            attribution,
+        }
+    }
+
+    /// The levels of `weight`.
+    pub fn get(&self, weight: Weight, level: Level) -> Option<&LevelMetrics> {
+        self.weights
+            .iter()
+            .find(|w| w.weight == weight)?
+            .levels
+            .iter()
+            .find(|l| l.level == level)
+    }
+}
+
+/// `report` in `format` (one of [`FORMATS`]), `top` rows per table (0: all).
+///
+/// # Errors
+/// [`crate::error::Error::Input`] for a format not offered.
+pub fn render(report: &InstancesReport, format: Format, top: usize) -> crate::error::Result<String> {
+    let top = if top == 0 { usize::MAX } else { top };
+    let out = match format {
+        Format::Text => text(report, top),
+        Format::Json => {
+            serde_json::to_string_pretty(report).expect("reports serialise: string keys, finite numbers") + "\n"
+        }
+        Format::Csv => csv(report),
+        _ => return Err(format.not_offered("an instance-list report", FORMATS)),
+    };
+    Ok(format.safe(out, false))
+}
+
+fn text(r: &InstancesReport, top: usize) -> String {
+    let p = &r.population;
+    let mut out = String::new();
+    let failed: usize = p.failed.values().sum();
+    let kinds: Vec<String> = p.failed.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let _ =
+        writeln!(
+        out,
+        "Instance list: {} instances ({} duplicates, {} bad entries); NodeInfo read from {}, failed for {failed}{}.",
+        p.listed,
+        p.duplicates,
+        p.bad_entries,
+        p.nodeinfo_read,
+        if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) }
+    );
+    if let Some(s) = &r.software_filter {
+        let _ = writeln!(
+            out,
+            "Software: {s} only ({} instances of other software left out).",
+            p.other_software
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Implausible counts: {} instances (counted apart, not trusted; ceiling instances.max_users = {}).",
+        p.implausible, r.max_users
+    );
+    for w in &r.weights {
+        let _ = writeln!(out, "{}", w.headline);
+    }
+    let _ = writeln!(out, "\nSoftware (instances, users, active users)");
+    for s in r.software.iter().take(top) {
+        let _ = writeln!(
+            out,
+            "  {:<20} {:>7} {:>10} {:>10}",
+            s.software, s.instances, s.users, s.active
+        );
+    }
+    for w in &r.weights {
+        for level in TEXT_LEVELS {
+            let Some(l) = r.get(w.weight, level) else { continue };
+            let _ = writeln!(
+                out,
+                "\nBy {}, weighted by {} ({} buckets, total {})",
+                level.as_str(),
+                w.weight.as_str(),
+                l.summary.buckets,
+                amount(l.summary.total)
+            );
+            for b in l.buckets.iter().take(top) {
+                let _ = writeln!(out, "  {:>7}  {:>10}  {}", percent(b.share), amount(b.weight), b.label);
+            }
+            if l.buckets.len() > top {
+                let _ = writeln!(out, "  … {} more", l.buckets.len() - top);
+            }
+            let c = &l.summary;
+            let _ = writeln!(
+                out,
+                "  top-3 {}, k50 {}, k75 {}, HHI {} ({}), effective number {:.1}",
+                percent(c.top3),
+                c.k50,
+                c.k75,
+                hhi(c.hhi),
+                c.band.as_str(),
+                c.effective
+            );
+            if !l.apart.is_empty() {
+                let a: Vec<String> = l.apart.iter().map(|(k, n)| format!("{} {k}", amount(*n))).collect();
+                let _ = writeln!(out, "  apart (instances): {}", a.join(", "));
+            }
+        }
+    }
+    if !r.failures.is_empty() {
+        let _ = writeln!(out, "\nNodeInfo not read ({})", r.failures.len());
+        for (host, kind, message) in r.failures.iter().take(top) {
+            let _ = writeln!(out, "  {host}  {kind}: {message}");
+        }
+        if r.failures.len() > top {
+            let _ = writeln!(out, "  … {} more (--top 0 lists all)", r.failures.len() - top);
+        }
+    }
+    let odd: Vec<&Instance> = r
+        .instances
+        .iter()
+        .filter(|i| !i.claims.implausible.is_empty())
+        .collect();
+    if !odd.is_empty() {
+        let _ = writeln!(out, "\nImplausible counts ({})", odd.len());
+        for i in odd.iter().take(top) {
+            let _ = writeln!(out, "  {}  {}", i.host, i.claims.implausible.join("; "));
+        }
+    }
+    if let Some(db) = &r.attribution.database {
+        let _ = writeln!(
+            out,
+            "\nAttribution: {} ({}, dated {}), licence: {}",
+            db.file, db.format, db.date, db.licence
+        );
+    }
+    out
+}
+
+fn csv(r: &InstancesReport) -> String {
+    let mut w = ::csv::Writer::from_writer(vec![]);
+    let _ = w.write_record(["weight", "level", "rank", "key", "label", "amount", "share"]);
+    for weighted in &r.weights {
+        for l in &weighted.levels {
+            for (n, b) in l.buckets.iter().enumerate() {
+                let _ = w.write_record([
+                    weighted.weight.as_str(),
+                    l.level.as_str(),
+                    &(n + 1).to_string(),
+                    &b.key,
+                    &b.label,
+                    &b.weight.to_string(),
+                    &format!("{:.6}", b.share),
+                ]);
+            }
+        }
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}

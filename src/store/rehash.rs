@@ -1,0 +1,239 @@
+//! Migration 0004: the opted-out accounts of a database written before they were hashed.
+//!
+//! A whohosts older than [`super::optout`] stored every listed account by handle, actor URI
+//! and display name. On the first write command after the upgrade, every account state that
+//! opted out (`noindex`, `indexable: false`, `discoverable: false`, `#nobot`/`#noindex`) and
+//! still names its account is rewritten through [`OptOut::redact`] — the one place that
+//! decides what of such an account may be stored: it is moved to the hashed identity (on the
+//! same instance), its display name dropped and its move target reduced to an instance. Two
+//! states that become the same are merged (edges and seeds point at the one kept), and the
+//! named account rows nothing points at any more are deleted. The caller vacuums afterwards.
+//!
+//! Seeds are left as the user typed them (`seed.input`) with their resolution
+//! (`seed.handle`, `seed.actor_uri`): they are the user's own words, in the cron line too.
+//! Only the seed account's fetched data (its state) follows the redaction. A running
+//! snapshot's response journal is left as is: it is what a resume replays, and it is deleted
+//! when the snapshot completes.
+
+use std::path::Path;
+
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::optout::{OptOut, PREFIX};
+use crate::error::Result;
+
+/// The opted-out states that still name their account: state id, account id, then the
+/// 15 columns of [`super::load::account_at`].
+const NAMED: &str = "
+SELECT st.id, st.account_id,
+       a.actor_uri, a.handle, i.host, st.display_name, st.bot, st.moved_to, st.discoverable,
+       st.indexable, st.noindex, st.hide_collections, st.followers_count, st.following_count,
+       st.nobot_tag, st.fetch_error, st.last_status_at
+  FROM account_state st
+  JOIN account a ON a.id = st.account_id
+  LEFT JOIN instance i ON i.id = a.instance_id
+ WHERE (st.noindex = 1 OR st.indexable = 0 OR st.discoverable = 0 OR st.nobot_tag = 1)
+   AND NOT (a.handle IS NULL AND ifnull(a.actor_uri, '') LIKE ?1 || '%' AND st.display_name IS NULL)
+ ORDER BY st.id";
+
+/// Rewrite the opted-out states of the database at `db` (open in `tx`); how many were.
+///
+/// # Errors
+/// SQLite errors; the key file's errors ([`OptOut::of_database`]).
+pub fn opted_out_states(tx: &Transaction<'_>, db: &Path) -> Result<usize> {
+    let sqlite = |e| crate::error::Error::sqlite(db, e);
+    let named: Vec<(i64, i64, crate::model::account::Account)> = {
+        let mut stmt = tx.prepare(NAMED).map_err(sqlite)?;
+        let rows = stmt
+            .query_map([PREFIX], |r| Ok((r.get(0)?, r.get(1)?, super::load::account_at(r, 2)?)))
+            .map_err(sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(sqlite)?
+    };
+    if named.is_empty() {
+        return Ok(0);
+    }
+    let keys = OptOut::of_database(db)?;
+    let mut old_accounts = Vec::new();
+    for (state, old_account, a) in &named {
+        rewrite(tx, &keys, *state, a).map_err(sqlite)?;
+        old_accounts.push(*old_account);
+    }
+    let mut gone = tx
+        .prepare(
+            "DELETE FROM account WHERE id = ?1
+               AND NOT EXISTS (SELECT 1 FROM account_state WHERE account_id = ?1)",
+        )
+        .map_err(sqlite)?;
+    for id in old_accounts {
+        gone.execute([id]).map_err(sqlite)?;
+    }
+    Ok(named.len())
+}
+
+fn rewrite(
+    tx: &Transaction<'_>,
+    keys: &OptOut,
+    state: i64,
+    a: &crate::model::account::Account,
+) -> rusqlite::Result<()> {
+    let r = keys.redact(a);
+    let instance: Option<i64> = match &a.server {
+        Some(h) => tx
+            .query_row("SELECT id FROM instance WHERE host = ?1", [h.as_str()], |r| r.get(0))
+            .optional()?,
+        None => None,
+    };
+    let found: Option<i64> = tx
+        .query_row(
+            super::sql::ACCOUNT_GET,
+            params![r.actor_uri.as_deref().unwrap_or(""), "", instance.unwrap_or(0)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let account = match found {
+        Some(id) => id,
+        None => {
+            tx.execute(super::sql::ACCOUNT_PUT, params![r.actor_uri, r.handle, instance])?;
+            tx.last_insert_rowid()
+        }
+    };
+    let digest = super::save::state_digest(&r);
+    let twin: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM account_state WHERE account_id = ?1 AND digest = ?2 AND id <> ?3",
+            params![account, digest, state],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match twin {
+        Some(kept) => {
+            tx.execute(
+                "UPDATE follow SET account_state_id = ?1 WHERE account_state_id = ?2",
+                params![kept, state],
+            )?;
+            tx.execute(
+                "UPDATE seed SET account_state_id = ?1 WHERE account_state_id = ?2",
+                params![kept, state],
+            )?;
+            tx.execute("DELETE FROM account_state WHERE id = ?1", [state])?;
+        }
+        None => {
+            tx.execute(
+                "UPDATE account_state SET account_id = ?1, digest = ?2, display_name = ?3, moved_to = ?4,
+                        fetch_error = ?5 WHERE id = ?6",
+                params![account, digest, r.display_name, r.moved_to, r.fetch_error, state],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    /// A database as the whohosts before hashing left it (schema 3), naming an opted-out
+    /// account (two states of it, differing only by display name) next to an open one.
+    const OLD_ROWS: &str = "
+        INSERT INTO instance (id, host) VALUES (1, 'hub.example'), (2, 'eq.example');
+        INSERT INTO account (id, actor_uri, handle, instance_id) VALUES
+            (1, 'https://hub.example/users/nb1', '@nb1@hub.example', 1),
+            (2, 'https://hub.example/users/open1', '@open1@hub.example', 1);
+        INSERT INTO account_state (id, account_id, digest, display_name, moved_to, noindex, nobot_tag) VALUES
+            (1, 1, 11, 'Nora Hidden', '@nb1@eq.example', 1, 0),
+            (2, 1, 12, 'Nora Hidden again', '@nb1@eq.example', 1, 0),
+            (3, 2, 13, 'Open Person', NULL, NULL, 0);
+        INSERT INTO snapshot (id, kind, status, request, started_at, tool, configuration)
+            VALUES (1, 'follows', 'complete', '{}', '2026-01-01T00:00:00Z', 'whohosts', '{}');
+        INSERT INTO seed (snapshot_id, position, input, handle, instance_id, actor_uri, account_state_id)
+            VALUES (1, 0, '@alice@hub.example', '@alice@hub.example', 1, 'https://hub.example/users/alice', NULL);
+        INSERT INTO follow_list (id, snapshot_id, seed_position, direction, source, status, pages)
+            VALUES (1, 1, 0, 'following', 'activitypub', 'complete', 1);
+        INSERT INTO follow (list_id, position, account_state_id) VALUES (1, 0, 1), (1, 1, 2), (1, 2, 3);";
+
+    /// handle, actor URI, instance, display name, moved to.
+    type Edge = (Option<String>, Option<String>, String, Option<String>, Option<String>);
+
+    fn old_database(path: &std::path::Path) {
+        let conn = Connection::open(path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        for sql in [
+            include_str!("../../migrations/0001_snapshots.sql"),
+            include_str!("../../migrations/0002_metrics.sql"),
+            include_str!("../../migrations/0003_trend_views.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "application_id", super::super::schema::APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(OLD_ROWS).unwrap();
+    }
+
+    fn bytes_of(path: &std::path::Path) -> Vec<u8> {
+        let mut all = std::fs::read(path).unwrap();
+        for tail in ["-wal", "-journal"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(tail);
+            if let Ok(b) = std::fs::read(std::path::PathBuf::from(p)) {
+                all.extend(b);
+            }
+        }
+        all
+    }
+
+    fn contains(hay: &[u8], needle: &str) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
+    #[test]
+    fn an_old_database_upgraded_names_no_opted_out_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        old_database(&path);
+        assert!(contains(&bytes_of(&path), "nb1"), "the fixture names the account");
+        let conn = super::super::schema::open(&path).unwrap();
+        let edges: Vec<Edge> = conn
+            .prepare("SELECT handle, actor_uri, instance, display_name, moved_to FROM follow_edge ORDER BY position")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(edges.len(), 3, "every edge is kept");
+        // Both states of the opted-out account became one: its hash, its instance, the
+        // instance it moved to.
+        for e in &edges[..2] {
+            assert_eq!(e.0, None);
+            assert!(e.1.as_deref().unwrap().starts_with(super::PREFIX), "{e:?}");
+            assert_eq!(e.2, "hub.example");
+            assert_eq!(e.3, None);
+            assert_eq!(e.4.as_deref(), Some("an opted-out account on eq.example"));
+        }
+        assert_eq!(edges[0].1, edges[1].1);
+        let states: i64 = conn
+            .query_row("SELECT count(*) FROM account_state", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(states, 2, "the two states that became the same are merged");
+        assert_eq!(edges[2].0.as_deref(), Some("@open1@hub.example"));
+        assert_eq!(edges[2].3.as_deref(), Some("Open Person"));
+        // The seed stays as the user typed it.
+        let seed: String = conn.query_row("SELECT input FROM seed", [], |r| r.get(0)).unwrap();
+        assert_eq!(seed, "@alice@hub.example");
+        drop(conn);
+        let bytes = bytes_of(&path);
+        for name in ["nb1", "Nora Hidden"] {
+            assert!(!contains(&bytes, name), "{name} is still in the file");
+        }
+        // Opening again rewrites nothing more.
+        let conn = super::super::schema::open(&path).unwrap();
+        let n: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM account WHERE actor_uri LIKE 'opted-out:%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+}

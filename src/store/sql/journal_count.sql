@@ -1,0 +1,1 @@
+SELECT count(*) FROM journal WHERE snapshot_id = ?1

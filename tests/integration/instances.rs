@@ -1,0 +1,227 @@
+//! `whohosts instances FILE`: an instance list surveyed against the simulator, in each input
+//! format, weighted by users, active users and instances; implausible counts, bad lines and
+//! dead instances counted apart.
+
+use serde_json::Value;
+use whohosts_sim::world::{Instance, Software};
+
+use crate::common::*;
+
+fn sized(domain: &str, software: Software, provider: &str, users: u64) -> Instance {
+    let mut i = inst(domain, software, provider);
+    i.users_total = Some(users);
+    i
+}
+
+fn tube(domain: &str, provider: &str, users: u64) -> Instance {
+    let mut i = sized(domain, Software::Generic, provider, users);
+    i.software_name = Some("PeerTube".into());
+    i
+}
+
+/// Users 600/300/60/30/10 (active = users / 3 rounded up: 200/100/20/10/4) on five ASes,
+/// plus one instance claiming a trillion users.
+fn env() -> Env {
+    Env::start(world(
+        vec![
+            sized("big.example", Software::Mastodon, "hetzner", 600),
+            sized("mid.example", Software::Mastodon, "ovh", 300),
+            tube("tube1.example", "amazon", 60),
+            tube("tube2.example", "hetzner-cloud", 30),
+            sized("small.example", Software::Pleroma, "netcup", 10),
+            sized("huge.example", Software::Mastodon, "digitalocean", 1_000_000_000_000),
+        ],
+        vec![],
+    ))
+}
+
+const TEXT_LIST: &str = "# instances to survey\n\
+big.example\n\
+https://mid.example/about  # a URL\n\
+@someone@Tube1.Example\n\
+tube2.example\n\
+\n\
+small.example\n\
+huge.example\n\
+not a host\n\
+dead.example\n\
+BIG.example\n";
+
+const OBSERVER: &str = r#"[{"domain":"big.example"},{"domain":"mid.example"},{"domain":"tube1.example"},
+{"domain":"tube2.example"},{"domain":"small.example"},{"domain":"huge.example"},{"domain":"not a host"},{"domain":"dead.example"}]"#;
+
+const SOCIAL: &str = r#"{"instances":[{"name":"big.example","users":"1"},{"name":"mid.example"},{"name":"tube1.example"},
+{"name":"tube2.example"},{"name":"small.example"},{"name":"huge.example"},{"name":"not a host"},{"name":"dead.example"}]}"#;
+
+fn survey(env: &Env, list: &str, extra: &[&str]) -> (Value, String) {
+    let path = env.dir.path().join("list");
+    std::fs::write(&path, list).unwrap();
+    let mut args = vec!["instances", path.to_str().unwrap(), "--format", "json"];
+    args.extend_from_slice(extra);
+    // Not --quiet: bad entries are listed on stderr.
+    let mut cmd = assert_cmd::Command::cargo_bin("whohosts").unwrap();
+    cmd.arg("--config").arg(env.config_path()).env_remove("WHOHOSTS_CONFIG");
+    let out = cmd.args(&args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        serde_json::from_slice(&out.stdout).expect("JSON report"),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn level<'a>(r: &'a Value, weight: &str, level: &str) -> &'a Value {
+    let w = r["weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["weight"] == weight)
+        .unwrap();
+    w["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["level"] == level)
+        .unwrap()
+}
+
+fn shares(l: &Value) -> Vec<(String, f64)> {
+    l["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["key"].as_str().unwrap().to_string(),
+                (b["share"].as_f64().unwrap() * 1e4).round() / 1e4,
+            )
+        })
+        .collect()
+}
+
+fn check(r: &Value) {
+    let p = &r["population"];
+    assert_eq!(p["listed"], 7, "{p}");
+    assert_eq!(p["nodeinfo_read"], 6);
+    assert_eq!(p["implausible"], 1);
+    assert_eq!(p["bad_entries"], 1);
+    assert_eq!(
+        p["failed"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>(),
+        1
+    );
+    assert_eq!(r["failures"][0][0], "dead.example");
+    assert_eq!(r["bad"][0]["text"], "not a host");
+    // Users: 600 + 300 + 60 + 30 + 10 = 1000 trusted; the trillion is counted apart.
+    let users = level(r, "users", "as");
+    assert_eq!(users["summary"]["total"], 1000.0);
+    assert_eq!(
+        shares(users),
+        [
+            ("AS24940".into(), 0.6),
+            ("AS16276".into(), 0.3),
+            ("AS16509".into(), 0.06),
+            ("AS213230".into(), 0.03),
+            ("AS197540".into(), 0.01)
+        ]
+    );
+    assert_eq!(users["summary"]["top3"].as_f64().unwrap(), 0.96);
+    assert_eq!(users["apart"]["implausible count"], 1.0);
+    assert_eq!(
+        users["apart"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_f64().unwrap())
+            .sum::<f64>(),
+        2.0
+    );
+    // Active: 200 + 100 + 20 + 10 + 4 = 334.
+    let active = level(r, "active", "as");
+    assert_eq!(active["summary"]["total"], 334.0);
+    assert!((active["summary"]["top3"].as_f64().unwrap() - 320.0 / 334.0).abs() < 1e-9);
+    // Instances: the six that answered, each once, the implausible one too.
+    let inst = level(r, "instances", "as");
+    assert_eq!(inst["summary"]["total"], 6.0);
+    assert!((inst["summary"]["top3"].as_f64().unwrap() - 0.5).abs() < 1e-9);
+    assert_eq!(inst["buckets"].as_array().unwrap().len(), 6);
+    // Hetzner's two ASes are one organisation.
+    assert_eq!(shares(level(r, "users", "organisation"))[0].1, 0.63);
+    assert_eq!(
+        r["weights"][0]["headline"],
+        "Top 3 ASes host 96.0 % of 1000 users; 1 AS reaches half (HHI 4546)."
+    );
+}
+
+#[test]
+fn a_list_in_each_format_gives_the_same_shares() {
+    let env = env();
+    let (r, stderr) = survey(&env, TEXT_LIST, &[]);
+    check(&r);
+    assert_eq!(r["population"]["duplicates"], 1);
+    assert!(stderr.contains(":9: \"not a host\""), "{stderr}");
+    assert_eq!(r["bad"][0]["line"], 9);
+    for list in [OBSERVER, SOCIAL] {
+        let (r, stderr) = survey(&env, list, &[]);
+        check(&r);
+        assert!(stderr.contains(":7: \"not a host\""), "{stderr}");
+        assert_eq!(r["bad"][0]["line"], 7);
+    }
+    let software: Vec<(String, u64)> = r["software"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["software"].as_str().unwrap().to_string(),
+                s["instances"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        software,
+        [("mastodon".into(), 3), ("peertube".into(), 2), ("pleroma".into(), 1)]
+    );
+}
+
+#[test]
+fn the_software_filter_redoes_the_peertube_table() {
+    let env = env();
+    let (r, _) = survey(&env, OBSERVER, &["--software", "PeerTube"]);
+    assert_eq!(r["population"]["nodeinfo_read"], 2);
+    assert_eq!(r["population"]["other_software"], 4);
+    assert_eq!(
+        shares(level(&r, "instances", "as")),
+        [("AS16509".into(), 0.5), ("AS213230".into(), 0.5)]
+    );
+    assert_eq!(
+        shares(level(&r, "users", "as")),
+        [("AS16509".into(), 0.6667), ("AS213230".into(), 0.3333)]
+    );
+}
+
+#[test]
+fn a_lower_ceiling_flags_more_and_text_says_so() {
+    let mut env = env();
+    env.config.instances.max_users = 500;
+    env.write_config();
+    let (r, _) = survey(&env, OBSERVER, &[]);
+    assert_eq!(r["population"]["implausible"], 2);
+    assert_eq!(level(&r, "users", "as")["summary"]["total"], 400.0);
+    let path = env.dir.path().join("list");
+    let out = env.run(&["instances", path.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Implausible counts: 2 instances"), "{text}");
+    assert!(
+        text.contains("big.example  total 600 is above instances.max_users (500)"),
+        "{text}"
+    );
+}
