@@ -42,13 +42,18 @@ fn small_world() -> Env {
 
 /// Requests for the following list of `user` on `host` (REST or ActivityPub).
 fn list_requests(env: &Env, host: &str, user: &str) -> usize {
-    let id = env
-        .paths(host)
+    // The simulator's REST ids are 100000 + the account's place in the world's list.
+    const ORDER: [&str; 8] = ["seed", "x", "y", "shy", "z", "w", "v", "q"];
+    let place = ORDER
         .iter()
-        .filter(|p| p.contains("/following"))
-        .filter(|p| p.contains(user))
-        .count();
-    id
+        .position(|u| *u == user)
+        .expect("an account of small_world");
+    let rest = format!("/api/v1/accounts/{}/following", 100_000 + place);
+    let activitypub = format!("/users/{user}/following");
+    env.paths(host)
+        .iter()
+        .filter(|p| p.starts_with(&rest) || p.starts_with(&activitypub))
+        .count()
 }
 
 fn expanded(snap: &Value) -> Vec<(String, u64)> {
