@@ -104,12 +104,6 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     let ctx = Context::new(config)?;
     let attributor = Arc::new(ctx.attributor(quiet)?);
     let m = crate::pipeline::contacts::measure(&ctx, attributor, &book, weight).await;
-    // Names from files and servers (display names, AS names) reach the terminal through the
-    // one sanitiser.
-    let rendered = match args.format {
-        Format::Json => crate::report::contacts::json(&m),
-        _ => crate::report::contacts::text(&m),
-    };
-    print(&args.format.safe(rendered, false))?;
+    print(&crate::report::contacts::render(&m, args.format))?;
     Ok(code)
 }

@@ -55,9 +55,9 @@ impl Account {
     /// when it is a date (`YYYY-MM-DD`) or an RFC 3339 time, else none. Every account built
     /// from a response passes here once, so every output holds the same bounded value.
     pub fn bounded(mut self) -> Account {
-        if let Some(n) = &self.display_name {
-            if n.chars().nth(MAX_NAME_CHARS).is_some() {
-                self.display_name = Some(crate::model::text::bounded(n, MAX_NAME_CHARS).into_owned());
+        if let Some(n) = &mut self.display_name {
+            if let std::borrow::Cow::Owned(cut) = crate::model::text::bounded(n, MAX_NAME_CHARS) {
+                *n = cut;
             }
         }
         let short = |s: &Option<String>| s.as_ref().is_none_or(|s| s.chars().nth(MAX_URI_CHARS).is_none());

@@ -111,6 +111,17 @@ fn fmt_w(w: f64) -> String {
     }
 }
 
+/// The report of `m` in `format` (JSON, or text for every other format), through the one
+/// terminal sanitiser as every report is: names from files and servers (display names, AS
+/// names) reach a terminal with their control characters made visible.
+pub fn render(m: &Measurement, format: Format) -> String {
+    let rendered = match format {
+        Format::Json => json(m),
+        _ => text(m),
+    };
+    format.safe(rendered, false)
+}
+
 /// The text report.
 pub fn text(m: &Measurement) -> String {
     let mut out = String::new();
