@@ -34,7 +34,8 @@ pub struct Args {
     /// Derive the pseudonym key for this recipient: two recipients' exports cannot be joined
     #[arg(long, value_name = "NAME")]
     pub recipient: Option<String>,
-    /// Exact follower/following counts and day of last post instead of bands and ISO weeks
+    /// Exact follower/following counts, day of last post and bot flag per account instead of
+    /// bands, ISO weeks and bots counted per instance
     #[arg(long)]
     pub precise: bool,
 }

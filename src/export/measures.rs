@@ -1,8 +1,9 @@
 //! The stored metrics of a snapshot as rows, the instance level re-bucketed so that small
 //! instances appear only as their generalised bucket.
 //!
-//! Re-bucketing merges the weights of the instances that share a generalised name and
-//! recomputes the figures with [`crate::metrics::concentration`], the one implementation.
+//! Re-bucketing merges the weights of the instances that share a generalised name (and, at
+//! the range and block levels, of the buckets that hold no large instance, which would locate
+//! small ones) and recomputes the figures with [`crate::metrics::concentration`], the one implementation.
 //! Then, at every level, the minimum group size ([`MinGroup`]) holds: a bucket with fewer
 //! accounts (its amount under the `accounts` weight) or NodeInfo users (under `users`) than
 //! the minimum is merged, under every weight, into one [`SMALL_GROUPS`] bucket; when that
@@ -67,6 +68,13 @@ pub fn add(tables: &mut Tables, id: i64, metrics: &SnapshotMetrics, view: &Priva
         .map(|l| {
             let redone = match l.level {
                 Level::Instance => rebucket(l, |k| view.instance(k)),
+                Level::Range | Level::Block => rebucket(l, |k| {
+                    if view.shows_place(k) {
+                        k.to_string()
+                    } else {
+                        SMALL_GROUPS.to_string()
+                    }
+                }),
                 _ => None,
             };
             match redone {

@@ -7,7 +7,8 @@
 //! `min_users` NodeInfo users (instances of unknown size count none). An instance under it is
 //! generalised to its AS (`small instance in AS<n>`); such an AS group under it again is merged
 //! into [`SMALL_GROUPS`]. [`super::measures`] applies the same rule to the buckets of every
-//! level of the metrics.
+//! level of the metrics; at the range and block levels, a bucket that holds no large instance
+//! is merged too, so no range or /24 of a small instance is named.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -55,6 +56,9 @@ pub struct Privacy<'a> {
     large: BTreeSet<String>,
     /// Every other host the snapshot attributed → its generalised name.
     small: BTreeMap<String, String>,
+    /// The range and /24 (/48) bucket keys of the metrics that hold a large host: the only
+    /// ones published by name (any other would locate small instances alone).
+    places: BTreeSet<String>,
 }
 
 impl<'a> Privacy<'a> {
@@ -111,6 +115,15 @@ impl<'a> Privacy<'a> {
                 *bucket = SMALL_GROUPS.to_string();
             }
         }
+        let places = large
+            .iter()
+            .filter_map(|h| snapshot.hosts.get(h))
+            .flat_map(|h| &h.addresses)
+            .flat_map(|a| {
+                let range = a.range_start.zip(a.range_end).map(|(s, e)| format!("{s}-{e}"));
+                range.into_iter().chain([a.cover.to_string()])
+            })
+            .collect();
         Privacy {
             keys,
             include_handles,
@@ -118,7 +131,15 @@ impl<'a> Privacy<'a> {
             min,
             large,
             small,
+            places,
         }
+    }
+
+    /// Whether a bucket key of the range or block level (`127.1.0.0-127.1.255.255`,
+    /// `127.1.0.0/24`) holds a large instance and may be published by name; any other is
+    /// merged into [`SMALL_GROUPS`], whatever its size.
+    pub fn shows_place(&self, key: &str) -> bool {
+        self.places.contains(key)
     }
 
     /// This view with exact per-account counts and days (`--precise`).
@@ -155,6 +176,15 @@ impl<'a> Privacy<'a> {
             Value::Text(t.to_string())
         } else {
             crate::model::time::iso_week(t).into()
+        }
+    }
+
+    /// An account's `bot` flag as exported: only with `--precise` (beside its instance it
+    /// singles an account out); by default null, the bots counted per instance instead.
+    pub fn bot(&self, bot: Option<bool>) -> Value {
+        match bot {
+            Some(b) if self.precise => Value::Bool(b),
+            _ => Value::Null,
         }
     }
 

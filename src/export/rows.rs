@@ -235,6 +235,12 @@ fn instances(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'
                 .get(&crate::model::handle::InstanceHost::new(h))
         });
         let nodeinfo = report.and_then(|r| r.nodeinfo.as_ref());
+        let bots = accounts
+            .0
+            .values()
+            .filter(|s| !s.opted_out && s.first.bot == Some(true))
+            .filter(|s| s.server.as_ref().is_some_and(|h| members.contains(h)))
+            .count();
         tables.get("instances").push(vec![
             id.into(),
             key.into(),
@@ -249,6 +255,7 @@ fn instances(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'
                 .and_then(|r| r.nodeinfo_error.as_ref())
                 .map(|e| e.kind.clone())
                 .into(),
+            count(bots),
         ]);
     }
 }
@@ -263,7 +270,7 @@ fn account_rows(tables: &mut Tables, id: i64, view: &Privacy<'_>, accounts: &Acc
             view.identifying("uri", a.actor_uri.as_deref()),
             view.identifying("name", a.display_name.as_deref()),
             seen.server.as_deref().map(|h| view.instance(h)).into(),
-            a.bot.into(),
+            view.bot(a.bot),
             view.account_ref(a.moved_to.as_deref().map(|m| accounts.resolve(m)).as_deref()),
             a.hide_collections.into(),
             view.account_count(a.followers_count),
@@ -294,26 +301,50 @@ fn opted_out(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'
             per.entry(view.instance(h)).or_default().1 += 1;
         }
     }
-    for (key, (n, e)) in per {
+    for (key, (n, e)) in at_least(per, view.min_group().members) {
         tables
             .get("opted_out")
             .push(vec![id.into(), key.into(), count(n), count(e)]);
     }
 }
 
+/// Opt-out counts `(accounts, edges)` per instance with every row of fewer than `min`
+/// accounts merged into [`SMALL_GROUPS`], and that row left out when it is under `min` too
+/// (the snapshot's total is `population.accounts_opted_out`): no row counts one person.
+fn at_least(per: BTreeMap<String, (usize, usize)>, min: u64) -> BTreeMap<String, (usize, usize)> {
+    let admits = |n: usize| n as u64 >= min;
+    let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (key, (n, e)) in per {
+        let key = if admits(n) && key != SMALL_GROUPS {
+            key
+        } else {
+            SMALL_GROUPS.to_string()
+        };
+        let row = out.entry(key).or_default();
+        row.0 += n;
+        row.1 += e;
+    }
+    if out.get(SMALL_GROUPS).is_some_and(|(n, _)| !admits(*n)) {
+        out.remove(SMALL_GROUPS);
+    }
+    out
+}
+
 fn hosts(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'_>, accounts: &Accounts<'_>) {
     let per_host = accounts.per_host();
     for (key, members) in groups(snapshot, view, accounts) {
+        // The DNS answers, addresses and shares of the small groups' members would name their
+        // AS, /24 or hosting: left out (the group is only its `instances` row).
+        if key == SMALL_GROUPS {
+            continue;
+        }
         let mut shares: BTreeMap<String, f64> = BTreeMap::new();
         let mut weight = 0.0;
         for (m, host) in members.iter().enumerate() {
             let Some(h) = snapshot.hosts.get(host) else { continue };
             let small = view.is_small(host);
             dns_row(tables, id, &key, m + 1, h, small, view);
-            // The addresses of a member of the small groups would name its AS: left out.
-            if key != SMALL_GROUPS {
-                address_rows(tables, id, &key, m + 1, h, small);
-            }
+            address_rows(tables, id, &key, m + 1, h, small);
             let w = per_host.get(host.as_str()).copied().unwrap_or(0) as f64;
             let w = if members.len() == 1 { 1.0 } else { w };
             weight += w;
@@ -382,8 +413,8 @@ fn address_rows(tables: &mut Tables, id: i64, key: &str, member: usize, h: &Host
             a.as_name.clone().into(),
             a.organisation.as_str().into(),
             a.cdn.clone().into(),
-            a.range_start.map(|x| x.to_string()).into(),
-            a.range_end.map(|x| x.to_string()).into(),
+            a.range_start.map_or(Value::Null, |x| shown(x.to_string())),
+            a.range_end.map_or(Value::Null, |x| shown(x.to_string())),
             a.cidr.map_or(Value::Null, |c| shown(c.to_string())),
             shown(a.cover.to_string()),
             a.country.clone().into(),

@@ -117,6 +117,7 @@ pub fn instances() -> Table {
         field("users_total", Integer, "NodeInfo `usage.users.total` (null when unknown or generalised)."),
         field("users_active_month", Integer, "NodeInfo `usage.users.activeMonth` (null when unknown or generalised)."),
         field("nodeinfo_failure_kind", String, "Why NodeInfo could not be read (null when generalised)."),
+        required("bots", Integer, "Accounts of `accounts` on it that say they are bots (opted-out ones are not counted)."),
     ], &["snapshot_id", "instance"])
     .references(SNAP, "snapshots", SNAP)
 }
@@ -129,7 +130,7 @@ pub fn accounts() -> Table {
         field("actor_uri", String, "Pseudonym of the actor URI, or the URI with --include-handles."),
         field("display_name", String, "Pseudonym of the display name, or the name with --include-handles."),
         field("instance", String, "The instance serving it (generalised when small); null when unknown."),
-        field("bot", Boolean, "The account says it is a bot."),
+        field("bot", Boolean, "The account says it is a bot: only with --precise (beside its instance it singles an account out); null by default, when `instances.bots` counts them."),
         field("moved_to", String, "Where it moved: the target's account pseudonym (its URI with --include-handles)."),
         field("hide_collections", Boolean, "It hides its own follow lists."),
         field("followers_count", Integer, "Followers, as its server says (at most 2^63-1); by default the lower bound of its band (0, 1 for 1–9, 10, 100, 1000 for 1000 or more), exact with --precise (`whohosts.precise` in datapackage.json)."),
@@ -155,17 +156,17 @@ pub fn follows() -> Table {
 pub fn opted_out() -> Table {
     Table::new("opted_out", "Accounts that opted out of crawlers (noindex, indexable false, discoverable false, #nobot/#noindex), counted per instance: never rows.", vec![
         required("snapshot_id", Integer, "The snapshot."),
-        required("instance", String, "The instance (generalised when small)."),
-        required("accounts", Integer, "Distinct opted-out accounts on it."),
+        required("instance", String, "The instance (generalised when small), or `(small groups)`: every instance with fewer than min_group_members opted-out accounts, merged; that row is left out when it is under the minimum too (the snapshot's total is `population.accounts_opted_out`)."),
+        required("accounts", Integer, "Distinct opted-out accounts on it (at least min_group_members)."),
         required("edges", Integer, "Follow edges (seed → account, per direction) to them."),
     ], &["snapshot_id", "instance"])
-    .references(&["snapshot_id", "instance"], "instances", &["snapshot_id", "instance"])
+    .references(SNAP, "snapshots", SNAP)
 }
 
 pub fn dns_answers() -> Table {
     Table::new(
         "dns_answers",
-        "The DNS answer of each instance host (one row per member of a generalised instance).",
+        "The DNS answer of each instance host (one row per member of a generalised instance; none for the members of `(small groups)`, whose answers would name their hosting).",
         vec![
             required("snapshot_id", Integer, "The snapshot."),
             required("instance", String, "The instance (generalised when small)."),
@@ -225,8 +226,16 @@ pub fn addresses() -> Table {
                 String,
                 "The CDN this address is an edge of; the host is then credited to `behind CDN X, origin unknown`.",
             ),
-            field("range_start", String, "First address of the database range holding it."),
-            field("range_end", String, "Last address of that range."),
+            field(
+                "range_start",
+                String,
+                "First address of the database range holding it (null when generalised).",
+            ),
+            field(
+                "range_end",
+                String,
+                "Last address of that range (null when generalised).",
+            ),
             field(
                 "cidr",
                 String,
@@ -250,7 +259,7 @@ pub fn addresses() -> Table {
 }
 
 pub fn host_shares() -> Table {
-    Table::new("host_shares", "How each instance's weight is shared between hosting buckets (organisation, or `behind CDN X, origin unknown`) under the address policy; sums to 1 per instance. A generalised instance's shares are its members' weighted by their accounts.", vec![
+    Table::new("host_shares", "How each instance's weight is shared between hosting buckets (organisation, or `behind CDN X, origin unknown`) under the address policy; sums to 1 per instance. A generalised instance's shares are its members' weighted by their accounts; `(small groups)` has none (its shares would name its members' AS).", vec![
         required("snapshot_id", Integer, "The snapshot."),
         required("instance", String, "The instance (generalised when small)."),
         required("bucket", String, "Organisation bucket; `(unresolved)` and `(no AS found)` are counted apart in the metrics."),

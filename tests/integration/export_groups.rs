@@ -11,7 +11,13 @@ use whohosts::store::Store;
 
 use crate::export::{column, csv_rows, Fixture};
 
-const TINY: [&str; 4] = ["tiny1.example", "tiny2.example", "tiny3.example", "tiny4.example"];
+const TINY: [&str; 5] = [
+    "tiny1.example",
+    "tiny2.example",
+    "tiny3.example",
+    "tiny4.example",
+    "tiny5.example",
+];
 
 fn small_world() -> Fixture {
     let world = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worlds/small-groups.toml");
@@ -26,32 +32,108 @@ fn num(s: &str) -> f64 {
     s.parse().unwrap_or_else(|_| panic!("not a number: {s:?}"))
 }
 
-#[test]
-fn no_row_or_bucket_is_a_group_under_the_minimum() {
-    let f = small_world();
-    let dir = f.export("out", &[]);
-    // Every file of the package: no tiny instance is named anywhere.
+/// What names a tiny instance: its host, the CNAMEs it answers with, its addresses, the
+/// ranges and CIDR blocks holding them and its /24 (or /48), from the stored snapshots.
+/// A block or range that a large instance also sits in names that instance too: not a name
+/// of the tiny one, left out of the list.
+fn tiny_names(store: &Store) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = TINY.iter().map(|t| t.to_string()).collect();
+    let mut shared: BTreeSet<String> = BTreeSet::new();
+    for info in store.list().unwrap() {
+        for (host, h) in store.load(info.id).unwrap().hosts {
+            let mut of_host: BTreeSet<String> = h.cnames.iter().cloned().collect();
+            for a in &h.addresses {
+                of_host.insert(a.ip.to_string());
+                of_host.insert(a.cover.to_string());
+                of_host.insert(a.cover.network().to_string());
+                of_host.extend(a.cidr.map(|c| c.to_string()));
+                of_host.extend(a.range_start.map(|x| x.to_string()));
+                of_host.extend(a.range_end.map(|x| x.to_string()));
+            }
+            if TINY.contains(&host.as_str()) {
+                names.extend(of_host);
+            } else {
+                shared.extend(of_host);
+            }
+        }
+    }
+    names.retain(|n| !shared.contains(n));
+    names
+}
+
+/// The tokens of `text`: runs of the characters a host, an address or a block is made of (a
+/// range `start-end` is two).
+fn tokens(text: &str) -> BTreeSet<&str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || ".:/_".contains(c)))
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// No file of the export in `dir` names a tiny instance, its host, address, range or block.
+fn names_none(f: &Fixture, dir: &Path) {
+    let names = tiny_names(&Store::open(&f.db()).unwrap());
+    // The five hosts, their addresses, and netcup's and scaleway's ranges and blocks at least.
+    assert!(names.len() >= 15, "{names:?}");
+    assert!(
+        names.contains("127.9.0.0/24") && names.contains("127.9.0.0"),
+        "{names:?}"
+    );
     let mut files = 0;
-    for e in std::fs::read_dir(&dir).unwrap() {
+    for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
         let text = std::fs::read_to_string(&p).unwrap();
+        let found: Vec<&str> = tokens(&text).into_iter().filter(|t| names.contains(*t)).collect();
+        assert!(found.is_empty(), "{} names {found:?}", p.display());
         for t in TINY {
             assert!(!text.contains(t), "{} names {t}", p.display());
         }
         files += 1;
     }
     assert_eq!(files, 16);
-    // Instances: the two large ones by name, the four tiny ones merged (their AS groups are
-    // under the minimum too: hetzner 3 accounts, netcup 3, scaleway 4) into one group of 10.
+}
+
+#[test]
+fn no_row_or_bucket_is_a_group_under_the_minimum() {
+    let f = small_world();
+    let dir = f.export("out", &[]);
+    // Every file of the package: no tiny instance, host, address or /24 is named anywhere.
+    names_none(&f, &dir);
+    // The small groups' members have no DNS answer, address or share row.
+    for table in ["dns_answers", "addresses", "host_shares"] {
+        let rows = csv_rows(&dir.join(format!("{table}.csv")));
+        assert!(
+            rows.iter().all(|r| r["instance"] != "(small groups)"),
+            "{table}: {rows:?}"
+        );
+        assert_eq!(
+            column(&rows, "instance").into_iter().collect::<BTreeSet<_>>(),
+            BTreeSet::from(["big.example".to_string(), "mid.example".to_string()]),
+            "{table}"
+        );
+    }
+    // Opted out: one account on big.example, four on mid.example; neither is published
+    // alone (under 5), merged they are one row of 5.
+    let opted = csv_rows(&dir.join("opted_out.csv"));
+    let opted: Vec<(String, String, String)> = opted
+        .iter()
+        .map(|r| (r["instance"].clone(), r["accounts"].clone(), r["edges"].clone()))
+        .collect();
+    assert_eq!(
+        opted,
+        vec![("(small groups)".to_string(), "5".to_string(), "5".to_string())]
+    );
+    // Instances: the two large ones by name, the five tiny ones merged (their AS groups are
+    // under the minimum too: hetzner 3 accounts, netcup 5 with 5 users, scaleway 4) into one
+    // group of 12.
     let inst = csv_rows(&dir.join("instances.csv"));
     let rows: BTreeSet<(String, String, String)> = inst
         .iter()
         .map(|r| (r["instance"].clone(), r["members"].clone(), r["accounts"].clone()))
         .collect();
     let expected: BTreeSet<(String, String, String)> = [
-        ("(small groups)", "4", "10"),
-        ("big.example", "1", "12"),
-        ("mid.example", "1", "6"),
+        ("(small groups)", "5", "12"),
+        ("big.example", "1", "13"),
+        ("mid.example", "1", "10"),
     ]
     .iter()
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
@@ -140,6 +222,31 @@ fn the_minimum_comes_from_config() {
         .into_iter()
         .collect();
     assert!(TINY.iter().all(|t| names.contains(*t)), "{names:?}");
+    let opted: BTreeSet<(String, String)> = csv_rows(&dir.join("opted_out.csv"))
+        .iter()
+        .map(|r| (r["instance"].clone(), r["accounts"].clone()))
+        .collect();
+    let expected = [("big.example", "1"), ("mid.example", "4")];
+    assert_eq!(
+        opted,
+        expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    );
+    // At 5 accounts and 5 users, tiny3 and tiny5 (netcup: 5 accounts, 5 users) are published
+    // as one AS group with its DNS answers and addresses, none of which names them.
+    std::fs::write(
+        &config,
+        format!("{text}[export]\nmin_group_members = 5\nmin_instance_users = 5\n"),
+    )
+    .unwrap();
+    let dir = f.export("five", &[]);
+    let rows = csv_rows(&dir.join("addresses.csv"));
+    let netcup: Vec<&BTreeMap<String, String>> = rows
+        .iter()
+        .filter(|r| r["instance"] == "small instance in AS197540")
+        .collect();
+    assert_eq!(netcup.len(), 2, "{rows:?}");
+    assert!(netcup.iter().all(|r| r["asn"] == "197540" && r["ip"].is_empty()));
+    names_none(&f, &dir);
     std::fs::write(&config, format!("{text}[export]\nmin_group_members = 0\n")).unwrap();
     let out = f.try_export("zero", &[]);
     assert_eq!(
@@ -161,10 +268,10 @@ fn pseudonyms(dir: &Path) -> BTreeSet<String> {
 fn pseudonyms_are_per_database_and_per_recipient() {
     let (one, two) = (small_world(), small_world());
     let a = pseudonyms(&one.export("a", &[]));
-    assert_eq!(a.len(), 28);
+    assert_eq!(a.len(), 30);
     assert_eq!(a, pseudonyms(&one.export("a-again", &[])));
     let b = pseudonyms(&two.export("b", &[]));
-    assert_eq!(b.len(), 28);
+    assert_eq!(b.len(), 30);
     assert!(a.is_disjoint(&b), "two databases share pseudonyms");
     let ra = one.export("ra", &["--recipient", "Lab A"]);
     let rb = one.export("rb", &["--recipient", "Lab B"]);
@@ -248,6 +355,38 @@ fn quasi_identifiers_are_coarse_unless_precise_and_hostile_values_bounded() {
         h["@b1@big.example"],
         ("42".to_string(), "2026-11-22".to_string(), "b1".to_string())
     );
+    // bot: per account only with --precise; by default counted per instance.
+    let bots = |dir: &Path| -> BTreeMap<String, String> {
+        csv_rows(&dir.join("accounts.csv"))
+            .into_iter()
+            .map(|r| (r["handle"].clone(), r["bot"].clone()))
+            .collect()
+    };
+    let coarse_bots = bots(&coarse);
+    assert_eq!(coarse_bots.len(), 30);
+    assert!(coarse_bots.values().all(String::is_empty), "{coarse_bots:?}");
+    let precise_bots = bots(&precise);
+    let flagged: BTreeSet<&str> = precise_bots
+        .iter()
+        .filter(|(_, b)| *b == "true")
+        .map(|(h, _)| h.as_str())
+        .collect();
+    assert_eq!(
+        flagged,
+        BTreeSet::from(["@b2@big.example", "@b3@big.example", "@m0@mid.example"])
+    );
+    assert_eq!(precise_bots["@b4@big.example"], "false");
+    for dir in [&coarse, &precise] {
+        let per: BTreeMap<String, String> = csv_rows(&dir.join("instances.csv"))
+            .into_iter()
+            .map(|r| (r["instance"].clone(), r["bots"].clone()))
+            .collect();
+        let expected = [("(small groups)", "0"), ("big.example", "2"), ("mid.example", "1")];
+        assert_eq!(
+            per,
+            expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        );
+    }
     assert_eq!(meta(&precise)["whohosts"]["precise"], true);
     assert_eq!(meta(&coarse)["whohosts"]["precise"], false);
     // The database holds the same bounded values.
