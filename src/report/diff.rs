@@ -176,31 +176,59 @@ impl Diff {
         })
     }
 
-    /// The changes in plain words, one sentence each: list status changes first, then
-    /// accounts no longer visible, hosts, instances, moves, opted-out counts, then counts.
-    pub fn sentences(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.lists.iter().map(ListChange::sentence).collect();
-        out.extend(words::unseen_sentence(&self.counted));
-        out.extend(self.hosts.iter().map(host_sentence));
-        out.extend(self.instances.iter().map(instance_sentence));
+    /// The changes in plain words, one sentence each, with what each is about: list status
+    /// changes, accounts no longer visible and the count of accounts added and gone first
+    /// ([`Topic::Summary`]), then hosts, instances, accounts still listed that say they
+    /// moved, and the counts of opted-out accounts (summary too).
+    pub fn topical_sentences(&self) -> Vec<(Topic, String)> {
+        let summary = |s: String| (Topic::Summary, s);
+        let mut out: Vec<(Topic, String)> = self.lists.iter().map(|l| summary(l.sentence())).collect();
+        out.extend(words::unseen_sentence(&self.counted).map(summary));
+        let added = self.counted.iter().filter(|a| a.change == "added").count() as u64;
+        match (added, words::gone_sentence(&self.counted)) {
+            (0, None) => {}
+            (0, Some(g)) => out.push(summary(g)),
+            (n, None) => out.push(summary(format!("{} added", super::plural(n, "account")))),
+            (n, Some(g)) => out.push(summary(format!("{} added, {g}", super::plural(n, "account")))),
+        }
+        for h in &self.hosts {
+            out.push((Topic::Instance("changed host"), host_sentence(h)));
+        }
+        for i in &self.instances {
+            let what = match i.change.as_str() {
+                "appeared" => "appeared",
+                "disappeared" => "left the lists",
+                _ => "became unreachable",
+            };
+            out.push((Topic::Instance(what), instance_sentence(i)));
+        }
         for a in self.accounts.iter().filter(|a| a.change == "moved") {
-            out.push(format!(
-                "{} moved to {}",
-                a.account,
-                a.moved_to.as_deref().unwrap_or("?")
+            out.push((
+                Topic::Accounts(1, "still listed but marked moved"),
+                words::still_listed_sentence(a),
             ));
         }
-        out.extend(self.opted_out.iter().map(words::opted_out_sentence));
-        let added = self.counted.iter().filter(|a| a.change == "added").count() as u64;
-        let gone = words::gone_sentence(&self.counted);
-        match (added, gone) {
-            (0, None) => {}
-            (0, Some(g)) => out.push(g),
-            (n, None) => out.push(format!("{} added", super::plural(n, "account"))),
-            (n, Some(g)) => out.push(format!("{} added, {g}", super::plural(n, "account"))),
-        }
+        out.extend(self.opted_out.iter().map(|c| summary(words::opted_out_sentence(c))));
         out
     }
+
+    /// [`Diff::topical_sentences`] without their topics.
+    pub fn sentences(&self) -> Vec<String> {
+        self.topical_sentences().into_iter().map(|(_, s)| s).collect()
+    }
+}
+
+/// What a sentence of a diff is about, so that a shortened list of them can still count
+/// every change it leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// List status changes, accounts no longer visible, accounts added and gone, opted-out
+    /// accounts (only ever counted): always kept.
+    Summary,
+    /// One instance, and what happened to it ("changed host", "appeared" …).
+    Instance(&'static str),
+    /// This many accounts, and what they did.
+    Accounts(u64, &'static str),
 }
 
 /// The list status changes and the account rows of `from` → `to`: accounts that left are
@@ -318,13 +346,12 @@ pub fn render_text(d: &Diff) -> String {
             );
         }
     }
-    let count = |c: &str| d.counted.iter().filter(|a| a.change == c).count();
-    let mut head = vec![format!("{} added", count("added"))];
-    head.push(words::gone_sentence(&d.counted).unwrap_or_else(|| "0 gone".into()));
-    head.push(words::unseen_sentence(&d.counted).unwrap_or_else(|| "0 no longer visible".into()));
-    head.push(format!("{} moved", count("moved")));
     out += "\n";
-    out += &wrap(&format!("Accounts: {}.", head.join("; ")), "", "  ");
+    out += &wrap(
+        &format!("Accounts that changed: {}.", words::headline(&d.counted)),
+        "",
+        "  ",
+    );
     for a in &d.accounts {
         out += &wrap(&words::line(a), "  ", "    ");
     }

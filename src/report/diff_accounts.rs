@@ -57,7 +57,8 @@ pub fn split(rows: Vec<AccountChange>) -> (Vec<AccountChange>, Vec<OptedOutCount
     (named, counts)
 }
 
-/// "2 opted-out accounts moved to eq.example", "an opted-out account on a.example was added".
+/// "2 opted-out accounts on a.example still listed but marked moved to eq.example", "1
+/// opted-out account on a.example added".
 pub fn opted_out_sentence(c: &OptedOutCount) -> String {
     let who = match c.count {
         1 => "1 opted-out account".to_string(),
@@ -66,7 +67,7 @@ pub fn opted_out_sentence(c: &OptedOutCount) -> String {
     let on = c.instance.as_deref().map(|i| format!(" on {i}")).unwrap_or_default();
     match c.change.as_str() {
         "moved" => format!(
-            "{who}{on} moved to {}",
+            "{who}{on} still listed but marked moved to {}",
             c.moved_to.as_deref().unwrap_or("another instance")
         ),
         "added" => format!("{who}{on} added"),
@@ -95,7 +96,8 @@ fn destination(m: &str) -> &str {
     m.rsplit_once('@').map_or(m, |(_, h)| h)
 }
 
-/// "14 gone: 3 moved to flagship.example, 2 deleted, 9 unfollowed"; `None` when none left.
+/// "14 gone (3 moved to flagship.example, 2 deleted, 9 unfollowed)": how many left, then why
+/// (a move is a cause of leaving, not a category of its own); `None` when none left.
 pub fn gone_sentence(accounts: &[AccountChange]) -> Option<String> {
     let gone: Vec<&AccountChange> = accounts.iter().filter(|a| a.change == "gone").collect();
     if gone.is_empty() {
@@ -108,7 +110,7 @@ pub fn gone_sentence(accounts: &[AccountChange]) -> Option<String> {
     let mut parts: Vec<(String, u64)> = causes.into_iter().collect();
     parts.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
     let parts: Vec<String> = parts.into_iter().map(|(c, n)| format!("{n} {c}")).collect();
-    Some(format!("{} gone: {}", gone.len(), parts.join(", ")))
+    Some(format!("{} gone ({})", gone.len(), parts.join(", ")))
 }
 
 /// "12 no longer visible (the following list of @x became not-exposed)"; `None` when none.
@@ -129,11 +131,43 @@ pub fn unseen_sentence(accounts: &[AccountChange]) -> Option<String> {
     Some(format!("{total} no longer visible ({})", reasons.join("; ")))
 }
 
+/// An account still listed that now says it moved, in words.
+pub const STILL_LISTED: &str = "still listed, now marked moved";
+
+/// The accounts' headline: how many changed, then each account once, in one category
+/// (added; gone, with its causes; no longer visible; still listed, now marked moved),
+/// categories with none left out: "5 — 4 added; 1 gone (1 moved to node71.example)".
+pub fn headline(accounts: &[AccountChange]) -> String {
+    let n = |c: &str| accounts.iter().filter(|a| a.change == c).count();
+    let mut parts = vec![];
+    if n("added") > 0 {
+        parts.push(format!("{} added", n("added")));
+    }
+    parts.extend(gone_sentence(accounts));
+    parts.extend(unseen_sentence(accounts));
+    if n("moved") > 0 {
+        parts.push(format!("{} {STILL_LISTED}", n("moved")));
+    }
+    match parts.is_empty() {
+        true => accounts.len().to_string(),
+        false => format!("{} — {}", accounts.len(), parts.join("; ")),
+    }
+}
+
+/// "@a@x is still listed but says it moved to @a@y": an account whose list still names it.
+pub fn still_listed_sentence(a: &AccountChange) -> String {
+    format!(
+        "{} is still listed but says it moved to {}",
+        a.account,
+        a.moved_to.as_deref().unwrap_or("another account")
+    )
+}
+
 /// The line of one named account in a text diff.
 pub fn line(a: &AccountChange) -> String {
     match a.change.as_str() {
         "added" => format!("+ {}", a.account),
-        "moved" => format!("> {} moved to {}", a.account, a.moved_to.as_deref().unwrap_or("?")),
+        "moved" => format!("~ {}", still_listed_sentence(a)),
         "no-longer-visible" => format!(
             "? {} no longer visible ({})",
             a.account,

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::diff::Diff;
+use super::diff::{Diff, Topic};
 use super::text::{percent, wrap};
 use super::{Options, Report};
 use crate::error::Result;
@@ -32,8 +32,9 @@ pub struct Step {
     pub snapshot: i64,
     pub finished_at: String,
     pub points: Vec<Point>,
-    /// What changed since the step before, in plain words (empty for the first step); at
-    /// most [`CHANGES_SHOWN`], then "and N more changes".
+    /// What changed since the step before, in plain words (empty for the first step): the
+    /// list changes and the accounts added and gone always, the rest up to [`CHANGES_SHOWN`]
+    /// sentences, then what was left out, counted ("also 2 instances appeared: …").
     pub changes: Vec<String>,
 }
 
@@ -124,7 +125,11 @@ pub fn steps(store: &Store, id: i64, options: &Options) -> Result<Vec<Step>> {
             })
             .collect();
         let changes = match previous {
-            Some(prev) => shortened(Diff::between(store, prev, info.id, &[], options.weight)?.sentences()),
+            Some(prev) => shortened(
+                Diff::between(store, prev, info.id, &[], options.weight)?.topical_sentences(),
+                prev,
+                info.id,
+            ),
             None => vec![],
         };
         out.push(Step {
@@ -138,14 +143,52 @@ pub fn steps(store: &Store, id: i64, options: &Options) -> Result<Vec<Step>> {
     Ok(out)
 }
 
-/// The first [`CHANGES_SHOWN`] sentences, then "and N more".
-fn shortened(mut changes: Vec<String>) -> Vec<String> {
-    if changes.len() > CHANGES_SHOWN {
-        let more = changes.len() - CHANGES_SHOWN;
-        changes.truncate(CHANGES_SHOWN);
-        changes.push(format!("and {more} more"));
+/// The sentences of one step: every [`Topic::Summary`] one (list changes, accounts no longer
+/// visible, added and gone with their causes), then the others up to [`CHANGES_SHOWN`] in
+/// all; what is left out is still counted, by what it is about ("also 2 instances became
+/// unreachable and 1 account still listed but marked moved: `whohosts diff 3 4` lists
+/// them"). A single sentence is never left out: it takes no more room than its mention.
+fn shortened(changes: Vec<(Topic, String)>, from: i64, to: i64) -> Vec<String> {
+    let (summary, details): (Vec<_>, Vec<_>) = changes.into_iter().partition(|(t, _)| *t == Topic::Summary);
+    let room = CHANGES_SHOWN.saturating_sub(summary.len());
+    let mut out: Vec<String> = summary.into_iter().map(|(_, s)| s).collect();
+    if details.len() <= room + 1 {
+        out.extend(details.into_iter().map(|(_, s)| s));
+        return out;
     }
-    changes
+    let (shown, left) = details.split_at(room);
+    out.extend(shown.iter().map(|(_, s)| s.clone()));
+    // Counted by what they are about, in the order first met: (noun, what, how many).
+    let mut counts: Vec<(&str, &str, u64)> = vec![];
+    for (topic, _) in left {
+        let (noun, what, n) = match *topic {
+            Topic::Instance(what) => ("instance", what, 1),
+            Topic::Accounts(n, what) => ("account", what, n),
+            Topic::Summary => continue,
+        };
+        match counts.iter_mut().find(|c| c.0 == noun && c.1 == what) {
+            Some(c) => c.2 += n,
+            None => counts.push((noun, what, n)),
+        }
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(noun, what, n)| format!("{} {what}", super::plural(*n, noun)))
+        .collect();
+    out.push(format!(
+        "also {}: `whohosts diff {from} {to}` lists them",
+        and_list(&parts)
+    ));
+    out
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// The level a text trend follows: organisations when shown, else the first level.
@@ -188,4 +231,37 @@ pub fn render_text(r: &Report) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{shortened, Topic, CHANGES_SHOWN};
+
+    fn s(t: Topic, n: usize) -> Vec<(Topic, String)> {
+        (0..n).map(|i| (t, format!("{t:?} {i}"))).collect()
+    }
+
+    #[test]
+    fn summaries_stay_a_single_sentence_is_never_left_out_and_the_rest_is_counted() {
+        // 2 summaries + 5 details = 7: the one over the limit is shown, not "and 1 more".
+        let mut c = s(Topic::Summary, 2);
+        c.extend(s(Topic::Instance("appeared"), 5));
+        let out = shortened(c.clone(), 3, 4);
+        assert_eq!(out.len(), 7);
+        assert!(out.iter().all(|l| !l.starts_with("also")), "{out:?}");
+        // 2 summaries + 8 details: 4 shown, the 4 others counted by what they are about.
+        c.extend(s(Topic::Instance("became unreachable"), 1));
+        c.extend(s(Topic::Accounts(1, "still listed but marked moved"), 2));
+        let out = shortened(c, 3, 4);
+        assert_eq!(out.len(), CHANGES_SHOWN + 1);
+        assert_eq!(&out[..2], ["Summary 0", "Summary 1"]);
+        assert_eq!(
+            out[6],
+            "also 1 instance appeared, 1 instance became unreachable and 2 accounts still listed but \
+             marked moved: `whohosts diff 3 4` lists them"
+        );
+        // Summaries are all kept, even past the limit.
+        let out = shortened(s(Topic::Summary, 9), 1, 2);
+        assert_eq!(out.len(), 9);
+    }
 }

@@ -53,8 +53,8 @@ fn diff_text_counts_each_cause_and_what_is_no_longer_visible() {
     );
     assert!(
         text.contains(
-            "Accounts: 0 added; 4 gone: 1 deleted, 1 moved to b.example, 1 unfollowed, 1 unknown; 2 no longer \
-             visible (the following list of @dan@hub.example became hidden); 2 moved."
+            "Accounts that changed: 8 — 4 gone (1 deleted, 1 moved to b.example, 1 unfollowed, 1 unknown); 2 no \
+             longer visible (the following list of @dan@hub.example became hidden); 2 still listed, now marked moved."
         ),
         "{text}"
     );
@@ -68,7 +68,7 @@ fn diff_text_counts_each_cause_and_what_is_no_longer_visible() {
     // The move is one change, not "- old / + new".
     assert!(!text.contains("+ @bob@b.example"), "{text}");
     assert!(
-        text.contains("2 opted-out accounts on a.example moved to eq.example."),
+        text.contains("2 opted-out accounts on a.example still listed but marked moved to eq.example."),
         "{text}"
     );
     assert!(text.contains("1 opted-out account on a.example gone."), "{text}");
@@ -134,8 +134,9 @@ fn diff_json_and_trend_lines_carry_the_same_causes() {
     assert!(
         text.contains(
             "the following list of @dan@hub.example became hidden; 2 no longer visible (the following list of \
-             @dan@hub.example became hidden); 1 opted-out account on a.example gone; 2 opted-out accounts on \
-             a.example moved to eq.example; 4 gone: 1 deleted, 1 moved to b.example, 1 unfollowed, 1 unknown."
+             @dan@hub.example became hidden); 4 gone (1 deleted, 1 moved to b.example, 1 unfollowed, 1 unknown); \
+             1 opted-out account on a.example gone; 2 opted-out accounts on a.example still listed but marked \
+             moved to eq.example."
         ),
         "{text}"
     );
@@ -146,8 +147,8 @@ fn diff_json_and_trend_lines_carry_the_same_causes() {
         "the following list of @dan@hub.example became hidden"
     );
     assert_eq!(
-        r["trend"][1]["changes"][4],
-        "4 gone: 1 deleted, 1 moved to b.example, 1 unfollowed, 1 unknown"
+        r["trend"][1]["changes"][2],
+        "4 gone (1 deleted, 1 moved to b.example, 1 unfollowed, 1 unknown)"
     );
 }
 
@@ -162,5 +163,5 @@ fn departure_checks_are_bounded_and_the_rest_not_checked() {
         "{stderr}"
     );
     let text = flat(&env.run(&["diff", "1", "2"]).stdout);
-    assert!(text.contains("4 gone: 3 not checked, 1 moved to b.example;"), "{text}");
+    assert!(text.contains("4 gone (3 not checked, 1 moved to b.example);"), "{text}");
 }

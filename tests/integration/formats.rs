@@ -9,14 +9,34 @@ use serde_json::Value;
 
 use crate::html::{demo_db, with_db};
 
-/// Rows compared per level.
-const TOP: usize = 5;
+/// Rows the text and HTML reports show per level (`--top`'s default).
+const TOP: usize = 10;
 
-/// (label, amount, share as printed) of the first TOP buckets of each level, from JSON.
+/// (label, amount, share as printed) of the rows each level shows (the first TOP buckets,
+/// then one "(N more)" row summing the rest).
 type Rows = BTreeMap<String, Vec<(String, String, String)>>;
 
 fn amount(x: f64) -> String {
     whohosts::report::text::amount(x)
+}
+
+fn pct(share: f64) -> String {
+    format!("{:.1} %", share * 100.0)
+}
+
+/// The rows shown of (label, amount, share) buckets, ranked.
+fn shown(buckets: &[(String, f64, f64)]) -> Vec<(String, String, String)> {
+    let mut rows: Vec<_> = buckets
+        .iter()
+        .take(TOP)
+        .map(|(l, a, s)| (l.clone(), amount(*a), pct(*s)))
+        .collect();
+    if buckets.len() > TOP {
+        let rest = &buckets[TOP..];
+        let (a, s) = rest.iter().fold((0.0, 0.0), |(a, s), b| (a + b.1, s + b.2));
+        rows.push((format!("({} more)", rest.len()), amount(a), pct(s)));
+    }
+    rows
 }
 
 fn from_json(v: &Value) -> Rows {
@@ -25,21 +45,30 @@ fn from_json(v: &Value) -> Rows {
         .unwrap()
         .iter()
         .map(|l| {
-            let rows = l["buckets"].as_array().unwrap().iter().take(TOP).map(|b| {
-                let share = format!("{:.1} %", b["share"].as_f64().unwrap() * 100.0);
-                (
-                    b["label"].as_str().unwrap().to_string(),
-                    amount(b["weight"].as_f64().unwrap()),
-                    share,
-                )
-            });
-            (l["level"].as_str().unwrap().to_string(), rows.collect())
+            let buckets: Vec<(String, f64, f64)> = l["buckets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| {
+                    (
+                        b["label"].as_str().unwrap().to_string(),
+                        b["weight"].as_f64().unwrap(),
+                        b["share"].as_f64().unwrap(),
+                    )
+                })
+                .collect();
+            (l["level"].as_str().unwrap().to_string(), shown(&buckets))
         })
         .collect()
 }
 
-/// The same rows from the text tables ("By instance (accounts: …)" then ranked rows).
-fn from_text(text: &str) -> Rows {
+/// A label as the text table shows it: cut with "…" when longer than its column.
+fn same_label(text: &str, full: &str) -> bool {
+    text == full || text.strip_suffix('…').is_some_and(|p| full.starts_with(p))
+}
+
+/// The same rows from the text tables ("By instance (…)" then ranked rows, then "(N more)").
+fn from_text(text: &str, json: &Rows) -> Rows {
     let titles = [
         ("By instance ", "instance"),
         ("By hosting organisation ", "organisation"),
@@ -51,30 +80,45 @@ fn from_text(text: &str) -> Rows {
             .split(title)
             .nth(1)
             .unwrap_or_else(|| panic!("no {title} in {text}"));
-        let rows = section.lines().skip(1).take(TOP).map(|l| {
-            let cells: Vec<&str> = l.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
-            (cells[1].to_string(), cells[2].to_string(), cells[3].to_string())
-        });
+        let rows = section
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.trim_start().starts_with("top-3"))
+            .zip(&json[level])
+            .map(|(l, want)| {
+                let cells: Vec<&str> = l.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
+                // The "(N more)" row has no rank.
+                let cells = if cells[0].starts_with('(') {
+                    &cells[..]
+                } else {
+                    &cells[1..]
+                };
+                let label = if same_label(cells[0], &want.0) {
+                    want.0.clone()
+                } else {
+                    cells[0].to_string()
+                };
+                (label, cells[1].to_string(), cells[2].to_string())
+            });
         out.insert(level.to_string(), rows.collect());
     }
     out
 }
 
-fn from_csv(csv: &str) -> Rows {
+/// Every bucket of the CSV: level → (label, amount, share), ranked.
+fn csv_buckets(csv: &str) -> BTreeMap<String, Vec<(String, f64, f64)>> {
     let mut r = csv::Reader::from_reader(csv.as_bytes());
     assert_eq!(
         r.headers().unwrap().iter().collect::<Vec<_>>(),
         whohosts::report::csv::COLUMNS
     );
-    let mut out = Rows::new();
+    let mut out: BTreeMap<String, Vec<(String, f64, f64)>> = BTreeMap::new();
     for rec in r.records() {
         let rec = rec.unwrap();
         assert_eq!(&rec[2], "accounts");
         let rows = out.entry(rec[1].to_string()).or_default();
-        if rows.len() < TOP {
-            let share = format!("{:.1} %", rec[7].parse::<f64>().unwrap() * 100.0);
-            rows.push((rec[5].to_string(), amount(rec[6].parse().unwrap()), share));
-        }
+        assert_eq!(rec[3].parse::<usize>().unwrap(), rows.len() + 1, "ranked");
+        rows.push((rec[5].to_string(), rec[6].parse().unwrap(), rec[7].parse().unwrap()));
     }
     out
 }
@@ -99,7 +143,7 @@ fn from_html(html: &str) -> Rows {
     let mut out = Rows::new();
     for level in ["instance", "organisation", "as"] {
         let body = inner(html, &format!("<table id=\"table-{level}\""), "</tbody>");
-        let rows = body.lines().filter(|l| l.starts_with("<tr><td")).take(TOP).map(|l| {
+        let rows = body.lines().filter(|l| l.starts_with("<tr><td")).map(|l| {
             let cells: Vec<String> = l
                 .split("<td")
                 .skip(1)
@@ -122,16 +166,72 @@ fn text_json_csv_and_html_agree_on_the_demo_world() {
     let (db, printed) = demo_db(dir.path());
     let text = report(&db, "text");
     assert!(printed.starts_with(&text), "the demo prints the stored report first");
-    let v: Value = serde_json::from_str(&report(&db, "json")).unwrap();
+    compare_all_formats(&db);
+}
+
+/// The figures a level's summary holds, recomputed from its buckets' shares.
+fn recomputed(shares: &[f64]) -> (f64, usize, usize, f64) {
+    let top3: f64 = shares.iter().take(3).sum();
+    let k = |q: f64| {
+        let mut sum = 0.0;
+        shares
+            .iter()
+            .position(|s| {
+                sum += s;
+                sum >= q - 1e-9
+            })
+            .map_or(0, |i| i + 1)
+    };
+    let hhi = shares.iter().map(|s| (s * 100.0).powi(2)).sum();
+    (top3, k(0.5), k(0.75), hhi)
+}
+
+/// The report of `db` in text, JSON, CSV and HTML carries the same numbers: every row the
+/// text and HTML show (the "(N more)" row too) is the JSON's and the CSV's at the precision
+/// shown; each level's figures (top-3, k50, k75, HHI, effective number, Gini) are the JSON's
+/// in text and HTML, and the CSV's buckets give them again; the headline is the same.
+pub fn compare_all_formats(db: &Path) {
+    let text = report(db, "text");
+    let v: Value = serde_json::from_str(&report(db, "json")).unwrap();
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["weight"], "accounts");
     let rows = from_json(&v);
     assert_eq!(rows.len(), 3);
     assert_eq!(rows["organisation"][0].0, v["headline"]["k50_names"][0]);
-    assert_eq!(from_text(&text), rows);
-    assert_eq!(from_csv(&report(&db, "csv")), rows);
-    let html = report(&db, "html");
+    assert_eq!(from_text(&text, &rows), rows);
+    let csv = csv_buckets(&report(db, "csv"));
+    let csv_rows: Rows = csv.iter().map(|(l, b)| (l.clone(), shown(b))).collect();
+    assert_eq!(csv_rows, rows);
+    let html = report(db, "html");
     assert_eq!(from_html(&html), rows);
+    // Each level's figures: the JSON's, printed alike in text and HTML, and recomputed
+    // from the CSV's buckets.
+    for l in v["levels"].as_array().unwrap() {
+        let s = &l["summary"];
+        let f = |k: &str| s[k].as_f64().unwrap();
+        let shares: Vec<f64> = csv[l["level"].as_str().unwrap()].iter().map(|b| b.2).collect();
+        let (top3, k50, k75, hhi) = recomputed(&shares);
+        assert!((top3 - f("top3")).abs() < 1e-9 && (hhi - f("hhi")).abs() < 1e-6, "{l}");
+        assert_eq!((k50 as f64, k75 as f64), (f("k50"), f("k75")), "{l}");
+        let metrics = format!(
+            "top-3 {:.1} %, k50 {}, k75 {}, HHI {} ",
+            f("top3") * 100.0,
+            s["k50"],
+            s["k75"],
+            f("hhi").round()
+        );
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let tail = format!("effective number {:.1}, Gini {:.2}.", f("effective"), f("gini"));
+        let at = flat.find(&metrics).unwrap_or_else(|| panic!("{metrics} not in {text}"));
+        assert!(
+            flat[at..].split_once(&tail).is_some_and(|(b, _)| b.len() < 100),
+            "{tail} after {metrics}"
+        );
+        assert!(
+            html.contains(&format!("Top-3{}", &metrics[5..])),
+            "{metrics} not in the HTML"
+        );
+    }
     // The headline: the same sentence in text and HTML, its figures those of the JSON.
     let h = &v["headline"];
     let headline = text.split("\nWeight:").next().unwrap().replace('\n', " ");
@@ -185,18 +285,6 @@ fn text_json_csv_and_html_agree_on_the_demo_world() {
             "{heading} not in the HTML"
         );
     }
-    let metrics = format!(
-        "top-3 {:.1} %, k50 {}, k75 {}, HHI {} ",
-        org["summary"]["top3"].as_f64().unwrap() * 100.0,
-        org["summary"]["k50"],
-        org["summary"]["k75"],
-        org["summary"]["hhi"].as_f64().unwrap().round()
-    );
-    assert!(text.contains(&format!("  {metrics}")), "{metrics} not in {text}");
-    assert!(
-        html.contains(&format!("Top-3{}", &metrics[5..])),
-        "{metrics} not in the HTML"
-    );
 }
 
 #[test]

@@ -31,6 +31,7 @@ mod polish;
 mod politeness;
 mod queries;
 mod query_limits;
+mod readme;
 mod readonly;
 mod report;
 mod resume;

@@ -97,11 +97,11 @@ fn opted_out_accounts_are_named_in_no_output_and_not_in_the_database() {
     }
     let diff = seen.add("diff 1 2", &env.run(&["diff", "1", "2"]));
     assert!(
-        diff.contains("Accounts: 3 added; 0 gone; 0 no longer visible; 2 moved."),
+        diff.contains("Accounts that changed: 5 — 3 added; 2 still listed, now marked moved."),
         "{diff}"
     );
     assert!(
-        diff.contains("  1 opted-out account on hub.example moved to eq.example."),
+        diff.contains("  1 opted-out account on hub.example still listed but marked moved to\n    eq.example."),
         "{diff}"
     );
     assert!(diff.contains("  2 opted-out accounts on eq.example added."), "{diff}");
@@ -119,7 +119,7 @@ fn opted_out_accounts_are_named_in_no_output_and_not_in_the_database() {
     assert_eq!(moved, 2, "{json}");
     let diff = seen.add("diff 2 3", &env.run(&["diff", "2", "3"]));
     assert!(
-        diff.contains("Accounts: 0 added; 1 gone: 1 unknown; 0 no longer visible; 0 moved."),
+        diff.contains("Accounts that changed: 1 — 1 gone (1 unknown)."),
         "{diff}"
     );
 

@@ -27,10 +27,10 @@ Changes from snapshot 1 to snapshot 2 (weight: accounts).
 Lists whose status changed: 1.
   @dan@hub.example following: complete → hidden
 
-Accounts: 2 added; 0 gone; 0 no longer visible; 1 moved.
+Accounts that changed: 3 — 2 added; 1 still listed, now marked moved.
   + @bob@b.example
   + @eve@new.example
-  > @bob@a.example moved to @bob@b.example
+  ~ @bob@a.example is still listed but says it moved to @bob@b.example
 
 Instances that changed host: 2.
   cdn.example went behind CDN Cloudflare (AS13335), from Contabo (AS51167)
@@ -139,10 +139,12 @@ fn the_report_leads_with_the_headline_and_the_trend_of_the_weeks() {
         }
         None => l.to_string(),
     };
-    let head: Vec<String> = text.lines().take(17).map(norm).collect();
+    let head: Vec<String> = text.lines().take(18).map(norm).collect();
     // Week 2: OVH holds a.example (2 accounts) and mig.example (1); hub, b, new, cdn2 and
     // dead one each (8 attributed); gone.example does not resolve (1 apart).
     // HHI = 37.5² + 5 × 12.5² = 2187.5.
+    // Each step: the list change and the accounts added and gone first, always; then up to
+    // 6 sentences in all, the rest counted by what they are about.
     assert_eq!(
         head,
         [
@@ -154,15 +156,16 @@ fn the_report_leads_with_the_headline_and_the_trend_of_the_weeks() {
             "Trend by hosting organisation over 3 snapshots of these seeds:",
             "  snapshot 1   …  top-3  62.5 %  k50   2  HHI  1875",
             "  snapshot 2   …  top-3  66.7 %  k50   2  HHI  2099",
-            "      the following list of @dan@hub.example became hidden; cdn.example went",
-            "      behind CDN Cloudflare (AS13335), from Contabo (AS51167); mig.example moved",
-            "      from DigitalOcean (AS14061) to OVH (AS16276); b.example appeared (1",
-            "      account); new.example appeared (1 account); gone.example became",
-            "      unreachable (dns_nxdomain); and 2 more.",
+            "      the following list of @dan@hub.example became hidden; 2 accounts added;",
+            "      cdn.example went behind CDN Cloudflare (AS13335), from Contabo (AS51167);",
+            "      mig.example moved from DigitalOcean (AS14061) to OVH (AS16276); b.example",
+            "      appeared (1 account); new.example appeared (1 account); also 1 instance",
+            "      became unreachable and 1 account still listed but marked moved: `whohosts",
+            "      diff 1 2` lists them.",
             "  snapshot 3   …  top-3  62.5 %  k50   2  HHI  2188",
-            "      cdn2.example went behind CDN Fastly (AS54113), from Scaleway (AS12876);",
-            "      cdn.example left the lists; dead.example became unreachable (connection);",
-            "      1 gone: 1 unfollowed.",
+            "      1 gone (1 unfollowed); cdn2.example went behind CDN Fastly (AS54113), from",
+            "      Scaleway (AS12876); cdn.example left the lists; dead.example became",
+            "      unreachable (connection).",
         ]
     );
     // The report of an earlier snapshot has the trend up to it, as it had then.
@@ -177,9 +180,12 @@ fn the_report_leads_with_the_headline_and_the_trend_of_the_weeks() {
     assert_eq!(
         v["trend"][1]["changes"].as_array().unwrap().len(),
         7,
-        "6 sentences and 'and 2 more'"
+        "6 sentences and the count of the rest"
     );
-    assert_eq!(v["trend"][1]["changes"][6], "and 2 more");
+    assert_eq!(
+        v["trend"][1]["changes"][6],
+        "also 1 instance became unreachable and 1 account still listed but marked moved: `whohosts diff 1 2` lists them"
+    );
     // Week 1: OVH 3 of 9 attributed (a.example 2, mig.example 1), Scaleway 2 (cdn2, dead).
     assert_eq!(v["headline"]["k50_names"], json!(["OVH", "Scaleway"]));
     assert!((v["headline"]["k50_share"].as_f64().unwrap() - 5.0 / 9.0).abs() < 1e-12);
