@@ -10,9 +10,9 @@
 --   instance  the instance that serves it
 --   moved_to  where it moved to (moved only)
 WITH pair AS (
-  SELECT coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step)) AS to_id,
+  SELECT coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step WHERE kind = 'follows')) AS to_id,
          coalesce(:from, (SELECT previous_id FROM snapshot_step
-                           WHERE snapshot_id = coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step))))
+                           WHERE snapshot_id = coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step WHERE kind = 'follows'))))
            AS from_id
 ), before AS (
   SELECT DISTINCT e.account_id, coalesce(e.handle, e.actor_uri) AS account, e.instance, e.moved_to

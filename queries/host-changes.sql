@@ -14,9 +14,9 @@
 --   from_hosting   its hosting buckets then (organisations, or behind CDN X)
 --   to_hosting     its hosting buckets now
 WITH pair AS (
-  SELECT coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step)) AS to_id,
+  SELECT coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step WHERE kind = 'follows')) AS to_id,
          coalesce(:from, (SELECT previous_id FROM snapshot_step
-                           WHERE snapshot_id = coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step))))
+                           WHERE snapshot_id = coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step WHERE kind = 'follows'))))
            AS from_id
 )
 SELECT f.instance, pair.from_id AS from_snapshot, pair.to_id AS to_snapshot,

@@ -12,9 +12,9 @@
 --   to_accounts    accounts listed on it in the later snapshot
 --   failure        why it was unreachable (dns, connection, timeout …)
 WITH pair AS (
-  SELECT coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step)) AS to_id,
+  SELECT coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step WHERE kind = 'follows')) AS to_id,
          coalesce(:from, (SELECT previous_id FROM snapshot_step
-                           WHERE snapshot_id = coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step))))
+                           WHERE snapshot_id = coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step WHERE kind = 'follows'))))
            AS from_id
 ), seen AS (
   SELECT h.snapshot_id, h.instance_id, h.instance, h.accounts, h.unreachable

@@ -12,7 +12,7 @@
 --   moved_to  where it moved to
 --   failure   why its instance was unreachable (dns, connection, timeout …)
 WITH pick AS (
-  SELECT coalesce(:snapshot, (SELECT max(snapshot_id) FROM snapshot_step)) AS id
+  SELECT coalesce(:snapshot, (SELECT max(snapshot_id) FROM snapshot_step WHERE kind = 'follows')) AS id
 ), unreachable AS (
   SELECT h.instance, h.unreachable FROM pick JOIN instance_hosting h ON h.snapshot_id = pick.id
    WHERE h.unreachable IS NOT NULL

@@ -1,12 +1,10 @@
 //! `whohosts contacts FILE...`: read address books (vCard, CSV exports, text lists) and
 //! mailboxes (mbox, Maildir), find who serves each address (MX, XMPP SRV, Matrix
-//! discovery), attribute those servers like instances and print the concentration report.
-//!
-//! Not stored yet: the measurement is printed, not kept as a snapshot (see the README's
-//! "Not yet").
+//! discovery), attribute those servers like instances, store the measurement as a snapshot
+//! of kind `contacts` (the database's lock held, as a crawl holds it) and print its report
+//! from the store, with the trend of its series.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 use super::logging::{error_line, notice_line};
 use super::{print, AttributionArgs};
@@ -14,7 +12,9 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::contact::{Address, ContactWeight};
 use crate::model::format::Format;
-use crate::pipeline::Context;
+use crate::pipeline::contacts::Job;
+use crate::report::contacts::{render, ContactsReport, LISTED};
+use crate::store::{self, lock::DbLock, Store};
 
 /// `contacts` arguments.
 #[derive(Debug, clap::Args)]
@@ -37,6 +37,10 @@ pub struct Args {
     /// List the entries that name no usable address, with file and line, on stderr
     #[arg(long)]
     pub show_malformed: bool,
+    /// The series this snapshot continues (its trend and `.change`s compare within it)
+    /// [default: the files given, as absolute paths]
+    #[arg(long, value_name = "NAME")]
+    pub series: Option<String>,
     #[command(flatten)]
     pub attribution: AttributionArgs,
 }
@@ -46,7 +50,7 @@ pub struct Args {
 /// # Errors
 /// A bad `--me`, resolver or database errors. A source that is no contact source is one
 /// line on stderr and exit code 1; the other sources are still measured.
-pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
+pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool) -> Result<i32> {
     args.attribution.apply(&mut config)?;
     let me: Vec<Address> = args
         .me
@@ -101,9 +105,37 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
         }
     }
     let book = book.without(&owner);
-    let ctx = Context::new(config)?;
-    let attributor = Arc::new(ctx.attributor(quiet)?);
-    let m = crate::pipeline::contacts::measure(&ctx, attributor, &book, weight).await;
-    print(&crate::report::contacts::render(&m, args.format))?;
+    let job = Job {
+        series: args.series.clone().unwrap_or_else(|| default_series(&args.files)),
+        files: args.files.iter().map(|f| f.display().to_string()).collect(),
+        weight,
+    };
+    // The database is checked (and locked) before any request, as a crawl does.
+    let path = store::database_path(db, &config);
+    store::create_data_dir(db, &config)?;
+    let _lock = DbLock::acquire(&path, "contacts")?;
+    let store = Store::open(&path)?;
+    let writer = store.writer()?;
+    let id = crate::pipeline::contacts::measure_into(&writer, config, &book, &job, quiet).await;
+    writer.close().await;
+    let r = ContactsReport::build(&store, id?)?;
+    print(&render(&r, args.format, LISTED))?;
     Ok(code)
+}
+
+/// The series of a run that names none: its files as absolute paths (as given when they
+/// cannot be resolved), sorted, so the same files in any order continue one series.
+fn default_series(files: &[PathBuf]) -> String {
+    let mut paths: Vec<String> = files
+        .iter()
+        .map(|f| {
+            std::fs::canonicalize(f)
+                .unwrap_or_else(|_| f.clone())
+                .display()
+                .to_string()
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths.join(" ")
 }

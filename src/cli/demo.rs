@@ -49,7 +49,7 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
     world.weeks.get_or_insert(DEFAULT_WEEKS);
     let w = world.world()?;
     if args.contacts {
-        return contacts(user_config, w, args.view.format, quiet).await;
+        return contacts(user_config, w, args.view.format, db, quiet).await;
     }
     let seeds = if args.handles.is_empty() {
         generate::demo_seeds(&w)
@@ -113,7 +113,13 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
 
 /// `demo --contacts`: the demo contact book measured against the world (week 0) with the
 /// names that serve it.
-async fn contacts(user_config: Config, mut w: whohosts_sim::world::World, format: Format, quiet: bool) -> Result<i32> {
+async fn contacts(
+    user_config: Config,
+    mut w: whohosts_sim::world::World,
+    format: Format,
+    db: Option<&Path>,
+    quiet: bool,
+) -> Result<i32> {
     let book = whohosts_sim::contact_book::demo_book(&mut w);
     let running = sim::start(w.layout()).await?;
     let dir = tempfile_dir()?;
@@ -121,22 +127,23 @@ async fn contacts(user_config: Config, mut w: whohosts_sim::world::World, format
         let mut config = super::sim::client_config(&running, &dir.join("sim-asn.csv"))?;
         config.contact_url = user_config.contact_url;
         config.attribution.organisations = user_config.attribution.organisations;
+        // The user's own provider and gateway rules name the demo's servers too.
+        config.attribution.mail_providers = user_config.attribution.mail_providers;
+        config.attribution.mail_gateways = user_config.attribution.mail_gateways;
         let file = dir.join("contacts.vcf");
         crate::files::write(&file, book.as_bytes(), 0o600).map_err(|e| Error::io(&file, e))?;
         let args = super::contacts::Args {
             files: vec![file],
             weight: "contacts".into(),
             me: vec![],
-            format: if format == Format::Json {
-                Format::Json
-            } else {
-                Format::Text
-            },
+            format,
             show_malformed: false,
+            series: Some("demo".into()),
             attribution: super::AttributionArgs::default(),
         };
-        let code = super::contacts::run(config, args, quiet).await?;
-        if format != Format::Json {
+        let db = db.map_or_else(|| dir.join("demo.db"), Path::to_path_buf);
+        let code = super::contacts::run(config, args, Some(&db), quiet).await?;
+        if format == Format::Text {
             let about = format!(
                 "(A demo contact book, a vCard of {} cards, measured in a simulated world: DNS at {}. \
                  Measure yours with `whohosts contacts FILE...`: vCard, CSV exports, text lists, mbox, Maildir.)",

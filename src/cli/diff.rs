@@ -1,11 +1,13 @@
-//! `whohosts diff A B`: what changed between two stored snapshots, as text or JSON.
+//! `whohosts diff A B`: what changed between two stored snapshots, as text or JSON: two
+//! follows snapshots, or two contacts snapshots (their own comparison).
 
 use std::path::Path;
 
 use super::print;
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::format::Format;
+use crate::report::contacts_diff::ContactsDiff;
 use crate::report::diff::{self, Diff};
 use crate::store::{self, Store};
 
@@ -31,6 +33,22 @@ pub struct Args {
 /// [`crate::error::Error::Store`] when a snapshot does not exist; database errors.
 pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     let store = Store::open_read_only(&store::database_path(db, config))?;
+    let contacts = crate::report::contacts_diff::KIND;
+    let kinds = (store.kind(args.from)?, store.kind(args.to)?);
+    match (kinds.0.as_deref(), kinds.1.as_deref()) {
+        (Some(a), Some(b)) if a == contacts && b == contacts => {
+            let d = ContactsDiff::between(&store, args.from, args.to)?;
+            print(&crate::report::contacts_diff::render(&d, args.format)?)?;
+            return Ok(0);
+        }
+        (Some(a), Some(b)) if a != b => {
+            return Err(Error::Store(format!(
+                "snapshot {} is a {a} snapshot and snapshot {} a {b} snapshot: a diff compares two of one kind",
+                args.from, args.to
+            )))
+        }
+        _ => {}
+    }
     let d = Diff::between(&store, args.from, args.to, &args.scope.levels(), args.scope.weight)?;
     print(&diff::render(&d, args.format)?)?;
     Ok(0)

@@ -297,7 +297,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Query(args) => query::run(&config, args, db),
         Command::Export(args) => export::run(&config, args, db, cli.quiet),
         Command::Lookup(args) => lookup::run(config, args, cli.quiet).await,
-        Command::Contacts(args) => contacts::run(config, args, cli.quiet).await,
+        Command::Contacts(args) => contacts::run(config, args, db, cli.quiet).await,
         Command::Instances(args) => instances::run(config, args, cli.quiet).await,
         Command::AsnDb(cmd) => asn_db::run(config, cmd).await,
         #[cfg(feature = "sim")]

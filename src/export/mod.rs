@@ -8,10 +8,13 @@
 //!   instances generalised to their AS, opted-out accounts only in counts.
 //! - [`rows`] fills the tables from a stored [`Snapshot`]; [`measures`] adds its stored
 //!   metrics (the instance level re-bucketed after generalisation).
+//! - [`contacts`] fills the tables of contacts snapshots (`contact_domains`, `contacts`),
+//!   added to an export only when it holds one.
 //! - [`files`] writes CSV (gzip or not) or Parquet; [`package`] and [`describe`] write
 //!   `datapackage.json` and the README.md data dictionary; [`output`] puts it all in place
 //!   atomically (a directory or a `.tar.gz`).
 
+pub mod contacts;
 pub mod describe;
 pub mod files;
 pub mod measures;
@@ -200,9 +203,22 @@ pub fn build(
     chosen: &[SnapshotInfo],
 ) -> Result<(Vec<Table>, Manifest)> {
     let mut tables = Tables(tables::all());
+    if chosen.iter().any(|s| s.kind == contacts::KIND) {
+        tables.0.extend(contacts::tables());
+    }
     let mut loaded = vec![];
     for info in chosen {
         let snap = store.load(info.id)?;
+        if info.kind == contacts::KIND {
+            let min = privacy::MinGroup {
+                members: options.min_group_members,
+                users: options.min_instance_users,
+            };
+            let view = Privacy::new(keys, false, min, &snap, &Default::default()).with_precise(options.precise);
+            contacts::add(&mut tables, info.id, store, keys, &view)?;
+            tables.get("snapshots").push(snapshot_row(info.id, info, &snap, 0));
+            continue;
+        }
         let metrics = store.metrics(info.id)?;
         let min = privacy::MinGroup {
             members: options.min_group_members,

@@ -226,6 +226,31 @@ impl ContactWeight {
     }
 }
 
+/// The levels of a contacts measurement, in report order (a measurement leaves out
+/// `gateway` when no address is behind one, `country` when none is known).
+pub const LEVELS: [&str; 8] = [
+    "protocol",
+    "domain",
+    "server",
+    "provider",
+    "gateway",
+    "organisation",
+    "as",
+    "country",
+];
+
+/// A level's buckets, largest first (ties by name), buckets of no weight left out: the
+/// order reports show and the store ranks them in.
+pub fn ranked(buckets: &BTreeMap<String, f64>) -> Vec<(&str, f64)> {
+    let mut v: Vec<(&str, f64)> = buckets
+        .iter()
+        .map(|(k, w)| (k.as_str(), *w))
+        .filter(|(_, w)| *w > 0.0)
+        .collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    v
+}
+
 /// A contacts measurement: who serves the addresses read, grouped at every level.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Measurement {
@@ -246,6 +271,43 @@ pub struct Measurement {
     pub services: BTreeMap<String, BTreeMap<String, f64>>,
     /// Weight whose server was not found, by why (`receives no mail (null MX)`, …).
     pub apart: BTreeMap<String, f64>,
+}
+
+/// Who serves one domain of a contacts measurement (a row of the store's `contact_domain`):
+/// what diffs and queries compare between snapshots, without any contact's user name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DomainRecord {
+    /// `email`, `xmpp`, `matrix` or `fediverse`.
+    pub protocol: &'static str,
+    pub domain: String,
+    /// Distinct addresses at the domain, and the messages exchanged with them.
+    pub contacts: u64,
+    pub messages: u64,
+    /// Why its server was not found (as the report says it); `None` when it was.
+    pub not_found: Option<String>,
+    /// The host that serves it.
+    pub server: Option<String>,
+    /// The provider level's bucket(s), `; `-separated when the weight was shared.
+    pub provider: Option<String>,
+    /// The service a rule named (`Gmail`, `Microsoft 365 (inferred from SPF)`).
+    pub service: Option<String>,
+    pub gateway: Option<String>,
+    /// Who hosts the server: organisations, AS numbers, countries (`; `-separated).
+    pub organisation: Option<String>,
+    pub asns: Option<String>,
+    pub country: Option<String>,
+}
+
+/// A contacts measurement as it is stored: the figures, who serves each domain, and each
+/// contact (its address, hashed by the store, and the messages exchanged with it).
+#[derive(Debug, Clone)]
+pub struct ContactsSnapshot {
+    pub measurement: Measurement,
+    pub domains: Vec<DomainRecord>,
+    pub contacts: Vec<(Address, u64)>,
+    pub finished_at: String,
+    pub tool: String,
+    pub attribution: super::attribution::AttributionSource,
 }
 
 #[cfg(test)]

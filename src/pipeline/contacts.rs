@@ -10,6 +10,9 @@
 //! `organisation` (who hosts that server), `as` and `country` (when the attribution gives
 //! one). A fediverse address is served by its handle's domain here (no WebFinger: the crawl
 //! does that for follows). Addresses whose server was not found are counted apart, by why.
+//!
+//! [`measure_into`] stores the measurement as a snapshot of kind `contacts` through the one
+//! store writer, with who serves each domain and each contact (hashed by the store).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,11 +20,14 @@ use std::sync::Arc;
 use super::Context;
 use crate::attribution::provider::{Hit, Kind, Providers};
 use crate::attribution::{split_by, Attributor};
+use crate::config::Config;
 use crate::contacts::serve::{self, Outcome};
 use crate::contacts::{spf, Book};
-use crate::model::attribution::HostAttribution;
-use crate::model::contact::{Address, ContactWeight, Measurement, Protocol};
+use crate::error::Result;
+use crate::model::attribution::{AddressPolicy, HostAttribution};
+use crate::model::contact::{Address, ContactWeight, ContactsSnapshot, DomainRecord, Measurement, Protocol, LEVELS};
 use crate::net::fanout;
+use crate::store::{Begin, Resume, Status, Writer};
 
 /// Domains asked (and hosts attributed) at once.
 pub const CONCURRENCY: usize = 16;
@@ -147,20 +153,84 @@ async fn attribute_all(
         .collect()
 }
 
-/// The levels, in report order.
-const LEVELS: [&str; 8] = [
-    "protocol",
-    "domain",
-    "server",
-    "provider",
-    "gateway",
-    "organisation",
-    "as",
-    "country",
-];
+/// Who serves one domain, as shares of each level's buckets (each level's shares sum to 1).
+#[derive(Debug, Default)]
+struct Served {
+    server: String,
+    provider: Vec<(String, f64)>,
+    service: Option<(String, String)>,
+    gateway: Option<String>,
+    organisation: Vec<(String, f64)>,
+    asn: Vec<(String, f64)>,
+    country: Vec<(String, f64)>,
+}
+
+/// The buckets of `shares`, `; `-separated (`None` when there are none).
+fn joined(shares: &[(String, f64)]) -> Option<String> {
+    let names: Vec<&str> = shares.iter().map(|(k, _)| k.as_str()).collect();
+    (!names.is_empty()).then(|| names.join("; "))
+}
+
+/// Who serves `domain`, from its DNS outcome, the rules' names and its server's attribution.
+fn served(host: &str, named: Option<&Named>, h: Option<&HostAttribution>, policy: AddressPolicy) -> Served {
+    let shares = || {
+        h.map(|h| h.shares.clone().into_iter().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let (provider, service) = match (
+        named.and_then(|n| n.provider.as_ref()),
+        named.and_then(|n| n.gateway.as_ref()),
+    ) {
+        (Some(p), _) => (vec![(p.name.clone(), 1.0)], Some((p.name.clone(), p.service.clone()))),
+        (None, Some(g)) => (vec![(format!("behind gateway {g}"), 1.0)], None),
+        (None, None) => (shares(), None),
+    };
+    let (asn, country) = match h {
+        Some(h) => (
+            split_by(policy, &h.addresses, None, "no AS found".to_string(), |x| {
+                x.asn.map_or_else(
+                    || "no AS found".to_string(),
+                    |n| {
+                        format!("AS{n} {}", x.as_name.clone().unwrap_or_default())
+                            .trim_end()
+                            .to_string()
+                    },
+                )
+            })
+            .into_iter()
+            .collect(),
+            split_by(policy, &h.addresses, None, "unknown".to_string(), |x| {
+                x.country.clone().unwrap_or_else(|| "unknown".into())
+            })
+            .into_iter()
+            .collect(),
+        ),
+        None => (vec![], vec![]),
+    };
+    Served {
+        server: host.to_string(),
+        provider,
+        service,
+        gateway: named.and_then(|n| n.gateway.clone()),
+        organisation: if h.is_some() { shares() } else { vec![] },
+        asn,
+        country,
+    }
+}
 
 /// Measure `book` (the owner's addresses already removed) under `weight`.
 pub async fn measure(ctx: &Context, attributor: Arc<Attributor>, book: &Book, weight: ContactWeight) -> Measurement {
+    measure_domains(ctx, attributor, book, weight).await.0
+}
+
+/// Measure `book` under `weight`, and say who serves each of its domains (what a contacts
+/// snapshot stores beside the figures).
+pub async fn measure_domains(
+    ctx: &Context,
+    attributor: Arc<Attributor>,
+    book: &Book,
+    weight: ContactWeight,
+) -> (Measurement, Vec<DomainRecord>) {
     let a = &ctx.config.attribution;
     let providers = Providers::new(&a.mail_providers, &a.mail_gateways);
     let mut domains: Vec<Key> = book
@@ -173,75 +243,66 @@ pub async fn measure(ctx: &Context, attributor: Arc<Attributor>, book: &Book, we
     let outcome = serve_all(ctx, domains).await;
     let named = name_all(ctx, &providers, &outcome).await;
     let of_host = attribute_all(attributor, &outcome).await;
-
     let policy = a.address_policy;
+    let served: BTreeMap<&Key, Served> = outcome
+        .iter()
+        .filter_map(|(k, o)| match o {
+            Outcome::Host { host, .. } => Some((k, served(host, named.get(k), of_host.get(host), policy))),
+            _ => None,
+        })
+        .collect();
+
+    let mut records: BTreeMap<&Key, DomainRecord> = BTreeMap::new();
     let mut levels: BTreeMap<&str, BTreeMap<String, f64>> = BTreeMap::new();
     let mut services: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     let mut apart_w: BTreeMap<String, f64> = BTreeMap::new();
     let mut total = 0.0;
-    let mut add =
-        |level: &'static str, key: String, w: f64| *levels.entry(level).or_default().entry(key).or_default() += w;
-    for (addr, w) in &book.addresses {
+    let mut add = |level: &'static str, key: &str, w: f64| {
+        *levels.entry(level).or_default().entry(key.to_string()).or_default() += w
+    };
+    for (addr, aw) in &book.addresses {
+        let key = (addr.protocol(), addr.domain().as_str().to_string());
+        let (k, o) = outcome.get_key_value(&key).expect("every address's domain was asked");
+        let r = records.entry(k).or_insert_with(|| record(k, o, served.get(k)));
+        r.contacts += 1;
+        r.messages += aw.messages;
         let w = match weight {
             ContactWeight::Contacts => 1.0,
-            ContactWeight::Messages => w.messages as f64,
+            ContactWeight::Messages => aw.messages as f64,
         };
         if w <= 0.0 {
             continue;
         }
         total += w;
-        let key = (addr.protocol(), addr.domain().as_str().to_string());
-        let o = &outcome[&key];
         if let Some(why) = apart(addr.protocol(), o) {
             *apart_w.entry(why).or_default() += w;
             continue;
         }
-        let Outcome::Host { host, .. } = o else { continue };
-        add("protocol", addr.protocol().name().to_string(), w);
-        add("domain", key.1.clone(), w);
-        add("server", host.clone(), w);
-        let n = named.get(&key);
-        let h = of_host.get(host);
-        match (n.and_then(|n| n.provider.as_ref()), n.and_then(|n| n.gateway.as_ref())) {
-            (Some(p), _) => {
-                add("provider", p.name.clone(), w);
-                *services
-                    .entry(p.name.clone())
-                    .or_default()
-                    .entry(p.service.clone())
-                    .or_default() += w;
-            }
-            (None, Some(g)) => add("provider", format!("behind gateway {g}"), w),
-            (None, None) => {
-                for (org, share) in h.map(|h| h.shares.clone()).unwrap_or_default() {
-                    add("provider", org, w * share);
-                }
-            }
+        let Some(s) = served.get(k) else { continue };
+        add("protocol", addr.protocol().name(), w);
+        add("domain", &key.1, w);
+        add("server", &s.server, w);
+        for (p, share) in &s.provider {
+            add("provider", p, w * share);
+        }
+        if let Some((p, service)) = &s.service {
+            *services
+                .entry(p.clone())
+                .or_default()
+                .entry(service.clone())
+                .or_default() += w;
         }
         if addr.protocol() == Protocol::Email {
-            let g = n.and_then(|n| n.gateway.clone()).unwrap_or_else(|| NO_GATEWAY.into());
-            add("gateway", g, w);
+            add("gateway", s.gateway.as_deref().unwrap_or(NO_GATEWAY), w);
         }
-        let Some(h) = h else { continue };
-        for (org, share) in &h.shares {
-            add("organisation", org.clone(), w * share);
-        }
-        for (k, share) in split_by(policy, &h.addresses, None, "no AS found".to_string(), |x| {
-            x.asn.map_or_else(
-                || "no AS found".to_string(),
-                |n| {
-                    format!("AS{n} {}", x.as_name.clone().unwrap_or_default())
-                        .trim_end()
-                        .to_string()
-                },
-            )
-        }) {
-            add("as", k, w * share);
-        }
-        for (k, share) in split_by(policy, &h.addresses, None, "unknown".to_string(), |x| {
-            x.country.clone().unwrap_or_else(|| "unknown".into())
-        }) {
-            add("country", k, w * share);
+        for (level, shares) in [
+            ("organisation", &s.organisation),
+            ("as", &s.asn),
+            ("country", &s.country),
+        ] {
+            for (b, share) in shares {
+                add(level, b, w * share);
+            }
         }
     }
     // A level with nothing to tell is left out: no gateway anywhere, no country known.
@@ -250,7 +311,7 @@ pub async fn measure(ctx: &Context, attributor: Arc<Attributor>, book: &Book, we
         "country" => b.keys().any(|k| k != "unknown"),
         _ => true,
     };
-    Measurement {
+    let m = Measurement {
         weight: weight.name(),
         addresses: book.addresses.len(),
         total,
@@ -264,5 +325,85 @@ pub async fn measure(ctx: &Context, attributor: Arc<Attributor>, book: &Book, we
             .collect(),
         services,
         apart: apart_w,
+    };
+    (m, records.into_values().collect())
+}
+
+/// The stored record of one domain (its counts are added by the caller).
+fn record((protocol, domain): &Key, o: &Outcome, s: Option<&Served>) -> DomainRecord {
+    DomainRecord {
+        protocol: protocol.name(),
+        domain: domain.clone(),
+        not_found: apart(*protocol, o),
+        server: s.map(|s| s.server.clone()),
+        provider: s.and_then(|s| joined(&s.provider)),
+        service: s.and_then(|s| s.service.as_ref().map(|x| x.1.clone())),
+        gateway: s.and_then(|s| s.gateway.clone()),
+        organisation: s.and_then(|s| joined(&s.organisation)),
+        asns: s.and_then(|s| joined(&s.asn)),
+        country: s.and_then(|s| joined(&s.country)),
+        ..DomainRecord::default()
     }
+}
+
+/// What a contacts snapshot is asked to be: its series and the command that made it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// What makes snapshots one series (`--series`, else the files read).
+    pub series: String,
+    /// The files read, as given.
+    pub files: Vec<String>,
+    pub weight: ContactWeight,
+}
+
+impl Job {
+    /// The request stored with the snapshot (JSON): its kind, series, files and weight.
+    pub fn request(&self) -> String {
+        serde_json::json!({
+            "kind": "contacts",
+            "series": self.series,
+            "files": self.files,
+            "weight": self.weight.name(),
+        })
+        .to_string()
+    }
+}
+
+/// Measure `book` as `job` says and store it through `writer` as a snapshot of kind
+/// `contacts`, begun when the measurement is done (so a killed run leaves nothing behind)
+/// and completed in one transaction. Returns the snapshot's id.
+///
+/// # Errors
+/// Network-stack construction, ASN database and store errors.
+pub async fn measure_into(writer: &Writer, config: Config, book: &Book, job: &Job, quiet: bool) -> Result<i64> {
+    let started_at = crate::model::time::now();
+    let configuration = serde_json::to_string(&config).expect("the configuration serialises");
+    let ctx = Context::new(config)?;
+    let attributor = Arc::new(ctx.attributor(quiet)?);
+    let source = attributor.source();
+    let (measurement, domains) = measure_domains(&ctx, attributor, book, job.weight).await;
+    let tool = format!("whohosts {}", env!("CARGO_PKG_VERSION"));
+    let begun = writer
+        .begin(Begin {
+            kind: "contacts",
+            request: job.request(),
+            configuration,
+            tool: tool.clone(),
+            started_at,
+            resume: Resume::Never,
+        })
+        .await?;
+    let snapshot = ContactsSnapshot {
+        measurement,
+        domains,
+        contacts: book.addresses.iter().map(|(a, w)| (a.clone(), w.messages)).collect(),
+        finished_at: crate::model::time::now(),
+        tool,
+        attribution: source,
+    };
+    if let Err(e) = writer.complete_contacts(begun.id, snapshot).await {
+        let _ = writer.set_status(begun.id, Status::Failed).await;
+        return Err(e);
+    }
+    Ok(begun.id)
 }

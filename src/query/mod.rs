@@ -56,6 +56,7 @@ pub const SHIPPED: &[Query] = shipped![
     "instance-changes",
     "moved-accounts",
     "account-changes",
+    "contact-changes",
 ];
 
 /// A parameter a query takes.
@@ -329,12 +330,19 @@ fn collect(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)
 }
 
 /// Refuse a `level` or `weight` that names none: such a query could only return nothing.
+/// The levels and weights of follows snapshots, then those only contacts snapshots have.
 fn check_values(given: &[(String, String)]) -> Result<(), String> {
     use crate::metrics::{Level, Weight};
+    use crate::model::contact::{ContactWeight, LEVELS};
+    let mut levels: Vec<&str> = Level::ALL.iter().map(|l| l.as_str()).collect();
+    let only_contacts: Vec<&str> = LEVELS.iter().copied().filter(|l| !levels.contains(l)).collect();
+    levels.extend(only_contacts);
+    let mut weights: Vec<&str> = Weight::ALL.iter().map(|w| w.as_str()).collect();
+    weights.extend([ContactWeight::Contacts.name(), ContactWeight::Messages.name()]);
     for (k, v) in given {
-        let known: Option<Vec<&str>> = match k.as_str() {
-            "level" if v.parse::<Level>().is_err() => Some(Level::ALL.iter().map(|l| l.as_str()).collect()),
-            "weight" if v.parse::<Weight>().is_err() => Some(Weight::ALL.iter().map(|w| w.as_str()).collect()),
+        let known: Option<&Vec<&str>> = match k.as_str() {
+            "level" if !levels.contains(&v.as_str()) => Some(&levels),
+            "weight" if !weights.contains(&v.as_str()) => Some(&weights),
             _ => None,
         };
         if let Some(known) = known {

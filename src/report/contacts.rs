@@ -1,31 +1,91 @@
-//! The contacts report (text and JSON): who serves the addresses of an address book or a
-//! mailbox, at every level, with the same figures as the follows report (top-k shares,
+//! The contacts report (text, JSON, CSV, HTML): who serves the addresses of an address book
+//! or a mailbox, at every level, with the same figures as the follows report (top-k shares,
 //! k50/k75, HHI and its band, effective number), from the one implementation in
 //! [`crate::metrics::concentration`].
+//!
+//! [`ContactsReport::build`] reads a stored contacts snapshot back (its measurement, the
+//! figures stored with it, and the trend of its series from [`super::contacts_diff`]);
+//! `whohosts contacts`, `demo --contacts` and `whohosts report` all print from it.
 
 use std::fmt::Write as _;
 
 use serde_json::json;
 
-use crate::metrics::concentration;
-use crate::model::contact::Measurement;
+use serde::Serialize;
+
+use super::contacts_diff::{self, Step};
+use crate::error::Result;
+use crate::metrics::{concentration, Concentration};
+use crate::model::contact::{ranked, Measurement};
 use crate::model::format::Format;
+use crate::store::Store;
 
 /// The formats the contacts report is written in.
-pub const FORMATS: &[Format] = &[Format::Text, Format::Json];
+pub const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Csv, Format::Html];
 
-/// Buckets listed per level in text.
-const LISTED: usize = 10;
+/// Buckets listed per level in text and HTML, unless told otherwise.
+pub const LISTED: usize = 10;
 
-/// A level's buckets, largest first (ties by name).
-fn ranked(buckets: &std::collections::BTreeMap<String, f64>) -> Vec<(&str, f64)> {
-    let mut v: Vec<(&str, f64)> = buckets
-        .iter()
-        .map(|(k, w)| (k.as_str(), *w))
-        .filter(|(_, w)| *w > 0.0)
-        .collect();
-    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-    v
+/// Which stored snapshot a report is of.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnapshotRef {
+    pub id: i64,
+    pub started_at: String,
+    pub finished_at: String,
+    /// What makes its series (`--series`, else the files read).
+    pub series: String,
+}
+
+/// A contacts report: the measurement, and when it is a stored snapshot, which one, the
+/// figures stored with it and the trend of its series.
+#[derive(Debug, Clone)]
+pub struct ContactsReport {
+    pub snapshot: Option<SnapshotRef>,
+    pub measurement: Measurement,
+    /// Each level's stored figures (empty for a measurement not stored: then computed).
+    pub figures: Vec<(String, Concentration)>,
+    pub trend: Vec<Step>,
+}
+
+impl ContactsReport {
+    /// The report of a measurement that is not stored.
+    pub fn of(measurement: Measurement) -> ContactsReport {
+        ContactsReport {
+            snapshot: None,
+            measurement,
+            figures: vec![],
+            trend: vec![],
+        }
+    }
+
+    /// The report of contacts snapshot `id`, from the store.
+    ///
+    /// # Errors
+    /// [`crate::error::Error::Store`] when it is no complete contacts snapshot; SQLite errors.
+    pub fn build(store: &Store, id: i64) -> Result<ContactsReport> {
+        let measurement = store.contacts(id)?;
+        let info = store.list()?.into_iter().find(|s| s.id == id);
+        let request = store.request(id)?;
+        Ok(ContactsReport {
+            snapshot: Some(SnapshotRef {
+                id,
+                started_at: info.as_ref().map(|i| i.started_at.clone()).unwrap_or_default(),
+                finished_at: info.map(|i| i.finished_at).unwrap_or_default(),
+                series: request["series"].as_str().unwrap_or_default().to_string(),
+            }),
+            measurement,
+            figures: store.contact_summaries(id)?,
+            trend: contacts_diff::steps(store, id)?,
+        })
+    }
+
+    /// The figures of `level`: as stored, else computed from its buckets.
+    fn figures(&self, level: &str, ranked: &[(&str, f64)]) -> Concentration {
+        match self.figures.iter().find(|(l, _)| l == level) {
+            Some((_, c)) => c.clone(),
+            None => concentration(&ranked.iter().map(|b| b.1).collect::<Vec<_>>()),
+        }
+    }
 }
 
 /// What a weight counts, for sentences (`contacts`, `messages`).
@@ -111,19 +171,23 @@ fn fmt_w(w: f64) -> String {
     }
 }
 
-/// The report of `m` in `format` (JSON, or text for every other format), through the one
-/// terminal sanitiser as every report is: names from files and servers (display names, AS
-/// names) reach a terminal with their control characters made visible.
-pub fn render(m: &Measurement, format: Format) -> String {
+/// The report `r` in `format`, `top` buckets per level in text and HTML (0: all), through
+/// the one terminal sanitiser as every report is: names from files and servers (display
+/// names, AS names) reach a terminal with their control characters made visible.
+pub fn render(r: &ContactsReport, format: Format, top: usize) -> String {
+    let top = if top == 0 { usize::MAX } else { top };
     let rendered = match format {
-        Format::Json => json(m),
-        _ => text(m),
+        Format::Json => json(r),
+        Format::Csv => csv(r),
+        Format::Html => html(r, top),
+        _ => text(r, top),
     };
     format.safe(rendered, false)
 }
 
 /// The text report.
-pub fn text(m: &Measurement) -> String {
+pub fn text(r: &ContactsReport, top: usize) -> String {
+    let m = &r.measurement;
     let mut out = String::new();
     let _ = writeln!(out, "{}", headline(m));
     let _ = writeln!(
@@ -136,24 +200,14 @@ pub fn text(m: &Measurement) -> String {
         let _ = writeln!(out, "Server not found: {}.", parts.join("; "));
     }
     for (level, buckets) in &m.levels {
-        let r = ranked(buckets);
-        let c = concentration(&r.iter().map(|b| b.1).collect::<Vec<_>>());
-        let _ = writeln!(
-            out,
-            "\nBy {level} ({} {}, {} {})",
-            r.len(),
-            match (level.as_str(), r.len()) {
-                ("country", n) if n != 1 => "countries".to_string(),
-                (l, n) => plural(n, l),
-            },
-            fmt_w(c.total),
-            unit(m)
-        );
+        let ranked = ranked(buckets);
+        let c = r.figures(level, &ranked);
+        let _ = writeln!(out, "\n{}", heading(m, level, ranked.len(), c.total));
         if c.total <= 0.0 {
             let _ = writeln!(out, "  nothing to attribute");
             continue;
         }
-        for (name, w) in r.iter().take(LISTED) {
+        for (name, w) in ranked.iter().take(top) {
             let beside = match services(m, name) {
                 Some(s) if level == "provider" => format!(" ({s})"),
                 _ => String::new(),
@@ -165,35 +219,88 @@ pub fn text(m: &Measurement) -> String {
                 fmt_w(*w)
             );
         }
-        if r.len() > LISTED {
-            let _ = writeln!(out, "  … {} more", r.len() - LISTED);
+        if ranked.len() > top {
+            let _ = writeln!(out, "  … {} more", ranked.len() - top);
         }
+        let _ = writeln!(out, "  {}", figures_line(&c));
+    }
+    out += &trend_text(r);
+    out
+}
+
+/// "By provider (12 providers, 150 contacts)".
+fn heading(m: &Measurement, level: &str, buckets: usize, total: f64) -> String {
+    format!(
+        "By {level} ({buckets} {}, {} {})",
+        match (level, buckets) {
+            ("country", n) if n != 1 => "countries".to_string(),
+            ("as", n) => plural(n, "AS").replace("ASs", "ASes"),
+            (l, n) => plural(n, l),
+        },
+        fmt_w(total),
+        unit(m)
+    )
+}
+
+/// "top-3 76.9 %, k50 2, k75 3, HHI 2426 (high), effective number 5.1".
+fn figures_line(c: &Concentration) -> String {
+    format!(
+        "top-3 {:.1} %, k50 {}, k75 {}, HHI {:.0} ({}), effective number {:.1}",
+        c.top3 * 100.0,
+        c.k50,
+        c.k75,
+        c.hhi,
+        c.band.as_str(),
+        c.effective
+    )
+}
+
+/// Which snapshot, and the trend of its series (one line per snapshot, the changes under
+/// it); empty for a measurement not stored.
+fn trend_text(r: &ContactsReport) -> String {
+    let Some(s) = &r.snapshot else { return String::new() };
+    let mut out = format!(
+        "\nSnapshot {} (series: {}), measured {}.\n",
+        s.id, s.series, s.finished_at
+    );
+    let Some(first) = r.trend.first() else { return out };
+    let _ = writeln!(
+        out,
+        "Trend by {} over {} snapshots of this series:",
+        first.level,
+        r.trend.len()
+    );
+    for step in &r.trend {
         let _ = writeln!(
             out,
-            "  top-3 {:.1} %, k50 {}, k75 {}, HHI {:.0} ({}), effective number {:.1}",
-            c.top3 * 100.0,
-            c.k50,
-            c.k75,
-            c.hhi,
-            c.band.as_str(),
-            c.effective
+            "  snapshot {:<3} {:<10}  top-3 {:>5.1} %  k50 {:>3}  k75 {:>3}  HHI {:>5.0}",
+            step.snapshot,
+            crate::model::time::date(&step.finished_at),
+            step.top3 * 100.0,
+            step.k50,
+            step.k75,
+            step.hhi
         );
+        if !step.changes.is_empty() {
+            out += &super::text::wrap(&format!("{}.", step.changes.join("; ")), "      ", "      ");
+        }
     }
     out
 }
 
 /// The JSON report.
-pub fn json(m: &Measurement) -> String {
+pub fn json(r: &ContactsReport) -> String {
+    let m = &r.measurement;
     let levels: Vec<serde_json::Value> = m
         .levels
         .iter()
         .map(|(level, buckets)| {
-            let r = ranked(buckets);
-            let c = concentration(&r.iter().map(|b| b.1).collect::<Vec<_>>());
+            let ranked = ranked(buckets);
+            let c = r.figures(level, &ranked);
             json!({
                 "level": level,
                 "metrics": c,
-                "buckets": r.iter().map(|(k, w)| {
+                "buckets": ranked.iter().map(|(k, w)| {
                     let mut b = json!({"key": k, "weight": w, "share": if c.total > 0.0 { w / c.total } else { 0.0 }});
                     if let (true, Some(s)) = (level == "provider", m.services.get(*k)) {
                         b["services"] = json!(s);
@@ -205,6 +312,7 @@ pub fn json(m: &Measurement) -> String {
         .collect();
     let doc = json!({
         "kind": "contacts",
+        "snapshot": r.snapshot,
         "headline": headline(m),
         "weight": m.weight,
         "addresses": m.addresses,
@@ -212,6 +320,116 @@ pub fn json(m: &Measurement) -> String {
         "malformed": m.malformed,
         "not_found": m.apart,
         "levels": levels,
+        "trend": r.trend,
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+/// The CSV report: the columns of every CSV report ([`super::csv::COLUMNS`]), one row per
+/// (level, bucket), every bucket; text cells neutralised as there.
+pub fn csv(r: &ContactsReport) -> String {
+    let m = &r.measurement;
+    let mut w = ::csv::Writer::from_writer(vec![]);
+    let _ = w.write_record(super::csv::COLUMNS);
+    let id = r.snapshot.as_ref().map(|s| s.id.to_string()).unwrap_or_default();
+    for (level, buckets) in &m.levels {
+        let ranked = ranked(buckets);
+        let c = r.figures(level, &ranked);
+        for (i, (k, amount)) in ranked.iter().enumerate() {
+            let cell = super::csv::neutralised(k);
+            let share = if c.total > 0.0 { amount / c.total } else { 0.0 };
+            let _ = w.write_record([
+                id.clone(),
+                level.clone(),
+                m.weight.to_string(),
+                (i + 1).to_string(),
+                cell.clone(),
+                cell,
+                amount.to_string(),
+                share.to_string(),
+            ]);
+        }
+    }
+    String::from_utf8_lossy(&w.into_inner().unwrap_or_default()).into_owned()
+}
+
+/// The HTML report: one self-contained page in the style of the follows report (no script,
+/// nothing fetched): the headline, per level a bar chart and its table, and the trend.
+pub fn html(r: &ContactsReport, top: usize) -> String {
+    use super::svg::{bars, escape, Bar};
+    let m = &r.measurement;
+    let title = match &r.snapshot {
+        Some(s) => format!("snapshot {}", s.id),
+        None => "a contact book".to_string(),
+    };
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>whohosts: who serves the contacts of {title}</title>\n<style>\n{}</style>\n</head>\n\
+         <body>\n<main>\n<h1>Who serves your contacts: {title}</h1>\n\
+         <p class=\"headline\" id=\"headline\">{}</p>\n\
+         <p>{} distinct addresses, weighed by <strong id=\"weight\">{}</strong>; {} malformed entries skipped.</p>\n",
+        super::html::STYLE,
+        escape(&headline(m)),
+        m.addresses,
+        m.weight,
+        m.malformed
+    );
+    for (level, buckets) in &m.levels {
+        let ranked = ranked(buckets);
+        let c = r.figures(level, &ranked);
+        let shown: Vec<Bar> = ranked
+            .iter()
+            .take(top)
+            .map(|(k, w)| Bar {
+                label: (*k).to_string(),
+                share: if c.total > 0.0 { w / c.total } else { 0.0 },
+                rest: false,
+            })
+            .collect();
+        let heading = heading(m, level, ranked.len(), c.total);
+        let _ = writeln!(out, "<section id=\"level-{level}\">\n<h2>{}</h2>", escape(&heading));
+        out += &bars(&format!("chart-{level}"), &heading, "#1f5fa8", &shown);
+        let _ = writeln!(
+            out,
+            "<table>\n<thead><tr><th class=\"n\">share</th><th class=\"n\">{}</th><th>{level}</th></tr></thead>\n<tbody>",
+            m.weight
+        );
+        for (k, w) in ranked.iter().take(top) {
+            let share = if c.total > 0.0 { w / c.total } else { 0.0 };
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"n\">{:.1} %</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                share * 100.0,
+                fmt_w(*w),
+                escape(k)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "</tbody>\n</table>\n<p class=\"muted\">{}</p>\n</section>",
+            escape(&figures_line(&c))
+        );
+    }
+    if !r.trend.is_empty() {
+        out += "<section id=\"trend\">\n<h2>Trend of this series</h2>\n<table>\n<thead><tr><th>snapshot</th>\
+                <th>finished</th><th class=\"n\">top-3</th><th class=\"n\">k50</th><th class=\"n\">k75</th>\
+                <th class=\"n\">HHI</th><th>changes</th></tr></thead>\n<tbody>\n";
+        for s in &r.trend {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{:.1} %</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+                 <td class=\"n\">{:.0}</td><td class=\"changes\">{}</td></tr>",
+                s.snapshot,
+                escape(&s.finished_at),
+                s.top3 * 100.0,
+                s.k50,
+                s.k75,
+                s.hhi,
+                escape(&s.changes.join("; "))
+            );
+        }
+        out += "</tbody>\n</table>\n</section>\n";
+    }
+    out + "</main>\n</body>\n</html>\n"
 }

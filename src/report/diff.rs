@@ -106,7 +106,7 @@ pub struct Diff {
 }
 
 /// The rows of shipped query `name` between `from` and `to`, as `T`.
-fn rows<T: DeserializeOwned>(store: &Store, name: &str, from: i64, to: i64) -> Result<Vec<T>> {
+pub(super) fn rows<T: DeserializeOwned>(store: &Store, name: &str, from: i64, to: i64) -> Result<Vec<T>> {
     let q = query::find(name)?;
     let given = [
         ("from".to_string(), from.to_string()),
@@ -119,7 +119,7 @@ fn rows<T: DeserializeOwned>(store: &Store, name: &str, from: i64, to: i64) -> R
     })
 }
 
-fn delta(a: &Concentration, b: &Concentration) -> Delta {
+pub(super) fn delta(a: &Concentration, b: &Concentration) -> Delta {
     let int = |x: usize| i64::try_from(x).unwrap_or(i64::MAX);
     Delta {
         buckets: int(b.buckets) - int(a.buckets),
@@ -378,15 +378,19 @@ pub fn render_text(d: &Diff) -> String {
 }
 
 fn metric_line(m: &MetricChange) -> String {
-    let (a, b) = (&m.from, &m.to);
+    figures_line(m.level.as_str(), &m.from, &m.to, &m.change)
+}
+
+/// One level's figures then → now, as `diff` prints them (follows and contacts alike).
+pub(super) fn figures_line(level: &str, a: &Concentration, b: &Concentration, change: &Delta) -> String {
     let pct = |x: f64| format!("{:.1}", x * 100.0);
     let (ha, hb) = (a.hhi.round(), b.hhi.round());
     format!(
         "  {:<12} top-3 {}→{} % ({})  k50 {}→{}  k75 {}→{}  HHI {ha}→{hb} ({})\n",
-        m.level.as_str(),
+        level,
         pct(a.top3),
         pct(b.top3),
-        signed(m.change.top3, pct(m.change.top3)),
+        signed(change.top3, pct(change.top3)),
         a.k50,
         b.k50,
         a.k75,

@@ -10,7 +10,7 @@ use super::text::{self, amount, hhi, percent};
 use super::Report;
 use crate::metrics::LevelMetrics;
 
-const STYLE: &str = "\
+pub(super) const STYLE: &str = "\
 :root { color-scheme: light dark; }
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1a1a1a;
   background: #fff; max-width: 62rem; margin: 0 auto; padding: 1rem 1.5rem; line-height: 1.45;

@@ -11,6 +11,7 @@
 //! charts in inline SVG from [`svg`]). [`diff`] compares two snapshots; the trend reuses it.
 
 pub mod contacts;
+pub mod contacts_diff;
 pub mod csv;
 pub mod degraded;
 pub mod diff;

@@ -39,16 +39,21 @@ pub struct Step {
 }
 
 /// The complete snapshots of the series that snapshot `id` belongs to, up to and including
-/// `id`, oldest first: those that crawled the same seed accounts ([`Store::seed_accounts`]),
+/// `id`, oldest first: follows snapshots that crawled the same seed accounts ([`Store::seed_accounts`]),
 /// whatever order and spelling the command gave them.
 ///
 /// # Errors
 /// SQLite errors.
 pub fn series(store: &Store, id: i64) -> Result<Vec<crate::store::SnapshotInfo>> {
     let seeds = store.seed_accounts(id)?;
+    let kind = store.kind(id)?;
     let mut out = vec![];
     for info in store.list()? {
-        if info.id <= id && info.status == Status::Complete.as_str() && store.seed_accounts(info.id)? == seeds {
+        if info.id <= id
+            && info.status == Status::Complete.as_str()
+            && Some(&info.kind) == kind.as_ref()
+            && store.seed_accounts(info.id)? == seeds
+        {
             out.push(info);
         }
     }
@@ -69,10 +74,11 @@ pub fn previous(store: &Store, id: i64) -> Result<Option<i64>> {
 /// # Errors
 /// SQLite errors.
 pub fn new_series(store: &Store, id: i64) -> Result<Option<String>> {
+    let kind = store.kind(id)?;
     let Some(before) = store
         .list()?
         .into_iter()
-        .rfind(|s| s.id < id && s.status == Status::Complete.as_str())
+        .rfind(|s| s.id < id && s.status == Status::Complete.as_str() && Some(&s.kind) == kind.as_ref())
     else {
         return Ok(None);
     };

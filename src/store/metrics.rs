@@ -47,7 +47,32 @@ pub fn save(tx: &Transaction<'_>, id: i64, m: &SnapshotMetrics) -> rusqlite::Res
 }
 
 fn level(tx: &Transaction<'_>, id: i64, l: &LevelMetrics) -> rusqlite::Result<()> {
-    let (lv, w, s) = (name(l.level), name(l.weight), &l.summary);
+    put_level(
+        tx,
+        id,
+        &name(l.level),
+        &name(l.weight),
+        &l.summary,
+        &l.buckets,
+        &l.apart,
+    )
+}
+
+/// Write one level under one weight: its summary, its ranked buckets, what it counted apart.
+/// Follows snapshots name their levels and weights by [`Level`] and [`Weight`]; contacts
+/// snapshots by their own (`provider`, `contacts` …), in the same rows.
+///
+/// # Errors
+/// SQLite errors.
+pub fn put_level(
+    tx: &Transaction<'_>,
+    id: i64,
+    lv: &str,
+    w: &str,
+    s: &Concentration,
+    buckets: &[Bucket],
+    apart: &BTreeMap<String, f64>,
+) -> rusqlite::Result<()> {
     tx.prepare_cached(sql::METRIC_SUMMARY_PUT)?.execute(params![
         id,
         lv,
@@ -67,17 +92,39 @@ fn level(tx: &Transaction<'_>, id: i64, l: &LevelMetrics) -> rusqlite::Result<()
         s.gini
     ])?;
     let mut put = tx.prepare_cached(sql::METRIC_BUCKET_PUT)?;
-    for (rank, b) in l.buckets.iter().enumerate() {
+    for (rank, b) in buckets.iter().enumerate() {
         put.execute(params![id, lv, w, rank as i64 + 1, b.key, b.label, b.weight, b.share])?;
     }
     let mut put = tx.prepare_cached(sql::METRIC_APART_PUT)?;
-    for (what, amount) in &l.apart {
+    for (what, amount) in apart {
         put.execute(params![id, lv, w, what, amount])?;
     }
     Ok(())
 }
 
 type Key = (Level, Weight);
+
+/// The figures of a row of `metric_summary_of.sql` (level and weight in its first columns).
+///
+/// # Errors
+/// SQLite errors, or a band this whohosts does not know.
+pub fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Concentration> {
+    Ok(Concentration {
+        total: r.get(2)?,
+        buckets: r.get::<_, i64>(3)? as usize,
+        top1: r.get(4)?,
+        top3: r.get(5)?,
+        top5: r.get(6)?,
+        top10: r.get(7)?,
+        k50: r.get::<_, i64>(8)? as usize,
+        k75: r.get::<_, i64>(9)? as usize,
+        hhi: r.get(10)?,
+        band: from_name::<Band>(r.get(11)?)?,
+        entropy: r.get(12)?,
+        effective: r.get(13)?,
+        gini: r.get(14)?,
+    })
+}
 
 /// The stored metrics of snapshot `id`, levels in (level, weight) order.
 ///
@@ -89,21 +136,7 @@ pub fn load(conn: &Connection, id: i64) -> rusqlite::Result<SnapshotMetrics> {
     let mut rows = stmt.query([id])?;
     while let Some(r) = rows.next()? {
         let key: Key = (from_name(r.get(0)?)?, from_name(r.get(1)?)?);
-        let summary = Concentration {
-            total: r.get(2)?,
-            buckets: r.get::<_, i64>(3)? as usize,
-            top1: r.get(4)?,
-            top3: r.get(5)?,
-            top5: r.get(6)?,
-            top10: r.get(7)?,
-            k50: r.get::<_, i64>(8)? as usize,
-            k75: r.get::<_, i64>(9)? as usize,
-            hhi: r.get(10)?,
-            band: from_name::<Band>(r.get(11)?)?,
-            entropy: r.get(12)?,
-            effective: r.get(13)?,
-            gini: r.get(14)?,
-        };
+        let summary = summary_row(r)?;
         let metrics = LevelMetrics {
             level: key.0,
             weight: key.1,

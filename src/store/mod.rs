@@ -18,10 +18,13 @@
 //!   [`prune`] deletes old snapshots; [`kinds`] names one failure kind per cause;
 //!   [`metrics`] stores the snapshot's concentration metrics, computed once by
 //!   [`crate::metrics::compute`] in the transaction that completes it.
+//! - [`contacts`]: contacts snapshots (kind `contacts`): their figures in the metric tables,
+//!   who serves each domain, each contact as a keyed hash of its address.
 //! - [`rehash`]: the migration that hashes the opted-out accounts an older whohosts named.
 //!
 //! The schema (tables and views) is documented in `migrations/*.sql` and in the README.
 
+pub mod contacts;
 pub mod frontier;
 pub mod journal;
 pub mod kinds;
@@ -221,6 +224,73 @@ impl Store {
         rows.collect::<rusqlite::Result<_>>().map_err(|e| self.sqlite(e))
     }
 
+    /// The kind of snapshot `id` (`follows` or `contacts`), `None` when there is none.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn kind(&self, id: i64) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT kind FROM snapshot WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// The request (JSON) that made snapshot `id`.
+    ///
+    /// # Errors
+    /// SQLite errors; [`Error::Store`] when there is no such snapshot.
+    pub fn request(&self, id: i64) -> Result<serde_json::Value> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT request FROM snapshot WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sqlite(e))?;
+        let text = text.ok_or_else(|| Error::Store(format!("no snapshot {id} in {}", self.path.display())))?;
+        Ok(serde_json::from_str(&text).unwrap_or_default())
+    }
+
+    /// The measurement stored as contacts snapshot `id`.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when there is no such complete contacts snapshot; SQLite errors.
+    pub fn contacts(&self, id: i64) -> Result<crate::model::contact::Measurement> {
+        contacts::measurement(&self.conn, id)
+            .map_err(|e| self.sqlite(e))?
+            .ok_or_else(|| Error::Store(format!("snapshot {id} holds no contacts figures (is it complete?)")))
+    }
+
+    /// Who served each domain of contacts snapshot `id`.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn contact_domains(&self, id: i64) -> Result<Vec<crate::model::contact::DomainRecord>> {
+        contacts::domains(&self.conn, id).map_err(|e| self.sqlite(e))
+    }
+
+    /// The stored figures of each level of contacts snapshot `id`, in report order.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn contact_summaries(&self, id: i64) -> Result<Vec<(String, crate::metrics::Concentration)>> {
+        contacts::summaries(&self.conn, id).map_err(|e| self.sqlite(e))
+    }
+
+    /// The stored contacts of contacts snapshot `id` (hash, protocol, domain, messages).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn contact_rows(&self, id: i64) -> Result<Vec<contacts::ContactRow>> {
+        contacts::rows(&self.conn, id).map_err(|e| self.sqlite(e))
+    }
+
+    /// The hashed contacts of contacts snapshot `id`.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn contact_hashes(&self, id: i64) -> Result<std::collections::BTreeSet<String>> {
+        contacts::hashes(&self.conn, id).map_err(|e| self.sqlite(e))
+    }
+
     /// The newest complete snapshot, if any.
     ///
     /// # Errors
@@ -241,9 +311,14 @@ impl Store {
         let rows = stmt
             .query_map([], |r| {
                 let request: String = r.get(5)?;
+                // A contacts snapshot names its series where a crawl names its seeds.
                 let seeds = serde_json::from_str::<serde_json::Value>(&request)
                     .ok()
-                    .and_then(|v| serde_json::from_value(v["seeds"].clone()).ok())
+                    .and_then(|v| {
+                        serde_json::from_value(v["seeds"].clone())
+                            .ok()
+                            .or_else(|| v["series"].as_str().map(|s| vec![s.to_string()]))
+                    })
                     .unwrap_or_default();
                 Ok(SnapshotInfo {
                     id: r.get(0)?,

@@ -101,6 +101,22 @@ impl OptOut {
         out
     }
 
+    /// What a contact's address is stored as (see migration 0007): 24 hex digits of
+    /// HMAC-SHA256, under a key derived from this one for that purpose only, over the
+    /// normalised address (`ann@example.org`, `@bob:matrix.example`). The same address has the
+    /// same hash in every snapshot of the database; the address itself is never stored.
+    pub fn contact(&self, address: &str) -> String {
+        let key = self.derive(b"contact address");
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).expect("HMAC accepts any key length");
+        mac.update(address.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .take(HASH_HEX / 2)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// `a` as it may be stored: itself when it lets crawlers in, else its hash, instance,
     /// flags and counts only.
     pub fn redact<'a>(&self, a: &'a Account) -> std::borrow::Cow<'a, Account> {

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     OPTED_OUT_HASHED,
     include_str!("../../migrations/0005_departures.sql"),
     include_str!("../../migrations/0006_depth.sql"),
+    include_str!("../../migrations/0007_contacts.sql"),
 ];
 
 /// The migration that rewrites opted-out accounts named by an older whohosts

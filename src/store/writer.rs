@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{frontier, journal, prune, save, schema, sql, Status};
 use crate::error::{Error, Result};
+use crate::model::contact::ContactsSnapshot;
 use crate::model::snapshot::Snapshot;
 
 /// Commands waiting for the writer at most; senders wait when it is behind.
@@ -60,6 +61,7 @@ pub(super) enum Command {
     Begin(Box<Begin>, oneshot::Sender<Result<Begun>>),
     Journal(Box<journal::Entry>),
     Complete(i64, Box<Snapshot>, oneshot::Sender<Result<()>>),
+    CompleteContacts(i64, Box<ContactsSnapshot>, oneshot::Sender<Result<()>>),
     Status(i64, Status, String, oneshot::Sender<Result<bool>>),
     Prune(prune::Rule, oneshot::Sender<Result<prune::Pruned>>),
     Frontier(i64, frontier::Op, oneshot::Sender<Result<frontier::Reply>>),
@@ -117,6 +119,16 @@ impl Writer {
     /// SQLite errors.
     pub async fn complete(&self, id: i64, snapshot: Snapshot) -> Result<()> {
         self.ask(|r| Command::Complete(id, Box::new(snapshot), r)).await?
+    }
+
+    /// Write a contacts measurement into snapshot `id` (begun with kind `contacts`) and mark
+    /// it complete, in one transaction.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub async fn complete_contacts(&self, id: i64, snapshot: ContactsSnapshot) -> Result<()> {
+        self.ask(|r| Command::CompleteContacts(id, Box::new(snapshot), r))
+            .await?
     }
 
     /// Mark snapshot `id` interrupted or failed (after every write sent before), if it is
@@ -181,6 +193,9 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
             }
             Command::Complete(id, snap, reply) => {
                 let _ = reply.send(complete(&conn, id, &snap, opt_out).map_err(|e| wrap(&path, e)));
+            }
+            Command::CompleteContacts(id, snap, reply) => {
+                let _ = reply.send(complete_contacts(&conn, id, &snap, opt_out).map_err(|e| wrap(&path, e)));
             }
             Command::Status(id, status, now, reply) => {
                 let done = conn.execute(sql::SNAPSHOT_STATUS, params![id, status.as_str(), now]);
@@ -278,6 +293,19 @@ fn complete(
     })
 }
 
+fn complete_contacts(
+    conn: &Connection,
+    id: i64,
+    snap: &ContactsSnapshot,
+    opt_out: &super::optout::OptOut,
+) -> std::result::Result<(), Failed> {
+    let tx = conn.unchecked_transaction()?;
+    super::contacts::save(&tx, id, snap, opt_out)?;
+    mark_complete(&tx, id, &snap.finished_at, &snap.tool, &snap.attribution, 0, 0)?;
+    tx.commit()?;
+    Ok(())
+}
+
 /// The rows of `snap` and the snapshot's completion, inside `tx`.
 fn write_complete(
     tx: &rusqlite::Transaction<'_>,
@@ -287,7 +315,27 @@ fn write_complete(
 ) -> std::result::Result<(), Failed> {
     let mut keys = save::Keys::new(tx, opt_out);
     save::snapshot_rows(&mut keys, id, snap)?;
-    let source = &snap.attribution;
+    mark_complete(
+        tx,
+        id,
+        &snap.crawl.finished_at,
+        &snap.crawl.tool,
+        &snap.attribution,
+        snap.crawl.requests,
+        snap.crawl.retries,
+    )
+}
+
+/// Mark snapshot `id` complete with its end, tool, attribution source and request counts.
+fn mark_complete(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    finished_at: &str,
+    tool: &str,
+    source: &crate::model::attribution::AttributionSource,
+    requests: u64,
+    retries: u64,
+) -> std::result::Result<(), Failed> {
     let database = source
         .database
         .as_ref()
@@ -298,13 +346,13 @@ fn write_complete(
         sql::SNAPSHOT_COMPLETE,
         params![
             id,
-            snap.crawl.finished_at,
-            snap.crawl.tool,
+            finished_at,
+            tool,
             policy.as_ref().and_then(|v| v.as_str()),
             source.online_fallback,
             database,
-            save::u64_sql(snap.crawl.requests),
-            save::u64_sql(snap.crawl.retries)
+            save::u64_sql(requests),
+            save::u64_sql(retries)
         ],
     )?;
     if changed != 1 {

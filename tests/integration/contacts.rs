@@ -17,14 +17,14 @@ fn name(n: &str) -> NameSpec {
     }
 }
 
-fn at(n: &str, provider: &str) -> NameSpec {
+pub(crate) fn at(n: &str, provider: &str) -> NameSpec {
     NameSpec {
         provider: Some(provider.into()),
         ..name(n)
     }
 }
 
-fn mail(n: &str, mx: &[(u16, &str)]) -> NameSpec {
+pub(crate) fn mail(n: &str, mx: &[(u16, &str)]) -> NameSpec {
     NameSpec {
         mx: mx.iter().map(|(p, h)| (*p, h.to_string())).collect(),
         ..name(n)
@@ -174,7 +174,7 @@ fn who_serves_xmpp_and_matrix() {
 /// rules name them from the MX hosts), six providers reaching 75 %. One domain is behind
 /// Proofpoint with an SPF record naming Microsoft (inferred), one behind Mimecast with no SPF
 /// (stays "behind gateway Mimecast"), and one MX no rule names (its AS organisation, Hetzner).
-fn first_measurement() -> (World, String) {
+pub(crate) fn first_measurement() -> (World, String) {
     type MailDomain<'a> = (&'a str, &'a [&'a str], &'a str, Option<&'a str>, usize);
     let mut w = world(vec![], vec![]);
     for (name, asn, as_name, octet, cc) in [

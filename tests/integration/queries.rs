@@ -301,7 +301,7 @@ fn query_mistakes_are_one_clear_line() {
         ),
         (
             &["trend"],
-            "whohosts: query trend: no such query (there are: summary, concentration, share, host-changes, instance-changes, moved-accounts, account-changes; see `whohosts query --list`)\n".into(),
+            "whohosts: query trend: no such query (there are: summary, concentration, share, host-changes, instance-changes, moved-accounts, account-changes, contact-changes; see `whohosts query --list`)\n".into(),
         ),
         (
             &["summary", "-p", "oops"],
@@ -337,14 +337,14 @@ fn query_refuses_values_that_cannot_match_and_warns_on_unknown_names() {
         (
             1,
             "",
-            "whohosts: query share: level must be one of instance, organisation, as, range, block, country, hosting (not \"galaxy\")\n"
+            "whohosts: query share: level must be one of instance, organisation, as, range, block, country, hosting, protocol, domain, server, provider, gateway (not \"galaxy\")\n"
         )
     );
     let (code, _, err) = cli(&env, &db, &["concentration", "-p", "weight=people"]);
     assert_eq!(code, 1);
     assert_eq!(
         err,
-        "whohosts: query concentration: weight must be one of accounts, edges, instances, users, active (not \"people\")\n"
+        "whohosts: query concentration: weight must be one of accounts, edges, instances, users, active, contacts, messages (not \"people\")\n"
     );
     // A name that matches nothing still runs (0 every week) but says so, with the near name.
     let (code, out, err) = cli(&env, &db, &["share", "-p", "name=ovh"]);

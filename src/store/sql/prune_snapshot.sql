@@ -11,4 +11,6 @@ DELETE FROM metric_summary WHERE snapshot_id = ?1;
 DELETE FROM metric_bucket WHERE snapshot_id = ?1;
 DELETE FROM metric_apart WHERE snapshot_id = ?1;
 DELETE FROM departure WHERE snapshot_id = ?1;
+DELETE FROM contact_domain WHERE snapshot_id = ?1;
+DELETE FROM contact WHERE snapshot_id = ?1;
 DELETE FROM snapshot WHERE id = ?1;

@@ -1,0 +1,403 @@
+//! Contacts snapshots: `whohosts contacts` stores its measurement (kind `contacts`), and
+//! `snapshots`, `report`, `diff`, `query` and the trend read it back; the user part of an
+//! address is never stored.
+
+use std::path::Path;
+
+use whohosts_sim::world::World;
+
+use crate::common::*;
+use crate::contacts::{first_measurement, mail};
+
+fn sqlite(db: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(db).unwrap()
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn a_contacts_measurement_is_stored_and_reported_again() {
+    let (w, book) = first_measurement();
+    let env = Env::start(w);
+    let file = env.dir.path().join("contacts.txt");
+    std::fs::write(&file, book).unwrap();
+    let db = env.dir.path().join("c.db");
+    let db_arg = db.to_str().unwrap();
+    let printed = stdout(&env.run(&["contacts", "--db", db_arg, file.to_str().unwrap()]));
+
+    // Listed with its kind: 150 contacts at 16 domains, its series the file read.
+    let list = stdout(&env.run(&["snapshots", "--db", db_arg]));
+    let row: Vec<&str> = list.lines().nth(1).unwrap().split('\t').collect();
+    let canonical = std::fs::canonicalize(&file).unwrap();
+    assert_eq!(
+        (row[0], row[1], row[2], row[5], row[6], row[7]),
+        ("1", "contacts", "complete", "150", "16", canonical.to_str().unwrap()),
+        "{list}"
+    );
+
+    // `report 1` prints what `contacts` printed, from the store.
+    let again = stdout(&env.run(&["report", "1", "--db", db_arg]));
+    assert_eq!(again, printed);
+    assert!(printed.starts_with(
+        "Of your 150 contacts, 53 % receive their mail through 2 providers (Google, Microsoft); 6 providers cover 75 %.\n"
+    ));
+    assert!(
+        printed.contains(
+            "\n   20.0 %       30  Microsoft (Outlook.com 20, Microsoft 365 6, Microsoft 365 (inferred from SPF) 4)\n"
+        ),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("\nSnapshot 1 (series: {}), measured ", canonical.display())),
+        "{printed}"
+    );
+
+    // JSON: the stored figures, the snapshot, no trend yet.
+    let doc: serde_json::Value =
+        serde_json::from_slice(&env.run(&["report", "1", "--db", db_arg, "--format", "json"]).stdout).unwrap();
+    assert_eq!(doc["kind"], "contacts");
+    assert_eq!(doc["snapshot"]["id"], 1);
+    assert_eq!(doc["total"], 150.0);
+    assert_eq!(doc["malformed"], 2);
+    let provider = doc["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["level"] == "provider")
+        .unwrap();
+    assert_eq!(provider["metrics"]["k50"], 2);
+    assert_eq!(provider["metrics"]["k75"], 6);
+    assert_eq!(provider["buckets"][0]["services"]["Google Workspace"], 20.0);
+    assert_eq!(doc["trend"], serde_json::json!([]));
+
+    // CSV and HTML through the same renderer.
+    let csv = stdout(&env.run(&["report", "1", "--db", db_arg, "--format", "csv"]));
+    assert!(
+        csv.starts_with("snapshot,level,weight,rank,key,label,amount,share\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\n1,provider,contacts,1,Google,Google,50,0.3333333333333333\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("\n1,gateway,contacts,2,Mimecast,Mimecast,8,"), "{csv}");
+    let html = stdout(&env.run(&["report", "1", "--db", db_arg, "--format", "html"]));
+    assert!(
+        html.contains("<h2>By provider (12 providers, 150 contacts)</h2>"),
+        "{html}"
+    );
+    assert!(!html.contains("<script"), "{html}");
+
+    // Stored: who serves each domain, each contact as a keyed hash; no user part anywhere.
+    let c = sqlite(&db);
+    let n: i64 = c.query_row("SELECT count(*) FROM contact", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 150);
+    let (provider, service, server): (String, String, String) = c
+        .query_row(
+            "SELECT provider, service, server FROM contact_domain WHERE snapshot_id = 1 AND domain = 'univ-exemple.fr'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (provider.as_str(), service.as_str(), server.as_str()),
+        (
+            "Microsoft",
+            "Microsoft 365 (inferred from SPF)",
+            "mx0a-00123401.pphosted.com"
+        )
+    );
+    let hashes: Vec<String> = c
+        .prepare("SELECT hash FROM contact ORDER BY hash")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(hashes
+        .iter()
+        .all(|h| h.len() == 24 && h.chars().all(|c| c.is_ascii_hexdigit())));
+    drop(c);
+    let bytes = std::fs::read(&db).unwrap();
+    let hay = String::from_utf8_lossy(&bytes);
+    assert!(hay.contains("gmail.com"), "the domains are stored");
+    for user in ["c17@gmail.com", "c3@ik.me", "c0@"] {
+        assert!(!hay.contains(user), "{user} is stored");
+    }
+}
+
+/// The first measurement's world, with `atelier-neuf.fr` at Google too, and, when `moved`,
+/// `mairie-exemple.fr`'s mail moved from OVH to Google.
+fn world(moved: bool) -> World {
+    let (mut w, _) = first_measurement();
+    w.names.push(mail("atelier-neuf.fr", &[(10, "aspmx.l.google.com")]));
+    if moved {
+        for n in w.names.iter_mut().filter(|n| n.name == "mairie-exemple.fr") {
+            n.mx = vec![(10, "aspmx.l.google.com".into())];
+        }
+    }
+    w
+}
+
+#[test]
+fn contacts_snapshots_are_trended_diffed_and_queried() {
+    let (_, book) = first_measurement();
+    let (before, after) = (Env::start(world(false)), Env::start(world(true)));
+    let dir = before.dir.path();
+    let db = dir.join("c.db");
+    let db_arg = db.to_str().unwrap();
+    let v1 = dir.join("v1.txt");
+    std::fs::write(&v1, &book).unwrap();
+    // The second book: Proton's nine contacts gone, two at a new domain.
+    let v2 = dir.join("v2.txt");
+    let kept: String = book
+        .lines()
+        .filter(|l| !l.contains("@proton.me"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&v2, format!("{kept}new0@atelier-neuf.fr\nnew1@atelier-neuf.fr\n")).unwrap();
+    let run = |env: &Env, file: &Path| {
+        stdout(&env.run(&[
+            "contacts",
+            "--db",
+            db_arg,
+            "--series",
+            "my book",
+            file.to_str().unwrap(),
+        ]))
+    };
+    run(&before, &v1);
+    let text = run(&after, &v2);
+
+    // The trend of the series, with what changed.
+    assert!(text.contains("\nSnapshot 2 (series: my book), measured "), "{text}");
+    assert!(
+        text.contains("Trend by provider over 2 snapshots of this series:\n  snapshot 1 "),
+        "{text}"
+    );
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(
+            "top-3 69.9 % k50 2 k75 5 HHI 2481 \
+             mairie-exemple.fr moved from OVH to Google (10 contacts); atelier-neuf.fr added (2 contacts, Google); \
+             proton.me removed (9 contacts, was Proton); 2 contacts added, 9 removed."
+        ),
+        "{text}"
+    );
+
+    // diff 1 2.
+    let diff = stdout(&after.run(&["diff", "1", "2", "--db", db_arg]));
+    assert!(
+        diff.starts_with(
+            "Changes from contacts snapshot 1 to contacts snapshot 2 (weight: contacts).\n\n\
+             Contacts: 2 added, 9 removed (150 then, 143 now).\n\n\
+             Domains that moved to another provider, lost or found their server: 1.\n  \
+             mairie-exemple.fr moved from OVH to Google (10 contacts)\n\n\
+             Domains added or removed: 2.\n  \
+             + atelier-neuf.fr (2 contacts, Google)\n  \
+             - proton.me (9 contacts, was Proton)\n\n\
+             Figures (weight: contacts), then → now:\n"
+        ),
+        "{diff}"
+    );
+    // Google: 50 of 150, then 62 of 143.
+    let doc: serde_json::Value = serde_json::from_slice(
+        &after
+            .run(&["diff", "1", "2", "--db", db_arg, "--format", "json"])
+            .stdout,
+    )
+    .unwrap();
+    let provider = doc["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["level"] == "provider")
+        .unwrap();
+    assert_eq!(provider["from"]["top1"], 50.0 / 150.0);
+    assert_eq!(provider["to"]["top1"], 62.0 / 143.0);
+    assert_eq!(doc["contacts_added"], 2);
+
+    // The same rows from the shipped query, and Google's share over time from `share`.
+    let q = stdout(&after.run(&["query", "contact-changes", "--db", db_arg, "--format", "csv"]));
+    assert_eq!(
+        q,
+        "domain,protocol,change,from_provider,to_provider,from_contacts,to_contacts\n\
+         mairie-exemple.fr,email,moved,OVH,Google,10,10\n\
+         atelier-neuf.fr,email,added,,Google,,2\n\
+         proton.me,email,removed,Proton,,9,\n"
+    );
+    let share = stdout(&after.run(&[
+        "query",
+        "share",
+        "--db",
+        db_arg,
+        "-p",
+        "level=provider",
+        "-p",
+        "weight=contacts",
+        "-p",
+        "name=Google",
+        "--format",
+        "csv",
+    ]));
+    let rows: Vec<Vec<&str>> = share.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2, "{share}");
+    assert_eq!((rows[0][3], rows[1][3]), ("50", "62"), "{share}");
+    assert_eq!(rows[1][4].parse::<f64>().unwrap(), 62.0 / 143.0, "{share}");
+
+    // Another series has no trend; a follows report never counts contacts snapshots.
+    let other = stdout(&after.run(&["contacts", "--db", db_arg, v2.to_str().unwrap()]));
+    assert!(!other.contains("Trend by"), "{other}");
+}
+
+#[test]
+fn the_demo_takes_the_users_provider_and_gateway_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[attribution.mail_providers]\n\"gmail.example\" = \"Example Mail / Example Webmail\"\n\
+         [attribution.mail_gateways]\n\"university.example\" = \"Campus Filter\"\n",
+    )
+    .unwrap();
+    let out = crate::cli::whohosts()
+        .arg("--config")
+        .arg(&config)
+        .args(["demo", "--size", "40", "--seed", "3", "--contacts"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "\nBy provider (9 providers, 26 contacts)\n   26.9 %        7  Example Mail (Example Webmail 7)\n   \
+             15.4 %        4  Microsoft\n   15.4 %        4  behind gateway Campus Filter\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nBy gateway (2 gateways, 23 contacts)\n   82.6 %       19  no gateway\n   17.4 %        4  Campus Filter\n"),
+        "{text}"
+    );
+}
+
+/// The rows of CSV file `path`, header first.
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn a_contacts_snapshot_exports_pseudonymised_with_small_domains_merged() {
+    let (w, book) = first_measurement();
+    let env = Env::start(w);
+    let file = env.dir.path().join("contacts.txt");
+    std::fs::write(&file, book).unwrap();
+    let db = env.dir.path().join("c.db");
+    let db_arg = db.to_str().unwrap();
+    stdout(&env.run(&["contacts", "--db", db_arg, file.to_str().unwrap()]));
+    let out = env.dir.path().join("study");
+    stdout(&env.run(&["export", "--db", db_arg, "--out", out.to_str().unwrap()]));
+
+    let snaps = csv_rows(&out.join("snapshots.csv"));
+    assert_eq!((snaps[1][0].as_str(), snaps[1][1].as_str()), ("1", "contacts"));
+    let domains = csv_rows(&out.join("contact_domains.csv"));
+    assert_eq!(
+        domains[0],
+        [
+            "snapshot_id",
+            "protocol",
+            "domain",
+            "group",
+            "domains",
+            "contacts",
+            "messages",
+            "server",
+            "provider",
+            "service",
+            "gateway",
+            "organisation",
+            "asns",
+            "country",
+            "not_found"
+        ]
+    );
+    // 16 domains: univ-exemple.fr (4 contacts, under the minimum of 5, behind its own
+    // Proofpoint host) is not named, nor is its server; the 15 others are.
+    assert_eq!(domains.len(), 1 + 16, "{domains:?}");
+    let row = |d: &str| {
+        domains
+            .iter()
+            .find(|r| r[2] == d)
+            .unwrap_or_else(|| panic!("no {d}: {domains:?}"))
+    };
+    assert_eq!(row("gmail.com")[5], "30");
+    assert_eq!(row("gmail.com")[8], "Google");
+    assert_eq!(row("gmail.com")[9], "Gmail");
+    assert!(!domains
+        .iter()
+        .any(|r| r[2] == "univ-exemple.fr" || r[7].contains("pphosted")));
+    let small = row("(small groups)");
+    assert_eq!(
+        (
+            &small[1][..],
+            &small[4][..],
+            &small[5][..],
+            &small[7][..],
+            &small[8][..]
+        ),
+        ("email", "1", "4", "", "")
+    );
+    let total: u64 = domains[1..].iter().map(|r| r[5].parse::<u64>().unwrap()).sum();
+    assert_eq!(total, 150);
+
+    // Contacts: pseudonyms only, the small domain's contacts under its merged row.
+    let contacts = csv_rows(&out.join("contacts.csv"));
+    assert_eq!(
+        contacts[0],
+        ["snapshot_id", "contact", "protocol", "domain", "messages"]
+    );
+    assert_eq!(contacts.len(), 1 + 150);
+    assert!(
+        contacts[1..].iter().all(|r| r[1].starts_with("c-") && r[1].len() == 26),
+        "{:?}",
+        contacts[1]
+    );
+    assert_eq!(contacts[1..].iter().filter(|r| r[3] == "(small groups)").count(), 4);
+    let text = std::fs::read_to_string(out.join("contacts.csv")).unwrap();
+    assert!(!text.contains('@'), "no address in {text}");
+
+    if crate::export_tools::python_has("frictionless") {
+        crate::export_tools::validate_tables(&out, 16);
+    }
+    if crate::export_tools::python_has("duckdb") {
+        // The provider shares recomputed from the exported rows: Google 50 of 150.
+        let o = std::process::Command::new("python3")
+            .current_dir(&out)
+            .args([
+                "-c",
+                "import duckdb; print(duckdb.sql(\"SELECT provider, sum(contacts) AS n FROM 'contact_domains.csv' \
+                 WHERE not_found IS NULL GROUP BY ALL ORDER BY n DESC, provider LIMIT 2\").fetchall())",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).trim(),
+            "[('Google', 50), ('Microsoft', 26)]",
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
