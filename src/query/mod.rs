@@ -104,8 +104,12 @@ impl Header {
     pub fn parse(sql: &str) -> Header {
         let mut h = Header::default();
         let mut section = Section::About;
+        // How far the first column's name is indented: a deeper line continues a description.
+        let mut column_indent = None;
         for line in sql.lines().map(str::trim).take_while(|l| l.starts_with("--")) {
-            let text = line.trim_start_matches('-').trim();
+            let body = line.trim_start_matches('-');
+            let indent = body.len() - body.trim_start().len();
+            let text = body.trim();
             match text {
                 "Parameters:" => section = Section::Params,
                 "Columns:" => section = Section::Columns,
@@ -122,7 +126,13 @@ impl Header {
                         p.about = format!("{} {text}", p.about);
                     }
                 }
+                _ if section == Section::Columns && column_indent.is_some_and(|first| indent > first) => {
+                    if let Some(c) = h.columns.last_mut() {
+                        c.about = format!("{} {text}", c.about);
+                    }
+                }
                 _ if section == Section::Columns => {
+                    column_indent.get_or_insert(indent);
                     let (name, about) = first_word(text);
                     h.columns.push(Column {
                         name: name.into(),

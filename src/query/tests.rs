@@ -21,7 +21,8 @@ const SQL: &str = "-- pick: rows of t from an id on,
 --   :name = null  a name to keep (default: all)
 -- Columns:
 --   id     the id
---   name   the name
+--   name   the name, or null
+--          when it has none
 SELECT id, name, share FROM t WHERE id >= :from AND (:name IS NULL OR name = :name) ORDER BY id";
 
 fn given(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -55,6 +56,7 @@ fn the_header_gives_what_it_answers_its_parameters_and_columns() {
         h.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
         ["id", "name"]
     );
+    assert_eq!(h.columns[1].about, "the name, or null when it has none");
 }
 
 #[test]
