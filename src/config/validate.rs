@@ -39,10 +39,7 @@ impl Config {
             "crawl.max_actor_bytes",
             usize::try_from(self.crawl.max_actor_bytes).unwrap_or(usize::MAX),
         )?;
-        check_count(
-            "export.min_instance_users",
-            usize::try_from(self.export.min_instance_users).unwrap_or(usize::MAX),
-        )?;
+        // `export.min_instance_users` may be 0: no instance is generalised for its size.
         check_count(
             "query.time_limit_seconds",
             usize::try_from(self.query.time_limit_seconds).unwrap_or(usize::MAX),

@@ -32,10 +32,10 @@ def main():
                 SELECT snapshot_id, instance, count(*) AS n FROM {t('accounts')}
                  WHERE instance IS NOT NULL GROUP BY ALL
                 UNION ALL
-                SELECT snapshot_id, instance, accounts AS n FROM {t('opted_out')}
+                SELECT snapshot_id, instance, CAST(accounts AS BIGINT) AS n FROM {t('opted_out')}
             ) GROUP BY ALL
         )
-        SELECT p.snapshot_id, h.bucket, sum(p.n * h.share) AS amount
+        SELECT p.snapshot_id, h.bucket, sum(p.n * CAST(h.share AS DOUBLE)) AS amount
           FROM per_instance p JOIN {t('host_shares')} h USING (snapshot_id, instance)
          WHERE h.bucket NOT IN {APART}
          GROUP BY ALL HAVING amount > 0

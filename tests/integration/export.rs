@@ -340,7 +340,7 @@ fn min_instance_users_comes_from_config_and_is_validated() {
     std::fs::write(
         f.path("config.toml"),
         format!(
-            "data_dir = {:?}\n[export]\nmin_instance_users = 0\n",
+            "data_dir = {:?}\n[export]\nmin_instance_users = 0\nmin_group_members = 0\n",
             data.to_string_lossy()
         ),
     )
@@ -350,7 +350,7 @@ fn min_instance_users_comes_from_config_and_is_validated() {
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
         format!(
-            "whohosts: config {}: export.min_instance_users must be at least 1\n",
+            "whohosts: config {}: export.min_group_members must be at least 1\n",
             f.path("config.toml").display()
         )
     );
