@@ -141,7 +141,7 @@ pub async fn run_in(
         actors: ActorCache::default(),
         progress: progress.clone(),
     });
-    let seeds = seeds::crawl_all(&shared, &inputs, options).await;
+    let mut seeds = seeds::crawl_all(&shared, &inputs, options).await;
     let (mut expanded, mut depth, mut failed) = (vec![], None, None);
     if options.depth.depth > 1 {
         match depth::expand(&shared, &seeds, options.depth, queue).await {
@@ -149,6 +149,7 @@ pub async fn run_in(
             Err(e) => failed = Some(e),
         }
     }
+    depth::carry_opt_outs(&mut seeds, &mut expanded, depth.as_mut());
     let instances = describe_instances(&fetcher, seeds.iter().chain(&expanded), progress).await;
     let (requests, retries) = fetcher.totals();
     let report = CrawlReport {

@@ -20,6 +20,7 @@ use sha2::Sha256;
 
 use crate::error::{Error, Result};
 use crate::model::account::{http_url, Account};
+use crate::model::snapshot::SeedReport;
 
 /// What an opted-out account's identity is stored as: this prefix, then the hash.
 pub const PREFIX: &str = "opted-out:";
@@ -136,6 +137,21 @@ impl OptOut {
             Some(host) => format!("an opted-out account on {host}"),
             None => "an opted-out account".to_string(),
         });
+        std::borrow::Cow::Owned(r)
+    }
+
+    /// `s` as it may be stored. An account a deeper crawl expanded (depth above 0) whose own
+    /// profile opted out keeps its hash (its input, the same as its listed rows' identity), its
+    /// instance and its refused lists; its handle and actor URI are not stored. A seed the user
+    /// named (depth 0) stays as typed: those are the user's own words ([`super::rehash`]).
+    pub fn redact_seed<'a>(&self, s: &'a SeedReport) -> std::borrow::Cow<'a, SeedReport> {
+        let Some(a) = s.account.as_ref().filter(|a| s.depth > 0 && !a.may_expand()) else {
+            return std::borrow::Cow::Borrowed(s);
+        };
+        let mut r = s.clone();
+        r.input = self.redact(a).actor_uri.clone().unwrap_or_else(|| PREFIX.into());
+        r.handle = None;
+        r.actor_uri = None;
         std::borrow::Cow::Owned(r)
     }
 }

@@ -248,6 +248,8 @@ fn failure_columns(f: Option<&Failure>) -> (Option<String>, Option<&str>, Option
 }
 
 fn seed_rows(keys: &mut Keys<'_>, id: i64, position: i64, s: &SeedReport) -> rusqlite::Result<()> {
+    let opt_out = keys.opt_out;
+    let s = &*opt_out.redact_seed(s);
     let server = s.server.as_ref().map(|h| keys.instance(h.as_str())).transpose()?;
     let state = s.account.as_ref().map(|a| keys.state(a)).transpose()?;
     let (kind, class, message) = failure_columns(s.error.as_ref());

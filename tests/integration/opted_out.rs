@@ -28,9 +28,9 @@ fn world() -> World {
     World::load(&path).expect("the opted-out fixture loads")
 }
 
-/// Every name found in `bytes`, for the failure message.
-fn named(bytes: &[u8]) -> Vec<&'static str> {
-    NAMES
+/// Every one of `names` found in `bytes`, for the failure message.
+fn named(bytes: &[u8], names: &[&'static str]) -> Vec<&'static str> {
+    names
         .iter()
         .filter(|n| bytes.windows(n.len()).any(|w| w == n.as_bytes()))
         .copied()
@@ -51,6 +51,94 @@ impl Seen {
 
     fn file(&mut self, what: &str, path: &std::path::Path) {
         self.outputs.push((what.to_string(), std::fs::read(path).unwrap()));
+    }
+
+    /// Fails naming every output that holds one of `names`.
+    fn names_none(&self, names: &[&'static str]) {
+        let found: Vec<String> = self
+            .outputs
+            .iter()
+            .filter_map(|(what, bytes)| {
+                let n = named(bytes, names);
+                (!n.is_empty()).then(|| format!("{what}: {n:?}"))
+            })
+            .collect();
+        assert!(found.is_empty(), "opted-out accounts named in:\n{}", found.join("\n"));
+    }
+}
+
+/// Every shipped query in every format, the tables that hold accounts, `snapshots`, the four
+/// kinds of export with their files, and the database with what lies beside it.
+fn every_output(env: &Env, seen: &mut Seen) {
+    let list = seen.add("query --list", &env.run(&["query", "--list"]));
+    let queries: Vec<String> = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries"))
+        .unwrap()
+        .filter_map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_str()?
+                .strip_suffix(".sql")
+                .map(str::to_string)
+        })
+        .collect();
+    assert!(queries.len() >= 7, "{queries:?}");
+    for q in &queries {
+        assert!(list.contains(q.as_str()), "{q} not in {list}");
+        for fmt in ["table", "csv", "json"] {
+            let mut args = vec!["query", q.as_str(), "--format", fmt];
+            if q == "share" {
+                args.extend(["-p", "name=OVH"]);
+            }
+            seen.add(&format!("query {q}"), &env.run(&args));
+        }
+    }
+    for table in [
+        "account",
+        "account_state",
+        "follow_edge",
+        "seed",
+        "follow_list",
+        "journal",
+    ] {
+        let sql = env.dir.path().join(format!("{table}.sql"));
+        std::fs::write(&sql, format!("SELECT * FROM {table}")).unwrap();
+        let o = env.run(&["query", "--sql", sql.to_str().unwrap(), "--format", "csv"]);
+        if table != "journal" || o.status.success() {
+            seen.add(&format!("query --sql {table}"), &o);
+        }
+    }
+    seen.add("snapshots", &env.run(&["snapshots"]));
+
+    for (name, args) in [
+        ("csv", vec![]),
+        ("gz.tar.gz", vec!["--gzip"]),
+        ("parquet", vec!["--format", "parquet"]),
+        ("handles", vec!["--include-handles"]),
+    ] {
+        let out = env.dir.path().join(format!("export-{name}"));
+        let mut a = vec!["export", "--out", out.to_str().unwrap()];
+        a.extend(args);
+        seen.add(&format!("export {name}"), &env.run(&a));
+        let mut files = vec![];
+        if out.is_dir() {
+            files_under(&out, &mut files);
+        } else {
+            files.push(out.clone());
+        }
+        for f in files {
+            seen.file(&format!("export file {}", f.display()), &f);
+        }
+    }
+
+    // The database and whatever lies beside it (WAL, key, lock).
+    let mut data = vec![];
+    files_under(&env.dir.path().join("data"), &mut data);
+    assert!(
+        data.iter().any(|p| p.extension().is_some_and(|e| e == "db")),
+        "{data:?}"
+    );
+    for f in &data {
+        seen.file(&format!("data file {}", f.display()), f);
     }
 }
 
@@ -123,95 +211,88 @@ fn opted_out_accounts_are_named_in_no_output_and_not_in_the_database() {
         "{diff}"
     );
 
-    let list = seen.add("query --list", &env.run(&["query", "--list"]));
-    let queries: Vec<String> = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries"))
-        .unwrap()
-        .filter_map(|e| {
-            e.unwrap()
-                .file_name()
-                .to_str()?
-                .strip_suffix(".sql")
-                .map(str::to_string)
-        })
-        .collect();
-    assert!(queries.len() >= 7, "{queries:?}");
-    for q in &queries {
-        assert!(list.contains(q.as_str()), "{q} not in {list}");
-        for fmt in ["table", "csv", "json"] {
-            let mut args = vec!["query", q.as_str(), "--format", fmt];
-            if q == "share" {
-                args.extend(["-p", "name=OVH"]);
-            }
-            seen.add(&format!("query {q}"), &env.run(&args));
-        }
-    }
+    every_output(&env, &mut seen);
     let moved = seen.add(
         "query moved-accounts -p snapshot=2",
         &env.run(&["query", "moved-accounts", "-p", "snapshot=2", "--format", "json"]),
     );
     let moved: Value = serde_json::from_str(&moved).unwrap();
     assert_eq!(moved.as_array().map(Vec::len), Some(2), "{moved}");
-    for table in [
-        "account",
-        "account_state",
-        "follow_edge",
-        "seed",
-        "follow_list",
-        "journal",
-    ] {
-        let sql = env.dir.path().join(format!("{table}.sql"));
-        std::fs::write(&sql, format!("SELECT * FROM {table}")).unwrap();
-        let o = env.run(&["query", "--sql", sql.to_str().unwrap(), "--format", "csv"]);
-        if table != "journal" || o.status.success() {
-            seen.add(&format!("query --sql {table}"), &o);
-        }
-    }
-    seen.add("snapshots", &env.run(&["snapshots"]));
-
-    for (name, args) in [
-        ("csv", vec![]),
-        ("gz.tar.gz", vec!["--gzip"]),
-        ("parquet", vec!["--format", "parquet"]),
-        ("handles", vec!["--include-handles"]),
-    ] {
-        let out = env.dir.path().join(format!("export-{name}"));
-        let mut a = vec!["export", "--out", out.to_str().unwrap()];
-        a.extend(args);
-        seen.add(&format!("export {name}"), &env.run(&a));
-        let mut files = vec![];
-        if out.is_dir() {
-            files_under(&out, &mut files);
-        } else {
-            files.push(out.clone());
-        }
-        for f in files {
-            seen.file(&format!("export file {}", f.display()), &f);
-        }
-    }
-
-    // The database and whatever lies beside it (WAL, key, lock).
-    let mut data = vec![];
-    files_under(&env.dir.path().join("data"), &mut data);
-    assert!(
-        data.iter().any(|p| p.extension().is_some_and(|e| e == "db")),
-        "{data:?}"
-    );
-    for f in &data {
-        seen.file(&format!("data file {}", f.display()), f);
-    }
-
-    let found: Vec<String> = seen
-        .outputs
-        .iter()
-        .filter_map(|(what, bytes)| {
-            let n = named(bytes);
-            (!n.is_empty()).then(|| format!("{what}: {n:?}"))
-        })
-        .collect();
-    assert!(found.is_empty(), "opted-out accounts named in:\n{}", found.join("\n"));
+    seen.names_none(&NAMES);
     // bob, who did not opt out, is there by name: the search would have found them.
     assert!(seen
         .outputs
         .iter()
         .any(|(_, b)| b.windows(13).any(|w| w == b"bob@a.example")));
+}
+
+/// A deeper crawl meets an account whose opt-out only its own profile shows: the seed's
+/// instance lists a stale copy that lets crawlers in, so it is queued and looked up, and its
+/// home says `noindex`. Its lists are never read; it is counted as opted out, not expanded;
+/// and it is named nowhere: not in the rows of the lists that named it (the profile wins), not
+/// as an expanded account, not in any output or the database.
+#[test]
+fn an_account_opted_out_only_at_its_profile_is_named_nowhere_after_a_deeper_crawl() {
+    use crate::common::{acct, inst, world};
+    use whohosts_sim::world::Software;
+    let follows = |h: &str, to: &[&str]| acct(h, &to.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let mut quiet = follows("quietsam@b.example", &["q@c.example"]);
+    quiet.noindex = true;
+    quiet.stale_remote_copy = true;
+    quiet.display_name = Some("Sam Stale".into());
+    let env = Env::start(world(
+        vec![
+            inst("a.example", Software::Mastodon, "hetzner"),
+            inst("b.example", Software::Mastodon, "ovh"),
+            inst("c.example", Software::Mastodon, "netcup"),
+        ],
+        vec![
+            follows("seed@a.example", &["x@a.example", "quietsam@b.example"]),
+            follows("x@a.example", &["quietsam@b.example", "w@c.example"]),
+            quiet,
+            follows("w@c.example", &[]),
+            follows("q@c.example", &[]),
+        ],
+    ));
+    let mut seen = Seen { outputs: vec![] };
+    let out = env.run(&["crawl", "--format", "json", "--depth", "2", "seed@a.example"]);
+    let snap: Value = serde_json::from_str(&seen.add("crawl --depth 2", &out)).unwrap();
+    let d = &snap["crawl"]["depth"];
+    assert_eq!(
+        (d["expanded"].as_u64(), d["opted_out"].as_u64()),
+        (Some(1), Some(1)),
+        "{d}"
+    );
+    // Listed by the seed and by x: one account, opted out; x, w and it make the population.
+    let population = &snap["population"];
+    assert_eq!(population["accounts"], 3, "{population}");
+    assert_eq!(population["accounts_opted_out"], 1, "{population}");
+    let inputs: Vec<&str> = snap["crawl"]["expanded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["input"].as_str().unwrap())
+        .collect();
+    assert_eq!(inputs.len(), 2, "{inputs:?}");
+    assert_eq!(inputs[0], "@x@a.example");
+    assert!(inputs[1].starts_with("opted-out:"), "{inputs:?}");
+    // Its profile was looked up (that is how its opt-out was found); its lists never were.
+    let asked = env.paths("b.example");
+    assert!(asked.iter().any(|p| p.contains("lookup")), "{asked:?}");
+    assert!(!asked.iter().any(|p| p.contains("following")), "{asked:?}");
+    for fmt in ["text", "json", "csv", "html"] {
+        seen.add(
+            &format!("report --format {fmt}"),
+            &env.run(&["report", "--format", fmt]),
+        );
+    }
+    seen.add("crawl again", &env.run(&["crawl", "--depth", "2", "seed@a.example"]));
+    seen.add("diff 1 2", &env.run(&["diff", "1", "2"]));
+    every_output(&env, &mut seen);
+    seen.names_none(&["quietsam", "Sam Stale"]);
+    // x, who did not opt out, is there by name: the search would have found it.
+    assert!(seen
+        .outputs
+        .iter()
+        .any(|(_, b)| b.windows(11).any(|w| w == b"x@a.example")));
 }

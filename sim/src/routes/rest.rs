@@ -27,6 +27,14 @@ fn rest_account(sim: &Sim, viewer: &Instance, i: usize, with_moved: bool) -> Val
         .and_then(|m| sim.by_handle.get(&m.to_ascii_lowercase()))
         .filter(|_| with_moved)
         .map(|&j| rest_account(sim, viewer, j, false));
+    // A stale cached copy (another instance's) says the account lets crawlers in.
+    let stale = spec.stale_remote_copy && inst.domain != viewer.domain;
+    let noindex = spec.noindex && !stale;
+    let discoverable = spec.discoverable.filter(|_| !stale).unwrap_or(!noindex);
+    let note = match stale {
+        true => String::new(),
+        false => served_bio(sim, inst, spec),
+    };
     let followers = spec
         .followers_count
         .clone()
@@ -38,11 +46,11 @@ fn rest_account(sim: &Sim, viewer: &Instance, i: usize, with_moved: bool) -> Val
         "display_name": spec.display_name.clone().unwrap_or_else(|| user.to_string()),
         "locked": false,
         "bot": spec.bot,
-        "discoverable": flag(spec, spec.discoverable.unwrap_or(!spec.noindex)),
-        "indexable": flag(spec, !spec.noindex),
-        "noindex": flag(spec, spec.noindex),
+        "discoverable": flag(spec, discoverable),
+        "indexable": flag(spec, !noindex),
+        "noindex": flag(spec, noindex),
         "hide_collections": spec.hide_collections,
-        "note": served_bio(sim, inst, spec),
+        "note": note,
         "url": format!("{}/@{user}", sim.base(&inst.domain)),
         "uri": actor_uri(sim, i),
         "followers_count": followers,

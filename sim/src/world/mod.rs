@@ -80,6 +80,11 @@ pub struct AccountSpec {
     /// 410 Gone, and nobody's list holds it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
+    /// Other instances list a copy cached before the owner opted out: in a list served by any
+    /// instance but its home, the account lets crawlers in (open flags, no bio); its home's
+    /// look-up and actor say what `noindex`, `discoverable` and `bio` say.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale_remote_copy: bool,
 }
 
 /// A whole world.
