@@ -91,9 +91,11 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
                 notice_line(&format!("{}:{}: {:?}: {}", m.file.display(), m.line, m.text, m.reason));
             }
         } else if !book.malformed.is_empty() {
+            let n = book.malformed.len();
             notice_line(&format!(
-                "{} entries name no usable address (--show-malformed lists them)",
-                book.malformed.len()
+                "{} {} no usable address (--show-malformed lists them)",
+                crate::report::plural(n as u64, "entry"),
+                if n == 1 { "names" } else { "name" }
             ));
         }
         if me.is_empty() && !owner.is_empty() {

@@ -75,9 +75,12 @@ pub async fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> 
     let pruned = writer.prune(rule).await;
     writer.close().await;
     let p = pruned?;
+    let n = |n: u64, word: &str| crate::report::plural(n, word);
     print(&format!(
-        "Deleted {} snapshots, {} accounts and {} instances no longer referenced.\n",
-        p.snapshots, p.accounts, p.instances
+        "Deleted {}, {} and {} no longer referenced.\n",
+        n(p.snapshots as u64, "snapshot"),
+        n(p.accounts as u64, "account"),
+        n(p.instances as u64, "instance")
     ))?;
     Ok(0)
 }

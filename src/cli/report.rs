@@ -141,16 +141,17 @@ impl Destination {
     }
 }
 
-/// The snapshot `asked`, else the latest complete one.
+/// The snapshot `asked`, else the latest complete one (of `kind` when given).
 ///
 /// # Errors
-/// [`Error::Store`] when there is no complete snapshot.
-pub fn pick(store: &Store, asked: Option<i64>) -> Result<i64> {
+/// [`Error::Store`] when there is no complete snapshot (of that kind).
+pub fn pick(store: &Store, asked: Option<i64>, kind: Option<&str>) -> Result<i64> {
     match asked {
         Some(id) => Ok(id),
-        None => store
-            .latest_complete()?
-            .ok_or_else(|| Error::Store(format!("no complete snapshot in {} yet", store.path().display()))),
+        None => store.latest_complete(kind)?.ok_or_else(|| {
+            let what = kind.map(|k| format!("{k} ")).unwrap_or_default();
+            Error::Store(format!("no complete {what}snapshot in {} yet", store.path().display()))
+        }),
     }
 }
 
@@ -160,7 +161,11 @@ pub fn pick(store: &Store, asked: Option<i64>) -> Result<i64> {
 /// [`Error::Store`] when there is no such (or no complete) snapshot; database errors.
 pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     let store = Store::open_read_only(&store::database_path(db, config))?;
-    let id = pick(&store, args.snapshot)?;
+    let a = &args.alerts;
+    // Alerts read a crawl's figures: without an id they take the latest follows snapshot, a
+    // contacts snapshot stored since (by the same cron) notwithstanding.
+    let alerting = !a.fail_if.is_empty() || !a.warn_if.is_empty() || a.metrics_file.is_some();
+    let id = pick(&store, args.snapshot, alerting.then_some("follows"))?;
     let alerts = args.alerts.clone().check(config)?;
     // The one `-o` of the tool: a regular file is replaced atomically, anything else (a
     // device, a FIFO, /dev/stdout) written through; checked before the work.

@@ -14,6 +14,7 @@ use serde_json::json;
 use serde::Serialize;
 
 use super::contacts_diff::{self, Step};
+use super::plural;
 use crate::error::Result;
 use crate::metrics::{concentration, Concentration};
 use crate::model::contact::{ranked, Measurement};
@@ -88,9 +89,13 @@ impl ContactsReport {
     }
 }
 
-/// What a weight counts, for sentences (`contacts`, `messages`).
-fn unit(m: &Measurement) -> &'static str {
-    m.weight
+/// What a weight counts, for sentences: `contacts`, `messages`, or `contact`, `message` when
+/// there is one (`n`).
+fn unit(m: &Measurement, n: f64) -> &'static str {
+    match (n - 1.0).abs() < 1e-9 {
+        true => m.weight.strip_suffix('s').unwrap_or(m.weight),
+        false => m.weight,
+    }
 }
 
 /// The headline, over the `provider` level (the organisation level when a measurement has
@@ -109,7 +114,7 @@ pub fn headline(m: &Measurement) -> String {
         return format!(
             "Of your {} {}, none has a server that was found: nothing to attribute.",
             fmt_w(m.total),
-            unit(m)
+            unit(m, m.total)
         );
     }
     let top: Vec<&str> = r.iter().take(c.k50).map(|b| b.0).collect();
@@ -135,15 +140,14 @@ pub fn headline(m: &Measurement) -> String {
         "organisation"
     };
     format!(
-        "Of your {} {}{found}, {:.0} % {verb} {} {} ({}); {} {} cover 75 %.",
+        "Of your {} {}{found}, {:.0} % {verb} {} ({}); {} {} 75 %.",
         fmt_w(c.total),
-        unit(m),
+        unit(m, c.total),
         share * 100.0,
-        c.k50,
-        plural(c.k50, noun),
+        plural(c.k50 as u64, noun),
         top.join(", "),
-        c.k75,
-        plural(c.k75, noun),
+        plural(c.k75 as u64, noun),
+        if c.k75 == 1 { "covers" } else { "cover" },
     )
 }
 
@@ -152,14 +156,6 @@ fn services(m: &Measurement, provider: &str) -> Option<String> {
     let s = m.services.get(provider)?;
     let parts: Vec<String> = ranked(s).iter().map(|(k, w)| format!("{k} {}", fmt_w(*w))).collect();
     Some(parts.join(", "))
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        word.to_string()
-    } else {
-        format!("{word}s")
-    }
 }
 
 /// A weight as a person reads it: whole numbers without decimals.
@@ -192,8 +188,10 @@ pub fn text(r: &ContactsReport, top: usize) -> String {
     let _ = writeln!(out, "{}", headline(m));
     let _ = writeln!(
         out,
-        "{} distinct addresses, weighed by {}; {} malformed entries skipped.",
-        m.addresses, m.weight, m.malformed
+        "{}, weighed by {}; {} skipped.",
+        plural(m.addresses as u64, "distinct address"),
+        m.weight,
+        plural(m.malformed as u64, "malformed entry")
     );
     if !m.apart.is_empty() {
         let parts: Vec<String> = m.apart.iter().map(|(why, w)| format!("{} {why}", fmt_w(*w))).collect();
@@ -231,14 +229,10 @@ pub fn text(r: &ContactsReport, top: usize) -> String {
 /// "By provider (12 providers, 150 contacts)".
 fn heading(m: &Measurement, level: &str, buckets: usize, total: f64) -> String {
     format!(
-        "By {level} ({buckets} {}, {} {})",
-        match (level, buckets) {
-            ("country", n) if n != 1 => "countries".to_string(),
-            ("as", n) => plural(n, "AS").replace("ASs", "ASes"),
-            (l, n) => plural(n, l),
-        },
+        "By {level} ({}, {} {})",
+        plural(buckets as u64, if level == "as" { "AS" } else { level }),
         fmt_w(total),
-        unit(m)
+        unit(m, total)
     )
 }
 
@@ -368,12 +362,12 @@ pub fn html(r: &ContactsReport, top: usize) -> String {
          <title>whohosts: who serves the contacts of {title}</title>\n<style>\n{}</style>\n</head>\n\
          <body>\n<main>\n<h1>Who serves your contacts: {title}</h1>\n\
          <p class=\"headline\" id=\"headline\">{}</p>\n\
-         <p>{} distinct addresses, weighed by <strong id=\"weight\">{}</strong>; {} malformed entries skipped.</p>\n",
+         <p>{}, weighed by <strong id=\"weight\">{}</strong>; {} skipped.</p>\n",
         super::html::STYLE,
         escape(&headline(m)),
-        m.addresses,
+        plural(m.addresses as u64, "distinct address"),
         m.weight,
-        m.malformed
+        plural(m.malformed as u64, "malformed entry")
     );
     for (level, buckets) in &m.levels {
         let ranked = ranked(buckets);

@@ -260,21 +260,24 @@ fn text(r: &InstancesReport, top: usize) -> String {
     let mut out = String::new();
     let failed: usize = p.failed.values().sum();
     let kinds: Vec<String> = p.failed.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    let _ =
-        writeln!(
+    let _ = writeln!(
         out,
-        "Instance list: {} instances ({} duplicates, {} bad entries); NodeInfo read from {}, failed for {failed}{}.",
-        p.listed,
-        p.duplicates,
-        p.bad_entries,
+        "Instance list: {} ({}, {}); NodeInfo read from {}, failed for {failed}{}.",
+        super::plural(p.listed as u64, "instance"),
+        super::plural(p.duplicates as u64, "duplicate"),
+        super::plural(p.bad_entries as u64, "bad entry"),
         p.nodeinfo_read,
-        if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) }
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", kinds.join(", "))
+        }
     );
     if let Some(s) = &r.software_filter {
         let _ = writeln!(
             out,
-            "Software: {s} only ({} instances of other software left out).",
-            p.other_software
+            "Software: {s} only ({} of other software left out).",
+            super::plural(p.other_software as u64, "instance")
         );
     }
     let _ = writeln!(

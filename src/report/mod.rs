@@ -55,12 +55,19 @@ pub fn render(report: &Report, format: Format, top: usize, color: bool) -> Resul
     Ok(format.safe(rendered, color && format == Format::Text))
 }
 
-/// `n word` or `n words` (`entry` → `entries`).
+/// `n word` or `n words`: `entry` → `entries`, `country` → `countries`, `address` →
+/// `addresses`, `AS` → `ASes` (the last word of `word` is the one that takes the plural).
 pub fn plural(n: u64, word: &str) -> String {
     if n == 1 {
-        format!("1 {word}")
-    } else if let Some(stem) = word.strip_suffix("ry") {
-        format!("{n} {stem}ries")
+        return format!("1 {word}");
+    }
+    let lower = word.to_ascii_lowercase();
+    let consonant_y =
+        lower.ends_with('y') && !lower.ends_with("ay") && !lower.ends_with("ey") && !lower.ends_with("oy");
+    if consonant_y {
+        format!("{n} {}ies", &word[..word.len() - 1])
+    } else if ["s", "x", "ch", "sh"].iter().any(|e| lower.ends_with(e)) {
+        format!("{n} {word}es")
     } else {
         format!("{n} {word}s")
     }

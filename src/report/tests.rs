@@ -99,3 +99,21 @@ fn a_diff_is_written_as_text_or_json_only() {
     assert!(render(&d, Format::Html).is_err());
     assert!(render(&d, Format::Tsv).is_err());
 }
+
+#[test]
+fn plural_takes_the_english_ending_and_never_says_one_things() {
+    let cases = [
+        (1, "entry", "1 entry"),
+        (2, "malformed entry", "2 malformed entries"),
+        (3, "country", "3 countries"),
+        (2, "distinct address", "2 distinct addresses"),
+        (4, "AS", "4 ASes"),
+        (1, "AS", "1 AS"),
+        (0, "provider", "0 providers"),
+        (2, "day", "2 days"),
+        (5, "duplicate", "5 duplicates"),
+    ];
+    for (n, word, want) in cases {
+        assert_eq!(super::plural(n, word), want);
+    }
+}

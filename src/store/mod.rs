@@ -291,13 +291,13 @@ impl Store {
         contacts::hashes(&self.conn, id).map_err(|e| self.sqlite(e))
     }
 
-    /// The newest complete snapshot, if any.
+    /// The newest complete snapshot, of `kind` when given (`follows`, `contacts`), if any.
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn latest_complete(&self) -> Result<Option<i64>> {
+    pub fn latest_complete(&self, kind: Option<&str>) -> Result<Option<i64>> {
         self.conn
-            .query_row(sql::SNAPSHOT_LATEST_COMPLETE, [], |r| r.get(0))
+            .query_row(sql::SNAPSHOT_LATEST_COMPLETE, [kind], |r| r.get(0))
             .optional()
             .map_err(|e| self.sqlite(e))
     }

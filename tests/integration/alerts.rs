@@ -94,6 +94,16 @@ fn fail_if_and_warn_if_exit_6_and_7_with_a_line_per_rule() {
         stderr_lines(&out),
         ["whohosts: --warn-if 'organisation.hhi.change == 0': organisation.hhi.change is 0 (snapshot 2 against 1)"]
     );
+    // A contacts snapshot stored since (the same cron measuring an address book): alerts
+    // without an id still read the latest crawl.
+    let out = env.run(&["--db", db, "demo", "--contacts"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = env.run(&["--db", db, "report", "--warn-if", "organisation.hhi.change == 0"]);
+    assert_eq!(out.status.code(), Some(7), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        stderr_lines(&out),
+        ["whohosts: --warn-if 'organisation.hhi.change == 0': organisation.hhi.change is 0 (snapshot 2 against 1)"]
+    );
     // Nothing holds: 0, and nothing on stderr.
     let out = env.run(&[
         "--db",

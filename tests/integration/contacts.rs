@@ -519,10 +519,10 @@ fn the_demo_measures_a_contact_book_offline() {
     assert!(text.contains("    3.8 %        1  xmpp.jabber.example\n"), "{text}");
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "whohosts: 1 entries name no usable address (--show-malformed lists them)\n"
+        "whohosts: 1 entry names no usable address (--show-malformed lists them)\n"
     );
     assert!(
-        text.contains("27 distinct addresses, weighed by contacts; 1 malformed entries skipped."),
+        text.contains("27 distinct addresses, weighed by contacts; 1 malformed entry skipped."),
         "{text}"
     );
     assert!(

@@ -258,7 +258,7 @@ fn prune_deletes_old_snapshots_and_keeps_shared_accounts() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "Deleted 1 snapshots, 0 accounts and 0 instances no longer referenced.\n"
+        "Deleted 1 snapshot, 0 accounts and 0 instances no longer referenced.\n"
     );
     assert_eq!(count(&conn, "SELECT count(*) FROM snapshot"), 2);
     assert_eq!(count(&conn, "SELECT count(*) FROM account"), accounts);
