@@ -18,6 +18,7 @@
 
 mod actors;
 mod checks;
+mod consent;
 pub mod departures;
 pub mod depth;
 mod seeds;
@@ -149,7 +150,7 @@ pub async fn run_in(
             Err(e) => failed = Some(e),
         }
     }
-    depth::carry_opt_outs(&mut seeds, &mut expanded, depth.as_mut());
+    consent::carry(&mut seeds, &mut expanded, depth.as_mut());
     let instances = describe_instances(&fetcher, seeds.iter().chain(&expanded), progress).await;
     let (requests, retries) = fetcher.totals();
     let report = CrawlReport {

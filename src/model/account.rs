@@ -86,6 +86,34 @@ impl Account {
     }
 }
 
+/// What a move to an account that opted out is kept as: the target's instance only, `an
+/// opted-out account on HOST` (`an opted-out account` when `target`, an actor URI or a
+/// handle, names no instance). The one wording every output shows.
+pub fn opted_out_target(target: &str) -> String {
+    let host = match http_url(target) {
+        Some(u) => u.host_str().map(str::to_lowercase),
+        None => target
+            .trim_start_matches('@')
+            .rsplit_once('@')
+            .map(|(_, h)| h)
+            .filter(|h| {
+                !h.is_empty()
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == ':')
+            })
+            .map(str::to_lowercase),
+    };
+    match host {
+        Some(host) => format!("an opted-out account on {host}"),
+        None => "an opted-out account".to_string(),
+    }
+}
+
+/// Whether `moved_to` is already the kept form of a move to an opted-out account.
+pub fn is_opted_out_target(moved_to: &str) -> bool {
+    moved_to.starts_with("an opted-out account")
+}
+
 /// `s` as an actor URL when it is an absolute http(s) URL with a host; `None` otherwise
 /// (`javascript:`, `data:`, `mailto:`, relative or broken references).
 pub fn http_url(s: &str) -> Option<Url> {

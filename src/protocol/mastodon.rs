@@ -105,6 +105,14 @@ impl RestAccount {
     /// handle, else unknown.
     pub fn into_account(self, local_domain: &str) -> Account {
         let handle = self.handle(local_domain);
+        // A move to an account that opted out names its instance only (DESIGN §6).
+        let moved_to = self.moved.map(|m| {
+            let target = m.handle(local_domain).map(|h| h.to_string());
+            match m.into_account(local_domain).may_expand() {
+                true => target,
+                false => target.map(|t| crate::model::account::opted_out_target(&t)),
+            }
+        });
         let uri = self.uri.as_deref().and_then(http_url);
         let server = uri
             .as_ref()
@@ -117,7 +125,7 @@ impl RestAccount {
             actor_uri: uri.map(String::from),
             display_name: self.display_name.filter(|s| !s.is_empty()),
             bot: self.bot,
-            moved_to: self.moved.and_then(|m| m.handle(local_domain)).map(|h| h.to_string()),
+            moved_to: moved_to.flatten(),
             discoverable: self.discoverable,
             indexable: self.indexable,
             noindex: self.noindex,

@@ -19,7 +19,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::error::{Error, Result};
-use crate::model::account::{http_url, Account};
+use crate::model::account::{is_opted_out_target, opted_out_target, Account};
 use crate::model::snapshot::SeedReport;
 
 /// What an opted-out account's identity is stored as: this prefix, then the hash.
@@ -133,9 +133,9 @@ impl OptOut {
         r.actor_uri = Some(self.hash(&identity));
         r.handle = None;
         r.display_name = None;
-        r.moved_to = a.moved_to.as_deref().map(|m| match target_host(m) {
-            Some(host) => format!("an opted-out account on {host}"),
-            None => "an opted-out account".to_string(),
+        r.moved_to = a.moved_to.as_deref().map(|m| match is_opted_out_target(m) {
+            true => m.to_string(),
+            false => opted_out_target(m),
         });
         std::borrow::Cow::Owned(r)
     }
@@ -154,19 +154,6 @@ impl OptOut {
         r.actor_uri = None;
         std::borrow::Cow::Owned(r)
     }
-}
-
-/// The instance of a move target (an actor URI or a handle), lower-cased.
-fn target_host(m: &str) -> Option<String> {
-    if let Some(u) = http_url(m) {
-        return u.host_str().map(str::to_lowercase);
-    }
-    let host = m.trim_start_matches('@').rsplit_once('@')?.1;
-    let ok = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == ':');
-    ok.then(|| host.to_lowercase())
 }
 
 #[cfg(test)]

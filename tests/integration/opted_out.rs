@@ -296,3 +296,63 @@ fn an_account_opted_out_only_at_its_profile_is_named_nowhere_after_a_deeper_craw
         .iter()
         .any(|(_, b)| b.windows(11).any(|w| w == b"x@a.example")));
 }
+
+/// One crawl sees an account twice: its home's list says it opted out, another instance lists
+/// a stale copy that lets crawlers in. And an account that lets crawlers in moved to one that
+/// opted out. The opt-out wins on every row, and the move names the target's instance only.
+#[test]
+fn a_stale_copy_and_a_move_to_an_opted_out_account_name_no_one() {
+    use crate::common::{acct, inst, world};
+    use whohosts_sim::world::Software;
+    let follows = |h: &str, to: &[&str]| acct(h, &to.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let mut stale = follows("zqstale@b.example", &[]);
+    stale.noindex = true;
+    stale.stale_remote_copy = true;
+    stale.display_name = Some("Zed Stale".into());
+    let mut target = follows("zqtarget@c.example", &[]);
+    target.noindex = true;
+    let mut mover = follows("mover@a.example", &[]);
+    mover.moved_to = Some("zqtarget@c.example".into());
+    let env = Env::start(world(
+        vec![
+            inst("a.example", Software::Mastodon, "hetzner"),
+            inst("b.example", Software::Mastodon, "ovh"),
+            inst("c.example", Software::Mastodon, "netcup"),
+        ],
+        vec![
+            follows("alice@a.example", &["zqstale@b.example", "mover@a.example"]),
+            follows("bea@b.example", &["zqstale@b.example"]),
+            stale,
+            target,
+            mover,
+        ],
+    ));
+    let mut seen = Seen { outputs: vec![] };
+    let out = env.run(&["crawl", "--format", "json", "alice@a.example", "bea@b.example"]);
+    let snap: Value = serde_json::from_str(&seen.add("crawl", &out)).unwrap();
+    let population = &snap["population"];
+    assert_eq!(population["accounts"], 2, "{population}");
+    assert_eq!(population["accounts_opted_out"], 1, "{population}");
+    let alice = &snap["crawl"]["seeds"][0]["following"]["accounts"];
+    let mover = alice
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["handle"] == "@mover@a.example")
+        .unwrap();
+    assert_eq!(mover["moved_to"], "an opted-out account on c.example", "{alice}");
+    for fmt in ["text", "json", "csv", "html"] {
+        seen.add(
+            &format!("report --format {fmt}"),
+            &env.run(&["report", "--format", fmt]),
+        );
+    }
+    seen.add("crawl again", &env.run(&["crawl", "alice@a.example", "bea@b.example"]));
+    seen.add("diff 1 2", &env.run(&["diff", "1", "2"]));
+    every_output(&env, &mut seen);
+    seen.names_none(&["zqstale", "zqtarget", "Zed Stale"]);
+    assert!(seen
+        .outputs
+        .iter()
+        .any(|(_, b)| b.windows(15).any(|w| w == b"mover@a.example")));
+}

@@ -16,7 +16,7 @@
 
 mod queue;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 pub use queue::{Item, MemoryQueue, Queue, State, Work};
@@ -123,69 +123,6 @@ fn seed_items(seeds: &[SeedReport]) -> Vec<Item> {
             state: State::Seed,
         })
         .collect()
-}
-
-/// An account's key for matching its profile with the lists: its handle without `@`, lower case.
-fn handle_key(h: &str) -> String {
-    h.trim_start_matches('@').to_lowercase()
-}
-
-/// Carry the opt-out that only an expanded account's own profile shows (the list that named it
-/// held a copy saying it let crawlers in, a stale cache of another instance) to every list that
-/// names it, so it is stored and reported as the opted-out account it is (DESIGN §6: the profile
-/// wins; its flags replace the list's). `report` then counts it as opted out, not expanded.
-/// Returns how many expanded accounts were found opted out.
-pub(super) fn carry_opt_outs(
-    seeds: &mut [SeedReport],
-    expanded: &mut [SeedReport],
-    report: Option<&mut DepthReport>,
-) -> u64 {
-    let mut profiles: HashMap<String, Account> = HashMap::new();
-    let mut found = 0u64;
-    for r in expanded.iter() {
-        let Some(a) = r.account.as_ref().filter(|a| !a.may_expand()) else {
-            continue;
-        };
-        found += 1;
-        let keys = [
-            r.actor_uri.clone(),
-            a.actor_uri.clone(),
-            r.handle.as_deref().map(handle_key),
-            a.handle.as_deref().map(handle_key),
-        ];
-        for k in keys.into_iter().flatten() {
-            profiles.insert(k, a.clone());
-        }
-    }
-    if found == 0 {
-        return 0;
-    }
-    let lists = seeds
-        .iter_mut()
-        .chain(expanded.iter_mut())
-        .flat_map(|s| [&mut s.following, &mut s.followers])
-        .flatten();
-    for a in lists.flat_map(|l| l.accounts.iter_mut()) {
-        if !a.may_expand() {
-            continue;
-        }
-        let profile = a
-            .actor_uri
-            .as_ref()
-            .and_then(|u| profiles.get(u))
-            .or_else(|| a.handle.as_deref().and_then(|h| profiles.get(&handle_key(h))));
-        if let Some(p) = profile {
-            a.noindex = p.noindex;
-            a.indexable = p.indexable;
-            a.discoverable = p.discoverable;
-            a.nobot_tag = p.nobot_tag;
-        }
-    }
-    if let Some(d) = report {
-        d.expanded = d.expanded.saturating_sub(found);
-        d.opted_out += found;
-    }
-    found
 }
 
 /// Items offered to the queue at once at most (memory stays bounded however long the lists).

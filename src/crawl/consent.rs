@@ -1,0 +1,211 @@
+//! One answer per account in a snapshot: an opt-out seen anywhere wins everywhere (DESIGN §6).
+//!
+//! An account can be seen several times in one crawl: in lists served by other instances
+//! (each from its own cached copy, maybe older than the owner's choice), in its home's lists,
+//! and, when a deeper crawl expands it, through its own profile. [`carry`] gives every list
+//! row of an account what decides its consent: its profile when the crawl read it (a seed's,
+//! an expanded account's: the owner's word, freshest), else any copy that opts out (a crawler
+//! cannot tell which copy is newer, and the safe reading is the owner's refusal). The store
+//! then keeps every row of an opted-out account as the one keyed hash it keeps such accounts
+//! as, never by name; and a move to such an account names its instance only
+//! ([`opted_out_target`]).
+//!
+//! What this cannot see: an account every copy of which, in this crawl, says it lets
+//! crawlers in (its home profile never read: a depth-1 list served by another instance, an
+//! account a budget cut, a failed look-up) is judged by what the lists say.
+
+use std::collections::HashMap;
+
+use crate::model::account::{is_opted_out_target, opted_out_target, Account};
+use crate::model::snapshot::{DepthReport, SeedReport};
+
+/// An account's key for matching its copies: its handle without `@`, lower case.
+fn handle_key(h: &str) -> String {
+    h.trim_start_matches('@').to_lowercase()
+}
+
+/// What the crawl learnt of each account's consent, by every key it is known under: the
+/// profiles read (a seed's, an expanded account's), which decide for their account; and, for
+/// the accounts whose profile was not read, the list copies that opt out.
+#[derive(Default)]
+struct Consent {
+    profiles: HashMap<String, Account>,
+    refusals: HashMap<String, Account>,
+}
+
+/// Every key `a` is known under, with the report's own `more` (actor URI, handle).
+fn keys_of(a: &Account, more: [Option<&str>; 2]) -> Vec<String> {
+    let own = [a.actor_uri.clone(), a.handle.as_deref().map(handle_key)];
+    let more = more.map(|k| {
+        k.map(|k| {
+            if k.contains("://") {
+                k.to_string()
+            } else {
+                handle_key(k)
+            }
+        })
+    });
+    own.into_iter().chain(more).flatten().collect()
+}
+
+impl Consent {
+    fn profile(&mut self, a: &Account, more: [Option<&str>; 2]) {
+        for k in keys_of(a, more) {
+            self.profiles.entry(k).or_insert_with(|| a.clone());
+        }
+    }
+
+    fn copy(&mut self, a: &Account) {
+        if !a.may_expand() {
+            for k in keys_of(a, [None, None]) {
+                self.refusals.entry(k).or_insert_with(|| a.clone());
+            }
+        }
+    }
+
+    /// What decides for an account under `key`: its profile, else a copy that opts out.
+    fn decides(&self, key: &str) -> Option<&Account> {
+        self.profiles.get(key).or_else(|| self.refusals.get(key))
+    }
+
+    fn of(&self, a: &Account) -> Option<&Account> {
+        keys_of(a, [None, None]).iter().find_map(|k| self.decides(k))
+    }
+
+    /// Whether a move target (an actor URI or a handle) is an account that opted out.
+    fn refuses(&self, target: &str) -> bool {
+        [target.to_string(), handle_key(target)]
+            .iter()
+            .any(|k| self.decides(k).is_some_and(|a| !a.may_expand()))
+    }
+}
+
+/// Carry what decides each account's consent to every list row of it (its profile when read,
+/// else any copy that opts out), and every move to an account that opted out down to its
+/// instance. The profiles themselves (`seeds` and `expanded` accounts) are left as read. An
+/// expanded account whose own profile opted out is then counted in `depth` as opted out, not
+/// expanded. Returns how many expanded accounts were.
+pub(super) fn carry(seeds: &mut [SeedReport], expanded: &mut [SeedReport], depth: Option<&mut DepthReport>) -> u64 {
+    let mut consent = Consent::default();
+    let mut found = 0u64;
+    for (r, is_expanded) in seeds
+        .iter()
+        .map(|r| (r, false))
+        .chain(expanded.iter().map(|r| (r, true)))
+    {
+        if let Some(a) = &r.account {
+            found += u64::from(is_expanded && !a.may_expand());
+            consent.profile(a, [r.actor_uri.as_deref(), r.handle.as_deref()]);
+        }
+    }
+    for r in seeds.iter().chain(expanded.iter()) {
+        for l in [&r.following, &r.followers].into_iter().flatten() {
+            for a in &l.accounts {
+                consent.copy(a);
+            }
+        }
+    }
+    for r in seeds.iter_mut().chain(expanded.iter_mut()) {
+        let lists = [&mut r.following, &mut r.followers].into_iter().flatten();
+        for a in lists.flat_map(|l| l.accounts.iter_mut()) {
+            if let Some(p) = consent.of(a) {
+                a.noindex = p.noindex;
+                a.indexable = p.indexable;
+                a.discoverable = p.discoverable;
+                a.nobot_tag = p.nobot_tag;
+            }
+        }
+        let lists = [&mut r.following, &mut r.followers].into_iter().flatten();
+        for a in r.account.iter_mut().chain(lists.flat_map(|l| l.accounts.iter_mut())) {
+            if let Some(m) = a.moved_to.as_mut() {
+                if !is_opted_out_target(m) && consent.refuses(m) {
+                    *m = opted_out_target(m);
+                }
+            }
+        }
+    }
+    if let Some(d) = depth {
+        d.expanded = d.expanded.saturating_sub(found);
+        d.opted_out += found;
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::account::{Direction, FollowList, ListStatus};
+
+    fn acct(handle: &str, noindex: Option<bool>) -> Account {
+        Account {
+            handle: Some(handle.into()),
+            actor_uri: Some(format!(
+                "https://{}/users/{}",
+                &handle[handle.rfind('@').unwrap() + 1..],
+                &handle[1..handle.rfind('@').unwrap()]
+            )),
+            noindex,
+            ..Account::default()
+        }
+    }
+
+    fn seed(input: &str, listed: Vec<Account>) -> SeedReport {
+        let mut list = FollowList::empty(Direction::Following, "mastodon-api", None, ListStatus::Complete);
+        list.accounts = listed;
+        SeedReport {
+            account: Some(acct(input, None)),
+            following: Some(list),
+            ..SeedReport::new(input)
+        }
+    }
+
+    fn listed(r: &SeedReport) -> &[Account] {
+        &r.following.as_ref().unwrap().accounts
+    }
+
+    #[test]
+    fn a_copy_that_opts_out_wins_over_stale_copies_and_moves_to_it_name_its_instance_only() {
+        let mut mover = acct("@mover@a.example", None);
+        mover.moved_to = Some("@quiet@c.example".into());
+        let mut seeds = vec![
+            seed("@alice@a.example", vec![acct("@quiet@c.example", None), mover]),
+            seed("@bea@c.example", vec![acct("@QUIET@c.example", Some(true))]),
+        ];
+        assert_eq!(carry(&mut seeds, &mut [], None), 0);
+        assert!(!listed(&seeds[0])[0].may_expand(), "{:?}", listed(&seeds[0])[0]);
+        assert_eq!(
+            listed(&seeds[0])[1].moved_to.as_deref(),
+            Some("an opted-out account on c.example")
+        );
+        // The seeds' own profiles are left as read.
+        assert!(seeds[0].account.as_ref().unwrap().may_expand());
+    }
+
+    #[test]
+    fn a_profile_read_decides_for_its_account_and_counts_as_opted_out_not_expanded() {
+        let mut seeds = vec![seed(
+            "@alice@a.example",
+            vec![acct("@x@b.example", None), acct("@alice@a.example", Some(true))],
+        )];
+        let mut x = seed("@x@b.example", vec![]);
+        x.account.as_mut().unwrap().noindex = Some(true);
+        x.depth = 1;
+        let mut depth = DepthReport {
+            depth: 2,
+            max_accounts: None,
+            max_hosts: None,
+            max_requests: None,
+            expanded: 1,
+            cut_by_accounts: 0,
+            cut_by_hosts: 0,
+            cut_by_requests: 0,
+            opted_out: 0,
+            no_handle: 0,
+        };
+        assert_eq!(carry(&mut seeds, &mut [x], Some(&mut depth)), 1);
+        assert!(!listed(&seeds[0])[0].may_expand());
+        // alice's own profile lets crawlers in: it decides over a copy that says otherwise.
+        assert!(listed(&seeds[0])[1].may_expand());
+        assert_eq!((depth.expanded, depth.opted_out), (0, 1));
+    }
+}
