@@ -6,6 +6,7 @@ DELETE FROM dns_answer WHERE snapshot_id = ?1;
 DELETE FROM address WHERE snapshot_id = ?1;
 DELETE FROM host_share WHERE snapshot_id = ?1;
 DELETE FROM journal WHERE snapshot_id = ?1;
+DELETE FROM frontier WHERE snapshot_id = ?1;
 DELETE FROM metric_population WHERE snapshot_id = ?1;
 DELETE FROM metric_summary WHERE snapshot_id = ?1;
 DELETE FROM metric_bucket WHERE snapshot_id = ?1;
