@@ -94,6 +94,15 @@ pub async fn learn(ctx: &Context, db: &Path, snap: &Snapshot, quiet: bool) -> Re
         .flat_map(|(_, accounts)| accounts.iter())
         .filter_map(|a| Some((identity(&opt_out, a)?, *a)))
         .collect();
+    // An account that opted out since the previous snapshot is still there: that snapshot
+    // named it (the store moves it to the hash when this one is saved); never fetched.
+    let named_then: BTreeSet<&str> = now
+        .values()
+        .flat_map(|(_, accounts)| accounts.iter())
+        .filter(|a| !a.may_expand())
+        .flat_map(|a| [a.handle.as_deref(), a.actor_uri.as_deref()])
+        .flatten()
+        .collect();
     let mut leavers: BTreeMap<String, Leaver> = BTreeMap::new();
     for (key, (was_complete, accounts)) in lists(&before) {
         let still_complete = now.get(&key).is_some_and(|(c, _)| *c);
@@ -104,7 +113,7 @@ pub async fn learn(ctx: &Context, db: &Path, snap: &Snapshot, quiet: bool) -> Re
             let Some(id) = a.handle.clone().or_else(|| a.actor_uri.clone()) else {
                 continue;
             };
-            if present.contains_key(&id) {
+            if present.contains_key(&id) || named_then.contains(id.as_str()) {
                 continue;
             }
             let fetchable = !id.starts_with(PREFIX);

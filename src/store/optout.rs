@@ -121,9 +121,16 @@ impl OptOut {
     /// `a` as it may be stored: itself when it lets crawlers in, else its hash, instance,
     /// flags and counts only.
     pub fn redact<'a>(&self, a: &'a Account) -> std::borrow::Cow<'a, Account> {
-        if a.may_expand() {
-            return std::borrow::Cow::Borrowed(a);
+        match a.may_expand() {
+            true => std::borrow::Cow::Borrowed(a),
+            false => std::borrow::Cow::Owned(self.hashed(a)),
         }
+    }
+
+    /// `a` as an opted-out account is stored, whatever its flags say: its hash, instance,
+    /// flags and counts only. For the earlier states of an account that has opted out since
+    /// ([`super::rehash::opted_out_since`]).
+    pub fn hashed(&self, a: &Account) -> Account {
         let identity = match (&a.actor_uri, &a.handle) {
             (Some(uri), _) => uri.clone(),
             (None, Some(h)) => h.trim_start_matches('@').to_lowercase(),
@@ -137,7 +144,7 @@ impl OptOut {
             true => m.to_string(),
             false => opted_out_target(m),
         });
-        std::borrow::Cow::Owned(r)
+        r
     }
 
     /// `s` as it may be stored. An account a deeper crawl expanded (depth above 0) whose own

@@ -70,13 +70,68 @@ pub fn opted_out_states(tx: &Transaction<'_>, db: &Path) -> Result<usize> {
     Ok(named.len())
 }
 
+/// The states of the named accounts whose actor URI or handle is one of `identities`: state id,
+/// account id, then the 15 columns of [`super::load::account_at`].
+const NAMED_AS: &str = "
+SELECT st.id, st.account_id,
+       a.actor_uri, a.handle, i.host, st.display_name, st.bot, st.moved_to, st.discoverable,
+       st.indexable, st.noindex, st.hide_collections, st.followers_count, st.following_count,
+       st.nobot_tag, st.fetch_error, st.last_status_at
+  FROM account_state st
+  JOIN account a ON a.id = st.account_id
+  LEFT JOIN instance i ON i.id = a.instance_id
+ WHERE a.handle IS NOT NULL
+   AND (ifnull(a.actor_uri, '') = ifnull(?1, '-')
+        OR (ifnull(a.actor_uri, '') = '' AND ifnull(a.handle, '') = ifnull(?2, '-')))
+ ORDER BY st.id";
+
+/// Accounts that opted out since earlier snapshots named them: every stored state of each
+/// (found by the actor URI or handle it had then, `(actor_uri, handle)` of the accounts this
+/// snapshot found opted out) is moved to the keyed hash, as if it had opted out then (its
+/// flags stay as they were), the named account rows are deleted, and the departures that
+/// named it name the hash. So every snapshot holds the account as the same one hash: a diff
+/// counts it as still there, and nothing names it. Returns how many states were rewritten.
+///
+/// # Errors
+/// SQLite errors.
+pub fn opted_out_since(
+    tx: &Transaction<'_>,
+    keys: &OptOut,
+    identities: &[(Option<String>, Option<String>)],
+) -> rusqlite::Result<usize> {
+    let mut rewritten = 0;
+    for (uri, handle) in identities {
+        let named: Vec<(i64, i64, crate::model::account::Account)> = {
+            let mut stmt = tx.prepare_cached(NAMED_AS)?;
+            let rows = stmt.query_map(params![uri, handle], |r| {
+                Ok((r.get(0)?, r.get(1)?, super::load::account_at(r, 2)?))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for (state, old_account, a) in &named {
+            rewrite(tx, keys, *state, a)?;
+            let hash = keys.hashed(a).actor_uri;
+            if let Some(h) = a.handle.as_deref() {
+                tx.execute("UPDATE departure SET account = ?1 WHERE account = ?2", params![hash, h])?;
+            }
+            tx.execute(
+                "DELETE FROM account WHERE id = ?1
+                   AND NOT EXISTS (SELECT 1 FROM account_state WHERE account_id = ?1)",
+                [old_account],
+            )?;
+            rewritten += 1;
+        }
+    }
+    Ok(rewritten)
+}
+
 fn rewrite(
     tx: &Transaction<'_>,
     keys: &OptOut,
     state: i64,
     a: &crate::model::account::Account,
 ) -> rusqlite::Result<()> {
-    let r = keys.redact(a);
+    let r = keys.hashed(a);
     let instance: Option<i64> = match &a.server {
         Some(h) => tx
             .query_row("SELECT id FROM instance WHERE host = ?1", [h.as_str()], |r| r.get(0))

@@ -233,7 +233,23 @@ pub fn snapshot_rows(keys: &mut Keys<'_>, id: i64, snap: &Snapshot) -> rusqlite:
             .prepare_cached(sql::DEPARTURE_PUT)?
             .execute(rusqlite::params![id, d.account, d.cause, d.moved_to])?;
     }
+    super::rehash::opted_out_since(keys.tx, keys.opt_out, &opted_out_identities(snap))?;
     Ok(())
+}
+
+/// The actor URI and handle of every account `snap` found opted out (listed, or an expanded
+/// account's own profile), as it was read: earlier snapshots may have named it.
+fn opted_out_identities(snap: &Snapshot) -> Vec<(Option<String>, Option<String>)> {
+    let mut out = std::collections::BTreeSet::new();
+    for s in snap.crawl.seeds.iter().chain(&snap.crawl.expanded) {
+        let lists = [&s.following, &s.followers].into_iter().flatten();
+        for a in s.account.iter().chain(lists.flat_map(|l| l.accounts.iter())) {
+            if !a.may_expand() && (a.actor_uri.is_some() || a.handle.is_some()) {
+                out.insert((a.actor_uri.clone(), a.handle.clone()));
+            }
+        }
+    }
+    out.into_iter().collect()
 }
 
 fn failure_columns(f: Option<&Failure>) -> (Option<String>, Option<&str>, Option<&str>) {

@@ -254,10 +254,7 @@ fn begin(conn: &Connection, path: &Path, b: &Begin) -> std::result::Result<Begun
         (None, Resume::Required) => Err(Failed::Store(
             "--resume: no interrupted snapshot of this command (same handles and options) to continue".into(),
         )),
-        (None, resume) => {
-            if resume == Resume::Never {
-                give_up_unfinished(conn, &b.request)?;
-            }
+        (None, _) => {
             conn.execute(
                 sql::SNAPSHOT_NEW,
                 params![b.kind, b.request, b.started_at, b.tool, b.configuration],
@@ -269,24 +266,6 @@ fn begin(conn: &Connection, path: &Path, b: &Begin) -> std::result::Result<Begun
             })
         }
     }
-}
-
-/// `--fresh`: the unfinished snapshots of the same command are given up (marked `failed`, so
-/// no later run continues them), and their journal (raw responses, opted-out accounts'
-/// included) and frontier deleted (`secure_delete` zeroes their pages).
-fn give_up_unfinished(conn: &Connection, request: &str) -> rusqlite::Result<()> {
-    let ids: Vec<i64> = conn
-        .prepare(
-            "UPDATE snapshot SET status = 'failed'
-              WHERE request = ?1 AND status IN ('running', 'interrupted') RETURNING id",
-        )?
-        .query_map([request], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for id in ids {
-        conn.execute(sql::JOURNAL_DELETE, [id])?;
-        conn.execute("DELETE FROM frontier WHERE snapshot_id = ?1", [id])?;
-    }
-    Ok(())
 }
 
 fn complete(

@@ -356,3 +356,61 @@ fn a_stale_copy_and_a_move_to_an_opted_out_account_name_no_one() {
         .iter()
         .any(|(_, b)| b.windows(15).any(|w| w == b"mover@a.example")));
 }
+
+/// An account opts out after a snapshot named it: that snapshot's rows of it move to the
+/// keyed hash when the next is stored, so the diff counts it as still there (not gone and
+/// added), it is not fetched as a departure, and nothing names it any more.
+#[test]
+fn an_account_that_opts_out_later_is_scrubbed_from_the_snapshots_that_named_it() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worlds/opted-out-later.toml");
+    let env = Env::start_timeline(World::load(&path).unwrap());
+    let seeds = ["@alice@hub.example", "@carol@hub.example"];
+    let crawl = |fmt: &str| {
+        let mut args = vec!["crawl", "--format", fmt];
+        args.extend(seeds);
+        env.run(&args)
+    };
+    let week0: Value = serde_json::from_slice(&crawl("json").stdout).unwrap();
+    assert_eq!(week0["population"]["accounts_opted_out"], 0);
+    let asked_before = env.paths("a.example").len();
+    env.sim.set_week(1).unwrap();
+    let mut seen = Seen { outputs: vec![] };
+    let week1: Value = serde_json::from_str(&seen.add("crawl week 1", &crawl("json"))).unwrap();
+    // zqlate, and zqnew, whom alice follows now that mvb moved there.
+    assert_eq!(week1["population"]["accounts_opted_out"], 2, "{}", week1["population"]);
+    // Not fetched to learn why it left: it did not.
+    let asked: Vec<String> = env.paths("a.example")[asked_before..].to_vec();
+    assert!(!asked.iter().any(|p| p.contains("zqlate")), "{asked:?}");
+    // Snapshot 1's own figures are unchanged: 3 accounts, none then opted out.
+    let report1: Value =
+        serde_json::from_str(&seen.add("report 1", &env.run(&["report", "1", "--format", "json"]))).unwrap();
+    assert_eq!(report1["population"]["accounts"], 3, "{}", report1["population"]);
+    assert_eq!(report1["population"]["accounts_opted_out"], 0);
+    let diff: Value =
+        serde_json::from_str(&seen.add("diff json", &env.run(&["diff", "1", "2", "--format", "json"]))).unwrap();
+    let gone: Vec<&Value> = diff["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["change"] == "removed" || a["change"] == "gone")
+        .collect();
+    assert!(gone.is_empty(), "{diff}");
+    // Only zqnew is new among the opted-out accounts: zqlate was there before.
+    let added: Vec<&Value> = diff["opted_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["change"] == "added")
+        .collect();
+    assert_eq!(added.len(), 1, "{diff}");
+    assert_eq!(added[0]["instance"], "c.example", "{diff}");
+    seen.add("diff", &env.run(&["diff", "1", "2"]));
+    for fmt in ["text", "json", "csv", "html"] {
+        seen.add(
+            &format!("report --format {fmt}"),
+            &env.run(&["report", "--format", fmt]),
+        );
+    }
+    every_output(&env, &mut seen);
+    seen.names_none(&["zqlate", "Zq Later", "zqnew"]);
+}
