@@ -34,8 +34,9 @@ pub struct Args {
     #[command(flatten)]
     pub destination: super::report::Destination,
     /// Measure a demo contact book instead (who serves its contacts' mail, XMPP and Matrix),
-    /// as `whohosts contacts` does
-    #[arg(long, conflicts_with = "handles")]
+    /// as `whohosts contacts` does (which has no -o, --json-copy, --top, --by or --weight:
+    /// those of follows reports are refused with it)
+    #[arg(long, conflicts_with_all = ["handles", "output", "json_copy", "top", "by", "weight"])]
     pub contacts: bool,
 }
 

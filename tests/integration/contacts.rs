@@ -497,6 +497,28 @@ fn bad_sources_are_one_line_each_and_the_good_ones_are_measured() {
 
 #[test]
 fn the_demo_measures_a_contact_book_offline() {
+    // The follows report's flags are refused, never ignored.
+    for flag in [
+        &["-o", "x.txt"][..],
+        &["--top", "2"],
+        &["--weight", "edges"],
+        &["--by", "country"],
+    ] {
+        let out = crate::cli::whohosts()
+            .args(["demo", "--contacts"])
+            .args(flag)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with(&format!(
+                "whohosts: the argument '--contacts' cannot be used with '{}",
+                flag[0]
+            )) || err.contains("cannot be used with '--output"),
+            "{err}"
+        );
+    }
     let out = crate::cli::whohosts()
         .args(["demo", "--size", "40", "--seed", "3", "--contacts"])
         .output()
