@@ -444,7 +444,7 @@ async fn describe_instances<'a>(
         let entry = instances.entry(host.clone()).or_default();
         entry.connected_address = f.connected(host.as_str());
         match result {
-            Ok(Ok(n)) => entry.nodeinfo = n,
+            Ok(Ok(n)) => entry.nodeinfo = n.map(|n| n.plausible(f.config().instances.max_users)),
             Ok(Err(e)) => entry.nodeinfo_error = Some(Failure::from(&e)),
             Err(p) => {
                 progress.work_done(1);

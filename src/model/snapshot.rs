@@ -157,6 +157,23 @@ pub struct NodeInfo {
     pub users_active_month: Option<u64>,
 }
 
+impl NodeInfo {
+    /// The document with its user counts kept only when plausible: none above `max`
+    /// (`instances.max_users`), `activeMonth` not above `total`. An instance with an
+    /// implausible count keeps neither and is counted apart under the `users` weights, as the
+    /// `instances` survey does: one hostile server's 2^64 − 1 users would otherwise outweigh
+    /// every other instance (and overflow what the database stores).
+    pub fn plausible(mut self, max: u64) -> NodeInfo {
+        let above = |n: Option<u64>| n.is_some_and(|n| n > max);
+        let active_above_total = matches!((self.users_total, self.users_active_month), (Some(t), Some(a)) if a > t);
+        if above(self.users_total) || above(self.users_active_month) || active_above_total {
+            self.users_total = None;
+            self.users_active_month = None;
+        }
+        self
+    }
+}
+
 /// A crawl with the attribution of every instance met.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {

@@ -523,3 +523,34 @@ fn ipv6_loopback_is_allowed_only_through_config() {
     );
     assert!(env.log("v6only.example").is_empty());
 }
+
+/// A NodeInfo user count no instance can have (2^64 − 1, above `instances.max_users`) is not
+/// believed: the instance keeps no user counts and is counted apart under the `users` weight,
+/// instead of outweighing every other (and overflowing what the database stores).
+#[test]
+fn implausible_nodeinfo_user_counts_are_not_believed() {
+    let mut instances = vec![inst("home.example", Software::Mastodon, "hetzner")];
+    let mut liar = inst("liar.example", Software::Mastodon, "ovh");
+    liar.users_total = Some(u64::MAX);
+    instances.push(liar);
+    let mut fair = inst("fair.example", Software::Mastodon, "netcup");
+    fair.users_total = Some(1234);
+    instances.push(fair);
+    let accounts = vec![
+        acct("u@liar.example", &[]),
+        acct("u@fair.example", &[]),
+        acct("me@home.example", &["u@liar.example".into(), "u@fair.example".into()]),
+    ];
+    let env = Env::start(world(instances, accounts));
+    let (snap, code) = env.crawl(&["me@home.example"]);
+    assert_eq!(code, 0);
+    let inst = &snap["crawl"]["instances"];
+    assert_eq!(inst["liar.example"]["nodeinfo"]["software"], "mastodon");
+    assert_eq!(inst["liar.example"]["nodeinfo"]["users_total"], Value::Null);
+    assert_eq!(inst["fair.example"]["nodeinfo"]["users_total"], 1234);
+    let out = env.run(&["report", "--weight", "users", "--format", "json"]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = r.to_string();
+    assert!(!text.contains("18446744073709551615"), "{text}");
+    assert!(!text.contains("18446744073709551616"), "{text}");
+}
