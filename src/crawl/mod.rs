@@ -249,7 +249,8 @@ pub const OPTED_OUT: &str =
 
 /// Lists recorded as refused because their owner opted out (DESIGN §6).
 fn opted_out_lists(directions: &[Direction], source: &str, who: &Handle) -> Vec<FollowList> {
-    tracing::info!(host = %who.domain, handle = %who, "refused: the account opted out");
+    // Never its handle: an account a deeper crawl expanded is not the user's to name.
+    tracing::info!(host = %who.domain, "refused: the account opted out");
     directions
         .iter()
         .map(|d| FollowList::empty(*d, source, None, ListStatus::refused(Cause::OptedOut, OPTED_OUT)))
