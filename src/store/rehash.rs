@@ -22,19 +22,30 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use super::optout::{OptOut, PREFIX};
 use crate::error::Result;
 
-/// The opted-out states that still name their account: state id, account id, then the
-/// 15 columns of [`super::load::account_at`].
-const NAMED: &str = "
-SELECT st.id, st.account_id,
+/// Account states with their account: state id, account id, then the 15 columns of
+/// [`super::load::account_at`]; followed by the `WHERE` clause given.
+macro_rules! states_where {
+    ($where:literal) => {
+        concat!(
+            "SELECT st.id, st.account_id,
        a.actor_uri, a.handle, i.host, st.display_name, st.bot, st.moved_to, st.discoverable,
        st.indexable, st.noindex, st.hide_collections, st.followers_count, st.following_count,
        st.nobot_tag, st.fetch_error, st.last_status_at
   FROM account_state st
   JOIN account a ON a.id = st.account_id
   LEFT JOIN instance i ON i.id = a.instance_id
- WHERE (st.noindex = 1 OR st.indexable = 0 OR st.discoverable = 0 OR st.nobot_tag = 1)
-   AND NOT (a.handle IS NULL AND ifnull(a.actor_uri, '') LIKE ?1 || '%' AND st.display_name IS NULL)
- ORDER BY st.id";
+ ",
+            $where,
+            " ORDER BY st.id"
+        )
+    };
+}
+
+/// The opted-out states that still name their account.
+const NAMED: &str = states_where!(
+    "WHERE (st.noindex = 1 OR st.indexable = 0 OR st.discoverable = 0 OR st.nobot_tag = 1)
+   AND NOT (a.handle IS NULL AND ifnull(a.actor_uri, '') LIKE ?1 || '%' AND st.display_name IS NULL)"
+);
 
 /// Rewrite the opted-out states of the database at `db` (open in `tx`); how many were.
 ///
@@ -70,20 +81,13 @@ pub fn opted_out_states(tx: &Transaction<'_>, db: &Path) -> Result<usize> {
     Ok(named.len())
 }
 
-/// The states of the named accounts whose actor URI or handle is one of `identities`: state id,
-/// account id, then the 15 columns of [`super::load::account_at`].
-const NAMED_AS: &str = "
-SELECT st.id, st.account_id,
-       a.actor_uri, a.handle, i.host, st.display_name, st.bot, st.moved_to, st.discoverable,
-       st.indexable, st.noindex, st.hide_collections, st.followers_count, st.following_count,
-       st.nobot_tag, st.fetch_error, st.last_status_at
-  FROM account_state st
-  JOIN account a ON a.id = st.account_id
-  LEFT JOIN instance i ON i.id = a.instance_id
- WHERE a.handle IS NOT NULL
+/// The states of the named account whose actor URI is `?1` (or, without one, whose handle is
+/// `?2`).
+const NAMED_AS: &str = states_where!(
+    "WHERE a.handle IS NOT NULL
    AND (ifnull(a.actor_uri, '') = ifnull(?1, '-')
-        OR (ifnull(a.actor_uri, '') = '' AND ifnull(a.handle, '') = ifnull(?2, '-')))
- ORDER BY st.id";
+        OR (ifnull(a.actor_uri, '') = '' AND ifnull(a.handle, '') = ifnull(?2, '-')))"
+);
 
 /// Accounts that opted out since earlier snapshots named them: every stored state of each
 /// (found by the actor URI or handle it had then, `(actor_uri, handle)` of the accounts this

@@ -159,13 +159,33 @@ fn budgets_cut_at_their_number_and_the_report_says_which() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
-#[test]
-fn a_killed_depth_two_crawl_resumes_to_the_same_rows() {
+/// A generated world (seed 9, 60 instances) whose servers answer in 15 ms, so a crawl can
+/// be killed half-way; and its seeds.
+fn slow_generated() -> (Env, Vec<String>) {
     let (mut w, seeds) = generated(9, 60);
     for i in &mut w.instances {
         i.latency_ms = 15;
     }
-    let env = Env::start(w);
+    (Env::start(w), seeds)
+}
+
+/// `whohosts --config … --quiet --db DB ARGS…` on `env`'s world, stdout discarded.
+fn whohosts_on(env: &Env, db: &PathBuf, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"));
+    c.arg("--config")
+        .arg(env.config_path())
+        .args(["--quiet", "--db"])
+        .arg(db)
+        .args(args)
+        .env_remove("WHOHOSTS_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c
+}
+
+#[test]
+fn a_killed_depth_two_crawl_resumes_to_the_same_rows() {
+    let (env, seeds) = slow_generated();
     let seeds = &seeds[..1];
     let args = ["--depth", "2", "--max-accounts", "12"];
     let base = db_in(&env, "base.db");
@@ -188,17 +208,9 @@ fn a_killed_depth_two_crawl_resumes_to_the_same_rows() {
             whohosts::store::optout::key_path(&db),
         )
         .unwrap();
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
-            .arg("--config")
-            .arg(env.config_path())
-            .args(["--quiet", "--db"])
-            .arg(&db)
-            .arg("crawl")
+        let mut child = whohosts_on(&env, &db, &["crawl"])
             .args(args)
             .args(seeds)
-            .env_remove("WHOHOSTS_TOKEN")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .unwrap();
         wait_for_rows(&mut child, &db, k);
@@ -223,25 +235,10 @@ fn a_killed_depth_two_crawl_resumes_to_the_same_rows() {
 /// prune (a foreign key to its snapshot), and none of its raw data stays.
 #[test]
 fn prune_deletes_an_abandoned_deeper_crawl_with_its_journal_and_frontier() {
-    let (mut w, seeds) = generated(9, 60);
-    for i in &mut w.instances {
-        i.latency_ms = 15;
-    }
-    let env = Env::start(w);
+    let (env, seeds) = slow_generated();
     let seeds = &seeds[..1];
     let args = ["--depth", "2", "--max-accounts", "12"];
-    let run = |db: &PathBuf, extra: &[&str]| {
-        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"));
-        c.arg("--config")
-            .arg(env.config_path())
-            .args(["--quiet", "--db"])
-            .arg(db)
-            .args(extra)
-            .env_remove("WHOHOSTS_TOKEN")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        c
-    };
+    let run = |db: &PathBuf, extra: &[&str]| whohosts_on(&env, db, extra);
     let db = db_in(&env, "prune.db");
     let mut child = run(&db, &["crawl"]).args(args).args(seeds).spawn().unwrap();
     wait_for_rows(&mut child, &db, 40);

@@ -226,6 +226,25 @@ fn opted_out_accounts_are_named_in_no_output_and_not_in_the_database() {
         .any(|(_, b)| b.windows(13).any(|w| w == b"bob@a.example")));
 }
 
+/// `user@host` following `to`.
+fn follows(handle: &str, to: &[&str]) -> whohosts_sim::world::AccountSpec {
+    crate::common::acct(handle, &to.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+}
+
+/// A world of `accounts` on a.example (Hetzner), b.example (OVH) and c.example (netcup).
+fn three_instances(accounts: Vec<whohosts_sim::world::AccountSpec>) -> Env {
+    use crate::common::inst;
+    use whohosts_sim::world::Software;
+    Env::start(crate::common::world(
+        vec![
+            inst("a.example", Software::Mastodon, "hetzner"),
+            inst("b.example", Software::Mastodon, "ovh"),
+            inst("c.example", Software::Mastodon, "netcup"),
+        ],
+        accounts,
+    ))
+}
+
 /// A deeper crawl meets an account whose opt-out only its own profile shows: the seed's
 /// instance lists a stale copy that lets crawlers in, so it is queued and looked up, and its
 /// home says `noindex`. Its lists are never read; it is counted as opted out, not expanded;
@@ -233,27 +252,17 @@ fn opted_out_accounts_are_named_in_no_output_and_not_in_the_database() {
 /// as an expanded account, not in any output or the database.
 #[test]
 fn an_account_opted_out_only_at_its_profile_is_named_nowhere_after_a_deeper_crawl() {
-    use crate::common::{acct, inst, world};
-    use whohosts_sim::world::Software;
-    let follows = |h: &str, to: &[&str]| acct(h, &to.iter().map(|s| s.to_string()).collect::<Vec<_>>());
     let mut quiet = follows("quietsam@b.example", &["q@c.example"]);
     quiet.noindex = true;
     quiet.stale_remote_copy = true;
     quiet.display_name = Some("Sam Stale".into());
-    let env = Env::start(world(
-        vec![
-            inst("a.example", Software::Mastodon, "hetzner"),
-            inst("b.example", Software::Mastodon, "ovh"),
-            inst("c.example", Software::Mastodon, "netcup"),
-        ],
-        vec![
-            follows("seed@a.example", &["x@a.example", "quietsam@b.example"]),
-            follows("x@a.example", &["quietsam@b.example", "w@c.example"]),
-            quiet,
-            follows("w@c.example", &[]),
-            follows("q@c.example", &[]),
-        ],
-    ));
+    let env = three_instances(vec![
+        follows("seed@a.example", &["x@a.example", "quietsam@b.example"]),
+        follows("x@a.example", &["quietsam@b.example", "w@c.example"]),
+        quiet,
+        follows("w@c.example", &[]),
+        follows("q@c.example", &[]),
+    ]);
     let mut seen = Seen { outputs: vec![] };
     let out = env.run(&["crawl", "--format", "json", "--depth", "2", "seed@a.example"]);
     let snap: Value = serde_json::from_str(&seen.add("crawl --depth 2", &out)).unwrap();
@@ -302,9 +311,6 @@ fn an_account_opted_out_only_at_its_profile_is_named_nowhere_after_a_deeper_craw
 /// opted out. The opt-out wins on every row, and the move names the target's instance only.
 #[test]
 fn a_stale_copy_and_a_move_to_an_opted_out_account_name_no_one() {
-    use crate::common::{acct, inst, world};
-    use whohosts_sim::world::Software;
-    let follows = |h: &str, to: &[&str]| acct(h, &to.iter().map(|s| s.to_string()).collect::<Vec<_>>());
     let mut stale = follows("zqstale@b.example", &[]);
     stale.noindex = true;
     stale.stale_remote_copy = true;
@@ -313,20 +319,13 @@ fn a_stale_copy_and_a_move_to_an_opted_out_account_name_no_one() {
     target.noindex = true;
     let mut mover = follows("mover@a.example", &[]);
     mover.moved_to = Some("zqtarget@c.example".into());
-    let env = Env::start(world(
-        vec![
-            inst("a.example", Software::Mastodon, "hetzner"),
-            inst("b.example", Software::Mastodon, "ovh"),
-            inst("c.example", Software::Mastodon, "netcup"),
-        ],
-        vec![
-            follows("alice@a.example", &["zqstale@b.example", "mover@a.example"]),
-            follows("bea@b.example", &["zqstale@b.example"]),
-            stale,
-            target,
-            mover,
-        ],
-    ));
+    let env = three_instances(vec![
+        follows("alice@a.example", &["zqstale@b.example", "mover@a.example"]),
+        follows("bea@b.example", &["zqstale@b.example"]),
+        stale,
+        target,
+        mover,
+    ]);
     let mut seen = Seen { outputs: vec![] };
     let out = env.run(&["crawl", "--format", "json", "alice@a.example", "bea@b.example"]);
     let snap: Value = serde_json::from_str(&seen.add("crawl", &out)).unwrap();
