@@ -16,13 +16,8 @@
 
 use std::collections::HashMap;
 
-use crate::model::account::{is_opted_out_target, opted_out_target, Account};
+use crate::model::account::{is_opted_out_target, normal_handle, opted_out_target, Account};
 use crate::model::snapshot::{DepthReport, SeedReport};
-
-/// An account's key for matching its copies: its handle without `@`, lower case.
-fn handle_key(h: &str) -> String {
-    h.trim_start_matches('@').to_lowercase()
-}
 
 /// What the crawl learnt of each account's consent, by every key it is known under: the
 /// profiles read (a seed's, an expanded account's), which decide for their account; and, for
@@ -35,13 +30,13 @@ struct Consent {
 
 /// Every key `a` is known under, with the report's own `more` (actor URI, handle).
 fn keys_of(a: &Account, more: [Option<&str>; 2]) -> Vec<String> {
-    let own = [a.actor_uri.clone(), a.handle.as_deref().map(handle_key)];
+    let own = [a.actor_uri.clone(), a.handle.as_deref().map(normal_handle)];
     let more = more.map(|k| {
         k.map(|k| {
             if k.contains("://") {
                 k.to_string()
             } else {
-                handle_key(k)
+                normal_handle(k)
             }
         })
     });
@@ -74,7 +69,7 @@ impl Consent {
 
     /// Whether a move target (an actor URI or a handle) is an account that opted out.
     fn refuses(&self, target: &str) -> bool {
-        [target.to_string(), handle_key(target)]
+        [target.to_string(), normal_handle(target)]
             .iter()
             .any(|k| self.decides(k).is_some_and(|a| !a.may_expand()))
     }
@@ -105,7 +100,16 @@ pub(super) fn carry(seeds: &mut [SeedReport], expanded: &mut [SeedReport], depth
             }
         }
     }
+    // A move to an account that opted out keeps its instance only.
+    let target = |a: &mut Account| {
+        if let Some(m) = a.moved_to.as_mut() {
+            if !is_opted_out_target(m) && consent.refuses(m) {
+                *m = opted_out_target(m);
+            }
+        }
+    };
     for r in seeds.iter_mut().chain(expanded.iter_mut()) {
+        r.account.iter_mut().for_each(target);
         let lists = [&mut r.following, &mut r.followers].into_iter().flatten();
         for a in lists.flat_map(|l| l.accounts.iter_mut()) {
             if let Some(p) = consent.of(a) {
@@ -114,14 +118,7 @@ pub(super) fn carry(seeds: &mut [SeedReport], expanded: &mut [SeedReport], depth
                 a.discoverable = p.discoverable;
                 a.nobot_tag = p.nobot_tag;
             }
-        }
-        let lists = [&mut r.following, &mut r.followers].into_iter().flatten();
-        for a in r.account.iter_mut().chain(lists.flat_map(|l| l.accounts.iter_mut())) {
-            if let Some(m) = a.moved_to.as_mut() {
-                if !is_opted_out_target(m) && consent.refuses(m) {
-                    *m = opted_out_target(m);
-                }
-            }
+            target(a);
         }
     }
     if let Some(d) = depth {

@@ -265,10 +265,7 @@ pub fn identity_of(actor_uri: Option<&str>, handle: Option<&str>) -> Option<Stri
     actor_uri.map(str::to_string).or_else(|| handle.map(normal_handle))
 }
 
-/// A handle as identities hold it: lower case, no leading `@`.
-pub fn normal_handle(handle: &str) -> String {
-    handle.trim_start_matches('@').to_lowercase()
-}
+pub use crate::model::account::normal_handle;
 
 /// The AS a host is generalised under: that of the address connected to, else of the first
 /// address with one.

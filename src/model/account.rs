@@ -86,6 +86,12 @@ impl Account {
     }
 }
 
+/// A handle as identities hold it: lower case, no leading `@` (`@Ann@X.example` →
+/// `ann@x.example`). The one normalisation every place that keys accounts by handle uses.
+pub fn normal_handle(handle: &str) -> String {
+    handle.trim_start_matches('@').to_lowercase()
+}
+
 /// What a move to an account that opted out is kept as: the target's instance only, `an
 /// opted-out account on HOST` (`an opted-out account` when `target`, an actor URI or a
 /// handle, names no instance). The one wording every output shows.

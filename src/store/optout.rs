@@ -19,7 +19,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::error::{Error, Result};
-use crate::model::account::{is_opted_out_target, opted_out_target, Account};
+use crate::model::account::{is_opted_out_target, normal_handle, opted_out_target, Account};
 use crate::model::snapshot::SeedReport;
 
 /// What an opted-out account's identity is stored as: this prefix, then the hash.
@@ -133,7 +133,7 @@ impl OptOut {
     pub fn hashed(&self, a: &Account) -> Account {
         let identity = match (&a.actor_uri, &a.handle) {
             (Some(uri), _) => uri.clone(),
-            (None, Some(h)) => h.trim_start_matches('@').to_lowercase(),
+            (None, Some(h)) => normal_handle(h),
             (None, None) => String::new(),
         };
         let mut r = a.clone();
@@ -156,7 +156,7 @@ impl OptOut {
             return std::borrow::Cow::Borrowed(s);
         };
         let mut r = s.clone();
-        r.input = self.redact(a).actor_uri.clone().unwrap_or_else(|| PREFIX.into());
+        r.input = self.hashed(a).actor_uri.unwrap_or_else(|| PREFIX.into());
         r.handle = None;
         r.actor_uri = None;
         std::borrow::Cow::Owned(r)

@@ -66,7 +66,7 @@ pub fn opted_out_states(tx: &Transaction<'_>, db: &Path) -> Result<usize> {
     let keys = OptOut::of_database(db)?;
     let mut old_accounts = Vec::new();
     for (state, old_account, a) in &named {
-        rewrite(tx, &keys, *state, a).map_err(sqlite)?;
+        rewrite(tx, *state, &keys.hashed(a)).map_err(sqlite)?;
         old_accounts.push(*old_account);
     }
     let mut gone = tx
@@ -113,10 +113,13 @@ pub fn opted_out_since(
             rows.collect::<rusqlite::Result<_>>()?
         };
         for (state, old_account, a) in &named {
-            rewrite(tx, keys, *state, a)?;
-            let hash = keys.hashed(a).actor_uri;
+            let hashed = keys.hashed(a);
+            rewrite(tx, *state, &hashed)?;
             if let Some(h) = a.handle.as_deref() {
-                tx.execute("UPDATE departure SET account = ?1 WHERE account = ?2", params![hash, h])?;
+                tx.execute(
+                    "UPDATE departure SET account = ?1 WHERE account = ?2",
+                    params![hashed.actor_uri, h],
+                )?;
             }
             tx.execute(
                 "DELETE FROM account WHERE id = ?1
@@ -129,14 +132,10 @@ pub fn opted_out_since(
     Ok(rewritten)
 }
 
-fn rewrite(
-    tx: &Transaction<'_>,
-    keys: &OptOut,
-    state: i64,
-    a: &crate::model::account::Account,
-) -> rusqlite::Result<()> {
-    let r = keys.hashed(a);
-    let instance: Option<i64> = match &a.server {
+/// Move account state `state` to `r`, the hashed account it is stored as ([`OptOut::hashed`],
+/// on the same instance).
+fn rewrite(tx: &Transaction<'_>, state: i64, r: &crate::model::account::Account) -> rusqlite::Result<()> {
+    let instance: Option<i64> = match &r.server {
         Some(h) => tx
             .query_row("SELECT id FROM instance WHERE host = ?1", [h.as_str()], |r| r.get(0))
             .optional()?,
@@ -156,7 +155,7 @@ fn rewrite(
             tx.last_insert_rowid()
         }
     };
-    let digest = super::save::state_digest(&r);
+    let digest = super::save::state_digest(r);
     let twin: Option<i64> = tx
         .query_row(
             "SELECT id FROM account_state WHERE account_id = ?1 AND digest = ?2 AND id <> ?3",

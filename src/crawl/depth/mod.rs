@@ -23,7 +23,7 @@ pub use queue::{Item, MemoryQueue, Queue, State, Work};
 
 use super::{seeds, CrawlOptions, Shared, SEED_CONCURRENCY};
 use crate::error::Result;
-use crate::model::account::Account;
+use crate::model::account::{normal_handle, Account};
 use crate::model::snapshot::{DepthReport, SeedReport};
 
 /// The deepest crawl allowed.
@@ -102,9 +102,7 @@ impl Budget {
 
 /// The key of an account: its actor URI, else its handle in lower case.
 fn key_of(a: &Account) -> Option<String> {
-    a.actor_uri
-        .clone()
-        .or_else(|| a.handle.as_deref().map(|h| h.trim_start_matches('@').to_lowercase()))
+    a.actor_uri.clone().or_else(|| a.handle.as_deref().map(normal_handle))
 }
 
 /// The seeds, queued so that no path expands them again.
@@ -115,7 +113,7 @@ fn seed_items(seeds: &[SeedReport]) -> Vec<Item> {
             key: s
                 .actor_uri
                 .clone()
-                .or_else(|| s.handle.as_deref().map(|h| h.trim_start_matches('@').to_lowercase()))
+                .or_else(|| s.handle.as_deref().map(normal_handle))
                 .unwrap_or_else(|| s.input.clone()),
             depth: 0,
             handle: s.handle.clone(),

@@ -71,7 +71,7 @@ impl Graph {
     /// The distinct account `a` is, merging what this appearance adds.
     fn account(&mut self, a: &Account) -> usize {
         let uri = a.actor_uri.clone();
-        let handle = a.handle.as_deref().map(|h| h.trim_start_matches('@').to_lowercase());
+        let handle = a.handle.as_deref().map(crate::model::account::normal_handle);
         let known = uri
             .as_ref()
             .and_then(|u| self.by_uri.get(u))
