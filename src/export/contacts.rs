@@ -12,11 +12,14 @@
 
 use std::collections::BTreeMap;
 
+use super::measures::{level, small_groups};
+use super::privacy::MinGroup;
 use super::pseudonym::Pseudonymiser;
 use super::table::{count, field, required, Kind::*, Table, Value};
 use super::{privacy::Privacy, Tables};
 use crate::error::Result;
-use crate::model::contact::DomainRecord;
+use crate::metrics::{concentration, Bucket, Level, LevelMetrics, Weight};
+use crate::model::contact::{DomainRecord, Measurement, NO_GATEWAY};
 use crate::store::Store;
 
 /// `String` (the table kinds' `String` is in scope).
@@ -27,8 +30,9 @@ pub const KIND: &str = "contacts";
 
 /// What a small domain is exported as.
 pub const SMALL_DOMAINS: &str = "(small domains)";
-/// What a group of small domains still under the minimum is exported as.
-pub const SMALL_GROUPS: &str = "(small groups)";
+/// What a group of small domains still under the minimum is exported as (the name every
+/// level's merged small groups take).
+pub use super::privacy::SMALL_GROUPS;
 
 const KEY: &[&str] = &["snapshot_id", "protocol", "domain", "group"];
 
@@ -232,5 +236,66 @@ pub fn add(tables: &mut Tables, id: i64, store: &Store, keys: &Pseudonymiser, vi
             view.account_count(Some(c.messages)),
         ]);
     }
+    measures(tables, id, &store.contacts(id)?, &domains, min);
     Ok(())
+}
+
+/// The buckets of `level` that domain `d` counts in (none when its server was not found).
+fn buckets_of<'a>(d: &'a DomainRecord, level: &str) -> Vec<&'a str> {
+    if d.not_found.is_some() {
+        return vec![];
+    }
+    let split = |v: &'a Option<Text>| v.as_deref().map(|v| v.split("; ").collect()).unwrap_or_default();
+    match level {
+        "protocol" => vec![d.protocol],
+        "domain" => vec![d.domain.as_str()],
+        "server" => d.server.as_deref().into_iter().collect(),
+        "provider" => split(&d.provider),
+        "gateway" if d.protocol == "email" => vec![d.gateway.as_deref().unwrap_or(NO_GATEWAY)],
+        "organisation" => split(&d.organisation),
+        "as" => split(&d.asns),
+        "country" => split(&d.country),
+        _ => vec![],
+    }
+}
+
+/// The concentration rows of contacts snapshot `id` (`metric_summary`, `metric_buckets`,
+/// `metric_apart`, under the contacts levels' names and the measurement's weight), with the
+/// minimum group size applied as to follows: a bucket's size is the number of contacts at the
+/// domains it holds, so no bucket names a domain, server or provider of fewer contacts.
+fn measures(tables: &mut Tables, id: i64, m: &Measurement, domains: &[DomainRecord], min: MinGroup) {
+    for (name, weights) in &m.levels {
+        let mut members: BTreeMap<Text, f64> = BTreeMap::new();
+        for d in domains {
+            for b in buckets_of(d, name) {
+                *members.entry(b.to_string()).or_default() += d.contacts as f64;
+            }
+        }
+        let summary = concentration(&weights.values().copied().collect::<Vec<_>>());
+        let mut buckets: Vec<Bucket> = weights
+            .iter()
+            .map(|(key, &weight)| Bucket {
+                key: key.clone(),
+                label: key.clone(),
+                weight,
+                share: if summary.total > 0.0 {
+                    weight / summary.total
+                } else {
+                    0.0
+                },
+            })
+            .collect();
+        buckets.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.key.cmp(&b.key)));
+        // The level and weight of a contacts level are no `Level`/`Weight`: written by name.
+        let l = LevelMetrics {
+            level: Level::Instance,
+            weight: Weight::Accounts,
+            buckets,
+            summary,
+            apart: m.apart.clone(),
+        };
+        let unbounded: BTreeMap<Text, f64> = members.keys().map(|k| (k.clone(), f64::INFINITY)).collect();
+        let (grouped, changed) = small_groups(&l, min, &members, &unbounded);
+        level(tables, id, (name, m.weight), &grouped, changed);
+    }
 }

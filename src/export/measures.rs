@@ -94,7 +94,8 @@ pub fn add(tables: &mut Tables, id: i64, metrics: &SnapshotMetrics, view: &Priva
         };
         let (members, users) = (sizes(Weight::Accounts), sizes(Weight::Users));
         let (grouped, changed) = small_groups(l, min, &members, &users);
-        level(tables, id, &grouped, *redone || changed);
+        let names = (l.level.as_str(), l.weight.as_str());
+        level(tables, id, names, &grouped, *redone || changed);
     }
 }
 
@@ -150,8 +151,10 @@ pub fn small_groups(
     (out, changed)
 }
 
-fn level(tables: &mut Tables, id: i64, l: &LevelMetrics, rebucketed: bool) {
-    let (lv, w, s) = (l.level.as_str(), l.weight.as_str(), &l.summary);
+/// The rows of level `l` as `names` (level, weight): its summary, buckets and what it counts
+/// apart. The names are given because a contacts level is no [`Level`].
+pub(super) fn level(tables: &mut Tables, id: i64, names: (&str, &str), l: &LevelMetrics, rebucketed: bool) {
+    let ((lv, w), s) = (names, &l.summary);
     tables.get("metric_summary").push(vec![
         id.into(),
         lv.into(),

@@ -287,8 +287,8 @@ const LW: &[&str] = &["snapshot_id", "level", "weight"];
 pub fn metric_summary() -> Table {
     Table::new("metric_summary", "Concentration at each level under each weight, as stored by the crawl (instance level re-bucketed after generalisation).", vec![
         required("snapshot_id", Integer, "The snapshot."),
-        required("level", String, "`instance`, `organisation`, `as`, `range`, `block`, `country` or `hosting`."),
-        required("weight", String, "`accounts`, `edges`, `instances`, `users` or `active`."),
+        required("level", String, "`instance`, `organisation`, `as`, `range`, `block`, `country` or `hosting`; for a contacts snapshot `protocol`, `domain`, `server`, `provider`, `gateway`, `organisation`, `as` or `country`."),
+        required("weight", String, "`accounts`, `edges`, `instances`, `users` or `active`; for a contacts snapshot `contacts` or `messages`."),
         required("total", Number, "Total weight W placed in buckets."),
         required("buckets", Integer, "Number of buckets."),
         required("top1", Number, "Share of the largest bucket, 0–1."),

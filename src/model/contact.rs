@@ -226,6 +226,9 @@ impl ContactWeight {
     }
 }
 
+/// The gateway level's bucket for mail that reaches its provider directly.
+pub const NO_GATEWAY: &str = "no gateway";
+
 /// The levels of a contacts measurement, in report order (a measurement leaves out
 /// `gateway` when no address is behind one, `country` when none is known).
 pub const LEVELS: [&str; 8] = [

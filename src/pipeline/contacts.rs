@@ -25,15 +25,14 @@ use crate::contacts::serve::{self, Outcome};
 use crate::contacts::{spf, Book};
 use crate::error::Result;
 use crate::model::attribution::{AddressPolicy, HostAttribution};
-use crate::model::contact::{Address, ContactWeight, ContactsSnapshot, DomainRecord, Measurement, Protocol, LEVELS};
+use crate::model::contact::{
+    Address, ContactWeight, ContactsSnapshot, DomainRecord, Measurement, Protocol, LEVELS, NO_GATEWAY,
+};
 use crate::net::fanout;
 use crate::store::{Begin, Resume, Status, Writer};
 
 /// Domains asked (and hosts attributed) at once.
 pub const CONCURRENCY: usize = 16;
-
-/// The gateway level's bucket for mail that reaches its provider directly.
-const NO_GATEWAY: &str = "no gateway";
 
 /// Why a server was not found, as a report says it.
 fn apart(protocol: Protocol, o: &Outcome) -> Option<String> {

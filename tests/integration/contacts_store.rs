@@ -379,6 +379,58 @@ fn a_contacts_snapshot_exports_pseudonymised_with_small_domains_merged() {
     let text = std::fs::read_to_string(out.join("contacts.csv")).unwrap();
     assert!(!text.contains('@'), "no address in {text}");
 
+    // The concentration figures, per contacts level, under the same minimum: the report's
+    // headline (Google and Microsoft 80 of 150 contacts, 53 %; 6 providers cover 75 %) is there,
+    // and no bucket names the small domain or its server.
+    let summary = csv_rows(&out.join("metric_summary.csv"));
+    let provider = summary
+        .iter()
+        .find(|r| r[1] == "provider")
+        .unwrap_or_else(|| panic!("no provider level: {summary:?}"));
+    assert_eq!((&provider[2][..], &provider[10][..]), ("contacts", "6"), "{provider:?}");
+    let buckets = csv_rows(&out.join("metric_buckets.csv"));
+    let amount = |level: &str, key: &str| {
+        buckets
+            .iter()
+            .find(|r| r[1] == level && r[4] == key)
+            .map(|r| r[6].clone())
+            .unwrap_or_else(|| panic!("no {level} {key}: {buckets:?}"))
+    };
+    assert_eq!(
+        (amount("provider", "Google"), amount("provider", "Microsoft")),
+        ("50".into(), "30".into())
+    );
+    assert_eq!(amount("domain", "gmail.com"), "30");
+    // univ-exemple.fr's 4 contacts, alone under the minimum, are counted apart, not named.
+    let apart = csv_rows(&out.join("metric_apart.csv"));
+    assert!(
+        apart.contains(
+            &["1", "domain", "contacts", "small groups", "4"]
+                .map(String::from)
+                .to_vec()
+        ),
+        "{apart:?}"
+    );
+    let levels: std::collections::BTreeSet<&str> = buckets[1..].iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(
+        levels.into_iter().collect::<Vec<_>>(),
+        [
+            "as",
+            "domain",
+            "gateway",
+            "organisation",
+            "protocol",
+            "provider",
+            "server"
+        ]
+    );
+    assert!(
+        !buckets
+            .iter()
+            .any(|r| r[4].contains("univ-exemple") || r[4].contains("pphosted")),
+        "{buckets:?}"
+    );
+
     if crate::export_tools::python_has("frictionless") {
         crate::export_tools::validate_tables(&out, 16);
     }
