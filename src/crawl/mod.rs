@@ -15,6 +15,12 @@
 //! failure); every request still passes its host's gate in [`crate::net::http`]. Every fact
 //! fetched is kept as data in [`CrawlReport`], failures included, so one bad host never
 //! stops the others.
+//!
+//! The actor fetches of a list do not wait for its last page ([`listed`]): each page's
+//! accounts are handed to the fetches as the page is read, queued per host and taken in turn
+//! ([`fanout::run_fair`]), so actors on one host are fetched while the list's next page
+//! waits for its own host's limiter, and a host that waits holds no more than its own share
+//! of the slots. Results still land in list order, so the rows do not depend on timing.
 
 mod actors;
 mod checks;
@@ -24,13 +30,14 @@ pub mod depth;
 mod seeds;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::model::account::{Cause, Direction, FollowList, ListStatus};
+use crate::model::account::{Account, Cause, Direction, FollowList, ListStatus};
 use crate::model::handle::{Handle, InstanceHost};
 use crate::net::fanout::{self};
 use crate::net::http::{Bearer, Fetcher};
@@ -38,6 +45,7 @@ use crate::net::progress::Progress;
 use crate::protocol::activitypub;
 use crate::protocol::mastodon;
 use crate::protocol::nodeinfo;
+use crate::protocol::pager::Listener;
 use crate::protocol::webfinger;
 
 use crate::model::snapshot::{CrawlReport, Failure, InstanceReport, SeedReport};
@@ -218,7 +226,8 @@ async fn list_seed(
         let mut lists = vec![];
         for d in &directions {
             progress.note(&format!("listing {} of {}", d.segment(), resolved.handle));
-            lists.push(mastodon::list(f, &origin, &account, *d, token.as_ref(), &local).await?);
+            let walk = |l| mastodon::list(f, &origin, &account, *d, token.as_ref(), &local, l);
+            lists.push(listed(shared, walk).await?);
         }
         Ok(lists)
     }
@@ -233,8 +242,7 @@ async fn list_seed(
         },
         Err(e) => return Err(e),
     };
-    for mut list in lists {
-        enrich(shared, &mut list).await;
+    for list in lists {
         match list.direction {
             Direction::Following => report.following = Some(list),
             Direction::Followers => report.followers = Some(list),
@@ -292,7 +300,7 @@ async fn rest_account(
 }
 
 async fn activitypub_lists(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     resolved: &webfinger::Resolved,
     directions: &[Direction],
     report: &mut SeedReport,
@@ -340,40 +348,79 @@ async fn activitypub_lists(
             continue;
         }
         progress.note(&format!("listing {} of {} (ActivityPub)", d.segment(), resolved.handle));
-        lists.push(activitypub::list(f, &url, *d).await?);
+        lists.push(listed(shared, |l| activitypub::list(f, &url, *d, l)).await?);
     }
     Ok(lists)
 }
 
-/// Fetch the actors of accounts known only by URI (when `crawl.fetch_actors`), each URI
-/// at most once per run.
-async fn enrich(shared: &Arc<Shared>, list: &mut FollowList) {
+/// The actor URI to fetch for an account listed only by it (no handle), if any.
+fn needs_actor(a: &Account) -> Option<&str> {
+    a.handle.is_none().then_some(a.actor_uri.as_deref()).flatten()
+}
+
+/// The fan-out lane of an actor URI: its host (lower case; none for a URI without one, whose
+/// fetch fails at once) and that host's cap on requests in flight.
+fn actor_lane(config: &crate::config::Config, uri: &str) -> (String, usize) {
+    let host = Url::parse(uri)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    let cap = config.host_budget(&host).1;
+    (host, cap)
+}
+
+/// Walk one list with `walk`, and (when `crawl.fetch_actors`) fetch the actors of the
+/// accounts it lists only by URI, each at most once per run, as their pages are read: the
+/// walk tells a [`Listener`] of each account, which hands the URI to a fan-out queued per
+/// host ([`fanout::run_fair`]), so actor fetches on other hosts go on while the next page
+/// waits for its host's limiter. Each fetched account takes its place in the list afterwards,
+/// in list order (a URI the walk never kept, past `crawl.max_accounts`, is never fetched).
+///
+/// When the REST lists of a seed fail and it falls back to ActivityPub, the actors already
+/// fetched for them stay in the run's [`ActorCache`] (the ActivityPub lists naming them reuse
+/// them) and in no list.
+async fn listed<Fut>(shared: &Arc<Shared>, walk: impl FnOnce(Option<Listener>) -> Fut) -> Result<FollowList>
+where
+    Fut: Future<Output = Result<FollowList>>,
+{
     if !shared.fetcher.config().crawl.fetch_actors {
-        return;
+        return walk(None).await;
     }
-    let todo: Vec<(usize, String)> = list
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let progress = shared.progress.clone();
+    let listener = Listener::new(move |_, a| {
+        if let Some(uri) = needs_actor(a) {
+            progress.add_work(1);
+            // The receiver lives until the walk is over, so a send cannot fail.
+            let _ = tx.send(uri.to_string());
+        }
+    });
+    let config = shared.fetcher.config().clone();
+    let fetches = fanout::run_fair(
+        rx,
+        FETCH_CONCURRENCY,
+        |uri: &String| actor_lane(&config, uri),
+        |uri| {
+            let shared = shared.clone();
+            async move {
+                let fetched = shared.actors.account(&shared.fetcher, &uri).await;
+                shared.progress.work_done(1);
+                fetched
+            }
+        },
+    );
+    // The listener (and with it the channel's sender) goes when the walk ends, which ends
+    // the fan-out once its last fetch is done.
+    let (list, fetched) = tokio::join!(walk(Some(listener)), fetches);
+    let mut list = list?;
+    // The URIs were sent in list order, so the n-th result is the n-th account needing one.
+    let todo: Vec<usize> = list
         .accounts
         .iter()
         .enumerate()
-        .filter(|(_, a)| a.handle.is_none())
-        .filter_map(|(i, a)| Some((i, a.actor_uri.clone()?)))
+        .filter_map(|(i, a)| needs_actor(a).map(|_| i))
         .collect();
-    let progress = &shared.progress;
-    progress.add_work(todo.len() as u64);
-    if !todo.is_empty() {
-        progress.note(&format!("fetching {} actors", todo.len()));
-    }
-    let uris: Vec<String> = todo.iter().map(|(_, uri)| uri.clone()).collect();
-    let fetched = fanout::run(uris, FETCH_CONCURRENCY, |uri| {
-        let shared = shared.clone();
-        async move {
-            let fetched = shared.actors.account(&shared.fetcher, &uri).await;
-            shared.progress.work_done(1);
-            fetched
-        }
-    })
-    .await;
-    for ((i, _), fetched) in todo.into_iter().zip(fetched) {
+    for (i, fetched) in todo.into_iter().zip(fetched) {
         let Some(slot) = list.accounts.get_mut(i) else { continue };
         match fetched {
             Ok(Ok(mut a)) => {
@@ -383,11 +430,12 @@ async fn enrich(shared: &Arc<Shared>, list: &mut FollowList) {
             }
             Ok(Err(message)) => slot.fetch_error = Some(message),
             Err(p) => {
-                progress.work_done(1);
+                shared.progress.work_done(1);
                 slot.fetch_error = Some(p.to_string());
             }
         }
     }
+    Ok(list)
 }
 
 /// Count accounts per instance and read each instance's NodeInfo.

@@ -1,15 +1,27 @@
-//! Bounded fan-out: one async job per item, at most `limit` in flight, results in input order.
+//! Bounded fan-out: one async job per item, at most `limit` in flight, results in the order
+//! the items came.
 //!
+//! # Architecture
 //! Every concurrent stage of the pipeline (seeds, actor fetches, NodeInfo, attribution) goes
-//! through [`run`], so none spawns without bound and none can be ended by one bad item: a job
-//! that panics is caught at its task boundary (tokio's `JoinError::is_panic`) and comes back
-//! as that item's [`Panicked`], while the other jobs go on.
+//! through [`run_fair`] (or [`run`], its one-queue form), so none spawns without bound and none
+//! can be ended by one bad item: a job that panics is caught at its task boundary (tokio's
+//! `JoinError::is_panic`) and comes back as that item's [`Panicked`], while the other jobs go
+//! on.
+//!
+//! Items wait in one queue per key (a host), each key with its own cap on jobs in flight; a
+//! free slot goes to the keys in turn (round robin), so a key whose jobs wait (a host's rate
+//! limit) holds at most its cap of the slots and never delays the items of another key. Items
+//! come from a channel and are taken as they arrive: the producer (a list's pages being read)
+//! and the jobs (its accounts' actors fetched) overlap, and the fan-out ends when the channel
+//! is closed and every job has finished.
 
 use crate::model::snapshot::Failure;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
+use std::hash::Hash;
 
+use tokio::sync::mpsc::{self, error::TryRecvError, UnboundedReceiver};
 use tokio::task::{Id, JoinError, JoinSet};
 
 /// A job that panicked (a bug), with the panic's message.
@@ -40,10 +52,36 @@ impl fmt::Display for Panicked {
     }
 }
 
-/// Run `job` on every item, at most `limit` (at least 1) at once; the results come back in
-/// the order of `items`.
+/// Run `job` on every item, at most `limit` (at least 1) at once, in the order given; the
+/// results come back in the order of `items`.
 pub async fn run<T, R, F, Fut>(items: impl IntoIterator<Item = T>, limit: usize, job: F) -> Vec<Result<R, Panicked>>
 where
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = R> + Send + 'static,
+    R: Send + 'static,
+{
+    let (tx, rx) = mpsc::unbounded_channel();
+    for item in items {
+        // The receiver is alive until `run_fair` returns, so a send cannot fail here.
+        let _ = tx.send(item);
+    }
+    drop(tx);
+    run_fair(rx, limit, |_| ((), limit), job).await
+}
+
+/// Run `job` on every item received from `items` until the channel is closed, at most
+/// `limit` (at least 1) at once and at most `cap` (at least 1) of one key at once, where
+/// `key` gives an item's `(key, cap)` (the cap of a key's first item holds for the key);
+/// free slots go to the keys in turn, and a key's items run in the order they came. The
+/// results come back in the order the items were received.
+pub async fn run_fair<T, K, R, F, Fut>(
+    mut items: UnboundedReceiver<T>,
+    limit: usize,
+    key: impl Fn(&T) -> (K, usize),
+    job: F,
+) -> Vec<Result<R, Panicked>>
+where
+    K: Eq + Hash + Clone,
     F: Fn(T) -> Fut,
     Fut: Future<Output = R> + Send + 'static,
     R: Send + 'static,
@@ -54,16 +92,32 @@ where
         index_of: HashMap::new(),
         out: vec![],
     };
-    for (i, item) in items.into_iter().enumerate() {
-        running.out.push(None);
-        if running.set.len() >= limit {
-            running.settle_one().await;
+    let mut lanes = Lanes::default();
+    let mut open = true;
+    loop {
+        while open {
+            match items.try_recv() {
+                Ok(item) => running.queue(&mut lanes, &key, item),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => open = false,
+            }
         }
-        let handle = running.set.spawn(job(item));
-        running.index_of.insert(handle.id(), i);
-    }
-    while !running.set.is_empty() {
-        running.settle_one().await;
+        while running.set.len() < limit {
+            let Some((i, k, item)) = lanes.take() else { break };
+            let handle = running.set.spawn(job(item));
+            running.index_of.insert(handle.id(), (i, k));
+        }
+        // With nothing in flight every key has room, so nothing queued is left behind.
+        if !open && running.set.is_empty() {
+            break;
+        }
+        tokio::select! {
+            item = items.recv(), if open => match item {
+                Some(item) => running.queue(&mut lanes, &key, item),
+                None => open = false,
+            },
+            () = running.settle_one(&mut lanes), if !running.set.is_empty() => {}
+        }
     }
     running
         .out
@@ -72,22 +126,95 @@ where
         .collect()
 }
 
+/// One key's queue: its items waiting (with their index) and its jobs in flight.
+struct Lane<T> {
+    waiting: VecDeque<(usize, T)>,
+    busy: usize,
+    cap: usize,
+}
+
+/// The queues of every key, and the keys whose turn may come: a key is in `turn` (once)
+/// exactly when it has an item waiting and room for another job.
+struct Lanes<K, T> {
+    lanes: HashMap<K, Lane<T>>,
+    turn: VecDeque<K>,
+}
+
+impl<K, T> Default for Lanes<K, T> {
+    fn default() -> Self {
+        Lanes {
+            lanes: HashMap::new(),
+            turn: VecDeque::new(),
+        }
+    }
+}
+
+impl<K: Eq + Hash + Clone, T> Lanes<K, T> {
+    fn push(&mut self, i: usize, (k, cap): (K, usize), item: T) {
+        let lane = self.lanes.entry(k.clone()).or_insert_with(|| Lane {
+            waiting: VecDeque::new(),
+            busy: 0,
+            cap: cap.max(1),
+        });
+        if lane.waiting.is_empty() && lane.busy < lane.cap {
+            self.turn.push_back(k);
+        }
+        lane.waiting.push_back((i, item));
+    }
+
+    /// The next item to run: the first waiting item of the key whose turn it is.
+    fn take(&mut self) -> Option<(usize, K, T)> {
+        let k = self.turn.pop_front()?;
+        let lane = self.lanes.get_mut(&k)?;
+        let (i, item) = lane.waiting.pop_front()?;
+        lane.busy += 1;
+        if !lane.waiting.is_empty() && lane.busy < lane.cap {
+            self.turn.push_back(k.clone());
+        }
+        Some((i, k, item))
+    }
+
+    /// A job of `k` finished: the key may have its turn again.
+    fn done(&mut self, k: &K) {
+        let Some(lane) = self.lanes.get_mut(k) else { return };
+        let was_full = lane.busy >= lane.cap;
+        lane.busy = lane.busy.saturating_sub(1);
+        if was_full && !lane.waiting.is_empty() {
+            self.turn.push_back(k.clone());
+        } else if lane.busy == 0 && lane.waiting.is_empty() {
+            self.lanes.remove(k);
+        }
+    }
+}
+
 /// The jobs in flight and the results so far.
-struct Running<R> {
+struct Running<K, R> {
     set: JoinSet<R>,
-    index_of: HashMap<Id, usize>,
+    index_of: HashMap<Id, (usize, K)>,
     out: Vec<Option<Result<R, Panicked>>>,
 }
 
-impl<R: Send + 'static> Running<R> {
-    /// Wait for one job and file its result under its item's index.
-    async fn settle_one(&mut self) {
+impl<K: Eq + Hash + Clone, R: Send + 'static> Running<K, R> {
+    /// Give a received item its index (its result's place) and queue it under its key.
+    fn queue<T>(&mut self, lanes: &mut Lanes<K, T>, key: &impl Fn(&T) -> (K, usize), item: T) {
+        let i = self.out.len();
+        self.out.push(None);
+        lanes.push(i, key(&item), item);
+    }
+
+    /// Wait for one job and file its result under its item's index. Cancel-safe: nothing
+    /// happens after the only await.
+    async fn settle_one<T>(&mut self, lanes: &mut Lanes<K, T>) {
         let (id, result) = match self.set.join_next_with_id().await {
             Some(Ok((id, r))) => (id, Ok(r)),
             Some(Err(e)) => (e.id(), Err(Panicked::from_join(e))),
             None => return,
         };
-        if let Some(slot) = self.index_of.remove(&id).and_then(|i| self.out.get_mut(i)) {
+        let Some((i, k)) = self.index_of.remove(&id) else {
+            return;
+        };
+        lanes.done(&k);
+        if let Some(slot) = self.out.get_mut(i) {
             *slot = Some(result);
         }
     }
@@ -130,6 +257,65 @@ mod tests {
         assert_eq!(out, (0..20).map(|i| Ok(i * 10)).collect::<Vec<_>>());
         assert_eq!(peak.load(Ordering::SeqCst), 3);
         assert!(run(Vec::<u8>::new(), 0, |i| async move { i }).await.is_empty());
+    }
+
+    /// A key whose jobs wait holds only its cap of the slots: with 3 slots, slow items first
+    /// and a cap of 1 per key, every fast item is done before the second slow one starts.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_waiting_key_never_delays_another_keys_items() {
+        let log = Arc::new(std::sync::Mutex::new(vec![]));
+        let (tx, rx) = mpsc::unbounded_channel();
+        for item in ["slow0", "slow1", "slow2", "fast0", "fast1", "fast2", "fast3"] {
+            tx.send(item).unwrap();
+        }
+        drop(tx);
+        let key = |s: &&str| (s.starts_with("slow"), 1);
+        let out = run_fair(rx, 3, key, |s| {
+            let log = log.clone();
+            async move {
+                log.lock().unwrap().push(format!("start {s}"));
+                let ms = if s.starts_with("slow") { 150 } else { 10 };
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                log.lock().unwrap().push(format!("end {s}"));
+                s.len()
+            }
+        })
+        .await;
+        assert_eq!(out, vec![Ok(5); 7]);
+        let log = log.lock().unwrap().clone();
+        let at = |e: &str| log.iter().position(|l| l == e).unwrap();
+        assert!(at("end fast3") < at("start slow1"), "{log:?}");
+        assert_eq!(log.iter().filter(|l| l.starts_with("start slow")).count(), 3);
+    }
+
+    /// Items are run as they arrive, not once the channel is closed: the second item is
+    /// only sent once the first one's job has run, and results keep the order of arrival.
+    #[tokio::test]
+    async fn items_run_as_they_arrive() {
+        let (tx, rx) = mpsc::unbounded_channel::<u32>();
+        let (ran_tx, mut ran_rx) = mpsc::unbounded_channel::<u32>();
+        let producer = async move {
+            tx.send(1).unwrap();
+            let first = ran_rx.recv().await;
+            tx.send(2).unwrap();
+            first
+        };
+        let fanned = run_fair(
+            rx,
+            4,
+            |_| ((), 4),
+            |i| {
+                let ran_tx = ran_tx.clone();
+                async move {
+                    let _ = ran_tx.send(i);
+                    i * 10
+                }
+            },
+        );
+        let (first, out) = tokio::time::timeout(Duration::from_secs(5), async { tokio::join!(producer, fanned) })
+            .await
+            .expect("the fan-out takes items before its channel closes");
+        assert_eq!((first, out), (Some(1), vec![Ok(10), Ok(20)]));
     }
 
     #[tokio::test]

@@ -18,7 +18,7 @@ use crate::model::account::{http_url, Account, Cause, Direction, FollowList, Lis
 use crate::model::handle::{Handle, InstanceHost};
 use crate::net::http::{Fetcher, Request, ACCEPT_ACTIVITY};
 use crate::protocol::bio::{bio_opts_out, opt_out_flag};
-use crate::protocol::pager::{self, describe, Fetched, Skip, Walk};
+use crate::protocol::pager::{self, describe, Fetched, Listener, Skip, Walk};
 
 /// Why a 401 is not worked around.
 pub const SIGNED_ONLY: &str = "the server answers only signed requests (authorized fetch)";
@@ -193,12 +193,18 @@ fn json_object(p: &crate::net::http::Page) -> Result<Value> {
 }
 
 /// Read a whole collection (see [`crate::protocol::pager`] for every way a walk ends), only on the
-/// origin of `collection` (which the caller checks is the actor's).
+/// origin of `collection` (which the caller checks is the actor's), telling `listener` of each
+/// account as its page is read.
 ///
 /// # Errors
 /// Only for the collection root: 401 and 403 come back as `Refused`/`Hidden` lists, other
 /// failures as errors.
-pub async fn list(f: &Fetcher, collection: &Url, direction: Direction) -> Result<FollowList> {
+pub async fn list(
+    f: &Fetcher,
+    collection: &Url,
+    direction: Direction,
+    listener: Option<Listener>,
+) -> Result<FollowList> {
     let root_page = f.get(collection, Request::accept(ACCEPT_ACTIVITY)).await?;
     let empty = |status| FollowList::empty(direction, "activitypub", None, status);
     match root_page.status {
@@ -212,7 +218,8 @@ pub async fn list(f: &Fetcher, collection: &Url, direction: Direction) -> Result
         FollowList::empty(direction, "activitypub", total(&root), ListStatus::Complete),
         &f.config().crawl,
         collection,
-    );
+    )
+    .listen(listener);
     walk.mark_read(collection);
     let start = match root.get("first") {
         // The collection itself redirected to another origin: none of it is read.

@@ -16,7 +16,7 @@ use crate::model::account::{http_url, Account, Direction, FollowList, ListStatus
 use crate::model::handle::{Handle, InstanceHost};
 use crate::net::http::{Bearer, Fetcher, Request, ACCEPT_JSON};
 use crate::protocol::bio::{bio_opts_out, opt_out_flag};
-use crate::protocol::pager::{self, Fetched, Skip, Walk};
+use crate::protocol::pager::{self, Fetched, Listener, Skip, Walk};
 
 /// Page size asked for (Mastodon's maximum).
 pub const PAGE_LIMIT: u32 = 80;
@@ -277,7 +277,8 @@ fn page_next(headers: &reqwest::header::HeaderMap) -> Option<String> {
         .find_map(next_link)
 }
 
-/// Walk one list of `account` to its end (see [`crate::protocol::pager`] for every way a walk ends).
+/// Walk one list of `account` to its end (see [`crate::protocol::pager`] for every way a walk
+/// ends), telling `listener` of each account as its page is read.
 ///
 /// # Errors
 /// Only when the very first page fails; later failures end the list as `Partial`.
@@ -288,6 +289,7 @@ pub async fn list(
     direction: Direction,
     token: Option<&Bearer>,
     local_domain: &str,
+    listener: Option<Listener>,
 ) -> Result<FollowList> {
     let declared = match direction {
         Direction::Following => account.following_count,
@@ -302,7 +304,8 @@ pub async fn list(
         FollowList::empty(direction, "mastodon-api", declared, ListStatus::Complete),
         &f.config().crawl,
         origin,
-    );
+    )
+    .listen(listener);
     let fetch = |url: Url, pages: u32| async move {
         let req = Request {
             bearer: token,

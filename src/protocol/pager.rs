@@ -19,6 +19,10 @@
 //!   ([`Cause::PageCap`], [`Cause::AccountCap`]);
 //! - a failing page: whatever the protocol's `on_error` says (the REST walk fails outright on
 //!   its first page so the crawl can fall back to ActivityPub; later pages end it as partial).
+//!
+//! A walk may be given a [`Listener`], told of each account as its page is taken (and only of
+//! the accounts the list keeps), so its caller can start work on them while the later pages
+//! are still to be read.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -110,6 +114,24 @@ pub struct Fetched {
     pub next: Option<String>,
 }
 
+/// What a [`Listener`] calls: the account's index in the list, and the account.
+type OnAccount = dyn FnMut(usize, &Account) + Send;
+
+/// Told of each account a walk keeps, with its index in the list, as its page is taken.
+pub struct Listener(Box<OnAccount>);
+
+impl Listener {
+    pub fn new(f: impl FnMut(usize, &Account) + Send + 'static) -> Self {
+        Listener(Box::new(f))
+    }
+}
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Listener")
+    }
+}
+
 /// The state of one walk: the list being filled and what was already read.
 #[derive(Debug)]
 pub struct Walk {
@@ -120,6 +142,7 @@ pub struct Walk {
     max_accounts: usize,
     /// The origin of the account's actor: the only origin pages are read from.
     origin: url::Origin,
+    listener: Option<Listener>,
 }
 
 impl Walk {
@@ -133,7 +156,14 @@ impl Walk {
             seen_items: HashSet::new(),
             max_pages: crawl.max_pages,
             max_accounts: crawl.max_accounts,
+            listener: None,
         }
+    }
+
+    /// Tell `listener` (if any) of each account kept, as its page is taken.
+    pub fn listen(mut self, listener: Option<Listener>) -> Self {
+        self.listener = listener;
+        self
     }
 
     /// Mark `url` as read (a collection root that holds its first page).
@@ -191,6 +221,11 @@ impl Walk {
                 Ok(a) => {
                     let key = a.actor_uri.clone().or_else(|| a.handle.clone()).unwrap_or_default();
                     if self.seen_items.insert(key) {
+                        let i = self.list.accounts.len();
+                        // Past the cap the list is cut (see `take`): nobody hears of those.
+                        if let Some(l) = self.listener.as_mut().filter(|_| i < self.max_accounts) {
+                            (l.0)(i, &a);
+                        }
                         self.list.accounts.push(a);
                         fresh += 1;
                     }
@@ -420,6 +455,40 @@ mod tests {
         let moved = Url::parse("https://victim.example/f?page=2").unwrap();
         assert_eq!(w.take(&moved, page(&["https://b/2"], None)), None);
         assert_eq!((kind(&w), w.list.accounts.len()), (Some(Cause::ForeignPage), 1));
+    }
+
+    /// A listener hears each account the list keeps, with its index, as its page is taken:
+    /// not an account seen before, nor one past `crawl.max_accounts`.
+    #[test]
+    fn the_listener_hears_each_kept_account_once_as_its_page_is_taken() {
+        let heard = std::sync::Arc::new(std::sync::Mutex::new(vec![]));
+        let h = heard.clone();
+        let listener = Listener::new(move |i, a| {
+            h.lock().unwrap().push((i, a.actor_uri.clone().unwrap_or_default()));
+        });
+        let mut w = walk_of(100, 3, None).listen(Some(listener));
+        assert!(w
+            .take(&base(1), page(&["https://b/1", "https://b/2"], Some("?page=2")))
+            .is_some());
+        assert_eq!(heard.lock().unwrap().len(), 2, "heard before the next page is read");
+        assert_eq!(
+            w.take(
+                &base(2),
+                page(&["https://b/2", "https://b/3", "https://b/4"], Some("?page=3"))
+            ),
+            None
+        );
+        assert_eq!(kind(&w), Some(Cause::AccountCap));
+        let heard = heard.lock().unwrap().clone();
+        let kept: Vec<(usize, String)> = w
+            .finish()
+            .accounts
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| (i, a.actor_uri.unwrap_or_default()))
+            .collect();
+        assert_eq!(heard, kept);
+        assert_eq!(heard.len(), 3);
     }
 
     #[test]

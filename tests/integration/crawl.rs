@@ -554,3 +554,46 @@ fn implausible_nodeinfo_user_counts_are_not_believed() {
     assert!(!text.contains("18446744073709551615"), "{text}");
     assert!(!text.contains("18446744073709551616"), "{text}");
 }
+
+/// The actors of a list's accounts are fetched as its pages arrive, not after its last page:
+/// with the seed's host allowing one paged request every half second, the actors the first
+/// page names (on another host) are all fetched before the third page is asked for.
+#[test]
+fn actors_are_fetched_while_the_list_is_still_paged() {
+    let (w, follows) = ap_world(inst("mk.example", Software::Misskey, "ovh"), 25);
+    let mut env = Env::start(w);
+    env.config.hosts.insert(
+        "mk.example".into(),
+        whohosts::config::HostOverride {
+            paged_requests: Some(2),
+            paged_period_secs: Some(1.0),
+            burst: Some(1),
+            ..Default::default()
+        },
+    );
+    env.write_config();
+    let (snap, code) = env.crawl(&["seed@mk.example"]);
+    assert_eq!(code, 0, "{snap}");
+    let list = &seed(&snap, "seed@mk.example")["following"];
+    assert_eq!((list["pages"].as_u64(), listed(list)), (Some(3), expected(&follows)));
+    let pages: Vec<_> = env
+        .log("mk.example")
+        .into_iter()
+        .filter(|r| r.path.contains("/following?"))
+        .collect();
+    assert_eq!(
+        pages.len(),
+        3,
+        "{:?}",
+        pages.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    let last_page = pages[2].at;
+    let actors = env.log("far.example");
+    let actors: Vec<_> = actors.iter().filter(|r| r.path.starts_with("/users/user")).collect();
+    assert_eq!(actors.len(), 25);
+    let early = actors.iter().filter(|r| r.at < last_page).count();
+    assert!(
+        early >= 10,
+        "{early} of 25 actors fetched before the last page was asked for"
+    );
+}
