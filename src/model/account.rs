@@ -220,6 +220,9 @@ pub enum SkipKind {
     NotHttp,
     /// An item beyond the first `pager::MAX_PAGE_ITEMS` of a page, not read.
     PageOverflow,
+    /// An account the list had already listed (the same actor URI, else handle): counted
+    /// once, the repeat only counted here.
+    Repeated,
 }
 
 /// Items of one kind skipped in a list.
@@ -281,7 +284,20 @@ impl FollowList {
 
     /// Items skipped, all kinds.
     pub fn skipped_total(&self) -> u64 {
-        self.skipped.iter().map(|s| s.count).fold(0, u64::saturating_add)
+        self.skipped
+            .iter()
+            .filter(|s| s.kind != SkipKind::Repeated)
+            .map(|s| s.count)
+            .fold(0, u64::saturating_add)
+    }
+
+    /// Entries that repeated an account the list had already listed (kept once).
+    pub fn repeated(&self) -> u64 {
+        self.skipped
+            .iter()
+            .filter(|s| s.kind == SkipKind::Repeated)
+            .map(|s| s.count)
+            .fold(0, u64::saturating_add)
     }
 }
 

@@ -366,8 +366,8 @@ pub async fn begin(writer: &Writer, config: &Config, job: &Job) -> Result<Begun>
 /// failed). Failures of seeds are part of the snapshot, not errors.
 pub async fn crawl_into(writer: &Writer, config: Config, begun: Begun, job: &Job) -> Result<()> {
     let id = begun.id;
-    // Requests of earlier runs: each response they recorded (and this run replays).
-    let earlier_requests = begun.journal.len() as u64;
+    // Requests and retries of earlier runs, each counted before it was sent.
+    let (earlier_requests, earlier_retries) = (begun.requests, begun.retries);
     let result = async {
         let journal = Arc::new(StoreJournal::new(id, writer, begun.journal));
         let ctx = Context::with_journal(config, Some(journal))?;
@@ -380,8 +380,11 @@ pub async fn crawl_into(writer: &Writer, config: Config, begun: Begun, job: &Job
         if let Some(e) = failed {
             return Err(e);
         }
-        snap.crawl.requests = snap.crawl.requests.saturating_add(earlier_requests);
         snap.crawl.departures = departures::learn(&ctx, writer.path(), &snap, job.quiet).await?;
+        // Every request of every run, the departure checks' included.
+        let (requests, retries) = ctx.fetcher.totals();
+        snap.crawl.requests = requests.saturating_add(earlier_requests);
+        snap.crawl.retries = retries.saturating_add(earlier_retries);
         if job.clock_offset_secs != 0 {
             snap.crawl.started_at = crate::model::time::now_shifted(job.clock_offset_secs);
             snap.crawl.finished_at = crate::model::time::now_shifted(job.clock_offset_secs);

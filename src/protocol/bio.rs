@@ -183,18 +183,64 @@ pub fn opt_out_flag(v: &serde_json::Value, opted_out: bool) -> Option<bool> {
     }
 }
 
+/// Whether `c` is drawn as nothing: a format character (Unicode category Cf: soft hyphen,
+/// zero-width space and joiners, bidi marks, word joiner, BOM, tags …) or another default
+/// ignorable one (combining grapheme joiner, variation selectors, Hangul fillers).
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}'
+        | '\u{ffa0}' | '\u{fff0}'..='\u{fffb}' | '\u{1bca0}'..='\u{1bca3}'
+        | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e0fff}'
+        | '\u{600}'..='\u{605}' | '\u{6dd}' | '\u{70f}' | '\u{890}' | '\u{891}' | '\u{8e2}'
+        | '\u{110bd}' | '\u{110cd}' | '\u{13430}'..='\u{1343f}')
+}
+
 /// Whether a bio opts out of bots with the hashtag `#nobot` or `#noindex`.
 ///
 /// The bio is read as text first ([`text`]): Mastodon renders it as HTML, with
 /// hashtags as `<a …>#<span>nobot</span></a>`. Tags are matched as Mastodon parses them
-/// ([`hashtags`]), so `#nobots` or `#NoBotany` are other tags.
+/// ([`hashtags`]), so `#nobots` or `#NoBotany` are other tags. A tag is matched both as
+/// written and as a person reads it, characters drawn as nothing removed ([`is_invisible`]):
+/// `#no&shy;bot` or `#no` ZWJ `bot` shows `#nobot`, and opts out.
 pub fn bio_opts_out(bio: &str) -> bool {
-    hashtags(&text(bio)).iter().any(|t| t == "nobot" || t == "noindex")
+    let read = text(bio);
+    let seen: String = read.chars().filter(|c| !is_invisible(*c)).collect();
+    [read, seen]
+        .iter()
+        .any(|t| hashtags(t).iter().any(|t| t == "nobot" || t == "noindex"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tag_split_by_an_invisible_character_reads_as_a_person_sees_it() {
+        for bio in [
+            "<p>#no&shy;bot</p>",
+            "#no\u{ad}bot",
+            "#no\u{200d}bot",
+            "#no&zwj;bot",
+            "#no&#x200B;bot",
+            "#no\u{2060}index",
+            "#\u{feff}nobot",
+            "#nob\u{34f}ot",
+            "#no\u{fe0f}bot",
+            "#no\u{e0062}bot",
+            "#no\u{202e}bot",
+            "<a href=\"https://x.example/tags/nobot\">#<span>no&#173;bot</span></a>",
+        ] {
+            assert!(bio_opts_out(bio), "{bio:?}");
+        }
+        // Still other tags, and words that only look near it.
+        for bio in ["#no\u{ad}bots", "#nob\u{200b}ody", "no\u{ad}bot", "#no bot", "#no-bot"] {
+            assert!(!bio_opts_out(bio), "{bio:?}");
+        }
+        // A tag Mastodon parses as written stays one: an invisible character before it.
+        assert!(bio_opts_out("x\u{200b}#nobot"));
+    }
 
     #[test]
     fn html_reads_as_text() {

@@ -228,6 +228,9 @@ impl Walk {
                         }
                         self.list.accounts.push(a);
                         fresh += 1;
+                    } else {
+                        self.list
+                            .skip(SkipKind::Repeated, "an account the list had already listed");
                     }
                 }
                 Err(s) => self.list.skip_many(s.kind, &s.reason, s.count),
@@ -367,6 +370,17 @@ mod tests {
         assert_eq!(w.take(&base(2), page(&["https://b/1"], Some("?page=3"))), None);
         assert_eq!(kind(&w), Some(Cause::NoProgress));
         assert_eq!(w.list.accounts.len(), 1);
+    }
+
+    #[test]
+    fn a_repeated_entry_is_kept_once_and_counted() {
+        let mut w = walk_of(100, 1000, None);
+        let first = page(&["https://b/1", "https://b/2", "https://b/1"], Some("?page=2"));
+        assert_eq!(w.take(&base(1), first), Some(base(2)));
+        assert_eq!(w.take(&base(2), page(&["https://b/3", "https://b/2"], None)), None);
+        assert_eq!(w.list.status, ListStatus::Complete);
+        assert_eq!(w.list.accounts.len(), 3);
+        assert_eq!((w.list.repeated(), w.list.skipped_total()), (2, 0));
     }
 
     #[test]

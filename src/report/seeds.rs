@@ -94,13 +94,17 @@ fn list_words(l: &crate::model::account::FollowList) -> String {
         0 => String::new(),
         n => format!("; {} skipped", plural(n, "unreadable item")),
     };
+    let repeated = match l.repeated() {
+        0 => String::new(),
+        n => format!("; {} counted once", plural(n, "repeated entry")),
+    };
     let listed = match l.direction {
         crate::model::account::Direction::Followers => plural(l.accounts.len() as u64, "follower"),
         crate::model::account::Direction::Following => format!("{} following", l.accounts.len()),
     };
     let declared = l.declared.map_or("none".into(), |d| d.to_string());
     format!(
-        "{listed} listed via {}, {declared} declared; {status}{skipped}",
+        "{listed} listed via {}, {declared} declared; {status}{skipped}{repeated}",
         l.source
     )
 }

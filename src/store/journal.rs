@@ -9,6 +9,11 @@
 //!
 //! Requests are keyed by URL, `Accept` and whether a token was sent; the token itself is
 //! never recorded.
+//!
+//! Every request about to go out is first counted in the snapshot's row (the writer batches
+//! the counts of requests sent together into one transaction), so the `requests` of a snapshot
+//! that was killed and resumed is that of all its runs: robots.txt, retries, redirects and
+//! requests cut off before their response was recorded included.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -149,6 +154,17 @@ impl Journal for StoreJournal {
         Box::pin(async move {
             // A closed writer (shutting down) loses the entry: the request is made again on resume.
             let _ = self.tx.send(Command::Journal(Box::new(entry))).await;
+        })
+    }
+
+    fn sending(&self, retry: bool) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            let (ack, counted) = tokio::sync::oneshot::channel();
+            // A closed writer (shutting down) counts nothing more; the crawl's own total
+            // still does.
+            if self.tx.send(Command::Sent(self.snapshot, retry, ack)).await.is_ok() {
+                let _ = counted.await;
+            }
         })
     }
 }

@@ -21,6 +21,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::optout::{OptOut, PREFIX};
 use crate::error::Result;
+use crate::model::account::{normal_handle, opted_out_target};
 
 /// Account states with their account: state id, account id, then the 15 columns of
 /// [`super::load::account_at`]; followed by the `WHERE` clause given.
@@ -89,12 +90,19 @@ const NAMED_AS: &str = states_where!(
         OR (ifnull(a.actor_uri, '') = '' AND ifnull(a.handle, '') = ifnull(?2, '-')))"
 );
 
+/// States that name a move target, not yet as an opted-out one: state id, account id, then
+/// the columns of [`super::load::account_at`].
+const MOVED_NAMED: &str =
+    states_where!("WHERE st.moved_to IS NOT NULL AND st.moved_to NOT LIKE 'an opted-out account%'");
+
 /// Accounts that opted out since earlier snapshots named them: every stored state of each
 /// (found by the actor URI or handle it had then, `(actor_uri, handle)` of the accounts this
 /// snapshot found opted out) is moved to the keyed hash, as if it had opted out then (its
 /// flags stay as they were), the named account rows are deleted, and the departures that
-/// named it name the hash. So every snapshot holds the account as the same one hash: a diff
-/// counts it as still there, and nothing names it. Returns how many states were rewritten.
+/// named it name the hash. Earlier moves to it (another account's `moved_to`, a departure's)
+/// keep its instance only, `an opted-out account on HOST`. So every snapshot holds the
+/// account as the same one hash: a diff counts it as still there, and nothing names it.
+/// Returns how many states were rewritten.
 ///
 /// # Errors
 /// SQLite errors.
@@ -129,11 +137,60 @@ pub fn opted_out_since(
             rewritten += 1;
         }
     }
+    rewritten += moves_to_opted_out(tx, identities)?;
     Ok(rewritten)
 }
 
-/// Move account state `state` to `r`, the hashed account it is stored as ([`OptOut::hashed`],
-/// on the same instance).
+/// Whether the move target `target` (an actor URI or a handle) is one of `identities`.
+fn names_one_of(target: &str, identities: &[(Option<String>, Option<String>)]) -> bool {
+    let handle = normal_handle(target);
+    identities
+        .iter()
+        .any(|(uri, h)| uri.as_deref() == Some(target) || h.as_deref().is_some_and(|h| normal_handle(h) == handle))
+}
+
+/// The stored moves whose target is one of `identities` (accounts now opted out) rewritten to
+/// name the target's instance only ([`opted_out_target`]); how many states were.
+fn moves_to_opted_out(
+    tx: &Transaction<'_>,
+    identities: &[(Option<String>, Option<String>)],
+) -> rusqlite::Result<usize> {
+    if identities.is_empty() {
+        return Ok(0);
+    }
+    let movers: Vec<(i64, crate::model::account::Account)> = {
+        let mut stmt = tx.prepare_cached(MOVED_NAMED)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, super::load::account_at(r, 2)?)))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|(_, a)| a.moved_to.as_deref().is_some_and(|m| names_one_of(m, identities)))
+            .collect()
+    };
+    for (state, a) in &movers {
+        let mut kept = a.clone();
+        kept.moved_to = a.moved_to.as_deref().map(opted_out_target);
+        rewrite(tx, *state, &kept)?;
+    }
+    let departures: Vec<(i64, String, String)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT snapshot_id, account, moved_to FROM departure
+              WHERE moved_to IS NOT NULL AND moved_to NOT LIKE 'an opted-out account%'",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (snapshot, account, to) in departures.iter().filter(|(_, _, to)| names_one_of(to, identities)) {
+        tx.execute(
+            "UPDATE departure SET moved_to = ?3 WHERE snapshot_id = ?1 AND account = ?2",
+            params![snapshot, account, opted_out_target(to)],
+        )?;
+    }
+    Ok(movers.len())
+}
+
+/// Move account state `state` to `r`, the account it is stored as now: the hashed account
+/// ([`OptOut::hashed`], on the same instance), or the same account with a move target reduced
+/// to its instance.
 fn rewrite(tx: &Transaction<'_>, state: i64, r: &crate::model::account::Account) -> rusqlite::Result<()> {
     let instance: Option<i64> = match &r.server {
         Some(h) => tx
@@ -144,7 +201,11 @@ fn rewrite(tx: &Transaction<'_>, state: i64, r: &crate::model::account::Account)
     let found: Option<i64> = tx
         .query_row(
             super::sql::ACCOUNT_GET,
-            params![r.actor_uri.as_deref().unwrap_or(""), "", instance.unwrap_or(0)],
+            params![
+                r.actor_uri.as_deref().unwrap_or(""),
+                r.handle.as_deref().unwrap_or(""),
+                instance.unwrap_or(0)
+            ],
             |r| r.get(0),
         )
         .optional()?;

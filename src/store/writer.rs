@@ -54,12 +54,18 @@ pub struct Begun {
     pub resumed: bool,
     /// Responses recorded by the earlier run(s), looked up one by one as they are replayed.
     pub journal: journal::Earlier,
+    /// Requests and retries the earlier run(s) sent, each counted before it went out.
+    pub requests: u64,
+    pub retries: u64,
 }
 
 /// What a [`Writer`] can be asked to do.
 pub(super) enum Command {
     Begin(Box<Begin>, oneshot::Sender<Result<Begun>>),
     Journal(Box<journal::Entry>),
+    /// A request of the snapshot's crawl is about to be sent (`true`: a retry); answered once
+    /// counted in the snapshot's row.
+    Sent(i64, bool, oneshot::Sender<()>),
     Complete(i64, Box<Snapshot>, oneshot::Sender<Result<()>>),
     CompleteContacts(i64, Box<ContactsSnapshot>, oneshot::Sender<Result<()>>),
     Status(i64, Status, String, oneshot::Sender<Result<bool>>),
@@ -160,6 +166,35 @@ impl Writer {
     }
 }
 
+/// A request about to be sent: its snapshot, whether it is a retry, and who waits for it to
+/// be counted.
+type Sent = (i64, bool, oneshot::Sender<()>);
+
+/// `first` and the request counts queued right behind it, and the first other command met.
+fn sent_batch(first: Sent, rx: &mut mpsc::Receiver<Command>) -> (Vec<Sent>, Option<Command>) {
+    let mut batch = vec![first];
+    while batch.len() < BATCH {
+        match rx.try_recv() {
+            Ok(Command::Sent(id, retry, ack)) => batch.push((id, retry, ack)),
+            Ok(other) => return (batch, Some(other)),
+            Err(_) => break,
+        }
+    }
+    (batch, None)
+}
+
+/// Add a batch of sent requests to their snapshots' counts, in one transaction.
+fn count_sent(conn: &Connection, batch: &[Sent]) -> rusqlite::Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    {
+        let mut add = tx.prepare_cached(sql::SNAPSHOT_SENT)?;
+        for (id, retry, _) in batch {
+            add.execute(params![id, i64::from(*retry)])?;
+        }
+    }
+    tx.commit()
+}
+
 /// `first` and the journal entries queued right behind it (up to [`BATCH`]), and the first
 /// other command met, which must run after them.
 fn journal_batch(first: journal::Entry, rx: &mut mpsc::Receiver<Command>) -> (Vec<journal::Entry>, Option<Command>) {
@@ -186,6 +221,16 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
                 next = after;
                 if let Err(e) = journal::write(&conn, &batch) {
                     tracing::warn!("journal not written ({}): {e}", path.display());
+                }
+            }
+            Command::Sent(id, retry, ack) => {
+                let (batch, after) = sent_batch((id, retry, ack), &mut rx);
+                next = after;
+                if let Err(e) = count_sent(&conn, &batch) {
+                    tracing::warn!("requests not counted ({}): {e}", path.display());
+                }
+                for (_, _, ack) in batch {
+                    let _ = ack.send(());
                 }
             }
             Command::Begin(b, reply) => {
@@ -245,10 +290,14 @@ fn begin(conn: &Connection, path: &Path, b: &Begin) -> std::result::Result<Begun
     match (earlier, b.resume) {
         (Some(id), _) => {
             conn.execute(sql::SNAPSHOT_RESUME, [id])?;
+            let (requests, retries): (i64, i64) =
+                conn.query_row(sql::SNAPSHOT_COUNTS, [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok(Begun {
                 id,
                 resumed: true,
                 journal: journal::Earlier::new(path.to_path_buf(), journal::count(conn, id)?),
+                requests: u64::try_from(requests).unwrap_or(0),
+                retries: u64::try_from(retries).unwrap_or(0),
             })
         }
         (None, Resume::Required) => Err(Failed::Store(
@@ -263,6 +312,8 @@ fn begin(conn: &Connection, path: &Path, b: &Begin) -> std::result::Result<Begun
                 id: conn.last_insert_rowid(),
                 resumed: false,
                 journal: journal::Earlier::default(),
+                requests: 0,
+                retries: 0,
             })
         }
     }

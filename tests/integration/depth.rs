@@ -159,6 +159,57 @@ fn budgets_cut_at_their_number_and_the_report_says_which() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
+/// Budgets count accounts kept, not consent checks: two accounts listed first look open on the
+/// seed's instance (stale copies) but their own profiles say `noindex`. Looking them up is how
+/// their opt-out is found; it does not use up `--max-accounts 1`, so x, listed after them, is
+/// expanded.
+#[test]
+fn an_account_found_opted_out_at_its_profile_does_not_use_up_the_budget() {
+    let quiet = |handle: &str| {
+        let mut a = follows(handle, &["w@c.example"]);
+        a.noindex = true;
+        a.stale_remote_copy = true;
+        a
+    };
+    let env = Env::start(world(
+        vec![
+            inst("a.example", Software::Mastodon, "hetzner"),
+            inst("b.example", Software::Mastodon, "ovh"),
+            inst("c.example", Software::Mastodon, "netcup"),
+        ],
+        vec![
+            follows("seed@a.example", &["q1@b.example", "q2@b.example", "x@a.example"]),
+            quiet("q1@b.example"),
+            quiet("q2@b.example"),
+            follows("x@a.example", &["w@c.example"]),
+            follows("w@c.example", &[]),
+        ],
+    ));
+    let (snap, _) = env.crawl(&["--depth", "2", "--max-accounts", "1", "seed@a.example"]);
+    let d = &snap["crawl"]["depth"];
+    assert_eq!(
+        (
+            d["expanded"].as_u64(),
+            d["opted_out"].as_u64(),
+            d["cut_by_accounts"].as_u64()
+        ),
+        (Some(1), Some(2), Some(0)),
+        "{d}"
+    );
+    let kept: Vec<(String, u64)> = expanded(&snap)
+        .into_iter()
+        .filter(|(input, _)| !input.starts_with("opted-out:"))
+        .collect();
+    assert_eq!(kept, vec![("@x@a.example".into(), 1)]);
+    // x's list was read; the opted-out accounts' never were.
+    // (The simulator's REST id of x, the fourth account of the world, is 100003.)
+    assert!(env
+        .paths("a.example")
+        .iter()
+        .any(|p| p.starts_with("/api/v1/accounts/100003/following")));
+    assert!(!env.paths("b.example").iter().any(|p| p.contains("/following")));
+}
+
 /// A generated world (seed 9, 60 instances) whose servers answer in 15 ms, so a crawl can
 /// be killed half-way; and its seeds.
 fn slow_generated() -> (Env, Vec<String>) {

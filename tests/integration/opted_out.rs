@@ -413,3 +413,86 @@ fn an_account_that_opts_out_later_is_scrubbed_from_the_snapshots_that_named_it()
     every_output(&env, &mut seen);
     seen.names_none(&["zqlate", "Zq Later", "zqnew"]);
 }
+
+#[test]
+fn a_move_to_an_account_that_opts_out_later_keeps_only_its_instance_in_earlier_snapshots() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worlds/opted-out-target-later.toml");
+    let env = Env::start_timeline(World::load(&path).unwrap());
+    let seeds = ["@alice@hub.example", "@carol@hub.example"];
+    let crawl = || {
+        let mut args = vec!["crawl", "--format", "json"];
+        args.extend(seeds);
+        env.run(&args)
+    };
+    assert!(crawl().status.success());
+    env.sim.set_week(1).unwrap();
+    // Week 1: zqtgt lets crawlers in, so the move is stored naming it.
+    let week1 = crawl();
+    assert!(week1.status.success());
+    let named_then: Value = serde_json::from_slice(&week1.stdout).unwrap();
+    assert_eq!(named_then["population"]["accounts_opted_out"], 0);
+    let moves = |id: i64| -> Vec<String> {
+        let mut dbs = vec![];
+        files_under(&env.dir.path().join("data"), &mut dbs);
+        let db = dbs.iter().find(|p| p.extension().is_some_and(|e| e == "db")).unwrap();
+        let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT st.moved_to FROM follow f JOIN follow_list l ON l.id = f.list_id
+                   JOIN account_state st ON st.id = f.account_state_id
+                  WHERE l.snapshot_id = ?1 AND st.moved_to IS NOT NULL ORDER BY 1",
+            )
+            .unwrap();
+        let rows = stmt.query_map([id], |r| r.get(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    assert_eq!(moves(2), ["@zqtgt@c.example"]);
+    env.sim.set_week(2).unwrap();
+    let mut seen = Seen { outputs: vec![] };
+    let week2: Value = serde_json::from_str(&seen.add("crawl week 2", &crawl())).unwrap();
+    assert_eq!(week2["population"]["accounts_opted_out"], 1, "{}", week2["population"]);
+    // The earlier snapshot's move keeps the target's instance only, as this one's does.
+    assert_eq!(moves(2), ["an opted-out account on c.example"]);
+    assert_eq!(moves(3), ["an opted-out account on c.example"]);
+    for id in ["1", "2", "3"] {
+        for fmt in ["text", "json", "html"] {
+            seen.add(
+                &format!("report {id} --format {fmt}"),
+                &env.run(&["report", id, "--format", fmt]),
+            );
+        }
+    }
+    seen.add("diff 2 3", &env.run(&["diff", "2", "3", "--format", "json"]));
+    every_output(&env, &mut seen);
+    seen.names_none(&["zqtgt", "Zq Target"]);
+}
+
+#[test]
+fn a_debug_log_names_the_kind_of_each_request_never_an_opted_out_account() {
+    let env = Env::start_timeline(world());
+    let mut seen = Seen { outputs: vec![] };
+    for week in [1, 2] {
+        env.sim.set_week(week).unwrap();
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+            .arg("--config")
+            .arg(env.config_path())
+            .args(["-vv", "crawl"])
+            .args(SEEDS)
+            .env_remove("RUST_LOG")
+            .env_remove("WHOHOSTS_TOKEN")
+            .env_remove("WHOHOSTS_CONFIG")
+            .output()
+            .unwrap();
+        seen.add(&format!("crawl -vv week {week}"), &out);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        // Each request is logged, by host and kind only.
+        let requests = err.lines().filter(|l| l.contains(" request ")).count();
+        assert!(requests > 10, "{err}");
+        for kind in ["/<webfinger>", "/<follow-list>", "/<nodeinfo>", "/<robots.txt>"] {
+            assert!(err.contains(kind), "no {kind} in:\n{err}");
+        }
+        assert!(!err.contains("resource=") && !err.contains("/users/"), "{err}");
+    }
+    seen.names_none(&NAMES);
+}

@@ -154,6 +154,7 @@ fn a_crawl_killed_at_any_moment_resumes_to_the_same_rows() {
             whohosts::store::optout::key_path(&db),
         )
         .unwrap();
+        let came = env.sim.sim.stats().arrived;
         let mut child = spawn_crawl(&env, &db, &seeds);
         wait_for_rows(&mut child, &db, k);
         child.kill().unwrap();
@@ -166,6 +167,7 @@ fn a_crawl_killed_at_any_moment_resumes_to_the_same_rows() {
             .unwrap();
         assert_eq!(status, "running");
         let mark = env.sim.sim.stats().requests.len();
+        let killed_run = env.sim.sim.stats().arrived - came;
         let out = crawl_db(&env, &db, &seeds, &[]);
         assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
         let again: Vec<_> = requests_since(&env, mark)
@@ -181,11 +183,18 @@ fn a_crawl_killed_at_any_moment_resumes_to_the_same_rows() {
         );
         assert_eq!(count(&conn, "SELECT count(*) FROM journal"), 0);
         assert_eq!(rows(&db, 1), expected, "killed after {k} journal rows");
-        // `requests` counts every run: the responses the killed run recorded, and every
-        // request the completing run made (the simulator saw each).
-        let made = requests_since(&env, mark).len() as i64;
-        let requests = count(&conn, "SELECT requests FROM snapshot WHERE id = 1");
-        assert_eq!(requests, fetched.len() as i64 + made, "killed after {k} journal rows");
+        // `requests` counts every run: each request is counted before it is sent, so every
+        // request the simulator received is in it; a kill at a random moment can add only the
+        // requests counted but not yet sent (at most the global concurrency). Exact when the
+        // kill comes at rest (the test below).
+        let made = requests_since(&env, mark).len() as u64;
+        let requests = count(&conn, "SELECT requests FROM snapshot WHERE id = 1") as u64;
+        let received = killed_run + made;
+        let in_flight = env.config.network.global_concurrency as u64;
+        assert!(
+            (received..=received + in_flight).contains(&requests),
+            "killed after {k} journal rows: {requests} requests counted, {received} received"
+        );
     }
 }
 
@@ -266,4 +275,75 @@ fn one_crawl_per_database_and_a_dead_holder_never_blocks() {
         "{}",
         String::from_utf8_lossy(&third.stderr)
     );
+}
+
+/// The simulator's count of requests that arrived (answered or not).
+fn arrived(env: &Env) -> u64 {
+    env.sim.sim.stats().arrived
+}
+
+#[test]
+fn requests_of_a_resumed_snapshot_are_every_request_of_all_its_runs() {
+    let (mut w, seeds) = generated(9, 60);
+    let seed_hosts: Vec<String> = seeds
+        .iter()
+        .filter_map(|s| s.rsplit_once('@'))
+        .map(|(_, h)| h.to_string())
+        .collect();
+    // One instance no seed is on holds its first request (a follow's NodeInfo or actor): the
+    // killed run has done all the rest, robots.txt included, when it is killed.
+    let held = w
+        .instances
+        .iter_mut()
+        .rev()
+        .find(|i| !seed_hosts.contains(&i.domain))
+        .unwrap();
+    held.fault = whohosts_sim::world::Fault::StallOnce;
+    let mut env = Env::start(w);
+    env.config.network.request_timeout_secs = 60.0;
+    env.write_config();
+    let db = db_in(&env, "counted.db");
+    let start = arrived(&env);
+    let mut child = spawn_crawl(&env, &db, &seeds);
+    // Wait until the stalled request came and nothing else arrives for a second.
+    let (mut last, mut quiet_since, begun) = (start, Instant::now(), Instant::now());
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(child.try_wait().unwrap().is_none(), "the crawl ended while held");
+        assert!(
+            begun.elapsed() < Duration::from_secs(50),
+            "the crawl never came to rest"
+        );
+        let now = arrived(&env);
+        if now != last {
+            (last, quiet_since) = (now, Instant::now());
+        } else if env.sim.sim.stats().stalled == 1 && quiet_since.elapsed() > Duration::from_secs(1) {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed_run = arrived(&env) - start;
+    let recorded = journal_rows(&db) as u64;
+    assert!(
+        recorded > 20 && killed_run > recorded,
+        "{recorded} responses recorded of {killed_run} requests"
+    );
+    let mark = arrived(&env);
+    let out = crawl_db(&env, &db, &seeds, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let completing_run = arrived(&env) - mark;
+    assert!(completing_run > 0);
+    let conn = reader(&db).unwrap();
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM snapshot"),
+        1,
+        "resumed, not restarted"
+    );
+    // Every request the simulator received from either run: the killed run's robots.txt
+    // and its held request included, none counted twice.
+    let requests = count(&conn, "SELECT requests FROM snapshot WHERE id = 1") as u64;
+    assert_eq!(requests, killed_run + completing_run);
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["crawl"]["requests"].as_u64(), Some(requests));
 }

@@ -63,6 +63,11 @@ impl Sim {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 Some(respond(504, "text/plain", "stalled"))
             }
+            Fault::StallOnce if self.stalled.lock().expect("stalled lock").insert(inst.domain.clone()) => {
+                self.stats.lock().expect("stats lock").stalled += 1;
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Some(respond(504, "text/plain", "stalled"))
+            }
             Fault::MalformedJson => Some(respond(200, "application/json", "{\"links\": [ {\"rel\": ")),
             Fault::Oversized => Some(respond(200, "application/json", vec![b' '; 5 * 1024 * 1024])),
             Fault::RedirectLoop if path.starts_with("/.well-known/webfinger") => {

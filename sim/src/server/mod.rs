@@ -55,7 +55,13 @@ struct AnnouncedUntil(SystemTime);
 /// What the simulator saw.
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
+    /// Requests answered, in the order their answers were ready.
     pub requests: Vec<Logged>,
+    /// Requests that arrived, answered or not (a request whose client went away, or that is
+    /// still stalled, is counted here and is not in `requests`).
+    pub arrived: u64,
+    /// Requests held by a `stall_once` fault.
+    pub stalled: u64,
     /// 429 answers sent.
     pub too_many: u64,
     /// Requests that arrived after a 429 but before the reset it announced.
@@ -82,6 +88,8 @@ pub struct Sim {
     announce_counts: Mutex<HashMap<String, u32>>,
     /// Connections accepted per instance, for the keep-alive faults.
     connection_counts: Mutex<HashMap<String, u32>>,
+    /// Instances whose `stall_once` request has come.
+    stalled: Mutex<HashSet<String>>,
 }
 
 /// Build a response.
@@ -147,6 +155,7 @@ impl Sim {
             plain_http,
             announce_counts: Mutex::new(HashMap::new()),
             connection_counts: Mutex::new(HashMap::new()),
+            stalled: Mutex::new(HashSet::new()),
             layout,
             port,
             scheme,
@@ -178,6 +187,7 @@ impl Sim {
 
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
         let at = SystemTime::now();
+        self.stats.lock().expect("stats lock").arrived += 1;
         let host = req
             .headers()
             .get(HOST)

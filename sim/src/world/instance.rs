@@ -40,6 +40,10 @@ pub enum Fault {
     Error500,
     /// Never answers (until the client times out).
     Stall,
+    /// The first request other than robots.txt never answers (until the client times out or
+    /// goes away); every later one is answered as usual: a crawl held at a known point, to be
+    /// killed there.
+    StallOnce,
     /// Broken JSON everywhere.
     MalformedJson,
     /// 5 MiB bodies.

@@ -16,7 +16,7 @@
 
 mod queue;
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use queue::{Item, MemoryQueue, Queue, State, Work};
@@ -71,11 +71,12 @@ impl DepthOptions {
     }
 }
 
-/// The budgets as spent so far.
+/// The budgets as spent so far: accounts kept (expanded, their own profile letting crawlers
+/// in) and their instances, each with how many kept accounts are on it.
 struct Budget {
     options: DepthOptions,
     expanded: u64,
-    hosts: BTreeSet<String>,
+    hosts: BTreeMap<String, u64>,
 }
 
 impl Budget {
@@ -87,7 +88,7 @@ impl Budget {
             return State::CutAccounts;
         }
         if o.max_hosts
-            .is_some_and(|m| !self.hosts.contains(&host) && self.hosts.len() as u64 >= m)
+            .is_some_and(|m| !self.hosts.contains_key(&host) && self.hosts.len() as u64 >= m)
         {
             return State::CutHosts;
         }
@@ -95,8 +96,21 @@ impl Budget {
             return State::CutRequests;
         }
         self.expanded += 1;
-        self.hosts.insert(host);
+        *self.hosts.entry(host).or_default() += 1;
         State::Expanded
+    }
+
+    /// Give back what `item` took: its own profile opted out, so only its consent was checked
+    /// (its lists never read). Budgets count accounts kept, not consent checks.
+    fn refund(&mut self, item: &Item) {
+        self.expanded = self.expanded.saturating_sub(1);
+        let host = item.host.clone().unwrap_or_default();
+        if let Some(n) = self.hosts.get_mut(&host) {
+            *n -= 1;
+            if *n == 0 {
+                self.hosts.remove(&host);
+            }
+        }
     }
 }
 
@@ -172,7 +186,7 @@ pub(super) async fn expand(
     let mut budget = Budget {
         options,
         expanded: 0,
-        hosts: BTreeSet::new(),
+        hosts: BTreeMap::new(),
     };
     // Expanded accounts never send the user's token.
     let no_token = CrawlOptions::default();
@@ -188,25 +202,52 @@ pub(super) async fn expand(
             let group = queue.next(level, after, SEED_CONCURRENCY).await?;
             let Some((last, _)) = group.last() else { break };
             after = *last;
-            let spent = shared.fetcher.asked();
-            let mut marks = Vec::with_capacity(group.len());
-            let mut handles = vec![];
-            for (_, item) in group {
-                let state = budget.decide(&item, spent);
-                if let (State::Expanded, Some(h)) = (state, &item.handle) {
-                    handles.push(h.clone());
+            let mut marks: Vec<(String, State)> = Vec::with_capacity(group.len());
+            let mut pending: Vec<Item> = group.into_iter().map(|(_, item)| item).collect();
+            // An account whose own profile turns out to opt out gives its place back, and the
+            // group's accounts a budget cut are decided again (in order) with it.
+            while !pending.is_empty() {
+                let spent = shared.fetcher.asked();
+                let (mut handles, mut kept, mut cut) = (vec![], vec![], vec![]);
+                for item in pending {
+                    let state = budget.decide(&item, spent);
+                    match (state, &item.handle) {
+                        (State::Expanded, Some(h)) => {
+                            handles.push(h.clone());
+                            kept.push(item.clone());
+                        }
+                        (State::CutAccounts | State::CutHosts, _) => cut.push(item.clone()),
+                        _ => {}
+                    }
+                    match marks.iter_mut().find(|(k, _)| *k == item.key) {
+                        Some(m) => m.1 = state,
+                        None => marks.push((item.key, state)),
+                    }
                 }
-                marks.push((item.key, state));
-            }
-            if !handles.is_empty() {
+                if handles.is_empty() {
+                    break;
+                }
                 shared.progress.add_work(handles.len() as u64);
                 shared
                     .progress
                     .note(&format!("expanding {} accounts at depth {level}", handles.len()));
-                for mut r in seeds::crawl_all(shared, &handles, &no_token).await {
+                let mut refunded = 0;
+                for (mut r, item) in seeds::crawl_all(shared, &handles, &no_token)
+                    .await
+                    .into_iter()
+                    .zip(&kept)
+                {
+                    if r.account.as_ref().is_some_and(|a| !a.may_expand()) {
+                        budget.refund(item);
+                        refunded += 1;
+                    }
                     r.depth = level;
                     out.push(r);
                 }
+                pending = match refunded {
+                    0 => vec![],
+                    _ => cut,
+                };
             }
             queue.mark(marks).await?;
         }
@@ -248,7 +289,7 @@ mod tests {
         let mut b = Budget {
             options: DepthOptions::new(2, Some(3), Some(2), Some(100)),
             expanded: 0,
-            hosts: BTreeSet::new(),
+            hosts: BTreeMap::new(),
         };
         let decided: Vec<State> = ["a", "b", "c", "a", "b", "a"]
             .into_iter()
@@ -262,7 +303,7 @@ mod tests {
         let mut r = Budget {
             options: DepthOptions::new(2, None, None, Some(100)),
             expanded: 0,
-            hosts: BTreeSet::new(),
+            hosts: BTreeMap::new(),
         };
         assert_eq!(r.decide(&item("a"), 99), Expanded);
         assert_eq!(r.decide(&item("a"), 100), CutRequests);

@@ -220,7 +220,7 @@ impl Fetcher {
     /// A transport error in a few words (see [`Error::transport`]), the whole chain at debug;
     /// transient when [`retry::transient`] says a new attempt may succeed.
     fn transport(&self, url: &Url, e: &reqwest::Error) -> Failure {
-        tracing::debug!(url = %url, detail = %crate::error::chain(e), "transport error");
+        tracing::debug!(url = %Logged(url), detail = %scrubbed(url, crate::error::chain(e)), "transport error");
         let net = &self.config.network;
         let limit = if e.is_connect() {
             net.connect_timeout_secs
@@ -241,7 +241,7 @@ impl Fetcher {
             // Resolve first so a barred address gives a clean one-line refusal.
             self.dns.connectable(host).await.inspect_err(|e| {
                 if let Error::Refused { reason, .. } = e {
-                    tracing::info!(host = %host, url = %url, "refused: {reason}");
+                    tracing::info!(host = %host, url = %Logged(url), "refused: {reason}");
                 }
             })?;
         }
@@ -250,9 +250,9 @@ impl Fetcher {
             builder = builder.header(AUTHORIZATION, format!("Bearer {token}"));
         }
         let host = url.host_str().unwrap_or_default();
-        tracing::debug!(host = %host, url = %url, "request");
+        tracing::debug!(host = %host, url = %Logged(url), "request");
         let mut resp = builder.send().await.map_err(|e| self.transport(url, &e))?;
-        tracing::debug!(host = %host, url = %url, status = resp.status().as_u16(), "response");
+        tracing::debug!(host = %host, url = %Logged(url), status = resp.status().as_u16(), "response");
         let limit = req.max_body.map_or(self.config.network.max_body_bytes, |m| {
             m.min(self.config.network.max_body_bytes)
         });
@@ -283,9 +283,47 @@ impl Fetcher {
     }
 }
 
+/// What the client's log lines say of a request's URL: its origin and the kind of request,
+/// `https://host.example/<webfinger>`, never its path or query, which may name an account
+/// (WebFinger's `resource=acct:…`, an actor's or its lists' paths), an account that turns out
+/// to have opted out included. Every log line of the client names a URL through this.
+pub struct Logged<'a>(pub &'a Url);
+
+impl std::fmt::Display for Logged<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let u = self.0;
+        let path = u.path();
+        let kind = if path == "/robots.txt" {
+            "robots.txt"
+        } else if path.starts_with("/.well-known/webfinger") {
+            "webfinger"
+        } else if path.starts_with("/.well-known/host-meta") {
+            "host-meta"
+        } else if path.starts_with("/.well-known/nodeinfo") || path.starts_with("/nodeinfo") {
+            "nodeinfo"
+        } else if path.contains("/following") || path.contains("/followers") {
+            "follow-list"
+        } else if path.starts_with("/api/") {
+            "api"
+        } else {
+            "actor-or-page"
+        };
+        write!(f, "{}://{}", u.scheme(), u.host_str().unwrap_or_default())?;
+        if let Some(port) = u.port() {
+            write!(f, ":{port}")?;
+        }
+        write!(f, "/<{kind}>")
+    }
+}
+
+/// `text` (an error's message) with `url` in it written as [`Logged`], for a log line.
+pub fn scrubbed(url: &Url, text: impl std::fmt::Display) -> String {
+    text.to_string().replace(url.as_str(), &Logged(url).to_string())
+}
+
 /// An [`Error::Refused`] for `url`, logged (info) with its host.
 fn refusal(url: &Url, reason: String) -> Error {
-    tracing::info!(host = %url.host_str().unwrap_or_default(), url = %url, "refused: {reason}");
+    tracing::info!(host = %url.host_str().unwrap_or_default(), url = %Logged(url), "refused: {reason}");
     Error::Refused {
         url: url.to_string(),
         reason,

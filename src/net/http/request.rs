@@ -119,4 +119,12 @@ pub trait Journal: Send + Sync {
         authenticated: bool,
         page: &'a Page,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+    /// A request (`retry`: a repeat of one that failed or was asked to wait) is about to go
+    /// out on the network: resolves once that is recorded, so a crawl killed at any moment
+    /// has counted every request a server may have seen (a resumed snapshot's `requests` is
+    /// that of all its runs). The default records nothing.
+    fn sending(&self, retry: bool) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        let _ = retry;
+        Box::pin(std::future::ready(()))
+    }
 }

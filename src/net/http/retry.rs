@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use url::Url;
 
-use super::{Fetcher, Page, Request};
+use super::{scrubbed, Fetcher, Logged, Page, Request};
 use crate::config;
 use crate::error::{Error, Result};
 use crate::net::ratelimit::{server_wait, HostGate, ServerWait, REASON_BACKOFF, REASON_SERVER};
@@ -63,13 +63,17 @@ impl Fetcher {
             let Some(pass) = self.pool.enter(&gate, req.paged).await else {
                 return Err(self.over_wait_budget(&gate, url));
             };
+            // Counted where the gate counts it (`totals`), before it is sent.
+            if let Some(journal) = &self.journal {
+                journal.sending(attempt > 0).await;
+            }
             let sent = self.send_once(url, req).await;
             drop(pass);
             let page = match sent {
                 Ok(page) => page,
                 Err(Failure { error, transient: true }) if attempt < net.max_retries => {
                     let wait = self.back_off(&gate, attempt);
-                    tracing::info!(host = %gate.host(), url = %url, error = %error, attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
+                    tracing::info!(host = %gate.host(), url = %Logged(url), error = %scrubbed(url, &error), attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
                     attempt += 1;
                     continue;
                 }
@@ -93,7 +97,7 @@ impl Fetcher {
             }
             let wait = self.back_off(&gate, attempt);
             let status = page.status;
-            tracing::info!(host = %gate.host(), url = %url, status, attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
+            tracing::info!(host = %gate.host(), url = %Logged(url), status, attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
             attempt += 1;
         }
     }
@@ -111,7 +115,7 @@ impl Fetcher {
             host: gate.host().to_string(),
             budget_secs,
         };
-        tracing::info!(host = %gate.host(), url = %url, "refused: {err}");
+        tracing::info!(host = %gate.host(), url = %Logged(url), "refused: {}", scrubbed(url, &err));
         err
     }
 
@@ -122,7 +126,7 @@ impl Fetcher {
             wait_secs: wait.as_secs(),
             max_secs: self.config.network.max_wait_secs,
         };
-        tracing::info!(host = %host, url = %url, wait_secs = wait.as_secs(), "refused: {err}");
+        tracing::info!(host = %host, url = %Logged(url), wait_secs = wait.as_secs(), "refused: {}", scrubbed(url, &err));
         err
     }
 

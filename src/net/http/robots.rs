@@ -70,7 +70,7 @@ impl Fetcher {
                 Robots::AllowAll => Ok(()),
                 Robots::Rules(r) if r.allowed(url.as_str()) => Ok(()),
                 Robots::Rules(_) => {
-                    tracing::info!(host = %host, url = %url, "refused: robots.txt disallows it");
+                    tracing::info!(host = %host, url = %super::Logged(url), "refused: robots.txt disallows it");
                     Err(Error::RobotsDisallowed {
                         host,
                         path: path_and_query(url),

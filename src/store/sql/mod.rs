@@ -70,6 +70,10 @@ pub const SNAPSHOT_LIST: &str = include_str!("snapshot_list.sql");
 pub const SNAPSHOT_NEW: &str = include_str!("snapshot_new.sql");
 /// `src/store/sql/snapshot_resumable.sql`
 pub const SNAPSHOT_RESUMABLE: &str = include_str!("snapshot_resumable.sql");
+/// `src/store/sql/snapshot_counts.sql`
+pub const SNAPSHOT_COUNTS: &str = include_str!("snapshot_counts.sql");
+/// `src/store/sql/snapshot_sent.sql`
+pub const SNAPSHOT_SENT: &str = include_str!("snapshot_sent.sql");
 /// `src/store/sql/snapshot_status.sql`
 pub const SNAPSHOT_STATUS: &str = include_str!("snapshot_status.sql");
 /// `src/store/sql/state_get.sql`

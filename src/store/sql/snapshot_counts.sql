@@ -1,0 +1,1 @@
+SELECT requests, retries FROM snapshot WHERE id = ?1
