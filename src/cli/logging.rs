@@ -62,6 +62,18 @@ pub fn error_line(line: &str) {
     }
 }
 
+/// Say a warning on stderr: `whohosts: warning: LINE` as text (shown even under `--quiet`,
+/// so cron mails it), or a WARN event in JSON mode (which `--quiet` leaves out, as every
+/// warning).
+pub fn warning_line(line: &str) {
+    let line = terminal(line);
+    if JSON.load(Ordering::Relaxed) {
+        tracing::warn!("{line}");
+    } else {
+        eprintln!("whohosts: warning: {line}");
+    }
+}
+
 /// Say a notice on stderr (`whohosts: LINE`, or a WARN event in JSON mode); callers skip it
 /// under `--quiet`.
 pub fn notice_line(line: &str) {
