@@ -14,7 +14,8 @@ use crate::store::{Status, Store};
 /// Snapshots the text trend shows (the last ones; JSON and HTML show the whole trend).
 pub const TEXT_STEPS: usize = 6;
 
-/// Sentences of changes kept per step (the rest are counted).
+/// Sentences of changes per step, the one counting what is left out included (more only
+/// when the list changes and accounts added and gone take more).
 pub const CHANGES_SHOWN: usize = 6;
 
 /// One level's headline figures in one snapshot.
@@ -35,9 +36,10 @@ pub struct Step {
     pub snapshot: i64,
     pub finished_at: String,
     pub points: Vec<Point>,
-    /// What changed since the step before, in plain words (empty for the first step): the
-    /// list changes and the accounts added and gone always, the rest up to [`CHANGES_SHOWN`]
-    /// sentences, then what was left out, counted ("also 2 instances appeared: …").
+    /// What changed since the step before, in plain words, each fact once (empty for the
+    /// first step): the list changes and the accounts added and gone always, the rest up to
+    /// [`CHANGES_SHOWN`] sentences in all, the last of them counting what was left out ("also
+    /// 2 instances appeared: …").
     pub changes: Vec<String>,
 }
 
