@@ -80,7 +80,7 @@ fn a_leader_whose_name_holds_a_comma_reads_as_one_name() {
 }
 
 /// The trend's step of `snapshot`: its changes, as one line.
-fn step<'a>(text: &'a str, snapshot: u32) -> &'a str {
+fn step(text: &str, snapshot: u32) -> &str {
     let start = text.find(&format!("snapshot {snapshot} ")).unwrap();
     let rest = &text[start..];
     let end = rest[1..].find("snapshot ").map_or(rest.len(), |e| e + 1);
