@@ -8,7 +8,9 @@
 --   account   the account's handle (or actor URI)
 --   change    added, removed or moved
 --   instance  the instance that serves it
---   moved_to  where it moved to (moved only)
+--   moved_to  where it moved to (moved only): the new account's handle when the database
+--             knows it, else the URI it gave ("an opted-out account on HOST" for one that
+--             opted out of crawlers)
 WITH pair AS (
   SELECT coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step WHERE kind = 'follows')) AS to_id,
          coalesce(:from, (SELECT previous_id FROM snapshot_step
@@ -20,6 +22,13 @@ WITH pair AS (
 ), after AS (
   SELECT DISTINCT e.account_id, coalesce(e.handle, e.actor_uri) AS account, e.instance, e.moved_to
     FROM follow_edge e JOIN pair ON e.snapshot_id = pair.to_id
+), target AS (
+  -- The handle of each move target the database holds an account for (by its actor URI).
+  SELECT m.moved_to,
+         (SELECT t.handle FROM account t
+           WHERE ifnull(t.actor_uri, '') = m.moved_to AND t.handle IS NOT NULL
+           ORDER BY t.id LIMIT 1) AS handle
+    FROM (SELECT DISTINCT moved_to FROM after WHERE moved_to IS NOT NULL) m
 )
 SELECT account, change, instance, moved_to FROM (
   SELECT account, 'added' AS change, instance, NULL AS moved_to
@@ -28,7 +37,8 @@ SELECT account, change, instance, moved_to FROM (
   SELECT account, 'removed', instance, NULL
     FROM before WHERE account_id NOT IN (SELECT account_id FROM after)
   UNION
-  SELECT account, 'moved', instance, moved_to
+  SELECT account, 'moved', instance,
+         coalesce((SELECT handle FROM target WHERE target.moved_to = after.moved_to), moved_to)
     FROM after
    WHERE moved_to IS NOT NULL
      AND NOT EXISTS (SELECT 1 FROM before b

@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 
-use super::logging::error_line;
+use super::logging::{error_line, warning_line};
 use super::output::Output;
 use crate::config::Config;
 use crate::error::Result;
@@ -90,7 +90,7 @@ impl Alerts {
             out.write(prometheus::render(id, &finished, &metrics).as_bytes())?;
         }
         for w in degraded::warnings(&metrics.population, self.max_unseen_share) {
-            error_line(&format!("warning: snapshot {id}: {w}"));
+            warning_line(&format!("snapshot {id}: {w}."));
         }
         if self.args.fail_if.is_empty() && self.args.warn_if.is_empty() {
             return Ok(0);

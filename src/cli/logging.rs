@@ -62,6 +62,20 @@ pub fn error_line(line: &str) {
     }
 }
 
+/// Target of the warnings [`warning_line`] says, which `--quiet` keeps.
+pub const WARNING_TARGET: &str = "whohosts::warning";
+
+/// Say a warning on stderr: `whohosts: warning: LINE` as text, or a WARN event (target
+/// [`WARNING_TARGET`]) in JSON mode; shown even under `--quiet`, so cron mails it.
+pub fn warning_line(line: &str) {
+    let line = terminal(line);
+    if JSON.load(Ordering::Relaxed) {
+        tracing::warn!(target: "whohosts::warning", "{line}");
+    } else {
+        eprintln!("whohosts: warning: {line}");
+    }
+}
+
 /// Say a notice on stderr (`whohosts: LINE`, or a WARN event in JSON mode); callers skip it
 /// under `--quiet`.
 pub fn notice_line(line: &str) {
@@ -76,7 +90,8 @@ pub fn notice_line(line: &str) {
 /// The filter directives for `-q` / `-v` counts, when `RUST_LOG` is not set.
 ///
 /// Failed seeds are printed once by `crawl` itself, so the crawl's progress warnings for them
-/// (target `whohosts::net::progress`) are not repeated.
+/// (target `whohosts::net::progress`) are not repeated. Warnings about the data
+/// ([`WARNING_TARGET`]) show even under `--quiet`.
 pub fn directives(verbose: u8, quiet: bool) -> String {
     let own = match (quiet, verbose) {
         (true, _) => "error",
@@ -85,7 +100,7 @@ pub fn directives(verbose: u8, quiet: bool) -> String {
         (false, _) => "debug",
     };
     let deps = if quiet { "error" } else { "warn" };
-    format!("{deps},whohosts={own},whohosts::net::progress=off")
+    format!("{deps},whohosts={own},whohosts::net::progress=off,{WARNING_TARGET}=warn")
 }
 
 /// Whether log lines may carry ANSI colour: stderr is a terminal and `NO_COLOR` is unset
@@ -121,9 +136,21 @@ mod tests {
 
     #[test]
     fn dependencies_stay_at_warn_while_whohosts_follows_the_flags() {
-        assert_eq!(directives(0, false), "warn,whohosts=warn,whohosts::net::progress=off");
-        assert_eq!(directives(1, false), "warn,whohosts=info,whohosts::net::progress=off");
-        assert_eq!(directives(3, false), "warn,whohosts=debug,whohosts::net::progress=off");
-        assert_eq!(directives(2, true), "error,whohosts=error,whohosts::net::progress=off");
+        assert_eq!(
+            directives(0, false),
+            "warn,whohosts=warn,whohosts::net::progress=off,whohosts::warning=warn"
+        );
+        assert_eq!(
+            directives(1, false),
+            "warn,whohosts=info,whohosts::net::progress=off,whohosts::warning=warn"
+        );
+        assert_eq!(
+            directives(3, false),
+            "warn,whohosts=debug,whohosts::net::progress=off,whohosts::warning=warn"
+        );
+        assert_eq!(
+            directives(2, true),
+            "error,whohosts=error,whohosts::net::progress=off,whohosts::warning=warn"
+        );
     }
 }

@@ -171,6 +171,13 @@ pub struct LevelMetrics {
     pub apart: BTreeMap<String, f64>,
 }
 
+/// Whether what `reason` counted apart under `weight` is a number of instances rather than
+/// an amount of the weight: under [`Weight::Users`], instances whose users are unknown
+/// ("no nodeinfo", "no user count") are counted, once each.
+pub fn apart_counts_instances(weight: Weight, reason: &str) -> bool {
+    weight == Weight::Users && [compute::NO_NODEINFO, compute::NO_USER_COUNT].contains(&reason)
+}
+
 /// Who and what a snapshot counted, and what it could not.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Population {

@@ -213,7 +213,7 @@ pub fn render_text(d: &ContactsDiff) -> String {
     }
     let _ = writeln!(out, "\nFigures (weight: {}), then → now:", d.weight);
     for l in &d.levels {
-        out += &figures_line(&l.level, &l.from, &l.to, &l.change);
+        out += &figures_line(&l.level, &l.from, &l.to);
     }
     out
 }

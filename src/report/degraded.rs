@@ -15,23 +15,37 @@ pub fn warnings(p: &Population, max_unseen_share: f64) -> Vec<String> {
     let mut out = vec![];
     // When every seed failed, each has its own line on stderr already (and exit code 1).
     if p.lists > 0 && p.lists_complete + p.lists_partial == 0 {
+        // Only the ways lists failed that occurred (no "0 refused").
+        let how: Vec<String> = [
+            (p.lists_hidden, "hidden"),
+            (p.lists_not_exposed, "not exposed"),
+            (p.lists_refused, "refused"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        let failed = match p.seeds_failed {
+            0 => String::new(),
+            n => format!(", and {} failed", plural(n as u64, "seed")),
+        };
+        let how = match how.is_empty() {
+            true => String::new(),
+            false => format!(": {}", how.join(", ")),
+        };
         out.push(format!(
-            "no follow list could be read ({} of {}: {} hidden, {} not exposed, {} refused; {} failed): nothing to attribute",
-            plural(p.seeds as u64, "seed"),
+            "no follow list could be read ({} of {}{how}{failed}), so there is nothing to attribute",
             plural(p.lists as u64, "list"),
-            p.lists_hidden,
-            p.lists_not_exposed,
-            p.lists_refused,
-            plural(p.seeds_failed as u64, "seed"),
+            plural(p.seeds as u64, "seed"),
         ));
     } else if p.lists > 0 && nothing_to_attribute(p) {
-        out.push("the lists read hold no account: nothing to attribute".into());
+        out.push("the lists read hold no account, so there is nothing to attribute".into());
     }
     let share = p.unseen_share();
     if share > max_unseen_share && p.accounts > 0 {
         out.push(format!(
-            "{:.0} % of the accounts are unseen ({} declared by hidden or not-exposed lists, {} seen): \
-             the figures describe only part of the graph (report.max_unseen_share {max_unseen_share})",
+            "{:.0} % of the accounts are unseen ({} declared by hidden or not-exposed lists, {} seen), more \
+             than report.max_unseen_share ({max_unseen_share}): the figures describe only part of the graph",
             share * 100.0,
             p.accounts_unseen,
             p.accounts
@@ -56,8 +70,10 @@ mod tests {
         };
         assert_eq!(
             warnings(&hidden, 0.25),
-            ["no follow list could be read (2 seeds of 2 lists: 1 hidden, 0 not exposed, 1 refused; 0 seeds failed): \
-              nothing to attribute"]
+            [
+                "no follow list could be read (2 lists of 2 seeds: 1 hidden, 1 refused), so there is nothing to \
+              attribute"
+            ]
         );
         let thin = Population {
             lists: 2,
@@ -70,8 +86,8 @@ mod tests {
         assert_eq!(
             warnings(&thin, 0.25),
             [
-                "75 % of the accounts are unseen (30 declared by hidden or not-exposed lists, 10 seen): the figures \
-              describe only part of the graph (report.max_unseen_share 0.25)"
+                "75 % of the accounts are unseen (30 declared by hidden or not-exposed lists, 10 seen), more than \
+                 report.max_unseen_share (0.25): the figures describe only part of the graph"
             ]
         );
         assert!(warnings(&thin, 0.75).is_empty());

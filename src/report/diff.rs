@@ -176,14 +176,33 @@ impl Diff {
         })
     }
 
-    /// The changes in plain words, one sentence each, with what each is about: list status
-    /// changes, accounts no longer visible and the count of accounts added and gone first
-    /// ([`Topic::Summary`]), then hosts, instances, accounts still listed that say they
-    /// moved, and the counts of opted-out accounts (summary too).
+    /// The changes in plain words, one sentence each and each fact once, with what each is
+    /// about: list status changes (with the accounts each hid), other accounts no longer
+    /// visible and the count of accounts added and gone first ([`Topic::Summary`]), then
+    /// hosts, instances, accounts still listed that say they moved, and the count of
+    /// opted-out accounts still listed that say they moved (summary too).
     pub fn topical_sentences(&self) -> Vec<(Topic, String)> {
         let summary = |s: String| (Topic::Summary, s);
-        let mut out: Vec<(Topic, String)> = self.lists.iter().map(|l| summary(l.sentence())).collect();
-        out.extend(words::unseen_sentence(&self.counted).map(summary));
+        // Each fact once: a list change carries the accounts it hid ("the following list of
+        // @x became hidden: 12 accounts no longer visible"); the other accounts no longer
+        // visible follow in one sentence.
+        let mut unseen: Vec<AccountChange> = self
+            .counted
+            .iter()
+            .filter(|a| a.change == "no-longer-visible")
+            .cloned()
+            .collect();
+        let mut out: Vec<(Topic, String)> = vec![];
+        for l in &self.lists {
+            let why = l.sentence();
+            let hid = unseen.iter().filter(|a| a.because.as_deref() == Some(&why)).count();
+            unseen.retain(|a| a.because.as_deref() != Some(&why));
+            out.push(summary(match hid {
+                0 => why,
+                n => format!("{why}: {} no longer visible", super::plural(n as u64, "account")),
+            }));
+        }
+        out.extend(words::unseen_sentence(&unseen).map(summary));
         let added = self.counted.iter().filter(|a| a.change == "added").count() as u64;
         match (added, words::gone_sentence(&self.counted)) {
             (0, None) => {}
@@ -208,7 +227,14 @@ impl Diff {
                 words::still_listed_sentence(a),
             ));
         }
-        out.extend(self.opted_out.iter().map(|c| summary(words::opted_out_sentence(c))));
+        // Opted-out accounts added, gone or no longer visible are in the counts above already;
+        // those still listed but marked moved are not.
+        out.extend(
+            self.opted_out
+                .iter()
+                .filter(|c| c.change == "moved")
+                .map(|c| summary(words::opted_out_sentence(c))),
+        );
         out
     }
 
@@ -378,19 +404,31 @@ pub fn render_text(d: &Diff) -> String {
 }
 
 fn metric_line(m: &MetricChange) -> String {
-    figures_line(m.level.as_str(), &m.from, &m.to, &m.change)
+    figures_line(m.level.as_str(), &m.from, &m.to)
 }
 
-/// One level's figures then → now, as `diff` prints them (follows and contacts alike).
-pub(super) fn figures_line(level: &str, a: &Concentration, b: &Concentration, change: &Delta) -> String {
-    let pct = |x: f64| format!("{:.1}", x * 100.0);
+/// One level's figures then → now, as `diff` prints them (follows and contacts alike). Each
+/// change is that of the figures shown, as rounded ("54.3→53.8 % (−0.5)"), so the line adds
+/// up; a level with nothing to attribute in either snapshot is not rated.
+pub(super) fn figures_line(level: &str, a: &Concentration, b: &Concentration) -> String {
+    if a.buckets == 0 || b.buckets == 0 {
+        let side = |c: &Concentration| match c.buckets {
+            0 => "not rated".to_string(),
+            _ => format!("top-3 {:.1} %, HHI {}", c.top3 * 100.0, c.hhi.round()),
+        };
+        return format!("  {:<12} {} → {} (nothing to attribute)\n", level, side(a), side(b));
+    }
+    // Tenths of a point, as shown.
+    let tenths = |x: f64| (x * 1000.0).round();
+    let pct = |t: f64| format!("{:.1}", t / 10.0);
+    let (ta, tb) = (tenths(a.top3), tenths(b.top3));
     let (ha, hb) = (a.hhi.round(), b.hhi.round());
     format!(
         "  {:<12} top-3 {}→{} % ({})  k50 {}→{}  k75 {}→{}  HHI {ha}→{hb} ({})\n",
         level,
-        pct(a.top3),
-        pct(b.top3),
-        signed(change.top3, pct(change.top3)),
+        pct(ta),
+        pct(tb),
+        signed(tb - ta, pct(tb - ta)),
         a.k50,
         b.k50,
         a.k75,

@@ -204,7 +204,14 @@ fn trend_charts(r: &Report, levels: &[super::trend::Point]) -> String {
                 values: r
                     .trend
                     .iter()
-                    .map(|s| s.points.iter().find(|p| p.level == p0.level).map_or(0.0, f))
+                    // A level not rated is a gap in its line, not a 0.
+                    .map(|s| {
+                        s.points
+                            .iter()
+                            .find(|p| p.level == p0.level)
+                            .filter(|p| p.rated)
+                            .map_or(f64::NAN, f)
+                    })
                     .collect(),
             })
             .collect()
@@ -263,6 +270,10 @@ fn trend_table(r: &Report, levels: &[super::trend::Point]) -> String {
             escape(crate::model::time::date(&s.finished_at))
         );
         for p in &s.points {
+            if !p.rated {
+                out += "<td class=\"n\" colspan=\"3\">nothing to attribute: not rated</td>";
+                continue;
+            }
             let _ = write!(
                 out,
                 "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",

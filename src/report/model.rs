@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::trend;
 use crate::error::{Error, Result};
-use crate::metrics::{Level, LevelMetrics, Population, SnapshotMetrics, Weight};
+use crate::metrics::{apart_counts_instances, Level, LevelMetrics, Population, SnapshotMetrics, Weight};
 use crate::model::attribution::AttributionSource;
 use crate::model::snapshot::Snapshot;
 use crate::store::Store;
@@ -54,8 +54,12 @@ pub struct SnapshotRef {
 pub struct Headline {
     /// Weight attributed to an organisation (the organisation level's total).
     pub total: f64,
-    /// Weight the organisation level counted apart (unresolved, not attributed …).
+    /// Weight the organisation level counted apart (unresolved, not attributed …), in the
+    /// weight's unit.
     pub apart: f64,
+    /// Instances counted apart because their amount is unknown (under `users`: no NodeInfo or
+    /// no user count); never added to `total` or `apart`.
+    pub instances_apart: f64,
     /// Whether any list read was of followers (then "listed", not "followed").
     pub followers: bool,
     pub organisations: usize,
@@ -141,7 +145,18 @@ impl Headline {
         let leaders = org.buckets.iter().take(org.summary.k50);
         Headline {
             total: org.summary.total,
-            apart: org.apart.values().sum(),
+            apart: org
+                .apart
+                .iter()
+                .filter(|(why, _)| !apart_counts_instances(weight, why))
+                .map(|(_, n)| n)
+                .sum(),
+            instances_apart: org
+                .apart
+                .iter()
+                .filter(|(why, _)| apart_counts_instances(weight, why))
+                .map(|(_, n)| n)
+                .sum(),
             followers: data.crawl.seeds.iter().any(|s| s.followers.is_some()),
             organisations: org.summary.buckets,
             k50: org.summary.k50,

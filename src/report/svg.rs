@@ -168,6 +168,7 @@ pub fn lines(
     let max = lines
         .iter()
         .flat_map(|l| l.values.iter().copied())
+        .filter(|v| v.is_finite())
         .fold(y_max, f64::max)
         .max(1e-9);
     let desc: Vec<String> = lines
@@ -176,7 +177,10 @@ pub fn lines(
             let points: Vec<String> = xs
                 .iter()
                 .zip(&l.values)
-                .map(|(x, v)| format!("{x} {}", fmt(*v)))
+                .map(|(x, v)| match v.is_finite() {
+                    true => format!("{x} {}", fmt(*v)),
+                    false => format!("{x} not rated"),
+                })
                 .collect();
             format!("{}: {}", l.name, points.join(", "))
         })
@@ -206,19 +210,24 @@ pub fn lines(
         } else {
             format!(" stroke-dasharray=\"{dash}\"")
         };
-        let points: Vec<String> = l
+        // A value that is not a number (a level not rated) breaks the line: one polyline per
+        // run of rated values.
+        let points: Vec<Option<String>> = l
             .values
             .iter()
             .enumerate()
-            .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
+            .map(|(i, v)| v.is_finite().then(|| format!("{:.1},{:.1}", x(i), y(*v))))
             .collect();
-        let _ = writeln!(
-            out,
-            "\n<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{width}\"{dash}/>",
-            points.join(" "),
-            l.colour
-        );
-        for (i, v) in l.values.iter().enumerate() {
+        for run in points.split(Option::is_none).filter(|r| !r.is_empty()) {
+            let run: Vec<&str> = run.iter().flatten().map(String::as_str).collect();
+            let _ = writeln!(
+                out,
+                "\n<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{width}\"{dash}/>",
+                run.join(" "),
+                l.colour
+            );
+        }
+        for (i, v) in l.values.iter().enumerate().filter(|(_, v)| v.is_finite()) {
             out += &marker(mark, x(i), y(*v), l.colour);
         }
     }

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::{plural, Report};
-use crate::metrics::{Band, Concentration, Level, LevelMetrics, Population, Weight};
+use crate::metrics::{apart_counts_instances, Band, Concentration, Level, LevelMetrics, Population, Weight};
 
 /// Columns the text report fits.
 pub const WIDTH: usize = 80;
@@ -200,15 +200,25 @@ pub fn headline(r: &Report) -> String {
             unit(r.weight, h.followers)
         );
     }
-    let known = if h.apart > 0.0 {
-        format!(" ({} with a known host)", amount(h.total))
-    } else {
-        String::new()
-    };
-    let mut names = h.k50_names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
-    if h.k50 > 3 {
-        names += ", …";
+    let mut notes = vec![];
+    if h.apart > 0.0 {
+        notes.push(format!("{} with a known host", amount(h.total)));
     }
+    if h.instances_apart > 0.0 {
+        notes.push(format!(
+            "{} without a user count counted apart",
+            counted(h.instances_apart, ("instance", "instances"))
+        ));
+    }
+    let known = match notes.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", notes.join("; ")),
+    };
+    let mut leaders: Vec<String> = h.k50_names.iter().take(3).cloned().collect();
+    if h.k50 > 3 {
+        leaders.push("…".into());
+    }
+    let names = name_list(&leaders);
     let orgs = |n: usize| {
         if n == 1 {
             "1 organisation".to_string()
@@ -236,14 +246,37 @@ pub fn headline(r: &Report) -> String {
         hhi(h.hhi)
     );
     if let Some(top) = &h.top_instance {
-        let _ = write!(
-            s,
-            " Instances: {}; the largest, {top}, holds {:.0} %.",
-            h.instances,
-            h.top_instance_share * 100.0
-        );
+        // Under `instances` each instance counts once: "the largest" would mean nothing.
+        let holds = match r.weight {
+            Weight::Instances => None,
+            Weight::Users => Some("declares"),
+            _ => Some("holds"),
+        };
+        let of = match r.weight {
+            Weight::Users => " of the users",
+            _ => "",
+        };
+        if let Some(holds) = holds {
+            let _ = write!(
+                s,
+                " Instances: {}; the largest, {top}, {holds} {:.0} %{of}.",
+                h.instances,
+                h.top_instance_share * 100.0
+            );
+        }
     }
     s
+}
+
+/// Names listed in prose, unambiguous: joined with ", ", or with "; " when a name holds a
+/// comma ("behind CDN Cloudflare, origin unknown"), so that no name reads as two.
+pub fn name_list(names: &[String]) -> String {
+    let sep = if names.iter().any(|n| n.contains(',')) {
+        "; "
+    } else {
+        ", "
+    };
+    names.join(sep)
 }
 
 /// The text report; `top` rows per level, ANSI colours when `color`.
@@ -382,7 +415,10 @@ pub fn apart(l: &LevelMetrics) -> Option<String> {
     let apart: Vec<String> = l
         .apart
         .iter()
-        .map(|(what, n)| format!("{} {what}", amount(*n)))
+        .map(|(what, n)| match apart_counts_instances(l.weight, what) {
+            true => format!("{} ({what})", counted(*n, ("instance", "instances"))),
+            false => format!("{} {what}", amount(*n)),
+        })
         .collect();
     Some(format!("Counted apart: {}.", apart.join(", ")))
 }
@@ -393,24 +429,31 @@ pub fn population(p: &Population) -> String {
         0 => String::new(),
         n => format!(", {n} duplicate"),
     };
-    format!(
-        "Population: {} ({}, {}) on {}, from {} ({} failed{duplicates}). Hidden: {}. Not \
-         exposed: {} ({} declared but unseen in hidden and not-exposed lists). Refused: {}. \
-         Partial: {}. Unresolved: {}. Opted out: {}.",
+    let mut out = format!(
+        "Population: {} ({}, {}) on {}, from {} ({} failed{duplicates}).",
         plural(p.accounts as u64, "distinct account"),
         plural(p.list_entries as u64, "list entry"),
         plural(p.edges as u64, "follow edge"),
         plural(p.instances as u64, "instance"),
         plural(p.seeds as u64, "seed"),
         p.seeds_failed,
-        plural(p.lists_hidden as u64, "list"),
-        plural(p.lists_not_exposed as u64, "list"),
-        plural(p.accounts_unseen, "account"),
-        plural(p.lists_refused as u64, "list"),
-        plural(p.lists_partial as u64, "list"),
-        plural(p.instances_unresolved as u64, "instance"),
-        plural(p.accounts_opted_out as u64, "account"),
-    )
+    );
+    // Only what there is: a category with none is left out.
+    let unseen = "Declared but unseen in hidden and not-exposed lists";
+    for (what, n, noun) in [
+        ("Hidden", p.lists_hidden as u64, "list"),
+        ("Not exposed", p.lists_not_exposed as u64, "list"),
+        (unseen, p.accounts_unseen, "account"),
+        ("Refused", p.lists_refused as u64, "list"),
+        ("Partial", p.lists_partial as u64, "list"),
+        ("Unresolved", p.instances_unresolved as u64, "instance"),
+        ("Opted out", p.accounts_opted_out as u64, "account"),
+    ] {
+        if n > 0 {
+            let _ = write!(out, " {what}: {}.", plural(n, noun));
+        }
+    }
+    out
 }
 
 /// The data credits: which ASN database (date, licence) and the address policy.

@@ -14,13 +14,17 @@ use crate::store::{Status, Store};
 /// Snapshots the text trend shows (the last ones; JSON and HTML show the whole trend).
 pub const TEXT_STEPS: usize = 6;
 
-/// Sentences of changes kept per step (the rest are counted).
+/// Sentences of changes per step, the one counting what is left out included (more only
+/// when the list changes and accounts added and gone take more).
 pub const CHANGES_SHOWN: usize = 6;
 
 /// One level's headline figures in one snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Point {
     pub level: Level,
+    /// Whether the level had anything to attribute; when not, the figures below are 0 and
+    /// are not shown as a rating.
+    pub rated: bool,
     pub top3: f64,
     pub k50: usize,
     pub hhi: f64,
@@ -32,9 +36,10 @@ pub struct Step {
     pub snapshot: i64,
     pub finished_at: String,
     pub points: Vec<Point>,
-    /// What changed since the step before, in plain words (empty for the first step): the
-    /// list changes and the accounts added and gone always, the rest up to [`CHANGES_SHOWN`]
-    /// sentences, then what was left out, counted ("also 2 instances appeared: …").
+    /// What changed since the step before, in plain words, each fact once (empty for the
+    /// first step): the list changes and the accounts added and gone always, the rest up to
+    /// [`CHANGES_SHOWN`] sentences in all, the last of them counting what was left out ("also
+    /// 2 instances appeared: …").
     pub changes: Vec<String>,
 }
 
@@ -125,6 +130,7 @@ pub fn steps(store: &Store, id: i64, options: &Options) -> Result<Vec<Step>> {
             .filter_map(|l| metrics.get(*l, options.weight))
             .map(|m| Point {
                 level: m.level,
+                rated: m.summary.buckets > 0,
                 top3: m.summary.top3,
                 k50: m.summary.k50,
                 hhi: m.summary.hhi,
@@ -150,18 +156,20 @@ pub fn steps(store: &Store, id: i64, options: &Options) -> Result<Vec<Step>> {
 }
 
 /// The sentences of one step: every [`Topic::Summary`] one (list changes, accounts no longer
-/// visible, added and gone with their causes), then the others up to [`CHANGES_SHOWN`] in
-/// all; what is left out is still counted, by what it is about ("also 2 instances became
-/// unreachable and 1 account still listed but marked moved: `whohosts diff 3 4` lists
-/// them"). A single sentence is never left out: it takes no more room than its mention.
+/// visible, added and gone with their causes), then the others, [`CHANGES_SHOWN`] sentences
+/// in all; what is left out is still counted, by what it is about, in the last one ("also 2
+/// instances became unreachable and 1 account still listed but marked moved: `whohosts diff
+/// 3 4` lists them").
 fn shortened(changes: Vec<(Topic, String)>, from: i64, to: i64) -> Vec<String> {
     let (summary, details): (Vec<_>, Vec<_>) = changes.into_iter().partition(|(t, _)| *t == Topic::Summary);
     let room = CHANGES_SHOWN.saturating_sub(summary.len());
     let mut out: Vec<String> = summary.into_iter().map(|(_, s)| s).collect();
-    if details.len() <= room + 1 {
+    if details.len() <= room {
         out.extend(details.into_iter().map(|(_, s)| s));
         return out;
     }
+    // The last place counts what is left out.
+    let room = room.saturating_sub(1);
     let (shown, left) = details.split_at(room);
     out.extend(shown.iter().map(|(_, s)| s.clone()));
     // Counted by what they are about, in the order first met: (noun, what, how many).
@@ -222,15 +230,25 @@ pub fn render_text(r: &Report) -> String {
         super::text::level_title(level)
     );
     for s in &r.trend[r.trend.len().saturating_sub(TEXT_STEPS)..] {
-        if let Some(p) = s.points.iter().find(|p| p.level == level) {
-            out += &format!(
-                "  snapshot {:<3} {:<10}  top-3 {:>7}  k50 {:>3}  HHI {:>5}\n",
-                s.snapshot,
-                crate::model::time::date(&s.finished_at),
-                percent(p.top3),
-                p.k50,
-                super::text::hhi(p.hhi)
-            );
+        match s.points.iter().find(|p| p.level == level) {
+            Some(p) if !p.rated => {
+                out += &format!(
+                    "  snapshot {:<3} {:<10}  nothing to attribute: not rated\n",
+                    s.snapshot,
+                    crate::model::time::date(&s.finished_at),
+                );
+            }
+            Some(p) => {
+                out += &format!(
+                    "  snapshot {:<3} {:<10}  top-3 {:>7}  k50 {:>3}  HHI {:>5}\n",
+                    s.snapshot,
+                    crate::model::time::date(&s.finished_at),
+                    percent(p.top3),
+                    p.k50,
+                    super::text::hhi(p.hhi)
+                );
+            }
+            None => {}
         }
         if !s.changes.is_empty() {
             out += &wrap(&format!("{}.", s.changes.join("; ")), "      ", "      ");
@@ -248,22 +266,27 @@ mod tests {
     }
 
     #[test]
-    fn summaries_stay_a_single_sentence_is_never_left_out_and_the_rest_is_counted() {
-        // 2 summaries + 5 details = 7: the one over the limit is shown, not "and 1 more".
+    fn summaries_stay_at_most_six_sentences_and_the_rest_is_counted() {
+        // 2 summaries + 4 details = 6: all shown.
         let mut c = s(Topic::Summary, 2);
-        c.extend(s(Topic::Instance("appeared"), 5));
+        c.extend(s(Topic::Instance("appeared"), 4));
         let out = shortened(c.clone(), 3, 4);
-        assert_eq!(out.len(), 7);
+        assert_eq!(out.len(), 6);
         assert!(out.iter().all(|l| !l.starts_with("also")), "{out:?}");
-        // 2 summaries + 8 details: 4 shown, the 4 others counted by what they are about.
+        // 2 summaries + 5 details = 7: 3 details shown, the sixth sentence counts the 2 others.
+        c.extend(s(Topic::Instance("appeared"), 1));
+        let out = shortened(c.clone(), 3, 4);
+        assert_eq!(out.len(), CHANGES_SHOWN);
+        assert_eq!(out[5], "also 2 instances appeared: `whohosts diff 3 4` lists them");
+        // 2 summaries + 8 details: 3 shown, the 5 others counted by what they are about.
         c.extend(s(Topic::Instance("became unreachable"), 1));
         c.extend(s(Topic::Accounts(1, "still listed but marked moved"), 2));
         let out = shortened(c, 3, 4);
-        assert_eq!(out.len(), CHANGES_SHOWN + 1);
+        assert_eq!(out.len(), CHANGES_SHOWN);
         assert_eq!(&out[..2], ["Summary 0", "Summary 1"]);
         assert_eq!(
-            out[6],
-            "also 1 instance appeared, 1 instance became unreachable and 2 accounts still listed but \
+            out[5],
+            "also 2 instances appeared, 1 instance became unreachable and 2 accounts still listed but \
              marked moved: `whohosts diff 3 4` lists them"
         );
         // Summaries are all kept, even past the limit.

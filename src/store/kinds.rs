@@ -24,6 +24,12 @@ const RULES: &[(&str, &str, &str)] = &[
     ("refused-by-policy", "scheme", "scheme_refused"),
     ("transport", "timed out", "timeout"),
     ("transport", "", "connection"),
+    // The kinds `dns_kind` gives the same DNS answer, so that one failure has one kind
+    // whether the DNS look-up or a fetch that needed it reports it.
+    ("dns", "NXDOMAIN", "dns_nxdomain"),
+    ("dns", "no address records", "dns_no_records"),
+    ("dns-no-answer", "SERVFAIL", "dns_servfail"),
+    ("dns-no-answer", "timeout", "dns_timeout"),
     ("dns", "timeout", "dns_timeout"),
     ("dns", "", "dns"),
     ("unauthorized", "", "http_unauthorized"),
@@ -165,5 +171,13 @@ mod tests {
             assert_eq!(cause_of(&cause_name(cause)), Some(cause), "{cause:?}");
         }
         assert_eq!(dns_kind("NXDOMAIN"), "dns_nxdomain");
+        // A fetch that failed on the same DNS answer has the same kind, not a second one.
+        for answer in ["NXDOMAIN", "SERVFAIL", "timeout", "no address records"] {
+            let e = Error::Dns {
+                host: "node52.example".into(),
+                message: answer.into(),
+            };
+            assert_eq!(kind_of(&e), dns_kind(answer), "{answer}: {e}");
+        }
     }
 }

@@ -215,9 +215,21 @@ fn degraded_data_warns_on_stderr_and_is_not_rated() {
     assert_eq!(
         stderr_lines(&out),
         [
-            "whohosts: warning: snapshot 1: no follow list could be read (1 seed of 1 list: 1 hidden, 0 not exposed, \
-             0 refused; 0 seeds failed): nothing to attribute"
+            "whohosts: warning: snapshot 1: no follow list could be read (1 list of 1 seed: 1 hidden), so there is \
+             nothing to attribute."
         ]
+    );
+    // In JSON a warning, not an error: one WARN event with the same sentence.
+    let json = env.run(&["--log-format", "json", "report"]);
+    let events: Vec<serde_json::Value> = stderr_lines(&json)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["level"], "WARN");
+    assert_eq!(
+        events[0]["message"],
+        "snapshot 1: no follow list could be read (1 list of 1 seed: 1 hidden), so there is nothing to attribute."
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("unconcentrated"), "{text}");
@@ -228,7 +240,7 @@ fn degraded_data_warns_on_stderr_and_is_not_rated() {
         stderr_lines(&out),
         [
             "whohosts: warning: snapshot 2: 56 % of the accounts are unseen (5 declared by hidden or not-exposed \
-             lists, 4 seen): the figures describe only part of the graph (report.max_unseen_share 0.25)"
+             lists, 4 seen), more than report.max_unseen_share (0.25): the figures describe only part of the graph."
         ]
     );
     let mut env = env;

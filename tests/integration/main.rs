@@ -43,3 +43,4 @@ mod store;
 mod terminal;
 mod timeline;
 mod tls;
+mod wording;
