@@ -185,6 +185,9 @@ pub enum Error {
     Export(String),
 }
 
+/// Exit code: the command line was wrong (clap's usage errors, and a flag's value found
+/// unusable when the command runs: [`Error::Flag`]).
+pub const EXIT_USAGE: u8 = 2;
 /// Exit code: another whohosts holds the database.
 pub const EXIT_LOCKED: u8 = 3;
 /// Exit code: the crawl was interrupted (SIGINT, SIGTERM); run the same command to continue.
@@ -279,10 +282,11 @@ impl Error {
     }
 
     /// The process exit code for this error when it ends a command (see the README's table):
-    /// 3 when another process holds the database, 5 when the database file is refused,
-    /// 1 otherwise.
+    /// 2 for a flag's value that cannot be used, 3 when another process holds the database,
+    /// 5 when the database file is refused, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Error::Flag { .. } => EXIT_USAGE,
             Error::Locked { .. } => EXIT_LOCKED,
             Error::NotOurDatabase { .. } | Error::NewerDatabase { .. } | Error::OlderDatabase { .. } => {
                 EXIT_DATABASE_REFUSED

@@ -2,13 +2,16 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use whohosts::cli::{self, logging, Cli};
 
 fn main() -> ExitCode {
-    let args = match Cli::try_parse() {
+    // The command the words name (`whohosts asn-db update`), for the `--help` a usage error
+    // points to.
+    let words: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let command = cli::usage::command_path(cli::command(), &words);
+    let args = match Cli::parse_args() {
         Ok(args) => args,
-        Err(e) => match cli::usage::short(&e) {
+        Err(e) => match cli::usage::short(&e, &command) {
             // --help, --version: printed as clap prints them.
             None => e.exit(),
             Some(lines) => {
@@ -31,6 +34,9 @@ fn main() -> ExitCode {
         Err(e) => {
             let code = e.exit_code();
             logging::error_line(&anyhow::Error::from(e).to_string());
+            if code == whohosts::error::EXIT_USAGE {
+                logging::error_line(&cli::usage::see_help(&command));
+            }
             ExitCode::from(code)
         }
     }

@@ -87,7 +87,7 @@ impl Alerts {
         if let Some(out) = &self.metrics_file {
             let info = store.list()?.into_iter().find(|s| s.id == id);
             let finished = info.map(|i| i.finished_at).unwrap_or_default();
-            out.write(prometheus::render(id, &finished, &metrics).as_bytes())?;
+            out.write_public(prometheus::render(id, &finished, &metrics).as_bytes())?;
         }
         for w in degraded::warnings(&metrics.population, self.max_unseen_share) {
             warning_line(&format!("snapshot {id}: {w}."));

@@ -74,12 +74,16 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
         }));
     }
     let (output, json_copy) = args.destination.check()?;
+    if let Some(db) = db {
+        check_new(db)?;
+    }
     let (instances, accounts, weeks) = (w.instances.len(), w.accounts.len(), w.last_week());
     let running = sim::start_timeline(Timeline::new(w)?, None).await?;
     let dir = tempfile_dir()?;
     let mut config = super::sim::client_config(&running, &dir.join("sim-asn.csv"))?;
     config.contact_url = user_config.contact_url;
     config.attribution.organisations = user_config.attribution.organisations;
+    let kept = db;
     let db = db.map_or_else(|| dir.join("demo.db"), Path::to_path_buf);
     let job = Job {
         seeds,
@@ -96,12 +100,13 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
             out.write(crate::report::render(r, Format::Json, 0, false)?.as_bytes())?;
         }
         if args.view.format == Format::Text && output.is_none() {
+            let last = r.as_ref().map_or(i64::from(weeks) + 1, |r| r.snapshot.id);
             let about = format!(
                 "(A simulated fediverse: {instances} instances, {accounts} accounts on 127.0.0.0/8, DNS at {}, \
-                 HTTP port {}, changing over {weeks} weeks: one snapshot a week. Keep them with --db FILE, \
-                 then try `whohosts --db FILE report --format html -o report.html`, `diff 1 2` or \
-                 `query --list`.)",
-                running.dns_addr, running.http_port
+                 HTTP port {}, changing over {weeks} weeks: one snapshot a week. {})",
+                running.dns_addr,
+                running.http_port,
+                next_steps(kept, last)
             );
             print(&format!("\n{}", crate::report::text::wrap(&about, "", "")))?;
         }
@@ -110,6 +115,79 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
     .await;
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// Refuse a `--db` that already holds crawl snapshots: the demo's weeks would be stored
+/// after them dated in the past (the demo dates its last week today), and a real crawl's
+/// database would get simulated ones. A new file, an empty one, or a database of contacts
+/// snapshots only is used.
+///
+/// # Errors
+/// [`Error::Flag`] naming the file and how many crawl snapshots it holds; the store's errors
+/// for a file that is not a whohosts database.
+fn check_new(db: &Path) -> Result<()> {
+    if !std::fs::metadata(db).is_ok_and(|m| m.len() > 0) {
+        return Ok(());
+    }
+    let follows = Store::open_read_only(db)?
+        .list()?
+        .iter()
+        .filter(|s| s.kind == "follows")
+        .count();
+    if follows == 0 {
+        return Ok(());
+    }
+    Err(Error::Flag {
+        flag: "--db",
+        value: db.display().to_string(),
+        message: format!(
+            "already holds {}; the demo writes its weeks into a new database: name a new file",
+            crate::report::plural(follows as u64, "crawl snapshot")
+        ),
+    })
+}
+
+/// A path as a POSIX shell reads it back: as it is when it holds only safe characters, else
+/// in single quotes.
+fn shell_word(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./+:@=,%".contains(c)) {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// What the demo's closing note suggests: commands on the database the snapshots were kept
+/// in (`kept`, the last one `last`), or how to keep them when they went to a temporary one.
+fn next_steps(kept: Option<&Path>, last: i64) -> String {
+    let on = |db: &str| {
+        let diff = if last > 1 {
+            format!("`whohosts --db {db} diff {} {last}`, ", last - 1)
+        } else {
+            String::new()
+        };
+        format!("`whohosts --db {db} report --format html -o report.html`, {diff}`whohosts --db {db} query --list`")
+    };
+    match kept {
+        Some(db) => format!("They are in {}: try {}.", db.display(), on(&shell_word(db))),
+        None => format!(
+            "They were in a temporary database, now removed: to keep them, run `{}`, then try {}.",
+            keep_command(),
+            on("demo.db")
+        ),
+    }
+}
+
+/// This demo's command line with `--db demo.db` added (the same world and seeds again).
+fn keep_command() -> String {
+    let mut words = vec!["whohosts".to_string()];
+    let mut rest: Vec<String> = std::env::args_os().skip(1).map(|a| shell_word(Path::new(&a))).collect();
+    // Before any `--`, after which every word is a handle.
+    let at = rest.iter().position(|w| w == "--").unwrap_or(rest.len());
+    rest.insert(at, "--db demo.db".into());
+    words.extend(rest);
+    words.join(" ")
 }
 
 /// `demo --contacts`: the demo contact book measured against the world (week 0) with the
@@ -182,8 +260,10 @@ async fn earlier_weeks(running: &sim::Running, config: Config, job: &Job, db: &P
     Ok(())
 }
 
+/// The demo's own directory for its temporary database and ASN fixture: private (0700) as
+/// the data directory is, under a fresh unpredictable name in the system's temporary
+/// directory (never one another user planted there).
 fn tempfile_dir() -> Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("whohosts-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    Ok(dir)
+    let near = std::env::temp_dir().join("whohosts-demo");
+    crate::files::new_private_dir(&near).map_err(|e| Error::io(&near, e))
 }

@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "csv")]
     pub format: Format,
     /// Only snapshots started on or after this day (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = |t: &str| export::parse_since(t).map_err(|e| e.to_string()))]
     pub since: Option<String>,
     /// Gzip the CSV files (.csv.gz; refused with --format parquet)
     #[arg(long)]
@@ -50,7 +50,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>, quiet: bool) -> Resul
             "--gzip applies to CSV files only, not to Parquet: drop --gzip or use --format csv".into(),
         ));
     }
-    let since = args.since.as_deref().map(export::parse_since).transpose()?;
+    let since = args.since.clone();
     let path = store::database_path(db, config);
     if !path.exists() {
         return Err(crate::Error::Export(format!(

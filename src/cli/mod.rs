@@ -63,6 +63,53 @@ pub struct Cli {
     pub log_format: logging::LogFormat,
     #[command(subcommand)]
     pub command: Command,
+    /// Whether `--db` was given on the command line (not only through `WHOHOSTS_DB`).
+    #[arg(skip)]
+    pub db_given: bool,
+}
+
+/// The help of `demo --db`: the demo's database is a temporary one unless named.
+#[cfg(feature = "sim")]
+const DEMO_DB_HELP: &str = "Keep the demo's snapshots in FILE, a new database (one that holds snapshots is \
+                            refused) [default: a temporary database, removed when the demo ends; \
+                            WHOHOSTS_DB is not used]";
+
+/// The command line as it is parsed: [`Cli`]'s, with `--db` described as `demo` uses it, and
+/// hidden from the help of `instances` and `sim`, which store nothing (given there, it is
+/// refused when the command runs).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let root = Cli::command();
+    let db = root
+        .get_arguments()
+        .find(|a| a.get_id() == "db")
+        .cloned()
+        .expect("Cli has a --db argument");
+    // A subcommand's own argument of the same id stands in for the global one there (clap
+    // propagates a global argument only where none of its id exists); its value still
+    // reaches `Cli::db`.
+    let root = root.mut_subcommand("instances", |c| c.arg(db.clone().hide(true)));
+    #[cfg(feature = "sim")]
+    let root = root
+        .mut_subcommand("sim", |c| c.arg(db.clone().hide(true)))
+        .mut_subcommand("demo", |c| {
+            c.arg(db.clone().env(None::<&str>).help(DEMO_DB_HELP).long_help(None::<&str>))
+        });
+    root
+}
+
+impl Cli {
+    /// Parse the process's arguments with [`command`].
+    ///
+    /// # Errors
+    /// Clap's error for a command line that does not parse (or `--help`, `--version`).
+    pub fn parse_args() -> std::result::Result<Cli, clap::Error> {
+        use clap::FromArgMatches;
+        let matches = command().try_get_matches()?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        cli.db_given = matches.value_source("db") == Some(clap::parser::ValueSource::CommandLine);
+        Ok(cli)
+    }
 }
 
 /// The subcommands.
@@ -284,12 +331,29 @@ pub fn stdout_result(r: std::io::Result<()>) -> Result<()> {
 /// # Errors
 /// Whatever the subcommand fails with; `main` prints it on one line.
 pub async fn run(cli: Cli) -> Result<i32> {
+    // `instances` and `sim` store nothing: a --db given to them is a mistake worth saying
+    // (WHOHOSTS_DB set for the other commands is not).
+    let stores_nothing = match &cli.command {
+        Command::Instances(_) => Some("instances"),
+        #[cfg(feature = "sim")]
+        Command::Sim(_) => Some("sim"),
+        _ => None,
+    };
+    if let (Some(name), Some(db), true) = (stores_nothing, &cli.db, cli.db_given) {
+        return Err(Error::Flag {
+            flag: "--db",
+            value: db.display().to_string(),
+            message: format!("`{name}` stores no snapshot, so it takes no database"),
+        });
+    }
     let config = load_config(cli.config.as_deref())?;
     let db = cli.db.as_deref();
     match cli.command {
         Command::Crawl(args) => crawl::run(config, args, db, cli.quiet).await,
+        // The demo writes into a database named on its command line, else a temporary one:
+        // never into the one WHOHOSTS_DB names for real crawls.
         #[cfg(feature = "sim")]
-        Command::Demo(args) => demo::run(config, args, db, cli.quiet).await,
+        Command::Demo(args) => demo::run(config, args, db.filter(|_| cli.db_given), cli.quiet).await,
         Command::Snapshots(args) => snapshots::run(&config, args, db),
         Command::Report(args) => report::run(&config, args, db),
         Command::Diff(args) => diff::run(&config, args, db),

@@ -3,7 +3,9 @@
 //! Only a path that is, after resolving symlinks, a regular file (or one that does not exist
 //! yet) is replaced atomically, through [`crate::files`]: written beside it under an
 //! unpredictable name, given the old file's mode (and owner and group, when allowed), and
-//! renamed over it, so an earlier file is never left half-written. A symlink is followed and its target replaced; the link
+//! renamed over it, so an earlier file is never left half-written. A new file is private
+//! (0600: reports name accounts) unless written with [`Output::write_public`] (the metrics
+//! file, counts only, which a collector running as another user reads). A symlink is followed and its target replaced; the link
 //! stays. `/dev/stdout`, `/dev/stderr`, `/dev/fd/N` and `/proc/self/fd/N` are written to the
 //! already open descriptor itself (so `>> log` keeps appending after the report). Anything
 //! else (`/dev/null`, a FIFO, a socket, a terminal) is opened and written through.
@@ -141,11 +143,25 @@ impl Output {
         })
     }
 
-    /// Write `bytes` to the destination.
+    /// Write `bytes` to the destination; a file it creates is private (0600), a file it
+    /// replaces keeps the mode its owner gave it.
     ///
     /// # Errors
     /// [`Error::Output`] naming the path the user gave.
     pub fn write(&self, bytes: &[u8]) -> Result<()> {
+        self.write_mode(bytes, files::PRIVATE)
+    }
+
+    /// As [`Output::write`], but a file it creates is readable by all (0644 under the usual
+    /// umask): for what names no one (the Prometheus metrics file).
+    ///
+    /// # Errors
+    /// [`Error::Output`] naming the path the user gave.
+    pub fn write_public(&self, bytes: &[u8]) -> Result<()> {
+        self.write_mode(bytes, files::PUBLIC)
+    }
+
+    fn write_mode(&self, bytes: &[u8], mode: u32) -> Result<()> {
         match self {
             Output::Descriptor { given, fd } => write_descriptor(given, *fd, bytes),
             Output::Stream { given } => std::fs::OpenOptions::new()
@@ -153,9 +169,7 @@ impl Output {
                 .open(given)
                 .and_then(|mut f| f.write_all(bytes).and_then(|_| f.flush()))
                 .map_err(|e| cannot(given, e)),
-            Output::Replace { given, target } => {
-                files::write(target, bytes, files::PUBLIC).map_err(|e| cannot(given, e))
-            }
+            Output::Replace { given, target } => files::write(target, bytes, mode).map_err(|e| cannot(given, e)),
         }
     }
 }
@@ -187,5 +201,36 @@ mod tests {
         out.write(b"{}").unwrap();
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read(&real).unwrap(), b"{}");
+    }
+
+    fn mode(p: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_new_report_file_is_private_and_a_replaced_one_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("r.json");
+        Output::check(&report).unwrap().write(b"{}").unwrap();
+        assert_eq!(mode(&report), 0o600);
+        // The owner made it readable by the group: replacing it keeps that.
+        std::fs::set_permissions(&report, std::fs::Permissions::from_mode(0o640)).unwrap();
+        Output::check(&report).unwrap().write(b"{\"a\": 1}").unwrap();
+        assert_eq!(
+            (mode(&report), std::fs::read(&report).unwrap()),
+            (0o640, b"{\"a\": 1}".to_vec())
+        );
+        // The metrics file names no one: readable by a collector running as another user.
+        let metrics = dir.path().join("whohosts.prom");
+        Output::check(&metrics)
+            .unwrap()
+            .write_public(b"whohosts_seeds 1\n")
+            .unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, b"").unwrap();
+        assert_eq!(mode(&metrics), mode(&plain));
+        assert_ne!(mode(&metrics), 0o600);
     }
 }

@@ -15,8 +15,9 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
     /// Delete snapshots started longer ago than this (e.g. 90d, 12weeks)
-    #[arg(long, value_name = "DURATION")]
-    pub older_than: Option<String>,
+    #[arg(long, value_name = "DURATION",
+          value_parser = |t: &str| humantime::parse_duration(t).map_err(|e| format!("{e} (try 90d or 12weeks)")))]
+    pub older_than: Option<std::time::Duration>,
     /// Go ahead even when this deletes every complete snapshot (`--keep 0`, say)
     #[arg(long)]
     pub yes: bool,
@@ -48,14 +49,11 @@ fn deletes_every_complete(list: &[store::SnapshotInfo], rule: &Rule) -> bool {
 /// Run `prune`. Takes the database lock: it never runs beside a crawl.
 ///
 /// # Errors
-/// [`Error::ConfigValue`] for a bad duration; [`Error::Locked`]; database errors.
+/// [`Error::Locked`]; database errors (a bad duration is clap's usage error).
 pub async fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     let rule = match (args.keep, &args.older_than) {
         (Some(n), _) => Rule::Keep(n),
-        (None, Some(d)) => Rule::OlderThan(
-            humantime::parse_duration(d)
-                .map_err(|e| Error::ConfigValue(format!("--older-than {d:?}: {e} (try 90d or 12weeks)")))?,
-        ),
+        (None, Some(d)) => Rule::OlderThan(*d),
         (None, None) => {
             return Err(Error::ConfigValue(
                 "prune needs --keep N or --older-than DURATION".into(),

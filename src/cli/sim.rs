@@ -89,6 +89,16 @@ pub async fn run(args: Args) -> Result<i32> {
     }
     let suggested = generate::suggested_seeds(&w, 3).join(" ");
     let timeline = Timeline::new(w)?;
+    if args.week > timeline.last_week() {
+        return Err(Error::Flag {
+            flag: "--week",
+            value: args.week.to_string(),
+            message: format!(
+                "the world has weeks 0 to {} (--weeks N adds weeks to a generated world)",
+                timeline.last_week()
+            ),
+        });
+    }
     let running = sim::start_timeline(timeline, None).await?;
     running.set_week(args.week)?;
     if let Some(path) = &args.write_config {

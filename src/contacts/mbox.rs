@@ -71,10 +71,17 @@ impl Message {
     }
 }
 
-/// Read the mbox (or single message) at `path` into `book`.
+/// Read the mbox at `path` into `book`.
 pub fn read_mbox(path: &Path, book: &mut Book) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
     read_stream(path, std::io::BufReader::with_capacity(1 << 16, file), true, book)
+}
+
+/// Read the single message (`.eml`) at `path` into `book`: one message, whatever its body
+/// holds (a `From ` line there starts nothing).
+pub fn read_message(path: &Path, book: &mut Book) -> Result<()> {
+    let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
+    read_stream(path, std::io::BufReader::with_capacity(1 << 16, file), false, book)
 }
 
 /// Read every message of the Maildir at `path` (`cur/` and `new/`) into `book`.
@@ -101,13 +108,14 @@ pub fn read_maildir(path: &Path, book: &mut Book) -> Result<()> {
     Ok(())
 }
 
-/// Read messages from `reader`; in an mbox, a `From ` line after a blank line (or first)
-/// starts the next message.
+/// Read messages from `reader`; in an mbox, a `From ` line that is the file's first line or
+/// follows an empty line (mboxo/mboxrd: not one of spaces) starts the next message; anywhere
+/// else it is a line of the message (a header or the body).
 fn read_stream(path: &Path, mut reader: impl BufRead, mbox: bool, book: &mut Book) -> Result<()> {
     let mut buf = Vec::with_capacity(1024);
     let mut message = Message::default();
     let mut in_headers = true;
-    let mut after_blank = true;
+    let mut after_empty = true;
     let mut line = 0u64;
     // A body line longer than the bound is read past; a header line is cut (and a header
     // is bounded by `MAX_HEADER` anyway).
@@ -116,14 +124,15 @@ fn read_stream(path: &Path, mut reader: impl BufRead, mbox: bool, book: &mut Boo
         .is_some()
     {
         line += 1;
-        if mbox && after_blank && buf.starts_with(b"From ") {
+        if mbox && after_empty && buf.starts_with(b"From ") {
             std::mem::take(&mut message).finish(path, book);
             in_headers = true;
-            after_blank = false;
+            after_empty = false;
             continue;
         }
         let blank = buf.iter().all(u8::is_ascii_whitespace);
-        after_blank = blank;
+        // Empty: nothing but the line's end (`\r` of a CRLF file).
+        after_empty = buf.is_empty() || buf == b"\r";
         if !in_headers {
             continue;
         }

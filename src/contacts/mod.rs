@@ -148,7 +148,8 @@ pub fn read_one(path: &Path, book: &mut Book) -> Result<Kind> {
         Kind::VCard => vcard::read(path, book)?,
         Kind::Csv => table::read(path, book)?,
         Kind::Text => text::read(path, book)?,
-        Kind::Mbox | Kind::Message => mbox::read_mbox(path, book)?,
+        Kind::Mbox => mbox::read_mbox(path, book)?,
+        Kind::Message => mbox::read_message(path, book)?,
         Kind::Maildir => mbox::read_maildir(path, book)?,
     }
     Ok(kind)

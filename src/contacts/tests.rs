@@ -132,6 +132,37 @@ fn plain_text_lists_dedupe_and_list_bad_lines() {
     assert_eq!(problems(&book), ["list:7: nobody (no '@' in the address)"]);
 }
 
+/// An mbox message starts at a `From ` line that opens the file or follows an empty line;
+/// one after a line of text, or after a line of spaces, is part of the message (its headers
+/// are not read as another's). A single message (`.eml`) is one message whatever its body.
+#[test]
+fn a_from_line_starts_a_message_only_after_an_empty_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = "From ann@a.example Mon Jan  1 00:00:00 2026\nFrom: ann@a.example\nTo: bob@b.example\n\n\
+        Quoted below, unescaped:\nFrom carl@c.example Mon Jan  1 00:00:00 2026\nFrom: carl@c.example\nTo: dan@d.example\n\n\
+        a line of spaces is not empty:\n   \nFrom eve@e.example Mon Jan  1 00:00:00 2026\nFrom: eve@e.example\n\n\
+        From fay@f.example Tue Jan  2 00:00:00 2026\r\nFrom: fay@f.example\r\nTo: bob@b.example\r\n\r\n\
+        body\r\n\r\nFrom gus@g.example Wed Jan  3 00:00:00 2026\r\nFrom: gus@g.example\r\nTo: bob@b.example\r\n";
+    let p = file(&dir, "mail.mbox", mbox.as_bytes());
+    let book = read(&[p]);
+    assert_eq!(book.messages, 3);
+    assert_eq!(
+        listed(&book),
+        [
+            "email ann@a.example 1",
+            "email bob@b.example 3",
+            "email fay@f.example 1",
+            "email gus@g.example 1"
+        ]
+    );
+    let eml = "From: ann@a.example\nTo: bob@b.example\n\nHi,\n\nFrom what I heard:\nTo: carl@c.example\n";
+    let p = file(&dir, "one.eml", eml.as_bytes());
+    assert_eq!(detect::kind(&p).unwrap(), Kind::Message);
+    let book = read(&[p]);
+    assert_eq!(book.messages, 1);
+    assert_eq!(listed(&book), ["email ann@a.example 1", "email bob@b.example 1"]);
+}
+
 #[test]
 fn an_mbox_counts_each_message_once_per_address_and_finds_its_owner() {
     let dir = tempfile::tempdir().unwrap();

@@ -51,7 +51,7 @@ pub fn tables() -> Vec<Table> {
                 required("contacts", Integer, "Distinct contacts at them."),
                 required("messages", Integer, "Messages exchanged with them (banded unless --precise)."),
                 field("server", String, "The host that serves them (MX, XMPP or Matrix server); null when not found or when it would name a small domain."),
-                field("provider", String, "The provider level's bucket: a company, `behind gateway X`, or the server's organisations (`; `-separated)."),
+                field("provider", String, "The provider level's bucket: a company, `behind gateway X`, or the server's organisations (`; `-separated); null when the server was not found, and in `(small groups)` rows."),
                 field("service", String, "The service a provider rule named (`Gmail`, `Microsoft 365 (inferred from SPF)`)."),
                 field("gateway", String, "The filtering gateway in front of the mailbox."),
                 field("organisation", String, "Who hosts the server (`; `-separated)."),

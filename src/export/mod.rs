@@ -112,13 +112,13 @@ pub fn file_name_only(text: &str) -> String {
 /// Check a `--since` value: a `YYYY-MM-DD` day.
 ///
 /// # Errors
-/// [`Error::Export`] naming the value.
+/// [`Error::Input`] ("not a date"), which the command line says with the flag and value.
 pub fn parse_since(text: &str) -> Result<String> {
     let ok = text.len() == 10 && humantime::parse_rfc3339(&format!("{text}T00:00:00Z")).is_ok();
     if ok {
         Ok(text.to_string())
     } else {
-        Err(Error::Export(format!("--since {text:?} is not a date (YYYY-MM-DD)")))
+        Err(Error::Input("not a date (YYYY-MM-DD)".into()))
     }
 }
 

@@ -152,25 +152,43 @@ pub fn readme(tables: &[Table], m: &Manifest) -> String {
         }
         s.push('\n');
     }
-    let buckets = tables
-        .iter()
-        .find(|t| t.name == "metric_buckets")
-        .map_or_else(|| "metric_buckets.csv".to_string(), |t| file_name(t, m.format, m.gzip));
-    s.push_str(&reading(&buckets));
+    s.push_str(&reading(tables, m));
     s
 }
 
-/// How to read the files, with an example query on `buckets` (the file as this export names
-/// it, so the example runs as written in DuckDB from the export's directory).
-fn reading(buckets: &str) -> String {
-    format!(
-        "## Reading it\n\nCSV: UTF-8, a header line, RFC 4180 quoting; null is an empty field; booleans `true`/`false`; \
+/// How to read the files, with an example query for each kind of snapshot the export holds
+/// (one whose table has rows: on an empty file DuckDB cannot tell a column's type), on the
+/// files as this export names them, so each runs as written in DuckDB from the export's
+/// directory.
+fn reading(tables: &[Table], m: &Manifest) -> String {
+    let file = |name: &str| {
+        tables
+            .iter()
+            .find(|t| t.name == name && !t.rows.is_empty())
+            .map(|t| file_name(t, m.format, m.gzip))
+    };
+    let mut s = "## Reading it\n\nCSV: UTF-8, a header line, RFC 4180 quoting; null is an empty field; booleans `true`/`false`; \
          times ISO 8601 in UTC. Parquet: INT64, DOUBLE, BOOLEAN, UTF-8 strings, times as TIMESTAMP (UTC, microseconds). \
-         `datapackage.json` describes every field (Frictionless Data Package), with primary and foreign keys.\n\n\
-         ```sql\n-- DuckDB, in this directory: top organisations by distinct accounts in each snapshot\n\
-         SELECT snapshot_id, key AS organisation, round(100 * share, 1) AS pct\n  FROM '{buckets}' \
-         WHERE level = 'organisation' AND weight = 'accounts' AND rank <= 3\n ORDER BY snapshot_id, rank;\n```\n"
-    )
+         `datapackage.json` describes every field (Frictionless Data Package), with primary and foreign keys.\n"
+        .to_string();
+    if let Some(buckets) = file("metric_buckets") {
+        s += &format!(
+            "\n```sql\n-- DuckDB, in this directory: top organisations by distinct accounts in each snapshot\n\
+             SELECT snapshot_id, key AS organisation, round(100 * share, 1) AS pct\n  FROM '{buckets}' \
+             WHERE level = 'organisation' AND weight = 'accounts' AND rank <= 3\n ORDER BY snapshot_id, rank;\n```\n"
+        );
+    }
+    if let Some(domains) = file("contact_domains") {
+        s += &format!(
+            "\n```sql\n-- DuckDB, in this directory: contacts by provider in each contacts snapshot, over the contacts \
+             whose server was found, as the report's provider level gives them (the contacts of domains merged \
+             under the minimum group size, whose provider is not published, as one (small groups) row)\n\
+             SELECT snapshot_id, coalesce(provider, '(small groups)') AS provider, sum(contacts) AS contacts,\n       \
+             round(100 * sum(contacts) / sum(sum(contacts)) OVER (PARTITION BY snapshot_id), 1) AS pct\n  \
+             FROM '{domains}' WHERE not_found IS NULL\n GROUP BY ALL ORDER BY snapshot_id, contacts DESC, provider;\n```\n"
+        );
+    }
+    s
 }
 
 fn privacy_text(m: &Manifest) -> String {

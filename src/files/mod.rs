@@ -80,8 +80,25 @@ fn create_sibling<T>(
 /// # Errors
 /// A parent cannot be created.
 pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    private_builder().recursive(true).create(dir)
+}
+
+/// A directory builder whose new directories are private (0700 before the umask).
+fn private_builder() -> std::fs::DirBuilder {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    let mut b = std::fs::DirBuilder::new();
+    b.mode(0o700);
+    b
+}
+
+/// Create a new private directory (0700) beside `near`, under an unpredictable name
+/// (`.NAME.XXXXXXXXXX`), never reusing one already there: for a run's temporary files, such
+/// as the demo's database in the system's shared temporary directory. The caller removes it.
+///
+/// # Errors
+/// The parent does not exist or cannot be written.
+pub fn new_private_dir(near: &Path) -> std::io::Result<PathBuf> {
+    create_sibling(near, "", |p| private_builder().create(p)).map(|(p, ())| p)
 }
 
 /// Open `path` for reading and writing, creating it with `mode` when absent. The last
@@ -326,6 +343,24 @@ mod tests {
         let secret = dir.path().join("key");
         write(&secret, b"k", PRIVATE).unwrap();
         assert_eq!(std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_new_private_directory_is_0700_and_never_one_already_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let near = dir.path().join("whohosts-demo");
+        let a = new_private_dir(&near).unwrap();
+        let b = new_private_dir(&near).unwrap();
+        assert_ne!(a, b);
+        for d in [&a, &b] {
+            assert_eq!(std::fs::metadata(d).unwrap().permissions().mode() & 0o777, 0o700);
+            assert!(d.file_name().unwrap().to_string_lossy().starts_with(".whohosts-demo."));
+        }
+        private_dir(&dir.path().join("x/y")).unwrap();
+        assert_eq!(
+            std::fs::metadata(dir.path().join("x/y")).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
     }
 
     #[test]

@@ -89,13 +89,36 @@ impl ContactsReport {
     }
 }
 
-/// What a weight counts, for sentences: `contacts`, `messages`, or `contact`, `message` when
-/// there is one (`n`).
+/// What a weight counts, for sentences: `contacts` (`contact` when there is one, `n`); under
+/// the `messages` weight, `message-contact pairs`: a message counts once for each contact it
+/// names, so the total is no number of messages.
 fn unit(m: &Measurement, n: f64) -> &'static str {
-    match (n - 1.0).abs() < 1e-9 {
-        true => m.weight.strip_suffix('s').unwrap_or(m.weight),
-        false => m.weight,
+    let one = (n - 1.0).abs() < 1e-9;
+    match (m.weight, one) {
+        ("messages", true) => "message-contact pair",
+        ("messages", false) => "message-contact pairs",
+        (w, true) => w.strip_suffix('s').unwrap_or(w),
+        (w, false) => w,
     }
+}
+
+/// What the weight is, after "weighed by": `contacts`, or `messages` with how they count.
+fn weighed_by(m: &Measurement) -> String {
+    if m.weight == "messages" {
+        "messages (a message counts once for each contact it names)".into()
+    } else {
+        m.weight.to_string()
+    }
+}
+
+/// "Server not found: 1 receives no mail (null MX)." — the weight counted apart, by why;
+/// `None` when every server was found. Text and HTML say it; CSV has its rows.
+pub fn not_found_sentence(m: &Measurement) -> Option<String> {
+    if m.apart.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = m.apart.iter().map(|(why, w)| format!("{} {why}", fmt_w(*w))).collect();
+    Some(format!("Server not found: {}.", parts.join("; ")))
 }
 
 /// The headline, over the `provider` level (the organisation level when a measurement has
@@ -112,7 +135,8 @@ pub fn headline(m: &Measurement) -> String {
     let c = concentration(&r.iter().map(|b| b.1).collect::<Vec<_>>());
     if c.total <= 0.0 {
         return format!(
-            "Of your {} {}, none has a server that was found: nothing to attribute.",
+            "Of {}{} {}, none has a server that was found: nothing to attribute.",
+            if m.weight == "messages" { "" } else { "your " },
             fmt_w(m.total),
             unit(m, m.total)
         );
@@ -139,8 +163,9 @@ pub fn headline(m: &Measurement) -> String {
     } else {
         "organisation"
     };
+    let whose = if m.weight == "messages" { "" } else { "your " };
     format!(
-        "Of your {} {}{found}, {:.0} % {verb} {} ({}); {} {} 75 %.",
+        "Of {whose}{} {}{found}, {:.0} % {verb} {} ({}); {} {} 75 %.",
         fmt_w(c.total),
         unit(m, c.total),
         share * 100.0,
@@ -190,12 +215,11 @@ pub fn text(r: &ContactsReport, top: usize) -> String {
         out,
         "{}, weighed by {}; {} skipped.",
         plural(m.addresses as u64, "distinct address"),
-        m.weight,
+        weighed_by(m),
         plural(m.malformed as u64, "malformed entry")
     );
-    if !m.apart.is_empty() {
-        let parts: Vec<String> = m.apart.iter().map(|(why, w)| format!("{} {why}", fmt_w(*w))).collect();
-        let _ = writeln!(out, "Server not found: {}.", parts.join("; "));
+    if let Some(line) = not_found_sentence(m) {
+        let _ = writeln!(out, "{line}");
     }
     for (level, buckets) in &m.levels {
         let ranked = ranked(buckets);
@@ -319,8 +343,12 @@ pub fn json(r: &ContactsReport) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
+/// The level name of the CSV rows that count the weight whose server was not found.
+pub const NOT_FOUND_LEVEL: &str = "not-found";
+
 /// The CSV report: the columns of every CSV report ([`super::csv::COLUMNS`]), one row per
-/// (level, bucket), every bucket; text cells neutralised as there.
+/// (level, bucket), every bucket; then one row per reason a server was not found (level
+/// [`NOT_FOUND_LEVEL`], its share of every address's weight); text cells neutralised as there.
 pub fn csv(r: &ContactsReport) -> String {
     let m = &r.measurement;
     let mut w = ::csv::Writer::from_writer(vec![]);
@@ -344,6 +372,20 @@ pub fn csv(r: &ContactsReport) -> String {
             ]);
         }
     }
+    for (i, (why, amount)) in ranked(&m.apart).iter().enumerate() {
+        let cell = super::csv::neutralised(why);
+        let share = if m.total > 0.0 { amount / m.total } else { 0.0 };
+        let _ = w.write_record([
+            id.clone(),
+            NOT_FOUND_LEVEL.to_string(),
+            m.weight.to_string(),
+            (i + 1).to_string(),
+            cell.clone(),
+            cell,
+            amount.to_string(),
+            share.to_string(),
+        ]);
+    }
     String::from_utf8_lossy(&w.into_inner().unwrap_or_default()).into_owned()
 }
 
@@ -362,13 +404,17 @@ pub fn html(r: &ContactsReport, top: usize) -> String {
          <title>whohosts: who serves the contacts of {title}</title>\n<style>\n{}</style>\n</head>\n\
          <body>\n<main>\n<h1>Who serves your contacts: {title}</h1>\n\
          <p class=\"headline\" id=\"headline\">{}</p>\n\
-         <p>{}, weighed by <strong id=\"weight\">{}</strong>; {} skipped.</p>\n",
+         <p>{}, weighed by <strong id=\"weight\">{}</strong>{}; {} skipped.</p>\n",
         super::html::STYLE,
         escape(&headline(m)),
         plural(m.addresses as u64, "distinct address"),
         m.weight,
+        escape(weighed_by(m).strip_prefix(m.weight).unwrap_or_default()),
         plural(m.malformed as u64, "malformed entry")
     );
+    if let Some(line) = not_found_sentence(m) {
+        let _ = writeln!(out, "<p id=\"not-found\">{}</p>", escape(&line));
+    }
     for (level, buckets) in &m.levels {
         let ranked = ranked(buckets);
         let c = r.figures(level, &ranked);
@@ -387,7 +433,7 @@ pub fn html(r: &ContactsReport, top: usize) -> String {
         let _ = writeln!(
             out,
             "<table>\n<thead><tr><th class=\"n\">share</th><th class=\"n\">{}</th><th>{level}</th></tr></thead>\n<tbody>",
-            m.weight
+            unit(m, 0.0)
         );
         for (k, w) in ranked.iter().take(top) {
             let share = if c.total > 0.0 { w / c.total } else { 0.0 };

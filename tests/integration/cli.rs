@@ -251,3 +251,144 @@ fn dash_o_writes_the_report_in_its_format_on_every_command() {
     let csv = std::fs::read_to_string(&csv).unwrap();
     assert!(csv.lines().next().unwrap().contains("level"), "{csv}");
 }
+
+/// Stdout of a successful run, its lines joined (the closing note is wrapped).
+fn joined(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn mode(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// The demo's closing note names the commands that run next on the database the snapshots
+/// are in (quoted for the shell), or how to keep them; a second demo into that database is
+/// refused (its weeks would be dated before the stored ones); its report files are private.
+#[test]
+fn the_demo_says_what_to_run_next_and_never_appends_to_a_used_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("my demo.db");
+    let run = |extra: &[&str]| {
+        whohosts()
+            .args(["demo", "--size", "15", "--weeks", "1"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let db_arg = db.to_str().unwrap();
+    let kept = joined(&run(&["--db", db_arg]));
+    let q = format!("'{db_arg}'");
+    assert!(
+        kept.ends_with(&format!(
+            "They are in {db_arg}: try `whohosts --db {q} report --format html -o report.html`, \
+             `whohosts --db {q} diff 1 2`, `whohosts --db {q} query --list`.)"
+        )),
+        "{kept}"
+    );
+    let again = run(&["--db", db_arg]);
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stderr),
+        format!(
+            "whohosts: --db \"{db_arg}\": already holds 2 crawl snapshots; the demo writes its weeks into a new \
+             database: name a new file\nwhohosts: see `whohosts demo --help`\n"
+        )
+    );
+    let listed = whohosts().arg("--db").arg(&db).arg("snapshots").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).lines().count(), 1 + 2);
+
+    // Without --db: the same command with --db added, to keep them.
+    let temporary = joined(&run(&[]));
+    assert!(
+        temporary.ends_with(
+            "They were in a temporary database, now removed: to keep them, run `whohosts demo --size 15 \
+             --weeks 1 --db demo.db`, then try `whohosts --db demo.db report --format html -o report.html`, \
+             `whohosts --db demo.db diff 1 2`, `whohosts --db demo.db query --list`.)"
+        ),
+        "{temporary}"
+    );
+
+    // -o and --json-copy name accounts: created 0600; a file the owner opened keeps its mode.
+    let (html, json) = (dir.path().join("r.html"), dir.path().join("r.json"));
+    std::fs::write(&json, "old").unwrap();
+    std::fs::set_permissions(&json, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+    let out = run(&[
+        "--format",
+        "html",
+        "-o",
+        html.to_str().unwrap(),
+        "--json-copy",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!((mode(&html), mode(&json)), (0o600, 0o640));
+    assert!(std::fs::read_to_string(&json).unwrap().starts_with('{'));
+}
+
+/// `demo --help` gives the demo's own default database; `instances` and `sim` store nothing
+/// and refuse --db on their command line (but not WHOHOSTS_DB, set for the others).
+#[test]
+fn db_is_described_for_demo_and_refused_where_nothing_is_stored() {
+    let help = joined(&whohosts().args(["demo", "--help"]).output().unwrap());
+    assert!(
+        help.contains(
+            "--db <FILE> Keep the demo's snapshots in FILE, a new database (one that holds snapshots is refused) \
+             [default: a temporary database, removed when the demo ends; WHOHOSTS_DB is not used]"
+        ),
+        "{help}"
+    );
+    let help = joined(&whohosts().args(["instances", "--help"]).output().unwrap());
+    assert!(!help.contains("--db"), "{help}");
+    for (cmd, args) in [("instances", &["/dev/null"][..]), ("sim", &[][..])] {
+        let out = whohosts().args(["--db", "x.db", cmd]).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "whohosts: --db \"x.db\": `{cmd}` stores no snapshot, so it takes no database\n\
+                 whohosts: see `whohosts {cmd} --help`\n"
+            )
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("list.txt");
+    std::fs::write(&list, "# none\n").unwrap();
+    let out = whohosts()
+        .env("WHOHOSTS_DB", dir.path().join("x.db"))
+        .args(["instances", "--asn-db", "/nonexistent.csv"])
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A bad value is a usage error naming the subcommand's help, whatever clap's text says.
+#[test]
+fn value_errors_are_usage_errors_pointing_to_the_subcommands_help() {
+    for (args, first) in [
+        (
+            &["report", "--format", "pdf"][..],
+            "invalid value 'pdf' for '--format <FORMAT>'",
+        ),
+        (&["demo", "--weeks", "x"][..], "invalid value 'x' for '--weeks <N>'"),
+        (
+            &["demo", "--size", "2"][..],
+            "--size \"2\": a generated world has at least 3 instances",
+        ),
+    ] {
+        let out = whohosts().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.starts_with(&format!("whohosts: {first}")), "{err}");
+        assert!(
+            err.ends_with(&format!("\nwhohosts: see `whohosts {} --help`\n", args[0])),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 2, "{err}");
+    }
+}

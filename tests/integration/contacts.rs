@@ -375,6 +375,10 @@ fn a_mailbox_weighs_contacts_by_the_messages_exchanged() {
         }
     }
     m.push_str("From c0@gmail.com Mon Jan  1 00:00:00 2026\nFrom: c0@gmail.com\nTo: me@mailo.com\n\nhi\n\n");
+    // One message to both: it counts once for each of them (7 message-contact pairs, 6 messages).
+    m.push_str(
+        "From me@mailo.com Mon Jan  1 00:00:00 2026\nFrom: me@mailo.com\nTo: c0@mairie-exemple.fr, c0@gmail.com\n\nall\n\n",
+    );
     std::fs::write(&mbox, m).unwrap();
     let out = env
         .cmd()
@@ -384,7 +388,7 @@ fn a_mailbox_weighs_contacts_by_the_messages_exchanged() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["total"], 5.0, "the owner's own address is no contact");
+    assert_eq!(doc["total"], 7.0, "the owner's own address is no contact");
     let orgs = doc["levels"]
         .as_array()
         .unwrap()
@@ -392,9 +396,31 @@ fn a_mailbox_weighs_contacts_by_the_messages_exchanged() {
         .find(|l| l["level"] == "organisation")
         .unwrap();
     assert_eq!(orgs["buckets"][0]["key"], "OVH");
-    assert_eq!(orgs["buckets"][0]["weight"], 3.0);
+    assert_eq!(orgs["buckets"][0]["weight"], 4.0);
     assert_eq!(orgs["buckets"][1]["key"], "Google");
-    assert_eq!(orgs["buckets"][1]["weight"], 2.0);
+    assert_eq!(orgs["buckets"][1]["weight"], 3.0);
+    // The text never calls the 7 pairs "messages": 6 messages were exchanged.
+    let out = env
+        .cmd()
+        .args(["contacts", "--weight", "messages"])
+        .arg(&mbox)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().take(2).collect();
+    assert_eq!(
+        lines,
+        [
+            "Of 7 message-contact pairs, 57 % go through 1 provider (OVH); 2 providers cover 75 %.",
+            "2 distinct addresses, weighed by messages (a message counts once for each contact it names); \
+             0 malformed entries skipped."
+        ],
+        "{text}"
+    );
+    assert!(
+        text.contains("\nBy organisation (2 organisations, 7 message-contact pairs)\n"),
+        "{text}"
+    );
 
     // Without a mailbox, the messages weight is a usage error naming the flag.
     let list = env.dir.path().join("list.txt");
@@ -405,10 +431,11 @@ fn a_mailbox_weighs_contacts_by_the_messages_exchanged() {
         .arg(&list)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "whohosts: --weight \"messages\": needs a mailbox (mbox or Maildir) among the files: none holds a message\n"
+        "whohosts: --weight \"messages\": needs a mailbox (mbox or Maildir) among the files: none holds a message\n\
+         whohosts: see `whohosts contacts --help`\n"
     );
 }
 
@@ -550,5 +577,29 @@ fn the_demo_measures_a_contact_book_offline() {
     assert!(
         text.contains("(A demo contact book, a vCard of 25 cards, measured in a simulated world"),
         "{text}"
+    );
+    // CSV and HTML say what the text says of the servers not found, from the same figures.
+    let other = |format: &str| {
+        let out = crate::cli::whohosts()
+            .args(["demo", "--size", "40", "--seed", "3", "--contacts", "--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = other("csv");
+    let rows: Vec<&str> = csv.lines().filter(|l| l.contains(",not-found,")).collect();
+    assert_eq!(
+        rows,
+        [format!(
+            "1,not-found,contacts,1,receives no mail (null MX),receives no mail (null MX),1,{}",
+            1.0_f64 / 27.0
+        )],
+        "{csv}"
+    );
+    let html = other("html");
+    assert!(
+        html.contains("<p id=\"not-found\">Server not found: 1 receives no mail (null MX).</p>"),
+        "{html}"
     );
 }

@@ -33,14 +33,20 @@ fn bad_input_is_refused_in_one_line_and_leaves_nothing() {
         (code, err),
         (Some(1), format!("whohosts: export: no snapshot 99 in {}", db.display()))
     );
-    let (code, err) = refused(&f.try_export("out", &["--since", "yesterday"]));
-    assert_eq!(
-        (code, err.as_str()),
-        (
-            Some(1),
-            "whohosts: export: --since \"yesterday\" is not a date (YYYY-MM-DD)"
-        )
-    );
+    // A value that is no date is a usage error: exit code 2, the hint naming export's help.
+    for bad in ["yesterday", "2026-13-01"] {
+        let o = f.try_export("out", &["--since", bad]);
+        assert_eq!(
+            (o.status.code(), String::from_utf8_lossy(&o.stderr).to_string()),
+            (
+                Some(2),
+                format!(
+                    "whohosts: invalid value '{bad}' for '--since <DATE>': not a date (YYYY-MM-DD)\n\
+                     whohosts: see `whohosts export --help`\n"
+                )
+            )
+        );
+    }
     let (_, err) = refused(&f.try_export("out", &["--since", "2999-01-01"]));
     assert_eq!(
         err,

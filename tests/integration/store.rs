@@ -245,9 +245,13 @@ fn prune_deletes_old_snapshots_and_keeps_shared_accounts() {
         "Deleted 0 snapshots, 0 accounts and 0 instances no longer referenced.\n"
     );
     let out = prune(&["--older-than", "soon"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(err.starts_with("whohosts: config: --older-than \"soon\": "), "{err}");
+    assert!(
+        err.starts_with("whohosts: invalid value 'soon' for '--older-than <DURATION>': ")
+            && err.ends_with("(try 90d or 12weeks)\nwhohosts: see `whohosts prune --help`\n"),
+        "{err}"
+    );
     let out = env
         .cmd()
         .arg("--db")

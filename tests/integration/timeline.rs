@@ -112,11 +112,13 @@ fn sim_refuses_a_week_the_world_does_not_have() {
     let cases: [(&[&str], &str); 2] = [
         (
             &["--world", world, "--week", "9"],
-            "whohosts: world has weeks 0 to 2, not week 9\n",
+            "whohosts: --week \"9\": the world has weeks 0 to 2 (--weeks N adds weeks to a generated world)\n\
+             whohosts: see `whohosts sim --help`\n",
         ),
         (
             &["--weeks", "600"],
-            "whohosts: --weeks \"600\": at most 520 weeks (ten years) are generated\n",
+            "whohosts: --weeks \"600\": at most 520 weeks (ten years) are generated\n\
+             whohosts: see `whohosts sim --help`\n",
         ),
     ];
     for (args, want) in cases {
@@ -127,7 +129,8 @@ fn sim_refuses_a_week_the_world_does_not_have() {
             .timeout(std::time::Duration::from_secs(30))
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(1));
+        // A value the command line gave that cannot be used: a usage error.
+        assert_eq!(out.status.code(), Some(2));
         assert_eq!(String::from_utf8_lossy(&out.stderr), want);
     }
 }
