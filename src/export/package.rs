@@ -185,7 +185,8 @@ fn reading(tables: &[Table], m: &Manifest) -> String {
              under the minimum group size, whose provider is not published, as one (small groups) row)\n\
              SELECT snapshot_id, coalesce(provider, '(small groups)') AS provider, sum(contacts) AS contacts,\n       \
              round(100 * sum(contacts) / sum(sum(contacts)) OVER (PARTITION BY snapshot_id), 1) AS pct\n  \
-             FROM '{domains}' WHERE not_found IS NULL\n GROUP BY ALL ORDER BY snapshot_id, contacts DESC, provider;\n```\n"
+             FROM '{domains}' WHERE not_found IS NULL\n GROUP BY snapshot_id, coalesce(provider, '(small groups)')\n \
+             ORDER BY snapshot_id, contacts DESC, provider;\n```\n"
         );
     }
     s
