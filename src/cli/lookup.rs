@@ -6,16 +6,21 @@
 //! address, each starting with the target as given; or one JSON object per target), through
 //! one buffered writer flushed at the end.
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufWriter, Write};
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use ipnetwork::IpNetwork;
+
 use super::{logging, stdout_result, AttributionArgs};
-use crate::attribution::Attributor;
+use crate::attribution::asn::{cover, AsnDb};
+use crate::attribution::{database_source, Attributor};
 use crate::config::Config;
 use crate::error::Result;
-use crate::model::attribution::{AddressAttribution, HostAttribution};
+use crate::model::attribution::{AddressAttribution, HostAttribution, NO_AS};
 use crate::model::format::Format;
+use crate::model::text::terminal;
 use crate::pipeline::Context;
 
 /// `lookup` arguments.
@@ -159,13 +164,33 @@ async fn answer_all(
         failed |= !answer(a, t.trim(), format, None, out).await?;
     }
     if stdin {
-        for (n, line) in std::io::stdin().lock().lines().enumerate() {
-            let line = line.map_err(|e| crate::error::Error::io("<stdin>", e))?;
+        // Plain addresses in TSV are written straight from the table (`Stream`); everything
+        // else (host names, URLs, refused lines, JSON, no database) goes through `answer`.
+        let mut fast = a
+            .database()
+            .filter(|_| format == Format::Tsv)
+            .map(|db| Stream::new(a, db));
+        let mut input = std::io::stdin().lock();
+        let mut line = String::new();
+        for n in 1.. {
+            line.clear();
+            let read = input
+                .read_line(&mut line)
+                .map_err(|e| crate::error::Error::io("<stdin>", e))?;
+            if read == 0 {
+                break;
+            }
             let t = line.trim();
             if t.is_empty() || t.starts_with('#') {
                 continue;
             }
-            failed |= !answer(a, t, format, Some(n + 1), out).await?;
+            if let Some(fast) = &mut fast {
+                if let Ok(ip) = t.parse::<IpAddr>() {
+                    stdout_result(fast.write(t, ip, out))?;
+                    continue;
+                }
+            }
+            failed |= !answer(a, t, format, Some(n), out).await?;
         }
     }
     Ok(i32::from(failed))
@@ -214,7 +239,7 @@ async fn answer(
     };
     let text = match format {
         Format::Json => json(a, target, &host) + "\n",
-        Format::Tsv => tsv(target, &host),
+        Format::Tsv => String::new(),
         Format::Text => text(target, &host),
         Format::Csv | Format::Html => return Err(format.not_offered("a lookup", FORMATS)),
     };
@@ -222,7 +247,11 @@ async fn answer(
     if let Some(why) = &failure {
         logging::error_line(&format!("lookup {}: {why}", shown(target)));
     }
-    stdout_result(out.write_all(format.safe(text, false).as_bytes()))?;
+    if format == Format::Tsv {
+        stdout_result(tsv(target, &host, out))?;
+    } else {
+        stdout_result(out.write_all(format.safe(text, false).as_bytes()))?;
+    }
     Ok(failure.is_none())
 }
 
@@ -266,9 +295,12 @@ fn json(a: &Attributor, target: &str, host: &HostAttribution) -> String {
 fn no_as(a: &AddressAttribution) -> String {
     match &a.lookup_error {
         Some(e) => format!("AS unknown: {e}"),
-        None => "no AS found".into(),
+        None => NO_AS_FOUND.into(),
     }
 }
+
+/// The error column of an address in no range of the database.
+const NO_AS_FOUND: &str = "no AS found";
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
@@ -281,36 +313,181 @@ fn range(a: &AddressAttribution) -> String {
     }
 }
 
-fn tsv(target: &str, h: &HostAttribution) -> String {
-    if let Some(e) = &h.dns_error {
-        return format!(
-            "{target}\t\t\t\t\t\t\t\t\t\t{}\t\t\t{}\n",
-            h.cnames.join(","),
-            clean(e.clone())
-        );
+/// A TSV text field as written: made safe for a terminal ([`Format::safe`]).
+fn safe(s: &str) -> Cow<'_, str> {
+    terminal(s)
+}
+
+/// A TSV text field from outside whose tabs and line breaks become spaces, made safe.
+fn cleaned(s: &str) -> String {
+    terminal(&clean(s.to_string())).into_owned()
+}
+
+/// One TSV row of `lookup`, every text already as written ([`safe`], [`cleaned`]).
+/// [`Row::write`] is the one layout of a row: the record path ([`tsv`]) and the stream of
+/// plain addresses ([`Stream`]) both fill a `Row`.
+struct Row<'a> {
+    target: &'a str,
+    ip: IpAddr,
+    asn: Option<u32>,
+    as_name: &'a str,
+    organisation: &'a str,
+    cdn: &'a str,
+    range: Option<(IpAddr, IpAddr)>,
+    cidr: Option<IpNetwork>,
+    cover: IpNetwork,
+    country: &'a str,
+    cnames: &'a str,
+    hosting: &'a str,
+    source: &'a str,
+    error: &'a str,
+}
+
+impl Row<'_> {
+    fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all(self.target.as_bytes())?;
+        write!(out, "\t{}\t", self.ip)?;
+        if let Some(asn) = self.asn {
+            write!(out, "{asn}")?;
+        }
+        for s in ["\t", self.as_name, "\t", self.organisation, "\t", self.cdn, "\t"] {
+            out.write_all(s.as_bytes())?;
+        }
+        if let Some((s, e)) = self.range {
+            write!(out, "{s}-{e}")?;
+        }
+        out.write_all(b"\t")?;
+        if let Some(c) = self.cidr {
+            write!(out, "{c}")?;
+        }
+        write!(out, "\t{}\t", self.cover)?;
+        for s in [
+            self.country,
+            "\t",
+            self.cnames,
+            "\t",
+            self.hosting,
+            "\t",
+            self.source,
+            "\t",
+            self.error,
+            "\n",
+        ] {
+            out.write_all(s.as_bytes())?;
+        }
+        Ok(())
     }
-    h.addresses
-        .iter()
-        .map(|a| {
-            let fields = [
-                target.to_string(),
-                a.ip.to_string(),
-                opt(&a.asn),
-                clean(opt(&a.as_name)),
-                clean(a.organisation.clone()),
-                opt(&a.cdn),
-                range(a),
-                opt(&a.cidr),
-                a.cover.to_string(),
-                opt(&a.country),
-                h.cnames.join(","),
-                opt(&h.hosting_service),
-                clean(a.source.clone()),
-                if a.asn.is_none() { no_as(a) } else { String::new() },
-            ];
-            fields.join("\t") + "\n"
-        })
-        .collect()
+}
+
+/// The TSV rows of a looked-up host: one per address, or one with its DNS error.
+fn tsv(target: &str, h: &HostAttribution, out: &mut impl Write) -> std::io::Result<()> {
+    let (target, cnames) = (safe(target), safe(&h.cnames.join(",")).into_owned());
+    if let Some(e) = &h.dns_error {
+        let line = format!("{target}\t\t\t\t\t\t\t\t\t\t{cnames}\t\t\t{}\n", cleaned(e));
+        return out.write_all(line.as_bytes());
+    }
+    let hosting = safe(h.hosting_service.as_deref().unwrap_or("")).into_owned();
+    for a in &h.addresses {
+        let error = if a.asn.is_none() { no_as(a) } else { String::new() };
+        Row {
+            target: &target,
+            ip: a.ip,
+            asn: a.asn,
+            as_name: &cleaned(a.as_name.as_deref().unwrap_or("")),
+            organisation: &cleaned(&a.organisation),
+            cdn: &safe(a.cdn.as_deref().unwrap_or("")),
+            range: a.range_start.zip(a.range_end),
+            cidr: a.cidr,
+            cover: a.cover,
+            country: &safe(a.country.as_deref().unwrap_or("")),
+            cnames: &cnames,
+            hosting: &hosting,
+            source: &cleaned(&a.source),
+            error: &safe(&error),
+        }
+        .write(out)?;
+    }
+    Ok(())
+}
+
+/// `lookup -` for plain addresses the database answers: each row is written through [`Row`]
+/// straight from the table, with the texts of an AS (its name, organisation, CDN, country)
+/// prepared the first time the AS is met, as [`Attributor::address`] derives them, so an
+/// address costs no allocation.
+struct Stream<'a> {
+    attributor: &'a Attributor,
+    db: &'a AsnDb,
+    source: String,
+    no_as: String,
+    /// Per AS index: 1 + the index of its texts in `texts`; 0 while not met.
+    slot: Vec<u32>,
+    texts: Vec<AsTexts>,
+}
+
+/// The row texts of one AS.
+struct AsTexts {
+    as_name: String,
+    organisation: String,
+    cdn: String,
+    country: String,
+}
+
+impl<'a> Stream<'a> {
+    fn new(attributor: &'a Attributor, db: &'a AsnDb) -> Self {
+        Stream {
+            attributor,
+            db,
+            source: cleaned(&database_source(db)),
+            no_as: cleaned(NO_AS),
+            slot: vec![0; db.names.len()],
+            texts: vec![],
+        }
+    }
+
+    /// Write the row of `ip`, given as `target` (its text on stdin, trimmed).
+    fn write(&mut self, target: &str, ip: IpAddr, out: &mut impl Write) -> std::io::Result<()> {
+        let mut row = Row {
+            target,
+            ip,
+            asn: None,
+            as_name: "",
+            organisation: &self.no_as,
+            cdn: "",
+            range: None,
+            cidr: None,
+            cover: cover(ip),
+            country: "",
+            cnames: "",
+            hosting: "",
+            source: &self.source,
+            error: NO_AS_FOUND,
+        };
+        let Some(found) = self.db.find(ip) else {
+            return row.write(out);
+        };
+        let slot = &mut self.slot[found.as_index as usize];
+        if *slot == 0 {
+            let info = found.as_info;
+            let (organisation, cdn) = self.attributor.organisation(info.asn, &info.name, None);
+            self.texts.push(AsTexts {
+                as_name: cleaned(&info.name),
+                organisation: cleaned(&organisation),
+                cdn: safe(cdn.as_deref().unwrap_or("")).into_owned(),
+                country: safe(info.country.as_deref().unwrap_or("")).into_owned(),
+            });
+            *slot = self.texts.len() as u32;
+        }
+        let t = &self.texts[*slot as usize - 1];
+        row.asn = Some(found.as_info.asn);
+        row.as_name = &t.as_name;
+        row.organisation = &t.organisation;
+        row.cdn = &t.cdn;
+        row.range = Some((found.range_start, found.range_end));
+        row.cidr = Some(found.cidr);
+        row.country = &t.country;
+        row.error = "";
+        row.write(out)
+    }
 }
 
 fn text(target: &str, h: &HostAttribution) -> String {

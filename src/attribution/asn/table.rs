@@ -72,32 +72,44 @@ impl<T: Key> Table<T> {
     pub(super) fn build(segments: impl Iterator<Item = Segment>, capacity: usize) -> Self {
         let conv =
             |v: u128| T::try_from(v).unwrap_or_else(|_| unreachable!("rows are split by family before building"));
-        let mut t = Table {
-            starts: Vec::with_capacity(capacity),
-            shorts: Vec::with_capacity(capacity),
-            ends: Vec::with_capacity(capacity),
-            info: Vec::with_capacity(capacity),
-            cut: HashMap::new(),
-            bucket: vec![],
-        };
+        let (mut starts, mut ends, mut info) = (
+            Vec::with_capacity(capacity),
+            Vec::with_capacity(capacity),
+            Vec::with_capacity(capacity),
+        );
+        let mut cut = HashMap::new();
         for (
             i,
             Segment {
                 start: s,
                 end: e,
-                info,
+                info: as_index,
                 cut: orig,
             },
         ) in segments.into_iter().enumerate()
         {
-            t.starts.push(conv(s));
-            t.shorts.push(conv(s).short());
-            t.ends.push(conv(e));
-            t.info.push(info);
+            starts.push(conv(s));
+            ends.push(conv(e));
+            info.push(as_index);
             if let Some((os, oe)) = orig {
-                t.cut.insert(i as u32, (conv(os), conv(oe)));
+                cut.insert(i as u32, (conv(os), conv(oe)));
             }
         }
+        Table::from_columns(starts, ends, info, cut)
+    }
+
+    /// A table of entries already in order without overlap (`starts[j]..=ends[j]` belongs to
+    /// AS index `info[j]`; `cut`: the row bounds of entries an overlap cut), indexed.
+    pub(super) fn from_columns(starts: Vec<T>, ends: Vec<T>, info: Vec<u32>, cut: HashMap<u32, (T, T)>) -> Self {
+        let shorts = starts.iter().map(|s| s.short()).collect();
+        let mut t = Table {
+            starts,
+            shorts,
+            ends,
+            info,
+            cut,
+            bucket: vec![],
+        };
         if t.starts.is_empty() {
             // No index for an empty family (a v4-only file need not pay 4 MB for IPv6).
             return t;
