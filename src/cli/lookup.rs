@@ -346,7 +346,9 @@ struct Row<'a> {
 impl Row<'_> {
     fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
         out.write_all(self.target.as_bytes())?;
-        write!(out, "\t{}\t", self.ip)?;
+        out.write_all(b"\t")?;
+        write_ip(out, self.ip)?;
+        out.write_all(b"\t")?;
         if let Some(asn) = self.asn {
             write!(out, "{asn}")?;
         }
@@ -354,14 +356,18 @@ impl Row<'_> {
             out.write_all(s.as_bytes())?;
         }
         if let Some((s, e)) = self.range {
-            write!(out, "{s}-{e}")?;
+            write_ip(out, s)?;
+            out.write_all(b"-")?;
+            write_ip(out, e)?;
         }
         out.write_all(b"\t")?;
         if let Some(c) = self.cidr {
-            write!(out, "{c}")?;
+            write_net(out, c)?;
         }
-        write!(out, "\t{}\t", self.cover)?;
+        out.write_all(b"\t")?;
+        write_net(out, self.cover)?;
         for s in [
+            "\t",
             self.country,
             "\t",
             self.cnames,
@@ -377,6 +383,49 @@ impl Row<'_> {
         }
         Ok(())
     }
+}
+
+/// `ip` as its `Display` writes it; an IPv4 address without the formatting machinery (most
+/// of a row's cost otherwise).
+fn write_ip(out: &mut impl Write, ip: IpAddr) -> std::io::Result<()> {
+    let IpAddr::V4(v4) = ip else {
+        return write!(out, "{ip}");
+    };
+    let mut buf = [0u8; 15];
+    let mut n = 0;
+    for (i, o) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if o >= 100 {
+            buf[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            buf[n] = b'0' + o / 10 % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + o % 10;
+        n += 1;
+    }
+    out.write_all(&buf[..n])
+}
+
+/// `net` as its `Display` writes it (`address/prefix`).
+fn write_net(out: &mut impl Write, net: IpNetwork) -> std::io::Result<()> {
+    write_ip(out, net.ip())?;
+    let p = net.prefix();
+    let digits = [b'/', b'0' + p / 100, b'0' + p / 10 % 10, b'0' + p % 10];
+    let skip = if p >= 100 {
+        0
+    } else if p >= 10 {
+        1
+    } else {
+        2
+    };
+    out.write_all(&digits[..1])?;
+    out.write_all(&digits[1 + skip..])
 }
 
 /// The TSV rows of a looked-up host: one per address, or one with its DNS error.
@@ -559,5 +608,137 @@ mod tests {
             Err("has a port that is not a number from 0 to 65535")
         );
         assert_eq!(parse_target("file:///etc/passwd"), Err("is a URL without a host"));
+    }
+
+    /// The stream of plain addresses writes, byte for byte, the row the record path writes:
+    /// IPv4 and IPv6, found and not, the first and last address of ranges and their
+    /// neighbours, IPv4-mapped and non-canonical spellings, a CDN edge, and an organisation
+    /// whose name needs cleaning and escaping.
+    #[tokio::test]
+    async fn the_stream_writes_the_rows_of_the_record_path() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/asn");
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            data_dir: dir.path().to_string_lossy().into_owned(),
+            ..Config::default()
+        };
+        config.attribution.asn_database = crate::config::Paths::Many(vec![
+            fixtures.join("asn-ipv4-cut.csv.gz").to_string_lossy().into_owned(),
+            fixtures.join("asn-ipv6-cut.csv.gz").to_string_lossy().into_owned(),
+        ]);
+        config
+            .attribution
+            .organisations
+            .insert("AS24940".into(), "Hetz\tner \u{1b}[2J\u{202e}GmbH".into());
+        let ctx = Context::new(config).unwrap();
+        let a = ctx.attributor(true).unwrap();
+        let db = a.database().unwrap();
+
+        let mut targets: Vec<String> = [
+            "1.1.1.1",
+            "116.202.0.0",
+            "116.203.255.255",
+            "116.204.0.0",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::",
+            "::ffff:1.1.1.1",
+            "::FFFF:116.202.3.4",
+            "2001:DB8:0:0::1",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut rng = fastrand::Rng::with_seed(17);
+        for _ in 0..3000 {
+            let ip = if rng.bool() {
+                IpAddr::V4(rng.u32(..).into())
+            } else {
+                IpAddr::V6((rng.u128(..) >> 3 | 1 << 125).into())
+            };
+            targets.push(ip.to_string());
+            if let Some(hit) = db.lookup(ip) {
+                for edge in [hit.range_start, hit.range_end] {
+                    let n = match edge {
+                        IpAddr::V4(v) => u128::from(u32::from(v)),
+                        IpAddr::V6(v) => u128::from(v),
+                    };
+                    for x in [n.wrapping_sub(1), n, n.wrapping_add(1)] {
+                        targets.push(match edge {
+                            IpAddr::V4(_) => std::net::Ipv4Addr::from(x as u32).to_string(),
+                            IpAddr::V6(_) => std::net::Ipv6Addr::from(x).to_string(),
+                        });
+                    }
+                }
+            }
+        }
+
+        let mut stream = Stream::new(&a, db);
+        let (mut found, mut cdn, mut escaped) = (0, 0, 0);
+        for t in &targets {
+            let mut record = vec![];
+            assert!(answer(&a, t, Format::Tsv, Some(1), &mut record).await.unwrap());
+            let mut fast = vec![];
+            stream.write(t, t.parse().unwrap(), &mut fast).unwrap();
+            let (record, fast) = (String::from_utf8(record).unwrap(), String::from_utf8(fast).unwrap());
+            assert_eq!(fast, record, "{t}");
+            found += usize::from(!record.ends_with("\tno AS found\n"));
+            cdn += usize::from(record.contains("\tCloudflare\t"));
+            escaped += usize::from(record.contains("Hetz ner \\u{1b}[2J\\u{202e}GmbH"));
+        }
+        assert!(
+            targets.len() > 3000 && found > 500,
+            "{} targets, {found} found",
+            targets.len()
+        );
+        assert!(cdn > 0 && escaped > 0, "{cdn} CDN rows, {escaped} escaped");
+        let row = |t: &str| {
+            let mut out = vec![];
+            Stream::new(&a, db).write(t, t.parse().unwrap(), &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            row("::FFFF:116.202.3.4"),
+            "::FFFF:116.202.3.4\t::ffff:116.202.3.4\t24940\tHetzner Online GmbH\tHetz ner \\u{1b}[2J\\u{202e}GmbH\t\t\
+             116.202.0.0-116.203.255.255\t116.202.0.0/15\t::/48\t\t\t\t\
+             asn-ipv4-cut.csv.gz + asn-ipv6-cut.csv.gz (ip-location-db-csv)\t\n"
+        );
+    }
+
+    /// The row's own address writer writes what `Display` does.
+    #[test]
+    fn addresses_and_networks_are_written_as_display_writes_them() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let mut ips: Vec<IpAddr> = [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.100.9",
+            "1.20.3.199",
+            "::",
+            "::ffff:1.2.3.4",
+            "2001:db8::1",
+        ]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+        for _ in 0..20_000 {
+            ips.push(IpAddr::V4(rng.u32(..).into()));
+            ips.push(IpAddr::V6(rng.u128(..).into()));
+        }
+        for ip in ips {
+            let mut out = vec![];
+            write_ip(&mut out, ip).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), ip.to_string());
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            for prefix in [0, 7, 9, 10, 24, 48, 99, 100, 127, 128]
+                .into_iter()
+                .filter(|p| *p <= max)
+            {
+                let net = IpNetwork::new(ip, prefix).unwrap();
+                let mut out = vec![];
+                write_net(&mut out, net).unwrap();
+                assert_eq!(String::from_utf8(out).unwrap(), net.to_string());
+            }
+        }
     }
 }

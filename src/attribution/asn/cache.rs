@@ -27,13 +27,13 @@
 //! info_bytes: the database description as JSON
 //! ```
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::table::Cut;
 use super::{load, AsInfo, AsnDb, Key, Segment, Table};
 use crate::files;
 use crate::model::attribution::DbInfo;
@@ -410,9 +410,10 @@ fn int<T: Key>(b: &[u8]) -> Result<T, String> {
     T::try_from(u128::from_le_bytes(v)).map_err(|_| "a range is out of its family".to_string())
 }
 
-/// `n` original bounds of cut entries: each names an entry, once, and holds it.
-fn cuts<T: Key>(r: &mut Reader, starts: &[T], ends: &[T], n: usize, w: usize) -> Result<HashMap<u32, (T, T)>, String> {
-    let mut out = HashMap::with_capacity(n);
+/// `n` original bounds of cut entries: each names an entry (in increasing order, so each
+/// once) and holds it.
+fn cuts<T: Key>(r: &mut Reader, starts: &[T], ends: &[T], n: usize, w: usize) -> Result<Vec<Cut<T>>, String> {
+    let mut out: Vec<Cut<T>> = Vec::with_capacity(n);
     for _ in 0..n {
         let j = r.u32()?;
         let (s, e) = (int::<T>(r.take(w)?)?, int::<T>(r.take(w)?)?);
@@ -420,10 +421,10 @@ fn cuts<T: Key>(r: &mut Reader, starts: &[T], ends: &[T], n: usize, w: usize) ->
             (Some(s), Some(e)) => (*s, *e),
             _ => return Err(format!("a cut names entry {j}")),
         };
-        if out.contains_key(&j) || s > start || e < end {
+        if out.last().is_some_and(|c| c.0 >= j) || s > start || e < end {
             return Err(format!("the cut of entry {j} is not valid"));
         }
-        out.insert(j, (s, e));
+        out.push((j, (s, e)));
     }
     Ok(out)
 }
