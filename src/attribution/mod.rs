@@ -55,7 +55,7 @@ impl Attributor {
     /// The answer for `ip`, its source, and why there is none when that is not "no AS".
     async fn hit(&self, ip: IpAddr) -> (Option<AsnHit>, String, Option<String>) {
         match &self.db {
-            Some(db) => (db.lookup(ip), format!("{} ({})", db.info.file, db.info.format), None),
+            Some(db) => (db.lookup(ip), database_source(db), None),
             None if self.online => match cymru::lookup(&self.dns, ip).await {
                 Ok(hit) => (Some(hit), cymru::SOURCE.to_string(), None),
                 Err(e) => (None, cymru::SOURCE.to_string(), cymru::failure(&e)),
@@ -64,21 +64,39 @@ impl Attributor {
         }
     }
 
+    /// The database in use, if any.
+    pub fn database(&self) -> Option<&AsnDb> {
+        self.db.as_deref()
+    }
+
+    /// The organisation an AS is credited to, and the CDN its address is an edge of:
+    /// `cdn_hint` (a CDN the CNAME chain named), else the organisation when its AS is a CDN
+    /// edge. The one rule of [`Attributor::address`] and of the `lookup -` stream.
+    pub fn organisation(&self, asn: u32, as_name: &str, cdn_hint: Option<&str>) -> (String, Option<String>) {
+        let org = self.orgs.of(asn, as_name);
+        let cdn = match cdn_hint {
+            Some(c) => Some(c.to_string()),
+            None => org.cdn.then(|| org.name.clone()),
+        };
+        (org.name, cdn)
+    }
+
     /// Attribute one address; `cdn_hint` is a CDN already named by the CNAME chain.
     pub async fn address(&self, ip: IpAddr, cdn_hint: Option<&str>) -> AddressAttribution {
         let (hit, source, lookup_error) = self.hit(ip).await;
-        let org = hit.as_ref().map(|h| self.orgs.of(h.asn, &h.name));
-        let cdn = match (cdn_hint, &org) {
-            (Some(c), _) => Some(c.to_string()),
-            (None, Some(o)) if o.cdn => Some(o.name.clone()),
-            _ => None,
+        let (org, cdn) = match &hit {
+            Some(h) => {
+                let (org, cdn) = self.organisation(h.asn, &h.name, cdn_hint);
+                (Some(org), cdn)
+            }
+            None => (None, cdn_hint.map(str::to_string)),
         };
         AddressAttribution {
             ip,
             asn: hit.as_ref().map(|h| h.asn),
             as_name: hit.as_ref().map(|h| h.name.clone()),
             organisation: match (org, &lookup_error) {
-                (Some(o), _) => o.name,
+                (Some(o), _) => o,
                 (None, Some(_)) => LOOKUP_FAILED.to_string(),
                 (None, None) => NO_AS.to_string(),
             },
@@ -113,6 +131,11 @@ impl Attributor {
             shares,
         }
     }
+}
+
+/// The `source` of an address a database answered: its file and format.
+pub fn database_source(db: &AsnDb) -> String {
+    format!("{} ({})", db.info.file, db.info.format)
 }
 
 /// The addresses of a host that count under `policy`: all of them (`split`), the IPv4 ones

@@ -6,16 +6,21 @@
 //! address, each starting with the target as given; or one JSON object per target), through
 //! one buffered writer flushed at the end.
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufWriter, Write};
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use ipnetwork::IpNetwork;
+
 use super::{logging, stdout_result, AttributionArgs};
-use crate::attribution::Attributor;
+use crate::attribution::asn::{cover, AsnDb};
+use crate::attribution::{database_source, Attributor};
 use crate::config::Config;
 use crate::error::Result;
-use crate::model::attribution::{AddressAttribution, HostAttribution};
+use crate::model::attribution::{AddressAttribution, HostAttribution, NO_AS};
 use crate::model::format::Format;
+use crate::model::text::terminal;
 use crate::pipeline::Context;
 
 /// `lookup` arguments.
@@ -159,13 +164,33 @@ async fn answer_all(
         failed |= !answer(a, t.trim(), format, None, out).await?;
     }
     if stdin {
-        for (n, line) in std::io::stdin().lock().lines().enumerate() {
-            let line = line.map_err(|e| crate::error::Error::io("<stdin>", e))?;
+        // Plain addresses in TSV are written straight from the table (`Stream`); everything
+        // else (host names, URLs, refused lines, JSON, no database) goes through `answer`.
+        let mut fast = a
+            .database()
+            .filter(|_| format == Format::Tsv)
+            .map(|db| Stream::new(a, db));
+        let mut input = std::io::stdin().lock();
+        let mut line = String::new();
+        for n in 1.. {
+            line.clear();
+            let read = input
+                .read_line(&mut line)
+                .map_err(|e| crate::error::Error::io("<stdin>", e))?;
+            if read == 0 {
+                break;
+            }
             let t = line.trim();
             if t.is_empty() || t.starts_with('#') {
                 continue;
             }
-            failed |= !answer(a, t, format, Some(n + 1), out).await?;
+            if let Some(fast) = &mut fast {
+                if let Ok(ip) = t.parse::<IpAddr>() {
+                    stdout_result(fast.write(t, ip, out))?;
+                    continue;
+                }
+            }
+            failed |= !answer(a, t, format, Some(n), out).await?;
         }
     }
     Ok(i32::from(failed))
@@ -214,7 +239,7 @@ async fn answer(
     };
     let text = match format {
         Format::Json => json(a, target, &host) + "\n",
-        Format::Tsv => tsv(target, &host),
+        Format::Tsv => String::new(),
         Format::Text => text(target, &host),
         Format::Csv | Format::Html => return Err(format.not_offered("a lookup", FORMATS)),
     };
@@ -222,7 +247,11 @@ async fn answer(
     if let Some(why) = &failure {
         logging::error_line(&format!("lookup {}: {why}", shown(target)));
     }
-    stdout_result(out.write_all(format.safe(text, false).as_bytes()))?;
+    if format == Format::Tsv {
+        stdout_result(tsv(target, &host, out))?;
+    } else {
+        stdout_result(out.write_all(format.safe(text, false).as_bytes()))?;
+    }
     Ok(failure.is_none())
 }
 
@@ -266,9 +295,12 @@ fn json(a: &Attributor, target: &str, host: &HostAttribution) -> String {
 fn no_as(a: &AddressAttribution) -> String {
     match &a.lookup_error {
         Some(e) => format!("AS unknown: {e}"),
-        None => "no AS found".into(),
+        None => NO_AS_FOUND.into(),
     }
 }
+
+/// The error column of an address in no range of the database.
+const NO_AS_FOUND: &str = "no AS found";
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
@@ -281,36 +313,230 @@ fn range(a: &AddressAttribution) -> String {
     }
 }
 
-fn tsv(target: &str, h: &HostAttribution) -> String {
-    if let Some(e) = &h.dns_error {
-        return format!(
-            "{target}\t\t\t\t\t\t\t\t\t\t{}\t\t\t{}\n",
-            h.cnames.join(","),
-            clean(e.clone())
-        );
+/// A TSV text field as written: made safe for a terminal ([`Format::safe`]).
+fn safe(s: &str) -> Cow<'_, str> {
+    terminal(s)
+}
+
+/// A TSV text field from outside whose tabs and line breaks become spaces, made safe.
+fn cleaned(s: &str) -> String {
+    terminal(&clean(s.to_string())).into_owned()
+}
+
+/// One TSV row of `lookup`, every text already as written ([`safe`], [`cleaned`]).
+/// [`Row::write`] is the one layout of a row: the record path ([`tsv`]) and the stream of
+/// plain addresses ([`Stream`]) both fill a `Row`.
+struct Row<'a> {
+    target: &'a str,
+    ip: IpAddr,
+    asn: Option<u32>,
+    as_name: &'a str,
+    organisation: &'a str,
+    cdn: &'a str,
+    range: Option<(IpAddr, IpAddr)>,
+    cidr: Option<IpNetwork>,
+    cover: IpNetwork,
+    country: &'a str,
+    cnames: &'a str,
+    hosting: &'a str,
+    source: &'a str,
+    error: &'a str,
+}
+
+impl Row<'_> {
+    fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all(self.target.as_bytes())?;
+        out.write_all(b"\t")?;
+        write_ip(out, self.ip)?;
+        out.write_all(b"\t")?;
+        if let Some(asn) = self.asn {
+            write!(out, "{asn}")?;
+        }
+        for s in ["\t", self.as_name, "\t", self.organisation, "\t", self.cdn, "\t"] {
+            out.write_all(s.as_bytes())?;
+        }
+        if let Some((s, e)) = self.range {
+            write_ip(out, s)?;
+            out.write_all(b"-")?;
+            write_ip(out, e)?;
+        }
+        out.write_all(b"\t")?;
+        if let Some(c) = self.cidr {
+            write_net(out, c)?;
+        }
+        out.write_all(b"\t")?;
+        write_net(out, self.cover)?;
+        for s in [
+            "\t",
+            self.country,
+            "\t",
+            self.cnames,
+            "\t",
+            self.hosting,
+            "\t",
+            self.source,
+            "\t",
+            self.error,
+            "\n",
+        ] {
+            out.write_all(s.as_bytes())?;
+        }
+        Ok(())
     }
-    h.addresses
-        .iter()
-        .map(|a| {
-            let fields = [
-                target.to_string(),
-                a.ip.to_string(),
-                opt(&a.asn),
-                clean(opt(&a.as_name)),
-                clean(a.organisation.clone()),
-                opt(&a.cdn),
-                range(a),
-                opt(&a.cidr),
-                a.cover.to_string(),
-                opt(&a.country),
-                h.cnames.join(","),
-                opt(&h.hosting_service),
-                clean(a.source.clone()),
-                if a.asn.is_none() { no_as(a) } else { String::new() },
-            ];
-            fields.join("\t") + "\n"
-        })
-        .collect()
+}
+
+/// `ip` as its `Display` writes it; an IPv4 address without the formatting machinery (most
+/// of a row's cost otherwise).
+fn write_ip(out: &mut impl Write, ip: IpAddr) -> std::io::Result<()> {
+    let IpAddr::V4(v4) = ip else {
+        return write!(out, "{ip}");
+    };
+    let mut buf = [0u8; 15];
+    let mut n = 0;
+    for (i, o) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if o >= 100 {
+            buf[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            buf[n] = b'0' + o / 10 % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + o % 10;
+        n += 1;
+    }
+    out.write_all(&buf[..n])
+}
+
+/// `net` as its `Display` writes it (`address/prefix`).
+fn write_net(out: &mut impl Write, net: IpNetwork) -> std::io::Result<()> {
+    write_ip(out, net.ip())?;
+    let p = net.prefix();
+    let digits = [b'/', b'0' + p / 100, b'0' + p / 10 % 10, b'0' + p % 10];
+    let skip = if p >= 100 {
+        0
+    } else if p >= 10 {
+        1
+    } else {
+        2
+    };
+    out.write_all(&digits[..1])?;
+    out.write_all(&digits[1 + skip..])
+}
+
+/// The TSV rows of a looked-up host: one per address, or one with its DNS error.
+fn tsv(target: &str, h: &HostAttribution, out: &mut impl Write) -> std::io::Result<()> {
+    let (target, cnames) = (safe(target), safe(&h.cnames.join(",")).into_owned());
+    if let Some(e) = &h.dns_error {
+        let line = format!("{target}\t\t\t\t\t\t\t\t\t\t{cnames}\t\t\t{}\n", cleaned(e));
+        return out.write_all(line.as_bytes());
+    }
+    let hosting = safe(h.hosting_service.as_deref().unwrap_or("")).into_owned();
+    for a in &h.addresses {
+        let error = if a.asn.is_none() { no_as(a) } else { String::new() };
+        Row {
+            target: &target,
+            ip: a.ip,
+            asn: a.asn,
+            as_name: &cleaned(a.as_name.as_deref().unwrap_or("")),
+            organisation: &cleaned(&a.organisation),
+            cdn: &safe(a.cdn.as_deref().unwrap_or("")),
+            range: a.range_start.zip(a.range_end),
+            cidr: a.cidr,
+            cover: a.cover,
+            country: &safe(a.country.as_deref().unwrap_or("")),
+            cnames: &cnames,
+            hosting: &hosting,
+            source: &cleaned(&a.source),
+            error: &safe(&error),
+        }
+        .write(out)?;
+    }
+    Ok(())
+}
+
+/// `lookup -` for plain addresses the database answers: each row is written through [`Row`]
+/// straight from the table, with the texts of an AS (its name, organisation, CDN, country)
+/// prepared the first time the AS is met, as [`Attributor::address`] derives them, so an
+/// address costs no allocation.
+struct Stream<'a> {
+    attributor: &'a Attributor,
+    db: &'a AsnDb,
+    source: String,
+    no_as: String,
+    /// Per AS index: 1 + the index of its texts in `texts`; 0 while not met.
+    slot: Vec<u32>,
+    texts: Vec<AsTexts>,
+}
+
+/// The row texts of one AS.
+struct AsTexts {
+    as_name: String,
+    organisation: String,
+    cdn: String,
+    country: String,
+}
+
+impl<'a> Stream<'a> {
+    fn new(attributor: &'a Attributor, db: &'a AsnDb) -> Self {
+        Stream {
+            attributor,
+            db,
+            source: cleaned(&database_source(db)),
+            no_as: cleaned(NO_AS),
+            slot: vec![0; db.names.len()],
+            texts: vec![],
+        }
+    }
+
+    /// Write the row of `ip`, given as `target` (its text on stdin, trimmed).
+    fn write(&mut self, target: &str, ip: IpAddr, out: &mut impl Write) -> std::io::Result<()> {
+        let mut row = Row {
+            target,
+            ip,
+            asn: None,
+            as_name: "",
+            organisation: &self.no_as,
+            cdn: "",
+            range: None,
+            cidr: None,
+            cover: cover(ip),
+            country: "",
+            cnames: "",
+            hosting: "",
+            source: &self.source,
+            error: NO_AS_FOUND,
+        };
+        let Some(found) = self.db.find(ip) else {
+            return row.write(out);
+        };
+        let slot = &mut self.slot[found.as_index as usize];
+        if *slot == 0 {
+            let info = found.as_info;
+            let (organisation, cdn) = self.attributor.organisation(info.asn, &info.name, None);
+            self.texts.push(AsTexts {
+                as_name: cleaned(&info.name),
+                organisation: cleaned(&organisation),
+                cdn: safe(cdn.as_deref().unwrap_or("")).into_owned(),
+                country: safe(info.country.as_deref().unwrap_or("")).into_owned(),
+            });
+            *slot = self.texts.len() as u32;
+        }
+        let t = &self.texts[*slot as usize - 1];
+        row.asn = Some(found.as_info.asn);
+        row.as_name = &t.as_name;
+        row.organisation = &t.organisation;
+        row.cdn = &t.cdn;
+        row.range = Some((found.range_start, found.range_end));
+        row.cidr = Some(found.cidr);
+        row.country = &t.country;
+        row.error = "";
+        row.write(out)
+    }
 }
 
 fn text(target: &str, h: &HostAttribution) -> String {
@@ -382,5 +608,137 @@ mod tests {
             Err("has a port that is not a number from 0 to 65535")
         );
         assert_eq!(parse_target("file:///etc/passwd"), Err("is a URL without a host"));
+    }
+
+    /// The stream of plain addresses writes, byte for byte, the row the record path writes:
+    /// IPv4 and IPv6, found and not, the first and last address of ranges and their
+    /// neighbours, IPv4-mapped and non-canonical spellings, a CDN edge, and an organisation
+    /// whose name needs cleaning and escaping.
+    #[tokio::test]
+    async fn the_stream_writes_the_rows_of_the_record_path() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/asn");
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            data_dir: dir.path().to_string_lossy().into_owned(),
+            ..Config::default()
+        };
+        config.attribution.asn_database = crate::config::Paths::Many(vec![
+            fixtures.join("asn-ipv4-cut.csv.gz").to_string_lossy().into_owned(),
+            fixtures.join("asn-ipv6-cut.csv.gz").to_string_lossy().into_owned(),
+        ]);
+        config
+            .attribution
+            .organisations
+            .insert("AS24940".into(), "Hetz\tner \u{1b}[2J\u{202e}GmbH".into());
+        let ctx = Context::new(config).unwrap();
+        let a = ctx.attributor(true).unwrap();
+        let db = a.database().unwrap();
+
+        let mut targets: Vec<String> = [
+            "1.1.1.1",
+            "116.202.0.0",
+            "116.203.255.255",
+            "116.204.0.0",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::",
+            "::ffff:1.1.1.1",
+            "::FFFF:116.202.3.4",
+            "2001:DB8:0:0::1",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut rng = fastrand::Rng::with_seed(17);
+        for _ in 0..3000 {
+            let ip = if rng.bool() {
+                IpAddr::V4(rng.u32(..).into())
+            } else {
+                IpAddr::V6((rng.u128(..) >> 3 | 1 << 125).into())
+            };
+            targets.push(ip.to_string());
+            if let Some(hit) = db.lookup(ip) {
+                for edge in [hit.range_start, hit.range_end] {
+                    let n = match edge {
+                        IpAddr::V4(v) => u128::from(u32::from(v)),
+                        IpAddr::V6(v) => u128::from(v),
+                    };
+                    for x in [n.wrapping_sub(1), n, n.wrapping_add(1)] {
+                        targets.push(match edge {
+                            IpAddr::V4(_) => std::net::Ipv4Addr::from(x as u32).to_string(),
+                            IpAddr::V6(_) => std::net::Ipv6Addr::from(x).to_string(),
+                        });
+                    }
+                }
+            }
+        }
+
+        let mut stream = Stream::new(&a, db);
+        let (mut found, mut cdn, mut escaped) = (0, 0, 0);
+        for t in &targets {
+            let mut record = vec![];
+            assert!(answer(&a, t, Format::Tsv, Some(1), &mut record).await.unwrap());
+            let mut fast = vec![];
+            stream.write(t, t.parse().unwrap(), &mut fast).unwrap();
+            let (record, fast) = (String::from_utf8(record).unwrap(), String::from_utf8(fast).unwrap());
+            assert_eq!(fast, record, "{t}");
+            found += usize::from(!record.ends_with("\tno AS found\n"));
+            cdn += usize::from(record.contains("\tCloudflare\t"));
+            escaped += usize::from(record.contains("Hetz ner \\u{1b}[2J\\u{202e}GmbH"));
+        }
+        assert!(
+            targets.len() > 3000 && found > 500,
+            "{} targets, {found} found",
+            targets.len()
+        );
+        assert!(cdn > 0 && escaped > 0, "{cdn} CDN rows, {escaped} escaped");
+        let row = |t: &str| {
+            let mut out = vec![];
+            Stream::new(&a, db).write(t, t.parse().unwrap(), &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            row("::FFFF:116.202.3.4"),
+            "::FFFF:116.202.3.4\t::ffff:116.202.3.4\t24940\tHetzner Online GmbH\tHetz ner \\u{1b}[2J\\u{202e}GmbH\t\t\
+             116.202.0.0-116.203.255.255\t116.202.0.0/15\t::/48\t\t\t\t\
+             asn-ipv4-cut.csv.gz + asn-ipv6-cut.csv.gz (ip-location-db-csv)\t\n"
+        );
+    }
+
+    /// The row's own address writer writes what `Display` does.
+    #[test]
+    fn addresses_and_networks_are_written_as_display_writes_them() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let mut ips: Vec<IpAddr> = [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.100.9",
+            "1.20.3.199",
+            "::",
+            "::ffff:1.2.3.4",
+            "2001:db8::1",
+        ]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+        for _ in 0..20_000 {
+            ips.push(IpAddr::V4(rng.u32(..).into()));
+            ips.push(IpAddr::V6(rng.u128(..).into()));
+        }
+        for ip in ips {
+            let mut out = vec![];
+            write_ip(&mut out, ip).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), ip.to_string());
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            for prefix in [0, 7, 9, 10, 24, 48, 99, 100, 127, 128]
+                .into_iter()
+                .filter(|p| *p <= max)
+            {
+                let net = IpNetwork::new(ip, prefix).unwrap();
+                let mut out = vec![];
+                write_net(&mut out, net).unwrap();
+                assert_eq!(String::from_utf8(out).unwrap(), net.to_string());
+            }
+        }
     }
 }

@@ -10,6 +10,13 @@
 //! panic. It is written through [`crate::files::AtomicFile`], so a reader sees the old one or
 //! the new one.
 //!
+//! Hashing the sources (7.8 MB for the real tables) would be most of a short run's start, so
+//! the key is remembered beside the cache ([`KEY_MEMO_FILE`]) with what `stat` says of every
+//! source and sidecar (length, modification and change times, inode, device), as git's index
+//! does: while none of these changed, the remembered key is used; any change, and the sources
+//! are hashed again. A source modified less than [`RACY_SECS`] before it was hashed is not
+//! remembered (it could still change within its time stamp's granularity).
+//!
 //! # Layout (little-endian)
 //! ```text
 //! magic "WHASNIX\0" | version u32 | 0 u32 | key [32]
@@ -23,9 +30,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{load, AsInfo, AsnDb, Segment, Table};
+use super::table::Cut;
+use super::{load, AsInfo, AsnDb, Key, Segment, Table};
 use crate::files;
 use crate::model::attribution::DbInfo;
 
@@ -37,6 +46,14 @@ pub const VERSION: u32 = 2;
 /// File name of the cache inside `<data_dir>/asn/`.
 pub const CACHE_FILE: &str = "compiled-index.bin";
 const HEADER: usize = 8 + 4 + 4 + 32 + 7 * 8;
+
+/// File name of the remembered key inside `<data_dir>/asn/`.
+pub const KEY_MEMO_FILE: &str = "compiled-index.key.json";
+/// A source modified this close to the moment it was hashed (or later) is hashed again on the
+/// next run rather than remembered: a write within its time stamp's granularity could leave
+/// its stamp as it was. (Any later write moves the modification time away from an older one,
+/// and putting that back moves the change time.)
+pub const RACY_SECS: i128 = 2;
 
 /// `<data_dir>/asn/compiled-index.bin`.
 pub fn path(data_dir: &Path) -> PathBuf {
@@ -79,13 +96,145 @@ pub fn key(paths: &[PathBuf], lenient: bool) -> crate::Result<[u8; 32]> {
     Ok(h.finalize().into())
 }
 
+/// What `stat` says of one file, as far as a change of its content shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub len: u64,
+    pub mtime_ns: i128,
+    pub ctime_ns: i128,
+    pub ino: u64,
+    pub dev: u64,
+}
+
+impl Stamp {
+    /// The stamp of `path`, `None` when it does not exist or cannot be read.
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let m = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+            Some(Stamp {
+                len: m.len(),
+                mtime_ns: ns(m.mtime(), m.mtime_nsec()),
+                ctime_ns: ns(m.ctime(), m.ctime_nsec()),
+                ino: m.ino(),
+                dev: m.dev(),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let mtime_ns = m
+                .modified()
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_nanos() as i128;
+            Some(Stamp {
+                len: m.len(),
+                mtime_ns,
+                ctime_ns: mtime_ns,
+                ino: 0,
+                dev: 0,
+            })
+        }
+    }
+}
+
+/// The remembered key of a set of sources ([`KEY_MEMO_FILE`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Memo {
+    version: u32,
+    lenient: bool,
+    /// Per source in order: its path, its stamp and its sidecar's (`None`: no sidecar).
+    files: Vec<(PathBuf, Option<Stamp>, Option<Stamp>)>,
+    /// When the hashing began (nanoseconds since the epoch).
+    hashed_at_ns: i128,
+    key: String,
+}
+
+/// The stamps of `paths` and of their sidecars.
+fn stamps(paths: &[PathBuf]) -> Vec<(PathBuf, Option<Stamp>, Option<Stamp>)> {
+    paths
+        .iter()
+        .map(|p| (p.clone(), Stamp::of(p), Stamp::of(&super::store::sidecar_path(p))))
+        .collect()
+}
+
+fn hex(key: &[u8; 32]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether the key was computed or remembered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOrigin {
+    /// The sources were hashed.
+    Hashed,
+    /// No source changed since they were hashed: the remembered key.
+    Remembered,
+}
+
+/// The key of `paths` read with `lenient` ([`key`]), remembered in `memo`: taken from it while
+/// every source and sidecar has the stamp it had when it was hashed, computed (and remembered
+/// when no source is racy) otherwise. A memo that cannot be read or written only costs a hash.
+///
+/// # Errors
+/// As [`key`].
+pub fn remembered_key(paths: &[PathBuf], lenient: bool, memo: &Path) -> crate::Result<([u8; 32], KeyOrigin)> {
+    let now = stamps(paths);
+    let racy = |files: &[(PathBuf, Option<Stamp>, Option<Stamp>)], at: i128| {
+        files
+            .iter()
+            .flat_map(|(_, a, b)| [a, b])
+            .flatten()
+            .any(|s| s.mtime_ns > at - RACY_SECS * 1_000_000_000)
+    };
+    let kept = std::fs::read(memo)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Memo>(&b).ok())
+        .filter(|m| m.version == VERSION && m.lenient == lenient && m.files == now && !racy(&m.files, m.hashed_at_ns))
+        .and_then(|m| {
+            let mut k = [0u8; 32];
+            let digits = m.key.as_bytes();
+            (digits.len() == 64).then_some(())?;
+            for (i, b) in k.iter_mut().enumerate() {
+                *b = u8::from_str_radix(std::str::from_utf8(&digits[2 * i..2 * i + 2]).ok()?, 16).ok()?;
+            }
+            Some(k)
+        });
+    if let Some(k) = kept {
+        return Ok((k, KeyOrigin::Remembered));
+    }
+    let hashed_at_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128);
+    let k = key(paths, lenient)?;
+    // Remembered only when nothing changed while it was hashed, and nothing is racy.
+    if stamps(paths) == now && !racy(&now, hashed_at_ns) {
+        let m = Memo {
+            version: VERSION,
+            lenient,
+            files: now,
+            hashed_at_ns,
+            key: hex(&k),
+        };
+        let json = serde_json::to_vec(&m).expect("a memo serialises");
+        if let Some(dir) = memo.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = files::write(memo, &json, files::PUBLIC);
+    }
+    Ok((k, KeyOrigin::Hashed))
+}
+
 /// Load `paths` through the cache at `cache`: read it when its key matches, otherwise build
-/// from the sources and write it. A cache that cannot be written is no error.
+/// from the sources and write it. A cache that cannot be written is no error. The key is
+/// remembered beside the cache ([`remembered_key`]).
 ///
 /// # Errors
 /// As [`load::load_all`]: the sources decide.
 pub fn load_cached(paths: &[PathBuf], lenient: bool, cache: &Path) -> crate::Result<(AsnDb, Outcome)> {
-    let want = key(paths, lenient)?;
+    let (want, _) = remembered_key(paths, lenient, &cache.with_file_name(KEY_MEMO_FILE))?;
     let why = match std::fs::read(cache) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no cache yet".to_string(),
         Err(e) => format!("unreadable: {e}"),
@@ -185,11 +334,6 @@ impl<'a> Reader<'a> {
     fn u64(&mut self) -> Result<u64, String> {
         Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }
-    fn int(&mut self, w: usize) -> Result<u128, String> {
-        let mut b = [0u8; 16];
-        b[..w].copy_from_slice(self.take(w)?);
-        Ok(u128::from_le_bytes(b))
-    }
 }
 
 /// Read cache bytes: their key and the database, or what is wrong with them.
@@ -219,54 +363,70 @@ pub fn decode(bytes: &[u8]) -> Result<([u8; 32], AsnDb), String> {
     if size != Some(bytes.len() as u64) || n4 > u64::from(u32::MAX) || n6 > u64::from(u32::MAX) {
         return Err(format!("{} bytes, not what its lengths say", bytes.len()));
     }
-    let mut segs4 = rows(&mut r, n4 as usize, 4, u128::from(u32::MAX))?;
-    let mut segs6 = rows(&mut r, n6 as usize, 16, u128::MAX)?;
-    cuts(&mut r, &mut segs4, c4 as usize, 4, u128::from(u32::MAX))?;
-    cuts(&mut r, &mut segs6, c6 as usize, 16, u128::MAX)?;
+    let (starts4, ends4, info4) = rows::<u32>(&mut r, n4 as usize, 4)?;
+    let (starts6, ends6, info6) = rows::<u128>(&mut r, n6 as usize, 16)?;
+    let cut4 = cuts(&mut r, &starts4, &ends4, c4 as usize, 4)?;
+    let cut6 = cuts(&mut r, &starts6, &ends6, c6 as usize, 16)?;
     let names = names_of(&mut r, nn, names_len as usize)?;
-    if let Some(s) = segs4.iter().chain(&segs6).find(|s| s.info as usize >= names.len()) {
-        return Err(format!("a range names AS entry {} of {}", s.info, names.len()));
+    if let Some(i) = info4.iter().chain(&info6).find(|i| **i as usize >= names.len()) {
+        return Err(format!("a range names AS entry {i} of {}", names.len()));
     }
     let info: DbInfo = serde_json::from_slice(r.take(info_len as usize)?).map_err(|e| format!("description: {e}"))?;
-    let (l4, l6) = (segs4.len(), segs6.len());
     let db = AsnDb {
-        v4: Table::build(segs4.into_iter(), l4),
-        v6: Table::build(segs6.into_iter(), l6),
+        v4: Table::from_columns(starts4, ends4, info4, cut4),
+        v6: Table::from_columns(starts6, ends6, info6, cut6),
         names,
         info,
     };
     Ok((key, db))
 }
 
-/// `n` ranges of width `w` bytes: each within `max`, start ≤ end, in order without overlap.
-fn rows(r: &mut Reader, n: usize, w: usize, max: u128) -> Result<Vec<Segment>, String> {
-    let mut out: Vec<Segment> = Vec::with_capacity(n);
-    for _ in 0..n {
-        let (start, end, info) = (r.int(w)?, r.int(w)?, r.u32()?);
-        if start > end || end > max || out.last().is_some_and(|p| p.end >= start) {
-            return Err(format!("range {} is out of order", out.len()));
+/// The columns of a table as read: starts, ends, AS indices.
+type Columns<T> = (Vec<T>, Vec<T>, Vec<u32>);
+
+/// `n` ranges of width `w` bytes, read straight into the table's columns (starts, ends, AS
+/// indices): each start ≤ end, in order without overlap.
+fn rows<T: Key>(r: &mut Reader, n: usize, w: usize) -> Result<Columns<T>, String> {
+    let bytes = r.take(n * (2 * w + 4))?;
+    let (mut starts, mut ends, mut info) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut prev: Option<T> = None;
+    for row in bytes.chunks_exact(2 * w + 4) {
+        let (start, end) = (int::<T>(&row[..w])?, int::<T>(&row[w..2 * w])?);
+        if start > end || prev.is_some_and(|p| p >= start) {
+            return Err(format!("range {} is out of order", starts.len()));
         }
-        out.push(Segment {
-            start,
-            end,
-            info,
-            cut: None,
-        });
+        prev = Some(end);
+        starts.push(start);
+        ends.push(end);
+        info.push(u32::from_le_bytes(row[2 * w..].try_into().expect("4 bytes")));
     }
-    Ok(out)
+    Ok((starts, ends, info))
 }
 
-/// `n` original bounds of cut entries: each names an entry, once, and holds it.
-fn cuts(r: &mut Reader, segs: &mut [Segment], n: usize, w: usize, max: u128) -> Result<(), String> {
+/// A little-endian integer of `b.len()` bytes as `T`, refused when it does not fit.
+fn int<T: Key>(b: &[u8]) -> Result<T, String> {
+    let mut v = [0u8; 16];
+    v[..b.len()].copy_from_slice(b);
+    T::try_from(u128::from_le_bytes(v)).map_err(|_| "a range is out of its family".to_string())
+}
+
+/// `n` original bounds of cut entries: each names an entry (in increasing order, so each
+/// once) and holds it.
+fn cuts<T: Key>(r: &mut Reader, starts: &[T], ends: &[T], n: usize, w: usize) -> Result<Vec<Cut<T>>, String> {
+    let mut out: Vec<Cut<T>> = Vec::with_capacity(n);
     for _ in 0..n {
-        let (j, s, e) = (r.u32()? as usize, r.int(w)?, r.int(w)?);
-        let seg = segs.get_mut(j).ok_or_else(|| format!("a cut names entry {j}"))?;
-        if seg.cut.is_some() || s > seg.start || e < seg.end || e > max {
+        let j = r.u32()?;
+        let (s, e) = (int::<T>(r.take(w)?)?, int::<T>(r.take(w)?)?);
+        let (start, end) = match (starts.get(j as usize), ends.get(j as usize)) {
+            (Some(s), Some(e)) => (*s, *e),
+            _ => return Err(format!("a cut names entry {j}")),
+        };
+        if out.last().is_some_and(|c| c.0 >= j) || s > start || e < end {
             return Err(format!("the cut of entry {j} is not valid"));
         }
-        seg.cut = Some((s, e));
+        out.push((j, (s, e)));
     }
-    Ok(())
+    Ok(out)
 }
 
 /// `n` AS names in `len` bytes.

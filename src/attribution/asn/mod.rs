@@ -72,10 +72,21 @@ impl AsnDb {
 
     /// Look an address up. IPv4-mapped IPv6 addresses are looked up as IPv4.
     pub fn lookup(&self, ip: IpAddr) -> Option<AsnHit> {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
+        self.find(ip).map(|f| AsnHit {
+            asn: f.as_info.asn,
+            name: f.as_info.name.clone(),
+            country: f.as_info.country.clone(),
+            range_start: f.range_start,
+            range_end: f.range_end,
+            cidr: f.cidr,
+            cover: cover(looked_up(ip)),
+        })
+    }
+
+    /// What [`AsnDb::lookup`] answers, borrowed from the table: nothing is copied, so a stream
+    /// of addresses can be written straight from it.
+    pub fn find(&self, ip: IpAddr) -> Option<Found<'_>> {
+        let ip = looked_up(ip);
         // The row's bounds, and the piece of it that answers for `ip` (the whole row unless
         // another row overlaps it): the CIDR is taken inside the piece, so it never holds
         // addresses another row answers for.
@@ -91,17 +102,34 @@ impl AsnDb {
                 (v6(self.v6.bounds(j)), v6(self.v6.piece(j)), self.v6.info[j])
             }
         };
-        let as_info = &self.names[info as usize];
-        Some(AsnHit {
-            asn: as_info.asn,
-            name: as_info.name.clone(),
-            country: as_info.country.clone(),
+        Some(Found {
+            as_index: info,
+            as_info: &self.names[info as usize],
             range_start: start,
             range_end: end,
             cidr: cidr_within(piece_start, piece_end, ip),
-            cover: cover(ip),
         })
     }
+}
+
+/// The address the table is searched for: an IPv4-mapped IPv6 address as IPv4.
+fn looked_up(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// An [`AsnHit`] borrowed from the database ([`AsnDb::find`]), without its cover (the cover
+/// is the address's, not the table's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Found<'a> {
+    /// Index of the AS in [`AsnDb::names`].
+    pub as_index: u32,
+    pub as_info: &'a AsInfo,
+    pub range_start: IpAddr,
+    pub range_end: IpAddr,
+    pub cidr: IpNetwork,
 }
 
 /// The covering /24 (IPv4) or /48 (IPv6) of an address.

@@ -1,7 +1,7 @@
 //! The range table: input rows flattened so no two overlap, then sorted per address family
 //! with a bucket index on the leading bits.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// One input row before flattening.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +21,9 @@ pub struct Segment {
     pub cut: Option<(u128, u128)>,
 }
 
+/// An entry an overlap cut, and the bounds of its database row.
+pub type Cut<T> = (u32, (T, T));
+
 /// A sorted, non-overlapping range table for one address family.
 #[derive(Debug)]
 pub struct Table<T: Key> {
@@ -29,8 +32,9 @@ pub struct Table<T: Key> {
     shorts: Vec<T::Short>,
     ends: Vec<T>,
     pub(super) info: Vec<u32>,
-    /// Original bounds of rows that an overlapping row cut (segment index → row bounds).
-    cut: HashMap<u32, (T, T)>,
+    /// Original bounds of rows that an overlapping row cut (segment index → row bounds),
+    /// sorted by index: a few entries (one pair in the real tables), searched on every answer.
+    cut: Vec<Cut<T>>,
     /// `bucket[b]..bucket[b + 1]` are the entries whose start has leading bits `b`; empty
     /// when the table is.
     bucket: Vec<u32>,
@@ -72,32 +76,45 @@ impl<T: Key> Table<T> {
     pub(super) fn build(segments: impl Iterator<Item = Segment>, capacity: usize) -> Self {
         let conv =
             |v: u128| T::try_from(v).unwrap_or_else(|_| unreachable!("rows are split by family before building"));
-        let mut t = Table {
-            starts: Vec::with_capacity(capacity),
-            shorts: Vec::with_capacity(capacity),
-            ends: Vec::with_capacity(capacity),
-            info: Vec::with_capacity(capacity),
-            cut: HashMap::new(),
-            bucket: vec![],
-        };
+        let (mut starts, mut ends, mut info) = (
+            Vec::with_capacity(capacity),
+            Vec::with_capacity(capacity),
+            Vec::with_capacity(capacity),
+        );
+        let mut cut = vec![];
         for (
             i,
             Segment {
                 start: s,
                 end: e,
-                info,
+                info: as_index,
                 cut: orig,
             },
         ) in segments.into_iter().enumerate()
         {
-            t.starts.push(conv(s));
-            t.shorts.push(conv(s).short());
-            t.ends.push(conv(e));
-            t.info.push(info);
+            starts.push(conv(s));
+            ends.push(conv(e));
+            info.push(as_index);
             if let Some((os, oe)) = orig {
-                t.cut.insert(i as u32, (conv(os), conv(oe)));
+                cut.push((i as u32, (conv(os), conv(oe))));
             }
         }
+        Table::from_columns(starts, ends, info, cut)
+    }
+
+    /// A table of entries already in order without overlap (`starts[j]..=ends[j]` belongs to
+    /// AS index `info[j]`; `cut`: the row bounds of entries an overlap cut, by increasing
+    /// entry), indexed.
+    pub(super) fn from_columns(starts: Vec<T>, ends: Vec<T>, info: Vec<u32>, cut: Vec<Cut<T>>) -> Self {
+        let shorts = starts.iter().map(|s| s.short()).collect();
+        let mut t = Table {
+            starts,
+            shorts,
+            ends,
+            info,
+            cut,
+            bucket: vec![],
+        };
         if t.starts.is_empty() {
             // No index for an empty family (a v4-only file need not pay 4 MB for IPv6).
             return t;
@@ -141,10 +158,14 @@ impl<T: Key> Table<T> {
 
     /// The database row bounds of entry `j`.
     pub fn bounds(&self, j: usize) -> (T, T) {
-        self.cut
-            .get(&(j as u32))
-            .copied()
-            .unwrap_or((self.starts[j], self.ends[j]))
+        self.cut_of(j).unwrap_or((self.starts[j], self.ends[j]))
+    }
+
+    /// The row bounds of entry `j` when an overlap cut it.
+    #[inline]
+    fn cut_of(&self, j: usize) -> Option<(T, T)> {
+        let k = self.cut.binary_search_by_key(&(j as u32), |c| c.0).ok()?;
+        Some(self.cut[k].1)
     }
 
     /// The bounds of entry `j` itself: the part of its row no other row overlaps.
@@ -158,7 +179,7 @@ impl<T: Key> Table<T> {
             start: self.starts[j].into(),
             end: self.ends[j].into(),
             info: self.info[j],
-            cut: self.cut.get(&(j as u32)).map(|&(s, e)| (s.into(), e.into())),
+            cut: self.cut_of(j).map(|(s, e)| (s.into(), e.into())),
         })
     }
 

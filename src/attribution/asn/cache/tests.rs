@@ -171,3 +171,86 @@ fn random_mutations_are_refused_or_answer_inside_their_rows() {
         "{decoded} decoded, {refused} refused"
     );
 }
+
+/// The key is hashed once and then remembered while no source or sidecar changes its stamp;
+/// a changed source is hashed again, even with its length and modification time put back
+/// (its change time moved), and so is one written so recently that it could still change
+/// unseen within its time stamp.
+#[test]
+fn the_key_is_remembered_until_a_source_changes() {
+    let (dir, src, _) = small();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let age = |p: &Path| {
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap()
+    };
+    age(&src);
+    let memo = dir.path().join("asn").join(KEY_MEMO_FILE);
+    let srcs = vec![src.clone()];
+    let first = key(&srcs, false).unwrap();
+    assert_eq!(remembered_key(&srcs, false, &memo).unwrap(), (first, KeyOrigin::Hashed));
+    assert_eq!(
+        remembered_key(&srcs, false, &memo).unwrap(),
+        (first, KeyOrigin::Remembered)
+    );
+    assert_eq!(
+        remembered_key(&srcs, false, &memo).unwrap(),
+        (first, KeyOrigin::Remembered)
+    );
+    // Another `lenient` is another key.
+    let lenient = key(&srcs, true).unwrap();
+    assert_ne!(lenient, first);
+    assert_eq!(
+        remembered_key(&srcs, true, &memo).unwrap(),
+        (lenient, KeyOrigin::Hashed)
+    );
+
+    // Same length, same modification time, other content: hashed again, another key.
+    let other = CSV.replace("Google", "Gaagle");
+    assert_eq!(other.len(), CSV.len());
+    std::fs::write(&src, &other).unwrap();
+    age(&src);
+    let second = key(&srcs, false).unwrap();
+    assert_ne!(second, first);
+    assert_eq!(
+        remembered_key(&srcs, false, &memo).unwrap(),
+        (second, KeyOrigin::Hashed)
+    );
+    assert_eq!(
+        remembered_key(&srcs, false, &memo).unwrap(),
+        (second, KeyOrigin::Remembered)
+    );
+
+    // A sidecar appearing is a change too.
+    let side = super::super::store::sidecar_path(&src);
+    std::fs::write(&side, "{}").unwrap();
+    age(&side);
+    let third = key(&srcs, false).unwrap();
+    assert_ne!(third, second);
+    assert_eq!(remembered_key(&srcs, false, &memo).unwrap(), (third, KeyOrigin::Hashed));
+    assert_eq!(
+        remembered_key(&srcs, false, &memo).unwrap(),
+        (third, KeyOrigin::Remembered)
+    );
+
+    // A source modified just now is hashed on every run until it is older than RACY_SECS.
+    std::fs::write(&src, CSV).unwrap();
+    let fresh = key(&srcs, false).unwrap();
+    for _ in 0..2 {
+        assert_eq!(remembered_key(&srcs, false, &memo).unwrap(), (fresh, KeyOrigin::Hashed));
+    }
+
+    // A memo that is not one only costs a hash.
+    age(&src);
+    let aged = key(&srcs, false).unwrap();
+    std::fs::write(&memo, "not json").unwrap();
+    assert_eq!(remembered_key(&srcs, false, &memo).unwrap(), (aged, KeyOrigin::Hashed));
+    assert_eq!(
+        remembered_key(&srcs, false, &memo).unwrap(),
+        (aged, KeyOrigin::Remembered)
+    );
+}
