@@ -278,11 +278,13 @@ fn sim_write_config_refuses_an_existing_file() {
         .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    // A usage error (the path needs --force): exit 2, and the hint names sim's help.
+    assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
         format!(
-            "whohosts: --write-config {:?}: the file exists; pass --force to replace it\n",
+            "whohosts: --write-config {:?}: the file exists; pass --force to replace it\n\
+             whohosts: see `whohosts sim --help`\n",
             path.display().to_string()
         )
     );
@@ -301,7 +303,8 @@ fn sim_write_config_refuses_an_existing_file() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "whohosts: --write-config {:?}: directory {} does not exist\n",
+            "whohosts: --write-config {:?}: directory {} does not exist\n\
+             whohosts: see `whohosts sim --help`\n",
             missing.display().to_string(),
             dir.path().join("missing").display()
         )
