@@ -5,7 +5,7 @@
 #   bench/lookup_vs_pyasn.sh [RUNS] [WORKDIR]
 # Writes WORKDIR/addrs.txt (150,000 addresses, seed 17), WORKDIR/db.ipasn (converted from
 # ../shared/data/asn), a config whose data directory holds the compiled index, and prints
-# one line per run: wall seconds and peak RSS.
+# one line per run: wall seconds and peak RSS. whohosts and pyasn run alternately.
 set -eu
 RUNS=${1:-5}
 W=${2:-/tmp/whohosts-lookup-bench}
@@ -25,9 +25,11 @@ rm -f "$W/data/asn/compiled-index.bin"
 t "$BIN" --config "$W/config.toml" --quiet lookup - < "$W/addrs.txt" > "$W/whohosts.out" || true
 echo "== whohosts: start and load only (empty input, index cached)"
 for i in $(seq "$RUNS"); do t "$BIN" --config "$W/config.toml" --quiet lookup - < /dev/null > /dev/null; done
-echo "== whohosts lookup - (index cached)"
-for i in $(seq "$RUNS"); do t "$BIN" --config "$W/config.toml" --quiet lookup - < "$W/addrs.txt" > "$W/whohosts.out"; done
-echo "== pyasn script"
-for i in $(seq "$RUNS"); do t python3 bench/pyasn_lookup.py "$W/db.ipasn" < "$W/addrs.txt" > "$W/pyasn.out"; done
+# Alternately, so both see the same load on a shared machine.
+for i in $(seq "$RUNS"); do
+  echo "== run $i: whohosts lookup - (index cached), then the pyasn script"
+  t "$BIN" --config "$W/config.toml" --quiet lookup - < "$W/addrs.txt" > "$W/whohosts.out"
+  t python3 bench/pyasn_lookup.py "$W/db.ipasn" < "$W/addrs.txt" > "$W/pyasn.out"
+done
 echo "rows: whohosts $(($(wc -l < "$W/whohosts.out") - 1)), pyasn $(wc -l < "$W/pyasn.out")"
 echo "no AS: whohosts $(grep -c 'no AS found$' "$W/whohosts.out"), pyasn $(grep -c '	-	-$' "$W/pyasn.out")"

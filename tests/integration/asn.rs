@@ -336,7 +336,7 @@ fn lookup_stream_gives_one_line_per_address_starting_with_the_input() {
     let out = env
         .cmd()
         .args(["lookup", "-"])
-        .write_stdin("https://dual.example/@me\n127.1.0.9\n")
+        .write_stdin("https://dual.example/@me\n127.1.0.9\ndual.example\n")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -344,9 +344,12 @@ fn lookup_stream_gives_one_line_per_address_starting_with_the_input() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines.len(),
-        4,
-        "header, two addresses of the first input, one of the second"
+        6,
+        "header, two addresses of the first input, one of the second, two of the third"
     );
+    // A host name after a plain address still goes through DNS.
+    assert!(lines[4].starts_with("dual.example\t127.1.0.2\t24940\t"), "{}", lines[4]);
+    assert!(lines[5].starts_with("dual.example\tfd00:1::2\t24940\t"), "{}", lines[5]);
     assert!(
         lines[1].starts_with("https://dual.example/@me\t127.1.0.2\t24940\t"),
         "{}",

@@ -208,6 +208,12 @@ fn the_key_is_remembered_until_a_source_changes() {
         remembered_key(&srcs, true, &memo).unwrap(),
         (lenient, KeyOrigin::Hashed)
     );
+    assert_eq!(remembered_key(&srcs, true, &memo).unwrap().1, KeyOrigin::Remembered);
+    assert_eq!(remembered_key(&srcs, false, &memo).unwrap(), (first, KeyOrigin::Hashed));
+    assert_eq!(
+        remembered_key(&srcs, false, &memo).unwrap(),
+        (first, KeyOrigin::Remembered)
+    );
 
     // Same length, same modification time, other content: hashed again, another key.
     let other = CSV.replace("Google", "Gaagle");
