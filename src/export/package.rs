@@ -4,7 +4,7 @@
 use serde_json::{json, Value as Json};
 
 use super::pseudonym::PSEUDONYM_BITS;
-use super::table::Table;
+use super::table::{Table, Value};
 use super::{Format, Manifest};
 
 /// The file name of `table` in an export of `format`.
@@ -171,7 +171,14 @@ fn reading(tables: &[Table], m: &Manifest) -> String {
          times ISO 8601 in UTC. Parquet: INT64, DOUBLE, BOOLEAN, UTF-8 strings, times as TIMESTAMP (UTC, microseconds). \
          `datapackage.json` describes every field (Frictionless Data Package), with primary and foreign keys.\n"
         .to_string();
-    if let Some(buckets) = file("metric_buckets") {
+    // The follows example only where a follows snapshot is: a contacts snapshot's buckets
+    // have no organisation level under the accounts weight.
+    let follows = tables.iter().filter(|t| t.name == "snapshots").any(|t| {
+        t.rows
+            .iter()
+            .any(|r| !matches!(r.get(1), Some(Value::Text(k)) if k == super::contacts::KIND))
+    });
+    if let (true, Some(buckets)) = (follows, file("metric_buckets")) {
         s += &format!(
             "\n```sql\n-- DuckDB, in this directory: top organisations by distinct accounts in each snapshot\n\
              SELECT snapshot_id, key AS organisation, round(100 * share, 1) AS pct\n  FROM '{buckets}' \

@@ -354,30 +354,13 @@ pub fn csv(r: &ContactsReport) -> String {
     let mut w = ::csv::Writer::from_writer(vec![]);
     let _ = w.write_record(super::csv::COLUMNS);
     let id = r.snapshot.as_ref().map(|s| s.id.to_string()).unwrap_or_default();
-    for (level, buckets) in &m.levels {
-        let ranked = ranked(buckets);
-        let c = r.figures(level, &ranked);
-        for (i, (k, amount)) in ranked.iter().enumerate() {
-            let cell = super::csv::neutralised(k);
-            let share = if c.total > 0.0 { amount / c.total } else { 0.0 };
-            let _ = w.write_record([
-                id.clone(),
-                level.clone(),
-                m.weight.to_string(),
-                (i + 1).to_string(),
-                cell.clone(),
-                cell,
-                amount.to_string(),
-                share.to_string(),
-            ]);
-        }
-    }
-    for (i, (why, amount)) in ranked(&m.apart).iter().enumerate() {
-        let cell = super::csv::neutralised(why);
-        let share = if m.total > 0.0 { amount / m.total } else { 0.0 };
+    // One row per bucket: its level, rank, name (twice: key and label), amount and share.
+    let mut row = |level: &str, i: usize, name: &str, amount: f64, total: f64| {
+        let cell = super::csv::neutralised(name);
+        let share = if total > 0.0 { amount / total } else { 0.0 };
         let _ = w.write_record([
             id.clone(),
-            NOT_FOUND_LEVEL.to_string(),
+            level.to_string(),
             m.weight.to_string(),
             (i + 1).to_string(),
             cell.clone(),
@@ -385,6 +368,16 @@ pub fn csv(r: &ContactsReport) -> String {
             amount.to_string(),
             share.to_string(),
         ]);
+    };
+    for (level, buckets) in &m.levels {
+        let ranked = ranked(buckets);
+        let c = r.figures(level, &ranked);
+        for (i, (k, amount)) in ranked.iter().enumerate() {
+            row(level, i, k, *amount, c.total);
+        }
+    }
+    for (i, (why, amount)) in ranked(&m.apart).iter().enumerate() {
+        row(NOT_FOUND_LEVEL, i, why, *amount, m.total);
     }
     String::from_utf8_lossy(&w.into_inner().unwrap_or_default()).into_owned()
 }

@@ -90,7 +90,7 @@ fn endless_and_looping_pages_end_partial_with_their_kind() {
         )),
         "{text}"
     );
-    assert!(text.contains(" Partial: 1 list. "), "{text}");
+    assert!(text.contains(" Partial: 1 list."), "{text}");
 }
 
 #[test]

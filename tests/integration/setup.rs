@@ -75,11 +75,15 @@ fn demo_lists_handles_of_a_world_without_demo_accounts_and_checks_sizes() {
         format!("whohosts: world {VARIANTS} has no demo account: name handles to crawl, such as @alice@masto.example @edge@edge.example @bob@pleroma.example @pix@pixel.example @quinn@quirky.example\n")
     );
     for size in ["0", "2"] {
+        // A value the flag cannot take is a usage error: exit 2, the hint names demo's help.
         let out = whohosts().args(["demo", "--size", size]).output().unwrap();
-        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(out.status.code(), Some(2));
         assert_eq!(
             stderr(&out),
-            format!("whohosts: --size \"{size}\": a generated world has at least 3 instances\n")
+            format!(
+                "whohosts: --size \"{size}\": a generated world has at least 3 instances\n\
+                 whohosts: see `whohosts demo --help`\n"
+            )
         );
         assert_eq!(stdout(&out), "");
     }
@@ -121,10 +125,11 @@ fn flag_errors_name_the_flag() {
         .args(["crawl", "--nameserver", "foo", "a@b.example"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "whohosts: --nameserver \"foo\": expected an IP address, or ip:port\n"
+        "whohosts: --nameserver \"foo\": expected an IP address, or ip:port\n\
+         whohosts: see `whohosts crawl --help`\n"
     );
 }
 
