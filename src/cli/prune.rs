@@ -61,6 +61,10 @@ pub async fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> 
         }
     };
     let path = store::database_path(db, config);
+    // Nothing to prune in a database that is not there: a mistyped --db creates nothing.
+    if !path.exists() {
+        return Err(Error::NoDatabase { path });
+    }
     let _lock = DbLock::acquire(&path, "prune")?;
     let store = Store::open(&path)?;
     if !args.yes && deletes_every_complete(&store.list()?, &rule) {

@@ -52,6 +52,21 @@ fn the_database_its_lock_and_the_data_directory_are_private() {
     assert_eq!(mode(&lock), 0o600);
 }
 
+/// The first command run may be `lookup`: the data directory it creates for the compiled
+/// ASN index, and the index's own folder, are private as the database's are.
+#[test]
+fn a_data_directory_made_by_lookup_is_private() {
+    let env = Env::start(world(
+        vec![inst("home.example", Software::Mastodon, "hetzner")],
+        vec![acct("seed@home.example", &[])],
+    ));
+    let data = env.dir.path().join("data");
+    assert!(!data.exists());
+    let out = env.run(&["lookup", "127.0.0.1"]);
+    assert!(data.join("asn").is_dir(), "{}", stderr(&out));
+    assert_eq!((mode(&data), mode(&data.join("asn"))), (0o700, 0o700));
+}
+
 /// A researcher reads the cron user's database in a directory they cannot write: every read
 /// command works, and the file is byte-identical afterwards with nothing created beside it
 /// (meaningful as root too, where the modes do not bind).
@@ -96,6 +111,24 @@ fn a_missing_database_is_named_and_nothing_is_created() {
             )
         );
     }
+    // prune writes, but a mistyped name in an existing directory gets the same line, and no
+    // file (a cron typo would otherwise "prune" a new empty database, exit 0).
+    let typo = env.dir.path().join("typo.db");
+    let out = env.run(&["prune", "--db", typo.to_str().unwrap(), "--older-than", "90d"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: no database at {}: crawl first, or name one with --db\n",
+            typo.display()
+        )
+    );
+    let made: Vec<_> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("typo.db"))
+        .collect();
+    assert!(made.is_empty(), "{made:?}");
     let out = env.run(&["crawl", "--db", missing.to_str().unwrap(), "seed@home.example"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(

@@ -220,7 +220,7 @@ pub fn remembered_key(paths: &[PathBuf], lenient: bool, memo: &Path) -> crate::R
         };
         let json = serde_json::to_vec(&m).expect("a memo serialises");
         if let Some(dir) = memo.parent() {
-            let _ = std::fs::create_dir_all(dir);
+            let _ = files::private_dir(dir);
         }
         let _ = files::write(memo, &json, files::PUBLIC);
     }
@@ -254,7 +254,7 @@ pub fn load_cached(paths: &[PathBuf], lenient: bool, cache: &Path) -> crate::Res
 
 fn write(cache: &Path, key: &[u8; 32], db: &AsnDb) -> std::io::Result<()> {
     if let Some(dir) = cache.parent() {
-        std::fs::create_dir_all(dir)?;
+        files::private_dir(dir)?;
     }
     let bytes = encode(key, db);
     let mut f = files::AtomicFile::create(cache, files::PUBLIC)?;

@@ -105,7 +105,7 @@ pub fn current(data_dir: &Path) -> Option<PathBuf> {
 pub async fn update(f: &Fetcher, data_dir: &Path, url: &Url, checks: &Plausible, licence: &str) -> Result<Source> {
     let page = f.get_ok(url, Request::accept("*/*")).await?;
     let dir = dir(data_dir);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    files::private_dir(&dir).map_err(|e| Error::io(&dir, e))?;
     let final_path = dir.join(DB_FILE);
     let mut part = files::AtomicFile::create(&final_path, files::PUBLIC).map_err(|e| Error::io(&dir, e))?;
     part.write_all(&page.body)
