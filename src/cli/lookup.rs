@@ -171,15 +171,25 @@ async fn answer_all(
             .filter(|_| format == Format::Tsv)
             .map(|db| Stream::new(a, db));
         let mut input = std::io::stdin().lock();
-        let mut line = String::new();
+        let mut bytes = vec![];
         for n in 1.. {
-            line.clear();
+            bytes.clear();
             let read = input
-                .read_line(&mut line)
+                .read_until(b'\n', &mut bytes)
                 .map_err(|e| crate::error::Error::io("<stdin>", e))?;
             if read == 0 {
                 break;
             }
+            // A line that is not UTF-8 is refused on its own; the stream goes on.
+            let line = match std::str::from_utf8(&bytes) {
+                Ok(line) => line,
+                Err(_) => {
+                    let lossy = String::from_utf8_lossy(&bytes);
+                    refused(lossy.trim(), "is not UTF-8 text", format, Some(n), out)?;
+                    failed = true;
+                    continue;
+                }
+            };
             let t = line.trim();
             if t.is_empty() || t.starts_with('#') {
                 continue;
@@ -196,6 +206,24 @@ async fn answer_all(
     Ok(i32::from(failed))
 }
 
+/// A target refused before any look-up (`why`): one line on stderr (naming its stdin line in a
+/// stream), and a row saying so in TSV or JSON.
+fn refused(target: &str, why: &str, format: Format, line: Option<usize>, out: &mut impl Write) -> Result<()> {
+    let at = line.map(|n| format!(" (stdin line {n})")).unwrap_or_default();
+    let line = format!(
+        "lookup {:?}{at} {why}; give a host name, an IP address or a URL",
+        shown(target)
+    );
+    let text = match format {
+        Format::Json => serde_json::json!({ "target": target, "error": line }).to_string() + "\n",
+        Format::Tsv => format!("{}\t\t\t\t\t\t\t\t\t\t\t\t\t{line}\n", clean(target.into())),
+        Format::Text => String::new(),
+        Format::Csv | Format::Html => return Err(format.not_offered("a lookup", FORMATS)),
+    };
+    logging::error_line(&line);
+    stdout_result(out.write_all(format.safe(text, false).as_bytes()))
+}
+
 /// Print one target's answer; `false` when it failed. A failure also gets one line on
 /// stderr (even under `--quiet`), so cron mails it while stdout keeps its rows. In a
 /// stream (`line`: the target's line number on stdin), an address in no range is a result,
@@ -210,19 +238,7 @@ async fn answer(
     let stream = line.is_some();
     let host = match parse_target(target) {
         Err(why) => {
-            let at = line.map(|n| format!(" (stdin line {n})")).unwrap_or_default();
-            let line = format!(
-                "lookup {:?}{at} {why}; give a host name, an IP address or a URL",
-                shown(target)
-            );
-            let text = match format {
-                Format::Json => serde_json::json!({ "target": target, "error": line }).to_string() + "\n",
-                Format::Tsv => format!("{}\t\t\t\t\t\t\t\t\t\t\t\t\t{line}\n", clean(target.into())),
-                Format::Text => String::new(),
-                Format::Csv | Format::Html => return Err(format.not_offered("a lookup", FORMATS)),
-            };
-            logging::error_line(&line);
-            stdout_result(out.write_all(format.safe(text, false).as_bytes()))?;
+            refused(target, why, format, line, out)?;
             return Ok(false);
         }
         Ok(Target::Ip(ip)) => HostAttribution {

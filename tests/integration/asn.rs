@@ -363,6 +363,34 @@ fn lookup_stream_gives_one_line_per_address_starting_with_the_input() {
     assert!(lines[3].starts_with("127.1.0.9\t127.1.0.9\t24940\t"), "{}", lines[3]);
 }
 
+/// A line that is not UTF-8 is refused on its own (one row, one stderr line naming its line
+/// number, exit 1), and the lines after it are still answered.
+#[test]
+fn lookup_stream_refuses_a_line_that_is_not_utf8_and_goes_on() {
+    let env = one_host();
+    let out = env
+        .cmd()
+        .args(["lookup", "-"])
+        .write_stdin(b"127.1.0.9\n\xff\xfe\n127.1.0.9\n".to_vec())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "whohosts: lookup \"\u{fffd}\u{fffd}\" (stdin line 2) is not UTF-8 text; give a host name, an IP address or a URL\n"
+    );
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "header, two answers, one refused row: {stdout}");
+    assert!(lines[1].starts_with("127.1.0.9\t127.1.0.9\t24940\t"), "{}", lines[1]);
+    assert!(
+        lines[2].ends_with("(stdin line 2) is not UTF-8 text; give a host name, an IP address or a URL"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[3].starts_with("127.1.0.9\t127.1.0.9\t24940\t"), "{}", lines[3]);
+}
+
 /// In a stream an address in no range is an answer (its row says "no AS found", nothing on
 /// stderr, exit 0); a malformed line stays an error, one line naming its line number, exit 1.
 #[test]
