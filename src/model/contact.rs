@@ -158,6 +158,10 @@ impl Address {
             });
         }
         let domain = InstanceHost::parse(domain).ok_or("the domain has no ASCII (IDNA) form")?;
+        // An IDN label can grow past 63 characters in punycode: the form printed must parse.
+        if domain_problem(domain.as_str()).is_some() {
+            return Err("the domain is too long in its ASCII (punycode) form");
+        }
         Ok(Address {
             protocol,
             local: local.to_lowercase(),
@@ -334,6 +338,20 @@ mod tests {
             shown(Address::classify("jürgen@bücher.example")),
             "email jürgen@xn--bcher-kva.example"
         );
+    }
+
+    /// Fuzz find (the `contacts` target, 2026-12-06): a label of 57 characters with one `ÿ`
+    /// is 64 in punycode; it was kept, and its printed form did not parse again.
+    #[test]
+    fn fuzz_an_idn_label_too_long_in_punycode_is_no_address() {
+        let input = "S0@lllllo.mllll04ÿzS.lll04Sz.ÿlllll-lllllllllllllllllllllllllllll-llllllllllllllllllll";
+        assert_eq!(
+            shown(Address::classify(input)),
+            "error: the domain is too long in its ASCII (punycode) form"
+        );
+        // One character fewer fits in 63, and prints as an address that parses again.
+        let a = Address::classify(&input.replacen("-lllll", "-llll", 1)).unwrap();
+        assert_eq!(Address::classify(&a.to_string()), Ok(a));
     }
 
     #[test]
