@@ -12,13 +12,12 @@
 
 use std::collections::BTreeMap;
 
-use super::measures::{level, small_groups};
+use super::measures::{level, small_groups, Ranking};
 use super::privacy::MinGroup;
 use super::pseudonym::Pseudonymiser;
 use super::table::{count, field, required, Kind::*, Table, Value};
 use super::{privacy::Privacy, Tables};
 use crate::error::Result;
-use crate::metrics::{concentration, Bucket, Level, LevelMetrics, Weight};
 use crate::model::contact::{DomainRecord, Measurement, NO_GATEWAY};
 use crate::store::Store;
 
@@ -271,31 +270,12 @@ fn measures(tables: &mut Tables, id: i64, m: &Measurement, domains: &[DomainReco
                 *members.entry(b.to_string()).or_default() += d.contacts as f64;
             }
         }
-        let summary = concentration(&weights.values().copied().collect::<Vec<_>>());
-        let mut buckets: Vec<Bucket> = weights
-            .iter()
-            .map(|(key, &weight)| Bucket {
-                key: key.clone(),
-                label: key.clone(),
-                weight,
-                share: if summary.total > 0.0 {
-                    weight / summary.total
-                } else {
-                    0.0
-                },
-            })
-            .collect();
-        buckets.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.key.cmp(&b.key)));
-        // The level and weight of a contacts level are no `Level`/`Weight`: written by name.
-        let l = LevelMetrics {
-            level: Level::Instance,
-            weight: Weight::Accounts,
-            buckets,
-            summary,
-            apart: m.apart.clone(),
-        };
+        let ranking = Ranking::new(
+            weights.iter().map(|(key, &weight)| (key.clone(), key.clone(), weight)),
+            m.apart.clone(),
+        );
         let unbounded: BTreeMap<Text, f64> = members.keys().map(|k| (k.clone(), f64::INFINITY)).collect();
-        let (grouped, changed) = small_groups(&l, min, &members, &unbounded);
+        let (grouped, changed) = small_groups(&ranking, min, &members, &unbounded);
         level(tables, id, (name, m.weight), &grouped, changed);
     }
 }

@@ -15,13 +15,61 @@ use std::collections::BTreeMap;
 use super::privacy::{MinGroup, Privacy, SMALL_GROUPS};
 use super::table::{count, Value};
 use super::Tables;
-use crate::metrics::{concentration, Bucket, Level, LevelMetrics, SnapshotMetrics, Weight};
+use crate::metrics::{concentration, Bucket, Concentration, Level, LevelMetrics, SnapshotMetrics, Weight};
 
 /// What `metric_apart` calls the weight of a [`SMALL_GROUPS`] bucket under the minimum.
 pub const SMALL_GROUPS_APART: &str = "small groups";
 
+/// A level's figures without its names: the ranked buckets, their summary and what the level
+/// counts apart. The export's rows are written from it, for a follows level (a
+/// [`LevelMetrics`]) and for a contacts level (named by the measurement) alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking {
+    /// Ranked: weight descending, then key ascending.
+    pub buckets: Vec<Bucket>,
+    pub summary: Concentration,
+    pub apart: BTreeMap<String, f64>,
+}
+
+impl Ranking {
+    /// The figures of a stored level.
+    pub fn of(l: &LevelMetrics) -> Ranking {
+        Ranking {
+            buckets: l.buckets.clone(),
+            summary: l.summary.clone(),
+            apart: l.apart.clone(),
+        }
+    }
+
+    /// Buckets of the given keys, labels and weights, ranked, shared and summarised with
+    /// [`concentration`], the one implementation; `apart` kept as given.
+    pub fn new(weights: impl IntoIterator<Item = (String, String, f64)>, apart: BTreeMap<String, f64>) -> Ranking {
+        let weights: Vec<(String, String, f64)> = weights.into_iter().collect();
+        let summary = concentration(&weights.iter().map(|w| w.2).collect::<Vec<_>>());
+        let mut buckets: Vec<Bucket> = weights
+            .into_iter()
+            .map(|(key, label, weight)| Bucket {
+                share: if summary.total > 0.0 {
+                    weight / summary.total
+                } else {
+                    0.0
+                },
+                key,
+                label,
+                weight,
+            })
+            .collect();
+        buckets.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.key.cmp(&b.key)));
+        Ranking {
+            buckets,
+            summary,
+            apart,
+        }
+    }
+}
+
 /// `l` with its buckets renamed by `rename` and merged; `None` when nothing changes.
-pub fn rebucket(l: &LevelMetrics, rename: impl Fn(&str) -> String) -> Option<LevelMetrics> {
+pub fn rebucket(l: &Ranking, rename: impl Fn(&str) -> String) -> Option<Ranking> {
     if l.buckets.iter().all(|b| rename(&b.key) == b.key) {
         return None;
     }
@@ -31,27 +79,8 @@ pub fn rebucket(l: &LevelMetrics, rename: impl Fn(&str) -> String) -> Option<Lev
         let label = if key == b.key { b.label.clone() } else { key.clone() };
         merged.entry(key).or_insert((0.0, label)).0 += b.weight;
     }
-    let weights: Vec<f64> = merged.values().map(|(w, _)| *w).collect();
-    let summary = concentration(&weights);
-    let mut buckets: Vec<Bucket> = merged
-        .into_iter()
-        .map(|(key, (weight, label))| Bucket {
-            share: if summary.total > 0.0 {
-                weight / summary.total
-            } else {
-                0.0
-            },
-            key,
-            label,
-            weight,
-        })
-        .collect();
-    buckets.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.key.cmp(&b.key)));
-    Some(LevelMetrics {
-        buckets,
-        summary,
-        ..l.clone()
-    })
+    let weights = merged.into_iter().map(|(key, (weight, label))| (key, label, weight));
+    Some(Ranking::new(weights, l.apart.clone()))
 }
 
 /// Add the metric rows and the population of snapshot `id`.
@@ -62,13 +91,14 @@ pub fn add(tables: &mut Tables, id: i64, metrics: &SnapshotMetrics, view: &Priva
             tables.get("population").push(vec![id.into(), name.into(), value]);
         }
     }
-    let renamed: Vec<(LevelMetrics, bool)> = metrics
+    let renamed: Vec<(&LevelMetrics, Ranking, bool)> = metrics
         .levels
         .iter()
         .map(|l| {
+            let ranking = Ranking::of(l);
             let redone = match l.level {
-                Level::Instance => rebucket(l, |k| view.instance(k)),
-                Level::Range | Level::Block => rebucket(l, |k| {
+                Level::Instance => rebucket(&ranking, |k| view.instance(k)),
+                Level::Range | Level::Block => rebucket(&ranking, |k| {
                     if view.shows_place(k) {
                         k.to_string()
                     } else {
@@ -78,22 +108,22 @@ pub fn add(tables: &mut Tables, id: i64, metrics: &SnapshotMetrics, view: &Priva
                 _ => None,
             };
             match redone {
-                Some(r) => (r, true),
-                None => (l.clone(), false),
+                Some(r) => (l, r, true),
+                None => (l, ranking, false),
             }
         })
         .collect();
     let min = view.min_group();
-    for (l, redone) in &renamed {
+    for (l, r, redone) in &renamed {
         let sizes = |weight: Weight| -> BTreeMap<String, f64> {
             renamed
                 .iter()
-                .find(|(o, _)| o.level == l.level && o.weight == weight)
-                .map(|(o, _)| o.buckets.iter().map(|b| (b.key.clone(), b.weight)).collect())
+                .find(|(o, _, _)| o.level == l.level && o.weight == weight)
+                .map(|(_, o, _)| o.buckets.iter().map(|b| (b.key.clone(), b.weight)).collect())
                 .unwrap_or_default()
         };
         let (members, users) = (sizes(Weight::Accounts), sizes(Weight::Users));
-        let (grouped, changed) = small_groups(l, min, &members, &users);
+        let (grouped, changed) = small_groups(r, min, &members, &users);
         let names = (l.level.as_str(), l.weight.as_str());
         level(tables, id, names, &grouped, *redone || changed);
     }
@@ -103,11 +133,11 @@ pub fn add(tables: &mut Tables, id: i64, metrics: &SnapshotMetrics, view: &Priva
 /// merged into [`SMALL_GROUPS`], and that bucket counted apart when it is under `min` too;
 /// whether anything changed.
 pub fn small_groups(
-    l: &LevelMetrics,
+    l: &Ranking,
     min: MinGroup,
     members: &BTreeMap<String, f64>,
     users: &BTreeMap<String, f64>,
-) -> (LevelMetrics, bool) {
+) -> (Ranking, bool) {
     let size = |k: &str| {
         (
             members.get(k).copied().unwrap_or(0.0),
@@ -153,7 +183,7 @@ pub fn small_groups(
 
 /// The rows of level `l` as `names` (level, weight): its summary, buckets and what it counts
 /// apart. The names are given because a contacts level is no [`Level`].
-pub(super) fn level(tables: &mut Tables, id: i64, names: (&str, &str), l: &LevelMetrics, rebucketed: bool) {
+pub(super) fn level(tables: &mut Tables, id: i64, names: (&str, &str), l: &Ranking, rebucketed: bool) {
     let ((lv, w), s) = (names, &l.summary);
     tables.get("metric_summary").push(vec![
         id.into(),
@@ -200,7 +230,6 @@ pub(super) fn level(tables: &mut Tables, id: i64, names: (&str, &str), l: &Level
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{Concentration, Weight};
 
     fn bucket(key: &str, weight: f64) -> Bucket {
         Bucket {
@@ -213,9 +242,7 @@ mod tests {
 
     #[test]
     fn small_buckets_merge_and_figures_are_recomputed() {
-        let l = LevelMetrics {
-            level: Level::Instance,
-            weight: Weight::Accounts,
+        let l = Ranking {
             buckets: vec![bucket("big", 6.0), bucket("a", 1.0), bucket("b", 1.0), bucket("c", 2.0)],
             summary: Concentration::EMPTY,
             apart: BTreeMap::from([("no server".to_string(), 3.0)]),
@@ -239,9 +266,7 @@ mod tests {
     #[test]
     fn groups_under_the_minimum_merge_or_are_counted_apart() {
         let min = MinGroup { members: 5, users: 10 };
-        let l = LevelMetrics {
-            level: Level::As,
-            weight: Weight::Accounts,
+        let l = Ranking {
             buckets: vec![
                 bucket("AS1", 12.0),
                 bucket("AS2", 3.0),
@@ -269,7 +294,7 @@ mod tests {
             ("AS2".to_string(), 3.0),
             ("AS4".to_string(), 1.0),
         ]);
-        let l2 = LevelMetrics {
+        let l2 = Ranking {
             buckets: vec![bucket("AS1", 12.0), bucket("AS2", 3.0), bucket("AS4", 1.0)],
             ..l.clone()
         };
@@ -281,7 +306,7 @@ mod tests {
         // Nothing small: unchanged.
         let big = BTreeMap::from([("AS1".to_string(), 12.0)]);
         let users1 = BTreeMap::from([("AS1".to_string(), 500.0)]);
-        let l3 = LevelMetrics {
+        let l3 = Ranking {
             buckets: vec![bucket("AS1", 12.0)],
             ..l.clone()
         };
