@@ -28,9 +28,12 @@ pub struct Args {
     /// Output format
     #[arg(long, value_parser = super::formats::instances(), default_value = "text")]
     pub format: Format,
-    /// Rows per table in text (0: all)
+    /// Rows per table in text and HTML (0: all)
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+    /// Write the report (in --format) to FILE instead of stdout (replaced atomically)
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
     pub attribution: AttributionArgs,
 }
@@ -42,6 +45,7 @@ pub struct Args {
 /// that fail are part of the report, not errors.
 pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     args.attribution.apply(&mut config)?;
+    let out = args.output.as_deref().map(super::output::Output::check).transpose()?;
     let list = crate::instances::list::read(&args.file)?;
     if !quiet {
         for b in &list.bad {
@@ -61,6 +65,10 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
         software: args.software.clone(),
     };
     let report = InstancesReport::build(survey, source, &options);
-    print(&render(&report, args.format, args.top)?)?;
+    let rendered = render(&report, args.format, args.top)?;
+    match out {
+        Some(out) => out.write(rendered.as_bytes())?,
+        None => print(&rendered)?,
+    }
     Ok(0)
 }

@@ -178,6 +178,22 @@ pub fn apart_counts_instances(weight: Weight, reason: &str) -> bool {
     weight == Weight::Users && [compute::NO_NODEINFO, compute::NO_USER_COUNT].contains(&reason)
 }
 
+/// Whether `reason` is one [`by_host`] gives when attribution cannot place a host at a
+/// level (not attributed, unresolved, no AS …), rather than one its caller counted apart
+/// before attribution.
+pub fn apart_by_attribution(reason: &str) -> bool {
+    use compute::{AS_LOOKUP_FAILED, NOT_ATTRIBUTED, NOT_MANAGED, NO_AS, NO_COUNTRY, UNRESOLVED};
+    [
+        NOT_ATTRIBUTED,
+        UNRESOLVED,
+        NO_AS,
+        AS_LOOKUP_FAILED,
+        NO_COUNTRY,
+        NOT_MANAGED,
+    ]
+    .contains(&reason)
+}
+
 /// Who and what a snapshot counted, and what it could not.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Population {

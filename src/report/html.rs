@@ -56,7 +56,7 @@ caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 ";
 
 /// What the figures mean, in a few words, beside them.
-const GLOSSARY: &str = "<section id=\"glossary\">\n<h2>Reading the figures</h2>\n<dl class=\"glossary\">\n\
+pub(super) const GLOSSARY: &str = "<section id=\"glossary\">\n<h2>Reading the figures</h2>\n<dl class=\"glossary\">\n\
 <dt>top-3</dt><dd>The share of the weight the three largest hold together.</dd>\n\
 <dt>k50, k75</dt><dd>The fewest organisations (or instances, autonomous systems …) that hold half, or three \
 quarters, of the weight: how few would need to act to reach most people.</dd>\n\
@@ -69,13 +69,7 @@ dotted lines of the HHI chart).</dd>\n\
 
 /// `r` as one HTML page; `top` buckets per level in charts and tables (the rest summed).
 pub fn render(r: &Report, top: usize) -> String {
-    let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>whohosts: who hosts the accounts of snapshot {}</title>\n<style>\n{STYLE}</style>\n</head>\n\
-         <body>\n<main>\n<h1>Who hosts them: snapshot {}</h1>\n",
-        r.snapshot.id, r.snapshot.id
-    );
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "<p class=\"headline\" id=\"headline\">{}</p>",
@@ -93,10 +87,28 @@ pub fn render(r: &Report, top: usize) -> String {
     out += &trend(r);
     out += GLOSSARY;
     for l in &r.levels {
-        out += &level(l, top);
+        out += &level(l, top, l.level.as_str(), crate::metrics::apart_counts_instances);
     }
     out += &footer(r);
-    out + "</main>\n</body>\n</html>\n"
+    let title = format!("snapshot {}", r.snapshot.id);
+    page(
+        &format!("who hosts the accounts of {title}"),
+        &format!("Who hosts them: {title}"),
+        &out,
+    )
+}
+
+/// One self-contained page: `title` (after "whohosts: ") in the head, `heading` as its `h1`,
+/// then `body` (already HTML) in the style every report shares; `heading` is escaped here.
+pub(super) fn page(title: &str, heading: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>whohosts: {}</title>\n<style>\n{STYLE}</style>\n</head>\n\
+         <body>\n<main>\n<h1>{}</h1>\n{body}</main>\n</body>\n</html>\n",
+        escape(title),
+        escape(heading)
+    )
 }
 
 /// The buckets shown (the first `top`) and, when there are more, one "(N more)" bar.
@@ -115,8 +127,9 @@ fn shown(l: &LevelMetrics, top: usize) -> Vec<(String, String, f64, f64)> {
     rows
 }
 
-fn level(l: &LevelMetrics, top: usize) -> String {
-    let name = l.level.as_str();
+/// One level as a section (heading, bar chart, table, figures, what it counts apart); `name`
+/// makes its element ids (`level-NAME`, `chart-NAME`, `table-NAME`) unique on the page.
+pub(super) fn level(l: &LevelMetrics, top: usize, name: &str, counts: text::CountsInstances) -> String {
     let title = text::level_heading(l);
     let rows = shown(l, top);
     let mut out = format!("<section id=\"level-{name}\">\n<h2>{}</h2>\n", escape(&title));
@@ -153,7 +166,7 @@ fn level(l: &LevelMetrics, top: usize) -> String {
         line[..1].to_uppercase(),
         escape(&line[1..])
     );
-    if let Some(apart) = text::apart(l) {
+    if let Some(apart) = text::apart_as(l, counts) {
         let _ = writeln!(out, "<p class=\"muted\">{}</p>", escape(&apart));
     }
     out + "</section>\n"

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::svg::escape;
 use super::text::{amount, hhi, percent};
 use crate::instances::{BadEntry, Instance, Survey};
 use crate::metrics::{by_host, Attributed, Level, LevelMetrics, Weight};
@@ -17,12 +18,12 @@ use crate::model::attribution::{AttributionSource, HostAttribution};
 use crate::model::format::Format;
 
 /// The formats the instance-list report is written in.
-pub const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Csv];
+pub const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Csv, Format::Html];
 
 /// The weights of an instance list, in the order shown.
 pub const WEIGHTS: [Weight; 3] = [Weight::Users, Weight::Active, Weight::Instances];
 
-/// Levels shown in text.
+/// Levels shown in text and HTML (JSON and CSV carry every level).
 const TEXT_LEVELS: [Level; 3] = [Level::As, Level::Organisation, Level::Instance];
 
 /// Counted apart: an implausible count; no count.
@@ -250,18 +251,37 @@ pub fn render(report: &InstancesReport, format: Format, top: usize) -> crate::er
             serde_json::to_string_pretty(report).expect("reports serialise: string keys, finite numbers") + "\n"
         }
         Format::Csv => csv(report),
+        Format::Html => html(report, top),
         _ => return Err(format.not_offered("an instance-list report", FORMATS)),
     };
     Ok(format.safe(out, false))
 }
 
-fn text(r: &InstancesReport, top: usize) -> String {
+/// What the instance list counts apart: an instance whose NodeInfo was not read (by failure
+/// kind), or whose count is missing or implausible, counts once, under every weight; only what
+/// attribution could not place (no AS, unresolved …) is an amount of the weight.
+fn counts_instances(weight: Weight, reason: &str) -> bool {
+    weight == Weight::Instances || !crate::metrics::apart_by_attribution(reason)
+}
+
+/// What a weight of an instance list counts, in words.
+fn weight_about(w: Weight) -> &'static str {
+    match w {
+        Weight::Users => "the users each instance declares (NodeInfo usage.users.total)",
+        Weight::Active => {
+            "the users each instance declares active in the last month (NodeInfo usage.users.activeMonth)"
+        }
+        _ => "instances whose NodeInfo was read, each once",
+    }
+}
+
+/// Who was listed and read, the software filter and the implausible counts: the report's
+/// opening sentences, in text and HTML alike.
+fn summary(r: &InstancesReport) -> Vec<String> {
     let p = &r.population;
-    let mut out = String::new();
     let failed: usize = p.failed.values().sum();
     let kinds: Vec<String> = p.failed.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    let _ = writeln!(
-        out,
+    let mut lines = vec![format!(
         "Instance list: {} ({}, {}); NodeInfo read from {}, failed for {failed}{}.",
         super::plural(p.listed as u64, "instance"),
         super::plural(p.duplicates as u64, "duplicate"),
@@ -272,19 +292,43 @@ fn text(r: &InstancesReport, top: usize) -> String {
         } else {
             format!(" ({})", kinds.join(", "))
         }
-    );
+    )];
     if let Some(s) = &r.software_filter {
-        let _ = writeln!(
-            out,
+        lines.push(format!(
             "Software: {s} only ({} of other software left out).",
             super::plural(p.other_software as u64, "instance")
-        );
+        ));
     }
-    let _ = writeln!(
-        out,
+    lines.push(format!(
         "Implausible counts: {} instances (counted apart, not trusted; ceiling instances.max_users = {}).",
         p.implausible, r.max_users
-    );
+    ));
+    lines
+}
+
+/// The instances whose counts are implausible, and why.
+fn implausible(r: &InstancesReport) -> Vec<&Instance> {
+    r.instances
+        .iter()
+        .filter(|i| !i.claims.implausible.is_empty())
+        .collect()
+}
+
+/// Where the attribution data came from, one sentence (none without a database).
+fn attribution_line(r: &InstancesReport) -> Option<String> {
+    r.attribution.database.as_ref().map(|db| {
+        format!(
+            "Attribution: {} ({}, dated {}), licence: {}",
+            db.file, db.format, db.date, db.licence
+        )
+    })
+}
+
+fn text(r: &InstancesReport, top: usize) -> String {
+    let mut out = String::new();
+    for line in summary(r) {
+        let _ = writeln!(out, "{line}");
+    }
     for w in &r.weights {
         let _ = writeln!(out, "{}", w.headline);
     }
@@ -297,36 +341,11 @@ fn text(r: &InstancesReport, top: usize) -> String {
         );
     }
     for w in &r.weights {
+        let _ = writeln!(out, "\nWeighted by {}: {}", w.weight.as_str(), weight_about(w.weight));
         for level in TEXT_LEVELS {
-            let Some(l) = r.get(w.weight, level) else { continue };
-            let _ = writeln!(
-                out,
-                "\nBy {}, weighted by {} ({} buckets, total {})",
-                level.as_str(),
-                w.weight.as_str(),
-                l.summary.buckets,
-                amount(l.summary.total)
-            );
-            for b in l.buckets.iter().take(top) {
-                let _ = writeln!(out, "  {:>7}  {:>10}  {}", percent(b.share), amount(b.weight), b.label);
-            }
-            if l.buckets.len() > top {
-                let _ = writeln!(out, "  … {} more", l.buckets.len() - top);
-            }
-            let c = &l.summary;
-            let _ = writeln!(
-                out,
-                "  top-3 {}, k50 {}, k75 {}, HHI {} ({}), effective number {:.1}",
-                percent(c.top3),
-                c.k50,
-                c.k75,
-                hhi(c.hhi),
-                c.band.as_str(),
-                c.effective
-            );
-            if !l.apart.is_empty() {
-                let a: Vec<String> = l.apart.iter().map(|(k, n)| format!("{} {k}", amount(*n))).collect();
-                let _ = writeln!(out, "  apart (instances): {}", a.join(", "));
+            if let Some(l) = r.get(w.weight, level) {
+                out += "\n";
+                out += &super::text::plain_level(l, top, counts_instances);
             }
         }
     }
@@ -339,25 +358,111 @@ fn text(r: &InstancesReport, top: usize) -> String {
             let _ = writeln!(out, "  … {} more (--top 0 lists all)", r.failures.len() - top);
         }
     }
-    let odd: Vec<&Instance> = r
-        .instances
-        .iter()
-        .filter(|i| !i.claims.implausible.is_empty())
-        .collect();
+    let odd = implausible(r);
     if !odd.is_empty() {
         let _ = writeln!(out, "\nImplausible counts ({})", odd.len());
         for i in odd.iter().take(top) {
             let _ = writeln!(out, "  {}  {}", i.host, i.claims.implausible.join("; "));
         }
     }
-    if let Some(db) = &r.attribution.database {
-        let _ = writeln!(
-            out,
-            "\nAttribution: {} ({}, dated {}), licence: {}",
-            db.file, db.format, db.date, db.licence
-        );
+    if let Some(line) = attribution_line(r) {
+        let _ = writeln!(out, "\n{line}");
     }
     out
+}
+
+/// The HTML report: one self-contained page in the style of the follows report (no script,
+/// nothing fetched): the opening sentences and headlines, the glossary, per weight the levels
+/// of the text report (chart, table, figures), the software table, the instances whose
+/// NodeInfo was not read or whose counts are implausible, and the data's credits.
+fn html(r: &InstancesReport, top: usize) -> String {
+    let mut out = String::new();
+    for line in summary(r) {
+        let _ = writeln!(out, "<p>{}</p>", escape(&line));
+    }
+    out += "<ul class=\"headline\" id=\"headline\">\n";
+    for w in &r.weights {
+        let _ = writeln!(out, "<li>{}</li>", escape(&w.headline));
+    }
+    out += "</ul>\n";
+    out += super::html::GLOSSARY;
+    for w in &r.weights {
+        let name = w.weight.as_str();
+        let _ = writeln!(
+            out,
+            "<section id=\"weight-{name}\">\n<h2>Weighted by {name}</h2>\n<p class=\"muted\">{}</p>\n</section>",
+            escape(weight_about(w.weight))
+        );
+        for level in TEXT_LEVELS {
+            if let Some(l) = r.get(w.weight, level) {
+                out += &super::html::level(l, top, &format!("{name}-{}", level.as_str()), counts_instances);
+            }
+        }
+    }
+    out += "<section id=\"software\">\n<h2>Software</h2>\n<table>\n<thead><tr><th>software</th>\
+            <th class=\"n\">instances</th><th class=\"n\">users</th><th class=\"n\">active users</th></tr></thead>\n<tbody>\n";
+    for s in r.software.iter().take(top) {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(&s.software),
+            s.instances,
+            s.users,
+            s.active
+        );
+    }
+    out += "</tbody>\n</table>\n</section>\n";
+    if !r.failures.is_empty() {
+        let _ = writeln!(
+            out,
+            "<section id=\"failures\">\n<h2>NodeInfo not read ({})</h2>\n<table>\n<thead><tr><th>instance</th>\
+             <th>kind</th><th>message</th></tr></thead>\n<tbody>",
+            r.failures.len()
+        );
+        for (host, kind, message) in r.failures.iter().take(top) {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(host),
+                escape(kind),
+                escape(message)
+            );
+        }
+        out += "</tbody>\n</table>\n";
+        if r.failures.len() > top {
+            let _ = writeln!(out, "<p class=\"muted\">… {} more</p>", r.failures.len() - top);
+        }
+        out += "</section>\n";
+    }
+    let odd = implausible(r);
+    if !odd.is_empty() {
+        let _ = writeln!(
+            out,
+            "<section id=\"implausible\">\n<h2>Implausible counts ({})</h2>\n<ul>",
+            odd.len()
+        );
+        for i in odd.iter().take(top) {
+            let _ = writeln!(
+                out,
+                "<li>{}: {}</li>",
+                escape(&i.host),
+                escape(&i.claims.implausible.join("; "))
+            );
+        }
+        out += "</ul>\n</section>\n";
+    }
+    out += "<section id=\"credits\">\n<h2>Data</h2>\n";
+    if let Some(line) = attribution_line(r) {
+        let _ = writeln!(out, "<p>{}</p>", escape(&line));
+    }
+    let _ = writeln!(
+        out,
+        "<p class=\"muted\">Made by whohosts {} from a survey run {} to {}.</p>\n</section>",
+        env!("CARGO_PKG_VERSION"),
+        escape(&r.started_at),
+        escape(&r.finished_at)
+    );
+    super::html::page("who hosts a list of instances", "Who hosts these instances", &out)
 }
 
 fn csv(r: &InstancesReport) -> String {

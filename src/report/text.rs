@@ -313,8 +313,23 @@ fn cut(label: &str, width: usize) -> String {
     }
 }
 
-/// One level: title, ranked rows with bars, metrics line, what was counted apart.
+/// Whether what a reason counted apart under a weight is a number of instances rather than an
+/// amount of the weight (for the follows report, [`apart_counts_instances`]).
+pub type CountsInstances = fn(Weight, &str) -> bool;
+
+/// One level without colour, as every text report writes it (the instance-list report too,
+/// whose own reasons count instances).
+pub(super) fn plain_level(l: &LevelMetrics, top: usize, counts: CountsInstances) -> String {
+    level_as(l, top, Paint(false), counts)
+}
+
+/// One level of the follows report.
 fn level(l: &LevelMetrics, top: usize, paint: Paint) -> String {
+    level_as(l, top, paint, apart_counts_instances)
+}
+
+/// One level: title, ranked rows with bars, metrics line, what was counted apart.
+fn level_as(l: &LevelMetrics, top: usize, paint: Paint, counts: CountsInstances) -> String {
     let s = &l.summary;
     let mut out = paint.code("1", &level_heading(l)) + "\n";
     let shown = &l.buckets[..top.min(l.buckets.len())];
@@ -362,7 +377,7 @@ fn level(l: &LevelMetrics, top: usize, paint: Paint) -> String {
     } else {
         wrap(&line, "  ", "  ").replacen(band, &paint.code(colour, band), 1)
     };
-    if let Some(apart) = apart(l) {
+    if let Some(apart) = apart_as(l, counts) {
         out += &wrap(&apart, "  ", "  ");
     }
     out
@@ -409,13 +424,18 @@ pub fn metrics_line(s: &Concentration) -> String {
 
 /// What a level counted apart, in one sentence; `None` when nothing was.
 pub fn apart(l: &LevelMetrics) -> Option<String> {
+    apart_as(l, apart_counts_instances)
+}
+
+/// As [`apart`], with `counts` telling which reasons count instances.
+pub(super) fn apart_as(l: &LevelMetrics, counts: CountsInstances) -> Option<String> {
     if l.apart.is_empty() {
         return None;
     }
     let apart: Vec<String> = l
         .apart
         .iter()
-        .map(|(what, n)| match apart_counts_instances(l.weight, what) {
+        .map(|(what, n)| match counts(l.weight, what) {
             true => format!("{} ({what})", counted(*n, ("instance", "instances"))),
             false => format!("{} {what}", amount(*n)),
         })

@@ -225,3 +225,77 @@ fn a_lower_ceiling_flags_more_and_text_says_so() {
         "{text}"
     );
 }
+
+#[test]
+fn text_and_html_show_the_levels_as_the_follows_report_does() {
+    let env = env();
+    let path = env.dir.path().join("list");
+    std::fs::write(&path, OBSERVER).unwrap();
+    let out = env.run(&["instances", path.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // The follows report's level layout: its heading counts what it names, rows rank and
+    // share, the figures line names the band.
+    assert!(
+        text.contains("Weighted by users: the users each instance declares (NodeInfo usage.users.total)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("By autonomous system (5 autonomous systems, 1000 users)"),
+        "{text}"
+    );
+    assert!(text.contains("By instance (6 instances, 6 instances)"), "{text}");
+    // What was not counted is instances, under every weight.
+    assert!(
+        text.contains("Counted apart: 1 instance (dns), 1 instance (implausible count)."),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("1  AS24940") && l.contains("600") && l.contains("60.0 %")),
+        "{text}"
+    );
+    assert!(text.contains("highly concentrated"), "{text}");
+    // HTML: one page, every level of the text report per weight, ids unique, written with -o.
+    let html_path = env.dir.path().join("survey.html");
+    let out = env.run(&[
+        "instances",
+        path.to_str().unwrap(),
+        "--format",
+        "html",
+        "-o",
+        html_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&html_path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    assert!(html.contains("<h1>Who hosts these instances</h1>"));
+    assert!(
+        html.contains("<li>Top 3 ASes host 96.0 % of 1000 users; 1 AS reaches half (HHI 4546).</li>"),
+        "{html}"
+    );
+    for weight in ["users", "active", "instances"] {
+        for level in ["as", "organisation", "instance"] {
+            assert_eq!(
+                html.matches(&format!("id=\"level-{weight}-{level}\"")).count(),
+                1,
+                "{weight} {level}"
+            );
+        }
+    }
+    assert!(html.contains("<td>AS24940"), "{html}");
+    assert!(
+        html.contains("<td class=\"n\">600</td><td class=\"n\">60.0 %</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<tr><td>dead.example</td>"), "{html}");
+    assert!(
+        html.contains("huge.example: total 1000000000000 is above instances.max_users"),
+        "{html}"
+    );
+    assert!(!html.contains("<script"));
+}
