@@ -19,9 +19,14 @@ const HOSTS: [&str; 8] = [
     "scaleway",
 ];
 
-/// Generate a heavy-tailed world of `size` instances from `seed`. The account
-/// `demo@<largest instance>` follows a few hundred accounts across it.
+/// Generate a heavy-tailed world of `size` instances from `seed`, six accounts an instance.
+/// The account `demo@<largest instance>` follows a few hundred accounts across it.
 pub fn generate(seed: u64, size: usize) -> World {
+    generate_sized(seed, size, size.max(3) * 6)
+}
+
+/// As [`generate`], with about `total_accounts` accounts (every instance has at least one).
+pub fn generate_sized(seed: u64, size: usize, total_accounts: usize) -> World {
     let mut rng = fastrand::Rng::with_seed(seed);
     let size = size.max(3);
     let provider_weights = [
@@ -71,7 +76,7 @@ pub fn generate(seed: u64, size: usize) -> World {
         instances.push(i);
     }
     // Heavy tail: the flagship holds ~30 % of accounts, then a Zipf-like decline.
-    let total_accounts = size * 6;
+    let total_accounts = total_accounts.max(size);
     let mut accounts = vec![];
     let mut per_instance = vec![0usize; size];
     per_instance[0] = total_accounts * 3 / 10;

@@ -9,8 +9,8 @@
 //! distinct seed is listed through the Mastodon API when its server offers it, else through
 //! ActivityPub, and accounts listed only by URI get their actor fetched, once per run
 //! ([`ActorCache`], shared by every seed and direction, and by the seeds' own actors read
-//! for their ActivityPub collections). Every instance met then has its
-//! NodeInfo read. Seeds, actor fetches and NodeInfo run concurrently through
+//! for their ActivityPub collections). Every instance has its NodeInfo read as soon as the
+//! crawl first meets it ([`instances`]). Seeds, actor fetches and NodeInfo run concurrently through
 //! [`crate::net::fanout`] (bounded; a panicking task is recorded as that item's `internal`
 //! failure); every request still passes its host's gate in [`crate::net::http`]. Every fact
 //! fetched is kept as data in [`CrawlReport`], failures included, so one bad host never
@@ -27,9 +27,10 @@ mod checks;
 mod consent;
 pub mod departures;
 pub mod depth;
+mod instances;
 mod seeds;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -38,22 +39,23 @@ use url::Url;
 
 use crate::error::{Error, Result};
 use crate::model::account::{Account, Cause, Direction, FollowList, ListStatus};
-use crate::model::handle::{Handle, InstanceHost};
+use crate::model::handle::Handle;
 use crate::net::fanout::{self};
 use crate::net::http::{Bearer, Fetcher};
 use crate::net::progress::Progress;
 use crate::protocol::activitypub;
 use crate::protocol::mastodon;
-use crate::protocol::nodeinfo;
 use crate::protocol::pager::Listener;
 use crate::protocol::webfinger;
 
-use crate::model::snapshot::{CrawlReport, Failure, InstanceReport, SeedReport};
+use crate::model::snapshot::{CrawlReport, Failure, SeedReport};
 pub use actors::ActorCache;
 use checks::{fallback_failed, foreign_collection, same_actor};
 
-/// Seeds crawled at once.
-pub const SEED_CONCURRENCY: usize = 4;
+/// Seeds (or expanded accounts) resolved and listed at once, queued per host so that
+/// accounts on a host whose limiter makes them wait hold no more than that host's share of
+/// the slots ([`fanout::run_fair`]).
+pub const SEED_CONCURRENCY: usize = 16;
 /// Actor or NodeInfo fetches in flight at once (each still limited per host).
 pub const FETCH_CONCURRENCY: usize = 16;
 
@@ -115,6 +117,8 @@ struct Shared {
     fetcher: Arc<Fetcher>,
     actors: ActorCache,
     progress: Progress,
+    /// Instances met, their NodeInfo read at once.
+    instances: instances::Announcer,
 }
 
 /// Crawl every seed in `frontier` (to `options.depth`, its frontier in memory).
@@ -145,21 +149,31 @@ pub async fn run_in(
     while let Some(Task::Seed(input)) = frontier.pop() {
         inputs.push(input);
     }
+    let (announcer, met) = instances::Announcer::new(fetcher.config().clone(), progress.clone());
     let shared = Arc::new(Shared {
         fetcher: fetcher.clone(),
         actors: ActorCache::default(),
         progress: progress.clone(),
+        instances: announcer,
     });
-    let mut seeds = seeds::crawl_all(&shared, &inputs, options).await;
-    let (mut expanded, mut depth, mut failed) = (vec![], None, None);
-    if options.depth.depth > 1 {
-        match depth::expand(&shared, &seeds, options.depth, queue).await {
-            Ok((e, d)) => (expanded, depth) = (e, Some(d)),
-            Err(e) => failed = Some(e),
+    let crawl = async {
+        let seeds = seeds::crawl_all(&shared, &inputs, options).await;
+        let (mut expanded, mut depth, mut failed) = (vec![], None, None);
+        if options.depth.depth > 1 {
+            match depth::expand(&shared, &seeds, options.depth, queue).await {
+                Ok((e, d)) => (expanded, depth) = (e, Some(d)),
+                Err(e) => failed = Some(e),
+            }
         }
-    }
+        // Every instance met is announced: the early reads end with the last one queued.
+        shared.instances.close();
+        (seeds, expanded, depth, failed)
+    };
+    let ((mut seeds, mut expanded, mut depth, failed), early) =
+        tokio::join!(crawl, instances::read_all(fetcher.clone(), met, progress.clone()));
     consent::carry(&mut seeds, &mut expanded, depth.as_mut());
-    let instances = describe_instances(&fetcher, seeds.iter().chain(&expanded), progress).await;
+    let all = seeds.iter().chain(&expanded);
+    let instances = instances::describe(&fetcher, all, &shared.instances, early, progress).await;
     let (requests, retries) = fetcher.totals();
     let report = CrawlReport {
         tool: format!("whohosts {}", env!("CARGO_PKG_VERSION")),
@@ -190,6 +204,9 @@ async fn list_resolved(
     opts: &CrawlOptions,
 ) -> SeedReport {
     let mut report = resolved_seed(input, resolved);
+    shared
+        .instances
+        .announce(Some(&resolved.server), Some(resolved.actor_uri.as_str()));
     if let Err(e) = list_seed(shared, resolved, opts, &mut report).await {
         shared.progress.warn(&format!("{input}: {e}"));
         report.error = Some(Failure::from(&e));
@@ -363,10 +380,9 @@ fn needs_actor(a: &Account) -> Option<&str> {
 fn actor_lane(config: &crate::config::Config, uri: &str) -> (String, usize) {
     let host = Url::parse(uri)
         .ok()
-        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_default();
-    let cap = config.host_budget(&host).1;
-    (host, cap)
+    seeds::host_lane(config, &host)
 }
 
 /// Walk one list with `walk`, and (when `crawl.fetch_actors`) fetch the actors of the
@@ -384,11 +400,13 @@ where
     Fut: Future<Output = Result<FollowList>>,
 {
     if !shared.fetcher.config().crawl.fetch_actors {
-        return walk(None).await;
+        let shared = shared.clone();
+        return walk(Some(Listener::new(move |_, a| shared.instances.account(a)))).await;
     }
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let progress = shared.progress.clone();
+    let (progress, announce) = (shared.progress.clone(), shared.clone());
     let listener = Listener::new(move |_, a| {
+        announce.instances.account(a);
         if let Some(uri) = needs_actor(a) {
             progress.add_work(1);
             // The receiver lives until the walk is over, so a send cannot fail.
@@ -404,6 +422,9 @@ where
             let shared = shared.clone();
             async move {
                 let fetched = shared.actors.account(&shared.fetcher, &uri).await;
+                if let Ok(a) = &fetched {
+                    shared.instances.account(a);
+                }
                 shared.progress.work_done(1);
                 fetched
             }
@@ -436,72 +457,6 @@ where
         }
     }
     Ok(list)
-}
-
-/// Count accounts per instance and read each instance's NodeInfo.
-async fn describe_instances<'a>(
-    f: &Arc<Fetcher>,
-    seeds: impl Iterator<Item = &'a SeedReport>,
-    progress: &Progress,
-) -> BTreeMap<InstanceHost, InstanceReport> {
-    let mut instances: BTreeMap<InstanceHost, InstanceReport> = BTreeMap::new();
-    let mut origins: BTreeMap<InstanceHost, Url> = BTreeMap::new();
-    for seed in seeds {
-        if let (Some(server), Some(uri)) = (&seed.server, &seed.actor_uri) {
-            instances.entry(server.clone()).or_default();
-            if let Some(o) = Url::parse(uri).ok().as_ref().and_then(origin_of) {
-                origins.entry(server.clone()).or_insert(o);
-            }
-        }
-        for list in [&seed.following, &seed.followers].into_iter().flatten() {
-            for a in &list.accounts {
-                let Some(server) = &a.server else { continue };
-                instances.entry(server.clone()).or_default().accounts += 1;
-                if let Some(u) = a.actor_uri.as_deref().and_then(|u| Url::parse(u).ok()) {
-                    if let Some(o) = origin_of(&u) {
-                        origins.entry(server.clone()).or_insert(o);
-                    }
-                }
-            }
-        }
-    }
-    progress.add_work(instances.len() as u64);
-    progress.note(&format!("reading NodeInfo of {} instances", instances.len()));
-    // An instance host is a host name (InstanceHost), so a URL built from it parses; one that
-    // does not is skipped and reads as "no NodeInfo".
-    let jobs: Vec<(InstanceHost, Url)> = instances
-        .keys()
-        .filter_map(|host| {
-            let origin = origins
-                .get(host)
-                .cloned()
-                .or_else(|| Url::parse(&f.config().origin_for(host.as_str())).ok())?;
-            Some((host.clone(), origin))
-        })
-        .collect();
-    let hosts: Vec<InstanceHost> = jobs.iter().map(|(h, _)| h.clone()).collect();
-    let results = fanout::run(jobs, FETCH_CONCURRENCY, |(_, origin)| {
-        let (f, progress) = (f.clone(), progress.clone());
-        async move {
-            let result = nodeinfo::fetch(&f, &origin).await;
-            progress.work_done(1);
-            result
-        }
-    })
-    .await;
-    for (host, result) in hosts.into_iter().zip(results) {
-        let entry = instances.entry(host.clone()).or_default();
-        entry.connected_address = f.connected(host.as_str());
-        match result {
-            Ok(Ok(n)) => entry.nodeinfo = n.map(|n| n.plausible(f.config().instances.max_users)),
-            Ok(Err(e)) => entry.nodeinfo_error = Some(Failure::from(&e)),
-            Err(p) => {
-                progress.work_done(1);
-                entry.nodeinfo_error = Some(Failure::from(&p));
-            }
-        }
-    }
-    instances
 }
 
 #[cfg(test)]

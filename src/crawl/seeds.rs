@@ -3,8 +3,10 @@
 //! All seeds are resolved (WebFinger) before any is listed, so seeds that turn out to name
 //! the same actor however they were written (`@demo@x`, `demo@x`, `acct:demo@x`,
 //! `https://x/@demo`) are listed once: the first as given is crawled, the others are recorded
-//! with `duplicate_of` naming it. Both stages fan out through [`crate::net::fanout`]; a seed
-//! whose task panics is recorded as failed (kind `internal`) and the others go on.
+//! with `duplicate_of` naming it. Both stages fan out through [`fanout::run_fair`], queued
+//! per host (the handle's domain, then the actor's instance), so accounts on a host that
+//! waits for its limiter never hold the slots of accounts elsewhere; a seed whose task
+//! panics is recorded as failed (kind `internal`) and the others go on.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -40,7 +42,9 @@ pub(super) async fn crawl_all(shared: &Arc<Shared>, inputs: &[String], options: 
             _ => None,
         })
         .collect();
-    let listed = fanout::run(jobs, SEED_CONCURRENCY, |(i, input, resolved)| {
+    let config = shared.fetcher.config().clone();
+    let lane = |(_, _, r): &(usize, String, Resolved)| host_lane(&config, r.server.as_str());
+    let listed = fanout::run_fair(queued(jobs), SEED_CONCURRENCY, lane, |(i, input, resolved)| {
         let shared = shared.clone();
         let mut opts = options.clone();
         // The token belongs to the first seed as given, and to no other.
@@ -55,7 +59,14 @@ pub(super) async fn crawl_all(shared: &Arc<Shared>, inputs: &[String], options: 
 
 /// WebFinger every seed.
 async fn resolve_all(shared: &Arc<Shared>, inputs: &[String]) -> Vec<Result<Resolved, Failure>> {
-    let results = fanout::run(inputs.to_vec(), SEED_CONCURRENCY, |input| {
+    let config = shared.fetcher.config().clone();
+    // Queued by the handle's domain (its WebFinger's host); an input that does not parse
+    // fails at once.
+    let lane = |input: &String| {
+        let domain = input.parse::<Handle>().map(|h| h.domain).unwrap_or_default();
+        host_lane(&config, &domain)
+    };
+    let results = fanout::run_fair(queued(inputs.to_vec()), SEED_CONCURRENCY, lane, |input| {
         let shared = shared.clone();
         async move {
             shared.progress.note(&format!("resolving {input}"));
@@ -74,6 +85,23 @@ async fn resolve_all(shared: &Arc<Shared>, inputs: &[String]) -> Vec<Result<Reso
             Err(p) => Err(Failure::from(&p)),
         })
         .collect()
+}
+
+/// A channel holding `items`, closed: what [`fanout::run_fair`] takes.
+fn queued<T>(items: Vec<T>) -> tokio::sync::mpsc::UnboundedReceiver<T> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    for item in items {
+        // The receiver is returned, so a send cannot fail.
+        let _ = tx.send(item);
+    }
+    rx
+}
+
+/// The fan-out lane of a host (lower case) and that host's cap on requests in flight.
+pub(super) fn host_lane(config: &crate::config::Config, host: &str) -> (String, usize) {
+    let host = host.to_ascii_lowercase();
+    let cap = config.host_budget(&host).1;
+    (host, cap)
 }
 
 /// Confirm a seed whose actor lives on another host than its handle's domain (see

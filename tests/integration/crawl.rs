@@ -597,3 +597,47 @@ fn actors_are_fetched_while_the_list_is_still_paged() {
         "{early} of 25 actors fetched before the last page was asked for"
     );
 }
+
+/// Every instance has its NodeInfo read as soon as the crawl meets it, not once every list
+/// is done: with the seed's host allowing one paged request every half second, the NodeInfo
+/// of the instance the first page names is read before the last page is asked for, and
+/// exactly once.
+#[test]
+fn nodeinfo_is_read_while_the_list_is_still_paged() {
+    let (w, _) = ap_world(inst("mk.example", Software::Misskey, "ovh"), 25);
+    let mut env = Env::start(w);
+    env.config.hosts.insert(
+        "mk.example".into(),
+        whohosts::config::HostOverride {
+            paged_requests: Some(2),
+            paged_period_secs: Some(1.0),
+            burst: Some(1),
+            ..Default::default()
+        },
+    );
+    env.write_config();
+    let (snap, code) = env.crawl(&["seed@mk.example"]);
+    assert_eq!(code, 0, "{snap}");
+    assert_eq!(
+        snap["crawl"]["instances"]["far.example"]["nodeinfo"]["software"],
+        "mastodon"
+    );
+    let pages: Vec<_> = env
+        .log("mk.example")
+        .into_iter()
+        .filter(|r| r.path.contains("/following?"))
+        .collect();
+    assert_eq!(pages.len(), 3);
+    let far = env.log("far.example");
+    let discovery: Vec<_> = far.iter().filter(|r| r.path == "/.well-known/nodeinfo").collect();
+    assert_eq!(
+        discovery.len(),
+        1,
+        "{:?}",
+        far.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    assert!(
+        discovery[0].at < pages[2].at,
+        "far.example's NodeInfo was read only after the last page was asked for"
+    );
+}

@@ -293,6 +293,17 @@ fn prune_deletes_an_abandoned_deeper_crawl_with_its_journal_and_frontier() {
     let db = db_in(&env, "prune.db");
     let mut child = run(&db, &["crawl"]).args(args).args(seeds).spawn().unwrap();
     wait_for_rows(&mut child, &db, 40);
+    // NodeInfo is read while the seed's list is, so 40 rows may come before the expansion:
+    // killed once its frontier is there.
+    let started = std::time::Instant::now();
+    while count(&reader(&db).unwrap(), "SELECT count(*) FROM frontier") == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the crawl ended before its frontier"
+        );
+        assert!(started.elapsed().as_secs() < 60, "no frontier after 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
     child.kill().unwrap();
     child.wait().unwrap();
     let out = run(&db, &["crawl", "--fresh"]).args(args).args(seeds).output().unwrap();

@@ -6,7 +6,7 @@
 //! in the lists of the level above is offered to the [`Queue`] once per snapshot (keyed by
 //! actor URI, else handle; an account met again by another path, or a seed, is not queued
 //! again), as pending, opted out (never expanded: DESIGN §6) or without handle. Candidates are
-//! then taken from the queue in order, a group of [`SEED_CONCURRENCY`] at a time; each is
+//! then taken from the queue in order, a group of [`GROUP`] at a time; each is
 //! expanded unless a budget cuts it ([`Budget`]), through the seed flow (WebFinger, REST or
 //! ActivityPub, the account's own opt-out checked again before any list request). The crawl
 //! layer owns no storage: the pipeline hands in the store's queue, so the frontier lives in
@@ -21,11 +21,17 @@ use std::sync::Arc;
 
 pub use queue::{Item, MemoryQueue, Queue, State, Work};
 
-use super::{seeds, CrawlOptions, Shared, SEED_CONCURRENCY};
+use super::{seeds, CrawlOptions, Shared};
 use crate::error::Result;
 use crate::model::account::{normal_handle, Account};
 use crate::model::snapshot::{DepthReport, SeedReport};
 
+/// Candidates decided at once. The budgets are decided for a group before it is expanded
+/// (so they cut at the same place in every run), and the group's accounts are expanded
+/// together through the seed flow, queued per host ([`super::SEED_CONCURRENCY`] at once):
+/// the larger the group, the less a host that waits for its limiter holds the others back
+/// at the group's end, and the further past `--max-requests` a group may go.
+pub const GROUP: usize = 128;
 /// The deepest crawl allowed.
 pub const MAX_DEPTH: u32 = 4;
 /// `--max-accounts` when `--depth` is above 1 and none is given.
@@ -42,7 +48,7 @@ pub struct DepthOptions {
     /// Distinct instances of the expanded accounts at most.
     pub max_hosts: Option<u64>,
     /// Requests of the whole crawl (seeds included) before expanding stops; checked before
-    /// each group of [`SEED_CONCURRENCY`] expansions, so a group under way may go past it.
+    /// each group of [`GROUP`] expansions, so a group under way may go past it.
     pub max_requests: Option<u64>,
 }
 
@@ -199,7 +205,7 @@ pub(super) async fn expand(
         let start = out.len();
         let mut after = -1;
         loop {
-            let group = queue.next(level, after, SEED_CONCURRENCY).await?;
+            let group = queue.next(level, after, GROUP).await?;
             let Some((last, _)) = group.last() else { break };
             after = *last;
             let mut marks: Vec<(String, State)> = Vec::with_capacity(group.len());

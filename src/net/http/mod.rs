@@ -21,6 +21,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, LOCATION};
@@ -63,6 +64,20 @@ pub struct Fetcher {
     journal: Option<Arc<dyn Journal>>,
     /// Requests asked for through [`Fetcher::get`], answered from the journal or the network.
     asked: std::sync::atomic::AtomicU64,
+    /// Nanoseconds on the network and body bytes received ([`Fetcher::time_split`]).
+    network_ns: std::sync::atomic::AtomicU64,
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+/// Where a run's request time went ([`Fetcher::time_split`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeSplit {
+    /// Time on the network, summed over requests (concurrent requests each count).
+    pub network: std::time::Duration,
+    /// Time waiting for the host's gate (limiters, pauses, slots), summed over requests.
+    pub waiting: std::time::Duration,
+    /// Bytes of the bodies received.
+    pub bytes: u64,
 }
 
 impl Fetcher {
@@ -102,6 +117,8 @@ impl Fetcher {
             robots: Mutex::new(HashMap::new()),
             connected: Mutex::new(HashMap::new()),
             asked: std::sync::atomic::AtomicU64::new(0),
+            network_ns: std::sync::atomic::AtomicU64::new(0),
+            bytes: std::sync::atomic::AtomicU64::new(0),
             journal: None,
         })
     }
@@ -233,7 +250,33 @@ impl Fetcher {
         }
     }
 
+    /// One attempt on the network, its time and the bytes of its body counted in
+    /// [`Fetcher::time_split`].
     async fn send_once(&self, url: &Url, req: Request<'_>) -> std::result::Result<Page, Failure> {
+        let started = std::time::Instant::now();
+        let sent = self.exchange(url, req).await;
+        let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let bytes = sent.as_ref().map_or(0, |p| p.body.len() as u64);
+        let add = |c: &std::sync::atomic::AtomicU64, n: u64| {
+            let _ = c.fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(n)));
+        };
+        add(&self.network_ns, ns);
+        add(&self.bytes, bytes);
+        sent
+    }
+
+    /// Where the requests' time went so far, summed over requests: on the network (connect,
+    /// send, receive) and waiting to be let through (politeness: limiters, pauses, slots);
+    /// and the bytes of the bodies received.
+    pub fn time_split(&self) -> TimeSplit {
+        TimeSplit {
+            network: std::time::Duration::from_nanos(self.network_ns.load(Relaxed)),
+            waiting: self.pool.waited(),
+            bytes: self.bytes.load(Relaxed),
+        }
+    }
+
+    async fn exchange(&self, url: &Url, req: Request<'_>) -> std::result::Result<Page, Failure> {
         if let Some(host) = url
             .host_str()
             .filter(|h| h.parse::<IpAddr>().is_err() && !h.starts_with('['))

@@ -166,6 +166,8 @@ pub struct HostPool {
     gates: Mutex<HashMap<String, Arc<HostGate>>>,
     global: Arc<Semaphore>,
     progress: OnceLock<Progress>,
+    /// Nanoseconds requests spent in [`HostPool::enter`], summed over requests.
+    waited_ns: AtomicU64,
 }
 
 impl HostPool {
@@ -177,6 +179,7 @@ impl HostPool {
             gates: Mutex::new(HashMap::new()),
             global,
             progress: OnceLock::new(),
+            waited_ns: AtomicU64::new(0),
         }
     }
 
@@ -210,6 +213,22 @@ impl HostPool {
     /// `None` when the host is (or, while this request queued, became) over its wait budget
     /// ([`HostPool::over_wait_budget`]): its pauses are then no longer sat out.
     pub async fn enter(&self, gate: &HostGate, paged: bool) -> Option<Pass> {
+        let started = Instant::now();
+        let pass = self.enter_timed(gate, paged).await;
+        let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let _ = self
+            .waited_ns
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| Some(t.saturating_add(ns)));
+        pass
+    }
+
+    /// Time requests spent waiting to be let through (host slot, pauses, limiters,
+    /// `Crawl-delay`, the global cap), summed over requests.
+    pub fn waited(&self) -> Duration {
+        Duration::from_nanos(self.waited_ns.load(Ordering::Relaxed))
+    }
+
+    async fn enter_timed(&self, gate: &HostGate, paged: bool) -> Option<Pass> {
         let host = gate
             .slots
             .clone()
