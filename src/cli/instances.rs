@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, value_parser = super::formats::instances(), default_value = "text")]
     pub format: Format,
     /// Rows per table in text (0: all)
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = super::usage::whole::<usize>)]
     pub top: usize,
     #[command(flatten)]
     pub attribution: AttributionArgs,
