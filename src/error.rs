@@ -45,7 +45,7 @@ pub enum Error {
 
     /// A file with a role (config file, world file, ASN database) that cannot be read;
     /// `note` says where its name came from (such as ` (from $WHOHOSTS_CONFIG)`) or is empty.
-    #[error("{what} {}{note}: {}", path.display(), io_reason(source))]
+    #[error("{what} {}{note}: {}", path.display(), path_reason(path, source))]
     File {
         what: &'static str,
         path: PathBuf,
@@ -55,7 +55,7 @@ pub enum Error {
     },
 
     /// A file that cannot be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}: {}", path.display(), path_reason(path, source))]
     Io {
         path: PathBuf,
         #[source]
@@ -142,6 +142,13 @@ pub enum Error {
     /// an SQL error), naming the query or file.
     #[error("query {name}: {message}")]
     Query { name: String, message: String },
+
+    /// A trend query asked for wrongly on the command line (an unknown query, an unknown or
+    /// missing parameter, a `level` or `weight` that names none): a usage error, naming the
+    /// query or file.
+    #[error("query {name}: {message}")]
+    QueryUsage { name: String, message: String },
+
     /// An SQLite error on the snapshot database.
     #[error("database {path}: {source}")]
     Sqlite {
@@ -186,7 +193,7 @@ pub enum Error {
 }
 
 /// Exit code: the command line was wrong (clap's usage errors, and a flag's value found
-/// unusable when the command runs: [`Error::Flag`]).
+/// unusable when the command runs: [`Error::Flag`], [`Error::QueryUsage`]).
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: another whohosts holds the database.
 pub const EXIT_LOCKED: u8 = 3;
@@ -267,7 +274,7 @@ impl Error {
             Error::Dns { .. } => "dns",
             Error::AsnLine { .. } | Error::AsnDb { .. } | Error::AsnUpdate { .. } => "asn-db",
             Error::Input(_) => "input",
-            Error::Query { .. } => "query",
+            Error::Query { .. } | Error::QueryUsage { .. } => "query",
             Error::Sqlite { .. }
             | Error::NotOurDatabase { .. }
             | Error::NewerDatabase { .. }
@@ -282,11 +289,11 @@ impl Error {
     }
 
     /// The process exit code for this error when it ends a command (see the README's table):
-    /// 2 for a flag's value that cannot be used, 3 when another process holds the database,
+    /// 2 for a flag's value that cannot be used (or a query's parameter), 3 when another process holds the database,
     /// 5 when the database file is refused, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Flag { .. } => EXIT_USAGE,
+            Error::Flag { .. } | Error::QueryUsage { .. } => EXIT_USAGE,
             Error::Locked { .. } => EXIT_LOCKED,
             Error::NotOurDatabase { .. } | Error::NewerDatabase { .. } | Error::OlderDatabase { .. } => {
                 EXIT_DATABASE_REFUSED
@@ -313,14 +320,35 @@ impl Error {
     }
 }
 
-/// What went wrong with a file, in a few words: "not found", "permission denied", "is a
-/// directory", else the system's own message.
+/// What went wrong with a file, in a few words: "no such file", "permission denied", "is a
+/// directory", else the system's own message without its "(os error N)".
 pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
-        std::io::ErrorKind::NotFound => "not found".into(),
+        std::io::ErrorKind::NotFound => "no such file".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         std::io::ErrorKind::IsADirectory => "is a directory".into(),
-        _ => e.to_string(),
+        _ => {
+            let text = e.to_string();
+            let text = match text.rfind(" (os error ") {
+                Some(at) if text.ends_with(')') => text[..at].to_string(),
+                _ => text,
+            };
+            let mut chars = text.chars();
+            chars
+                .next()
+                .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
+        }
+    }
+}
+
+/// [`io_reason`] for `path`: a file that cannot be found because its directory does not
+/// exist says so ("directory DIR does not exist").
+pub fn path_reason(path: &std::path::Path, e: &std::io::Error) -> String {
+    match path.parent() {
+        Some(dir) if e.kind() == std::io::ErrorKind::NotFound && !dir.as_os_str().is_empty() && !dir.exists() => {
+            format!("directory {} does not exist", dir.display())
+        }
+        _ => io_reason(e),
     }
 }
 

@@ -19,7 +19,8 @@ pub enum Command {
         url: String,
         /// Fewest ranges of each family (IPv4, IPv6) the download must hold to replace the
         /// current database
-        #[arg(long, value_name = "N", default_value_t = store::DEFAULT_MIN_RANGES)]
+        #[arg(long, value_name = "N", default_value_t = store::DEFAULT_MIN_RANGES,
+              value_parser = super::usage::whole::<usize>)]
         min_ranges: usize,
         /// The data's licence, recorded beside it [default: the default source's; other URLs:
         /// not stated]

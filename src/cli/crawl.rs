@@ -40,17 +40,17 @@ pub struct Args {
     /// How far to crawl: 1 lists the handles' follows; 2 also the follows of every account they
     /// follow (each once), and so on (at most 4)
     #[arg(long, default_value_t = 1, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_DEPTH)))]
+          value_parser = super::usage::whole_in(1, MAX_DEPTH))]
     pub depth: u32,
     /// Beyond the handles, expand (read the lists of) N accounts at most [default with
     /// --depth above 1: 10000]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::usage::whole::<u64>)]
     pub max_accounts: Option<u64>,
     /// Expand accounts of N distinct instances at most [default: no limit]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::usage::whole::<u64>)]
     pub max_hosts: Option<u64>,
     /// Stop expanding once the crawl has made N requests [default with --depth above 1: 200000]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::usage::whole::<u64>)]
     pub max_requests: Option<u64>,
     /// Continue the interrupted snapshot of this same command (fail if there is none)
     #[arg(long, conflicts_with = "fresh")]

@@ -38,6 +38,9 @@ pub struct Args {
     /// those of follows reports are refused with it)
     #[arg(long, conflicts_with_all = ["handles", "output", "json_copy", "top", "by", "weight"])]
     pub contacts: bool,
+    /// With --contacts: list the book's entries that name no usable address, on stderr
+    #[arg(long, requires = "contacts")]
+    pub show_malformed: bool,
 }
 
 /// Run `demo`. The user's config only contributes politeness settings it does not override
@@ -50,7 +53,7 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
     world.weeks.get_or_insert(DEFAULT_WEEKS);
     let w = world.world()?;
     if args.contacts {
-        return contacts(user_config, w, args.view.format, db, quiet).await;
+        return contacts(user_config, w, args.view.format, args.show_malformed, db, quiet).await;
     }
     let seeds = if args.handles.is_empty() {
         generate::demo_seeds(&w)
@@ -191,11 +194,12 @@ fn keep_command() -> String {
 }
 
 /// `demo --contacts`: the demo contact book measured against the world (week 0) with the
-/// names that serve it.
+/// names that serve it; `--show-malformed` as `contacts` takes it.
 async fn contacts(
     user_config: Config,
     mut w: whohosts_sim::world::World,
     format: Format,
+    show_malformed: bool,
     db: Option<&Path>,
     quiet: bool,
 ) -> Result<i32> {
@@ -216,7 +220,7 @@ async fn contacts(
             weight: "contacts".into(),
             me: vec![],
             format,
-            show_malformed: false,
+            show_malformed,
             series: Some("demo".into()),
             attribution: super::AttributionArgs::default(),
         };

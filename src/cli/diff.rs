@@ -15,10 +15,10 @@ use crate::store::{self, Store};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The earlier snapshot (see `whohosts snapshots`)
-    #[arg(value_name = "A")]
+    #[arg(value_name = "A", value_parser = super::usage::whole::<i64>)]
     pub from: i64,
     /// The later snapshot
-    #[arg(value_name = "B")]
+    #[arg(value_name = "B", value_parser = super::usage::whole::<i64>)]
     pub to: i64,
     #[command(flatten)]
     pub scope: super::report::Scope,

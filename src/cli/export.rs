@@ -11,7 +11,7 @@ use crate::store::{self, Store};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Snapshot ids to export [default: every complete snapshot]
-    #[arg(value_name = "SNAPSHOT")]
+    #[arg(value_name = "SNAPSHOT", value_parser = super::usage::whole::<i64>)]
     pub snapshots: Vec<i64>,
     /// Output directory, or a file ending in .tar.gz (no other archive kind)
     #[arg(long, value_name = "PATH")]
@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "csv")]
     pub format: Format,
     /// Only snapshots started on or after this day (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", value_parser = |t: &str| export::parse_since(t).map_err(|e| e.to_string()))]
+    #[arg(long, value_name = "DATE", value_parser = |t: &str| export::parse_since(t).map_err(|_| "is not a date (YYYY-MM-DD)".to_string()))]
     pub since: Option<String>,
     /// Gzip the CSV files (.csv.gz; refused with --format parquet)
     #[arg(long)]
@@ -43,12 +43,15 @@ pub struct Args {
 /// Run `export`; prints one line saying what was written.
 ///
 /// # Errors
-/// [`crate::Error::Export`] for bad input; database and I/O errors.
+/// [`crate::Error::Flag`] for `--gzip` with Parquet; [`crate::Error::Export`] for bad input;
+/// database and I/O errors.
 pub fn run(config: &Config, args: Args, db: Option<&Path>, quiet: bool) -> Result<i32> {
     if args.gzip && args.format == Format::Parquet {
-        return Err(crate::Error::Export(
-            "--gzip applies to CSV files only, not to Parquet: drop --gzip or use --format csv".into(),
-        ));
+        return Err(crate::Error::Flag {
+            flag: "--format",
+            value: "parquet".into(),
+            message: "--gzip applies to CSV files only: drop --gzip, or use --format csv".into(),
+        });
     }
     let since = args.since.clone();
     let path = store::database_path(db, config);

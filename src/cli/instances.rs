@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, value_parser = super::formats::instances(), default_value = "text")]
     pub format: Format,
     /// Rows per table in text and HTML (0: all)
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = super::usage::whole::<usize>)]
     pub top: usize,
     /// Write the report (in --format) to FILE instead of stdout (replaced atomically)
     #[arg(long, short, value_name = "FILE")]

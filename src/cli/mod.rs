@@ -95,7 +95,26 @@ pub fn command() -> clap::Command {
         .mut_subcommand("demo", |c| {
             c.arg(db.clone().env(None::<&str>).help(DEMO_DB_HELP).long_help(None::<&str>))
         });
-    root
+    negatives_are_values(root)
+}
+
+/// Let every argument that takes a value take a negative number (`--keep -1`), so that its
+/// parser refuses it in words (see [`usage::whole`]) instead of clap taking it for a flag and
+/// suggesting `-- -1`, which would not help.
+fn negatives_are_values(c: clap::Command) -> clap::Command {
+    let ids: Vec<clap::Id> = c
+        .get_arguments()
+        .filter(|a| a.get_action().takes_values())
+        .map(|a| a.get_id().clone())
+        .collect();
+    let mut c = ids
+        .into_iter()
+        .fold(c, |c, id| c.mut_arg(id, |a| a.allow_negative_numbers(true)));
+    let subs: Vec<String> = c.get_subcommands().map(|s| s.get_name().to_string()).collect();
+    for name in subs {
+        c = c.mut_subcommand(name, negatives_are_values);
+    }
+    c
 }
 
 impl Cli {
@@ -159,17 +178,17 @@ pub const MAX_WEEKS: u32 = 520;
 #[derive(Debug, Clone, clap::Args)]
 pub struct WorldArgs {
     /// Seed of the generated world
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, value_parser = usage::whole::<u64>)]
     pub seed: u64,
     /// Number of instances in the generated world (at least 3)
-    #[arg(long, default_value_t = 80)]
+    #[arg(long, default_value_t = 80, value_parser = usage::whole::<usize>)]
     pub size: usize,
     /// A world file instead of a generated world (TOML or JSON, see tests/fixtures/worlds)
     #[arg(long, value_name = "FILE")]
     pub world: Option<PathBuf>,
     /// Weeks of changes added to the generated world (accounts move, instances migrate, die,
     /// appear) [default: sim 0, demo 3]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = usage::whole::<u32>)]
     pub weeks: Option<u32>,
 }
 

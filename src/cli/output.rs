@@ -38,6 +38,11 @@ fn cannot(given: &Path, reason: impl std::fmt::Display) -> Error {
     }
 }
 
+/// [`cannot`] for an I/O error, in a few words ([`crate::error::io_reason`]).
+fn failed(given: &Path, e: &std::io::Error) -> Error {
+    cannot(given, crate::error::io_reason(e))
+}
+
 /// The descriptor a path names directly: `/dev/stdout`, `/dev/stderr`, `/dev/fd/N`,
 /// `/proc/self/fd/N`, `/proc/thread-self/fd/N` or `/proc/PID/fd/N` with our own PID.
 fn descriptor_of(path: &Path) -> Option<i32> {
@@ -67,7 +72,7 @@ fn follow_links(given: &Path) -> Result<std::result::Result<PathBuf, i32>> {
         }
         match std::fs::symlink_metadata(&p) {
             Ok(m) if m.file_type().is_symlink() => {
-                let next = std::fs::read_link(&p).map_err(|e| cannot(given, e))?;
+                let next = std::fs::read_link(&p).map_err(|e| failed(given, &e))?;
                 p = match p.parent() {
                     Some(dir) if next.is_relative() => dir.join(next),
                     _ => next,
@@ -100,7 +105,7 @@ fn write_descriptor(given: &Path, fd: i32, bytes: &[u8]) -> Result<()> {
                 .and_then(|mut f| f.write_all(bytes).and_then(|_| f.flush()))
         }
     };
-    done.map_err(|e| cannot(given, e))
+    done.map_err(|e| failed(given, &e))
 }
 
 impl Output {
@@ -135,7 +140,7 @@ impl Output {
             Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
                 cannot(given, format_args!("directory {} does not exist", dir.display()))
             }
-            _ => cannot(given, e),
+            _ => failed(given, &e),
         })?;
         Ok(Output::Replace {
             given: given.to_path_buf(),
@@ -168,8 +173,8 @@ impl Output {
                 .write(true)
                 .open(given)
                 .and_then(|mut f| f.write_all(bytes).and_then(|_| f.flush()))
-                .map_err(|e| cannot(given, e)),
-            Output::Replace { given, target } => files::write(target, bytes, mode).map_err(|e| cannot(given, e)),
+                .map_err(|e| failed(given, &e)),
+            Output::Replace { given, target } => files::write(target, bytes, mode).map_err(|e| failed(given, &e)),
         }
     }
 }

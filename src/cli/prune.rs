@@ -7,16 +7,29 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::store::{self, lock::DbLock, prune::Rule, Store};
 
+/// A `--older-than` value (humantime's syntax), refused in words that follow the value.
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    use humantime::DurationError;
+    humantime::parse_duration(text).map_err(|e| {
+        match e {
+            DurationError::Empty => "is empty: give a duration such as 90d or 12weeks",
+            DurationError::NumberOverflow => "is too long: give a duration such as 90d or 12weeks",
+            _ if text.starts_with('-') => "is negative: give a duration such as 90d or 12weeks",
+            _ => "is not a duration such as 90d or 12weeks",
+        }
+        .to_string()
+    })
+}
+
 /// `prune` arguments.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("rule").required(true).args(["keep", "older_than"])))]
 pub struct Args {
     /// Keep the newest N snapshots
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::usage::whole::<usize>)]
     pub keep: Option<usize>,
     /// Delete snapshots started longer ago than this (e.g. 90d, 12weeks)
-    #[arg(long, value_name = "DURATION",
-          value_parser = |t: &str| humantime::parse_duration(t).map_err(|e| format!("{e} (try 90d or 12weeks)")))]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = duration)]
     pub older_than: Option<std::time::Duration>,
     /// Go ahead even when this deletes every complete snapshot (`--keep 0`, say)
     #[arg(long)]

@@ -38,7 +38,7 @@ pub struct Args {
 fn parse_param(text: &str) -> std::result::Result<(String, String), String> {
     match text.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-        _ => Err(format!("{text:?} is not NAME=VALUE")),
+        _ => Err("is not NAME=VALUE".into()),
     }
 }
 
@@ -84,7 +84,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     }
     let (origin, sql) = match (&args.sql, args.name.as_deref()) {
         (Some(file), _) => {
-            let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+            let text = std::fs::read_to_string(file).map_err(|e| Error::file("SQL file", file, e))?;
             if text.trim().is_empty() {
                 return Err(Error::Query {
                     name: file.display().to_string(),

@@ -58,7 +58,7 @@ pub struct View {
     #[arg(long, value_parser = super::formats::report(), default_value = "text")]
     pub format: Format,
     /// Rows shown per level in the text and HTML reports (0: all)
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = super::usage::whole::<usize>)]
     pub top: usize,
 }
 
@@ -77,7 +77,7 @@ impl View {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Snapshot id (see `whohosts snapshots`) [default: the latest complete one]
-    #[arg(value_name = "SNAPSHOT")]
+    #[arg(value_name = "SNAPSHOT", value_parser = super::usage::whole::<i64>)]
     pub snapshot: Option<i64>,
     #[command(flatten)]
     pub view: View,

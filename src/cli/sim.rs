@@ -44,7 +44,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub write_config: Option<std::path::PathBuf>,
     /// Serve this week of the world's timeline (0 is the world as first written)
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = super::usage::whole::<u32>)]
     pub week: u32,
     /// Let --write-config replace an existing file
     #[arg(long, requires = "write_config")]
@@ -63,12 +64,9 @@ fn claim(path: &Path, force: bool) -> Result<()> {
         open.create_new(true);
     }
     open.open(path).map(drop).map_err(|e| {
-        let message = match (e.kind(), path.parent()) {
-            (std::io::ErrorKind::AlreadyExists, _) => "the file exists; pass --force to replace it".into(),
-            (_, Some(dir)) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
-                format!("directory {} does not exist", dir.display())
-            }
-            _ => crate::error::io_reason(&e),
+        let message = match e.kind() {
+            std::io::ErrorKind::AlreadyExists => "the file exists; pass --force to replace it".into(),
+            _ => crate::error::path_reason(path, &e),
         };
         Error::Flag {
             flag: "--write-config",

@@ -1,12 +1,16 @@
 //! Usage errors in one or two lines: clap's message without its multi-line usage block,
-//! then a hint naming the command's `--help`.
+//! then a hint naming the command's `--help`; a flag's value that cannot be used is said in
+//! whohosts' words, naming the flag and the value. The parsers of whole numbers every
+//! numeric flag uses are here too.
 //!
 //! ```text
 //! whohosts: unexpected argument '--fromat' found (tip: a similar argument exists: '--format')
 //! whohosts: see `whohosts crawl --help`
+//! whohosts: --keep: 'x' is not a whole number
+//! whohosts: see `whohosts prune --help`
 //! ```
 
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// The short form of a usage error, ending in a newline; `None` for what is not an error
 /// (`--help`, `--version`, help shown for a missing subcommand), which clap prints itself.
@@ -18,7 +22,120 @@ pub fn short(e: &clap::Error, command: &str) -> Option<String> {
     ) {
         return None;
     }
+    if let Some(line) = value_line(e) {
+        return Some(format!("whohosts: {line}\nwhohosts: {}\n", see_help(command)));
+    }
     Some(shorten(&e.render().to_string(), command))
+}
+
+/// A value clap refused, in one line naming the flag (or argument) and the value:
+/// "--keep: 'x' is not a whole number", "--format: 'pdf' is not one of text, json, csv, html".
+/// A parser's reason that starts with "is" follows the value; another follows a colon.
+fn value_line(e: &clap::Error) -> Option<String> {
+    let string = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let arg = arg_name(string(ContextKind::InvalidArg)?);
+    let value = string(ContextKind::InvalidValue).unwrap_or_default();
+    match e.kind() {
+        ErrorKind::ValueValidation => {
+            let source = std::error::Error::source(e)?;
+            let reason = match source.downcast_ref::<std::num::ParseIntError>() {
+                Some(p) => number_reason(value, p.kind(), None),
+                None => source.to_string(),
+            };
+            Some(if reason.starts_with("is ") {
+                format!("{arg}: '{value}' {reason}")
+            } else {
+                format!("{arg}: '{value}': {reason}")
+            })
+        }
+        ErrorKind::InvalidValue => {
+            let valid = match e.get(ContextKind::ValidValue) {
+                Some(ContextValue::Strings(v)) => v.join(", "),
+                _ => String::new(),
+            };
+            let mut line = if value.is_empty() {
+                format!("{arg}: needs a value, one of {valid}")
+            } else {
+                format!("{arg}: '{value}' is not one of {valid}")
+            };
+            if let Some(near) = string(ContextKind::SuggestedValue) {
+                line += &format!(" (did you mean '{near}'?)");
+            }
+            Some(line)
+        }
+        _ => None,
+    }
+}
+
+/// The flag or argument clap names as "--top <TOP>", "[SNAPSHOT]..." or "<A>": "--top",
+/// "SNAPSHOT", "A".
+fn arg_name(clap_name: &str) -> String {
+    let first = clap_name.split_whitespace().next().unwrap_or_default();
+    first
+        .trim_end_matches("...")
+        .trim_matches(['[', ']', '<', '>'])
+        .to_string()
+}
+
+/// Why `text` is not a whole number the flag takes, after the value: "is not a whole
+/// number", "is negative: …", "is too large: at most N"; `max` when the type's is known.
+fn number_reason(text: &str, kind: &std::num::IntErrorKind, max: Option<String>) -> String {
+    use std::num::IntErrorKind;
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    match kind {
+        IntErrorKind::Empty => "is empty: give a whole number".into(),
+        _ if text.strip_prefix('-').is_some_and(digits) && kind != &IntErrorKind::NegOverflow => {
+            "is negative: give a whole number, 0 or more".into()
+        }
+        IntErrorKind::PosOverflow | IntErrorKind::NegOverflow => match max {
+            Some(max) => format!("is too large: at most {max}"),
+            None => "is too large".into(),
+        },
+        _ => "is not a whole number".into(),
+    }
+}
+
+/// A whole number type a flag takes.
+pub trait Whole: std::str::FromStr<Err = std::num::ParseIntError> + Copy + PartialOrd + std::fmt::Display {
+    /// The largest value.
+    const MAX: Self;
+}
+
+macro_rules! whole {
+    ($($t:ty),*) => {$(impl Whole for $t { const MAX: Self = <$t>::MAX; })*};
+}
+whole!(u8, u16, u32, u64, usize, i64);
+
+/// The value parser of a numeric flag: a whole number of type `T`, refused in whohosts' words
+/// ("is not a whole number", "is negative: …", "is too large: at most …"). "-1" reaches it
+/// as a value ([`crate::cli::command`] lets every argument take negative numbers).
+///
+/// # Errors
+/// The reason, to follow the value in [`value_line`].
+pub fn whole<T: Whole>(text: &str) -> Result<T, String> {
+    text.parse::<T>()
+        .map_err(|e| number_reason(text, e.kind(), Some(T::MAX.to_string())))
+}
+
+/// [`whole`] within `low..=high`: "is not between 1 and 4".
+pub fn whole_in<T: Whole + Send + Sync + 'static>(
+    low: T,
+    high: T,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        let outside = || format!("is not between {low} and {high}");
+        match text.parse::<T>() {
+            Ok(n) if n < low || n > high => Err(outside()),
+            Ok(n) => Ok(n),
+            Err(e) => match number_reason(text, e.kind(), None) {
+                r if r.starts_with("is negative") || r.starts_with("is too large") => Err(outside()),
+                r => Err(r),
+            },
+        }
+    }
 }
 
 /// The hint that ends a usage error: "see `whohosts crawl --help`".
@@ -83,7 +200,11 @@ fn shorten(rendered: &str, command: &str) -> String {
         } else if in_message {
             message = format!("{message} {line}");
         } else if let Some(tip) = line.strip_prefix("tip: ") {
-            tips.push(tip.to_string());
+            // "to pass '--json-copy' as a value, use '-- --json-copy'": no value of whohosts
+            // starts with a dash, so the tip only misleads.
+            if !tip.contains(" as a value, use '-- ") {
+                tips.push(tip.to_string());
+            }
         } else if let Some(usage) = line.strip_prefix("Usage: ") {
             // "whohosts crawl [OPTIONS] <HANDLE>...": the words before the first [ or <.
             command = usage
@@ -95,6 +216,9 @@ fn shorten(rendered: &str, command: &str) -> String {
             message = line.to_string();
         }
     }
+    // "cannot be used with '--verbose...'": clap's mark of a repeatable flag is no part of
+    // its name.
+    message = message.replace("...'", "'");
     if !tips.is_empty() {
         message = format!("{message} (tip: {})", tips.join("; "));
     }
@@ -140,6 +264,20 @@ mod tests {
             "whohosts: unexpected argument '--fromat' found (tip: a similar argument exists: '--format')\n\
              whohosts: see `whohosts crawl --help`\n"
         );
+        let rendered = "error: the argument '--quiet' cannot be used with '--verbose...'\n\n\
+                        Usage: whohosts --quiet <COMMAND>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            shorten(rendered, "whohosts"),
+            "whohosts: the argument '--quiet' cannot be used with '--verbose'\n\
+             whohosts: see `whohosts --help`\n"
+        );
+        let rendered = "error: unexpected argument '--json-copy' found\n\n  \
+                        tip: to pass '--json-copy' as a value, use '-- --json-copy'\n\n\
+                        Usage: whohosts report [OPTIONS] [SNAPSHOT]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            shorten(rendered, "whohosts"),
+            "whohosts: unexpected argument '--json-copy' found\nwhohosts: see `whohosts report --help`\n"
+        );
         let rendered = "error: the following required arguments were not provided:\n  <HANDLE>...\n\n\
                         Usage: whohosts crawl <HANDLE>...\n\nFor more information, try '--help'.\n";
         assert_eq!(
@@ -165,5 +303,60 @@ mod value_errors {
             "whohosts: see `whohosts report --help`",
             "{text}"
         );
+    }
+}
+
+#[cfg(test)]
+mod every_flag {
+    use super::{command_path, short};
+
+    /// The words of `cmd`'s subcommands, each with the command's path.
+    fn commands(cmd: &clap::Command, path: Vec<String>, out: &mut Vec<(Vec<String>, clap::Command)>) {
+        out.push((path.clone(), cmd.clone()));
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let mut p = path.clone();
+            p.push(sub.get_name().to_string());
+            commands(sub, p, out);
+        }
+    }
+
+    /// Whatever value a flag is given, a refusal is two lines without clap's or Rust's own
+    /// words ("invalid digit found in string", "use '-- -1'", "invalid value … for").
+    #[test]
+    fn no_flag_refuses_a_value_in_rusts_words() {
+        let mut root = crate::cli::command();
+        root.build();
+        let mut all = vec![];
+        commands(&root, vec!["whohosts".into()], &mut all);
+        let mut tried = 0;
+        for (path, cmd) in &all {
+            for arg in cmd.get_arguments().filter(|a| a.get_action().takes_values()) {
+                let Some(long) = arg.get_long() else { continue };
+                for value in ["x", "-1", "", "99999999999999999999999", "1.5"] {
+                    let mut words = path.clone();
+                    words.extend([format!("--{long}"), value.to_string()]);
+                    let Err(e) = crate::cli::command().try_get_matches_from(&words) else {
+                        continue;
+                    };
+                    let Some(text) = short(&e, &command_path(crate::cli::command(), &words)) else {
+                        continue;
+                    };
+                    tried += 1;
+                    assert_eq!(text.lines().count(), 2, "{words:?}: {text}");
+                    for rusty in [
+                        "invalid digit",
+                        "cannot parse",
+                        "too large to fit",
+                        "'-- ",
+                        "invalid value",
+                        "os error",
+                        "is not in ",
+                    ] {
+                        assert!(!text.contains(rusty), "{words:?}: {text}");
+                    }
+                }
+            }
+        }
+        assert!(tried > 100, "{tried}");
     }
 }

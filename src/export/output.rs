@@ -23,7 +23,11 @@ fn refuse(what: String) -> Error {
 }
 
 fn cannot(target: &Path, e: std::io::Error) -> Error {
-    refuse(format!("cannot write {}: {e}", target.display()))
+    refuse(format!(
+        "cannot write {}: {}",
+        target.display(),
+        crate::error::path_reason(target, &e)
+    ))
 }
 
 /// Whether `path` names a `.tar.gz` target.

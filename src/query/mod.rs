@@ -166,15 +166,18 @@ fn param(text: &str) -> Param {
 /// The shipped query called `name`.
 ///
 /// # Errors
-/// [`Error::Query`] naming the queries there are.
+/// [`Error::QueryUsage`] naming the queries there are.
 pub fn find(name: &str) -> Result<&'static Query> {
-    SHIPPED.iter().find(|q| q.name == name).ok_or_else(|| Error::Query {
-        name: name.into(),
-        message: format!(
-            "no such query (there are: {}; see `whohosts query --list`)",
-            SHIPPED.iter().map(|q| q.name).collect::<Vec<_>>().join(", ")
-        ),
-    })
+    SHIPPED
+        .iter()
+        .find(|q| q.name == name)
+        .ok_or_else(|| Error::QueryUsage {
+            name: name.into(),
+            message: format!(
+                "no such query (there are: {}; see `whohosts query --list`)",
+                SHIPPED.iter().map(|q| q.name).collect::<Vec<_>>().join(", ")
+            ),
+        })
 }
 
 /// Open the database at `path` for reading only: SQLite's read-only mode and
@@ -231,7 +234,8 @@ impl Limits {
 ///
 /// # Errors
 /// [`Error::Query`]: a statement that would write, more than one statement, a positional
-/// parameter, an unknown or missing parameter, or an SQL error.
+/// parameter, or an SQL error; [`Error::QueryUsage`]: an unknown or missing parameter, or a
+/// `level` or `weight` that names none.
 pub fn run(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)]) -> Result<Table> {
     collect(conn, origin, sql, given, u64::MAX)
 }
@@ -313,23 +317,30 @@ fn collect(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)
     };
     let mut stmt = conn.prepare(sql).map_err(|e| match e {
         rusqlite::Error::MultipleStatement => fail("holds more than one statement; give one SELECT".into()),
-        e => fail(e.to_string()),
+        e => fail(sql_message(&e)),
     })?;
     if !stmt.readonly() {
         return Err(fail("it would change the database; queries are read-only".into()));
     }
-    check_values(given).map_err(fail)?;
-    bind(&mut stmt, &Header::parse(sql), given).map_err(fail)?;
+    let usage = |message: String| Error::QueryUsage {
+        name: origin.into(),
+        message,
+    };
+    check_values(given).map_err(usage)?;
+    bind(&mut stmt, &Header::parse(sql), given).map_err(|e| match e {
+        Bind::Usage(m) => usage(m),
+        Bind::Sql(m) => fail(m),
+    })?;
     let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
     let width = columns.len();
     let mut rows = vec![];
     let mut held = 0u64;
     let mut cursor = stmt.raw_query();
-    while let Some(row) = cursor.next().map_err(|e| fail(e.to_string()))? {
+    while let Some(row) = cursor.next().map_err(|e| fail(sql_message(&e)))? {
         let values = (0..width)
             .map(|i| row.get::<_, Value>(i))
             .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| fail(sql_message(&e)))?;
         held = held.saturating_add(row_bytes(&values));
         if held > max_bytes {
             return Err(memory_stop(origin, max_bytes));
@@ -337,6 +348,24 @@ fn collect(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)
         rows.push(values);
     }
     Ok(Table { columns, rows })
+}
+
+/// SQLite's message for an error in the SQL, on one line: where SQLite points at a token,
+/// its line and column in the SQL (rusqlite's own text repeats the SQL, line breaks and all).
+fn sql_message(e: &rusqlite::Error) -> String {
+    let text = match e {
+        rusqlite::Error::SqlInputError { msg, sql, offset, .. } => match usize::try_from(*offset) {
+            Ok(at) if at <= sql.len() && sql.is_char_boundary(at) => {
+                let before = &sql[..at];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+                format!("{msg} (line {line}, column {column})")
+            }
+            _ => msg.clone(),
+        },
+        e => e.to_string(),
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Refuse a `level` or `weight` that names none: such a query could only return nothing.
@@ -404,8 +433,15 @@ pub fn name_warning(conn: &Connection, given: &[(String, String)]) -> Option<Str
     Some(line)
 }
 
+/// Why parameters could not be bound: the command line's parameters (a usage error), or the
+/// SQL's own.
+enum Bind {
+    Usage(String),
+    Sql(String),
+}
+
 /// Bind every parameter of `stmt`; the message names what is wrong.
-fn bind(stmt: &mut rusqlite::Statement<'_>, header: &Header, given: &[(String, String)]) -> Result<(), String> {
+fn bind(stmt: &mut rusqlite::Statement<'_>, header: &Header, given: &[(String, String)]) -> Result<(), Bind> {
     let names: Vec<String> = (1..=stmt.parameter_count())
         .map(|i| stmt.parameter_name(i).unwrap_or("?").to_string())
         .collect();
@@ -421,11 +457,13 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, header: &Header, given: &[(String, S
         .iter()
         .find(|(k, _)| !names.iter().any(|n| n.trim_start_matches([':', '@', '$']) == k))
     {
-        return Err(format!("unknown parameter {k:?} ({})", takes()));
+        return Err(Bind::Usage(format!("unknown parameter {k:?} ({})", takes())));
     }
     for (i, full) in names.iter().enumerate() {
         if !full.starts_with([':', '@', '$']) {
-            return Err("uses a positional parameter (?); name it, as in :snapshot".into());
+            return Err(Bind::Sql(
+                "uses a positional parameter (?); name it, as in :snapshot".into(),
+            ));
         }
         let name = &full[1..];
         let value = match given.iter().rev().find(|(k, _)| k == name) {
@@ -437,10 +475,15 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, header: &Header, given: &[(String, S
                 .and_then(|p| p.default.as_deref())
             {
                 Some(d) => value_of(d),
-                None => return Err(format!("missing parameter {name:?}: add --param {name}=VALUE")),
+                None => {
+                    return Err(Bind::Usage(format!(
+                        "missing parameter {name:?}: add --param {name}=VALUE"
+                    )))
+                }
             },
         };
-        stmt.raw_bind_parameter(i + 1, value).map_err(|e| e.to_string())?;
+        stmt.raw_bind_parameter(i + 1, value)
+            .map_err(|e| Bind::Sql(e.to_string()))?;
     }
     Ok(())
 }

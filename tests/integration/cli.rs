@@ -63,13 +63,15 @@ fn a_bad_config_line_is_one_clear_line() {
         "{err}"
     );
     assert!(err.ends_with(" (in `allow_htp = true`)\n"), "{err}");
-    let out = whohosts()
-        .args(["--config", "/nonexistent/c.toml", "demo"])
-        .output()
-        .unwrap();
+    let missing = dir.path().join("none/c.toml");
+    let out = whohosts().arg("--config").arg(&missing).arg("demo").output().unwrap();
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
-        "whohosts: config file /nonexistent/c.toml: not found\n"
+        format!(
+            "whohosts: config file {}: directory {} does not exist\n",
+            missing.display(),
+            dir.path().join("none").display()
+        )
     );
 }
 
@@ -373,9 +375,9 @@ fn value_errors_are_usage_errors_pointing_to_the_subcommands_help() {
     for (args, first) in [
         (
             &["report", "--format", "pdf"][..],
-            "invalid value 'pdf' for '--format <FORMAT>'",
+            "--format: 'pdf' is not one of text, json, csv, html\n",
         ),
-        (&["demo", "--weeks", "x"][..], "invalid value 'x' for '--weeks <N>'"),
+        (&["demo", "--weeks", "x"][..], "--weeks: 'x' is not a whole number\n"),
         (
             &["demo", "--size", "2"][..],
             "--size \"2\": a generated world has at least 3 instances",
@@ -391,4 +393,102 @@ fn value_errors_are_usage_errors_pointing_to_the_subcommands_help() {
         );
         assert_eq!(err.lines().count(), 2, "{err}");
     }
+}
+
+/// Every numeric flag's bad value is one line in whohosts' words naming the flag and the
+/// value (no "invalid digit found in string", no "use '-- -1'"), then the hint; exit code 2.
+#[test]
+fn numeric_values_are_refused_in_our_words() {
+    for (args, line) in [
+        (&["prune", "--keep", "x"][..], "--keep: 'x' is not a whole number"),
+        (
+            &["prune", "--keep", "-1"],
+            "--keep: '-1' is negative: give a whole number, 0 or more",
+        ),
+        (&["prune", "--keep", ""], "--keep: '' is empty: give a whole number"),
+        (
+            &["prune", "--keep", "99999999999999999999999"],
+            "--keep: '99999999999999999999999' is too large: at most 18446744073709551615",
+        ),
+        (
+            &["crawl", "--depth", "9", "a@b.example"],
+            "--depth: '9' is not between 1 and 4",
+        ),
+        (
+            &["crawl", "--depth", "-2", "a@b.example"],
+            "--depth: '-2' is not between 1 and 4",
+        ),
+        (
+            &["crawl", "--max-requests", "lots", "a@b.example"],
+            "--max-requests: 'lots' is not a whole number",
+        ),
+        (
+            &["report", "--top", "-1"],
+            "--top: '-1' is negative: give a whole number, 0 or more",
+        ),
+        (&["report", "ten"], "SNAPSHOT: 'ten' is not a whole number"),
+        (&["diff", "1", "2x"], "B: '2x' is not a whole number"),
+        (
+            &["demo", "--weeks", "99999999999"],
+            "--weeks: '99999999999' is too large: at most 4294967295",
+        ),
+        (
+            &["asn-db", "update", "--min-ranges", "-5"],
+            "--min-ranges: '-5' is negative: give a whole number, 0 or more",
+        ),
+        (
+            &["prune", "--older-than", "-3d"],
+            "--older-than: '-3d' is negative: give a duration such as 90d or 12weeks",
+        ),
+        (
+            &["report", "--format", "jsn"],
+            "--format: 'jsn' is not one of text, json, csv, html (did you mean 'json'?)",
+        ),
+        (
+            &["report", "--json-copy", "r.json"],
+            "unexpected argument '--json-copy' found",
+        ),
+        (
+            &["report", "--by", ""],
+            "--by: needs a value, one of instance, organisation, as, range, block, country, hosting",
+        ),
+    ] {
+        let out = whohosts().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        let command = if args[0] == "asn-db" { "asn-db update" } else { args[0] };
+        assert_eq!(
+            (out.status.code(), err),
+            (
+                Some(2),
+                format!("whohosts: {line}\nwhohosts: see `whohosts {command} --help`\n")
+            ),
+            "{args:?}"
+        );
+    }
+}
+
+/// `demo --contacts` says `--show-malformed` lists the malformed entry, and `demo` takes it.
+#[test]
+fn the_demo_takes_the_show_malformed_it_suggests() {
+    let run = |extra: &[&str]| {
+        whohosts()
+            .args(["demo", "--size", "40", "--seed", "3", "--contacts"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: 1 entry names no usable address (--show-malformed lists them)\n"
+    );
+    let out = run(&["--show-malformed"]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("whohosts: ") && err.contains("contacts.vcf:"), "{err}");
+    assert!(!err.contains("--show-malformed"), "{err}");
+    let out = whohosts().args(["demo", "--show-malformed"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -41,7 +41,7 @@ fn bad_input_is_refused_in_one_line_and_leaves_nothing() {
             (
                 Some(2),
                 format!(
-                    "whohosts: invalid value '{bad}' for '--since <DATE>': not a date (YYYY-MM-DD)\n\
+                    "whohosts: --since: '{bad}' is not a date (YYYY-MM-DD)\n\
                      whohosts: see `whohosts export --help`\n"
                 )
             )
@@ -64,6 +64,20 @@ fn bad_input_is_refused_in_one_line_and_leaves_nothing() {
             f.path("file/out").display()
         )),
         "{err}"
+    );
+    assert!(err.ends_with(": not a directory"), "{err}");
+    // A directory that does not exist is named, in words (no "(os error 2)").
+    let (code, err) = refused(&f.try_export("nodir/out", &[]));
+    assert_eq!(
+        (code, err),
+        (
+            Some(1),
+            format!(
+                "whohosts: export: cannot write {}: directory {} does not exist",
+                f.path("nodir/out").display(),
+                f.path("nodir").display()
+            )
+        )
     );
     let new: Vec<String> = listing(f.dir.path()).difference(&before).cloned().collect();
     assert_eq!(new, ["file"], "only our file is new (the key is beside the database)");
@@ -136,12 +150,14 @@ fn other_archive_names_and_gzip_with_parquet_are_refused() {
             )
         );
     }
-    let (code, err) = refused(&f.try_export("pq", &["--format", "parquet", "--gzip"]));
+    // A usage error: exit code 2, the hint naming export's help.
+    let o = f.try_export("pq", &["--format", "parquet", "--gzip"]);
     assert_eq!(
-        (code, err.as_str()),
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).as_ref()),
         (
-            Some(1),
-            "whohosts: export: --gzip applies to CSV files only, not to Parquet: drop --gzip or use --format csv"
+            Some(2),
+            "whohosts: --format \"parquet\": --gzip applies to CSV files only: drop --gzip, or use --format csv\n\
+             whohosts: see `whohosts export --help`\n"
         )
     );
     let new: Vec<String> = listing(f.dir.path()).difference(&before).cloned().collect();
@@ -209,7 +225,7 @@ fn a_failure_mid_way_leaves_nothing_half_written() {
         let o = export_with_file_limit(&f, out, 40, args);
         let (code, err) = refused(&o);
         assert_eq!(code, Some(1), "{err}");
-        assert!(err.contains("File too large"), "{err}");
+        assert!(err.ends_with(": file too large"), "{err}");
         assert!(listing(&parent).is_empty(), "{out}: left {:?}", listing(&parent));
     }
     // A failed --force over an existing export leaves the old one as it was.

@@ -327,19 +327,19 @@ fn missing_files_name_their_role() {
     };
     assert_eq!(
         err(&["--config", "missing.toml", "lookup", "1.1.1.1"], None),
-        "whohosts: config file missing.toml: not found\n"
+        "whohosts: config file missing.toml: no such file\n"
     );
     assert_eq!(
         err(&["lookup", "1.1.1.1"], Some("missing.toml")),
-        "whohosts: config file missing.toml (from $WHOHOSTS_CONFIG): not found\n"
+        "whohosts: config file missing.toml (from $WHOHOSTS_CONFIG): no such file\n"
     );
     assert_eq!(
         err(&["demo", "--world", "nonexist.toml"], None),
-        "whohosts: world file nonexist.toml: not found\n"
+        "whohosts: world file nonexist.toml: no such file\n"
     );
     assert_eq!(
         err(&["lookup", "--asn-db", "nothere.csv", "1.1.1.1"], None),
-        "whohosts: ASN database nothere.csv: not found\n"
+        "whohosts: ASN database nothere.csv: no such file\n"
     );
 }
 

@@ -287,6 +287,11 @@ fn the_query_command_lists_runs_and_formats() {
     assert!(lines[4].ends_with("     1       3   0.375"), "{table}");
 }
 
+/// The hint a usage error of `query` ends with.
+const HINT: &str = "whohosts: see `whohosts query --help`\n";
+
+/// Mistakes in what the command line asks are usage errors (exit code 2): one line naming the
+/// token, then the hint, as for a bad flag.
 #[test]
 fn query_mistakes_are_one_clear_line() {
     let (env, db) = timeline_db();
@@ -310,11 +315,33 @@ fn query_mistakes_are_one_clear_line() {
     ];
     for (args, want) in &cases[..3] {
         let (code, out, err) = cli(&env, &db, args);
-        assert_eq!((code, out.as_str(), &err), (1, "", want));
+        assert_eq!((code, out.as_str(), err), (2, "", format!("{want}{HINT}")));
     }
     let (code, _, err) = cli(&env, &db, cases[3].0);
-    assert_eq!(code, 2);
-    assert!(err.contains("\"oops\" is not NAME=VALUE"), "{err}");
+    assert_eq!(
+        (code, err),
+        (2, format!("whohosts: --param: 'oops' is not NAME=VALUE\n{HINT}"))
+    );
+    // An error in the SQL itself is one line naming the file, SQLite's message and where.
+    let bad = env.dir.path().join("bad.sql");
+    std::fs::write(&bad, "-- mine\nSELECT count(*)\n  FROM snapshot WHER id = 1\n").unwrap();
+    let (code, _, err) = cli(&env, &db, &["--sql", bad.to_str().unwrap()]);
+    assert_eq!(
+        (code, err),
+        (
+            1,
+            format!(
+                "whohosts: query {}: near \"id\": syntax error (line 3, column 22)\n",
+                bad.display()
+            )
+        )
+    );
+    let gone = env.dir.path().join("gone.sql");
+    let (code, _, err) = cli(&env, &db, &["--sql", gone.to_str().unwrap()]);
+    assert_eq!(
+        (code, err),
+        (1, format!("whohosts: SQL file {}: no such file\n", gone.display()))
+    );
     let missing = env.dir.path().join("none.db");
     let (code, _, err) = cli(&env, &missing, &["summary"]);
     assert_eq!(code, 1);
@@ -333,18 +360,18 @@ fn query_refuses_values_that_cannot_match_and_warns_on_unknown_names() {
     let (env, db) = timeline_db();
     let (code, out, err) = cli(&env, &db, &["share", "-p", "name=OVH", "-p", "level=galaxy"]);
     assert_eq!(
-        (code, out.as_str(), err.as_str()),
+        (code, out.as_str(), err),
         (
-            1,
+            2,
             "",
-            "whohosts: query share: level must be one of instance, organisation, as, range, block, country, hosting, protocol, domain, server, provider, gateway (not \"galaxy\")\n"
+            format!("whohosts: query share: level must be one of instance, organisation, as, range, block, country, hosting, protocol, domain, server, provider, gateway (not \"galaxy\")\n{HINT}")
         )
     );
     let (code, _, err) = cli(&env, &db, &["concentration", "-p", "weight=people"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert_eq!(
         err,
-        "whohosts: query concentration: weight must be one of accounts, edges, instances, users, active, contacts, messages (not \"people\")\n"
+        format!("whohosts: query concentration: weight must be one of accounts, edges, instances, users, active, contacts, messages (not \"people\")\n{HINT}")
     );
     // A name that matches nothing still runs (0 every week) but says so, with the near name.
     let (code, out, err) = cli(&env, &db, &["share", "-p", "name=ovh"]);
@@ -364,7 +391,8 @@ fn query_refuses_values_that_cannot_match_and_warns_on_unknown_names() {
     assert_eq!(out, query::find("share").unwrap().sql);
     assert!(out.starts_with("-- share: one organisation's"), "{out}");
     let (code, _, err) = cli(&env, &db, &["--show", "trend"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
+    assert!(err.ends_with(HINT), "{err}");
     assert!(err.starts_with("whohosts: query trend: no such query"), "{err}");
     // An empty SQL file is one line.
     let empty = env.dir.path().join("empty.sql");
