@@ -9,8 +9,9 @@
 --   change    added, removed or moved
 --   instance  the instance that serves it
 --   moved_to  where it moved to (moved only): the new account's handle when the database
---             knows it, else the URI it gave ("an opted-out account on HOST" for one that
---             opted out of crawlers)
+--             knows it, else the URI it gave; its instance only ("an opted-out account on
+--             HOST", "an account on HOST") for one that opted out of crawlers or that the
+--             crawl did not see
 WITH pair AS (
   SELECT coalesce(:to, (SELECT max(snapshot_id) FROM snapshot_step WHERE kind = 'follows')) AS to_id,
          coalesce(:from, (SELECT previous_id FROM snapshot_step

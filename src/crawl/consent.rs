@@ -8,7 +8,12 @@
 //! cannot tell which copy is newer, and the safe reading is the owner's refusal). The store
 //! then keeps every row of an opted-out account as the one keyed hash it keeps such accounts
 //! as, never by name; and a move to such an account names its instance only
-//! ([`opted_out_target`]).
+//! ([`opted_out_target`]). A move target is named only when the crawl saw that account itself
+//! (a profile read, a list row) and it lets crawlers in: the mover's server (REST `moved`
+//! embeds the target's flags as that server cached them; ActivityPub `movedTo` is a bare URI)
+//! cannot vouch for another account's consent, so any other target keeps its instance only
+//! ([`unseen_target`]), and a hostile server cannot have an opted-out account stored by name by
+//! calling it a move target.
 //!
 //! What this cannot see: an account every copy of which, in this crawl, says it lets
 //! crawlers in (its home profile never read: a depth-1 list served by another instance, an
@@ -16,16 +21,20 @@
 
 use std::collections::HashMap;
 
-use crate::model::account::{is_opted_out_target, normal_handle, opted_out_target, Account};
+use std::collections::HashSet;
+
+use crate::model::account::{is_instance_only_target, normal_handle, opted_out_target, unseen_target, Account};
 use crate::model::snapshot::{DepthReport, SeedReport};
 
 /// What the crawl learnt of each account's consent, by every key it is known under: the
 /// profiles read (a seed's, an expanded account's), which decide for their account; and, for
-/// the accounts whose profile was not read, the list copies that opt out.
+/// the accounts whose profile was not read, the list copies that opt out; and every key of an
+/// account the crawl saw (a profile or a list row), which a move may name.
 #[derive(Default)]
 struct Consent {
     profiles: HashMap<String, Account>,
     refusals: HashMap<String, Account>,
+    seen: HashSet<String>,
 }
 
 /// Every key `a` is known under, with the report's own `more` (actor URI, handle).
@@ -46,11 +55,13 @@ fn keys_of(a: &Account, more: [Option<&str>; 2]) -> Vec<String> {
 impl Consent {
     fn profile(&mut self, a: &Account, more: [Option<&str>; 2]) {
         for k in keys_of(a, more) {
+            self.seen.insert(k.clone());
             self.profiles.entry(k).or_insert_with(|| a.clone());
         }
     }
 
     fn copy(&mut self, a: &Account) {
+        self.seen.extend(keys_of(a, [None, None]));
         if !a.may_expand() {
             for k in keys_of(a, [None, None]) {
                 self.refusals.entry(k).or_insert_with(|| a.clone());
@@ -73,11 +84,16 @@ impl Consent {
             .iter()
             .any(|k| self.decides(k).is_some_and(|a| !a.may_expand()))
     }
+
+    /// Whether the crawl saw the account a move target (an actor URI or a handle) names.
+    fn saw(&self, target: &str) -> bool {
+        self.seen.contains(target) || self.seen.contains(&normal_handle(target))
+    }
 }
 
 /// Carry what decides each account's consent to every list row of it (its profile when read,
-/// else any copy that opts out), and every move to an account that opted out down to its
-/// instance. The profiles themselves (`seeds` and `expanded` accounts) are left as read. An
+/// else any copy that opts out), and every move to an account that opted out, or that the
+/// crawl did not see, down to its instance. The profiles themselves (`seeds` and `expanded` accounts) are left as read. An
 /// expanded account whose own profile opted out is then counted in `depth` as opted out, not
 /// expanded. Returns how many expanded accounts were.
 pub(super) fn carry(seeds: &mut [SeedReport], expanded: &mut [SeedReport], depth: Option<&mut DepthReport>) -> u64 {
@@ -100,11 +116,16 @@ pub(super) fn carry(seeds: &mut [SeedReport], expanded: &mut [SeedReport], depth
             }
         }
     }
-    // A move to an account that opted out keeps its instance only.
+    // A move to an account that opted out, or that the crawl did not see, keeps its
+    // instance only.
     let target = |a: &mut Account| {
         if let Some(m) = a.moved_to.as_mut() {
-            if !is_opted_out_target(m) && consent.refuses(m) {
-                *m = opted_out_target(m);
+            if !is_instance_only_target(m) {
+                if consent.refuses(m) {
+                    *m = opted_out_target(m);
+                } else if !consent.saw(m) {
+                    *m = unseen_target(m);
+                }
             }
         }
     };
@@ -176,6 +197,38 @@ mod tests {
         );
         // The seeds' own profiles are left as read.
         assert!(seeds[0].account.as_ref().unwrap().may_expand());
+    }
+
+    #[test]
+    fn a_move_names_its_target_only_when_the_crawl_saw_it_let_crawlers_in() {
+        let mover = |to: &str| {
+            let mut m = acct(&format!("@m{}@a.example", to.len()), None);
+            m.moved_to = Some(to.into());
+            m
+        };
+        let mut seeds = vec![seed(
+            "@alice@a.example",
+            vec![
+                acct("@open@b.example", None),
+                // Seen, and lets crawlers in: named (by handle or by actor URI).
+                mover("@open@b.example"),
+                mover("https://b.example/users/open"),
+                // Never seen: the mover's server alone says where it went.
+                mover("https://c.example/users/quiet"),
+                mover("@quiet@c.example"),
+            ],
+        )];
+        carry(&mut seeds, &mut [], None);
+        let moved: Vec<Option<&str>> = listed(&seeds[0])[1..].iter().map(|a| a.moved_to.as_deref()).collect();
+        assert_eq!(
+            moved,
+            [
+                Some("@open@b.example"),
+                Some("https://b.example/users/open"),
+                Some("an account on c.example"),
+                Some("an account on c.example"),
+            ]
+        );
     }
 
     #[test]

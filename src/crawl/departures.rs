@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::model::snapshot::Departure;
 use crate::net::fanout;
-use crate::net::http::Fetcher;
+use crate::net::http::{scrubbed, Fetcher};
 use crate::net::progress::Progress;
 use crate::protocol::activitypub;
 
@@ -25,41 +25,49 @@ pub struct Leaver {
     pub actor_uri: Option<String>,
 }
 
-/// The cause of one departure from the fetch of its actor.
-fn cause_of(fetched: crate::error::Result<Value>) -> (String, Option<String>) {
+/// What the fetch of a departed account's actor says: why it left, where it went, and
+/// whether it opts out of crawlers now.
+type Cause = (String, Option<String>, bool);
+
+/// The cause of one departure from the fetch of its actor at `uri`.
+fn cause_of(uri: &Url, fetched: crate::error::Result<Value>) -> Cause {
     match fetched {
         Ok(doc) => {
             if doc.get("suspended").and_then(Value::as_bool) == Some(true) {
-                return ("suspended".into(), None);
+                return ("suspended".into(), None, false);
             }
-            match activitypub::account_from_actor(&doc).moved_to {
-                Some(to) => ("moved".into(), Some(to)),
-                None => ("unfollowed".into(), None),
+            let account = activitypub::account_from_actor(&doc);
+            let opted_out = !account.may_expand();
+            match account.moved_to {
+                Some(to) => ("moved".into(), Some(to), opted_out),
+                None => ("unfollowed".into(), None, opted_out),
             }
         }
-        Err(e) if matches!(e.status(), Some(404 | 410)) => ("deleted".into(), None),
+        Err(e) if matches!(e.status(), Some(404 | 410)) => ("deleted".into(), None, false),
         Err(e) => {
-            tracing::info!(error = %e, "departure check failed");
-            ("unknown".into(), None)
+            // The error names the actor's URL: logged as its origin and kind only.
+            tracing::info!(error = %scrubbed(uri, &e), "departure check failed");
+            ("unknown".into(), None, false)
         }
     }
 }
 
 /// Fetch each leaver once (bounded fan-out, every request through its host's gate) and say
-/// why it left.
+/// why it left. A leaver whose actor says it opts out of crawlers now carries its identity in
+/// [`Departure::opted_out_since`] (the caller stores it as its keyed hash).
 pub async fn check(fetcher: &Arc<Fetcher>, leavers: Vec<Leaver>, progress: &Progress) -> Vec<Departure> {
     if leavers.is_empty() {
         return vec![];
     }
     progress.add_work(leavers.len() as u64);
     progress.note(&format!("checking why {} accounts left the lists", leavers.len()));
-    let accounts: Vec<String> = leavers.iter().map(|l| l.account.clone()).collect();
+    let accounts: Vec<Leaver> = leavers.clone();
     let results = fanout::run(leavers, super::FETCH_CONCURRENCY, |l| {
         let (f, progress) = (fetcher.clone(), progress.clone());
         async move {
             let cause = match l.actor_uri.as_deref().and_then(|u| Url::parse(u).ok()) {
-                Some(uri) => cause_of(activitypub::fetch_actor(&f, &uri).await),
-                None => ("unknown".into(), None),
+                Some(uri) => cause_of(&uri, activitypub::fetch_actor(&f, &uri).await),
+                None => ("unknown".into(), None, false),
             };
             progress.work_done(1);
             cause
@@ -69,10 +77,12 @@ pub async fn check(fetcher: &Arc<Fetcher>, leavers: Vec<Leaver>, progress: &Prog
     accounts
         .into_iter()
         .zip(results)
-        .map(|(account, r)| {
-            let (cause, moved_to) = r.unwrap_or_else(|_| ("unknown".into(), None));
+        .map(|(leaver, r)| {
+            let (cause, moved_to, opted_out) = r.unwrap_or_else(|_| ("unknown".into(), None, false));
+            let handle = (!leaver.account.contains("://")).then(|| leaver.account.clone());
             Departure {
-                account,
+                opted_out_since: opted_out.then(|| (leaver.actor_uri.clone(), handle)),
+                account: leaver.account,
                 cause,
                 moved_to,
             }
@@ -88,10 +98,12 @@ mod tests {
     #[test]
     fn a_fetch_says_moved_deleted_suspended_or_unfollowed() {
         let doc = |v: Value| Ok::<Value, Error>(v);
+        let uri = Url::parse("https://a.example/users/b").unwrap();
+        let cause_of = |fetched| cause_of(&uri, fetched);
         let moved = doc(serde_json::json!({"id": "https://a.example/users/b", "movedTo": "https://b.example/users/b"}));
         assert_eq!(
             cause_of(moved),
-            ("moved".into(), Some("https://b.example/users/b".into()))
+            ("moved".into(), Some("https://b.example/users/b".into()), false)
         );
         let suspended = doc(serde_json::json!({"id": "https://a.example/users/b", "suspended": true}));
         assert_eq!(cause_of(suspended).0, "suspended");
@@ -99,6 +111,8 @@ mod tests {
             cause_of(doc(serde_json::json!({"id": "https://a.example/users/b"}))).0,
             "unfollowed"
         );
+        let quiet = doc(serde_json::json!({"id": "https://a.example/users/b", "discoverable": false}));
+        assert_eq!(cause_of(quiet), ("unfollowed".into(), None, true));
         let gone = Err(Error::Status {
             url: "https://a.example/users/b".into(),
             status: 410,

@@ -45,13 +45,12 @@ pub fn write_csv(table: &Table, out: impl Write) -> std::io::Result<()> {
     w.flush()
 }
 
-/// Write `table` as CSV (gzip when `gzip`) to `path`.
+/// Write `table` as CSV (gzip when `gzip`) to `file`, opened at `path`.
 ///
 /// # Errors
 /// [`Error::Io`] naming the file.
-pub fn csv_file(table: &Table, path: &Path, gzip: bool) -> Result<()> {
+pub fn csv_file(table: &Table, file: std::fs::File, path: &Path, gzip: bool) -> Result<()> {
     let io = |e| Error::io(path, e);
-    let file = std::fs::File::create(path).map_err(io)?;
     let buf = std::io::BufWriter::new(file);
     if gzip {
         let mut gz = flate2::write::GzEncoder::new(buf, flate2::Compression::default());
@@ -120,11 +119,11 @@ fn column<T>(
     Ok(c)
 }
 
-/// Write `table` as Parquet to `path`.
+/// Write `table` as Parquet to `file`, opened at `path`.
 ///
 /// # Errors
 /// [`Error::Io`] or [`Error::Export`] naming the file.
-pub fn parquet_file(table: &Table, path: &Path) -> Result<()> {
+pub fn parquet_file(table: &Table, file: std::fs::File, path: &Path) -> Result<()> {
     let fail = |e: parquet::errors::ParquetError| parquet_error(path, e);
     let fields = table
         .fields
@@ -141,7 +140,6 @@ pub fn parquet_file(table: &Table, path: &Path) -> Result<()> {
     let props = WriterProperties::builder()
         .set_created_by(format!("whohosts {}", env!("CARGO_PKG_VERSION")))
         .build();
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
     let mut writer = SerializedFileWriter::new(file, schema, Arc::new(props)).map_err(fail)?;
     let mut group = writer.next_row_group().map_err(fail)?;
     let mut i = 0;
@@ -265,7 +263,7 @@ mod tests {
     fn parquet_round_trips_types_and_nulls() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.parquet");
-        parquet_file(&sample(), &path).unwrap();
+        parquet_file(&sample(), std::fs::File::create(&path).unwrap(), &path).unwrap();
         let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
         let rows: Vec<String> = reader
             .get_row_iter(None)
@@ -288,7 +286,9 @@ mod tests {
         t.push(vec![Value::Null, Value::Null, Value::Null, Value::Null, Value::Null]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.parquet");
-        let err = parquet_file(&t, &path).unwrap_err().to_string();
+        let err = parquet_file(&t, std::fs::File::create(&path).unwrap(), &path)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             format!("export: cannot write {}: null in required column t.id", path.display())

@@ -265,17 +265,17 @@ pub fn build(
 /// [`Error::Io`] or [`Error::Export`] naming the file.
 pub fn write(staging: &output::Staging, tables: &[Table], m: &Manifest) -> Result<()> {
     for t in tables {
-        let path = staging.path(&package::file_name(t, m.format, m.gzip));
+        let (file, path) = staging.create(&package::file_name(t, m.format, m.gzip))?;
         match m.format {
-            Format::Csv => files::csv_file(t, &path, m.gzip)?,
-            Format::Parquet => files::parquet_file(t, &path)?,
+            Format::Csv => files::csv_file(t, file, &path, m.gzip)?,
+            Format::Parquet => files::parquet_file(t, file, &path)?,
         }
     }
     let json =
         serde_json::to_string_pretty(&package::datapackage(tables, m)).map_err(|e| Error::Export(e.to_string()))?;
     let put = |name: &str, text: &str| {
-        let p = staging.path(name);
-        std::fs::write(&p, text).map_err(|e| Error::io(p, e))
+        let (mut f, p) = staging.create(name)?;
+        std::io::Write::write_all(&mut f, text.as_bytes()).map_err(|e| Error::io(p, e))
     };
     put("datapackage.json", &json)?;
     put("README.md", &package::readme(tables, m))
@@ -287,7 +287,7 @@ pub fn write(staging: &output::Staging, tables: &[Table], m: &Manifest) -> Resul
 /// [`Error::Export`] for bad input (one line); I/O and store errors. Nothing is left behind.
 pub fn export(store: &Store, keys: &Pseudonymiser, options: &Options) -> Result<Manifest> {
     let chosen = select(store, options)?;
-    let staging = output::Staging::prepare(&options.out, options.force)?;
+    let staging = output::Staging::prepare(&options.out, options.force, options.include_handles)?;
     let (tables, manifest) = build(store, keys, options, &chosen)?;
     write(&staging, &tables, &manifest)?;
     // A tarball's entries carry the time of the latest snapshot exported, not the export's.

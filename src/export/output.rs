@@ -16,6 +16,7 @@ use crate::files;
 pub struct Staging {
     target: PathBuf,
     staged: files::StagedDir,
+    private: bool,
 }
 
 fn refuse(what: String) -> Error {
@@ -60,11 +61,13 @@ pub fn other_archive(path: &Path) -> Option<(&'static str, &'static str)> {
 
 impl Staging {
     /// Check that `target` may be written (replaced only with `force`) and make the
-    /// temporary directory beside it.
+    /// temporary directory beside it. A `private` export (one that names people:
+    /// `--include-handles`) is written 0700 (directories) and 0600 (files, the `.tar.gz`
+    /// and its entries); any other under the umask.
     ///
     /// # Errors
     /// [`Error::Export`] with one line naming the target and what is wrong.
-    pub fn prepare(target: &Path, force: bool) -> Result<Staging> {
+    pub fn prepare(target: &Path, force: bool, private: bool) -> Result<Staging> {
         if target.file_name().is_none() {
             return Err(refuse(format!("{} names no file or directory", target.display())));
         }
@@ -92,10 +95,11 @@ impl Staging {
                 )));
             }
         }
-        let staged = files::StagedDir::create(target).map_err(|e| cannot(target, e))?;
+        let staged = files::StagedDir::create(target, private).map_err(|e| cannot(target, e))?;
         Ok(Staging {
             target: target.to_path_buf(),
             staged,
+            private,
         })
     }
 
@@ -107,6 +111,26 @@ impl Staging {
     /// A path inside the written directory.
     pub fn path(&self, file: &str) -> PathBuf {
         self.staged.path().join(file)
+    }
+
+    /// The mode a new file of this export gets (before the umask).
+    fn file_mode(&self) -> u32 {
+        match self.private {
+            true => files::PRIVATE,
+            false => files::PUBLIC,
+        }
+    }
+
+    /// Create the file `file` in the written directory, with this export's mode.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file.
+    pub fn create(&self, file: &str) -> Result<(std::fs::File, PathBuf)> {
+        let path = self.path(file);
+        match files::create_new(&path, self.file_mode()) {
+            Ok(f) => Ok((f, path)),
+            Err(e) => Err(Error::io(path, e)),
+        }
     }
 
     /// Put the export in place: pack it when the target is a `.tar.gz`, then rename.
@@ -133,11 +157,11 @@ impl Staging {
             .file_name()
             .map(|n| n.to_string_lossy().trim_end_matches(".tar.gz").to_string())
             .unwrap_or_default();
-        let file = self.staged.sibling_file(files::PUBLIC)?;
+        let file = self.staged.sibling_file(self.file_mode())?;
         let gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::default());
         let mut tar = tar::Builder::new(gz);
         tar.follow_symlinks(false);
-        append_dated(&mut tar, Path::new(&stem), self.staged.path(), mtime)?;
+        append_dated(&mut tar, Path::new(&stem), self.staged.path(), mtime, self.private)?;
         let gz = tar.into_inner()?;
         let buf = gz.finish()?;
         let file = buf.into_inner().map_err(|e| e.into_error())?;
@@ -146,21 +170,23 @@ impl Staging {
 }
 
 /// Append directory `dir` as `name` and everything in it (sorted by name), each entry with a
-/// fixed owner (0, no names), mode 0755 or 0644, and `mtime`.
+/// fixed owner (0, no names), mode 0755 or 0644 (0700 or 0600 when `private`), and `mtime`.
 fn append_dated<W: std::io::Write>(
     tar: &mut tar::Builder<W>,
     name: &Path,
     dir: &Path,
     mtime: u64,
+    private: bool,
 ) -> std::io::Result<()> {
     let header = |kind: tar::EntryType, size: u64| {
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(kind);
         h.set_size(size);
-        h.set_mode(if kind == tar::EntryType::Directory {
-            0o755
-        } else {
-            0o644
+        h.set_mode(match (kind == tar::EntryType::Directory, private) {
+            (true, false) => 0o755,
+            (false, false) => 0o644,
+            (true, true) => 0o700,
+            (false, true) => 0o600,
         });
         h.set_uid(0);
         h.set_gid(0);
@@ -174,7 +200,7 @@ fn append_dated<W: std::io::Write>(
         let path = name.join(e.file_name());
         let kind = e.file_type()?;
         if kind.is_dir() {
-            append_dated(tar, &path, &e.path(), mtime)?;
+            append_dated(tar, &path, &e.path(), mtime, private)?;
         } else if kind.is_file() {
             let file = std::fs::File::open(e.path())?;
             let size = file.metadata()?.len();

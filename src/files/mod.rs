@@ -119,6 +119,19 @@ pub fn open_no_follow(path: &Path, mode: u32) -> std::io::Result<std::fs::File> 
         .open(path)
 }
 
+/// Create `path` as a new file with `mode` (before the umask), open for writing; fails when
+/// anything is there already (never following a link planted at the name).
+///
+/// # Errors
+/// `AlreadyExists`; the directory does not exist or cannot be written.
+pub fn create_new(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+}
+
 /// Create `path` as a new empty file with `mode` if nothing is there (never following a
 /// link planted at the name); leave an existing file as its owner set it.
 ///
@@ -228,9 +241,9 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// A directory of files being written beside its target (`.NAME.XXXXXXXXXX`, the usual
-/// directory mode under the umask), put in place by one rename; removed when dropped
-/// uncommitted.
+/// A directory of files being written beside its target (`.NAME.XXXXXXXXXX`: the usual
+/// directory mode under the umask, or 0700 for a private one), put in place by one rename;
+/// removed when dropped uncommitted.
 #[derive(Debug)]
 pub struct StagedDir {
     dir: PathBuf,
@@ -239,13 +252,17 @@ pub struct StagedDir {
 }
 
 impl StagedDir {
-    /// Create the staging directory beside `target`.
+    /// Create the staging directory beside `target`, private (0700, see [`new_private_dir`])
+    /// when `private`: what it holds identifies people.
     ///
     /// # Errors
     /// The parent directory does not exist or cannot be written.
-    pub fn create(target: &Path) -> std::io::Result<StagedDir> {
+    pub fn create(target: &Path, private: bool) -> std::io::Result<StagedDir> {
         // mkdir(2) never follows a link planted at the name.
-        let (dir, ()) = create_sibling(target, "", |p| std::fs::create_dir(p))?;
+        let dir = match private {
+            true => new_private_dir(target)?,
+            false => create_sibling(target, "", |p| std::fs::create_dir(p))?.0,
+        };
         Ok(StagedDir {
             dir,
             target: target.to_path_buf(),
@@ -380,12 +397,12 @@ mod tests {
         let target = dir.path().join("export");
         std::fs::create_dir(&target).unwrap();
         std::fs::write(target.join("old.csv"), b"old").unwrap();
-        let staged = StagedDir::create(&target).unwrap();
+        let staged = StagedDir::create(&target, false).unwrap();
         std::fs::write(staged.path().join("new.csv"), b"new").unwrap();
         staged.commit().unwrap();
         assert_eq!(names(&target), vec!["new.csv"]);
         assert_eq!(names(dir.path()), vec!["export"]);
-        let staged = StagedDir::create(&target).unwrap();
+        let staged = StagedDir::create(&target, false).unwrap();
         std::fs::write(staged.path().join("half.csv"), b"x").unwrap();
         drop(staged);
         assert_eq!(names(dir.path()), vec!["export"]);

@@ -96,7 +96,45 @@ pub fn normal_handle(handle: &str) -> String {
 /// opted-out account on HOST` (`an opted-out account` when `target`, an actor URI or a
 /// handle, names no instance). The one wording every output shows.
 pub fn opted_out_target(target: &str) -> String {
-    let host = match http_url(target) {
+    match target_host(target) {
+        Some(host) => format!("an opted-out account on {host}"),
+        None => "an opted-out account".to_string(),
+    }
+}
+
+/// What a move to an account the crawl did not see is kept as: the target's instance only,
+/// `an account on HOST` (`an account` when `target` names no instance). A move target is named
+/// only when the crawl read that account (a profile, a list row) and it lets crawlers in: the
+/// mover's server alone cannot vouch for another account's consent (DESIGN §6).
+pub fn unseen_target(target: &str) -> String {
+    match target_host(target) {
+        Some(host) => format!("{UNSEEN_TARGET} on {host}"),
+        None => UNSEEN_TARGET.to_string(),
+    }
+}
+
+const UNSEEN_TARGET: &str = "an account";
+
+/// The instance a move target (an actor URI, a handle, or a kept form: `an opted-out account
+/// on HOST`, `an account on HOST`) names, lower case; `None` when it names none.
+pub fn target_instance(moved_to: &str) -> Option<String> {
+    for kept in ["an opted-out account", UNSEEN_TARGET] {
+        if let Some(rest) = moved_to.strip_prefix(kept) {
+            return rest.strip_prefix(" on ").map(str::to_string);
+        }
+    }
+    target_host(moved_to)
+}
+
+/// Whether `moved_to` names no account, only (at most) an instance: a move to an account that
+/// opted out or that the crawl did not see.
+pub fn is_instance_only_target(moved_to: &str) -> bool {
+    is_opted_out_target(moved_to) || moved_to == UNSEEN_TARGET || moved_to.starts_with("an account on ")
+}
+
+/// The host of a move target, an actor URI or a handle.
+fn target_host(target: &str) -> Option<String> {
+    match http_url(target) {
         Some(u) => u.host_str().map(str::to_lowercase),
         None => target
             .trim_start_matches('@')
@@ -108,10 +146,6 @@ pub fn opted_out_target(target: &str) -> String {
                         .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == ':')
             })
             .map(str::to_lowercase),
-    };
-    match host {
-        Some(host) => format!("an opted-out account on {host}"),
-        None => "an opted-out account".to_string(),
     }
 }
 

@@ -145,6 +145,11 @@ pub struct Departure {
     pub cause: String,
     /// Where a moved account went.
     pub moved_to: Option<String>,
+    /// For an account whose own actor, fetched to learn why it left, says it opts out of
+    /// crawlers now: its actor URI and handle as stored before, so the store can move every
+    /// earlier row of it to its keyed hash. Never serialised: it names the account.
+    #[serde(skip)]
+    pub opted_out_since: Option<(Option<String>, Option<String>)>,
 }
 
 /// What an instance says about itself.

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::crawl::departures::{self, Leaver};
 use crate::error::Result;
-use crate::model::account::{Account, Direction, FollowList, ListStatus};
+use crate::model::account::{opted_out_target, unseen_target, Account, Direction, FollowList, ListStatus};
 use crate::model::snapshot::{Departure, SeedReport, Snapshot};
 use crate::net::progress::{notice, Progress};
 use crate::store::optout::{OptOut, PREFIX};
@@ -134,21 +134,34 @@ pub async fn learn(ctx: &Context, db: &Path, snap: &Snapshot, quiet: bool) -> Re
     let progress = Progress::new(0, quiet);
     let mut found = departures::check(&ctx.fetcher, leavers, &progress).await;
     progress.finish();
-    // A move's target as the lists name it now (its handle), when it is listed.
+    // A move's target as the lists name it now (its handle), when it is listed and lets
+    // crawlers in; else its instance only: the departed account's server cannot vouch for
+    // another account's consent (a target the lists do not hold may have opted out).
     let by_uri: BTreeMap<&str, String> = present
         .iter()
         .filter_map(|(id, a)| Some((a.actor_uri.as_deref()?, id.clone())))
         .collect();
     for d in &mut found {
-        if let Some(to) = d.moved_to.as_deref().and_then(|t| by_uri.get(t)) {
-            d.moved_to = Some(match to.starts_with(PREFIX) {
-                true => format!(
-                    "an opted-out account on {}",
-                    present[to].server.as_ref().map_or("?", |s| s.as_str())
-                ),
-                false => to.clone(),
+        // Its own actor says it opts out now: stored as its keyed hash, its move (if any) as
+        // the target's instance, as any opted-out account ([`OptOut::hashed`]); the store
+        // moves the earlier rows that named it to the same hash.
+        if let Some((actor_uri, handle)) = &d.opted_out_since {
+            let kept = opt_out.hashed(&Account {
+                actor_uri: actor_uri.clone(),
+                handle: handle.clone(),
+                moved_to: d.moved_to.take(),
+                ..Account::default()
             });
+            d.account = kept.actor_uri.unwrap_or_else(|| PREFIX.into());
+            d.moved_to = kept.moved_to;
+            continue;
         }
+        let Some(target) = d.moved_to.take() else { continue };
+        d.moved_to = Some(match by_uri.get(target.as_str()) {
+            Some(to) if to.starts_with(PREFIX) => opted_out_target(&target),
+            Some(to) => to.clone(),
+            None => unseen_target(&target),
+        });
     }
     Ok(found)
 }

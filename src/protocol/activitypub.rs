@@ -16,7 +16,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::model::account::{http_url, Account, Cause, Direction, FollowList, ListStatus, SkipKind};
 use crate::model::handle::{Handle, InstanceHost};
-use crate::net::http::{Fetcher, Request, ACCEPT_ACTIVITY};
+use crate::net::http::{Fetcher, Logged, Request, ACCEPT_ACTIVITY};
 use crate::protocol::bio::{bio_opts_out, opt_out_flag};
 use crate::protocol::pager::{self, describe, Fetched, Listener, Skip, Walk};
 
@@ -24,10 +24,16 @@ use crate::protocol::pager::{self, describe, Fetched, Listener, Skip, Walk};
 pub const SIGNED_ONLY: &str = "the server answers only signed requests (authorized fetch)";
 
 /// The refused status of a list whose server answered `url` only to signed requests,
-/// logged (info, shown with `-v`) with its host and URL.
+/// logged (info, shown with `-v`) with its host and the URL's origin and kind
+/// ([`crate::net::http::Logged`], as every log line of the client): never its path, which
+/// names an account.
 pub fn signed_only(url: &str) -> ListStatus {
-    let host = Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned));
-    tracing::info!(host = host.unwrap_or_default(), url, "refused: authorized fetch");
+    match Url::parse(url) {
+        Ok(u) => {
+            tracing::info!(host = %u.host_str().unwrap_or_default(), url = %Logged(&u), "refused: authorized fetch")
+        }
+        Err(_) => tracing::info!("refused: authorized fetch"),
+    }
     ListStatus::refused(Cause::AuthorizedFetch, SIGNED_ONLY)
 }
 

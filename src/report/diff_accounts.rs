@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::diff::AccountChange;
+use crate::model::account::target_instance;
 use crate::store::optout::PREFIX;
 
 /// Opted-out accounts that changed alike, counted.
@@ -27,19 +28,17 @@ pub fn opted_out(account: &str) -> bool {
     account.starts_with(PREFIX)
 }
 
-/// The instance named in a redacted move target ("an opted-out account on HOST").
-fn target_host(moved_to: Option<&str>) -> Option<String> {
-    let m = moved_to?;
-    Some(m.strip_prefix("an opted-out account on ").unwrap_or(m).to_string())
-}
-
 /// Split `rows` into named accounts and opted-out counts.
 pub fn split(rows: Vec<AccountChange>) -> (Vec<AccountChange>, Vec<OptedOutCount>) {
     let mut named = vec![];
     let mut counts: BTreeMap<(String, Option<String>, Option<String>), u64> = BTreeMap::new();
     for r in rows {
         if opted_out(&r.account) {
-            let key = (r.change.clone(), r.instance.clone(), target_host(r.moved_to.as_deref()));
+            let key = (
+                r.change.clone(),
+                r.instance.clone(),
+                r.moved_to.as_deref().and_then(target_instance),
+            );
             *counts.entry(key).or_default() += 1;
         } else {
             named.push(r);
@@ -81,19 +80,14 @@ fn cause_key(a: &AccountChange) -> String {
     match a.cause.as_deref() {
         Some("moved") => format!(
             "moved to {}",
-            a.moved_to.as_deref().map(destination).unwrap_or("another instance")
+            a.moved_to
+                .as_deref()
+                .and_then(target_instance)
+                .unwrap_or_else(|| "another instance".into())
         ),
         Some(c) => c.to_string(),
         None => "not checked".to_string(),
     }
-}
-
-/// The instance of a move target (a handle or an actor URI).
-fn destination(m: &str) -> &str {
-    if let Some(rest) = m.split_once("://").map(|(_, r)| r) {
-        return rest.split(['/', ':']).next().unwrap_or(rest);
-    }
-    m.rsplit_once('@').map_or(m, |(_, h)| h)
 }
 
 /// "14 gone (3 moved to flagship.example, 2 deleted, 9 unfollowed)": how many left, then why

@@ -218,6 +218,7 @@ impl Store {
                     account: r.get(0)?,
                     cause: r.get(1)?,
                     moved_to: r.get(2)?,
+                    opted_out_since: None,
                 })
             })
             .map_err(|e| self.sqlite(e))?;

@@ -144,6 +144,9 @@ impl OptOut {
             true => m.to_string(),
             false => opted_out_target(m),
         });
+        // Why its details could not be fetched names the URL that was asked (its actor's):
+        // kept with every URL cut to its origin and every handle to its host.
+        r.fetch_error = a.fetch_error.as_deref().map(without_names);
         r
     }
 
@@ -160,6 +163,34 @@ impl OptOut {
         r.handle = None;
         r.actor_uri = None;
         std::borrow::Cow::Owned(r)
+    }
+}
+
+/// `text` (an error message) with nothing in it that names an account: every http(s) URL cut
+/// to its origin (`https://c.example/…`), every `user@host` (and `acct:user@host`) to `…@host`.
+pub fn without_names(text: &str) -> String {
+    let boundary = |c: char| c.is_whitespace() || "()<>\"'`,;[]{}".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(boundary).unwrap_or(rest.len());
+        let (token, after) = rest.split_at(end);
+        out.push_str(&token_without_name(token));
+        let sep = after.chars().next().map_or(0, char::len_utf8);
+        out.push_str(&after[..sep]);
+        rest = &after[sep..];
+    }
+    out
+}
+
+fn token_without_name(token: &str) -> String {
+    let bare = token.trim_end_matches([':', '.', '!', '?']);
+    if let Some(u) = crate::model::account::http_url(bare) {
+        return format!("{}/…{}", u.origin().ascii_serialization(), &token[bare.len()..]);
+    }
+    match token.rsplit_once('@') {
+        Some((_, host)) => format!("…@{host}"),
+        None => token.to_string(),
     }
 }
 
@@ -193,6 +224,17 @@ mod tests {
         let other = nb("@nb3@hub.example", "https://hub.example/users/nb3");
         assert_ne!(keys.redact(&other).actor_uri, r.actor_uri);
         assert_ne!(OptOut::with_key([8; 32]).redact(&a).actor_uri, r.actor_uri);
+        // Why its actor could not be fetched keeps its cause, not its name.
+        let failed = Account {
+            fetch_error: Some(
+                "https://hub.example/users/nb2: HTTP 404 (redirected from \"http://x.example/@nb2@hub.example\"; acct:nb2@hub.example)".into(),
+            ),
+            ..a.clone()
+        };
+        assert_eq!(
+            keys.redact(&failed).fetch_error.as_deref(),
+            Some("https://hub.example/…: HTTP 404 (redirected from \"http://x.example/…\"; …@hub.example)")
+        );
         // An account that lets crawlers in is stored as is.
         let open = Account {
             noindex: None,

@@ -237,10 +237,12 @@ pub fn snapshot_rows(keys: &mut Keys<'_>, id: i64, snap: &Snapshot) -> rusqlite:
     Ok(())
 }
 
-/// The actor URI and handle of every account `snap` found opted out (listed, or an expanded
-/// account's own profile), as it was read: earlier snapshots may have named it.
+/// The actor URI and handle of every account `snap` found opted out (listed, an expanded
+/// account's own profile, or a departed account's actor), as it was read: earlier snapshots
+/// may have named it.
 fn opted_out_identities(snap: &Snapshot) -> Vec<(Option<String>, Option<String>)> {
     let mut out = std::collections::BTreeSet::new();
+    out.extend(snap.crawl.departures.iter().filter_map(|d| d.opted_out_since.clone()));
     for s in snap.crawl.seeds.iter().chain(&snap.crawl.expanded) {
         let lists = [&s.following, &s.followers].into_iter().flatten();
         for a in s.account.iter().chain(lists.flat_map(|l| l.accounts.iter())) {

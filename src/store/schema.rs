@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_departures.sql"),
     include_str!("../../migrations/0006_depth.sql"),
     include_str!("../../migrations/0007_contacts.sql"),
+    include_str!("../../migrations/0008_failure_once.sql"),
 ];
 
 /// The migration that rewrites opted-out accounts named by an older whohosts

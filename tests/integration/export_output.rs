@@ -239,3 +239,77 @@ fn a_failure_mid_way_leaves_nothing_half_written() {
     let o = export_with_file_limit(&f, "exports/dir", 1 << 20, &["--force", "--include-handles"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// Modes of `dir` and of everything under it: (path relative to `dir`, mode bits).
+fn modes_under(dir: &Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = vec![(
+        ".".to_string(),
+        std::fs::metadata(dir).unwrap().permissions().mode() & 0o7777,
+    )];
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let mode = std::fs::symlink_metadata(&p).unwrap().permissions().mode() & 0o7777;
+            out.push((p.strip_prefix(dir).unwrap().display().to_string(), mode));
+            if p.is_dir() {
+                todo.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// An export with `--include-handles` names people: its directory is 0700 and its files 0600
+/// (CSV, gzip, Parquet, the description), and a `.tar.gz` is 0600 with entries that unpack
+/// 0700/0600, whatever the umask lets through. One without handles stays under the umask.
+#[test]
+fn an_export_that_names_people_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    for (out, args) in [
+        ("named", vec!["--include-handles"]),
+        ("named-gz", vec!["--include-handles", "--gzip"]),
+        ("named-parquet", vec!["--include-handles", "--format", "parquet"]),
+    ] {
+        let dir = f.export(out, &args);
+        let modes = modes_under(&dir);
+        assert!(modes.len() >= 10, "{modes:?}");
+        let wrong: Vec<&(String, u32)> = modes
+            .iter()
+            .filter(|(p, m)| *m != if dir.join(p).is_dir() { 0o700 } else { 0o600 })
+            .collect();
+        assert!(wrong.is_empty(), "{out}: {wrong:?}");
+    }
+    let tgz = f.export("named.tar.gz", &["--include-handles"]);
+    assert_eq!(std::fs::metadata(&tgz).unwrap().permissions().mode() & 0o7777, 0o600);
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(&tgz).unwrap()));
+    let mut n = 0;
+    for entry in tar.entries().unwrap() {
+        let entry = entry.unwrap();
+        let h = entry.header();
+        let want = match h.entry_type() {
+            tar::EntryType::Directory => 0o700,
+            _ => 0o600,
+        };
+        assert_eq!(h.mode().unwrap(), want, "{:?}", entry.path().unwrap());
+        n += 1;
+    }
+    assert!(n >= 10, "{n} entries");
+    // Without handles: the umask decides (0022 here gives 0755 and 0644).
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if status
+        .lines()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Umask:", "0022"])
+    {
+        let dir = f.export("pseudonymous", &[]);
+        let modes = modes_under(&dir);
+        assert!(
+            modes
+                .iter()
+                .all(|(p, m)| *m == if dir.join(p).is_dir() { 0o755 } else { 0o644 }),
+            "{modes:?}"
+        );
+    }
+}

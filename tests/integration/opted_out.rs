@@ -496,3 +496,88 @@ fn a_debug_log_names_the_kind_of_each_request_never_an_opted_out_account() {
     }
     seen.names_none(&NAMES);
 }
+
+/// A move target only the mover's server vouches for: a stale REST copy that lets crawlers in
+/// (zqhid1), a bare ActivityPub `movedTo` URI (zqhid2), a departed account's actor (zqhid3).
+/// Each opted out and none is followed by anyone the crawl reads, so the crawl never sees them:
+/// each move keeps the target's instance only, and none is named in any output, the `-vv`
+/// log, or the database.
+#[test]
+fn a_move_to_an_account_the_crawl_never_saw_names_its_instance_only() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worlds/moved-to-opted-out.toml");
+    let env = Env::start_timeline(World::load(&path).unwrap());
+    let seeds = ["@alice@a.example", "@bea@b.example"];
+    let mut seen = Seen { outputs: vec![] };
+    let crawl = |fmt: &str| {
+        let mut args = vec!["crawl", "--format", fmt];
+        args.extend(seeds);
+        env.run(&args)
+    };
+    // Week 0's own output names zqgone, who let crawlers in then (what is already written
+    // cannot be reached); it must name no zqhid.
+    let mut before = Seen { outputs: vec![] };
+    let week0: Value = serde_json::from_str(&before.add("crawl week 0", &crawl("json"))).unwrap();
+    before.names_none(&["zqhid", "Zq Hidden"]);
+    let moved_to = |seed: usize, handle: &str| -> Value {
+        week0["crawl"]["seeds"][seed]["following"]["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["handle"] == handle)
+            .unwrap_or_else(|| panic!("no {handle} in {}", week0["crawl"]["seeds"][seed]))["moved_to"]
+            .clone()
+    };
+    assert_eq!(moved_to(0, "@mvrest@a.example"), "an account on c.example");
+    assert_eq!(moved_to(1, "@mvap@b.example"), "an account on c.example");
+    env.sim.set_week(1).unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+        .arg("--config")
+        .arg(env.config_path())
+        .args(["-vv", "crawl"])
+        .args(seeds)
+        .env_remove("RUST_LOG")
+        .env_remove("WHOHOSTS_TOKEN")
+        .env_remove("WHOHOSTS_CONFIG")
+        .output()
+        .unwrap();
+    seen.add("crawl -vv week 1", &out);
+    let diff: Value =
+        serde_json::from_str(&seen.add("diff json", &env.run(&["diff", "1", "2", "--format", "json"]))).unwrap();
+    let gone: Vec<&Value> = diff["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["change"] == "gone")
+        .collect();
+    assert_eq!(gone.len(), 1, "{diff}");
+    assert_eq!(gone[0]["account"], "@mvgone@a.example", "{diff}");
+    assert_eq!(gone[0]["cause"], "moved", "{diff}");
+    assert_eq!(gone[0]["moved_to"], "an account on c.example", "{diff}");
+    // zqgone, whose own actor says it opts out now, is counted, never named, and week 0's
+    // rows of it are its hash now.
+    assert_eq!(
+        diff["opted_out"],
+        serde_json::json!([{"change": "gone", "instance": "a.example", "moved_to": null, "count": 1}]),
+        "{diff}"
+    );
+    let text = seen.add("diff", &env.run(&["diff", "1", "2"]));
+    assert!(text.contains("2 gone (1 moved to c.example, 1 unfollowed)"), "{text}");
+    assert!(
+        text.contains("> @mvgone@a.example moved to an account on c.example"),
+        "{text}"
+    );
+    assert!(text.contains("1 opted-out account on a.example gone"), "{text}");
+    for fmt in ["text", "json", "csv", "html"] {
+        seen.add(
+            &format!("report --format {fmt}"),
+            &env.run(&["report", "--format", fmt]),
+        );
+    }
+    every_output(&env, &mut seen);
+    seen.names_none(&["zqhid", "Zq Hidden", "zqgone", "Zq Gone"]);
+    // The movers, who did not opt out, are there by name: the search would have found them.
+    assert!(seen
+        .outputs
+        .iter()
+        .any(|(_, b)| b.windows(14).any(|w| w == b"mvap@b.example")));
+}
