@@ -6,13 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::logging::{error_line, notice_line};
+use super::logging::{error_line, notice_line, warning_line};
 use super::{print, AttributionArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::contact::{Address, ContactWeight};
 use crate::model::format::Format;
-use crate::pipeline::contacts::Job;
+use crate::pipeline::contacts::{Job, Stored};
 use crate::report::contacts::{render, ContactsReport, LISTED};
 use crate::store::{self, lock::DbLock, Store};
 
@@ -44,6 +44,9 @@ pub struct Args {
     #[command(flatten)]
     pub attribution: AttributionArgs,
 }
+
+/// What `--show-malformed` says of a line that was not UTF-8.
+pub const RECODED: &str = "not UTF-8: read as Windows-1252 (its addresses intact, its names perhaps misread)";
 
 /// Run `contacts`.
 ///
@@ -85,17 +88,35 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         });
     }
     let owner = book.owner(&me);
+    // The list asked for is printed even under `-q`, which silences only what was not asked.
+    if args.show_malformed {
+        for m in &book.malformed {
+            notice_line(&format!("{}:{}: {:?}: {}", m.file.display(), m.line, m.text, m.reason));
+        }
+        for (file, line) in &book.recoded_lines {
+            notice_line(&format!("{}:{line}: {RECODED}", file.display()));
+        }
+        if book.recoded > book.recoded_lines.len() as u64 {
+            notice_line(&format!(
+                "… and {} more lines not in UTF-8",
+                book.recoded - book.recoded_lines.len() as u64
+            ));
+        }
+    }
     if !quiet {
-        if args.show_malformed {
-            for m in &book.malformed {
-                notice_line(&format!("{}:{}: {:?}: {}", m.file.display(), m.line, m.text, m.reason));
-            }
-        } else if !book.malformed.is_empty() {
+        if !args.show_malformed && !book.malformed.is_empty() {
             let n = book.malformed.len();
             notice_line(&format!(
                 "{} {} no usable address (--show-malformed lists them)",
                 crate::report::plural(n as u64, "entry"),
                 if n == 1 { "names" } else { "name" }
+            ));
+        }
+        if !args.show_malformed && book.recoded > 0 {
+            let n = book.recoded;
+            notice_line(&format!(
+                "{} not in UTF-8, read as Windows-1252 (addresses intact; --show-malformed lists them)",
+                crate::report::plural(n, "line"),
             ));
         }
         if me.is_empty() && !owner.is_empty() {
@@ -118,11 +139,38 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     let _lock = DbLock::acquire(&path, "contacts")?;
     let store = Store::open(&path)?;
     let writer = store.writer()?;
-    let id = crate::pipeline::contacts::measure_into(&writer, config, &book, &job, quiet).await;
+    let stored = crate::pipeline::contacts::measure_into(&writer, config, &book, &job, quiet).await;
     writer.close().await;
-    let r = ContactsReport::build(&store, id?)?;
-    print(&render(&r, args.format, LISTED))?;
-    Ok(code)
+    match stored? {
+        Stored::Complete(id) => {
+            let r = ContactsReport::build(&store, id)?;
+            print(&render(&r, args.format, LISTED))?;
+            Ok(code)
+        }
+        // As a crawl whose every seed failed: said on stderr (even under -q), not rated,
+        // stored as failed, exit code 1.
+        Stored::NothingServed { id, measurement } => {
+            warning_line(&format!(
+                "every DNS lookup failed ({}; is the resolver reachable?), so no server was found and nothing is \
+                 rated; snapshot {id} is stored as failed",
+                crate::report::plural(measurement_domains(&book) as u64, "domain"),
+            ));
+            print(&render(&ContactsReport::of(measurement), args.format, LISTED))?;
+            Ok(1)
+        }
+    }
+}
+
+/// How many distinct domains `book`'s addresses are at (each asked once).
+fn measurement_domains(book: &crate::contacts::Book) -> usize {
+    let mut d: Vec<_> = book
+        .addresses
+        .keys()
+        .map(|a| (a.protocol(), a.domain().as_str()))
+        .collect();
+    d.sort();
+    d.dedup();
+    d.len()
 }
 
 /// The series of a run that names none: its files as absolute paths (as given when they

@@ -53,9 +53,22 @@ const MESSAGE_HEADERS: [&str; 8] = [
     "mime-version:",
 ];
 
+/// Whether `head` (a file's first bytes) is binary data rather than text: a NUL byte, or
+/// more than one byte in 64 a control character no text holds (C0 controls but tab, line
+/// feed, form feed, carriage return and the escape of ISO-2022 mail). Bytes above 0x7F are
+/// text: 8-bit mail and address books (Latin-1, Windows-1252) are read, line by line
+/// ([`super::lines::decode`]).
+fn binary(head: &[u8]) -> bool {
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | 0x1b) || b == 0x7f)
+        .count();
+    head.contains(&0) || control * 64 > head.len()
+}
+
 /// The kind of the source at `path`: a folder with `cur/` or `new/` is a Maildir; a file is
-/// told by its first line. Binary data (a NUL byte, or no UTF-8 in the first 8 KiB) and an
-/// empty file are errors.
+/// told by its first line. Binary data ([`binary`], in the first 8 KiB; UTF-16 is named) and
+/// an empty file are errors.
 pub fn kind(path: &Path) -> Result<Kind> {
     if path.is_dir() {
         if path.join("cur").is_dir() || path.join("new").is_dir() {
@@ -70,24 +83,22 @@ pub fn kind(path: &Path) -> Result<Kind> {
     std::fs::File::open(path)
         .and_then(|f| f.take(SNIFF as u64).read_to_end(&mut head))
         .map_err(|e| unreadable(path, e))?;
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        return Err(not_contacts(
+            path,
+            "is UTF-16 text; save it as UTF-8 (or Latin-1) and give it again",
+        ));
+    }
+    if binary(&head) {
+        return Err(not_contacts(
+            path,
+            "is not text (binary data); expected vCard, CSV, plain text, mbox or Maildir",
+        ));
+    }
     if head.iter().all(u8::is_ascii_whitespace) {
         return Err(not_contacts(path, "is empty"));
     }
-    // Cut at the last whole line, so a multi-byte character split by the window is no error.
-    let cut = if head.len() == SNIFF {
-        head.iter().rposition(|&b| b == b'\n').unwrap_or(head.len())
-    } else {
-        head.len()
-    };
-    let text = match std::str::from_utf8(&head[..cut]) {
-        Ok(t) if !t.contains('\0') => t,
-        _ => {
-            return Err(not_contacts(
-                path,
-                "is not text (binary data); expected vCard, CSV, plain text, mbox or Maildir",
-            ))
-        }
-    };
+    let (text, _) = super::lines::decode(&head);
     let first = text
         .trim_start_matches('\u{feff}')
         .lines()
@@ -101,7 +112,7 @@ pub fn kind(path: &Path) -> Result<Kind> {
         Kind::Mbox
     } else if MESSAGE_HEADERS.iter().any(|h| lower.starts_with(h)) {
         Kind::Message
-    } else if super::table::delimiter(first).is_some() {
+    } else if super::table::delimiter(first).is_some() || super::table::lone_header(first) {
         Kind::Csv
     } else {
         Kind::Text

@@ -1,7 +1,9 @@
 //! Lines read with a bound on their length, so a file of one endless line (a binary blob
 //! that passed the sniff, a base64 body with no newline) costs at most [`MAX_LINE`] bytes of
-//! memory, however large it is.
+//! memory, however large it is; and decoded ([`decode`]): UTF-8, else Windows-1252, so one
+//! 8-bit byte (a Latin-1 display name in a header) never costs the line its addresses.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead, Read};
 
 /// The longest line kept; the rest of a longer line is read past and dropped.
@@ -12,6 +14,34 @@ pub const TOO_LONG: &str = "a line longer than 64 KiB, skipped";
 
 /// The reason given for a line longer than [`MAX_LINE`], read up to there.
 pub const CUT: &str = "a line longer than 64 KiB, read up to there";
+
+/// The characters Windows-1252 gives bytes 0x80 to 0x9F (the five it leaves undefined kept
+/// as the C1 control of the same number, as Latin-1 reads them); every other byte is the
+/// Latin-1 character of its number.
+const CP1252_HIGH: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘', '’',
+    '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+];
+
+/// `bytes` as text: UTF-8 when they are, else read as Windows-1252 (a superset of Latin-1's
+/// printable characters: what 8-bit mail and address books are in when they are not UTF-8),
+/// with `true` for "was not UTF-8". ASCII, and so every address in ASCII, is the same either
+/// way; no byte is lost.
+pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, bool) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (Cow::Borrowed(s), false),
+        Err(_) => {
+            let s = bytes
+                .iter()
+                .map(|&b| match b {
+                    0x80..=0x9f => CP1252_HIGH[usize::from(b - 0x80)],
+                    _ => char::from(b),
+                })
+                .collect();
+            (Cow::Owned(s), true)
+        }
+    }
+}
 
 /// Read the next line of `reader` into `buf` (cleared first; without its `\n`), keeping at
 /// most `max` bytes of it. `None` at the end of the input, else whether the line was cut.
@@ -123,6 +153,16 @@ mod tests {
         let want = [("shor", true), ("abcd", true), ("", false), ("last", false)];
         let want: Vec<(String, bool)> = want.iter().map(|(s, c)| (s.to_string(), *c)).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn eight_bit_lines_are_read_as_windows_1252_and_said_so() {
+        assert_eq!(
+            decode("Zoë <z@x.example>".as_bytes()),
+            (Cow::Borrowed("Zoë <z@x.example>"), false)
+        );
+        let (text, recoded) = decode(b"Zo\xeb \x93Z\x94 <z@x.example> \x80");
+        assert_eq!((text.as_ref(), recoded), ("Zoë “Z” <z@x.example> €", true));
     }
 
     #[test]

@@ -11,28 +11,64 @@ use super::{lines, mailbox, unreadable, Book};
 use crate::model::contact::Address;
 use crate::Result;
 
-/// The longest header kept (a `To:` of thousands of recipients is cut there).
-const MAX_HEADER: usize = 64 * 1024;
+/// The longest `From`/`To`/`Cc` header read whole, folded lines joined: 1 MiB, some 30,000
+/// addresses. A longer one is read up to its last whole address before the bound, and is one
+/// malformed entry ([`HEADER_CUT`]) naming its file and line: the addresses after it are not
+/// counted, and that is said, never silent.
+pub const MAX_HEADER: usize = 1 << 20;
+
+/// The reason given for a header longer than [`MAX_HEADER`].
+pub const HEADER_CUT: &str = "a header longer than 1 MiB: its addresses after the first MiB are not counted";
+
+/// One `From`, `To` or `Cc` header being read.
+struct Header {
+    from: bool,
+    /// The line it starts on (1-based).
+    line: u64,
+    value: String,
+    /// Whether it went past [`MAX_HEADER`] (the rest was dropped).
+    cut: bool,
+}
+
+impl Header {
+    /// Append `text` (a line's value, or a continuation), up to [`MAX_HEADER`].
+    fn push(&mut self, text: &str, cut: bool) {
+        if self.cut {
+            return;
+        }
+        let room = MAX_HEADER.saturating_sub(self.value.len());
+        if cut || text.len() > room {
+            self.cut = true;
+            // Up to the last address that is whole: a cut one would be a wrong address.
+            let mut fits = room.min(text.len());
+            while !text.is_char_boundary(fits) {
+                fits -= 1;
+            }
+            let whole = text[..fits].rfind(',').unwrap_or(0);
+            self.value.push_str(&text[..whole]);
+            return;
+        }
+        self.value.push_str(text);
+    }
+}
 
 /// The headers of one message being read.
 #[derive(Default)]
 struct Message {
-    /// Unfolded `From`, `To`, `Cc` headers and the line each starts on.
-    headers: Vec<(bool, u64, String)>,
+    /// Unfolded `From`, `To`, `Cc` headers.
+    headers: Vec<Header>,
     /// Whether the last header kept is one of those (a continuation line extends it).
     open: bool,
 }
 
 impl Message {
-    /// One header line (`line` 1-based).
-    fn header(&mut self, line: u64, text: &str) {
+    /// One header line (`line` 1-based); `cut` when the line itself went past the bound.
+    fn header(&mut self, line: u64, text: &str, cut: bool) {
         if text.starts_with([' ', '\t']) {
             if self.open {
-                if let Some((_, _, h)) = self.headers.last_mut() {
-                    if h.len() < MAX_HEADER {
-                        h.push(' ');
-                        h.push_str(text.trim());
-                    }
+                if let Some(h) = self.headers.last_mut() {
+                    h.push(" ", false);
+                    h.push(text.trim(), cut);
                 }
             }
             return;
@@ -41,7 +77,14 @@ impl Message {
         let name = name.trim().to_ascii_lowercase();
         self.open = matches!(name.as_str(), "from" | "to" | "cc");
         if self.open {
-            self.headers.push((name == "from", line, value.trim().to_string()));
+            let mut h = Header {
+                from: name == "from",
+                line,
+                value: String::new(),
+                cut: false,
+            };
+            h.push(value.trim(), cut);
+            self.headers.push(h);
         }
     }
 
@@ -52,7 +95,10 @@ impl Message {
         }
         book.messages += 1;
         let mut named = BTreeSet::new();
-        for (from, line, value) in self.headers {
+        for Header { from, line, value, cut } in self.headers {
+            if cut {
+                book.entry(path, line, &value, |_| Err(HEADER_CUT));
+            }
             for raw in mailbox::addresses(&value) {
                 match Address::classify(&raw) {
                     Ok(a) => {
@@ -117,12 +163,13 @@ fn read_stream(path: &Path, mut reader: impl BufRead, mbox: bool, book: &mut Boo
     let mut in_headers = true;
     let mut after_empty = true;
     let mut line = 0u64;
-    // A body line longer than the bound is read past; a header line is cut (and a header
-    // is bounded by `MAX_HEADER` anyway).
-    while lines::next(&mut reader, &mut buf, lines::MAX_LINE)
-        .map_err(|e| unreadable(path, e))?
-        .is_some()
-    {
+    // A body line longer than the bound is read past; a header line is read up to
+    // `MAX_HEADER` (the bound of the whole header).
+    loop {
+        let max = if in_headers { MAX_HEADER } else { lines::MAX_LINE };
+        let Some(cut) = lines::next(&mut reader, &mut buf, max).map_err(|e| unreadable(path, e))? else {
+            break;
+        };
         line += 1;
         if mbox && after_empty && buf.starts_with(b"From ") {
             std::mem::take(&mut message).finish(path, book);
@@ -140,7 +187,8 @@ fn read_stream(path: &Path, mut reader: impl BufRead, mbox: bool, book: &mut Boo
             in_headers = false;
             continue;
         }
-        message.header(line, String::from_utf8_lossy(&buf).trim_end_matches('\r'));
+        let text = book.decode(path, line, &buf);
+        message.header(line, text.trim_end_matches('\r'), cut);
     }
     message.finish(path, book);
     Ok(())

@@ -72,12 +72,37 @@ pub struct Book {
     /// The sources refused (binary, empty, no address column, unreadable), one error each
     /// naming the file; what a source gave before a read error stays in the book.
     pub refused: Vec<Error>,
+    /// How many lines read were not UTF-8 (read as Windows-1252: their ASCII addresses
+    /// intact, an 8-bit display name perhaps misread).
+    pub recoded: u64,
+    /// The first [`RECODED_LISTED`] of those lines, file and line (1-based).
+    pub recoded_lines: Vec<(PathBuf, u64)>,
+    /// The last line noted as not UTF-8 (a CSV row decodes cell by cell).
+    last_recoded: Option<(PathBuf, u64)>,
 }
+
+/// How many lines that were not UTF-8 a book lists (it counts them all).
+pub const RECODED_LISTED: usize = 1000;
 
 impl Book {
     /// Note an address met in an address book (or a header, with `message` set).
     fn add(&mut self, addr: Address) -> &mut Weight {
         self.addresses.entry(addr).or_default()
+    }
+
+    /// The text of `bytes`, line `line` of `file` ([`lines::decode`]), noting the line when
+    /// it was not UTF-8 (once, however many cells of it are decoded).
+    fn decode<'a>(&mut self, file: &Path, line: u64, bytes: &'a [u8]) -> std::borrow::Cow<'a, str> {
+        let (text, recoded) = lines::decode(bytes);
+        let again = self.last_recoded.as_ref().is_some_and(|(f, l)| *l == line && f == file);
+        if recoded && !again {
+            self.recoded += 1;
+            if self.recoded_lines.len() < RECODED_LISTED {
+                self.recoded_lines.push((file.to_path_buf(), line));
+            }
+            self.last_recoded = Some((file.to_path_buf(), line));
+        }
+        text
     }
 
     /// Note `raw` from `file:line`: its address, or a malformed entry.

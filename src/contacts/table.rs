@@ -34,6 +34,12 @@ pub fn delimiter(line: &str) -> Option<u8> {
         .map(|(_, d)| d)
 }
 
+/// Whether `line` is the header of a one-column table: a single name of an address column
+/// (`Email`, `E-mail Address`), with no delimiter and no `@`.
+pub fn lone_header(line: &str) -> bool {
+    !line.contains('@') && delimiter(line).is_none() && column(line).is_some()
+}
+
 /// What the column named `header` holds, if addresses.
 fn column(header: &str) -> Option<Column> {
     let h = header.trim().to_lowercase();
@@ -58,7 +64,7 @@ pub fn read(path: &Path, book: &mut Book) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
     let mut head = Vec::new();
     lines::next(&mut std::io::BufReader::new(&file), &mut head, lines::MAX_LINE).map_err(|e| unreadable(path, e))?;
-    let head = String::from_utf8_lossy(&head);
+    let (head, _) = lines::decode(&head);
     let delimiter = delimiter(head.trim_start_matches('\u{feff}')).unwrap_or(b',');
     let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
     let capped = lines::Capped::new(std::io::BufReader::new(file), lines::MAX_LINE);
@@ -73,13 +79,10 @@ pub fn read(path: &Path, book: &mut Book) -> Result<()> {
     let columns: Vec<(usize, Column)> = headers
         .iter()
         .enumerate()
-        .filter_map(|(i, h)| column(&String::from_utf8_lossy(h).replace('\u{feff}', "")).map(|c| (i, c)))
+        .filter_map(|(i, h)| column(&lines::decode(h).0.replace('\u{feff}', "")).map(|c| (i, c)))
         .collect();
     if columns.is_empty() {
-        let names: Vec<String> = headers
-            .iter()
-            .map(|h| String::from_utf8_lossy(h).into_owned())
-            .collect();
+        let names: Vec<String> = headers.iter().map(|h| lines::decode(h).0.into_owned()).collect();
         return Err(not_contacts(
             path,
             &format!(
@@ -115,7 +118,7 @@ pub fn read(path: &Path, book: &mut Book) -> Result<()> {
         let line = record.position().map_or(line, |p| p.line());
         for &(i, kind) in &columns {
             let Some(cell) = record.get(i) else { continue };
-            let cell = String::from_utf8_lossy(cell).replace(":::", ",");
+            let cell = book.decode(path, line, cell).replace(":::", ",");
             for a in mailbox::addresses(&cell) {
                 book.entry(path, line, &a, |v| parse(kind, v));
             }

@@ -414,3 +414,161 @@ fn mutated_sources_never_panic_and_keep_only_sound_addresses() {
     assert_eq!(read_ok + refused, 3000);
     assert!(read_ok > 2000 && refused > 0, "{read_ok} read, {refused} refused");
 }
+
+/// Where the lines that were not UTF-8 are, as `file:line`.
+fn recoded(book: &Book) -> Vec<String> {
+    book.recoded_lines
+        .iter()
+        .map(|(f, l)| format!("{}:{l}", f.file_name().unwrap().to_string_lossy()))
+        .collect()
+}
+
+/// One 8-bit byte (Latin-1, Windows-1252) in any source: the file is read, its addresses
+/// intact (an IDN written in Latin-1 too), and the lines that were not UTF-8 are counted and
+/// listed. True binary data is still refused.
+#[test]
+fn eight_bit_sources_are_read_and_their_lines_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = file(
+        &dir,
+        "list.txt",
+        b"Ren\xe9 <rene@r.example>\nzoe@m\xfcller.example\nann@a.example\n",
+    );
+    let vcf = file(
+        &dir,
+        "c.vcf",
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Jos\xe9\r\nEMAIL:jose@j.example\r\nEND:VCARD\r\n",
+    );
+    let csv = file(
+        &dir,
+        "t.csv",
+        b"Name,E-mail Address,Notes\nFran\xe7oise,\"Fran\xe7oise <fr@f.example>\",caf\xe9\n",
+    );
+    let mbox = file(
+        &dir,
+        "m.mbox",
+        b"From x\nFrom: \"G\xfcnter\" <g@g.example>\nTo: h@h.example\nSubject: \x93hi\x94\n\nbody \xff\n",
+    );
+    let maildir = dir.path().join("Mail");
+    std::fs::create_dir_all(maildir.join("cur")).unwrap();
+    std::fs::write(maildir.join("cur/1"), b"From: I\xf1igo <i@i.example>\n\n").unwrap();
+    for p in [&text, &vcf, &csv, &mbox] {
+        assert!(detect::kind(p).is_ok(), "{}", p.display());
+    }
+    let book = read(&[text, vcf, csv, mbox, maildir]);
+    assert!(book.refused.is_empty(), "{:?}", book.refused);
+    assert!(book.malformed.is_empty(), "{:?}", book.malformed);
+    let all: Vec<String> = book.addresses.keys().map(ToString::to_string).collect();
+    assert_eq!(
+        all,
+        [
+            "ann@a.example",
+            "fr@f.example",
+            "g@g.example",
+            "h@h.example",
+            "i@i.example",
+            "jose@j.example",
+            "rene@r.example",
+            "zoe@xn--mller-kva.example"
+        ]
+    );
+    // A CSV row's address cells are decoded (not its other columns); the mbox body is not read.
+    assert_eq!(
+        recoded(&book),
+        [
+            "list.txt:1",
+            "list.txt:2",
+            "c.vcf:3",
+            "t.csv:2",
+            "m.mbox:2",
+            "m.mbox:4",
+            "1:1"
+        ]
+    );
+    assert_eq!(book.recoded, 7);
+    // Binary stays refused: control bytes, a NUL, UTF-16.
+    let controls: Vec<u8> = (0..400u32).map(|i| [b'a', 0x01, 0x02, 0x9c][i as usize % 4]).collect();
+    let png = file(&dir, "photo.vcf", &controls);
+    assert!(refusal(&png).ends_with("is not text (binary data); expected vCard, CSV, plain text, mbox or Maildir"));
+    let utf16 = file(&dir, "u16.csv", b"\xff\xfeE\0m\0a\0i\0l\0");
+    assert!(refusal(&utf16).ends_with("is UTF-16 text; save it as UTF-8 (or Latin-1) and give it again"));
+}
+
+/// A `To:` of more than 64 KiB of addresses (folded or on one line) is read whole up to
+/// `MAX_HEADER`; beyond it, the addresses up to the bound count, and the header is one
+/// malformed entry naming its file and line, never silent.
+#[test]
+fn a_huge_recipient_header_is_read_whole_up_to_its_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    // 5,000 recipients, about 90 KiB: once folded, once on one line.
+    let rcpt: Vec<String> = (0..5000).map(|i| format!("user{i:05}@d{}.example", i % 7)).collect();
+    let folded = rcpt.join(",\n ");
+    let one = rcpt.join(", ");
+    let mbox =
+        format!("From x\nFrom: me@me.example\nTo: {folded}\n\nbody\n\nFrom y\nFrom: me@me.example\nCc: {one}\n\n");
+    let p = file(&dir, "big.mbox", mbox.as_bytes());
+    let book = read(&[p]);
+    assert!(book.malformed.is_empty(), "{:?}", problems(&book));
+    assert_eq!(book.addresses.len(), 5001);
+    assert_eq!(book.addresses.values().filter(|w| w.messages == 2).count(), 5001);
+    // Past the bound: 70,000 recipients (about 1.3 MiB) on one line.
+    let many: Vec<String> = (0..70_000).map(|i| format!("u{i:06}@x.example")).collect();
+    let mbox = format!("From x\nFrom: me@me.example\nSubject: s\nTo: {}\n\n", many.join(","));
+    let p = file(&dir, "huge.mbox", mbox.as_bytes());
+    let book = read(&[p]);
+    // 1 MiB holds the first 58,254 whole addresses of 18 bytes and their commas.
+    let kept = mbox::MAX_HEADER / 18;
+    assert_eq!(
+        book.addresses.len(),
+        kept + 1,
+        "the sender and the recipients up to the bound"
+    );
+    assert!(book
+        .addresses
+        .keys()
+        .all(|a| a.to_string().ends_with("@x.example") || a.to_string() == "me@me.example"));
+    assert_eq!(book.malformed.len(), 1);
+    let m = &book.malformed[0];
+    assert_eq!((m.line, m.reason), (4, mbox::HEADER_CUT));
+}
+
+/// vCard 2.1: quoted-printable values over soft line breaks are joined and decoded; a base64
+/// photo on unindented lines is skipped; neither gives malformed lines.
+#[test]
+fn vcard_2_1_quoted_printable_and_base64_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let card =
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=\r\n=C3=BCrgen\r\n\
+        NOTE;ENCODING=QUOTED-PRINTABLE:first line=0D=0A=\r\nsecond line, no colon=\r\nthird line\r\n\
+        EMAIL;INTERNET;QUOTED-PRINTABLE:juergen.mueller=\r\n@example.de\r\n\
+        EMAIL;PREF;INTERNET;ENCODING=QUOTED-PRINTABLE:=6A=40j.example\r\n\
+        PHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQSkZJRgABAQEASABIAAD\r\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\nBBBB\r\n\r\n\
+        EMAIL;INTERNET:k@k.example\r\nEND:VCARD\r\n";
+    let p = file(&dir, "old.vcf", card.as_bytes());
+    let book = read(&[p]);
+    assert_eq!(problems(&book), Vec::<String>::new());
+    assert_eq!(
+        listed(&book),
+        [
+            "email j@j.example 0",
+            "email juergen.mueller@example.de 0",
+            "email k@k.example 0"
+        ]
+    );
+}
+
+/// A one-column CSV (`Email` alone in its header) is a table: its header is no malformed
+/// address.
+#[test]
+fn a_one_column_csv_is_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = file(
+        &dir,
+        "emails.csv",
+        b"Email\r\nann@a.example\r\n\"Bob <bob@b.example>\"\r\n",
+    );
+    assert_eq!(detect::kind(&p).unwrap(), Kind::Csv);
+    let book = read(&[p]);
+    assert_eq!(problems(&book), Vec::<String>::new());
+    assert_eq!(listed(&book), ["email ann@a.example 0", "email bob@b.example 0"]);
+}

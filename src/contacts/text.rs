@@ -15,7 +15,7 @@ pub fn read(path: &Path, book: &mut Book) -> Result<()> {
     let (mut buf, mut n) = (Vec::new(), 0u64);
     while let Some(cut) = lines::next(&mut reader, &mut buf, lines::MAX_LINE).map_err(|e| unreadable(path, e))? {
         n += 1;
-        let line = String::from_utf8_lossy(&buf);
+        let line = book.decode(path, n, &buf).into_owned();
         let line = line.trim().trim_start_matches('\u{feff}');
         if cut {
             book.entry(path, n, line, |_| Err(lines::TOO_LONG));

@@ -1,5 +1,9 @@
-//! vCard 3.0 and 4.0 (RFC 2426, RFC 6350): folded lines joined, each `EMAIL` an e-mail
+//! vCard 2.1, 3.0 and 4.0 (RFC 2426, RFC 6350): folded lines joined, each `EMAIL` an e-mail
 //! address, each `IMPP` (and the older `X-JABBER`, `X-MATRIX`) told by its URI scheme.
+//! vCard 2.1's quoted-printable values (`ENCODING=QUOTED-PRINTABLE`, or the bare
+//! `QUOTED-PRINTABLE` parameter) are joined at their soft line breaks (`=` ending a line,
+//! the next line unindented) and decoded; its base64 values (a photo) run on unindented
+//! lines up to the next property and are skipped.
 
 use std::path::Path;
 
@@ -21,8 +25,22 @@ pub fn read(path: &Path, book: &mut Book) -> Result<()> {
     let (mut buf, mut n) = (Vec::new(), 0u64);
     while let Some(cut) = lines::next(&mut reader, &mut buf, lines::MAX_LINE).map_err(|e| unreadable(path, e))? {
         n += 1;
-        let raw = String::from_utf8_lossy(&buf);
+        let raw = book.decode(path, n, &buf).into_owned();
         let raw = raw.trim_end_matches('\r');
+        if let Some((_, text, long)) = current.as_mut() {
+            // vCard 2.1: a quoted-printable soft line break joins the next line as it is; a
+            // base64 value runs on over lines that hold no `:`.
+            let soft = text.ends_with('=') && encoding(text) == Some(Encoding::QuotedPrintable);
+            let base64 = !raw.contains(':') && !raw.trim().is_empty() && encoding(text) == Some(Encoding::Base64);
+            if soft || base64 {
+                *long |= cut || text.len() + raw.len() > lines::MAX_LINE;
+                if soft && !*long {
+                    text.pop();
+                    text.push_str(raw);
+                }
+                continue;
+            }
+        }
         if let Some(rest) = raw.strip_prefix([' ', '\t']) {
             if let Some((_, text, long)) = current.as_mut() {
                 // A long folded value (a photo) is kept up to the bound, and marked.
@@ -60,7 +78,10 @@ fn property(path: &Path, line: u64, text: &str, long: bool, book: &mut Book) {
     // `item1.EMAIL;TYPE=work` → `EMAIL`.
     let name = head.split(';').next().unwrap_or_default();
     let name = name.rsplit('.').next().unwrap_or_default().to_ascii_uppercase();
-    let value = unescape(value.trim());
+    let value = match encoding(text) {
+        Some(Encoding::QuotedPrintable) => unescape(lines::decode(&quoted_printable(value.trim())).0.trim()),
+        _ => unescape(value.trim()),
+    };
     let parse: fn(&str) -> std::result::Result<Address, &'static str> = match name.as_str() {
         "EMAIL" => |v| Address::classify(v.strip_prefix("mailto:").unwrap_or(v)).and_then(only_email),
         "IMPP" => impp,
@@ -84,6 +105,59 @@ fn property(path: &Path, line: u64, text: &str, long: bool, book: &mut Book) {
     for a in found {
         book.entry(path, line, &a, parse);
     }
+}
+
+/// A vCard 2.1 value's encoding, from its property's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    QuotedPrintable,
+    Base64,
+}
+
+/// The encoding the parameters of the content line `text` name, if one.
+fn encoding(text: &str) -> Option<Encoding> {
+    let head = text.split_once(':').map_or(text, |(h, _)| h);
+    head.split(';').skip(1).find_map(|p| {
+        let p = p.trim();
+        let v = match p.split_once('=') {
+            Some((k, v)) if k.trim().eq_ignore_ascii_case("encoding") => v.trim(),
+            Some(_) => return None,
+            None => p,
+        };
+        if v.eq_ignore_ascii_case("quoted-printable") {
+            Some(Encoding::QuotedPrintable)
+        } else if v.eq_ignore_ascii_case("base64") || v.eq_ignore_ascii_case("b") {
+            Some(Encoding::Base64)
+        } else {
+            None
+        }
+    })
+}
+
+/// The bytes a quoted-printable value stands for: `=XX` is the byte of hex `XX`; an `=` not
+/// followed by two hex digits is kept as written.
+fn quoted_printable(v: &str) -> Vec<u8> {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'=', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// An `EMAIL` value must be an e-mail address.

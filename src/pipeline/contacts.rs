@@ -222,14 +222,20 @@ pub async fn measure(ctx: &Context, attributor: Arc<Attributor>, book: &Book, we
     measure_domains(ctx, attributor, book, weight).await.0
 }
 
+/// Whether nothing could be served: domains were asked and every lookup failed (timeouts,
+/// SERVFAIL, no resolver), as against answers that say a domain has no server.
+fn nothing_served(outcome: &BTreeMap<Key, Outcome>) -> bool {
+    !outcome.is_empty() && outcome.values().all(|o| matches!(o, Outcome::Failed(_)))
+}
+
 /// Measure `book` under `weight`, and say who serves each of its domains (what a contacts
-/// snapshot stores beside the figures).
+/// snapshot stores beside the figures) and whether every DNS lookup failed.
 pub async fn measure_domains(
     ctx: &Context,
     attributor: Arc<Attributor>,
     book: &Book,
     weight: ContactWeight,
-) -> (Measurement, Vec<DomainRecord>) {
+) -> (Measurement, Vec<DomainRecord>, bool) {
     let a = &ctx.config.attribution;
     let providers = Providers::new(&a.mail_providers, &a.mail_gateways);
     let mut domains: Vec<Key> = book
@@ -240,6 +246,7 @@ pub async fn measure_domains(
     domains.sort();
     domains.dedup();
     let outcome = serve_all(ctx, domains).await;
+    let failed = nothing_served(&outcome);
     let named = name_all(ctx, &providers, &outcome).await;
     let of_host = attribute_all(attributor, &outcome).await;
     let policy = a.address_policy;
@@ -325,7 +332,7 @@ pub async fn measure_domains(
         services,
         apart: apart_w,
     };
-    (m, records.into_values().collect())
+    (m, records.into_values().collect(), failed)
 }
 
 /// The stored record of one domain (its counts are added by the caller).
@@ -368,19 +375,31 @@ impl Job {
     }
 }
 
+/// How a measurement was stored.
+#[derive(Debug)]
+pub enum Stored {
+    /// As the complete snapshot of this id.
+    Complete(i64),
+    /// Every DNS lookup failed, so no server could be found and nothing can be rated: the
+    /// snapshot of this id is stored as `failed` (no figures, out of every trend), and the
+    /// measurement is what the run saw (every address counted apart), for its report.
+    NothingServed { id: i64, measurement: Measurement },
+}
+
 /// Measure `book` as `job` says and store it through `writer` as a snapshot of kind
 /// `contacts`, begun when the measurement is done (so a killed run leaves nothing behind)
-/// and completed in one transaction. Returns the snapshot's id.
+/// and completed in one transaction; when every DNS lookup failed, marked failed instead
+/// ([`Stored::NothingServed`]).
 ///
 /// # Errors
 /// Network-stack construction, ASN database and store errors.
-pub async fn measure_into(writer: &Writer, config: Config, book: &Book, job: &Job, quiet: bool) -> Result<i64> {
+pub async fn measure_into(writer: &Writer, config: Config, book: &Book, job: &Job, quiet: bool) -> Result<Stored> {
     let started_at = crate::model::time::now();
     let configuration = serde_json::to_string(&config).expect("the configuration serialises");
     let ctx = Context::new(config)?;
     let attributor = Arc::new(ctx.attributor(quiet)?);
     let source = attributor.source();
-    let (measurement, domains) = measure_domains(&ctx, attributor, book, job.weight).await;
+    let (measurement, domains, nothing) = measure_domains(&ctx, attributor, book, job.weight).await;
     let tool = format!("whohosts {}", env!("CARGO_PKG_VERSION"));
     let begun = writer
         .begin(Begin {
@@ -392,6 +411,13 @@ pub async fn measure_into(writer: &Writer, config: Config, book: &Book, job: &Jo
             resume: Resume::Never,
         })
         .await?;
+    if nothing {
+        writer.set_status(begun.id, Status::Failed).await?;
+        return Ok(Stored::NothingServed {
+            id: begun.id,
+            measurement,
+        });
+    }
     let snapshot = ContactsSnapshot {
         measurement,
         domains,
@@ -404,5 +430,5 @@ pub async fn measure_into(writer: &Writer, config: Config, book: &Book, job: &Jo
         let _ = writer.set_status(begun.id, Status::Failed).await;
         return Err(e);
     }
-    Ok(begun.id)
+    Ok(Stored::Complete(begun.id))
 }

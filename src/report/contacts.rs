@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::contacts_diff::{self, Step};
 use super::plural;
 use crate::error::Result;
-use crate::metrics::{concentration, Concentration};
+use crate::metrics::{concentration, Bucket, Concentration};
 use crate::model::contact::{ranked, Measurement};
 use crate::model::format::Format;
 use crate::store::Store;
@@ -78,6 +78,22 @@ impl ContactsReport {
             figures: store.contact_summaries(id)?,
             trend: contacts_diff::steps(store, id)?,
         })
+    }
+
+    /// The figures of `level` and its buckets ranked, each with its share.
+    fn level(&self, level: &str, buckets: &std::collections::BTreeMap<String, f64>) -> (Concentration, Vec<Bucket>) {
+        let ranked = ranked(buckets);
+        let c = self.figures(level, &ranked);
+        let rows = ranked
+            .iter()
+            .map(|(k, w)| Bucket {
+                key: (*k).to_string(),
+                label: (*k).to_string(),
+                weight: *w,
+                share: if c.total > 0.0 { w / c.total } else { 0.0 },
+            })
+            .collect();
+        (c, rows)
     }
 
     /// The figures of `level`: as stored, else computed from its buckets.
@@ -206,71 +222,69 @@ pub fn render(r: &ContactsReport, format: Format, top: usize) -> String {
     format.safe(rendered, false)
 }
 
-/// The text report.
+/// The text report: each level through the one rendering every text report uses
+/// ([`super::text::ranked`]: heading, ranked rows with bars, figures with the band in
+/// words), sentences wrapped to [`super::text::WIDTH`].
 pub fn text(r: &ContactsReport, top: usize) -> String {
+    use super::text::wrap;
     let m = &r.measurement;
-    let mut out = String::new();
-    let _ = writeln!(out, "{}", headline(m));
-    let _ = writeln!(
-        out,
-        "{}, weighed by {}; {} skipped.",
-        plural(m.addresses as u64, "distinct address"),
-        weighed_by(m),
-        plural(m.malformed as u64, "malformed entry")
+    let mut out = wrap(&headline(m), "", "");
+    out += &wrap(
+        &format!(
+            "{}, weighed by {}; {} skipped.",
+            plural(m.addresses as u64, "distinct address"),
+            weighed_by(m),
+            plural(m.malformed as u64, "malformed entry")
+        ),
+        "",
+        "  ",
     );
     if let Some(line) = not_found_sentence(m) {
-        let _ = writeln!(out, "{line}");
+        out += &wrap(&line, "", "  ");
     }
     for (level, buckets) in &m.levels {
-        let ranked = ranked(buckets);
-        let c = r.figures(level, &ranked);
-        let _ = writeln!(out, "\n{}", heading(m, level, ranked.len(), c.total));
-        if c.total <= 0.0 {
-            let _ = writeln!(out, "  nothing to attribute");
-            continue;
+        let (c, rows) = r.level(level, buckets);
+        out.push('\n');
+        out += &super::text::ranked(&heading(m, level, &c), &rows, &c, top, false);
+        if level == "provider" {
+            let said: Vec<String> = rows
+                .iter()
+                .take(top)
+                .filter_map(|b| services(m, &b.key).map(|s| format!("{}: {s}", b.key)))
+                .collect();
+            if !said.is_empty() {
+                out += &wrap(&format!("Services: {}.", said.join("; ")), "  ", "  ");
+            }
         }
-        for (name, w) in ranked.iter().take(top) {
-            let beside = match services(m, name) {
-                Some(s) if level == "provider" => format!(" ({s})"),
-                _ => String::new(),
-            };
-            let _ = writeln!(
-                out,
-                "  {:>5.1} %  {:>7}  {name}{beside}",
-                100.0 * w / c.total,
-                fmt_w(*w)
-            );
-        }
-        if ranked.len() > top {
-            let _ = writeln!(out, "  … {} more", ranked.len() - top);
-        }
-        let _ = writeln!(out, "  {}", figures_line(&c));
     }
     out += &trend_text(r);
     out
 }
 
-/// "By provider (12 providers, 150 contacts)".
-fn heading(m: &Measurement, level: &str, buckets: usize, total: f64) -> String {
-    format!(
-        "By {level} ({}, {} {})",
-        plural(buckets as u64, if level == "as" { "AS" } else { level }),
-        fmt_w(total),
-        unit(m, total)
-    )
+/// What a contacts level is called, and what one bucket of it is (singular, plural): the
+/// follows report's words where the level is the same (organisation, AS, country).
+fn level_words(level: &str) -> (&'static str, (&'static str, &'static str)) {
+    use super::text::{bucket_nouns, level_title};
+    use crate::metrics::Level;
+    let shared = |l: Level| (level_title(l), bucket_nouns(l));
+    match level {
+        "organisation" => shared(Level::Organisation),
+        "as" => shared(Level::As),
+        "country" => shared(Level::Country),
+        "protocol" => ("protocol", ("protocol", "protocols")),
+        "domain" => ("domain", ("domain", "domains")),
+        "server" => ("server", ("server", "servers")),
+        "provider" => ("provider", ("provider", "providers")),
+        "gateway" => ("gateway", ("gateway", "gateways")),
+        _ => ("level", ("bucket", "buckets")),
+    }
 }
 
-/// "top-3 76.9 %, k50 2, k75 3, HHI 2426 (high), effective number 5.1".
-fn figures_line(c: &Concentration) -> String {
-    format!(
-        "top-3 {:.1} %, k50 {}, k75 {}, HHI {:.0} ({}), effective number {:.1}",
-        c.top3 * 100.0,
-        c.k50,
-        c.k75,
-        c.hhi,
-        c.band.as_str(),
-        c.effective
-    )
+/// "By provider (12 providers, 150 contacts)", "By autonomous system (3 autonomous systems,
+/// 26 contacts)": the one heading of every report ([`super::text::heading`]).
+fn heading(m: &Measurement, level: &str, c: &Concentration) -> String {
+    let (title, nouns) = level_words(level);
+    super::text::heading(title, (c.buckets, nouns), (c.total, (unit(m, 1.0), unit(m, 2.0))))
 }
 
 /// Which snapshot, and the trend of its series (one line per snapshot, the changes under
@@ -420,7 +434,7 @@ pub fn html(r: &ContactsReport, top: usize) -> String {
                 rest: false,
             })
             .collect();
-        let heading = heading(m, level, ranked.len(), c.total);
+        let heading = heading(m, level, &c);
         let _ = writeln!(out, "<section id=\"level-{level}\">\n<h2>{}</h2>", escape(&heading));
         out += &bars(&format!("chart-{level}"), &heading, "#1f5fa8", &shown);
         let _ = writeln!(
@@ -441,7 +455,7 @@ pub fn html(r: &ContactsReport, top: usize) -> String {
         let _ = writeln!(
             out,
             "</tbody>\n</table>\n<p class=\"muted\">{}</p>\n</section>",
-            escape(&figures_line(&c))
+            escape(&super::text::metrics_line(&c))
         );
     }
     if !r.trend.is_empty() {

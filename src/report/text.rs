@@ -109,7 +109,7 @@ pub fn level_title(l: Level) -> &'static str {
 }
 
 /// What one bucket of a level is, singular and plural.
-fn bucket_nouns(l: Level) -> (&'static str, &'static str) {
+pub fn bucket_nouns(l: Level) -> (&'static str, &'static str) {
     match l {
         Level::Instance => ("instance", "instances"),
         Level::Organisation => ("organisation", "organisations"),
@@ -141,11 +141,20 @@ fn counted(n: f64, (one, many): (&str, &str)) -> String {
 /// A level's heading, counting what it names: "By hosting organisation (11 organisations,
 /// 408 accounts)" (the same in every format).
 pub fn level_heading(l: &LevelMetrics) -> String {
-    format!(
-        "By {} ({}, {})",
+    heading(
         level_title(l.level),
-        counted(l.summary.buckets as f64, bucket_nouns(l.level)),
-        counted(l.summary.total, weight_nouns(l.weight))
+        (l.summary.buckets, bucket_nouns(l.level)),
+        (l.summary.total, weight_nouns(l.weight)),
+    )
+}
+
+/// The heading of a level of any report (follows, contacts): "By TITLE (N buckets, M units)",
+/// each count with its noun, singular for exactly one.
+pub fn heading(title: &str, buckets: (usize, (&str, &str)), total: (f64, (&str, &str))) -> String {
+    format!(
+        "By {title} ({}, {})",
+        counted(buckets.0 as f64, buckets.1),
+        counted(total.0, total.1)
     )
 }
 
@@ -328,11 +337,23 @@ fn level(l: &LevelMetrics, top: usize, paint: Paint) -> String {
     level_as(l, top, paint, apart_counts_instances)
 }
 
-/// One level: title, ranked rows with bars, metrics line, what was counted apart.
+/// One level: its ranked rows ([`ranked`]) and what it counted apart, `counts` telling which
+/// reasons count instances.
 fn level_as(l: &LevelMetrics, top: usize, paint: Paint, counts: CountsInstances) -> String {
-    let s = &l.summary;
-    let mut out = paint.code("1", &level_heading(l)) + "\n";
-    let shown = &l.buckets[..top.min(l.buckets.len())];
+    let mut out = ranked(&level_heading(l), &l.buckets, &l.summary, top, paint.0);
+    if let Some(apart) = apart_as(l, counts) {
+        out += &wrap(&apart, "  ", "  ");
+    }
+    out
+}
+
+/// A level of any report (follows, contacts) as text: its heading, its first `top` buckets
+/// ranked with bars (the rest in one row), and its figures ([`metrics_line`], the band in
+/// words, coloured when `color`); a level with no bucket is not rated.
+pub fn ranked(heading: &str, buckets: &[crate::metrics::Bucket], s: &Concentration, top: usize, color: bool) -> String {
+    let paint = Paint(color);
+    let mut out = paint.code("1", heading) + "\n";
+    let shown = &buckets[..top.min(buckets.len())];
     let label_w = shown
         .iter()
         .map(|b| b.label.chars().count())
@@ -351,7 +372,7 @@ fn level_as(l: &LevelMetrics, top: usize, paint: Paint, counts: CountsInstances)
             paint.code("36", &bar(b.share, bar_w))
         );
     }
-    if let Some(rest) = l.buckets.get(top..).filter(|r| !r.is_empty()) {
+    if let Some(rest) = buckets.get(top..).filter(|r| !r.is_empty()) {
         let share: f64 = rest.iter().map(|b| b.share).sum();
         let weight: f64 = rest.iter().map(|b| b.weight).sum();
         let more = format!("({} more)", rest.len());
@@ -377,9 +398,6 @@ fn level_as(l: &LevelMetrics, top: usize, paint: Paint, counts: CountsInstances)
     } else {
         wrap(&line, "  ", "  ").replacen(band, &paint.code(colour, band), 1)
     };
-    if let Some(apart) = apart_as(l, counts) {
-        out += &wrap(&apart, "  ", "  ");
-    }
     out
 }
 

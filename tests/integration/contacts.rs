@@ -9,6 +9,7 @@ use whohosts::net::http::Fetcher;
 use whohosts_sim::world::{DnsFault, NameSpec, World};
 
 use crate::common::*;
+use crate::wording::{flat, plain};
 
 fn name(n: &str) -> NameSpec {
     NameSpec {
@@ -303,25 +304,35 @@ fn the_first_measurement_is_reproduced() {
     let out = env.run(&["contacts", file.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let first = text.lines().next().unwrap();
-    assert_eq!(
-        first,
-        "Of your 150 contacts, 53 % receive their mail through 2 providers (Google, Microsoft); 6 providers cover 75 %."
-    );
+    let words = plain(&text);
     assert!(
-        text.contains("150 distinct addresses, weighed by contacts; 2 malformed entries skipped."),
+        words.starts_with(
+            "Of your 150 contacts, 53 % receive their mail through 2 providers (Google, Microsoft); 6 providers \
+             cover 75 %. 150 distinct addresses, weighed by contacts; 2 malformed entries skipped."
+        ),
         "{text}"
     );
     assert!(
-        text.contains(
-            "\nBy provider (12 providers, 150 contacts)\n   33.3 %       50  Google (Gmail 30, Google Workspace 20)\n   20.0 %       30  Microsoft (Outlook.com 20, Microsoft 365 6, Microsoft 365 (inferred from SPF) 4)\n    6.7 %       10  OVH (OVHcloud Email 10)\n    6.0 %        9  Proton (Proton Mail 9)\n    5.3 %        8  behind gateway Mimecast\n"
+        words.contains(
+            " By provider (12 providers, 150 contacts) 1 Google 50 33.3 % 2 Microsoft 30 20.0 % 3 OVH 10 6.7 % 4 \
+             Proton 9 6.0 % 5 behind gateway Mimecast 8 5.3 % "
+        ),
+        "{text}"
+    );
+    assert!(
+        words.contains(
+            " Services: Google: Gmail 30, Google Workspace 20; Microsoft: Outlook.com 20, Microsoft 365 6, Microsoft \
+             365 (inferred from SPF) 4; OVH: OVHcloud Email 10; Proton: Proton Mail 9; "
         ),
         "{text}"
     );
     // No rule names mail.verein-beispiel.de: the provider is its AS organisation.
-    assert!(text.contains("    4.0 %        6  Hetzner\n"), "{text}");
+    assert!(words.contains(" Hetzner 6 4.0 % "), "{text}");
     assert!(
-        text.contains("\nBy gateway (3 gateways, 150 contacts)\n   92.0 %      138  no gateway\n    5.3 %        8  Mimecast\n    2.7 %        4  Proofpoint\n"),
+        words.contains(
+            " By gateway (3 gateways, 150 contacts) 1 no gateway 138 92.0 % 2 Mimecast 8 5.3 % 3 Proofpoint 4 2.7 % \
+             top-3 100.0 %, k50 1, k75 1, HHI "
+        ),
         "{text}"
     );
 
@@ -407,18 +418,16 @@ fn a_mailbox_weighs_contacts_by_the_messages_exchanged() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<&str> = text.lines().take(2).collect();
-    assert_eq!(
-        lines,
-        [
-            "Of 7 message-contact pairs, 57 % go through 1 provider (OVH); 2 providers cover 75 %.",
-            "2 distinct addresses, weighed by messages (a message counts once for each contact it names); \
-             0 malformed entries skipped."
-        ],
+    assert!(
+        flat(&text).starts_with(
+            "Of 7 message-contact pairs, 57 % go through 1 provider (OVH); 2 providers cover 75 %. 2 distinct \
+             addresses, weighed by messages (a message counts once for each contact it names); 0 malformed entries \
+             skipped."
+        ),
         "{text}"
     );
     assert!(
-        text.contains("\nBy organisation (2 organisations, 7 message-contact pairs)\n"),
+        text.contains("\nBy hosting organisation (2 organisations, 7 message-contact pairs)\n"),
         "{text}"
     );
 
@@ -494,7 +503,7 @@ fn bad_sources_are_one_line_each_and_the_good_ones_are_measured() {
         "{text}"
     );
     assert!(
-        text.contains("   75.0 %        3  Google\n   25.0 %        1  Microsoft\n"),
+        plain(&text).contains(" By provider (2 providers, 4 contacts) 1 Google 3 75.0 % 2 Microsoft 1 25.0 % "),
         "{text}"
     );
 
@@ -552,20 +561,31 @@ fn the_demo_measures_a_contact_book_offline() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(
-        text.lines().next().unwrap(),
-        "Of your 26 contacts whose server was found (of 27 in all), 65 % are served by 2 providers (Google, Microsoft); 3 providers cover 75 %.",
+    assert!(
+        flat(&text).starts_with(
+            "Of your 26 contacts whose server was found (of 27 in all), 65 % are served by 2 providers (Google, \
+             Microsoft); 3 providers cover 75 %."
+        ),
         "{text}"
     );
     assert!(
         text.contains("Server not found: 1 receives no mail (null MX).\n"),
         "{text}"
     );
+    // The follows report's layout: heading, ranked rows with bars, the band in words, Gini.
     assert!(
-        text.contains("\nBy organisation (7 organisations, 26 contacts)\n   34.6 %        9  Google\n   30.8 %        8  Microsoft\n   11.5 %        3  Hetzner\n"),
+        text.contains(
+            "\nBy hosting organisation (7 organisations, 26 contacts)\n    1  Google                           9   34.6 %  █████████▊\n    2  Microsoft                        8   30.8 %  ████████▋\n    3  Hetzner                          3   11.5 %  ███▎\n"
+        ),
         "{text}"
     );
-    assert!(text.contains("    3.8 %        1  xmpp.jabber.example\n"), "{text}");
+    assert!(
+        text.contains(
+            "  top-3 76.9 %, k50 2, k75 3, HHI 2426 (highly concentrated), effective number\n  5.1, Gini 0.43.\n"
+        ),
+        "{text}"
+    );
+    assert!(plain(&text).contains(" xmpp.jabber.example 1 3.8 % "), "{text}");
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "whohosts: 1 entry names no usable address (--show-malformed lists them)\n"
@@ -602,4 +622,66 @@ fn the_demo_measures_a_contact_book_offline() {
         html.contains("<p id=\"not-found\">Server not found: 1 receives no mail (null MX).</p>"),
         "{html}"
     );
+}
+
+/// `-q` silences notices, but a list asked for with `--show-malformed` is printed: the
+/// malformed entries and the lines that were not UTF-8 (read as Windows-1252), with file
+/// and line. An 8-bit file is read, never refused whole.
+#[test]
+fn show_malformed_lists_under_quiet_with_the_lines_not_in_utf8() {
+    let (w, _) = first_measurement();
+    let env = Env::start(w);
+    let p = env.dir.path().join("list.txt");
+    std::fs::write(&p, b"Ren\xe9 <ann@gmail.com>\nnot an address\n").unwrap();
+    let p = p.to_str().unwrap();
+    let out = env.run(&["contacts", "--show-malformed", p]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "whohosts: {p}:2: \"not an address\": no '@' in the address\n\
+             whohosts: {p}:1: not UTF-8: read as Windows-1252 (its addresses intact, its names perhaps misread)\n"
+        )
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("1 distinct address, weighed by contacts; 1 malformed entry skipped."));
+    // Not asked: -q says nothing.
+    let out = env.run(&["contacts", p]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+/// A run where every DNS lookup failed (here SERVFAIL) says so on stderr (even under -q),
+/// is not rated, is stored as failed (out of every trend) and exits 1; one domain that
+/// answers is enough for a rated, complete snapshot.
+#[test]
+fn a_run_where_every_lookup_failed_is_not_rated_and_stored_as_failed() {
+    let env = Env::start(contact_world());
+    let book = env.dir.path().join("book.txt");
+    std::fs::write(&book, "a@broken.example\nb@broken.example\n").unwrap();
+    let out = env.run(&["contacts", book.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: warning: every DNS lookup failed (1 domain; is the resolver reachable?), so no server was \
+         found and nothing is rated; snapshot 1 is stored as failed\n"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("Of your 2 contacts, none has a server that was found: nothing to attribute.\n"),
+        "{text}"
+    );
+    assert!(text.contains("Server not found: 2 DNS failed (SERVFAIL)."), "{text}");
+    assert!(
+        text.contains("\nBy provider (0 providers, 0 contacts)\n  nothing to attribute at this level: not rated.\n"),
+        "{text}"
+    );
+    assert!(!text.contains("HHI"), "{text}");
+    let list = String::from_utf8_lossy(&env.run(&["snapshots"]).stdout).to_string();
+    assert!(list.lines().any(|l| l.starts_with("1\tcontacts\tfailed\t")), "{list}");
+    std::fs::write(&book, "a@broken.example\nb@bigmail.example\n").unwrap();
+    let out = env.run(&["contacts", book.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let list = String::from_utf8_lossy(&env.run(&["snapshots"]).stdout).to_string();
+    assert!(list.lines().any(|l| l.starts_with("2\tcontacts\tcomplete\t")), "{list}");
 }

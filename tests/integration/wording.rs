@@ -12,8 +12,13 @@ use crate::common::Env;
 use crate::html::{demo_db, with_db};
 
 /// `text` with every run of white space one space: wrapped lines read as one.
-fn flat(text: &str) -> String {
+pub(crate) fn flat(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `text` flat, without the bars of its tables: rows read `rank label amount share`.
+pub(crate) fn plain(text: &str) -> String {
+    flat(&text.replace(['█', '▏', '▎', '▍', '▌', '▋', '▊', '▉'], " "))
 }
 
 fn report(db: &Path, args: &[&str]) -> String {
