@@ -406,13 +406,8 @@ pub fn html(r: &ContactsReport, top: usize) -> String {
         None => "a contact book".to_string(),
     };
     let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>whohosts: who serves the contacts of {title}</title>\n<style>\n{}</style>\n</head>\n\
-         <body>\n<main>\n<h1>Who serves your contacts: {title}</h1>\n\
-         <p class=\"headline\" id=\"headline\">{}</p>\n\
+        "<p class=\"headline\" id=\"headline\">{}</p>\n\
          <p>{}, weighed by <strong id=\"weight\">{}</strong>{}; {} skipped.</p>\n",
-        super::html::STYLE,
         escape(&headline(m)),
         plural(m.addresses as u64, "distinct address"),
         m.weight,
@@ -478,5 +473,9 @@ pub fn html(r: &ContactsReport, top: usize) -> String {
         }
         out += "</tbody>\n</table>\n</section>\n";
     }
-    out + "</main>\n</body>\n</html>\n"
+    super::html::page(
+        &format!("who serves the contacts of {title}"),
+        &format!("Who serves your contacts: {title}"),
+        &out,
+    )
 }
