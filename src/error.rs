@@ -101,9 +101,10 @@ pub enum Error {
         max_secs: f64,
     },
 
-    /// A host that has already made the crawl wait longer than its budget in all.
+    /// A host that has already made the crawl wait longer than its budget in all (announced
+    /// pauses, back-offs, requests that timed out): given up, its further requests not sent.
     #[error(
-        "{url}: {host} has made the crawl wait more than network.max_host_wait_secs ({budget_secs} s) in all; request given up"
+        "{url}: host given up: {host} has made the crawl wait more than network.max_host_wait_secs ({budget_secs} s) in all (pauses, back-offs, timeouts); request not sent"
     )]
     HostWaitBudget {
         url: String,
@@ -237,7 +238,7 @@ impl Error {
             url.host_str().unwrap_or_default(),
             url.port_or_known_default().unwrap_or_default()
         );
-        let message = if e.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
+        let message = if timed_out(e) {
             format!("timed out after {limit_secs} s")
         } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
             format!("connection refused by {place}")
@@ -269,7 +270,8 @@ impl Error {
             Error::Transport { .. } => "transport",
             Error::TooLarge { .. } => "too-large",
             Error::Malformed { .. } => "malformed",
-            Error::RetriesExhausted { .. } | Error::WaitTooLong { .. } | Error::HostWaitBudget { .. } => "rate-limited",
+            Error::RetriesExhausted { .. } | Error::WaitTooLong { .. } => "rate-limited",
+            Error::HostWaitBudget { .. } => "host-gave-up",
             Error::Dns { message, .. } if dns_unanswered(message) => "dns-no-answer",
             Error::Dns { .. } => "dns",
             Error::AsnLine { .. } | Error::AsnDb { .. } | Error::AsnUpdate { .. } => "asn-db",
@@ -318,6 +320,15 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// Whether a transport error is a timeout (the client's own connect or request timeout, or
+/// the system's).
+pub fn timed_out(e: &reqwest::Error) -> bool {
+    e.is_timeout()
+        || std::iter::successors(Some(e as &dyn std::error::Error), |s| s.source())
+            .filter_map(|s| s.downcast_ref::<std::io::Error>())
+            .any(|io| io.kind() == std::io::ErrorKind::TimedOut)
 }
 
 /// What went wrong with a file, in a few words: "no such file", "permission denied", "is a

@@ -42,9 +42,9 @@ pub struct Args {
     #[arg(long, default_value_t = 1, value_name = "N",
           value_parser = super::usage::whole_in(1, MAX_DEPTH))]
     pub depth: u32,
-    /// Beyond the handles, expand (read the lists of) N accounts at most [default with
-    /// --depth above 1: 10000]
-    #[arg(long, value_name = "N", value_parser = super::usage::whole::<u64>)]
+    /// Reach N distinct accounts at most, at any depth: lists are cut in order once N are
+    /// named [default with --depth above 1: 100000]
+    #[arg(long, value_name = "N", value_parser = super::usage::positive)]
     pub max_accounts: Option<u64>,
     /// Expand accounts of N distinct instances at most [default: no limit]
     #[arg(long, value_name = "N", value_parser = super::usage::whole::<u64>)]
@@ -165,6 +165,10 @@ pub async fn crawl_and_report(
 /// code 1, but never stop the other seeds.
 pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool) -> Result<i32> {
     config.crawl.followers |= args.followers;
+    // No list needs to be read past `--max-accounts` (the crawl cuts them all to it).
+    if let Some(n) = args.max_accounts {
+        config.crawl.max_accounts = config.crawl.max_accounts.min(usize::try_from(n).unwrap_or(usize::MAX));
+    }
     args.attribution.apply(&mut config)?;
     check_handles(&args.handles)?;
     let (output, json_copy) = args.destination.check()?;

@@ -73,6 +73,9 @@ pub fn parse_target(input: &str) -> std::result::Result<Target, &'static str> {
     if let Ok(ip) = input.parse::<IpAddr>() {
         return Ok(Target::Ip(ip));
     }
+    if let Some(why) = not_an_address(input) {
+        return Err(why);
+    }
     let host = if input.contains("://") {
         let url = url::Url::parse(input).map_err(|_| "is not a valid URL")?;
         match url.host() {
@@ -96,6 +99,31 @@ pub fn parse_target(input: &str) -> std::result::Result<Target, &'static str> {
         return Err("is not a valid host name");
     }
     Ok(Target::Host(name))
+}
+
+/// Why `input`, written as an IPv6 address (bare, or in brackets with or without a port),
+/// is not one that can be looked up: a zone id (`fe80::1%eth0`, which names a network
+/// interface of this machine, not a host), or more than one colon that is no IPv6 address
+/// (`1::2::3`). `None` for anything else (a host name, a URL, `host:port`).
+fn not_an_address(input: &str) -> Option<&'static str> {
+    if input.contains("://") {
+        return None;
+    }
+    let inner = match input.strip_prefix('[') {
+        Some(rest) => rest.split_once(']').map_or(rest, |(inner, _)| inner),
+        None if input.matches(':').count() >= 2 => input,
+        None => return None,
+    };
+    if let Some((addr, _zone)) = inner.split_once('%') {
+        return Some(match addr.parse::<std::net::Ipv6Addr>() {
+            Ok(_) => "has a zone id (%…): zone ids are not looked up (give the address without it)",
+            Err(_) => "is not an IP address",
+        });
+    }
+    inner
+        .parse::<std::net::Ipv6Addr>()
+        .is_err()
+        .then_some("is not an IP address")
 }
 
 /// The host of `host`, `host:port`, `[v6]` or `[v6]:port`.
@@ -173,12 +201,17 @@ async fn answer_all(
         let mut input = std::io::stdin().lock();
         let mut bytes = vec![];
         for n in 1.. {
-            bytes.clear();
-            let read = input
-                .read_until(b'\n', &mut bytes)
-                .map_err(|e| crate::error::Error::io("<stdin>", e))?;
+            let read = read_line(&mut input, &mut bytes).map_err(|e| crate::error::Error::io("<stdin>", e))?;
             if read == 0 {
                 break;
+            }
+            // A line too long to be a target is refused on its own, only its start kept.
+            if read > bytes.len() {
+                let lossy = String::from_utf8_lossy(&bytes);
+                let why = format!("is {read} bytes long, too long to be a host name, an IP address or a URL");
+                refused(lossy.trim_start(), &why, format, Some(n), out)?;
+                failed = true;
+                continue;
             }
             // A line that is not UTF-8 is refused on its own; the stream goes on.
             let line = match std::str::from_utf8(&bytes) {
@@ -206,17 +239,63 @@ async fn answer_all(
     Ok(i32::from(failed))
 }
 
+/// Bytes of a stdin line kept at most: a longer line is refused, and only its start is read
+/// into memory (the rest is skipped as it is read).
+const MAX_LINE: usize = MAX_TARGET + 2;
+
+/// Characters of a refused target echoed in its TSV or JSON row at most.
+const MAX_ECHO: usize = 256;
+
+/// Read one line (up to and including its `\n`) into `bytes`, keeping at most [`MAX_LINE`]
+/// bytes of it; how many bytes the line had (0 at the end of input).
+fn read_line(input: &mut impl BufRead, bytes: &mut Vec<u8>) -> std::io::Result<usize> {
+    bytes.clear();
+    let mut total = 0;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(total);
+        }
+        let (take, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        let room = MAX_LINE.saturating_sub(bytes.len());
+        bytes.extend_from_slice(&buf[..take.min(room)]);
+        total += take;
+        input.consume(take);
+        if done {
+            return Ok(total);
+        }
+    }
+}
+
+/// A refused target as its row echoes it: at most [`MAX_ECHO`] characters, then `…` and the
+/// length of the whole.
+fn echoed(target: &str) -> Cow<'_, str> {
+    match target.char_indices().nth(MAX_ECHO) {
+        Some((cut, _)) => Cow::Owned(format!("{}… ({} bytes in all)", &target[..cut], target.len())),
+        None => Cow::Borrowed(target),
+    }
+}
+
 /// A target refused before any look-up (`why`): one line on stderr (naming its stdin line in a
-/// stream), and a row saying so in TSV or JSON.
+/// stream), and a row saying so in TSV or JSON, echoing at most the target's start
+/// ([`echoed`]).
 fn refused(target: &str, why: &str, format: Format, line: Option<usize>, out: &mut impl Write) -> Result<()> {
     let at = line.map(|n| format!(" (stdin line {n})")).unwrap_or_default();
     let line = format!(
         "lookup {:?}{at} {why}; give a host name, an IP address or a URL",
         shown(target)
     );
+    let target = echoed(target);
     let text = match format {
         Format::Json => serde_json::json!({ "target": target, "error": line }).to_string() + "\n",
-        Format::Tsv => format!("{}\t\t\t\t\t\t\t\t\t\t\t\t\t{line}\n", clean(target.into())),
+        Format::Tsv => format!("{}\t\t\t\t\t\t\t\t\t\t\t\t\t{line}\n", clean(target.into_owned())),
         Format::Text => String::new(),
         Format::Csv | Format::Html => return Err(format.not_offered("a lookup", FORMATS)),
     };
@@ -626,6 +705,55 @@ mod tests {
         assert_eq!(parse_target("file:///etc/passwd"), Err("is a URL without a host"));
     }
 
+    /// An IPv6 address with a zone id, or a spelling with colons that is no address, is
+    /// refused for what it is, not as "a port that is not a number".
+    #[test]
+    fn zone_ids_and_broken_addresses_say_what_is_wrong() {
+        let zone = Err("has a zone id (%…): zone ids are not looked up (give the address without it)");
+        assert_eq!(parse_target("fe80::1%eth0"), zone);
+        assert_eq!(parse_target("[fe80::1%25eth0]:443"), zone);
+        assert_eq!(parse_target("[fe80::1%eth0]"), zone);
+        for bad in [
+            "1::2::3",
+            "[1::2::3]",
+            "[1::2::3]:80",
+            "1:2:3",
+            "fe80::x%eth0",
+            "[host.example]:80",
+        ] {
+            assert_eq!(parse_target(bad), Err("is not an IP address"), "{bad}");
+        }
+        let ip = |a: &str| Ok(Target::Ip(a.parse().unwrap()));
+        assert_eq!(parse_target("[fe80::1]:80"), ip("fe80::1"));
+        assert_eq!(parse_target("::ffff:1.2.3.4"), ip("::ffff:1.2.3.4"));
+        assert_eq!(parse_target("[2001:db8::1"), Err("has an unclosed '['"));
+    }
+
+    /// A refused target's row echoes its first 256 characters and says how long it was; a
+    /// stdin line is read only as far as a target can go, the rest skipped.
+    #[test]
+    fn a_huge_line_is_read_and_echoed_only_in_part() {
+        let huge = "é".repeat(300);
+        assert_eq!(echoed(&huge), format!("{}… (600 bytes in all)", "é".repeat(256)));
+        assert_eq!(echoed("short"), "short");
+        let mut out = vec![];
+        refused(&huge, "is too long", Format::Tsv, Some(1), &mut out).unwrap();
+        let row = String::from_utf8(out).unwrap();
+        assert!(
+            row.starts_with(&format!("{}… (600 bytes in all)\t", "é".repeat(256))),
+            "{row}"
+        );
+        assert!(row.len() < 1000, "{} bytes", row.len());
+        let input = format!("{}\n1.1.1.1\n", "x".repeat(50 * 1024 * 1024));
+        let mut reader = std::io::BufReader::new(input.as_bytes());
+        let mut bytes = vec![];
+        assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), 50 * 1024 * 1024 + 1);
+        assert_eq!(bytes.len(), MAX_LINE);
+        assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), 8);
+        assert_eq!(bytes, b"1.1.1.1\n");
+        assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), 0);
+    }
+
     /// The stream of plain addresses writes, byte for byte, the row the record path writes:
     /// IPv4 and IPv6, found and not, the first and last address of ranges and their
     /// neighbours, IPv4-mapped and non-canonical spellings, a CDN edge, and an organisation
@@ -662,6 +790,8 @@ mod tests {
             "::FFFF:116.202.3.4",
             "2001:DB8:0:0::1",
             "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "64:ff9b::116.202.3.4",
+            "2002:74ca:304::1",
         ]
         .map(String::from)
         .to_vec();
@@ -714,6 +844,14 @@ mod tests {
              116.202.0.0-116.203.255.255\t116.202.0.0/15\t::/48\t\t\t\t\
              asn-ipv4-cut.csv.gz + asn-ipv6-cut.csv.gz (ip-location-db-csv)\t\n"
         );
+        // NAT64 and 6to4 addresses are attributed by the IPv4 address they embed.
+        for t in ["64:ff9b::116.202.3.4", "2002:74ca:304::1"] {
+            assert!(
+                row(t).contains("\t24940\tHetzner Online GmbH\t") && row(t).contains("\t116.202.0.0-116.203.255.255\t"),
+                "{t}: {}",
+                row(t)
+            );
+        }
     }
 
     /// The row's own address writer writes what `Display` does.

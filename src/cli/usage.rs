@@ -120,6 +120,17 @@ pub fn whole<T: Whole>(text: &str) -> Result<T, String> {
         .map_err(|e| number_reason(text, e.kind(), Some(T::MAX.to_string())))
 }
 
+/// [`whole`], 1 or more: "is 0: give 1 or more".
+///
+/// # Errors
+/// The reason, to follow the value in [`value_line`].
+pub fn positive(text: &str) -> Result<u64, String> {
+    match whole::<u64>(text)? {
+        0 => Err("is 0: give 1 or more".into()),
+        n => Ok(n),
+    }
+}
+
 /// [`whole`] within `low..=high`: "is not between 1 and 4".
 pub fn whole_in<T: Whole + Send + Sync + 'static>(
     low: T,

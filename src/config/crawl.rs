@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DEFAULT_MAX_ACCOUNTS, DEFAULT_MAX_ACTOR_BYTES, DEFAULT_MAX_PAGES};
+use super::{DEFAULT_MAX_ACCOUNTS, DEFAULT_MAX_ACTOR_BYTES, DEFAULT_MAX_ACTOR_FETCHES, DEFAULT_MAX_PAGES};
 
 /// Crawl settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -14,6 +14,9 @@ pub struct Crawl {
     pub fetch_actors: bool,
     /// Stop listing a follow list after this many accounts.
     pub max_accounts: usize,
+    /// Stop listing a follow list once it has named this many accounts only by actor URI
+    /// (each needs its actor fetched to be known).
+    pub max_actor_fetches: usize,
     /// Stop listing a follow list after this many pages.
     pub max_pages: u32,
     /// Largest actor document read (real ones are a few KiB); a larger one is a fetch error
@@ -34,6 +37,7 @@ impl Default for Crawl {
             followers: false,
             fetch_actors: true,
             max_accounts: DEFAULT_MAX_ACCOUNTS,
+            max_actor_fetches: DEFAULT_MAX_ACTOR_FETCHES,
             max_pages: DEFAULT_MAX_PAGES,
             max_actor_bytes: DEFAULT_MAX_ACTOR_BYTES,
             max_departure_checks: DEFAULT_MAX_DEPARTURE_CHECKS,

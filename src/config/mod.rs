@@ -83,6 +83,9 @@ pub const DEFAULT_DNS_ATTEMPTS: usize = 2;
 pub const MAX_SECS: f64 = 604_800.0;
 /// Upper bound on accounts listed per follow list (a safety net against endless paging).
 pub const DEFAULT_MAX_ACCOUNTS: usize = 100_000;
+/// Upper bound on the accounts a follow list names only by actor URI (each costs an actor
+/// fetch): a hostile endless list of fresh URIs stops here, long before `max_pages`.
+pub const DEFAULT_MAX_ACTOR_FETCHES: usize = 5_000;
 /// Upper bound on pages read per follow list (80 accounts a REST page, 10–40 an ActivityPub
 /// page): a server cannot keep a walk going for ever.
 pub const DEFAULT_MAX_PAGES: u32 = 2_000;

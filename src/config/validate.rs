@@ -30,6 +30,7 @@ impl Config {
         check_count("network.global_concurrency", net.global_concurrency)?;
         check_count("network.host_concurrency", net.host_concurrency)?;
         check_count("crawl.max_accounts", self.crawl.max_accounts)?;
+        check_count("crawl.max_actor_fetches", self.crawl.max_actor_fetches)?;
         check_count(
             "instances.max_users",
             usize::try_from(self.instances.max_users).unwrap_or(usize::MAX),

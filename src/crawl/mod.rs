@@ -157,7 +157,9 @@ pub async fn run_in(
         instances: announcer,
     });
     let crawl = async {
-        let seeds = seeds::crawl_all(&shared, &inputs, options).await;
+        let mut seeds = seeds::crawl_all(&shared, &inputs, options).await;
+        // `--max-accounts` bounds the accounts reached at every depth, the seeds' lists first.
+        depth::Reached::new(options.depth.max_accounts).cut(&mut seeds);
         let (mut expanded, mut depth, mut failed) = (vec![], None, None);
         if options.depth.depth > 1 {
             match depth::expand(&shared, &seeds, options.depth, queue).await {

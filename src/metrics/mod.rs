@@ -206,7 +206,8 @@ pub struct Population {
     pub seeds_duplicate: usize,
     /// Seeds whose owner opts out of crawlers (lists refused for that reason).
     pub seeds_opted_out: usize,
-    /// Follow lists read or attempted.
+    /// Follow lists read or attempted, at every depth (as `list_entries`, `edges` and
+    /// `accounts` count every depth); the `lists_*` counts below too.
     pub lists: usize,
     pub lists_complete: usize,
     /// Lists hidden by their owner.
@@ -239,6 +240,23 @@ pub struct Population {
     pub instances_unresolved: usize,
     /// Instances with no attribution at all in the snapshot.
     pub instances_not_attributed: usize,
+    /// The lists and list entries of each depth, in order (depth 1: the seeds' lists; depth
+    /// 2: the lists of the accounts those list …); empty for a crawl of one hop, where every
+    /// list is the seeds'.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_depth: Vec<DepthLists>,
+}
+
+/// The lists of one depth of a crawl ([`Population::by_depth`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepthLists {
+    /// 1 for the seeds' lists, 2 for those of the accounts they list, …
+    pub depth: u32,
+    /// Lists read or attempted at this depth.
+    pub lists: usize,
+    pub lists_complete: usize,
+    /// Accounts these lists name, every appearance counted.
+    pub list_entries: usize,
 }
 
 impl Population {

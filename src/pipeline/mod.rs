@@ -307,7 +307,8 @@ struct Request<'a> {
     fetch_actors: bool,
     max_accounts: usize,
     token: bool,
-    /// A deeper crawl and its budgets (absent at depth 1, so a depth-1 request is as before).
+    /// A deeper crawl or a budget, and the budgets (absent at depth 1 without a budget, so
+    /// such a request is as before).
     #[serde(skip_serializing_if = "Option::is_none")]
     depth: Option<DepthRequest>,
 }
@@ -331,7 +332,7 @@ impl Job {
             fetch_actors: config.crawl.fetch_actors,
             max_accounts: config.crawl.max_accounts,
             token: self.options.token.is_some(),
-            depth: (d.depth > 1).then_some(DepthRequest {
+            depth: (d != crate::crawl::depth::DepthOptions::default()).then_some(DepthRequest {
                 depth: d.depth,
                 max_accounts: d.max_accounts,
                 max_hosts: d.max_hosts,

@@ -15,7 +15,8 @@
 //! - a page after the first that adds no account not seen before (the same items with fresh
 //!   `next` links, or endless empty pages): partial ([`Cause::NoProgress`]); the first page
 //!   may be empty, as Pleroma's embedded first page is;
-//! - `crawl.max_pages` pages or `crawl.max_accounts` accounts read: partial
+//! - `crawl.max_pages` pages or `crawl.max_accounts` accounts read, or
+//!   `crawl.max_actor_fetches` accounts named only by actor URI (each an actor fetch): partial
 //!   ([`Cause::PageCap`], [`Cause::AccountCap`]);
 //! - a failing page: whatever the protocol's `on_error` says (the REST walk fails outright on
 //!   its first page so the crawl can fall back to ActivityPub; later pages end it as partial).
@@ -140,6 +141,9 @@ pub struct Walk {
     seen_items: HashSet<String>,
     max_pages: u32,
     max_accounts: usize,
+    /// Accounts named only by actor URI kept so far, and the most kept.
+    by_uri: usize,
+    max_by_uri: usize,
     /// The origin of the account's actor: the only origin pages are read from.
     origin: url::Origin,
     listener: Option<Listener>,
@@ -156,6 +160,8 @@ impl Walk {
             seen_items: HashSet::new(),
             max_pages: crawl.max_pages,
             max_accounts: crawl.max_accounts,
+            by_uri: 0,
+            max_by_uri: crawl.max_actor_fetches,
             listener: None,
         }
     }
@@ -182,6 +188,13 @@ impl Walk {
         if self.list.accounts.len() >= self.max_accounts {
             self.list.accounts.truncate(self.max_accounts);
             let why = format!("stopped at crawl.max_accounts = {}", self.max_accounts);
+            return self.end(Cause::AccountCap, why);
+        }
+        if self.by_uri > self.max_by_uri {
+            let why = format!(
+                "stopped at crawl.max_actor_fetches = {} accounts named only by actor URI",
+                self.max_by_uri
+            );
             return self.end(Cause::AccountCap, why);
         }
         let next = self.follow(base, &page.next?)?;
@@ -221,6 +234,13 @@ impl Walk {
                 Ok(a) => {
                     let key = a.actor_uri.clone().or_else(|| a.handle.clone()).unwrap_or_default();
                     if self.seen_items.insert(key) {
+                        if a.handle.is_none() {
+                            self.by_uri += 1;
+                            // One past the cap ends the walk (see `take`), unkept and unheard.
+                            if self.by_uri > self.max_by_uri {
+                                break;
+                            }
+                        }
                         let i = self.list.accounts.len();
                         // Past the cap the list is cut (see `take`): nobody hears of those.
                         if let Some(l) = self.listener.as_mut().filter(|_| i < self.max_accounts) {
@@ -424,6 +444,45 @@ mod tests {
             None
         );
         assert_eq!((kind(&w), w.list.accounts.len()), (Some(Cause::AccountCap), 2));
+    }
+
+    /// An endless list of fresh actor URIs stops at `crawl.max_actor_fetches` of them, each
+    /// heard by the listener (and so fetched) once; accounts with a handle do not count.
+    #[test]
+    fn accounts_named_only_by_uri_are_capped() {
+        let crawl = Crawl {
+            max_actor_fetches: 3,
+            ..Crawl::default()
+        };
+        let heard = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let h = heard.clone();
+        let mut w = Walk::new(
+            FollowList::empty(Direction::Following, "activitypub", None, ListStatus::Complete),
+            &crawl,
+            &base(1),
+        )
+        .listen(Some(Listener::new(move |_, _| {
+            h.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })));
+        let named = Account {
+            handle: Some("@n@b".into()),
+            actor_uri: Some("https://b/n".into()),
+            ..Account::default()
+        };
+        let mut first = page(&["https://b/1", "https://b/2"], Some("?page=2"));
+        first.items.push(Ok(named));
+        assert!(w.take(&base(1), first).is_some());
+        let second = page(&["https://b/3", "https://b/4", "https://b/5"], Some("?page=3"));
+        assert_eq!(w.take(&base(2), second), None);
+        assert_eq!((kind(&w), w.list.accounts.len()), (Some(Cause::AccountCap), 4));
+        assert_eq!(heard.load(std::sync::atomic::Ordering::Relaxed), 4);
+        let ListStatus::Partial { reason, .. } = &w.list.status else {
+            panic!("{:?}", w.list.status)
+        };
+        assert_eq!(
+            reason,
+            "stopped at crawl.max_actor_fetches = 3 accounts named only by actor URI"
+        );
     }
 
     #[test]

@@ -476,6 +476,24 @@ pub fn population(p: &Population) -> String {
         plural(p.seeds as u64, "seed"),
         p.seeds_failed,
     );
+    // A deeper crawl: which lists, of which depth, the figures above count.
+    if !p.by_depth.is_empty() {
+        let parts: Vec<String> = p
+            .by_depth
+            .iter()
+            .map(|d| {
+                let whose = if d.depth == 1 { "the seeds'; " } else { "" };
+                format!(
+                    "{} at depth {} ({whose}{}, {} complete)",
+                    plural(d.lists as u64, "list"),
+                    d.depth,
+                    plural(d.list_entries as u64, "entry"),
+                    d.lists_complete
+                )
+            })
+            .collect();
+        let _ = write!(out, " Lists read: {}.", parts.join(", "));
+    }
     // Only what there is: a category with none is left out.
     let unseen = "Declared but unseen in hidden and not-exposed lists";
     for (what, n, noun) in [

@@ -39,6 +39,7 @@ const RULES: &[(&str, &str, &str)] = &[
     ("too-large", "", "too_large"),
     ("malformed", "", "malformed"),
     ("bad-handle", "", "bad_handle"),
+    ("*", "host given up: ", "host_gave_up"),
     ("*", "opts out of crawlers", "opted_out"),
     ("*", "only signed requests", "authorized_fetch"),
     ("*", "paging loop", "paging_loop"),
@@ -146,6 +147,15 @@ mod tests {
             status: 500,
         };
         assert_eq!(kind_of(&status), "http_status");
+        let gave_up = Error::HostWaitBudget {
+            url: "https://a.example/users/x".into(),
+            host: "a.example".into(),
+            budget_secs: 2.0,
+        };
+        assert_eq!(gave_up.kind(), "host-gave-up");
+        assert_eq!(kind_of(&gave_up), "host_gave_up");
+        // As an actor's fetch_error, known only by its message.
+        assert_eq!(failure_kind("actor_fetch", &gave_up.to_string()), "host_gave_up");
     }
 
     #[test]

@@ -30,8 +30,18 @@ fn from_name<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
 /// # Errors
 /// SQLite errors.
 pub fn save(tx: &Transaction<'_>, id: i64, m: &SnapshotMetrics) -> rusqlite::Result<()> {
-    if let Ok(Value::Object(fields)) = serde_json::to_value(&m.population) {
+    if let Ok(Value::Object(mut fields)) = serde_json::to_value(&m.population) {
         let mut put = tx.prepare_cached(sql::METRIC_POPULATION_PUT)?;
+        // The figures of each depth, one row each: `depth2_lists`, `depth2_list_entries` …
+        if let Some(Value::Array(depths)) = fields.remove("by_depth") {
+            for d in depths {
+                let Value::Object(d) = d else { continue };
+                let depth = d.get("depth").and_then(Value::as_u64).unwrap_or(0);
+                for (k, v) in d.into_iter().filter(|(k, _)| k != "depth") {
+                    fields.insert(format!("{DEPTH_PREFIX}{depth}_{k}"), v);
+                }
+            }
+        }
         for (field, v) in fields {
             let value = match v.as_i64() {
                 Some(n) => Sql::Integer(n),
@@ -173,9 +183,13 @@ pub fn load(conn: &Connection, id: i64) -> rusqlite::Result<SnapshotMetrics> {
     })
 }
 
+/// The start of the rows holding the figures of one depth ([`Population::by_depth`]).
+const DEPTH_PREFIX: &str = "depth";
+
 fn population(conn: &Connection, id: i64) -> rusqlite::Result<Population> {
     let mut stmt = conn.prepare_cached(sql::METRIC_POPULATION_OF)?;
     let mut fields = serde_json::Map::new();
+    let mut by_depth: BTreeMap<u64, serde_json::Map<String, Value>> = BTreeMap::new();
     let mut rows = stmt.query([id])?;
     while let Some(r) = rows.next()? {
         let value = match r.get::<_, Sql>(1)? {
@@ -183,7 +197,28 @@ fn population(conn: &Connection, id: i64) -> rusqlite::Result<Population> {
             Sql::Real(x) => Value::from(x),
             _ => Value::Null,
         };
-        fields.insert(r.get(0)?, value);
+        let name: String = r.get(0)?;
+        let depth = name
+            .strip_prefix(DEPTH_PREFIX)
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(n, k)| Some((n.parse::<u64>().ok()?, k.to_string())));
+        match depth {
+            Some((n, k)) => {
+                let d = by_depth.entry(n).or_insert_with(|| {
+                    let mut d = serde_json::Map::new();
+                    d.insert("depth".into(), Value::from(n));
+                    d
+                });
+                d.insert(k, value);
+            }
+            None => {
+                fields.insert(name, value);
+            }
+        }
+    }
+    if !by_depth.is_empty() {
+        let depths = by_depth.into_values().map(Value::Object).collect();
+        fields.insert("by_depth".into(), Value::Array(depths));
     }
     Ok(serde_json::from_value(Value::Object(fields)).unwrap_or_default())
 }

@@ -232,3 +232,69 @@ fn plain_http_urls_are_refused_without_allow_http() {
         "refused http://mastodon.example/x: plain http is not allowed (network.allow_http = false)"
     );
 }
+
+/// A host that accepts connections and never answers: the time its requests spend timing out
+/// counts towards `network.max_host_wait_secs`, so it costs that budget once, not a timeout
+/// (and its retries) per account; its other requests fail at once as "host given up", and the
+/// accounts on another host are all fetched.
+#[test]
+fn a_stalling_host_is_given_up_after_its_wait_budget() {
+    let mut accounts = crowd("stall.example", 10);
+    let stalled = handles_of(&accounts);
+    let good = crowd("good.example", 5);
+    let fine = handles_of(&good);
+    accounts.extend(good);
+    let mut follows = stalled.clone();
+    follows.extend(fine.iter().cloned());
+    accounts.push(acct("seed@home.example", &follows));
+    let mut env = Env::start(world(
+        vec![
+            ap_only("home.example", "hetzner"),
+            faulty("stall.example", Fault::Stall),
+            inst("good.example", Software::Mastodon, "ovh"),
+        ],
+        accounts,
+    ));
+    env.config.network.request_timeout_secs = 1.0;
+    env.config.network.max_retries = 1;
+    env.config.network.retry_base_secs = 0.05;
+    env.config.network.max_host_wait_secs = 1.5;
+    // One request at a time to the stalling host, so the count below is exact.
+    env.config.hosts.insert(
+        "stall.example".into(),
+        whohosts::config::HostOverride {
+            concurrency: Some(1),
+            ..Default::default()
+        },
+    );
+    env.write_config();
+    let (snap, code) = env.crawl(&["seed@home.example"]);
+    assert_eq!(code, 0);
+    let stats = env.sim.sim.stats();
+    // Never answered: the first actor's request and its one retry (1 s + 1 s > 1.5 s), not
+    // 2 per account (20).
+    assert_eq!(stats.arrived as usize - stats.requests.len(), 2);
+    let list = &seed(&snap, "seed@home.example")["following"];
+    assert_eq!(list["status"]["state"], "complete");
+    let accounts = list["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 15);
+    let errors: Vec<String> = accounts
+        .iter()
+        .filter_map(|a| a["fetch_error"].as_str())
+        .map(|e| e.split_once(": ").unwrap().1.to_string())
+        .collect();
+    assert_eq!(errors.len(), 10, "{errors:?}");
+    let timed_out = errors.iter().filter(|e| *e == "timed out after 1 s").count();
+    let gave_up = errors
+        .iter()
+        .filter(|e| {
+            *e == "host given up: stall.example has made the crawl wait more than network.max_host_wait_secs (1.5 s) in all (pauses, back-offs, timeouts); request not sent"
+        })
+        .count();
+    assert_eq!((timed_out, gave_up), (1, 9), "{errors:?}");
+    let fetched: Vec<&str> = accounts.iter().filter_map(|a| a["handle"].as_str()).collect();
+    assert_eq!(fetched.len(), 5, "every account on good.example: {fetched:?}");
+    assert!(fetched.iter().all(|h| h.ends_with("@good.example")), "{fetched:?}");
+    let stall = &snap["crawl"]["instances"]["stall.example"]["nodeinfo_error"];
+    assert_eq!(stall["kind"], "host-gave-up", "{stall}");
+}

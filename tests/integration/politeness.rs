@@ -450,7 +450,7 @@ fn a_host_that_keeps_pausing_the_crawl_is_given_up_past_its_budget() {
         assert!(url.starts_with(&format!("http://far.example:{port}/users/")), "{e}");
         assert_eq!(
             why,
-            "far.example has made the crawl wait more than network.max_host_wait_secs (2 s) in all; request given up"
+            "host given up: far.example has made the crawl wait more than network.max_host_wait_secs (2 s) in all (pauses, back-offs, timeouts); request not sent"
         );
     }
     // NodeInfo is read as soon as the host is met, before its pauses add up: not counted.

@@ -112,10 +112,13 @@ impl AsnDb {
     }
 }
 
-/// The address the table is searched for: an IPv4-mapped IPv6 address as IPv4.
+/// The address the table is searched for: an IPv6 address embedding an IPv4 address
+/// (IPv4-mapped `::ffff:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:AABB:CCDD::/48`) as
+/// that IPv4 address, which is the host behind it ([`crate::net::dns::embedded_v4`], as the
+/// address policy judges it).
 fn looked_up(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V6(v6) => crate::net::dns::embedded_v4(v6).map_or(ip, IpAddr::V4),
         v4 => v4,
     }
 }

@@ -16,14 +16,14 @@
 
 mod queue;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 pub use queue::{Item, MemoryQueue, Queue, State, Work};
 
 use super::{seeds, CrawlOptions, Shared};
 use crate::error::Result;
-use crate::model::account::{normal_handle, Account};
+use crate::model::account::{normal_handle, Account, Cause, ListStatus};
 use crate::model::snapshot::{DepthReport, SeedReport};
 
 /// Candidates decided at once. The budgets are decided for a group before it is expanded
@@ -35,7 +35,7 @@ pub const GROUP: usize = 128;
 /// The deepest crawl allowed.
 pub const MAX_DEPTH: u32 = 4;
 /// `--max-accounts` when `--depth` is above 1 and none is given.
-pub const DEFAULT_MAX_ACCOUNTS: u64 = 10_000;
+pub const DEFAULT_MAX_ACCOUNTS: u64 = 100_000;
 /// `--max-requests` when `--depth` is above 1 and none is given.
 pub const DEFAULT_MAX_REQUESTS: u64 = 200_000;
 
@@ -43,7 +43,8 @@ pub const DEFAULT_MAX_REQUESTS: u64 = 200_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DepthOptions {
     pub depth: u32,
-    /// Accounts expanded beyond the seeds at most.
+    /// Distinct accounts the lists of every depth name, at most ([`Reached`]): the population
+    /// a crawl reaches, whatever its depth.
     pub max_accounts: Option<u64>,
     /// Distinct instances of the expanded accounts at most.
     pub max_hosts: Option<u64>,
@@ -77,20 +78,106 @@ impl DepthOptions {
     }
 }
 
-/// The budgets as spent so far: accounts kept (expanded, their own profile letting crawlers
-/// in) and their instances, each with how many kept accounts are on it.
+/// The accounts the crawl has reached (named by a list of any depth), against
+/// `--max-accounts`: lists are cut, in the crawl's fixed order (the seeds', then each
+/// expanded account's, following before followers, each in its own order), so that no more
+/// than the budget of distinct accounts is ever named. An account already reached is always
+/// kept (another edge to it); a new one past the budget is dropped and its list marked
+/// partial. Without a budget nothing is kept or cut.
+pub struct Reached {
+    max: Option<u64>,
+    keys: HashSet<String>,
+    /// Accounts without a key (neither actor URI nor handle), each counted as new.
+    keyless: u64,
+}
+
+impl Reached {
+    /// Nothing reached yet, under the budget `max`.
+    pub fn new(max: Option<u64>) -> Self {
+        Reached {
+            max,
+            keys: HashSet::new(),
+            keyless: 0,
+        }
+    }
+
+    /// Distinct accounts reached so far.
+    fn count(&self) -> u64 {
+        self.keys.len() as u64 + self.keyless
+    }
+
+    /// Whether the budget leaves no room for another account.
+    fn full(&self) -> bool {
+        self.max.is_some_and(|m| self.count() >= m)
+    }
+
+    /// Count `a` as reached if there is room (or it was reached before); whether it is.
+    fn admit(&mut self, a: &Account) -> bool {
+        match key_of(a) {
+            Some(k) if self.keys.contains(&k) => true,
+            _ if self.full() => false,
+            Some(k) => self.keys.insert(k),
+            None => {
+                self.keyless += 1;
+                true
+            }
+        }
+    }
+
+    /// Count the accounts of lists already cut (the seeds', when expanding begins).
+    fn note(&mut self, reports: &[SeedReport]) {
+        if self.max.is_none() {
+            return;
+        }
+        for r in reports {
+            for a in [&r.following, &r.followers]
+                .into_iter()
+                .flatten()
+                .flat_map(|l| &l.accounts)
+            {
+                self.admit(a);
+            }
+        }
+    }
+
+    /// Count the accounts of `reports`' lists, in order, cutting those past the budget.
+    pub fn cut(&mut self, reports: &mut [SeedReport]) {
+        let Some(max) = self.max else { return };
+        let why = format!("stopped at --max-accounts {max} (distinct accounts reached in all)");
+        // The walk of one list already stops at the budget (`crawl.max_accounts` is lowered
+        // to it): said as the budget it is.
+        let own_cap = format!("stopped at crawl.max_accounts = {max}");
+        for r in reports.iter_mut() {
+            for list in [&mut r.following, &mut r.followers].into_iter().flatten() {
+                let before = list.accounts.len();
+                list.accounts.retain(|a| self.admit(a));
+                let capped = matches!(&list.status, ListStatus::Partial { kind: Cause::AccountCap, reason } if *reason == own_cap);
+                if (list.accounts.len() < before && list.status == ListStatus::Complete) || capped {
+                    list.status = ListStatus::partial(Cause::AccountCap, why.clone());
+                }
+            }
+        }
+    }
+}
+
+/// The budgets as spent so far: the accounts reached, the accounts kept (expanded, their own
+/// profile letting crawlers in) and their instances, each with how many kept accounts are on
+/// it.
 struct Budget {
     options: DepthOptions,
+    reached: Reached,
     expanded: u64,
     hosts: BTreeMap<String, u64>,
 }
 
 impl Budget {
     /// Expand `item` (and count it) or say which budget cuts it; `spent` requests so far.
+    /// `--max-accounts` cuts once the accounts reached fill it: an account expanded then
+    /// could name no one new.
     fn decide(&mut self, item: &Item, spent: u64) -> State {
         let o = self.options;
         let host = item.host.clone().unwrap_or_default();
-        if o.max_accounts.is_some_and(|m| self.expanded >= m) {
+        if self.reached.full() {
             return State::CutAccounts;
         }
         if o.max_hosts
@@ -107,7 +194,7 @@ impl Budget {
     }
 
     /// Give back what `item` took: its own profile opted out, so only its consent was checked
-    /// (its lists never read). Budgets count accounts kept, not consent checks.
+    /// (its lists never read). `--max-hosts` counts accounts kept, not consent checks.
     fn refund(&mut self, item: &Item) {
         self.expanded = self.expanded.saturating_sub(1);
         let host = item.host.clone().unwrap_or_default();
@@ -189,8 +276,13 @@ pub(super) async fn expand(
 ) -> Result<(Vec<SeedReport>, DepthReport)> {
     let mut out: Vec<SeedReport> = vec![];
     queue.offer(seed_items(seeds)).await?;
+    // The seeds' lists were cut to the budget already (`Reached::cut` in the crawl): this
+    // counts them again, cutting nothing.
+    let mut reached = Reached::new(options.max_accounts);
+    reached.note(seeds);
     let mut budget = Budget {
         options,
+        reached,
         expanded: 0,
         hosts: BTreeMap::new(),
     };
@@ -238,11 +330,9 @@ pub(super) async fn expand(
                     .progress
                     .note(&format!("expanding {} accounts at depth {level}", handles.len()));
                 let mut refunded = 0;
-                for (mut r, item) in seeds::crawl_all(shared, &handles, &no_token)
-                    .await
-                    .into_iter()
-                    .zip(&kept)
-                {
+                let mut group = seeds::crawl_all(shared, &handles, &no_token).await;
+                budget.reached.cut(&mut group);
+                for (mut r, item) in group.into_iter().zip(&kept) {
                     if r.account.as_ref().is_some_and(|a| !a.may_expand()) {
                         budget.refund(item);
                         refunded += 1;
@@ -292,27 +382,97 @@ mod tests {
 
     #[test]
     fn budgets_cut_at_their_exact_number_each_under_its_name() {
+        let options = DepthOptions::new(2, Some(3), Some(2), Some(100));
         let mut b = Budget {
-            options: DepthOptions::new(2, Some(3), Some(2), Some(100)),
+            options,
+            reached: Reached::new(options.max_accounts),
             expanded: 0,
             hosts: BTreeMap::new(),
         };
-        let decided: Vec<State> = ["a", "b", "c", "a", "b", "a"]
+        let decided: Vec<State> = ["a", "b", "c", "a"]
             .into_iter()
             .map(|h| b.decide(&item(h), 10))
             .collect();
         use State::*;
-        assert_eq!(
-            decided,
-            vec![Expanded, Expanded, CutHosts, Expanded, CutAccounts, CutAccounts]
-        );
+        assert_eq!(decided, vec![Expanded, Expanded, CutHosts, Expanded]);
+        // Three accounts reached fill `--max-accounts 3`: nothing more is expanded.
+        let mut listing = report("s", &["p", "q", "r"], ListStatus::Complete);
+        b.reached.cut(std::slice::from_mut(&mut listing));
+        assert_eq!(b.decide(&item("a"), 10), CutAccounts);
+        let options = DepthOptions::new(2, None, None, Some(100));
         let mut r = Budget {
-            options: DepthOptions::new(2, None, None, Some(100)),
+            options,
+            reached: Reached::new(None),
             expanded: 0,
             hosts: BTreeMap::new(),
         };
         assert_eq!(r.decide(&item("a"), 99), Expanded);
         assert_eq!(r.decide(&item("a"), 100), CutRequests);
+    }
+
+    fn account(user: &str) -> Account {
+        Account {
+            handle: Some(format!("@{user}@x.example")),
+            actor_uri: Some(format!("https://x.example/users/{user}")),
+            ..Account::default()
+        }
+    }
+
+    fn report(input: &str, following: &[&str], status: ListStatus) -> SeedReport {
+        let mut r = SeedReport::new(input);
+        r.following = Some(crate::model::account::FollowList {
+            accounts: following.iter().map(|u| account(u)).collect(),
+            ..crate::model::account::FollowList::empty(
+                crate::model::account::Direction::Following,
+                "mastodon-api",
+                None,
+                status,
+            )
+        });
+        r
+    }
+
+    /// `--max-accounts 4` over two seeds' lists: the first seed's three accounts, then of the
+    /// second's only the one already reached and one new; the second list is cut (partial,
+    /// saying so), and a list the walk stopped at the budget says the budget too.
+    #[test]
+    fn lists_are_cut_in_order_to_the_accounts_budget() {
+        let mut reports = vec![
+            report("a", &["p", "q", "r"], ListStatus::Complete),
+            report("b", &["q", "s", "t", "u"], ListStatus::Complete),
+            report(
+                "c",
+                &["p", "v"],
+                ListStatus::partial(Cause::AccountCap, "stopped at crawl.max_accounts = 4"),
+            ),
+        ];
+        let mut reached = Reached::new(Some(4));
+        reached.cut(&mut reports);
+        let names = |r: &SeedReport| -> Vec<String> {
+            r.following
+                .as_ref()
+                .unwrap()
+                .accounts
+                .iter()
+                .map(|a| a.handle.clone().unwrap())
+                .collect()
+        };
+        assert_eq!(names(&reports[0]), ["@p@x.example", "@q@x.example", "@r@x.example"]);
+        assert_eq!(names(&reports[1]), ["@q@x.example", "@s@x.example"]);
+        assert_eq!(names(&reports[2]), ["@p@x.example"]);
+        let why = ListStatus::partial(
+            Cause::AccountCap,
+            "stopped at --max-accounts 4 (distinct accounts reached in all)",
+        );
+        assert_eq!(reports[0].following.as_ref().unwrap().status, ListStatus::Complete);
+        assert_eq!(reports[1].following.as_ref().unwrap().status, why);
+        assert_eq!(reports[2].following.as_ref().unwrap().status, why);
+        assert_eq!(reached.count(), 4);
+        // No budget: nothing is cut, nothing kept.
+        let mut unbounded = Reached::new(None);
+        unbounded.cut(&mut reports);
+        assert_eq!(unbounded.count(), 0);
+        assert_eq!(names(&reports[0]).len(), 3);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::{concentration, Bucket, Level, LevelMetrics, Population, SnapshotMetrics, Weight, ACTIVE_DAYS};
+use super::{concentration, Bucket, DepthLists, Level, LevelMetrics, Population, SnapshotMetrics, Weight, ACTIVE_DAYS};
 use crate::attribution::split_by;
 use crate::model::account::{Account, Cause, ListStatus};
 use crate::model::attribution::{AddressAttribution, AddressPolicy, HostAttribution};
@@ -332,6 +332,26 @@ pub fn by_host(
     }
 }
 
+/// Count `lists` by status into `p`.
+fn count_lists(p: &mut Population, lists: &[&crate::model::account::FollowList]) {
+    for l in lists {
+        p.lists += 1;
+        match &l.status {
+            ListStatus::Complete => p.lists_complete += 1,
+            ListStatus::Hidden { unseen } => {
+                p.lists_hidden += 1;
+                p.accounts_unseen += unseen.unwrap_or(0);
+            }
+            ListStatus::NotExposed { unseen } => {
+                p.lists_not_exposed += 1;
+                p.accounts_unseen += unseen.unwrap_or(0);
+            }
+            ListStatus::Refused { .. } => p.lists_refused += 1,
+            ListStatus::Partial { .. } => p.lists_partial += 1,
+        }
+    }
+}
+
 fn population(snapshot: &Snapshot, g: &Graph) -> Population {
     let mut p = Population {
         seeds: snapshot.crawl.seeds.len(),
@@ -340,8 +360,31 @@ fn population(snapshot: &Snapshot, g: &Graph) -> Population {
         accounts: g.accounts.len(),
         ..Population::default()
     };
-    for s in &snapshot.crawl.seeds {
+    // The lists of every depth are counted, as the list entries and accounts are; the seeds'
+    // own figures (failed, duplicate …) are the command's handles only.
+    let crawl = &snapshot.crawl;
+    let mut by_depth: BTreeMap<u32, DepthLists> = BTreeMap::new();
+    for s in crawl.seeds.iter().chain(&crawl.expanded) {
+        let depth = s.depth.saturating_add(1);
+        let d = by_depth.entry(depth).or_insert_with(|| DepthLists {
+            depth,
+            ..DepthLists::default()
+        });
+        for l in [&s.following, &s.followers].into_iter().flatten() {
+            d.lists += 1;
+            d.lists_complete += usize::from(l.status == ListStatus::Complete);
+            d.list_entries += l.accounts.len();
+        }
+    }
+    if crawl.depth.is_some() {
+        p.by_depth = by_depth.into_values().collect();
+    }
+    for s in crawl.seeds.iter().chain(&crawl.expanded) {
         let lists: Vec<_> = [&s.following, &s.followers].into_iter().flatten().collect();
+        if s.depth > 0 {
+            count_lists(&mut p, &lists);
+            continue;
+        }
         if s.error.is_some() {
             p.seeds_failed += 1;
         } else if s.duplicate_of.is_some() {
@@ -361,22 +404,7 @@ fn population(snapshot: &Snapshot, g: &Graph) -> Population {
         if lists.iter().any(opted_out) {
             p.seeds_opted_out += 1;
         }
-        for l in lists {
-            p.lists += 1;
-            match &l.status {
-                ListStatus::Complete => p.lists_complete += 1,
-                ListStatus::Hidden { unseen } => {
-                    p.lists_hidden += 1;
-                    p.accounts_unseen += unseen.unwrap_or(0);
-                }
-                ListStatus::NotExposed { unseen } => {
-                    p.lists_not_exposed += 1;
-                    p.accounts_unseen += unseen.unwrap_or(0);
-                }
-                ListStatus::Refused { .. } => p.lists_refused += 1,
-                ListStatus::Partial { .. } => p.lists_partial += 1,
-            }
-        }
+        count_lists(&mut p, &lists);
     }
     let end = day_number(&snapshot.crawl.finished_at);
     for a in &g.accounts {

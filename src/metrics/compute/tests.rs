@@ -334,6 +334,7 @@ fn population_counts_everything_once() {
         instances_without_nodeinfo: 1,
         instances_unresolved: 1,
         instances_not_attributed: 0,
+        by_depth: vec![],
     };
     assert_eq!(p, expected);
 }

@@ -137,8 +137,10 @@ fn non_public_v6(v6: Ipv6Addr) -> Option<&'static str> {
     (!in_block(a, 0x2000 << 112, 3)).then_some("reserved (not global unicast)")
 }
 
-/// The IPv4 address inside an IPv4-mapped, NAT64 (`64:ff9b::/96`) or 6to4 address.
-fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+/// The IPv4 address inside an IPv4-mapped (`::ffff:0:0/96`), NAT64 (`64:ff9b::/96`) or 6to4
+/// (`2002::/16`) address: the address policy judges such an address by it, and attribution
+/// looks it up.
+pub fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
     let a = u128::from(v6);
     let low32 = Ipv4Addr::from((a & 0xffff_ffff) as u32);
     if in_block(a, 0xffff << 32, 96) || in_block(a, 0x0064_ff9b << 96, 96) {

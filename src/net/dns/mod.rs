@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 
 mod gate;
 
-pub use gate::{non_public, AddressGate};
+pub use gate::{embedded_v4, non_public, AddressGate};
 
 /// What DNS said about one host name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

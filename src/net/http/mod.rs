@@ -247,6 +247,7 @@ impl Fetcher {
         Failure {
             error: Error::transport(url, e, limit),
             transient: retry::transient(e),
+            timed_out: crate::error::timed_out(e),
         }
     }
 

@@ -1,7 +1,9 @@
 //! Retrying 429, 502 and 503, and transient transport failures (a connection reset or closed
 //! before the response was whole, a timeout): the host's gate entered for every attempt,
 //! announced waits sat out up to `network.max_wait_secs` (longer ones refused), back-off with
-//! jitter between attempts, and a host over its wait budget refused at once.
+//! jitter between attempts, and a host over its wait budget refused at once. An attempt that
+//! times out is charged to its host's wait budget for the time it took, so a host that
+//! accepts connections and never answers is given up after `network.max_host_wait_secs`.
 
 use std::time::{Duration, SystemTime};
 
@@ -16,6 +18,9 @@ use crate::net::ratelimit::{server_wait, HostGate, ServerWait, REASON_BACKOFF, R
 pub(super) struct Failure {
     pub(super) error: Error,
     pub(super) transient: bool,
+    /// The attempt ran out of time (connect or request timeout): the time it took counts
+    /// towards the host's wait budget.
+    pub(super) timed_out: bool,
 }
 
 impl From<Error> for Failure {
@@ -23,6 +28,7 @@ impl From<Error> for Failure {
         Failure {
             error,
             transient: false,
+            timed_out: false,
         }
     }
 }
@@ -67,11 +73,17 @@ impl Fetcher {
             if let Some(journal) = &self.journal {
                 journal.sending(attempt > 0).await;
             }
+            let started = std::time::Instant::now();
             let sent = self.send_once(url, req).await;
             drop(pass);
+            if let Err(Failure { timed_out: true, .. }) = &sent {
+                gate.charge_timeout(started.elapsed());
+            }
             let page = match sent {
                 Ok(page) => page,
-                Err(Failure { error, transient: true }) if attempt < net.max_retries => {
+                Err(Failure {
+                    error, transient: true, ..
+                }) if attempt < net.max_retries => {
                     let wait = self.back_off(&gate, attempt);
                     tracing::info!(host = %gate.host(), url = %Logged(url), error = %scrubbed(url, &error), attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
                     attempt += 1;

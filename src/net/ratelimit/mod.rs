@@ -5,7 +5,9 @@
 //! limiters (all requests, and Mastodon's stricter budget for paged requests), a semaphore
 //! capping requests in flight to that host, and a "resume at" instant that grows when the
 //! server says to slow down (`X-RateLimit-*`, `RateLimit-*`, `Retry-After`) or a retry backs
-//! off. A robots.txt `Crawl-delay` spaces requests to its host at least that far apart. A
+//! off. Those pauses and the time the host's requests spent timing out add up against
+//! `network.max_host_wait_secs` ([`HostPool::over_wait_budget`]): past it the host is given
+//! up. A robots.txt `Crawl-delay` spaces requests to its host at least that far apart. A
 //! request takes the host permit, waits out the pause, the limiter(s) and the spacing, and only
 //! then takes a global permit: a host that waits never holds a slot other hosts could use.
 //!
@@ -53,7 +55,8 @@ pub struct HostGate {
     pub requests: AtomicU64,
     /// Requests that had to be retried (429, 502, 503).
     pub retries: AtomicU64,
-    /// Milliseconds this host has paused the crawl in all (announced pauses, back-offs).
+    /// Milliseconds this host has made the crawl wait in all (announced pauses, back-offs,
+    /// requests that timed out).
     paused_ms: AtomicU64,
 }
 
@@ -121,8 +124,18 @@ impl HostGate {
         }
     }
 
-    /// How long this host has paused the crawl in all (announced pauses and back-offs; our
-    /// own rate limit and `Crawl-delay` do not count).
+    /// Count `lost` (the time a request that timed out held its slot) towards the host's
+    /// wait budget: a host that accepts connections and never answers is given up as one that
+    /// keeps pausing the crawl is.
+    pub fn charge_timeout(&self, lost: Duration) {
+        let ms = u64::try_from(lost.as_millis()).unwrap_or(u64::MAX);
+        let _ = self
+            .paused_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| Some(t.saturating_add(ms)));
+    }
+
+    /// How long this host has made the crawl wait in all (announced pauses, back-offs, and
+    /// requests that timed out; our own rate limit and `Crawl-delay` do not count).
     pub fn paused_total(&self) -> Duration {
         Duration::from_millis(self.paused_ms.load(Ordering::Relaxed))
     }
@@ -203,7 +216,8 @@ impl HostPool {
             .clone()
     }
 
-    /// Whether the host has paused the crawl longer than `network.max_host_wait_secs`.
+    /// Whether the host has made the crawl wait longer than `network.max_host_wait_secs`
+    /// ([`HostGate::paused_total`]).
     pub fn over_wait_budget(&self, gate: &HostGate) -> bool {
         gate.paused_total() > crate::config::seconds(self.config.network.max_host_wait_secs)
     }
