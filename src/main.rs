@@ -15,7 +15,7 @@ fn main() -> ExitCode {
             // --help, --version: printed as clap prints them.
             None => e.exit(),
             Some(lines) => {
-                eprint!("{lines}");
+                logging::stderr_text(&lines);
                 return ExitCode::from(2);
             }
         },

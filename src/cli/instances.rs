@@ -49,13 +49,13 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     let list = crate::instances::list::read(&args.file)?;
     if !quiet {
         for b in &list.bad {
-            eprintln!(
-                "whohosts: {}:{}: {:?}: {}",
+            super::logging::notice_line(&format!(
+                "{}:{}: {:?}: {}",
                 args.file.display(),
                 b.line,
                 crate::model::text::cleaned(&b.text, 200),
                 b.reason
-            );
+            ));
         }
     }
     let ctx = Context::new(config)?;

@@ -51,6 +51,13 @@ pub enum LogFormat {
 /// Set once the subscriber writes JSON: error lines then go through it too.
 static JSON: AtomicBool = AtomicBool::new(false);
 
+/// Write `text` to stderr, never panicking: when stderr is closed (`2>&1 | head`, a cron
+/// mailer that stopped reading) the text is dropped, so the exit code stays the documented one.
+pub fn stderr_text(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 /// Say an error on stderr: `whohosts: LINE` as text, or an ERROR event in JSON mode, so
 /// every stderr line stays one JSON object. Shown even under `--quiet`.
 pub fn error_line(line: &str) {
@@ -58,7 +65,7 @@ pub fn error_line(line: &str) {
     if JSON.load(Ordering::Relaxed) {
         tracing::error!("{line}");
     } else {
-        eprintln!("whohosts: {line}");
+        stderr_text(&format!("whohosts: {line}\n"));
     }
 }
 
@@ -72,7 +79,7 @@ pub fn warning_line(line: &str) {
     if JSON.load(Ordering::Relaxed) {
         tracing::warn!(target: "whohosts::warning", "{line}");
     } else {
-        eprintln!("whohosts: warning: {line}");
+        stderr_text(&format!("whohosts: warning: {line}\n"));
     }
 }
 
@@ -83,7 +90,7 @@ pub fn notice_line(line: &str) {
     if JSON.load(Ordering::Relaxed) {
         tracing::warn!("{line}");
     } else {
-        eprintln!("whohosts: {line}");
+        stderr_text(&format!("whohosts: {line}\n"));
     }
 }
 

@@ -127,8 +127,8 @@ async fn switch_weeks(running: &sim::Running) {
     while let Ok(Some(line)) = lines.next_line().await {
         match line.trim().parse::<u32>().map(|n| (n, running.set_week(n))) {
             Ok((n, Ok(()))) => drop(print(&format!("Serving week {n}.\n"))),
-            Ok((_, Err(e))) => eprintln!("whohosts: {e}"),
-            Err(_) => eprintln!("whohosts: stdin: {:?} is not a week number", line.trim()),
+            Ok((_, Err(e))) => super::logging::error_line(&e.to_string()),
+            Err(_) => super::logging::error_line(&format!("stdin: {:?} is not a week number", line.trim())),
         }
     }
     std::future::pending::<()>().await;

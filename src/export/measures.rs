@@ -85,11 +85,9 @@ pub fn rebucket(l: &Ranking, rename: impl Fn(&str) -> String) -> Option<Ranking>
 
 /// Add the metric rows and the population of snapshot `id`.
 pub fn add(tables: &mut Tables, id: i64, metrics: &SnapshotMetrics, view: &Privacy<'_>) {
-    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&metrics.population) {
-        for (name, v) in fields {
-            let value = v.as_i64().map_or(Value::Null, Value::Int);
-            tables.get("population").push(vec![id.into(), name.into(), value]);
-        }
+    for (name, v) in metrics.population.figures() {
+        let value = v.as_i64().map_or(Value::Null, Value::Int);
+        tables.get("population").push(vec![id.into(), name.into(), value]);
     }
     let renamed: Vec<(&LevelMetrics, Ranking, bool)> = metrics
         .levels

@@ -259,7 +259,29 @@ pub struct DepthLists {
     pub list_entries: usize,
 }
 
+/// The start of the figure names of one depth ([`Population::figures`]): `depth2_lists` …
+pub const DEPTH_PREFIX: &str = "depth";
+
 impl Population {
+    /// Every figure as a name and a number, one each, those of each depth named
+    /// `depth2_lists`, `depth2_list_entries` … ([`DEPTH_PREFIX`]): how the store and the
+    /// export write the population, one row per figure.
+    pub fn figures(&self) -> Vec<(String, serde_json::Value)> {
+        let Ok(serde_json::Value::Object(mut fields)) = serde_json::to_value(self) else {
+            return vec![];
+        };
+        if let Some(serde_json::Value::Array(depths)) = fields.remove("by_depth") {
+            for d in depths {
+                let serde_json::Value::Object(d) = d else { continue };
+                let depth = d.get("depth").and_then(serde_json::Value::as_u64).unwrap_or(0);
+                for (k, v) in d.into_iter().filter(|(k, _)| k != "depth") {
+                    fields.insert(format!("{DEPTH_PREFIX}{depth}_{k}"), v);
+                }
+            }
+        }
+        fields.into_iter().collect()
+    }
+
     /// The share of accounts that hidden or not-exposed lists declare but do not show:
     /// `accounts_unseen / (accounts_unseen + accounts)`, 0 when both are 0.
     pub fn unseen_share(&self) -> f64 {

@@ -59,7 +59,9 @@ fn entity<'a>(s: &'a str, out: &mut String) -> &'a str {
         Some(n) => numeric(n),
         None => {
             let semicolon = s.char_indices().take(32).find(|(_, c)| *c == ';').map(|(i, _)| i);
-            semicolon.and_then(|i| Some((named(s.get(..i)?)?, s.get(i..)?)))
+            semicolon
+                .and_then(|i| Some((named(s.get(..i)?)?, s.get(i..)?)))
+                .or_else(|| legacy(s))
         }
     };
     match decoded {
@@ -93,6 +95,18 @@ fn numeric(n: &str) -> Option<(char, &str)> {
     Some((c, tail))
 }
 
+/// Names a browser decodes in text without their `;` (HTML5's legacy references, those of
+/// [`named`]), longest first: `&shybot` reads as a soft hyphen and `bot`.
+const LEGACY: [&str; 11] = [
+    "middot", "nbsp", "quot", "QUOT", "amp", "AMP", "shy", "lt", "LT", "gt", "GT",
+];
+
+/// A legacy reference without its `;` at the start of `s`: its character and the rest.
+fn legacy(s: &str) -> Option<(char, &str)> {
+    let name = LEGACY.iter().find(|n| s.starts_with(**n))?;
+    Some((named(name)?, &s[name.len()..]))
+}
+
 /// The named entities decoded: the usual ones and every HTML5 name for a character that can
 /// start, make up or separate a hashtag (HTML5 names are case-sensitive).
 fn named(name: &str) -> Option<char> {
@@ -122,6 +136,12 @@ fn named(name: &str) -> Option<char> {
         "quest" => '?',
         "commat" => '@',
         "shy" => '\u{ad}',
+        "lrm" => '\u{200e}',
+        "rlm" => '\u{200f}',
+        "NoBreak" => '\u{2060}',
+        "af" | "ApplyFunction" => '\u{2061}',
+        "it" | "InvisibleTimes" => '\u{2062}',
+        "ic" | "InvisibleComma" => '\u{2063}',
         "ZeroWidthSpace"
         | "NegativeVeryThinSpace"
         | "NegativeThinSpace"
@@ -231,6 +251,19 @@ mod tests {
             "#no\u{e0062}bot",
             "#no\u{202e}bot",
             "<a href=\"https://x.example/tags/nobot\">#<span>no&#173;bot</span></a>",
+            // Named references of invisible characters, and a legacy one without its `;`,
+            // as a browser decodes them (outside trial).
+            "#no&lrm;bot",
+            "#no&rlm;bot",
+            "#no&NoBreak;index",
+            "#no&af;bot",
+            "#no&ApplyFunction;bot",
+            "#no&it;bot",
+            "#no&InvisibleTimes;bot",
+            "#no&ic;bot",
+            "#no&InvisibleComma;bot",
+            "<p>#no&shybot</p>",
+            "#no&shyindex",
         ] {
             assert!(bio_opts_out(bio), "{bio:?}");
         }

@@ -10,7 +10,9 @@ use rusqlite::{params, Connection, Transaction};
 use serde_json::Value;
 
 use super::sql;
-use crate::metrics::{Band, Bucket, Concentration, Level, LevelMetrics, Population, SnapshotMetrics, Weight};
+use crate::metrics::{
+    Band, Bucket, Concentration, Level, LevelMetrics, Population, SnapshotMetrics, Weight, DEPTH_PREFIX,
+};
 
 /// The serde name of a unit enum value.
 fn name<T: serde::Serialize>(v: T) -> String {
@@ -30,25 +32,13 @@ fn from_name<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
 /// # Errors
 /// SQLite errors.
 pub fn save(tx: &Transaction<'_>, id: i64, m: &SnapshotMetrics) -> rusqlite::Result<()> {
-    if let Ok(Value::Object(mut fields)) = serde_json::to_value(&m.population) {
-        let mut put = tx.prepare_cached(sql::METRIC_POPULATION_PUT)?;
-        // The figures of each depth, one row each: `depth2_lists`, `depth2_list_entries` …
-        if let Some(Value::Array(depths)) = fields.remove("by_depth") {
-            for d in depths {
-                let Value::Object(d) = d else { continue };
-                let depth = d.get("depth").and_then(Value::as_u64).unwrap_or(0);
-                for (k, v) in d.into_iter().filter(|(k, _)| k != "depth") {
-                    fields.insert(format!("{DEPTH_PREFIX}{depth}_{k}"), v);
-                }
-            }
-        }
-        for (field, v) in fields {
-            let value = match v.as_i64() {
-                Some(n) => Sql::Integer(n),
-                None => Sql::Real(v.as_f64().unwrap_or(0.0)),
-            };
-            put.execute(params![id, field, value])?;
-        }
+    let mut put = tx.prepare_cached(sql::METRIC_POPULATION_PUT)?;
+    for (field, v) in m.population.figures() {
+        let value = match v.as_i64() {
+            Some(n) => Sql::Integer(n),
+            None => Sql::Real(v.as_f64().unwrap_or(0.0)),
+        };
+        put.execute(params![id, field, value])?;
     }
     for l in &m.levels {
         level(tx, id, l)?;
@@ -182,9 +172,6 @@ pub fn load(conn: &Connection, id: i64) -> rusqlite::Result<SnapshotMetrics> {
         levels: levels.into_values().collect(),
     })
 }
-
-/// The start of the rows holding the figures of one depth ([`Population::by_depth`]).
-const DEPTH_PREFIX: &str = "depth";
 
 fn population(conn: &Connection, id: i64) -> rusqlite::Result<Population> {
     let mut stmt = conn.prepare_cached(sql::METRIC_POPULATION_OF)?;

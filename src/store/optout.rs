@@ -131,13 +131,8 @@ impl OptOut {
     /// flags and counts only. For the earlier states of an account that has opted out since
     /// ([`super::rehash::opted_out_since`]).
     pub fn hashed(&self, a: &Account) -> Account {
-        let identity = match (&a.actor_uri, &a.handle) {
-            (Some(uri), _) => uri.clone(),
-            (None, Some(h)) => normal_handle(h),
-            (None, None) => String::new(),
-        };
         let mut r = a.clone();
-        r.actor_uri = Some(self.hash(&identity));
+        r.actor_uri = Some(self.identity_hash(a.actor_uri.as_deref(), a.handle.as_deref()));
         r.handle = None;
         r.display_name = None;
         r.moved_to = a.moved_to.as_deref().map(|m| match is_opted_out_target(m) {
@@ -148,6 +143,16 @@ impl OptOut {
         // kept with every URL cut to its origin and every handle to its host.
         r.fetch_error = a.fetch_error.as_deref().map(without_names);
         r
+    }
+
+    /// What an opted-out account is stored as: the hash of its actor URI, else of its handle.
+    pub fn identity_hash(&self, uri: Option<&str>, handle: Option<&str>) -> String {
+        let identity = match (uri, handle) {
+            (Some(uri), _) => uri.to_string(),
+            (None, Some(h)) => normal_handle(h),
+            (None, None) => String::new(),
+        };
+        self.hash(&identity)
     }
 
     /// `s` as it may be stored. An account a deeper crawl expanded (depth above 0) whose own

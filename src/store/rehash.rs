@@ -136,6 +136,15 @@ pub fn opted_out_since(
             )?;
             rewritten += 1;
         }
+        // An account a deeper crawl expanded is a seed row of its own (depth above 0), named
+        // by its input and resolution: stored as its hash from now on, as `redact_seed` stores
+        // one that had opted out already. Seeds the user named (depth 0) stay as typed.
+        let hash = keys.identity_hash(uri.as_deref(), handle.as_deref());
+        rewritten += tx.execute(
+            "UPDATE seed SET input = ?1, handle = NULL, actor_uri = NULL
+              WHERE depth > 0 AND (actor_uri = ?2 OR handle = ?3 OR input = ?2 OR input = ?3)",
+            params![hash, uri, handle],
+        )?;
     }
     rewritten += moves_to_opted_out(tx, identities)?;
     Ok(rewritten)

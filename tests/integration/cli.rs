@@ -492,3 +492,22 @@ fn the_demo_takes_the_show_malformed_it_suggests() {
     let out = whohosts().args(["demo", "--show-malformed"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A closed stderr (`2>&1 | head`, a cron mailer that stopped reading) drops the lines, never
+/// the exit code: each command exits with its documented code, not 101 from a panic.
+#[test]
+fn a_closed_stderr_keeps_the_exit_code() {
+    for (args, code) in [(vec!["lookup", "1::2::3"], 1), (vec!["lookup", "--keep", "x"], 2)] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+            .args(&args)
+            .env_remove("WHOHOSTS_CONFIG")
+            .env("XDG_DATA_HOME", tempfile::tempdir().unwrap().keep())
+            .stderr(std::process::Stdio::from(writer))
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+}

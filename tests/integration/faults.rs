@@ -291,10 +291,16 @@ fn a_stalling_host_is_given_up_after_its_wait_budget() {
             *e == "host given up: stall.example has made the crawl wait more than network.max_host_wait_secs (1.5 s) in all (pauses, back-offs, timeouts); request not sent"
         })
         .count();
-    assert_eq!((timed_out, gave_up), (1, 9), "{errors:?}");
+    // The two unanswered requests are the first to reach the host: an actor's, or the NodeInfo
+    // read made as soon as the host is met; either way every later actor is given up unsent.
+    assert_eq!(timed_out + gave_up, 10, "{errors:?}");
+    assert!(timed_out <= 1, "{errors:?}");
     let fetched: Vec<&str> = accounts.iter().filter_map(|a| a["handle"].as_str()).collect();
     assert_eq!(fetched.len(), 5, "every account on good.example: {fetched:?}");
     assert!(fetched.iter().all(|h| h.ends_with("@good.example")), "{fetched:?}");
     let stall = &snap["crawl"]["instances"]["stall.example"]["nodeinfo_error"];
-    assert_eq!(stall["kind"], "host-gave-up", "{stall}");
+    assert!(
+        ["host-gave-up", "transport"].contains(&stall["kind"].as_str().unwrap()),
+        "{stall}"
+    );
 }

@@ -414,6 +414,38 @@ fn an_account_that_opts_out_later_is_scrubbed_from_the_snapshots_that_named_it()
     seen.names_none(&["zqlate", "Zq Later", "zqnew"]);
 }
 
+/// The same at `--depth 2`: an account the first crawl expanded is a seed row of its own
+/// (input, handle, actor URI); when it opts out later, those rows move to its hash too, so
+/// neither the earlier report (`crawl.expanded`) nor the database names it (outside trial).
+#[test]
+fn an_expanded_account_that_opts_out_later_is_scrubbed_from_the_snapshots_that_named_it() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worlds/opted-out-later.toml");
+    let env = Env::start_timeline(World::load(&path).unwrap());
+    let crawl = || {
+        env.run(&[
+            "crawl",
+            "--format",
+            "json",
+            "--depth",
+            "2",
+            "@alice@hub.example",
+            "@carol@hub.example",
+        ])
+    };
+    let week0: Value = serde_json::from_slice(&crawl().stdout).unwrap();
+    let expanded = week0["crawl"]["expanded"].to_string();
+    assert!(expanded.contains("zqlate@a.example"), "{expanded}");
+    env.sim.set_week(1).unwrap();
+    let mut seen = Seen { outputs: vec![] };
+    let week1: Value = serde_json::from_str(&seen.add("crawl week 1", &crawl())).unwrap();
+    assert_eq!(week1["population"]["accounts_opted_out"], 2, "{}", week1["population"]);
+    let report1: Value =
+        serde_json::from_str(&seen.add("report 1", &env.run(&["report", "1", "--format", "json"]))).unwrap();
+    assert_eq!(report1["population"]["accounts"], week0["population"]["accounts"]);
+    every_output(&env, &mut seen);
+    seen.names_none(&["zqlate", "Zq Later"]);
+}
+
 #[test]
 fn a_move_to_an_account_that_opts_out_later_keeps_only_its_instance_in_earlier_snapshots() {
     let path =

@@ -423,7 +423,7 @@ fn quiet_and_verbose_together_are_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        "whohosts: the argument '--quiet' cannot be used with '--verbose...'\n\
+        "whohosts: the argument '--quiet' cannot be used with '--verbose'\n\
          whohosts: see `whohosts --help`\n"
     );
 }
