@@ -327,7 +327,9 @@ fn collect(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)
         message,
     };
     check_values(given).map_err(usage)?;
-    bind(&mut stmt, &Header::parse(sql), given).map_err(|e| match e {
+    let header = Header::parse(sql);
+    check_snapshots(conn, &header, given).map_err(usage)?;
+    bind(&mut stmt, &header, given).map_err(|e| match e {
         Bind::Usage(m) => usage(m),
         Bind::Sql(m) => fail(m),
     })?;
@@ -386,6 +388,34 @@ fn check_values(given: &[(String, String)]) -> Result<(), String> {
         };
         if let Some(known) = known {
             return Err(format!("{k} must be one of {} (not {v:?})", known.join(", ")));
+        }
+    }
+    Ok(())
+}
+
+/// The parameters that name a snapshot by its id in the shipped queries.
+const SNAPSHOT_PARAMS: [&str; 3] = ["snapshot", "from", "to"];
+
+/// Refuse a snapshot id (a parameter of [`SNAPSHOT_PARAMS`] the query's header declares) that
+/// is no whole number or names no stored snapshot: such a query could only return nothing,
+/// which reads like "no change".
+fn check_snapshots(conn: &Connection, header: &Header, given: &[(String, String)]) -> Result<(), String> {
+    for (k, v) in given {
+        if !SNAPSHOT_PARAMS.contains(&k.as_str()) || !header.params.iter().any(|p| p.name == *k) {
+            continue;
+        }
+        let Ok(id) = v.trim().parse::<i64>() else {
+            return Err(format!("{k} must be a snapshot id, a whole number (not {v:?})"));
+        };
+        let found: bool = conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM snapshot WHERE id = ?1)", [id], |r| {
+                r.get(0)
+            })
+            .unwrap_or(true);
+        if !found {
+            return Err(format!(
+                "{k}: no snapshot {id} in this database (`whohosts snapshots` lists them)"
+            ));
         }
     }
     Ok(())

@@ -373,6 +373,25 @@ fn query_refuses_values_that_cannot_match_and_warns_on_unknown_names() {
         err,
         format!("whohosts: query concentration: weight must be one of accounts, edges, instances, users, active, contacts, messages (not \"people\")\n{HINT}")
     );
+    // A snapshot id that is no number, or names no snapshot, could only give an empty table
+    // that reads like "no change" (outside trial).
+    let (code, out, err) = cli(&env, &db, &["host-changes", "-p", "from=abc"]);
+    assert_eq!(
+        (code, out.as_str(), err),
+        (
+            2,
+            "",
+            format!("whohosts: query host-changes: from must be a snapshot id, a whole number (not \"abc\")\n{HINT}")
+        )
+    );
+    let (code, _, err) = cli(&env, &db, &["moved-accounts", "-p", "snapshot=99"]);
+    assert_eq!(
+        (code, err),
+        (
+            2,
+            format!("whohosts: query moved-accounts: snapshot: no snapshot 99 in this database (`whohosts snapshots` lists them)\n{HINT}")
+        )
+    );
     // A name that matches nothing still runs (0 every week) but says so, with the near name.
     let (code, out, err) = cli(&env, &db, &["share", "-p", "name=ovh"]);
     assert_eq!(code, 0);
