@@ -112,6 +112,22 @@ pub struct Bucket {
     pub share: f64,
 }
 
+impl Bucket {
+    /// Buckets of `ranked` (keys and weights, in the order given), each labelled by its key
+    /// and given its share of `total` (0 when the total is not positive).
+    pub fn of_ranked(ranked: &[(&str, f64)], total: f64) -> Vec<Bucket> {
+        ranked
+            .iter()
+            .map(|(k, w)| Bucket {
+                key: (*k).to_string(),
+                label: (*k).to_string(),
+                weight: *w,
+                share: if total > 0.0 { w / total } else { 0.0 },
+            })
+            .collect()
+    }
+}
+
 /// The figures of DESIGN §5 for one list of bucket weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Concentration {

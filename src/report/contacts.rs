@@ -84,15 +84,7 @@ impl ContactsReport {
     fn level(&self, level: &str, buckets: &std::collections::BTreeMap<String, f64>) -> (Concentration, Vec<Bucket>) {
         let ranked = ranked(buckets);
         let c = self.figures(level, &ranked);
-        let rows = ranked
-            .iter()
-            .map(|(k, w)| Bucket {
-                key: (*k).to_string(),
-                label: (*k).to_string(),
-                weight: *w,
-                share: if c.total > 0.0 { w / c.total } else { 0.0 },
-            })
-            .collect();
+        let rows = Bucket::of_ranked(&ranked, c.total);
         (c, rows)
     }
 
@@ -327,14 +319,13 @@ pub fn json(r: &ContactsReport) -> String {
         .levels
         .iter()
         .map(|(level, buckets)| {
-            let ranked = ranked(buckets);
-            let c = r.figures(level, &ranked);
+            let (c, rows) = r.level(level, buckets);
             json!({
                 "level": level,
                 "metrics": c,
-                "buckets": ranked.iter().map(|(k, w)| {
-                    let mut b = json!({"key": k, "weight": w, "share": if c.total > 0.0 { w / c.total } else { 0.0 }});
-                    if let (true, Some(s)) = (level == "provider", m.services.get(*k)) {
+                "buckets": rows.iter().map(|row| {
+                    let mut b = json!({"key": row.key, "weight": row.weight, "share": row.share});
+                    if let (true, Some(s)) = (level == "provider", m.services.get(&row.key)) {
                         b["services"] = json!(s);
                     }
                     b
@@ -418,14 +409,13 @@ pub fn html(r: &ContactsReport, top: usize) -> String {
         let _ = writeln!(out, "<p id=\"not-found\">{}</p>", escape(&line));
     }
     for (level, buckets) in &m.levels {
-        let ranked = ranked(buckets);
-        let c = r.figures(level, &ranked);
-        let shown: Vec<Bar> = ranked
+        let (c, rows) = r.level(level, buckets);
+        let shown: Vec<Bar> = rows
             .iter()
             .take(top)
-            .map(|(k, w)| Bar {
-                label: (*k).to_string(),
-                share: if c.total > 0.0 { w / c.total } else { 0.0 },
+            .map(|b| Bar {
+                label: b.key.clone(),
+                share: b.share,
                 rest: false,
             })
             .collect();
@@ -437,14 +427,13 @@ pub fn html(r: &ContactsReport, top: usize) -> String {
             "<table>\n<thead><tr><th class=\"n\">share</th><th class=\"n\">{}</th><th>{level}</th></tr></thead>\n<tbody>",
             unit(m, 0.0)
         );
-        for (k, w) in ranked.iter().take(top) {
-            let share = if c.total > 0.0 { w / c.total } else { 0.0 };
+        for b in rows.iter().take(top) {
             let _ = writeln!(
                 out,
                 "<tr><td class=\"n\">{:.1} %</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                share * 100.0,
-                fmt_w(*w),
-                escape(k)
+                b.share * 100.0,
+                fmt_w(b.weight),
+                escape(&b.key)
             );
         }
         let _ = writeln!(

@@ -49,15 +49,7 @@ pub fn save(tx: &Transaction<'_>, id: i64, snap: &ContactsSnapshot, opt_out: &Op
     for (level, buckets) in &m.levels {
         let r = ranked(buckets);
         let c = concentration(&r.iter().map(|b| b.1).collect::<Vec<_>>());
-        let buckets: Vec<Bucket> = r
-            .iter()
-            .map(|(k, w)| Bucket {
-                key: (*k).to_string(),
-                label: (*k).to_string(),
-                weight: *w,
-                share: if c.total > 0.0 { w / c.total } else { 0.0 },
-            })
-            .collect();
+        let buckets = Bucket::of_ranked(&r, c.total);
         super::metrics::put_level(tx, id, level, m.weight, &c, &buckets, &m.apart)?;
     }
     let mut put = tx.prepare_cached(DOMAIN_PUT)?;
