@@ -192,6 +192,24 @@ fn bench_world(plan: &Plan, mastodon_only: bool) -> World {
     world
 }
 
+/// What the snapshot's lists hold in memory, in MB: the seeds' lists as values (an estimate:
+/// structs and string capacities), the expanded accounts' reports as packed.
+fn held_mb(snap: &whohosts::model::snapshot::Snapshot) -> (f64, f64) {
+    let s = |v: &Option<String>| v.as_ref().map_or(0, String::capacity);
+    let mut bytes = 0usize;
+    for r in &snap.crawl.seeds {
+        for l in [&r.following, &r.followers].into_iter().flatten() {
+            bytes += l.accounts.capacity() * std::mem::size_of::<whohosts::model::account::Account>();
+            for a in &l.accounts {
+                bytes += s(&a.handle) + s(&a.actor_uri) + s(&a.display_name) + s(&a.moved_to);
+                bytes += s(&a.last_status_at) + s(&a.fetch_error) + a.server.as_ref().map_or(0, |h| h.as_str().len());
+            }
+        }
+    }
+    let mb = |b: usize| b as f64 / 1048576.0;
+    (mb(bytes), mb(snap.crawl.expanded.packed_bytes()))
+}
+
 fn main() {
     let polite = std::env::var("WHOHOSTS_BENCH_MODE").map_or(true, |m| m != "reach");
     let plan = Plan {
@@ -263,6 +281,8 @@ async fn run(plan: Plan) {
     let (snap, failed) = pipeline::snapshot_in(&ctx, &attributor, &seeds, &job.options, true, &queue).await;
     assert!(failed.is_none(), "the crawl failed: {failed:?}");
     let crawled = t.elapsed().as_secs_f64();
+    let (rss_crawled, peak_crawled) = (status_mb("VmRSS:"), peak_mb());
+    let held = held_mb(&snap);
     let p = whohosts::metrics::compute(&snap).population;
     let (expanded, instances_met) = (snap.crawl.expanded.len(), snap.crawl.instances.len());
     let cut = snap
@@ -274,6 +294,7 @@ async fn run(plan: Plan) {
     let store_t = Instant::now();
     writer.complete(id, snap).await.expect("stored");
     let store_secs = store_t.elapsed().as_secs_f64();
+    let (rss_stored, peak_stored) = (status_mb("VmRSS:"), peak_mb());
     let secs = t.elapsed().as_secs_f64();
     let stats = running.sim.stats();
     let split = ctx.fetcher.time_split();
@@ -342,6 +363,25 @@ async fn run(plan: Plan) {
     println!(
         "memory: resident {rss_before:.1} MB before the crawl (simulator and world loaded; peak so far {peak_before:.1} MB), peak {:.1} MB (crawler and simulator in one process)",
         peak_mb()
+    );
+    // What is still in use at the end (freed memory handed back first, after every peak was
+    // read): with the network stack, then without it (its pooled connections, client and
+    // simulator side).
+    // SAFETY: malloc_trim only returns free memory to the system.
+    let trimmed = || {
+        unsafe { libc::malloc_trim(0) };
+        status_mb("VmRSS:")
+    };
+    let with_net = trimmed();
+    drop((ctx, attributor));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let without_net = trimmed();
+    println!(
+        "in use at the end (freed memory returned): {with_net:.1} MB; {without_net:.1} MB once the crawl's network stack (its pooled connections) is dropped"
+    );
+    println!(
+        "memory by phase: after the crawl resident {rss_crawled:.1} MB (peak {peak_crawled:.1} MB; the seeds' lists hold {:.1} MB, the expanded accounts' reports {:.1} MB packed), after storing resident {rss_stored:.1} MB (peak {peak_stored:.1} MB)",
+        held.0, held.1
     );
     writer.close().await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -128,7 +128,7 @@ fn synthetic(seeds: usize, per_seed: usize, accounts: usize, instances: usize) -
         instances: counts,
         requests: 0,
         retries: 0,
-        expanded: vec![],
+        expanded: Default::default(),
         depth: None,
         departures: vec![],
     };

@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::collections::HashSet;
 
 use crate::model::account::{is_instance_only_target, normal_handle, opted_out_target, unseen_target, Account};
+use crate::model::packed::Reports;
 use crate::model::snapshot::{DepthReport, SeedReport};
 
 /// What the crawl learnt of each account's consent, by every key it is known under: the
@@ -95,45 +96,54 @@ impl Consent {
 /// else any copy that opts out), and every move to an account that opted out, or that the
 /// crawl did not see, down to its instance. The profiles themselves (`seeds` and `expanded` accounts) are left as read. An
 /// expanded account whose own profile opted out is then counted in `depth` as opted out, not
-/// expanded. Returns how many expanded accounts were.
-pub(super) fn carry(seeds: &mut [SeedReport], expanded: &mut [SeedReport], depth: Option<&mut DepthReport>) -> u64 {
+/// expanded. Returns how many expanded accounts were. The expanded reports are walked twice,
+/// each unpacked in turn: once to learn, once to change.
+pub(super) fn carry(seeds: &mut [SeedReport], expanded: &mut Reports, depth: Option<&mut DepthReport>) -> u64 {
     let mut consent = Consent::default();
     let mut found = 0u64;
-    for (r, is_expanded) in seeds
-        .iter()
-        .map(|r| (r, false))
-        .chain(expanded.iter().map(|r| (r, true)))
-    {
+    let mut learn = |r: &SeedReport, is_expanded: bool| {
         if let Some(a) = &r.account {
             found += u64::from(is_expanded && !a.may_expand());
             consent.profile(a, [r.actor_uri.as_deref(), r.handle.as_deref()]);
         }
-    }
-    for r in seeds.iter().chain(expanded.iter()) {
         for l in [&r.following, &r.followers].into_iter().flatten() {
             for a in &l.accounts {
                 consent.copy(a);
             }
         }
+    };
+    seeds.iter().for_each(|r| learn(r, false));
+    expanded.iter().for_each(|r| learn(&r, true));
+    seeds.iter_mut().for_each(|r| consent.apply(r));
+    expanded.update(|r| consent.apply(r));
+    if let Some(d) = depth {
+        d.expanded = d.expanded.saturating_sub(found);
+        d.opted_out += found;
     }
-    // A move to an account that opted out, or that the crawl did not see, keeps its
-    // instance only.
-    let target = |a: &mut Account| {
-        if let Some(m) = a.moved_to.as_mut() {
-            if !is_instance_only_target(m) {
-                if consent.refuses(m) {
-                    *m = opted_out_target(m);
-                } else if !consent.saw(m) {
-                    *m = unseen_target(m);
+    found
+}
+
+impl Consent {
+    /// Give `r`'s list rows what decides their consent, and its moves (its own and its rows')
+    /// to an account that opted out, or that the crawl did not see, their instance only.
+    fn apply(&self, r: &mut SeedReport) {
+        // A move to an account that opted out, or that the crawl did not see, keeps its
+        // instance only.
+        let target = |a: &mut Account| {
+            if let Some(m) = a.moved_to.as_mut() {
+                if !is_instance_only_target(m) {
+                    if self.refuses(m) {
+                        *m = opted_out_target(m);
+                    } else if !self.saw(m) {
+                        *m = unseen_target(m);
+                    }
                 }
             }
-        }
-    };
-    for r in seeds.iter_mut().chain(expanded.iter_mut()) {
+        };
         r.account.iter_mut().for_each(target);
         let lists = [&mut r.following, &mut r.followers].into_iter().flatten();
         for a in lists.flat_map(|l| l.accounts.iter_mut()) {
-            if let Some(p) = consent.of(a) {
+            if let Some(p) = self.of(a) {
                 a.noindex = p.noindex;
                 a.indexable = p.indexable;
                 a.discoverable = p.discoverable;
@@ -142,11 +152,6 @@ pub(super) fn carry(seeds: &mut [SeedReport], expanded: &mut [SeedReport], depth
             target(a);
         }
     }
-    if let Some(d) = depth {
-        d.expanded = d.expanded.saturating_sub(found);
-        d.opted_out += found;
-    }
-    found
 }
 
 #[cfg(test)]
@@ -189,7 +194,7 @@ mod tests {
             seed("@alice@a.example", vec![acct("@quiet@c.example", None), mover]),
             seed("@bea@c.example", vec![acct("@QUIET@c.example", Some(true))]),
         ];
-        assert_eq!(carry(&mut seeds, &mut [], None), 0);
+        assert_eq!(carry(&mut seeds, &mut Reports::default(), None), 0);
         assert!(!listed(&seeds[0])[0].may_expand(), "{:?}", listed(&seeds[0])[0]);
         assert_eq!(
             listed(&seeds[0])[1].moved_to.as_deref(),
@@ -218,7 +223,7 @@ mod tests {
                 mover("@quiet@c.example"),
             ],
         )];
-        carry(&mut seeds, &mut [], None);
+        carry(&mut seeds, &mut Reports::default(), None);
         let moved: Vec<Option<&str>> = listed(&seeds[0])[1..].iter().map(|a| a.moved_to.as_deref()).collect();
         assert_eq!(
             moved,
@@ -252,7 +257,7 @@ mod tests {
             opted_out: 0,
             no_handle: 0,
         };
-        assert_eq!(carry(&mut seeds, &mut [x], Some(&mut depth)), 1);
+        assert_eq!(carry(&mut seeds, &mut Reports::from(vec![x]), Some(&mut depth)), 1);
         assert!(!listed(&seeds[0])[0].may_expand());
         // alice's own profile lets crawlers in: it decides over a copy that says otherwise.
         assert!(listed(&seeds[0])[1].may_expand());

@@ -6,6 +6,7 @@
 //! instance whose NodeInfo was read early at the origin the lists name is taken from there,
 //! any other is read then. The rows never depend on when a read happened.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -122,7 +123,7 @@ pub(super) async fn read_all(f: Arc<Fetcher>, targets: UnboundedReceiver<Target>
 /// instance's own), or one read now.
 pub(super) async fn describe<'a>(
     f: &Arc<Fetcher>,
-    seeds: impl Iterator<Item = &'a SeedReport>,
+    seeds: impl Iterator<Item = Cow<'a, SeedReport>>,
     announcer: &Announcer,
     early: Vec<Read>,
     progress: &Progress,

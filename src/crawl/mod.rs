@@ -48,6 +48,7 @@ use crate::protocol::mastodon;
 use crate::protocol::pager::Listener;
 use crate::protocol::webfinger;
 
+use crate::model::packed::Reports;
 use crate::model::snapshot::{CrawlReport, Failure, SeedReport};
 pub use actors::ActorCache;
 use checks::{fallback_failed, foreign_collection, same_actor};
@@ -160,7 +161,7 @@ pub async fn run_in(
         let mut seeds = seeds::crawl_all(&shared, &inputs, options).await;
         // `--max-accounts` bounds the accounts reached at every depth, the seeds' lists first.
         depth::Reached::new(options.depth.max_accounts).cut(&mut seeds);
-        let (mut expanded, mut depth, mut failed) = (vec![], None, None);
+        let (mut expanded, mut depth, mut failed) = (Reports::default(), None, None);
         if options.depth.depth > 1 {
             match depth::expand(&shared, &seeds, options.depth, queue).await {
                 Ok((e, d)) => (expanded, depth) = (e, Some(d)),
@@ -174,7 +175,7 @@ pub async fn run_in(
     let ((mut seeds, mut expanded, mut depth, failed), early) =
         tokio::join!(crawl, instances::read_all(fetcher.clone(), met, progress.clone()));
     consent::carry(&mut seeds, &mut expanded, depth.as_mut());
-    let all = seeds.iter().chain(&expanded);
+    let all = crate::model::packed::all(&seeds, &expanded);
     let instances = instances::describe(&fetcher, all, &shared.instances, early, progress).await;
     let (requests, retries) = fetcher.totals();
     let report = CrawlReport {

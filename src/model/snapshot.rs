@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::model::account::{Account, FollowList};
 use crate::model::attribution::{AttributionSource, HostAttribution};
 use crate::model::handle::InstanceHost;
+use crate::model::packed::Reports;
 
 /// A failure kept with the data it concerns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,8 +95,9 @@ pub struct CrawlReport {
     pub retries: u64,
     /// Accounts expanded beyond the seeds (a crawl deeper than 1): each account's lists read
     /// once, in the order they were reached; `depth` says how far from a seed it was listed.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub expanded: Vec<SeedReport>,
+    /// Kept packed ([`Reports`]): a deep crawl's lists hold up to millions of accounts.
+    #[serde(default, skip_serializing_if = "Reports::is_empty")]
+    pub expanded: Reports,
     /// How deep the crawl went and what its budgets cut (`None` for a depth-1 crawl).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth: Option<DepthReport>,
@@ -103,6 +105,14 @@ pub struct CrawlReport {
     /// seeds (each fetched once; at most `crawl.max_departure_checks`).
     #[serde(default)]
     pub departures: Vec<Departure>,
+}
+
+impl CrawlReport {
+    /// Every report, the seeds' then the expanded accounts' (each unpacked as it is reached):
+    /// the order they are stored and counted in.
+    pub fn all(&self) -> impl Iterator<Item = std::borrow::Cow<'_, SeedReport>> + '_ {
+        crate::model::packed::all(&self.seeds, &self.expanded)
+    }
 }
 
 /// What a crawl deeper than 1 did: its depth, its budgets and what they cut.

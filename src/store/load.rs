@@ -88,7 +88,7 @@ fn head(r: &Row<'_>) -> rusqlite::Result<(CrawlReport, AttributionSource)> {
         instances: BTreeMap::new(),
         requests: r.get::<_, i64>(5)? as u64,
         retries: r.get::<_, i64>(6)? as u64,
-        expanded: vec![],
+        expanded: Default::default(),
         depth: None,
         departures: vec![],
     };
@@ -110,7 +110,7 @@ pub fn snapshot(conn: &Connection, id: i64) -> rusqlite::Result<Option<Snapshot>
     let (seeds, expanded): (Vec<SeedReport>, Vec<SeedReport>) =
         seeds(conn, id)?.into_iter().partition(|s| s.depth == 0);
     crawl.seeds = seeds;
-    crawl.expanded = expanded;
+    crawl.expanded = expanded.into();
     let depth: Option<String> = conn.query_row("SELECT depth FROM snapshot WHERE id = ?1", [id], |r| r.get(0))?;
     crawl.depth = depth
         .map(|d| serde_json::from_str(&d).map_err(|_| corrupt("snapshot.depth")))

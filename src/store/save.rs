@@ -213,8 +213,8 @@ pub(super) fn state_digest(a: &Account) -> i64 {
 pub fn snapshot_rows(keys: &mut Keys<'_>, id: i64, snap: &Snapshot) -> rusqlite::Result<()> {
     // Accounts a deeper crawl expanded are stored as seeds after the command's own (with
     // their depth), so their lists and follows are ordinary rows.
-    for (position, seed) in snap.crawl.seeds.iter().chain(&snap.crawl.expanded).enumerate() {
-        seed_rows(keys, id, position as i64, seed)?;
+    for (position, seed) in snap.crawl.all().enumerate() {
+        seed_rows(keys, id, position as i64, &seed)?;
     }
     let depth = snap.crawl.depth.as_ref().map(serde_json::to_string).transpose();
     let depth = depth.map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
@@ -243,7 +243,7 @@ pub fn snapshot_rows(keys: &mut Keys<'_>, id: i64, snap: &Snapshot) -> rusqlite:
 fn opted_out_identities(snap: &Snapshot) -> Vec<(Option<String>, Option<String>)> {
     let mut out = std::collections::BTreeSet::new();
     out.extend(snap.crawl.departures.iter().filter_map(|d| d.opted_out_since.clone()));
-    for s in snap.crawl.seeds.iter().chain(&snap.crawl.expanded) {
+    for s in snap.crawl.all() {
         let lists = [&s.following, &s.followers].into_iter().flatten();
         for a in s.account.iter().chain(lists.flat_map(|l| l.accounts.iter())) {
             if !a.may_expand() && (a.actor_uri.is_some() || a.handle.is_some()) {

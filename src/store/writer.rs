@@ -325,23 +325,19 @@ fn complete(
     snap: &Snapshot,
     opt_out: &super::optout::OptOut,
 ) -> std::result::Result<(), Failed> {
-    // The metrics are computed on a second core while the rows are written.
-    std::thread::scope(|scope| {
-        let metrics = scope.spawn(|| crate::metrics::compute(snap));
-        let tx = conn.unchecked_transaction()?;
-        write_complete(&tx, id, snap, opt_out)?;
-        let metrics = metrics
-            .join()
-            .map_err(|_| Failed::Store(format!("snapshot {id}: computing its metrics failed")))?;
-        super::metrics::save(&tx, id, &metrics)?;
-        tx.execute(sql::JOURNAL_DELETE, [id])?;
-        tx.commit()?;
-        // The journal held the raw responses, opted-out accounts' included: secure_delete
-        // zeroed its pages; copy them back into the file and empty the WAL, so no frame of
-        // it stays readable beside the database.
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
-    })
+    // The metrics first, then the rows: what each holds of a large snapshot (its distinct
+    // accounts and edges; the store's keys of them) is not held at once.
+    let metrics = crate::metrics::compute(snap);
+    let tx = conn.unchecked_transaction()?;
+    write_complete(&tx, id, snap, opt_out)?;
+    super::metrics::save(&tx, id, &metrics)?;
+    tx.execute(sql::JOURNAL_DELETE, [id])?;
+    tx.commit()?;
+    // The journal held the raw responses, opted-out accounts' included: secure_delete
+    // zeroed its pages; copy them back into the file and empty the WAL, so no frame of
+    // it stays readable beside the database.
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
 }
 
 fn complete_contacts(

@@ -12,10 +12,13 @@
 //! layer owns no storage: the pipeline hands in the store's queue, so the frontier lives in
 //! the database and a killed crawl continues it, replaying the journal's responses.
 //! The order is fixed and the budgets count the same in a run and in its resumption
-//! ([`crate::net::http::Fetcher::asked`]), so both end with the same rows.
+//! ([`crate::net::http::Fetcher::asked`]), so both end with the same rows. Each expanded
+//! account's report is packed ([`Reports`]) as soon as it is read: the lists of a crawl that
+//! reaches a million accounts wait for the store in a tenth of the memory they take as values.
 
 mod queue;
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
@@ -24,6 +27,7 @@ pub use queue::{Item, MemoryQueue, Queue, State, Work};
 use super::{seeds, CrawlOptions, Shared};
 use crate::error::Result;
 use crate::model::account::{normal_handle, Account, Cause, ListStatus};
+use crate::model::packed::Reports;
 use crate::model::snapshot::{DepthReport, SeedReport};
 
 /// Candidates decided at once. The budgets are decided for a group before it is expanded
@@ -234,9 +238,14 @@ fn seed_items(seeds: &[SeedReport]) -> Vec<Item> {
 const OFFER_CHUNK: usize = 1024;
 
 /// Offer every account listed by `listers` as a candidate of `depth`.
-async fn offer_listed<'a>(queue: &dyn Queue, listers: impl Iterator<Item = &'a SeedReport>, depth: u32) -> Result<()> {
+async fn offer_listed(
+    queue: &dyn Queue,
+    listers: impl Iterator<Item = impl Borrow<SeedReport>>,
+    depth: u32,
+) -> Result<()> {
     let mut chunk = Vec::with_capacity(OFFER_CHUNK);
     for s in listers {
+        let s: &SeedReport = s.borrow();
         for a in [&s.following, &s.followers]
             .into_iter()
             .flatten()
@@ -273,8 +282,9 @@ pub(super) async fn expand(
     seeds: &[SeedReport],
     options: DepthOptions,
     queue: &dyn Queue,
-) -> Result<(Vec<SeedReport>, DepthReport)> {
-    let mut out: Vec<SeedReport> = vec![];
+) -> Result<(Reports, DepthReport)> {
+    // Packed as each report comes in: a deep crawl's lists hold up to millions of accounts.
+    let mut out = Reports::default();
     queue.offer(seed_items(seeds)).await?;
     // The seeds' lists were cut to the budget already (`Reached::cut` in the crawl): this
     // counts them again, cutting nothing.
@@ -292,7 +302,7 @@ pub(super) async fn expand(
     for level in 1..options.depth {
         match level {
             1 => offer_listed(queue, seeds.iter(), level).await?,
-            _ => offer_listed(queue, out[above.clone()].iter(), level).await?,
+            _ => offer_listed(queue, out.range(above.clone()), level).await?,
         }
         let start = out.len();
         let mut after = -1;
@@ -338,7 +348,7 @@ pub(super) async fn expand(
                         refunded += 1;
                     }
                     r.depth = level;
-                    out.push(r);
+                    out.push(&r);
                 }
                 pending = match refunded {
                     0 => vec![],

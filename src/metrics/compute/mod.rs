@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{concentration, Bucket, DepthLists, Level, LevelMetrics, Population, SnapshotMetrics, Weight, ACTIVE_DAYS};
 use crate::attribution::split_by;
-use crate::model::account::{Account, Cause, ListStatus};
+use crate::model::account::{Account, Cause, Direction, ListStatus};
 use crate::model::attribution::{AddressAttribution, AddressPolicy, HostAttribution};
 use crate::model::snapshot::Snapshot;
 
@@ -27,11 +27,13 @@ pub const AS_LOOKUP_FAILED: &str = "AS look-up failed";
 pub const NO_COUNTRY: &str = "no country";
 pub const NOT_MANAGED: &str = "not managed";
 
-/// One distinct account, merged over its appearances.
+/// One distinct account, merged over its appearances. Kept small (a snapshot may reach a
+/// million accounts): its instance as an index into [`Graph::hosts`], its last post as a day.
 #[derive(Debug, Default)]
 struct Distinct {
-    server: Option<String>,
-    last_status_at: Option<String>,
+    server: Option<u32>,
+    /// The first `last_status_at` met (outer `Some`), as a day number when it is a date.
+    last_day: Option<Option<i64>>,
     opted_out: bool,
     fetch_failed: bool,
 }
@@ -40,11 +42,15 @@ struct Distinct {
 #[derive(Debug, Default)]
 struct Graph {
     accounts: Vec<Distinct>,
-    by_uri: HashMap<String, usize>,
-    by_handle: HashMap<String, usize>,
-    /// (seed, direction, account) of each distinct edge; seeds numbered by `seeds`.
-    edges: BTreeSet<(usize, &'static str, usize)>,
-    seeds: HashMap<String, usize>,
+    /// Instance hosts, each once, and where each is in `hosts`.
+    hosts: Vec<String>,
+    host_ids: HashMap<String, u32>,
+    by_uri: HashMap<Box<str>, u32>,
+    by_handle: HashMap<Box<str>, u32>,
+    /// (seed, following, account) of each distinct edge (sorted, each once); seeds numbered
+    /// by `seeds`.
+    edges: Vec<(u32, bool, u32)>,
+    seeds: HashMap<String, u32>,
     entries: usize,
 }
 
@@ -53,46 +59,72 @@ impl Graph {
         let mut g = Graph::default();
         // A deeper crawl's expanded accounts list accounts too: every account reached at any
         // depth is one distinct account, as one followed by two seeds is.
-        for seed in snapshot.crawl.seeds.iter().chain(&snapshot.crawl.expanded) {
+        for seed in snapshot.crawl.all() {
             let key = seed.actor_uri.as_ref().or(seed.handle.as_ref()).unwrap_or(&seed.input);
-            let next = g.seeds.len();
+            let next = g.seeds.len() as u32;
             let seed_id = *g.seeds.entry(key.clone()).or_insert(next);
             for list in [&seed.following, &seed.followers].into_iter().flatten() {
+                let following = list.direction == Direction::Following;
                 for a in &list.accounts {
                     g.entries += 1;
                     let id = g.account(a);
-                    g.edges.insert((seed_id, list.direction.segment(), id));
+                    g.edges.push((seed_id, following, id));
                 }
             }
         }
+        g.edges.sort_unstable();
+        g.edges.dedup();
+        g.edges.shrink_to_fit();
         g
     }
 
     /// The distinct account `a` is, merging what this appearance adds.
-    fn account(&mut self, a: &Account) -> usize {
-        let uri = a.actor_uri.clone();
+    fn account(&mut self, a: &Account) -> u32 {
+        let uri = a.actor_uri.as_deref();
         let handle = a.handle.as_deref().map(crate::model::account::normal_handle);
         let known = uri
-            .as_ref()
             .and_then(|u| self.by_uri.get(u))
-            .or_else(|| handle.as_ref().and_then(|h| self.by_handle.get(h)))
+            .or_else(|| handle.as_deref().and_then(|h| self.by_handle.get(h)))
             .copied();
         let id = known.unwrap_or_else(|| {
             self.accounts.push(Distinct::default());
-            self.accounts.len() - 1
+            (self.accounts.len() - 1) as u32
         });
         if let Some(u) = uri {
-            self.by_uri.entry(u).or_insert(id);
+            if !self.by_uri.contains_key(u) {
+                self.by_uri.insert(u.into(), id);
+            }
         }
         if let Some(h) = handle {
-            self.by_handle.entry(h).or_insert(id);
+            self.by_handle.entry(h.into_boxed_str()).or_insert(id);
         }
-        let d = &mut self.accounts[id];
-        d.server = d.server.take().or_else(|| a.server.as_ref().map(|s| s.to_string()));
-        d.last_status_at = d.last_status_at.take().or_else(|| a.last_status_at.clone());
+        let server = match (self.accounts[id as usize].server, &a.server) {
+            (Some(s), _) => Some(s),
+            (None, Some(host)) => Some(self.host_id(host.as_str())),
+            (None, None) => None,
+        };
+        let d = &mut self.accounts[id as usize];
+        d.server = server;
+        d.last_day = d.last_day.or_else(|| a.last_status_at.as_deref().map(day_number));
         d.opted_out |= !a.may_expand();
         d.fetch_failed |= a.fetch_error.is_some();
         id
+    }
+
+    /// The index of instance `host` in `hosts`, adding it when new.
+    fn host_id(&mut self, host: &str) -> u32 {
+        if let Some(id) = self.host_ids.get(host) {
+            return *id;
+        }
+        let id = self.hosts.len() as u32;
+        self.hosts.push(host.to_string());
+        self.host_ids.insert(host.to_string(), id);
+        id
+    }
+
+    /// The instance host of `a`, if known.
+    fn server(&self, a: &Distinct) -> Option<&String> {
+        a.server.map(|i| &self.hosts[i as usize])
     }
 }
 
@@ -139,8 +171,14 @@ fn day_number(s: &str) -> Option<i64> {
 }
 
 /// Whether a last post on `last` is within [`ACTIVE_DAYS`] of `end`; `None` when unknown.
+#[cfg(test)]
 fn is_active(last: Option<&str>, end: Option<i64>) -> Option<bool> {
-    let (last, end) = (day_number(last?)?, end?);
+    active_on(last.map(day_number), end)
+}
+
+/// [`is_active`] of a last post already made a day number ([`Distinct::last_day`]).
+fn active_on(last_day: Option<Option<i64>>, end: Option<i64>) -> Option<bool> {
+    let (last, end) = (last_day??, end?);
     Some(end - last <= ACTIVE_DAYS)
 }
 
@@ -148,15 +186,15 @@ fn host_weights(snapshot: &Snapshot, g: &Graph, weight: Weight) -> HostWeights {
     let mut hw = HostWeights::default();
     let end = day_number(&snapshot.crawl.finished_at);
     match weight {
-        Weight::Accounts => g.accounts.iter().for_each(|a| hw.add(a.server.as_ref(), 1.0)),
+        Weight::Accounts => g.accounts.iter().for_each(|a| hw.add(g.server(a), 1.0)),
         Weight::Edges => g
             .edges
             .iter()
-            .for_each(|(_, _, id)| hw.add(g.accounts[*id].server.as_ref(), 1.0)),
+            .for_each(|(_, _, id)| hw.add(g.server(&g.accounts[*id as usize]), 1.0)),
         Weight::Active => {
             for a in &g.accounts {
-                match is_active(a.last_status_at.as_deref(), end) {
-                    Some(true) => hw.add(a.server.as_ref(), 1.0),
+                match active_on(a.last_day, end) {
+                    Some(true) => hw.add(g.server(a), 1.0),
                     Some(false) => {}
                     None => hw.apart(ACTIVITY_UNKNOWN),
                 }
@@ -190,7 +228,7 @@ fn nodeinfo<'a>(snapshot: &'a Snapshot, host: &str) -> Option<&'a crate::model::
 
 /// The instance hosts holding at least one counted account.
 fn instances(g: &Graph) -> BTreeSet<String> {
-    g.accounts.iter().filter_map(|a| a.server.clone()).collect()
+    g.accounts.iter().filter_map(|a| g.server(a).cloned()).collect()
 }
 
 /// Where one address goes at an address level: a bucket key, or a reason to count it apart.
@@ -364,7 +402,8 @@ fn population(snapshot: &Snapshot, g: &Graph) -> Population {
     // own figures (failed, duplicate …) are the command's handles only.
     let crawl = &snapshot.crawl;
     let mut by_depth: BTreeMap<u32, DepthLists> = BTreeMap::new();
-    for s in crawl.seeds.iter().chain(&crawl.expanded) {
+    // One walk (the expanded accounts' reports are unpacked as they are reached).
+    for s in crawl.all() {
         let depth = s.depth.saturating_add(1);
         let d = by_depth.entry(depth).or_insert_with(|| DepthLists {
             depth,
@@ -375,11 +414,6 @@ fn population(snapshot: &Snapshot, g: &Graph) -> Population {
             d.lists_complete += usize::from(l.status == ListStatus::Complete);
             d.list_entries += l.accounts.len();
         }
-    }
-    if crawl.depth.is_some() {
-        p.by_depth = by_depth.into_values().collect();
-    }
-    for s in crawl.seeds.iter().chain(&crawl.expanded) {
         let lists: Vec<_> = [&s.following, &s.followers].into_iter().flatten().collect();
         if s.depth > 0 {
             count_lists(&mut p, &lists);
@@ -406,12 +440,15 @@ fn population(snapshot: &Snapshot, g: &Graph) -> Population {
         }
         count_lists(&mut p, &lists);
     }
+    if crawl.depth.is_some() {
+        p.by_depth = by_depth.into_values().collect();
+    }
     let end = day_number(&snapshot.crawl.finished_at);
     for a in &g.accounts {
         p.accounts_without_server += usize::from(a.server.is_none());
         p.accounts_opted_out += usize::from(a.opted_out);
         p.accounts_fetch_failed += usize::from(a.fetch_failed);
-        match is_active(a.last_status_at.as_deref(), end) {
+        match active_on(a.last_day, end) {
             Some(true) => p.accounts_active += 1,
             Some(false) => p.accounts_inactive += 1,
             None => p.accounts_activity_unknown += 1,

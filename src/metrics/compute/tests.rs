@@ -165,7 +165,7 @@ fn snapshot(policy: AddressPolicy) -> Snapshot {
             instances: instances.into_iter().map(|(h, r)| (InstanceHost::new(h), r)).collect(),
             requests: 0,
             retries: 0,
-            expanded: vec![],
+            expanded: Default::default(),
             depth: None,
             departures: vec![],
         },
