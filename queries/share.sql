@@ -6,6 +6,8 @@
 --                          origin unknown …) or by its key
 --   :level = organisation  instance, organisation, as, range, block, country or hosting
 --   :weight = accounts     accounts, edges, instances, users or active
+--   :kind = null           only snapshots of this kind: follows, contacts or instances
+--                          (surveys); null: every kind
 -- Columns:
 --   snapshot_id  the snapshot
 --   started_at   when its crawl started (UTC)
@@ -20,4 +22,5 @@ SELECT m.snapshot_id, s.started_at, b.rank,
     ON b.snapshot_id = m.snapshot_id AND b.level = m.level AND b.weight = m.weight
    AND (b.label = :name OR b.key = :name)
  WHERE m.level = :level AND m.weight = :weight AND s.status = 'complete'
+   AND (:kind IS NULL OR s.kind = :kind)
  ORDER BY m.snapshot_id;

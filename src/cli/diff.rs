@@ -1,5 +1,5 @@
 //! `whohosts diff A B`: what changed between two stored snapshots, as text or JSON: two
-//! follows snapshots, or two contacts snapshots (their own comparison).
+//! follows snapshots, two contacts snapshots or two surveys (their own comparisons).
 
 use std::path::Path;
 
@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::model::format::Format;
 use crate::report::contacts_diff::ContactsDiff;
 use crate::report::diff::{self, Diff};
+use crate::report::survey_diff;
 use crate::store::{self, Store};
 
 /// `diff` arguments.
@@ -39,6 +40,11 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
         (Some(a), Some(b)) if a == contacts && b == contacts => {
             let d = ContactsDiff::between(&store, args.from, args.to)?;
             print(&crate::report::contacts_diff::render(&d, args.format)?)?;
+            return Ok(0);
+        }
+        (Some(a), Some(b)) if a == survey_diff::KIND && b == survey_diff::KIND => {
+            let d = survey_diff::SurveyDiff::between(&store, args.from, args.to)?;
+            print(&survey_diff::render(&d, args.format)?)?;
             return Ok(0);
         }
         (Some(a), Some(b)) if a != b => {

@@ -3,17 +3,19 @@
 //! and software of each, attribution, and the report weighted by users, active users and
 //! instances.
 //!
-//! Not stored: the survey is printed, not kept as a snapshot (see the README's "Not yet").
+//! The survey is stored as a snapshot of kind `instances` (the database's lock held, as a
+//! crawl holds it) and its report printed from the store, with the trend of the surveys of
+//! the same list before it.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 use super::{print, AttributionArgs};
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::format::Format;
-use crate::pipeline::Context;
-use crate::report::instances::{render, InstancesReport, Options};
+use crate::pipeline::instances::Job;
+use crate::report::instances::{render, InstancesReport};
+use crate::store::{self, lock::DbLock, Store};
 
 /// `instances` arguments.
 #[derive(Debug, clap::Args)]
@@ -43,7 +45,7 @@ pub struct Args {
 /// # Errors
 /// A file that cannot be read or is no instance list, resolver or database errors. Hosts
 /// that fail are part of the report, not errors.
-pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
+pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool) -> Result<i32> {
     args.attribution.apply(&mut config)?;
     let out = args.output.as_deref().map(super::output::Output::check).transpose()?;
     let list = crate::instances::list::read(&args.file)?;
@@ -58,13 +60,22 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
             ));
         }
     }
-    let ctx = Context::new(config)?;
-    let attributor = Arc::new(ctx.attributor(quiet)?);
-    let (survey, source) = crate::pipeline::instances::survey(&ctx, attributor, list, quiet).await;
-    let options = Options {
+    let job = Job {
+        list: std::fs::canonicalize(&args.file)
+            .unwrap_or_else(|_| args.file.clone())
+            .display()
+            .to_string(),
         software: args.software.clone(),
     };
-    let report = InstancesReport::build(survey, source, &options);
+    // The database is checked (and locked) before any request, as a crawl does.
+    let path = store::database_path(db, &config);
+    store::create_data_dir(db, &config)?;
+    let _lock = DbLock::acquire(&path, "instances")?;
+    let store = Store::open(&path)?;
+    let writer = store.writer()?;
+    let stored = crate::pipeline::instances::survey_into(&writer, config, list, &job, quiet).await;
+    writer.close().await;
+    let report = InstancesReport::stored(&store, stored?)?;
     let rendered = render(&report, args.format, args.top)?;
     match out {
         Some(out) => out.write(rendered.as_bytes())?,

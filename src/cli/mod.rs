@@ -75,8 +75,8 @@ const DEMO_DB_HELP: &str = "Keep the demo's snapshots in FILE, a new database (o
                             WHOHOSTS_DB is not used]";
 
 /// The command line as it is parsed: [`Cli`]'s, with `--db` described as `demo` uses it, and
-/// hidden from the help of `instances` and `sim`, which store nothing (given there, it is
-/// refused when the command runs).
+/// hidden from the help of `sim`, which stores nothing (given there, it is refused when the
+/// command runs).
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
     let root = Cli::command();
@@ -88,7 +88,6 @@ pub fn command() -> clap::Command {
     // A subcommand's own argument of the same id stands in for the global one there (clap
     // propagates a global argument only where none of its id exists); its value still
     // reaches `Cli::db`.
-    let root = root.mut_subcommand("instances", |c| c.arg(db.clone().hide(true)));
     #[cfg(feature = "sim")]
     let root = root
         .mut_subcommand("sim", |c| c.arg(db.clone().hide(true)))
@@ -350,10 +349,9 @@ pub fn stdout_result(r: std::io::Result<()>) -> Result<()> {
 /// # Errors
 /// Whatever the subcommand fails with; `main` prints it on one line.
 pub async fn run(cli: Cli) -> Result<i32> {
-    // `instances` and `sim` store nothing: a --db given to them is a mistake worth saying
-    // (WHOHOSTS_DB set for the other commands is not).
+    // `sim` stores nothing: a --db given to it is a mistake worth saying (WHOHOSTS_DB set for
+    // the other commands is not).
     let stores_nothing = match &cli.command {
-        Command::Instances(_) => Some("instances"),
         #[cfg(feature = "sim")]
         Command::Sim(_) => Some("sim"),
         _ => None,
@@ -381,7 +379,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Export(args) => export::run(&config, args, db, cli.quiet),
         Command::Lookup(args) => lookup::run(config, args, cli.quiet).await,
         Command::Contacts(args) => contacts::run(config, args, db, cli.quiet).await,
-        Command::Instances(args) => instances::run(config, args, cli.quiet).await,
+        Command::Instances(args) => instances::run(config, args, db, cli.quiet).await,
         Command::AsnDb(cmd) => asn_db::run(config, cmd).await,
         #[cfg(feature = "sim")]
         Command::Sim(args) => sim::run(args).await,

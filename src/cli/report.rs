@@ -170,11 +170,32 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     // The one `-o` of the tool: a regular file is replaced atomically, anything else (a
     // device, a FIFO, /dev/stdout) written through; checked before the work.
     let out = args.output.as_deref().map(super::output::Output::check).transpose()?;
-    if store.kind(id)?.as_deref() == Some(crate::report::contacts_diff::KIND) {
-        return contacts(&store, id, &args, out.as_ref());
+    match store.kind(id)?.as_deref() {
+        Some(crate::report::contacts_diff::KIND) => return contacts(&store, id, &args, out.as_ref()),
+        Some(crate::report::survey_diff::KIND) => return survey(&store, id, &args, out.as_ref()),
+        _ => {}
     }
     let r = emit_stored(&store, id, &args.view, out.as_ref())?;
     alerts.finish(&store, id, r.weight)
+}
+
+/// `report` of a survey (kind `instances`): the report `instances` printed (weighted by users,
+/// active users and instances; `--by` and `--weight` do not apply), with the trend of the
+/// surveys of the same list.
+fn survey(store: &Store, id: i64, args: &Args, out: Option<&super::output::Output>) -> Result<i32> {
+    let a = &args.alerts;
+    if !a.fail_if.is_empty() || !a.warn_if.is_empty() || a.metrics_file.is_some() {
+        return Err(Error::Input(format!(
+            "snapshot {id} is a survey: --fail-if, --warn-if and --metrics-file read follows snapshots"
+        )));
+    }
+    let r = crate::report::instances::InstancesReport::stored(store, id)?;
+    let text = crate::report::instances::render(&r, args.view.format, args.view.top)?;
+    match out {
+        Some(out) => out.write(text.as_bytes())?,
+        None => print(&text)?,
+    }
+    Ok(0)
 }
 
 /// `report` of a contacts snapshot: its own report (every level it has; `--by` and

@@ -85,10 +85,28 @@ pub fn rebucket(l: &Ranking, rename: impl Fn(&str) -> String) -> Option<Ranking>
 
 /// Add the metric rows and the population of snapshot `id`.
 pub fn add(tables: &mut Tables, id: i64, metrics: &SnapshotMetrics, view: &Privacy<'_>) {
-    for (name, v) in metrics.population.figures() {
-        let value = v.as_i64().map_or(Value::Null, Value::Int);
-        tables.get("population").push(vec![id.into(), name.into(), value]);
+    let figures = metrics
+        .population
+        .figures()
+        .into_iter()
+        .map(|(name, v)| (name, v.as_i64()));
+    population(tables, id, figures);
+    levels(tables, id, metrics, view);
+}
+
+/// Add population figures of snapshot `id` (a figure that is no whole number is null).
+pub fn population(tables: &mut Tables, id: i64, figures: impl IntoIterator<Item = (String, Option<i64>)>) {
+    for (name, v) in figures {
+        tables
+            .get("population")
+            .push(vec![id.into(), name.into(), v.map_or(Value::Null, Value::Int)]);
     }
+}
+
+/// Add the metric rows of snapshot `id`, every bucket under the minimum group size merged.
+/// A group's members are the accounts it holds; a survey (kind `instances`), which counts no
+/// accounts, has the users its instances declare for members.
+pub fn levels(tables: &mut Tables, id: i64, metrics: &SnapshotMetrics, view: &Privacy<'_>) {
     let renamed: Vec<(&LevelMetrics, Ranking, bool)> = metrics
         .levels
         .iter()
@@ -120,7 +138,13 @@ pub fn add(tables: &mut Tables, id: i64, metrics: &SnapshotMetrics, view: &Priva
                 .map(|(_, o, _)| o.buckets.iter().map(|b| (b.key.clone(), b.weight)).collect())
                 .unwrap_or_default()
         };
-        let (members, users) = (sizes(Weight::Accounts), sizes(Weight::Users));
+        let counts_accounts = metrics.levels.iter().any(|o| o.weight == Weight::Accounts);
+        let members = sizes(if counts_accounts {
+            Weight::Accounts
+        } else {
+            Weight::Users
+        });
+        let users = sizes(Weight::Users);
         let (grouped, changed) = small_groups(r, min, &members, &users);
         let names = (l.level.as_str(), l.weight.as_str());
         level(tables, id, names, &grouped, *redone || changed);

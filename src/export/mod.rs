@@ -224,6 +224,24 @@ pub fn build(
             members: options.min_group_members,
             users: options.min_instance_users,
         };
+        if info.kind == crate::store::instances::KIND {
+            // A survey lists no accounts: an instance's members are the users it declares,
+            // so one is named when it declares at least the minimum of both.
+            let per_host = rows::users_per_host(&snap);
+            let view = Privacy::new(keys, false, min, &snap, &per_host).with_precise(options.precise);
+            let omitted = rows::add(&mut tables, info.id, &snap, &view);
+            let figures = store.survey_figures(info.id)?;
+            measures::population(
+                &mut tables,
+                info.id,
+                figures.into_iter().map(|(name, v)| (name, Some(v.round() as i64))),
+            );
+            measures::levels(&mut tables, info.id, &metrics, &view);
+            tables
+                .get("snapshots")
+                .push(snapshot_row(info.id, info, &snap, omitted));
+            continue;
+        }
         let per_host = rows::accounts_per_host(&snap);
         let view = Privacy::new(keys, options.include_handles, min, &snap, &per_host).with_precise(options.precise);
         let omitted = rows::add(&mut tables, info.id, &snap, &view);

@@ -81,6 +81,20 @@ pub fn accounts_per_host(snapshot: &Snapshot) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// The NodeInfo users (trusted counts) each instance of `snapshot` declares: the group sizes
+/// [`Privacy`] decides by for a survey, which lists no accounts.
+pub fn users_per_host(snapshot: &Snapshot) -> BTreeMap<String, u64> {
+    snapshot
+        .crawl
+        .instances
+        .iter()
+        .map(|(h, r)| {
+            let users = r.nodeinfo.as_ref().and_then(|n| n.users_total).unwrap_or(0);
+            (h.to_string(), users)
+        })
+        .collect()
+}
+
 /// Every list of every seed, with its seed's position.
 fn lists(snapshot: &Snapshot) -> impl Iterator<Item = (usize, &FollowList)> {
     snapshot

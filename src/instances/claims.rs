@@ -32,10 +32,26 @@ fn count(doc: &Value, field: &str, max: u64) -> Result<Option<u64>, String> {
     };
     match v {
         Value::Null => Ok(None),
-        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) if u > max => Err(format!("{field} {u} is above instances.max_users ({max})")),
-            (Some(u), _) => Ok(Some(u)),
-            (None, Some(i)) => Err(format!("{field} {i} is negative")),
+        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) if u > max => Err(format!("{field} {u} is above instances.max_users ({max})")),
+            (Some(u), _, _) => Ok(Some(u)),
+            (None, Some(i), _) => Err(format!("{field} {i} is negative")),
+            // A float: a whole one is judged as the whole number it is (`120.0` is 120, `1e308`
+            // is above any ceiling), one with a fraction is no count of users.
+            (None, None, Some(x)) if x.is_finite() && x.fract() == 0.0 => {
+                let shown = if x.abs() < 1e15 {
+                    format!("{x:.0}")
+                } else {
+                    format!("{x:e}")
+                };
+                if x < 0.0 {
+                    Err(format!("{field} {shown} is negative"))
+                } else if x > max as f64 {
+                    Err(format!("{field} {shown} is above instances.max_users ({max})"))
+                } else {
+                    Ok(Some(x as u64))
+                }
+            }
             _ => Err(format!("{field} {n} is not a whole number")),
         },
         other => Err(format!(
@@ -108,5 +124,29 @@ mod tests {
         assert_eq!(why(json!(10), json!(11), None), ["activeMonth 11 is above total 10"]);
         assert_eq!(why(json!(0), json!(0), Some("gotosocial")).len(), 1);
         assert_eq!(judge(&doc(json!(10), json!(-1)), None, 1000).users, None);
+    }
+
+    #[test]
+    fn float_counts_read_as_the_numbers_they_are() {
+        let read = |text: &str| judge(&serde_json::from_str(text).unwrap(), None, 1000);
+        // A whole number beyond any integer type is too large, not "not a whole number".
+        let c = read(r#"{"usage": {"users": {"total": 1e+308}}}"#);
+        assert_eq!(c.implausible, ["total 1e308 is above instances.max_users (1000)"]);
+        let c = read(r#"{"usage": {"users": {"total": 1e19, "activeMonth": -3.0}}}"#);
+        assert_eq!(
+            c.implausible,
+            [
+                "total 1e19 is above instances.max_users (1000)",
+                "activeMonth -3 is negative"
+            ]
+        );
+        // A whole float under the ceiling is the count it says.
+        let c = read(r#"{"usage": {"users": {"total": 120.0, "activeMonth": 4e1}}}"#);
+        assert_eq!((c.users, c.active, c.implausible.len()), (Some(120), Some(40), 0));
+        // Only a fraction is "not a whole number".
+        let c = read(r#"{"usage": {"users": {"total": 2.5e0}}}"#);
+        assert_eq!(c.implausible, ["total 2.5 is not a whole number"]);
+        let c = read(r#"{"usage": {"users": {"total": 5000.0}}}"#);
+        assert_eq!(c.implausible, ["total 5000 is above instances.max_users (1000)"]);
     }
 }

@@ -15,7 +15,7 @@ use crate::model::handle::{domain_problem, echo, Handle, InstanceHost};
 pub const MAX_LIST_BYTES: u64 = 256 * 1024 * 1024;
 
 /// What kind of list a file is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// One domain, URL or handle a line; `#` starts a comment.

@@ -39,6 +39,9 @@ pub struct Instance {
     /// NodeInfo `software.name`, lower-cased.
     pub software: Option<String>,
     pub version: Option<String>,
+    /// The NodeInfo schema version read (`2.0` …), when read.
+    #[serde(skip)]
+    pub schema: Option<String>,
     /// The judged counts (trusted only when `claims.implausible` is empty).
     pub claims: Claims,
     /// Why NodeInfo could not be read (DNS, refused, robots.txt, no NodeInfo …).
@@ -103,6 +106,7 @@ fn failed(host: &str, failure: Failure) -> Instance {
         host: host.to_string(),
         software: None,
         version: None,
+        schema: None,
         claims: Claims::default(),
         failure: Some(failure),
         attribution: None,
@@ -137,6 +141,7 @@ async fn one(f: &Fetcher, host: &InstanceHost, max_users: u64) -> Instance {
                 claims: claims::judge(&doc, n.software.as_deref(), max_users),
                 software: n.software,
                 version: n.version,
+                schema: Some(schema),
                 failure: None,
                 ..failed(host.as_str(), no_nodeinfo(host))
             }

@@ -57,6 +57,7 @@ pub const SHIPPED: &[Query] = shipped![
     "moved-accounts",
     "account-changes",
     "contact-changes",
+    "survey-changes",
 ];
 
 /// A parameter a query takes.

@@ -163,7 +163,7 @@ fn tables_render_aligned_as_csv_and_as_json() {
 fn unknown_queries_name_the_ones_there_are() {
     assert_eq!(
         find("nope").unwrap_err().to_string(),
-        "query nope: no such query (there are: summary, concentration, share, host-changes, instance-changes, moved-accounts, account-changes, contact-changes; see `whohosts query --list`)"
+        "query nope: no such query (there are: summary, concentration, share, host-changes, instance-changes, moved-accounts, account-changes, contact-changes, survey-changes; see `whohosts query --list`)"
     );
 }
 

@@ -80,6 +80,12 @@ pub struct Weighted {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InstancesReport {
     pub kind: &'static str,
+    /// The stored survey it reports (every survey is stored; `None` only before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<i64>,
+    /// The list surveyed, as the command named it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<String>,
     pub software_filter: Option<String>,
     pub started_at: String,
     pub finished_at: String,
@@ -94,6 +100,9 @@ pub struct InstancesReport {
     pub failures: Vec<(String, String, String)>,
     pub bad: Vec<BadEntry>,
     pub attribution: AttributionSource,
+    /// The earlier surveys of the same list (the same instances and software filter), oldest
+    /// first, this one last; empty for the first of its series.
+    pub trend: Vec<super::survey_diff::Step>,
 }
 
 fn weight_of(i: &Instance, weight: Weight) -> Result<f64, &'static str> {
@@ -214,6 +223,9 @@ impl InstancesReport {
             .collect();
         InstancesReport {
             kind: "instances",
+            snapshot: None,
+            list: None,
+            trend: vec![],
             software_filter: filter,
             started_at: survey.started_at,
             finished_at: survey.finished_at,
@@ -226,6 +238,49 @@ impl InstancesReport {
             bad: survey.bad,
             attribution,
         }
+    }
+
+    /// The report of stored survey `id`, as the command printed it (the software filter it
+    /// was run with), with the trend of its series.
+    ///
+    /// # Errors
+    /// [`crate::error::Error::Store`] when it is no complete survey; SQLite and query errors.
+    pub fn stored(store: &crate::store::Store, id: i64) -> crate::error::Result<InstancesReport> {
+        let request = store.request(id)?;
+        let (survey, source) = store.survey(id)?;
+        let options = Options {
+            software: request["software"].as_str().map(str::to_string),
+        };
+        let mut r = InstancesReport::build(survey, source, &options);
+        r.snapshot = Some(id);
+        r.list = request["list"].as_str().map(str::to_string);
+        r.trend = super::survey_diff::steps(store, id)?;
+        Ok(r)
+    }
+
+    /// Every level under every weight, as the store keeps them.
+    pub fn levels(&self) -> Vec<LevelMetrics> {
+        self.weights.iter().flat_map(|w| w.levels.iter().cloned()).collect()
+    }
+
+    /// Who was counted, as the named figures the store keeps (`listed`, `nodeinfo_read`,
+    /// `failed`, `implausible`, `users` …).
+    pub fn figures(&self) -> Vec<(String, f64)> {
+        let p = &self.population;
+        [
+            ("listed", p.listed as f64),
+            ("duplicates", p.duplicates as f64),
+            ("bad_entries", p.bad_entries as f64),
+            ("nodeinfo_read", p.nodeinfo_read as f64),
+            ("failed", p.failed.values().sum::<usize>() as f64),
+            ("implausible", p.implausible as f64),
+            ("other_software", p.other_software as f64),
+            ("users", p.users as f64),
+            ("active", p.active as f64),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
     }
 
     /// The levels of `weight`.
@@ -368,6 +423,43 @@ fn text(r: &InstancesReport, top: usize) -> String {
     if let Some(line) = attribution_line(r) {
         let _ = writeln!(out, "\n{line}");
     }
+    out += &trend_text(r);
+    out
+}
+
+/// Which survey, and the trend of its series: one line per survey, the changes since the one
+/// before under it.
+fn trend_text(r: &InstancesReport) -> String {
+    let Some(id) = r.snapshot else { return String::new() };
+    let mut out = format!(
+        "\nSurvey {id} (list: {}), measured {}.\n",
+        r.list.as_deref().unwrap_or("?"),
+        r.finished_at
+    );
+    if r.trend.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "Trend by AS, weighted by users, over {} surveys of this list:",
+        r.trend.len()
+    );
+    for s in &r.trend {
+        let _ = writeln!(
+            out,
+            "  {:>4}  {}  {} users  top-3 {}  k50 {}  HHI {}  (instances: top-3 {})",
+            s.snapshot,
+            s.finished_at,
+            amount(s.users),
+            percent(s.top3),
+            s.k50,
+            hhi(s.hhi),
+            percent(s.instances_top3)
+        );
+        if let Some(c) = &s.changes {
+            let _ = writeln!(out, "        {c}");
+        }
+    }
     out
 }
 
@@ -450,6 +542,27 @@ fn html(r: &InstancesReport, top: usize) -> String {
             );
         }
         out += "</ul>\n</section>\n";
+    }
+    if !r.trend.is_empty() {
+        out += "<section id=\"trend\">\n<h2>Trend of this list</h2>\n<table>\n<thead><tr><th>survey</th>\
+                <th>measured</th><th class=\"n\">users</th><th class=\"n\">top 3 (users, AS)</th><th class=\"n\">k50</th>\
+                <th class=\"n\">HHI</th><th class=\"n\">top 3 (instances, AS)</th><th>changes</th></tr></thead>\n<tbody>\n";
+        for s in &r.trend {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+                 <td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                s.snapshot,
+                escape(&s.finished_at),
+                amount(s.users),
+                percent(s.top3),
+                s.k50,
+                hhi(s.hhi),
+                percent(s.instances_top3),
+                escape(s.changes.as_deref().unwrap_or(""))
+            );
+        }
+        out += "</tbody>\n</table>\n</section>\n";
     }
     out += "<section id=\"credits\">\n<h2>Data</h2>\n";
     if let Some(line) = attribution_line(r) {

@@ -22,6 +22,7 @@ pub mod instances;
 pub mod model;
 pub mod prometheus;
 pub mod seeds;
+pub mod survey_diff;
 pub mod svg;
 pub mod text;
 pub mod trend;

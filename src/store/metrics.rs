@@ -46,7 +46,7 @@ pub fn save(tx: &Transaction<'_>, id: i64, m: &SnapshotMetrics) -> rusqlite::Res
     Ok(())
 }
 
-fn level(tx: &Transaction<'_>, id: i64, l: &LevelMetrics) -> rusqlite::Result<()> {
+pub(super) fn level(tx: &Transaction<'_>, id: i64, l: &LevelMetrics) -> rusqlite::Result<()> {
     put_level(
         tx,
         id,

@@ -20,12 +20,15 @@
 //!   [`crate::metrics::compute`] in the transaction that completes it.
 //! - [`contacts`]: contacts snapshots (kind `contacts`): their figures in the metric tables,
 //!   who serves each domain, each contact as a keyed hash of its address.
+//! - [`instances`]: instance-list surveys (kind `instances`): each instance in the crawl's
+//!   instance tables, its place in the list and implausible counts, the list's bad entries.
 //! - [`rehash`]: the migration that hashes the opted-out accounts an older whohosts named.
 //!
 //! The schema (tables and views) is documented in `migrations/*.sql` and in the README.
 
 pub mod contacts;
 pub mod frontier;
+pub mod instances;
 pub mod journal;
 pub mod kinds;
 pub mod load;
@@ -292,6 +295,26 @@ impl Store {
         contacts::hashes(&self.conn, id).map_err(|e| self.sqlite(e))
     }
 
+    /// Survey `id` (kind `instances`) as the command measured it, and where its attribution
+    /// came from.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when there is no such complete snapshot; SQLite errors.
+    pub fn survey(&self, id: i64) -> Result<(crate::instances::Survey, crate::model::attribution::AttributionSource)> {
+        let snap = self.load(id)?;
+        let request = self.request(id)?;
+        let survey = instances::survey(&self.conn, id, &snap, &request).map_err(|e| self.sqlite(e))?;
+        Ok((survey, snap.attribution))
+    }
+
+    /// The population figures stored with survey `id`, by name.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn survey_figures(&self, id: i64) -> Result<Vec<(String, f64)>> {
+        instances::figures(&self.conn, id).map_err(|e| self.sqlite(e))
+    }
+
     /// The newest complete snapshot, of `kind` when given (`follows`, `contacts`), if any.
     ///
     /// # Errors
@@ -312,13 +335,14 @@ impl Store {
         let rows = stmt
             .query_map([], |r| {
                 let request: String = r.get(5)?;
-                // A contacts snapshot names its series where a crawl names its seeds.
+                // A contacts snapshot names its series, a survey its list, where a crawl names
+                // its seeds.
                 let seeds = serde_json::from_str::<serde_json::Value>(&request)
                     .ok()
                     .and_then(|v| {
                         serde_json::from_value(v["seeds"].clone())
                             .ok()
-                            .or_else(|| v["series"].as_str().map(|s| vec![s.to_string()]))
+                            .or_else(|| v["series"].as_str().or(v["list"].as_str()).map(|s| vec![s.to_string()]))
                     })
                     .unwrap_or_default();
                 Ok(SnapshotInfo {

@@ -48,6 +48,11 @@ impl<'t> Keys<'t> {
         }
     }
 
+    /// The transaction the rows go into.
+    pub fn transaction(&self) -> &'t Transaction<'t> {
+        self.tx
+    }
+
     /// The key of instance `host`, inserting it when new.
     pub fn instance(&mut self, host: &str) -> rusqlite::Result<i64> {
         if let Some(id) = self.instances.get(host) {
@@ -323,7 +328,7 @@ fn list_rows(keys: &mut Keys<'_>, id: i64, seed: i64, l: &FollowList) -> rusqlit
     Ok(())
 }
 
-fn instance_state(keys: &mut Keys<'_>, id: i64, host: &str, r: &InstanceReport) -> rusqlite::Result<()> {
+pub(super) fn instance_state(keys: &mut Keys<'_>, id: i64, host: &str, r: &InstanceReport) -> rusqlite::Result<()> {
     let instance = keys.instance(host)?;
     let n = r.nodeinfo.as_ref();
     let (kind, class, message) = failure_columns(r.nodeinfo_error.as_ref());
@@ -344,7 +349,7 @@ fn instance_state(keys: &mut Keys<'_>, id: i64, host: &str, r: &InstanceReport) 
     Ok(())
 }
 
-fn host_rows(keys: &mut Keys<'_>, id: i64, h: &HostAttribution) -> rusqlite::Result<()> {
+pub(super) fn host_rows(keys: &mut Keys<'_>, id: i64, h: &HostAttribution) -> rusqlite::Result<()> {
     let instance = keys.instance(&h.host)?;
     let chain = serde_json::to_string(&h.cnames).expect("strings serialise");
     keys.tx.prepare_cached(sql::DNS_ANSWER_PUT)?.execute(params![

@@ -35,11 +35,15 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_depth.sql"),
     include_str!("../../migrations/0007_contacts.sql"),
     include_str!("../../migrations/0008_failure_once.sql"),
+    include_str!("../../migrations/0009_instances.sql"),
 ];
 
 /// The migration that rewrites opted-out accounts named by an older whohosts
 /// ([`super::rehash`]); its SQL changes nothing, the rewrite is done in Rust.
 const OPTED_OUT_HASHED: &str = include_str!("../../migrations/0004_opted_out_hashed.sql");
+
+/// What a migration that edits the schema's text says first.
+const SCHEMA_TEXT_CHANGED: &str = "PRAGMA writable_schema = ON";
 
 /// The schema version this whohosts writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -220,6 +224,14 @@ fn migrate(conn: &Connection, from: i64, path: &Path) -> Result<usize> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(from).unwrap_or(0)) {
         let tx = conn.unchecked_transaction().map_err(sqlite)?;
         tx.execute_batch(sql).map_err(sqlite)?;
+        if sql.contains(SCHEMA_TEXT_CHANGED) {
+            // The schema's text was changed under SQLite (0009): a new schema cookie makes every
+            // connection read it again, this one too, as its documentation's procedure says.
+            let cookie: i64 = tx
+                .query_row("PRAGMA schema_version", [], |r| r.get(0))
+                .map_err(sqlite)?;
+            tx.pragma_update(None, "schema_version", cookie + 1).map_err(sqlite)?;
+        }
         if *sql == OPTED_OUT_HASHED && from > 0 {
             rewritten += super::rehash::opted_out_states(&tx, path)?;
         }
@@ -277,6 +289,46 @@ mod tests {
         assert_eq!(metrics, 1);
         let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_database_of_before_surveys_takes_them_and_keeps_its_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        at_version(&path, 8);
+        let insert = |conn: &Connection, kind: &str| {
+            conn.execute(
+                "INSERT INTO snapshot (kind, status, request, started_at, tool, configuration) \
+                 VALUES (?1, 'complete', '{}', '2026-01-01T00:00:00Z', 'whohosts', '{}')",
+                [kind],
+            )
+        };
+        insert(&Connection::open(&path).unwrap(), "follows").unwrap();
+        let conn = open(&path).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST);
+        // The connection that migrated takes a survey at once, as does any other.
+        insert(&conn, "instances").unwrap();
+        insert(&Connection::open(&path).unwrap(), "instances").unwrap();
+        let refused = insert(&conn, "bogus").unwrap_err().to_string();
+        assert!(refused.contains("CHECK constraint failed"), "{refused}");
+        let kinds: Vec<String> = conn
+            .prepare("SELECT kind FROM snapshot ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(kinds, ["follows", "instances", "instances"]);
+        let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(check, "ok");
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name IN ('survey_instance', 'survey_bad_entry')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 2);
     }
 
     #[test]

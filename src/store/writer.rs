@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{frontier, journal, prune, save, schema, sql, Status};
 use crate::error::{Error, Result};
+use crate::instances::Instance;
 use crate::model::contact::ContactsSnapshot;
 use crate::model::snapshot::Snapshot;
 
@@ -68,6 +69,9 @@ pub(super) enum Command {
     Sent(i64, bool, oneshot::Sender<()>),
     Complete(i64, Box<Snapshot>, oneshot::Sender<Result<()>>),
     CompleteContacts(i64, Box<ContactsSnapshot>, oneshot::Sender<Result<()>>),
+    /// A batch of a running survey's instances, from a list position on.
+    SurveyRows(i64, usize, Vec<Instance>, oneshot::Sender<Result<()>>),
+    CompleteSurvey(i64, Box<super::instances::Figures>, oneshot::Sender<Result<()>>),
     Status(i64, Status, String, oneshot::Sender<Result<bool>>),
     Prune(prune::Rule, oneshot::Sender<Result<prune::Pruned>>),
     Frontier(i64, frontier::Op, oneshot::Sender<Result<frontier::Reply>>),
@@ -135,6 +139,24 @@ impl Writer {
     pub async fn complete_contacts(&self, id: i64, snapshot: ContactsSnapshot) -> Result<()> {
         self.ask(|r| Command::CompleteContacts(id, Box::new(snapshot), r))
             .await?
+    }
+
+    /// Write `rows`, instances of survey `id` (begun with kind `instances`) from list position
+    /// `first` on, in one transaction: a list of thousands is stored batch by batch.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub async fn survey_rows(&self, id: i64, first: usize, rows: Vec<Instance>) -> Result<()> {
+        self.ask(|r| Command::SurveyRows(id, first, rows, r)).await?
+    }
+
+    /// Write the figures of survey `id` (its rows stored) and mark it complete, in one
+    /// transaction.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub async fn complete_survey(&self, id: i64, figures: super::instances::Figures) -> Result<()> {
+        self.ask(|r| Command::CompleteSurvey(id, Box::new(figures), r)).await?
     }
 
     /// Mark snapshot `id` interrupted or failed (after every write sent before), if it is
@@ -241,6 +263,12 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
             }
             Command::CompleteContacts(id, snap, reply) => {
                 let _ = reply.send(complete_contacts(&conn, id, &snap, opt_out).map_err(|e| wrap(&path, e)));
+            }
+            Command::SurveyRows(id, first, rows, reply) => {
+                let _ = reply.send(survey_rows(&conn, id, first, &rows, opt_out).map_err(|e| Error::sqlite(&path, e)));
+            }
+            Command::CompleteSurvey(id, figures, reply) => {
+                let _ = reply.send(complete_survey(&conn, id, &figures).map_err(|e| wrap(&path, e)));
             }
             Command::Status(id, status, now, reply) => {
                 let done = conn.execute(sql::SNAPSHOT_STATUS, params![id, status.as_str(), now]);
@@ -349,6 +377,27 @@ fn complete_contacts(
     let tx = conn.unchecked_transaction()?;
     super::contacts::save(&tx, id, snap, opt_out)?;
     mark_complete(&tx, id, &snap.finished_at, &snap.tool, &snap.attribution, 0, 0)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn survey_rows(
+    conn: &Connection,
+    id: i64,
+    first: usize,
+    rows: &[Instance],
+    opt_out: &super::optout::OptOut,
+) -> rusqlite::Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    let mut keys = save::Keys::new(&tx, opt_out);
+    super::instances::save_rows(&mut keys, id, first, rows)?;
+    tx.commit()
+}
+
+fn complete_survey(conn: &Connection, id: i64, f: &super::instances::Figures) -> std::result::Result<(), Failed> {
+    let tx = conn.unchecked_transaction()?;
+    super::instances::save_figures(&tx, id, f)?;
+    mark_complete(&tx, id, &f.finished_at, &f.tool, &f.attribution, 0, 0)?;
     tx.commit()?;
     Ok(())
 }

@@ -7,13 +7,13 @@ use whohosts_sim::world::{Instance, Software};
 
 use crate::common::*;
 
-fn sized(domain: &str, software: Software, provider: &str, users: u64) -> Instance {
+pub(crate) fn sized(domain: &str, software: Software, provider: &str, users: u64) -> Instance {
     let mut i = inst(domain, software, provider);
     i.users_total = Some(users);
     i
 }
 
-fn tube(domain: &str, provider: &str, users: u64) -> Instance {
+pub(crate) fn tube(domain: &str, provider: &str, users: u64) -> Instance {
     let mut i = sized(domain, Software::Generic, provider, users);
     i.software_name = Some("PeerTube".into());
     i
@@ -74,7 +74,7 @@ fn survey(env: &Env, list: &str, extra: &[&str]) -> (Value, String) {
     )
 }
 
-fn level<'a>(r: &'a Value, weight: &str, level: &str) -> &'a Value {
+pub(crate) fn level<'a>(r: &'a Value, weight: &str, level: &str) -> &'a Value {
     let w = r["weights"]
         .as_array()
         .unwrap()
@@ -89,7 +89,7 @@ fn level<'a>(r: &'a Value, weight: &str, level: &str) -> &'a Value {
         .unwrap()
 }
 
-fn shares(l: &Value) -> Vec<(String, f64)> {
+pub(crate) fn shares(l: &Value) -> Vec<(String, f64)> {
     l["buckets"]
         .as_array()
         .unwrap()
@@ -103,7 +103,7 @@ fn shares(l: &Value) -> Vec<(String, f64)> {
         .collect()
 }
 
-fn check(r: &Value) {
+pub(crate) fn check(r: &Value) {
     let p = &r["population"];
     assert_eq!(p["listed"], 7, "{p}");
     assert_eq!(p["nodeinfo_read"], 6);

@@ -306,7 +306,7 @@ fn query_mistakes_are_one_clear_line() {
         ),
         (
             &["trend"],
-            "whohosts: query trend: no such query (there are: summary, concentration, share, host-changes, instance-changes, moved-accounts, account-changes, contact-changes; see `whohosts query --list`)\n".into(),
+            "whohosts: query trend: no such query (there are: summary, concentration, share, host-changes, instance-changes, moved-accounts, account-changes, contact-changes, survey-changes; see `whohosts query --list`)\n".into(),
         ),
         (
             &["summary", "-p", "oops"],

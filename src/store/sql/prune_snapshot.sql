@@ -14,4 +14,6 @@ DELETE FROM metric_apart WHERE snapshot_id = ?1;
 DELETE FROM departure WHERE snapshot_id = ?1;
 DELETE FROM contact_domain WHERE snapshot_id = ?1;
 DELETE FROM contact WHERE snapshot_id = ?1;
+DELETE FROM survey_instance WHERE snapshot_id = ?1;
+DELETE FROM survey_bad_entry WHERE snapshot_id = ?1;
 DELETE FROM snapshot WHERE id = ?1;
