@@ -14,7 +14,7 @@ use std::sync::Arc;
 use ipnetwork::IpNetwork;
 
 use super::{logging, stdout_result, AttributionArgs};
-use crate::attribution::asn::{cover, AsnDb};
+use crate::attribution::asn::{cover, AsnDb, Found};
 use crate::attribution::{database_source, Attributor};
 use crate::config::Config;
 use crate::error::Result;
@@ -204,6 +204,23 @@ async fn answer_all(
         let mut bytes = vec![];
         for n in 1.. {
             let read = read_line(&mut input, &mut bytes).map_err(|e| crate::error::Error::io("<stdin>", e))?;
+            if let (Some(fast), Some(length)) = (&mut fast, read) {
+                // A plain address, with nothing around it to trim: queued for its row.
+                let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+                let body = body.strip_suffix(b"\r").unwrap_or(body);
+                if let Some(ip) = plain_ip(body).filter(|_| length <= MAX_TARGET) {
+                    fast.queue(std::str::from_utf8(body).expect("a plain address is ASCII"), ip);
+                    if fast.queued.len() >= BATCH {
+                        stdout_result(fast.flush(out))?;
+                    }
+                    continue;
+                }
+            }
+            // Any other line, and the end, writes the queued rows first: rows keep the order
+            // of the input.
+            if let Some(fast) = &mut fast {
+                stdout_result(fast.flush(out))?;
+            }
             let Some(length) = read else {
                 break;
             };
@@ -219,16 +236,6 @@ async fn answer_all(
                 refused(start, Echo::Start, &why, format, Some(n), out)?;
                 failed = true;
                 continue;
-            }
-            if let Some(fast) = &mut fast {
-                // A plain address, with nothing around it to trim: straight to its row.
-                let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
-                let body = body.strip_suffix(b"\r").unwrap_or(body);
-                if let Some(ip) = plain_ip(body) {
-                    let target = std::str::from_utf8(body).expect("a plain address is ASCII");
-                    stdout_result(fast.write(target, ip, out))?;
-                    continue;
-                }
             }
             // A line that is not UTF-8 is refused on its own; the stream goes on.
             let line = match std::str::from_utf8(&bytes) {
@@ -255,6 +262,9 @@ async fn answer_all(
     }
     Ok(i32::from(failed))
 }
+
+/// Plain addresses looked up together before their rows are written ([`Stream::flush`]).
+const BATCH: usize = 64;
 
 /// Bytes of a stdin line kept at most: a longer line is refused, and only its start is read
 /// into memory (the rest is skipped as it is read).
@@ -762,6 +772,12 @@ struct Stream<'a> {
     /// Per AS index: 1 + the index of its texts in `texts`; 0 while not met.
     slot: Vec<u32>,
     texts: Vec<AsTexts>,
+    /// Addresses waiting for their rows: their targets one after the other in `queued_text`,
+    /// each with where it ends there.
+    queued_text: String,
+    queued: Vec<(usize, IpAddr)>,
+    /// What the table answers for each queued address (kept for its allocation).
+    found: Vec<Option<Found<'a>>>,
 }
 
 /// The row texts of one AS.
@@ -781,11 +797,56 @@ impl<'a> Stream<'a> {
             no_as: cleaned(NO_AS),
             slot: vec![0; db.names.len()],
             texts: vec![],
+            queued_text: String::new(),
+            queued: vec![],
+            found: vec![],
         }
+    }
+
+    /// Queue the row of `ip`, given as `target`, for [`Stream::flush`].
+    fn queue(&mut self, target: &str, ip: IpAddr) {
+        self.queued_text.push_str(target);
+        self.queued.push((self.queued_text.len(), ip));
+    }
+
+    /// Write the queued rows, in order. Their addresses are looked up together first, so
+    /// the cache misses of the table's searches overlap instead of following each other.
+    fn flush(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        let (text, queued, mut found) = (
+            std::mem::take(&mut self.queued_text),
+            std::mem::take(&mut self.queued),
+            std::mem::take(&mut self.found),
+        );
+        let db = self.db;
+        found.extend(queued.iter().map(|&(_, ip)| db.find(ip)));
+        let (mut start, mut result) = (0, Ok(()));
+        for (&(end, ip), f) in queued.iter().zip(&found) {
+            result = self.write_found(&text[start..end], ip, *f, out);
+            if result.is_err() {
+                break;
+            }
+            start = end;
+        }
+        (self.queued_text, self.queued, self.found) = (text, queued, found);
+        self.queued_text.clear();
+        self.queued.clear();
+        self.found.clear();
+        result
     }
 
     /// Write the row of `ip`, given as `target` (its text on stdin, trimmed).
     fn write(&mut self, target: &str, ip: IpAddr, out: &mut impl Write) -> std::io::Result<()> {
+        self.write_found(target, ip, self.db.find(ip), out)
+    }
+
+    /// Write the row of `ip`, given as `target`, which the table answers with `found`.
+    fn write_found(
+        &mut self,
+        target: &str,
+        ip: IpAddr,
+        found: Option<Found<'a>>,
+        out: &mut impl Write,
+    ) -> std::io::Result<()> {
         let mut row = Row {
             target,
             ip,
@@ -802,7 +863,7 @@ impl<'a> Stream<'a> {
             source: &self.source,
             error: NO_AS_FOUND,
         };
-        let Some(found) = self.db.find(ip) else {
+        let Some(found) = found else {
             return row.write(out);
         };
         let slot = &mut self.slot[found.as_index as usize];
@@ -1012,6 +1073,11 @@ mod tests {
             )
         );
         assert!(rows[2].starts_with("1.1.1.1\t1.1.1.1\t13335\t"), "{}", rows[2]);
+        // Queued addresses keep their place among the other lines.
+        let (code, tsv) = stream_of(&a, "1.1.1.1\na b\n\n::1\n# note\n8.8.8.8\n").await;
+        assert_eq!(code, 1);
+        let targets: Vec<&str> = tsv.lines().skip(1).map(|r| r.split('\t').next().unwrap()).collect();
+        assert_eq!(targets, ["1.1.1.1", "a b", "::1", "8.8.8.8"]);
         for comment in [format!("#{long}"), format!("  # {long}"), "# short".to_string()] {
             let (code, tsv) = stream_of(&a, &format!("{comment}\n1.1.1.1\n")).await;
             assert_eq!(code, 0, "{tsv}");
