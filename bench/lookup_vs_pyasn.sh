@@ -5,7 +5,8 @@
 #   bench/lookup_vs_pyasn.sh [RUNS] [WORKDIR]
 # Writes WORKDIR/addrs.txt (150,000 addresses, seed 17), WORKDIR/db.ipasn (converted from
 # ../shared/data/asn), a config whose data directory holds the compiled index, and prints
-# one line per run: wall seconds and peak RSS. whohosts and pyasn run alternately.
+# one line per run: wall seconds, CPU seconds (user, system) and peak RSS. whohosts and pyasn
+# run alternately.
 set -eu
 RUNS=${1:-5}
 W=${2:-/tmp/whohosts-lookup-bench}
@@ -19,7 +20,7 @@ data_dir = "$W/data"
 [attribution]
 asn_database = ["$(realpath "$DATA/asn-ipv4.csv.gz")", "$(realpath "$DATA/asn-ipv6.csv.gz")"]
 EOT
-t() { /usr/bin/time -f "%e s wall, %M KB peak" "$@"; }
+t() { /usr/bin/time -f "%e s wall, %U s user, %S s sys, %M KB peak" "$@"; }
 echo "== whohosts: first run (builds the compiled index)"
 rm -f "$W/data/asn/compiled-index.bin"
 t "$BIN" --config "$W/config.toml" --quiet lookup - < "$W/addrs.txt" > "$W/whohosts.out" || true

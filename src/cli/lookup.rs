@@ -7,14 +7,14 @@
 //! one buffered writer flushed at the end.
 
 use std::borrow::Cow;
-use std::io::{BufRead, BufWriter, Write};
-use std::net::IpAddr;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use ipnetwork::IpNetwork;
 
 use super::{logging, stdout_result, AttributionArgs};
-use crate::attribution::asn::{cover, AsnDb};
+use crate::attribution::asn::{cover, AsnDb, Found};
 use crate::attribution::{database_source, Attributor};
 use crate::config::Config;
 use crate::error::Result;
@@ -172,15 +172,18 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     let stdin = args.targets.iter().any(|t| t == "-");
     let format = args.format.unwrap_or(if stdin { Format::Tsv } else { Format::Text });
     let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout());
-    let result = answer_all(&attributor, &args.targets, stdin, format, &mut out).await;
+    // Stdin in big blocks: a stream of addresses is read in a few dozen calls.
+    let input = stdin.then(|| BufReader::with_capacity(1 << 20, std::io::stdin().lock()));
+    let result = answer_all(&attributor, &args.targets, input, format, &mut out).await;
     stdout_result(out.flush())?;
     result
 }
 
+/// Answer the targets given as arguments, then (`stdin`: the input of `-`) one a line.
 async fn answer_all(
     a: &Attributor,
     targets: &[String],
-    stdin: bool,
+    stdin: Option<impl BufRead>,
     format: Format,
     out: &mut impl Write,
 ) -> Result<i32> {
@@ -191,25 +194,46 @@ async fn answer_all(
     for t in targets.iter().filter(|t| *t != "-") {
         failed |= !answer(a, t.trim(), format, None, out).await?;
     }
-    if stdin {
+    if let Some(mut input) = stdin {
         // Plain addresses in TSV are written straight from the table (`Stream`); everything
         // else (host names, URLs, refused lines, JSON, no database) goes through `answer`.
         let mut fast = a
             .database()
             .filter(|_| format == Format::Tsv)
             .map(|db| Stream::new(a, db));
-        let mut input = std::io::stdin().lock();
         let mut bytes = vec![];
         for n in 1.. {
             let read = read_line(&mut input, &mut bytes).map_err(|e| crate::error::Error::io("<stdin>", e))?;
-            if read == 0 {
-                break;
+            if let (Some(fast), Some(length)) = (&mut fast, read) {
+                // A plain address, with nothing around it to trim: queued for its row.
+                let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+                let body = body.strip_suffix(b"\r").unwrap_or(body);
+                if let Some(ip) = plain_ip(body).filter(|_| length <= MAX_TARGET) {
+                    fast.queue(std::str::from_utf8(body).expect("a plain address is ASCII"), ip);
+                    if fast.queued.len() >= BATCH {
+                        stdout_result(fast.flush(out))?;
+                    }
+                    continue;
+                }
             }
-            // A line too long to be a target is refused on its own, only its start kept.
-            if read > bytes.len() {
+            // Any other line, and the end, writes the queued rows first: rows keep the order
+            // of the input.
+            if let Some(fast) = &mut fast {
+                stdout_result(fast.flush(out))?;
+            }
+            let Some(length) = read else {
+                break;
+            };
+            // A line too long to be a target is refused on its own, only its start kept (a
+            // comment is a comment, however long).
+            if length > MAX_TARGET {
                 let lossy = String::from_utf8_lossy(&bytes);
-                let why = format!("is {read} bytes long, too long to be a host name, an IP address or a URL");
-                refused(lossy.trim_start(), &why, format, Some(n), out)?;
+                let start = lossy.trim_start();
+                if start.starts_with('#') {
+                    continue;
+                }
+                let why = format!("is {length} bytes long, too long to be a host name, an IP address or a URL");
+                refused(start, Echo::Start, &why, format, Some(n), out)?;
                 failed = true;
                 continue;
             }
@@ -218,7 +242,7 @@ async fn answer_all(
                 Ok(line) => line,
                 Err(_) => {
                     let lossy = String::from_utf8_lossy(&bytes);
-                    refused(lossy.trim(), "is not UTF-8 text", format, Some(n), out)?;
+                    refused(lossy.trim(), Echo::Whole, "is not UTF-8 text", format, Some(n), out)?;
                     failed = true;
                     continue;
                 }
@@ -239,6 +263,9 @@ async fn answer_all(
     Ok(i32::from(failed))
 }
 
+/// Plain addresses looked up together before their rows are written ([`Stream::flush`]).
+const BATCH: usize = 64;
+
 /// Bytes of a stdin line kept at most: a longer line is refused, and only its start is read
 /// into memory (the rest is skipped as it is read).
 const MAX_LINE: usize = MAX_TARGET + 2;
@@ -247,10 +274,13 @@ const MAX_LINE: usize = MAX_TARGET + 2;
 const MAX_ECHO: usize = 256;
 
 /// Read one line (up to and including its `\n`) into `bytes`, keeping at most [`MAX_LINE`]
-/// bytes of it; how many bytes the line had (0 at the end of input).
-fn read_line(input: &mut impl BufRead, bytes: &mut Vec<u8>) -> std::io::Result<usize> {
+/// bytes of it; how many bytes the line had without its `\n` or `\r\n` (`None` at the end of
+/// input).
+fn read_line(input: &mut impl BufRead, bytes: &mut Vec<u8>) -> std::io::Result<Option<usize>> {
     bytes.clear();
     let mut total = 0;
+    // The last byte read, to know whether a `\r` precedes the `\n` of a line cut short.
+    let mut last = 0u8;
     loop {
         let buf = match input.fill_buf() {
             Ok(buf) => buf,
@@ -258,7 +288,7 @@ fn read_line(input: &mut impl BufRead, bytes: &mut Vec<u8>) -> std::io::Result<u
             Err(e) => return Err(e),
         };
         if buf.is_empty() {
-            return Ok(total);
+            return Ok((total > 0).then_some(total));
         }
         let (take, done) = match buf.iter().position(|&b| b == b'\n') {
             Some(i) => (i + 1, true),
@@ -266,33 +296,54 @@ fn read_line(input: &mut impl BufRead, bytes: &mut Vec<u8>) -> std::io::Result<u
         };
         let room = MAX_LINE.saturating_sub(bytes.len());
         bytes.extend_from_slice(&buf[..take.min(room)]);
+        if done {
+            let before = if take >= 2 { buf[take - 2] } else { last };
+            total += take - 1 - usize::from(before == b'\r' && total + take >= 2);
+            input.consume(take);
+            return Ok(Some(total));
+        }
+        last = buf[take - 1];
         total += take;
         input.consume(take);
-        if done {
-            return Ok(total);
-        }
     }
 }
 
-/// A refused target as its row echoes it: at most [`MAX_ECHO`] characters, then `…` and the
-/// length of the whole.
-fn echoed(target: &str) -> Cow<'_, str> {
-    match target.char_indices().nth(MAX_ECHO) {
-        Some((cut, _)) => Cow::Owned(format!("{}… ({} bytes in all)", &target[..cut], target.len())),
-        None => Cow::Borrowed(target),
+/// What a refused target is: the whole of it, or the start of a line too long to be read
+/// whole (whose length the reason states).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Echo {
+    Whole,
+    Start,
+}
+
+/// A refused target as its row echoes it: at most [`MAX_ECHO`] characters, then `…` and,
+/// for a whole target, its length.
+fn echoed(target: &str, echo: Echo) -> Cow<'_, str> {
+    match (target.char_indices().nth(MAX_ECHO), echo) {
+        (Some((cut, _)), Echo::Whole) => Cow::Owned(format!("{}… ({} bytes in all)", &target[..cut], target.len())),
+        (Some((cut, _)), Echo::Start) => Cow::Owned(format!("{}…", &target[..cut])),
+        (None, Echo::Start) => Cow::Owned(format!("{target}…")),
+        (None, Echo::Whole) => Cow::Borrowed(target),
     }
 }
 
 /// A target refused before any look-up (`why`): one line on stderr (naming its stdin line in a
 /// stream), and a row saying so in TSV or JSON, echoing at most the target's start
 /// ([`echoed`]).
-fn refused(target: &str, why: &str, format: Format, line: Option<usize>, out: &mut impl Write) -> Result<()> {
+fn refused(
+    target: &str,
+    echo: Echo,
+    why: &str,
+    format: Format,
+    line: Option<usize>,
+    out: &mut impl Write,
+) -> Result<()> {
     let at = line.map(|n| format!(" (stdin line {n})")).unwrap_or_default();
     let line = format!(
         "lookup {:?}{at} {why}; give a host name, an IP address or a URL",
         shown(target)
     );
-    let target = echoed(target);
+    let target = echoed(target, echo);
     let text = match format {
         Format::Json => serde_json::json!({ "target": target, "error": line }).to_string() + "\n",
         Format::Tsv => format!("{}\t\t\t\t\t\t\t\t\t\t\t\t\t{line}\n", clean(target.into_owned())),
@@ -317,7 +368,7 @@ async fn answer(
     let stream = line.is_some();
     let host = match parse_target(target) {
         Err(why) => {
-            refused(target, why, format, line, out)?;
+            refused(target, Echo::Whole, why, format, line, out)?;
             return Ok(false);
         }
         Ok(Target::Ip(ip)) => HostAttribution {
@@ -445,7 +496,7 @@ impl Row<'_> {
         write_ip(out, self.ip)?;
         out.write_all(b"\t")?;
         if let Some(asn) = self.asn {
-            write!(out, "{asn}")?;
+            write_u32(out, asn)?;
         }
         for s in ["\t", self.as_name, "\t", self.organisation, "\t", self.cdn, "\t"] {
             out.write_all(s.as_bytes())?;
@@ -480,14 +531,19 @@ impl Row<'_> {
     }
 }
 
-/// `ip` as its `Display` writes it; an IPv4 address without the formatting machinery (most
-/// of a row's cost otherwise).
+/// `ip` as its `Display` writes it, without the formatting machinery (most of a row's cost
+/// otherwise).
 fn write_ip(out: &mut impl Write, ip: IpAddr) -> std::io::Result<()> {
-    let IpAddr::V4(v4) = ip else {
-        return write!(out, "{ip}");
+    let mut buf = [0u8; 48];
+    let n = match ip {
+        IpAddr::V4(v4) => put_v4(&mut buf, 0, v4),
+        IpAddr::V6(v6) => put_v6(&mut buf, v6),
     };
-    let mut buf = [0u8; 15];
-    let mut n = 0;
+    out.write_all(&buf[..n])
+}
+
+/// Write `v4` dotted into `buf` from `n`; where it ends.
+fn put_v4(buf: &mut [u8; 48], mut n: usize, v4: Ipv4Addr) -> usize {
     for (i, o) in v4.octets().into_iter().enumerate() {
         if i > 0 {
             buf[n] = b'.';
@@ -504,7 +560,157 @@ fn write_ip(out: &mut impl Write, ip: IpAddr) -> std::io::Result<()> {
         buf[n] = b'0' + o % 10;
         n += 1;
     }
-    out.write_all(&buf[..n])
+    n
+}
+
+/// Write `v6` into `buf` as `Display` does (RFC 5952: lower-case hex groups without leading
+/// zeros, the first longest run of two or more zero groups as `::`, IPv4-mapped addresses
+/// as `::ffff:a.b.c.d`); its length.
+fn put_v6(buf: &mut [u8; 48], v6: Ipv6Addr) -> usize {
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        buf[..7].copy_from_slice(b"::ffff:");
+        return put_v4(buf, 7, v4);
+    }
+    let groups = v6.segments();
+    let (mut zeros_at, mut zeros, mut run_at, mut run) = (0, 0, 0, 0);
+    for (i, &g) in groups.iter().enumerate() {
+        if g == 0 {
+            if run == 0 {
+                run_at = i;
+            }
+            run += 1;
+            if run > zeros {
+                (zeros_at, zeros) = (run_at, run);
+            }
+        } else {
+            run = 0;
+        }
+    }
+    /// Write `part` as colon-separated hex groups from `n`; where they end.
+    fn hex(buf: &mut [u8; 48], mut n: usize, part: &[u16]) -> usize {
+        for (i, &g) in part.iter().enumerate() {
+            if i > 0 {
+                buf[n] = b':';
+                n += 1;
+            }
+            let digits = 1 + usize::from(g >= 0x10) + usize::from(g >= 0x100) + usize::from(g >= 0x1000);
+            for k in (0..digits).rev() {
+                buf[n] = b"0123456789abcdef"[usize::from(g >> (4 * k)) & 0xf];
+                n += 1;
+            }
+        }
+        n
+    }
+    if zeros > 1 {
+        let n = hex(buf, 0, &groups[..zeros_at]);
+        buf[n..n + 2].copy_from_slice(b"::");
+        hex(buf, n + 2, &groups[zeros_at + zeros..])
+    } else {
+        hex(buf, 0, &groups)
+    }
+}
+
+/// `v` in decimal.
+fn write_u32(out: &mut impl Write, mut v: u32) -> std::io::Result<()> {
+    let mut buf = [0u8; 10];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return out.write_all(&buf[at..]);
+        }
+    }
+}
+
+/// `text` as an address when it is one in a plain spelling (dotted IPv4 without leading
+/// zeros, IPv6 as hex groups with at most one `::`), read without the generality of the
+/// standard parser; `None` for anything else, which the standard parser then judges. It
+/// accepts nothing `str::parse::<IpAddr>` refuses, and reads the same address.
+fn plain_ip(text: &[u8]) -> Option<IpAddr> {
+    if text.contains(&b':') {
+        plain_v6(text).map(IpAddr::V6)
+    } else {
+        plain_v4(text).map(IpAddr::V4)
+    }
+}
+
+fn plain_v4(text: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let (mut k, mut value, mut digits) = (0, 0u32, 0);
+    for &c in text {
+        match c {
+            b'0'..=b'9' => {
+                if digits == 1 && value == 0 {
+                    return None;
+                }
+                value = value * 10 + u32::from(c - b'0');
+                digits += 1;
+                if value > 255 {
+                    return None;
+                }
+            }
+            b'.' if digits > 0 && k < 3 => {
+                octets[k] = value as u8;
+                (k, value, digits) = (k + 1, 0, 0);
+            }
+            _ => return None,
+        }
+    }
+    if digits == 0 || k != 3 {
+        return None;
+    }
+    octets[3] = value as u8;
+    Some(Ipv4Addr::from(octets))
+}
+
+fn plain_v6(text: &[u8]) -> Option<Ipv6Addr> {
+    let mut groups = [0u16; 8];
+    let (mut n, mut gap, mut i) = (0, None, 0);
+    if text.starts_with(b"::") {
+        (gap, i) = (Some(0), 2);
+    }
+    while i < text.len() {
+        let (mut value, mut digits) = (0u32, 0);
+        while let Some(d) = text.get(i).and_then(|c| char::from(*c).to_digit(16)) {
+            value = value * 16 + d;
+            digits += 1;
+            i += 1;
+            if digits > 4 {
+                return None;
+            }
+        }
+        if digits == 0 || n == 8 {
+            return None;
+        }
+        groups[n] = value as u16;
+        n += 1;
+        match text.get(i) {
+            None => break,
+            Some(b':') => i += 1,
+            // An embedded IPv4 address, or no address: the standard parser decides.
+            Some(_) => return None,
+        }
+        if text.get(i) == Some(&b':') {
+            if gap.is_some() {
+                return None;
+            }
+            (gap, i) = (Some(n), i + 1);
+        } else if i == text.len() {
+            return None;
+        }
+    }
+    let mut all = [0u16; 8];
+    match gap {
+        None if n == 8 => all = groups,
+        Some(g) if n <= 7 => {
+            all[..g].copy_from_slice(&groups[..g]);
+            all[8 - (n - g)..].copy_from_slice(&groups[g..n]);
+        }
+        _ => return None,
+    }
+    Some(Ipv6Addr::from(all))
 }
 
 /// `net` as its `Display` writes it (`address/prefix`).
@@ -566,6 +772,12 @@ struct Stream<'a> {
     /// Per AS index: 1 + the index of its texts in `texts`; 0 while not met.
     slot: Vec<u32>,
     texts: Vec<AsTexts>,
+    /// Addresses waiting for their rows: their targets one after the other in `queued_text`,
+    /// each with where it ends there.
+    queued_text: String,
+    queued: Vec<(usize, IpAddr)>,
+    /// What the table answers for each queued address (kept for its allocation).
+    found: Vec<Option<Found<'a>>>,
 }
 
 /// The row texts of one AS.
@@ -585,11 +797,56 @@ impl<'a> Stream<'a> {
             no_as: cleaned(NO_AS),
             slot: vec![0; db.names.len()],
             texts: vec![],
+            queued_text: String::new(),
+            queued: vec![],
+            found: vec![],
         }
+    }
+
+    /// Queue the row of `ip`, given as `target`, for [`Stream::flush`].
+    fn queue(&mut self, target: &str, ip: IpAddr) {
+        self.queued_text.push_str(target);
+        self.queued.push((self.queued_text.len(), ip));
+    }
+
+    /// Write the queued rows, in order. Their addresses are looked up together first, so
+    /// the cache misses of the table's searches overlap instead of following each other.
+    fn flush(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        let (text, queued, mut found) = (
+            std::mem::take(&mut self.queued_text),
+            std::mem::take(&mut self.queued),
+            std::mem::take(&mut self.found),
+        );
+        let db = self.db;
+        found.extend(queued.iter().map(|&(_, ip)| db.find(ip)));
+        let (mut start, mut result) = (0, Ok(()));
+        for (&(end, ip), f) in queued.iter().zip(&found) {
+            result = self.write_found(&text[start..end], ip, *f, out);
+            if result.is_err() {
+                break;
+            }
+            start = end;
+        }
+        (self.queued_text, self.queued, self.found) = (text, queued, found);
+        self.queued_text.clear();
+        self.queued.clear();
+        self.found.clear();
+        result
     }
 
     /// Write the row of `ip`, given as `target` (its text on stdin, trimmed).
     fn write(&mut self, target: &str, ip: IpAddr, out: &mut impl Write) -> std::io::Result<()> {
+        self.write_found(target, ip, self.db.find(ip), out)
+    }
+
+    /// Write the row of `ip`, given as `target`, which the table answers with `found`.
+    fn write_found(
+        &mut self,
+        target: &str,
+        ip: IpAddr,
+        found: Option<Found<'a>>,
+        out: &mut impl Write,
+    ) -> std::io::Result<()> {
         let mut row = Row {
             target,
             ip,
@@ -606,7 +863,7 @@ impl<'a> Stream<'a> {
             source: &self.source,
             error: NO_AS_FOUND,
         };
-        let Some(found) = self.db.find(ip) else {
+        let Some(found) = found else {
             return row.write(out);
         };
         let slot = &mut self.slot[found.as_index as usize];
@@ -734,10 +991,13 @@ mod tests {
     #[test]
     fn a_huge_line_is_read_and_echoed_only_in_part() {
         let huge = "é".repeat(300);
-        assert_eq!(echoed(&huge), format!("{}… (600 bytes in all)", "é".repeat(256)));
-        assert_eq!(echoed("short"), "short");
+        assert_eq!(
+            echoed(&huge, Echo::Whole),
+            format!("{}… (600 bytes in all)", "é".repeat(256))
+        );
+        assert_eq!(echoed("short", Echo::Whole), "short");
         let mut out = vec![];
-        refused(&huge, "is too long", Format::Tsv, Some(1), &mut out).unwrap();
+        refused(&huge, Echo::Whole, "is too long", Format::Tsv, Some(1), &mut out).unwrap();
         let row = String::from_utf8(out).unwrap();
         assert!(
             row.starts_with(&format!("{}… (600 bytes in all)\t", "é".repeat(256))),
@@ -747,19 +1007,22 @@ mod tests {
         let input = format!("{}\n1.1.1.1\n", "x".repeat(50 * 1024 * 1024));
         let mut reader = std::io::BufReader::new(input.as_bytes());
         let mut bytes = vec![];
-        assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), 50 * 1024 * 1024 + 1);
+        assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), Some(50 * 1024 * 1024));
         assert_eq!(bytes.len(), MAX_LINE);
-        assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), 8);
+        assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), Some(7));
         assert_eq!(bytes, b"1.1.1.1\n");
-        assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), 0);
+        assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), None);
+        // A line's length leaves out its line break, "\r\n" too, wherever a read cuts it.
+        let input = format!("{}\r\n\r\nab\r\nc", "y".repeat(3000));
+        for block in [1, 2, 3, 7, 4096] {
+            let mut reader = std::io::BufReader::with_capacity(block, input.as_bytes());
+            let lengths: Vec<_> = std::iter::from_fn(|| read_line(&mut reader, &mut bytes).unwrap()).collect();
+            assert_eq!(lengths, [3000, 0, 2, 1], "blocks of {block}");
+        }
     }
 
-    /// The stream of plain addresses writes, byte for byte, the row the record path writes:
-    /// IPv4 and IPv6, found and not, the first and last address of ranges and their
-    /// neighbours, IPv4-mapped and non-canonical spellings, a CDN edge, and an organisation
-    /// whose name needs cleaning and escaping.
-    #[tokio::test]
-    async fn the_stream_writes_the_rows_of_the_record_path() {
+    /// The attributor of the committed cut of the tables (its data directory beside it).
+    fn cut_attributor(orgs: &[(&str, &str)]) -> (tempfile::TempDir, Attributor) {
         let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/asn");
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config {
@@ -770,12 +1033,145 @@ mod tests {
             fixtures.join("asn-ipv4-cut.csv.gz").to_string_lossy().into_owned(),
             fixtures.join("asn-ipv6-cut.csv.gz").to_string_lossy().into_owned(),
         ]);
-        config
-            .attribution
-            .organisations
-            .insert("AS24940".into(), "Hetz\tner \u{1b}[2J\u{202e}GmbH".into());
+        for (asn, org) in orgs {
+            config
+                .attribution
+                .organisations
+                .insert(asn.to_string(), org.to_string());
+        }
         let ctx = Context::new(config).unwrap();
         let a = ctx.attributor(true).unwrap();
+        (dir, a)
+    }
+
+    /// `lookup -` over `input`: its exit code and TSV.
+    async fn stream_of(a: &Attributor, input: &str) -> (i32, String) {
+        let mut out = vec![];
+        let code = answer_all(a, &[], Some(input.as_bytes()), Format::Tsv, &mut out)
+            .await
+            .unwrap();
+        (code, String::from_utf8(out).unwrap())
+    }
+
+    /// A line too long to be a target is refused with its true length, stated once; a
+    /// comment is skipped however long it is.
+    #[tokio::test]
+    async fn a_long_line_states_its_length_once_and_a_long_comment_is_a_comment() {
+        let (_dir, a) = cut_attributor(&[]);
+        let long = "x".repeat(600_000);
+        let (code, tsv) = stream_of(&a, &format!("{long}\r\n1.1.1.1\n")).await;
+        assert_eq!(code, 1);
+        let rows: Vec<&str> = tsv.lines().collect();
+        assert_eq!(rows.len(), 3, "{tsv}");
+        let cells: Vec<&str> = rows[1].split('\t').collect();
+        assert_eq!(cells[0], format!("{}…", "x".repeat(256)));
+        assert_eq!(
+            cells[13],
+            format!(
+                "lookup \"{}…\" (stdin line 1) is 600000 bytes long, too long to be a host name, an IP address or a URL; give a host name, an IP address or a URL",
+                "x".repeat(60)
+            )
+        );
+        assert!(rows[2].starts_with("1.1.1.1\t1.1.1.1\t13335\t"), "{}", rows[2]);
+        // Queued addresses keep their place among the other lines.
+        let (code, tsv) = stream_of(&a, "1.1.1.1\na b\n\n::1\n# note\n8.8.8.8\n").await;
+        assert_eq!(code, 1);
+        let targets: Vec<&str> = tsv.lines().skip(1).map(|r| r.split('\t').next().unwrap()).collect();
+        assert_eq!(targets, ["1.1.1.1", "a b", "::1", "8.8.8.8"]);
+        for comment in [format!("#{long}"), format!("  # {long}"), "# short".to_string()] {
+            let (code, tsv) = stream_of(&a, &format!("{comment}\n1.1.1.1\n")).await;
+            assert_eq!(code, 0, "{tsv}");
+            assert_eq!(tsv.lines().count(), 2, "{tsv}");
+        }
+    }
+
+    /// The plain spellings read fast are read as the standard parser reads them, and nothing
+    /// it refuses is taken.
+    #[test]
+    fn plain_addresses_read_as_the_standard_parser_reads_them() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        let mut texts: Vec<String> = [
+            "",
+            ":",
+            "::",
+            ":::",
+            "::1",
+            "1::",
+            "1:2:3:4:5:6:7::",
+            "::2:3:4:5:6:7:8",
+            "1::2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7:8:9",
+            "1:2:3:4:5:6:7",
+            "1:2:3:4:5:6:7:8::",
+            "01:0002::00003:4",
+            "12345::",
+            "1:::2",
+            ":1::",
+            "1::2::3",
+            "::ffff:1.2.3.4",
+            "64:ff9b::1.2.3.4",
+            "2001:DB8::A",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.4.",
+            "1.2.3.04",
+            "1.2.3.0",
+            "-1.2.3.4",
+            "1.2.3.4 ",
+            " ::1",
+            "::g",
+            "1.2.3.4:80",
+        ]
+        .map(String::from)
+        .to_vec();
+        for _ in 0..200_000 {
+            let len = rng.usize(0..24);
+            texts.push(
+                (0..len)
+                    .map(|_| rng.choice(b"0123456789aF:.".iter()).map(|c| *c as char).unwrap())
+                    .collect(),
+            );
+            // Addresses whose groups are often zero, spelled by Display.
+            let groups: [u16; 8] = std::array::from_fn(|_| if rng.bool() { 0 } else { rng.u16(..) >> rng.u32(0..16) });
+            let v6 = Ipv6Addr::from(groups);
+            texts.push(v6.to_string());
+            texts.push(format!(
+                "{:x}:{:X}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}",
+                groups[0], groups[1], groups[2], groups[3], groups[4], groups[5], groups[6], groups[7]
+            ));
+            texts.push(Ipv4Addr::from(rng.u32(..) >> rng.u32(0..32)).to_string());
+        }
+        let mut fast = 0;
+        for t in &texts {
+            let std = t.parse::<IpAddr>().ok();
+            match plain_ip(t.as_bytes()) {
+                Some(ip) => {
+                    assert_eq!(Some(ip), std, "{t:?}");
+                    fast += 1;
+                }
+                None => assert!(
+                    std.is_none() || t.contains('.') && t.contains(':'),
+                    "{t:?} is an address in a plain spelling"
+                ),
+            }
+        }
+        assert!(fast > 600_000, "{fast} read fast");
+    }
+
+    /// The stream of plain addresses writes, byte for byte, the row the record path writes:
+    /// IPv4 and IPv6, found and not, the first and last address of ranges and their
+    /// neighbours, IPv4-mapped and non-canonical spellings, a CDN edge, and an organisation
+    /// whose name needs cleaning and escaping.
+    #[tokio::test]
+    async fn the_stream_writes_the_rows_of_the_record_path() {
+        let (_dir, a) = cut_attributor(&[("AS24940", "Hetz\tner \u{1b}[2J\u{202e}GmbH")]);
         let db = a.database().unwrap();
 
         let mut targets: Vec<String> = [
@@ -841,17 +1237,31 @@ mod tests {
         assert_eq!(
             row("::FFFF:116.202.3.4"),
             "::FFFF:116.202.3.4\t::ffff:116.202.3.4\t24940\tHetzner Online GmbH\tHetz ner \\u{1b}[2J\\u{202e}GmbH\t\t\
-             116.202.0.0-116.203.255.255\t116.202.0.0/15\t::/48\t\t\t\t\
+             116.202.0.0-116.203.255.255\t116.202.0.0/15\t116.202.3.0/24\t\t\t\t\
              asn-ipv4-cut.csv.gz + asn-ipv6-cut.csv.gz (ip-location-db-csv)\t\n"
         );
-        // NAT64 and 6to4 addresses are attributed by the IPv4 address they embed.
+        // NAT64 and 6to4 addresses are attributed by the IPv4 address they embed, and
+        // covered by its /24.
         for t in ["64:ff9b::116.202.3.4", "2002:74ca:304::1"] {
             assert!(
-                row(t).contains("\t24940\tHetzner Online GmbH\t") && row(t).contains("\t116.202.0.0-116.203.255.255\t"),
+                row(t).contains("\t24940\tHetzner Online GmbH\t")
+                    && row(t).contains("\t116.202.0.0-116.203.255.255\t116.202.0.0/15\t116.202.3.0/24\t"),
                 "{t}: {}",
                 row(t)
             );
         }
+        // The stream reads its plain addresses itself: the same rows.
+        let input: String = targets.iter().map(|t| format!("{t}\n")).collect();
+        let (code, tsv) = stream_of(&a, &input).await;
+        assert_eq!(code, 0);
+        let mut expected = format!("{TSV_HEADER}\n");
+        let mut s = Stream::new(&a, db);
+        for t in &targets {
+            let mut row = vec![];
+            s.write(t, t.parse().unwrap(), &mut row).unwrap();
+            expected.push_str(std::str::from_utf8(&row).unwrap());
+        }
+        assert_eq!(tsv, expected);
     }
 
     /// The row's own address writer writes what `Display` does.
@@ -865,6 +1275,14 @@ mod tests {
             "1.20.3.199",
             "::",
             "::ffff:1.2.3.4",
+            "::1.2.3.4",
+            "::ffff:0:1.2.3.4",
+            "::1",
+            "1::",
+            "1:0:0:2::3",
+            "1::2:0:0:3",
+            "1:0:2:0:3:0:4:0",
+            "0:1:0:0:2:0:0:0",
             "2001:db8::1",
         ]
         .iter()
@@ -873,6 +1291,8 @@ mod tests {
         for _ in 0..20_000 {
             ips.push(IpAddr::V4(rng.u32(..).into()));
             ips.push(IpAddr::V6(rng.u128(..).into()));
+            let groups: [u16; 8] = std::array::from_fn(|_| if rng.bool() { 0 } else { rng.u16(..) >> rng.u32(0..16) });
+            ips.push(IpAddr::V6(groups.into()));
         }
         for ip in ips {
             let mut out = vec![];

@@ -278,6 +278,14 @@ fn without_a_database_team_cymru_dns_answers() {
         text.contains("(Team Cymru IP-to-ASN (DNS, origin.asn.cymru.com))"),
         "{text}"
     );
+    // A NAT64 address is asked about as the IPv4 address it embeds, and covered by its /24.
+    let out = env.run(&["lookup", "64:ff9b::127.1.0.2"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("64:ff9b::7f01:2  AS24940 Hetzner Online GmbH  org Hetzner  range 127.1.0.0-127.1.255.255")
+            && text.contains("/24 127.1.0.0/24"),
+        "{text}"
+    );
     let mut c = assert_cmd::Command::cargo_bin("whohosts").unwrap();
     let out = c
         .arg("--config")

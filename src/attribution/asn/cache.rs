@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::table::Cut;
-use super::{load, AsInfo, AsnDb, Key, Segment, Table};
+use super::{load, AsInfo, AsnDb, Entry, Key, Segment, Table};
 use crate::files;
 use crate::model::attribution::DbInfo;
 
@@ -363,44 +363,42 @@ pub fn decode(bytes: &[u8]) -> Result<([u8; 32], AsnDb), String> {
     if size != Some(bytes.len() as u64) || n4 > u64::from(u32::MAX) || n6 > u64::from(u32::MAX) {
         return Err(format!("{} bytes, not what its lengths say", bytes.len()));
     }
-    let (starts4, ends4, info4) = rows::<u32>(&mut r, n4 as usize, 4)?;
-    let (starts6, ends6, info6) = rows::<u128>(&mut r, n6 as usize, 16)?;
-    let cut4 = cuts(&mut r, &starts4, &ends4, c4 as usize, 4)?;
-    let cut6 = cuts(&mut r, &starts6, &ends6, c6 as usize, 16)?;
+    let rows4 = rows::<u32>(&mut r, n4 as usize, 4)?;
+    let rows6 = rows::<u128>(&mut r, n6 as usize, 16)?;
+    let cut4 = cuts(&mut r, &rows4, c4 as usize, 4)?;
+    let cut6 = cuts(&mut r, &rows6, c6 as usize, 16)?;
     let names = names_of(&mut r, nn, names_len as usize)?;
-    if let Some(i) = info4.iter().chain(&info6).find(|i| **i as usize >= names.len()) {
+    let infos = rows4.iter().map(|e| e.info).chain(rows6.iter().map(|e| e.info));
+    if let Some(i) = infos.into_iter().find(|i| *i as usize >= names.len()) {
         return Err(format!("a range names AS entry {i} of {}", names.len()));
     }
     let info: DbInfo = serde_json::from_slice(r.take(info_len as usize)?).map_err(|e| format!("description: {e}"))?;
     let db = AsnDb {
-        v4: Table::from_columns(starts4, ends4, info4, cut4),
-        v6: Table::from_columns(starts6, ends6, info6, cut6),
+        v4: Table::from_rows(rows4, cut4),
+        v6: Table::from_rows(rows6, cut6),
         names,
         info,
     };
     Ok((key, db))
 }
 
-/// The columns of a table as read: starts, ends, AS indices.
-type Columns<T> = (Vec<T>, Vec<T>, Vec<u32>);
-
-/// `n` ranges of width `w` bytes, read straight into the table's columns (starts, ends, AS
-/// indices): each start ≤ end, in order without overlap.
-fn rows<T: Key>(r: &mut Reader, n: usize, w: usize) -> Result<Columns<T>, String> {
+/// `n` ranges of width `w` bytes, read straight into the table's entries: each start ≤ end,
+/// in order without overlap.
+fn rows<T: Key>(r: &mut Reader, n: usize, w: usize) -> Result<Vec<Entry<T>>, String> {
     let bytes = r.take(n * (2 * w + 4))?;
-    let (mut starts, mut ends, mut info) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let mut prev: Option<T> = None;
+    let mut rows: Vec<Entry<T>> = Vec::with_capacity(n);
     for row in bytes.chunks_exact(2 * w + 4) {
         let (start, end) = (int::<T>(&row[..w])?, int::<T>(&row[w..2 * w])?);
-        if start > end || prev.is_some_and(|p| p >= start) {
-            return Err(format!("range {} is out of order", starts.len()));
+        if start > end || rows.last().is_some_and(|p| p.end >= start) {
+            return Err(format!("range {} is out of order", rows.len()));
         }
-        prev = Some(end);
-        starts.push(start);
-        ends.push(end);
-        info.push(u32::from_le_bytes(row[2 * w..].try_into().expect("4 bytes")));
+        rows.push(Entry {
+            start,
+            end,
+            info: u32::from_le_bytes(row[2 * w..].try_into().expect("4 bytes")),
+        });
     }
-    Ok((starts, ends, info))
+    Ok(rows)
 }
 
 /// A little-endian integer of `b.len()` bytes as `T`, refused when it does not fit.
@@ -412,14 +410,13 @@ fn int<T: Key>(b: &[u8]) -> Result<T, String> {
 
 /// `n` original bounds of cut entries: each names an entry (in increasing order, so each
 /// once) and holds it.
-fn cuts<T: Key>(r: &mut Reader, starts: &[T], ends: &[T], n: usize, w: usize) -> Result<Vec<Cut<T>>, String> {
+fn cuts<T: Key>(r: &mut Reader, rows: &[Entry<T>], n: usize, w: usize) -> Result<Vec<Cut<T>>, String> {
     let mut out: Vec<Cut<T>> = Vec::with_capacity(n);
     for _ in 0..n {
         let j = r.u32()?;
         let (s, e) = (int::<T>(r.take(w)?)?, int::<T>(r.take(w)?)?);
-        let (start, end) = match (starts.get(j as usize), ends.get(j as usize)) {
-            (Some(s), Some(e)) => (*s, *e),
-            _ => return Err(format!("a cut names entry {j}")),
+        let Some(&Entry { start, end, .. }) = rows.get(j as usize) else {
+            return Err(format!("a cut names entry {j}"));
         };
         if out.last().is_some_and(|c| c.0 >= j) || s > start || e < end {
             return Err(format!("the cut of entry {j} is not valid"));

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use ipnetwork::IpNetwork;
 
-use super::{cover, AsnHit};
+use super::{cover, looked_up, AsnHit};
 use crate::error::{Error, Result};
 use crate::net::dns::Dns;
 
@@ -35,11 +35,13 @@ fn fields(txt: &str) -> Vec<String> {
     txt.split('|').map(|f| f.trim().to_string()).collect()
 }
 
-/// Ask Team Cymru about `ip`.
+/// Ask Team Cymru about `ip`: about the IPv4 address it embeds, if any (IPv4-mapped, NAT64,
+/// 6to4: [`looked_up`]), as the table is searched.
 ///
 /// # Errors
 /// [`Error::Dns`] when the service does not answer or answers nonsense.
 pub async fn lookup(dns: &Dns, ip: IpAddr) -> Result<AsnHit> {
+    let ip = looked_up(ip);
     let bad = |m: String| Error::Dns {
         host: origin_name(ip),
         message: m,

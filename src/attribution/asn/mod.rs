@@ -5,8 +5,9 @@
 //! are flattened once at load time so lookups are a single search: the narrowest row wins on
 //! the overlap, and between rows of equal size the one earlier in the file (deterministic, and
 //! what a brute-force scan with the same rule returns). IPv4 and IPv6 each get a [`Table`] of
-//! sorted starts, ends and AS indices, with a bucket index on the leading bits (16 for IPv4,
-//! 20 for IPv6), so a lookup searches one bucket's few entries. AS 0 ("Not routed") rows are left out: no AS.
+//! sorted entries (start, end, AS index), with a bucket index on the leading bits (16 for
+//! IPv4, 20 for IPv6), so a lookup searches one bucket's few entries, and a bit per bucket
+//! that answers an address in no range without a search. AS 0 ("Not routed") rows are left out: no AS.
 //! The flattened tables are cached in the data directory ([`cache`]), keyed by the sources.
 
 pub mod cache;
@@ -18,10 +19,10 @@ mod table;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::model::attribution::DbInfo;
-use ipnetwork::IpNetwork;
+use ipnetwork::{IpNetwork, Ipv4Network, Ipv6Network};
 use serde::{Deserialize, Serialize};
 
-pub use table::{flatten, Key, Row, Segment, Table};
+pub use table::{flatten, Entry, Key, Row, Segment, Table};
 
 /// An autonomous system as the database names it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -79,7 +80,7 @@ impl AsnDb {
             range_start: f.range_start,
             range_end: f.range_end,
             cidr: f.cidr,
-            cover: cover(looked_up(ip)),
+            cover: cover(ip),
         })
     }
 
@@ -94,12 +95,12 @@ impl AsnDb {
             IpAddr::V4(v4) => {
                 let j = self.v4.find(u32::from(v4))?;
                 let v4 = |(s, e): (u32, u32)| (IpAddr::V4(s.into()), IpAddr::V4(e.into()));
-                (v4(self.v4.bounds(j)), v4(self.v4.piece(j)), self.v4.info[j])
+                (v4(self.v4.bounds(j)), v4(self.v4.piece(j)), self.v4.info(j))
             }
             IpAddr::V6(v6) => {
                 let j = self.v6.find(u128::from(v6))?;
                 let v6 = |(s, e): (u128, u128)| (IpAddr::V6(s.into()), IpAddr::V6(e.into()));
-                (v6(self.v6.bounds(j)), v6(self.v6.piece(j)), self.v6.info[j])
+                (v6(self.v6.bounds(j)), v6(self.v6.piece(j)), self.v6.info(j))
             }
         };
         Some(Found {
@@ -116,7 +117,7 @@ impl AsnDb {
 /// (IPv4-mapped `::ffff:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:AABB:CCDD::/48`) as
 /// that IPv4 address, which is the host behind it ([`crate::net::dns::embedded_v4`], as the
 /// address policy judges it).
-fn looked_up(ip: IpAddr) -> IpAddr {
+pub fn looked_up(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => crate::net::dns::embedded_v4(v6).map_or(ip, IpAddr::V4),
         v4 => v4,
@@ -135,14 +136,22 @@ pub struct Found<'a> {
     pub cidr: IpNetwork,
 }
 
-/// The covering /24 (IPv4) or /48 (IPv6) of an address.
+/// The covering /24 (IPv4) or /48 (IPv6) of the host an address names: an IPv6 address that
+/// embeds an IPv4 one (IPv4-mapped, NAT64, 6to4: [`looked_up`]) is covered by that IPv4
+/// address's /24, as it is attributed by it.
 pub fn cover(ip: IpAddr) -> IpNetwork {
-    let prefix = if ip.is_ipv4() { 24 } else { 48 };
-    let net = IpNetwork::new(ip, prefix).expect("24 and 48 are valid prefixes");
-    IpNetwork::new(net.network(), prefix).expect("same prefix")
+    match looked_up(ip) {
+        IpAddr::V4(a) => {
+            IpNetwork::V4(Ipv4Network::new(Ipv4Addr::from(u32::from(a) & !0xff), 24).expect("24 is a valid prefix"))
+        }
+        IpAddr::V6(a) => IpNetwork::V6(
+            Ipv6Network::new(Ipv6Addr::from(u128::from(a) & !((1u128 << 80) - 1)), 48).expect("48 is a valid prefix"),
+        ),
+    }
 }
 
-/// The largest CIDR block that lies inside `start..=end` and holds `ip`.
+/// The largest CIDR block that lies inside `start..=end` and holds `ip` (the host's own
+/// block when `ip` is outside them).
 pub fn cidr_within(start: IpAddr, end: IpAddr, ip: IpAddr) -> IpNetwork {
     let (bits, s, e, x) = match (start, end, ip) {
         (IpAddr::V4(s), IpAddr::V4(e), IpAddr::V4(x)) => (
@@ -154,21 +163,18 @@ pub fn cidr_within(start: IpAddr, end: IpAddr, ip: IpAddr) -> IpNetwork {
         (IpAddr::V6(s), IpAddr::V6(e), IpAddr::V6(x)) => (128, u128::from(s), u128::from(e), u128::from(x)),
         _ => return IpNetwork::new(ip, if ip.is_ipv4() { 32 } else { 128 }).expect("host prefix"),
     };
-    let mut prefix = bits;
-    while prefix > 0 {
-        let size_bits = bits - prefix + 1;
-        let mask = if size_bits >= 128 {
-            0
-        } else {
-            !((1u128 << size_bits) - 1)
-        };
-        let net = x & mask;
-        let last = net | !mask & if bits == 32 { u128::from(u32::MAX) } else { u128::MAX };
-        if net < s || last > e {
-            break;
-        }
-        prefix -= 1;
-    }
+    // The block of `h` host bits around `x` starts at or after `s` while `x >> h` stays above
+    // `(s - 1) >> h`, that is while `h` is at most the highest bit where `x` and `s - 1`
+    // differ; it ends at or before `e` while `x >> h` stays below `(e + 1) >> h`, likewise.
+    let highest_difference = |a: u128, b: u128| 127 - (a ^ b).leading_zeros();
+    let host = if x < s || x > e {
+        0
+    } else {
+        let below = s.checked_sub(1).map_or(bits, |b| highest_difference(x, b));
+        let above = e.checked_add(1).map_or(bits, |a| highest_difference(x, a));
+        below.min(above).min(bits)
+    };
+    let prefix = bits - host;
     let addr = match ip {
         IpAddr::V4(_) => {
             let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };

@@ -1,5 +1,6 @@
 //! The range table: input rows flattened so no two overlap, then sorted per address family
-//! with a bucket index on the leading bits.
+//! with a bucket index on the leading bits, and a bit per bucket saying whether any entry
+//! reaches it (most of the address space is in no range, and is answered from that bit).
 
 use std::collections::BTreeSet;
 
@@ -24,20 +25,32 @@ pub struct Segment {
 /// An entry an overlap cut, and the bounds of its database row.
 pub type Cut<T> = (u32, (T, T));
 
+/// One entry of a table: `start..=end` belongs to AS index `info`. An entry is kept in one
+/// piece, so an answer reads one cache line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<T> {
+    pub start: T,
+    pub end: T,
+    pub info: u32,
+}
+
 /// A sorted, non-overlapping range table for one address family.
 #[derive(Debug)]
 pub struct Table<T: Key> {
-    starts: Vec<T>,
-    /// `starts[i].short()`, the search keys.
+    /// `rows[i].start.short()`, the search keys, dense so a search touches few cache lines
+    /// (IPv6 only, [`Key::SHORTS`]: an IPv4 bucket's entries are searched in place).
     shorts: Vec<T::Short>,
-    ends: Vec<T>,
-    pub(super) info: Vec<u32>,
+    rows: Vec<Entry<T>>,
     /// Original bounds of rows that an overlapping row cut (segment index → row bounds),
     /// sorted by index: a few entries (one pair in the real tables), searched on every answer.
     cut: Vec<Cut<T>>,
     /// `bucket[b]..bucket[b + 1]` are the entries whose start has leading bits `b`; empty
     /// when the table is.
     bucket: Vec<u32>,
+    /// One bit per bucket, set when an entry holds some address of the bucket: an address in
+    /// a bucket whose bit is clear is in no entry, answered from this small map (16 KB of it
+    /// covers 2000::/3) without reading the index or the entries.
+    live: Vec<u64>,
 }
 
 /// Address-family integers the table works on.
@@ -50,6 +63,10 @@ pub trait Key: Copy + Ord + Default + TryFrom<u128> + Into<u128> {
     /// What the binary search compares: the value itself (IPv4) or its top 64 bits (IPv6,
     /// where `u64` comparisons over half the memory beat `u128` ones).
     type Short: Copy + Ord + Default;
+    /// Whether the search runs over the short keys kept apart (IPv6, whose buckets can hold
+    /// hundreds of 48-byte entries) or over the entries themselves (IPv4: a bucket holds a
+    /// few 12-byte entries, so the search and the answer read the same cache line).
+    const SHORTS: bool;
     fn short(self) -> Self::Short;
     fn top(self) -> usize {
         (self.into() >> (Self::WIDTH - Self::BITS)) as usize
@@ -59,6 +76,7 @@ impl Key for u32 {
     const BITS: u32 = 16;
     const WIDTH: u32 = 32;
     type Short = u32;
+    const SHORTS: bool = false;
     fn short(self) -> u32 {
         self
     }
@@ -67,6 +85,7 @@ impl Key for u128 {
     const BITS: u32 = 20;
     const WIDTH: u32 = 128;
     type Short = u64;
+    const SHORTS: bool = true;
     fn short(self) -> u64 {
         (self >> 64) as u64
     }
@@ -76,11 +95,7 @@ impl<T: Key> Table<T> {
     pub(super) fn build(segments: impl Iterator<Item = Segment>, capacity: usize) -> Self {
         let conv =
             |v: u128| T::try_from(v).unwrap_or_else(|_| unreachable!("rows are split by family before building"));
-        let (mut starts, mut ends, mut info) = (
-            Vec::with_capacity(capacity),
-            Vec::with_capacity(capacity),
-            Vec::with_capacity(capacity),
-        );
+        let mut rows = Vec::with_capacity(capacity);
         let mut cut = vec![];
         for (
             i,
@@ -92,30 +107,34 @@ impl<T: Key> Table<T> {
             },
         ) in segments.into_iter().enumerate()
         {
-            starts.push(conv(s));
-            ends.push(conv(e));
-            info.push(as_index);
+            rows.push(Entry {
+                start: conv(s),
+                end: conv(e),
+                info: as_index,
+            });
             if let Some((os, oe)) = orig {
                 cut.push((i as u32, (conv(os), conv(oe))));
             }
         }
-        Table::from_columns(starts, ends, info, cut)
+        Table::from_rows(rows, cut)
     }
 
-    /// A table of entries already in order without overlap (`starts[j]..=ends[j]` belongs to
-    /// AS index `info[j]`; `cut`: the row bounds of entries an overlap cut, by increasing
-    /// entry), indexed.
-    pub(super) fn from_columns(starts: Vec<T>, ends: Vec<T>, info: Vec<u32>, cut: Vec<Cut<T>>) -> Self {
-        let shorts = starts.iter().map(|s| s.short()).collect();
+    /// A table of entries already in order without overlap (`cut`: the row bounds of
+    /// entries an overlap cut, by increasing entry), indexed.
+    pub(super) fn from_rows(rows: Vec<Entry<T>>, cut: Vec<Cut<T>>) -> Self {
+        let shorts = if T::SHORTS {
+            rows.iter().map(|r| r.start.short()).collect()
+        } else {
+            vec![]
+        };
         let mut t = Table {
-            starts,
             shorts,
-            ends,
-            info,
+            rows,
             cut,
             bucket: vec![],
+            live: vec![],
         };
-        if t.starts.is_empty() {
+        if t.rows.is_empty() {
             // No index for an empty family (a v4-only file need not pay 4 MB for IPv6).
             return t;
         }
@@ -124,41 +143,62 @@ impl<T: Key> Table<T> {
         let mut next = 0usize;
         for b in 0..buckets {
             t.bucket[b] = next as u32;
-            while next < t.starts.len() && t.starts[next].top() == b {
+            while next < t.rows.len() && t.rows[next].start.top() == b {
                 next += 1;
             }
         }
-        t.bucket[buckets] = t.starts.len() as u32;
+        t.bucket[buckets] = t.rows.len() as u32;
+        // Every bucket an entry reaches, each marked once (entries are in order).
+        t.live = vec![0; buckets.div_ceil(64)];
+        let mut unmarked = 0usize;
+        for r in &t.rows {
+            let last = r.end.top();
+            for b in r.start.top().max(unmarked)..=last {
+                t.live[b / 64] |= 1 << (b % 64);
+            }
+            unmarked = unmarked.max(last + 1);
+        }
         t
     }
 
     /// The entry holding `ip`.
     #[inline]
     pub fn find(&self, ip: T) -> Option<usize> {
-        if self.bucket.is_empty() {
+        let b = ip.top();
+        if self.live.get(b / 64)? >> (b % 64) & 1 == 0 {
             return None;
         }
-        let b = ip.top();
         let (lo, hi) = (self.bucket[b] as usize, self.bucket[b + 1] as usize);
-        let key = ip.short();
-        let mut i = lo + self.shorts[lo..hi].partition_point(|s| *s <= key);
+        let mut i = lo
+            + if T::SHORTS {
+                let key = ip.short();
+                self.shorts[lo..hi].partition_point(|s| *s <= key)
+            } else {
+                self.rows[lo..hi].partition_point(|r| r.start <= ip)
+            };
         // Entries sharing `key` may still start after `ip`: step back over them.
-        while i > 0 && self.starts[i - 1] > ip {
+        while i > 0 && self.rows[i - 1].start > ip {
             i -= 1;
         }
         let j = i.checked_sub(1)?;
-        (ip <= self.ends[j]).then_some(j)
+        (ip <= self.rows[j].end).then_some(j)
     }
 
     /// The AS index of the entry holding `ip`.
     #[inline]
     pub fn lookup(&self, ip: T) -> Option<u32> {
-        self.find(ip).map(|j| self.info[j])
+        self.find(ip).map(|j| self.rows[j].info)
+    }
+
+    /// The AS index of entry `j`.
+    #[inline]
+    pub fn info(&self, j: usize) -> u32 {
+        self.rows[j].info
     }
 
     /// The database row bounds of entry `j`.
     pub fn bounds(&self, j: usize) -> (T, T) {
-        self.cut_of(j).unwrap_or((self.starts[j], self.ends[j]))
+        self.cut_of(j).unwrap_or_else(|| self.piece(j))
     }
 
     /// The row bounds of entry `j` when an overlap cut it.
@@ -170,27 +210,27 @@ impl<T: Key> Table<T> {
 
     /// The bounds of entry `j` itself: the part of its row no other row overlaps.
     pub fn piece(&self, j: usize) -> (T, T) {
-        (self.starts[j], self.ends[j])
+        (self.rows[j].start, self.rows[j].end)
     }
 
     /// The entries as segments, in address order (what [`Table::build`] takes back).
     pub(super) fn segments(&self) -> impl Iterator<Item = Segment> + '_ {
-        (0..self.starts.len()).map(|j| Segment {
-            start: self.starts[j].into(),
-            end: self.ends[j].into(),
-            info: self.info[j],
+        (0..self.rows.len()).map(|j| Segment {
+            start: self.rows[j].start.into(),
+            end: self.rows[j].end.into(),
+            info: self.rows[j].info,
             cut: self.cut_of(j).map(|(s, e)| (s.into(), e.into())),
         })
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.starts.len()
+        self.rows.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.starts.is_empty()
+        self.rows.is_empty()
     }
 }
 

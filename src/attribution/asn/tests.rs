@@ -75,6 +75,82 @@ fn cidr_and_cover() {
     assert_eq!(cover(ip).to_string(), "104.18.3.0/24");
     let ip6: IpAddr = "2a01:4f8:1:2::3".parse().unwrap();
     assert_eq!(cover(ip6).to_string(), "2a01:4f8:1::/48");
+    // An IPv6 address embedding an IPv4 address is covered by the IPv4 address's /24.
+    for embedding in ["::ffff:104.18.3.4", "64:ff9b::104.18.3.4", "2002:6812:304::1"] {
+        assert_eq!(
+            cover(embedding.parse().unwrap()).to_string(),
+            "104.18.3.0/24",
+            "{embedding}"
+        );
+    }
+    assert_eq!(cover("::".parse().unwrap()).to_string(), "::/48");
+}
+
+/// The old search for the largest block, one prefix at a time: the reference of the closed
+/// form in [`cidr_within`].
+fn cidr_by_steps(bits: u32, s: u128, e: u128, x: u128) -> u32 {
+    let mut prefix = bits;
+    while prefix > 0 {
+        let size_bits = bits - prefix + 1;
+        let mask = if size_bits >= 128 {
+            0
+        } else {
+            !((1u128 << size_bits) - 1)
+        };
+        let net = x & mask;
+        let last = net | !mask & if bits == 32 { u128::from(u32::MAX) } else { u128::MAX };
+        if net < s || last > e {
+            break;
+        }
+        prefix -= 1;
+    }
+    prefix
+}
+
+#[test]
+fn the_largest_block_is_the_one_a_search_by_steps_finds() {
+    let mut rng = fastrand::Rng::with_seed(9);
+    let mut cases = 0;
+    for _ in 0..200_000 {
+        for bits in [32u32, 128] {
+            let max = if bits == 32 { u128::from(u32::MAX) } else { u128::MAX };
+            // Bounds near block edges (all ones or zeros below a random bit), and random ones.
+            let edge = |rng: &mut fastrand::Rng| {
+                let v = rng.u128(..) & max;
+                let k = rng.u32(0..bits);
+                match rng.u8(0..4) {
+                    0 => v & !((1u128 << k) - 1),
+                    1 => v | ((1u128 << k) - 1),
+                    2 => [0, max][rng.usize(0..2)],
+                    _ => v,
+                }
+            };
+            let (a, b) = (edge(&mut rng), edge(&mut rng));
+            let (s, e) = (a.min(b), a.max(b));
+            let x = match rng.u8(0..3) {
+                0 => s,
+                1 => e,
+                _ => s + rng.u128(..) % (e - s).saturating_add(1).max(1),
+            };
+            let x = x.clamp(s, e);
+            let ip = |v: u128| -> IpAddr {
+                if bits == 32 {
+                    IpAddr::V4((v as u32).into())
+                } else {
+                    IpAddr::V6(v.into())
+                }
+            };
+            let net = cidr_within(ip(s), ip(e), ip(x));
+            assert_eq!(
+                u32::from(net.prefix()),
+                cidr_by_steps(bits, s, e, x),
+                "{s:x}-{e:x} around {x:x}"
+            );
+            assert!(net.contains(ip(x)));
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 400_000);
 }
 
 fn db_of(rows: &[(&str, &str, u32)]) -> AsnDb {
