@@ -29,8 +29,8 @@ pub struct Leaver {
 /// whether it opts out of crawlers now.
 type Cause = (String, Option<String>, bool);
 
-/// The cause of one departure from the fetch of its actor at `uri`.
-fn cause_of(uri: &Url, fetched: crate::error::Result<Value>) -> Cause {
+/// The cause of one departure from the fetch of its actor.
+fn cause_of(fetched: crate::error::Result<Value>) -> Cause {
     match fetched {
         Ok(doc) => {
             if doc.get("suspended").and_then(Value::as_bool) == Some(true) {
@@ -45,8 +45,9 @@ fn cause_of(uri: &Url, fetched: crate::error::Result<Value>) -> Cause {
         }
         Err(e) if matches!(e.status(), Some(404 | 410)) => ("deleted".into(), None, false),
         Err(e) => {
-            // The error names the actor's URL: logged as its origin and kind only.
-            tracing::info!(error = %scrubbed(uri, &e), "departure check failed");
+            // The error names the actor's URL (or a redirect's target): logged as its origin
+            // and kind only.
+            tracing::info!(error = %scrubbed(&e), "departure check failed");
             ("unknown".into(), None, false)
         }
     }
@@ -66,7 +67,7 @@ pub async fn check(fetcher: &Arc<Fetcher>, leavers: Vec<Leaver>, progress: &Prog
         let (f, progress) = (fetcher.clone(), progress.clone());
         async move {
             let cause = match l.actor_uri.as_deref().and_then(|u| Url::parse(u).ok()) {
-                Some(uri) => cause_of(&uri, activitypub::fetch_actor(&f, &uri).await),
+                Some(uri) => cause_of(activitypub::fetch_actor(&f, &uri).await),
                 None => ("unknown".into(), None, false),
             };
             progress.work_done(1);
@@ -98,8 +99,6 @@ mod tests {
     #[test]
     fn a_fetch_says_moved_deleted_suspended_or_unfollowed() {
         let doc = |v: Value| Ok::<Value, Error>(v);
-        let uri = Url::parse("https://a.example/users/b").unwrap();
-        let cause_of = |fetched| cause_of(&uri, fetched);
         let moved = doc(serde_json::json!({"id": "https://a.example/users/b", "movedTo": "https://b.example/users/b"}));
         assert_eq!(
             cause_of(moved),

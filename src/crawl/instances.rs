@@ -101,11 +101,10 @@ fn origin(config: &crate::config::Config, server: &InstanceHost, actor_uri: Opti
 
 /// Read the NodeInfo of every target received until the channel closes, queued per host.
 pub(super) async fn read_all(f: Arc<Fetcher>, targets: UnboundedReceiver<Target>, progress: Progress) -> Vec<Read> {
-    let config = f.config().clone();
     fanout::run_fair(
         targets,
         FETCH_CONCURRENCY,
-        |(host, _): &Target| (host.as_str().to_string(), config.host_budget(host.as_str()).1),
+        |(host, _): &Target| f.lane(host.as_str()),
         |(_, origin)| {
             let (f, progress) = (f.clone(), progress.clone());
             async move {

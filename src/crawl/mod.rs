@@ -379,13 +379,14 @@ fn needs_actor(a: &Account) -> Option<&str> {
 }
 
 /// The fan-out lane of an actor URI: its host (lower case; none for a URI without one, whose
-/// fetch fails at once) and that host's cap on requests in flight.
-fn actor_lane(config: &crate::config::Config, uri: &str) -> (String, usize) {
+/// fetch fails at once), that host's cap on requests in flight and whether it is slow
+/// ([`Fetcher::lane`]).
+fn actor_lane(fetcher: &Fetcher, uri: &str) -> (String, fanout::Cap) {
     let host = Url::parse(uri)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_default();
-    seeds::host_lane(config, &host)
+    fetcher.lane(&host)
 }
 
 /// Walk one list with `walk`, and (when `crawl.fetch_actors`) fetch the actors of the
@@ -416,11 +417,10 @@ where
             let _ = tx.send(uri.to_string());
         }
     });
-    let config = shared.fetcher.config().clone();
     let fetches = fanout::run_fair(
         rx,
         FETCH_CONCURRENCY,
-        |uri: &String| actor_lane(&config, uri),
+        |uri: &String| actor_lane(&shared.fetcher, uri),
         |uri| {
             let shared = shared.clone();
             async move {

@@ -42,8 +42,7 @@ pub(super) async fn crawl_all(shared: &Arc<Shared>, inputs: &[String], options: 
             _ => None,
         })
         .collect();
-    let config = shared.fetcher.config().clone();
-    let lane = |(_, _, r): &(usize, String, Resolved)| host_lane(&config, r.server.as_str());
+    let lane = |(_, _, r): &(usize, String, Resolved)| shared.fetcher.lane(r.server.as_str());
     let listed = fanout::run_fair(queued(jobs), SEED_CONCURRENCY, lane, |(i, input, resolved)| {
         let shared = shared.clone();
         let mut opts = options.clone();
@@ -59,12 +58,11 @@ pub(super) async fn crawl_all(shared: &Arc<Shared>, inputs: &[String], options: 
 
 /// WebFinger every seed.
 async fn resolve_all(shared: &Arc<Shared>, inputs: &[String]) -> Vec<Result<Resolved, Failure>> {
-    let config = shared.fetcher.config().clone();
     // Queued by the handle's domain (its WebFinger's host); an input that does not parse
     // fails at once.
     let lane = |input: &String| {
         let domain = input.parse::<Handle>().map(|h| h.domain).unwrap_or_default();
-        host_lane(&config, &domain)
+        shared.fetcher.lane(&domain)
     };
     let results = fanout::run_fair(queued(inputs.to_vec()), SEED_CONCURRENCY, lane, |input| {
         let shared = shared.clone();
@@ -95,13 +93,6 @@ fn queued<T>(items: Vec<T>) -> tokio::sync::mpsc::UnboundedReceiver<T> {
         let _ = tx.send(item);
     }
     rx
-}
-
-/// The fan-out lane of a host (lower case) and that host's cap on requests in flight.
-pub(super) fn host_lane(config: &crate::config::Config, host: &str) -> (String, usize) {
-    let host = host.to_ascii_lowercase();
-    let cap = config.host_budget(&host).1;
-    (host, cap)
 }
 
 /// Confirm a seed whose actor lives on another host than its handle's domain (see

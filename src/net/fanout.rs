@@ -10,7 +10,11 @@
 //!
 //! Items wait in one queue per key (a host), each key with its own cap on jobs in flight; a
 //! free slot goes to the keys in turn (round robin), so a key whose jobs wait (a host's rate
-//! limit) holds at most its cap of the slots and never delays the items of another key. Items
+//! limit) holds at most its cap of the slots and never delays the items of another key. A key
+//! is asked its cap again each time its turn comes ([`Cap`]): a key judged slow (a host that
+//! stalled) runs one job at a time, and the slow keys together hold at most half the slots
+//! ([`crate::net::ratelimit::slow_slots`]), so keys that answer keep their pace however many
+//! others stall. Items
 //! come from a channel and are taken as they arrive: the producer (a list's pages being read)
 //! and the jobs (its accounts' actors fetched) overlap, and the fan-out ends when the channel
 //! is closed and every job has finished.
@@ -52,6 +56,22 @@ impl fmt::Display for Panicked {
     }
 }
 
+/// How many jobs of one key may run at once, and whether the key is slow (a host that
+/// stalled): a slow key runs one job at a time whatever its `jobs`, and the slow keys together
+/// at most [`crate::net::ratelimit::slow_slots`] of the fan-out's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cap {
+    pub jobs: usize,
+    pub slow: bool,
+}
+
+impl From<usize> for Cap {
+    /// A key that is not slow, with `jobs` jobs at once.
+    fn from(jobs: usize) -> Cap {
+        Cap { jobs, slow: false }
+    }
+}
+
 /// Run `job` on every item, at most `limit` (at least 1) at once, in the order given; the
 /// results come back in the order of `items`.
 pub async fn run<T, R, F, Fut>(items: impl IntoIterator<Item = T>, limit: usize, job: F) -> Vec<Result<R, Panicked>>
@@ -71,17 +91,19 @@ where
 
 /// Run `job` on every item received from `items` until the channel is closed, at most
 /// `limit` (at least 1) at once and at most `cap` (at least 1) of one key at once, where
-/// `key` gives an item's `(key, cap)` (the cap of a key's first item holds for the key);
+/// `key` gives an item's `(key, cap)` ([`Cap`], or a number of jobs; asked again of a key's
+/// next item each time the key's turn comes, so a key found slow meanwhile is held to one job);
 /// free slots go to the keys in turn, and a key's items run in the order they came. The
 /// results come back in the order the items were received.
-pub async fn run_fair<T, K, R, F, Fut>(
+pub async fn run_fair<T, K, C, R, F, Fut>(
     mut items: UnboundedReceiver<T>,
     limit: usize,
-    key: impl Fn(&T) -> (K, usize),
+    key: impl Fn(&T) -> (K, C),
     job: F,
 ) -> Vec<Result<R, Panicked>>
 where
     K: Eq + Hash + Clone,
+    C: Into<Cap>,
     F: Fn(T) -> Fut,
     Fut: Future<Output = R> + Send + 'static,
     R: Send + 'static,
@@ -92,20 +114,26 @@ where
         index_of: HashMap::new(),
         out: vec![],
     };
-    let mut lanes = Lanes::default();
+    let cap = |item: &T| {
+        let (k, c) = key(item);
+        (k, c.into())
+    };
+    let mut lanes = Lanes::new(crate::net::ratelimit::slow_slots(limit));
     let mut open = true;
     loop {
         while open {
             match items.try_recv() {
-                Ok(item) => running.queue(&mut lanes, &key, item),
+                Ok(item) => running.queue(&mut lanes, &cap, item),
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => open = false,
             }
         }
         while running.set.len() < limit {
-            let Some((i, k, item)) = lanes.take() else { break };
+            let Some((i, k, slow, item)) = lanes.take(&cap) else {
+                break;
+            };
             let handle = running.set.spawn(job(item));
-            running.index_of.insert(handle.id(), (i, k));
+            running.index_of.insert(handle.id(), (i, k, slow));
         }
         // With nothing in flight every key has room, so nothing queued is left behind.
         if !open && running.set.is_empty() {
@@ -113,7 +141,7 @@ where
         }
         tokio::select! {
             item = items.recv(), if open => match item {
-                Some(item) => running.queue(&mut lanes, &key, item),
+                Some(item) => running.queue(&mut lanes, &cap, item),
                 None => open = false,
             },
             () = running.settle_one(&mut lanes), if !running.set.is_empty() => {}
@@ -130,58 +158,95 @@ where
 struct Lane<T> {
     waiting: VecDeque<(usize, T)>,
     busy: usize,
-    cap: usize,
+    /// The key is in `turn` or `parked`.
+    queued: bool,
 }
 
-/// The queues of every key, and the keys whose turn may come: a key is in `turn` (once)
-/// exactly when it has an item waiting and room for another job.
+/// The queues of every key; the keys whose turn may come (`turn`, each at most once, with an
+/// item waiting), and the slow keys set aside while the slow keys hold all they may.
 struct Lanes<K, T> {
     lanes: HashMap<K, Lane<T>>,
     turn: VecDeque<K>,
-}
-
-impl<K, T> Default for Lanes<K, T> {
-    fn default() -> Self {
-        Lanes {
-            lanes: HashMap::new(),
-            turn: VecDeque::new(),
-        }
-    }
+    parked: VecDeque<K>,
+    /// Jobs of slow keys in flight, and how many may be.
+    slow_busy: usize,
+    slow_limit: usize,
 }
 
 impl<K: Eq + Hash + Clone, T> Lanes<K, T> {
-    fn push(&mut self, i: usize, (k, cap): (K, usize), item: T) {
+    fn new(slow_limit: usize) -> Self {
+        Lanes {
+            lanes: HashMap::new(),
+            turn: VecDeque::new(),
+            parked: VecDeque::new(),
+            slow_busy: 0,
+            slow_limit: slow_limit.max(1),
+        }
+    }
+
+    fn push(&mut self, i: usize, k: K, item: T) {
         let lane = self.lanes.entry(k.clone()).or_insert_with(|| Lane {
             waiting: VecDeque::new(),
             busy: 0,
-            cap: cap.max(1),
+            queued: false,
         });
-        if lane.waiting.is_empty() && lane.busy < lane.cap {
+        lane.waiting.push_back((i, item));
+        if !lane.queued {
+            lane.queued = true;
             self.turn.push_back(k);
         }
-        lane.waiting.push_back((i, item));
     }
 
-    /// The next item to run: the first waiting item of the key whose turn it is.
-    fn take(&mut self) -> Option<(usize, K, T)> {
-        let k = self.turn.pop_front()?;
-        let lane = self.lanes.get_mut(&k)?;
-        let (i, item) = lane.waiting.pop_front()?;
-        lane.busy += 1;
-        if !lane.waiting.is_empty() && lane.busy < lane.cap {
-            self.turn.push_back(k.clone());
+    /// The next item to run, whether its key is slow: the first waiting item of the first
+    /// key in turn that has room (its cap asked of that item, [`Cap`]). A key without room
+    /// leaves the turn until one of its jobs ends; a slow key while the slow keys are at their
+    /// limit waits parked until one of theirs ends.
+    fn take(&mut self, cap: &impl Fn(&T) -> (K, Cap)) -> Option<(usize, K, bool, T)> {
+        for _ in 0..self.turn.len() {
+            let k = self.turn.pop_front()?;
+            let Some(lane) = self.lanes.get_mut(&k) else { continue };
+            let Some((_, head)) = lane.waiting.front() else {
+                lane.queued = false;
+                continue;
+            };
+            let Cap { jobs, slow } = cap(head).1;
+            let room = if slow { 1 } else { jobs.max(1) };
+            if lane.busy >= room {
+                lane.queued = false;
+                continue;
+            }
+            if slow && self.slow_busy >= self.slow_limit {
+                self.parked.push_back(k);
+                continue;
+            }
+            let (i, item) = lane.waiting.pop_front()?;
+            lane.busy += 1;
+            if slow {
+                self.slow_busy += 1;
+            }
+            if lane.waiting.is_empty() {
+                lane.queued = false;
+            } else {
+                self.turn.push_back(k.clone());
+            }
+            return Some((i, k, slow, item));
         }
-        Some((i, k, item))
+        None
     }
 
-    /// A job of `k` finished: the key may have its turn again.
-    fn done(&mut self, k: &K) {
+    /// A job of `k` (of a slow key when `slow`) finished: the key may have its turn again,
+    /// and the parked slow keys too when it was slow.
+    fn done(&mut self, k: &K, slow: bool) {
+        if slow {
+            self.slow_busy = self.slow_busy.saturating_sub(1);
+            self.turn.extend(self.parked.drain(..));
+        }
         let Some(lane) = self.lanes.get_mut(k) else { return };
-        let was_full = lane.busy >= lane.cap;
         lane.busy = lane.busy.saturating_sub(1);
-        if was_full && !lane.waiting.is_empty() {
+        if !lane.queued && !lane.waiting.is_empty() {
+            lane.queued = true;
             self.turn.push_back(k.clone());
-        } else if lane.busy == 0 && lane.waiting.is_empty() {
+        } else if !lane.queued && lane.busy == 0 && lane.waiting.is_empty() {
             self.lanes.remove(k);
         }
     }
@@ -190,16 +255,16 @@ impl<K: Eq + Hash + Clone, T> Lanes<K, T> {
 /// The jobs in flight and the results so far.
 struct Running<K, R> {
     set: JoinSet<R>,
-    index_of: HashMap<Id, (usize, K)>,
+    index_of: HashMap<Id, (usize, K, bool)>,
     out: Vec<Option<Result<R, Panicked>>>,
 }
 
 impl<K: Eq + Hash + Clone, R: Send + 'static> Running<K, R> {
     /// Give a received item its index (its result's place) and queue it under its key.
-    fn queue<T>(&mut self, lanes: &mut Lanes<K, T>, key: &impl Fn(&T) -> (K, usize), item: T) {
+    fn queue<T>(&mut self, lanes: &mut Lanes<K, T>, key: &impl Fn(&T) -> (K, Cap), item: T) {
         let i = self.out.len();
         self.out.push(None);
-        lanes.push(i, key(&item), item);
+        lanes.push(i, key(&item).0, item);
     }
 
     /// Wait for one job and file its result under its item's index. Cancel-safe: nothing
@@ -210,10 +275,10 @@ impl<K: Eq + Hash + Clone, R: Send + 'static> Running<K, R> {
             Some(Err(e)) => (e.id(), Err(Panicked::from_join(e))),
             None => return,
         };
-        let Some((i, k)) = self.index_of.remove(&id) else {
+        let Some((i, k, slow)) = self.index_of.remove(&id) else {
             return;
         };
-        lanes.done(&k);
+        lanes.done(&k, slow);
         if let Some(slot) = self.out.get_mut(i) {
             *slot = Some(result);
         }

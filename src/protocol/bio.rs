@@ -5,7 +5,11 @@
 //! [`text`] strips the tags and decodes the entities in one linear pass; [`hashtags`] then
 //! applies Mastodon's rule for what a hashtag is (`Tag::HASHTAG_RE`): a `#` or fullwidth `＃`
 //! at the start or after a character that is not a word character, `=`, `/` or `)`, followed
-//! by word characters (`_`, `·`, `・` and ZWNJ allowed inside). Tags are compared lower-cased.
+//! by word characters (`_`, `·`, `・` and ZWNJ allowed inside). A tag's name is then
+//! normalised as Mastodon's `HashtagNormalizer` does ([`normal_tag`]): NFKC (fullwidth
+//! `ｎｏｂｏｔ` is `nobot`), lower case, accented Latin letters folded to ASCII (`nöbot` is
+//! `nobot`), and characters no tag name holds dropped. So a tag is read as the tag Mastodon
+//! files it under and links to (`/tags/nobot`), which is what a person sees it as.
 //!
 //! Entities are decoded as a browser shows them, so an opt-out cannot hide behind an
 //! encoding: numeric references with or without the closing `;` (`&#35nobot` reads
@@ -165,7 +169,58 @@ fn is_hash(c: char) -> bool {
     c == '#' || c == '\u{ff03}'
 }
 
-/// The hashtags of a plain text, lower-cased, in order.
+/// A tag's name as Mastodon files it (its `HashtagNormalizer`): NFKC, lower case, the Latin
+/// letters of Latin-1 and Latin Extended-A folded to their ASCII letter ([`ascii_fold`]), then
+/// every character that is not alphanumeric, a separator ([`is_separator`], `_`) or a Thai
+/// tone mark (U+0E47 to U+0E4E) removed.
+pub fn normal_tag(name: &str) -> String {
+    let compat = icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().normalize(name);
+    compat
+        .to_lowercase()
+        .chars()
+        .map(ascii_fold)
+        .filter(|c| c.is_alphanumeric() || *c == '_' || is_separator(*c) || ('\u{e47}'..='\u{e4e}').contains(c))
+        .collect()
+}
+
+/// The ASCII letter Mastodon's folding (`ASCIIFolding`) reads a Latin letter of U+00C0 to
+/// U+017F as: the base letter of its canonical decomposition (`ö` is `o`), or for the letters
+/// that have none, the letter drawn inside them (`ø`, `ł`, `đ`, `ħ`, `ŧ`, `ŋ`, `ı`, `ĸ`).
+/// Every other character is kept (`æ`, `ß`, `þ`, `œ`, `×` among them).
+fn ascii_fold(c: char) -> char {
+    if !('\u{c0}'..='\u{17f}').contains(&c) {
+        return c;
+    }
+    let stroked = match c {
+        'Ð' | 'Đ' => Some('D'),
+        'ð' | 'đ' => Some('d'),
+        'Ħ' => Some('H'),
+        'ħ' => Some('h'),
+        'ı' => Some('i'),
+        'ĸ' => Some('k'),
+        'Ŀ' | 'Ł' => Some('L'),
+        'ŀ' | 'ł' => Some('l'),
+        'ŉ' | 'ŋ' => Some('n'),
+        'Ŋ' => Some('N'),
+        'Ø' => Some('O'),
+        'ø' => Some('o'),
+        'ſ' => Some('s'),
+        'Ŧ' => Some('T'),
+        'ŧ' => Some('t'),
+        _ => None,
+    };
+    if let Some(base) = stroked {
+        return base;
+    }
+    let mut buf = [0; 4];
+    let decomposed = icu_normalizer::DecomposingNormalizerBorrowed::new_nfd().normalize(c.encode_utf8(&mut buf));
+    match decomposed.chars().next() {
+        Some(base) if base.is_ascii_alphabetic() => base,
+        _ => c,
+    }
+}
+
+/// The hashtags of a plain text, each as Mastodon files it ([`normal_tag`]), in order.
 pub fn hashtags(text: &str) -> Vec<String> {
     let mut tags = vec![];
     let mut prev: Option<char> = None;
@@ -182,7 +237,7 @@ pub fn hashtags(text: &str) -> Vec<String> {
             .map_or(rest.len(), |(j, _)| j);
         let name = rest.split_at(end).0.trim_end_matches(is_separator);
         if name.chars().any(char::is_alphabetic) {
-            tags.push(name.to_lowercase());
+            tags.push(normal_tag(name));
         }
     }
     tags
@@ -273,6 +328,31 @@ mod tests {
         }
         // A tag Mastodon parses as written stays one: an invisible character before it.
         assert!(bio_opts_out("x\u{200b}#nobot"));
+    }
+
+    /// Mastodon files a tag under its NFKC form, lower-cased, Latin letters folded to ASCII:
+    /// each of these is the tag a person sees (and Mastodon links) as #nobot or #noindex.
+    #[test]
+    fn tags_are_read_after_mastodons_normalisation() {
+        for bio in [
+            "#\u{ff4e}\u{ff4f}\u{ff42}\u{ff4f}\u{ff54}",
+            "#\u{ff2e}\u{ff2f}\u{ff22}\u{ff2f}\u{ff34}",
+            "#\u{ff4e}\u{ff4f}\u{ff49}\u{ff4e}\u{ff44}\u{ff45}\u{ff58}",
+            "<p>Hi! &#xff03;\u{ff4e}\u{ff4f}\u{ff42}\u{ff4f}\u{ff54}</p>",
+            "#n\u{f6}bot",
+            "#NO\u{1d401}OT",
+            "#no\u{1d5bb}ot",
+            "#n\u{f8}index",
+            "#no\u{131}ndex",
+        ] {
+            assert!(bio_opts_out(bio), "{bio:?} reads {:?}", hashtags(&text(bio)));
+        }
+        // NFKC can also make another tag: the ligature fi is f and i.
+        assert_eq!(hashtags("#no\u{fb01}x"), ["nofix"]);
+        assert_eq!(normal_tag("Caf\u{e9}_\u{1d7d9}"), "cafe_1");
+        assert_eq!(normal_tag("stra\u{df}e\u{153}"), "stra\u{df}e\u{153}");
+        assert_eq!(normal_tag("\u{130}x"), "ix");
+        assert_eq!(normal_tag("a\u{b7}b\u{30fb}c"), "a\u{b7}b\u{30fb}c");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Migration 0004: the opted-out accounts of a database written before they were hashed.
+//! Migrations 0004 and 0009: the opted-out accounts of a database written before they were
+//! hashed, and the move targets it names although the crawl never saw them.
 //!
 //! A whohosts older than [`super::optout`] stored every listed account by handle, actor URI
 //! and display name. On the first write command after the upgrade, every account state that
@@ -14,6 +15,12 @@
 //! Only the seed account's fetched data (its state) follows the redaction. A running
 //! snapshot's response journal is left as is: it is what a resume replays, and it is deleted
 //! when the snapshot completes.
+//!
+//! A move target is named only when the crawl saw that account itself (DESIGN §6: the mover's
+//! server cannot vouch for another account's consent). An older whohosts stored every target
+//! by name; [`unseen_targets`] keeps those the storing snapshot does not hold (no list row, no
+//! seed of it) as their instance only, `an account on HOST` ([`unseen_target`]), in account
+//! states and departures alike.
 
 use std::path::Path;
 
@@ -21,7 +28,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::optout::{OptOut, PREFIX};
 use crate::error::Result;
-use crate::model::account::{normal_handle, opted_out_target};
+use crate::model::account::{is_instance_only_target, normal_handle, opted_out_target, unseen_target};
 
 /// Account states with their account: state id, account id, then the 15 columns of
 /// [`super::load::account_at`]; followed by the `WHERE` clause given.
@@ -197,6 +204,89 @@ fn moves_to_opted_out(
     Ok(movers.len())
 }
 
+/// Whether snapshot `snapshot` holds the account `target` (an actor URI or a handle) names: a
+/// list row of it or a seed (its resolution or its profile).
+fn seen_in(tx: &Transaction<'_>, snapshot: i64, target: &str) -> rusqlite::Result<bool> {
+    let handle = normal_handle(target);
+    tx.prepare_cached(
+        "SELECT EXISTS (
+             SELECT 1 FROM follow f
+               JOIN follow_list l ON l.id = f.list_id
+               JOIN account_state st ON st.id = f.account_state_id
+               JOIN account a ON a.id = st.account_id
+              WHERE l.snapshot_id = ?1 AND (a.actor_uri = ?2 OR lower(ltrim(a.handle, '@')) = ?3))
+             OR EXISTS (
+             SELECT 1 FROM seed sd
+               LEFT JOIN account_state st ON st.id = sd.account_state_id
+               LEFT JOIN account a ON a.id = st.account_id
+              WHERE sd.snapshot_id = ?1
+                AND (sd.actor_uri = ?2 OR lower(ltrim(sd.handle, '@')) = ?3
+                     OR a.actor_uri = ?2 OR lower(ltrim(a.handle, '@')) = ?3))",
+    )?
+    .query_row(params![snapshot, target, handle], |r| r.get(0))
+}
+
+/// States that name a move target: state id, account id, then the columns of
+/// [`super::load::account_at`].
+const MOVED: &str = states_where!("WHERE st.moved_to IS NOT NULL");
+
+/// Migration 0009: every stored move whose target the snapshot that stored it did not see
+/// ([`seen_in`]) keeps the target's instance only ([`unseen_target`]): account states (a state
+/// shared by several snapshots is kept named only when each of them saw the target) and
+/// departures. Returns how many states and departures were rewritten.
+///
+/// # Errors
+/// SQLite errors.
+pub fn unseen_targets(tx: &Transaction<'_>) -> rusqlite::Result<usize> {
+    let movers: Vec<(i64, crate::model::account::Account)> = {
+        let mut stmt = tx.prepare(MOVED)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, super::load::account_at(r, 2)?)))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|(_, a)| a.moved_to.as_deref().is_some_and(|m| !is_instance_only_target(m)))
+            .collect()
+    };
+    let mut rewritten = 0;
+    for (state, a) in &movers {
+        let Some(target) = a.moved_to.as_deref() else { continue };
+        let snapshots: Vec<i64> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT l.snapshot_id FROM follow f JOIN follow_list l ON l.id = f.list_id
+                  WHERE f.account_state_id = ?1
+                 UNION SELECT snapshot_id FROM seed WHERE account_state_id = ?1",
+            )?;
+            let rows = stmt.query_map([state], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut seen = !snapshots.is_empty();
+        for s in &snapshots {
+            seen = seen && seen_in(tx, *s, target)?;
+        }
+        if !seen {
+            let mut kept = a.clone();
+            kept.moved_to = Some(unseen_target(target));
+            rewrite(tx, *state, &kept)?;
+            rewritten += 1;
+        }
+    }
+    let departures: Vec<(i64, String, String)> = {
+        let mut stmt = tx.prepare("SELECT snapshot_id, account, moved_to FROM departure WHERE moved_to IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (snapshot, account, to) in departures {
+        if is_instance_only_target(&to) || seen_in(tx, snapshot, &to)? {
+            continue;
+        }
+        tx.execute(
+            "UPDATE departure SET moved_to = ?3 WHERE snapshot_id = ?1 AND account = ?2",
+            params![snapshot, account, unseen_target(&to)],
+        )?;
+        rewritten += 1;
+    }
+    Ok(rewritten)
+}
+
 /// Move account state `state` to `r`, the account it is stored as now: the hashed account
 /// ([`OptOut::hashed`], on the same instance), or the same account with a move target reduced
 /// to its instance.
@@ -312,6 +402,77 @@ mod tests {
 
     fn contains(hay: &[u8], needle: &str) -> bool {
         hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
+    /// Rows as a whohosts before 0009 left them: moves to an account the snapshot never saw
+    /// (zqhid, by handle and by actor URI, in a list row and a departure) next to a move to an
+    /// account the same snapshot lists (open1), which stays named.
+    const OLD_MOVES: &str = "
+        INSERT INTO instance (id, host) VALUES (1, 'hub.example'), (2, 'c.example');
+        INSERT INTO account (id, actor_uri, handle, instance_id) VALUES
+            (1, 'https://hub.example/users/mv1', '@mv1@hub.example', 1),
+            (2, 'https://hub.example/users/mv2', '@mv2@hub.example', 1),
+            (3, 'https://hub.example/users/open1', '@open1@hub.example', 1),
+            (4, 'https://hub.example/users/mv3', '@mv3@hub.example', 1);
+        INSERT INTO account_state (id, account_id, digest, moved_to, nobot_tag) VALUES
+            (1, 1, 11, '@zqhid@c.example', 0),
+            (2, 2, 12, 'https://c.example/users/zqhid2', 0),
+            (3, 3, 13, NULL, 0),
+            (4, 4, 14, '@Open1@hub.example', 0);
+        INSERT INTO snapshot (id, kind, status, request, started_at, tool, configuration)
+            VALUES (1, 'follows', 'complete', '{}', '2026-01-01T00:00:00Z', 'whohosts', '{}');
+        INSERT INTO seed (snapshot_id, position, input, handle, instance_id, actor_uri, account_state_id)
+            VALUES (1, 0, '@alice@hub.example', '@alice@hub.example', 1, 'https://hub.example/users/alice', NULL);
+        INSERT INTO follow_list (id, snapshot_id, seed_position, direction, source, status, pages)
+            VALUES (1, 1, 0, 'following', 'activitypub', 'complete', 1);
+        INSERT INTO follow (list_id, position, account_state_id) VALUES (1, 0, 1), (1, 1, 2), (1, 2, 3), (1, 3, 4);
+        INSERT INTO departure (snapshot_id, account, cause, moved_to) VALUES
+            (1, '@gone@hub.example', 'moved', 'https://c.example/users/zqhid3'),
+            (1, '@gone2@hub.example', 'moved', 'https://hub.example/users/open1');";
+
+    #[test]
+    fn an_old_database_upgraded_keeps_only_the_instance_of_a_move_target_never_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let conn = super::super::schema::open(&path).unwrap();
+        conn.execute_batch(OLD_MOVES).unwrap();
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        drop(conn);
+        assert!(contains(&bytes_of(&path), "zqhid"), "the fixture names the targets");
+        let conn = super::super::schema::open(&path).unwrap();
+        let moves: Vec<(String, Option<String>)> = conn
+            .prepare("SELECT handle, moved_to FROM follow_edge ORDER BY position")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let moved = |h: &str| moves.iter().find(|(m, _)| m == h).unwrap().1.clone();
+        assert_eq!(moved("@mv1@hub.example").as_deref(), Some("an account on c.example"));
+        assert_eq!(moved("@mv2@hub.example").as_deref(), Some("an account on c.example"));
+        assert_eq!(
+            moved("@mv3@hub.example").as_deref(),
+            Some("@Open1@hub.example"),
+            "seen: named"
+        );
+        assert_eq!(moved("@open1@hub.example"), None);
+        let departures: Vec<String> = conn
+            .prepare("SELECT moved_to FROM departure ORDER BY account")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        // `@gone2@…` sorts before `@gone@…`.
+        assert_eq!(
+            departures,
+            ["https://hub.example/users/open1", "an account on c.example"]
+        );
+        drop(conn);
+        assert!(
+            !contains(&bytes_of(&path), "zqhid"),
+            "a target never seen is still in the file"
+        );
     }
 
     #[test]

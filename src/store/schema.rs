@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_contacts.sql"),
     include_str!("../../migrations/0008_failure_once.sql"),
     include_str!("../../migrations/0009_instances.sql"),
+    UNSEEN_MOVE_TARGETS,
 ];
 
 /// The migration that rewrites opted-out accounts named by an older whohosts
@@ -44,6 +45,11 @@ const OPTED_OUT_HASHED: &str = include_str!("../../migrations/0004_opted_out_has
 
 /// What a migration that edits the schema's text says first.
 const SCHEMA_TEXT_CHANGED: &str = "PRAGMA writable_schema = ON";
+
+/// The migration that reduces the move targets an older whohosts stored by name although the
+/// crawl never saw them to their instance ([`super::rehash::unseen_targets`]); its SQL changes
+/// nothing, the rewrite is done in Rust.
+const UNSEEN_MOVE_TARGETS: &str = include_str!("../../migrations/0010_unseen_move_targets.sql");
 
 /// The schema version this whohosts writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -216,8 +222,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Apply the migrations after version `from`; how many opted-out account states were
-/// rewritten by the way (see [`super::rehash`]).
+/// Apply the migrations after version `from`; how many account states (opted-out accounts,
+/// moves to accounts never seen) and departures were rewritten by the way (see
+/// [`super::rehash`]).
 fn migrate(conn: &Connection, from: i64, path: &Path) -> Result<usize> {
     let sqlite = |e| Error::sqlite(path, e);
     let mut rewritten = 0;
@@ -234,6 +241,9 @@ fn migrate(conn: &Connection, from: i64, path: &Path) -> Result<usize> {
         }
         if *sql == OPTED_OUT_HASHED && from > 0 {
             rewritten += super::rehash::opted_out_states(&tx, path)?;
+        }
+        if *sql == UNSEEN_MOVE_TARGETS && from > 0 {
+            rewritten += super::rehash::unseen_targets(&tx).map_err(sqlite)?;
         }
         tx.pragma_update(None, "application_id", APPLICATION_ID)
             .map_err(sqlite)?;

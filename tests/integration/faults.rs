@@ -304,3 +304,115 @@ fn a_stalling_host_is_given_up_after_its_wait_budget() {
         "{stall}"
     );
 }
+
+/// Each request is given at most the wait budget its host has left (after what the requests
+/// in flight to it have booked): a host that accepts connections and never answers costs its
+/// budget, not a timeout more. Two requests go to it at once (the default host concurrency),
+/// timeouts of 1 s, a budget of 1.5 s: the requests it held add up to 1.5 s, not 2 s.
+#[test]
+fn a_stalling_host_costs_its_wait_budget_and_no_more() {
+    let mut accounts = crowd("stall.example", 10);
+    let mut follows = handles_of(&accounts);
+    let good = crowd("good.example", 3);
+    follows.extend(handles_of(&good));
+    accounts.extend(good);
+    accounts.push(acct("seed@home.example", &follows));
+    let mut env = Env::start(world(
+        vec![
+            ap_only("home.example", "hetzner"),
+            faulty("stall.example", Fault::Stall),
+            inst("good.example", Software::Mastodon, "ovh"),
+        ],
+        accounts,
+    ));
+    env.config.network.request_timeout_secs = 1.0;
+    env.config.network.max_retries = 1;
+    env.config.network.retry_base_secs = 0.05;
+    env.config.network.max_host_wait_secs = 1.5;
+    env.write_config();
+    let (snap, code) = env.crawl(&["seed@home.example"]);
+    assert_eq!(code, 0);
+    let list = &seed(&snap, "seed@home.example")["following"];
+    assert_eq!(list["accounts"].as_array().unwrap().len(), 13);
+    // The simulator logs each held request when whohosts gives up on it.
+    let mut held = std::time::Duration::ZERO;
+    for _ in 0..50 {
+        let stats = env.sim.sim.stats();
+        let times = stats.stall_held.get("stall.example").cloned().unwrap_or_default();
+        if times.len() as u64 == stats.arrived - stats.requests.len() as u64 {
+            held = times.iter().sum();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let stats = env.sim.sim.stats();
+    let times = &stats.stall_held["stall.example"];
+    // The budget is spent (two requests at once: 1 s and the 0.5 s left), and not overrun:
+    // 50 ms of slack per request for the timer and the server noticing the client left.
+    assert_eq!(times.len(), 2, "{times:?}");
+    assert!(held >= std::time::Duration::from_millis(1450), "{times:?}");
+    assert!(held <= std::time::Duration::from_millis(1600), "{times:?}");
+    let shortest = times.iter().min().unwrap();
+    assert!(
+        *shortest <= std::time::Duration::from_millis(600),
+        "one request was given the 0.5 s left, not a whole timeout: {times:?}"
+    );
+}
+
+/// Many hosts that stall do not hold back one that answers: a host judged slow (a request of
+/// it timed out) has one request in flight at a time, and the slow hosts together at most half
+/// the slots, of the fan-out and of the network. 40 stalling hosts with a budget of 3 s each
+/// (a timeout of 1 s) would hold the fetch slots for 40 × 3 s of requests; the answering
+/// host's 20 accounts are all fetched within a few timeouts of the start.
+#[test]
+fn many_stalling_hosts_do_not_hold_back_a_host_that_answers() {
+    const STALLING: usize = 40;
+    let mut accounts = vec![];
+    let mut follows = vec![];
+    let mut instances = vec![
+        ap_only("home.example", "hetzner"),
+        inst("good.example", Software::Mastodon, "ovh"),
+    ];
+    for n in 0..STALLING {
+        let domain = format!("stall{n}.example");
+        instances.push(faulty(&domain, Fault::Stall));
+        let crowd = crowd(&domain, 4);
+        follows.extend(handles_of(&crowd));
+        accounts.extend(crowd);
+    }
+    let good = crowd("good.example", 20);
+    follows.extend(handles_of(&good));
+    accounts.extend(good);
+    accounts.push(acct("seed@home.example", &follows));
+    let mut env = Env::start(world(instances, accounts));
+    env.config.network.request_timeout_secs = 1.0;
+    env.config.network.max_retries = 0;
+    env.config.network.max_host_wait_secs = 3.0;
+    env.write_config();
+    let started = std::time::SystemTime::now();
+    let (snap, code) = env.crawl(&["seed@home.example"]);
+    assert_eq!(code, 0);
+    let list = &seed(&snap, "seed@home.example")["following"];
+    let fetched: Vec<&str> = list["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["fetch_error"].is_null())
+        .filter_map(|a| a["handle"].as_str())
+        .filter(|h| h.ends_with("@good.example"))
+        .collect();
+    assert_eq!(fetched.len(), 20, "{fetched:?}");
+    let log = env.log("good.example");
+    let actors: Vec<_> = log.iter().filter(|r| r.path.starts_with("/users/")).collect();
+    assert!(
+        actors.len() >= 20,
+        "{:?}",
+        log.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    let last = actors.iter().map(|r| r.at).max().unwrap();
+    let took = last.duration_since(started).unwrap();
+    assert!(
+        took < std::time::Duration::from_secs(8),
+        "the answering host's last actor came {took:?} after the start"
+    );
+}

@@ -60,6 +60,11 @@ impl Sim {
         match inst.fault {
             Fault::Error500 => Some(respond(500, "text/html", "<h1>Internal Server Error</h1>")),
             Fault::Stall => {
+                let _held = Held {
+                    sim: self,
+                    domain: &inst.domain,
+                    since: std::time::Instant::now(),
+                };
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 Some(respond(504, "text/plain", "stalled"))
             }
@@ -92,6 +97,25 @@ impl Sim {
             ),
             _ => None,
         }
+    }
+}
+
+/// A request a `stall` fault holds: when it ends (its client gave up, and the server dropped
+/// it), how long it was held is logged in [`super::Stats::stall_held`].
+struct Held<'a> {
+    sim: &'a Sim,
+    domain: &'a str,
+    since: std::time::Instant,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let mut stats = self.sim.stats.lock().expect("stats lock");
+        stats
+            .stall_held
+            .entry(self.domain.to_string())
+            .or_default()
+            .push(self.since.elapsed());
     }
 }
 

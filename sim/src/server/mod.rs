@@ -62,6 +62,9 @@ pub struct Stats {
     pub arrived: u64,
     /// Requests held by a `stall_once` fault.
     pub stalled: u64,
+    /// How long each request a `stall` fault held was held, per instance: counted when the
+    /// client gives up on it (it times out, or goes away).
+    pub stall_held: std::collections::BTreeMap<String, Vec<std::time::Duration>>,
     /// 429 answers sent.
     pub too_many: u64,
     /// Requests that arrived after a 429 but before the reset it announced.

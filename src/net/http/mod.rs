@@ -140,6 +140,15 @@ impl Fetcher {
         self.pool.show_waits(progress.clone());
     }
 
+    /// The fan-out lane of a request to `host` ([`crate::net::fanout::run_fair`]): the host
+    /// (lower case), its cap on requests in flight, and whether it is slow (it stalled).
+    pub fn lane(&self, host: &str) -> (String, crate::net::fanout::Cap) {
+        let host = host.to_ascii_lowercase();
+        let jobs = self.config.host_budget(&host).1;
+        let slow = self.pool.is_slow(&host);
+        (host, crate::net::fanout::Cap { jobs, slow })
+    }
+
     /// Requests sent and retries made so far, over all hosts.
     pub fn totals(&self) -> (u64, u64) {
         self.pool.totals()
@@ -236,13 +245,14 @@ impl Fetcher {
 
     /// A transport error in a few words (see [`Error::transport`]), the whole chain at debug;
     /// transient when [`retry::transient`] says a new attempt may succeed.
-    fn transport(&self, url: &Url, e: &reqwest::Error) -> Failure {
-        tracing::debug!(url = %Logged(url), detail = %scrubbed(url, crate::error::chain(e)), "transport error");
-        let net = &self.config.network;
+    /// `timeout` is the time the request was given ([`crate::net::ratelimit::Pass::timeout`]).
+    fn transport(&self, url: &Url, e: &reqwest::Error, timeout: std::time::Duration) -> Failure {
+        tracing::debug!(url = %Logged(url), detail = %scrubbed(crate::error::chain(e)), "transport error");
+        let given = timeout.as_millis() as f64 / 1000.0;
         let limit = if e.is_connect() {
-            net.connect_timeout_secs
+            self.config.network.connect_timeout_secs.min(given)
         } else {
-            net.request_timeout_secs
+            given
         };
         Failure {
             error: Error::transport(url, e, limit),
@@ -253,9 +263,14 @@ impl Fetcher {
 
     /// One attempt on the network, its time and the bytes of its body counted in
     /// [`Fetcher::time_split`].
-    async fn send_once(&self, url: &Url, req: Request<'_>) -> std::result::Result<Page, Failure> {
+    async fn send_once(
+        &self,
+        url: &Url,
+        req: Request<'_>,
+        timeout: std::time::Duration,
+    ) -> std::result::Result<Page, Failure> {
         let started = std::time::Instant::now();
-        let sent = self.exchange(url, req).await;
+        let sent = self.exchange(url, req, timeout).await;
         let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let bytes = sent.as_ref().map_or(0, |p| p.body.len() as u64);
         let add = |c: &std::sync::atomic::AtomicU64, n: u64| {
@@ -277,7 +292,13 @@ impl Fetcher {
         }
     }
 
-    async fn exchange(&self, url: &Url, req: Request<'_>) -> std::result::Result<Page, Failure> {
+    /// One GET of `url` within `timeout` (connection, answer and body).
+    async fn exchange(
+        &self,
+        url: &Url,
+        req: Request<'_>,
+        timeout: std::time::Duration,
+    ) -> std::result::Result<Page, Failure> {
         if let Some(host) = url
             .host_str()
             .filter(|h| h.parse::<IpAddr>().is_err() && !h.starts_with('['))
@@ -285,17 +306,21 @@ impl Fetcher {
             // Resolve first so a barred address gives a clean one-line refusal.
             self.dns.connectable(host).await.inspect_err(|e| {
                 if let Error::Refused { reason, .. } = e {
-                    tracing::info!(host = %host, url = %Logged(url), "refused: {reason}");
+                    tracing::info!(host = %host, url = %Logged(url), "refused: {}", scrubbed(reason));
                 }
             })?;
         }
-        let mut builder = self.client.get(without_userinfo(url)).header(ACCEPT, req.accept);
+        let mut builder = self
+            .client
+            .get(without_userinfo(url))
+            .header(ACCEPT, req.accept)
+            .timeout(timeout);
         if let Some(token) = req.bearer.and_then(|b| b.for_url(url)) {
             builder = builder.header(AUTHORIZATION, format!("Bearer {token}"));
         }
         let host = url.host_str().unwrap_or_default();
         tracing::debug!(host = %host, url = %Logged(url), "request");
-        let mut resp = builder.send().await.map_err(|e| self.transport(url, &e))?;
+        let mut resp = builder.send().await.map_err(|e| self.transport(url, &e, timeout))?;
         tracing::debug!(host = %host, url = %Logged(url), status = resp.status().as_u16(), "response");
         let limit = req.max_body.map_or(self.config.network.max_body_bytes, |m| {
             m.min(self.config.network.max_body_bytes)
@@ -308,7 +333,7 @@ impl Fetcher {
             return Err(too_large().into());
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(url, &e))? {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(url, &e, timeout))? {
             if body.len() as u64 + chunk.len() as u64 > limit {
                 return Err(too_large().into());
             }
@@ -360,14 +385,53 @@ impl std::fmt::Display for Logged<'_> {
     }
 }
 
-/// `text` (an error's message) with `url` in it written as [`Logged`], for a log line.
-pub fn scrubbed(url: &Url, text: impl std::fmt::Display) -> String {
-    text.to_string().replace(url.as_str(), &Logged(url).to_string())
+/// `text` (an error's message) for a log line: every http(s) URL in it written as [`Logged`]
+/// (origin and kind), whichever request it names (the one asked, a redirect's target, the URL
+/// a redirect came from), and every `acct:user@host` as `acct:…@host`. Every log line that
+/// carries an error's text takes it through here.
+pub fn scrubbed(text: impl std::fmt::Display) -> String {
+    let text = text.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = next_name(rest) {
+        let (before, tail) = rest.split_at(i);
+        out.push_str(before);
+        // A URL or `acct:` runs to the next space or quote; closing punctuation after it
+        // (`)`, `.`, `,`, `;`, `:`) is the sentence's, kept outside.
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+            .unwrap_or(tail.len());
+        let (token, after) = tail.split_at(end);
+        let bare = token.trim_end_matches([')', ']', '.', ',', ';', ':', '!', '?']);
+        match tail.starts_with("acct:") {
+            true => match bare.rsplit_once('@') {
+                Some((_, host)) => out.push_str(&format!("acct:…@{host}")),
+                None => out.push_str("acct:…"),
+            },
+            false => match Url::parse(bare) {
+                Ok(u) => out.push_str(&Logged(&u).to_string()),
+                Err(_) => out.push_str("<url>"),
+            },
+        }
+        out.push_str(&token[bare.len()..]);
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where the next URL (`http://`, `https://`, any case) or `acct:` reference in `text` starts.
+fn next_name(text: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    ["http://", "https://", "acct:"]
+        .iter()
+        .filter_map(|p| lower.find(p))
+        .min()
 }
 
 /// An [`Error::Refused`] for `url`, logged (info) with its host.
 fn refusal(url: &Url, reason: String) -> Error {
-    tracing::info!(host = %url.host_str().unwrap_or_default(), url = %Logged(url), "refused: {reason}");
+    tracing::info!(host = %url.host_str().unwrap_or_default(), url = %Logged(url), "refused: {}", scrubbed(&reason));
     Error::Refused {
         url: url.to_string(),
         reason,
@@ -390,4 +454,39 @@ fn redirect_target(page: &Page) -> Option<Url> {
     }
     let location = page.headers.get(LOCATION)?.to_str().ok()?;
     page.url.join(location).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every URL an error's text names is logged as its origin and kind, a redirect's target
+    /// and the URL it came from included, and every `acct:` as its host only.
+    #[test]
+    fn a_logged_error_names_no_path_of_any_url_in_it() {
+        let asked = Url::parse("https://a.example/users/mover").unwrap();
+        let error = Error::Transport {
+            url: "https://b.example:8443/users/hidden/following?page=2".into(),
+            message: "timed out after 1 s".into(),
+        };
+        assert_eq!(
+            scrubbed(&error),
+            "https://b.example:8443/<follow-list>: timed out after 1 s"
+        );
+        let chain = format!(
+            "error sending request for url (https://c.example/@hidden) (redirected from \"{asked}\"; acct:hidden@c.example, HTTP://D.example/Users/x.)"
+        );
+        assert_eq!(
+            scrubbed(chain),
+            "error sending request for url (https://c.example/<actor-or-page>) (redirected from \"https://a.example/<actor-or-page>\"; acct:…@c.example, http://d.example/<actor-or-page>.)"
+        );
+        assert_eq!(
+            scrubbed("https://e.example/.well-known/webfinger?resource=acct:x@e.example: HTTP 404"),
+            "https://e.example/<webfinger>: HTTP 404"
+        );
+        assert_eq!(
+            scrubbed("https:// broken, no account here"),
+            "<url> broken, no account here"
+        );
+    }
 }

@@ -2,8 +2,9 @@
 //! before the response was whole, a timeout): the host's gate entered for every attempt,
 //! announced waits sat out up to `network.max_wait_secs` (longer ones refused), back-off with
 //! jitter between attempts, and a host over its wait budget refused at once. An attempt that
-//! times out is charged to its host's wait budget for the time it took, so a host that
-//! accepts connections and never answers is given up after `network.max_host_wait_secs`.
+//! times out is charged to its host's wait budget for the time it took, and no attempt is given
+//! more time than its host has left of that budget, so a host that accepts connections and
+//! never answers is given up after `network.max_host_wait_secs`, not a timeout later.
 
 use std::time::{Duration, SystemTime};
 
@@ -74,18 +75,20 @@ impl Fetcher {
                 journal.sending(attempt > 0).await;
             }
             let started = std::time::Instant::now();
-            let sent = self.send_once(url, req).await;
-            drop(pass);
+            let sent = self.send_once(url, req, pass.timeout()).await;
+            // Charged before the pass gives its booking of the budget back, so a request
+            // waiting for that booking sees the budget as it is.
             if let Err(Failure { timed_out: true, .. }) = &sent {
                 gate.charge_timeout(started.elapsed());
             }
+            drop(pass);
             let page = match sent {
                 Ok(page) => page,
                 Err(Failure {
                     error, transient: true, ..
                 }) if attempt < net.max_retries => {
                     let wait = self.back_off(&gate, attempt);
-                    tracing::info!(host = %gate.host(), url = %Logged(url), error = %scrubbed(url, &error), attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
+                    tracing::info!(host = %gate.host(), url = %Logged(url), error = %scrubbed(&error), attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
                     attempt += 1;
                     continue;
                 }
@@ -127,7 +130,7 @@ impl Fetcher {
             host: gate.host().to_string(),
             budget_secs,
         };
-        tracing::info!(host = %gate.host(), url = %Logged(url), "refused: {}", scrubbed(url, &err));
+        tracing::info!(host = %gate.host(), url = %Logged(url), "refused: {}", scrubbed(&err));
         err
     }
 
@@ -138,7 +141,7 @@ impl Fetcher {
             wait_secs: wait.as_secs(),
             max_secs: self.config.network.max_wait_secs,
         };
-        tracing::info!(host = %host, url = %Logged(url), wait_secs = wait.as_secs(), "refused: {}", scrubbed(url, &err));
+        tracing::info!(host = %host, url = %Logged(url), wait_secs = wait.as_secs(), "refused: {}", scrubbed(&err));
         err
     }
 

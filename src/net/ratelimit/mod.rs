@@ -6,10 +6,16 @@
 //! capping requests in flight to that host, and a "resume at" instant that grows when the
 //! server says to slow down (`X-RateLimit-*`, `RateLimit-*`, `Retry-After`) or a retry backs
 //! off. Those pauses and the time the host's requests spent timing out add up against
-//! `network.max_host_wait_secs` ([`HostPool::over_wait_budget`]): past it the host is given
-//! up. A robots.txt `Crawl-delay` spaces requests to its host at least that far apart. A
-//! request takes the host permit, waits out the pause, the limiter(s) and the spacing, and only
-//! then takes a global permit: a host that waits never holds a slot other hosts could use.
+//! `network.max_host_wait_secs` ([`HostPool::over_wait_budget`]): when it is spent the host is
+//! given up. Each request is let through with a time limit of its own ([`Pass::timeout`]):
+//! `network.request_timeout_secs`, but never more than the budget its host has left once the
+//! requests in flight to it have reserved theirs, so a host that never answers costs its budget
+//! and not a timeout more. A robots.txt `Crawl-delay` spaces requests to its host at least that
+//! far apart. A request takes the host permit, waits out the pause, the limiter(s) and the
+//! spacing, and only then takes a global permit: a host that waits never holds a slot other
+//! hosts could use. A host that has stalled (a request of it timed out) is judged slow: it has
+//! one request in flight at a time, and the slow hosts together hold at most half the global
+//! slots ([`slow_slots`]), so hosts that answer keep their pace however many others stall.
 //!
 //! Announced waits are read by [`server_wait`], which never panics on any header value and
 //! sorts each wait into one the crawl sits out (at most `network.max_wait_secs`) or one it
@@ -18,7 +24,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -58,6 +64,30 @@ pub struct HostGate {
     /// Milliseconds this host has made the crawl wait in all (announced pauses, back-offs,
     /// requests that timed out).
     paused_ms: AtomicU64,
+    /// Milliseconds of the wait budget the requests in flight may still spend timing out.
+    reserved_ms: Mutex<u64>,
+    /// Told when a request in flight gives its reservation back.
+    released: tokio::sync::Notify,
+    /// A request to this host timed out: it is slow from now on.
+    stalled: AtomicBool,
+    /// The one request in flight a slow host may have.
+    lane: Arc<Semaphore>,
+}
+
+/// Whether a request may be sent, and with what time limit ([`HostGate::reserve`]).
+enum Reserve {
+    /// Sent with this time limit (of which `reserved` milliseconds are booked on the budget).
+    Granted { timeout: Duration, reserved: u64 },
+    /// The budget is spent: the host is given up.
+    Spent,
+    /// What is left is booked by the requests in flight: wait for one of them to end.
+    Busy,
+}
+
+/// The global slots the slow hosts may hold together: half of them (at least one), so at least
+/// half are always there for hosts that answer.
+pub fn slow_slots(global: usize) -> usize {
+    (global / 2).max(1)
 }
 
 /// The least time between two requests to a host (robots.txt `Crawl-delay`), and when the
@@ -69,9 +99,28 @@ struct Spacing {
 }
 
 /// Held while a request is in flight.
-pub struct Pass {
+pub struct Pass<'a> {
     _host: OwnedSemaphorePermit,
     _global: OwnedSemaphorePermit,
+    /// A slow host's one lane and its share of the slow hosts' slots.
+    _slow: Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)>,
+    gate: &'a HostGate,
+    timeout: Duration,
+    reserved: u64,
+}
+
+impl Pass<'_> {
+    /// The time this request may take: `network.request_timeout_secs`, or less when its host
+    /// has less of its wait budget left.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+}
+
+impl Drop for Pass<'_> {
+    fn drop(&mut self) {
+        self.gate.give_back(self.reserved);
+    }
 }
 
 /// A quota of `requests` per `period_secs` (validated by [`Config::validate`]: finite, above
@@ -97,6 +146,52 @@ impl HostGate {
             requests: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             paused_ms: AtomicU64::new(0),
+            reserved_ms: Mutex::new(0),
+            released: tokio::sync::Notify::new(),
+            stalled: AtomicBool::new(false),
+            lane: Arc::new(Semaphore::new(1)),
+        }
+    }
+
+    /// Whether a request to this host has timed out: it is slow.
+    pub fn has_stalled(&self) -> bool {
+        self.stalled.load(Ordering::Relaxed)
+    }
+
+    /// Give back `reserved` milliseconds a request had booked ([`HostGate::reserve`]).
+    fn give_back(&self, reserved: u64) {
+        if reserved > 0 {
+            let mut r = self.reserved_ms.lock().expect("reservation lock is never poisoned");
+            *r = r.saturating_sub(reserved);
+            drop(r);
+            self.released.notify_waiters();
+        }
+    }
+
+    /// Book the time limit of a request about to be sent on the host's wait budget: the
+    /// request timeout, or what is left of `budget` after what the host has spent and what its
+    /// requests in flight have booked, whichever is less. A budget of 0 books nothing (the host
+    /// is given up at its first wait, the request having had its whole timeout).
+    fn reserve(&self, budget: Duration, timeout: Duration) -> Reserve {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let spent = self.paused_ms.load(Ordering::Relaxed);
+        let budget = ms(budget);
+        if spent > 0 && spent >= budget {
+            return Reserve::Spent;
+        }
+        if budget == 0 {
+            return Reserve::Granted { timeout, reserved: 0 };
+        }
+        let mut booked = self.reserved_ms.lock().expect("reservation lock is never poisoned");
+        let left = budget.saturating_sub(spent).saturating_sub(*booked);
+        if left == 0 {
+            return Reserve::Busy;
+        }
+        let reserved = left.min(ms(timeout).max(1));
+        *booked = booked.saturating_add(reserved);
+        Reserve::Granted {
+            timeout: timeout.min(Duration::from_millis(reserved)),
+            reserved,
         }
     }
 
@@ -128,6 +223,7 @@ impl HostGate {
     /// wait budget: a host that accepts connections and never answers is given up as one that
     /// keeps pausing the crawl is.
     pub fn charge_timeout(&self, lost: Duration) {
+        self.stalled.store(true, Ordering::Relaxed);
         let ms = u64::try_from(lost.as_millis()).unwrap_or(u64::MAX);
         let _ = self
             .paused_ms
@@ -178,6 +274,8 @@ pub struct HostPool {
     config: Arc<Config>,
     gates: Mutex<HashMap<String, Arc<HostGate>>>,
     global: Arc<Semaphore>,
+    /// The global slots slow hosts may hold ([`slow_slots`]).
+    slow: Arc<Semaphore>,
     progress: OnceLock<Progress>,
     /// Nanoseconds requests spent in [`HostPool::enter`], summed over requests.
     waited_ns: AtomicU64,
@@ -187,10 +285,12 @@ impl HostPool {
     /// A pool following the config's budgets and `[hosts]` overrides.
     pub fn new(config: Arc<Config>) -> Self {
         let global = Arc::new(Semaphore::new(config.network.global_concurrency.max(1)));
+        let slow = Arc::new(Semaphore::new(slow_slots(config.network.global_concurrency)));
         HostPool {
             config,
             gates: Mutex::new(HashMap::new()),
             global,
+            slow,
             progress: OnceLock::new(),
             waited_ns: AtomicU64::new(0),
         }
@@ -216,17 +316,29 @@ impl HostPool {
             .clone()
     }
 
-    /// Whether the host has made the crawl wait longer than `network.max_host_wait_secs`
-    /// ([`HostGate::paused_total`]).
+    /// Whether `host` has stalled (a request of it timed out): it is slow
+    /// ([`HostGate::has_stalled`]). A host not met yet has not.
+    pub fn is_slow(&self, host: &str) -> bool {
+        let host = InstanceHost::new(host);
+        let gates = self.gates.lock().expect("gate map lock is never poisoned");
+        gates.get(host.as_str()).is_some_and(|g| g.has_stalled())
+    }
+
+    /// Whether the host has spent its wait budget, `network.max_host_wait_secs`
+    /// ([`HostGate::paused_total`]): it has made the crawl wait that long or longer (a host
+    /// that never made it wait is never over, whatever the budget).
     pub fn over_wait_budget(&self, gate: &HostGate) -> bool {
-        gate.paused_total() > crate::config::seconds(self.config.network.max_host_wait_secs)
+        let spent = gate.paused_total();
+        !spent.is_zero() && spent >= crate::config::seconds(self.config.network.max_host_wait_secs)
     }
 
     /// Wait until a request to the gate's host may be sent. Pauses and limiters are waited
     /// out before the global permit is taken, so a waiting host never blocks the others.
     /// `None` when the host is (or, while this request queued, became) over its wait budget
-    /// ([`HostPool::over_wait_budget`]): its pauses are then no longer sat out.
-    pub async fn enter(&self, gate: &HostGate, paged: bool) -> Option<Pass> {
+    /// ([`HostPool::over_wait_budget`]): its pauses are then no longer sat out. The pass says
+    /// how long the request may take ([`Pass::timeout`]); a slow host's request waits for the
+    /// host's one lane and a slow hosts' slot before the global permit.
+    pub async fn enter<'a>(&self, gate: &'a HostGate, paged: bool) -> Option<Pass<'a>> {
         let started = Instant::now();
         let pass = self.enter_timed(gate, paged).await;
         let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
@@ -242,7 +354,7 @@ impl HostPool {
         Duration::from_nanos(self.waited_ns.load(Ordering::Relaxed))
     }
 
-    async fn enter_timed(&self, gate: &HostGate, paged: bool) -> Option<Pass> {
+    async fn enter_timed<'a>(&self, gate: &'a HostGate, paged: bool) -> Option<Pass<'a>> {
         let host = gate
             .slots
             .clone()
@@ -257,7 +369,20 @@ impl HostPool {
         if paged {
             self.wait_for(gate, &gate.paged).await;
         }
+        let budget = crate::config::seconds(self.config.network.max_host_wait_secs);
+        let request_timeout = crate::config::seconds(self.config.network.request_timeout_secs);
+        let mut slow = None;
         loop {
+            if slow.is_none() && gate.has_stalled() {
+                let lane = gate.lane.clone().acquire_owned().await.expect("lanes are never closed");
+                let share = self
+                    .slow
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("the slow hosts' semaphore is never closed");
+                slow = Some((lane, share));
+            }
             let global = self
                 .global
                 .clone()
@@ -266,24 +391,40 @@ impl HostPool {
                 .expect("the global semaphore is never closed");
             if gate.pending_pause().is_some() {
                 // Paused while queueing for the permit: give it back while waiting.
-                drop(global);
+                drop((global, slow.take()));
                 if self.over_wait_budget(gate) {
                     return None;
                 }
                 self.sit_out_pause(gate).await;
                 continue;
             }
+            let (timeout, reserved) = match gate.reserve(budget, request_timeout) {
+                Reserve::Granted { timeout, reserved } => (timeout, reserved),
+                Reserve::Spent => return None,
+                Reserve::Busy => {
+                    // The rest of the budget is booked by requests in flight: wait (without
+                    // the permits) for one to end, then look again.
+                    drop((global, slow.take()));
+                    let _ = tokio::time::timeout(Duration::from_millis(100), gate.released.notified()).await;
+                    continue;
+                }
+            };
             match gate.claim_send() {
                 None => {
                     gate.requests.fetch_add(1, Ordering::Relaxed);
                     return Some(Pass {
                         _host: host,
                         _global: global,
+                        _slow: slow,
+                        gate,
+                        timeout,
+                        reserved,
                     });
                 }
-                // Too soon after the last request (Crawl-delay): wait without the permit.
+                // Too soon after the last request (Crawl-delay): wait without the permits.
                 Some(wait) => {
-                    drop(global);
+                    gate.give_back(reserved);
+                    drop((global, slow.take()));
                     self.notice(gate, wait, REASON_CRAWL_DELAY);
                     tokio::time::sleep(wait).await;
                 }
