@@ -38,6 +38,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     match (kinds.0.as_deref(), kinds.1.as_deref()) {
         (Some(a), Some(b)) if a == contacts && b == contacts => {
             let d = ContactsDiff::between(&store, args.from, args.to)?;
+            args.scope.refuse_weight(args.from, &d.weight)?;
             print(&crate::report::contacts_diff::render(&d, args.format)?)?;
             return Ok(0);
         }
@@ -49,7 +50,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
         }
         _ => {}
     }
-    let d = Diff::between(&store, args.from, args.to, &args.scope.levels(), args.scope.weight)?;
+    let d = Diff::between(&store, args.from, args.to, &args.scope.levels(), args.scope.weight())?;
     print(&diff::render(&d, args.format)?)?;
     Ok(0)
 }

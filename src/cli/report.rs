@@ -27,10 +27,10 @@ pub struct Scope {
     #[arg(long = "by", value_name = "LEVEL",
           value_parser = PossibleValuesParser::new(names(Level::ALL, Level::as_str)).try_map(|s| s.parse::<Level>()))]
     pub by: Vec<Level>,
-    /// What each bucket weighs (stated in every output)
-    #[arg(long, value_name = "W", default_value = "accounts",
+    /// What each bucket weighs (stated in every output) [default: accounts]
+    #[arg(long, value_name = "W",
           value_parser = PossibleValuesParser::new(names(Weight::ALL, Weight::as_str)).try_map(|s| s.parse::<Weight>()))]
-    pub weight: Weight,
+    pub weight: Option<Weight>,
 }
 
 impl Scope {
@@ -46,6 +46,31 @@ impl Scope {
             levels = DEFAULT_LEVELS.to_vec();
         }
         levels
+    }
+
+    /// The weight asked for, else `accounts`.
+    pub fn weight(&self) -> Weight {
+        self.weight.unwrap_or(Weight::Accounts)
+    }
+
+    /// Refuse a `--weight` given for contacts snapshot `id`, measured under `measured`: the
+    /// flag names weights of follows snapshots, and a contacts snapshot has only the one it
+    /// was measured with (`contacts --weight contacts|messages`).
+    ///
+    /// # Errors
+    /// [`Error::Flag`] (a usage error) naming the weight and the snapshot's own.
+    pub fn refuse_weight(&self, id: i64, measured: &str) -> Result<()> {
+        match self.weight {
+            None => Ok(()),
+            Some(w) => Err(Error::Flag {
+                flag: "--weight",
+                value: w.as_str().to_string(),
+                message: format!(
+                    "snapshot {id} is a contacts snapshot, weighed by {measured} (the weight `contacts --weight` \
+                     measured it with); --weight names weights of follows snapshots"
+                ),
+            }),
+        }
     }
 }
 
@@ -67,7 +92,7 @@ impl View {
     pub fn options(&self) -> Options {
         Options {
             levels: self.scope.levels(),
-            weight: self.scope.weight,
+            weight: self.scope.weight(),
             ..Options::default()
         }
     }
@@ -177,8 +202,8 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     alerts.finish(&store, id, r.weight)
 }
 
-/// `report` of a contacts snapshot: its own report (every level it has; `--by` and
-/// `--weight` are those of follows and do not apply), in any report format.
+/// `report` of a contacts snapshot: its own report (every level it has; `--by` names
+/// levels of follows and does not apply, `--weight` is refused), in any report format.
 fn contacts(store: &Store, id: i64, args: &Args, out: Option<&super::output::Output>) -> Result<i32> {
     let a = &args.alerts;
     if !a.fail_if.is_empty() || !a.warn_if.is_empty() || a.metrics_file.is_some() {
@@ -187,6 +212,7 @@ fn contacts(store: &Store, id: i64, args: &Args, out: Option<&super::output::Out
         )));
     }
     let r = crate::report::contacts::ContactsReport::build(store, id)?;
+    args.view.scope.refuse_weight(id, r.measurement.weight)?;
     let text = crate::report::contacts::render(&r, args.view.format, args.view.top);
     match out {
         Some(out) => out.write(text.as_bytes())?,
