@@ -113,9 +113,12 @@ pub async fn crawl_and_report(
     out: Option<&Output>,
 ) -> Result<(i32, Option<Report>)> {
     let _lock = DbLock::acquire(path, "crawl")?;
+    // What can be refused before the first request (a missing --asn-db file …) is, before
+    // the snapshot is opened: a refused run stores nothing.
+    let ready = pipeline::Ready::new(config, job.quiet)?;
     let store = Store::open(path)?;
     let writer = store.writer()?;
-    let begun = pipeline::begin(&writer, &config, job).await?;
+    let begun = pipeline::begin(&writer, ready.config(), job).await?;
     let id = begun.id;
     if begun.resumed && !job.quiet {
         super::logging::notice_line(&format!(
@@ -124,7 +127,7 @@ pub async fn crawl_and_report(
         ));
     }
     let outcome = tokio::select! {
-        done = pipeline::crawl_into(&writer, config, begun, job) => Some(done),
+        done = pipeline::crawl_into(&writer, ready, begun, job) => Some(done),
         () = stop_requested() => None,
     };
     let done = match outcome {

@@ -39,10 +39,13 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     match (kinds.0.as_deref(), kinds.1.as_deref()) {
         (Some(a), Some(b)) if a == contacts && b == contacts => {
             let d = ContactsDiff::between(&store, args.from, args.to)?;
+            args.scope
+                .refuse_weight(args.from, &super::report::contacts_weighed(&d.weight))?;
             print(&crate::report::contacts_diff::render(&d, args.format)?)?;
             return Ok(0);
         }
         (Some(a), Some(b)) if a == survey_diff::KIND && b == survey_diff::KIND => {
+            args.scope.refuse_weight(args.from, super::report::SURVEY_WEIGHED)?;
             let d = survey_diff::SurveyDiff::between(&store, args.from, args.to)?;
             print(&survey_diff::render(&d, args.format)?)?;
             return Ok(0);
@@ -55,7 +58,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
         }
         _ => {}
     }
-    let d = Diff::between(&store, args.from, args.to, &args.scope.levels(), args.scope.weight)?;
+    let d = Diff::between(&store, args.from, args.to, &args.scope.levels(), args.scope.weight())?;
     print(&diff::render(&d, args.format)?)?;
     Ok(0)
 }

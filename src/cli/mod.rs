@@ -168,6 +168,10 @@ pub enum Command {
 #[cfg(feature = "sim")]
 pub const MIN_WORLD_SIZE: usize = 3;
 
+/// Largest generated world: each instance is served on a loopback address of its own.
+#[cfg(feature = "sim")]
+pub const MAX_WORLD_SIZE: usize = 10_000;
+
 /// The most weeks of changes `--weeks` generates.
 #[cfg(feature = "sim")]
 pub const MAX_WEEKS: u32 = 520;
@@ -179,8 +183,8 @@ pub struct WorldArgs {
     /// Seed of the generated world
     #[arg(long, default_value_t = 42, value_parser = usage::whole::<u64>)]
     pub seed: u64,
-    /// Number of instances in the generated world (at least 3)
-    #[arg(long, default_value_t = 80, value_parser = usage::whole::<usize>)]
+    /// Number of instances in the generated world (3 to 10000)
+    #[arg(long, default_value_t = 80, value_parser = usage::whole_in(MIN_WORLD_SIZE, MAX_WORLD_SIZE))]
     pub size: usize,
     /// A world file instead of a generated world (TOML or JSON, see tests/fixtures/worlds)
     #[arg(long, value_name = "FILE")]
@@ -196,16 +200,11 @@ impl WorldArgs {
     /// The world file's world, or a generated one.
     ///
     /// # Errors
-    /// [`Error::File`] or [`Error::Input`] naming the file; [`Error::Flag`] for a `--size`
-    /// under [`MIN_WORLD_SIZE`].
+    /// [`Error::File`] or [`Error::Input`] naming the file; [`Error::Flag`] for `--weeks`
+    /// over [`MAX_WEEKS`] (`--size` is held within its range by its parser).
     pub fn world(&self) -> Result<whohosts_sim::world::World> {
         match &self.world {
             Some(p) => Ok(whohosts_sim::world::World::load(p)?),
-            None if self.size < MIN_WORLD_SIZE => Err(Error::Flag {
-                flag: "--size",
-                value: self.size.to_string(),
-                message: format!("a generated world has at least {MIN_WORLD_SIZE} instances"),
-            }),
             None => {
                 let weeks = self.weeks.unwrap_or(0);
                 if weeks > MAX_WEEKS {

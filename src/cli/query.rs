@@ -100,8 +100,15 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
         }
     };
     let conn = open(&store::database_path(db, config))?;
-    let table = query::run_within(&conn, &origin, &sql, &args.params, query::Limits::of(&config.query))?;
-    if let Some(warning) = query::name_warning(&conn, &args.params) {
+    let mut params = args.params.clone();
+    // A database of contacts snapshots has no `accounts` weight: the query runs under the
+    // latest snapshot's weight, and says so.
+    if let Some((weight, line)) = query::default_weight(&conn, &sql, &params) {
+        super::logging::notice_line(&format!("query {origin}: {line}"));
+        params.push(("weight".into(), weight));
+    }
+    let table = query::run_within(&conn, &origin, &sql, &params, query::Limits::of(&config.query))?;
+    if let Some(warning) = query::name_warning(&conn, &params) {
         super::logging::notice_line(&format!("query {origin}: {warning}"));
     }
     print(&table.render(args.format)?)?;

@@ -27,10 +27,10 @@ pub struct Scope {
     #[arg(long = "by", value_name = "LEVEL",
           value_parser = PossibleValuesParser::new(names(Level::ALL, Level::as_str)).try_map(|s| s.parse::<Level>()))]
     pub by: Vec<Level>,
-    /// What each bucket weighs (stated in every output)
-    #[arg(long, value_name = "W", default_value = "accounts",
+    /// What each bucket weighs (stated in every output) [default: accounts]
+    #[arg(long, value_name = "W",
           value_parser = PossibleValuesParser::new(names(Weight::ALL, Weight::as_str)).try_map(|s| s.parse::<Weight>()))]
-    pub weight: Weight,
+    pub weight: Option<Weight>,
 }
 
 impl Scope {
@@ -47,7 +47,38 @@ impl Scope {
         }
         levels
     }
+
+    /// The weight asked for, else `accounts`.
+    pub fn weight(&self) -> Weight {
+        self.weight.unwrap_or(Weight::Accounts)
+    }
+
+    /// Refuse a `--weight` given for snapshot `id`, which `is` describes ("a contacts
+    /// snapshot, weighed by …"): the flag names weights of follows snapshots, and a contacts
+    /// snapshot has only the one it was measured with (`contacts --weight
+    /// contacts|messages`), a survey shows every weight it has.
+    ///
+    /// # Errors
+    /// [`Error::Flag`] (a usage error) naming the weight and what the snapshot has.
+    pub fn refuse_weight(&self, id: i64, is: &str) -> Result<()> {
+        match self.weight {
+            None => Ok(()),
+            Some(w) => Err(Error::Flag {
+                flag: "--weight",
+                value: w.as_str().to_string(),
+                message: format!("snapshot {id} is {is}; --weight names weights of follows snapshots"),
+            }),
+        }
+    }
 }
+
+/// What a contacts snapshot measured under `weight` is, for [`Scope::refuse_weight`].
+pub fn contacts_weighed(weight: &str) -> String {
+    format!("a contacts snapshot, weighed by {weight} (the weight `contacts --weight` measured it with)")
+}
+
+/// What a survey is, for [`Scope::refuse_weight`].
+pub const SURVEY_WEIGHED: &str = "a survey, reported under each weight it has (users, active, instances)";
 
 /// What a report shows and how: shared by `crawl`, `demo` and `report`.
 #[derive(Debug, Clone, clap::Args)]
@@ -67,7 +98,7 @@ impl View {
     pub fn options(&self) -> Options {
         Options {
             levels: self.scope.levels(),
-            weight: self.scope.weight,
+            weight: self.scope.weight(),
             ..Options::default()
         }
     }
@@ -180,7 +211,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
 }
 
 /// `report` of a survey (kind `instances`): the report `instances` printed (weighted by users,
-/// active users and instances; `--by` and `--weight` do not apply), with the trend of the
+/// active users and instances; `--by` does not apply, `--weight` is refused), with the trend of the
 /// surveys of the same list.
 fn survey(store: &Store, id: i64, args: &Args, out: Option<&super::output::Output>) -> Result<i32> {
     let a = &args.alerts;
@@ -189,6 +220,7 @@ fn survey(store: &Store, id: i64, args: &Args, out: Option<&super::output::Outpu
             "snapshot {id} is a survey: --fail-if, --warn-if and --metrics-file read follows snapshots"
         )));
     }
+    args.view.scope.refuse_weight(id, SURVEY_WEIGHED)?;
     let r = crate::report::instances::InstancesReport::stored(store, id)?;
     let text = crate::report::instances::render(&r, args.view.format, args.view.top)?;
     match out {
@@ -198,8 +230,8 @@ fn survey(store: &Store, id: i64, args: &Args, out: Option<&super::output::Outpu
     Ok(0)
 }
 
-/// `report` of a contacts snapshot: its own report (every level it has; `--by` and
-/// `--weight` are those of follows and do not apply), in any report format.
+/// `report` of a contacts snapshot: its own report (every level it has; `--by` names
+/// levels of follows and does not apply, `--weight` is refused), in any report format.
 fn contacts(store: &Store, id: i64, args: &Args, out: Option<&super::output::Output>) -> Result<i32> {
     let a = &args.alerts;
     if !a.fail_if.is_empty() || !a.warn_if.is_empty() || a.metrics_file.is_some() {
@@ -208,6 +240,9 @@ fn contacts(store: &Store, id: i64, args: &Args, out: Option<&super::output::Out
         )));
     }
     let r = crate::report::contacts::ContactsReport::build(store, id)?;
+    args.view
+        .scope
+        .refuse_weight(id, &contacts_weighed(r.measurement.weight))?;
     let text = crate::report::contacts::render(&r, args.view.format, args.view.top);
     match out {
         Some(out) => out.write(text.as_bytes())?,

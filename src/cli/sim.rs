@@ -121,10 +121,57 @@ pub async fn run(args: Args) -> Result<i32> {
     Ok(0)
 }
 
+/// The longest stdin line read as a week number: a longer one is refused whole, and never
+/// held in memory.
+const MAX_STDIN_LINE: usize = 64;
+
+/// The next line of `input` (without its newline), `Err` with the line's length in bytes
+/// when it is longer than [`MAX_STDIN_LINE`] (skipped to its end); `None` at the end.
+async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(input: &mut R) -> Option<Result<String, usize>> {
+    let mut line: Vec<u8> = vec![];
+    let mut length = 0usize;
+    loop {
+        let chunk = input.fill_buf().await.ok()?;
+        if chunk.is_empty() {
+            return (length > 0).then(|| ended(line, length));
+        }
+        let (part, done) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (&chunk[..i], Some(i + 1)),
+            None => (chunk, None),
+        };
+        length = length.saturating_add(part.len());
+        if length <= MAX_STDIN_LINE {
+            line.extend_from_slice(part);
+        }
+        let used = done.unwrap_or(chunk.len());
+        input.consume(used);
+        if done.is_some() {
+            return Some(ended(line, length));
+        }
+    }
+}
+
+fn ended(line: Vec<u8>, length: usize) -> Result<String, usize> {
+    if length > MAX_STDIN_LINE {
+        Err(length)
+    } else {
+        Ok(String::from_utf8_lossy(&line).into_owned())
+    }
+}
+
 /// Read week numbers from stdin and serve them; at the end of input, wait forever.
 async fn switch_weeks(running: &sim::Running) {
-    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+    let mut input = tokio::io::BufReader::new(tokio::io::stdin());
+    while let Some(line) = next_line(&mut input).await {
+        let line = match line {
+            Ok(line) => line,
+            Err(length) => {
+                super::logging::error_line(&format!(
+                    "stdin: a line of {length} bytes is not a week number (at most {MAX_STDIN_LINE} bytes a line)"
+                ));
+                continue;
+            }
+        };
         match line.trim().parse::<u32>().map(|n| (n, running.set_week(n))) {
             Ok((n, Ok(()))) => drop(print(&format!("Serving week {n}.\n"))),
             Ok((_, Err(e))) => super::logging::error_line(&e.to_string()),
@@ -132,4 +179,30 @@ async fn switch_weeks(running: &sim::Running) {
         }
     }
     std::future::pending::<()>().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{next_line, MAX_STDIN_LINE};
+
+    #[tokio::test]
+    async fn stdin_lines_are_read_within_a_bound() {
+        let long = "7".repeat(1 << 20);
+        let text = format!("1\n{long}\n2\n{}\n3", "x".repeat(MAX_STDIN_LINE));
+        let mut input = tokio::io::BufReader::with_capacity(16, text.as_bytes());
+        let mut got = vec![];
+        while let Some(line) = next_line(&mut input).await {
+            got.push(line);
+        }
+        assert_eq!(
+            got,
+            [
+                Ok("1".to_string()),
+                Err(1 << 20),
+                Ok("2".to_string()),
+                Ok("x".repeat(MAX_STDIN_LINE)),
+                Ok("3".to_string())
+            ]
+        );
+    }
 }

@@ -2,12 +2,13 @@
 //! all go through here.
 //!
 //! # Architecture
-//! [`begin`] opens (or continues) a snapshot through the store's [`Writer`]; [`crawl_into`]
-//! builds the network stack with the snapshot's response journal (so a resumed crawl replays
-//! what it already fetched), crawls the seeds ([`snapshot`]), attributes every instance met,
-//! learns why accounts left since the previous snapshot of the same seeds ([`departures`])
-//! and hands the result to the writer, which stores it and marks the snapshot complete.
-//! [`run`] is both in one call. [`contacts`] measures address books and mailboxes: who
+//! [`Ready`] builds the network stack and loads the IP-to-ASN database first, so that a
+//! run refused there stores nothing; [`begin`] then opens (or continues) a snapshot through
+//! the store's [`Writer`]; [`crawl_into`] gives the network stack the snapshot's response
+//! journal (so a resumed crawl replays what it already fetched), crawls the seeds
+//! ([`snapshot`]), attributes every instance met, learns why accounts left since the
+//! previous snapshot of the same seeds ([`departures`]) and hands the result to the writer,
+//! which stores it and marks the snapshot complete. [`run`] is all three in one call. [`contacts`] measures address books and mailboxes: who
 //! serves each address, attributed like instances.
 
 pub mod contacts;
@@ -64,18 +65,25 @@ impl Context {
     /// # Errors
     /// Resolver or client construction errors.
     pub fn with_journal(config: Config, journal: Option<Arc<dyn crate::net::http::Journal>>) -> Result<Self> {
-        let config = Arc::new(config);
-        let gate = AddressGate::new(config.network.allow_private_addresses.clone());
-        let dns = Arc::new(Dns::new(&config.dns, gate)?);
-        let mut fetcher = Fetcher::new(config.clone(), dns.clone())?;
-        if let Some(j) = journal {
-            fetcher = fetcher.with_journal(j);
-        }
-        Ok(Context {
+        let (config, dns, fetcher) = stack(config)?;
+        Ok(Context::of(config, dns, fetcher, journal))
+    }
+
+    fn of(
+        config: Arc<Config>,
+        dns: Arc<Dns>,
+        fetcher: Fetcher,
+        journal: Option<Arc<dyn crate::net::http::Journal>>,
+    ) -> Self {
+        let fetcher = match journal {
+            Some(j) => fetcher.with_journal(j),
+            None => fetcher,
+        };
+        Context {
             config,
             dns,
             fetcher: Arc::new(fetcher),
-        })
+        }
     }
 
     /// The attributor the config asks for. Says once on stderr when no database is found.
@@ -83,30 +91,88 @@ impl Context {
     /// # Errors
     /// Database load errors.
     pub fn attributor(&self, quiet: bool) -> Result<Attributor> {
+        Ok(self.attributor_with(asn_database(&self.config, quiet)?))
+    }
+
+    /// The attributor over `db` (none: the online fallback, if the config allows it).
+    fn attributor_with(&self, db: Option<Arc<AsnDb>>) -> Attributor {
         let a = &self.config.attribution;
-        let db = match load_database(&self.config)? {
-            Some(db) => Some(Arc::new(db)),
-            None => {
-                if !quiet {
-                    let fallback = if a.online_fallback {
-                        "asking Team Cymru's DNS service instead"
-                    } else {
-                        "hosts will not be attributed (attribution.online_fallback = false)"
-                    };
-                    crate::net::progress::notice(&format!(
-                        "no IP-to-ASN database (run `whohosts asn-db update` or pass --asn-db); {fallback}"
-                    ));
-                }
-                None
-            }
-        };
-        Ok(Attributor::new(
-            db.map(|d: Arc<AsnDb>| d),
+        Attributor::new(
+            db,
             Orgs::new(&a.organisations),
             self.dns.clone(),
             a.address_policy,
             a.online_fallback,
-        ))
+        )
+    }
+}
+
+/// The resolver and the client `config` asks for.
+fn stack(config: Config) -> Result<(Arc<Config>, Arc<Dns>, Fetcher)> {
+    let config = Arc::new(config);
+    let gate = AddressGate::new(config.network.allow_private_addresses.clone());
+    let dns = Arc::new(Dns::new(&config.dns, gate)?);
+    let fetcher = Fetcher::new(config.clone(), dns.clone())?;
+    Ok((config, dns, fetcher))
+}
+
+/// The IP-to-ASN database the config asks for, if any; says once on stderr when there is
+/// none (unless `quiet`).
+fn asn_database(config: &Config, quiet: bool) -> Result<Option<Arc<AsnDb>>> {
+    if let Some(db) = load_database(config)? {
+        return Ok(Some(Arc::new(db)));
+    }
+    if !quiet {
+        let fallback = if config.attribution.online_fallback {
+            "asking Team Cymru's DNS service instead"
+        } else {
+            "hosts will not be attributed (attribution.online_fallback = false)"
+        };
+        crate::net::progress::notice(&format!(
+            "no IP-to-ASN database (run `whohosts asn-db update` or pass --asn-db); {fallback}"
+        ));
+    }
+    Ok(None)
+}
+
+/// What a crawl needs before its first request, made before its snapshot is opened, so that
+/// a run refused here (a configuration the resolver or the client cannot use, an IP-to-ASN
+/// database that is missing or bad) stores nothing: the network stack, and the database.
+pub struct Ready {
+    config: Arc<Config>,
+    dns: Arc<Dns>,
+    fetcher: Fetcher,
+    db: Option<Arc<AsnDb>>,
+}
+
+impl Ready {
+    /// Build the network stack from `config` and load its IP-to-ASN database (saying on
+    /// stderr, unless `quiet`, when there is none).
+    ///
+    /// # Errors
+    /// Resolver or client construction errors; database load errors.
+    pub fn new(config: Config, quiet: bool) -> Result<Ready> {
+        let (config, dns, fetcher) = stack(config)?;
+        let db = asn_database(&config, quiet)?;
+        Ok(Ready {
+            config,
+            dns,
+            fetcher,
+            db,
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The run's context, its responses recorded in (and replayed from) `journal`, and its
+    /// attributor.
+    fn into_parts(self, journal: Arc<dyn crate::net::http::Journal>) -> (Context, Attributor) {
+        let ctx = Context::of(self.config, self.dns, self.fetcher, Some(journal));
+        let attributor = ctx.attributor_with(self.db);
+        (ctx, attributor)
     }
 }
 
@@ -360,19 +426,20 @@ pub async fn begin(writer: &Writer, config: &Config, job: &Job) -> Result<Begun>
         .await
 }
 
-/// Crawl `job` into the snapshot `begun` and complete it.
+/// Crawl `job` into the snapshot `begun` with the network stack and database `ready`
+/// (made before the snapshot was opened) and complete it.
 ///
 /// # Errors
-/// Network-stack construction, ASN database and store errors (the snapshot is then marked
-/// failed). Failures of seeds are part of the snapshot, not errors.
-pub async fn crawl_into(writer: &Writer, config: Config, begun: Begun, job: &Job) -> Result<()> {
+/// Store errors, and departures' (the snapshot is then marked failed). Failures of seeds
+/// are part of the snapshot, not errors.
+pub async fn crawl_into(writer: &Writer, ready: Ready, begun: Begun, job: &Job) -> Result<()> {
     let id = begun.id;
     // Requests and retries of earlier runs, each counted before it was sent.
     let (earlier_requests, earlier_retries) = (begun.requests, begun.retries);
     let result = async {
         let journal = Arc::new(StoreJournal::new(id, writer, begun.journal));
-        let ctx = Context::with_journal(config, Some(journal))?;
-        let attributor = Arc::new(ctx.attributor(job.quiet)?);
+        let (ctx, attributor) = ready.into_parts(journal);
+        let attributor = Arc::new(attributor);
         let queue = StoreQueue {
             snapshot: id,
             writer: writer.clone(),
@@ -404,8 +471,9 @@ pub async fn crawl_into(writer: &Writer, config: Config, begun: Begun, job: &Job
 /// # Errors
 /// As both.
 pub async fn run(writer: &Writer, config: Config, job: &Job) -> Result<i64> {
-    let begun = begin(writer, &config, job).await?;
+    let ready = Ready::new(config, job.quiet)?;
+    let begun = begin(writer, ready.config(), job).await?;
     let id = begun.id;
-    crawl_into(writer, config, begun, job).await?;
+    crawl_into(writer, ready, begun, job).await?;
     Ok(id)
 }

@@ -235,8 +235,8 @@ impl Limits {
 ///
 /// # Errors
 /// [`Error::Query`]: a statement that would write, more than one statement, a positional
-/// parameter, or an SQL error; [`Error::QueryUsage`]: an unknown or missing parameter, or a
-/// `level` or `weight` that names none.
+/// parameter, or an SQL error; [`Error::QueryUsage`]: an unknown or missing parameter, a
+/// `level` or `weight` that names none, or a `weight` no complete snapshot stored has.
 pub fn run(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)]) -> Result<Table> {
     collect(conn, origin, sql, given, u64::MAX)
 }
@@ -330,6 +330,7 @@ fn collect(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)
     check_values(given).map_err(usage)?;
     let header = Header::parse(sql);
     check_snapshots(conn, &header, given).map_err(usage)?;
+    check_weight(conn, &header, given).map_err(usage)?;
     bind(&mut stmt, &header, given).map_err(|e| match e {
         Bind::Usage(m) => usage(m),
         Bind::Sql(m) => fail(m),
@@ -374,13 +375,12 @@ fn sql_message(e: &rusqlite::Error) -> String {
 /// Refuse a `level` or `weight` that names none: such a query could only return nothing.
 /// The levels and weights of follows snapshots, then those only contacts snapshots have.
 fn check_values(given: &[(String, String)]) -> Result<(), String> {
-    use crate::metrics::{Level, Weight};
-    use crate::model::contact::{ContactWeight, LEVELS};
+    use crate::metrics::Level;
+    use crate::model::contact::LEVELS;
     let mut levels: Vec<&str> = Level::ALL.iter().map(|l| l.as_str()).collect();
     let only_contacts: Vec<&str> = LEVELS.iter().copied().filter(|l| !levels.contains(l)).collect();
     levels.extend(only_contacts);
-    let mut weights: Vec<&str> = Weight::ALL.iter().map(|w| w.as_str()).collect();
-    weights.extend([ContactWeight::Contacts.name(), ContactWeight::Messages.name()]);
+    let weights = known_weights();
     for (k, v) in given {
         let known: Option<&Vec<&str>> = match k.as_str() {
             "level" if !levels.contains(&v.as_str()) => Some(&levels),
@@ -420,6 +420,112 @@ fn check_snapshots(conn: &Connection, header: &Header, given: &[(String, String)
         }
     }
     Ok(())
+}
+
+/// Every weight there is: those of follows snapshots ([`crate::metrics::Weight::ALL`]), then
+/// those of contacts snapshots.
+fn known_weights() -> Vec<&'static str> {
+    use crate::model::contact::ContactWeight;
+    let mut weights: Vec<&str> = crate::metrics::Weight::ALL.iter().map(|w| w.as_str()).collect();
+    weights.extend([ContactWeight::Contacts.name(), ContactWeight::Messages.name()]);
+    weights
+}
+
+/// The weights the complete snapshots of `conn` are measured under, by snapshot kind
+/// (`follows`: accounts, edges …; `contacts`: the one each was measured with), each with the
+/// latest snapshot that has it, in [`known_weights`] order; empty when nothing is stored (or
+/// there are no metric tables, as in a database that is not whohosts').
+fn stored_weights(conn: &Connection) -> Vec<(String, Vec<(String, i64)>)> {
+    let mut rows: Vec<(String, String, i64)> = conn
+        .prepare(
+            "SELECT s.kind, m.weight, max(s.id) FROM metric_summary m JOIN snapshot s ON s.id = m.snapshot_id
+              WHERE s.status = 'complete' GROUP BY s.kind, m.weight ORDER BY s.kind",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .unwrap_or_default();
+    let known = known_weights();
+    let rank = |w: &str| known.iter().position(|k| *k == w).unwrap_or(known.len());
+    rows.sort_by(|a, b| a.0.cmp(&b.0).then(rank(&a.1).cmp(&rank(&b.1))).then(a.1.cmp(&b.1)));
+    let mut by_kind: Vec<(String, Vec<(String, i64)>)> = vec![];
+    for (kind, weight, latest) in rows {
+        match by_kind.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, weights)) => weights.push((weight, latest)),
+            None => by_kind.push((kind, vec![(weight, latest)])),
+        }
+    }
+    by_kind
+}
+
+/// Whether any kind in `stored` has `weight`.
+fn has_weight(stored: &[(String, Vec<(String, i64)>)], weight: &str) -> bool {
+    stored.iter().any(|(_, ws)| ws.iter().any(|(w, _)| w == weight))
+}
+
+/// What [`stored_weights`] found, in words: "follows snapshots have accounts, edges …;
+/// contacts snapshots have contacts".
+fn weights_held(stored: &[(String, Vec<(String, i64)>)]) -> String {
+    let parts: Vec<String> = stored
+        .iter()
+        .map(|(kind, weights)| {
+            let names: Vec<&str> = weights.iter().map(|(w, _)| w.as_str()).collect();
+            format!("{kind} snapshots have {}", names.join(", "))
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// Refuse a `weight` (given for a query that takes one) that no complete snapshot in the
+/// database is measured under, naming the weights each kind of snapshot there has: a
+/// contacts snapshot is weighed by contacts or messages, a follows snapshot by accounts,
+/// edges …, and the query could only return nothing.
+fn check_weight(conn: &Connection, header: &Header, given: &[(String, String)]) -> Result<(), String> {
+    if !header.params.iter().any(|p| p.name == "weight") {
+        return Ok(());
+    }
+    let Some((_, weight)) = given.iter().rev().find(|(k, _)| k == "weight") else {
+        return Ok(());
+    };
+    let stored = stored_weights(conn);
+    if stored.is_empty() || has_weight(&stored, weight) {
+        return Ok(());
+    }
+    Err(format!(
+        "weight {weight:?}: no complete snapshot in this database has it ({})",
+        weights_held(&stored)
+    ))
+}
+
+/// The weight a query that takes one runs under when the caller names none and no complete
+/// snapshot has the query's default (`accounts`, a weight of follows snapshots, in a
+/// database of contacts snapshots): that of the latest complete snapshot, with a line that
+/// says so. `None` when the caller gave a weight, the default is stored, or nothing is.
+pub fn default_weight(conn: &Connection, sql: &str, given: &[(String, String)]) -> Option<(String, String)> {
+    let header = Header::parse(sql);
+    let default = header.params.iter().find(|p| p.name == "weight")?.default.clone()?;
+    if given.iter().any(|(k, _)| k == "weight") {
+        return None;
+    }
+    let stored = stored_weights(conn);
+    if stored.is_empty() || has_weight(&stored, &default) {
+        return None;
+    }
+    // The latest snapshot's weight (the first of its weights, for a kind with several).
+    let (kind, (weight, _)) = stored
+        .iter()
+        .flat_map(|(kind, ws)| ws.iter().map(move |w| (kind, w)))
+        .fold(None, |best: Option<(&String, &(String, i64))>, (k, w)| match best {
+            Some((_, b)) if b.1 >= w.1 => best,
+            _ => Some((k, w)),
+        })?;
+    let line = format!(
+        "weight {weight}, that of the latest {kind} snapshot: none here has {default}, the default ({}); \
+         -p weight=… to choose",
+        weights_held(&stored)
+    );
+    Some((weight.clone(), line))
 }
 
 /// When the caller's `name` parameter names no bucket stored at its `level` (organisation

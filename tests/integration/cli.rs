@@ -380,9 +380,10 @@ fn value_errors_are_usage_errors_pointing_to_the_subcommands_help() {
             "--format: 'pdf' is not one of text, json, csv, html\n",
         ),
         (&["demo", "--weeks", "x"][..], "--weeks: 'x' is not a whole number\n"),
+        (&["demo", "--size", "2"][..], "--size: '2' is not between 3 and 10000\n"),
         (
-            &["demo", "--size", "2"][..],
-            "--size \"2\": a generated world has at least 3 instances",
+            &["demo", "--size", "-5"][..],
+            "--size: '-5' is not between 3 and 10000\n",
         ),
     ] {
         let out = whohosts().args(args).output().unwrap();

@@ -473,3 +473,66 @@ fn a_contacts_snapshot_exports_pseudonymised_with_small_domains_merged() {
         assert_eq!(total, 150);
     }
 }
+
+/// A database of contacts snapshots has no weight `accounts` (the follows default): `query
+/// share` without a weight runs under the snapshots' own and says so in one line; a weight
+/// no snapshot there has is a usage error naming the weights there are; `report` and `diff`
+/// of a contacts snapshot refuse `--weight` (exit 2) instead of ignoring it.
+#[test]
+fn a_contacts_database_is_queried_and_reported_under_its_own_weight() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let db_arg = db.to_str().unwrap();
+    let run = |args: &[&str]| {
+        crate::cli::whohosts()
+            .args(["--db", db_arg])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    stdout(&run(&["demo", "--contacts"]));
+    let out = run(&["query", "share", "-p", "name=Google", "--format", "csv"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: query share: weight contacts, that of the latest contacts snapshot: none here has accounts, the \
+         default (contacts snapshots have contacts); -p weight=… to choose\n"
+    );
+    let rows: Vec<String> = stdout(&out)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(2).collect::<Vec<_>>().join(","))
+        .collect();
+    assert_eq!(rows, ["1,9,0.34615384615384615"]);
+
+    for (args, first) in [
+        (
+            &["query", "share", "-p", "name=Google", "-p", "weight=accounts"][..],
+            "whohosts: query share: weight \"accounts\": no complete snapshot in this database has it (contacts \
+             snapshots have contacts)\n",
+        ),
+        (
+            &["query", "concentration", "-p", "weight=messages"][..],
+            "whohosts: query concentration: weight \"messages\": no complete snapshot in this database has it \
+             (contacts snapshots have contacts)\n",
+        ),
+        (
+            &["report", "1", "--weight", "accounts"][..],
+            "whohosts: --weight \"accounts\": snapshot 1 is a contacts snapshot, weighed by contacts (the weight \
+             `contacts --weight` measured it with); --weight names weights of follows snapshots\n",
+        ),
+        (
+            &["diff", "1", "1", "--weight", "edges"][..],
+            "whohosts: --weight \"edges\": snapshot 1 is a contacts snapshot, weighed by contacts (the weight \
+             `contacts --weight` measured it with); --weight names weights of follows snapshots\n",
+        ),
+    ] {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with(first), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 2, "{err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // Without --weight, the contacts report as before.
+    assert!(stdout(&run(&["report", "1"])).starts_with("Of your 26 contacts"));
+}

@@ -381,3 +381,50 @@ fn demo_stores_into_the_database_it_is_given() {
         "{demo_text}"
     );
 }
+
+/// A crawl refused before its first request (here an `--asn-db` file that is not there)
+/// stores nothing: no `failed` snapshot beside the ones there were, and no database made
+/// where there was none.
+#[test]
+fn a_crawl_refused_before_it_starts_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.csv");
+    let crawl = |db: &Path| {
+        crate::cli::whohosts()
+            .arg("--db")
+            .arg(db)
+            .args(["crawl", "--nameserver", "127.0.0.1:9", "--asn-db"])
+            .arg(&missing)
+            .arg("demo@flagship.example")
+            .output()
+            .unwrap()
+    };
+    let expected = format!("whohosts: ASN database {}: no such file\n", missing.display());
+    let fresh = dir.path().join("fresh.db");
+    let out = crawl(&fresh);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), expected);
+    assert!(!fresh.exists());
+
+    // A database with a snapshot keeps that one only.
+    let db = dir.path().join("c.db");
+    let made = crate::cli::whohosts()
+        .arg("--db")
+        .arg(&db)
+        .args(["demo", "--contacts"])
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let out = crawl(&db);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), expected);
+    let statuses: Vec<(String, String)> = Connection::open(&db)
+        .unwrap()
+        .prepare("SELECT kind, status FROM snapshot ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(statuses, [("contacts".to_string(), "complete".to_string())]);
+}

@@ -133,6 +133,18 @@ fn a_survey_is_stored_reported_trended_diffed_queried_and_exported() {
          \x20 as           top-3 50.0→80.0 % (+30.0)  k50 3→2  k75 5→3  HHI 1667→2800 (+1133)\n\
          \x20 organisation top-3 66.7→100.0 % (+33.3)  k50 2→1  k75 4→2  HHI 2222→4400 (+2178)\n"
     );
+    // A survey shows every weight it has: `--weight` is refused, not ignored.
+    for args in [&["report", "1"][..], &["diff", "1", "2"][..]] {
+        let o = env.run(&[args, &["--db", d, "--weight", "accounts"]].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).lines().next().unwrap(),
+            "whohosts: --weight \"accounts\": snapshot 1 is a survey, reported under each weight it has (users, \
+             active, instances); --weight names weights of follows snapshots",
+            "{args:?}"
+        );
+    }
     assert_eq!(
         csv(&env, &["query", "survey-changes", "--db", d]),
         "instance,change,from_software,to_software,from_hosting,to_hosting,from_users,to_users\n\
