@@ -436,7 +436,7 @@ mod tests {
         let path = dir.path().join("old.db");
         let conn = super::super::schema::open(&path).unwrap();
         conn.execute_batch(OLD_MOVES).unwrap();
-        conn.pragma_update(None, "user_version", 8).unwrap();
+        conn.pragma_update(None, "user_version", 9).unwrap();
         drop(conn);
         assert!(contains(&bytes_of(&path), "zqhid"), "the fixture names the targets");
         let conn = super::super::schema::open(&path).unwrap();

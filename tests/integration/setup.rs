@@ -81,7 +81,7 @@ fn demo_lists_handles_of_a_world_without_demo_accounts_and_checks_sizes() {
         assert_eq!(
             stderr(&out),
             format!(
-                "whohosts: --size \"{size}\": a generated world has at least 3 instances\n\
+                "whohosts: --size: '{size}' is not between 3 and 10000\n\
                  whohosts: see `whohosts demo --help`\n"
             )
         );
