@@ -330,15 +330,15 @@ impl SnapshotMetrics {
 pub fn concentration(weights: &[f64]) -> Concentration {
     let mut w: Vec<f64> = weights.iter().copied().filter(|x| x.is_finite() && *x > 0.0).collect();
     w.sort_by(|a, b| b.total_cmp(a));
-    let total: f64 = w.iter().sum();
+    let total = sum(w.iter().copied());
     if w.is_empty() || !total.is_finite() {
         return Concentration::EMPTY;
     }
     let shares: Vec<f64> = w.iter().map(|x| x / total).collect();
-    let top = |k: usize| shares.iter().take(k).sum::<f64>();
-    let hhi: f64 = shares.iter().map(|s| (100.0 * s).powi(2)).sum();
-    let entropy = -shares.iter().map(|s| s * s.ln()).sum::<f64>();
-    let entropy = entropy.max(0.0);
+    let top = |k: usize| sum(shares.iter().take(k).copied());
+    let hhi = sum(shares.iter().map(|s| (100.0 * s).powi(2)));
+    // 0 − Σ, not −Σ: a level of one bucket has entropy +0, never −0.
+    let entropy = (0.0 - sum(shares.iter().map(|s| s * s.ln()))).max(0.0);
     Concentration {
         total,
         buckets: w.len(),
@@ -354,6 +354,13 @@ pub fn concentration(weights: &[f64]) -> Concentration {
         effective: entropy.exp(),
         gini: gini(&w, total),
     }
+}
+
+/// The sum of `values`, +0 when there are none or they cancel: `Iterator::sum` of floats
+/// starts from −0, which a report would print as `-0.0`. Every figure summed from floats
+/// goes through here.
+pub fn sum(values: impl IntoIterator<Item = f64>) -> f64 {
+    values.into_iter().fold(0.0, |a, b| a + b)
 }
 
 /// Smallest k whose first k `shares` (ranked largest first) reach `target` (0–1) within
@@ -373,12 +380,11 @@ pub fn k_to_reach(shares: &[f64], target: f64) -> usize {
 /// `G = Σ_i (2i − n − 1)·x_(i) / (n·W)` over the ascending order x_(1) ≤ … ≤ x_(n).
 fn gini(descending: &[f64], total: f64) -> f64 {
     let n = descending.len() as f64;
-    let weighted: f64 = descending
+    let weighted = sum(descending
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, x)| (2.0 * (i as f64 + 1.0) - n - 1.0) * x)
-        .sum();
+        .map(|(i, x)| (2.0 * (i as f64 + 1.0) - n - 1.0) * x));
     (weighted / (n * total)).clamp(0.0, 1.0)
 }
 

@@ -92,6 +92,15 @@ fn bands_at_their_boundaries() {
 }
 
 #[test]
+fn no_figure_is_a_negative_zero() {
+    assert!(crate::metrics::sum([]).is_sign_positive());
+    assert!(crate::metrics::sum([-0.0, -0.0]).is_sign_positive());
+    let one = concentration(&[5.0]);
+    assert_eq!((one.entropy, one.entropy.is_sign_positive()), (0.0, true));
+    assert_eq!((one.gini, one.gini.is_sign_positive()), (0.0, true));
+}
+
+#[test]
 fn empty_and_bad_input_are_well_defined() {
     let empty = concentration(&[]);
     assert_eq!(

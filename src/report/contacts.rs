@@ -150,7 +150,7 @@ pub fn headline(m: &Measurement) -> String {
         );
     }
     let top: Vec<&str> = r.iter().take(c.k50).map(|b| b.0).collect();
-    let share: f64 = r.iter().take(c.k50).map(|b| b.1).sum::<f64>() / c.total;
+    let share = crate::metrics::sum(r.iter().take(c.k50).map(|b| b.1)) / c.total;
     let found = if (c.total - m.total).abs() > 1e-9 {
         format!(" whose server was found (of {} in all)", fmt_w(m.total))
     } else {

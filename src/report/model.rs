@@ -145,22 +145,22 @@ impl Headline {
         let leaders = org.buckets.iter().take(org.summary.k50);
         Headline {
             total: org.summary.total,
-            apart: org
-                .apart
-                .iter()
-                .filter(|(why, _)| !apart_counts_instances(weight, why))
-                .map(|(_, n)| n)
-                .sum(),
-            instances_apart: org
-                .apart
-                .iter()
-                .filter(|(why, _)| apart_counts_instances(weight, why))
-                .map(|(_, n)| n)
-                .sum(),
+            apart: crate::metrics::sum(
+                org.apart
+                    .iter()
+                    .filter(|(why, _)| !apart_counts_instances(weight, why))
+                    .map(|(_, n)| *n),
+            ),
+            instances_apart: crate::metrics::sum(
+                org.apart
+                    .iter()
+                    .filter(|(why, _)| apart_counts_instances(weight, why))
+                    .map(|(_, n)| *n),
+            ),
             followers: data.crawl.seeds.iter().any(|s| s.followers.is_some()),
             organisations: org.summary.buckets,
             k50: org.summary.k50,
-            k50_share: leaders.clone().map(|b| b.share).sum(),
+            k50_share: crate::metrics::sum(leaders.clone().map(|b| b.share)),
             k50_names: leaders.map(|b| b.label.clone()).collect(),
             k75: org.summary.k75,
             k75_cdn: org

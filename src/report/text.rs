@@ -373,8 +373,8 @@ pub fn ranked(heading: &str, buckets: &[crate::metrics::Bucket], s: &Concentrati
         );
     }
     if let Some(rest) = buckets.get(top..).filter(|r| !r.is_empty()) {
-        let share: f64 = rest.iter().map(|b| b.share).sum();
-        let weight: f64 = rest.iter().map(|b| b.weight).sum();
+        let share = crate::metrics::sum(rest.iter().map(|b| b.share));
+        let weight = crate::metrics::sum(rest.iter().map(|b| b.weight));
         let more = format!("({} more)", rest.len());
         let _ = writeln!(
             out,

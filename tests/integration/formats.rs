@@ -167,6 +167,16 @@ fn text_json_csv_and_html_agree_on_the_demo_world() {
     let text = report(&db, "text");
     assert!(printed.starts_with(&text), "the demo prints the stored report first");
     compare_all_formats(&db);
+    // A figure summed from nothing is 0, never `-0.0` (the demo has no instance set apart).
+    for format in ["json", "csv", "text", "html"] {
+        let out = report(&db, format);
+        let negative_zero = out
+            .split(|c: char| !(c.is_ascii_digit() || c == '-' || c == '.'))
+            .find(|t| t.starts_with('-') && t.len() > 1 && t[1..].chars().all(|c| c == '0' || c == '.'));
+        assert_eq!(negative_zero, None, "{format}");
+    }
+    let json: Value = serde_json::from_str(&report(&db, "json")).unwrap();
+    assert_eq!(json["headline"]["instances_apart"].to_string(), "0.0");
 }
 
 /// The figures a level's summary holds, recomputed from its buckets' shares.
