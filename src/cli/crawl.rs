@@ -112,10 +112,10 @@ pub async fn crawl_and_report(
     view: &report::View,
     out: Option<&Output>,
 ) -> Result<(i32, Option<Report>)> {
-    let _lock = DbLock::acquire(path, "crawl")?;
     // What can be refused before the first request (a missing --asn-db file …) is, before
-    // the snapshot is opened: a refused run stores nothing.
+    // the database is touched: a refused run stores nothing (not even a lock file).
     let ready = pipeline::Ready::new(config, job.quiet)?;
+    let _lock = DbLock::acquire(path, "crawl")?;
     let store = Store::open(path)?;
     let writer = store.writer()?;
     let begun = pipeline::begin(&writer, ready.config(), job).await?;

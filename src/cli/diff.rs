@@ -51,10 +51,17 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
             return Ok(0);
         }
         (Some(a), Some(b)) if a != b => {
+            let what = |kind: &str| match kind {
+                survey_diff::KIND => "a survey (of instances)".to_string(),
+                other => format!("a {other} snapshot"),
+            };
             return Err(Error::Store(format!(
-                "snapshot {} is a {a} snapshot and snapshot {} a {b} snapshot: a diff compares two of one kind",
-                args.from, args.to
-            )))
+                "snapshot {} is {} and snapshot {} {}: a diff compares two of one kind",
+                args.from,
+                what(a),
+                args.to,
+                what(b)
+            )));
         }
         _ => {}
     }

@@ -67,13 +67,16 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
             .to_string(),
         software: args.software.clone(),
     };
-    // The database is checked (and locked) before any request, as a crawl does.
+    // What can be refused before the first request (a missing --asn-db file …) is, before
+    // the database is touched: a refused run stores nothing. Then the database is checked
+    // (and locked) before any request, as a crawl does.
     let path = store::database_path(db, &config);
-    store::create_data_dir(db, &config)?;
+    let ready = crate::pipeline::Ready::new(config, quiet)?;
+    store::create_data_dir(db, ready.config())?;
     let _lock = DbLock::acquire(&path, "instances")?;
     let store = Store::open(&path)?;
     let writer = store.writer()?;
-    let stored = crate::pipeline::instances::survey_into(&writer, config, list, &job, quiet).await;
+    let stored = crate::pipeline::instances::survey_into(&writer, ready, list, &job, quiet).await;
     writer.close().await;
     let report = InstancesReport::stored(&store, stored?)?;
     let rendered = render(&report, args.format, args.top)?;

@@ -144,7 +144,9 @@ fn host_of(raw: &str) -> std::result::Result<InstanceHost, &'static str> {
         if !matches!(url.scheme(), "https" | "http") {
             return Err("URL is not http or https");
         }
-        return InstanceHost::of_url(&url).ok_or("URL has no usable host");
+        // The URL's host is judged as a bare entry is: an IP address (1.2.3.4, [::1], or
+        // 2130706433, which the URL parser reads as 127.0.0.1) is refused the same way.
+        url.host_str().ok_or("URL has no usable host")?.to_string()
     } else if raw.trim_start_matches('@').contains('@') {
         raw.parse::<Handle>().map_err(|_| "not a handle user@domain")?.domain
     } else {
@@ -170,6 +172,16 @@ mod tests {
         assert_eq!(l.duplicates, 1);
         assert_eq!(l.bad.len(), 1);
         assert_eq!((l.bad[0].line, l.bad[0].text.as_str()), (6, "not a host"));
+    }
+
+    #[test]
+    fn an_ip_address_is_refused_however_it_is_written() {
+        let l = parse("1.2.3.4\nhttps://1.2.3.4/\nhttp://2130706433/\nhttps://[::1]/\nhttps://[::ffff:127.1.0.2]:8443/x\nhttps://ok.example:8443/\n").unwrap();
+        let hosts: Vec<&str> = l.hosts.iter().map(InstanceHost::as_str).collect();
+        assert_eq!(hosts, ["ok.example"]);
+        let bad: Vec<(u64, &str)> = l.bad.iter().map(|b| (b.line, b.reason.as_str())).collect();
+        let ip = crate::model::handle::IP_REFUSED;
+        assert_eq!(bad, [(1, ip), (2, ip), (3, ip), (4, ip), (5, ip)]);
     }
 
     #[test]

@@ -12,9 +12,8 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::Context;
+use super::{Context, Ready};
 use crate::attribution::Attributor;
-use crate::config::Config;
 use crate::error::Result;
 use crate::instances::{self, List, Survey};
 use crate::model::attribution::AttributionSource;
@@ -65,10 +64,10 @@ fn request(job: &Job, report: &InstancesReport, survey: &Survey) -> String {
 /// # Errors
 /// Configuration, resolver and database errors; a survey whose rows could not all be stored
 /// is marked failed.
-pub async fn survey_into(writer: &Writer, config: Config, list: List, job: &Job, quiet: bool) -> Result<i64> {
-    let configuration = serde_json::to_string(&config).expect("the configuration serialises");
-    let ctx = Context::new(config)?;
-    let attributor = Arc::new(ctx.attributor(quiet)?);
+pub async fn survey_into(writer: &Writer, ready: Ready, list: List, job: &Job, quiet: bool) -> Result<i64> {
+    let configuration = serde_json::to_string(ready.config()).expect("the configuration serialises");
+    let (ctx, attributor) = ready.into_parts(None);
+    let attributor = Arc::new(attributor);
     let (survey, source) = survey(&ctx, attributor, list, quiet).await;
     let options = Options {
         software: job.software.clone(),

@@ -169,8 +169,8 @@ impl Ready {
 
     /// The run's context, its responses recorded in (and replayed from) `journal`, and its
     /// attributor.
-    fn into_parts(self, journal: Arc<dyn crate::net::http::Journal>) -> (Context, Attributor) {
-        let ctx = Context::of(self.config, self.dns, self.fetcher, Some(journal));
+    fn into_parts(self, journal: Option<Arc<dyn crate::net::http::Journal>>) -> (Context, Attributor) {
+        let ctx = Context::of(self.config, self.dns, self.fetcher, journal);
         let attributor = ctx.attributor_with(self.db);
         (ctx, attributor)
     }
@@ -438,7 +438,7 @@ pub async fn crawl_into(writer: &Writer, ready: Ready, begun: Begun, job: &Job) 
     let (earlier_requests, earlier_retries) = (begun.requests, begun.retries);
     let result = async {
         let journal = Arc::new(StoreJournal::new(id, writer, begun.journal));
-        let (ctx, attributor) = ready.into_parts(journal);
+        let (ctx, attributor) = ready.into_parts(Some(journal));
         let attributor = Arc::new(attributor);
         let queue = StoreQueue {
             snapshot: id,

@@ -372,7 +372,7 @@ fn sql_message(e: &rusqlite::Error) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Refuse a `level` or `weight` that names none: such a query could only return nothing.
+/// Refuse a `level`, `weight` or `kind` that names none: such a query could only return nothing.
 /// The levels and weights of follows snapshots, then those only contacts snapshots have.
 fn check_values(given: &[(String, String)]) -> Result<(), String> {
     use crate::metrics::Level;
@@ -381,10 +381,12 @@ fn check_values(given: &[(String, String)]) -> Result<(), String> {
     let only_contacts: Vec<&str> = LEVELS.iter().copied().filter(|l| !levels.contains(l)).collect();
     levels.extend(only_contacts);
     let weights = known_weights();
+    let kinds = KINDS.to_vec();
     for (k, v) in given {
         let known: Option<&Vec<&str>> = match k.as_str() {
             "level" if !levels.contains(&v.as_str()) => Some(&levels),
             "weight" if !weights.contains(&v.as_str()) => Some(&weights),
+            "kind" if !KINDS.contains(&v.as_str()) => Some(&kinds),
             _ => None,
         };
         if let Some(known) = known {
@@ -393,6 +395,9 @@ fn check_values(given: &[(String, String)]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The kinds of snapshot (`-p kind=`): follows (crawls), contacts, instances (surveys).
+const KINDS: [&str; 3] = ["follows", "contacts", "instances"];
 
 /// The parameters that name a snapshot by its id in the shipped queries.
 const SNAPSHOT_PARAMS: [&str; 3] = ["snapshot", "from", "to"];

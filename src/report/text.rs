@@ -149,8 +149,12 @@ pub fn level_heading(l: &LevelMetrics) -> String {
 }
 
 /// The heading of a level of any report (follows, contacts): "By TITLE (N buckets, M units)",
-/// each count with its noun, singular for exactly one.
+/// each count with its noun, singular for exactly one; one count when both count the same
+/// thing (instances weighted by instances: "By instance (31 instances)").
 pub fn heading(title: &str, buckets: (usize, (&str, &str)), total: (f64, (&str, &str))) -> String {
+    if buckets.1 == total.1 && buckets.0 as f64 == total.0 {
+        return format!("By {title} ({})", counted(total.0, total.1));
+    }
     format!(
         "By {title} ({}, {})",
         counted(buckets.0 as f64, buckets.1),

@@ -373,6 +373,12 @@ fn query_refuses_values_that_cannot_match_and_warns_on_unknown_names() {
         err,
         format!("whohosts: query concentration: weight must be one of accounts, edges, instances, users, active, contacts, messages (not \"people\")\n{HINT}")
     );
+    let (code, _, err) = cli(&env, &db, &["share", "-p", "name=OVH", "-p", "kind=bogus"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!("whohosts: query share: kind must be one of follows, contacts, instances (not \"bogus\")\n{HINT}")
+    );
     // A snapshot id that is no number, or names no snapshot, could only give an empty table
     // that reads like "no change" (outside trial).
     let (code, out, err) = cli(&env, &db, &["host-changes", "-p", "from=abc"]);

@@ -404,7 +404,25 @@ fn a_crawl_refused_before_it_starts_stores_nothing() {
     let out = crawl(&fresh);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&out.stderr), expected);
-    assert!(!fresh.exists());
+    // A survey refused the same way leaves nothing either: no database, no lock, no key.
+    let list = dir.path().join("list.txt");
+    std::fs::write(&list, "flagship.example\n").unwrap();
+    let out = crate::cli::whohosts()
+        .arg("--db")
+        .arg(&fresh)
+        .args(["instances", "--nameserver", "127.0.0.1:9", "--asn-db"])
+        .arg(&missing)
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), expected);
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["list.txt"], "a refused run leaves no file");
 
     // A database with a snapshot keeps that one only.
     let db = dir.path().join("c.db");
