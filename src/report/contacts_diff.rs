@@ -16,7 +16,7 @@ use super::text::wrap;
 use crate::error::{Error, Result};
 use crate::metrics::Concentration;
 use crate::model::format::Format;
-use crate::store::{SnapshotInfo, Status, Store};
+use crate::store::{SnapshotInfo, Store};
 
 /// The kind of snapshot `whohosts contacts` stores.
 pub const KIND: &str = "contacts";
@@ -218,32 +218,13 @@ pub fn render_text(d: &ContactsDiff) -> String {
     out
 }
 
-/// What makes contacts snapshots one series: the series name (`--series`, else the input
-/// files) and the weight, from the request that made snapshot `id`.
-fn series_key(store: &Store, id: i64) -> Result<(String, String)> {
-    let r = store.request(id)?;
-    let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
-    Ok((text("series"), text("weight")))
-}
-
 /// The complete contacts snapshots of the series of snapshot `id`, up to and including it,
-/// oldest first.
+/// oldest first: those of the same series name (`--series`, else the input files) and weight.
 ///
 /// # Errors
 /// SQLite errors.
 pub fn series(store: &Store, id: i64) -> Result<Vec<SnapshotInfo>> {
-    let key = series_key(store, id)?;
-    let mut out = vec![];
-    for info in store.list()? {
-        if info.id <= id
-            && info.kind == KIND
-            && info.status == Status::Complete.as_str()
-            && series_key(store, info.id)? == key
-        {
-            out.push(info);
-        }
-    }
-    Ok(out)
+    store.series_by_request(id, KIND, &["series", "weight"])
 }
 
 /// One snapshot of a contacts trend: the provider level's stored figures (the organisation

@@ -17,7 +17,7 @@ use super::text::wrap;
 use crate::error::{Error, Result};
 use crate::metrics::{Concentration, Level, Weight};
 use crate::model::format::Format;
-use crate::store::{SnapshotInfo, Status, Store};
+use crate::store::{SnapshotInfo, Store};
 
 /// The kind of snapshot `whohosts instances` stores.
 pub const KIND: &str = crate::store::instances::KIND;
@@ -236,31 +236,14 @@ pub fn render_text(d: &SurveyDiff) -> String {
     out
 }
 
-/// What makes surveys one series: the set of instances listed (a digest of their sorted
-/// hosts) and the software filter, from the request that made snapshot `id`.
-fn series_key(store: &Store, id: i64) -> Result<(String, String)> {
-    let r = store.request(id)?;
-    let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
-    Ok((text("domains"), text("software")))
-}
-
-/// The complete surveys of the series of survey `id`, up to and including it, oldest first.
+/// The complete surveys of the series of survey `id`, up to and including it, oldest first:
+/// those of the same set of instances listed (a digest of their sorted hosts) and the same
+/// software filter.
 ///
 /// # Errors
 /// SQLite errors.
 pub fn series(store: &Store, id: i64) -> Result<Vec<SnapshotInfo>> {
-    let key = series_key(store, id)?;
-    let mut out = vec![];
-    for info in store.list()? {
-        if info.id <= id
-            && info.kind == KIND
-            && info.status == Status::Complete.as_str()
-            && series_key(store, info.id)? == key
-        {
-            out.push(info);
-        }
-    }
-    Ok(out)
+    store.series_by_request(id, KIND, &["domains", "software"])
 }
 
 /// One survey of a trend: the AS level's users-weighted figures (and instances-weighted

@@ -326,6 +326,32 @@ impl Store {
             .map_err(|e| self.sqlite(e))
     }
 
+    /// The complete snapshots of kind `kind` up to and including snapshot `id`, oldest first,
+    /// whose request has the same text as snapshot `id`'s at each of `fields` (what makes
+    /// snapshots one series: a contacts series' name and weight, a survey's list digest and
+    /// filter).
+    ///
+    /// # Errors
+    /// SQLite errors; [`Error::Store`] when there is no snapshot `id`.
+    pub fn series_by_request(&self, id: i64, kind: &str, fields: &[&str]) -> Result<Vec<SnapshotInfo>> {
+        let key = |id: i64| -> Result<Vec<String>> {
+            let r = self.request(id)?;
+            Ok(fields
+                .iter()
+                .map(|k| r[*k].as_str().unwrap_or_default().to_string())
+                .collect())
+        };
+        let of_id = key(id)?;
+        let mut out = vec![];
+        for info in self.list()? {
+            if info.id <= id && info.kind == kind && info.status == Status::Complete.as_str() && key(info.id)? == of_id
+            {
+                out.push(info);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every snapshot, oldest first.
     ///
     /// # Errors
