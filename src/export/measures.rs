@@ -3,7 +3,7 @@
 //!
 //! Re-bucketing merges the weights of the instances that share a generalised name (and, at
 //! the range and block levels, of the buckets that hold no large instance, which would locate
-//! small ones) and recomputes the figures with [`crate::metrics::concentration`], the one implementation.
+//! small ones) and recomputes the figures with [`crate::metrics::rank`], the one ranking of a level.
 //! Then, at every level, the minimum group size ([`MinGroup`]) holds: a bucket with fewer
 //! accounts (its amount under the `accounts` weight) or NodeInfo users (under `users`) than
 //! the minimum is merged, under every weight, into one [`SMALL_GROUPS`] bucket; when that
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use super::privacy::{MinGroup, Privacy, SMALL_GROUPS};
 use super::table::{count, Value};
 use super::Tables;
-use crate::metrics::{concentration, Bucket, Concentration, Level, LevelMetrics, SnapshotMetrics, Weight};
+use crate::metrics::{rank, Bucket, Concentration, Level, LevelMetrics, SnapshotMetrics, Weight};
 
 /// What `metric_apart` calls the weight of a [`SMALL_GROUPS`] bucket under the minimum.
 pub const SMALL_GROUPS_APART: &str = "small groups";
@@ -41,25 +41,10 @@ impl Ranking {
         }
     }
 
-    /// Buckets of the given keys, labels and weights, ranked, shared and summarised with
-    /// [`concentration`], the one implementation; `apart` kept as given.
+    /// Buckets of the given keys, labels and weights, ranked, shared and summarised by
+    /// [`rank`], the one ranking of a level; `apart` kept as given.
     pub fn new(weights: impl IntoIterator<Item = (String, String, f64)>, apart: BTreeMap<String, f64>) -> Ranking {
-        let weights: Vec<(String, String, f64)> = weights.into_iter().collect();
-        let summary = concentration(&weights.iter().map(|w| w.2).collect::<Vec<_>>());
-        let mut buckets: Vec<Bucket> = weights
-            .into_iter()
-            .map(|(key, label, weight)| Bucket {
-                share: if summary.total > 0.0 {
-                    weight / summary.total
-                } else {
-                    0.0
-                },
-                key,
-                label,
-                weight,
-            })
-            .collect();
-        buckets.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.key.cmp(&b.key)));
+        let (buckets, summary) = rank(weights);
         Ranking {
             buckets,
             summary,
@@ -192,12 +177,7 @@ pub fn small_groups(
         if let Some(i) = out.buckets.iter().position(|b| b.key == SMALL_GROUPS) {
             let gone = out.buckets.remove(i);
             *out.apart.entry(SMALL_GROUPS_APART.to_string()).or_default() += gone.weight;
-            let weights: Vec<f64> = out.buckets.iter().map(|b| b.weight).collect();
-            out.summary = concentration(&weights);
-            let total = out.summary.total;
-            for b in &mut out.buckets {
-                b.share = if total > 0.0 { b.weight / total } else { 0.0 };
-            }
+            (out.buckets, out.summary) = rank(out.buckets.drain(..).map(|b| (b.key, b.label, b.weight)));
         }
     }
     (out, changed)

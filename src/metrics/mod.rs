@@ -128,6 +128,30 @@ impl Bucket {
     }
 }
 
+/// Buckets of the given keys, labels and weights, ranked (weight descending, then key
+/// ascending), each given its share of the total, with the level's figures from
+/// [`concentration`]: the one ranking of a level, for the metrics, the survey and the export.
+/// Buckets of no positive weight are dropped, as `concentration` does not count them.
+pub fn rank(entries: impl IntoIterator<Item = (String, String, f64)>) -> (Vec<Bucket>, Concentration) {
+    let entries: Vec<(String, String, f64)> = entries.into_iter().filter(|e| e.2 > 0.0).collect();
+    let summary = concentration(&entries.iter().map(|e| e.2).collect::<Vec<_>>());
+    let mut buckets: Vec<Bucket> = entries
+        .into_iter()
+        .map(|(key, label, weight)| Bucket {
+            share: if summary.total > 0.0 {
+                weight / summary.total
+            } else {
+                0.0
+            },
+            key,
+            label,
+            weight,
+        })
+        .collect();
+    buckets.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.key.cmp(&b.key)));
+    (buckets, summary)
+}
+
 /// The figures of DESIGN §5 for one list of bucket weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Concentration {

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::{concentration, Bucket, DepthLists, Level, LevelMetrics, Population, SnapshotMetrics, Weight, ACTIVE_DAYS};
+use super::{DepthLists, Level, LevelMetrics, Population, SnapshotMetrics, Weight, ACTIVE_DAYS};
 use crate::attribution::split_by;
 use crate::model::account::{Account, Cause, Direction, ListStatus};
 use crate::model::attribution::{AddressAttribution, AddressPolicy, HostAttribution};
@@ -343,23 +343,11 @@ pub fn by_host(
             *target.or_default() += w * part;
         }
     }
-    let weights: Vec<f64> = sums.values().copied().collect();
-    let summary = concentration(&weights);
-    let mut buckets: Vec<Bucket> = sums
-        .into_iter()
-        .filter(|(_, w)| *w > 0.0)
-        .map(|(key, weight)| Bucket {
-            label: labels.get(&key).cloned().unwrap_or_else(|| key.clone()),
-            share: if summary.total > 0.0 {
-                weight / summary.total
-            } else {
-                0.0
-            },
-            key,
-            weight,
-        })
-        .collect();
-    buckets.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.key.cmp(&b.key)));
+    let entries = sums.into_iter().map(|(key, weight)| {
+        let label = labels.get(&key).cloned().unwrap_or_else(|| key.clone());
+        (key, label, weight)
+    });
+    let (buckets, summary) = crate::metrics::rank(entries);
     apart.retain(|_, w| *w > 0.0);
     LevelMetrics {
         level,

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::*;
-use crate::metrics::{Band, Level, Weight};
+use crate::metrics::{concentration, rank, Band, Level, Weight};
 use crate::model::account::{Account, Direction, FollowList, ListStatus};
 use crate::model::attribution::AddressPolicy;
 use crate::model::attribution::{AddressAttribution, AttributionSource, HostAttribution};
@@ -407,4 +407,16 @@ fn a_failed_as_lookup_is_counted_apart_from_no_as() {
     for level in [Level::Organisation, Level::As, Level::Range] {
         assert_eq!(address_slot(level, &a).0, Slot::Apart(AS_LOOKUP_FAILED), "{level}");
     }
+}
+
+#[test]
+fn one_ranking_drops_empty_buckets_and_breaks_ties_by_key() {
+    let entries = [("b", 2.0), ("a", 2.0), ("z", 0.0), ("c", 4.0)]
+        .into_iter()
+        .map(|(k, w)| (k.to_string(), format!("label {k}"), w));
+    let (buckets, summary) = rank(entries);
+    let keys: Vec<(&str, f64)> = buckets.iter().map(|b| (b.key.as_str(), b.share)).collect();
+    assert_eq!(keys, [("c", 0.5), ("a", 0.25), ("b", 0.25)]);
+    assert_eq!(buckets[1].label, "label a");
+    assert_eq!((summary.total, summary.buckets, summary.top1), (8.0, 3, 0.5));
 }
