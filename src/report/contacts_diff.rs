@@ -248,26 +248,19 @@ pub struct Step {
 /// # Errors
 /// SQLite and query errors.
 pub fn steps(store: &Store, id: i64) -> Result<Vec<Step>> {
-    let infos = series(store, id)?;
-    let infos = &infos[infos.len().saturating_sub(TREND_STEPS)..];
-    if infos.len() < 2 {
-        return Ok(vec![]);
-    }
-    let mut out = vec![];
-    let mut previous: Option<i64> = None;
-    for info in infos {
+    super::trend::walk(series(store, id)?, TREND_STEPS, |info, previous| {
         let levels = store.contact_summaries(info.id)?;
         let Some((level, c)) = ["provider", "organisation"]
             .iter()
             .find_map(|want| levels.iter().find(|(l, _)| l == want))
         else {
-            continue;
+            return Ok(None);
         };
         let changes = match previous {
             Some(p) => ContactsDiff::between(store, p, info.id)?.sentences(),
             None => vec![],
         };
-        out.push(Step {
+        Ok(Some(Step {
             snapshot: info.id,
             finished_at: info.finished_at.clone(),
             level: level.clone(),
@@ -276,8 +269,6 @@ pub fn steps(store: &Store, id: i64) -> Result<Vec<Step>> {
             k75: c.k75,
             hhi: c.hhi,
             changes,
-        });
-        previous = Some(info.id);
-    }
-    Ok(out)
+        }))
+    })
 }

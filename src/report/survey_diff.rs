@@ -269,22 +269,17 @@ pub struct Step {
 /// # Errors
 /// SQLite and query errors.
 pub fn steps(store: &Store, id: i64) -> Result<Vec<Step>> {
-    let infos = series(store, id)?;
-    let infos = &infos[infos.len().saturating_sub(TREND_STEPS)..];
-    if infos.len() < 2 {
-        return Ok(vec![]);
-    }
-    let mut out = vec![];
-    let mut previous: Option<i64> = None;
-    for info in infos {
+    super::trend::walk(series(store, id)?, TREND_STEPS, |info, previous| {
         let f = figures(store, info.id)?;
         let at = |w: Weight| f.iter().find(|(x, l, _)| *x == w && *l == Level::As).map(|(_, _, c)| c);
-        let Some(users) = at(Weight::Users) else { continue };
+        let Some(users) = at(Weight::Users) else {
+            return Ok(None);
+        };
         let changes = match previous {
             Some(p) => SurveyDiff::between(store, p, info.id)?.counts(),
             None => None,
         };
-        out.push(Step {
+        Ok(Some(Step {
             snapshot: info.id,
             finished_at: info.finished_at.clone(),
             users: users.total,
@@ -293,8 +288,6 @@ pub fn steps(store: &Store, id: i64) -> Result<Vec<Step>> {
             hhi: users.hhi,
             instances_top3: at(Weight::Instances).map_or(0.0, |c| c.top3),
             changes,
-        });
-        previous = Some(info.id);
-    }
-    Ok(out)
+        }))
+    })
 }

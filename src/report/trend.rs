@@ -9,7 +9,7 @@ use super::text::{percent, wrap};
 use super::{Options, Report};
 use crate::error::Result;
 use crate::metrics::Level;
-use crate::store::{Status, Store};
+use crate::store::{SnapshotInfo, Status, Store};
 
 /// Snapshots the text trend shows (the last ones; JSON and HTML show the whole trend).
 pub const TEXT_STEPS: usize = 6;
@@ -49,7 +49,7 @@ pub struct Step {
 ///
 /// # Errors
 /// SQLite errors.
-pub fn series(store: &Store, id: i64) -> Result<Vec<crate::store::SnapshotInfo>> {
+pub fn series(store: &Store, id: i64) -> Result<Vec<SnapshotInfo>> {
     let seeds = store.seed_accounts(id)?;
     let kind = store.kind(id)?;
     let mut out = vec![];
@@ -115,14 +115,7 @@ pub fn new_series(store: &Store, id: i64) -> Result<Option<String>> {
 /// # Errors
 /// SQLite and query errors.
 pub fn steps(store: &Store, id: i64, options: &Options) -> Result<Vec<Step>> {
-    let infos = series(store, id)?;
-    let infos = &infos[infos.len().saturating_sub(options.trend_depth)..];
-    if infos.len() < 2 {
-        return Ok(vec![]);
-    }
-    let mut out: Vec<Step> = Vec::with_capacity(infos.len());
-    let mut previous: Option<i64> = None;
-    for info in infos {
+    walk(series(store, id)?, options.trend_depth, |info, previous| {
         let metrics = store.metrics(info.id)?;
         let points = options
             .levels
@@ -144,13 +137,39 @@ pub fn steps(store: &Store, id: i64, options: &Options) -> Result<Vec<Step>> {
             ),
             None => vec![],
         };
-        out.push(Step {
+        Ok(Some(Step {
             snapshot: info.id,
             finished_at: info.finished_at.clone(),
             points,
             changes,
-        });
-        previous = Some(info.id);
+        }))
+    })
+}
+
+/// The steps of a trend over the last `depth` snapshots of `series`: `step` is given each
+/// snapshot and the one of the step before (`None` for the first), and may skip a snapshot
+/// (`Ok(None)`: the next step is then compared with the step before it). Empty when the
+/// series has fewer than two snapshots. The one walk of every trend: follows, contacts and
+/// surveys.
+///
+/// # Errors
+/// What `step` returns.
+pub fn walk<T>(
+    series: Vec<SnapshotInfo>,
+    depth: usize,
+    mut step: impl FnMut(&SnapshotInfo, Option<i64>) -> Result<Option<T>>,
+) -> Result<Vec<T>> {
+    let infos = &series[series.len().saturating_sub(depth)..];
+    if infos.len() < 2 {
+        return Ok(vec![]);
+    }
+    let mut out = Vec::with_capacity(infos.len());
+    let mut previous = None;
+    for info in infos {
+        if let Some(s) = step(info, previous)? {
+            out.push(s);
+            previous = Some(info.id);
+        }
     }
     Ok(out)
 }
