@@ -112,8 +112,8 @@ pub enum Error {
         budget_secs: f64,
     },
 
-    /// A DNS failure for a host: `NXDOMAIN` and the like say it does not resolve; `timeout`
-    /// and `SERVFAIL` say DNS did not answer (the name may well exist).
+    /// A DNS failure for a host: `NXDOMAIN` and the like say it does not resolve; `timeout`,
+    /// `SERVFAIL` and [`DNS_NOT_ANSWERING`] say DNS did not answer (the name may well exist).
     #[error("{}", dns_sentence(host, message))]
     Dns { host: String, message: String },
 
@@ -363,9 +363,13 @@ pub fn path_reason(path: &std::path::Path, e: &std::io::Error) -> String {
     }
 }
 
+/// The DNS failure of a query not sent because the run's nameserver stopped answering (so
+/// many queries in a row timed out that the rest fail at once; see `net::dns`).
+pub const DNS_NOT_ANSWERING: &str = "nameserver not answering";
+
 /// Whether a DNS failure means no answer came (so the name may exist), not "no such name".
 fn dns_unanswered(message: &str) -> bool {
-    matches!(message, "timeout" | "SERVFAIL")
+    matches!(message, "timeout" | "SERVFAIL" | DNS_NOT_ANSWERING)
 }
 
 fn dns_sentence(host: &str, message: &str) -> String {

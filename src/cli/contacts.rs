@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::logging::{error_line, notice_line, warning_line};
+use super::logging::{dns_warning, error_line, notice_line, warning_line};
 use super::{print, AttributionArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -142,35 +142,40 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     let stored = crate::pipeline::contacts::measure_into(&writer, config, &book, &job, quiet).await;
     writer.close().await;
     match stored? {
-        Stored::Complete(id) => {
+        // Domains that did not resolve are one warning (even under -q, so cron mails it),
+        // counted by answer; the report lists them.
+        Stored::Complete { id, lookups } => {
             let r = ContactsReport::build(&store, id)?;
             print(&render(&r, args.format, LISTED))?;
+            if let Some(line) = dns_warning(
+                &lookups.unresolved,
+                lookups.not_answering.as_ref(),
+                ("domain", "domains"),
+                "see \"Server not found\" in the report",
+            ) {
+                warning_line(&line);
+            }
             Ok(code)
         }
         // As a crawl whose every seed failed: said on stderr (even under -q), not rated,
         // stored as failed, exit code 1.
-        Stored::NothingServed { id, measurement } => {
+        Stored::NothingServed {
+            id,
+            measurement,
+            lookups,
+        } => {
+            let domains = crate::report::plural(lookups.unresolved.of as u64, "domain");
+            let why = match &lookups.not_answering {
+                Some(dead) => format!("{}: no domain resolved (of {domains})", dead.sentence()),
+                None => format!("every DNS lookup failed ({domains}; is the resolver reachable?)"),
+            };
             warning_line(&format!(
-                "every DNS lookup failed ({}; is the resolver reachable?), so no server was found and nothing is \
-                 rated; snapshot {id} is stored as failed",
-                crate::report::plural(measurement_domains(&book) as u64, "domain"),
+                "{why}, so no server was found and nothing is rated; snapshot {id} is stored as failed"
             ));
             print(&render(&ContactsReport::of(measurement), args.format, LISTED))?;
             Ok(1)
         }
     }
-}
-
-/// How many distinct domains `book`'s addresses are at (each asked once).
-fn measurement_domains(book: &crate::contacts::Book) -> usize {
-    let mut d: Vec<_> = book
-        .addresses
-        .keys()
-        .map(|a| (a.protocol(), a.domain().as_str()))
-        .collect();
-    d.sort();
-    d.dedup();
-    d.len()
 }
 
 /// The series of a run that names none: its files as absolute paths (as given when they

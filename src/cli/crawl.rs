@@ -114,6 +114,7 @@ pub async fn crawl_and_report(
 ) -> Result<(i32, Option<Report>)> {
     // What can be refused before the first request (a missing --asn-db file …) is, before
     // the database is touched: a refused run stores nothing (not even a lock file).
+    let dns = config.dns.clone();
     let ready = pipeline::Ready::new(config, job.quiet)?;
     let _lock = DbLock::acquire(path, "crawl")?;
     let store = Store::open(path)?;
@@ -146,8 +147,23 @@ pub async fn crawl_and_report(
     done?;
     let r = report::emit_stored(&store, id, view, out)?;
     let failed: Vec<&SeedReport> = r.data.crawl.seeds.iter().filter(|s| s.error.is_some()).collect();
-    for s in &failed {
-        super::logging::error_line(&crate::report::failure_sentence(s));
+    let (silent, said) = unanswered(&failed);
+    if silent.is_empty() {
+        for s in &failed {
+            super::logging::error_line(&crate::report::failure_sentence(s));
+        }
+    } else {
+        // A nameserver that stopped answering is one line, not one per seed.
+        for s in said {
+            super::logging::error_line(&crate::report::failure_sentence(s));
+        }
+        let dead = crate::net::dns::NotAnswering::of(&dns);
+        super::logging::error_line(&format!(
+            "{}: {} of {} failed on it (the report lists them)",
+            dead.sentence(),
+            silent.len(),
+            crate::report::plural(r.data.crawl.seeds.len() as u64, "seed"),
+        ));
     }
     let seeds = r.data.crawl.seeds.len();
     tracing::info!(
@@ -158,6 +174,25 @@ pub async fn crawl_and_report(
     );
     let code = if failed.is_empty() { 0 } else { 1 };
     Ok((code, Some(r)))
+}
+
+/// The failed seeds split in two when the nameserver was taken for not answering: those
+/// whose DNS got no answer (timed out, or not sent once it stopped answering), and the rest;
+/// `(nothing, all)` when it was not.
+fn unanswered<'a>(failed: &[&'a SeedReport]) -> (Vec<&'a SeedReport>, Vec<&'a SeedReport>) {
+    let kind = |s: &SeedReport| {
+        s.error
+            .as_ref()
+            .map(|e| crate::store::kinds::failure_kind(&e.kind, &e.message))
+            .unwrap_or_default()
+    };
+    if !failed.iter().any(|s| kind(s) == "dns_not_answering") {
+        return (vec![], failed.to_vec());
+    }
+    failed
+        .iter()
+        .copied()
+        .partition(|s| matches!(kind(s).as_str(), "dns_not_answering" | "dns_timeout"))
 }
 
 /// Run `crawl`.

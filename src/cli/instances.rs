@@ -71,6 +71,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     // the database is touched: a refused run stores nothing. Then the database is checked
     // (and locked) before any request, as a crawl does.
     let path = store::database_path(db, &config);
+    let dns = config.dns.clone();
     let ready = crate::pipeline::Ready::new(config, quiet)?;
     store::create_data_dir(db, ready.config())?;
     let _lock = DbLock::acquire(&path, "instances")?;
@@ -84,5 +85,39 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         Some(out) => out.write(rendered.as_bytes())?,
         None => print(&rendered)?,
     }
+    if let Some(line) = unresolved_line(&report, &dns) {
+        super::logging::warning_line(&line);
+    }
     Ok(0)
+}
+
+/// The one warning line for the instances whose domain did not resolve, counted by DNS
+/// answer (a nameserver taken for not answering named first; the instances that timed out
+/// before it was are counted as not answering too).
+fn unresolved_line(report: &InstancesReport, dns: &crate::config::Dns) -> Option<String> {
+    use crate::store::kinds::{dns_answer, failure_kind};
+    let answers: Vec<&str> = report
+        .failures
+        .iter()
+        .filter_map(|(_, kind, message)| dns_answer(&failure_kind(kind, message)))
+        .collect();
+    let dead = answers
+        .contains(&crate::net::dns::DNS_NOT_ANSWERING)
+        .then(|| crate::net::dns::NotAnswering::of(dns));
+    let mut unresolved = crate::net::dns::Unresolved {
+        of: report.population.listed,
+        ..Default::default()
+    };
+    for a in answers {
+        match a {
+            "timeout" if dead.is_some() => unresolved.add(crate::net::dns::DNS_NOT_ANSWERING),
+            a => unresolved.add(a),
+        }
+    }
+    super::logging::dns_warning(
+        &unresolved,
+        dead.as_ref(),
+        ("instance", "instances"),
+        "see \"NodeInfo not read\" in the report",
+    )
 }

@@ -137,6 +137,23 @@ pub fn init(verbose: u8, quiet: bool, format: LogFormat) {
     }
 }
 
+/// The one warning a run's DNS lookups end with, if any: the nameserver taken for not
+/// answering, and the `nouns` that did not resolve counted by answer, then `see` (where the
+/// report lists them). `None` when every name resolved and the nameserver answered.
+pub fn dns_warning(
+    unresolved: &crate::net::dns::Unresolved,
+    dead: Option<&crate::net::dns::NotAnswering>,
+    (noun, nouns): (&str, &str),
+    see: &str,
+) -> Option<String> {
+    let counted = (unresolved.count() > 0).then(|| format!("{}; {see}", unresolved.sentence(noun, nouns)));
+    match (dead, counted) {
+        (Some(d), Some(c)) => Some(format!("{}: {c}", d.sentence())),
+        (Some(d), None) => Some(d.sentence()),
+        (None, c) => c,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

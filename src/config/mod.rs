@@ -76,8 +76,14 @@ pub const DEFAULT_PAGED_PERIOD_SECS: f64 = 900.0;
 pub const DEFAULT_BURST: u32 = 10;
 /// Seconds per DNS query attempt.
 pub const DEFAULT_DNS_TIMEOUT_SECS: f64 = 5.0;
-/// DNS attempts per query.
+/// DNS tries per query, the first included (`dns.attempts`).
 pub const DEFAULT_DNS_ATTEMPTS: usize = 2;
+/// The most tries per query `dns.attempts` may ask for: beyond it a query that gets no
+/// answer holds its domain for minutes.
+pub const MAX_DNS_ATTEMPTS: usize = 10;
+/// Queries in a row that time out with no answer after which the nameserver is taken for
+/// not answering and the run's remaining queries fail at once (`dns.not_answering_after`).
+pub const DEFAULT_DNS_NOT_ANSWERING_AFTER: usize = 5;
 /// The largest value any `*_secs` key may hold (one week): beyond it no timeout, period or
 /// wait makes sense, and every value stays far inside what a `Duration` or `Instant` can hold.
 pub const MAX_SECS: f64 = 604_800.0;

@@ -27,6 +27,7 @@ impl Config {
         check_secs("network.max_wait_secs", net.max_wait_secs, Floor::Zero)?;
         check_secs("network.max_host_wait_secs", net.max_host_wait_secs, Floor::Zero)?;
         check_secs("dns.timeout_secs", self.dns.timeout_secs, Floor::AboveZero)?;
+        self.dns.validate()?;
         check_count("network.global_concurrency", net.global_concurrency)?;
         check_count("network.host_concurrency", net.host_concurrency)?;
         check_count("crawl.max_accounts", self.crawl.max_accounts)?;

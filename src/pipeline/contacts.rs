@@ -12,7 +12,11 @@
 //! does that for follows). Addresses whose server was not found are counted apart, by why.
 //!
 //! [`measure_into`] stores the measurement as a snapshot of kind `contacts` through the one
-//! store writer, with who serves each domain and each contact (hashed by the store).
+//! store writer, with who serves each domain and each contact (hashed by the store), and
+//! says which domains did not resolve ([`Lookups`]): when the run's nameserver was taken for
+//! not answering ([`crate::net::dns::Dns::not_answering`]), every domain that timed out is
+//! counted as not answering too (so a dead nameserver reads as one cause, not as a few
+//! timeouts and then the rest).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,6 +32,7 @@ use crate::model::attribution::{AddressPolicy, HostAttribution};
 use crate::model::contact::{
     Address, ContactWeight, ContactsSnapshot, DomainRecord, Measurement, Protocol, LEVELS, NO_GATEWAY,
 };
+use crate::net::dns::{NotAnswering, Unresolved, DNS_NOT_ANSWERING};
 use crate::net::fanout;
 use crate::store::{Begin, Resume, Status, Writer};
 
@@ -219,7 +224,7 @@ fn served(host: &str, named: Option<&Named>, h: Option<&HostAttribution>, policy
 
 /// Measure `book` (the owner's addresses already removed) under `weight`.
 pub async fn measure(ctx: &Context, attributor: Arc<Attributor>, book: &Book, weight: ContactWeight) -> Measurement {
-    measure_domains(ctx, attributor, book, weight).await.0
+    measure_domains(ctx, attributor, book, weight).await.measurement
 }
 
 /// Whether nothing could be served: domains were asked and every lookup failed (timeouts,
@@ -228,14 +233,58 @@ fn nothing_served(outcome: &BTreeMap<Key, Outcome>) -> bool {
     !outcome.is_empty() && outcome.values().all(|o| matches!(o, Outcome::Failed(_)))
 }
 
-/// Measure `book` under `weight`, and say who serves each of its domains (what a contacts
-/// snapshot stores beside the figures) and whether every DNS lookup failed.
+/// What the run's DNS lookups came to: the domains that did not resolve (NXDOMAIN, or no
+/// answer), by answer, and the nameserver if it was taken for not answering.
+#[derive(Debug, Clone, Default)]
+pub struct Lookups {
+    pub unresolved: Unresolved,
+    pub not_answering: Option<NotAnswering>,
+}
+
+/// Once the nameserver is taken for not answering, a domain that timed out did so for the
+/// same reason: it is counted as not answering too.
+fn not_answering(outcome: &mut BTreeMap<Key, Outcome>) {
+    for o in outcome.values_mut() {
+        if matches!(o, Outcome::Failed(m) if m == "timeout") {
+            *o = Outcome::Failed(DNS_NOT_ANSWERING.into());
+        }
+    }
+}
+
+/// The domains of `outcome` that did not resolve, by answer.
+fn unresolved(outcome: &BTreeMap<Key, Outcome>) -> Unresolved {
+    let mut u = Unresolved {
+        of: outcome.len(),
+        ..Unresolved::default()
+    };
+    for o in outcome.values() {
+        match o {
+            Outcome::NoDomain => u.add("NXDOMAIN"),
+            Outcome::Failed(m) => u.add(m),
+            _ => {}
+        }
+    }
+    u
+}
+
+/// What [`measure_domains`] found: the measurement, who serves each domain (what a contacts
+/// snapshot stores beside the figures), whether every DNS lookup failed, and what the
+/// lookups came to.
+pub struct Measured {
+    pub measurement: Measurement,
+    pub domains: Vec<DomainRecord>,
+    pub nothing_served: bool,
+    pub lookups: Lookups,
+}
+
+/// Measure `book` under `weight`, and say who serves each of its domains, whether every DNS
+/// lookup failed and which domains did not resolve.
 pub async fn measure_domains(
     ctx: &Context,
     attributor: Arc<Attributor>,
     book: &Book,
     weight: ContactWeight,
-) -> (Measurement, Vec<DomainRecord>, bool) {
+) -> Measured {
     let a = &ctx.config.attribution;
     let providers = Providers::new(&a.mail_providers, &a.mail_gateways);
     let mut domains: Vec<Key> = book
@@ -245,7 +294,15 @@ pub async fn measure_domains(
         .collect();
     domains.sort();
     domains.dedup();
-    let outcome = serve_all(ctx, domains).await;
+    let mut outcome = serve_all(ctx, domains).await;
+    let dead = ctx.dns.not_answering();
+    if dead.is_some() {
+        not_answering(&mut outcome);
+    }
+    let lookups = Lookups {
+        unresolved: unresolved(&outcome),
+        not_answering: dead,
+    };
     let failed = nothing_served(&outcome);
     let named = name_all(ctx, &providers, &outcome).await;
     let of_host = attribute_all(attributor, &outcome).await;
@@ -332,7 +389,12 @@ pub async fn measure_domains(
         services,
         apart: apart_w,
     };
-    (m, records.into_values().collect(), failed)
+    Measured {
+        measurement: m,
+        domains: records.into_values().collect(),
+        nothing_served: failed,
+        lookups,
+    }
 }
 
 /// The stored record of one domain (its counts are added by the caller).
@@ -379,11 +441,15 @@ impl Job {
 #[derive(Debug)]
 pub enum Stored {
     /// As the complete snapshot of this id.
-    Complete(i64),
+    Complete { id: i64, lookups: Lookups },
     /// Every DNS lookup failed, so no server could be found and nothing can be rated: the
     /// snapshot of this id is stored as `failed` (no figures, out of every trend), and the
     /// measurement is what the run saw (every address counted apart), for its report.
-    NothingServed { id: i64, measurement: Measurement },
+    NothingServed {
+        id: i64,
+        measurement: Measurement,
+        lookups: Lookups,
+    },
 }
 
 /// Measure `book` as `job` says and store it through `writer` as a snapshot of kind
@@ -399,7 +465,12 @@ pub async fn measure_into(writer: &Writer, config: Config, book: &Book, job: &Jo
     let ctx = Context::new(config)?;
     let attributor = Arc::new(ctx.attributor(quiet)?);
     let source = attributor.source();
-    let (measurement, domains, nothing) = measure_domains(&ctx, attributor, book, job.weight).await;
+    let Measured {
+        measurement,
+        domains,
+        nothing_served: nothing,
+        lookups,
+    } = measure_domains(&ctx, attributor, book, job.weight).await;
     let tool = format!("whohosts {}", env!("CARGO_PKG_VERSION"));
     let begun = writer
         .begin(Begin {
@@ -416,6 +487,7 @@ pub async fn measure_into(writer: &Writer, config: Config, book: &Book, job: &Jo
         return Ok(Stored::NothingServed {
             id: begun.id,
             measurement,
+            lookups,
         });
     }
     let snapshot = ContactsSnapshot {
@@ -430,5 +502,5 @@ pub async fn measure_into(writer: &Writer, config: Config, book: &Book, job: &Jo
         let _ = writer.set_status(begun.id, Status::Failed).await;
         return Err(e);
     }
-    Ok(Stored::Complete(begun.id))
+    Ok(Stored::Complete { id: begun.id, lookups })
 }

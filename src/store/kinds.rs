@@ -29,6 +29,7 @@ const RULES: &[(&str, &str, &str)] = &[
     ("dns", "NXDOMAIN", "dns_nxdomain"),
     ("dns", "no address records", "dns_no_records"),
     ("dns-no-answer", "SERVFAIL", "dns_servfail"),
+    ("dns-no-answer", "nameserver not answering", "dns_not_answering"),
     ("dns-no-answer", "timeout", "dns_timeout"),
     ("dns", "timeout", "dns_timeout"),
     ("dns", "", "dns"),
@@ -86,16 +87,31 @@ pub fn cause_of(name: &str) -> Option<Cause> {
     serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
 }
 
+/// DNS answers as `dns::Resolution::error` words them, and their fine kinds.
+const DNS_KINDS: &[(&str, &str)] = &[
+    ("NXDOMAIN", "dns_nxdomain"),
+    ("SERVFAIL", "dns_servfail"),
+    ("timeout", "dns_timeout"),
+    (crate::error::DNS_NOT_ANSWERING, "dns_not_answering"),
+    ("no address records", "dns_no_records"),
+];
+
 /// The fine kind of a DNS error message (as `dns::Resolution::error` words it).
 pub fn dns_kind(message: &str) -> String {
-    match message {
-        "NXDOMAIN" => "dns_nxdomain",
-        "SERVFAIL" => "dns_servfail",
-        "timeout" => "dns_timeout",
-        "no address records" => "dns_no_records",
-        _ => "dns",
+    DNS_KINDS
+        .iter()
+        .find(|(m, _)| *m == message)
+        .map_or("dns", |(_, k)| k)
+        .to_string()
+}
+
+/// The DNS answer a fine kind stands for (`dns_timeout`: `timeout`; plain `dns`: `other DNS
+/// failure`); `None` for a kind that is no DNS failure.
+pub fn dns_answer(kind: &str) -> Option<&'static str> {
+    match DNS_KINDS.iter().find(|(_, k)| *k == kind) {
+        Some((m, _)) => Some(m),
+        None => (kind == "dns").then_some("other DNS failure"),
     }
-    .to_string()
 }
 
 #[cfg(test)]
@@ -182,12 +198,19 @@ mod tests {
         }
         assert_eq!(dns_kind("NXDOMAIN"), "dns_nxdomain");
         // A fetch that failed on the same DNS answer has the same kind, not a second one.
-        for answer in ["NXDOMAIN", "SERVFAIL", "timeout", "no address records"] {
+        for answer in [
+            "NXDOMAIN",
+            "SERVFAIL",
+            "timeout",
+            "no address records",
+            crate::error::DNS_NOT_ANSWERING,
+        ] {
             let e = Error::Dns {
                 host: "node52.example".into(),
                 message: answer.into(),
             };
             assert_eq!(kind_of(&e), dns_kind(answer), "{answer}: {e}");
+            assert_eq!(dns_answer(&dns_kind(answer)), Some(answer));
         }
     }
 }

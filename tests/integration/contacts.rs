@@ -685,3 +685,188 @@ fn a_run_where_every_lookup_failed_is_not_rated_and_stored_as_failed() {
     let list = String::from_utf8_lossy(&env.run(&["snapshots"]).stdout).to_string();
     assert!(list.lines().any(|l| l.starts_with("2\tcontacts\tcomplete\t")), "{list}");
 }
+
+/// A book of `n` domains that no nameserver was told of (`u@d0.example` …).
+fn many_domains(env: &Env, n: usize) -> String {
+    let book = env.dir.path().join("many.txt");
+    std::fs::write(&book, (0..n).map(|i| format!("u@d{i}.example\n")).collect::<String>()).unwrap();
+    book.to_str().unwrap().to_string()
+}
+
+/// A nameserver that never answers (a UDP socket on loopback that reads nothing): after
+/// `dns.not_answering_after` (5) queries in a row time out, the run's other queries fail at
+/// once, so 160 domains (10 rounds of 16 at a time, 2 s each without the cut-off) take
+/// about one query's time. One warning line names the nameserver; the report counts every
+/// domain as not answering, not as a timeout; the snapshot is stored as failed.
+#[test]
+fn a_nameserver_that_never_answers_is_given_up_after_five_timeouts_in_a_row() {
+    let mut env = Env::start(contact_world());
+    let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = dead.local_addr().unwrap();
+    env.config.dns.nameservers = vec![addr.to_string()];
+    env.config.dns.timeout_secs = 1.0;
+    env.config.dns.attempts = 2;
+    env.write_config();
+    let book = many_domains(&env, 160);
+    let db = env.dir.path().join("dead.db");
+    let started = std::time::Instant::now();
+    let out = env.run(&["--db", db.to_str().unwrap(), "contacts", &book]);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "whohosts: warning: nameserver {addr} not answering (5 DNS queries in a row timed out; the rest \
+             failed at once): no domain resolved (of 160 domains), so no server was found and nothing is rated; \
+             snapshot 1 is stored as failed\n"
+        )
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Server not found: 160 DNS failed (nameserver not answering)."),
+        "{text}"
+    );
+    // One try is 1 s, a query 2 s: the first 16 queries, then nothing more to wait for.
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+    drop(dead);
+}
+
+/// A nameserver that stops answering part-way (here: every domain but three is silent):
+/// the domains asked before still resolve; those after fail as not answering, stored so
+/// (`DNS failed (nameserver not answering)`, never a bare timeout), and the run ends with
+/// one warning counting them. The snapshot is complete and rated on what did resolve.
+#[test]
+fn a_nameserver_that_stops_answering_is_one_line_and_stored_as_not_answering() {
+    let mut w = contact_world();
+    for i in 0..20 {
+        w.names.push(NameSpec {
+            dns_fault: DnsFault::Timeout,
+            ..mail(&format!("t{i}.example"), &[(10, "mx1.bigmail.example")])
+        });
+    }
+    let mut env = Env::start(w);
+    env.config.dns.timeout_secs = 1.0;
+    env.config.dns.attempts = 1;
+    env.write_config();
+    let book = env.dir.path().join("book.txt");
+    let mut lines: String = (0..20).map(|i| format!("u@t{i}.example\n")).collect();
+    lines.push_str("a@bigmail.example\nb@selfhosted.example\nc@nowhere.example\n");
+    std::fs::write(&book, lines).unwrap();
+    let db = env.dir.path().join("half.db");
+    let out = env.run(&["--db", db.to_str().unwrap(), "contacts", book.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "whohosts: warning: nameserver {} not answering (5 DNS queries in a row timed out; the rest failed \
+             at once): 21 of 23 domains did not resolve: 20 nameserver not answering, 1 NXDOMAIN; see \"Server \
+             not found\" in the report\n",
+            env.sim.dns_addr
+        )
+    );
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let rows: Vec<(String, i64)> = c
+        .prepare(
+            "SELECT not_found, count(*) FROM contact_domain WHERE snapshot_id = 1 AND not_found IS NOT NULL \
+             GROUP BY not_found ORDER BY not_found",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("DNS failed (nameserver not answering)".to_string(), 20),
+            ("no such domain (NXDOMAIN)".to_string(), 1)
+        ]
+    );
+    let status: String = c
+        .query_row("SELECT status FROM snapshot WHERE id = 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(status, "complete");
+}
+
+/// Some domains that do not resolve, too few timeouts to give the nameserver up: one
+/// warning counts them by answer (even under -q, so cron mails it); the report lists them.
+#[test]
+fn a_run_where_some_domains_do_not_resolve_ends_with_one_line_counting_them() {
+    let mut w = contact_world();
+    w.names.push(NameSpec {
+        dns_fault: DnsFault::Timeout,
+        ..mail("slow.example", &[(10, "mx1.bigmail.example")])
+    });
+    let mut env = Env::start(w);
+    env.config.dns.timeout_secs = 1.0;
+    env.config.dns.attempts = 1;
+    env.write_config();
+    let book = env.dir.path().join("book.txt");
+    std::fs::write(
+        &book,
+        "a@bigmail.example\nb@selfhosted.example\nc@nowhere.example\nd@gone.example\ne@broken.example\n\
+         f@slow.example\ng@nomail.example\n",
+    )
+    .unwrap();
+    let out = env.run(&["contacts", book.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: warning: 4 of 7 domains did not resolve: 2 NXDOMAIN, 1 SERVFAIL, 1 timeout; see \"Server \
+         not found\" in the report\n"
+    );
+    let text = flat(&String::from_utf8_lossy(&out.stdout));
+    assert!(text.contains("2 no such domain (NXDOMAIN)"), "{text}");
+    assert!(text.contains("1 DNS failed (timeout)"), "{text}");
+}
+
+/// `dns.attempts` counts tries, the first included: 0, and more than 10, are refused with
+/// one line naming the key.
+#[test]
+fn dns_attempts_out_of_range_is_refused_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    for n in [0, 11, 1_000_000] {
+        std::fs::write(&path, format!("[dns]\nattempts = {n}\n")).unwrap();
+        let out = crate::cli::whohosts()
+            .arg("--config")
+            .arg(&path)
+            .args(["contacts", "book.txt"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "attempts = {n}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "whohosts: config {}: dns.attempts must be from 1 to 10 (tries per query, the first included), \
+                 not {n}\n",
+                path.display()
+            )
+        );
+    }
+}
+
+/// `dns.attempts` is the number of tries, the first included (hickory counts retries after
+/// the first): against a nameserver that never answers, one attempt of 1 s fails after
+/// about 1 s, not 2; two attempts after about 2 s.
+#[test]
+fn dns_attempts_counts_tries_not_retries() {
+    let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (attempts, low, high) in [(1, 1.0, 1.9), (2, 2.0, 2.9)] {
+        let mut cfg = whohosts::config::Dns {
+            nameservers: vec![dead.local_addr().unwrap().to_string()],
+            ..Default::default()
+        };
+        cfg.timeout_secs = 1.0;
+        cfg.attempts = attempts;
+        cfg.not_answering_after = 0;
+        let gate = AddressGate::new(whohosts::config::PrivateAddresses::All(true));
+        let dns = Dns::new(&cfg, gate).unwrap();
+        let started = std::time::Instant::now();
+        let r = rt.block_on(dns.mx("d.example"));
+        let took = started.elapsed().as_secs_f64();
+        assert_eq!(r.unwrap_err().to_string(), "DNS did not answer for d.example (timeout)");
+        assert!((low..high).contains(&took), "attempts = {attempts}: {took:.2} s");
+    }
+}

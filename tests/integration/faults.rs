@@ -416,3 +416,30 @@ fn many_stalling_hosts_do_not_hold_back_a_host_that_answers() {
         "the answering host's last actor came {took:?} after the start"
     );
 }
+
+/// A crawl against a nameserver that never answers (a UDP socket on loopback that reads
+/// nothing) ends with one line naming it, not one line per seed; every seed still fails
+/// (exit code 1) and the report lists each.
+#[test]
+fn a_crawl_against_a_dead_nameserver_ends_with_one_line() {
+    let mut env = Env::start(world(vec![], vec![]));
+    let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = dead.local_addr().unwrap();
+    env.config.dns.nameservers = vec![addr.to_string()];
+    env.config.dns.timeout_secs = 0.5;
+    env.config.dns.attempts = 1;
+    env.write_config();
+    let seeds: Vec<String> = (0..8).map(|i| format!("@u@s{i}.example")).collect();
+    let mut args = vec!["crawl"];
+    args.extend(seeds.iter().map(String::as_str));
+    let out = env.run(&args);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "whohosts: nameserver {addr} not answering (5 DNS queries in a row timed out; the rest failed at \
+             once): 8 of 8 seeds failed on it (the report lists them)\n"
+        )
+    );
+    drop(dead);
+}

@@ -168,6 +168,13 @@ fn a_list_in_each_format_gives_the_same_shares() {
     check(&r);
     assert_eq!(r["population"]["duplicates"], 1);
     assert!(stderr.contains(":9: \"not a host\""), "{stderr}");
+    // The instance whose domain does not resolve is one warning line, counted by answer.
+    let unresolved: Vec<&str> = stderr.lines().filter(|l| l.contains("did not resolve")).collect();
+    assert_eq!(
+        unresolved,
+        ["whohosts: warning: 1 of 7 instances did not resolve: 1 NXDOMAIN; see \"NodeInfo not read\" in the report"],
+        "{stderr}"
+    );
     assert_eq!(r["bad"][0]["line"], 9);
     for list in [OBSERVER, SOCIAL] {
         let (r, stderr) = survey(&env, list, &[]);

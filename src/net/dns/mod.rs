@@ -7,6 +7,16 @@
 //! and the address policy ([`AddressGate`]) is enforced at the only place addresses enter the
 //! client. CNAME chains are kept because they reveal managed hosting and CDNs.
 //!
+//! Every query goes through one place ([`Dns::ask`]), which tells the nameserver's `health`
+//! how it ended: after `dns.not_answering_after` queries in a row that timed out with no
+//! answer at all, the nameserver is taken for not answering and the run's remaining queries
+//! fail at once as [`DNS_NOT_ANSWERING`] instead of each waiting `attempts × timeout_secs`
+//! ([`Dns::not_answering`] says so, for the one line a run ends with).
+//!
+//! `dns.attempts` counts tries, the first included; hickory's `attempts` counts the retries
+//! after the first (its `RetryDnsHandle` sends once, then once more per attempt left), so
+//! the resolver is given one less.
+//!
 //! The policy itself, and the special-purpose blocks it refuses, are in `gate`.
 
 use std::collections::HashMap;
@@ -14,7 +24,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig};
+use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
+use hickory_resolver::lookup::Lookup;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::NetError;
 use hickory_resolver::proto::op::ResponseCode;
@@ -23,9 +34,13 @@ use hickory_resolver::TokioResolver;
 use serde::{Deserialize, Serialize};
 
 use crate::config;
+pub use crate::error::DNS_NOT_ANSWERING;
 use crate::error::{Error, Result};
 
 mod gate;
+mod health;
+
+use health::{Health, Heard};
 
 pub use gate::{embedded_v4, non_public, AddressGate};
 
@@ -54,6 +69,126 @@ pub struct Dns {
     resolver: TokioResolver,
     cache: Mutex<HashMap<String, Cached>>,
     gate: AddressGate,
+    health: Health,
+    /// The nameservers asked, `ip:port`.
+    nameservers: Vec<String>,
+}
+
+/// A nameserver taken for not answering (see [`Dns::not_answering`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAnswering {
+    /// The nameservers asked, `ip:port`.
+    pub nameservers: Vec<String>,
+    /// The queries in a row that timed out before it was (`dns.not_answering_after`).
+    pub after: usize,
+    /// Queries failed at once since.
+    pub cut: usize,
+}
+
+impl NotAnswering {
+    /// The nameservers `cfg` has a run ask, taken for not answering after its
+    /// `not_answering_after` (for a caller that only saw the failures it left).
+    pub fn of(cfg: &config::Dns) -> Self {
+        NotAnswering {
+            nameservers: nameservers(cfg).unwrap_or_else(|_| cfg.nameservers.clone()),
+            after: cfg.not_answering_after,
+            cut: 0,
+        }
+    }
+
+    /// `nameserver 127.0.0.1:53 not answering (5 DNS queries in a row timed out; the rest
+    /// failed at once)`.
+    pub fn sentence(&self) -> String {
+        format!(
+            "{} {} not answering ({} DNS queries in a row timed out; the rest failed at once)",
+            if self.nameservers.len() == 1 {
+                "nameserver"
+            } else {
+                "nameservers"
+            },
+            self.nameservers.join(", "),
+            self.after
+        )
+    }
+}
+
+/// Names asked of DNS that did not resolve, counted by DNS answer (`NXDOMAIN`, `SERVFAIL`,
+/// `timeout`, [`DNS_NOT_ANSWERING`] …), for the one warning line a run ends with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unresolved {
+    /// Names asked in all.
+    pub of: usize,
+    /// Names that did not resolve, by answer.
+    pub by: std::collections::BTreeMap<String, usize>,
+}
+
+impl Unresolved {
+    /// Count one name that did not resolve, for `answer`.
+    pub fn add(&mut self, answer: &str) {
+        *self.by.entry(answer.to_string()).or_default() += 1;
+    }
+
+    /// Names that did not resolve.
+    pub fn count(&self) -> usize {
+        self.by.values().sum()
+    }
+
+    /// `12 of 150 domains did not resolve: 9 NXDOMAIN, 2 SERVFAIL, 1 timeout` (most first),
+    /// with `noun` in the singular and `nouns` in the plural.
+    pub fn sentence(&self, noun: &str, nouns: &str) -> String {
+        let mut by: Vec<(&String, &usize)> = self.by.iter().collect();
+        by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let kinds: Vec<String> = by.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        let n = self.count();
+        format!(
+            "{n} of {} {} did not resolve: {}",
+            self.of,
+            if self.of == 1 { noun } else { nouns },
+            kinds.join(", ")
+        )
+    }
+}
+
+/// The nameservers `cfg` names (else the system's, from `/etc/resolv.conf`) as hickory's
+/// configuration, with the options read from the system's when it is the system's.
+fn system_or_listed(cfg: &config::Dns) -> Result<(ResolverConfig, Option<ResolverOpts>)> {
+    if cfg.nameservers.is_empty() {
+        let (rc, opts) = hickory_resolver::system_conf::read_system_conf().map_err(|e| Error::Dns {
+            host: "/etc/resolv.conf".into(),
+            message: e.to_string(),
+        })?;
+        return Ok((rc, Some(opts)));
+    }
+    let mut rc = ResolverConfig::default();
+    for ns in &cfg.nameservers {
+        let sa = config::parse_nameserver(ns)?;
+        let mut ns = NameServerConfig::udp_and_tcp(sa.ip());
+        for c in &mut ns.connections {
+            c.port = sa.port();
+        }
+        rc.add_name_server(ns);
+    }
+    Ok((rc, None))
+}
+
+/// The nameservers `cfg` has the run ask, `ip:port` (the system's when it lists none).
+///
+/// # Errors
+/// As [`Dns::new`].
+pub fn nameservers(cfg: &config::Dns) -> Result<Vec<String>> {
+    Ok(names(&system_or_listed(cfg)?.0))
+}
+
+fn names(rc: &ResolverConfig) -> Vec<String> {
+    let mut out: Vec<String> = vec![];
+    for ns in rc.name_servers() {
+        let port = ns.connections.first().map_or(53, |c| c.port);
+        let name = SocketAddr::new(ns.ip, port).to_string();
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
 }
 
 impl Dns {
@@ -64,28 +199,17 @@ impl Dns {
     /// a bad nameserver entry.
     pub fn new(cfg: &config::Dns, gate: AddressGate) -> Result<Self> {
         let provider = TokioRuntimeProvider::default();
-        let mut builder = if cfg.nameservers.is_empty() {
-            TokioResolver::builder(provider).map_err(|e| Error::Dns {
-                host: "/etc/resolv.conf".into(),
-                message: e.to_string(),
-            })?
-        } else {
-            let mut rc = ResolverConfig::default();
-            for ns in &cfg.nameservers {
-                let sa = config::parse_nameserver(ns)?;
-                let mut ns = NameServerConfig::udp_and_tcp(sa.ip());
-                for c in &mut ns.connections {
-                    c.port = sa.port();
-                }
-                rc.add_name_server(ns);
-            }
-            let mut b = TokioResolver::builder_with_config(rc, provider);
-            b.options_mut().use_hosts_file = ResolveHosts::Never;
-            b
-        };
+        let (rc, system) = system_or_listed(cfg)?;
+        let nameservers = names(&rc);
+        let mut builder = TokioResolver::builder_with_config(rc, provider);
+        match system {
+            Some(opts) => *builder.options_mut() = opts,
+            None => builder.options_mut().use_hosts_file = ResolveHosts::Never,
+        }
         let opts = builder.options_mut();
         opts.timeout = config::seconds(cfg.timeout_secs);
-        opts.attempts = cfg.attempts.max(1);
+        // Tries (ours, validated from 1) to retries after the first (hickory's).
+        opts.attempts = cfg.attempts.max(1) - 1;
         opts.preserve_intermediates = true;
         opts.ndots = 0;
         let resolver = builder.build().map_err(|e| Error::Dns {
@@ -96,7 +220,48 @@ impl Dns {
             resolver,
             cache: Mutex::new(HashMap::new()),
             gate,
+            health: Health::new(cfg.not_answering_after),
+            nameservers,
         })
+    }
+
+    /// The nameserver taken for not answering, if it was during this run.
+    pub fn not_answering(&self) -> Option<NotAnswering> {
+        self.health.dead().then(|| NotAnswering {
+            nameservers: self.nameservers.clone(),
+            after: self.health.limit(),
+            cut: self.health.cut(),
+        })
+    }
+
+    /// One query, told to the nameserver's health; failed at once (as [`DNS_NOT_ANSWERING`])
+    /// once the nameserver is taken for not answering, even while waiting. A timeout that
+    /// took it for not answering (or ended after) says so too.
+    async fn ask(&self, fqdn: &str, kind: RecordType) -> std::result::Result<Lookup, String> {
+        let not_answering = || {
+            self.health.cut_one();
+            Err(DNS_NOT_ANSWERING.to_string())
+        };
+        if self.health.dead() {
+            return not_answering();
+        }
+        tokio::select! {
+            biased;
+            r = self.resolver.lookup(fqdn, kind) => {
+                self.health.heard(match &r {
+                    Ok(_) | Err(NetError::Dns(_)) => Heard::Answer,
+                    Err(NetError::Timeout) => Heard::Silence,
+                    Err(_) => Heard::Other,
+                });
+                match r {
+                    // The timeout that took the nameserver for not answering, or one that
+                    // ended as it was: said as such.
+                    Err(NetError::Timeout) if self.health.dead() => Err(DNS_NOT_ANSWERING.to_string()),
+                    r => r.map_err(|e| classify(&e)),
+                }
+            }
+            () = self.health.until_dead() => not_answering(),
+        }
     }
 
     /// The address policy this resolver enforces for connections.
@@ -149,8 +314,8 @@ impl Dns {
     async fn query_addresses(&self, host: &str) -> Resolution {
         let fqdn = format!("{host}.");
         let (a, aaaa) = tokio::join!(
-            self.resolver.lookup(fqdn.as_str(), RecordType::A),
-            self.resolver.lookup(fqdn.as_str(), RecordType::AAAA)
+            self.ask(fqdn.as_str(), RecordType::A),
+            self.ask(fqdn.as_str(), RecordType::AAAA)
         );
         let mut res = Resolution {
             host: host.to_string(),
@@ -178,7 +343,7 @@ impl Dns {
                         }
                     }
                 }
-                Err(e) => errors.push(classify(&e)),
+                Err(e) => errors.push(e),
             }
         }
         if res.addresses.is_empty() {
@@ -191,14 +356,10 @@ impl Dns {
     /// The answer records of one query, as record data.
     async fn records(&self, name: &str, kind: RecordType) -> Result<Vec<RData>> {
         let fqdn = format!("{}.", name.trim_end_matches('.'));
-        let lookup = self
-            .resolver
-            .lookup(fqdn.as_str(), kind)
-            .await
-            .map_err(|e| Error::Dns {
-                host: name.to_string(),
-                message: classify(&e),
-            })?;
+        let lookup = self.ask(fqdn.as_str(), kind).await.map_err(|message| Error::Dns {
+            host: name.to_string(),
+            message,
+        })?;
         Ok(lookup.answers().iter().map(|r| r.data.clone()).collect())
     }
 
@@ -316,7 +477,7 @@ fn classify(e: &NetError) -> String {
 }
 
 fn pick_error(errors: &[String]) -> String {
-    for preferred in ["NXDOMAIN", "SERVFAIL", "timeout"] {
+    for preferred in ["NXDOMAIN", "SERVFAIL", DNS_NOT_ANSWERING, "timeout"] {
         if errors.iter().any(|e| e == preferred) {
             return preferred.into();
         }

@@ -1,4 +1,5 @@
-//! Unit tests of the address policy: every special-purpose block, and listed networks.
+//! Unit tests of the address policy (every special-purpose block, and listed networks) and
+//! of the count of names that did not resolve.
 
 use crate::config::PrivateAddresses;
 
@@ -110,4 +111,27 @@ fn gate_allows_listed_networks_only() {
     assert_eq!(gate.check("8.8.8.8".parse().unwrap()), None);
     let strict = AddressGate::new(PrivateAddresses::All(false));
     assert_eq!(strict.check("127.0.0.1".parse().unwrap()), Some("loopback"));
+}
+
+#[test]
+fn names_that_did_not_resolve_are_counted_most_first() {
+    let mut u = Unresolved {
+        of: 150,
+        ..Unresolved::default()
+    };
+    for answer in ["timeout", "NXDOMAIN", "SERVFAIL", "NXDOMAIN", "SERVFAIL", "NXDOMAIN"] {
+        u.add(answer);
+    }
+    assert_eq!(
+        u.sentence("domain", "domains"),
+        "6 of 150 domains did not resolve: 3 NXDOMAIN, 2 SERVFAIL, 1 timeout"
+    );
+    let one = Unresolved {
+        of: 1,
+        by: [("NXDOMAIN".to_string(), 1)].into(),
+    };
+    assert_eq!(
+        one.sentence("instance", "instances"),
+        "1 of 1 instance did not resolve: 1 NXDOMAIN"
+    );
 }
