@@ -86,6 +86,24 @@ pub fn cause_of(name: &str) -> Option<Cause> {
     serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
 }
 
+/// A kind of snapshot in words, for messages that name one: "a follows snapshot", "a
+/// contacts snapshot", "a survey (of instances)".
+pub fn snapshot_words(kind: &str) -> String {
+    match kind {
+        super::instances::KIND => "a survey (of instances)".into(),
+        other => format!("a {other} snapshot"),
+    }
+}
+
+/// Snapshots of `kind` in the plural, for messages: "follows snapshots", "surveys (of
+/// instances)".
+pub fn snapshots_words(kind: &str) -> String {
+    match kind {
+        super::instances::KIND => "surveys (of instances)".into(),
+        other => format!("{other} snapshots"),
+    }
+}
+
 /// The fine kind of a DNS error message (as `dns::Resolution::error` words it).
 pub fn dns_kind(message: &str) -> String {
     match message {
