@@ -147,7 +147,7 @@ pub async fn crawl_and_report(
     let r = report::emit_stored(&store, id, view, out)?;
     let failed: Vec<&SeedReport> = r.data.crawl.seeds.iter().filter(|s| s.error.is_some()).collect();
     for s in &failed {
-        super::logging::error_line(&crate::report::failure_sentence(s));
+        super::logging::error_line(&crate::report::failure_line(s));
     }
     let seeds = r.data.crawl.seeds.len();
     tracing::info!(

@@ -31,6 +31,7 @@ mod origins;
 mod polish;
 mod politeness;
 mod queries;
+mod quiet_lines;
 mod query_limits;
 mod readme;
 mod readonly;
