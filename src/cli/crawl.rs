@@ -150,12 +150,12 @@ pub async fn crawl_and_report(
     let (silent, said) = unanswered(&failed);
     if silent.is_empty() {
         for s in &failed {
-            super::logging::error_line(&crate::report::failure_sentence(s));
+            super::logging::error_line(&crate::report::failure_line(s));
         }
     } else {
         // A nameserver that stopped answering is one line, not one per seed.
         for s in said {
-            super::logging::error_line(&crate::report::failure_sentence(s));
+            super::logging::error_line(&crate::report::failure_line(s));
         }
         let dead = crate::net::dns::NotAnswering::of(&dns);
         super::logging::error_line(&format!(

@@ -120,24 +120,33 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
     result
 }
 
-/// Refuse a `--db` that already holds crawl snapshots: the demo's weeks would be stored
-/// after them dated in the past (the demo dates its last week today), and a real crawl's
-/// database would get simulated ones. A new file, an empty one, or a database of contacts
-/// snapshots only is used.
+/// Refuse a `--db` that already holds crawl snapshots or surveys: the demo's weeks would be
+/// stored after them dated in the past (the demo dates its last week today), and a real
+/// crawl's or survey's database would get simulated crawls beside its own data. A new file,
+/// an empty one, or a database of contacts snapshots only is used.
 ///
 /// # Errors
-/// [`Error::Flag`] naming the file and how many crawl snapshots it holds; the store's errors
-/// for a file that is not a whohosts database.
+/// [`Error::Flag`] naming the file and how many crawl snapshots and surveys it holds; the
+/// store's errors for a file that is not a whohosts database.
 fn check_new(db: &Path) -> Result<()> {
     if !std::fs::metadata(db).is_ok_and(|m| m.len() > 0) {
         return Ok(());
     }
-    let follows = Store::open_read_only(db)?
-        .list()?
-        .iter()
-        .filter(|s| s.kind == "follows")
-        .count();
-    if follows == 0 {
+    let list = Store::open_read_only(db)?.list()?;
+    let count = |kind: &str| list.iter().filter(|s| s.kind == kind).count() as u64;
+    let held: Vec<String> = [
+        (count("follows"), "crawl snapshot"),
+        (count(crate::store::instances::KIND), "survey (of instances)"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| match (*n, *what) {
+        (1, what) => format!("1 {what}"),
+        (n, "survey (of instances)") => format!("{n} surveys (of instances)"),
+        (n, what) => crate::report::plural(n, what),
+    })
+    .collect();
+    if held.is_empty() {
         return Ok(());
     }
     Err(Error::Flag {
@@ -145,7 +154,7 @@ fn check_new(db: &Path) -> Result<()> {
         value: db.display().to_string(),
         message: format!(
             "already holds {}; the demo writes its weeks into a new database: name a new file",
-            crate::report::plural(follows as u64, "crawl snapshot")
+            held.join(" and ")
         ),
     })
 }

@@ -46,15 +46,13 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
         }
         (Some(a), Some(b)) if a == survey_diff::KIND && b == survey_diff::KIND => {
             args.scope.refuse_weight(args.from, super::report::SURVEY_WEIGHED)?;
+            args.scope.refuse_by(args.from, super::report::SURVEY_LEVELS)?;
             let d = survey_diff::SurveyDiff::between(&store, args.from, args.to)?;
             print(&survey_diff::render(&d, args.format)?)?;
             return Ok(0);
         }
         (Some(a), Some(b)) if a != b => {
-            let what = |kind: &str| match kind {
-                survey_diff::KIND => "a survey (of instances)".to_string(),
-                other => format!("a {other} snapshot"),
-            };
+            let what = store::kinds::snapshot_words;
             return Err(Error::Store(format!(
                 "snapshot {} is {} and snapshot {} {}: a diff compares two of one kind",
                 args.from,

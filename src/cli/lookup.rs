@@ -21,7 +21,6 @@ use crate::error::Result;
 use crate::model::attribution::{AddressAttribution, HostAttribution, NO_AS};
 use crate::model::format::Format;
 use crate::model::text::terminal;
-use crate::pipeline::Context;
 
 /// `lookup` arguments.
 #[derive(Debug, clap::Args)]
@@ -89,6 +88,11 @@ pub fn parse_target(input: &str) -> std::result::Result<Target, &'static str> {
     };
     if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
         return Ok(Target::Ip(ip));
+    }
+    // `192.0.2.1.`: an IPv4 address with the trailing dot of a fully qualified name is that
+    // address, as the URL standard reads `http://192.0.2.1./` (strictly four decimal parts).
+    if let Some(v4) = host.strip_suffix('.').and_then(|h| h.parse::<Ipv4Addr>().ok()) {
+        return Ok(Target::Ip(v4.into()));
     }
     let name = match url::Host::parse(host.trim_end_matches('.')) {
         Ok(url::Host::Domain(ascii)) => ascii,
@@ -167,8 +171,8 @@ fn shown(input: &str) -> String {
 /// Config or database errors.
 pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     args.attribution.apply(&mut config)?;
-    let ctx = Context::new(config)?;
-    let attributor = Arc::new(ctx.attributor(quiet)?);
+    // Resolver and database only: lookup fetches nothing over HTTP.
+    let attributor = Arc::new(crate::pipeline::attributor(&config, quiet)?);
     let stdin = args.targets.iter().any(|t| t == "-");
     let format = args.format.unwrap_or(if stdin { Format::Tsv } else { Format::Text });
     let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout());
@@ -205,11 +209,9 @@ async fn answer_all(
         for n in 1.. {
             let read = read_line(&mut input, &mut bytes).map_err(|e| crate::error::Error::io("<stdin>", e))?;
             if let (Some(fast), Some(length)) = (&mut fast, read) {
-                // A plain address, with nothing around it to trim: queued for its row.
-                let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
-                let body = body.strip_suffix(b"\r").unwrap_or(body);
-                if let Some(ip) = plain_ip(body).filter(|_| length <= MAX_TARGET) {
-                    fast.queue(std::str::from_utf8(body).expect("a plain address is ASCII"), ip);
+                // A plain address (the line trimmed): queued for its row.
+                if let Some(ip) = plain_ip(&bytes).filter(|_| length <= MAX_TARGET) {
+                    fast.queue(std::str::from_utf8(&bytes).expect("a plain address is ASCII"), ip);
                     if fast.queued.len() >= BATCH {
                         stdout_result(fast.flush(out))?;
                     }
@@ -224,8 +226,8 @@ async fn answer_all(
             let Some(length) = read else {
                 break;
             };
-            // A line too long to be a target is refused on its own, only its start kept (a
-            // comment is a comment, however long).
+            // A line too long to be a target (blanks around it left out) is refused on its
+            // own, only its start kept (a comment is a comment, however long).
             if length > MAX_TARGET {
                 let lossy = String::from_utf8_lossy(&bytes);
                 let start = lossy.trim_start();
@@ -273,14 +275,21 @@ const MAX_LINE: usize = MAX_TARGET + 2;
 /// Characters of a refused target echoed in its TSV or JSON row at most.
 const MAX_ECHO: usize = 256;
 
-/// Read one line (up to and including its `\n`) into `bytes`, keeping at most [`MAX_LINE`]
-/// bytes of it; how many bytes the line had without its `\n` or `\r\n` (`None` at the end of
-/// input).
+/// Read one line into `bytes`: its text without its line break and without the ASCII blanks
+/// around it (spaces, tabs, `\r` …), keeping at most [`MAX_LINE`] bytes of that; how many
+/// bytes the trimmed line has (`None` at the end of input). Blanks before and after the text
+/// are skipped as they are read, however many, never held nor counted: an address followed
+/// by 3,000 spaces is that address, and a line of blanks is empty.
 fn read_line(input: &mut impl BufRead, bytes: &mut Vec<u8>) -> std::io::Result<Option<usize>> {
+    fn blank(b: u8) -> bool {
+        matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c)
+    }
     bytes.clear();
-    let mut total = 0;
-    // The last byte read, to know whether a `\r` precedes the `\n` of a line cut short.
-    let mut last = 0u8;
+    let mut read_any = false;
+    // Whether the text has begun (a byte that is not blank was read).
+    let mut begun = false;
+    // Bytes since the text began, and of them those up to its last byte that is not blank.
+    let (mut total, mut end) = (0usize, 0usize);
     loop {
         let buf = match input.fill_buf() {
             Ok(buf) => buf,
@@ -288,23 +297,35 @@ fn read_line(input: &mut impl BufRead, bytes: &mut Vec<u8>) -> std::io::Result<O
             Err(e) => return Err(e),
         };
         if buf.is_empty() {
-            return Ok((total > 0).then_some(total));
+            bytes.truncate(end);
+            return Ok(read_any.then_some(end));
         }
-        let (take, done) = match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (buf.len(), false),
+        read_any = true;
+        let (part, used, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], i + 1, true),
+            None => (buf, buf.len(), false),
         };
-        let room = MAX_LINE.saturating_sub(bytes.len());
-        bytes.extend_from_slice(&buf[..take.min(room)]);
-        if done {
-            let before = if take >= 2 { buf[take - 2] } else { last };
-            total += take - 1 - usize::from(before == b'\r' && total + take >= 2);
-            input.consume(take);
-            return Ok(Some(total));
+        let part = match begun {
+            true => part,
+            false => match part.iter().position(|b| !blank(*b)) {
+                Some(i) => {
+                    begun = true;
+                    &part[i..]
+                }
+                None => &part[..0],
+            },
+        };
+        if let Some(last) = part.iter().rposition(|b| !blank(*b)) {
+            end = total + last + 1;
         }
-        last = buf[take - 1];
-        total += take;
-        input.consume(take);
+        let room = MAX_LINE.saturating_sub(bytes.len());
+        bytes.extend_from_slice(&part[..part.len().min(room)]);
+        total += part.len();
+        input.consume(used);
+        if done {
+            bytes.truncate(end);
+            return Ok(Some(end));
+        }
     }
 }
 
@@ -1010,7 +1031,7 @@ mod tests {
         assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), Some(50 * 1024 * 1024));
         assert_eq!(bytes.len(), MAX_LINE);
         assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), Some(7));
-        assert_eq!(bytes, b"1.1.1.1\n");
+        assert_eq!(bytes, b"1.1.1.1");
         assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), None);
         // A line's length leaves out its line break, "\r\n" too, wherever a read cuts it.
         let input = format!("{}\r\n\r\nab\r\nc", "y".repeat(3000));
@@ -1039,8 +1060,7 @@ mod tests {
                 .organisations
                 .insert(asn.to_string(), org.to_string());
         }
-        let ctx = Context::new(config).unwrap();
-        let a = ctx.attributor(true).unwrap();
+        let a = crate::pipeline::attributor(&config, true).unwrap();
         (dir, a)
     }
 
@@ -1083,6 +1103,41 @@ mod tests {
             assert_eq!(code, 0, "{tsv}");
             assert_eq!(tsv.lines().count(), 2, "{tsv}");
         }
+    }
+
+    /// Blanks around a target are no part of it, however many: a line of 3,000 spaces is an
+    /// empty line, an address followed by 3,000 spaces that address (not a line too long);
+    /// `192.0.2.1.` (the trailing dot of a fully qualified name) is the address.
+    #[tokio::test]
+    async fn blanks_around_a_target_and_a_trailing_dot_are_read_as_meant() {
+        let (_dir, a) = cut_attributor(&[]);
+        let pad = " ".repeat(3000);
+        let input = format!("{pad}\n1.1.1.1{pad}\n\t{pad}8.8.8.8 \t{pad}\r\n{pad}\t\r\n1.1.1.1.\n");
+        let (code, tsv) = stream_of(&a, &input).await;
+        assert_eq!(code, 0, "{tsv}");
+        let rows: Vec<&str> = tsv.lines().skip(1).collect();
+        let starts: Vec<String> = rows
+            .iter()
+            .map(|r| r.split('\t').take(3).collect::<Vec<_>>().join(" "))
+            .collect();
+        assert_eq!(
+            starts,
+            [
+                "1.1.1.1 1.1.1.1 13335",
+                "8.8.8.8 8.8.8.8 15169",
+                "1.1.1.1. 1.1.1.1 13335"
+            ],
+            "{tsv}"
+        );
+        assert_eq!(parse_target("192.0.2.1."), Ok(Target::Ip("192.0.2.1".parse().unwrap())));
+        // Not four decimal parts, or more than one dot: as before, no host name.
+        assert_eq!(parse_target("1.2.3."), Err("is not a valid host name"));
+        assert_eq!(parse_target("192.0.2.1.."), Err("is not a valid host name"));
+        // A long line is as long as its text: blanks around it are not counted.
+        let long = "x".repeat(3000);
+        let (code, tsv) = stream_of(&a, &format!("   {long}   \n")).await;
+        assert_eq!(code, 1);
+        assert!(tsv.contains("is 3000 bytes long"), "{tsv}");
     }
 
     /// The plain spellings read fast are read as the standard parser reads them, and nothing

@@ -72,6 +72,29 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// Refuse `--by` given for snapshot `id`, which `is` describes: a survey's report shows
+    /// its own levels, and a silently ignored flag reads like one honoured.
+    ///
+    /// # Errors
+    /// [`Error::Flag`] (a usage error) naming the levels given and what the snapshot shows.
+    pub fn refuse_by(&self, id: i64, is: &str) -> Result<()> {
+        if self.by.is_empty() {
+            return Ok(());
+        }
+        let given: Vec<&str> = self.by.iter().map(|l| l.as_str()).collect();
+        Err(Error::Flag {
+            flag: "--by",
+            value: given.join(","),
+            message: format!("snapshot {id} is {is}; --by chooses the levels of a follows report"),
+        })
+    }
+}
+
+/// What a survey shows, for [`Scope::refuse_by`].
+pub const SURVEY_LEVELS: &str =
+    "a survey, reported at the AS, organisation and instance levels (JSON and CSV: every level)";
+
 /// What a contacts snapshot measured under `weight` is, for [`Scope::refuse_weight`].
 pub fn contacts_weighed(weight: &str) -> String {
     format!("a contacts snapshot, weighed by {weight} (the weight `contacts --weight` measured it with)")
@@ -211,7 +234,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
 }
 
 /// `report` of a survey (kind `instances`): the report `instances` printed (weighted by users,
-/// active users and instances; `--by` does not apply, `--weight` is refused), with the trend of the
+/// active users and instances; `--by` and `--weight` are refused), with the trend of the
 /// surveys of the same list.
 fn survey(store: &Store, id: i64, args: &Args, out: Option<&super::output::Output>) -> Result<i32> {
     let a = &args.alerts;
@@ -221,6 +244,7 @@ fn survey(store: &Store, id: i64, args: &Args, out: Option<&super::output::Outpu
         )));
     }
     args.view.scope.refuse_weight(id, SURVEY_WEIGHED)?;
+    args.view.scope.refuse_by(id, SURVEY_LEVELS)?;
     let r = crate::report::instances::InstancesReport::stored(store, id)?;
     let text = crate::report::instances::render(&r, args.view.format, args.view.top)?;
     match out {

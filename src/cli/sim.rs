@@ -125,9 +125,25 @@ pub async fn run(args: Args) -> Result<i32> {
 /// held in memory.
 const MAX_STDIN_LINE: usize = 64;
 
-/// The next line of `input` (without its newline), `Err` with the line's length in bytes
-/// when it is longer than [`MAX_STDIN_LINE`] (skipped to its end); `None` at the end.
-async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(input: &mut R) -> Option<Result<String, usize>> {
+/// How far a line without a line break is read at most (skipped, never held): past this,
+/// stdin is not read any more, so an endless input (`sim < /dev/zero`) does not keep a core
+/// busy.
+const MAX_STDIN_SKIP: usize = 4 << 20;
+
+/// Why a stdin line is not a week number to read.
+#[derive(Debug, PartialEq, Eq)]
+enum Refused {
+    /// Longer than [`MAX_STDIN_LINE`] (its length in bytes; skipped to its end).
+    Long(usize),
+    /// Stdin is not read further, and why (one line to say so).
+    Stop(String),
+}
+
+/// The next line of `input` (without its newline); `Err` when it is longer than
+/// [`MAX_STDIN_LINE`] (skipped to its end), or when stdin is binary (a NUL byte) or a line
+/// runs past [`MAX_STDIN_SKIP`] bytes without a line break (then nothing more is read);
+/// `None` at the end.
+async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(input: &mut R) -> Option<Result<String, Refused>> {
     let mut line: Vec<u8> = vec![];
     let mut length = 0usize;
     loop {
@@ -139,7 +155,17 @@ async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(input: &mut R) -> Option<
             Some(i) => (&chunk[..i], Some(i + 1)),
             None => (chunk, None),
         };
+        if part.contains(&0) {
+            return Some(Err(Refused::Stop(
+                "stdin: a NUL byte, so stdin is binary, not week numbers; it is no longer read (Ctrl-C stops)".into(),
+            )));
+        }
         length = length.saturating_add(part.len());
+        if length > MAX_STDIN_SKIP {
+            return Some(Err(Refused::Stop(format!(
+                "stdin: no line break in {MAX_STDIN_SKIP} bytes, so no week numbers; it is no longer read (Ctrl-C stops)"
+            ))));
+        }
         if length <= MAX_STDIN_LINE {
             line.extend_from_slice(part);
         }
@@ -151,25 +177,30 @@ async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(input: &mut R) -> Option<
     }
 }
 
-fn ended(line: Vec<u8>, length: usize) -> Result<String, usize> {
+fn ended(line: Vec<u8>, length: usize) -> Result<String, Refused> {
     if length > MAX_STDIN_LINE {
-        Err(length)
+        Err(Refused::Long(length))
     } else {
         Ok(String::from_utf8_lossy(&line).into_owned())
     }
 }
 
-/// Read week numbers from stdin and serve them; at the end of input, wait forever.
+/// Read week numbers from stdin and serve them; at the end of input, or when stdin cannot be
+/// week numbers (binary, or endless without a line break), wait forever.
 async fn switch_weeks(running: &sim::Running) {
     let mut input = tokio::io::BufReader::new(tokio::io::stdin());
     while let Some(line) = next_line(&mut input).await {
         let line = match line {
             Ok(line) => line,
-            Err(length) => {
+            Err(Refused::Long(length)) => {
                 super::logging::error_line(&format!(
                     "stdin: a line of {length} bytes is not a week number (at most {MAX_STDIN_LINE} bytes a line)"
                 ));
                 continue;
+            }
+            Err(Refused::Stop(why)) => {
+                super::logging::error_line(&why);
+                break;
             }
         };
         match line.trim().parse::<u32>().map(|n| (n, running.set_week(n))) {
@@ -183,7 +214,7 @@ async fn switch_weeks(running: &sim::Running) {
 
 #[cfg(test)]
 mod tests {
-    use super::{next_line, MAX_STDIN_LINE};
+    use super::{next_line, Refused, MAX_STDIN_LINE, MAX_STDIN_SKIP};
 
     #[tokio::test]
     async fn stdin_lines_are_read_within_a_bound() {
@@ -198,11 +229,39 @@ mod tests {
             got,
             [
                 Ok("1".to_string()),
-                Err(1 << 20),
+                Err(Refused::Long(1 << 20)),
                 Ok("2".to_string()),
                 Ok("x".repeat(MAX_STDIN_LINE)),
                 Ok("3".to_string())
             ]
         );
+    }
+
+    /// `sim < /dev/zero`: NUL bytes, or a line that never ends, stop the reading with one
+    /// line, within a bound, instead of reading forever.
+    #[tokio::test]
+    async fn endless_or_binary_stdin_stops_with_one_line() {
+        use tokio::io::AsyncReadExt;
+        let mut zeros = tokio::io::BufReader::new(tokio::io::repeat(0).take(1 << 40));
+        let got = next_line(&mut zeros).await;
+        assert_eq!(
+            got,
+            Some(Err(Refused::Stop(
+                "stdin: a NUL byte, so stdin is binary, not week numbers; it is no longer read (Ctrl-C stops)".into()
+            )))
+        );
+        // Endless text without a line break: read up to the bound, not further.
+        let mut endless = tokio::io::BufReader::new(tokio::io::repeat(b'7').take(1 << 40));
+        let got = next_line(&mut endless).await;
+        assert_eq!(
+            got,
+            Some(Err(Refused::Stop(format!(
+                "stdin: no line break in {MAX_STDIN_SKIP} bytes, so no week numbers; it is no longer read (Ctrl-C stops)"
+            ))))
+        );
+        // A week number after a line of zeros is never read: stdin stopped.
+        let text = b"\0\0\n2\n";
+        let mut input = tokio::io::BufReader::new(&text[..]);
+        assert!(matches!(next_line(&mut input).await, Some(Err(Refused::Stop(_)))));
     }
 }

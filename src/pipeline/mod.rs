@@ -96,24 +96,48 @@ impl Context {
 
     /// The attributor over `db` (none: the online fallback, if the config allows it).
     fn attributor_with(&self, db: Option<Arc<AsnDb>>) -> Attributor {
-        let a = &self.config.attribution;
-        Attributor::new(
-            db,
-            Orgs::new(&a.organisations),
-            self.dns.clone(),
-            a.address_policy,
-            a.online_fallback,
-        )
+        attributor_of(&self.config, self.dns.clone(), db)
     }
+}
+
+/// The attributor over `db` through `dns`, as `config` sets it up.
+fn attributor_of(config: &Config, dns: Arc<Dns>, db: Option<Arc<AsnDb>>) -> Attributor {
+    let a = &config.attribution;
+    Attributor::new(
+        db,
+        Orgs::new(&a.organisations),
+        dns,
+        a.address_policy,
+        a.online_fallback,
+    )
+}
+
+/// The attributor alone (the resolver and the IP-to-ASN database; says once on stderr,
+/// unless `quiet`, when there is no database), for `lookup`, which fetches nothing over HTTP:
+/// no HTTP client is built, nor its TLS roots loaded.
+///
+/// # Errors
+/// Resolver construction and database load errors.
+pub fn attributor(config: &Config, quiet: bool) -> Result<Attributor> {
+    Ok(attributor_of(
+        config,
+        Arc::new(resolver(config)?),
+        asn_database(config, quiet)?,
+    ))
 }
 
 /// The resolver and the client `config` asks for.
 fn stack(config: Config) -> Result<(Arc<Config>, Arc<Dns>, Fetcher)> {
     let config = Arc::new(config);
-    let gate = AddressGate::new(config.network.allow_private_addresses.clone());
-    let dns = Arc::new(Dns::new(&config.dns, gate)?);
+    let dns = Arc::new(resolver(&config)?);
     let fetcher = Fetcher::new(config.clone(), dns.clone())?;
     Ok((config, dns, fetcher))
+}
+
+/// The resolver `config` sets up, behind its address gate.
+fn resolver(config: &Config) -> Result<Dns> {
+    let gate = AddressGate::new(config.network.allow_private_addresses.clone());
+    Dns::new(&config.dns, gate)
 }
 
 /// The IP-to-ASN database the config asks for, if any; says once on stderr when there is

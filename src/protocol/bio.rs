@@ -4,8 +4,9 @@
 //! entities, and hashtags as `<a href="…/tags/nobot" class="mention hashtag" rel="tag">#<span>nobot</span></a>`.
 //! [`text`] strips the tags and decodes the entities in one linear pass; [`hashtags`] then
 //! applies Mastodon's rule for what a hashtag is (`Tag::HASHTAG_RE`): a `#` or fullwidth `＃`
-//! at the start or after a character that is not a word character, `=`, `/` or `)`, followed
-//! by word characters (`_`, `·`, `・` and ZWNJ allowed inside). A tag's name is then
+//! at the start or after a character that is not a letter, a number, `=`, `/` or `)` (so
+//! `_#nobot` is a tag), followed by word characters (letters, combining marks, numbers and
+//! `_`; `·`, `・` and ZWNJ allowed inside, so `#no` U+0308 `bot` is one tag). A tag's name is then
 //! normalised as Mastodon's `HashtagNormalizer` does ([`normal_tag`]): NFKC (fullwidth
 //! `ｎｏｂｏｔ` is `nobot`), lower case, accented Latin letters folded to ASCII (`nöbot` is
 //! `nobot`), and characters no tag name holds dropped. So a tag is read as the tag Mastodon
@@ -155,8 +156,26 @@ fn named(name: &str) -> Option<char> {
     })
 }
 
+/// A word character as Mastodon's `[[:word:]]` (Ruby's) reads it: a letter, a mark (so a
+/// letter written with a combining accent, `o` + U+0308, stays one word), a number, or a
+/// connector punctuation (`_`, `‿`, `＿` …).
 fn is_word(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    use icu_properties::props::{GeneralCategory, GeneralCategoryGroup};
+    if c.is_alphanumeric() || c == '_' {
+        return true;
+    }
+    if c.is_ascii() {
+        return false;
+    }
+    let category = icu_properties::CodePointMapData::<GeneralCategory>::new().get(c);
+    GeneralCategoryGroup::Mark.contains(category) || GeneralCategoryGroup::ConnectorPunctuation.contains(category)
+}
+
+/// Whether a hashtag may start after `prev` (Mastodon's `(?<![=/)\p{Alnum}])`): not after a
+/// letter or a number, `=`, `/` or `)`. An underscore or a mark before the `#` does not
+/// stop it: `_#nobot` is the tag `nobot`.
+fn may_start_after(prev: Option<char>) -> bool {
+    !prev.is_some_and(|p| p.is_alphanumeric() || matches!(p, '=' | '/' | ')'))
 }
 
 /// Characters Mastodon allows inside (not at the end of) a hashtag besides word characters.
@@ -225,7 +244,7 @@ pub fn hashtags(text: &str) -> Vec<String> {
     let mut tags = vec![];
     let mut prev: Option<char> = None;
     for (i, c) in text.char_indices() {
-        let starts = is_hash(c) && !prev.is_some_and(|p| is_word(p) || matches!(p, '=' | '/' | ')'));
+        let starts = is_hash(c) && may_start_after(prev);
         prev = Some(c);
         if !starts {
             continue;
@@ -353,6 +372,47 @@ mod tests {
         assert_eq!(normal_tag("stra\u{df}e\u{153}"), "stra\u{df}e\u{153}");
         assert_eq!(normal_tag("\u{130}x"), "ix");
         assert_eq!(normal_tag("a\u{b7}b\u{30fb}c"), "a\u{b7}b\u{30fb}c");
+    }
+
+    /// Mastodon's `HASHTAG_RE` starts a tag after anything but a letter, a number, `=`, `/`
+    /// or `)`, and reads marks as word characters: each of these is #nobot or #noindex as
+    /// Mastodon renders (and files) it.
+    #[test]
+    fn an_underscore_before_the_hash_and_a_decomposed_letter_still_make_the_tag() {
+        for bio in [
+            "_#nobot",
+            "a_#nobot",
+            "<p>me_#NoIndex</p>",
+            "#n\u{6f}\u{308}bot",
+            "#no\u{308}bot",
+            "#N\u{4f}\u{308}BOT",
+            "#no\u{308}index",
+            "x\u{301}#nobot",
+            "#nobo\u{332}t",
+            "\u{203f}#nobot",
+        ] {
+            assert!(bio_opts_out(bio), "{bio:?} reads {:?}", hashtags(&text(bio)));
+        }
+        assert_eq!(hashtags("_#nobot"), ["nobot"]);
+        assert_eq!(hashtags("#no\u{308}bot"), ["nobot"]);
+        // Lookalikes that are other tags, or no tag at all.
+        for bio in [
+            "#_nobot",
+            "#nobot_",
+            "#nobot\u{308}",
+            "#n\u{43e}bot",
+            "#\u{2116}obot",
+            "x#nobot",
+            "\u{e9}#nobot",
+            "1#nobot",
+            "=#nobot",
+            "/#nobot",
+            ")#nobot",
+            "#no\u{308}bots",
+            "#nob\u{308}\u{308}ot_x",
+        ] {
+            assert!(!bio_opts_out(bio), "{bio:?} reads {:?}", hashtags(&text(bio)));
+        }
     }
 
     #[test]

@@ -329,7 +329,7 @@ fn collect(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)
     };
     check_values(given).map_err(usage)?;
     let header = Header::parse(sql);
-    check_snapshots(conn, &header, given).map_err(usage)?;
+    check_snapshots(conn, sql, &header, given).map_err(usage)?;
     check_weight(conn, &header, given).map_err(usage)?;
     bind(&mut stmt, &header, given).map_err(|e| match e {
         Bind::Usage(m) => usage(m),
@@ -404,8 +404,12 @@ const SNAPSHOT_PARAMS: [&str; 3] = ["snapshot", "from", "to"];
 
 /// Refuse a snapshot id (a parameter of [`SNAPSHOT_PARAMS`] the query's header declares) that
 /// is no whole number or names no stored snapshot: such a query could only return nothing,
-/// which reads like "no change".
-fn check_snapshots(conn: &Connection, header: &Header, given: &[(String, String)]) -> Result<(), String> {
+/// which reads like "no change". Refuse too two snapshots of different kinds (a comparison
+/// of a follows snapshot with a survey), and a snapshot of another kind than the one a
+/// query reads ([`read_kind`]), naming each snapshot and its kind, as `diff` does.
+fn check_snapshots(conn: &Connection, sql: &str, header: &Header, given: &[(String, String)]) -> Result<(), String> {
+    use crate::store::kinds::{snapshot_words, snapshots_words};
+    let mut named: Vec<(&str, i64, String)> = vec![];
     for (k, v) in given {
         if !SNAPSHOT_PARAMS.contains(&k.as_str()) || !header.params.iter().any(|p| p.name == *k) {
             continue;
@@ -413,18 +417,52 @@ fn check_snapshots(conn: &Connection, header: &Header, given: &[(String, String)
         let Ok(id) = v.trim().parse::<i64>() else {
             return Err(format!("{k} must be a snapshot id, a whole number (not {v:?})"));
         };
-        let found: bool = conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM snapshot WHERE id = ?1)", [id], |r| {
-                r.get(0)
-            })
-            .unwrap_or(true);
-        if !found {
+        let kind: Option<String> = match conn.query_row("SELECT kind FROM snapshot WHERE id = ?1", [id], |r| r.get(0)) {
+            Ok(kind) => Some(kind),
+            Err(rusqlite::Error::QueryReturnedNoRows) => {
+                return Err(format!(
+                    "{k}: no snapshot {id} in this database (`whohosts snapshots` lists them)"
+                ))
+            }
+            // No snapshot table (not whohosts' database): the query says what is wrong.
+            Err(_) => None,
+        };
+        if let Some(kind) = kind {
+            named.retain(|(p, _, _)| p != k);
+            named.push((k, id, kind));
+        }
+    }
+    if let [(pa, a, x), (pb, b, y)] = &named[..] {
+        if x != y {
             return Err(format!(
-                "{k}: no snapshot {id} in this database (`whohosts snapshots` lists them)"
+                "snapshot {a} ({pa}) is {} and snapshot {b} ({pb}) {}: a comparison needs two of one kind",
+                snapshot_words(x),
+                snapshot_words(y)
+            ));
+        }
+    }
+    if let Some(reads) = read_kind(sql) {
+        if let Some((p, id, kind)) = named.iter().find(|(_, _, kind)| kind != reads) {
+            return Err(format!(
+                "snapshot {id} ({p}) is {}: this query reads {}",
+                snapshot_words(kind),
+                snapshots_words(reads)
             ));
         }
     }
     Ok(())
+}
+
+/// The kind of snapshot a query reads: the one kind its SQL takes its default snapshots from
+/// (`snapshot_step WHERE kind = 'follows'`, as the comparisons of `queries/` do); `None` for
+/// a query that names none, or several.
+fn read_kind(sql: &str) -> Option<&str> {
+    const PICK: &str = "snapshot_step WHERE kind = '";
+    let mut kinds = sql
+        .match_indices(PICK)
+        .map(|(i, _)| sql[i + PICK.len()..].split('\'').next().unwrap_or_default());
+    let first = kinds.next()?;
+    kinds.all(|k| k == first).then_some(first)
 }
 
 /// Every weight there is: those of follows snapshots ([`crate::metrics::Weight::ALL`]), then
@@ -452,8 +490,20 @@ fn stored_weights(conn: &Connection) -> Vec<(String, Vec<(String, i64)>)> {
         })
         .unwrap_or_default();
     let known = known_weights();
-    let rank = |w: &str| known.iter().position(|k| *k == w).unwrap_or(known.len());
-    rows.sort_by(|a, b| a.0.cmp(&b.0).then(rank(&a.1).cmp(&rank(&b.1))).then(a.1.cmp(&b.1)));
+    // A survey's weights in its own order (users first, as its headline); others as known.
+    let survey: Vec<&str> = crate::store::instances::WEIGHTS.iter().map(|w| w.as_str()).collect();
+    let rank = |kind: &str, w: &str| {
+        match kind {
+            crate::store::instances::KIND => survey.iter().position(|k| *k == w),
+            _ => known.iter().position(|k| *k == w),
+        }
+        .unwrap_or(known.len())
+    };
+    rows.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(rank(&a.0, &a.1).cmp(&rank(&b.0, &b.1)))
+            .then(a.1.cmp(&b.1))
+    });
     let mut by_kind: Vec<(String, Vec<(String, i64)>)> = vec![];
     for (kind, weight, latest) in rows {
         match by_kind.iter_mut().find(|(k, _)| *k == kind) {
@@ -462,6 +512,22 @@ fn stored_weights(conn: &Connection) -> Vec<(String, Vec<(String, i64)>)> {
         }
     }
     by_kind
+}
+
+/// [`stored_weights`], only those of the kind the caller names (`-p kind=instances`) when the
+/// query takes a `kind`: a weight only follows snapshots have would give an empty table.
+fn weights_in_scope(
+    conn: &Connection,
+    header: &Header,
+    given: &[(String, String)],
+) -> Vec<(String, Vec<(String, i64)>)> {
+    let mut stored = stored_weights(conn);
+    if header.params.iter().any(|p| p.name == "kind") {
+        if let Some((_, kind)) = given.iter().rev().find(|(k, _)| k == "kind") {
+            stored.retain(|(k, _)| k == kind);
+        }
+    }
+    stored
 }
 
 /// Whether any kind in `stored` has `weight`.
@@ -493,27 +559,33 @@ fn check_weight(conn: &Connection, header: &Header, given: &[(String, String)]) 
     let Some((_, weight)) = given.iter().rev().find(|(k, _)| k == "weight") else {
         return Ok(());
     };
-    let stored = stored_weights(conn);
+    let stored = weights_in_scope(conn, header, given);
     if stored.is_empty() || has_weight(&stored, weight) {
         return Ok(());
     }
+    let which = match given.iter().rev().find(|(k, _)| k == "kind") {
+        Some((_, kind)) if header.params.iter().any(|p| p.name == "kind") => format!("{kind} snapshot"),
+        _ => "snapshot".into(),
+    };
     Err(format!(
-        "weight {weight:?}: no complete snapshot in this database has it ({})",
+        "weight {weight:?}: no complete {which} in this database has it ({})",
         weights_held(&stored)
     ))
 }
 
 /// The weight a query that takes one runs under when the caller names none and no complete
-/// snapshot has the query's default (`accounts`, a weight of follows snapshots, in a
-/// database of contacts snapshots): that of the latest complete snapshot, with a line that
-/// says so. `None` when the caller gave a weight, the default is stored, or nothing is.
+/// snapshot (of the kind `-p kind=` names, if the query takes one) has the query's default
+/// (`accounts`, a weight of follows snapshots, in a database of contacts snapshots, or with
+/// `-p kind=instances`): that of the latest complete snapshot (a survey's first, `users`),
+/// with a line that says so. `None` when the caller gave a weight, the default is stored,
+/// or nothing is.
 pub fn default_weight(conn: &Connection, sql: &str, given: &[(String, String)]) -> Option<(String, String)> {
     let header = Header::parse(sql);
     let default = header.params.iter().find(|p| p.name == "weight")?.default.clone()?;
     if given.iter().any(|(k, _)| k == "weight") {
         return None;
     }
-    let stored = stored_weights(conn);
+    let stored = weights_in_scope(conn, &header, given);
     if stored.is_empty() || has_weight(&stored, &default) {
         return None;
     }

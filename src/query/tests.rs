@@ -285,3 +285,25 @@ fn records_that_do_not_fit_name_the_row_and_the_field() {
         "row 3: invalid type: unit value, expected a string"
     );
 }
+
+/// Each comparison reads one kind of snapshot, the one its default snapshots are taken from;
+/// the other queries none.
+#[test]
+fn comparisons_know_the_kind_they_read() {
+    let kind = |name: &str| super::read_kind(super::find(name).unwrap().sql);
+    let kinds: Vec<(&str, Option<&str>)> = super::SHIPPED.iter().map(|q| (q.name, kind(q.name))).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("summary", None),
+            ("concentration", None),
+            ("share", None),
+            ("host-changes", Some("follows")),
+            ("instance-changes", Some("follows")),
+            ("moved-accounts", Some("follows")),
+            ("account-changes", Some("follows")),
+            ("contact-changes", Some("contacts")),
+            ("survey-changes", Some("instances")),
+        ]
+    );
+}

@@ -21,7 +21,7 @@ use crate::model::format::Format;
 pub const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Csv, Format::Html];
 
 /// The weights of an instance list, in the order shown.
-pub const WEIGHTS: [Weight; 3] = [Weight::Users, Weight::Active, Weight::Instances];
+pub const WEIGHTS: [Weight; 3] = crate::store::instances::WEIGHTS;
 
 /// Levels shown in text and HTML (JSON and CSV carry every level).
 const TEXT_LEVELS: [Level; 3] = [Level::As, Level::Organisation, Level::Instance];
@@ -445,17 +445,27 @@ fn trend_text(r: &InstancesReport) -> String {
         r.trend.len()
     );
     for s in &r.trend {
-        let _ = writeln!(
-            out,
-            "  {:>4}  {}  {} users  top-3 {}  k50 {}  HHI {}  (instances: top-3 {})",
-            s.snapshot,
-            s.finished_at,
-            amount(s.users),
-            percent(s.top3),
-            s.k50,
-            hhi(s.hhi),
-            percent(s.instances_top3)
-        );
+        if s.rated {
+            let _ = writeln!(
+                out,
+                "  {:>4}  {}  {} users  top-3 {}  k50 {}  HHI {}  (instances: top-3 {})",
+                s.snapshot,
+                s.finished_at,
+                amount(s.users),
+                percent(s.top3),
+                s.k50,
+                hhi(s.hhi),
+                percent(s.instances_top3)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  {:>4}  {}  {} users  nothing to attribute: not rated",
+                s.snapshot,
+                s.finished_at,
+                amount(s.users)
+            );
+        }
         if let Some(c) = &s.changes {
             let _ = writeln!(out, "        {c}");
         }
@@ -548,6 +558,18 @@ fn html(r: &InstancesReport, top: usize) -> String {
                 <th>measured</th><th class=\"n\">users</th><th class=\"n\">top 3 (users, AS)</th><th class=\"n\">k50</th>\
                 <th class=\"n\">HHI</th><th class=\"n\">top 3 (instances, AS)</th><th>changes</th></tr></thead>\n<tbody>\n";
         for s in &r.trend {
+            if !s.rated {
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td>\
+                     <td class=\"n\" colspan=\"4\">nothing to attribute: not rated</td><td>{}</td></tr>",
+                    s.snapshot,
+                    escape(&s.finished_at),
+                    amount(s.users),
+                    escape(s.changes.as_deref().unwrap_or(""))
+                );
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\

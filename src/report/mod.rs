@@ -31,7 +31,7 @@ use crate::error::Result;
 /// The output formats; a report is written in [`FORMATS`].
 pub use crate::model::format::Format;
 pub use model::{Credits, Headline, Options, Report, SnapshotRef, SCHEMA_VERSION};
-pub use seeds::failure_sentence;
+pub use seeds::{failure_line, failure_sentence};
 
 /// The formats a report is written in (`crawl`, `demo`, `report`).
 pub const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Csv, Format::Html];

@@ -37,6 +37,17 @@ fn trailing_status(message: &str) -> Option<&str> {
 /// What went wrong with a failed seed, in one sentence that names it, as said on stderr
 /// and in the report: "no such account @x@y (the server answered 404)".
 pub fn failure_sentence(s: &crate::model::snapshot::SeedReport) -> String {
+    sentence(s, str::to_string)
+}
+
+/// [`failure_sentence`] for stderr: the error's message as a log line carries it
+/// ([`crate::net::http::scrubbed`]: a URL as its origin and kind, never the credentials,
+/// path or query a hostile redirect put in it); the seed named as given.
+pub fn failure_line(s: &crate::model::snapshot::SeedReport) -> String {
+    sentence(s, |m| crate::net::http::scrubbed(m))
+}
+
+fn sentence(s: &crate::model::snapshot::SeedReport, message: impl Fn(&str) -> String) -> String {
     let parsed = s
         .input
         .parse::<crate::model::handle::Handle>()
@@ -47,12 +58,13 @@ pub fn failure_sentence(s: &crate::model::snapshot::SeedReport) -> String {
         return format!("{who}: no failure");
     };
     let answered = trailing_status(&e.message).map_or(String::new(), |st| format!(" (the server answered {st})"));
+    let text = message(&e.message);
     match e.kind.as_str() {
-        "bad-handle" => e.message.clone(),
+        "bad-handle" => text,
         "not-found" => format!("no such account {who}{answered}"),
         "unauthorized" => format!("{who}: the server refused to show the account{answered}"),
-        "dns" => format!("{who}: its domain does not resolve ({})", e.message),
-        _ => format!("{who}: {}", e.message),
+        "dns" => format!("{who}: its domain does not resolve ({text})"),
+        _ => format!("{who}: {text}"),
     }
 }
 

@@ -60,8 +60,40 @@ pub struct SurveyDiff {
     pub kind: &'static str,
     pub from: i64,
     pub to: i64,
+    /// What makes the two surveys measure different things, in one sentence: another
+    /// `--software` filter, another list of instances; absent when they are like for like.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unlike: Option<String>,
     pub instances: Vec<InstanceChange>,
     pub levels: Vec<LevelChange>,
+}
+
+/// Why surveys `from` and `to` are not like for like (one sentence), from the requests that
+/// made them: the `--software` filter each ran with, and the set of instances each listed
+/// (the digest a series is matched on). `None` when both match.
+fn unlike(store: &Store, from: i64, to: i64) -> Result<Option<String>> {
+    let (a, b) = (store.request(from)?, store.request(to)?);
+    let mut parts = vec![];
+    if a["software"] != b["software"] {
+        let filter = |r: &serde_json::Value| match r["software"].as_str() {
+            Some(s) => format!("--software {s}"),
+            None => "every software".to_string(),
+        };
+        parts.push(format!(
+            "survey {from} counted {}, survey {to} {}",
+            filter(&a),
+            filter(&b)
+        ));
+    }
+    if a["domains"] != b["domains"] {
+        let listed = |r: &serde_json::Value| r["instances"].as_u64().map_or("?".into(), |n| n.to_string());
+        parts.push(format!(
+            "they surveyed different lists of instances ({} listed, then {})",
+            listed(&a),
+            listed(&b)
+        ));
+    }
+    Ok((!parts.is_empty()).then(|| format!("Not like for like: {}.", parts.join("; "))))
 }
 
 /// The stored figures of survey `id` at [`LEVELS`] under every weight of a survey.
@@ -116,6 +148,7 @@ impl SurveyDiff {
             kind: KIND,
             from,
             to,
+            unlike: unlike(store, from, to)?,
             instances: rows(store, "survey-changes", from, to)?,
             levels,
         })
@@ -205,6 +238,10 @@ pub fn render(d: &SurveyDiff, format: Format) -> Result<String> {
 /// `d` as text, fitting 80 columns.
 pub fn render_text(d: &SurveyDiff) -> String {
     let mut out = format!("Changes from survey {} to survey {}.\n", d.from, d.to);
+    // One line, however long: the first thing to know about these figures.
+    if let Some(unlike) = &d.unlike {
+        let _ = writeln!(out, "{unlike}");
+    }
     let sections: [(&str, &[&str]); 4] = [
         ("Instances that joined or left the list", &["joined", "left"]),
         (
@@ -257,6 +294,9 @@ pub struct Step {
     pub top3: f64,
     pub k50: usize,
     pub hhi: f64,
+    /// Whether any user was attributed to an AS: a survey in which no instance answered (or
+    /// none could be attributed) has nothing to attribute, and is not rated.
+    pub rated: bool,
     /// The instances-weighted top-3 share at the AS level.
     pub instances_top3: f64,
     /// [`SurveyDiff::counts`]; `None` for the first step or when nothing changed.
@@ -286,6 +326,7 @@ pub fn steps(store: &Store, id: i64) -> Result<Vec<Step>> {
             top3: users.top3,
             k50: users.k50,
             hhi: users.hhi,
+            rated: users.buckets > 0,
             instances_top3: at(Weight::Instances).map_or(0.0, |c| c.top3),
             changes,
         }))

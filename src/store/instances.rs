@@ -20,6 +20,13 @@ use crate::model::snapshot::{InstanceReport, NodeInfo, Snapshot};
 /// The kind of snapshot `whohosts instances` stores.
 pub const KIND: &str = "instances";
 
+/// The weights a survey is measured under, its headline's first.
+pub const WEIGHTS: [crate::metrics::Weight; 3] = [
+    crate::metrics::Weight::Users,
+    crate::metrics::Weight::Active,
+    crate::metrics::Weight::Instances,
+];
+
 const INSTANCE_PUT: &str =
     "INSERT INTO survey_instance (snapshot_id, position, instance_id, implausible) VALUES (?1, ?2, ?3, ?4)";
 const INSTANCES_OF: &str =

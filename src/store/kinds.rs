@@ -96,6 +96,24 @@ const DNS_KINDS: &[(&str, &str)] = &[
     ("no address records", "dns_no_records"),
 ];
 
+/// A kind of snapshot in words, for messages that name one: "a follows snapshot", "a
+/// contacts snapshot", "a survey (of instances)".
+pub fn snapshot_words(kind: &str) -> String {
+    match kind {
+        super::instances::KIND => "a survey (of instances)".into(),
+        other => format!("a {other} snapshot"),
+    }
+}
+
+/// Snapshots of `kind` in the plural, for messages: "follows snapshots", "surveys (of
+/// instances)".
+pub fn snapshots_words(kind: &str) -> String {
+    match kind {
+        super::instances::KIND => "surveys (of instances)".into(),
+        other => format!("{other} snapshots"),
+    }
+}
+
 /// The fine kind of a DNS error message (as `dns::Resolution::error` words it).
 pub fn dns_kind(message: &str) -> String {
     DNS_KINDS

@@ -374,10 +374,11 @@ fn network_failures_say_what_happened_in_a_few_words() {
     env.config.network.port = closed;
     env.write_config();
     let out = env.run(&["crawl", "u@a.example"]);
+    // The URL as a log line writes it: origin and kind (see quiet_lines.rs).
     assert_eq!(
         text(&out.stderr),
         format!(
-            "whohosts: @u@a.example: http://a.example:{closed}/robots.txt: connection refused by a.example:{closed}\n"
+            "whohosts: @u@a.example: http://a.example:{closed}/<robots.txt>: connection refused by a.example:{closed}\n"
         )
     );
 }

@@ -129,9 +129,9 @@ fn summary_has_one_line_per_snapshot() {
     // dan's list is hidden; gus's instance is unresolved, so OVH holds 3 (ann, bob@a, mo)
     // of the 9 attributed. Week 2: cy is gone, OVH 3 of 8.
     let line = |id: i64, hidden: i64, counts: [i64; 3], share: f64, hhi: f64| {
-        json!({"snapshot_id": id, "status": "complete", "seeds": 3, "failed_seeds": 0, "hidden_lists": hidden,
-               "accounts": counts[0], "follows": counts[1], "instances": counts[2],
-               "organisations": 6, "top_organisation": "OVH", "top_share": share, "hhi": hhi})
+        json!({"snapshot_id": id, "status": "complete", "kind": "follows", "seeds": 3, "failed_seeds": 0,
+               "hidden_lists": hidden, "accounts": counts[0], "follows": counts[1], "instances": counts[2],
+               "weight": "accounts", "organisations": 6, "top_organisation": "OVH", "top_share": share, "hhi": hhi})
     };
     assert_eq!(
         got,

@@ -81,6 +81,9 @@ impl Sim {
             Fault::RedirectPrivate if path.starts_with("/.well-known/webfinger") => {
                 Some(redirect(302, "http://169.254.169.254/latest/meta-data/"))
             }
+            Fault::RedirectSecret if path.starts_with("/.well-known/webfinger") => {
+                Some(redirect(302, crate::world::SECRET_REDIRECT))
+            }
             Fault::RetryAfter(secs) => Some(too_many(&[("retry-after", secs.to_string().as_str())])),
             Fault::HostileRateLimit => Some(too_many(HOSTILE_RATE_LIMIT)),
             Fault::RedirectPort(port) if path.starts_with("/api/v1/accounts/") && path.contains("/follow") => Some(

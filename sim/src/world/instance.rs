@@ -30,6 +30,10 @@ pub enum Api {
     LookupOnly,
 }
 
+/// Where [`Fault::RedirectSecret`] sends WebFinger: a link-local address, through a URL with
+/// a user name, a password and a query token.
+pub const SECRET_REDIRECT: &str = "http://admin:hunter2@169.254.169.254/latest/meta-data/?token=s3cr3t-t0ken";
+
 /// A fault an instance shows on demand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -52,6 +56,9 @@ pub enum Fault {
     LoopNext,
     /// WebFinger redirects to a link-local address (169.254.169.254).
     RedirectPrivate,
+    /// WebFinger redirects to a link-local address through a URL that carries credentials
+    /// and a query token ([`SECRET_REDIRECT`]), which no output may repeat.
+    RedirectSecret,
     /// Every third request is answered 429 without warning (reset 0.3 s later).
     Storm,
     /// WebFinger redirects to itself, forever.

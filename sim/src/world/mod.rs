@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-pub use instance::{Announce, AnnounceStyle, Api, DnsFault, Fault, Instance, RateLimitSpec, Software};
+pub use instance::{Announce, AnnounceStyle, Api, DnsFault, Fault, Instance, RateLimitSpec, Software, SECRET_REDIRECT};
 pub use layout::{Addresses, Layout};
 pub use names::NameSpec;
 
