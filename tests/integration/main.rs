@@ -40,6 +40,7 @@ mod seeds;
 mod series;
 mod setup;
 mod store;
+mod survey_resume;
 mod survey_store;
 mod terminal;
 mod timeline;
