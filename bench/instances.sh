@@ -4,6 +4,8 @@
 # serves the world with `whohosts sim`, times the survey, prints the figures.
 # Usage (from the repository root, after `cargo build --release`): bench/instances.sh [N]
 set -eu
+# The simulator binds one socket per instance: raise the open-file limit as far as allowed.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 N=${1:-2000}
 BIN=${BIN:-target/release/whohosts}
 DIR=$(mktemp -d)
@@ -11,7 +13,8 @@ python3 bench/instances_world.py "$N" "$DIR/world.toml" "$DIR/list.txt"
 "$BIN" sim --world "$DIR/world.toml" --write-config "$DIR/config.toml" >"$DIR/sim.log" 2>&1 &
 SIM=$!
 trap 'kill $SIM 2>/dev/null; rm -rf "$DIR"' EXIT
-for _ in $(seq 1 100); do [ -s "$DIR/config.toml" ] && break; sleep 0.2; done
+# A large world takes a while to be laid out: wait up to 5 minutes for the simulator.
+for _ in $(seq 1 1500); do [ -s "$DIR/config.toml" ] && break; sleep 0.2; done
 sleep 1
 # `sim --write-config` loosens the client's budget for a world that is ours: put the shipped
 # per-host politeness back.

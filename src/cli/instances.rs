@@ -5,13 +5,15 @@
 //!
 //! The survey is stored as a snapshot of kind `instances` (the database's lock held, as a
 //! crawl holds it) and its report printed from the store, with the trend of the surveys of
-//! the same list before it.
+//! the same list before it. As a crawl, it continues the unfinished survey of the same list
+//! and filter, and on SIGINT/SIGTERM stores what it surveyed, marks its snapshot interrupted
+//! and exits with code 4.
 
 use std::path::{Path, PathBuf};
 
 use super::{print, AttributionArgs};
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Result, EXIT_INTERRUPTED};
 use crate::model::format::Format;
 use crate::pipeline::instances::Job;
 use crate::report::instances::{render, InstancesReport};
@@ -77,9 +79,18 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     let _lock = DbLock::acquire(&path, "instances")?;
     let store = Store::open(&path)?;
     let writer = store.writer()?;
-    let stored = crate::pipeline::instances::survey_into(&writer, ready, list, &job, quiet).await;
+    let stop = super::crawl::stop_requested();
+    let surveyed = crate::pipeline::instances::survey_into(&writer, ready, list, &job, quiet, stop).await;
     writer.close().await;
-    let report = InstancesReport::stored(&store, stored?)?;
+    let surveyed = surveyed?;
+    if surveyed.interrupted {
+        super::logging::error_line(&format!(
+            "interrupted after surveying {} of {} instances; snapshot {} kept: run the same command again to continue it",
+            surveyed.stored, surveyed.listed, surveyed.id
+        ));
+        return Ok(i32::from(EXIT_INTERRUPTED));
+    }
+    let report = InstancesReport::stored(&store, surveyed.id)?;
     let rendered = render(&report, args.format, args.top)?;
     match out {
         Some(out) => out.write(rendered.as_bytes())?,

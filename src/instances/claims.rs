@@ -41,6 +41,9 @@ fn count(doc: &Value, field: &str, max: u64) -> Result<Option<u64>, String> {
             (None, None, Some(x)) if x.is_finite() && x.fract() == 0.0 => {
                 let shown = if x.abs() < 1e15 {
                     format!("{x:.0}")
+                } else if x.abs() == f64::MAX {
+                    // A number no float holds, read as the largest one (`1e400`).
+                    format!("{}1.8e308 or more", if x < 0.0 { "-" } else { "" })
                 } else {
                     format!("{x:e}")
                 };
@@ -148,5 +151,31 @@ mod tests {
         assert_eq!(c.implausible, ["total 2.5 is not a whole number"]);
         let c = read(r#"{"usage": {"users": {"total": 5000.0}}}"#);
         assert_eq!(c.implausible, ["total 5000 is above instances.max_users (1000)"]);
+    }
+
+    #[test]
+    fn a_count_no_float_holds_is_above_the_ceiling_not_a_malformed_document() {
+        let page = |body: &str| crate::net::http::Page {
+            url: "https://x.example/nodeinfo/2.0".parse().unwrap(),
+            status: 200,
+            headers: Default::default(),
+            body: body.as_bytes().to_vec(),
+            remote: None,
+        };
+        let served =
+            page(r#"{"software": {"name": "mastodon"}, "usage": {"users": {"total": 1e400, "activeMonth": -1e999}}}"#);
+        let doc = crate::protocol::nodeinfo::document(&served).unwrap();
+        let c = judge(&doc, Some("mastodon"), 1000);
+        assert_eq!(
+            c.implausible,
+            [
+                "total 1.8e308 or more is above instances.max_users (1000)",
+                "activeMonth -1.8e308 or more is negative"
+            ]
+        );
+        assert_eq!((c.users, c.active), (None, None));
+        // A document that is no JSON stays malformed.
+        let e = crate::protocol::nodeinfo::document(&page(r#"{"usage": 1e400"#)).unwrap_err();
+        assert!(e.to_string().contains("invalid JSON"), "{e}");
     }
 }

@@ -74,7 +74,9 @@ pub fn read(path: &Path) -> Result<List> {
 
 /// Read a list from its text; `Err` says why the text is no instance list.
 pub fn parse(text: &str) -> std::result::Result<List, String> {
-    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    // A byte-order mark (as Windows editors write) is no part of the first entry.
+    let text = text.trim_start_matches('\u{feff}');
+    let trimmed = text.trim_start();
     let mut list = List {
         format: Format::Lines,
         hosts: vec![],
@@ -138,7 +140,9 @@ fn strip_comment(line: &str) -> &str {
 
 /// The host an entry names: a domain, a URL's host, or a handle's domain.
 fn host_of(raw: &str) -> std::result::Result<InstanceHost, &'static str> {
-    let raw = raw.trim();
+    // The full stops IDNA reads as '.' (ideographic, fullwidth, halfwidth ideographic).
+    let raw = raw.trim().replace(['\u{3002}', '\u{ff0e}', '\u{ff61}'], ".");
+    let raw = raw.as_str();
     let domain = if raw.contains("://") {
         let url = url::Url::parse(raw).map_err(|_| "not a URL a host can be read from")?;
         if !matches!(url.scheme(), "https" | "http") {
@@ -182,6 +186,26 @@ mod tests {
         let bad: Vec<(u64, &str)> = l.bad.iter().map(|b| (b.line, b.reason.as_str())).collect();
         let ip = crate::model::handle::IP_REFUSED;
         assert_eq!(bad, [(1, ip), (2, ip), (3, ip), (4, ip), (5, ip)]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_fullwidth_dots_are_read_as_idna_reads_them() {
+        let l = parse("\u{feff}first.example\nmastodon\u{3002}social\nfull\u{ff0e}example\nhalf\u{ff61}example.\n@a@b\u{3002}example\nhttps://c\u{ff0e}example/x\n").unwrap();
+        let hosts: Vec<&str> = l.hosts.iter().map(InstanceHost::as_str).collect();
+        assert_eq!(
+            hosts,
+            [
+                "first.example",
+                "mastodon.social",
+                "full.example",
+                "half.example",
+                "b.example",
+                "c.example"
+            ]
+        );
+        assert_eq!((l.bad.len(), l.duplicates), (0, 0));
+        let j = parse("\u{feff}[\"d\u{3002}example\"]").unwrap();
+        assert_eq!(j.hosts[0].as_str(), "d.example");
     }
 
     #[test]

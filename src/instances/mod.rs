@@ -1,19 +1,17 @@
 //! Instance lists, the studies' method: read a list of instances ([`list`]), ask each its
-//! NodeInfo once ([`read_nodeinfo`]) and judge the user counts it claims ([`claims`]).
+//! NodeInfo once ([`read_one`]) and judge the user counts it claims ([`claims`]).
 //!
 //! # Architecture
 //! [`list::read`] tells a text list from the JSON lists of instances.social and
 //! fediverse.observer by content and reduces every entry to an [`InstanceHost`]; bad entries
-//! are kept with their line. [`read_nodeinfo`] walks NodeInfo once per host through the
-//! crawl's polite client (robots.txt, per-host limits, the one bounded fan-out, progress
-//! through [`crate::net::progress`]); a host that fails (DNS, refused, no NodeInfo) is a
+//! are kept with their line. [`read_one`] walks NodeInfo once for a host through the
+//! crawl's polite client (robots.txt, per-host limits; `pipeline::instances` runs it through
+//! the one bounded fan-out); a host that fails (DNS, refused, no NodeInfo) is a
 //! row with its [`Failure`], never an error of the run. Attribution (a peer stage) and the
 //! metrics are added above: `pipeline::instances` and `report::instances`.
 
 pub mod claims;
 pub mod list;
-
-use std::sync::Arc;
 
 use serde::Serialize;
 use url::Url;
@@ -21,9 +19,7 @@ use url::Url;
 use crate::model::attribution::HostAttribution;
 use crate::model::handle::InstanceHost;
 use crate::model::snapshot::Failure;
-use crate::net::fanout;
 use crate::net::http::Fetcher;
-use crate::net::progress::Progress;
 use crate::protocol::nodeinfo;
 
 pub use claims::Claims;
@@ -69,39 +65,8 @@ pub struct Survey {
     pub finished_at: String,
 }
 
-/// Read the NodeInfo of every host of `hosts` (`concurrency` at once, each host once), each
-/// judged against `max_users`.
-pub async fn read_nodeinfo(
-    f: &Arc<Fetcher>,
-    hosts: &[InstanceHost],
-    concurrency: usize,
-    max_users: u64,
-    progress: &Progress,
-) -> Vec<Instance> {
-    progress.add_work(hosts.len() as u64);
-    progress.note(&format!("reading NodeInfo of {} instances", hosts.len()));
-    let results = fanout::run(hosts.to_vec(), concurrency, |host| {
-        let (f, progress) = (f.clone(), progress.clone());
-        async move {
-            let row = one(&f, &host, max_users).await;
-            progress.work_done(1);
-            row
-        }
-    })
-    .await;
-    hosts
-        .iter()
-        .zip(results)
-        .map(|(host, r)| {
-            r.unwrap_or_else(|p| {
-                progress.work_done(1);
-                failed(host.as_str(), Failure::from(&p))
-            })
-        })
-        .collect()
-}
-
-fn failed(host: &str, failure: Failure) -> Instance {
+/// The row of `host` whose NodeInfo could not be read, and why.
+pub fn failed(host: &str, failure: Failure) -> Instance {
     Instance {
         host: host.to_string(),
         software: None,
@@ -121,7 +86,9 @@ fn no_nodeinfo(host: &InstanceHost) -> Failure {
     }
 }
 
-async fn one(f: &Fetcher, host: &InstanceHost, max_users: u64) -> Instance {
+/// Read the NodeInfo of `host` once (the discovery document, then the highest 2.x schema)
+/// and judge its counts against `max_users`; a host that fails is a row with its failure.
+pub async fn read_one(f: &Fetcher, host: &InstanceHost, max_users: u64) -> Instance {
     let origin = match Url::parse(&f.config().origin_for(host.as_str())) {
         Ok(o) => o,
         Err(e) => {

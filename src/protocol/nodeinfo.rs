@@ -85,8 +85,72 @@ pub async fn fetch_document(f: &Fetcher, origin: &Url) -> Result<Option<(String,
         url: discovery_url.to_string(),
         message: format!("bad nodeinfo href {href:?}: {e}"),
     })?;
-    let doc: Value = f.get_ok(&url, Request::accept(ACCEPT_JSON)).await?.json()?;
-    Ok(Some((schema, doc)))
+    let page = f.get_ok(&url, Request::accept(ACCEPT_JSON)).await?;
+    Ok(Some((schema, document(&page)?)))
+}
+
+/// A NodeInfo document as JSON. A number too large for a float (`1e400`, which serde_json
+/// refuses) is read as the largest float of its sign, so the document stays readable and the
+/// count is judged as far above any ceiling, as `1e308` is.
+///
+/// # Errors
+/// [`Error::Malformed`] for a body that is no JSON even so.
+pub fn document(page: &crate::net::http::Page) -> Result<Value> {
+    page.json().or_else(|e| {
+        let clamped = std::str::from_utf8(&page.body).ok().and_then(clamp_huge_numbers);
+        match clamped {
+            Some(text) => serde_json::from_str(&text).map_err(|_| e),
+            None => Err(e),
+        }
+    })
+}
+
+/// `text` with every number outside strings that no float can hold written as the largest
+/// float of its sign; `None` when there is none.
+pub fn clamp_huge_numbers(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let (mut out, mut copied, mut changed) = (String::new(), 0, false);
+    let (mut i, mut in_string, mut escaped) = (0, false, false);
+    while i < b.len() {
+        let c = b[i];
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if c == b'-' || c.is_ascii_digit() {
+            let start = i;
+            while i < b.len() && matches!(b[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+                i += 1;
+            }
+            let token = &text[start..i];
+            if token.parse::<f64>().is_ok_and(f64::is_infinite) {
+                out.push_str(&text[copied..start]);
+                out.push_str(if token.starts_with('-') {
+                    "-1.7976931348623157e308"
+                } else {
+                    "1.7976931348623157e308"
+                });
+                (copied, changed) = (i, true);
+            }
+            continue;
+        }
+        i += 1;
+    }
+    changed.then(|| {
+        out.push_str(&text[copied..]);
+        out
+    })
 }
 
 #[cfg(test)]
@@ -106,5 +170,23 @@ mod tests {
             (n.software.as_deref(), n.users_total, n.users_active_month),
             (Some("mastodon"), Some(2521598), Some(303515))
         );
+    }
+
+    #[test]
+    fn a_number_no_float_holds_is_clamped_outside_strings_only() {
+        let text = r#"{"name": "1e400 \" 1e999", "usage": {"users": {"total": 1e400, "activeMonth": -2E+999}}, "n": 12, "big": 1"#
+            .to_string()
+            + &"0".repeat(400)
+            + "}";
+        assert!(serde_json::from_str::<Value>(&text).is_err());
+        let clamped = clamp_huge_numbers(&text).unwrap();
+        let v: Value = serde_json::from_str(&clamped).unwrap();
+        assert_eq!(v["name"], "1e400 \" 1e999");
+        assert_eq!(v["usage"]["users"]["total"].as_f64(), Some(f64::MAX));
+        assert_eq!(v["usage"]["users"]["activeMonth"].as_f64(), Some(-f64::MAX));
+        assert_eq!((v["n"].as_u64(), v["big"].as_f64()), (Some(12), Some(f64::MAX)));
+        // Nothing to clamp: the text is left to the parser's own error.
+        assert_eq!(clamp_huge_numbers(r#"{"total": 1e308, "x": "1e400"}"#), None);
+        assert_eq!(clamp_huge_numbers("{not json"), None);
     }
 }

@@ -32,6 +32,7 @@ const INSTANCE_PUT: &str =
 const INSTANCES_OF: &str =
     "SELECT i.host, s.implausible FROM survey_instance s JOIN instance i ON i.id = s.instance_id \
      WHERE s.snapshot_id = ?1 ORDER BY s.position";
+const POSITIONS_OF: &str = "SELECT position FROM survey_instance WHERE snapshot_id = ?1";
 const BAD_PUT: &str =
     "INSERT OR IGNORE INTO survey_bad_entry (snapshot_id, line, text, reason) VALUES (?1, ?2, ?3, ?4)";
 const BAD_OF: &str = "SELECT line, text, reason FROM survey_bad_entry WHERE snapshot_id = ?1 ORDER BY line";
@@ -52,13 +53,13 @@ fn report_of(i: &Instance) -> InstanceReport {
     }
 }
 
-/// Write `rows`, the instances of survey `id` from list position `first` on, in `keys`'s
+/// Write `rows`, instances of survey `id` each with its position in the list, in `keys`'s
 /// transaction.
 ///
 /// # Errors
 /// SQLite errors.
-pub fn save_rows(keys: &mut Keys<'_>, id: i64, first: usize, rows: &[Instance]) -> rusqlite::Result<()> {
-    for (n, i) in rows.iter().enumerate() {
+pub fn save_rows(keys: &mut Keys<'_>, id: i64, rows: &[(usize, Instance)]) -> rusqlite::Result<()> {
+    for (position, i) in rows {
         super::save::instance_state(keys, id, &i.host, &report_of(i))?;
         if let Some(a) = &i.attribution {
             super::save::host_rows(keys, id, a)?;
@@ -68,12 +69,24 @@ pub fn save_rows(keys: &mut Keys<'_>, id: i64, first: usize, rows: &[Instance]) 
             .then(|| serde_json::to_string(&i.claims.implausible).expect("strings serialise"));
         keys.transaction().prepare_cached(INSTANCE_PUT)?.execute(params![
             id,
-            (first + n) as i64,
+            *position as i64,
             instance,
             implausible
         ])?;
     }
     Ok(())
+}
+
+/// The list positions of the instances survey `id` has stored so far (a continued survey
+/// asks only the others).
+///
+/// # Errors
+/// SQLite errors.
+pub fn positions(conn: &Connection, id: i64) -> rusqlite::Result<std::collections::BTreeSet<usize>> {
+    let mut stmt = conn.prepare_cached(POSITIONS_OF)?;
+    let rows = stmt.query_map([id], |r| r.get::<_, i64>(0))?;
+    rows.map(|p| p.map(|p| usize::try_from(p).unwrap_or(usize::MAX)))
+        .collect()
 }
 
 /// What completes a survey once its rows are stored.

@@ -307,6 +307,27 @@ impl Store {
         Ok((survey, snap.attribution))
     }
 
+    /// The instances survey `id` has stored so far, whatever its status (a running survey
+    /// completed from its rows).
+    ///
+    /// # Errors
+    /// [`Error::Store`] when there is no such snapshot; SQLite errors.
+    pub fn survey_so_far(&self, id: i64) -> Result<crate::instances::Survey> {
+        let snap = load::snapshot(&self.conn, id)
+            .map_err(|e| self.sqlite(e))?
+            .ok_or_else(|| Error::Store(format!("no snapshot {id} in {}", self.path.display())))?;
+        let request = self.request(id)?;
+        instances::survey(&self.conn, id, &snap, &request).map_err(|e| self.sqlite(e))
+    }
+
+    /// The list positions survey `id` has stored so far.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn survey_positions(&self, id: i64) -> Result<std::collections::BTreeSet<usize>> {
+        instances::positions(&self.conn, id).map_err(|e| self.sqlite(e))
+    }
+
     /// The population figures stored with survey `id`, by name.
     ///
     /// # Errors

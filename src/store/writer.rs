@@ -69,8 +69,8 @@ pub(super) enum Command {
     Sent(i64, bool, oneshot::Sender<()>),
     Complete(i64, Box<Snapshot>, oneshot::Sender<Result<()>>),
     CompleteContacts(i64, Box<ContactsSnapshot>, oneshot::Sender<Result<()>>),
-    /// A batch of a running survey's instances, from a list position on.
-    SurveyRows(i64, usize, Vec<Instance>, oneshot::Sender<Result<()>>),
+    /// A batch of a running survey's instances, each with its list position.
+    SurveyRows(i64, Vec<(usize, Instance)>, oneshot::Sender<Result<()>>),
     CompleteSurvey(i64, Box<super::instances::Figures>, oneshot::Sender<Result<()>>),
     Status(i64, Status, String, oneshot::Sender<Result<bool>>),
     Prune(prune::Rule, oneshot::Sender<Result<prune::Pruned>>),
@@ -141,13 +141,13 @@ impl Writer {
             .await?
     }
 
-    /// Write `rows`, instances of survey `id` (begun with kind `instances`) from list position
-    /// `first` on, in one transaction: a list of thousands is stored batch by batch.
+    /// Write `rows`, instances of survey `id` (begun with kind `instances`) each with its
+    /// position in the list, in one transaction: a list of thousands is stored batch by batch.
     ///
     /// # Errors
     /// SQLite errors.
-    pub async fn survey_rows(&self, id: i64, first: usize, rows: Vec<Instance>) -> Result<()> {
-        self.ask(|r| Command::SurveyRows(id, first, rows, r)).await?
+    pub async fn survey_rows(&self, id: i64, rows: Vec<(usize, Instance)>) -> Result<()> {
+        self.ask(|r| Command::SurveyRows(id, rows, r)).await?
     }
 
     /// Write the figures of survey `id` (its rows stored) and mark it complete, in one
@@ -264,8 +264,8 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
             Command::CompleteContacts(id, snap, reply) => {
                 let _ = reply.send(complete_contacts(&conn, id, &snap, opt_out).map_err(|e| wrap(&path, e)));
             }
-            Command::SurveyRows(id, first, rows, reply) => {
-                let _ = reply.send(survey_rows(&conn, id, first, &rows, opt_out).map_err(|e| Error::sqlite(&path, e)));
+            Command::SurveyRows(id, rows, reply) => {
+                let _ = reply.send(survey_rows(&conn, id, &rows, opt_out).map_err(|e| Error::sqlite(&path, e)));
             }
             Command::CompleteSurvey(id, figures, reply) => {
                 let _ = reply.send(complete_survey(&conn, id, &figures).map_err(|e| wrap(&path, e)));
@@ -384,13 +384,12 @@ fn complete_contacts(
 fn survey_rows(
     conn: &Connection,
     id: i64,
-    first: usize,
-    rows: &[Instance],
+    rows: &[(usize, Instance)],
     opt_out: &super::optout::OptOut,
 ) -> rusqlite::Result<()> {
     let tx = conn.unchecked_transaction()?;
     let mut keys = save::Keys::new(&tx, opt_out);
-    super::instances::save_rows(&mut keys, id, first, rows)?;
+    super::instances::save_rows(&mut keys, id, rows)?;
     tx.commit()
 }
 

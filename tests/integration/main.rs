@@ -42,6 +42,7 @@ mod series;
 mod setup;
 mod store;
 mod survey_questions;
+mod survey_resume;
 mod survey_store;
 mod terminal;
 mod timeline;
