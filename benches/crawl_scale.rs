@@ -49,6 +49,67 @@ use whohosts_sim::{self as sim, generate};
 mod common;
 use common::{host_bound, peak_mb, per_host, status_mb};
 
+/// The system allocator, counting the bytes live and their peak (reset at each phase), so
+/// the memory printed by phase says what is in use apart from what the allocator keeps.
+struct Counting;
+
+static LIVE: AtomicU64 = AtomicU64::new(0);
+static LIVE_PEAK: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is passed to the system allocator unchanged; only counted.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let p = std::alloc::System.alloc(layout);
+        if !p.is_null() {
+            let now = LIVE.fetch_add(layout.size() as u64, Relaxed) + layout.size() as u64;
+            LIVE_PEAK.fetch_max(now, Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        std::alloc::System.dealloc(ptr, layout);
+        LIVE.fetch_sub(layout.size() as u64, Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        let p = std::alloc::System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            let now = LIVE.fetch_add(new_size as u64, Relaxed) + new_size as u64;
+            LIVE_PEAK.fetch_max(now, Relaxed);
+            LIVE.fetch_sub(layout.size() as u64, Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Bytes live now and their peak since the last call (which starts a new phase), in MB:
+/// Rust's allocations, then SQLite's own (it calls malloc itself), each now and peak.
+fn live_mb() -> [f64; 4] {
+    let now = LIVE.load(Relaxed);
+    let peak = LIVE_PEAK.swap(now, Relaxed);
+    // SAFETY: SQLite's memory statistics, read (and the high-water mark reset) only.
+    let (sq, sq_peak) = unsafe {
+        (
+            rusqlite::ffi::sqlite3_memory_used(),
+            rusqlite::ffi::sqlite3_memory_highwater(1),
+        )
+    };
+    let mb = |b: f64| b / 1048576.0;
+    [mb(now as f64), mb(peak as f64), mb(sq as f64), mb(sq_peak as f64)]
+}
+
+/// A phase's reading: resident now and peak (MB), and what [`live_mb`] says.
+fn phase(name: &str) -> String {
+    let [live, peak, sq, sq_peak] = live_mb();
+    format!(
+        "{name}: resident {:.1} MB (peak {:.1}); heap live {live:.1} MB (phase peak {peak:.1}), SQLite {sq:.1} MB (phase peak {sq_peak:.1})",
+        status_mb("VmRSS:"),
+        peak_mb()
+    )
+}
+
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -259,8 +320,15 @@ async fn run(plan: Plan) {
     };
     let db = dir.join("whohosts.db");
     let writer = Store::open(&db).expect("database").writer().expect("writer");
+    // What the world's generation freed is handed back first, so the resident memory before
+    // the crawl is what the simulator holds, not what it dropped.
+    // SAFETY: malloc_trim only returns free memory to the system.
+    unsafe { libc::malloc_trim(0) };
+    // And the peak is counted from here (Linux resets VmHWM on "5").
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
     let rss_before = status_mb("VmRSS:");
     let peak_before = peak_mb();
+    let mut phases = vec![phase("before the crawl")];
     let db_time = Arc::new(DbTime::default());
     let t = Instant::now();
     let begun = pipeline::begin(&writer, &config, &job).await.expect("begin");
@@ -282,8 +350,21 @@ async fn run(plan: Plan) {
     assert!(failed.is_none(), "the crawl failed: {failed:?}");
     let crawled = t.elapsed().as_secs_f64();
     let (rss_crawled, peak_crawled) = (status_mb("VmRSS:"), peak_mb());
+    phases.push(phase("after the crawl"));
     let held = held_mb(&snap);
-    let p = whohosts::metrics::compute(&snap).population;
+    // The list rows, counted one report at a time (the metrics' graph is the store's to build).
+    let listed: usize = snap
+        .crawl
+        .all()
+        .map(|s| {
+            [&s.following, &s.followers]
+                .into_iter()
+                .flatten()
+                .map(|l| l.accounts.len())
+                .sum::<usize>()
+        })
+        .sum();
+    phases.push(phase("after the bench's count"));
     let (expanded, instances_met) = (snap.crawl.expanded.len(), snap.crawl.instances.len());
     let cut = snap
         .crawl
@@ -295,6 +376,7 @@ async fn run(plan: Plan) {
     writer.complete(id, snap).await.expect("stored");
     let store_secs = store_t.elapsed().as_secs_f64();
     let (rss_stored, peak_stored) = (status_mb("VmRSS:"), peak_mb());
+    phases.push(phase("after storing"));
     let secs = t.elapsed().as_secs_f64();
     let stats = running.sim.stats();
     let split = ctx.fetcher.time_split();
@@ -317,7 +399,7 @@ async fn run(plan: Plan) {
     println!(
         "crawl: depth 2, {} seeds, {expanded} accounts expanded ({cut} cut by budgets, {opted_out} opted out); {} accounts listed, {instances_met} instances met",
         seeds.len(),
-        p.list_entries
+        listed
     );
     println!("wall: {secs:.1} s (crawl + attribution {crawled:.1} s, storing the snapshot {store_secs:.1} s)");
     println!(
@@ -383,6 +465,9 @@ async fn run(plan: Plan) {
         "memory by phase: after the crawl resident {rss_crawled:.1} MB (peak {peak_crawled:.1} MB; the seeds' lists hold {:.1} MB, the expanded accounts' reports {:.1} MB packed), after storing resident {rss_stored:.1} MB (peak {peak_stored:.1} MB)",
         held.0, held.1
     );
+    for p in &phases {
+        println!("  {p}");
+    }
     writer.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

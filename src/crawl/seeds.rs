@@ -32,6 +32,18 @@ pub(super) enum Plan {
 
 /// Resolve, deduplicate and list the seeds `inputs`, reported in input order.
 pub(super) async fn crawl_all(shared: &Arc<Shared>, inputs: &[String], options: &CrawlOptions) -> Vec<SeedReport> {
+    crawl_all_as(shared, inputs, options, |r| r).await
+}
+
+/// [`crawl_all`], each report handed to `finish` as soon as it is complete: a deeper crawl
+/// packs it there ([`crate::model::packed::Packed`]), so the reports of a group that wait
+/// for its slowest member wait packed, not as values.
+pub(super) async fn crawl_all_as<T: Send + 'static>(
+    shared: &Arc<Shared>,
+    inputs: &[String],
+    options: &CrawlOptions,
+    finish: fn(SeedReport) -> T,
+) -> Vec<T> {
     let plans = plan(resolve_all(shared, inputs).await);
     let jobs: Vec<(usize, String, Resolved)> = plans
         .iter()
@@ -50,10 +62,10 @@ pub(super) async fn crawl_all(shared: &Arc<Shared>, inputs: &[String], options: 
         if i > 0 {
             opts.token = None;
         }
-        async move { list_resolved(&shared, &input, &resolved, &opts).await }
+        async move { finish(list_resolved(&shared, &input, &resolved, &opts).await) }
     })
     .await;
-    assemble(inputs, plans, listed, &shared.progress)
+    assemble(inputs, plans, listed, &shared.progress, finish)
 }
 
 /// WebFinger every seed.
@@ -131,21 +143,23 @@ pub(super) fn plan(resolved: Vec<Result<Resolved, Failure>>) -> Vec<Plan> {
 }
 
 /// One report per input, in input order: `listed` holds the results of the `Crawl` plans,
-/// in order; a listing that panicked becomes an `internal` failure of its seed.
-pub(super) fn assemble(
+/// in order (each already through `finish`); a listing that panicked becomes an `internal`
+/// failure of its seed.
+pub(super) fn assemble<T>(
     inputs: &[String],
     plans: Vec<Plan>,
-    listed: Vec<Result<SeedReport, Panicked>>,
+    listed: Vec<Result<T, Panicked>>,
     progress: &Progress,
-) -> Vec<SeedReport> {
+    finish: fn(SeedReport) -> T,
+) -> Vec<T> {
     let mut listed = listed.into_iter();
     let failed = |input: &str, f: Failure, known: SeedReport| {
         progress.warn(&format!("{input}: {}", f.message));
         progress.seed_done();
-        SeedReport {
+        finish(SeedReport {
             error: Some(f),
             ..known
-        }
+        })
     };
     let mut out = vec![];
     for (input, plan) in inputs.iter().zip(plans) {
@@ -153,10 +167,10 @@ pub(super) fn assemble(
             Plan::Failed(f) => failed(input, f, SeedReport::new(input)),
             Plan::Duplicate { of, resolved } => {
                 progress.seed_done();
-                SeedReport {
+                finish(SeedReport {
                     duplicate_of: inputs.get(of).cloned(),
                     ..super::resolved_seed(input, &resolved)
-                }
+                })
             }
             Plan::Crawl(resolved) => match listed.next() {
                 Some(Ok(report)) => report,
@@ -234,7 +248,7 @@ mod tests {
         })
         .await;
         let progress = Progress::new(3, true);
-        let seeds = assemble(&inputs, plans, listed, &progress);
+        let seeds = assemble(&inputs, plans, listed, &progress, |r| r);
         assert_eq!(seeds.len(), 3);
         assert_eq!(
             seeds[0],

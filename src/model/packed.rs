@@ -22,7 +22,23 @@ use super::snapshot::SeedReport;
 /// Seed reports in order, each packed (JSON, deflated).
 #[derive(Clone, Default)]
 pub struct Reports {
-    packed: Vec<Box<[u8]>>,
+    packed: Vec<Packed>,
+}
+
+/// One seed report, packed (JSON, deflated).
+#[derive(Clone)]
+pub struct Packed(Box<[u8]>);
+
+impl Packed {
+    /// `r`, packed.
+    pub fn of(r: SeedReport) -> Packed {
+        Packed(pack(&r))
+    }
+
+    /// The report, unpacked.
+    pub fn unpack(&self) -> SeedReport {
+        unpack(&self.0)
+    }
 }
 
 fn pack(r: &SeedReport) -> Box<[u8]> {
@@ -54,43 +70,43 @@ impl Reports {
 
     /// Add `r` after the others.
     pub fn push(&mut self, r: &SeedReport) {
-        self.packed.push(pack(r));
+        self.packed.push(Packed(pack(r)));
     }
 
     /// The report at `i`, unpacked.
     pub fn get(&self, i: usize) -> Option<SeedReport> {
-        self.packed.get(i).map(|b| unpack(b))
+        self.packed.get(i).map(Packed::unpack)
     }
 
     /// Every report in order, each unpacked as it is reached.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = SeedReport> + '_ {
-        self.packed.iter().map(|b| unpack(b))
+        self.packed.iter().map(Packed::unpack)
     }
 
     /// The reports at `range`, in order, each unpacked as it is reached.
     pub fn range(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = SeedReport> + '_ {
-        self.packed.get(range).unwrap_or_default().iter().map(|b| unpack(b))
+        self.packed.get(range).unwrap_or_default().iter().map(Packed::unpack)
     }
 
     /// Change every report with `f`, in order (each unpacked, changed, packed again).
     pub fn update(&mut self, mut f: impl FnMut(&mut SeedReport)) {
         for b in &mut self.packed {
-            let mut r = unpack(b);
+            let mut r = b.unpack();
             f(&mut r);
-            *b = pack(&r);
+            b.0 = pack(&r);
         }
     }
 
     /// The bytes the packed reports take (without the list that holds them).
     pub fn packed_bytes(&self) -> usize {
-        self.packed.iter().map(|b| b.len()).sum()
+        self.packed.iter().map(|b| b.0.len()).sum()
     }
 }
 
 impl From<Vec<SeedReport>> for Reports {
     fn from(v: Vec<SeedReport>) -> Self {
         Reports {
-            packed: v.iter().map(pack).collect(),
+            packed: v.into_iter().map(Packed::of).collect(),
         }
     }
 }

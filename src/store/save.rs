@@ -1,9 +1,12 @@
 //! Writing a finished crawl's rows: seeds, lists, follow edges, accounts, instances, DNS,
 //! addresses. Everything runs inside the caller's transaction.
 //!
-//! Accounts and instances are looked up before they are inserted (and remembered for the rest
-//! of the snapshot), and an account's state is stored once per distinct content: a repeat
-//! snapshot of an unchanged world adds only its edges, lists, seeds and per-instance rows.
+//! Accounts and instances are looked up before they are inserted (instances, and each
+//! account state met, remembered for the rest of the snapshot), and an account's state is
+//! stored once per distinct content: a repeat snapshot of an unchanged world adds only its
+//! edges, lists, seeds and per-instance rows. An account's identity is looked up in the
+//! database (its unique index) only when one of its states is new to this snapshot, so no
+//! map of every account's URI and handle is held while a million rows are written.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -24,11 +27,10 @@ pub fn u64_sql(n: u64) -> i64 {
     n as i64
 }
 
-/// Integer keys of instances and accounts met so far in this transaction.
+/// Integer keys of instances and account states met so far in this transaction.
 pub struct Keys<'t> {
     tx: &'t Transaction<'t>,
     instances: HashMap<String, i64>,
-    accounts: HashMap<(String, String, i64), i64>,
     /// Account states met so far, by a (keyed, in-memory) hash of identity and state.
     seen: HashMap<u64, i64>,
     hasher: RandomState,
@@ -42,7 +44,6 @@ impl<'t> Keys<'t> {
             opt_out,
             tx,
             instances: HashMap::new(),
-            accounts: HashMap::new(),
             seen: HashMap::new(),
             hasher: RandomState::new(),
         }
@@ -80,18 +81,14 @@ impl<'t> Keys<'t> {
             Some(s) => self.instance(s.as_str())?,
             None => 0,
         };
-        let key = (
-            a.actor_uri.clone().unwrap_or_default(),
-            a.handle.clone().unwrap_or_default(),
-            instance,
+        let (uri, handle) = (
+            a.actor_uri.as_deref().unwrap_or_default(),
+            a.handle.as_deref().unwrap_or_default(),
         );
-        if let Some(id) = self.accounts.get(&key) {
-            return Ok(*id);
-        }
         let found = self
             .tx
             .prepare_cached(sql::ACCOUNT_GET)?
-            .query_row(params![key.0, key.1, key.2], |r| r.get(0))
+            .query_row(params![uri, handle, instance], |r| r.get(0))
             .optional()?;
         let id = match found {
             Some(id) => id,
@@ -103,7 +100,6 @@ impl<'t> Keys<'t> {
                 self.tx.last_insert_rowid()
             }
         };
-        self.accounts.insert(key, id);
         Ok(id)
     }
 

@@ -217,10 +217,17 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // Deleted rows (a completed snapshot's journal of raw responses, pruned snapshots) are
     // zeroed, not left readable in free pages.
     conn.pragma_update(None, "secure_delete", "ON")?;
-    // Up to 64 MiB of page cache, so a large snapshot's transaction does not spill to disk.
-    conn.pragma_update(None, "cache_size", -65_536)?;
+    // A small page cache while a crawl writes its journal and frontier (appends and index
+    // look-ups); a snapshot's transaction raises it ([`SNAPSHOT_CACHE_KIB`]).
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     Ok(())
 }
+
+/// The page cache of a connection that writes, in KiB (SQLite's `cache_size` when negative).
+pub const CACHE_KIB: i64 = 16_384;
+/// The page cache while a snapshot's rows are written in one transaction, in KiB: up to 64
+/// MiB, so a large snapshot's transaction does not spill to disk.
+pub const SNAPSHOT_CACHE_KIB: i64 = 65_536;
 
 /// Apply the migrations after version `from`; how many account states (opted-out accounts,
 /// moves to accounts never seen) and departures were rewritten by the way (see

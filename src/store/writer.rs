@@ -353,19 +353,43 @@ fn complete(
     snap: &Snapshot,
     opt_out: &super::optout::OptOut,
 ) -> std::result::Result<(), Failed> {
+    // What the crawl freed is handed back before the metrics and the rows are built: the
+    // page cache's pages of the journal (the transaction fills the cache again as it
+    // writes, once the metrics' graph is gone), and what the allocator keeps in the arena of
+    // each thread that freed it (this thread cannot reuse the crawl threads').
+    conn.execute_batch("PRAGMA shrink_memory")?;
+    release_freed();
     // The metrics first, then the rows: what each holds of a large snapshot (its distinct
     // accounts and edges; the store's keys of them) is not held at once.
     let metrics = crate::metrics::compute(snap);
-    let tx = conn.unchecked_transaction()?;
-    write_complete(&tx, id, snap, opt_out)?;
-    super::metrics::save(&tx, id, &metrics)?;
-    tx.execute(sql::JOURNAL_DELETE, [id])?;
-    tx.commit()?;
+    conn.pragma_update(None, "cache_size", -schema::SNAPSHOT_CACHE_KIB)?;
+    let written = (|| {
+        let tx = conn.unchecked_transaction()?;
+        write_complete(&tx, id, snap, opt_out)?;
+        super::metrics::save(&tx, id, &metrics)?;
+        tx.execute(sql::JOURNAL_DELETE, [id])?;
+        tx.commit()?;
+        Ok::<(), Failed>(())
+    })();
+    // Back to the small cache (and its pages freed), whether or not the rows were written.
+    conn.pragma_update(None, "cache_size", -schema::CACHE_KIB)?;
+    conn.execute_batch("PRAGMA shrink_memory")?;
+    written?;
     // The journal held the raw responses, opted-out accounts' included: secure_delete
     // zeroed its pages; copy them back into the file and empty the WAL, so no frame of
     // it stays readable beside the database.
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     Ok(())
+}
+
+/// Return the memory freed so far to the system (glibc's `malloc_trim`: every arena's free
+/// pages); elsewhere nothing.
+fn release_freed() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system; it touches nothing in use.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn complete_contacts(

@@ -109,6 +109,67 @@ fn a_stored_snapshot_reads_back_exactly() {
     assert_eq!(kind, "authorized_fetch");
 }
 
+/// An account listed again in one snapshot with another state (another display name) is
+/// still one account, the new state its own: the writer keeps no map of the accounts it
+/// wrote, its identity is found again through the database's unique index.
+#[test]
+fn an_account_seen_with_two_states_in_one_snapshot_is_one_account() {
+    let (w, seeds) = generated(7, 30);
+    let env = Env::start(w);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = db_in(&env, "twice.db");
+    let store = Store::open(&db).unwrap();
+    let writer = store.writer().unwrap();
+    let job = Job {
+        seeds: seeds.clone(),
+        options: CrawlOptions::default(),
+        resume: Resume::Never,
+        quiet: true,
+        clock_offset_secs: 0,
+    };
+    let uri = rt.block_on(async {
+        let ctx = whohosts::pipeline::Context::new(env.config.clone()).unwrap();
+        let attributor = std::sync::Arc::new(ctx.attributor(true).unwrap());
+        let mut snap = pipeline::snapshot(&ctx, &attributor, &seeds, &job.options, true).await;
+        let list = snap
+            .crawl
+            .seeds
+            .iter_mut()
+            .filter_map(|s| s.following.as_mut())
+            .find(|l| l.accounts.iter().any(|a| a.may_expand() && a.actor_uri.is_some()))
+            .expect("a list with an account that lets crawlers in");
+        let mut again = list
+            .accounts
+            .iter()
+            .find(|a| a.may_expand() && a.actor_uri.is_some())
+            .unwrap()
+            .clone();
+        again.display_name = Some("Another name".into());
+        let uri = again.actor_uri.clone().unwrap();
+        list.accounts.push(again);
+        let begun = pipeline::begin(&writer, &env.config, &job).await.unwrap();
+        writer.complete(begun.id, snap).await.unwrap();
+        uri
+    });
+    let conn = store.connection();
+    let accounts: i64 = conn
+        .query_row("SELECT count(*) FROM account WHERE actor_uri = ?1", [&uri], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(accounts, 1);
+    // The new state is the one account's (beside those the world's lists already gave it).
+    let renamed: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM account_state s JOIN account a ON a.id = s.account_id
+              WHERE a.actor_uri = ?1 AND s.display_name = 'Another name'",
+            [&uri],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(renamed, 1);
+}
+
 #[test]
 fn report_prints_byte_for_byte_what_crawl_printed() {
     let (w, seeds) = generated(3, 25);

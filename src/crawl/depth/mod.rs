@@ -27,7 +27,7 @@ pub use queue::{Item, MemoryQueue, Queue, State, Work};
 use super::{seeds, CrawlOptions, Shared};
 use crate::error::Result;
 use crate::model::account::{normal_handle, Account, Cause, ListStatus};
-use crate::model::packed::Reports;
+use crate::model::packed::{Packed, Reports};
 use crate::model::snapshot::{DepthReport, SeedReport};
 
 /// Candidates decided at once. The budgets are decided for a group before it is expanded
@@ -340,9 +340,13 @@ pub(super) async fn expand(
                     .progress
                     .note(&format!("expanding {} accounts at depth {level}", handles.len()));
                 let mut refunded = 0;
-                let mut group = seeds::crawl_all(shared, &handles, &no_token).await;
-                budget.reached.cut(&mut group);
-                for (mut r, item) in group.into_iter().zip(&kept) {
+                // Each report is packed as it completes (a group's wait for its slowest
+                // member holds them packed), then unpacked in order to be cut and kept.
+                let group = seeds::crawl_all_as(shared, &handles, &no_token, Packed::of).await;
+                for (packed, item) in group.into_iter().zip(&kept) {
+                    let mut r = packed.unpack();
+                    drop(packed);
+                    budget.reached.cut(std::slice::from_mut(&mut r));
                     if r.account.as_ref().is_some_and(|a| !a.may_expand()) {
                         budget.refund(item);
                         refunded += 1;
