@@ -153,14 +153,18 @@ pub async fn crawl_and_report(
             super::logging::error_line(&crate::report::failure_line(s));
         }
     } else {
-        // A nameserver that stopped answering is one line, not one per seed.
+        // Seeds DNS did not answer for are one line, not one per seed.
         for s in said {
             super::logging::error_line(&crate::report::failure_line(s));
         }
         let dead = crate::net::dns::NotAnswering::of(&dns);
+        let head = if silent.iter().any(|s| seed_kind(s) == "dns_not_answering") {
+            dead.sentence()
+        } else {
+            format!("DNS did not answer in time ({})", dead.nameservers.join(", "))
+        };
         super::logging::error_line(&format!(
-            "{}: {} of {} failed on it (the report lists them)",
-            dead.sentence(),
+            "{head}: {} of {} failed on it (the report lists them)",
             silent.len(),
             crate::report::plural(r.data.crawl.seeds.len() as u64, "seed"),
         ));
@@ -176,23 +180,23 @@ pub async fn crawl_and_report(
     Ok((code, Some(r)))
 }
 
-/// The failed seeds split in two when the nameserver was taken for not answering: those
-/// whose DNS got no answer (timed out, or not sent once it stopped answering), and the rest;
-/// `(nothing, all)` when it was not.
+/// The stored failure kind of a failed seed.
+fn seed_kind(s: &SeedReport) -> String {
+    s.error
+        .as_ref()
+        .map(|e| crate::store::kinds::failure_kind(&e.kind, &e.message))
+        .unwrap_or_default()
+}
+
+/// Failed seeds split into those DNS did not answer for (a timeout, or failed at once as the
+/// nameserver was taken for not answering) and the others; nothing in the first when fewer
+/// than two seeds went unanswered, each of which is then said on its own line.
 fn unanswered<'a>(failed: &[&'a SeedReport]) -> (Vec<&'a SeedReport>, Vec<&'a SeedReport>) {
-    let kind = |s: &SeedReport| {
-        s.error
-            .as_ref()
-            .map(|e| crate::store::kinds::failure_kind(&e.kind, &e.message))
-            .unwrap_or_default()
-    };
-    if !failed.iter().any(|s| kind(s) == "dns_not_answering") {
+    let silent = |s: &SeedReport| matches!(seed_kind(s).as_str(), "dns_not_answering" | "dns_timeout");
+    if failed.iter().filter(|s| silent(s)).count() < 2 {
         return (vec![], failed.to_vec());
     }
-    failed
-        .iter()
-        .copied()
-        .partition(|s| matches!(kind(s).as_str(), "dns_not_answering" | "dns_timeout"))
+    failed.iter().copied().partition(|s| silent(s))
 }
 
 /// Run `crawl`.

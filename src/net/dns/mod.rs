@@ -40,7 +40,7 @@ use crate::error::{Error, Result};
 mod gate;
 mod health;
 
-use health::{Health, Heard};
+use health::{Health, Heard, Verdict};
 
 pub use gate::{embedded_v4, non_public, AddressGate};
 
@@ -81,6 +81,8 @@ pub struct NotAnswering {
     pub nameservers: Vec<String>,
     /// The queries in a row that timed out before it was (`dns.not_answering_after`).
     pub after: usize,
+    /// How long nothing answered before it was ([`quiet_for`]).
+    pub quiet: Duration,
     /// Queries failed at once since.
     pub cut: usize,
 }
@@ -92,22 +94,24 @@ impl NotAnswering {
         NotAnswering {
             nameservers: nameservers(cfg).unwrap_or_else(|_| cfg.nameservers.clone()),
             after: cfg.not_answering_after,
+            quiet: quiet_for(cfg),
             cut: 0,
         }
     }
 
-    /// `nameserver 127.0.0.1:53 not answering (5 DNS queries in a row timed out; the rest
-    /// failed at once)`.
+    /// `nameserver 127.0.0.1:53 not answering (5 DNS queries in a row timed out, no answer
+    /// for 20 s; the rest failed at once)`.
     pub fn sentence(&self) -> String {
         format!(
-            "{} {} not answering ({} DNS queries in a row timed out; the rest failed at once)",
+            "{} {} not answering ({} DNS queries in a row timed out, no answer for {} s; the rest failed at once)",
             if self.nameservers.len() == 1 {
                 "nameserver"
             } else {
                 "nameservers"
             },
             self.nameservers.join(", "),
-            self.after
+            self.after,
+            self.quiet.as_secs_f64()
         )
     }
 }
@@ -147,6 +151,15 @@ impl Unresolved {
             kinds.join(", ")
         )
     }
+}
+
+/// How long nothing may answer before a nameserver is taken for not answering: twice the
+/// time one query may take (`attempts × timeout_secs`), so that a second round of queries,
+/// started after the first timed out, went unanswered too (see `health`).
+pub fn quiet_for(cfg: &config::Dns) -> Duration {
+    config::seconds(cfg.timeout_secs)
+        .saturating_mul(2)
+        .saturating_mul(u32::try_from(cfg.attempts.max(1)).unwrap_or(u32::MAX))
 }
 
 /// The nameservers `cfg` names (else the system's, from `/etc/resolv.conf`) as hickory's
@@ -220,7 +233,7 @@ impl Dns {
             resolver,
             cache: Mutex::new(HashMap::new()),
             gate,
-            health: Health::new(cfg.not_answering_after),
+            health: Health::new(cfg.not_answering_after, quiet_for(cfg)),
             nameservers,
         })
     }
@@ -230,6 +243,7 @@ impl Dns {
         self.health.dead().then(|| NotAnswering {
             nameservers: self.nameservers.clone(),
             after: self.health.limit(),
+            quiet: self.health.quiet(),
             cut: self.health.cut(),
         })
     }
@@ -248,11 +262,17 @@ impl Dns {
         tokio::select! {
             biased;
             r = self.resolver.lookup(fqdn, kind) => {
-                self.health.heard(match &r {
+                let verdict = self.health.heard(match &r {
                     Ok(_) | Err(NetError::Dns(_)) => Heard::Answer,
                     Err(NetError::Timeout) => Heard::Silence,
                     Err(_) => Heard::Other,
                 });
+                if verdict == Verdict::Probe {
+                    // A question every working nameserver answers (NXDOMAIN or a refusal is
+                    // an answer too): silence here gives the nameserver up.
+                    let probe = self.resolver.lookup(".", RecordType::NS).await;
+                    self.health.probed(!matches!(probe, Err(NetError::Timeout)));
+                }
                 match r {
                     // The timeout that took the nameserver for not answering, or one that
                     // ended as it was: said as such.
