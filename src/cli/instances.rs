@@ -90,33 +90,59 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         ));
         return Ok(i32::from(EXIT_INTERRUPTED));
     }
+    // As a contacts run whose every lookup failed: one line (even under -q, so cron mails
+    // it), nothing rated, stored as failed (no baseline for the next survey), exit code 1.
+    if surveyed.nothing_answered {
+        let survey = store.survey_so_far(surveyed.id)?;
+        let failures = survey.instances.iter().filter_map(|i| i.failure.as_ref());
+        let (_, dead) = unresolved(failures.map(|f| (&f.kind, &f.message)), surveyed.listed, &dns);
+        let of = crate::report::plural(surveyed.listed as u64, "instance");
+        let why = match &dead {
+            Some(dead) => format!("{}: no instance answered (of {of})", dead.sentence()),
+            None => format!("no instance answered (of {of}: every DNS lookup or NodeInfo read failed)"),
+        };
+        super::logging::warning_line(&format!(
+            "{why}, so nothing is rated; snapshot {} is stored as failed",
+            surveyed.id
+        ));
+        return Ok(1);
+    }
     let report = InstancesReport::stored(&store, surveyed.id)?;
     let rendered = render(&report, args.format, args.top)?;
     match out {
         Some(out) => out.write(rendered.as_bytes())?,
         None => print(&rendered)?,
     }
-    if let Some(line) = unresolved_line(&report, &dns) {
+    let failures = report.failures.iter().map(|(_, kind, message)| (kind, message));
+    let (unresolved, dead) = unresolved(failures, report.population.listed, &dns);
+    if let Some(line) = super::logging::dns_warning(
+        &unresolved,
+        dead.as_ref(),
+        ("instance", "instances"),
+        "see \"NodeInfo not read\" in the report",
+    ) {
         super::logging::warning_line(&line);
     }
     Ok(0)
 }
 
-/// The one warning line for the instances whose domain did not resolve, counted by DNS
-/// answer (a nameserver taken for not answering named first; the instances that timed out
-/// before it was are counted as not answering too).
-fn unresolved_line(report: &InstancesReport, dns: &crate::config::Dns) -> Option<String> {
+/// The instances whose domain did not resolve, counted by DNS answer, and the nameserver
+/// taken for not answering, if one was (the instances that timed out before it was are
+/// counted as not answering too): what the one warning line says.
+fn unresolved<'a>(
+    failures: impl Iterator<Item = (&'a String, &'a String)>,
+    listed: usize,
+    dns: &crate::config::Dns,
+) -> (crate::net::dns::Unresolved, Option<crate::net::dns::NotAnswering>) {
     use crate::store::kinds::{dns_answer, failure_kind};
-    let answers: Vec<&str> = report
-        .failures
-        .iter()
-        .filter_map(|(_, kind, message)| dns_answer(&failure_kind(kind, message)))
+    let answers: Vec<&str> = failures
+        .filter_map(|(kind, message)| dns_answer(&failure_kind(kind, message)))
         .collect();
     let dead = answers
         .contains(&crate::net::dns::DNS_NOT_ANSWERING)
         .then(|| crate::net::dns::NotAnswering::of(dns));
     let mut unresolved = crate::net::dns::Unresolved {
-        of: report.population.listed,
+        of: listed,
         ..Default::default()
     };
     for a in answers {
@@ -125,10 +151,5 @@ fn unresolved_line(report: &InstancesReport, dns: &crate::config::Dns) -> Option
             a => unresolved.add(a),
         }
     }
-    super::logging::dns_warning(
-        &unresolved,
-        dead.as_ref(),
-        ("instance", "instances"),
-        "see \"NodeInfo not read\" in the report",
-    )
+    (unresolved, dead)
 }

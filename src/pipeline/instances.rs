@@ -62,6 +62,10 @@ pub struct Surveyed {
     pub earlier: usize,
     /// Stopped before the end: the snapshot is marked interrupted.
     pub interrupted: bool,
+    /// Every instance was asked and none answered (each DNS lookup or NodeInfo read failed):
+    /// nothing can be rated, so the snapshot is marked failed (no figures, out of every
+    /// trend), as a `contacts` run whose every lookup failed.
+    pub nothing_answered: bool,
 }
 
 /// SHA-256 of `hosts`, one a line, in hex.
@@ -142,6 +146,7 @@ pub async fn survey_into(
             stored: earlier.len(),
             earlier: earlier.len(),
             interrupted: false,
+            nothing_answered: false,
         };
         if begun.resumed && !quiet {
             crate::net::progress::notice(&format!(
@@ -174,7 +179,7 @@ pub async fn survey_into(
             writer.set_status(id, Status::Interrupted).await?;
             return Ok(surveyed);
         }
-        complete(writer, id, list, job, tool, source).await?;
+        surveyed.nothing_answered = !complete(writer, id, list, job, tool, source).await?;
         Ok(surveyed)
     }
     .await;
@@ -185,7 +190,8 @@ pub async fn survey_into(
 }
 
 /// Complete survey `id`, every instance of `list` stored: its figures, computed once from
-/// the stored rows by the report's metrics, and the list's bad entries.
+/// the stored rows by the report's metrics, and the list's bad entries; `false` (the
+/// snapshot marked failed instead) when instances were asked and none answered.
 async fn complete(
     writer: &Writer,
     id: i64,
@@ -193,8 +199,12 @@ async fn complete(
     job: &Job,
     tool: String,
     source: AttributionSource,
-) -> Result<()> {
+) -> Result<bool> {
     let mut survey = Store::open_read_only(writer.path())?.survey_so_far(id)?;
+    if !survey.instances.is_empty() && survey.instances.iter().all(|i| i.failure.is_some()) {
+        writer.set_status(id, Status::Failed).await?;
+        return Ok(false);
+    }
     survey.bad = list.bad;
     survey.finished_at = crate::model::time::now();
     let options = Options {
@@ -212,7 +222,8 @@ async fn complete(
         attribution: source,
     };
     drop(report);
-    writer.complete_survey(id, figures).await
+    writer.complete_survey(id, figures).await?;
+    Ok(true)
 }
 
 /// Write the rows surveyed so far, if any; how many were written.

@@ -306,3 +306,34 @@ fn text_and_html_show_the_levels_as_the_follows_report_does() {
     );
     assert!(!html.contains("<script"));
 }
+
+/// A survey where no instance answered (every domain unknown here) is not rated (no report), is stored
+/// as failed (no baseline for the next survey) and exits 1, with one line on stderr (even
+/// under -q), as a `contacts` run whose every lookup failed; one instance that answers is
+/// enough for a complete survey.
+#[test]
+fn a_survey_where_no_instance_answered_is_stored_as_failed() {
+    let env = env();
+    let list = env.dir.path().join("dead.txt");
+    std::fs::write(&list, "dead.example\ngone.example\n").unwrap();
+    let out = env.run(&["instances", list.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: warning: no instance answered (of 2 instances: every DNS lookup or NodeInfo read failed), \
+         so nothing is rated; snapshot 1 is stored as failed\n"
+    );
+    let list_out = String::from_utf8_lossy(&env.run(&["snapshots"]).stdout).to_string();
+    assert!(
+        list_out.lines().any(|l| l.starts_with("1\tinstances\tfailed\t")),
+        "{list_out}"
+    );
+    std::fs::write(&list, "dead.example\nbig.example\n").unwrap();
+    let out = env.run(&["instances", list.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let list_out = String::from_utf8_lossy(&env.run(&["snapshots"]).stdout).to_string();
+    assert!(
+        list_out.lines().any(|l| l.starts_with("2\tinstances\tcomplete\t")),
+        "{list_out}"
+    );
+}
