@@ -11,7 +11,7 @@ pub fn licence(stored: Option<&str>) -> String {
     }
 }
 
-const WEIGHTS: &str = "Weights: `accounts` (distinct accounts, by actor URI else handle: one followed by two seeds or listed both ways counts once), `edges` (distinct seed → account follows, per direction), `instances` (each instance once), `users` (the instance's NodeInfo `usage.users.total`; instances without it counted apart) and `active` (accounts whose last post is at most 90 days before the crawl ended). Levels: instance, organisation (CDN-fronted hosts in a `behind CDN X, origin unknown` bucket, never credited to the CDN), AS, range (the database row), block (/24 or /48), country, hosting (managed-hosting service named in the CNAME chain). Per level and weight: top-1/3/5/10 shares, k50 and k75 (fewest buckets reaching 50 % / 75 %, within 1e-9), HHI (0–10,000; under 1,000 unconcentrated, 1,000–1,800 moderate, over 1,800 high), Shannon entropy (nats) and e^H, Gini. Weight a level cannot place is in `metric_apart`, never dropped.\n\n";
+const WEIGHTS: &str = "Weights: `accounts` (distinct accounts, by actor URI else handle: one followed by two seeds or listed both ways counts once), `edges` (distinct seed → account follows, per direction), `instances` (each instance once), `users` (the instance's NodeInfo `usage.users.total`; instances without it counted apart) and `active` (in a follows snapshot, accounts whose last post is at most 90 days before the crawl ended; in a survey, kind `instances`, the instance's NodeInfo `usage.users.activeMonth`). A survey counts no accounts: it has only the `instances`, `users` and `active` weights, over the instances whose counts are trusted. Levels: instance, organisation (CDN-fronted hosts in a `behind CDN X, origin unknown` bucket, never credited to the CDN), AS, range (the database row), block (/24 or /48), country, hosting (managed-hosting service named in the CNAME chain). Per level and weight: top-1/3/5/10 shares, k50 and k75 (fewest buckets reaching 50 % / 75 %, within 1e-9), HHI (0–10,000; under 1,000 unconcentrated, 1,000–1,800 moderate, over 1,800 high), Shannon entropy (nats) and e^H, Gini. Weight a level cannot place is in `metric_apart`, never dropped.\n\n";
 
 /// The method section: how the snapshots were attributed.
 pub fn method(snapshots: &[(i64, &Snapshot)]) -> String {
@@ -57,8 +57,10 @@ pub fn method(snapshots: &[(i64, &Snapshot)]) -> String {
     s
 }
 
-/// The population section: what each snapshot counted and what it could not.
-pub fn population(snapshots: &[(i64, &Population)]) -> String {
+/// The population section: what each snapshot counted and what it could not, follows
+/// snapshots from their [`Population`], surveys (kind `instances`) from the figures the store
+/// keeps with them (`listed`, `nodeinfo_read`, `users` …).
+pub fn population(snapshots: &[(i64, &Population)], surveys: &[(i64, &[(String, f64)])]) -> String {
     let mut s = String::from("## Population\n\n");
     for (id, p) in snapshots {
         s.push_str(&format!(
@@ -67,6 +69,19 @@ pub fn population(snapshots: &[(i64, &Population)]) -> String {
             p.lists, p.lists_complete, p.lists_hidden, p.lists_not_exposed, p.accounts_unseen, p.lists_refused, p.lists_partial,
             p.accounts, p.accounts_opted_out, p.accounts_without_server, p.accounts_fetch_failed, p.edges,
             p.instances, p.instances_without_nodeinfo, p.instances_unresolved, p.instances_not_attributed
+        ));
+    }
+    for (id, figures) in surveys {
+        let f = |name: &str| {
+            figures
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(0, |(_, v)| v.round() as i64)
+        };
+        s.push_str(&format!(
+            "- Snapshot {id} (a survey of an instance list, kind `instances`): {} instances listed ({} duplicates and {} bad entries left out); NodeInfo read from {}, not from {}; {} of other software left out by the software filter; {} with implausible counts, not trusted; {} users, {} active in the last month, as the trusted instances declare them.\n",
+            f("listed"), f("duplicates"), f("bad_entries"), f("nodeinfo_read"), f("failed"),
+            f("other_software"), f("implausible"), f("users"), f("active")
         ));
     }
     s.push_str("\nThe `population` table holds every figure per snapshot.\n\n");

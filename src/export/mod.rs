@@ -207,6 +207,8 @@ pub fn build(
         tables.0.extend(contacts::tables());
     }
     let mut loaded = vec![];
+    // Surveys: their snapshot for the method, their stored figures for the population.
+    let mut surveys = vec![];
     for info in chosen {
         let snap = store.load(info.id)?;
         if info.kind == contacts::KIND {
@@ -234,12 +236,13 @@ pub fn build(
             measures::population(
                 &mut tables,
                 info.id,
-                figures.into_iter().map(|(name, v)| (name, Some(v.round() as i64))),
+                figures.iter().map(|(name, v)| (name.clone(), Some(v.round() as i64))),
             );
             measures::levels(&mut tables, info.id, &metrics, &view);
             tables
                 .get("snapshots")
                 .push(snapshot_row(info.id, info, &snap, omitted));
+            surveys.push((info.id, snap, figures));
             continue;
         }
         let per_host = rows::accounts_per_host(&snap);
@@ -251,8 +254,11 @@ pub fn build(
             .push(snapshot_row(info.id, info, &snap, omitted));
         loaded.push((info.id, snap, metrics.population));
     }
-    let snaps: Vec<(i64, &Snapshot)> = loaded.iter().map(|(i, s, _)| (*i, s)).collect();
+    let mut snaps: Vec<(i64, &Snapshot)> = loaded.iter().map(|(i, s, _)| (*i, s)).collect();
+    snaps.extend(surveys.iter().map(|(i, s, _)| (*i, s)));
+    snaps.sort_by_key(|(i, _)| *i);
     let pops: Vec<(i64, &crate::metrics::Population)> = loaded.iter().map(|(i, _, p)| (*i, p)).collect();
+    let survey_figures: Vec<(i64, &[(String, f64)])> = surveys.iter().map(|(i, _, f)| (*i, &f[..])).collect();
     let mut sources: Vec<String> = snaps
         .iter()
         .filter_map(|(_, s)| s.attribution.database.as_ref())
@@ -272,7 +278,7 @@ pub fn build(
         key_kind: keys.kind(),
         sources,
         method: describe::method(&snaps),
-        population: describe::population(&pops),
+        population: describe::population(&pops, &survey_figures),
     };
     Ok((tables.into_vec(), manifest))
 }

@@ -89,8 +89,8 @@ pub fn datapackage(tables: &[Table], m: &Manifest) -> Json {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "profile": "tabular-data-package",
         "name": "whohosts-export",
-        "title": "whohosts snapshots: who hosts the accounts a social graph follows",
-        "description": "Follow-list snapshots crawled by whohosts, pseudonymised; see README.md for the population and method.",
+        "title": "whohosts snapshots: who hosts the accounts a social graph follows, or the instances of a list",
+        "description": "Follow-list snapshots crawled by whohosts, surveys of instance lists and contacts snapshots, pseudonymised; see README.md for the population and method.",
         "version": "1.0.0",
         "created": m.created,
         "contributors": [{ "title": m.tool, "roles": ["creator"] }],
@@ -171,18 +171,33 @@ fn reading(tables: &[Table], m: &Manifest) -> String {
          times ISO 8601 in UTC. Parquet: INT64, DOUBLE, BOOLEAN, UTF-8 strings, times as TIMESTAMP (UTC, microseconds). \
          `datapackage.json` describes every field (Frictionless Data Package), with primary and foreign keys.\n"
         .to_string();
-    // The follows example only where a follows snapshot is: a contacts snapshot's buckets
-    // have no organisation level under the accounts weight.
-    let follows = tables.iter().filter(|t| t.name == "snapshots").any(|t| {
-        t.rows
-            .iter()
-            .any(|r| !matches!(r.get(1), Some(Value::Text(k)) if k == super::contacts::KIND))
-    });
+    // Each example only where a snapshot of its kind is: a contacts snapshot's buckets have
+    // no organisation level under the accounts weight, nor a survey's.
+    let holds = |kind: &dyn Fn(&str) -> bool| {
+        tables.iter().filter(|t| t.name == "snapshots").any(|t| {
+            t.rows
+                .iter()
+                .any(|r| matches!(r.get(1), Some(Value::Text(k)) if kind(k)))
+        })
+    };
+    let survey_kind = crate::store::instances::KIND;
+    let follows = holds(&|k| k != super::contacts::KIND && k != survey_kind);
     if let (true, Some(buckets)) = (follows, file("metric_buckets")) {
         s += &format!(
             "\n```sql\n-- DuckDB, in this directory: top organisations by distinct accounts in each snapshot\n\
              SELECT snapshot_id, key AS organisation, round(100 * share, 1) AS pct\n  FROM '{buckets}' \
              WHERE level = 'organisation' AND weight = 'accounts' AND rank <= 3\n ORDER BY snapshot_id, rank;\n```\n"
+        );
+    }
+    let survey = holds(&|k| k == survey_kind);
+    if let (true, Some(buckets), Some(snapshots)) = (survey, file("metric_buckets"), file("snapshots")) {
+        s += &format!(
+            "\n```sql\n-- DuckDB, in this directory: top organisations by the users their instances declare in each survey \
+             (kind `instances`)\n\
+             SELECT b.snapshot_id, b.key AS organisation, b.amount AS users, round(100 * b.share, 1) AS pct\n  \
+             FROM '{buckets}' b JOIN '{snapshots}' s ON s.snapshot_id = b.snapshot_id\n \
+             WHERE s.kind = 'instances' AND b.level = 'organisation' AND b.weight = 'users' AND b.rank <= 3\n \
+             ORDER BY b.snapshot_id, b.rank;\n```\n"
         );
     }
     if let Some(domains) = file("contact_domains") {

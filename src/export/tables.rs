@@ -28,9 +28,9 @@ pub fn all() -> Vec<Table> {
 }
 
 pub fn snapshots() -> Table {
-    Table::new("snapshots", "One crawl (a snapshot of the source database), with how it was made.", vec![
+    Table::new("snapshots", "One crawl or survey (a snapshot of the source database), with how it was made.", vec![
         required("snapshot_id", Integer, "The snapshot's id in the source database; the same in every export of it."),
-        required("kind", String, "What was measured: `follows` (a crawl) or `contacts` (`whohosts contacts`; its rows are in `contact_domains` and `contacts`)."),
+        required("kind", String, "What was measured: `follows` (a crawl), `instances` (a survey of an instance list, `whohosts instances --db`: its instances in `instances`, its figures in `population`, its metrics under the `instances`, `users` and `active` weights) or `contacts` (`whohosts contacts`; its rows are in `contact_domains` and `contacts`)."),
         required("status", String, "Always `complete`: only complete snapshots are exported."),
         required("started_at", Datetime, "When the crawl started (UTC)."),
         required("finished_at", Datetime, "When the crawl finished (UTC)."),

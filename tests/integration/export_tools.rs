@@ -138,30 +138,37 @@ fn duckdb_runs_every_example_of_the_data_dictionary() {
         ("pq", &["--format", "parquet"][..]),
     ] {
         let dir = f.export(out, args);
-        let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
-        let examples: Vec<&str> = readme
-            .split("```sql\n")
-            .skip(1)
-            .map(|rest| rest.split("```").next().unwrap())
-            .collect();
-        assert!(!examples.is_empty(), "{out}: no example in {readme}");
-        for sql in examples {
-            let o = Command::new("python3")
-                .args([
-                    "-c",
-                    "import duckdb, sys; print(len(duckdb.sql(sys.argv[1]).fetchall()))",
-                    sql,
-                ])
-                .current_dir(&dir)
-                .output()
-                .unwrap();
-            assert!(
-                o.status.success(),
-                "{out}: {sql}\n{}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-            let rows: usize = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
-            assert!(rows > 0, "{out}: {sql} returned no row");
-        }
+        run_examples(&dir, out);
     }
+}
+
+/// Run every SQL example of the README.md in export `dir` in DuckDB, from `dir`; each must
+/// return rows. Returns the examples.
+pub(crate) fn run_examples(dir: &Path, out: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    let examples: Vec<&str> = readme
+        .split("```sql\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap())
+        .collect();
+    assert!(!examples.is_empty(), "{out}: no example in {readme}");
+    for sql in &examples {
+        let o = Command::new("python3")
+            .args([
+                "-c",
+                "import duckdb, sys; print(len(duckdb.sql(sys.argv[1]).fetchall()))",
+                sql,
+            ])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{out}: {sql}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let rows: usize = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+        assert!(rows > 0, "{out}: {sql} returned no row");
+    }
+    examples.iter().map(|e| e.to_string()).collect()
 }

@@ -199,6 +199,22 @@ fn a_survey_is_stored_reported_trended_diffed_queried_and_exported() {
     let x = env.dir.path().join("x");
     out(&env.run(&["export", "--db", d, "--out", x.to_str().unwrap()]));
     let file = |name: &str| std::fs::read_to_string(x.join(name)).unwrap();
+    // Its data dictionary describes the surveys: who was counted, the kind, the weights and
+    // an example query that runs in DuckDB.
+    let readme = file("README.md");
+    for line in [
+        "\n- Snapshot 1 (a survey of an instance list, kind `instances`): 7 instances listed (0 duplicates and 1 bad entries left out); NodeInfo read from 6, not from 1; 0 of other software left out by the software filter; 1 with implausible counts, not trusted; 1000 users, 334 active in the last month, as the trusted instances declare them.\n",
+        "\n- Snapshot 2 (a survey of an instance list, kind `instances`): 7 instances listed (0 duplicates and 1 bad entries left out); NodeInfo read from 5, not from 2; 0 of other software left out by the software filter; 1 with implausible counts, not trusted; 990 users, 330 active in the last month, as the trusted instances declare them.\n",
+        "`instances` (a survey of an instance list, `whohosts instances --db`",
+        "in a survey, kind `instances`, the instance's NodeInfo `usage.users.activeMonth`",
+    ] {
+        assert!(readme.contains(line), "{line}: {readme}");
+    }
+    if crate::export_tools::python_has("duckdb") {
+        let examples = crate::export_tools::run_examples(&x, "survey");
+        assert_eq!(examples.len(), 1, "{examples:?}");
+        assert!(examples[0].contains("s.kind = 'instances'"), "{examples:?}");
+    }
     let population = file("population.csv");
     for line in [
         "1,listed,7",
