@@ -272,6 +272,11 @@ const BATCH: usize = 64;
 /// into memory (the rest is skipped as it is read).
 const MAX_LINE: usize = MAX_TARGET + 2;
 
+/// Bytes of one stdin line read at most (most of them skipped, see [`MAX_LINE`]): a longer
+/// line ends the stream with one error, so endless input without a line break (`/dev/zero`)
+/// cannot keep `lookup -` reading for ever.
+const MAX_STREAM_LINE: usize = 1 << 30;
+
 /// Characters of a refused target echoed in its TSV or JSON row at most.
 const MAX_ECHO: usize = 256;
 
@@ -322,6 +327,15 @@ fn read_line(input: &mut impl BufRead, bytes: &mut Vec<u8>) -> std::io::Result<O
         bytes.extend_from_slice(&part[..part.len().min(room)]);
         total += part.len();
         input.consume(used);
+        if total > MAX_STREAM_LINE {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "a line longer than {} GiB: not a list of targets, one a line (binary input, or /dev/zero?)",
+                    MAX_STREAM_LINE >> 30
+                ),
+            ));
+        }
         if done {
             bytes.truncate(end);
             return Ok(Some(end));
@@ -1071,6 +1085,20 @@ mod tests {
             .await
             .unwrap();
         (code, String::from_utf8(out).unwrap())
+    }
+
+    /// Input without a line break ends the stream after [`MAX_STREAM_LINE`] bytes with one
+    /// error, not a read without end.
+    #[test]
+    fn endless_input_without_a_line_break_ends_the_stream() {
+        let mut zeros = std::io::BufReader::with_capacity(1 << 20, std::io::repeat(0));
+        let mut bytes = vec![];
+        let e = read_line(&mut zeros, &mut bytes).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a line longer than 1 GiB: not a list of targets, one a line (binary input, or /dev/zero?)"
+        );
+        assert!(bytes.len() <= MAX_LINE);
     }
 
     /// A line too long to be a target is refused with its true length, stated once; a

@@ -34,9 +34,33 @@ pub fn text(html: &str) -> String {
     out
 }
 
-/// Consume one tag after its `<`; a line break for `<br>` and block boundaries.
+/// Consume one tag after its `<`; a line break for `<br>` and block boundaries. A tag ends
+/// where a browser ends it: a comment (`<!--`) at its `-->` (or the end of the text), any
+/// other tag at the first `>` outside a quoted attribute value, so neither a comment nor an
+/// attribute holding `>` can split a word the reader sees whole (`#no<!-- > -->bot`).
 fn tag<'a>(s: &'a str, out: &mut String) -> &'a str {
-    let Some((inside, after)) = s.split_once('>') else {
+    if let Some(comment) = s.strip_prefix("!--") {
+        // `<!-->` and `<!--->` end at once, as browsers read them.
+        let body = comment.strip_prefix('-').unwrap_or(comment);
+        if let Some(after) = body.strip_prefix('>') {
+            return after;
+        }
+        return comment.split_once("-->").map_or("", |(_, after)| after);
+    }
+    let mut quote = None;
+    let end = s.char_indices().find(|&(_, c)| match quote {
+        Some(q) if c == q => {
+            quote = None;
+            false
+        }
+        Some(_) => false,
+        None if c == '"' || c == '\'' => {
+            quote = Some(c);
+            false
+        }
+        None => c == '>',
+    });
+    let Some((inside, after)) = end.map(|(i, _)| (&s[..i], &s[i + 1..])) else {
         out.push('<');
         out.push_str(s);
         return "";
@@ -481,6 +505,18 @@ mod tests {
         assert!(!bio_opts_out(
             r#"<a href="https://x.example/tags/nobotany">#<span>nobotany</span></a>"#
         ));
+    }
+
+    /// A comment or a quoted attribute holding `>` does not end the tag early, so it cannot
+    /// split a word a browser shows whole.
+    #[test]
+    fn comments_and_quoted_attributes_holding_a_bracket_hide_no_opt_out() {
+        assert_eq!(text("<p>#no<!-- > -->bot</p>"), "\n#nobot\n");
+        assert!(bio_opts_out("<p>#no<!-- > -->bot</p>"));
+        assert!(bio_opts_out(r#"#no<span title=">">bot</span>"#));
+        assert!(bio_opts_out("#no<span title='a>b'>bot</span>"));
+        assert_eq!(text("a<!-->b<!--->c<!-- never closed #nobot"), "abc");
+        assert_eq!(text("1 < 2 and it's #nobot"), "1 < 2 and it's #nobot");
     }
 
     #[test]
