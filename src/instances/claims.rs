@@ -174,7 +174,12 @@ mod tests {
             ]
         );
         assert_eq!((c.users, c.active), (None, None));
-        // A document that is no JSON stays malformed.
+        // A document that is no JSON object, or no JSON, is malformed.
+        let array = crate::protocol::nodeinfo::document(&page("[1, 2, 3]")).unwrap_err();
+        assert!(
+            array.to_string().contains("the NodeInfo document is not a JSON object"),
+            "{array}"
+        );
         let e = crate::protocol::nodeinfo::document(&page(r#"{"usage": 1e400"#)).unwrap_err();
         assert!(e.to_string().contains("invalid JSON"), "{e}");
     }

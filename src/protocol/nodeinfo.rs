@@ -94,14 +94,22 @@ pub async fn fetch_document(f: &Fetcher, origin: &Url) -> Result<Option<(String,
 /// count is judged as far above any ceiling, as `1e308` is.
 ///
 /// # Errors
-/// [`Error::Malformed`] for a body that is no JSON even so.
+/// [`Error::Malformed`] for a body that is no JSON even so, or JSON that is no object (an
+/// array, a number: no NodeInfo document, so not counted as read).
 pub fn document(page: &crate::net::http::Page) -> Result<Value> {
-    page.json().or_else(|e| {
+    let doc: Value = page.json().or_else(|e| {
         let clamped = std::str::from_utf8(&page.body).ok().and_then(clamp_huge_numbers);
         match clamped {
             Some(text) => serde_json::from_str(&text).map_err(|_| e),
             None => Err(e),
         }
+    })?;
+    if doc.is_object() {
+        return Ok(doc);
+    }
+    Err(Error::Malformed {
+        url: page.url.to_string(),
+        message: "the NodeInfo document is not a JSON object".into(),
     })
 }
 

@@ -178,9 +178,18 @@ impl Store {
         match status.as_deref() {
             None | Some("complete") => {}
             Some(other) => {
+                let command = match self.kind(id)?.as_deref() {
+                    Some(instances::KIND) => "survey",
+                    Some("contacts") => "contacts command",
+                    _ => "crawl",
+                };
+                let hint = match other {
+                    "failed" => format!("it failed, so it has none: run the same {command} again for a new one"),
+                    _ => format!("run the same {command} again to continue it"),
+                };
                 return Err(Error::Store(format!(
-                    "snapshot {id} is {other}: its report is stored when it completes (run the same crawl again to continue it)"
-                )))
+                    "snapshot {id} is {other}: its report is stored when it completes ({hint})"
+                )));
             }
         }
         load::snapshot(&self.conn, id)

@@ -328,6 +328,13 @@ fn a_survey_where_no_instance_answered_is_stored_as_failed() {
         list_out.lines().any(|l| l.starts_with("1\tinstances\tfailed\t")),
         "{list_out}"
     );
+    // Its report says what there is to do, in the words of a survey.
+    let report = env.run(&["report", "1"]);
+    assert_eq!(
+        String::from_utf8_lossy(&report.stderr),
+        "whohosts: snapshot 1 is failed: its report is stored when it completes (it failed, so it has none: \
+         run the same survey again for a new one)\n"
+    );
     std::fs::write(&list, "dead.example\nbig.example\n").unwrap();
     let out = env.run(&["instances", list.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
