@@ -29,8 +29,9 @@ fn rule(s: &str) -> std::result::Result<Rule, String> {
     Rule::parse(s)
 }
 
-/// The flags.
+/// The flags (a group of their own id: the commands that flatten them have an `Args` too).
 #[derive(Debug, Clone, Default, clap::Args)]
+#[group(id = "alerts")]
 pub struct Args {
     /// Exit with code 6 when RULE holds for the snapshot, as in 'organisation.top1 > 0.5' or
     /// 'as.hhi.change > 200' (repeatable; see "Alerts from cron" in the README)

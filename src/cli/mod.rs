@@ -384,3 +384,33 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Sim(args) => sim::run(args).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Group ids repeated in `cmd` or any of its subcommands, as `command: id`.
+    fn repeated_groups(cmd: &clap::Command, out: &mut Vec<String>) {
+        let mut ids: Vec<&str> = cmd.get_groups().map(|g| g.get_id().as_str()).collect();
+        ids.sort_unstable();
+        for pair in ids.windows(2).filter(|p| p[0] == p[1]) {
+            out.push(format!("{}: {}", cmd.get_name(), pair[0]));
+        }
+        for sub in cmd.get_subcommands() {
+            repeated_groups(sub, out);
+        }
+    }
+
+    /// clap checks the definition only in debug builds, when a command is parsed: two
+    /// flattened groups of one id made `whohosts crawl` panic in a debug build while release
+    /// builds (CI's) ran. The group ids are checked here in any build, and clap's own checks
+    /// in a debug one.
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        let cmd = super::Cli::command();
+        let mut repeated = vec![];
+        repeated_groups(&cmd, &mut repeated);
+        assert_eq!(repeated, Vec::<String>::new());
+        cmd.debug_assert();
+    }
+}

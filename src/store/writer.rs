@@ -281,6 +281,11 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
                 let _ = reply.send(frontier::apply(&conn, id, op).map_err(|e| Error::sqlite(&path, e)));
             }
             Command::Close(reply) => {
+                // Closed before the reply, so a command that exits right after leaves no
+                // -wal file behind: the last connection to close checkpoints and removes it.
+                if let Err((_, e)) = conn.close() {
+                    tracing::warn!("database not closed cleanly ({}): {e}", path.display());
+                }
                 let _ = reply.send(());
                 return;
             }
