@@ -1,6 +1,7 @@
 -- concentration: how concentrated the accounts are, snapshot by snapshot, at one level under
 -- one weight, as computed when each snapshot was stored (never re-derived here). Complete
--- snapshots only.
+-- snapshots only. A level with no buckets (nothing to attribute) is not rated, as in the
+-- reports: its figures are empty.
 --
 -- Parameters:
 --   :level = organisation  instance, organisation, as, range, block, country or hosting
@@ -17,7 +18,15 @@
 --   band         unconcentrated (under 1,000), moderate (to 1,800) or high
 --   effective    effective number of buckets (e to the Shannon entropy)
 --   gini         Gini coefficient (0 even, 1 one bucket holds all)
-SELECT snapshot_id, started_at, buckets, top1, top3, k50, k75, hhi, band, effective, gini
+SELECT snapshot_id, started_at, buckets,
+       CASE WHEN buckets > 0 THEN top1 END AS top1,
+       CASE WHEN buckets > 0 THEN top3 END AS top3,
+       CASE WHEN buckets > 0 THEN k50 END AS k50,
+       CASE WHEN buckets > 0 THEN k75 END AS k75,
+       CASE WHEN buckets > 0 THEN hhi END AS hhi,
+       CASE WHEN buckets > 0 THEN band END AS band,
+       CASE WHEN buckets > 0 THEN effective END AS effective,
+       CASE WHEN buckets > 0 THEN gini END AS gini
   FROM concentration
  WHERE level = :level AND weight = :weight
  ORDER BY snapshot_id;

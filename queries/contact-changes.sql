@@ -5,7 +5,10 @@
 --
 -- Parameters:
 --   :to = null    the later contacts snapshot (default: the latest complete one)
---   :from = null  the earlier one (default: the complete contacts snapshot before :to)
+--   :from = null  the earlier one (default: the complete contacts snapshot before :to of its
+--                 series, one --series and weight, which whohosts gives; :to itself when
+--                 there is none, said on stderr). Two snapshots of different weights are
+--                 refused, as `diff` refuses them
 -- Columns:
 --   domain         the domain (or Matrix server name)
 --   protocol       email, xmpp, matrix or fediverse

@@ -1,5 +1,7 @@
 -- share: one organisation's (or AS's, instance's …) share over time, from the stored
--- metrics; 0 in complete snapshots where it holds nothing.
+-- metrics; 0 in complete snapshots where it holds nothing. One series of one kind: crawls of
+-- the same seeds, surveys of one list and software filter, or contacts snapshots of one
+-- series and weight, never a mix.
 --
 -- Parameters:
 --   :name                  the bucket, as reports name it (Hetzner, behind CDN Cloudflare,
@@ -7,7 +9,11 @@
 --   :level = organisation  instance, organisation, as, range, block, country or hosting
 --   :weight = accounts     accounts, edges, instances, users or active
 --   :kind = null           only snapshots of this kind: follows, contacts or instances
---                          (surveys); null: every kind
+--                          (surveys); null: the kind of the series, else of the latest
+--                          complete snapshot measured at :level under :weight
+--   :series = null         only these snapshots, a JSON array of ids ([1, 4]); null:
+--                          whohosts gives the series of the latest complete snapshot of
+--                          the kind, and says so when it leaves others out
 -- Columns:
 --   snapshot_id  the snapshot
 --   started_at   when its crawl started (UTC)
@@ -22,5 +28,10 @@ SELECT m.snapshot_id, s.started_at, b.rank,
     ON b.snapshot_id = m.snapshot_id AND b.level = m.level AND b.weight = m.weight
    AND (b.label = :name OR b.key = :name)
  WHERE m.level = :level AND m.weight = :weight AND s.status = 'complete'
-   AND (:kind IS NULL OR s.kind = :kind)
+   AND (s.kind = :kind
+        OR :kind IS NULL AND :series IS NOT NULL
+        OR :kind IS NULL AND s.kind = (SELECT l.kind FROM metric_summary lm JOIN snapshot l ON l.id = lm.snapshot_id
+                                        WHERE lm.level = :level AND lm.weight = :weight AND l.status = 'complete'
+                                        ORDER BY l.id DESC LIMIT 1))
+   AND (:series IS NULL OR m.snapshot_id IN (SELECT value FROM json_each(:series)))
  ORDER BY m.snapshot_id;

@@ -22,7 +22,8 @@
 --   organisations     hosting organisations (CDN-fronted hosts apart)
 --   top_organisation  the largest of them
 --   top_share         its share of the attributed weight (0 to 1)
---   hhi               Herfindahl-Hirschman index over organisations (0 to 10,000)
+--   hhi               Herfindahl-Hirschman index over organisations (0 to 10,000); empty
+--                     when no organisation holds any weight (nothing to attribute: not rated)
 WITH population AS (
   SELECT snapshot_id,
          CAST(max(CASE name WHEN 'seeds' THEN value END) AS INTEGER) AS seeds,
@@ -39,7 +40,8 @@ WITH population AS (
 )
 SELECT s.id AS snapshot_id, s.started_at, s.status, s.kind, p.seeds, p.failed_seeds, p.hidden_lists,
        p.accounts, p.follows, coalesce(p.instances, p.listed) AS instances, w.weight,
-       m.buckets AS organisations, b.label AS top_organisation, b.share AS top_share, m.hhi
+       m.buckets AS organisations, b.label AS top_organisation, b.share AS top_share,
+       CASE WHEN m.buckets > 0 THEN m.hhi END AS hhi
   FROM snapshot s
   JOIN weighed w ON w.id = s.id
   LEFT JOIN population p ON p.snapshot_id = s.id

@@ -191,10 +191,15 @@ pub enum Error {
     /// An export that cannot be made as asked (unknown snapshot, output in the way, bad key).
     #[error("export: {0}")]
     Export(String),
+
+    /// A command line that asks for what cannot be done with what is stored (`diff` of two
+    /// snapshots of different kinds or weights): a usage error, the whole message.
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// Exit code: the command line was wrong (clap's usage errors, and a flag's value found
-/// unusable when the command runs: [`Error::Flag`], [`Error::QueryUsage`]).
+/// unusable when the command runs: [`Error::Flag`], [`Error::QueryUsage`], [`Error::Usage`]).
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: another whohosts holds the database.
 pub const EXIT_LOCKED: u8 = 3;
@@ -286,16 +291,18 @@ impl Error {
             Error::Locked { .. } => "locked",
             Error::Store(_) => "store",
             Error::Export(_) => "export",
+            Error::Usage(_) => "usage",
             Error::Again(e) => e.kind(),
         }
     }
 
     /// The process exit code for this error when it ends a command (see the README's table):
-    /// 2 for a flag's value that cannot be used (or a query's parameter), 3 when another process holds the database,
+    /// 2 for a flag's value that cannot be used (or a query's parameter, or two snapshots that do
+    /// not compare), 3 when another process holds the database,
     /// 5 when the database file is refused, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Flag { .. } | Error::QueryUsage { .. } => EXIT_USAGE,
+            Error::Flag { .. } | Error::QueryUsage { .. } | Error::Usage(_) => EXIT_USAGE,
             Error::Locked { .. } => EXIT_LOCKED,
             Error::NotOurDatabase { .. } | Error::NewerDatabase { .. } | Error::OlderDatabase { .. } => {
                 EXIT_DATABASE_REFUSED

@@ -31,7 +31,8 @@ pub struct Args {
 /// Run `diff`.
 ///
 /// # Errors
-/// [`crate::error::Error::Store`] when a snapshot does not exist; database errors.
+/// [`crate::error::Error::Store`] when a snapshot does not exist; [`Error::Usage`] for two
+/// snapshots of different kinds or weights; database errors.
 pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     let store = Store::open_read_only(&store::database_path(db, config))?;
     let contacts = crate::report::contacts_diff::KIND;
@@ -53,7 +54,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
         }
         (Some(a), Some(b)) if a != b => {
             let what = store::kinds::snapshot_words;
-            return Err(Error::Store(format!(
+            return Err(Error::Usage(format!(
                 "snapshot {} is {} and snapshot {} {}: a diff compares two of one kind",
                 args.from,
                 what(a),

@@ -63,11 +63,6 @@ pub fn listing() -> String {
     out
 }
 
-/// Open the database read-only (see [`store::schema::open_read_only`]).
-fn open(path: &Path) -> Result<rusqlite::Connection> {
-    query::open_read_only(path)
-}
-
 /// Run `query`.
 ///
 /// # Errors
@@ -99,16 +94,30 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
             (name.to_string(), query::find(name)?.sql.to_string())
         }
     };
-    let conn = open(&store::database_path(db, config))?;
+    let store = store::Store::open_read_only(&store::database_path(db, config))?;
+    let conn = store.connection();
     let mut params = args.params.clone();
     // A database of contacts snapshots has no `accounts` weight: the query runs under the
     // latest snapshot's weight, and says so.
-    if let Some((weight, line)) = query::default_weight(&conn, &sql, &params) {
+    if let Some((weight, line)) = query::default_weight(conn, &sql, &params) {
         super::logging::notice_line(&format!("query {origin}: {line}"));
         params.push(("weight".into(), weight));
     }
-    let table = query::run_within(&conn, &origin, &sql, &params, query::Limits::of(&config.query))?;
-    if let Some(warning) = query::name_warning(&conn, &params) {
+    // One series of one kind (`share`), and a comparison of contacts snapshots of one series
+    // and weight (`contact-changes`): said when it leaves others out.
+    for (name, found) in [
+        ("series", query::default_series(&store, &sql, &params)?),
+        ("from", query::default_from(&store, &sql, &params)?),
+    ] {
+        if let Some((value, line)) = found {
+            if let Some(line) = line {
+                super::logging::notice_line(&format!("query {origin}: {line}"));
+            }
+            params.push((name.into(), value));
+        }
+    }
+    let table = query::run_within(conn, &origin, &sql, &params, query::Limits::of(&config.query))?;
+    if let Some(warning) = query::name_warning(conn, &params) {
         super::logging::notice_line(&format!("query {origin}: {warning}"));
     }
     print(&table.render(args.format)?)?;

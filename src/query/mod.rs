@@ -392,6 +392,11 @@ fn check_values(given: &[(String, String)]) -> Result<(), String> {
         if let Some(known) = known {
             return Err(format!("{k} must be one of {} (not {v:?})", known.join(", ")));
         }
+        if k == "series" && serde_json::from_str::<Vec<i64>>(v).is_err() {
+            return Err(format!(
+                "series must be snapshot ids as a JSON array, such as [1,4] (not {v:?})"
+            ));
+        }
     }
     Ok(())
 }
@@ -405,8 +410,9 @@ const SNAPSHOT_PARAMS: [&str; 3] = ["snapshot", "from", "to"];
 /// Refuse a snapshot id (a parameter of [`SNAPSHOT_PARAMS`] the query's header declares) that
 /// is no whole number or names no stored snapshot: such a query could only return nothing,
 /// which reads like "no change". Refuse too two snapshots of different kinds (a comparison
-/// of a follows snapshot with a survey), and a snapshot of another kind than the one a
-/// query reads ([`read_kind`]), naming each snapshot and its kind, as `diff` does.
+/// of a follows snapshot with a survey) or two contacts snapshots of different weights, and a
+/// snapshot of another kind than the one a query reads ([`read_kind`]), naming each snapshot
+/// and its kind (or weight), as `diff` does.
 fn check_snapshots(conn: &Connection, sql: &str, header: &Header, given: &[(String, String)]) -> Result<(), String> {
     use crate::store::kinds::{snapshot_words, snapshots_words};
     let mut named: Vec<(&str, i64, String)> = vec![];
@@ -439,6 +445,20 @@ fn check_snapshots(conn: &Connection, sql: &str, header: &Header, given: &[(Stri
                 snapshot_words(x),
                 snapshot_words(y)
             ));
+        }
+        // Two contacts snapshots of different weights, as `diff` refuses them.
+        if x == crate::store::contacts::KIND {
+            let weight = |id: i64| crate::store::contacts::weight(conn, id).ok().flatten();
+            if let (Some(wa), Some(wb)) = (weight(*a), weight(*b)) {
+                if wa != wb {
+                    return Err(crate::store::contacts::weights_differ(
+                        &format!("{a} ({pa})"),
+                        wa.name(),
+                        &format!("{b} ({pb})"),
+                        wb.name(),
+                    ));
+                }
+            }
         }
     }
     if let Some(reads) = read_kind(sql) {
@@ -603,6 +623,123 @@ pub fn default_weight(conn: &Connection, sql: &str, given: &[(String, String)]) 
         weights_held(&stored)
     );
     Some((weight.clone(), line))
+}
+
+/// The snapshots a query that takes a `series` (`share`) shows when the caller names none:
+/// the series ([`crate::store::Store::series`]) of the latest complete snapshot measured at its
+/// `level` under its `weight` (of the `kind` the caller names, if any), as the JSON array the
+/// query binds, with a line that says so when it leaves out other snapshots so measured (of
+/// another series or kind). `None` when the caller gave a series, the query takes none, or
+/// no snapshot is so measured.
+///
+/// # Errors
+/// SQLite errors.
+pub fn default_series(
+    store: &crate::store::Store,
+    sql: &str,
+    given: &[(String, String)],
+) -> Result<Option<(String, Option<String>)>> {
+    let header = Header::parse(sql);
+    if !header.params.iter().any(|p| p.name == "series") || given.iter().any(|(k, _)| k == "series") {
+        return Ok(None);
+    }
+    let value = |name: &str| {
+        given
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| header.params.iter().find(|p| p.name == name)?.default.clone())
+            .filter(|v| v != "null")
+    };
+    let (Some(level), Some(weight)) = (value("level"), value("weight")) else {
+        return Ok(None);
+    };
+    let kind = value("kind");
+    // Every complete snapshot measured so, oldest first (none in a database that is not
+    // whohosts').
+    let measured: Vec<(i64, String)> = store
+        .connection()
+        .prepare(
+            "SELECT s.id, s.kind FROM metric_summary m JOIN snapshot s ON s.id = m.snapshot_id
+              WHERE m.level = ?1 AND m.weight = ?2 AND s.status = 'complete' AND (?3 IS NULL OR s.kind = ?3)
+              ORDER BY s.id",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map((&level, &weight, &kind), |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .unwrap_or_default();
+    let Some((latest, latest_kind)) = measured.last().cloned() else {
+        return Ok(None);
+    };
+    let ids: Vec<i64> = store
+        .series(latest)?
+        .iter()
+        .map(|s| s.id)
+        .filter(|id| measured.iter().any(|(m, _)| m == id))
+        .collect();
+    let list = |ids: &[i64]| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let left: Vec<i64> = measured
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !ids.contains(id))
+        .collect();
+    let json = format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+    let line = (!left.is_empty()).then(|| {
+        let words = crate::store::kinds::snapshot_words(&latest_kind);
+        format!(
+            "series of snapshot {latest}, the latest {} measured under {weight}: {} {} ({}), leaving out {}; \
+             -p series=[…] to choose",
+            words.strip_prefix("a ").unwrap_or(&words),
+            if ids.len() == 1 { "snapshot" } else { "snapshots" },
+            list(&ids),
+            crate::store::kinds::series_words(&latest_kind),
+            list(&left)
+        )
+    });
+    Ok(Some((json, line)))
+}
+
+/// The earlier snapshot a comparison of contacts snapshots (`contact-changes`) reads when the
+/// caller names none: the one before its later snapshot (`to`, else the latest complete
+/// contacts snapshot) in that snapshot's series ([`crate::store::Store::series`]: one `--series`
+/// and weight), as `diff` would compare them. When there is none, the later snapshot itself
+/// (nothing changed), with a line that says so. `None` when the caller gave `from`, the query
+/// reads no contacts snapshots, or there is no later snapshot to start from.
+///
+/// # Errors
+/// SQLite errors.
+pub fn default_from(
+    store: &crate::store::Store,
+    sql: &str,
+    given: &[(String, String)],
+) -> Result<Option<(String, Option<String>)>> {
+    use crate::store::contacts::KIND;
+    let header = Header::parse(sql);
+    let takes = |name: &str| header.params.iter().any(|p| p.name == name);
+    if read_kind(sql) != Some(KIND) || !takes("from") || !takes("to") || given.iter().any(|(k, _)| k == "from") {
+        return Ok(None);
+    }
+    let to = match given.iter().rev().find(|(k, _)| k == "to") {
+        Some((_, v)) => v.trim().parse::<i64>().ok(),
+        None => store.latest_complete(Some(KIND))?,
+    };
+    // A `to` that is no contacts snapshot is refused when the query runs.
+    let Some(to) = to.filter(|to| matches!(store.kind(*to), Ok(Some(k)) if k == KIND)) else {
+        return Ok(None);
+    };
+    let before = store.series(to)?.iter().rev().map(|s| s.id).find(|id| *id < to);
+    Ok(Some(match before {
+        Some(from) => (from.to_string(), None),
+        None => (
+            to.to_string(),
+            Some(format!(
+                "snapshot {to} is the first of its series ({}): nothing before it to compare; -p from=… to choose",
+                crate::store::kinds::series_words(KIND)
+            )),
+        ),
+    }))
 }
 
 /// When the caller's `name` parameter names no bucket stored at its `level` (organisation

@@ -19,7 +19,7 @@ use crate::model::format::Format;
 use crate::store::{SnapshotInfo, Store};
 
 /// The kind of snapshot `whohosts contacts` stores.
-pub const KIND: &str = "contacts";
+pub const KIND: &str = crate::store::contacts::KIND;
 
 /// Snapshots a trend shows at most (the last ones).
 pub const TREND_STEPS: usize = 12;
@@ -77,13 +77,16 @@ impl ContactsDiff {
     /// Compare contacts snapshot `from` with contacts snapshot `to`.
     ///
     /// # Errors
-    /// [`Error::Store`] when either is missing, not complete, or they were weighed
-    /// differently; SQLite and query errors.
+    /// [`Error::Store`] when either is missing or not complete; [`Error::Usage`] when they
+    /// were weighed differently; SQLite and query errors.
     pub fn between(store: &Store, from: i64, to: i64) -> Result<ContactsDiff> {
         let (wa, wb) = (weight_of(store, from)?, weight_of(store, to)?);
         if wa != wb {
-            return Err(Error::Store(format!(
-                "snapshot {from} is weighed by {wa}, snapshot {to} by {wb}: compare snapshots of one weight"
+            return Err(Error::Usage(crate::store::contacts::weights_differ(
+                &from.to_string(),
+                &wa,
+                &to.to_string(),
+                &wb,
             )));
         }
         let (a, b) = (store.contact_hashes(from)?, store.contact_hashes(to)?);
@@ -224,7 +227,7 @@ pub fn render_text(d: &ContactsDiff) -> String {
 /// # Errors
 /// SQLite errors.
 pub fn series(store: &Store, id: i64) -> Result<Vec<SnapshotInfo>> {
-    store.series_by_request(id, KIND, &["series", "weight"])
+    store.series(id)
 }
 
 /// One snapshot of a contacts trend: the provider level's stored figures (the organisation

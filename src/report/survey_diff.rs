@@ -280,7 +280,7 @@ pub fn render_text(d: &SurveyDiff) -> String {
 /// # Errors
 /// SQLite errors.
 pub fn series(store: &Store, id: i64) -> Result<Vec<SnapshotInfo>> {
-    store.series_by_request(id, KIND, &["domains", "software"])
+    store.series(id)
 }
 
 /// One survey of a trend: the AS level's users-weighted figures (and instances-weighted

@@ -44,25 +44,13 @@ pub struct Step {
 }
 
 /// The complete snapshots of the series that snapshot `id` belongs to, up to and including
-/// `id`, oldest first: follows snapshots that crawled the same seed accounts ([`Store::seed_accounts`]),
-/// whatever order and spelling the command gave them.
+/// `id`, oldest first ([`Store::series`]): follows snapshots that crawled the same seed
+/// accounts, whatever order and spelling the command gave them.
 ///
 /// # Errors
 /// SQLite errors.
 pub fn series(store: &Store, id: i64) -> Result<Vec<SnapshotInfo>> {
-    let seeds = store.seed_accounts(id)?;
-    let kind = store.kind(id)?;
-    let mut out = vec![];
-    for info in store.list()? {
-        if info.id <= id
-            && info.status == Status::Complete.as_str()
-            && Some(&info.kind) == kind.as_ref()
-            && store.seed_accounts(info.id)? == seeds
-        {
-            out.push(info);
-        }
-    }
-    Ok(out)
+    store.series(id)
 }
 
 /// The complete snapshot of the same series just before `id`, if any.

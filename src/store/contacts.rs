@@ -153,12 +153,15 @@ pub fn rows(conn: &Connection, id: i64) -> rusqlite::Result<Vec<ContactRow>> {
     rows.collect()
 }
 
-/// The measurement stored as contacts snapshot `id`, as the report renders it; `None` when
-/// it holds no contacts figures.
+/// The kind of snapshot `whohosts contacts` stores.
+pub const KIND: &str = "contacts";
+
+/// The weight contacts snapshot `id` was measured under (`contacts --weight`); `None` when it
+/// holds no figures.
 ///
 /// # Errors
 /// SQLite errors.
-pub fn measurement(conn: &Connection, id: i64) -> rusqlite::Result<Option<Measurement>> {
+pub fn weight(conn: &Connection, id: i64) -> rusqlite::Result<Option<ContactWeight>> {
     let weight: Option<String> = conn
         .query_row(
             "SELECT weight FROM metric_summary WHERE snapshot_id = ?1 LIMIT 1",
@@ -166,11 +169,29 @@ pub fn measurement(conn: &Connection, id: i64) -> rusqlite::Result<Option<Measur
             |r| r.get(0),
         )
         .optional()?;
-    let Some(weight) = weight else { return Ok(None) };
-    let weight = if weight == ContactWeight::Messages.name() {
-        ContactWeight::Messages
-    } else {
-        ContactWeight::Contacts
+    Ok(weight.map(|w| {
+        if w == ContactWeight::Messages.name() {
+            ContactWeight::Messages
+        } else {
+            ContactWeight::Contacts
+        }
+    }))
+}
+
+/// Why two contacts snapshots, `a` weighed by `wa` and `b` by `wb`, are not compared (`diff`,
+/// `query contact-changes`): each names its snapshot as the command did ("3", "3 (from)").
+pub fn weights_differ(a: &str, wa: &str, b: &str, wb: &str) -> String {
+    format!("snapshot {a} is weighed by {wa}, snapshot {b} by {wb}: compare snapshots of one weight")
+}
+
+/// The measurement stored as contacts snapshot `id`, as the report renders it; `None` when
+/// it holds no contacts figures.
+///
+/// # Errors
+/// SQLite errors.
+pub fn measurement(conn: &Connection, id: i64) -> rusqlite::Result<Option<Measurement>> {
+    let Some(weight) = weight(conn, id)? else {
+        return Ok(None);
     };
     let mut figures: BTreeMap<String, f64> = BTreeMap::new();
     let mut stmt = conn.prepare_cached(super::sql::METRIC_POPULATION_OF)?;

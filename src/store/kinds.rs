@@ -114,6 +114,16 @@ pub fn snapshots_words(kind: &str) -> String {
     }
 }
 
+/// What makes snapshots of `kind` one series ([`super::Store::series`]), in words, for a line
+/// that says which series was picked.
+pub fn series_words(kind: &str) -> &'static str {
+    match kind {
+        super::contacts::KIND => "contacts snapshots of one --series and weight",
+        super::instances::KIND => "surveys of one list and --software filter",
+        _ => "crawls of the same seeds",
+    }
+}
+
 /// The fine kind of a DNS error message (as `dns::Resolution::error` words it).
 pub fn dns_kind(message: &str) -> String {
     DNS_KINDS

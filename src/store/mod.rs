@@ -356,6 +356,36 @@ impl Store {
             .map_err(|e| self.sqlite(e))
     }
 
+    /// The complete snapshots of the series snapshot `id` belongs to, up to and including it,
+    /// oldest first, whatever its kind: the one rule every trend, and `query share`, follows.
+    /// Crawls (follows) of the same seed accounts ([`Store::seed_accounts`], whatever order
+    /// and spelling the command gave them); contacts snapshots of one series name (`--series`,
+    /// else the input files) and weight; surveys of one list (a digest of its sorted hosts)
+    /// and software filter.
+    ///
+    /// # Errors
+    /// SQLite errors; [`Error::Store`] when there is no snapshot `id`.
+    pub fn series(&self, id: i64) -> Result<Vec<SnapshotInfo>> {
+        let kind = self.kind(id)?;
+        match kind.as_deref() {
+            Some(contacts::KIND) => return self.series_by_request(id, contacts::KIND, &["series", "weight"]),
+            Some(instances::KIND) => return self.series_by_request(id, instances::KIND, &["domains", "software"]),
+            _ => {}
+        }
+        let seeds = self.seed_accounts(id)?;
+        let mut out = vec![];
+        for info in self.list()? {
+            if info.id <= id
+                && info.status == Status::Complete.as_str()
+                && Some(&info.kind) == kind.as_ref()
+                && self.seed_accounts(info.id)? == seeds
+            {
+                out.push(info);
+            }
+        }
+        Ok(out)
+    }
+
     /// The complete snapshots of kind `kind` up to and including snapshot `id`, oldest first,
     /// whose request has the same text as snapshot `id`'s at each of `fields` (what makes
     /// snapshots one series: a contacts series' name and weight, a survey's list digest and
@@ -363,7 +393,7 @@ impl Store {
     ///
     /// # Errors
     /// SQLite errors; [`Error::Store`] when there is no snapshot `id`.
-    pub fn series_by_request(&self, id: i64, kind: &str, fields: &[&str]) -> Result<Vec<SnapshotInfo>> {
+    fn series_by_request(&self, id: i64, kind: &str, fields: &[&str]) -> Result<Vec<SnapshotInfo>> {
         let key = |id: i64| -> Result<Vec<String>> {
             let r = self.request(id)?;
             Ok(fields

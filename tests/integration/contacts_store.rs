@@ -536,3 +536,77 @@ fn a_contacts_database_is_queried_and_reported_under_its_own_weight() {
     // Without --weight, the contacts report as before.
     assert!(stdout(&run(&["report", "1"])).starts_with("Of your 26 contacts"));
 }
+
+/// `query contact-changes` without parameters compares the latest contacts snapshot with the
+/// one before it of its series and weight, never with one of another weight; two snapshots of
+/// different weights named are refused as `diff` refuses them, a usage error (exit 2).
+#[test]
+fn contact_changes_compares_snapshots_of_one_weight() {
+    let (w, _) = first_measurement();
+    let env = Env::start(w);
+    let dir = env.dir.path();
+    let db = dir.join("w.db");
+    let db_arg = db.to_str().unwrap();
+    // A mailbox: the owner writes once to each address.
+    let mbox = |name: &str, to: &[&str]| {
+        let path = dir.join(name);
+        let m: String = to
+            .iter()
+            .map(|to| format!("From me@mailo.com Mon Jan  1 00:00:00 2026\nFrom: me@mailo.com\nTo: {to}\n\nhello\n\n"))
+            .collect();
+        std::fs::write(&path, m).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let one = mbox("one.mbox", &["c0@mairie-exemple.fr", "c0@gmail.com"]);
+    let two = mbox("two.mbox", &["c0@mairie-exemple.fr", "c0@gmail.com", "c0@proton.me"]);
+    // 1: contacts of the first mailbox; 2 and 3: the second, weighed by messages, then contacts.
+    for (weight, file) in [("contacts", &one), ("messages", &two), ("contacts", &two)] {
+        stdout(&env.run(&["contacts", "--db", db_arg, "--series", "mail", "--weight", weight, file]));
+    }
+    let run = |args: &[&str]| {
+        let out = env.run(&[&["--db", db_arg][..], args].concat());
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let header = "domain,protocol,change,from_provider,to_provider,from_contacts,to_contacts\n";
+    // 3 against 1, both weighed by contacts: proton.me is new.
+    assert_eq!(
+        run(&["query", "contact-changes", "--format", "csv"]),
+        (0, format!("{header}proton.me,email,added,,Proton,,1\n"), String::new())
+    );
+    // Snapshot 2 is the first weighed by messages: nothing before it to compare.
+    assert_eq!(
+        run(&["query", "contact-changes", "-p", "to=2", "--format", "csv"]),
+        (
+            0,
+            header.to_string(),
+            "whohosts: query contact-changes: snapshot 2 is the first of its series (contacts snapshots of one \
+             --series and weight): nothing before it to compare; -p from=… to choose\n"
+                .to_string()
+        )
+    );
+    // Named, two weights are refused as `diff` refuses them.
+    assert_eq!(
+        run(&["query", "contact-changes", "-p", "from=2", "-p", "to=3"]),
+        (
+            2,
+            String::new(),
+            "whohosts: query contact-changes: snapshot 2 (from) is weighed by messages, snapshot 3 (to) by \
+             contacts: compare snapshots of one weight\nwhohosts: see `whohosts query --help`\n"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        run(&["diff", "2", "3"]),
+        (
+            2,
+            String::new(),
+            "whohosts: snapshot 2 is weighed by messages, snapshot 3 by contacts: compare snapshots of one \
+             weight\nwhohosts: see `whohosts diff --help`\n"
+                .to_string()
+        )
+    );
+}

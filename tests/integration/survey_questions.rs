@@ -115,16 +115,15 @@ fn share_of_surveys_runs_under_a_weight_surveys_have() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         err,
-        "whohosts: query share: weight users, that of the latest instances snapshot: none here has accounts, \
-         the default (instances snapshots have users, active, instances); -p weight=… to choose\n"
+        format!(
+            "{WEIGHT_LINE}whohosts: query share: series of snapshot 3, the latest survey (of instances) measured \
+             under users: snapshot 3 (surveys of one list and --software filter), leaving out 1; -p series=[…] to \
+             choose\n"
+        )
     );
-    let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
-    let got: Vec<(i64, f64)> = rows
-        .iter()
-        .map(|r| (r["snapshot_id"].as_i64().unwrap(), r["amount"].as_f64().unwrap()))
-        .collect();
-    // Hetzner hosts big (600) and tube2 (30) of every software, tube2 (30) of PeerTube.
-    assert_eq!(got, [(1, 630.0), (3, 30.0)]);
+    // Hetzner hosts tube2 (30) of PeerTube, in survey 3, which a survey of every software
+    // (survey 1) is no series with.
+    assert_eq!(amounts(&out), [(3, 30.0)]);
     // A weight no survey has is refused, not an empty table.
     let (code, _, err) = run(
         &env,
@@ -149,6 +148,148 @@ fn share_of_surveys_runs_under_a_weight_surveys_have() {
                 .to_string()
         )
     );
+}
+
+/// What `query share -p kind=instances` says when it runs under `users`.
+const WEIGHT_LINE: &str = "whohosts: query share: weight users, that of the latest instances snapshot: none here has \
+                           accounts, the default (instances snapshots have users, active, instances); -p weight=… to \
+                           choose\n";
+
+/// Each row's snapshot and amount, from `share --format json`.
+fn amounts(json: &str) -> Vec<(i64, f64)> {
+    let rows: Vec<Value> = serde_json::from_str(json).unwrap();
+    rows.iter()
+        .map(|r| (r["snapshot_id"].as_i64().unwrap(), r["amount"].as_f64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn share_keeps_to_one_series_of_one_kind() {
+    let (env, d, l) = mixed();
+    // Survey 4: the list of survey 1, every software again: one series with survey 1.
+    ok(&env, &d, &["instances", &l]);
+    let share = |extra: &[&str]| {
+        let mut args = vec!["query", "share", "-p", "name=Hetzner", "--format", "json"];
+        args.extend(extra);
+        let (code, out, err) = run(&env, &d, &args);
+        assert_eq!(code, 0, "{extra:?}: {err}");
+        (amounts(&out), err)
+    };
+    let series_line = |left: &str| {
+        format!(
+            "whohosts: query share: series of snapshot 4, the latest survey (of instances) measured under users: \
+             snapshots 1, 4 (surveys of one list and --software filter), leaving out {left}; -p series=[…] to \
+             choose\n"
+        )
+    };
+    // Surveys: survey 3 (PeerTube only) is another series.
+    assert_eq!(
+        share(&["-p", "kind=instances"]),
+        (
+            vec![(1, 630.0), (4, 630.0)],
+            format!("{WEIGHT_LINE}{}", series_line("3"))
+        )
+    );
+    // Under users without a kind: the crawl (snapshot 2, measured under users too) is not
+    // mixed in with the surveys.
+    assert_eq!(
+        share(&["-p", "weight=users"]),
+        (vec![(1, 630.0), (4, 630.0)], series_line("2, 3"))
+    );
+    // Under the default weight (accounts), the crawl alone has it: nothing left out.
+    let (rows, err) = share(&[]);
+    assert_eq!((rows.len(), rows[0].0, err.as_str()), (1, 2, ""));
+    // A series named is the one shown, of its own kind.
+    assert_eq!(
+        share(&["-p", "kind=instances", "-p", "series=[3]"]),
+        (vec![(3, 30.0)], WEIGHT_LINE.to_string())
+    );
+    let (rows, err) = share(&["-p", "weight=users", "-p", "series=[2]"]);
+    assert_eq!((rows.len(), rows[0].0, err.as_str()), (1, 2, ""));
+    let (code, out, err) = run(&env, &d, &["query", "share", "-p", "name=Hetzner", "-p", "series=3,4"]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            2,
+            "",
+            "whohosts: query share: series must be snapshot ids as a JSON array, such as [1,4] (not \"3,4\")\n\
+             whohosts: see `whohosts query --help`\n"
+        )
+    );
+}
+
+#[test]
+fn diff_refuses_snapshots_of_two_kinds_as_a_usage_error() {
+    let (env, d, _) = mixed();
+    for (a, b, line) in [
+        (
+            "1",
+            "2",
+            "snapshot 1 is a survey (of instances) and snapshot 2 a follows snapshot: a diff compares two of one kind",
+        ),
+        (
+            "2",
+            "3",
+            "snapshot 2 is a follows snapshot and snapshot 3 a survey (of instances): a diff compares two of one kind",
+        ),
+    ] {
+        let (code, out, err) = run(&env, &d, &["diff", a, b]);
+        assert_eq!(
+            (code, out.as_str(), err),
+            (
+                2,
+                "",
+                format!("whohosts: {line}\nwhohosts: see `whohosts diff --help`\n")
+            )
+        );
+    }
+}
+
+#[test]
+fn queries_do_not_rate_an_empty_level() {
+    // Every instance answered, none runs the software asked for: nothing to attribute.
+    let env = env();
+    let list = env.dir.path().join("list.txt");
+    std::fs::write(&list, LIST).unwrap();
+    let db = env.dir.path().join("e.db");
+    let (l, d) = (list.to_str().unwrap(), db.to_str().unwrap());
+    ok(&env, d, &["instances", "--software", "pleroma", l]);
+    let without_time = |json: &str| -> Vec<Value> {
+        let rows: Vec<Value> = serde_json::from_str(json).unwrap();
+        rows.into_iter()
+            .map(|mut r| {
+                r.as_object_mut().unwrap().remove("started_at");
+                r
+            })
+            .collect()
+    };
+    let (code, out, err) = run(
+        &env,
+        d,
+        &["query", "concentration", "-p", "weight=users", "--format", "json"],
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        without_time(&out),
+        [
+            serde_json::json!({"snapshot_id": 1, "buckets": 0, "top1": null, "top3": null, "k50": null,
+            "k75": null, "hhi": null, "band": null, "effective": null, "gini": null})
+        ]
+    );
+    let summary = without_time(&ok(&env, d, &["query", "summary", "--format", "json"]));
+    let row = &summary[0];
+    assert_eq!(
+        (
+            &row["organisations"],
+            &row["top_organisation"],
+            &row["top_share"],
+            &row["hhi"]
+        ),
+        (&Value::from(0), &Value::Null, &Value::Null, &Value::Null)
+    );
+    // The table says nothing where the report says "not rated".
+    let table = ok(&env, d, &["query", "concentration", "-p", "weight=users"]);
+    assert!(!table.contains("unconcentrated"), "{table}");
 }
 
 #[test]
