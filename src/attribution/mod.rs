@@ -64,6 +64,12 @@ impl Attributor {
         }
     }
 
+    /// The nameserver taken for not answering, if it was during this run
+    /// ([`Dns::not_answering`]).
+    pub fn not_answering(&self) -> Option<crate::net::dns::NotAnswering> {
+        self.dns.not_answering()
+    }
+
     /// The database in use, if any.
     pub fn database(&self) -> Option<&AsnDb> {
         self.db.as_deref()

@@ -2,14 +2,16 @@
 //! mailboxes (mbox, Maildir), find who serves each address (MX, XMPP SRV, Matrix
 //! discovery), attribute those servers like instances, store the measurement as a snapshot
 //! of kind `contacts` (the database's lock held, as a crawl holds it) and print its report
-//! from the store, with the trend of its series.
+//! from the store, with the trend of its series. On SIGINT/SIGTERM before its lookups are
+//! done it stops at once, stores nothing (its snapshot is begun only when they are) and exits
+//! with code 4.
 
 use std::path::{Path, PathBuf};
 
 use super::logging::{dns_warning, error_line, notice_line, warning_line};
 use super::{print, AttributionArgs};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, EXIT_INTERRUPTED};
 use crate::model::contact::{Address, ContactWeight};
 use crate::model::format::Format;
 use crate::pipeline::contacts::{Job, Stored};
@@ -139,9 +141,16 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     let _lock = DbLock::acquire(&path, "contacts")?;
     let store = Store::open(&path)?;
     let writer = store.writer()?;
-    let stored = crate::pipeline::contacts::measure_into(&writer, config, &book, &job, quiet).await;
+    let stop = super::crawl::stop_requested();
+    let stored = crate::pipeline::contacts::measure_into(&writer, config, &book, &job, quiet, stop).await;
     writer.close().await;
     match stored? {
+        // SIGINT or SIGTERM before the measurement was done: nothing was begun, so nothing is
+        // stored; said on one line, exit code 4.
+        Stored::Interrupted => {
+            error_line("interrupted before the lookups were done; nothing stored: run the same command again");
+            Ok(i32::from(EXIT_INTERRUPTED))
+        }
         // Domains that did not resolve are one warning (even under -q, so cron mails it),
         // counted by answer; the report lists them.
         Stored::Complete { id, lookups } => {

@@ -90,12 +90,24 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         ));
         return Ok(i32::from(EXIT_INTERRUPTED));
     }
-    // As a contacts run whose every lookup failed: one line (even under -q, so cron mails
-    // it), nothing rated, stored as failed (no baseline for the next survey), exit code 1.
-    if surveyed.nothing_answered {
-        let survey = store.survey_so_far(surveyed.id)?;
-        let failures = survey.instances.iter().filter_map(|i| i.failure.as_ref());
-        let (_, dead) = unresolved(failures.map(|f| (&f.kind, &f.message)), surveyed.listed, &dns);
+    // A survey where no instance answered is reported too (each instance and why it
+    // failed), as a contacts run whose every lookup failed.
+    let failed = surveyed.nothing_answered;
+    let report = if failed {
+        InstancesReport::failed(&store, surveyed.id)?
+    } else {
+        InstancesReport::stored(&store, surveyed.id)?
+    };
+    let rendered = render(&report, args.format, args.top)?;
+    match out {
+        Some(out) => out.write(rendered.as_bytes())?,
+        None => print(&rendered)?,
+    }
+    let failures = report.failures.iter().map(|(_, kind, message)| (kind, message));
+    let (unresolved, dead) = unresolved(failures, report.population.listed, &dns);
+    // Then one line (even under -q, so cron mails it): nothing rated, stored as failed (no
+    // baseline for the next survey), exit code 1.
+    if failed {
         let of = crate::report::plural(surveyed.listed as u64, "instance");
         let why = match &dead {
             Some(dead) => format!("{}: no instance answered (of {of})", dead.sentence()),
@@ -107,14 +119,6 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         ));
         return Ok(1);
     }
-    let report = InstancesReport::stored(&store, surveyed.id)?;
-    let rendered = render(&report, args.format, args.top)?;
-    match out {
-        Some(out) => out.write(rendered.as_bytes())?,
-        None => print(&rendered)?,
-    }
-    let failures = report.failures.iter().map(|(_, kind, message)| (kind, message));
-    let (unresolved, dead) = unresolved(failures, report.population.listed, &dns);
     if let Some(line) = super::logging::dns_warning(
         &unresolved,
         dead.as_ref(),

@@ -21,6 +21,7 @@ use crate::error::Result;
 use crate::model::attribution::{AddressAttribution, HostAttribution, NO_AS};
 use crate::model::format::Format;
 use crate::model::text::terminal;
+use crate::net::dns::DNS_NOT_ANSWERING;
 
 /// `lookup` arguments.
 #[derive(Debug, clap::Args)]
@@ -195,8 +196,9 @@ async fn answer_all(
         stdout_result(writeln!(out, "{TSV_HEADER}"))?;
     }
     let mut failed = false;
+    let mut unanswered = Unanswered::default();
     for t in targets.iter().filter(|t| *t != "-") {
-        failed |= !answer(a, t.trim(), format, None, out).await?;
+        failed |= !answer(a, t.trim(), format, None, &mut unanswered, out).await?;
     }
     if let Some(mut input) = stdin {
         // Plain addresses in TSV are written straight from the table (`Stream`); everything
@@ -259,10 +261,39 @@ async fn answer_all(
                     continue;
                 }
             }
-            failed |= !answer(a, t, format, Some(n), out).await?;
+            failed |= !answer(a, t, format, Some(n), &mut unanswered, out).await?;
         }
     }
+    if let Some(line) = unanswered.line(a) {
+        logging::error_line(&line);
+    }
     Ok(i32::from(failed))
+}
+
+/// The host names a run looked up, and those DNS left unanswered (timed out, or failed at
+/// once as the nameserver was taken for not answering): once it is, these get no line each
+/// but one at the end, as a crawl's seeds do.
+#[derive(Debug, Default)]
+struct Unanswered(crate::net::dns::Unresolved);
+
+impl Unanswered {
+    /// Count looked-up host `h`; whether DNS left it unanswered.
+    fn count(&mut self, h: &HostAttribution) -> bool {
+        self.0.of += 1;
+        let silent = matches!(h.dns_error.as_deref(), Some("timeout" | DNS_NOT_ANSWERING));
+        if silent {
+            // A timeout is the same silence once the nameserver is taken for not answering
+            // (the only case this is said in).
+            self.0.add(DNS_NOT_ANSWERING);
+        }
+        silent
+    }
+
+    /// The one line a run ends with when its nameserver was taken for not answering.
+    fn line(&self, a: &Attributor) -> Option<String> {
+        let dead = a.not_answering()?;
+        logging::dns_warning(&self.0, Some(&dead), ("host name", "host names"), "stdout lists them")
+    }
 }
 
 /// Plain addresses looked up together before their rows are written ([`Stream::flush`]).
@@ -390,7 +421,9 @@ fn refused(
 }
 
 /// Print one target's answer; `false` when it failed. A failure also gets one line on
-/// stderr (even under `--quiet`), so cron mails it while stdout keeps its rows. In a
+/// stderr (even under `--quiet`), so cron mails it while stdout keeps its rows, unless DNS
+/// left a host name unanswered once the nameserver was taken for not answering: that is
+/// counted in `unanswered`, said once at the end. In a
 /// stream (`line`: the target's line number on stdin), an address in no range is a result,
 /// not a failure: its row says so.
 async fn answer(
@@ -398,9 +431,11 @@ async fn answer(
     target: &str,
     format: Format,
     line: Option<usize>,
+    unanswered: &mut Unanswered,
     out: &mut impl Write,
 ) -> Result<bool> {
     let stream = line.is_some();
+    let mut silent = false;
     let host = match parse_target(target) {
         Err(why) => {
             refused(target, Echo::Whole, why, format, line, out)?;
@@ -416,7 +451,11 @@ async fn answer(
             hosting_service: None,
             shares: Default::default(),
         },
-        Ok(Target::Host(name)) => a.host(&name, None).await,
+        Ok(Target::Host(name)) => {
+            let host = a.host(&name, None).await;
+            silent = unanswered.count(&host);
+            host
+        }
     };
     let text = match format {
         Format::Json => json(a, target, &host) + "\n",
@@ -425,7 +464,9 @@ async fn answer(
         Format::Csv | Format::Html => return Err(format.not_offered("a lookup", FORMATS)),
     };
     let failure = failure(&host, stream);
-    if let Some(why) = &failure {
+    // Once the nameserver is taken for not answering, its silence is said once, at the end.
+    let said_at_end = silent && a.not_answering().is_some();
+    if let Some(why) = failure.as_ref().filter(|_| !said_at_end) {
         logging::error_line(&format!("lookup {}: {why}", shown(target)));
     }
     if format == Format::Tsv {
@@ -1297,7 +1338,11 @@ mod tests {
         let (mut found, mut cdn, mut escaped) = (0, 0, 0);
         for t in &targets {
             let mut record = vec![];
-            assert!(answer(&a, t, Format::Tsv, Some(1), &mut record).await.unwrap());
+            assert!(
+                answer(&a, t, Format::Tsv, Some(1), &mut Unanswered::default(), &mut record)
+                    .await
+                    .unwrap()
+            );
             let mut fast = vec![];
             stream.write(t, t.parse().unwrap(), &mut fast).unwrap();
             let (record, fast) = (String::from_utf8(record).unwrap(), String::from_utf8(fast).unwrap());

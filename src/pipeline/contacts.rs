@@ -450,16 +450,27 @@ pub enum Stored {
         measurement: Measurement,
         lookups: Lookups,
     },
+    /// `stop` came before the measurement was done: nothing was stored (the snapshot is
+    /// begun only when the measurement is done).
+    Interrupted,
 }
 
 /// Measure `book` as `job` says and store it through `writer` as a snapshot of kind
-/// `contacts`, begun when the measurement is done (so a killed run leaves nothing behind)
+/// `contacts`, begun when the measurement is done (so a killed or stopped run leaves nothing behind)
 /// and completed in one transaction; when every DNS lookup failed, marked failed instead
-/// ([`Stored::NothingServed`]).
+/// ([`Stored::NothingServed`]). When `stop` (the caller's signal) resolves before the
+/// measurement is done, its lookups are dropped and nothing is stored ([`Stored::Interrupted`]).
 ///
 /// # Errors
 /// Network-stack construction, ASN database and store errors.
-pub async fn measure_into(writer: &Writer, config: Config, book: &Book, job: &Job, quiet: bool) -> Result<Stored> {
+pub async fn measure_into(
+    writer: &Writer,
+    config: Config,
+    book: &Book,
+    job: &Job,
+    quiet: bool,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<Stored> {
     let started_at = crate::model::time::now();
     let configuration = serde_json::to_string(&config).expect("the configuration serialises");
     let ctx = Context::new(config)?;
@@ -470,7 +481,10 @@ pub async fn measure_into(writer: &Writer, config: Config, book: &Book, job: &Jo
         domains,
         nothing_served: nothing,
         lookups,
-    } = measure_domains(&ctx, attributor, book, job.weight).await;
+    } = tokio::select! {
+        measured = measure_domains(&ctx, attributor, book, job.weight) => measured,
+        () = stop => return Ok(Stored::Interrupted),
+    };
     let tool = format!("whohosts {}", env!("CARGO_PKG_VERSION"));
     let begun = writer
         .begin(Begin {

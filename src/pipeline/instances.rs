@@ -200,7 +200,7 @@ async fn complete(
     tool: String,
     source: AttributionSource,
 ) -> Result<bool> {
-    let mut survey = Store::open_read_only(writer.path())?.survey_so_far(id)?;
+    let (mut survey, _) = Store::open_read_only(writer.path())?.survey_so_far(id)?;
     if !survey.instances.is_empty() && survey.instances.iter().all(|i| i.failure.is_some()) {
         writer.set_status(id, Status::Failed).await?;
         return Ok(false);

@@ -246,15 +246,37 @@ impl InstancesReport {
     /// # Errors
     /// [`crate::error::Error::Store`] when it is no complete survey; SQLite and query errors.
     pub fn stored(store: &crate::store::Store, id: i64) -> crate::error::Result<InstancesReport> {
-        let request = store.request(id)?;
         let (survey, source) = store.survey(id)?;
+        let mut r = InstancesReport::of_stored(store, id, survey, source)?;
+        r.trend = super::survey_diff::steps(store, id)?;
+        Ok(r)
+    }
+
+    /// The report of survey `id` stored as failed (no instance answered): what it saw, each
+    /// instance and why it failed, with no trend (a failed survey is in no series).
+    ///
+    /// # Errors
+    /// [`crate::error::Error::Store`] when there is no such snapshot; SQLite errors.
+    pub fn failed(store: &crate::store::Store, id: i64) -> crate::error::Result<InstancesReport> {
+        let (survey, source) = store.survey_so_far(id)?;
+        InstancesReport::of_stored(store, id, survey, source)
+    }
+
+    /// The report of stored survey `id` read as `survey`, under the software filter it was
+    /// run with.
+    fn of_stored(
+        store: &crate::store::Store,
+        id: i64,
+        survey: Survey,
+        source: AttributionSource,
+    ) -> crate::error::Result<InstancesReport> {
+        let request = store.request(id)?;
         let options = Options {
             software: request["software"].as_str().map(str::to_string),
         };
         let mut r = InstancesReport::build(survey, source, &options);
         r.snapshot = Some(id);
         r.list = request["list"].as_str().map(str::to_string);
-        r.trend = super::survey_diff::steps(store, id)?;
         Ok(r)
     }
 

@@ -311,22 +311,34 @@ impl Store {
     /// [`Error::Store`] when there is no such complete snapshot; SQLite errors.
     pub fn survey(&self, id: i64) -> Result<(crate::instances::Survey, crate::model::attribution::AttributionSource)> {
         let snap = self.load(id)?;
-        let request = self.request(id)?;
-        let survey = instances::survey(&self.conn, id, &snap, &request).map_err(|e| self.sqlite(e))?;
-        Ok((survey, snap.attribution))
+        self.survey_of(id, snap)
     }
 
     /// The instances survey `id` has stored so far, whatever its status (a running survey
-    /// completed from its rows).
+    /// completed from its rows, a failed one as it was left), and where its attribution came
+    /// from.
     ///
     /// # Errors
     /// [`Error::Store`] when there is no such snapshot; SQLite errors.
-    pub fn survey_so_far(&self, id: i64) -> Result<crate::instances::Survey> {
+    pub fn survey_so_far(
+        &self,
+        id: i64,
+    ) -> Result<(crate::instances::Survey, crate::model::attribution::AttributionSource)> {
         let snap = load::snapshot(&self.conn, id)
             .map_err(|e| self.sqlite(e))?
             .ok_or_else(|| Error::Store(format!("no snapshot {id} in {}", self.path.display())))?;
+        self.survey_of(id, snap)
+    }
+
+    /// Survey `id`'s instances read from its rows, with `snap`'s attribution source.
+    fn survey_of(
+        &self,
+        id: i64,
+        snap: Snapshot,
+    ) -> Result<(crate::instances::Survey, crate::model::attribution::AttributionSource)> {
         let request = self.request(id)?;
-        instances::survey(&self.conn, id, &snap, &request).map_err(|e| self.sqlite(e))
+        let survey = instances::survey(&self.conn, id, &snap, &request).map_err(|e| self.sqlite(e))?;
+        Ok((survey, snap.attribution))
     }
 
     /// The list positions survey `id` has stored so far.

@@ -731,6 +731,71 @@ fn a_nameserver_that_never_answers_is_given_up_after_five_timeouts_in_a_row() {
     drop(dead);
 }
 
+/// SIGINT or SIGTERM while the lookups wait on a nameserver that stalls (a UDP socket on
+/// loopback that reads every query and answers none, with a minute's timeout): the run stops
+/// at once, stores nothing (its snapshot is begun only when its lookups are done), says so on
+/// one line and exits 4; `snapshots` lists nothing.
+#[test]
+fn sigint_and_sigterm_stop_a_contacts_run_with_nothing_stored() {
+    let mut env = Env::start(contact_world());
+    let stalled = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    env.config.dns.nameservers = vec![stalled.local_addr().unwrap().to_string()];
+    env.config.dns.timeout_secs = 60.0;
+    env.config.dns.attempts = 1;
+    env.write_config();
+    let book = many_domains(&env, 3);
+    stalled
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    for signal in ["INT", "TERM"] {
+        let db = env.dir.path().join(format!("{signal}.db"));
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+            .arg("--config")
+            .arg(env.config_path())
+            .arg("--db")
+            .arg(&db)
+            .args(["contacts", &book])
+            .env_remove("WHOHOSTS_CONFIG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The first query has come: the lookups are under way (and the signals watched).
+        stalled.recv_from(&mut [0u8; 512]).unwrap();
+        let asked = std::time::Instant::now();
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let out = child.wait_with_output().unwrap();
+        let took = asked.elapsed();
+        assert_eq!(
+            (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string()),
+            (
+                Some(4),
+                "whohosts: interrupted before the lookups were done; nothing stored: run the same command \
+                 again\n"
+                    .to_string()
+            ),
+            "SIG{signal}"
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "SIG{signal}");
+        assert!(took < std::time::Duration::from_secs(5), "SIG{signal} took {took:?}");
+        let list = env.run(&["--db", db.to_str().unwrap(), "snapshots"]);
+        assert_eq!(list.status.code(), Some(0), "SIG{signal}");
+        assert_eq!(
+            String::from_utf8_lossy(&list.stdout),
+            "id\tkind\tstatus\tstarted\tfinished\taccounts\tinstances\tseeds\n",
+            "SIG{signal}: no snapshot"
+        );
+        // Drain what the run asked before it stopped.
+        stalled.set_nonblocking(true).unwrap();
+        while stalled.recv_from(&mut [0u8; 512]).is_ok() {}
+        stalled.set_nonblocking(false).unwrap();
+    }
+}
+
 /// Twenty silent domains asked side by side on a nameserver that answers every other name
 /// (the simulator's): their timeouts end together, before a second round could go
 /// unanswered, so the nameserver is not given up. The three other domains are still asked

@@ -440,3 +440,44 @@ fn a_crawl_against_a_dead_nameserver_ends_with_one_line() {
     );
     drop(dead);
 }
+
+/// `lookup -` against a nameserver that never answers: the host names looked up before the
+/// nameserver is taken for not answering (5 queries in a row timed out, A and AAAA of the
+/// first three names) say their timeout on a line each; the rest get no line each, and one
+/// line at the end names the nameserver and counts every name it left unanswered. Each row
+/// still says why; the exit code is 1.
+#[test]
+fn lookup_stdin_against_a_dead_nameserver_ends_with_one_line() {
+    let mut env = Env::start(world(vec![], vec![]));
+    let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = dead.local_addr().unwrap();
+    env.config.dns.nameservers = vec![addr.to_string()];
+    env.config.dns.timeout_secs = 0.3;
+    env.config.dns.attempts = 1;
+    env.write_config();
+    let names: String = (0..8).map(|i| format!("s{i}.example\n")).collect();
+    let out = env.cmd().args(["lookup", "-"]).write_stdin(names).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "whohosts: lookup s0.example: cannot resolve: timeout\n\
+             whohosts: lookup s1.example: cannot resolve: timeout\n\
+             whohosts: nameserver {addr} not answering (5 DNS queries in a row timed out, no answer for 0.6 s; \
+             the rest failed at once): 8 of 8 host names did not resolve: 8 nameserver not answering; stdout \
+             lists them\n"
+        )
+    );
+    let errors: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit('\t').next().unwrap().to_string())
+        .collect();
+    assert_eq!(errors.len(), 8);
+    assert_eq!(errors[..2], ["timeout", "timeout"]);
+    assert!(
+        errors[2..].iter().all(|e| e == "nameserver not answering"),
+        "{errors:?}"
+    );
+    drop(dead);
+}

@@ -307,10 +307,11 @@ fn text_and_html_show_the_levels_as_the_follows_report_does() {
     assert!(!html.contains("<script"));
 }
 
-/// A survey where no instance answered (every domain unknown here) is not rated (no report), is stored
+/// A survey where no instance answered (every domain unknown here) is not rated, is stored
 /// as failed (no baseline for the next survey) and exits 1, with one line on stderr (even
-/// under -q), as a `contacts` run whose every lookup failed; one instance that answers is
-/// enough for a complete survey.
+/// under -q), as a `contacts` run whose every lookup failed; its report is printed all the
+/// same, listing each instance and why it failed. One instance that answers is enough for
+/// a complete survey.
 #[test]
 fn a_survey_where_no_instance_answered_is_stored_as_failed() {
     let env = env();
@@ -323,6 +324,23 @@ fn a_survey_where_no_instance_answered_is_stored_as_failed() {
         "whohosts: warning: no instance answered (of 2 instances: every DNS lookup or NodeInfo read failed), \
          so nothing is rated; snapshot 1 is stored as failed\n"
     );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(
+            "Instance list: 2 instances (0 duplicates, 0 bad entries); NodeInfo read from 0, failed for 2 \
+             (2 dns).\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "\nNodeInfo not read (2)\n  dead.example  dns: DNS dead.example: NXDOMAIN\n  \
+             gone.example  dns: DNS gone.example: NXDOMAIN\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("\nWeighted by users: nothing attributed.\n"), "{text}");
+    assert!(!text.contains("HHI"), "{text}");
     let list_out = String::from_utf8_lossy(&env.run(&["snapshots"]).stdout).to_string();
     assert!(
         list_out.lines().any(|l| l.starts_with("1\tinstances\tfailed\t")),
