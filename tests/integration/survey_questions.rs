@@ -245,15 +245,22 @@ fn diff_refuses_snapshots_of_two_kinds_as_a_usage_error() {
     }
 }
 
-#[test]
-fn queries_do_not_rate_an_empty_level() {
-    // Every instance answered, none runs the software asked for: nothing to attribute.
+/// A survey in which every instance answered and none runs the software asked for (pleroma):
+/// complete, nothing to attribute. The env, the list's path and the database's.
+fn empty_survey() -> (Env, String, String) {
     let env = env();
     let list = env.dir.path().join("list.txt");
     std::fs::write(&list, LIST).unwrap();
     let db = env.dir.path().join("e.db");
-    let (l, d) = (list.to_str().unwrap(), db.to_str().unwrap());
-    ok(&env, d, &["instances", "--software", "pleroma", l]);
+    let (l, d) = (list.to_str().unwrap().to_string(), db.to_str().unwrap().to_string());
+    ok(&env, &d, &["instances", "--software", "pleroma", &l]);
+    (env, l, d)
+}
+
+#[test]
+fn queries_do_not_rate_an_empty_level() {
+    let (env, l, d) = empty_survey();
+    let (l, d) = (l.as_str(), d.as_str());
     let without_time = |json: &str| -> Vec<Value> {
         let rows: Vec<Value> = serde_json::from_str(json).unwrap();
         rows.into_iter()
@@ -382,14 +389,9 @@ fn a_surveys_report_and_diff_refuse_by_and_say_when_surveys_differ() {
 
 #[test]
 fn an_empty_survey_is_not_rated() {
-    // Every instance answered, none runs the software asked for: complete, nothing rated.
     // (A survey where no instance answered is stored failed: instances.rs.)
-    let env = env();
-    let list = env.dir.path().join("list.txt");
-    std::fs::write(&list, LIST).unwrap();
-    let db = env.dir.path().join("e.db");
-    let (l, d) = (list.to_str().unwrap(), db.to_str().unwrap());
-    ok(&env, d, &["instances", "--software", "pleroma", l]);
+    let (env, l, d) = empty_survey();
+    let (l, d) = (l.as_str(), d.as_str());
     let text = ok(&env, d, &["instances", "--software", "pleroma", l]);
     assert!(!text.contains("HHI 0"), "{text}");
     let trend: Vec<&str> = text.lines().rev().take(2).collect();
