@@ -94,6 +94,15 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
             (name.to_string(), query::find(name)?.sql.to_string())
         }
     };
+    // A parameter given twice (a cron line edited by appending) would silently take one value.
+    for (i, (name, value)) in args.params.iter().enumerate() {
+        if let Some((_, first)) = args.params[..i].iter().find(|(n, _)| n == name) {
+            return Err(Error::QueryUsage {
+                name: origin,
+                message: format!("parameter \"{name}\" given twice ({first:?}, then {value:?}): give it once"),
+            });
+        }
+    }
     let store = store::Store::open_read_only(&store::database_path(db, config))?;
     let conn = store.connection();
     let mut params = args.params.clone();

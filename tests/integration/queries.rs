@@ -295,7 +295,7 @@ const HINT: &str = "whohosts: see `whohosts query --help`\n";
 #[test]
 fn query_mistakes_are_one_clear_line() {
     let (env, db) = timeline_db();
-    let cases: [(&[&str], String); 4] = [
+    let cases: [(&[&str], String); 5] = [
         (
             &["host-changes", "-p", "form=1"],
             "whohosts: query host-changes: unknown parameter \"form\" (it takes to, from)\n".into(),
@@ -309,15 +309,19 @@ fn query_mistakes_are_one_clear_line() {
             "whohosts: query trend: no such query (there are: summary, concentration, share, host-changes, instance-changes, moved-accounts, account-changes, contact-changes, survey-changes; see `whohosts query --list`)\n".into(),
         ),
         (
+            &["share", "-p", "name=OVH", "-p", "name=Hetzner"],
+            "whohosts: query share: parameter \"name\" given twice (\"OVH\", then \"Hetzner\"): give it once\n".into(),
+        ),
+        (
             &["summary", "-p", "oops"],
             "".into(),
         ),
     ];
-    for (args, want) in &cases[..3] {
+    for (args, want) in &cases[..4] {
         let (code, out, err) = cli(&env, &db, args);
         assert_eq!((code, out.as_str(), err), (2, "", format!("{want}{HINT}")));
     }
-    let (code, _, err) = cli(&env, &db, cases[3].0);
+    let (code, _, err) = cli(&env, &db, cases[4].0);
     assert_eq!(
         (code, err),
         (2, format!("whohosts: --param: 'oops' is not NAME=VALUE\n{HINT}"))
