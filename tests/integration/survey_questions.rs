@@ -259,8 +259,8 @@ fn empty_survey() -> (Env, String, String) {
 
 #[test]
 fn queries_do_not_rate_an_empty_level() {
-    let (env, l, d) = empty_survey();
-    let (l, d) = (l.as_str(), d.as_str());
+    let (env, _, d) = empty_survey();
+    let d = d.as_str();
     let without_time = |json: &str| -> Vec<Value> {
         let rows: Vec<Value> = serde_json::from_str(json).unwrap();
         rows.into_iter()
