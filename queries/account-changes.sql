@@ -3,7 +3,9 @@
 --
 -- Parameters:
 --   :to = null    the later snapshot (default: the latest complete one)
---   :from = null  the earlier snapshot (default: the complete one before :to)
+--   :from = null  the earlier snapshot (default: the complete one before :to of its series,
+--                 crawls of the same seeds, which whohosts gives; :to itself when there
+--                 is none, said on stderr)
 -- Columns:
 --   account   the account's handle (or actor URI)
 --   change    added, removed or moved

@@ -4,7 +4,9 @@
 --
 -- Parameters:
 --   :to = null    the later snapshot (default: the latest complete one)
---   :from = null  the earlier snapshot (default: the complete one before :to)
+--   :from = null  the earlier snapshot (default: the complete one before :to of its series,
+--                 crawls of the same seeds, which whohosts gives; :to itself when there
+--                 is none, said on stderr)
 -- Columns:
 --   instance       the instance host
 --   change         appeared, disappeared or unreachable

@@ -5,7 +5,9 @@
 --
 -- Parameters:
 --   :to = null    the later survey (default: the latest complete one)
---   :from = null  the earlier one (default: the complete survey before :to)
+--   :from = null  the earlier one (default: the complete survey before :to of its series,
+--                 one list and --software filter, which whohosts gives; :to itself when
+--                 there is none, said on stderr)
 -- Columns:
 --   instance       the instance host
 --   change         joined, left, failed (NodeInfo no longer read), recovered (read

@@ -701,12 +701,13 @@ pub fn default_series(
     Ok(Some((json, line)))
 }
 
-/// The earlier snapshot a comparison of contacts snapshots (`contact-changes`) reads when the
-/// caller names none: the one before its later snapshot (`to`, else the latest complete
-/// contacts snapshot) in that snapshot's series ([`crate::store::Store::series`]: one `--series`
-/// and weight), as `diff` would compare them. When there is none, the later snapshot itself
+/// The earlier snapshot a comparison (`host-changes`, `contact-changes`, `survey-changes` …)
+/// reads when the caller names none: the one before its later snapshot (`to`, else the latest
+/// complete snapshot of the kind the query reads) in that snapshot's series
+/// ([`crate::store::Store::series`]: the same seeds, list and filter, or `--series` and
+/// weight), as `diff` would compare them. When there is none, the later snapshot itself
 /// (nothing changed), with a line that says so. `None` when the caller gave `from`, the query
-/// reads no contacts snapshots, or there is no later snapshot to start from.
+/// compares no snapshots of one kind, or there is no later snapshot to start from.
 ///
 /// # Errors
 /// SQLite errors.
@@ -715,18 +716,20 @@ pub fn default_from(
     sql: &str,
     given: &[(String, String)],
 ) -> Result<Option<(String, Option<String>)>> {
-    use crate::store::contacts::KIND;
     let header = Header::parse(sql);
     let takes = |name: &str| header.params.iter().any(|p| p.name == name);
-    if read_kind(sql) != Some(KIND) || !takes("from") || !takes("to") || given.iter().any(|(k, _)| k == "from") {
+    let Some(kind) = read_kind(sql) else {
+        return Ok(None);
+    };
+    if !takes("from") || !takes("to") || given.iter().any(|(k, _)| k == "from") {
         return Ok(None);
     }
     let to = match given.iter().rev().find(|(k, _)| k == "to") {
         Some((_, v)) => v.trim().parse::<i64>().ok(),
-        None => store.latest_complete(Some(KIND))?,
+        None => store.latest_complete(Some(kind))?,
     };
-    // A `to` that is no contacts snapshot is refused when the query runs.
-    let Some(to) = to.filter(|to| matches!(store.kind(*to), Ok(Some(k)) if k == KIND)) else {
+    // A `to` of another kind is refused when the query runs.
+    let Some(to) = to.filter(|to| matches!(store.kind(*to), Ok(Some(k)) if k == kind)) else {
         return Ok(None);
     };
     let before = store.series(to)?.iter().rev().map(|s| s.id).find(|id| *id < to);
@@ -736,7 +739,7 @@ pub fn default_from(
             to.to_string(),
             Some(format!(
                 "snapshot {to} is the first of its series ({}): nothing before it to compare; -p from=… to choose",
-                crate::store::kinds::series_words(KIND)
+                crate::store::kinds::series_words(kind)
             )),
         ),
     }))

@@ -53,3 +53,47 @@ fn reordered_and_respelled_seeds_continue_the_series_and_a_changed_set_starts_on
         "{err}"
     );
 }
+
+/// `query` comparisons that are given no `from` compare a snapshot with the one before it in
+/// its series, as `diff` does, not with whatever crawl ran before it.
+#[test]
+fn comparisons_default_to_the_previous_snapshot_of_the_same_series() {
+    let env = Env::start(small_world());
+    // 1 and 3 crawl alice; 2, between them, crawls bob (who follows nobody).
+    for seed in ["alice@hub.example", "bob@a.example", "alice@hub.example"] {
+        assert_eq!(env.crawl(&[seed]).1, 0);
+    }
+    let run = |args: &[&str]| {
+        let out = env.run(&[&["query"][..], args, &["--format", "csv"][..]].concat());
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let header = "account,change,instance,moved_to\n";
+    // 3 against 1: alice follows the same accounts, nothing changed (against 2 all four
+    // of her follows would read "added", and both instances "appeared").
+    assert_eq!(run(&["account-changes"]), (0, header.to_string(), String::new()));
+    let header = "instance,change,from_accounts,to_accounts,failure\n";
+    assert_eq!(run(&["instance-changes"]), (0, header.to_string(), String::new()));
+    // Snapshot 2 starts bob's series: nothing before it, said once.
+    assert_eq!(
+        run(&["account-changes", "-p", "to=2"]),
+        (
+            0,
+            "account,change,instance,moved_to\n".to_string(),
+            "whohosts: query account-changes: snapshot 2 is the first of its series (crawls of the same seeds): \
+             nothing before it to compare; -p from=… to choose\n"
+                .to_string()
+        )
+    );
+    // Named, the earlier snapshot is the one given.
+    let (code, out, err) = run(&["instance-changes", "-p", "from=2", "-p", "to=3"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        out.lines().skip(1).collect::<Vec<_>>(),
+        ["a.example,appeared,,1,", "hub.example,appeared,,3,"],
+        "{out}"
+    );
+}
