@@ -622,20 +622,25 @@ fn html(r: &InstancesReport, top: usize) -> String {
     super::html::page("who hosts a list of instances", "Who hosts these instances", &out)
 }
 
+/// The CSV report: the columns of every CSV report ([`super::csv::COLUMNS`]), one row per
+/// (level, weight, bucket), every bucket, shares exact; text cells neutralised as there.
 fn csv(r: &InstancesReport) -> String {
+    use super::csv::{neutralised, COLUMNS};
     let mut w = ::csv::Writer::from_writer(vec![]);
-    let _ = w.write_record(["weight", "level", "rank", "key", "label", "amount", "share"]);
+    let _ = w.write_record(COLUMNS);
+    let id = r.snapshot.map(|id| id.to_string()).unwrap_or_default();
     for weighted in &r.weights {
         for l in &weighted.levels {
             for (n, b) in l.buckets.iter().enumerate() {
                 let _ = w.write_record([
-                    weighted.weight.as_str(),
-                    l.level.as_str(),
-                    &(n + 1).to_string(),
-                    &b.key,
-                    &b.label,
-                    &b.weight.to_string(),
-                    &format!("{:.6}", b.share),
+                    id.clone(),
+                    l.level.to_string(),
+                    weighted.weight.as_str().to_string(),
+                    (n + 1).to_string(),
+                    neutralised(&b.key),
+                    neutralised(&b.label),
+                    b.weight.to_string(),
+                    b.share.to_string(),
                 ]);
             }
         }

@@ -248,3 +248,41 @@ fn a_survey_is_stored_reported_trended_diffed_queried_and_exported() {
         "{instances}"
     );
 }
+
+/// A survey's CSV report has the columns of every CSV report, its snapshot in each row and
+/// shares at full precision (sixths under the `instances` weight, not 0.166667).
+#[test]
+fn a_surveys_csv_report_has_the_common_columns_and_exact_shares() {
+    let env = env();
+    let list = env.dir.path().join("list.txt");
+    std::fs::write(&list, LIST).unwrap();
+    let db = env.dir.path().join("s.db");
+    let (l, d) = (list.to_str().unwrap(), db.to_str().unwrap());
+    out(&env.run(&["instances", "--db", d, l]));
+    let text = csv(&env, &["report", "1", "--db", d]);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("snapshot,level,weight,rank,key,label,amount,share"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let of = |level: &str, weight: &str| -> Vec<(String, f64)> {
+        rows.iter()
+            .filter(|r| r[0] == "1" && r[1] == level && r[2] == weight)
+            .map(|r| (r[4].to_string(), r[7].parse().unwrap()))
+            .collect()
+    };
+    assert_eq!(rows.iter().filter(|r| r[0] != "1").count(), 0, "{text}");
+    let sixth = 1.0 / 6.0;
+    let named = |v: &[(&str, f64)]| v.iter().map(|(k, s)| (k.to_string(), *s)).collect::<Vec<_>>();
+    assert_eq!(
+        of("organisation", "instances"),
+        named(&[
+            ("Hetzner", 2.0 * sixth),
+            ("Amazon", sixth),
+            ("DigitalOcean", sixth),
+            ("OVH", sixth),
+            ("netcup", sixth)
+        ]),
+        "{text}"
+    );
+    // 334 active users: big.example's 200 are 0.5988023952095808 of them.
+    assert_eq!(of("instance", "active")[0], ("big.example".to_string(), 200.0 / 334.0));
+}

@@ -139,4 +139,22 @@ fn report_csv_cells_from_outside_cannot_run_in_a_spreadsheet() {
             );
         }
     }
+    // A survey's CSV report neutralises the same cells.
+    let list = env.dir.path().join("list.txt");
+    std::fs::write(&list, "calc.example\n").unwrap();
+    let survey = env.dir.path().join("s.db");
+    let out = env.run(&[
+        "--db",
+        survey.to_str().unwrap(),
+        "instances",
+        list.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let org = csv.lines().find(|l| l.contains(",organisation,instances,")).unwrap();
+    assert_eq!(
+        org, "1,organisation,instances,1,\"'=HYPERLINK(\"\"http://x\"\")\",\"'=HYPERLINK(\"\"http://x\"\")\",1,1",
+        "{csv}"
+    );
 }
