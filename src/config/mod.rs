@@ -60,6 +60,12 @@ pub const DEFAULT_RETRY_BASE_SECS: f64 = 1.0;
 pub const DEFAULT_MAX_WAIT_SECS: f64 = 900.0;
 /// Default `network.max_host_wait_secs` (an hour).
 pub const DEFAULT_MAX_HOST_WAIT_SECS: f64 = 3600.0;
+/// Default `network.idle_connection_secs`: long enough to keep a connection between a
+/// host's requests at the shipped steady rates (one a second, one paged request every three
+/// seconds), short enough that a run touching thousands of hosts (a survey) does not keep one
+/// open connection, about 28 KB, per host it has finished with (reqwest's own default, 90 s,
+/// kept every host of a 10,000-instance survey: `bench/RESULTS.md`).
+pub const DEFAULT_IDLE_CONNECTION_SECS: f64 = 5.0;
 /// Requests in flight across all hosts.
 pub const DEFAULT_GLOBAL_CONCURRENCY: usize = 32;
 /// Requests in flight to one host.

@@ -4,9 +4,9 @@ use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    de, DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_GLOBAL_CONCURRENCY, DEFAULT_HOST_CONCURRENCY, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_HOST_WAIT_SECS, DEFAULT_MAX_REDIRECTS, DEFAULT_MAX_RETRIES, DEFAULT_MAX_WAIT_SECS,
-    DEFAULT_REQUEST_TIMEOUT_SECS, DEFAULT_RETRY_BASE_SECS,
+    de, DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_GLOBAL_CONCURRENCY, DEFAULT_HOST_CONCURRENCY,
+    DEFAULT_IDLE_CONNECTION_SECS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HOST_WAIT_SECS, DEFAULT_MAX_REDIRECTS,
+    DEFAULT_MAX_RETRIES, DEFAULT_MAX_WAIT_SECS, DEFAULT_REQUEST_TIMEOUT_SECS, DEFAULT_RETRY_BASE_SECS,
 };
 
 /// HTTP client settings.
@@ -39,6 +39,10 @@ pub struct Network {
     pub max_host_wait_secs: f64,
     pub global_concurrency: usize,
     pub host_concurrency: usize,
+    /// How long a connection left idle is kept open for the same host's next request (0:
+    /// never reused).
+    #[serde(deserialize_with = "de::seconds")]
+    pub idle_connection_secs: f64,
 }
 
 /// Which non-public addresses the client may connect to.
@@ -68,6 +72,7 @@ impl Default for Network {
             max_host_wait_secs: DEFAULT_MAX_HOST_WAIT_SECS,
             global_concurrency: DEFAULT_GLOBAL_CONCURRENCY,
             host_concurrency: DEFAULT_HOST_CONCURRENCY,
+            idle_connection_secs: DEFAULT_IDLE_CONNECTION_SECS,
         }
     }
 }

@@ -26,6 +26,7 @@ impl Config {
         check_secs("network.retry_base_secs", net.retry_base_secs, Floor::Zero)?;
         check_secs("network.max_wait_secs", net.max_wait_secs, Floor::Zero)?;
         check_secs("network.max_host_wait_secs", net.max_host_wait_secs, Floor::Zero)?;
+        check_secs("network.idle_connection_secs", net.idle_connection_secs, Floor::Zero)?;
         check_secs("dns.timeout_secs", self.dns.timeout_secs, Floor::AboveZero)?;
         self.dns.validate()?;
         check_count("network.global_concurrency", net.global_concurrency)?;

@@ -136,38 +136,52 @@ pub fn figures(conn: &Connection, id: i64) -> rusqlite::Result<Vec<(String, f64)
 
 /// Survey `id` as measured, from `snap` (its rows as [`super::load`] reads any snapshot's)
 /// and what only a survey stores; the list's format, duplicates and ceiling come from the
-/// request that made it.
+/// request that made it. Each instance's rows are moved out of `snap`, not copied, so the
+/// survey is held once.
 ///
 /// # Errors
 /// SQLite errors.
-pub fn survey(conn: &Connection, id: i64, snap: &Snapshot, request: &serde_json::Value) -> rusqlite::Result<Survey> {
+pub fn survey(conn: &Connection, id: i64, snap: Snapshot, request: &serde_json::Value) -> rusqlite::Result<Survey> {
+    let Snapshot {
+        crawl: mut head,
+        mut hosts,
+        ..
+    } = snap;
+    let mut states = std::mem::take(&mut head.instances);
     let mut stmt = conn.prepare_cached(INSTANCES_OF)?;
     let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
     let mut instances = vec![];
     for row in rows {
         let (host, implausible) = row?;
-        let report = snap
-            .crawl
-            .instances
-            .get(&crate::model::handle::InstanceHost::new(&host));
-        let nodeinfo = report.and_then(|r| r.nodeinfo.as_ref());
+        let report = states.remove(&crate::model::handle::InstanceHost::new(&host));
+        let (nodeinfo, failure, connected) = match report {
+            Some(r) => (r.nodeinfo, r.nodeinfo_error, r.connected_address),
+            None => (None, None, None),
+        };
+        let users = nodeinfo.as_ref().and_then(|n| n.users_total);
+        let active = nodeinfo.as_ref().and_then(|n| n.users_active_month);
+        let (software, version, schema) = match nodeinfo {
+            Some(n) => (n.software, n.version, Some(n.schema)),
+            None => (None, None, None),
+        };
         instances.push(Instance {
-            software: nodeinfo.and_then(|n| n.software.clone()),
-            version: nodeinfo.and_then(|n| n.version.clone()),
-            schema: nodeinfo.map(|n| n.schema.clone()),
+            software,
+            version,
+            schema,
             claims: Claims {
-                users: nodeinfo.and_then(|n| n.users_total),
-                active: nodeinfo.and_then(|n| n.users_active_month),
+                users,
+                active,
                 implausible: implausible
                     .map(|s| serde_json::from_str(&s).unwrap_or_else(|_| vec![s]))
                     .unwrap_or_default(),
             },
-            failure: report.and_then(|r| r.nodeinfo_error.clone()),
-            attribution: snap.hosts.get(&host).cloned(),
-            connected: report.and_then(|r| r.connected_address),
+            failure,
+            attribution: hosts.remove(&host),
+            connected,
             host,
         });
     }
+    drop((states, hosts));
     let mut stmt = conn.prepare_cached(BAD_OF)?;
     let bad = stmt
         .query_map([id], |r| {
@@ -184,7 +198,7 @@ pub fn survey(conn: &Connection, id: i64, snap: &Snapshot, request: &serde_json:
         duplicates: request["duplicates"].as_u64().unwrap_or(0) as usize,
         bad,
         max_users: request["max_users"].as_u64().unwrap_or(0),
-        started_at: snap.crawl.started_at.clone(),
-        finished_at: snap.crawl.finished_at.clone(),
+        started_at: head.started_at,
+        finished_at: head.finished_at,
     })
 }

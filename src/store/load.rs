@@ -272,6 +272,10 @@ fn hosts(conn: &Connection, id: i64) -> rusqlite::Result<BTreeMap<String, HostAt
         by_instance.insert(instance, host);
     }
     addresses(conn, id, &mut by_instance)?;
+    // Most hosts have one or two addresses: no room kept for more (a survey loads thousands).
+    for h in by_instance.values_mut() {
+        h.addresses.shrink_to_fit();
+    }
     let mut stmt = conn.prepare_cached(sql::HOST_SHARES_OF)?;
     let mut rows = stmt.query([id])?;
     while let Some(r) = rows.next()? {

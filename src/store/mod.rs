@@ -337,8 +337,9 @@ impl Store {
         snap: Snapshot,
     ) -> Result<(crate::instances::Survey, crate::model::attribution::AttributionSource)> {
         let request = self.request(id)?;
-        let survey = instances::survey(&self.conn, id, &snap, &request).map_err(|e| self.sqlite(e))?;
-        Ok((survey, snap.attribution))
+        let source = snap.attribution.clone();
+        let survey = instances::survey(&self.conn, id, snap, &request).map_err(|e| self.sqlite(e))?;
+        Ok((survey, source))
     }
 
     /// The list positions survey `id` has stored so far.

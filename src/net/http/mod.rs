@@ -106,6 +106,7 @@ impl Fetcher {
             .connect_timeout(config::seconds(net.connect_timeout_secs))
             .timeout(config::seconds(net.request_timeout_secs))
             .no_proxy()
+            .pool_idle_timeout(config::seconds(net.idle_connection_secs))
             .dns_resolver(ClientResolver(dns.clone()))
             .build()
             .map_err(|e| Error::ConfigValue(format!("HTTP client: {e}")))?;
