@@ -127,6 +127,7 @@ fn every_duration_is_validated_at_load() {
         "[network]\nretry_base_secs",
         "[network]\nmax_wait_secs",
         "[network]\nmax_host_wait_secs",
+        "[network]\nidle_connection_secs",
         "[dns]\ntimeout_secs",
         "[rate_limit]\nperiod_secs",
         "[rate_limit]\npaged_period_secs",
