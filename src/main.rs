@@ -29,7 +29,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::run(args)) {
+    let code = match runtime.block_on(cli::run(args)) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
             let code = e.exit_code();
@@ -39,5 +39,13 @@ fn main() -> ExitCode {
             }
             ExitCode::from(code)
         }
+    };
+    // Tasks still holding a database writer (a command that failed half-way) drop it here;
+    // the process then waits for the writer to close its connection, so it never exits in the
+    // middle of a checkpoint (which would leave a -wal file beside the database).
+    drop(runtime);
+    if !whohosts::store::writer::wait_for_threads(std::time::Duration::from_secs(30)) {
+        logging::error_line("warning: the database writer did not finish within 30 s; the database is intact and its -wal file is read at the next open");
     }
+    code
 }

@@ -96,10 +96,14 @@ impl Writer {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let path = path.to_path_buf();
         let own = path.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("whohosts-writer".into())
             .spawn(move || run(conn, path, &opt_out, rx))
             .map_err(|e| Error::io("<writer thread>", e))?;
+        THREADS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(thread);
         Ok(Writer { tx, path: own })
     }
 
@@ -186,6 +190,31 @@ impl Writer {
     pub async fn close(self) {
         let _ = self.ask(Command::Close).await;
     }
+}
+
+/// Every writer thread started, so the process can wait for them before it exits.
+static THREADS: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>> = std::sync::Mutex::new(Vec::new());
+
+/// Wait, at most `limit`, for every writer thread to finish: one whose handles were all
+/// dropped without [`Writer::close`] (a command that failed half-way) writes what it was sent,
+/// closes its connection (which checkpoints the WAL and removes the `-wal` file) and ends.
+/// The binary calls this after its command returned, so the process never exits while a
+/// connection is being closed. `false` when a thread was still running at the limit.
+pub fn wait_for_threads(limit: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    let threads = std::mem::take(&mut *THREADS.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    let mut all = true;
+    for thread in threads {
+        while !thread.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        if thread.is_finished() {
+            let _ = thread.join();
+        } else {
+            all = false;
+        }
+    }
+    all
 }
 
 /// A request about to be sent: its snapshot, whether it is a retry, and who waits for it to

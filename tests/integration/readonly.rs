@@ -191,3 +191,24 @@ fn a_link_to_a_locked_database_cannot_start_a_second_writer() {
         stderr(&out)
     );
 }
+
+/// A command that fails after it opened the database writer (here `--resume` with nothing to
+/// resume) exits only once the writer has closed its connection: no -wal file is left for a
+/// reader who cannot write the directory.
+#[test]
+fn a_command_that_fails_after_opening_the_writer_leaves_no_wal_file() {
+    let (env, db) = crawled();
+    let out = env.run(&["crawl", "seed@home.example", "far0@far.example", "--resume"]);
+    assert_eq!(
+        (out.status.code(), stderr(&out).lines().last()),
+        (
+            Some(1),
+            Some("whohosts: --resume: no interrupted snapshot of this command (same handles and options) to continue")
+        )
+    );
+    let beside = names(db.parent().unwrap());
+    assert!(
+        !beside.iter().any(|n| n.ends_with("-wal") || n.ends_with("-shm")),
+        "{beside:?}"
+    );
+}
