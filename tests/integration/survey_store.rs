@@ -58,14 +58,21 @@ fn csv(env: &Env, args: &[&str]) -> String {
     out(&env.run(&all))
 }
 
+/// `LIST` surveyed once into a database of `env`'s: the list file, the database and what
+/// `instances` printed.
+fn surveyed(env: &Env) -> (std::path::PathBuf, String, String) {
+    let list = env.dir.path().join("list.txt");
+    std::fs::write(&list, LIST).unwrap();
+    let db = env.dir.path().join("s.db").to_str().unwrap().to_string();
+    let first = out(&env.run(&["instances", "--db", &db, list.to_str().unwrap()]));
+    (list, db, first)
+}
+
 #[test]
 fn a_survey_is_stored_reported_trended_diffed_queried_and_exported() {
     let env = env();
-    let list = env.dir.path().join("list.txt");
-    std::fs::write(&list, LIST).unwrap();
-    let db = env.dir.path().join("s.db");
-    let (l, d) = (list.to_str().unwrap(), db.to_str().unwrap());
-    let first = out(&env.run(&["instances", "--db", d, l]));
+    let (list, db, first) = surveyed(&env);
+    let (l, d) = (list.to_str().unwrap(), db.as_str());
     // Stored: listed with its kind, the users its instances declare (trusted) and the list.
     let snapshots = out(&env.run(&["snapshots", "--db", d]));
     let row: Vec<&str> = snapshots.lines().nth(1).unwrap().split('\t').collect();
@@ -254,11 +261,8 @@ fn a_survey_is_stored_reported_trended_diffed_queried_and_exported() {
 #[test]
 fn a_surveys_csv_report_has_the_common_columns_and_exact_shares() {
     let env = env();
-    let list = env.dir.path().join("list.txt");
-    std::fs::write(&list, LIST).unwrap();
-    let db = env.dir.path().join("s.db");
-    let (l, d) = (list.to_str().unwrap(), db.to_str().unwrap());
-    out(&env.run(&["instances", "--db", d, l]));
+    let (_, db, _) = surveyed(&env);
+    let d = db.as_str();
     let text = csv(&env, &["report", "1", "--db", d]);
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("snapshot,level,weight,rank,key,label,amount,share"));
