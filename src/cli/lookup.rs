@@ -945,12 +945,12 @@ impl<'a> Stream<'a> {
         let slot = &mut self.slot[found.as_index as usize];
         if *slot == 0 {
             let info = found.as_info;
-            let (organisation, cdn) = self.attributor.organisation(info.asn, &info.name, None);
+            let (organisation, cdn) = self.attributor.organisation(info.asn, info.name, None);
             self.texts.push(AsTexts {
-                as_name: cleaned(&info.name),
+                as_name: cleaned(info.name),
                 organisation: cleaned(&organisation),
                 cdn: safe(cdn.as_deref().unwrap_or("")).into_owned(),
-                country: safe(info.country.as_deref().unwrap_or("")).into_owned(),
+                country: safe(info.country.unwrap_or("")).into_owned(),
             });
             *slot = self.texts.len() as u32;
         }

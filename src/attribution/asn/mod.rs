@@ -8,7 +8,8 @@
 //! sorted entries (start, end, AS index), with a bucket index on the leading bits (16 for
 //! IPv4, 20 for IPv6), so a lookup searches one bucket's few entries, and a bit per bucket
 //! that answers an address in no range without a search. AS 0 ("Not routed") rows are left out: no AS.
-//! The flattened tables are cached in the data directory ([`cache`]), keyed by the sources.
+//! The flattened tables and the AS names are kept in one compiled index ([`cache`]), cached
+//! in the data directory, keyed by the sources, and read in place (mapped) on later runs.
 
 pub mod cache;
 pub mod cymru;
@@ -17,19 +18,28 @@ pub mod store;
 mod table;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use crate::model::attribution::DbInfo;
 use ipnetwork::{IpNetwork, Ipv4Network, Ipv6Network};
 use serde::{Deserialize, Serialize};
 
-pub use table::{flatten, Entry, Key, Row, Segment, Table};
+pub use table::{flatten, Key, Row, Segment, Table};
 
-/// An autonomous system as the database names it.
+/// An autonomous system as a database source names it (what the loader collects).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AsInfo {
     pub asn: u32,
     pub name: String,
     pub country: Option<String>,
+}
+
+/// An autonomous system as a loaded database names it, borrowed from its compiled index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AsName<'a> {
+    pub asn: u32,
+    pub name: &'a str,
+    pub country: Option<&'a str>,
 }
 
 /// What the database says about one address.
@@ -48,35 +58,36 @@ pub struct AsnHit {
     pub cover: IpNetwork,
 }
 
-/// A loaded database.
+/// A loaded database: its tables and AS names are read in place from its compiled index
+/// ([`cache`]), mapped from the cache file or built in memory from the sources.
 #[derive(Debug)]
 pub struct AsnDb {
     pub v4: Table<u32>,
     pub v6: Table<u128>,
-    pub names: Vec<AsInfo>,
+    pub names: Names,
     pub info: DbInfo,
+    /// The compiled index the tables and names read from.
+    index: Arc<cache::Bytes>,
 }
 
 impl AsnDb {
     /// Build from rows already split by family; `names[row.info]` names each row's AS.
     pub fn from_rows(v4: &[Row], v6: &[Row], names: Vec<AsInfo>, info: DbInfo) -> Self {
-        let mut db = AsnDb {
-            v4: Table::build(flatten(v4), v4.len()),
-            v6: Table::build(flatten(v6), v6.len()),
-            names,
-            info,
-        };
-        db.info.ranges_v4 = db.v4.len();
-        db.info.ranges_v6 = db.v6.len();
-        db
+        let bytes = cache::encode_rows(&[0; 32], flatten(v4), flatten(v6), &names, info);
+        match cache::decode(cache::Bytes::Owned(bytes)) {
+            Ok((_, db)) => db,
+            // The encoder writes what the reader checks (ranges flattened in order, names
+            // indexed from `names`): a refusal is a bug here, not bad input.
+            Err(e) => unreachable!("a freshly built index is refused: {e}"),
+        }
     }
 
     /// Look an address up. IPv4-mapped IPv6 addresses are looked up as IPv4.
     pub fn lookup(&self, ip: IpAddr) -> Option<AsnHit> {
         self.find(ip).map(|f| AsnHit {
             asn: f.as_info.asn,
-            name: f.as_info.name.clone(),
-            country: f.as_info.country.clone(),
+            name: f.as_info.name.to_string(),
+            country: f.as_info.country.map(str::to_string),
             range_start: f.range_start,
             range_end: f.range_end,
             cidr: f.cidr,
@@ -105,11 +116,88 @@ impl AsnDb {
         };
         Some(Found {
             as_index: info,
-            as_info: &self.names[info as usize],
+            as_info: self.names.get(info as usize)?,
             range_start: start,
             range_end: end,
             cidr: cidr_within(piece_start, piece_end, ip),
         })
+    }
+}
+
+/// The AS names of a database, read in place from its compiled index: `n` records of 16
+/// bytes at `bytes[at..]` (AS number, where its text begins in `bytes[text]`, the name's
+/// length, the country's or `u32::MAX` for none), each checked when the names were made.
+#[derive(Debug)]
+pub struct Names {
+    bytes: Arc<cache::Bytes>,
+    at: usize,
+    n: usize,
+    text: std::ops::Range<usize>,
+}
+
+/// Bytes of one record of [`Names`].
+const NAME_RECORD: usize = 16;
+
+impl Names {
+    /// The names of the `n` records at `bytes[at..]` over the text `bytes[text]`, checked
+    /// once here: every record lies inside the bytes, and its name and country inside the
+    /// text, each UTF-8. What is wrong, if anything.
+    pub(crate) fn new(
+        bytes: Arc<cache::Bytes>,
+        at: usize,
+        n: usize,
+        text: std::ops::Range<usize>,
+    ) -> Result<Self, String> {
+        let fits = n
+            .checked_mul(NAME_RECORD)
+            .and_then(|len| len.checked_add(at))
+            .is_some_and(|end| end <= bytes.len());
+        if !fits || text.start > text.end || text.end > bytes.len() {
+            return Err(format!("{n} names do not fit in the index"));
+        }
+        let names = Names { bytes, at, n, text };
+        match (0..n).find(|&i| names.record(i).is_none()) {
+            Some(i) => Err(format!("AS name {i} is not valid")),
+            None => Ok(names),
+        }
+    }
+
+    /// Record `i` read, checked: its AS, name and country, or `None` when it is not valid.
+    fn record(&self, i: usize) -> Option<AsName<'_>> {
+        let at = self.at + i.checked_mul(NAME_RECORD)?;
+        let r = self.bytes.get(at..at + NAME_RECORD)?;
+        let field = |k: usize| u32::from_le_bytes(r[4 * k..4 * k + 4].try_into().expect("4 bytes"));
+        let (asn, from, name_len, country_len) = (field(0), field(1) as usize, field(2) as usize, field(3));
+        let text = self.bytes.get(self.text.clone())?;
+        let name_end = from.checked_add(name_len)?;
+        let name = std::str::from_utf8(text.get(from..name_end)?).ok()?;
+        let country = match country_len {
+            u32::MAX => None,
+            len => Some(std::str::from_utf8(text.get(name_end..name_end.checked_add(len as usize)?)?).ok()?),
+        };
+        Some(AsName { asn, name, country })
+    }
+
+    /// AS entry `i` (`None` past the last).
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<AsName<'_>> {
+        // Checked when the names were made: `record` cannot refuse one below `n` then.
+        (i < self.n).then(|| self.record(i)).flatten()
+    }
+
+    /// Number of AS entries.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Every entry, in order.
+    pub fn iter(&self) -> impl Iterator<Item = AsName<'_>> + '_ {
+        (0..self.n).filter_map(|i| self.get(i))
     }
 }
 
@@ -130,7 +218,7 @@ pub fn looked_up(ip: IpAddr) -> IpAddr {
 pub struct Found<'a> {
     /// Index of the AS in [`AsnDb::names`].
     pub as_index: u32,
-    pub as_info: &'a AsInfo,
+    pub as_info: AsName<'a>,
     pub range_start: IpAddr,
     pub range_end: IpAddr,
     pub cidr: IpNetwork,
