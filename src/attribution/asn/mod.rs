@@ -35,7 +35,7 @@ pub struct AsInfo {
 }
 
 /// An autonomous system as a loaded database names it, borrowed from its compiled index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AsName<'a> {
     pub asn: u32,
     pub name: &'a str,
@@ -84,10 +84,12 @@ impl AsnDb {
 
     /// Look an address up. IPv4-mapped IPv6 addresses are looked up as IPv4.
     pub fn lookup(&self, ip: IpAddr) -> Option<AsnHit> {
-        self.find(ip).map(|f| AsnHit {
-            asn: f.as_info.asn,
-            name: f.as_info.name.to_string(),
-            country: f.as_info.country.map(str::to_string),
+        let f = self.find(ip)?;
+        let named = self.names.get(f.as_index as usize)?;
+        Some(AsnHit {
+            asn: named.asn,
+            name: named.name.to_string(),
+            country: named.country.map(str::to_string),
             range_start: f.range_start,
             range_end: f.range_end,
             cidr: f.cidr,
@@ -95,9 +97,10 @@ impl AsnDb {
         })
     }
 
-    /// What [`AsnDb::lookup`] answers, borrowed from the table: nothing is copied, so a stream
-    /// of addresses can be written straight from it.
-    pub fn find(&self, ip: IpAddr) -> Option<Found<'_>> {
+    /// What [`AsnDb::lookup`] answers, from the table alone (the AS's name and country are
+    /// [`AsnDb::names`]' entry [`Found::as_index`], read when wanted): nothing is copied, so a
+    /// stream of addresses can be written straight from it.
+    pub fn find(&self, ip: IpAddr) -> Option<Found> {
         let ip = looked_up(ip);
         // The row's bounds, and the piece of it that answers for `ip` (the whole row unless
         // another row overlaps it): the CIDR is taken inside the piece, so it never holds
@@ -116,7 +119,7 @@ impl AsnDb {
         };
         Some(Found {
             as_index: info,
-            as_info: self.names.get(info as usize)?,
+            asn: self.names.asn(info as usize)?,
             range_start: start,
             range_end: end,
             cidr: cidr_within(piece_start, piece_end, ip),
@@ -156,18 +159,43 @@ impl Names {
             return Err(format!("{n} names do not fit in the index"));
         }
         let names = Names { bytes, at, n, text };
-        match (0..n).find(|&i| names.record(i).is_none()) {
-            Some(i) => Err(format!("AS name {i} is not valid")),
-            None => Ok(names),
+        // The text is checked as UTF-8 once, then each record's bounds against it (in it, and
+        // on character boundaries), which is what `get` checks again for one entry.
+        let Ok(text) = std::str::from_utf8(&names.bytes[names.text.clone()]) else {
+            return Err("the AS names are not UTF-8".into());
+        };
+        for i in 0..n {
+            let (_, from, name_len, country_len) = names.fields(i);
+            let name_end = from.checked_add(name_len);
+            let end = match country_len {
+                u32::MAX => name_end,
+                len => name_end.and_then(|e| e.checked_add(len as usize)),
+            };
+            let fits = |a: usize, b: Option<usize>| b.is_some_and(|b| text.get(a..b).is_some());
+            if !fits(from, name_end) || !name_end.is_some_and(|e| fits(e, end)) {
+                return Err(format!("AS name {i} is not valid"));
+            }
         }
+        Ok(names)
     }
 
-    /// Record `i` read, checked: its AS, name and country, or `None` when it is not valid.
-    fn record(&self, i: usize) -> Option<AsName<'_>> {
-        let at = self.at + i.checked_mul(NAME_RECORD)?;
-        let r = self.bytes.get(at..at + NAME_RECORD)?;
+    /// The fields of record `i < n` (AS, where its text begins, the name's length, the
+    /// country's or `u32::MAX`).
+    fn fields(&self, i: usize) -> (u32, usize, usize, u32) {
+        let at = self.at + NAME_RECORD * i;
+        let r = &self.bytes[at..at + NAME_RECORD];
         let field = |k: usize| u32::from_le_bytes(r[4 * k..4 * k + 4].try_into().expect("4 bytes"));
-        let (asn, from, name_len, country_len) = (field(0), field(1) as usize, field(2) as usize, field(3));
+        (field(0), field(1) as usize, field(2) as usize, field(3))
+    }
+
+    /// AS entry `i` (`None` past the last). Its text is checked as it is read, which cannot
+    /// fail after the check of [`Names::new`], but costs only this entry's few bytes.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<AsName<'_>> {
+        if i >= self.n {
+            return None;
+        }
+        let (asn, from, name_len, country_len) = self.fields(i);
         let text = self.bytes.get(self.text.clone())?;
         let name_end = from.checked_add(name_len)?;
         let name = std::str::from_utf8(text.get(from..name_end)?).ok()?;
@@ -178,11 +206,12 @@ impl Names {
         Some(AsName { asn, name, country })
     }
 
-    /// AS entry `i` (`None` past the last).
+    /// The AS number of entry `i` alone (`None` past the last).
     #[inline]
-    pub fn get(&self, i: usize) -> Option<AsName<'_>> {
-        // Checked when the names were made: `record` cannot refuse one below `n` then.
-        (i < self.n).then(|| self.record(i)).flatten()
+    pub fn asn(&self, i: usize) -> Option<u32> {
+        let at = self.at + NAME_RECORD * i;
+        let b = (i < self.n).then(|| self.bytes.get(at..at + 4)).flatten()?;
+        Some(u32::from_le_bytes(b.try_into().expect("4 bytes")))
     }
 
     /// Number of AS entries.
@@ -212,13 +241,14 @@ pub fn looked_up(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// An [`AsnHit`] borrowed from the database ([`AsnDb::find`]), without its cover (the cover
-/// is the address's, not the table's).
+/// An [`AsnHit`] as the table answers it ([`AsnDb::find`]), without the AS's name and
+/// country (its entry in [`AsnDb::names`]) nor its cover (the cover is the address's, not the
+/// table's).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Found<'a> {
+pub struct Found {
     /// Index of the AS in [`AsnDb::names`].
     pub as_index: u32,
-    pub as_info: AsName<'a>,
+    pub asn: u32,
     pub range_start: IpAddr,
     pub range_end: IpAddr,
     pub cidr: IpNetwork,

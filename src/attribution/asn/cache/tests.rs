@@ -131,8 +131,11 @@ fn a_bit_flipped_cache_file_is_rebuilt_right() {
     let good = std::fs::read(&cache).unwrap();
     let name_at = good.windows(10).position(|w| w == b"Cloudflare").unwrap();
     let first_range = HEADER;
+    let count = |k: usize| u64::from_le_bytes(good[48 + 8 * k..56 + 8 * k].try_into().unwrap()) as usize;
+    let first_name = HEADER + count(0) * 12 + count(1) * 36 + count(2) * 12 + count(3) * 36;
     for (at, flipped, why) in [
-        (name_at, 0xff, "AS name 0 is not valid"),
+        (first_name + 11, 0x7f, "AS name 0 is not valid"),
+        (name_at, 0xff, "the AS names are not UTF-8"),
         (first_range + 3, 0xff, "range 0 is out of order"),
     ] {
         let mut bytes = good.clone();
