@@ -209,7 +209,16 @@ async fn answer_all(
             .map(|db| Stream::new(a, db));
         let mut bytes = vec![];
         for n in 1.. {
-            let read = read_line(&mut input, &mut bytes).map_err(|e| crate::error::Error::io("<stdin>", e))?;
+            let read = match read_line(&mut input, &mut bytes) {
+                Ok(read) => read,
+                Err(e) => {
+                    // The rows of the lines before are written first.
+                    if let Some(fast) = &mut fast {
+                        stdout_result(fast.flush(out))?;
+                    }
+                    return Err(crate::error::Error::io("<stdin>", e));
+                }
+            };
             if let (Some(fast), Some(length)) = (&mut fast, read) {
                 // A plain address (the line trimmed): queued for its row.
                 if let Some(ip) = plain_ip(&bytes).filter(|_| length <= MAX_TARGET) {
@@ -1175,6 +1184,34 @@ mod tests {
             "a line longer than 1 GiB: not a list of targets, one a line (binary input, or /dev/zero?)"
         );
         assert!(bytes.len() <= MAX_LINE);
+    }
+
+    /// Input that fails to read after some lines ends the stream with its error, the rows of
+    /// the lines before written (not left queued).
+    #[tokio::test]
+    async fn a_read_error_ends_the_stream_after_the_rows_before_it() {
+        struct Failing(&'static [u8]);
+        impl std::io::Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::other("the disk is gone"));
+                }
+                let n = buf.len().min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let (_dir, a) = cut_attributor(&[]);
+        let mut out = vec![];
+        let input = std::io::BufReader::new(Failing(b"1.1.1.1\n2001:db8::1\n"));
+        let e = answer_all(&a, &[], Some(input), Format::Tsv, &mut out)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("the disk is gone"), "{e}");
+        let tsv = String::from_utf8(out).unwrap();
+        let targets: Vec<&str> = tsv.lines().skip(1).map(|l| l.split('\t').next().unwrap()).collect();
+        assert_eq!(targets, ["1.1.1.1", "2001:db8::1"], "{tsv}");
     }
 
     /// A line too long to be a target is refused with its true length, stated once; a
