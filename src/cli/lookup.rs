@@ -209,11 +209,20 @@ async fn answer_all(
             .map(|db| Stream::new(a, db));
         let mut bytes = vec![];
         for n in 1.. {
-            let read = read_line(&mut input, &mut bytes).map_err(|e| crate::error::Error::io("<stdin>", e))?;
+            let read = match read_line(&mut input, &mut bytes) {
+                Ok(read) => read,
+                Err(e) => {
+                    // The rows of the lines before are written first.
+                    if let Some(fast) = &mut fast {
+                        stdout_result(fast.flush(out))?;
+                    }
+                    return Err(crate::error::Error::io("<stdin>", e));
+                }
+            };
             if let (Some(fast), Some(length)) = (&mut fast, read) {
                 // A plain address (the line trimmed): queued for its row.
                 if let Some(ip) = plain_ip(&bytes).filter(|_| length <= MAX_TARGET) {
-                    fast.queue(std::str::from_utf8(&bytes).expect("a plain address is ASCII"), ip);
+                    fast.queue(&bytes, ip);
                     if fast.queued.len() >= BATCH {
                         stdout_result(fast.flush(out))?;
                     }
@@ -545,19 +554,13 @@ fn cleaned(s: &str) -> String {
     terminal(&clean(s.to_string())).into_owned()
 }
 
-/// One TSV row of `lookup`, every text already as written ([`safe`], [`cleaned`]).
-/// [`Row::write`] is the one layout of a row: the record path ([`tsv`]) and the stream of
-/// plain addresses ([`Stream`]) both fill a `Row`.
-struct Row<'a> {
-    target: &'a str,
-    ip: IpAddr,
+/// The columns of a TSV row of `lookup` that follow from its AS alone (and the run), every
+/// text already as written ([`safe`], [`cleaned`]): a [`Stream`] renders them once per AS.
+struct AsColumns<'a> {
     asn: Option<u32>,
     as_name: &'a str,
     organisation: &'a str,
     cdn: &'a str,
-    range: Option<(IpAddr, IpAddr)>,
-    cidr: Option<IpNetwork>,
-    cover: IpNetwork,
     country: &'a str,
     cnames: &'a str,
     hosting: &'a str,
@@ -565,31 +568,19 @@ struct Row<'a> {
     error: &'a str,
 }
 
-impl Row<'_> {
-    fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
-        out.write_all(self.target.as_bytes())?;
-        out.write_all(b"\t")?;
-        write_ip(out, self.ip)?;
-        out.write_all(b"\t")?;
+impl AsColumns<'_> {
+    /// The columns between the address and the range (`asn … cdn`, each with the tab after
+    /// it), and those after the cover (`country … error`, then the line break).
+    fn render(&self) -> Rendered {
+        let mut middle = vec![];
         if let Some(asn) = self.asn {
-            write_u32(out, asn)?;
+            put_u32(&mut middle, asn);
         }
         for s in ["\t", self.as_name, "\t", self.organisation, "\t", self.cdn, "\t"] {
-            out.write_all(s.as_bytes())?;
+            middle.extend_from_slice(s.as_bytes());
         }
-        if let Some((s, e)) = self.range {
-            write_ip(out, s)?;
-            out.write_all(b"-")?;
-            write_ip(out, e)?;
-        }
-        out.write_all(b"\t")?;
-        if let Some(c) = self.cidr {
-            write_net(out, c)?;
-        }
-        out.write_all(b"\t")?;
-        write_net(out, self.cover)?;
+        let mut trail = vec![];
         for s in [
-            "\t",
             self.country,
             "\t",
             self.cnames,
@@ -601,21 +592,68 @@ impl Row<'_> {
             self.error,
             "\n",
         ] {
-            out.write_all(s.as_bytes())?;
+            trail.extend_from_slice(s.as_bytes());
         }
-        Ok(())
+        Rendered { middle, trail }
     }
 }
 
+/// The AS columns of a row, rendered ([`AsColumns::render`]).
+struct Rendered {
+    middle: Vec<u8>,
+    trail: Vec<u8>,
+}
+
+/// One TSV row of `lookup`. [`Row::render`] and [`AsColumns::render`] are the one layout of a
+/// row: the record path ([`tsv`]) and the stream of plain addresses ([`Stream`]) both fill a
+/// `Row`.
+struct Row<'a> {
+    target: &'a [u8],
+    ip: IpAddr,
+    range: Option<(IpAddr, IpAddr)>,
+    cidr: Option<IpNetwork>,
+    cover: IpNetwork,
+    columns: &'a Rendered,
+}
+
+impl Row<'_> {
+    /// The row, added to `buf`.
+    fn render(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(self.target);
+        buf.push(b'\t');
+        put_ip(buf, self.ip);
+        buf.push(b'\t');
+        buf.extend_from_slice(&self.columns.middle);
+        if let Some((s, e)) = self.range {
+            put_ip(buf, s);
+            buf.push(b'-');
+            put_ip(buf, e);
+        }
+        buf.push(b'\t');
+        if let Some(c) = self.cidr {
+            put_net(buf, c);
+        }
+        buf.push(b'\t');
+        put_net(buf, self.cover);
+        buf.push(b'\t');
+        buf.extend_from_slice(&self.columns.trail);
+    }
+}
+
+/// Longest address as written (IPv4-mapped IPv6 is 45 bytes).
+const IP_TEXT: usize = 48;
+
 /// `ip` as its `Display` writes it, without the formatting machinery (most of a row's cost
-/// otherwise).
-fn write_ip(out: &mut impl Write, ip: IpAddr) -> std::io::Result<()> {
-    let mut buf = [0u8; 48];
+/// otherwise), added to `buf`: written in place, in room made for the longest.
+fn put_ip(buf: &mut Vec<u8>, ip: IpAddr) {
+    let at = buf.len();
+    buf.resize(at + IP_TEXT, 0);
+    let room: &mut [u8; IP_TEXT] = (&mut buf[at..]).try_into().expect("room for an address");
     let n = match ip {
-        IpAddr::V4(v4) => put_v4(&mut buf, 0, v4),
-        IpAddr::V6(v6) => put_v6(&mut buf, v6),
+        IpAddr::V4(v4) => put_v4(room, 0, v4),
+        IpAddr::V6(v6) => put_v6(room, v6),
     };
-    out.write_all(&buf[..n])
+    buf.truncate(at + n);
 }
 
 /// Write `v4` dotted into `buf` from `n`; where it ends.
@@ -686,16 +724,16 @@ fn put_v6(buf: &mut [u8; 48], v6: Ipv6Addr) -> usize {
     }
 }
 
-/// `v` in decimal.
-fn write_u32(out: &mut impl Write, mut v: u32) -> std::io::Result<()> {
-    let mut buf = [0u8; 10];
-    let mut at = buf.len();
+/// `v` in decimal, added to `buf`.
+fn put_u32(buf: &mut Vec<u8>, mut v: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
     loop {
         at -= 1;
-        buf[at] = b'0' + (v % 10) as u8;
+        digits[at] = b'0' + (v % 10) as u8;
         v /= 10;
         if v == 0 {
-            return out.write_all(&buf[at..]);
+            return buf.extend_from_slice(&digits[at..]);
         }
     }
 }
@@ -789,20 +827,18 @@ fn plain_v6(text: &[u8]) -> Option<Ipv6Addr> {
     Some(Ipv6Addr::from(all))
 }
 
-/// `net` as its `Display` writes it (`address/prefix`).
-fn write_net(out: &mut impl Write, net: IpNetwork) -> std::io::Result<()> {
-    write_ip(out, net.ip())?;
+/// `net` as its `Display` writes it (`address/prefix`), added to `buf`.
+fn put_net(buf: &mut Vec<u8>, net: IpNetwork) {
+    put_ip(buf, net.ip());
     let p = net.prefix();
-    let digits = [b'/', b'0' + p / 100, b'0' + p / 10 % 10, b'0' + p % 10];
-    let skip = if p >= 100 {
-        0
-    } else if p >= 10 {
-        1
-    } else {
-        2
-    };
-    out.write_all(&digits[..1])?;
-    out.write_all(&digits[1 + skip..])
+    buf.push(b'/');
+    if p >= 100 {
+        buf.push(b'0' + p / 100);
+    }
+    if p >= 10 {
+        buf.push(b'0' + p / 10 % 10);
+    }
+    buf.push(b'0' + p % 10);
 }
 
 /// The TSV rows of a looked-up host: one per address, or one with its DNS error.
@@ -813,75 +849,89 @@ fn tsv(target: &str, h: &HostAttribution, out: &mut impl Write) -> std::io::Resu
         return out.write_all(line.as_bytes());
     }
     let hosting = safe(h.hosting_service.as_deref().unwrap_or("")).into_owned();
+    let mut buf = vec![];
     for a in &h.addresses {
         let error = if a.asn.is_none() { no_as(a) } else { String::new() };
-        Row {
-            target: &target,
-            ip: a.ip,
+        let columns = AsColumns {
             asn: a.asn,
             as_name: &cleaned(a.as_name.as_deref().unwrap_or("")),
             organisation: &cleaned(&a.organisation),
             cdn: &safe(a.cdn.as_deref().unwrap_or("")),
-            range: a.range_start.zip(a.range_end),
-            cidr: a.cidr,
-            cover: a.cover,
             country: &safe(a.country.as_deref().unwrap_or("")),
             cnames: &cnames,
             hosting: &hosting,
             source: &cleaned(&a.source),
             error: &safe(&error),
         }
-        .write(out)?;
+        .render();
+        Row {
+            target: target.as_bytes(),
+            ip: a.ip,
+            range: a.range_start.zip(a.range_end),
+            cidr: a.cidr,
+            cover: a.cover,
+            columns: &columns,
+        }
+        .render(&mut buf);
     }
-    Ok(())
+    out.write_all(&buf)
 }
 
-/// `lookup -` for plain addresses the database answers: each row is written through [`Row`]
-/// straight from the table, with the texts of an AS (its name, organisation, CDN, country)
-/// prepared the first time the AS is met, as [`Attributor::address`] derives them, so an
-/// address costs no allocation.
+/// `lookup -` for plain addresses the database answers: each row is rendered through [`Row`]
+/// straight from the table, with the columns of an AS (its number, name, organisation, CDN,
+/// country) rendered the first time the AS is met, as [`Attributor::address`] derives them,
+/// so an address costs no allocation and its row a few copies.
 struct Stream<'a> {
     attributor: &'a Attributor,
     db: &'a AsnDb,
     source: String,
-    no_as: String,
-    /// Per AS index: 1 + the index of its texts in `texts`; 0 while not met.
+    /// The AS columns of an address in no range.
+    no_as: Rendered,
+    /// Per AS index: 1 + the index of its columns in `columns`; 0 while not met.
     slot: Vec<u32>,
-    texts: Vec<AsTexts>,
+    columns: Vec<Rendered>,
     /// Addresses waiting for their rows: their targets one after the other in `queued_text`,
     /// each with where it ends there.
-    queued_text: String,
+    queued_text: Vec<u8>,
     queued: Vec<(usize, IpAddr)>,
     /// What the table answers for each queued address (kept for its allocation).
-    found: Vec<Option<Found<'a>>>,
-}
-
-/// The row texts of one AS.
-struct AsTexts {
-    as_name: String,
-    organisation: String,
-    cdn: String,
-    country: String,
+    found: Vec<Option<Found>>,
+    /// Rows rendered, not yet written (kept for its allocation).
+    rows: Vec<u8>,
 }
 
 impl<'a> Stream<'a> {
     fn new(attributor: &'a Attributor, db: &'a AsnDb) -> Self {
+        let source = cleaned(&database_source(db));
+        let no_as = AsColumns {
+            asn: None,
+            as_name: "",
+            organisation: &cleaned(NO_AS),
+            cdn: "",
+            country: "",
+            cnames: "",
+            hosting: "",
+            source: &source,
+            error: NO_AS_FOUND,
+        }
+        .render();
         Stream {
             attributor,
             db,
-            source: cleaned(&database_source(db)),
-            no_as: cleaned(NO_AS),
+            source,
+            no_as,
             slot: vec![0; db.names.len()],
-            texts: vec![],
-            queued_text: String::new(),
+            columns: vec![],
+            queued_text: vec![],
             queued: vec![],
             found: vec![],
+            rows: vec![],
         }
     }
 
     /// Queue the row of `ip`, given as `target`, for [`Stream::flush`].
-    fn queue(&mut self, target: &str, ip: IpAddr) {
-        self.queued_text.push_str(target);
+    fn queue(&mut self, target: &[u8], ip: IpAddr) {
+        self.queued_text.extend_from_slice(target);
         self.queued.push((self.queued_text.len(), ip));
     }
 
@@ -895,75 +945,69 @@ impl<'a> Stream<'a> {
         );
         let db = self.db;
         found.extend(queued.iter().map(|&(_, ip)| db.find(ip)));
-        let (mut start, mut result) = (0, Ok(()));
+        let mut start = 0;
         for (&(end, ip), f) in queued.iter().zip(&found) {
-            result = self.write_found(&text[start..end], ip, *f, out);
-            if result.is_err() {
-                break;
-            }
+            self.render(&text[start..end], ip, *f);
             start = end;
         }
         (self.queued_text, self.queued, self.found) = (text, queued, found);
         self.queued_text.clear();
         self.queued.clear();
         self.found.clear();
-        result
+        self.write_rows(out)
     }
 
     /// Write the row of `ip`, given as `target` (its text on stdin, trimmed).
     fn write(&mut self, target: &str, ip: IpAddr, out: &mut impl Write) -> std::io::Result<()> {
-        self.write_found(target, ip, self.db.find(ip), out)
+        self.render(target.as_bytes(), ip, self.db.find(ip));
+        self.write_rows(out)
     }
 
-    /// Write the row of `ip`, given as `target`, which the table answers with `found`.
-    fn write_found(
-        &mut self,
-        target: &str,
-        ip: IpAddr,
-        found: Option<Found<'a>>,
-        out: &mut impl Write,
-    ) -> std::io::Result<()> {
+    /// Write the rows rendered.
+    fn write_rows(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        let result = out.write_all(&self.rows);
+        self.rows.clear();
+        result
+    }
+
+    /// Render the row of `ip`, given as `target`, which the table answers with `found`.
+    fn render(&mut self, target: &[u8], ip: IpAddr, found: Option<Found>) {
         let mut row = Row {
             target,
             ip,
-            asn: None,
-            as_name: "",
-            organisation: &self.no_as,
-            cdn: "",
             range: None,
             cidr: None,
             cover: cover(ip),
-            country: "",
-            cnames: "",
-            hosting: "",
-            source: &self.source,
-            error: NO_AS_FOUND,
+            columns: &self.no_as,
         };
         let Some(found) = found else {
-            return row.write(out);
+            return row.render(&mut self.rows);
         };
         let slot = &mut self.slot[found.as_index as usize];
         if *slot == 0 {
-            let info = found.as_info;
-            let (organisation, cdn) = self.attributor.organisation(info.asn, &info.name, None);
-            self.texts.push(AsTexts {
-                as_name: cleaned(&info.name),
-                organisation: cleaned(&organisation),
-                cdn: safe(cdn.as_deref().unwrap_or("")).into_owned(),
-                country: safe(info.country.as_deref().unwrap_or("")).into_owned(),
-            });
-            *slot = self.texts.len() as u32;
+            // The table names entries the names hold (checked at load).
+            let info = self.db.names.get(found.as_index as usize).unwrap_or_default();
+            let (organisation, cdn) = self.attributor.organisation(info.asn, info.name, None);
+            self.columns.push(
+                AsColumns {
+                    asn: Some(found.asn),
+                    as_name: &cleaned(info.name),
+                    organisation: &cleaned(&organisation),
+                    cdn: &safe(cdn.as_deref().unwrap_or("")),
+                    country: &safe(info.country.unwrap_or("")),
+                    cnames: "",
+                    hosting: "",
+                    source: &self.source,
+                    error: "",
+                }
+                .render(),
+            );
+            *slot = self.columns.len() as u32;
         }
-        let t = &self.texts[*slot as usize - 1];
-        row.asn = Some(found.as_info.asn);
-        row.as_name = &t.as_name;
-        row.organisation = &t.organisation;
-        row.cdn = &t.cdn;
+        row.columns = &self.columns[*slot as usize - 1];
         row.range = Some((found.range_start, found.range_end));
         row.cidr = Some(found.cidr);
-        row.country = &t.country;
-        row.error = "";
-        row.write(out)
+        row.render(&mut self.rows);
     }
 }
 
@@ -1140,6 +1184,34 @@ mod tests {
             "a line longer than 1 GiB: not a list of targets, one a line (binary input, or /dev/zero?)"
         );
         assert!(bytes.len() <= MAX_LINE);
+    }
+
+    /// Input that fails to read after some lines ends the stream with its error, the rows of
+    /// the lines before written (not left queued).
+    #[tokio::test]
+    async fn a_read_error_ends_the_stream_after_the_rows_before_it() {
+        struct Failing(&'static [u8]);
+        impl std::io::Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::other("the disk is gone"));
+                }
+                let n = buf.len().min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let (_dir, a) = cut_attributor(&[]);
+        let mut out = vec![];
+        let input = std::io::BufReader::new(Failing(b"1.1.1.1\n2001:db8::1\n"));
+        let e = answer_all(&a, &[], Some(input), Format::Tsv, &mut out)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("the disk is gone"), "{e}");
+        let tsv = String::from_utf8(out).unwrap();
+        let targets: Vec<&str> = tsv.lines().skip(1).map(|l| l.split('\t').next().unwrap()).collect();
+        assert_eq!(targets, ["1.1.1.1", "2001:db8::1"], "{tsv}");
     }
 
     /// A line too long to be a target is refused with its true length, stated once; a
@@ -1424,7 +1496,7 @@ mod tests {
         }
         for ip in ips {
             let mut out = vec![];
-            write_ip(&mut out, ip).unwrap();
+            put_ip(&mut out, ip);
             assert_eq!(String::from_utf8(out).unwrap(), ip.to_string());
             let max = if ip.is_ipv4() { 32 } else { 128 };
             for prefix in [0, 7, 9, 10, 24, 48, 99, 100, 127, 128]
@@ -1433,7 +1505,7 @@ mod tests {
             {
                 let net = IpNetwork::new(ip, prefix).unwrap();
                 let mut out = vec![];
-                write_net(&mut out, net).unwrap();
+                put_net(&mut out, net);
                 assert_eq!(String::from_utf8(out).unwrap(), net.to_string());
             }
         }

@@ -93,7 +93,7 @@ fn quirks_of_the_real_files() {
         721,
         "the narrower overlapping row wins"
     );
-    let names: Vec<&str> = db.names.iter().map(|n| n.name.as_str()).collect();
+    let names: Vec<&str> = db.names.iter().map(|n| n.name).collect();
     assert!(names.contains(&"LLC \"SPUTNIK\""), "CSV-escaped quotes are unescaped");
     assert!(names.iter().any(|n| n.contains('\u{a0}')), "non-ASCII names survive");
     assert!(db.names.iter().any(|n| n.asn == 4_294_967_294), "32-bit AS numbers");

@@ -4,11 +4,16 @@
 //! The sources stay the truth. The cache is keyed by the SHA-256 of a format version, the
 //! `lenient` flag and, per source file in order, the SHA-256 of its content, its sidecar and
 //! its modification time (what [`super::load`] reads into the description); a cache whose key
-//! differs is rebuilt from the sources. It is read in one go and validated before use (magic,
-//! version, every length, the file size, the order and bounds of every range, every name
-//! index): a truncated, corrupt or other-version cache is rebuilt, never trusted, and never a
-//! panic. It is written through [`crate::files::AtomicFile`], so a reader sees the old one or
-//! the new one.
+//! differs is rebuilt from the sources. It is mapped (read in one go where it cannot be) and
+//! validated once before use (magic, version, every length, the file size, the order and
+//! bounds of every range, every name index, every name's place and UTF-8): a truncated,
+//! corrupt or other-version cache is rebuilt, never trusted, and never a panic. It is written
+//! through [`crate::files::AtomicFile`], so a reader sees the old one or the new one, and a
+//! file once mapped is never written in place.
+//!
+//! The same bytes are the loaded database: [`super::Table`] and [`super::Names`] read their
+//! entries in place, so a run with a cache copies neither ranges nor names out of it, and a
+//! database built from its sources is encoded first and read the same way ([`Bytes`]).
 //!
 //! Hashing the sources (7.8 MB for the real tables) would be most of a short run's start, so
 //! the key is remembered beside the cache ([`KEY_MEMO_FILE`]) with what `stat` says of every
@@ -23,26 +28,28 @@
 //! n4 u64 | n6 u64 | cut4 u64 | cut6 u64 | names u64 | names_bytes u64 | info_bytes u64
 //! n4 × (start u32, end u32, as u32)        n6 × (start u128, end u128, as u32)
 //! cut4 × (entry u32, start u32, end u32)   cut6 × (entry u32, start u128, end u128)
-//! names_bytes: names × (asn u32, name_len u32, country_len u32 or u32::MAX for none, bytes)
+//! names × (asn u32, text_at u32, name_len u32, country_len u32 or u32::MAX for none)
+//! names_bytes: the names' text (each name, then its country), from text_at
 //! info_bytes: the database description as JSON
 //! ```
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::table::Cut;
-use super::{load, AsInfo, AsnDb, Entry, Key, Segment, Table};
+use super::{load, AsInfo, AsnDb, Key, Names, Segment, Table};
 use crate::files;
 use crate::model::attribution::DbInfo;
 
 /// Start of every cache file.
 pub const MAGIC: &[u8; 8] = b"WHASNIX\0";
 /// Version of the layout and of what the key covers; another version is rebuilt (2: a date
-/// that is not the data's own is labelled "file date").
-pub const VERSION: u32 = 2;
+/// that is not the data's own is labelled "file date"; 3: names as fixed records over one
+/// text, read in place).
+pub const VERSION: u32 = 3;
 /// File name of the cache inside `<data_dir>/asn/`.
 pub const CACHE_FILE: &str = "compiled-index.bin";
 const HEADER: usize = 8 + 4 + 4 + 32 + 7 * 8;
@@ -227,6 +234,66 @@ pub fn remembered_key(paths: &[PathBuf], lenient: bool, memo: &Path) -> crate::R
     Ok((k, KeyOrigin::Hashed))
 }
 
+/// The bytes of a compiled index, which the loaded database reads in place.
+pub enum Bytes {
+    /// The cache file, mapped.
+    Mapped(memmap2::Mmap),
+    /// Read into memory, or encoded from the sources.
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m,
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let how = match self {
+            Bytes::Mapped(_) => "mapped",
+            Bytes::Owned(_) => "in memory",
+        };
+        write!(f, "compiled index of {} bytes, {how}", self.len())
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Self {
+        Bytes::Owned(v)
+    }
+}
+
+impl From<&[u8]> for Bytes {
+    fn from(v: &[u8]) -> Self {
+        Bytes::Owned(v.to_vec())
+    }
+}
+
+/// The cache file at `path`, mapped (read into memory where it cannot be mapped).
+fn open(path: &Path) -> std::io::Result<Bytes> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() == 0 {
+        return Ok(Bytes::Owned(vec![]));
+    }
+    // SAFETY: the mapping is only read, through `Bytes`, and every offset and length in it is
+    // checked once by `decode` before use. Rust assumes the mapped bytes do not change while
+    // mapped: whohosts never writes a cache file in place (it writes a new file and renames
+    // it over the old one, `write` below), and the file is its user's, in a private
+    // directory, so only that user truncating or editing it in place during a run could
+    // break this (a SIGBUS, or answers from changed bytes), as with any mapped file.
+    // `populate` maps every page up front: `decode` reads them all anyway.
+    match unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+        Ok(m) => Ok(Bytes::Mapped(m)),
+        Err(_) => std::fs::read(path).map(Bytes::Owned),
+    }
+}
+
 /// Load `paths` through the cache at `cache`: read it when its key matches, otherwise build
 /// from the sources and write it. A cache that cannot be written is no error. The key is
 /// remembered beside the cache ([`remembered_key`]).
@@ -235,10 +302,10 @@ pub fn remembered_key(paths: &[PathBuf], lenient: bool, memo: &Path) -> crate::R
 /// As [`load::load_all`]: the sources decide.
 pub fn load_cached(paths: &[PathBuf], lenient: bool, cache: &Path) -> crate::Result<(AsnDb, Outcome)> {
     let (want, _) = remembered_key(paths, lenient, &cache.with_file_name(KEY_MEMO_FILE))?;
-    let why = match std::fs::read(cache) {
+    let why = match open(cache) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no cache yet".to_string(),
         Err(e) => format!("unreadable: {e}"),
-        Ok(bytes) => match decode(&bytes) {
+        Ok(bytes) => match decode(bytes) {
             Ok((k, db)) if k == want => return Ok((db, Outcome::Hit)),
             Ok(_) => "built from other sources".to_string(),
             Err(e) => e,
@@ -252,65 +319,86 @@ pub fn load_cached(paths: &[PathBuf], lenient: bool, cache: &Path) -> crate::Res
     Ok((db, outcome))
 }
 
+/// Where the key lies in the header.
+const KEY_AT: std::ops::Range<usize> = 16..48;
+
 fn write(cache: &Path, key: &[u8; 32], db: &AsnDb) -> std::io::Result<()> {
     if let Some(dir) = cache.parent() {
         files::private_dir(dir)?;
     }
-    let bytes = encode(key, db);
     let mut f = files::AtomicFile::create(cache, files::PUBLIC)?;
-    f.write_all(&bytes)?;
+    f.write_all(&db.index[..KEY_AT.start])?;
+    f.write_all(key)?;
+    f.write_all(&db.index[KEY_AT.end..])?;
     f.commit()
 }
 
-/// The cache bytes of `db` under `key`.
+/// The cache bytes of `db` under `key`: the index it was read or built from.
 pub fn encode(key: &[u8; 32], db: &AsnDb) -> Vec<u8> {
-    let mut names = Vec::new();
-    for n in &db.names {
-        names.extend_from_slice(&n.asn.to_le_bytes());
-        names.extend_from_slice(&(n.name.len() as u32).to_le_bytes());
-        let clen = n.country.as_ref().map_or(u32::MAX, |c| c.len() as u32);
-        names.extend_from_slice(&clen.to_le_bytes());
-        names.extend_from_slice(n.name.as_bytes());
-        names.extend_from_slice(n.country.as_deref().unwrap_or("").as_bytes());
-    }
-    let info = serde_json::to_vec(&db.info).expect("DbInfo serialises");
-    let segs4: Vec<Segment> = db.v4.segments().collect();
-    let segs6: Vec<Segment> = db.v6.segments().collect();
-    let cut = |s: &[Segment]| s.iter().filter(|g| g.cut.is_some()).count() as u64;
-    let mut out = Vec::with_capacity(HEADER + segs4.len() * 12 + segs6.len() * 36 + names.len());
+    let mut out = db.index.to_vec();
+    out[KEY_AT].copy_from_slice(key);
+    out
+}
+
+/// The index of flattened segments (`v4`, `v6`, in address order) naming `names`, described
+/// by `info` (whose range counts are set here), under `key`.
+pub fn encode_rows(
+    key: &[u8; 32],
+    v4: impl Iterator<Item = Segment>,
+    v6: impl Iterator<Item = Segment>,
+    names: &[AsInfo],
+    mut info: DbInfo,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes());
     out.extend_from_slice(key);
-    for n in [
-        segs4.len() as u64,
-        segs6.len() as u64,
-        cut(&segs4),
-        cut(&segs6),
-        db.names.len() as u64,
-        names.len() as u64,
-        info.len() as u64,
-    ] {
-        out.extend_from_slice(&n.to_le_bytes());
-    }
-    for (segs, w) in [(&segs4, 4), (&segs6, 16)] {
-        for s in segs.iter() {
+    out.resize(HEADER, 0);
+    // The entries, then the original bounds of those an overlap cut.
+    let mut cuts: [Vec<u8>; 2] = [vec![], vec![]];
+    let mut counts = [0u64; 7];
+    for (k, (segs, w)) in [
+        (Box::new(v4) as Box<dyn Iterator<Item = Segment>>, 4),
+        (Box::new(v6), 16),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for (j, s) in segs.enumerate() {
             out.extend_from_slice(&s.start.to_le_bytes()[..w]);
             out.extend_from_slice(&s.end.to_le_bytes()[..w]);
             out.extend_from_slice(&s.info.to_le_bytes());
-        }
-    }
-    for (segs, w) in [(&segs4, 4), (&segs6, 16)] {
-        for (j, s) in segs.iter().enumerate() {
             if let Some((cs, ce)) = s.cut {
-                out.extend_from_slice(&(j as u32).to_le_bytes());
-                out.extend_from_slice(&cs.to_le_bytes()[..w]);
-                out.extend_from_slice(&ce.to_le_bytes()[..w]);
+                cuts[k].extend_from_slice(&(j as u32).to_le_bytes());
+                cuts[k].extend_from_slice(&cs.to_le_bytes()[..w]);
+                cuts[k].extend_from_slice(&ce.to_le_bytes()[..w]);
+                counts[2 + k] += 1;
             }
+            counts[k] += 1;
         }
     }
-    out.extend_from_slice(&names);
+    out.extend_from_slice(&cuts[0]);
+    out.extend_from_slice(&cuts[1]);
+    let mut text = Vec::new();
+    for n in names {
+        out.extend_from_slice(&n.asn.to_le_bytes());
+        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(n.name.len() as u32).to_le_bytes());
+        let clen = n.country.as_ref().map_or(u32::MAX, |c| c.len() as u32);
+        out.extend_from_slice(&clen.to_le_bytes());
+        text.extend_from_slice(n.name.as_bytes());
+        text.extend_from_slice(n.country.as_deref().unwrap_or("").as_bytes());
+    }
+    out.extend_from_slice(&text);
+    (info.ranges_v4, info.ranges_v6) = (counts[0] as usize, counts[1] as usize);
+    let info = serde_json::to_vec(&info).expect("DbInfo serialises");
     out.extend_from_slice(&info);
+    (counts[4], counts[5], counts[6]) = (names.len() as u64, text.len() as u64, info.len() as u64);
+    for (i, n) in counts.iter().enumerate() {
+        let at = HEADER - 7 * 8 + 8 * i;
+        out[at..at + 8].copy_from_slice(&n.to_le_bytes());
+    }
     out
 }
 
@@ -336,11 +424,14 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Read cache bytes: their key and the database, or what is wrong with them.
+/// Read cache bytes: their key and the database, which reads its tables and names in place
+/// from them, or what is wrong with them. Every offset and length is checked here, once.
 ///
 /// # Errors
 /// A sentence saying why the bytes are not a valid cache of this version.
-pub fn decode(bytes: &[u8]) -> Result<([u8; 32], AsnDb), String> {
+pub fn decode(bytes: impl Into<Bytes>) -> Result<([u8; 32], AsnDb), String> {
+    let index = Arc::new(bytes.into());
+    let bytes: &[u8] = &index;
     let mut r = Reader { bytes, at: 0 };
     if r.take(8).ok() != Some(&MAGIC[..]) {
         return Err("not a whohosts ASN index".into());
@@ -355,50 +446,44 @@ pub fn decode(bytes: &[u8]) -> Result<([u8; 32], AsnDb), String> {
     for v in &mut n {
         *v = r.u64()?;
     }
-    let [n4, n6, c4, c6, nn, names_len, info_len] = n;
+    let [n4, n6, c4, c6, nn, text_len, info_len] = n;
     // The exact size the lengths imply, checked before anything is allocated from them.
-    let size = [(n4, 12), (n6, 36), (c4, 12), (c6, 36), (names_len, 1), (info_len, 1)]
-        .iter()
-        .try_fold(HEADER as u64, |acc, &(k, w)| k.checked_mul(w)?.checked_add(acc));
+    let size = [
+        (n4, 12),
+        (n6, 36),
+        (c4, 12),
+        (c6, 36),
+        (nn, 16),
+        (text_len, 1),
+        (info_len, 1),
+    ]
+    .iter()
+    .try_fold(HEADER as u64, |acc, &(k, w)| k.checked_mul(w)?.checked_add(acc));
     if size != Some(bytes.len() as u64) || n4 > u64::from(u32::MAX) || n6 > u64::from(u32::MAX) {
         return Err(format!("{} bytes, not what its lengths say", bytes.len()));
     }
-    let rows4 = rows::<u32>(&mut r, n4 as usize, 4)?;
-    let rows6 = rows::<u128>(&mut r, n6 as usize, 16)?;
-    let cut4 = cuts(&mut r, &rows4, c4 as usize, 4)?;
-    let cut6 = cuts(&mut r, &rows6, c6 as usize, 16)?;
-    let names = names_of(&mut r, nn, names_len as usize)?;
-    let infos = rows4.iter().map(|e| e.info).chain(rows6.iter().map(|e| e.info));
-    if let Some(i) = infos.into_iter().find(|i| *i as usize >= names.len()) {
-        return Err(format!("a range names AS entry {i} of {}", names.len()));
-    }
+    // Every length now fits in the bytes, so in `usize`.
+    let (n4, n6, nn) = (n4 as usize, n6 as usize, nn as usize);
+    let at4 = r.at;
+    r.take(n4 * 12)?;
+    let at6 = r.at;
+    r.take(n6 * 36)?;
+    let cut4 = cuts::<u32>(&mut r, c4 as usize, 4)?;
+    let cut6 = cuts::<u128>(&mut r, c6 as usize, 16)?;
+    let names_at = r.at;
+    r.take(nn * 16)?;
+    let text_at = r.at;
+    r.take(text_len as usize)?;
     let info: DbInfo = serde_json::from_slice(r.take(info_len as usize)?).map_err(|e| format!("description: {e}"))?;
+    let names = Names::new(index.clone(), names_at, nn, text_at..text_at + text_len as usize)?;
     let db = AsnDb {
-        v4: Table::from_rows(rows4, cut4),
-        v6: Table::from_rows(rows6, cut6),
+        v4: Table::new(index.clone(), at4, n4, cut4, nn)?,
+        v6: Table::new(index.clone(), at6, n6, cut6, nn)?,
         names,
         info,
+        index,
     };
     Ok((key, db))
-}
-
-/// `n` ranges of width `w` bytes, read straight into the table's entries: each start ≤ end,
-/// in order without overlap.
-fn rows<T: Key>(r: &mut Reader, n: usize, w: usize) -> Result<Vec<Entry<T>>, String> {
-    let bytes = r.take(n * (2 * w + 4))?;
-    let mut rows: Vec<Entry<T>> = Vec::with_capacity(n);
-    for row in bytes.chunks_exact(2 * w + 4) {
-        let (start, end) = (int::<T>(&row[..w])?, int::<T>(&row[w..2 * w])?);
-        if start > end || rows.last().is_some_and(|p| p.end >= start) {
-            return Err(format!("range {} is out of order", rows.len()));
-        }
-        rows.push(Entry {
-            start,
-            end,
-            info: u32::from_le_bytes(row[2 * w..].try_into().expect("4 bytes")),
-        });
-    }
-    Ok(rows)
 }
 
 /// A little-endian integer of `b.len()` bytes as `T`, refused when it does not fit.
@@ -408,47 +493,13 @@ fn int<T: Key>(b: &[u8]) -> Result<T, String> {
     T::try_from(u128::from_le_bytes(v)).map_err(|_| "a range is out of its family".to_string())
 }
 
-/// `n` original bounds of cut entries: each names an entry (in increasing order, so each
-/// once) and holds it.
-fn cuts<T: Key>(r: &mut Reader, rows: &[Entry<T>], n: usize, w: usize) -> Result<Vec<Cut<T>>, String> {
-    let mut out: Vec<Cut<T>> = Vec::with_capacity(n);
+/// `n` original bounds of cut entries (checked against the entries by [`Table::new`]).
+fn cuts<T: Key>(r: &mut Reader, n: usize, w: usize) -> Result<Vec<super::table::Cut<T>>, String> {
+    let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let j = r.u32()?;
         let (s, e) = (int::<T>(r.take(w)?)?, int::<T>(r.take(w)?)?);
-        let Some(&Entry { start, end, .. }) = rows.get(j as usize) else {
-            return Err(format!("a cut names entry {j}"));
-        };
-        if out.last().is_some_and(|c| c.0 >= j) || s > start || e < end {
-            return Err(format!("the cut of entry {j} is not valid"));
-        }
         out.push((j, (s, e)));
-    }
-    Ok(out)
-}
-
-/// `n` AS names in `len` bytes.
-fn names_of(r: &mut Reader, n: u64, len: usize) -> Result<Vec<AsInfo>, String> {
-    let mut sub = Reader {
-        bytes: r.take(len)?,
-        at: 0,
-    };
-    // Each name takes at least 12 bytes: a count beyond that is a lie, not an allocation.
-    if n > (len / 12) as u64 {
-        return Err(format!("{n} names in {len} bytes"));
-    }
-    let text = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| "a name is not UTF-8".to_string());
-    let mut out = Vec::with_capacity(n as usize);
-    for _ in 0..n {
-        let (asn, nl, cl) = (sub.u32()?, sub.u32()?, sub.u32()?);
-        let name = text(sub.take(nl as usize)?)?;
-        let country = match cl {
-            u32::MAX => None,
-            cl => Some(text(sub.take(cl as usize)?)?),
-        };
-        out.push(AsInfo { asn, name, country });
-    }
-    if sub.at != len {
-        return Err("bytes left after the names".into());
     }
     Ok(out)
 }

@@ -8,7 +8,8 @@
 //! sorted entries (start, end, AS index), with a bucket index on the leading bits (16 for
 //! IPv4, 20 for IPv6), so a lookup searches one bucket's few entries, and a bit per bucket
 //! that answers an address in no range without a search. AS 0 ("Not routed") rows are left out: no AS.
-//! The flattened tables are cached in the data directory ([`cache`]), keyed by the sources.
+//! The flattened tables and the AS names are kept in one compiled index ([`cache`]), cached
+//! in the data directory, keyed by the sources, and read in place (mapped) on later runs.
 
 pub mod cache;
 pub mod cymru;
@@ -17,19 +18,28 @@ pub mod store;
 mod table;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use crate::model::attribution::DbInfo;
 use ipnetwork::{IpNetwork, Ipv4Network, Ipv6Network};
 use serde::{Deserialize, Serialize};
 
-pub use table::{flatten, Entry, Key, Row, Segment, Table};
+pub use table::{flatten, Key, Row, Segment, Table};
 
-/// An autonomous system as the database names it.
+/// An autonomous system as a database source names it (what the loader collects).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AsInfo {
     pub asn: u32,
     pub name: String,
     pub country: Option<String>,
+}
+
+/// An autonomous system as a loaded database names it, borrowed from its compiled index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AsName<'a> {
+    pub asn: u32,
+    pub name: &'a str,
+    pub country: Option<&'a str>,
 }
 
 /// What the database says about one address.
@@ -48,35 +58,38 @@ pub struct AsnHit {
     pub cover: IpNetwork,
 }
 
-/// A loaded database.
+/// A loaded database: its tables and AS names are read in place from its compiled index
+/// ([`cache`]), mapped from the cache file or built in memory from the sources.
 #[derive(Debug)]
 pub struct AsnDb {
     pub v4: Table<u32>,
     pub v6: Table<u128>,
-    pub names: Vec<AsInfo>,
+    pub names: Names,
     pub info: DbInfo,
+    /// The compiled index the tables and names read from.
+    index: Arc<cache::Bytes>,
 }
 
 impl AsnDb {
     /// Build from rows already split by family; `names[row.info]` names each row's AS.
     pub fn from_rows(v4: &[Row], v6: &[Row], names: Vec<AsInfo>, info: DbInfo) -> Self {
-        let mut db = AsnDb {
-            v4: Table::build(flatten(v4), v4.len()),
-            v6: Table::build(flatten(v6), v6.len()),
-            names,
-            info,
-        };
-        db.info.ranges_v4 = db.v4.len();
-        db.info.ranges_v6 = db.v6.len();
-        db
+        let bytes = cache::encode_rows(&[0; 32], flatten(v4), flatten(v6), &names, info);
+        match cache::decode(cache::Bytes::Owned(bytes)) {
+            Ok((_, db)) => db,
+            // The encoder writes what the reader checks (ranges flattened in order, names
+            // indexed from `names`): a refusal is a bug here, not bad input.
+            Err(e) => unreachable!("a freshly built index is refused: {e}"),
+        }
     }
 
     /// Look an address up. IPv4-mapped IPv6 addresses are looked up as IPv4.
     pub fn lookup(&self, ip: IpAddr) -> Option<AsnHit> {
-        self.find(ip).map(|f| AsnHit {
-            asn: f.as_info.asn,
-            name: f.as_info.name.clone(),
-            country: f.as_info.country.clone(),
+        let f = self.find(ip)?;
+        let named = self.names.get(f.as_index as usize)?;
+        Some(AsnHit {
+            asn: named.asn,
+            name: named.name.to_string(),
+            country: named.country.map(str::to_string),
             range_start: f.range_start,
             range_end: f.range_end,
             cidr: f.cidr,
@@ -84,9 +97,10 @@ impl AsnDb {
         })
     }
 
-    /// What [`AsnDb::lookup`] answers, borrowed from the table: nothing is copied, so a stream
-    /// of addresses can be written straight from it.
-    pub fn find(&self, ip: IpAddr) -> Option<Found<'_>> {
+    /// What [`AsnDb::lookup`] answers, from the table alone (the AS's name and country are
+    /// [`AsnDb::names`]' entry [`Found::as_index`], read when wanted): nothing is copied, so a
+    /// stream of addresses can be written straight from it.
+    pub fn find(&self, ip: IpAddr) -> Option<Found> {
         let ip = looked_up(ip);
         // The row's bounds, and the piece of it that answers for `ip` (the whole row unless
         // another row overlaps it): the CIDR is taken inside the piece, so it never holds
@@ -105,11 +119,114 @@ impl AsnDb {
         };
         Some(Found {
             as_index: info,
-            as_info: &self.names[info as usize],
+            asn: self.names.asn(info as usize)?,
             range_start: start,
             range_end: end,
             cidr: cidr_within(piece_start, piece_end, ip),
         })
+    }
+}
+
+/// The AS names of a database, read in place from its compiled index: `n` records of 16
+/// bytes at `bytes[at..]` (AS number, where its text begins in `bytes[text]`, the name's
+/// length, the country's or `u32::MAX` for none), each checked when the names were made.
+#[derive(Debug)]
+pub struct Names {
+    bytes: Arc<cache::Bytes>,
+    at: usize,
+    n: usize,
+    text: std::ops::Range<usize>,
+}
+
+/// Bytes of one record of [`Names`].
+const NAME_RECORD: usize = 16;
+
+impl Names {
+    /// The names of the `n` records at `bytes[at..]` over the text `bytes[text]`, checked
+    /// once here: every record lies inside the bytes, and its name and country inside the
+    /// text, each UTF-8. What is wrong, if anything.
+    pub(crate) fn new(
+        bytes: Arc<cache::Bytes>,
+        at: usize,
+        n: usize,
+        text: std::ops::Range<usize>,
+    ) -> Result<Self, String> {
+        let fits = n
+            .checked_mul(NAME_RECORD)
+            .and_then(|len| len.checked_add(at))
+            .is_some_and(|end| end <= bytes.len());
+        if !fits || text.start > text.end || text.end > bytes.len() {
+            return Err(format!("{n} names do not fit in the index"));
+        }
+        let names = Names { bytes, at, n, text };
+        // The text is checked as UTF-8 once, then each record's bounds against it (in it, and
+        // on character boundaries), which is what `get` checks again for one entry.
+        let Ok(text) = std::str::from_utf8(&names.bytes[names.text.clone()]) else {
+            return Err("the AS names are not UTF-8".into());
+        };
+        for i in 0..n {
+            let (_, from, name_len, country_len) = names.fields(i);
+            let name_end = from.checked_add(name_len);
+            let end = match country_len {
+                u32::MAX => name_end,
+                len => name_end.and_then(|e| e.checked_add(len as usize)),
+            };
+            let fits = |a: usize, b: Option<usize>| b.is_some_and(|b| text.get(a..b).is_some());
+            if !fits(from, name_end) || !name_end.is_some_and(|e| fits(e, end)) {
+                return Err(format!("AS name {i} is not valid"));
+            }
+        }
+        Ok(names)
+    }
+
+    /// The fields of record `i < n` (AS, where its text begins, the name's length, the
+    /// country's or `u32::MAX`).
+    fn fields(&self, i: usize) -> (u32, usize, usize, u32) {
+        let at = self.at + NAME_RECORD * i;
+        let r = &self.bytes[at..at + NAME_RECORD];
+        let field = |k: usize| u32::from_le_bytes(r[4 * k..4 * k + 4].try_into().expect("4 bytes"));
+        (field(0), field(1) as usize, field(2) as usize, field(3))
+    }
+
+    /// AS entry `i` (`None` past the last). Its text is checked as it is read, which cannot
+    /// fail after the check of [`Names::new`], but costs only this entry's few bytes.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<AsName<'_>> {
+        if i >= self.n {
+            return None;
+        }
+        let (asn, from, name_len, country_len) = self.fields(i);
+        let text = self.bytes.get(self.text.clone())?;
+        let name_end = from.checked_add(name_len)?;
+        let name = std::str::from_utf8(text.get(from..name_end)?).ok()?;
+        let country = match country_len {
+            u32::MAX => None,
+            len => Some(std::str::from_utf8(text.get(name_end..name_end.checked_add(len as usize)?)?).ok()?),
+        };
+        Some(AsName { asn, name, country })
+    }
+
+    /// The AS number of entry `i` alone (`None` past the last).
+    #[inline]
+    pub fn asn(&self, i: usize) -> Option<u32> {
+        let at = self.at + NAME_RECORD * i;
+        let b = (i < self.n).then(|| self.bytes.get(at..at + 4)).flatten()?;
+        Some(u32::from_le_bytes(b.try_into().expect("4 bytes")))
+    }
+
+    /// Number of AS entries.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Every entry, in order.
+    pub fn iter(&self) -> impl Iterator<Item = AsName<'_>> + '_ {
+        (0..self.n).filter_map(|i| self.get(i))
     }
 }
 
@@ -124,13 +241,14 @@ pub fn looked_up(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// An [`AsnHit`] borrowed from the database ([`AsnDb::find`]), without its cover (the cover
-/// is the address's, not the table's).
+/// An [`AsnHit`] as the table answers it ([`AsnDb::find`]), without the AS's name and
+/// country (its entry in [`AsnDb::names`]) nor its cover (the cover is the address's, not the
+/// table's).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Found<'a> {
+pub struct Found {
     /// Index of the AS in [`AsnDb::names`].
     pub as_index: u32,
-    pub as_info: &'a AsInfo,
+    pub asn: u32,
     pub range_start: IpAddr,
     pub range_end: IpAddr,
     pub cidr: IpNetwork,

@@ -1,8 +1,13 @@
 //! The range table: input rows flattened so no two overlap, then sorted per address family
 //! with a bucket index on the leading bits, and a bit per bucket saying whether any entry
 //! reaches it (most of the address space is in no range, and is answered from that bit).
+//! The entries themselves stay in the compiled index's bytes ([`super::cache`]), where
+//! each is one piece (start, end, AS index), so an answer reads one cache line.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::cache::Bytes;
 
 /// One input row before flattening.
 #[derive(Debug, Clone, Copy)]
@@ -25,22 +30,18 @@ pub struct Segment {
 /// An entry an overlap cut, and the bounds of its database row.
 pub type Cut<T> = (u32, (T, T));
 
-/// One entry of a table: `start..=end` belongs to AS index `info`. An entry is kept in one
-/// piece, so an answer reads one cache line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry<T> {
-    pub start: T,
-    pub end: T,
-    pub info: u32,
-}
-
-/// A sorted, non-overlapping range table for one address family.
+/// A sorted, non-overlapping range table for one address family, read in place from the
+/// compiled index's bytes ([`super::cache`]): its entries are never copied out of them.
 #[derive(Debug)]
 pub struct Table<T: Key> {
-    /// `rows[i].start.short()`, the search keys, dense so a search touches few cache lines
+    /// The compiled index; the entries are `bytes[at..end]`, [`Key::ENTRY`] bytes each
+    /// (start, end, AS index, little-endian), checked when the table was made.
+    bytes: Arc<Bytes>,
+    at: usize,
+    end: usize,
+    /// `start(i).short()`, the search keys, dense so a search touches few cache lines
     /// (IPv6 only, [`Key::SHORTS`]: an IPv4 bucket's entries are searched in place).
     shorts: Vec<T::Short>,
-    rows: Vec<Entry<T>>,
     /// Original bounds of rows that an overlapping row cut (segment index → row bounds),
     /// sorted by index: a few entries (one pair in the real tables), searched on every answer.
     cut: Vec<Cut<T>>,
@@ -60,14 +61,19 @@ pub trait Key: Copy + Ord + Default + TryFrom<u128> + Into<u128> {
     const BITS: u32;
     /// Width of the integer.
     const WIDTH: u32;
+    /// Bytes of the integer, and of an entry (start, end, AS index).
+    const BYTES: usize = (Self::WIDTH / 8) as usize;
+    const ENTRY: usize = 2 * Self::BYTES + 4;
     /// What the binary search compares: the value itself (IPv4) or its top 64 bits (IPv6,
     /// where `u64` comparisons over half the memory beat `u128` ones).
     type Short: Copy + Ord + Default;
     /// Whether the search runs over the short keys kept apart (IPv6, whose buckets can hold
-    /// hundreds of 48-byte entries) or over the entries themselves (IPv4: a bucket holds a
+    /// hundreds of 36-byte entries) or over the entries themselves (IPv4: a bucket holds a
     /// few 12-byte entries, so the search and the answer read the same cache line).
     const SHORTS: bool;
     fn short(self) -> Self::Short;
+    /// The integer of `b` ([`Key::BYTES`] bytes, little-endian).
+    fn from_le(b: &[u8]) -> Self;
     fn top(self) -> usize {
         (self.into() >> (Self::WIDTH - Self::BITS)) as usize
     }
@@ -80,6 +86,10 @@ impl Key for u32 {
     fn short(self) -> u32 {
         self
     }
+    #[inline]
+    fn from_le(b: &[u8]) -> u32 {
+        u32::from_le_bytes(b.try_into().expect("4 bytes"))
+    }
 }
 impl Key for u128 {
     const BITS: u32 = 20;
@@ -89,76 +99,95 @@ impl Key for u128 {
     fn short(self) -> u64 {
         (self >> 64) as u64
     }
+    #[inline]
+    fn from_le(b: &[u8]) -> u128 {
+        u128::from_le_bytes(b.try_into().expect("16 bytes"))
+    }
 }
 
 impl<T: Key> Table<T> {
-    pub(super) fn build(segments: impl Iterator<Item = Segment>, capacity: usize) -> Self {
-        let conv =
-            |v: u128| T::try_from(v).unwrap_or_else(|_| unreachable!("rows are split by family before building"));
-        let mut rows = Vec::with_capacity(capacity);
-        let mut cut = vec![];
-        for (
-            i,
-            Segment {
-                start: s,
-                end: e,
-                info: as_index,
-                cut: orig,
-            },
-        ) in segments.into_iter().enumerate()
-        {
-            rows.push(Entry {
-                start: conv(s),
-                end: conv(e),
-                info: as_index,
-            });
-            if let Some((os, oe)) = orig {
-                cut.push((i as u32, (conv(os), conv(oe))));
-            }
-        }
-        Table::from_rows(rows, cut)
-    }
-
-    /// A table of entries already in order without overlap (`cut`: the row bounds of
-    /// entries an overlap cut, by increasing entry), indexed.
-    pub(super) fn from_rows(rows: Vec<Entry<T>>, cut: Vec<Cut<T>>) -> Self {
-        let shorts = if T::SHORTS {
-            rows.iter().map(|r| r.start.short()).collect()
-        } else {
-            vec![]
-        };
-        let mut t = Table {
-            shorts,
-            rows,
-            cut,
-            bucket: vec![],
-            live: vec![],
-        };
-        if t.rows.is_empty() {
-            // No index for an empty family (a v4-only file need not pay 4 MB for IPv6).
-            return t;
-        }
+    /// The table of the `n` entries at `bytes[at..]`, checked once here: every entry lies
+    /// inside the bytes, starts at or before its end, after the end of the one before, and
+    /// names an AS below `names`; every cut names an entry (in increasing order) and holds
+    /// it. Then indexed (buckets, live bits, IPv6 search keys). What is wrong, if anything.
+    pub(super) fn new(bytes: Arc<Bytes>, at: usize, n: usize, cut: Vec<Cut<T>>, names: usize) -> Result<Self, String> {
+        let end = n
+            .checked_mul(T::ENTRY)
+            .and_then(|len| len.checked_add(at))
+            .filter(|end| *end <= bytes.len() && n <= u32::MAX as usize)
+            .ok_or_else(|| format!("{n} ranges do not fit in the index"))?;
+        let entries = &bytes[at..end];
+        let mut shorts = Vec::with_capacity(if T::SHORTS { n } else { 0 });
+        let (mut bucket, mut live) = (vec![], vec![]);
         let buckets = 1usize << T::BITS;
-        t.bucket = vec![0; buckets + 1];
-        let mut next = 0usize;
-        for b in 0..buckets {
-            t.bucket[b] = next as u32;
-            while next < t.rows.len() && t.rows[next].start.top() == b {
+        if n > 0 {
+            // No index for an empty family (a v4-only file need not pay 4 MB for IPv6).
+            bucket = vec![0u32; buckets + 1];
+            live = vec![0u64; buckets.div_ceil(64)];
+        }
+        // The first bucket not yet given its first entry, the first bucket not yet marked.
+        let (mut next, mut unmarked) = (0usize, 0usize);
+        let mut before: Option<T> = None;
+        for (j, e) in entries.chunks_exact(T::ENTRY).enumerate() {
+            let (start, end) = (T::from_le(&e[..T::BYTES]), T::from_le(&e[T::BYTES..2 * T::BYTES]));
+            if start > end || before.is_some_and(|b| b >= start) {
+                return Err(format!("range {j} is out of order"));
+            }
+            let info = u32::from_le_bytes(e[2 * T::BYTES..].try_into().expect("4 bytes"));
+            if info as usize >= names {
+                return Err(format!("a range names AS entry {info} of {names}"));
+            }
+            before = Some(end);
+            if T::SHORTS {
+                shorts.push(start.short());
+            }
+            // Buckets up to this entry's begin with it; every bucket it reaches is live,
+            // each marked once (entries are in order).
+            let (first, last) = (start.top(), end.top());
+            while next <= first {
+                bucket[next] = j as u32;
                 next += 1;
             }
-        }
-        t.bucket[buckets] = t.rows.len() as u32;
-        // Every bucket an entry reaches, each marked once (entries are in order).
-        t.live = vec![0; buckets.div_ceil(64)];
-        let mut unmarked = 0usize;
-        for r in &t.rows {
-            let last = r.end.top();
-            for b in r.start.top().max(unmarked)..=last {
-                t.live[b / 64] |= 1 << (b % 64);
+            for b in first.max(unmarked)..=last {
+                live[b / 64] |= 1 << (b % 64);
             }
             unmarked = unmarked.max(last + 1);
         }
-        t
+        if n > 0 {
+            bucket[next..].fill(n as u32);
+        }
+        let mut t = Table {
+            bytes,
+            at,
+            end,
+            shorts,
+            cut: vec![],
+            bucket,
+            live,
+        };
+        for (k, &(j, (s, e))) in cut.iter().enumerate() {
+            if j as usize >= n {
+                return Err(format!("a cut names entry {j}"));
+            }
+            let (start, end) = t.piece(j as usize);
+            if (k > 0 && cut[k - 1].0 >= j) || s > start || e < end {
+                return Err(format!("the cut of entry {j} is not valid"));
+            }
+        }
+        t.cut = cut;
+        Ok(t)
+    }
+
+    /// The entries' bytes.
+    #[inline]
+    fn entries(&self) -> &[u8] {
+        &self.bytes[self.at..self.end]
+    }
+
+    /// The start of entry `j`.
+    #[inline]
+    fn start(&self, j: usize) -> T {
+        T::from_le(&self.entries()[j * T::ENTRY..j * T::ENTRY + T::BYTES])
     }
 
     /// The entry holding `ip`.
@@ -169,31 +198,41 @@ impl<T: Key> Table<T> {
             return None;
         }
         let (lo, hi) = (self.bucket[b] as usize, self.bucket[b + 1] as usize);
-        let mut i = lo
-            + if T::SHORTS {
-                let key = ip.short();
-                self.shorts[lo..hi].partition_point(|s| *s <= key)
-            } else {
-                self.rows[lo..hi].partition_point(|r| r.start <= ip)
-            };
+        let mut i = if T::SHORTS {
+            let key = ip.short();
+            lo + self.shorts[lo..hi].partition_point(|s| *s <= key)
+        } else {
+            // The first entry of the bucket that starts after `ip`.
+            let (mut a, mut z) = (lo, hi);
+            while a < z {
+                let m = a + (z - a) / 2;
+                if self.start(m) <= ip {
+                    a = m + 1;
+                } else {
+                    z = m;
+                }
+            }
+            a
+        };
         // Entries sharing `key` may still start after `ip`: step back over them.
-        while i > 0 && self.rows[i - 1].start > ip {
+        while i > 0 && self.start(i - 1) > ip {
             i -= 1;
         }
         let j = i.checked_sub(1)?;
-        (ip <= self.rows[j].end).then_some(j)
+        (ip <= self.piece(j).1).then_some(j)
     }
 
     /// The AS index of the entry holding `ip`.
     #[inline]
     pub fn lookup(&self, ip: T) -> Option<u32> {
-        self.find(ip).map(|j| self.rows[j].info)
+        self.find(ip).map(|j| self.info(j))
     }
 
     /// The AS index of entry `j`.
     #[inline]
     pub fn info(&self, j: usize) -> u32 {
-        self.rows[j].info
+        let at = j * T::ENTRY + 2 * T::BYTES;
+        u32::from_le_bytes(self.entries()[at..at + 4].try_into().expect("4 bytes"))
     }
 
     /// The database row bounds of entry `j`.
@@ -209,28 +248,20 @@ impl<T: Key> Table<T> {
     }
 
     /// The bounds of entry `j` itself: the part of its row no other row overlaps.
+    #[inline]
     pub fn piece(&self, j: usize) -> (T, T) {
-        (self.rows[j].start, self.rows[j].end)
-    }
-
-    /// The entries as segments, in address order (what [`Table::build`] takes back).
-    pub(super) fn segments(&self) -> impl Iterator<Item = Segment> + '_ {
-        (0..self.rows.len()).map(|j| Segment {
-            start: self.rows[j].start.into(),
-            end: self.rows[j].end.into(),
-            info: self.rows[j].info,
-            cut: self.cut_of(j).map(|(s, e)| (s.into(), e.into())),
-        })
+        let e = &self.entries()[j * T::ENTRY..(j + 1) * T::ENTRY];
+        (T::from_le(&e[..T::BYTES]), T::from_le(&e[T::BYTES..2 * T::BYTES]))
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        (self.end - self.at) / T::ENTRY
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.end == self.at
     }
 }
 
