@@ -112,8 +112,13 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
         super::logging::notice_line(&format!("query {origin}: {line}"));
         params.push(("weight".into(), weight));
     }
-    // One series of one kind (`share`), and a comparison of contacts snapshots of one series
-    // and weight (`contact-changes`): said when it leaves others out.
+    // A comparison given only `from` compares it with the latest snapshot of its kind, named
+    // here so that the pair is checked (one kind, one weight) as a pair given in full is.
+    if let Some(to) = query::default_to(&store, &sql, &params)? {
+        params.push(("to".into(), to));
+    }
+    // One series of one kind (`share`), and a comparison within one series: said when it
+    // leaves others out.
     for (name, found) in [
         ("series", query::default_series(&store, &sql, &params)?),
         ("from", query::default_from(&store, &sql, &params)?),

@@ -423,8 +423,19 @@ fn check_snapshots(conn: &Connection, sql: &str, header: &Header, given: &[(Stri
         let Ok(id) = v.trim().parse::<i64>() else {
             return Err(format!("{k} must be a snapshot id, a whole number (not {v:?})"));
         };
-        let kind: Option<String> = match conn.query_row("SELECT kind FROM snapshot WHERE id = ?1", [id], |r| r.get(0)) {
-            Ok(kind) => Some(kind),
+        let found = conn.query_row("SELECT kind, status FROM snapshot WHERE id = ?1", [id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        });
+        let kind: Option<String> = match found {
+            // Only a complete snapshot has its rows: one still running, interrupted or failed
+            // would read as "nothing there", or every row of the other snapshot as new.
+            Ok((_, status)) if status != "complete" => {
+                return Err(format!(
+                    "{k}: snapshot {id} is {status}, not complete: its rows are stored when it completes \
+                     (`whohosts snapshots` lists them)"
+                ))
+            }
+            Ok((kind, _)) => Some(kind),
             Err(rusqlite::Error::QueryReturnedNoRows) => {
                 return Err(format!(
                     "{k}: no snapshot {id} in this database (`whohosts snapshots` lists them)"
@@ -701,6 +712,25 @@ pub fn default_series(
     Ok(Some((json, line)))
 }
 
+/// The later snapshot a comparison reads when the caller names an earlier one (`from`) but no
+/// `to`: the latest complete snapshot of the kind the query reads, as its SQL would take it,
+/// so the checks a named pair gets (one kind, one weight) apply to it. `None` when the caller
+/// gave `to`, gave no `from`, or the query compares no snapshots of one kind.
+///
+/// # Errors
+/// SQLite errors.
+pub fn default_to(store: &crate::store::Store, sql: &str, given: &[(String, String)]) -> Result<Option<String>> {
+    let header = Header::parse(sql);
+    let takes = |name: &str| header.params.iter().any(|p| p.name == name);
+    let has = |name: &str| given.iter().any(|(k, _)| k == name);
+    match read_kind(sql) {
+        Some(kind) if takes("from") && takes("to") && has("from") && !has("to") => {
+            Ok(store.latest_complete(Some(kind))?.map(|id| id.to_string()))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// The earlier snapshot a comparison (`host-changes`, `contact-changes`, `survey-changes` …)
 /// reads when the caller names none: the one before its later snapshot (`to`, else the latest
 /// complete snapshot of the kind the query reads) in that snapshot's series
@@ -728,8 +758,16 @@ pub fn default_from(
         Some((_, v)) => v.trim().parse::<i64>().ok(),
         None => store.latest_complete(Some(kind))?,
     };
-    // A `to` of another kind is refused when the query runs.
-    let Some(to) = to.filter(|to| matches!(store.kind(*to), Ok(Some(k)) if k == kind)) else {
+    // A `to` of another kind, or not complete, is refused when the query runs.
+    let complete = |to: &i64| {
+        let status = store
+            .connection()
+            .query_row("SELECT status FROM snapshot WHERE id = ?1", [to], |r| {
+                r.get::<_, String>(0)
+            });
+        matches!(status.as_deref(), Ok("complete"))
+    };
+    let Some(to) = to.filter(|to| matches!(store.kind(*to), Ok(Some(k)) if k == kind) && complete(to)) else {
         return Ok(None);
     };
     let before = store.series(to)?.iter().rev().map(|s| s.id).find(|id| *id < to);

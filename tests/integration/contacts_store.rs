@@ -599,6 +599,17 @@ fn contact_changes_compares_snapshots_of_one_weight() {
                 .to_string()
         )
     );
+    // Only `from` named: `to` is the latest contacts snapshot, and the pair is refused the same.
+    assert_eq!(
+        run(&["query", "contact-changes", "-p", "from=2"]),
+        (
+            2,
+            String::new(),
+            "whohosts: query contact-changes: snapshot 2 (from) is weighed by messages, snapshot 3 (to) by \
+             contacts: compare snapshots of one weight\nwhohosts: see `whohosts query --help`\n"
+                .to_string()
+        )
+    );
     assert_eq!(
         run(&["diff", "2", "3"]),
         (

@@ -96,4 +96,32 @@ fn comparisons_default_to_the_previous_snapshot_of_the_same_series() {
         ["a.example,appeared,,1,", "hub.example,appeared,,3,"],
         "{out}"
     );
+    // A snapshot that is not complete has no rows to compare: refused, not read as empty.
+    let db = env.dir.path().join("data/whohosts.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute("UPDATE snapshot SET status = 'interrupted' WHERE id = 2", [])
+        .unwrap();
+    for args in [
+        &["account-changes", "-p", "to=2"][..],
+        &["host-changes", "-p", "from=2", "-p", "to=3"],
+    ] {
+        let (code, out, err) = run(args);
+        assert_eq!(
+            (code, out.as_str(), err.lines().next()),
+            (
+                2,
+                "",
+                Some(
+                    format!(
+                        "whohosts: query {}: {}: snapshot 2 is interrupted, not complete: its rows are stored when it \
+                         completes (`whohosts snapshots` lists them)",
+                        args[0],
+                        if args[2] == "to=2" { "to" } else { "from" }
+                    )
+                    .as_str()
+                )
+            )
+        );
+    }
 }
