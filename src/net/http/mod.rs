@@ -56,6 +56,10 @@ pub const ACCEPT_XRD: &str = "application/xrd+xml, application/xml, text/xml";
 /// The client.
 pub struct Fetcher {
     client: reqwest::Client,
+    /// The same client without a pool of idle connections: a retry after a transport failure
+    /// goes out on a connection of its own, never on another kept-alive one of the host that
+    /// may fail the same way (a server or middlebox that drops every reused connection).
+    unpooled: reqwest::Client,
     config: Arc<Config>,
     dns: Arc<Dns>,
     pool: HostPool,
@@ -99,19 +103,25 @@ impl Fetcher {
                 message: format!("network.extra_root_certificates: not PEM certificates: {e}"),
             })?);
         }
-        let client = reqwest::Client::builder()
-            .tls_certs_merge(roots)
-            .user_agent(config.user_agent())
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config::seconds(net.connect_timeout_secs))
-            .timeout(config::seconds(net.request_timeout_secs))
-            .no_proxy()
-            .pool_idle_timeout(config::seconds(net.idle_connection_secs))
-            .dns_resolver(ClientResolver(dns.clone()))
-            .build()
-            .map_err(|e| Error::ConfigValue(format!("HTTP client: {e}")))?;
+        let build = |idle_per_host: usize| {
+            reqwest::Client::builder()
+                .tls_certs_merge(roots.clone())
+                .user_agent(config.user_agent())
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(config::seconds(net.connect_timeout_secs))
+                .timeout(config::seconds(net.request_timeout_secs))
+                .no_proxy()
+                .pool_idle_timeout(config::seconds(net.idle_connection_secs))
+                .pool_max_idle_per_host(idle_per_host)
+                .dns_resolver(ClientResolver(dns.clone()))
+                .build()
+                .map_err(|e| Error::ConfigValue(format!("HTTP client: {e}")))
+        };
+        let client = build(usize::MAX)?;
+        let unpooled = build(0)?;
         Ok(Fetcher {
             client,
+            unpooled,
             pool: HostPool::new(config.clone()),
             config,
             dns,
@@ -269,9 +279,10 @@ impl Fetcher {
         url: &Url,
         req: Request<'_>,
         timeout: std::time::Duration,
+        fresh: bool,
     ) -> std::result::Result<Page, Failure> {
         let started = std::time::Instant::now();
-        let sent = self.exchange(url, req, timeout).await;
+        let sent = self.exchange(url, req, timeout, fresh).await;
         let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let bytes = sent.as_ref().map_or(0, |p| p.body.len() as u64);
         let add = |c: &std::sync::atomic::AtomicU64, n: u64| {
@@ -293,12 +304,15 @@ impl Fetcher {
         }
     }
 
-    /// One GET of `url` within `timeout` (connection, answer and body).
+    /// One GET of `url` within `timeout` (connection, answer and body); on a connection of its
+    /// own when `fresh` (a retry after a transport failure), else on a kept-alive one if the
+    /// host has one idle.
     async fn exchange(
         &self,
         url: &Url,
         req: Request<'_>,
         timeout: std::time::Duration,
+        fresh: bool,
     ) -> std::result::Result<Page, Failure> {
         if let Some(host) = url
             .host_str()
@@ -311,8 +325,8 @@ impl Fetcher {
                 }
             })?;
         }
-        let mut builder = self
-            .client
+        let client = if fresh { &self.unpooled } else { &self.client };
+        let mut builder = client
             .get(without_userinfo(url))
             .header(ACCEPT, req.accept)
             .timeout(timeout);

@@ -66,6 +66,8 @@ impl Fetcher {
         let net = &self.config.network;
         let max_wait = self.max_wait();
         let mut attempt = 0;
+        // After a transport failure, the next attempt opens a connection of its own.
+        let mut fresh = false;
         loop {
             let Some(pass) = self.pool.enter(&gate, req.paged).await else {
                 return Err(self.over_wait_budget(&gate, url));
@@ -75,7 +77,7 @@ impl Fetcher {
                 journal.sending(attempt > 0).await;
             }
             let started = std::time::Instant::now();
-            let sent = self.send_once(url, req, pass.timeout()).await;
+            let sent = self.send_once(url, req, pass.timeout(), fresh).await;
             // Charged before the pass gives its booking of the budget back, so a request
             // waiting for that booking sees the budget as it is.
             if let Err(Failure { timed_out: true, .. }) = &sent {
@@ -90,6 +92,7 @@ impl Fetcher {
                     let wait = self.back_off(&gate, attempt);
                     tracing::info!(host = %gate.host(), url = %Logged(url), error = %scrubbed(&error), attempt = attempt + 1, wait_secs = wait.as_secs_f64(), "retrying");
                     attempt += 1;
+                    fresh = true;
                     continue;
                 }
                 Err(failure) => return Err(failure.error),
