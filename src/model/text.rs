@@ -3,7 +3,8 @@
 //!
 //! # Architecture
 //! One sanitiser for every text a terminal shows: [`terminal`] makes C0 and C1 control
-//! characters, DEL and the bidirectional overrides and isolates visible as `\u{1b}`, so a name
+//! characters, DEL, the bidirectional overrides and isolates and the line and paragraph
+//! separators visible as `\u{1b}`, so a name
 //! an AS registry, a NodeInfo document or a WebFinger server chose cannot set the window
 //! title, clear the screen or reverse a line. [`crate::model::format::Format::safe`] applies
 //! it to every rendered answer (report, diff, query table, lookup), the CLI to every error,
@@ -14,11 +15,12 @@
 use std::borrow::Cow;
 
 /// Whether `c` must not reach a terminal raw: C0 controls but newline and tab, DEL, C1
-/// controls, the bidirectional embeddings, overrides, isolates and marks.
+/// controls, the bidirectional embeddings, overrides, isolates and marks, and the line and
+/// paragraph separators (which editors, log viewers and some terminals break a line at).
 pub fn is_unsafe(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
-        | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}'
         | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
@@ -123,6 +125,7 @@ mod tests {
             "AS\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{9b}x\\u{202e}y\\u{7f}\n\tok"
         );
         assert!(matches!(terminal("plain Ünïcode"), Cow::Borrowed(_)));
+        assert_eq!(terminal("line\u{2028}sep\u{2029}"), "line\\u{2028}sep\\u{2029}");
     }
 
     #[test]
