@@ -233,16 +233,22 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     alerts.finish(&store, id, r.weight)
 }
 
+/// Refuse the alert flags on a snapshot that is not a follows snapshot (`what` it is): a
+/// usage error (exit code 2), as `--by` and `--weight` there are.
+fn refuse_alerts(id: i64, what: &str, a: &super::alerts::Args) -> Result<()> {
+    if a.fail_if.is_empty() && a.warn_if.is_empty() && a.metrics_file.is_none() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "snapshot {id} is {what}: --fail-if, --warn-if and --metrics-file read follows snapshots"
+    )))
+}
+
 /// `report` of a survey (kind `instances`): the report `instances` printed (weighted by users,
 /// active users and instances; `--by` and `--weight` are refused), with the trend of the
 /// surveys of the same list.
 fn survey(store: &Store, id: i64, args: &Args, out: Option<&super::output::Output>) -> Result<i32> {
-    let a = &args.alerts;
-    if !a.fail_if.is_empty() || !a.warn_if.is_empty() || a.metrics_file.is_some() {
-        return Err(Error::Input(format!(
-            "snapshot {id} is a survey: --fail-if, --warn-if and --metrics-file read follows snapshots"
-        )));
-    }
+    refuse_alerts(id, "a survey", &args.alerts)?;
     args.view.scope.refuse_weight(id, SURVEY_WEIGHED)?;
     args.view.scope.refuse_by(id, SURVEY_LEVELS)?;
     let r = crate::report::instances::InstancesReport::stored(store, id)?;
@@ -257,12 +263,7 @@ fn survey(store: &Store, id: i64, args: &Args, out: Option<&super::output::Outpu
 /// `report` of a contacts snapshot: its own report (every level it has; `--by` names
 /// levels of follows and does not apply, `--weight` is refused), in any report format.
 fn contacts(store: &Store, id: i64, args: &Args, out: Option<&super::output::Output>) -> Result<i32> {
-    let a = &args.alerts;
-    if !a.fail_if.is_empty() || !a.warn_if.is_empty() || a.metrics_file.is_some() {
-        return Err(Error::Input(format!(
-            "snapshot {id} is a contacts snapshot: --fail-if, --warn-if and --metrics-file read follows snapshots"
-        )));
-    }
+    refuse_alerts(id, "a contacts snapshot", &args.alerts)?;
     let r = crate::report::contacts::ContactsReport::build(store, id)?;
     args.view
         .scope

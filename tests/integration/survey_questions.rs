@@ -357,6 +357,17 @@ fn a_surveys_report_and_diff_refuse_by_and_say_when_surveys_differ() {
             "{args:?}"
         );
     }
+    // The alert flags read follows snapshots: a usage error too, as --by is.
+    assert_eq!(
+        run(&env, &d, &["report", "1", "--fail-if", "as.hhi > 1"]),
+        (
+            2,
+            String::new(),
+            "whohosts: snapshot 1 is a survey: --fail-if, --warn-if and --metrics-file read follows snapshots\n\
+             whohosts: see `whohosts report --help`\n"
+                .to_string()
+        )
+    );
     let text = ok(&env, &d, &["diff", "1", "3"]);
     let lines: Vec<&str> = text.lines().take(2).collect();
     assert_eq!(
