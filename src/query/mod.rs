@@ -759,14 +759,7 @@ pub fn default_from(
         None => store.latest_complete(Some(kind))?,
     };
     // A `to` of another kind, or not complete, is refused when the query runs.
-    let complete = |to: &i64| {
-        let status = store
-            .connection()
-            .query_row("SELECT status FROM snapshot WHERE id = ?1", [to], |r| {
-                r.get::<_, String>(0)
-            });
-        matches!(status.as_deref(), Ok("complete"))
-    };
+    let complete = |to: &i64| matches!(store.status(*to), Ok(Some(s)) if s == "complete");
     let Some(to) = to.filter(|to| matches!(store.kind(*to), Ok(Some(k)) if k == kind) && complete(to)) else {
         return Ok(None);
     };

@@ -170,12 +170,7 @@ impl Store {
     /// # Errors
     /// [`Error::Store`] when there is no such snapshot or it is not complete; SQLite errors.
     pub fn load(&self, id: i64) -> Result<Snapshot> {
-        let status: Option<String> = self
-            .conn
-            .query_row(sql::SNAPSHOT_STATUS_OF, [id], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.sqlite(e))?;
-        match status.as_deref() {
+        match self.status(id)?.as_deref() {
             None | Some("complete") => {}
             Some(other) => {
                 let command = match self.kind(id)?.as_deref() {
@@ -235,6 +230,18 @@ impl Store {
             })
             .map_err(|e| self.sqlite(e))?;
         rows.collect::<rusqlite::Result<_>>().map_err(|e| self.sqlite(e))
+    }
+
+    /// The status of snapshot `id` (`running`, `interrupted`, `failed`, `complete`), `None`
+    /// when there is none.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn status(&self, id: i64) -> Result<Option<String>> {
+        self.conn
+            .query_row(sql::SNAPSHOT_STATUS_OF, [id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sqlite(e))
     }
 
     /// The kind of snapshot `id` (`follows` or `contacts`), `None` when there is none.
