@@ -176,6 +176,12 @@ pub async fn crawl_and_report(
         requests = r.data.crawl.requests,
         "crawl finished"
     );
+    if r.data.crawl.no_seed_read() {
+        super::logging::error_line(&format!(
+            "no seed could be read: snapshot {id} is stored as failed (no baseline for trends, \
+             comparisons or rules)"
+        ));
+    }
     let code = if failed.is_empty() { 0 } else { 1 };
     Ok((code, Some(r)))
 }
@@ -237,6 +243,10 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     };
     if let Some(out) = json_copy {
         out.write(crate::report::render(&r, Format::Json, 0, false)?.as_bytes())?;
+    }
+    // Nothing measured: no rule to check, and the metrics file keeps the last measurement.
+    if r.data.crawl.no_seed_read() {
+        return Ok(code);
     }
     // A run failure's code (failed seeds) wins; the rules' lines are on stderr either way.
     let store = Store::open(&path)?;

@@ -113,6 +113,12 @@ impl CrawlReport {
     pub fn all(&self) -> impl Iterator<Item = std::borrow::Cow<'_, SeedReport>> + '_ {
         crate::model::packed::all(&self.seeds, &self.expanded)
     }
+
+    /// Every seed given failed, so nothing was measured: such a crawl is stored `failed`
+    /// (never a baseline for a trend, a comparison or a rule).
+    pub fn no_seed_read(&self) -> bool {
+        !self.seeds.is_empty() && self.seeds.iter().all(|s| s.error.is_some())
+    }
 }
 
 /// What a crawl deeper than 1 did: its depth, its budgets and what they cut.

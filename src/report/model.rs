@@ -184,7 +184,17 @@ impl Report {
     /// # Errors
     /// [`Error::Store`] when there is no such snapshot; SQLite errors.
     pub fn build(store: &Store, id: i64, options: &Options) -> Result<Report> {
-        let data = store.load(id)?;
+        // A crawl that read no seed is stored failed; its report says why each seed failed
+        // (and has no trend: it is no step of its series).
+        let (data, measured) = match store.load(id) {
+            Ok(data) => (data, true),
+            Err(e) => match store.load_stored(id)? {
+                Some(data) if store.status(id)?.as_deref() == Some("failed") && data.crawl.no_seed_read() => {
+                    (data, false)
+                }
+                _ => return Err(e),
+            },
+        };
         let metrics = store.metrics(id)?;
         let info = store
             .list()?
@@ -209,8 +219,12 @@ impl Report {
             levels,
             managed: managed(&metrics, options.weight),
             population: metrics.population,
-            trend: trend::steps(store, id, options)?,
-            new_series: trend::new_series(store, id)?,
+            trend: if measured {
+                trend::steps(store, id, options)?
+            } else {
+                vec![]
+            },
+            new_series: if measured { trend::new_series(store, id)? } else { None },
             // Row-level data never shows an account that opted out (DESIGN §6).
             data: data.redacted(),
         })

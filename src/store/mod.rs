@@ -187,9 +187,18 @@ impl Store {
                 )));
             }
         }
-        load::snapshot(&self.conn, id)
-            .map_err(|e| self.sqlite(e))?
+        self.load_stored(id)?
             .ok_or_else(|| Error::Store(format!("no snapshot {id} in {}", self.path.display())))
+    }
+
+    /// Snapshot `id` as stored, whatever its status (`None` when there is none): the report
+    /// of a crawl that read no seed, stored `failed` with why each seed failed. Everything
+    /// that compares or exports goes through [`Store::load`].
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn load_stored(&self, id: i64) -> Result<Option<Snapshot>> {
+        load::snapshot(&self.conn, id).map_err(|e| self.sqlite(e))
     }
 
     /// The stored concentration metrics of snapshot `id` (empty for a snapshot not complete).

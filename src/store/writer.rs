@@ -300,8 +300,8 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
                 let _ = reply.send(complete_survey(&conn, id, &figures).map_err(|e| wrap(&path, e)));
             }
             Command::Status(id, status, now, reply) => {
-                let done = conn.execute(sql::SNAPSHOT_STATUS, params![id, status.as_str(), now]);
-                let _ = reply.send(done.map(|n| n == 1).map_err(|e| Error::sqlite(&path, e)));
+                let done = set_status(&conn, id, status, now);
+                let _ = reply.send(done.map_err(|e| Error::sqlite(&path, e)));
             }
             Command::Prune(rule, reply) => {
                 let _ = reply.send(prune::run(&conn, &rule).map_err(|e| Error::sqlite(&path, e)));
@@ -320,6 +320,18 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
             }
         }
     }
+}
+
+/// Set the status of running snapshot `id`; `false` when it was not running. A failed
+/// snapshot is never continued, so its response journal goes with it.
+fn set_status(conn: &Connection, id: i64, status: Status, now: String) -> rusqlite::Result<bool> {
+    let tx = conn.unchecked_transaction()?;
+    let changed = tx.execute(sql::SNAPSHOT_STATUS, params![id, status.as_str(), now])? == 1;
+    if changed && status == Status::Failed {
+        tx.execute(sql::JOURNAL_DELETE, [id])?;
+    }
+    tx.commit()?;
+    Ok(changed)
 }
 
 /// A writer-side failure: SQLite's, or a store rule's.
@@ -401,6 +413,11 @@ fn complete(
         let tx = conn.unchecked_transaction()?;
         write_complete(&tx, id, snap, opt_out)?;
         super::metrics::save(&tx, id, &metrics)?;
+        // A crawl that read no seed measured nothing: stored whole (why each seed failed,
+        // its population), but `failed`, so it is nobody's baseline.
+        if snap.crawl.no_seed_read() {
+            tx.execute(sql::SNAPSHOT_FAILED, [id])?;
+        }
         tx.execute(sql::JOURNAL_DELETE, [id])?;
         tx.commit()?;
         Ok::<(), Failed>(())

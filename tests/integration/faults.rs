@@ -436,7 +436,11 @@ fn a_crawl_against_a_dead_nameserver_ends_with_one_line() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        format!("whohosts: DNS did not answer in time ({addr}): 8 of 8 seeds failed on it (the report lists them)\n")
+        format!(
+            "whohosts: DNS did not answer in time ({addr}): 8 of 8 seeds failed on it (the report lists them)\n\
+             whohosts: no seed could be read: snapshot 1 is stored as failed (no baseline for trends, comparisons or \
+             rules)\n"
+        )
     );
     drop(dead);
 }

@@ -175,7 +175,9 @@ fn actor_urls_are_seeds_too() {
     let out = env.run(&["crawl", "https://a.example/users/nobody"]);
     assert_eq!(
         stderr(&out),
-        "whohosts: no such account https://a.example/users/nobody (the server answered 404)\n"
+        "whohosts: no such account https://a.example/users/nobody (the server answered 404)\n\
+         whohosts: no seed could be read: snapshot 3 is stored as failed (no baseline for trends, comparisons or \
+         rules)\n"
     );
 }
 

@@ -359,7 +359,9 @@ fn network_failures_say_what_happened_in_a_few_words() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr),
-        "whohosts: @u@a.example: DNS did not answer for a.example (timeout)\n"
+        "whohosts: @u@a.example: DNS did not answer for a.example (timeout)\n\
+         whohosts: no seed could be read: snapshot 1 is stored as failed (no baseline for trends, comparisons or \
+         rules)\n"
     );
     let (snap, _) = env.crawl(&["--nameserver", "127.0.0.1:9", "u@a.example"]);
     assert_eq!(seed(&snap, "u@a.example")["error"]["kind"], "dns-no-answer");

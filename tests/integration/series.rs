@@ -125,3 +125,65 @@ fn comparisons_default_to_the_previous_snapshot_of_the_same_series() {
         );
     }
 }
+
+/// A crawl in which every seed failed (the nameserver down during a cron run) measured
+/// nothing: it is stored `failed`, its own report still says why each seed failed, and it
+/// is no baseline: `report` without an id, the next crawl's trend, its comparisons and its
+/// `.change` rules all pass over it.
+#[test]
+fn a_crawl_that_read_no_seed_is_stored_failed_and_is_no_baseline() {
+    let mut env = Env::start(small_world());
+    assert_eq!(env.crawl(&["alice@hub.example"]).1, 0);
+    let dns = env.config.dns.clone();
+    env.config.dns.nameservers = vec!["127.0.0.1:9".into()];
+    env.config.dns.timeout_secs = 0.3;
+    env.config.dns.attempts = 1;
+    env.write_config();
+    let (r2, code) = env.crawl(&["alice@hub.example"]);
+    assert_eq!(code, 1);
+    assert_eq!(r2["snapshot"]["id"], 2);
+    assert_eq!(r2["crawl"]["seeds"][0]["error"]["kind"], "dns-no-answer", "{r2}");
+    assert_eq!(
+        (&r2["population"]["seeds"], &r2["population"]["seeds_failed"]),
+        (&1.into(), &1.into())
+    );
+    assert_eq!(r2["trend"], serde_json::json!([]));
+    let db = rusqlite::Connection::open(std::path::Path::new(&env.config.data_dir).join("whohosts.db")).unwrap();
+    let (status, journal): (String, i64) = db
+        .query_row(
+            "SELECT status, (SELECT count(*) FROM journal WHERE snapshot_id = 2) FROM snapshot WHERE id = 2",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(db);
+    assert_eq!((status.as_str(), journal), ("failed", 0));
+    // `report` without an id reports snapshot 1, the latest measurement.
+    let out = env.run(&["report", "--format", "json"]);
+    let latest: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(latest["snapshot"]["id"], 1);
+    env.config.dns = dns;
+    env.write_config();
+    let out = env.run(&[
+        "crawl",
+        "alice@hub.example",
+        "--format",
+        "json",
+        "--warn-if",
+        "organisation.hhi.change == 0",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.lines().last(),
+        Some("whohosts: --warn-if 'organisation.hhi.change == 0': organisation.hhi.change is 0 (snapshot 3 against 1)"),
+        "{err}"
+    );
+    let r3: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(trend_ids(&r3), [1, 3]);
+    // Compared with 1, not with the empty 2: nothing of alice's follows changed.
+    let out = env.run(&["query", "account-changes", "--format", "csv"]);
+    assert_eq!(
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned()),
+        (Some(0), "account,change,instance,moved_to\n".to_string())
+    );
+}

@@ -60,6 +60,8 @@ pub const SEED_ACCOUNTS_OF: &str = include_str!("seed_accounts_of.sql");
 pub const SEEDS_OF: &str = include_str!("seeds_of.sql");
 /// `src/store/sql/snapshot_complete.sql`
 pub const SNAPSHOT_COMPLETE: &str = include_str!("snapshot_complete.sql");
+/// `src/store/sql/snapshot_failed.sql`
+pub const SNAPSHOT_FAILED: &str = include_str!("snapshot_failed.sql");
 /// `src/store/sql/snapshot_get.sql`
 pub const SNAPSHOT_GET: &str = include_str!("snapshot_get.sql");
 /// `src/store/sql/snapshot_latest_complete.sql`

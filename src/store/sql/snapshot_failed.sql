@@ -1,0 +1,1 @@
+UPDATE snapshot SET status = 'failed' WHERE id = ?1 AND status = 'complete'
