@@ -72,12 +72,17 @@ pub struct AsnDb {
 
 impl AsnDb {
     /// Build from rows already split by family; `names[row.info]` names each row's AS.
+    ///
+    /// # Panics
+    /// When the names hold more than [`cache::MAX_TEXT`] bytes of text, which the index
+    /// cannot address: the loader refuses such a database first, naming its file.
     pub fn from_rows(v4: &[Row], v6: &[Row], names: Vec<AsInfo>, info: DbInfo) -> Self {
         let bytes = cache::encode_rows(&[0; 32], flatten(v4), flatten(v6), &names, info);
         match cache::decode(cache::Bytes::Owned(bytes)) {
             Ok((_, db)) => db,
             // The encoder writes what the reader checks (ranges flattened in order, names
-            // indexed from `names`): a refusal is a bug here, not bad input.
+            // indexed from `names`, their text within `MAX_TEXT` as the loader checked): a
+            // refusal is a bug here, not bad input.
             Err(e) => unreachable!("a freshly built index is refused: {e}"),
         }
     }
