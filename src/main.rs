@@ -22,7 +22,13 @@ fn main() -> ExitCode {
     };
     logging::init(args.verbose, args.quiet, args.log_format);
     cli::progress::install();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // `lookup` awaits one target at a time: worker threads would only be started and joined.
+    let runtime = if args.single_threaded() {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Runtime::new()
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             logging::error_line(&format!("cannot start the async runtime: {e}"));

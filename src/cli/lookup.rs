@@ -176,7 +176,7 @@ pub async fn run(mut config: Config, args: Args, quiet: bool) -> Result<i32> {
     let attributor = Arc::new(crate::pipeline::attributor(&config, quiet)?);
     let stdin = args.targets.iter().any(|t| t == "-");
     let format = args.format.unwrap_or(if stdin { Format::Tsv } else { Format::Text });
-    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout());
+    let mut out = BufWriter::with_capacity(OUT_BUFFER, std::io::stdout());
     // Stdin in big blocks: a stream of addresses is read in a few dozen calls.
     let input = stdin.then(|| BufReader::with_capacity(1 << 20, std::io::stdin().lock()));
     let result = answer_all(&attributor, &args.targets, input, format, &mut out).await;
@@ -224,7 +224,7 @@ async fn answer_all(
                 if let Some(ip) = plain_ip(&bytes).filter(|_| length <= MAX_TARGET) {
                     fast.queue(&bytes, ip);
                     if fast.queued.len() >= BATCH {
-                        stdout_result(fast.flush(out))?;
+                        stdout_result(fast.render_queued(out))?;
                     }
                     continue;
                 }
@@ -305,8 +305,16 @@ impl Unanswered {
     }
 }
 
-/// Plain addresses looked up together before their rows are written ([`Stream::flush`]).
+/// Plain addresses looked up together before their rows are rendered
+/// ([`Stream::render_queued`]).
 const BATCH: usize = 64;
+
+/// Bytes of stdout's buffer.
+const OUT_BUFFER: usize = 1 << 16;
+
+/// Bytes of rows a [`Stream`] renders before it writes them: more than [`OUT_BUFFER`], so
+/// they go to stdout in one call without being copied into its buffer first.
+const WRITE_AT: usize = 4 * OUT_BUFFER;
 
 /// Bytes of a stdin line kept at most: a longer line is refused, and only its start is read
 /// into memory (the rest is skipped as it is read).
@@ -570,16 +578,17 @@ struct AsColumns<'a> {
 
 impl AsColumns<'_> {
     /// The columns between the address and the range (`asn … cdn`, each with the tab after
-    /// it), and those after the cover (`country … error`, then the line break).
-    fn render(&self) -> Rendered {
-        let mut middle = vec![];
+    /// it), then those after the cover (`country … error`, then the line break), added to
+    /// `buf`; where they lie in it.
+    fn render(&self, buf: &mut Vec<u8>) -> Span {
+        let start = buf.len();
         if let Some(asn) = self.asn {
-            put_u32(&mut middle, asn);
+            put_u32(buf, asn);
         }
         for s in ["\t", self.as_name, "\t", self.organisation, "\t", self.cdn, "\t"] {
-            middle.extend_from_slice(s.as_bytes());
+            buf.extend_from_slice(s.as_bytes());
         }
-        let mut trail = vec![];
+        let middle = buf.len();
         for s in [
             self.country,
             "\t",
@@ -592,16 +601,40 @@ impl AsColumns<'_> {
             self.error,
             "\n",
         ] {
-            trail.extend_from_slice(s.as_bytes());
+            buf.extend_from_slice(s.as_bytes());
         }
-        Rendered { middle, trail }
+        Span {
+            start,
+            middle,
+            end: buf.len(),
+        }
     }
 }
 
+/// Where [`AsColumns::render`] put the AS columns of a row: the middle ones at
+/// `start..middle`, the trailing ones at `middle..end`.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    middle: usize,
+    end: usize,
+}
+
 /// The AS columns of a row, rendered ([`AsColumns::render`]).
-struct Rendered {
-    middle: Vec<u8>,
-    trail: Vec<u8>,
+#[derive(Debug, Clone, Copy)]
+struct Rendered<'a> {
+    middle: &'a [u8],
+    trail: &'a [u8],
+}
+
+impl<'a> Rendered<'a> {
+    /// The columns at `span` in `text`.
+    fn at(text: &'a [u8], span: Span) -> Self {
+        Rendered {
+            middle: &text[span.start..span.middle],
+            trail: &text[span.middle..span.end],
+        }
+    }
 }
 
 /// One TSV row of `lookup`. [`Row::render`] and [`AsColumns::render`] are the one layout of a
@@ -613,7 +646,7 @@ struct Row<'a> {
     range: Option<(IpAddr, IpAddr)>,
     cidr: Option<IpNetwork>,
     cover: IpNetwork,
-    columns: &'a Rendered,
+    columns: Rendered<'a>,
 }
 
 impl Row<'_> {
@@ -623,7 +656,7 @@ impl Row<'_> {
         buf.push(b'\t');
         put_ip(buf, self.ip);
         buf.push(b'\t');
-        buf.extend_from_slice(&self.columns.middle);
+        buf.extend_from_slice(self.columns.middle);
         if let Some((s, e)) = self.range {
             put_ip(buf, s);
             buf.push(b'-');
@@ -636,7 +669,7 @@ impl Row<'_> {
         buf.push(b'\t');
         put_net(buf, self.cover);
         buf.push(b'\t');
-        buf.extend_from_slice(&self.columns.trail);
+        buf.extend_from_slice(self.columns.trail);
     }
 }
 
@@ -849,10 +882,11 @@ fn tsv(target: &str, h: &HostAttribution, out: &mut impl Write) -> std::io::Resu
         return out.write_all(line.as_bytes());
     }
     let hosting = safe(h.hosting_service.as_deref().unwrap_or("")).into_owned();
-    let mut buf = vec![];
+    let (mut buf, mut columns) = (vec![], vec![]);
     for a in &h.addresses {
         let error = if a.asn.is_none() { no_as(a) } else { String::new() };
-        let columns = AsColumns {
+        columns.clear();
+        let span = AsColumns {
             asn: a.asn,
             as_name: &cleaned(a.as_name.as_deref().unwrap_or("")),
             organisation: &cleaned(&a.organisation),
@@ -863,14 +897,14 @@ fn tsv(target: &str, h: &HostAttribution, out: &mut impl Write) -> std::io::Resu
             source: &cleaned(&a.source),
             error: &safe(&error),
         }
-        .render();
+        .render(&mut columns);
         Row {
             target: target.as_bytes(),
             ip: a.ip,
             range: a.range_start.zip(a.range_end),
             cidr: a.cidr,
             cover: a.cover,
-            columns: &columns,
+            columns: Rendered::at(&columns, span),
         }
         .render(&mut buf);
     }
@@ -885,11 +919,15 @@ struct Stream<'a> {
     attributor: &'a Attributor,
     db: &'a AsnDb,
     source: String,
-    /// The AS columns of an address in no range.
-    no_as: Rendered,
-    /// Per AS index: 1 + the index of its columns in `columns`; 0 while not met.
+    /// The AS columns rendered ([`AsColumns::render`]), one after the other: those of an
+    /// address in no range, then those of each AS as it is first met.
+    columns: Vec<u8>,
+    /// Where those of an address in no range lie in `columns`.
+    no_as: Span,
+    /// Where those of each AS met lie in `columns`.
+    spans: Vec<Span>,
+    /// Per AS index: 1 + the index of its columns in `spans`; 0 while not met.
     slot: Vec<u32>,
-    columns: Vec<Rendered>,
     /// Addresses waiting for their rows: their targets one after the other in `queued_text`,
     /// each with where it ends there.
     queued_text: Vec<u8>,
@@ -903,6 +941,7 @@ struct Stream<'a> {
 impl<'a> Stream<'a> {
     fn new(attributor: &'a Attributor, db: &'a AsnDb) -> Self {
         let source = cleaned(&database_source(db));
+        let mut columns = vec![];
         let no_as = AsColumns {
             asn: None,
             as_name: "",
@@ -914,14 +953,15 @@ impl<'a> Stream<'a> {
             source: &source,
             error: NO_AS_FOUND,
         }
-        .render();
+        .render(&mut columns);
         Stream {
             attributor,
             db,
             source,
+            columns,
             no_as,
+            spans: vec![],
             slot: vec![0; db.names.len()],
-            columns: vec![],
             queued_text: vec![],
             queued: vec![],
             found: vec![],
@@ -935,15 +975,19 @@ impl<'a> Stream<'a> {
         self.queued.push((self.queued_text.len(), ip));
     }
 
-    /// Write the queued rows, in order. Their addresses are looked up together first, so
-    /// the cache misses of the table's searches overlap instead of following each other.
-    fn flush(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+    /// Render the queued rows, in order, and write the rows rendered once they fill
+    /// [`WRITE_AT`] bytes. The addresses are looked up together first, so the cache misses of
+    /// the table's searches overlap instead of following each other.
+    fn render_queued(&mut self, out: &mut impl Write) -> std::io::Result<()> {
         let (text, queued, mut found) = (
             std::mem::take(&mut self.queued_text),
             std::mem::take(&mut self.queued),
             std::mem::take(&mut self.found),
         );
         let db = self.db;
+        for &(_, ip) in &queued {
+            db.warm(ip);
+        }
         found.extend(queued.iter().map(|&(_, ip)| db.find(ip)));
         let mut start = 0;
         for (&(end, ip), f) in queued.iter().zip(&found) {
@@ -954,6 +998,15 @@ impl<'a> Stream<'a> {
         self.queued_text.clear();
         self.queued.clear();
         self.found.clear();
+        if self.rows.len() >= WRITE_AT {
+            self.write_rows(out)?;
+        }
+        Ok(())
+    }
+
+    /// Write every queued row (before the row of another line, and at the end).
+    fn flush(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        self.render_queued(out)?;
         self.write_rows(out)
     }
 
@@ -972,42 +1025,45 @@ impl<'a> Stream<'a> {
 
     /// Render the row of `ip`, given as `target`, which the table answers with `found`.
     fn render(&mut self, target: &[u8], ip: IpAddr, found: Option<Found>) {
-        let mut row = Row {
+        let span = match found {
+            None => self.no_as,
+            Some(f) => self.span(f.as_index as usize),
+        };
+        Row {
             target,
             ip,
-            range: None,
-            cidr: None,
+            range: found.map(|f| (f.range_start, f.range_end)),
+            cidr: found.map(|f| f.cidr),
             cover: cover(ip),
-            columns: &self.no_as,
-        };
-        let Some(found) = found else {
-            return row.render(&mut self.rows);
-        };
-        let slot = &mut self.slot[found.as_index as usize];
-        if *slot == 0 {
-            // The table names entries the names hold (checked at load).
-            let info = self.db.names.get(found.as_index as usize).unwrap_or_default();
-            let (organisation, cdn) = self.attributor.organisation(info.asn, info.name, None);
-            self.columns.push(
-                AsColumns {
-                    asn: Some(found.asn),
-                    as_name: &cleaned(info.name),
-                    organisation: &cleaned(&organisation),
-                    cdn: &safe(cdn.as_deref().unwrap_or("")),
-                    country: &safe(info.country.unwrap_or("")),
-                    cnames: "",
-                    hosting: "",
-                    source: &self.source,
-                    error: "",
-                }
-                .render(),
-            );
-            *slot = self.columns.len() as u32;
+            columns: Rendered::at(&self.columns, span),
         }
-        row.columns = &self.columns[*slot as usize - 1];
-        row.range = Some((found.range_start, found.range_end));
-        row.cidr = Some(found.cidr);
-        row.render(&mut self.rows);
+        .render(&mut self.rows);
+    }
+
+    /// Where the AS columns of AS index `i` lie in `columns`, rendered when first met.
+    fn span(&mut self, i: usize) -> Span {
+        let slot = self.slot[i];
+        if slot > 0 {
+            return self.spans[slot as usize - 1];
+        }
+        // The table names entries the names hold (checked at load).
+        let info = self.db.names.get(i).unwrap_or_default();
+        let (organisation, cdn) = self.attributor.organisation(info.asn, info.name, None);
+        let span = AsColumns {
+            asn: Some(info.asn),
+            as_name: &cleaned(info.name),
+            organisation: &cleaned(&organisation),
+            cdn: &safe(cdn.as_deref().unwrap_or("")),
+            country: &safe(info.country.unwrap_or("")),
+            cnames: "",
+            hosting: "",
+            source: &self.source,
+            error: "",
+        }
+        .render(&mut self.columns);
+        self.spans.push(span);
+        self.slot[i] = self.spans.len() as u32;
+        span
     }
 }
 

@@ -128,6 +128,12 @@ impl Cli {
         cli.db_given = matches.value_source("db") == Some(clap::parser::ValueSource::CommandLine);
         Ok(cli)
     }
+
+    /// Whether the command needs no worker threads (`lookup`: one target at a time, its DNS
+    /// queries awaited in turn), so runs on the thread that starts it.
+    pub fn single_threaded(&self) -> bool {
+        matches!(self.command, Command::Lookup(_))
+    }
 }
 
 /// The subcommands.

@@ -50,6 +50,10 @@ pub const MAGIC: &[u8; 8] = b"WHASNIX\0";
 /// that is not the data's own is labelled "file date"; 3: names as fixed records over one
 /// text, read in place).
 pub const VERSION: u32 = 3;
+/// Bytes of AS name text an index holds at most: a name record gives where its text begins
+/// and its lengths in 32 bits, `u32::MAX` marking no country. The loader refuses a database
+/// whose names hold more ([`super::load`]), before it is encoded.
+pub const MAX_TEXT: usize = u32::MAX as usize - 1;
 /// File name of the cache inside `<data_dir>/asn/`.
 pub const CACHE_FILE: &str = "compiled-index.bin";
 const HEADER: usize = 8 + 4 + 4 + 32 + 7 * 8;
@@ -380,6 +384,7 @@ pub fn encode_rows(
     }
     out.extend_from_slice(&cuts[0]);
     out.extend_from_slice(&cuts[1]);
+    // Offsets and lengths fit in 32 bits: the loader keeps the text within `MAX_TEXT`.
     let mut text = Vec::new();
     for n in names {
         out.extend_from_slice(&n.asn.to_le_bytes());

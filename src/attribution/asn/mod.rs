@@ -72,12 +72,17 @@ pub struct AsnDb {
 
 impl AsnDb {
     /// Build from rows already split by family; `names[row.info]` names each row's AS.
+    ///
+    /// # Panics
+    /// When the names hold more than [`cache::MAX_TEXT`] bytes of text, which the index
+    /// cannot address: the loader refuses such a database first, naming its file.
     pub fn from_rows(v4: &[Row], v6: &[Row], names: Vec<AsInfo>, info: DbInfo) -> Self {
         let bytes = cache::encode_rows(&[0; 32], flatten(v4), flatten(v6), &names, info);
         match cache::decode(cache::Bytes::Owned(bytes)) {
             Ok((_, db)) => db,
             // The encoder writes what the reader checks (ranges flattened in order, names
-            // indexed from `names`): a refusal is a bug here, not bad input.
+            // indexed from `names`, their text within `MAX_TEXT` as the loader checked): a
+            // refusal is a bug here, not bad input.
             Err(e) => unreachable!("a freshly built index is refused: {e}"),
         }
     }
@@ -97,9 +102,20 @@ impl AsnDb {
         })
     }
 
-    /// What [`AsnDb::lookup`] answers, from the table alone (the AS's name and country are
-    /// [`AsnDb::names`]' entry [`Found::as_index`], read when wanted): nothing is copied, so a
-    /// stream of addresses can be written straight from it.
+    /// Read the first memory a [`AsnDb::find`] of `ip` reads, to no other end: warming a
+    /// batch of addresses one after the other, then finding them, overlaps the cache misses
+    /// of their searches (each search's reads depend on the one before, the batch's do not).
+    #[inline]
+    pub fn warm(&self, ip: IpAddr) {
+        match looked_up(ip) {
+            IpAddr::V4(v4) => self.v4.warm(u32::from(v4)),
+            IpAddr::V6(v6) => self.v6.warm(u128::from(v6)),
+        }
+    }
+
+    /// What [`AsnDb::lookup`] answers, from the table alone (the AS's number, name and
+    /// country are [`AsnDb::names`]' entry [`Found::as_index`], read when wanted): nothing is
+    /// copied, so a stream of addresses can be written straight from it.
     pub fn find(&self, ip: IpAddr) -> Option<Found> {
         let ip = looked_up(ip);
         // The row's bounds, and the piece of it that answers for `ip` (the whole row unless
@@ -119,7 +135,6 @@ impl AsnDb {
         };
         Some(Found {
             as_index: info,
-            asn: self.names.asn(info as usize)?,
             range_start: start,
             range_end: end,
             cidr: cidr_within(piece_start, piece_end, ip),
@@ -206,14 +221,6 @@ impl Names {
         Some(AsName { asn, name, country })
     }
 
-    /// The AS number of entry `i` alone (`None` past the last).
-    #[inline]
-    pub fn asn(&self, i: usize) -> Option<u32> {
-        let at = self.at + NAME_RECORD * i;
-        let b = (i < self.n).then(|| self.bytes.get(at..at + 4)).flatten()?;
-        Some(u32::from_le_bytes(b.try_into().expect("4 bytes")))
-    }
-
     /// Number of AS entries.
     pub fn len(&self) -> usize {
         self.n
@@ -241,14 +248,14 @@ pub fn looked_up(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// An [`AsnHit`] as the table answers it ([`AsnDb::find`]), without the AS's name and
-/// country (its entry in [`AsnDb::names`]) nor its cover (the cover is the address's, not the
+/// An [`AsnHit`] as the table answers it ([`AsnDb::find`]), without the AS's number, name
+/// and country (its entry in [`AsnDb::names`], read when wanted: reading it on every answer
+/// was one more cache miss per address) nor its cover (the cover is the address's, not the
 /// table's).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Found {
-    /// Index of the AS in [`AsnDb::names`].
+    /// Index of the AS in [`AsnDb::names`] (its number, name and country).
     pub as_index: u32,
-    pub asn: u32,
     pub range_start: IpAddr,
     pub range_end: IpAddr,
     pub cidr: IpNetwork,

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::{store, AsInfo, AsnDb, Row};
+use super::{cache, store, AsInfo, AsnDb, Row};
 use crate::error::{Error, Result};
 use crate::model::attribution::DbInfo;
 
@@ -46,6 +46,8 @@ struct Builder {
     names: Vec<AsInfo>,
     index: HashMap<(u32, String, Option<String>), u32>,
     skipped: u64,
+    /// Bytes of the names' text (each name and its country), as the compiled index holds it.
+    text: usize,
 }
 
 impl Builder {
@@ -65,6 +67,7 @@ impl Builder {
             return Ok(i);
         }
         let i = self.names.len() as u32;
+        self.text += key.1.len() + key.2.as_ref().map_or(0, String::len);
         self.names.push(AsInfo {
             asn,
             name: key.1.clone(),
@@ -72,6 +75,21 @@ impl Builder {
         });
         self.index.insert(key, i);
         Ok(i)
+    }
+
+    /// Refuse more name text than `limit` bytes ([`cache::MAX_TEXT`], what a compiled index
+    /// can address), naming `path`, the file whose names went past it.
+    fn check_text(&self, path: &Path, limit: usize) -> Result<()> {
+        if self.text <= limit {
+            return Ok(());
+        }
+        Err(Error::AsnDb {
+            path: path.to_path_buf(),
+            message: format!(
+                "its AS names bring their text to {} bytes, more than an index holds ({limit} bytes)",
+                self.text
+            ),
+        })
     }
 
     fn push(&mut self, start: IpAddr, end: IpAddr, info: u32) -> std::result::Result<(), String> {
@@ -114,11 +132,17 @@ pub fn load(path: &Path, lenient: bool) -> Result<AsnDb> {
 /// # Errors
 /// As [`load`], for the first file that fails.
 pub fn load_all(paths: &[std::path::PathBuf], lenient: bool) -> Result<AsnDb> {
+    load_all_within(paths, lenient, cache::MAX_TEXT)
+}
+
+/// [`load_all`], refusing more than `text_limit` bytes of name text ([`Builder::check_text`]).
+fn load_all_within(paths: &[std::path::PathBuf], lenient: bool, text_limit: usize) -> Result<AsnDb> {
     let mut b = Builder::default();
     let mut infos = vec![];
     for path in paths {
         let before = (b.v4.len(), b.v6.len());
         infos.push(read_one(path, lenient, &mut b)?);
+        b.check_text(path, text_limit)?;
         if (b.v4.len(), b.v6.len()) == before {
             return Err(Error::AsnDb {
                 path: path.clone(),
@@ -161,6 +185,7 @@ pub fn load_bytes(name: &str, raw: Vec<u8>, lenient: bool) -> Result<AsnDb> {
     let mut b = Builder::default();
     let path = Path::new(name);
     let (format, _) = read_content(path, name, raw, lenient, &mut b)?;
+    b.check_text(path, cache::MAX_TEXT)?;
     let info = DbInfo {
         file: name.into(),
         format: format.into(),

@@ -176,3 +176,22 @@ fn the_licence_is_stated_by_a_sidecar_or_not_at_all() {
         "sidecar of another file"
     );
 }
+
+/// More name text than an index can address (4 GiB, `cache::MAX_TEXT`) is a load error that
+/// names the file whose names went past it, lenient or not; here with a limit of 16 bytes.
+#[test]
+fn more_name_text_than_an_index_holds_is_refused_naming_the_file() {
+    let (_d1, first) = write("asn-ipv4.csv", b"1.0.0.0,1.0.0.255,13335,Cloudflare\n");
+    let (_d2, second) = write("asn-ipv6.csv", b"2a01:4f8::,2a01:4f8::ffff,24940,HETZNER\n");
+    let paths = [first.clone(), second.clone()];
+    // "Cloudflare" and "HETZNER": 17 bytes.
+    assert!(load_all_within(&paths, false, 17).is_ok());
+    for lenient in [false, true] {
+        let e = load_all_within(&paths, lenient, 16).unwrap_err();
+        assert!(matches!(&e, Error::AsnDb { path, .. } if *path == second), "{e:?}");
+        let line = e.to_string();
+        assert!(!line.contains('\n') && line.contains("17 bytes"), "{line}");
+    }
+    let e = load_all_within(&paths[..1], false, 9).unwrap_err();
+    assert!(matches!(&e, Error::AsnDb { path, .. } if *path == first), "{e:?}");
+}
