@@ -12,7 +12,7 @@
 //! the same to the last bit as [`crate::metrics::by_host`]'s). What is held is a sum per
 //! bucket (the level `instance` has one per instance), the failures and the implausible
 //! counts. The instances the JSON report lists are read from the store again, one at a time,
-//! as it is serialised ([`Rows`]); the rendered report is still one `String`.
+//! as it is serialised ([`Rows`]) and written out ([`write`]), never held whole.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -393,24 +393,39 @@ impl InstancesReport {
     }
 }
 
-/// `report` in `format` (one of [`FORMATS`]), `top` rows per table (0: all).
+/// Write `report` in `format` (one of [`FORMATS`]) to `out`, `top` rows per table (0: all),
+/// safe for a terminal as [`Format::safe`] makes every answer. JSON is written as it is
+/// serialised, its instances read from the store one at a time ([`Rows`]), never held whole;
+/// the other formats, the size of the buckets and not of the instances' rows, are rendered
+/// first. The outer error is the report's, the inner one the writing's.
 ///
 /// # Errors
-/// [`crate::error::Error::Input`] for a format not offered.
-pub fn render(report: &InstancesReport, format: Format, top: usize) -> Result<String> {
+/// [`crate::error::Error::Input`] for a format not offered; store errors.
+pub fn write(
+    report: &InstancesReport,
+    format: Format,
+    top: usize,
+    out: &mut dyn std::io::Write,
+) -> Result<std::io::Result<()>> {
+    use std::io::Write as _;
     let top = if top == 0 { usize::MAX } else { top };
-    let out = match format {
-        Format::Text => text(report, top),
-        // The instances are read from the store as they are serialised: a failure there is
-        // the store's (keys are strings and numbers finite otherwise).
+    let rendered = match format {
         Format::Json => {
-            serde_json::to_string_pretty(report).map_err(|e| Error::Store(format!("survey instances: {e}")))? + "\n"
+            let mut w = crate::model::text::JsonWriter::new(std::io::BufWriter::new(out));
+            return match serde_json::to_writer_pretty(&mut w, report) {
+                Ok(()) => Ok(w.write_all(b"\n").and_then(|()| w.flush())),
+                Err(e) if e.is_io() => Ok(Err(e.into())),
+                // Not the writing's: the store's, reading the instances (keys are strings and
+                // numbers finite otherwise).
+                Err(e) => Err(Error::Store(format!("survey instances: {e}"))),
+            };
         }
+        Format::Text => text(report, top),
         Format::Csv => csv(report),
         Format::Html => html(report, top),
         _ => return Err(format.not_offered("an instance-list report", FORMATS)),
     };
-    Ok(format.safe(out, false))
+    Ok(out.write_all(format.safe(rendered, false).as_bytes()))
 }
 
 /// What the instance list counts apart: an instance whose NodeInfo was not read (by failure
