@@ -11,12 +11,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{print, AttributionArgs};
+use super::AttributionArgs;
 use crate::config::Config;
 use crate::error::{Result, EXIT_INTERRUPTED};
 use crate::model::format::Format;
 use crate::pipeline::instances::Job;
-use crate::report::instances::{render, InstancesReport};
+use crate::report::instances::{write, InstancesReport};
 use crate::store::{self, lock::DbLock, Store};
 
 /// `instances` arguments.
@@ -98,10 +98,11 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     } else {
         InstancesReport::stored(&store, surveyed.id)?
     };
-    let rendered = render(&report, args.format, args.top)?;
+    let (format, top) = (args.format, args.top);
+    let write: super::output::Writing<'_> = Box::new(|w: &mut dyn std::io::Write| write(&report, format, top, w));
     match out {
-        Some(out) => out.write(rendered.as_bytes())?,
-        None => print(&rendered)?,
+        Some(out) => out.write_with(write)?,
+        None => super::print_with(write)?,
     }
     let failures = report.failures.iter().map(|(_, kind, message)| (kind, message));
     let (unresolved, dead) = unresolved(failures, report.population.listed, &dns);

@@ -336,6 +336,17 @@ pub fn print(text: &str) -> Result<()> {
     stdout_result(out.write_all(text.as_bytes()).and_then(|_| out.flush()))
 }
 
+/// As [`print`], an answer written to stdout by `f` as it is made (safe in its format
+/// already, as every rendered answer is).
+///
+/// # Errors
+/// `f`'s; [`Error::Io`] for write errors other than a broken pipe.
+pub fn print_with(f: output::Writing<'_>) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let written = f(&mut out)?;
+    stdout_result(written.and_then(|_| out.flush()))
+}
+
 /// The outcome of a write to stdout: a closed pipe ends the process quietly (exit 0), as
 /// `whohosts lookup - | head` expects.
 ///

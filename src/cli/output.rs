@@ -19,6 +19,10 @@ use crate::files;
 /// Symlinks followed before giving up (as the kernel's ELOOP limit).
 const MAX_LINKS: usize = 40;
 
+/// What writes an answer as it makes it: the outer error is its own, the inner one the
+/// writing's.
+pub type Writing<'a> = Box<dyn FnOnce(&mut dyn Write) -> Result<std::io::Result<()>> + 'a>;
+
 /// A checked output destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
@@ -84,25 +88,26 @@ fn follow_links(given: &Path) -> Result<std::result::Result<PathBuf, i32>> {
     Err(cannot(given, "too many levels of symbolic links"))
 }
 
-/// Write `bytes` to one of our open descriptors without reopening or closing it.
-fn write_descriptor(given: &Path, fd: i32, bytes: &[u8]) -> Result<()> {
+/// Write what `f` writes to one of our open descriptors without reopening or closing it.
+fn write_descriptor(given: &Path, fd: i32, f: Writing<'_>) -> Result<()> {
     let done = match fd {
         1 => {
             let mut out = std::io::stdout().lock();
-            return super::stdout_result(out.write_all(bytes).and_then(|_| out.flush()));
+            let written = f(&mut out)?;
+            return super::stdout_result(written.and_then(|_| out.flush()));
         }
         2 => {
             let mut err = std::io::stderr().lock();
-            err.write_all(bytes).and_then(|_| err.flush())
+            f(&mut err)?.and_then(|_| err.flush())
         }
         _ => {
             // SAFETY: `check` saw this descriptor open in /proc/self/fd, and whohosts never
             // closes descriptors it did not open; the borrow only lives for the `dup`.
             let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-            borrowed
-                .try_clone_to_owned()
-                .map(std::fs::File::from)
-                .and_then(|mut f| f.write_all(bytes).and_then(|_| f.flush()))
+            match borrowed.try_clone_to_owned().map(std::fs::File::from) {
+                Ok(mut file) => f(&mut file)?.and_then(|_| file.flush()),
+                Err(e) => Err(e),
+            }
         }
     };
     done.map_err(|e| failed(given, &e))
@@ -166,15 +171,34 @@ impl Output {
         self.write_mode(bytes, files::PUBLIC)
     }
 
+    /// As [`Output::write`], what `f` writes as it makes it (a report written as it is
+    /// serialised, never held whole). `f`'s outer error is its own (the file is not put in
+    /// place), the inner one the writing's.
+    ///
+    /// # Errors
+    /// `f`'s; [`Error::Output`] naming the path the user gave.
+    pub fn write_with(&self, f: Writing<'_>) -> Result<()> {
+        self.write_mode_with(f, files::PRIVATE)
+    }
+
     fn write_mode(&self, bytes: &[u8], mode: u32) -> Result<()> {
+        self.write_mode_with(Box::new(|w: &mut dyn Write| Ok(w.write_all(bytes))), mode)
+    }
+
+    fn write_mode_with(&self, f: Writing<'_>, mode: u32) -> Result<()> {
         match self {
-            Output::Descriptor { given, fd } => write_descriptor(given, *fd, bytes),
-            Output::Stream { given } => std::fs::OpenOptions::new()
-                .write(true)
-                .open(given)
-                .and_then(|mut f| f.write_all(bytes).and_then(|_| f.flush()))
-                .map_err(|e| failed(given, &e)),
-            Output::Replace { given, target } => files::write(target, bytes, mode).map_err(|e| failed(given, &e)),
+            Output::Descriptor { given, fd } => write_descriptor(given, *fd, f),
+            Output::Stream { given } => {
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(given)
+                    .map_err(|e| failed(given, &e))?;
+                f(&mut file)?.and_then(|_| file.flush()).map_err(|e| failed(given, &e))
+            }
+            Output::Replace { given, target } => {
+                let mut file = files::AtomicFile::create(target, mode).map_err(|e| failed(given, &e))?;
+                f(&mut file)?.and_then(|_| file.commit()).map_err(|e| failed(given, &e))
+            }
         }
     }
 }

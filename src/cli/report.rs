@@ -252,10 +252,12 @@ fn survey(store: &Store, id: i64, args: &Args, out: Option<&super::output::Outpu
     args.view.scope.refuse_weight(id, SURVEY_WEIGHED)?;
     args.view.scope.refuse_by(id, SURVEY_LEVELS)?;
     let r = crate::report::instances::InstancesReport::stored(store, id)?;
-    let text = crate::report::instances::render(&r, args.view.format, args.view.top)?;
+    let (format, top) = (args.view.format, args.view.top);
+    let write: super::output::Writing<'_> =
+        Box::new(|w: &mut dyn std::io::Write| crate::report::instances::write(&r, format, top, w));
     match out {
-        Some(out) => out.write(text.as_bytes())?,
-        None => print(&text)?,
+        Some(out) => out.write_with(write)?,
+        None => super::print_with(write)?,
     }
     Ok(0)
 }

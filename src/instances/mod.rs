@@ -49,13 +49,12 @@ pub struct Instance {
     pub connected: Option<std::net::IpAddr>,
 }
 
-/// An instance list surveyed.
+/// An instance list surveyed, but for its instances (stored as they are surveyed, read back
+/// one at a time: [`crate::store::Store::survey_instances`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Survey {
     /// The list's format.
     pub format: list::Format,
-    /// Each instance once, in the list's order.
-    pub instances: Vec<Instance>,
     pub duplicates: usize,
     pub bad: Vec<BadEntry>,
     /// The ceiling a user count may reach (`instances.max_users`).

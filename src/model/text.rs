@@ -90,6 +90,66 @@ pub fn json(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A writer passing on what is written to it made safe as [`json`] makes it, character by
+/// character, so a JSON document can be written as it is serialised, never held whole; a
+/// character cut between two writes is held until it is whole.
+#[derive(Debug)]
+pub struct JsonWriter<W: std::io::Write> {
+    inner: W,
+    /// The start of a character cut by the end of the last write.
+    cut: Vec<u8>,
+}
+
+impl<W: std::io::Write> JsonWriter<W> {
+    pub fn new(inner: W) -> JsonWriter<W> {
+        JsonWriter { inner, cut: Vec::new() }
+    }
+
+    fn pass(&mut self, s: &str) -> std::io::Result<()> {
+        self.inner.write_all(json(s).as_bytes())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for JsonWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let invalid = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8");
+        if !self.cut.is_empty() {
+            // Complete the cut character first, a byte at a time.
+            let Some(&b) = buf.first() else { return Ok(0) };
+            self.cut.push(b);
+            match std::str::from_utf8(&self.cut) {
+                Ok(_) => {
+                    let cut = std::mem::take(&mut self.cut);
+                    self.pass(std::str::from_utf8(&cut).map_err(|_| invalid())?)?;
+                }
+                Err(e) if e.error_len().is_none() => {}
+                Err(_) => return Err(invalid()),
+            }
+            return Ok(1);
+        }
+        let whole = match std::str::from_utf8(buf) {
+            Ok(s) => s,
+            Err(e) if e.error_len().is_none() => {
+                self.cut.extend_from_slice(&buf[e.valid_up_to()..]);
+                std::str::from_utf8(&buf[..e.valid_up_to()]).map_err(|_| invalid())?
+            }
+            Err(_) => return Err(invalid()),
+        };
+        self.pass(whole)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.cut.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "a character cut short",
+            ));
+        }
+        self.inner.flush()
+    }
+}
+
 /// A name read from a server or a data file, cleaned before it is kept: at most `max`
 /// characters, then unsafe characters, newlines and tabs written visibly as `\u{1b}` (a name
 /// is one line; what was there stays readable).
@@ -151,5 +211,23 @@ mod tests {
         assert_eq!(cleaned("abcdef", 3), "abc");
         assert_eq!(bounded("äbcdef", 2), "äb");
         assert!(has_control("a\u{202e}b") && has_control("a\nb") && !has_control("a b"));
+    }
+
+    #[test]
+    fn json_written_in_pieces_is_json_of_the_whole() {
+        use std::io::Write as _;
+        let doc = "{\"n\": \"a\u{202e}b\u{85}ä\u{2028}€\"}\n";
+        let whole = json(doc).into_owned();
+        // Every cut, a character split between two writes included.
+        for cut in 0..=doc.len() {
+            let mut w = JsonWriter::new(Vec::new());
+            w.write_all(&doc.as_bytes()[..cut]).unwrap();
+            w.write_all(&doc.as_bytes()[cut..]).unwrap();
+            w.flush().unwrap();
+            assert_eq!(String::from_utf8(w.inner).unwrap(), whole, "cut at {cut}");
+        }
+        let mut w = JsonWriter::new(Vec::new());
+        w.write_all(&"€".as_bytes()[..2]).unwrap();
+        assert!(w.flush().is_err(), "a character cut short is an error");
     }
 }

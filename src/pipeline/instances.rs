@@ -7,9 +7,10 @@
 //! writer, as it goes: the snapshot is begun (or the unfinished one of the same survey
 //! continued) before the first request, each instance is handed on as soon as it is surveyed
 //! and written in batches of at most [`BATCH`] (one transaction each, at least every
-//! [`FLUSH_EVERY`]), so what is held in memory is one batch, never the list's rows. When every instance is stored, the figures of every
-//! level under each weight are computed once by [`InstancesReport::build`] from the stored
-//! rows and stored with the completion. A stop (the caller's signal) ends the survey between
+//! [`FLUSH_EVERY`]), so what is held in memory is one batch, never the list's rows. When every
+//! instance is stored, the figures of every level under each weight are computed once by
+//! [`InstancesReport::build`] from the stored rows, read back one at a time (what is held is
+//! a sum per bucket), and stored with the completion. A stop (the caller's signal) ends the survey between
 //! two instances: what was surveyed is stored, the snapshot marked interrupted; a survey
 //! continued asks only the instances not stored yet.
 
@@ -200,11 +201,8 @@ async fn complete(
     tool: String,
     source: AttributionSource,
 ) -> Result<bool> {
-    let (mut survey, _) = Store::open_read_only(writer.path())?.survey_so_far(id)?;
-    if !survey.instances.is_empty() && survey.instances.iter().all(|i| i.failure.is_some()) {
-        writer.set_status(id, Status::Failed).await?;
-        return Ok(false);
-    }
+    let store = Store::open_read_only(writer.path())?;
+    let (mut survey, _) = store.survey_so_far(id)?;
     survey.bad = list.bad;
     survey.finished_at = crate::model::time::now();
     let options = Options {
@@ -212,16 +210,22 @@ async fn complete(
     };
     let finished_at = survey.finished_at.clone();
     let bad = survey.bad.clone();
-    let report = InstancesReport::build(survey, source.clone(), &options);
+    let report = InstancesReport::build(&store, id, survey, source.clone(), &options)?;
+    drop(store);
+    let p = &report.population;
+    if p.listed > 0 && p.failed.values().sum::<usize>() == p.listed {
+        writer.set_status(id, Status::Failed).await?;
+        return Ok(false);
+    }
+    let population = report.figures();
     let figures = Figures {
         bad,
-        levels: report.levels(),
-        population: report.figures(),
+        levels: report.weights.into_iter().flat_map(|w| w.levels).collect(),
+        population,
         finished_at,
         tool,
         attribution: source,
     };
-    drop(report);
     writer.complete_survey(id, figures).await?;
     Ok(true)
 }

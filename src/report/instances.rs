@@ -4,18 +4,31 @@
 //! 2024). The buckets come from [`crate::metrics::by_host`], the one implementation of the
 //! metrics; counts NodeInfo did not give, or gave implausibly, are counted apart, in
 //! instances.
+//!
+//! The report is built from the store in two passes over the survey's instances, each read
+//! one at a time ([`crate::store::Store::survey_instances`]): the population, the software
+//! table, the failures and what is counted apart in the list's order, then every level's
+//! buckets summed by host ([`LevelSums`], in the order of the hosts' names, so the figures are
+//! the same to the last bit as [`crate::metrics::by_host`]'s). What is held is a sum per
+//! bucket (the level `instance` has one per instance), the failures and the implausible
+//! counts. The instances the JSON report lists are read from the store again, one at a time,
+//! as it is serialised ([`Rows`]) and written out ([`write`]), never held whole.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::svg::escape;
 use super::text::{amount, hhi, percent};
+use crate::error::{Error, Result};
 use crate::instances::{BadEntry, Instance, Survey};
-use crate::metrics::{by_host, Attributed, Level, LevelMetrics, Weight};
-use crate::model::attribution::{AttributionSource, HostAttribution};
+use crate::metrics::{Level, LevelMetrics, LevelSums, Weight};
+use crate::model::attribution::AttributionSource;
 use crate::model::format::Format;
+use crate::store::instances::Order;
+use crate::store::Store;
 
 /// The formats the instance-list report is written in.
 pub const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Csv, Format::Html];
@@ -94,10 +107,14 @@ pub struct InstancesReport {
     pub weights: Vec<Weighted>,
     /// Every software met (before the filter), most instances first.
     pub software: Vec<SoftwareRow>,
-    /// The instances counted, with their NodeInfo, claims and attribution.
-    pub instances: Vec<Instance>,
+    /// The instances counted, with their NodeInfo, claims and attribution (read from the
+    /// store as they are written).
+    pub instances: Rows,
     /// Instances whose NodeInfo could not be read: host, kind, message.
     pub failures: Vec<(String, String, String)>,
+    /// The instances counted whose counts are implausible: host, why (in the list's order).
+    #[serde(skip)]
+    pub implausible: Vec<(String, String)>,
     pub bad: Vec<BadEntry>,
     pub attribution: AttributionSource,
     /// The earlier surveys of the same list (the same instances and software filter), oldest
@@ -105,7 +122,7 @@ pub struct InstancesReport {
     pub trend: Vec<super::survey_diff::Step>,
 }
 
-fn weight_of(i: &Instance, weight: Weight) -> Result<f64, &'static str> {
+fn weight_of(i: &Instance, weight: Weight) -> std::result::Result<f64, &'static str> {
     if !i.claims.implausible.is_empty() && weight != Weight::Instances {
         return Err(IMPLAUSIBLE);
     }
@@ -116,23 +133,41 @@ fn weight_of(i: &Instance, weight: Weight) -> Result<f64, &'static str> {
     }
 }
 
-fn software_table(s: &Survey) -> Vec<SoftwareRow> {
-    let mut by: BTreeMap<String, SoftwareRow> = BTreeMap::new();
-    for i in s.instances.iter().filter(|i| i.failure.is_none()) {
-        let name = i.software.clone().unwrap_or_else(|| "unknown".into());
-        let row = by.entry(name.clone()).or_insert(SoftwareRow {
-            software: name,
-            instances: 0,
-            users: 0,
-            active: 0,
-        });
-        row.instances += 1;
-        row.users += i.claims.users.unwrap_or(0);
-        row.active += i.claims.active.unwrap_or(0);
+/// The instances of a stored survey a report counts, as they are serialised: read from the
+/// store one at a time, in the list's order, when the report is written (JSON), never held.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rows {
+    /// The database and the survey.
+    db: PathBuf,
+    snapshot: i64,
+    /// The software filter (lower case), as [`counted`] applies it.
+    software: Option<String>,
+}
+
+impl Serialize for Rows {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let store = Store::open_read_only(&self.db).map_err(S::Error::custom)?;
+        let mut seq = serializer.serialize_seq(None)?;
+        store
+            .survey_instances(self.snapshot, Order::List, true, |i| {
+                if counted(&i, self.software.as_deref()) {
+                    seq.serialize_element(&i)?;
+                }
+                Ok(())
+            })
+            .map_err(S::Error::custom)??;
+        seq.end()
     }
-    let mut rows: Vec<SoftwareRow> = by.into_values().collect();
-    rows.sort_by(|a, b| b.instances.cmp(&a.instances).then(b.users.cmp(&a.users)));
-    rows
+}
+
+/// Whether instance `i` is counted under software filter `filter`: one whose NodeInfo was
+/// read, of that software; one whose NodeInfo was not read only without a filter.
+fn counted(i: &Instance, filter: Option<&str>) -> bool {
+    match &i.failure {
+        Some(_) => filter.is_none(),
+        None => filter.is_none_or(|f| i.software.as_deref() == Some(f)),
+    }
 }
 
 fn headline(weight: Weight, as_level: &LevelMetrics) -> String {
@@ -156,63 +191,108 @@ fn headline(weight: Weight, as_level: &LevelMetrics) -> String {
 }
 
 impl InstancesReport {
-    /// The report of `survey` under `options`.
-    pub fn build(survey: Survey, attribution: AttributionSource, options: &Options) -> InstancesReport {
+    /// The report of survey `id` in `store` (its head `survey`, its instances read from the
+    /// store) under `options`.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn build(
+        store: &Store,
+        id: i64,
+        survey: Survey,
+        attribution: AttributionSource,
+        options: &Options,
+    ) -> Result<InstancesReport> {
         let filter = options.software.as_ref().map(|s| s.trim().to_ascii_lowercase());
-        let software = software_table(&survey);
         let mut p = Population {
-            listed: survey.instances.len(),
             duplicates: survey.duplicates,
             bad_entries: survey.bad.len(),
             ..Population::default()
         };
-        let mut counted = vec![];
+        let mut software: BTreeMap<String, SoftwareRow> = BTreeMap::new();
         let mut failures = vec![];
-        for i in survey.instances {
-            if let Some(f) = &i.failure {
-                *p.failed.entry(f.kind.clone()).or_default() += 1;
-                failures.push((i.host.clone(), f.kind.clone(), f.message.clone()));
-                if filter.is_none() {
-                    counted.push(i);
+        let mut implausible = vec![];
+        // What each weight counts apart, by instance (no count, an implausible one, NodeInfo
+        // not read): whole instances, so their order does not matter.
+        let mut apart: Vec<BTreeMap<String, f64>> = vec![BTreeMap::new(); WEIGHTS.len()];
+        store
+            .survey_instances(id, Order::List, false, |i| {
+                p.listed += 1;
+                if i.failure.is_none() {
+                    let name = i.software.clone().unwrap_or_else(|| "unknown".into());
+                    let row = software.entry(name.clone()).or_insert(SoftwareRow {
+                        software: name,
+                        instances: 0,
+                        users: 0,
+                        active: 0,
+                    });
+                    row.instances += 1;
+                    row.users += i.claims.users.unwrap_or(0);
+                    row.active += i.claims.active.unwrap_or(0);
                 }
-                continue;
-            }
-            if filter.as_ref().is_some_and(|f| i.software.as_ref() != Some(f)) {
-                p.other_software += 1;
-                continue;
-            }
-            p.nodeinfo_read += 1;
-            p.implausible += usize::from(!i.claims.implausible.is_empty());
-            p.users += i.claims.users.unwrap_or(0);
-            p.active += i.claims.active.unwrap_or(0);
-            counted.push(i);
-        }
-        let hosts: BTreeMap<String, HostAttribution> = counted
-            .iter()
-            .filter_map(|i| i.attribution.clone().map(|a| (i.host.clone(), a)))
-            .collect();
-        let attributed = Attributed {
-            hosts: &hosts,
-            policy: attribution.address_policy,
-        };
-        let weights = WEIGHTS
-            .iter()
-            .map(|&weight| {
-                let (mut w, mut apart) = (BTreeMap::new(), BTreeMap::new());
-                for i in &counted {
-                    let slot = match &i.failure {
-                        Some(f) => Err(f.kind.as_str()),
-                        None => weight_of(i, weight),
+                if let Some(f) = &i.failure {
+                    *p.failed.entry(f.kind.clone()).or_default() += 1;
+                    failures.push((i.host.clone(), f.kind.clone(), f.message.clone()));
+                } else if !counted(&i, filter.as_deref()) {
+                    p.other_software += 1;
+                } else {
+                    p.nodeinfo_read += 1;
+                    p.implausible += usize::from(!i.claims.implausible.is_empty());
+                    p.users += i.claims.users.unwrap_or(0);
+                    p.active += i.claims.active.unwrap_or(0);
+                }
+                if !counted(&i, filter.as_deref()) {
+                    return Ok(());
+                }
+                if !i.claims.implausible.is_empty() {
+                    implausible.push((i.host.clone(), i.claims.implausible.join("; ")));
+                }
+                for (apart, &weight) in apart.iter_mut().zip(&WEIGHTS) {
+                    let why = match &i.failure {
+                        Some(f) => f.kind.as_str(),
+                        None => match weight_of(&i, weight) {
+                            Ok(_) => continue,
+                            Err(why) => why,
+                        },
                     };
-                    match slot {
-                        Ok(x) => *w.entry(i.host.clone()).or_insert(0.0) += x,
-                        Err(why) => *apart.entry(why.to_string()).or_insert(0.0) += 1.0,
+                    *apart.entry(why.to_string()).or_insert(0.0) += 1.0;
+                }
+                Ok::<(), std::convert::Infallible>(())
+            })?
+            .unwrap_or_else(|never| match never {});
+        // Every level under every weight, each instance's weight shared between its buckets
+        // one instance at a time, by host.
+        let policy = attribution.address_policy;
+        let mut sums: Vec<Vec<LevelSums>> = WEIGHTS
+            .iter()
+            .zip(apart)
+            .map(|(&weight, apart)| {
+                Level::ALL
+                    .iter()
+                    .map(|&level| LevelSums::new(level, weight, apart.clone()))
+                    .collect()
+            })
+            .collect();
+        store
+            .survey_instances(id, Order::Host, true, |i| {
+                if i.failure.is_some() || !counted(&i, filter.as_deref()) {
+                    return Ok(());
+                }
+                for (levels, &weight) in sums.iter_mut().zip(&WEIGHTS) {
+                    if let Ok(x) = weight_of(&i, weight) {
+                        for level in levels.iter_mut() {
+                            level.add(i.attribution.as_ref(), policy, &i.host, x);
+                        }
                     }
                 }
-                let levels: Vec<LevelMetrics> = Level::ALL
-                    .iter()
-                    .map(|&l| by_host(&attributed, l, weight, &w, &apart))
-                    .collect();
+                Ok::<(), std::convert::Infallible>(())
+            })?
+            .unwrap_or_else(|never| match never {});
+        let weights = WEIGHTS
+            .iter()
+            .zip(sums)
+            .map(|(&weight, levels)| {
+                let levels: Vec<LevelMetrics> = levels.into_iter().map(LevelSums::finish).collect();
                 let as_level = levels.iter().find(|l| l.level == Level::As).expect("Level::ALL has As");
                 Weighted {
                     weight,
@@ -221,11 +301,18 @@ impl InstancesReport {
                 }
             })
             .collect();
-        InstancesReport {
+        let mut software: Vec<SoftwareRow> = software.into_values().collect();
+        software.sort_by(|a, b| b.instances.cmp(&a.instances).then(b.users.cmp(&a.users)));
+        Ok(InstancesReport {
             kind: "instances",
             snapshot: None,
             list: None,
             trend: vec![],
+            instances: Rows {
+                db: store.path().to_path_buf(),
+                snapshot: id,
+                software: filter.clone(),
+            },
             software_filter: filter,
             started_at: survey.started_at,
             finished_at: survey.finished_at,
@@ -233,11 +320,11 @@ impl InstancesReport {
             population: p,
             weights,
             software,
-            instances: counted,
             failures,
+            implausible,
             bad: survey.bad,
             attribution,
-        }
+        })
     }
 
     /// The report of stored survey `id`, as the command printed it (the software filter it
@@ -245,7 +332,7 @@ impl InstancesReport {
     ///
     /// # Errors
     /// [`crate::error::Error::Store`] when it is no complete survey; SQLite and query errors.
-    pub fn stored(store: &crate::store::Store, id: i64) -> crate::error::Result<InstancesReport> {
+    pub fn stored(store: &Store, id: i64) -> Result<InstancesReport> {
         let (survey, source) = store.survey(id)?;
         let mut r = InstancesReport::of_stored(store, id, survey, source)?;
         r.trend = super::survey_diff::steps(store, id)?;
@@ -257,32 +344,22 @@ impl InstancesReport {
     ///
     /// # Errors
     /// [`crate::error::Error::Store`] when there is no such snapshot; SQLite errors.
-    pub fn failed(store: &crate::store::Store, id: i64) -> crate::error::Result<InstancesReport> {
+    pub fn failed(store: &Store, id: i64) -> Result<InstancesReport> {
         let (survey, source) = store.survey_so_far(id)?;
         InstancesReport::of_stored(store, id, survey, source)
     }
 
     /// The report of stored survey `id` read as `survey`, under the software filter it was
     /// run with.
-    fn of_stored(
-        store: &crate::store::Store,
-        id: i64,
-        survey: Survey,
-        source: AttributionSource,
-    ) -> crate::error::Result<InstancesReport> {
+    fn of_stored(store: &Store, id: i64, survey: Survey, source: AttributionSource) -> Result<InstancesReport> {
         let request = store.request(id)?;
         let options = Options {
             software: request["software"].as_str().map(str::to_string),
         };
-        let mut r = InstancesReport::build(survey, source, &options);
+        let mut r = InstancesReport::build(store, id, survey, source, &options)?;
         r.snapshot = Some(id);
         r.list = request["list"].as_str().map(str::to_string);
         Ok(r)
-    }
-
-    /// Every level under every weight, as the store keeps them.
-    pub fn levels(&self) -> Vec<LevelMetrics> {
-        self.weights.iter().flat_map(|w| w.levels.iter().cloned()).collect()
     }
 
     /// Who was counted, as the named figures the store keeps (`listed`, `nodeinfo_read`,
@@ -316,22 +393,39 @@ impl InstancesReport {
     }
 }
 
-/// `report` in `format` (one of [`FORMATS`]), `top` rows per table (0: all).
+/// Write `report` in `format` (one of [`FORMATS`]) to `out`, `top` rows per table (0: all),
+/// safe for a terminal as [`Format::safe`] makes every answer. JSON is written as it is
+/// serialised, its instances read from the store one at a time ([`Rows`]), never held whole;
+/// the other formats, the size of the buckets and not of the instances' rows, are rendered
+/// first. The outer error is the report's, the inner one the writing's.
 ///
 /// # Errors
-/// [`crate::error::Error::Input`] for a format not offered.
-pub fn render(report: &InstancesReport, format: Format, top: usize) -> crate::error::Result<String> {
+/// [`crate::error::Error::Input`] for a format not offered; store errors.
+pub fn write(
+    report: &InstancesReport,
+    format: Format,
+    top: usize,
+    out: &mut dyn std::io::Write,
+) -> Result<std::io::Result<()>> {
+    use std::io::Write as _;
     let top = if top == 0 { usize::MAX } else { top };
-    let out = match format {
-        Format::Text => text(report, top),
+    let rendered = match format {
         Format::Json => {
-            serde_json::to_string_pretty(report).expect("reports serialise: string keys, finite numbers") + "\n"
+            let mut w = crate::model::text::JsonWriter::new(std::io::BufWriter::new(out));
+            return match serde_json::to_writer_pretty(&mut w, report) {
+                Ok(()) => Ok(w.write_all(b"\n").and_then(|()| w.flush())),
+                Err(e) if e.is_io() => Ok(Err(e.into())),
+                // Not the writing's: the store's, reading the instances (keys are strings and
+                // numbers finite otherwise).
+                Err(e) => Err(Error::Store(format!("survey instances: {e}"))),
+            };
         }
+        Format::Text => text(report, top),
         Format::Csv => csv(report),
         Format::Html => html(report, top),
         _ => return Err(format.not_offered("an instance-list report", FORMATS)),
     };
-    Ok(format.safe(out, false))
+    Ok(out.write_all(format.safe(rendered, false).as_bytes()))
 }
 
 /// What the instance list counts apart: an instance whose NodeInfo was not read (by failure
@@ -383,14 +477,6 @@ fn summary(r: &InstancesReport) -> Vec<String> {
     lines
 }
 
-/// The instances whose counts are implausible, and why.
-fn implausible(r: &InstancesReport) -> Vec<&Instance> {
-    r.instances
-        .iter()
-        .filter(|i| !i.claims.implausible.is_empty())
-        .collect()
-}
-
 /// Where the attribution data came from, one sentence (none without a database).
 fn attribution_line(r: &InstancesReport) -> Option<String> {
     r.attribution.database.as_ref().map(|db| {
@@ -435,11 +521,11 @@ fn text(r: &InstancesReport, top: usize) -> String {
             let _ = writeln!(out, "  … {} more (--top 0 lists all)", r.failures.len() - top);
         }
     }
-    let odd = implausible(r);
+    let odd = &r.implausible;
     if !odd.is_empty() {
         let _ = writeln!(out, "\nImplausible counts ({})", odd.len());
-        for i in odd.iter().take(top) {
-            let _ = writeln!(out, "  {}  {}", i.host, i.claims.implausible.join("; "));
+        for (host, why) in odd.iter().take(top) {
+            let _ = writeln!(out, "  {host}  {why}");
         }
     }
     if let Some(line) = attribution_line(r) {
@@ -558,20 +644,15 @@ fn html(r: &InstancesReport, top: usize) -> String {
         }
         out += "</section>\n";
     }
-    let odd = implausible(r);
+    let odd = &r.implausible;
     if !odd.is_empty() {
         let _ = writeln!(
             out,
             "<section id=\"implausible\">\n<h2>Implausible counts ({})</h2>\n<ul>",
             odd.len()
         );
-        for i in odd.iter().take(top) {
-            let _ = writeln!(
-                out,
-                "<li>{}: {}</li>",
-                escape(&i.host),
-                escape(&i.claims.implausible.join("; "))
-            );
+        for (host, why) in odd.iter().take(top) {
+            let _ = writeln!(out, "<li>{}: {}</li>", escape(host), escape(why));
         }
         out += "</ul>\n</section>\n";
     }

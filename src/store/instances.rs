@@ -7,15 +7,17 @@
 //! and the list's bad entries (`survey_bad_entry`). The rows arrive in batches
 //! ([`save_rows`], one transaction each, while the snapshot runs); the figures of every level
 //! under each weight, computed once by the survey's report, come last with the completion
-//! ([`save_figures`]). [`survey`] reads it all back as the [`Survey`] the command measured,
-//! so a stored survey is reported as it was printed.
+//! ([`save_figures`]). [`survey`] reads back the [`Survey`] the command measured and [`each`]
+//! its instances, one at a time (in the list's order or by host), so a stored survey is
+//! reported as it was printed without ever being held whole.
 
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::save::Keys;
 use crate::instances::{BadEntry, Claims, Instance, Survey};
 use crate::metrics::LevelMetrics;
-use crate::model::snapshot::{InstanceReport, NodeInfo, Snapshot};
+use crate::model::attribution::HostAttribution;
+use crate::model::snapshot::{CrawlReport, InstanceReport, NodeInfo};
 
 /// The kind of snapshot `whohosts instances` stores.
 pub const KIND: &str = "instances";
@@ -30,8 +32,23 @@ pub const WEIGHTS: [crate::metrics::Weight; 3] = [
 const INSTANCE_PUT: &str =
     "INSERT INTO survey_instance (snapshot_id, position, instance_id, implausible) VALUES (?1, ?2, ?3, ?4)";
 const INSTANCES_OF: &str =
-    "SELECT i.host, s.implausible FROM survey_instance s JOIN instance i ON i.id = s.instance_id \
+    "SELECT i.id, i.host, s.implausible FROM survey_instance s JOIN instance i ON i.id = s.instance_id \
      WHERE s.snapshot_id = ?1 ORDER BY s.position";
+const INSTANCES_BY_HOST: &str =
+    "SELECT i.id, i.host, s.implausible FROM survey_instance s JOIN instance i ON i.id = s.instance_id \
+     WHERE s.snapshot_id = ?1 ORDER BY i.host";
+// One instance's rows, the columns of `instance_states_of.sql`, `dns_answers_of.sql`,
+// `addresses_of.sql` and `host_shares_of.sql` (read by the same functions of `load`).
+const STATE_OF: &str = "SELECT i.host, s.accounts, s.connected_address, s.nodeinfo_schema, s.software, s.version, \
+     s.users_total, s.users_active_month, s.nodeinfo_failure_class, s.nodeinfo_failure_message \
+     FROM instance_state s JOIN instance i ON i.id = s.instance_id WHERE s.snapshot_id = ?1 AND s.instance_id = ?2";
+const DNS_ANSWER_OF: &str = "SELECT d.instance_id, i.host, d.cname_chain, d.ttl, d.error, d.connected_address, \
+     d.hosting_service FROM dns_answer d JOIN instance i ON i.id = d.instance_id \
+     WHERE d.snapshot_id = ?1 AND d.instance_id = ?2";
+const ADDRESSES_OF_ONE: &str = "SELECT instance_id, ip, asn, as_name, organisation, cdn, range_start, range_end, \
+     cidr, block, country, source, lookup_error FROM address WHERE snapshot_id = ?1 AND instance_id = ?2 \
+     ORDER BY position";
+const SHARES_OF: &str = "SELECT instance_id, bucket, share FROM host_share WHERE snapshot_id = ?1 AND instance_id = ?2";
 const POSITIONS_OF: &str = "SELECT position FROM survey_instance WHERE snapshot_id = ?1";
 const BAD_PUT: &str =
     "INSERT OR IGNORE INTO survey_bad_entry (snapshot_id, line, text, reason) VALUES (?1, ?2, ?3, ?4)";
@@ -134,26 +151,47 @@ pub fn figures(conn: &Connection, id: i64) -> rusqlite::Result<Vec<(String, f64)
     rows.collect()
 }
 
-/// Survey `id` as measured, from `snap` (its rows as [`super::load`] reads any snapshot's)
-/// and what only a survey stores; the list's format, duplicates and ceiling come from the
-/// request that made it. Each instance's rows are moved out of `snap`, not copied, so the
-/// survey is held once.
+/// The order [`each`] hands a survey's instances on in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// The list's.
+    List,
+    /// By host, as bytes (the order of a `BTreeMap` of hosts: the metrics add each host's
+    /// weight in it, so their sums are the same to the last bit).
+    Host,
+}
+
+/// Hand each instance survey `id` has stored to `f`, one at a time, in `order`, read from
+/// the crawl's tables by its own indexed look-ups (with its attribution only when
+/// `attributed`): what is held is one instance, never the survey. The inner error is `f`'s,
+/// which stops the reading.
 ///
 /// # Errors
-/// SQLite errors.
-pub fn survey(conn: &Connection, id: i64, snap: Snapshot, request: &serde_json::Value) -> rusqlite::Result<Survey> {
-    let Snapshot {
-        crawl: mut head,
-        mut hosts,
-        ..
-    } = snap;
-    let mut states = std::mem::take(&mut head.instances);
-    let mut stmt = conn.prepare_cached(INSTANCES_OF)?;
-    let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
-    let mut instances = vec![];
-    for row in rows {
-        let (host, implausible) = row?;
-        let report = states.remove(&crate::model::handle::InstanceHost::new(&host));
+/// SQLite errors, or a value the store could not have written.
+pub fn each<E>(
+    conn: &Connection,
+    id: i64,
+    order: Order,
+    attributed: bool,
+    mut f: impl FnMut(Instance) -> Result<(), E>,
+) -> rusqlite::Result<Result<(), E>> {
+    let mut stmt = conn.prepare(match order {
+        Order::List => INSTANCES_OF,
+        Order::Host => INSTANCES_BY_HOST,
+    })?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        let (instance, host, implausible): (i64, String, Option<String>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let report = conn
+            .prepare_cached(STATE_OF)?
+            .query_row(params![id, instance], super::load::instance_state)
+            .optional()?
+            .map(|(_, r)| r);
+        let attribution = if attributed {
+            attribution(conn, id, instance)?
+        } else {
+            None
+        };
         let (nodeinfo, failure, connected) = match report {
             Some(r) => (r.nodeinfo, r.nodeinfo_error, r.connected_address),
             None => (None, None, None),
@@ -164,7 +202,7 @@ pub fn survey(conn: &Connection, id: i64, snap: Snapshot, request: &serde_json::
             Some(n) => (n.software, n.version, Some(n.schema)),
             None => (None, None, None),
         };
-        instances.push(Instance {
+        let row = Instance {
             software,
             version,
             schema,
@@ -176,12 +214,45 @@ pub fn survey(conn: &Connection, id: i64, snap: Snapshot, request: &serde_json::
                     .unwrap_or_default(),
             },
             failure,
-            attribution: hosts.remove(&host),
+            attribution,
             connected,
             host,
-        });
+        };
+        if let Err(e) = f(row) {
+            return Ok(Err(e));
+        }
     }
-    drop((states, hosts));
+    Ok(Ok(()))
+}
+
+/// Who hosts instance `instance` in snapshot `id`: its DNS answer, addresses and shares.
+fn attribution(conn: &Connection, id: i64, instance: i64) -> rusqlite::Result<Option<HostAttribution>> {
+    let answer = conn
+        .prepare_cached(DNS_ANSWER_OF)?
+        .query_row(params![id, instance], super::load::dns_answer)
+        .optional()?;
+    let Some((_, mut host)) = answer else { return Ok(None) };
+    let mut stmt = conn.prepare_cached(ADDRESSES_OF_ONE)?;
+    let mut rows = stmt.query(params![id, instance])?;
+    while let Some(r) = rows.next()? {
+        host.addresses.push(super::load::address(r)?);
+    }
+    host.addresses.shrink_to_fit();
+    let mut stmt = conn.prepare_cached(SHARES_OF)?;
+    let mut rows = stmt.query(params![id, instance])?;
+    while let Some(r) = rows.next()? {
+        host.shares.insert(r.get(1)?, r.get(2)?);
+    }
+    Ok(Some(host))
+}
+
+/// Survey `id` as measured, but for its instances ([`each`] reads them): when it ran (from
+/// `head`, its snapshot's row) and its bad entries; the list's format, duplicates and
+/// ceiling come from the request that made it.
+///
+/// # Errors
+/// SQLite errors.
+pub fn survey(conn: &Connection, id: i64, head: CrawlReport, request: &serde_json::Value) -> rusqlite::Result<Survey> {
     let mut stmt = conn.prepare_cached(BAD_OF)?;
     let bad = stmt
         .query_map([id], |r| {
@@ -194,7 +265,6 @@ pub fn survey(conn: &Connection, id: i64, snap: Snapshot, request: &serde_json::
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Survey {
         format: serde_json::from_value(request["format"].clone()).unwrap_or(crate::instances::list::Format::Lines),
-        instances,
         duplicates: request["duplicates"].as_u64().unwrap_or(0) as usize,
         bad,
         max_users: request["max_users"].as_u64().unwrap_or(0),

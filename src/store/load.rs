@@ -57,7 +57,7 @@ fn failure(class: Option<String>, message: Option<String>) -> Option<Failure> {
 }
 
 /// A snapshot's own row: the crawl report without seeds and instances, and its attribution.
-fn head(r: &Row<'_>) -> rusqlite::Result<(CrawlReport, AttributionSource)> {
+fn head_row(r: &Row<'_>) -> rusqlite::Result<(CrawlReport, AttributionSource)> {
     let policy: Option<String> = r.get(3)?;
     let database = match r.get::<_, Option<String>>(7)? {
         Some(file) => Some(DbInfo {
@@ -95,16 +95,23 @@ fn head(r: &Row<'_>) -> rusqlite::Result<(CrawlReport, AttributionSource)> {
     Ok((crawl, source))
 }
 
+/// Snapshot `id`'s own row: when it ran, its counts and its attribution source (no seeds, no
+/// instances); `None` when there is no such snapshot.
+///
+/// # Errors
+/// SQLite errors.
+pub fn head(conn: &Connection, id: i64) -> rusqlite::Result<Option<(CrawlReport, AttributionSource)>> {
+    conn.prepare_cached(sql::SNAPSHOT_GET)?
+        .query_row([id], head_row)
+        .optional()
+}
+
 /// The snapshot `id` as the crawl produced it; `None` when there is no such snapshot.
 ///
 /// # Errors
 /// SQLite errors, or a value the store could not have written.
 pub fn snapshot(conn: &Connection, id: i64) -> rusqlite::Result<Option<Snapshot>> {
-    let head = conn
-        .prepare_cached(sql::SNAPSHOT_GET)?
-        .query_row([id], head)
-        .optional()?;
-    let Some((mut crawl, attribution)) = head else {
+    let Some((mut crawl, attribution)) = head(conn, id)? else {
         return Ok(None);
     };
     let (seeds, expanded): (Vec<SeedReport>, Vec<SeedReport>) =
@@ -227,46 +234,36 @@ fn lists(conn: &Connection, id: i64) -> rusqlite::Result<Vec<(i64, FollowList)>>
 
 fn instances(conn: &Connection, id: i64) -> rusqlite::Result<BTreeMap<InstanceHost, InstanceReport>> {
     let mut stmt = conn.prepare_cached(sql::INSTANCE_STATES_OF)?;
-    let rows = stmt.query_map([id], |r| {
-        let schema: Option<String> = r.get(3)?;
-        let nodeinfo = match schema {
-            Some(schema) => Some(NodeInfo {
-                schema,
-                software: r.get(4)?,
-                version: r.get(5)?,
-                users_total: u64_of(r.get(6)?),
-                users_active_month: u64_of(r.get(7)?),
-            }),
-            None => None,
-        };
-        let report = InstanceReport {
-            accounts: r.get::<_, i64>(1)? as u64,
-            nodeinfo,
-            nodeinfo_error: failure(r.get(8)?, r.get(9)?),
-            connected_address: parsed::<IpAddr>(r.get(2)?, "instance_state.connected_address")?,
-        };
-        Ok((InstanceHost::new(&r.get::<_, String>(0)?), report))
-    })?;
+    let rows = stmt.query_map([id], instance_state)?;
     rows.collect()
+}
+
+/// An instance's state from a row of `instance_states_of.sql` (or of a query with its columns).
+pub(super) fn instance_state(r: &Row<'_>) -> rusqlite::Result<(InstanceHost, InstanceReport)> {
+    let schema: Option<String> = r.get(3)?;
+    let nodeinfo = match schema {
+        Some(schema) => Some(NodeInfo {
+            schema,
+            software: r.get(4)?,
+            version: r.get(5)?,
+            users_total: u64_of(r.get(6)?),
+            users_active_month: u64_of(r.get(7)?),
+        }),
+        None => None,
+    };
+    let report = InstanceReport {
+        accounts: r.get::<_, i64>(1)? as u64,
+        nodeinfo,
+        nodeinfo_error: failure(r.get(8)?, r.get(9)?),
+        connected_address: parsed::<IpAddr>(r.get(2)?, "instance_state.connected_address")?,
+    };
+    Ok((InstanceHost::new(&r.get::<_, String>(0)?), report))
 }
 
 fn hosts(conn: &Connection, id: i64) -> rusqlite::Result<BTreeMap<String, HostAttribution>> {
     let mut by_instance: BTreeMap<i64, HostAttribution> = BTreeMap::new();
     let mut stmt = conn.prepare_cached(sql::DNS_ANSWERS_OF)?;
-    let rows = stmt.query_map([id], |r| {
-        let chain: String = r.get(2)?;
-        let host = HostAttribution {
-            host: r.get(1)?,
-            cnames: serde_json::from_str(&chain).map_err(|_| corrupt("dns_answer.cname_chain"))?,
-            dns_error: r.get(4)?,
-            dns_ttl: r.get(3)?,
-            addresses: vec![],
-            connected: parsed::<IpAddr>(r.get(5)?, "dns_answer.connected_address")?,
-            hosting_service: r.get(6)?,
-            shares: BTreeMap::new(),
-        };
-        Ok((r.get::<_, i64>(0)?, host))
-    })?;
+    let rows = stmt.query_map([id], dns_answer)?;
     for row in rows {
         let (instance, host) = row?;
         by_instance.insert(instance, host);
@@ -287,30 +284,52 @@ fn hosts(conn: &Connection, id: i64) -> rusqlite::Result<BTreeMap<String, HostAt
     Ok(by_instance.into_values().map(|h| (h.host.clone(), h)).collect())
 }
 
+/// A host's DNS answer (its addresses and shares still empty), with its instance id, from a
+/// row of `dns_answers_of.sql` (or of a query with its columns).
+pub(super) fn dns_answer(r: &Row<'_>) -> rusqlite::Result<(i64, HostAttribution)> {
+    let chain: String = r.get(2)?;
+    let host = HostAttribution {
+        host: r.get(1)?,
+        cnames: serde_json::from_str(&chain).map_err(|_| corrupt("dns_answer.cname_chain"))?,
+        dns_error: r.get(4)?,
+        dns_ttl: r.get(3)?,
+        addresses: vec![],
+        connected: parsed::<IpAddr>(r.get(5)?, "dns_answer.connected_address")?,
+        hosting_service: r.get(6)?,
+        shares: BTreeMap::new(),
+    };
+    Ok((r.get::<_, i64>(0)?, host))
+}
+
 fn addresses(conn: &Connection, id: i64, hosts: &mut BTreeMap<i64, HostAttribution>) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(sql::ADDRESSES_OF)?;
     let mut rows = stmt.query([id])?;
     while let Some(r) = rows.next()? {
-        let ip = parsed::<IpAddr>(r.get(1)?, "address.ip")?.ok_or_else(|| corrupt("address.ip"))?;
-        let cover = parsed(r.get(9)?, "address.block")?.ok_or_else(|| corrupt("address.block"))?;
-        let a = AddressAttribution {
-            ip,
-            asn: r.get(2)?,
-            as_name: r.get(3)?,
-            organisation: r.get(4)?,
-            cdn: r.get(5)?,
-            range_start: parsed(r.get(6)?, "address.range_start")?,
-            range_end: parsed(r.get(7)?, "address.range_end")?,
-            cidr: parsed(r.get(8)?, "address.cidr")?,
-            cover,
-            country: r.get(10)?,
-            source: r.get(11)?,
-            lookup_error: r.get(12)?,
-        };
+        let a = address(r)?;
         let host = hosts
             .get_mut(&r.get::<_, i64>(0)?)
             .ok_or_else(|| corrupt("address.instance_id"))?;
         host.addresses.push(a);
     }
     Ok(())
+}
+
+/// An attributed address from a row of `addresses_of.sql` (or of a query with its columns).
+pub(super) fn address(r: &Row<'_>) -> rusqlite::Result<AddressAttribution> {
+    let ip = parsed::<IpAddr>(r.get(1)?, "address.ip")?.ok_or_else(|| corrupt("address.ip"))?;
+    let cover = parsed(r.get(9)?, "address.block")?.ok_or_else(|| corrupt("address.block"))?;
+    Ok(AddressAttribution {
+        ip,
+        asn: r.get(2)?,
+        as_name: r.get(3)?,
+        organisation: r.get(4)?,
+        cdn: r.get(5)?,
+        range_start: parsed(r.get(6)?, "address.range_start")?,
+        range_end: parsed(r.get(7)?, "address.range_end")?,
+        cidr: parsed(r.get(8)?, "address.cidr")?,
+        cover,
+        country: r.get(10)?,
+        source: r.get(11)?,
+        lookup_error: r.get(12)?,
+    })
 }

@@ -170,6 +170,14 @@ impl Store {
     /// # Errors
     /// [`Error::Store`] when there is no such snapshot or it is not complete; SQLite errors.
     pub fn load(&self, id: i64) -> Result<Snapshot> {
+        self.refuse_unfinished(id)?;
+        self.load_stored(id)?
+            .ok_or_else(|| Error::Store(format!("no snapshot {id} in {}", self.path.display())))
+    }
+
+    /// [`Error::Store`] when snapshot `id` exists and is not complete (its report is stored
+    /// when it completes).
+    fn refuse_unfinished(&self, id: i64) -> Result<()> {
         match self.status(id)?.as_deref() {
             None | Some("complete") => {}
             Some(other) => {
@@ -187,8 +195,7 @@ impl Store {
                 )));
             }
         }
-        self.load_stored(id)?
-            .ok_or_else(|| Error::Store(format!("no snapshot {id} in {}", self.path.display())))
+        Ok(())
     }
 
     /// Snapshot `id` as stored, whatever its status (`None` when there is none): the report
@@ -320,19 +327,18 @@ impl Store {
         contacts::hashes(&self.conn, id).map_err(|e| self.sqlite(e))
     }
 
-    /// Survey `id` (kind `instances`) as the command measured it, and where its attribution
-    /// came from.
+    /// Survey `id` (kind `instances`) as the command measured it (its instances are read
+    /// one at a time by [`Store::survey_instances`]), and where its attribution came from.
     ///
     /// # Errors
     /// [`Error::Store`] when there is no such complete snapshot; SQLite errors.
     pub fn survey(&self, id: i64) -> Result<(crate::instances::Survey, crate::model::attribution::AttributionSource)> {
-        let snap = self.load(id)?;
-        self.survey_of(id, snap)
+        self.refuse_unfinished(id)?;
+        self.survey_so_far(id)
     }
 
-    /// The instances survey `id` has stored so far, whatever its status (a running survey
-    /// completed from its rows, a failed one as it was left), and where its attribution came
-    /// from.
+    /// Survey `id` as [`Store::survey`] reads it, whatever its status (a running survey
+    /// completed from its rows, a failed one as it was left).
     ///
     /// # Errors
     /// [`Error::Store`] when there is no such snapshot; SQLite errors.
@@ -340,22 +346,28 @@ impl Store {
         &self,
         id: i64,
     ) -> Result<(crate::instances::Survey, crate::model::attribution::AttributionSource)> {
-        let snap = load::snapshot(&self.conn, id)
+        let (head, source) = load::head(&self.conn, id)
             .map_err(|e| self.sqlite(e))?
             .ok_or_else(|| Error::Store(format!("no snapshot {id} in {}", self.path.display())))?;
-        self.survey_of(id, snap)
+        let request = self.request(id)?;
+        let survey = instances::survey(&self.conn, id, head, &request).map_err(|e| self.sqlite(e))?;
+        Ok((survey, source))
     }
 
-    /// Survey `id`'s instances read from its rows, with `snap`'s attribution source.
-    fn survey_of(
+    /// Hand each instance survey `id` has stored to `f`, one at a time, in `order`, with its
+    /// attribution when `attributed`: what is held is one instance. The outer error is the
+    /// store's; the inner one is `f`'s, which stops the reading.
+    ///
+    /// # Errors
+    /// SQLite errors, or a value the store could not have written.
+    pub fn survey_instances<E>(
         &self,
         id: i64,
-        snap: Snapshot,
-    ) -> Result<(crate::instances::Survey, crate::model::attribution::AttributionSource)> {
-        let request = self.request(id)?;
-        let source = snap.attribution.clone();
-        let survey = instances::survey(&self.conn, id, snap, &request).map_err(|e| self.sqlite(e))?;
-        Ok((survey, source))
+        order: instances::Order,
+        attributed: bool,
+        f: impl FnMut(crate::instances::Instance) -> std::result::Result<(), E>,
+    ) -> Result<std::result::Result<(), E>> {
+        instances::each(&self.conn, id, order, attributed, f).map_err(|e| self.sqlite(e))
     }
 
     /// The list positions survey `id` has stored so far.

@@ -269,13 +269,12 @@ fn address_slot(level: Level, a: &AddressAttribution) -> (Slot, String) {
 /// How one host's weight (1) is shared between the slots of `level`; labels of new bucket
 /// keys go into `labels`.
 fn host_split(
-    hosts: &BTreeMap<String, HostAttribution>,
+    attribution: Option<&HostAttribution>,
     policy: AddressPolicy,
     level: Level,
     host: &str,
     labels: &mut BTreeMap<String, String>,
 ) -> BTreeMap<Slot, f64> {
-    let attribution: Option<&HostAttribution> = hosts.get(host);
     let one = |slot: Slot| BTreeMap::from([(slot, 1.0)]);
     match (level, attribution) {
         (Level::Instance, _) => {
@@ -321,9 +320,8 @@ pub struct Attributed<'a> {
 }
 
 /// `level` under `weight` from a weight per host (`weights`) and the weight already counted
-/// apart (`apart`): each host's weight shared between its buckets as in [`compute()`]. The
-/// instance-list survey (`whohosts instances`) goes through here with NodeInfo users, active
-/// users or 1 per instance; the follow-graph metrics with their account weights.
+/// apart (`apart`): each host's weight shared between its buckets as in [`compute()`], by
+/// [`LevelSums`]. The follow-graph metrics go through here with their account weights.
 pub fn by_host(
     attributed: &Attributed<'_>,
     level: Level,
@@ -331,30 +329,73 @@ pub fn by_host(
     weights: &BTreeMap<String, f64>,
     apart: &BTreeMap<String, f64>,
 ) -> LevelMetrics {
-    let mut labels = BTreeMap::new();
-    let mut sums: BTreeMap<String, f64> = BTreeMap::new();
-    let mut apart = apart.clone();
+    let mut sums = LevelSums::new(level, weight, apart.clone());
     for (host, w) in weights {
-        for (slot, part) in host_split(attributed.hosts, attributed.policy, level, host, &mut labels) {
+        sums.add(attributed.hosts.get(host), attributed.policy, host, *w);
+    }
+    sums.finish()
+}
+
+/// `level` under `weight` summed one host at a time: what is held is a sum and a label per
+/// bucket and a sum per reason counted apart, never the hosts. Hosts added in the order of
+/// their names give the sums [`by_host`] gives (it adds them so) to the last bit. The
+/// instance-list survey (`whohosts instances`) adds each stored instance as it reads it, with
+/// NodeInfo users, active users or 1.
+#[derive(Debug, Clone)]
+pub struct LevelSums {
+    level: Level,
+    weight: Weight,
+    labels: BTreeMap<String, String>,
+    sums: BTreeMap<String, f64>,
+    apart: BTreeMap<String, f64>,
+}
+
+impl LevelSums {
+    /// No host yet; `apart`: the weight already counted apart.
+    pub fn new(level: Level, weight: Weight, apart: BTreeMap<String, f64>) -> LevelSums {
+        LevelSums {
+            level,
+            weight,
+            labels: BTreeMap::new(),
+            sums: BTreeMap::new(),
+            apart,
+        }
+    }
+
+    /// Host `host` (attributed as `attribution`, `None` when it was not) of weight `w`,
+    /// shared between its buckets under `policy`.
+    pub fn add(&mut self, attribution: Option<&HostAttribution>, policy: AddressPolicy, host: &str, w: f64) {
+        for (slot, part) in host_split(attribution, policy, self.level, host, &mut self.labels) {
             let target = match slot {
-                Slot::Bucket(k) => sums.entry(k),
-                Slot::Apart(reason) => apart.entry(reason.to_string()),
+                Slot::Bucket(k) => self.sums.entry(k),
+                Slot::Apart(reason) => self.apart.entry(reason.to_string()),
             };
             *target.or_default() += w * part;
         }
     }
-    let entries = sums.into_iter().map(|(key, weight)| {
-        let label = labels.get(&key).cloned().unwrap_or_else(|| key.clone());
-        (key, label, weight)
-    });
-    let (buckets, summary) = crate::metrics::rank(entries);
-    apart.retain(|_, w| *w > 0.0);
-    LevelMetrics {
-        level,
-        weight,
-        buckets,
-        summary,
-        apart,
+
+    /// The level's buckets, ranked, and its figures.
+    pub fn finish(self) -> LevelMetrics {
+        let LevelSums {
+            level,
+            weight,
+            labels,
+            sums,
+            mut apart,
+        } = self;
+        let entries = sums.into_iter().map(|(key, weight)| {
+            let label = labels.get(&key).cloned().unwrap_or_else(|| key.clone());
+            (key, label, weight)
+        });
+        let (buckets, summary) = crate::metrics::rank(entries);
+        apart.retain(|_, w| *w > 0.0);
+        LevelMetrics {
+            level,
+            weight,
+            buckets,
+            summary,
+            apart,
+        }
     }
 }
 
