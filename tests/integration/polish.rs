@@ -380,7 +380,9 @@ fn network_failures_say_what_happened_in_a_few_words() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "whohosts: @u@a.example: http://a.example:{closed}/<robots.txt>: connection refused by a.example:{closed}\n"
+            "whohosts: @u@a.example: http://a.example:{closed}/<robots.txt>: connection refused by a.example:{closed}\n\
+             whohosts: no seed could be read: snapshot 4 is stored as failed (no baseline for trends, comparisons or \
+             rules)\n"
         )
     );
 }
