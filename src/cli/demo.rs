@@ -78,7 +78,7 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
     }
     let (output, json_copy) = args.destination.check()?;
     if let Some(db) = db {
-        check_new(db)?;
+        check_new(db, false)?;
     }
     let (instances, accounts, weeks) = (w.instances.len(), w.accounts.len(), w.last_week());
     let running = sim::start_timeline(Timeline::new(w)?, None).await?;
@@ -120,23 +120,36 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
     result
 }
 
+/// The series `demo --contacts` stores its measurements under.
+const DEMO_SERIES: &str = "demo";
+
 /// Refuse a `--db` that already holds crawl snapshots or surveys: the demo's weeks would be
 /// stored after them dated in the past (the demo dates its last week today), and a real
 /// crawl's or survey's database would get simulated crawls beside its own data. A new file,
-/// an empty one, or a database of contacts snapshots only is used.
+/// an empty one, or a database of contacts snapshots only is used. With `contacts` (for
+/// `demo --contacts`), contacts snapshots other than the demo's are refused too: a real
+/// book's series would get a simulated measurement beside it.
 ///
 /// # Errors
-/// [`Error::Flag`] naming the file and how many crawl snapshots and surveys it holds; the
+/// [`Error::Flag`] naming the file and how many snapshots of each kind it holds; the
 /// store's errors for a file that is not a whohosts database.
-fn check_new(db: &Path) -> Result<()> {
+fn check_new(db: &Path, contacts: bool) -> Result<()> {
     if !std::fs::metadata(db).is_ok_and(|m| m.len() > 0) {
         return Ok(());
     }
-    let list = Store::open_read_only(db)?.list()?;
+    let store = Store::open_read_only(db)?;
+    let list = store.list()?;
     let count = |kind: &str| list.iter().filter(|s| s.kind == kind).count() as u64;
+    let mut others = 0;
+    for s in list.iter().filter(|s| contacts && s.kind == crate::store::contacts::KIND) {
+        if store.request(s.id)?["series"].as_str() != Some(DEMO_SERIES) {
+            others += 1;
+        }
+    }
     let held: Vec<String> = [
         (count("follows"), "crawl snapshot"),
         (count(crate::store::instances::KIND), "survey (of instances)"),
+        (others, "contacts snapshot"),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
@@ -149,11 +162,12 @@ fn check_new(db: &Path) -> Result<()> {
     if held.is_empty() {
         return Ok(());
     }
+    let what = if contacts { "its contact book" } else { "its weeks" };
     Err(Error::Flag {
         flag: "--db",
         value: db.display().to_string(),
         message: format!(
-            "already holds {}; the demo writes its weeks into a new database: name a new file",
+            "already holds {}; the demo writes {what} into a new database: name a new file",
             held.join(" and ")
         ),
     })
@@ -212,6 +226,9 @@ async fn contacts(
     db: Option<&Path>,
     quiet: bool,
 ) -> Result<i32> {
+    if let Some(db) = db {
+        check_new(db, true)?;
+    }
     let book = whohosts_sim::contact_book::demo_book(&mut w);
     let running = sim::start(w.layout()).await?;
     let dir = tempfile_dir()?;
@@ -230,7 +247,7 @@ async fn contacts(
             me: vec![],
             format,
             show_malformed,
-            series: Some("demo".into()),
+            series: Some(DEMO_SERIES.into()),
             attribution: super::AttributionArgs::default(),
         };
         let db = db.map_or_else(|| dir.join("demo.db"), Path::to_path_buf);

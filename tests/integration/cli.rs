@@ -268,6 +268,51 @@ fn mode(p: &std::path::Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
 
+/// `demo --contacts --db FILE` writes into a new database or one of demo data: a database
+/// of crawls, or one holding a contacts series of the user's own, is refused as `demo`
+/// refuses one (exit code 2, nothing added); its own series again is fine.
+#[test]
+fn the_contacts_demo_never_appends_to_a_database_of_real_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let (crawls, book) = (dir.path().join("crawls.db"), dir.path().join("book.db"));
+    let demo = |extra: &[&str]| whohosts().arg("demo").args(extra).output().unwrap();
+    let count = |db: &std::path::Path| {
+        let c = rusqlite::Connection::open(db).unwrap();
+        c.query_row("SELECT count(*) FROM snapshot", [], |r| r.get::<_, i64>(0)).unwrap()
+    };
+    assert!(demo(&["--size", "15", "--weeks", "1", "--db", crawls.to_str().unwrap()]).status.success());
+    let out = demo(&["--contacts", "--db", crawls.to_str().unwrap()]);
+    assert_eq!(
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned()),
+        (
+            Some(2),
+            format!(
+                "whohosts: --db {crawls:?}: already holds 2 crawl snapshots; the demo writes its contact book into a \
+                 new database: name a new file\nwhohosts: see `whohosts demo --help`\n"
+            )
+        )
+    );
+    assert_eq!(count(&crawls), 2);
+    for _ in 0..2 {
+        let out = demo(&["--contacts", "--db", book.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(count(&book), 2);
+    // The first one as if it were the user's own book (another series).
+    rusqlite::Connection::open(&book)
+        .unwrap()
+        .execute("UPDATE snapshot SET request = json_set(request, '$.series', 'mine') WHERE id = 1", [])
+        .unwrap();
+    let out = demo(&["--contacts", "--db", book.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with(&format!("whohosts: --db {book:?}: already holds 1 contacts snapshot;")),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(count(&book), 2);
+}
+
 /// The demo's closing note names the commands that run next on the database the snapshots
 /// are in (quoted for the shell), or how to keep them; a second demo into that database is
 /// refused (its weeks would be dated before the stored ones); its report files are private.
