@@ -141,7 +141,10 @@ fn check_new(db: &Path, contacts: bool) -> Result<()> {
     let list = store.list()?;
     let count = |kind: &str| list.iter().filter(|s| s.kind == kind).count() as u64;
     let mut others = 0;
-    for s in list.iter().filter(|s| contacts && s.kind == crate::store::contacts::KIND) {
+    for s in list
+        .iter()
+        .filter(|s| contacts && s.kind == crate::store::contacts::KIND)
+    {
         if store.request(s.id)?["series"].as_str() != Some(DEMO_SERIES) {
             others += 1;
         }

@@ -229,6 +229,9 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
         Some(crate::report::survey_diff::KIND) => return survey(&store, id, &args, out.as_ref()),
         _ => {}
     }
+    // A crawl stored failed printed its report (why each seed failed) as it ended; it
+    // measured nothing, so `report` has none, no figures and no rule to check.
+    store.refuse_unfinished(id)?;
     let r = emit_stored(&store, id, &args.view, out.as_ref())?;
     alerts.finish(&store, id, r.weight)
 }

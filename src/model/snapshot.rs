@@ -116,8 +116,10 @@ impl CrawlReport {
 
     /// Every seed given failed, so nothing was measured: such a crawl is stored `failed`
     /// (never a baseline for a trend, a comparison or a rule).
+    /// (A seed named twice is one seed: its repetitions, failed or not, are not read.)
     pub fn no_seed_read(&self) -> bool {
-        !self.seeds.is_empty() && self.seeds.iter().all(|s| s.error.is_some())
+        let mut given = self.seeds.iter().filter(|s| s.duplicate_of.is_none()).peekable();
+        given.peek().is_some() && given.all(|s| s.error.is_some())
     }
 }
 
@@ -201,4 +203,43 @@ pub struct Snapshot {
     pub crawl: CrawlReport,
     pub attribution: AttributionSource,
     pub hosts: BTreeMap<String, HostAttribution>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crawl(seeds: Vec<SeedReport>) -> CrawlReport {
+        serde_json::from_value::<CrawlReport>(serde_json::json!({
+            "tool": "t", "started_at": "", "finished_at": "", "seeds": [], "instances": {},
+            "requests": 0, "retries": 0
+        }))
+        .map(|mut c| {
+            c.seeds = seeds;
+            c
+        })
+        .unwrap()
+    }
+
+    fn failed(input: &str) -> SeedReport {
+        let mut s = SeedReport::new(input);
+        s.error = Some(Failure {
+            kind: "dns".into(),
+            message: "no".into(),
+        });
+        s
+    }
+
+    /// A seed named twice is one seed: a failed seed and its repetition read nothing (an
+    /// outside trial had such a crawl stored complete, and taken as the baseline).
+    #[test]
+    fn no_seed_read_counts_a_repeated_seed_once() {
+        let mut again = SeedReport::new("@z@x.example");
+        again.duplicate_of = Some("z@x.example".into());
+        assert!(crawl(vec![failed("z@x.example"), again.clone()]).no_seed_read());
+        assert!(crawl(vec![failed("z@x.example")]).no_seed_read());
+        assert!(!crawl(vec![failed("z@x.example"), SeedReport::new("y@x.example")]).no_seed_read());
+        assert!(!crawl(vec![]).no_seed_read());
+        assert!(!crawl(vec![again]).no_seed_read());
+    }
 }

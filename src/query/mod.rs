@@ -429,6 +429,12 @@ fn check_snapshots(conn: &Connection, sql: &str, header: &Header, given: &[(Stri
         let kind: Option<String> = match found {
             // Only a complete snapshot has its rows: one still running, interrupted or failed
             // would read as "nothing there", or every row of the other snapshot as new.
+            Ok((_, status)) if status == "failed" => {
+                return Err(format!(
+                    "{k}: snapshot {id} failed, so it measured nothing: compare complete snapshots \
+                     (`whohosts snapshots` lists them)"
+                ))
+            }
             Ok((_, status)) if status != "complete" => {
                 return Err(format!(
                     "{k}: snapshot {id} is {status}, not complete: its rows are stored when it completes \

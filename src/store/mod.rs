@@ -176,8 +176,11 @@ impl Store {
     }
 
     /// [`Error::Store`] when snapshot `id` exists and is not complete (its report is stored
-    /// when it completes).
-    fn refuse_unfinished(&self, id: i64) -> Result<()> {
+    /// when it completes; a failed one has none).
+    ///
+    /// # Errors
+    /// That one, and SQLite errors.
+    pub fn refuse_unfinished(&self, id: i64) -> Result<()> {
         match self.status(id)?.as_deref() {
             None | Some("complete") => {}
             Some(other) => {
@@ -186,13 +189,15 @@ impl Store {
                     Some("contacts") => "contacts command",
                     _ => "crawl",
                 };
-                let hint = match other {
-                    "failed" => format!("it failed, so it has none: run the same {command} again for a new one"),
-                    _ => format!("run the same {command} again to continue it"),
-                };
-                return Err(Error::Store(format!(
-                    "snapshot {id} is {other}: its report is stored when it completes ({hint})"
-                )));
+                return Err(Error::Store(match other {
+                    "failed" => {
+                        format!("snapshot {id} failed, so it has no report: run the same {command} again for a new one")
+                    }
+                    _ => format!(
+                        "snapshot {id} is {other}: its report is stored when it completes (run the same \
+                         {command} again to continue it)"
+                    ),
+                }));
             }
         }
         Ok(())

@@ -278,9 +278,14 @@ fn the_contacts_demo_never_appends_to_a_database_of_real_data() {
     let demo = |extra: &[&str]| whohosts().arg("demo").args(extra).output().unwrap();
     let count = |db: &std::path::Path| {
         let c = rusqlite::Connection::open(db).unwrap();
-        c.query_row("SELECT count(*) FROM snapshot", [], |r| r.get::<_, i64>(0)).unwrap()
+        c.query_row("SELECT count(*) FROM snapshot", [], |r| r.get::<_, i64>(0))
+            .unwrap()
     };
-    assert!(demo(&["--size", "15", "--weeks", "1", "--db", crawls.to_str().unwrap()]).status.success());
+    assert!(
+        demo(&["--size", "15", "--weeks", "1", "--db", crawls.to_str().unwrap()])
+            .status
+            .success()
+    );
     let out = demo(&["--contacts", "--db", crawls.to_str().unwrap()]);
     assert_eq!(
         (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned()),
@@ -301,12 +306,16 @@ fn the_contacts_demo_never_appends_to_a_database_of_real_data() {
     // The first one as if it were the user's own book (another series).
     rusqlite::Connection::open(&book)
         .unwrap()
-        .execute("UPDATE snapshot SET request = json_set(request, '$.series', 'mine') WHERE id = 1", [])
+        .execute(
+            "UPDATE snapshot SET request = json_set(request, '$.series', 'mine') WHERE id = 1",
+            [],
+        )
         .unwrap();
     let out = demo(&["--contacts", "--db", book.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&out.stderr).starts_with(&format!("whohosts: --db {book:?}: already holds 1 contacts snapshot;")),
+        String::from_utf8_lossy(&out.stderr)
+            .starts_with(&format!("whohosts: --db {book:?}: already holds 1 contacts snapshot;")),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -350,8 +350,7 @@ fn a_survey_where_no_instance_answered_is_stored_as_failed() {
     let report = env.run(&["report", "1"]);
     assert_eq!(
         String::from_utf8_lossy(&report.stderr),
-        "whohosts: snapshot 1 is failed: its report is stored when it completes (it failed, so it has none: \
-         run the same survey again for a new one)\n"
+        "whohosts: snapshot 1 failed, so it has no report: run the same survey again for a new one\n"
     );
     std::fs::write(&list, "dead.example\nbig.example\n").unwrap();
     let out = env.run(&["instances", list.to_str().unwrap()]);

@@ -97,9 +97,8 @@ fn a_webfinger_claim_on_another_server_is_refused_and_shadows_nothing() {
     assert_eq!(
         claim["error"]["message"],
         format!(
-            "refused http://victim.example:{port}/.well-known/webfinger?resource=acct%3Abob%40victim.example: \
-             @seed@wfx.example names the actor http://victim.example:{port}/users/bob, but victim.example \
-             names it @bob@victim.example: not crawled"
+            "refused http://victim.example:{port}/.well-known/webfinger: @seed@wfx.example names an actor on \
+             victim.example, but victim.example names another account for it: not crawled"
         )
     );
     assert_eq!(claim["following"], Value::Null, "{claim}");

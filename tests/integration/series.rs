@@ -158,6 +158,30 @@ fn a_crawl_that_read_no_seed_is_stored_failed_and_is_no_baseline() {
         .unwrap();
     drop(db);
     assert_eq!((status.as_str(), journal), ("failed", 0));
+    // It has no report of its own later, no figures for a metrics file, nothing to compare.
+    let prom = env.dir.path().join("m.prom");
+    let out = env.run(&["report", "2", "--metrics-file", prom.to_str().unwrap()]);
+    assert_eq!(
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned()),
+        (
+            Some(1),
+            "whohosts: snapshot 2 failed, so it has no report: run the same crawl again for a new one\n".into()
+        )
+    );
+    assert!(!prom.exists());
+    let out = env.run(&["diff", "1", "2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        (out.status.code(), err.lines().next()),
+        (
+            Some(2),
+            Some(
+                "whohosts: query account-changes: to: snapshot 2 failed, so it measured nothing: compare complete \
+                 snapshots (`whohosts snapshots` lists them)"
+            )
+        ),
+        "{err}"
+    );
     // `report` without an id reports snapshot 1, the latest measurement.
     let out = env.run(&["report", "--format", "json"]);
     let latest: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

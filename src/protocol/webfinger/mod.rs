@@ -153,28 +153,34 @@ pub async fn confirm_delegation(f: &Fetcher, resolved: &Resolved, username: Opti
         "{origin}/.well-known/webfinger?resource={}",
         encode_component(&resource)
     ))?;
+    // Neither the claimed actor nor the account its server names is said: either may have
+    // opted out, and this message is stored and printed (DESIGN §6).
     let refused = |why: String| Error::Refused {
-        url: url.to_string(),
+        url: format!("{origin}/.well-known/webfinger"),
         reason: format!(
-            "{handle} names the actor {actor}, but {} {why}: not crawled",
-            resolved.server
+            "{handle} names an actor on {}, but {} {why}: not crawled",
+            resolved.server, resolved.server
         ),
     };
     let page = f.get(&url, Request::accept(ACCEPT_JRD)).await?;
     if !page.ok() {
-        return Err(refused(format!("does not know {resource} (HTTP {})", page.status)));
+        return Err(refused(format!("does not know it (HTTP {})", page.status)));
     }
     let d = parse_descriptor(&page.url, &page.body)?;
     if d.self_href.as_deref().and_then(http_url).as_ref() != Some(actor) {
-        return Err(refused(format!("gives {resource} another actor")));
+        return Err(refused("gives it another actor".into()));
     }
     let subject = d.subject.as_deref().and_then(|s| s.parse::<Handle>().ok());
     let same = subject
         .as_ref()
         .is_some_and(|s| s.user.eq_ignore_ascii_case(&handle.user) && s.domain == handle.domain);
     if !same {
-        let named = subject.map_or_else(|| "no valid subject".to_string(), |s| s.to_string());
-        return Err(refused(format!("names it {named}")));
+        let named = if subject.is_some() {
+            "another account"
+        } else {
+            "no valid subject"
+        };
+        return Err(refused(format!("names {named} for it")));
     }
     Ok(())
 }

@@ -2,14 +2,14 @@
 -- one crawl runs per database at a time, so its crawl can no longer be alive. A contacts
 -- snapshot counts its contacts and their domains where a follows snapshot counts accounts and
 -- instances; a survey (kind 'instances') the users its instances declare (trusted counts) and
--- the instances listed.
+-- the instances listed (summed as reals: claims near the integer limit saturate, never overflow).
 SELECT s.id, s.kind,
        CASE WHEN s.status = 'running'
                  AND EXISTS (SELECT 1 FROM snapshot l WHERE l.id > s.id AND l.status = 'complete')
             THEN 'abandoned' ELSE s.status END, s.started_at, ifnull(s.finished_at, ''), s.request,
        (SELECT count(*) FROM seed WHERE seed.snapshot_id = s.id),
        CASE s.kind WHEN 'contacts' THEN (SELECT count(*) FROM contact c WHERE c.snapshot_id = s.id)
-       WHEN 'instances' THEN (SELECT ifnull(sum(i.users_total), 0) FROM instance_state i WHERE i.snapshot_id = s.id)
+       WHEN 'instances' THEN (SELECT CAST(total(i.users_total) AS INTEGER) FROM instance_state i WHERE i.snapshot_id = s.id)
        ELSE (SELECT count(DISTINCT st.account_id) FROM follow_list l
           JOIN follow f ON f.list_id = l.id
           JOIN account_state st ON st.id = f.account_state_id
