@@ -198,6 +198,7 @@ fn main() {
                     tool: "whohosts bench".into(),
                     started_at: "2026-11-22T00:00:00Z".into(),
                     resume: Resume::Never,
+                    resume_within_secs: None,
                 })
                 .await
                 .expect("begin");

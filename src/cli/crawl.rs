@@ -121,10 +121,17 @@ pub async fn crawl_and_report(
     let writer = store.writer()?;
     let begun = pipeline::begin(&writer, ready.config(), job).await?;
     let id = begun.id;
+    if let Some((old, started)) = &begun.given_up {
+        // Said even under --quiet: cron mails it, and the old run's data is dropped.
+        super::logging::warning_line(&format!(
+            "snapshot {old} of this command, interrupted after it started at {started}, is older than \
+             crawl.resume_within_hours: given up (stored as failed), snapshot {id} starts afresh"
+        ));
+    }
     if begun.resumed && !job.quiet {
         super::logging::notice_line(&format!(
-            "continuing snapshot {id} ({} responses already fetched)",
-            begun.journal.len()
+            "continuing snapshot {id} ({} already fetched)",
+            crate::report::plural(begun.journal.len() as u64, "response")
         ));
     }
     let outcome = tokio::select! {

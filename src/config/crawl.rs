@@ -26,7 +26,14 @@ pub struct Crawl {
     /// seeds are fetched once each to learn why (moved, deleted, unfollowed); at most this
     /// many per crawl (0: never). The others count as "not checked", and the crawl says so.
     pub max_departure_checks: usize,
+    /// An interrupted crawl is continued by the same command only within this many hours of
+    /// its start (0: never without `--resume`); an older one is given up, so one snapshot
+    /// never mixes the follows of two weekly runs.
+    pub resume_within_hours: u64,
 }
+
+/// Default `crawl.resume_within_hours`.
+pub const DEFAULT_RESUME_WITHIN_HOURS: u64 = 24;
 
 /// Default `crawl.max_departure_checks`.
 pub const DEFAULT_MAX_DEPARTURE_CHECKS: usize = 200;
@@ -41,6 +48,7 @@ impl Default for Crawl {
             max_pages: DEFAULT_MAX_PAGES,
             max_actor_bytes: DEFAULT_MAX_ACTOR_BYTES,
             max_departure_checks: DEFAULT_MAX_DEPARTURE_CHECKS,
+            resume_within_hours: DEFAULT_RESUME_WITHIN_HOURS,
         }
     }
 }

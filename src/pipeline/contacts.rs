@@ -494,6 +494,7 @@ pub async fn measure_into(
             tool: tool.clone(),
             started_at,
             resume: Resume::Never,
+            resume_within_secs: None,
         })
         .await?;
     if nothing {

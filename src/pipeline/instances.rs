@@ -132,6 +132,8 @@ pub async fn survey_into(
             tool: tool.clone(),
             started_at: crate::model::time::now(),
             resume: Resume::Auto,
+            // A survey has no --resume: an unfinished one of the same list is always continued.
+            resume_within_secs: None,
         })
         .await?;
     let id = begun.id;

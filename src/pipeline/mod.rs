@@ -446,6 +446,7 @@ pub async fn begin(writer: &Writer, config: &Config, job: &Job) -> Result<Begun>
             tool: format!("whohosts {}", env!("CARGO_PKG_VERSION")),
             started_at: crate::model::time::now_shifted(job.clock_offset_secs),
             resume: job.resume,
+            resume_within_secs: Some(config.crawl.resume_within_hours.saturating_mul(3600)),
         })
         .await
 }

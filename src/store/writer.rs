@@ -45,6 +45,10 @@ pub struct Begin {
     pub tool: String,
     pub started_at: String,
     pub resume: Resume,
+    /// With [`Resume::Auto`], an unfinished snapshot that started more than this many
+    /// seconds before `started_at` is given up (marked failed, its journal dropped) and a
+    /// new one begun; `None`: no limit.
+    pub resume_within_secs: Option<u64>,
 }
 
 /// A snapshot ready to be crawled into.
@@ -53,6 +57,9 @@ pub struct Begun {
     pub id: i64,
     /// Whether an unfinished snapshot is continued.
     pub resumed: bool,
+    /// An unfinished snapshot of the same command too old to continue, given up: its id
+    /// and start.
+    pub given_up: Option<(i64, String)>,
     /// Responses recorded by the earlier run(s), looked up one by one as they are replayed.
     pub journal: journal::Earlier,
     /// Requests and retries the earlier run(s) sent, each counted before it went out.
@@ -354,13 +361,27 @@ fn wrap(path: &Path, e: Failed) -> Error {
 }
 
 fn begin(conn: &Connection, path: &Path, b: &Begin) -> std::result::Result<Begun, Failed> {
-    let earlier: Option<i64> = match b.resume {
+    let mut earlier: Option<(i64, String)> = match b.resume {
         Resume::Never => None,
         Resume::Auto | Resume::Required => conn
             .prepare_cached(sql::SNAPSHOT_RESUMABLE)?
-            .query_row([&b.request], |r| r.get(0))
+            .query_row([&b.request], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?,
     };
+    let mut given_up = None;
+    if let (Some((id, started)), Resume::Auto, Some(limit)) = (&earlier, b.resume, b.resume_within_secs) {
+        let age = crate::model::time::parse(&b.started_at)
+            .zip(crate::model::time::parse(started))
+            .and_then(|(now, then)| now.duration_since(then).ok());
+        if age.is_none_or(|a| a.as_secs() > limit) {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute(sql::SNAPSHOT_GIVE_UP, params![id, b.started_at])?;
+            tx.execute(sql::JOURNAL_DELETE, [id])?;
+            tx.commit()?;
+            given_up = earlier.take();
+        }
+    }
+    let earlier = earlier.map(|(id, _)| id);
     match (earlier, b.resume) {
         (Some(id), _) => {
             conn.execute(sql::SNAPSHOT_RESUME, [id])?;
@@ -369,6 +390,7 @@ fn begin(conn: &Connection, path: &Path, b: &Begin) -> std::result::Result<Begun
             Ok(Begun {
                 id,
                 resumed: true,
+                given_up: None,
                 journal: journal::Earlier::new(path.to_path_buf(), journal::count(conn, id)?),
                 requests: u64::try_from(requests).unwrap_or(0),
                 retries: u64::try_from(retries).unwrap_or(0),
@@ -385,6 +407,7 @@ fn begin(conn: &Connection, path: &Path, b: &Begin) -> std::result::Result<Begun
             Ok(Begun {
                 id: conn.last_insert_rowid(),
                 resumed: false,
+                given_up,
                 journal: journal::Earlier::default(),
                 requests: 0,
                 retries: 0,

@@ -244,6 +244,58 @@ fn sigterm_marks_the_snapshot_interrupted_and_the_same_command_continues_it() {
     );
 }
 
+/// A crawl interrupted longer ago than `crawl.resume_within_hours` (a weekly cron killed
+/// last week) is not continued by the same command: its responses are a week old and would
+/// be mixed with this week's. It is given up (failed, its journal dropped) and said even
+/// under `--quiet`; `--resume` still continues an old one on purpose.
+#[test]
+fn an_interrupted_crawl_older_than_resume_within_hours_is_given_up_not_mixed_in() {
+    let (env, seeds) = slow_env();
+    let db = db_in(&env, "weekly.db");
+    let interrupt = |id: i64| {
+        let mut child = spawn_crawl(&env, &db, &seeds);
+        wait_for_rows(&mut child, &db, 10);
+        assert!(std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success());
+        assert_eq!(child.wait_with_output().unwrap().status.code(), Some(4));
+        // Started 25 hours ago: one hour past the default limit.
+        let back = whohosts::model::time::rfc3339(std::time::SystemTime::now() - Duration::from_secs(25 * 3600));
+        Connection::open(&db)
+            .unwrap()
+            .execute(
+                "UPDATE snapshot SET started_at = ?2 WHERE id = ?1",
+                rusqlite::params![id, back],
+            )
+            .unwrap();
+        back
+    };
+    let started = interrupt(1);
+    let out = crawl_db(&env, &db, &seeds, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "whohosts: warning: snapshot 1 of this command, interrupted after it started at {started}, is older \
+             than crawl.resume_within_hours: given up (stored as failed), snapshot 2 starts afresh\n"
+        )
+    );
+    let conn = reader(&db).unwrap();
+    let statuses = |conn: &Connection| -> Vec<String> {
+        let mut stmt = conn.prepare("SELECT status FROM snapshot ORDER BY id").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(statuses(&conn), ["failed", "complete"]);
+    assert_eq!(count(&conn, "SELECT count(*) FROM journal"), 0);
+    drop(conn);
+    interrupt(3);
+    let out = crawl_db(&env, &db, &seeds, &["--resume"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(statuses(&reader(&db).unwrap()), ["failed", "complete", "complete"]);
+}
+
 #[test]
 fn one_crawl_per_database_and_a_dead_holder_never_blocks() {
     let (env, seeds) = slow_env();

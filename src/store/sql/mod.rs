@@ -62,6 +62,8 @@ pub const SEEDS_OF: &str = include_str!("seeds_of.sql");
 pub const SNAPSHOT_COMPLETE: &str = include_str!("snapshot_complete.sql");
 /// `src/store/sql/snapshot_failed.sql`
 pub const SNAPSHOT_FAILED: &str = include_str!("snapshot_failed.sql");
+/// `src/store/sql/snapshot_give_up.sql`
+pub const SNAPSHOT_GIVE_UP: &str = include_str!("snapshot_give_up.sql");
 /// `src/store/sql/snapshot_get.sql`
 pub const SNAPSHOT_GET: &str = include_str!("snapshot_get.sql");
 /// `src/store/sql/snapshot_latest_complete.sql`
