@@ -100,7 +100,8 @@ pub async fn read_one(f: &Fetcher, host: &InstanceHost, max_users: u64) -> Insta
             )
         }
     };
-    let mut row = match nodeinfo::fetch_document(f, &origin).await {
+    // A survey asks nothing more of the host: its last connection is closed, not kept idle.
+    let mut row = match nodeinfo::fetch_document(f, &origin, true).await {
         Ok(Some((schema, doc))) => {
             let n = nodeinfo::parse(&schema, &doc);
             Instance {

@@ -57,18 +57,19 @@ pub fn parse(schema: &str, doc: &Value) -> NodeInfo {
 /// # Errors
 /// Fetch errors other than 404, [`Error::Malformed`] for unreadable documents.
 pub async fn fetch(f: &Fetcher, origin: &Url) -> Result<Option<NodeInfo>> {
-    Ok(fetch_document(f, origin)
+    Ok(fetch_document(f, origin, false)
         .await?
         .map(|(schema, doc)| parse(&schema, &doc)))
 }
 
 /// The one NodeInfo walk (discovery document, then the highest 2.x schema's document): the
 /// schema version and the document as served, for callers that judge its claims themselves;
-/// `Ok(None)` when the server publishes none.
+/// `Ok(None)` when the server publishes none. `last`: the caller asks nothing more of the
+/// host, so the document's connection is closed once it is answered ([`Request::last`]).
 ///
 /// # Errors
 /// As [`fetch`].
-pub async fn fetch_document(f: &Fetcher, origin: &Url) -> Result<Option<(String, Value)>> {
+pub async fn fetch_document(f: &Fetcher, origin: &Url, last: bool) -> Result<Option<(String, Value)>> {
     let discovery_url = origin.join("/.well-known/nodeinfo").map_err(|e| Error::Malformed {
         url: origin.to_string(),
         message: format!("no NodeInfo URL under this origin: {e}"),
@@ -85,7 +86,11 @@ pub async fn fetch_document(f: &Fetcher, origin: &Url) -> Result<Option<(String,
         url: discovery_url.to_string(),
         message: format!("bad nodeinfo href {href:?}: {e}"),
     })?;
-    let page = f.get_ok(&url, Request::accept(ACCEPT_JSON)).await?;
+    let req = Request {
+        last,
+        ..Request::accept(ACCEPT_JSON)
+    };
+    let page = f.get_ok(&url, req).await?;
     Ok(Some((schema, document(&page)?)))
 }
 

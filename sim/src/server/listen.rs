@@ -47,6 +47,8 @@ pub async fn serve(listener: TcpListener, sim: Arc<Current<Sim>>, tls: Option<to
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        // Counted open until the connection is served to its end (either side closed it).
+        let open = sim.get().connection_opened();
         let doom = stream.local_addr().ok().and_then(|a| sim.get().doom_connection(a.ip()));
         if doom == Some(Doom::Reset) {
             // Closing with a zero linger sends RST instead of FIN.
@@ -55,6 +57,7 @@ pub async fn serve(listener: TcpListener, sim: Arc<Current<Sim>>, tls: Option<to
         }
         let (sim, tls) = (sim.clone(), tls.clone());
         tokio::spawn(async move {
+            let _open = open;
             match tls {
                 Some(acceptor) => {
                     if let Ok(stream) = acceptor.accept(stream).await {

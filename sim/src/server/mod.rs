@@ -69,6 +69,22 @@ pub struct Stats {
     pub too_many: u64,
     /// Requests that arrived after a 429 but before the reset it announced.
     pub early_retries: u64,
+    /// TCP connections accepted, on every instance address.
+    pub connections: u64,
+    /// Connections open now: accepted and not yet closed (by either side).
+    pub open_connections: u64,
+    /// The most connections open at once.
+    pub peak_open_connections: u64,
+}
+
+/// A connection counted open in [`Stats`] for as long as it lives ([`Sim::connection_opened`]).
+pub struct OpenConnection(Arc<Mutex<Stats>>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        let mut stats = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        stats.open_connections -= 1;
+    }
 }
 
 /// The world being served.
@@ -177,6 +193,15 @@ impl Sim {
             false => self.scheme,
         };
         format!("{scheme}://{domain}:{}", self.port)
+    }
+
+    /// Count a connection just accepted as open until the returned guard is dropped.
+    pub fn connection_opened(&self) -> OpenConnection {
+        let mut stats = self.stats.lock().expect("stats lock");
+        stats.connections += 1;
+        stats.open_connections += 1;
+        stats.peak_open_connections = stats.peak_open_connections.max(stats.open_connections);
+        OpenConnection(self.stats.clone())
     }
 
     /// A copy of the request log.

@@ -24,7 +24,7 @@ use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, LOCATION};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONNECTION, LOCATION};
 use tokio::sync::OnceCell;
 use url::Url;
 
@@ -117,7 +117,12 @@ impl Fetcher {
                 .build()
                 .map_err(|e| Error::ConfigValue(format!("HTTP client: {e}")))
         };
-        let client = build(usize::MAX)?;
+        // An idle timeout of 0 keeps no connection at all (hyper's pool reaps expired
+        // connections only for a non-zero timeout: a zero one kept every connection it had).
+        let client = build(match net.idle_connection_secs > 0.0 {
+            true => usize::MAX,
+            false => 0,
+        })?;
         let unpooled = build(0)?;
         Ok(Fetcher {
             client,
@@ -332,6 +337,9 @@ impl Fetcher {
             .timeout(timeout);
         if let Some(token) = req.bearer.and_then(|b| b.for_url(url)) {
             builder = builder.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if req.last {
+            builder = builder.header(CONNECTION, "close");
         }
         let host = url.host_str().unwrap_or_default();
         tracing::debug!(host = %host, url = %Logged(url), "request");

@@ -91,6 +91,11 @@ pub struct Request<'a> {
     pub paged: bool,
     /// A body limit tighter than `network.max_body_bytes` for this request (actors).
     pub max_body: Option<u64>,
+    /// The caller's last request to this host: its connection is closed once it is answered
+    /// (`Connection: close`), not kept idle for a next request that will not come (a
+    /// survey's NodeInfo document: a survey touching thousands of hosts otherwise holds the
+    /// connections of every host of the last `network.idle_connection_secs` and more).
+    pub last: bool,
 }
 
 impl<'a> Request<'a> {
@@ -101,6 +106,7 @@ impl<'a> Request<'a> {
             bearer: None,
             paged: false,
             max_body: None,
+            last: false,
         }
     }
 }
