@@ -96,8 +96,11 @@ fn fail_if_and_warn_if_exit_6_and_7_with_a_line_per_rule() {
     );
     // A contacts snapshot stored since (the same cron measuring an address book): alerts
     // without an id still read the latest crawl.
-    let out = env.run(&["--db", db, "demo", "--contacts"]);
+    let book = env.dir.path().join("book.txt");
+    std::fs::write(&book, "someone@hub.example\n").unwrap();
+    let out = env.run(&["--db", db, "contacts", book.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&env.run(&["--db", db, "snapshots"]).stdout).contains("\tcontacts\tcomplete\t"));
     let out = env.run(&["--db", db, "report", "--warn-if", "organisation.hhi.change == 0"]);
     assert_eq!(out.status.code(), Some(7), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
