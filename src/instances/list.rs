@@ -159,9 +159,18 @@ fn host_of(raw: &str) -> std::result::Result<InstanceHost, &'static str> {
     // A trailing dot (the DNS root) is normalised away, as in every instance host.
     let domain = domain.strip_suffix('.').unwrap_or(&domain).to_string();
     if let Some(why) = domain_problem(&domain) {
-        return Err(why);
+        return Err(in_survey_words(why));
     }
     InstanceHost::parse(&domain).ok_or("not a usable host name")
+}
+
+/// A domain problem in the words of an instance list, not of a handle.
+fn in_survey_words(why: &'static str) -> &'static str {
+    match why {
+        crate::model::handle::IP_REFUSED => "IP addresses are not accepted: an instance is listed by its domain name",
+        crate::model::handle::NO_DOT => "domain has no dot (an instance is a full name such as example.social)",
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -184,8 +193,13 @@ mod tests {
         let hosts: Vec<&str> = l.hosts.iter().map(InstanceHost::as_str).collect();
         assert_eq!(hosts, ["ok.example"]);
         let bad: Vec<(u64, &str)> = l.bad.iter().map(|b| (b.line, b.reason.as_str())).collect();
-        let ip = crate::model::handle::IP_REFUSED;
+        let ip = "IP addresses are not accepted: an instance is listed by its domain name";
         assert_eq!(bad, [(1, ip), (2, ip), (3, ip), (4, ip), (5, ip)]);
+        let l = parse("localhost\n").unwrap();
+        assert_eq!(
+            l.bad[0].reason,
+            "domain has no dot (an instance is a full name such as example.social)"
+        );
     }
 
     #[test]

@@ -114,6 +114,9 @@ fn user_problem(user: &str) -> Option<&'static str> {
 /// Said of an IP literal where a handle's domain belongs, in every form it is written.
 pub const IP_REFUSED: &str = "IP addresses are not accepted as handle domains";
 
+/// Said of a domain without a dot where a handle's domain belongs.
+pub const NO_DOT: &str = "domain has no dot (a handle's domain is a full name such as example.social)";
+
 /// Why `domain` (with an optional `:port`) is not a syntactically plausible DNS name, if it
 /// is not.
 pub fn domain_problem(domain: &str) -> Option<&'static str> {
@@ -135,7 +138,7 @@ pub fn domain_problem(domain: &str) -> Option<&'static str> {
     } else if name.len() > 253 {
         "domain is longer than 253 characters"
     } else if !name.contains('.') {
-        "domain has no dot (a handle's domain is a full name such as example.social)"
+        NO_DOT
     } else if labels().any(str::is_empty) {
         "domain has an empty label (two dots in a row, or a leading dot)"
     } else if labels().any(|l| l.len() > 63) {
