@@ -332,8 +332,7 @@ pub fn load_config(explicit: Option<&Path>) -> Result<Config> {
 /// [`Error::Io`] for write errors other than a broken pipe.
 pub fn print(text: &str) -> Result<()> {
     let text = crate::model::text::terminal_with_colour(text);
-    let mut out = std::io::stdout().lock();
-    stdout_result(out.write_all(text.as_bytes()).and_then(|_| out.flush()))
+    print_with(Box::new(|out: &mut dyn Write| Ok(out.write_all(text.as_bytes()))))
 }
 
 /// As [`print`], an answer written to stdout by `f` as it is made (safe in its format

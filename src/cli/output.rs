@@ -91,11 +91,7 @@ fn follow_links(given: &Path) -> Result<std::result::Result<PathBuf, i32>> {
 /// Write what `f` writes to one of our open descriptors without reopening or closing it.
 fn write_descriptor(given: &Path, fd: i32, f: Writing<'_>) -> Result<()> {
     let done = match fd {
-        1 => {
-            let mut out = std::io::stdout().lock();
-            let written = f(&mut out)?;
-            return super::stdout_result(written.and_then(|_| out.flush()));
-        }
+        1 => return super::print_with(f),
         2 => {
             let mut err = std::io::stderr().lock();
             f(&mut err)?.and_then(|_| err.flush())

@@ -218,30 +218,34 @@ impl InstancesReport {
         store
             .survey_instances(id, Order::List, false, |i| {
                 p.listed += 1;
-                if i.failure.is_none() {
-                    let name = i.software.clone().unwrap_or_else(|| "unknown".into());
-                    let row = software.entry(name.clone()).or_insert(SoftwareRow {
-                        software: name,
-                        instances: 0,
-                        users: 0,
-                        active: 0,
-                    });
-                    row.instances += 1;
-                    row.users += i.claims.users.unwrap_or(0);
-                    row.active += i.claims.active.unwrap_or(0);
+                let counts = counted(&i, filter.as_deref());
+                match &i.failure {
+                    Some(f) => {
+                        *p.failed.entry(f.kind.clone()).or_default() += 1;
+                        failures.push((i.host.clone(), f.kind.clone(), f.message.clone()));
+                    }
+                    None => {
+                        let name = i.software.clone().unwrap_or_else(|| "unknown".into());
+                        let row = software.entry(name.clone()).or_insert(SoftwareRow {
+                            software: name,
+                            instances: 0,
+                            users: 0,
+                            active: 0,
+                        });
+                        row.instances += 1;
+                        row.users += i.claims.users.unwrap_or(0);
+                        row.active += i.claims.active.unwrap_or(0);
+                        if counts {
+                            p.nodeinfo_read += 1;
+                            p.implausible += usize::from(!i.claims.implausible.is_empty());
+                            p.users += i.claims.users.unwrap_or(0);
+                            p.active += i.claims.active.unwrap_or(0);
+                        } else {
+                            p.other_software += 1;
+                        }
+                    }
                 }
-                if let Some(f) = &i.failure {
-                    *p.failed.entry(f.kind.clone()).or_default() += 1;
-                    failures.push((i.host.clone(), f.kind.clone(), f.message.clone()));
-                } else if !counted(&i, filter.as_deref()) {
-                    p.other_software += 1;
-                } else {
-                    p.nodeinfo_read += 1;
-                    p.implausible += usize::from(!i.claims.implausible.is_empty());
-                    p.users += i.claims.users.unwrap_or(0);
-                    p.active += i.claims.active.unwrap_or(0);
-                }
-                if !counted(&i, filter.as_deref()) {
+                if !counts {
                     return Ok(());
                 }
                 if !i.claims.implausible.is_empty() {

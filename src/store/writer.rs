@@ -307,7 +307,7 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
                 let _ = reply.send(complete_survey(&conn, id, &figures).map_err(|e| wrap(&path, e)));
             }
             Command::Status(id, status, now, reply) => {
-                let done = set_status(&conn, id, status, now);
+                let done = change_status(&conn, sql::SNAPSHOT_STATUS, id, status, &now);
                 let _ = reply.send(done.map_err(|e| Error::sqlite(&path, e)));
             }
             Command::Prune(rule, reply) => {
@@ -329,11 +329,13 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
     }
 }
 
-/// Set the status of running snapshot `id`; `false` when it was not running. A failed
-/// snapshot is never continued, so its response journal goes with it.
-fn set_status(conn: &Connection, id: i64, status: Status, now: String) -> rusqlite::Result<bool> {
+/// Set the status of snapshot `id` to `status` at `now` through `update` (whose `WHERE` says
+/// from which statuses: a running snapshot's, [`sql::SNAPSHOT_STATUS`], or an unfinished
+/// one's, [`sql::SNAPSHOT_GIVE_UP`]); `false` when it was in none of them. A failed snapshot
+/// is never continued, so its response journal goes with it, in the same transaction.
+fn change_status(conn: &Connection, update: &str, id: i64, status: Status, now: &str) -> rusqlite::Result<bool> {
     let tx = conn.unchecked_transaction()?;
-    let changed = tx.execute(sql::SNAPSHOT_STATUS, params![id, status.as_str(), now])? == 1;
+    let changed = tx.execute(update, params![id, status.as_str(), now])? == 1;
     if changed && status == Status::Failed {
         tx.execute(sql::JOURNAL_DELETE, [id])?;
     }
@@ -374,10 +376,7 @@ fn begin(conn: &Connection, path: &Path, b: &Begin) -> std::result::Result<Begun
             .zip(crate::model::time::parse(started))
             .and_then(|(now, then)| now.duration_since(then).ok());
         if age.is_none_or(|a| a.as_secs() > limit) {
-            let tx = conn.unchecked_transaction()?;
-            tx.execute(sql::SNAPSHOT_GIVE_UP, params![id, b.started_at])?;
-            tx.execute(sql::JOURNAL_DELETE, [id])?;
-            tx.commit()?;
+            change_status(conn, sql::SNAPSHOT_GIVE_UP, *id, Status::Failed, &b.started_at)?;
             given_up = earlier.take();
         }
     }

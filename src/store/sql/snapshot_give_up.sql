@@ -1,1 +1,1 @@
-UPDATE snapshot SET status = 'failed', finished_at = ?2 WHERE id = ?1 AND status IN ('running', 'interrupted')
+UPDATE snapshot SET status = ?2, finished_at = ?3 WHERE id = ?1 AND status IN ('running', 'interrupted')
