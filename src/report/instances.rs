@@ -233,13 +233,13 @@ impl InstancesReport {
                             active: 0,
                         });
                         row.instances += 1;
-                        row.users += i.claims.users.unwrap_or(0);
-                        row.active += i.claims.active.unwrap_or(0);
+                        row.users = row.users.saturating_add(i.claims.users.unwrap_or(0));
+                        row.active = row.active.saturating_add(i.claims.active.unwrap_or(0));
                         if counts {
                             p.nodeinfo_read += 1;
                             p.implausible += usize::from(!i.claims.implausible.is_empty());
-                            p.users += i.claims.users.unwrap_or(0);
-                            p.active += i.claims.active.unwrap_or(0);
+                            p.users = p.users.saturating_add(i.claims.users.unwrap_or(0));
+                            p.active = p.active.saturating_add(i.claims.active.unwrap_or(0));
                         } else {
                             p.other_software += 1;
                         }

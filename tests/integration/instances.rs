@@ -361,3 +361,27 @@ fn a_survey_where_no_instance_answered_is_stored_as_failed() {
         "{list_out}"
     );
 }
+
+/// Claims allowed by a raised ceiling are summed without wrapping: three instances each
+/// claiming i64::MAX users (the most TOML can set `instances.max_users` to) total more than
+/// a u64 holds, so the population and the software table stop at u64::MAX instead of
+/// wrapping to a small number.
+#[test]
+fn user_totals_saturate_instead_of_wrapping() {
+    let most = i64::MAX as u64;
+    let mut env = Env::start(world(
+        vec![
+            sized("a.example", Software::Mastodon, "hetzner", most),
+            sized("b.example", Software::Mastodon, "ovh", most),
+            sized("c.example", Software::Mastodon, "netcup", most),
+        ],
+        vec![],
+    ));
+    env.config.instances.max_users = most;
+    env.write_config();
+    let (r, _) = survey(&env, "a.example\nb.example\nc.example\n", &[]);
+    assert_eq!(r["population"]["nodeinfo_read"], 3);
+    assert_eq!(r["population"]["implausible"], 0);
+    assert_eq!(r["population"]["users"].as_u64(), Some(u64::MAX), "{}", r["population"]);
+    assert_eq!(r["software"][0]["users"].as_u64(), Some(u64::MAX), "{}", r["software"]);
+}
