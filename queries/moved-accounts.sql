@@ -9,7 +9,10 @@
 --   account   the account's handle (or actor URI)
 --   instance  the instance that serves it
 --   what      moved, or instance unreachable
---   moved_to  where it moved to
+--   moved_to  where it moved to: the new account's handle when the database knows it, else
+--             the URI it gave (as account-changes gives it); its instance only ("an opted-out
+--             account on HOST", "an account on HOST") for one that opted out of crawlers or
+--             that the crawl did not see
 --   failure   why its instance was unreachable (dns, connection, timeout …)
 WITH pick AS (
   SELECT coalesce(:snapshot, (SELECT max(snapshot_id) FROM snapshot_step WHERE kind = 'follows')) AS id
@@ -19,7 +22,10 @@ WITH pick AS (
 )
 SELECT e.seed_input AS seed, coalesce(e.handle, e.actor_uri) AS account, e.instance,
        CASE WHEN e.moved_to IS NOT NULL THEN 'moved' ELSE 'instance unreachable' END AS what,
-       e.moved_to, u.unreachable AS failure
+       coalesce((SELECT t.handle FROM account t
+                  WHERE ifnull(t.actor_uri, '') = e.moved_to AND t.handle IS NOT NULL
+                  ORDER BY t.id LIMIT 1), e.moved_to) AS moved_to,
+       u.unreachable AS failure
   FROM pick
   JOIN follow_edge e ON e.snapshot_id = pick.id
   LEFT JOIN unreachable u ON u.instance = e.instance

@@ -25,7 +25,7 @@ fn duration(text: &str) -> Result<std::time::Duration, String> {
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("rule").required(true).args(["keep", "older_than"])))]
 pub struct Args {
-    /// Keep the newest N snapshots
+    /// Keep the newest N complete snapshots (and any failed or interrupted run since the oldest of them)
     #[arg(long, value_name = "N", value_parser = super::usage::whole::<usize>)]
     pub keep: Option<usize>,
     /// Delete snapshots started longer ago than this (e.g. 90d, 12weeks)
@@ -39,14 +39,10 @@ pub struct Args {
 /// Whether `rule` would delete every complete snapshot of `list` (snapshots still running
 /// are never pruned), as the store applies it.
 fn deletes_every_complete(list: &[store::SnapshotInfo], rule: &Rule) -> bool {
-    let done = |s: &&store::SnapshotInfo| s.status != "running";
     let complete = list.iter().filter(|s| s.status == "complete").count();
     let kept_complete = match rule {
-        Rule::Keep(n) => {
-            let mut newest: Vec<&store::SnapshotInfo> = list.iter().filter(done).collect();
-            newest.sort_by_key(|s| std::cmp::Reverse(s.id));
-            newest.iter().take(*n).filter(|s| s.status == "complete").count()
-        }
+        // `--keep N` keeps the N newest complete snapshots (failed runs are not counted).
+        Rule::Keep(n) => (*n).min(complete),
         Rule::OlderThan(age) => {
             let now = std::time::SystemTime::now();
             let cutoff =

@@ -3,8 +3,8 @@
 //!
 //! # Architecture
 //! One sanitiser for every text a terminal shows: [`terminal`] makes C0 and C1 control
-//! characters, DEL, the bidirectional overrides and isolates and the line and paragraph
-//! separators visible as `\u{1b}`, so a name
+//! characters, DEL, the bidirectional overrides and isolates, the line and paragraph
+//! separators and the zero-width characters no name needs visible as `\u{1b}`, so a name
 //! an AS registry, a NodeInfo document or a WebFinger server chose cannot set the window
 //! title, clear the screen or reverse a line. [`crate::model::format::Format::safe`] applies
 //! it to every rendered answer (report, diff, query table, lookup), the CLI to every error,
@@ -15,13 +15,19 @@
 use std::borrow::Cow;
 
 /// Whether `c` must not reach a terminal raw: C0 controls but newline and tab, DEL, C1
-/// controls, the bidirectional embeddings, overrides, isolates and marks, and the line and
-/// paragraph separators (which editors, log viewers and some terminals break a line at).
+/// controls, the bidirectional embeddings, overrides, isolates and marks, the line and
+/// paragraph separators (which editors, log viewers and some terminals break a line at), and
+/// the characters drawn as nothing that no name needs (zero-width space, word joiner, the
+/// invisible operators, the deprecated format characters, the byte order mark, the
+/// Mongolian vowel separator): two names that differ only by one of them must not look
+/// alike. The zero-width joiner and non-joiner stay: emoji sequences and Persian or Indic
+/// names are written with them.
 pub fn is_unsafe(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
-        | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}'
-        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        | '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{180e}' | '\u{2028}' | '\u{2029}'
+        | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}'
+        | '\u{feff}')
 }
 
 /// Whether `s` holds a character [`is_unsafe`], or a newline or tab (a name has neither).
@@ -186,6 +192,13 @@ mod tests {
         );
         assert!(matches!(terminal("plain Ünïcode"), Cow::Borrowed(_)));
         assert_eq!(terminal("line\u{2028}sep\u{2029}"), "line\\u{2028}sep\\u{2029}");
+        // Drawn as nothing: made visible, so "Hetz\u{200b}ner" cannot pass for "Hetzner".
+        assert_eq!(
+            terminal("Hetz\u{200b}ner\u{feff}\u{2060}"),
+            "Hetz\\u{200b}ner\\u{feff}\\u{2060}"
+        );
+        // Joiners stay: emoji sequences and scripts need them.
+        assert!(matches!(terminal("👩\u{200d}💻 می\u{200c}خواهم"), Cow::Borrowed(_)));
     }
 
     #[test]

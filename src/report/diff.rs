@@ -112,7 +112,18 @@ pub(super) fn rows<T: DeserializeOwned>(store: &Store, name: &str, from: i64, to
         ("from".to_string(), from.to_string()),
         ("to".to_string(), to.to_string()),
     ];
-    let table = query::run(store.connection(), name, q.sql, &given)?;
+    // A pair the comparison refuses (failed, of two kinds) is `diff`'s usage error, worded as
+    // `diff` was asked, not as the query it runs.
+    let table = query::run(store.connection(), name, q.sql, &given).map_err(|e| match e {
+        Error::QueryUsage { message, .. } => {
+            let message = ["from: ", "to: "]
+                .iter()
+                .find_map(|p| message.strip_prefix(p))
+                .unwrap_or(&message);
+            Error::Usage(format!("diff {from} {to}: {message}"))
+        }
+        e => e,
+    })?;
     table.records().map_err(|e| Error::Query {
         name: name.into(),
         message: format!("unexpected columns: {e}"),

@@ -172,16 +172,26 @@ fn counted(i: &Instance, filter: Option<&str>) -> bool {
 
 fn headline(weight: Weight, as_level: &LevelMetrics) -> String {
     let c = &as_level.summary;
+    let one = c.total == 1.0;
     let what = match weight {
+        Weight::Users if one => "user",
         Weight::Users => "users",
+        Weight::Active if one => "active user (NodeInfo activeMonth)",
         Weight::Active => "active users (NodeInfo activeMonth)",
+        _ if one => "instance",
         _ => "instances",
     };
     if c.total <= 0.0 {
         return format!("Weighted by {}: nothing attributed.", weight.as_str());
     }
+    // "Top 3" only when there are three: fewer ASes are named as many as there are.
+    let top = match c.buckets {
+        1 => "The one AS hosts",
+        2 => "The two ASes host",
+        _ => "Top 3 ASes host",
+    };
     format!(
-        "Top 3 ASes host {} of {} {what}; {} {} half (HHI {}).",
+        "{top} {} of {} {what}; {} {} half (HHI {}).",
         percent(c.top3),
         amount(c.total),
         c.k50,

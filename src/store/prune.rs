@@ -11,7 +11,8 @@ use super::sql;
 /// running by a killed crawl, with a later snapshot complete (its crawl cannot be alive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
-    /// Keep the newest `n`.
+    /// Keep the newest `n` complete snapshots, and the runs (failed, interrupted) since the
+    /// oldest of them: a failed run is no measurement, so it is not one of the `n`.
     Keep(usize),
     /// Delete those started longer ago than this.
     OlderThan(Duration),
@@ -192,5 +193,45 @@ mod tests {
             [2, 3],
             "the abandoned one went; the newest running one may still continue"
         );
+    }
+
+    /// `--keep N` keeps N measurements: failed runs are not counted among them (a week of
+    /// failed cron runs must not push the last good snapshots out); the failed ones since the
+    /// oldest kept stay, and nothing goes when fewer than N are complete.
+    #[test]
+    fn keep_counts_complete_snapshots_not_failed_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let conn = super::super::schema::open(&path).unwrap();
+        for (id, status) in [
+            (1, "complete"),
+            (2, "failed"),
+            (3, "complete"),
+            (4, "failed"),
+            (5, "complete"),
+            (6, "failed"),
+            (7, "failed"),
+        ] {
+            conn.execute(
+                "INSERT INTO snapshot (id, kind, status, request, started_at, tool, configuration)
+                 VALUES (?1, 'follows', ?2, '{}', '2026-01-01T00:00:00Z', 'whohosts', '{}')",
+                rusqlite::params![id, status],
+            )
+            .unwrap();
+        }
+        let left = |conn: &Connection| -> Vec<i64> {
+            conn.prepare("SELECT id FROM snapshot ORDER BY id")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        assert_eq!(run(&conn, &Rule::Keep(4)).unwrap().snapshots, 0, "only 3 are complete");
+        assert_eq!(left(&conn), [1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(run(&conn, &Rule::Keep(2)).unwrap().snapshots, 2);
+        assert_eq!(left(&conn), [3, 4, 5, 6, 7]);
+        assert_eq!(run(&conn, &Rule::Keep(0)).unwrap().snapshots, 5);
+        assert!(left(&conn).is_empty());
     }
 }

@@ -385,3 +385,39 @@ fn user_totals_saturate_instead_of_wrapping() {
     assert_eq!(r["population"]["users"].as_u64(), Some(u64::MAX), "{}", r["population"]);
     assert_eq!(r["software"][0]["users"].as_u64(), Some(u64::MAX), "{}", r["software"]);
 }
+
+/// A survey of fewer than three ASes does not speak of a "top 3", and one instance or user
+/// is singular: "The one AS hosts 100.0 % of 1 instance", not "Top 3 ASes … of 1 instances".
+#[test]
+fn headlines_count_what_there_is() {
+    let env = Env::start(world(
+        vec![
+            sized("solo.example", Software::Mastodon, "hetzner", 1),
+            sized("duo.example", Software::Mastodon, "ovh", 3),
+        ],
+        vec![],
+    ));
+    let (r, _) = survey(&env, "solo.example\n", &[]);
+    let headline = |r: &Value, weight: &str| {
+        r["weights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["weight"] == weight)
+            .unwrap()["headline"]
+            .clone()
+    };
+    assert_eq!(
+        headline(&r, "users"),
+        "The one AS hosts 100.0 % of 1 user; 1 AS reaches half (HHI 10000)."
+    );
+    assert_eq!(
+        headline(&r, "instances"),
+        "The one AS hosts 100.0 % of 1 instance; 1 AS reaches half (HHI 10000)."
+    );
+    let (r, _) = survey(&env, "solo.example\nduo.example\n", &[]);
+    assert_eq!(
+        headline(&r, "instances"),
+        "The two ASes host 100.0 % of 2 instances; 1 AS reaches half (HHI 5000)."
+    );
+}

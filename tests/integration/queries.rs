@@ -548,3 +548,33 @@ fn demo_crawls_several_weeks_and_leads_with_the_stored_trend() {
         );
     }
 }
+
+/// `moved-accounts` names a move target as `account-changes` and the diff do: by the handle
+/// the database holds for that actor URI (the demo's user76@node1.example moves to an
+/// account on node13.example, whose URI carries the simulator's port).
+#[test]
+fn moved_accounts_names_the_new_account_by_its_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let out = assert_cmd::Command::cargo_bin("whohosts")
+        .unwrap()
+        .env_remove("WHOHOSTS_CONFIG")
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .args(["demo", "-q", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let moved: Vec<Value> = rows(&db, "moved-accounts", &[("snapshot", "2")])
+        .into_iter()
+        .filter(|r| r["what"] == "moved")
+        .collect();
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    let changes = rows(&db, "account-changes", &[("from", "1"), ("to", "2")]);
+    let change = changes.iter().find(|r| r["change"] == "moved").unwrap();
+    assert_eq!(moved[0]["account"], change["account"]);
+    assert_eq!(moved[0]["moved_to"], change["moved_to"]);
+    let to = moved[0]["moved_to"].as_str().unwrap();
+    assert!(to.starts_with('@') && to.ends_with("@node13.example"), "{to}");
+}

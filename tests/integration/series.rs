@@ -176,7 +176,7 @@ fn a_crawl_that_read_no_seed_is_stored_failed_and_is_no_baseline() {
         (
             Some(2),
             Some(
-                "whohosts: query account-changes: to: snapshot 2 failed, so it measured nothing: compare complete \
+                "whohosts: diff 1 2: snapshot 2 failed, so it measured nothing: compare complete \
                  snapshots (`whohosts snapshots` lists them)"
             )
         ),
