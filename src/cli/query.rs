@@ -80,10 +80,14 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     let (origin, sql) = match (&args.sql, args.name.as_deref()) {
         (Some(file), _) => {
             let text = std::fs::read_to_string(file).map_err(|e| Error::file("SQL file", file, e))?;
-            if text.trim().is_empty() {
+            if !query::holds_statement(&text) {
+                let what = match text.trim().is_empty() {
+                    true => "the file is empty",
+                    false => "the file holds no statement, only comments, blanks or ';'",
+                };
                 return Err(Error::Query {
                     name: file.display().to_string(),
-                    message: "the file is empty; give one SELECT statement".into(),
+                    message: format!("{what}; give one SELECT statement"),
                 });
             }
             (file.display().to_string(), text)

@@ -31,18 +31,26 @@ fn cannot(target: &Path, e: std::io::Error) -> Error {
     ))
 }
 
-/// Whether `path` names a `.tar.gz` target.
+/// Whether `path` names a `.tar.gz` target (`.TAR.GZ` too: the suffix in any case).
 pub fn is_tarball(path: &Path) -> bool {
-    path.to_string_lossy().ends_with(".tar.gz")
+    tarball_stem(path).is_some()
+}
+
+/// The name of a `.tar.gz` target without its suffix, in any case; `None` for another name.
+fn tarball_stem(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy();
+    let cut = name.len().checked_sub(".tar.gz".len())?;
+    let suffix = name.get(cut..)?;
+    suffix.eq_ignore_ascii_case(".tar.gz").then(|| name[..cut].to_string())
 }
 
 /// The kind of archive other than `.tar.gz` that `path`'s name suggests (`.zip`, `.tgz`,
 /// `.tar.xz` …): an export is a directory or a `.tar.gz`, never one of those.
 pub fn other_archive(path: &Path) -> Option<(&'static str, &'static str)> {
-    let name = path.file_name()?.to_string_lossy().to_lowercase();
-    if name.ends_with(".tar.gz") {
+    if is_tarball(path) {
         return None;
     }
+    let name = path.file_name()?.to_string_lossy().to_lowercase();
     const KINDS: &[(&str, &str)] = &[
         (".zip", "zip archive"),
         (".tgz", "gzipped tar archive (.tgz)"),
@@ -152,11 +160,7 @@ impl Staging {
     /// Pack the directory as `STEM/…` (STEM: the target's name without `.tar.gz`), with
     /// deterministic headers (no owner names; every entry dated `mtime`), into the target.
     fn pack(&self, mtime: u64) -> std::io::Result<()> {
-        let stem = self
-            .target
-            .file_name()
-            .map(|n| n.to_string_lossy().trim_end_matches(".tar.gz").to_string())
-            .unwrap_or_default();
+        let stem = tarball_stem(&self.target).unwrap_or_default();
         let file = self.staged.sibling_file(self.file_mode())?;
         let gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::default());
         let mut tar = tar::Builder::new(gz);
@@ -208,4 +212,28 @@ fn append_dated<W: std::io::Write>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The suffix is read in any case, and only the suffix is cut from the entries' folder.
+    #[test]
+    fn a_tarball_is_known_by_its_suffix_in_any_case() {
+        for (name, stem) in [
+            ("x.tar.gz", Some("x")),
+            ("dir/Week 1.TAR.GZ", Some("Week 1")),
+            ("x.Tar.Gz", Some("x")),
+            ("x.tar.gz.d", None),
+            ("x", None),
+            ("é.tar.gz", Some("é")),
+            ("ééé", None),
+        ] {
+            assert_eq!(tarball_stem(Path::new(name)).as_deref(), stem, "{name}");
+            assert_eq!(is_tarball(Path::new(name)), stem.is_some(), "{name}");
+        }
+        assert_eq!(other_archive(Path::new("x.TAR.GZ")), None);
+        assert_eq!(other_archive(Path::new("x.ZIP")).map(|k| k.1), Some("zip archive"));
+    }
 }

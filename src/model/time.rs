@@ -42,6 +42,12 @@ pub fn from_unix(secs: u64) -> Option<SystemTime> {
     UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
+/// RFC 3339 of `secs` since 1970, or `None` past the last second RFC 3339 can write (the
+/// end of the year 9999).
+pub fn rfc3339_of_unix(secs: u64) -> Option<String> {
+    (secs < 253_402_300_800).then(|| from_unix(secs).map(rfc3339)).flatten()
+}
+
 /// Microseconds since 1970 of an RFC 3339 time, or `None`.
 pub fn micros(text: &str) -> Option<i64> {
     let d = parse(text)?.duration_since(UNIX_EPOCH).ok()?;

@@ -782,6 +782,53 @@ pub fn default_from(
     }))
 }
 
+/// Whether `sql` holds a statement: anything but blanks, `;` and comments (`-- …` to the end
+/// of the line, `/* … */`). SQLite prepares such a text as no statement at all, which it
+/// then calls "bad parameter or other API misuse".
+pub fn holds_statement(sql: &str) -> bool {
+    let mut rest = sql;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ';');
+        if let Some(comment) = rest.strip_prefix("--") {
+            rest = comment.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            // An unterminated comment runs to the end, as in SQLite.
+            rest = comment.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            return !rest.is_empty();
+        }
+    }
+}
+
+/// Levenshtein distance between `a` and `b`, in characters, ignoring case.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.to_lowercase().chars().collect(), b.to_lowercase().chars().collect());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// The stored name nearest `name` by edit distance, when it is near enough to be a typo: at
+/// most a third of its length (1 for a short name, 3 at most). Ties go to the shorter, then
+/// the first in order.
+fn nearest<'a>(name: &str, labels: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).clamp(1, 3);
+    labels
+        .into_iter()
+        .map(|l| (edit_distance(name, l), l.chars().count(), l))
+        .filter(|(d, _, _)| *d <= limit)
+        .min()
+        .map(|(_, _, l)| l)
+}
+
 /// When the caller's `name` parameter names no bucket stored at its `level` (organisation
 /// by default), a warning that says so and suggests the closest stored name, e.g. "no
 /// organisation named 'hetzner'; did you mean 'Hetzner'?". `None` when it matches, or the
@@ -810,7 +857,15 @@ pub fn name_warning(conn: &Connection, given: &[(String, String)]) -> Option<Str
             (level, name),
             |r| r.get(0),
         )
-        .ok();
+        .ok()
+        .or_else(|| {
+            // Not a case or a part: a typo ("Hetznr") is within a few edits of the name.
+            let mut stmt = conn
+                .prepare("SELECT DISTINCT label FROM metric_bucket WHERE level = ?1 ORDER BY label")
+                .ok()?;
+            let labels: Vec<String> = stmt.query_map([level], |r| r.get(0)).ok()?.flatten().collect();
+            nearest(name, labels.iter().map(String::as_str)).map(str::to_string)
+        });
     let what = match level {
         "as" => "autonomous system",
         "range" => "address range",

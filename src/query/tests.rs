@@ -307,3 +307,32 @@ fn comparisons_know_the_kind_they_read() {
         ]
     );
 }
+
+#[test]
+fn a_text_of_comments_and_semicolons_holds_no_statement() {
+    for sql in [
+        "",
+        " \n",
+        ";;",
+        "-- a\n;",
+        "/* a */ -- b",
+        "/* unterminated",
+        "-- no newline",
+    ] {
+        assert!(!super::holds_statement(sql), "{sql:?}");
+    }
+    for sql in ["SELECT 1", "-- a\nSELECT 1", "/* a */ x", "; ;'a'"] {
+        assert!(super::holds_statement(sql), "{sql:?}");
+    }
+}
+
+#[test]
+fn a_misspelt_name_is_matched_within_a_few_edits() {
+    let names = ["Hetzner Online", "Hetzner", "OVH", "DigitalOcean"];
+    assert_eq!(super::nearest("Hetznr", names), Some("Hetzner"));
+    assert_eq!(super::nearest("hetzner onlin", names), Some("Hetzner Online"));
+    assert_eq!(super::nearest("OVX", names), Some("OVH"));
+    // Two edits in three letters is another name, not a typo.
+    assert_eq!(super::nearest("AWS", names), None);
+    assert_eq!(super::nearest("Nowhere Ltd", names), None);
+}

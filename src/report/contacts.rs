@@ -421,7 +421,12 @@ pub fn html(r: &ContactsReport, top: usize) -> String {
             .collect();
         let heading = heading(m, level, &c);
         let _ = writeln!(out, "<section id=\"level-{level}\">\n<h2>{}</h2>", escape(&heading));
-        out += &bars(&format!("chart-{level}"), &heading, "#1f5fa8", &shown);
+        out += &bars(
+            &format!("chart-{level}"),
+            &heading,
+            super::svg::paint(crate::metrics::Level::Instance),
+            &shown,
+        );
         let _ = writeln!(
             out,
             "<table>\n<thead><tr><th class=\"n\">share</th><th class=\"n\">{}</th><th>{level}</th></tr></thead>\n<tbody>",

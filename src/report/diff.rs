@@ -278,11 +278,12 @@ fn accounts(store: &Store, from: i64, to: i64) -> Result<(Vec<ListChange>, Vec<A
         .map(|r| r.account.clone())
         .collect();
     let seen = diff_lists::compare(&store.load(from)?, &store.load(to)?, &left);
-    let causes: std::collections::BTreeMap<String, crate::model::snapshot::Departure> = store
-        .departures(to)?
-        .into_iter()
-        .map(|d| (d.account.clone(), d))
-        .collect();
+    // Why each account left, as learned by the snapshots after `from` up to `to` in `to`'s
+    // series (`diff 1 4` reads what 2, 3 and 4 learned; a later cause overrides an earlier).
+    let mut causes = std::collections::BTreeMap::<String, crate::model::snapshot::Departure>::new();
+    for s in store.series(to)?.iter().filter(|s| s.id > from) {
+        causes.extend(store.departures(s.id)?.into_iter().map(|d| (d.account.clone(), d)));
+    }
     for r in rows.iter_mut().filter(|r| r.change == "removed") {
         match seen.unseen.get(&r.account) {
             Some(why) => {

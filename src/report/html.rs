@@ -44,7 +44,9 @@ svg.key { display: inline; vertical-align: middle; margin: 0 .2rem 0 0; }
 }
 th, td { padding: .2rem .6rem; border-bottom: 1px solid #ccc; text-align: left; vertical-align: top; }
 th, td { overflow-wrap: normal; }
-td.changes { overflow-wrap: anywhere; width: 45%; min-width: 12rem; }
+td.changes { overflow-wrap: anywhere; }
+tbody th[scope=\"rowgroup\"] { padding-top: .6rem; }
+.note { font-weight: 600; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 @media print {
@@ -84,6 +86,9 @@ pub fn render(r: &Report, top: usize) -> String {
         escape(&r.snapshot.started_at),
         escape(&r.snapshot.finished_at)
     );
+    if let Some(note) = &r.new_series {
+        let _ = writeln!(out, "<p class=\"note\" id=\"new-series\">{}</p>", escape(note));
+    }
     out += &trend(r);
     out += GLOSSARY;
     for l in &r.levels {
@@ -104,9 +109,10 @@ pub(super) fn page(title: &str, heading: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>whohosts: {}</title>\n<style>\n{STYLE}</style>\n</head>\n\
+         <title>whohosts: {}</title>\n<style>\n{STYLE}{}</style>\n</head>\n\
          <body>\n<main>\n<h1>{}</h1>\n{body}</main>\n</body>\n</html>\n",
         escape(title),
+        svg::dark_style(),
         escape(heading)
     )
 }
@@ -141,7 +147,7 @@ pub(super) fn level(l: &LevelMetrics, top: usize, name: &str, counts: text::Coun
             rest: rank.is_empty(),
         })
         .collect();
-    out += &svg::bars(&format!("chart-{name}"), &title, svg::colour(l.level), &bars);
+    out += &svg::bars(&format!("chart-{name}"), &title, svg::paint(l.level), &bars);
     let _ = write!(
         out,
         "<table id=\"table-{name}\">\n<caption>{}</caption>\n<thead><tr><th class=\"n\">rank</th><th>{}</th>\
@@ -195,8 +201,13 @@ fn trend(r: &Report) -> String {
         .iter()
         .enumerate()
         .map(|(n, p)| {
-            let (c, name) = (svg::colour(p.level), text::level_title(p.level));
-            format!("<span style=\"color:{c}\">{} {}</span>", svg::key(n, c), escape(name))
+            let (paint, name) = (svg::paint(p.level), text::level_title(p.level));
+            format!(
+                "<span class=\"{}\">{} {}</span>",
+                paint.class,
+                svg::key(n, paint),
+                escape(name)
+            )
         })
         .collect();
     let _ = writeln!(out, "<p class=\"legend\">{}</p>", legend.join(" "));
@@ -213,7 +224,7 @@ fn trend_charts(r: &Report, levels: &[super::trend::Point]) -> String {
             .iter()
             .map(|p0| Line {
                 name: text::level_title(p0.level).to_string(),
-                colour: svg::colour(p0.level),
+                paint: svg::paint(p0.level),
                 values: r
                     .trend
                     .iter()
@@ -263,41 +274,50 @@ fn trend_charts(r: &Report, levels: &[super::trend::Point]) -> String {
     out + "</div>\n"
 }
 
-/// The trend's figures and changes as a table.
+/// The trend's figures and changes as a table narrow enough for a phone: per snapshot a
+/// heading row, a row per level with one figure per cell, and its changes in a full-width row.
 fn trend_table(r: &Report, levels: &[super::trend::Point]) -> String {
     let mut out = String::from(
-        "<table id=\"table-trend\">\n<caption>The same figures, and what changed</caption>\n<thead><tr><th>snapshot</th>",
+        "<table id=\"table-trend\">\n<caption>The same figures, and what changed</caption>\n<thead><tr><th>level</th>\
+         <th class=\"n\">top-3</th><th class=\"n\">k50</th><th class=\"n\">HHI</th></tr></thead>\n",
     );
-    for p in levels {
-        let name = escape(text::level_title(p.level));
-        for figure in ["top-3", "k50", "HHI"] {
-            let _ = write!(out, "<th class=\"n\">{name}: {figure}</th>");
-        }
-    }
-    out += "<th>changes since the one before</th></tr></thead>\n<tbody>\n";
     for s in &r.trend {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<tr><td>#{} {}</td>",
+            "<tbody>\n<tr><th colspan=\"4\" scope=\"rowgroup\">snapshot #{} of {}</th></tr>",
             s.snapshot,
             escape(crate::model::time::date(&s.finished_at))
         );
-        for p in &s.points {
-            if !p.rated {
-                out += "<td class=\"n\" colspan=\"3\">nothing to attribute: not rated</td>";
-                continue;
+        for p0 in levels {
+            let name = escape(text::level_title(p0.level));
+            match s.points.iter().find(|p| p.level == p0.level) {
+                Some(p) if p.rated => {
+                    let _ = writeln!(
+                        out,
+                        "<tr><td>{name}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                        percent(p.top3),
+                        p.k50,
+                        hhi(p.hhi)
+                    );
+                }
+                _ => {
+                    let _ = writeln!(
+                        out,
+                        "<tr><td>{name}</td><td colspan=\"3\">nothing to attribute: not rated</td></tr>"
+                    );
+                }
             }
-            let _ = write!(
+        }
+        if !s.changes.is_empty() {
+            let _ = writeln!(
                 out,
-                "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
-                percent(p.top3),
-                p.k50,
-                hhi(p.hhi)
+                "<tr><td class=\"changes\" colspan=\"4\">Since the one before: {}</td></tr>",
+                escape(&s.changes.join("; "))
             );
         }
-        let _ = writeln!(out, "<td class=\"changes\">{}</td></tr>", escape(&s.changes.join("; ")));
+        out += "</tbody>\n";
     }
-    out + "</tbody>\n</table>\n"
+    out + "</table>\n"
 }
 
 fn footer(r: &Report) -> String {

@@ -12,17 +12,52 @@ const WIDTH: f64 = 720.0;
 const ROW: f64 = 24.0;
 const LABEL: f64 = 300.0;
 
-/// A colour per level, dark enough for 4.5:1 or more against white.
-pub fn colour(level: Level) -> &'static str {
-    match level {
-        Level::Instance => "#1f5fa8",
-        Level::Organisation => "#b3401b",
-        Level::As => "#2e7d32",
-        Level::Range => "#6a3d9a",
-        Level::Block => "#7a5f00",
-        Level::Country => "#00695c",
-        Level::Hosting => "#ad1457",
+/// How a level's series is drawn: its colour (dark enough for 4.5:1 or more against white),
+/// the lighter colour the dark scheme gives it (3:1 or more against the dark background) and
+/// the class that carries it (`s-LEVEL`).
+#[derive(Clone, Copy)]
+pub struct Paint {
+    pub class: &'static str,
+    pub colour: &'static str,
+    pub dark: &'static str,
+}
+
+/// The [`Paint`] of each level.
+pub fn paint(level: Level) -> Paint {
+    let (class, colour, dark) = match level {
+        Level::Instance => ("s-instance", "#1f5fa8", "#7cb1f4"),
+        Level::Organisation => ("s-organisation", "#b3401b", "#f4956b"),
+        Level::As => ("s-as", "#2e7d32", "#72c476"),
+        Level::Range => ("s-range", "#6a3d9a", "#bb9be0"),
+        Level::Block => ("s-block", "#7a5f00", "#d9b53a"),
+        Level::Country => ("s-country", "#00695c", "#4fc3b4"),
+        Level::Hosting => ("s-hosting", "#ad1457", "#f27aa5"),
+    };
+    Paint { class, colour, dark }
+}
+
+/// The page's background under the dark scheme (the style sheet's `#121212`).
+pub const DARK_BACKGROUND: &str = "#121212";
+
+/// The style of the series: each level's colour on the legend text that carries its class,
+/// then the dark scheme's rules: its lighter colour on the strokes, fills and legend text
+/// that carry its class, and lighter axes.
+pub fn dark_style() -> String {
+    let mut out = String::new();
+    for level in Level::ALL {
+        let Paint { class, colour, .. } = paint(*level);
+        let _ = writeln!(out, "span.{class} {{ color: {colour}; }}");
     }
+    out += "@media (prefers-color-scheme: dark) {\n  line.axis { stroke: #8c8c8c; }\n";
+    for level in Level::ALL {
+        let Paint { class, dark, .. } = paint(*level);
+        let _ = writeln!(
+            out,
+            "  .{class}[stroke] {{ stroke: {dark}; }} .{class}[fill]:not([fill=\"none\"]) {{ fill: {dark}; }} \
+             span.{class} {{ color: {dark}; }}"
+        );
+    }
+    out + "}\n"
 }
 
 /// `s` escaped for XML and HTML text and attributes.
@@ -64,7 +99,7 @@ pub struct Bar {
 }
 
 /// A horizontal bar chart of `bars` (shares 0–1), bars scaled to the largest.
-pub fn bars(id: &str, title: &str, fill: &str, bars: &[Bar]) -> String {
+pub fn bars(id: &str, title: &str, paint: Paint, bars: &[Bar]) -> String {
     let height = ROW * bars.len().max(1) as f64 + 8.0;
     let desc: Vec<String> = bars
         .iter()
@@ -77,11 +112,14 @@ pub fn bars(id: &str, title: &str, fill: &str, bars: &[Bar]) -> String {
         let y = 4.0 + ROW * i as f64;
         let w = (b.share / max * span).max(1.0);
         let label: String = b.label.chars().take(40).collect();
-        let fill = if b.rest { "#767676" } else { fill };
+        let fill = match b.rest {
+            true => "fill=\"#767676\"".to_string(),
+            false => format!("class=\"{}\" fill=\"{}\"", paint.class, paint.colour),
+        };
         let _ = writeln!(
             out,
             "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
-             <rect x=\"{LABEL}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.0}\" fill=\"{fill}\"/>\
+             <rect x=\"{LABEL}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.0}\" {fill}/>\
              <text x=\"{:.1}\" y=\"{:.1}\">{:.1} %</text>",
             LABEL - 8.0,
             y + 16.0,
@@ -99,7 +137,7 @@ pub fn bars(id: &str, title: &str, fill: &str, bars: &[Bar]) -> String {
 /// One line of a line chart: a level's values over the snapshots.
 pub struct Line {
     pub name: String,
-    pub colour: &'static str,
+    pub paint: Paint,
     pub values: Vec<f64>,
 }
 
@@ -126,26 +164,31 @@ enum Marker {
 
 /// The legend key of the `n`th line of a chart in `colour`: a short stretch of it with its
 /// marker, as a small inline SVG (decorative: the legend's text names the level).
-pub fn key(n: usize, colour: &str) -> String {
+pub fn key(n: usize, p: Paint) -> String {
     let (width, dash, mark) = line_style(n);
     format!(
         "<svg class=\"key\" aria-hidden=\"true\" viewBox=\"0 0 40 12\" width=\"40\" height=\"12\" xmlns=\"http://www.w3.org/2000/svg\">\
-         <line x1=\"0\" y1=\"6\" x2=\"40\" y2=\"6\" stroke=\"{colour}\" stroke-width=\"{width}\" stroke-dasharray=\"{dash}\"/>{}</svg>",
-        marker(mark, 20.0, 6.0, colour)
+         <line x1=\"0\" y1=\"6\" x2=\"40\" y2=\"6\" class=\"{}\" stroke=\"{}\" stroke-width=\"{width}\" stroke-dasharray=\"{dash}\"/>{}</svg>",
+        p.class,
+        p.colour,
+        marker(mark, 20.0, 6.0, p)
     )
 }
 
-/// A marker of `colour` centred at (`x`, `y`).
-fn marker(m: Marker, x: f64, y: f64, colour: &str) -> String {
+/// A marker in the colour of `p` centred at (`x`, `y`).
+fn marker(m: Marker, x: f64, y: f64, p: Paint) -> String {
+    let Paint { class, colour, .. } = p;
     match m {
-        Marker::Disc => format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5.5\" fill=\"{colour}\"/>"),
+        Marker::Disc => {
+            format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5.5\" class=\"{class}\" fill=\"{colour}\"/>")
+        }
         Marker::Square => format!(
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"8\" height=\"8\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"8\" height=\"8\" fill=\"none\" class=\"{class}\" stroke=\"{colour}\" stroke-width=\"2\"/>",
             x - 4.0,
             y - 4.0
         ),
         Marker::Cross => format!(
-            "<path d=\"M{:.1} {:.1}l8 8m0 -8l-8 8\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+            "<path d=\"M{:.1} {:.1}l8 8m0 -8l-8 8\" class=\"{class}\" stroke=\"{colour}\" stroke-width=\"2\"/>",
             x - 4.0,
             y - 4.0
         ),
@@ -222,13 +265,14 @@ pub fn lines(
             let run: Vec<&str> = run.iter().flatten().map(String::as_str).collect();
             let _ = writeln!(
                 out,
-                "\n<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{width}\"{dash}/>",
+                "\n<polyline points=\"{}\" fill=\"none\" class=\"{}\" stroke=\"{}\" stroke-width=\"{width}\"{dash}/>",
                 run.join(" "),
-                l.colour
+                l.paint.class,
+                l.paint.colour
             );
         }
         for (i, v) in l.values.iter().enumerate().filter(|(_, v)| v.is_finite()) {
-            out += &marker(mark, x(i), y(*v), l.colour);
+            out += &marker(mark, x(i), y(*v), l.paint);
         }
     }
     out + "\n</svg>\n"
@@ -245,7 +289,7 @@ fn axes(
     x: &dyn Fn(usize) -> f64,
 ) -> String {
     let mut out = format!(
-        "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>",
+        "<line class=\"axis\" x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>",
         at[0],
         left + plot_w,
         at[0]
@@ -269,4 +313,44 @@ fn axes(
         );
     }
     out + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// WCAG relative luminance of `#rrggbb`.
+    fn luminance(hex: &str) -> f64 {
+        let channel = |i: usize| {
+            let c = u8::from_str_radix(&hex[1 + 2 * i..3 + 2 * i], 16).unwrap() as f64 / 255.0;
+            match c <= 0.03928 {
+                true => c / 12.92,
+                false => ((c + 0.055) / 1.055).powf(2.4),
+            }
+        };
+        0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2)
+    }
+
+    fn contrast(a: &str, b: &str) -> f64 {
+        let (a, b) = (luminance(a), luminance(b));
+        (a.max(b) + 0.05) / (a.min(b) + 0.05)
+    }
+
+    /// Every series reads on both schemes: 4.5:1 on white, 3:1 (graphics) on the dark
+    /// background, and the dark scheme's axis too.
+    #[test]
+    fn series_colours_contrast_with_both_backgrounds() {
+        for level in Level::ALL {
+            let p = paint(*level);
+            assert!(contrast(p.colour, "#ffffff") >= 4.5, "{} on white", p.colour);
+            assert!(contrast(p.dark, DARK_BACKGROUND) >= 3.0, "{} on dark", p.dark);
+            assert!(dark_style().contains(&format!(".{}[stroke] {{ stroke: {}; }}", p.class, p.dark)));
+        }
+        assert!(contrast("#8c8c8c", DARK_BACKGROUND) >= 3.0);
+        assert!(
+            contrast("#555555", DARK_BACKGROUND) < 3.0,
+            "why the axis changes colour"
+        );
+        assert!(dark_style().contains("line.axis { stroke: #8c8c8c; }"));
+    }
 }

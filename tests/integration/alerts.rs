@@ -248,4 +248,20 @@ fn degraded_data_warns_on_stderr_and_is_not_rated() {
     env.write_config();
     let out = env.run(&["report"]);
     assert_eq!((out.status.code(), stderr_lines(&out).len()), (Some(0), 0));
+    // A rule over the unseen share (5 of 9 accounts): the warning rule holds, the failing
+    // one does not.
+    let out = env.run(&[
+        "report",
+        "--warn-if",
+        "unseen.share > 0.5",
+        "--fail-if",
+        "unseen.share > 0.6",
+    ]);
+    assert_eq!(
+        (out.status.code(), stderr_lines(&out)),
+        (
+            Some(7),
+            vec!["whohosts: --warn-if 'unseen.share > 0.5': unseen.share is 0.5556 (snapshot 2)".to_string()]
+        )
+    );
 }

@@ -145,6 +145,42 @@ fn mmdb_files_are_read() {
     assert_eq!(db.lookup("9.9.9.9".parse().unwrap()), None);
 }
 
+/// An .mmdb states its build date; one past what a date can say (the year 9999, or past
+/// what a clock holds) is no date: the file's own date stands in, labelled so.
+#[test]
+fn an_mmdb_build_date_no_date_can_say_gives_the_file_date() {
+    let db = load(&fixture("test-asn.mmdb"), false).unwrap();
+    assert!(
+        !db.info.date.contains("file date") && db.info.date.ends_with('Z'),
+        "{}",
+        db.info.date
+    );
+    let raw = std::fs::read(fixture("test-asn.mmdb")).unwrap();
+    // The metadata's "build_epoch": a uint64 (extended type 2) of 4 bytes.
+    let at = raw.windows(11).rposition(|w| w == b"build_epoch").unwrap() + 11;
+    assert_eq!(raw[at..at + 2], [0x04, 0x02]);
+    let dir = tempfile::tempdir().unwrap();
+    let patched = |epoch: u64| {
+        let mut out = raw[..at].to_vec();
+        out.extend([0x08, 0x02]);
+        out.extend(epoch.to_be_bytes());
+        out.extend(&raw[at + 6..]);
+        let path = dir.path().join(format!("{epoch}.mmdb"));
+        std::fs::write(&path, out).unwrap();
+        path
+    };
+    // Past the year 9999: no date RFC 3339 can write.
+    let path = patched(0x40_0000_0000);
+    let db = load(&path, false).unwrap();
+    assert_eq!(db.lookup("1.1.1.1".parse().unwrap()).unwrap().asn, 13335);
+    let file_date = whohosts::model::time::rfc3339(std::fs::metadata(&path).unwrap().modified().unwrap());
+    assert_eq!(db.info.date, format!("{file_date} (file date)"));
+    // Past what a clock holds: the reader refuses the file, with one message.
+    let path = patched(u64::MAX);
+    let err = load(&path, false).unwrap_err().to_string();
+    assert!(err.contains("build_epoch"), "{err}");
+}
+
 /// A world with one dual-stack Hetzner instance (127.1.0.2 and fd00:1::2).
 fn one_host() -> Env {
     let mut dual = inst("dual.example", Software::Mastodon, "hetzner");

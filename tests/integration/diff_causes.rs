@@ -164,3 +164,23 @@ fn departure_checks_are_bounded_and_the_rest_not_checked() {
     let text = flat(&env.run(&["diff", "1", "2"]).stdout);
     assert!(text.contains("4 gone (3 not checked, 1 moved to b.example);"), "{text}");
 }
+
+/// `diff 1 4` over the demo reads why accounts left from every snapshot after 1 up to 4:
+/// the moves that snapshot 2 learnt are moves, not "not checked".
+#[test]
+fn a_diff_across_snapshots_reads_the_departures_learnt_between_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = crate::html::demo_db(dir.path());
+    let text = crate::html::with_db(&db, &["diff", "1", "4"]);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains(
+            "4 gone (1 moved to flagship.example, 1 moved to node3.example, 1 moved to node31.example, 1 not checked);"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("> @user27@node1.example moved to @user27_node1@node31.example"),
+        "{text}"
+    );
+}

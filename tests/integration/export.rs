@@ -401,3 +401,43 @@ impl Fixture {
         Store::open(&self.db()).unwrap().metrics(id).unwrap().population
     }
 }
+
+/// The README's population sentence counts not-exposed lists (the server declares a count
+/// but lists no items) apart from those their owner hid; an `.TAR.GZ` in capitals is a
+/// `.tar.gz`, not a directory.
+#[test]
+fn the_population_names_not_exposed_lists_apart_and_an_uppercase_tar_gz_is_one() {
+    let f = Fixture::demo(&["--size", "40", "--seed", "3"]);
+    let out = f.export("Week.TAR.GZ", &["3", "4"]);
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(bytes[..2], [0x1f, 0x8b], "a gzip file");
+    let mut entries = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+    let readme = entries
+        .entries()
+        .unwrap()
+        .map(Result::unwrap)
+        .find(|e| e.path().unwrap() == Path::new("Week/README.md"))
+        .map(|mut e| {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut e, &mut s).unwrap();
+            s
+        })
+        .expect("Week/README.md in the archive");
+    let lists = |id: i64| {
+        let line = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("- Snapshot {id}: ")))
+            .unwrap();
+        line.split("); ").nth(1).unwrap().to_string()
+    };
+    assert_eq!(
+        lists(3),
+        "4 follow lists (2 complete, 1 hidden by their owner, 0 whose items the server does not expose, with 40 \
+         accounts declared but unseen in those, 1 refused, 0 partial"
+    );
+    assert_eq!(
+        lists(4),
+        "4 follow lists (1 complete, 1 hidden by their owner, 1 whose items the server does not expose, with 80 \
+         accounts declared but unseen in those, 1 refused, 0 partial"
+    );
+}

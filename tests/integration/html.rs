@@ -7,11 +7,12 @@ use std::process::Command;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// Colours of the level charts (src/report/svg.rs) the default report shows.
-const CHART_COLOURS: [(&str, [u8; 3]); 3] = [
-    ("instance", [0x1f, 0x5f, 0xa8]),
-    ("organisation", [0xb3, 0x40, 0x1b]),
-    ("as", [0x2e, 0x7d, 0x32]),
+/// Colours of the level charts (src/report/svg.rs) the default report shows: (level, light
+/// scheme, dark scheme).
+const CHART_COLOURS: [(&str, [u8; 3], [u8; 3]); 3] = [
+    ("instance", [0x1f, 0x5f, 0xa8], [0x7c, 0xb1, 0xf4]),
+    ("organisation", [0xb3, 0x40, 0x1b], [0xf4, 0x95, 0x6b]),
+    ("as", [0x2e, 0x7d, 0x32], [0x72, 0xc4, 0x76]),
 ];
 
 /// `whohosts --quiet --db DB ARGS`, which must succeed: its stdout.
@@ -165,11 +166,57 @@ fn the_demo_page_is_self_contained_and_renders_every_chart_in_chromium() {
         "a blank page: {inked} of {} pixels inked",
         px.len()
     );
-    for (level, colour) in CHART_COLOURS {
+    for (level, colour, _) in CHART_COLOURS {
         let n = px.iter().filter(|p| near(**p, colour)).count();
         assert!(
             n > 2000,
             "the {level} chart is not on the screenshot ({n} pixels of its colour)"
+        );
+    }
+    // Under the dark scheme every series takes its lighter colour, by its class.
+    for (level, _, _) in CHART_COLOURS {
+        let class = format!("s-{level}");
+        let chart = html
+            .split(&format!("id=\"chart-{level}\""))
+            .nth(1)
+            .unwrap()
+            .split("</svg>")
+            .next()
+            .unwrap();
+        assert!(chart.contains(&format!("class=\"{class}\" fill=\"#")), "{chart}");
+        assert!(
+            html.contains(&format!(".{class}[stroke] {{ stroke: #")),
+            "no dark rule for {class}"
+        );
+    }
+    for polyline in html.split("<polyline ").skip(1) {
+        assert!(polyline.contains("fill=\"none\" class=\"s-"), "{polyline:.200}");
+    }
+    assert!(html.contains("<line class=\"axis\""));
+    let dark = dir.path().join("dark.png");
+    chromium(
+        dir.path(),
+        &page,
+        &[
+            format!("--screenshot={}", dark.display()),
+            "--window-size=1000,4200".into(),
+            "--force-dark-mode".into(),
+        ],
+    );
+    let (_, _, px) = pixels(&dark);
+    let background = px.iter().filter(|p| near(**p, [0x12, 0x12, 0x12])).count();
+    assert!(
+        background > px.len() / 2,
+        "not dark: {background} of {} pixels",
+        px.len()
+    );
+    for (level, light, dark) in CHART_COLOURS {
+        let n = |c| px.iter().filter(|p| near(**p, c)).count();
+        assert!(
+            n(dark) > 2000 && n(light) < 50,
+            "under the dark scheme the {level} chart has {} pixels of its dark colour and {} of its light one",
+            n(dark),
+            n(light)
         );
     }
     // The top of the page at 900 px (the README shows docs/report-1280.png and docs/report-390.png,
@@ -186,13 +233,16 @@ fn the_demo_page_is_self_contained_and_renders_every_chart_in_chromium() {
     assert!(top.is_file());
 }
 
-/// (page width, viewport width) of `page` laid out by chromium in a frame `width` px wide
-/// (headless windows are at least 500 px): a copy of the page with a measuring script (the
-/// page itself has none) writes them into the framing page, whose DOM is dumped.
-fn widths(dir: &Path, page: &Path, width: u32) -> (u32, u32) {
+/// (page width, viewport width, trend table width, width of the box it is in) of `page` laid
+/// out by chromium in a frame `width` px wide (headless windows are at least 500 px): a copy of
+/// the page with a measuring script (the page itself has none) writes them into the framing
+/// page, whose DOM is dumped.
+fn widths(dir: &Path, page: &Path, width: u32) -> [u32; 4] {
     let html = std::fs::read_to_string(page).unwrap();
-    let probe = "<script>parent.document.body.insertAdjacentHTML('beforeend', '<pre>' + 'MEASURED ' + \
-                 document.documentElement.scrollWidth + ' ' + window.innerWidth + '</pre>');</script>\n</body>";
+    let probe = "<script>const t = document.getElementById('table-trend');\
+                 parent.document.body.insertAdjacentHTML('beforeend', '<pre>' + 'MEASURED ' + \
+                 document.documentElement.scrollWidth + ' ' + window.innerWidth + ' ' + t.scrollWidth + ' ' + \
+                 t.parentElement.clientWidth + '</pre>');</script>\n</body>";
     std::fs::write(dir.join("measured.html"), html.replace("</body>", probe)).unwrap();
     let frame = dir.join(format!("frame-{width}.html"));
     std::fs::write(
@@ -217,8 +267,81 @@ fn widths(dir: &Path, page: &Path, width: u32) -> (u32, u32) {
         .nth(1)
         .and_then(|rest| rest.split("</pre>").next())
         .unwrap_or_else(|| panic!("no measurement in {dom:.300}"));
-    let mut it = measured.split(' ').map(|n| n.parse::<u32>().unwrap());
-    (it.next().unwrap(), it.next().unwrap())
+    let m: Vec<u32> = measured.split(' ').map(|n| n.parse().unwrap()).collect();
+    m.try_into().unwrap()
+}
+
+/// `html` with what changes from run to run written alike: dates and times (the demo's weeks
+/// end today) and the version.
+fn normalised(html: &str) -> String {
+    let html = html.replace(env!("CARGO_PKG_VERSION"), "VERSION");
+    let shape = |s: &[u8], pattern: &[u8]| {
+        s.len() >= pattern.len()
+            && pattern.iter().zip(s).all(|(p, c)| match p {
+                b'9' => c.is_ascii_digit(),
+                p => p == c,
+            })
+    };
+    let (mut out, mut rest) = (String::new(), html.as_bytes());
+    while !rest.is_empty() {
+        if shape(rest, b"9999-99-99T99:99:99Z") {
+            out += "DATETIME";
+            rest = &rest[20..];
+        } else if shape(rest, b"9999-99-99") {
+            out += "DATE";
+            rest = &rest[10..];
+        } else {
+            let n = rest[1..]
+                .iter()
+                .position(|b| b.is_ascii_digit())
+                .map_or(rest.len(), |i| i + 1);
+            out += std::str::from_utf8(&rest[..n]).unwrap();
+            rest = &rest[n..];
+        }
+    }
+    out
+}
+
+/// The key of the PNG text chunk that names the page a screenshot in docs/ shows.
+const PAGE_KEY: &str = "whohosts-page-sha256";
+
+/// The sha256 of `html` normalised, in hex: what a screenshot in docs/ carries.
+fn page_digest(html: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(normalised(html).as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Copy the PNG `from` to `to` with a text chunk `PAGE_KEY` = `digest`.
+fn stamp_png(from: &Path, to: &Path, digest: &str) {
+    let mut reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(from).unwrap()))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let mut encoder = png::Encoder::new(std::fs::File::create(to).unwrap(), info.width, info.height);
+    encoder.set_color(info.color_type);
+    encoder.set_depth(info.bit_depth);
+    encoder.set_compression(png::Compression::High);
+    encoder.add_text_chunk(PAGE_KEY.into(), digest.into()).unwrap();
+    let mut writer = encoder.write_header().unwrap();
+    writer.write_image_data(&buf[..info.buffer_size()]).unwrap();
+    writer.finish().unwrap();
+}
+
+/// (width, height, text `PAGE_KEY`) of a PNG in docs/.
+fn png_stamp(path: &Path) -> (u32, u32, Option<String>) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().unwrap();
+    let info = reader.info();
+    let text = info
+        .uncompressed_latin1_text
+        .iter()
+        .find(|t| t.keyword == PAGE_KEY)
+        .map(|t| t.text.clone());
+    (info.width, info.height, text)
 }
 
 /// At a desktop and a phone width the page never scrolls sideways; it carries a glossary, the
@@ -261,21 +384,40 @@ fn the_page_fits_a_phone_and_a_desktop_without_sideways_scroll() {
         .split("</table>")
         .next()
         .unwrap();
-    assert!(
-        trend.contains("<th class=\"n\">hosting organisation: HHI</th>"),
+    // Per snapshot a heading row, a row per level with one figure per cell, then the changes
+    // in a row of their own as wide as the table.
+    let second: Vec<String> = normalised(trend.split("<tbody>\n").nth(2).unwrap())
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        second[..3],
+        [
+            "<tr><th colspan=\"4\" scope=\"rowgroup\">snapshot #2 of DATE</th></tr>",
+            "<tr><td>instance</td><td class=\"n\">57.0 %</td><td class=\"n\">3</td><td class=\"n\">1416</td></tr>",
+            "<tr><td>hosting organisation</td><td class=\"n\">77.3 %</td><td class=\"n\">2</td><td class=\"n\">2742</td></tr>",
+        ],
         "{trend}"
     );
-    let row = trend.split("<tbody>").nth(1).unwrap().lines().next().unwrap();
-    assert!(!row.contains(", "), "one figure per cell: {row}");
+    assert!(
+        second[4].starts_with("<tr><td class=\"changes\" colspan=\"4\">Since the one before: 4 accounts added"),
+        "{}",
+        second[4]
+    );
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
     for width in [1280, 390] {
-        let (page_w, view_w) = widths(dir.path(), &page, width);
+        let [page_w, view_w, table_w, box_w] = widths(dir.path(), &page, width);
         assert_eq!(view_w, width, "the window is {width} px wide");
         assert!(
             page_w <= view_w,
             "at {width} px the page is {page_w} px wide: it scrolls sideways"
         );
-        let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{width}.png"));
-        let height = if width < 500 { 1800 } else { 1100 };
+        assert!(
+            table_w <= box_w,
+            "at {width} px the trend table is {table_w} px wide in a box of {box_w} px"
+        );
+        let shot = shots.join(format!("report-{width}.png"));
+        let height = if width < 500 { 2400 } else { 1100 };
         chromium(
             dir.path(),
             &page,
@@ -285,5 +427,37 @@ fn the_page_fits_a_phone_and_a_desktop_without_sideways_scroll() {
             ],
         );
         assert!(shot.is_file());
+    }
+    // docs/report.html is the page the README's screenshots show (each carries its digest):
+    // when the page changes, they are made again, with WHOHOSTS_UPDATE_DOCS=1.
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let digest = page_digest(&html);
+    if std::env::var_os("WHOHOSTS_UPDATE_DOCS").is_some() {
+        std::fs::write(docs.join("report.html"), &html).unwrap();
+        for width in [1280, 390] {
+            let name = format!("report-{width}.png");
+            stamp_png(&shots.join(&name), &docs.join(&name), &digest);
+        }
+    }
+    let stored = std::fs::read_to_string(docs.join("report.html")).unwrap();
+    let (stored, now) = (normalised(&stored), normalised(&html));
+    if let Some((a, b)) = stored.lines().zip(now.lines()).find(|(a, b)| a != b) {
+        panic!(
+            "docs/report.html is not the page this build makes, so neither are the README's screenshots: \
+             `WHOHOSTS_UPDATE_DOCS=1 cargo test --release --test integration html::the_page_fits` makes them \
+             again.\nstored: {a}\nnow:    {b}"
+        );
+    }
+    assert_eq!(
+        stored.lines().count(),
+        now.lines().count(),
+        "docs/report.html is not this build's page"
+    );
+    for (width, height) in [(1280, 1100), (390, 2400)] {
+        assert_eq!(
+            png_stamp(&docs.join(format!("report-{width}.png"))),
+            (width, height, Some(digest.clone())),
+            "docs/report-{width}.png was not made from docs/report.html"
+        );
     }
 }

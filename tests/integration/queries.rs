@@ -410,6 +410,15 @@ fn query_refuses_values_that_cannot_match_and_warns_on_unknown_names() {
         err,
         "whohosts: query share: no organisation named 'ovh'; did you mean 'OVH'?\n"
     );
+    // Not a case or a part of a name but a typo: the stored name a few edits away.
+    let (code, _, err) = cli(&env, &db, &["share", "-p", "name=DigitlOcean"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            0,
+            "whohosts: query share: no organisation named 'DigitlOcean'; did you mean 'DigitalOcean'?\n"
+        )
+    );
     let (_, _, err) = cli(&env, &db, &["share", "-p", "name=Nowhere Ltd"]);
     assert_eq!(err, "whohosts: query share: no organisation named 'Nowhere Ltd'\n");
     let (_, _, err) = cli(&env, &db, &["share", "-p", "name=OVH"]);
@@ -433,6 +442,21 @@ fn query_refuses_values_that_cannot_match_and_warns_on_unknown_names() {
         format!(
             "whohosts: query {}: the file is empty; give one SELECT statement\n",
             empty.display()
+        )
+    );
+    // Comments, blanks and semicolons are no statement either (SQLite would call it "bad
+    // parameter or other API misuse").
+    std::fs::write(&empty, "-- my query, to write\n/* later */ ;\n;").unwrap();
+    let (code, _, err) = cli(&env, &db, &["--sql", empty.to_str().unwrap()]);
+    assert_eq!(
+        (code, err),
+        (
+            1,
+            format!(
+                "whohosts: query {}: the file holds no statement, only comments, blanks or ';'; give one SELECT \
+                 statement\n",
+                empty.display()
+            )
         )
     );
 }

@@ -38,6 +38,16 @@ fn reordered_and_respelled_seeds_continue_the_series_and_a_changed_set_starts_on
         text.contains("Snapshot 4 starts a new series: its seeds differ from those of snapshot 3"),
         "{text}"
     );
+    // The page says it too, though it has no trend to draw.
+    let page = env.run(&["report", "4", "--format", "html"]);
+    let page = String::from_utf8_lossy(&page.stdout);
+    assert!(
+        page.contains(
+            "<p class=\"note\" id=\"new-series\">Snapshot 4 starts a new series: its seeds differ from those of \
+             snapshot 3 (dropped @carol@a.example), so no trend is drawn across them.</p>"
+        ) && !page.contains("id=\"trend\""),
+        "{page}"
+    );
     // The alerts' `.change` compares within the series: snapshot 3, not 4, is before 5.
     let out = env.run(&[
         "crawl",

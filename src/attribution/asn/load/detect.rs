@@ -64,7 +64,7 @@ pub(super) fn read_content(
         } else {
             raw
         };
-        return Ok(("mmdb", Some(read_mmdb(path, data, b)?)));
+        return Ok(("mmdb", read_mmdb(path, data, b)?));
     }
     let text = String::from_utf8_lossy(&head);
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");

@@ -43,16 +43,17 @@ fn any_unsigned<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<O
     d.deserialize_any(V)
 }
 
-pub(super) fn read_mmdb(path: &Path, data: Vec<u8>, b: &mut Builder) -> Result<String> {
+/// Add the rows of the .mmdb `data` to `b`: its build date, `None` when it holds none a
+/// date can say (past the year 9999).
+pub(super) fn read_mmdb(path: &Path, data: Vec<u8>, b: &mut Builder) -> Result<Option<String>> {
     let err = |e: maxminddb::MaxMindDbError| Error::AsnDb {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
     let reader = maxminddb::Reader::from_source(data).map_err(err)?;
-    // A build date past what a clock holds (the file says so) is no date, not a panic.
-    let date = crate::model::time::from_unix(reader.metadata().build_epoch)
-        .map(crate::model::time::rfc3339)
-        .unwrap_or_default();
+    // A build date past what a date can say (the file says so) is no date, not a panic: the
+    // file's own date stands in for it.
+    let date = crate::model::time::rfc3339_of_unix(reader.metadata().build_epoch);
     for item in reader.networks(Default::default()).map_err(err)? {
         let item = item.map_err(err)?;
         let net = item.network().map_err(err)?;
