@@ -53,6 +53,11 @@ const OBSERVER: &str = r#"[{"domain":"big.example"},{"domain":"mid.example"},{"d
 const SOCIAL: &str = r#"{"instances":[{"name":"big.example","users":"1"},{"name":"mid.example"},{"name":"tube1.example"},
 {"name":"tube2.example"},{"name":"small.example"},{"name":"huge.example"},{"name":"not a host"},{"name":"dead.example"}]}"#;
 
+/// The list as fediverse.observer's GraphQL API answers `{nodes {domain …}}`.
+const OBSERVER_API: &str = r#"{"data":{"nodes":[{"domain":"big.example","softwarename":"mastodon","total_users":1},
+{"domain":"mid.example"},{"domain":"tube1.example"},{"domain":"tube2.example"},{"domain":"small.example"},
+{"domain":"huge.example"},{"domain":"not a host"},{"domain":"dead.example"}]}}"#;
+
 fn survey(env: &Env, list: &str, extra: &[&str]) -> (Value, String) {
     let path = env.dir.path().join("list");
     std::fs::write(&path, list).unwrap();
@@ -176,7 +181,7 @@ fn a_list_in_each_format_gives_the_same_shares() {
         "{stderr}"
     );
     assert_eq!(r["bad"][0]["line"], 9);
-    for list in [OBSERVER, SOCIAL] {
+    for list in [OBSERVER, OBSERVER_API, SOCIAL] {
         let (r, stderr) = survey(&env, list, &[]);
         check(&r);
         assert!(stderr.contains(":7: \"not a host\""), "{stderr}");
@@ -196,6 +201,18 @@ fn a_list_in_each_format_gives_the_same_shares() {
     assert_eq!(
         software,
         [("mastodon".into(), 3), ("peertube".into(), 2), ("pleroma".into(), 1)]
+    );
+    // A JSON object of another shape: one line naming the file and the shapes read.
+    let path = env.dir.path().join("servers.json");
+    std::fs::write(&path, r#"{"data":{"servers":[{"domain":"big.example"}]}}"#).unwrap();
+    let out = env.run(&["instances", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "whohosts: instance list {}: a JSON object of no shape read here (read: {{\"instances\": [{{\"name\": …}}]}} as instances.social exports, {{\"data\": {{\"nodes\": [{{\"domain\": …}}]}}}} as fediverse.observer's API answers, or an array of domains or of {{\"domain\": …}})\n",
+            path.display()
+        )
     );
 }
 
