@@ -402,3 +402,67 @@ fn user_totals_saturate_instead_of_wrapping() {
     assert_eq!(r["population"]["users"].as_u64(), Some(u64::MAX), "{}", r["population"]);
     assert_eq!(r["software"][0]["users"].as_u64(), Some(u64::MAX), "{}", r["software"]);
 }
+
+/// A survey is polite: an instance whose robots.txt bars `/.well-known/nodeinfo` is not read
+/// (only its robots.txt is asked) and is counted apart as `robots`; one answering its NodeInfo
+/// document 429 with `Retry-After: 1` (every second request) is asked again only once the
+/// pause is over, and counted with its users; every host gets one NodeInfo walk (robots.txt,
+/// discovery, document), however often the list names it.
+#[test]
+fn a_survey_obeys_robots_txt_waits_out_429s_and_walks_nodeinfo_once_per_host() {
+    let mut barred = sized("barred.example", Software::Mastodon, "ovh", 300);
+    barred.robots_disallow = vec!["/.well-known/nodeinfo".into()];
+    let mut busy = sized("busy.example", Software::Mastodon, "netcup", 60);
+    busy.announce = Some(whohosts_sim::world::Announce {
+        style: whohosts_sim::world::AnnounceStyle::RetryAfterSeconds,
+        every: 2,
+        secs: 1,
+    });
+    let env = Env::start(world(
+        vec![sized("big.example", Software::Mastodon, "hetzner", 600), barred, busy],
+        vec![],
+    ));
+    let list = "big.example\nbarred.example\nbusy.example\nhttps://big.example/about\n@a@busy.example\n";
+    let (r, _) = survey(&env, list, &[]);
+    let p = &r["population"];
+    assert_eq!(
+        (
+            p["listed"].as_u64(),
+            p["duplicates"].as_u64(),
+            p["nodeinfo_read"].as_u64()
+        ),
+        (Some(3), Some(2), Some(2))
+    );
+    assert_eq!(p["failed"], serde_json::json!({"robots": 1}));
+    assert_eq!(p["users"], 660, "busy.example's users are counted");
+    assert_eq!(
+        r["failures"],
+        serde_json::json!([[
+            "barred.example",
+            "robots",
+            "robots.txt of barred.example disallows /.well-known/nodeinfo"
+        ]])
+    );
+    assert_eq!(env.paths("barred.example"), ["/robots.txt"]);
+    let log = env.log("busy.example");
+    let refused: Vec<&str> = log
+        .iter()
+        .filter(|l| l.status == 429)
+        .map(|l| l.path.as_str())
+        .collect();
+    assert_eq!(refused, ["/nodeinfo/2.0"]);
+    assert_eq!(env.pauses_waited_out("busy.example"), 1);
+    for host in ["big.example", "busy.example"] {
+        let answered: Vec<String> = env
+            .log(host)
+            .into_iter()
+            .filter(|l| l.status != 429)
+            .map(|l| l.path)
+            .collect();
+        assert_eq!(
+            answered,
+            ["/robots.txt", "/.well-known/nodeinfo", "/nodeinfo/2.0"],
+            "{host}"
+        );
+    }
+}
