@@ -1,6 +1,6 @@
 //! Reading an instance list: one domain a line, or the JSON lists instances.social
-//! (`{"instances": [{"name": …}]}`) and fediverse.observer (`[{"domain": …}]`) export, told
-//! apart by content. URLs and handles are reduced to their host; every host is normalised as
+//! (`{"instances": [{"name": …}]}`) and fediverse.observer (`[{"domain": …}]`, or its GraphQL
+//! API's answer `{"data": {"nodes": [{"domain": …}]}}`) export, told apart by content. URLs and handles are reduced to their host; every host is normalised as
 //! instance hosts are elsewhere ([`InstanceHost`]). A bad entry is kept with its line (or its
 //! item number in JSON) and why; it never stops the read.
 
@@ -22,7 +22,8 @@ pub enum Format {
     Lines,
     /// instances.social: `{"instances": [{"name": "host", "users": …}, …]}`.
     InstancesSocial,
-    /// fediverse.observer: `[{"domain": "host", …}, …]` (plain strings are read too).
+    /// fediverse.observer: `[{"domain": "host", …}, …]` (plain strings are read too), or the
+    /// same array as its GraphQL API answers it, `{"data": {"nodes": […]}}`.
     FediverseObserver,
 }
 
@@ -103,13 +104,15 @@ pub fn parse(text: &str) -> std::result::Result<List, String> {
         return Ok(list);
     }
     let doc: Value = serde_json::from_str(trimmed).map_err(|e| format!("not valid JSON ({e})"))?;
+    let observer_api = || doc.get("data")?.get("nodes")?.as_array();
     let (format, items, key) = match &doc {
-        Value::Object(o) => match o.get("instances").and_then(Value::as_array) {
-            Some(items) => (Format::InstancesSocial, items, "name"),
-            None => return Err("a JSON object without an \"instances\" array (instances.social's shape)".into()),
+        Value::Object(o) => match (o.get("instances").and_then(Value::as_array), observer_api()) {
+            (Some(items), _) => (Format::InstancesSocial, items, "name"),
+            (None, Some(items)) => (Format::FediverseObserver, items, "domain"),
+            (None, None) => return Err(format!("a JSON object of no shape read here ({SHAPES})")),
         },
         Value::Array(items) => (Format::FediverseObserver, items, "domain"),
-        _ => return Err("JSON that is neither an object nor an array".into()),
+        _ => return Err(format!("JSON that is neither an object nor an array ({SHAPES})")),
     };
     list.format = format;
     for (i, item) in items.iter().enumerate() {
@@ -125,6 +128,9 @@ pub fn parse(text: &str) -> std::result::Result<List, String> {
     }
     Ok(list)
 }
+
+/// The JSON shapes read, as an error names them.
+const SHAPES: &str = "read: {\"instances\": [{\"name\": …}]} as instances.social exports, {\"data\": {\"nodes\": [{\"domain\": …}]}} as fediverse.observer's API answers, or an array of domains or of {\"domain\": …}";
 
 /// `line` without its comment: `#` at the start or after white space.
 fn strip_comment(line: &str) -> &str {
@@ -235,5 +241,20 @@ mod tests {
             (Format::FediverseObserver, 2, 1)
         );
         assert!(parse("{\"x\": 1}").is_err());
+    }
+
+    /// fediverse.observer's GraphQL API answer, `{"data": {"nodes": [...]}}`, is read as its
+    /// array export; an object of another shape is refused naming the shapes read.
+    #[test]
+    fn the_observer_api_answer_is_read_and_another_object_names_the_shapes() {
+        let text = include_str!("../../tests/fixtures/instances/observer-graphql.json");
+        let l = parse(text).unwrap();
+        let hosts: Vec<&str> = l.hosts.iter().map(InstanceHost::as_str).collect();
+        assert_eq!(l.format, Format::FediverseObserver);
+        assert_eq!(hosts, ["peertube.example", "video.example", "tube.example"]);
+        assert_eq!((l.duplicates, l.bad.len(), l.bad[0].line), (1, 1, 4));
+        assert_eq!(l.bad[0].reason, "no \"domain\" string");
+        let why = parse(r#"{"data": {"node": []}}"#).unwrap_err();
+        assert_eq!(why, format!("a JSON object of no shape read here ({SHAPES})"));
     }
 }

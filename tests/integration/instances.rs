@@ -53,6 +53,11 @@ const OBSERVER: &str = r#"[{"domain":"big.example"},{"domain":"mid.example"},{"d
 const SOCIAL: &str = r#"{"instances":[{"name":"big.example","users":"1"},{"name":"mid.example"},{"name":"tube1.example"},
 {"name":"tube2.example"},{"name":"small.example"},{"name":"huge.example"},{"name":"not a host"},{"name":"dead.example"}]}"#;
 
+/// The list as fediverse.observer's GraphQL API answers `{nodes {domain …}}`.
+const OBSERVER_API: &str = r#"{"data":{"nodes":[{"domain":"big.example","softwarename":"mastodon","total_users":1},
+{"domain":"mid.example"},{"domain":"tube1.example"},{"domain":"tube2.example"},{"domain":"small.example"},
+{"domain":"huge.example"},{"domain":"not a host"},{"domain":"dead.example"}]}}"#;
+
 fn survey(env: &Env, list: &str, extra: &[&str]) -> (Value, String) {
     let path = env.dir.path().join("list");
     std::fs::write(&path, list).unwrap();
@@ -176,7 +181,7 @@ fn a_list_in_each_format_gives_the_same_shares() {
         "{stderr}"
     );
     assert_eq!(r["bad"][0]["line"], 9);
-    for list in [OBSERVER, SOCIAL] {
+    for list in [OBSERVER, OBSERVER_API, SOCIAL] {
         let (r, stderr) = survey(&env, list, &[]);
         check(&r);
         assert!(stderr.contains(":7: \"not a host\""), "{stderr}");
@@ -196,6 +201,18 @@ fn a_list_in_each_format_gives_the_same_shares() {
     assert_eq!(
         software,
         [("mastodon".into(), 3), ("peertube".into(), 2), ("pleroma".into(), 1)]
+    );
+    // A JSON object of another shape: one line naming the file and the shapes read.
+    let path = env.dir.path().join("servers.json");
+    std::fs::write(&path, r#"{"data":{"servers":[{"domain":"big.example"}]}}"#).unwrap();
+    let out = env.run(&["instances", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "whohosts: instance list {}: a JSON object of no shape read here (read: {{\"instances\": [{{\"name\": …}}]}} as instances.social exports, {{\"data\": {{\"nodes\": [{{\"domain\": …}}]}}}} as fediverse.observer's API answers, or an array of domains or of {{\"domain\": …}})\n",
+            path.display()
+        )
     );
 }
 
@@ -420,4 +437,68 @@ fn headlines_count_what_there_is() {
         headline(&r, "instances"),
         "The two ASes host 100.0 % of 2 instances; 1 AS reaches half (HHI 5000)."
     );
+}
+
+/// A survey is polite: an instance whose robots.txt bars `/.well-known/nodeinfo` is not read
+/// (only its robots.txt is asked) and is counted apart as `robots`; one answering its NodeInfo
+/// document 429 with `Retry-After: 1` (every second request) is asked again only once the
+/// pause is over, and counted with its users; every host gets one NodeInfo walk (robots.txt,
+/// discovery, document), however often the list names it.
+#[test]
+fn a_survey_obeys_robots_txt_waits_out_429s_and_walks_nodeinfo_once_per_host() {
+    let mut barred = sized("barred.example", Software::Mastodon, "ovh", 300);
+    barred.robots_disallow = vec!["/.well-known/nodeinfo".into()];
+    let mut busy = sized("busy.example", Software::Mastodon, "netcup", 60);
+    busy.announce = Some(whohosts_sim::world::Announce {
+        style: whohosts_sim::world::AnnounceStyle::RetryAfterSeconds,
+        every: 2,
+        secs: 1,
+    });
+    let env = Env::start(world(
+        vec![sized("big.example", Software::Mastodon, "hetzner", 600), barred, busy],
+        vec![],
+    ));
+    let list = "big.example\nbarred.example\nbusy.example\nhttps://big.example/about\n@a@busy.example\n";
+    let (r, _) = survey(&env, list, &[]);
+    let p = &r["population"];
+    assert_eq!(
+        (
+            p["listed"].as_u64(),
+            p["duplicates"].as_u64(),
+            p["nodeinfo_read"].as_u64()
+        ),
+        (Some(3), Some(2), Some(2))
+    );
+    assert_eq!(p["failed"], serde_json::json!({"robots": 1}));
+    assert_eq!(p["users"], 660, "busy.example's users are counted");
+    assert_eq!(
+        r["failures"],
+        serde_json::json!([[
+            "barred.example",
+            "robots",
+            "robots.txt of barred.example disallows /.well-known/nodeinfo"
+        ]])
+    );
+    assert_eq!(env.paths("barred.example"), ["/robots.txt"]);
+    let log = env.log("busy.example");
+    let refused: Vec<&str> = log
+        .iter()
+        .filter(|l| l.status == 429)
+        .map(|l| l.path.as_str())
+        .collect();
+    assert_eq!(refused, ["/nodeinfo/2.0"]);
+    assert_eq!(env.pauses_waited_out("busy.example"), 1);
+    for host in ["big.example", "busy.example"] {
+        let answered: Vec<String> = env
+            .log(host)
+            .into_iter()
+            .filter(|l| l.status != 429)
+            .map(|l| l.path)
+            .collect();
+        assert_eq!(
+            answered,
+            ["/robots.txt", "/.well-known/nodeinfo", "/nodeinfo/2.0"],
+            "{host}"
+        );
+    }
 }

@@ -30,11 +30,12 @@ use crate::model::account::{normal_handle, Account, Cause, ListStatus};
 use crate::model::packed::{Packed, Reports};
 use crate::model::snapshot::{DepthReport, SeedReport};
 
-/// Candidates decided at once. The budgets are decided for a group before it is expanded
-/// (so they cut at the same place in every run), and the group's accounts are expanded
-/// together through the seed flow, queued per host ([`super::SEED_CONCURRENCY`] at once):
-/// the larger the group, the less a host that waits for its limiter holds the others back
-/// at the group's end, and the further past `--max-requests` a group may go.
+/// Candidates decided at once, at most. The budgets are decided for a group before it is
+/// expanded (so they cut at the same place in every run), and the group's accounts are
+/// expanded together through the seed flow, queued per host ([`super::SEED_CONCURRENCY`] at
+/// once): the larger the group, the less a host that waits for its limiter holds the others
+/// back at the group's end. Under `--max-requests` a group is cut to what the budget has left
+/// ([`Budget::room`]).
 pub const GROUP: usize = 128;
 /// The deepest crawl allowed.
 pub const MAX_DEPTH: u32 = 4;
@@ -52,8 +53,8 @@ pub struct DepthOptions {
     pub max_accounts: Option<u64>,
     /// Distinct instances of the expanded accounts at most.
     pub max_hosts: Option<u64>,
-    /// Requests of the whole crawl (seeds included) before expanding stops; checked before
-    /// each group of [`GROUP`] expansions, so a group under way may go past it.
+    /// Requests of the whole crawl (seeds included) before expanding stops: no expansion
+    /// starts once they are spent, and each group is cut to what is left ([`Budget::room`]).
     pub max_requests: Option<u64>,
 }
 
@@ -166,15 +167,42 @@ impl Reached {
 
 /// The budgets as spent so far: the accounts reached, the accounts kept (expanded, their own
 /// profile letting crawlers in) and their instances, each with how many kept accounts are on
-/// it.
+/// it; and what expansions cost, against `--max-requests`.
 struct Budget {
     options: DepthOptions,
     reached: Reached,
     expanded: u64,
     hosts: BTreeMap<String, u64>,
+    /// The requests spent before the first expansion, and the seeds they were spent on.
+    before: (u64, u64),
+    /// Expansions started (the seed flow asked for their lists, or their consent).
+    started: u64,
 }
 
 impl Budget {
+    /// Candidates to take next, `spent` requests so far. Under `--max-requests`, as many as half
+    /// the requests left pay for at what an account costs so far (the requests since the
+    /// first expansion over the expansions started; before any, the seeds' cost), at least one
+    /// and at most [`GROUP`]: the groups shrink as the budget runs out, so the crawl ends near
+    /// it, past it only when the last group costs more than the requests left (at most that
+    /// group's accounts' lists, one account's when one is all the budget has room for). Once
+    /// the budget is spent a whole group is taken, every candidate cut. Decided from the
+    /// requests counted when the group before ended, so in the same place in a resumption.
+    fn room(&self, spent: u64) -> usize {
+        let Some(max) = self.options.max_requests else {
+            return GROUP;
+        };
+        if spent >= max {
+            return GROUP;
+        }
+        let cost = match self.started {
+            0 => self.before.0.div_ceil(self.before.1.max(1)),
+            n => spent.saturating_sub(self.before.0).div_ceil(n),
+        };
+        let take = (max - spent) / cost.max(1) / 2;
+        usize::try_from(take).map_or(GROUP, |n| n.clamp(1, GROUP))
+    }
+
     /// Expand `item` (and count it) or say which budget cuts it; `spent` requests so far.
     /// `--max-accounts` cuts once the accounts reached fill it: an account expanded then
     /// could name no one new.
@@ -295,6 +323,8 @@ pub(super) async fn expand(
         reached,
         expanded: 0,
         hosts: BTreeMap::new(),
+        before: (shared.fetcher.asked(), seeds.len() as u64),
+        started: 0,
     };
     // Expanded accounts never send the user's token.
     let no_token = CrawlOptions::default();
@@ -307,7 +337,8 @@ pub(super) async fn expand(
         let start = out.len();
         let mut after = -1;
         loop {
-            let group = queue.next(level, after, GROUP).await?;
+            let take = budget.room(shared.fetcher.asked());
+            let group = queue.next(level, after, take).await?;
             let Some((last, _)) = group.last() else { break };
             after = *last;
             let mut marks: Vec<(String, State)> = Vec::with_capacity(group.len());
@@ -340,6 +371,7 @@ pub(super) async fn expand(
                     .progress
                     .note(&format!("expanding {} accounts at depth {level}", handles.len()));
                 let mut refunded = 0;
+                budget.started += handles.len() as u64;
                 // Each report is packed as it completes (a group's wait for its slowest
                 // member holds them packed), then unpacked in order to be cut and kept.
                 let group = seeds::crawl_all_as(shared, &handles, &no_token, Packed::of).await;
@@ -402,6 +434,8 @@ mod tests {
             reached: Reached::new(options.max_accounts),
             expanded: 0,
             hosts: BTreeMap::new(),
+            before: (10, 1),
+            started: 0,
         };
         let decided: Vec<State> = ["a", "b", "c", "a"]
             .into_iter()
@@ -419,9 +453,37 @@ mod tests {
             reached: Reached::new(None),
             expanded: 0,
             hosts: BTreeMap::new(),
+            before: (10, 1),
+            started: 0,
         };
         assert_eq!(r.decide(&item("a"), 99), Expanded);
         assert_eq!(r.decide(&item("a"), 100), CutRequests);
+    }
+
+    /// A group is cut to half what `--max-requests` has left at the cost of an account so far:
+    /// a seed that cost 10 requests, so 80 left take 4; after 4 expansions that cost 20 (5
+    /// each), 70 left take 7; 5 left still take one; none left take a whole group (every one
+    /// cut); without the budget, a whole group.
+    #[test]
+    fn a_group_is_cut_to_the_requests_left() {
+        let options = DepthOptions::new(2, None, None, Some(100));
+        let mut b = Budget {
+            options,
+            reached: Reached::new(None),
+            expanded: 0,
+            hosts: BTreeMap::new(),
+            before: (10, 1),
+            started: 0,
+        };
+        assert_eq!(b.room(20), 4);
+        b.started = 4;
+        assert_eq!(b.room(30), 7);
+        assert_eq!(b.room(95), 1);
+        assert_eq!(b.room(100), GROUP);
+        b.options.max_requests = Some(100_000);
+        assert_eq!(b.room(30), GROUP);
+        b.options.max_requests = None;
+        assert_eq!(b.room(99), GROUP);
     }
 
     fn account(user: &str) -> Account {
