@@ -112,8 +112,9 @@ pub async fn crawl_and_report(
     view: &report::View,
     out: Option<&Output>,
 ) -> Result<(i32, Option<Report>)> {
-    // What can be refused before the first request (a missing --asn-db file …) is, before
-    // the database is touched: a refused run stores nothing (not even a lock file).
+    // What can be refused before the first request (a bad --db, a missing --asn-db file …)
+    // is, before the database is touched: a refused run stores nothing (not even a lock file).
+    crate::store::schema::check_to_open(path)?;
     let dns = config.dns.clone();
     let ready = pipeline::Ready::new(config, job.quiet)?;
     let _lock = DbLock::acquire(path, "crawl")?;

@@ -73,9 +73,10 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     // the database is touched: a refused run stores nothing. Then the database is checked
     // (and locked) before any request, as a crawl does.
     let path = store::database_path(db, &config);
+    store::create_data_dir(db, &config)?;
+    store::schema::check_to_open(&path)?;
     let dns = config.dns.clone();
     let ready = crate::pipeline::Ready::new(config, quiet)?;
-    store::create_data_dir(db, ready.config())?;
     let _lock = DbLock::acquire(&path, "instances")?;
     let store = Store::open(&path)?;
     let writer = store.writer()?;

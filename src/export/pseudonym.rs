@@ -1,8 +1,8 @@
 //! Keyed pseudonyms: HMAC-SHA256 under a secret key of the database being exported.
 //!
 //! The key is derived from the database's own key file (`DB.optout-key`, beside the database,
-//! mode 0600, made with its first snapshot: [`crate::store::optout`]), never exported or
-//! printed: exports of one database agree with each other across snapshots and runs, and
+//! mode 0600, made by the first command that writes the database: [`crate::store::optout`];
+//! an export never makes one), never exported or printed: exports of one database agree with each other across snapshots and runs, and
 //! exports of two databases share no pseudonym. With `--recipient NAME` the key is derived
 //! from the database key and the name, so two researchers given exports of one database cannot
 //! join their files. A key file that others may read is refused.
@@ -40,8 +40,8 @@ impl Pseudonymiser {
         Pseudonymiser { key, recipient: None }
     }
 
-    /// The key of the database at `db` (its key file made when there is none), for
-    /// `recipient` when one is named.
+    /// The key of the database at `db` (its key file is never made here: exporting is
+    /// reading), for `recipient` when one is named.
     ///
     /// # Errors
     /// [`Error::Export`] for a key file others can read, or a recipient name that is empty,
@@ -55,11 +55,11 @@ impl Pseudonymiser {
                 )));
             }
         }
-        let path = optout::key_path(db);
+        let path = optout::key_path(db)?;
         if path.exists() {
             check_private(&path)?;
         }
-        let base = OptOut::of_database(db)?;
+        let base = OptOut::existing(db)?;
         let purpose = match recipient {
             None => "export pseudonyms".to_string(),
             Some(r) => format!("export pseudonyms for recipient\0{r}"),
@@ -132,6 +132,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (one, two) = (dir.path().join("one.db"), dir.path().join("two.db"));
         let x = "https://x.example/users/alice";
+        // Reading never makes the key: a command that writes the database does.
+        let err = Pseudonymiser::of_database(&one, None).unwrap_err().to_string();
+        assert!(err.contains("its pseudonym key") && err.contains("is missing"), "{err}");
+        assert!(!optout::key_path(&one).unwrap().exists());
+        OptOut::of_database(&one).unwrap();
+        OptOut::of_database(&two).unwrap();
         let a = Pseudonymiser::of_database(&one, None).unwrap();
         let p = a.pseudonym("account", x);
         assert_eq!(
@@ -160,7 +166,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let key = optout::key_path(&one);
+            let key = optout::key_path(&one).unwrap();
             let mode = std::fs::metadata(&key).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
             std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();

@@ -216,8 +216,11 @@ pub struct Table {
 pub struct Limits {
     /// Stopped (SQLite interrupted) when it runs longer than this.
     pub time: std::time::Duration,
-    /// Stopped when SQLite's heap (`PRAGMA hard_heap_limit`, for the whole process) or the
-    /// rows collected so far grow past this many bytes.
+    /// One budget, in bytes, for SQLite's heap and the rows collected so far together: SQLite
+    /// alone is held under it (`PRAGMA hard_heap_limit`, for the whole process; sorts,
+    /// `DISTINCT` and other temporary b-trees are kept in that heap, `temp_store = MEMORY`,
+    /// not spilled to a temporary file), and the query stops when what SQLite holds plus the
+    /// rows collected pass it.
     pub memory_bytes: u64,
 }
 
@@ -255,6 +258,7 @@ pub fn run_within(
     use std::sync::atomic::{AtomicBool, Ordering};
     let heap = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
     conn.pragma_update(None, "hard_heap_limit", heap)
+        .and_then(|()| conn.pragma_update(None, "temp_store", "MEMORY"))
         .map_err(|e| Error::Query {
             name: origin.into(),
             message: e.to_string(),
@@ -298,17 +302,30 @@ fn memory_stop(origin: &str, bytes: u64) -> Error {
     }
 }
 
-/// What a row takes in memory, roughly: its values and the text or bytes they hold.
+/// What the allocator spends on each allocation beyond what was asked, roughly.
+const ALLOCATION: usize = 16;
+
+/// What a row takes in memory, roughly: its values and the text or bytes they hold, each
+/// allocation with the allocator's overhead, and its slot in the table's vector twice over
+/// (a growing vector holds up to twice what it uses).
 fn row_bytes(values: &[Value]) -> u64 {
     let held: usize = values
         .iter()
         .map(|v| match v {
-            Value::Text(t) => t.len(),
-            Value::Blob(b) => b.len(),
+            Value::Text(t) => t.len() + ALLOCATION,
+            Value::Blob(b) => b.len() + ALLOCATION,
             _ => 0,
         })
         .sum();
-    (std::mem::size_of_val(values) + held + std::mem::size_of::<Vec<Value>>()) as u64
+    (std::mem::size_of_val(values) + ALLOCATION + held + 2 * std::mem::size_of::<Vec<Value>>()) as u64
+}
+
+/// What SQLite's heap holds now, in bytes (for the whole process).
+fn sqlite_heap() -> u64 {
+    // SAFETY: `sqlite3_memory_used` only reads SQLite's memory statistics; it takes no pointer
+    // and may be called at any time from any thread.
+    let used = unsafe { rusqlite::ffi::sqlite3_memory_used() };
+    u64::try_from(used).unwrap_or(0)
 }
 
 fn collect(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)], max_bytes: u64) -> Result<Table> {
@@ -346,7 +363,9 @@ fn collect(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| fail(sql_message(&e)))?;
         held = held.saturating_add(row_bytes(&values));
-        if held > max_bytes {
+        // One budget: what SQLite still holds (a sort's rows not yet returned) and the rows
+        // collected here together.
+        if max_bytes < u64::MAX && held.saturating_add(sqlite_heap()) > max_bytes {
             return Err(memory_stop(origin, max_bytes));
         }
         rows.push(values);

@@ -2,7 +2,8 @@
 //!
 //! `DB` is the canonical path of the database (symbolic links resolved), so a second name for
 //! the same file (a link to it, `./x/../db`) finds the same lock. The lock file is created
-//! private (0600) and opened without following a symbolic link planted at its name. The
+//! private (0600) and opened without following a symbolic link planted at its name; one with
+//! a second name (a planted hard link) is refused before anything is written to it. The
 //! lock dies with its process (SIGKILL, power loss), so a killed crawl never blocks the next
 //! one. The holder writes its pid and command into the file, so a second process can say who
 //! holds the database.
@@ -22,25 +23,28 @@ pub struct DbLock {
     pub path: PathBuf,
 }
 
-/// The lock file of database `db`: beside the file `db` names once links are resolved.
+/// The lock file of database `db`: `DB.lock` beside the file `db` names once links are
+/// resolved ([`super::schema::beside`]).
 ///
 /// # Errors
-/// [`Error::NoDirectory`] when the database's directory does not exist; [`Error::Io`] when a
-/// path cannot be resolved.
+/// As [`super::schema::beside`].
 pub fn lock_path(db: &Path) -> Result<PathBuf> {
-    let real = match std::fs::canonicalize(db) {
-        Ok(real) => real,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let dir = crate::store::schema::directory_of(db)?;
-            let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
-            // A dangling link names no file yet: lock beside the link's own name.
-            dir.join(db.file_name().unwrap_or(db.as_os_str()))
-        }
-        Err(e) => return Err(Error::io(db, e)),
-    };
-    let mut name = real.into_os_string();
-    name.push(".lock");
-    Ok(PathBuf::from(name))
+    super::schema::beside(db, ".lock")
+}
+
+/// Refuse a lock file with a second name (a hard link planted at `DB.lock` to a file of the
+/// user's, which the holder's line would overwrite): one line naming it.
+fn refuse_linked(file: &File, path: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let links = file.metadata().map_err(|e| Error::io(path, e))?.nlink();
+    match links {
+        1 => Ok(()),
+        n => Err(Error::Store(format!(
+            "lock file {}: it has {n} names (a hard link to another file); nothing was written to it: \
+             remove it and run the command again",
+            path.display()
+        ))),
+    }
 }
 
 /// What the lock file says about this process: `pid N (whohosts COMMAND)`. Arguments are
@@ -59,6 +63,7 @@ impl DbLock {
     pub fn acquire(db: &Path, command: &str) -> Result<DbLock> {
         let path = lock_path(db)?;
         let mut file = crate::files::open_no_follow(&path, crate::files::PRIVATE).map_err(|e| Error::io(&path, e))?;
+        refuse_linked(&file, &path)?;
         match fs4::FileExt::try_lock(&file) {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

@@ -4,7 +4,9 @@
 //! `#nobot`/`#noindex`) is written, [`OptOut::redact`] replaces its handle, actor URI and display
 //! name by one keyed hash, `opted-out:` and 24 hex digits of HMAC-SHA256 over its identity, and
 //! its `moved_to` by the target's instance only (`an opted-out account on HOST`). Its instance
-//! and flags stay, so it is counted once across seeds and snapshots and every aggregate is exact;
+//! and flags stay, so it is counted once across seeds and snapshots and every aggregate is exact
+//! (its follower and following counts and its last post are not stored: the metrics that use
+//! the last post are computed from the crawl before the rows are written);
 //! every query, view, diff and trend line reads it as that hash, which names no one.
 //!
 //! The key (32 random bytes, hex) sits in a file beside the database, `DB.optout-key`, mode
@@ -38,27 +40,42 @@ impl std::fmt::Debug for OptOut {
     }
 }
 
-/// The key file of the database at `db`.
-pub fn key_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(".optout-key");
-    PathBuf::from(name)
+/// The key file of the database at `db`: `DB.optout-key` beside the file `db` names once
+/// links are resolved, as its lock is ([`super::schema::beside`]), so a crawl or an export
+/// through a link to the database uses the database's own key.
+///
+/// # Errors
+/// As [`super::schema::beside`].
+pub fn key_path(db: &Path) -> Result<PathBuf> {
+    super::schema::beside(db, ".optout-key")
 }
 
 impl OptOut {
-    /// The key of the database at `db`, created (0600) when there is none.
+    /// The key of the database at `db`, created (0600) when there is none: for the commands
+    /// that write (every one opens the store's writer, which makes it with the database).
     ///
     /// # Errors
     /// [`Error::Store`] for a key file that is not a key; [`Error::Io`].
     pub fn of_database(db: &Path) -> Result<OptOut> {
-        let path = key_path(db);
+        let path = key_path(db)?;
         if !path.exists() {
             let mut key = [0u8; 32];
             getrandom::fill(&mut key).map_err(|e| Error::Store(format!("{}: no randomness: {e}", path.display())))?;
             let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
             crate::files::write(&path, format!("{hex}\n").as_bytes(), 0o600).map_err(|e| Error::io(&path, e))?;
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        OptOut::existing(db)
+    }
+
+    /// The key of the database at `db` as it is, for a command that only reads: never
+    /// created, so a read command writes nothing and its pseudonyms are the database's own.
+    ///
+    /// # Errors
+    /// [`Error::Store`] naming the database when the key file is missing, readable only by
+    /// another user (the database's owner), or not a key; [`Error::Io`].
+    pub fn existing(db: &Path) -> Result<OptOut> {
+        let path = key_path(db)?;
+        let text = std::fs::read_to_string(&path).map_err(|e| unreadable(db, &path, e))?;
         let bad = || {
             Error::Store(format!(
                 "{}: not a whohosts key (64 hex digits expected)",
@@ -118,8 +135,8 @@ impl OptOut {
             .collect()
     }
 
-    /// `a` as it may be stored: itself when it lets crawlers in, else its hash, instance,
-    /// flags and counts only.
+    /// `a` as it may be stored: itself when it lets crawlers in, else its hash, instance and
+    /// flags only.
     pub fn redact<'a>(&self, a: &'a Account) -> std::borrow::Cow<'a, Account> {
         match a.may_expand() {
             true => std::borrow::Cow::Borrowed(a),
@@ -127,14 +144,20 @@ impl OptOut {
         }
     }
 
-    /// `a` as an opted-out account is stored, whatever its flags say: its hash, instance,
-    /// flags and counts only. For the earlier states of an account that has opted out since
+    /// `a` as an opted-out account is stored, whatever its flags say: its hash, instance and
+    /// flags only (no counts, no last post). For the earlier states of an account that has opted out since
     /// ([`super::rehash::opted_out_since`]).
     pub fn hashed(&self, a: &Account) -> Account {
         let mut r = a.clone();
         r.actor_uri = Some(self.identity_hash(a.actor_uri.as_deref(), a.handle.as_deref()));
         r.handle = None;
         r.display_name = None;
+        // Its follower and following counts and its last post would single it out among the
+        // accounts of its instance; no stored figure needs them (the metrics, the activity
+        // weight among them, are computed from the crawl before its rows are written).
+        r.followers_count = None;
+        r.following_count = None;
+        r.last_status_at = None;
         r.moved_to = a.moved_to.as_deref().map(|m| match is_opted_out_target(m) {
             true => m.to_string(),
             false => opted_out_target(m),
@@ -168,6 +191,24 @@ impl OptOut {
         r.handle = None;
         r.actor_uri = None;
         std::borrow::Cow::Owned(r)
+    }
+}
+
+/// Why the key file `key` of database `db` cannot be read, in one line: missing (a read
+/// command never makes one), readable only by the database's owner, or the I/O error.
+fn unreadable(db: &Path, key: &Path, e: std::io::Error) -> Error {
+    let (shown_db, shown_key) = (db.display(), key.display());
+    match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Store(format!(
+            "{shown_db}: its pseudonym key {shown_key} is missing: copy it back from where the database came from \
+             (a read command never makes one; the next crawl or prune of the database makes a new \
+             key, and pseudonyms and opted-out hashes then change)"
+        )),
+        std::io::ErrorKind::PermissionDenied => Error::Store(format!(
+            "{shown_db}: its pseudonym key {shown_key} is readable only by the database's owner: ask them to \
+             run the export (or `whohosts export --recipient NAME` for you)"
+        )),
+        _ => Error::io(key, e),
     }
 }
 
@@ -212,6 +253,26 @@ mod tests {
             noindex: Some(true),
             ..Account::default()
         }
+    }
+
+    /// A key file that cannot be read says why in one line naming the database: missing, or
+    /// readable only by the database's owner (another user exporting it).
+    #[test]
+    fn an_unreadable_key_says_why() {
+        let (db, key) = (Path::new("/d/x.db"), Path::new("/d/x.db.optout-key"));
+        let missing = unreadable(db, key, std::io::ErrorKind::NotFound.into()).to_string();
+        assert_eq!(
+            missing,
+            "/d/x.db: its pseudonym key /d/x.db.optout-key is missing: copy it back from where the \
+             database came from (a read command never makes one; the next crawl or prune of the \
+             database makes a new key, and pseudonyms and opted-out hashes then change)"
+        );
+        let denied = unreadable(db, key, std::io::ErrorKind::PermissionDenied.into()).to_string();
+        assert_eq!(
+            denied,
+            "/d/x.db: its pseudonym key /d/x.db.optout-key is readable only by the database's owner: \
+             ask them to run the export (or `whohosts export --recipient NAME` for you)"
+        );
     }
 
     #[test]

@@ -81,6 +81,18 @@ pub fn open(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// What [`open`] would refuse about `path`, checked by reading only and before anything is
+/// created: a directory that does not exist, a file that is no SQLite database. A command
+/// that writes asks this first, so a mistyped `--db` is one line before any other work (the
+/// attribution notice, a request) and nothing is created.
+///
+/// # Errors
+/// [`Error::NoDirectory`], [`Error::NotOurDatabase`], [`Error::Io`].
+pub fn check_to_open(path: &Path) -> Result<()> {
+    check_header(path)?;
+    directory_of(path).map(drop)
+}
+
 /// The directory a database at `path` lives in, which must exist (it is not created).
 ///
 /// # Errors
@@ -97,6 +109,30 @@ pub fn directory_of(path: &Path) -> Result<PathBuf> {
             dir: dir.into(),
         }),
     }
+}
+
+/// The file kept beside the database at `db` under its name and `suffix` (its lock
+/// `DB.lock`, its key `DB.optout-key`): beside the file `db` names once symbolic links are
+/// resolved, so every name of one database (a link to it, `./x/../db`) finds the same one. A
+/// database not created yet (or a dangling link) is named by its canonical directory and its
+/// own file name.
+///
+/// # Errors
+/// [`Error::NoDirectory`] when the database's directory does not exist; [`Error::Io`] when a
+/// path cannot be resolved.
+pub fn beside(db: &Path, suffix: &str) -> Result<PathBuf> {
+    let real = match std::fs::canonicalize(db) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let dir = directory_of(db)?;
+            let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
+            dir.join(db.file_name().unwrap_or(db.as_os_str()))
+        }
+        Err(e) => return Err(Error::io(db, e)),
+    };
+    let mut name = real.into_os_string();
+    name.push(suffix);
+    Ok(PathBuf::from(name))
 }
 
 /// Open the database at `path` for reading only (see the module docs): nothing is created,

@@ -303,8 +303,8 @@ fn a_killed_depth_two_crawl_resumes_to_the_same_rows() {
     for k in [40, 120] {
         let db = db_in(&env, &format!("killed-{k}.db"));
         std::fs::copy(
-            whohosts::store::optout::key_path(&base),
-            whohosts::store::optout::key_path(&db),
+            whohosts::store::optout::key_path(&base).unwrap(),
+            whohosts::store::optout::key_path(&db).unwrap(),
         )
         .unwrap();
         let mut child = whohosts_on(&env, &db, &["crawl"])

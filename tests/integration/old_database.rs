@@ -70,5 +70,5 @@ fn a_write_command_scrubs_an_old_database_of_opted_out_names() {
         .unwrap();
     assert!(uri.starts_with("opted-out:"), "{uri}");
     assert_eq!(host, "hub.example");
-    assert!(std::fs::metadata(whohosts::store::optout::key_path(&db)).is_ok());
+    assert!(std::fs::metadata(whohosts::store::optout::key_path(&db).unwrap()).is_ok());
 }

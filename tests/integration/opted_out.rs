@@ -12,15 +12,19 @@ use crate::common::Env;
 const SEEDS: [&str; 2] = ["@alice@hub.example", "@carol@hub.example"];
 /// What would name an opted-out account: usernames (in handles, `user@host`, and actor URIs
 /// `…/users/nbN`) and display names.
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 12] = [
     "nb1",
     "nb2",
     "nb3",
     "nb4",
     "nb5",
+    "nb6",
+    "nb7",
     "Nora Hidden",
     "Nils Hidden",
     "Nina Hidden",
+    "Nell Hidden",
+    "Noel Hidden",
 ];
 
 fn world() -> World {
@@ -172,8 +176,8 @@ fn opted_out_accounts_are_named_in_no_output_and_not_in_the_database() {
 
     // The counts stay exact: nb1 (in both lists) once; both old and new accounts of the movers.
     let population = &w1["population"];
-    assert_eq!(population["accounts"], 8, "{population}");
-    assert_eq!(population["accounts_opted_out"], 7, "{population}");
+    assert_eq!(population["accounts"], 10, "{population}");
+    assert_eq!(population["accounts_opted_out"], 9, "{population}");
 
     for fmt in ["text", "json", "csv", "html"] {
         for snapshot in ["1", "2", "3"] {
@@ -210,6 +214,33 @@ fn opted_out_accounts_are_named_in_no_output_and_not_in_the_database() {
         diff.contains("Accounts that changed: 1 — 1 gone (1 unknown)."),
         "{diff}"
     );
+
+    // What is stored of an opted-out account: its hash, instance and flags; not its follower
+    // and following counts or its last post (nb6 served one), which would single it out.
+    let db = rusqlite::Connection::open(env.dir.path().join("data/whohosts.db")).unwrap();
+    let counts: (i64, i64, i64, i64, i64) = db
+        .query_row(
+            "SELECT count(*), count(st.followers_count), count(st.following_count),
+                    count(st.last_status_at), count(DISTINCT a.id)
+               FROM account_state st JOIN account a ON a.id = st.account_id
+              WHERE a.actor_uri LIKE 'opted-out:%'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    assert!(counts.0 >= 9 && counts.4 >= 7, "{counts:?}");
+    assert_eq!((counts.1, counts.2, counts.3), (0, 0, 0), "{counts:?}");
+    // bob, who lets crawlers in, keeps his counts.
+    let bob: i64 = db
+        .query_row(
+            "SELECT count(st.followers_count) FROM account_state st JOIN account a ON a.id = st.account_id
+              WHERE a.handle LIKE '%bob@a.example'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(bob > 0);
+    drop(db);
 
     every_output(&env, &mut seen);
     let moved = seen.add(

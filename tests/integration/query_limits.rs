@@ -91,3 +91,95 @@ fn a_query_within_the_limits_runs() {
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "x\n1\n2\n3\n");
 }
+
+/// Run `whohosts query --sql` on `sql` alone and measure it: exit code, stderr, and its peak
+/// resident memory in KiB (from `wait4`, this child's own, not the other tests').
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which gives its peak memory"
+)]
+fn measured(db: &std::path::Path, config: &std::path::Path, name: &str, sql: &str) -> (i32, String, u64) {
+    use std::io::Read;
+    let file = db.with_file_name(format!("{name}.sql"));
+    std::fs::write(&file, sql).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+        .arg("--config")
+        .arg(config)
+        .arg("--db")
+        .arg(db)
+        .args(["query", "--format", "csv", "--sql"])
+        .arg(&file)
+        .env_remove("WHOHOSTS_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is this process's own child, not yet waited for (the `Child` is never
+    // waited on); `status` and `usage` are valid for writes.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (code, err, u64::try_from(usage.ru_maxrss).unwrap())
+}
+
+/// Five million rows, each with 40 characters of text.
+const ROWS: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000)";
+
+/// A runaway DISTINCT or sort is stopped by the memory limit (its temporary b-tree is kept in
+/// SQLite's heap, not spilled to a file), and so are collected rows with a sort's rows still
+/// held; a DISTINCT's peak memory stays within 1.3 × the budget above a trivial query's.
+#[test]
+fn a_runaway_sort_or_distinct_is_stopped_within_one_memory_budget() {
+    let (_dir, db, config) = setup(120, 64);
+    let (code, err, baseline) = measured(&db, &config, "one", "SELECT 1");
+    assert_eq!((code, err.as_str()), (0, ""));
+    let stop = |name: &str| {
+        format!(
+            "whohosts: query {}: stopped at 64 MiB, its memory limit (query.memory_limit_mb in config)\n",
+            db.with_file_name(format!("{name}.sql")).display()
+        )
+    };
+    let limit_kib = 64 * 1024;
+    for (name, sql) in [
+        (
+            "distinct",
+            format!("{ROWS} SELECT count(*) FROM (SELECT DISTINCT x, printf('%040d', x) FROM c)"),
+        ),
+        (
+            "sort",
+            format!("{ROWS} SELECT x, printf('%040d', x) AS t FROM c ORDER BY t DESC"),
+        ),
+        ("rows", format!("{ROWS} SELECT x, printf('%040d', x) FROM c")),
+        (
+            "sorted-rows",
+            format!("{ROWS} SELECT x, printf('%040d', x) AS t FROM c ORDER BY t DESC LIMIT 500000"),
+        ),
+    ] {
+        let (code, err, peak) = measured(&db, &config, name, &sql);
+        eprintln!(
+            "{name}: exit {code}, peak {} MiB (baseline {} MiB)",
+            peak / 1024,
+            baseline / 1024
+        );
+        assert_eq!((code, err), (1, stop(name)), "{name}");
+        if name != "distinct" {
+            // A sort's peak varies from run to run and collected rows still pass the bound
+            // (README "Not yet"; figures in bench/RESULTS.md): stopped, in one line.
+            continue;
+        }
+        assert!(
+            peak <= limit_kib * 13 / 10 + baseline,
+            "{name}: peak {peak} KiB over 1.3 × {limit_kib} KiB + baseline {baseline} KiB"
+        );
+    }
+}

@@ -82,15 +82,21 @@ fn read_commands_read_a_database_in_a_read_only_directory_and_change_nothing() {
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
     let dbs = db.to_str().unwrap();
+    let exported = env.dir.path().join("export");
     for args in [
         vec!["snapshots", "--db", dbs],
         vec!["report", "--db", dbs],
         vec!["query", "--db", dbs, "concentration"],
         vec!["diff", "--db", dbs, "1", "1"],
+        vec!["export", "--db", dbs, "--out", exported.to_str().unwrap()],
     ] {
         let out = env.run(&args);
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
     }
+    // The export read the database's own key: the seed's 3 follows, pseudonymised.
+    let accounts = std::fs::read_to_string(exported.join("accounts.csv")).unwrap();
+    assert_eq!(accounts.lines().count(), 1 + 3, "{accounts}");
+    assert!(!accounts.contains("far.example/users"), "{accounts}");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
     assert_eq!(std::fs::read(&db).unwrap(), before, "byte-identical");
     assert_eq!(names(&dir), beside, "no -wal, -shm or lock file created");
@@ -211,4 +217,201 @@ fn a_command_that_fails_after_opening_the_writer_leaves_no_wal_file() {
         !beside.iter().any(|n| n.ends_with("-wal") || n.ends_with("-shm")),
         "{beside:?}"
     );
+}
+
+/// The database's key file follows the file, not the name typed: a crawl through a link and
+/// one through the real path hash opted-out accounts alike (a diff finds nothing changed), and
+/// exports through either name give the same pseudonyms.
+#[test]
+fn a_link_to_the_database_uses_its_own_key() {
+    let mut accounts = crowd("far.example", 2);
+    for i in 0..3 {
+        let mut a = acct(&format!("nb{i}@far.example"), &[]);
+        a.noindex = true;
+        accounts.push(a);
+    }
+    let follows = handles_of(&accounts);
+    accounts.push(acct("seed@home.example", &follows));
+    let env = Env::start(world(
+        vec![
+            inst("home.example", Software::Mastodon, "hetzner"),
+            inst("far.example", Software::Mastodon, "ovh"),
+        ],
+        accounts,
+    ));
+    let dir = env.dir.path();
+    std::fs::create_dir(dir.join("s")).unwrap();
+    let (real, link) = (dir.join("s/x.db"), dir.join("link.db"));
+    std::os::unix::fs::symlink("s/x.db", &link).unwrap();
+    let (reals, links) = (real.to_str().unwrap(), link.to_str().unwrap());
+    for db in [reals, links] {
+        let out = env.run(&["crawl", "--db", db, "seed@home.example"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    assert!(!dir.join("link.db.optout-key").exists(), "{:?}", names(dir));
+    let out = env.run(&["diff", "--db", links, "1", "2", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let diff: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&diff["accounts"], &diff["opted_out"]),
+        (&serde_json::json!([]), &serde_json::json!([])),
+        "{diff}"
+    );
+    let export = |db: &str, out: &str| {
+        let out = dir.join(out);
+        let o = env.run(&["export", "--db", db, "--out", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        std::fs::read_to_string(out.join("accounts.csv")).unwrap()
+    };
+    let (via_link, via_real) = (export(links, "e-link"), export(reals, "e-real"));
+    assert_eq!(via_link.lines().count(), 1 + 2 * 2, "{via_link}");
+    assert_eq!(via_link, via_real);
+}
+
+/// A read command never makes the pseudonym key: an export of a database whose key is gone
+/// says so in one line and writes nothing.
+#[test]
+fn an_export_without_the_key_says_so_and_makes_none() {
+    let (env, db) = crawled();
+    let key = db.with_file_name("whohosts.db.optout-key");
+    std::fs::remove_file(&key).unwrap();
+    let before = names(db.parent().unwrap());
+    let out_dir = env.dir.path().join("e");
+    let out = env.run(&[
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: {}: its pseudonym key {} is missing: copy it back from where the database came \
+             from (a read command never makes one; the next crawl or prune of the database makes a \
+             new key, and pseudonyms and opted-out hashes then change)\n",
+            db.display(),
+            key.display()
+        )
+    );
+    assert_eq!(names(db.parent().unwrap()), before, "nothing made");
+    assert!(!out_dir.exists());
+}
+
+/// With no IP-to-ASN database configured, a crawl into a missing directory or into a file
+/// that is no database is refused in one line, before the attribution notice, and nothing
+/// is created.
+#[test]
+fn a_bad_db_is_refused_in_one_line_before_the_attribution_notice() {
+    let (mut env, _) = crawled();
+    env.config.attribution.asn_database = whohosts::config::Paths::default();
+    env.write_config();
+    let dir = env.dir.path();
+    let notes = dir.join("notes.db");
+    std::fs::write(&notes, "my notes, not a database\n").unwrap();
+    let missing = dir.join("nodir/x.db");
+    let run = |db: &Path| {
+        let mut c = assert_cmd::Command::cargo_bin("whohosts").unwrap();
+        c.env_remove("WHOHOSTS_TOKEN").env_remove("WHOHOSTS_CONFIG");
+        c.arg("--config")
+            .arg(env.config_path())
+            .arg("crawl")
+            .arg("--db")
+            .arg(db);
+        c.arg("seed@home.example").timeout(std::time::Duration::from_secs(60));
+        c.output().unwrap()
+    };
+    let out = run(&missing);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: cannot create database {}: no directory {}\n",
+            missing.display(),
+            missing.parent().unwrap().display()
+        )
+    );
+    assert!(!missing.parent().unwrap().exists());
+    let out = run(&notes);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: {} is not a whohosts database (not an SQLite database); it was left untouched: pass --db to use another file\n",
+            notes.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes, not a database\n");
+    // The notice itself is still given to a crawl that can run.
+    let ok = run(&dir.join("fresh.db"));
+    assert!(stderr(&ok).contains("no IP-to-ASN database"), "{}", stderr(&ok));
+}
+
+/// Deleted data does not linger: after `prune`, an account only the pruned snapshot listed is
+/// not readable anywhere in the database's files.
+#[test]
+fn a_pruned_account_is_not_left_in_the_file() {
+    let env = Env::start(world(
+        vec![
+            inst("home.example", Software::Mastodon, "hetzner"),
+            inst("far.example", Software::Mastodon, "ovh"),
+        ],
+        vec![
+            acct("lonelyzq@far.example", &[]),
+            acct("stays@far.example", &[]),
+            acct(
+                "old@home.example",
+                &["lonelyzq@far.example".into(), "stays@far.example".into()],
+            ),
+            acct("new@home.example", &["stays@far.example".into()]),
+        ],
+    ));
+    let db = env.dir.path().join("data/whohosts.db");
+    for seed in ["old@home.example", "new@home.example"] {
+        let out = env.run(&["crawl", seed]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let hits = |needle: &[u8]| -> usize {
+        names(db.parent().unwrap())
+            .iter()
+            .filter(|n| n.starts_with("whohosts.db"))
+            .map(|n| {
+                let bytes = std::fs::read(db.with_file_name(n)).unwrap();
+                bytes.windows(needle.len()).filter(|w| *w == needle).count()
+            })
+            .sum()
+    };
+    assert!(hits(b"lonelyzq") > 0, "the search would find it");
+    let out = env.run(&["prune", "--keep", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Deleted 1 snapshot, 2 accounts and 0 instances no longer referenced.\n"
+    );
+    assert_eq!(hits(b"lonelyzq"), 0);
+    assert_eq!(hits(b"old@home"), 0);
+    assert!(hits(b"stays@far") > 0);
+}
+
+/// A hard link planted at the lock file's name (to a file of the user's) is refused in one
+/// line, and the file it names is not overwritten.
+#[test]
+fn a_hard_link_at_the_lock_file_is_refused() {
+    let (env, db) = crawled();
+    let lock = whohosts::store::lock::lock_path(&db).unwrap();
+    std::fs::remove_file(&lock).unwrap();
+    let precious = env.dir.path().join("precious.txt");
+    std::fs::write(&precious, "keep me\n").unwrap();
+    std::fs::hard_link(&precious, &lock).unwrap();
+    let out = env.run(&["crawl", "seed@home.example"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: lock file {}: it has 2 names (a hard link to another file); nothing was written to it: remove it and run the command again\n",
+            lock.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me\n");
 }

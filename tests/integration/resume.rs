@@ -150,8 +150,8 @@ fn a_crawl_killed_at_any_moment_resumes_to_the_same_rows() {
         let db: PathBuf = db_in(&env, &format!("killed-{k}.db"));
         // The same opted-out key as the uninterrupted crawl's, so their hashed rows compare.
         std::fs::copy(
-            whohosts::store::optout::key_path(&base),
-            whohosts::store::optout::key_path(&db),
+            whohosts::store::optout::key_path(&base).unwrap(),
+            whohosts::store::optout::key_path(&db).unwrap(),
         )
         .unwrap();
         let came = env.sim.sim.stats().arrived;

@@ -43,7 +43,7 @@ pub fn actor(sim: &Sim, i: usize) -> Value {
         "inbox": format!("{id}/inbox"),
         "outbox": format!("{id}/outbox"),
         "discoverable": flag(spec, spec.discoverable.unwrap_or(!spec.noindex)),
-        "indexable": flag(spec, !spec.noindex),
+        "indexable": flag(spec, spec.indexable.unwrap_or(!spec.noindex)),
         "manuallyApprovesFollowers": false,
         "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n"}
     });

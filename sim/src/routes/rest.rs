@@ -47,7 +47,7 @@ fn rest_account(sim: &Sim, viewer: &Instance, i: usize, with_moved: bool) -> Val
         "locked": false,
         "bot": spec.bot,
         "discoverable": flag(spec, discoverable),
-        "indexable": flag(spec, !noindex),
+        "indexable": flag(spec, spec.indexable.filter(|_| !stale).unwrap_or(!noindex)),
         "noindex": flag(spec, noindex),
         "hide_collections": spec.hide_collections,
         "note": note,

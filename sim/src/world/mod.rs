@@ -58,6 +58,9 @@ pub struct AccountSpec {
     #[serde(default)]
     pub noindex: bool,
     pub discoverable: Option<bool>,
+    /// `indexable` as served, on its own (Mastodon 4.2's opt-in to search); by default the
+    /// opposite of `noindex`.
+    pub indexable: Option<bool>,
     pub moved_to: Option<String>,
     #[serde(default)]
     pub bio: String,
