@@ -13,8 +13,9 @@
 //! line, never fatal; a file that is no contact source at all (binary, empty, a CSV with no
 //! address column) is one error naming it.
 //!
-//! Who serves each address is [`serve`] (MX, SRV, Matrix discovery) and, behind a filtering
-//! gateway, [`spf`]; the `contacts` snapshot kind is not written yet (issue 16).
+//! Who serves each address is [`serve`] (MX, SRV, Matrix discovery, a fediverse handle's
+//! WebFinger, each with the steps taken) and, behind a filtering gateway, [`spf`]; the
+//! pipeline measures and stores them as a `contacts` snapshot.
 
 pub mod detect;
 pub mod lines;

@@ -4,23 +4,32 @@
 //!
 //! - E-mail (RFC 5321 §5.1, RFC 7505): MX records, lowest preference first; exactly one MX
 //!   of preference 0 whose exchange is the root (`.`) is a null MX: the domain receives no
-//!   mail. No MX at all is the implicit MX: the domain's own A/AAAA. An exchange that does not
-//!   resolve is passed over, and when none resolves the MX is dangling.
+//!   mail (a `.` of another preference, or beside other MX, names no host: it is passed
+//!   over, and alone it is a dangling MX). No MX at all is the implicit MX: the domain's own
+//!   A/AAAA. An exchange that does not resolve is passed over; when none resolves and each
+//!   does not exist or has no address (NXDOMAIN, no records) the MX is dangling, and when
+//!   some failed to answer (SERVFAIL, timeout) the domain's lookup failed: nothing is known.
 //! - XMPP (RFC 6120 §3.2, XEP-0368): SRV `_xmpp-server._tcp` and `_xmpps-server._tcp`,
 //!   merged by priority then weight; a single SRV whose target is `.` means no service; no SRV
 //!   at all means the domain itself on port 5269.
-//! - Matrix (server-server API, "Resolving server names"): an IP literal or an explicit port
-//!   is the server itself; else `https://NAME/.well-known/matrix/server` (through the polite
-//!   client: robots, limits, size caps) and the `m.server` it delegates to; else SRV
-//!   `_matrix-fed._tcp`, then the deprecated `_matrix._tcp`; else NAME on 8448.
+//! - Matrix (server-server API, "Resolving server names"): an IP literal (unless the address
+//!   policy refuses it: private, loopback, …) or an explicit port is the server itself; else
+//!   `https://NAME/.well-known/matrix/server` (through the polite client: robots, limits, at
+//!   most [`WELL_KNOWN_MAX_BYTES`]) and the `m.server` it delegates to (with a port: used as
+//!   is; without: its SRV, then it on 8448); an answer that is no JSON or names no server is
+//!   no delegation; else SRV `_matrix-fed._tcp`, then the deprecated `_matrix._tcp`; else
+//!   NAME on 8448.
+//! - Fediverse: WebFinger names the handle's actor, whose host is the instance ([`fediverse`]).
 //!
 //! DNS answers come from the run's one resolver ([`Dns`]); a name's failure (SERVFAIL,
 //! timeout) is an outcome, not an error of the run.
 
 use std::net::IpAddr;
 
+use crate::model::handle::Handle;
 use crate::net::dns::Dns;
 use crate::net::http::{Fetcher, Request};
+use crate::protocol::webfinger;
 
 /// What the search for an address's server found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +47,12 @@ pub enum Outcome {
     NoDomain,
     /// DNS failed (SERVFAIL, timeout): nothing is known.
     Failed(String),
+    /// WebFinger named no actor for a fediverse handle, or the actor's host did not confirm
+    /// the handle: why (`HTTP 404`, `NXDOMAIN`, `social.example does not confirm it`).
+    NoActor(String),
+    /// The server is an address the address policy refuses (a Matrix IP literal that is
+    /// private, loopback, …): why (`::1 is loopback`).
+    Refused(String),
 }
 
 /// The outcome and the steps that led to it (`MX 10 mx1.example`, `no SRV`, …).
@@ -79,26 +94,50 @@ fn failed(message: String) -> Outcome {
     }
 }
 
-/// The first of `hosts` (in order) that resolves, noting in `s` those that do not.
-async fn first_resolving(dns: &Dns, hosts: &[(String, Option<u16>)], s: &mut Served) -> Option<(String, Option<u16>)> {
+/// Whether a DNS answer for a name says it does not exist or has no records (as against a
+/// failure to get an answer: SERVFAIL, timeout).
+fn absent(message: &str) -> bool {
+    message == "NXDOMAIN" || message == "no address records"
+}
+
+/// The outcome of a set of MX or SRV targets: the first (in order) that resolves; else, when
+/// each of them does not exist or has no address, dangling (named by the first, `.` when
+/// there is none); else (some failed to answer: SERVFAIL, timeout) the first such failure,
+/// since nothing is known of them. Notes in `s` the targets that do not resolve.
+async fn first_resolving(dns: &Dns, hosts: &[(String, Option<u16>)], s: &mut Served) -> Outcome {
+    let mut failure = None;
     for (host, port) in hosts {
         let r = dns.resolve(host).await;
         match r.error {
-            None if !r.addresses.is_empty() => return Some((host.clone(), *port)),
-            e => s
-                .steps
-                .push(format!("{host}: {}", e.unwrap_or_else(|| "no address records".into()))),
+            None if !r.addresses.is_empty() => {
+                return Outcome::Host {
+                    host: host.clone(),
+                    port: *port,
+                }
+            }
+            e => {
+                let e = e.unwrap_or_else(|| "no address records".into());
+                s.steps.push(format!("{host}: {e}"));
+                if !absent(&e) && failure.is_none() {
+                    failure = Some(e);
+                }
+            }
         }
     }
-    None
+    match failure {
+        Some(e) => Outcome::Failed(e),
+        None => Outcome::Dangling {
+            host: hosts.first().map_or_else(|| ".".to_string(), |h| h.0.clone()),
+        },
+    }
 }
 
 /// The host that receives mail for `domain`.
 pub async fn email(dns: &Dns, domain: &str) -> Served {
     let mut s = Served::new();
     match dns.mx(domain).await {
-        Ok(mx) if mx.len() == 1 && mx[0].1.is_empty() => {
-            s.steps.push(format!("MX {} . (null MX)", mx[0].0));
+        Ok(mx) if mx.len() == 1 && mx[0] == (0, String::new()) => {
+            s.steps.push("MX 0 . (null MX)".into());
             s.end(Outcome::NoService)
         }
         Ok(mx) if !mx.is_empty() => {
@@ -107,17 +146,12 @@ pub async fn email(dns: &Dns, domain: &str) -> Served {
                 .filter(|m| !m.1.is_empty())
                 .map(|m| (m.1.clone(), None))
                 .collect();
-            s.steps.extend(
-                mx.iter()
-                    .map(|(p, h)| format!("MX {p} {}", if h.is_empty() { "." } else { h })),
-            );
-            match first_resolving(dns, &hosts, &mut s).await {
-                Some((host, port)) => s.end(Outcome::Host { host, port }),
-                None => {
-                    let host = hosts.first().map(|h| h.0.clone()).unwrap_or_default();
-                    s.end(Outcome::Dangling { host })
-                }
-            }
+            s.steps.extend(mx.iter().map(|(p, h)| match h.is_empty() {
+                true => format!("MX {p} . (not a null MX: no host)"),
+                false => format!("MX {p} {h}"),
+            }));
+            let o = first_resolving(dns, &hosts, &mut s).await;
+            s.end(o)
         }
         Err(e) if failure(&e).is_some() => {
             let message = failure(&e).unwrap_or_default();
@@ -182,13 +216,8 @@ async fn from_srv(dns: &Dns, records: &[(u16, u16, u16, String)], mut s: Served)
         .filter(|r| !r.3.is_empty())
         .map(|r| (r.3.clone(), Some(r.2)))
         .collect();
-    match first_resolving(dns, &hosts, &mut s).await {
-        Some((host, port)) => s.end(Outcome::Host { host, port }),
-        None => {
-            let host = hosts.first().map(|h| h.0.clone()).unwrap_or_default();
-            s.end(Outcome::Dangling { host })
-        }
-    }
+    let o = first_resolving(dns, &hosts, &mut s).await;
+    s.end(o)
 }
 
 /// The server of XMPP domain `domain`.
@@ -205,6 +234,52 @@ pub async fn xmpp(dns: &Dns, domain: &str) -> Served {
             s.steps.push(format!("{domain} on port 5269"));
             implicit(dns, domain, Some(5269), s).await
         }
+    }
+}
+
+/// The instance that serves fediverse handle `handle`: WebFinger (through the polite client,
+/// [`webfinger::resolve`]) names its actor, whose host is the instance; an actor on another
+/// host than the handle's domain counts once that host confirms the handle
+/// ([`webfinger::confirm_delegation`], as the crawl confirms a seed). No step names the
+/// handle's user (steps are stored; a contact's user part never is).
+pub async fn fediverse(fetcher: &Fetcher, handle: &Handle) -> Served {
+    let mut s = Served::new();
+    let resolved = match webfinger::resolve(fetcher, handle).await {
+        Ok(r) => r,
+        Err(e) => {
+            let why = short(&e);
+            s.steps.push(format!("WebFinger: {why}"));
+            return s.end(Outcome::NoActor(why));
+        }
+    };
+    let server = resolved.server.to_string();
+    s.steps.push(format!("WebFinger: actor on {server}"));
+    if resolved.delegated() {
+        if let Err(e) = webfinger::confirm_delegation(fetcher, &resolved, None).await {
+            let why = match e {
+                crate::Error::Refused { .. } => format!("{server} does not confirm it"),
+                other => format!("{server} does not confirm it ({})", short(&other)),
+            };
+            s.steps.push(why.clone());
+            return s.end(Outcome::NoActor(why));
+        }
+        s.steps.push(format!("confirmed by {server}"));
+    }
+    s.end(Outcome::Host {
+        host: server,
+        port: None,
+    })
+}
+
+/// What went wrong, without the URL (a WebFinger URL names the account asked about; steps
+/// are stored).
+fn short(e: &crate::Error) -> String {
+    match e {
+        crate::Error::Status { status, .. } => format!("HTTP {status}"),
+        crate::Error::Dns { message, .. } | crate::Error::Transport { message, .. } => message.clone(),
+        crate::Error::TooLarge { limit, .. } => format!("larger than {limit} bytes"),
+        crate::Error::Again(inner) => short(inner),
+        other => other.kind().replace('-', " "),
     }
 }
 
@@ -225,12 +300,9 @@ fn host_port(name: &str) -> (String, Option<u16>) {
 pub async fn matrix(dns: &Dns, fetcher: &Fetcher, name: &str) -> Served {
     let mut s = Served::new();
     let (host, port) = host_port(name);
-    if host.parse::<IpAddr>().is_ok() {
+    if let Ok(ip) = host.parse::<IpAddr>() {
         s.steps.push("an IP literal".into());
-        return s.end(Outcome::Host {
-            host,
-            port: Some(port.unwrap_or(8448)),
-        });
+        return literal(dns, ip, port, s);
     }
     if let Some(port) = port {
         s.steps.push(format!("explicit port {port}"));
@@ -240,11 +312,11 @@ pub async fn matrix(dns: &Dns, fetcher: &Fetcher, name: &str) -> Served {
         Ok(delegated) => {
             s.steps.push(format!(".well-known/matrix/server: {delegated}"));
             let (dhost, dport) = host_port(&delegated);
-            if dhost.parse::<IpAddr>().is_ok() || dport.is_some() {
-                return s.end(Outcome::Host {
-                    host: dhost,
-                    port: Some(dport.unwrap_or(8448)),
-                });
+            if let Ok(ip) = dhost.parse::<IpAddr>() {
+                return literal(dns, ip, dport, s);
+            }
+            if let Some(port) = dport {
+                return implicit(dns, &dhost, Some(port), s).await;
             }
             dhost
         }
@@ -264,14 +336,36 @@ pub async fn matrix(dns: &Dns, fetcher: &Fetcher, name: &str) -> Served {
     implicit(dns, &target, Some(8448), s).await
 }
 
+/// An IP literal as the server (on 8448 unless a port is given), unless the address policy
+/// refuses it.
+fn literal(dns: &Dns, ip: IpAddr, port: Option<u16>, s: Served) -> Served {
+    match dns.gate().check(ip) {
+        Some(why) => s.end(Outcome::Refused(format!("{ip} is {why}"))),
+        None => s.end(Outcome::Host {
+            host: ip.to_string(),
+            port: Some(port.unwrap_or(8448)),
+        }),
+    }
+}
+
+/// The largest `.well-known/matrix/server` read (a real one is a few dozen bytes; Synapse
+/// reads at most 50 KiB): a larger answer is no delegation, and the search goes on.
+pub const WELL_KNOWN_MAX_BYTES: u64 = 50 * 1024;
+
 /// The `m.server` of `host`'s `.well-known/matrix/server`, or why there is none.
 async fn well_known(fetcher: &Fetcher, host: &str) -> Result<String, String> {
     let origin = fetcher.config().origin_for(host);
     let url = url::Url::parse(&format!("{origin}/.well-known/matrix/server")).map_err(|e| e.to_string())?;
     let page = fetcher
-        .get(&url, Request::accept("application/json"))
+        .get(
+            &url,
+            Request {
+                max_body: Some(WELL_KNOWN_MAX_BYTES),
+                ..Request::accept("application/json")
+            },
+        )
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| short(&e))?;
     if !page.ok() {
         return Err(format!("HTTP {}", page.status));
     }

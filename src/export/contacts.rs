@@ -7,7 +7,8 @@
 //! domain with fewer contacts than `min_group_members` is not named: such domains are merged,
 //! per protocol and who serves them, into one `(small domains)` row (its server left out when
 //! it would name the domain); a merged row still under the minimum becomes `(small groups)`,
-//! keeping only its protocol and whether its server was found. Messages are banded as
+//! keeping only its protocol and whether its server was found. A named domain keeps the steps
+//! taken to find its server; a merged row has none (they name the domain). Messages are banded as
 //! follower counts are, unless `--precise`.
 
 use std::collections::BTreeMap;
@@ -57,6 +58,7 @@ pub fn tables() -> Vec<Table> {
                 field("asns", String, "Its autonomous systems (`; `-separated, `AS15169 GOOGLE`)."),
                 field("country", String, "Its countries (`; `-separated)."),
                 field("not_found", String, "Why the server was not found (null when it was)."),
+                field("steps", String, "How the server was found, the steps in order, `; `-separated (`MX 10 mx1.example.org; MX 20 mx2.example.org`, `.well-known/matrix/server: matrix.example.org:443`, `no SRV _xmpp-server._tcp.example.org`); null for merged rows (they would name a domain) and for snapshots stored before the steps were kept."),
             ],
             KEY,
         )
@@ -214,6 +216,7 @@ pub fn add(tables: &mut Tables, id: i64, store: &Store, keys: &Pseudonymiser, vi
             r.d.asns.clone().into(),
             r.d.country.clone().into(),
             r.d.not_found.clone().into(),
+            (!r.d.steps.is_empty()).then(|| r.d.steps.join("; ")).into(),
         ]);
     }
     let contacts = tables.get("contacts");

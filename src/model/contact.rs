@@ -3,7 +3,9 @@
 //! one contact.
 //!
 //! The domain part is normalised as instance hosts are ([`InstanceHost`]: lower case, no
-//! trailing dot, IDNs in punycode) and checked with the same rules ([`domain_problem`]). The
+//! trailing dot, IDNs in punycode) and checked with the same rules ([`domain_problem`]),
+//! but for a Matrix server name, which may be an IP literal (`192.0.2.1:8448`,
+//! `[2001:db8::1]`) as the server-server spec allows. The
 //! local part is kept as written but compared in lower case: RFC 5321 lets a server tell
 //! `Ann` from `ann`, yet no provider whohosts measures does, and a contact book that holds
 //! both spellings means one person.
@@ -149,7 +151,17 @@ impl Address {
         if local.len() > MAX_LOCAL {
             return Err("the user part is longer than 255 bytes");
         }
-        if let Some(problem) = domain_problem(domain.trim_end_matches('.')) {
+        let problem = domain_problem(domain.trim_end_matches('.'));
+        if protocol == Protocol::Matrix && problem == Some(IP_REFUSED) {
+            // The server-server spec allows an IP literal as a server name (which address
+            // may be connected to is the address policy's to say, when it is served).
+            return Ok(Address {
+                protocol,
+                local: local.to_lowercase(),
+                domain: InstanceHost::new(&matrix_ip_literal(domain)?),
+            });
+        }
+        if let Some(problem) = problem {
             // Two of the handle rules speak of handles; the others read right as they are.
             return Err(match problem {
                 IP_REFUSED => "the domain is an IP address, not a name",
@@ -167,6 +179,45 @@ impl Address {
             local: local.to_lowercase(),
             domain,
         })
+    }
+}
+
+/// A Matrix server name that is an IP literal, in its one spelling: an IPv4 address or an
+/// IPv6 address in brackets, then an optional port (`192.0.2.1:8448`, `[2001:db8::1]`).
+fn matrix_ip_literal(name: &str) -> Result<String, &'static str> {
+    let (ip, port) = match name.strip_prefix('[') {
+        Some(rest) => {
+            let (v6, tail) = rest.split_once(']').ok_or("the IPv6 server name has no closing ']'")?;
+            let v6: std::net::Ipv6Addr = v6.parse().map_err(|_| "the server name is no IPv6 address")?;
+            (format!("[{v6}]"), tail)
+        }
+        None => {
+            let (v4, tail) = name
+                .split_once(':')
+                .map_or((name, ""), |(v4, _)| (v4, &name[v4.len()..]));
+            let v4: std::net::Ipv4Addr = v4
+                .parse()
+                .map_err(|_| "an IPv6 server name is written in brackets ([2001:db8::1]:8448)")?;
+            (v4.to_string(), tail)
+        }
+    };
+    Ok(format!("{ip}{}", port_like(port)?))
+}
+
+/// The `:port` after a server name's host (empty when none), in its shortest form.
+fn port_like(tail: &str) -> Result<String, &'static str> {
+    if tail.is_empty() {
+        return Ok(String::new());
+    }
+    let port = tail
+        .strip_prefix(':')
+        .ok_or("the server name has text after its address")?;
+    match port.chars().all(|c| c.is_ascii_digit()) {
+        true => port
+            .parse::<u16>()
+            .map(|p| format!(":{p}"))
+            .map_err(|_| "port is not a number from 0 to 65535"),
+        false => Err("port is not a number from 0 to 65535"),
     }
 }
 
@@ -303,6 +354,10 @@ pub struct DomainRecord {
     pub organisation: Option<String>,
     pub asns: Option<String>,
     pub country: Option<String>,
+    /// The steps taken to find its server, in order (`MX 10 mx1.example`, `no SRV
+    /// _matrix-fed._tcp.example.org`, `.well-known/matrix/server: m.example.org`); empty in a
+    /// snapshot stored before they were kept.
+    pub steps: Vec<String>,
 }
 
 /// A contacts measurement as it is stored: the figures, who serves each domain, and each
@@ -413,6 +468,32 @@ mod tests {
         );
         assert_eq!(
             shown(Address::classify("ann@192.0.2.1")),
+            "error: the domain is an IP address, not a name"
+        );
+        // An IP literal is a Matrix server name (the spec allows it), and no other domain.
+        assert_eq!(
+            shown(Address::classify("@u:[2001:DB8::1]:08448")),
+            "matrix @u:[2001:db8::1]:8448"
+        );
+        assert_eq!(
+            shown(Address::classify("@u:192.0.2.1:8448")),
+            "matrix @u:192.0.2.1:8448"
+        );
+        assert_eq!(shown(Address::classify("@u:192.0.2.1")), "matrix @u:192.0.2.1");
+        assert_eq!(
+            shown(Address::classify("@u:2001:db8::1")),
+            "error: an IPv6 server name is written in brackets ([2001:db8::1]:8448)"
+        );
+        assert_eq!(
+            shown(Address::classify("@u:[::1]:99999")),
+            "error: port is not a number from 0 to 65535"
+        );
+        assert_eq!(
+            shown(Address::classify("@u:[::1]:x")),
+            "error: port is not a number from 0 to 65535"
+        );
+        assert_eq!(
+            shown(Address::xmpp("u@[::1]")),
             "error: the domain is an IP address, not a name"
         );
         assert_eq!(

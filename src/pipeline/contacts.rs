@@ -8,15 +8,18 @@
 //! the domain's SPF record names, marked inferred, else "behind gateway X"; without a rule,
 //! the server's organisation), `gateway` (e-mail only, when any address is behind one),
 //! `organisation` (who hosts that server), `as` and `country` (when the attribution gives
-//! one). A fediverse address is served by its handle's domain here (no WebFinger: the crawl
-//! does that for follows). Addresses whose server was not found are counted apart, by why.
+//! one). A fediverse address is served by the instance its handle's WebFinger names (asked
+//! once per domain, about one of its contacts, through the run's polite client, with a
+//! delegated domain confirmed as the crawl confirms a seed). Addresses whose server was not
+//! found are counted apart, by why.
 //!
 //! [`measure_into`] stores the measurement as a snapshot of kind `contacts` through the one
-//! store writer, with who serves each domain and each contact (hashed by the store), and
-//! says which domains did not resolve ([`Lookups`]): when the run's nameserver was taken for
-//! not answering ([`crate::net::dns::Dns::not_answering`]), every domain that timed out is
-//! counted as not answering too (so a dead nameserver reads as one cause, not as a few
-//! timeouts and then the rest).
+//! store writer, with who serves each domain (and the steps taken to find it) and each
+//! contact (hashed by the store), and says which domains did not resolve ([`Lookups`]): when
+//! the run's nameserver was taken for not answering
+//! ([`crate::net::dns::Dns::not_answering`]), every domain that timed out is counted as not
+//! answering too (so a dead nameserver reads as one cause, not as a few timeouts and then the
+//! rest).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,9 +32,8 @@ use crate::contacts::serve::{self, Outcome};
 use crate::contacts::{spf, Book};
 use crate::error::Result;
 use crate::model::attribution::{AddressPolicy, HostAttribution};
-use crate::model::contact::{
-    Address, ContactWeight, ContactsSnapshot, DomainRecord, Measurement, Protocol, LEVELS, NO_GATEWAY,
-};
+use crate::model::contact::{ContactWeight, ContactsSnapshot, DomainRecord, Measurement, Protocol, LEVELS, NO_GATEWAY};
+use crate::model::handle::Handle;
 use crate::net::dns::{NotAnswering, Unresolved, DNS_NOT_ANSWERING};
 use crate::net::fanout;
 use crate::store::{Begin, Resume, Status, Writer};
@@ -49,6 +51,10 @@ fn apart(protocol: Protocol, o: &Outcome) -> Option<String> {
         Outcome::NoServer => "no server (no records, no address)".into(),
         Outcome::NoDomain => "no such domain (NXDOMAIN)".into(),
         Outcome::Failed(why) => format!("DNS failed ({why})"),
+        Outcome::NoActor(why) => format!("no actor found by WebFinger ({why})"),
+        Outcome::Refused(why) => {
+            format!("server address refused ({why}; network.allow_private_addresses does not allow it)")
+        }
     })
 }
 
@@ -63,28 +69,39 @@ struct Named {
 
 type Key = (Protocol, String);
 
-/// Ask DNS who serves each of `domains`.
-async fn serve_all(ctx: &Context, domains: Vec<Key>) -> BTreeMap<Key, Outcome> {
+/// Ask who serves each of `domains` (DNS; Matrix's `.well-known`; a fediverse domain's
+/// WebFinger, asked about `user`, one of its contacts): the outcome, and the steps that led
+/// to it.
+async fn serve_all(ctx: &Context, domains: Vec<(Key, String)>) -> BTreeMap<Key, serve::Served> {
     let (dns, fetcher) = (ctx.dns.clone(), ctx.fetcher.clone());
-    let served = fanout::run(domains.clone(), CONCURRENCY, move |(protocol, domain)| {
+    let keys: Vec<Key> = domains.iter().map(|(k, _)| k.clone()).collect();
+    let served = fanout::run(domains, CONCURRENCY, move |((protocol, domain), user)| {
         let (dns, fetcher) = (dns.clone(), fetcher.clone());
         async move {
             match protocol {
-                Protocol::Email => serve::email(&dns, &domain).await.outcome,
-                Protocol::Xmpp => serve::xmpp(&dns, &domain).await.outcome,
-                Protocol::Matrix => serve::matrix(&dns, &fetcher, &domain).await.outcome,
-                Protocol::Fediverse => Outcome::Host {
-                    host: domain,
-                    port: None,
+                Protocol::Email => serve::email(&dns, &domain).await,
+                Protocol::Xmpp => serve::xmpp(&dns, &domain).await,
+                Protocol::Matrix => serve::matrix(&dns, &fetcher, &domain).await,
+                Protocol::Fediverse => match format!("{user}@{domain}").parse::<Handle>() {
+                    Ok(handle) => serve::fediverse(&fetcher, &handle).await,
+                    Err(_) => serve::Served {
+                        outcome: Outcome::NoActor("not a handle".into()),
+                        steps: vec![],
+                    },
                 },
             }
         }
     })
     .await;
-    domains
-        .into_iter()
+    keys.into_iter()
         .zip(served)
-        .map(|(k, r)| (k, r.unwrap_or_else(|_| Outcome::Failed("internal error".into()))))
+        .map(|(k, r)| {
+            let s = r.unwrap_or_else(|_| serve::Served {
+                outcome: Outcome::Failed("internal error".into()),
+                steps: vec![],
+            });
+            (k, s)
+        })
         .collect()
 }
 
@@ -287,14 +304,21 @@ pub async fn measure_domains(
 ) -> Measured {
     let a = &ctx.config.attribution;
     let providers = Providers::new(&a.mail_providers, &a.mail_gateways);
-    let mut domains: Vec<Key> = book
-        .addresses
-        .keys()
-        .map(|a: &Address| (a.protocol(), a.domain().as_str().to_string()))
-        .collect();
-    domains.sort();
-    domains.dedup();
-    let mut outcome = serve_all(ctx, domains).await;
+    // Each domain once, with the user of its first contact (whom a fediverse domain's
+    // WebFinger is asked about).
+    let mut first: BTreeMap<Key, String> = BTreeMap::new();
+    for a in book.addresses.keys() {
+        first
+            .entry((a.protocol(), a.domain().as_str().to_string()))
+            .or_insert_with(|| a.local().to_string());
+    }
+    let domains: Vec<(Key, String)> = first.into_iter().collect();
+    let mut steps: BTreeMap<Key, Vec<String>> = BTreeMap::new();
+    let mut outcome: BTreeMap<Key, Outcome> = BTreeMap::new();
+    for (k, s) in serve_all(ctx, domains).await {
+        steps.insert(k.clone(), s.steps);
+        outcome.insert(k, s.outcome);
+    }
     let dead = ctx.dns.not_answering();
     if dead.is_some() {
         not_answering(&mut outcome);
@@ -326,7 +350,9 @@ pub async fn measure_domains(
     for (addr, aw) in &book.addresses {
         let key = (addr.protocol(), addr.domain().as_str().to_string());
         let (k, o) = outcome.get_key_value(&key).expect("every address's domain was asked");
-        let r = records.entry(k).or_insert_with(|| record(k, o, served.get(k)));
+        let r = records
+            .entry(k)
+            .or_insert_with(|| record(k, o, served.get(k), steps.remove(k).unwrap_or_default()));
         r.contacts += 1;
         r.messages += aw.messages;
         let w = match weight {
@@ -398,7 +424,7 @@ pub async fn measure_domains(
 }
 
 /// The stored record of one domain (its counts are added by the caller).
-fn record((protocol, domain): &Key, o: &Outcome, s: Option<&Served>) -> DomainRecord {
+fn record((protocol, domain): &Key, o: &Outcome, s: Option<&Served>, steps: Vec<String>) -> DomainRecord {
     DomainRecord {
         protocol: protocol.name(),
         domain: domain.clone(),
@@ -410,6 +436,7 @@ fn record((protocol, domain): &Key, o: &Outcome, s: Option<&Served>) -> DomainRe
         organisation: s.and_then(|s| joined(&s.organisation)),
         asns: s.and_then(|s| joined(&s.asn)),
         country: s.and_then(|s| joined(&s.country)),
+        steps,
         ..DomainRecord::default()
     }
 }

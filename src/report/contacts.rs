@@ -17,7 +17,7 @@ use super::contacts_diff::{self, Step};
 use super::plural;
 use crate::error::Result;
 use crate::metrics::{concentration, Bucket, Concentration};
-use crate::model::contact::{ranked, Measurement};
+use crate::model::contact::{ranked, DomainRecord, Measurement};
 use crate::model::format::Format;
 use crate::store::Store;
 
@@ -46,6 +46,9 @@ pub struct ContactsReport {
     /// Each level's stored figures (empty for a measurement not stored: then computed).
     pub figures: Vec<(String, Concentration)>,
     pub trend: Vec<Step>,
+    /// Who serves each domain and the steps taken to find it (empty for a measurement not
+    /// stored).
+    pub domains: Vec<DomainRecord>,
 }
 
 impl ContactsReport {
@@ -56,6 +59,7 @@ impl ContactsReport {
             measurement,
             figures: vec![],
             trend: vec![],
+            domains: vec![],
         }
     }
 
@@ -77,6 +81,7 @@ impl ContactsReport {
             measurement,
             figures: store.contact_summaries(id)?,
             trend: contacts_diff::steps(store, id)?,
+            domains: store.contact_domains(id)?,
         })
     }
 
@@ -312,7 +317,8 @@ fn trend_text(r: &ContactsReport) -> String {
     out
 }
 
-/// The JSON report.
+/// The JSON report: the figures of every level, the trend, and each domain with who serves
+/// it and the steps taken to find it.
 pub fn json(r: &ContactsReport) -> String {
     let m = &r.measurement;
     let levels: Vec<serde_json::Value> = m
@@ -344,6 +350,7 @@ pub fn json(r: &ContactsReport) -> String {
         "not_found": m.apart,
         "levels": levels,
         "trend": r.trend,
+        "domains": r.domains,
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }

@@ -5,7 +5,7 @@
 //! weight whose server was not found, by why), computed by the one
 //! [`crate::metrics::concentration`]; the counts are `metric_population` rows (`addresses`,
 //! `total`, `malformed`, `domains`). Beside them, who serves each domain (`contact_domain`)
-//! and each contact as a keyed hash of its address ([`OptOut::contact`], table `contact`):
+//! with the steps taken to find its server (a JSON array), and each contact as a keyed hash of its address ([`OptOut::contact`], table `contact`):
 //! the user part of an address is never stored, no report needs it.
 
 use std::collections::BTreeMap;
@@ -17,12 +17,12 @@ use crate::metrics::{concentration, Bucket};
 use crate::model::contact::{ranked, ContactWeight, ContactsSnapshot, DomainRecord, Measurement, LEVELS};
 
 const DOMAIN_PUT: &str = "INSERT INTO contact_domain (snapshot_id, protocol, domain, contacts, messages, not_found, \
-     server, provider, service, gateway, organisation, asns, country) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+     server, provider, service, gateway, organisation, asns, country, steps) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 const CONTACT_PUT: &str =
     "INSERT OR IGNORE INTO contact (snapshot_id, hash, protocol, domain, messages) VALUES (?1, ?2, ?3, ?4, ?5)";
 const DOMAINS_OF: &str = "SELECT protocol, domain, contacts, messages, not_found, server, provider, service, gateway, \
-     organisation, asns, country FROM contact_domain WHERE snapshot_id = ?1 ORDER BY protocol, domain";
+     organisation, asns, country, steps FROM contact_domain WHERE snapshot_id = ?1 ORDER BY protocol, domain";
 /// The services a rule named, per provider, under the snapshot's weight.
 const SERVICES_OF: &str =
     "SELECT provider, service, sum(CASE WHEN ?2 = 'messages' THEN messages ELSE contacts END) AS w \
@@ -67,7 +67,8 @@ pub fn save(tx: &Transaction<'_>, id: i64, snap: &ContactsSnapshot, opt_out: &Op
             d.gateway,
             d.organisation,
             d.asns,
-            d.country
+            d.country,
+            serde_json::to_string(&d.steps).expect("strings serialise")
         ])?;
     }
     let mut put = tx.prepare_cached(CONTACT_PUT)?;
@@ -111,6 +112,11 @@ pub fn domains(conn: &Connection, id: i64) -> rusqlite::Result<Vec<DomainRecord>
             organisation: r.get(9)?,
             asns: r.get(10)?,
             country: r.get(11)?,
+            // Rows stored before the steps were kept (schema 10) have none.
+            steps: r
+                .get::<_, Option<String>>(12)?
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default(),
         })
     })?;
     rows.collect()

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_failure_once.sql"),
     include_str!("../../migrations/0009_instances.sql"),
     UNSEEN_MOVE_TARGETS,
+    include_str!("../../migrations/0011_contact_steps.sql"),
 ];
 
 /// The migration that rewrites opted-out accounts named by an older whohosts

@@ -77,6 +77,18 @@ fn contact_world() -> World {
         srv("_matrix-fed._tcp.fed.example", &[(10, 0, 8448, "synapse.example")]),
         srv("_matrix._tcp.old.example", &[(10, 0, 443, "synapse.example")]),
         at("plain.example", "scaleway"),
+        // An MX whose host fails to answer (SERVFAIL) is no dangling MX: nothing is known.
+        NameSpec {
+            dns_fault: DnsFault::Servfail,
+            ..at("mx.failing.example", "ovh")
+        },
+        mail("servfailmx.example", &[(10, "mx.failing.example")]),
+        mail(
+            "halffailing.example",
+            &[(10, "gone.dangling.example"), (20, "mx.failing.example")],
+        ),
+        // `.` of a preference other than 0 is no null MX (RFC 7505).
+        mail("tennull.example", &[(10, ".")]),
     ];
     w
 }
@@ -126,6 +138,41 @@ fn who_receives_the_mail_of_a_domain() {
     assert_eq!(ask("bare.example").outcome, Outcome::NoServer);
     assert_eq!(ask("unknown.example").outcome, Outcome::NoDomain);
     assert_eq!(ask("broken.example").outcome, Outcome::Failed("SERVFAIL".into()));
+    // The MX host's SERVFAIL is the domain's failure, not a dangling MX; so too when the
+    // other host does not exist.
+    let failing = ask("servfailmx.example");
+    assert_eq!(
+        (failing.outcome, failing.steps),
+        (
+            Outcome::Failed("SERVFAIL".into()),
+            vec![
+                "MX 10 mx.failing.example".to_string(),
+                "mx.failing.example: SERVFAIL".to_string()
+            ]
+        )
+    );
+    let half = ask("halffailing.example");
+    assert_eq!(
+        (half.outcome, half.steps),
+        (
+            Outcome::Failed("SERVFAIL".into()),
+            vec![
+                "MX 10 gone.dangling.example".to_string(),
+                "MX 20 mx.failing.example".to_string(),
+                "gone.dangling.example: NXDOMAIN".to_string(),
+                "mx.failing.example: SERVFAIL".to_string()
+            ]
+        )
+    );
+    // `10 .` is no null MX: it names no host, so the MX is dangling.
+    let ten = ask("tennull.example");
+    assert_eq!(
+        (ten.outcome, ten.steps),
+        (
+            Outcome::Dangling { host: ".".into() },
+            vec!["MX 10 . (not a null MX: no host)".to_string()]
+        )
+    );
 }
 
 #[test]
@@ -168,6 +215,378 @@ fn who_serves_xmpp_and_matrix() {
     assert_eq!(m("plain.example").outcome, host("plain.example", Some(8448)));
     assert_eq!(m("plain.example:8008").outcome, host("plain.example", Some(8008)));
     assert_eq!(m("plain.example:8008").steps, ["explicit port 8008"]);
+}
+
+/// A name whose `.well-known/matrix/server` delegates to `server`.
+fn delegating(n: &str, server: &str) -> NameSpec {
+    NameSpec {
+        matrix_server: Some(server.into()),
+        ..at(n, "ovh")
+    }
+}
+
+/// A name whose `.well-known/matrix/server` answers `body` verbatim.
+fn answering(n: &str, body: String) -> NameSpec {
+    NameSpec {
+        matrix_server_body: Some(body),
+        ..at(n, "ovh")
+    }
+}
+
+/// The contact world with Matrix server names delegating through `.well-known/matrix/server`
+/// (with and without a port) and some whose answer is broken.
+fn matrix_world() -> World {
+    let mut w = contact_world();
+    w.names.extend([
+        delegating("ported.example", "synapse.example:8443"),
+        delegating("delegating.example", "Deleg.example"),
+        srv("_matrix-fed._tcp.deleg.example", &[(10, 0, 8449, "synapse.example")]),
+        delegating("bare.delegating.example", "homeserver.example"),
+        at("homeserver.example", "scaleway"),
+        answering("html.example", "<html><body>Welcome to nginx!</body></html>".into()),
+        srv("_matrix-fed._tcp.html.example", &[(10, 0, 8448, "synapse.example")]),
+        answering("garbled.example", r#"{"m.server": "#.into()),
+        answering("notaname.example", r#"{"m.server": "bad name!:8448"}"#.into()),
+        answering(
+            "huge.example",
+            format!(
+                r#"{{"m.server": "synapse.example:1", "pad": "{}"}}"#,
+                "x".repeat(60_000)
+            ),
+        ),
+    ]);
+    w
+}
+
+#[test]
+fn matrix_server_names_are_delegated_by_their_well_known() {
+    let env = Env::start(matrix_world());
+    let (dns, fetcher) = resolve(&env);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let m = |n: &str| {
+        let s = rt.block_on(serve::matrix(&dns, &fetcher, n));
+        (s.outcome, s.steps)
+    };
+    // A delegation with a port is used as is.
+    assert_eq!(
+        m("ported.example"),
+        (
+            host("synapse.example", Some(8443)),
+            vec![".well-known/matrix/server: synapse.example:8443".to_string()]
+        )
+    );
+    // Without a port: SRV _matrix-fed._tcp of the delegated name (not of the original one).
+    assert_eq!(
+        m("delegating.example"),
+        (
+            host("synapse.example", Some(8449)),
+            vec![
+                ".well-known/matrix/server: deleg.example".to_string(),
+                "SRV _matrix-fed._tcp.deleg.example 10 0 8449 synapse.example".to_string()
+            ]
+        )
+    );
+    // … and without SRV, the delegated name on 8448.
+    assert_eq!(
+        m("bare.delegating.example"),
+        (
+            host("homeserver.example", Some(8448)),
+            vec![
+                ".well-known/matrix/server: homeserver.example".to_string(),
+                "no SRV _matrix-fed._tcp.homeserver.example".to_string(),
+                "no SRV _matrix._tcp.homeserver.example".to_string(),
+                "homeserver.example on port 8448".to_string()
+            ]
+        )
+    );
+    // Broken answers are no delegation: the search goes on with the name itself.
+    assert_eq!(
+        m("html.example"),
+        (
+            host("synapse.example", Some(8448)),
+            vec![
+                ".well-known/matrix/server: not JSON".to_string(),
+                "SRV _matrix-fed._tcp.html.example 10 0 8448 synapse.example".to_string()
+            ]
+        )
+    );
+    let fell_through = |n: &str, why: &str| {
+        (
+            host(n, Some(8448)),
+            vec![
+                format!(".well-known/matrix/server: {why}"),
+                format!("no SRV _matrix-fed._tcp.{n}"),
+                format!("no SRV _matrix._tcp.{n}"),
+                format!("{n} on port 8448"),
+            ],
+        )
+    };
+    assert_eq!(m("garbled.example"), fell_through("garbled.example", "not JSON"));
+    assert_eq!(
+        m("notaname.example"),
+        fell_through("notaname.example", "m.server \"bad name!:8448\" is not a server name")
+    );
+    assert_eq!(
+        m("huge.example"),
+        fell_through("huge.example", "larger than 51200 bytes")
+    );
+    // A site without one (a 404) and a name without a site at all.
+    assert_eq!(m("plain.example").1[0], ".well-known/matrix/server: HTTP 404");
+    // Asked through the polite client: robots.txt first.
+    assert_eq!(
+        env.paths("ported.example"),
+        ["/robots.txt", "/.well-known/matrix/server"]
+    );
+}
+
+#[test]
+fn ip_literal_matrix_servers_are_served_under_the_address_policy() {
+    let mut env = Env::start(contact_world());
+    // Loopback IPv4 allowed, as tests allow it; ::1 and documentation addresses not.
+    env.config.network.allow_private_addresses =
+        whohosts::config::PrivateAddresses::Networks(vec!["127.0.0.0/8".parse().unwrap()]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (dns, fetcher) = resolve(&env);
+    let m = |n: &str| {
+        let a = whohosts::model::contact::Address::classify(&format!("@u:{n}")).unwrap();
+        let s = rt.block_on(serve::matrix(&dns, &fetcher, a.domain().as_str()));
+        (s.outcome, s.steps)
+    };
+    let literal = |o: Outcome| (o, vec!["an IP literal".to_string()]);
+    assert_eq!(m("127.0.0.5:8449"), literal(host("127.0.0.5", Some(8449))));
+    assert_eq!(m("127.0.0.5"), literal(host("127.0.0.5", Some(8448))));
+    assert_eq!(m("[::1]:8448"), literal(Outcome::Refused("::1 is loopback".into())));
+    assert_eq!(
+        m("192.0.2.1:8448"),
+        literal(Outcome::Refused("192.0.2.1 is documentation".into()))
+    );
+    // In production (no private address allowed) loopback is refused too.
+    env.config.network.allow_private_addresses = whohosts::config::PrivateAddresses::All(false);
+    let (dns, fetcher) = resolve(&env);
+    let s = rt.block_on(serve::matrix(&dns, &fetcher, "127.0.0.5:8449"));
+    assert_eq!(s.outcome, Outcome::Refused("127.0.0.5 is loopback".into()));
+    // A public address is served, on 8448 unless a port is given.
+    let s = rt.block_on(serve::matrix(&dns, &fetcher, "[2a01:4f8::1]"));
+    assert_eq!(s.outcome, host("2a01:4f8::1", Some(8448)));
+
+    // In a contact book, the run counts the refused one apart, with why.
+    env.config.network.allow_private_addresses =
+        whohosts::config::PrivateAddresses::Networks(vec!["127.0.0.0/8".parse().unwrap()]);
+    env.write_config();
+    let list = env.dir.path().join("list.txt");
+    std::fs::write(&list, "@ann:[::1]:8448\n@bob:[2001:DB8::1]\n").unwrap();
+    let out = env
+        .cmd()
+        .args(["contacts", "--format", "json"])
+        .arg(&list)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["malformed"], 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        doc["not_found"],
+        serde_json::json!({
+            "server address refused (2001:db8::1 is documentation; network.allow_private_addresses does not allow it)": 1.0,
+            "server address refused (::1 is loopback; network.allow_private_addresses does not allow it)": 1.0
+        })
+    );
+}
+
+#[test]
+fn fediverse_handles_are_served_by_the_instance_their_webfinger_names() {
+    use whohosts_sim::world::Software;
+    let mut delegated = inst("social.example.org", Software::Mastodon, "hetzner");
+    delegated.handle_domain = Some("example.org".into());
+    let mut w = world(
+        vec![delegated, inst("masto.example", Software::Mastodon, "ovh")],
+        vec![acct("ann@social.example.org", &[]), acct("bob@masto.example", &[])],
+    );
+    w.names = contact_world().names;
+    let env = Env::start(w);
+    let list = env.dir.path().join("list.txt");
+    // ann's handle is at example.org, her actor on social.example.org; nobody is known as
+    // cy at masto.example; nowhere.example does not exist.
+    std::fs::write(
+        &list,
+        "@ann@example.org\n@bob@masto.example\n@cy@masto.example\nacct:dan@nowhere.example\nann@bigmail.example\n",
+    )
+    .unwrap();
+    let out = env
+        .cmd()
+        .args(["contacts", "--format", "json"])
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows: Vec<(String, String, serde_json::Value, serde_json::Value)> = doc["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["protocol"] == "fediverse")
+        .map(|d| {
+            (
+                d["domain"].as_str().unwrap().to_string(),
+                d["contacts"].to_string(),
+                d["server"].clone(),
+                d["steps"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "example.org".to_string(),
+                "1".to_string(),
+                serde_json::json!("social.example.org"),
+                serde_json::json!([
+                    "WebFinger: actor on social.example.org",
+                    "confirmed by social.example.org"
+                ])
+            ),
+            (
+                "masto.example".to_string(),
+                "2".to_string(),
+                serde_json::json!("masto.example"),
+                serde_json::json!(["WebFinger: actor on masto.example"])
+            ),
+            (
+                "nowhere.example".to_string(),
+                "1".to_string(),
+                serde_json::Value::Null,
+                serde_json::json!(["WebFinger: NXDOMAIN"])
+            ),
+        ]
+    );
+    assert_eq!(
+        doc["not_found"],
+        serde_json::json!({"no actor found by WebFinger (NXDOMAIN)": 1.0})
+    );
+    let server = level(&doc, "server");
+    let weight = |k: &str| {
+        server["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["key"] == k)
+            .map(|b| b["weight"].clone())
+    };
+    assert_eq!(weight("social.example.org"), Some(serde_json::json!(1.0)));
+    assert_eq!(weight("masto.example"), Some(serde_json::json!(2.0)));
+    assert_eq!(weight("example.org"), None);
+    // Asked through the polite client: robots.txt first, WebFinger once per domain.
+    let paths = env.paths("masto.example");
+    assert_eq!(paths[0], "/robots.txt", "{paths:?}");
+    assert_eq!(
+        paths.iter().filter(|p| p.starts_with("/.well-known/webfinger")).count(),
+        1,
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn the_steps_taken_are_kept_in_the_report_and_the_store() {
+    let env = Env::start(matrix_world());
+    let list = env.dir.path().join("list.txt");
+    std::fs::write(
+        &list,
+        "ann@bigmail.example\n@bob:delegating.example\nxmpp:cy@chat.example\n@dan:html.example\n\
+         ed@servfailmx.example\nfay@tennull.example\n",
+    )
+    .unwrap();
+    let db = env.dir.path().join("c.db");
+    let out = env
+        .cmd()
+        .args(["contacts", "--format", "json", "--db"])
+        .arg(&db)
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps: Vec<(String, String, Vec<String>)> = doc["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["protocol"].as_str().unwrap().to_string(),
+                d["domain"].as_str().unwrap().to_string(),
+                serde_json::from_value(d["steps"].clone()).unwrap(),
+            )
+        })
+        .collect();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        steps,
+        [
+            (
+                "email".to_string(),
+                "bigmail.example".to_string(),
+                s(&["MX 10 mx1.bigmail.example", "MX 20 mx2.bigmail.example"])
+            ),
+            (
+                "email".to_string(),
+                "servfailmx.example".to_string(),
+                s(&["MX 10 mx.failing.example", "mx.failing.example: SERVFAIL"])
+            ),
+            (
+                "email".to_string(),
+                "tennull.example".to_string(),
+                s(&["MX 10 . (not a null MX: no host)"])
+            ),
+            (
+                "matrix".to_string(),
+                "delegating.example".to_string(),
+                s(&[
+                    ".well-known/matrix/server: deleg.example",
+                    "SRV _matrix-fed._tcp.deleg.example 10 0 8449 synapse.example"
+                ])
+            ),
+            (
+                "matrix".to_string(),
+                "html.example".to_string(),
+                s(&[
+                    ".well-known/matrix/server: not JSON",
+                    "SRV _matrix-fed._tcp.html.example 10 0 8448 synapse.example"
+                ])
+            ),
+            (
+                "xmpp".to_string(),
+                "chat.example".to_string(),
+                s(&[
+                    "SRV _xmpp-server._tcp.chat.example 10 0 5269 xmpp.chat.example",
+                    "SRV _xmpps-server._tcp.chat.example 5 10 5270 xmpps.chat.example"
+                ])
+            ),
+        ]
+    );
+    // The MX host's SERVFAIL is a DNS failure, counted apart with its reason; `10 .` dangles.
+    assert_eq!(
+        doc["not_found"],
+        serde_json::json!({
+            "DNS failed (SERVFAIL)": 1.0,
+            "dangling (MX or SRV names a host that does not resolve)": 1.0
+        })
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: warning: 1 of 6 domains did not resolve: 1 SERVFAIL; see \"Server not found\" in the report\n"
+    );
+    // Stored with the domain's row, as a JSON array.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let stored: String = conn
+        .query_row(
+            "SELECT steps FROM contact_domain WHERE domain = 'delegating.example'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        stored,
+        r#"[".well-known/matrix/server: deleg.example","SRV _matrix-fed._tcp.deleg.example 10 0 8449 synapse.example"]"#
+    );
 }
 
 /// A contact book modelled on the measurement that started the project: 150 contacts over
@@ -648,7 +1067,10 @@ fn show_malformed_lists_under_quiet_with_the_lines_not_in_utf8() {
     // Not asked: -q says nothing.
     let out = env.run(&["contacts", p]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: warning: 1 of 6 domains did not resolve: 1 SERVFAIL; see \"Server not found\" in the report\n"
+    );
 }
 
 /// A run where every DNS lookup failed (here SERVFAIL) says so on stderr (even under -q),

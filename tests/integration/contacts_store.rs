@@ -333,7 +333,8 @@ fn a_contacts_snapshot_exports_pseudonymised_with_small_domains_merged() {
             "organisation",
             "asns",
             "country",
-            "not_found"
+            "not_found",
+            "steps"
         ]
     );
     // 16 domains: univ-exemple.fr (4 contacts, under the minimum of 5, behind its own
@@ -348,6 +349,12 @@ fn a_contacts_snapshot_exports_pseudonymised_with_small_domains_merged() {
     assert_eq!(row("gmail.com")[5], "30");
     assert_eq!(row("gmail.com")[8], "Google");
     assert_eq!(row("gmail.com")[9], "Gmail");
+    // The steps taken to find a named domain's server, in order.
+    assert_eq!(row("gmail.com")[15], "MX 10 gmail-smtp-in.l.google.com");
+    assert_eq!(
+        row("atelier-lumen.fr")[15],
+        "MX 10 aspmx.l.google.com; MX 20 alt1.aspmx.l.google.com"
+    );
     assert!(!domains
         .iter()
         .any(|r| r[2] == "univ-exemple.fr" || r[7].contains("pphosted")));
@@ -362,6 +369,7 @@ fn a_contacts_snapshot_exports_pseudonymised_with_small_domains_merged() {
         ),
         ("email", "1", "4", "", "")
     );
+    assert_eq!(small[15], "", "a merged row's steps would name its domain");
     let total: u64 = domains[1..].iter().map(|r| r[5].parse::<u64>().unwrap()).sum();
     assert_eq!(total, 150);
 

@@ -5,7 +5,8 @@
 //! [`Sim`] owns the laid-out world, indexes of accounts and follows, the rate-limit windows
 //! and the request log ([`Stats`]). Each request goes: alias handling (redirecting and
 //! delegated domains) → latency → robots.txt → server-side rate limit (Mastodon's headers,
-//! 429s) → faults → the protocol routes in [`super::routes`].
+//! 429s) → faults → the protocol routes in [`super::routes`]. A name beyond the instances
+//! (`[[dns]]`) with an address serves only its `.well-known/matrix/server`, if it has one.
 //!
 //! The rate limits and announced pauses are in `limits`, the faults, robots.txt and the
 //! ASN downloads in `faults`, the sockets and connections in `listen`.
@@ -254,9 +255,25 @@ impl Sim {
         resp
     }
 
+    /// What a name beyond the instances serves: its `.well-known/matrix/server`, if any;
+    /// anything else (robots.txt included) is a 404.
+    fn name_site(&self, host: &str, path: &str) -> Response<Body> {
+        let name = self.layout.world.names.iter().find(|n| n.name == host);
+        match (name, path) {
+            (Some(n), "/.well-known/matrix/server") => match (&n.matrix_server_body, &n.matrix_server) {
+                (Some(body), _) if body.starts_with('<') => respond(200, "text/html", body.clone()),
+                (Some(body), _) => respond(200, "application/json", body.clone()),
+                (None, Some(server)) => json(200, "application/json", &serde_json::json!({"m.server": server})),
+                (None, None) => respond(404, "application/json", r#"{"errcode":"M_NOT_FOUND"}"#),
+            },
+            (Some(_), _) => respond(404, "text/plain", "not found"),
+            (None, _) => respond(404, "text/plain", "no such site"),
+        }
+    }
+
     async fn dispatch(&self, host: &str, path: &str, auth: Option<&str>) -> Response<Body> {
         let Some(inst) = self.layout.instance(host) else {
-            return respond(404, "text/plain", "no such site");
+            return self.name_site(host, path);
         };
         if inst.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(inst.latency_ms)).await;

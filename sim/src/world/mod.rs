@@ -220,6 +220,12 @@ impl World {
                     n.name, n.provider
                 )));
             }
+            if (n.matrix_server.is_some() || n.matrix_server_body.is_some()) && n.provider.is_none() {
+                return Err(Error::World(format!(
+                    "dns {}: a .well-known/matrix/server needs an address (provider)",
+                    n.name
+                )));
+            }
             if domains.insert(n.name.as_str(), ()).is_some() {
                 return Err(Error::World(format!(
                     "dns {} is listed twice (or is an instance)",

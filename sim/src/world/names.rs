@@ -1,7 +1,8 @@
 //! Names beyond the instances (`[[dns]]` in a world file): the domains of contacts and the
 //! servers that receive their mail or serve their XMPP and Matrix accounts, each with the
 //! records a test needs (MX, TXT such as SPF, SRV) and, when it names a provider, an address
-//! in that provider's range.
+//! in that provider's range, and the `.well-known/matrix/server` a Matrix server name
+//! delegates with.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,15 @@ pub struct NameSpec {
     /// A CNAME to another name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cname: Option<String>,
+    /// What `https://NAME/.well-known/matrix/server` answers, as a homeserver serves it:
+    /// `{"m.server": VALUE}` (application/json). Needs an address (`provider`); without this
+    /// (and without `matrix_server_body`) the page is a 404.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix_server: Option<String>,
+    /// Instead, this body verbatim (a broken answer: HTML, not JSON, oversized), as
+    /// `text/html` when it starts with `<`, else `application/json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix_server_body: Option<String>,
     /// How the name fails, on demand (SERVFAIL, no answer, or NXDOMAIN despite the records).
     #[serde(default, skip_serializing_if = "is_none_fault")]
     pub dns_fault: DnsFault,
