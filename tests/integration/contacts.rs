@@ -573,15 +573,30 @@ fn the_demo_measures_a_contact_book_offline() {
         "{text}"
     );
     // The follows report's layout: heading, ranked rows with bars, the band in words, Gini.
+    // The book's MX hosts bear real provider names, so the shipped rules name the providers
+    // and their services; one domain is behind Mimecast, Microsoft inferred from its SPF.
     assert!(
         text.contains(
-            "\nBy hosting organisation (7 organisations, 26 contacts)\n    1  Google                           9   34.6 %  █████████▊\n    2  Microsoft                        8   30.8 %  ████████▋\n    3  Hetzner                          3   11.5 %  ███▎\n"
+            "\nBy provider (7 providers, 26 contacts)\n    1  Google                           9   34.6 %  █████████▊\n    2  Microsoft                        8   30.8 %  ████████▋\n    3  Hetzner                          3   11.5 %  ███▎\n"
         ),
         "{text}"
     );
     assert!(
         text.contains(
-            "  top-3 76.9 %, k50 2, k75 3, HHI 2426 (highly concentrated), effective number\n  5.1, Gini 0.43.\n"
+            "  top-3 76.9 %, k50 2, k75 3, HHI 2426 (highly concentrated), effective number\n  5.1, Gini 0.43.\n  \
+             Services: Google: Gmail 7, Google Workspace 2; Microsoft: Microsoft 365\n  (inferred from SPF) 4, \
+             Outlook.com 4; Infomaniak: Infomaniak Mail 2; OVH:\n  OVHcloud Email 2.\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        plain(&text).contains(" By gateway (2 gateways, 23 contacts) 1 no gateway 19 82.6 % 2 Mimecast 4 17.4 % "),
+        "{text}"
+    );
+    assert!(
+        plain(&text).contains(
+            " By hosting organisation (8 organisations, 26 contacts) 1 Google 9 34.6 % 2 Microsoft 4 15.4 % 3 \
+             Mimecast Services Limited 4 15.4 % 4 Hetzner 3 11.5 % "
         ),
         "{text}"
     );
