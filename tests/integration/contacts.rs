@@ -526,7 +526,14 @@ fn bad_sources_are_one_line_each_and_the_good_ones_are_measured() {
         assert_eq!(out.status.code(), Some(1));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.starts_with(&format!("whohosts: contacts file {p}: ")), "{err}");
-        assert_eq!(err.lines().count(), 1, "{err}");
+        // Then good.txt's malformed line, a warning even under -q.
+        assert_eq!(err.lines().count(), 2, "{err}");
+        assert!(
+            err.ends_with(&format!(
+                "\nwhohosts: warning: {good}: 1 malformed entry (--show-malformed lists them)\n"
+            )),
+            "{err}"
+        );
         assert!(String::from_utf8_lossy(&out.stdout).contains("2 distinct addresses"));
     }
 }
