@@ -1,11 +1,15 @@
--- concentration: how concentrated the accounts are, snapshot by snapshot, at one level under
--- one weight, as computed when each snapshot was stored (never re-derived here). Complete
--- snapshots only. A level with no buckets (nothing to attribute) is not rated, as in the
--- reports: its figures are empty.
+-- concentration: how concentrated the accounts (or contacts, messages …) are, snapshot by
+-- snapshot, at one level under one weight, as computed when each snapshot was stored (never
+-- re-derived here). Complete snapshots only. A level with no buckets (nothing to attribute)
+-- is not rated, as in the reports: its figures are empty.
 --
 -- Parameters:
---   :level = organisation  instance, organisation, as, range, block, country or hosting
---   :weight = accounts     accounts, edges, instances, users or active
+--   :level = organisation  instance, organisation, as, range, block, country or hosting;
+--                          of contacts snapshots also protocol, domain, server, provider
+--                          or gateway
+--   :weight = accounts     accounts, edges, instances, users or active; contacts or
+--                          messages of contacts snapshots (in a database with none of the
+--                          default, the weight of the latest snapshot)
 -- Columns:
 --   snapshot_id  the snapshot
 --   started_at   when its crawl started (UTC)

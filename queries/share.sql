@@ -6,8 +6,12 @@
 -- Parameters:
 --   :name                  the bucket, as reports name it (Hetzner, behind CDN Cloudflare,
 --                          origin unknown …) or by its key
---   :level = organisation  instance, organisation, as, range, block, country or hosting
---   :weight = accounts     accounts, edges, instances, users or active
+--   :level = organisation  instance, organisation, as, range, block, country or hosting;
+--                          of contacts snapshots also protocol, domain, server, provider
+--                          or gateway
+--   :weight = accounts     accounts, edges, instances, users or active; contacts or
+--                          messages of contacts snapshots (in a database with none of the
+--                          default, the weight of the latest snapshot)
 --   :kind = null           only snapshots of this kind: follows, contacts or instances
 --                          (surveys); null: the kind of the series, else of the latest
 --                          complete snapshot measured at :level under :weight

@@ -1,30 +1,101 @@
 //! The demo's contact book: a small address book of realistic shape (most mail with two big
 //! providers, a few small hosts, a self-hosted domain, one that receives no mail, XMPP and
 //! Matrix contacts, a duplicate and an address with no domain), and the `[[dns]]`
-//! names that serve it in the simulated world.
+//! names that serve it in the simulated world. Its MX hosts bear the names the providers'
+//! real ones have (`gmail-smtp-in.l.google.com`, `mx1.mail.ovh.net` …), served by the
+//! simulator's DNS, so the shipped provider rules name them offline: services, a filtering
+//! gateway (Mimecast) and a provider inferred from an SPF include show as they would.
 
 use crate::world::{NameSpec, Provider, World};
 
 /// Mailbox providers added to the world for the book, beyond the default providers: (name,
 /// AS number, AS name, second octet, country).
-const MAIL_PROVIDERS: [(&str, u32, &str, u8, &str); 3] = [
+const MAIL_PROVIDERS: [(&str, u32, &str, u8, &str); 4] = [
     ("google", 15169, "GOOGLE", 40, "US"),
     ("microsoft", 8075, "MICROSOFT-CORP-MSN-AS-BLOCK", 41, "US"),
     ("infomaniak", 29222, "INFOMANIAK-AS", 42, "CH"),
+    ("mimecast", 30031, "MIMECAST - Mimecast Services Limited, GB", 43, "GB"),
 ];
 
-/// Mail domains: (domain, provider of its MX hosts, contacts at it). A provider of `""` is
-/// RFC 7505's null MX; a domain whose MX is `None` receives its mail on its own address.
-const MAIL: [(&str, Option<&str>, usize); 9] = [
-    ("gmail.example", Some("google"), 6),
-    ("outlook.example", Some("microsoft"), 4),
-    ("university.example", Some("microsoft"), 3),
-    ("startup.example", Some("google"), 2),
-    ("swissmail.example", Some("infomaniak"), 2),
-    ("ovhmail.example", Some("ovh"), 2),
-    ("posteo.example", Some("hetzner"), 1),
-    ("family.example", None, 1),
-    ("oldisp.example", Some(""), 1),
+/// A mail domain of the book.
+struct Mail {
+    domain: &'static str,
+    /// Its MX hosts, preference 10, 20 …; none: it receives its mail on its own address.
+    mx: &'static [&'static str],
+    /// The provider its MX hosts (or its own address) are on; `""` is RFC 7505's null MX.
+    provider: &'static str,
+    /// Its SPF record, if any.
+    spf: Option<&'static str>,
+    /// Contacts at it.
+    contacts: usize,
+}
+
+const MAIL: [Mail; 9] = [
+    Mail {
+        domain: "gmail.com",
+        mx: &["gmail-smtp-in.l.google.com", "alt1.gmail-smtp-in.l.google.com"],
+        provider: "google",
+        spf: None,
+        contacts: 6,
+    },
+    Mail {
+        domain: "outlook.com",
+        mx: &["outlook-com.olc.protection.outlook.com"],
+        provider: "microsoft",
+        spf: None,
+        contacts: 4,
+    },
+    // Behind a filtering gateway; its SPF record says Microsoft holds its mail.
+    Mail {
+        domain: "university.example",
+        mx: &["eu-smtp-inbound-1.mimecast.com", "eu-smtp-inbound-2.mimecast.com"],
+        provider: "mimecast",
+        spf: Some("v=spf1 include:spf.protection.outlook.com -all"),
+        contacts: 3,
+    },
+    Mail {
+        domain: "startup.example",
+        mx: &["aspmx.l.google.com", "alt1.aspmx.l.google.com"],
+        provider: "google",
+        spf: Some("v=spf1 include:_spf.google.com ~all"),
+        contacts: 2,
+    },
+    Mail {
+        domain: "swissmail.example",
+        mx: &["mta-gw.infomaniak.ch"],
+        provider: "infomaniak",
+        spf: None,
+        contacts: 2,
+    },
+    Mail {
+        domain: "ovhmail.example",
+        mx: &["mx1.mail.ovh.net", "mx2.mail.ovh.net"],
+        provider: "ovh",
+        spf: None,
+        contacts: 2,
+    },
+    // Self-hosted: no rule names its MX, so its provider is its AS's organisation.
+    Mail {
+        domain: "posteo.example",
+        mx: &["mx1.posteo.example"],
+        provider: "hetzner",
+        spf: None,
+        contacts: 1,
+    },
+    Mail {
+        domain: "family.example",
+        mx: &[],
+        provider: "home",
+        spf: None,
+        contacts: 1,
+    },
+    Mail {
+        domain: "oldisp.example",
+        mx: &[],
+        provider: "",
+        spf: None,
+        contacts: 1,
+    },
 ];
 
 /// Add the names serving the demo book to `world` (and the mailbox providers it needs) and
@@ -42,18 +113,22 @@ pub fn demo_book(world: &mut World) -> String {
         }
     }
     let mut cards = Vec::new();
-    for (domain, provider, n) in MAIL {
-        match provider {
-            Some("") => world.names.push(mx(domain, &[(0, ".")])),
-            Some(p) => {
-                let (a, b) = (format!("mx1.{domain}"), format!("mx2.{domain}"));
-                world.names.push(at(&a, p));
-                world.names.push(at(&b, p));
-                world.names.push(mx(domain, &[(10, &a), (20, &b)]));
+    for m in MAIL {
+        let domain = m.domain;
+        let mut name = if m.provider.is_empty() {
+            mx(domain, &[(0, ".")])
+        } else if m.mx.is_empty() {
+            at(domain, m.provider)
+        } else {
+            let records: Vec<(u16, &str)> = (10..).step_by(10).zip(m.mx.iter().copied()).collect();
+            for host in m.mx {
+                world.names.push(at(host, m.provider));
             }
-            None => world.names.push(at(domain, "home")),
-        }
-        for i in 0..n {
+            mx(domain, &records)
+        };
+        name.txt = m.spf.map(|s| vec![s.to_string()]).unwrap_or_default();
+        world.names.push(name);
+        for i in 0..m.contacts {
             cards.push(card(
                 &format!("Friend {i} at {domain}"),
                 &[format!("EMAIL;TYPE=home:friend{i}@{domain}")],
@@ -72,7 +147,7 @@ pub fn demo_book(world: &mut World) -> String {
         "Ann Lee",
         &[
             "EMAIL;TYPE=work:ann.lee@university.example".into(),
-            "EMAIL;TYPE=home:Ann.Lee@GMAIL.example".into(),
+            "EMAIL;TYPE=home:Ann.Lee@GMAIL.COM".into(),
             "IMPP:xmpp:ann@jabber.example".into(),
             "IMPP:matrix:u/ann:chat.example".into(),
         ],
@@ -81,7 +156,7 @@ pub fn demo_book(world: &mut World) -> String {
     // A duplicate in another spelling, and an address with no domain.
     cards.push(card(
         "Friend 0 again",
-        &["EMAIL:FRIEND0@gmail.example.".into(), "EMAIL:cy@".into()],
+        &["EMAIL:FRIEND0@gmail.com.".into(), "EMAIL:cy@".into()],
     ));
     cards.concat()
 }

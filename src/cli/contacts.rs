@@ -105,15 +105,18 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
             ));
         }
     }
-    if !quiet {
-        if !args.show_malformed && !book.malformed.is_empty() {
-            let n = book.malformed.len();
-            notice_line(&format!(
-                "{} {} no usable address (--show-malformed lists them)",
-                crate::report::plural(n as u64, "entry"),
-                if n == 1 { "names" } else { "name" }
+    // Entries that name no usable address are data lost: one warning per file, even under
+    // `-q` (so cron mails it), as the crawl's warnings about lost data are.
+    if !args.show_malformed {
+        for (file, n) in &book.malformed_by_source {
+            warning_line(&format!(
+                "{}: {} (--show-malformed lists them)",
+                file.display(),
+                crate::report::plural(*n as u64, "malformed entry")
             ));
         }
+    }
+    if !quiet {
         if !args.show_malformed && book.recoded > 0 {
             let n = book.recoded;
             notice_line(&format!(

@@ -15,7 +15,7 @@
 //!
 //! Who serves each address is [`serve`] (MX, SRV, Matrix discovery, a fediverse handle's
 //! WebFinger, each with the steps taken) and, behind a filtering gateway, [`spf`]; the
-//! pipeline measures and stores them as a `contacts` snapshot.
+//! measurement is stored as a snapshot of kind `contacts` by [`crate::pipeline::contacts`].
 
 pub mod detect;
 pub mod lines;
@@ -66,6 +66,9 @@ pub struct Book {
     pub addresses: BTreeMap<Address, Weight>,
     /// Entries that name no usable address, in the order met.
     pub malformed: Vec<Malformed>,
+    /// How many of them each source gave (a Maildir counts its messages' together), for the
+    /// sources that gave any, in the order given.
+    pub malformed_by_source: Vec<(PathBuf, usize)>,
     /// How many messages the mailboxes held.
     pub messages: u64,
     /// The kind each source was read as.
@@ -156,9 +159,15 @@ impl Book {
 pub fn read(paths: &[PathBuf]) -> Book {
     let mut book = Book::default();
     for path in paths {
+        let before = book.malformed.len();
         match read_one(path, &mut book) {
             Ok(kind) => book.sources.push((path.clone(), kind)),
             Err(e) => book.refused.push(e),
+        }
+        // A source refused after a read error keeps what it gave, malformed entries too.
+        let n = book.malformed.len() - before;
+        if n > 0 {
+            book.malformed_by_source.push((path.clone(), n));
         }
     }
     book

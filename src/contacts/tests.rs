@@ -69,6 +69,36 @@ fn a_vcard_with_folds_groups_and_several_addresses() {
     );
 }
 
+/// A fold that lost its leading space cuts the address before it: `ann@mail.exa` is not
+/// Ann's address, so it is malformed with its line, as is the orphan line; a property that is
+/// no address (NOTE), or an address followed by a blank line or a property, stands.
+#[test]
+fn a_broken_fold_makes_the_address_it_cuts_malformed() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann\r\nEMAIL:ann@mail.exa\r\nmple.org\r\n\
+        IMPP:xmpp:ann@chat.exa\r\n mple.org\r\nmple.net\r\nNOTE:a note\r\nlost its fold\r\n\
+        EMAIL:bob@b.example\r\n\r\nstray words\r\nEMAIL;TYPE=work:Carl <carl@c.exa\r\nmple.org>\r\n\
+        EMAIL:dan@d.example\r\nEND:VCARD\r\n";
+    let p = file(&dir, "book.vcf", card.as_bytes());
+    let book = read(&[p]);
+    assert_eq!(listed(&book), ["email bob@b.example 0", "email dan@d.example 0"]);
+    let orphan = "neither a property nor a folded line (a fold without its leading space?)";
+    let cut = vcard::BROKEN_FOLD;
+    assert_eq!(
+        problems(&book),
+        [
+            format!("book.vcf:4: ann@mail.exa ({cut})"),
+            format!("book.vcf:5: mple.org ({orphan})"),
+            format!("book.vcf:6: xmpp:ann@chat.example.org ({cut})"),
+            format!("book.vcf:8: mple.net ({orphan})"),
+            format!("book.vcf:10: lost its fold ({orphan})"),
+            format!("book.vcf:13: stray words ({orphan})"),
+            format!("book.vcf:14: Carl <carl@c.exa ({cut})"),
+            format!("book.vcf:15: mple.org> ({orphan})"),
+        ]
+    );
+}
+
 #[test]
 fn csv_exports_are_read_by_their_address_columns() {
     let dir = tempfile::tempdir().unwrap();
@@ -96,6 +126,37 @@ fn csv_exports_are_read_by_their_address_columns() {
     let outlook = "First Name;Last Name;E-mail Address;E-mail Display Name;E-mail 2 Address\nDan;X;dan@d.example;Dan X;dan@e.example\n";
     let book = read(&[file(&dir, "outlook.csv", outlook.as_bytes())]);
     assert_eq!(listed(&book), ["email dan@d.example 0", "email dan@e.example 0"]);
+}
+
+/// Thunderbird's export header (its real column names): its two address columns are read,
+/// "Display Name", "Nickname", "Screen Name" and "Notes" are not, even holding an address.
+#[test]
+fn a_thunderbird_export_is_read_by_its_address_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "First Name,Last Name,Display Name,Nickname,Primary Email,Secondary Email,Screen Name,Work Phone,\
+        Home Phone,Fax Number,Pager Number,Mobile Number,Home Address,Home Address 2,Home City,Home State,\
+        Home ZipCode,Home Country,Work Address,Work Address 2,Work City,Work State,Work ZipCode,Work Country,\
+        Job Title,Department,Organization,Web Page 1,Web Page 2,Birth Year,Birth Month,Birth Day,Custom 1,\
+        Custom 2,Custom 3,Custom 4,Notes,\n";
+    let rows = "Ann,Lee,\"Lee, Ann\",nick@nick.example,Ann.Lee@A.example,ann@b.example,sn@aim.example,\
+        +41 1,,,,,,,,,,,,,,,,,,,,,,,,,,,,see carl@notes.example,\n\
+        Bob,,bob@display.example,,,bob@c.example,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n\
+        Cy,,Cy,,not-an-address,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n";
+    let p = file(&dir, "thunderbird.csv", format!("{header}{rows}").as_bytes());
+    assert_eq!(detect::kind(&p).unwrap(), Kind::Csv);
+    let book = read(&[p]);
+    assert_eq!(
+        listed(&book),
+        [
+            "email ann@b.example 0",
+            "email ann.lee@a.example 0",
+            "email bob@c.example 0"
+        ]
+    );
+    assert_eq!(
+        problems(&book),
+        ["thunderbird.csv:4: not-an-address (no '@' in the address)"]
+    );
 }
 
 #[test]

@@ -12,16 +12,19 @@ use crate::model::contact::Address;
 use crate::Result;
 
 /// Read the vCards at `path` into `book`. A line that is neither a property (`NAME:value`)
-/// nor a folded continuation (leading space or tab) is malformed (a broken fold), as is an
-/// address property whose value names no usable address or is longer than
-/// [`lines::MAX_LINE`]; other properties are skipped (a long one, such as a photo, unread past
-/// the bound).
+/// nor a folded continuation (leading space or tab) is malformed (a broken fold), and so is
+/// the address of a property line it directly follows (its value was cut there:
+/// [`BROKEN_FOLD`]), as is an address property whose value names no usable address or is
+/// longer than [`lines::MAX_LINE`]; other properties are skipped (a long one, such as a
+/// photo, unread past the bound).
 pub fn read(path: &Path, book: &mut Book) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
     let mut reader = std::io::BufReader::new(file);
     // The logical line being joined, the physical line it started on, and whether it was
     // cut at `MAX_LINE`.
     let mut current: Option<(u64, String, bool)> = None;
+    // The logical line before it, read once the next one is known ([`settle`]).
+    let mut pending: Option<(u64, String, bool)> = None;
     let (mut buf, mut n) = (Vec::new(), 0u64);
     while let Some(cut) = lines::next(&mut reader, &mut buf, lines::MAX_LINE).map_err(|e| unreadable(path, e))? {
         n += 1;
@@ -51,21 +54,45 @@ pub fn read(path: &Path, book: &mut Book) -> Result<()> {
                 continue;
             }
         }
-        if let Some((line, text, long)) = current.take() {
-            property(path, line, &text, long, book);
+        if let Some(done) = current.take() {
+            settle(path, &mut pending, done, book);
         }
-        if !raw.trim().is_empty() {
+        if raw.trim().is_empty() {
+            // A blank line: the next line does not follow the property before it.
+            if let Some((line, text, long)) = pending.take() {
+                property(path, line, &text, long, false, book);
+            }
+        } else {
             current = Some((n, raw.trim_start_matches('\u{feff}').to_string(), cut));
         }
     }
-    if let Some((line, text, long)) = current {
-        property(path, line, &text, long, book);
+    if let Some(done) = current {
+        settle(path, &mut pending, done, book);
+    }
+    if let Some((line, text, long)) = pending {
+        property(path, line, &text, long, false, book);
     }
     Ok(())
 }
 
-/// One unfolded content line; `long` when it was longer than [`lines::MAX_LINE`].
-fn property(path: &Path, line: u64, text: &str, long: bool, book: &mut Book) {
+/// A logical line is complete: the one before it (`pending`) is read now that what follows it
+/// is known, and `done` waits for its own next line. A line that is neither a property nor a
+/// folded line (an orphan: a fold that lost its leading space) tells that the property before
+/// it was cut, so its address is wrong.
+fn settle(path: &Path, pending: &mut Option<(u64, String, bool)>, done: (u64, String, bool), book: &mut Book) {
+    let orphan = !done.1.contains(':');
+    if let Some((line, text, long)) = pending.replace(done) {
+        property(path, line, &text, long, orphan, book);
+    }
+}
+
+/// The reason given for an address property followed by an orphan line.
+pub const BROKEN_FOLD: &str =
+    "an address the next line seems to continue (a fold without its leading space?), not counted";
+
+/// One unfolded content line; `long` when it was longer than [`lines::MAX_LINE`]; `cut` when
+/// the next line is an orphan (a broken fold), so an address it holds is malformed.
+fn property(path: &Path, line: u64, text: &str, long: bool, cut: bool, book: &mut Book) {
     let Some((head, value)) = text.split_once(':') else {
         book.malformed.push(super::Malformed {
             file: path.to_path_buf(),
@@ -91,6 +118,10 @@ fn property(path: &Path, line: u64, text: &str, long: bool, book: &mut Book) {
     };
     if long {
         book.entry(path, line, &value, |_| Err(lines::TOO_LONG));
+        return;
+    }
+    if cut {
+        book.entry(path, line, &value, |_| Err(BROKEN_FOLD));
         return;
     }
     // An EMAIL value may be written `Name <addr>`; an IMPP value is one URI.

@@ -265,8 +265,8 @@ fn the_demo_takes_the_users_provider_and_gateway_rules() {
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
-        "[attribution.mail_providers]\n\"gmail.example\" = \"Example Mail / Example Webmail\"\n\
-         [attribution.mail_gateways]\n\"university.example\" = \"Campus Filter\"\n",
+        "[attribution.mail_providers]\n\"gmail-smtp-in.l.google.com\" = \"Example Mail / Example Webmail\"\n\
+         [attribution.mail_gateways]\n\"mimecast.com\" = \"Campus Filter\"\n",
     )
     .unwrap();
     let out = crate::cli::whohosts()
@@ -279,9 +279,12 @@ fn the_demo_takes_the_users_provider_and_gateway_rules() {
     let words = crate::wording::plain(&text);
     assert!(
         words.contains(
-            " By provider (9 providers, 26 contacts) 1 Example Mail 7 26.9 % 2 Microsoft 4 15.4 % 3 behind gateway \
-             Campus Filter 4 15.4 % "
-        ) && words.contains(" Services: Example Mail: Example Webmail 7."),
+            " By provider (8 providers, 26 contacts) 1 Microsoft 8 30.8 % 2 Example Mail 7 26.9 % 3 Hetzner 3 11.5 % \
+             4 Google 2 7.7 % "
+        ) && words.contains(
+            " Services: Microsoft: Microsoft 365 (inferred from SPF) 4, Outlook.com 4; Example Mail: \
+             Example Webmail 7; Google: Google Workspace 2;"
+        ),
         "{text}"
     );
     assert!(

@@ -7,6 +7,7 @@ mod attribution;
 mod cli;
 mod common;
 mod contacts;
+mod contacts_input;
 mod contacts_store;
 mod crawl;
 mod depth;
