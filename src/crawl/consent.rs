@@ -23,7 +23,9 @@ use std::collections::HashMap;
 
 use std::collections::HashSet;
 
-use crate::model::account::{is_instance_only_target, normal_handle, opted_out_target, unseen_target, Account};
+use crate::model::account::{
+    is_instance_only_target, key_digest, normal_handle, opted_out_target, unseen_target, Account, KeyDigest,
+};
 use crate::model::packed::Reports;
 use crate::model::snapshot::{DepthReport, SeedReport};
 
@@ -35,7 +37,27 @@ use crate::model::snapshot::{DepthReport, SeedReport};
 struct Consent {
     profiles: HashMap<String, Account>,
     refusals: HashMap<String, Account>,
-    seen: HashSet<String>,
+    /// The keys moves name ([`targets`]), as digests ([`key_digest`]); only these are
+    /// remembered as seen, not every key of a crawl that sees millions.
+    targets: HashSet<KeyDigest>,
+    /// Of `targets`, those the crawl saw.
+    seen: HashSet<KeyDigest>,
+}
+
+/// The keys under which a move's target (an actor URI or a handle) may have been seen.
+fn target_keys(target: &str) -> [KeyDigest; 2] {
+    [key_digest(target), key_digest(&normal_handle(target))]
+}
+
+/// Every key the moves of `r` (its own and its rows') name, which [`Consent::saw`] may be
+/// asked about.
+fn targets(r: &SeedReport, into: &mut HashSet<KeyDigest>) {
+    let lists = [&r.following, &r.followers].into_iter().flatten();
+    for a in r.account.iter().chain(lists.flat_map(|l| &l.accounts)) {
+        if let Some(m) = a.moved_to.as_deref().filter(|m| !is_instance_only_target(m)) {
+            into.extend(target_keys(m));
+        }
+    }
 }
 
 /// Every key `a` is known under, with the report's own `more` (actor URI, handle).
@@ -54,17 +76,26 @@ fn keys_of(a: &Account, more: [Option<&str>; 2]) -> Vec<String> {
 }
 
 impl Consent {
+    /// Remember `key` as seen if a move names it.
+    fn see(&mut self, key: &str) {
+        let d = key_digest(key);
+        if self.targets.contains(&d) {
+            self.seen.insert(d);
+        }
+    }
+
     fn profile(&mut self, a: &Account, more: [Option<&str>; 2]) {
         for k in keys_of(a, more) {
-            self.seen.insert(k.clone());
+            self.see(&k);
             self.profiles.entry(k).or_insert_with(|| a.clone());
         }
     }
 
     fn copy(&mut self, a: &Account) {
-        self.seen.extend(keys_of(a, [None, None]));
+        let keys = keys_of(a, [None, None]);
+        keys.iter().for_each(|k| self.see(k));
         if !a.may_expand() {
-            for k in keys_of(a, [None, None]) {
+            for k in keys {
                 self.refusals.entry(k).or_insert_with(|| a.clone());
             }
         }
@@ -88,7 +119,7 @@ impl Consent {
 
     /// Whether the crawl saw the account a move target (an actor URI or a handle) names.
     fn saw(&self, target: &str) -> bool {
-        self.seen.contains(target) || self.seen.contains(&normal_handle(target))
+        target_keys(target).iter().any(|k| self.seen.contains(k))
     }
 }
 
@@ -96,10 +127,13 @@ impl Consent {
 /// else any copy that opts out), and every move to an account that opted out, or that the
 /// crawl did not see, down to its instance. The profiles themselves (`seeds` and `expanded` accounts) are left as read. An
 /// expanded account whose own profile opted out is then counted in `depth` as opted out, not
-/// expanded. Returns how many expanded accounts were. The expanded reports are walked twice,
-/// each unpacked in turn: once to learn, once to change.
+/// expanded. Returns how many expanded accounts were. The expanded reports are walked three
+/// times, each unpacked in turn: once for the keys moves name (only those are remembered as
+/// seen), once to learn, once to change.
 pub(super) fn carry(seeds: &mut [SeedReport], expanded: &mut Reports, depth: Option<&mut DepthReport>) -> u64 {
     let mut consent = Consent::default();
+    seeds.iter().for_each(|r| targets(r, &mut consent.targets));
+    expanded.iter().for_each(|r| targets(&r, &mut consent.targets));
     let mut found = 0u64;
     let mut learn = |r: &SeedReport, is_expanded: bool| {
         if let Some(a) = &r.account {
@@ -233,6 +267,27 @@ mod tests {
                 Some("an account on c.example"),
                 Some("an account on c.example"),
             ]
+        );
+    }
+
+    /// Only the keys moves name are remembered as seen: those named in an expanded
+    /// account's list count as well as a seed's, and a target seen in any list is named.
+    #[test]
+    fn a_move_in_an_expanded_list_names_a_target_seen_in_a_seed_list() {
+        let mut seeds = vec![seed("@alice@a.example", vec![acct("@open@b.example", None)])];
+        let mut mover = acct("@m@c.example", None);
+        mover.moved_to = Some("https://b.example/users/open".into());
+        let mut unseen = acct("@n@c.example", None);
+        unseen.moved_to = Some("@gone@d.example".into());
+        let mut x = seed("@x@c.example", vec![mover, unseen]);
+        x.depth = 1;
+        let mut expanded = Reports::from(vec![x]);
+        carry(&mut seeds, &mut expanded, None);
+        let r = expanded.get(0).unwrap();
+        let moved: Vec<Option<&str>> = listed(&r).iter().map(|a| a.moved_to.as_deref()).collect();
+        assert_eq!(
+            moved,
+            [Some("https://b.example/users/open"), Some("an account on d.example")]
         );
     }
 

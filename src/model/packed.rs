@@ -103,6 +103,14 @@ impl Reports {
     }
 }
 
+impl FromIterator<Packed> for Reports {
+    fn from_iter<I: IntoIterator<Item = Packed>>(packed: I) -> Self {
+        Reports {
+            packed: packed.into_iter().collect(),
+        }
+    }
+}
+
 impl From<Vec<SeedReport>> for Reports {
     fn from(v: Vec<SeedReport>) -> Self {
         Reports {

@@ -9,9 +9,9 @@ use crate::model::snapshot::Snapshot;
 impl Snapshot {
     /// This snapshot with every listed account that opted out of crawlers (DESIGN §6) reduced
     /// to its instance and flags: no handle, display name or actor URI. Aggregates still
-    /// count it.
-    pub fn redacted(&self) -> Snapshot {
-        let mut s = self.clone();
+    /// count it. Taken by value: a deep crawl's snapshot is not copied for this.
+    pub fn redacted(self) -> Snapshot {
+        let mut s = self;
         for seed in &mut s.crawl.seeds {
             for l in [&mut seed.following, &mut seed.followers].into_iter().flatten() {
                 for a in l.accounts.iter_mut().filter(|a| !a.may_expand()) {

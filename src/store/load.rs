@@ -11,6 +11,7 @@ use crate::model::account::{Account, Direction, FollowList, ListStatus};
 use crate::model::attribution::DbInfo;
 use crate::model::attribution::{AddressAttribution, AttributionSource, HostAttribution};
 use crate::model::handle::InstanceHost;
+use crate::model::packed::{Packed, Reports};
 use crate::model::snapshot::NodeInfo;
 use crate::model::snapshot::Snapshot;
 use crate::model::snapshot::{CrawlReport, Failure, InstanceReport, SeedReport};
@@ -114,10 +115,9 @@ pub fn snapshot(conn: &Connection, id: i64) -> rusqlite::Result<Option<Snapshot>
     let Some((mut crawl, attribution)) = head(conn, id)? else {
         return Ok(None);
     };
-    let (seeds, expanded): (Vec<SeedReport>, Vec<SeedReport>) =
-        seeds(conn, id)?.into_iter().partition(|s| s.depth == 0);
+    let (seeds, expanded) = seeds(conn, id)?;
     crawl.seeds = seeds;
-    crawl.expanded = expanded.into();
+    crawl.expanded = expanded;
     let depth: Option<String> = conn.query_row("SELECT depth FROM snapshot WHERE id = ?1", [id], |r| r.get(0))?;
     crawl.depth = depth
         .map(|d| serde_json::from_str(&d).map_err(|_| corrupt("snapshot.depth")))
@@ -131,9 +131,12 @@ pub fn snapshot(conn: &Connection, id: i64) -> rusqlite::Result<Option<Snapshot>
     }))
 }
 
-fn seeds(conn: &Connection, id: i64) -> rusqlite::Result<Vec<SeedReport>> {
+/// The seeds of snapshot `id` (depth 0) with their lists, and the expanded accounts' reports
+/// (deeper), packed: each expanded report is packed as soon as its last list is read, so a
+/// snapshot of a million list rows is never held as values.
+fn seeds(conn: &Connection, id: i64) -> rusqlite::Result<(Vec<SeedReport>, Reports)> {
     let mut stmt = conn.prepare_cached(sql::SEEDS_OF)?;
-    let mut seeds: Vec<SeedReport> = stmt
+    let seeds: Vec<SeedReport> = stmt
         .query_map([id], |r| {
             let has_account = r.get::<_, Option<i64>>(22)?.is_some();
             Ok(SeedReport {
@@ -150,49 +153,99 @@ fn seeds(conn: &Connection, id: i64) -> rusqlite::Result<Vec<SeedReport>> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut lists = lists(conn, id)?;
-    for (seed, list) in lists.drain(..) {
-        let slot = usize::try_from(seed)
+    let mut heads = list_heads(conn, id)?;
+    let mut built = Assembly::new(seeds, heads.values().map(|(seed, _)| *seed));
+    // The rows come list by list (ordered by list): each list is whole when the next begins.
+    let mut stmt = conn.prepare_cached(sql::FOLLOWS_OF)?;
+    let mut rows = stmt.query([id])?;
+    let mut current: Option<(i64, i64, FollowList)> = None;
+    while let Some(r) = rows.next()? {
+        let list_id: i64 = r.get(0)?;
+        if current.as_ref().is_none_or(|(id, _, _)| *id != list_id) {
+            if let Some((_, seed, list)) = current.take() {
+                built.attach(seed, list)?;
+            }
+            let (seed, list) = heads.remove(&list_id).ok_or_else(|| corrupt("follow.list_id"))?;
+            current = Some((list_id, seed, list));
+        }
+        if let Some((_, _, list)) = current.as_mut() {
+            list.accounts.push(account_at(r, 1)?);
+        }
+    }
+    if let Some((_, seed, list)) = current {
+        built.attach(seed, list)?;
+    }
+    // Lists without rows.
+    for (seed, list) in heads.into_values() {
+        built.attach(seed, list)?;
+    }
+    Ok(built.finish())
+}
+
+/// A snapshot's seed reports being given their lists: the seeds kept as values, each expanded
+/// account's report packed once its last list is attached.
+struct Assembly {
+    reports: Vec<Option<SeedReport>>,
+    /// Lists still to come, per seed position.
+    left: Vec<usize>,
+    packed: BTreeMap<usize, Packed>,
+}
+
+impl Assembly {
+    fn new(reports: Vec<SeedReport>, lists: impl Iterator<Item = i64>) -> Assembly {
+        let mut left = vec![0; reports.len()];
+        for seed in lists {
+            if let Some(n) = usize::try_from(seed).ok().and_then(|i| left.get_mut(i)) {
+                *n += 1;
+            }
+        }
+        Assembly {
+            reports: reports.into_iter().map(Some).collect(),
+            left,
+            packed: BTreeMap::new(),
+        }
+    }
+
+    /// Give `list` to the report at position `seed`, packing an expanded one that is whole.
+    fn attach(&mut self, seed: i64, list: FollowList) -> rusqlite::Result<()> {
+        let i = usize::try_from(seed)
             .ok()
-            .and_then(|i| seeds.get_mut(i))
+            .filter(|&i| i < self.reports.len())
+            .ok_or_else(|| corrupt("follow_list.seed_position"))?;
+        let slot = self.reports[i]
+            .as_mut()
             .ok_or_else(|| corrupt("follow_list.seed_position"))?;
         match list.direction {
             Direction::Following => slot.following = Some(list),
             Direction::Followers => slot.followers = Some(list),
         }
+        self.left[i] = self.left[i].saturating_sub(1);
+        if self.left[i] == 0 && slot.depth > 0 {
+            if let Some(r) = self.reports[i].take() {
+                self.packed.insert(i, Packed::of(r));
+            }
+        }
+        Ok(())
     }
-    Ok(seeds)
+
+    /// The seeds (depth 0) in order, and the expanded reports in order, packed.
+    fn finish(mut self) -> (Vec<SeedReport>, Reports) {
+        let mut seeds = vec![];
+        for (i, r) in self.reports.into_iter().enumerate() {
+            match r {
+                Some(r) if r.depth == 0 => seeds.push(r),
+                Some(r) => {
+                    self.packed.insert(i, Packed::of(r));
+                }
+                None => {}
+            }
+        }
+        (seeds, self.packed.into_values().collect())
+    }
 }
 
-fn status_of(
-    status: &str,
-    unseen: Option<i64>,
-    reason: Option<String>,
-    kind: Option<String>,
-) -> rusqlite::Result<ListStatus> {
-    let cause = || {
-        kind.as_deref()
-            .and_then(kinds::cause_of)
-            .ok_or_else(|| corrupt("follow_list.failure_kind"))
-    };
-    Ok(match status {
-        "complete" => ListStatus::Complete,
-        "hidden" => ListStatus::Hidden { unseen: u64_of(unseen) },
-        "not-exposed" => ListStatus::NotExposed { unseen: u64_of(unseen) },
-        "refused" => ListStatus::Refused {
-            kind: cause()?,
-            reason: reason.unwrap_or_default(),
-        },
-        "partial" => ListStatus::Partial {
-            kind: cause()?,
-            reason: reason.unwrap_or_default(),
-        },
-        _ => return Err(corrupt("follow_list.status")),
-    })
-}
-
-/// The lists of a snapshot with their accounts, as (seed position, list).
-fn lists(conn: &Connection, id: i64) -> rusqlite::Result<Vec<(i64, FollowList)>> {
+/// The lists of a snapshot without their accounts, by list id: (seed position, list).
+fn list_heads(conn: &Connection, id: i64) -> rusqlite::Result<BTreeMap<i64, (i64, FollowList)>> {
     let mut stmt = conn.prepare_cached(sql::LISTS_OF)?;
     let mut by_id: BTreeMap<i64, (i64, FollowList)> = BTreeMap::new();
     let rows = stmt.query_map([id], |r| {
@@ -221,15 +274,34 @@ fn lists(conn: &Connection, id: i64) -> rusqlite::Result<Vec<(i64, FollowList)>>
         let (list_id, seed, list) = row?;
         by_id.insert(list_id, (seed, list));
     }
-    let mut stmt = conn.prepare_cached(sql::FOLLOWS_OF)?;
-    let mut rows = stmt.query([id])?;
-    while let Some(r) = rows.next()? {
-        let list_id: i64 = r.get(0)?;
-        let account = account_at(r, 1)?;
-        let (_, list) = by_id.get_mut(&list_id).ok_or_else(|| corrupt("follow.list_id"))?;
-        list.accounts.push(account);
-    }
-    Ok(by_id.into_values().collect())
+    Ok(by_id)
+}
+
+fn status_of(
+    status: &str,
+    unseen: Option<i64>,
+    reason: Option<String>,
+    kind: Option<String>,
+) -> rusqlite::Result<ListStatus> {
+    let cause = || {
+        kind.as_deref()
+            .and_then(kinds::cause_of)
+            .ok_or_else(|| corrupt("follow_list.failure_kind"))
+    };
+    Ok(match status {
+        "complete" => ListStatus::Complete,
+        "hidden" => ListStatus::Hidden { unseen: u64_of(unseen) },
+        "not-exposed" => ListStatus::NotExposed { unseen: u64_of(unseen) },
+        "refused" => ListStatus::Refused {
+            kind: cause()?,
+            reason: reason.unwrap_or_default(),
+        },
+        "partial" => ListStatus::Partial {
+            kind: cause()?,
+            reason: reason.unwrap_or_default(),
+        },
+        _ => return Err(corrupt("follow_list.status")),
+    })
 }
 
 fn instances(conn: &Connection, id: i64) -> rusqlite::Result<BTreeMap<InstanceHost, InstanceReport>> {

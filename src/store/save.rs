@@ -27,11 +27,17 @@ pub fn u64_sql(n: u64) -> i64 {
     n as i64
 }
 
+/// Account states [`Keys`] keeps in memory at most: a snapshot of a million distinct
+/// accounts would otherwise hold a key for each until it is stored.
+const SEEN_CACHE: usize = 1 << 16;
+
 /// Integer keys of instances and account states met so far in this transaction.
 pub struct Keys<'t> {
     tx: &'t Transaction<'t>,
     instances: HashMap<String, i64>,
-    /// Account states met so far, by a (keyed, in-memory) hash of identity and state.
+    /// Account states met lately, by a (keyed, in-memory) hash of identity and state: a cache
+    /// of at most [`SEEN_CACHE`] states (emptied when full), sparing the look-ups of an
+    /// account met again; a state not in it is looked up in the database.
     seen: HashMap<u64, i64>,
     hasher: RandomState,
     /// Accounts that opted out are stored through this ([`super::optout`]).
@@ -155,6 +161,9 @@ impl<'t> Keys<'t> {
                 self.tx.last_insert_rowid()
             }
         };
+        if self.seen.len() >= SEEN_CACHE {
+            self.seen.clear();
+        }
         self.seen.insert(whole, id);
         Ok(id)
     }

@@ -26,7 +26,7 @@ pub use queue::{Item, MemoryQueue, Queue, State, Work};
 
 use super::{seeds, CrawlOptions, Shared};
 use crate::error::Result;
-use crate::model::account::{normal_handle, Account, Cause, ListStatus};
+use crate::model::account::{key_digest, normal_handle, Account, Cause, KeyDigest, ListStatus};
 use crate::model::packed::{Packed, Reports};
 use crate::model::snapshot::{DepthReport, SeedReport};
 
@@ -88,10 +88,11 @@ impl DepthOptions {
 /// expanded account's, following before followers, each in its own order), so that no more
 /// than the budget of distinct accounts is ever named. An account already reached is always
 /// kept (another edge to it); a new one past the budget is dropped and its list marked
-/// partial. Without a budget nothing is kept or cut.
+/// partial. Without a budget nothing is kept or cut. Each account is kept as the digest of
+/// its key ([`key_digest`]): 16 bytes, however long its actor URI.
 pub struct Reached {
     max: Option<u64>,
-    keys: HashSet<String>,
+    keys: HashSet<KeyDigest>,
     /// Accounts without a key (neither actor URI nor handle), each counted as new.
     keyless: u64,
 }
@@ -118,7 +119,7 @@ impl Reached {
 
     /// Count `a` as reached if there is room (or it was reached before); whether it is.
     fn admit(&mut self, a: &Account) -> bool {
-        match key_of(a) {
+        match key_of(a).map(|k| key_digest(&k)) {
             Some(k) if self.keys.contains(&k) => true,
             _ if self.full() => false,
             Some(k) => self.keys.insert(k),

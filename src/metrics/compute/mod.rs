@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{DepthLists, Level, LevelMetrics, Population, SnapshotMetrics, Weight, ACTIVE_DAYS};
 use crate::attribution::split_by;
-use crate::model::account::{Account, Cause, Direction, ListStatus};
+use crate::model::account::{key_digest, normal_handle, Account, Cause, Direction, KeyDigest, ListStatus};
 use crate::model::attribution::{AddressAttribution, AddressPolicy, HostAttribution};
 use crate::model::snapshot::Snapshot;
 
@@ -45,8 +45,10 @@ struct Graph {
     /// Instance hosts, each once, and where each is in `hosts`.
     hosts: Vec<String>,
     host_ids: HashMap<String, u32>,
-    by_uri: HashMap<Box<str>, u32>,
-    by_handle: HashMap<Box<str>, u32>,
+    /// Accounts by the digest of their actor URI, and of their normal handle
+    /// ([`key_digest`]): 16 bytes a key, however long.
+    by_uri: HashMap<KeyDigest, u32>,
+    by_handle: HashMap<KeyDigest, u32>,
     /// (seed, following, account) of each distinct edge (sorted, each once); seeds numbered
     /// by `seeds`.
     edges: Vec<(u32, bool, u32)>,
@@ -80,23 +82,21 @@ impl Graph {
 
     /// The distinct account `a` is, merging what this appearance adds.
     fn account(&mut self, a: &Account) -> u32 {
-        let uri = a.actor_uri.as_deref();
-        let handle = a.handle.as_deref().map(crate::model::account::normal_handle);
+        let uri = a.actor_uri.as_deref().map(key_digest);
+        let handle = a.handle.as_deref().map(|h| key_digest(&normal_handle(h)));
         let known = uri
-            .and_then(|u| self.by_uri.get(u))
-            .or_else(|| handle.as_deref().and_then(|h| self.by_handle.get(h)))
+            .and_then(|u| self.by_uri.get(&u))
+            .or_else(|| handle.and_then(|h| self.by_handle.get(&h)))
             .copied();
         let id = known.unwrap_or_else(|| {
             self.accounts.push(Distinct::default());
             (self.accounts.len() - 1) as u32
         });
         if let Some(u) = uri {
-            if !self.by_uri.contains_key(u) {
-                self.by_uri.insert(u.into(), id);
-            }
+            self.by_uri.entry(u).or_insert(id);
         }
         if let Some(h) = handle {
-            self.by_handle.entry(h.into_boxed_str()).or_insert(id);
+            self.by_handle.entry(h).or_insert(id);
         }
         let server = match (self.accounts[id as usize].server, &a.server) {
             (Some(s), _) => Some(s),
