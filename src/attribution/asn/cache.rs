@@ -2,10 +2,9 @@
 //! so a run reads one file instead of parsing the CSV or TSV sources again.
 //!
 //! The sources stay the truth. The cache is keyed by the SHA-256 of a format version, the
-//! `lenient` flag and, per source file in order, the SHA-256 of its content and its sidecar;
-//! a cache whose key differs is rebuilt from the sources. A source touched but not changed
-//! keeps its cache: its description keeps the date it had when built (a source with neither
-//! its own date nor a sidecar is described by its file date, the time it was last changed). It is mapped (read in one go where it cannot be) and
+//! `lenient` flag and, per source file in order, the SHA-256 of its content, its sidecar and
+//! its modification time (what [`super::load`] reads into the description); a cache whose key
+//! differs is rebuilt from the sources. It is mapped (read in one go where it cannot be) and
 //! validated once before use (magic, version, every length, the file size, the order and
 //! bounds of every range, every name index, every name's place and UTF-8): a truncated,
 //! corrupt or other-version cache is rebuilt, never trusted, and never a panic. It is written
@@ -20,8 +19,7 @@
 //! the key is remembered beside the cache ([`KEY_MEMO_FILE`]) with what `stat` says of every
 //! source and sidecar (length, modification and change times, inode, device), as git's index
 //! does: while none of these changed, the remembered key is used; any change, and the sources
-//! are hashed again (a touched source hashes to the same key, so the cache is used and the new
-//! stamps remembered). A source modified less than [`RACY_SECS`] before it was hashed is not
+//! are hashed again. A source modified less than [`RACY_SECS`] before it was hashed is not
 //! remembered (it could still change within its time stamp's granularity).
 //!
 //! # Layout (little-endian)
@@ -50,8 +48,8 @@ use crate::model::attribution::DbInfo;
 pub const MAGIC: &[u8; 8] = b"WHASNIX\0";
 /// Version of the layout and of what the key covers; another version is rebuilt (2: a date
 /// that is not the data's own is labelled "file date"; 3: names as fixed records over one
-/// text, read in place; 4: the key no longer covers the sources' modification times).
-pub const VERSION: u32 = 4;
+/// text, read in place).
+pub const VERSION: u32 = 3;
 /// Bytes of AS name text an index holds at most: a name record gives where its text begins
 /// and its lengths in 32 bits, `u32::MAX` marking no country. The loader refuses a database
 /// whose names hold more ([`super::load`]), before it is encoded.
@@ -99,6 +97,12 @@ pub fn key(paths: &[PathBuf], lenient: bool) -> crate::Result<[u8; 32]> {
         let side = std::fs::read(super::store::sidecar_path(p)).unwrap_or_default();
         h.update((side.len() as u64).to_le_bytes());
         h.update(&side);
+        let mtime = std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        h.update(mtime.to_le_bytes());
     }
     Ok(h.finalize().into())
 }
