@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::AttributionArgs;
 use crate::config::Config;
-use crate::error::{Result, EXIT_INTERRUPTED};
+use crate::error::{Error, Result, EXIT_INTERRUPTED};
 use crate::model::format::Format;
 use crate::pipeline::instances::Job;
 use crate::report::instances::{write, InstancesReport};
@@ -61,6 +61,17 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
                 b.reason
             ));
         }
+    }
+    // A list that names no instance measures nothing: said in one line, nothing stored.
+    if list.hosts.is_empty() {
+        let bad = match list.bad.len() {
+            0 => String::new(),
+            n => format!(" ({} skipped)", crate::report::plural(n as u64, "bad entry")),
+        };
+        return Err(Error::Input(format!(
+            "{}: names no instance to survey{bad}",
+            args.file.display()
+        )));
     }
     let job = Job {
         list: std::fs::canonicalize(&args.file)

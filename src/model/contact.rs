@@ -204,6 +204,9 @@ fn matrix_ip_literal(name: &str) -> Result<String, &'static str> {
     Ok(format!("{ip}{}", port_like(port)?))
 }
 
+/// Why a server name's port was refused (port 0 names no service).
+const PORT_RANGE: &str = "port is not a number from 1 to 65535";
+
 /// The `:port` after a server name's host (empty when none), in its shortest form.
 fn port_like(tail: &str) -> Result<String, &'static str> {
     if tail.is_empty() {
@@ -215,9 +218,11 @@ fn port_like(tail: &str) -> Result<String, &'static str> {
     match port.chars().all(|c| c.is_ascii_digit()) {
         true => port
             .parse::<u16>()
+            .ok()
+            .filter(|&p| p > 0)
             .map(|p| format!(":{p}"))
-            .map_err(|_| "port is not a number from 0 to 65535"),
-        false => Err("port is not a number from 0 to 65535"),
+            .ok_or(PORT_RANGE),
+        false => Err(PORT_RANGE),
     }
 }
 
@@ -486,11 +491,15 @@ mod tests {
         );
         assert_eq!(
             shown(Address::classify("@u:[::1]:99999")),
-            "error: port is not a number from 0 to 65535"
+            "error: port is not a number from 1 to 65535"
         );
         assert_eq!(
             shown(Address::classify("@u:[::1]:x")),
-            "error: port is not a number from 0 to 65535"
+            "error: port is not a number from 1 to 65535"
+        );
+        assert_eq!(
+            shown(Address::classify("@u:1.2.3.4:0")),
+            "error: port is not a number from 1 to 65535"
         );
         assert_eq!(
             shown(Address::xmpp("u@[::1]")),

@@ -502,3 +502,33 @@ fn a_survey_obeys_robots_txt_waits_out_429s_and_walks_nodeinfo_once_per_host() {
         );
     }
 }
+
+/// A list naming no instance (an empty file, an empty fediverse.observer answer, only bad
+/// entries) is one line on stderr and exit 1, and stores nothing: not a "complete" survey
+/// of 0 instances that a trend would take as a baseline.
+#[test]
+fn a_list_naming_no_instance_is_refused_in_one_line() {
+    let env = env();
+    for (name, body, line) in [
+        ("empty.txt", "", "names no instance to survey"),
+        ("nodes.json", r#"{"data":{"nodes":[]}}"#, "names no instance to survey"),
+        (
+            "bad.txt",
+            "not a host\n",
+            "names no instance to survey (1 bad entry skipped)",
+        ),
+    ] {
+        let path = env.dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let out = env.run(&["-q", "instances", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!("whohosts: {}: {line}\n", path.display()),
+            "{name}"
+        );
+    }
+    let out = env.run(&["snapshots"]);
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!listed.contains("instances"), "no survey stored: {listed}");
+}

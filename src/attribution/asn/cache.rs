@@ -94,6 +94,12 @@ pub fn key(paths: &[PathBuf], lenient: bool) -> crate::Result<[u8; 32]> {
     for p in paths {
         let raw = std::fs::read(p).map_err(|e| crate::Error::file("ASN database", p, e))?;
         h.update(Sha256::digest(&raw));
+        // The index records the file's name and date (what reports and the store name as the
+        // source): a copy under another name is another key, never answered as the first.
+        let name = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        let name = name.as_os_str().as_encoded_bytes();
+        h.update((name.len() as u64).to_le_bytes());
+        h.update(name);
         let side = std::fs::read(super::store::sidecar_path(p)).unwrap_or_default();
         h.update((side.len() as u64).to_le_bytes());
         h.update(&side);

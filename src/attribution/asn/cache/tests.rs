@@ -295,3 +295,26 @@ fn the_key_is_remembered_until_a_source_changes() {
         (aged, KeyOrigin::Remembered)
     );
 }
+
+/// A copy of a source under another name (same bytes, same modification time) is not
+/// answered from the first one's index: the index records the file it was built from, and
+/// reports and the store name that file as the source.
+#[test]
+fn a_copy_under_another_name_is_named_as_itself() {
+    let (dir, src, _) = small();
+    let cache = dir.path().join("asn").join(CACHE_FILE);
+    let (db, _) = load_cached(std::slice::from_ref(&src), false, &cache).unwrap();
+    assert_eq!(db.info.file, "asn.csv");
+    let copy = dir.path().join("moved.csv");
+    std::fs::copy(&src, &copy).unwrap();
+    let mtime = std::fs::metadata(&src).unwrap().modified().unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&copy)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let (db, o) = load_cached(&[copy], false, &cache).unwrap();
+    assert_eq!(o, Outcome::Rebuilt("built from other sources".into()));
+    assert_eq!(db.info.file, "moved.csv");
+}
