@@ -75,7 +75,7 @@ impl OptOut {
     /// another user (the database's owner), or not a key; [`Error::Io`].
     pub fn existing(db: &Path) -> Result<OptOut> {
         let path = key_path(db)?;
-        let text = std::fs::read_to_string(&path).map_err(|e| unreadable(db, &path, e))?;
+        let text = read_own(&path).map_err(|e| unreadable(db, &path, e))?;
         let bad = || {
             Error::Store(format!(
                 "{}: not a whohosts key (64 hex digits expected)",
@@ -196,6 +196,27 @@ impl OptOut {
 
 /// Why the key file `key` of database `db` cannot be read, in one line: missing (a read
 /// command never makes one), readable only by the database's owner, or the I/O error.
+/// The text of the key file at `path`, refusing a file that is not the database's own: a
+/// symbolic link planted at the name (never followed) or a file with a second name (a hard
+/// link to another database's key), so a key cannot be swapped in from elsewhere.
+fn read_own(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    let links = file.metadata()?.nlink();
+    if links != 1 {
+        return Err(std::io::Error::other(format!(
+            "it has {links} names (a hard link to another file): not this database's own key"
+        )));
+    }
+    let mut text = String::new();
+    file.by_ref().take(4096).read_to_string(&mut text)?;
+    Ok(text)
+}
+
 fn unreadable(db: &Path, key: &Path, e: std::io::Error) -> Error {
     let (shown_db, shown_key) = (db.display(), key.display());
     match e.kind() {
@@ -208,6 +229,11 @@ fn unreadable(db: &Path, key: &Path, e: std::io::Error) -> Error {
             "{shown_db}: its pseudonym key {shown_key} is readable only by the database's owner: ask them to \
              run the export (or `whohosts export --recipient NAME` for you)"
         )),
+        _ if e.raw_os_error() == Some(libc::ELOOP) => Error::Store(format!(
+            "{shown_db}: its pseudonym key {shown_key} is a symbolic link: not this database's own key; \
+             remove it and put the database's key file there"
+        )),
+        std::io::ErrorKind::Other => Error::Store(format!("{shown_db}: its pseudonym key {shown_key}: {e}")),
         _ => Error::io(key, e),
     }
 }

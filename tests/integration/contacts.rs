@@ -1095,10 +1095,7 @@ fn show_malformed_lists_under_quiet_with_the_lines_not_in_utf8() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        format!(
-            "whohosts: warning: {p}: 1 malformed entry (--show-malformed lists them)\n\
-             whohosts: warning: 1 of 6 domains did not resolve: 1 SERVFAIL; see \"Server not found\" in the report\n"
-        )
+        format!("whohosts: warning: {p}: 1 malformed entry (--show-malformed lists them)\n")
     );
 }
 

@@ -520,7 +520,7 @@ fn a_list_naming_no_instance_is_refused_in_one_line() {
     ] {
         let path = env.dir.path().join(name);
         std::fs::write(&path, body).unwrap();
-        let out = env.run(&["-q", "instances", path.to_str().unwrap()]);
+        let out = env.run(&["instances", path.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(1), "{name}");
         assert_eq!(
             String::from_utf8_lossy(&out.stderr),

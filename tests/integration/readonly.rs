@@ -415,3 +415,50 @@ fn a_hard_link_at_the_lock_file_is_refused() {
     );
     assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me\n");
 }
+
+/// A pseudonym key planted beside the database (a symbolic link, or a hard link to another
+/// database's key) is refused in one line, as a planted lock is: an export never runs under
+/// a key swapped in from elsewhere.
+#[test]
+fn a_planted_pseudonym_key_is_refused() {
+    let (env, db) = crawled();
+    let key = whohosts::store::optout::key_path(&db).unwrap();
+    let other = env.dir.path().join("other.optout-key");
+    std::fs::write(&other, format!("{}\n", "ab".repeat(32))).unwrap();
+    std::fs::set_permissions(&other, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let out_dir = env.dir.path().join("ex");
+    let export = |env: &Env| {
+        env.run(&[
+            "export",
+            "--db",
+            db.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ])
+    };
+    std::fs::remove_file(&key).unwrap();
+    std::os::unix::fs::symlink(&other, &key).unwrap();
+    let out = export(&env);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: {}: its pseudonym key {} is a symbolic link: not this database's own key; remove it and put the database's key file there\n",
+            db.display(),
+            key.display()
+        )
+    );
+    std::fs::remove_file(&key).unwrap();
+    std::fs::hard_link(&other, &key).unwrap();
+    let out = export(&env);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: {}: its pseudonym key {}: it has 2 names (a hard link to another file): not this database's own key\n",
+            db.display(),
+            key.display()
+        )
+    );
+    assert!(!out_dir.exists());
+}
