@@ -47,7 +47,7 @@ th, td { overflow-wrap: normal; }
 td.changes { overflow-wrap: anywhere; }
 tbody th[scope=\"rowgroup\"] { padding-top: .6rem; }
 .note { font-weight: 600; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }

@@ -18,13 +18,20 @@ impl AddressGate {
         AddressGate { allow }
     }
 
-    /// `None` when `ip` may be connected to, else why not.
+    /// `None` when `ip` may be connected to, else why not. An IPv4-mapped address
+    /// (`::ffff:127.0.0.1`, a connection to the IPv4 address itself) is allowed where the
+    /// address it maps is; NAT64 and 6to4 forms are judged by their IPv4 address
+    /// ([`non_public`]) but reach another host, so a listed IPv4 network does not allow them.
     pub fn check(&self, ip: IpAddr) -> Option<&'static str> {
         let why = non_public(ip)?;
+        let judged = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            IpAddr::V4(_) => ip,
+        };
         match &self.allow {
             PrivateAddresses::All(true) => None,
             PrivateAddresses::All(false) => Some(why),
-            PrivateAddresses::Networks(nets) if nets.iter().any(|n| n.contains(ip)) => None,
+            PrivateAddresses::Networks(nets) if nets.iter().any(|n| n.contains(ip) || n.contains(judged)) => None,
             PrivateAddresses::Networks(_) => Some(why),
         }
     }

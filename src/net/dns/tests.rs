@@ -109,8 +109,18 @@ fn gate_allows_listed_networks_only() {
     assert_eq!(gate.check("127.3.0.9".parse().unwrap()), None);
     assert_eq!(gate.check("10.0.0.1".parse().unwrap()), Some("private"));
     assert_eq!(gate.check("8.8.8.8".parse().unwrap()), None);
+    // An IPv4-mapped address is the IPv4 address it maps: allowed as 127.0.0.0/8 is.
+    assert_eq!(gate.check("::ffff:127.0.0.5".parse().unwrap()), None);
+    assert_eq!(gate.check("::ffff:10.0.0.1".parse().unwrap()), Some("private"));
+    assert_eq!(gate.check("::1".parse().unwrap()), Some("loopback"));
+    assert_eq!(
+        gate.check("2002:7f00:1::1".parse().unwrap()),
+        Some("loopback"),
+        "6to4 reaches a relay"
+    );
     let strict = AddressGate::new(PrivateAddresses::All(false));
     assert_eq!(strict.check("127.0.0.1".parse().unwrap()), Some("loopback"));
+    assert_eq!(strict.check("::ffff:127.0.0.1".parse().unwrap()), Some("loopback"));
 }
 
 #[test]
