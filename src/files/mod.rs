@@ -119,6 +119,29 @@ pub fn open_no_follow(path: &Path, mode: u32) -> std::io::Result<std::fs::File> 
         .open(path)
 }
 
+/// Open `path` for reading only, never following a symbolic link at its last component (as
+/// [`open_no_follow`]; `ELOOP` for a link), for a file that must be the one at that name (a
+/// key beside a database).
+///
+/// # Errors
+/// The file cannot be opened; `ELOOP` for a symbolic link.
+pub fn read_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// How many names (hard links) the open `file` has: more than one means a link planted at a
+/// predictable name to a file of someone's, which the lock and the key refuse.
+///
+/// # Errors
+/// The file's metadata cannot be read.
+pub fn names(file: &std::fs::File) -> std::io::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(file.metadata()?.nlink())
+}
+
 /// Create `path` as a new file with `mode` (before the umask), open for writing; fails when
 /// anything is there already (never following a link planted at the name).
 ///

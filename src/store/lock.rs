@@ -35,8 +35,7 @@ pub fn lock_path(db: &Path) -> Result<PathBuf> {
 /// Refuse a lock file with a second name (a hard link planted at `DB.lock` to a file of the
 /// user's, which the holder's line would overwrite): one line naming it.
 fn refuse_linked(file: &File, path: &Path) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let links = file.metadata().map_err(|e| Error::io(path, e))?.nlink();
+    let links = crate::files::names(file).map_err(|e| Error::io(path, e))?;
     match links {
         1 => Ok(()),
         n => Err(Error::Store(format!(

@@ -194,29 +194,25 @@ impl OptOut {
     }
 }
 
-/// Why the key file `key` of database `db` cannot be read, in one line: missing (a read
-/// command never makes one), readable only by the database's owner, or the I/O error.
 /// The text of the key file at `path`, refusing a file that is not the database's own: a
 /// symbolic link planted at the name (never followed) or a file with a second name (a hard
 /// link to another database's key), so a key cannot be swapped in from elsewhere.
 fn read_own(path: &Path) -> std::io::Result<String> {
     use std::io::Read as _;
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)?;
-    let links = file.metadata()?.nlink();
+    let file = crate::files::read_no_follow(path)?;
+    let links = crate::files::names(&file)?;
     if links != 1 {
         return Err(std::io::Error::other(format!(
             "it has {links} names (a hard link to another file): not this database's own key"
         )));
     }
     let mut text = String::new();
-    file.by_ref().take(4096).read_to_string(&mut text)?;
+    file.take(4096).read_to_string(&mut text)?;
     Ok(text)
 }
 
+/// Why the key file `key` of database `db` cannot be read, in one line: missing (a read
+/// command never makes one), readable only by the database's owner, or the I/O error.
 fn unreadable(db: &Path, key: &Path, e: std::io::Error) -> Error {
     let (shown_db, shown_key) = (db.display(), key.display());
     match e.kind() {
