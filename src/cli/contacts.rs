@@ -141,6 +141,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     // The database is checked (and locked) before any request, as a crawl does.
     let path = store::database_path(db, &config);
     store::create_data_dir(db, &config)?;
+    store::schema::check_to_open(&path)?;
     let _lock = DbLock::acquire(&path, "contacts")?;
     let store = Store::open(&path)?;
     let writer = store.writer()?;

@@ -58,6 +58,19 @@ impl OptOut {
     /// [`Error::Store`] for a key file that is not a key; [`Error::Io`].
     pub fn of_database(db: &Path) -> Result<OptOut> {
         let path = key_path(db)?;
+        // A key an older whohosts made beside a link's own name (before keys followed the
+        // real file) is not replaced by a new one in silence: hashes would stop matching.
+        let mut by_name = db.as_os_str().to_os_string();
+        by_name.push(".optout-key");
+        let by_name = PathBuf::from(by_name);
+        if !path.exists() && by_name != path && by_name.exists() {
+            return Err(Error::Store(format!(
+                "{}: its pseudonym key is at {} (beside a link's name), not at {}: move it there",
+                db.display(),
+                by_name.display(),
+                path.display()
+            )));
+        }
         if !path.exists() {
             let mut key = [0u8; 32];
             getrandom::fill(&mut key).map_err(|e| Error::Store(format!("{}: no randomness: {e}", path.display())))?;

@@ -462,3 +462,49 @@ fn a_planted_pseudonym_key_is_refused() {
     );
     assert!(!out_dir.exists());
 }
+
+/// `contacts` checks its `--db` before it takes the lock, as `crawl` and `instances` do: a
+/// file that is no database is refused in one line and no lock file is left beside it.
+#[test]
+fn contacts_refuses_a_bad_db_before_it_locks() {
+    let (env, _) = crawled();
+    let dir = env.dir.path();
+    let notes = dir.join("notes.db");
+    std::fs::write(&notes, "my notes, not a database\n").unwrap();
+    let book = dir.join("book.txt");
+    std::fs::write(&book, "ann@home.example\n").unwrap();
+    let out = env.run(&["contacts", "--db", notes.to_str().unwrap(), book.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: {} is not a whohosts database (not an SQLite database); it was left untouched: pass --db to use another file\n",
+            notes.display()
+        )
+    );
+    assert!(!dir.join("notes.db.lock").exists());
+}
+
+/// A key an older whohosts left beside a link's own name is not replaced by a new key in
+/// silence when the database is next written through the link: one line says where to move it.
+#[test]
+fn a_key_left_beside_a_link_is_not_replaced_in_silence() {
+    let (env, db) = crawled();
+    let link = env.dir.path().join("link.db");
+    std::os::unix::fs::symlink(&db, &link).unwrap();
+    let key = whohosts::store::optout::key_path(&db).unwrap();
+    let old = env.dir.path().join("link.db.optout-key");
+    std::fs::rename(&key, &old).unwrap();
+    let out = env.run(&["crawl", "--db", link.to_str().unwrap(), "seed@home.example"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: {}: its pseudonym key is at {} (beside a link's name), not at {}: move it there\n",
+            link.display(),
+            old.display(),
+            key.display()
+        )
+    );
+    assert!(!key.exists());
+}
