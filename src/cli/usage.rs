@@ -56,7 +56,9 @@ fn value_line(e: &clap::Error) -> Option<String> {
                 Some(ContextValue::Strings(v)) => v.join(", "),
                 _ => String::new(),
             };
-            let mut line = if value.is_empty() {
+            let mut line = if value.is_empty() && valid.is_empty() {
+                format!("{arg}: needs a value")
+            } else if value.is_empty() {
                 format!("{arg}: needs a value, one of {valid}")
             } else {
                 format!("{arg}: '{value}' is not one of {valid}")

@@ -59,7 +59,9 @@ impl Config {
                     path: path.to_path_buf(),
                     message: format!(
                         "{key}: no file {} (relative paths are relative to the config file)",
-                        file.display()
+                        // The path as resolved, whole: a config given as `c.toml` resolves
+                        // `v4.csv` to `./v4.csv`, which would not say where it was looked for.
+                        std::path::absolute(&file).unwrap_or(file.clone()).display()
                     ),
                 });
             }

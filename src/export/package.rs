@@ -200,15 +200,24 @@ fn reading(tables: &[Table], m: &Manifest) -> String {
              ORDER BY b.snapshot_id, b.rank;\n```\n"
         );
     }
+    let contacts = holds(&|k| k == super::contacts::KIND);
+    if let (true, Some(buckets), Some(snapshots)) = (contacts, file("metric_buckets"), file("snapshots")) {
+        s += &format!(
+            "\n```sql\n-- DuckDB, in this directory: contacts by provider in each contacts snapshot, as the report's \
+             provider level gives them (providers under the minimum group size merged as (small groups))\n\
+             SELECT b.snapshot_id, b.key AS provider, b.amount AS contacts, round(100 * b.share, 1) AS pct\n  \
+             FROM '{buckets}' b JOIN '{snapshots}' s ON s.snapshot_id = b.snapshot_id\n \
+             WHERE s.kind = 'contacts' AND b.level = 'provider' AND b.weight = 'contacts'\n \
+             ORDER BY b.snapshot_id, b.rank;\n```\n"
+        );
+    }
     if let Some(domains) = file("contact_domains") {
         s += &format!(
-            "\n```sql\n-- DuckDB, in this directory: contacts by provider in each contacts snapshot, over the contacts \
-             whose server was found, as the report's provider level gives them (the contacts of domains merged \
-             under the minimum group size, whose provider is not published, as one (small groups) row)\n\
-             SELECT snapshot_id, coalesce(provider, '(small groups)') AS provider, sum(contacts) AS contacts,\n       \
-             round(100 * sum(contacts) / sum(sum(contacts)) OVER (PARTITION BY snapshot_id), 1) AS pct\n  \
-             FROM '{domains}' WHERE not_found IS NULL\n GROUP BY snapshot_id, coalesce(provider, '(small groups)')\n \
-             ORDER BY snapshot_id, contacts DESC, provider;\n```\n"
+            "\n```sql\n-- DuckDB, in this directory: contacts by protocol in each contacts snapshot, from the domain \
+             rows (a domain under the minimum group size is in a (small groups) row that keeps its protocol but not \
+             its provider, so sum providers from metric_buckets, not from these rows)\n\
+             SELECT snapshot_id, protocol, sum(contacts) AS contacts, count(*) AS rows\n  \
+             FROM '{domains}'\n GROUP BY snapshot_id, protocol\n ORDER BY snapshot_id, contacts DESC;\n```\n"
         );
     }
     s

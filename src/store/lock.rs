@@ -52,6 +52,47 @@ fn holder_line(command: &str) -> String {
     format!("pid {} (whohosts {command})", std::process::id())
 }
 
+/// How many times, [`RETRY_PAUSE`] apart, a lock found held is tried again before the
+/// database is called locked: [`held`] holds a shared lock for an instant, which must not make a
+/// crawl starting at that instant fail.
+const RETRIES: u32 = 5;
+const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(40);
+
+fn try_lock_patiently(file: &File) -> std::result::Result<(), TryLockError> {
+    let mut tries = 0;
+    loop {
+        match fs4::FileExt::try_lock(file) {
+            Err(TryLockError::WouldBlock) if tries < RETRIES => {
+                tries += 1;
+                std::thread::sleep(RETRY_PAUSE);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether a process holds the lock of database `db` now (a crawl, contacts run, survey or
+/// prune is writing to it): a shared lock is tried on `DB.lock` and released at once. `None`
+/// when it cannot be told (a lock file this user cannot open, or a path that does not resolve);
+/// `Some(false)` when there is no lock file.
+#[must_use]
+pub fn held(db: &Path) -> Option<bool> {
+    let path = lock_path(db).ok()?;
+    let file = match crate::files::read_no_follow(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(false),
+        Err(_) => return None,
+    };
+    match fs4::FileExt::try_lock_shared(&file) {
+        Ok(()) => {
+            let _ = fs4::FileExt::unlock(&file);
+            Some(false)
+        }
+        Err(TryLockError::WouldBlock) => Some(true),
+        Err(TryLockError::Error(_)) => None,
+    }
+}
+
 impl DbLock {
     /// Take the lock of database `db` for `command` (`crawl`, `prune`), or fail at once
     /// naming the process that holds it.
@@ -63,7 +104,7 @@ impl DbLock {
         let path = lock_path(db)?;
         let mut file = crate::files::open_no_follow(&path, crate::files::PRIVATE).map_err(|e| Error::io(&path, e))?;
         refuse_linked(&file, &path)?;
-        match fs4::FileExt::try_lock(&file) {
+        match try_lock_patiently(&file) {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();

@@ -463,9 +463,12 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn list(&self) -> Result<Vec<SnapshotInfo>> {
+        // A running snapshot is never called abandoned while a process holds the lock: the
+        // one writer may be resuming it. Unknown (a lock file of another user's) reads as free.
+        let writing = lock::held(&self.path) == Some(true);
         let mut stmt = self.conn.prepare(sql::SNAPSHOT_LIST).map_err(|e| self.sqlite(e))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map([writing], |r| {
                 let request: String = r.get(5)?;
                 // A contacts snapshot names its series, a survey its list, where a crawl names
                 // its seeds.

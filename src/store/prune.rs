@@ -178,6 +178,13 @@ mod tests {
                 (3, "running".into())
             ]
         );
+        // While a process holds the database (a crawl that may be resuming snapshot 1), no
+        // unfinished snapshot is called abandoned; once it lets go, snapshot 1 is again.
+        let lock = super::super::lock::DbLock::acquire(&path, "crawl").unwrap();
+        let held: Vec<String> = store.list().unwrap().into_iter().map(|s| s.status).collect();
+        assert_eq!(held, ["running", "complete", "running"]);
+        drop(lock);
+        assert_eq!(store.list().unwrap()[0].status, "abandoned");
         let conn = super::super::schema::open(&path).unwrap();
         let pruned = run(&conn, &Rule::Keep(1)).unwrap();
         assert_eq!(pruned.snapshots, 1);

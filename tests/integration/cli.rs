@@ -73,6 +73,29 @@ fn a_bad_config_line_is_one_clear_line() {
             dir.path().join("none").display()
         )
     );
+    // A config given by a relative name: the missing file it names is shown where it was
+    // looked for, as a whole path.
+    std::fs::write(
+        dir.path().join("c3.toml"),
+        "[attribution]\nasn_database = \"missing.csv\"\n",
+    )
+    .unwrap();
+    let out = whohosts()
+        .current_dir(dir.path())
+        .args(["--config", "c3.toml", "--db", "x.db", "crawl", "a@b.example"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        (out.status.code(), String::from_utf8(out.stderr).unwrap()),
+        (
+            Some(1),
+            format!(
+                "whohosts: config c3.toml: attribution.asn_database: no file {} (relative paths are relative to \
+                 the config file)\n",
+                dir.path().join("missing.csv").display()
+            )
+        )
+    );
 }
 
 #[test]
@@ -505,6 +528,8 @@ fn numeric_values_are_refused_in_our_words() {
             &["report", "--json-copy", "r.json"],
             "unexpected argument '--json-copy' found",
         ),
+        (&["report", "--top"], "--top: needs a value"),
+        (&["export", "--out"], "--out: needs a value"),
         (
             &["report", "--by", ""],
             "--by: needs a value, one of instance, organisation, as, range, block, country, hosting",

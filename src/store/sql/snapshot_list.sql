@@ -1,10 +1,13 @@
--- A snapshot left 'running' by a killed crawl is 'abandoned' once a later snapshot completed:
--- one crawl runs per database at a time, so its crawl can no longer be alive. A contacts
+-- A snapshot left 'running' by a killed crawl is 'abandoned' once a later snapshot completed
+-- and no process holds the database's lock now (?1 = 0): a crawl can resume an older
+-- unfinished snapshot of its seeds after a contacts run or a survey completed, and while it
+-- runs its snapshot is alive. A contacts
 -- snapshot counts its contacts and their domains where a follows snapshot counts accounts and
 -- instances; a survey (kind 'instances') the users its instances declare (trusted counts) and
 -- the instances listed (summed as reals: claims near the integer limit saturate, never overflow).
 SELECT s.id, s.kind,
        CASE WHEN s.status = 'running'
+                 AND ?1 = 0
                  AND EXISTS (SELECT 1 FROM snapshot l WHERE l.id > s.id AND l.status = 'complete')
             THEN 'abandoned' ELSE s.status END, s.started_at, ifnull(s.finished_at, ''), s.request,
        (SELECT count(*) FROM seed WHERE seed.snapshot_id = s.id),
