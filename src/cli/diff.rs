@@ -42,14 +42,18 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
             let d = ContactsDiff::between(&store, args.from, args.to)?;
             args.scope
                 .refuse_weight(args.from, &super::report::contacts_weighed(&d.weight))?;
-            print(&crate::report::contacts_diff::render(&d, args.format)?)?;
+            let text = crate::report::contacts_diff::render(&d, args.format)?;
+            store.check_unchanged()?;
+            print(&text)?;
             return Ok(0);
         }
         (Some(a), Some(b)) if a == survey_diff::KIND && b == survey_diff::KIND => {
             args.scope.refuse_weight(args.from, super::report::SURVEY_WEIGHED)?;
             args.scope.refuse_by(args.from, super::report::SURVEY_LEVELS)?;
             let d = survey_diff::SurveyDiff::between(&store, args.from, args.to)?;
-            print(&survey_diff::render(&d, args.format)?)?;
+            let text = survey_diff::render(&d, args.format)?;
+            store.check_unchanged()?;
+            print(&text)?;
             return Ok(0);
         }
         (Some(a), Some(b)) if a != b => {
@@ -65,6 +69,8 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
         _ => {}
     }
     let d = Diff::between(&store, args.from, args.to, &args.scope.levels(), args.scope.weight())?;
-    print(&diff::render(&d, args.format)?)?;
+    let text = diff::render(&d, args.format)?;
+    store.check_unchanged()?;
+    print(&text)?;
     Ok(0)
 }

@@ -80,17 +80,11 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     let (origin, sql) = match (&args.sql, args.name.as_deref()) {
         (Some(file), _) => {
             let text = std::fs::read_to_string(file).map_err(|e| Error::file("SQL file", file, e))?;
-            if !query::holds_statement(&text) {
-                let what = match text.trim().is_empty() {
-                    true => "the file is empty",
-                    false => "the file holds no statement, only comments, blanks or ';'",
-                };
-                return Err(Error::Query {
-                    name: file.display().to_string(),
-                    message: format!("{what}; give one SELECT statement"),
-                });
-            }
-            (file.display().to_string(), text)
+            let sql = query::sql_of_file(&text).map_err(|message| Error::Query {
+                name: file.display().to_string(),
+                message,
+            })?;
+            (file.display().to_string(), sql.to_string())
         }
         // clap requires one of NAME, --list and --sql.
         (None, name) => {
@@ -138,6 +132,8 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     if let Some(warning) = query::name_warning(conn, &params) {
         super::logging::notice_line(&format!("query {origin}: {warning}"));
     }
-    print(&table.render(args.format)?)?;
+    let text = table.render(args.format)?;
+    store.check_unchanged()?;
+    print(&text)?;
     Ok(0)
 }

@@ -150,7 +150,9 @@ pub struct Args {
 pub fn print_stored(store: &Store, id: i64, view: &View) -> Result<Report> {
     let r = Report::build(store, id, &view.options())?;
     let color = text::color_wanted(std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR").as_deref());
-    print(&report::render(&r, view.format, view.top, color)?)?;
+    let text = report::render(&r, view.format, view.top, color)?;
+    store.check_unchanged()?;
+    print(&text)?;
     Ok(r)
 }
 
@@ -164,7 +166,9 @@ pub fn emit_stored(store: &Store, id: i64, view: &View, out: Option<&super::outp
         None => print_stored(store, id, view),
         Some(out) => {
             let r = Report::build(store, id, &view.options())?;
-            out.write(report::render(&r, view.format, view.top, false)?.as_bytes())?;
+            let text = report::render(&r, view.format, view.top, false)?;
+            store.check_unchanged()?;
+            out.write(text.as_bytes())?;
             Ok(r)
         }
     }
@@ -262,6 +266,8 @@ fn survey(store: &Store, id: i64, args: &Args, out: Option<&super::output::Outpu
         Some(out) => out.write_with(write)?,
         None => super::print_with(write)?,
     }
+    // Written as it is read: checked once it is (a changed file fails the command).
+    store.check_unchanged()?;
     Ok(0)
 }
 
@@ -274,6 +280,7 @@ fn contacts(store: &Store, id: i64, args: &Args, out: Option<&super::output::Out
         .scope
         .refuse_weight(id, &contacts_weighed(r.measurement.weight))?;
     let text = crate::report::contacts::render(&r, args.view.format, args.view.top);
+    store.check_unchanged()?;
     match out {
         Some(out) => out.write(text.as_bytes())?,
         None => print(&text)?,

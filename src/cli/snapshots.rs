@@ -38,6 +38,8 @@ pub fn table(list: &[SnapshotInfo]) -> String {
 /// Database errors.
 pub fn run(config: &Config, _args: Args, db: Option<&Path>) -> Result<i32> {
     let store = Store::open_read_only(&store::database_path(db, config))?;
-    print(&table(&store.list()?))?;
+    let text = table(&store.list()?);
+    store.check_unchanged()?;
+    print(&text)?;
     Ok(0)
 }

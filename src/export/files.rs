@@ -2,7 +2,9 @@
 //!
 //! CSV: a header line, `,` separated, UTF-8, RFC 4180 quoting; null is an empty field;
 //! booleans `true`/`false`; numbers in Rust's shortest round-trip notation (never an
-//! exponent), so a float read back is the float written. Parquet: one row group, INT64,
+//! exponent), so a float read back is the float written; a text cell that starts with `=`,
+//! `+`, `-`, `@`, a tab, a carriage return or `'` has a `'` put before it, so a spreadsheet
+//! does not run it (drop a text cell's leading `'` to undo it). Parquet: one row group, INT64,
 //! DOUBLE, BOOLEAN, UTF-8 strings, and times as TIMESTAMP (microseconds, UTC); required
 //! fields are REQUIRED columns, others OPTIONAL. No compression codec is built in (the build
 //! stays lean); gzip the CSV instead when size matters.
@@ -21,14 +23,16 @@ use parquet::schema::types::Type;
 use super::table::{Field, Kind, Table, Value};
 use crate::error::{Error, Result};
 
-/// A cell as CSV text.
+/// A cell as CSV text: a text cell a spreadsheet would run as a formula neutralised
+/// ([`crate::model::text::spreadsheet`]: a leading `'`, undone by dropping a leading `'`);
+/// numbers, booleans and nulls as they are.
 fn csv_text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::Int(n) => n.to_string(),
         Value::Num(x) => x.to_string(),
         Value::Bool(b) => b.to_string(),
-        Value::Text(s) => s.clone(),
+        Value::Text(s) => crate::model::text::spreadsheet(s).into_owned(),
     }
 }
 
@@ -257,6 +261,7 @@ mod tests {
         assert_eq!(rows[1], ["2", "", "", "", ""]);
         assert_eq!(rows[2][2], "0.0000002", "no exponent notation");
         assert_eq!((rows[0][3].as_str(), rows[2][3].as_str()), ("true", "false"));
+        assert_eq!(rows[2][1], "'=1+1", "a formula neutralised");
     }
 
     #[test]

@@ -11,6 +11,9 @@
 //! notice, log and progress line. [`json`] is the same for a JSON document: the characters
 //! JSON leaves raw become `\uXXXX` escapes, so the value is unchanged. Data read in is
 //! [`cleaned`] (NodeInfo strings) or refused ([`has_control`], ASN files) before it is kept.
+//! [`spreadsheet`] is the one neutraliser of a CSV text cell a spreadsheet would run as a
+//! formula: every CSV a person opens in one (the reports, `query --format csv`, an export's
+//! files) writes its text cells through it; numbers are never altered.
 
 use std::borrow::Cow;
 
@@ -185,9 +188,36 @@ pub fn bounded(s: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
+/// A CSV text cell as a spreadsheet will not run it: a cell that starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return (a formula to Excel, LibreOffice and Google Sheets) gets a
+/// leading `'`, as OWASP recommends, and so does one that already starts with `'`, so the rule
+/// undoes exactly: drop the first character of a cell that starts with `'`. A spreadsheet
+/// shows the cell as it was (it hides one leading `'`). Only for text: numbers are written as
+/// they are.
+pub fn spreadsheet(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_plain_text_kept() {
+        assert_eq!(spreadsheet("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        for c in ["+1", "-1", "@SUM(A1)", "\tx", "\rx", "'=1", "'quoted"] {
+            assert_eq!(spreadsheet(c), format!("'{c}"));
+            // Undone by dropping the first character.
+            assert_eq!(&spreadsheet(c)[1..], c);
+        }
+        assert!(matches!(spreadsheet("OVH SAS"), Cow::Borrowed("OVH SAS")));
+        assert_eq!(spreadsheet("AS16276"), "AS16276");
+        assert_eq!(spreadsheet("a=b"), "a=b");
+    }
 
     #[test]
     fn title_clear_screen_and_bidi_are_made_visible() {

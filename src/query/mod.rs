@@ -182,12 +182,14 @@ pub fn find(name: &str) -> Result<&'static Query> {
 }
 
 /// Open the database at `path` for reading only: SQLite's read-only mode and
-/// `PRAGMA query_only`, so no statement can change it; nothing is created or upgraded.
+/// `PRAGMA query_only`, so no statement can change it; nothing is upgraded. For benchmarks
+/// and tests: a command reads through [`crate::store::Store::open_read_only`], which checks
+/// that a file opened `immutable` did not change under it.
 ///
 /// # Errors
 /// As [`crate::store::schema::open_read_only`].
 pub fn open_read_only(path: &Path) -> Result<Connection> {
-    crate::store::schema::open_read_only(path)
+    crate::store::schema::open_read_only(path).map(|(conn, _)| conn)
 }
 
 /// A value from the command line: an integer or a real when it reads as one, else text;
@@ -216,11 +218,12 @@ pub struct Table {
 pub struct Limits {
     /// Stopped (SQLite interrupted) when it runs longer than this.
     pub time: std::time::Duration,
-    /// One budget, in bytes, for SQLite's heap and the rows collected so far together: SQLite
-    /// alone is held under it (`PRAGMA hard_heap_limit`, for the whole process; sorts,
-    /// `DISTINCT` and other temporary b-trees are kept in that heap, `temp_store = MEMORY`,
-    /// not spilled to a temporary file), and the query stops when what SQLite holds plus the
-    /// rows collected pass it.
+    /// One budget, in bytes, for SQLite's heap and the rows collected so far together. SQLite
+    /// itself refuses to grow past what the collected rows leave of it (its hard heap limit,
+    /// for the whole process, is lowered as they grow; sorts, `DISTINCT` and other temporary
+    /// b-trees are kept in that heap, `temp_store = MEMORY`, not spilled to a temporary file),
+    /// no text or blob may be longer than half of it (one value is held twice while it is
+    /// copied out of SQLite), and a row is measured before it is copied out.
     pub memory_bytes: u64,
 }
 
@@ -256,9 +259,15 @@ pub fn run_within(
     limits: Limits,
 ) -> Result<Table> {
     use std::sync::atomic::{AtomicBool, Ordering};
-    let heap = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
-    conn.pragma_update(None, "hard_heap_limit", heap)
-        .and_then(|()| conn.pragma_update(None, "temp_store", "MEMORY"))
+    set_heap_limit(limits.memory_bytes);
+    // One value is held twice while it is copied out (in SQLite and in the row): no text or
+    // blob may be longer than half the budget. SQLite refuses it before it allocates it.
+    let longest = i32::try_from(limits.memory_bytes / 2).unwrap_or(i32::MAX).max(1);
+    // SAFETY: the handle is this open connection's; `sqlite3_limit` only sets a limit of it.
+    unsafe {
+        rusqlite::ffi::sqlite3_limit(conn.handle(), rusqlite::ffi::SQLITE_LIMIT_LENGTH, longest);
+    }
+    conn.pragma_update(None, "temp_store", "MEMORY")
         .map_err(|e| Error::Query {
             name: origin.into(),
             message: e.to_string(),
@@ -278,7 +287,12 @@ pub fn run_within(
     let result = collect(conn, origin, sql, given, limits.memory_bytes);
     drop(stop);
     let _ = timer.join();
-    let out_of_memory = |e: &Error| matches!(e, Error::Query { message, .. } if message.contains("out of memory"));
+    // What follows (rendering, the name check) runs under the whole budget again.
+    set_heap_limit(limits.memory_bytes);
+    let out_of_memory = |e: &Error| {
+        matches!(e, Error::Query { message, .. }
+            if message.contains("out of memory") || message.contains("string or blob too big"))
+    };
     match result {
         Err(_) if fired.load(Ordering::SeqCst) => Err(Error::Query {
             name: origin.into(),
@@ -302,30 +316,75 @@ fn memory_stop(origin: &str, bytes: u64) -> Error {
     }
 }
 
-/// What the allocator spends on each allocation beyond what was asked, roughly.
-const ALLOCATION: usize = 16;
+/// What the allocator holds for SQLite's heap over what SQLite counts of it, as a fraction
+/// (5/4): SQLite's count leaves out the allocator's header and rounding of each allocation,
+/// about a quarter more with a sort's many small records (a sort stopped at a 128 MiB heap
+/// held 160 MiB: `bench/RESULTS.md`).
+const SQLITE_OVERHEAD: (u64, u64) = (5, 4);
 
-/// What a row takes in memory, roughly: its values and the text or bytes they hold, each
-/// allocation with the allocator's overhead, and its slot in the table's vector twice over
-/// (a growing vector holds up to twice what it uses).
+/// What SQLite may count for its heap when the allocator may hold `bytes` for it.
+fn sqlite_share(bytes: u64) -> u64 {
+    bytes / SQLITE_OVERHEAD.0 * SQLITE_OVERHEAD.1
+}
+
+/// Hold SQLite's heap (the whole process's) under `bytes` of what the allocator holds: its
+/// hard limit, and its soft limit with it (lowering the hard limit lowers the soft one, which
+/// raising it would not undo).
+fn set_heap_limit(bytes: u64) {
+    let n = i64::try_from(sqlite_share(bytes)).unwrap_or(i64::MAX).max(1);
+    // SAFETY: both calls only set SQLite's process-wide heap limits, under its own mutex; they
+    // take no pointer and may be called at any time from any thread.
+    unsafe {
+        rusqlite::ffi::sqlite3_hard_heap_limit64(n);
+        rusqlite::ffi::sqlite3_soft_heap_limit64(n);
+    }
+}
+
+/// What the allocator takes for an allocation of `n` bytes: glibc's chunk, `n` and an 8-byte
+/// header rounded up to 16, at least 32; nothing for none.
+fn allocation(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        (n + 8).next_multiple_of(16).max(32)
+    }
+}
+
+/// What a collected row holds: its vector's allocation, each text's or blob's, and its slot in
+/// the table's vector twice over (a growing vector holds up to twice what it uses).
 fn row_bytes(values: &[Value]) -> u64 {
     let held: usize = values
         .iter()
         .map(|v| match v {
-            Value::Text(t) => t.len() + ALLOCATION,
-            Value::Blob(b) => b.len() + ALLOCATION,
+            Value::Text(t) => allocation(t.capacity()),
+            Value::Blob(b) => allocation(b.capacity()),
             _ => 0,
         })
         .sum();
-    (std::mem::size_of_val(values) + ALLOCATION + held + 2 * std::mem::size_of::<Vec<Value>>()) as u64
+    (allocation(std::mem::size_of_val(values)) + held + 2 * std::mem::size_of::<Vec<Value>>()) as u64
 }
 
-/// What SQLite's heap holds now, in bytes (for the whole process).
+/// What a row will hold once copied out of SQLite, measured before it is ([`row_bytes`] of
+/// the copy).
+fn row_bytes_before(row: &rusqlite::Row<'_>, width: usize) -> rusqlite::Result<u64> {
+    use rusqlite::types::ValueRef;
+    let mut held = allocation(width * std::mem::size_of::<Value>()) + 2 * std::mem::size_of::<Vec<Value>>();
+    for i in 0..width {
+        held += match row.get_ref(i)? {
+            ValueRef::Text(t) | ValueRef::Blob(t) => allocation(t.len()),
+            _ => 0,
+        };
+    }
+    Ok(held as u64)
+}
+
+/// What the allocator holds for SQLite's heap now, in bytes (for the whole process): what
+/// SQLite counts, with [`SQLITE_OVERHEAD`].
 fn sqlite_heap() -> u64 {
     // SAFETY: `sqlite3_memory_used` only reads SQLite's memory statistics; it takes no pointer
     // and may be called at any time from any thread.
     let used = unsafe { rusqlite::ffi::sqlite3_memory_used() };
-    u64::try_from(used).unwrap_or(0)
+    u64::try_from(used).unwrap_or(0) / SQLITE_OVERHEAD.1 * SQLITE_OVERHEAD.0
 }
 
 fn collect(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)], max_bytes: u64) -> Result<Table> {
@@ -354,20 +413,32 @@ fn collect(conn: &Connection, origin: &str, sql: &str, given: &[(String, String)
     })?;
     let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
     let width = columns.len();
+    let budgeted = max_bytes < u64::MAX;
+    // SQLite's heap is asked, and its limit lowered to what the rows leave of the budget, each
+    // time the rows have grown by a 64th of the budget (at least 64 KiB) since it last was:
+    // rows and heap together pass the budget by at most that step.
+    let step = (max_bytes / 64).max(64 << 10);
     let mut rows = vec![];
     let mut held = 0u64;
+    let mut checked = 0u64;
     let mut cursor = stmt.raw_query();
     while let Some(row) = cursor.next().map_err(|e| fail(sql_message(&e)))? {
-        let values = (0..width)
-            .map(|i| row.get::<_, Value>(i))
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| fail(sql_message(&e)))?;
-        held = held.saturating_add(row_bytes(&values));
-        // One budget: what SQLite still holds (a sort's rows not yet returned) and the rows
-        // collected here together.
-        if max_bytes < u64::MAX && held.saturating_add(sqlite_heap()) > max_bytes {
-            return Err(memory_stop(origin, max_bytes));
+        let size = row_bytes_before(row, width).map_err(|e| fail(sql_message(&e)))?;
+        let after = held.saturating_add(size);
+        if budgeted && after - checked >= step {
+            // One budget: what SQLite still holds (a sort's rows not yet returned, this row's
+            // values) and the rows collected here, this one's copy included.
+            if after.saturating_add(sqlite_heap()) > max_bytes {
+                return Err(memory_stop(origin, max_bytes));
+            }
+            set_heap_limit(max_bytes - after);
+            checked = after;
         }
+        let mut values = Vec::with_capacity(width);
+        for i in 0..width {
+            values.push(row.get::<_, Value>(i).map_err(|e| fail(sql_message(&e)))?);
+        }
+        held = held.saturating_add(row_bytes(&values));
         rows.push(values);
     }
     Ok(Table { columns, rows })
@@ -799,6 +870,29 @@ pub fn default_from(
             )),
         ),
     }))
+}
+
+/// The SQL of a `--sql` file's `text`: a leading UTF-8 byte order mark (which editors on
+/// Windows write) dropped. Refused, with what is wrong: a NUL byte (no SQL text holds one:
+/// a binary file, or UTF-16; its byte offset named), or no statement at all (an empty file,
+/// only a byte order mark, only comments, blanks or `;`), which SQLite would call "bad
+/// parameter or other API misuse".
+pub fn sql_of_file(text: &str) -> std::result::Result<&str, String> {
+    if let Some(at) = text.find('\0') {
+        return Err(format!("the file is not SQL text: a NUL byte at byte offset {at}"));
+    }
+    let sql = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if holds_statement(sql) {
+        return Ok(sql);
+    }
+    let what = if sql.trim().is_empty() && sql.len() < text.len() {
+        "the file holds no statement, only a byte order mark"
+    } else if text.trim().is_empty() {
+        "the file is empty"
+    } else {
+        "the file holds no statement, only comments, blanks or ';'"
+    };
+    Err(format!("{what}; give one SELECT statement"))
 }
 
 /// Whether `sql` holds a statement: anything but blanks, `;` and comments (`-- …` to the end

@@ -1,5 +1,7 @@
 //! How a [`Table`] is written: columns aligned for a terminal, CSV or JSON ([`FORMATS`]);
-//! linear in its rows (whether a column is numeric is worked out once per column).
+//! linear in its rows (whether a column is numeric is worked out once per column). The CSV's
+//! text cells go through [`crate::model::text::spreadsheet`], as every CSV a person opens in
+//! a spreadsheet.
 
 use std::fmt::Write as _;
 
@@ -107,7 +109,11 @@ impl Table {
         let mut w = csv::Writer::from_writer(vec![]);
         let _ = w.write_record(&self.columns);
         for r in &self.rows {
-            let _ = w.write_record(r.iter().map(|v| text(v, false)));
+            // A text cell a spreadsheet would run is neutralised; numbers are written as they are.
+            let _ = w.write_record(r.iter().map(|v| match v {
+                Value::Text(t) => crate::model::text::spreadsheet(t).into_owned(),
+                v => text(v, false),
+            }));
         }
         let bytes = w.into_inner().unwrap_or_default();
         String::from_utf8_lossy(&bytes).into_owned()

@@ -327,6 +327,41 @@ fn a_text_of_comments_and_semicolons_holds_no_statement() {
 }
 
 #[test]
+fn a_file_loses_its_byte_order_mark_and_is_refused_with_a_nul_byte() {
+    assert_eq!(sql_of_file("\u{feff}SELECT 1"), Ok("SELECT 1"));
+    assert_eq!(sql_of_file("SELECT 1"), Ok("SELECT 1"));
+    assert_eq!(
+        sql_of_file("\u{feff}").unwrap_err(),
+        "the file holds no statement, only a byte order mark; give one SELECT statement"
+    );
+    assert_eq!(
+        sql_of_file("\u{feff}-- later").unwrap_err(),
+        "the file holds no statement, only comments, blanks or ';'; give one SELECT statement"
+    );
+    assert_eq!(
+        sql_of_file(" \n").unwrap_err(),
+        "the file is empty; give one SELECT statement"
+    );
+    assert_eq!(
+        sql_of_file("\u{feff}SELECT\0").unwrap_err(),
+        "the file is not SQL text: a NUL byte at byte offset 9"
+    );
+}
+
+/// Rows are counted at what glibc's allocator holds for them: a chunk of 16-byte steps with an
+/// 8-byte header, at least 32 bytes.
+#[test]
+fn rows_are_counted_at_what_the_allocator_holds() {
+    assert_eq!(
+        (allocation(0), allocation(1), allocation(24), allocation(40)),
+        (0, 32, 32, 48)
+    );
+    // Two values (64 bytes: a 80-byte chunk), 40 bytes of text (48), a slot twice (48).
+    let row = vec![Value::Integer(1), Value::Text("x".repeat(40))];
+    assert_eq!(row_bytes(&row), 80 + 48 + 48);
+}
+
+#[test]
 fn a_misspelt_name_is_matched_within_a_few_edits() {
     let names = ["Hetzner Online", "Hetzner", "OVH", "DigitalOcean"];
     assert_eq!(super::nearest("Hetznr", names), Some("Hetzner"));

@@ -368,7 +368,7 @@ pub fn csv(r: &ContactsReport) -> String {
     let id = r.snapshot.as_ref().map(|s| s.id.to_string()).unwrap_or_default();
     // One row per bucket: its level, rank, name (twice: key and label), amount and share.
     let mut row = |level: &str, i: usize, name: &str, amount: f64, total: f64| {
-        let cell = super::csv::neutralised(name);
+        let cell = crate::model::text::spreadsheet(name).into_owned();
         let share = if total > 0.0 { amount / total } else { 0.0 };
         let _ = w.write_record([
             id.clone(),

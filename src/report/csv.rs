@@ -6,10 +6,11 @@
 //!
 //! A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
 //! as a formula. The text cells that come from outside (`key`, `label`: names from servers and
-//! data files) are neutralised as OWASP recommends, with a leading `'`; the numbers whohosts
-//! writes itself stay numbers.
+//! data files) are neutralised by [`crate::model::text::spreadsheet`], with a leading `'`; the
+//! numbers whohosts writes itself stay numbers.
 
 use super::Report;
+use crate::model::text::spreadsheet;
 
 /// The header row.
 pub const COLUMNS: [&str; 8] = ["snapshot", "level", "weight", "rank", "key", "label", "amount", "share"];
@@ -25,8 +26,8 @@ pub fn render(r: &Report) -> String {
                 l.level.to_string(),
                 l.weight.to_string(),
                 (i + 1).to_string(),
-                neutralised(&b.key),
-                neutralised(&b.label),
+                spreadsheet(&b.key).into_owned(),
+                spreadsheet(&b.label).into_owned(),
                 b.weight.to_string(),
                 b.share.to_string(),
             ]);
@@ -37,29 +38,4 @@ pub fn render(r: &Report) -> String {
         let _ = w.write_record(&row);
     }
     String::from_utf8_lossy(&w.into_inner().unwrap_or_default()).into_owned()
-}
-
-/// `cell` as a spreadsheet will not run it: a leading `'` before `=`, `+`, `-`, `@`, tab or
-/// carriage return.
-pub fn neutralised(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::neutralised;
-
-    #[test]
-    fn formulas_are_neutralised_and_plain_text_kept() {
-        assert_eq!(neutralised("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        for c in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(neutralised(c), format!("'{c}"));
-        }
-        assert_eq!(neutralised("OVH SAS"), "OVH SAS");
-        assert_eq!(neutralised("AS16276"), "AS16276");
-    }
 }

@@ -720,7 +720,8 @@ fn html(r: &InstancesReport, top: usize) -> String {
 /// The CSV report: the columns of every CSV report ([`super::csv::COLUMNS`]), one row per
 /// (level, weight, bucket), every bucket, shares exact; text cells neutralised as there.
 fn csv(r: &InstancesReport) -> String {
-    use super::csv::{neutralised, COLUMNS};
+    use super::csv::COLUMNS;
+    use crate::model::text::spreadsheet;
     let mut w = ::csv::Writer::from_writer(vec![]);
     let _ = w.write_record(COLUMNS);
     let id = r.snapshot.map(|id| id.to_string()).unwrap_or_default();
@@ -732,8 +733,8 @@ fn csv(r: &InstancesReport) -> String {
                     l.level.to_string(),
                     weighted.weight.as_str().to_string(),
                     (n + 1).to_string(),
-                    neutralised(&b.key),
-                    neutralised(&b.label),
+                    spreadsheet(&b.key).into_owned(),
+                    spreadsheet(&b.label).into_owned(),
                     b.weight.to_string(),
                     b.share.to_string(),
                 ]);

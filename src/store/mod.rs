@@ -117,6 +117,8 @@ pub struct SnapshotInfo {
 pub struct Store {
     path: PathBuf,
     conn: Connection,
+    /// The file as it was when it was opened `immutable` ([`schema::open_read_only`]).
+    immutable: Option<schema::Fingerprint>,
 }
 
 impl Store {
@@ -128,6 +130,7 @@ impl Store {
         Ok(Store {
             conn: schema::open(path)?,
             path: path.to_path_buf(),
+            immutable: None,
         })
     }
 
@@ -137,10 +140,25 @@ impl Store {
     /// # Errors
     /// As [`schema::open_read_only`].
     pub fn open_read_only(path: &Path) -> Result<Store> {
+        let (conn, immutable) = schema::open_read_only(path)?;
         Ok(Store {
-            conn: schema::open_read_only(path)?,
+            conn,
             path: path.to_path_buf(),
+            immutable,
         })
+    }
+
+    /// Nothing changed the file under a store opened `immutable` (a directory the reader
+    /// cannot write) since it was opened: a read command calls it before it answers.
+    ///
+    /// # Errors
+    /// [`Error::Store`]: `the database changed while it was read (a crawl is writing to it);
+    /// run the command again`.
+    pub fn check_unchanged(&self) -> Result<()> {
+        match &self.immutable {
+            Some(f) => f.check(&self.path),
+            None => Ok(()),
+        }
     }
 
     /// The database file.

@@ -9,10 +9,15 @@
 //! [`open`] is for the commands that write: it creates a missing database file private
 //! (0600; SQLite gives its `-wal` and `-shm` the same mode) in a directory that must exist,
 //! and migrates. [`open_read_only`] is for the commands that only read: SQLite's read-only
-//! mode, never a migration or a journal-mode change, and nothing created — when no `-wal`
-//! file is beside the database (no writer has it open) it is opened `immutable`, so a
-//! database in a directory the reader cannot write is read, and one the reader could write is
-//! left byte-identical with no `-wal`/`-shm` of the reader's beside it.
+//! mode, never a migration or a journal-mode change. It reads as SQLite's readers do (the
+//! `-shm` beside the database shared with a writer, so a checkpoint or `VACUUM` by a crawl
+//! that starts during a long read waits for the reader or leaves its pages alone), which SQLite
+//! can only do where it can make the `-wal` and `-shm` (an empty `-wal` and the `-shm` stay
+//! beside the database: a reader cannot remove them). In a directory the reader cannot write,
+//! with no `-wal` beside the database or an empty one (no page in it: the file alone is the
+//! database), that is impossible: the file is opened `immutable` and its [`Fingerprint`] (size, modification time, inode, the header's
+//! change counter) taken, so that the command can check, before it answers, that nothing
+//! changed the file while it read it ([`Fingerprint::check`]).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -136,15 +141,17 @@ pub fn beside(db: &Path, suffix: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(name))
 }
 
-/// Open the database at `path` for reading only (see the module docs): nothing is created,
-/// migrated or changed, and every statement is refused a write (`PRAGMA query_only`).
+/// Open the database at `path` for reading only (see the module docs): nothing is migrated or
+/// changed, and every statement is refused a write (`PRAGMA query_only`). With the connection,
+/// the file's [`Fingerprint`] when it was opened `immutable`, for the caller to check before
+/// it answers.
 ///
 /// # Errors
 /// [`Error::NoDatabase`] when there is no file (or an empty one); [`Error::Io`] when it cannot
 /// be read (permission denied); [`Error::NotOurDatabase`], [`Error::NewerDatabase`],
 /// [`Error::OlderDatabase`]; [`Error::Sqlite`] for a damaged file ("database disk image is
 /// malformed").
-pub fn open_read_only(path: &Path) -> Result<Connection> {
+pub fn open_read_only(path: &Path) -> Result<(Connection, Option<Fingerprint>)> {
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NoDatabase { path: path.into() }),
         Err(e) => return Err(Error::io(path, e)),
@@ -158,9 +165,14 @@ pub fn open_read_only(path: &Path) -> Result<Connection> {
         Ok(_) => {}
     }
     check_header(path)?;
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    let immutable = !Path::new(&wal).exists();
+    // SQLite keeps the `-wal` and `-shm` beside the file a link names.
+    let wal = beside(path, "-wal")?;
+    // An empty `-wal` (a reader's, left as SQLite leaves it, or a writer's that has written
+    // nothing yet) holds no page: the file alone is the database.
+    let wal_empty = std::fs::metadata(&wal).ok().is_none_or(|m| m.len() == 0);
+    let immutable = wal_empty && !wal.parent().is_some_and(writable);
+    // Taken before the first page is read.
+    let fingerprint = immutable.then(|| Fingerprint::of(path)).transpose()?;
     let uri = format!(
         "file:{}?mode=ro{}",
         uri_path(path),
@@ -180,7 +192,74 @@ pub fn open_read_only(path: &Path) -> Result<Connection> {
     }
     conn.pragma_update(None, "query_only", true)
         .map_err(|e| Error::sqlite(path, e))?;
-    Ok(conn)
+    Ok((conn, fingerprint))
+}
+
+/// Whether this process may make a file in `dir`: the system says so, and the directory's
+/// mode lets someone write it (root may write a 0555 directory, but its owner made it so that
+/// nothing is made there, and a reader's `-shm` there would be root's).
+fn writable(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(name) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `name` is a NUL-terminated path that lives across the call; `access` only reads it.
+    let allowed = unsafe { libc::access(name.as_ptr(), libc::W_OK | libc::X_OK) } == 0;
+    allowed && std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o222 != 0)
+}
+
+/// What tells that a database file changed: its size, modification time and inode, and the
+/// change counter of its header (bytes 24..28, which SQLite bumps when a transaction changes
+/// page 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+    counter: [u8; 4],
+}
+
+impl Fingerprint {
+    /// The file at `path` now.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be read.
+    pub fn of(path: &Path) -> Result<Fingerprint> {
+        use std::io::{Seek, SeekFrom};
+        use std::os::unix::fs::MetadataExt;
+        let io = |e| Error::io(path, e);
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        let mut counter = [0; 4];
+        // A file shorter than a header keeps zeros: its size tells it apart.
+        if meta.len() >= 28 {
+            file.seek(SeekFrom::Start(24))
+                .and_then(|_| file.read_exact(&mut counter))
+                .map_err(io)?;
+        }
+        Ok(Fingerprint {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            inode: meta.ino(),
+            counter,
+        })
+    }
+
+    /// Nothing changed the file at `path` since this was taken.
+    ///
+    /// # Errors
+    /// [`Error::Store`] naming the file when it changed (or is gone): what was read may mix
+    /// the file before and after.
+    pub fn check(&self, path: &Path) -> Result<()> {
+        match Fingerprint::of(path) {
+            Ok(now) if now == *self => Ok(()),
+            _ => Err(Error::Store(format!(
+                "{}: the database changed while it was read (a crawl is writing to it); run the command again",
+                path.display()
+            ))),
+        }
+    }
 }
 
 /// `path` for an SQLite `file:` URI: `%`, `?` and `#` escaped.

@@ -102,6 +102,50 @@ fn read_commands_read_a_database_in_a_read_only_directory_and_change_nothing() {
     assert_eq!(names(&dir), beside, "no -wal, -shm or lock file created");
 }
 
+/// A reader shares the writer's `-shm` where it can make one (a directory it may write), so a
+/// checkpoint or VACUUM by a crawl starting during a long read cannot change what it reads;
+/// the empty `-wal` and the `-shm` SQLite leaves there do not stop a reader who cannot write
+/// the directory. That reader reads the file `immutable`, and a change to the file while it
+/// reads (a crawl's checkpoint) is refused in one line rather than answered with wrong figures.
+#[test]
+fn a_database_changed_under_an_immutable_read_is_refused() {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let (_env, db) = crawled();
+    let dir = db.parent().unwrap().to_path_buf();
+    let store = whohosts::store::Store::open_read_only(&db).unwrap();
+    assert_eq!(store.list().unwrap().len(), 1);
+    store.check_unchanged().unwrap();
+    drop(store);
+    let wal = dir.join("whohosts.db-wal");
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0, "{:?}", names(&dir));
+    assert!(dir.join("whohosts.db-shm").exists(), "{:?}", names(&dir));
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let store = whohosts::store::Store::open_read_only(&db);
+    let result = store.and_then(|store| {
+        assert_eq!(store.list()?.len(), 1);
+        store.check_unchanged()?;
+        // What a checkpoint does to the file: pages rewritten, the header's change counter
+        // moved on.
+        let mut file = std::fs::OpenOptions::new().read(true).write(true).open(&db).unwrap();
+        let mut counter = [0u8; 4];
+        file.seek(SeekFrom::Start(24)).unwrap();
+        file.read_exact(&mut counter).unwrap();
+        let next = u32::from_be_bytes(counter).wrapping_add(1).to_be_bytes();
+        file.seek(SeekFrom::Start(24)).unwrap();
+        file.write_all(&next).unwrap();
+        drop(file);
+        store.check_unchanged()
+    });
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        format!(
+            "{}: the database changed while it was read (a crawl is writing to it); run the command again",
+            db.display()
+        )
+    );
+}
+
 #[test]
 fn a_missing_database_is_named_and_nothing_is_created() {
     let (env, _) = crawled();
@@ -295,7 +339,12 @@ fn an_export_without_the_key_says_so_and_makes_none() {
             key.display()
         )
     );
-    assert_eq!(names(db.parent().unwrap()), before, "nothing made");
+    // No key made: only the empty `-wal` and the `-shm` an SQLite reader leaves.
+    let made: Vec<String> = names(db.parent().unwrap())
+        .into_iter()
+        .filter(|n| !n.ends_with("-wal") && !n.ends_with("-shm"))
+        .collect();
+    assert_eq!(made, before, "nothing made");
     assert!(!out_dir.exists());
 }
 

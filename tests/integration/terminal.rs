@@ -96,7 +96,7 @@ fn no_control_character_from_servers_or_data_files_reaches_the_terminal() {
 
 #[test]
 fn report_csv_cells_from_outside_cannot_run_in_a_spreadsheet() {
-    let env = Env::start(world(
+    let mut env = Env::start(world(
         vec![inst("calc.example", Software::Mastodon, "association")],
         vec![
             acct("a@calc.example", &["b@calc.example".to_string()]),
@@ -139,6 +139,44 @@ fn report_csv_cells_from_outside_cannot_run_in_a_spreadsheet() {
             );
         }
     }
+    // So does `query --format csv`, in its text cells only: numbers are written as they are.
+    let sql = env.dir.path().join("org.sql");
+    std::fs::write(
+        &sql,
+        "SELECT label, amount, -1 AS n, '-2' AS t FROM metric_bucket WHERE level = 'organisation' \
+         AND weight = 'accounts'",
+    )
+    .unwrap();
+    let out = env.run(&["--db", db, "query", "--format", "csv", "--sql", sql.to_str().unwrap()]);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "label,amount,n,t\n\"'=HYPERLINK(\"\"http://x\"\")\",1,-1,'-2\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And an export's CSV files, whose README says how to undo it (the one organisation
+    // published by name: groups of one allowed).
+    env.config.export.min_group_members = 1;
+    env.config.export.min_instance_users = 1;
+    env.write_config();
+    let exported = env.dir.path().join("export");
+    let out = env.run(&["--db", db, "export", "--out", exported.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let buckets = std::fs::read_to_string(exported.join("metric_buckets.csv")).unwrap();
+    let org = buckets.lines().find(|l| l.contains(",organisation,accounts,")).unwrap();
+    assert!(org.contains(",\"'=HYPERLINK(\"\"http://x\"\")\","), "{buckets}");
+    let readme = std::fs::read_to_string(exported.join("README.md")).unwrap();
+    assert!(
+        readme.contains(
+            "a text field that starts with `=`, `+`, `-`, `@`, a tab, a carriage return or `'` has a `'` put \
+             before it"
+        ),
+        "{readme}"
+    );
+    // `lookup`'s TSV is a stream for programs: the name as the data file gives it.
+    let out = env.run(&["lookup", "calc.example", "--format", "tsv"]);
+    let tsv = String::from_utf8(out.stdout).unwrap();
+    assert!(tsv.contains("\t=HYPERLINK(\"http://x\")"), "{tsv}");
     // A survey's CSV report neutralises the same cells.
     let list = env.dir.path().join("list.txt");
     std::fs::write(&list, "calc.example\n").unwrap();
