@@ -50,6 +50,11 @@ pub struct Args {
 pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool) -> Result<i32> {
     args.attribution.apply(&mut config)?;
     let out = args.output.as_deref().map(super::output::Output::check).transpose()?;
+    // The database is checked first, as `crawl` and `contacts` check it: a bad `--db` is one
+    // line, with nothing of the list printed before it.
+    let path = store::database_path(db, &config);
+    store::create_data_dir(db, &config)?;
+    store::schema::check_to_open(&path)?;
     let list = crate::instances::list::read(&args.file)?;
     if !quiet {
         for b in &list.bad {
@@ -81,11 +86,8 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         software: args.software.clone(),
     };
     // What can be refused before the first request (a missing --asn-db file …) is, before
-    // the database is touched: a refused run stores nothing. Then the database is checked
-    // (and locked) before any request, as a crawl does.
-    let path = store::database_path(db, &config);
-    store::create_data_dir(db, &config)?;
-    store::schema::check_to_open(&path)?;
+    // the database is touched: a refused run stores nothing. Then the database is locked
+    // before any request, as a crawl does.
     let dns = config.dns.clone();
     let ready = crate::pipeline::Ready::new(config, quiet)?;
     let _lock = DbLock::acquire(&path, "instances")?;
@@ -105,19 +107,23 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     // A survey where no instance answered is reported too (each instance and why it
     // failed), as a contacts run whose every lookup failed.
     let failed = surveyed.nothing_answered;
-    let report = if failed {
-        InstancesReport::failed(&store, surveyed.id)?
-    } else {
-        InstancesReport::stored(&store, surveyed.id)?
-    };
-    let (format, top) = (args.format, args.top);
-    let write: super::output::Writing<'_> = Box::new(|w: &mut dyn std::io::Write| write(&report, format, top, w));
-    match out {
-        Some(out) => out.write_with(write)?,
-        None => super::print_with(write)?,
-    }
-    let failures = report.failures.iter().map(|(_, kind, message)| (kind, message));
-    let (unresolved, dead) = unresolved(failures, report.population.listed, &dns);
+    // Built and written in one read of the database: its instances' rows (JSON) are read in
+    // the same state as the rest of the report, whatever a `prune` does meanwhile.
+    let (unresolved, dead) = store.reading(|| {
+        let report = if failed {
+            InstancesReport::failed(&store, surveyed.id)?
+        } else {
+            InstancesReport::stored(&store, surveyed.id)?
+        };
+        let (format, top) = (args.format, args.top);
+        let write: super::output::Writing<'_> = Box::new(|w: &mut dyn std::io::Write| write(&report, format, top, w));
+        match out {
+            Some(out) => out.write_with(write)?,
+            None => super::print_with(write)?,
+        }
+        let failures = report.failures.iter().map(|(_, kind, message)| (kind, message));
+        Ok(unresolved(failures, report.population.listed, &dns))
+    })?;
     // Then one line (even under -q, so cron mails it): nothing rated, stored as failed (no
     // baseline for the next survey), exit code 1.
     if failed {

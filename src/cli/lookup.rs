@@ -286,16 +286,19 @@ async fn answer_all(
 struct Unanswered(crate::net::dns::Unresolved);
 
 impl Unanswered {
-    /// Count looked-up host `h`; whether DNS left it unanswered.
+    /// Count looked-up host `h`; whether DNS left it unanswered. Each is counted as what its
+    /// row says: a name that timed out before the nameserver was taken for not answering
+    /// had its row and its line say `timeout`, and the closing line counts it so.
     fn count(&mut self, h: &HostAttribution) -> bool {
         self.0.of += 1;
-        let silent = matches!(h.dns_error.as_deref(), Some("timeout" | DNS_NOT_ANSWERING));
-        if silent {
-            // A timeout is the same silence once the nameserver is taken for not answering
-            // (the only case this is said in).
-            self.0.add(DNS_NOT_ANSWERING);
+        let silent = h
+            .dns_error
+            .as_deref()
+            .filter(|e| matches!(*e, "timeout" | DNS_NOT_ANSWERING));
+        if let Some(answer) = silent {
+            self.0.add(answer);
         }
-        silent
+        silent.is_some()
     }
 
     /// The one line a run ends with when its nameserver was taken for not answering.

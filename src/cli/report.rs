@@ -258,15 +258,18 @@ fn survey(store: &Store, id: i64, args: &Args, out: Option<&super::output::Outpu
     refuse_alerts(id, "a survey", &args.alerts)?;
     args.view.scope.refuse_weight(id, SURVEY_WEIGHED)?;
     args.view.scope.refuse_by(id, SURVEY_LEVELS)?;
-    let r = crate::report::instances::InstancesReport::stored(store, id)?;
-    let (format, top) = (args.view.format, args.view.top);
-    let write: super::output::Writing<'_> =
-        Box::new(|w: &mut dyn std::io::Write| crate::report::instances::write(&r, format, top, w));
-    match out {
-        Some(out) => out.write_with(write)?,
-        None => super::print_with(write)?,
-    }
-    // Written as it is read: checked once it is (a changed file fails the command).
+    // Built and written in one read of the database (its JSON instances included); written as
+    // it is read, so checked once it is (a changed file fails the command).
+    store.reading(|| {
+        let r = crate::report::instances::InstancesReport::stored(store, id)?;
+        let (format, top) = (args.view.format, args.view.top);
+        let write: super::output::Writing<'_> =
+            Box::new(|w: &mut dyn std::io::Write| crate::report::instances::write(&r, format, top, w));
+        match out {
+            Some(out) => out.write_with(write),
+            None => super::print_with(write),
+        }
+    })?;
     store.check_unchanged()?;
     Ok(0)
 }

@@ -278,6 +278,9 @@ fn short(e: &crate::Error) -> String {
         crate::Error::Status { status, .. } => format!("HTTP {status}"),
         crate::Error::Dns { message, .. } | crate::Error::Transport { message, .. } => message.clone(),
         crate::Error::TooLarge { limit, .. } => format!("larger than {limit} bytes"),
+        // Why the client refused (a redirect loop, a barred address …), any URL in it
+        // written as its origin and kind.
+        crate::Error::Refused { reason, .. } => format!("refused: {}", crate::net::http::scrubbed(reason)),
         crate::Error::Again(inner) => short(inner),
         other => other.kind().replace('-', " "),
     }

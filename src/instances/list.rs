@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::model::handle::{domain_problem, echo, Handle, InstanceHost};
+use crate::model::text::cleaned;
 
 /// The largest list read, in bytes (instances.social's full export is a few MB).
 pub const MAX_LIST_BYTES: u64 = 256 * 1024 * 1024;
@@ -109,7 +110,11 @@ pub fn parse(text: &str) -> std::result::Result<List, String> {
         Value::Object(o) => match (o.get("instances").and_then(Value::as_array), observer_api()) {
             (Some(items), _) => (Format::InstancesSocial, items, "name"),
             (None, Some(items)) => (Format::FediverseObserver, items, "domain"),
-            (None, None) => return Err(format!("a JSON object of no shape read here ({SHAPES})")),
+            (None, None) => {
+                return Err(
+                    graphql_errors(o).unwrap_or_else(|| format!("a JSON object of no shape read here ({SHAPES})"))
+                )
+            }
         },
         Value::Array(items) => (Format::FediverseObserver, items, "domain"),
         _ => return Err(format!("JSON that is neither an object nor an array ({SHAPES})")),
@@ -127,6 +132,26 @@ pub fn parse(text: &str) -> std::result::Result<List, String> {
         }
     }
     Ok(list)
+}
+
+/// Characters of a GraphQL error message quoted at most.
+const MAX_QUOTED: usize = 200;
+
+/// Why a GraphQL answer with `errors` and no data is no list (fediverse.observer's API
+/// answers a failed query so): the server's first message, escaped and cut short; `None`
+/// for an object of another shape.
+fn graphql_errors(o: &serde_json::Map<String, Value>) -> Option<String> {
+    let errors = o.get("errors")?.as_array()?;
+    let first = match errors.first()?.get("message").and_then(Value::as_str) {
+        Some(m) if m.chars().nth(MAX_QUOTED).is_some() => format!("\"{}…\"", cleaned(m, MAX_QUOTED)),
+        Some(m) => format!("\"{}\"", cleaned(m, MAX_QUOTED)),
+        None => "no message".to_string(),
+    };
+    let n = errors.len();
+    Some(format!(
+        "the server answered GraphQL errors and no data: {first} ({n} error{} in all)",
+        if n == 1 { "" } else { "s" }
+    ))
 }
 
 /// The JSON shapes read, as an error names them.
@@ -255,6 +280,36 @@ mod tests {
         assert_eq!((l.duplicates, l.bad.len(), l.bad[0].line), (1, 1, 4));
         assert_eq!(l.bad[0].reason, "no \"domain\" string");
         let why = parse(r#"{"data": {"node": []}}"#).unwrap_err();
+        assert_eq!(why, format!("a JSON object of no shape read here ({SHAPES})"));
+    }
+
+    /// A GraphQL answer with `errors` and no data (a query fediverse.observer refused) says
+    /// the server answered errors, quoting the first message escaped and cut short.
+    #[test]
+    fn a_graphql_answer_of_errors_quotes_its_first_message() {
+        let why = parse(
+            r#"{"errors": [{"message": "Cannot query field \"nodez\" on type \"Query\".\u001b[2J", "locations": [{"line": 1, "column": 3}]}, {"message": "second"}], "data": null}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            why,
+            "the server answered GraphQL errors and no data: \"Cannot query field \"nodez\" on type \"Query\".\\u{1b}[2J\" (2 errors in all)"
+        );
+        let long = format!(r#"{{"errors": [{{"message": "{}"}}]}}"#, "x".repeat(500));
+        let why = parse(&long).unwrap_err();
+        assert_eq!(
+            why,
+            format!(
+                "the server answered GraphQL errors and no data: \"{}…\" (1 error in all)",
+                "x".repeat(200)
+            )
+        );
+        let why = parse(r#"{"errors": [{"path": ["nodes"]}]}"#).unwrap_err();
+        assert_eq!(
+            why,
+            "the server answered GraphQL errors and no data: no message (1 error in all)"
+        );
+        let why = parse(r#"{"errors": []}"#).unwrap_err();
         assert_eq!(why, format!("a JSON object of no shape read here ({SHAPES})"));
     }
 }

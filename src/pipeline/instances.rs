@@ -203,26 +203,32 @@ async fn complete(
     tool: String,
     source: AttributionSource,
 ) -> Result<bool> {
-    let store = Store::open_read_only(writer.path())?;
-    let (mut survey, _) = store.survey_so_far(id)?;
-    survey.bad = list.bad;
-    survey.finished_at = crate::model::time::now();
-    let options = Options {
-        software: job.software.clone(),
+    let finished_at = crate::model::time::now();
+    let bad = list.bad;
+    // The store (and the report reading from it) closed before the writer is waited for.
+    let (none_answered, population, levels) = {
+        let store = Store::open_read_only(writer.path())?;
+        let (mut survey, _) = store.survey_so_far(id)?;
+        survey.bad = bad.clone();
+        survey.finished_at = finished_at.clone();
+        let options = Options {
+            software: job.software.clone(),
+        };
+        let report = InstancesReport::build(&store, id, survey, source.clone(), &options)?;
+        let p = &report.population;
+        let none_answered = p.listed > 0 && p.failed.values().sum::<usize>() == p.listed;
+        let population = report.figures();
+        let levels: Vec<_> = report.weights.into_iter().flat_map(|w| w.levels).collect();
+        (none_answered, population, levels)
     };
-    let finished_at = survey.finished_at.clone();
-    let bad = survey.bad.clone();
-    let report = InstancesReport::build(&store, id, survey, source.clone(), &options)?;
-    drop(store);
-    let p = &report.population;
-    if p.listed > 0 && p.failed.values().sum::<usize>() == p.listed {
-        writer.set_status(id, Status::Failed).await?;
+    if none_answered {
+        // Stored failed with the list's bad entries, so its report counts them.
+        writer.fail_survey(id, bad).await?;
         return Ok(false);
     }
-    let population = report.figures();
     let figures = Figures {
         bad,
-        levels: report.weights.into_iter().flat_map(|w| w.levels).collect(),
+        levels,
         population,
         finished_at,
         tool,
@@ -324,7 +330,7 @@ async fn survey(
 }
 
 /// One instance: its NodeInfo, then who hosts it (an attribution that fails leaves it
-/// unattributed, counted apart by the metrics).
+/// unattributed, counted apart by the metrics); then the client forgets the host.
 async fn one(
     f: &crate::net::http::Fetcher,
     attributor: Arc<Attributor>,
@@ -344,5 +350,8 @@ async fn one(
         Some(Err(p)) => progress.warn(&format!("attributing {}: {p}", row.host)),
         None => {}
     }
+    // The host's last request is made (NodeInfo) and it is attributed: the client lets go of
+    // what it kept of it, so a survey holds the hosts in flight, not the list's.
+    f.forget(&row.host);
     row
 }

@@ -16,7 +16,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use serde::{Serialize, Serializer};
 
@@ -89,9 +88,9 @@ pub struct Weighted {
     pub levels: Vec<LevelMetrics>,
 }
 
-/// The report.
+/// The report, reading its instances from `'s`, the store it was built from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct InstancesReport {
+pub struct InstancesReport<'s> {
     pub kind: &'static str,
     /// The stored survey it reports (every survey is stored; `None` only before).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,7 +108,7 @@ pub struct InstancesReport {
     pub software: Vec<SoftwareRow>,
     /// The instances counted, with their NodeInfo, claims and attribution (read from the
     /// store as they are written).
-    pub instances: Rows,
+    pub instances: Rows<'s>,
     /// Instances whose NodeInfo could not be read: host, kind, message.
     pub failures: Vec<(String, String, String)>,
     /// The instances counted whose counts are implausible: host, why (in the list's order).
@@ -134,22 +133,39 @@ fn weight_of(i: &Instance, weight: Weight) -> std::result::Result<f64, &'static 
 }
 
 /// The instances of a stored survey a report counts, as they are serialised: read from the
-/// store one at a time, in the list's order, when the report is written (JSON), never held.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rows {
-    /// The database and the survey.
-    db: PathBuf,
+/// store one at a time, in the list's order, when the report is written (JSON), never held;
+/// over the connection the report was built on, so a report written inside one
+/// [`Store::reading`] reads everything it shows from one state of the database.
+#[derive(Clone)]
+pub struct Rows<'s> {
+    /// The store the report was built from, and the survey.
+    store: &'s Store,
     snapshot: i64,
     /// The software filter (lower case), as [`counted`] applies it.
     software: Option<String>,
 }
 
-impl Serialize for Rows {
+impl std::fmt::Debug for Rows<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rows")
+            .field("db", &self.store.path())
+            .field("snapshot", &self.snapshot)
+            .field("software", &self.software)
+            .finish()
+    }
+}
+
+impl PartialEq for Rows<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.store.path(), self.snapshot, &self.software) == (other.store.path(), other.snapshot, &other.software)
+    }
+}
+
+impl Serialize for Rows<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::{Error as _, SerializeSeq};
-        let store = Store::open_read_only(&self.db).map_err(S::Error::custom)?;
         let mut seq = serializer.serialize_seq(None)?;
-        store
+        self.store
             .survey_instances(self.snapshot, Order::List, true, |i| {
                 if counted(&i, self.software.as_deref()) {
                     seq.serialize_element(&i)?;
@@ -200,19 +216,19 @@ fn headline(weight: Weight, as_level: &LevelMetrics) -> String {
     )
 }
 
-impl InstancesReport {
+impl<'s> InstancesReport<'s> {
     /// The report of survey `id` in `store` (its head `survey`, its instances read from the
     /// store) under `options`.
     ///
     /// # Errors
     /// SQLite errors.
     pub fn build(
-        store: &Store,
+        store: &'s Store,
         id: i64,
         survey: Survey,
         attribution: AttributionSource,
         options: &Options,
-    ) -> Result<InstancesReport> {
+    ) -> Result<InstancesReport<'s>> {
         let filter = options.software.as_ref().map(|s| s.trim().to_ascii_lowercase());
         let mut p = Population {
             duplicates: survey.duplicates,
@@ -323,7 +339,7 @@ impl InstancesReport {
             list: None,
             trend: vec![],
             instances: Rows {
-                db: store.path().to_path_buf(),
+                store,
                 snapshot: id,
                 software: filter.clone(),
             },
@@ -346,7 +362,7 @@ impl InstancesReport {
     ///
     /// # Errors
     /// [`crate::error::Error::Store`] when it is no complete survey; SQLite and query errors.
-    pub fn stored(store: &Store, id: i64) -> Result<InstancesReport> {
+    pub fn stored(store: &'s Store, id: i64) -> Result<InstancesReport<'s>> {
         let (survey, source) = store.survey(id)?;
         let mut r = InstancesReport::of_stored(store, id, survey, source)?;
         r.trend = super::survey_diff::steps(store, id)?;
@@ -358,14 +374,14 @@ impl InstancesReport {
     ///
     /// # Errors
     /// [`crate::error::Error::Store`] when there is no such snapshot; SQLite errors.
-    pub fn failed(store: &Store, id: i64) -> Result<InstancesReport> {
+    pub fn failed(store: &'s Store, id: i64) -> Result<InstancesReport<'s>> {
         let (survey, source) = store.survey_so_far(id)?;
         InstancesReport::of_stored(store, id, survey, source)
     }
 
     /// The report of stored survey `id` read as `survey`, under the software filter it was
     /// run with.
-    fn of_stored(store: &Store, id: i64, survey: Survey, source: AttributionSource) -> Result<InstancesReport> {
+    fn of_stored(store: &'s Store, id: i64, survey: Survey, source: AttributionSource) -> Result<InstancesReport<'s>> {
         let request = store.request(id)?;
         let options = Options {
             software: request["software"].as_str().map(str::to_string),

@@ -126,17 +126,27 @@ pub struct Figures {
 /// # Errors
 /// SQLite errors.
 pub fn save_figures(tx: &Transaction<'_>, id: i64, f: &Figures) -> rusqlite::Result<()> {
-    let (bad, levels, population) = (&f.bad, &f.levels, &f.population);
-    let mut put = tx.prepare_cached(BAD_PUT)?;
-    for b in bad {
-        put.execute(params![id, super::save::u64_sql(b.line), b.text, b.reason])?;
-    }
+    let (levels, population) = (&f.levels, &f.population);
+    save_bad(tx, id, &f.bad)?;
     let mut put = tx.prepare_cached(super::sql::METRIC_POPULATION_PUT)?;
     for (name, value) in population {
         put.execute(params![id, name, value])?;
     }
     for l in levels {
         super::metrics::level(tx, id, l)?;
+    }
+    Ok(())
+}
+
+/// Write `bad`, the list's entries that named no usable host, as those of survey `id` (with
+/// its figures, or with its failure when no instance answered).
+///
+/// # Errors
+/// SQLite errors.
+pub fn save_bad(tx: &Transaction<'_>, id: i64, bad: &[BadEntry]) -> rusqlite::Result<()> {
+    let mut put = tx.prepare_cached(BAD_PUT)?;
+    for b in bad {
+        put.execute(params![id, super::save::u64_sql(b.line), b.text, b.reason])?;
     }
     Ok(())
 }

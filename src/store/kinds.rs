@@ -15,6 +15,7 @@ const RULES: &[(&str, &str, &str)] = &[
     ("refused-by-policy", "robots.txt unavailable", "robots_unavailable"),
     ("refused-by-policy", "access token was rejected", "token_rejected"),
     ("refused-by-policy", "redirects", "redirect_cap"),
+    ("refused-by-policy", "redirect loop", "redirect_loop"),
     (
         "refused-by-policy",
         "network.allow_private_addresses",

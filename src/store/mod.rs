@@ -171,6 +171,20 @@ impl Store {
         &self.conn
     }
 
+    /// Run `f` inside one read transaction of this connection: everything `f` reads through
+    /// this store (a report built, then written as its rows are read) sees one state of the
+    /// database, whatever another connection commits meanwhile (a `prune`).
+    ///
+    /// # Errors
+    /// SQLite errors beginning or ending the transaction; `f`'s errors.
+    pub fn reading<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.sqlite(e))?;
+        let out = f()?;
+        // Nothing was written: ending it only lets go of the state read.
+        tx.commit().map_err(|e| self.sqlite(e))?;
+        Ok(out)
+    }
+
     /// Start the writer on this database.
     ///
     /// # Errors

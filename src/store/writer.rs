@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{frontier, journal, prune, save, schema, sql, Status};
 use crate::error::{Error, Result};
-use crate::instances::Instance;
+use crate::instances::{BadEntry, Instance};
 use crate::model::contact::ContactsSnapshot;
 use crate::model::snapshot::Snapshot;
 
@@ -80,6 +80,8 @@ pub(super) enum Command {
     SurveyRows(i64, Vec<(usize, Instance)>, oneshot::Sender<Result<()>>),
     CompleteSurvey(i64, Box<super::instances::Figures>, oneshot::Sender<Result<()>>),
     Status(i64, Status, String, oneshot::Sender<Result<bool>>),
+    /// A survey in which no instance answered: marked failed, with its list's bad entries.
+    FailSurvey(i64, Vec<BadEntry>, String, oneshot::Sender<Result<bool>>),
     Prune(prune::Rule, oneshot::Sender<Result<prune::Pruned>>),
     Frontier(i64, frontier::Op, oneshot::Sender<Result<frontier::Reply>>),
     Close(oneshot::Sender<()>),
@@ -178,6 +180,16 @@ impl Writer {
     pub async fn set_status(&self, id: i64, status: Status) -> Result<bool> {
         let now = crate::model::time::now();
         self.ask(|r| Command::Status(id, status, now, r)).await?
+    }
+
+    /// Mark survey `id` failed (no instance answered) if it is still running, and store its
+    /// list's bad entries with it, in one transaction; `false` when it was not running.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub async fn fail_survey(&self, id: i64, bad: Vec<BadEntry>) -> Result<bool> {
+        let now = crate::model::time::now();
+        self.ask(|r| Command::FailSurvey(id, bad, now, r)).await?
     }
 
     /// Delete old snapshots and whatever only they referenced.
@@ -307,7 +319,11 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
                 let _ = reply.send(complete_survey(&conn, id, &figures).map_err(|e| wrap(&path, e)));
             }
             Command::Status(id, status, now, reply) => {
-                let done = change_status(&conn, sql::SNAPSHOT_STATUS, id, status, &now);
+                let done = change_status(&conn, sql::SNAPSHOT_STATUS, id, status, &now, &[]);
+                let _ = reply.send(done.map_err(|e| Error::sqlite(&path, e)));
+            }
+            Command::FailSurvey(id, bad, now, reply) => {
+                let done = change_status(&conn, sql::SNAPSHOT_STATUS, id, Status::Failed, &now, &bad);
                 let _ = reply.send(done.map_err(|e| Error::sqlite(&path, e)));
             }
             Command::Prune(rule, reply) => {
@@ -332,12 +348,23 @@ fn run(conn: Connection, path: PathBuf, opt_out: &super::optout::OptOut, mut rx:
 /// Set the status of snapshot `id` to `status` at `now` through `update` (whose `WHERE` says
 /// from which statuses: a running snapshot's, [`sql::SNAPSHOT_STATUS`], or an unfinished
 /// one's, [`sql::SNAPSHOT_GIVE_UP`]); `false` when it was in none of them. A failed snapshot
-/// is never continued, so its response journal goes with it, in the same transaction.
-fn change_status(conn: &Connection, update: &str, id: i64, status: Status, now: &str) -> rusqlite::Result<bool> {
+/// is never continued, so its response journal goes with it, in the same transaction; so
+/// do `bad`, a failed survey's bad entries (none for every other change).
+fn change_status(
+    conn: &Connection,
+    update: &str,
+    id: i64,
+    status: Status,
+    now: &str,
+    bad: &[BadEntry],
+) -> rusqlite::Result<bool> {
     let tx = conn.unchecked_transaction()?;
     let changed = tx.execute(update, params![id, status.as_str(), now])? == 1;
     if changed && status == Status::Failed {
         tx.execute(sql::JOURNAL_DELETE, [id])?;
+    }
+    if changed {
+        super::instances::save_bad(&tx, id, bad)?;
     }
     tx.commit()?;
     Ok(changed)
@@ -376,7 +403,7 @@ fn begin(conn: &Connection, path: &Path, b: &Begin) -> std::result::Result<Begun
             .zip(crate::model::time::parse(started))
             .and_then(|(now, then)| now.duration_since(then).ok());
         if age.is_none_or(|a| a.as_secs() > limit) {
-            change_status(conn, sql::SNAPSHOT_GIVE_UP, *id, Status::Failed, &b.started_at)?;
+            change_status(conn, sql::SNAPSHOT_GIVE_UP, *id, Status::Failed, &b.started_at, &[])?;
             given_up = earlier.take();
         }
     }

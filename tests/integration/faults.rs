@@ -69,7 +69,7 @@ fn each_fault_fails_its_own_seed_and_the_crawl_goes_on() {
         (
             "x@ssrf.example",
             "refused-by-policy",
-            "refused http://169.254.169.254/latest/meta-data/: 169.254.169.254 is link-local (network.allow_private_addresses does not allow it)".to_string(),
+            "refused http://169.254.169.254/latest/meta-data/: redirect to a link-local address 169.254.169.254 (network.allow_private_addresses does not allow it)".to_string(),
         ),
         ("nobody@unknown.example", "dns", "DNS unknown.example: NXDOMAIN".to_string()),
         ("not a handle", "bad-handle", "invalid handle \"not a handle\": expected user@domain".to_string()),
@@ -164,20 +164,72 @@ fn plain_http_is_refused_by_default() {
 
 #[test]
 fn redirects_are_capped_at_five() {
-    let accounts = vec![acct("a@loopy.example", &[])];
-    let env = Env::start(world(vec![faulty("loopy.example", Fault::RedirectLoop)], accounts));
-    let (snap, _) = env.crawl(&["a@loopy.example"]);
+    let accounts = vec![acct("a@chain.example", &[])];
+    let env = Env::start(world(vec![faulty("chain.example", Fault::RedirectChain)], accounts));
+    let (snap, _) = env.crawl(&["a@chain.example"]);
     let port = env.sim.http_port;
     assert_eq!(
-        seed(&snap, "a@loopy.example")["error"]["message"],
-        format!("refused http://loopy.example:{port}/.well-known/webfinger?resource=acct%3Aa%40loopy.example: more than 5 redirects")
+        seed(&snap, "a@chain.example")["error"]["message"],
+        format!("refused http://chain.example:{port}/.well-known/webfinger?resource=acct%3Aa%40chain.example: more than 5 redirects")
+    );
+    let hops = env
+        .paths("chain.example")
+        .iter()
+        .filter(|p| p.starts_with("/.well-known/webfinger"))
+        .count();
+    assert_eq!(hops, 6, "the first request and five redirects");
+}
+
+/// A WebFinger that redirects back to a URL already asked is refused as a loop at once
+/// (not after the redirect cap), and one that redirects to a barred address says which
+/// address and why: in a seed's error, and in a contact's steps (which said only "refused
+/// by policy").
+#[test]
+fn a_redirect_loop_and_a_redirect_to_a_barred_address_say_why() {
+    let accounts = vec![acct("a@loopy.example", &[]), acct("b@ssrf.example", &[])];
+    let env = Env::start(world(
+        vec![
+            faulty("loopy.example", Fault::RedirectLoop),
+            faulty("ssrf.example", Fault::RedirectPrivate),
+        ],
+        accounts,
+    ));
+    let (snap, _) = env.crawl(&["a@loopy.example"]);
+    let port = env.sim.http_port;
+    let e = &seed(&snap, "a@loopy.example")["error"];
+    assert_eq!(
+        e["message"],
+        format!("refused http://loopy.example:{port}/.well-known/webfinger?resource=acct%3Aa%40loopy.example: redirect loop after 1 hop")
     );
     let hops = env
         .paths("loopy.example")
         .iter()
         .filter(|p| p.starts_with("/.well-known/webfinger"))
         .count();
-    assert_eq!(hops, 6, "the first request and five redirects");
+    assert_eq!(
+        hops, 1,
+        "the first request only: the redirect back to it is not followed"
+    );
+    let config = std::sync::Arc::new(env.config.clone());
+    let gate = whohosts::net::dns::AddressGate::new(config.network.allow_private_addresses.clone());
+    let dns = std::sync::Arc::new(whohosts::net::dns::Dns::new(&config.dns, gate).unwrap());
+    let fetcher = whohosts::net::http::Fetcher::new(config, dns).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let steps = |h: &str| {
+        let served = rt.block_on(whohosts::contacts::serve::fediverse(
+            &fetcher,
+            &h.parse::<whohosts::model::handle::Handle>().unwrap(),
+        ));
+        served.steps
+    };
+    assert_eq!(
+        steps("a@loopy.example"),
+        ["WebFinger: refused: redirect loop after 1 hop"]
+    );
+    assert_eq!(
+        steps("b@ssrf.example"),
+        ["WebFinger: refused: redirect to a link-local address 169.254.169.254 (network.allow_private_addresses does not allow it)"]
+    );
 }
 
 #[test]
@@ -448,7 +500,8 @@ fn a_crawl_against_a_dead_nameserver_ends_with_one_line() {
 /// `lookup -` against a nameserver that never answers: the host names looked up before the
 /// nameserver is taken for not answering (5 queries in a row timed out, A and AAAA of the
 /// first three names) say their timeout on a line each; the rest get no line each, and one
-/// line at the end names the nameserver and counts every name it left unanswered. Each row
+/// line at the end names the nameserver and counts every name it left unanswered, each as
+/// its row says (the two that timed out as `timeout`, not as not answering). Each row
 /// still says why; the exit code is 1.
 #[test]
 fn lookup_stdin_against_a_dead_nameserver_ends_with_one_line() {
@@ -468,8 +521,8 @@ fn lookup_stdin_against_a_dead_nameserver_ends_with_one_line() {
             "whohosts: lookup s0.example: cannot resolve: timeout\n\
              whohosts: lookup s1.example: cannot resolve: timeout\n\
              whohosts: nameserver {addr} not answering (5 DNS queries in a row timed out, no answer for 0.6 s; \
-             the rest failed at once): 8 of 8 host names did not resolve: 8 nameserver not answering; stdout \
-             lists them\n"
+             the rest failed at once): 8 of 8 host names did not resolve: 6 nameserver not answering, 2 timeout; \
+             stdout lists them\n"
         )
     );
     let errors: Vec<String> = String::from_utf8_lossy(&out.stdout)
@@ -483,5 +536,12 @@ fn lookup_stdin_against_a_dead_nameserver_ends_with_one_line() {
         errors[2..].iter().all(|e| e == "nameserver not answering"),
         "{errors:?}"
     );
+    // The closing count is the rows' count, answer by answer.
+    let timeouts = errors.iter().filter(|e| *e == "timeout").count();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!(
+        "{} nameserver not answering, {timeouts} timeout;",
+        8 - timeouts
+    )));
     drop(dead);
 }

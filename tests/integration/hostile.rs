@@ -310,7 +310,7 @@ fn requests_waits_retries_and_refusals_are_logged_with_host_and_url() {
         format!("retrying host=slow.example {url} status=429 attempt=1"),
         "waiting host=slow.example wait_secs=".to_string(),
         "reason=\"rate limit\"".to_string(),
-        "refused: 169.254.169.254 is link-local (network.allow_private_addresses does not allow it) host=169.254.169.254 url=http://169.254.169.254/<actor-or-page>".to_string(),
+        "refused: redirect to a link-local address 169.254.169.254 (network.allow_private_addresses does not allow it) host=169.254.169.254 url=http://169.254.169.254/<actor-or-page>".to_string(),
     ] {
         assert!(log.contains(&want), "no {want:?} in the log:\n{log}");
     }

@@ -379,6 +379,35 @@ fn a_survey_where_no_instance_answered_is_stored_as_failed() {
     );
 }
 
+/// A survey where no instance answered still counts its list's bad entries: the report
+/// printed says how many, and they are stored with the failed snapshot (a failed survey
+/// counted them as 0).
+#[test]
+fn a_failed_survey_counts_and_stores_its_bad_entries() {
+    let env = env();
+    let list = env.dir.path().join("dead.txt");
+    std::fs::write(&list, "dead.example\nnot a host!\ngone.example\n1.2.3.4\n").unwrap();
+    let out = env.run(&["instances", list.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["population"]["listed"], 2);
+    assert_eq!(r["population"]["bad_entries"], 2);
+    let lines: Vec<&Value> = r["bad"].as_array().unwrap().iter().map(|b| &b["line"]).collect();
+    assert_eq!(lines, [2, 4]);
+    let db = whohosts::store::database_path(None, &env.config);
+    let store = whohosts::store::Store::open_read_only(&db).unwrap();
+    let stored: Vec<(i64, String)> = store
+        .connection()
+        .prepare("SELECT line, text FROM survey_bad_entry WHERE snapshot_id = 1 ORDER BY line")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(stored, [(2, "not a host!".to_string()), (4, "1.2.3.4".to_string())]);
+    assert_eq!(store.status(1).unwrap().as_deref(), Some("failed"));
+}
+
 /// Claims allowed by a raised ceiling are summed without wrapping: three instances each
 /// claiming i64::MAX users (the most TOML can set `instances.max_users` to) total more than
 /// a u64 holds, so the population and the software table stop at u64::MAX instead of

@@ -22,8 +22,8 @@ fn a_seeds_failure_line_does_not_repeat_a_hostile_redirect() {
     assert!(SECRET_REDIRECT.contains("hunter2"));
     assert_eq!(
         err,
-        "whohosts: @a@sly.example: refused http://169.254.169.254/<actor-or-page>: 169.254.169.254 is link-local \
-         (network.allow_private_addresses does not allow it)\n\
+        "whohosts: @a@sly.example: refused http://169.254.169.254/<actor-or-page>: redirect to a link-local address \
+         169.254.169.254 (network.allow_private_addresses does not allow it)\n\
          whohosts: no seed could be read: snapshot 1 is stored as failed (no baseline for trends, comparisons or \
          rules)\n"
     );

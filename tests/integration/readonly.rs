@@ -534,6 +534,39 @@ fn contacts_refuses_a_bad_db_before_it_locks() {
     assert!(!dir.join("notes.db.lock").exists());
 }
 
+/// `instances` checks its `--db` before it reads the list, as `crawl` and `contacts` do: a
+/// list with bad entries given a file that is no database gets one line on stderr, the
+/// database's, and nothing of the list (its bad entries are not printed first).
+#[test]
+fn instances_refuses_a_bad_db_before_it_prints_the_lists_bad_entries() {
+    let (env, _) = crawled();
+    let dir = env.dir.path();
+    let notes = dir.join("notes.db");
+    std::fs::write(&notes, "my notes, not a database\n").unwrap();
+    let list = dir.join("list.txt");
+    std::fs::write(&list, "home.example\nnot a host!\n1.2.3.4\n").unwrap();
+    // Not --quiet: the bad entries would be printed.
+    let mut c = assert_cmd::Command::cargo_bin("whohosts").unwrap();
+    c.env_remove("WHOHOSTS_TOKEN").env_remove("WHOHOSTS_CONFIG");
+    c.arg("--config")
+        .arg(env.config_path())
+        .arg("instances")
+        .arg("--db")
+        .arg(&notes)
+        .arg(&list);
+    let out = c.timeout(std::time::Duration::from_secs(60)).output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: {} is not a whohosts database (not an SQLite database); it was left untouched: pass --db to use another file\n",
+            notes.display()
+        )
+    );
+    assert_eq!(stderr(&out).lines().count(), 1);
+    assert!(!dir.join("notes.db.lock").exists());
+}
+
 /// A key an older whohosts left beside a link's own name is not replaced by a new key in
 /// silence when the database is next written through the link: one line says where to move it.
 #[test]

@@ -290,3 +290,58 @@ fn a_surveys_csv_report_has_the_common_columns_and_exact_shares() {
     // 334 active users: big.example's 200 are 0.5988023952095808 of them.
     assert_eq!(of("instance", "active")[0], ("big.example".to_string(), 200.0 / 334.0));
 }
+
+/// A survey's report is built and written in one read of the database: its JSON instances
+/// are read over the connection the rest of the report was read on, in the same state, so
+/// rows deleted by another connection in the moment between (a `prune`) are still listed
+/// (they were read from a second connection, which saw them gone).
+#[test]
+fn a_survey_report_reads_its_instances_in_the_same_read_as_the_rest() {
+    use whohosts::report::instances::{write, InstancesReport};
+    use whohosts::store::Store;
+    let env = env();
+    let (_, db, _) = surveyed(&env);
+    let db = std::path::PathBuf::from(db);
+    let other = Store::open(&db).unwrap();
+    let before: i64 = other
+        .connection()
+        .query_row("SELECT count(*) FROM survey_instance WHERE snapshot_id = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(before, 7);
+    let store = Store::open_read_only(&db).unwrap();
+    let json = store
+        .reading(|| {
+            let r = InstancesReport::stored(&store, 1)?;
+            let gone = other
+                .connection()
+                .execute("DELETE FROM survey_instance WHERE snapshot_id = 1", [])
+                .unwrap();
+            assert_eq!(gone, 7);
+            let mut buf = vec![];
+            write(&r, whohosts::model::format::Format::Json, 10, &mut buf)?.unwrap();
+            Ok(buf)
+        })
+        .unwrap();
+    let r: Value = serde_json::from_slice(&json).unwrap();
+    let hosts: Vec<&str> = r["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            "big.example",
+            "mid.example",
+            "tube1.example",
+            "tube2.example",
+            "small.example",
+            "huge.example",
+            "dead.example"
+        ]
+    );
+    assert_eq!(r["population"]["listed"], 7);
+}

@@ -78,6 +78,15 @@ impl Sim {
             Fault::RedirectLoop if path.starts_with("/.well-known/webfinger") => {
                 Some(redirect(302, &format!("{}{path}", self.base(&inst.domain))))
             }
+            Fault::RedirectChain if path.starts_with("/.well-known/webfinger") => {
+                // `…&hop=N` → `…&hop=N+1`: a new URL every time.
+                let (base, hop) = match path.rsplit_once("&hop=") {
+                    Some((base, n)) => (base, n.parse::<u64>().unwrap_or(0) + 1),
+                    None => (path, 1),
+                };
+                let to = format!("{}{base}&hop={hop}", self.base(&inst.domain));
+                Some(redirect(302, &to))
+            }
             Fault::RedirectPrivate if path.starts_with("/.well-known/webfinger") => {
                 Some(redirect(302, "http://169.254.169.254/latest/meta-data/"))
             }

@@ -63,6 +63,9 @@ pub enum Fault {
     Storm,
     /// WebFinger redirects to itself, forever.
     RedirectLoop,
+    /// WebFinger redirects to a new URL each time (the same path, a query parameter `hop`
+    /// counting up), forever: a chain with no loop in it.
+    RedirectChain,
     /// List pages that repeat the first page's items with a fresh `next` link, forever.
     RepeatPages,
     /// List pages whose `next` is the page itself.

@@ -320,6 +320,15 @@ impl Dns {
         resolution
     }
 
+    /// Let go of the cached answer for `host` (its last connection made and attributed).
+    pub fn forget(&self, host: &str) {
+        let key = host.trim_end_matches('.').to_ascii_lowercase();
+        self.cache
+            .lock()
+            .expect("DNS cache lock is never poisoned: no panics while held")
+            .remove(&key);
+    }
+
     fn cached(&self, key: &str) -> Option<Resolution> {
         let cache = self
             .cache
@@ -443,6 +452,34 @@ impl Dns {
         Ok(out)
     }
 
+    /// The first address of `host` and why the gate bars it, when it bars every address
+    /// `host` resolves to (the client cannot connect to it); `None` when one is allowed or
+    /// the name does not resolve (that failure is the connection's to report).
+    pub async fn barred(&self, host: &str) -> Option<(IpAddr, &'static str)> {
+        let res = self.resolve(host).await;
+        let (ok, refused) = self.sorted(&res.addresses);
+        (res.error.is_none() && ok.is_empty())
+            .then(|| refused.first().copied())
+            .flatten()
+    }
+
+    /// `addresses` the gate allows, and those it bars with why.
+    fn sorted(&self, addresses: &[IpAddr]) -> (Vec<IpAddr>, Vec<(IpAddr, &'static str)>) {
+        let mut refused = vec![];
+        let ok = addresses
+            .iter()
+            .copied()
+            .filter(|ip| match self.gate.check(*ip) {
+                None => true,
+                Some(why) => {
+                    refused.push((*ip, why));
+                    false
+                }
+            })
+            .collect();
+        (ok, refused)
+    }
+
     /// Addresses of `host` that the gate lets the client connect to.
     ///
     /// # Errors
@@ -455,19 +492,8 @@ impl Dns {
                 message: e,
             });
         }
-        let mut refused = vec![];
-        let ok: Vec<IpAddr> = res
-            .addresses
-            .iter()
-            .copied()
-            .filter(|ip| match self.gate.check(*ip) {
-                None => true,
-                Some(why) => {
-                    refused.push(format!("{ip} is {why}"));
-                    false
-                }
-            })
-            .collect();
+        let (ok, refused) = self.sorted(&res.addresses);
+        let refused: Vec<String> = refused.iter().map(|(ip, why)| format!("{ip} is {why}")).collect();
         if ok.is_empty() {
             return Err(Error::Refused {
                 url: host.to_string(),

@@ -63,7 +63,8 @@ pub struct Fetcher {
     config: Arc<Config>,
     dns: Arc<Dns>,
     pool: HostPool,
-    robots: Mutex<HashMap<String, Arc<OnceCell<Arc<Robots>>>>>,
+    /// robots.txt of each origin, keyed by host (normalised) and origin.
+    robots: Mutex<HashMap<(String, String), Arc<OnceCell<Arc<Robots>>>>>,
     connected: Mutex<HashMap<String, IpAddr>>,
     journal: Option<Arc<dyn Journal>>,
     /// Requests asked for through [`Fetcher::get`], answered from the journal or the network.
@@ -177,6 +178,28 @@ impl Fetcher {
         self.asked.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// The caller has made its last request to `host` (a survey, once it has read the host's
+    /// NodeInfo and attributed it): what the client keeps of the host is let go, so a run
+    /// over many hosts holds the state of the hosts in flight, not of every host met. Its
+    /// robots.txt answers, the address connected to and its DNS answer go now (a host asked
+    /// again fetches and resolves them anew, through its gate); its gate (limiters, slots,
+    /// pauses) only once dropping it loses nothing ([`HostPool::forget`]), so a host asked
+    /// again is limited as before.
+    pub fn forget(&self, host: &str) {
+        let host = crate::model::handle::InstanceHost::new(host);
+        let host = host.as_str();
+        {
+            let mut robots = self.robots.lock().expect("robots map lock is never poisoned");
+            robots.retain(|(h, _), _| h != host);
+        }
+        self.connected
+            .lock()
+            .expect("connected map lock is never poisoned")
+            .remove(host);
+        self.dns.forget(host);
+        self.pool.forget(host);
+    }
+
     /// The address last connected to for `host`, if any request reached it.
     pub fn connected(&self, host: &str) -> Option<IpAddr> {
         let map = self.connected.lock().expect("connected map lock is never poisoned");
@@ -234,21 +257,57 @@ impl Fetcher {
         map.insert(host.to_ascii_lowercase(), ip);
     }
 
+    /// GET `url`, following redirects: the one place redirects are decided. A redirect back
+    /// to a URL already asked is refused as a loop, and one to an address the policy bars as
+    /// such, each saying why (`redirect loop after 2 hops`, `redirect to a link-local
+    /// address 169.254.169.254 (…)`); more than `max_redirects` are refused.
     async fn fetch(&self, url: &Url, req: Request<'_>, robots: bool) -> Result<Page> {
-        let mut current = without_userinfo(url);
-        for _hop in 0..=self.config.network.max_redirects {
+        let first = without_userinfo(url);
+        let mut current = first.clone();
+        let mut asked: Vec<Url> = vec![];
+        for hop in 0..=self.config.network.max_redirects {
+            if hop > 0 {
+                self.check_redirect(&current).await?;
+            }
             self.check_url(&current)?;
             if robots {
                 self.obey_robots(&current).await?;
             }
             let page = self.with_retries(&current, req).await?;
-            match redirect_target(&page) {
-                Some(next) => current = without_userinfo(&next),
-                None => return Ok(page),
+            let Some(next) = redirect_target(&page) else {
+                return Ok(page);
+            };
+            let next = without_userinfo(&next);
+            asked.push(current);
+            if asked.contains(&next) {
+                let hops = hop + 1;
+                let s = if hops == 1 { "" } else { "s" };
+                return Err(refusal(&first, format!("redirect loop after {hops} hop{s}")));
             }
+            current = next;
         }
         let max = self.config.network.max_redirects;
-        Err(refusal(&without_userinfo(url), format!("more than {max} redirects")))
+        Err(refusal(&first, format!("more than {max} redirects")))
+    }
+
+    /// Refuse redirect target `url` when the address it names or resolves to is one the
+    /// policy bars (every address of its host, as [`Dns::connectable`] judges them).
+    async fn check_redirect(&self, url: &Url) -> Result<()> {
+        let Some(host) = url.host_str().filter(|_| matches!(url.scheme(), "http" | "https")) else {
+            // No host, or a scheme never fetched: `check_url` says so.
+            return Ok(());
+        };
+        let barred = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+            Ok(ip) => self.dns.gate().check(ip).map(|why| (ip, why)),
+            Err(_) => self.dns.barred(host).await,
+        };
+        match barred {
+            Some((ip, why)) => Err(refusal(
+                url,
+                format!("redirect to a {why} address {ip} (network.allow_private_addresses does not allow it)"),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// GET and require 2xx.

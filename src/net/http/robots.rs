@@ -31,15 +31,17 @@ impl Fetcher {
         Box::pin(async move {
             // One robots.txt per origin, the host normalised as instance hosts are (no
             // trailing dot): `host.` and `host` share one.
+            let host = InstanceHost::new(url.host_str().unwrap_or_default())
+                .as_str()
+                .to_string();
             let origin = format!(
-                "{}://{}:{}",
+                "{}://{host}:{}",
                 url.scheme(),
-                InstanceHost::new(url.host_str().unwrap_or_default()),
                 url.port_or_known_default().unwrap_or_default()
             );
             let cell = {
                 let mut map = self.robots.lock().expect("robots map lock is never poisoned");
-                map.entry(origin.clone()).or_default().clone()
+                map.entry((host, origin)).or_default().clone()
             };
             let robots = cell
                 .get_or_init(|| async {

@@ -22,7 +22,8 @@
 //! refuses to sit out. Every wait is logged (`tracing`, info) and shown on the progress line.
 //! The header reading lives in `headers`, re-exported here.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -54,6 +55,8 @@ pub struct HostGate {
     host: String,
     general: DefaultDirectRateLimiter,
     paged: DefaultDirectRateLimiter,
+    /// How long after its last request both limiters are full again (a new gate's state).
+    refill: Duration,
     slots: Arc<Semaphore>,
     resume_at: Mutex<Option<(Instant, &'static str)>>,
     spacing: Mutex<Spacing>,
@@ -136,10 +139,15 @@ fn quota(requests: u32, period_secs: f64, burst: u32) -> Quota {
 
 impl HostGate {
     fn new(host: &str, budget: &RateLimit, concurrency: usize) -> Self {
+        let general = quota(budget.requests, budget.period_secs, budget.burst);
+        let paged = quota(budget.paged_requests, budget.paged_period_secs, budget.burst);
         HostGate {
             host: host.to_string(),
-            general: RateLimiter::direct(quota(budget.requests, budget.period_secs, budget.burst)),
-            paged: RateLimiter::direct(quota(budget.paged_requests, budget.paged_period_secs, budget.burst)),
+            refill: general
+                .burst_size_replenished_in()
+                .max(paged.burst_size_replenished_in()),
+            general: RateLimiter::direct(general),
+            paged: RateLimiter::direct(paged),
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
             resume_at: Mutex::new(None),
             spacing: Mutex::new(Spacing::default()),
@@ -156,6 +164,29 @@ impl HostGate {
     /// Whether a request to this host has timed out: it is slow.
     pub fn has_stalled(&self) -> bool {
         self.stalled.load(Ordering::Relaxed)
+    }
+
+    /// When this gate will be at rest, the same as a new one: both limiters full again
+    /// (`refill` after the last request let through), no pause ahead, no `Crawl-delay` still
+    /// to wait. `None` when it never will be: the host stalled (it is slow) or made the crawl
+    /// wait (its wait budget is partly spent), which a new gate would forget.
+    fn at_rest_from(&self) -> Option<Instant> {
+        if self.has_stalled() || self.paused_ms.load(Ordering::Relaxed) > 0 {
+            return None;
+        }
+        let spacing = self.spacing.lock().expect("spacing lock is never poisoned");
+        let Some(last) = spacing.last else {
+            return Some(Instant::now());
+        };
+        let spaced = spacing.delay.unwrap_or_default();
+        drop(spacing);
+        let pause = self
+            .resume_at
+            .lock()
+            .expect("pause lock is never poisoned")
+            .map(|(t, _)| t);
+        let refilled = last.checked_add(self.refill.max(spaced))?;
+        Some(pause.map_or(refilled, |p| p.max(refilled)))
     }
 
     /// Give back `reserved` milliseconds a request had booked ([`HostGate::reserve`]).
@@ -273,6 +304,10 @@ impl HostGate {
 pub struct HostPool {
     config: Arc<Config>,
     gates: Mutex<HashMap<String, Arc<HostGate>>>,
+    /// Hosts whose gates are to be dropped once at rest ([`HostPool::forget`]), soonest first.
+    forgotten: Mutex<BinaryHeap<Reverse<(Instant, String)>>>,
+    /// Requests and retries of the gates dropped, for [`HostPool::totals`].
+    dropped: (AtomicU64, AtomicU64),
     global: Arc<Semaphore>,
     /// The global slots slow hosts may hold ([`slow_slots`]).
     slow: Arc<Semaphore>,
@@ -289,6 +324,8 @@ impl HostPool {
         HostPool {
             config,
             gates: Mutex::new(HashMap::new()),
+            forgotten: Mutex::new(BinaryHeap::new()),
+            dropped: (AtomicU64::new(0), AtomicU64::new(0)),
             global,
             slow,
             progress: OnceLock::new(),
@@ -457,15 +494,66 @@ impl HostPool {
         }
     }
 
-    /// Total requests and retries over all hosts.
+    /// Total requests and retries over all hosts (those whose gates were dropped included).
     pub fn totals(&self) -> (u64, u64) {
         let gates = self.gates.lock().expect("gate map lock is never poisoned");
-        gates.values().fold((0, 0), |(r, t), g| {
+        let dropped = (
+            self.dropped.0.load(Ordering::Relaxed),
+            self.dropped.1.load(Ordering::Relaxed),
+        );
+        gates.values().fold(dropped, |(r, t), g| {
             (
                 r.saturating_add(g.requests.load(Ordering::Relaxed)),
                 t.saturating_add(g.retries.load(Ordering::Relaxed)),
             )
         })
+    }
+
+    /// The caller has made its last request to `host`: drop its gate once that loses
+    /// nothing, when no request to it is in flight or waiting and the gate is at rest
+    /// ([`HostGate::at_rest_from`]: a new gate would let through no more than it would). Until
+    /// then it is kept, and dropped by a later call; a host asked again meanwhile keeps its
+    /// gate, limits and all. A gate that is never at rest (a slow host, a host that made the
+    /// crawl wait) is kept for the run. Also drops the gates of hosts forgotten earlier that
+    /// have come to rest since.
+    pub fn forget(&self, host: &str) {
+        let host = InstanceHost::new(host).as_str().to_string();
+        let now = Instant::now();
+        let mut due = self.forgotten.lock().expect("forgotten hosts lock is never poisoned");
+        due.push(Reverse((now, host)));
+        while due.peek().is_some_and(|Reverse((at, _))| *at <= now) {
+            let Some(Reverse((_, host))) = due.pop() else { break };
+            if let Some(later) = self.drop_at_rest(&host, now) {
+                due.push(Reverse((later, host)));
+            }
+        }
+    }
+
+    /// Drop `host`'s gate if it is at rest at `now` and unused; else when to look again
+    /// (`None`: gone, or never to be dropped).
+    fn drop_at_rest(&self, host: &str, now: Instant) -> Option<Instant> {
+        let mut gates = self.gates.lock().expect("gate map lock is never poisoned");
+        let gate = gates.get(host)?;
+        let at_rest = gate.at_rest_from()?;
+        // Held elsewhere: a request to the host is in flight or waiting for its gate.
+        let used = Arc::strong_count(gate) > 1;
+        if used || at_rest > now {
+            return Some(at_rest.max(now + Duration::from_millis(100)));
+        }
+        let gate = gates.remove(host)?;
+        drop(gates);
+        let add = |c: &AtomicU64, n: u64| {
+            let _ = c.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| Some(t.saturating_add(n)));
+        };
+        add(&self.dropped.0, gate.requests.load(Ordering::Relaxed));
+        add(&self.dropped.1, gate.retries.load(Ordering::Relaxed));
+        None
+    }
+
+    /// Hosts whose gates are kept.
+    #[cfg(test)]
+    fn gates_kept(&self) -> usize {
+        self.gates.lock().expect("gate map lock is never poisoned").len()
     }
 }
 

@@ -152,3 +152,57 @@ fn parses_offsets() {
     let b = parse_instant("2026-11-21T12:00:00Z").unwrap();
     assert_eq!(a, b);
 }
+
+/// A pool whose hosts may send 10 requests a second, 2 at once (a burst of 2): a gate is
+/// full again 0.2 s after its last request.
+fn quick_pool() -> HostPool {
+    let mut config = Config::default();
+    config.rate_limit.requests = 10;
+    config.rate_limit.period_secs = 1.0;
+    config.rate_limit.paged_requests = 10;
+    config.rate_limit.paged_period_secs = 1.0;
+    config.rate_limit.burst = 2;
+    HostPool::new(Arc::new(config))
+}
+
+/// A forgotten host's gate is dropped only once dropping it loses nothing: not while a
+/// request holds it, not before its limiters are full again (a host asked again at once is
+/// still limited), never for a host that made the crawl wait; its requests stay counted.
+#[tokio::test]
+async fn a_forgotten_gate_is_dropped_only_at_rest_and_unused() {
+    let pool = quick_pool();
+    let gate = pool.gate("a.example");
+    for _ in 0..2 {
+        drop(pool.enter(&gate, false).await.expect("within budget"));
+    }
+    // Held by the caller (a request in flight would hold it so): kept.
+    pool.forget("A.example.");
+    assert_eq!(pool.gates_kept(), 1);
+    drop(gate);
+    // The burst is spent: a new gate would let two more through at once, so it is kept.
+    pool.forget("b.example");
+    assert_eq!(pool.gates_kept(), 1, "a.example kept, b.example never had a gate");
+    let again = pool.gate("a.example");
+    let started = Instant::now();
+    drop(pool.enter(&again, false).await.expect("within budget"));
+    assert!(
+        started.elapsed() >= Duration::from_millis(50),
+        "still limited: {:?}",
+        started.elapsed()
+    );
+    drop(again);
+    assert_eq!(pool.totals(), (3, 0));
+    // At rest 0.2 s after its last request: the next forget drops it, its count kept.
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    pool.forget("c.example");
+    assert_eq!(pool.gates_kept(), 0);
+    assert_eq!(pool.totals(), (3, 0));
+    // A host that made the crawl wait keeps its gate (its wait budget) for the run.
+    let paused = pool.gate("d.example");
+    paused.pause_for(Duration::from_millis(1), REASON_SERVER);
+    drop(paused);
+    pool.forget("d.example");
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    pool.forget("e.example");
+    assert_eq!(pool.gates_kept(), 1);
+}
