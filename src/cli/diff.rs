@@ -31,9 +31,15 @@ pub struct Args {
 /// Run `diff`.
 ///
 /// # Errors
-/// [`crate::error::Error::Store`] when a snapshot does not exist; [`Error::Usage`] for two
-/// snapshots of different kinds or weights; database errors.
+/// [`crate::error::Error::Store`] when a snapshot does not exist; [`Error::Usage`] for one
+/// snapshot given twice, or two snapshots of different kinds or weights; database errors.
 pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
+    if args.from == args.to {
+        return Err(Error::Usage(format!(
+            "diff {0} {0}: a snapshot compared with itself has no changes: give two different snapshots",
+            args.from
+        )));
+    }
     let store = Store::open_read_only(&store::database_path(db, config))?;
     let contacts = crate::report::contacts_diff::KIND;
     let kinds = (store.kind(args.from)?, store.kind(args.to)?);

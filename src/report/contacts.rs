@@ -196,6 +196,22 @@ fn services(m: &Measurement, provider: &str) -> Option<String> {
     Some(parts.join(", "))
 }
 
+/// "Services: Google: Gmail 30, Google Workspace 20; Microsoft: Microsoft 365 12." — the
+/// services of the first `top` providers of `rows` (level `provider` only: Gmail, Microsoft
+/// 365, what SPF inferred); `None` for another level or when none is known. Text and HTML
+/// say it, JSON has it per provider.
+fn services_sentence(m: &Measurement, level: &str, rows: &[Bucket], top: usize) -> Option<String> {
+    if level != "provider" {
+        return None;
+    }
+    let said: Vec<String> = rows
+        .iter()
+        .take(top)
+        .filter_map(|b| services(m, &b.key).map(|s| format!("{}: {s}", b.key)))
+        .collect();
+    (!said.is_empty()).then(|| format!("Services: {}.", said.join("; ")))
+}
+
 /// A weight as a person reads it: whole numbers without decimals.
 fn fmt_w(w: f64) -> String {
     if (w - w.round()).abs() < 1e-9 {
@@ -243,15 +259,8 @@ pub fn text(r: &ContactsReport, top: usize) -> String {
         let (c, rows) = r.level(level, buckets);
         out.push('\n');
         out += &super::text::ranked(&heading(m, level, &c), &rows, &c, top, false);
-        if level == "provider" {
-            let said: Vec<String> = rows
-                .iter()
-                .take(top)
-                .filter_map(|b| services(m, &b.key).map(|s| format!("{}: {s}", b.key)))
-                .collect();
-            if !said.is_empty() {
-                out += &wrap(&format!("Services: {}.", said.join("; ")), "  ", "  ");
-            }
+        if let Some(line) = services_sentence(m, level, &rows, top) {
+            out += &wrap(&line, "  ", "  ");
         }
     }
     out += &trend_text(r);
@@ -436,23 +445,28 @@ pub fn html(r: &ContactsReport, top: usize) -> String {
         );
         let _ = writeln!(
             out,
-            "<table>\n<thead><tr><th class=\"n\">share</th><th class=\"n\">{}</th><th>{level}</th></tr></thead>\n<tbody>",
+            "<table id=\"table-{level}\">\n<thead><tr><th class=\"n\">share</th><th class=\"n\">{}</th><th>{level}</th></tr></thead>\n<tbody>",
             unit(m, 0.0)
         );
         for b in rows.iter().take(top) {
+            // A long server name may break after each dot, so the table fits a phone.
             let _ = writeln!(
                 out,
                 "<tr><td class=\"n\">{:.1} %</td><td class=\"n\">{}</td><td>{}</td></tr>",
                 b.share * 100.0,
                 fmt_w(b.weight),
-                escape(&b.key)
+                escape(&b.key).replace('.', ".<wbr>")
             );
         }
         let _ = writeln!(
             out,
-            "</tbody>\n</table>\n<p class=\"muted\">{}</p>\n</section>",
+            "</tbody>\n</table>\n<p class=\"muted\">{}</p>",
             escape(&super::text::metrics_line(&c))
         );
+        if let Some(line) = services_sentence(m, level, &rows, top) {
+            let _ = writeln!(out, "<p id=\"services\">{}</p>", escape(&line));
+        }
+        out += "</section>\n";
     }
     if !r.trend.is_empty() {
         out += "<section id=\"trend\">\n<h2>Trend of this series</h2>\n<table>\n<thead><tr><th>snapshot</th>\

@@ -280,8 +280,9 @@ fn accounts(store: &Store, from: i64, to: i64) -> Result<(Vec<ListChange>, Vec<A
     let seen = diff_lists::compare(&store.load(from)?, &store.load(to)?, &left);
     // Why each account left, as learned by the snapshots after `from` up to `to` in `to`'s
     // series (`diff 1 4` reads what 2, 3 and 4 learned; a later cause overrides an earlier).
+    let series = store.series(to)?;
     let mut causes = std::collections::BTreeMap::<String, crate::model::snapshot::Departure>::new();
-    for s in store.series(to)?.iter().filter(|s| s.id > from) {
+    for s in series.iter().filter(|s| s.id > from) {
         causes.extend(store.departures(s.id)?.into_iter().map(|d| (d.account.clone(), d)));
     }
     for r in rows.iter_mut().filter(|r| r.change == "removed") {
@@ -296,6 +297,27 @@ fn accounts(store: &Store, from: i64, to: i64) -> Result<(Vec<ListChange>, Vec<A
                     r.cause = Some(d.cause.clone());
                     r.moved_to = d.moved_to.clone();
                 }
+            }
+        }
+    }
+    // An account that a snapshot in between saw still listed but marked moved, then left with
+    // no cause learnt (not checked, or a check that failed), left because it moved: to where
+    // the last of those snapshots saw it go (`diff 1 4` says what `diff 3 4` says of it).
+    let unexplained = |r: &AccountChange| r.change == "gone" && r.cause.as_deref().is_none_or(|c| c == "unknown");
+    if rows.iter().any(unexplained) {
+        let mut moves = std::collections::BTreeMap::<String, Option<String>>::new();
+        for s in series.iter().filter(|s| s.id > from && s.id < to) {
+            let seen: Vec<AccountChange> = self::rows(store, "account-changes", from, s.id)?;
+            moves.extend(
+                seen.into_iter()
+                    .filter(|m| m.change == "moved")
+                    .map(|m| (m.account, m.moved_to)),
+            );
+        }
+        for r in rows.iter_mut().filter(|r| unexplained(r)) {
+            if let Some(to) = moves.get(&r.account) {
+                r.cause = Some("moved".into());
+                r.moved_to = to.clone();
             }
         }
     }

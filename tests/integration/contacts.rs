@@ -1066,6 +1066,14 @@ fn the_demo_measures_a_contact_book_offline() {
         html.contains("<p id=\"not-found\">Server not found: 1 receives no mail (null MX).</p>"),
         "{html}"
     );
+    // The services of the providers, in HTML as in the text above (one sentence, made in one
+    // place).
+    let services = "Services: Google: Gmail 7, Google Workspace 2; Microsoft: Microsoft 365 (inferred from SPF) 4, \
+                    Outlook.com 4; Infomaniak: Infomaniak Mail 2; OVH: OVHcloud Email 2.";
+    assert!(
+        html.contains(&format!("<p id=\"services\">{services}</p>\n</section>")),
+        "{html}"
+    );
 }
 
 /// `-q` silences notices, but a list asked for with `--show-malformed` is printed: the

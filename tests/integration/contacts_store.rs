@@ -516,6 +516,8 @@ fn a_contacts_database_is_queried_and_reported_under_its_own_weight() {
         .map(|l| l.split(',').skip(2).collect::<Vec<_>>().join(","))
         .collect();
     assert_eq!(rows, ["1,9,0.34615384615384615"]);
+    // A second measurement, so that `diff` has two contacts snapshots to compare.
+    stdout(&run(&["demo", "--contacts"]));
 
     for (args, first) in [
         (
@@ -534,7 +536,7 @@ fn a_contacts_database_is_queried_and_reported_under_its_own_weight() {
              `contacts --weight` measured it with); --weight names weights of follows snapshots\n",
         ),
         (
-            &["diff", "1", "1", "--weight", "edges"][..],
+            &["diff", "1", "2", "--weight", "edges"][..],
             "whohosts: --weight \"edges\": snapshot 1 is a contacts snapshot, weighed by contacts (the weight \
              `contacts --weight` measured it with); --weight names weights of follows snapshots\n",
         ),

@@ -233,17 +233,19 @@ fn the_demo_page_is_self_contained_and_renders_every_chart_in_chromium() {
     assert!(top.is_file());
 }
 
-/// (page width, viewport width, trend table width, width of the box it is in) of `page` laid
-/// out by chromium in a frame `width` px wide (headless windows are at least 500 px): a copy of
-/// the page with a measuring script (the page itself has none) writes them into the framing
-/// page, whose DOM is dumped.
-fn widths(dir: &Path, page: &Path, width: u32) -> [u32; 4] {
+/// (page width, viewport width, width of the table `table` (its id), width of the box it is
+/// in) of `page` laid out by chromium in a frame `width` px wide (headless windows are at
+/// least 500 px): a copy of the page with a measuring script (the page itself has none)
+/// writes them into the framing page, whose DOM is dumped.
+fn widths(dir: &Path, page: &Path, width: u32, table: &str) -> [u32; 4] {
     let html = std::fs::read_to_string(page).unwrap();
-    let probe = "<script>const t = document.getElementById('table-trend');\
-                 parent.document.body.insertAdjacentHTML('beforeend', '<pre>' + 'MEASURED ' + \
-                 document.documentElement.scrollWidth + ' ' + window.innerWidth + ' ' + t.scrollWidth + ' ' + \
-                 t.parentElement.clientWidth + '</pre>');</script>\n</body>";
-    std::fs::write(dir.join("measured.html"), html.replace("</body>", probe)).unwrap();
+    let probe = format!(
+        "<script>const t = document.getElementById('{table}');\
+         parent.document.body.insertAdjacentHTML('beforeend', '<pre>' + 'MEASURED ' + \
+         document.documentElement.scrollWidth + ' ' + window.innerWidth + ' ' + t.scrollWidth + ' ' + \
+         t.parentElement.clientWidth + '</pre>');</script>\n</body>"
+    );
+    std::fs::write(dir.join("measured.html"), html.replace("</body>", &probe)).unwrap();
     let frame = dir.join(format!("frame-{width}.html"));
     std::fs::write(
         &frame,
@@ -269,6 +271,20 @@ fn widths(dir: &Path, page: &Path, width: u32) -> [u32; 4] {
         .unwrap_or_else(|| panic!("no measurement in {dom:.300}"));
     let m: Vec<u32> = measured.split(' ').map(|n| n.parse().unwrap()).collect();
     m.try_into().unwrap()
+}
+
+/// At `width` px, neither `page` nor its table `table` (its id) scrolls sideways.
+fn fits(dir: &Path, page: &Path, width: u32, table: &str) {
+    let [page_w, view_w, table_w, box_w] = widths(dir, page, width, table);
+    assert_eq!(view_w, width, "the window is {width} px wide");
+    assert!(
+        page_w <= view_w,
+        "at {width} px the page is {page_w} px wide: it scrolls sideways"
+    );
+    assert!(
+        table_w <= box_w,
+        "at {width} px the table {table} is {table_w} px wide in a box of {box_w} px"
+    );
 }
 
 /// `html` with what changes from run to run written alike: dates and times (the demo's weeks
@@ -406,16 +422,7 @@ fn the_page_fits_a_phone_and_a_desktop_without_sideways_scroll() {
     );
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
     for width in [1280, 390] {
-        let [page_w, view_w, table_w, box_w] = widths(dir.path(), &page, width);
-        assert_eq!(view_w, width, "the window is {width} px wide");
-        assert!(
-            page_w <= view_w,
-            "at {width} px the page is {page_w} px wide: it scrolls sideways"
-        );
-        assert!(
-            table_w <= box_w,
-            "at {width} px the trend table is {table_w} px wide in a box of {box_w} px"
-        );
+        fits(dir.path(), &page, width, "table-trend");
         let shot = shots.join(format!("report-{width}.png"));
         let height = if width < 500 { 2400 } else { 1100 };
         chromium(
@@ -459,5 +466,29 @@ fn the_page_fits_a_phone_and_a_desktop_without_sideways_scroll() {
             (width, height, Some(digest.clone())),
             "docs/report-{width}.png was not made from docs/report.html"
         );
+    }
+}
+
+/// The contacts report's page (the demo's contact book) fits a phone and a desktop: neither
+/// the page nor its server table (long mail server names) scrolls sideways; it says which
+/// services the providers run, as the text report does.
+#[test]
+fn the_contacts_page_fits_a_phone_and_a_desktop_without_sideways_scroll() {
+    if !chromium_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("contacts.db");
+    with_db(&db, &["demo", "--size", "40", "--seed", "3", "--contacts"]);
+    let page = dir.path().join("contacts.html");
+    with_db(&db, &["report", "1", "--format", "html", "-o", page.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains("<script"));
+    assert!(
+        html.contains("<p id=\"services\">Services: Google: Gmail 7, Google Workspace 2; Microsoft: Microsoft 365"),
+        "{html}"
+    );
+    for width in [1280, 390] {
+        fits(dir.path(), &page, width, "table-server");
     }
 }

@@ -73,6 +73,8 @@ fn a_data_directory_made_by_lookup_is_private() {
 #[test]
 fn read_commands_read_a_database_in_a_read_only_directory_and_change_nothing() {
     let (env, db) = crawled();
+    // A second crawl, so that `diff` compares two snapshots.
+    assert_eq!(env.crawl(&["seed@home.example"]).1, 0);
     let dir = db.parent().unwrap().to_path_buf();
     std::fs::remove_file(whohosts::store::lock::lock_path(&db).unwrap()).unwrap();
     let before = std::fs::read(&db).unwrap();
@@ -87,15 +89,16 @@ fn read_commands_read_a_database_in_a_read_only_directory_and_change_nothing() {
         vec!["snapshots", "--db", dbs],
         vec!["report", "--db", dbs],
         vec!["query", "--db", dbs, "concentration"],
-        vec!["diff", "--db", dbs, "1", "1"],
+        vec!["diff", "--db", dbs, "1", "2"],
         vec!["export", "--db", dbs, "--out", exported.to_str().unwrap()],
     ] {
         let out = env.run(&args);
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
     }
-    // The export read the database's own key: the seed's 3 follows, pseudonymised.
+    // The export read the database's own key: the seed's 3 follows in each of the two
+    // snapshots, pseudonymised.
     let accounts = std::fs::read_to_string(exported.join("accounts.csv")).unwrap();
-    assert_eq!(accounts.lines().count(), 1 + 3, "{accounts}");
+    assert_eq!(accounts.lines().count(), 1 + 2 * 3, "{accounts}");
     assert!(!accounts.contains("far.example/users"), "{accounts}");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
     assert_eq!(std::fs::read(&db).unwrap(), before, "byte-identical");

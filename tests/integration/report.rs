@@ -125,6 +125,33 @@ fn diff_names_a_missing_snapshot() {
     assert!(err.contains("no snapshot 9 in "), "{err}");
 }
 
+/// A snapshot compared with itself has no changes: `diff 3 3` is refused as a usage error
+/// (exit 2), in one line and the `--help` tip, instead of a diff that says nothing.
+#[test]
+fn diff_refuses_one_snapshot_given_twice() {
+    let (env, db) = timeline_db();
+    let out = env
+        .cmd()
+        .arg("--db")
+        .arg(&db)
+        .args(["diff", "3", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).as_ref(),
+            out.stdout.as_slice()
+        ),
+        (
+            Some(2),
+            "whohosts: diff 3 3: a snapshot compared with itself has no changes: give two different snapshots\n\
+             whohosts: see `whohosts diff --help`\n",
+            &b""[..]
+        )
+    );
+}
+
 #[test]
 fn the_report_leads_with_the_headline_and_the_trend_of_the_weeks() {
     let (env, db) = timeline_db();
