@@ -45,6 +45,10 @@ pub struct Args {
     pub series: Option<String>,
     #[command(flatten)]
     pub attribution: AttributionArgs,
+    /// What the lines on stderr call the files read, when not their paths (`demo --contacts`
+    /// reads its book from a temporary file it removes: "the demo's contact book").
+    #[arg(skip)]
+    pub shown_as: Option<String>,
 }
 
 /// What `--show-malformed` says of a line that was not UTF-8.
@@ -90,13 +94,17 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         });
     }
     let owner = book.owner(&me);
+    let shown = |file: &Path| match &args.shown_as {
+        Some(name) => name.clone(),
+        None => file.display().to_string(),
+    };
     // The list asked for is printed even under `-q`, which silences only what was not asked.
     if args.show_malformed {
         for m in &book.malformed {
-            notice_line(&format!("{}:{}: {:?}: {}", m.file.display(), m.line, m.text, m.reason));
+            notice_line(&format!("{}:{}: {:?}: {}", shown(&m.file), m.line, m.text, m.reason));
         }
         for (file, line) in &book.recoded_lines {
-            notice_line(&format!("{}:{line}: {RECODED}", file.display()));
+            notice_line(&format!("{}:{line}: {RECODED}", shown(file)));
         }
         if book.recoded > book.recoded_lines.len() as u64 {
             notice_line(&format!(
@@ -111,7 +119,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         for (file, n) in &book.malformed_by_source {
             warning_line(&format!(
                 "{}: {} (--show-malformed lists them)",
-                file.display(),
+                shown(file),
                 crate::report::plural(*n as u64, "malformed entry")
             ));
         }

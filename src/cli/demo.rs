@@ -120,6 +120,9 @@ pub async fn run(user_config: Config, args: Args, db: Option<&Path>, quiet: bool
     result
 }
 
+/// What `demo --contacts`'s lines on stderr call its contact book (a temporary file).
+pub const DEMO_BOOK: &str = "the demo's contact book";
+
 /// The series `demo --contacts` stores its measurements under.
 const DEMO_SERIES: &str = "demo";
 
@@ -252,6 +255,8 @@ async fn contacts(
             show_malformed,
             series: Some(DEMO_SERIES.into()),
             attribution: super::AttributionArgs::default(),
+            // The book is a temporary file, removed when the demo ends: not a name to give.
+            shown_as: Some(DEMO_BOOK.into()),
         };
         let db = db.map_or_else(|| dir.join("demo.db"), Path::to_path_buf);
         let code = super::contacts::run(config, args, Some(&db), quiet).await?;

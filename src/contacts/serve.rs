@@ -27,7 +27,7 @@
 use std::net::IpAddr;
 
 use crate::model::handle::Handle;
-use crate::net::dns::Dns;
+use crate::net::dns::{is_absent, Dns, NO_RECORDS, NXDOMAIN};
 use crate::net::http::{Fetcher, Request};
 use crate::protocol::webfinger;
 
@@ -79,7 +79,7 @@ impl Served {
 /// The DNS failure that is not a "no records" answer, if any: NXDOMAIN, SERVFAIL, timeout.
 fn failure(e: &crate::Error) -> Option<String> {
     match e {
-        crate::Error::Dns { message, .. } if message == "no address records" => None,
+        crate::Error::Dns { message, .. } if message == NO_RECORDS => None,
         crate::Error::Dns { message, .. } => Some(message.clone()),
         other => Some(other.to_string()),
     }
@@ -87,17 +87,11 @@ fn failure(e: &crate::Error) -> Option<String> {
 
 /// The outcome of a name's own failure: NXDOMAIN is no domain, the rest a failure.
 fn failed(message: String) -> Outcome {
-    if message == "NXDOMAIN" {
+    if message == NXDOMAIN {
         Outcome::NoDomain
     } else {
         Outcome::Failed(message)
     }
-}
-
-/// Whether a DNS answer for a name says it does not exist or has no records (as against a
-/// failure to get an answer: SERVFAIL, timeout).
-fn absent(message: &str) -> bool {
-    message == "NXDOMAIN" || message == "no address records"
 }
 
 /// The outcome of a set of MX or SRV targets: the first (in order) that resolves; else, when
@@ -116,9 +110,9 @@ async fn first_resolving(dns: &Dns, hosts: &[(String, Option<u16>)], s: &mut Ser
                 }
             }
             e => {
-                let e = e.unwrap_or_else(|| "no address records".into());
+                let e = e.unwrap_or_else(|| NO_RECORDS.into());
                 s.steps.push(format!("{host}: {e}"));
-                if !absent(&e) && failure.is_none() {
+                if !is_absent(&e) && failure.is_none() {
                     failure = Some(e);
                 }
             }
@@ -173,12 +167,12 @@ async fn implicit(dns: &Dns, domain: &str, port: Option<u16>, mut s: Served) -> 
             host: domain.to_string(),
             port,
         }),
-        Some(e) if e != "no address records" => {
+        Some(e) if e != NO_RECORDS => {
             s.steps.push(format!("{domain}: {e}"));
             s.end(failed(e))
         }
         _ => {
-            s.steps.push(format!("{domain}: no address records"));
+            s.steps.push(format!("{domain}: {NO_RECORDS}"));
             s.end(Outcome::NoServer)
         }
     }
@@ -197,7 +191,7 @@ async fn srv_merged(dns: &Dns, names: &[String], s: &mut Served) -> Result<Vec<(
                 all.extend(records);
             }
             Err(e) => match failure(&e) {
-                Some(m) if m != "NXDOMAIN" => return Err(m),
+                Some(m) if m != NXDOMAIN => return Err(m),
                 _ => s.steps.push(format!("no SRV {name}")),
             },
         }

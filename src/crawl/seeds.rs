@@ -55,7 +55,7 @@ pub(super) async fn crawl_all_as<T: Send + 'static>(
         })
         .collect();
     let lane = |(_, _, r): &(usize, String, Resolved)| shared.fetcher.lane(r.server.as_str());
-    let listed = fanout::run_fair(queued(jobs), SEED_CONCURRENCY, lane, |(i, input, resolved)| {
+    let listed = fanout::run_fair(fanout::queued(jobs), SEED_CONCURRENCY, lane, |(i, input, resolved)| {
         let shared = shared.clone();
         let mut opts = options.clone();
         // The token belongs to the first seed as given, and to no other.
@@ -76,7 +76,7 @@ async fn resolve_all(shared: &Arc<Shared>, inputs: &[String]) -> Vec<Result<Reso
         let domain = input.parse::<Handle>().map(|h| h.domain).unwrap_or_default();
         shared.fetcher.lane(&domain)
     };
-    let results = fanout::run_fair(queued(inputs.to_vec()), SEED_CONCURRENCY, lane, |input| {
+    let results = fanout::run_fair(fanout::queued(inputs.to_vec()), SEED_CONCURRENCY, lane, |input| {
         let shared = shared.clone();
         async move {
             shared.progress.note(&format!("resolving {input}"));
@@ -95,16 +95,6 @@ async fn resolve_all(shared: &Arc<Shared>, inputs: &[String]) -> Vec<Result<Reso
             Err(p) => Err(Failure::from(&p)),
         })
         .collect()
-}
-
-/// A channel holding `items`, closed: what [`fanout::run_fair`] takes.
-fn queued<T>(items: Vec<T>) -> tokio::sync::mpsc::UnboundedReceiver<T> {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    for item in items {
-        // The receiver is returned, so a send cannot fail.
-        let _ = tx.send(item);
-    }
-    rx
 }
 
 /// Confirm a seed whose actor lives on another host than its handle's domain (see

@@ -19,7 +19,7 @@ use super::pseudonym::Pseudonymiser;
 use super::table::{count, field, required, Kind::*, Table, Value};
 use super::{privacy::Privacy, Tables};
 use crate::error::Result;
-use crate::model::contact::{DomainRecord, Measurement, NO_GATEWAY};
+use crate::model::contact::{DomainRecord, Measurement};
 use crate::store::Store;
 
 /// `String` (the table kinds' `String` is in scope).
@@ -253,7 +253,7 @@ fn buckets_of<'a>(d: &'a DomainRecord, level: &str) -> Vec<&'a str> {
         "domain" => vec![d.domain.as_str()],
         "server" => d.server.as_deref().into_iter().collect(),
         "provider" => split(&d.provider),
-        "gateway" if d.protocol == "email" => vec![d.gateway.as_deref().unwrap_or(NO_GATEWAY)],
+        "gateway" if d.protocol == "email" => d.gateway.as_deref().into_iter().collect(),
         "organisation" => split(&d.organisation),
         "as" => split(&d.asns),
         "country" => split(&d.country),
@@ -275,7 +275,7 @@ fn measures(tables: &mut Tables, id: i64, m: &Measurement, domains: &[DomainReco
         }
         let ranking = Ranking::new(
             weights.iter().map(|(key, &weight)| (key.clone(), key.clone(), weight)),
-            m.apart.clone(),
+            m.apart_at(name),
         );
         let unbounded: BTreeMap<Text, f64> = members.keys().map(|k| (k.clone(), f64::INFINITY)).collect();
         let (grouped, changed) = small_groups(&ranking, min, &members, &unbounded);

@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use compute::{by_host, compute, Attributed, LevelSums};
+pub use compute::{by_host, compute, host_shares, Attributed, HostShares, LevelSums};
 
 /// Tolerance of "reaches" in k50/k75.
 pub const EPSILON: f64 = 1e-9;

@@ -286,8 +286,9 @@ impl ContactWeight {
     }
 }
 
-/// The gateway level's bucket for mail that reaches its provider directly.
-pub const NO_GATEWAY: &str = "no gateway";
+/// What the gateway level counts apart: mail that reaches its provider through no filtering
+/// gateway (the level's buckets are the gateways, over the mail behind one).
+pub const DIRECT: &str = "reach their provider directly";
 
 /// The levels of a contacts measurement, in report order (a measurement leaves out
 /// `gateway` when no address is behind one, `country` when none is known).
@@ -334,6 +335,22 @@ pub struct Measurement {
     pub services: BTreeMap<String, BTreeMap<String, f64>>,
     /// Weight whose server was not found, by why (`receives no mail (null MX)`, …).
     pub apart: BTreeMap<String, f64>,
+    /// Level → weight whose server was found but that the level cannot place, by why: as
+    /// the follows report counts them apart (`no AS`, `unresolved`, `no country`), and at
+    /// the `gateway` level the mail that reaches its provider directly ([`DIRECT`]).
+    pub level_apart: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+impl Measurement {
+    /// Everything `level` counts apart: the weight whose server was not found, and what the
+    /// level itself could not place.
+    pub fn apart_at(&self, level: &str) -> BTreeMap<String, f64> {
+        let mut all = self.apart.clone();
+        for (why, w) in self.level_apart.get(level).into_iter().flatten() {
+            *all.entry(why.clone()).or_default() += w;
+        }
+        all
+    }
 }
 
 /// Who serves one domain of a contacts measurement (a row of the store's `contact_domain`):

@@ -80,13 +80,18 @@ where
     Fut: Future<Output = R> + Send + 'static,
     R: Send + 'static,
 {
+    run_fair(queued(items), limit, |_| ((), limit), job).await
+}
+
+/// A closed channel holding `items`, in order: what [`run_fair`] takes when every item is
+/// known before the fan-out starts.
+pub fn queued<T>(items: impl IntoIterator<Item = T>) -> UnboundedReceiver<T> {
     let (tx, rx) = mpsc::unbounded_channel();
     for item in items {
-        // The receiver is alive until `run_fair` returns, so a send cannot fail here.
+        // The receiver is returned, so a send cannot fail here.
         let _ = tx.send(item);
     }
-    drop(tx);
-    run_fair(rx, limit, |_| ((), limit), job).await
+    rx
 }
 
 /// Run `job` on every item received from `items` until the channel is closed, at most

@@ -6,11 +6,14 @@
 //! Levels: `protocol`, `domain`, `server` (the host that serves it: the MX, the XMPP or
 //! Matrix server), `provider` (the company a rule names; behind a filtering gateway, the one
 //! the domain's SPF record names, marked inferred, else "behind gateway X"; without a rule,
-//! the server's organisation), `gateway` (e-mail only, when any address is behind one),
-//! `organisation` (who hosts that server), `as` and `country` (when the attribution gives
-//! one). A fediverse address is served by the instance its handle's WebFinger names (asked
-//! once per domain, about one of its contacts, through the run's polite client, with a
-//! delegated domain confirmed as the crawl confirms a seed). Addresses whose server was not
+//! the server's organisation), `gateway` (e-mail only, when any address is behind one: the
+//! gateways, the mail that reaches its provider directly counted apart), `organisation` (who
+//! hosts that server), `as` and `country` (when the attribution gives one); the address levels
+//! share a server as the follows metrics share an instance, and count apart what they count
+//! apart (no AS, …). A fediverse address is served by the instance its handle's WebFinger
+//! names (asked about each contact, through the run's polite client, a domain's contacts
+//! queued on its host; a delegated domain confirmed as the crawl confirms a seed), so an
+//! account its server does not know is counted apart alone. Addresses whose server was not
 //! found are counted apart, by why.
 //!
 //! [`measure_into`] stores the measurement as a snapshot of kind `contacts` through the one
@@ -21,21 +24,24 @@
 //! answering too (so a dead nameserver reads as one cause, not as a few timeouts and then the
 //! rest).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::Context;
 use crate::attribution::provider::{Hit, Kind, Providers};
-use crate::attribution::{split_by, Attributor};
+use crate::attribution::Attributor;
 use crate::config::Config;
 use crate::contacts::serve::{self, Outcome};
 use crate::contacts::{spf, Book};
 use crate::error::Result;
+use crate::metrics::{host_shares, HostShares, Level};
 use crate::model::attribution::{AddressPolicy, HostAttribution};
-use crate::model::contact::{ContactWeight, ContactsSnapshot, DomainRecord, Measurement, Protocol, LEVELS, NO_GATEWAY};
+use crate::model::contact::{
+    Address, ContactWeight, ContactsSnapshot, DomainRecord, Measurement, Protocol, DIRECT, LEVELS,
+};
 use crate::model::handle::Handle;
-use crate::net::dns::{NotAnswering, Unresolved, DNS_NOT_ANSWERING};
-use crate::net::fanout;
+use crate::net::dns::{NotAnswering, Unresolved, DNS_NOT_ANSWERING, NXDOMAIN};
+use crate::net::fanout::{self, Cap};
 use crate::store::{Begin, Resume, Status, Writer};
 
 /// Domains asked (and hosts attributed) at once.
@@ -65,51 +71,127 @@ struct Named {
     provider: Option<Hit>,
     /// The filtering gateway in front of it.
     gateway: Option<String>,
+    /// The step that inferred the provider behind the gateway from the SPF record.
+    step: Option<String>,
 }
 
 type Key = (Protocol, String);
 
-/// Ask who serves each of `domains` (DNS; Matrix's `.well-known`; a fediverse domain's
-/// WebFinger, asked about `user`, one of its contacts): the outcome, and the steps that led
-/// to it.
-async fn serve_all(ctx: &Context, domains: Vec<(Key, String)>) -> BTreeMap<Key, serve::Served> {
+/// What is asked who serves it: a domain, or for the fediverse one contact of a domain (its
+/// user), since an instance knows its accounts one by one.
+type Target = (Key, Option<String>);
+
+/// The target of `a`: its domain, with its user when it is a fediverse handle.
+fn target(a: &Address) -> Target {
+    let user = (a.protocol() == Protocol::Fediverse).then(|| a.local().to_string());
+    ((a.protocol(), a.domain().as_str().to_string()), user)
+}
+
+/// Ask who serves each target (DNS; Matrix's `.well-known`; each fediverse contact's
+/// WebFinger, through the run's polite client, queued by its domain so that the domain's host
+/// is asked no more at once than its limits allow): the outcome, and the steps that led to it.
+/// A target whose job failed (a bug) is left out: its caller counts it as an internal error.
+async fn serve_all(ctx: &Context, targets: Vec<Target>) -> BTreeMap<Target, serve::Served> {
     let (dns, fetcher) = (ctx.dns.clone(), ctx.fetcher.clone());
-    let keys: Vec<Key> = domains.iter().map(|(k, _)| k.clone()).collect();
-    let served = fanout::run(domains, CONCURRENCY, move |((protocol, domain), user)| {
+    // DNS-only targets share one lane; a fediverse domain's contacts are its host's lane.
+    let lane = |((protocol, domain), _): &Target| match protocol {
+        Protocol::Fediverse => {
+            let (host, cap) = ctx.fetcher.lane(domain);
+            (Some(host), cap)
+        }
+        _ => (None, Cap::from(CONCURRENCY)),
+    };
+    let served = fanout::run_fair(fanout::queued(targets), CONCURRENCY, lane, move |(key, user)| {
         let (dns, fetcher) = (dns.clone(), fetcher.clone());
         async move {
-            match protocol {
-                Protocol::Email => serve::email(&dns, &domain).await,
-                Protocol::Xmpp => serve::xmpp(&dns, &domain).await,
-                Protocol::Matrix => serve::matrix(&dns, &fetcher, &domain).await,
-                Protocol::Fediverse => match format!("{user}@{domain}").parse::<Handle>() {
-                    Ok(handle) => serve::fediverse(&fetcher, &handle).await,
-                    Err(_) => serve::Served {
-                        outcome: Outcome::NoActor("not a handle".into()),
-                        steps: vec![],
-                    },
-                },
-            }
+            let (protocol, domain) = &key;
+            let served = match protocol {
+                Protocol::Email => serve::email(&dns, domain).await,
+                Protocol::Xmpp => serve::xmpp(&dns, domain).await,
+                Protocol::Matrix => serve::matrix(&dns, &fetcher, domain).await,
+                Protocol::Fediverse => {
+                    match format!("{}@{domain}", user.as_deref().unwrap_or_default()).parse::<Handle>() {
+                        Ok(handle) => serve::fediverse(&fetcher, &handle).await,
+                        Err(_) => serve::Served {
+                            outcome: Outcome::NoActor("not a handle".into()),
+                            steps: vec![],
+                        },
+                    }
+                }
+            };
+            ((key, user), served)
         }
     })
     .await;
-    keys.into_iter()
-        .zip(served)
-        .map(|(k, r)| {
-            let s = r.unwrap_or_else(|_| serve::Served {
-                outcome: Outcome::Failed("internal error".into()),
-                steps: vec![],
-            });
-            (k, s)
+    served.into_iter().filter_map(Result::ok).collect()
+}
+
+/// One domain as its targets found it: the target that stands for it (its first contact
+/// whose server was found, else its first), and its steps (those of its one target; of a
+/// fediverse domain's contacts, each distinct step once, with how many contacts it was when
+/// not all: `WebFinger: HTTP 404 (1 of 3 contacts)`).
+struct Domain<'a> {
+    target: &'a Target,
+    served: &'a serve::Served,
+    steps: Vec<String>,
+}
+
+/// Each domain of `asked`, as [`Domain`] says.
+fn domains(asked: &BTreeMap<Target, serve::Served>) -> BTreeMap<&Key, Domain<'_>> {
+    let mut of: BTreeMap<&Key, Vec<(&Target, &serve::Served)>> = BTreeMap::new();
+    for (t, s) in asked {
+        of.entry(&t.0).or_default().push((t, s));
+    }
+    of.into_iter()
+        .map(|(k, all)| {
+            let (target, served) = all
+                .iter()
+                .find(|(_, s)| matches!(s.outcome, Outcome::Host { .. }))
+                .unwrap_or(&all[0]);
+            let steps = merged_steps(&all.iter().map(|(_, s)| s.steps.as_slice()).collect::<Vec<_>>());
+            (k, Domain { target, served, steps })
         })
         .collect()
 }
 
-/// Name each served domain by the rules; behind a gateway, read the domain's SPF record.
-async fn name_all(ctx: &Context, providers: &Providers, outcome: &BTreeMap<Key, Outcome>) -> BTreeMap<Key, Named> {
+/// The steps of several contacts of one domain: each distinct step once, in the order first
+/// met, with `(n of m contacts)` when it was not every contact's.
+fn merged_steps(all: &[&[String]]) -> Vec<String> {
+    if let [one] = all {
+        return one.to_vec();
+    }
+    let mut counted: Vec<(&str, usize)> = vec![];
+    for steps in all {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        for step in steps.iter().map(String::as_str) {
+            if !seen.insert(step) {
+                continue;
+            }
+            match counted.iter_mut().find(|(s, _)| *s == step) {
+                Some((_, n)) => *n += 1,
+                None => counted.push((step, 1)),
+            }
+        }
+    }
+    counted
+        .into_iter()
+        .map(|(step, n)| match n == all.len() {
+            true => step.to_string(),
+            false => format!("{step} ({n} of {} contacts)", all.len()),
+        })
+        .collect()
+}
+
+/// Name each served domain by the rules; behind a gateway, read the domain's SPF record (the
+/// include that named the provider is a step of the domain: `SPF include:_spf.google.com
+/// (Google)`, with control and unprintable characters escaped, since a TXT record holds any
+/// bytes).
+async fn name_all(ctx: &Context, providers: &Providers, domains: &BTreeMap<&Key, Domain<'_>>) -> BTreeMap<Key, Named> {
     let mut named: BTreeMap<Key, Named> = BTreeMap::new();
-    for ((protocol, domain), o) in outcome {
-        let Outcome::Host { host, .. } = o else { continue };
+    for ((protocol, domain), d) in domains {
+        let Outcome::Host { host, .. } = &d.served.outcome else {
+            continue;
+        };
         let hit = match protocol {
             Protocol::Email => providers.mail(host, domain),
             Protocol::Xmpp | Protocol::Matrix => providers.chat(host),
@@ -119,10 +201,12 @@ async fn name_all(ctx: &Context, providers: &Providers, outcome: &BTreeMap<Key, 
             Some(h) if h.kind == Kind::Gateway => Named {
                 provider: None,
                 gateway: Some(h.name),
+                step: None,
             },
             provider => Named {
                 provider,
                 gateway: None,
+                step: None,
             },
         };
         named.insert((*protocol, domain.clone()), n);
@@ -133,14 +217,18 @@ async fn name_all(ctx: &Context, providers: &Providers, outcome: &BTreeMap<Key, 
         .map(|(k, _)| k.1.clone())
         .collect();
     let dns = ctx.dns.clone();
-    let spf = fanout::run(behind.clone(), CONCURRENCY, move |d| {
+    let spf = fanout::run(behind, CONCURRENCY, move |d| {
         let dns = dns.clone();
-        async move { spf::of(&dns, &d).await }
+        async move {
+            let targets = spf::of(&dns, &d).await;
+            (d, targets)
+        }
     })
     .await;
-    for (domain, targets) in behind.into_iter().zip(spf) {
-        let inferred = targets.ok().and_then(|t| providers.behind_gateway(&t, &domain));
-        if let (Some(n), Some(mut hit)) = (named.get_mut(&(Protocol::Email, domain.clone())), inferred) {
+    for (domain, targets) in spf.into_iter().filter_map(Result::ok) {
+        let inferred = providers.behind_gateway(&targets, &domain);
+        if let (Some(n), Some(mut hit)) = (named.get_mut(&(Protocol::Email, domain)), inferred) {
+            n.step = Some(spf_step(&hit));
             hit.service = format!("{} (inferred from SPF)", hit.service);
             n.provider = Some(hit);
         }
@@ -148,94 +236,78 @@ async fn name_all(ctx: &Context, providers: &Providers, outcome: &BTreeMap<Key, 
     named
 }
 
+/// The step that says which include of a domain's SPF record named `hit`, its provider
+/// behind the gateway: `SPF include:spf.protection.outlook.com (Microsoft)`, the include's
+/// control and unprintable characters escaped (`\u{1b}`).
+fn spf_step(hit: &Hit) -> String {
+    format!("SPF include:{} ({})", hit.rule.escape_debug(), hit.name)
+}
+
 /// Attribute each serving host once.
-async fn attribute_all(
+async fn attribute_all<'a>(
     attributor: Arc<Attributor>,
-    outcome: &BTreeMap<Key, Outcome>,
+    outcomes: impl Iterator<Item = &'a Outcome>,
 ) -> BTreeMap<String, HostAttribution> {
-    let mut hosts: Vec<String> = outcome
-        .values()
+    let hosts: BTreeSet<&str> = outcomes
         .filter_map(|o| match o {
-            Outcome::Host { host, .. } => Some(host.clone()),
+            Outcome::Host { host, .. } => Some(host.as_str()),
             _ => None,
         })
         .collect();
-    hosts.sort();
-    hosts.dedup();
-    let attributed = fanout::run(hosts.clone(), CONCURRENCY, move |h| {
+    let attributed = fanout::run(hosts.into_iter().map(str::to_string), CONCURRENCY, move |h| {
         let a = attributor.clone();
-        async move { a.host(&h, None).await }
+        async move { (h.clone(), a.host(&h, None).await) }
     })
     .await;
-    hosts
-        .into_iter()
-        .zip(attributed)
-        .filter_map(|(h, r)| r.ok().map(|a| (h, a)))
-        .collect()
+    attributed.into_iter().filter_map(Result::ok).collect()
 }
 
-/// Who serves one domain, as shares of each level's buckets (each level's shares sum to 1).
+/// Who serves one domain (or fediverse contact), as shares of each level's buckets and what
+/// each level counts apart (each level's shares sum to 1).
 #[derive(Debug, Default)]
 struct Served {
     server: String,
-    provider: Vec<(String, f64)>,
+    provider: HostShares,
     service: Option<(String, String)>,
     gateway: Option<String>,
-    organisation: Vec<(String, f64)>,
-    asn: Vec<(String, f64)>,
-    country: Vec<(String, f64)>,
+    organisation: HostShares,
+    asn: HostShares,
+    country: HostShares,
 }
 
-/// The buckets of `shares`, `; `-separated (`None` when there are none).
-fn joined(shares: &[(String, f64)]) -> Option<String> {
-    let names: Vec<&str> = shares.iter().map(|(k, _)| k.as_str()).collect();
+/// The buckets of `shares`, then what it counts apart in brackets (`(no AS)`), `; `-separated
+/// (`None` when there are none).
+fn joined(shares: &HostShares) -> Option<String> {
+    let names: Vec<String> = (shares.buckets.keys().cloned())
+        .chain(shares.apart.keys().map(|why| format!("({why})")))
+        .collect();
     (!names.is_empty()).then(|| names.join("; "))
 }
 
-/// Who serves `domain`, from its DNS outcome, the rules' names and its server's attribution.
+/// Who serves `domain`, from its DNS outcome, the rules' names and its server's attribution:
+/// the address levels shared as the follows metrics share an instance ([`host_shares`]).
 fn served(host: &str, named: Option<&Named>, h: Option<&HostAttribution>, policy: AddressPolicy) -> Served {
-    let shares = || {
-        h.map(|h| h.shares.clone().into_iter().collect::<Vec<_>>())
-            .unwrap_or_default()
+    let at = |level: Level| host_shares(host, h, policy, level);
+    let one = |bucket: String| HostShares {
+        buckets: BTreeMap::from([(bucket, 1.0)]),
+        apart: BTreeMap::new(),
     };
     let (provider, service) = match (
         named.and_then(|n| n.provider.as_ref()),
         named.and_then(|n| n.gateway.as_ref()),
     ) {
-        (Some(p), _) => (vec![(p.name.clone(), 1.0)], Some((p.name.clone(), p.service.clone()))),
-        (None, Some(g)) => (vec![(format!("behind gateway {g}"), 1.0)], None),
-        (None, None) => (shares(), None),
-    };
-    let (asn, country) = match h {
-        Some(h) => (
-            split_by(policy, &h.addresses, None, "no AS found".to_string(), |x| {
-                x.asn.map_or_else(
-                    || "no AS found".to_string(),
-                    |n| {
-                        format!("AS{n} {}", x.as_name.clone().unwrap_or_default())
-                            .trim_end()
-                            .to_string()
-                    },
-                )
-            })
-            .into_iter()
-            .collect(),
-            split_by(policy, &h.addresses, None, "unknown".to_string(), |x| {
-                x.country.clone().unwrap_or_else(|| "unknown".into())
-            })
-            .into_iter()
-            .collect(),
-        ),
-        None => (vec![], vec![]),
+        (Some(p), _) => (one(p.name.clone()), Some((p.name.clone(), p.service.clone()))),
+        (None, Some(g)) => (one(format!("behind gateway {g}")), None),
+        (None, None) => (at(Level::Organisation), None),
     };
     Served {
         server: host.to_string(),
         provider,
         service,
         gateway: named.and_then(|n| n.gateway.clone()),
-        organisation: if h.is_some() { shares() } else { vec![] },
-        asn,
-        country,
+        organisation: at(Level::Organisation),
+        asn: at(Level::As),
+        country: at(Level::Country),
     }
 }
 
@@ -246,8 +318,8 @@ pub async fn measure(ctx: &Context, attributor: Arc<Attributor>, book: &Book, we
 
 /// Whether nothing could be served: domains were asked and every lookup failed (timeouts,
 /// SERVFAIL, no resolver), as against answers that say a domain has no server.
-fn nothing_served(outcome: &BTreeMap<Key, Outcome>) -> bool {
-    !outcome.is_empty() && outcome.values().all(|o| matches!(o, Outcome::Failed(_)))
+fn nothing_served(domains: &BTreeMap<&Key, Domain<'_>>) -> bool {
+    !domains.is_empty() && domains.values().all(|d| matches!(d.served.outcome, Outcome::Failed(_)))
 }
 
 /// What the run's DNS lookups came to: the domains that did not resolve (NXDOMAIN, or no
@@ -260,23 +332,23 @@ pub struct Lookups {
 
 /// Once the nameserver is taken for not answering, a domain that timed out did so for the
 /// same reason: it is counted as not answering too.
-fn not_answering(outcome: &mut BTreeMap<Key, Outcome>) {
-    for o in outcome.values_mut() {
-        if matches!(o, Outcome::Failed(m) if m == "timeout") {
-            *o = Outcome::Failed(DNS_NOT_ANSWERING.into());
+fn not_answering(asked: &mut BTreeMap<Target, serve::Served>) {
+    for s in asked.values_mut() {
+        if matches!(&s.outcome, Outcome::Failed(m) if m == "timeout") {
+            s.outcome = Outcome::Failed(DNS_NOT_ANSWERING.into());
         }
     }
 }
 
-/// The domains of `outcome` that did not resolve, by answer.
-fn unresolved(outcome: &BTreeMap<Key, Outcome>) -> Unresolved {
+/// The domains that did not resolve, by answer.
+fn unresolved(domains: &BTreeMap<&Key, Domain<'_>>) -> Unresolved {
     let mut u = Unresolved {
-        of: outcome.len(),
+        of: domains.len(),
         ..Unresolved::default()
     };
-    for o in outcome.values() {
-        match o {
-            Outcome::NoDomain => u.add("NXDOMAIN"),
+    for d in domains.values() {
+        match &d.served.outcome {
+            Outcome::NoDomain => u.add(NXDOMAIN),
             Outcome::Failed(m) => u.add(m),
             _ => {}
         }
@@ -294,6 +366,37 @@ pub struct Measured {
     pub lookups: Lookups,
 }
 
+/// Each level's buckets and what it counts apart, summed over the addresses.
+#[derive(Default)]
+struct Sums {
+    levels: BTreeMap<&'static str, BTreeMap<String, f64>>,
+    apart: BTreeMap<&'static str, BTreeMap<String, f64>>,
+}
+
+impl Sums {
+    fn add(&mut self, level: &'static str, bucket: &str, w: f64) {
+        *self
+            .levels
+            .entry(level)
+            .or_default()
+            .entry(bucket.to_string())
+            .or_default() += w;
+    }
+
+    fn apart(&mut self, level: &'static str, why: &str, w: f64) {
+        *self.apart.entry(level).or_default().entry(why.to_string()).or_default() += w;
+    }
+
+    fn shares(&mut self, level: &'static str, shares: &HostShares, w: f64) {
+        for (b, share) in &shares.buckets {
+            self.add(level, b, w * share);
+        }
+        for (why, share) in &shares.apart {
+            self.apart(level, why, w * share);
+        }
+    }
+}
+
 /// Measure `book` under `weight`, and say who serves each of its domains, whether every DNS
 /// lookup failed and which domains did not resolve.
 pub async fn measure_domains(
@@ -304,57 +407,57 @@ pub async fn measure_domains(
 ) -> Measured {
     let a = &ctx.config.attribution;
     let providers = Providers::new(&a.mail_providers, &a.mail_gateways);
-    // Each domain once, with the user of its first contact (whom a fediverse domain's
-    // WebFinger is asked about).
-    let mut first: BTreeMap<Key, String> = BTreeMap::new();
-    for a in book.addresses.keys() {
-        first
-            .entry((a.protocol(), a.domain().as_str().to_string()))
-            .or_insert_with(|| a.local().to_string());
-    }
-    let domains: Vec<(Key, String)> = first.into_iter().collect();
-    let mut steps: BTreeMap<Key, Vec<String>> = BTreeMap::new();
-    let mut outcome: BTreeMap<Key, Outcome> = BTreeMap::new();
-    for (k, s) in serve_all(ctx, domains).await {
-        steps.insert(k.clone(), s.steps);
-        outcome.insert(k, s.outcome);
+    // Each domain once; each fediverse contact once (its instance knows its accounts one by
+    // one, so an account unknown there says nothing of the domain's others).
+    let targets: BTreeSet<Target> = book.addresses.keys().map(target).collect();
+    let mut asked = serve_all(ctx, targets.into_iter().collect()).await;
+    for addr in book.addresses.keys() {
+        asked.entry(target(addr)).or_insert_with(|| serve::Served {
+            outcome: Outcome::Failed("internal error".into()),
+            steps: vec![],
+        });
     }
     let dead = ctx.dns.not_answering();
     if dead.is_some() {
-        not_answering(&mut outcome);
+        not_answering(&mut asked);
     }
+    let domains = domains(&asked);
     let lookups = Lookups {
-        unresolved: unresolved(&outcome),
+        unresolved: unresolved(&domains),
         not_answering: dead,
     };
-    let failed = nothing_served(&outcome);
-    let named = name_all(ctx, &providers, &outcome).await;
-    let of_host = attribute_all(attributor, &outcome).await;
+    let failed = nothing_served(&domains);
+    let named = name_all(ctx, &providers, &domains).await;
+    let of_host = attribute_all(attributor, asked.values().map(|s| &s.outcome)).await;
     let policy = a.address_policy;
-    let served: BTreeMap<&Key, Served> = outcome
+    let served: BTreeMap<&Target, Served> = asked
         .iter()
-        .filter_map(|(k, o)| match o {
-            Outcome::Host { host, .. } => Some((k, served(host, named.get(k), of_host.get(host), policy))),
+        .filter_map(|(t, s)| match &s.outcome {
+            Outcome::Host { host, .. } => Some((t, served(host, named.get(&t.0), of_host.get(host), policy))),
             _ => None,
         })
         .collect();
+    let mut records: BTreeMap<&Key, DomainRecord> = domains
+        .iter()
+        .map(|(k, d)| {
+            let mut steps = d.steps.clone();
+            steps.extend(named.get(*k).and_then(|n| n.step.clone()));
+            (*k, record(k, &d.served.outcome, served.get(d.target), steps))
+        })
+        .collect();
 
-    let mut records: BTreeMap<&Key, DomainRecord> = BTreeMap::new();
-    let mut levels: BTreeMap<&str, BTreeMap<String, f64>> = BTreeMap::new();
+    let mut sums = Sums::default();
     let mut services: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     let mut apart_w: BTreeMap<String, f64> = BTreeMap::new();
     let mut total = 0.0;
-    let mut add = |level: &'static str, key: &str, w: f64| {
-        *levels.entry(level).or_default().entry(key.to_string()).or_default() += w
-    };
     for (addr, aw) in &book.addresses {
-        let key = (addr.protocol(), addr.domain().as_str().to_string());
-        let (k, o) = outcome.get_key_value(&key).expect("every address's domain was asked");
-        let r = records
-            .entry(k)
-            .or_insert_with(|| record(k, o, served.get(k), steps.remove(k).unwrap_or_default()));
-        r.contacts += 1;
-        r.messages += aw.messages;
+        let Some((t, s)) = asked.get_key_value(&target(addr)) else {
+            continue;
+        };
+        if let Some(r) = records.get_mut(&t.0) {
+            r.contacts += 1;
+            r.messages += aw.messages;
+        }
         let w = match weight {
             ContactWeight::Contacts => 1.0,
             ContactWeight::Messages => aw.messages as f64,
@@ -363,17 +466,15 @@ pub async fn measure_domains(
             continue;
         }
         total += w;
-        if let Some(why) = apart(addr.protocol(), o) {
+        if let Some(why) = apart(addr.protocol(), &s.outcome) {
             *apart_w.entry(why).or_default() += w;
             continue;
         }
-        let Some(s) = served.get(k) else { continue };
-        add("protocol", addr.protocol().name(), w);
-        add("domain", &key.1, w);
-        add("server", &s.server, w);
-        for (p, share) in &s.provider {
-            add("provider", p, w * share);
-        }
+        let Some(s) = served.get(t) else { continue };
+        sums.add("protocol", addr.protocol().name(), w);
+        sums.add("domain", &t.0 .1, w);
+        sums.add("server", &s.server, w);
+        sums.shares("provider", &s.provider, w);
         if let Some((p, service)) = &s.service {
             *services
                 .entry(p.clone())
@@ -382,38 +483,41 @@ pub async fn measure_domains(
                 .or_default() += w;
         }
         if addr.protocol() == Protocol::Email {
-            add("gateway", s.gateway.as_deref().unwrap_or(NO_GATEWAY), w);
+            match &s.gateway {
+                Some(g) => sums.add("gateway", g, w),
+                None => sums.apart("gateway", DIRECT, w),
+            }
         }
-        for (level, shares) in [
-            ("organisation", &s.organisation),
-            ("as", &s.asn),
-            ("country", &s.country),
-        ] {
-            for (b, share) in shares {
-                add(level, b, w * share);
+        sums.shares("organisation", &s.organisation, w);
+        sums.shares("as", &s.asn, w);
+        sums.shares("country", &s.country, w);
+    }
+    // A level with nothing to tell is left out (with what it counted apart): no gateway
+    // anywhere, no country known.
+    let told = |level: &str, b: &BTreeMap<String, f64>| match level {
+        "gateway" | "country" => !b.is_empty(),
+        _ => true,
+    };
+    let mut levels = vec![];
+    let mut level_apart = BTreeMap::new();
+    for l in LEVELS {
+        let b = sums.levels.remove(l).unwrap_or_default();
+        if told(l, &b) {
+            levels.push((l.to_string(), b));
+            if let Some(apart) = sums.apart.remove(l) {
+                level_apart.insert(l.to_string(), apart);
             }
         }
     }
-    // A level with nothing to tell is left out: no gateway anywhere, no country known.
-    let told = |level: &str, b: &BTreeMap<String, f64>| match level {
-        "gateway" => b.keys().any(|k| k != NO_GATEWAY),
-        "country" => b.keys().any(|k| k != "unknown"),
-        _ => true,
-    };
     let m = Measurement {
         weight: weight.name(),
         addresses: book.addresses.len(),
         total,
         malformed: book.malformed.len(),
-        levels: LEVELS
-            .iter()
-            .filter_map(|l| {
-                let b = levels.remove(l).unwrap_or_default();
-                told(l, &b).then(|| (l.to_string(), b))
-            })
-            .collect(),
+        levels,
         services,
         apart: apart_w,
+        level_apart,
     };
     Measured {
         measurement: m,
@@ -423,7 +527,8 @@ pub async fn measure_domains(
     }
 }
 
-/// The stored record of one domain (its counts are added by the caller).
+/// The stored record of one domain (its counts are added by the caller): that of the
+/// contact that stands for it (a fediverse domain's first contact whose server was found).
 fn record((protocol, domain): &Key, o: &Outcome, s: Option<&Served>, steps: Vec<String>) -> DomainRecord {
     DomainRecord {
         protocol: protocol.name(),
@@ -545,4 +650,43 @@ pub async fn measure_into(
         return Err(e);
     }
     Ok(Stored::Complete { id: begun.id, lookups })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spf_step_names_the_include_escaped() {
+        let hit = |rule: &str| Hit {
+            name: "Microsoft".into(),
+            service: "Microsoft 365".into(),
+            kind: Kind::Mailbox,
+            rule: rule.into(),
+        };
+        assert_eq!(
+            spf_step(&hit("spf.protection.outlook.com")),
+            "SPF include:spf.protection.outlook.com (Microsoft)"
+        );
+        assert_eq!(
+            spf_step(&hit("x\u{1b}[2J.spf.protection.outlook.com")),
+            "SPF include:x\\u{1b}[2J.spf.protection.outlook.com (Microsoft)"
+        );
+    }
+
+    #[test]
+    fn the_steps_of_several_contacts_say_how_many_took_each() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let (found, unknown) = (s(&["WebFinger: actor on m.example"]), s(&["WebFinger: HTTP 404"]));
+        let (found, unknown) = (found.as_slice(), unknown.as_slice());
+        assert_eq!(merged_steps(&[found]), found);
+        assert_eq!(merged_steps(&[found, found]), found);
+        assert_eq!(
+            merged_steps(&[found, unknown, found]),
+            s(&[
+                "WebFinger: actor on m.example (2 of 3 contacts)",
+                "WebFinger: HTTP 404 (1 of 3 contacts)"
+            ])
+        );
+    }
 }

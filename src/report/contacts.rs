@@ -156,10 +156,17 @@ pub fn headline(m: &Measurement) -> String {
     }
     let top: Vec<&str> = r.iter().take(c.k50).map(|b| b.0).collect();
     let share = crate::metrics::sum(r.iter().take(c.k50).map(|b| b.1)) / c.total;
-    let found = if (c.total - m.total).abs() > 1e-9 {
-        format!(" whose server was found (of {} in all)", fmt_w(m.total))
-    } else {
-        String::new()
+    // Fewer than all: some servers were not found, or (the level counting them apart, as a
+    // server in no AS) their provider is not known.
+    let unplaced = m.level_apart.get(level.as_str()).is_some_and(|a| !a.is_empty());
+    let found = match ((c.total - m.total).abs() > 1e-9, unplaced) {
+        (false, _) => String::new(),
+        (true, false) => format!(" whose server was found (of {} in all)", fmt_w(m.total)),
+        (true, true) => format!(
+            " whose {} is known (of {} in all)",
+            level_words(level).1 .0,
+            fmt_w(m.total)
+        ),
     };
     let all_mail = m
         .levels
@@ -259,12 +266,21 @@ pub fn text(r: &ContactsReport, top: usize) -> String {
         let (c, rows) = r.level(level, buckets);
         out.push('\n');
         out += &super::text::ranked(&heading(m, level, &c), &rows, &c, top, false);
+        if let Some(line) = counted_apart(m, level) {
+            out += &wrap(&line, "  ", "  ");
+        }
         if let Some(line) = services_sentence(m, level, &rows, top) {
             out += &wrap(&line, "  ", "  ");
         }
     }
     out += &trend_text(r);
     out
+}
+
+/// "Counted apart: 1 no AS." — what `level` could not place of the weight whose server was
+/// found, in the follows report's words ([`super::text::apart_line`]); `None` when nothing.
+fn counted_apart(m: &Measurement, level: &str) -> Option<String> {
+    super::text::apart_line(m.level_apart.get(level)?, |_| false)
 }
 
 /// What a contacts level is called, and what one bucket of it is (singular, plural): the
@@ -338,6 +354,7 @@ pub fn json(r: &ContactsReport) -> String {
             json!({
                 "level": level,
                 "metrics": c,
+                "apart": m.level_apart.get(level).cloned().unwrap_or_default(),
                 "buckets": rows.iter().map(|row| {
                     let mut b = json!({"key": row.key, "weight": row.weight, "share": row.share});
                     if let (true, Some(s)) = (level == "provider", m.services.get(&row.key)) {
@@ -463,6 +480,9 @@ pub fn html(r: &ContactsReport, top: usize) -> String {
             "</tbody>\n</table>\n<p class=\"muted\">{}</p>",
             escape(&super::text::metrics_line(&c))
         );
+        if let Some(line) = counted_apart(m, level) {
+            let _ = writeln!(out, "<p class=\"muted\">{}</p>", escape(&line));
+        }
         if let Some(line) = services_sentence(m, level, &rows, top) {
             let _ = writeln!(out, "<p id=\"services\">{}</p>", escape(&line));
         }

@@ -3,6 +3,7 @@
 //! population and the data credits. Every line fits [`WIDTH`] columns; colour (ANSI) only
 //! when the caller asks for it ([`color_wanted`]).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{plural, Report};
@@ -451,13 +452,19 @@ pub fn apart(l: &LevelMetrics) -> Option<String> {
 
 /// As [`apart`], with `counts` telling which reasons count instances.
 pub(super) fn apart_as(l: &LevelMetrics, counts: CountsInstances) -> Option<String> {
-    if l.apart.is_empty() {
+    apart_line(&l.apart, |what| counts(l.weight, what))
+}
+
+/// "Counted apart: 3 no AS, 1 unresolved." — what a level of any report (follows, survey,
+/// contacts) counted apart, by reason; `instances` tells which reasons count instances
+/// rather than an amount of the weight. `None` when nothing was.
+pub(super) fn apart_line(apart: &BTreeMap<String, f64>, instances: impl Fn(&str) -> bool) -> Option<String> {
+    if apart.is_empty() {
         return None;
     }
-    let apart: Vec<String> = l
-        .apart
+    let apart: Vec<String> = apart
         .iter()
-        .map(|(what, n)| match counts(l.weight, what) {
+        .map(|(what, n)| match instances(what) {
             true => format!("{} ({what})", counted(*n, ("instance", "instances"))),
             false => format!("{} {what}", amount(*n)),
         })

@@ -2,7 +2,8 @@
 //!
 //! The figures go where those of follows go: each level under the measured weight is a
 //! `metric_summary` row, its ranked `metric_bucket` rows and its `metric_apart` rows (the
-//! weight whose server was not found, by why), computed by the one
+//! weight whose server was not found, by why, and what the level itself counted apart:
+//! no AS, mail that reaches its provider directly …), computed by the one
 //! [`crate::metrics::concentration`]; the counts are `metric_population` rows (`addresses`,
 //! `total`, `malformed`, `domains`). Beside them, who serves each domain (`contact_domain`)
 //! with the steps taken to find its server (a JSON array), and each contact as a keyed hash of its address ([`OptOut::contact`], table `contact`):
@@ -50,7 +51,7 @@ pub fn save(tx: &Transaction<'_>, id: i64, snap: &ContactsSnapshot, opt_out: &Op
         let r = ranked(buckets);
         let c = concentration(&r.iter().map(|b| b.1).collect::<Vec<_>>());
         let buckets = Bucket::of_ranked(&r, c.total);
-        super::metrics::put_level(tx, id, level, m.weight, &c, &buckets, &m.apart)?;
+        super::metrics::put_level(tx, id, level, m.weight, &c, &buckets, &m.apart_at(level))?;
     }
     let mut put = tx.prepare_cached(DOMAIN_PUT)?;
     for d in &snap.domains {
@@ -218,13 +219,21 @@ pub fn measurement(conn: &Connection, id: i64) -> rusqlite::Result<Option<Measur
             l.insert(r.get(2)?, r.get(4)?);
         }
     }
-    let mut apart = BTreeMap::new();
+    // Each level's apart rows hold the weight whose server was not found (the whole of the
+    // `protocol` level's, which places every address found) and what the level itself counted
+    // apart (no AS, mail that reaches its provider directly …).
+    let mut level_apart: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     let mut stmt = conn
-        .prepare_cached("SELECT what, amount FROM metric_apart WHERE snapshot_id = ?1 AND level = ?2 ORDER BY what")?;
-    let mut rows = stmt.query(params![id, LEVELS[0]])?;
+        .prepare_cached("SELECT level, what, amount FROM metric_apart WHERE snapshot_id = ?1 ORDER BY level, what")?;
+    let mut rows = stmt.query(params![id])?;
     while let Some(r) = rows.next()? {
-        apart.insert(r.get(0)?, r.get(1)?);
+        level_apart.entry(r.get(0)?).or_default().insert(r.get(1)?, r.get(2)?);
     }
+    let apart = level_apart.remove(LEVELS[0]).unwrap_or_default();
+    for a in level_apart.values_mut() {
+        a.retain(|why, _| !apart.contains_key(why));
+    }
+    level_apart.retain(|_, a| !a.is_empty());
     let mut services: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     let mut stmt = conn.prepare_cached(SERVICES_OF)?;
     let mut rows = stmt.query(params![id, weight.name()])?;
@@ -245,6 +254,7 @@ pub fn measurement(conn: &Connection, id: i64) -> rusqlite::Result<Option<Measur
             .collect(),
         services,
         apart,
+        level_apart,
     }))
 }
 

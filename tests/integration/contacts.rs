@@ -399,16 +399,21 @@ fn fediverse_handles_are_served_by_the_instance_their_webfinger_names() {
     delegated.handle_domain = Some("example.org".into());
     let mut w = world(
         vec![delegated, inst("masto.example", Software::Mastodon, "ovh")],
-        vec![acct("ann@social.example.org", &[]), acct("bob@masto.example", &[])],
+        vec![
+            acct("ann@social.example.org", &[]),
+            acct("bob@masto.example", &[]),
+            acct("eve@masto.example", &[]),
+        ],
     );
     w.names = contact_world().names;
     let env = Env::start(w);
     let list = env.dir.path().join("list.txt");
     // ann's handle is at example.org, her actor on social.example.org; nobody is known as
-    // cy at masto.example; nowhere.example does not exist.
+    // cy at masto.example, where bob and eve are; nowhere.example does not exist.
     std::fs::write(
         &list,
-        "@ann@example.org\n@bob@masto.example\n@cy@masto.example\nacct:dan@nowhere.example\nann@bigmail.example\n",
+        "@ann@example.org\n@bob@masto.example\n@cy@masto.example\n@eve@masto.example\nacct:dan@nowhere.example\n\
+         ann@bigmail.example\n",
     )
     .unwrap();
     let out = env
@@ -447,9 +452,12 @@ fn fediverse_handles_are_served_by_the_instance_their_webfinger_names() {
             ),
             (
                 "masto.example".to_string(),
-                "2".to_string(),
+                "3".to_string(),
                 serde_json::json!("masto.example"),
-                serde_json::json!(["WebFinger: actor on masto.example"])
+                serde_json::json!([
+                    "WebFinger: actor on masto.example (2 of 3 contacts)",
+                    "WebFinger: HTTP 404 (1 of 3 contacts)"
+                ])
             ),
             (
                 "nowhere.example".to_string(),
@@ -459,9 +467,13 @@ fn fediverse_handles_are_served_by_the_instance_their_webfinger_names() {
             ),
         ]
     );
+    // cy alone is counted apart: bob and eve are attributed through their instance.
     assert_eq!(
         doc["not_found"],
-        serde_json::json!({"no actor found by WebFinger (NXDOMAIN)": 1.0})
+        serde_json::json!({
+            "no actor found by WebFinger (HTTP 404)": 1.0,
+            "no actor found by WebFinger (NXDOMAIN)": 1.0
+        })
     );
     let server = level(&doc, "server");
     let weight = |k: &str| {
@@ -474,14 +486,29 @@ fn fediverse_handles_are_served_by_the_instance_their_webfinger_names() {
     };
     assert_eq!(weight("social.example.org"), Some(serde_json::json!(1.0)));
     assert_eq!(weight("masto.example"), Some(serde_json::json!(2.0)));
+    assert_eq!(server["metrics"]["total"], 4.0);
     assert_eq!(weight("example.org"), None);
-    // Asked through the polite client: robots.txt first, WebFinger once per domain.
+    // Asked through the polite client: robots.txt first, WebFinger once per contact (cy's
+    // twice: after the 404, host-meta names the WebFinger template, asked again, as a crawl
+    // asks of a seed).
     let paths = env.paths("masto.example");
     assert_eq!(paths[0], "/robots.txt", "{paths:?}");
-    assert_eq!(
-        paths.iter().filter(|p| p.starts_with("/.well-known/webfinger")).count(),
-        1,
-        "{paths:?}"
+    let asked = |user: &str| {
+        let q = format!("/.well-known/webfinger?resource=acct%3A{user}%40masto.example");
+        paths.iter().filter(|p| **p == q).count()
+    };
+    assert_eq!((asked("bob"), asked("cy"), asked("eve")), (1, 2, 1), "{paths:?}");
+    let out = env.cmd().arg("contacts").arg(&list).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "Server not found: 1 no actor found by WebFinger (HTTP 404); 1 no actor found by\n  WebFinger (NXDOMAIN).\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        plain(&text).contains(" By server (3 servers, 4 contacts) 1 masto.example 2 50.0 % "),
+        "{text}"
     );
 }
 
@@ -705,6 +732,16 @@ pub(crate) fn first_measurement() -> (World, String) {
     (w, book)
 }
 
+/// The row of `domain` in a contacts JSON report's `domains`.
+fn domain_row<'a>(doc: &'a serde_json::Value, domain: &str) -> &'a serde_json::Value {
+    doc["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["domain"] == domain)
+        .unwrap_or_else(|| panic!("no domain {domain}"))
+}
+
 fn level<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     doc["levels"]
         .as_array()
@@ -747,10 +784,12 @@ fn the_first_measurement_is_reproduced() {
     );
     // No rule names mail.verein-beispiel.de: the provider is its AS organisation.
     assert!(words.contains(" Hetzner 6 4.0 % "), "{text}");
+    // The gateway level is over the mail behind a gateway; the rest is counted apart.
     assert!(
         words.contains(
-            " By gateway (3 gateways, 150 contacts) 1 no gateway 138 92.0 % 2 Mimecast 8 5.3 % 3 Proofpoint 4 2.7 % \
-             top-3 100.0 %, k50 1, k75 1, HHI "
+            " By gateway (2 gateways, 12 contacts) 1 Mimecast 8 66.7 % 2 Proofpoint 4 33.3 % top-3 100.0 %, k50 1, \
+             k75 2, HHI 5556 (highly concentrated), effective number 1.9, Gini 0.17. Counted apart: 138 reach their \
+             provider directly. By "
         ),
         "{text}"
     );
@@ -788,6 +827,64 @@ fn the_first_measurement_is_reproduced() {
     let orgs = level(&doc, "organisation");
     assert_eq!(orgs["buckets"][0]["key"], "Google");
     assert_eq!(orgs["buckets"][0]["weight"], 50.0);
+    // Behind the gateway, the SPF include that named the provider is a step of the domain.
+    let steps = |domain: &str| &domain_row(&doc, domain)["steps"];
+    assert_eq!(
+        steps("univ-exemple.fr"),
+        &serde_json::json!([
+            "MX 10 mx0a-00123401.pphosted.com",
+            "SPF include:spf.protection.outlook.com (Microsoft)"
+        ])
+    );
+    assert_eq!(
+        steps("chambers-law.co.uk"),
+        &serde_json::json!(["MX 10 eu-smtp-inbound-1.mimecast.com"])
+    );
+    // Every format counts the mail that reaches its provider directly apart from the gateways.
+    let gateway = level(&doc, "gateway");
+    assert_eq!(
+        (
+            &gateway["metrics"]["total"],
+            &gateway["metrics"]["buckets"],
+            &gateway["metrics"]["k50"],
+            &gateway["metrics"]["k75"],
+            gateway["metrics"]["hhi"].as_f64().unwrap().round(),
+            &gateway["apart"]
+        ),
+        (
+            &serde_json::json!(12.0),
+            &serde_json::json!(2),
+            &serde_json::json!(1),
+            &serde_json::json!(2),
+            5556.0,
+            &serde_json::json!({"reach their provider directly": 138.0})
+        )
+    );
+    let keys: Vec<&str> = gateway["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["Mimecast", "Proofpoint"]);
+    let out = env.run(&["contacts", "--format", "csv", file.to_str().unwrap()]);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = csv.lines().filter(|l| l.contains(",gateway,")).collect();
+    assert_eq!(
+        rows,
+        [
+            "3,gateway,contacts,1,Mimecast,Mimecast,8,0.6666666666666666",
+            "3,gateway,contacts,2,Proofpoint,Proofpoint,4,0.3333333333333333"
+        ],
+        "{csv}"
+    );
+    let out = env.run(&["contacts", "--format", "html", file.to_str().unwrap()]);
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        html.contains("<h2>By gateway (2 gateways, 12 contacts)</h2>")
+            && html.contains("<p class=\"muted\">Counted apart: 138 reach their provider directly.</p>"),
+        "{html}"
+    );
 }
 
 #[test]
@@ -1016,7 +1113,10 @@ fn the_demo_measures_a_contact_book_offline() {
         "{text}"
     );
     assert!(
-        plain(&text).contains(" By gateway (2 gateways, 23 contacts) 1 no gateway 19 82.6 % 2 Mimecast 4 17.4 % "),
+        plain(&text).contains(
+            " By gateway (1 gateway, 4 contacts) 1 Mimecast 4 100.0 % top-3 100.0 %, k50 1, k75 1, HHI 10000 (highly \
+             concentrated), effective number 1.0, Gini 0.00. Counted apart: 19 reach their provider directly. "
+        ),
         "{text}"
     );
     assert!(
@@ -1028,9 +1128,19 @@ fn the_demo_measures_a_contact_book_offline() {
     );
     assert!(plain(&text).contains(" xmpp.jabber.example 1 3.8 % "), "{text}");
     let err = String::from_utf8_lossy(&out.stderr);
+    // The book is a temporary file, removed when the demo ends: named as the demo's book.
+    assert_eq!(
+        err,
+        "whohosts: warning: the demo's contact book: 1 malformed entry (--show-malformed lists them)\n"
+    );
+    let out = crate::cli::whohosts()
+        .args(["demo", "--size", "40", "--seed", "3", "--contacts", "--show-malformed"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.starts_with("whohosts: warning: ")
-            && err.ends_with("/contacts.vcf: 1 malformed entry (--show-malformed lists them)\n")
+        err.starts_with("whohosts: the demo's contact book:")
+            && !err.contains("contacts.vcf")
             && err.lines().count() == 1,
         "{err}"
     );
@@ -1387,4 +1497,83 @@ fn dns_attempts_counts_tries_not_retries() {
         assert_eq!(r.unwrap_err().to_string(), "DNS did not answer for d.example (timeout)");
         assert!((low..high).contains(&took), "attempts = {attempts}: {took:.2} s");
     }
+}
+
+/// A mail server in no AS is no provider: the provider, organisation and AS levels count it
+/// apart as the follows report counts an instance in no AS ("Counted apart: 1 no AS."), and
+/// their figures are over the contacts whose provider is known.
+#[test]
+fn a_server_in_no_as_is_counted_apart_as_the_follows_report_counts_it() {
+    let mut w = world(vec![], vec![]);
+    w.providers.push(whohosts_sim::world::Provider {
+        name: "unrouted".into(),
+        asn: 64599,
+        as_name: "UNROUTED".into(),
+        octet: 61,
+        country: "DE".into(),
+    });
+    w.names = vec![
+        at("mx.routed.example", "hetzner"),
+        mail("routed.example", &[(10, "mx.routed.example")]),
+        at("mx.unrouted.example", "unrouted"),
+        mail("unrouted.example", &[(10, "mx.unrouted.example")]),
+    ];
+    let env = Env::start(w);
+    // The ASN data knows no range of the unrouted provider.
+    let asn = env.dir.path().join("sim-asn.csv");
+    let kept: String = std::fs::read_to_string(&asn)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("UNROUTED"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&asn, kept).unwrap();
+    let list = env.dir.path().join("list.txt");
+    std::fs::write(&list, "a@routed.example\nb@routed.example\nc@unrouted.example\n").unwrap();
+    let out = env.cmd().arg("contacts").arg(&list).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let words = plain(&text);
+    assert!(
+        words.starts_with(
+            "Of your 2 contacts whose provider is known (of 3 in all), 100 % receive their mail through 1 provider \
+             (Hetzner); 1 provider covers 75 %."
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("no AS found"), "{text}");
+    assert!(
+        words.contains(
+            " By provider (1 provider, 2 contacts) 1 Hetzner 2 100.0 % top-3 100.0 %, k50 1, k75 1, HHI 10000 \
+             (highly concentrated), effective number 1.0, Gini 0.00. Counted apart: 1 no AS. "
+        ),
+        "{text}"
+    );
+    assert!(
+        words.contains(
+            " By autonomous system (1 autonomous system, 2 contacts) 1 AS24940 Hetzner Online GmbH 2 100.0 % "
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("Counted apart: 1 no AS.").count(), 3, "{text}");
+    let out = env.run(&["contacts", "--format", "json", list.to_str().unwrap()]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for name in ["provider", "organisation", "as"] {
+        let l = level(&doc, name);
+        assert_eq!(
+            (&l["metrics"]["total"], &l["apart"]),
+            (&serde_json::json!(2.0), &serde_json::json!({"no AS": 1.0})),
+            "{name}"
+        );
+    }
+    assert_eq!(doc["not_found"], serde_json::json!({}));
+    let unrouted = domain_row(&doc, "unrouted.example");
+    assert_eq!(
+        (&unrouted["server"], &unrouted["provider"], &unrouted["asns"]),
+        (
+            &serde_json::json!("mx.unrouted.example"),
+            &serde_json::json!("(no AS)"),
+            &serde_json::json!("(no AS)")
+        )
+    );
 }

@@ -11,7 +11,7 @@ use ipnetwork::IpNetwork;
 
 use super::{cover, looked_up, AsnHit};
 use crate::error::{Error, Result};
-use crate::net::dns::Dns;
+use crate::net::dns::{is_absent, Dns};
 
 /// Named in every attribution made this way.
 pub const SOURCE: &str = "Team Cymru IP-to-ASN (DNS, origin.asn.cymru.com)";
@@ -84,7 +84,7 @@ pub async fn lookup(dns: &Dns, ip: IpAddr) -> Result<AsnHit> {
 /// NXDOMAIN and an empty answer are Team Cymru's way of saying "no AS": `None`.
 pub fn failure(e: &Error) -> Option<String> {
     match e {
-        Error::Dns { message, .. } if message == "NXDOMAIN" || message == "no address records" => None,
+        Error::Dns { message, .. } if is_absent(message) => None,
         Error::Dns { message, .. } if message == "no TXT record" => None,
         Error::Dns { message, .. } if message == "timeout" => Some("Team Cymru query timed out".into()),
         Error::Dns { message, .. } => Some(format!("Team Cymru query failed: {message}")),

@@ -303,6 +303,41 @@ fn host_split(
     }
 }
 
+/// How one host's weight (1) is shared at an address level: by bucket, each named by its
+/// label (`AS24940 Hetzner Online GmbH`, `Hetzner`, `DE`), and by reason counted apart
+/// (`no AS`, `unresolved`, `AS look-up failed`, `no country`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostShares {
+    pub buckets: BTreeMap<String, f64>,
+    pub apart: BTreeMap<&'static str, f64>,
+}
+
+/// The weight (1) of `host`, attributed as `attribution` (`None`: it was not), shared at
+/// `level` under `policy` exactly as the follow-graph metrics share an instance's
+/// ([`host_split`]): what counts an address apart there (no AS, no address, a failed AS
+/// look-up, no country, not attributed) counts it apart here. The contacts measurement shares
+/// each serving host so.
+pub fn host_shares(
+    host: &str,
+    attribution: Option<&HostAttribution>,
+    policy: AddressPolicy,
+    level: Level,
+) -> HostShares {
+    let mut labels = BTreeMap::new();
+    let mut out = HostShares::default();
+    let split = host_split(attribution, policy, level, host, &mut labels);
+    for (slot, part) in split {
+        match slot {
+            Slot::Bucket(k) => {
+                let label = labels.get(&k).filter(|l| !l.is_empty()).cloned().unwrap_or(k);
+                *out.buckets.entry(label).or_default() += part;
+            }
+            Slot::Apart(why) => *out.apart.entry(why).or_default() += part,
+        }
+    }
+    out
+}
+
 fn level_metrics(snapshot: &Snapshot, level: Level, weight: Weight, hw: &HostWeights) -> LevelMetrics {
     let attributed = Attributed {
         hosts: &snapshot.hosts,

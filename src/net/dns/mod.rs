@@ -37,6 +37,18 @@ use crate::config;
 pub use crate::error::DNS_NOT_ANSWERING;
 use crate::error::{Error, Result};
 
+/// The failure of a name that does not exist.
+pub const NXDOMAIN: &str = "NXDOMAIN";
+
+/// The failure of a name that exists but has none of the records asked for.
+pub const NO_RECORDS: &str = "no address records";
+
+/// Whether a DNS failure says the name does not exist or has no records ([`NXDOMAIN`],
+/// [`NO_RECORDS`]): an answer, as against a failure to get one (SERVFAIL, timeout).
+pub fn is_absent(message: &str) -> bool {
+    message == NXDOMAIN || message == NO_RECORDS
+}
+
 mod gate;
 mod health;
 
@@ -509,10 +521,10 @@ impl Dns {
 
 fn classify(e: &NetError) -> String {
     if e.is_nx_domain() {
-        return "NXDOMAIN".into();
+        return NXDOMAIN.into();
     }
     if e.is_no_records_found() {
-        return "no address records".into();
+        return NO_RECORDS.into();
     }
     match e {
         NetError::Timeout => "timeout".into(),
@@ -523,17 +535,17 @@ fn classify(e: &NetError) -> String {
 }
 
 fn pick_error(errors: &[String]) -> String {
-    for preferred in ["NXDOMAIN", "SERVFAIL", DNS_NOT_ANSWERING, "timeout"] {
+    for preferred in [NXDOMAIN, "SERVFAIL", DNS_NOT_ANSWERING, "timeout"] {
         if errors.iter().any(|e| e == preferred) {
             return preferred.into();
         }
     }
     errors
         .iter()
-        .find(|e| e.as_str() != "no address records")
+        .find(|e| e.as_str() != NO_RECORDS)
         .or(errors.first())
         .cloned()
-        .unwrap_or_else(|| "no address records".into())
+        .unwrap_or_else(|| NO_RECORDS.into())
 }
 
 /// The resolver as reqwest sees it: every connection's addresses pass the gate.
