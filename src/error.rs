@@ -159,7 +159,7 @@ pub enum Error {
     },
 
     /// A file that is not a whohosts database; it is left untouched.
-    #[error("{path} is not a whohosts database ({reason}); it was left untouched: pass --db to use another file")]
+    #[error("{path} is not a whohosts database ({reason}); it was left untouched: give --db the path of a whohosts database")]
     NotOurDatabase { path: PathBuf, reason: String },
 
     /// A read command pointed at a database file that does not exist (nothing is created).

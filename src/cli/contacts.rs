@@ -199,13 +199,16 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     }
 }
 
-/// The series of a run that names none: its files as absolute paths (as given when they
-/// cannot be resolved), sorted, so the same files in any order continue one series.
+/// The series of a run that names none: its files as absolute paths (links resolved; a file
+/// that cannot be resolved, missing this week, made absolute all the same, so the cron line
+/// continues its series once the file is back), sorted, so the same files in any order
+/// continue one series.
 fn default_series(files: &[PathBuf]) -> String {
     let mut paths: Vec<String> = files
         .iter()
         .map(|f| {
             std::fs::canonicalize(f)
+                .or_else(|_| std::path::absolute(f))
                 .unwrap_or_else(|_| f.clone())
                 .display()
                 .to_string()

@@ -56,27 +56,47 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     store::create_data_dir(db, &config)?;
     store::schema::check_to_open(&path)?;
     let list = crate::instances::list::read(&args.file)?;
-    if !quiet {
-        for b in &list.bad {
-            super::logging::notice_line(&format!(
-                "{}:{}: {:?}: {}",
-                args.file.display(),
-                b.line,
-                crate::model::text::cleaned(&b.text, 200),
-                b.reason
-            ));
-        }
-    }
-    // A list that names no instance measures nothing: said in one line, nothing stored.
+    let entry = |b: &crate::instances::list::BadEntry| {
+        format!(
+            "{}:{}: {:?}: {}",
+            args.file.display(),
+            b.line,
+            crate::model::text::cleaned(&b.text, 200),
+            b.reason
+        )
+    };
+    // A list that names no instance measures nothing (a wrong file given, most often): said
+    // in one line naming its first bad entry, nothing stored, no line per entry.
     if list.hosts.is_empty() {
-        let bad = match list.bad.len() {
-            0 => String::new(),
-            n => format!(" ({} skipped)", crate::report::plural(n as u64, "bad entry")),
+        let bad = match list.bad.first() {
+            None => String::new(),
+            Some(first) => format!(
+                " ({} skipped; the first, line {}: {:?}: {})",
+                crate::report::plural(list.bad.len() as u64, "bad entry"),
+                first.line,
+                crate::model::text::cleaned(&first.text, 80),
+                first.reason
+            ),
         };
         return Err(Error::Input(format!(
             "{}: names no instance to survey{bad}",
             args.file.display()
         )));
+    }
+    // Bad entries are listed one a line; under -q one warning still counts them, so a cron
+    // survey mails that its list has entries it skipped.
+    match (quiet, list.bad.len()) {
+        (_, 0) => {}
+        (true, n) => super::logging::warning_line(&format!(
+            "{}: {} skipped (run without -q to list them)",
+            args.file.display(),
+            crate::report::plural(n as u64, "bad entry")
+        )),
+        (false, _) => {
+            for b in &list.bad {
+                super::logging::notice_line(&entry(b));
+            }
+        }
     }
     let job = Job {
         list: std::fs::canonicalize(&args.file)

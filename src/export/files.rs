@@ -4,7 +4,8 @@
 //! booleans `true`/`false`; numbers in Rust's shortest round-trip notation (never an
 //! exponent), so a float read back is the float written; a text cell that starts with `=`,
 //! `+`, `-`, `@`, a tab, a carriage return or `'` has a `'` put before it, so a spreadsheet
-//! does not run it (drop a text cell's leading `'` to undo it). Parquet: one row group, INT64,
+//! does not run it (a handle `@user@host` and nothing else is kept; drop a text cell's leading
+//! `'` to undo it). Parquet: one row group, INT64,
 //! DOUBLE, BOOLEAN, UTF-8 strings, and times as TIMESTAMP (microseconds, UTC); required
 //! fields are REQUIRED columns, others OPTIONAL. No compression codec is built in (the build
 //! stays lean); gzip the CSV instead when size matters.

@@ -169,8 +169,9 @@ fn reading(tables: &[Table], m: &Manifest) -> String {
     };
     let mut s = "## Reading it\n\nCSV: UTF-8, a header line, RFC 4180 quoting; null is an empty field; booleans `true`/`false`; \
          times ISO 8601 in UTC; a text field that starts with `=`, `+`, `-`, `@`, a tab, a carriage return or `'` \
-         has a `'` put before it, so a spreadsheet does not run it as a formula (to undo it, drop the first character \
-         of every text field that starts with `'`; numbers are never changed). Parquet: INT64, DOUBLE, BOOLEAN, UTF-8 strings, times as TIMESTAMP (UTC, microseconds). \
+         has a `'` put before it, so a spreadsheet does not run it as a formula (a handle `@user@host` of letters, \
+         digits, `_`, `.` and `-` is kept; to undo it, drop the first character of every text field that starts \
+         with `'`; numbers are never changed). Parquet: INT64, DOUBLE, BOOLEAN, UTF-8 strings, times as TIMESTAMP (UTC, microseconds). \
          `datapackage.json` describes every field (Frictionless Data Package), with primary and foreign keys.\n"
         .to_string();
     // Each example only where a snapshot of its kind is: a contacts snapshot's buckets have

@@ -193,12 +193,28 @@ pub fn bounded(s: &str, max: usize) -> Cow<'_, str> {
 /// leading `'`, as OWASP recommends, and so does one that already starts with `'`, so the rule
 /// undoes exactly: drop the first character of a cell that starts with `'`. A spreadsheet
 /// shows the cell as it was (it hides one leading `'`). Only for text: numbers are written as
-/// they are.
+/// they are. A cell that is a fediverse handle and nothing else (`@user@host`, of letters,
+/// digits, `_`, `.` and `-` only) is kept: with no parenthesis, `!`, `|` or operator but `-` it
+/// calls nothing, and an export's handles stay handles.
 pub fn spreadsheet(cell: &str) -> Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) && !is_plain_handle(cell) {
         Cow::Owned(format!("'{cell}"))
     } else {
         Cow::Borrowed(cell)
+    }
+}
+
+/// `@user@host` with letters, digits, `_`, `.` and `-` only, both parts non-empty.
+fn is_plain_handle(cell: &str) -> bool {
+    let plain = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    };
+    match cell.strip_prefix('@').and_then(|rest| rest.split_once('@')) {
+        Some((user, host)) => plain(user) && plain(host),
+        None => false,
     }
 }
 
@@ -215,6 +231,11 @@ mod tests {
             assert_eq!(&spreadsheet(c)[1..], c);
         }
         assert!(matches!(spreadsheet("OVH SAS"), Cow::Borrowed("OVH SAS")));
+        // A handle and nothing else calls nothing: kept, so exported handles stay handles.
+        assert!(matches!(spreadsheet("@bob@a.example"), Cow::Borrowed(_)));
+        for c in ["@SUM(1)@x", "@a@b!A0", "@a|b@c", "@@x", "@a@", "@a@b@c"] {
+            assert_eq!(spreadsheet(c), format!("'{c}"), "{c}");
+        }
         assert_eq!(spreadsheet("AS16276"), "AS16276");
         assert_eq!(spreadsheet("a=b"), "a=b");
     }

@@ -389,6 +389,15 @@ fn a_failed_survey_counts_and_stores_its_bad_entries() {
     std::fs::write(&list, "dead.example\nnot a host!\ngone.example\n1.2.3.4\n").unwrap();
     let out = env.run(&["instances", list.to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    // Under -q (Env::run's), the bad entries are one warning, not a line each.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "whohosts: warning: {}: 2 bad entries skipped (run without -q to list them)\n",
+            list.display()
+        )),
+        "{stderr}"
+    );
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["population"]["listed"], 2);
     assert_eq!(r["population"]["bad_entries"], 2);
@@ -543,8 +552,9 @@ fn a_list_naming_no_instance_is_refused_in_one_line() {
         ("nodes.json", r#"{"data":{"nodes":[]}}"#, "names no instance to survey"),
         (
             "bad.txt",
-            "not a host\n",
-            "names no instance to survey (1 bad entry skipped)",
+            "localhost\nnot a host\n",
+            "names no instance to survey (2 bad entries skipped; the first, line 1: \"localhost\": domain has no dot (an \
+             instance is a full name such as example.social))",
         ),
     ] {
         let path = env.dir.path().join(name);

@@ -214,7 +214,7 @@ fn read_errors_name_the_true_cause() {
     let old_bytes = std::fs::read(&old).unwrap();
     let cases = [
         (&truncated, 1, format!("database {}: database disk image is malformed", truncated.display())),
-        (&other, 5, format!("{} is not a whohosts database (an SQLite database of another program); it was left untouched: pass --db to use another file", other.display())),
+        (&other, 5, format!("{} is not a whohosts database (an SQLite database of another program); it was left untouched: give --db the path of a whohosts database", other.display())),
         (&old, 5, format!("{} has schema version 1, older than this whohosts ({}): run a command that writes (crawl or prune) on it once to upgrade it; read commands never change it", old.display(), whohosts::store::schema::LATEST)),
     ];
     for (path, code, message) in cases {
@@ -390,7 +390,7 @@ fn a_bad_db_is_refused_in_one_line_before_the_attribution_notice() {
     assert_eq!(
         stderr(&out),
         format!(
-            "whohosts: {} is not a whohosts database (not an SQLite database); it was left untouched: pass --db to use another file\n",
+            "whohosts: {} is not a whohosts database (not an SQLite database); it was left untouched: give --db the path of a whohosts database\n",
             notes.display()
         )
     );
@@ -530,7 +530,7 @@ fn contacts_refuses_a_bad_db_before_it_locks() {
     assert_eq!(
         stderr(&out),
         format!(
-            "whohosts: {} is not a whohosts database (not an SQLite database); it was left untouched: pass --db to use another file\n",
+            "whohosts: {} is not a whohosts database (not an SQLite database); it was left untouched: give --db the path of a whohosts database\n",
             notes.display()
         )
     );
@@ -562,7 +562,7 @@ fn instances_refuses_a_bad_db_before_it_prints_the_lists_bad_entries() {
     assert_eq!(
         stderr(&out),
         format!(
-            "whohosts: {} is not a whohosts database (not an SQLite database); it was left untouched: pass --db to use another file\n",
+            "whohosts: {} is not a whohosts database (not an SQLite database); it was left untouched: give --db the path of a whohosts database\n",
             notes.display()
         )
     );

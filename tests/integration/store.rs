@@ -228,7 +228,7 @@ fn foreign_files_are_refused_and_left_untouched() {
     assert_eq!(
         err,
         format!(
-            "whohosts: {} is not a whohosts database (not an SQLite database); it was left untouched: pass --db to use another file\n",
+            "whohosts: {} is not a whohosts database (not an SQLite database); it was left untouched: give --db the path of a whohosts database\n",
             noise.display()
         )
     );

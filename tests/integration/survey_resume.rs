@@ -168,8 +168,10 @@ fn a_survey_stopped_by_sigterm_or_killed_continues_to_the_same_rows() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         format!(
-            "whohosts: interrupted after surveying {} of {LISTED} instances; snapshot 1 kept: \
+            "whohosts: warning: {}: 1 bad entry skipped (run without -q to list them)\n\
+             whohosts: interrupted after surveying {} of {LISTED} instances; snapshot 1 kept: \
              run the same command again to continue it\n",
+            list.display(),
             before.len()
         )
     );

@@ -53,6 +53,9 @@ pub const ACCEPT_JSON: &str = "application/json";
 /// `Accept` for host-meta.
 pub const ACCEPT_XRD: &str = "application/xrd+xml, application/xml, text/xml";
 
+/// One origin's robots.txt, fetched once by whichever request asks first.
+type RobotsCell = Arc<OnceCell<Arc<Robots>>>;
+
 /// The client.
 pub struct Fetcher {
     client: reqwest::Client,
@@ -64,7 +67,7 @@ pub struct Fetcher {
     dns: Arc<Dns>,
     pool: HostPool,
     /// robots.txt of each origin, keyed by host (normalised) and origin.
-    robots: Mutex<HashMap<(String, String), Arc<OnceCell<Arc<Robots>>>>>,
+    robots: Mutex<HashMap<(String, String), RobotsCell>>,
     connected: Mutex<HashMap<String, IpAddr>>,
     journal: Option<Arc<dyn Journal>>,
     /// Requests asked for through [`Fetcher::get`], answered from the journal or the network.
