@@ -63,6 +63,42 @@ pub fn listing() -> String {
     out
 }
 
+/// The most a `--sql` file is read: a query is text, and a larger file (or `/dev/zero`) is
+/// refused before it fills memory.
+const MAX_SQL_FILE: u64 = 1 << 20;
+
+/// The text of `--sql FILE`: a regular file (a FIFO or device would block or never end) of
+/// at most [`MAX_SQL_FILE`] bytes of UTF-8; anything else is one line naming the file.
+fn read_sql_file(file: &Path) -> Result<String> {
+    use std::io::Read;
+    let refused = |message: String| Error::Query {
+        name: file.display().to_string(),
+        message,
+    };
+    let meta = std::fs::metadata(file).map_err(|e| Error::file("SQL file", file, e))?;
+    if !meta.is_file() {
+        return Err(refused("not a regular file: give a file of SQL text".into()));
+    }
+    let mut bytes = vec![];
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_SQL_FILE + 1).read_to_end(&mut bytes))
+        .map_err(|e| Error::file("SQL file", file, e))?;
+    if bytes.len() as u64 > MAX_SQL_FILE {
+        return Err(refused(format!(
+            "the file is larger than {} MiB: a query is at most that much SQL text",
+            MAX_SQL_FILE >> 20
+        )));
+    }
+    // A NUL in UTF-8 text is said by `sql_of_file`; UTF-16 (a NUL in every other byte) is
+    // no UTF-8 at all, and said so.
+    String::from_utf8(bytes).map_err(|e| {
+        refused(format!(
+            "the file is not UTF-8 text (an invalid byte at byte offset {}): save it as UTF-8",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 /// Run `query`.
 ///
 /// # Errors
@@ -79,7 +115,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     }
     let (origin, sql) = match (&args.sql, args.name.as_deref()) {
         (Some(file), _) => {
-            let text = std::fs::read_to_string(file).map_err(|e| Error::file("SQL file", file, e))?;
+            let text = read_sql_file(file)?;
             let sql = query::sql_of_file(&text).map_err(|message| Error::Query {
                 name: file.display().to_string(),
                 message,

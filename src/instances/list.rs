@@ -142,9 +142,15 @@ const MAX_QUOTED: usize = 200;
 /// for an object of another shape.
 fn graphql_errors(o: &serde_json::Map<String, Value>) -> Option<String> {
     let errors = o.get("errors")?.as_array()?;
+    // Quoted as a string literal: a `"` or `\` in the message is escaped, so the message
+    // cannot close the quote and forge the rest of the line.
+    let quoted = |m: &str| {
+        let head: String = m.chars().take(MAX_QUOTED).collect();
+        cleaned(&head.replace('\\', "\\\\").replace('"', "\\\""), usize::MAX)
+    };
     let first = match errors.first()?.get("message").and_then(Value::as_str) {
-        Some(m) if m.chars().nth(MAX_QUOTED).is_some() => format!("\"{}…\"", cleaned(m, MAX_QUOTED)),
-        Some(m) => format!("\"{}\"", cleaned(m, MAX_QUOTED)),
+        Some(m) if m.chars().nth(MAX_QUOTED).is_some() => format!("\"{}…\"", quoted(m)),
+        Some(m) => format!("\"{}\"", quoted(m)),
         None => "no message".to_string(),
     };
     let n = errors.len();
@@ -293,7 +299,13 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             why,
-            "the server answered GraphQL errors and no data: \"Cannot query field \"nodez\" on type \"Query\".\\u{1b}[2J\" (2 errors in all)"
+            "the server answered GraphQL errors and no data: \"Cannot query field \\\"nodez\\\" on type \\\"Query\\\".\\u{1b}[2J\" (2 errors in all)"
+        );
+        // A quote in the message cannot close the quote and forge the rest of the line.
+        let why = parse(r#"{"errors": [{"message": "x\" (1 error in all) all fine \\"}]}"#).unwrap_err();
+        assert_eq!(
+            why,
+            "the server answered GraphQL errors and no data: \"x\\\" (1 error in all) all fine \\\\\" (1 error in all)"
         );
         let long = format!(r#"{{"errors": [{{"message": "{}"}}]}}"#, "x".repeat(500));
         let why = parse(&long).unwrap_err();

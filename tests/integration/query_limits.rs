@@ -170,6 +170,38 @@ fn a_sql_file_with_a_byte_order_mark_or_a_nul_byte() {
             line("the file is not SQL text: a NUL byte at byte offset 1")
         )
     );
+    // UTF-16 with its byte order mark is no UTF-8 at all; a file over 1 MiB (`/dev/zero`
+    // given by mistake) is refused before it fills memory; a FIFO or a directory is no file
+    // to read a query from (a FIFO would block for ever).
+    assert_eq!(
+        run(b"\xff\xfeS\0E\0"),
+        (
+            1,
+            String::new(),
+            line("the file is not UTF-8 text (an invalid byte at byte offset 0): save it as UTF-8")
+        )
+    );
+    let mut big = b"SELECT 1".to_vec();
+    big.resize((1 << 20) + 1, b' ');
+    assert_eq!(
+        run(&big),
+        (
+            1,
+            String::new(),
+            line("the file is larger than 1 MiB: a query is at most that much SQL text")
+        )
+    );
+    std::fs::remove_file(&file).unwrap();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&file)
+        .status()
+        .unwrap()
+        .success());
+    let out = csv_query(&db, &config, &file);
+    assert_eq!(
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned()),
+        (Some(1), line("not a regular file: give a file of SQL text"))
+    );
 }
 
 /// Run `whohosts query --sql` on `sql` alone and measure it: exit code, stderr, and its peak

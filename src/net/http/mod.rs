@@ -517,11 +517,18 @@ fn next_name(text: &str) -> Option<usize> {
 /// An [`Error::Refused`] for `url`, logged (info) with its host.
 fn refusal(url: &Url, reason: String) -> Error {
     tracing::info!(host = %url.host_str().unwrap_or_default(), url = %Logged(url), "refused: {}", scrubbed(&reason));
-    Error::Refused {
-        url: url.to_string(),
-        reason,
-    }
+    // A URL a server chose (a redirect's target) is cut: the refusal is said on one line, and
+    // stored as a failure's message.
+    let url = url.to_string();
+    let url = match crate::model::text::bounded(&url, MAX_URL_SHOWN) {
+        std::borrow::Cow::Owned(cut) => format!("{cut}…"),
+        std::borrow::Cow::Borrowed(whole) => whole.to_string(),
+    };
+    Error::Refused { url, reason }
 }
+
+/// The characters of a refused URL said in its refusal (a longer one is cut, marked `…`).
+const MAX_URL_SHOWN: usize = 200;
 
 /// `url` without `user:pass@`: userinfo is never sent (reqwest would turn it into a Basic
 /// `Authorization` header).
@@ -544,6 +551,24 @@ fn redirect_target(page: &Page) -> Option<Url> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A refused URL a server chose (a redirect's 66 KB target) is said cut to 200
+    /// characters and marked; a short one whole.
+    #[test]
+    fn a_refused_url_is_said_cut_short() {
+        let long = Url::parse(&format!("http://barred.example/{}", "%1b".repeat(20_000))).unwrap();
+        let Error::Refused { url, reason } = refusal(&long, "redirect to a loopback address".into()) else {
+            panic!("not a refusal")
+        };
+        assert_eq!((url.chars().count(), url.ends_with('…')), (201, true));
+        assert!(url.starts_with("http://barred.example/%1b%1b"), "{url}");
+        assert_eq!(reason, "redirect to a loopback address");
+        let short = Url::parse("http://barred.example/x").unwrap();
+        let Error::Refused { url, .. } = refusal(&short, String::new()) else {
+            panic!("not a refusal")
+        };
+        assert_eq!(url, "http://barred.example/x");
+    }
 
     /// Every URL an error's text names is logged as its origin and kind, a redirect's target
     /// and the URL it came from included, and every `acct:` as its host only.
