@@ -56,26 +56,19 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     store::create_data_dir(db, &config)?;
     store::schema::check_to_open(&path)?;
     let list = crate::instances::list::read(&args.file)?;
-    let entry = |b: &crate::instances::list::BadEntry| {
-        format!(
-            "{}:{}: {:?}: {}",
-            args.file.display(),
-            b.line,
-            crate::model::text::cleaned(&b.text, 200),
-            b.reason
-        )
-    };
+    // A bad entry as said: its echo (already cut short) escaped, and why it is bad.
+    let said =
+        |b: &crate::instances::list::BadEntry| format!("{:?}: {}", crate::model::text::cleaned(&b.text, 200), b.reason);
     // A list that names no instance measures nothing (a wrong file given, most often): said
     // in one line naming its first bad entry, nothing stored, no line per entry.
     if list.hosts.is_empty() {
         let bad = match list.bad.first() {
             None => String::new(),
             Some(first) => format!(
-                " ({} skipped; the first, line {}: {:?}: {})",
+                " ({} skipped; the first, line {}: {})",
                 crate::report::plural(list.bad.len() as u64, "bad entry"),
                 first.line,
-                crate::model::text::cleaned(&first.text, 80),
-                first.reason
+                said(first)
             ),
         };
         return Err(Error::Input(format!(
@@ -94,7 +87,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         )),
         (false, _) => {
             for b in &list.bad {
-                super::logging::notice_line(&entry(b));
+                super::logging::notice_line(&format!("{}:{}: {}", args.file.display(), b.line, said(b)));
             }
         }
     }

@@ -156,14 +156,9 @@ fn strip_port(input: &str) -> std::result::Result<String, &'static str> {
     Ok(host.to_string())
 }
 
-/// The input as shown in a message: at most 60 characters.
+/// The input as shown in a message: at most 60 characters, as a handle is echoed.
 fn shown(input: &str) -> String {
-    let cut: String = input.chars().take(60).collect();
-    if cut.len() < input.len() {
-        format!("{cut}…")
-    } else {
-        cut
-    }
+    crate::model::handle::echo(input)
 }
 
 /// Run `lookup`; exit code 1 when any target could not be resolved or attributed.

@@ -82,10 +82,7 @@ fn ascii_domain(domain: &str) -> String {
 
 /// `input`, cut to [`ECHOED`] characters with `…` when longer.
 pub fn echo(input: &str) -> String {
-    match input.char_indices().nth(ECHOED) {
-        Some((i, _)) => format!("{}…", &input[..i]),
-        None => input.to_string(),
-    }
+    super::text::marked(input, ECHOED).into_owned()
 }
 
 fn bad(input: &str, reason: &'static str) -> Error {

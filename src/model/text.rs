@@ -179,6 +179,15 @@ pub fn cleaned(s: &str, max: usize) -> String {
     out
 }
 
+/// `s` cut to at most `max` characters, ending in `…` when it was cut: a long input or URL
+/// as a message shows it.
+pub fn marked(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => Cow::Owned(format!("{}…", &s[..i])),
+        None => Cow::Borrowed(s),
+    }
+}
+
 /// `s` cut to at most `max` characters (strings from servers are bounded where they are
 /// exported).
 pub fn bounded(s: &str, max: usize) -> Cow<'_, str> {

@@ -181,6 +181,19 @@ struct Budget {
 }
 
 impl Budget {
+    /// A budget of `options` with the accounts `reached` so far, before any expansion:
+    /// `before` is the requests the seeds spent and how many seeds they were spent on.
+    fn new(options: DepthOptions, reached: Reached, before: (u64, u64)) -> Budget {
+        Budget {
+            options,
+            reached,
+            expanded: 0,
+            hosts: BTreeMap::new(),
+            before,
+            started: 0,
+        }
+    }
+
     /// Candidates to take next, `spent` requests so far. Under `--max-requests`, as many as half
     /// the requests left pay for at what an account costs so far (the requests since the
     /// first expansion over the expansions started; before any, the seeds' cost), at least one
@@ -319,14 +332,7 @@ pub(super) async fn expand(
     // counts them again, cutting nothing.
     let mut reached = Reached::new(options.max_accounts);
     reached.note(seeds);
-    let mut budget = Budget {
-        options,
-        reached,
-        expanded: 0,
-        hosts: BTreeMap::new(),
-        before: (shared.fetcher.asked(), seeds.len() as u64),
-        started: 0,
-    };
+    let mut budget = Budget::new(options, reached, (shared.fetcher.asked(), seeds.len() as u64));
     // Expanded accounts never send the user's token.
     let no_token = CrawlOptions::default();
     let mut above = 0..0;
@@ -430,14 +436,7 @@ mod tests {
     #[test]
     fn budgets_cut_at_their_exact_number_each_under_its_name() {
         let options = DepthOptions::new(2, Some(3), Some(2), Some(100));
-        let mut b = Budget {
-            options,
-            reached: Reached::new(options.max_accounts),
-            expanded: 0,
-            hosts: BTreeMap::new(),
-            before: (10, 1),
-            started: 0,
-        };
+        let mut b = Budget::new(options, Reached::new(options.max_accounts), (10, 1));
         let decided: Vec<State> = ["a", "b", "c", "a"]
             .into_iter()
             .map(|h| b.decide(&item(h), 10))
@@ -449,14 +448,7 @@ mod tests {
         b.reached.cut(std::slice::from_mut(&mut listing));
         assert_eq!(b.decide(&item("a"), 10), CutAccounts);
         let options = DepthOptions::new(2, None, None, Some(100));
-        let mut r = Budget {
-            options,
-            reached: Reached::new(None),
-            expanded: 0,
-            hosts: BTreeMap::new(),
-            before: (10, 1),
-            started: 0,
-        };
+        let mut r = Budget::new(options, Reached::new(None), (10, 1));
         assert_eq!(r.decide(&item("a"), 99), Expanded);
         assert_eq!(r.decide(&item("a"), 100), CutRequests);
     }
@@ -468,14 +460,7 @@ mod tests {
     #[test]
     fn a_group_is_cut_to_the_requests_left() {
         let options = DepthOptions::new(2, None, None, Some(100));
-        let mut b = Budget {
-            options,
-            reached: Reached::new(None),
-            expanded: 0,
-            hosts: BTreeMap::new(),
-            before: (10, 1),
-            started: 0,
-        };
+        let mut b = Budget::new(options, Reached::new(None), (10, 1));
         assert_eq!(b.room(20), 4);
         b.started = 4;
         assert_eq!(b.room(30), 7);

@@ -519,11 +519,7 @@ fn refusal(url: &Url, reason: String) -> Error {
     tracing::info!(host = %url.host_str().unwrap_or_default(), url = %Logged(url), "refused: {}", scrubbed(&reason));
     // A URL a server chose (a redirect's target) is cut: the refusal is said on one line, and
     // stored as a failure's message.
-    let url = url.to_string();
-    let url = match crate::model::text::bounded(&url, MAX_URL_SHOWN) {
-        std::borrow::Cow::Owned(cut) => format!("{cut}…"),
-        std::borrow::Cow::Borrowed(whole) => whole.to_string(),
-    };
+    let url = crate::model::text::marked(url.as_str(), MAX_URL_SHOWN).into_owned();
     Error::Refused { url, reason }
 }
 
