@@ -3,11 +3,15 @@
 --
 -- Parameters:
 --   :to = null    the later snapshot (default: the latest complete one)
+--   :opted_out = counted  accounts that opted out of crawlers: counted (one row per change,
+--                 instance and target, "2 opted-out accounts") or hashed (one row each, under
+--                 the keyed hash the database stores: what diff reads to count them)
 --   :from = null  the earlier snapshot (default: the complete one before :to of its series,
 --                 crawls of the same seeds, which whohosts gives; :to itself when there
 --                 is none, said on stderr)
 -- Columns:
---   account   the account's handle (or actor URI)
+--   account   the account's handle (or actor URI); accounts that opted out of crawlers
+--             only counted ("2 opted-out accounts") unless :opted_out = hashed
 --   change    added, removed or moved
 --   instance  the instance that serves it
 --   moved_to  where it moved to (moved only): the new account's handle when the database
@@ -33,7 +37,10 @@ WITH pair AS (
            ORDER BY t.id LIMIT 1) AS handle
     FROM (SELECT DISTINCT moved_to FROM after WHERE moved_to IS NOT NULL) m
 )
-SELECT account, change, instance, moved_to FROM (
+SELECT CASE WHEN account LIKE 'opted-out:%' AND :opted_out = 'counted'
+            THEN count(*) || CASE count(*) WHEN 1 THEN ' opted-out account' ELSE ' opted-out accounts' END
+            ELSE account END AS account,
+       change, instance, moved_to FROM (
   SELECT account, 'added' AS change, instance, NULL AS moved_to
     FROM after WHERE account_id NOT IN (SELECT account_id FROM before)
   UNION
@@ -47,4 +54,6 @@ SELECT account, change, instance, moved_to FROM (
      AND NOT EXISTS (SELECT 1 FROM before b
                       WHERE b.account_id = after.account_id AND b.moved_to IS after.moved_to)
 )
+ GROUP BY CASE WHEN account LIKE 'opted-out:%' AND :opted_out = 'counted' THEN NULL ELSE account END,
+          change, instance, moved_to
  ORDER BY change, account;

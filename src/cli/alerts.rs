@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 
-use super::logging::{error_line, warning_line};
+use super::logging::{rule_line, warning_line};
 use super::output::Output;
 use crate::config::Config;
 use crate::error::Result;
@@ -110,13 +110,14 @@ impl Alerts {
                 };
                 match r.check(&metrics, before.as_ref(), weight) {
                     Outcome::Triggered(v) => {
-                        error_line(&format!("{flag} '{}': {} is {}{against}", r.text, r.name, figure(v)));
+                        let line = format!("{flag} '{}': {} is {}{against}", r.text, r.name, figure(v));
+                        rule_line(&line, exit == EXIT_FAIL_IF);
                         if code == 0 {
                             code = exit;
                         }
                     }
                     Outcome::Clear(_) => {}
-                    Outcome::Unchecked(why) => error_line(&format!("{flag} '{}': not checked: {why}", r.text)),
+                    Outcome::Unchecked(why) => rule_line(&format!("{flag} '{}': not checked: {why}", r.text), false),
                 }
             }
         }

@@ -83,6 +83,17 @@ pub fn warning_line(line: &str) {
     }
 }
 
+/// Say what a `--fail-if` or `--warn-if` rule found, even under `--quiet`: `whohosts: LINE`
+/// in text; in JSON mode an ERROR event when it `fails` the run, else a WARN event (target
+/// [`WARNING_TARGET`], which `--quiet` keeps).
+pub fn rule_line(line: &str, fails: bool) {
+    if fails || !JSON.load(Ordering::Relaxed) {
+        error_line(line);
+    } else {
+        tracing::warn!(target: "whohosts::warning", "{}", terminal(line));
+    }
+}
+
 /// Say a notice on stderr (`whohosts: LINE`, or a WARN event in JSON mode); callers skip it
 /// under `--quiet`.
 pub fn notice_line(line: &str) {

@@ -279,6 +279,6 @@ fn measures(tables: &mut Tables, id: i64, m: &Measurement, domains: &[DomainReco
         );
         let unbounded: BTreeMap<Text, f64> = members.keys().map(|k| (k.clone(), f64::INFINITY)).collect();
         let (grouped, changed) = small_groups(&ranking, min, &members, &unbounded);
-        level(tables, id, (name, m.weight), &grouped, changed);
+        level(tables, id, (name, m.weight), &grouped, &ranking.summary, changed);
     }
 }

@@ -1,9 +1,11 @@
-//! The stored metrics of a snapshot as rows, the instance level re-bucketed so that small
+//! The stored metrics of a snapshot as rows: `metric_summary` the figures of every level as
+//! stored (those the report states), `metric_buckets` its buckets re-bucketed so that small
 //! instances appear only as their generalised bucket.
 //!
 //! Re-bucketing merges the weights of the instances that share a generalised name (and, at
 //! the range and block levels, of the buckets that hold no large instance, which would locate
-//! small ones) and recomputes the figures with [`crate::metrics::rank`], the one ranking of a level.
+//! small ones), ranked with [`crate::metrics::rank`], the one ranking of a level; the figures
+//! are not recomputed from the merged buckets, which would count a merged bucket as one actor.
 //! Then, at every level, the minimum group size ([`MinGroup`]) holds: a bucket with fewer
 //! accounts (its amount under the `accounts` weight) or NodeInfo users (under `users`) than
 //! the minimum is merged, under every weight, into one [`SMALL_GROUPS`] bucket; when that
@@ -132,7 +134,7 @@ pub fn levels(tables: &mut Tables, id: i64, metrics: &SnapshotMetrics, view: &Pr
         let users = sizes(Weight::Users);
         let (grouped, changed) = small_groups(r, min, &members, &users);
         let names = (l.level.as_str(), l.weight.as_str());
-        level(tables, id, names, &grouped, *redone || changed);
+        level(tables, id, names, &grouped, &l.summary, *redone || changed);
     }
 }
 
@@ -183,10 +185,20 @@ pub fn small_groups(
     (out, changed)
 }
 
-/// The rows of level `l` as `names` (level, weight): its summary, buckets and what it counts
-/// apart. The names are given because a contacts level is no [`Level`].
-pub(super) fn level(tables: &mut Tables, id: i64, names: (&str, &str), l: &Ranking, rebucketed: bool) {
-    let ((lv, w), s) = (names, &l.summary);
+/// The rows of level `l` as `names` (level, weight): the figures of the whole level (`s`,
+/// as the report states them: single numbers that name no bucket), the buckets `l` publishes
+/// and what it counts apart. `rebucketed`: `l` merged or generalised buckets, so they do not
+/// recompute `s` (a merged `(small groups)` bucket would rank as one actor). The names are
+/// given because a contacts level is no [`Level`].
+pub(super) fn level(
+    tables: &mut Tables,
+    id: i64,
+    names: (&str, &str),
+    l: &Ranking,
+    s: &Concentration,
+    rebucketed: bool,
+) {
+    let (lv, w) = names;
     tables.get("metric_summary").push(vec![
         id.into(),
         lv.into(),

@@ -152,6 +152,17 @@ pub fn select(store: &Store, options: &Options) -> Result<Vec<SnapshotInfo>> {
         })
         .collect();
     if chosen.is_empty() {
+        if let (Some(d), false) = (&options.since, options.snapshots.is_empty()) {
+            let ids: Vec<String> = options.snapshots.iter().map(i64::to_string).collect();
+            let (them, were) = match ids.len() {
+                1 => ("snapshot", "was"),
+                _ => ("snapshots", "were all"),
+            };
+            return Err(Error::Export(format!(
+                "{them} {} {were} started before --since {d}: give --since an earlier date or leave it out",
+                ids.join(", ")
+            )));
+        }
         let since = options
             .since
             .as_ref()
@@ -163,6 +174,28 @@ pub fn select(store: &Store, options: &Options) -> Result<Vec<SnapshotInfo>> {
         )));
     }
     Ok(chosen)
+}
+
+/// An ASN database's date as recorded (`DATE`, `DATE (file date)`, several files' joined by
+/// ` + `): the oldest date, and `file` when any is a file's date rather than the data's own.
+fn asn_date(recorded: &str) -> (Option<String>, &'static str) {
+    let label = format!(" ({})", crate::attribution::asn::load::FILE_DATE);
+    let mut source = "data";
+    let mut oldest: Option<&str> = None;
+    for part in recorded.split(" + ") {
+        let date = match part.strip_suffix(label.as_str()) {
+            Some(d) => {
+                source = "file";
+                d
+            }
+            None => part,
+        };
+        let date = date.trim();
+        if !date.is_empty() && oldest.is_none_or(|o| date < o) {
+            oldest = Some(date);
+        }
+    }
+    (oldest.map(str::to_string), source)
 }
 
 fn snapshot_row(id: i64, info: &SnapshotInfo, snap: &Snapshot, omitted: usize) -> Vec<Value> {
@@ -182,7 +215,8 @@ fn snapshot_row(id: i64, info: &SnapshotInfo, snap: &Snapshot, omitted: usize) -
         db.map(|d| file_name_only(&d.file)).into(),
         db.map(|d| d.format.clone()).into(),
         db.map(|d| d.sha256.clone()).into(),
-        db.map(|d| d.date.clone()).into(),
+        db.and_then(|d| asn_date(&d.date).0).into(),
+        db.map(|d| asn_date(&d.date).1.to_string()).into(),
         db.map(|d| describe::licence(Some(&d.licence))).into(),
         db.map_or(Value::Null, |d| count(d.ranges_v4)),
         db.map_or(Value::Null, |d| count(d.ranges_v6)),
@@ -328,4 +362,26 @@ pub fn export(store: &Store, keys: &Pseudonymiser, options: &Options) -> Result<
     store.check_unchanged()?;
     staging.commit(latest)?;
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::asn_date;
+
+    #[test]
+    fn the_asn_date_is_a_date_and_its_source_apart() {
+        assert_eq!(
+            asn_date("2026-11-21T00:00:00Z"),
+            (Some("2026-11-21T00:00:00Z".into()), "data")
+        );
+        assert_eq!(
+            asn_date("2026-12-08T02:24:17Z (file date)"),
+            (Some("2026-12-08T02:24:17Z".into()), "file")
+        );
+        assert_eq!(
+            asn_date("2026-12-01T00:00:00Z + 2026-11-02T00:00:00Z (file date)"),
+            (Some("2026-11-02T00:00:00Z".into()), "file")
+        );
+        assert_eq!(asn_date(""), (None, "data"));
+    }
 }

@@ -4,7 +4,8 @@
 //! [`files::StagedDir`]), which is renamed into place, or packed into the target through a
 //! [`files::AtomicFile`], only when everything is written; on any failure (or a panic) the
 //! sibling is removed, so nothing half-written is left behind. An existing non-empty
-//! directory or an existing `.tar.gz` is only replaced with `--force`.
+//! directory or an existing `.tar.gz` is only replaced with `--force`, and a directory only
+//! when it holds an earlier export (never a directory of other files).
 
 use std::path::{Path, PathBuf};
 
@@ -67,6 +68,34 @@ pub fn other_archive(path: &Path) -> Option<(&'static str, &'static str)> {
     KINDS.iter().find(|(ext, _)| name.ends_with(ext)).copied()
 }
 
+/// What an existing directory named as the target holds.
+enum Holds {
+    /// Nothing: it is written into.
+    Nothing,
+    /// An earlier export (its `datapackage.json` names `whohosts-export`): replaced with
+    /// `--force`.
+    Export,
+    /// Someone's other files: never replaced, `--force` or not.
+    Other,
+}
+
+fn dir_holds(dir: &Path) -> Holds {
+    use std::io::Read;
+    if std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false) {
+        return Holds::Nothing;
+    }
+    let mut text = Vec::new();
+    let read =
+        files::read_no_follow(&dir.join("datapackage.json")).and_then(|f| f.take(1 << 20).read_to_end(&mut text));
+    let named = read
+        .ok()
+        .and_then(|_| serde_json::from_slice::<serde_json::Value>(&text).ok());
+    match named.as_ref().and_then(|v| v.get("name")).and_then(|n| n.as_str()) {
+        Some("whohosts-export") => Holds::Export,
+        _ => Holds::Other,
+    }
+}
+
 impl Staging {
     /// Check that `target` may be written (replaced only with `force`) and make the
     /// temporary directory beside it. A `private` export (one that names people:
@@ -77,7 +106,10 @@ impl Staging {
     /// [`Error::Export`] with one line naming the target and what is wrong.
     pub fn prepare(target: &Path, force: bool, private: bool) -> Result<Staging> {
         if target.file_name().is_none() {
-            return Err(refuse(format!("{} names no file or directory", target.display())));
+            return Err(refuse(format!(
+                "--out {}: an export needs a name of its own (e.g. --out whohosts-export), not a directory such as . or ..",
+                target.display()
+            )));
         }
         if let Some((ext, kind)) = other_archive(target) {
             let shown = target.display().to_string();
@@ -86,21 +118,31 @@ impl Staging {
                 "{shown} looks like a {kind}; an export is written as a directory or a .tar.gz (e.g. --out {stem}.tar.gz)"
             )));
         }
-        if target.exists() && !force {
-            if is_tarball(target) {
-                return Err(refuse(format!(
-                    "{} already exists: remove it or pass --force to replace it",
-                    target.display()
-                )));
+        if target.is_dir() {
+            match dir_holds(target) {
+                Holds::Nothing => {}
+                Holds::Export if force => {}
+                Holds::Export => {
+                    return Err(refuse(format!(
+                        "{} holds an earlier export: pass --force to replace it, or choose another path",
+                        target.display()
+                    )))
+                }
+                Holds::Other => {
+                    return Err(refuse(format!(
+                        "{} is a directory of other files (no whohosts export in it): choose another path",
+                        target.display()
+                    )))
+                }
             }
-            let empty = std::fs::read_dir(target)
-                .map(|mut d| d.next().is_none())
-                .unwrap_or(false);
-            if !empty {
-                return Err(refuse(format!(
-                    "{} exists and is not an empty directory: choose another path or pass --force to replace it",
-                    target.display()
-                )));
+        } else if std::fs::symlink_metadata(target).is_ok() {
+            let what = match (is_tarball(target), force) {
+                (true, true) => None,
+                (true, false) => Some("already exists: remove it or pass --force to replace it"),
+                (false, _) => Some("exists and is not a directory: choose another path"),
+            };
+            if let Some(what) = what {
+                return Err(refuse(format!("{} {what}", target.display())));
             }
         }
         let staged = files::StagedDir::create(target, private).map_err(|e| cannot(target, e))?;

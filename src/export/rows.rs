@@ -1,6 +1,7 @@
 //! The rows of one snapshot: seeds, lists, instances, accounts, follows, opt-out counts,
 //! DNS answers, addresses and host shares, as the [`Privacy`] view lets them be shown.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::privacy::{identity, identity_of, normal_handle, Privacy, SMALL_GROUPS};
@@ -22,9 +23,9 @@ struct Seen<'s> {
 struct Accounts<'s>(BTreeMap<String, Seen<'s>>, BTreeMap<String, String>);
 
 impl<'s> Accounts<'s> {
-    fn of(snapshot: &'s Snapshot) -> Accounts<'s> {
+    fn of(reports: &'s [Cow<'_, SeedReport>]) -> Accounts<'s> {
         let mut map: BTreeMap<String, Seen<'s>> = BTreeMap::new();
-        for a in lists(snapshot).flat_map(|(_, l)| &l.accounts) {
+        for a in lists(reports).flat_map(|(_, l)| &l.accounts) {
             let Some(id) = identity(a) else { continue };
             let seen = map.entry(id).or_insert(Seen {
                 first: a,
@@ -74,7 +75,7 @@ impl<'s> Accounts<'s> {
 /// Distinct accounts (opted-out ones too) per server host of `snapshot`, as the instances
 /// table lists them: the group sizes [`Privacy`] decides by.
 pub fn accounts_per_host(snapshot: &Snapshot) -> BTreeMap<String, u64> {
-    Accounts::of(snapshot)
+    Accounts::of(&reports(snapshot))
         .per_host()
         .into_iter()
         .map(|(h, n)| (h.to_string(), n))
@@ -95,11 +96,15 @@ pub fn users_per_host(snapshot: &Snapshot) -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// Every list of every seed, with its seed's position.
-fn lists(snapshot: &Snapshot) -> impl Iterator<Item = (usize, &FollowList)> {
-    snapshot
-        .crawl
-        .seeds
+/// Every report of `snapshot`: the seeds' (depth 0), then those of the accounts a deeper
+/// crawl expanded (depth 1 and beyond), whose lists are rows as a seed's are.
+fn reports(snapshot: &Snapshot) -> Vec<Cow<'_, SeedReport>> {
+    snapshot.crawl.all().collect()
+}
+
+/// Every list of every report, with its report's position.
+fn lists<'s>(reports: &'s [Cow<'_, SeedReport>]) -> impl Iterator<Item = (usize, &'s FollowList)> {
+    reports
         .iter()
         .enumerate()
         .flat_map(|(i, s)| [&s.following, &s.followers].into_iter().flatten().map(move |l| (i, l)))
@@ -111,22 +116,24 @@ fn seed_opted_out(s: &SeedReport) -> bool {
 
 /// Add the rows of snapshot `id`; returns how many seeds were left out (opted out).
 pub fn add(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'_>) -> usize {
-    let accounts = Accounts::of(snapshot);
-    let omitted = seeds(tables, id, snapshot, view);
-    follow_lists(tables, id, snapshot, view, &accounts);
-    instances(tables, id, snapshot, view, &accounts);
+    let reports = reports(snapshot);
+    let accounts = Accounts::of(&reports);
+    let omitted = seeds(tables, id, &reports, view);
+    follow_lists(tables, id, &reports, view, &accounts);
+    instances(tables, id, snapshot, &reports, view, &accounts);
     account_rows(tables, id, view, &accounts);
-    opted_out(tables, id, snapshot, view, &accounts);
-    hosts(tables, id, snapshot, view, &accounts);
+    opted_out(tables, id, &reports, view, &accounts);
+    hosts(tables, id, snapshot, &reports, view, &accounts);
     omitted
 }
 
-fn seeds(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'_>) -> usize {
-    let all = &snapshot.crawl.seeds;
+fn seeds(tables: &mut Tables, id: i64, all: &[Cow<'_, SeedReport>], view: &Privacy<'_>) -> usize {
     let mut omitted = 0;
     for (pos, s) in all.iter().enumerate() {
         if seed_opted_out(s) {
-            omitted += 1;
+            // A seed the command named is counted in `snapshots.seeds_omitted`; an account a
+            // deeper crawl found opted out at its profile is in the opt-out counts already.
+            omitted += usize::from(s.depth == 0);
             continue;
         }
         let who = identity_of(s.actor_uri.as_deref(), s.handle.as_deref());
@@ -155,6 +162,7 @@ fn seeds(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'_>) 
             duplicate_of,
             s.error.as_ref().map(|e| e.kind.clone()).into(),
             view.free_text(s.error.as_ref().map(|e| e.message.as_str())),
+            count(s.depth as usize),
         ]);
     }
     omitted
@@ -170,9 +178,15 @@ fn status(l: &FollowList) -> (&'static str, Option<u64>, Option<&str>) {
     }
 }
 
-fn follow_lists(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'_>, accounts: &Accounts<'_>) {
-    for (pos, l) in lists(snapshot) {
-        if snapshot.crawl.seeds.get(pos).is_none_or(seed_opted_out) {
+fn follow_lists(
+    tables: &mut Tables,
+    id: i64,
+    reports: &[Cow<'_, SeedReport>],
+    view: &Privacy<'_>,
+    accounts: &Accounts<'_>,
+) {
+    for (pos, l) in lists(reports) {
+        if reports.get(pos).is_none_or(|s| seed_opted_out(s)) {
             continue;
         }
         let direction = l.direction.segment();
@@ -213,17 +227,16 @@ fn follow_lists(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privac
 
 /// Every host of the snapshot, grouped by how it appears; members of a generalised
 /// instance in an order that says nothing about their names.
-fn groups(snapshot: &Snapshot, view: &Privacy<'_>, accounts: &Accounts<'_>) -> BTreeMap<String, Vec<String>> {
+fn groups(
+    snapshot: &Snapshot,
+    reports: &[Cow<'_, SeedReport>],
+    view: &Privacy<'_>,
+    accounts: &Accounts<'_>,
+) -> BTreeMap<String, Vec<String>> {
     let mut hosts: BTreeSet<String> = snapshot.crawl.instances.keys().map(|h| h.to_string()).collect();
     hosts.extend(snapshot.hosts.keys().cloned());
     hosts.extend(accounts.0.values().filter_map(|s| s.server.clone()));
-    hosts.extend(
-        snapshot
-            .crawl
-            .seeds
-            .iter()
-            .filter_map(|s| s.server.as_ref().map(|h| h.to_string())),
-    );
+    hosts.extend(reports.iter().filter_map(|s| s.server.as_ref().map(|h| h.to_string())));
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for h in hosts {
         out.entry(view.instance(&h)).or_default().push(h);
@@ -234,9 +247,16 @@ fn groups(snapshot: &Snapshot, view: &Privacy<'_>, accounts: &Accounts<'_>) -> B
     out
 }
 
-fn instances(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'_>, accounts: &Accounts<'_>) {
+fn instances(
+    tables: &mut Tables,
+    id: i64,
+    snapshot: &Snapshot,
+    reports: &[Cow<'_, SeedReport>],
+    view: &Privacy<'_>,
+    accounts: &Accounts<'_>,
+) {
     let per_host = accounts.per_host();
-    for (key, members) in groups(snapshot, view, accounts) {
+    for (key, members) in groups(snapshot, reports, view, accounts) {
         let generalised = members.iter().any(|h| view.is_small(h));
         let listed: u64 = members
             .iter()
@@ -295,7 +315,13 @@ fn account_rows(tables: &mut Tables, id: i64, view: &Privacy<'_>, accounts: &Acc
     }
 }
 
-fn opted_out(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'_>, accounts: &Accounts<'_>) {
+fn opted_out(
+    tables: &mut Tables,
+    id: i64,
+    reports: &[Cow<'_, SeedReport>],
+    view: &Privacy<'_>,
+    accounts: &Accounts<'_>,
+) {
     let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for seen in accounts.0.values().filter(|s| s.opted_out) {
         if let Some(h) = &seen.server {
@@ -303,7 +329,7 @@ fn opted_out(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'
         }
     }
     let mut edges = BTreeSet::new();
-    for (pos, l) in lists(snapshot) {
+    for (pos, l) in lists(reports) {
         for a in l.accounts.iter().filter(|a| accounts.opted_out(a)) {
             if let Some(who) = identity(a) {
                 edges.insert((pos, l.direction.segment(), who));
@@ -344,9 +370,16 @@ fn at_least(per: BTreeMap<String, (usize, usize)>, min: u64) -> BTreeMap<String,
     out
 }
 
-fn hosts(tables: &mut Tables, id: i64, snapshot: &Snapshot, view: &Privacy<'_>, accounts: &Accounts<'_>) {
+fn hosts(
+    tables: &mut Tables,
+    id: i64,
+    snapshot: &Snapshot,
+    reports: &[Cow<'_, SeedReport>],
+    view: &Privacy<'_>,
+    accounts: &Accounts<'_>,
+) {
     let per_host = accounts.per_host();
-    for (key, members) in groups(snapshot, view, accounts) {
+    for (key, members) in groups(snapshot, reports, view, accounts) {
         // The DNS answers, addresses and shares of the small groups' members would name their
         // AS, /24 or hosting: left out (the group is only its `instances` row).
         if key == SMALL_GROUPS {

@@ -40,7 +40,8 @@ pub fn snapshots() -> Table {
         field("asn_database_file", String, "File name of the IP-to-ASN database used (null: none)."),
         field("asn_database_format", String, "Its format (`ip-location-db-csv`, `iptoasn-tsv`, `mmdb`)."),
         field("asn_database_sha256", String, "SHA-256 of the database file."),
-        field("asn_database_date", String, "Build or download date of the database, as recorded."),
+        field("asn_database_date", Datetime, "The database's date (UTC): its own build date when the data states one, else the file's modification date (`asn_database_date_source`); the oldest when several files were used."),
+        field("asn_database_date_source", String, "`data` (the database's own build date) or `file` (the file's date: the data states none)."),
         field("asn_database_licence", String, "Credits and licence of the ASN data, as recorded (`not stated` when unknown)."),
         field("asn_ranges_v4", Integer, "IPv4 ranges in the database."),
         field("asn_ranges_v6", Integer, "IPv6 ranges in the database."),
@@ -53,10 +54,10 @@ pub fn snapshots() -> Table {
 pub fn seeds() -> Table {
     Table::new(
         "seeds",
-        "Each account whose lists were crawled (a seed) and what became of it.",
+        "Each account whose lists were crawled and what became of it: a seed the command named (depth 0), then, in a crawl with --depth 2 or more, each account it expanded (depth 1 and beyond).",
         vec![
             required("snapshot_id", Integer, "The snapshot."),
-            required("position", Integer, "Order of the seed in the command (0 first)."),
+            required("position", Integer, "Order of the seed in the command (0 first); the accounts a deeper crawl expanded follow, in the order they were reached."),
             required(
                 "seed",
                 String,
@@ -80,6 +81,11 @@ pub fn seeds() -> Table {
                 String,
                 "The failure message (only with --include-handles: it names hosts).",
             ),
+            required(
+                "depth",
+                Integer,
+                "0 for a seed the command named; for an account a deeper crawl expanded, how many lists away from a seed it was first listed (1: in a seed's list).",
+            ),
         ],
         &["snapshot_id", "position"],
     )
@@ -90,7 +96,7 @@ pub fn seeds() -> Table {
 pub fn lists() -> Table {
     Table::new("lists", "Each follow list of a seed and how much of it could be seen.", vec![
         required("snapshot_id", Integer, "The snapshot."),
-        required("seed_position", Integer, "The seed (`seeds.position`)."),
+        required("seed_position", Integer, "The seed or expanded account whose list it is (`seeds.position`)."),
         required("direction", String, "`following` or `followers`."),
         required("source", String, "`mastodon-api` or `activitypub`."),
         field("declared", Integer, "How many accounts the server declares."),
@@ -144,7 +150,7 @@ pub fn accounts() -> Table {
 pub fn follows() -> Table {
     Table::new("follows", "Each follow edge: an account in a seed's list (edges to opted-out accounts are counted in `lists.opted_out` and `opted_out`, not listed).", vec![
         required("snapshot_id", Integer, "The snapshot."),
-        required("seed_position", Integer, "The seed (`seeds.position`)."),
+        required("seed_position", Integer, "The seed or expanded account whose list it is (`seeds.position`)."),
         required("direction", String, "`following` or `followers`."),
         required("position", Integer, "Order in the list among the rows exported (0 first)."),
         required("account", String, "The account (`accounts.account`)."),
@@ -302,7 +308,7 @@ pub fn metric_summary() -> Table {
         required("entropy", Number, "Shannon entropy of the shares, nats."),
         required("effective", Number, "e^entropy: the number of equal buckets with that entropy."),
         required("gini", Number, "Gini coefficient of the bucket weights, 0–1."),
-        required("rebucketed", Boolean, "Recomputed by the export after merging small instances."),
+        required("rebucketed", Boolean, "Whether this level's `metric_buckets` were merged or generalised (small instances, groups under the minimum size): the figures here are those of every bucket, as the report states them, and the published buckets do not recompute them."),
     ], LW)
     .references(SNAP, "snapshots", SNAP)
 }

@@ -462,6 +462,11 @@ fn sql_message(e: &rusqlite::Error) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// How `account-changes` gives accounts that opted out of crawlers: `counted` (one row per
+/// change, instance and target: "2 opted-out accounts"; the default) or `hashed` (one row
+/// each under its stored hash, which `diff` reads to count them and never shows).
+pub const OPTED_OUT: [&str; 2] = ["counted", "hashed"];
+
 /// Refuse a `level`, `weight` or `kind` that names none: such a query could only return nothing.
 /// The levels and weights of follows snapshots, then those only contacts snapshots have.
 fn check_values(given: &[(String, String)]) -> Result<(), String> {
@@ -472,11 +477,13 @@ fn check_values(given: &[(String, String)]) -> Result<(), String> {
     levels.extend(only_contacts);
     let weights = known_weights();
     let kinds = KINDS.to_vec();
+    let opted_out = OPTED_OUT.to_vec();
     for (k, v) in given {
         let known: Option<&Vec<&str>> = match k.as_str() {
             "level" if !levels.contains(&v.as_str()) => Some(&levels),
             "weight" if !weights.contains(&v.as_str()) => Some(&weights),
             "kind" if !KINDS.contains(&v.as_str()) => Some(&kinds),
+            "opted_out" if !OPTED_OUT.contains(&v.as_str()) => Some(&opted_out),
             _ => None,
         };
         if let Some(known) = known {

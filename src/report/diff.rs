@@ -91,6 +91,10 @@ pub struct Diff {
     pub from: i64,
     pub to: i64,
     pub weight: Weight,
+    /// Why the two snapshots are not like for like (crawls of different seeds), one sentence;
+    /// absent when `from` is of `to`'s series.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_like_for_like: Option<String>,
     /// Follow lists whose status changed (reported first: they explain what left the view).
     pub lists: Vec<ListChange>,
     /// Accounts by name (never one that opted out of crawlers).
@@ -108,10 +112,14 @@ pub struct Diff {
 /// The rows of shipped query `name` between `from` and `to`, as `T`.
 pub(super) fn rows<T: DeserializeOwned>(store: &Store, name: &str, from: i64, to: i64) -> Result<Vec<T>> {
     let q = query::find(name)?;
-    let given = [
+    let mut given = vec![
         ("from".to_string(), from.to_string()),
         ("to".to_string(), to.to_string()),
     ];
+    if name == "account-changes" {
+        // Each opted-out account under its hash, to be counted (never shown).
+        given.push(("opted_out".to_string(), "hashed".to_string()));
+    }
     // A pair the comparison refuses (failed, of two kinds) is `diff`'s usage error, worded as
     // `diff` was asked, not as the query it runs.
     let table = query::run(store.connection(), name, q.sql, &given).map_err(|e| match e {
@@ -169,6 +177,14 @@ impl Diff {
                 })
             })
             .collect();
+        let not_like_for_like = match store.series(to)?.iter().any(|s| s.id == from) {
+            true => None,
+            false => Some(format!(
+                "Not like for like: snapshots {from} and {to} are crawls of different seeds ({}), so \
+                 the accounts of a seed crawled in only one of them count as added or gone.",
+                super::trend::seed_change(store, from, to)?
+            )),
+        };
         let (lists, accounts) = accounts(store, from, to)?;
         let counted = accounts.clone();
         let (accounts, opted_out) = words::split(accounts);
@@ -177,6 +193,7 @@ impl Diff {
             from,
             to,
             weight,
+            not_like_for_like,
             lists,
             accounts,
             opted_out,
@@ -396,6 +413,9 @@ pub fn render_text(d: &Diff) -> String {
         "Changes from snapshot {} to snapshot {} (weight: {}).\n",
         d.from, d.to, d.weight
     );
+    if let Some(why) = &d.not_like_for_like {
+        out += &wrap(why, "", "  ");
+    }
     if !d.lists.is_empty() {
         let _ = writeln!(out, "\nLists whose status changed: {}.", d.lists.len());
         for l in &d.lists {

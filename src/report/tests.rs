@@ -70,6 +70,7 @@ fn empty_diff() -> super::diff::Diff {
         from: 1,
         to: 2,
         weight: crate::metrics::Weight::Accounts,
+        not_like_for_like: None,
         lists: vec![],
         accounts: vec![],
         opted_out: vec![],

@@ -78,7 +78,20 @@ pub fn new_series(store: &Store, id: i64) -> Result<Option<String>> {
     if previous(store, id)?.is_some() {
         return Ok(None);
     }
-    let (now, then) = (store.seed_accounts(id)?, store.seed_accounts(before.id)?);
+    Ok(Some(format!(
+        "Snapshot {id} starts a new series: its seeds differ from those of snapshot {} ({}), so \
+         no trend is drawn across them.",
+        before.id,
+        seed_change(store, before.id, id)?
+    )))
+}
+
+/// How the seeds of crawl `to` differ from those of crawl `from` (`added @a; dropped @b`).
+///
+/// # Errors
+/// SQLite errors.
+pub fn seed_change(store: &Store, from: i64, to: i64) -> Result<String> {
+    let (now, then) = (store.seed_accounts(to)?, store.seed_accounts(from)?);
     let list = |v: Vec<&String>| v.into_iter().cloned().collect::<Vec<_>>().join(", ");
     let mut how = vec![];
     let added = list(now.difference(&then).collect());
@@ -89,12 +102,7 @@ pub fn new_series(store: &Store, id: i64) -> Result<Option<String>> {
     if !dropped.is_empty() {
         how.push(format!("dropped {dropped}"));
     }
-    Ok(Some(format!(
-        "Snapshot {id} starts a new series: its seeds differ from those of snapshot {} ({}), so \
-         no trend is drawn across them.",
-        before.id,
-        how.join("; ")
-    )))
+    Ok(how.join("; "))
 }
 
 /// The trend ending at snapshot `id`; empty when no earlier complete snapshot has the same

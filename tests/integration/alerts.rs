@@ -94,6 +94,28 @@ fn fail_if_and_warn_if_exit_6_and_7_with_a_line_per_rule() {
         stderr_lines(&out),
         ["whohosts: --warn-if 'organisation.hhi.change == 0': organisation.hhi.change is 0 (snapshot 2 against 1)"]
     );
+    // In JSON (under --quiet) a --warn-if that holds is a WARN event, a --fail-if an ERROR.
+    for (flag, level) in [("--warn-if", "WARN"), ("--fail-if", "ERROR")] {
+        let out = env.run(&[
+            "--log-format",
+            "json",
+            "--db",
+            db,
+            "report",
+            flag,
+            "organisation.hhi >= 6250",
+        ]);
+        let events: Vec<serde_json::Value> = stderr_lines(&out)
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!((events[0]["level"].as_str(), flag), (Some(level), flag));
+        assert_eq!(
+            events[0]["message"],
+            format!("{flag} 'organisation.hhi >= 6250': organisation.hhi is 6250 (snapshot 2)")
+        );
+    }
     // A contacts snapshot stored since (the same cron measuring an address book): alerts
     // without an id still read the latest crawl.
     let book = env.dir.path().join("book.txt");

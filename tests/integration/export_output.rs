@@ -58,6 +58,17 @@ fn bad_input_is_refused_in_one_line_and_leaves_nothing() {
             db.display()
         )
     );
+    // Snapshots named and all excluded by --since: said as such.
+    let (_, err) = refused(&f.try_export("out", &["--since", "2999-01-01", "1"]));
+    assert_eq!(
+        err,
+        "whohosts: export: snapshot 1 was started before --since 2999-01-01: give --since an earlier date or leave it out"
+    );
+    let (_, err) = refused(&f.try_export("out", &["--since", "2999-01-01", "1", "2"]));
+    assert_eq!(
+        err,
+        "whohosts: export: snapshots 1, 2 were all started before --since 2999-01-01: give --since an earlier date or leave it out"
+    );
     std::fs::write(f.path("file"), "x").unwrap();
     let (code, err) = refused(&f.try_export("file/out", &[]));
     assert_eq!(code, Some(1));
@@ -85,21 +96,47 @@ fn bad_input_is_refused_in_one_line_and_leaves_nothing() {
     let new: Vec<String> = listing(f.dir.path()).difference(&before).cloned().collect();
     assert_eq!(new, ["file"], "only our file is new (the key is beside the database)");
 
-    // An existing non-empty directory: refused, untouched; replaced with --force.
-    std::fs::create_dir(f.path("full")).unwrap();
+    // A directory of someone's files is never replaced, --force or not; nor a plain file.
+    std::fs::create_dir_all(f.path("full/sub")).unwrap();
     std::fs::write(f.path("full/keep.txt"), "mine").unwrap();
-    let (code, err) = refused(&f.try_export("full", &[]));
+    std::fs::write(f.path("full/datapackage.json"), r#"{"name": "my-thesis"}"#).unwrap();
+    for flags in [&[][..], &["--force"][..]] {
+        let (code, err) = refused(&f.try_export("full", flags));
+        assert_eq!(code, Some(1));
+        assert_eq!(
+            err,
+            format!(
+                "whohosts: export: {} is a directory of other files (no whohosts export in it): choose another path",
+                f.path("full").display()
+            )
+        );
+    }
+    assert_eq!(std::fs::read_to_string(f.path("full/keep.txt")).unwrap(), "mine");
+    assert!(f.path("full/sub").is_dir());
+    std::fs::write(f.path("notes.txt"), "mine").unwrap();
+    let (_, err) = refused(&f.try_export("notes.txt", &["--force"]));
+    assert_eq!(
+        err,
+        format!(
+            "whohosts: export: {} exists and is not a directory: choose another path",
+            f.path("notes.txt").display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(f.path("notes.txt")).unwrap(), "mine");
+    // An earlier export: refused without --force, replaced with it.
+    f.export("full2", &[]);
+    std::fs::write(f.path("full2/stale.csv"), "old").unwrap();
+    let (code, err) = refused(&f.try_export("full2", &[]));
     assert_eq!(code, Some(1));
     assert_eq!(
         err,
         format!(
-            "whohosts: export: {} exists and is not an empty directory: choose another path or pass --force to replace it",
-            f.path("full").display()
+            "whohosts: export: {} holds an earlier export: pass --force to replace it, or choose another path",
+            f.path("full2").display()
         )
     );
-    assert_eq!(std::fs::read_to_string(f.path("full/keep.txt")).unwrap(), "mine");
-    f.export("full", &["--force"]);
-    assert!(!f.path("full/keep.txt").exists() && f.path("full/datapackage.json").exists());
+    f.export("full2", &["--force"]);
+    assert!(!f.path("full2/stale.csv").exists() && f.path("full2/datapackage.json").exists());
     // An empty directory is fine.
     std::fs::create_dir(f.path("empty")).unwrap();
     f.export("empty", &["--since", "2000-01-01"]);

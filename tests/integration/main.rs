@@ -13,6 +13,7 @@ mod crawl;
 mod depth;
 mod diff_causes;
 mod export;
+mod export_depth;
 mod export_groups;
 mod export_output;
 mod export_privacy;

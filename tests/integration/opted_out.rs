@@ -93,7 +93,9 @@ fn every_output(env: &Env, seen: &mut Seen) {
             if q == "share" {
                 args.extend(["-p", "name=OVH"]);
             }
-            seen.add(&format!("query {q}"), &env.run(&args));
+            let out = seen.add(&format!("query {q}"), &env.run(&args));
+            // The shipped queries only count opted-out accounts: not even their hash.
+            assert!(!out.contains("opted-out:"), "query {q} --format {fmt}: {out}");
         }
     }
     for table in [
@@ -197,6 +199,20 @@ fn opted_out_accounts_are_named_in_no_output_and_not_in_the_database() {
         "{diff}"
     );
     assert!(diff.contains("  2 opted-out accounts on eq.example added."), "{diff}");
+    // The shipped query counts them alike, per change and instance.
+    let out = env.run(&[
+        "query",
+        "account-changes",
+        "-p",
+        "from=1",
+        "-p",
+        "to=2",
+        "--format",
+        "csv",
+    ]);
+    let rows = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(rows.contains("\n2 opted-out accounts,added,eq.example,\n"), "{rows}");
+    assert!(rows.contains("\n1 opted-out account,moved,hub.example,"), "{rows}");
     let json: Value =
         serde_json::from_str(&seen.add("diff 1 2 json", &env.run(&["diff", "1", "2", "--format", "json"]))).unwrap();
     // Only counts: no account row, not even a hash.

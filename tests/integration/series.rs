@@ -38,6 +38,25 @@ fn reordered_and_respelled_seeds_continue_the_series_and_a_changed_set_starts_on
         text.contains("Snapshot 4 starts a new series: its seeds differ from those of snapshot 3"),
         "{text}"
     );
+    // A diff across the two series says it compares different seeds, and how.
+    let out = env.run(&["diff", "3", "4"]);
+    let text = crate::common::unwrapped(&String::from_utf8_lossy(&out.stdout));
+    assert!(
+        text.contains(
+            "Not like for like: snapshots 3 and 4 are crawls of different seeds (dropped @carol@a.example), so the \
+             accounts of a seed crawled in only one of them count as added or gone."
+        ),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&env.run(&["diff", "3", "4", "--format", "json"]).stdout).unwrap();
+    assert!(json["not_like_for_like"]
+        .as_str()
+        .unwrap()
+        .contains("(dropped @carol@a.example)"));
+    let same: serde_json::Value =
+        serde_json::from_slice(&env.run(&["diff", "2", "3", "--format", "json"]).stdout).unwrap();
+    assert!(same.get("not_like_for_like").is_none(), "{same}");
     // The page says it too, though it has no trend to draw.
     let page = env.run(&["report", "4", "--format", "html"]);
     let page = String::from_utf8_lossy(&page.stdout);
