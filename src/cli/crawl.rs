@@ -49,7 +49,7 @@ pub struct Args {
     /// Expand accounts of N distinct instances at most [default: no limit]
     #[arg(long, value_name = "N", value_parser = super::usage::whole::<u64>)]
     pub max_hosts: Option<u64>,
-    /// Stop expanding once the crawl has made N requests [default with --depth above 1: 200000]
+    /// Send N requests at most once the seeds are read, every kind [default with --depth above 1: 200000]
     #[arg(long, value_name = "N", value_parser = super::usage::whole::<u64>)]
     pub max_requests: Option<u64>,
     /// Continue the interrupted snapshot of this same command (fail if there is none)

@@ -8,9 +8,11 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::sync::Notify;
 use url::Url;
 
 use super::{origin_of, FETCH_CONCURRENCY};
@@ -37,6 +39,25 @@ pub(super) struct Announcer {
     sent: Mutex<(HashSet<Target>, Vec<Target>)>,
     config: Arc<crate::config::Config>,
     progress: Progress,
+    /// The early reads done so far.
+    done: Arc<Done>,
+}
+
+/// Reads done, and a wake-up for whoever waits for them ([`Announcer::settle`]).
+#[derive(Default)]
+pub(super) struct Done {
+    count: AtomicUsize,
+    notify: Notify,
+}
+
+/// Counts one read done when dropped: when the read ends, or panics.
+struct Counted(Arc<Done>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.count.fetch_add(1, Ordering::AcqRel);
+        self.0.notify.notify_waiters();
+    }
 }
 
 impl Announcer {
@@ -48,6 +69,7 @@ impl Announcer {
             sent: Mutex::new((HashSet::new(), vec![])),
             config,
             progress,
+            done: Arc::default(),
         };
         (a, rx)
     }
@@ -78,6 +100,25 @@ impl Announcer {
         self.announce(a.server.as_ref(), a.actor_uri.as_deref());
     }
 
+    /// The count of reads [`read_all`] reports done to.
+    pub(super) fn done(&self) -> Arc<Done> {
+        self.done.clone()
+    }
+
+    /// Wait until every read announced so far is done: the requests they make are counted
+    /// by then, whenever they ran ([`super::depth`] decides its budget on that count).
+    pub(super) async fn settle(&self) {
+        let sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner).1.len();
+        loop {
+            // Registered before the count is read, so no read's wake-up is missed.
+            let woken = self.done.notify.notified();
+            if self.done.count.load(Ordering::Acquire) >= sent {
+                return;
+            }
+            woken.await;
+        }
+    }
+
     /// No more announcements: the early reads end once the queued ones are done.
     pub(super) fn close(&self) {
         self.tx.lock().unwrap_or_else(PoisonError::into_inner).take();
@@ -99,15 +140,22 @@ fn origin(config: &crate::config::Config, server: &InstanceHost, actor_uri: Opti
         .or_else(|| Url::parse(&config.origin_for(server.as_str())).ok())
 }
 
-/// Read the NodeInfo of every target received until the channel closes, queued per host.
-pub(super) async fn read_all(f: Arc<Fetcher>, targets: UnboundedReceiver<Target>, progress: Progress) -> Vec<Read> {
+/// Read the NodeInfo of every target received until the channel closes, queued per host;
+/// each read counted in `done` as it ends.
+pub(super) async fn read_all(
+    f: Arc<Fetcher>,
+    targets: UnboundedReceiver<Target>,
+    progress: Progress,
+    done: Arc<Done>,
+) -> Vec<Read> {
     fanout::run_fair(
         targets,
         FETCH_CONCURRENCY,
         |(host, _): &Target| f.lane(host.as_str()),
         |(_, origin)| {
-            let (f, progress) = (f.clone(), progress.clone());
+            let (f, progress, done) = (f.clone(), progress.clone(), done.clone());
             async move {
+                let _counted = Counted(done);
                 let result = nodeinfo::fetch(&f, &origin).await;
                 progress.work_done(1);
                 result
@@ -169,7 +217,10 @@ pub(super) async fn describe<'a>(
         let _ = tx.send(t.clone());
     }
     drop(tx);
-    for (t, r) in late.into_iter().zip(read_all(f.clone(), rx, progress.clone()).await) {
+    for (t, r) in late
+        .into_iter()
+        .zip(read_all(f.clone(), rx, progress.clone(), Arc::default()).await)
+    {
         early.insert(t, r);
     }
     for target in targets {

@@ -172,8 +172,9 @@ pub async fn run_in(
         shared.instances.close();
         (seeds, expanded, depth, failed)
     };
+    let done = shared.instances.done();
     let ((mut seeds, mut expanded, mut depth, failed), early) =
-        tokio::join!(crawl, instances::read_all(fetcher.clone(), met, progress.clone()));
+        tokio::join!(crawl, instances::read_all(fetcher.clone(), met, progress.clone(), done));
     consent::carry(&mut seeds, &mut expanded, depth.as_mut());
     let all = crate::model::packed::all(&seeds, &expanded);
     let instances = instances::describe(&fetcher, all, &shared.instances, early, progress).await;

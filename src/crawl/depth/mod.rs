@@ -12,7 +12,10 @@
 //! layer owns no storage: the pipeline hands in the store's queue, so the frontier lives in
 //! the database and a killed crawl continues it, replaying the journal's responses.
 //! The order is fixed and the budgets count the same in a run and in its resumption
-//! ([`crate::net::http::Fetcher::asked`]), so both end with the same rows. Each expanded
+//! ([`crate::net::http::Fetcher::spent`]: every request, robots.txt and NodeInfo included,
+//! counted once a group's NodeInfo reads are done), so both end with the same rows; under
+//! `--max-requests` the client sends no request past the budget, and a group that needed one
+//! is cut whole. Each expanded
 //! account's report is packed ([`Reports`]) as soon as it is read: the lists of a crawl that
 //! reaches a million accounts wait for the store in a tenth of the memory they take as values.
 
@@ -53,8 +56,9 @@ pub struct DepthOptions {
     pub max_accounts: Option<u64>,
     /// Distinct instances of the expanded accounts at most.
     pub max_hosts: Option<u64>,
-    /// Requests of the whole crawl (seeds included) before expanding stops: no expansion
-    /// starts once they are spent, and each group is cut to what is left ([`Budget::room`]).
+    /// Requests of the whole crawl (seeds included), every kind: once the seeds are read, no
+    /// request past it is sent; a group of expansions that needs more than is left is cut
+    /// whole, and the groups shrink as the budget runs out ([`Budget::room`]).
     pub max_requests: Option<u64>,
 }
 
@@ -178,6 +182,8 @@ struct Budget {
     before: (u64, u64),
     /// Expansions started (the seed flow asked for their lists, or their consent).
     started: u64,
+    /// A group asked for more than `--max-requests` had left: nothing is expanded any more.
+    overrun: bool,
 }
 
 impl Budget {
@@ -191,22 +197,23 @@ impl Budget {
             hosts: BTreeMap::new(),
             before,
             started: 0,
+            overrun: false,
         }
     }
 
     /// Candidates to take next, `spent` requests so far. Under `--max-requests`, as many as half
     /// the requests left pay for at what an account costs so far (the requests since the
     /// first expansion over the expansions started; before any, the seeds' cost), at least one
-    /// and at most [`GROUP`]: the groups shrink as the budget runs out, so the crawl ends near
-    /// it, past it only when the last group costs more than the requests left (at most that
-    /// group's accounts' lists, one account's when one is all the budget has room for). Once
-    /// the budget is spent a whole group is taken, every candidate cut. Decided from the
-    /// requests counted when the group before ended, so in the same place in a resumption.
+    /// and at most [`GROUP`]: the groups shrink as the budget runs out, so that the group
+    /// that finds the budget too small (a request it needs refused: [`expand`] cuts the
+    /// whole group) is most often a single account. Once the budget is spent or overrun a
+    /// whole group is taken, every candidate cut. Decided from the requests counted when the
+    /// group before ended (its NodeInfo reads included), so in the same place in a resumption.
     fn room(&self, spent: u64) -> usize {
         let Some(max) = self.options.max_requests else {
             return GROUP;
         };
-        if spent >= max {
+        if spent >= max || self.overrun {
             return GROUP;
         }
         let cost = match self.started {
@@ -231,7 +238,7 @@ impl Budget {
         {
             return State::CutHosts;
         }
-        if o.max_requests.is_some_and(|m| spent >= m) {
+        if self.overrun || o.max_requests.is_some_and(|m| spent >= m) {
             return State::CutRequests;
         }
         self.expanded += 1;
@@ -332,7 +339,13 @@ pub(super) async fn expand(
     // counts them again, cutting nothing.
     let mut reached = Reached::new(options.max_accounts);
     reached.note(seeds);
-    let mut budget = Budget::new(options, reached, (shared.fetcher.asked(), seeds.len() as u64));
+    // Every request the seeds caused (their instances' NodeInfo included) is counted before
+    // the budget is: from here on no request past `--max-requests` is sent.
+    shared.instances.settle().await;
+    if let Some(max) = options.max_requests {
+        shared.fetcher.limit_requests(max);
+    }
+    let mut budget = Budget::new(options, reached, (shared.fetcher.spent(), seeds.len() as u64));
     // Expanded accounts never send the user's token.
     let no_token = CrawlOptions::default();
     let mut above = 0..0;
@@ -344,7 +357,7 @@ pub(super) async fn expand(
         let start = out.len();
         let mut after = -1;
         loop {
-            let take = budget.room(shared.fetcher.asked());
+            let take = budget.room(shared.fetcher.spent());
             let group = queue.next(level, after, take).await?;
             let Some((last, _)) = group.last() else { break };
             after = *last;
@@ -353,7 +366,7 @@ pub(super) async fn expand(
             // An account whose own profile turns out to opt out gives its place back, and the
             // group's accounts a budget cut are decided again (in order) with it.
             while !pending.is_empty() {
-                let spent = shared.fetcher.asked();
+                let spent = shared.fetcher.spent();
                 let (mut handles, mut kept, mut cut) = (vec![], vec![], vec![]);
                 for item in pending {
                     let state = budget.decide(&item, spent);
@@ -382,6 +395,22 @@ pub(super) async fn expand(
                 // Each report is packed as it completes (a group's wait for its slowest
                 // member holds them packed), then unpacked in order to be cut and kept.
                 let group = seeds::crawl_all_as(shared, &handles, &no_token, Packed::of).await;
+                // The group's requests end with the NodeInfo reads of the instances it met.
+                shared.instances.settle().await;
+                if shared.fetcher.overrun() {
+                    // The group asked for more than the budget had left (a request was
+                    // refused, none sent): whichever of its accounts were read first, the
+                    // whole group is cut, as it is in every run, and nothing is expanded
+                    // after it.
+                    budget.overrun = true;
+                    for item in &kept {
+                        budget.refund(item);
+                        if let Some(m) = marks.iter_mut().find(|(k, _)| *k == item.key) {
+                            m.1 = State::CutRequests;
+                        }
+                    }
+                    break;
+                }
                 for (packed, item) in group.into_iter().zip(&kept) {
                     let mut r = packed.unpack();
                     drop(packed);

@@ -34,6 +34,7 @@ use crate::net::dns::{ClientResolver, Dns};
 use crate::net::progress::Progress;
 use crate::net::ratelimit::HostPool;
 
+mod budget;
 mod request;
 mod retry;
 mod robots;
@@ -70,8 +71,8 @@ pub struct Fetcher {
     robots: Mutex<HashMap<(String, String), RobotsCell>>,
     connected: Mutex<HashMap<String, IpAddr>>,
     journal: Option<Arc<dyn Journal>>,
-    /// Requests asked for through [`Fetcher::get`], answered from the journal or the network.
-    asked: std::sync::atomic::AtomicU64,
+    /// Requests charged, against the limit ([`budget`]).
+    budget: Mutex<budget::Budget>,
     /// Nanoseconds on the network and body bytes received ([`Fetcher::time_split`]).
     network_ns: std::sync::atomic::AtomicU64,
     bytes: std::sync::atomic::AtomicU64,
@@ -136,7 +137,7 @@ impl Fetcher {
             dns,
             robots: Mutex::new(HashMap::new()),
             connected: Mutex::new(HashMap::new()),
-            asked: std::sync::atomic::AtomicU64::new(0),
+            budget: Mutex::default(),
             network_ns: std::sync::atomic::AtomicU64::new(0),
             bytes: std::sync::atomic::AtomicU64::new(0),
             journal: None,
@@ -174,13 +175,6 @@ impl Fetcher {
         self.pool.totals()
     }
 
-    /// Requests the crawl asked for so far (each [`Fetcher::get`] once, whether the network or
-    /// the journal answered it; robots.txt and retries aside): the same figure in a run and in
-    /// its resumption, so a budget on it cuts at the same place.
-    pub fn asked(&self) -> u64 {
-        self.asked.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
     /// The caller has made its last request to `host` (a survey, once it has read the host's
     /// NodeInfo and attributed it): what the client keeps of the host is let go, so a run
     /// over many hosts holds the state of the hosts in flight, not of every host met. Its
@@ -195,6 +189,7 @@ impl Fetcher {
             let mut robots = self.robots.lock().expect("robots map lock is never poisoned");
             robots.retain(|(h, _), _| h != host);
         }
+        self.forget_charges(host);
         self.connected
             .lock()
             .expect("connected map lock is never poisoned")
@@ -239,12 +234,12 @@ impl Fetcher {
     /// [`Error::Refused`], [`Error::RobotsDisallowed`], [`Error::Transport`],
     /// [`Error::TooLarge`], [`Error::RetriesExhausted`].
     pub async fn get(&self, url: &Url, req: Request<'_>) -> Result<Page> {
-        self.asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let Some(journal) = &self.journal else {
             return self.fetch(url, req, true).await;
         };
         let authenticated = req.bearer.is_some();
         if let Some(page) = journal.replay(url, req.accept, authenticated) {
+            self.charge_replayed(url, &page.url)?;
             if let (Some(addr), Some(host)) = (page.remote, page.url.host_str()) {
                 self.note_connected(host, addr.ip());
             }
@@ -276,7 +271,9 @@ impl Fetcher {
             if robots {
                 self.obey_robots(&current).await?;
             }
-            let page = self.with_retries(&current, req).await?;
+            // robots.txt itself was charged when its origin was first asked.
+            let paid = !robots && hop == 0;
+            let page = self.with_retries(&current, req, paid).await?;
             let Some(next) = redirect_target(&page) else {
                 return Ok(page);
             };

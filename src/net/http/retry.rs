@@ -60,7 +60,9 @@ pub(super) fn transient(e: &reqwest::Error) -> bool {
 }
 
 impl Fetcher {
-    pub(super) async fn with_retries(&self, url: &Url, req: Request<'_>) -> Result<Page> {
+    /// Send `url` until it is answered for good, each attempt charged ([`Fetcher::charge`])
+    /// but the first when it is `paid` already.
+    pub(super) async fn with_retries(&self, url: &Url, req: Request<'_>, paid: bool) -> Result<Page> {
         let gate = self.pool.gate(url.host_str().unwrap_or_default());
         let host = gate.host().to_string();
         let net = &self.config.network;
@@ -69,6 +71,10 @@ impl Fetcher {
         // After a transport failure, the next attempt opens a connection of its own.
         let mut fresh = false;
         loop {
+            // Charged before the gate counts it in `totals`: a request refused is not counted.
+            if attempt > 0 || !paid {
+                self.charge(url, 1, false)?;
+            }
             let Some(pass) = self.pool.enter(&gate, req.paged).await else {
                 return Err(self.over_wait_budget(&gate, url));
             };

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use url::Url;
 
+use super::budget::origin_key;
 use super::{refusal, Fetcher, Request};
 use crate::config;
 use crate::error::{Error, Result};
-use crate::model::handle::InstanceHost;
 
 /// The product token robots.txt rules are matched against.
 pub const ROBOTS_AGENT: &str = "whohosts";
@@ -31,17 +31,10 @@ impl Fetcher {
         Box::pin(async move {
             // One robots.txt per origin, the host normalised as instance hosts are (no
             // trailing dot): `host.` and `host` share one.
-            let host = InstanceHost::new(url.host_str().unwrap_or_default())
-                .as_str()
-                .to_string();
-            let origin = format!(
-                "{}://{host}:{}",
-                url.scheme(),
-                url.port_or_known_default().unwrap_or_default()
-            );
+            let key = origin_key(url);
             let cell = {
                 let mut map = self.robots.lock().expect("robots map lock is never poisoned");
-                map.entry((host, origin)).or_default().clone()
+                map.entry(key).or_default().clone()
             };
             let robots = cell
                 .get_or_init(|| async {
@@ -49,18 +42,20 @@ impl Fetcher {
                     robots_url.set_path("/robots.txt");
                     robots_url.set_query(None);
                     robots_url.set_fragment(None);
-                    let robots = Arc::new(
-                        match self.fetch(&robots_url, Request::accept("text/plain"), false).await {
-                            Ok(p) if p.ok() => parse_robots(&p.body).map_or(Robots::AllowAll, Robots::Rules),
-                            Ok(p) if (400..500).contains(&p.status) => Robots::AllowAll,
-                            Ok(p) => Robots::Unavailable(format!("HTTP {}", p.status)),
-                            // 502/503 retried to the end are still "unavailable" (RFC 9309).
-                            Err(Error::RetriesExhausted { status, attempts, .. }) if status >= 500 => {
-                                Robots::Unavailable(format!("HTTP {status} after {attempts} attempts"))
-                            }
-                            Err(e) => Robots::Unreachable(Arc::new(e)),
-                        },
-                    );
+                    let fetched = match self.charge(url, 0, true) {
+                        Ok(()) => self.fetch(&robots_url, Request::accept("text/plain"), false).await,
+                        Err(e) => Err(e),
+                    };
+                    let robots = Arc::new(match fetched {
+                        Ok(p) if p.ok() => parse_robots(&p.body).map_or(Robots::AllowAll, Robots::Rules),
+                        Ok(p) if (400..500).contains(&p.status) => Robots::AllowAll,
+                        Ok(p) => Robots::Unavailable(format!("HTTP {}", p.status)),
+                        // 502/503 retried to the end are still "unavailable" (RFC 9309).
+                        Err(Error::RetriesExhausted { status, attempts, .. }) if status >= 500 => {
+                            Robots::Unavailable(format!("HTTP {status} after {attempts} attempts"))
+                        }
+                        Err(e) => Robots::Unreachable(Arc::new(e)),
+                    });
                     if let Robots::Rules(rules) = robots.as_ref() {
                         self.space_requests(url, rules.delay);
                     }
