@@ -168,8 +168,13 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     if let Some(warning) = query::name_warning(conn, &params) {
         super::logging::notice_line(&format!("query {origin}: {warning}"));
     }
-    let text = table.render(args.format)?;
+    // Every row is read: a file opened without sharing a writer's index is checked before a
+    // line is written, then the rows are written as they are rendered (no whole copy).
     store.check_unchanged()?;
-    print(&text)?;
+    super::print_with(Box::new(|out: &mut dyn std::io::Write| {
+        use std::io::Write as _;
+        let mut out = std::io::BufWriter::with_capacity(64 << 10, out);
+        Ok(table.write(args.format, &mut out)?.and_then(|_| out.flush()))
+    }))?;
     Ok(0)
 }

@@ -259,18 +259,21 @@ fn survey(store: &Store, id: i64, args: &Args, out: Option<&super::output::Outpu
     args.view.scope.refuse_weight(id, SURVEY_WEIGHED)?;
     args.view.scope.refuse_by(id, SURVEY_LEVELS)?;
     // Built and written in one read of the database (its JSON instances included); written as
-    // it is read, so checked once it is (a changed file fails the command).
+    // it is read, so checked once it is and before it is put in place: `-o FILE` is not
+    // replaced by a report of a file that changed (stdout has had its lines; the command fails).
     store.reading(|| {
         let r = crate::report::instances::InstancesReport::stored(store, id)?;
         let (format, top) = (args.view.format, args.view.top);
-        let write: super::output::Writing<'_> =
-            Box::new(|w: &mut dyn std::io::Write| crate::report::instances::write(&r, format, top, w));
+        let write: super::output::Writing<'_> = Box::new(|w: &mut dyn std::io::Write| {
+            let written = crate::report::instances::write(&r, format, top, w)?;
+            store.check_unchanged()?;
+            Ok(written)
+        });
         match out {
             Some(out) => out.write_with(write),
             None => super::print_with(write),
         }
     })?;
-    store.check_unchanged()?;
     Ok(0)
 }
 

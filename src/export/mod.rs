@@ -358,7 +358,7 @@ pub fn export(store: &Store, keys: &Pseudonymiser, options: &Options) -> Result<
         .and_then(|t| crate::model::time::parse(&t))
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs());
-    // Nothing put in place from a file that changed under an `immutable` read.
+    // Nothing put in place from a file that changed under a read that shared no `-shm`.
     store.check_unchanged()?;
     staging.commit(latest)?;
     Ok(manifest)

@@ -184,7 +184,7 @@ pub fn find(name: &str) -> Result<&'static Query> {
 /// Open the database at `path` for reading only: SQLite's read-only mode and
 /// `PRAGMA query_only`, so no statement can change it; nothing is upgraded. For benchmarks
 /// and tests: a command reads through [`crate::store::Store::open_read_only`], which checks
-/// that a file opened `immutable` did not change under it.
+/// that a file read without sharing a writer's `-shm` did not change under it.
 ///
 /// # Errors
 /// As [`crate::store::schema::open_read_only`].

@@ -39,83 +39,118 @@ fn json(v: &Value) -> serde_json::Value {
 }
 
 impl Table {
-    /// The table in `format` (one of [`FORMATS`]), ending with a newline.
+    /// The table in `format` (one of [`FORMATS`]), ending with a newline: [`Table::write`]
+    /// into a string.
     ///
     /// # Errors
-    /// [`Error::Input`] for a format not in [`FORMATS`].
+    /// [`Error::Input`](crate::error::Error::Input) for a format not in [`FORMATS`].
     pub fn render(&self, format: Format) -> Result<String> {
-        let rendered = match format {
-            Format::Text => self.aligned(),
-            Format::Csv => self.csv(),
-            Format::Json => {
-                let rows: Vec<serde_json::Value> = self
-                    .rows
-                    .iter()
-                    .map(|r| self.columns.iter().cloned().zip(r.iter().map(json)).collect())
-                    .collect();
-                serde_json::to_string_pretty(&rows).expect("JSON values serialise") + "\n"
-            }
+        let mut out = vec![];
+        self.write(format, &mut out)?
+            .expect("writing into memory does not fail");
+        Ok(String::from_utf8(out).expect("every rendering is UTF-8"))
+    }
+
+    /// Write the table in `format` (one of [`FORMATS`]) to `out` a row at a time, each row
+    /// made safe for a terminal ([`Format::safe`]) as it is written: what is held besides the
+    /// rows is one row's rendering (and, for the aligned table, a width per column). The outer
+    /// error is the format's, refused before anything is written; the inner one `out`'s.
+    ///
+    /// # Errors
+    /// [`Error::Input`](crate::error::Error::Input) for a format not in [`FORMATS`].
+    pub fn write(&self, format: Format, out: &mut dyn std::io::Write) -> Result<std::io::Result<()>> {
+        let mut put = |piece: String| out.write_all(format.safe(piece, false).as_bytes());
+        Ok(match format {
+            Format::Text => self.aligned(&mut put),
+            Format::Csv => self.csv(&mut put),
+            Format::Json => self.json(&mut put),
             Format::Tsv | Format::Html => return Err(format.not_offered("a query's table", FORMATS)),
-        };
-        Ok(format.safe(rendered, false))
+        })
     }
 
-    /// Columns padded to their widest cell; numbers to the right, shown to 4 decimals.
-    fn aligned(&self) -> String {
-        let cells: Vec<Vec<String>> = self
-            .rows
-            .iter()
-            .map(|r| {
-                r.iter()
-                    .map(|v| crate::model::text::terminal(&text(v, true)).into_owned())
-                    .collect()
-            })
-            .collect();
-        let widths: Vec<usize> = (0..self.columns.len())
-            .map(|i| {
-                let widest = cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
-                widest.max(self.columns[i].chars().count())
-            })
-            .collect();
-        // Worked out once per column: the table is rendered in time linear in its rows.
-        let numeric: Vec<bool> = (0..self.columns.len())
-            .map(|i| {
-                self.rows
-                    .iter()
-                    .all(|r| matches!(r[i], Value::Integer(_) | Value::Real(_) | Value::Null))
-            })
-            .collect();
-        let mut out = String::new();
-        let line = |out: &mut String, row: &[String]| {
-            let padded: Vec<String> = row
-                .iter()
-                .enumerate()
-                .map(|(i, c)| match numeric[i] {
-                    true => format!("{c:>w$}", w = widths[i]),
-                    false => format!("{c:<w$}", w = widths[i]),
-                })
-                .collect();
-            let _ = writeln!(out, "{}", padded.join("  ").trim_end());
-        };
-        line(&mut out, &self.columns);
-        line(&mut out, &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>());
-        for r in &cells {
-            line(&mut out, r);
+    /// A JSON array of one object per row, as `serde_json::to_string_pretty` writes it, an
+    /// object at a time.
+    fn json(&self, put: &mut dyn FnMut(String) -> std::io::Result<()>) -> std::io::Result<()> {
+        if self.rows.is_empty() {
+            return put("[]\n".into());
         }
-        out
+        put("[\n".into())?;
+        for (n, r) in self.rows.iter().enumerate() {
+            let object: serde_json::Map<String, serde_json::Value> =
+                self.columns.iter().cloned().zip(r.iter().map(json)).collect();
+            let text = serde_json::to_string_pretty(&object).expect("JSON values serialise");
+            // Nested one level: every line indented (a string's line breaks are escaped).
+            let mut piece = String::with_capacity(text.len() + 64);
+            for (i, line) in text.lines().enumerate() {
+                if i > 0 {
+                    piece.push('\n');
+                }
+                piece.push_str("  ");
+                piece.push_str(line);
+            }
+            piece.push_str(if n + 1 < self.rows.len() { ",\n" } else { "\n" });
+            put(piece)?;
+        }
+        put("]\n".into())
     }
 
-    fn csv(&self) -> String {
-        let mut w = csv::Writer::from_writer(vec![]);
-        let _ = w.write_record(&self.columns);
+    /// Columns padded to their widest cell; numbers to the right, shown to 4 decimals. Each
+    /// cell's text is made twice (once to measure it, once to write it) rather than held.
+    fn aligned(&self, put: &mut dyn FnMut(String) -> std::io::Result<()>) -> std::io::Result<()> {
+        let cell = |v: &Value| crate::model::text::terminal(&text(v, true)).chars().count();
+        let mut widths: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
+        // Worked out once per column: the table is rendered in time linear in its rows.
+        let mut numeric = vec![true; self.columns.len()];
+        for r in &self.rows {
+            for (i, v) in r.iter().enumerate() {
+                widths[i] = widths[i].max(cell(v));
+                numeric[i] &= matches!(v, Value::Integer(_) | Value::Real(_) | Value::Null);
+            }
+        }
+        let line = |row: &mut dyn Iterator<Item = String>| {
+            let mut out = String::new();
+            for (i, c) in row.enumerate() {
+                if i > 0 {
+                    out.push_str("  ");
+                }
+                let _ = match numeric[i] {
+                    true => write!(out, "{c:>w$}", w = widths[i]),
+                    false => write!(out, "{c:<w$}", w = widths[i]),
+                };
+            }
+            let end = out.trim_end().len();
+            out.truncate(end);
+            out.push('\n');
+            out
+        };
+        put(line(&mut self.columns.iter().cloned()))?;
+        put(line(&mut widths.iter().map(|w| "-".repeat(*w))))?;
+        for r in &self.rows {
+            put(line(
+                &mut r
+                    .iter()
+                    .map(|v| crate::model::text::terminal(&text(v, true)).into_owned()),
+            ))?;
+        }
+        Ok(())
+    }
+
+    fn csv(&self, put: &mut dyn FnMut(String) -> std::io::Result<()>) -> std::io::Result<()> {
+        // A record at a time, each quoted by its own small writer.
+        let mut record = |cells: &mut dyn Iterator<Item = String>| {
+            let mut w = csv::WriterBuilder::new().buffer_capacity(1 << 10).from_writer(vec![]);
+            w.write_record(cells).map_err(std::io::Error::other)?;
+            let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+            put(String::from_utf8_lossy(&bytes).into_owned())
+        };
+        record(&mut self.columns.iter().cloned())?;
         for r in &self.rows {
             // A text cell a spreadsheet would run is neutralised; numbers are written as they are.
-            let _ = w.write_record(r.iter().map(|v| match v {
+            record(&mut r.iter().map(|v| match v {
                 Value::Text(t) => crate::model::text::spreadsheet(t).into_owned(),
                 v => text(v, false),
-            }));
+            }))?;
         }
-        let bytes = w.into_inner().unwrap_or_default();
-        String::from_utf8_lossy(&bytes).into_owned()
+        Ok(())
     }
 }

@@ -159,6 +159,40 @@ fn tables_render_aligned_as_csv_and_as_json() {
     assert_eq!(json[2]["name"], serde_json::Value::Null);
 }
 
+/// Every rendering is written a row at a time (one write per row, besides the header and
+/// the ends), and reads as the whole rendering did: JSON as `serde_json` prints the array.
+#[test]
+fn tables_are_written_a_row_at_a_time() {
+    struct Pieces(Vec<Vec<u8>>);
+    impl std::io::Write for Pieces {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.push(b.to_vec());
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let t = run(&db(), "pick", SQL, &[]).unwrap();
+    let whole = serde_json::json!([
+        {"id": 1, "name": "Hetzner", "share": 0.5},
+        {"id": 2, "name": "OVH, SAS", "share": 0.25},
+        {"id": 3, "name": null, "share": 0.125},
+    ]);
+    for (format, pieces) in [(Format::Json, 3 + 2), (Format::Text, 3 + 2), (Format::Csv, 3 + 1)] {
+        let mut out = Pieces(vec![]);
+        t.write(format, &mut out).unwrap().unwrap();
+        assert_eq!(out.0.len(), pieces, "{format}: {:?}", out.0);
+        let written = String::from_utf8(out.0.concat()).unwrap();
+        assert_eq!(written, t.render(format).unwrap(), "{format}");
+        if format == Format::Json {
+            assert_eq!(written, serde_json::to_string_pretty(&whole).unwrap() + "\n");
+        }
+    }
+    let empty = run(&db(), "pick", "SELECT 1 AS one WHERE 0", &[]).unwrap();
+    assert_eq!(empty.render(Format::Json).unwrap(), "[]\n");
+}
+
 #[test]
 fn unknown_queries_name_the_ones_there_are() {
     assert_eq!(

@@ -117,8 +117,9 @@ pub struct SnapshotInfo {
 pub struct Store {
     path: PathBuf,
     conn: Connection,
-    /// The file as it was when it was opened `immutable` ([`schema::open_read_only`]).
-    immutable: Option<schema::Fingerprint>,
+    /// The file as it was when it was opened without sharing a writer's `-shm`
+    /// ([`schema::open_read_only`]).
+    unshared: Option<schema::Fingerprint>,
 }
 
 impl Store {
@@ -130,7 +131,7 @@ impl Store {
         Ok(Store {
             conn: schema::open(path)?,
             path: path.to_path_buf(),
-            immutable: None,
+            unshared: None,
         })
     }
 
@@ -140,22 +141,23 @@ impl Store {
     /// # Errors
     /// As [`schema::open_read_only`].
     pub fn open_read_only(path: &Path) -> Result<Store> {
-        let (conn, immutable) = schema::open_read_only(path)?;
+        let (conn, unshared) = schema::open_read_only(path)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
-            immutable,
+            unshared,
         })
     }
 
-    /// Nothing changed the file under a store opened `immutable` (a directory the reader
-    /// cannot write) since it was opened: a read command calls it before it answers.
+    /// Nothing changed the file (or the `-wal` read with it) under a store opened without
+    /// sharing a writer's `-shm` (a directory the reader cannot write, another user's private
+    /// `-shm`) since it was opened: a read command calls it before it answers.
     ///
     /// # Errors
     /// [`Error::Store`]: `the database changed while it was read (a crawl is writing to it);
     /// run the command again`.
     pub fn check_unchanged(&self) -> Result<()> {
-        match &self.immutable {
+        match &self.unshared {
             Some(f) => f.check(&self.path),
             None => Ok(()),
         }

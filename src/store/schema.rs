@@ -13,11 +13,17 @@
 //! `-shm` beside the database shared with a writer, so a checkpoint or `VACUUM` by a crawl
 //! that starts during a long read waits for the reader or leaves its pages alone), which SQLite
 //! can only do where it can make the `-wal` and `-shm` (an empty `-wal` and the `-shm` stay
-//! beside the database: a reader cannot remove them). In a directory the reader cannot write,
-//! with no `-wal` beside the database or an empty one (no page in it: the file alone is the
-//! database), that is impossible: the file is opened `immutable` and its [`Fingerprint`] (size, modification time, inode, the header's
-//! change counter) taken, so that the command can check, before it answers, that nothing
-//! changed the file while it read it ([`Fingerprint::check`]).
+//! beside the database: a reader cannot remove them). Where that is impossible (no `-shm`
+//! beside the database in a directory the reader cannot write, or a `-shm` it cannot read, one
+//! another user left private) it reads without sharing: with no `-wal` or an empty one (no
+//! page in it: the file alone is the database) the file is opened `immutable`; with a `-wal`
+//! that holds pages (a killed crawl's, copied) it is read without locks (`unix-none`) in
+//! exclusive locking mode, where SQLite builds the WAL's index in the process's memory from
+//! the `-wal` itself, as a writer's recovery would, so every committed frame is seen
+//! (`immutable` would skip them, and SQLite's own read-only open refuses the file). Either
+//! way nothing is written, and a [`Fingerprint`] of the file (and that `-wal`: size,
+//! modification time, inode, their headers) is taken, so that the command can check, before
+//! it answers, that nothing changed them while it read ([`Fingerprint::check`]).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -143,8 +149,8 @@ pub fn beside(db: &Path, suffix: &str) -> Result<PathBuf> {
 
 /// Open the database at `path` for reading only (see the module docs): nothing is migrated or
 /// changed, and every statement is refused a write (`PRAGMA query_only`). With the connection,
-/// the file's [`Fingerprint`] when it was opened `immutable`, for the caller to check before
-/// it answers.
+/// the file's [`Fingerprint`] when it is read without sharing a writer's `-shm`, for the
+/// caller to check before it answers.
 ///
 /// # Errors
 /// [`Error::NoDatabase`] when there is no file (or an empty one); [`Error::Io`] when it cannot
@@ -165,23 +171,41 @@ pub fn open_read_only(path: &Path) -> Result<(Connection, Option<Fingerprint>)> 
         Ok(_) => {}
     }
     check_header(path)?;
-    // SQLite keeps the `-wal` and `-shm` beside the file a link names.
-    let wal = beside(path, "-wal")?;
-    // An empty `-wal` (a reader's, left as SQLite leaves it, or a writer's that has written
-    // nothing yet) holds no page: the file alone is the database.
-    let wal_empty = std::fs::metadata(&wal).ok().is_none_or(|m| m.len() == 0);
-    let immutable = wal_empty && !wal.parent().is_some_and(writable);
+    let how = Sharing::of(path)?;
     // Taken before the first page is read.
-    let fingerprint = immutable.then(|| Fingerprint::of(path)).transpose()?;
+    let fingerprint = match how {
+        Sharing::Shared => None,
+        Sharing::Immutable => Some(Fingerprint::of(path, None)?),
+        Sharing::OwnIndex { ref wal, .. } => Some(Fingerprint::of(path, Some(wal))?),
+    };
     let uri = format!(
         "file:{}?mode=ro{}",
         uri_path(path),
-        if immutable { "&immutable=1" } else { "" }
+        match how {
+            Sharing::Shared => "",
+            Sharing::Immutable => "&immutable=1",
+            // No locks (there is no one to share them with), so that SQLite may keep the
+            // WAL's index in its own memory (below).
+            Sharing::OwnIndex { .. } => "&vfs=unix-none",
+        }
     );
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(uri, flags).map_err(|e| Error::sqlite(path, e))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(|e| Error::sqlite(path, e))?;
+    if let Sharing::OwnIndex { cause, .. } = how {
+        // Set before the first page is read: SQLite then builds the WAL's index in this
+        // process's memory from the `-wal` itself (every committed frame, as a writer's
+        // recovery would) and never looks for a `-shm`. A read-only connection never
+        // checkpoints; none is asked at close either.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .and_then(|_| conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true))
+            .map_err(|e| Error::sqlite(path, e))?;
+        crate::net::progress::notice(&format!(
+            "{}: read from the file and its -wal alone ({cause}); a crawl that writes it meanwhile stops this command",
+            path.display()
+        ));
+    }
     let version = recognise(&conn, path)?;
     if version < LATEST {
         return Err(Error::OlderDatabase {
@@ -193,6 +217,45 @@ pub fn open_read_only(path: &Path) -> Result<(Connection, Option<Fingerprint>)> 
     conn.pragma_update(None, "query_only", true)
         .map_err(|e| Error::sqlite(path, e))?;
     Ok((conn, fingerprint))
+}
+
+/// How a read-only connection reads the database at a path, decided before it is opened.
+enum Sharing {
+    /// As SQLite's readers do: the `-shm` beside the database shared with any writer.
+    Shared,
+    /// The file alone (`immutable`): there is no `-wal`, or an empty one, and no `-shm` this
+    /// process can share (a directory it cannot write).
+    Immutable,
+    /// The file and its `-wal`, with the WAL's index built in this process's memory: the
+    /// `-wal` holds pages and there is no `-shm` this process can share. `cause` says why.
+    OwnIndex { wal: PathBuf, cause: &'static str },
+}
+
+impl Sharing {
+    fn of(path: &Path) -> Result<Sharing> {
+        // SQLite keeps the `-wal` and `-shm` beside the file a link names.
+        let wal = beside(path, "-wal")?;
+        let shm = beside(path, "-shm")?;
+        // An empty `-wal` (a reader's, left as SQLite leaves it, or a writer's that has
+        // written nothing yet) holds no page: the file alone is the database.
+        let wal_empty = std::fs::metadata(&wal).ok().is_none_or(|m| m.len() == 0);
+        let dir_writable = wal.parent().is_some_and(writable);
+        // A `-shm` another user left private (0600) cannot be opened even to read: SQLite
+        // refuses every reader until a writer removes it.
+        let cause = match std::fs::File::open(&shm) {
+            Ok(_) if wal_empty && !dir_writable => Some("no -shm may be made beside it"),
+            Ok(_) => None,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                (!dir_writable).then_some("no -shm beside it, and none may be made in its directory")
+            }
+            Err(_) => Some("its -shm is not readable by you"),
+        };
+        Ok(match cause {
+            None => Sharing::Shared,
+            Some(_) if wal_empty => Sharing::Immutable,
+            Some(cause) => Sharing::OwnIndex { wal, cause },
+        })
+    }
 }
 
 /// Whether this process may make a file in `dir`: the system says so, and the directory's
@@ -209,50 +272,70 @@ fn writable(dir: &Path) -> bool {
     allowed && std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o222 != 0)
 }
 
-/// What tells that a database file changed: its size, modification time and inode, and the
-/// change counter of its header (bytes 24..28, which SQLite bumps when a transaction changes
-/// page 1).
+/// What tells that a database file, or the `-wal` read with it, changed: the size,
+/// modification time and inode of each, the change counter of the database's header
+/// (bytes 24..28, which SQLite bumps when a transaction changes page 1) and the WAL's header
+/// (checkpoint sequence and salts, bytes 12..24, which change when a writer starts it over).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint {
+    db: Mark,
+    wal: Option<(PathBuf, Mark)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mark {
     len: u64,
     modified: Option<std::time::SystemTime>,
     inode: u64,
-    counter: [u8; 4],
+    header: [u8; 12],
 }
 
-impl Fingerprint {
-    /// The file at `path` now.
-    ///
-    /// # Errors
-    /// [`Error::Io`] when it cannot be read.
-    pub fn of(path: &Path) -> Result<Fingerprint> {
+impl Mark {
+    /// The file at `path` now, with `header.len()` bytes of its header from `at`.
+    fn of(path: &Path, at: u64, width: usize) -> Result<Mark> {
         use std::io::{Seek, SeekFrom};
         use std::os::unix::fs::MetadataExt;
         let io = |e| Error::io(path, e);
         let mut file = std::fs::File::open(path).map_err(io)?;
         let meta = file.metadata().map_err(io)?;
-        let mut counter = [0; 4];
+        let mut header = [0; 12];
         // A file shorter than a header keeps zeros: its size tells it apart.
-        if meta.len() >= 28 {
-            file.seek(SeekFrom::Start(24))
-                .and_then(|_| file.read_exact(&mut counter))
+        if meta.len() >= at + width as u64 {
+            file.seek(SeekFrom::Start(at))
+                .and_then(|_| file.read_exact(&mut header[..width]))
                 .map_err(io)?;
         }
-        Ok(Fingerprint {
+        Ok(Mark {
             len: meta.len(),
             modified: meta.modified().ok(),
             inode: meta.ino(),
-            counter,
+            header,
+        })
+    }
+}
+
+impl Fingerprint {
+    /// The database file at `path` now, and the `-wal` at `wal` when it is read too.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when one cannot be read.
+    pub fn of(path: &Path, wal: Option<&Path>) -> Result<Fingerprint> {
+        Ok(Fingerprint {
+            db: Mark::of(path, 24, 4)?,
+            wal: wal
+                .map(|w| Mark::of(w, 12, 12).map(|m| (w.to_path_buf(), m)))
+                .transpose()?,
         })
     }
 
-    /// Nothing changed the file at `path` since this was taken.
+    /// Nothing changed the file at `path` (or the `-wal` read with it) since this was taken.
     ///
     /// # Errors
     /// [`Error::Store`] naming the file when it changed (or is gone): what was read may mix
     /// the file before and after.
     pub fn check(&self, path: &Path) -> Result<()> {
-        match Fingerprint::of(path) {
+        let wal = self.wal.as_ref().map(|(w, _)| w.as_path());
+        match Fingerprint::of(path, wal) {
             Ok(now) if now == *self => Ok(()),
             _ => Err(Error::Store(format!(
                 "{}: the database changed while it was read (a crawl is writing to it); run the command again",

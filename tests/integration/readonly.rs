@@ -593,3 +593,158 @@ fn a_key_left_beside_a_link_is_not_replaced_in_silence() {
     );
     assert!(!key.exists());
 }
+
+/// A crawl's database as a killed crawl leaves it, copied for a researcher into `into` (made
+/// here): snapshot 1 in the file, snapshot 2 only in the `-wal` (a reader held the file at
+/// snapshot 1 while the second crawl ran, so no checkpoint could copy it), and the `-shm`
+/// when `shm`, private (0600) as SQLite makes it. Every file readable by others but the
+/// `-shm`. The env, and the copy's path.
+fn second_crawl_only_in_the_wal(into: &str, shm: bool) -> (Env, PathBuf) {
+    let (env, db) = crawled();
+    let reader = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let held: i64 = reader
+        .query_row("SELECT count(*) FROM snapshot", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(held, 1);
+    assert_eq!(env.crawl(&["seed@home.example"]).1, 0);
+    let copy = env.dir.path().join(into);
+    std::fs::create_dir(&copy).unwrap();
+    let mut suffixes = vec!["", "-wal"];
+    if shm {
+        suffixes.push("-shm");
+    }
+    for suffix in suffixes {
+        let (from, to) = (dir_file(&db, suffix), copy.join(format!("whohosts.db{suffix}")));
+        std::fs::copy(&from, &to).unwrap();
+        let mode = if suffix == "-shm" { 0o600 } else { 0o644 };
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    drop(reader);
+    assert!(std::fs::metadata(copy.join("whohosts.db-wal")).unwrap().len() > 0);
+    // The researcher reads through the env's directory and config.
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(env.config_path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    (env, copy.join("whohosts.db"))
+}
+
+fn dir_file(db: &Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}{suffix}", db.display()))
+}
+
+/// `whohosts ARGS` as a user who does not own the database: `nobody` when the tests run as
+/// root (where modes do not bind); otherwise this user, for whom a 0555 directory and a 0000
+/// `-shm` are what another user's are.
+fn as_another_user(env: &Env, args: &[&str]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"));
+    cmd.arg("--config").arg(env.config_path()).args(args);
+    cmd.env_remove("WHOHOSTS_TOKEN").env_remove("WHOHOSTS_CONFIG");
+    // SAFETY: geteuid only reads this process's effective user id.
+    if unsafe { libc::geteuid() } == 0 {
+        cmd.uid(65534).gid(65534).env("HOME", "/nonexistent");
+    }
+    cmd.output().unwrap()
+}
+
+/// Each file of `dir` by name, with its bytes' hash.
+fn hashed(dir: &Path) -> Vec<(String, u64)> {
+    use std::hash::{Hash, Hasher};
+    names(dir)
+        .into_iter()
+        .map(|n| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            std::fs::read(dir.join(&n)).unwrap().hash(&mut h);
+            (n, h.finish())
+        })
+        .collect()
+}
+
+/// What a reader of the copy must print: both snapshots (the second only in the `-wal`), and
+/// the second's report with the seed's three follows on far.example.
+fn reads_every_committed_row(env: &Env, db: &Path) {
+    let dbs = db.to_str().unwrap();
+    let out = as_another_user(env, &["--quiet", "--db", dbs, "snapshots"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let complete: Vec<&str> = listed.lines().filter(|l| l.contains("complete")).collect();
+    assert_eq!(complete.len(), 2, "{listed}");
+    let out = as_another_user(env, &["--quiet", "--db", dbs, "report", "2", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&report["snapshot"]["id"], &report["population"]["accounts"]),
+        (&serde_json::json!(2), &serde_json::json!(3))
+    );
+    let out = as_another_user(
+        env,
+        &[
+            "--quiet",
+            "--db",
+            dbs,
+            "query",
+            "concentration",
+            "-p",
+            "level=instance",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<i64> = rows.iter().map(|r| r["snapshot_id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [1, 2], "{rows:?}");
+    let out = as_another_user(env, &["--quiet", "--db", dbs, "diff", "1", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// A killed crawl's database copied, `-wal` and all but no `-shm`, into a directory the
+/// reader cannot write: read by another user with every committed row of the `-wal`, one
+/// line saying how (not under `--quiet`), and every file byte-identical afterwards, nothing
+/// created.
+#[test]
+fn a_wal_without_its_shm_in_a_read_only_directory_is_read_whole() {
+    let (env, db) = second_crawl_only_in_the_wal("copy", false);
+    let dir = db.parent().unwrap().to_path_buf();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let before = hashed(&dir);
+    reads_every_committed_row(&env, &db);
+    let out = as_another_user(&env, &["--db", db.to_str().unwrap(), "snapshots"]);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "whohosts: {}: read from the file and its -wal alone (no -shm beside it, and none may be made in \
+             its directory); a crawl that writes it meanwhile stops this command\n",
+            db.display()
+        )
+    );
+    assert_eq!(hashed(&dir), before, "byte-identical, nothing created");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A `-shm` another user left private (0600) beside a `-wal` that holds pages, in a directory
+/// the reader may write and in one it may not: read whole, nothing changed or created.
+#[test]
+fn a_private_shm_of_another_user_does_not_stop_a_reader() {
+    let (env, db) = second_crawl_only_in_the_wal("copy", true);
+    let dir = db.parent().unwrap().to_path_buf();
+    let shm = dir.join("whohosts.db-shm");
+    // SAFETY: geteuid only reads this process's effective user id.
+    if unsafe { libc::geteuid() } != 0 {
+        std::fs::set_permissions(&shm, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    for dir_mode in [0o777, 0o555] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(dir_mode)).unwrap();
+        let before = hashed(&dir);
+        reads_every_committed_row(&env, &db);
+        assert_eq!(hashed(&dir), before, "{dir_mode:o}: byte-identical, nothing created");
+    }
+    let out = as_another_user(&env, &["--db", db.to_str().unwrap(), "snapshots"]);
+    assert!(
+        stderr(&out)
+            .ends_with("(its -shm is not readable by you); a crawl that writes it meanwhile stops this command\n"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
