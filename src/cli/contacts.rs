@@ -154,6 +154,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
     let store = Store::open(&path)?;
     let writer = store.writer()?;
     let stop = super::crawl::stop_requested();
+    let max_lookups = config.contacts.max_lookups_per_domain;
     let stored = crate::pipeline::contacts::measure_into(&writer, config, &book, &job, quiet, stop).await;
     writer.close().await;
     match stored? {
@@ -168,13 +169,23 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
         Stored::Complete { id, lookups } => {
             let r = ContactsReport::build(&store, id)?;
             print(&render(&r, args.format, LISTED))?;
+            // The report counts contacts: the domains that did not resolve are said with
+            // the contacts they hold, which "Server not found" counts.
+            let (dead, all) = lookups.unresolved_contacts;
+            let mut unresolved = lookups.unresolved.clone();
+            unresolved.holding = Some(format!("{dead} of {}", crate::report::plural(all, "contact")));
             if let Some(line) = dns_warning(
-                &lookups.unresolved,
+                &unresolved,
                 lookups.not_answering.as_ref(),
                 ("domain", "domains"),
                 "see \"Server not found\" in the report",
             ) {
                 warning_line(&line);
+            }
+            if let Some(line) = not_looked_up_line(&lookups.not_looked_up, max_lookups) {
+                if !quiet {
+                    notice_line(&line);
+                }
             }
             Ok(code)
         }
@@ -197,6 +208,25 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
             Ok(1)
         }
     }
+}
+
+/// `700 fediverse contacts not looked up by WebFinger (contacts.max_lookups_per_domain =
+/// 300): 700 of masto.example; …`: the contacts beyond the cap, by domain (most first);
+/// `None` when the cap was not reached.
+fn not_looked_up_line(by_domain: &std::collections::BTreeMap<String, usize>, cap: usize) -> Option<String> {
+    if by_domain.is_empty() {
+        return None;
+    }
+    let mut by: Vec<(&String, &usize)> = by_domain.iter().collect();
+    by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let n: usize = by.iter().map(|(_, n)| **n).sum();
+    let listed: Vec<String> = by.iter().map(|(d, n)| format!("{n} of {d}")).collect();
+    Some(format!(
+        "{} not looked up by WebFinger (contacts.max_lookups_per_domain = {cap}): {}; each counted on \
+         the instance its domain's other contacts were found on",
+        crate::report::plural(n as u64, "fediverse contact"),
+        listed.join(", ")
+    ))
 }
 
 /// The series of a run that names none: its files as absolute paths (links resolved; a file

@@ -165,6 +165,11 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
         }
     }
     let table = query::run_within(conn, &origin, &sql, &params, query::Limits::of(&config.query))?;
+    // A level measured under other weights only (a contacts level under `accounts`) gives
+    // an empty table: said, with the weights that have it.
+    if let Some(line) = query::level_warning(conn, &sql, &params) {
+        super::logging::notice_line(&format!("query {origin}: {line}"));
+    }
     if let Some(warning) = query::name_warning(conn, &params) {
         super::logging::notice_line(&format!("query {origin}: {warning}"));
     }

@@ -7,7 +7,7 @@
 //! through `cfg(test)` code.
 //!
 //! One file per table (`network`, `rate_limit` with `[hosts]`, `dns`, `crawl`, `attribution`,
-//! `export`, `report`), re-exported here; `load` reads text and files, `validate` checks the values,
+//! `export`, `report`, `query`, `instances`, `contacts`), re-exported here; `load` reads text and files, `validate` checks the values,
 //! `de` explains values serde would refuse in its own terms.
 
 use std::collections::BTreeMap;
@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::model::attribution::AddressPolicy;
 
 mod attribution;
+mod contacts;
 mod crawl;
 mod de;
 mod dns;
@@ -33,6 +34,7 @@ mod report;
 mod validate;
 
 pub use attribution::{Attribution, Paths};
+pub use contacts::Contacts;
 pub use crawl::Crawl;
 pub use dns::{parse_nameserver, Dns};
 pub use export::Export;
@@ -110,6 +112,10 @@ pub const DEFAULT_MIN_INSTANCE_USERS: u64 = 10;
 pub const DEFAULT_MAX_USERS: u64 = 50_000_000;
 /// Default of `export.min_group_members`.
 pub const DEFAULT_MIN_GROUP_MEMBERS: u64 = 5;
+/// Default of `contacts.max_lookups_per_domain`: the fediverse contacts of one domain a
+/// `contacts` run asks by WebFinger (five minutes of a host's default budget, 300 requests
+/// per 5 minutes); the others are counted on the instance those were found on.
+pub const DEFAULT_MAX_LOOKUPS_PER_DOMAIN: usize = 300;
 /// Default of `report.max_unseen_share`: warn when lists hide more than a quarter of the
 /// accounts they declare.
 pub const DEFAULT_MAX_UNSEEN_SHARE: f64 = 0.25;
@@ -144,6 +150,8 @@ pub struct Config {
     pub query: Query,
     /// How `whohosts instances` judges NodeInfo user counts.
     pub instances: Instances,
+    /// How far `whohosts contacts` asks a contact book's servers.
+    pub contacts: Contacts,
 }
 
 impl Default for Config {
@@ -162,6 +170,7 @@ impl Default for Config {
             report: Report::default(),
             query: Query::default(),
             instances: Instances::default(),
+            contacts: Contacts::default(),
         }
     }
 }

@@ -37,6 +37,7 @@ impl Config {
             "instances.max_users",
             usize::try_from(self.instances.max_users).unwrap_or(usize::MAX),
         )?;
+        check_count("contacts.max_lookups_per_domain", self.contacts.max_lookups_per_domain)?;
         check_count("crawl.max_pages", self.crawl.max_pages as usize)?;
         check_count(
             "crawl.max_actor_bytes",

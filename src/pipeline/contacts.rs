@@ -13,7 +13,9 @@
 //! apart (no AS, …). A fediverse address is served by the instance its handle's WebFinger
 //! names (asked about each contact, through the run's polite client, a domain's contacts
 //! queued on its host; a delegated domain confirmed as the crawl confirms a seed), so an
-//! account its server does not know is counted apart alone. Addresses whose server was not
+//! account its server does not know is counted apart alone; at most
+//! `contacts.max_lookups_per_domain` contacts of one domain are asked, the others counted on
+//! the instance those were found on (`capped`, `stand_in`). Addresses whose server was not
 //! found are counted apart, by why.
 //!
 //! [`measure_into`] stores the measurement as a snapshot of kind `contacts` through the one
@@ -124,6 +126,51 @@ async fn serve_all(ctx: &Context, targets: Vec<Target>) -> BTreeMap<Target, serv
     })
     .await;
     served.into_iter().filter_map(Result::ok).collect()
+}
+
+/// The step of a fediverse contact not asked by WebFinger (beyond
+/// `contacts.max_lookups_per_domain`).
+pub const NOT_LOOKED_UP: &str = "not looked up: over contacts.max_lookups_per_domain";
+
+/// `targets` split into those asked and those not: of each fediverse domain, the first
+/// `cap` contacts are asked by WebFinger, the rest are not (a book of thousands of handles
+/// on one server costs that server `cap` lookups); every other target is asked.
+fn capped(targets: BTreeSet<Target>, cap: usize) -> (Vec<Target>, Vec<Target>) {
+    let mut per_domain: BTreeMap<String, usize> = BTreeMap::new();
+    targets.into_iter().partition(|((protocol, domain), _)| {
+        if *protocol != Protocol::Fediverse {
+            return true;
+        }
+        let n = per_domain.entry(domain.clone()).or_default();
+        *n += 1;
+        *n <= cap
+    })
+}
+
+/// Give each target of `beyond` (fediverse contacts not asked) what its domain's asked
+/// contacts found: the instance the first of them found was found on, with the step
+/// [`NOT_LOOKED_UP`]; when none was found, no actor, not looked up. Returns how many were
+/// not looked up, by domain.
+fn stand_in(asked: &mut BTreeMap<Target, serve::Served>, beyond: Vec<Target>) -> BTreeMap<String, usize> {
+    let mut found: BTreeMap<Key, Outcome> = BTreeMap::new();
+    for ((key, _), s) in asked.iter() {
+        if matches!(s.outcome, Outcome::Host { .. }) && !found.contains_key(key) {
+            found.insert(key.clone(), s.outcome.clone());
+        }
+    }
+    let mut counted: BTreeMap<String, usize> = BTreeMap::new();
+    for t in beyond {
+        let outcome = (found.get(&t.0).cloned()).unwrap_or_else(|| Outcome::NoActor(NOT_LOOKED_UP.into()));
+        *counted.entry(t.0 .1.clone()).or_default() += 1;
+        asked.insert(
+            t,
+            serve::Served {
+                outcome,
+                steps: vec![NOT_LOOKED_UP.into()],
+            },
+        );
+    }
+    counted
 }
 
 /// One domain as its targets found it: the target that stands for it (its first contact
@@ -328,6 +375,12 @@ fn nothing_served(domains: &BTreeMap<&Key, Domain<'_>>) -> bool {
 pub struct Lookups {
     pub unresolved: Unresolved,
     pub not_answering: Option<NotAnswering>,
+    /// Fediverse contacts not asked by WebFinger, by domain: those beyond
+    /// `contacts.max_lookups_per_domain`.
+    pub not_looked_up: BTreeMap<String, usize>,
+    /// The contacts of the domains that did not resolve, and of every domain: what the
+    /// report's "Server not found" counts, said beside the domains.
+    pub unresolved_contacts: (u64, u64),
 }
 
 /// Once the nameserver is taken for not answering, a domain that timed out did so for the
@@ -410,7 +463,9 @@ pub async fn measure_domains(
     // Each domain once; each fediverse contact once (its instance knows its accounts one by
     // one, so an account unknown there says nothing of the domain's others).
     let targets: BTreeSet<Target> = book.addresses.keys().map(target).collect();
-    let mut asked = serve_all(ctx, targets.into_iter().collect()).await;
+    let (ask, beyond) = capped(targets, ctx.config.contacts.max_lookups_per_domain);
+    let mut asked = serve_all(ctx, ask).await;
+    let not_looked_up = stand_in(&mut asked, beyond);
     for addr in book.addresses.keys() {
         asked.entry(target(addr)).or_insert_with(|| serve::Served {
             outcome: Outcome::Failed("internal error".into()),
@@ -422,9 +477,15 @@ pub async fn measure_domains(
         not_answering(&mut asked);
     }
     let domains = domains(&asked);
-    let lookups = Lookups {
+    let dead_domains: BTreeSet<&Key> = (domains.iter())
+        .filter(|(_, d)| matches!(d.served.outcome, Outcome::NoDomain | Outcome::Failed(_)))
+        .map(|(k, _)| *k)
+        .collect();
+    let mut lookups = Lookups {
         unresolved: unresolved(&domains),
         not_answering: dead,
+        not_looked_up,
+        unresolved_contacts: (0, 0),
     };
     let failed = nothing_served(&domains);
     let named = name_all(ctx, &providers, &domains).await;
@@ -509,6 +570,11 @@ pub async fn measure_domains(
             }
         }
     }
+    let in_dead: u64 = (records.iter())
+        .filter(|(k, _)| dead_domains.contains(*k))
+        .map(|(_, r)| r.contacts)
+        .sum();
+    lookups.unresolved_contacts = (in_dead, book.addresses.len() as u64);
     let m = Measurement {
         weight: weight.name(),
         addresses: book.addresses.len(),

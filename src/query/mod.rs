@@ -739,6 +739,66 @@ pub fn default_weight(conn: &Connection, sql: &str, given: &[(String, String)]) 
     Some((weight.clone(), line))
 }
 
+/// The value parameter `name` of a query with `header` takes: the last one `given`, else its
+/// default (`None` for none, or `null`).
+fn param_value(header: &Header, given: &[(String, String)], name: &str) -> Option<String> {
+    given
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .or_else(|| header.params.iter().find(|p| p.name == name)?.default.clone())
+        .filter(|v| v != "null")
+}
+
+/// One line when the `level` a query (that takes a level and a weight) runs at is measured
+/// in no complete snapshot (of the `kind` given) under its `weight`, but is under others: a
+/// contacts level (`provider`, `gateway` …) under `accounts`, the follows' default, returns
+/// an empty table, and the line names the weights that have it: `level provider has no figures
+/// under weight accounts: contacts snapshots have it under contacts; -p
+/// weight=contacts to see it`. `None` otherwise.
+pub fn level_warning(conn: &Connection, sql: &str, given: &[(String, String)]) -> Option<String> {
+    let header = Header::parse(sql);
+    let value = |name: &str| param_value(&header, given, name);
+    let (level, weight) = (value("level")?, value("weight")?);
+    let kind = if header.params.iter().any(|p| p.name == "kind") {
+        value("kind")
+    } else {
+        None
+    };
+    let mut stmt = conn
+        .prepare(
+            "SELECT s.kind, m.weight FROM metric_summary m JOIN snapshot s ON s.id = m.snapshot_id
+              WHERE m.level = ?1 AND s.status = 'complete' AND (?2 IS NULL OR s.kind = ?2)
+              GROUP BY s.kind, m.weight ORDER BY max(s.id) DESC, s.kind, m.weight",
+        )
+        .ok()?;
+    let held: Vec<(String, String)> = stmt
+        .query_map((&level, &kind), |r| Ok((r.get(0)?, r.get(1)?)))
+        .ok()?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .ok()?;
+    if held.is_empty() || held.iter().any(|(_, w)| *w == weight) {
+        return None;
+    }
+    let mut by_kind: Vec<(&str, Vec<&str>)> = vec![];
+    for (k, w) in &held {
+        match by_kind.iter_mut().find(|(kind, _)| kind == k) {
+            Some((_, ws)) => ws.push(w),
+            None => by_kind.push((k, vec![w])),
+        }
+    }
+    let parts: Vec<String> = by_kind
+        .iter()
+        .map(|(k, ws)| format!("{k} snapshots have it under {}", ws.join(", ")))
+        .collect();
+    Some(format!(
+        "level {level} has no figures under weight {weight}: {}; -p weight={} to see it",
+        parts.join("; "),
+        held[0].1
+    ))
+}
+
 /// The snapshots a query that takes a `series` (`share`) shows when the caller names none:
 /// the series ([`crate::store::Store::series`]) of the latest complete snapshot measured at its
 /// `level` under its `weight` (of the `kind` the caller names, if any), as the JSON array the
@@ -757,15 +817,7 @@ pub fn default_series(
     if !header.params.iter().any(|p| p.name == "series") || given.iter().any(|(k, _)| k == "series") {
         return Ok(None);
     }
-    let value = |name: &str| {
-        given
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .or_else(|| header.params.iter().find(|p| p.name == name)?.default.clone())
-            .filter(|v| v != "null")
-    };
+    let value = |name: &str| param_value(&header, given, name);
     let (Some(level), Some(weight)) = (value("level"), value("weight")) else {
         return Ok(None);
     };

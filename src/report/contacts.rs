@@ -384,9 +384,17 @@ pub fn json(r: &ContactsReport) -> String {
 /// The level name of the CSV rows that count the weight whose server was not found.
 pub const NOT_FOUND_LEVEL: &str = "not-found";
 
+/// The level name of the CSV rows that count what `level` counted apart: `gateway-apart`.
+pub fn apart_level(level: &str) -> String {
+    format!("{level}-apart")
+}
+
 /// The CSV report: the columns of every CSV report ([`super::csv::COLUMNS`]), one row per
 /// (level, bucket), every bucket; then one row per reason a server was not found (level
-/// [`NOT_FOUND_LEVEL`], its share of every address's weight); text cells neutralised as there.
+/// [`NOT_FOUND_LEVEL`], its share of every address's weight); then, of each level that
+/// counted some of the rest apart, one row per reason (level [`apart_level`]:
+/// `gateway-apart`, `reach their provider directly`; its share of every address's weight
+/// too); text cells neutralised as there.
 pub fn csv(r: &ContactsReport) -> String {
     let m = &r.measurement;
     let mut w = ::csv::Writer::from_writer(vec![]);
@@ -416,6 +424,16 @@ pub fn csv(r: &ContactsReport) -> String {
     }
     for (i, (why, amount)) in ranked(&m.apart).iter().enumerate() {
         row(NOT_FOUND_LEVEL, i, why, *amount, m.total);
+    }
+    // What each level counted apart, as the text's "Counted apart" line and the JSON's
+    // `apart` say it (the same figures, `level_apart`).
+    for (level, _) in &m.levels {
+        let Some(apart) = m.level_apart.get(level) else {
+            continue;
+        };
+        for (i, (why, amount)) in ranked(apart).iter().enumerate() {
+            row(&apart_level(level), i, why, *amount, m.total);
+        }
     }
     String::from_utf8_lossy(&w.into_inner().unwrap_or_default()).into_owned()
 }

@@ -392,6 +392,18 @@ fn ip_literal_matrix_servers_are_served_under_the_address_policy() {
     );
 }
 
+/// `contacts --format json LIST`, which must succeed: its report.
+fn contacts_json(env: &Env, list: &std::path::Path) -> serde_json::Value {
+    let out = env
+        .cmd()
+        .args(["contacts", "--format", "json"])
+        .arg(list)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn fediverse_handles_are_served_by_the_instance_their_webfinger_names() {
     use whohosts_sim::world::Software;
@@ -416,14 +428,7 @@ fn fediverse_handles_are_served_by_the_instance_their_webfinger_names() {
          ann@bigmail.example\n",
     )
     .unwrap();
-    let out = env
-        .cmd()
-        .args(["contacts", "--format", "json"])
-        .arg(&list)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = contacts_json(&env, &list);
     let rows: Vec<(String, String, serde_json::Value, serde_json::Value)> = doc["domains"]
         .as_array()
         .unwrap()
@@ -489,15 +494,14 @@ fn fediverse_handles_are_served_by_the_instance_their_webfinger_names() {
     assert_eq!(server["metrics"]["total"], 4.0);
     assert_eq!(weight("example.org"), None);
     // Asked through the polite client: robots.txt first, WebFinger once per contact (cy's
-    // twice: after the 404, host-meta names the WebFinger template, asked again, as a crawl
-    // asks of a seed).
+    // 404 then asks host-meta, whose template names the address just asked: not asked again).
     let paths = env.paths("masto.example");
     assert_eq!(paths[0], "/robots.txt", "{paths:?}");
     let asked = |user: &str| {
         let q = format!("/.well-known/webfinger?resource=acct%3A{user}%40masto.example");
         paths.iter().filter(|p| **p == q).count()
     };
-    assert_eq!((asked("bob"), asked("cy"), asked("eve")), (1, 2, 1), "{paths:?}");
+    assert_eq!((asked("bob"), asked("cy"), asked("eve")), (1, 1, 1), "{paths:?}");
     let out = env.cmd().arg("contacts").arg(&list).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -510,6 +514,172 @@ fn fediverse_handles_are_served_by_the_instance_their_webfinger_names() {
         plain(&text).contains(" By server (3 servers, 4 contacts) 1 masto.example 2 50.0 % "),
         "{text}"
     );
+}
+
+/// A book of handles one server does not know: host-meta is asked once for the run, and each
+/// unknown handle then costs its one WebFinger request; on a server whose host-meta names
+/// another address (`/.well-known/lrdd`), each costs that one more, never host-meta again.
+#[test]
+fn unknown_handles_cost_one_request_each_after_the_hosts_first() {
+    use whohosts_sim::world::Software;
+    let mut lrdd = inst("lrdd.example", Software::Mastodon, "ovh");
+    lrdd.host_meta_only = true;
+    let mut w = world(
+        vec![inst("masto.example", Software::Mastodon, "ovh"), lrdd],
+        vec![acct("bob@masto.example", &[]), acct("ann@lrdd.example", &[])],
+    );
+    w.names = contact_world().names;
+    let env = Env::start(w);
+    let list = env.dir.path().join("list.txt");
+    let unknown = |domain: &str| (1..=6).map(|i| format!("@nobody{i}@{domain}\n")).collect::<String>();
+    let book = format!(
+        "@bob@masto.example\n{}@ann@lrdd.example\n{}",
+        unknown("masto.example"),
+        unknown("lrdd.example")
+    );
+    std::fs::write(&list, book).unwrap();
+    let doc = contacts_json(&env, &list);
+    assert_eq!(
+        doc["not_found"],
+        serde_json::json!({"no actor found by WebFinger (HTTP 404)": 12.0})
+    );
+    let count = |host: &str, prefix: &str| env.paths(host).iter().filter(|p| p.starts_with(prefix)).count();
+    // 7 handles on masto.example: robots.txt, host-meta once, one WebFinger each.
+    assert_eq!(
+        (
+            env.paths("masto.example").len(),
+            count("masto.example", "/.well-known/host-meta"),
+            count("masto.example", "/.well-known/webfinger")
+        ),
+        (9, 1, 7),
+        "{:?}",
+        env.paths("masto.example")
+    );
+    // 7 on lrdd.example, whose WebFinger answers 404 and whose host-meta names /.well-known/lrdd:
+    // robots.txt, host-meta once, then WebFinger and the LRDD address each.
+    assert_eq!(
+        (
+            env.paths("lrdd.example").len(),
+            count("lrdd.example", "/.well-known/host-meta"),
+            count("lrdd.example", "/.well-known/webfinger"),
+            count("lrdd.example", "/.well-known/lrdd")
+        ),
+        (16, 1, 7, 7),
+        "{:?}",
+        env.paths("lrdd.example")
+    );
+    let server = level(&doc, "server");
+    assert_eq!(server["metrics"]["total"], 2.0, "{server}");
+}
+
+/// `contacts.max_lookups_per_domain` bounds the WebFinger lookups of one domain: the contacts
+/// beyond it are not asked, counted on the instance the asked ones were found on (or, when
+/// none was, apart), and one line says how many.
+#[test]
+fn webfinger_lookups_per_domain_are_capped_and_the_rest_counted_on_the_instance() {
+    use whohosts_sim::world::Software;
+    let mut people = crowd("masto.example", 5);
+    people[0].follows = handles_of(&people[1..]);
+    let mut w = world(
+        vec![
+            inst("masto.example", Software::Mastodon, "ovh"),
+            inst("empty.example", Software::Mastodon, "hetzner"),
+        ],
+        people,
+    );
+    w.names = contact_world().names;
+    let mut env = Env::start(w);
+    env.config.contacts.max_lookups_per_domain = 2;
+    env.write_config();
+    let list = env.dir.path().join("list.txt");
+    let book: String = (0..5)
+        .map(|i| format!("@user{i}@masto.example\n"))
+        .chain((0..3).map(|i| format!("@ghost{i}@empty.example\n")))
+        .collect();
+    std::fs::write(&list, book).unwrap();
+    let db = env.dir.path().join("capped.db");
+    // Not quiet: the line is a notice.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("whohosts"))
+        .arg("--config")
+        .arg(env.config_path())
+        .arg("--db")
+        .arg(&db)
+        .args(["contacts", "--format", "json"])
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "whohosts: 4 fediverse contacts not looked up by WebFinger (contacts.max_lookups_per_domain = 2): 3 of \
+             masto.example, 1 of empty.example; each counted on the instance its domain's other contacts were found on\n"
+        ),
+        "{err}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let webfinger = |host: &str| {
+        (env.paths(host).iter())
+            .filter(|p| p.starts_with("/.well-known/webfinger"))
+            .count()
+    };
+    assert_eq!((webfinger("masto.example"), webfinger("empty.example")), (2, 2));
+    let server = level(&doc, "server");
+    assert_eq!(server["metrics"]["total"], 5.0, "{server}");
+    assert_eq!(server["buckets"][0]["key"], "masto.example", "{server}");
+    assert_eq!(server["buckets"][0]["weight"], 5.0, "{server}");
+    assert_eq!(
+        doc["not_found"],
+        serde_json::json!({
+            "no actor found by WebFinger (HTTP 404)": 2.0,
+            "no actor found by WebFinger (not looked up: over contacts.max_lookups_per_domain)": 1.0
+        })
+    );
+    let steps = |domain: &str| {
+        (doc["domains"].as_array().unwrap().iter())
+            .find(|d| d["domain"] == domain)
+            .map(|d| d["steps"].clone())
+            .unwrap()
+    };
+    assert_eq!(
+        steps("masto.example"),
+        serde_json::json!([
+            "WebFinger: actor on masto.example (2 of 5 contacts)",
+            "not looked up: over contacts.max_lookups_per_domain (3 of 5 contacts)"
+        ])
+    );
+    // A database holding a crawl too: a contacts level under the follows' weight is an
+    // empty table, and one line names the weight it has figures under.
+    let crawl = env
+        .cmd()
+        .arg("--db")
+        .arg(&db)
+        .args(["crawl", "@user0@masto.example"])
+        .output()
+        .unwrap();
+    assert!(crawl.status.success(), "{}", String::from_utf8_lossy(&crawl.stderr));
+    let query = |args: &[&str]| env.cmd().arg("--db").arg(&db).arg("query").args(args).output().unwrap();
+    let out = query(&["concentration", "-p", "level=provider", "--format", "csv"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "whohosts: query concentration: level provider has no figures under weight accounts: contacts snapshots \
+         have it under contacts; -p weight=contacts to see it\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    let out = query(&[
+        "concentration",
+        "-p",
+        "level=provider",
+        "-p",
+        "weight=contacts",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    // A level the follows have is said nothing of.
+    let out = query(&["concentration", "-p", "level=instance", "--format", "csv"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
 
 #[test]
@@ -599,7 +769,8 @@ fn the_steps_taken_are_kept_in_the_report_and_the_store() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "whohosts: warning: 1 of 6 domains did not resolve: 1 SERVFAIL; see \"Server not found\" in the report\n"
+        "whohosts: warning: 1 of 6 domains did not resolve (1 of 6 contacts): 1 SERVFAIL; see \"Server not found\" \
+         in the report\n"
     );
     // Stored with the domain's row, as a JSON array.
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -876,6 +1047,16 @@ fn the_first_measurement_is_reproduced() {
             "3,gateway,contacts,1,Mimecast,Mimecast,8,0.6666666666666666",
             "3,gateway,contacts,2,Proofpoint,Proofpoint,4,0.3333333333333333"
         ],
+        "{csv}"
+    );
+    // What the gateway level counts apart, in CSV as in JSON above and the text and HTML below.
+    let rows: Vec<&str> = csv.lines().filter(|l| l.contains("-apart,")).collect();
+    assert_eq!(
+        rows,
+        [format!(
+            "3,gateway-apart,contacts,1,reach their provider directly,reach their provider directly,138,{}",
+            138.0_f64 / 150.0
+        )],
         "{csv}"
     );
     let out = env.run(&["contacts", "--format", "html", file.to_str().unwrap()]);
@@ -1171,6 +1352,17 @@ fn the_demo_measures_a_contact_book_offline() {
         )],
         "{csv}"
     );
+    // And what a level counted apart: the text's one "Counted apart" line, a CSV row.
+    assert_eq!(text.matches("Counted apart:").count(), 1, "{text}");
+    let rows: Vec<&str> = csv.lines().filter(|l| l.contains("-apart,")).collect();
+    assert_eq!(
+        rows,
+        [format!(
+            "1,gateway-apart,contacts,1,reach their provider directly,reach their provider directly,19,{}",
+            19.0_f64 / 27.0
+        )],
+        "{csv}"
+    );
     let html = other("html");
     assert!(
         html.contains("<p id=\"not-found\">Server not found: 1 receives no mail (null MX).</p>"),
@@ -1389,8 +1581,8 @@ fn silent_domains_on_a_nameserver_that_answers_are_timeouts_not_a_dead_nameserve
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "whohosts: warning: 21 of 23 domains did not resolve: 20 timeout, 1 NXDOMAIN; see \"Server not found\" \
-         in the report\n"
+        "whohosts: warning: 21 of 23 domains did not resolve (21 of 23 contacts): 20 timeout, 1 NXDOMAIN; see \
+         \"Server not found\" in the report\n"
     );
     let c = rusqlite::Connection::open(&db).unwrap();
     let rows: Vec<(String, i64)> = c
@@ -1433,18 +1625,19 @@ fn a_run_where_some_domains_do_not_resolve_ends_with_one_line_counting_them() {
     std::fs::write(
         &book,
         "a@bigmail.example\nb@selfhosted.example\nc@nowhere.example\nd@gone.example\ne@broken.example\n\
-         f@slow.example\ng@nomail.example\n",
+         f@slow.example\ng@nomail.example\nh@nowhere.example\n",
     )
     .unwrap();
     let out = env.run(&["contacts", book.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // Domains counted by answer, with the contacts they hold: those the report counts.
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "whohosts: warning: 4 of 7 domains did not resolve: 2 NXDOMAIN, 1 SERVFAIL, 1 timeout; see \"Server \
-         not found\" in the report\n"
+        "whohosts: warning: 4 of 7 domains did not resolve (5 of 8 contacts): 2 NXDOMAIN, 1 SERVFAIL, 1 timeout; \
+         see \"Server not found\" in the report\n"
     );
     let text = flat(&String::from_utf8_lossy(&out.stdout));
-    assert!(text.contains("2 no such domain (NXDOMAIN)"), "{text}");
+    assert!(text.contains("3 no such domain (NXDOMAIN)"), "{text}");
     assert!(text.contains("1 DNS failed (timeout)"), "{text}");
 }
 

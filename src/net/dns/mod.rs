@@ -136,6 +136,9 @@ pub struct Unresolved {
     pub of: usize,
     /// Names that did not resolve, by answer.
     pub by: std::collections::BTreeMap<String, usize>,
+    /// What those names hold, when the caller counts something else (`5 of 12 contacts`),
+    /// said beside them.
+    pub holding: Option<String>,
 }
 
 impl Unresolved {
@@ -150,14 +153,17 @@ impl Unresolved {
     }
 
     /// `12 of 150 domains did not resolve: 9 NXDOMAIN, 2 SERVFAIL, 1 timeout` (most first),
-    /// with `noun` in the singular and `nouns` in the plural.
+    /// with `noun` in the singular and `nouns` in the plural, and what they hold in brackets
+    /// when [`Unresolved::holding`] says (`12 of 150 domains did not resolve (20 of 300
+    /// contacts): …`).
     pub fn sentence(&self, noun: &str, nouns: &str) -> String {
         let mut by: Vec<(&String, &usize)> = self.by.iter().collect();
         by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         let kinds: Vec<String> = by.iter().map(|(k, n)| format!("{n} {k}")).collect();
         let n = self.count();
+        let holding = self.holding.as_ref().map(|h| format!(" ({h})")).unwrap_or_default();
         format!(
-            "{n} of {} {} did not resolve: {}",
+            "{n} of {} {} did not resolve{holding}: {}",
             self.of,
             if self.of == 1 { noun } else { nouns },
             kinds.join(", ")

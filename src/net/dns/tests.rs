@@ -136,9 +136,15 @@ fn names_that_did_not_resolve_are_counted_most_first() {
         u.sentence("domain", "domains"),
         "6 of 150 domains did not resolve: 3 NXDOMAIN, 2 SERVFAIL, 1 timeout"
     );
+    u.holding = Some("9 of 300 contacts".into());
+    assert_eq!(
+        u.sentence("domain", "domains"),
+        "6 of 150 domains did not resolve (9 of 300 contacts): 3 NXDOMAIN, 2 SERVFAIL, 1 timeout"
+    );
     let one = Unresolved {
         of: 1,
         by: [("NXDOMAIN".to_string(), 1)].into(),
+        holding: None,
     };
     assert_eq!(
         one.sentence("instance", "instances"),

@@ -57,6 +57,11 @@ pub const ACCEPT_XRD: &str = "application/xrd+xml, application/xml, text/xml";
 /// One origin's robots.txt, fetched once by whichever request asks first.
 type RobotsCell = Arc<OnceCell<Arc<Robots>>>;
 
+/// What one origin's host-meta said, asked once by whichever WebFinger lookup needs it first
+/// ([`Fetcher::host_meta`]): its LRDD template, or why there is none (the failure itself,
+/// given again to every later lookup).
+pub type HostMetaCell = Arc<OnceCell<std::result::Result<String, Arc<Error>>>>;
+
 /// The client.
 pub struct Fetcher {
     client: reqwest::Client,
@@ -69,6 +74,8 @@ pub struct Fetcher {
     pool: HostPool,
     /// robots.txt of each origin, keyed by host (normalised) and origin.
     robots: Mutex<HashMap<(String, String), RobotsCell>>,
+    /// host-meta of each origin, keyed by host (normalised) and origin.
+    host_meta: Mutex<HashMap<(String, String), HostMetaCell>>,
     connected: Mutex<HashMap<String, IpAddr>>,
     journal: Option<Arc<dyn Journal>>,
     /// Requests charged, against the limit ([`budget`]).
@@ -136,6 +143,7 @@ impl Fetcher {
             config,
             dns,
             robots: Mutex::new(HashMap::new()),
+            host_meta: Mutex::new(HashMap::new()),
             connected: Mutex::new(HashMap::new()),
             budget: Mutex::default(),
             network_ns: std::sync::atomic::AtomicU64::new(0),
@@ -189,6 +197,10 @@ impl Fetcher {
             let mut robots = self.robots.lock().expect("robots map lock is never poisoned");
             robots.retain(|(h, _), _| h != host);
         }
+        {
+            let mut host_meta = self.host_meta.lock().expect("host-meta map lock is never poisoned");
+            host_meta.retain(|(h, _), _| h != host);
+        }
         self.forget_charges(host);
         self.connected
             .lock()
@@ -196,6 +208,19 @@ impl Fetcher {
             .remove(host);
         self.dns.forget(host);
         self.pool.forget(host);
+    }
+
+    /// What `origin`'s host-meta said, for the run: one cell per origin, which the WebFinger
+    /// lookup that needs it first fills (`crate::protocol::webfinger`), so a host whose
+    /// WebFinger does not know many handles is asked its host-meta once, not once a handle.
+    /// Let go by [`Fetcher::forget`], as robots.txt is.
+    pub fn host_meta(&self, host: &str, origin: &str) -> HostMetaCell {
+        let key = (
+            crate::model::handle::InstanceHost::new(host).as_str().to_string(),
+            origin.to_string(),
+        );
+        let mut map = self.host_meta.lock().expect("host-meta map lock is never poisoned");
+        map.entry(key).or_default().clone()
     }
 
     /// The address last connected to for `host`, if any request reached it.

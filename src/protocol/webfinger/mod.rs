@@ -1,7 +1,8 @@
 //! WebFinger: from a handle to its actor URI and the server that hosts it.
 //!
 //! `GET /.well-known/webfinger?resource=acct:user@domain`; on 404 the host-meta XRD's LRDD
-//! template is tried once. The `self` link of an ActivityPub type gives the actor; its host
+//! template is tried once (host-meta itself is asked once per host for the run, and a
+//! template naming the address just asked is not asked again). The `self` link of an ActivityPub type gives the actor; its host
 //! is the server (which may differ from the handle's domain). A `subject` naming another
 //! account is confirmed by asking WebFinger about that subject, as Mastodon does.
 //!
@@ -52,30 +53,52 @@ async fn query(f: &Fetcher, handle: &Handle) -> Result<(Page, bool)> {
     if page.ok() {
         return Ok((page, false));
     }
+    let unknown = || Error::Status {
+        url: wf.to_string(),
+        status: page.status,
+    };
     if !matches!(page.status, 404 | 410) {
-        return Err(Error::Status {
-            url: page.url.to_string(),
-            status: page.status,
-        });
+        return Err(unknown());
     }
-    let hm_url = parse_url(&format!("{origin}/.well-known/host-meta"))?;
-    let hm = f
-        .get_ok(&hm_url, Request::accept(ACCEPT_XRD))
-        .await
-        .map_err(|e| match e {
-            Error::Status { .. } => Error::Status {
-                url: wf.to_string(),
-                status: page.status,
-            },
-            other => other,
-        })?;
-    let template = lrdd_template(&String::from_utf8_lossy(&hm.body)).ok_or_else(|| Error::Malformed {
-        url: hm.url.to_string(),
-        message: "host-meta has no lrdd template".into(),
+    // host-meta's own status is not the lookup's: the handle is unknown, as WebFinger said.
+    let template = lrdd(f, &handle.domain, &origin).await.map_err(|e| {
+        if matches!(*e, Error::Status { .. }) {
+            unknown()
+        } else {
+            Error::Again(e)
+        }
     })?;
     let target = parse_url(&template.replace("{uri}", &encode_component(&handle.acct_uri())))?;
+    // A template that names the address just asked (most servers' host-meta) would only
+    // be answered the same again.
+    if target == wf {
+        return Err(unknown());
+    }
     let page = f.get_ok(&target, Request::accept(ACCEPT_JRD)).await?;
     Ok((page, true))
+}
+
+/// The LRDD template of `origin`'s host-meta, asked once per host for the run
+/// ([`Fetcher::host_meta`]): a host with many handles its WebFinger does not know is asked
+/// its host-meta once, and each later handle costs its one WebFinger request. Its failure
+/// (HTTP status, transport, no template) is remembered too.
+async fn lrdd(f: &Fetcher, host: &str, origin: &str) -> std::result::Result<String, std::sync::Arc<Error>> {
+    let cell = f.host_meta(host, origin);
+    let answer = cell
+        .get_or_init(|| async {
+            let asked: Result<String> = async {
+                let hm_url = parse_url(&format!("{origin}/.well-known/host-meta"))?;
+                let hm = f.get_ok(&hm_url, Request::accept(ACCEPT_XRD)).await?;
+                lrdd_template(&String::from_utf8_lossy(&hm.body)).ok_or_else(|| Error::Malformed {
+                    url: hm.url.to_string(),
+                    message: "host-meta has no lrdd template".into(),
+                })
+            }
+            .await;
+            asked.map_err(std::sync::Arc::new)
+        })
+        .await;
+    answer.clone()
 }
 
 fn parse_url(s: &str) -> Result<Url> {
