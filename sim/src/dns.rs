@@ -7,13 +7,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, SRV, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::net::UdpSocket;
 
+use super::server::Stats;
 use super::timeline::Current;
 use super::world::{DnsFault, Layout};
 
@@ -248,13 +249,22 @@ pub fn reply(zone: &Zone, packet: &[u8]) -> Option<Vec<u8>> {
     resp.to_vec().ok()
 }
 
-/// Serve the current week's `zone` on `socket` until the task is dropped.
-pub async fn serve(socket: UdpSocket, zone: Arc<Current<Zone>>) {
+/// Serve the current week's `zone` on `socket` until the task is dropped, logging each
+/// query in `stats` ([`Stats::dns_queries`]).
+pub async fn serve(socket: UdpSocket, zone: Arc<Current<Zone>>, stats: Arc<Mutex<Stats>>) {
     let mut buf = vec![0u8; 4096];
     loop {
         let Ok((n, peer)) = socket.recv_from(&mut buf).await else {
             continue;
         };
+        if let Some(q) = Message::from_vec(&buf[..n])
+            .ok()
+            .and_then(|m| m.queries.first().cloned())
+        {
+            let name = q.name.to_ascii().trim_end_matches('.').to_ascii_lowercase();
+            let mut stats = stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            stats.dns_queries.push((name, q.query_type.to_string()));
+        }
         if let Some(out) = reply(&zone.get(), &buf[..n]) {
             let _ = socket.send_to(&out, peer).await;
         }

@@ -111,6 +111,9 @@ pub fn generate_sized(seed: u64, size: usize, total_accounts: usize) -> World {
         ..AccountSpec::default()
     });
     add_variety_seeds(&mut rng, &instances, &mut accounts);
+    for (n, a) in accounts.iter_mut().enumerate() {
+        a.last_posted_days_ago = Some(posted_days_ago(n));
+    }
     World {
         providers: default_providers(),
         instances,
@@ -168,6 +171,19 @@ fn add_variety_seeds(rng: &mut fastrand::Rng, instances: &[Instance], accounts: 
             hide_collections: hidden,
             ..AccountSpec::default()
         });
+    }
+}
+
+/// Days since account `n` of a generated world last posted: about two in three within the
+/// last 80 days (active, as the `active` weight counts them: within 90), the others 100 days
+/// to two years before. Fixed by `n` alone, nothing drawn from the world's random numbers, so
+/// the rest of a seed's world is what it was before accounts had a last post.
+fn posted_days_ago(n: usize) -> u32 {
+    // The top 24 bits of a multiplicative hash: neighbours differ.
+    let h = ((n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as u32;
+    match h % 3 {
+        0 => 100 + h / 3 % 630,
+        _ => h / 3 % 80,
     }
 }
 

@@ -117,7 +117,7 @@ pub async fn start_timeline(timeline: Timeline, tls: Option<Tls>) -> Result<Runn
     let scheme = if acceptor.is_some() { "https" } else { "http" };
     let stage = Arc::new(Stage::new(timeline, port, scheme));
     let mut tasks = JoinSet::new();
-    tasks.spawn(dns::serve(udp, stage.zone.clone()));
+    tasks.spawn(dns::serve(udp, stage.zone.clone(), stage.stats()));
     for l in listeners {
         tasks.spawn(server::serve(l, stage.sim.clone(), acceptor.clone()));
     }

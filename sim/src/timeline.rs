@@ -331,7 +331,10 @@ impl Stage {
         let first = timeline.layouts[0].clone();
         let stats = Arc::new(Mutex::new(Stats::default()));
         let zone = Arc::new(Current::new(Zone::of(&first)));
-        let sim = Arc::new(Current::new(Sim::with_stats(first, port, scheme, stats.clone())));
+        let back = timeline.last_week();
+        let sim = Arc::new(Current::new(
+            Sim::with_stats(first, port, scheme, stats.clone()).dated_weeks_back(back),
+        ));
         Stage {
             timeline,
             week: AtomicU32::new(0),
@@ -354,12 +357,10 @@ impl Stage {
             .week(n)
             .ok_or_else(|| Error::World(format!("has weeks 0 to {}, not week {n}", self.timeline.last_week())))?;
         self.zone.set(Zone::of(layout));
-        self.sim.set(Sim::with_stats(
-            layout.clone(),
-            self.port,
-            self.scheme,
-            self.stats.clone(),
-        ));
+        self.sim.set(
+            Sim::with_stats(layout.clone(), self.port, self.scheme, self.stats.clone())
+                .dated_weeks_back(self.timeline.last_week().saturating_sub(n)),
+        );
         self.week.store(n, Ordering::SeqCst);
         Ok(())
     }
@@ -372,6 +373,11 @@ impl Stage {
     /// The last week of the timeline.
     pub fn last_week(&self) -> u32 {
         self.timeline.last_week()
+    }
+
+    /// What the simulator saw, over every week (HTTP requests and DNS queries alike).
+    pub(super) fn stats(&self) -> Arc<Mutex<Stats>> {
+        self.stats.clone()
     }
 
     /// The world being served now.

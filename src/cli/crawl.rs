@@ -52,16 +52,35 @@ pub struct Args {
     /// Send N requests at most once the seeds are read, every kind [default with --depth above 1: 200000]
     #[arg(long, value_name = "N", value_parser = super::usage::whole::<u64>)]
     pub max_requests: Option<u64>,
+    #[command(flatten)]
+    pub resume: ResumeArgs,
+    #[command(flatten)]
+    pub attribution: AttributionArgs,
+    #[command(flatten)]
+    pub alerts: alerts::Args,
+}
+
+/// `--resume` and `--fresh`, the same for `crawl` and `instances`: whether to continue the
+/// unfinished snapshot of the same command.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ResumeArgs {
     /// Continue the interrupted snapshot of this same command (fail if there is none)
     #[arg(long, conflicts_with = "fresh")]
     pub resume: bool,
     /// Start a new snapshot even if one of this command was interrupted
     #[arg(long)]
     pub fresh: bool,
-    #[command(flatten)]
-    pub attribution: AttributionArgs,
-    #[command(flatten)]
-    pub alerts: alerts::Args,
+}
+
+impl ResumeArgs {
+    /// What the store is asked: continue (or fail), start anew, or continue if there is one.
+    pub fn mode(self) -> Resume {
+        match (self.resume, self.fresh) {
+            (true, _) => Resume::Required,
+            (_, true) => Resume::Never,
+            _ => Resume::Auto,
+        }
+    }
 }
 
 /// Resolves when the process is asked to stop (SIGINT or SIGTERM); never, if the signals
@@ -235,11 +254,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
             token: args.token.clone(),
             depth: DepthOptions::new(args.depth, args.max_accounts, args.max_hosts, args.max_requests),
         },
-        resume: match (args.resume, args.fresh) {
-            (true, _) => Resume::Required,
-            (_, true) => Resume::Never,
-            _ => Resume::Auto,
-        },
+        resume: args.resume.mode(),
         quiet,
         clock_offset_secs: 0,
     };

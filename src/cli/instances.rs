@@ -6,7 +6,8 @@
 //! The survey is stored as a snapshot of kind `instances` (the database's lock held, as a
 //! crawl holds it) and its report printed from the store, with the trend of the surveys of
 //! the same list before it. As a crawl, it continues the unfinished survey of the same list
-//! and filter, and on SIGINT/SIGTERM stores what it surveyed, marks its snapshot interrupted
+//! and filter (`--resume`: only that, failing when there is none; `--fresh`: a new survey
+//! whatever is unfinished), and on SIGINT/SIGTERM stores what it surveyed, marks its snapshot interrupted
 //! and exits with code 4.
 
 use std::path::{Path, PathBuf};
@@ -38,6 +39,8 @@ pub struct Args {
     /// Write the report (in --format) to FILE instead of stdout (replaced atomically)
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub resume: super::crawl::ResumeArgs,
     #[command(flatten)]
     pub attribution: AttributionArgs,
 }
@@ -97,6 +100,7 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
             .display()
             .to_string(),
         software: args.software.clone(),
+        resume: args.resume.mode(),
     };
     // What can be refused before the first request (a missing --asn-db file …) is, before
     // the database is touched: a refused run stores nothing. Then the database is locked

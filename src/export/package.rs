@@ -193,13 +193,19 @@ fn reading(tables: &[Table], m: &Manifest) -> String {
         );
     }
     let survey = holds(&|k| k == survey_kind);
-    if let (true, Some(buckets), Some(snapshots)) = (survey, file("metric_buckets"), file("snapshots")) {
+    if let (true, Some(buckets), Some(snapshots), Some(population)) =
+        (survey, file("metric_buckets"), file("snapshots"), file("population"))
+    {
         s += &format!(
             "\n```sql\n-- DuckDB, in this directory: top organisations by the users their instances declare in each survey \
-             (kind `instances`)\n\
+             (kind `instances`) that left no instance out by a software filter (its population `other_software` is 0): \
+             a survey made with `--software` counts the users of that software only, so its shares are comparable \
+             with those of surveys filtered alike, not with these\n\
              SELECT b.snapshot_id, b.key AS organisation, b.amount AS users, round(100 * b.share, 1) AS pct\n  \
-             FROM '{buckets}' b JOIN '{snapshots}' s ON s.snapshot_id = b.snapshot_id\n \
-             WHERE s.kind = 'instances' AND b.level = 'organisation' AND b.weight = 'users' AND b.rank <= 3\n \
+             FROM '{buckets}' b JOIN '{snapshots}' s ON s.snapshot_id = b.snapshot_id\n  \
+             JOIN '{population}' p ON p.snapshot_id = b.snapshot_id AND p.name = 'other_software'\n \
+             WHERE s.kind = 'instances' AND p.value = 0\n   \
+             AND b.level = 'organisation' AND b.weight = 'users' AND b.rank <= 3\n \
              ORDER BY b.snapshot_id, b.rank;\n```\n"
         );
     }

@@ -48,6 +48,8 @@ pub struct Job {
     pub list: String,
     /// Only instances running this software (`--software`).
     pub software: Option<String>,
+    /// Whether to continue the unfinished survey of the same list (`--resume`, `--fresh`).
+    pub resume: Resume,
 }
 
 /// How a survey ended.
@@ -131,8 +133,9 @@ pub async fn survey_into(
             configuration,
             tool: tool.clone(),
             started_at: crate::model::time::now(),
-            resume: Resume::Auto,
-            // A survey has no --resume: an unfinished one of the same list is always continued.
+            resume: job.resume,
+            // An unfinished survey is continued however old (a list's instances do not move
+            // between two weeks as follows do).
             resume_within_secs: None,
         })
         .await?;

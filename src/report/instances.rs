@@ -189,13 +189,12 @@ fn counted(i: &Instance, filter: Option<&str>) -> bool {
 fn headline(weight: Weight, as_level: &LevelMetrics) -> String {
     let c = &as_level.summary;
     let one = c.total == 1.0;
+    // The level headings' nouns (`text::weight_nouns`), the active ones said as NodeInfo's.
+    let (single, plural) = super::text::weight_nouns(weight);
+    let noun = if one { single } else { plural };
     let what = match weight {
-        Weight::Users if one => "user",
-        Weight::Users => "users",
-        Weight::Active if one => "active user (NodeInfo activeMonth)",
-        Weight::Active => "active users (NodeInfo activeMonth)",
-        _ if one => "instance",
-        _ => "instances",
+        Weight::Active => format!("{noun} (NodeInfo activeMonth)"),
+        _ => noun.to_string(),
     };
     if c.total <= 0.0 {
         return format!("Weighted by {}: nothing attributed.", weight.as_str());
@@ -525,7 +524,7 @@ fn text(r: &InstancesReport, top: usize) -> String {
     for w in &r.weights {
         let _ = writeln!(out, "{}", w.headline);
     }
-    let _ = writeln!(out, "\nSoftware (instances, users, active users)");
+    let _ = writeln!(out, "\nSoftware (instances, users, active accounts)");
     for s in r.software.iter().take(top) {
         let _ = writeln!(
             out,
@@ -640,7 +639,7 @@ fn html(r: &InstancesReport, top: usize) -> String {
         }
     }
     out += "<section id=\"software\">\n<h2>Software</h2>\n<table>\n<thead><tr><th>software</th>\
-            <th class=\"n\">instances</th><th class=\"n\">users</th><th class=\"n\">active users</th></tr></thead>\n<tbody>\n";
+            <th class=\"n\">instances</th><th class=\"n\">users</th><th class=\"n\">active accounts</th></tr></thead>\n<tbody>\n";
     for s in r.software.iter().take(top) {
         let _ = writeln!(
             out,

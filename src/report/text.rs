@@ -122,8 +122,9 @@ pub fn bucket_nouns(l: Level) -> (&'static str, &'static str) {
     }
 }
 
-/// What one unit of a weight is, singular and plural (as a level heading counts it).
-fn weight_nouns(w: Weight) -> (&'static str, &'static str) {
+/// What one unit of a weight is, singular and plural (as a level heading counts it, and a
+/// survey's headline).
+pub(super) fn weight_nouns(w: Weight) -> (&'static str, &'static str) {
     match w {
         Weight::Accounts => ("account", "accounts"),
         Weight::Edges => ("follow edge", "follow edges"),

@@ -422,9 +422,13 @@ fn begin(conn: &Connection, path: &Path, b: &Begin) -> std::result::Result<Begun
                 retries: u64::try_from(retries).unwrap_or(0),
             })
         }
-        (None, Resume::Required) => Err(Failed::Store(
-            "--resume: no interrupted snapshot of this command (same handles and options) to continue".into(),
-        )),
+        (None, Resume::Required) => Err(Failed::Store(format!(
+            "--resume: no interrupted snapshot of this command (same {} and options) to continue",
+            match b.kind {
+                super::instances::KIND => "list",
+                _ => "handles",
+            }
+        ))),
         (None, _) => {
             conn.execute(
                 sql::SNAPSHOT_NEW,

@@ -143,6 +143,33 @@ fn demo_runs_the_whole_pipeline_offline() {
     );
 }
 
+/// The demo world's accounts have last posts (fixed by their place in the world, counted
+/// back from the week served), so `demo --weight active` weighs the accounts that posted
+/// within 90 days, in every week of the trend; the other figures of the demo are unchanged.
+#[test]
+fn demo_weighs_active_accounts() {
+    let out = whohosts()
+        .args(["demo", "--size", "40", "--seed", "3", "--weight", "active"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(
+            "Of the 174 active accounts (162 with a known host), 63 % are hosted by 2\n\
+             organisations (Hetzner, netcup); 3 organisations cover 75 %, one of them a CDN\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("top-3  78.8 %  k50   2  HHI  2759\n"), "{text}");
+    assert!(text.contains("top-3  75.9 %  k50   2  HHI  2620\n"), "{text}");
+    assert!(
+        text.contains("\nBy instance (39 instances, 165 active accounts)\n"),
+        "{text}"
+    );
+    assert!(text.contains("  Counted apart: 9 activity unknown.\n"), "{text}");
+}
+
 #[test]
 fn the_shipped_example_world_runs() {
     let world = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/worlds/variants.toml");

@@ -470,11 +470,54 @@ fn headlines_count_what_there_is() {
         headline(&r, "instances"),
         "The one AS hosts 100.0 % of 1 instance; 1 AS reaches half (HHI 10000)."
     );
+    // Active accounts, as the level headings count them, said as NodeInfo's.
+    assert_eq!(
+        headline(&r, "active"),
+        "The one AS hosts 100.0 % of 1 active account (NodeInfo activeMonth); 1 AS reaches half (HHI 10000)."
+    );
     let (r, _) = survey(&env, "solo.example\nduo.example\n", &[]);
     assert_eq!(
         headline(&r, "instances"),
         "The two ASes host 100.0 % of 2 instances; 1 AS reaches half (HHI 5000)."
     );
+    assert_eq!(
+        headline(&r, "active"),
+        "The two ASes host 100.0 % of 2 active accounts (NodeInfo activeMonth); 1 AS reaches half (HHI 5000)."
+    );
+}
+
+/// A host met twice in a survey (a list entry whose NodeInfo links to a host surveyed
+/// before: alias.example's discovery document points at real.example's) is not asked its
+/// robots.txt nor resolved again: the client keeps what it learnt of the hosts it let go
+/// last (`net::http::KEPT_FORGOTTEN`).
+#[test]
+fn a_host_met_twice_in_a_survey_is_asked_robots_txt_and_dns_once() {
+    let mut real = sized("real.example", Software::Mastodon, "hetzner", 600);
+    real.handle_domain = Some("alias.example".into());
+    let mut env = Env::start(world(
+        vec![real, sized("other.example", Software::Mastodon, "ovh", 30)],
+        vec![],
+    ));
+    // One instance at a time: real.example is surveyed (and let go) before alias.example.
+    env.config.network.global_concurrency = 1;
+    env.write_config();
+    let (r, _) = survey(&env, "real.example\nother.example\nalias.example\n", &[]);
+    assert_eq!(r["population"]["nodeinfo_read"], 3, "{}", r["population"]);
+    assert_eq!(
+        env.paths("real.example"),
+        ["/robots.txt", "/.well-known/nodeinfo", "/nodeinfo/2.0", "/nodeinfo/2.0"]
+    );
+    let mut asked: Vec<String> = env
+        .sim
+        .sim
+        .stats()
+        .dns_queries
+        .into_iter()
+        .filter(|(name, _)| name == "real.example")
+        .map(|(_, kind)| kind)
+        .collect();
+    asked.sort();
+    assert_eq!(asked, ["A", "AAAA"]);
 }
 
 /// A survey is polite: an instance whose robots.txt bars `/.well-known/nodeinfo` is not read

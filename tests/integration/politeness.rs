@@ -335,27 +335,58 @@ fn robots_txt_rules_for_whohosts_are_obeyed() {
     );
 }
 
-#[test]
-fn robots_crawl_delay_spaces_requests() {
-    let mut far = inst("far.example", Software::Mastodon, "ovh");
+/// `far` (given `Crawl-delay: 1`) crawled through `actor_heavy`'s seed, every account listed,
+/// with `idle_connection_secs` if given: the requests far.example received, in order.
+fn crawled_under_crawl_delay(
+    mut far: whohosts_sim::world::Instance,
+    idle_connection_secs: Option<f64>,
+) -> Vec<whohosts_sim::server::Logged> {
     far.robots_txt = Some("User-agent: *\nCrawl-delay: 1\n".into());
-    let (env, follows) = actor_heavy(far, 3);
+    let (mut env, follows) = actor_heavy(far, 3);
+    if let Some(secs) = idle_connection_secs {
+        env.config.network.idle_connection_secs = secs;
+        env.write_config();
+    }
     let (snap, _) = env.crawl(&["seed@home.example"]);
     assert_eq!(
         listed(&seed(&snap, "seed@home.example")["following"]),
         expected(&follows)
     );
-    let log = env.log("far.example");
+    env.log("far.example")
+}
+
+/// Each request of `log` arrived at least `ms` milliseconds after the one before.
+fn assert_spaced(log: &[whohosts_sim::server::Logged], ms: u64) {
     for pair in log.windows(2) {
         let gap = pair[1].at.duration_since(pair[0].at).unwrap_or_default();
         assert!(
-            // 1 s apart when sent; arrival may differ by a few ms under load.
-            gap >= std::time::Duration::from_millis(950),
+            gap >= std::time::Duration::from_millis(ms),
             "{} came {gap:?} after {}",
             pair[1].path,
             pair[0].path
         );
     }
+}
+
+#[test]
+fn robots_crawl_delay_spaces_requests() {
+    let log = crawled_under_crawl_delay(inst("far.example", Software::Mastodon, "ovh"), None);
+    // 1 s apart when sent; arrival may differ by a few ms under load.
+    assert_spaced(&log, 950);
+}
+
+/// `Crawl-delay` is the least time between two requests' arrivals at the host: the next is
+/// let through that long after the previous response ended, not after the previous request
+/// was let through, so a server slow to accept (every second connection read 600 ms late, no
+/// connection kept alive) still sees its requests at least 1 s apart.
+#[test]
+fn crawl_delay_holds_between_arrivals_at_a_server_slow_to_accept() {
+    let mut far = inst("far.example", Software::Mastodon, "ovh");
+    far.fault = Fault::SlowAccept(600);
+    let log = crawled_under_crawl_delay(far, Some(0.0));
+    // robots.txt, three actors, NodeInfo discovery and document.
+    assert_eq!(log.len(), 6, "{log:?}");
+    assert_spaced(&log, 1000);
 }
 
 /// far.example announcing a pause of `secs` in `style` on every `every`-th request.

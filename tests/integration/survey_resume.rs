@@ -127,8 +127,15 @@ fn asked_since(env: &Env, from: usize) -> BTreeSet<String> {
 /// Continue the survey of `db` with the same command; its hosts asked, and checks that the
 /// snapshot is complete with the rows of the uninterrupted survey `expected`.
 fn resume(env: &Env, db: &Path, list: &Path, expected: &[String]) -> BTreeSet<String> {
+    resume_with(env, db, list, expected, &[])
+}
+
+/// [`resume`], the command given `flags` too.
+fn resume_with(env: &Env, db: &Path, list: &Path, expected: &[String], flags: &[&str]) -> BTreeSet<String> {
     let from = env.sim.sim.stats().requests.len();
-    let out = env.run(&["--db", db.to_str().unwrap(), "instances", list.to_str().unwrap()]);
+    let mut args = vec!["--db", db.to_str().unwrap(), "instances", list.to_str().unwrap()];
+    args.extend_from_slice(flags);
+    let out = env.run(&args);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(status(db), "complete");
     assert_eq!(survey_rows(db), expected);
@@ -201,6 +208,66 @@ fn a_survey_stopped_by_sigterm_or_killed_continues_to_the_same_rows() {
     assert!(before.len() < LISTED, "{} stored", before.len());
     assert_eq!(status(&db), "running");
     let asked = resume(&env, &db, &list, &expected);
+    assert!(
+        asked.is_disjoint(&before),
+        "asked again: {:?}",
+        asked.intersection(&before).collect::<Vec<_>>()
+    );
+}
+
+/// `instances` takes `crawl`'s `--resume` and `--fresh`: `--resume` with no unfinished
+/// survey of the list fails in one line, storing nothing; `--fresh` begins a new survey
+/// (snapshot 2, every instance asked) however the last one ended, and leaves the unfinished
+/// one as it was; `--resume` then continues that one to the rows of an uninterrupted survey.
+#[test]
+fn a_survey_takes_resume_and_fresh_as_a_crawl_does() {
+    let env = env();
+    let list = list(&env);
+    let (l, whole) = (list.to_str().unwrap(), env.dir.path().join("whole.db"));
+    let out = env.run(&["--db", whole.to_str().unwrap(), "instances", l]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let expected = survey_rows(&whole);
+
+    let db = env.dir.path().join("flags.db");
+    let d = db.to_str().unwrap();
+    let out = env.run(&["--db", d, "instances", l, "--resume"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "whohosts: warning: {}: 1 bad entry skipped (run without -q to list them)\n\
+             whohosts: --resume: no interrupted snapshot of this command (same list and options) to continue\n",
+            list.display()
+        )
+    );
+    assert!(stored(&db).is_empty());
+
+    // Killed once some rows are stored: snapshot 1 is left running.
+    let mut child = spawn_survey(&env, &db, &list);
+    wait_until(&mut child, || stored(&db).len() >= 10);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = stored(&db);
+    assert_eq!(status(&db), "running");
+
+    let from = env.sim.sim.stats().requests.len();
+    let out = env.run(&["--db", d, "instances", l, "--fresh"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let asked = asked_since(&env, from);
+    assert!(before.is_subset(&asked), "the instances of survey 1 asked again");
+    assert_eq!(asked.len(), LISTED - 1, "every instance but the dead one");
+    let statuses: Vec<String> = {
+        let conn = reader(&db).unwrap();
+        let mut stmt = conn.prepare("SELECT status FROM snapshot ORDER BY id").unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        rows
+    };
+    assert_eq!(statuses, ["running", "complete"]);
+    assert_eq!(stored(&db), before, "survey 1 untouched");
+
+    let out = env.run(&["--db", d, "instances", l, "--resume", "--fresh"]);
+    assert_eq!(out.status.code(), Some(2), "the two conflict");
+    let asked = resume_with(&env, &db, &list, &expected, &["--resume"]);
     assert!(
         asked.is_disjoint(&before),
         "asked again: {:?}",

@@ -201,6 +201,10 @@ fn a_survey_is_stored_reported_trended_diffed_queried_and_exported() {
          2,dns,small.example,dns_nxdomain\n"
     );
 
+    // A survey of the PeerTube instances only (`--software`): its shares compare with no
+    // unfiltered survey's, and the export's example query leaves it out.
+    out(&env.run(&["instances", "--db", d, l, "--software", "peertube"]));
+
     // The export: the survey's figures and instances, the minimum group size applied (the
     // instance whose count is implausible declares no trusted users: it is not named).
     let x = env.dir.path().join("x");
@@ -221,7 +225,30 @@ fn a_survey_is_stored_reported_trended_diffed_queried_and_exported() {
         let examples = crate::export_tools::run_examples(&x, "survey");
         assert_eq!(examples.len(), 1, "{examples:?}");
         assert!(examples[0].contains("s.kind = 'instances'"), "{examples:?}");
+        let o = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import duckdb, sys; print(sorted({r[0] for r in duckdb.sql(sys.argv[1]).fetchall()}))",
+                &examples[0],
+            ])
+            .current_dir(&x)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).trim(),
+            "[1, 2]",
+            "only the unfiltered surveys: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
+    assert!(
+        readme.contains("that left no instance out by a software filter (its population `other_software` is 0)"),
+        "{readme}"
+    );
+    assert!(
+        readme.contains("\n- Snapshot 3 (a survey of an instance list, kind `instances`): 7 instances listed"),
+        "{readme}"
+    );
     let population = file("population.csv");
     for line in [
         "1,listed,7",

@@ -54,7 +54,10 @@ fn rest_account(sim: &Sim, viewer: &Instance, i: usize, with_moved: bool) -> Val
         "url": format!("{}/@{user}", sim.base(&inst.domain)),
         "uri": actor_uri(sim, i),
         "followers_count": followers,
-        "last_status_at": spec.last_status_at,
+        "last_status_at": spec
+            .last_status_at
+            .clone()
+            .or_else(|| spec.last_posted_days_ago.map(|d| sim.days_before(d))),
         "following_count": sim.follows[i].len(),
         "statuses_count": 3,
         "moved": moved,

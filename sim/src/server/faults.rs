@@ -20,23 +20,37 @@ pub enum Doom {
 }
 
 impl Sim {
-    /// Whether the connection just accepted on `local` (an instance's address) is one the
-    /// instance's keep-alive fault picks (every Nth), and how it ends.
-    pub fn doom_connection(&self, local: IpAddr) -> Option<Doom> {
-        let (domain, inst) = self.layout.addresses.iter().find_map(|(domain, (v4, v6))| {
+    /// The instance serving on `local` (one of its addresses), with its domain.
+    fn instance_on(&self, local: IpAddr) -> Option<(&String, &Instance)> {
+        self.layout.addresses.iter().find_map(|(domain, (v4, v6))| {
             let mine = IpAddr::V4(*v4) == local || v6.map(IpAddr::V6) == Some(local);
             mine.then(|| self.layout.instance(domain).map(|i| (domain, i)))
                 .flatten()
-        })?;
+        })
+    }
+
+    /// The connection just accepted on `local` (an instance's address): how it ends, when the
+    /// instance's keep-alive fault picks it (every Nth), and how long it waits before it is
+    /// read (`SlowAccept`, every second one).
+    pub fn accepted(&self, local: IpAddr) -> (Option<Doom>, Duration) {
+        let Some((domain, inst)) = self.instance_on(local) else {
+            return (None, Duration::ZERO);
+        };
         let (every, doom) = match inst.fault {
-            Fault::ResetKeepAlive(n) => (n, Doom::Reset),
-            Fault::CloseKeepAlive(n) => (n, Doom::Close),
-            _ => return None,
+            Fault::ResetKeepAlive(n) => (n, Some(Doom::Reset)),
+            Fault::CloseKeepAlive(n) => (n, Some(Doom::Close)),
+            Fault::SlowAccept(_) => (2, None),
+            _ => return (None, Duration::ZERO),
         };
         let mut counts = self.connection_counts.lock().expect("connection count lock");
         let seen = counts.entry(domain.clone()).or_default();
         *seen += 1;
-        (every > 0 && seen.is_multiple_of(every)).then_some(doom)
+        let picked = every > 0 && seen.is_multiple_of(every);
+        match (inst.fault, picked) {
+            (Fault::SlowAccept(ms), true) => (None, Duration::from_millis(ms)),
+            (_, true) => (doom, Duration::ZERO),
+            (_, false) => (None, Duration::ZERO),
+        }
     }
 
     /// Files for `asn-db update`: the world's ASN data as iptoasn TSV (gzip), or a broken one.

@@ -49,7 +49,9 @@ pub async fn serve(listener: TcpListener, sim: Arc<Current<Sim>>, tls: Option<to
         };
         // Counted open until the connection is served to its end (either side closed it).
         let open = sim.get().connection_opened();
-        let doom = stream.local_addr().ok().and_then(|a| sim.get().doom_connection(a.ip()));
+        let (doom, slow) = stream
+            .local_addr()
+            .map_or((None, std::time::Duration::ZERO), |a| sim.get().accepted(a.ip()));
         if doom == Some(Doom::Reset) {
             // Closing with a zero linger sends RST instead of FIN.
             #[allow(deprecated)]
@@ -58,6 +60,9 @@ pub async fn serve(listener: TcpListener, sim: Arc<Current<Sim>>, tls: Option<to
         let (sim, tls) = (sim.clone(), tls.clone());
         tokio::spawn(async move {
             let _open = open;
+            if !slow.is_zero() {
+                tokio::time::sleep(slow).await;
+            }
             match tls {
                 Some(acceptor) => {
                     if let Ok(stream) = acceptor.accept(stream).await {

@@ -76,6 +76,9 @@ pub struct Stats {
     pub open_connections: u64,
     /// The most connections open at once.
     pub peak_open_connections: u64,
+    /// DNS queries received, in order: the name asked (lower case, no trailing dot) and the
+    /// record type (`A`, `AAAA`, `TXT` …).
+    pub dns_queries: Vec<(String, String)>,
 }
 
 /// A connection counted open in [`Stats`] for as long as it lives ([`Sim::connection_opened`]).
@@ -110,6 +113,9 @@ pub struct Sim {
     connection_counts: Mutex<HashMap<String, u32>>,
     /// Instances whose `stall_once` request has come.
     stalled: Mutex<HashSet<String>>,
+    /// The week served is dated this many weeks before today (0 but for a timeline's earlier
+    /// weeks): accounts' `last_posted_days_ago` are counted back from that day.
+    pub weeks_back: u32,
 }
 
 /// Build a response.
@@ -184,7 +190,25 @@ impl Sim {
             followers,
             stats,
             windows: Mutex::new(HashMap::new()),
+            weeks_back: 0,
         }
+    }
+
+    /// The same, its week dated `weeks` weeks before today ([`Sim::weeks_back`]).
+    pub fn dated_weeks_back(mut self, weeks: u32) -> Self {
+        self.weeks_back = weeks;
+        self
+    }
+
+    /// The day (`YYYY-MM-DD`, UTC) `days` days before the day of the week served.
+    pub fn days_before(&self, days: u32) -> String {
+        let back = u64::from(days) + 7 * u64::from(self.weeks_back);
+        let day = std::time::SystemTime::now()
+            .checked_sub(Duration::from_secs(back * 86_400))
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let mut text = humantime::format_rfc3339_seconds(day).to_string();
+        text.truncate(10);
+        text
     }
 
     /// `http://domain:port` (or https; always http for `plain_http_links` instances).

@@ -110,6 +110,9 @@ pub enum Fault {
     /// Every Nth connection to the instance is closed (FIN) when its second request arrives,
     /// before any answer: "connection closed before message completed".
     CloseKeepAlive(u32),
+    /// Every second connection to the instance (the 2nd, 4th …) is read only after this many
+    /// milliseconds: a server slow to accept, whose requests arrive later than they were sent.
+    SlowAccept(u64),
 }
 
 /// How the instance's name fails in DNS, on demand.

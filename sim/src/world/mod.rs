@@ -76,6 +76,10 @@ pub struct AccountSpec {
     pub display_name: Option<String>,
     /// REST `last_status_at`, served verbatim (a day, or a hostile server's non-date).
     pub last_status_at: Option<String>,
+    /// Without `last_status_at`: REST `last_status_at` is the day this many days before the
+    /// day of the week served (the simulator dates its last week today, each earlier week a
+    /// week before: [`crate::server::Sim::weeks_back`]).
+    pub last_posted_days_ago: Option<u32>,
     /// REST `followers_count` served verbatim instead of the real count (a hostile server's
     /// huge or negative number).
     pub followers_count: Option<serde_json::Value>,

@@ -19,7 +19,7 @@
 //! The request and response types are in `request` (re-exported here), the retry loop and its
 //! waits in `retry`, robots.txt in `robots`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
@@ -77,6 +77,9 @@ pub struct Fetcher {
     /// host-meta of each origin, keyed by host (normalised) and origin.
     host_meta: Mutex<HashMap<(String, String), HostMetaCell>>,
     connected: Mutex<HashMap<String, IpAddr>>,
+    /// The hosts forgotten last ([`Fetcher::forget`]), oldest first, at most [`KEPT_FORGOTTEN`]:
+    /// their robots.txt answers, address and DNS answer are still kept.
+    forgotten: Mutex<VecDeque<String>>,
     journal: Option<Arc<dyn Journal>>,
     /// Requests charged, against the limit ([`budget`]).
     budget: Mutex<budget::Budget>,
@@ -84,6 +87,12 @@ pub struct Fetcher {
     network_ns: std::sync::atomic::AtomicU64,
     bytes: std::sync::atomic::AtomicU64,
 }
+
+/// The hosts [`Fetcher::forget`] lets go of last whose robots.txt answers, address connected
+/// to and DNS answer (for its TTL) are still kept, so a host met again soon after (a list
+/// entry whose NodeInfo links to a host surveyed before) is not asked them again: a bounded
+/// record, not one per host met.
+pub const KEPT_FORGOTTEN: usize = 256;
 
 /// Where a run's request time went ([`Fetcher::time_split`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -145,6 +154,7 @@ impl Fetcher {
             robots: Mutex::new(HashMap::new()),
             host_meta: Mutex::new(HashMap::new()),
             connected: Mutex::new(HashMap::new()),
+            forgotten: Mutex::new(VecDeque::new()),
             budget: Mutex::default(),
             network_ns: std::sync::atomic::AtomicU64::new(0),
             bytes: std::sync::atomic::AtomicU64::new(0),
@@ -185,29 +195,45 @@ impl Fetcher {
 
     /// The caller has made its last request to `host` (a survey, once it has read the host's
     /// NodeInfo and attributed it): what the client keeps of the host is let go, so a run
-    /// over many hosts holds the state of the hosts in flight, not of every host met. Its
-    /// robots.txt answers, the address connected to and its DNS answer go now (a host asked
-    /// again fetches and resolves them anew, through its gate); its gate (limiters, slots,
-    /// pauses) only once dropping it loses nothing ([`HostPool::forget`]), so a host asked
-    /// again is limited as before.
+    /// over many hosts holds the state of the hosts in flight and of the last
+    /// [`KEPT_FORGOTTEN`] forgotten, not of every host met. Its gate (limiters, slots, pauses)
+    /// goes once dropping it loses nothing ([`HostPool::forget`]), so a host asked again is
+    /// limited as before (its robots.txt `Crawl-delay` is set again on its new gate). Its
+    /// robots.txt answers, the address connected to and its DNS answer are kept until
+    /// [`KEPT_FORGOTTEN`] hosts have been forgotten after it: a host met again before that
+    /// (a list entry whose NodeInfo links to a host surveyed before) is not asked them again;
+    /// one met later fetches and resolves them anew.
     pub fn forget(&self, host: &str) {
         let host = crate::model::handle::InstanceHost::new(host);
         let host = host.as_str();
+        self.pool.forget(host);
+        let oldest = {
+            let mut forgotten = self.forgotten.lock().expect("forgotten hosts lock is never poisoned");
+            if let Some(i) = forgotten.iter().position(|h| h == host) {
+                // Forgotten again: kept as long as if forgotten first now.
+                forgotten.remove(i);
+            }
+            forgotten.push_back(host.to_string());
+            match forgotten.len() > KEPT_FORGOTTEN {
+                true => forgotten.pop_front(),
+                false => None,
+            }
+        };
+        let Some(host) = oldest else { return };
         {
             let mut robots = self.robots.lock().expect("robots map lock is never poisoned");
-            robots.retain(|(h, _), _| h != host);
+            robots.retain(|(h, _), _| *h != host);
         }
         {
             let mut host_meta = self.host_meta.lock().expect("host-meta map lock is never poisoned");
-            host_meta.retain(|(h, _), _| h != host);
+            host_meta.retain(|(h, _), _| *h != host);
         }
-        self.forget_charges(host);
+        self.forget_charges(&host);
         self.connected
             .lock()
             .expect("connected map lock is never poisoned")
-            .remove(host);
-        self.dns.forget(host);
-        self.pool.forget(host);
+            .remove(&host);
+        self.dns.forget(&host);
     }
 
     /// What `origin`'s host-meta said, for the run: one cell per origin, which the WebFinger

@@ -56,12 +56,14 @@ impl Fetcher {
                         }
                         Err(e) => Robots::Unreachable(Arc::new(e)),
                     });
-                    if let Robots::Rules(rules) = robots.as_ref() {
-                        self.space_requests(url, rules.delay);
-                    }
                     robots
                 })
                 .await;
+            if let Robots::Rules(rules) = robots.as_ref() {
+                // On every request: a host's gate dropped since (`Fetcher::forget`) is made
+                // anew without it, while its robots.txt answer is kept.
+                self.space_requests(url, rules.delay);
+            }
             let host = url.host_str().unwrap_or_default().to_string();
             match robots.as_ref() {
                 Robots::AllowAll => Ok(()),
@@ -83,15 +85,17 @@ impl Fetcher {
     }
 
     /// Space requests to `url`'s host by its robots.txt `Crawl-delay` (seconds), capped at
-    /// `network.max_wait_secs`; a delay that is not a positive finite number is ignored.
+    /// `network.max_wait_secs` (logged when its gate did not have it yet); a delay that is not
+    /// a positive finite number is ignored.
     fn space_requests(&self, url: &Url, delay: Option<f32>) {
         let Some(secs) = delay.map(f64::from).filter(|d| d.is_finite() && *d > 0.0) else {
             return;
         };
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let wait = config::seconds(secs).min(self.max_wait());
-        tracing::info!(host = %host, delay_secs = wait.as_secs_f64(), "robots.txt Crawl-delay");
-        self.pool.gate(&host).set_crawl_delay(wait);
+        if self.pool.gate(&host).set_crawl_delay(wait) {
+            tracing::info!(host = %host, delay_secs = wait.as_secs_f64(), "robots.txt Crawl-delay");
+        }
     }
 }
 

@@ -10,8 +10,10 @@
 //! given up. Each request is let through with a time limit of its own ([`Pass::timeout`]):
 //! `network.request_timeout_secs`, but never more than the budget its host has left once the
 //! requests in flight to it have reserved theirs, so a host that never answers costs its budget
-//! and not a timeout more. A robots.txt `Crawl-delay` spaces requests to its host at least that
-//! far apart. A request takes the host permit, waits out the pause, the limiter(s) and the
+//! and not a timeout more. A robots.txt `Crawl-delay` is the least time between the arrivals
+//! of two requests at its host: one request to the host at a time, the next let through
+//! that long after the previous one's response ended (not after it was let through, which
+//! a server slow to accept, or a slow DNS answer, would shorten). A request takes the host permit, waits out the pause, the limiter(s) and the
 //! spacing, and only then takes a global permit: a host that waits never holds a slot other
 //! hosts could use. A host that has stalled (a request of it timed out) is judged slow: it has
 //! one request in flight at a time, and the slow hosts together hold at most half the global
@@ -94,11 +96,13 @@ pub fn slow_slots(global: usize) -> usize {
 }
 
 /// The least time between two requests to a host (robots.txt `Crawl-delay`), and when the
-/// last one was let through.
+/// last one was let through, or, under a `Crawl-delay`, when its response ended.
 #[derive(Debug, Default)]
 struct Spacing {
     delay: Option<Duration>,
     last: Option<Instant>,
+    /// A request let through under the `Crawl-delay` has not ended yet.
+    in_flight: bool,
 }
 
 /// Held while a request is in flight.
@@ -110,6 +114,8 @@ pub struct Pass<'a> {
     gate: &'a HostGate,
     timeout: Duration,
     reserved: u64,
+    /// Let through under the host's `Crawl-delay`: the next request is timed from its end.
+    spaced: bool,
 }
 
 impl Pass<'_> {
@@ -123,6 +129,9 @@ impl Pass<'_> {
 impl Drop for Pass<'_> {
     fn drop(&mut self) {
         self.gate.give_back(self.reserved);
+        if self.spaced {
+            self.gate.request_ended();
+        }
     }
 }
 
@@ -268,27 +277,53 @@ impl HostGate {
     }
 
     /// Space requests to this host at least `delay` apart from now on (robots.txt
-    /// `Crawl-delay`; callers cap it at `network.max_wait_secs`).
-    pub fn set_crawl_delay(&self, delay: Duration) {
-        self.spacing.lock().expect("spacing lock is never poisoned").delay = Some(delay);
+    /// `Crawl-delay`; callers cap it at `network.max_wait_secs`), the next one `delay` from
+    /// now when the gate did not have it yet (its robots.txt answer has just been read);
+    /// `true` then.
+    pub fn set_crawl_delay(&self, delay: Duration) -> bool {
+        let mut spacing = self.spacing.lock().expect("spacing lock is never poisoned");
+        let new = spacing.delay.replace(delay) != Some(delay);
+        if new && !spacing.in_flight {
+            spacing.last = Some(Instant::now());
+        }
+        new
     }
 
-    /// Claim the right to send now: `None` when the host has no `Crawl-delay` or the last
-    /// request left long enough ago (and this one is recorded as sent now), else how long to
-    /// wait first. Check and record are one step, so concurrent requests never both pass.
-    fn claim_send(&self) -> Option<Duration> {
+    /// Claim the right to send now: `Ok` when the host has no `Crawl-delay`, or has no
+    /// request in flight and the last one ended long enough ago (this one is recorded as sent
+    /// now; `true`: under a `Crawl-delay`, so [`HostGate::request_ended`] is to be told when it
+    /// ends), else how long to wait before looking again. Check and record are one step, so
+    /// concurrent requests never both pass.
+    fn claim_send(&self) -> Result<bool, Duration> {
         let now = Instant::now();
         let mut s = self.spacing.lock().expect("spacing lock is never poisoned");
-        if let (Some(d), Some(last)) = (s.delay, s.last) {
-            let wait = last
-                .checked_add(d)
-                .map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
-            if !wait.is_zero() {
-                return Some(wait);
-            }
+        let Some(d) = s.delay else {
+            s.last = Some(now);
+            return Ok(false);
+        };
+        if s.in_flight {
+            // The next may go `d` after the one in flight ends, which is later than `d` from
+            // now: waiting `d` never waits too long.
+            return Err(d);
+        }
+        let wait = s
+            .last
+            .and_then(|last| last.checked_add(d))
+            .map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
+        if !wait.is_zero() {
+            return Err(wait);
         }
         s.last = Some(now);
-        None
+        s.in_flight = true;
+        Ok(true)
+    }
+
+    /// The request let through under the `Crawl-delay` has ended (its response read, or it
+    /// failed): the next is timed from now.
+    fn request_ended(&self) {
+        let mut s = self.spacing.lock().expect("spacing lock is never poisoned");
+        s.in_flight = false;
+        s.last = Some(Instant::now());
     }
 
     /// The pause still ahead, if any.
@@ -447,7 +482,7 @@ impl HostPool {
                 }
             };
             match gate.claim_send() {
-                None => {
+                Ok(spaced) => {
                     gate.requests.fetch_add(1, Ordering::Relaxed);
                     return Some(Pass {
                         _host: host,
@@ -456,10 +491,11 @@ impl HostPool {
                         gate,
                         timeout,
                         reserved,
+                        spaced,
                     });
                 }
                 // Too soon after the last request (Crawl-delay): wait without the permits.
-                Some(wait) => {
+                Err(wait) => {
                     gate.give_back(reserved);
                     drop((global, slow.take()));
                     self.notice(gate, wait, REASON_CRAWL_DELAY);
