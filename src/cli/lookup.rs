@@ -22,6 +22,7 @@ use crate::model::attribution::{AddressAttribution, HostAttribution, NO_AS};
 use crate::model::format::Format;
 use crate::model::text::terminal;
 use crate::net::dns::DNS_NOT_ANSWERING;
+use crate::report::text::{cut, wrap, WIDTH};
 
 /// `lookup` arguments.
 #[derive(Debug, clap::Args)]
@@ -451,7 +452,9 @@ async fn answer(
 ) -> Result<bool> {
     let stream = line.is_some();
     let mut silent = false;
-    let host = match parse_target(target) {
+    let parsed = parse_target(target);
+    let address_given = matches!(parsed, Ok(Target::Ip(_)));
+    let host = match parsed {
         Err(why) => {
             refused(target, Echo::Whole, why, format, line, out)?;
             return Ok(false);
@@ -478,7 +481,7 @@ async fn answer(
         Format::Text => text(target, &host),
         Format::Csv | Format::Html => return Err(format.not_offered("a lookup", FORMATS)),
     };
-    let failure = failure(&host, stream);
+    let failure = failure(&host, stream, address_given);
     // Once the nameserver is taken for not answering, its silence is said once, at the end.
     let said_at_end = silent && a.not_answering().is_some();
     if let Some(why) = failure.as_ref().filter(|_| !said_at_end) {
@@ -494,7 +497,9 @@ async fn answer(
 
 /// Why a looked-up host counts as failed: its DNS error, or its first address without an AS
 /// (in a `stream`, only one whose look-up itself failed: no AS found is an answer there).
-fn failure(h: &HostAttribution, stream: bool) -> Option<String> {
+/// The address is named unless it is the target itself (`address_given`), which the message
+/// already names.
+fn failure(h: &HostAttribution, stream: bool, address_given: bool) -> Option<String> {
     if let Some(e) = &h.dns_error {
         return Some(format!("cannot resolve: {e}"));
     }
@@ -502,7 +507,11 @@ fn failure(h: &HostAttribution, stream: bool) -> Option<String> {
         .addresses
         .iter()
         .find(|x| x.asn.is_none() && !(stream && x.lookup_error.is_none()))?;
-    Some(format!("{}: {}", a.ip, no_as(a)))
+    Some(if address_given {
+        no_as(a)
+    } else {
+        format!("{}: {}", a.ip, no_as(a))
+    })
 }
 
 /// A TSV field: tabs and line breaks become spaces.
@@ -1065,38 +1074,46 @@ impl<'a> Stream<'a> {
     }
 }
 
+/// The text answer for one target, every line within [`WIDTH`] columns: the target and its
+/// CNAME chain (wrapped), then per address its AS, its organisation (CDN, country), its range
+/// and CIDR, its covering block and source, each a line of its own, a long name [`cut`] with `…`
+/// (TSV and JSON keep every value whole).
 fn text(target: &str, h: &HostAttribution) -> String {
     if let Some(e) = &h.dns_error {
-        return format!("{target}: cannot resolve: {e}\n");
+        return wrap(&format!("{target}: cannot resolve: {e}"), "", "  ");
     }
-    let mut out = String::new();
     let chain: Vec<&str> = std::iter::once(target)
         .chain(h.cnames.iter().map(String::as_str))
         .collect();
-    out.push_str(&chain.join(" → "));
+    let mut head = chain.join(" → ");
     if let Some(s) = &h.hosting_service {
-        out.push_str(&format!("  [hosting service: {s}]"));
+        head.push_str(&format!(" [hosting service: {s}]"));
     }
-    out.push('\n');
+    let mut out = wrap(&head, "", "  ");
+    let mut line = |l: String| {
+        out.push_str(&cut(&l, WIDTH));
+        out.push('\n');
+    };
     for a in &h.addresses {
         match a.asn {
-            Some(asn) => out.push_str(&format!(
-                "  {}  AS{asn} {}  org {}{}  range {}  cidr {}  /{} {}{}  ({})\n",
-                a.ip,
-                a.as_name.as_deref().unwrap_or(""),
-                a.organisation,
-                a.cdn
-                    .as_ref()
-                    .map(|c| format!(" [CDN {c}: origin unknown]"))
-                    .unwrap_or_default(),
-                range(a),
-                opt(&a.cidr),
-                a.cover.prefix(),
-                a.cover,
-                a.country.as_ref().map(|c| format!("  country {c}")).unwrap_or_default(),
-                a.source
-            )),
-            None => out.push_str(&format!("  {}  {} ({})\n", a.ip, no_as(a), a.source)),
+            Some(asn) => {
+                line(format!("  {}  AS{asn} {}", a.ip, a.as_name.as_deref().unwrap_or("")));
+                line(format!(
+                    "    org {}{}{}",
+                    a.organisation,
+                    a.cdn
+                        .as_ref()
+                        .map(|c| format!(" [CDN {c}: origin unknown]"))
+                        .unwrap_or_default(),
+                    a.country.as_ref().map(|c| format!("  country {c}")).unwrap_or_default(),
+                ));
+                line(format!("    range {}  cidr {}", range(a), opt(&a.cidr)));
+                line(format!("    /{} {}  ({})", a.cover.prefix(), a.cover, a.source));
+            }
+            None => {
+                line(format!("  {}  {}", a.ip, no_as(a)));
+                line(format!("    ({})", a.source));
+            }
         }
     }
     out

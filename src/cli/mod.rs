@@ -37,7 +37,7 @@ use crate::model::attribution::AddressPolicy;
 
 /// whohosts: how concentrated is your social graph, by instance and by who hosts it?
 #[derive(Debug, Parser)]
-#[command(name = "whohosts", version, about, term_width = 100)]
+#[command(name = "whohosts", version, about, term_width = 80)]
 pub struct Cli {
     /// Configuration file [default: $WHOHOSTS_CONFIG, else $XDG_CONFIG_HOME/whohosts/config.toml
     /// or ~/.config/whohosts/config.toml if it exists, else the built-in defaults]

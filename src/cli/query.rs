@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::format::Format;
 use crate::query::{self, Header};
+use crate::report::text::wrap;
 use crate::store;
 
 /// `query` arguments.
@@ -42,24 +43,31 @@ fn parse_param(text: &str) -> std::result::Result<(String, String), String> {
     }
 }
 
-/// What `query --list` prints: each query, what it answers, its parameters and columns.
+/// What `query --list` prints: each query, what it answers, its parameters and columns,
+/// wrapped to 80 columns.
 pub fn listing() -> String {
     let mut out = String::new();
     for q in query::SHIPPED {
         let h = Header::parse(q.sql);
-        let _ = writeln!(out, "{}\n    {}", q.name, h.about);
+        let _ = writeln!(out, "{}", q.name);
+        out += &wrap(&h.about, "    ", "    ");
         for p in &h.params {
             let default = match p.default.as_deref() {
                 None => " (required)".to_string(),
                 Some("null") => String::new(),
                 Some(d) => format!(" (default {d})"),
             };
-            let _ = writeln!(out, "    --param {}=…{default}: {}", p.name, p.about);
+            out += &wrap(&format!("--param {}=…{default}: {}", p.name, p.about), "    ", "      ");
         }
         let columns: Vec<&str> = h.columns.iter().map(|c| c.name.as_str()).collect();
-        let _ = writeln!(out, "    columns: {}\n", columns.join(", "));
+        out += &wrap(&format!("columns: {}", columns.join(", ")), "    ", "      ");
+        out.push('\n');
     }
-    out.push_str("`whohosts query --show NAME` prints a query's SQL; `whohosts query --sql FILE` runs your own.\n");
+    out += &wrap(
+        "`whohosts query --show NAME` prints a query's SQL; `whohosts query --sql FILE` runs your own.",
+        "",
+        "",
+    );
     out
 }
 

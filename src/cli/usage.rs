@@ -25,7 +25,24 @@ pub fn short(e: &clap::Error, command: &str) -> Option<String> {
     if let Some(line) = value_line(e) {
         return Some(format!("whohosts: {line}\nwhohosts: {}\n", see_help(command)));
     }
-    Some(shorten(&e.render().to_string(), command))
+    Some(shorten(&e.render().to_string(), command, parameter_tip(e, command)))
+}
+
+/// The tip for a word like `level=as` that clap did not expect in `command` ([`command_path`]):
+/// a query's parameter given without `-p` ("a parameter is given as -p level=as"). `None` for
+/// anything else.
+fn parameter_tip(e: &clap::Error, command: &str) -> Option<String> {
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(word)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let (name, _) = word.split_once('=')?;
+    let looks_like_one = !name.is_empty() && !name.starts_with('-') && !name.contains(char::is_whitespace);
+    // Only `query` takes NAME=VALUE parameters.
+    let in_query = command.ends_with(" query");
+    (looks_like_one && in_query).then(|| format!("a parameter is given as -p {word}"))
 }
 
 /// A value clap refused, in one line naming the flag (or argument) and the value:
@@ -198,9 +215,9 @@ pub fn command_path(mut root: clap::Command, words: &[String]) -> String {
 
 /// Shorten clap's rendered (uncoloured) error text; `command` names the `--help` to read
 /// unless clap's usage line does.
-fn shorten(rendered: &str, command: &str) -> String {
+fn shorten(rendered: &str, command: &str, tip: Option<String>) -> String {
     let mut message = String::new();
-    let mut tips = vec![];
+    let mut tips: Vec<String> = tip.into_iter().collect();
     let mut command = command.to_string();
     // The message may go on over the lines up to the first blank one (the arguments missing).
     let mut in_message = false;
@@ -273,14 +290,14 @@ mod tests {
             "error: unexpected argument '--fromat' found\n\n  tip: a similar argument exists: '--format'\n\n\
                         Usage: whohosts crawl --format <FORMAT> <HANDLE>...\n\nFor more information, try '--help'.\n";
         assert_eq!(
-            shorten(rendered, "whohosts"),
+            shorten(rendered, "whohosts", None),
             "whohosts: unexpected argument '--fromat' found (tip: a similar argument exists: '--format')\n\
              whohosts: see `whohosts crawl --help`\n"
         );
         let rendered = "error: the argument '--quiet' cannot be used with '--verbose...'\n\n\
                         Usage: whohosts --quiet <COMMAND>\n\nFor more information, try '--help'.\n";
         assert_eq!(
-            shorten(rendered, "whohosts"),
+            shorten(rendered, "whohosts", None),
             "whohosts: the argument '--quiet' cannot be used with '--verbose'\n\
              whohosts: see `whohosts --help`\n"
         );
@@ -288,13 +305,13 @@ mod tests {
                         tip: to pass '--json-copy' as a value, use '-- --json-copy'\n\n\
                         Usage: whohosts report [OPTIONS] [SNAPSHOT]\n\nFor more information, try '--help'.\n";
         assert_eq!(
-            shorten(rendered, "whohosts"),
+            shorten(rendered, "whohosts", None),
             "whohosts: unexpected argument '--json-copy' found\nwhohosts: see `whohosts report --help`\n"
         );
         let rendered = "error: the following required arguments were not provided:\n  <HANDLE>...\n\n\
                         Usage: whohosts crawl <HANDLE>...\n\nFor more information, try '--help'.\n";
         assert_eq!(
-            shorten(rendered, "whohosts"),
+            shorten(rendered, "whohosts", None),
             "whohosts: the following required arguments were not provided: <HANDLE>...\n\
              whohosts: see `whohosts crawl --help`\n"
         );

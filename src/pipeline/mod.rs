@@ -323,18 +323,27 @@ async fn prepare(ctx: &Context, inputs: &[String]) -> Prepared {
 }
 
 /// Put the pre-crawl failures back among the crawled seeds, in the user's order, each
-/// under the input the user typed.
+/// under the input the user typed, and a duplicate naming the seed it repeats as typed too
+/// (the crawl saw the handles `prepare` made of them).
 fn merge(prepared: Prepared, inputs: &[String], crawled: Vec<SeedReport>) -> Vec<SeedReport> {
+    let as_typed = |handle: &str| {
+        prepared
+            .iter()
+            .zip(inputs)
+            .find(|(p, _)| p.as_ref().is_ok_and(|h| h == handle))
+            .map(|(_, typed)| typed.clone())
+    };
     let mut crawled = crawled.into_iter();
     prepared
-        .into_iter()
+        .iter()
         .zip(inputs)
         .filter_map(|(p, typed)| match p {
             Ok(_) => crawled.next().map(|mut s| {
                 s.input = typed.clone();
+                s.duplicate_of = s.duplicate_of.map(|d| as_typed(&d).unwrap_or(d));
                 s
             }),
-            Err(failed) => Some(failed),
+            Err(failed) => Some(failed.clone()),
         })
         .collect()
 }

@@ -169,16 +169,24 @@ fn param(text: &str) -> Param {
 /// # Errors
 /// [`Error::QueryUsage`] naming the queries there are.
 pub fn find(name: &str) -> Result<&'static Query> {
-    SHIPPED
-        .iter()
-        .find(|q| q.name == name)
-        .ok_or_else(|| Error::QueryUsage {
-            name: name.into(),
-            message: format!(
+    SHIPPED.iter().find(|q| q.name == name).ok_or_else(|| {
+        let names = || SHIPPED.iter().map(|q| q.name);
+        let message = if name.contains('=') {
+            // `query level=as`: a parameter where the name goes.
+            format!("no such query: a parameter is given as `-p {name}`, after the query's name")
+        } else if let Some(near) = nearest(name, names()) {
+            format!("no such query; did you mean '{near}'? (see `whohosts query --list`)")
+        } else {
+            format!(
                 "no such query (there are: {}; see `whohosts query --list`)",
-                SHIPPED.iter().map(|q| q.name).collect::<Vec<_>>().join(", ")
-            ),
-        })
+                names().collect::<Vec<_>>().join(", ")
+            )
+        };
+        Error::QueryUsage {
+            name: name.into(),
+            message,
+        }
+    })
 }
 
 /// Open the database at `path` for reading only: SQLite's read-only mode and

@@ -313,10 +313,17 @@ fn heading(m: &Measurement, level: &str, c: &Concentration) -> String {
 /// it); empty for a measurement not stored.
 fn trend_text(r: &ContactsReport) -> String {
     let Some(s) = &r.snapshot else { return String::new() };
-    let mut out = format!(
-        "\nSnapshot {} (series: {}), measured {}.\n",
-        s.id, s.series, s.finished_at
-    );
+    let mut out = "\n".to_string()
+        + &super::text::wrap(
+            &format!(
+                "Snapshot {} (series: {}), measured {}.",
+                s.id,
+                super::text::cut(&s.series, super::text::NAME_MAX),
+                s.finished_at
+            ),
+            "",
+            "  ",
+        );
     let Some(first) = r.trend.first() else { return out };
     let _ = writeln!(
         out,

@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use serde::{Serialize, Serializer};
 
 use super::svg::escape;
-use super::text::{amount, hhi, percent};
+use super::text::{amount, cut, hhi, percent, wrap};
 use crate::error::{Error, Result};
 use crate::instances::{BadEntry, Instance, Survey};
 use crate::metrics::{Level, LevelMetrics, LevelSums, Weight};
@@ -516,24 +516,40 @@ fn attribution_line(r: &InstancesReport) -> Option<String> {
     })
 }
 
+/// One host's line of a text list ("  host  why"), the host [`cut`] to
+/// [`super::text::NAME_MAX`] and `why` wrapped under it, within [`super::text::WIDTH`].
+fn host_line(host: &str, why: &str) -> String {
+    wrap(why, &format!("  {}  ", cut(host, super::text::NAME_MAX)), "      ")
+}
+
+/// The text report: sentences wrapped, names cut, every line within [`super::text::WIDTH`]
+/// columns.
 fn text(r: &InstancesReport, top: usize) -> String {
     let mut out = String::new();
     for line in summary(r) {
-        let _ = writeln!(out, "{line}");
+        out += &wrap(&line, "", "  ");
     }
     for w in &r.weights {
-        let _ = writeln!(out, "{}", w.headline);
+        out += &wrap(&w.headline, "", "  ");
     }
     let _ = writeln!(out, "\nSoftware (instances, users, active accounts)");
     for s in r.software.iter().take(top) {
         let _ = writeln!(
             out,
             "  {:<20} {:>7} {:>10} {:>10}",
-            s.software, s.instances, s.users, s.active
+            cut(&s.software, 20),
+            s.instances,
+            s.users,
+            s.active
         );
     }
     for w in &r.weights {
-        let _ = writeln!(out, "\nWeighted by {}: {}", w.weight.as_str(), weight_about(w.weight));
+        out.push('\n');
+        out += &wrap(
+            &format!("Weighted by {}: {}", w.weight.as_str(), weight_about(w.weight)),
+            "",
+            "  ",
+        );
         for level in TEXT_LEVELS {
             if let Some(l) = r.get(w.weight, level) {
                 out += "\n";
@@ -544,7 +560,7 @@ fn text(r: &InstancesReport, top: usize) -> String {
     if !r.failures.is_empty() {
         let _ = writeln!(out, "\nNodeInfo not read ({})", r.failures.len());
         for (host, kind, message) in r.failures.iter().take(top) {
-            let _ = writeln!(out, "  {host}  {kind}: {message}");
+            out += &host_line(host, &format!("{kind}: {message}"));
         }
         if r.failures.len() > top {
             let _ = writeln!(out, "  … {} more (--top 0 lists all)", r.failures.len() - top);
@@ -554,11 +570,12 @@ fn text(r: &InstancesReport, top: usize) -> String {
     if !odd.is_empty() {
         let _ = writeln!(out, "\nImplausible counts ({})", odd.len());
         for (host, why) in odd.iter().take(top) {
-            let _ = writeln!(out, "  {host}  {why}");
+            out += &host_line(host, why);
         }
     }
     if let Some(line) = attribution_line(r) {
-        let _ = writeln!(out, "\n{line}");
+        out.push('\n');
+        out += &wrap(&line, "", "  ");
     }
     out += &trend_text(r);
     out
@@ -568,26 +585,35 @@ fn text(r: &InstancesReport, top: usize) -> String {
 /// before under it.
 fn trend_text(r: &InstancesReport) -> String {
     let Some(id) = r.snapshot else { return String::new() };
-    let mut out = format!(
-        "\nSurvey {id} (list: {}), measured {}.\n",
-        r.list.as_deref().unwrap_or("?"),
-        r.finished_at
+    let mut out = "\n".to_string();
+    out += &wrap(
+        &format!(
+            "Survey {id} (list: {}), measured {}.",
+            cut(r.list.as_deref().unwrap_or("?"), super::text::NAME_MAX),
+            r.finished_at
+        ),
+        "",
+        "  ",
     );
     if r.trend.is_empty() {
         return out;
     }
-    let _ = writeln!(
-        out,
-        "Trend by AS, weighted by users, over {} surveys of this list:",
-        r.trend.len()
+    out += &wrap(
+        &format!(
+            "Trend by AS, weighted by users, over {} surveys of this list (in brackets: the top-3 \
+             weighted by instances):",
+            r.trend.len()
+        ),
+        "",
+        "  ",
     );
     for s in &r.trend {
+        let date = crate::model::time::date(&s.finished_at);
         if s.rated {
             let _ = writeln!(
                 out,
-                "  {:>4}  {}  {} users  top-3 {}  k50 {}  HHI {}  (instances: top-3 {})",
+                "  {:>4}  {date}  {} users  top-3 {}  k50 {}  HHI {}  ({})",
                 s.snapshot,
-                s.finished_at,
                 amount(s.users),
                 percent(s.top3),
                 s.k50,
@@ -597,9 +623,8 @@ fn trend_text(r: &InstancesReport) -> String {
         } else {
             let _ = writeln!(
                 out,
-                "  {:>4}  {}  {} users  nothing to attribute: not rated",
+                "  {:>4}  {date}  {} users  nothing to attribute: not rated",
                 s.snapshot,
-                s.finished_at,
                 amount(s.users)
             );
         }

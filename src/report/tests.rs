@@ -27,11 +27,12 @@ fn wrapping_keeps_words_and_percent_signs_within_the_width() {
     let narrow = wrap(&format!("{} 31 %.", "x".repeat(76)), "", "");
     assert_eq!(narrow, format!("{}\n31 %.\n", "x".repeat(76)));
     assert_eq!(wrap("", "  ", "  "), "\n");
+    // A word longer than a line (a long name or path) is cut with "…": no line passes the
+    // width (issue #15; JSON and CSV keep the whole value).
     let long = "y".repeat(100);
     assert_eq!(
-        wrap(&long, "", ""),
-        format!("{long}\n"),
-        "a word longer than a line stays whole"
+        wrap(&format!("see {long} there"), "  ", "    "),
+        format!("  see\n    {}…\n    there\n", "y".repeat(75))
     );
 }
 

@@ -15,6 +15,10 @@ pub const WIDTH: usize = 80;
 /// Longest bucket label shown in a table (longer ones end in "…").
 const LABEL_MAX: usize = 37;
 
+/// Longest name (a host, a list's path, a series) shown within a sentence or before what
+/// became of it (longer ones end in "…", [`cut`]).
+pub const NAME_MAX: usize = 40;
+
 const EIGHTHS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
 
 /// Colour for a terminal that wants it: stdout is a terminal and `NO_COLOR` is unset or
@@ -57,6 +61,8 @@ pub fn percent(share: f64) -> String {
 }
 
 /// `text` word-wrapped to [`WIDTH`]: the first line after `first`, the others after `rest`.
+/// A word longer than a whole line (a long name or path) is [`cut`] to the line, so no line
+/// passes [`WIDTH`] columns.
 pub fn wrap(text: &str, first: &str, rest: &str) -> String {
     let mut out = String::new();
     let mut line = first.to_string();
@@ -82,7 +88,8 @@ pub fn wrap(text: &str, first: &str, rest: &str) -> String {
         if !empty {
             line.push(' ');
         }
-        line += word;
+        let room = WIDTH.saturating_sub(line.chars().count()).max(1);
+        line += &cut(word, room);
         empty = false;
     }
     out += line.trim_end();
@@ -320,7 +327,9 @@ pub fn render(r: &Report, top: usize, color: bool) -> String {
 
 pub use super::seeds::seed_line;
 
-fn cut(label: &str, width: usize) -> String {
+/// `label` cut to at most `width` characters, ending in `…` when it was cut: a long name
+/// in a table cell or on a line of text (text only: JSON and CSV keep the full value).
+pub fn cut(label: &str, width: usize) -> String {
     if label.chars().count() <= width {
         label.to_string()
     } else {

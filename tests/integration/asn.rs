@@ -511,7 +511,7 @@ fn a_team_cymru_timeout_is_not_reported_as_no_as() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stdout),
-        "127.1.0.9\n  127.1.0.9  AS unknown: Team Cymru query timed out (Team Cymru IP-to-ASN (DNS, origin.asn.cymru.com))\n"
+        "127.1.0.9\n  127.1.0.9  AS unknown: Team Cymru query timed out\n    (Team Cymru IP-to-ASN (DNS, origin.asn.cymru.com))\n"
     );
     let out = env.run(&["lookup", "--format", "json", "127.1.0.9"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();

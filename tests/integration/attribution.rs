@@ -102,19 +102,22 @@ fn lookup_prints_the_chain_and_fails_on_unresolvable_hosts() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "managed.example → managed.masto.host  [hosting service: Masto.host]"
+        "managed.example → managed.masto.host [hosting service: Masto.host]"
     );
     assert_eq!(
-        lines[1],
-        "  127.2.0.2  AS213230 Hetzner Cloud GmbH  org Hetzner  range 127.2.0.0-127.2.255.255  cidr 127.2.0.0/16  /24 127.2.0.0/24  (sim-asn.csv (ip-location-db-csv))"
+        lines[1..5],
+        [
+            "  127.2.0.2  AS213230 Hetzner Cloud GmbH",
+            "    org Hetzner",
+            "    range 127.2.0.0-127.2.255.255  cidr 127.2.0.0/16",
+            "    /24 127.2.0.0/24  (sim-asn.csv (ip-location-db-csv))"
+        ]
     );
-    assert_eq!(lines[2], "127.3.0.2");
-    assert!(
-        lines[3].contains("AS13335 Cloudflare, Inc.  org Cloudflare [CDN Cloudflare: origin unknown]"),
-        "{}",
-        lines[3]
-    );
-    assert_eq!(lines[4], "nowhere.example: cannot resolve: NXDOMAIN");
+    assert_eq!(lines[5], "127.3.0.2");
+    assert!(lines[6].ends_with("AS13335 Cloudflare, Inc."), "{}", lines[6]);
+    assert_eq!(lines[7], "    org Cloudflare [CDN Cloudflare: origin unknown]");
+    assert_eq!(lines[10], "nowhere.example: cannot resolve: NXDOMAIN");
+    assert!(lines.iter().all(|l| l.chars().count() <= 80), "{text}");
 }
 
 #[test]
@@ -271,7 +274,9 @@ fn without_a_database_team_cymru_dns_answers() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("127.1.0.2  AS24940 Hetzner Online GmbH  org Hetzner  range 127.1.0.0-127.1.255.255"),
+        text.contains(
+            "127.1.0.2  AS24940 Hetzner Online GmbH\n    org Hetzner  country DE\n    range 127.1.0.0-127.1.255.255"
+        ),
         "{text}"
     );
     assert!(
@@ -282,8 +287,9 @@ fn without_a_database_team_cymru_dns_answers() {
     let out = env.run(&["lookup", "64:ff9b::127.1.0.2"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("64:ff9b::7f01:2  AS24940 Hetzner Online GmbH  org Hetzner  range 127.1.0.0-127.1.255.255")
-            && text.contains("/24 127.1.0.0/24"),
+        text.contains(
+            "64:ff9b::7f01:2  AS24940 Hetzner Online GmbH\n    org Hetzner  country DE\n    range 127.1.0.0-127.1.255.255"
+        ) && text.contains("/24 127.1.0.0/24"),
         "{text}"
     );
     let mut c = assert_cmd::Command::cargo_bin("whohosts").unwrap();
@@ -336,7 +342,7 @@ fn asn_db_update_keeps_the_old_database_until_the_new_one_is_whole() {
     // The downloaded database now attributes crawls (country from the TSV).
     let text = String::from_utf8(env.run(&["lookup", "dual.example"]).stdout).unwrap();
     assert!(
-        text.contains("AS24940 Hetzner Online GmbH  org Hetzner") && text.contains("country DE"),
+        text.contains("AS24940 Hetzner Online GmbH\n    org Hetzner  country DE"),
         "{text}"
     );
 }
@@ -385,4 +391,39 @@ fn a_corrupt_database_file_is_one_clear_line() {
         err,
         format!("whohosts: ASN database {}: the file is empty\n", empty.display())
     );
+}
+
+/// `lookup`'s text fits 80 columns whatever the names (issue #15): a long name and its long
+/// CNAME are cut with `…`, each address's AS, organisation, range and block are lines of their
+/// own (IPv6 too), an unresolvable long name wraps; TSV keeps every name whole.
+#[test]
+fn lookup_text_fits_80_columns_with_long_names() {
+    let label = |c: &str| c.repeat(63);
+    let long = format!("{}.{}.example", label("l"), label("m"));
+    let target = format!("{}.{}.example", label("c"), label("n"));
+    let mut fronted = inst(&long, Software::Mastodon, "cloudflare");
+    fronted.ipv6 = true;
+    fronted.cname = Some(target.clone());
+    let env = Env::start(world(vec![fronted], vec![]));
+    let gone = format!("{}.{}.example", label("g"), label("o"));
+    let out = env.run(&["lookup", &long, &gone]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_fits_80("lookup", &text);
+    assert!(
+        text.starts_with(&format!("{}…\n  →\n  {}…\n", &long[..79], &target[..77])),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("    org Cloudflare [CDN Cloudflare: origin unknown]\n")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!("{}…\n  cannot resolve: NXDOMAIN\n", &gone[..79])),
+        "{text}"
+    );
+    let tsv = String::from_utf8_lossy(&env.run(&["lookup", "--format", "tsv", &long]).stdout).into_owned();
+    assert!(tsv.contains(&format!("\t{target}\t")), "{tsv}");
 }

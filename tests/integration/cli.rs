@@ -41,6 +41,31 @@ fn readme_help_blocks_match_the_binary() {
     }
 }
 
+/// Every command's help, long (`--help`) and short (`-h`), fits 80 columns (issue #15),
+/// whatever the terminal's width.
+#[test]
+fn every_help_fits_80_columns() {
+    fn paths(c: &clap::Command, prefix: &[String], out: &mut Vec<Vec<String>>) {
+        out.push(prefix.to_vec());
+        for sub in c.get_subcommands().filter(|s| s.get_name() != "help") {
+            let mut p = prefix.to_vec();
+            p.push(sub.get_name().to_string());
+            paths(sub, &p, out);
+        }
+    }
+    let mut all = vec![];
+    paths(&whohosts::cli::command(), &[], &mut all);
+    assert!(all.len() > 15, "{all:?}");
+    for path in all {
+        for flag in ["--help", "-h"] {
+            let out = whohosts().args(&path).arg(flag).env("COLUMNS", "200").output().unwrap();
+            let help = String::from_utf8(out.stdout).unwrap();
+            assert!(help.contains("Usage: whohosts"), "{path:?} {flag}: {help}");
+            crate::common::assert_fits_80(&format!("whohosts {} {flag}", path.join(" ")), &help);
+        }
+    }
+}
+
 #[test]
 fn a_bad_config_line_is_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -257,3 +257,15 @@ pub fn unwrapped(text: &str) -> String {
     }
     out
 }
+
+/// Assert that no line of `text` (what `what` printed) is wider than 80 columns, counting
+/// characters, not bytes (issue #15).
+pub fn assert_fits_80(what: &str, text: &str) {
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "{what}: a line of {} columns:\n{line}\n\n{text}",
+            line.chars().count()
+        );
+    }
+}

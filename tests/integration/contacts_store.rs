@@ -23,13 +23,20 @@ fn stdout(out: &std::process::Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
-#[test]
-fn a_contacts_measurement_is_stored_and_reported_again() {
+/// The world of the first measurement, its book written to `contacts.txt` and the database
+/// path `c.db` beside it.
+fn first_book() -> (Env, std::path::PathBuf, std::path::PathBuf) {
     let (w, book) = first_measurement();
     let env = Env::start(w);
     let file = env.dir.path().join("contacts.txt");
     std::fs::write(&file, book).unwrap();
     let db = env.dir.path().join("c.db");
+    (env, file, db)
+}
+
+#[test]
+fn a_contacts_measurement_is_stored_and_reported_again() {
+    let (env, file, db) = first_book();
     let db_arg = db.to_str().unwrap();
     let printed = stdout(&env.run(&["contacts", "--db", db_arg, file.to_str().unwrap()]));
 
@@ -57,7 +64,7 @@ fn a_contacts_measurement_is_stored_and_reported_again() {
         "{printed}"
     );
     assert!(
-        printed.contains(&format!("\nSnapshot 1 (series: {}), measured ", canonical.display())),
+        unwrapped(&printed).contains(&format!("\nSnapshot 1 (series: {}), measured ", canonical.display())),
         "{printed}"
     );
 
@@ -309,11 +316,7 @@ fn csv_rows(path: &Path) -> Vec<Vec<String>> {
 
 #[test]
 fn a_contacts_snapshot_exports_pseudonymised_with_small_domains_merged() {
-    let (w, book) = first_measurement();
-    let env = Env::start(w);
-    let file = env.dir.path().join("contacts.txt");
-    std::fs::write(&file, book).unwrap();
-    let db = env.dir.path().join("c.db");
+    let (env, file, db) = first_book();
     let db_arg = db.to_str().unwrap();
     stdout(&env.run(&["contacts", "--db", db_arg, file.to_str().unwrap()]));
     let out = env.dir.path().join("study");
@@ -638,4 +641,27 @@ fn contact_changes_compares_snapshots_of_one_weight() {
                 .to_string()
         )
     );
+}
+
+/// Every line of a contacts report fits 80 columns, its series' long name cut in the
+/// "Snapshot N (series: …)" line (issue #15); JSON keeps the name whole.
+#[test]
+fn a_long_series_name_is_cut_and_every_line_fits_80_columns() {
+    let (env, file, db) = first_book();
+    let series = "the-address-book-exported-from-the-phone-of-our-association-secretary-in-december";
+    let printed = stdout(&env.run(&[
+        "contacts",
+        "--db",
+        db.to_str().unwrap(),
+        "--series",
+        series,
+        file.to_str().unwrap(),
+    ]));
+    assert_fits_80("contacts", &printed);
+    assert!(
+        printed.contains(&format!("\nSnapshot 1 (series: {}…), measured\n  ", &series[..39])),
+        "{printed}"
+    );
+    let json = stdout(&env.run(&["report", "1", "--db", db.to_str().unwrap(), "--format", "json"]));
+    assert!(json.contains(&format!("\"{series}\"")), "{json}");
 }

@@ -261,7 +261,7 @@ fn text_and_html_show_the_levels_as_the_follows_report_does() {
     // The follows report's level layout: its heading counts what it names, rows rank and
     // share, the figures line names the band.
     assert!(
-        text.contains("Weighted by users: the users each instance declares (NodeInfo usage.users.total)"),
+        unwrapped(&text).contains("Weighted by users: the users each instance declares (NodeInfo usage.users.total)"),
         "{text}"
     );
     assert!(
@@ -344,8 +344,8 @@ fn a_survey_where_no_instance_answered_is_stored_as_failed() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.starts_with(
-            "Instance list: 2 instances (0 duplicates, 0 bad entries); NodeInfo read from 0, failed for 2 \
-             (2 dns).\n"
+            "Instance list: 2 instances (0 duplicates, 0 bad entries); NodeInfo read from 0,\n  \
+             failed for 2 (2 dns).\n"
         ),
         "{text}"
     );
@@ -613,4 +613,68 @@ fn a_list_naming_no_instance_is_refused_in_one_line() {
     let out = env.run(&["snapshots"]);
     let listed = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(!listed.contains("instances"), "no survey stored: {listed}");
+}
+
+/// Every line of the survey's text report fits 80 columns however long the names in it
+/// (issue #15): a 256-character software name is cut in its table, long host names before
+/// their failure or implausible count, the list's long path in the survey line; the trend's
+/// rows fit too. JSON keeps the software name whole.
+#[test]
+fn the_text_report_fits_80_columns_whatever_the_names() {
+    // NodeInfo's software names are read in lower case.
+    let software = "verylongsoftware".repeat(16);
+    let label = |c: &str| c.repeat(63);
+    let (long, dead, odd) = (
+        format!("{}.{}.example", label("a"), label("b")),
+        format!("{}.{}.example", label("d"), label("e")),
+        format!("{}.{}.example", label("h"), label("i")),
+    );
+    let mut named = sized(&long, Software::Generic, "hetzner", 500);
+    named.software_name = Some(software.clone());
+    let env = Env::start(world(
+        vec![
+            named,
+            sized("mid.example", Software::Mastodon, "ovh", 300),
+            sized(&odd, Software::Mastodon, "amazon", 1_000_000_000_000),
+        ],
+        vec![],
+    ));
+    let dir = env
+        .dir
+        .path()
+        .join("a list of instances kept in a folder with a long name".replace(' ', "-"));
+    std::fs::create_dir(&dir).unwrap();
+    let list = dir.join("instances-surveyed-every-week-from-cron-by-our-association.txt");
+    std::fs::write(&list, format!("{long}\nmid.example\n{odd}\n{dead}\n")).unwrap();
+    let db = env.dir.path().join("s.db");
+    let args = ["instances", "--db", db.to_str().unwrap(), list.to_str().unwrap()];
+    assert_eq!(env.run(&args).status.code(), Some(0));
+    let out = env.run(&args);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_fits_80("instances", &text);
+    assert!(text.contains(&format!("\n  {}…       1 ", &software[..19])), "{text}");
+    assert!(
+        text.contains(&format!("\n  {}…  dns: DNS\n      {}…", &dead[..39], &dead[..73])),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "\n  {}…  total 1000000000000 is above\n      instances.max_users (50000000)",
+            &odd[..39]
+        )),
+        "{text}"
+    );
+    assert!(text.contains("\nSurvey 2 (list: /"), "{text}");
+    assert!(text.contains("weighted by instances):\n"), "{text}");
+    assert!(
+        text.ends_with("  800 users  top-3 100.0 %  k50 1  HHI 5313  (100.0 %)\n"),
+        "{text}"
+    );
+    let json = String::from_utf8_lossy(
+        &env.run(&["report", "2", "--db", db.to_str().unwrap(), "--format", "json"])
+            .stdout,
+    )
+    .into_owned();
+    assert!(json.contains(&format!("\"{software}\"")), "{json}");
 }

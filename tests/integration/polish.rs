@@ -128,7 +128,7 @@ fn lookup_failures_reach_stderr() {
         "{err}"
     );
     assert!(lines[0].contains("NXDOMAIN"), "{err}");
-    assert_eq!(lines[1], "whohosts: lookup 9.9.9.9: 9.9.9.9: no AS found");
+    assert_eq!(lines[1], "whohosts: lookup 9.9.9.9: no AS found");
     assert!(text(&out.stdout).contains("nowhere.example: cannot resolve"));
 }
 

@@ -266,6 +266,7 @@ fn the_query_command_lists_runs_and_formats() {
         list.contains("    --param level=… (default organisation): instance, organisation"),
         "{list}"
     );
+    crate::common::assert_fits_80("query --list", &list);
     let (code, csv, err) = cli(
         &env,
         &db,
@@ -295,7 +296,7 @@ const HINT: &str = "whohosts: see `whohosts query --help`\n";
 #[test]
 fn query_mistakes_are_one_clear_line() {
     let (env, db) = timeline_db();
-    let cases: [(&[&str], String); 5] = [
+    let cases: [(&[&str], String); 8] = [
         (
             &["host-changes", "-p", "form=1"],
             "whohosts: query host-changes: unknown parameter \"form\" (it takes to, from)\n".into(),
@@ -312,16 +313,33 @@ fn query_mistakes_are_one_clear_line() {
             &["share", "-p", "name=OVH", "-p", "name=Hetzner"],
             "whohosts: query share: parameter \"name\" given twice (\"OVH\", then \"Hetzner\"): give it once\n".into(),
         ),
+        // A shipped name mistyped is named (issue #15).
+        (
+            &["host-change", "-p", "from=1"],
+            "whohosts: query host-change: no such query; did you mean 'host-changes'? (see `whohosts query --list`)\n"
+                .into(),
+        ),
+        // A parameter without -p: after the name, clap's unexpected word, with the hint; as
+        // the name, the same hint.
+        (
+            &["share", "name=OVH"],
+            "whohosts: unexpected argument 'name=OVH' found (tip: a parameter is given as -p name=OVH)\n".into(),
+        ),
+        (
+            &["level=as"],
+            "whohosts: query level=as: no such query: a parameter is given as `-p level=as`, after the query's name\n"
+                .into(),
+        ),
         (
             &["summary", "-p", "oops"],
             "".into(),
         ),
     ];
-    for (args, want) in &cases[..4] {
+    for (args, want) in &cases[..7] {
         let (code, out, err) = cli(&env, &db, args);
         assert_eq!((code, out.as_str(), err), (2, "", format!("{want}{HINT}")));
     }
-    let (code, _, err) = cli(&env, &db, cases[4].0);
+    let (code, _, err) = cli(&env, &db, cases[7].0);
     assert_eq!(
         (code, err),
         (2, format!("whohosts: --param: 'oops' is not NAME=VALUE\n{HINT}"))

@@ -63,6 +63,18 @@ fn one_seed_written_four_ways_is_crawled_and_counted_once() {
         unwrapped(&stdout).contains("Population: 7 distinct accounts (7 list entries, 7 follow edges) on 1 instance, from 3 seeds (0 failed, 2 duplicate)."),
         "{stdout}"
     );
+    // The seed a duplicate repeats is named as the user typed it, not as the handle made of
+    // it (issue #15); the export's `duplicate_of` finds it so.
+    let text = env.run(&["crawl", SPELLINGS[1], SPELLINGS[2]]);
+    let stdout = unwrapped(&String::from_utf8_lossy(&text.stdout));
+    assert!(
+        stdout.contains(
+            "acct:demo@masto.example: duplicate of demo@masto.example (the same account, @demo@masto.example), crawled once"
+        ),
+        "{stdout}"
+    );
+    let (snap, _) = env.crawl(&[SPELLINGS[1], SPELLINGS[2]]);
+    assert_eq!(seed(&snap, SPELLINGS[2])["duplicate_of"], SPELLINGS[1]);
 }
 
 #[test]
