@@ -138,6 +138,9 @@ pub async fn run(mut config: Config, args: Args, db: Option<&Path>, quiet: bool)
             Some(out) => out.write_with(write)?,
             None => super::print_with(write)?,
         }
+        if let Some(line) = crate::report::instances::unmatched_filter(&report) {
+            super::logging::warning_line(&line);
+        }
         let failures = report.failures.iter().map(|(_, kind, message)| (kind, message));
         Ok(unresolved(failures, report.population.listed, &dns))
     })?;

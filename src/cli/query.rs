@@ -147,6 +147,7 @@ pub fn run(config: &Config, args: Args, db: Option<&Path>) -> Result<i32> {
     }
     let store = store::Store::open_read_only(&store::database_path(db, config))?;
     let conn = store.connection();
+    query::check_pair(&origin, &args.params)?;
     let mut params = args.params.clone();
     // A database of contacts snapshots has no `accounts` weight: the query runs under the
     // latest snapshot's weight, and says so.

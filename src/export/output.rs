@@ -72,28 +72,78 @@ pub fn other_archive(path: &Path) -> Option<(&'static str, &'static str)> {
 enum Holds {
     /// Nothing: it is written into.
     Nothing,
-    /// An earlier export (its `datapackage.json` names `whohosts-export`): replaced with
-    /// `--force`.
+    /// An earlier export (its `datapackage.json` names `whohosts-export`, and it holds only
+    /// the files that lists): replaced with `--force`.
     Export,
-    /// Someone's other files: never replaced, `--force` or not.
+    /// Someone's other files (or an export with files added beside it): never replaced,
+    /// `--force` or not.
     Other,
 }
 
 fn dir_holds(dir: &Path) -> Holds {
-    use std::io::Read;
-    if std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Holds::Other;
+    };
+    let names: Vec<std::ffi::OsString> = entries.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+    if names.is_empty() {
         return Holds::Nothing;
     }
-    let mut text = Vec::new();
-    let read =
-        files::read_no_follow(&dir.join("datapackage.json")).and_then(|f| f.take(1 << 20).read_to_end(&mut text));
-    let named = read
-        .ok()
-        .and_then(|_| serde_json::from_slice::<serde_json::Value>(&text).ok());
-    match named.as_ref().and_then(|v| v.get("name")).and_then(|n| n.as_str()) {
-        Some("whohosts-export") => Holds::Export,
+    let listed = match files::read_no_follow(&dir.join("datapackage.json")) {
+        Ok(f) => export_files(f),
+        Err(_) => None,
+    };
+    // Every entry is a file the earlier export wrote (its data files, its datapackage.json
+    // and README.md): a file someone added beside them is theirs, and is never deleted.
+    match listed {
+        Some(listed)
+            if names.iter().all(|n| {
+                n.to_str().is_some_and(|n| listed.iter().any(|l| l == n))
+                    && std::fs::symlink_metadata(dir.join(n)).is_ok_and(|m| m.is_file())
+            }) =>
+        {
+            Holds::Export
+        }
         _ => Holds::Other,
     }
+}
+
+/// The files an export's `datapackage.json` (read from `from`, at most 1 MiB) says the export
+/// holds: itself, README.md and each resource's path; `None` when it is no whohosts export's.
+fn export_files(from: impl std::io::Read) -> Option<Vec<String>> {
+    use std::io::Read;
+    let mut text = Vec::new();
+    from.take(1 << 20).read_to_end(&mut text).ok()?;
+    let package: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    if package.get("name")?.as_str()? != "whohosts-export" {
+        return None;
+    }
+    let mut listed = vec!["datapackage.json".to_string(), "README.md".to_string()];
+    for r in package.get("resources")?.as_array()? {
+        listed.push(r.get("path")?.as_str()?.to_string());
+    }
+    Some(listed)
+}
+
+/// Whether the `.tar.gz` at `path` is an earlier export: a gzipped tar of one directory
+/// whose `datapackage.json` is a whohosts export's (at most 10,000 entries are read).
+fn is_export_tarball(path: &Path) -> bool {
+    let Ok(file) = files::read_no_follow(path) else {
+        return false;
+    };
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
+    let Ok(entries) = archive.entries() else {
+        return false;
+    };
+    for entry in entries.take(10_000) {
+        let Ok(entry) = entry else { return false };
+        let is_package = entry
+            .path()
+            .is_ok_and(|p| p.components().count() == 2 && p.ends_with("datapackage.json"));
+        if is_package {
+            return export_files(entry).is_some();
+        }
+    }
+    false
 }
 
 impl Staging {
@@ -130,14 +180,15 @@ impl Staging {
                 }
                 Holds::Other => {
                     return Err(refuse(format!(
-                        "{} is a directory of other files (no whohosts export in it): choose another path",
+                        "{} holds files that are no part of an earlier whohosts export: choose another path (--force replaces only an export)",
                         target.display()
                     )))
                 }
             }
         } else if std::fs::symlink_metadata(target).is_ok() {
             let what = match (is_tarball(target), force) {
-                (true, true) => None,
+                (true, true) if is_export_tarball(target) => None,
+                (true, true) => Some("is no earlier whohosts export: --force replaces only one; choose another path"),
                 (true, false) => Some("already exists: remove it or pass --force to replace it"),
                 (false, _) => Some("exists and is not a directory: choose another path"),
             };

@@ -185,8 +185,24 @@ fn parse_number(token: &str) -> std::result::Result<f64, String> {
         .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'));
     match token.parse::<f64>() {
         Ok(v) if plain && v.is_finite() => Ok(v),
-        _ => Err(format!("{token:?} is not a number")),
+        _ => {
+            let hint = match token.strip_suffix('%').map(|n| n.trim().parse::<f64>()) {
+                Some(Ok(p)) => format!(": shares run from 0 to 1 ({p} % is {})", p / 100.0),
+                _ if token.starts_with(['<', '>', '=', '!']) => String::from(
+                    ": give one comparison between the metric and the number, as in organisation.top1 > 0.5",
+                ),
+                _ => String::new(),
+            };
+            Err(format!("{token:?} is not a number{hint}"))
+        }
     }
+}
+
+/// ` (did you mean "X"?)` when `name` is a near miss of one of `known`, else nothing.
+fn did_you_mean(name: &str, known: &[&str]) -> String {
+    crate::model::text::nearest(name, known.iter().copied())
+        .map(|n| format!(" (did you mean {n:?}?)"))
+        .unwrap_or_default()
 }
 
 fn subject(subject: &str, metric: &str) -> std::result::Result<Subject, String> {
@@ -199,9 +215,11 @@ fn subject(subject: &str, metric: &str) -> std::result::Result<Subject, String> 
         });
     }
     let level: Level = subject.parse().map_err(|_| {
-        let levels: Vec<&str> = Level::ALL.iter().map(|l| l.as_str()).collect();
+        let mut levels: Vec<&str> = Level::ALL.iter().map(|l| l.as_str()).collect();
+        levels.push("unseen");
         format!(
-            "unknown level {subject:?}: expected one of {}, unseen",
+            "unknown level {subject:?}{}: expected one of {}",
+            did_you_mean(subject, &levels),
             levels.join(", ")
         )
     })?;
@@ -209,7 +227,8 @@ fn subject(subject: &str, metric: &str) -> std::result::Result<Subject, String> 
         .map(|m| Subject::Level(level, m))
         .ok_or_else(|| {
             format!(
-                "unknown metric {metric:?}: expected one of {}",
+                "unknown metric {metric:?}{}: expected one of {}",
+                did_you_mean(metric, LEVEL_METRICS),
                 LEVEL_METRICS.join(", ")
             )
         })

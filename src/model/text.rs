@@ -13,7 +13,8 @@
 //! [`cleaned`] (NodeInfo strings) or refused ([`has_control`], ASN files) before it is kept.
 //! [`spreadsheet`] is the one neutraliser of a CSV text cell a spreadsheet would run as a
 //! formula: every CSV a person opens in one (the reports, `query --format csv`, an export's
-//! files) writes its text cells through it; numbers are never altered.
+//! files) writes its text cells through it; numbers are never altered. [`nearest`] is the one
+//! "did you mean" of a mistyped name (a query, a level, a weight).
 
 use std::borrow::Cow;
 
@@ -225,6 +226,35 @@ fn is_plain_handle(cell: &str) -> bool {
         Some((user, host)) => plain(user) && plain(host),
         None => false,
     }
+}
+
+/// Levenshtein distance between `a` and `b`, in characters, ignoring case.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.to_lowercase().chars().collect(), b.to_lowercase().chars().collect());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// The name among `labels` nearest `name` by edit distance, when it is near enough to be a typo: at
+/// most a third of its length (1 for a short name, 3 at most). Ties go to the shorter, then
+/// the first in order.
+pub fn nearest<'a>(name: &str, labels: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).clamp(1, 3);
+    labels
+        .into_iter()
+        .map(|l| (edit_distance(name, l), l.chars().count(), l))
+        .filter(|(d, _, _)| *d <= limit)
+        .min()
+        .map(|(_, _, l)| l)
 }
 
 #[cfg(test)]

@@ -174,7 +174,7 @@ pub fn find(name: &str) -> Result<&'static Query> {
         let message = if name.contains('=') {
             // `query level=as`: a parameter where the name goes.
             format!("no such query: a parameter is given as `-p {name}`, after the query's name")
-        } else if let Some(near) = nearest(name, names()) {
+        } else if let Some(near) = crate::model::text::nearest(name, names()) {
             format!("no such query; did you mean '{near}'? (see `whohosts query --list`)")
         } else {
             format!(
@@ -495,7 +495,10 @@ fn check_values(given: &[(String, String)]) -> Result<(), String> {
             _ => None,
         };
         if let Some(known) = known {
-            return Err(format!("{k} must be one of {} (not {v:?})", known.join(", ")));
+            let near = crate::model::text::nearest(v, known.iter().copied())
+                .map(|n| format!("; did you mean {n}?"))
+                .unwrap_or_default();
+            return Err(format!("{k} must be one of {} (not {v:?}{near})", known.join(", ")));
         }
         if k == "series" && serde_json::from_str::<Vec<i64>>(v).is_err() {
             return Err(format!(
@@ -508,6 +511,23 @@ fn check_values(given: &[(String, String)]) -> Result<(), String> {
 
 /// The kinds of snapshot (`-p kind=`): follows (crawls), contacts, instances (surveys).
 const KINDS: [&str; 3] = ["follows", "contacts", "instances"];
+
+/// The caller's own `from` and `to` naming one snapshot (`diff N N` is refused alike): a
+/// comparison of a snapshot with itself could only return nothing, which reads like "no
+/// change". (A default `from` may be `to` itself, for the first of a series, and says so.)
+///
+/// # Errors
+/// [`Error::QueryUsage`] naming the query.
+pub fn check_pair(origin: &str, given: &[(String, String)]) -> Result<()> {
+    let get = |key: &str| given.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.trim());
+    match (get("from"), get("to")) {
+        (Some(a), Some(b)) if a == b => Err(Error::QueryUsage {
+            name: origin.into(),
+            message: format!("from and to are both snapshot {a}: give two different snapshots"),
+        }),
+        _ => Ok(()),
+    }
+}
 
 /// The parameters that name a snapshot by its id in the shipped queries.
 const SNAPSHOT_PARAMS: [&str; 3] = ["snapshot", "from", "to"];
@@ -522,6 +542,18 @@ fn check_snapshots(conn: &Connection, sql: &str, header: &Header, given: &[(Stri
     use crate::store::kinds::{snapshot_words, snapshots_words};
     let mut named: Vec<(&str, i64, String)> = vec![];
     for (k, v) in given {
+        if k == "series" && header.params.iter().any(|p| p.name == *k) {
+            // Each id of a series names a stored snapshot, or the row for it would be missing
+            // without a word.
+            for id in serde_json::from_str::<Vec<i64>>(v).unwrap_or_default() {
+                let found = conn.query_row("SELECT 1 FROM snapshot WHERE id = ?1", [id], |_| Ok(()));
+                if let Err(rusqlite::Error::QueryReturnedNoRows) = found {
+                    return Err(format!(
+                        "series: no snapshot {id} in this database (`whohosts snapshots` lists them)"
+                    ));
+                }
+            }
+        }
         if !SNAPSHOT_PARAMS.contains(&k.as_str()) || !header.params.iter().any(|p| p.name == *k) {
             continue;
         }
@@ -980,35 +1012,6 @@ pub fn holds_statement(sql: &str) -> bool {
     }
 }
 
-/// Levenshtein distance between `a` and `b`, in characters, ignoring case.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.to_lowercase().chars().collect(), b.to_lowercase().chars().collect());
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (diagonal + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            diagonal = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
-}
-
-/// The stored name nearest `name` by edit distance, when it is near enough to be a typo: at
-/// most a third of its length (1 for a short name, 3 at most). Ties go to the shorter, then
-/// the first in order.
-fn nearest<'a>(name: &str, labels: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).clamp(1, 3);
-    labels
-        .into_iter()
-        .map(|l| (edit_distance(name, l), l.chars().count(), l))
-        .filter(|(d, _, _)| *d <= limit)
-        .min()
-        .map(|(_, _, l)| l)
-}
-
 /// When the caller's `name` parameter names no bucket stored at its `level` (organisation
 /// by default), a warning that says so and suggests the closest stored name, e.g. "no
 /// organisation named 'hetzner'; did you mean 'Hetzner'?". `None` when it matches, or the
@@ -1044,7 +1047,7 @@ pub fn name_warning(conn: &Connection, given: &[(String, String)]) -> Option<Str
                 .prepare("SELECT DISTINCT label FROM metric_bucket WHERE level = ?1 ORDER BY label")
                 .ok()?;
             let labels: Vec<String> = stmt.query_map([level], |r| r.get(0)).ok()?.flatten().collect();
-            nearest(name, labels.iter().map(String::as_str)).map(str::to_string)
+            crate::model::text::nearest(name, labels.iter().map(String::as_str)).map(str::to_string)
         });
     let what = match level {
         "as" => "autonomous system",

@@ -3,8 +3,6 @@
 //! text cells go through [`crate::model::text::spreadsheet`], as every CSV a person opens in
 //! a spreadsheet.
 
-use std::fmt::Write as _;
-
 use rusqlite::types::Value;
 
 use super::{Format, Table};
@@ -113,10 +111,15 @@ impl Table {
                 if i > 0 {
                     out.push_str("  ");
                 }
-                let _ = match numeric[i] {
-                    true => write!(out, "{c:>w$}", w = widths[i]),
-                    false => write!(out, "{c:<w$}", w = widths[i]),
-                };
+                // Padded by hand: `format!`'s width stops at 65,535 (a wider cell would panic).
+                let pad = widths[i].saturating_sub(c.chars().count());
+                if numeric[i] {
+                    out.extend(std::iter::repeat_n(' ', pad));
+                }
+                out.push_str(&c);
+                if !numeric[i] {
+                    out.extend(std::iter::repeat_n(' ', pad));
+                }
             }
             let end = out.trim_end().len();
             out.truncate(end);

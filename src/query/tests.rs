@@ -398,10 +398,13 @@ fn rows_are_counted_at_what_the_allocator_holds() {
 #[test]
 fn a_misspelt_name_is_matched_within_a_few_edits() {
     let names = ["Hetzner Online", "Hetzner", "OVH", "DigitalOcean"];
-    assert_eq!(super::nearest("Hetznr", names), Some("Hetzner"));
-    assert_eq!(super::nearest("hetzner onlin", names), Some("Hetzner Online"));
-    assert_eq!(super::nearest("OVX", names), Some("OVH"));
+    assert_eq!(crate::model::text::nearest("Hetznr", names), Some("Hetzner"));
+    assert_eq!(
+        crate::model::text::nearest("hetzner onlin", names),
+        Some("Hetzner Online")
+    );
+    assert_eq!(crate::model::text::nearest("OVX", names), Some("OVH"));
     // Two edits in three letters is another name, not a typo.
-    assert_eq!(super::nearest("AWS", names), None);
-    assert_eq!(super::nearest("Nowhere Ltd", names), None);
+    assert_eq!(crate::model::text::nearest("AWS", names), None);
+    assert_eq!(crate::model::text::nearest("Nowhere Ltd", names), None);
 }

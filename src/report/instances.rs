@@ -475,6 +475,26 @@ fn weight_about(w: Weight) -> &'static str {
     }
 }
 
+/// When `--software` matched no instance whose NodeInfo was read (a typo, another name):
+/// one sentence naming the software that was read, most instances first.
+pub fn unmatched_filter(r: &InstancesReport) -> Option<String> {
+    let s = r.software_filter.as_ref()?;
+    if r.population.nodeinfo_read > 0 || r.population.other_software == 0 {
+        return None;
+    }
+    let seen: Vec<String> = r
+        .software
+        .iter()
+        .take(5)
+        .map(|row| format!("{} ({})", row.software, row.instances))
+        .collect();
+    let more = if r.software.len() > 5 { ", …" } else { "" };
+    Some(format!(
+        "No instance read runs {s}: --software takes NodeInfo's software.name, and this list's are {}{more}.",
+        seen.join(", ")
+    ))
+}
+
 /// Who was listed and read, the software filter and the implausible counts: the report's
 /// opening sentences, in text and HTML alike.
 fn summary(r: &InstancesReport) -> Vec<String> {
@@ -499,6 +519,7 @@ fn summary(r: &InstancesReport) -> Vec<String> {
             super::plural(p.other_software as u64, "instance")
         ));
     }
+    lines.extend(unmatched_filter(r));
     lines.push(format!(
         "Implausible counts: {} instances (counted apart, not trusted; ceiling instances.max_users = {}).",
         p.implausible, r.max_users

@@ -151,6 +151,19 @@ fn a_bad_rule_is_a_usage_error_naming_the_token() {
         ("as.top2 > 0.5", "unknown metric \"top2\""),
         ("as.hhi => 2500", "unknown comparison \"=>\""),
         ("as.hhi > lots", "\"lots\" is not a number"),
+        (
+            "organization.top1 > 0.5",
+            "unknown level \"organization\" (did you mean \"organisation\"?): expected one of instance,",
+        ),
+        ("as.hh > 2500", "unknown metric \"hh\" (did you mean \"hhi\"?)"),
+        (
+            "organisation.top1 > 50%",
+            "\"50%\" is not a number: shares run from 0 to 1 (50 % is 0.5)",
+        ),
+        (
+            "organisation.top1 >> 0.5",
+            "\"> 0.5\" is not a number: give one comparison between the metric and the number",
+        ),
     ] {
         let out = env.run(&["crawl", SEED, "--fail-if", rule]);
         assert_eq!(out.status.code(), Some(2), "{rule}");

@@ -99,14 +99,18 @@ fn bad_input_is_refused_in_one_line_and_leaves_nothing() {
     // A directory of someone's files is never replaced, --force or not; nor a plain file.
     std::fs::create_dir_all(f.path("full/sub")).unwrap();
     std::fs::write(f.path("full/keep.txt"), "mine").unwrap();
-    std::fs::write(f.path("full/datapackage.json"), r#"{"name": "my-thesis"}"#).unwrap();
+    std::fs::write(
+        f.path("full/datapackage.json"),
+        r#"{"name": "whohosts-export", "resources": []}"#,
+    )
+    .unwrap();
     for flags in [&[][..], &["--force"][..]] {
         let (code, err) = refused(&f.try_export("full", flags));
         assert_eq!(code, Some(1));
         assert_eq!(
             err,
             format!(
-                "whohosts: export: {} is a directory of other files (no whohosts export in it): choose another path",
+                "whohosts: export: {} holds files that are no part of an earlier whohosts export: choose another path (--force replaces only an export)",
                 f.path("full").display()
             )
         );
@@ -123,9 +127,27 @@ fn bad_input_is_refused_in_one_line_and_leaves_nothing() {
         )
     );
     assert_eq!(std::fs::read_to_string(f.path("notes.txt")).unwrap(), "mine");
+    // An earlier export with a file of someone's added: never replaced.
+    f.export("mine", &[]);
+    std::fs::write(f.path("mine/analysis.ipynb"), "mine").unwrap();
+    let (_, err) = refused(&f.try_export("mine", &["--force"]));
+    assert!(err.ends_with("holds files that are no part of an earlier whohosts export: choose another path (--force replaces only an export)"), "{err}");
+    assert_eq!(std::fs::read_to_string(f.path("mine/analysis.ipynb")).unwrap(), "mine");
+    // A .tar.gz that is no export (a backup): never replaced.
+    std::fs::write(f.path("backup.tar.gz"), "not an export").unwrap();
+    let (_, err) = refused(&f.try_export("backup.tar.gz", &["--force"]));
+    assert!(
+        err.ends_with("backup.tar.gz is no earlier whohosts export: --force replaces only one; choose another path"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.path("backup.tar.gz")).unwrap(),
+        "not an export"
+    );
     // An earlier export: refused without --force, replaced with it.
     f.export("full2", &[]);
-    std::fs::write(f.path("full2/stale.csv"), "old").unwrap();
+    let stale = f.path("full2/snapshots.csv");
+    std::fs::write(&stale, "old").unwrap();
     let (code, err) = refused(&f.try_export("full2", &[]));
     assert_eq!(code, Some(1));
     assert_eq!(
@@ -136,7 +158,7 @@ fn bad_input_is_refused_in_one_line_and_leaves_nothing() {
         )
     );
     f.export("full2", &["--force"]);
-    assert!(!f.path("full2/stale.csv").exists() && f.path("full2/datapackage.json").exists());
+    assert_ne!(std::fs::read_to_string(&stale).unwrap(), "old");
     // An empty directory is fine.
     std::fs::create_dir(f.path("empty")).unwrap();
     f.export("empty", &["--since", "2000-01-01"]);

@@ -230,6 +230,26 @@ fn the_software_filter_redoes_the_peertube_table() {
         shares(level(&r, "users", "as")),
         [("AS16509".into(), 0.6667), ("AS213230".into(), 0.3333)]
     );
+    // `snapshots` counts the users the report counts (the filter's, trusted), not every claim.
+    let users = r["population"]["users"].as_u64().unwrap();
+    let list = String::from_utf8_lossy(&env.run(&["snapshots"]).stdout).into_owned();
+    let row: Vec<&str> = list.lines().nth(1).unwrap().split('\t').collect();
+    assert_eq!(
+        (row[0], row[1], row[5]),
+        ("1", "instances", users.to_string().as_str()),
+        "{list}"
+    );
+    // A filter no instance read matches (a typo): said on stderr and in the report, with the
+    // software the list runs.
+    let (r, err) = survey(&env, OBSERVER, &["--software", "peertub", "--fresh"]);
+    assert_eq!(r["population"]["nodeinfo_read"], 0);
+    let line = "No instance read runs peertub: --software takes NodeInfo's software.name, and this list's are \
+                mastodon (3), peertube (2), pleroma (1).";
+    assert!(err.lines().any(|l| l == format!("whohosts: warning: {line}")), "{err}");
+    let path = env.dir.path().join("list");
+    let out = env.run(&["instances", path.to_str().unwrap(), "--software", "peertub"]);
+    let text = crate::common::unwrapped(&String::from_utf8_lossy(&out.stdout));
+    assert!(text.contains(line), "{text}");
 }
 
 #[test]

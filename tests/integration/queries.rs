@@ -401,6 +401,12 @@ fn query_refuses_values_that_cannot_match_and_warns_on_unknown_names() {
         err,
         format!("whohosts: query share: kind must be one of follows, contacts, instances (not \"bogus\")\n{HINT}")
     );
+    let (code, _, err) = cli(&env, &db, &["share", "-p", "name=OVH", "-p", "level=organization"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!("whohosts: query share: level must be one of instance, organisation, as, range, block, country, hosting, protocol, domain, server, provider, gateway (not \"organization\"; did you mean organisation?)\n{HINT}")
+    );
     // A snapshot id that is no number, or names no snapshot, could only give an empty table
     // that reads like "no change" (outside trial).
     let (code, out, err) = cli(&env, &db, &["host-changes", "-p", "from=abc"]);
@@ -410,6 +416,26 @@ fn query_refuses_values_that_cannot_match_and_warns_on_unknown_names() {
             2,
             "",
             format!("whohosts: query host-changes: from must be a snapshot id, a whole number (not \"abc\")\n{HINT}")
+        )
+    );
+    // The same snapshot twice, or a series naming a snapshot that is not there: refused, not
+    // an empty table.
+    let (code, _, err) = cli(&env, &db, &["host-changes", "-p", "from=1", "-p", "to=1"]);
+    assert_eq!(
+        (code, err),
+        (
+            2,
+            format!(
+                "whohosts: query host-changes: from and to are both snapshot 1: give two different snapshots\n{HINT}"
+            )
+        )
+    );
+    let (code, _, err) = cli(&env, &db, &["share", "-p", "name=OVH", "-p", "series=[1,99]"]);
+    assert_eq!(
+        (code, err),
+        (
+            2,
+            format!("whohosts: query share: series: no snapshot 99 in this database (`whohosts snapshots` lists them)\n{HINT}")
         )
     );
     let (code, _, err) = cli(&env, &db, &["moved-accounts", "-p", "snapshot=99"]);

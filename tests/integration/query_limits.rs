@@ -335,3 +335,28 @@ fn a_wide_result_is_written_within_the_memory_budget_in_every_format() {
         );
     }
 }
+
+/// A cell wider than 65,535 characters (past what `format!` pads) is a table row like any
+/// other, not a panic (outside trial).
+#[test]
+fn a_table_cell_wider_than_65535_characters_is_written() {
+    let (_dir, db, config) = setup(30, 64);
+    let file = db.with_file_name("wide.sql");
+    std::fs::write(&file, "SELECT printf('%.*c', 70000, 'x') AS c, 1 AS n").unwrap();
+    let out = Command::cargo_bin("whohosts")
+        .unwrap()
+        .arg("--config")
+        .arg(&config)
+        .arg("--db")
+        .arg(&db)
+        .args(["query", "--sql"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0], format!("c{}  n", " ".repeat(69_999)));
+    assert_eq!(lines[2], format!("{}  1", "x".repeat(70_000)));
+}

@@ -12,7 +12,11 @@ SELECT s.id, s.kind,
             THEN 'abandoned' ELSE s.status END, s.started_at, ifnull(s.finished_at, ''), s.request,
        (SELECT count(*) FROM seed WHERE seed.snapshot_id = s.id),
        CASE s.kind WHEN 'contacts' THEN (SELECT count(*) FROM contact c WHERE c.snapshot_id = s.id)
-       WHEN 'instances' THEN (SELECT CAST(total(i.users_total) AS INTEGER) FROM instance_state i WHERE i.snapshot_id = s.id)
+       WHEN 'instances' THEN coalesce(
+         -- The users the report counts (trusted, of the --software filter), once stored;
+         -- while a survey runs, what its instances declare so far.
+         (SELECT CAST(p.value AS INTEGER) FROM metric_population p WHERE p.snapshot_id = s.id AND p.name = 'users'),
+         (SELECT CAST(total(i.users_total) AS INTEGER) FROM instance_state i WHERE i.snapshot_id = s.id))
        ELSE (SELECT count(DISTINCT st.account_id) FROM follow_list l
           JOIN follow f ON f.list_id = l.id
           JOIN account_state st ON st.id = f.account_state_id
