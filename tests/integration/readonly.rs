@@ -748,3 +748,20 @@ fn a_private_shm_of_another_user_does_not_stop_a_reader() {
     );
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// A `-shm` that is no regular file (a FIFO someone made there) is not opened: the reader
+/// reads the file alone instead of blocking for ever (outside trial), and it is left as it was.
+#[test]
+fn a_shm_that_is_a_fifo_does_not_block_a_reader() {
+    let f = crate::export::Fixture::new();
+    let shm = std::path::PathBuf::from(format!("{}-shm", f.db().display()));
+    let _ = std::fs::remove_file(&shm);
+    let _ = std::fs::remove_file(format!("{}-wal", f.db().display()));
+    let made = std::process::Command::new("mkfifo").arg(&shm).status().unwrap();
+    assert!(made.success());
+    let out = f.cmd().args(["query", "summary", "--format", "csv"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1 + 4);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(&shm).unwrap().file_type().is_fifo());
+}
