@@ -200,6 +200,7 @@ fn asn_date(recorded: &str) -> (Option<String>, &'static str) {
 
 fn snapshot_row(id: i64, info: &SnapshotInfo, snap: &Snapshot, omitted: usize) -> Vec<Value> {
     let db = snap.attribution.database.as_ref();
+    let (date, source) = db.map(|d| asn_date(&d.date)).unzip();
     vec![
         id.into(),
         info.kind.as_str().into(),
@@ -215,8 +216,8 @@ fn snapshot_row(id: i64, info: &SnapshotInfo, snap: &Snapshot, omitted: usize) -
         db.map(|d| file_name_only(&d.file)).into(),
         db.map(|d| d.format.clone()).into(),
         db.map(|d| d.sha256.clone()).into(),
-        db.and_then(|d| asn_date(&d.date).0).into(),
-        db.map(|d| asn_date(&d.date).1.to_string()).into(),
+        date.flatten().into(),
+        source.map(str::to_string).into(),
         db.map(|d| describe::licence(Some(&d.licence))).into(),
         db.map_or(Value::Null, |d| count(d.ranges_v4)),
         db.map_or(Value::Null, |d| count(d.ranges_v6)),

@@ -114,7 +114,7 @@ impl ContactsDiff {
             contacts_to: b.len(),
             contacts_added: b.difference(&a).count(),
             contacts_removed: a.difference(&b).count(),
-            domains: rows(store, "contact-changes", from, to)?,
+            domains: rows(store, "contact-changes", from, to, &[])?,
             levels,
         })
     }

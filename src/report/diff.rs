@@ -109,17 +109,23 @@ pub struct Diff {
     pub metrics: Vec<MetricChange>,
 }
 
-/// The rows of shipped query `name` between `from` and `to`, as `T`.
-pub(super) fn rows<T: DeserializeOwned>(store: &Store, name: &str, from: i64, to: i64) -> Result<Vec<T>> {
+/// `account-changes` with each opted-out account under its hash, to be counted (never shown).
+const HASHED: &[(&str, &str)] = &[("opted_out", "hashed")];
+
+/// The rows of shipped query `name` between `from` and `to`, given `more` parameters, as `T`.
+pub(super) fn rows<T: DeserializeOwned>(
+    store: &Store,
+    name: &str,
+    from: i64,
+    to: i64,
+    more: &[(&str, &str)],
+) -> Result<Vec<T>> {
     let q = query::find(name)?;
     let mut given = vec![
         ("from".to_string(), from.to_string()),
         ("to".to_string(), to.to_string()),
     ];
-    if name == "account-changes" {
-        // Each opted-out account under its hash, to be counted (never shown).
-        given.push(("opted_out".to_string(), "hashed".to_string()));
-    }
+    given.extend(more.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     // A pair the comparison refuses (failed, of two kinds) is `diff`'s usage error, worded as
     // `diff` was asked, not as the query it runs.
     let table = query::run(store.connection(), name, q.sql, &given).map_err(|e| match e {
@@ -198,8 +204,8 @@ impl Diff {
             accounts,
             opted_out,
             counted,
-            hosts: rows(store, "host-changes", from, to)?,
-            instances: rows(store, "instance-changes", from, to)?,
+            hosts: rows(store, "host-changes", from, to, &[])?,
+            instances: rows(store, "instance-changes", from, to, &[])?,
             metrics,
         })
     }
@@ -288,7 +294,7 @@ pub enum Topic {
 /// The list status changes and the account rows of `from` → `to`: accounts that left are
 /// `no-longer-visible` when no list that listed them is still read whole, else `gone`.
 fn accounts(store: &Store, from: i64, to: i64) -> Result<(Vec<ListChange>, Vec<AccountChange>)> {
-    let mut rows: Vec<AccountChange> = rows(store, "account-changes", from, to)?;
+    let mut rows: Vec<AccountChange> = rows(store, "account-changes", from, to, HASHED)?;
     let left = rows
         .iter()
         .filter(|r| r.change == "removed")
@@ -324,7 +330,7 @@ fn accounts(store: &Store, from: i64, to: i64) -> Result<(Vec<ListChange>, Vec<A
     if rows.iter().any(unexplained) {
         let mut moves = std::collections::BTreeMap::<String, Option<String>>::new();
         for s in series.iter().filter(|s| s.id > from && s.id < to) {
-            let seen: Vec<AccountChange> = self::rows(store, "account-changes", from, s.id)?;
+            let seen: Vec<AccountChange> = self::rows(store, "account-changes", from, s.id, HASHED)?;
             moves.extend(
                 seen.into_iter()
                     .filter(|m| m.change == "moved")

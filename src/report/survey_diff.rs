@@ -149,7 +149,7 @@ impl SurveyDiff {
             from,
             to,
             unlike: unlike(store, from, to)?,
-            instances: rows(store, "survey-changes", from, to)?,
+            instances: rows(store, "survey-changes", from, to, &[])?,
             levels,
         })
     }

@@ -244,27 +244,27 @@ impl Sharing {
         // refuses every reader until a writer removes it.
         // A `-shm` that is no regular file (a FIFO would block the open for ever) is not
         // opened; nor is one made beside another user's database: it would be this user's,
-        // and its owner's next write would be refused until it is removed.
-        let regular = std::fs::symlink_metadata(&shm).map(|m| m.file_type().is_file());
-        let not_regular = matches!(regular, Ok(false));
-        let theirs = {
+        // and its owner's next write would be refused until it is removed. A `-shm` another
+        // user left private (0600) cannot be opened even to read: SQLite refuses every reader
+        // until a writer removes it.
+        let theirs = || {
             use std::os::unix::fs::MetadataExt;
             // SAFETY: geteuid has no preconditions and cannot fail.
             let me = unsafe { libc::geteuid() };
             std::fs::metadata(path).is_ok_and(|m| m.uid() != me)
         };
-        let cause = match regular.and_then(|is_file| match is_file {
-            true => std::fs::File::open(&shm).map(|_| ()),
-            false => Err(std::io::Error::other("not a regular file")),
-        }) {
-            Ok(()) if wal_empty && !dir_writable => Some("no -shm may be made beside it"),
-            Ok(()) => None,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match (dir_writable, theirs) {
-                (false, _) => Some("no -shm beside it, and none may be made in its directory"),
-                (true, true) => Some("no -shm beside it, and one made by you would stop its owner's writes"),
-                (true, false) => None,
+        let cause = match std::fs::symlink_metadata(&shm) {
+            Ok(m) if !m.file_type().is_file() => Some("its -shm is not a regular file"),
+            Ok(_) => match std::fs::File::open(&shm) {
+                Ok(_) if wal_empty && !dir_writable => Some("no -shm may be made beside it"),
+                Ok(_) => None,
+                Err(_) => Some("its -shm is not readable by you"),
             },
-            Err(_) if not_regular => Some("its -shm is not a regular file"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match dir_writable {
+                false => Some("no -shm beside it, and none may be made in its directory"),
+                true if theirs() => Some("no -shm beside it, and one made by you would stop its owner's writes"),
+                true => None,
+            },
             Err(_) => Some("its -shm is not readable by you"),
         };
         Ok(match cause {
